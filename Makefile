@@ -1,0 +1,41 @@
+# The two commands of the README, and a few conveniences. The build itself is CMake + Ninja.
+BUILD  := build/release
+CEP    := $(BUILD)/cli/cep
+GEN    := $(BUILD)/tools/gen-events
+JOBS   ?= 2
+
+.PHONY: all setup build test demo asan fuzz format format-check golden-update clean
+
+all: build
+
+setup:
+	@scripts/setup --no-build
+
+build:
+	@scripts/setup
+
+# The whole suite: unit tests, golden tests, end-to-end CLI runs.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The main job on the bundled example.
+demo: build
+	@scripts/demo $(BUILD)
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	@scripts/setup --preset asan-ubsan
+	ctest --test-dir build/asan-ubsan --output-on-failure -j $(JOBS)
+
+# Rewrites every golden expectation from the current build; review with git diff.
+golden-update: build
+	tests/run_golden --cep $(CEP) --update
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf build

@@ -1,0 +1,35 @@
+// `cep check`: parse and check rule files; print every diagnostic.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/terminal.hpp"
+#include "lang/frontend.hpp"
+
+namespace cep::cli {
+
+int runCheck(const CheckOptions &options) {
+  lang::SourceManager sources;
+  lang::DiagnosticEngine diags(sources);
+  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  if (options.werror) {
+    diags.promoteWarnings();
+  }
+  if (options.format == "json") {
+    diags.renderJson(std::cout);
+  } else {
+    diags.render(std::cerr, useColor(options.color));
+  }
+  if (diags.hasErrors()) {
+    return kRuleErrors;
+  }
+  if (options.verbose && options.format == "text") {
+    const auto &program = *frontend.program;
+    std::cout << "ok: " << frontend.modules.size() << " file(s), " << program.event_types.size()
+              << " event type(s), " << program.patterns.size() << " pattern(s), "
+              << diags.warningCount() << " warning(s)\n";
+  }
+  return kOk;
+}
+
+} // namespace cep::cli

@@ -1,0 +1,22 @@
+// Subcommands whose engine has not landed yet. They fail loudly (exit 2), never succeed
+// silently. Each moves to its own cmd_*.cpp when its issue lands.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+namespace cep::cli {
+
+namespace {
+int unavailable(const char *what) {
+  std::cerr << "cep: " << what << " is not available in this build yet (see docs/ROADMAP.md)\n";
+  return kUsage;
+}
+} // namespace
+
+int runCheck(const CheckOptions &) { return unavailable("`cep check`"); }
+int runExplain(const ExplainOptions &) { return unavailable("`cep explain`"); }
+int runCompile(const CompileOptions &) { return unavailable("`cep compile`"); }
+int runRun(const RunOptions &) { return unavailable("`cep run`"); }
+
+} // namespace cep::cli

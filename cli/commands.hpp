@@ -1,0 +1,58 @@
+// Options of each subcommand, filled by main.cpp (the only file that includes CLI11), and the
+// functions that run them. Each returns an exit code (exit_codes.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cep::cli {
+
+struct CheckOptions {
+  std::vector<std::string> files;
+  bool verbose = false;
+  bool werror = false;
+  std::string format = "text"; // text | json
+  std::string color = "auto";  // auto | always | never
+};
+
+struct ExplainOptions {
+  std::vector<std::string> files;
+  std::string emit = "nfa"; // ast | typed | nfa | nfa-opt | llvm
+  std::string format = "text"; // text | dot
+  std::optional<std::string> pattern;
+  bool positions = true; // --emit=ast: show line:col
+  std::vector<std::string> disabled_passes;
+  std::string color = "auto";
+};
+
+struct CompileOptions {
+  std::vector<std::string> files;
+  std::string output;
+  int opt_level = 2;
+  std::string color = "auto";
+};
+
+struct RunOptions {
+  std::vector<std::string> rules;
+  std::vector<std::string> inputs; // PATH[:Type], `-` for stdin
+  std::string output = "-";
+  std::string time = "event"; // event | processing
+  std::string max_delay = "0s";
+  std::string watermark = "auto"; // auto | explicit
+  std::optional<std::string> late_output;
+  std::optional<std::string> dead_letter;
+  std::string engine = "interp"; // interp | jit
+  bool with_events = false;
+  bool stats = false;
+  bool strict = false;
+  std::string color = "auto";
+};
+
+int runCheck(const CheckOptions &options);
+int runExplain(const ExplainOptions &options);
+int runCompile(const CompileOptions &options);
+int runRun(const RunOptions &options);
+int runVersion();
+
+} // namespace cep::cli

@@ -1,0 +1,158 @@
+// The `cep` command: argument parsing only (the one file that includes CLI11); each subcommand
+// lives in its own cmd_*.cpp.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "support/internal_error.hpp"
+
+namespace {
+
+using namespace cep::cli;
+
+constexpr const char *kDescription =
+    "cep: compile and run complex-event-processing rules written in .cep files.\n"
+    "\n"
+    "Exit codes: 0 ok, 1 errors in the rules, 2 bad command line, 3 run failed,\n"
+    "70 internal error (a bug in cep: please report it).";
+
+void addColor(CLI::App *cmd, std::string &color) {
+  cmd->add_option("--color", color, "Color diagnostics: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{kDescription, "cep"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  CheckOptions check;
+  auto *check_cmd = app.add_subcommand(
+      "check", "Check .cep files for errors and print every problem found, with its line and "
+               "column.\nPrints nothing and exits 0 when the rules are clean; exits 1 otherwise.");
+  check_cmd->add_option("files", check.files, "Rule files to check (their imports are checked too)")
+      ->required();
+  check_cmd->add_flag("-v,--verbose", check.verbose, "Print a one-line summary when clean");
+  check_cmd->add_flag("--werror", check.werror, "Treat warnings as errors");
+  check_cmd->add_option("--format", check.format, "Output format: text, or json for editors and CI")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  addColor(check_cmd, check.color);
+
+  ExplainOptions explain;
+  auto *explain_cmd = app.add_subcommand(
+      "explain", "Show what the compiler makes of the rules, stage by stage:\n"
+                 "  ast      the syntax tree as parsed, with line:column\n"
+                 "  typed    the checked program: resolved names, types, inlined defs\n"
+                 "  nfa      each pattern's automaton (states, edges, guards)\n"
+                 "  nfa-opt  the automaton after the optimisation passes\n"
+                 "  llvm     the generated LLVM IR");
+  explain_cmd->add_option("files", explain.files, "Rule files")->required();
+  explain_cmd->add_option("--emit", explain.emit, "Stage to show")
+      ->check(CLI::IsMember({"ast", "typed", "nfa", "nfa-opt", "llvm"}))
+      ->capture_default_str();
+  explain_cmd->add_option("--format", explain.format, "text, or dot (Graphviz) for nfa stages")
+      ->check(CLI::IsMember({"text", "dot"}))
+      ->capture_default_str();
+  explain_cmd->add_option("--pattern", explain.pattern, "Only this pattern");
+  explain_cmd->add_flag("!--no-positions", explain.positions,
+                        "Leave line:column out of the ast dump");
+  explain_cmd->add_option("--disable-pass", explain.disabled_passes,
+                          "Turn an optimisation pass off (repeatable)");
+  addColor(explain_cmd, explain.color);
+
+  CompileOptions compile;
+  auto *compile_cmd = app.add_subcommand(
+      "compile", "Compile rules ahead of time into a .cepo artifact that `cep run` loads without "
+                 "the source.");
+  compile_cmd->add_option("files", compile.files, "Rule files")->required();
+  compile_cmd->add_option("-o,--output", compile.output, "Artifact to write (.cepo)")->required();
+  compile_cmd->add_option("-O,--opt-level", compile.opt_level, "LLVM optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  addColor(compile_cmd, compile.color);
+
+  RunOptions run;
+  auto *run_cmd = app.add_subcommand(
+      "run", "Run rules over event streams and print one JSON line per match.\n"
+             "Events are JSON Lines; each input is its own partition with its own watermark.");
+  run_cmd->add_option("rules", run.rules, "Rule files (.cep) or compiled artifacts (.cepo)")
+      ->required();
+  run_cmd->add_option("-i,--input", run.inputs,
+                      "Event input PATH[:Type] (`-` is stdin; :Type binds records without @type); "
+                      "repeatable");
+  run_cmd->add_option("-o,--output", run.output, "Where matches go (`-` is stdout)")
+      ->capture_default_str();
+  run_cmd->add_option("--time", run.time, "event (event-time order, watermarks) or processing")
+      ->check(CLI::IsMember({"event", "processing"}))
+      ->capture_default_str();
+  run_cmd->add_option("--max-delay", run.max_delay,
+                      "Allowed out-of-orderness of event times, e.g. 5s")
+      ->capture_default_str();
+  run_cmd->add_option("--watermark", run.watermark,
+                      "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
+      ->check(CLI::IsMember({"auto", "explicit"}))
+      ->capture_default_str();
+  run_cmd->add_option("--late-output", run.late_output, "Write late events here");
+  run_cmd->add_option("--dead-letter", run.dead_letter, "Write rejected records here, with why");
+  run_cmd->add_option("--engine", run.engine, "interp (reference interpreter) or jit (native)")
+      ->check(CLI::IsMember({"interp", "jit"}))
+      ->capture_default_str();
+  run_cmd->add_flag("--with-events", run.with_events,
+                    "Add to each match the input records bound to each step (@events)");
+  run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
+  run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
+  addColor(run_cmd, run.color);
+
+  auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
+
+  // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
+      first != "compile" && first != "run" && first != "version") {
+    std::cerr << "cep: unknown command `" << argv[1]
+              << "` (commands: check, explain, compile, run, version; see cep --help)\n";
+    return kUsage;
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    app.exit(e); // prints the message and a hint
+    return kUsage;
+  }
+
+  try {
+    if (check_cmd->parsed()) {
+      return runCheck(check);
+    }
+    if (explain_cmd->parsed()) {
+      return runExplain(explain);
+    }
+    if (compile_cmd->parsed()) {
+      return runCompile(compile);
+    }
+    if (run_cmd->parsed()) {
+      return runRun(run);
+    }
+    if (version_cmd->parsed()) {
+      return runVersion();
+    }
+  } catch (const cep::InternalError &e) {
+    std::cerr << "internal error: " << e.what() << '\n';
+    return kInternal;
+  } catch (const std::exception &e) {
+    std::cerr << "internal error: unexpected exception: " << e.what() << '\n';
+    return kInternal;
+  }
+  return kUsage;
+}

@@ -1,0 +1,66 @@
+# Every dependency comes from a Debian bookworm package; nothing is vendored or downloaded.
+# A missing one stops the configure with one line naming the package (scripts/setup installs it).
+
+function(cep_missing package what)
+  message(FATAL_ERROR "cep: missing ${what}: install the Debian package `${package}` "
+                      "(or run scripts/setup, which installs everything)")
+endfunction()
+
+find_package(PkgConfig QUIET)
+if(NOT PkgConfig_FOUND)
+  cep_missing(pkg-config "pkg-config")
+endif()
+
+# LLVM 19: a bare find_package(LLVM) picks another installed LLVM; a bare "19" is rejected.
+find_package(LLVM 19.1 QUIET CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
+if(NOT LLVM_FOUND)
+  cep_missing(llvm-19-dev "LLVM 19")
+endif()
+# Debian's LLVM is built with RTTI and without exceptions: never copy llvm-config --cxxflags.
+add_library(cep_llvm INTERFACE)
+target_include_directories(cep_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+separate_arguments(CEP_LLVM_DEFS NATIVE_COMMAND "${LLVM_DEFINITIONS}")
+target_compile_options(cep_llvm INTERFACE ${CEP_LLVM_DEFS})
+target_link_libraries(cep_llvm INTERFACE LLVM) # the shared libLLVM-19.so
+
+find_package(pegtl 3 QUIET CONFIG)
+if(NOT pegtl_FOUND)
+  cep_missing(tao-pegtl-dev "PEGTL 3")
+endif()
+
+find_package(CLI11 2 QUIET CONFIG)
+if(NOT CLI11_FOUND)
+  cep_missing(libcli11-dev "CLI11")
+endif()
+
+find_package(simdjson QUIET CONFIG)
+if(NOT simdjson_FOUND)
+  cep_missing(libsimdjson-dev "simdjson")
+endif()
+
+find_package(fmt 9 QUIET CONFIG)
+if(NOT fmt_FOUND)
+  cep_missing(libfmt-dev "fmt")
+endif()
+
+find_package(RocksDB 7 QUIET CONFIG)
+if(NOT RocksDB_FOUND)
+  cep_missing(librocksdb-dev "RocksDB")
+endif()
+
+pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka>=2.0)
+if(NOT RDKAFKA_FOUND)
+  cep_missing(librdkafka-dev "librdkafka")
+endif()
+
+if(CEP_BUILD_TESTS)
+  find_package(Catch2 2 QUIET CONFIG)
+  if(NOT Catch2_FOUND)
+    cep_missing(catch2 "Catch2 2")
+  endif()
+endif()
+
+find_package(Python3 3.9 QUIET COMPONENTS Interpreter)
+if(NOT Python3_FOUND)
+  cep_missing(python3 "Python 3 (runs the golden tests)")
+endif()

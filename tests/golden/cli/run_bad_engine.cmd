@@ -1,0 +1,1 @@
+cep run --engine warp rules.cep

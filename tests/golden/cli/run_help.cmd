@@ -1,0 +1,1 @@
+cep run --help
