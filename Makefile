@@ -39,3 +39,13 @@ format-check:
 
 clean:
 	rm -rf build
+
+# Fuzz parse+check for FUZZ_SECONDS (default 600) with the golden files as seeds.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/setup --preset fuzz --no-build
+	cmake --build build/fuzz --target parse_check_fuzz
+	rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus
+	cp $$(find tests/golden examples tests/fuzz/regressions -name '*.cep') build/fuzz/corpus/
+	cd build/fuzz && tests/fuzz/parse_check_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -dict=../../tests/fuzz/cep.dict -print_final_stats=1 corpus

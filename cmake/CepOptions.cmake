@@ -20,3 +20,9 @@ if(CEP_SANITIZE)
                                                -fno-sanitize-recover=undefined)
   target_link_options(cep_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(CEP_FUZZ)
+  # Instrument everything for coverage; the fuzz targets add -fsanitize=fuzzer (with main).
+  target_compile_options(cep_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                                               -fno-omit-frame-pointer -g)
+  target_link_options(cep_options INTERFACE -fsanitize=address,undefined)
+endif()
