@@ -2,8 +2,7 @@
 # A missing one stops the configure with one line naming the package (scripts/setup installs it).
 
 function(cep_missing package what)
-  message(FATAL_ERROR "cep: missing ${what}: install the Debian package `${package}` "
-                      "(or run scripts/setup, which installs everything)")
+  message(FATAL_ERROR "missing Debian package ${package} (${what}): run scripts/setup")
 endfunction()
 
 find_package(PkgConfig QUIET)
