@@ -14,8 +14,6 @@ int unavailable(const char *what) {
 }
 } // namespace
 
-int runCheck(const CheckOptions &) { return unavailable("`cep check`"); }
-int runExplain(const ExplainOptions &) { return unavailable("`cep explain`"); }
 int runCompile(const CompileOptions &) { return unavailable("`cep compile`"); }
 int runRun(const RunOptions &) { return unavailable("`cep run`"); }
 

@@ -1,0 +1,66 @@
+// Several JSON Lines inputs read together: `PATH[:Type]` each (`-` is stdin), one record at a
+// time from each in turn (round-robin), so the interleaving, and with it every result, never
+// depends on timing. Each input is its own watermark partition; an input that ends is finished.
+#pragma once
+
+#include "runtime/io/line_reader.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::runtime {
+
+struct InputSpec {
+  std::string path;      // "-" is stdin
+  std::string type_name; // empty: the record's "@type" (or the schema's only type) decides
+};
+
+// Splits `PATH[:Type]` at its last ':' when what follows is an identifier
+// ([A-Za-z_][A-Za-z0-9_]*) and what precedes is not empty; otherwise all of it is the path.
+InputSpec parseInputSpec(std::string_view argument);
+
+struct InputRecord {
+  std::uint32_t input = 0;
+  Line line;
+};
+
+enum class InputStatus : std::uint8_t {
+  Record,   // `record` holds the next line of input `record.input`
+  Finished, // input `record.input` has ended (its watermark becomes +infinity)
+  Error, // input `record.input` failed (error(record.input)); it is finished, no Finished follows
+  End,   // every input has finished
+};
+
+class Inputs {
+public:
+  // Checks the specs (a bound type must exist in `schema`; stdin at most once). On failure
+  // returns false with `error` set; nothing is read yet.
+  bool open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
+            std::size_t read_size = kDefaultReadSize);
+
+  InputStatus next(InputRecord &record);
+
+  std::size_t size() const { return inputs_.size(); }
+  const std::string &name(std::uint32_t input) const { return inputs_[input].reader->name(); }
+  // Index of the type bound on the command line, -1 when none.
+  std::int32_t boundType(std::uint32_t input) const { return inputs_[input].bound_type; }
+  bool finished(std::uint32_t input) const { return inputs_[input].finished; }
+  const std::string &error(std::uint32_t input) const { return inputs_[input].reader->error(); }
+  std::vector<std::string> names() const;
+
+private:
+  struct Input {
+    std::unique_ptr<LineReader> reader;
+    std::int32_t bound_type = -1;
+    bool finished = false;
+  };
+  std::vector<Input> inputs_;
+  std::size_t cursor_ = 0;    // the input whose turn it is
+  std::size_t remaining_ = 0; // inputs not finished
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,72 @@
+// Decodes one JSON Lines record into an Event by Schema (spec §5), with simdjson On Demand, in
+// one pass over the record's members and one allocation per event.
+//
+// Type: an input bound to a type (`--input path:Type`) makes every record that type, and a
+// record whose "@type" names another type is rejected; otherwise "@type" names it, and with
+// exactly one declared type "@type" may be omitted. Fields are read by name, extra members are
+// ignored (but must be valid JSON), a duplicated member counts with its last value. `int` is
+// accepted where `float` is declared (never the reverse); `time` is integer epoch ms or an
+// RFC 3339 string; `duration` integer ms; `bool` a JSON bool; `string` a JSON string. A field
+// that is null or absent is null when declared nullable, else the record is rejected; so is a
+// record that is not a JSON object or not JSON at all, has a wrong type or an unknown "@type".
+// A record `{"@watermark": <epoch ms or RFC 3339 string>}` (no other members) is a watermark
+// instruction. An event's time is its type's time field; when the type has none, or that field
+// is null, the ingestion time the caller passes.
+#pragma once
+
+#include "runtime/event.hpp"
+#include "runtime/io/line_reader.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace cep::runtime {
+
+struct DecoderOptions {
+  bool keep_raw = false; // keep the record text in the event block (`--with-events`)
+};
+
+// What the caller knows about a record besides its text.
+struct RecordContext {
+  std::uint32_t input = 0;
+  std::uint64_t line = 0;          // 1-based; stored in the event (saturating at 2^32 - 1)
+  std::uint64_t seq = 0;           // arrival order over the run
+  std::int64_t ingestion_time = 0; // epoch ms; the time of events whose type has no time field
+  std::int32_t bound_type = -1;    // type bound to the input on the command line; -1: none
+};
+
+enum class DecodeStatus : std::uint8_t { Event, Watermark, Rejected };
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::Rejected;
+  EventRef event;             // Event
+  std::int64_t watermark = 0; // Watermark
+  std::string_view reason;    // Rejected: valid until the decoder's next call
+};
+
+class JsonlDecoder {
+public:
+  // `schema` must outlive the decoder. It may hold any number of types (none: every event is
+  // rejected) with at most kMaxFields fields each.
+  explicit JsonlDecoder(const Schema &schema, DecoderOptions options = {});
+  ~JsonlDecoder();
+  JsonlDecoder(const JsonlDecoder &) = delete;
+  JsonlDecoder &operator=(const JsonlDecoder &) = delete;
+
+  // Decodes `text` in place: `capacity` bytes must be readable from text.data(), at least
+  // text.size() + kLinePadding (what LineReader guarantees).
+  DecodeResult decode(std::string_view text, std::size_t capacity, const RecordContext &context);
+  DecodeResult decode(const Line &line, const RecordContext &context) {
+    return decode(line.text, line.capacity, context);
+  }
+  // Copies `text` into a padded buffer first: for text without padding (tests, fuzzing).
+  DecodeResult decodeCopy(std::string_view text, const RecordContext &context);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,157 @@
+#include "runtime/io/line_reader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cep::runtime {
+
+namespace {
+
+bool isBlank(const char *begin, const char *end) {
+  for (const char *p = begin; p != end; ++p) {
+    if (*p != ' ' && *p != '\t' && *p != '\r') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string quoted(const std::string &path) {
+  return path == "-" ? std::string("standard input") : "\"" + path + "\"";
+}
+
+} // namespace
+
+LineReader::LineReader(std::string path, std::size_t read_size)
+    : path_(std::move(path)), read_size_(std::max<std::size_t>(read_size, 1)) {
+  name_ = path_ == "-" ? std::string("<stdin>") : path_;
+  if (path_ == "-") {
+    fd_ = STDIN_FILENO;
+    return;
+  }
+  do {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) {
+    fail("cannot open");
+    return;
+  }
+  owns_fd_ = true;
+  struct stat info {};
+  if (::fstat(fd_, &info) == 0 && S_ISDIR(info.st_mode)) {
+    errno = EISDIR;
+    fail("cannot open");
+  }
+}
+
+LineReader::~LineReader() {
+  if (owns_fd_ && fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+void LineReader::fail(const char *what) {
+  error_ = std::string(what) + " " + quoted(path_) + ": " + std::strerror(errno);
+  eof_ = true;
+  if (owns_fd_ && fd_ >= 0) {
+    ::close(fd_);
+  }
+  fd_ = -1;
+  owns_fd_ = false;
+}
+
+bool LineReader::fill() {
+  if (eof_) {
+    return false;
+  }
+  if (!buffer_) {
+    capacity_ = read_size_;
+    buffer_.reset(new char[capacity_ + kLinePadding]());
+  }
+  if (begin_ > 0) { // keep the partial line, at the front
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (capacity_ - end_ < std::max<std::size_t>(capacity_ / 4, 1)) { // a long line: grow
+    std::size_t grown = capacity_ * 2;
+    std::unique_ptr<char[]> bigger(new char[grown + kLinePadding]());
+    std::memcpy(bigger.get(), buffer_.get(), end_);
+    buffer_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  for (;;) {
+    std::size_t want = std::min(read_size_, capacity_ - end_);
+    ssize_t got = ::read(fd_, buffer_.get() + end_, want);
+    if (got > 0) {
+      end_ += static_cast<std::size_t>(got);
+      return true;
+    }
+    if (got == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno != EINTR) {
+      fail("cannot read");
+      return false;
+    }
+  }
+}
+
+ReadStatus LineReader::next(Line &line) {
+  for (;;) {
+    if (!error_.empty()) {
+      if (error_reported_) {
+        return ReadStatus::End;
+      }
+      error_reported_ = true;
+      return ReadStatus::Error;
+    }
+    char *data = buffer_.get();
+    const char *newline = nullptr;
+    if (begin_ < end_) {
+      newline = static_cast<const char *>(std::memchr(data + begin_, '\n', end_ - begin_));
+    }
+    std::size_t stop = 0;
+    std::size_t next_begin = 0;
+    if (newline != nullptr) {
+      stop = static_cast<std::size_t>(newline - data);
+      next_begin = stop + 1;
+    } else if (eof_) {
+      if (begin_ == end_) {
+        return ReadStatus::End;
+      }
+      stop = end_; // the last line has no newline: terminate it in the padding
+      next_begin = end_;
+      data[end_] = '\n';
+    } else {
+      fill();
+      continue;
+    }
+    ++line_number_;
+    std::size_t start = begin_;
+    begin_ = next_begin;
+    if (stop > start && data[stop - 1] == '\r') {
+      --stop;
+    }
+    if (!bom_checked_) {
+      bom_checked_ = true;
+      if (stop - start >= 3 && std::memcmp(data + start, "\xEF\xBB\xBF", 3) == 0) {
+        start += 3;
+      }
+    }
+    if (isBlank(data + start, data + stop)) {
+      continue;
+    }
+    line.text = std::string_view(data + start, stop - start);
+    line.capacity = capacity_ + kLinePadding - start;
+    line.number = line_number_;
+    return ReadStatus::Line;
+  }
+}
+
+} // namespace cep::runtime

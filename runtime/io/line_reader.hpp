@@ -1,0 +1,67 @@
+// Reads a file or stdin as JSON Lines records: large reads into one buffer, lines handed out in
+// place with at least kLinePadding readable bytes after each (simdjson parses them without a
+// copy), 1-based line numbers, CRLF tolerated, a last line without a newline handled, blank and
+// whitespace-only lines skipped (they are not records), a UTF-8 byte order mark at the start of
+// the input skipped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cep::runtime {
+
+// Readable bytes guaranteed after the end of every line handed out (== SIMDJSON_PADDING).
+constexpr std::size_t kLinePadding = 64;
+constexpr std::size_t kDefaultReadSize = std::size_t{1} << 20;
+
+struct Line {
+  std::string_view text;    // without the line terminator ("\n" or "\r\n")
+  std::size_t capacity = 0; // readable bytes from text.data(): >= text.size() + kLinePadding
+  std::uint64_t number = 0; // 1-based
+};
+
+enum class ReadStatus : std::uint8_t { Line, End, Error };
+
+class LineReader {
+public:
+  // `path` "-" is stdin. Opening never fails here: a file that cannot be opened makes the first
+  // next() return Error with `cannot open "<path>": <reason>`. `read_size` (the bytes asked of
+  // each read) is small only in tests; the buffer grows for longer lines.
+  explicit LineReader(std::string path, std::size_t read_size = kDefaultReadSize);
+  ~LineReader();
+  LineReader(const LineReader &) = delete;
+  LineReader &operator=(const LineReader &) = delete;
+
+  // The next non-blank line. The line stays valid until the next call.
+  ReadStatus next(Line &line);
+
+  const std::string &path() const { return path_; }
+  // "<stdin>" for "-", else the path as given.
+  const std::string &name() const { return name_; }
+  const std::string &error() const { return error_; }
+  bool isOpen() const { return fd_ >= 0; }
+
+private:
+  bool fill(); // reads more; false at end of input or on error
+  void fail(const char *what);
+
+  std::string path_;
+  std::string name_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  bool eof_ = false;
+  bool bom_checked_ = false;
+  bool error_reported_ = false;
+  std::string error_;
+  std::unique_ptr<char[]> buffer_; // capacity_ + kLinePadding bytes, zero-initialised
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0; // first unconsumed byte
+  std::size_t end_ = 0;   // end of the bytes read
+  std::size_t read_size_;
+  std::uint64_t line_number_ = 0;
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,51 @@
+// What happens to records that are not matched (spec §4, §5). A rejected record is counted,
+// reported on the report stream (stderr) as `events.jsonl:17: rejected: <reason>` for the first
+// `report_limit` of each input (then one summary line per input at finish()), and written to the
+// dead-letter output as `{"input":"events.jsonl","line":17,"reason":"...","record":"<line>"}`.
+// A late event is counted and its record written, as read, to the late-events output. In strict
+// mode the first rejection makes failed() true; the caller stops.
+#pragma once
+
+#include "runtime/io/statistics.hpp"
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::runtime {
+
+struct RejectOptions {
+  std::ostream *report = nullptr;      // stderr in the CLI; null: silent
+  std::ostream *dead_letter = nullptr; // null: not written
+  std::ostream *late_output = nullptr; // null: not written
+  std::size_t report_limit = 10;       // rejections reported per input
+  bool strict = false;
+};
+
+class Rejects {
+public:
+  // `stats` must outlive this object; rejected and late counts are kept there.
+  Rejects(std::vector<std::string> input_names, Statistics &stats, RejectOptions options);
+
+  void reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
+              std::string_view record);
+  void late(std::uint32_t input, std::uint64_t line, std::string_view record);
+  // Summary lines for what the rate limit held back, and late events per input. Once.
+  void finish();
+
+  bool strict() const { return options_.strict; }
+  bool failed() const { return options_.strict && failed_; }
+  const Statistics &statistics() const { return *stats_; }
+
+private:
+  std::vector<std::string> names_;
+  Statistics *stats_;
+  RejectOptions options_;
+  std::string buffer_;
+  bool failed_ = false;
+  bool finished_ = false;
+};
+
+} // namespace cep::runtime

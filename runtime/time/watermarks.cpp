@@ -1,0 +1,49 @@
+#include "runtime/time/watermarks.hpp"
+
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+
+namespace cep::runtime {
+
+Watermarks::Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkMode mode)
+    : inputs_(inputs, kNoWatermark), max_delay_ms_(max_delay_ms), mode_(mode) {
+  CEP_ASSERT(max_delay_ms >= 0, "negative max delay");
+  if (inputs == 0) {
+    combined_ = kEndWatermark;
+  }
+}
+
+void Watermarks::onEvent(std::uint32_t input, std::int64_t time) {
+  if (mode_ != WatermarkMode::Auto) {
+    return;
+  }
+  // time - max_delay - 1 without overflow: below the int64 range means "no watermark yet".
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  if (time < kMin + max_delay_ms_ + 1) {
+    return;
+  }
+  raise(input, time - max_delay_ms_ - 1);
+}
+
+void Watermarks::onWatermark(std::uint32_t input, std::int64_t watermark) {
+  raise(input, watermark);
+}
+
+void Watermarks::finish(std::uint32_t input) {
+  raise(input, kEndWatermark);
+}
+
+void Watermarks::raise(std::uint32_t input, std::int64_t watermark) {
+  std::int64_t &current = inputs_[input];
+  if (watermark <= current) {
+    return; // never back
+  }
+  bool was_minimum = current == combined_;
+  current = watermark;
+  if (was_minimum) {
+    combined_ = *std::min_element(inputs_.begin(), inputs_.end());
+  }
+}
+
+} // namespace cep::runtime

@@ -1,0 +1,47 @@
+// Event-time watermarks (spec §4). Each input has its own: the largest event time seen minus the
+// allowed out-of-orderness minus 1 ms (Flink's bounded out-of-orderness), raised further by
+// explicit `{"@watermark": ms}` lines; with WatermarkMode::Explicit only those lines (and the end
+// of the input) move it. Watermarks never go back. A finished input's watermark is +infinity.
+// The combined watermark is the minimum over the inputs; an event whose time is <= it is late.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace cep::runtime {
+
+// No watermark yet (-infinity): nothing is late.
+constexpr std::int64_t kNoWatermark = std::numeric_limits<std::int64_t>::min();
+// A finished input: everything has passed.
+constexpr std::int64_t kEndWatermark = std::numeric_limits<std::int64_t>::max();
+
+enum class WatermarkMode : std::uint8_t { Auto, Explicit };
+
+class Watermarks {
+public:
+  Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkMode mode);
+
+  // An accepted event of `input` (in Auto mode: raises the input's watermark to
+  // time - max_delay - 1, saturating).
+  void onEvent(std::uint32_t input, std::int64_t time);
+  // An explicit `@watermark` line of `input` (both modes).
+  void onWatermark(std::uint32_t input, std::int64_t watermark);
+  // `input` has ended.
+  void finish(std::uint32_t input);
+
+  std::int64_t combined() const { return combined_; }
+  std::int64_t of(std::uint32_t input) const { return inputs_[input]; }
+  bool isLate(std::int64_t time) const { return combined_ != kNoWatermark && time <= combined_; }
+  std::size_t size() const { return inputs_.size(); }
+
+private:
+  void raise(std::uint32_t input, std::int64_t watermark);
+
+  std::vector<std::int64_t> inputs_;
+  std::int64_t max_delay_ms_;
+  WatermarkMode mode_;
+  std::int64_t combined_ = kNoWatermark;
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,529 @@
+#include "runtime/io/jsonl_decoder.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+using namespace cep::runtime;
+
+namespace {
+
+FieldSchema field(const char *name, FieldKind kind, bool nullable = false) {
+  return FieldSchema{name, kind, nullable};
+}
+
+// Payment: every kind but bool/duration, a time field. Login: the rest, a nullable time field.
+// Ping: no time field.
+Schema testSchema() {
+  Schema schema;
+  EventSchema payment{"Payment",
+                      {field("card", FieldKind::String), field("amount", FieldKind::Float),
+                       field("country", FieldKind::String),
+                       field("merchant", FieldKind::String, true), field("ts", FieldKind::Time)},
+                      4};
+  EventSchema login{"Login",
+                    {field("user", FieldKind::String), field("new_device", FieldKind::Bool),
+                     field("lat", FieldKind::Float, true), field("attempts", FieldKind::Int),
+                     field("session", FieldKind::Duration, true),
+                     field("ts", FieldKind::Time, true)},
+                    5};
+  EventSchema ping{"Ping", {field("id", FieldKind::Int)}, -1};
+  schema.types = {payment, login, ping};
+  return schema;
+}
+
+Schema singleTypeSchema() {
+  Schema schema;
+  schema.types.push_back(EventSchema{
+      "Reading", {field("sensor", FieldKind::String), field("value", FieldKind::Float)}, -1});
+  return schema;
+}
+
+std::string str(const Event &event, std::uint32_t index) {
+  REQUIRE_FALSE(event.isNull(index));
+  return std::string(event.slots()[index].s->view());
+}
+
+EventRef accepted(JsonlDecoder &decoder, const std::string &text, RecordContext context = {}) {
+  DecodeResult result = decoder.decodeCopy(text, context);
+  INFO(text);
+  INFO(std::string(result.reason));
+  REQUIRE(result.status == DecodeStatus::Event);
+  REQUIRE(result.event);
+  return result.event;
+}
+
+std::string rejected(JsonlDecoder &decoder, const std::string &text, RecordContext context = {}) {
+  DecodeResult result = decoder.decodeCopy(text, context);
+  INFO(text);
+  REQUIRE(result.status == DecodeStatus::Rejected);
+  REQUIRE_FALSE(result.event);
+  return std::string(result.reason);
+}
+
+const char *kPayment = R"({"@type":"Payment","card":"4111","amount":12.5,"country":"NG",)"
+                       R"("merchant":"ACME","ts":1767607200000})";
+
+} // namespace
+
+TEST_CASE("decoder: a complete record becomes one event", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  RecordContext context;
+  context.input = 2;
+  context.line = 17;
+  context.seq = 99;
+  context.ingestion_time = 5;
+  EventRef event = accepted(decoder, kPayment, context);
+  CHECK(event->type == 0);
+  CHECK(event->field_count == 5);
+  CHECK(str(*event, 0) == "4111");
+  CHECK(event->slots()[1].f == 12.5);
+  CHECK(str(*event, 2) == "NG");
+  CHECK(str(*event, 3) == "ACME");
+  CHECK(event->slots()[4].i == 1767607200000);
+  CHECK(event->nulls == 0);
+  CHECK(event->time == 1767607200000);
+  CHECK(event->seq == 99);
+  CHECK(event->input == 2);
+  CHECK(event->line == 17);
+  CHECK(event->raw_size == 0);
+  CHECK(event->rawRecord().empty());
+  CHECK(event->refs == 1);
+}
+
+TEST_CASE("decoder: keep_raw keeps the record exactly as read", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema, DecoderOptions{true});
+  std::string text = std::string("  ") + kPayment + " ";
+  EventRef event = accepted(decoder, text);
+  CHECK(event->rawRecord() == text);
+  CHECK(str(*event, 3) == "ACME"); // strings and the raw record share the block
+}
+
+TEST_CASE("decoder: member order, extra members, duplicates", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  // Any order, extra members of every shape ignored.
+  EventRef a = accepted(
+      decoder, R"({"ts":"2026-01-05T10:00:00.123Z","extra":{"deep":[1,{"x":null}],"e":"\n"},)"
+               R"("amount":3,"card":"c","country":"DE","@type":"Payment","more":[true,false],)"
+               R"("n":-1.5e-3})");
+  CHECK(a->time == 1767607200123);
+  CHECK(a->slots()[1].f == 3.0);
+  CHECK(a->isNull(3));
+  CHECK(a->nulls == 0b01000);
+  // The previous record's order is the prediction; a different order must still be exact.
+  EventRef b = accepted(decoder, R"({"@type":"Payment","card":"x","country":"FR","amount":1.25,)"
+                                 R"("ts":7,"merchant":null})");
+  CHECK(str(*b, 0) == "x");
+  CHECK(str(*b, 2) == "FR");
+  CHECK(b->slots()[1].f == 1.25);
+  CHECK(b->time == 7);
+  // A key that is a prefix or an extension of a predicted one.
+  EventRef c = accepted(decoder, R"({"@type":"Payment","cardx":"no","card":"y","country":"FR",)"
+                                 R"("amount":1,"ts":8,"ts2":9})");
+  CHECK(str(*c, 0) == "y");
+  CHECK(c->time == 8);
+  // A duplicated member counts with its last value.
+  EventRef d =
+      accepted(decoder, R"({"@type":"Payment","card":"first","card":"last","country":"FR",)"
+                        R"("amount":1,"ts":8})");
+  CHECK(str(*d, 0) == "last");
+  // Escaped member names are matched by their unescaped text.
+  EventRef e = accepted(decoder, R"({"@type":"Payment","c\u0061rd":"esc","country":"FR",)"
+                                 R"("amount":1,"\u0074s":8})");
+  CHECK(str(*e, 0) == "esc");
+  CHECK(e->time == 8);
+}
+
+TEST_CASE("decoder: type selection", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  const std::string login = R"("user":"u","new_device":true,"attempts":3)";
+
+  SECTION("@type names the type") {
+    EventRef event = accepted(decoder, R"({"@type":"Login",)" + login + "}");
+    CHECK(event->type == 1);
+  }
+  SECTION("an unknown @type is rejected") {
+    CHECK(rejected(decoder, R"({"@type":"Paymnt","card":"x"})") == R"(unknown @type "Paymnt")");
+  }
+  SECTION("@type must be a string") {
+    CHECK(rejected(decoder, R"({"@type":3,"card":"x"})") ==
+          R"("@type": expected string, got int 3)");
+    CHECK(rejected(decoder, R"({"@type":null})") == R"("@type": expected string, got null)");
+  }
+  SECTION("without @type, several declared types: rejected") {
+    CHECK(rejected(decoder, "{" + login + "}") ==
+          R"(missing "@type" (3 event types are declared))");
+  }
+  SECTION("an input bound to a type") {
+    RecordContext bound;
+    bound.bound_type = 1;
+    CHECK(accepted(decoder, "{" + login + "}", bound)->type == 1);
+    CHECK(accepted(decoder, R"({"@type":"Login",)" + login + "}", bound)->type == 1);
+    CHECK(rejected(decoder, R"({"@type":"Payment",)" + login + "}", bound) ==
+          R"(@type "Payment" does not match the input's type "Login")");
+    CHECK(rejected(decoder, R"({"@type":"Nope",)" + login + "}", bound) ==
+          R"(@type "Nope" does not match the input's type "Login")");
+  }
+  SECTION("a single declared type: @type may be omitted") {
+    Schema single = singleTypeSchema();
+    JsonlDecoder one(single);
+    EventRef event = accepted(one, R"({"sensor":"s1","value":2})");
+    CHECK(event->type == 0);
+    CHECK(event->slots()[1].f == 2.0);
+    CHECK(accepted(one, R"({"@type":"Reading","sensor":"s1","value":2})")->type == 0);
+    CHECK(rejected(one, R"({"@type":"Other","sensor":"s1","value":2})") ==
+          R"(unknown @type "Other")");
+  }
+  SECTION("no declared types: every event is rejected") {
+    Schema empty;
+    JsonlDecoder none(empty);
+    CHECK(rejected(none, R"({"a":1})") == R"(missing "@type" (0 event types are declared))");
+    CHECK(none.decodeCopy(R"({"@watermark":5})", {}).status == DecodeStatus::Watermark);
+  }
+}
+
+TEST_CASE("decoder: event time", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  RecordContext context;
+  context.ingestion_time = 424242;
+  // No time field: the ingestion time.
+  EventRef ping = accepted(decoder, R"({"@type":"Ping","id":1})", context);
+  CHECK(ping->time == 424242);
+  // A nullable time field that is null or absent: the ingestion time.
+  const std::string login = R"({"@type":"Login","user":"u","new_device":false,"attempts":0)";
+  CHECK(accepted(decoder, login + R"(,"ts":null})", context)->time == 424242);
+  CHECK(accepted(decoder, login + "}", context)->time == 424242);
+  CHECK(accepted(decoder, login + R"(,"ts":-5})", context)->time == -5);
+  CHECK(accepted(decoder, login + R"(,"ts":"2026-01-05T12:00:00+02:00"})", context)->time ==
+        1767607200000);
+  CHECK(accepted(decoder, login + R"(,"ts":-9223372036854775808})", context)->time ==
+        std::numeric_limits<std::int64_t>::min());
+}
+
+TEST_CASE("decoder: field kinds and coercions", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  const std::string head = R"({"@type":"Login","user":"u",)";
+
+  SECTION("bool, int, float from int, duration") {
+    EventRef event = accepted(decoder, head + R"("new_device":true,"lat":-33,"attempts":-7,)"
+                                              R"("session":90000})");
+    CHECK(event->slots()[1].b);
+    CHECK(event->slots()[2].f == -33.0);
+    CHECK(event->slots()[3].i == -7);
+    CHECK(event->slots()[4].i == 90000);
+    CHECK(event->nulls == 0b100000);
+  }
+  SECTION("int64 extremes, floats beyond int64, exact doubles") {
+    EventRef event = accepted(decoder, head + R"("new_device":false,)"
+                                              R"("attempts":9223372036854775807,)"
+                                              R"("lat":18446744073709551615})");
+    CHECK(event->slots()[3].i == std::numeric_limits<std::int64_t>::max());
+    CHECK(event->slots()[2].f == 18446744073709551615.0);
+    EventRef big = accepted(decoder, head + R"("new_device":false,"attempts":0,)"
+                                            R"("lat":-99999999999999999999999})");
+    CHECK(big->slots()[2].f == -1e23);
+    EventRef precise = accepted(decoder, head + R"("new_device":false,"attempts":0,)"
+                                                R"("lat":0.1})");
+    CHECK(precise->slots()[2].f == 0.1);
+  }
+  SECTION("nullable fields: absent and null are both null") {
+    EventRef absent = accepted(decoder, head + R"("new_device":true,"attempts":1})");
+    EventRef null = accepted(decoder, head + R"("new_device":true,"attempts":1,"lat":null,)"
+                                             R"("session":null,"ts":null})");
+    CHECK(absent->nulls == 0b110100);
+    CHECK(null->nulls == 0b110100);
+  }
+  SECTION("strings: escapes decoded, UTF-8 kept") {
+    Schema single = singleTypeSchema();
+    JsonlDecoder one(single);
+    auto sensor = [&](const std::string &json) {
+      return str(*accepted(one, R"({"value":1,"sensor":)" + json + "}"), 0);
+    };
+    CHECK(sensor(R"("a\"b\\c\/d\b\f\n\r\t")") == "a\"b\\c/d\b\f\n\r\t");
+    CHECK(sensor(R"("caf\u00e9")") == "caf\xC3\xA9");
+    CHECK(sensor("\"caf\xC3\xA9\"") == "caf\xC3\xA9");
+    CHECK(sensor(R"("\ud83d\ude00")") == "\xF0\x9F\x98\x80");
+    CHECK(sensor(R"("\u20ac\u0000x")") == std::string("\xE2\x82\xAC\0x", 5));
+    CHECK(sensor(R"("")").empty());
+    std::string long_text(1000, 'z');
+    CHECK(sensor("\"" + long_text + "\"") == long_text);
+  }
+}
+
+TEST_CASE("decoder: several strings share the block, each aligned", "[runtime][decoder]") {
+  Schema schema;
+  schema.types.push_back(
+      EventSchema{"S",
+                  {field("a", FieldKind::String), field("b", FieldKind::String),
+                   field("c", FieldKind::String, true), field("d", FieldKind::String)},
+                  -1});
+  JsonlDecoder decoder(schema, DecoderOptions{true});
+  const std::string text = R"({"a":"","b":"xyz","d":"12345"})";
+  EventRef event = accepted(decoder, text);
+  CHECK(str(*event, 0).empty());
+  CHECK(str(*event, 1) == "xyz");
+  CHECK(event->isNull(2));
+  CHECK(str(*event, 3) == "12345");
+  for (std::uint32_t i : {0U, 1U, 3U}) {
+    CHECK(reinterpret_cast<std::uintptr_t>(event->slots()[i].s) % alignof(StringRef) == 0);
+  }
+  CHECK(event->rawRecord() == text);
+}
+
+TEST_CASE("decoder: wrong types are rejected with the field and the value", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  const std::string pay = R"({"@type":"Payment","card":"c","country":"NG","ts":1,)";
+  const std::string login = R"({"@type":"Login","user":"u","new_device":true,"attempts":1,)";
+
+  CHECK(rejected(decoder, pay + R"("amount":"12.5"})") ==
+        R"(field "amount": expected float, got string "12.5")");
+  CHECK(rejected(decoder, pay + R"("amount":true})") ==
+        R"(field "amount": expected float, got bool true)");
+  CHECK(rejected(decoder, pay + R"("amount":[1]})") ==
+        R"(field "amount": expected float, got array)");
+  CHECK(rejected(decoder, pay + R"("amount":{"v":1}})") ==
+        R"(field "amount": expected float, got object)");
+  CHECK(rejected(decoder, pay + R"("amount":1e400})") ==
+        R"(field "amount": number 1e400 out of range for float)");
+  CHECK(rejected(decoder, pay + R"("amount":1,"card":5})") ==
+        R"(field "card": expected string, got int 5)");
+  CHECK(rejected(decoder, pay + R"("amount":1,"merchant":false})") ==
+        R"(field "merchant": expected string, got bool false)");
+  CHECK(rejected(decoder, login + R"("lat":"x"})") ==
+        R"(field "lat": expected float, got string "x")");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":1,"attempts":1})") ==
+        R"(field "new_device": expected bool, got int 1)");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":true,"attempts":1.0})") ==
+        R"(field "attempts": expected int, got float 1.0)");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":true,"attempts":1e2})") ==
+        R"(field "attempts": expected int, got float 1e2)");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":true,"attempts":"3"})") ==
+        R"(field "attempts": expected int, got string "3")");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":true,)"
+                          R"("attempts":9223372036854775808})") ==
+        R"(field "attempts": integer 9223372036854775808 out of range for int)");
+  CHECK(rejected(decoder, R"({"@type":"Login","user":"u","new_device":true,)"
+                          R"("attempts":-9223372036854775809})") ==
+        R"(field "attempts": integer -9223372036854775809 out of range for int)");
+  CHECK(rejected(decoder, login + R"("session":"10s"})") ==
+        R"(field "session": expected duration (integer ms), got string "10s")");
+  CHECK(rejected(decoder, login + R"("session":1.5})") ==
+        R"(field "session": expected duration (integer ms), got float 1.5)");
+  CHECK(rejected(decoder, login + R"("session":18446744073709551615})") ==
+        R"(field "session": integer 18446744073709551615 out of range for duration)");
+  CHECK(rejected(decoder, login + R"("ts":1.5})") ==
+        R"(field "ts": expected time (epoch ms or RFC 3339 string), got float 1.5)");
+  CHECK(rejected(decoder, login + R"("ts":true})") ==
+        R"(field "ts": expected time (epoch ms or RFC 3339 string), got bool true)");
+  CHECK(rejected(decoder, login + R"("ts":9223372036854775808})") ==
+        R"(field "ts": integer 9223372036854775808 out of range for time)");
+  CHECK(rejected(decoder, login + R"("ts":"2026-02-30T10:00:00Z"})") ==
+        R"(field "ts": invalid time "2026-02-30T10:00:00Z": day 30 out of range for 2026-02)");
+  CHECK(rejected(decoder, login + R"("ts":"yesterday"})") ==
+        R"(field "ts": invalid time "yesterday": expected a 4-digit year at character 1, )"
+        R"(found 'y')");
+  // Long values are cut in the reason.
+  std::string long_text(100, 'q');
+  CHECK(rejected(decoder, pay + R"("amount":")" + long_text + "\"}") ==
+        R"(field "amount": expected float, got string ")" + std::string(64, 'q') + "...\"");
+  // Control characters in a quoted value stay escaped.
+  CHECK(rejected(decoder, pay + R"("amount":"a\nb"})") ==
+        R"(field "amount": expected float, got string "a\nb")");
+}
+
+TEST_CASE("decoder: missing and null required fields", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  CHECK(rejected(decoder, R"({"@type":"Payment","card":"c","country":"NG","ts":1})") ==
+        R"(missing field "amount" (float))");
+  CHECK(
+      rejected(decoder, R"({"@type":"Payment","card":"c","amount":null,"country":"NG","ts":1})") ==
+      R"(field "amount": expected float, got null)");
+  CHECK(rejected(decoder, R"({"@type":"Payment","card":"c","amount":1,"country":"NG"})") ==
+        R"(missing field "ts" (time))");
+  // The first bad field in declaration order is reported.
+  CHECK(rejected(decoder, R"({"@type":"Payment","ts":"x","amount":"y"})") ==
+        R"(missing field "card" (string))");
+  CHECK(rejected(decoder, R"({"@type":"Payment"})") == R"(missing field "card" (string))");
+}
+
+TEST_CASE("decoder: records that are not JSON objects", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  CHECK(rejected(decoder, "[1,2]") == "not a JSON object: got array");
+  CHECK(rejected(decoder, "\"text\"") == "not a JSON object: got string");
+  CHECK(rejected(decoder, "12") == "not a JSON object: got number");
+  CHECK(rejected(decoder, "null") == "not a JSON object: got null");
+  CHECK(rejected(decoder, "true") == "not a JSON object: got bool");
+  CHECK(rejected(decoder, "1e400") == "not a JSON object: got number");
+  // Not JSON at all, even when the first character looks like a value.
+  CHECK(rejected(decoder, "this is not json") == R"(not JSON: invalid literal "this" at byte 1)");
+  CHECK(rejected(decoder, "garbage") == R"(not JSON: unexpected "garbage" at byte 1)");
+  CHECK(rejected(decoder, "}") == R"(not JSON: unexpected "}" at byte 1)");
+  CHECK(rejected(decoder, "[1,,2]") == R"(not JSON: unexpected "," at byte 4)");
+  CHECK(rejected(decoder, "01") == "not JSON: Problem while parsing a number at byte 1");
+  CHECK(rejected(decoder, "true false") ==
+        "not JSON: Unexpected trailing content in the JSON input");
+  CHECK(rejected(decoder, "12 x") == "not JSON: Unexpected trailing content in the JSON input");
+  CHECK(rejected(decoder, R"("str" 1)") ==
+        "not JSON: Unexpected trailing content in the JSON input at byte 7");
+  CHECK(rejected(decoder, "[1,2") ==
+        "not JSON: JSON document ended early in the middle of an object or array");
+  CHECK(rejected(decoder, R"({"a": x})") == R"(not JSON: unexpected "x" at byte 7)");
+  CHECK(rejected(decoder, "") == "not JSON: Empty: no JSON found");
+  CHECK(rejected(decoder, R"({"a" 1})") ==
+        "not JSON: The JSON document has an improper structure: missing or superfluous commas, "
+        "braces, missing keys, etc at byte 6");
+  CHECK(rejected(decoder, R"({"a":1,})") ==
+        "not JSON: The JSON document has an improper structure: missing or superfluous commas, "
+        "braces, missing keys, etc at byte 8");
+  CHECK(rejected(decoder, R"({"a":1)") ==
+        "not JSON: JSON document ended early in the middle of an object or array");
+  CHECK(rejected(decoder, R"({"a":1}})") ==
+        "not JSON: Unexpected trailing content in the JSON input at byte 8");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":tru})") ==
+        R"(not JSON: invalid literal "tru" at byte 22)");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":1,"x":nullx})") ==
+        R"(not JSON: invalid literal "nullx" at byte 28)");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":01})") ==
+        "not JSON: Problem while parsing a number at byte 22");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":1,"x":-})") ==
+        "not JSON: Problem while parsing a number at byte 28");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":"\q"})") ==
+        "not JSON: Problem while parsing a string at byte 22");
+  CHECK(rejected(decoder, R"({"@type":"Ping","id":1,"x":"\ud800"})") ==
+        "not JSON: Problem while parsing a string at byte 28");
+  CHECK(rejected(decoder, "{\"@type\":\"Ping\",\"id\":1,\"x\":\"a\tb\"}") ==
+        "not JSON: Within strings, some characters must be escaped, we found unescaped "
+        "characters at byte 30");
+  CHECK(rejected(decoder, "{\"@type\":\"Ping\",\"id\":1,\"x\":\"ab\xFF\"}") ==
+        "not JSON: The input is not valid UTF-8 at byte 31");
+  CHECK(rejected(decoder, "{\"a\\q\":1}") == "not JSON: Problem while parsing a string at byte 3");
+}
+
+TEST_CASE("decoder: errors inside ignored members are found too", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  const std::string head = R"({"@type":"Ping","id":1,"x":)";
+  CHECK(rejected(decoder, head + "[1,,2]}").rfind("not JSON: ", 0) == 0);
+  CHECK(rejected(decoder, head + "[1 2]}").rfind("not JSON: ", 0) == 0);
+  CHECK(rejected(decoder, head + R"({"k":tru}})") ==
+        R"(not JSON: invalid literal "tru" at byte 33)");
+  CHECK(rejected(decoder, head + R"({"k\q":1}})") ==
+        "not JSON: Problem while parsing a string at byte 30");
+  CHECK(rejected(decoder, head + R"([{"k":[0, 1.5, "s", null, true, 01]}]})") ==
+        "not JSON: Problem while parsing a number at byte 60");
+  std::string deep = head + std::string(200, '[') + std::string(200, ']') + "}";
+  CHECK(rejected(decoder, deep) == "not JSON: nested deeper than 128 levels at byte 157");
+  std::string fine = head + std::string(100, '[') + std::string(100, ']') + "}";
+  CHECK(accepted(decoder, fine)->slots()[0].i == 1);
+  // Big but valid numbers in ignored members are fine, and the members after them are read.
+  CHECK(accepted(decoder, head + "[1e400, 99999999999999999999999]}")->slots()[0].i == 1);
+  CHECK(accepted(decoder, R"({"@type":"Ping","x":1e400,"y":-99999999999999999999,"id":5})")
+            ->slots()[0]
+            .i == 5);
+  CHECK(rejected(decoder, head + "[1, x]}") == R"(not JSON: unexpected "x" at byte 32)");
+}
+
+TEST_CASE("decoder: @watermark records", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  DecodeResult result = decoder.decodeCopy(R"({"@watermark": 1767607200000})", {});
+  CHECK(result.status == DecodeStatus::Watermark);
+  CHECK(result.watermark == 1767607200000);
+  CHECK_FALSE(result.event);
+  result = decoder.decodeCopy(R"({"@watermark":"2026-01-05T10:00:00.5Z"})", {});
+  CHECK(result.status == DecodeStatus::Watermark);
+  CHECK(result.watermark == 1767607200500);
+  result = decoder.decodeCopy(R"({"@watermark":-3})", RecordContext{0, 1, 0, 0, 2});
+  CHECK(result.status == DecodeStatus::Watermark); // also in an input bound to a type
+  CHECK(result.watermark == -3);
+  CHECK(rejected(decoder, R"({"@watermark":5,"@type":"Ping","id":1})") ==
+        R"(a "@watermark" record must have no other members)");
+  CHECK(rejected(decoder, R"({"@watermark":1.5})") ==
+        R"("@watermark": expected epoch ms or RFC 3339 string, got float 1.5)");
+  CHECK(rejected(decoder, R"({"@watermark":null})") ==
+        R"("@watermark": expected epoch ms or RFC 3339 string, got null)");
+  CHECK(rejected(decoder, R"({"@watermark":"soon"})") ==
+        R"("@watermark": invalid time "soon": expected a 4-digit year at character 1, found 's')");
+  CHECK(rejected(decoder, R"({"@watermark":18446744073709551615})") ==
+        R"("@watermark": integer 18446744073709551615 out of range for time)");
+}
+
+TEST_CASE("decoder: in-place decoding needs only the padding", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  // Two records back to back in one padded buffer, as the line reader hands them out.
+  std::string buffer =
+      std::string(R"({"@type":"Ping","id":1})") + "\n" + R"({"@type":"Ping","id":2})";
+  buffer.append(kLinePadding, ' ');
+  std::string_view first(buffer.data(), 23);
+  DecodeResult a = decoder.decode(first, buffer.size(), {});
+  REQUIRE(a.status == DecodeStatus::Event);
+  CHECK(a.event->slots()[0].i == 1);
+  std::string_view second(buffer.data() + 24, 23);
+  DecodeResult b = decoder.decode(second, buffer.size() - 24, {});
+  REQUIRE(b.status == DecodeStatus::Event);
+  CHECK(b.event->slots()[0].i == 2);
+  // Events outlive the decoder and the text.
+  buffer.assign(buffer.size(), 'x');
+  CHECK(a.event->slots()[0].i == 1);
+}
+
+TEST_CASE("decoder: line numbers beyond 32 bits saturate in the event", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  RecordContext context;
+  context.line = std::uint64_t{1} << 40;
+  EventRef event = accepted(decoder, R"({"@type":"Ping","id":1})", context);
+  CHECK(event->line == std::numeric_limits<std::uint32_t>::max());
+}
+
+TEST_CASE("decoder: the reason of one rejection does not leak into the next result",
+          "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  CHECK(rejected(decoder, R"({"@type":"Nope"})") == R"(unknown @type "Nope")");
+  DecodeResult ok = decoder.decodeCopy(R"({"@type":"Ping","id":1})", {});
+  CHECK(ok.status == DecodeStatus::Event);
+  CHECK(ok.reason.empty());
+  // Many records in a row with alternating shapes.
+  for (int i = 0; i < 1000; ++i) {
+    std::string text = i % 3 == 0   ? R"({"@type":"Ping","id":)" + std::to_string(i) + "}"
+                       : i % 3 == 1 ? R"({"id":)" + std::to_string(i) + R"(,"@type":"Ping"})"
+                                    : R"({"@type":"Ping","id":"bad"})";
+    DecodeResult result = decoder.decodeCopy(text, {});
+    if (i % 3 == 2) {
+      REQUIRE(result.status == DecodeStatus::Rejected);
+    } else {
+      REQUIRE(result.status == DecodeStatus::Event);
+      REQUIRE(result.event->slots()[0].i == i);
+    }
+  }
+}
+
+TEST_CASE("decoder: many distinct extra member names", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  JsonlDecoder decoder(schema);
+  // More distinct extra names than the decoder remembers; the same names again afterwards; a
+  // field name of another type is an extra member here.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 1500; ++i) {
+      std::string extra = "x" + std::to_string(i);
+      std::string text = "{\"" + extra + "\":[" + std::to_string(i) + R"(],"card":{"a":1},)" +
+                         R"("@type":"Ping","id":)" + std::to_string(i) + ",\"" + extra + "_\":0}";
+      EventRef event = accepted(decoder, text);
+      REQUIRE(event->slots()[0].i == i);
+    }
+  }
+  CHECK(rejected(decoder, R"({"x7":1,"card":{"a":1},"@type":"Ping","id":"no"})") ==
+        R"(field "id": expected int, got string "no")");
+}

@@ -1,0 +1,124 @@
+#include "runtime/io/rejects.hpp"
+#include "runtime/io/statistics.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <string>
+
+using namespace cep::runtime;
+
+TEST_CASE("rejects: report, dead letters and counts", "[runtime][rejects]") {
+  std::ostringstream report, dead, late;
+  Statistics stats(2);
+  RejectOptions options;
+  options.report = &report;
+  options.dead_letter = &dead;
+  options.late_output = &late;
+  Rejects rejects({"events.jsonl", "<stdin>"}, stats, options);
+  rejects.reject(0, 17, "unknown @type \"Paymnt\"", R"({"@type":"Paymnt","x":"a\"b"})");
+  rejects.reject(1, 3, "not JSON: bad", "\x01raw\tline\xFF");
+  rejects.late(0, 20, R"({"@type":"Payment","ts":5})");
+  CHECK(report.str() == "events.jsonl:17: rejected: unknown @type \"Paymnt\"\n"
+                        "<stdin>:3: rejected: not JSON: bad\n");
+  CHECK(dead.str() == R"({"input":"events.jsonl","line":17,"reason":"unknown @type \"Paymnt\"",)"
+                      R"("record":"{\"@type\":\"Paymnt\",\"x\":\"a\\\"b\"}"})"
+                      "\n"
+                      R"({"input":"<stdin>","line":3,"reason":"not JSON: bad",)"
+                      "\"record\":\"\\u0001raw\\tline\xEF\xBF\xBD\"}\n");
+  CHECK(late.str() == "{\"@type\":\"Payment\",\"ts\":5}\n");
+  CHECK(stats.inputs[0].rejected == 1);
+  CHECK(stats.inputs[0].late == 1);
+  CHECK(stats.inputs[1].rejected == 1);
+  CHECK(stats.total().rejected == 2);
+  CHECK_FALSE(rejects.strict());
+  CHECK_FALSE(rejects.failed());
+  rejects.finish();
+  CHECK(report.str() == "events.jsonl:17: rejected: unknown @type \"Paymnt\"\n"
+                        "<stdin>:3: rejected: not JSON: bad\n"); // nothing held back
+}
+
+TEST_CASE("rejects: the report is rate-limited per input", "[runtime][rejects]") {
+  std::ostringstream report;
+  Statistics stats(2);
+  RejectOptions options;
+  options.report = &report;
+  options.report_limit = 3;
+  Rejects rejects({"a.jsonl", "b.jsonl"}, stats, options);
+  for (int line = 1; line <= 5; ++line) {
+    rejects.reject(0, static_cast<std::uint64_t>(line), "r" + std::to_string(line), "{}");
+  }
+  rejects.reject(1, 9, "only", "{}");
+  rejects.late(1, 10, "{}");
+  rejects.late(1, 11, "{}");
+  CHECK(report.str() == "a.jsonl:1: rejected: r1\n"
+                        "a.jsonl:2: rejected: r2\n"
+                        "a.jsonl:3: rejected: r3\n"
+                        "b.jsonl:9: rejected: only\n");
+  rejects.finish();
+  rejects.finish(); // once
+  CHECK(report.str() == "a.jsonl:1: rejected: r1\n"
+                        "a.jsonl:2: rejected: r2\n"
+                        "a.jsonl:3: rejected: r3\n"
+                        "b.jsonl:9: rejected: only\n"
+                        "a.jsonl: 2 more rejected records not shown (5 rejected in total)\n"
+                        "b.jsonl: 2 late events (at or before the watermark) not matched\n");
+  CHECK(stats.inputs[0].rejected == 5);
+  CHECK(stats.inputs[1].late == 2);
+}
+
+TEST_CASE("rejects: the default limit is 10 per input", "[runtime][rejects]") {
+  std::ostringstream report;
+  Statistics stats(1);
+  RejectOptions options;
+  options.report = &report;
+  Rejects rejects({"x"}, stats, options);
+  for (int line = 1; line <= 25; ++line) {
+    rejects.reject(0, static_cast<std::uint64_t>(line), "bad", "{}");
+  }
+  rejects.finish();
+  std::string text = report.str();
+  CHECK(std::count(text.begin(), text.end(), '\n') == 11);
+  CHECK(text.find("x:10: rejected: bad\n") != std::string::npos);
+  CHECK(text.find("x:11:") == std::string::npos);
+  CHECK(text.substr(text.rfind('\n', text.size() - 2) + 1) ==
+        "x: 15 more rejected records not shown (25 rejected in total)\n");
+}
+
+TEST_CASE("rejects: strict mode fails at the first rejection", "[runtime][rejects]") {
+  Statistics stats(1);
+  RejectOptions options;
+  options.strict = true;
+  Rejects rejects({"x"}, stats, options);
+  CHECK(rejects.strict());
+  CHECK_FALSE(rejects.failed());
+  rejects.late(0, 1, "{}"); // late events are not rejections
+  CHECK_FALSE(rejects.failed());
+  rejects.reject(0, 2, "bad", "{}");
+  CHECK(rejects.failed());
+}
+
+TEST_CASE("rejects: silent without outputs", "[runtime][rejects]") {
+  Statistics stats;
+  Rejects rejects({"x"}, stats, RejectOptions{});
+  rejects.reject(0, 1, "bad", "{}");
+  rejects.late(0, 2, "{}");
+  rejects.finish();
+  CHECK(stats.inputs.size() == 1);
+  CHECK(stats.inputs[0].rejected == 1);
+  CHECK(stats.inputs[0].late == 1);
+}
+
+TEST_CASE("statistics: totals and text", "[runtime][rejects]") {
+  Statistics stats(2);
+  stats.inputs[0] = RecordCounts{10, 6, 2, 1, 1};
+  stats.inputs[1] = RecordCounts{5, 5, 0, 0, 0};
+  CHECK(stats.total() == RecordCounts{15, 11, 2, 1, 1});
+  CHECK(formatStatistics(stats, {"a.jsonl", "b.jsonl"}) ==
+        "a.jsonl: 10 read, 6 accepted, 2 rejected, 1 late, 1 watermarks\n"
+        "b.jsonl: 5 read, 5 accepted, 0 rejected, 0 late, 0 watermarks\n"
+        "total: 15 read, 11 accepted, 2 rejected, 1 late, 1 watermarks\n");
+  Statistics one(1);
+  CHECK(formatStatistics(one, {"a"}) ==
+        "a: 0 read, 0 accepted, 0 rejected, 0 late, 0 watermarks\n");
+}

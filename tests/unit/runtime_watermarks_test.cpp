@@ -1,0 +1,98 @@
+#include "runtime/time/watermarks.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <limits>
+
+using namespace cep::runtime;
+
+TEST_CASE("watermarks: bounded out-of-orderness per input", "[runtime][watermarks]") {
+  Watermarks marks(1, 5000, WatermarkMode::Auto);
+  CHECK(marks.combined() == kNoWatermark);
+  CHECK_FALSE(marks.isLate(std::numeric_limits<std::int64_t>::min()));
+  CHECK_FALSE(marks.isLate(0));
+  marks.onEvent(0, 10000);
+  CHECK(marks.of(0) == 4999); // max time - max delay - 1 ms
+  CHECK(marks.combined() == 4999);
+  CHECK(marks.isLate(4999));
+  CHECK(marks.isLate(-7));
+  CHECK_FALSE(marks.isLate(5000));
+  marks.onEvent(0, 8000); // earlier events never move it back
+  CHECK(marks.combined() == 4999);
+  marks.onEvent(0, 12000);
+  CHECK(marks.combined() == 6999);
+}
+
+TEST_CASE("watermarks: zero delay keeps equal times on time", "[runtime][watermarks]") {
+  Watermarks marks(1, 0, WatermarkMode::Auto);
+  marks.onEvent(0, 100);
+  CHECK(marks.combined() == 99);
+  CHECK_FALSE(marks.isLate(100)); // a second event at the same time is not late
+  CHECK(marks.isLate(99));
+}
+
+TEST_CASE("watermarks: the combined watermark is the minimum over inputs",
+          "[runtime][watermarks]") {
+  Watermarks marks(3, 0, WatermarkMode::Auto);
+  marks.onEvent(0, 1000);
+  marks.onEvent(1, 500);
+  CHECK(marks.combined() == kNoWatermark); // input 2 has said nothing yet
+  CHECK_FALSE(marks.isLate(0));
+  marks.onEvent(2, 2000);
+  CHECK(marks.combined() == 499);
+  marks.onEvent(1, 3000);
+  CHECK(marks.combined() == 999);
+  marks.finish(0);
+  CHECK(marks.of(0) == kEndWatermark);
+  CHECK(marks.combined() == 1999);
+  marks.finish(2);
+  CHECK(marks.combined() == 2999);
+  marks.finish(1);
+  CHECK(marks.combined() == kEndWatermark);
+  CHECK(marks.isLate(std::numeric_limits<std::int64_t>::max()));
+  marks.onWatermark(1, 5); // nothing goes back after the end
+  CHECK(marks.combined() == kEndWatermark);
+}
+
+TEST_CASE("watermarks: explicit lines in auto and explicit mode", "[runtime][watermarks]") {
+  Watermarks automatic(1, 1000, WatermarkMode::Auto);
+  automatic.onWatermark(0, 50000);
+  CHECK(automatic.combined() == 50000);
+  automatic.onEvent(0, 20000); // below: no effect
+  CHECK(automatic.combined() == 50000);
+  automatic.onWatermark(0, 100); // never back
+  CHECK(automatic.combined() == 50000);
+  automatic.onEvent(0, 60000);
+  CHECK(automatic.combined() == 58999);
+
+  Watermarks explicit_only(2, 1000, WatermarkMode::Explicit);
+  explicit_only.onEvent(0, 1000000);
+  explicit_only.onEvent(1, 1000000);
+  CHECK(explicit_only.combined() == kNoWatermark);
+  explicit_only.onWatermark(0, 10);
+  explicit_only.onWatermark(1, 20);
+  CHECK(explicit_only.combined() == 10);
+  CHECK(explicit_only.isLate(10));
+  CHECK_FALSE(explicit_only.isLate(11));
+  explicit_only.finish(0);
+  CHECK(explicit_only.combined() == 20);
+}
+
+TEST_CASE("watermarks: extreme times saturate", "[runtime][watermarks]") {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  Watermarks marks(1, 10, WatermarkMode::Auto);
+  marks.onEvent(0, kMin + 5); // would underflow: still no watermark
+  CHECK(marks.combined() == kNoWatermark);
+  marks.onEvent(0, kMin + 12);
+  CHECK(marks.combined() == kMin + 1);
+  Watermarks huge(1, std::numeric_limits<std::int64_t>::max(), WatermarkMode::Auto);
+  huge.onEvent(0, 5);
+  CHECK(huge.combined() == kMin + 5);
+  huge.onEvent(0, std::numeric_limits<std::int64_t>::max());
+  CHECK(huge.combined() == -1);
+}
+
+TEST_CASE("watermarks: no inputs at all is already the end", "[runtime][watermarks]") {
+  Watermarks marks(0, 0, WatermarkMode::Auto);
+  CHECK(marks.combined() == kEndWatermark);
+}
