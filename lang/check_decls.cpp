@@ -519,14 +519,22 @@ void Checker::ensureConst(std::size_t index, SourceRange use) {
 
 // --- warnings --------------------------------------------------------------------------------
 
+// Only in files that no other loaded file imports (the rule files being checked): a library
+// file's declarations are there for whoever imports them, and an importer uses only some.
 void Checker::warnUnused() {
+  std::vector<bool> imported(imports_.size(), false);
+  for (const auto &list : imports_) {
+    for (std::size_t m : list) {
+      imported[m] = true;
+    }
+  }
   for (const auto &c : consts_) {
-    if (!c.used && !c.duplicate) {
+    if (!c.used && !c.duplicate && !imported[c.module]) {
       warning(c.decl->name.range, "unused const `" + c.decl->name.name + "`");
     }
   }
   for (const auto &d : defs_) {
-    if (!d.used && !d.duplicate) {
+    if (!d.used && !d.duplicate && !imported[d.module]) {
       warning(d.decl->name.range, "unused def `" + d.decl->name.name + "`");
     }
   }

@@ -419,3 +419,19 @@ TEST_CASE("the checker works on a hand-built syntax tree", "[check]") {
   printTyped(dump, *program);
   CHECK(dump.str().find("where $.price > 3.0") != std::string::npos);
 }
+
+TEST_CASE("a null literal in `if` or `coalesce` takes the type of the other values", "[check]") {
+  auto c = check(std::string(kPayment) + R"(
+pattern p { a: Payment() }
+emit Out { x: if(a.amount > 1.0, null, 2), y: coalesce(a.merchant, null, "none") }
+)");
+  const auto &p = onlyPattern(*c);
+  const auto &x = *p.emit.fields[0].value;
+  REQUIRE(x.op == Op::If);
+  CHECK(x.type == Type::of(TypeKind::Int, true));
+  CHECK(x.args[1]->type == Type::of(TypeKind::Int, true));
+  CHECK(x.args[1]->value.is_null);
+  const auto &y = *p.emit.fields[1].value;
+  CHECK(y.type == Type::of(TypeKind::String)); // the last argument is never null
+  CHECK(y.args[1]->type == Type::of(TypeKind::String, true));
+}
