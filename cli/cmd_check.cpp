@@ -1,10 +1,10 @@
 // `cep check`: parse and check rule files; print every diagnostic.
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
 #include "lang/frontend.hpp"
+
+#include <iostream>
 
 namespace cep::cli {
 

@@ -1,8 +1,8 @@
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/version.hpp"
+
+#include <iostream>
 
 namespace cep::cli {
 

@@ -4,11 +4,11 @@
 namespace cep::cli {
 
 enum ExitCode : int {
-  kOk = 0,           // success; `check`: no errors
-  kRuleErrors = 1,   // the .cep files have errors (diagnostics printed)
-  kUsage = 2,        // bad command line, or a subcommand that is not available yet
+  kOk = 0,             // success; `check`: no errors
+  kRuleErrors = 1,     // the .cep files have errors (diagnostics printed)
+  kUsage = 2,          // bad command line, or a subcommand that is not available yet
   kRuntimeFailure = 3, // the run failed (unreadable input, --strict bad record, I/O error)
-  kInternal = 70,    // a bug in cep (EX_SOFTWARE): `internal error: ...` on stderr
+  kInternal = 70,      // a bug in cep (EX_SOFTWARE): `internal error: ...` on stderr
 };
 
 } // namespace cep::cli

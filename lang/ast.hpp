@@ -6,13 +6,13 @@
 // Every node carries the SourceRange of the text it came from.
 #pragma once
 
+#include "lang/source.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "lang/source.hpp"
 
 namespace cep::lang::ast {
 

@@ -4,10 +4,10 @@
 //  - printSource: canonical `.cep` source for the module; parsing it again gives the same tree.
 #pragma once
 
-#include <iosfwd>
-
 #include "lang/ast.hpp"
 #include "lang/source.hpp"
+
+#include <iosfwd>
 
 namespace cep::lang {
 

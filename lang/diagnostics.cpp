@@ -133,8 +133,9 @@ void DiagnosticEngine::note(std::string message, std::optional<SourceRange> rang
 }
 
 std::size_t DiagnosticEngine::errorCount() const {
-  return static_cast<std::size_t>(std::count_if(
-      diags_.begin(), diags_.end(), [](const Diagnostic &d) { return d.severity == Severity::Error; }));
+  return static_cast<std::size_t>(
+      std::count_if(diags_.begin(), diags_.end(),
+                    [](const Diagnostic &d) { return d.severity == Severity::Error; }));
 }
 
 std::size_t DiagnosticEngine::warningCount() const {

@@ -9,13 +9,13 @@
 // then offset), each with its notes right after it.
 #pragma once
 
+#include "lang/source.hpp"
+
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "lang/source.hpp"
 
 namespace cep::lang {
 

@@ -4,14 +4,14 @@
 // syntax errors under follow-on errors.
 #include "lang/frontend.hpp"
 
+#include "lang/check.hpp"
+#include "lang/parse.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <system_error>
-
-#include "lang/check.hpp"
-#include "lang/parse.hpp"
 
 namespace cep::lang {
 
@@ -77,8 +77,8 @@ struct Loader {
     auto text = readFile(display, error);
     if (!text) {
       if (from != nullptr) {
-        diags.error(from->path_range, "cannot import `" + from->path + "`: `" + display + "` " +
-                                          error);
+        diags.error(from->path_range,
+                    "cannot import `" + from->path + "`: `" + display + "` " + error);
       } else {
         diags.fileError(display, "cannot check `" + display + "`: " + error);
       }

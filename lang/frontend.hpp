@@ -2,14 +2,14 @@
 // file once, relative to the importing file, cycles reported), parse, resolve and type-check.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "lang/ast.hpp"
 #include "lang/diagnostics.hpp"
 #include "lang/source.hpp"
 #include "lang/typed.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace cep::lang {
 

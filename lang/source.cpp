@@ -53,7 +53,9 @@ std::string_view SourceFile::lineText(std::uint32_t line) const {
   return std::string_view(text_).substr(begin, end - begin);
 }
 
-SourceManager::SourceManager() { files_.push_back(std::make_unique<SourceFile>(0, "", "")); }
+SourceManager::SourceManager() {
+  files_.push_back(std::make_unique<SourceFile>(0, "", ""));
+}
 
 FileId SourceManager::add(std::string path, std::string text) {
   auto id = static_cast<FileId>(files_.size());

@@ -6,16 +6,16 @@
 // once. Event types, patterns and output streams are program-wide names.
 #pragma once
 
+#include "lang/ast.hpp"
+#include "lang/source.hpp"
+#include "lang/types.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "lang/ast.hpp"
-#include "lang/source.hpp"
-#include "lang/types.hpp"
 
 namespace cep::lang::typed {
 
@@ -31,27 +31,36 @@ struct Value {
 };
 
 enum class Op : std::uint8_t {
-  Literal,   // value
-  Field,     // step, field. step == kCandidate: the event being tested (bare field names, own
-             // name in a single step). Otherwise the event bound to single step `step` (null
-             // when that step did not bind). Inside an aggregate's argument, Field(step = the
-             // aggregated loop) is the element being aggregated.
-  First,     // first(s).f: step, field (null when `s` bound nothing)
-  Last,      // last(s).f: step, field
-  Count,     // count(s): number of events bound to step
-  CountOf,   // count(e): step, args[0] = e evaluated per bound event, non-null values counted
-  Sum,       // sum(e): as CountOf; `type` is e's type (0 of it over nothing)
-  Avg,       // avg(e): float
-  Min,       // min(e) over a loop
-  Max,       // max(e) over a loop
-  Cast,      // args[0], int -> float widening (the only implicit conversion)
-  Neg,       // args[0]
-  Not,       // args[0]
-  And,       // args[0], args[1]
-  Or,        // args[0], args[1]
-  Eq, Ne, Lt, Le, Gt, Ge, // args[0], args[1], both of the same kind after widening
-  Add, Sub, Mul, Div, Mod, // args[0], args[1]; the operand and result kinds say which variant
-                           // (string + string, time - time, time + duration, duration * int ...)
+  Literal, // value
+  Field,   // step, field. step == kCandidate: the event being tested (bare field names, own
+           // name in a single step). Otherwise the event bound to single step `step` (null
+           // when that step did not bind). Inside an aggregate's argument, Field(step = the
+           // aggregated loop) is the element being aggregated.
+  First,   // first(s).f: step, field (null when `s` bound nothing)
+  Last,    // last(s).f: step, field
+  Count,   // count(s): number of events bound to step
+  CountOf, // count(e): step, args[0] = e evaluated per bound event, non-null values counted
+  Sum,     // sum(e): as CountOf; `type` is e's type (0 of it over nothing)
+  Avg,     // avg(e): float
+  Min,     // min(e) over a loop
+  Max,     // max(e) over a loop
+  Cast,    // args[0], int -> float widening (the only implicit conversion)
+  Neg,     // args[0]
+  Not,     // args[0]
+  And,     // args[0], args[1]
+  Or,      // args[0], args[1]
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge, // args[0], args[1], both of the same kind after widening
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Mod,       // args[0], args[1]; the operand and result kinds say which variant
+             // (string + string, time - time, time + duration, duration * int ...)
   IsNull,    // args[0]
   IsNotNull, // args[0]
   In,        // args[0] in `value` (a list constant)
@@ -68,13 +77,13 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
   Op op = Op::Literal;
-  Type type;            // result type (after widening), nullable when it can be null
-  Value value;          // Literal; In/NotIn: the list
+  Type type;                      // result type (after widening), nullable when it can be null
+  Value value;                    // Literal; In/NotIn: the list
   std::int32_t step = kCandidate; // Field, First, Last, Count, CountOf, Sum, Avg, Min, Max
   std::int32_t field = -1;        // Field, First, Last: index into the event type's fields
   std::int32_t function = -1;     // Call: stdlib function id (stdlib/functions.def order)
   std::vector<ExprPtr> args;
-  SourceRange range;              // the source text this came from (inlined defs: the call)
+  SourceRange range; // the source text this came from (inlined defs: the call)
 };
 
 struct EventField {
@@ -101,16 +110,16 @@ struct EventType {
 constexpr std::uint32_t kUnbounded = std::numeric_limits<std::uint32_t>::max();
 
 struct Step {
-  std::string name;        // unnamed negated steps are named `$not<position>` (1-based)
+  std::string name; // unnamed negated steps are named `$not<position>` (1-based)
   std::int32_t event_type = -1;
-  ExprPtr condition;       // null: always true
-  std::uint32_t min = 1;   // normalised quantifier: `*` is {1,} + optional, {0,m} is {1,m} + optional
-  std::uint32_t max = 1;   // kUnbounded for no upper bound
+  ExprPtr condition;     // null: always true
+  std::uint32_t min = 1; // normalised quantifier: `*` is {1,} + optional, {0,m} is {1,m} + optional
+  std::uint32_t max = 1; // kUnbounded for no upper bound
   bool optional = false;
   bool greedy = false;
   bool consecutive = false;
   bool combinations = false;
-  ExprPtr until;           // null when absent
+  ExprPtr until; // null when absent
   bool negated = false;
   ast::Contiguity contiguity = ast::Contiguity::Relaxed; // to the previous step
   std::optional<std::int64_t> within_ms;                 // per-step bound (PREVIOUS_AND_CURRENT)

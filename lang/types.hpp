@@ -8,8 +8,8 @@ namespace cep::lang {
 
 enum class TypeKind : std::uint8_t {
   Bool,
-  Int,      // 64-bit signed
-  Float,    // 64-bit IEEE
+  Int,   // 64-bit signed
+  Float, // 64-bit IEEE
   String,
   Time,     // instant, epoch milliseconds
   Duration, // milliseconds
@@ -26,7 +26,9 @@ struct Type {
   TypeKind elem = TypeKind::Error; // List: element kind
   std::int32_t event = -1;         // Event, Loop: index into Program::event_types
 
-  static Type of(TypeKind k, bool nullable = false) { return Type{k, nullable, TypeKind::Error, -1}; }
+  static Type of(TypeKind k, bool nullable = false) {
+    return Type{k, nullable, TypeKind::Error, -1};
+  }
   static Type list(TypeKind elem) { return Type{TypeKind::List, false, elem, -1}; }
   static Type error() { return Type{}; }
 

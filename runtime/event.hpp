@@ -34,16 +34,16 @@ union Slot {
 static_assert(sizeof(Slot) == 8);
 
 struct Event {
-  std::uint32_t type = 0;        // index into Schema::types
-  std::uint32_t field_count = 0; // slots that follow the header
-  std::int64_t time = 0;         // event time in epoch ms (time field, or ingestion time)
-  std::uint64_t seq = 0;         // arrival order over the whole run (ties in time keep it)
-  std::uint64_t nulls = 0;       // bit i set: field i is null or absent
-  std::uint32_t input = 0;       // which input it came from
-  std::uint32_t line = 0;        // 1-based line in that input
-  std::uint32_t raw_size = 0;    // bytes of the raw record kept (0 when not kept)
+  std::uint32_t type = 0;         // index into Schema::types
+  std::uint32_t field_count = 0;  // slots that follow the header
+  std::int64_t time = 0;          // event time in epoch ms (time field, or ingestion time)
+  std::uint64_t seq = 0;          // arrival order over the whole run (ties in time keep it)
+  std::uint64_t nulls = 0;        // bit i set: field i is null or absent
+  std::uint32_t input = 0;        // which input it came from
+  std::uint32_t line = 0;         // 1-based line in that input
+  std::uint32_t raw_size = 0;     // bytes of the raw record kept (0 when not kept)
   mutable std::uint32_t refs = 1; // single-threaded: a pipeline owns its events
-  const char *raw = nullptr;     // the record exactly as read (when kept)
+  const char *raw = nullptr;      // the record exactly as read (when kept)
 
   Slot *slots() { return reinterpret_cast<Slot *>(this + 1); }
   const Slot *slots() const { return reinterpret_cast<const Slot *>(this + 1); }
@@ -55,10 +55,14 @@ static_assert(sizeof(Event) % alignof(Slot) == 0);
 // Allocates an event block with room for `fields` slots and `extra` bytes (strings, raw record);
 // refs = 1, every field null. `extraBegin` is where the extra bytes start.
 Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra);
-inline char *extraBegin(Event *e) { return reinterpret_cast<char *>(e->slots() + e->field_count); }
+inline char *extraBegin(Event *e) {
+  return reinterpret_cast<char *>(e->slots() + e->field_count);
+}
 void freeEvent(Event *e);
 
-inline void retain(const Event *e) { ++e->refs; }
+inline void retain(const Event *e) {
+  ++e->refs;
+}
 inline void release(const Event *e) {
   if (--e->refs == 0) {
     freeEvent(const_cast<Event *>(e));

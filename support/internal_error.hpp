@@ -17,7 +17,7 @@ public:
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
       throw ::cep::InternalError(std::string(__FILE__) + ":" + std::to_string(__LINE__) +          \
-                                 ": assertion `" #cond "` failed: " + (msg));                     \
+                                 ": assertion `" #cond "` failed: " + (msg));                      \
     }                                                                                              \
   } while (false)
 

@@ -3,11 +3,11 @@
 // InternalError or any other exception escaping is a bug (the caller decides how to fail).
 #pragma once
 
-#include <ostream>
-#include <string>
-
 #include "lang/check.hpp"
 #include "lang/parse.hpp"
+
+#include <ostream>
+#include <string>
 
 namespace cep::fuzz {
 

@@ -1,12 +1,12 @@
 // libFuzzer target: parse + check arbitrary bytes. Fails only on internal errors (and on what
 // the sanitizers catch), never on diagnostics. See tests/fuzz/README.md.
+#include "support/internal_error.hpp"
+#include "tests/fuzz/fuzz_frontend.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
-
-#include "support/internal_error.hpp"
-#include "tests/fuzz/fuzz_frontend.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
   std::ostringstream sink;

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
-#include <sstream>
-
 #include "lang/diagnostics.hpp"
 #include "lang/source.hpp"
+
+#include <catch2/catch.hpp>
+#include <sstream>
 
 using namespace cep::lang;
 

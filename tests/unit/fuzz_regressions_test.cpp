@@ -1,11 +1,11 @@
 // Replays every input in tests/fuzz/regressions/ through the fuzzer's front-end run: each once
 // crashed or hit an internal error; none may again.
+#include "tests/fuzz/fuzz_frontend.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "tests/fuzz/fuzz_frontend.hpp"
 
 TEST_CASE("fuzz regressions run through parse and check without internal errors", "[fuzz]") {
   namespace fs = std::filesystem;
