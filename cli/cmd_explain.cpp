@@ -1,16 +1,93 @@
 // `cep explain`: print one stage of the pipeline (--emit=ast|typed|nfa|nfa-opt|llvm).
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
+#include "compiler/lower/lower_pattern.hpp"
+#include "compiler/nfa/printer.hpp"
+#include "compiler/passes/pass_manager.hpp"
 #include "lang/ast_printer.hpp"
 #include "lang/frontend.hpp"
 #include "lang/typed_printer.hpp"
 
+#include <iostream>
+#include <string>
+#include <vector>
+
 namespace cep::cli {
 
+namespace {
+
+std::string joined(const std::vector<std::string> &names) {
+  std::string s;
+  for (const auto &n : names) {
+    s += (s.empty() ? "" : ", ") + n;
+  }
+  return s;
+}
+
+// --emit=nfa|nfa-opt: each pattern's automaton, lowered and verified, then optimised.
+int explainNfa(const ExplainOptions &options) {
+  compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
+  for (const auto &name : options.disabled_passes) {
+    if (!passes.disable(name)) {
+      std::cerr << "cep explain: unknown pass `" << name
+                << "` for --disable-pass (passes: " << joined(passes.names()) << ")\n";
+      return kUsage;
+    }
+  }
+  lang::SourceManager sources;
+  lang::DiagnosticEngine diags(sources);
+  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  diags.render(std::cerr, useColor(options.color));
+  if (diags.hasErrors()) {
+    return kRuleErrors;
+  }
+  const lang::typed::Program &program = *frontend.program;
+  std::vector<int> selected;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < program.patterns.size(); ++i) {
+    names.push_back(program.patterns[i].name);
+    if (!options.pattern || *options.pattern == program.patterns[i].name) {
+      selected.push_back(static_cast<int>(i));
+    }
+  }
+  if (options.pattern && selected.empty()) {
+    std::cerr << "cep explain: no pattern `" << *options.pattern << "`"
+              << (names.empty() ? std::string(" (the files declare no pattern)")
+                                : " (patterns: " + joined(names) + ")")
+              << '\n';
+    return kUsage;
+  }
+  std::vector<compiler::nfa::Nfa> nfas;
+  for (int i : selected) {
+    nfas.push_back(compiler::lowerPattern(program, i));
+    if (options.emit == "nfa-opt") {
+      passes.run(nfas.back());
+    }
+  }
+  if (options.format == "dot") {
+    std::vector<const compiler::nfa::Nfa *> all;
+    for (const auto &n : nfas) {
+      all.push_back(&n);
+    }
+    compiler::nfa::printDot(std::cout, all);
+    return kOk;
+  }
+  for (std::size_t i = 0; i < nfas.size(); ++i) {
+    if (i > 0) {
+      std::cout << '\n';
+    }
+    compiler::nfa::printText(std::cout, nfas[i]);
+  }
+  return kOk;
+}
+
+} // namespace
+
 int runExplain(const ExplainOptions &options) {
+  if (options.emit == "nfa" || options.emit == "nfa-opt") {
+    return explainNfa(options);
+  }
   if (options.emit != "ast" && options.emit != "typed") {
     std::cerr << "cep explain: --emit=" << options.emit
               << " is not available in this build yet (see docs/ROADMAP.md)\n";

@@ -15,6 +15,5 @@ int unavailable(const char *what) {
 } // namespace
 
 int runCompile(const CompileOptions &) { return unavailable("`cep compile`"); }
-int runRun(const RunOptions &) { return unavailable("`cep run`"); }
 
 } // namespace cep::cli

@@ -45,6 +45,7 @@ struct RunOptions {
   std::string engine = "interp"; // interp | jit
   bool with_events = false;
   bool stats = false;
+  bool no_timing = false; // --stats without wall time and speed
   bool strict = false;
   std::string color = "auto";
 };

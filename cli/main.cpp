@@ -107,6 +107,8 @@ int main(int argc, char **argv) {
                     "Add to each match the input records bound to each step (@events)");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
+  run_cmd->add_flag("--no-timing", run.no_timing,
+                    "With --stats: leave out wall time and speed (output the same on every run)");
   addColor(run_cmd, run.color);
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");

@@ -1,0 +1,218 @@
+// `cep run`: load the rules, build one matcher per pattern and run them over the inputs
+// (runtime/engine/run_loop.hpp). Exit codes: 0 ok, 1 rule errors, 2 usage, 3 the run failed
+// (an input unreadable, a record rejected under --strict, an output unwritable).
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/terminal.hpp"
+#include "compiler/interp/nfa_matcher.hpp"
+#include "compiler/lower/lower_pattern.hpp"
+#include "compiler/passes/pass_manager.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "lang/frontend.hpp"
+#include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/time/time_format.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace cep::cli {
+
+namespace {
+
+int usage(const std::string &message) {
+  std::cerr << "cep run: " << message << '\n';
+  return kUsage;
+}
+
+int failure(const std::string &message) {
+  std::cerr << "cep run: " << message << '\n';
+  return kRuntimeFailure;
+}
+
+bool endsWith(const std::string &text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string typeList(const runtime::Schema &schema) {
+  std::string list;
+  for (const runtime::EventSchema &type : schema.types) {
+    list += (list.empty() ? "" : ", ") + type.name;
+  }
+  return list.empty() ? "none" : list;
+}
+
+// A side output (--late-output, --dead-letter): a file, created or truncated.
+struct SideOutput {
+  std::string path;
+  std::ofstream stream;
+
+  bool open(const std::optional<std::string> &where, std::string &error) {
+    if (!where) {
+      return true;
+    }
+    path = *where;
+    stream.open(path, std::ios::binary | std::ios::trunc);
+    if (!stream.is_open()) {
+      error = "cannot open \"" + path + "\" for writing: " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  std::ostream *get() { return stream.is_open() ? &stream : nullptr; }
+  bool close(std::string &error) {
+    if (!stream.is_open()) {
+      return true;
+    }
+    stream.close();
+    if (stream.fail()) {
+      error = "cannot write \"" + path + "\"";
+      return false;
+    }
+    return true;
+  }
+};
+
+// One matcher per pattern, in declaration order: lowered, optimised by the standard passes.
+std::vector<std::unique_ptr<runtime::Matcher>> buildMatchers(const lang::typed::Program &program,
+                                                             const RunOptions &options) {
+  runtime::MatcherOptions matcher_options;
+  matcher_options.with_events = options.with_events;
+  compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers;
+  for (std::size_t i = 0; i < program.patterns.size(); ++i) {
+    auto index = static_cast<std::int32_t>(i);
+    compiler::nfa::Nfa nfa = compiler::lowerPattern(program, index);
+    passes.run(nfa);
+    matchers.push_back(
+        compiler::interp::makeInterpMatcher(program, index, std::move(nfa), matcher_options));
+  }
+  return matchers;
+}
+
+} // namespace
+
+int runRun(const RunOptions &options) {
+  // The command line first: nothing is read or written before it is known to be right.
+  if (options.engine == "jit") {
+    return usage("--engine jit is not available yet; use --engine interp (the default)");
+  }
+  for (const std::string &rule : options.rules) {
+    if (endsWith(rule, ".cepo")) {
+      return usage("\"" + rule +
+                   "\": compiled artifacts (.cepo) cannot be run yet; run the .cep files");
+    }
+  }
+  std::int64_t max_delay_ms = 0;
+  std::string error;
+  if (!runtime::parseDuration(options.max_delay, max_delay_ms, &error)) {
+    return usage("--max-delay " + options.max_delay + ": " + error);
+  }
+  bool processing = options.time == "processing";
+  if (processing && (max_delay_ms != 0 || options.watermark != "auto")) {
+    return usage("--max-delay and --watermark apply to --time event only");
+  }
+  for (const auto *side : {&options.late_output, &options.dead_letter}) {
+    if (*side && (side->value().empty() || *side == "-")) {
+      return usage("--late-output and --dead-letter need a file path");
+    }
+  }
+  std::vector<runtime::InputSpec> inputs;
+  for (const std::string &input : options.inputs) {
+    inputs.push_back(runtime::parseInputSpec(input));
+  }
+  if (inputs.empty()) {
+    inputs.push_back({"-", ""});
+  }
+  if (std::count_if(inputs.begin(), inputs.end(),
+                    [](const runtime::InputSpec &input) { return input.path == "-"; }) > 1) {
+    return usage("standard input (`-`) can be read only once");
+  }
+
+  // The rules.
+  lang::SourceManager sources;
+  lang::DiagnosticEngine diags(sources);
+  lang::Frontend frontend = lang::loadProgram(options.rules, sources, diags);
+  diags.render(std::cerr, useColor(options.color));
+  if (diags.hasErrors()) {
+    return kRuleErrors;
+  }
+  const lang::typed::Program &program = *frontend.program;
+  for (const lang::typed::EventType &type : program.event_types) {
+    if (type.fields.size() > runtime::kMaxFields) {
+      std::cerr << "cep run: event type `" << type.name << "` has " << type.fields.size()
+                << " fields; at most " << runtime::kMaxFields << " are supported\n";
+      return kRuleErrors;
+    }
+  }
+  runtime::Schema schema = compiler::schemaFromProgram(program);
+
+  // Inputs that cannot work, before any output file is truncated.
+  bool streaming = false;
+  for (const runtime::InputSpec &input : inputs) {
+    if (!input.type_name.empty() && schema.typeIndex(input.type_name) < 0) {
+      return usage("--input " + input.path + ":" + input.type_name + ": unknown event type `" +
+                   input.type_name + "` (declared: " + typeList(schema) + ")");
+    }
+    if (input.path == "-") {
+      // A pipe or terminal: write each match as it is found, not in 64 KiB blocks.
+      struct stat info {};
+      streaming = ::fstat(STDIN_FILENO, &info) != 0 || !S_ISREG(info.st_mode);
+    } else if (::access(input.path.c_str(), R_OK) != 0) {
+      return failure("cannot open \"" + input.path + "\": " + std::strerror(errno));
+    }
+  }
+
+  std::vector<std::unique_ptr<runtime::Matcher>> owned = buildMatchers(program, options);
+  std::vector<runtime::Matcher *> matchers;
+  for (const auto &matcher : owned) {
+    matchers.push_back(matcher.get());
+  }
+
+  std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
+  if (!out) {
+    return failure(error);
+  }
+  SideOutput late, dead;
+  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
+    return failure(error);
+  }
+
+  runtime::RunOptions run_options;
+  run_options.time = processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
+  run_options.max_delay_ms = max_delay_ms;
+  run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
+                                                          : runtime::WatermarkMode::Auto;
+  run_options.keep_raw = options.with_events;
+  run_options.strict = options.strict;
+  run_options.report = &std::cerr;
+  run_options.dead_letter = dead.get();
+  run_options.late_output = late.get();
+  run_options.flush_each_step = streaming || processing;
+
+  runtime::RunStats stats;
+  runtime::RunResult result = runtime::run(schema, matchers, inputs, *out, run_options, &stats);
+  out.reset(); // flushed and closed
+  if (options.stats) {
+    std::cerr << runtime::formatRunStats(stats, !options.no_timing);
+  }
+  if (result.status != runtime::RunStatus::Ok) {
+    return failure(result.message);
+  }
+  if (!late.close(error) || !dead.close(error)) {
+    return failure(error);
+  }
+  return kOk;
+}
+
+} // namespace cep::cli

@@ -1,0 +1,579 @@
+#include "compiler/interp/nfa_matcher.hpp"
+
+#include "compiler/interp/record.hpp"
+#include "runtime/io/json_writer.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <tuple>
+
+namespace cep::compiler::interp {
+
+using nfa::EdgeKind;
+using nfa::Guard;
+using nfa::StateKind;
+using runtime::MatchOutput;
+
+namespace {
+
+// Loop counter after following `edge` from a state whose run had `counter`.
+std::uint32_t counterAfter(const nfa::Edge &edge, std::uint32_t counter) {
+  if (edge.counts) {
+    ++counter;
+  }
+  if (edge.resets_counter) {
+    counter = 0;
+  }
+  return counter;
+}
+
+// Events compare by (time, arrival): the order in which the matcher sees them.
+using EventPos = std::pair<std::int64_t, std::uint64_t>;
+
+EventPos posOf(const runtime::Event &e) {
+  return {e.time, e.seq};
+}
+
+// The map entry of a key: its node, the KeyState and the key text (twice).
+std::uint64_t keyBytes(const std::string &key) {
+  return sizeof(KeyState) + 2 * key.size() + 48;
+}
+
+bool heldBefore(const HeldMatch &a, const HeldMatch &b) {
+  return std::tie(a.start_time, a.start_seq, a.seqs) < std::tie(b.start_time, b.start_seq, b.seqs);
+}
+
+} // namespace
+
+InterpMatcher::InterpMatcher(const lang::typed::Program &program, std::int32_t pattern_index,
+                             nfa::Nfa nfa, runtime::MatcherOptions options)
+    : program_(program), pattern_(program.patterns.at(static_cast<std::size_t>(pattern_index))),
+      pattern_index_(pattern_index), nfa_(std::move(nfa)), options_(options), evaluator_(program) {
+  CEP_ASSERT(nfa_.start >= 0 && static_cast<std::size_t>(nfa_.start) < nfa_.states.size(),
+             "NFA without a start state");
+  CEP_ASSERT(nfa_.program == nullptr || nfa_.program == &program_,
+             "NFA of another program (its guards point into that one)");
+  uses_type_.assign(program_.event_types.size(), false);
+  for (const auto &step : pattern_.steps) {
+    if (step.event_type >= 0 && !uses_type_[static_cast<std::size_t>(step.event_type)]) {
+      uses_type_[static_cast<std::size_t>(step.event_type)] = true;
+    }
+  }
+  for (std::size_t t = 0; t < uses_type_.size(); ++t) {
+    if (uses_type_[t]) {
+      event_types_.push_back(static_cast<std::uint32_t>(t));
+    }
+  }
+  // A run completes at end of input when it waits in a pending (absence) state or in the
+  // NOT_NEXT state of a `, not n` at the end (docs/semantics.md §4).
+  completes_at_end_.assign(nfa_.states.size(), false);
+  for (std::size_t s = 0; s < nfa_.states.size(); ++s) {
+    const nfa::State &state = nfa_.states[s];
+    for (const auto &edge : state.edges) {
+      CEP_ASSERT(edge.target >= 0 && static_cast<std::size_t>(edge.target) < nfa_.states.size(),
+                 "edge to an unknown state in " + state.name);
+    }
+    completes_at_end_[s] = state.completes_at_end || state.kind == StateKind::Pending;
+  }
+}
+
+InterpMatcher::~InterpMatcher() = default;
+
+std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &program,
+                                                    std::int32_t pattern_index, nfa::Nfa nfa,
+                                                    runtime::MatcherOptions options) {
+  return std::make_unique<InterpMatcher>(program, pattern_index, std::move(nfa), options);
+}
+
+// --- transitions (Flink: createDecisionGraph, computeNextStates) ------------------------------
+
+bool InterpMatcher::passes(const Guard *g, const runtime::Event &event, std::uint32_t counter,
+                           const BoundEvents &bound) {
+  if (g == nullptr) {
+    return true;
+  }
+  switch (g->kind) {
+  case Guard::Kind::True:
+    return true;
+  case Guard::Kind::False:
+    return false;
+  case Guard::Kind::TypeIs:
+    return event.type == static_cast<std::uint32_t>(g->event_type);
+  case Guard::Kind::Cond:
+    CEP_ASSERT(g->expr != nullptr, "condition guard without an expression");
+    return evaluator_.test(*g->expr, &event, &bound);
+  case Guard::Kind::CountBelow:
+    return counter < g->count;
+  case Guard::Kind::CountAtLeast:
+    return counter >= g->count;
+  case Guard::Kind::Not:
+    CEP_ASSERT(g->args.size() == 1, "`not` guard needs one argument");
+    return !passes(g->args[0].get(), event, counter, bound);
+  case Guard::Kind::And:
+    for (const auto &a : g->args) {
+      if (!passes(a.get(), event, counter, bound)) {
+        return false;
+      }
+    }
+    return true;
+  case Guard::Kind::Or:
+    for (const auto &a : g->args) {
+      if (passes(a.get(), event, counter, bound)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return false;
+}
+
+nfa::StateId InterpMatcher::finalAfterProceed(nfa::StateId state, std::uint32_t counter,
+                                              const runtime::Event &event,
+                                              const BoundEvents &bound) {
+  // Flink's findFinalStateAfterProceed: follow PROCEED edges whose guards pass on this event.
+  std::vector<std::pair<nfa::StateId, std::uint32_t>> stack{{state, counter}};
+  std::size_t visits = 0;
+  while (!stack.empty()) {
+    auto [s, c] = stack.back();
+    stack.pop_back();
+    CEP_ASSERT(++visits <= 64 * nfa_.states.size() + 64, "PROCEED cycle in " + nfa_.pattern);
+    for (const auto &edge : nfa_.states[static_cast<std::size_t>(s)].edges) {
+      if (edge.kind != EdgeKind::Proceed || !passes(edge.guard.get(), event, c, bound)) {
+        continue;
+      }
+      if (nfa_.states[static_cast<std::size_t>(edge.target)].kind == StateKind::Final) {
+        return edge.target;
+      }
+      stack.emplace_back(edge.target, counterAfter(edge, c));
+    }
+  }
+  return -1;
+}
+
+std::int64_t InterpMatcher::deadlineOf(const Run &run) const {
+  std::int64_t deadline = kNoDeadline;
+  if (nfa_.within_ms) {
+    deadline = run.start_time + *nfa_.within_ms;
+  }
+  const auto &within = nfa_.states[static_cast<std::size_t>(run.state)].within_ms;
+  if (within) {
+    deadline = std::min(deadline, run.prev_time + *within);
+  }
+  return deadline;
+}
+
+void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::EventRef &event,
+                             std::vector<Run> &retained, std::vector<Run> &completed) {
+  const runtime::Event &e = *event;
+  BoundEvents bound(run.bound.get(), pattern_.steps.size());
+
+  // The decision graph: every TAKE/IGNORE edge reachable through PROCEED edges whose guards
+  // pass, with the loop counter the run has at the edge's source.
+  struct Branch {
+    const nfa::Edge *edge;
+    nfa::StateId source;
+    std::uint32_t counter;
+  };
+  std::vector<Branch> branches;
+  bool discard = false;
+  std::vector<std::pair<nfa::StateId, std::uint32_t>> stack{{run.state, run.counter}};
+  std::size_t visits = 0;
+  while (!stack.empty()) {
+    auto [s, c] = stack.back();
+    stack.pop_back();
+    CEP_ASSERT(++visits <= 64 * nfa_.states.size() + 64, "PROCEED cycle in " + nfa_.pattern);
+    for (const auto &edge : nfa_.states[static_cast<std::size_t>(s)].edges) {
+      if (!passes(edge.guard.get(), e, c, bound)) {
+        continue;
+      }
+      if (edge.kind == EdgeKind::Proceed) {
+        if (nfa_.states[static_cast<std::size_t>(edge.target)].kind == StateKind::Stop) {
+          discard = true; // the negated event occurred (Flink: a TAKE into the stop state)
+        } else {
+          stack.emplace_back(edge.target, counterAfter(edge, c));
+        }
+      } else {
+        branches.push_back({&edge, s, c});
+      }
+    }
+  }
+
+  // The runs this one becomes. A stop state reached on any branch discards all of them (the
+  // negated event occurred), but not the matches completed on this event.
+  std::vector<Run> next;
+  auto add = [&](Run r) {
+    r.deadline = deadlineOf(r);
+    switch (nfa_.states[static_cast<std::size_t>(r.state)].kind) {
+    case StateKind::Final:
+      completed.push_back(std::move(r));
+      break;
+    case StateKind::Stop:
+      discard = true;
+      break;
+    default:
+      next.push_back(std::move(r));
+      break;
+    }
+  };
+  for (const Branch &b : branches) {
+    std::uint32_t counter = counterAfter(*b.edge, b.counter);
+    if (b.edge->kind == EdgeKind::Ignore) {
+      if (is_start) {
+        continue; // the start state never ignores: a new run starts at every event anyway
+      }
+      Run r;
+      r.state = b.edge->target;
+      r.counter = counter;
+      r.bound = run.bound;
+      r.start_time = run.start_time;
+      r.start_seq = run.start_seq;
+      r.prev_time = run.prev_time;
+      add(std::move(r));
+      continue;
+    }
+    // TAKE: bind the event to the source state's step, within that step's own time bound (the
+    // run may have reached the step through PROCEED edges on this very event).
+    const auto &step_within = nfa_.states[static_cast<std::size_t>(b.source)].within_ms;
+    if (!is_start && step_within && e.time >= run.prev_time + *step_within) {
+      continue;
+    }
+    std::int32_t step = nfa_.states[static_cast<std::size_t>(b.source)].step;
+    CEP_ASSERT(step >= 0, "TAKE edge in a state without a step: " +
+                              nfa_.states[static_cast<std::size_t>(b.source)].name);
+    Run r;
+    r.state = b.edge->target;
+    r.counter = counter;
+    r.bound = NodeRef::bind(event, step, run.bound, &nodes_);
+    r.start_time = is_start ? e.time : run.start_time;
+    r.start_seq = is_start ? e.seq : run.start_seq;
+    r.prev_time = e.time;
+    nfa::StateId final_state = finalAfterProceed(r.state, r.counter, e, bound);
+    if (final_state >= 0) {
+      Run f = r;
+      f.state = final_state;
+      add(std::move(f));
+    }
+    add(std::move(r));
+  }
+  if (!discard) {
+    for (Run &r : next) {
+      retained.push_back(std::move(r));
+    }
+  }
+}
+
+// --- keys and timers --------------------------------------------------------------------------
+
+std::string InterpMatcher::keyOf(const runtime::Event &e) const {
+  std::string key;
+  if (pattern_.key_fields.empty()) {
+    key = "null";
+    return key;
+  }
+  CEP_ASSERT(e.type < pattern_.key_index.size() && !pattern_.key_index[e.type].empty(),
+             "event type without key fields in pattern " + pattern_.name);
+  const auto &fields = pattern_.key_index[e.type];
+  runtime::JsonWriter w(key);
+  bool composite = fields.size() > 1;
+  if (composite) {
+    w.beginArray();
+  }
+  for (std::int32_t f : fields) {
+    writeValue(w, readField(program_, e, f));
+  }
+  if (composite) {
+    w.endArray();
+  }
+  return key;
+}
+
+KeyState &InterpMatcher::keyState(const std::string &key) {
+  auto &slot = keys_[key];
+  if (!slot) {
+    slot = std::make_unique<KeyState>();
+    slot->key_json = key;
+    key_bytes_ += keyBytes(key);
+    stats_.peak_keys = std::max<std::uint64_t>(stats_.peak_keys, keys_.size());
+  }
+  return *slot;
+}
+
+void InterpMatcher::setRuns(KeyState &key, std::vector<Run> runs) {
+  live_runs_ -= key.runs.size();
+  key.runs = std::move(runs);
+  live_runs_ += key.runs.size();
+}
+
+void InterpMatcher::reschedule(KeyState &key) {
+  std::int64_t next = kNoDeadline;
+  for (const Run &r : key.runs) {
+    next = std::min(next, r.deadline);
+  }
+  if (next != key.timer) {
+    if (key.timer != kNoDeadline) {
+      timers_.erase({key.timer, &key});
+    }
+    key.timer = next;
+    if (next != kNoDeadline) {
+      timers_.insert({next, &key});
+    }
+  }
+  if (key.runs.empty() && key.held.empty()) {
+    CEP_ASSERT(key.timer == kNoDeadline, "a key without runs has a timer");
+    std::string name = key.key_json;
+    key_bytes_ -= keyBytes(name);
+    keys_.erase(name); // destroys `key`
+  }
+}
+
+// --- time (Flink: advanceTime) ----------------------------------------------------------------
+
+void InterpMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
+  // Deadlines fire in order, each at its own time, so the result does not depend on how the
+  // driver batches time advances.
+  while (!timers_.empty() && timers_.begin()->first <= time) {
+    auto [deadline, key] = *timers_.begin();
+    expire(*key, deadline, out);
+  }
+  time_ = std::max(time_, time);
+  updatePeaks();
+}
+
+void InterpMatcher::expire(KeyState &key, std::int64_t deadline, std::vector<MatchOutput> &out) {
+  std::vector<Run> alive;
+  std::vector<Run> completed;
+  for (Run &r : key.runs) {
+    if (r.deadline > deadline) {
+      alive.push_back(std::move(r));
+    } else if (nfa_.states[static_cast<std::size_t>(r.state)].kind == StateKind::Pending) {
+      completed.push_back(std::move(r)); // absence: the window passed without the event
+    } else {
+      emitTimeout(key, r, out);
+    }
+  }
+  setRuns(key, std::move(alive));
+  processMatches(key, completed, Completion{deadline, true, 0}, out);
+  reschedule(key);
+}
+
+// --- events (Flink: doProcess) ----------------------------------------------------------------
+
+void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOutput> &out) {
+  const runtime::Event &e = *event;
+  if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
+    return; // not in this pattern's stream (docs/semantics.md §1)
+  }
+  advanceTime(e.time, out); // the driver does it before; harmless when it did
+  ++stats_.events;
+  std::string key = keyOf(e);
+  auto it = keys_.find(key);
+  std::vector<Run> retained;
+  std::vector<Run> completed;
+  if (it != keys_.end()) {
+    for (const Run &r : it->second->runs) {
+      nextRuns(r, false, event, retained, completed);
+    }
+  }
+  Run start;
+  start.state = nfa_.start;
+  nextRuns(start, true, event, retained, completed);
+  if (it == keys_.end() && retained.empty() && completed.empty()) {
+    updatePeaks();
+    return;
+  }
+  KeyState &ks = it != keys_.end() ? *it->second : keyState(key);
+  setRuns(ks, std::move(retained));
+  processMatches(ks, completed, Completion{e.time, false, e.seq}, out);
+  reschedule(ks);
+  // A run can reach a state whose step bound has already passed (an optional step skipped on
+  // this event): it can no longer complete, and ends now rather than at the next time advance.
+  advanceTime(e.time, out);
+}
+
+// --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------
+
+void InterpMatcher::processMatches(KeyState &key, std::vector<Run> &completed,
+                                   const Completion &when, std::vector<MatchOutput> &out) {
+  for (Run &r : completed) {
+    HeldMatch m;
+    m.start_time = r.start_time;
+    m.start_seq = r.start_seq;
+    for (const Node *n = r.bound.get(); n != nullptr; n = n->prev) {
+      m.seqs.push_back(n->event->seq);
+    }
+    std::reverse(m.seqs.begin(), m.seqs.end());
+    m.bound = std::move(r.bound);
+    auto at = std::upper_bound(key.held.begin(), key.held.end(), m, heldBefore);
+    key.held.insert(at, std::move(m));
+    ++held_;
+  }
+  completed.clear();
+  bool skips = nfa_.skip != lang::typed::SkipStrategy::None;
+  while (!key.held.empty()) {
+    if (skips && !key.runs.empty()) {
+      // Held while a live partial match started strictly earlier.
+      EventPos earliest{INT64_MAX, UINT64_MAX};
+      for (const Run &r : key.runs) {
+        earliest = std::min(earliest, EventPos{r.start_time, r.start_seq});
+      }
+      const HeldMatch &first = key.held.front();
+      if (EventPos{first.start_time, first.start_seq} > earliest) {
+        break;
+      }
+    }
+    HeldMatch m = std::move(key.held.front());
+    key.held.erase(key.held.begin());
+    --held_;
+    if (skips) {
+      prune(key, m);
+    }
+    emitMatch(key, m, when, out);
+  }
+}
+
+void InterpMatcher::prune(KeyState &key, const HeldMatch &released) {
+  // Flink's AfterMatchSkipStrategy.prune: the pruning event of the match, and which starts it
+  // discards (at or before it: past last, to next; strictly before it: to first/last s).
+  BoundEvents bound(released.bound.get(), pattern_.steps.size());
+  const auto &nodes = bound.nodes();
+  std::optional<EventPos> id;
+  bool inclusive = true;
+  switch (nfa_.skip) {
+  case lang::typed::SkipStrategy::None:
+    return;
+  case lang::typed::SkipStrategy::PastLast:
+    id = posOf(*nodes.back()->event);
+    break;
+  case lang::typed::SkipStrategy::ToNext:
+    id = posOf(*nodes.front()->event);
+    break;
+  case lang::typed::SkipStrategy::ToFirst:
+  case lang::typed::SkipStrategy::ToLast: {
+    inclusive = false;
+    const auto &events = bound.of(nfa_.skip_step);
+    if (!events.empty()) {
+      id =
+          posOf(nfa_.skip == lang::typed::SkipStrategy::ToFirst ? *events.front() : *events.back());
+    }
+    break;
+  }
+  }
+  if (!id) {
+    return; // the step bound nothing: nothing is discarded
+  }
+  auto discarded = [&](std::int64_t time, std::uint64_t seq) {
+    EventPos start{time, seq};
+    return inclusive ? start <= *id : start < *id;
+  };
+  std::vector<Run> runs;
+  for (Run &r : key.runs) {
+    if (!discarded(r.start_time, r.start_seq)) {
+      runs.push_back(std::move(r));
+    }
+  }
+  setRuns(key, std::move(runs));
+  std::size_t before = key.held.size();
+  key.held.erase(
+      std::remove_if(key.held.begin(), key.held.end(),
+                     [&](const HeldMatch &m) { return discarded(m.start_time, m.start_seq); }),
+      key.held.end());
+  held_ -= before - key.held.size();
+}
+
+// --- end of input -----------------------------------------------------------------------------
+
+void InterpMatcher::finish(std::vector<MatchOutput> &out) {
+  // Time advances to +infinity: every deadline fires in order (timeouts, absences, releases).
+  while (!timers_.empty()) {
+    auto [deadline, key] = *timers_.begin();
+    expire(*key, deadline, out);
+  }
+  // Every other partial match ends: silently, or as a match when it waits for "no next event"
+  // (`, not n` at the end); then every held match is released.
+  std::vector<KeyState *> keys;
+  keys.reserve(keys_.size());
+  for (auto &[k, ks] : keys_) {
+    keys.push_back(ks.get());
+  }
+  for (KeyState *ks : keys) {
+    std::vector<Run> completed;
+    for (Run &r : ks->runs) {
+      if (completes_at_end_[static_cast<std::size_t>(r.state)]) {
+        completed.push_back(std::move(r));
+      }
+    }
+    setRuns(*ks, {});
+    processMatches(*ks, completed, Completion{runtime::kEndOfTime, true, 0}, out);
+    reschedule(*ks);
+  }
+  time_ = runtime::kEndOfTime;
+  updatePeaks();
+}
+
+// --- output -----------------------------------------------------------------------------------
+
+void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Completion &when,
+                              std::vector<MatchOutput> &out) {
+  BoundEvents bound(m.bound.get(), pattern_.steps.size());
+  MatchOutput o;
+  o.completion_time = when.time;
+  o.time_driven = when.time_driven;
+  o.completion_seq = when.seq;
+  o.pattern = pattern_index_;
+  o.start_time = m.start_time;
+  o.start_seq = m.start_seq;
+  o.event_seqs = m.seqs;
+  RecordShape shape{&program_, &pattern_, options_.with_events};
+  buildRecord(o.json, shape, evaluator_, key.key_json, pattern_.emit, m.start_time,
+              m.bound->event->time, false, bound);
+  out.push_back(std::move(o));
+  ++stats_.matches;
+}
+
+void InterpMatcher::emitTimeout(const KeyState &key, const Run &run,
+                                std::vector<MatchOutput> &out) {
+  if (!pattern_.timeout_emit) {
+    return; // discarded silently
+  }
+  BoundEvents bound(run.bound.get(), pattern_.steps.size());
+  MatchOutput o;
+  o.completion_time = run.deadline;
+  o.time_driven = true;
+  o.pattern = pattern_index_;
+  o.start_time = run.start_time;
+  o.start_seq = run.start_seq;
+  for (const Node *n : bound.nodes()) {
+    o.event_seqs.push_back(n->event->seq);
+  }
+  RecordShape shape{&program_, &pattern_, options_.with_events};
+  buildRecord(o.json, shape, evaluator_, key.key_json, *pattern_.timeout_emit, run.start_time,
+              run.deadline, true, bound);
+  out.push_back(std::move(o));
+  ++stats_.timeouts;
+}
+
+// --- statistics -------------------------------------------------------------------------------
+
+void InterpMatcher::updatePeaks() {
+  stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
+  stats_.peak_keys = std::max<std::uint64_t>(stats_.peak_keys, keys_.size());
+  stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live);
+  stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stats().state_bytes);
+}
+
+runtime::MatcherStats InterpMatcher::stats() const {
+  runtime::MatcherStats s = stats_;
+  s.live_runs = live_runs_;
+  s.live_keys = keys_.size();
+  s.bound_events = nodes_.live;
+  std::uint64_t bytes = live_runs_ * sizeof(Run) + held_ * sizeof(HeldMatch) +
+                        nodes_.live * sizeof(Node) + nodes_.event_bytes +
+                        timers_.size() * 48; // a set node
+  bytes += key_bytes_;
+  s.state_bytes = bytes;
+  s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
+  return s;
+}
+
+} // namespace cep::compiler::interp

@@ -1,0 +1,137 @@
+// The reference interpreter: executes one pattern's NFA (compiler/nfa/ir.hpp) over a keyed event
+// stream, with the semantics of docs/semantics.md (Flink CEP 1.17's NFA: doProcess,
+// computeNextStates, advanceTime, processMatchesAccordingToSkipStrategy). It is the oracle the
+// JIT must agree with byte for byte, so it is written to be clear rather than fast; still, the
+// work per event is proportional to the runs of the event's key only, and the work per time
+// advance to the keys that have a deadline due.
+//
+// State, per key value (a hash map entry, erased when its last run and held match go):
+//   runs   partial matches (Flink's computation states): NFA state, loop counter, bound events
+//          (a shared, refcounted list: bindings.hpp), first and last bound event, deadline
+//   held   complete matches waiting for an earlier partial match (docs/semantics.md §5)
+// and, over all keys, an ordered set of (earliest deadline, key) so advanceTime(t) visits only
+// the keys with a deadline <= t, in deadline order.
+#pragma once
+
+#include "compiler/interp/bindings.hpp"
+#include "compiler/interp/eval.hpp"
+#include "compiler/nfa/ir.hpp"
+#include "lang/typed.hpp"
+#include "runtime/matcher.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace cep::compiler::interp {
+
+constexpr std::int64_t kNoDeadline = INT64_MAX;
+
+// A partial match (Flink's ComputationState).
+struct Run {
+  nfa::StateId state = 0;
+  std::uint32_t counter = 0;
+  NodeRef bound;               // last bound event (the list runs back to the first)
+  std::int64_t start_time = 0; // first bound event
+  std::uint64_t start_seq = 0;
+  std::int64_t prev_time = 0; // last bound event
+  std::int64_t deadline = kNoDeadline;
+};
+
+// A complete match not yet released.
+struct HeldMatch {
+  NodeRef bound;
+  std::int64_t start_time = 0;
+  std::uint64_t start_seq = 0;
+  std::vector<std::uint64_t> seqs; // arrival seqs in match order
+};
+
+struct KeyState {
+  std::string key_json;             // "@key" as written: value, array or null
+  std::vector<Run> runs;            // ordered by start (first bound event)
+  std::vector<HeldMatch> held;      // ordered by start, then matched events (§6 rule 5)
+  std::int64_t timer = kNoDeadline; // the entry this key has in the timer set
+};
+
+class InterpMatcher : public runtime::Matcher {
+public:
+  // `program` must outlive the matcher (the NFA's guards point into it). Event type indices of
+  // the runtime Schema are those of `program.event_types`.
+  InterpMatcher(const lang::typed::Program &program, std::int32_t pattern_index, nfa::Nfa nfa,
+                runtime::MatcherOptions options);
+  ~InterpMatcher() override;
+
+  void advanceTime(std::int64_t time, std::vector<runtime::MatchOutput> &out) override;
+  void onEvent(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out) override;
+  void finish(std::vector<runtime::MatchOutput> &out) override;
+  runtime::MatcherStats stats() const override;
+  void snapshot(std::string &out) const override; // snapshot.cpp
+  void restore(std::string_view in) override;     // snapshot.cpp
+  const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
+  std::string_view patternName() const override { return pattern_.name; }
+
+  const nfa::Nfa &nfa() const { return nfa_; }
+  std::int64_t currentTime() const { return time_; }
+  std::uint64_t liveNodes() const { return nodes_.live; }
+
+private:
+  // When a match completes or is released: the completing event, or a time.
+  struct Completion {
+    std::int64_t time = 0;
+    bool time_driven = false;
+    std::uint64_t seq = 0;
+  };
+
+  // One step of Flink's computeNextStates: the runs `run` becomes on `event`.
+  void nextRuns(const Run &run, bool is_start, const runtime::EventRef &event,
+                std::vector<Run> &retained, std::vector<Run> &completed);
+  bool passes(const nfa::Guard *g, const runtime::Event &event, std::uint32_t counter,
+              const BoundEvents &bound);
+  nfa::StateId finalAfterProceed(nfa::StateId state, std::uint32_t counter,
+                                 const runtime::Event &event, const BoundEvents &bound);
+  std::int64_t deadlineOf(const Run &run) const;
+
+  void expire(KeyState &key, std::int64_t deadline, std::vector<runtime::MatchOutput> &out);
+  void processMatches(KeyState &key, std::vector<Run> &completed, const Completion &when,
+                      std::vector<runtime::MatchOutput> &out);
+  void prune(KeyState &key, const HeldMatch &released);
+  void reschedule(KeyState &key); // timer entry; erases the key when it holds nothing
+  void setRuns(KeyState &key, std::vector<Run> runs);
+
+  std::string keyOf(const runtime::Event &e) const;
+  KeyState &keyState(const std::string &key);
+  void emitMatch(const KeyState &key, const HeldMatch &m, const Completion &when,
+                 std::vector<runtime::MatchOutput> &out);
+  void emitTimeout(const KeyState &key, const Run &run, std::vector<runtime::MatchOutput> &out);
+  void updatePeaks();
+
+  const lang::typed::Program &program_;
+  const lang::typed::Pattern &pattern_;
+  std::int32_t pattern_index_;
+  nfa::Nfa nfa_;
+  runtime::MatcherOptions options_;
+  std::vector<std::uint32_t> event_types_;
+  std::vector<bool> uses_type_;        // by event type index
+  std::vector<bool> completes_at_end_; // by state: a run waiting there completes at end of input
+  Evaluator evaluator_;
+  NodeCounter nodes_;
+
+  std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
+  std::set<std::pair<std::int64_t, KeyState *>> timers_;
+  std::int64_t time_ = INT64_MIN;
+  std::uint64_t live_runs_ = 0;
+  std::uint64_t held_ = 0;
+  std::uint64_t key_bytes_ = 0;
+  runtime::MatcherStats stats_;
+};
+
+std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &program,
+                                                    std::int32_t pattern_index, nfa::Nfa nfa,
+                                                    runtime::MatcherOptions options);
+
+} // namespace cep::compiler::interp

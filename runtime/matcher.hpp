@@ -1,0 +1,73 @@
+// The interface between the event-time driver (runtime/) and a pattern engine (the reference
+// interpreter in compiler/interp, the JIT-compiled matcher later). One Matcher per pattern; it
+// owns the keyed state of that pattern (runs, bound events, timers) and builds its own output
+// records, so the driver never sees NFA details and never needs lang/.
+//
+// The driver calls, in event-time order (docs/semantics.md §3):
+//   advanceTime(t)  before the events of time t (and with the watermark after a batch): every
+//                   deadline <= t fires (timeouts, absence matches, matches released by them)
+//   onEvent(e)      for each released event whose type the pattern uses, in (time, arrival) order
+//   finish()        at end of input (time = +infinity): everything left is settled
+// and sorts what each call appends by MatchOutput::before (docs/semantics.md §6).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/event.hpp"
+
+namespace cep::runtime {
+
+constexpr std::int64_t kEndOfTime = INT64_MAX;
+
+// One output record and where it sorts.
+struct MatchOutput {
+  std::int64_t completion_time = 0; // completing event's time; deadline; kEndOfTime at the end
+  bool time_driven = false;         // fired by time (timeout, absence, release by a timeout)
+  std::uint64_t completion_seq = 0; // arrival seq of the completing event (event-driven only)
+  std::int32_t pattern = 0;         // declaration index of the pattern
+  std::int64_t start_time = 0;      // the match's first event
+  std::uint64_t start_seq = 0;
+  std::vector<std::uint64_t> event_seqs; // arrival seqs of the matched events, in match order
+  std::string json;                      // the record, one line, no newline
+
+  // docs/semantics.md §6: completion time; time-driven first; completing arrival; pattern;
+  // start; matched events.
+  static bool before(const MatchOutput &a, const MatchOutput &b);
+};
+
+struct MatcherOptions {
+  bool with_events = false; // add "@events" with the raw records bound to each step
+};
+
+struct MatcherStats {
+  std::uint64_t events = 0;   // events this pattern looked at
+  std::uint64_t matches = 0;  // complete matches written
+  std::uint64_t timeouts = 0; // timeout records written
+  std::uint64_t live_runs = 0, peak_runs = 0;
+  std::uint64_t live_keys = 0, peak_keys = 0;
+  std::uint64_t bound_events = 0, peak_bound_events = 0; // events held by partial matches
+  std::uint64_t state_bytes = 0, peak_state_bytes = 0;   // estimate of the keyed state
+};
+
+class Matcher {
+public:
+  virtual ~Matcher() = default;
+  virtual void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) = 0;
+  virtual void onEvent(const EventRef &event, std::vector<MatchOutput> &out) = 0;
+  virtual void finish(std::vector<MatchOutput> &out) = 0;
+  virtual MatcherStats stats() const = 0;
+  // Versioned, self-describing serialisation of the whole keyed state (runs, bound events,
+  // counters, timers, held matches), referring to NFA states by name. restore() on a fresh
+  // matcher of the same pattern gives one that behaves exactly as the snapshotted one; a bad or
+  // incompatible snapshot throws std::runtime_error with the reason.
+  virtual void snapshot(std::string &out) const = 0;
+  virtual void restore(std::string_view in) = 0;
+  // The event types (indices into the Schema) this pattern's stream is made of.
+  virtual const std::vector<std::uint32_t> &eventTypes() const = 0;
+  virtual std::string_view patternName() const = 0;
+};
+
+} // namespace cep::runtime

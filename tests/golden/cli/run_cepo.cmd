@@ -1,0 +1,1 @@
+cep run run/rules.cepo --input run/events.jsonl

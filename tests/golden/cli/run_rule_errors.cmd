@@ -1,0 +1,1 @@
+cep run run/broken.cep --input run/events.jsonl
