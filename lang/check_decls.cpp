@@ -284,7 +284,9 @@ void Checker::buildScopes() {
         if (inserted || id(it->second) == id(ref)) {
           continue;
         }
-        auto key = std::minmax(id(it->second), id(ref));
+        // (std::minmax of temporaries would return dangling references.)
+        const std::size_t a = id(it->second), b = id(ref);
+        const std::pair<std::size_t, std::size_t> key{std::min(a, b), std::max(a, b)};
         if (!reported.insert(key).second) {
           continue;
         }
