@@ -246,6 +246,18 @@ void Checker::checkNegation(const ast::Pattern &p, std::size_t i,
     error(head, "an absence at the end of a pattern needs a time limit: add `within 15m` (or " +
                     std::string("another duration) to the pattern or to this step"));
   }
+  // A negated step's own `within` is the window of an absence at the end; anywhere else it
+  // would be silently meaningless (Flink ignores it too), so say so.
+  if (s.within && !(trailing && s.contiguity == ast::Contiguity::Relaxed)) {
+    if (s.contiguity == ast::Contiguity::Strict) {
+      error(s.within->range, "a `, not` step is decided by the very next event, so a `within` "
+                             "on it has no effect: remove it");
+    } else {
+      error(s.within->range, "a `within` on a negated step only sets the window of an absence "
+                             "at the end of the pattern; here a step follows it: put the bound "
+                             "on that step or on the pattern");
+    }
+  }
 }
 
 std::optional<std::int64_t> Checker::checkWithin(const ast::Expr &e, std::size_t module) {
@@ -523,6 +535,11 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
                                    "previous step): put it in the pattern's header instead");
       } else {
         step.within_ms = checkWithin(*s.within, module);
+        if (step.within_ms && out.within_ms && *step.within_ms >= *out.within_ms) {
+          warning(s.within->range,
+                  "this step's `within` is not shorter than the pattern's `within " +
+                      sourceText(p.within->range) + "`, so it never applies");
+        }
       }
     }
   }
