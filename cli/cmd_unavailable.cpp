@@ -1,9 +1,9 @@
 // Subcommands whose engine has not landed yet. They fail loudly (exit 2), never succeed
 // silently. Each moves to its own cmd_*.cpp when its issue lands.
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+
+#include <iostream>
 
 namespace cep::cli {
 
@@ -14,6 +14,8 @@ int unavailable(const char *what) {
 }
 } // namespace
 
-int runCompile(const CompileOptions &) { return unavailable("`cep compile`"); }
+int runCompile(const CompileOptions &) {
+  return unavailable("`cep compile`");
+}
 
 } // namespace cep::cli

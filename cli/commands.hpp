@@ -18,7 +18,7 @@ struct CheckOptions {
 
 struct ExplainOptions {
   std::vector<std::string> files;
-  std::string emit = "nfa"; // ast | typed | nfa | nfa-opt | llvm
+  std::string emit = "nfa";    // ast | typed | nfa | nfa-opt | llvm
   std::string format = "text"; // text | dot
   std::optional<std::string> pattern;
   bool positions = true; // --emit=ast: show line:col

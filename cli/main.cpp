@@ -1,12 +1,12 @@
 // The `cep` command: argument parsing only (the one file that includes CLI11); each subcommand
 // lives in its own cmd_*.cpp.
-#include <CLI/CLI.hpp>
-#include <exception>
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "support/internal_error.hpp"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
 
 namespace {
 
@@ -91,11 +91,12 @@ int main(int argc, char **argv) {
   run_cmd->add_option("--time", run.time, "event (event-time order, watermarks) or processing")
       ->check(CLI::IsMember({"event", "processing"}))
       ->capture_default_str();
-  run_cmd->add_option("--max-delay", run.max_delay,
-                      "Allowed out-of-orderness of event times, e.g. 5s")
+  run_cmd
+      ->add_option("--max-delay", run.max_delay, "Allowed out-of-orderness of event times, e.g. 5s")
       ->capture_default_str();
-  run_cmd->add_option("--watermark", run.watermark,
-                      "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
+  run_cmd
+      ->add_option("--watermark", run.watermark,
+                   "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
       ->check(CLI::IsMember({"auto", "explicit"}))
       ->capture_default_str();
   run_cmd->add_option("--late-output", run.late_output, "Write late events here");

@@ -11,12 +11,12 @@
 // and sorts what each call appends by MatchOutput::before (docs/semantics.md §6).
 #pragma once
 
+#include "runtime/event.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "runtime/event.hpp"
 
 namespace cep::runtime {
 
