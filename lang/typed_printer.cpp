@@ -23,7 +23,7 @@ std::string floatText(double f) {
   return s;
 }
 
-std::string durationText(std::int64_t ms) {
+std::string durationTextImpl(std::int64_t ms) {
   struct Unit {
     std::int64_t ms;
     const char *suffix;
@@ -37,7 +37,7 @@ std::string durationText(std::int64_t ms) {
   return std::to_string(ms) + "ms";
 }
 
-std::string valueText(const typed::Value &v) {
+std::string valueTextImpl(const typed::Value &v) {
   if (v.is_null) {
     return "null";
   }
@@ -53,11 +53,11 @@ std::string valueText(const typed::Value &v) {
   case TypeKind::Time:
     return "time(" + std::to_string(v.i) + "ms)";
   case TypeKind::Duration:
-    return durationText(v.i);
+    return durationTextImpl(v.i);
   case TypeKind::List: {
     std::string s = "[";
     for (std::size_t i = 0; i < v.list.size(); ++i) {
-      s += (i > 0 ? ", " : "") + valueText(v.list[i]);
+      s += (i > 0 ? ", " : "") + valueTextImpl(v.list[i]);
     }
     return s + "]";
   }
@@ -95,22 +95,45 @@ const char *binaryText(Op op) {
   case Op::Mod:
     return "%";
   default:
-    return nullptr;
+    return "?";
   }
 }
 
-class ExprPrinter {
-public:
-  ExprPrinter(const typed::Program &program, const typed::Pattern *pattern)
-      : program_(program), pattern_(pattern) {}
+constexpr int kOr = kPrecOr, kAnd = kPrecAnd, kNot = kPrecNot, kCompare = kPrecCompare,
+              kAdd = kPrecAdd, kMul = kPrecMul, kUnary = kPrecUnary, kAtom = kPrecAtom;
 
-  std::string print(const typed::Expr &e) const { return text(e, false); }
+int binaryPrec(Op op) {
+  switch (op) {
+  case Op::Or:
+    return kOr;
+  case Op::And:
+    return kAnd;
+  case Op::Add:
+  case Op::Sub:
+    return kAdd;
+  case Op::Mul:
+  case Op::Div:
+  case Op::Mod:
+    return kMul;
+  default:
+    return kCompare;
+  }
+}
+
+class ExprText {
+public:
+  ExprText(const typed::Program &program, const typed::Pattern *pattern,
+           const ExprTextOptions &options)
+      : program_(program), pattern_(pattern), options_(options) {}
+
+  std::string print(const typed::Expr &e, int min_prec) const {
+    int prec = kAtom;
+    std::string s = text(e, prec);
+    return prec < min_prec ? "(" + s + ")" : s;
+  }
 
 private:
   std::string stepName(std::int32_t step) const {
-    if (step == typed::kCandidate) {
-      return "$";
-    }
     if (pattern_ != nullptr && step >= 0 &&
         static_cast<std::size_t>(step) < pattern_->steps.size()) {
       return pattern_->steps[static_cast<std::size_t>(step)].name;
@@ -118,31 +141,21 @@ private:
     return "step" + std::to_string(step);
   }
 
-  std::string fieldName(std::int32_t step, std::int32_t field) const {
+  std::string fieldOf(std::int32_t step, std::int32_t field) const {
     std::int32_t ev = -1;
     if (pattern_ != nullptr && step >= 0 &&
         static_cast<std::size_t>(step) < pattern_->steps.size()) {
       ev = pattern_->steps[static_cast<std::size_t>(step)].event_type;
     }
-    if (ev >= 0 && field >= 0 &&
-        static_cast<std::size_t>(field) <
-            program_.event_types[static_cast<std::size_t>(ev)].fields.size()) {
-      return program_.event_types[static_cast<std::size_t>(ev)]
-          .fields[static_cast<std::size_t>(field)]
-          .name;
-    }
-    return "field" + std::to_string(field);
+    return fieldOfType(ev, field);
   }
 
-  // The candidate's event type is the step whose condition is printed; the printer does not
-  // know it, so candidate fields are resolved through `current_event`.
-  std::string candidateField(std::int32_t field) const {
-    if (current_event_ >= 0 &&
-        static_cast<std::size_t>(field) <
-            program_.event_types[static_cast<std::size_t>(current_event_)].fields.size()) {
-      return program_.event_types[static_cast<std::size_t>(current_event_)]
-          .fields[static_cast<std::size_t>(field)]
-          .name;
+  std::string fieldOfType(std::int32_t ev, std::int32_t field) const {
+    if (ev >= 0 && static_cast<std::size_t>(ev) < program_.event_types.size()) {
+      const auto &fields = program_.event_types[static_cast<std::size_t>(ev)].fields;
+      if (field >= 0 && static_cast<std::size_t>(field) < fields.size()) {
+        return fields[static_cast<std::size_t>(field)].name;
+      }
     }
     return "field" + std::to_string(field);
   }
@@ -150,25 +163,31 @@ private:
   std::string args(const typed::Expr &e) const {
     std::string s;
     for (std::size_t i = 0; i < e.args.size(); ++i) {
-      s += (i > 0 ? ", " : "") + text(*e.args[i], false);
+      s += (i > 0 ? ", " : "") + print(*e.args[i], kOr);
     }
     return s;
   }
 
-  std::string text(const typed::Expr &e, bool nested) const {
-    std::string s;
+  std::string text(const typed::Expr &e, int &prec) const {
+    prec = kAtom;
     switch (e.op) {
     case Op::Literal:
-      return valueText(e.value);
+      if (!e.value.is_null && e.value.kind != lang::TypeKind::Bool &&
+          e.value.kind != lang::TypeKind::String && e.value.kind != lang::TypeKind::List &&
+          (e.value.kind == lang::TypeKind::Float ? e.value.f < 0 : e.value.i < 0)) {
+        prec = kUnary;
+      }
+      return valueTextImpl(e.value);
     case Op::Field:
       if (e.step == typed::kCandidate) {
-        return "$." + candidateField(e.field);
+        return (options_.mark_candidate ? "$." : "") +
+               fieldOfType(options_.candidate_event, e.field);
       }
-      return stepName(e.step) + "." + fieldName(e.step, e.field);
+      return stepName(e.step) + "." + fieldOf(e.step, e.field);
     case Op::First:
-      return "first(" + stepName(e.step) + ")." + fieldName(e.step, e.field);
+      return "first(" + stepName(e.step) + ")." + fieldOf(e.step, e.field);
     case Op::Last:
-      return "last(" + stepName(e.step) + ")." + fieldName(e.step, e.field);
+      return "last(" + stepName(e.step) + ")." + fieldOf(e.step, e.field);
     case Op::Count:
       return "count(" + stepName(e.step) + ")";
     case Op::CountOf:
@@ -181,25 +200,29 @@ private:
       return "min(" + args(e) + ")";
     case Op::Max:
       return "max(" + args(e) + ")";
-    case Op::Cast:
-      return "float(" + args(e) + ")";
+    case Op::Cast: // int -> float widening: as written in the source, or shown
+      if (options_.show_casts) {
+        return "float(" + args(e) + ")";
+      }
+      return text(*e.args[0], prec);
     case Op::Neg:
-      return "-" + text(*e.args[0], true);
+      prec = kUnary;
+      return "-" + print(*e.args[0], kUnary);
     case Op::Not:
-      s = "not " + text(*e.args[0], true);
-      break;
+      prec = kNot;
+      return "not " + print(*e.args[0], kUnary); // `not (a > b)` reads better than `not a > b`
     case Op::IsNull:
-      s = text(*e.args[0], true) + " is null";
-      break;
+      prec = kCompare;
+      return print(*e.args[0], kAdd) + " is null";
     case Op::IsNotNull:
-      s = text(*e.args[0], true) + " is not null";
-      break;
+      prec = kCompare;
+      return print(*e.args[0], kAdd) + " is not null";
     case Op::In:
-      s = text(*e.args[0], true) + " in " + valueText(e.value);
-      break;
+      prec = kCompare;
+      return print(*e.args[0], kAdd) + " in " + valueTextImpl(e.value);
     case Op::NotIn:
-      s = text(*e.args[0], true) + " not in " + valueText(e.value);
-      break;
+      prec = kCompare;
+      return print(*e.args[0], kAdd) + " not in " + valueTextImpl(e.value);
     case Op::Call: {
       std::string name = "fn" + std::to_string(e.function);
       if (e.function >= 0 && static_cast<std::size_t>(e.function) <
@@ -212,21 +235,19 @@ private:
       return "if(" + args(e) + ")";
     case Op::Coalesce:
       return "coalesce(" + args(e) + ")";
-    default: {
-      const char *op = binaryText(e.op);
-      s = text(*e.args[0], true) + " " + (op != nullptr ? op : "?") + " " + text(*e.args[1], true);
+    default:
       break;
     }
-    }
-    return nested ? "(" + s + ")" : s;
+    // Binary operators: left-associative, comparisons not associative.
+    prec = binaryPrec(e.op);
+    int right = prec + 1;
+    int left = prec == kCompare ? prec + 1 : prec;
+    return print(*e.args[0], left) + " " + binaryText(e.op) + " " + print(*e.args[1], right);
   }
 
-public:
-  std::int32_t current_event_ = -1;
-
-private:
   const typed::Program &program_;
   const typed::Pattern *pattern_;
+  ExprTextOptions options_;
 };
 
 std::string typeText(const typed::Program &program, const Type &t) {
@@ -283,10 +304,12 @@ void printEmit(std::ostream &out, const typed::Program &program, const typed::Pa
                            ? program.streams[static_cast<std::size_t>(emit.stream)].name
                            : std::string("?");
   out << "  " << keyword << ' ' << stream << '\n';
-  ExprPrinter printer(program, &p);
+  ExprTextOptions options;
+  options.mark_candidate = true;
+  options.show_casts = true;
   for (const auto &f : emit.fields) {
     out << "    " << f.name << ": " << typeText(program, f.value->type) << " = "
-        << printer.print(*f.value) << '\n';
+        << exprText(program, &p, *f.value, options) << '\n';
   }
 }
 
@@ -300,14 +323,16 @@ void printPattern(std::ostream &out, const typed::Program &program, const typed:
     out << '\n';
   }
   if (p.within_ms) {
-    out << "  within " << durationText(*p.within_ms) << '\n';
+    out << "  within " << durationTextImpl(*p.within_ms) << '\n';
   }
   out << "  " << skipText(p.skip);
   if (p.skip_step >= 0) {
     out << ' ' << p.steps[static_cast<std::size_t>(p.skip_step)].name;
   }
   out << '\n';
-  ExprPrinter printer(program, &p);
+  ExprTextOptions options;
+  options.mark_candidate = true;
+  options.show_casts = true;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const typed::Step &s = p.steps[i];
     std::string lead = i == 0 ? "" : contiguityText(s.contiguity);
@@ -330,15 +355,15 @@ void printPattern(std::ostream &out, const typed::Program &program, const typed:
       out << " combinations";
     }
     if (s.within_ms) {
-      out << " within " << durationText(*s.within_ms);
+      out << " within " << durationTextImpl(*s.within_ms);
     }
     out << '\n';
-    printer.current_event_ = s.event_type;
+    options.candidate_event = s.event_type;
     if (s.condition) {
-      out << "        where " << printer.print(*s.condition) << '\n';
+      out << "        where " << exprText(program, &p, *s.condition, options) << '\n';
     }
     if (s.until) {
-      out << "        until " << printer.print(*s.until) << '\n';
+      out << "        until " << exprText(program, &p, *s.until, options) << '\n';
     }
   }
   printEmit(out, program, p, p.emit, "emit");
@@ -348,6 +373,18 @@ void printPattern(std::ostream &out, const typed::Program &program, const typed:
 }
 
 } // namespace
+
+std::string valueText(const typed::Value &v) {
+  return valueTextImpl(v);
+}
+std::string durationText(std::int64_t ms) {
+  return durationTextImpl(ms);
+}
+
+std::string exprText(const typed::Program &program, const typed::Pattern *pattern,
+                     const typed::Expr &e, const ExprTextOptions &options, int min_prec) {
+  return ExprText(program, pattern, options).print(e, min_prec);
+}
 
 void printTyped(std::ostream &out, const typed::Program &program) {
   for (const auto &et : program.event_types) {

@@ -6,10 +6,36 @@
 
 #include "lang/typed.hpp"
 
+#include <cstdint>
 #include <iosfwd>
+#include <string>
 
 namespace cep::lang {
 
 void printTyped(std::ostream &out, const typed::Program &program);
+
+// One typed expression as source-like text, with as few parentheses as precedence allows. The
+// one printer of typed expressions: the typed dump and the NFA printer (guards) both use it.
+struct ExprTextOptions {
+  std::int32_t candidate_event = -1; // event type of the candidate (fields of kCandidate)
+  bool mark_candidate = false;       // write candidate fields as `$.f` rather than `f`
+  bool show_casts = false;           // write int->float widening as `float(x)`
+};
+// Source precedence, low to high (spec §3.5). `min_prec` is the caller's context: the text is
+// parenthesised when it binds looser.
+enum ExprPrec : int {
+  kPrecOr = 1,
+  kPrecAnd = 2,
+  kPrecNot = 3,
+  kPrecCompare = 4,
+  kPrecAdd = 5,
+  kPrecMul = 6,
+  kPrecUnary = 7,
+  kPrecAtom = 8,
+};
+std::string exprText(const typed::Program &program, const typed::Pattern *pattern,
+                     const typed::Expr &e, const ExprTextOptions &options, int min_prec = 0);
+std::string valueText(const typed::Value &v); // a constant as source: 1.0, "s", 10m, [1, 2]
+std::string durationText(std::int64_t ms);    // the largest exact unit: 10m, 250ms
 
 } // namespace cep::lang

@@ -1,6 +1,6 @@
 #include "compiler/nfa/printer.hpp"
 
-#include "lang/diagnostics.hpp"
+#include "lang/typed_printer.hpp"
 #include "stdlib/functions.hpp"
 
 #include <charconv>
@@ -12,228 +12,10 @@ namespace cep::compiler::nfa {
 namespace {
 
 namespace typed = lang::typed;
+using lang::durationText;
+constexpr int kOr = lang::kPrecOr, kAnd = lang::kPrecAnd, kNot = lang::kPrecNot,
+              kUnary = lang::kPrecUnary, kAtom = lang::kPrecAtom;
 using typed::Op;
-
-std::string floatText(double f) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), f);
-  std::string s(buf, res.ptr);
-  if (s.find_first_of(".eEn") == std::string::npos) {
-    s += ".0";
-  }
-  return s;
-}
-
-std::string valueText(const typed::Value &v) {
-  if (v.is_null) {
-    return "null";
-  }
-  switch (v.kind) {
-  case lang::TypeKind::Bool:
-    return v.b ? "true" : "false";
-  case lang::TypeKind::Int:
-    return std::to_string(v.i);
-  case lang::TypeKind::Float:
-    return floatText(v.f);
-  case lang::TypeKind::String:
-    return "\"" + lang::jsonEscape(v.s) + "\"";
-  case lang::TypeKind::Time:
-    return "time(" + std::to_string(v.i) + "ms)";
-  case lang::TypeKind::Duration:
-    return durationText(v.i);
-  case lang::TypeKind::List: {
-    std::string s = "[";
-    for (std::size_t i = 0; i < v.list.size(); ++i) {
-      s += (i > 0 ? ", " : "") + valueText(v.list[i]);
-    }
-    return s + "]";
-  }
-  default:
-    return "null";
-  }
-}
-
-// Source precedence, low to high (spec §3.5).
-enum Prec : int {
-  kOr = 1,
-  kAnd = 2,
-  kNot = 3,
-  kCompare = 4,
-  kAdd = 5,
-  kMul = 6,
-  kUnary = 7,
-  kAtom = 8,
-};
-
-const char *binaryText(Op op) {
-  switch (op) {
-  case Op::And:
-    return "and";
-  case Op::Or:
-    return "or";
-  case Op::Eq:
-    return "==";
-  case Op::Ne:
-    return "!=";
-  case Op::Lt:
-    return "<";
-  case Op::Le:
-    return "<=";
-  case Op::Gt:
-    return ">";
-  case Op::Ge:
-    return ">=";
-  case Op::Add:
-    return "+";
-  case Op::Sub:
-    return "-";
-  case Op::Mul:
-    return "*";
-  case Op::Div:
-    return "/";
-  case Op::Mod:
-    return "%";
-  default:
-    return "?";
-  }
-}
-
-int binaryPrec(Op op) {
-  switch (op) {
-  case Op::Or:
-    return kOr;
-  case Op::And:
-    return kAnd;
-  case Op::Add:
-  case Op::Sub:
-    return kAdd;
-  case Op::Mul:
-  case Op::Div:
-  case Op::Mod:
-    return kMul;
-  default:
-    return kCompare;
-  }
-}
-
-class ExprText {
-public:
-  ExprText(const Nfa &nfa, std::int32_t candidate_step)
-      : program_(*nfa.program), pattern_(nfa.patternDecl()), candidate_step_(candidate_step) {}
-
-  std::string print(const typed::Expr &e, int min_prec) const {
-    int prec = kAtom;
-    std::string s = text(e, prec);
-    return prec < min_prec ? "(" + s + ")" : s;
-  }
-
-private:
-  std::string stepName(std::int32_t step) const {
-    if (step >= 0 && static_cast<std::size_t>(step) < pattern_.steps.size()) {
-      return pattern_.steps[static_cast<std::size_t>(step)].name;
-    }
-    return "step" + std::to_string(step);
-  }
-
-  std::string fieldOf(std::int32_t step, std::int32_t field) const {
-    std::int32_t ev = -1;
-    if (step >= 0 && static_cast<std::size_t>(step) < pattern_.steps.size()) {
-      ev = pattern_.steps[static_cast<std::size_t>(step)].event_type;
-    }
-    if (ev >= 0 && static_cast<std::size_t>(ev) < program_.event_types.size()) {
-      const auto &fields = program_.event_types[static_cast<std::size_t>(ev)].fields;
-      if (field >= 0 && static_cast<std::size_t>(field) < fields.size()) {
-        return fields[static_cast<std::size_t>(field)].name;
-      }
-    }
-    return "field" + std::to_string(field);
-  }
-
-  std::string args(const typed::Expr &e) const {
-    std::string s;
-    for (std::size_t i = 0; i < e.args.size(); ++i) {
-      s += (i > 0 ? ", " : "") + print(*e.args[i], kOr);
-    }
-    return s;
-  }
-
-  std::string text(const typed::Expr &e, int &prec) const {
-    prec = kAtom;
-    switch (e.op) {
-    case Op::Literal:
-      if (!e.value.is_null && e.value.kind != lang::TypeKind::Bool &&
-          e.value.kind != lang::TypeKind::String && e.value.kind != lang::TypeKind::List &&
-          (e.value.kind == lang::TypeKind::Float ? e.value.f < 0 : e.value.i < 0)) {
-        prec = kUnary;
-      }
-      return valueText(e.value);
-    case Op::Field:
-      if (e.step == typed::kCandidate) {
-        return fieldOf(candidate_step_, e.field);
-      }
-      return stepName(e.step) + "." + fieldOf(e.step, e.field);
-    case Op::First:
-      return "first(" + stepName(e.step) + ")." + fieldOf(e.step, e.field);
-    case Op::Last:
-      return "last(" + stepName(e.step) + ")." + fieldOf(e.step, e.field);
-    case Op::Count:
-      return "count(" + stepName(e.step) + ")";
-    case Op::CountOf:
-      return "count(" + args(e) + ")";
-    case Op::Sum:
-      return "sum(" + args(e) + ")";
-    case Op::Avg:
-      return "avg(" + args(e) + ")";
-    case Op::Min:
-      return "min(" + args(e) + ")";
-    case Op::Max:
-      return "max(" + args(e) + ")";
-    case Op::Cast: // int -> float widening: as written in the source
-      return text(*e.args[0], prec);
-    case Op::Neg:
-      prec = kUnary;
-      return "-" + print(*e.args[0], kUnary);
-    case Op::Not:
-      prec = kNot;
-      return "not " + print(*e.args[0], kUnary); // `not (a > b)` reads better than `not a > b`
-    case Op::IsNull:
-      prec = kCompare;
-      return print(*e.args[0], kAdd) + " is null";
-    case Op::IsNotNull:
-      prec = kCompare;
-      return print(*e.args[0], kAdd) + " is not null";
-    case Op::In:
-      prec = kCompare;
-      return print(*e.args[0], kAdd) + " in " + valueText(e.value);
-    case Op::NotIn:
-      prec = kCompare;
-      return print(*e.args[0], kAdd) + " not in " + valueText(e.value);
-    case Op::Call: {
-      std::string name = "fn" + std::to_string(e.function);
-      if (e.function >= 0 && static_cast<std::size_t>(e.function) <
-                                 sizeof(stdlib::kFunctions) / sizeof(stdlib::kFunctions[0])) {
-        name = std::string(stdlib::kFunctions[e.function].name);
-      }
-      return name + "(" + args(e) + ")";
-    }
-    case Op::If:
-      return "if(" + args(e) + ")";
-    case Op::Coalesce:
-      return "coalesce(" + args(e) + ")";
-    default:
-      break;
-    }
-    // Binary operators: left-associative, comparisons not associative.
-    prec = binaryPrec(e.op);
-    int right = prec + 1;
-    int left = prec == kCompare ? prec + 1 : prec;
-    return print(*e.args[0], left) + " " + binaryText(e.op) + " " + print(*e.args[1], right);
-  }
-
-  const typed::Program &program_;
-  const typed::Pattern &pattern_;
-  std::int32_t candidate_step_;
-};
 
 // Guards. Precedences: or 1, and 2, not 3, leaves 4.
 class GuardPrinter {
@@ -247,6 +29,16 @@ public:
   }
 
 private:
+  // The condition of `step`, whose candidate is an event of that step's type.
+  std::string exprText(std::int32_t step, const typed::Expr &e, int min_prec) const {
+    const typed::Pattern &pattern = nfa_.patternDecl();
+    lang::ExprTextOptions options;
+    if (step >= 0 && static_cast<std::size_t>(step) < pattern.steps.size()) {
+      options.candidate_event = pattern.steps[static_cast<std::size_t>(step)].event_type;
+    }
+    return lang::exprText(*nfa_.program, &pattern, e, options, min_prec);
+  }
+
   std::string typeName(std::int32_t t) const {
     if (t >= 0 && static_cast<std::size_t>(t) < nfa_.program->event_types.size()) {
       return nfa_.program->event_types[static_cast<std::size_t>(t)].name;
@@ -287,7 +79,7 @@ private:
     std::string s;
     switch (g.kind) {
     case Guard::Kind::Cond:
-      return ExprText(nfa_, g.step).print(*g.expr, min_prec);
+      return exprText(g.step, *g.expr, min_prec);
     case Guard::Kind::Not:
       prec = kNot;
       s = "not " + local(*g.args[0], kUnary);
@@ -450,20 +242,6 @@ std::string wrap(const std::string &s, std::size_t width) {
 }
 
 } // namespace
-
-std::string durationText(std::int64_t ms) {
-  struct Unit {
-    std::int64_t ms;
-    const char *suffix;
-  };
-  static const Unit kUnits[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
-  for (const auto &u : kUnits) {
-    if (ms != 0 && ms % u.ms == 0) {
-      return std::to_string(ms / u.ms) + u.suffix;
-    }
-  }
-  return std::to_string(ms) + "ms";
-}
 
 std::string guardText(const Nfa &nfa, const State &state, const Guard &guard) {
   return GuardPrinter(nfa, state).print(guard, 0);

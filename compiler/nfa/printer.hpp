@@ -29,7 +29,5 @@ void printDot(std::ostream &out, const std::vector<const Nfa *> &nfas);
 
 // A guard as printed in the dumps; `state` is the edge's source (for `count(step)`).
 std::string guardText(const Nfa &nfa, const State &state, const Guard &guard);
-// `5m`, `250ms`: the largest unit that divides the duration.
-std::string durationText(std::int64_t ms);
 
 } // namespace cep::compiler::nfa
