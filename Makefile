@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan fuzz format format-check golden-update clean bench-interp
+.PHONY: all setup build test demo asan fuzz format format-check golden-update clean bench-interp bench
 
 all: build
 
@@ -53,3 +53,8 @@ fuzz:
 # Interpreter baseline benchmark (bench/RESULTS.md); not part of make test.
 bench-interp: build
 	bench/interp_baseline $(BUILD) 3
+
+# The benchmark suite of the LLVM-backend issue (bench/README.md): builds its own build/bench,
+# generates the inputs, prints the table. Not part of make test. BENCH_ARGS=--large adds 10M.
+bench:
+	bench/run $(BENCH_ARGS)

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
+#include "compiler/jit/jit.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/nfa/printer.hpp"
 #include "compiler/passes/pass_manager.hpp"
@@ -26,7 +27,12 @@ std::string joined(const std::vector<std::string> &names) {
 }
 
 // --emit=nfa|nfa-opt: each pattern's automaton, lowered and verified, then optimised.
+// --emit=llvm: the optimised LLVM IR of each pattern's guards and emit values.
 int explainNfa(const ExplainOptions &options) {
+  if (options.emit == "llvm" && options.format != "text") {
+    std::cerr << "cep explain: --format dot applies to --emit=nfa and nfa-opt\n";
+    return kUsage;
+  }
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
   for (const auto &name : options.disabled_passes) {
     if (!passes.disable(name)) {
@@ -61,9 +67,20 @@ int explainNfa(const ExplainOptions &options) {
   std::vector<compiler::nfa::Nfa> nfas;
   for (int i : selected) {
     nfas.push_back(compiler::lowerPattern(program, i));
-    if (options.emit == "nfa-opt") {
+    if (options.emit != "nfa") {
       passes.run(nfas.back());
     }
+  }
+  if (options.emit == "llvm") {
+    for (std::size_t i = 0; i < nfas.size(); ++i) {
+      std::string ir, error;
+      if (!compiler::jit::patternIr(program, nfas[i], options.opt_level, ir, error)) {
+        std::cerr << "cep explain: " << error << '\n';
+        return kRuntimeFailure;
+      }
+      std::cout << (i > 0 ? "\n" : "") << "; pattern " << nfas[i].pattern << '\n' << ir;
+    }
+    return kOk;
   }
   if (options.format == "dot") {
     std::vector<const compiler::nfa::Nfa *> all;
@@ -85,7 +102,7 @@ int explainNfa(const ExplainOptions &options) {
 } // namespace
 
 int runExplain(const ExplainOptions &options) {
-  if (options.emit == "nfa" || options.emit == "nfa-opt") {
+  if (options.emit == "nfa" || options.emit == "nfa-opt" || options.emit == "llvm") {
     return explainNfa(options);
   }
   if (options.emit != "ast" && options.emit != "typed") {

@@ -5,6 +5,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/interp/nfa_matcher.hpp"
+#include "compiler/jit/jit.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -84,8 +86,13 @@ struct SideOutput {
 };
 
 // One matcher per pattern, in declaration order: lowered, optimised by the standard passes.
-std::vector<std::unique_ptr<runtime::Matcher>> buildMatchers(const lang::typed::Program &program,
-                                                             const RunOptions &options) {
+// With `jit`, the interpreter's matcher runs the pattern's guards and emit values as native
+// functions compiled by the JIT (expressions codegen cannot lower yet stay interpreted).
+// Null and `error` set when the JIT fails.
+std::vector<std::unique_ptr<runtime::Matcher>>
+buildMatchers(const lang::typed::Program &program, const RunOptions &options,
+              compiler::jit::Jit *jit, std::vector<compiler::jit::ModuleStats> &jit_stats,
+              std::string &error) {
   runtime::MatcherOptions matcher_options;
   matcher_options.with_events = options.with_events;
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
@@ -94,19 +101,49 @@ std::vector<std::unique_ptr<runtime::Matcher>> buildMatchers(const lang::typed::
     auto index = static_cast<std::int32_t>(i);
     compiler::nfa::Nfa nfa = compiler::lowerPattern(program, index);
     passes.run(nfa);
-    matchers.push_back(
-        compiler::interp::makeInterpMatcher(program, index, std::move(nfa), matcher_options));
+    if (jit == nullptr) {
+      matchers.push_back(
+          compiler::interp::makeInterpMatcher(program, index, std::move(nfa), matcher_options));
+      continue;
+    }
+    compiler::jit::ModuleStats stats;
+    auto compiled = jit->compilePattern(program, nfa, stats, error);
+    if (!compiled) {
+      return {};
+    }
+    jit_stats.push_back(stats);
+    matchers.push_back(compiler::interp::makeInterpMatcher(program, index, std::move(nfa),
+                                                           matcher_options, std::move(compiled)));
   }
   return matchers;
+}
+
+// `--stats` with --engine jit: one line per module.
+std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &modules, int opt_level,
+                           bool timing) {
+  std::string out;
+  char buffer[160];
+  for (const auto &m : modules) {
+    out += "jit " + m.pattern + ": " + std::to_string(m.guards) + " compiled guards, " +
+           std::to_string(m.values) + " compiled values, " + std::to_string(m.interpreted_guards) +
+           " interpreted guards, " + std::to_string(m.interpreted_values) + " interpreted values";
+    if (timing) {
+      std::snprintf(buffer, sizeof buffer,
+                    ", compile %.2f ms at O%d (codegen %.2f, optimise %.2f, machine code + link "
+                    "%.2f)",
+                    m.compile_ms, opt_level, m.codegen_ms, m.optimize_ms,
+                    m.compile_ms - m.codegen_ms - m.optimize_ms);
+      out += buffer;
+    }
+    out += '\n';
+  }
+  return out;
 }
 
 } // namespace
 
 int runRun(const RunOptions &options) {
   // The command line first: nothing is read or written before it is known to be right.
-  if (options.engine == "jit") {
-    return usage("--engine jit is not available yet; use --engine interp (the default)");
-  }
   for (const std::string &rule : options.rules) {
     if (endsWith(rule, ".cepo")) {
       return usage("\"" + rule +
@@ -173,7 +210,19 @@ int runRun(const RunOptions &options) {
     }
   }
 
-  std::vector<std::unique_ptr<runtime::Matcher>> owned = buildMatchers(program, options);
+  std::unique_ptr<compiler::jit::Jit> jit;
+  if (options.engine == "jit") {
+    jit = compiler::jit::Jit::create(options.opt_level, error);
+    if (!jit) {
+      return failure("--engine jit: " + error);
+    }
+  }
+  std::vector<compiler::jit::ModuleStats> jit_stats;
+  std::vector<std::unique_ptr<runtime::Matcher>> owned =
+      buildMatchers(program, options, jit.get(), jit_stats, error);
+  if (jit && owned.size() != program.patterns.size()) {
+    return failure(error);
+  }
   std::vector<runtime::Matcher *> matchers;
   for (const auto &matcher : owned) {
     matchers.push_back(matcher.get());
@@ -205,6 +254,9 @@ int runRun(const RunOptions &options) {
   out.reset(); // flushed and closed
   if (options.stats) {
     std::cerr << runtime::formatRunStats(stats, !options.no_timing);
+    if (jit) {
+      std::cerr << formatJitStats(jit_stats, options.opt_level, !options.no_timing);
+    }
   }
   if (result.status != runtime::RunStatus::Ok) {
     return failure(result.message);

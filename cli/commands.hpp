@@ -23,6 +23,7 @@ struct ExplainOptions {
   std::optional<std::string> pattern;
   bool positions = true; // --emit=ast: show line:col
   std::vector<std::string> disabled_passes;
+  int opt_level = 2; // --emit=llvm: LLVM optimisation level 0-3
   std::string color = "auto";
 };
 
@@ -43,6 +44,7 @@ struct RunOptions {
   std::optional<std::string> late_output;
   std::optional<std::string> dead_letter;
   std::string engine = "interp"; // interp | jit
+  int opt_level = 2;             // --engine jit: LLVM optimisation level 0-3
   bool with_events = false;
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed

@@ -62,6 +62,11 @@ int main(int argc, char **argv) {
   explain_cmd->add_option("--pattern", explain.pattern, "Only this pattern");
   explain_cmd->add_flag("!--no-positions", explain.positions,
                         "Leave line:column out of the ast dump");
+  explain_cmd
+      ->add_option("-O,--opt-level", explain.opt_level,
+                   "With --emit=llvm: LLVM optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   explain_cmd->add_option("--disable-pass", explain.disabled_passes,
                           "Turn an optimisation pass off (repeatable)");
   addColor(explain_cmd, explain.color);
@@ -103,6 +108,11 @@ int main(int argc, char **argv) {
   run_cmd->add_option("--dead-letter", run.dead_letter, "Write rejected records here, with why");
   run_cmd->add_option("--engine", run.engine, "interp (reference interpreter) or jit (native)")
       ->check(CLI::IsMember({"interp", "jit"}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("-O,--opt-level", run.opt_level,
+                   "With --engine jit: LLVM optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
       ->capture_default_str();
   run_cmd->add_flag("--with-events", run.with_events,
                     "Add to each match the input records bound to each step (@events)");

@@ -34,13 +34,14 @@ bool someTypeWithoutTimeField(const Schema &schema) {
 RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
                  std::vector<std::string> input_names, std::vector<std::int32_t> bound_types,
                  OutputSink &out, const RunOptions &options)
-    : matchers_(std::move(matchers)), by_type_(schema.types.size()),
+    : schema_(&schema), matchers_(std::move(matchers)), by_type_(schema.types.size()),
       input_names_(std::move(input_names)), bound_types_(std::move(bound_types)), out_(out),
       options_(options),
       needs_clock_(options.time == TimeMode::Processing || someTypeWithoutTimeField(schema)),
       records_(input_names_.size()), rejects_(input_names_, records_, rejectOptions(options)),
       decoder_(schema, DecoderOptions{options.keep_raw}),
-      watermarks_(input_names_.size(), options.max_delay_ms, options.watermark) {
+      watermarks_(input_names_.size(), options.max_delay_ms, options.watermark),
+      last_lines_(input_names_.size(), 0) {
   CEP_ASSERT(bound_types_.size() == input_names_.size(), "one bound type per input");
   for (Matcher *matcher : matchers_) {
     for (std::uint32_t type : matcher->eventTypes()) {
@@ -65,6 +66,8 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   }
   RecordCounts &counts = records_.inputs[input];
   ++counts.read;
+  last_lines_[input] = line.number;
+  next_input_ = static_cast<std::uint32_t>((input + 1) % input_names_.size());
   RecordContext context;
   context.input = input;
   context.line = line.number;
@@ -127,6 +130,7 @@ bool RunLoop::onInputEnd(std::uint32_t input) {
   if (status_ != RunStatus::Ok) {
     return false;
   }
+  next_input_ = static_cast<std::uint32_t>((input + 1) % input_names_.size());
   watermarks_.finish(input);
   return options_.time == TimeMode::Processing || release();
 }
@@ -216,6 +220,7 @@ bool RunLoop::finish() {
 }
 
 void RunLoop::stop() {
+  stopped_ = true;
   rejects_.finish();
   if (!out_.flush() && status_ == RunStatus::Ok) {
     status_ = RunStatus::OutputError;
@@ -231,6 +236,16 @@ RunStats RunLoop::stats() const {
     stats.patterns.push_back({std::string(matcher->patternName()), matcher->stats()});
   }
   return stats;
+}
+
+ReadPosition RunLoop::position() const {
+  ReadPosition position;
+  for (std::uint32_t input = 0; input < input_names_.size(); ++input) {
+    position.inputs.push_back(
+        {records_.inputs[input].read, last_lines_[input], watermarks_.finished(input)});
+  }
+  position.next_input = next_input_;
+  return position;
 }
 
 RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,

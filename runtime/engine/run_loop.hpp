@@ -84,6 +84,21 @@ struct RunResult {
   std::string message; // what went wrong, one line, no "cep:" prefix
 };
 
+// How far a run has read each input, so a resumed run (runtime/engine/run_snapshot.hpp) can
+// skip what was consumed when it replays the inputs.
+struct InputPosition {
+  std::uint64_t records = 0; // records (non-blank lines) handed to onRecord so far
+  std::uint64_t line = 0;    // line number of the last of them (0: none)
+  bool finished = false;     // onInputEnd was called for it
+};
+
+struct ReadPosition {
+  std::vector<InputPosition> inputs;
+  // Whose turn it is in the round-robin (Inputs::next): the input after the last one reported
+  // to onRecord / onInputEnd.
+  std::uint32_t next_input = 0;
+};
+
 // The loop over records already read: what `run` does per record, exposed for tests.
 class RunLoop {
 public:
@@ -111,8 +126,12 @@ public:
   RunStatus status() const { return status_; }
   const std::string &message() const { return message_; }
   RunStats stats() const;
+  ReadPosition position() const;
+  std::size_t bufferedEvents() const { return buffer_.size(); } // waiting for the watermark
 
 private:
+  friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
+
   using Outputs = std::vector<MatchOutput>;
 
   std::int64_t now();
@@ -122,6 +141,7 @@ private:
   void dispatch(const EventRef &event); // onEvent on the matchers of its type
   bool writeStep();                     // sort and write step_outputs_
 
+  const Schema *schema_;
   std::vector<Matcher *> matchers_;
   std::vector<std::vector<Matcher *>> by_type_; // event type -> matchers whose stream has it
   std::vector<std::string> input_names_;
@@ -138,10 +158,13 @@ private:
 
   Outputs step_outputs_;
   std::uint64_t next_seq_ = 0;
+  std::vector<std::uint64_t> last_lines_; // per input: line of the last record
+  std::uint32_t next_input_ = 0;          // ReadPosition::next_input
   std::int64_t last_now_ = kNoWatermark;
   std::int64_t time_ = kNoWatermark; // the time the matchers were last advanced to
   bool events_since_advance_ = false;
   bool finished_ = false;
+  bool stopped_ = false;
   RunStatus status_ = RunStatus::Ok;
   std::string message_;
 };

@@ -56,4 +56,23 @@ bool ReorderBuffer::pop(EventRef &out) {
   return true;
 }
 
+std::vector<EventRef> ReorderBuffer::events() const {
+  std::vector<const Entry *> entries;
+  entries.reserve(size());
+  for (const Entry &entry : run_) {
+    entries.push_back(&entry);
+  }
+  for (const Entry &entry : heap_) {
+    entries.push_back(&entry);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry *a, const Entry *b) { return before(*a, *b); });
+  std::vector<EventRef> events;
+  events.reserve(entries.size());
+  for (const Entry *entry : entries) {
+    events.push_back(entry->event);
+  }
+  return events;
+}
+
 } // namespace cep::runtime

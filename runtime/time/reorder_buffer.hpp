@@ -31,6 +31,10 @@ public:
   // The next ready event in (time, arrival) order; false when none is ready.
   bool pop(EventRef &out);
 
+  // Every buffered event, ready or not, in release order (snapshots; a fresh buffer given them
+  // in this order by push() releases them in the same order).
+  std::vector<EventRef> events() const;
+
   std::int64_t watermark() const { return watermark_; }
   std::size_t size() const { return run_.size() + heap_.size(); }
   bool empty() const { return run_.empty() && heap_.empty(); }

@@ -7,7 +7,8 @@
 namespace cep::runtime {
 
 Watermarks::Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkMode mode)
-    : inputs_(inputs, kNoWatermark), max_delay_ms_(max_delay_ms), mode_(mode) {
+    : inputs_(inputs, kNoWatermark), finished_(inputs, false), max_delay_ms_(max_delay_ms),
+      mode_(mode) {
   CEP_ASSERT(max_delay_ms >= 0, "negative max delay");
   if (inputs == 0) {
     combined_ = kEndWatermark;
@@ -31,7 +32,14 @@ void Watermarks::onWatermark(std::uint32_t input, std::int64_t watermark) {
 }
 
 void Watermarks::finish(std::uint32_t input) {
+  finished_[input] = true;
   raise(input, kEndWatermark);
+}
+
+void Watermarks::restore(std::uint32_t input, std::int64_t watermark, bool finished) {
+  inputs_[input] = watermark;
+  finished_[input] = finished;
+  combined_ = *std::min_element(inputs_.begin(), inputs_.end());
 }
 
 void Watermarks::raise(std::uint32_t input, std::int64_t watermark) {

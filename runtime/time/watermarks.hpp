@@ -29,9 +29,13 @@ public:
   void onWatermark(std::uint32_t input, std::int64_t watermark);
   // `input` has ended.
   void finish(std::uint32_t input);
+  // Sets `input` to a state a snapshot recorded (runtime/engine/run_snapshot.hpp), lower or
+  // higher than the current one; the combined watermark follows.
+  void restore(std::uint32_t input, std::int64_t watermark, bool finished);
 
   std::int64_t combined() const { return combined_; }
   std::int64_t of(std::uint32_t input) const { return inputs_[input]; }
+  bool finished(std::uint32_t input) const { return finished_[input]; }
   bool isLate(std::int64_t time) const { return combined_ != kNoWatermark && time <= combined_; }
   std::size_t size() const { return inputs_.size(); }
 
@@ -39,6 +43,7 @@ private:
   void raise(std::uint32_t input, std::int64_t watermark);
 
   std::vector<std::int64_t> inputs_;
+  std::vector<bool> finished_;
   std::int64_t max_delay_ms_;
   WatermarkMode mode_;
   std::int64_t combined_ = kNoWatermark;

@@ -1,0 +1,368 @@
+// cep-bench: the in-memory and decode-only rows of the benchmark suite (bench/README.md). Never
+// part of `make test`; bench/run drives it and `cep run` for the end-to-end rows.
+//
+//   cep-bench match  RULES.cep... --input EVENTS.jsonl [--engine interp|jit] [--opt-level N]
+//       Decodes the whole file first (not timed), orders the events by (time, arrival) as the
+//       run loop's reorder buffer would, builds one matcher per pattern as `cep run` does
+//       (lowerPattern -> PassManager::standard() -> makeInterpMatcher, with the JIT's compiled
+//       expressions for --engine jit when built with cep_codegen), then times only the
+//       matching: advanceTime(t) on every matcher before the events of a new time t, onEvent on
+//       the matchers whose stream has the event's type, finish() at the end. Outputs are counted
+//       and dropped (not sorted or written).
+//   cep-bench decode RULES.cep... --input EVENTS.jsonl
+//       LineReader + JsonlDecoder over the file (events built, then dropped), against a raw
+//       simdjson On Demand pass over the same lines that touches every value.
+//
+// Each prints one line of `key=value` pairs for bench/run.
+#include "compiler/interp/nfa_matcher.hpp"
+#ifdef CEP_BENCH_JIT
+#include "compiler/jit/jit.hpp"
+#endif
+#include "compiler/lower/lower_pattern.hpp"
+#include "compiler/passes/pass_manager.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "lang/frontend.hpp"
+#include "runtime/io/jsonl_decoder.hpp"
+#include "runtime/io/line_reader.hpp"
+#include "runtime/matcher.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <simdjson.h>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+namespace lang = cep::lang;
+namespace rt = cep::runtime;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+long peakRssKib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+struct Args {
+  std::string command;
+  std::vector<std::string> rules;
+  std::string input;
+  std::string engine = "interp";
+  int opt_level = 2;
+};
+
+int usage(const std::string &message) {
+  std::cerr << "cep-bench: " << message << "\n"
+            << "usage: cep-bench match|decode RULES.cep... --input EVENTS.jsonl "
+               "[--engine interp|jit] [--opt-level N]\n";
+  return 2;
+}
+
+bool loadRules(const std::vector<std::string> &rules, lang::SourceManager &sources,
+               std::optional<lang::typed::Program> &program) {
+  lang::DiagnosticEngine diags(sources);
+  lang::Frontend frontend = lang::loadProgram(rules, sources, diags);
+  diags.render(std::cerr, false);
+  if (diags.hasErrors() || !frontend.program) {
+    return false;
+  }
+  program = std::move(*frontend.program);
+  return true;
+}
+
+// Decodes every record of `path`; false on a read error. Rejected records are counted.
+bool decodeFile(const std::string &path, const rt::Schema &schema, std::vector<rt::EventRef> &out,
+                std::uint64_t &rejected) {
+  rt::LineReader reader(path);
+  rt::JsonlDecoder decoder(schema);
+  rt::Line line;
+  std::uint64_t seq = 0;
+  rt::ReadStatus status;
+  while ((status = reader.next(line)) == rt::ReadStatus::Line) {
+    rt::RecordContext context;
+    context.line = line.number;
+    context.seq = seq++;
+    rt::DecodeResult result = decoder.decode(line, context);
+    if (result.status == rt::DecodeStatus::Event) {
+      out.push_back(std::move(result.event));
+    } else if (result.status == rt::DecodeStatus::Rejected) {
+      ++rejected;
+    }
+  }
+  if (status == rt::ReadStatus::Error) {
+    std::cerr << "cep-bench: " << reader.error() << "\n";
+    return false;
+  }
+  return true;
+}
+
+int runMatch(const Args &args) {
+#ifndef CEP_BENCH_JIT
+  if (args.engine != "interp") {
+    // Built without the JIT (no cep_codegen target): no in-memory JIT rows.
+    std::cout << "engine=" << args.engine << " available=0\n";
+    return 3;
+  }
+#endif
+  lang::SourceManager sources;
+  std::optional<lang::typed::Program> program;
+  if (!loadRules(args.rules, sources, program)) {
+    return 1;
+  }
+  rt::Schema schema = cep::compiler::schemaFromProgram(*program);
+
+  std::vector<rt::EventRef> events;
+  std::uint64_t rejected = 0;
+  auto decode_start = Clock::now();
+  if (!decodeFile(args.input, schema, events, rejected)) {
+    return 3;
+  }
+  double decode_s = secondsSince(decode_start);
+  std::stable_sort(events.begin(), events.end(), [](const rt::EventRef &a, const rt::EventRef &b) {
+    return a->time != b->time ? a->time < b->time : a->seq < b->seq;
+  });
+  long rss_before = peakRssKib();
+
+  // As `cep run` builds them (cli/cmd_run.cpp); with the JIT, at its default level O2.
+  auto build_start = Clock::now();
+  double compile_ms = 0;
+  cep::compiler::passes::PassManager passes = cep::compiler::passes::PassManager::standard();
+  std::vector<std::unique_ptr<rt::Matcher>> matchers;
+#ifdef CEP_BENCH_JIT
+  std::unique_ptr<cep::compiler::jit::Jit> jit;
+  if (args.engine == "jit") {
+    std::string error;
+    jit = cep::compiler::jit::Jit::create(args.opt_level, error);
+    if (!jit) {
+      std::cerr << "cep-bench: --engine jit: " << error << "\n";
+      return 3;
+    }
+  }
+#endif
+  for (std::size_t i = 0; i < program->patterns.size(); ++i) {
+    auto index = static_cast<std::int32_t>(i);
+    cep::compiler::nfa::Nfa nfa = cep::compiler::lowerPattern(*program, index);
+    passes.run(nfa);
+#ifdef CEP_BENCH_JIT
+    if (jit) {
+      cep::compiler::jit::ModuleStats stats;
+      std::string error;
+      auto compiled = jit->compilePattern(*program, nfa, stats, error);
+      if (!compiled) {
+        std::cerr << "cep-bench: " << error << "\n";
+        return 3;
+      }
+      compile_ms += stats.compile_ms;
+      matchers.push_back(cep::compiler::interp::makeInterpMatcher(*program, index, std::move(nfa),
+                                                                  {}, std::move(compiled)));
+      continue;
+    }
+#endif
+    matchers.push_back(
+        cep::compiler::interp::makeInterpMatcher(*program, index, std::move(nfa), {}));
+  }
+  double build_ms = secondsSince(build_start) * 1e3;
+  std::vector<std::vector<rt::Matcher *>> by_type(schema.types.size());
+  for (const auto &matcher : matchers) {
+    for (std::uint32_t type : matcher->eventTypes()) {
+      by_type[type].push_back(matcher.get());
+    }
+  }
+
+  std::vector<rt::MatchOutput> outputs;
+  std::uint64_t records = 0;
+  std::int64_t time = INT64_MIN;
+  auto match_start = Clock::now();
+  for (const rt::EventRef &event : events) {
+    if (event->time != time) {
+      time = event->time;
+      for (const auto &matcher : matchers) {
+        matcher->advanceTime(time, outputs);
+      }
+    }
+    for (rt::Matcher *matcher : by_type[event->type]) {
+      matcher->onEvent(event, outputs);
+    }
+    records += outputs.size();
+    outputs.clear();
+  }
+  for (const auto &matcher : matchers) {
+    matcher->finish(outputs);
+  }
+  records += outputs.size();
+  outputs.clear();
+  double match_s = secondsSince(match_start);
+
+  std::uint64_t peak_runs = 0, peak_state = 0, peak_keys = 0;
+  for (const auto &matcher : matchers) {
+    rt::MatcherStats stats = matcher->stats();
+    peak_runs += stats.peak_runs;
+    peak_state += stats.peak_state_bytes;
+    peak_keys += stats.peak_keys;
+  }
+  double n = static_cast<double>(events.size());
+  std::printf("events=%zu rejected=%llu decode_s=%.3f build_ms=%.3f compile_ms=%.3f seconds=%.4f "
+              "events_per_s=%.0f ns_per_event=%.1f records=%llu peak_runs=%llu "
+              "peak_state_bytes=%llu peak_keys=%llu rss_before_kib=%ld peak_rss_kib=%ld\n",
+              events.size(), static_cast<unsigned long long>(rejected), decode_s, build_ms,
+              compile_ms, match_s, n / match_s, match_s * 1e9 / n,
+              static_cast<unsigned long long>(records), static_cast<unsigned long long>(peak_runs),
+              static_cast<unsigned long long>(peak_state),
+              static_cast<unsigned long long>(peak_keys), rss_before, peakRssKib());
+  return 0;
+}
+
+// Touches every value of a JSON document (On Demand parses lazily: skipped values are only
+// scanned, so the raw pass reads each one).
+std::uint64_t touch(simdjson::ondemand::value value) {
+  using simdjson::ondemand::json_type;
+  switch (value.type().value()) {
+  case json_type::object: {
+    std::uint64_t sum = 0;
+    for (auto field : value.get_object()) {
+      sum += field.unescaped_key().value().size();
+      sum += touch(field.value().value());
+    }
+    return sum;
+  }
+  case json_type::array: {
+    std::uint64_t sum = 0;
+    for (auto element : value.get_array()) {
+      sum += touch(element.value());
+    }
+    return sum;
+  }
+  case json_type::string:
+    return value.get_string().value().size();
+  case json_type::number: {
+    simdjson::ondemand::number number = value.get_number().value();
+    return number.is_double() ? static_cast<std::uint64_t>(number.get_double())
+                              : static_cast<std::uint64_t>(number.get_int64());
+  }
+  case json_type::boolean:
+    return value.get_bool().value() ? 1 : 0;
+  case json_type::null:
+    return value.is_null().value() ? 1 : 0;
+  }
+  return 0;
+}
+
+int runDecode(const Args &args) {
+  lang::SourceManager sources;
+  std::optional<lang::typed::Program> program;
+  if (!loadRules(args.rules, sources, program)) {
+    return 1;
+  }
+  rt::Schema schema = cep::compiler::schemaFromProgram(*program);
+
+  // The decoder: line reading + schema-driven decoding + event allocation (and release).
+  std::uint64_t events = 0, rejected = 0;
+  auto start = Clock::now();
+  {
+    rt::LineReader reader(args.input);
+    rt::JsonlDecoder decoder(schema);
+    rt::Line line;
+    std::uint64_t seq = 0;
+    while (reader.next(line) == rt::ReadStatus::Line) {
+      rt::RecordContext context;
+      context.line = line.number;
+      context.seq = seq++;
+      rt::DecodeResult result = decoder.decode(line, context);
+      events += result.status == rt::DecodeStatus::Event;
+      rejected += result.status == rt::DecodeStatus::Rejected;
+    }
+  }
+  double decoder_s = secondsSince(start);
+
+  // Line reading alone.
+  std::uint64_t lines = 0;
+  start = Clock::now();
+  {
+    rt::LineReader reader(args.input);
+    rt::Line line;
+    while (reader.next(line) == rt::ReadStatus::Line) {
+      ++lines;
+    }
+  }
+  double lines_s = secondsSince(start);
+
+  // Raw simdjson On Demand over the same lines, every value touched.
+  std::uint64_t checksum = 0, errors = 0;
+  start = Clock::now();
+  {
+    rt::LineReader reader(args.input);
+    simdjson::ondemand::parser parser;
+    rt::Line line;
+    while (reader.next(line) == rt::ReadStatus::Line) {
+      simdjson::padded_string_view view(line.text.data(), line.text.size(), line.capacity);
+      auto doc = parser.iterate(view);
+      simdjson::ondemand::value root;
+      if (doc.get_value().get(root) != simdjson::SUCCESS) {
+        ++errors;
+        continue;
+      }
+      checksum += touch(root);
+    }
+  }
+  double simdjson_s = secondsSince(start);
+
+  std::printf("events=%llu rejected=%llu lines=%llu decoder_s=%.4f lines_s=%.4f "
+              "simdjson_s=%.4f decoder_events_per_s=%.0f simdjson_events_per_s=%.0f "
+              "ratio=%.2f checksum=%llu errors=%llu peak_rss_kib=%ld\n",
+              static_cast<unsigned long long>(events), static_cast<unsigned long long>(rejected),
+              static_cast<unsigned long long>(lines), decoder_s, lines_s, simdjson_s,
+              static_cast<double>(lines) / decoder_s, static_cast<double>(lines) / simdjson_s,
+              decoder_s / simdjson_s, static_cast<unsigned long long>(checksum),
+              static_cast<unsigned long long>(errors), peakRssKib());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args;
+  if (argc < 2) {
+    return usage("missing command");
+  }
+  args.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if ((arg == "--input" || arg == "-i" || arg == "--engine") && i + 1 < argc) {
+      (arg == "--engine" ? args.engine : args.input) = argv[++i];
+    } else if (arg == "--opt-level" && i + 1 < argc) {
+      args.opt_level = std::atoi(argv[++i]);
+    } else if (!arg.empty() && arg[0] == '-') {
+      return usage("unknown option " + arg);
+    } else {
+      args.rules.push_back(arg);
+    }
+  }
+  if (args.rules.empty() || args.input.empty()) {
+    return usage("rules and --input are required");
+  }
+  try {
+    if (args.command == "match") {
+      return runMatch(args);
+    }
+    if (args.command == "decode") {
+      return runDecode(args);
+    }
+  } catch (const std::exception &e) {
+    std::cerr << "cep-bench: " << e.what() << "\n";
+    return 70;
+  }
+  return usage("unknown command " + args.command);
+}

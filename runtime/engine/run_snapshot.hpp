@@ -1,0 +1,69 @@
+// Snapshots of a whole run (RunLoop) at a point between two records: everything the driver holds
+// (per-input watermarks and read positions, the events buffered for reordering, the arrival
+// counter, the record counts, the clock) and each matcher's own snapshot (Matcher::snapshot),
+// in a versioned, self-describing binary format that names event types, fields and patterns
+// (never their indices), so a snapshot survives recompiling the same rules. restoreRun() gives a
+// RunLoop that, fed the records after that point, writes exactly what the snapshotted one would
+// have written. Checkpoints (RocksDB) and hot-swapped matchers build on this.
+//
+// Layout (integers little-endian; str = u32 byte length + bytes; blob = u64 length + bytes):
+//   "CEPRSNAP" u32 version (kRunSnapshotVersion) u64 total size in bytes (trailer included)
+//   options:  u8 time mode (0 event, 1 processing), u8 watermark mode (0 auto, 1 explicit),
+//             i64 max delay ms, u8 raw records kept (--with-events)
+//   u32 input count, then per input (in --input order):
+//             str name, str bound type name ("": none), i64 watermark, u8 finished,
+//             u64 x5 record counts: read accepted rejected late watermarks (read is the read
+//             position: the records consumed, which a resumed run skips),
+//             u64 line number of the last record read (0: none)
+//   u32 next input (round-robin turn), u64 next arrival seq, i64 last clock reading,
+//   i64 time the matchers were last advanced to, u8 events released since that advance
+//   u64 buffered event count, then per event in release order (time, arrival):
+//             str type name, i64 time, u64 seq, u32 input, u32 line, u32 field count, then per
+//             field: str name, u8 kind (FieldKind), u8 null, value unless null (bool: u8;
+//             int, time, duration: i64; float: f64 bits as u64; string: str); str raw record
+//             ("" when not kept) -- the event encoding of the interpreter's snapshots
+//   u32 pattern count, then per pattern (declaration order): str name, blob matcher snapshot
+//   u64 checksum: FNV-1a 64 of every byte before it
+// The reorder buffer's watermark is the combined watermark (the minimum over the inputs); the
+// combined watermark is recomputed. Output already written is not part of a snapshot: flush the
+// OutputSink before persisting one so that the two agree.
+#pragma once
+
+#include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/matcher.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::runtime {
+
+inline constexpr char kRunSnapshotMagic[8] = {'C', 'E', 'P', 'R', 'S', 'N', 'A', 'P'};
+inline constexpr std::uint32_t kRunSnapshotVersion = 1;
+
+// Appends the snapshot of `loop` to `out`. Take it between two calls of onRecord / onInputEnd;
+// a run that has stopped (failed, finish() or stop() called) has nothing to resume and throws
+// std::runtime_error.
+void snapshotRun(const RunLoop &loop, std::string &out);
+
+// The RunLoop `snapshot` was taken of, continuing where it was. The arguments are the RunLoop
+// constructor's and must describe the same run: the same Schema (types and fields matched by
+// name), fresh matchers of the same patterns (matched by name: every pattern exactly once), the
+// same inputs (names, bound types) and the same time options. A bad or incompatible snapshot
+// throws std::runtime_error("bad run snapshot: <reason>") and never leaves a RunLoop; the
+// matchers may then hold part of the state and must be thrown away. The caller resumes reading
+// at loop->position().
+std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &schema,
+                                    std::vector<Matcher *> matchers,
+                                    std::vector<std::string> input_names,
+                                    std::vector<std::int32_t> bound_types, OutputSink &out,
+                                    const RunOptions &options);
+
+// FNV-1a 64 of `bytes`. A snapshot ends with this of everything before it.
+std::uint64_t runSnapshotChecksum(std::string_view bytes);
+
+} // namespace cep::runtime

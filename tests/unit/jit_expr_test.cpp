@@ -1,0 +1,248 @@
+// JIT-compiled expressions (compiler/codegen + compiler/jit) against the reference evaluator
+// (compiler/interp/eval.cpp): every operator, built-in and aggregate over random events with
+// nulls, NaN, infinities, int64 extremes and unicode strings, at O0 and O2.
+#include "compiler/interp/compiled.hpp"
+#include "compiler/interp/eval.hpp"
+#include "compiler/interp/record.hpp"
+#include "compiler/jit/jit.hpp"
+#include "compiler/lower/lower_pattern.hpp"
+#include "compiler/passes/pass_manager.hpp"
+#include "interp_fixture_test.hpp"
+
+#include <random>
+
+using namespace interp_test;
+using cep::compiler::interp::BoundEvents;
+using cep::compiler::interp::CompiledExprs;
+using cep::compiler::interp::Evaluator;
+using cep::compiler::interp::JitContext;
+using cep::compiler::interp::NodeCounter;
+using cep::compiler::interp::NodeRef;
+namespace jit = cep::compiler::jit;
+
+namespace {
+
+const char *kProgram = R"(
+event E {
+    i: int, j: int, n: int?, f: float, g: float?, s: string, u: string?, b: bool, nb: bool?,
+    t: time, d: duration, nd: duration?
+}
+pattern p skip none {
+    a: E -> l: E* -> c: E
+}
+emit Out {
+    add_int: a.i + c.i, sub_int: a.i - c.i, mul_int: a.i * c.i, div_int: a.i / c.j,
+    mod_int: a.i % c.j, div_n: a.i / c.n, mod_n: c.n % a.j,
+    mixed: a.i + a.f, float_div: a.f / c.f, float_div_int: a.f / a.j, null_arith: a.n + 1,
+    neg_int: -c.i, neg_float: -a.f, neg_n: -a.n,
+    concat: a.s + "-" + c.s, concat_opt: a.s + c.u, concat_null: a.u + "x",
+    lt: a.i < c.i, le: a.i <= c.n, gt: a.f > c.f, ge: a.g >= c.g, eq_f: a.f == c.f,
+    ne_f: a.f != c.f, str_lt: a.s < c.s, str_eq: a.s == c.s, str_ne: a.u != c.u,
+    eq_null: a.n == a.n, ne_null: a.n != 1, int_float_lt: c.i < a.f, bool_eq: a.b == c.b,
+    bool_ne: a.b != c.b, nan_lt: sqrt(a.f) < 1.0, nan_ne: sqrt(a.f) != sqrt(a.f),
+    nan_eq: ln(a.f) == ln(a.f), nan_ge: sqrt(c.f) >= 0.0,
+    and3: a.nb and c.nb, or3: a.nb or c.nb, and_f: a.nb and false, or_t: a.nb or true,
+    not3: not a.nb, mix_logic: (a.i > 0 or c.nb) and not (c.b or a.nb),
+    is_null: a.n is null, is_not_null: c.u is not null, is_null_arith: a.n + c.n is null,
+    time_sub: c.t - a.t, time_add: a.t + c.d, time_minus: c.t - 1d, time_lt: a.t < c.t,
+    dur_mul: a.d * c.j, dur_half: c.d * a.f, dur_div_f: a.d / c.f, dur_div: a.d / c.j,
+    dur_div_dur: a.d / c.d, dur_div_nd: a.d / c.nd, dur_add: a.d + c.nd, dur_neg: -a.d,
+    in_s: a.s in ["ab", "héllo", ""], in_u: a.u in ["ab"], not_in_u: a.u not in ["ab"],
+    not_in_i: c.i not in [1, 2, -1], in_f: a.f in [1.0, 2.5, -0.0], in_d: a.d in [1s, 2ms],
+    if_i: if(a.b, a.i, c.i), if_nb: if(a.nb, a.s, c.s), if_null_branch: if(c.b, 1, a.n),
+    if_f: if(a.f > c.f, a.g, c.f), coalesce_int: coalesce(a.n, c.n, 0),
+    coalesce_str: coalesce(a.u, c.u, a.s), coalesce_all_null: coalesce(a.n, c.n),
+    count_l: count(l), count_n: count(l.n), sum_i: sum(l.i), sum_f: sum(l.f), sum_d: sum(l.d),
+    sum_n: sum(l.n), avg_i: avg(l.i), avg_g: avg(l.g), min_f: min(l.f), max_f: max(l.g),
+    min_s: min(l.s), max_s: max(l.u), min_n: min(l.n), max_d: max(l.d), min_t: min(l.t),
+    first_i: first(l).i, last_s: last(l).s, last_n: last(l).n, first_u: first(l).u,
+    sum_expr: sum(l.i * 2 + a.i), avg_expr: avg(l.g + a.g),
+    count_expr: count(if(l.b, l.n, l.i)), sum_div: sum(l.i / a.j), max_cat: max(l.s + a.s),
+    min_ratio: min(l.f / c.f), nested: sum(l.i) + count(l) * max(l.n),
+    abs_int: abs(c.i), abs_float: abs(a.f), abs_dur: abs(c.d - a.d), abs_n: abs(a.n),
+    min3: min(a.i, c.i, 5), max_str: max(a.s, c.s), min_f2: min(a.f, c.f), max_n: max(a.i, a.n),
+    min_t2: min(a.t, c.t),
+    round_f: round(a.f), floor_f: floor(c.f), ceil_f: ceil(a.f), sqrt_f: sqrt(a.f),
+    ln_f: ln(c.f), exp_f: exp(a.f), pow_f: pow(a.f, c.f), round_i: round(a.i),
+    len_s: len(c.s), len_u: len(a.u), lower_s: lower(c.s), upper_u: upper(a.u + "aé"),
+    contains_s: contains(a.s, c.s), starts_s: starts_with(c.s, a.s), ends_s: ends_with(c.s, "o"),
+    substr_s: substr(c.s, a.j, c.j), substr_u: substr(a.u, 1, 2), substr_n: substr(a.s, a.n, 1),
+    hour_t: hour(a.t), minute_t: minute(c.t), dow_t: day_of_week(c.t),
+    seconds_d: seconds(a.d), minutes_d: minutes(c.d), hours_d: hours(a.nd),
+    haversine: haversine_km(a.f, c.f, a.g, c.g),
+}
+
+pattern q skip none {
+    x: E(n > 1 or u is not null) -> y: E(count(y) == 0 or i > last(y).i)+
+        -> z: E(nb and s < x.s and contains(lower(s), "a") and sum(y.f) > f)
+}
+emit Q { k: x.i, m: max(y.s), s: z.s + x.s }
+)";
+
+const char *kStrings[] = {"", "a", "ab", "b", "héllo", "日本語", "Ab", "aé", "😀x", "zz", "AB"};
+const char *kInts[] = {
+    "0",    "1",  "-1",      "2", "7", "9223372036854775807", "-9223372036854775808",
+    "1000", "-3", "86400000"};
+const char *kFloats[] = {"0.0",    "-0.0", "1.0",    "2.5",    "-0.5", "1e308",
+                         "-1e308", "4.0",  "1e-310", "100.25", "3"};
+
+class Gen {
+public:
+  explicit Gen(std::uint32_t seed) : rng_(seed) {}
+  template <std::size_t N> const char *pick(const char *(&from)[N]) { return from[rng_() % N]; }
+  bool chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
+  std::string str() { return std::string("\"") + pick(kStrings) + "\""; }
+  std::string event() {
+    std::string j = R"({"@type":"E")";
+    auto add = [&](const char *name, const std::string &v, bool nullable) {
+      if (nullable && chance(30)) {
+        if (chance(50)) {
+          j += std::string(",\"") + name + "\":null";
+        }
+        return;
+      }
+      j += std::string(",\"") + name + "\":" + v;
+    };
+    add("i", pick(kInts), false);
+    add("j", pick(kInts), false);
+    add("n", pick(kInts), true);
+    add("f", pick(kFloats), false);
+    add("g", pick(kFloats), true);
+    add("s", str(), false);
+    add("u", str(), true);
+    add("b", chance(50) ? "true" : "false", false);
+    add("nb", chance(50) ? "true" : "false", true);
+    const char *times[] = {"0", "1000", "345600000", "1700000000000", "-7200000", "86399999"};
+    add("t", pick(times), false);
+    add("d", pick(kInts), false);
+    add("nd", pick(kInts), true);
+    return j + "}";
+  }
+
+private:
+  std::mt19937 rng_;
+};
+
+std::string json(const cep::compiler::interp::Value &v) {
+  std::string out;
+  cep::runtime::JsonWriter w(out);
+  cep::compiler::interp::writeValue(w, v);
+  return out;
+}
+
+struct Loaded {
+  std::vector<nfa::Nfa> nfas;
+  std::vector<std::shared_ptr<CompiledExprs>> compiled;
+};
+
+Loaded load(jit::Jit &engine, const typed::Program &program) {
+  Loaded out;
+  auto passes = cep::compiler::passes::PassManager::standard();
+  for (std::size_t i = 0; i < program.patterns.size(); ++i) {
+    out.nfas.push_back(cep::compiler::lowerPattern(program, static_cast<std::int32_t>(i)));
+    passes.run(out.nfas.back());
+    jit::ModuleStats stats;
+    std::string error;
+    auto c = engine.compilePattern(program, out.nfas.back(), stats, error);
+    INFO(error);
+    REQUIRE(c != nullptr);
+    CHECK(stats.interpreted_guards == 0);
+    CHECK(stats.interpreted_values == 0);
+    out.compiled.push_back(std::move(c));
+  }
+  return out;
+}
+
+void collectConds(const nfa::Guard *g, std::vector<const typed::Expr *> &out) {
+  if (g == nullptr) {
+    return;
+  }
+  if (g->kind == nfa::Guard::Kind::Cond) {
+    out.push_back(g->expr);
+  }
+  for (const auto &a : g->args) {
+    collectConds(a.get(), out);
+  }
+}
+
+} // namespace
+
+TEST_CASE("jit expressions agree with the evaluator on random events", "[jit]") {
+  auto c = compile(kProgram);
+  EventMaker events(c->schema);
+  for (int opt_level : {0, 2}) {
+    std::string error;
+    auto engine = jit::Jit::create(opt_level, error);
+    INFO(error);
+    REQUIRE(engine != nullptr);
+    Loaded loaded = load(*engine, c->prog());
+    REQUIRE(loaded.compiled[0]->values.size() == c->pattern(0).emit.fields.size());
+    std::vector<const typed::Expr *> conds;
+    for (const auto &nfa : loaded.nfas) {
+      for (const auto &state : nfa.states) {
+        for (const auto &edge : state.edges) {
+          collectConds(edge.guard.get(), conds);
+        }
+      }
+    }
+    Evaluator evaluator(c->prog());
+    Gen gen(1234u + static_cast<std::uint32_t>(opt_level));
+    std::deque<std::string> arena;
+    std::size_t checked = 0;
+    for (int round = 0; round < 300; ++round) {
+      NodeCounter counter;
+      NodeRef bound = NodeRef::bind(events.make(gen.event()), 0, NodeRef(), &counter);
+      int loop = round % 5; // 0: the optional loop bound nothing
+      for (int k = 0; k < loop; ++k) {
+        bound = NodeRef::bind(events.make(gen.event()), 1, bound, &counter);
+      }
+      bound = NodeRef::bind(events.make(gen.event()), 2, bound, &counter);
+      BoundEvents b(bound.get(), 3);
+      for (const auto &f : c->pattern(0).emit.fields) {
+        std::string want = json(evaluator.evaluate(*f.value, nullptr, &b));
+        std::string got = json(cep::compiler::interp::evaluateWith(
+            loaded.compiled[0].get(), evaluator, *f.value, nullptr, &b, arena));
+        INFO("O" << opt_level << " round " << round << " field " << f.name);
+        REQUIRE(got == want);
+        ++checked;
+      }
+      // Guards of q over a random candidate and the same bindings (steps x, y, z = 0, 1, 2).
+      runtime::EventRef candidate = events.make(gen.event());
+      for (const typed::Expr *cond : conds) {
+        auto it = loaded.compiled[1]->guards.find(cond);
+        if (it == loaded.compiled[1]->guards.end()) {
+          it = loaded.compiled[0]->guards.find(cond);
+        }
+        REQUIRE(it != loaded.compiled[1]->guards.end());
+        bool want = evaluator.test(*cond, candidate.get(), &b);
+        arena.clear();
+        JitContext ctx{&b, &arena};
+        bool got = it->second(candidate.get(), &ctx) != 0;
+        INFO("O" << opt_level << " round " << round << " guard at " << cond->range.begin);
+        REQUIRE(got == want);
+        ++checked;
+      }
+    }
+    CHECK(checked > 300 * c->pattern(0).emit.fields.size());
+  }
+}
+
+TEST_CASE("jit: explain IR and unloading modules", "[jit]") {
+  auto c = compile(kProgram);
+  auto nfa = cep::compiler::lowerPattern(c->prog(), 1);
+  std::string ir, error;
+  REQUIRE(jit::patternIr(c->prog(), nfa, 2, ir, error));
+  CHECK(ir.find("@guard.0(") != std::string::npos);
+  CHECK(ir.find("@emit.k(") != std::string::npos);
+  CHECK(ir.find("cep_stdlib_contains") != std::string::npos);
+  auto engine = jit::Jit::create(1, error);
+  REQUIRE(engine != nullptr);
+  for (int i = 0; i < 3; ++i) { // load and unload the same pattern's module repeatedly
+    jit::ModuleStats stats;
+    auto compiled = engine->compilePattern(c->prog(), nfa, stats, error);
+    REQUIRE(compiled != nullptr);
+    CHECK(stats.guards >= 3);
+    CHECK(stats.values == 3);
+    CHECK(stats.compile_ms > 0);
+  }
+}
