@@ -19,6 +19,7 @@
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/schema.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -116,6 +117,7 @@ private:
                  std::vector<runtime::MatchOutput> &out);
   void emitTimeout(const KeyState &key, const Run &run, std::vector<runtime::MatchOutput> &out);
   void updatePeaks();
+  const runtime::Schema &snapshotSchema() const; // snapshot.cpp
 
   const lang::typed::Program &program_;
   const lang::typed::Pattern &pattern_;
@@ -123,7 +125,8 @@ private:
   nfa::Nfa nfa_;
   runtime::MatcherOptions options_;
   std::vector<std::uint32_t> event_types_;
-  std::vector<bool> uses_type_;        // by event type index
+  mutable std::unique_ptr<const runtime::Schema> schema_; // the program's; built on first use
+  std::vector<bool> uses_type_;                           // by event type index
   std::vector<bool> completes_at_end_; // by state: a run waiting there completes at end of input
   Evaluator evaluator_;
   std::shared_ptr<const CompiledExprs> compiled_; // null: interpret every expression

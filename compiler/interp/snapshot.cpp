@@ -2,171 +2,30 @@
 #include "compiler/interp/snapshot.hpp"
 
 #include "compiler/interp/nfa_matcher.hpp"
-#include "runtime/schema.hpp"
-#include "support/internal_error.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "runtime/snapshot_codec.hpp"
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <unordered_map>
 
 namespace cep::compiler::interp {
 
-using lang::TypeKind;
+using runtime::SnapshotReader;
+using runtime::SnapshotWriter;
 
-namespace {
-
-std::uint8_t kindCode(TypeKind k) {
-  switch (k) {
-  case TypeKind::Bool:
-    return static_cast<std::uint8_t>(runtime::FieldKind::Bool);
-  case TypeKind::Int:
-    return static_cast<std::uint8_t>(runtime::FieldKind::Int);
-  case TypeKind::Float:
-    return static_cast<std::uint8_t>(runtime::FieldKind::Float);
-  case TypeKind::String:
-    return static_cast<std::uint8_t>(runtime::FieldKind::String);
-  case TypeKind::Time:
-    return static_cast<std::uint8_t>(runtime::FieldKind::Time);
-  case TypeKind::Duration:
-    return static_cast<std::uint8_t>(runtime::FieldKind::Duration);
-  default:
-    CEP_ASSERT(false, "event field of a non-scalar type");
+// The snapshot codec names event types and fields through a runtime::Schema; the program's has
+// the same type indices (compiler/schema_from_program.hpp).
+const runtime::Schema &InterpMatcher::snapshotSchema() const {
+  if (!schema_) {
+    schema_ = std::make_unique<const runtime::Schema>(schemaFromProgram(program_));
   }
-  return 0;
+  return *schema_;
 }
-
-// Bytes a string field takes in an event block (runtime/event.hpp layout).
-std::size_t stringBytes(std::size_t length) {
-  std::size_t bytes = offsetof(runtime::StringRef, data) + length;
-  bytes = (bytes + alignof(runtime::StringRef) - 1) & ~(alignof(runtime::StringRef) - 1);
-  return std::max(bytes, sizeof(runtime::StringRef));
-}
-
-void writeEvent(SnapshotWriter &w, const lang::typed::Program &program, const runtime::Event &e) {
-  const auto &type = program.event_types.at(e.type);
-  w.str(type.name);
-  w.i64(e.time);
-  w.u64(e.seq);
-  w.u32(e.input);
-  w.u32(e.line);
-  w.u32(e.field_count);
-  for (std::uint32_t i = 0; i < e.field_count; ++i) {
-    TypeKind k = type.fields.at(i).type.kind;
-    w.str(type.fields[i].name);
-    w.u8(kindCode(k));
-    bool null = e.isNull(i);
-    w.u8(null ? 1 : 0);
-    if (null) {
-      continue;
-    }
-    const runtime::Slot &slot = e.slots()[i];
-    switch (k) {
-    case TypeKind::Bool:
-      w.u8(slot.b ? 1 : 0);
-      break;
-    case TypeKind::Float:
-      w.f64(slot.f);
-      break;
-    case TypeKind::String:
-      w.str(slot.s->view());
-      break;
-    default:
-      w.i64(slot.i);
-      break;
-    }
-  }
-  w.str(e.rawRecord());
-}
-
-runtime::EventRef readEvent(SnapshotReader &r, const lang::typed::Program &program) {
-  std::string_view type_name = r.str();
-  std::int32_t type_index = program.eventTypeIndex(std::string(type_name));
-  if (type_index < 0) {
-    SnapshotReader::fail("unknown event type `" + std::string(type_name) + "`");
-  }
-  const auto &type = program.event_types[static_cast<std::size_t>(type_index)];
-  std::int64_t time = r.i64();
-  std::uint64_t seq = r.u64();
-  std::uint32_t input = r.u32();
-  std::uint32_t line = r.u32();
-  std::uint32_t count = r.u32();
-  struct FieldValue {
-    std::int32_t index;
-    bool null;
-    runtime::Slot slot;
-    std::string_view text;
-  };
-  std::vector<FieldValue> values;
-  std::size_t extra = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::string name(r.str());
-    std::uint8_t kind = r.u8();
-    bool null = r.u8() != 0;
-    std::int32_t index = type.fieldIndex(name);
-    if (index < 0) {
-      SnapshotReader::fail("event type `" + type.name + "` has no field `" + name + "`");
-    }
-    TypeKind k = type.fields[static_cast<std::size_t>(index)].type.kind;
-    if (kindCode(k) != kind) {
-      SnapshotReader::fail("field `" + type.name + "." + name + "` changed its type");
-    }
-    FieldValue v{index, null, {}, {}};
-    if (!null) {
-      switch (k) {
-      case TypeKind::Bool:
-        v.slot.b = r.u8() != 0;
-        break;
-      case TypeKind::Float:
-        v.slot.f = r.f64();
-        break;
-      case TypeKind::String:
-        v.text = r.str();
-        extra += stringBytes(v.text.size());
-        break;
-      default:
-        v.slot.i = r.i64();
-        break;
-      }
-    }
-    values.push_back(v);
-  }
-  std::string_view raw = r.str();
-  extra += raw.size();
-  runtime::EventRef ref(runtime::allocateEvent(static_cast<std::uint32_t>(type_index),
-                                               static_cast<std::uint32_t>(type.fields.size()),
-                                               extra));
-  runtime::Event *e = ref.get();
-  char *cursor = runtime::extraBegin(e);
-  for (const FieldValue &v : values) {
-    if (v.null) {
-      continue;
-    }
-    if (type.fields[static_cast<std::size_t>(v.index)].type.kind == TypeKind::String) {
-      auto *s = reinterpret_cast<runtime::StringRef *>(cursor);
-      s->size = static_cast<std::uint32_t>(v.text.size());
-      std::memcpy(cursor + offsetof(runtime::StringRef, data), v.text.data(), v.text.size());
-      e->slots()[v.index].s = s;
-      cursor += stringBytes(v.text.size());
-    } else {
-      e->slots()[v.index] = v.slot;
-    }
-    e->nulls &= ~(std::uint64_t{1} << v.index);
-  }
-  if (!raw.empty()) {
-    std::memcpy(cursor, raw.data(), raw.size());
-    e->raw = cursor;
-    e->raw_size = static_cast<std::uint32_t>(raw.size());
-  }
-  e->time = time;
-  e->seq = seq;
-  e->input = input;
-  e->line = line;
-  return ref;
-}
-
-} // namespace
 
 void InterpMatcher::snapshot(std::string &out) const {
+  const runtime::Schema &schema = snapshotSchema();
   SnapshotWriter w(out);
   w.bytes(kSnapshotMagic, sizeof kSnapshotMagic);
   w.u32(kSnapshotVersion);
@@ -215,7 +74,7 @@ void InterpMatcher::snapshot(std::string &out) const {
 
   w.u64(events.size());
   for (const runtime::Event *e : events) {
-    writeEvent(w, program_, *e);
+    runtime::writeEvent(w, schema, *e);
   }
   w.u64(nodes.size());
   for (const Node *n : nodes) {
@@ -248,19 +107,19 @@ void InterpMatcher::restore(std::string_view in) {
   if (!keys_.empty() || stats_.events != 0) {
     throw std::runtime_error("restore needs a fresh matcher (pattern " + pattern_.name + ")");
   }
-  SnapshotReader r(in);
+  const runtime::Schema &schema = snapshotSchema();
+  SnapshotReader r(in, "interpreter snapshot");
   if (r.bytes(sizeof kSnapshotMagic) != std::string_view(kSnapshotMagic, sizeof kSnapshotMagic)) {
-    SnapshotReader::fail("not an interpreter snapshot");
+    r.fail("not an interpreter snapshot");
   }
   std::uint32_t version = r.u32();
   if (version != kSnapshotVersion) {
-    SnapshotReader::fail("format version " + std::to_string(version) + " (this build reads " +
-                         std::to_string(kSnapshotVersion) + ")");
+    r.fail("format version " + std::to_string(version) + " (this build reads " +
+           std::to_string(kSnapshotVersion) + ")");
   }
   std::string_view name = r.str();
   if (name != pattern_.name) {
-    SnapshotReader::fail("it is of pattern `" + std::string(name) + "`, not `" + pattern_.name +
-                         "`");
+    r.fail("it is of pattern `" + std::string(name) + "`, not `" + pattern_.name + "`");
   }
   std::int64_t time = r.i64();
   runtime::MatcherStats stats;
@@ -269,9 +128,9 @@ void InterpMatcher::restore(std::string_view in) {
     *v = r.u64();
   }
 
-  std::vector<runtime::EventRef> events(r.count(4 + 8 + 8 + 4 + 4 + 4 + 4));
+  std::vector<runtime::EventRef> events(r.count(runtime::kMinSnapshotEventBytes));
   for (auto &e : events) {
-    e = readEvent(r, program_);
+    e = runtime::readEvent(r, schema);
   }
   std::vector<NodeRef> nodes(r.count(8 + 4 + 8));
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -279,7 +138,7 @@ void InterpMatcher::restore(std::string_view in) {
     std::string step_name(r.str());
     std::int64_t prev = r.i64();
     if (event >= events.size()) {
-      SnapshotReader::fail("node refers to a missing event");
+      r.fail("node refers to a missing event");
     }
     std::int32_t step = -1;
     for (std::size_t s = 0; s < pattern_.steps.size(); ++s) {
@@ -288,17 +147,17 @@ void InterpMatcher::restore(std::string_view in) {
       }
     }
     if (step < 0) {
-      SnapshotReader::fail("pattern `" + pattern_.name + "` has no step `" + step_name + "`");
+      r.fail("pattern `" + pattern_.name + "` has no step `" + step_name + "`");
     }
     if (prev < -1 || prev >= static_cast<std::int64_t>(i)) {
-      SnapshotReader::fail("node refers to a later node");
+      r.fail("node refers to a later node");
     }
     nodes[i] = NodeRef::bind(events[event], step,
                              prev < 0 ? NodeRef() : nodes[static_cast<std::size_t>(prev)], &nodes_);
   }
   auto nodeAt = [&](std::int64_t id) {
     if (id < -1 || id >= static_cast<std::int64_t>(nodes.size())) {
-      SnapshotReader::fail("reference to a missing node");
+      r.fail("reference to a missing node");
     }
     return id < 0 ? NodeRef() : nodes[static_cast<std::size_t>(id)];
   };
@@ -317,8 +176,7 @@ void InterpMatcher::restore(std::string_view in) {
         }
       }
       if (run.state < 0) {
-        SnapshotReader::fail("the NFA of `" + pattern_.name + "` has no state `" + state_name +
-                             "`");
+        r.fail("the NFA of `" + pattern_.name + "` has no state `" + state_name + "`");
       }
       run.counter = r.u32();
       run.bound = nodeAt(r.i64());
@@ -333,7 +191,7 @@ void InterpMatcher::restore(std::string_view in) {
       HeldMatch m;
       m.bound = nodeAt(r.i64());
       if (!m.bound) {
-        SnapshotReader::fail("a held match without events");
+        r.fail("a held match without events");
       }
       m.start_time = r.i64();
       m.start_seq = r.u64();
@@ -345,11 +203,11 @@ void InterpMatcher::restore(std::string_view in) {
     }
   }
   if (!r.atEnd()) {
-    SnapshotReader::fail("trailing bytes");
+    r.fail("trailing bytes");
   }
   for (std::size_t i = 1; i < keys.size(); ++i) {
     if (keys[i - 1]->key_json >= keys[i]->key_json) {
-      SnapshotReader::fail("keys out of order");
+      r.fail("keys out of order");
     }
   }
 

@@ -1,6 +1,7 @@
 // snapshotRun / restoreRun (format in run_snapshot.hpp).
 #include "runtime/engine/run_snapshot.hpp"
 
+#include "runtime/snapshot_codec.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -17,112 +18,8 @@ namespace {
   throw std::runtime_error("bad run snapshot: " + why);
 }
 
-class Writer {
-public:
-  explicit Writer(std::string &out) : out_(out) {}
-  void bytes(const void *p, std::size_t n) { out_.append(static_cast<const char *>(p), n); }
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) {
-      u8(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-  }
-  void u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      u8(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-  }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void f64(double v) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    u64(bits);
-  }
-  void str(std::string_view s) {
-    CEP_ASSERT(s.size() <= UINT32_MAX, "a string of 4 GiB or more in a snapshot");
-    u32(static_cast<std::uint32_t>(s.size()));
-    bytes(s.data(), s.size());
-  }
-  void blob(std::string_view s) {
-    u64(s.size());
-    bytes(s.data(), s.size());
-  }
-
-private:
-  std::string &out_;
-};
-
-// Reads what Writer wrote; anything short or malformed fails with the reason.
-class Reader {
-public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  std::string_view bytes(std::size_t n) {
-    if (n > in_.size() - pos_) {
-      fail("truncated");
-    }
-    std::string_view v = in_.substr(pos_, n);
-    pos_ += n;
-    return v;
-  }
-  std::uint8_t u8() { return static_cast<std::uint8_t>(bytes(1)[0]); }
-  std::uint32_t u32() {
-    std::string_view b = bytes(4);
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
-    }
-    return v;
-  }
-  std::uint64_t u64() {
-    std::string_view b = bytes(8);
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) {
-      v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
-    }
-    return v;
-  }
-  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
-  double f64() {
-    std::uint64_t bits = u64();
-    double v;
-    std::memcpy(&v, &bits, sizeof v);
-    return v;
-  }
-  bool flag(const char *what) {
-    std::uint8_t v = u8();
-    if (v > 1) {
-      fail(std::string(what) + " is " + std::to_string(v) + ", not 0 or 1");
-    }
-    return v == 1;
-  }
-  std::string_view str() { return bytes(u32()); }
-  std::string_view blob() {
-    std::uint64_t n = u64();
-    if (n > in_.size() - pos_) {
-      fail("truncated");
-    }
-    return bytes(static_cast<std::size_t>(n));
-  }
-  // A count of items each at least `min_item_bytes` long: rejects counts the input cannot hold.
-  std::uint64_t count(std::uint64_t n, std::size_t min_item_bytes) const {
-    if (n > (in_.size() - pos_) / min_item_bytes) {
-      fail("count out of range");
-    }
-    return n;
-  }
-  void skip(std::size_t n) { bytes(n); }
-  bool atEnd() const { return pos_ == in_.size(); }
-
-private:
-  std::string_view in_;
-  std::size_t pos_ = 0;
-};
-
 constexpr std::size_t kHeaderBytes = sizeof kRunSnapshotMagic + 4 + 8; // magic, version, size
 constexpr std::size_t kChecksumBytes = 8;
-// Each buffered event takes at least its type name's length, time, seq, input, line, field
-// count and raw record length.
-constexpr std::size_t kMinEventBytes = 4 + 8 + 8 + 4 + 4 + 4 + 4;
 
 const char *timeModeName(TimeMode mode) {
   return mode == TimeMode::Processing ? "processing time" : "event time";
@@ -152,156 +49,6 @@ std::string describeWatermark(std::int64_t watermark) {
     return "+infinity";
   }
   return std::to_string(watermark);
-}
-
-// Bytes a string field takes in an event block (runtime/event.hpp layout, as the decoder lays
-// it out).
-std::size_t stringBytes(std::size_t length) {
-  std::size_t bytes = offsetof(StringRef, data) + length;
-  bytes = (bytes + alignof(StringRef) - 1) & ~(alignof(StringRef) - 1);
-  return std::max(bytes, sizeof(StringRef));
-}
-
-void writeEvent(Writer &w, const Schema &schema, const Event &e) {
-  const EventSchema &type = schema.types.at(e.type);
-  CEP_ASSERT(e.field_count == type.fields.size(), "an event with the wrong number of fields");
-  w.str(type.name);
-  w.i64(e.time);
-  w.u64(e.seq);
-  w.u32(e.input);
-  w.u32(e.line);
-  w.u32(e.field_count);
-  for (std::uint32_t i = 0; i < e.field_count; ++i) {
-    const FieldSchema &field = type.fields[i];
-    w.str(field.name);
-    w.u8(static_cast<std::uint8_t>(field.kind));
-    bool null = e.isNull(i);
-    w.u8(null ? 1 : 0);
-    if (null) {
-      continue;
-    }
-    const Slot &slot = e.slots()[i];
-    switch (field.kind) {
-    case FieldKind::Bool:
-      w.u8(slot.b ? 1 : 0);
-      break;
-    case FieldKind::Float:
-      w.f64(slot.f);
-      break;
-    case FieldKind::String:
-      w.str(slot.s->view());
-      break;
-    case FieldKind::Int:
-    case FieldKind::Time:
-    case FieldKind::Duration:
-      w.i64(slot.i);
-      break;
-    }
-  }
-  w.str(e.rawRecord());
-}
-
-EventRef readEvent(Reader &r, const Schema &schema) {
-  std::string type_name(r.str());
-  std::int32_t type_index = schema.typeIndex(type_name);
-  if (type_index < 0) {
-    fail("buffered event of unknown event type `" + type_name + "`");
-  }
-  const EventSchema &type = schema.types[static_cast<std::size_t>(type_index)];
-  std::int64_t time = r.i64();
-  std::uint64_t seq = r.u64();
-  std::uint32_t input = r.u32();
-  std::uint32_t line = r.u32();
-  std::uint64_t count = r.count(r.u32(), 4 + 1 + 1);
-  struct FieldValue {
-    std::size_t index;
-    bool null;
-    Slot slot;
-    std::string_view text;
-  };
-  std::vector<FieldValue> values;
-  std::vector<bool> seen(type.fields.size(), false);
-  std::size_t extra = 0;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::string name(r.str());
-    std::uint8_t kind = r.u8();
-    bool null = r.flag("a null flag");
-    std::int32_t found = type.fieldIndex(name);
-    if (found < 0) {
-      fail("event type `" + type.name + "` has no field `" + name + "`");
-    }
-    auto index = static_cast<std::size_t>(found);
-    const FieldSchema &field = type.fields[index];
-    if (seen[index]) {
-      fail("field `" + type.name + "." + name + "` appears twice");
-    }
-    seen[index] = true;
-    if (static_cast<std::uint8_t>(field.kind) != kind) {
-      fail("field `" + type.name + "." + name + "` changed its type (now " +
-           fieldKindName(field.kind) + ")");
-    }
-    FieldValue v{index, null, {}, {}};
-    if (null && !field.nullable) {
-      fail("field `" + type.name + "." + name + "` is null but not nullable");
-    }
-    if (!null) {
-      switch (field.kind) {
-      case FieldKind::Bool:
-        v.slot.b = r.flag("a bool value");
-        break;
-      case FieldKind::Float:
-        v.slot.f = r.f64();
-        break;
-      case FieldKind::String:
-        v.text = r.str();
-        extra += stringBytes(v.text.size());
-        break;
-      case FieldKind::Int:
-      case FieldKind::Time:
-      case FieldKind::Duration:
-        v.slot.i = r.i64();
-        break;
-      }
-    }
-    values.push_back(v);
-  }
-  for (std::size_t i = 0; i < type.fields.size(); ++i) {
-    if (!seen[i] && !type.fields[i].nullable) {
-      fail("buffered `" + type.name + "` event without its field `" + type.fields[i].name + "`");
-    }
-  }
-  std::string_view raw = r.str();
-  extra += raw.size();
-
-  EventRef ref(allocateEvent(static_cast<std::uint32_t>(type_index),
-                             static_cast<std::uint32_t>(type.fields.size()), extra));
-  Event *e = ref.get();
-  char *cursor = extraBegin(e);
-  for (const FieldValue &v : values) {
-    if (v.null) {
-      continue;
-    }
-    if (type.fields[v.index].kind == FieldKind::String) {
-      auto *s = reinterpret_cast<StringRef *>(cursor);
-      s->size = static_cast<std::uint32_t>(v.text.size());
-      std::memcpy(cursor + offsetof(StringRef, data), v.text.data(), v.text.size());
-      e->slots()[v.index].s = s;
-      cursor += stringBytes(v.text.size());
-    } else {
-      e->slots()[v.index] = v.slot;
-    }
-    e->nulls &= ~(std::uint64_t{1} << v.index);
-  }
-  if (!raw.empty()) {
-    std::memcpy(cursor, raw.data(), raw.size());
-    e->raw = cursor;
-    e->raw_size = static_cast<std::uint32_t>(raw.size());
-  }
-  e->time = time;
-  e->seq = seq;
-  e->input = input;
-  e->line = line;
-  return ref;
 }
 
 // What a snapshot says about one input.
@@ -335,7 +82,7 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
   const Schema &schema = *loop.schema_;
   const RunOptions &options = loop.options_;
   std::size_t begin = out.size();
-  Writer w(out);
+  SnapshotWriter w(out);
   w.bytes(kRunSnapshotMagic, sizeof kRunSnapshotMagic);
   w.u32(kRunSnapshotVersion);
   w.u64(0); // the size, set at the end
@@ -393,7 +140,7 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
   CEP_ASSERT(bound_types.size() == input_names.size(), "one bound type per input");
 
   // The envelope: magic, version, size, checksum.
-  Reader header(in);
+  SnapshotReader header(in, "run snapshot");
   if (header.bytes(sizeof kRunSnapshotMagic) !=
       std::string_view(kRunSnapshotMagic, sizeof kRunSnapshotMagic)) {
     fail("not a run snapshot");
@@ -414,12 +161,12 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
     fail("trailing bytes after its end: " + std::to_string(in.size() - size));
   }
   std::string_view body = in.substr(0, in.size() - kChecksumBytes);
-  Reader trailer(in.substr(body.size()));
+  SnapshotReader trailer(in.substr(body.size()), "run snapshot");
   if (trailer.u64() != runSnapshotChecksum(body)) {
     fail("checksum mismatch (corrupted)");
   }
 
-  Reader r(body);
+  SnapshotReader r(body, "run snapshot");
   r.skip(kHeaderBytes);
 
   // Options.
@@ -497,12 +244,12 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
   bool events_since_advance = r.flag("the events-since-advance flag");
 
   // Buffered events.
-  std::vector<EventRef> buffered(r.count(r.u64(), kMinEventBytes));
+  std::vector<EventRef> buffered(r.count(kMinSnapshotEventBytes));
   if (!buffered.empty() && time == TimeMode::Processing) {
     fail("buffered events in a processing-time run");
   }
   for (std::size_t i = 0; i < buffered.size(); ++i) {
-    buffered[i] = readEvent(r, schema);
+    buffered[i] = readEvent(r, schema, "buffered");
     const Event &e = *buffered[i];
     if (e.input >= input_count) {
       fail("a buffered event of input " + std::to_string(e.input + 1) + " (there are " +
