@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan fuzz format format-check golden-update clean bench-interp bench
+.PHONY: all setup build test demo asan fuzz difftest format format-check golden-update clean bench-interp bench
 
 all: build
 
@@ -49,6 +49,11 @@ fuzz:
 	cp $$(find tests/golden examples tests/fuzz/regressions -name '*.cep') build/fuzz/corpus/
 	cd build/fuzz && tests/fuzz/parse_check_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -dict=../../tests/fuzz/cep.dict -print_final_stats=1 corpus
+
+# Differential tester, long mode: random cases for SECONDS (default 1800), failures kept.
+SECONDS ?= 1800
+difftest: build
+	tests/fuzz/difftest_long $(CEP) $(SECONDS) $(JOBS)
 
 # Interpreter baseline benchmark (bench/RESULTS.md); not part of make test.
 bench-interp: build

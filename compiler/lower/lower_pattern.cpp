@@ -466,7 +466,9 @@ private:
 
     // PROCEED once the minimum is reached.
     if (OptGuard reached = at_least(n)) {
-      if (unbounded && s.greedy && s.until) {
+      // A last loop proceeds to $final, which has no edges to restrict and must stay the one
+      // Final state: no `:nongreedy` copy then (found by the differential tester).
+      if (unbounded && s.greedy && s.until && st(sink).kind != nfa::StateKind::Final) {
         StateId plain = plainCopy(sink, ":nongreedy");
         nongreedy_[sink] = plain;
         addEdge(lp, EdgeKind::Proceed, plain, conj(satUntil(i), nfa::cloneGuard(*reached)));
