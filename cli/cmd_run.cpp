@@ -96,6 +96,9 @@ buildMatchers(const lang::typed::Program &program, const RunOptions &options,
   runtime::MatcherOptions matcher_options;
   matcher_options.with_events = options.with_events;
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
+  for (const auto &name : options.disabled_passes) {
+    passes.disable(name); // names were checked by runRun
+  }
   std::vector<std::unique_ptr<runtime::Matcher>> matchers;
   for (std::size_t i = 0; i < program.patterns.size(); ++i) {
     auto index = static_cast<std::int32_t>(i);
@@ -148,6 +151,19 @@ int runRun(const RunOptions &options) {
     if (endsWith(rule, ".cepo")) {
       return usage("\"" + rule +
                    "\": compiled artifacts (.cepo) cannot be run yet; run the .cep files");
+    }
+  }
+  {
+    compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
+    for (const auto &name : options.disabled_passes) {
+      if (!passes.disable(name)) {
+        std::string known;
+        for (const auto &n : passes.names()) {
+          known += (known.empty() ? "" : ", ") + std::string(n);
+        }
+        return usage("unknown pass `" + name + "` for --disable-pass (passes: " + known +
+                     ", or all)");
+      }
     }
   }
   std::int64_t max_delay_ms = 0;

@@ -43,8 +43,9 @@ struct RunOptions {
   std::string watermark = "auto"; // auto | explicit
   std::optional<std::string> late_output;
   std::optional<std::string> dead_letter;
-  std::string engine = "interp"; // interp | jit
-  int opt_level = 2;             // --engine jit: LLVM optimisation level 0-3
+  std::string engine = "interp";            // interp | jit
+  int opt_level = 2;                        // --engine jit: LLVM optimisation level 0-3
+  std::vector<std::string> disabled_passes; // optimisation passes turned off
   bool with_events = false;
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed

@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   explain_cmd->add_option("--disable-pass", explain.disabled_passes,
-                          "Turn an optimisation pass off (repeatable)");
+                          "Turn an optimisation pass off (repeatable, or `all`)");
   addColor(explain_cmd, explain.color);
 
   CompileOptions compile;
@@ -114,6 +114,9 @@ int main(int argc, char **argv) {
                    "With --engine jit: LLVM optimisation level 0-3")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
+  run_cmd->add_option(
+      "--disable-pass", run.disabled_passes,
+      "Turn an optimisation pass off (repeatable, or `all`); results must not change");
   run_cmd->add_flag("--with-events", run.with_events,
                     "Add to each match the input records bound to each step (@events)");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");

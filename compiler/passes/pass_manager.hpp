@@ -19,7 +19,7 @@ public:
 
   void add(std::unique_ptr<Pass> pass);
   // Switches the named pass off; false when the manager has no pass of that name.
-  bool disable(std::string_view name);
+  bool disable(std::string_view name); // a pass name, or `all`
   // Every pass's name, in pipeline order.
   std::vector<std::string> names() const;
   // Runs the enabled passes in order, verifying after each; true when any changed the NFA.
