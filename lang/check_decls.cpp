@@ -360,6 +360,25 @@ void Checker::noteNotImported(Report &report, std::size_t module, const std::str
   }
 }
 
+// --- cycles ----------------------------------------------------------------------------------
+
+std::string Checker::cyclePath(DeclRef::Kind kind, std::size_t index) const {
+  auto name = [&](std::size_t i) -> const std::string & {
+    return kind == DeclRef::Kind::Def ? defs_[i].decl->name.name : consts_[i].decl->name.name;
+  };
+  std::string path;
+  bool on_cycle = false;
+  for (const DeclRef &ref : decl_stack_) {
+    if (ref.kind == kind && ref.index == index) {
+      on_cycle = true;
+    }
+    if (on_cycle && ref.kind == kind) {
+      path += "`" + name(ref.index) + "` -> ";
+    }
+  }
+  return path + "`" + name(index) + "`";
+}
+
 // --- defs ------------------------------------------------------------------------------------
 
 void Checker::checkDefs() {
@@ -375,17 +394,7 @@ void Checker::ensureDef(std::size_t index, SourceRange use) {
   }
   if (def.state == CheckState::InProgress) {
     // A cycle: the stack holds it from this def's entry to the caller.
-    std::string path;
-    bool on_cycle = false;
-    for (const DeclRef &ref : decl_stack_) {
-      if (ref.kind == DeclRef::Kind::Def && ref.index == index) {
-        on_cycle = true;
-      }
-      if (on_cycle && ref.kind == DeclRef::Kind::Def) {
-        path += "`" + defs_[ref.index].decl->name.name + "` -> ";
-      }
-    }
-    path += "`" + def.decl->name.name + "`";
+    std::string path = cyclePath(DeclRef::Kind::Def, index);
     int saved = quiet_;
     quiet_ = 0;
     error(def.decl->name.range, "def `" + def.decl->name.name + "` is recursive (" + path +
@@ -471,17 +480,7 @@ void Checker::ensureConst(std::size_t index, SourceRange use) {
     return;
   }
   if (c.state == CheckState::InProgress) {
-    std::string path;
-    bool on_cycle = false;
-    for (const DeclRef &ref : decl_stack_) {
-      if (ref.kind == DeclRef::Kind::Const && ref.index == index) {
-        on_cycle = true;
-      }
-      if (on_cycle && ref.kind == DeclRef::Kind::Const) {
-        path += "`" + consts_[ref.index].decl->name.name + "` -> ";
-      }
-    }
-    path += "`" + c.decl->name.name + "`";
+    std::string path = cyclePath(DeclRef::Kind::Const, index);
     int saved = quiet_;
     quiet_ = 0;
     error(c.decl->name.range, "const `" + c.decl->name.name + "` depends on itself (" + path + ")")

@@ -164,6 +164,9 @@ private:
   void buildScopes();
   void checkDefs();
   void ensureDef(std::size_t index, SourceRange use);
+  // "`a` -> `b` -> `a`": the declarations of `kind` on decl_stack_ from `index` to the top,
+  // closed by `index` again (for cycle errors).
+  std::string cyclePath(DeclRef::Kind kind, std::size_t index) const;
   void checkConsts();
   void ensureConst(std::size_t index, SourceRange use);
   void warnUnused();
