@@ -122,6 +122,19 @@ enum class Contiguity {
   NonDeterministic // `->>` Flink followedByAny
 };
 
+// The operator as written: `,` `->` `->>`.
+inline const char *contiguityText(Contiguity c) {
+  switch (c) {
+  case Contiguity::Strict:
+    return ",";
+  case Contiguity::Relaxed:
+    return "->";
+  case Contiguity::NonDeterministic:
+    return "->>";
+  }
+  return "->";
+}
+
 // A quantifier as written. The checker normalises it (e.g. `*` = `+ optional`).
 struct Quantifier {
   enum class Kind {

@@ -73,18 +73,6 @@ const char *binaryOpText(BinaryOp op) {
   return "?";
 }
 
-const char *contiguityText(ast::Contiguity c) {
-  switch (c) {
-  case ast::Contiguity::Strict:
-    return ",";
-  case ast::Contiguity::Relaxed:
-    return "->";
-  case ast::Contiguity::NonDeterministic:
-    return "->>";
-  }
-  return "->";
-}
-
 // Shortest text that reads back as the same double, and always looks like a float.
 std::string formatFloat(double v) {
   if (std::isnan(v)) {
@@ -310,7 +298,7 @@ private:
     std::string head = "step";
     if (!first) {
       head += ' ';
-      head += contiguityText(s.contiguity);
+      head += ast::contiguityText(s.contiguity);
     }
     if (s.negated) {
       head += " not";
@@ -625,7 +613,7 @@ private:
       const ast::Step &s = p.steps[i];
       out_ << "    ";
       if (i > 0 && s.contiguity != ast::Contiguity::Strict) {
-        out_ << contiguityText(s.contiguity) << ' ';
+        out_ << ast::contiguityText(s.contiguity) << ' ';
       }
       step(s);
       bool next_strict =

@@ -286,18 +286,6 @@ const char *skipText(typed::SkipStrategy s) {
   return "skip ?";
 }
 
-const char *contiguityText(ast::Contiguity c) {
-  switch (c) {
-  case ast::Contiguity::Strict:
-    return ",";
-  case ast::Contiguity::Relaxed:
-    return "->";
-  case ast::Contiguity::NonDeterministic:
-    return "->>";
-  }
-  return "?";
-}
-
 void printEmit(std::ostream &out, const typed::Program &program, const typed::Pattern &p,
                const typed::Emit &emit, const char *keyword) {
   std::string stream = emit.stream >= 0
@@ -335,7 +323,7 @@ void printPattern(std::ostream &out, const typed::Program &program, const typed:
   options.show_casts = true;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const typed::Step &s = p.steps[i];
-    std::string lead = i == 0 ? "" : contiguityText(s.contiguity);
+    std::string lead = i == 0 ? "" : ast::contiguityText(s.contiguity);
     lead.resize(4, ' ');
     out << "  " << lead;
     out << (s.negated ? "not " : "") << s.name << ": "
