@@ -1034,10 +1034,10 @@ PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::P
 std::vector<HostSymbol> hostSymbols() {
   auto addr = [](auto *f) { return reinterpret_cast<void *>(f); };
   return {
-      {"cep_rt_bound_count", addr(&cep_rt_bound_count)},
-      {"cep_rt_bound_at", addr(&cep_rt_bound_at)},
-      {"cep_rt_alloc", addr(&cep_rt_alloc)},
-      {"cep_rt_strcmp", addr(&cep_rt_strcmp)},
+      {"cep_rt_bound_count", addr(&cep_interp_rt_bound_count)},
+      {"cep_rt_bound_at", addr(&cep_interp_rt_bound_at)},
+      {"cep_rt_alloc", addr(&cep_interp_rt_alloc)},
+      {"cep_rt_strcmp", addr(&cep_interp_rt_strcmp)},
       {"cep_stdlib_round", addr(&cep_stdlib_round)},
       {"cep_stdlib_floor", addr(&cep_stdlib_floor)},
       {"cep_stdlib_ceil", addr(&cep_stdlib_ceil)},

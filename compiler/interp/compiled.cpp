@@ -7,7 +7,7 @@ using cep::compiler::interp::JitContext;
 
 extern "C" {
 
-std::int64_t cep_rt_bound_count(const void *ctx, std::int32_t step) {
+std::int64_t cep_interp_rt_bound_count(const void *ctx, std::int32_t step) {
   const auto *c = static_cast<const JitContext *>(ctx);
   if (c == nullptr || c->bound == nullptr) {
     return 0;
@@ -15,18 +15,20 @@ std::int64_t cep_rt_bound_count(const void *ctx, std::int32_t step) {
   return static_cast<std::int64_t>(c->bound->of(step).size());
 }
 
-const cep::runtime::Event *cep_rt_bound_at(const void *ctx, std::int32_t step, std::int64_t index) {
+const cep::runtime::Event *cep_interp_rt_bound_at(const void *ctx, std::int32_t step,
+                                                  std::int64_t index) {
   const auto *c = static_cast<const JitContext *>(ctx);
   return c->bound->of(step)[static_cast<std::size_t>(index)];
 }
 
-char *cep_rt_alloc(const void *ctx, std::uint64_t size) {
+char *cep_interp_rt_alloc(const void *ctx, std::uint64_t size) {
   const auto *c = static_cast<const JitContext *>(ctx);
   c->arena->emplace_back(std::max<std::uint64_t>(size, 1), '\0');
   return c->arena->back().data();
 }
 
-std::int32_t cep_rt_strcmp(const char *a, std::uint64_t an, const char *b, std::uint64_t bn) {
+std::int32_t cep_interp_rt_strcmp(const char *a, std::uint64_t an, const char *b,
+                                  std::uint64_t bn) {
   int c = std::string_view(a, an).compare(std::string_view(b, bn));
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }

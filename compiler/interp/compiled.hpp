@@ -37,13 +37,14 @@ struct CepJitValue {
 };
 
 // Bound events of `step` in the run or match behind `ctx` (0 when nothing is bound).
-std::int64_t cep_rt_bound_count(const void *ctx, std::int32_t step);
-// The `index`-th (0-based, match order) event bound to `step`; index < cep_rt_bound_count.
-const cep::runtime::Event *cep_rt_bound_at(const void *ctx, std::int32_t step, std::int64_t index);
+std::int64_t cep_interp_rt_bound_count(const void *ctx, std::int32_t step);
+// The `index`-th (0-based, match order) event bound to `step`; index < cep_interp_rt_bound_count.
+const cep::runtime::Event *cep_interp_rt_bound_at(const void *ctx, std::int32_t step,
+                                                  std::int64_t index);
 // `size` bytes in the context's arena (valid until the context is reused).
-char *cep_rt_alloc(const void *ctx, std::uint64_t size);
+char *cep_interp_rt_alloc(const void *ctx, std::uint64_t size);
 // Bytewise three-way comparison of two strings: -1, 0 or 1.
-std::int32_t cep_rt_strcmp(const char *a, std::uint64_t an, const char *b, std::uint64_t bn);
+std::int32_t cep_interp_rt_strcmp(const char *a, std::uint64_t an, const char *b, std::uint64_t bn);
 
 } // extern "C"
 
