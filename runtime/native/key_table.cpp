@@ -1,0 +1,55 @@
+// KeyTable: open addressing with linear probing and backward-shift deletion.
+#include "runtime/native/key_table.hpp"
+
+#include "support/internal_error.hpp"
+
+namespace cep::runtime::native {
+
+void KeyTable::insert(std::uint64_t h, std::uint32_t slot) {
+  if ((size_ + 1) * 2 > entries_.size()) {
+    grow();
+  }
+  std::size_t i = h & mask_;
+  while (entries_[i].slot != kNone) {
+    i = (i + 1) & mask_;
+  }
+  entries_[i] = Entry{h, slot};
+  ++size_;
+}
+
+void KeyTable::erase(std::uint64_t h, std::uint32_t slot) {
+  CEP_ASSERT(!entries_.empty(), "erasing from an empty key table");
+  std::size_t i = h & mask_;
+  while (entries_[i].slot != slot) {
+    CEP_ASSERT(entries_[i].slot != kNone, "erasing a key that is not in the table");
+    i = (i + 1) & mask_;
+  }
+  // Backward shift: move later entries of the probe run into the hole when their home allows.
+  std::size_t hole = i;
+  for (std::size_t j = (hole + 1) & mask_; entries_[j].slot != kNone; j = (j + 1) & mask_) {
+    std::size_t home = entries_[j].hash & mask_;
+    // `j` may move to `hole` when its home is not cyclically within (hole, j].
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      entries_[hole] = entries_[j];
+      hole = j;
+    }
+  }
+  entries_[hole] = Entry{};
+  --size_;
+}
+
+void KeyTable::grow() {
+  std::vector<Entry> old = std::move(entries_);
+  std::size_t cap = old.empty() ? 16 : old.size() * 2;
+  entries_.assign(cap, Entry{});
+  mask_ = cap - 1;
+  size_ = 0;
+  for (const Entry &e : old) {
+    if (e.slot != kNone) {
+      insert(e.hash, e.slot);
+    }
+  }
+}
+
+} // namespace cep::runtime::native

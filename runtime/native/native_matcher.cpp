@@ -1,0 +1,554 @@
+// The native matcher's driver: runs, keys, timers, held matches and skip pruning over the
+// compact layout of native_matcher_impl.hpp, a faithful port of the reference interpreter's
+// algorithm (compiler/interp/nfa_matcher.cpp) with the transitions of every state computed by
+// the pattern's generated step function.
+#include "runtime/native/native_matcher.hpp"
+
+#include "runtime/native/native_matcher_impl.hpp"
+#include "runtime/native/native_record.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace cep::runtime::native {
+
+namespace {
+
+bool timerAfter(const std::int64_t a_deadline, const std::int64_t b_deadline) {
+  return a_deadline > b_deadline;
+}
+
+} // namespace
+
+std::unique_ptr<Matcher> makeNativeMatcher(std::shared_ptr<const Schema> schema,
+                                           std::shared_ptr<const PatternImage> image,
+                                           PatternCode code, MatcherOptions options) {
+  return std::make_unique<NativeMatcher>(std::move(schema), std::move(image), std::move(code),
+                                         options);
+}
+
+NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
+                             std::shared_ptr<const PatternImage> image, PatternCode code,
+                             MatcherOptions options)
+    : schema_(std::move(schema)), image_(std::move(image)), code_(std::move(code)),
+      options_(options), view_(nodes_, image_ ? image_->steps.size() : 0) {
+  CEP_ASSERT(schema_ && image_, "native matcher without a schema or image");
+  const PatternImage &img = *image_;
+  CEP_ASSERT(img.start >= 0 && static_cast<std::size_t>(img.start) < img.states.size(),
+             "pattern image without a start state: " + img.name);
+  CEP_ASSERT(code_.step && code_.key_hash && code_.key_eq,
+             "pattern code without step or key functions: " + img.name);
+  CEP_ASSERT(
+      code_.emit.size() == img.emit.fields.size() &&
+          (!img.has_timeout_emit || code_.timeout_emit.size() == img.timeout_emit.fields.size()),
+      "pattern code without its emit functions: " + img.name);
+  for (std::uint32_t t : img.event_types) {
+    if (t >= uses_type_.size()) {
+      uses_type_.resize(t + 1, false);
+    }
+    uses_type_[t] = true;
+  }
+  for (const StateInfo &s : img.states) {
+    completes_at_end_.push_back(s.completes_at_end || s.kind == StateKind::Pending);
+    kinds_.push_back(s.kind);
+    CEP_ASSERT(s.step < static_cast<std::int32_t>(img.steps.size()),
+               "state of an unknown step: " + s.name);
+  }
+  branches_.resize(std::max<std::uint32_t>(img.max_branches, 1));
+}
+
+NativeMatcher::~NativeMatcher() {
+  clear();
+}
+
+void NativeMatcher::clear() {
+  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+    Key &key = keys_[k];
+    if (key.rep == nullptr) {
+      continue;
+    }
+    releaseRuns(key.runs);
+    for (Held &m : key.held) {
+      nodes_.release(m.last);
+    }
+    key.held.clear();
+    release(key.rep);
+    key.rep = nullptr;
+  }
+  keys_.clear();
+  free_keys_.clear();
+  table_ = KeyTable();
+  heap_.clear();
+  live_runs_ = 0;
+  live_keys_ = 0;
+  held_ = 0;
+}
+
+// --- transitions (Flink: computeNextStates) ---------------------------------------------------
+
+std::int64_t NativeMatcher::deadlineOf(const Run &r) const {
+  std::int64_t deadline = kNoDeadline;
+  if (image_->within_ms != kNoBound) {
+    deadline = startOf(r.first).first + image_->within_ms;
+  }
+  std::int64_t within = image_->states[r.state].within_ms;
+  if (within != kNoBound) {
+    deadline = std::min(deadline, prevTime(r) + within);
+  }
+  return deadline;
+}
+
+void NativeMatcher::addRun(Run r, bool &discard) {
+  r.deadline = deadlineOf(r);
+  switch (kinds_[r.state]) {
+  case StateKind::Final:
+    completed_.push_back(r);
+    break;
+  case StateKind::Stop:
+    discard = true;
+    nodes_.release(r.last);
+    break;
+  default:
+    next_.push_back(r);
+    break;
+  }
+}
+
+void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
+  view_.reset(run.last);
+  std::uint8_t discard_flag = 0;
+  std::uint32_t n = code_.step(&e, &view_, run.state, run.counter, branches_.data(), &discard_flag);
+  CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
+  bool discard = discard_flag != 0;
+  next_.clear();
+  const auto &states = image_->states;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const CepBranch &b = branches_[i];
+    CEP_ASSERT(b.target >= 0 && static_cast<std::size_t>(b.target) < states.size() &&
+                   b.source >= 0 && static_cast<std::size_t>(b.source) < states.size(),
+               "branch to an unknown state in " + image_->name);
+    if (b.take == 0) {
+      if (is_start) {
+        continue; // the start state never ignores: a new run starts at every event anyway
+      }
+      nodes_.retain(run.last);
+      addRun(Run{kNoDeadline, static_cast<std::uint32_t>(b.target), b.counter, run.last, run.first},
+             discard);
+      continue;
+    }
+    // TAKE: bind the event to the source state's step, within that step's own time bound.
+    const StateInfo &source = states[static_cast<std::size_t>(b.source)];
+    if (!is_start && source.within_ms != kNoBound && e.time >= prevTime(run) + source.within_ms) {
+      continue;
+    }
+    CEP_ASSERT(source.step >= 0, "TAKE edge in a state without a step: " + source.name);
+    std::uint32_t node = nodes_.bind(&e, source.step, run.last);
+    Run r{kNoDeadline, static_cast<std::uint32_t>(b.target), b.counter, node,
+          is_start ? node : run.first};
+    if (b.final_state >= 0) {
+      CEP_ASSERT(static_cast<std::size_t>(b.final_state) < states.size(),
+                 "branch to an unknown final state in " + image_->name);
+      Run f = r;
+      f.state = static_cast<std::uint32_t>(b.final_state);
+      nodes_.retain(node);
+      addRun(f, discard);
+    }
+    addRun(r, discard);
+  }
+  if (!discard) {
+    retained_.insert(retained_.end(), next_.begin(), next_.end());
+  } else {
+    releaseRuns(next_);
+  }
+  next_.clear();
+}
+
+void NativeMatcher::releaseRuns(std::vector<Run> &runs) {
+  for (const Run &r : runs) {
+    nodes_.release(r.last);
+  }
+  runs.clear();
+}
+
+// --- keys and timers --------------------------------------------------------------------------
+
+std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
+  std::uint32_t k;
+  if (!free_keys_.empty()) {
+    k = free_keys_.back();
+    free_keys_.pop_back();
+  } else {
+    k = static_cast<std::uint32_t>(keys_.size());
+    keys_.emplace_back();
+  }
+  Key &key = keys_[k];
+  retain(rep);
+  key.rep = rep;
+  key.hash = hash;
+  key.timer = kNoDeadline;
+  table_.insert(hash, k);
+  ++live_keys_;
+  stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
+  return k;
+}
+
+void NativeMatcher::freeKey(std::uint32_t k) {
+  Key &key = keys_[k];
+  table_.erase(key.hash, k);
+  release(key.rep);
+  key.rep = nullptr;
+  ++key.gen;
+  --live_keys_;
+  free_keys_.push_back(k);
+}
+
+std::string NativeMatcher::keyJson(const Key &key) const {
+  std::string s;
+  appendKeyJson(s, *schema_, *image_, *key.rep);
+  return s;
+}
+
+void NativeMatcher::setRuns(Key &key, std::vector<Run> &runs) {
+  live_runs_ -= key.runs.size();
+  releaseRuns(key.runs);
+  key.runs.swap(runs);
+  live_runs_ += key.runs.size();
+}
+
+bool NativeMatcher::timerValid(const Timer &t) const {
+  const Key &key = keys_[t.key];
+  return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
+}
+
+void NativeMatcher::pushTimer(std::uint32_t k) {
+  heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
+  auto later = [](const Timer &a, const Timer &b) { return timerAfter(a.deadline, b.deadline); };
+  std::push_heap(heap_.begin(), heap_.end(), later);
+  // Stale entries pile up as timers move: drop them once they outnumber the live keys.
+  if (heap_.size() > 64 && heap_.size() > 4 * live_keys_) {
+    heap_.erase(
+        std::remove_if(heap_.begin(), heap_.end(), [&](const Timer &t) { return !timerValid(t); }),
+        heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), later);
+  }
+}
+
+void NativeMatcher::popTimer() {
+  std::pop_heap(heap_.begin(), heap_.end(),
+                [](const Timer &a, const Timer &b) { return timerAfter(a.deadline, b.deadline); });
+  heap_.pop_back();
+}
+
+void NativeMatcher::reschedule(std::uint32_t k) {
+  Key &key = keys_[k];
+  std::int64_t next = kNoDeadline;
+  for (const Run &r : key.runs) {
+    next = std::min(next, r.deadline);
+  }
+  if (next != key.timer) {
+    key.timer = next;
+    if (next != kNoDeadline) {
+      pushTimer(k);
+    }
+  }
+  if (key.runs.empty() && key.held.empty()) {
+    CEP_ASSERT(key.timer == kNoDeadline, "a key without runs has a timer");
+    freeKey(k);
+  }
+}
+
+// --- time (Flink: advanceTime) ----------------------------------------------------------------
+
+void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
+  // Deadlines fire in order, each at its own time (ties across keys in any order).
+  while (!heap_.empty()) {
+    Timer t = heap_.front();
+    if (!timerValid(t)) {
+      popTimer();
+      continue;
+    }
+    if (t.deadline > time) {
+      break;
+    }
+    popTimer();
+    expire(t.key, t.deadline, out);
+  }
+  time_ = std::max(time_, time);
+  updatePeaks();
+}
+
+void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<MatchOutput> &out) {
+  Key &key = keys_[k];
+  expired_.clear();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < key.runs.size(); ++i) {
+    Run r = key.runs[i];
+    if (r.deadline > deadline) {
+      key.runs[kept++] = r;
+    } else if (kinds_[r.state] == StateKind::Pending) {
+      expired_.push_back(r); // absence: the window passed without the event
+    } else {
+      emitTimeout(key, r, out);
+      nodes_.release(r.last);
+    }
+  }
+  live_runs_ -= key.runs.size() - kept;
+  key.runs.resize(kept);
+  processMatches(k, expired_, Completion{deadline, true, 0}, out);
+  reschedule(k);
+}
+
+// --- events (Flink: doProcess) ----------------------------------------------------------------
+
+void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out) {
+  const Event &e = *event;
+  if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
+    return; // not in this pattern's stream (docs/semantics.md §1)
+  }
+  advanceTime(e.time, out);
+  ++stats_.events;
+  if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
+    updatePeaks(); // no run changes and none starts
+    return;
+  }
+  std::uint64_t hash = code_.key_hash(&e);
+  std::uint32_t k =
+      table_.find(hash, [&](std::uint32_t slot) { return code_.key_eq(&e, keys_[slot].rep); });
+  retained_.clear();
+  completed_.clear();
+  if (k != KeyTable::kNone) {
+    // nextRuns never touches keys_, so the reference stays valid.
+    for (const Run &r : keys_[k].runs) {
+      nextRuns(r, false, e);
+    }
+  }
+  nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
+           e);
+  if (k == KeyTable::kNone && retained_.empty() && completed_.empty()) {
+    updatePeaks();
+    return;
+  }
+  if (k == KeyTable::kNone) {
+    k = newKey(hash, &e);
+  }
+  setRuns(keys_[k], retained_);
+  retained_.clear();
+  processMatches(k, completed_, Completion{e.time, false, e.seq}, out);
+  reschedule(k);
+  // A run can reach a state whose step bound has already passed: it ends now.
+  advanceTime(e.time, out);
+}
+
+// --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------
+
+bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
+  Pos pa = startOf(a.first), pb = startOf(b.first);
+  if (pa != pb) {
+    return pa < pb;
+  }
+  return a.seqs < b.seqs;
+}
+
+void NativeMatcher::processMatches(std::uint32_t k, std::vector<Run> &completed,
+                                   const Completion &when, std::vector<MatchOutput> &out) {
+  Key &key = keys_[k];
+  for (const Run &r : completed) {
+    Held m;
+    m.last = r.last; // the reference moves over
+    m.first = r.first;
+    for (std::uint32_t n = r.last; n != kNoNode; n = nodes_[n].prev) {
+      m.seqs.push_back(nodes_[n].event->seq);
+    }
+    std::reverse(m.seqs.begin(), m.seqs.end());
+    auto at = std::upper_bound(key.held.begin(), key.held.end(), m,
+                               [&](const Held &a, const Held &b) { return heldBefore(a, b); });
+    key.held.insert(at, std::move(m));
+    ++held_;
+  }
+  completed.clear();
+  bool skips = image_->skip != Skip::None;
+  while (!key.held.empty()) {
+    if (skips && !key.runs.empty()) {
+      // Held while a live partial match started strictly earlier.
+      Pos earliest{INT64_MAX, UINT64_MAX};
+      for (const Run &r : key.runs) {
+        earliest = std::min(earliest, startOf(r.first));
+      }
+      if (startOf(key.held.front().first) > earliest) {
+        break;
+      }
+    }
+    Held m = std::move(key.held.front());
+    key.held.erase(key.held.begin());
+    --held_;
+    if (skips) {
+      prune(key, m);
+    }
+    emitMatch(key, m, when, out);
+    nodes_.release(m.last);
+  }
+}
+
+void NativeMatcher::prune(Key &key, const Held &released) {
+  // Flink's AfterMatchSkipStrategy.prune: the pruning event of the match, and which starts it
+  // discards (at or before it: past last, to next; strictly before it: to first/last s).
+  std::optional<Pos> id;
+  bool inclusive = true;
+  auto posOf = [&](std::uint32_t n) {
+    const Event *e = nodes_[n].event;
+    return Pos{e->time, e->seq};
+  };
+  switch (image_->skip) {
+  case Skip::None:
+    return;
+  case Skip::PastLast:
+    id = posOf(released.last);
+    break;
+  case Skip::ToNext:
+    id = posOf(released.first);
+    break;
+  case Skip::ToFirst:
+  case Skip::ToLast:
+    inclusive = false;
+    // Walking back: the first node of the step found is its last event, the final one its first.
+    for (std::uint32_t n = released.last; n != kNoNode; n = nodes_[n].prev) {
+      if (nodes_[n].step == image_->skip_step) {
+        if (image_->skip == Skip::ToFirst || !id) {
+          id = posOf(n);
+        }
+      }
+    }
+    break;
+  }
+  if (!id) {
+    return; // the step bound nothing: nothing is discarded
+  }
+  auto discarded = [&](std::uint32_t first) {
+    Pos start = startOf(first);
+    return inclusive ? start <= *id : start < *id;
+  };
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < key.runs.size(); ++i) {
+    const Run r = key.runs[i];
+    if (discarded(r.first)) {
+      nodes_.release(r.last);
+    } else {
+      key.runs[kept++] = r;
+    }
+  }
+  live_runs_ -= key.runs.size() - kept;
+  key.runs.resize(kept);
+  std::size_t before = key.held.size();
+  key.held.erase(std::remove_if(key.held.begin(), key.held.end(),
+                                [&](const Held &m) {
+                                  if (!discarded(m.first)) {
+                                    return false;
+                                  }
+                                  nodes_.release(m.last);
+                                  return true;
+                                }),
+                 key.held.end());
+  held_ -= before - key.held.size();
+}
+
+// --- end of input -----------------------------------------------------------------------------
+
+void NativeMatcher::finish(std::vector<MatchOutput> &out) {
+  // Time advances to +infinity: every deadline fires in order.
+  while (!heap_.empty()) {
+    Timer t = heap_.front();
+    popTimer();
+    if (timerValid(t)) {
+      expire(t.key, t.deadline, out);
+    }
+  }
+  // Every other partial match ends: silently, or as a match when it waits for "no next event";
+  // then every held match is released.
+  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+    if (keys_[k].rep == nullptr) {
+      continue;
+    }
+    Key &key = keys_[k];
+    expired_.clear();
+    for (const Run &r : key.runs) {
+      if (completes_at_end_[r.state]) {
+        expired_.push_back(r);
+      } else {
+        nodes_.release(r.last);
+      }
+    }
+    live_runs_ -= key.runs.size();
+    key.runs.clear();
+    processMatches(k, expired_, Completion{kEndOfTime, true, 0}, out);
+    reschedule(k);
+  }
+  time_ = kEndOfTime;
+  updatePeaks();
+}
+
+// --- output -----------------------------------------------------------------------------------
+
+void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
+                              std::vector<MatchOutput> &out) {
+  MatchOutput o;
+  o.completion_time = when.time;
+  o.time_driven = when.time_driven;
+  o.completion_seq = when.seq;
+  o.pattern = image_->index;
+  Pos start = startOf(m.first);
+  o.start_time = start.first;
+  o.start_seq = start.second;
+  o.event_seqs = std::move(m.seqs);
+  view_.reset(m.last);
+  RecordParts parts{image_.get(), &image_->emit, &code_.emit, options_.with_events};
+  appendRecord(o.json, parts, keyJson(key), start.first, nodes_[m.last].event->time, false, view_);
+  out.push_back(std::move(o));
+  ++stats_.matches;
+}
+
+void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out) {
+  if (!image_->has_timeout_emit) {
+    return; // discarded silently
+  }
+  MatchOutput o;
+  o.completion_time = run.deadline;
+  o.time_driven = true;
+  o.pattern = image_->index;
+  Pos start = startOf(run.first);
+  o.start_time = start.first;
+  o.start_seq = start.second;
+  for (std::uint32_t n = run.last; n != kNoNode; n = nodes_[n].prev) {
+    o.event_seqs.push_back(nodes_[n].event->seq);
+  }
+  std::reverse(o.event_seqs.begin(), o.event_seqs.end());
+  view_.reset(run.last);
+  RecordParts parts{image_.get(), &image_->timeout_emit, &code_.timeout_emit, options_.with_events};
+  appendRecord(o.json, parts, keyJson(key), start.first, run.deadline, true, view_);
+  out.push_back(std::move(o));
+  ++stats_.timeouts;
+}
+
+// --- statistics -------------------------------------------------------------------------------
+
+void NativeMatcher::updatePeaks() {
+  stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
+  stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
+  stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live());
+  stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stats().state_bytes);
+}
+
+MatcherStats NativeMatcher::stats() const {
+  MatcherStats s = stats_;
+  s.live_runs = live_runs_;
+  s.live_keys = live_keys_;
+  s.bound_events = nodes_.live();
+  std::uint64_t bytes = live_runs_ * sizeof(Run) + held_ * sizeof(Held) +
+                        nodes_.live() * sizeof(Node) + nodes_.eventBytes() +
+                        heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) + table_.bytes();
+  s.state_bytes = bytes;
+  s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
+  return s;
+}
+
+} // namespace cep::runtime::native

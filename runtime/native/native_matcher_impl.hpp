@@ -1,0 +1,147 @@
+// The native matcher's class (shared by native_matcher.cpp, the driver, and native_snapshot.cpp).
+//
+// Layout, per pattern:
+//   nodes_   every bound event of every run and held match: a pooled, free-listed, refcounted
+//            prefix-shared list (bound_view.hpp); a run points at its first and last node
+//   keys_    key slots (reused when freed): representative event, runs (24 bytes each, ordered
+//            by start), held matches, timer; found through table_ by the generated key hash
+//   heap_    (deadline, key slot, generation) min-heap; an entry is stale once the key's timer
+//            changed or the slot was freed/reused (lazy invalidation)
+// and scratch vectors reused across events, so an event that changes nothing allocates nothing.
+//
+// The algorithm is the reference interpreter's (compiler/interp/nfa_matcher.cpp), line by line.
+#pragma once
+
+#include "runtime/matcher.hpp"
+#include "runtime/native/bound_view.hpp"
+#include "runtime/native/image.hpp"
+#include "runtime/native/key_table.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::runtime::native {
+
+constexpr std::int64_t kNoDeadline = INT64_MAX;
+
+class NativeMatcher final : public Matcher {
+public:
+  NativeMatcher(std::shared_ptr<const Schema> schema, std::shared_ptr<const PatternImage> image,
+                PatternCode code, MatcherOptions options);
+  ~NativeMatcher() override;
+
+  void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) override;
+  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override;
+  void finish(std::vector<MatchOutput> &out) override;
+  MatcherStats stats() const override;
+  void snapshot(std::string &out) const override; // native_snapshot.cpp
+  void restore(std::string_view in) override;     // native_snapshot.cpp
+  const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
+  std::string_view patternName() const override { return image_->name; }
+
+  std::int64_t currentTime() const { return time_; }
+  std::uint64_t liveNodes() const { return nodes_.live(); }
+
+private:
+  // A partial match (Flink's ComputationState). start = first node's event, prev_time = last
+  // node's event time.
+  struct Run {
+    std::int64_t deadline = kNoDeadline;
+    std::uint32_t state = 0;
+    std::uint32_t counter = 0;
+    std::uint32_t last = kNoNode;  // owns one reference
+    std::uint32_t first = kNoNode; // reached through `last`
+  };
+  static_assert(sizeof(Run) <= 32);
+
+  struct Held {
+    std::uint32_t last = kNoNode; // owns one reference
+    std::uint32_t first = kNoNode;
+    std::vector<std::uint64_t> seqs; // arrival seqs in match order
+  };
+
+  struct Key {
+    const Event *rep = nullptr; // one counted reference; null: the slot is free
+    std::uint64_t hash = 0;
+    std::vector<Run> runs;
+    std::vector<Held> held;
+    std::int64_t timer = kNoDeadline;
+    std::uint32_t gen = 0; // bumped when the slot is freed
+  };
+
+  struct Timer {
+    std::int64_t deadline;
+    std::uint32_t key;
+    std::uint32_t gen;
+  };
+
+  struct Completion {
+    std::int64_t time = 0;
+    bool time_driven = false;
+    std::uint64_t seq = 0;
+  };
+
+  using Pos = std::pair<std::int64_t, std::uint64_t>; // (time, arrival)
+
+  Pos startOf(std::uint32_t first) const {
+    const Event *e = nodes_[first].event;
+    return {e->time, e->seq};
+  }
+  std::int64_t prevTime(const Run &r) const { return nodes_[r.last].event->time; }
+  std::int64_t deadlineOf(const Run &r) const;
+  bool heldBefore(const Held &a, const Held &b) const;
+
+  void nextRuns(const Run &run, bool is_start, const Event &e);
+  void addRun(Run r, bool &discard);
+  void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
+  void processMatches(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
+                      std::vector<MatchOutput> &out);
+  void prune(Key &key, const Held &released);
+  void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
+  void setRuns(Key &key, std::vector<Run> &runs);
+  void releaseRuns(std::vector<Run> &runs);
+  bool timerValid(const Timer &t) const;
+  void pushTimer(std::uint32_t key);
+  void popTimer();
+
+  std::uint32_t newKey(std::uint64_t hash, const Event *rep);
+  void freeKey(std::uint32_t key);
+  std::string keyJson(const Key &key) const;
+
+  void emitMatch(const Key &key, Held &m, const Completion &when, std::vector<MatchOutput> &out);
+  void emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out);
+  void updatePeaks();
+  void clear(); // drops every key, run, held match and timer
+
+  std::shared_ptr<const Schema> schema_;
+  std::shared_ptr<const PatternImage> image_;
+  PatternCode code_;
+  MatcherOptions options_;
+  std::vector<bool> uses_type_;        // by event type index
+  std::vector<bool> completes_at_end_; // by state
+  std::vector<StateKind> kinds_;       // by state
+
+  NodePool nodes_;
+  BoundView view_;
+  std::vector<Key> keys_;
+  std::vector<std::uint32_t> free_keys_;
+  KeyTable table_;
+  std::vector<Timer> heap_;
+
+  // Scratch, reused across events.
+  std::vector<CepBranch> branches_;
+  std::vector<Run> retained_, completed_, next_, expired_;
+  std::vector<std::uint32_t> chain_;
+
+  std::int64_t time_ = INT64_MIN;
+  std::uint64_t live_runs_ = 0;
+  std::uint64_t live_keys_ = 0;
+  std::uint64_t held_ = 0;
+  MatcherStats stats_;
+};
+
+} // namespace cep::runtime::native
