@@ -15,8 +15,20 @@ namespace cep::runtime::native {
 
 namespace {
 
-bool timerAfter(const std::int64_t a_deadline, const std::int64_t b_deadline) {
-  return a_deadline > b_deadline;
+// std::*_heap keep the largest first: the earliest deadline is the "largest".
+struct TimerLater {
+  template <typename T> bool operator()(const T &a, const T &b) const {
+    return a.deadline > b.deadline;
+  }
+};
+
+// A pattern without `partition by` has one key (image.hpp): these stand in when the code
+// leaves its key functions out.
+std::uint64_t oneKeyHash(const Event *) {
+  return 0;
+}
+std::uint8_t oneKeyEq(const Event *, const Event *) {
+  return 1;
 }
 
 } // namespace
@@ -37,6 +49,10 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
   const PatternImage &img = *image_;
   CEP_ASSERT(img.start >= 0 && static_cast<std::size_t>(img.start) < img.states.size(),
              "pattern image without a start state: " + img.name);
+  if (!img.keyed && code_.key_hash == nullptr && code_.key_eq == nullptr) {
+    code_.key_hash = &oneKeyHash;
+    code_.key_eq = &oneKeyEq;
+  }
   CEP_ASSERT(code_.step && code_.key_hash && code_.key_eq,
              "pattern code without step or key functions: " + img.name);
   CEP_ASSERT(
@@ -223,20 +239,18 @@ bool NativeMatcher::timerValid(const Timer &t) const {
 
 void NativeMatcher::pushTimer(std::uint32_t k) {
   heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
-  auto later = [](const Timer &a, const Timer &b) { return timerAfter(a.deadline, b.deadline); };
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::push_heap(heap_.begin(), heap_.end(), TimerLater());
   // Stale entries pile up as timers move: drop them once they outnumber the live keys.
   if (heap_.size() > 64 && heap_.size() > 4 * live_keys_) {
     heap_.erase(
         std::remove_if(heap_.begin(), heap_.end(), [&](const Timer &t) { return !timerValid(t); }),
         heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), later);
+    std::make_heap(heap_.begin(), heap_.end(), TimerLater());
   }
 }
 
 void NativeMatcher::popTimer() {
-  std::pop_heap(heap_.begin(), heap_.end(),
-                [](const Timer &a, const Timer &b) { return timerAfter(a.deadline, b.deadline); });
+  std::pop_heap(heap_.begin(), heap_.end(), TimerLater());
   heap_.pop_back();
 }
 

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <utility>
 
 using namespace interp_test;
@@ -574,6 +575,11 @@ std::uint64_t abHash(const Event *e) {
   return h;
 }
 
+// A poor hash: keys collide in the table (probing, equality, backward-shift deletion).
+std::uint64_t abPoorHash(const Event *e) {
+  return abHash(e) & 3;
+}
+
 std::uint8_t abEq(const Event *a, const Event *b) {
   return str(a, kK) == str(b, kK) ? 1 : 0;
 }
@@ -633,11 +639,12 @@ struct AbFixture {
     image->timeout_emit.stream = "Late";
     image->timeout_emit.fields = {{"a", rn::ValueKind::Int, "a"}, {"v", rn::ValueKind::Int, "v"}};
   }
-  std::unique_ptr<runtime::Matcher> native(bool with_events = false) const {
+  std::unique_ptr<runtime::Matcher> native(bool with_events = false,
+                                           CepKeyHashFn hash = &abHash) const {
     rn::PatternCode code;
     code.step = &abStep;
     code.prefilter = &abPrefilter;
-    code.key_hash = &abHash;
+    code.key_hash = hash;
     code.key_eq = &abEq;
     code.emit = {&emitA, &emitB, &emitK};
     code.timeout_emit = {&emitA, &emitV};
@@ -753,4 +760,66 @@ TEST_CASE("native matcher: restore errors", "[native]") {
   std::string renamed = snap;
   renamed[16] = 'q'; // the pattern name "p" (after magic, version and its length)
   CHECK_THROWS_WITH(fx.native()->restore(renamed), Catch::Contains("not `p`"));
+}
+
+TEST_CASE("native matcher: many keys, colliding hashes, random stream", "[native]") {
+  AbFixture fx;
+  for (CepKeyHashFn hash : {&abHash, &abPoorHash}) {
+    auto native = fx.native(false, hash);
+    auto interp = fx.interp();
+    EventMaker en(fx.c->schema), ei(fx.c->schema);
+    Driver dn(*native, en), di(*interp, ei);
+    std::mt19937 rng(7);
+    std::int64_t t = 0;
+    std::string snap_i, snap_n;
+    for (int i = 0; i < 3000; ++i) {
+      t += static_cast<std::int64_t>(rng() % 700);
+      std::string k = "k" + std::to_string(rng() % 60);
+      const char *names[] = {"a", "a", "b", "c"};
+      std::string json = abEvent(k, i, names[rng() % 4], static_cast<int>(rng() % 100), t);
+      dn.event(json);
+      di.event(json);
+      if (i == 1500) {
+        native->snapshot(snap_n);
+        interp->snapshot(snap_i);
+        CHECK(withoutPeakBytes(snap_n, "p") == withoutPeakBytes(snap_i, "p"));
+        checkSameStats(*interp, *native);
+        CHECK(native->stats().live_keys > 10);
+      }
+    }
+    dn.finish();
+    di.finish();
+    CHECK(dn.lines.size() > 500);
+    CHECK(dn.lines == di.lines);
+    checkSameStats(*interp, *native);
+    CHECK(native->stats().bound_events == 0);
+    CHECK(native->stats().live_keys == 0);
+    CHECK(native->stats().live_runs == 0);
+  }
+}
+
+TEST_CASE("native matcher: a pattern without partition needs no key functions", "[native]") {
+  auto c = compile(R"(event E { k: string, id: int, name: string, v: int, t: time }
+pattern p skip none {
+    a: E(name == "a") -> b: E(name == "b")
+}
+emit Out { a: a.id }
+)");
+  Pair pair(*c, 0, false);
+  rn::PatternCode code = adaptorCode(c->pattern());
+  code.key_hash = nullptr;
+  code.key_eq = nullptr;
+  auto native = rn::makeNativeMatcher(pair.schema, pair.image, code, runtime::MatcherOptions{});
+  EventMaker en(c->schema), ei(c->schema);
+  Driver dn(*native, en), di(*pair.interp, ei);
+  for (const auto &json : {abEvent("x", 1, "a", 0, 1000), abEvent("y", 2, "a", 0, 2000),
+                           abEvent("z", 3, "b", 0, 3000)}) {
+    dn.event(json);
+    di.event(json);
+  }
+  dn.finish();
+  di.finish();
+  CHECK(dn.lines.size() == 2);
+  CHECK(dn.lines == di.lines);
+  CHECK(dn.lines.at(0).find(R"("@key":null)") != std::string::npos);
 }
