@@ -11,6 +11,7 @@
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "interp_fixture_test.hpp"
+#include "runtime/native/key_table.hpp"
 #include "runtime/native/native_matcher.hpp"
 
 #include <array>
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <utility>
 
@@ -822,4 +824,33 @@ emit Out { a: a.id }
   CHECK(dn.lines.size() == 2);
   CHECK(dn.lines == di.lines);
   CHECK(dn.lines.at(0).find(R"("@key":null)") != std::string::npos);
+}
+
+TEST_CASE("native key table: random inserts and erases with wrapping probe runs", "[native]") {
+  rn::KeyTable table;
+  std::map<std::uint32_t, std::uint64_t> live; // slot -> hash
+  std::mt19937 rng(11);
+  std::uint32_t next_slot = 0;
+  for (int i = 0; i < 20000; ++i) {
+    bool insert = live.size() < 5 || (live.size() < 400 && rng() % 2 == 0);
+    if (insert) {
+      // Few distinct hashes, many at the top of a 16-, 32-, ... entry table (runs wrap).
+      std::uint64_t h = rng() % 3 == 0 ? (rng() % 4) : (~std::uint64_t{0} - rng() % 5);
+      table.insert(h, next_slot);
+      live[next_slot++] = h;
+    } else {
+      auto it = live.begin();
+      std::advance(it, static_cast<long>(rng() % live.size()));
+      table.erase(it->second, it->first);
+      live.erase(it);
+    }
+    REQUIRE(table.size() == live.size());
+    if (i % 97 == 0) {
+      for (const auto &[slot, h] : live) {
+        std::uint32_t s = slot;
+        REQUIRE(table.find(h, [&](std::uint32_t x) { return x == s; }) == slot);
+      }
+      REQUIRE(table.find(12345, [](std::uint32_t) { return true; }) == rn::KeyTable::kNone);
+    }
+  }
 }
