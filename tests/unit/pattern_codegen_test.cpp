@@ -13,6 +13,7 @@
 #include "compiler/native/image_builder.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"
+#include "interp_fixture_test.hpp"
 #include "lang/diagnostics.hpp"
 #include "lang/frontend.hpp"
 #include "lang/source.hpp"
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <sstream>
 
 namespace {
@@ -428,4 +430,207 @@ TEST_CASE("every valid program of the checker goldens lowers to native code", "[
     ++programs;
   }
   CHECK(programs > 30);
+}
+
+namespace {
+
+const char *kRandomProgram = R"(
+event E { id: string, name: string, v: int, f: float?, ts: time }
+pattern p partition by name, v {
+    a: E(v > 2) -> b: E(v < a.v)+ -> c: E(contains(name, "x") or sum(b.v) > 5 or f > 1.5)
+}
+emit Out { n: count(b), s: a.name + c.name }
+)";
+
+// A random NFA over pattern 0 of `program` (edges of every kind, overlapping guards, counters,
+// PROCEED edges only forward so there is no PROCEED cycle).
+nfa::Nfa randomNfa(const lang::typed::Program &program, std::mt19937 &rng) {
+  const auto &pattern = program.patterns.at(0);
+  nfa::Nfa n;
+  n.pattern = pattern.name;
+  n.pattern_index = 0;
+  n.program = &program;
+  std::size_t normal = 2 + rng() % 6;
+  for (std::size_t s = 0; s < normal; ++s) {
+    nfa::State st;
+    st.name = "s" + std::to_string(s);
+    st.step = static_cast<std::int32_t>(rng() % pattern.steps.size());
+    st.loop = rng() % 2 == 0;
+    n.states.push_back(std::move(st));
+  }
+  auto final_id = static_cast<nfa::StateId>(n.states.size());
+  n.states.push_back({"$final", nfa::StateKind::Final, -1, {}, std::nullopt, false, false});
+  auto stop_id = static_cast<nfa::StateId>(n.states.size());
+  n.states.push_back({"$stop:x", nfa::StateKind::Stop, -1, {}, std::nullopt, false, false});
+  using K = nfa::Guard::Kind;
+  std::function<nfa::GuardPtr(int)> guard = [&](int depth) -> nfa::GuardPtr {
+    switch (rng() % (depth > 0 ? 9 : 6)) {
+    case 0:
+      return nullptr;
+    case 1:
+    case 2: {
+      auto step = static_cast<std::int32_t>(rng() % pattern.steps.size());
+      std::vector<nfa::GuardPtr> args;
+      args.push_back(nfa::Guard::typeIs(0));
+      args.push_back(
+          nfa::Guard::cond(pattern.steps[static_cast<std::size_t>(step)].condition.get(), step));
+      return nfa::Guard::all(std::move(args));
+    }
+    case 3:
+      return nfa::Guard::countBelow(rng() % 4);
+    case 4:
+      return nfa::Guard::countAtLeast(rng() % 4);
+    case 5:
+      return nfa::Guard::make(rng() % 2 ? K::True : K::False);
+    case 6: {
+      nfa::GuardPtr inner = guard(depth - 1);
+      if (!inner) {
+        inner = nfa::Guard::make(K::True);
+      }
+      return nfa::Guard::negate(std::move(inner));
+    }
+    default: {
+      auto g = nfa::Guard::make(rng() % 2 ? K::And : K::Or);
+      std::size_t count = 1 + rng() % 3;
+      for (std::size_t i = 0; i < count; ++i) {
+        auto a = guard(depth - 1);
+        g->args.push_back(a ? std::move(a) : nfa::Guard::make(K::True));
+      }
+      return g;
+    }
+    }
+  };
+  for (std::size_t s = 0; s < normal; ++s) {
+    std::size_t edges = rng() % 5;
+    for (std::size_t k = 0; k < edges; ++k) {
+      nfa::Edge e;
+      int kind = static_cast<int>(rng() % 3);
+      e.kind = kind == 0 ? nfa::EdgeKind::Take
+                         : (kind == 1 ? nfa::EdgeKind::Ignore : nfa::EdgeKind::Proceed);
+      if (e.kind == nfa::EdgeKind::Proceed) {
+        // forward only: a later normal state, $final or $stop
+        std::size_t later = normal - s - 1 + 2;
+        std::size_t pick = rng() % later;
+        e.target = pick < normal - s - 1 ? static_cast<nfa::StateId>(s + 1 + pick)
+                                         : (pick == normal - s - 1 ? final_id : stop_id);
+      } else {
+        e.target = static_cast<nfa::StateId>(rng() % (normal + 1)); // a normal state or $final
+        if (rng() % 3 == 0) {
+          e.target = static_cast<nfa::StateId>(s); // self-loops are common
+        }
+      }
+      e.guard = guard(2);
+      e.counts = e.kind == nfa::EdgeKind::Take && rng() % 2 == 0;
+      e.resets_counter = rng() % 4 == 0;
+      n.states[s].edges.push_back(std::move(e));
+    }
+  }
+  n.start = 0;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("native step functions of random NFAs agree with the reference walk", "[codegen]") {
+  auto c = interp_test::compile(kRandomProgram);
+  const auto &program = c->prog();
+  std::vector<std::string> names = {"ax", "b", "xx", "", "c"};
+  std::mt19937 rng(20261105);
+  std::vector<runtime::EventRef> events;
+  {
+    runtime::JsonlDecoder decoder(c->schema, runtime::DecoderOptions{false});
+    for (std::uint64_t i = 0; i < 24; ++i) {
+      std::string json =
+          R"({"@type":"E","id":"e)" + std::to_string(i) + R"(","name":")" +
+          names[rng() % names.size()] + R"(","v":)" + std::to_string(rng() % 7) +
+          (rng() % 3 == 0 ? std::string() : R"(,"f":)" + std::to_string(rng() % 4) + ".5") +
+          R"(,"ts":)" + std::to_string(1000 * i) + "}";
+      runtime::RecordContext ctx;
+      ctx.seq = i;
+      ctx.line = i + 1;
+      runtime::DecodeResult r = decoder.decodeCopy(json, ctx);
+      INFO(json << ": " << r.reason);
+      REQUIRE(r.status == runtime::DecodeStatus::Event);
+      events.push_back(std::move(r.event));
+    }
+  }
+  auto j = makeJit(1);
+  std::uint64_t calls = 0;
+  std::uint64_t multi_proceed = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::vector<nfa::Nfa> nfas;
+    nfas.push_back(randomNfa(program, rng));
+    for (const auto &st : nfas[0].states) {
+      int proceeds = 0;
+      for (const auto &e : st.edges) {
+        proceeds += e.kind == nfa::EdgeKind::Proceed;
+      }
+      multi_proceed += proceeds >= 2;
+    }
+    INFO("round " << round);
+    jit::ModuleStats stats;
+    std::string error;
+    auto loaded = j->compileProgram(program, nfas, stats, error);
+    INFO(error);
+    REQUIRE(loaded.has_value());
+    const rn::PatternImage &image = *loaded->images[0];
+    const rn::PatternCode &code = loaded->code[0];
+    Reference ref(program, nfas[0]);
+    std::vector<CepBranch> out(image.max_branches + 1);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const runtime::Event &e = *events[i];
+      interp::NodeCounter nodes;
+      interp::NodeRef chain = boundBefore(program.patterns[0], events, i, nodes);
+      for (int with_bound = 0; with_bound < 2; ++with_bound) {
+        interp::BoundEvents bound(with_bound ? chain.get() : nullptr, 3);
+        std::deque<std::string> arena;
+        interp::JitContext ctx{&bound, &arena};
+        for (std::size_t s = 0; s < nfas[0].states.size(); ++s) {
+          for (std::uint32_t cnt = 0; cnt < 4; ++cnt) {
+            Graph want = ref.graph(static_cast<nfa::StateId>(s), cnt, e, bound);
+            std::uint8_t discard = 0;
+            std::uint32_t count =
+                code.step(&e, &ctx, static_cast<std::uint32_t>(s), cnt, out.data(), &discard);
+            ++calls;
+            REQUIRE(count <= image.max_branches);
+            std::vector<Branch> got;
+            for (std::uint32_t k = 0; k < count; ++k) {
+              got.push_back({out[k].take != 0, out[k].source, out[k].target, out[k].counter,
+                             out[k].final_state});
+            }
+            INFO("state " << s << " counter " << cnt << " event " << i << " bound " << with_bound);
+            REQUIRE(got == want.branches);
+            REQUIRE((discard != 0) == want.discard);
+            if (code.prefilter(&e) == 0) {
+              auto kind = nfas[0].states[s].kind;
+              if (kind != nfa::StateKind::Final && kind != nfa::StateKind::Stop) {
+                REQUIRE_FALSE(want.discard);
+                if (s == 0) {
+                  for (const Branch &b : want.branches) {
+                    REQUIRE_FALSE(b.take);
+                  }
+                } else {
+                  auto self = static_cast<std::int32_t>(s);
+                  REQUIRE(want.branches == std::vector<Branch>{{false, self, self, cnt, -1}});
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    // Keys: (name, v) of both events.
+    for (const auto &a : events) {
+      for (const auto &b : events) {
+        bool same =
+            keyText(program, program.patterns[0], *a) == keyText(program, program.patterns[0], *b);
+        REQUIRE((code.key_eq(a.get(), b.get()) != 0) == same);
+        if (same) {
+          REQUIRE(code.key_hash(a.get()) == code.key_hash(b.get()));
+        }
+      }
+    }
+  }
+  CHECK(calls > 10000);
+  CHECK(multi_proceed > 50);
 }
