@@ -3,9 +3,12 @@
 #include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/optimize.hpp"
 
+#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <mutex>
 
@@ -66,6 +69,28 @@ buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &progr
   images = codegen::emitProgram(*module, program, nfas);
   optimizeModule(*module, &target, opt_level);
   return module;
+}
+
+bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &target, std::string &out,
+                    std::string &error) {
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream os(bytes);
+  llvm::legacy::PassManager passes;
+  if (target.addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return false;
+  }
+  passes.run(module);
+  out.assign(bytes.begin(), bytes.end());
+  return true;
+}
+
+std::string bitcodeOf(const llvm::Module &module) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  llvm::WriteBitcodeToFile(module, os);
+  os.flush();
+  return out;
 }
 
 } // namespace cep::compiler::jit

@@ -38,4 +38,11 @@ buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &progr
                    const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
                    int opt_level, std::vector<runtime::native::PatternImage> &images);
 
+// `module` as a relocatable object file for `target` (its machine code: what a .cepo carries for
+// loadObject); false and `error` set when the target cannot emit objects.
+bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &target, std::string &out,
+                    std::string &error);
+// `module` as LLVM bitcode (for loadBitcode).
+std::string bitcodeOf(const llvm::Module &module);
+
 } // namespace cep::compiler::jit

@@ -376,6 +376,29 @@ bool programIr(const lang::typed::Program &program, const std::vector<const nfa:
   return true;
 }
 
+bool compileProgramCode(const lang::typed::Program &program,
+                        const std::vector<const nfa::Nfa *> &nfas, int opt_level, CodeFormat format,
+                        std::string &bytes, std::vector<runtime::native::PatternImage> &images,
+                        std::string &error) {
+  std::optional<orc::JITTargetMachineBuilder> builder;
+  if (!hostBuilder(opt_level, builder, error)) {
+    return false;
+  }
+  auto target = builder->createTargetMachine();
+  if (!target) {
+    error = "cannot create the host target machine: " + message(target.takeError());
+    return false;
+  }
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module =
+      buildProgramModule(context, program, nfas, **target, opt_level, images);
+  if (format == CodeFormat::Bitcode) {
+    bytes = bitcodeOf(*module);
+    return true;
+  }
+  return emitObjectFile(*module, **target, bytes, error);
+}
+
 bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,
                std::string &ir, std::string &error) {
   return programIr(program, {&nfa}, opt_level, ir, error);

@@ -634,3 +634,29 @@ TEST_CASE("native step functions of random NFAs agree with the reference walk", 
   CHECK(calls > 10000);
   CHECK(multi_proceed > 50);
 }
+
+TEST_CASE("native functions load from object files and bitcode made ahead of time", "[codegen]") {
+  fs::path dir = fs::path(CEP_SOURCE_DIR) / "tests/golden/match/any_branching";
+  auto l = load(dir / "rules.cep");
+  auto events = decodeEvents(l->program(), dir / "events.jsonl");
+  std::vector<const nfa::Nfa *> nfas;
+  for (const auto &n : l->nfas) {
+    nfas.push_back(&n);
+  }
+  auto j = makeJit(2);
+  for (auto format : {jit::CodeFormat::Object, jit::CodeFormat::Bitcode}) {
+    INFO((format == jit::CodeFormat::Object ? "object" : "bitcode"));
+    std::string bytes, error;
+    std::vector<rn::PatternImage> images;
+    REQUIRE(jit::compileProgramCode(l->program(), nfas, 2, format, bytes, images, error));
+    REQUIRE(!bytes.empty());
+    auto loaded = format == jit::CodeFormat::Object ? j->loadObject(bytes, images, error)
+                                                    : j->loadBitcode(bytes, images, error);
+    INFO(error);
+    REQUIRE(loaded.has_value());
+    CHECK(checkProgram(*j, *l, events, *loaded) > 100);
+  }
+  std::string error;
+  CHECK_FALSE(j->loadObject("not an object", {}, error).has_value());
+  CHECK(!error.empty());
+}
