@@ -457,6 +457,8 @@ private:
     rtctx->setName("ctx");
     st->setName("state");
     counter->setName("counter");
+    out->setName("out");
+    discard->setName("discard");
     llvm::BasicBlock *entry = block(f, "entry");
     llvm::BasicBlock *done = block(f, "done");
     b_.SetInsertPoint(entry);
