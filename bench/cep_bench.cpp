@@ -17,6 +17,7 @@
 #include "compiler/interp/nfa_matcher.hpp"
 #ifdef CEP_BENCH_JIT
 #include "compiler/jit/jit.hpp"
+#include "runtime/native/native_matcher.hpp"
 #endif
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
@@ -152,27 +153,33 @@ int runMatch(const Args &args) {
     }
   }
 #endif
+  std::vector<cep::compiler::nfa::Nfa> nfas;
   for (std::size_t i = 0; i < program->patterns.size(); ++i) {
-    auto index = static_cast<std::int32_t>(i);
-    cep::compiler::nfa::Nfa nfa = cep::compiler::lowerPattern(*program, index);
-    passes.run(nfa);
+    nfas.push_back(cep::compiler::lowerPattern(*program, static_cast<std::int32_t>(i)));
+    passes.run(nfas.back());
+  }
 #ifdef CEP_BENCH_JIT
-    if (jit) {
-      cep::compiler::jit::ModuleStats stats;
-      std::string error;
-      auto compiled = jit->compilePattern(*program, nfa, stats, error);
-      if (!compiled) {
-        std::cerr << "cep-bench: " << error << "\n";
-        return 3;
-      }
-      compile_ms += stats.compile_ms;
-      matchers.push_back(cep::compiler::interp::makeInterpMatcher(*program, index, std::move(nfa),
-                                                                  {}, std::move(compiled)));
-      continue;
+  if (jit) {
+    cep::compiler::jit::ModuleStats stats;
+    std::string error;
+    auto loaded = jit->compileProgram(*program, nfas, stats, error);
+    if (!loaded) {
+      std::cerr << "cep-bench: " << error << "\n";
+      return 3;
     }
+    compile_ms += stats.compile_ms;
+    auto shared_schema = std::make_shared<const rt::Schema>(schema);
+    for (std::size_t i = 0; i < loaded->images.size(); ++i) {
+      matchers.push_back(cep::runtime::native::makeNativeMatcher(shared_schema, loaded->images[i],
+                                                                 loaded->code[i], {}));
+    }
+  }
 #endif
-    matchers.push_back(
-        cep::compiler::interp::makeInterpMatcher(*program, index, std::move(nfa), {}));
+  if (matchers.empty()) {
+    for (std::size_t i = 0; i < nfas.size(); ++i) {
+      matchers.push_back(cep::compiler::interp::makeInterpMatcher(
+          *program, static_cast<std::int32_t>(i), std::move(nfas[i]), {}));
+    }
   }
   double build_ms = secondsSince(build_start) * 1e3;
   std::vector<std::vector<rt::Matcher *>> by_type(schema.types.size());

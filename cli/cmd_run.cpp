@@ -12,6 +12,7 @@
 #include "lang/frontend.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/native/native_matcher.hpp"
 #include "runtime/time/time_format.hpp"
 
 #include <algorithm>
@@ -86,37 +87,43 @@ struct SideOutput {
 };
 
 // One matcher per pattern, in declaration order: lowered, optimised by the standard passes.
-// With `jit`, the interpreter's matcher runs the pattern's guards and emit values as native
-// functions compiled by the JIT (expressions codegen cannot lower yet stay interpreted).
-// Null and `error` set when the JIT fails.
+// With `jit`, every pattern's native functions are compiled into one module and run by the
+// native matcher (runtime/native); without, the reference interpreter runs the NFAs. Empty and
+// `error` set when the JIT fails.
 std::vector<std::unique_ptr<runtime::Matcher>>
-buildMatchers(const lang::typed::Program &program, const RunOptions &options,
-              compiler::jit::Jit *jit, std::vector<compiler::jit::ModuleStats> &jit_stats,
-              std::string &error) {
+buildMatchers(const lang::typed::Program &program, const runtime::Schema &schema,
+              const RunOptions &options, compiler::jit::Jit *jit,
+              std::vector<compiler::jit::ModuleStats> &jit_stats, std::string &error) {
   runtime::MatcherOptions matcher_options;
   matcher_options.with_events = options.with_events;
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
   for (const auto &name : options.disabled_passes) {
     passes.disable(name); // names were checked by runRun
   }
-  std::vector<std::unique_ptr<runtime::Matcher>> matchers;
+  std::vector<compiler::nfa::Nfa> nfas;
   for (std::size_t i = 0; i < program.patterns.size(); ++i) {
-    auto index = static_cast<std::int32_t>(i);
-    compiler::nfa::Nfa nfa = compiler::lowerPattern(program, index);
-    passes.run(nfa);
-    if (jit == nullptr) {
-      matchers.push_back(
-          compiler::interp::makeInterpMatcher(program, index, std::move(nfa), matcher_options));
-      continue;
+    nfas.push_back(compiler::lowerPattern(program, static_cast<std::int32_t>(i)));
+    passes.run(nfas.back());
+  }
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers;
+  if (jit == nullptr) {
+    for (std::size_t i = 0; i < nfas.size(); ++i) {
+      matchers.push_back(compiler::interp::makeInterpMatcher(program, static_cast<std::int32_t>(i),
+                                                             std::move(nfas[i]), matcher_options));
     }
-    compiler::jit::ModuleStats stats;
-    auto compiled = jit->compilePattern(program, nfa, stats, error);
-    if (!compiled) {
-      return {};
-    }
-    jit_stats.push_back(stats);
-    matchers.push_back(compiler::interp::makeInterpMatcher(program, index, std::move(nfa),
-                                                           matcher_options, std::move(compiled)));
+    return matchers;
+  }
+  compiler::jit::ModuleStats stats;
+  std::optional<compiler::jit::LoadedProgram> loaded =
+      jit->compileProgram(program, nfas, stats, error);
+  if (!loaded) {
+    return {};
+  }
+  jit_stats.push_back(stats);
+  auto shared_schema = std::make_shared<const runtime::Schema>(schema);
+  for (std::size_t i = 0; i < loaded->images.size(); ++i) {
+    matchers.push_back(runtime::native::makeNativeMatcher(shared_schema, loaded->images[i],
+                                                          loaded->code[i], matcher_options));
   }
   return matchers;
 }
@@ -125,11 +132,10 @@ buildMatchers(const lang::typed::Program &program, const RunOptions &options,
 std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &modules, int opt_level,
                            bool timing) {
   std::string out;
-  char buffer[160];
+  char buffer[200];
   for (const auto &m : modules) {
-    out += "jit " + m.pattern + ": " + std::to_string(m.guards) + " compiled guards, " +
-           std::to_string(m.values) + " compiled values, " + std::to_string(m.interpreted_guards) +
-           " interpreted guards, " + std::to_string(m.interpreted_values) + " interpreted values";
+    out += "jit " + m.module + ": " + std::to_string(m.patterns) + " patterns, " +
+           std::to_string(m.emit_values) + " emit values";
     if (timing) {
       std::snprintf(buffer, sizeof buffer,
                     ", compile %.2f ms at O%d (codegen %.2f, optimise %.2f, machine code + link "
@@ -235,7 +241,7 @@ int runRun(const RunOptions &options) {
   }
   std::vector<compiler::jit::ModuleStats> jit_stats;
   std::vector<std::unique_ptr<runtime::Matcher>> owned =
-      buildMatchers(program, options, jit.get(), jit_stats, error);
+      buildMatchers(program, schema, options, jit.get(), jit_stats, error);
   if (jit && owned.size() != program.patterns.size()) {
     return failure(error);
   }

@@ -1,7 +1,7 @@
 #include "compiler/codegen/expr_codegen.hpp"
 
-#include "compiler/interp/compiled.hpp"
 #include "runtime/event.hpp"
+#include "runtime/native/image.hpp"
 #include "stdlib/functions.hpp"
 #include "stdlib/native.hpp"
 #include "support/internal_error.hpp"
@@ -368,22 +368,22 @@ private:
 
   void storeOut(llvm::Value *out, const CgValue &v, TypeKind k) {
     CgValue x = coerce(v, k);
-    b_.CreateStore(b_.CreateZExt(x.null, i8_), byteGep(out, offsetof(CepJitValue, null)));
+    b_.CreateStore(b_.CreateZExt(x.null, i8_), byteGep(out, offsetof(CepValue, null)));
     switch (k) {
     case TypeKind::Bool:
-      b_.CreateStore(b_.CreateZExt(x.v, i8_), byteGep(out, offsetof(CepJitValue, b)));
+      b_.CreateStore(b_.CreateZExt(x.v, i8_), byteGep(out, offsetof(CepValue, b)));
       break;
     case TypeKind::Float:
-      b_.CreateStore(x.v, byteGep(out, offsetof(CepJitValue, f)));
+      b_.CreateStore(x.v, byteGep(out, offsetof(CepValue, f)));
       break;
     case TypeKind::String:
-      b_.CreateStore(x.v, byteGep(out, offsetof(CepJitValue, s)));
-      b_.CreateStore(x.n, byteGep(out, offsetof(CepJitValue, n)));
+      b_.CreateStore(x.v, byteGep(out, offsetof(CepValue, s)));
+      b_.CreateStore(x.n, byteGep(out, offsetof(CepValue, n)));
       break;
     case TypeKind::Null:
       break;
     default:
-      b_.CreateStore(x.v, byteGep(out, offsetof(CepJitValue, i)));
+      b_.CreateStore(x.v, byteGep(out, offsetof(CepValue, i)));
       break;
     }
   }
@@ -998,53 +998,14 @@ bool emitFunction(llvm::Module &module, const lang::typed::Program &program, con
   return emitter.emit(e, kind, name, internal) != nullptr;
 }
 
-PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::Program &program,
-                                      const nfa::Nfa &nfa) {
-  PatternFunctions out;
-  std::vector<const Expr *> conds;
-  std::set<const Expr *> seen;
-  for (const auto &state : nfa.states) {
-    for (const auto &edge : state.edges) {
-      collectConds(edge.guard.get(), conds, seen);
-    }
-  }
-  for (std::size_t i = 0; i < conds.size(); ++i) {
-    std::string name = "guard." + std::to_string(i);
-    if (emitFunction(module, program, *conds[i], FunctionKind::Guard, name)) {
-      out.compiled.push_back({conds[i], FunctionKind::Guard, name});
-    } else {
-      out.interpreted_guards.push_back(conds[i]);
-    }
-  }
-  const auto &pattern = program.patterns.at(static_cast<std::size_t>(nfa.pattern_index));
-  auto emitFields = [&](const lang::typed::Emit &emit, const char *prefix) {
-    for (const auto &f : emit.fields) {
-      std::string name = std::string(prefix) + "." + f.name;
-      if (emitFunction(module, program, *f.value, FunctionKind::Value, name)) {
-        out.compiled.push_back({f.value.get(), FunctionKind::Value, name});
-      } else {
-        out.interpreted_values.push_back(f.value.get());
-      }
-    }
-  };
-  emitFields(pattern.emit, "emit");
-  if (pattern.timeout_emit) {
-    emitFields(*pattern.timeout_emit, "timeout");
-  }
-  return out;
-}
-
 std::vector<HostSymbol> hostSymbols() {
   auto addr = [](auto *f) { return reinterpret_cast<void *>(f); };
   return {
-      // LEAD: THE place to switch the runtime helpers. Generated code (the interpreter's
-      // compiled guards and the native pattern functions alike) calls cep_rt_*; today they are
-      // the interpreter's helpers (ctx = interp::JitContext). For the native matcher, map them
-      // to runtime/native's cep_rt_* definitions (image.hpp) instead.
-      {"cep_rt_bound_count", addr(&cep_interp_rt_bound_count)},
-      {"cep_rt_bound_at", addr(&cep_interp_rt_bound_at)},
-      {"cep_rt_alloc", addr(&cep_interp_rt_alloc)},
-      {"cep_rt_strcmp", addr(&cep_interp_rt_strcmp)},
+      // The native matcher's helpers (runtime/native/bound_view.cpp): ctx is its BoundView.
+      {"cep_rt_bound_count", addr(&cep_rt_bound_count)},
+      {"cep_rt_bound_at", addr(&cep_rt_bound_at)},
+      {"cep_rt_alloc", addr(&cep_rt_alloc)},
+      {"cep_rt_strcmp", addr(&cep_rt_strcmp)},
       {"cep_stdlib_round", addr(&cep_stdlib_round)},
       {"cep_stdlib_floor", addr(&cep_stdlib_floor)},
       {"cep_stdlib_ceil", addr(&cep_stdlib_ceil)},

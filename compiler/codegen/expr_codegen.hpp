@@ -1,6 +1,6 @@
 // Lowering of checked expressions (lang/typed.hpp) to LLVM IR functions with a C ABI, with the
 // exact semantics of the interpreter's Evaluator (compiler/interp/eval.cpp). The ABI (function
-// signatures, the context, the runtime helpers) is in compiler/interp/compiled.hpp.
+// signatures, CepValue, the cep_rt_* helpers) is in runtime/native/image.hpp.
 //
 // No boxing: a value is an LLVM i1/i64/double or a (ptr, i64) string plus an i1 "is null" flag;
 // field loads read the event block directly (slots after the header, the `nulls` bitmask);
@@ -9,8 +9,9 @@
 // addresses (hostSymbols()). Aggregates are loops emitted in IR over the step's bound events
 // (cep_rt_bound_count / cep_rt_bound_at).
 //
-// An expression the generator cannot lower yields no function (the caller falls back to the
-// interpreter for it); a function that fails LLVM's verifier is an InternalError.
+// An expression the generator cannot lower yields no function (pattern_codegen turns that into
+// an InternalError: every checked expression lowers); a function that fails LLVM's verifier is
+// an InternalError.
 //
 // LLVM types are only forward-declared here: this header is LLVM-free.
 #pragma once
@@ -30,25 +31,8 @@ namespace cep::compiler::codegen {
 
 enum class FunctionKind : std::uint8_t {
   Guard, // i8 (ptr candidate, ptr ctx)
-  Value, // void (ptr candidate, ptr ctx, ptr CepJitValue out)
+  Value, // void (ptr candidate, ptr ctx, ptr CepValue out)
 };
-
-struct ExprFunction {
-  const lang::typed::Expr *expr = nullptr;
-  FunctionKind kind = FunctionKind::Guard;
-  std::string name; // the function's symbol in the module
-};
-
-struct PatternFunctions {
-  std::vector<ExprFunction> compiled;
-  std::vector<const lang::typed::Expr *> interpreted_guards; // fall back to the interpreter
-  std::vector<const lang::typed::Expr *> interpreted_values;
-};
-
-// Emits one guard function per distinct `Cond` expression of `nfa` and one value function per
-// field of the pattern's emit and timeout emit into `module`.
-PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::Program &program,
-                                      const nfa::Nfa &nfa);
 
 // One function; false (and nothing left in the module) when `e` cannot be lowered yet.
 // `internal`: internal linkage (a helper of other generated functions, free to inline).
@@ -57,9 +41,8 @@ bool emitFunction(llvm::Module &module, const lang::typed::Program &program,
                   bool internal = false);
 
 // Host functions generated code calls: name and address, to define in the JIT.
-// LEAD: the cep_rt_* entries (expr_codegen.cpp, hostSymbols) still map to the interpreter's
-// helpers (cep_interp_rt_*, ctx = interp::JitContext); switch them there to runtime/native's
-// cep_rt_* definitions when `cep run --engine jit` moves to the native matcher.
+// The cep_rt_* helpers are the native matcher's (runtime/native/bound_view.cpp, ctx = its
+// BoundView).
 struct HostSymbol {
   const char *name;
   void *address;

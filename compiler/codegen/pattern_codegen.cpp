@@ -1,7 +1,6 @@
 #include "compiler/codegen/pattern_codegen.hpp"
 
 #include "compiler/codegen/expr_codegen.hpp"
-#include "compiler/interp/compiled.hpp"
 #include "compiler/native/image_builder.hpp"
 #include "runtime/event.hpp"
 #include "support/internal_error.hpp"
@@ -33,7 +32,6 @@ static_assert(offsetof(CepBranch, take) == 0 && offsetof(CepBranch, source) == 4
                   offsetof(CepBranch, target) == 8 && offsetof(CepBranch, counter) == 12 &&
                   offsetof(CepBranch, final_state) == 16 && sizeof(CepBranch) == 20,
               "CepBranch layout assumed by the step function");
-static_assert(sizeof(CepValue) == sizeof(CepJitValue), "CepValue is CepJitValue");
 
 namespace {
 

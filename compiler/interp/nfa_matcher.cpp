@@ -86,15 +86,6 @@ std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &
   return std::make_unique<InterpMatcher>(program, pattern_index, std::move(nfa), options);
 }
 
-std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &program,
-                                                    std::int32_t pattern_index, nfa::Nfa nfa,
-                                                    runtime::MatcherOptions options,
-                                                    std::shared_ptr<const CompiledExprs> compiled) {
-  auto m = std::make_unique<InterpMatcher>(program, pattern_index, std::move(nfa), options);
-  m->setCompiled(std::move(compiled));
-  return m;
-}
-
 // --- transitions (Flink: createDecisionGraph, computeNextStates) ------------------------------
 
 bool InterpMatcher::passes(const Guard *g, const runtime::Event &event, std::uint32_t counter,
@@ -111,14 +102,6 @@ bool InterpMatcher::passes(const Guard *g, const runtime::Event &event, std::uin
     return event.type == static_cast<std::uint32_t>(g->event_type);
   case Guard::Kind::Cond:
     CEP_ASSERT(g->expr != nullptr, "condition guard without an expression");
-    if (compiled_) {
-      auto it = compiled_->guards.find(g->expr);
-      if (it != compiled_->guards.end()) {
-        jit_arena_.clear();
-        JitContext ctx{&bound, &jit_arena_};
-        return it->second(&event, &ctx) != 0;
-      }
-    }
     return evaluator_.test(*g->expr, &event, &bound);
   case Guard::Kind::CountBelow:
     return counter < g->count;
@@ -543,7 +526,7 @@ void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Com
   o.event_seqs = m.seqs;
   RecordShape shape{&program_, &pattern_, options_.with_events};
   buildRecord(o.json, shape, evaluator_, key.key_json, pattern_.emit, m.start_time,
-              m.bound->event->time, false, bound, compiled_.get());
+              m.bound->event->time, false, bound);
   out.push_back(std::move(o));
   ++stats_.matches;
 }
@@ -565,7 +548,7 @@ void InterpMatcher::emitTimeout(const KeyState &key, const Run &run,
   }
   RecordShape shape{&program_, &pattern_, options_.with_events};
   buildRecord(o.json, shape, evaluator_, key.key_json, *pattern_.timeout_emit, run.start_time,
-              run.deadline, true, bound, compiled_.get());
+              run.deadline, true, bound);
   out.push_back(std::move(o));
   ++stats_.timeouts;
 }

@@ -14,7 +14,6 @@
 #pragma once
 
 #include "compiler/interp/bindings.hpp"
-#include "compiler/interp/compiled.hpp"
 #include "compiler/interp/eval.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
@@ -77,12 +76,6 @@ public:
   const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
   std::string_view patternName() const override { return pattern_.name; }
 
-  // The JIT engine's hook: guards and emit values found in `compiled` run natively, every
-  // other expression with the interpreter's Evaluator. Null (the default): interpret all.
-  void setCompiled(std::shared_ptr<const CompiledExprs> compiled) {
-    compiled_ = std::move(compiled);
-  }
-
   const nfa::Nfa &nfa() const { return nfa_; }
   std::int64_t currentTime() const { return time_; }
   std::uint64_t liveNodes() const { return nodes_.live; }
@@ -129,8 +122,6 @@ private:
   std::vector<bool> uses_type_;                           // by event type index
   std::vector<bool> completes_at_end_; // by state: a run waiting there completes at end of input
   Evaluator evaluator_;
-  std::shared_ptr<const CompiledExprs> compiled_; // null: interpret every expression
-  std::deque<std::string> jit_arena_;             // strings made by compiled guards
   NodeCounter nodes_;
 
   std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
@@ -145,10 +136,5 @@ private:
 std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &program,
                                                     std::int32_t pattern_index, nfa::Nfa nfa,
                                                     runtime::MatcherOptions options);
-// The same matcher with compiled guards and emit values (cep run --engine jit).
-std::unique_ptr<runtime::Matcher> makeInterpMatcher(const lang::typed::Program &program,
-                                                    std::int32_t pattern_index, nfa::Nfa nfa,
-                                                    runtime::MatcherOptions options,
-                                                    std::shared_ptr<const CompiledExprs> compiled);
 
 } // namespace cep::compiler::interp

@@ -35,8 +35,7 @@ void writeValue(runtime::JsonWriter &w, const Value &v) {
 
 void buildRecord(std::string &out, const RecordShape &shape, Evaluator &evaluator,
                  std::string_view key_json, const lang::typed::Emit &emit, std::int64_t start,
-                 std::int64_t end, bool timeout, const BoundEvents &bound,
-                 const CompiledExprs *compiled) {
+                 std::int64_t end, bool timeout, const BoundEvents &bound) {
   const auto &program = *shape.program;
   const auto &pattern = *shape.pattern;
   runtime::JsonWriter w(out);
@@ -55,10 +54,9 @@ void buildRecord(std::string &out, const RecordShape &shape, Evaluator &evaluato
     w.key("@timeout");
     w.writeBool(true);
   }
-  std::deque<std::string> arena; // strings made by compiled emit values
   for (const auto &field : emit.fields) {
     w.key(field.name);
-    writeValue(w, evaluateWith(compiled, evaluator, *field.value, nullptr, &bound, arena));
+    writeValue(w, evaluator.evaluate(*field.value, nullptr, &bound));
   }
   if (shape.with_events) {
     w.key("@events");

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "compiler/interp/bindings.hpp"
-#include "compiler/interp/compiled.hpp"
 #include "compiler/interp/eval.hpp"
 #include "lang/typed.hpp"
 #include "runtime/io/json_writer.hpp"
@@ -25,11 +24,9 @@ struct RecordShape {
 };
 
 // Appends the record (no newline) to `out`. `emit` is the pattern's emit or timeout emit;
-// `key_json` the key as written; `start`/`end` the @start/@end times. Emit values found in
-// `compiled` (the JIT engine) run natively, the others with `evaluator`.
+// `key_json` the key as written; `start`/`end` the @start/@end times.
 void buildRecord(std::string &out, const RecordShape &shape, Evaluator &evaluator,
                  std::string_view key_json, const lang::typed::Emit &emit, std::int64_t start,
-                 std::int64_t end, bool timeout, const BoundEvents &bound,
-                 const CompiledExprs *compiled = nullptr);
+                 std::int64_t end, bool timeout, const BoundEvents &bound);
 
 } // namespace cep::compiler::interp

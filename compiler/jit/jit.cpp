@@ -48,26 +48,6 @@ bool hostBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder> &out
   return true;
 }
 
-// A module for pattern `nfa` with the target's layout, its functions emitted and optimised.
-std::unique_ptr<llvm::Module> buildModule(llvm::LLVMContext &context,
-                                          const lang::typed::Program &program, const nfa::Nfa &nfa,
-                                          llvm::TargetMachine &target, int opt_level,
-                                          codegen::PatternFunctions &functions,
-                                          ModuleStats *stats) {
-  auto start = std::chrono::steady_clock::now();
-  auto module = std::make_unique<llvm::Module>("cep." + nfa.pattern, context);
-  module->setDataLayout(target.createDataLayout());
-  module->setTargetTriple(target.getTargetTriple().str());
-  functions = codegen::emitPatternFunctions(*module, program, nfa);
-  auto optimise = std::chrono::steady_clock::now();
-  optimizeModule(*module, &target, opt_level);
-  if (stats) {
-    stats->codegen_ms = std::chrono::duration<double, std::milli>(optimise - start).count();
-    stats->optimize_ms = msSince(optimise);
-  }
-  return module;
-}
-
 } // namespace
 
 struct Jit::Impl {
@@ -145,58 +125,6 @@ std::unique_ptr<Jit> Jit::create(int opt_level, std::string &error) {
     return nullptr;
   }
   return std::unique_ptr<Jit>(new Jit(std::move(impl)));
-}
-
-std::shared_ptr<interp::CompiledExprs> Jit::compilePattern(const lang::typed::Program &program,
-                                                           const nfa::Nfa &nfa, ModuleStats &stats,
-                                                           std::string &error) {
-  auto start = std::chrono::steady_clock::now();
-  stats = ModuleStats();
-  stats.pattern = nfa.pattern;
-  auto context = std::make_unique<llvm::LLVMContext>();
-  codegen::PatternFunctions functions;
-  std::unique_ptr<llvm::Module> module =
-      buildModule(*context, program, nfa, *impl_->target, impl_->opt_level, functions, &stats);
-
-  auto loaded = std::make_shared<LoadedModule>();
-  loaded->impl = impl_;
-  auto dylib = impl_->lljit->createJITDylib("cep.pattern." + std::to_string(impl_->modules++) +
-                                            "." + nfa.pattern);
-  if (!dylib) {
-    error = "JIT: " + message(dylib.takeError());
-    return nullptr;
-  }
-  loaded->dylib = &*dylib;
-  loaded->dylib->addToLinkOrder(*impl_->host);
-  loaded->tracker = loaded->dylib->createResourceTracker();
-  if (llvm::Error e = impl_->lljit->addIRModule(
-          loaded->tracker, orc::ThreadSafeModule(std::move(module), std::move(context)))) {
-    error = "JIT: pattern " + nfa.pattern + ": " + message(std::move(e));
-    return nullptr;
-  }
-
-  auto compiled = std::make_shared<interp::CompiledExprs>();
-  for (const codegen::ExprFunction &f : functions.compiled) {
-    auto address = impl_->lljit->lookup(*loaded->dylib, f.name);
-    if (!address) {
-      error = "JIT: pattern " + nfa.pattern + ": " + message(address.takeError());
-      return nullptr;
-    }
-    if (f.kind == codegen::FunctionKind::Guard) {
-      compiled->guards[f.expr] = address->toPtr<interp::CompiledGuardFn>();
-      ++stats.guards;
-    } else {
-      compiled->values[f.expr] = address->toPtr<interp::CompiledValueFn>();
-      ++stats.values;
-    }
-  }
-  compiled->interpreted_guards = functions.interpreted_guards.size();
-  compiled->interpreted_values = functions.interpreted_values.size();
-  stats.interpreted_guards = compiled->interpreted_guards;
-  stats.interpreted_values = compiled->interpreted_values;
-  compiled->code = std::move(loaded);
-  stats.compile_ms = msSince(start);
-  return compiled;
 }
 
 namespace {
@@ -288,7 +216,7 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
                                                  ModuleStats &stats, std::string &error) {
   auto start = std::chrono::steady_clock::now();
   stats = ModuleStats();
-  stats.pattern = "program";
+  stats.module = "cep.program";
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("cep.program", *context);
   module->setDataLayout(impl_->target->createDataLayout());
@@ -301,7 +229,7 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
   stats.optimize_ms = msSince(optimise);
   for (const auto &image : images) {
     ++stats.patterns;
-    stats.values += image.emit.fields.size() + image.timeout_emit.fields.size();
+    stats.emit_values += image.emit.fields.size() + image.timeout_emit.fields.size();
   }
   std::shared_ptr<LoadedModule> loaded = newModule(impl_, "jit", error);
   if (!loaded) {

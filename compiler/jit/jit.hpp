@@ -1,17 +1,15 @@
 // A small ORC LLJIT wrapper: compiles a program's native pattern functions (compileProgram,
 // compiler/codegen/pattern_codegen.hpp, for runtime/native), loads them from .cepo artifacts
-// (loadObject, loadBitcode), and compiles a pattern's guards and emit values into native
-// functions the interpreter's matcher calls (compilePattern, compiler/interp/compiled.hpp).
+// (loadObject, loadBitcode) for the native matcher (runtime/native/native_matcher.hpp).
 //
-// One JITDylib and ResourceTracker per loaded module (one module per pattern), so a module can
-// be unloaded on its own: dropping the last reference to a CompiledExprs removes its code. Host
+// One JITDylib and ResourceTracker per loaded module (one module per program), so a module can
+// be unloaded on its own: dropping the last PatternCode::module reference removes its code. Host
 // functions (stdlib/native.hpp, the cep_rt_* helpers) are defined explicitly as absolute
 // symbols in a "cep.host" JITDylib every module links against; process symbols are not.
 //
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is jit.cpp.
 #pragma once
 
-#include "compiler/interp/compiled.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
 #include "runtime/native/image.hpp"
@@ -25,16 +23,14 @@
 
 namespace cep::compiler::jit {
 
+// One compiled module (one per program): `cep run --stats`.
 struct ModuleStats {
-  std::string pattern;
-  std::uint64_t guards = 0;             // compiled guard functions
-  std::uint64_t values = 0;             // compiled emit value functions
-  std::uint64_t interpreted_guards = 0; // left to the interpreter (codegen cannot lower them)
-  std::uint64_t interpreted_values = 0;
-  double codegen_ms = 0;      // IR generation
-  double optimize_ms = 0;     // the new pass manager pipeline
-  double compile_ms = 0;      // total, including machine code and linking
-  std::uint64_t patterns = 0; // compileProgram: patterns in the module
+  std::string module;            // its name
+  std::uint64_t patterns = 0;    // patterns in the module (4 functions each: step, prefilter,
+  std::uint64_t emit_values = 0; // key hash, key eq) and emit / timeout value functions
+  double codegen_ms = 0;         // IR generation
+  double optimize_ms = 0;        // the new pass manager pipeline
+  double compile_ms = 0;         // total, including machine code and linking
 };
 
 // A program's native pattern functions once loaded (runtime/native/image.hpp), parallel to the
@@ -53,12 +49,6 @@ public:
   ~Jit();
   Jit(const Jit &) = delete;
   Jit &operator=(const Jit &) = delete;
-
-  // Compiles pattern `nfa.pattern_index`'s conditions and emit values into a new module. Null
-  // and `error` set when LLVM fails to compile or link it.
-  std::shared_ptr<interp::CompiledExprs> compilePattern(const lang::typed::Program &program,
-                                                        const nfa::Nfa &nfa, ModuleStats &stats,
-                                                        std::string &error);
 
   // The native functions of every pattern of `nfas` (optimised NFAs of `program`'s patterns):
   // one module, optimised at optLevel(), loaded into its own JITDylib. Nullopt and `error` set

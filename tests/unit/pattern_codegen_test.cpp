@@ -5,7 +5,6 @@
 // run that has earlier events bound. Also: prefilter soundness, key hash / equality against the
 // interpreter's key text, object and bitcode loading, and that every valid program lowers.
 #include "compiler/interp/bindings.hpp"
-#include "compiler/interp/compiled.hpp"
 #include "compiler/interp/eval.hpp"
 #include "compiler/interp/record.hpp"
 #include "compiler/jit/jit.hpp"
@@ -17,6 +16,7 @@
 #include "lang/diagnostics.hpp"
 #include "lang/frontend.hpp"
 #include "lang/source.hpp"
+#include "native_ctx_test.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/io/jsonl_decoder.hpp"
 
@@ -300,8 +300,7 @@ std::uint64_t checkProgram(jit::Jit &j, const Loaded &l,
       interp::NodeRef chain = boundBefore(pattern, events, i, nodes);
       for (int with_bound = 0; with_bound < 2; ++with_bound) {
         interp::BoundEvents bound(with_bound ? chain.get() : nullptr, pattern.steps.size());
-        std::deque<std::string> arena;
-        interp::JitContext ctx{&bound, &arena};
+        native_test::NativeCtx ctx(with_bound ? chain.get() : nullptr, pattern.steps.size());
         for (std::size_t s = 0; s < n.states.size(); ++s) {
           for (std::uint32_t c = 0; c < 4; ++c) {
             INFO("event line " << e.line << ", state " << nameOf(n, static_cast<nfa::StateId>(s))
@@ -310,7 +309,7 @@ std::uint64_t checkProgram(jit::Jit &j, const Loaded &l,
             std::uint8_t discard = 0;
             std::fill(out.begin(), out.end(), CepBranch{9, {7, 7, 7}, 9, 9, 9, 9});
             std::uint32_t count =
-                code.step(&e, &ctx, static_cast<std::uint32_t>(s), c, out.data(), &discard);
+                code.step(&e, ctx.get(), static_cast<std::uint32_t>(s), c, out.data(), &discard);
             ++calls;
             REQUIRE(count <= image.max_branches);
             std::vector<Branch> got;
@@ -583,14 +582,13 @@ TEST_CASE("native step functions of random NFAs agree with the reference walk", 
       interp::NodeRef chain = boundBefore(program.patterns[0], events, i, nodes);
       for (int with_bound = 0; with_bound < 2; ++with_bound) {
         interp::BoundEvents bound(with_bound ? chain.get() : nullptr, 3);
-        std::deque<std::string> arena;
-        interp::JitContext ctx{&bound, &arena};
+        native_test::NativeCtx ctx(with_bound ? chain.get() : nullptr, 3);
         for (std::size_t s = 0; s < nfas[0].states.size(); ++s) {
           for (std::uint32_t cnt = 0; cnt < 4; ++cnt) {
             Graph want = ref.graph(static_cast<nfa::StateId>(s), cnt, e, bound);
             std::uint8_t discard = 0;
             std::uint32_t count =
-                code.step(&e, &ctx, static_cast<std::uint32_t>(s), cnt, out.data(), &discard);
+                code.step(&e, ctx.get(), static_cast<std::uint32_t>(s), cnt, out.data(), &discard);
             ++calls;
             REQUIRE(count <= image.max_branches);
             std::vector<Branch> got;
