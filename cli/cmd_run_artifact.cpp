@@ -1,0 +1,101 @@
+// `cep run x.cepo`: run rules compiled ahead of time (compiler/artifact/cepo.hpp) without the
+// source or the front end. The schema and the patterns come from the artifact; the code is its
+// object code when it was built for this host's triple, CPU and CPU features, else its bitcode
+// compiled again by the JIT (said on stderr with --stats). Then the run is exactly `cep run
+// rules.cep`'s (run_shared.hpp).
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/run_shared.hpp"
+#include "compiler/artifact/aot.hpp"
+#include "compiler/artifact/cepo.hpp"
+
+// The native engine (Jit::loadObject / loadBitcode from compiler/codegen's branch, the native
+// matcher from runtime/native's) is merged separately; until both are in the build an artifact
+// is read and checked but not run.
+#if __has_include("compiler/codegen/pattern_codegen.hpp") &&                                       \
+                  __has_include("runtime/native/native_matcher.cpp")
+#define CEP_HAVE_NATIVE_ENGINE 1
+#include "compiler/jit/jit.hpp"
+#include "runtime/native/native_matcher.hpp"
+#else
+#define CEP_HAVE_NATIVE_ENGINE 0
+#endif
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cep::cli {
+
+namespace {
+
+std::string describe(const compiler::artifact::Target &t) {
+  return t.triple + ", CPU " + t.cpu + ", " + std::to_string(t.features.size()) + " features";
+}
+
+} // namespace
+
+int runArtifact(const RunOptions &options, RunPlan &plan) {
+  const std::string &path = options.rules.front();
+  if (options.engine_options_given) {
+    return runUsage("\"" + path +
+                    "\": --engine, --opt-level and --disable-pass were fixed when the artifact "
+                    "was compiled (cep compile)");
+  }
+  compiler::artifact::Artifact artifact;
+  try {
+    artifact = compiler::artifact::readArtifactFile(path);
+  } catch (const compiler::artifact::ArtifactError &e) {
+    std::cerr << "cep run: " << e.what() << '\n';
+    return kRuleErrors;
+  }
+  if (int code = checkRunInputs(artifact.schema, plan); code != kOk) {
+    return code;
+  }
+  std::string error;
+  compiler::artifact::Target host;
+  if (!compiler::artifact::hostTarget(host, error)) {
+    return runFailure(error);
+  }
+  bool native = host == artifact.header.target;
+  std::string stats;
+  if (!native && options.stats) {
+    std::cerr << "cep run: " << path << " was built for " << describe(artifact.header.target)
+              << "; this host is " << describe(host) << ": compiling its bitcode again\n";
+  }
+#if CEP_HAVE_NATIVE_ENGINE
+  auto jit = compiler::jit::Jit::create(artifact.header.opt_level, error);
+  if (!jit) {
+    return runFailure(error);
+  }
+  auto code = native ? jit->loadObject(artifact.object, artifact.patterns, error)
+                     : jit->loadBitcode(artifact.bitcode, artifact.patterns, error);
+  if (code.size() != artifact.patterns.size()) {
+    return runFailure(path + ": " + error);
+  }
+  auto schema = std::make_shared<const runtime::Schema>(artifact.schema);
+  runtime::MatcherOptions matcher_options;
+  matcher_options.with_events = options.with_events;
+  std::vector<std::unique_ptr<runtime::Matcher>> owned;
+  std::vector<runtime::Matcher *> matchers;
+  for (std::size_t i = 0; i < artifact.patterns.size(); ++i) {
+    owned.push_back(runtime::native::makeNativeMatcher(
+        schema,
+        std::make_shared<const runtime::native::PatternImage>(std::move(artifact.patterns[i])),
+        std::move(code[i]), matcher_options));
+    matchers.push_back(owned.back().get());
+  }
+  stats = "artifact " + path + ": " + std::to_string(matchers.size()) + " patterns, " +
+          (native ? "object code loaded" : "bitcode compiled again") + " (O" +
+          std::to_string(artifact.header.opt_level) + ")\n";
+  return executeRun(*schema, matchers, options, plan, stats);
+#else
+  (void)stats;
+  return runUsage("\"" + path +
+                  "\": running compiled artifacts needs the native engine, which is not in "
+                  "this build yet; run the .cep files");
+#endif
+}
+
+} // namespace cep::cli
