@@ -62,12 +62,15 @@ public:
     ptr_ = llvm::PointerType::getUnqual(ctx_);
   }
 
-  llvm::Function *emit(const Expr &e, FunctionKind kind, const std::string &name) {
+  llvm::Function *emit(const Expr &e, FunctionKind kind, const std::string &name,
+                       bool internal = false) {
     llvm::FunctionType *type =
         kind == FunctionKind::Guard
             ? llvm::FunctionType::get(i8_, {ptr_, ptr_}, false)
             : llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, ptr_, ptr_}, false);
-    fn_ = llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, m_);
+    fn_ = llvm::Function::Create(
+        type, internal ? llvm::Function::InternalLinkage : llvm::Function::ExternalLinkage, name,
+        m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
     candidate_ = fn_->getArg(0);
     candidate_->setName("candidate");
@@ -990,9 +993,9 @@ void collectConds(const nfa::Guard *g, std::vector<const Expr *> &out,
 } // namespace
 
 bool emitFunction(llvm::Module &module, const lang::typed::Program &program, const Expr &e,
-                  FunctionKind kind, const std::string &name) {
+                  FunctionKind kind, const std::string &name, bool internal) {
   Emitter emitter(module, program);
-  return emitter.emit(e, kind, name) != nullptr;
+  return emitter.emit(e, kind, name, internal) != nullptr;
 }
 
 PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::Program &program,
@@ -1034,6 +1037,10 @@ PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::P
 std::vector<HostSymbol> hostSymbols() {
   auto addr = [](auto *f) { return reinterpret_cast<void *>(f); };
   return {
+      // LEAD: THE place to switch the runtime helpers. Generated code (the interpreter's
+      // compiled guards and the native pattern functions alike) calls cep_rt_*; today they are
+      // the interpreter's helpers (ctx = interp::JitContext). For the native matcher, map them
+      // to runtime/native's cep_rt_* definitions (image.hpp) instead.
       {"cep_rt_bound_count", addr(&cep_interp_rt_bound_count)},
       {"cep_rt_bound_at", addr(&cep_interp_rt_bound_at)},
       {"cep_rt_alloc", addr(&cep_interp_rt_alloc)},

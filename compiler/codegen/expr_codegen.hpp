@@ -51,10 +51,15 @@ PatternFunctions emitPatternFunctions(llvm::Module &module, const lang::typed::P
                                       const nfa::Nfa &nfa);
 
 // One function; false (and nothing left in the module) when `e` cannot be lowered yet.
+// `internal`: internal linkage (a helper of other generated functions, free to inline).
 bool emitFunction(llvm::Module &module, const lang::typed::Program &program,
-                  const lang::typed::Expr &e, FunctionKind kind, const std::string &name);
+                  const lang::typed::Expr &e, FunctionKind kind, const std::string &name,
+                  bool internal = false);
 
 // Host functions generated code calls: name and address, to define in the JIT.
+// LEAD: the cep_rt_* entries (expr_codegen.cpp, hostSymbols) still map to the interpreter's
+// helpers (cep_interp_rt_*, ctx = interp::JitContext); switch them there to runtime/native's
+// cep_rt_* definitions when `cep run --engine jit` moves to the native matcher.
 struct HostSymbol {
   const char *name;
   void *address;

@@ -1,11 +1,14 @@
 #include "compiler/jit/jit.hpp"
 
 #include "compiler/codegen/expr_codegen.hpp"
+#include "compiler/codegen/pattern_codegen.hpp"
+#include "compiler/jit/host_target.hpp"
 #include "compiler/jit/optimize.hpp"
 #include "support/internal_error.hpp"
 
 #include <chrono>
 #include <iostream>
+#include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -13,7 +16,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/Error.h>
-#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <mutex>
@@ -33,43 +36,14 @@ std::string message(llvm::Error error) {
   return llvm::toString(std::move(error));
 }
 
-bool initialiseTarget(std::string &error) {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] {
-    ok = !llvm::InitializeNativeTarget() && !llvm::InitializeNativeTargetAsmPrinter();
-  });
-  if (!ok) {
-    error = "the host target is not available in this LLVM";
-  }
-  return ok;
-}
-
-llvm::CodeGenOptLevel codeGenLevel(int opt_level) {
-  switch (opt_level) {
-  case 0:
-    return llvm::CodeGenOptLevel::None;
-  case 1:
-    return llvm::CodeGenOptLevel::Less;
-  case 3:
-    return llvm::CodeGenOptLevel::Aggressive;
-  default:
-    return llvm::CodeGenOptLevel::Default;
-  }
-}
-
-// The host's target machine builder at `opt_level`.
+// The host's target machine builder at `opt_level` (host_target.hpp: shared with AOT code).
 bool hostBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder> &out,
                  std::string &error) {
-  if (!initialiseTarget(error)) {
-    return false;
-  }
-  auto builder = orc::JITTargetMachineBuilder::detectHost();
+  auto builder = hostTargetMachineBuilder(opt_level);
   if (!builder) {
     error = "cannot detect the host target: " + message(builder.takeError());
     return false;
   }
-  builder->setCodeGenOptLevel(codeGenLevel(opt_level));
   out.emplace(std::move(*builder));
   return true;
 }
@@ -225,8 +199,165 @@ std::shared_ptr<interp::CompiledExprs> Jit::compilePattern(const lang::typed::Pr
   return compiled;
 }
 
-bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,
-               std::string &ir, std::string &error) {
+namespace {
+
+// A new JITDylib (linked against the host symbols) and resource tracker for one module.
+std::shared_ptr<LoadedModule> newModule(const std::shared_ptr<Jit::Impl> &impl,
+                                        const std::string &name, std::string &error) {
+  auto loaded = std::make_shared<LoadedModule>();
+  loaded->impl = impl;
+  auto dylib =
+      impl->lljit->createJITDylib("cep.program." + std::to_string(impl->modules++) + "." + name);
+  if (!dylib) {
+    error = "JIT: " + message(dylib.takeError());
+    return nullptr;
+  }
+  loaded->dylib = &*dylib;
+  loaded->dylib->addToLinkOrder(*impl->host);
+  loaded->tracker = loaded->dylib->createResourceTracker();
+  return loaded;
+}
+
+// The addresses of every function of `images` in `loaded`.
+std::optional<LoadedProgram> resolve(Jit::Impl &impl, std::shared_ptr<LoadedModule> loaded,
+                                     std::vector<runtime::native::PatternImage> images,
+                                     std::string &error) {
+  LoadedProgram program;
+  auto find = [&](const std::string &symbol, void *&out) {
+    auto address = impl.lljit->lookup(*loaded->dylib, symbol);
+    if (!address) {
+      error = "JIT: " + message(address.takeError());
+      return false;
+    }
+    out = address->toPtr<void *>();
+    return true;
+  };
+  for (auto &image : images) {
+    runtime::native::PatternCode code;
+    void *p = nullptr;
+    if (!find(image.step_symbol, p)) {
+      return std::nullopt;
+    }
+    code.step = reinterpret_cast<CepStepFn>(p);
+    if (!find(image.prefilter_symbol, p)) {
+      return std::nullopt;
+    }
+    code.prefilter = reinterpret_cast<CepPrefilterFn>(p);
+    if (!find(image.key_hash_symbol, p)) {
+      return std::nullopt;
+    }
+    code.key_hash = reinterpret_cast<CepKeyHashFn>(p);
+    if (!find(image.key_eq_symbol, p)) {
+      return std::nullopt;
+    }
+    code.key_eq = reinterpret_cast<CepKeyEqFn>(p);
+    for (const auto &f : image.emit.fields) {
+      if (!find(f.symbol, p)) {
+        return std::nullopt;
+      }
+      code.emit.push_back(reinterpret_cast<CepValueFn>(p));
+    }
+    if (image.has_timeout_emit) {
+      for (const auto &f : image.timeout_emit.fields) {
+        if (!find(f.symbol, p)) {
+          return std::nullopt;
+        }
+        code.timeout_emit.push_back(reinterpret_cast<CepValueFn>(p));
+      }
+    }
+    code.module = loaded;
+    program.images.push_back(
+        std::make_shared<const runtime::native::PatternImage>(std::move(image)));
+    program.code.push_back(std::move(code));
+  }
+  return program;
+}
+
+std::vector<const nfa::Nfa *> pointersTo(const std::vector<nfa::Nfa> &nfas) {
+  std::vector<const nfa::Nfa *> out;
+  for (const auto &n : nfas) {
+    out.push_back(&n);
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &program,
+                                                 const std::vector<nfa::Nfa> &nfas,
+                                                 ModuleStats &stats, std::string &error) {
+  auto start = std::chrono::steady_clock::now();
+  stats = ModuleStats();
+  stats.pattern = "program";
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>("cep.program", *context);
+  module->setDataLayout(impl_->target->createDataLayout());
+  module->setTargetTriple(impl_->target->getTargetTriple().str());
+  std::vector<runtime::native::PatternImage> images =
+      codegen::emitProgram(*module, program, pointersTo(nfas));
+  auto optimise = std::chrono::steady_clock::now();
+  optimizeModule(*module, impl_->target.get(), impl_->opt_level);
+  stats.codegen_ms = std::chrono::duration<double, std::milli>(optimise - start).count();
+  stats.optimize_ms = msSince(optimise);
+  for (const auto &image : images) {
+    ++stats.patterns;
+    stats.values += image.emit.fields.size() + image.timeout_emit.fields.size();
+  }
+  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "jit", error);
+  if (!loaded) {
+    return std::nullopt;
+  }
+  if (llvm::Error e = impl_->lljit->addIRModule(
+          loaded->tracker, orc::ThreadSafeModule(std::move(module), std::move(context)))) {
+    error = "JIT: " + message(std::move(e));
+    return std::nullopt;
+  }
+  auto out = resolve(*impl_, std::move(loaded), std::move(images), error);
+  stats.compile_ms = msSince(start);
+  return out;
+}
+
+std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
+                                             std::vector<runtime::native::PatternImage> images,
+                                             std::string &error) {
+  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
+  if (!loaded) {
+    return std::nullopt;
+  }
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
+      llvm::StringRef(object_file_bytes.data(), object_file_bytes.size()), "cep.object");
+  if (llvm::Error e = impl_->lljit->addObjectFile(loaded->tracker, std::move(buffer))) {
+    error = "JIT: cannot load the object code: " + message(std::move(e));
+    return std::nullopt;
+  }
+  return resolve(*impl_, std::move(loaded), std::move(images), error);
+}
+
+std::optional<LoadedProgram> Jit::loadBitcode(std::string_view bitcode,
+                                              std::vector<runtime::native::PatternImage> images,
+                                              std::string &error) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
+                                                 "cep.bitcode", false);
+  auto module = llvm::parseBitcodeFile(buffer->getMemBufferRef(), *context);
+  if (!module) {
+    error = "JIT: cannot read the bitcode: " + message(module.takeError());
+    return std::nullopt;
+  }
+  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "bitcode", error);
+  if (!loaded) {
+    return std::nullopt;
+  }
+  if (llvm::Error e = impl_->lljit->addIRModule(
+          loaded->tracker, orc::ThreadSafeModule(std::move(*module), std::move(context)))) {
+    error = "JIT: " + message(std::move(e));
+    return std::nullopt;
+  }
+  return resolve(*impl_, std::move(loaded), std::move(images), error);
+}
+
+bool programIr(const lang::typed::Program &program, const std::vector<const nfa::Nfa *> &nfas,
+               int opt_level, std::string &ir, std::string &error) {
   std::optional<orc::JITTargetMachineBuilder> builder;
   if (!hostBuilder(opt_level, builder, error)) {
     return false;
@@ -237,15 +368,17 @@ bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt
     return false;
   }
   llvm::LLVMContext context;
-  codegen::PatternFunctions functions;
+  std::vector<runtime::native::PatternImage> images;
   std::unique_ptr<llvm::Module> module =
-      buildModule(context, program, nfa, **target, opt_level, functions, nullptr);
+      buildProgramModule(context, program, nfas, **target, opt_level, images);
   llvm::raw_string_ostream os(ir);
-  for (const auto *e : functions.interpreted_guards) {
-    os << "; interpreted guard (not compiled yet) at byte " << e->range.begin << '\n';
-  }
   module->print(os, nullptr);
   return true;
+}
+
+bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,
+               std::string &ir, std::string &error) {
+  return programIr(program, {&nfa}, opt_level, ir, error);
 }
 
 } // namespace cep::compiler::jit

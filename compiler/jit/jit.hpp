@@ -1,5 +1,7 @@
-// A small ORC LLJIT wrapper: compiles a pattern's guards and emit values (compiler/codegen)
-// into native functions the interpreter's matcher calls (compiler/interp/compiled.hpp).
+// A small ORC LLJIT wrapper: compiles a program's native pattern functions (compileProgram,
+// compiler/codegen/pattern_codegen.hpp, for runtime/native), loads them from .cepo artifacts
+// (loadObject, loadBitcode), and compiles a pattern's guards and emit values into native
+// functions the interpreter's matcher calls (compilePattern, compiler/interp/compiled.hpp).
 //
 // One JITDylib and ResourceTracker per loaded module (one module per pattern), so a module can
 // be unloaded on its own: dropping the last reference to a CompiledExprs removes its code. Host
@@ -12,10 +14,14 @@
 #include "compiler/interp/compiled.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
+#include "runtime/native/image.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace cep::compiler::jit {
 
@@ -25,9 +31,18 @@ struct ModuleStats {
   std::uint64_t values = 0;             // compiled emit value functions
   std::uint64_t interpreted_guards = 0; // left to the interpreter (codegen cannot lower them)
   std::uint64_t interpreted_values = 0;
-  double codegen_ms = 0;  // IR generation
-  double optimize_ms = 0; // the new pass manager pipeline
-  double compile_ms = 0;  // total, including machine code and linking
+  double codegen_ms = 0;      // IR generation
+  double optimize_ms = 0;     // the new pass manager pipeline
+  double compile_ms = 0;      // total, including machine code and linking
+  std::uint64_t patterns = 0; // compileProgram: patterns in the module
+};
+
+// A program's native pattern functions once loaded (runtime/native/image.hpp), parallel to the
+// NFAs / images given. Every PatternCode::module keeps the code loaded (one JITDylib and
+// resource tracker per module, shared by the program's patterns).
+struct LoadedProgram {
+  std::vector<std::shared_ptr<const runtime::native::PatternImage>> images;
+  std::vector<runtime::native::PatternCode> code;
 };
 
 class Jit {
@@ -45,6 +60,22 @@ public:
                                                         const nfa::Nfa &nfa, ModuleStats &stats,
                                                         std::string &error);
 
+  // The native functions of every pattern of `nfas` (optimised NFAs of `program`'s patterns):
+  // one module, optimised at optLevel(), loaded into its own JITDylib. Nullopt and `error` set
+  // when LLVM fails to compile or link it; InternalError when codegen cannot lower something.
+  std::optional<LoadedProgram> compileProgram(const lang::typed::Program &program,
+                                              const std::vector<nfa::Nfa> &nfas, ModuleStats &stats,
+                                              std::string &error);
+  // Loads a relocatable object file made ahead of time from such a module (built with
+  // host_target.hpp's hostTargetMachineBuilder) whose functions `images` name.
+  std::optional<LoadedProgram> loadObject(std::string_view object_file_bytes,
+                                          std::vector<runtime::native::PatternImage> images,
+                                          std::string &error);
+  // Loads such a module as LLVM bitcode (already optimised: compiled as is).
+  std::optional<LoadedProgram> loadBitcode(std::string_view bitcode,
+                                           std::vector<runtime::native::PatternImage> images,
+                                           std::string &error);
+
   int optLevel() const;
 
   struct Impl; // opaque (jit.cpp)
@@ -54,8 +85,12 @@ private:
   std::shared_ptr<Impl> impl_;
 };
 
-// The optimised LLVM IR of a pattern's functions (`cep explain --emit=llvm`); false and `error`
-// set when the host target is unavailable.
+// The optimised LLVM IR of the native functions of `nfas` in one module (`cep explain
+// --emit=llvm`): step, prefilter, key and emit functions; false and `error` set when the host
+// target is unavailable.
+bool programIr(const lang::typed::Program &program, const std::vector<const nfa::Nfa *> &nfas,
+               int opt_level, std::string &ir, std::string &error);
+// programIr of one pattern.
 bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,
                std::string &ir, std::string &error);
 
