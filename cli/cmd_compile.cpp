@@ -57,9 +57,6 @@ int runCompile(const CompileOptions &options) {
                    ", or all)");
     }
   }
-  if (!compiler::artifact::canCompilePrograms()) {
-    return usage("this build cannot generate native code for whole patterns yet");
-  }
 
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);

@@ -8,17 +8,15 @@
 #include "cli/run_shared.hpp"
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
-
-// The native engine (Jit::loadObject / loadBitcode from compiler/codegen's branch, the native
-// matcher from runtime/native's) is merged separately; until both are in the build an artifact
-// is read and checked but not run.
-#if __has_include("compiler/codegen/pattern_codegen.hpp") &&                                       \
-                  __has_include("runtime/native/native_matcher.cpp")
-#define CEP_HAVE_NATIVE_ENGINE 1
 #include "compiler/jit/jit.hpp"
+
+// The native matcher (runtime/native, its own branch) is merged separately; until it is in the
+// build an artifact is read and checked but not run.
+#if __has_include("runtime/native/native_matcher.cpp")
+#define CEP_HAVE_NATIVE_MATCHER 1
 #include "runtime/native/native_matcher.hpp"
 #else
-#define CEP_HAVE_NATIVE_ENGINE 0
+#define CEP_HAVE_NATIVE_MATCHER 0
 #endif
 
 #include <iostream>
@@ -64,26 +62,25 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     std::cerr << "cep run: " << path << " was built for " << describe(artifact.header.target)
               << "; this host is " << describe(host) << ": compiling its bitcode again\n";
   }
-#if CEP_HAVE_NATIVE_ENGINE
+#if CEP_HAVE_NATIVE_MATCHER
   auto jit = compiler::jit::Jit::create(artifact.header.opt_level, error);
   if (!jit) {
     return runFailure(error);
   }
-  auto code = native ? jit->loadObject(artifact.object, artifact.patterns, error)
-                     : jit->loadBitcode(artifact.bitcode, artifact.patterns, error);
-  if (code.size() != artifact.patterns.size()) {
+  std::size_t patterns = artifact.patterns.size();
+  auto loaded = native ? jit->loadObject(artifact.object, std::move(artifact.patterns), error)
+                       : jit->loadBitcode(artifact.bitcode, std::move(artifact.patterns), error);
+  if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns) {
     return runFailure(path + ": " + error);
   }
-  auto schema = std::make_shared<const runtime::Schema>(artifact.schema);
+  auto schema = std::make_shared<const runtime::Schema>(std::move(artifact.schema));
   runtime::MatcherOptions matcher_options;
   matcher_options.with_events = options.with_events;
   std::vector<std::unique_ptr<runtime::Matcher>> owned;
   std::vector<runtime::Matcher *> matchers;
-  for (std::size_t i = 0; i < artifact.patterns.size(); ++i) {
+  for (std::size_t i = 0; i < patterns; ++i) {
     owned.push_back(runtime::native::makeNativeMatcher(
-        schema,
-        std::make_shared<const runtime::native::PatternImage>(std::move(artifact.patterns[i])),
-        std::move(code[i]), matcher_options));
+        schema, loaded->images[i], std::move(loaded->code[i]), matcher_options));
     matchers.push_back(owned.back().get());
   }
   stats = "artifact " + path + ": " + std::to_string(matchers.size()) + " patterns, " +
@@ -92,6 +89,7 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   return executeRun(*schema, matchers, options, plan, stats);
 #else
   (void)stats;
+  (void)native;
   return runUsage("\"" + path +
                   "\": running compiled artifacts needs the native engine, which is not in "
                   "this build yet; run the .cep files");

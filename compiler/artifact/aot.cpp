@@ -1,31 +1,22 @@
 // Ahead-of-time emission of a program's module (compiler/artifact/aot.hpp).
 #include "compiler/artifact/aot.hpp"
 
+#include "compiler/codegen/pattern_codegen.hpp"
+#include "compiler/jit/host_target.hpp"
 #include "compiler/jit/optimize.hpp"
 #include "runtime/snapshot_codec.hpp"
-
-#if __has_include("compiler/codegen/pattern_codegen.hpp")
-#include "compiler/codegen/pattern_codegen.hpp"
-#define CEP_HAVE_PATTERN_CODEGEN 1
-#else
-#define CEP_HAVE_PATTERN_CODEGEN 0
-#endif
 
 #include <algorithm>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
-#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/SHA256.h>
-#include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
-#include <mutex>
 #include <optional>
 
 namespace cep::compiler::artifact {
@@ -40,53 +31,17 @@ std::string message(llvm::Error error) {
   return llvm::toString(std::move(error));
 }
 
-bool initialiseTarget(std::string &error) {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] {
-    ok = !llvm::InitializeNativeTarget() && !llvm::InitializeNativeTargetAsmPrinter();
-  });
-  if (!ok) {
-    error = "the host target is not available in this LLVM";
-  }
-  return ok;
-}
-
-llvm::CodeGenOptLevel codeGenLevel(int opt_level) {
-  switch (opt_level) {
-  case 0:
-    return llvm::CodeGenOptLevel::None;
-  case 1:
-    return llvm::CodeGenOptLevel::Less;
-  case 3:
-    return llvm::CodeGenOptLevel::Aggressive;
-  default:
-    return llvm::CodeGenOptLevel::Default;
-  }
-}
-
-// The host's target machine builder as an LLJIT built from detectHost() settles it (LLJIT picks
-// the code and relocation models for its object linking layer in prepareForConstruction): the
-// object code made here is then exactly what the JIT would have made.
+// The host's target machine builder exactly as every cep LLJIT is built from it
+// (compiler/jit/host_target.hpp: host CPU and features, small code model, PIC): the object code
+// made here links into `cep run`'s JIT.
 bool jitTargetBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder> &out,
                       std::string &error) {
-  if (!initialiseTarget(error)) {
+  auto builder = jit::hostTargetMachineBuilder(opt_level);
+  if (!builder) {
+    error = "cannot set up the host target: " + message(builder.takeError());
     return false;
   }
-  auto host = orc::JITTargetMachineBuilder::detectHost();
-  if (!host) {
-    error = "cannot detect the host target: " + message(host.takeError());
-    return false;
-  }
-  host->setCodeGenOptLevel(codeGenLevel(opt_level));
-  orc::LLJITBuilder builder;
-  builder.setJITTargetMachineBuilder(std::move(*host));
-  builder.setLinkProcessSymbolsByDefault(false);
-  if (llvm::Error e = builder.prepareForConstruction()) {
-    error = "cannot configure the JIT target: " + message(std::move(e));
-    return false;
-  }
-  out.emplace(std::move(*builder.getJITTargetMachineBuilder()));
+  out.emplace(std::move(*builder));
   return true;
 }
 
@@ -172,13 +127,8 @@ bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::str
   return true;
 }
 
-bool canCompilePrograms() {
-  return CEP_HAVE_PATTERN_CODEGEN != 0;
-}
-
 bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
                     int opt_level, Artifact &out, std::string &error) {
-#if CEP_HAVE_PATTERN_CODEGEN
   std::vector<runtime::native::PatternImage> images;
   ModuleEmitter emit = [&](llvm::Module &module, std::string &) {
     images = codegen::emitProgram(module, program, nfas);
@@ -190,14 +140,6 @@ bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::
   out.patterns = std::move(images);
   out.header.opt_level = static_cast<std::uint8_t>(opt_level);
   return true;
-#else
-  (void)program;
-  (void)nfas;
-  (void)opt_level;
-  (void)out;
-  error = "this build has no native code generator for whole patterns yet";
-  return false;
-#endif
 }
 
 } // namespace cep::compiler::artifact

@@ -51,7 +51,4 @@ bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::str
 bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
                     int opt_level, Artifact &out, std::string &error);
 
-// False when this build has no whole-pattern code generator (compiler/codegen/pattern_codegen).
-bool canCompilePrograms();
-
 } // namespace cep::compiler::artifact
