@@ -10,15 +10,14 @@
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/jit/jit.hpp"
 
-// The native matcher (runtime/native, its own branch) is merged separately; until it is in the
-// build an artifact is read and checked but not run.
-#if __has_include("runtime/native/native_matcher.cpp")
-#define CEP_HAVE_NATIVE_MATCHER 1
+// The native matcher (runtime/native, library cep_native) is merged separately; until it is in
+// the build (cli/CMakeLists.txt defines CEP_HAVE_NATIVE_MATCHER) an artifact is read and checked
+// but not run.
+#if CEP_HAVE_NATIVE_MATCHER
 #include "runtime/native/native_matcher.hpp"
-#else
-#define CEP_HAVE_NATIVE_MATCHER 0
 #endif
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -56,7 +55,10 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   if (!compiler::artifact::hostTarget(host, error)) {
     return runFailure(error);
   }
-  bool native = host == artifact.header.target;
+  // CEP_FORCE_BITCODE=1 takes the other-CPU path on this host (the golden tests run both).
+  const char *force_bitcode = std::getenv("CEP_FORCE_BITCODE");
+  bool native = host == artifact.header.target &&
+                (force_bitcode == nullptr || std::string(force_bitcode) != "1");
   std::string stats;
   if (!native && options.stats) {
     std::cerr << "cep run: " << path << " was built for " << describe(artifact.header.target)
