@@ -217,19 +217,19 @@ bool writeArtifactFile(const std::string &path, std::string_view bytes, std::str
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     if (!file.is_open()) {
-      error = "cannot open \"" + temporary + "\" for writing: " + std::strerror(errno);
+      error = "cannot write \"" + path + "\": " + std::strerror(errno);
       return false;
     }
     file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     file.close();
     if (file.fail()) {
-      error = "cannot write \"" + temporary + "\"";
+      error = "cannot write \"" + path + "\"";
       std::remove(temporary.c_str());
       return false;
     }
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    error = "cannot rename \"" + temporary + "\" to \"" + path + "\": " + std::strerror(errno);
+    error = "cannot write \"" + path + "\": " + std::strerror(errno);
     std::remove(temporary.c_str());
     return false;
   }
