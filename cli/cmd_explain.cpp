@@ -102,6 +102,10 @@ int explainNfa(const ExplainOptions &options) {
 } // namespace
 
 int runExplain(const ExplainOptions &options) {
+  if (options.files.size() == 1 && options.files.front().size() > 5 &&
+      options.files.front().ends_with(".cepo")) {
+    return runExplainArtifact(options);
+  }
   if (options.emit == "nfa" || options.emit == "nfa-opt" || options.emit == "llvm") {
     return explainNfa(options);
   }

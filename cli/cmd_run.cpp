@@ -3,6 +3,7 @@
 // (an input unreadable, a record rejected under --strict, an output unwritable).
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_shared.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/jit/jit.hpp"
@@ -33,13 +34,11 @@ namespace cep::cli {
 namespace {
 
 int usage(const std::string &message) {
-  std::cerr << "cep run: " << message << '\n';
-  return kUsage;
+  return runUsage(message);
 }
 
 int failure(const std::string &message) {
-  std::cerr << "cep run: " << message << '\n';
-  return kRuntimeFailure;
+  return runFailure(message);
 }
 
 bool endsWith(const std::string &text, std::string_view suffix) {
@@ -151,14 +150,18 @@ std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &module
 
 } // namespace
 
-int runRun(const RunOptions &options) {
+int runUsage(const std::string &message) {
+  std::cerr << "cep run: " << message << '\n';
+  return kUsage;
+}
+
+int runFailure(const std::string &message) {
+  std::cerr << "cep run: " << message << '\n';
+  return kRuntimeFailure;
+}
+
+int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
-  for (const std::string &rule : options.rules) {
-    if (endsWith(rule, ".cepo")) {
-      return usage("\"" + rule +
-                   "\": compiled artifacts (.cepo) cannot be run yet; run the .cep files");
-    }
-  }
   {
     compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
     for (const auto &name : options.disabled_passes) {
@@ -172,13 +175,12 @@ int runRun(const RunOptions &options) {
       }
     }
   }
-  std::int64_t max_delay_ms = 0;
   std::string error;
-  if (!runtime::parseDuration(options.max_delay, max_delay_ms, &error)) {
+  if (!runtime::parseDuration(options.max_delay, plan.max_delay_ms, &error)) {
     return usage("--max-delay " + options.max_delay + ": " + error);
   }
-  bool processing = options.time == "processing";
-  if (processing && (max_delay_ms != 0 || options.watermark != "auto")) {
+  plan.processing = options.time == "processing";
+  if (plan.processing && (plan.max_delay_ms != 0 || options.watermark != "auto")) {
     return usage("--max-delay and --watermark apply to --time event only");
   }
   for (const auto *side : {&options.late_output, &options.dead_letter}) {
@@ -186,17 +188,90 @@ int runRun(const RunOptions &options) {
       return usage("--late-output and --dead-letter need a file path");
     }
   }
-  std::vector<runtime::InputSpec> inputs;
   for (const std::string &input : options.inputs) {
-    inputs.push_back(runtime::parseInputSpec(input));
+    plan.inputs.push_back(runtime::parseInputSpec(input));
   }
-  if (inputs.empty()) {
-    inputs.push_back({"-", ""});
+  if (plan.inputs.empty()) {
+    plan.inputs.push_back({"-", ""});
   }
-  if (std::count_if(inputs.begin(), inputs.end(),
+  if (std::count_if(plan.inputs.begin(), plan.inputs.end(),
                     [](const runtime::InputSpec &input) { return input.path == "-"; }) > 1) {
     return usage("standard input (`-`) can be read only once");
   }
+  return kOk;
+}
+
+int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
+  for (const runtime::InputSpec &input : plan.inputs) {
+    if (!input.type_name.empty() && schema.typeIndex(input.type_name) < 0) {
+      return usage("--input " + input.path + ":" + input.type_name + ": unknown event type `" +
+                   input.type_name + "` (declared: " + typeList(schema) + ")");
+    }
+    if (input.path == "-") {
+      // A pipe or terminal: write each match as it is found, not in 64 KiB blocks.
+      struct stat info {};
+      plan.streaming = ::fstat(STDIN_FILENO, &info) != 0 || !S_ISREG(info.st_mode);
+    } else if (::access(input.path.c_str(), R_OK) != 0) {
+      return failure("cannot open \"" + input.path + "\": " + std::strerror(errno));
+    }
+  }
+  return kOk;
+}
+
+int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
+               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats) {
+  std::string error;
+  std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
+  if (!out) {
+    return failure(error);
+  }
+  SideOutput late, dead;
+  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
+    return failure(error);
+  }
+
+  runtime::RunOptions run_options;
+  run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
+  run_options.max_delay_ms = plan.max_delay_ms;
+  run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
+                                                          : runtime::WatermarkMode::Auto;
+  run_options.keep_raw = options.with_events;
+  run_options.strict = options.strict;
+  run_options.report = &std::cerr;
+  run_options.dead_letter = dead.get();
+  run_options.late_output = late.get();
+  run_options.flush_each_step = plan.streaming || plan.processing;
+
+  runtime::RunStats stats;
+  runtime::RunResult result =
+      runtime::run(schema, matchers, plan.inputs, *out, run_options, &stats);
+  out.reset(); // flushed and closed
+  if (options.stats) {
+    std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
+  }
+  if (result.status != runtime::RunStatus::Ok) {
+    return failure(result.message);
+  }
+  if (!late.close(error) || !dead.close(error)) {
+    return failure(error);
+  }
+  return kOk;
+}
+
+int runRun(const RunOptions &options) {
+  bool artifact = std::any_of(options.rules.begin(), options.rules.end(),
+                              [](const std::string &rule) { return endsWith(rule, ".cepo"); });
+  if (artifact && options.rules.size() > 1) {
+    return usage("a compiled artifact (.cepo) runs alone: give one .cepo file and no .cep files");
+  }
+  RunPlan plan;
+  if (int code = checkRunOptions(options, plan); code != kOk) {
+    return code;
+  }
+  if (artifact) {
+    return runArtifact(options, plan);
+  }
+  std::string error;
 
   // The rules.
   lang::SourceManager sources;
@@ -217,19 +292,8 @@ int runRun(const RunOptions &options) {
   runtime::Schema schema = compiler::schemaFromProgram(program);
 
   // Inputs that cannot work, before any output file is truncated.
-  bool streaming = false;
-  for (const runtime::InputSpec &input : inputs) {
-    if (!input.type_name.empty() && schema.typeIndex(input.type_name) < 0) {
-      return usage("--input " + input.path + ":" + input.type_name + ": unknown event type `" +
-                   input.type_name + "` (declared: " + typeList(schema) + ")");
-    }
-    if (input.path == "-") {
-      // A pipe or terminal: write each match as it is found, not in 64 KiB blocks.
-      struct stat info {};
-      streaming = ::fstat(STDIN_FILENO, &info) != 0 || !S_ISREG(info.st_mode);
-    } else if (::access(input.path.c_str(), R_OK) != 0) {
-      return failure("cannot open \"" + input.path + "\": " + std::strerror(errno));
-    }
+  if (int code = checkRunInputs(schema, plan); code != kOk) {
+    return code;
   }
 
   std::unique_ptr<compiler::jit::Jit> jit;
@@ -249,44 +313,9 @@ int runRun(const RunOptions &options) {
   for (const auto &matcher : owned) {
     matchers.push_back(matcher.get());
   }
-
-  std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
-  if (!out) {
-    return failure(error);
-  }
-  SideOutput late, dead;
-  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
-    return failure(error);
-  }
-
-  runtime::RunOptions run_options;
-  run_options.time = processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
-  run_options.max_delay_ms = max_delay_ms;
-  run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
-                                                          : runtime::WatermarkMode::Auto;
-  run_options.keep_raw = options.with_events;
-  run_options.strict = options.strict;
-  run_options.report = &std::cerr;
-  run_options.dead_letter = dead.get();
-  run_options.late_output = late.get();
-  run_options.flush_each_step = streaming || processing;
-
-  runtime::RunStats stats;
-  runtime::RunResult result = runtime::run(schema, matchers, inputs, *out, run_options, &stats);
-  out.reset(); // flushed and closed
-  if (options.stats) {
-    std::cerr << runtime::formatRunStats(stats, !options.no_timing);
-    if (jit) {
-      std::cerr << formatJitStats(jit_stats, options.opt_level, !options.no_timing);
-    }
-  }
-  if (result.status != runtime::RunStatus::Ok) {
-    return failure(result.message);
-  }
-  if (!late.close(error) || !dead.close(error)) {
-    return failure(error);
-  }
-  return kOk;
+  return executeRun(schema, matchers, options, plan,
+                    jit ? formatJitStats(jit_stats, options.opt_level, !options.no_timing)
+                        : std::string());
 }
 
 } // namespace cep::cli

@@ -24,6 +24,7 @@ struct ExplainOptions {
   bool positions = true; // --emit=ast: show line:col
   std::vector<std::string> disabled_passes;
   int opt_level = 2; // --emit=llvm: LLVM optimisation level 0-3
+  bool host = true;  // x.cepo: show the target, CPU, features and code sizes (--no-host hides)
   std::string color = "auto";
 };
 
@@ -31,6 +32,7 @@ struct CompileOptions {
   std::vector<std::string> files;
   std::string output;
   int opt_level = 2;
+  std::vector<std::string> disabled_passes; // optimisation passes turned off
   std::string color = "auto";
 };
 
@@ -46,6 +48,7 @@ struct RunOptions {
   std::string engine = "interp";            // interp | jit
   int opt_level = 2;                        // --engine jit: LLVM optimisation level 0-3
   std::vector<std::string> disabled_passes; // optimisation passes turned off
+  bool engine_options_given = false;        // --engine, -O or --disable-pass on the command line
   bool with_events = false;
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed
@@ -55,6 +58,7 @@ struct RunOptions {
 
 int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
+int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
 int runCompile(const CompileOptions &options);
 int runRun(const RunOptions &options);
 int runVersion();

@@ -46,13 +46,15 @@ int main(int argc, char **argv) {
 
   ExplainOptions explain;
   auto *explain_cmd = app.add_subcommand(
-      "explain", "Show what the compiler makes of the rules, stage by stage:\n"
+      "explain", "Show what the compiler makes of the rules, stage by stage (or, given one .cepo,\n"
+                 "what the artifact holds):\n"
                  "  ast      the syntax tree as parsed, with line:column\n"
                  "  typed    the checked program: resolved names, types, inlined defs\n"
                  "  nfa      each pattern's automaton (states, edges, guards)\n"
                  "  nfa-opt  the automaton after the optimisation passes\n"
                  "  llvm     the generated LLVM IR");
-  explain_cmd->add_option("files", explain.files, "Rule files")->required();
+  explain_cmd->add_option("files", explain.files, "Rule files, or one compiled artifact (.cepo)")
+      ->required();
   explain_cmd->add_option("--emit", explain.emit, "Stage to show")
       ->check(CLI::IsMember({"ast", "typed", "nfa", "nfa-opt", "llvm"}))
       ->capture_default_str();
@@ -69,6 +71,9 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   explain_cmd->add_option("--disable-pass", explain.disabled_passes,
                           "Turn an optimisation pass off (repeatable, or `all`)");
+  explain_cmd->add_flag("!--no-host", explain.host,
+                        "For a .cepo: leave out the target, CPU, features and code section sizes "
+                        "(the same output on every machine)");
   addColor(explain_cmd, explain.color);
 
   CompileOptions compile;
@@ -80,6 +85,8 @@ int main(int argc, char **argv) {
   compile_cmd->add_option("-O,--opt-level", compile.opt_level, "LLVM optimisation level 0-3")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
+  compile_cmd->add_option("--disable-pass", compile.disabled_passes,
+                          "Turn an optimisation pass off (repeatable, or `all`)");
   addColor(compile_cmd, compile.color);
 
   RunOptions run;
@@ -158,6 +165,9 @@ int main(int argc, char **argv) {
       return runCompile(compile);
     }
     if (run_cmd->parsed()) {
+      run.engine_options_given = run_cmd->count("--engine") + run_cmd->count("--opt-level") +
+                                     run_cmd->count("--disable-pass") >
+                                 0;
       return runRun(run);
     }
     if (version_cmd->parsed()) {

@@ -1,0 +1,39 @@
+// What `cep run rules.cep` (cmd_run.cpp) and `cep run x.cepo` (cmd_run_artifact.cpp) share: the
+// command-line checks, the input checks against the schema, and the run itself.
+#pragma once
+
+#include "cli/commands.hpp"
+#include "runtime/io/inputs.hpp"
+#include "runtime/matcher.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cep::cli {
+
+struct RunPlan {
+  std::vector<runtime::InputSpec> inputs;
+  std::int64_t max_delay_ms = 0;
+  bool processing = false;
+  bool streaming = false; // stdin is a pipe or terminal: write each match as it is found
+};
+
+// `cep run: <message>`, exit 2 / exit 3.
+int runUsage(const std::string &message);
+int runFailure(const std::string &message);
+
+// The options that do not depend on the rules; kOk, or the exit code after printing why.
+int checkRunOptions(const RunOptions &options, RunPlan &plan);
+// Inputs that cannot work with `schema` (unknown :Type, unreadable file), before any output
+// file is truncated; kOk, or the exit code after printing why.
+int checkRunInputs(const runtime::Schema &schema, RunPlan &plan);
+// Opens the outputs, runs `matchers` over the inputs and prints --stats (then `extra_stats`).
+int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
+               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats);
+
+// `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions.
+int runArtifact(const RunOptions &options, RunPlan &plan);
+
+} // namespace cep::cli

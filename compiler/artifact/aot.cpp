@@ -1,0 +1,145 @@
+// Ahead-of-time emission of a program's module (compiler/artifact/aot.hpp).
+#include "compiler/artifact/aot.hpp"
+
+#include "compiler/codegen/pattern_codegen.hpp"
+#include "compiler/jit/host_target.hpp"
+#include "compiler/jit/optimize.hpp"
+#include "runtime/snapshot_codec.hpp"
+
+#include <algorithm>
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/SHA256.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <optional>
+
+namespace cep::compiler::artifact {
+
+namespace {
+
+namespace orc = llvm::orc;
+
+constexpr const char *kModuleName = "cep.program";
+
+std::string message(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
+
+// The host's target machine builder exactly as every cep LLJIT is built from it
+// (compiler/jit/host_target.hpp: host CPU and features, small code model, PIC): the object code
+// made here links into `cep run`'s JIT.
+bool jitTargetBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder> &out,
+                      std::string &error) {
+  auto builder = jit::hostTargetMachineBuilder(opt_level);
+  if (!builder) {
+    error = "cannot set up the host target: " + message(builder.takeError());
+    return false;
+  }
+  out.emplace(std::move(*builder));
+  return true;
+}
+
+Target targetOf(const orc::JITTargetMachineBuilder &builder) {
+  Target t;
+  t.triple = builder.getTargetTriple().str();
+  t.cpu = builder.getCPU();
+  t.features = builder.getFeatures().getFeatures();
+  std::sort(t.features.begin(), t.features.end());
+  t.features.erase(std::unique(t.features.begin(), t.features.end()), t.features.end());
+  return t;
+}
+
+} // namespace
+
+bool hostTarget(Target &out, std::string &error) {
+  std::optional<orc::JITTargetMachineBuilder> builder;
+  if (!jitTargetBuilder(2, builder, error)) {
+    return false;
+  }
+  out = targetOf(*builder);
+  return true;
+}
+
+std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources) {
+  llvm::SHA256 sha;
+  for (const NamedSource &s : sources) {
+    std::string prefix;
+    runtime::SnapshotWriter w(prefix);
+    w.str(s.name);
+    w.u64(s.text.size());
+    sha.update(llvm::StringRef(prefix));
+    sha.update(llvm::StringRef(s.text.data(), s.text.size()));
+  }
+  std::array<std::uint8_t, 32> hash{};
+  auto digest = sha.final();
+  std::copy(digest.begin(), digest.end(), hash.begin());
+  return hash;
+}
+
+bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::string &object,
+              std::string &bitcode, std::string &error) {
+  std::optional<orc::JITTargetMachineBuilder> builder;
+  if (!jitTargetBuilder(opt_level, builder, error)) {
+    return false;
+  }
+  auto machine = builder->createTargetMachine();
+  if (!machine) {
+    error = "cannot create the host target machine: " + message(machine.takeError());
+    return false;
+  }
+  target = targetOf(*builder);
+  llvm::LLVMContext context;
+  llvm::Module module(kModuleName, context);
+  module.setSourceFileName(kModuleName);
+  module.setDataLayout((*machine)->createDataLayout());
+  module.setTargetTriple((*machine)->getTargetTriple().str());
+  if (!emit(module, error)) {
+    return false;
+  }
+  std::string problems;
+  llvm::raw_string_ostream problem_stream(problems);
+  if (llvm::verifyModule(module, &problem_stream)) {
+    error = "the generated module is invalid: " + problems;
+    return false;
+  }
+  jit::optimizeModule(module, machine->get(), opt_level);
+
+  bitcode.clear();
+  {
+    llvm::raw_string_ostream os(bitcode);
+    llvm::WriteBitcodeToFile(module, os);
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager passes;
+  if ((*machine)->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return false;
+  }
+  passes.run(module);
+  object.assign(buffer.data(), buffer.size());
+  return true;
+}
+
+bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
+                    int opt_level, Artifact &out, std::string &error) {
+  std::vector<runtime::native::PatternImage> images;
+  ModuleEmitter emit = [&](llvm::Module &module, std::string &) {
+    images = codegen::emitProgram(module, program, nfas);
+    return true;
+  };
+  if (!emitCode(emit, opt_level, out.header.target, out.object, out.bitcode, error)) {
+    return false;
+  }
+  out.patterns = std::move(images);
+  out.header.opt_level = static_cast<std::uint8_t>(opt_level);
+  return true;
+}
+
+} // namespace cep::compiler::artifact

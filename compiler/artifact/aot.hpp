@@ -1,0 +1,54 @@
+// Ahead-of-time compilation for .cepo artifacts (compiler/artifact/cepo.hpp): the program's
+// module (compiler/codegen's emitProgram), optimised by the JIT's pipeline
+// (compiler/jit/optimize.hpp), written as LLVM bitcode and as a relocatable object for the host,
+// made by a target machine configured exactly like the loading LLJIT's (same triple, CPU,
+// features, code model and relocation model).
+//
+// LLVM-free header: LLVM is only in aot.cpp.
+#pragma once
+
+#include "compiler/artifact/cepo.hpp"
+#include "compiler/nfa/ir.hpp"
+#include "lang/typed.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llvm {
+class Module;
+} // namespace llvm
+
+namespace cep::compiler::artifact {
+
+// The host as the loading JIT targets it. False and `error` set when the host target is not
+// available in this LLVM.
+bool hostTarget(Target &out, std::string &error);
+
+struct NamedSource {
+  std::string name; // relative, as recorded in the artifact
+  std::string_view text;
+};
+// SHA-256 over the sources in load order: per file str name (u32 length + bytes), u64 size,
+// bytes.
+std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources);
+
+// Fills the module (fixed identifier and source file name "cep.program", the host's data
+// layout and triple); false and `error` set when it cannot.
+using ModuleEmitter = std::function<bool(llvm::Module &module, std::string &error)>;
+
+// Runs `emit`, optimises the module at `opt_level` (0-3) and writes its bitcode and host object
+// code. `target` receives what the object was made for. False and `error` set on failure.
+bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::string &object,
+              std::string &bitcode, std::string &error);
+
+// The whole program: patterns' images, object code and bitcode into `out` (header.target and
+// header.opt_level too; the caller fills the rest of the header and the schema). False and
+// `error` set on failure.
+bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
+                    int opt_level, Artifact &out, std::string &error);
+
+} // namespace cep::compiler::artifact

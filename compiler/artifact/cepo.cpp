@@ -1,0 +1,249 @@
+// .cepo artifacts: encoding and checked decoding (compiler/artifact/cepo.hpp). LLVM-free.
+#include "compiler/artifact/cepo.hpp"
+
+#include "runtime/engine/run_snapshot.hpp"
+#include "runtime/native/image_codec.hpp"
+#include "runtime/snapshot_codec.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace cep::compiler::artifact {
+
+namespace {
+
+constexpr std::size_t kPrefixBytes = 4 + 4 + 4;        // magic, format, ABI
+constexpr std::size_t kSectionHeaderBytes = 4 + 8 + 8; // id, size, checksum
+constexpr SectionId kSections[] = {SectionId::Header, SectionId::Schema, SectionId::Patterns,
+                                   SectionId::Object, SectionId::Bitcode};
+
+std::uint32_t le32(std::string_view b, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+std::uint64_t le64(std::string_view b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(b[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+void writeStrings(runtime::SnapshotWriter &w, const std::vector<std::string> &strings) {
+  w.u32(static_cast<std::uint32_t>(strings.size()));
+  for (const std::string &s : strings) {
+    w.str(s);
+  }
+}
+
+std::vector<std::string> readStrings(runtime::SnapshotReader &r) {
+  std::uint64_t n = r.count(r.u32(), 4);
+  std::vector<std::string> strings;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    strings.emplace_back(r.str());
+  }
+  return strings;
+}
+
+std::string encodeHeader(const Header &h) {
+  std::string out;
+  runtime::SnapshotWriter w(out);
+  w.str(h.cep_version);
+  writeStrings(w, h.sources);
+  w.bytes(h.source_hash.data(), h.source_hash.size());
+  w.str(h.target.triple);
+  w.str(h.target.cpu);
+  writeStrings(w, h.target.features);
+  w.u8(h.opt_level);
+  writeStrings(w, h.disabled_passes);
+  return out;
+}
+
+void decodeHeader(std::string_view bytes, Header &h) {
+  runtime::SnapshotReader r(bytes, "header section");
+  h.cep_version = r.str();
+  h.sources = readStrings(r);
+  std::string_view hash = r.bytes(h.source_hash.size());
+  std::memcpy(h.source_hash.data(), hash.data(), hash.size());
+  h.target.triple = r.str();
+  h.target.cpu = r.str();
+  h.target.features = readStrings(r);
+  h.opt_level = r.u8();
+  if (h.opt_level > 3) {
+    r.fail("opt level " + std::to_string(h.opt_level) + " out of range");
+  }
+  h.disabled_passes = readStrings(r);
+  if (!r.atEnd()) {
+    r.fail("trailing bytes");
+  }
+}
+
+[[noreturn]] void failWith(const std::string &name, const std::string &why) {
+  throw ArtifactError(name + ": " + why);
+}
+
+void appendSection(std::string &out, SectionId id, std::string_view content) {
+  runtime::SnapshotWriter w(out);
+  w.u32(static_cast<std::uint32_t>(id));
+  w.u64(content.size());
+  w.u64(runtime::runSnapshotChecksum(content));
+  w.bytes(content.data(), content.size());
+}
+
+} // namespace
+
+const char *sectionName(SectionId id) {
+  switch (id) {
+  case SectionId::Header:
+    return "header";
+  case SectionId::Schema:
+    return "schema";
+  case SectionId::Patterns:
+    return "patterns";
+  case SectionId::Object:
+    return "object";
+  case SectionId::Bitcode:
+    return "bitcode";
+  }
+  return "?";
+}
+
+std::string encodeArtifact(const Artifact &a) {
+  std::string out;
+  runtime::SnapshotWriter w(out);
+  w.bytes(kMagic, sizeof kMagic);
+  w.u32(a.header.format);
+  w.u32(a.header.abi);
+  appendSection(out, SectionId::Header, encodeHeader(a.header));
+  appendSection(out, SectionId::Schema, runtime::native::encodeSchema(a.schema));
+  appendSection(out, SectionId::Patterns, runtime::native::encodeImages(a.patterns));
+  appendSection(out, SectionId::Object, a.object);
+  appendSection(out, SectionId::Bitcode, a.bitcode);
+  return out;
+}
+
+Artifact decodeArtifact(std::string_view in, const std::string &name) {
+  auto fail = [&name](const std::string &why) { failWith(name, why); };
+  if (in.size() < sizeof kMagic || std::memcmp(in.data(), kMagic, sizeof kMagic) != 0) {
+    fail("not a cep artifact");
+  }
+  if (in.size() < kPrefixBytes) {
+    fail("truncated: " + std::to_string(in.size()) + " bytes, the artifact header alone is " +
+         std::to_string(kPrefixBytes));
+  }
+  Artifact a;
+  a.header.format = le32(in, 4);
+  if (a.header.format != kFormatVersion) {
+    fail("artifact format " + std::to_string(a.header.format) + ", this cep reads format " +
+         std::to_string(kFormatVersion));
+  }
+  a.header.abi = le32(in, 8);
+  if (a.header.abi != runtime::native::kAbiVersion) {
+    fail("built for ABI " + std::to_string(a.header.abi) + ", this cep runs ABI " +
+         std::to_string(runtime::native::kAbiVersion) + "; recompile it with cep compile");
+  }
+  std::size_t pos = kPrefixBytes;
+  std::string_view contents[std::size(kSections)];
+  for (std::size_t i = 0; i < std::size(kSections); ++i) {
+    SectionId want = kSections[i];
+    std::string section = std::string("the ") + sectionName(want) + " section";
+    std::size_t left = in.size() - pos;
+    if (left < kSectionHeaderBytes) {
+      fail("truncated: " + section + (left == 0 ? " is missing" : "'s header is cut short"));
+    }
+    std::uint32_t id = le32(in, pos);
+    if (id != static_cast<std::uint32_t>(want)) {
+      fail("corrupt: expected " + section + " at byte " + std::to_string(pos) +
+           ", found section id " + std::to_string(id));
+    }
+    std::uint64_t size = le64(in, pos + 4);
+    std::uint64_t checksum = le64(in, pos + 12);
+    pos += kSectionHeaderBytes;
+    left -= kSectionHeaderBytes;
+    if (size > left) {
+      fail("truncated: " + section + " needs " + std::to_string(size) + " bytes, " +
+           std::to_string(left) + " remain");
+    }
+    contents[i] = in.substr(pos, static_cast<std::size_t>(size));
+    if (runtime::runSnapshotChecksum(contents[i]) != checksum) {
+      fail("corrupt: " + section + " fails its checksum");
+    }
+    pos += static_cast<std::size_t>(size);
+    a.sections.push_back({want, size});
+  }
+  if (pos != in.size()) {
+    fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
+  }
+  try {
+    decodeHeader(contents[0], a.header);
+    a.schema = runtime::native::decodeSchema(contents[1], "schema section");
+    a.patterns = runtime::native::decodeImages(contents[2], a.schema, "patterns section");
+  } catch (const std::runtime_error &e) {
+    fail(e.what());
+  }
+  a.object = std::string(contents[3]);
+  a.bitcode = std::string(contents[4]);
+  return a;
+}
+
+Artifact readArtifactFile(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ArtifactError(path + ": is a directory");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file.is_open()) {
+    throw ArtifactError(path + ": cannot open: " + std::strerror(errno));
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  if (file.bad()) {
+    throw ArtifactError(path + ": cannot read");
+  }
+  return decodeArtifact(bytes.view(), path);
+}
+
+bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file.is_open()) {
+      error = "cannot write \"" + path + "\": " + std::strerror(errno);
+      return false;
+    }
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.close();
+    if (file.fail()) {
+      error = "cannot write \"" + path + "\"";
+      std::remove(temporary.c_str());
+      return false;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = "cannot write \"" + path + "\": " + std::strerror(errno);
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::string hex(const std::array<std::uint8_t, 32> &hash) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (std::uint8_t b : hash) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
+}
+
+} // namespace cep::compiler::artifact

@@ -1,0 +1,2 @@
+cep compile run/rules.cep -o $TMP/rules.cepo
+cep explain --no-host $TMP/rules.cepo

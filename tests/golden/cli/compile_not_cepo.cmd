@@ -1,0 +1,1 @@
+cep compile run/rules.cep -o $TMP/rules.out

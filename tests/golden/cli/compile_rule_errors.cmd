@@ -1,0 +1,1 @@
+cep compile run/broken.cep -o $TMP/broken.cepo

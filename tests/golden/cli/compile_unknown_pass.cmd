@@ -1,0 +1,1 @@
+cep compile run/rules.cep --disable-pass nope -o $TMP/rules.cepo

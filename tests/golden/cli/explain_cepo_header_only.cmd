@@ -1,0 +1,1 @@
+cep explain cepo/header_only.cepo

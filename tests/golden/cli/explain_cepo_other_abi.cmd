@@ -1,0 +1,1 @@
+cep explain cepo/other_abi.cepo

@@ -1,1 +1,0 @@
-cep run run/rules.cepo --input run/events.jsonl

@@ -1,0 +1,1 @@
+cep run cepo/corrupt.cepo --input run/events.jsonl

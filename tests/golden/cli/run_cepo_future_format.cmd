@@ -1,0 +1,1 @@
+cep run cepo/future_format.cepo --input run/events.jsonl

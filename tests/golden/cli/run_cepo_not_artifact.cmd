@@ -1,0 +1,1 @@
+cep run cepo/not_cepo.cepo --input run/events.jsonl

@@ -1,0 +1,1 @@
+cep run cepo/other_abi.cepo --input run/events.jsonl

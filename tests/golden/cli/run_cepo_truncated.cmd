@@ -1,0 +1,1 @@
+cep run cepo/truncated.cepo --input run/events.jsonl

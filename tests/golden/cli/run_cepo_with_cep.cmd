@@ -1,0 +1,1 @@
+cep run run/rules.cep cepo/other_abi.cepo --input run/events.jsonl
