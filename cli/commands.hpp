@@ -45,7 +45,7 @@ struct RunOptions {
   std::string watermark = "auto"; // auto | explicit
   std::optional<std::string> late_output;
   std::optional<std::string> dead_letter;
-  std::string engine = "interp";            // interp | jit
+  std::string engine = "jit";               // jit (default) | interp
   int opt_level = 2;                        // --engine jit: LLVM optimisation level 0-3
   std::vector<std::string> disabled_passes; // optimisation passes turned off
   bool engine_options_given = false;        // --engine, -O or --disable-pass on the command line

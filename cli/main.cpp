@@ -113,7 +113,9 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   run_cmd->add_option("--late-output", run.late_output, "Write late events here");
   run_cmd->add_option("--dead-letter", run.dead_letter, "Write rejected records here, with why");
-  run_cmd->add_option("--engine", run.engine, "interp (reference interpreter) or jit (native)")
+  run_cmd
+      ->add_option("--engine", run.engine,
+                   "jit (native code) or interp (the reference interpreter)")
       ->check(CLI::IsMember({"interp", "jit"}))
       ->capture_default_str();
   run_cmd
