@@ -3,10 +3,14 @@
 configurations whose outputs must agree byte for byte.
 
 Configurations (each compared with the reference, `--engine interp` on the generated input):
-  jit, jit-O0   `--engine jit` [`--opt-level 0`]; skipped, with a note, while `cep run --engine
-                jit` exits 2 ("not available").
+  jit, jit-O0   `--engine jit` [`--opt-level 0`] (the native matcher); skipped, with a note,
+                when `cep run --engine jit` fails on a trivial case.
+  cepo          the rules compiled ahead of time (`cep compile rules.cep -o rules.cepo`) and run
+                from the artifact (`cep run rules.cepo`).
   interp-nopass `--engine interp` with every optimisation pass disabled; skipped, with a note,
                 while `cep run` has no `--disable-pass` option.
+  The metamorphic configurations below run the interpreter (`--engine interp`): they check
+  the oracle itself.
   batch         metamorphic: the same records in the same arrival order, without the records
                 that are late in the generated input, the rejected records and the `@watermark`
                 lines, run with `--watermark explicit` (so everything is released at the end of
@@ -62,7 +66,7 @@ MINIMISE_S = 180  # per failing case
 MAX_OUTPUT = 16 << 20  # a reference output larger than this: too expensive
 MEMORY_LIMIT = 2 << 30  # a case that needs more is skipped as too expensive
 NL = b"\n"
-ENGINE_CONFIGS = ("jit", "jit-O0", "interp-nopass")
+ENGINE_CONFIGS = ("jit", "jit-O0", "cepo", "interp-nopass")
 
 
 def limit_memory():
@@ -167,21 +171,30 @@ class Tester:
             runs.append(("jit", base + ["--engine", "jit"]))
         if "jit-O0" in self.configs:
             runs.append(("jit-O0", base + ["--engine", "jit", "--opt-level", "0"]))
+        if "cepo" in self.configs and (only is None or only == "cepo"):
+            rc, _, err = run_cep(self.cep, ["compile", "rules.cep", "-o", "rules.cepo"], workdir)
+            if rc != 0:
+                failures["cepo"] = f"cep compile: exit {rc}: {err.decode('utf-8', 'replace')[-400:]}"
+            else:
+                runs.append(("cepo", ["run", "rules.cepo", "--input", "events.jsonl"] + args))
         if "interp-nopass" in self.configs:
             runs.append(("interp-nopass", base + ["--engine", "interp", "--disable-pass", "all"]))
         # Only with `skip none` everywhere: otherwise rule 5's arrival tie-break decides which
         # matches are released first and prune the others, so the set itself may change.
         if "ordered" in self.configs and all("skip none" in p for p in patterns):
             oargs = ["--max-delay", "0s"] + (["--with-events"] if case.with_events else [])
-            runs.append(("ordered", ["run", "rules.cep", "--input", "ordered.jsonl"] + oargs))
+            runs.append(("ordered", ["run", "rules.cep", "--input", "ordered.jsonl", "--engine",
+                                     "interp"] + oargs))
         if "batch" in self.configs:
             bargs = ["--watermark", "explicit"] + (["--with-events"] if case.with_events else [])
-            runs.append(("batch", ["run", "rules.cep", "--input", "batch.jsonl"] + bargs))
+            runs.append(("batch", ["run", "rules.cep", "--input", "batch.jsonl", "--engine",
+                                   "interp"] + bargs))
         if "events-flag" in self.configs:
             flipped = [a for a in args if a != "--with-events"]
             if not case.with_events:
                 flipped.append("--with-events")
-            runs.append(("events-flag", ["run", "rules.cep", "--input", "events.jsonl"] + flipped))
+            runs.append(("events-flag", ["run", "rules.cep", "--input", "events.jsonl", "--engine",
+                                         "interp"] + flipped))
         for name, argv in runs:
             if only is not None and name != only:
                 continue
@@ -343,6 +356,14 @@ def detect_configs(cep):
             else:
                 notes.append("jit-O0 skipped: `cep run --opt-level 0` failed: "
                              + err2.decode().strip().splitlines()[-1])
+            rc, _, err3 = run_cep(cep, ["compile", "r.cep", "-o", "r.cepo"], d)
+            if rc == 0:
+                rc, _, err3 = run_cep(cep, ["run", "r.cepo", "--input", "e.jsonl"], d)
+            if rc == 0:
+                configs.append("cepo")
+            else:
+                notes.append("cepo skipped: `cep compile` / `cep run x.cepo` failed: "
+                             + err3.decode().strip().splitlines()[-1])
         else:
             notes.append(f"jit and jit-O0 skipped: `cep run --engine jit` exits {rc}: "
                          + err.decode().strip().splitlines()[-1])
