@@ -100,6 +100,7 @@ public:
     std::uint32_t size;
     std::uint32_t hash;
     bool plain; // nothing JSON escapes: comparable with a raw (still escaped) key
+    bool ascii; // no byte >= 0x80 (a learned name may not be valid UTF-8)
   };
 
   std::uint32_t add(std::string_view name) {
@@ -110,12 +111,13 @@ public:
     auto id = static_cast<std::uint32_t>(names_.size());
     std::unique_ptr<char[]> bytes(new char[name.size() + kNamePadding]());
     std::memcpy(bytes.get(), name.data(), name.size());
-    bool plain = true;
+    bool plain = true, ascii = true;
     for (char c : name) {
       plain = plain && c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+      ascii = ascii && static_cast<unsigned char>(c) < 0x80;
     }
     names_.push_back(Name{bytes.get(), static_cast<std::uint32_t>(name.size()),
-                          hashName(name.data(), name.size()), plain});
+                          hashName(name.data(), name.size()), plain, ascii});
     storage_.push_back(std::move(bytes));
     if (names_.size() * 2 > slots_.size()) {
       rehash(std::max<std::size_t>(16, slots_.size() * 2));
@@ -680,21 +682,10 @@ struct JsonlDecoder::Impl {
 
   bool readMember(od::field &field, std::size_t position) {
     const char *raw = field.key().raw(); // just after the opening quote, still escaped
-    std::int32_t id = -1;
-    bool predicted_hit = false;
-    if (position < predicted.size() && predicted[position] >= 0) {
-      // Most records repeat the previous one's member order: compare the raw key with the name
-      // seen at this position last time. The key is inside the line and closed by a quote, and
-      // kLinePadding bytes follow the line, so the word-wise compare stays in readable memory.
-      auto guess = static_cast<std::uint32_t>(predicted[position]);
-      const NameTable::Name &name = names[guess];
-      if (name.plain && name.size < static_cast<std::size_t>(begin + size - raw) &&
-          raw[name.size] == '"' && equalWords(raw, name.data, name.size)) {
-        id = static_cast<std::int32_t>(guess);
-        predicted_hit = true;
-      }
-    }
-    if (!predicted_hit) {
+    // Most records repeat the previous one's member order: compare the raw key with the name
+    // seen at this position last time. The key is inside the line and closed by a quote.
+    std::int32_t id = predictedName(raw, begin + size, position);
+    if (id == kNoPrediction) {
       const char *p = raw; // the key is closed by a quote inside the line (stage 1 checked)
       while (*p != '"' && *p != '\\') {
         ++p;
@@ -705,16 +696,7 @@ struct JsonlDecoder::Impl {
           return notJson(error, raw);
         }
       }
-      id = names.find(key.data(), key.size());
-      if (id < 0 && names.size() < known_names + kMaxLearnedNames) {
-        id = static_cast<std::int32_t>(names.add(key)); // an extra member's name, for next time
-      }
-      if (position < kMaxPredicted) {
-        if (predicted.size() <= position) {
-          predicted.resize(position + 1, -1);
-        }
-        predicted[position] = id;
-      }
+      id = learnName(key, position);
     }
     od::value &value = field.value();
     if (id < 0 || static_cast<std::size_t>(id) >= known_names) {
@@ -723,6 +705,251 @@ struct JsonlDecoder::Impl {
     Member &member = members[static_cast<std::size_t>(id)];
     member.generation = generation;
     return readValue(value, member);
+  }
+
+  // ---- the fast scanner -------------------------------------------------------------------
+
+  void nextGeneration() {
+    if (++generation == 0) {
+      for (Member &member : members) {
+        member.generation = 0;
+      }
+      generation = 1;
+    }
+  }
+
+  // The name id of the key whose raw (still escaped) text starts at `raw` and is `length` bytes
+  // without escapes, at member `position`; -1 for an extra member that is not remembered.
+  // Remembers the name seen at this position for the prediction (see readMember).
+  std::int32_t learnName(std::string_view key, std::size_t position) {
+    std::int32_t id = names.find(key.data(), key.size());
+    if (id < 0 && names.size() < known_names + kMaxLearnedNames) {
+      id = static_cast<std::int32_t>(names.add(key)); // an extra member's name, for next time
+    }
+    if (position < kMaxPredicted) {
+      if (predicted.size() <= position) {
+        predicted.resize(position + 1, -1);
+      }
+      predicted[position] = id;
+    }
+    return id;
+  }
+
+  // The name predicted at `position` when the key at `raw` (just after its opening quote) is
+  // exactly that name; kNoPrediction otherwise. `end` is the end of the record; kLinePadding
+  // readable bytes follow it, so the word-wise compare stays in readable memory.
+  static constexpr std::int32_t kNoPrediction = -2;
+  std::int32_t predictedName(const char *raw, const char *end, std::size_t position) const {
+    if (position < predicted.size() && predicted[position] >= 0) {
+      auto guess = static_cast<std::uint32_t>(predicted[position]);
+      const NameTable::Name &name = names[guess];
+      if (name.plain && name.size < static_cast<std::size_t>(end - raw) && raw[name.size] == '"' &&
+          equalWords(raw, name.data, name.size)) {
+        return static_cast<std::int32_t>(guess);
+      }
+    }
+    return kNoPrediction;
+  }
+
+  // Pass 1 without simdjson, for the common record: one flat object of keys and scalar values
+  // without escapes or control characters, integers of at most 18 digits, short decimal
+  // floats. Stores the members exactly as readMember would and returns true; returns false as
+  // soon as the record is anything else (including every invalid record), leaving the exact
+  // verdict to parseMembers. What it accepts is valid JSON (UTF-8 is checked when a string has
+  // non-ASCII bytes).
+  bool scanFlat(std::size_t &member_count) {
+    const char *p = begin;
+    const char *const end = begin + size;
+    bool non_ascii = false;
+    auto skipSpace = [&] {
+      while (p < end && (*p == ' ' || *p == '\t')) {
+        ++p;
+      }
+    };
+    // The body of a string after its opening quote, up to its closing quote; p moves past it.
+    auto scanString = [&](std::string_view &out) {
+      const char *start = p;
+      for (; p < end; ++p) {
+        auto c = static_cast<unsigned char>(*p);
+        if (c == '"') {
+          out = std::string_view(start, static_cast<std::size_t>(p - start));
+          ++p;
+          return true;
+        }
+        if (c == '\\' || c < 0x20) {
+          return false;
+        }
+        non_ascii |= c >= 0x80;
+      }
+      return false;
+    };
+    skipSpace();
+    if (p == end || *p != '{') {
+      return false;
+    }
+    ++p;
+    skipSpace();
+    std::size_t count = 0;
+    if (p < end && *p == '}') {
+      ++p;
+    } else {
+      for (;;) {
+        if (p == end || *p != '"') {
+          return false;
+        }
+        ++p;
+        std::int32_t id = predictedName(p, end, count);
+        if (id != kNoPrediction) {
+          const NameTable::Name &name = names[static_cast<std::uint32_t>(id)];
+          non_ascii |= !name.ascii;
+          p += name.size + 1;
+        } else {
+          std::string_view key;
+          if (!scanString(key)) {
+            return false;
+          }
+          id = learnName(key, count);
+        }
+        skipSpace();
+        if (p == end || *p != ':') {
+          return false;
+        }
+        ++p;
+        skipSpace();
+        if (p == end) {
+          return false;
+        }
+        Member scratch;
+        Member &member = id >= 0 && static_cast<std::size_t>(id) < known_names
+                             ? members[static_cast<std::size_t>(id)]
+                             : scratch;
+        const char *token = p;
+        char c = *p;
+        if (c == '"') {
+          ++p;
+          if (!scanString(member.text)) {
+            return false;
+          }
+          member.kind = JsonKind::String;
+        } else if (c == '-' || isDigit(c)) {
+          if (!scanNumber(p, end, member)) {
+            return false;
+          }
+          member.text = std::string_view(token, static_cast<std::size_t>(p - token));
+        } else if (c == 't' && end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+          member.kind = JsonKind::Bool;
+          member.b = true;
+          p += 4;
+        } else if (c == 'f' && end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+          member.kind = JsonKind::Bool;
+          member.b = false;
+          p += 5;
+        } else if (c == 'n' && end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+          member.kind = JsonKind::Null;
+          p += 4;
+        } else {
+          return false; // nested, or not JSON
+        }
+        member.generation = generation;
+        ++count;
+        skipSpace();
+        if (p == end) {
+          return false;
+        }
+        if (*p == ',') {
+          ++p;
+          skipSpace();
+          continue;
+        }
+        if (*p != '}') {
+          return false;
+        }
+        ++p;
+        break;
+      }
+    }
+    skipSpace();
+    if (p != end) {
+      return false;
+    }
+    if (non_ascii && utf8ValidPrefix(std::string_view(begin, size)) != size) {
+      return false;
+    }
+    member_count = count;
+    return true;
+  }
+
+  // A JSON number at `p` that the scanner reads exactly as simdjson does: an integer of at most
+  // 18 digits (never -0), or a float with at most 18 digits and an exponent of at most 2
+  // digits (both correctly rounded). `p` moves past it.
+  static bool scanNumber(const char *&p, const char *end, Member &member) {
+    const char *start = p;
+    bool negative = *p == '-';
+    if (negative) {
+      ++p;
+    }
+    if (p == end || !isDigit(*p)) {
+      return false;
+    }
+    std::uint64_t value = 0;
+    const char *digits = p;
+    if (*p == '0') {
+      ++p;
+    } else {
+      while (p < end && isDigit(*p)) {
+        value = value * 10 + static_cast<std::uint64_t>(*p - '0');
+        ++p;
+      }
+    }
+    std::size_t integer_digits = static_cast<std::size_t>(p - digits);
+    if (p == end || (*p != '.' && *p != 'e' && *p != 'E')) {
+      if (integer_digits > 18 || (negative && value == 0)) {
+        return false;
+      }
+      if (p < end && isDigit(*p)) {
+        return false; // a leading zero
+      }
+      member.kind = JsonKind::Int;
+      member.i = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
+      return true;
+    }
+    std::size_t fraction_digits = 0;
+    if (*p == '.') {
+      ++p;
+      const char *fraction = p;
+      while (p < end && isDigit(*p)) {
+        ++p;
+      }
+      fraction_digits = static_cast<std::size_t>(p - fraction);
+      if (fraction_digits == 0) {
+        return false;
+      }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) {
+        ++p;
+      }
+      const char *exponent = p;
+      while (p < end && isDigit(*p)) {
+        ++p;
+      }
+      std::size_t exponent_digits = static_cast<std::size_t>(p - exponent);
+      if (exponent_digits == 0 || exponent_digits > 2) {
+        return false;
+      }
+    }
+    // simdjson 3.0.1's get_number() reads floats of 19 or more digits as 0 (get_double() does
+    // not): such floats stay with parseMembers, so the result is the same either way.
+    if (integer_digits + fraction_digits > 18) {
+      return false;
+    }
+    auto [ptr, ec] = std::from_chars(start, p, member.f);
+    if (ec != std::errc() || ptr != p) {
+      return false;
+    }
+    member.kind = JsonKind::Float;
+    return true;
   }
 
   // ---- conversion to the declared types --------------------------------------------------
@@ -839,6 +1066,54 @@ struct JsonlDecoder::Impl {
     return index;
   }
 
+  // Pass 1 with simdjson On Demand: false with `reason` set when the record is rejected.
+  bool parseMembers(std::size_t capacity, std::size_t &member_count) {
+    od::document doc;
+    simdjson::error_code error = parser.iterate(begin, size, capacity).get(doc);
+    if (error) {
+      notJsonWhole(error);
+      return false;
+    }
+    document = &doc;
+    od::json_type root_type;
+    if ((error = doc.type().get(root_type))) {
+      std::string_view token;
+      if (doc.raw_json_token().get(token) == simdjson::SUCCESS) {
+        unexpected(token);
+      } else {
+        notJson(error, location());
+      }
+      return false;
+    }
+    if (root_type != od::json_type::object) {
+      notAnObject(doc, root_type);
+      return false;
+    }
+    od::object object;
+    if ((error = doc.get_object().get(object))) {
+      notJson(error, location());
+      return false;
+    }
+    // The members are used in place (value_unsafe after the error check): copying each field
+    // out of its simdjson_result costs a store-forwarding stall per member.
+    for (auto result : object) {
+      if ((error = result.error())) {
+        notJson(error, location());
+        return false;
+      }
+      if (!readMember(result.value_unsafe(), member_count)) {
+        return false;
+      }
+      ++member_count;
+    }
+    if (const char *trailing = location()) {
+      notJson(simdjson::TRAILING_CONTENT, trailing);
+      return false;
+    }
+
+    return true;
+  }
+
   // ---- one record --------------------------------------------------------------------------
 
   DecodeResult decode(std::string_view text, std::size_t capacity, const RecordContext &context) {
@@ -851,56 +1126,19 @@ struct JsonlDecoder::Impl {
     CEP_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "record without padding");
     CEP_ASSERT(context.bound_type < static_cast<std::int32_t>(schema->types.size()),
                "bound type out of range");
-    if (++generation == 0) {
-      for (Member &member : members) {
-        member.generation = 0;
-      }
-      generation = 1;
-    }
+    nextGeneration();
 
-    // Pass 1: every member, in record order, into `members` by name.
-    od::document doc;
-    simdjson::error_code error = parser.iterate(begin, size, capacity).get(doc);
-    if (error) {
-      notJsonWhole(error);
-      return rejected();
-    }
-    document = &doc;
-    od::json_type root_type;
-    if ((error = doc.type().get(root_type))) {
-      std::string_view token;
-      if (doc.raw_json_token().get(token) == simdjson::SUCCESS) {
-        unexpected(token);
-      } else {
-        notJson(error, location());
-      }
-      return rejected();
-    }
-    if (root_type != od::json_type::object) {
-      notAnObject(doc, root_type);
-      return rejected();
-    }
-    od::object object;
-    if ((error = doc.get_object().get(object))) {
-      notJson(error, location());
-      return rejected();
-    }
+    // Pass 1: every member, in record order, into `members` by name. Flat records of plain
+    // scalars take the fast scanner; anything it does not handle (nesting, escapes, floats it
+    // cannot read exactly, errors of any kind) is parsed again by simdjson, which also gives
+    // the exact rejection reasons.
     std::size_t member_count = 0;
-    // The members are used in place (value_unsafe after the error check): copying each field
-    // out of its simdjson_result costs a store-forwarding stall per member.
-    for (auto result : object) {
-      if ((error = result.error())) {
-        notJson(error, location());
+    if (!options.fast_path || !scanFlat(member_count)) {
+      nextGeneration(); // forget what the scanner stored
+      member_count = 0;
+      if (!parseMembers(capacity, member_count)) {
         return rejected();
       }
-      if (!readMember(result.value_unsafe(), member_count)) {
-        return rejected();
-      }
-      ++member_count;
-    }
-    if (const char *trailing = location()) {
-      notJson(simdjson::TRAILING_CONTENT, trailing);
-      return rejected();
     }
 
     // Watermark instruction?

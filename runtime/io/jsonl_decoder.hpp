@@ -26,6 +26,9 @@ namespace cep::runtime {
 
 struct DecoderOptions {
   bool keep_raw = false; // keep the record text in the event block (`--with-events`)
+  // Flat records of plain scalars are read by a scanner of our own (simdjson only for the rest
+  // and for every rejection). False: simdjson for everything (tests compare the two).
+  bool fast_path = true;
 };
 
 // What the caller knows about a record besides its text.
