@@ -289,6 +289,7 @@ struct JsonlDecoder::Impl {
   std::int32_t last_type = -1;
   std::string reason;
   std::vector<char> copy;
+  Member scratch_member; // where the scanner reads the values of extra members
 
   // The record being decoded.
   const char *begin = nullptr;
@@ -819,10 +820,9 @@ struct JsonlDecoder::Impl {
         if (p == end) {
           return false;
         }
-        Member scratch;
         Member &member = id >= 0 && static_cast<std::size_t>(id) < known_names
                              ? members[static_cast<std::size_t>(id)]
-                             : scratch;
+                             : scratch_member;
         const char *token = p;
         char c = *p;
         if (c == '"') {
@@ -879,6 +879,31 @@ struct JsonlDecoder::Impl {
     return true;
   }
 
+  static constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
+  static constexpr std::uint64_t kPowersOf10[8] = {1,     10,     100,     1000,
+                                                   10000, 100000, 1000000, 10000000};
+
+  // Each byte of `chunk` that is not an ASCII digit ('0'..'9') is nonzero in the result (a digit
+  // has the high nibble 3 and adding 6 does not carry out of its low nibble); a digit's byte is
+  // zero as long as every byte before it (in memory order) is a digit.
+  static std::uint64_t nonDigits(std::uint64_t chunk) {
+    constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+    return ((chunk & kHigh) ^ kAsciiZeros) |
+           (((chunk + 0x0606060606060606ULL) & kHigh) ^ kAsciiZeros);
+  }
+
+  // The value of eight ASCII digits (the first in the lowest byte): pairs, then quads, then the
+  // two quads, each step one multiply-add on packed lanes.
+  static std::uint64_t parseEightDigits(std::uint64_t chunk) {
+    chunk -= 0x3030303030303030ULL;
+    // Each 16-bit lane: 10 * first + second.
+    chunk = (chunk * 10 + (chunk >> 8)) & 0x00FF00FF00FF00FFULL;
+    // Each 32-bit lane: 100 * first pair + second pair.
+    chunk = (chunk * 100 + (chunk >> 16)) & 0x0000FFFF0000FFFFULL;
+    // 10000 * first quad + second quad.
+    return (chunk * 10000 + (chunk >> 32)) & 0xFFFFFFFFULL;
+  }
+
   // A JSON number at `p` that the scanner reads exactly as simdjson does: an integer of at most
   // 18 digits (never -0), or a float with at most 18 digits and an exponent of at most 2
   // digits (both correctly rounded). `p` moves past it.
@@ -896,6 +921,30 @@ struct JsonlDecoder::Impl {
     if (*p == '0') {
       ++p;
     } else {
+      // Eight bytes at a time (the padding after the record keeps the reads in bounds): the
+      // run of digits among them, at most up to the end of the record.
+      while (std::endian::native == std::endian::little) {
+        std::uint64_t chunk;
+        std::memcpy(&chunk, p, 8);
+        std::uint64_t others = nonDigits(chunk);
+        auto run = static_cast<std::size_t>(others == 0 ? 8 : std::countr_zero(others) / 8);
+        run = std::min(run, static_cast<std::size_t>(end - p));
+        if (run == 8) {
+          value = value * 100000000 + parseEightDigits(chunk);
+          p += 8;
+          if (p - digits > 18) {
+            return false; // too long for the scanner (the value may have wrapped)
+          }
+          continue;
+        }
+        if (run > 0) {
+          // The digits moved to the top bytes, '0's below them: the same value.
+          std::uint64_t shifted = (chunk << (64 - 8 * run)) | (kAsciiZeros >> (8 * run));
+          value = value * kPowersOf10[run] + parseEightDigits(shifted);
+          p += run;
+        }
+        break;
+      }
       while (p < end && isDigit(*p)) {
         value = value * 10 + static_cast<std::uint64_t>(*p - '0');
         ++p;

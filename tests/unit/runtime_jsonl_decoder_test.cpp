@@ -604,6 +604,17 @@ TEST_CASE("decoder: the fast scanner and simdjson agree on every record", "[runt
       "{\"\xff\":1,\"@type\":\"Ping\",\"id\":1}",
       "{\"\xc3\xa9\":\"\xc3\xa9\",\"@type\":\"Ping\",\"id\":1}",
   };
+  // Integers and floats of every length around the scanner's limits.
+  std::string digits = "98765432109876543210123";
+  for (std::size_t n = 1; n <= digits.size(); ++n) {
+    for (const char *sign : {"", "-"}) {
+      std::string number = sign + digits.substr(0, n);
+      base.push_back(R"({"@type":"Ping","id":)" + number + "}");
+      base.push_back(R"({"@type":"Ping","id":)" + number + ".5}");
+      base.push_back(R"({"@type":"Payment","card":"1","amount":)" + number + ".25e1" +
+                     R"(,"country":"N","ts":)" + number + "}");
+    }
+  }
   const std::string replacements = std::string("\"\\{}[],:0-.eE tx\t\r\x01\xff\xc3", 22);
   std::uint64_t checked = 0;
   for (const std::string &record : base) {
