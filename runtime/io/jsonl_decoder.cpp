@@ -5,6 +5,7 @@
 #include "runtime/time/time_format.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -285,7 +286,8 @@ struct JsonlDecoder::Impl {
   std::vector<Member> members;                       // per name id below known_names
   std::size_t known_names = 0; // "@type", "@watermark" and fields; later ids: extra members
   std::uint32_t generation = 0;
-  std::vector<std::int32_t> predicted; // per member position: the name id seen there last time
+  // Per member position: the name id seen there last time (-1: none yet, or not remembered).
+  std::int32_t predicted[kMaxPredicted];
   std::int32_t last_type = -1;
   std::string reason;
   std::vector<char> copy;
@@ -311,6 +313,7 @@ struct JsonlDecoder::Impl {
     }
     known_names = names.size();
     members.resize(known_names);
+    std::fill(std::begin(predicted), std::end(predicted), -1);
   }
 
   // ---- rejection reasons (the slow path) -------------------------------------------------
@@ -728,9 +731,6 @@ struct JsonlDecoder::Impl {
       id = static_cast<std::int32_t>(names.add(key)); // an extra member's name, for next time
     }
     if (position < kMaxPredicted) {
-      if (predicted.size() <= position) {
-        predicted.resize(position + 1, -1);
-      }
       predicted[position] = id;
     }
     return id;
@@ -741,7 +741,7 @@ struct JsonlDecoder::Impl {
   // readable bytes follow it, so the word-wise compare stays in readable memory.
   static constexpr std::int32_t kNoPrediction = -2;
   std::int32_t predictedName(const char *raw, const char *end, std::size_t position) const {
-    if (position < predicted.size() && predicted[position] >= 0) {
+    if (position < kMaxPredicted && predicted[position] >= 0) {
       auto guess = static_cast<std::uint32_t>(predicted[position]);
       const NameTable::Name &name = names[guess];
       if (name.plain && name.size < static_cast<std::size_t>(end - raw) && raw[name.size] == '"' &&
@@ -1099,6 +1099,10 @@ struct JsonlDecoder::Impl {
       text = member.text;
       return true;
     case FieldKind::Time:
+      if (member.kind == JsonKind::Int) { // epoch ms, the usual form
+        slot.i = member.i;
+        return true;
+      }
       return toInstant(id, member, slot.i);
     }
     return true;

@@ -195,7 +195,7 @@ TEST_CASE("reorder buffer: the in-order run wraps around and grows", "[runtime][
   std::uint64_t next_id = 0, expected = 0;
   std::int64_t time = 0;
   // Pushes and releases interleaved so the ring's head moves around it while it grows from 64
-  // entries to 2048, emptying (and starting over at the front) between rounds.
+  // entries to 2048; what a round does not release is carried into the next.
   for (int round = 0; round < 6; ++round) {
     std::size_t pushes = std::size_t{40} << round;
     for (std::size_t i = 0; i < pushes; ++i) {
