@@ -759,6 +759,10 @@ struct JsonlDecoder::Impl {
   // verdict to parseMembers. What it accepts is valid JSON (UTF-8 is checked when a string has
   // non-ASCII bytes).
   bool scanFlat(std::size_t &member_count) {
+    if (scanShape(member_count)) {
+      return true;
+    }
+    nextGeneration(); // forget what scanShape stored
     const char *p = begin;
     const char *const end = begin + size;
     bool non_ascii = false;
@@ -767,32 +771,21 @@ struct JsonlDecoder::Impl {
         ++p;
       }
     };
-    // The body of a string after its opening quote, up to its closing quote; p moves past it.
-    auto scanString = [&](std::string_view &out) {
-      const char *start = p;
-      for (; p < end; ++p) {
-        auto c = static_cast<unsigned char>(*p);
-        if (c == '"') {
-          out = std::string_view(start, static_cast<std::size_t>(p - start));
-          ++p;
-          return true;
-        }
-        if (c == '\\' || c < 0x20) {
-          return false;
-        }
-        non_ascii |= c >= 0x80;
-      }
-      return false;
-    };
+    // Where each member's value starts and the bytes before it (from the end of the previous
+    // value) began: the record's shape, for scanShape.
+    std::size_t count = 0;
+    const char *literal = p;
+    shape_size = 0;
+    bool shape_fits = true;
     skipSpace();
     if (p == end || *p != '{') {
       return false;
     }
     ++p;
     skipSpace();
-    std::size_t count = 0;
     if (p < end && *p == '}') {
       ++p;
+      shape_fits = false; // nothing to predict
     } else {
       for (;;) {
         if (p == end || *p != '"') {
@@ -806,7 +799,7 @@ struct JsonlDecoder::Impl {
           p += name.size + 1;
         } else {
           std::string_view key;
-          if (!scanString(key)) {
+          if (!scanStringBody(p, end, key, non_ascii)) {
             return false;
           }
           id = learnName(key, count);
@@ -817,41 +810,19 @@ struct JsonlDecoder::Impl {
         }
         ++p;
         skipSpace();
-        if (p == end) {
-          return false;
-        }
-        Member &member = id >= 0 && static_cast<std::size_t>(id) < known_names
-                             ? members[static_cast<std::size_t>(id)]
-                             : scratch_member;
-        const char *token = p;
-        char c = *p;
-        if (c == '"') {
-          ++p;
-          if (!scanString(member.text)) {
-            return false;
-          }
-          member.kind = JsonKind::String;
-        } else if (c == '-' || isDigit(c)) {
-          if (!scanNumber(p, end, member)) {
-            return false;
-          }
-          member.text = std::string_view(token, static_cast<std::size_t>(p - token));
-        } else if (c == 't' && end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
-          member.kind = JsonKind::Bool;
-          member.b = true;
-          p += 4;
-        } else if (c == 'f' && end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
-          member.kind = JsonKind::Bool;
-          member.b = false;
-          p += 5;
-        } else if (c == 'n' && end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-          member.kind = JsonKind::Null;
-          p += 4;
+        Member &member = memberFor(id);
+        if (shape_fits && count < kMaxShape) {
+          shape[count] = ShapeStep{static_cast<std::uint32_t>(literal - begin),
+                                   static_cast<std::uint32_t>(p - literal), &member};
         } else {
-          return false; // nested, or not JSON
+          shape_fits = false;
+        }
+        if (!scanScalar(p, end, member, non_ascii)) {
+          return false;
         }
         member.generation = generation;
         ++count;
+        literal = p;
         skipSpace();
         if (p == end) {
           return false;
@@ -876,6 +847,159 @@ struct JsonlDecoder::Impl {
       return false;
     }
     member_count = count;
+    if (shape_fits) {
+      rememberShape(count, literal);
+    }
+    return true;
+  }
+
+  // ---- the record's shape ------------------------------------------------------------------
+  //
+  // Machine-written records repeat the previous one's bytes between their values (`{"type":`,
+  // `,"key":`, `,"ts":`, `}`). The last flat record scanned leaves those literals behind; the
+  // next one is first tried against them: each literal compared a word at a time, then the
+  // value after it read as scanFlat would read it. Any difference and scanFlat starts over.
+
+  struct ShapeStep {
+    std::uint32_t offset; // of the literal before the value, in shape_bytes (first: the record)
+    std::uint32_t size;
+    Member *member; // where the value goes (a field's member, or scratch_member)
+  };
+  static constexpr std::size_t kMaxShape = 64;
+  static constexpr std::size_t kMaxShapeBytes = 1024;
+  // The last flat record's shape; shape_size 0: none. shape_bytes: the literals back to back,
+  // then kNamePadding zero bytes.
+  ShapeStep shape[kMaxShape];
+  std::size_t shape_size = 0;
+  std::vector<char> shape_bytes;
+  std::uint32_t shape_close_offset = 0;
+  std::uint32_t shape_close_size = 0;
+  bool shape_non_ascii = false;
+
+  Member &memberFor(std::int32_t id) {
+    return id >= 0 && static_cast<std::size_t>(id) < known_names
+               ? members[static_cast<std::size_t>(id)]
+               : scratch_member;
+  }
+
+  // Called after a successful scanFlat: shape[0, count) hold offsets into the record; the
+  // closing literal runs from `closing` to the end.
+  void rememberShape(std::size_t count, const char *closing) {
+    shape_size = 0;
+    std::size_t total = static_cast<std::size_t>(begin + size - closing);
+    for (std::size_t i = 0; i < count; ++i) {
+      total += shape[i].size;
+    }
+    if (total > kMaxShapeBytes) {
+      return;
+    }
+    shape_bytes.assign(total + kNamePadding, '\0');
+    std::size_t at = 0;
+    shape_non_ascii = false;
+    auto copy = [&](const char *from, std::size_t n) {
+      std::memcpy(shape_bytes.data() + at, from, n);
+      for (std::size_t i = 0; i < n; ++i) {
+        shape_non_ascii |= static_cast<unsigned char>(from[i]) >= 0x80;
+      }
+      at += n;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      const char *from = begin + shape[i].offset;
+      shape[i].offset = static_cast<std::uint32_t>(at);
+      copy(from, shape[i].size);
+    }
+    shape_close_offset = static_cast<std::uint32_t>(at);
+    shape_close_size = static_cast<std::uint32_t>(begin + size - closing);
+    copy(closing, shape_close_size);
+    shape_size = count;
+  }
+
+  bool scanShape(std::size_t &member_count) {
+    if (shape_size == 0) {
+      return false;
+    }
+    const char *p = begin;
+    const char *const end = begin + size;
+    const char *bytes = shape_bytes.data();
+    bool non_ascii = shape_non_ascii;
+    for (std::size_t i = 0; i < shape_size; ++i) {
+      const ShapeStep &step = shape[i];
+      // The literal and at least one byte of the value are inside the record; the word-wise
+      // compare may read up to 7 bytes past both (the padding after each).
+      if (static_cast<std::size_t>(end - p) <= step.size ||
+          !equalWords(p, bytes + step.offset, step.size)) {
+        return false;
+      }
+      p += step.size;
+      if (!scanScalar(p, end, *step.member, non_ascii)) {
+        return false;
+      }
+      step.member->generation = generation;
+    }
+    if (static_cast<std::size_t>(end - p) != shape_close_size ||
+        !equalWords(p, bytes + shape_close_offset, shape_close_size)) {
+      return false;
+    }
+    if (non_ascii && utf8ValidPrefix(std::string_view(begin, size)) != size) {
+      return false;
+    }
+    member_count = shape_size;
+    return true;
+  }
+
+  // The body of a string after its opening quote, up to its closing quote (no escapes, no
+  // control characters); p moves past the closing quote.
+  static bool scanStringBody(const char *&p, const char *end, std::string_view &out,
+                             bool &non_ascii) {
+    const char *start = p;
+    for (; p < end; ++p) {
+      auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) {
+        return false;
+      }
+      non_ascii |= c >= 0x80;
+    }
+    return false;
+  }
+
+  // A scalar value at p (not at the end) into `member` (kind, value, text), as readValue
+  // stores it; false for anything scanFlat leaves to simdjson. p moves past it.
+  static bool scanScalar(const char *&p, const char *end, Member &member, bool &non_ascii) {
+    if (p == end) {
+      return false;
+    }
+    const char *token = p;
+    char c = *p;
+    if (c == '"') {
+      ++p;
+      if (!scanStringBody(p, end, member.text, non_ascii)) {
+        return false;
+      }
+      member.kind = JsonKind::String;
+    } else if (c == '-' || isDigit(c)) {
+      if (!scanNumber(p, end, member)) {
+        return false;
+      }
+      member.text = std::string_view(token, static_cast<std::size_t>(p - token));
+    } else if (c == 't' && end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      member.kind = JsonKind::Bool;
+      member.b = true;
+      p += 4;
+    } else if (c == 'f' && end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+      member.kind = JsonKind::Bool;
+      member.b = false;
+      p += 5;
+    } else if (c == 'n' && end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+      member.kind = JsonKind::Null;
+      p += 4;
+    } else {
+      return false; // nested, or not JSON
+    }
     return true;
   }
 
