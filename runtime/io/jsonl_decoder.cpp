@@ -969,7 +969,8 @@ struct JsonlDecoder::Impl {
 
   // A scalar value at p (not at the end) into `member` (kind, value, text), as readValue
   // stores it; false for anything scanFlat leaves to simdjson. p moves past it.
-  static bool scanScalar(const char *&p, const char *end, Member &member, bool &non_ascii) {
+  [[gnu::always_inline]] static bool scanScalar(const char *&p, const char *end, Member &member,
+                                                bool &non_ascii) {
     if (p == end) {
       return false;
     }
