@@ -12,7 +12,7 @@ constexpr std::size_t kRunInitialCapacity = 64;
 
 } // namespace
 
-PushResult ReorderBuffer::push(EventRef event) {
+PushResult ReorderBuffer::pushSlow(EventRef event) {
   std::int64_t time = event->time;
   if (watermark_ != kNoWatermark && time <= watermark_) {
     return PushResult::Late;
@@ -30,10 +30,6 @@ PushResult ReorderBuffer::push(EventRef event) {
     std::push_heap(heap_.begin(), heap_.end(), Later{});
   }
   return PushResult::Buffered;
-}
-
-void ReorderBuffer::advanceTo(std::int64_t watermark) {
-  watermark_ = std::max(watermark_, watermark);
 }
 
 void ReorderBuffer::growRun() {

@@ -20,11 +20,29 @@ class ReorderBuffer {
 public:
   // Buffers `event` unless its time is <= the watermark already reached (then it is late and
   // not kept). Push order is arrival order.
-  PushResult push(EventRef event);
+  PushResult push(EventRef event) {
+    std::int64_t time = event->time;
+    // In order, with room in the ring: append (arrival numbers only grow, so an equal time
+    // also belongs at the end of the run).
+    if (count_ != 0 && count_ != ring_.size() && runAt(count_ - 1).time <= time &&
+        (watermark_ == kNoWatermark || time > watermark_)) {
+      Entry &slot = ring_[(head_ + count_) & (ring_.size() - 1)];
+      slot.time = time;
+      slot.arrival = arrivals_++;
+      slot.event = std::move(event);
+      ++count_;
+      return PushResult::Buffered;
+    }
+    return pushSlow(std::move(event));
+  }
 
   // Raises the release watermark (never lowers it): every buffered event with time <= it
   // becomes ready.
-  void advanceTo(std::int64_t watermark);
+  void advanceTo(std::int64_t watermark) {
+    if (watermark > watermark_) {
+      watermark_ = watermark;
+    }
+  }
   // End of input: the watermark becomes +infinity; everything becomes ready.
   void finish() { advanceTo(kEndWatermark); }
 
@@ -68,6 +86,7 @@ private:
   };
 
   bool popMerged(EventRef &out);
+  PushResult pushSlow(EventRef event);
   void popRun() {
     head_ = (head_ + 1) & (ring_.size() - 1);
     if (--count_ == 0) {
