@@ -1,5 +1,7 @@
-// Decodes one JSON Lines record into an Event by Schema (spec §5), with simdjson On Demand, in
-// one pass over the record's members and one allocation per event.
+// Decodes one JSON Lines record into an Event by Schema (spec §5), in one pass over the record's
+// members and one allocation per event: flat records of plain scalars by a scanner of our own
+// (tried first against the previous record's shape), anything else and every rejection by
+// simdjson On Demand; both give the same results.
 //
 // Type: an input bound to a type (`--input path:Type`) makes every record that type, and a
 // record whose "@type" names another type is rejected; otherwise "@type" names it, and with

@@ -639,3 +639,49 @@ TEST_CASE("decoder: the fast scanner and simdjson agree on every record", "[runt
   }
   CHECK(checked > 10000);
 }
+
+TEST_CASE("decoder: the remembered record shape and name order", "[runtime][decoder]") {
+  // Consecutive records that share the previous one's shape (the bytes between the values) or
+  // name order, or almost: each must decode exactly as simdjson alone decodes it.
+  Schema schema = testSchema();
+  DecoderOptions slow_options;
+  slow_options.fast_path = false;
+  JsonlDecoder fast(schema), slow(schema, slow_options);
+  const std::vector<std::string> records = {
+      R"({"@type":"Ping","id":1})",
+      R"({"@type":"Ping","id":22})",              // same shape, longer value
+      R"({"@type":"Ping","id":-3})",              // a sign
+      R"({"@type":"Ping","id":"x"})",             // same literals, another kind: rejected
+      R"({"@type":"Ping","id":4,"extra":true})",  // one member more
+      R"({"@type":"Ping","id":5,"extra":false})", // that shape again
+      R"({"@type":"Ping","id":5,"extra":[1]})",   // same literals, a nested value
+      R"({"@type":"Ping","id":6})",               // one member fewer
+      R"({"@type":"Ping","id":6} )",              // trailing space
+      R"({"@type":"Ping","id":6}x)",              // trailing garbage
+      R"({"@type":"Ping","id":6)",                // cut short
+      R"({"id":7,"@type":"Ping"})",               // another order
+      R"({"id":8,"@type":"Ping"})",               // that order again
+      R"({"id":8,"@type":"Pong"})",               // unknown type
+      R"({"id":9,"@type":"Ping","id":10})",       // a duplicate, the last counts
+      R"({"id":9,"@type":"Ping","id":null})",     // ... null: rejected
+      R"({ "id" : 11 , "@type" : "Ping" })",      // spaces
+      R"({ "id" : 12 , "@type" : "Ping" })",      // the same spaces
+      R"({ "id" : 12 ,"@type" : "Ping" })",       // almost
+      R"({"@watermark":5})",                      // a watermark
+      R"({"@watermark":6})",                      // the same shape
+      R"({"@watermark":6,"id":1})",               // not a watermark record
+      R"({"@type":"Payment","card":"a","amount":1.5,"country":"NG","ts":1})",
+      R"({"@type":"Payment","card":"bbbbbbbbbbbbbbbbbbbb","amount":2,"country":"DE","ts":22})",
+      R"({"@type":"Payment","card":"c\"","amount":2,"country":"DE","ts":22})",
+      R"({"@type":"Payment","card":"é","amount":2e1,"country":"DE","ts":"2026-01-05T10:00:00Z"})",
+      "{\"@type\":\"Payment\",\"card\":\"\xc3\",\"amount\":2,\"country\":\"DE\",\"ts\":22}",
+      R"({"@type":"Payment","card":"d","amount":3,"country":"DE","ts":23,"merchant":"m"})",
+      R"({})",
+      R"({})",
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string &record : records) {
+      requireSame(schema, fast, slow, record);
+    }
+  }
+}
