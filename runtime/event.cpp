@@ -5,13 +5,77 @@
 
 namespace cep::runtime {
 
+namespace {
+
+// Event blocks come from size-classed free lists (one set per thread): a run allocates and
+// frees one block per record, and most are the same few sizes. Each block carries its class in
+// a prefix in front of the Event (the Event layout itself is untouched).
+constexpr std::size_t kPrefix = 16; // keeps the Event at malloc's 16-byte alignment
+constexpr std::size_t kGranule = 32;
+constexpr std::uint32_t kUnpooled = UINT32_MAX;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPooling = false; // AddressSanitizer sees every use after free
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPooling = false;
+#else
+constexpr bool kPooling = true;
+#endif
+#else
+constexpr bool kPooling = true;
+#endif
+
+struct FreeBlock {
+  FreeBlock *next;
+};
+
+struct EventPool {
+  FreeBlock *heads[kEventPoolClasses] = {};
+  std::uint32_t counts[kEventPoolClasses] = {};
+
+  void trim() {
+    for (std::size_t c = 0; c < kEventPoolClasses; ++c) {
+      while (FreeBlock *block = heads[c]) {
+        heads[c] = block->next;
+        std::free(block);
+      }
+      counts[c] = 0;
+    }
+  }
+  ~EventPool() { trim(); }
+};
+
+thread_local EventPool pool;
+
+std::uint32_t &blockClass(void *block) {
+  return *static_cast<std::uint32_t *>(block);
+}
+
+} // namespace
+
 Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra) {
-  std::size_t bytes = sizeof(Event) + fields * sizeof(Slot) + extra;
-  void *block = std::malloc(bytes);
+  std::size_t bytes = kPrefix + sizeof(Event) + fields * sizeof(Slot) + extra;
+  std::size_t cls = (bytes - 1) / kGranule;
+  void *block = nullptr;
+  if (kPooling && cls < kEventPoolClasses) {
+    EventPool &p = pool;
+    if (FreeBlock *free = p.heads[cls]) {
+      p.heads[cls] = free->next;
+      --p.counts[cls];
+      block = free;
+    } else {
+      block = std::malloc((cls + 1) * kGranule);
+    }
+  } else {
+    block = std::malloc(bytes);
+    cls = kUnpooled;
+  }
   if (block == nullptr) {
     throw std::bad_alloc();
   }
-  auto *e = new (block) Event();
+  blockClass(block) = static_cast<std::uint32_t>(cls);
+  auto *e = new (static_cast<char *>(block) + kPrefix) Event();
   e->type = type;
   e->field_count = fields;
   e->nulls = fields >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << fields) - 1);
@@ -21,7 +85,31 @@ Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra
 
 void freeEvent(Event *e) {
   e->~Event();
-  std::free(e);
+  void *block = reinterpret_cast<char *>(e) - kPrefix;
+  std::uint32_t cls = blockClass(block);
+  if (cls != kUnpooled) {
+    EventPool &p = pool;
+    if (p.counts[cls] < kEventPoolMaxFree) {
+      auto *free = static_cast<FreeBlock *>(block);
+      free->next = p.heads[cls];
+      p.heads[cls] = free;
+      ++p.counts[cls];
+      return;
+    }
+  }
+  std::free(block);
+}
+
+std::size_t eventPoolFreeBlocks() {
+  std::size_t total = 0;
+  for (std::uint32_t count : pool.counts) {
+    total += count;
+  }
+  return total;
+}
+
+void trimEventPool() {
+  pool.trim();
 }
 
 } // namespace cep::runtime

@@ -53,12 +53,20 @@ struct Event {
 static_assert(sizeof(Event) % alignof(Slot) == 0);
 
 // Allocates an event block with room for `fields` slots and `extra` bytes (strings, raw record);
-// refs = 1, every field null. `extraBegin` is where the extra bytes start.
+// refs = 1, every field null (slots zero). `extraBegin` is where the extra bytes start. Blocks of
+// up to kEventPoolClasses * 32 bytes (with a 16-byte prefix) are recycled through per-thread
+// size-classed free lists (at most kEventPoolMaxFree blocks kept per class); larger ones, and
+// every block under AddressSanitizer, go straight to malloc/free.
+constexpr std::size_t kEventPoolClasses = 32;
+constexpr std::uint32_t kEventPoolMaxFree = 4096;
 Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra);
 inline char *extraBegin(Event *e) {
   return reinterpret_cast<char *>(e->slots() + e->field_count);
 }
 void freeEvent(Event *e);
+// Blocks waiting in this thread's free lists; trimEventPool gives them back to malloc.
+std::size_t eventPoolFreeBlocks();
+void trimEventPool();
 
 inline void retain(const Event *e) {
   ++e->refs;

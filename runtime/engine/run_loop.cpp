@@ -178,7 +178,7 @@ void RunLoop::dispatch(const EventRef &event) {
   }
 }
 
-bool RunLoop::writeStep() {
+bool RunLoop::writeOutputs() {
   if (!step_outputs_.empty()) {
     std::stable_sort(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before);
     for (const MatchOutput &output : step_outputs_) {

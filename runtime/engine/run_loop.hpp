@@ -139,7 +139,14 @@ private:
   bool release();                       // the events the watermark has passed, then W
   bool advanceTo(std::int64_t time);    // advanceTime on every matcher, write its outputs
   void dispatch(const EventRef &event); // onEvent on the matchers of its type
-  bool writeStep();                     // sort and write step_outputs_
+  // Sort and write step_outputs_; false once the output failed.
+  bool writeStep() {
+    if (step_outputs_.empty() && !out_.failed()) {
+      return true; // the usual step: nothing to write
+    }
+    return writeOutputs();
+  }
+  bool writeOutputs();
 
   const Schema *schema_;
   std::vector<Matcher *> matchers_;

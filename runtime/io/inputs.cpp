@@ -61,7 +61,13 @@ bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std
   return true;
 }
 
-InputStatus Inputs::next(InputRecord &record) {
+InputStatus Inputs::ended(Input &input, ReadStatus status) {
+  input.finished = true;
+  --remaining_;
+  return status == ReadStatus::End ? InputStatus::Finished : InputStatus::Error;
+}
+
+InputStatus Inputs::nextRoundRobin(InputRecord &record) {
   while (remaining_ > 0) {
     std::size_t index = cursor_;
     cursor_ = (cursor_ + 1) % inputs_.size();
@@ -70,18 +76,11 @@ InputStatus Inputs::next(InputRecord &record) {
       continue;
     }
     record.input = static_cast<std::uint32_t>(index);
-    switch (input.reader->next(record.line)) {
-    case ReadStatus::Line:
+    ReadStatus status = input.reader->next(record.line);
+    if (status == ReadStatus::Line) {
       return InputStatus::Record;
-    case ReadStatus::End:
-      input.finished = true;
-      --remaining_;
-      return InputStatus::Finished;
-    case ReadStatus::Error:
-      input.finished = true;
-      --remaining_;
-      return InputStatus::Error;
     }
+    return ended(input, status);
   }
   return InputStatus::End;
 }

@@ -42,7 +42,17 @@ public:
   bool open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
             std::size_t read_size = kDefaultReadSize);
 
-  InputStatus next(InputRecord &record);
+  InputStatus next(InputRecord &record) {
+    if (inputs_.size() == 1 && remaining_ == 1) { // one input: no turns to take
+      record.input = 0;
+      ReadStatus status = inputs_[0].reader->next(record.line);
+      if (status == ReadStatus::Line) {
+        return InputStatus::Record;
+      }
+      return ended(inputs_[0], status);
+    }
+    return nextRoundRobin(record);
+  }
 
   std::size_t size() const { return inputs_.size(); }
   const std::string &name(std::uint32_t input) const { return inputs_[input].reader->name(); }
@@ -58,6 +68,9 @@ private:
     std::int32_t bound_type = -1;
     bool finished = false;
   };
+  InputStatus nextRoundRobin(InputRecord &record);
+  InputStatus ended(Input &input, ReadStatus status); // End or Error
+
   std::vector<Input> inputs_;
   std::size_t cursor_ = 0;    // the input whose turn it is
   std::size_t remaining_ = 0; // inputs not finished

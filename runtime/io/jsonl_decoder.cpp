@@ -5,6 +5,7 @@
 #include "runtime/time/time_format.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -100,6 +101,7 @@ public:
     std::uint32_t size;
     std::uint32_t hash;
     bool plain; // nothing JSON escapes: comparable with a raw (still escaped) key
+    bool ascii; // no byte >= 0x80 (a learned name may not be valid UTF-8)
   };
 
   std::uint32_t add(std::string_view name) {
@@ -110,12 +112,13 @@ public:
     auto id = static_cast<std::uint32_t>(names_.size());
     std::unique_ptr<char[]> bytes(new char[name.size() + kNamePadding]());
     std::memcpy(bytes.get(), name.data(), name.size());
-    bool plain = true;
+    bool plain = true, ascii = true;
     for (char c : name) {
       plain = plain && c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+      ascii = ascii && static_cast<unsigned char>(c) < 0x80;
     }
     names_.push_back(Name{bytes.get(), static_cast<std::uint32_t>(name.size()),
-                          hashName(name.data(), name.size()), plain});
+                          hashName(name.data(), name.size()), plain, ascii});
     storage_.push_back(std::move(bytes));
     if (names_.size() * 2 > slots_.size()) {
       rehash(std::max<std::size_t>(16, slots_.size() * 2));
@@ -283,10 +286,12 @@ struct JsonlDecoder::Impl {
   std::vector<Member> members;                       // per name id below known_names
   std::size_t known_names = 0; // "@type", "@watermark" and fields; later ids: extra members
   std::uint32_t generation = 0;
-  std::vector<std::int32_t> predicted; // per member position: the name id seen there last time
+  // Per member position: the name id seen there last time (-1: none yet, or not remembered).
+  std::int32_t predicted[kMaxPredicted];
   std::int32_t last_type = -1;
   std::string reason;
   std::vector<char> copy;
+  Member scratch_member; // where the scanner reads the values of extra members
 
   // The record being decoded.
   const char *begin = nullptr;
@@ -308,6 +313,7 @@ struct JsonlDecoder::Impl {
     }
     known_names = names.size();
     members.resize(known_names);
+    std::fill(std::begin(predicted), std::end(predicted), -1);
   }
 
   // ---- rejection reasons (the slow path) -------------------------------------------------
@@ -680,21 +686,10 @@ struct JsonlDecoder::Impl {
 
   bool readMember(od::field &field, std::size_t position) {
     const char *raw = field.key().raw(); // just after the opening quote, still escaped
-    std::int32_t id = -1;
-    bool predicted_hit = false;
-    if (position < predicted.size() && predicted[position] >= 0) {
-      // Most records repeat the previous one's member order: compare the raw key with the name
-      // seen at this position last time. The key is inside the line and closed by a quote, and
-      // kLinePadding bytes follow the line, so the word-wise compare stays in readable memory.
-      auto guess = static_cast<std::uint32_t>(predicted[position]);
-      const NameTable::Name &name = names[guess];
-      if (name.plain && name.size < static_cast<std::size_t>(begin + size - raw) &&
-          raw[name.size] == '"' && equalWords(raw, name.data, name.size)) {
-        id = static_cast<std::int32_t>(guess);
-        predicted_hit = true;
-      }
-    }
-    if (!predicted_hit) {
+    // Most records repeat the previous one's member order: compare the raw key with the name
+    // seen at this position last time. The key is inside the line and closed by a quote.
+    std::int32_t id = predictedName(raw, begin + size, position);
+    if (id == kNoPrediction) {
       const char *p = raw; // the key is closed by a quote inside the line (stage 1 checked)
       while (*p != '"' && *p != '\\') {
         ++p;
@@ -705,16 +700,7 @@ struct JsonlDecoder::Impl {
           return notJson(error, raw);
         }
       }
-      id = names.find(key.data(), key.size());
-      if (id < 0 && names.size() < known_names + kMaxLearnedNames) {
-        id = static_cast<std::int32_t>(names.add(key)); // an extra member's name, for next time
-      }
-      if (position < kMaxPredicted) {
-        if (predicted.size() <= position) {
-          predicted.resize(position + 1, -1);
-        }
-        predicted[position] = id;
-      }
+      id = learnName(key, position);
     }
     od::value &value = field.value();
     if (id < 0 || static_cast<std::size_t>(id) >= known_names) {
@@ -723,6 +709,421 @@ struct JsonlDecoder::Impl {
     Member &member = members[static_cast<std::size_t>(id)];
     member.generation = generation;
     return readValue(value, member);
+  }
+
+  // ---- the fast scanner -------------------------------------------------------------------
+
+  void nextGeneration() {
+    if (++generation == 0) {
+      for (Member &member : members) {
+        member.generation = 0;
+      }
+      generation = 1;
+    }
+  }
+
+  // The name id of the key whose raw (still escaped) text starts at `raw` and is `length` bytes
+  // without escapes, at member `position`; -1 for an extra member that is not remembered.
+  // Remembers the name seen at this position for the prediction (see readMember).
+  std::int32_t learnName(std::string_view key, std::size_t position) {
+    std::int32_t id = names.find(key.data(), key.size());
+    if (id < 0 && names.size() < known_names + kMaxLearnedNames) {
+      id = static_cast<std::int32_t>(names.add(key)); // an extra member's name, for next time
+    }
+    if (position < kMaxPredicted) {
+      predicted[position] = id;
+    }
+    return id;
+  }
+
+  // The name predicted at `position` when the key at `raw` (just after its opening quote) is
+  // exactly that name; kNoPrediction otherwise. `end` is the end of the record; kLinePadding
+  // readable bytes follow it, so the word-wise compare stays in readable memory.
+  static constexpr std::int32_t kNoPrediction = -2;
+  std::int32_t predictedName(const char *raw, const char *end, std::size_t position) const {
+    if (position < kMaxPredicted && predicted[position] >= 0) {
+      auto guess = static_cast<std::uint32_t>(predicted[position]);
+      const NameTable::Name &name = names[guess];
+      if (name.plain && name.size < static_cast<std::size_t>(end - raw) && raw[name.size] == '"' &&
+          equalWords(raw, name.data, name.size)) {
+        return static_cast<std::int32_t>(guess);
+      }
+    }
+    return kNoPrediction;
+  }
+
+  // Pass 1 without simdjson, for the common record: one flat object of keys and scalar values
+  // without escapes or control characters, integers of at most 18 digits, short decimal
+  // floats. Stores the members exactly as readMember would and returns true; returns false as
+  // soon as the record is anything else (including every invalid record), leaving the exact
+  // verdict to parseMembers. What it accepts is valid JSON (UTF-8 is checked when a string has
+  // non-ASCII bytes).
+  bool scanFlat(std::size_t &member_count) {
+    if (scanShape(member_count)) {
+      return true;
+    }
+    nextGeneration(); // forget what scanShape stored
+    const char *p = begin;
+    const char *const end = begin + size;
+    bool non_ascii = false;
+    auto skipSpace = [&] {
+      while (p < end && (*p == ' ' || *p == '\t')) {
+        ++p;
+      }
+    };
+    // Where each member's value starts and the bytes before it (from the end of the previous
+    // value) began: the record's shape, for scanShape.
+    std::size_t count = 0;
+    const char *literal = p;
+    shape_size = 0;
+    bool shape_fits = true;
+    skipSpace();
+    if (p == end || *p != '{') {
+      return false;
+    }
+    ++p;
+    skipSpace();
+    if (p < end && *p == '}') {
+      ++p;
+      shape_fits = false; // nothing to predict
+    } else {
+      for (;;) {
+        if (p == end || *p != '"') {
+          return false;
+        }
+        ++p;
+        std::int32_t id = predictedName(p, end, count);
+        if (id != kNoPrediction) {
+          const NameTable::Name &name = names[static_cast<std::uint32_t>(id)];
+          non_ascii |= !name.ascii;
+          p += name.size + 1;
+        } else {
+          std::string_view key;
+          if (!scanStringBody(p, end, key, non_ascii)) {
+            return false;
+          }
+          id = learnName(key, count);
+        }
+        skipSpace();
+        if (p == end || *p != ':') {
+          return false;
+        }
+        ++p;
+        skipSpace();
+        Member &member = memberFor(id);
+        if (shape_fits && count < kMaxShape) {
+          shape[count] = ShapeStep{static_cast<std::uint32_t>(literal - begin),
+                                   static_cast<std::uint32_t>(p - literal), &member};
+        } else {
+          shape_fits = false;
+        }
+        if (!scanScalar(p, end, member, non_ascii)) {
+          return false;
+        }
+        member.generation = generation;
+        ++count;
+        literal = p;
+        skipSpace();
+        if (p == end) {
+          return false;
+        }
+        if (*p == ',') {
+          ++p;
+          skipSpace();
+          continue;
+        }
+        if (*p != '}') {
+          return false;
+        }
+        ++p;
+        break;
+      }
+    }
+    skipSpace();
+    if (p != end) {
+      return false;
+    }
+    if (non_ascii && utf8ValidPrefix(std::string_view(begin, size)) != size) {
+      return false;
+    }
+    member_count = count;
+    if (shape_fits) {
+      rememberShape(count, literal);
+    }
+    return true;
+  }
+
+  // ---- the record's shape ------------------------------------------------------------------
+  //
+  // Machine-written records repeat the previous one's bytes between their values (`{"type":`,
+  // `,"key":`, `,"ts":`, `}`). The last flat record scanned leaves those literals behind; the
+  // next one is first tried against them: each literal compared a word at a time, then the
+  // value after it read as scanFlat would read it. Any difference and scanFlat starts over.
+
+  struct ShapeStep {
+    std::uint32_t offset; // of the literal before the value, in shape_bytes (first: the record)
+    std::uint32_t size;
+    Member *member; // where the value goes (a field's member, or scratch_member)
+  };
+  static constexpr std::size_t kMaxShape = 64;
+  static constexpr std::size_t kMaxShapeBytes = 1024;
+  // The last flat record's shape; shape_size 0: none. shape_bytes: the literals back to back,
+  // then kNamePadding zero bytes.
+  ShapeStep shape[kMaxShape];
+  std::size_t shape_size = 0;
+  std::vector<char> shape_bytes;
+  std::uint32_t shape_close_offset = 0;
+  std::uint32_t shape_close_size = 0;
+  bool shape_non_ascii = false;
+
+  Member &memberFor(std::int32_t id) {
+    return id >= 0 && static_cast<std::size_t>(id) < known_names
+               ? members[static_cast<std::size_t>(id)]
+               : scratch_member;
+  }
+
+  // Called after a successful scanFlat: shape[0, count) hold offsets into the record; the
+  // closing literal runs from `closing` to the end.
+  void rememberShape(std::size_t count, const char *closing) {
+    shape_size = 0;
+    std::size_t total = static_cast<std::size_t>(begin + size - closing);
+    for (std::size_t i = 0; i < count; ++i) {
+      total += shape[i].size;
+    }
+    if (total > kMaxShapeBytes) {
+      return;
+    }
+    shape_bytes.assign(total + kNamePadding, '\0');
+    std::size_t at = 0;
+    shape_non_ascii = false;
+    auto copy = [&](const char *from, std::size_t n) {
+      std::memcpy(shape_bytes.data() + at, from, n);
+      for (std::size_t i = 0; i < n; ++i) {
+        shape_non_ascii |= static_cast<unsigned char>(from[i]) >= 0x80;
+      }
+      at += n;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      const char *from = begin + shape[i].offset;
+      shape[i].offset = static_cast<std::uint32_t>(at);
+      copy(from, shape[i].size);
+    }
+    shape_close_offset = static_cast<std::uint32_t>(at);
+    shape_close_size = static_cast<std::uint32_t>(begin + size - closing);
+    copy(closing, shape_close_size);
+    shape_size = count;
+  }
+
+  bool scanShape(std::size_t &member_count) {
+    if (shape_size == 0) {
+      return false;
+    }
+    const char *p = begin;
+    const char *const end = begin + size;
+    const char *bytes = shape_bytes.data();
+    bool non_ascii = shape_non_ascii;
+    for (std::size_t i = 0; i < shape_size; ++i) {
+      const ShapeStep &step = shape[i];
+      // The literal and at least one byte of the value are inside the record; the word-wise
+      // compare may read up to 7 bytes past both (the padding after each).
+      if (static_cast<std::size_t>(end - p) <= step.size ||
+          !equalWords(p, bytes + step.offset, step.size)) {
+        return false;
+      }
+      p += step.size;
+      if (!scanScalar(p, end, *step.member, non_ascii)) {
+        return false;
+      }
+      step.member->generation = generation;
+    }
+    if (static_cast<std::size_t>(end - p) != shape_close_size ||
+        !equalWords(p, bytes + shape_close_offset, shape_close_size)) {
+      return false;
+    }
+    if (non_ascii && utf8ValidPrefix(std::string_view(begin, size)) != size) {
+      return false;
+    }
+    member_count = shape_size;
+    return true;
+  }
+
+  // The body of a string after its opening quote, up to its closing quote (no escapes, no
+  // control characters); p moves past the closing quote.
+  static bool scanStringBody(const char *&p, const char *end, std::string_view &out,
+                             bool &non_ascii) {
+    const char *start = p;
+    for (; p < end; ++p) {
+      auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) {
+        return false;
+      }
+      non_ascii |= c >= 0x80;
+    }
+    return false;
+  }
+
+  // A scalar value at p (not at the end) into `member` (kind, value, text), as readValue
+  // stores it; false for anything scanFlat leaves to simdjson. p moves past it.
+  [[gnu::always_inline]] static bool scanScalar(const char *&p, const char *end, Member &member,
+                                                bool &non_ascii) {
+    if (p == end) {
+      return false;
+    }
+    const char *token = p;
+    char c = *p;
+    if (c == '"') {
+      ++p;
+      if (!scanStringBody(p, end, member.text, non_ascii)) {
+        return false;
+      }
+      member.kind = JsonKind::String;
+    } else if (c == '-' || isDigit(c)) {
+      if (!scanNumber(p, end, member)) {
+        return false;
+      }
+      member.text = std::string_view(token, static_cast<std::size_t>(p - token));
+    } else if (c == 't' && end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      member.kind = JsonKind::Bool;
+      member.b = true;
+      p += 4;
+    } else if (c == 'f' && end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+      member.kind = JsonKind::Bool;
+      member.b = false;
+      p += 5;
+    } else if (c == 'n' && end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+      member.kind = JsonKind::Null;
+      p += 4;
+    } else {
+      return false; // nested, or not JSON
+    }
+    return true;
+  }
+
+  static constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
+  static constexpr std::uint64_t kPowersOf10[8] = {1,     10,     100,     1000,
+                                                   10000, 100000, 1000000, 10000000};
+
+  // Each byte of `chunk` that is not an ASCII digit ('0'..'9') is nonzero in the result (a digit
+  // has the high nibble 3 and adding 6 does not carry out of its low nibble); a digit's byte is
+  // zero as long as every byte before it (in memory order) is a digit.
+  static std::uint64_t nonDigits(std::uint64_t chunk) {
+    constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+    return ((chunk & kHigh) ^ kAsciiZeros) |
+           (((chunk + 0x0606060606060606ULL) & kHigh) ^ kAsciiZeros);
+  }
+
+  // The value of eight ASCII digits (the first in the lowest byte): pairs, then quads, then the
+  // two quads, each step one multiply-add on packed lanes.
+  static std::uint64_t parseEightDigits(std::uint64_t chunk) {
+    chunk -= 0x3030303030303030ULL;
+    // Each 16-bit lane: 10 * first + second.
+    chunk = (chunk * 10 + (chunk >> 8)) & 0x00FF00FF00FF00FFULL;
+    // Each 32-bit lane: 100 * first pair + second pair.
+    chunk = (chunk * 100 + (chunk >> 16)) & 0x0000FFFF0000FFFFULL;
+    // 10000 * first quad + second quad.
+    return (chunk * 10000 + (chunk >> 32)) & 0xFFFFFFFFULL;
+  }
+
+  // A JSON number at `p` that the scanner reads exactly as simdjson does: an integer of at most
+  // 18 digits (never -0), or a float with at most 18 digits and an exponent of at most 2
+  // digits (both correctly rounded). `p` moves past it.
+  static bool scanNumber(const char *&p, const char *end, Member &member) {
+    const char *start = p;
+    bool negative = *p == '-';
+    if (negative) {
+      ++p;
+    }
+    if (p == end || !isDigit(*p)) {
+      return false;
+    }
+    std::uint64_t value = 0;
+    const char *digits = p;
+    if (*p == '0') {
+      ++p;
+    } else {
+      // Eight bytes at a time (the padding after the record keeps the reads in bounds): the
+      // run of digits among them, at most up to the end of the record.
+      while (std::endian::native == std::endian::little) {
+        std::uint64_t chunk;
+        std::memcpy(&chunk, p, 8);
+        std::uint64_t others = nonDigits(chunk);
+        auto run = static_cast<std::size_t>(others == 0 ? 8 : std::countr_zero(others) / 8);
+        run = std::min(run, static_cast<std::size_t>(end - p));
+        if (run == 8) {
+          value = value * 100000000 + parseEightDigits(chunk);
+          p += 8;
+          if (p - digits > 18) {
+            return false; // too long for the scanner (the value may have wrapped)
+          }
+          continue;
+        }
+        if (run > 0) {
+          // The digits moved to the top bytes, '0's below them: the same value.
+          std::uint64_t shifted = (chunk << (64 - 8 * run)) | (kAsciiZeros >> (8 * run));
+          value = value * kPowersOf10[run] + parseEightDigits(shifted);
+          p += run;
+        }
+        break;
+      }
+      while (p < end && isDigit(*p)) {
+        value = value * 10 + static_cast<std::uint64_t>(*p - '0');
+        ++p;
+      }
+    }
+    std::size_t integer_digits = static_cast<std::size_t>(p - digits);
+    if (p == end || (*p != '.' && *p != 'e' && *p != 'E')) {
+      if (integer_digits > 18 || (negative && value == 0)) {
+        return false;
+      }
+      if (p < end && isDigit(*p)) {
+        return false; // a leading zero
+      }
+      member.kind = JsonKind::Int;
+      member.i = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
+      return true;
+    }
+    std::size_t fraction_digits = 0;
+    if (*p == '.') {
+      ++p;
+      const char *fraction = p;
+      while (p < end && isDigit(*p)) {
+        ++p;
+      }
+      fraction_digits = static_cast<std::size_t>(p - fraction);
+      if (fraction_digits == 0) {
+        return false;
+      }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) {
+        ++p;
+      }
+      const char *exponent = p;
+      while (p < end && isDigit(*p)) {
+        ++p;
+      }
+      std::size_t exponent_digits = static_cast<std::size_t>(p - exponent);
+      if (exponent_digits == 0 || exponent_digits > 2) {
+        return false;
+      }
+    }
+    // simdjson 3.0.1's get_number() reads floats of 19 or more digits as 0 (get_double() does
+    // not): such floats stay with parseMembers, so the result is the same either way.
+    if (integer_digits + fraction_digits > 18) {
+      return false;
+    }
+    auto [ptr, ec] = std::from_chars(start, p, member.f);
+    if (ec != std::errc() || ptr != p) {
+      return false;
+    }
+    member.kind = JsonKind::Float;
+    return true;
   }
 
   // ---- conversion to the declared types --------------------------------------------------
@@ -823,6 +1224,10 @@ struct JsonlDecoder::Impl {
       text = member.text;
       return true;
     case FieldKind::Time:
+      if (member.kind == JsonKind::Int) { // epoch ms, the usual form
+        slot.i = member.i;
+        return true;
+      }
       return toInstant(id, member, slot.i);
     }
     return true;
@@ -839,6 +1244,54 @@ struct JsonlDecoder::Impl {
     return index;
   }
 
+  // Pass 1 with simdjson On Demand: false with `reason` set when the record is rejected.
+  bool parseMembers(std::size_t capacity, std::size_t &member_count) {
+    od::document doc;
+    simdjson::error_code error = parser.iterate(begin, size, capacity).get(doc);
+    if (error) {
+      notJsonWhole(error);
+      return false;
+    }
+    document = &doc;
+    od::json_type root_type;
+    if ((error = doc.type().get(root_type))) {
+      std::string_view token;
+      if (doc.raw_json_token().get(token) == simdjson::SUCCESS) {
+        unexpected(token);
+      } else {
+        notJson(error, location());
+      }
+      return false;
+    }
+    if (root_type != od::json_type::object) {
+      notAnObject(doc, root_type);
+      return false;
+    }
+    od::object object;
+    if ((error = doc.get_object().get(object))) {
+      notJson(error, location());
+      return false;
+    }
+    // The members are used in place (value_unsafe after the error check): copying each field
+    // out of its simdjson_result costs a store-forwarding stall per member.
+    for (auto result : object) {
+      if ((error = result.error())) {
+        notJson(error, location());
+        return false;
+      }
+      if (!readMember(result.value_unsafe(), member_count)) {
+        return false;
+      }
+      ++member_count;
+    }
+    if (const char *trailing = location()) {
+      notJson(simdjson::TRAILING_CONTENT, trailing);
+      return false;
+    }
+
+    return true;
+  }
+
   // ---- one record --------------------------------------------------------------------------
 
   DecodeResult decode(std::string_view text, std::size_t capacity, const RecordContext &context) {
@@ -851,56 +1304,19 @@ struct JsonlDecoder::Impl {
     CEP_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "record without padding");
     CEP_ASSERT(context.bound_type < static_cast<std::int32_t>(schema->types.size()),
                "bound type out of range");
-    if (++generation == 0) {
-      for (Member &member : members) {
-        member.generation = 0;
-      }
-      generation = 1;
-    }
+    nextGeneration();
 
-    // Pass 1: every member, in record order, into `members` by name.
-    od::document doc;
-    simdjson::error_code error = parser.iterate(begin, size, capacity).get(doc);
-    if (error) {
-      notJsonWhole(error);
-      return rejected();
-    }
-    document = &doc;
-    od::json_type root_type;
-    if ((error = doc.type().get(root_type))) {
-      std::string_view token;
-      if (doc.raw_json_token().get(token) == simdjson::SUCCESS) {
-        unexpected(token);
-      } else {
-        notJson(error, location());
-      }
-      return rejected();
-    }
-    if (root_type != od::json_type::object) {
-      notAnObject(doc, root_type);
-      return rejected();
-    }
-    od::object object;
-    if ((error = doc.get_object().get(object))) {
-      notJson(error, location());
-      return rejected();
-    }
+    // Pass 1: every member, in record order, into `members` by name. Flat records of plain
+    // scalars take the fast scanner; anything it does not handle (nesting, escapes, floats it
+    // cannot read exactly, errors of any kind) is parsed again by simdjson, which also gives
+    // the exact rejection reasons.
     std::size_t member_count = 0;
-    // The members are used in place (value_unsafe after the error check): copying each field
-    // out of its simdjson_result costs a store-forwarding stall per member.
-    for (auto result : object) {
-      if ((error = result.error())) {
-        notJson(error, location());
+    if (!options.fast_path || !scanFlat(member_count)) {
+      nextGeneration(); // forget what the scanner stored
+      member_count = 0;
+      if (!parseMembers(capacity, member_count)) {
         return rejected();
       }
-      if (!readMember(result.value_unsafe(), member_count)) {
-        return rejected();
-      }
-      ++member_count;
-    }
-    if (const char *trailing = location()) {
-      notJson(simdjson::TRAILING_CONTENT, trailing);
-      return rejected();
     }
 
     // Watermark instruction?

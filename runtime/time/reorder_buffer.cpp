@@ -6,20 +6,25 @@ namespace cep::runtime {
 
 namespace {
 
-// A heap that grew past this many entries gives its memory back when it empties.
+// A heap or run that grew past this many entries gives its memory back when it empties.
 constexpr std::size_t kHeapKeepCapacity = 4096;
+constexpr std::size_t kRunInitialCapacity = 64;
 
 } // namespace
 
-PushResult ReorderBuffer::push(EventRef event) {
+PushResult ReorderBuffer::pushSlow(EventRef event) {
   std::int64_t time = event->time;
   if (watermark_ != kNoWatermark && time <= watermark_) {
     return PushResult::Late;
   }
   Entry entry{time, arrivals_++, std::move(event)};
   // Arrival numbers only grow, so an equal time also belongs at the end of the run.
-  if (run_.empty() || run_.back().time <= time) {
-    run_.push_back(std::move(entry));
+  if (count_ == 0 || runAt(count_ - 1).time <= time) {
+    if (count_ == ring_.size()) {
+      growRun();
+    }
+    ring_[(head_ + count_) & (ring_.size() - 1)] = std::move(entry);
+    ++count_;
   } else {
     heap_.push_back(std::move(entry));
     std::push_heap(heap_.begin(), heap_.end(), Later{});
@@ -27,24 +32,36 @@ PushResult ReorderBuffer::push(EventRef event) {
   return PushResult::Buffered;
 }
 
-void ReorderBuffer::advanceTo(std::int64_t watermark) {
-  watermark_ = std::max(watermark_, watermark);
+void ReorderBuffer::growRun() {
+  std::vector<Entry> bigger(std::max(kRunInitialCapacity, ring_.size() * 2));
+  for (std::size_t i = 0; i < count_; ++i) {
+    bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+  }
+  ring_ = std::move(bigger);
+  head_ = 0;
 }
 
-bool ReorderBuffer::pop(EventRef &out) {
+void ReorderBuffer::shrinkRun() {
+  head_ = 0;
+  if (ring_.size() > kHeapKeepCapacity) {
+    std::vector<Entry>().swap(ring_);
+  }
+}
+
+bool ReorderBuffer::popMerged(EventRef &out) {
   bool from_run = false;
-  if (!run_.empty() && (heap_.empty() || before(run_.front(), heap_.front()))) {
+  if (count_ > 0 && (heap_.empty() || before(ring_[head_], heap_.front()))) {
     from_run = true;
   } else if (heap_.empty()) {
     return false;
   }
-  Entry &next = from_run ? run_.front() : heap_.front();
+  Entry &next = from_run ? ring_[head_] : heap_.front();
   if (watermark_ == kNoWatermark || next.time > watermark_) {
     return false;
   }
   if (from_run) {
     out = std::move(next.event);
-    run_.pop_front();
+    popRun();
   } else {
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     out = std::move(heap_.back().event);
@@ -59,8 +76,8 @@ bool ReorderBuffer::pop(EventRef &out) {
 std::vector<EventRef> ReorderBuffer::events() const {
   std::vector<const Entry *> entries;
   entries.reserve(size());
-  for (const Entry &entry : run_) {
-    entries.push_back(&entry);
+  for (std::size_t i = 0; i < count_; ++i) {
+    entries.push_back(&runAt(i));
   }
   for (const Entry &entry : heap_) {
     entries.push_back(&entry);

@@ -527,3 +527,161 @@ TEST_CASE("decoder: many distinct extra member names", "[runtime][decoder]") {
   CHECK(rejected(decoder, R"({"x7":1,"card":{"a":1},"@type":"Ping","id":"no"})") ==
         R"(field "id": expected int, got string "no")");
 }
+
+namespace {
+
+// The same verdict, reason and event from both decoders.
+void requireSame(const Schema &schema, JsonlDecoder &fast, JsonlDecoder &slow,
+                 const std::string &text) {
+  RecordContext context;
+  context.line = 7;
+  context.seq = 3;
+  context.ingestion_time = 42;
+  DecodeResult a = fast.decodeCopy(text, context);
+  DecodeResult b = slow.decodeCopy(text, context);
+  INFO(text);
+  REQUIRE(static_cast<int>(a.status) == static_cast<int>(b.status));
+  REQUIRE(std::string(a.reason) == std::string(b.reason));
+  if (a.status == DecodeStatus::Watermark) {
+    REQUIRE(a.watermark == b.watermark);
+  }
+  if (a.status != DecodeStatus::Event) {
+    return;
+  }
+  const Event &x = *a.event, &y = *b.event;
+  REQUIRE(x.type == y.type);
+  REQUIRE(x.field_count == y.field_count);
+  REQUIRE(x.nulls == y.nulls);
+  REQUIRE(x.time == y.time);
+  REQUIRE(x.rawRecord() == y.rawRecord());
+  for (std::uint32_t i = 0; i < x.field_count; ++i) {
+    if (x.isNull(i)) {
+      continue;
+    }
+    Slot u = x.slots()[i], v = y.slots()[i];
+    if (schema.types[x.type].fields[i].kind == FieldKind::String) {
+      REQUIRE(u.s->view() == v.s->view());
+    } else {
+      REQUIRE(u.i == v.i); // doubles bit for bit
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("decoder: the fast scanner and simdjson agree on every record", "[runtime][decoder]") {
+  Schema schema = testSchema();
+  DecoderOptions fast_options{true};
+  DecoderOptions slow_options{true};
+  slow_options.fast_path = false;
+  JsonlDecoder fast(schema, fast_options), slow(schema, slow_options);
+  std::vector<std::string> base = {
+      kPayment,
+      R"({"@type":"Payment","card":"4111","amount":12,"country":"NG","merchant":null,"ts":1})",
+      R"({ "@type" : "Login", "user" : "ü", "new_device" : true, "lat" : -1.5e3,)"
+      R"( "attempts" : -12, "session" : 0, "ts" : "2026-01-05T10:00:00Z" } )",
+      R"({"@type":"Login","user":"u","new_device":false,"lat":null,"attempts":0,"ts":null})",
+      R"({"@type":"Ping","id":123456789012345678})",
+      R"({"@type":"Ping","id":1234567890123456789})",
+      R"({"@type":"Ping","id":-0})",
+      R"({"@type":"Ping","id":0.1e-2,"x":[1,{"y":"\u00e9"}]})",
+      R"({"@watermark":1767607200000})",
+      R"({"@watermark":"2026-01-05T10:00:00Z","@watermark":5})",
+      R"({"id":1,"@type":"Ping","id":2,"extra":"a\"b"})",
+      R"({"@type":"Payment","card":"4111","amount":1E+2,"country":"NG","ts":1.5})",
+      R"({"@type":"Payment","card":"4111","amount":123456789.123456789123,"country":"N","ts":1})",
+      R"({"@type":"Payment","card":"4111","amount":1e400,"country":"NG","ts":9223372036854775807})",
+      R"({"@type":"Payment","card":"41","amount":0.30000000000000004,"country":"NG","ts":-5})",
+      R"({})",
+      R"([1,2])",
+      R"("text")",
+      R"(  {"@type":"Ping","id":7}	)",
+      R"({"@type":"Payment","card":"1","amount":-0.0,"country":"N","ts":1,"f":0e5,"g":1e-99})",
+      R"({"@type":"Payment","card":"1","amount":12345678901234567.5,"country":"N","ts":1})",
+      R"({"@type":"Payment","card":"1","amount":1234567890123456789,"country":"N","ts":1})",
+      // A name learned from a record that turns out not to be UTF-8, seen again.
+      "{\"\xff\":1,\"@type\":\"Ping\",\"id\":1}",
+      "{\"\xff\":1,\"@type\":\"Ping\",\"id\":1}",
+      "{\"\xc3\xa9\":\"\xc3\xa9\",\"@type\":\"Ping\",\"id\":1}",
+  };
+  // Integers and floats of every length around the scanner's limits.
+  std::string digits = "98765432109876543210123";
+  for (std::size_t n = 1; n <= digits.size(); ++n) {
+    for (const char *sign : {"", "-"}) {
+      std::string number = sign + digits.substr(0, n);
+      base.push_back(R"({"@type":"Ping","id":)" + number + "}");
+      base.push_back(R"({"@type":"Ping","id":)" + number + ".5}");
+      base.push_back(R"({"@type":"Payment","card":"1","amount":)" + number + ".25e1" +
+                     R"(,"country":"N","ts":)" + number + "}");
+    }
+  }
+  const std::string replacements = std::string("\"\\{}[],:0-.eE tx\t\r\x01\xff\xc3", 22);
+  std::uint64_t checked = 0;
+  for (const std::string &record : base) {
+    requireSame(schema, fast, slow, record);
+    ++checked;
+    for (std::size_t i = 0; i < record.size(); ++i) {
+      std::string deleted = record;
+      deleted.erase(i, 1);
+      requireSame(schema, fast, slow, deleted);
+      for (char c : replacements) {
+        std::string changed = record;
+        changed[i] = c;
+        requireSame(schema, fast, slow, changed);
+        std::string inserted = record;
+        inserted.insert(i, 1, c);
+        requireSame(schema, fast, slow, inserted);
+        checked += 2;
+      }
+      // Again the original, so the name predictions move back and forth.
+      requireSame(schema, fast, slow, record);
+    }
+  }
+  CHECK(checked > 10000);
+}
+
+TEST_CASE("decoder: the remembered record shape and name order", "[runtime][decoder]") {
+  // Consecutive records that share the previous one's shape (the bytes between the values) or
+  // name order, or almost: each must decode exactly as simdjson alone decodes it.
+  Schema schema = testSchema();
+  DecoderOptions slow_options;
+  slow_options.fast_path = false;
+  JsonlDecoder fast(schema), slow(schema, slow_options);
+  const std::vector<std::string> records = {
+      R"({"@type":"Ping","id":1})",
+      R"({"@type":"Ping","id":22})",              // same shape, longer value
+      R"({"@type":"Ping","id":-3})",              // a sign
+      R"({"@type":"Ping","id":"x"})",             // same literals, another kind: rejected
+      R"({"@type":"Ping","id":4,"extra":true})",  // one member more
+      R"({"@type":"Ping","id":5,"extra":false})", // that shape again
+      R"({"@type":"Ping","id":5,"extra":[1]})",   // same literals, a nested value
+      R"({"@type":"Ping","id":6})",               // one member fewer
+      R"({"@type":"Ping","id":6} )",              // trailing space
+      R"({"@type":"Ping","id":6}x)",              // trailing garbage
+      R"({"@type":"Ping","id":6)",                // cut short
+      R"({"id":7,"@type":"Ping"})",               // another order
+      R"({"id":8,"@type":"Ping"})",               // that order again
+      R"({"id":8,"@type":"Pong"})",               // unknown type
+      R"({"id":9,"@type":"Ping","id":10})",       // a duplicate, the last counts
+      R"({"id":9,"@type":"Ping","id":null})",     // ... null: rejected
+      R"({ "id" : 11 , "@type" : "Ping" })",      // spaces
+      R"({ "id" : 12 , "@type" : "Ping" })",      // the same spaces
+      R"({ "id" : 12 ,"@type" : "Ping" })",       // almost
+      R"({"@watermark":5})",                      // a watermark
+      R"({"@watermark":6})",                      // the same shape
+      R"({"@watermark":6,"id":1})",               // not a watermark record
+      R"({"@type":"Payment","card":"a","amount":1.5,"country":"NG","ts":1})",
+      R"({"@type":"Payment","card":"bbbbbbbbbbbbbbbbbbbb","amount":2,"country":"DE","ts":22})",
+      R"({"@type":"Payment","card":"c\"","amount":2,"country":"DE","ts":22})",
+      R"({"@type":"Payment","card":"é","amount":2e1,"country":"DE","ts":"2026-01-05T10:00:00Z"})",
+      "{\"@type\":\"Payment\",\"card\":\"\xc3\",\"amount\":2,\"country\":\"DE\",\"ts\":22}",
+      R"({"@type":"Payment","card":"d","amount":3,"country":"DE","ts":23,"merchant":"m"})",
+      R"({})",
+      R"({})",
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string &record : records) {
+      requireSame(schema, fast, slow, record);
+    }
+  }
+}

@@ -189,3 +189,30 @@ TEST_CASE("reorder buffer: random disorder matches a stable sort", "[runtime][re
   }
   CHECK(released == expected);
 }
+
+TEST_CASE("reorder buffer: the in-order run wraps around and grows", "[runtime][reorder]") {
+  ReorderBuffer buffer;
+  std::uint64_t next_id = 0, expected = 0;
+  std::int64_t time = 0;
+  // Pushes and releases interleaved so the ring's head moves around it while it grows from 64
+  // entries to 2048; what a round does not release is carried into the next.
+  for (int round = 0; round < 6; ++round) {
+    std::size_t pushes = std::size_t{40} << round;
+    for (std::size_t i = 0; i < pushes; ++i) {
+      REQUIRE(buffer.push(makeEvent(time, next_id++)) == PushResult::Buffered);
+      time += (i % 3 == 0) ? 0 : 1;
+    }
+    REQUIRE(buffer.size() == next_id - expected);
+    buffer.advanceTo(time - static_cast<std::int64_t>(pushes / 2));
+    Ids released = drain(buffer);
+    for (std::uint64_t id : released) {
+      REQUIRE(id == expected++);
+    }
+  }
+  buffer.finish();
+  for (std::uint64_t id : drain(buffer)) {
+    REQUIRE(id == expected++);
+  }
+  REQUIRE(expected == next_id);
+  REQUIRE(buffer.empty());
+}
