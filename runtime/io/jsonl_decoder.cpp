@@ -649,10 +649,17 @@ struct JsonlDecoder::Impl {
         member.kind = JsonKind::UInt;
         member.u = number.get_uint64();
         break;
-      case od::number_type::floating_point_number:
+      case od::number_type::floating_point_number: {
+        // From the text: simdjson 3.0.1's get_number() gives 0 for floats of 19 or more
+        // significant digits; from_chars rounds every valid JSON number correctly.
         member.kind = JsonKind::Float;
-        member.f = number.get_double();
+        auto [end, ec] =
+            std::from_chars(member.text.data(), member.text.data() + member.text.size(), member.f);
+        if (ec != std::errc() || end != member.text.data() + member.text.size()) {
+          member.f = number.get_double();
+        }
         break;
+      }
       }
       return true;
     }
@@ -1113,8 +1120,8 @@ struct JsonlDecoder::Impl {
         return false;
       }
     }
-    // simdjson 3.0.1's get_number() reads floats of 19 or more digits as 0 (get_double() does
-    // not): such floats stay with parseMembers, so the result is the same either way.
+    // Floats of 19 or more digits stay with parseMembers (which reads them with from_chars too);
+    // the scanner's digit loop is only exact up to 18.
     if (integer_digits + fraction_digits > 18) {
       return false;
     }

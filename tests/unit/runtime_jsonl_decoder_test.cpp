@@ -685,3 +685,24 @@ TEST_CASE("decoder: the remembered record shape and name order", "[runtime][deco
     }
   }
 }
+
+TEST_CASE("decoder: floats with many digits keep their value", "[runtime][decoder]") {
+  // simdjson 3.0.1's get_number() gives 0 for floats of 19 or more significant digits; the
+  // decoder reads float text with from_chars (correctly rounded), on both decoding paths.
+  Schema schema = singleTypeSchema();
+  for (bool fast : {true, false}) {
+    DecoderOptions options;
+    options.fast_path = fast;
+    JsonlDecoder decoder(schema, options);
+    auto value = [&](const std::string &number) {
+      EventRef e = accepted(decoder, R"({"sensor":"s","value":)" + number + "}");
+      return e->slots()[1].f;
+    };
+    INFO("fast path " << fast);
+    CHECK(value("123456789.1234567891") == 123456789.1234567891);
+    CHECK(value("0.12345678901234567891") == 0.12345678901234567891);
+    CHECK(value("-98765432109876543210.5") == -98765432109876543210.5);
+    CHECK(value("1.5") == 1.5);
+    CHECK(value("12345678901234567890") == 12345678901234567890.0);
+  }
+}
