@@ -100,6 +100,10 @@ void freeEvent(Event *e) {
   std::free(block);
 }
 
+bool eventPoolEnabled() {
+  return kPooling;
+}
+
 std::size_t eventPoolFreeBlocks() {
   std::size_t total = 0;
   for (std::uint32_t count : pool.counts) {

@@ -65,6 +65,8 @@ inline char *extraBegin(Event *e) {
 }
 void freeEvent(Event *e);
 // Blocks waiting in this thread's free lists; trimEventPool gives them back to malloc.
+// Pooling is off under AddressSanitizer (so it sees every use after free).
+bool eventPoolEnabled();
 std::size_t eventPoolFreeBlocks();
 void trimEventPool();
 

@@ -70,7 +70,10 @@ ENGINE_CONFIGS = ("jit", "jit-O0", "cepo", "interp-nopass")
 
 
 def limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # An AddressSanitizer build reserves terabytes of shadow address space: no RLIMIT_AS there
+    # (--no-memory-limit).
+    if os.environ.get("CEP_DIFFTEST_NO_MEMORY_LIMIT") != "1":
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def run_cep(cep, argv, cwd):
@@ -388,8 +391,12 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-keep", action="store_true", help="do not write failing cases")
     ap.add_argument("--configs", help="comma-separated subset of the configurations")
+    ap.add_argument("--no-memory-limit", action="store_true",
+                    help="no address-space limit per run (sanitizer builds)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    if a.no_memory_limit:
+        os.environ["CEP_DIFFTEST_NO_MEMORY_LIMIT"] = "1"
     cep = os.path.abspath(a.cep)
     configs, notes = detect_configs(cep)
     if a.configs:
