@@ -72,6 +72,11 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
                "state of an unknown step: " + s.name);
   }
   branches_.resize(std::max<std::uint32_t>(img.max_branches, 1));
+  match_writer_.emplace(schema_, image_, img.emit, code_.emit, options_.with_events);
+  if (img.has_timeout_emit) {
+    timeout_writer_.emplace(schema_, image_, img.timeout_emit, code_.timeout_emit,
+                            options_.with_events);
+  }
 }
 
 NativeMatcher::~NativeMatcher() {
@@ -180,6 +185,17 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   next_.clear();
 }
 
+void NativeMatcher::chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const {
+  std::size_t n = 0;
+  for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
+    ++n;
+  }
+  seqs.resize(n);
+  for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
+    seqs[--n] = nodes_[i].event->seq;
+  }
+}
+
 void NativeMatcher::releaseRuns(std::vector<Run> &runs) {
   for (const Run &r : runs) {
     nodes_.release(r.last);
@@ -275,21 +291,32 @@ void NativeMatcher::reschedule(std::uint32_t k) {
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
 
 void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
+  time_ = std::max(time_, time);
+  // Nothing changed since the last public call sampled the peaks unless a deadline fired
+  // (dropping stale timer entries only shrinks the state).
+  if (fireUntil(time, out)) {
+    updatePeaks();
+  }
+}
+
+bool NativeMatcher::fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time (ties across keys in any order).
+  bool fired = false;
   while (!heap_.empty()) {
-    Timer t = heap_.front();
-    if (!timerValid(t)) {
+    const Timer &top = heap_.front();
+    if (!timerValid(top)) {
       popTimer();
       continue;
     }
-    if (t.deadline > time) {
+    if (top.deadline > time) {
       break;
     }
+    Timer t = top;
     popTimer();
     expire(t.key, t.deadline, out);
+    fired = true;
   }
-  time_ = std::max(time_, time);
-  updatePeaks();
+  return fired;
 }
 
 void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<MatchOutput> &out) {
@@ -323,8 +350,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   advanceTime(e.time, out);
   ++stats_.events;
   if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
-    updatePeaks(); // no run changes and none starts
-    return;
+    return; // no run changes and none starts (advanceTime sampled the peaks)
   }
   std::uint64_t hash = code_.key_hash(&e);
   std::uint32_t k =
@@ -340,8 +366,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
            e);
   if (k == KeyTable::kNone && retained_.empty() && completed_.empty()) {
-    updatePeaks();
-    return;
+    return; // nothing changed (runs that were started and discarded left nothing behind)
   }
   if (k == KeyTable::kNone) {
     k = newKey(hash, &e);
@@ -351,7 +376,8 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   processMatches(k, completed_, Completion{e.time, false, e.seq}, out);
   reschedule(k);
   // A run can reach a state whose step bound has already passed: it ends now.
-  advanceTime(e.time, out);
+  fireUntil(e.time, out);
+  updatePeaks();
 }
 
 // --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------
@@ -371,10 +397,7 @@ void NativeMatcher::processMatches(std::uint32_t k, std::vector<Run> &completed,
     Held m;
     m.last = r.last; // the reference moves over
     m.first = r.first;
-    for (std::uint32_t n = r.last; n != kNoNode; n = nodes_[n].prev) {
-      m.seqs.push_back(nodes_[n].event->seq);
-    }
-    std::reverse(m.seqs.begin(), m.seqs.end());
+    chainSeqs(r.last, m.seqs);
     auto at = std::upper_bound(key.held.begin(), key.held.end(), m,
                                [&](const Held &a, const Held &b) { return heldBefore(a, b); });
     key.held.insert(at, std::move(m));
@@ -515,8 +538,7 @@ void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
   o.start_seq = start.second;
   o.event_seqs = std::move(m.seqs);
   view_.reset(m.last);
-  RecordParts parts{image_.get(), &image_->emit, &code_.emit, options_.with_events};
-  appendRecord(o.json, parts, keyJson(key), start.first, nodes_[m.last].event->time, false, view_);
+  match_writer_->append(o.json, *key.rep, start.first, nodes_[m.last].event->time, false, view_);
   out.push_back(std::move(o));
   ++stats_.matches;
 }
@@ -532,24 +554,19 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
   Pos start = startOf(run.first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  for (std::uint32_t n = run.last; n != kNoNode; n = nodes_[n].prev) {
-    o.event_seqs.push_back(nodes_[n].event->seq);
-  }
-  std::reverse(o.event_seqs.begin(), o.event_seqs.end());
+  chainSeqs(run.last, o.event_seqs);
   view_.reset(run.last);
-  RecordParts parts{image_.get(), &image_->timeout_emit, &code_.timeout_emit, options_.with_events};
-  appendRecord(o.json, parts, keyJson(key), start.first, run.deadline, true, view_);
+  timeout_writer_->append(o.json, *key.rep, start.first, run.deadline, true, view_);
   out.push_back(std::move(o));
   ++stats_.timeouts;
 }
 
 // --- statistics -------------------------------------------------------------------------------
 
-void NativeMatcher::updatePeaks() {
-  stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
-  stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
-  stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live());
-  stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stats().state_bytes);
+std::uint64_t NativeMatcher::stateBytes() const {
+  return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
+         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) +
+         table_.bytes();
 }
 
 MatcherStats NativeMatcher::stats() const {
@@ -557,9 +574,7 @@ MatcherStats NativeMatcher::stats() const {
   s.live_runs = live_runs_;
   s.live_keys = live_keys_;
   s.bound_events = nodes_.live();
-  std::uint64_t bytes = live_runs_ * sizeof(Run) + held_ * sizeof(Held) +
-                        nodes_.live() * sizeof(Node) + nodes_.eventBytes() +
-                        heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) + table_.bytes();
+  std::uint64_t bytes = stateBytes();
   s.state_bytes = bytes;
   s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
   return s;

@@ -16,10 +16,13 @@
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/native/key_table.hpp"
+#include "runtime/native/native_record.hpp"
 #include "runtime/schema.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +107,8 @@ private:
   void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
   void setRuns(Key &key, std::vector<Run> &runs);
   void releaseRuns(std::vector<Run> &runs);
+  // Arrival seqs of the chain ending at `last`, in match order (one allocation).
+  void chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const;
   bool timerValid(const Timer &t) const;
   void pushTimer(std::uint32_t key);
   void popTimer();
@@ -114,7 +119,17 @@ private:
 
   void emitMatch(const Key &key, Held &m, const Completion &when, std::vector<MatchOutput> &out);
   void emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out);
-  void updatePeaks();
+  // Peaks are sampled at the end of every public call that may change state (and nowhere else),
+  // so a call that changed nothing need not sample.
+  void updatePeaks() {
+    stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
+    stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
+    stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live());
+    stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stateBytes());
+  }
+  std::uint64_t stateBytes() const;
+  // Fires the deadlines up to `time`; false when none fired.
+  bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out);
   void clear(); // drops every key, run, held match and timer
 
   std::shared_ptr<const Schema> schema_;
@@ -124,6 +139,8 @@ private:
   std::vector<bool> uses_type_;        // by event type index
   std::vector<bool> completes_at_end_; // by state
   std::vector<StateKind> kinds_;       // by state
+
+  std::optional<RecordWriter> match_writer_, timeout_writer_;
 
   NodePool nodes_;
   BoundView view_;
