@@ -68,6 +68,7 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
   for (const StateInfo &s : img.states) {
     completes_at_end_.push_back(s.completes_at_end || s.kind == StateKind::Pending);
     kinds_.push_back(s.kind);
+    within_.push_back(s.within_ms);
     CEP_ASSERT(s.step < static_cast<std::int32_t>(img.steps.size()),
                "state of an unknown step: " + s.name);
   }
@@ -113,14 +114,14 @@ std::int64_t NativeMatcher::deadlineOf(const Run &r) const {
   if (image_->within_ms != kNoBound) {
     deadline = startOf(r.first).first + image_->within_ms;
   }
-  std::int64_t within = image_->states[r.state].within_ms;
+  std::int64_t within = within_[r.state];
   if (within != kNoBound) {
     deadline = std::min(deadline, prevTime(r) + within);
   }
   return deadline;
 }
 
-void NativeMatcher::addRun(Run r, bool &discard) {
+inline void NativeMatcher::addRun(Run r, bool &discard) {
   r.deadline = deadlineOf(r);
   switch (kinds_[r.state]) {
   case StateKind::Final:
@@ -131,7 +132,7 @@ void NativeMatcher::addRun(Run r, bool &discard) {
     nodes_.release(r.last);
     break;
   default:
-    next_.push_back(r);
+    retained_.push_back(r);
     break;
   }
 }
@@ -140,14 +141,19 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   view_.reset(run.last);
   std::uint8_t discard_flag = 0;
   std::uint32_t n = code_.step(&e, &view_, run.state, run.counter, branches_.data(), &discard_flag);
+  if (n == 0) {
+    return; // no run follows (and a discard has nothing to drop)
+  }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
-  next_.clear();
-  const auto &states = image_->states;
+  // The runs that follow go straight to retained_ (completed ones to completed_); they are
+  // dropped again from `mark` on when a Stop state discards them.
+  const std::size_t mark = retained_.size();
+  const std::size_t state_count = kinds_.size();
   for (std::uint32_t i = 0; i < n; ++i) {
     const CepBranch &b = branches_[i];
-    CEP_ASSERT(b.target >= 0 && static_cast<std::size_t>(b.target) < states.size() &&
-                   b.source >= 0 && static_cast<std::size_t>(b.source) < states.size(),
+    CEP_ASSERT(b.target >= 0 && static_cast<std::size_t>(b.target) < state_count && b.source >= 0 &&
+                   static_cast<std::size_t>(b.source) < state_count,
                "branch to an unknown state in " + image_->name);
     if (b.take == 0) {
       if (is_start) {
@@ -159,16 +165,18 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
       continue;
     }
     // TAKE: bind the event to the source state's step, within that step's own time bound.
-    const StateInfo &source = states[static_cast<std::size_t>(b.source)];
-    if (!is_start && source.within_ms != kNoBound && e.time >= prevTime(run) + source.within_ms) {
+    const auto source = static_cast<std::size_t>(b.source);
+    std::int64_t within = within_[source];
+    if (!is_start && within != kNoBound && e.time >= prevTime(run) + within) {
       continue;
     }
-    CEP_ASSERT(source.step >= 0, "TAKE edge in a state without a step: " + source.name);
-    std::uint32_t node = nodes_.bind(&e, source.step, run.last);
+    std::int32_t step = image_->states[source].step;
+    CEP_ASSERT(step >= 0, "TAKE edge in a state without a step: " + image_->states[source].name);
+    std::uint32_t node = nodes_.bind(&e, step, run.last);
     Run r{kNoDeadline, static_cast<std::uint32_t>(b.target), b.counter, node,
           is_start ? node : run.first};
     if (b.final_state >= 0) {
-      CEP_ASSERT(static_cast<std::size_t>(b.final_state) < states.size(),
+      CEP_ASSERT(static_cast<std::size_t>(b.final_state) < state_count,
                  "branch to an unknown final state in " + image_->name);
       Run f = r;
       f.state = static_cast<std::uint32_t>(b.final_state);
@@ -177,12 +185,12 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
     }
     addRun(r, discard);
   }
-  if (!discard) {
-    retained_.insert(retained_.end(), next_.begin(), next_.end());
-  } else {
-    releaseRuns(next_);
+  if (discard) {
+    for (std::size_t i = mark; i < retained_.size(); ++i) {
+      nodes_.release(retained_[i].last);
+    }
+    retained_.resize(mark);
   }
-  next_.clear();
 }
 
 void NativeMatcher::chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const {
@@ -248,11 +256,6 @@ void NativeMatcher::setRuns(Key &key, std::vector<Run> &runs) {
   live_runs_ += key.runs.size();
 }
 
-bool NativeMatcher::timerValid(const Timer &t) const {
-  const Key &key = keys_[t.key];
-  return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
-}
-
 void NativeMatcher::pushTimer(std::uint32_t k) {
   heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
   std::push_heap(heap_.begin(), heap_.end(), TimerLater());
@@ -299,7 +302,7 @@ void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
   }
 }
 
-bool NativeMatcher::fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
+bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time (ties across keys in any order).
   bool fired = false;
   while (!heap_.empty()) {

@@ -99,7 +99,7 @@ private:
   bool heldBefore(const Held &a, const Held &b) const;
 
   void nextRuns(const Run &run, bool is_start, const Event &e);
-  void addRun(Run r, bool &discard);
+  void addRun(Run r, bool &discard); // into retained_ (or completed_)
   void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
   void processMatches(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
                       std::vector<MatchOutput> &out);
@@ -109,7 +109,10 @@ private:
   void releaseRuns(std::vector<Run> &runs);
   // Arrival seqs of the chain ending at `last`, in match order (one allocation).
   void chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const;
-  bool timerValid(const Timer &t) const;
+  bool timerValid(const Timer &t) const {
+    const Key &key = keys_[t.key];
+    return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
+  }
   void pushTimer(std::uint32_t key);
   void popTimer();
 
@@ -128,8 +131,15 @@ private:
     stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stateBytes());
   }
   std::uint64_t stateBytes() const;
-  // Fires the deadlines up to `time`; false when none fired.
-  bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out);
+  // Fires the deadlines up to `time`; false when none fired. Inline: usually the earliest timer
+  // is live and later than `time`.
+  bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
+    if (heap_.empty() || (heap_.front().deadline > time && timerValid(heap_.front()))) {
+      return false;
+    }
+    return fireDue(time, out);
+  }
+  bool fireDue(std::int64_t time, std::vector<MatchOutput> &out);
   void clear(); // drops every key, run, held match and timer
 
   std::shared_ptr<const Schema> schema_;
@@ -139,6 +149,7 @@ private:
   std::vector<bool> uses_type_;        // by event type index
   std::vector<bool> completes_at_end_; // by state
   std::vector<StateKind> kinds_;       // by state
+  std::vector<std::int64_t> within_;   // by state: StateInfo::within_ms
 
   std::optional<RecordWriter> match_writer_, timeout_writer_;
 
@@ -151,7 +162,7 @@ private:
 
   // Scratch, reused across events.
   std::vector<CepBranch> branches_;
-  std::vector<Run> retained_, completed_, next_, expired_;
+  std::vector<Run> retained_, completed_, expired_;
   std::vector<std::uint32_t> chain_;
 
   std::int64_t time_ = INT64_MIN;

@@ -295,7 +295,12 @@ TEST_CASE("jit: inline string equality agrees with the evaluator", "[jit]") {
     for (std::size_t i = 0; i < values.size(); ++i) {
       const std::string &s = values[i];
       const std::string &other = values[(i * 7 + 3) % values.size()];
-      std::string u = i % 3 == 0 ? "null" : "\"" + (i % 3 == 1 ? s : other) + "\"";
+      std::string u = "null";
+      if (i % 3 != 0) {
+        u.assign(1, '"');
+        u.append(i % 3 == 1 ? s : other);
+        u.push_back('"');
+      }
       NodeCounter counter;
       NodeRef bound = NodeRef::bind(
           events.make(R"({"@type":"E","s":")" + s + R"(","u":)" + u + "}"), 0, NodeRef(), &counter);
