@@ -96,6 +96,12 @@ void TimeText::append(std::string &out, std::int64_t epoch_ms) {
     appendJsonTime(out, epoch_ms);
     return;
   }
+  for (unsigned i = 0; i < 2; ++i) {
+    if (recent_[i] == epoch_ms) {
+      out.append(recent_text_[i], sizeof recent_text_[i]);
+      return;
+    }
+  }
   std::int64_t day = epoch_ms / kMillisPerDay;
   auto ms = static_cast<std::uint32_t>(epoch_ms % kMillisPerDay);
   if (day != day_) {
@@ -122,6 +128,10 @@ void TimeText::append(std::string &out, std::int64_t epoch_ms) {
   text[24] = 'Z';
   text[25] = '"';
   out.append(text, sizeof text);
+  static_assert(sizeof text == sizeof recent_text_[0]);
+  std::memcpy(recent_text_[next_], text, sizeof text);
+  recent_[next_] = epoch_ms;
+  next_ ^= 1;
 }
 
 // --- RecordWriter -----------------------------------------------------------------------------
@@ -154,6 +164,17 @@ RecordWriter::RecordWriter(std::shared_ptr<const Schema> schema,
     kinds_.push_back(field.kind);
     field_keys_.push_back(memberKey(field.name, true));
   }
+  if (image_->keyed) {
+    key_fields_.resize(image_->key_fields.size());
+    for (std::size_t t = 0; t < image_->key_fields.size(); ++t) {
+      for (std::int32_t f : image_->key_fields[t]) {
+        CEP_ASSERT(t < schema_->types.size() && f >= 0 &&
+                       static_cast<std::size_t>(f) < schema_->types[t].fields.size(),
+                   "key field out of range in pattern " + image_->name);
+        key_fields_[t].emplace_back(f, schema_->types[t].fields[static_cast<std::size_t>(f)].kind);
+      }
+    }
+  }
   bool first = true;
   for (std::size_t s = 0; s < image_->steps.size(); ++s) {
     if (image_->steps[s].negated) {
@@ -165,19 +186,16 @@ RecordWriter::RecordWriter(std::shared_ptr<const Schema> schema,
   }
 }
 
-void RecordWriter::appendField(std::string &out, const Event &e, std::int32_t field) {
-  const Schema &schema = *schema_;
-  CEP_ASSERT(e.type < schema.types.size(), "event of an unknown type");
-  const EventSchema &type = schema.types[e.type];
-  CEP_ASSERT(field >= 0 && static_cast<std::size_t>(field) < type.fields.size() &&
-                 static_cast<std::uint32_t>(field) < e.field_count,
-             "key field out of range for event type " + type.name);
+void RecordWriter::appendField(std::string &out, const Event &e, std::int32_t field,
+                               FieldKind kind) {
+  CEP_ASSERT(static_cast<std::uint32_t>(field) < e.field_count,
+             "key field out of range in pattern " + image_->name);
   if (e.isNull(static_cast<std::uint32_t>(field))) {
     out.append("null");
     return;
   }
   const Slot &slot = e.slots()[field];
-  switch (type.fields[static_cast<std::size_t>(field)].kind) {
+  switch (kind) {
   case FieldKind::Bool:
     out.append(slot.b ? "true" : "false");
     return;
@@ -198,16 +216,15 @@ void RecordWriter::appendField(std::string &out, const Event &e, std::int32_t fi
 }
 
 void RecordWriter::appendKey(std::string &out, const Event &rep) {
-  const PatternImage &image = *image_;
-  if (!image.keyed) {
+  if (!image_->keyed) {
     out.append("null");
     return;
   }
-  CEP_ASSERT(rep.type < image.key_fields.size() && !image.key_fields[rep.type].empty(),
-             "event type without key fields in pattern " + image.name);
-  const auto &fields = image.key_fields[rep.type];
+  CEP_ASSERT(rep.type < key_fields_.size() && !key_fields_[rep.type].empty(),
+             "event type without key fields in pattern " + image_->name);
+  const auto &fields = key_fields_[rep.type];
   if (fields.size() == 1) {
-    appendField(out, rep, fields[0]);
+    appendField(out, rep, fields[0].first, fields[0].second);
     return;
   }
   out.push_back('[');
@@ -215,7 +232,7 @@ void RecordWriter::appendKey(std::string &out, const Event &rep) {
     if (i > 0) {
       out.push_back(',');
     }
-    appendField(out, rep, fields[i]);
+    appendField(out, rep, fields[i].first, fields[i].second);
   }
   out.push_back(']');
 }

@@ -33,6 +33,11 @@ public:
 private:
   std::int64_t day_ = -1;
   char date_[11] = {}; // "YYYY-MM-DDT" of day_
+  // The last two times written, quoted (records repeat them: "@start" and the first event's
+  // time field, "@end" and the last one's).
+  std::int64_t recent_[2] = {-1, -1};
+  char recent_text_[2][26] = {};
+  unsigned next_ = 0; // the slot to overwrite next
 };
 
 // The output records of one emit shape (the pattern's emit or timeout emit), byte for byte those
@@ -50,12 +55,14 @@ public:
 
 private:
   void appendKey(std::string &out, const Event &rep);
-  void appendField(std::string &out, const Event &e, std::int32_t field);
+  void appendField(std::string &out, const Event &e, std::int32_t field, FieldKind kind);
 
   std::shared_ptr<const Schema> schema_;
   std::shared_ptr<const PatternImage> image_;
   std::vector<CepValueFn> fns_;
   std::vector<ValueKind> kinds_;
+  // By event type: the key fields and their kinds (checked against the schema once).
+  std::vector<std::vector<std::pair<std::int32_t, FieldKind>>> key_fields_;
   std::string head_;                    // {"@stream":"S","@pattern":"P","@key":
   std::vector<std::string> field_keys_; // ,"name":
   std::vector<std::pair<std::int32_t, std::string>> event_keys_; // step, "name":[ (with commas)
