@@ -393,8 +393,8 @@ bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
   return a.seqs < b.seqs;
 }
 
-void NativeMatcher::processMatches(std::uint32_t k, std::vector<Run> &completed,
-                                   const Completion &when, std::vector<MatchOutput> &out) {
+void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
+                                const Completion &when, std::vector<MatchOutput> &out) {
   Key &key = keys_[k];
   for (const Run &r : completed) {
     Held m;

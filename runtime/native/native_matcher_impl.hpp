@@ -101,8 +101,15 @@ private:
   void nextRuns(const Run &run, bool is_start, const Event &e);
   void addRun(Run r, bool &discard); // into retained_ (or completed_)
   void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
+  // Most calls have nothing to do: no run completed and nothing is held.
   void processMatches(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
-                      std::vector<MatchOutput> &out);
+                      std::vector<MatchOutput> &out) {
+    if (!completed.empty() || !keys_[key].held.empty()) {
+      processHeld(key, completed, when, out);
+    }
+  }
+  void processHeld(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
+                   std::vector<MatchOutput> &out);
   void prune(Key &key, const Held &released);
   void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
   void setRuns(Key &key, std::vector<Run> &runs);
