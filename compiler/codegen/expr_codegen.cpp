@@ -19,6 +19,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
+#include <optional>
 #include <set>
 
 namespace cep::compiler::codegen {
@@ -304,6 +305,57 @@ private:
     return call("cep_rt_strcmp", i32_, {ptr_, i64_, ptr_, i64_}, {a.v, a.n, b.v, b.n});
   }
 
+  // Bytewise string equality (compareValues(a, b) == 0), inline: lengths first; against a
+  // string of known length up to kInlineEqBytes, the bytes by wide loads (folded to immediates
+  // when one side is a literal); otherwise cep_rt_strcmp, only when the lengths agree.
+  static constexpr std::uint64_t kInlineEqBytes = 16;
+  llvm::Value *stringEq(const CgValue &a, const CgValue &b) {
+    auto *ka = llvm::dyn_cast<llvm::ConstantInt>(a.n);
+    auto *kb = llvm::dyn_cast<llvm::ConstantInt>(b.n);
+    std::optional<std::uint64_t> known;
+    if (ka != nullptr) {
+      known = ka->getZExtValue();
+    } else if (kb != nullptr) {
+      known = kb->getZExtValue();
+    }
+    if (ka != nullptr && kb != nullptr && ka->getZExtValue() != kb->getZExtValue()) {
+      return b_.getFalse();
+    }
+    llvm::Value *same_length = b_.CreateICmpEQ(a.n, b.n, "samelen");
+    if (known && *known == 0) {
+      return same_length;
+    }
+    llvm::BasicBlock *from = b_.GetInsertBlock();
+    llvm::BasicBlock *bytes = block("streq.bytes");
+    llvm::BasicBlock *done = block("streq.done");
+    b_.CreateCondBr(same_length, bytes, done);
+    b_.SetInsertPoint(bytes);
+    llvm::Value *eq = nullptr;
+    if (known && *known <= kInlineEqBytes) {
+      // Both sides hold exactly *known bytes here: loads of 8, 4, 2 and 1 bytes cover them.
+      std::uint64_t offset = 0;
+      for (unsigned width : {8u, 4u, 2u, 1u}) {
+        llvm::Type *t = b_.getIntNTy(width * 8);
+        while (*known - offset >= width) {
+          llvm::Value *x = b_.CreateAlignedLoad(t, byteGep(a.v, offset), llvm::Align(1));
+          llvm::Value *y = b_.CreateAlignedLoad(t, byteGep(b.v, offset), llvm::Align(1));
+          llvm::Value *part = b_.CreateICmpEQ(x, y);
+          eq = eq == nullptr ? part : b_.CreateAnd(eq, part);
+          offset += width;
+        }
+      }
+    } else {
+      eq = b_.CreateICmpEQ(strcmp3(a, b), b_.getInt32(0));
+    }
+    llvm::BasicBlock *bytes_end = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode *r = b_.CreatePHI(i1_, 2, "streq");
+    r->addIncoming(b_.getFalse(), from);
+    r->addIncoming(eq, bytes_end);
+    return r;
+  }
+
   // compareValues(a, b) (both non-null) reduced to the test `op` (Eq .. Ge). Floats: IEEE,
   // NaN unordered (only `!=` holds).
   llvm::Value *compareTest(Op op, const CgValue &a, const CgValue &b) {
@@ -330,6 +382,10 @@ private:
       x = a.v;
       y = b.v;
     } else if (a.kind == TypeKind::String && b.kind == TypeKind::String) {
+      if (op == Op::Eq || op == Op::Ne) {
+        llvm::Value *eq = stringEq(a, b);
+        return op == Op::Eq ? eq : b_.CreateNot(eq);
+      }
       x = strcmp3(a, b);
       y = b_.getInt32(0);
     } else if (a.kind == TypeKind::Bool && b.kind == TypeKind::Bool) {

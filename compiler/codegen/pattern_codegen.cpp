@@ -841,6 +841,10 @@ private:
       b_.SetInsertPoint(values);
       llvm::Value *same;
       if (keyKind(k) == TypeKind::String) {
+        // Lengths first: the bytes are compared only when they agree.
+        llvm::BasicBlock *bytes = block(f, "eq.bytes");
+        b_.CreateCondBr(b_.CreateICmpEQ(pa.n, pb.n), bytes, differ);
+        b_.SetInsertPoint(bytes);
         llvm::Value *c = b_.CreateCall(strcmpFn(), {pa.s, pa.n, pb.s, pb.n});
         same = b_.CreateICmpEQ(c, b_.getInt32(0));
       } else {

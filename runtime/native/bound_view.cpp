@@ -53,17 +53,13 @@ void NodePool::release(std::uint32_t n) {
 BoundView::BoundView(const NodePool &pool, std::size_t step_count)
     : pool_(&pool), by_step_(step_count) {}
 
-void BoundView::reset(std::uint32_t last) {
-  last_ = last;
-  done_ = last == kNoNode;
+void BoundView::clearLists() {
   if (dirty_) {
     for (auto &v : by_step_) {
       v.clear();
     }
     dirty_ = false;
   }
-  block_ = 0;
-  used_ = 0;
   big_.clear();
 }
 

@@ -68,7 +68,15 @@ public:
   BoundView &operator=(const BoundView &) = delete;
 
   // Look at the run or match whose last bound node is `last` (kNoNode: nothing bound).
-  void reset(std::uint32_t last);
+  void reset(std::uint32_t last) {
+    last_ = last;
+    done_ = last == kNoNode;
+    block_ = 0;
+    used_ = 0;
+    if (dirty_ || !big_.empty()) {
+      clearLists();
+    }
+  }
 
   // Events bound to `step`, in match order (empty for an unknown step).
   const std::vector<const Event *> &of(std::int32_t step) const;
@@ -77,6 +85,7 @@ public:
 
 private:
   void materialise() const;
+  void clearLists(); // empties the materialised lists, frees oversized arena blocks
 
   const NodePool *pool_;
   std::uint32_t last_ = kNoNode;

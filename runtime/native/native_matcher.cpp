@@ -68,10 +68,16 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
   for (const StateInfo &s : img.states) {
     completes_at_end_.push_back(s.completes_at_end || s.kind == StateKind::Pending);
     kinds_.push_back(s.kind);
+    within_.push_back(s.within_ms);
     CEP_ASSERT(s.step < static_cast<std::int32_t>(img.steps.size()),
                "state of an unknown step: " + s.name);
   }
   branches_.resize(std::max<std::uint32_t>(img.max_branches, 1));
+  match_writer_.emplace(schema_, image_, img.emit, code_.emit, options_.with_events);
+  if (img.has_timeout_emit) {
+    timeout_writer_.emplace(schema_, image_, img.timeout_emit, code_.timeout_emit,
+                            options_.with_events);
+  }
 }
 
 NativeMatcher::~NativeMatcher() {
@@ -108,14 +114,14 @@ std::int64_t NativeMatcher::deadlineOf(const Run &r) const {
   if (image_->within_ms != kNoBound) {
     deadline = startOf(r.first).first + image_->within_ms;
   }
-  std::int64_t within = image_->states[r.state].within_ms;
+  std::int64_t within = within_[r.state];
   if (within != kNoBound) {
     deadline = std::min(deadline, prevTime(r) + within);
   }
   return deadline;
 }
 
-void NativeMatcher::addRun(Run r, bool &discard) {
+inline void NativeMatcher::addRun(Run r, bool &discard) {
   r.deadline = deadlineOf(r);
   switch (kinds_[r.state]) {
   case StateKind::Final:
@@ -126,7 +132,7 @@ void NativeMatcher::addRun(Run r, bool &discard) {
     nodes_.release(r.last);
     break;
   default:
-    next_.push_back(r);
+    retained_.push_back(r);
     break;
   }
 }
@@ -135,14 +141,19 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   view_.reset(run.last);
   std::uint8_t discard_flag = 0;
   std::uint32_t n = code_.step(&e, &view_, run.state, run.counter, branches_.data(), &discard_flag);
+  if (n == 0) {
+    return; // no run follows (and a discard has nothing to drop)
+  }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
-  next_.clear();
-  const auto &states = image_->states;
+  // The runs that follow go straight to retained_ (completed ones to completed_); they are
+  // dropped again from `mark` on when a Stop state discards them.
+  const std::size_t mark = retained_.size();
+  const std::size_t state_count = kinds_.size();
   for (std::uint32_t i = 0; i < n; ++i) {
     const CepBranch &b = branches_[i];
-    CEP_ASSERT(b.target >= 0 && static_cast<std::size_t>(b.target) < states.size() &&
-                   b.source >= 0 && static_cast<std::size_t>(b.source) < states.size(),
+    CEP_ASSERT(b.target >= 0 && static_cast<std::size_t>(b.target) < state_count && b.source >= 0 &&
+                   static_cast<std::size_t>(b.source) < state_count,
                "branch to an unknown state in " + image_->name);
     if (b.take == 0) {
       if (is_start) {
@@ -154,16 +165,18 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
       continue;
     }
     // TAKE: bind the event to the source state's step, within that step's own time bound.
-    const StateInfo &source = states[static_cast<std::size_t>(b.source)];
-    if (!is_start && source.within_ms != kNoBound && e.time >= prevTime(run) + source.within_ms) {
+    const auto source = static_cast<std::size_t>(b.source);
+    std::int64_t within = within_[source];
+    if (!is_start && within != kNoBound && e.time >= prevTime(run) + within) {
       continue;
     }
-    CEP_ASSERT(source.step >= 0, "TAKE edge in a state without a step: " + source.name);
-    std::uint32_t node = nodes_.bind(&e, source.step, run.last);
+    std::int32_t step = image_->states[source].step;
+    CEP_ASSERT(step >= 0, "TAKE edge in a state without a step: " + image_->states[source].name);
+    std::uint32_t node = nodes_.bind(&e, step, run.last);
     Run r{kNoDeadline, static_cast<std::uint32_t>(b.target), b.counter, node,
           is_start ? node : run.first};
     if (b.final_state >= 0) {
-      CEP_ASSERT(static_cast<std::size_t>(b.final_state) < states.size(),
+      CEP_ASSERT(static_cast<std::size_t>(b.final_state) < state_count,
                  "branch to an unknown final state in " + image_->name);
       Run f = r;
       f.state = static_cast<std::uint32_t>(b.final_state);
@@ -172,12 +185,23 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
     }
     addRun(r, discard);
   }
-  if (!discard) {
-    retained_.insert(retained_.end(), next_.begin(), next_.end());
-  } else {
-    releaseRuns(next_);
+  if (discard) {
+    for (std::size_t i = mark; i < retained_.size(); ++i) {
+      nodes_.release(retained_[i].last);
+    }
+    retained_.resize(mark);
   }
-  next_.clear();
+}
+
+void NativeMatcher::chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const {
+  std::size_t n = 0;
+  for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
+    ++n;
+  }
+  seqs.resize(n);
+  for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
+    seqs[--n] = nodes_[i].event->seq;
+  }
 }
 
 void NativeMatcher::releaseRuns(std::vector<Run> &runs) {
@@ -232,11 +256,6 @@ void NativeMatcher::setRuns(Key &key, std::vector<Run> &runs) {
   live_runs_ += key.runs.size();
 }
 
-bool NativeMatcher::timerValid(const Timer &t) const {
-  const Key &key = keys_[t.key];
-  return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
-}
-
 void NativeMatcher::pushTimer(std::uint32_t k) {
   heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
   std::push_heap(heap_.begin(), heap_.end(), TimerLater());
@@ -275,21 +294,32 @@ void NativeMatcher::reschedule(std::uint32_t k) {
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
 
 void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
+  time_ = std::max(time_, time);
+  // Nothing changed since the last public call sampled the peaks unless a deadline fired
+  // (dropping stale timer entries only shrinks the state).
+  if (fireUntil(time, out)) {
+    updatePeaks();
+  }
+}
+
+bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time (ties across keys in any order).
+  bool fired = false;
   while (!heap_.empty()) {
-    Timer t = heap_.front();
-    if (!timerValid(t)) {
+    const Timer &top = heap_.front();
+    if (!timerValid(top)) {
       popTimer();
       continue;
     }
-    if (t.deadline > time) {
+    if (top.deadline > time) {
       break;
     }
+    Timer t = top;
     popTimer();
     expire(t.key, t.deadline, out);
+    fired = true;
   }
-  time_ = std::max(time_, time);
-  updatePeaks();
+  return fired;
 }
 
 void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<MatchOutput> &out) {
@@ -323,8 +353,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   advanceTime(e.time, out);
   ++stats_.events;
   if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
-    updatePeaks(); // no run changes and none starts
-    return;
+    return; // no run changes and none starts (advanceTime sampled the peaks)
   }
   std::uint64_t hash = code_.key_hash(&e);
   std::uint32_t k =
@@ -340,8 +369,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
            e);
   if (k == KeyTable::kNone && retained_.empty() && completed_.empty()) {
-    updatePeaks();
-    return;
+    return; // nothing changed (runs that were started and discarded left nothing behind)
   }
   if (k == KeyTable::kNone) {
     k = newKey(hash, &e);
@@ -351,7 +379,8 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   processMatches(k, completed_, Completion{e.time, false, e.seq}, out);
   reschedule(k);
   // A run can reach a state whose step bound has already passed: it ends now.
-  advanceTime(e.time, out);
+  fireUntil(e.time, out);
+  updatePeaks();
 }
 
 // --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------
@@ -364,17 +393,14 @@ bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
   return a.seqs < b.seqs;
 }
 
-void NativeMatcher::processMatches(std::uint32_t k, std::vector<Run> &completed,
-                                   const Completion &when, std::vector<MatchOutput> &out) {
+void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
+                                const Completion &when, std::vector<MatchOutput> &out) {
   Key &key = keys_[k];
   for (const Run &r : completed) {
     Held m;
     m.last = r.last; // the reference moves over
     m.first = r.first;
-    for (std::uint32_t n = r.last; n != kNoNode; n = nodes_[n].prev) {
-      m.seqs.push_back(nodes_[n].event->seq);
-    }
-    std::reverse(m.seqs.begin(), m.seqs.end());
+    chainSeqs(r.last, m.seqs);
     auto at = std::upper_bound(key.held.begin(), key.held.end(), m,
                                [&](const Held &a, const Held &b) { return heldBefore(a, b); });
     key.held.insert(at, std::move(m));
@@ -515,8 +541,7 @@ void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
   o.start_seq = start.second;
   o.event_seqs = std::move(m.seqs);
   view_.reset(m.last);
-  RecordParts parts{image_.get(), &image_->emit, &code_.emit, options_.with_events};
-  appendRecord(o.json, parts, keyJson(key), start.first, nodes_[m.last].event->time, false, view_);
+  match_writer_->append(o.json, *key.rep, start.first, nodes_[m.last].event->time, false, view_);
   out.push_back(std::move(o));
   ++stats_.matches;
 }
@@ -532,24 +557,19 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
   Pos start = startOf(run.first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  for (std::uint32_t n = run.last; n != kNoNode; n = nodes_[n].prev) {
-    o.event_seqs.push_back(nodes_[n].event->seq);
-  }
-  std::reverse(o.event_seqs.begin(), o.event_seqs.end());
+  chainSeqs(run.last, o.event_seqs);
   view_.reset(run.last);
-  RecordParts parts{image_.get(), &image_->timeout_emit, &code_.timeout_emit, options_.with_events};
-  appendRecord(o.json, parts, keyJson(key), start.first, run.deadline, true, view_);
+  timeout_writer_->append(o.json, *key.rep, start.first, run.deadline, true, view_);
   out.push_back(std::move(o));
   ++stats_.timeouts;
 }
 
 // --- statistics -------------------------------------------------------------------------------
 
-void NativeMatcher::updatePeaks() {
-  stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
-  stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
-  stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live());
-  stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stats().state_bytes);
+std::uint64_t NativeMatcher::stateBytes() const {
+  return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
+         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) +
+         table_.bytes();
 }
 
 MatcherStats NativeMatcher::stats() const {
@@ -557,9 +577,7 @@ MatcherStats NativeMatcher::stats() const {
   s.live_runs = live_runs_;
   s.live_keys = live_keys_;
   s.bound_events = nodes_.live();
-  std::uint64_t bytes = live_runs_ * sizeof(Run) + held_ * sizeof(Held) +
-                        nodes_.live() * sizeof(Node) + nodes_.eventBytes() +
-                        heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) + table_.bytes();
+  std::uint64_t bytes = stateBytes();
   s.state_bytes = bytes;
   s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
   return s;

@@ -16,10 +16,13 @@
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/native/key_table.hpp"
+#include "runtime/native/native_record.hpp"
 #include "runtime/schema.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,15 +99,27 @@ private:
   bool heldBefore(const Held &a, const Held &b) const;
 
   void nextRuns(const Run &run, bool is_start, const Event &e);
-  void addRun(Run r, bool &discard);
+  void addRun(Run r, bool &discard); // into retained_ (or completed_)
   void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
+  // Most calls have nothing to do: no run completed and nothing is held.
   void processMatches(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
-                      std::vector<MatchOutput> &out);
+                      std::vector<MatchOutput> &out) {
+    if (!completed.empty() || !keys_[key].held.empty()) {
+      processHeld(key, completed, when, out);
+    }
+  }
+  void processHeld(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
+                   std::vector<MatchOutput> &out);
   void prune(Key &key, const Held &released);
   void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
   void setRuns(Key &key, std::vector<Run> &runs);
   void releaseRuns(std::vector<Run> &runs);
-  bool timerValid(const Timer &t) const;
+  // Arrival seqs of the chain ending at `last`, in match order (one allocation).
+  void chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const;
+  bool timerValid(const Timer &t) const {
+    const Key &key = keys_[t.key];
+    return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
+  }
   void pushTimer(std::uint32_t key);
   void popTimer();
 
@@ -114,7 +129,24 @@ private:
 
   void emitMatch(const Key &key, Held &m, const Completion &when, std::vector<MatchOutput> &out);
   void emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out);
-  void updatePeaks();
+  // Peaks are sampled at the end of every public call that may change state (and nowhere else),
+  // so a call that changed nothing need not sample.
+  void updatePeaks() {
+    stats_.peak_runs = std::max(stats_.peak_runs, live_runs_);
+    stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
+    stats_.peak_bound_events = std::max(stats_.peak_bound_events, nodes_.live());
+    stats_.peak_state_bytes = std::max(stats_.peak_state_bytes, stateBytes());
+  }
+  std::uint64_t stateBytes() const;
+  // Fires the deadlines up to `time`; false when none fired. Inline: usually the earliest timer
+  // is live and later than `time`.
+  bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
+    if (heap_.empty() || (heap_.front().deadline > time && timerValid(heap_.front()))) {
+      return false;
+    }
+    return fireDue(time, out);
+  }
+  bool fireDue(std::int64_t time, std::vector<MatchOutput> &out);
   void clear(); // drops every key, run, held match and timer
 
   std::shared_ptr<const Schema> schema_;
@@ -124,6 +156,9 @@ private:
   std::vector<bool> uses_type_;        // by event type index
   std::vector<bool> completes_at_end_; // by state
   std::vector<StateKind> kinds_;       // by state
+  std::vector<std::int64_t> within_;   // by state: StateInfo::within_ms
+
+  std::optional<RecordWriter> match_writer_, timeout_writer_;
 
   NodePool nodes_;
   BoundView view_;
@@ -134,7 +169,7 @@ private:
 
   // Scratch, reused across events.
   std::vector<CepBranch> branches_;
-  std::vector<Run> retained_, completed_, next_, expired_;
+  std::vector<Run> retained_, completed_, expired_;
   std::vector<std::uint32_t> chain_;
 
   std::int64_t time_ = INT64_MIN;

@@ -10,6 +10,7 @@
 #include "interp_fixture_test.hpp"
 #include "native_ctx_test.hpp"
 
+#include <algorithm>
 #include <random>
 
 using namespace interp_test;
@@ -235,5 +236,91 @@ TEST_CASE("jit: explain IR and unloading modules", "[jit]") {
     CHECK(stats.compile_ms > 0);
     REQUIRE(loaded->code.size() == 1);
     CHECK(loaded->code[0].step != nullptr);
+  }
+}
+
+// String == and != are generated inline (lengths, then wide loads against literals of up to 16
+// bytes, cep_rt_strcmp otherwise): against the evaluator for literals of every length 0..20,
+// unicode ones, and values that differ from them in one byte anywhere, are one byte longer or
+// shorter, or are null.
+TEST_CASE("jit: inline string equality agrees with the evaluator", "[jit]") {
+  const std::string alphabet = "abcdefghijklmnopqrstu";
+  std::vector<std::string> literals;
+  for (std::size_t n = 0; n <= 20; ++n) {
+    literals.push_back(alphabet.substr(0, n));
+  }
+  for (const char *u : {"é", "è", "日本語", "😀x", "aé", "héllo wörld ünï", "ünï😀😀😀😀x"}) {
+    literals.emplace_back(u);
+  }
+  std::string program = "event E { s: string, u: string? }\npattern p skip none { a: E -> c: E }\n"
+                        "emit Out { vv: a.s == c.s, vn: a.u != c.s";
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    std::string lit = "\"" + literals[i] + "\"";
+    std::string k = std::to_string(i);
+    program += ", eq" + k + ": a.s == " + lit + ", ne" + k + ": " + lit + " != a.s, un" + k +
+               ": a.u == " + lit + ", in" + k + ": a.s in [" + lit + ", \"zz\"]";
+  }
+  program += " }\n";
+  // Values: each literal, and each ASCII-only variant of it (one byte changed at the start, the
+  // middle or the end; one byte more; one byte less).
+  std::vector<std::string> values;
+  for (const std::string &lit : literals) {
+    values.push_back(lit);
+    values.push_back(lit + "x");
+    if (!lit.empty() && static_cast<unsigned char>(lit.back()) < 0x80) {
+      values.push_back(lit.substr(0, lit.size() - 1)); // (a cut character is no valid text)
+    }
+    if (!lit.empty()) {
+      for (std::size_t at : {std::size_t{0}, lit.size() / 2, lit.size() - 1}) {
+        if (static_cast<unsigned char>(lit[at]) < 0x80) {
+          std::string v = lit;
+          v[at] = v[at] == 'Z' ? 'Y' : 'Z';
+          values.push_back(v);
+        }
+      }
+    }
+  }
+  auto c = compile(program);
+  EventMaker events(c->schema);
+  for (int opt_level : {0, 2}) {
+    std::string error;
+    auto engine = jit::Jit::create(opt_level, error);
+    INFO(error);
+    REQUIRE(engine != nullptr);
+    Loaded loaded = load(*engine, c->prog());
+    const auto &fields = c->pattern(0).emit.fields;
+    REQUIRE(loaded.code.code.at(0).emit.size() == fields.size());
+    Evaluator evaluator(c->prog());
+    std::size_t checked = 0, equal = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::string &s = values[i];
+      const std::string &other = values[(i * 7 + 3) % values.size()];
+      std::string u = "null";
+      if (i % 3 != 0) {
+        u.assign(1, '"');
+        u.append(i % 3 == 1 ? s : other);
+        u.push_back('"');
+      }
+      NodeCounter counter;
+      NodeRef bound = NodeRef::bind(
+          events.make(R"({"@type":"E","s":")" + s + R"(","u":)" + u + "}"), 0, NodeRef(), &counter);
+      bound = NodeRef::bind(events.make(R"({"@type":"E","s":")" + (i % 2 ? s : other) + "\"}"), 1,
+                            bound, &counter);
+      BoundEvents b(bound.get(), 2);
+      native_test::NativeCtx ctx(bound.get(), 2);
+      for (std::size_t k = 0; k < fields.size(); ++k) {
+        const auto &f = fields[k];
+        std::string want = json(evaluator.evaluate(*f.value, nullptr, &b));
+        CepValue out{};
+        loaded.code.code[0].emit[k](nullptr, ctx.get(), &out);
+        std::string got = json(fromNative(out, f.value->type.kind));
+        INFO("O" << opt_level << " value \"" << s << "\" field " << f.name);
+        REQUIRE(got == want);
+        ++checked;
+        equal += want == "true" ? 1 : 0;
+      }
+    }
+    CHECK(checked == values.size() * fields.size());
+    CHECK(equal > values.size()); // both outcomes occur
   }
 }

@@ -11,8 +11,10 @@
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "interp_fixture_test.hpp"
+#include "runtime/io/json_writer.hpp"
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_matcher.hpp"
+#include "runtime/native/native_record.hpp"
 
 #include <array>
 #include <cstring>
@@ -853,5 +855,59 @@ TEST_CASE("native key table: random inserts and erases with wrapping probe runs"
       }
       REQUIRE(table.find(12345, [](std::uint32_t) { return true; }) == rn::KeyTable::kNone);
     }
+  }
+}
+
+// Records write times through a per-day date cache and a cache of the last two times: the bytes
+// must be appendJsonTime's for any sequence (same day, day and year boundaries, repeats, times
+// outside 1970..9999 and the int64 extremes).
+TEST_CASE("native: TimeText writes appendJsonTime's bytes", "[native]") {
+  std::vector<std::int64_t> times = {0,
+                                     1,
+                                     999,
+                                     1000,
+                                     86399999,
+                                     86400000,
+                                     -1,
+                                     -86400000,
+                                     1700000000000,
+                                     1700000000000,
+                                     1700000000001,
+                                     1700000000000,
+                                     951782400000, // 2000-02-29
+                                     951868799999,
+                                     253402300799999, // 9999-12-31T23:59:59.999Z
+                                     253402300800000,
+                                     INT64_MAX,
+                                     INT64_MIN,
+                                     -62135596800000};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::int64_t t;
+    switch (i % 4) {
+    case 0: // anywhere in 1900..2100
+      t = static_cast<std::int64_t>(rng() % 6311390400000ULL) - 2208988800000LL;
+      break;
+    case 1: // near the previous one
+      t = times.back() + static_cast<std::int64_t>(rng() % 200000) - 100000;
+      break;
+    case 2: // a repeat
+      t = times[times.size() - 1 - rng() % 3];
+      break;
+    default:
+      t = static_cast<std::int64_t>(rng());
+      break;
+    }
+    times.push_back(t);
+  }
+  rn::TimeText text;
+  std::string got, want;
+  for (std::int64_t t : times) {
+    got.clear();
+    want.clear();
+    text.append(got, t);
+    runtime::appendJsonTime(want, t);
+    INFO(t);
+    REQUIRE(got == want);
   }
 }
