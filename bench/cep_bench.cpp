@@ -202,8 +202,23 @@ int runMatch(const Args &args) {
   std::vector<rt::MatchOutput> outputs;
   std::uint64_t records = 0;
   std::int64_t time = INT64_MIN;
+  // The keyed state per live run besides the shared event blocks, sampled every 4096 events
+  // and taken where the most runs were live (the "bytes per live run" target).
+  std::uint64_t sample_runs = 0, sample_own_bytes = 0, sampled = 0;
   auto match_start = Clock::now();
   for (const rt::EventRef &event : events) {
+    if ((++sampled & 4095) == 0) {
+      std::uint64_t runs = 0, own = 0;
+      for (const auto &matcher : matchers) {
+        rt::MatcherStats s = matcher->stats();
+        runs += s.live_runs;
+        own += s.state_bytes - s.bound_event_bytes;
+      }
+      if (runs > sample_runs) {
+        sample_runs = runs;
+        sample_own_bytes = own;
+      }
+    }
     if (event->time != time) {
       time = event->time;
       for (const auto &matcher : matchers) {
@@ -233,12 +248,15 @@ int runMatch(const Args &args) {
   double n = static_cast<double>(events.size());
   std::printf("events=%zu rejected=%llu decode_s=%.3f build_ms=%.3f compile_ms=%.3f seconds=%.4f "
               "events_per_s=%.0f ns_per_event=%.1f records=%llu peak_runs=%llu "
-              "peak_state_bytes=%llu peak_keys=%llu rss_before_kib=%ld peak_rss_kib=%ld\n",
+              "peak_state_bytes=%llu peak_keys=%llu rss_before_kib=%ld peak_rss_kib=%ld "
+              "sample_runs=%llu sample_own_bytes=%llu\n",
               events.size(), static_cast<unsigned long long>(rejected), decode_s, build_ms,
               compile_ms, match_s, n / match_s, match_s * 1e9 / n,
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(peak_runs),
               static_cast<unsigned long long>(peak_state),
-              static_cast<unsigned long long>(peak_keys), rss_before, peakRssKib());
+              static_cast<unsigned long long>(peak_keys), rss_before, peakRssKib(),
+              static_cast<unsigned long long>(sample_runs),
+              static_cast<unsigned long long>(sample_own_bytes));
   return 0;
 }
 

@@ -50,6 +50,9 @@ struct MatcherStats {
   std::uint64_t live_keys = 0, peak_keys = 0;
   std::uint64_t bound_events = 0, peak_bound_events = 0; // events held by partial matches
   std::uint64_t state_bytes = 0, peak_state_bytes = 0;   // estimate of the keyed state
+  // Of state_bytes now: the blocks of the bound events, which the runtime and other runs share
+  // (not snapshotted; bench/ reports the state per run besides them).
+  std::uint64_t bound_event_bytes = 0;
 };
 
 class Matcher {

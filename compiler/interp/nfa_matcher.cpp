@@ -572,6 +572,7 @@ runtime::MatcherStats InterpMatcher::stats() const {
                         timers_.size() * 48; // a set node
   bytes += key_bytes_;
   s.state_bytes = bytes;
+  s.bound_event_bytes = nodes_.event_bytes;
   s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
   return s;
 }

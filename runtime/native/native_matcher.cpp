@@ -579,6 +579,7 @@ MatcherStats NativeMatcher::stats() const {
   s.bound_events = nodes_.live();
   std::uint64_t bytes = stateBytes();
   s.state_bytes = bytes;
+  s.bound_event_bytes = nodes_.eventBytes();
   s.peak_state_bytes = std::max(s.peak_state_bytes, bytes);
   return s;
 }
