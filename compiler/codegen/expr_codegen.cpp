@@ -892,6 +892,12 @@ private:
   llvm::Value *math1(const char *name, const CgValue &x) {
     return call(name, f64_, {f64_}, {asFloat(x)});
   }
+  // Small built-ins are inlined as IR with exactly the stdlib function's result (IEEE
+  // operations: llvm.round is round-half-away-from-zero like std::round, llvm.floor / ceil /
+  // sqrt / fabs are the C functions); the others call stdlib/native.hpp.
+  llvm::Value *inline1(llvm::Intrinsic::ID id, const CgValue &x) {
+    return b_.CreateUnaryIntrinsic(id, asFloat(x));
+  }
   llvm::Value *boolCall(const char *name, const CgValue &s, const CgValue &t) {
     llvm::Value *r = call(name, i8_, {ptr_, i64_, ptr_, i64_}, {s.v, s.n, t.v, t.n});
     return b_.CreateICmpNE(r, b_.getInt8(0));
@@ -913,12 +919,14 @@ private:
     case FunctionId::Abs:
       arity(1);
       if (args[0].kind == TypeKind::Float) {
-        return nonNull(TypeKind::Float, call("cep_stdlib_abs_float", f64_, {f64_}, {args[0].v}));
+        return nonNull(TypeKind::Float, b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, args[0].v));
       }
       if (!usesInt(args[0].kind)) {
         break;
       }
-      return nonNull(result, call("cep_stdlib_abs_int", i64_, {i64_}, {args[0].v}));
+      // Two's complement wrap for INT64_MIN (cep_stdlib_abs_int): a plain `sub`, no nsw.
+      return nonNull(result, b_.CreateSelect(b_.CreateICmpSLT(args[0].v, b_.getInt64(0)),
+                                             b_.CreateSub(b_.getInt64(0), args[0].v), args[0].v));
     case FunctionId::Min:
     case FunctionId::Max: {
       if (args.empty()) {
@@ -937,13 +945,13 @@ private:
       return coerce(best, result);
     }
     case FunctionId::Round:
-      return nonNull(TypeKind::Float, math1("cep_stdlib_round", args.at(0)));
+      return nonNull(TypeKind::Float, inline1(llvm::Intrinsic::round, args.at(0)));
     case FunctionId::Floor:
-      return nonNull(TypeKind::Float, math1("cep_stdlib_floor", args.at(0)));
+      return nonNull(TypeKind::Float, inline1(llvm::Intrinsic::floor, args.at(0)));
     case FunctionId::Ceil:
-      return nonNull(TypeKind::Float, math1("cep_stdlib_ceil", args.at(0)));
+      return nonNull(TypeKind::Float, inline1(llvm::Intrinsic::ceil, args.at(0)));
     case FunctionId::Sqrt:
-      return nonNull(TypeKind::Float, math1("cep_stdlib_sqrt", args.at(0)));
+      return nonNull(TypeKind::Float, inline1(llvm::Intrinsic::sqrt, args.at(0)));
     case FunctionId::Ln:
       return nonNull(TypeKind::Float, math1("cep_stdlib_ln", args.at(0)));
     case FunctionId::Exp:
@@ -1001,10 +1009,12 @@ private:
     case FunctionId::Minutes:
     case FunctionId::Hours: {
       arity(1);
-      const char *name = id == FunctionId::Seconds   ? "cep_stdlib_seconds"
-                         : id == FunctionId::Minutes ? "cep_stdlib_minutes"
-                                                     : "cep_stdlib_hours";
-      return nonNull(TypeKind::Float, call(name, f64_, {i64_}, {args[0].v}));
+      // cep_stdlib_seconds / minutes / hours inline: one conversion, one division.
+      double per = id == FunctionId::Seconds   ? 1000.0
+                   : id == FunctionId::Minutes ? 60000.0
+                                               : 3600000.0;
+      return nonNull(TypeKind::Float, b_.CreateFDiv(b_.CreateSIToFP(args[0].v, f64_),
+                                                    llvm::ConstantFP::get(f64_, per)));
     }
     case FunctionId::HaversineKm:
       arity(4);
