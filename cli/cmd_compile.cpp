@@ -47,15 +47,8 @@ int runCompile(const CompileOptions &options) {
                  options.output + "\"");
   }
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-  for (const auto &name : options.disabled_passes) {
-    if (!passes.disable(name)) {
-      std::string known;
-      for (const auto &n : passes.names()) {
-        known += (known.empty() ? "" : ", ") + std::string(n);
-      }
-      return usage("unknown pass `" + name + "` for --disable-pass (passes: " + known +
-                   ", or all)");
-    }
+  if (std::string error; !passes.disableAll(options.disabled_passes, error)) {
+    return usage(error);
   }
 
   lang::SourceManager sources;

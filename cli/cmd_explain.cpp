@@ -27,19 +27,17 @@ std::string joined(const std::vector<std::string> &names) {
 }
 
 // --emit=nfa|nfa-opt: each pattern's automaton, lowered and verified, then optimised.
-// --emit=llvm: the optimised LLVM IR of each pattern's guards and emit values.
+// --emit=llvm: the optimised LLVM IR of each pattern's native functions (step, prefilter, key,
+// emit values).
 int explainNfa(const ExplainOptions &options) {
   if (options.emit == "llvm" && options.format != "text") {
     std::cerr << "cep explain: --format dot applies to --emit=nfa and nfa-opt\n";
     return kUsage;
   }
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-  for (const auto &name : options.disabled_passes) {
-    if (!passes.disable(name)) {
-      std::cerr << "cep explain: unknown pass `" << name
-                << "` for --disable-pass (passes: " << joined(passes.names()) << ")\n";
-      return kUsage;
-    }
+  if (std::string error; !passes.disableAll(options.disabled_passes, error)) {
+    std::cerr << "cep explain: " << error << '\n';
+    return kUsage;
   }
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);

@@ -162,20 +162,11 @@ int runFailure(const std::string &message) {
 
 int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
-  {
-    compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-    for (const auto &name : options.disabled_passes) {
-      if (!passes.disable(name)) {
-        std::string known;
-        for (const auto &n : passes.names()) {
-          known += (known.empty() ? "" : ", ") + std::string(n);
-        }
-        return usage("unknown pass `" + name + "` for --disable-pass (passes: " + known +
-                     ", or all)");
-      }
-    }
-  }
   std::string error;
+  if (compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
+      !passes.disableAll(options.disabled_passes, error)) {
+    return usage(error);
+  }
   if (!runtime::parseDuration(options.max_delay, plan.max_delay_ms, &error)) {
     return usage("--max-delay " + options.max_delay + ": " + error);
   }

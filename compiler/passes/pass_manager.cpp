@@ -55,4 +55,18 @@ bool PassManager::run(nfa::Nfa &nfa) const {
   return changed;
 }
 
+bool PassManager::disableAll(const std::vector<std::string> &names, std::string &error) {
+  for (const auto &name : names) {
+    if (!disable(name)) {
+      std::string known;
+      for (const auto &n : this->names()) {
+        known += (known.empty() ? "" : ", ") + n;
+      }
+      error = "unknown pass `" + name + "` for --disable-pass (passes: " + known + ", or all)";
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace cep::compiler::passes

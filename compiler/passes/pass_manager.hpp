@@ -20,6 +20,9 @@ public:
   void add(std::unique_ptr<Pass> pass);
   // Switches the named pass off; false when the manager has no pass of that name.
   bool disable(std::string_view name); // a pass name, or `all`
+  // Disables every name of `names`; false with `error` ("unknown pass `x` for --disable-pass
+  // (passes: …, or all)") at the first unknown one.
+  bool disableAll(const std::vector<std::string> &names, std::string &error);
   // Every pass's name, in pipeline order.
   std::vector<std::string> names() const;
   // Runs the enabled passes in order, verifying after each; true when any changed the NFA.
