@@ -11,6 +11,7 @@
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "interp_fixture_test.hpp"
+#include "reference_guard_test.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_matcher.hpp"
@@ -59,53 +60,11 @@ ci::NodeRef chainOf(const void *ctx, std::size_t steps) {
   return last;
 }
 
-std::uint32_t counterAfter(const nfa::Edge &edge, std::uint32_t counter) {
-  if (edge.counts) {
-    ++counter;
-  }
-  if (edge.resets_counter) {
-    counter = 0;
-  }
-  return counter;
-}
+using reference_test::counterAfter;
 
 bool passes(const nfa::Guard *g, const Event &e, std::uint32_t counter,
             const ci::BoundEvents &bound) {
-  if (g == nullptr) {
-    return true;
-  }
-  using K = nfa::Guard::Kind;
-  switch (g->kind) {
-  case K::True:
-    return true;
-  case K::False:
-    return false;
-  case K::TypeIs:
-    return e.type == static_cast<std::uint32_t>(g->event_type);
-  case K::Cond:
-    return g_adaptor->eval->test(*g->expr, &e, &bound);
-  case K::CountBelow:
-    return counter < g->count;
-  case K::CountAtLeast:
-    return counter >= g->count;
-  case K::Not:
-    return !passes(g->args[0].get(), e, counter, bound);
-  case K::And:
-    for (const auto &a : g->args) {
-      if (!passes(a.get(), e, counter, bound)) {
-        return false;
-      }
-    }
-    return true;
-  case K::Or:
-    for (const auto &a : g->args) {
-      if (passes(a.get(), e, counter, bound)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  return false;
+  return reference_test::passes(g, e, counter, bound, *g_adaptor->eval);
 }
 
 std::int32_t finalAfterProceed(nfa::StateId state, std::uint32_t counter, const Event &e,

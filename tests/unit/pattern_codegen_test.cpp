@@ -17,6 +17,7 @@
 #include "lang/frontend.hpp"
 #include "lang/source.hpp"
 #include "native_ctx_test.hpp"
+#include "reference_guard_test.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/io/jsonl_decoder.hpp"
 
@@ -150,13 +151,7 @@ public:
 
 private:
   static std::uint32_t after(const nfa::Edge &edge, std::uint32_t c) {
-    if (edge.counts) {
-      ++c;
-    }
-    if (edge.resets_counter) {
-      c = 0;
-    }
-    return c;
+    return reference_test::counterAfter(edge, c);
   }
 
   nfa::StateId finalAfter(nfa::StateId state, std::uint32_t counter, const runtime::Event &e,
@@ -180,41 +175,7 @@ private:
 
   bool passes(const nfa::Guard *g, const runtime::Event &e, std::uint32_t c,
               const interp::BoundEvents &bound) {
-    using K = nfa::Guard::Kind;
-    if (g == nullptr) {
-      return true;
-    }
-    switch (g->kind) {
-    case K::True:
-      return true;
-    case K::False:
-      return false;
-    case K::TypeIs:
-      return e.type == static_cast<std::uint32_t>(g->event_type);
-    case K::Cond:
-      return evaluator_.test(*g->expr, &e, &bound);
-    case K::CountBelow:
-      return c < g->count;
-    case K::CountAtLeast:
-      return c >= g->count;
-    case K::Not:
-      return !passes(g->args[0].get(), e, c, bound);
-    case K::And:
-      for (const auto &a : g->args) {
-        if (!passes(a.get(), e, c, bound)) {
-          return false;
-        }
-      }
-      return true;
-    case K::Or:
-      for (const auto &a : g->args) {
-        if (passes(a.get(), e, c, bound)) {
-          return true;
-        }
-      }
-      return false;
-    }
-    return false;
+    return reference_test::passes(g, e, c, bound, evaluator_);
   }
 
   const nfa::Nfa &nfa_;
