@@ -174,7 +174,7 @@ typed::ExprPtr Checker::checkName(const ast::Expr &e, const Scope &scope) {
           return cloneExpr(*b.arg);
         }
         auto x = node(Op::Field, b.type, e.range);
-        x->step = kPlaceholder;
+        x->step = kUncheckedDefParam;
         x->field = static_cast<std::int32_t>(i);
         return x;
       }

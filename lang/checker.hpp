@@ -30,8 +30,9 @@
 
 namespace cep::lang {
 
-// The step of a def parameter while the def's own body is checked (its results are discarded).
-constexpr std::int32_t kPlaceholder = -2;
+// The step of a def parameter while the def's own body is checked on its own, before any call
+// binds it to a real step (that check only reports errors; its expression is discarded).
+constexpr std::int32_t kUncheckedDefParam = -2;
 
 // What the names in an expression can mean.
 enum class ScopeKind {
@@ -56,7 +57,7 @@ struct ParamBinding {
   std::string name;
   Type type;                        // a scalar type, or Event (type.event) for event parameters
   const typed::Expr *arg = nullptr; // inlining a scalar parameter: the argument to substitute
-  std::int32_t step = kPlaceholder; // event parameter: the step it stands for (or kCandidate)
+  std::int32_t step = kUncheckedDefParam; // event parameter: the step it stands for (or kCandidate)
 };
 
 struct Scope {
