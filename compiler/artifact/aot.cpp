@@ -1,21 +1,14 @@
 // Ahead-of-time emission of a program's module (compiler/artifact/aot.hpp).
 #include "compiler/artifact/aot.hpp"
 
-#include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/host_target.hpp"
-#include "compiler/jit/optimize.hpp"
 #include "runtime/snapshot_codec.hpp"
 
 #include <algorithm>
-#include <llvm/ADT/SmallVector.h>
-#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/SHA256.h>
-#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <optional>
 
@@ -24,8 +17,6 @@ namespace cep::compiler::artifact {
 namespace {
 
 namespace orc = llvm::orc;
-
-constexpr const char *kModuleName = "cep.program";
 
 std::string message(llvm::Error error) {
   return llvm::toString(std::move(error));
@@ -82,8 +73,8 @@ std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources)
   return hash;
 }
 
-bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::string &object,
-              std::string &bitcode, std::string &error) {
+bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
+                    int opt_level, Artifact &out, std::string &error) {
   std::optional<orc::JITTargetMachineBuilder> builder;
   if (!jitTargetBuilder(opt_level, builder, error)) {
     return false;
@@ -93,51 +84,18 @@ bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::str
     error = "cannot create the host target machine: " + message(machine.takeError());
     return false;
   }
-  target = targetOf(*builder);
+  std::vector<const nfa::Nfa *> pointers;
+  for (const auto &n : nfas) {
+    pointers.push_back(&n);
+  }
   llvm::LLVMContext context;
-  llvm::Module module(kModuleName, context);
-  module.setSourceFileName(kModuleName);
-  module.setDataLayout((*machine)->createDataLayout());
-  module.setTargetTriple((*machine)->getTargetTriple().str());
-  if (!emit(module, error)) {
+  std::unique_ptr<llvm::Module> module =
+      jit::buildProgramModule(context, program, pointers, **machine, opt_level, out.patterns);
+  out.bitcode = jit::bitcodeOf(*module);
+  if (!jit::emitObjectFile(*module, **machine, out.object, error)) {
     return false;
   }
-  std::string problems;
-  llvm::raw_string_ostream problem_stream(problems);
-  if (llvm::verifyModule(module, &problem_stream)) {
-    error = "the generated module is invalid: " + problems;
-    return false;
-  }
-  jit::optimizeModule(module, machine->get(), opt_level);
-
-  bitcode.clear();
-  {
-    llvm::raw_string_ostream os(bitcode);
-    llvm::WriteBitcodeToFile(module, os);
-  }
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream os(buffer);
-  llvm::legacy::PassManager passes;
-  if ((*machine)->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    error = "the host target cannot emit object files";
-    return false;
-  }
-  passes.run(module);
-  object.assign(buffer.data(), buffer.size());
-  return true;
-}
-
-bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
-                    int opt_level, Artifact &out, std::string &error) {
-  std::vector<runtime::native::PatternImage> images;
-  ModuleEmitter emit = [&](llvm::Module &module, std::string &) {
-    images = codegen::emitProgram(module, program, nfas);
-    return true;
-  };
-  if (!emitCode(emit, opt_level, out.header.target, out.object, out.bitcode, error)) {
-    return false;
-  }
-  out.patterns = std::move(images);
+  out.header.target = targetOf(*builder);
   out.header.opt_level = static_cast<std::uint8_t>(opt_level);
   return true;
 }

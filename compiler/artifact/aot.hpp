@@ -1,6 +1,6 @@
 // Ahead-of-time compilation for .cepo artifacts (compiler/artifact/cepo.hpp): the program's
-// module (compiler/codegen's emitProgram), optimised by the JIT's pipeline
-// (compiler/jit/optimize.hpp), written as LLVM bitcode and as a relocatable object for the host,
+// module exactly as the JIT makes it (compiler/jit/host_target.hpp buildProgramModule), written
+// as LLVM bitcode and as a relocatable object for the host,
 // made by a target machine configured exactly like the loading LLJIT's (same triple, CPU,
 // features, code model and relocation model).
 //
@@ -13,14 +13,9 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace llvm {
-class Module;
-} // namespace llvm
 
 namespace cep::compiler::artifact {
 
@@ -35,15 +30,6 @@ struct NamedSource {
 // SHA-256 over the sources in load order: per file str name (u32 length + bytes), u64 size,
 // bytes.
 std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources);
-
-// Fills the module (fixed identifier and source file name "cep.program", the host's data
-// layout and triple); false and `error` set when it cannot.
-using ModuleEmitter = std::function<bool(llvm::Module &module, std::string &error)>;
-
-// Runs `emit`, optimises the module at `opt_level` (0-3) and writes its bitcode and host object
-// code. `target` receives what the object was made for. False and `error` set on failure.
-bool emitCode(const ModuleEmitter &emit, int opt_level, Target &target, std::string &object,
-              std::string &bitcode, std::string &error);
 
 // The whole program: patterns' images, object code and bitcode into `out` (header.target and
 // header.opt_level too; the caller fills the rest of the header and the schema). False and

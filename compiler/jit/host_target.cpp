@@ -2,11 +2,14 @@
 
 #include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/optimize.hpp"
+#include "support/internal_error.hpp"
 
+#include <chrono>
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -59,15 +62,28 @@ llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostTargetMachineBuilder(int 
   return builder;
 }
 
-std::unique_ptr<llvm::Module>
-buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &program,
-                   const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
-                   int opt_level, std::vector<runtime::native::PatternImage> &images) {
+std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
+                                                 const lang::typed::Program &program,
+                                                 const std::vector<const nfa::Nfa *> &nfas,
+                                                 llvm::TargetMachine &target, int opt_level,
+                                                 std::vector<runtime::native::PatternImage> &images,
+                                                 ModuleTimings *timings) {
+  auto start = std::chrono::steady_clock::now();
   auto module = std::make_unique<llvm::Module>("cep.program", context);
   module->setDataLayout(target.createDataLayout());
   module->setTargetTriple(target.getTargetTriple().str());
   images = codegen::emitProgram(*module, program, nfas);
+  std::string problems;
+  llvm::raw_string_ostream problem_stream(problems);
+  CEP_ASSERT(!llvm::verifyModule(*module, &problem_stream),
+             "the generated module is invalid: " + problems);
+  auto optimise = std::chrono::steady_clock::now();
   optimizeModule(*module, &target, opt_level);
+  if (timings != nullptr) {
+    using Ms = std::chrono::duration<double, std::milli>;
+    timings->codegen_ms = Ms(optimise - start).count();
+    timings->optimize_ms = Ms(std::chrono::steady_clock::now() - optimise).count();
+  }
   return module;
 }
 

@@ -30,13 +30,23 @@ bool initialiseHostTarget(std::string &error);
 // small code model, PIC. Every cep LLJIT is built from it; AOT objects must be too.
 llvm::Expected<llvm::orc::JITTargetMachineBuilder> hostTargetMachineBuilder(int opt_level);
 
-// A module with the native functions of `nfas` (compiler/codegen/pattern_codegen.hpp) for
-// `target`, optimised with the new pass manager at `opt_level`; `images` receives their images.
-// Throws InternalError when an expression cannot be lowered (never happens for checked programs).
-std::unique_ptr<llvm::Module>
-buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &program,
-                   const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
-                   int opt_level, std::vector<runtime::native::PatternImage> &images);
+// The one way a program's module is made, for the JIT, `cep compile` and `--emit=llvm`: the
+// native functions of `nfas` (compiler/codegen/pattern_codegen.hpp) in a module named
+// "cep.program" (fixed: artifacts are reproducible) for `target`, checked by LLVM's verifier and
+// optimised with the new pass manager at `opt_level`; `images` receives their images and
+// `timings` (when given) the milliseconds of IR generation and of optimisation. Throws
+// InternalError when an expression cannot be lowered or the module is invalid (never happens
+// for checked programs).
+struct ModuleTimings {
+  double codegen_ms = 0;
+  double optimize_ms = 0;
+};
+std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
+                                                 const lang::typed::Program &program,
+                                                 const std::vector<const nfa::Nfa *> &nfas,
+                                                 llvm::TargetMachine &target, int opt_level,
+                                                 std::vector<runtime::native::PatternImage> &images,
+                                                 ModuleTimings *timings = nullptr);
 
 // `module` as a relocatable object file for `target` (its machine code: what a .cepo carries for
 // loadObject); false and `error` set when the target cannot emit objects.

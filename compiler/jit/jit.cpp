@@ -218,15 +218,12 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
   stats = ModuleStats();
   stats.module = "cep.program";
   auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>("cep.program", *context);
-  module->setDataLayout(impl_->target->createDataLayout());
-  module->setTargetTriple(impl_->target->getTargetTriple().str());
-  std::vector<runtime::native::PatternImage> images =
-      codegen::emitProgram(*module, program, pointersTo(nfas));
-  auto optimise = std::chrono::steady_clock::now();
-  optimizeModule(*module, impl_->target.get(), impl_->opt_level);
-  stats.codegen_ms = std::chrono::duration<double, std::milli>(optimise - start).count();
-  stats.optimize_ms = msSince(optimise);
+  std::vector<runtime::native::PatternImage> images;
+  ModuleTimings timings;
+  std::unique_ptr<llvm::Module> module = buildProgramModule(
+      *context, program, pointersTo(nfas), *impl_->target, impl_->opt_level, images, &timings);
+  stats.codegen_ms = timings.codegen_ms;
+  stats.optimize_ms = timings.optimize_ms;
   for (const auto &image : images) {
     ++stats.patterns;
     stats.emit_values += image.emit.fields.size() + image.timeout_emit.fields.size();
@@ -302,29 +299,6 @@ bool programIr(const lang::typed::Program &program, const std::vector<const nfa:
   llvm::raw_string_ostream os(ir);
   module->print(os, nullptr);
   return true;
-}
-
-bool compileProgramCode(const lang::typed::Program &program,
-                        const std::vector<const nfa::Nfa *> &nfas, int opt_level, CodeFormat format,
-                        std::string &bytes, std::vector<runtime::native::PatternImage> &images,
-                        std::string &error) {
-  std::optional<orc::JITTargetMachineBuilder> builder;
-  if (!hostBuilder(opt_level, builder, error)) {
-    return false;
-  }
-  auto target = builder->createTargetMachine();
-  if (!target) {
-    error = "cannot create the host target machine: " + message(target.takeError());
-    return false;
-  }
-  llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> module =
-      buildProgramModule(context, program, nfas, **target, opt_level, images);
-  if (format == CodeFormat::Bitcode) {
-    bytes = bitcodeOf(*module);
-    return true;
-  }
-  return emitObjectFile(*module, **target, bytes, error);
 }
 
 bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,

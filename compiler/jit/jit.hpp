@@ -80,15 +80,6 @@ private:
 // target is unavailable.
 bool programIr(const lang::typed::Program &program, const std::vector<const nfa::Nfa *> &nfas,
                int opt_level, std::string &ir, std::string &error);
-// The native functions of `nfas` compiled ahead of time for this host (host_target.hpp's
-// settings, so Jit::loadObject / loadBitcode accept them): an object file or LLVM bitcode of the
-// optimised module, and the patterns' images. False and `error` set when the host target is
-// unavailable.
-enum class CodeFormat : std::uint8_t { Object, Bitcode };
-bool compileProgramCode(const lang::typed::Program &program,
-                        const std::vector<const nfa::Nfa *> &nfas, int opt_level, CodeFormat format,
-                        std::string &bytes, std::vector<runtime::native::PatternImage> &images,
-                        std::string &error);
 // programIr of one pattern.
 bool patternIr(const lang::typed::Program &program, const nfa::Nfa &nfa, int opt_level,
                std::string &ir, std::string &error);

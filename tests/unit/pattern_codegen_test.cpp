@@ -4,6 +4,7 @@
 // golden match case, every pattern, state, counter 0..3 and event, with an empty run and with a
 // run that has earlier events bound. Also: prefilter soundness, key hash / equality against the
 // interpreter's key text, object and bitcode loading, and that every valid program lowers.
+#include "compiler/artifact/aot.hpp"
 #include "compiler/interp/bindings.hpp"
 #include "compiler/interp/eval.hpp"
 #include "compiler/interp/record.hpp"
@@ -598,19 +599,18 @@ TEST_CASE("native functions load from object files and bitcode made ahead of tim
   fs::path dir = fs::path(CEP_SOURCE_DIR) / "tests/golden/match/any_branching";
   auto l = load(dir / "rules.cep");
   auto events = decodeEvents(l->program(), dir / "events.jsonl");
-  std::vector<const nfa::Nfa *> nfas;
-  for (const auto &n : l->nfas) {
-    nfas.push_back(&n);
-  }
   auto j = makeJit(2);
-  for (auto format : {jit::CodeFormat::Object, jit::CodeFormat::Bitcode}) {
-    INFO((format == jit::CodeFormat::Object ? "object" : "bitcode"));
-    std::string bytes, error;
-    std::vector<rn::PatternImage> images;
-    REQUIRE(jit::compileProgramCode(l->program(), nfas, 2, format, bytes, images, error));
+  cep::compiler::artifact::Artifact artifact;
+  std::string compile_error;
+  REQUIRE(
+      cep::compiler::artifact::compileProgram(l->program(), l->nfas, 2, artifact, compile_error));
+  for (bool object : {true, false}) {
+    INFO((object ? "object" : "bitcode"));
+    const std::string &bytes = object ? artifact.object : artifact.bitcode;
     REQUIRE(!bytes.empty());
-    auto loaded = format == jit::CodeFormat::Object ? j->loadObject(bytes, images, error)
-                                                    : j->loadBitcode(bytes, images, error);
+    std::string error;
+    auto loaded = object ? j->loadObject(bytes, artifact.patterns, error)
+                         : j->loadBitcode(bytes, artifact.patterns, error);
     INFO(error);
     REQUIRE(loaded.has_value());
     CHECK(checkProgram(*j, *l, events, *loaded) > 100);
