@@ -54,10 +54,6 @@ double asFloat(const Value &v) {
   return v.kind == TypeKind::Float ? v.f : static_cast<double>(v.i);
 }
 
-bool usesInt(TypeKind k) {
-  return k == TypeKind::Int || k == TypeKind::Time || k == TypeKind::Duration;
-}
-
 // <0, 0, >0; both non-null and of the same kind (the checker widened them).
 int compare(const Value &a, const Value &b) {
   if (a.kind == TypeKind::Float || b.kind == TypeKind::Float) {

@@ -20,6 +20,12 @@ enum class TypeKind : std::uint8_t {
   Error,    // a type error was reported; suppresses follow-on errors
 };
 
+// Int, Time and Duration: values held as a 64-bit integer (by the evaluator, generated code and
+// event slots alike).
+inline bool usesInt(TypeKind k) {
+  return k == TypeKind::Int || k == TypeKind::Time || k == TypeKind::Duration;
+}
+
 struct Type {
   TypeKind kind = TypeKind::Error;
   bool nullable = false;

@@ -31,10 +31,6 @@ using stdlib::FunctionId;
 
 namespace {
 
-bool usesInt(TypeKind k) {
-  return k == TypeKind::Int || k == TypeKind::Time || k == TypeKind::Duration;
-}
-
 // A value during code generation: `v` is i1 (Bool), i64 (Int, Time, Duration), double (Float)
 // or ptr (String, with its byte length in `n`); `null` is the i1 "is null" flag. Null-kind
 // values (the literal `null`) have only the flag.

@@ -16,10 +16,6 @@ using stdlib::FunctionId;
 
 namespace {
 
-bool usesInt(TypeKind k) {
-  return k == TypeKind::Int || k == TypeKind::Time || k == TypeKind::Duration;
-}
-
 double asFloat(const Value &v) {
   return v.kind == TypeKind::Float ? v.f : static_cast<double>(v.i);
 }
