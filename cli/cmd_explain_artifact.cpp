@@ -117,9 +117,9 @@ void printPattern(std::ostream &out, const runtime::Schema &schema, const native
 } // namespace
 
 int runExplainArtifact(const ExplainOptions &options) {
-  if (options.emit != "nfa" || options.format != "text" || !options.disabled_passes.empty()) {
-    std::cerr << "cep explain: --emit, --format and --disable-pass apply to .cep files, not to a "
-                 "compiled artifact\n";
+  if (options.stage_options_given) {
+    std::cerr << "cep explain: --emit, --format, --no-positions, -O and --disable-pass apply to "
+                 ".cep files, not to a compiled artifact\n";
     return kUsage;
   }
   const std::string &path = options.files.front();

@@ -26,6 +26,7 @@ struct ExplainOptions {
   int opt_level = 2; // --emit=llvm: LLVM optimisation level 0-3
   bool host = true;  // x.cepo: show the target, CPU, features and code sizes (--no-host hides)
   std::string color = "auto";
+  bool stage_options_given = false; // --emit, --format, --no-positions, -O or --disable-pass
 };
 
 struct CompileOptions {

@@ -161,6 +161,11 @@ int main(int argc, char **argv) {
       return runCheck(check);
     }
     if (explain_cmd->parsed()) {
+      explain.stage_options_given = explain_cmd->count("--emit") + explain_cmd->count("--format") +
+                                        explain_cmd->count("--no-positions") +
+                                        explain_cmd->count("--opt-level") +
+                                        explain_cmd->count("--disable-pass") >
+                                    0;
       return runExplain(explain);
     }
     if (compile_cmd->parsed()) {
