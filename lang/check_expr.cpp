@@ -25,6 +25,14 @@ typed::ExprPtr cloneExpr(const typed::Expr &e) {
   return out;
 }
 
+std::size_t expansionSize(const typed::Expr &e) {
+  std::size_t n = 1 + e.value.list.size();
+  for (const auto &a : e.args) {
+    n += expansionSize(*a);
+  }
+  return n;
+}
+
 std::string exampleField(const typed::EventType &et, bool (*pred)(const Type &)) {
   for (const auto &f : et.fields) {
     if (pred(f.type)) {
@@ -171,6 +179,9 @@ std::optional<Type> Checker::unify(const Type &a, const Type &b) const {
 // --- dispatch --------------------------------------------------------------------------------
 
 typed::ExprPtr Checker::checkExpr(const ast::Expr &e, const Scope &scope) {
+  if (!spend(1)) {
+    return errorNode(e.range); // a def call being inlined is over kMaxDefExpansion
+  }
   typed::Value v;
   switch (e.kind) {
   case ast::ExprKind::IntLit:

@@ -1,0 +1,124 @@
+// The checker's bounds on what a few lines of rules can cost (docs/limits.md): the expansion of
+// one def call, which nested defs multiply at every level.
+#include "lang/check.hpp"
+#include "lang/checker.hpp"
+#include "lang/parse.hpp"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <sstream>
+#include <string>
+
+using namespace cep::lang;
+
+namespace {
+
+struct Checked {
+  SourceManager sources;
+  DiagnosticEngine diags{sources};
+  std::vector<ast::Module> modules;
+  std::optional<typed::Program> program;
+
+  std::string rendered() const {
+    std::ostringstream out;
+    diags.render(out, false);
+    return out.str();
+  }
+};
+
+std::unique_ptr<Checked> check(const std::string &text) {
+  auto c = std::make_unique<Checked>();
+  FileId id = c->sources.add("limits.cep", text);
+  c->modules.push_back(parseModule(c->sources.file(id), c->diags));
+  REQUIRE(c->diags.errorCount() == 0);
+  c->program = checkProgram(c->modules, {{}}, c->sources, c->diags);
+  return c;
+}
+
+const char *kEvent = "event E {\n    x: int\n    ts: time\n}\n";
+
+// `levels` defs, each calling the one before four times: f<k> is ~4^k nodes once inlined.
+std::string nestedDefs(int levels, bool reversed = false) {
+  std::vector<std::string> lines = {"def f0(x: int) = x + 1\n"};
+  for (int k = 1; k <= levels; ++k) {
+    std::string prev = "f";
+    prev += std::to_string(k - 1) + "(x)";
+    std::string line = "def f";
+    line += std::to_string(k) + "(x: int) = " + prev;
+    for (int i = 0; i < 3; ++i) {
+      line += " + " + prev;
+    }
+    lines.push_back(line + "\n");
+  }
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    out += lines[reversed ? lines.size() - 1 - i : i];
+  }
+  return out;
+}
+
+std::string usingDef(int levels, bool reversed = false) {
+  return std::string(kEvent) + nestedDefs(levels, reversed) + "pattern p { a: E(f" +
+         std::to_string(levels) + "(x) > 0) }\nemit Out { x: a.x }\n";
+}
+
+} // namespace
+
+TEST_CASE("a def call expanding past the limit is an error naming the limit and the chain",
+          "[check][limits]") {
+  // Before the limit, 10 levels checked clean into a 4.5M-node condition (3.5 s, 770 MB) and
+  // 19 levels did not finish.
+  for (int levels : {10, 19}) {
+    auto c = check(usingDef(levels));
+    std::string text = c->rendered();
+    INFO(text);
+    CHECK_FALSE(c->program.has_value());
+    CHECK(c->diags.errorCount() == 1); // the first def too large; the ones above stay quiet
+    CHECK(text.find("error: this call of `f7` expands to more than " +
+                    std::to_string(kMaxDefExpansion) +
+                    " expression nodes, the limit for one def call") != std::string::npos);
+    CHECK(text.find("grows through `f7` -> `f6` -> `f5`") != std::string::npos);
+    CHECK(text.find("limits.cep:13:18:") != std::string::npos); // f8's first call of f7
+  }
+}
+
+TEST_CASE("the expansion limit holds when defs are checked from inside a call", "[check][limits]") {
+  // Declared top-down, f10 is checked first and checks f9, f8, ... on its own from inside its
+  // calls: each def's own check starts a fresh expansion.
+  auto c = check(usingDef(10, true));
+  std::string text = c->rendered();
+  INFO(text);
+  CHECK_FALSE(c->program.has_value());
+  CHECK(c->diags.errorCount() == 1);
+  CHECK(text.find("this call of `f7` expands to more than") != std::string::npos);
+}
+
+TEST_CASE("a def call under the expansion limit is inlined whole", "[check][limits]") {
+  auto c = check(usingDef(6));
+  INFO(c->rendered());
+  REQUIRE(c->program.has_value());
+  const typed::Expr &cond = *c->program->patterns[0].steps[0].condition;
+  std::size_t size = expansionSize(cond);
+  CHECK(size > 4096); // a tree: every call inlined, nothing shared
+  CHECK(size <= kMaxDefExpansion);
+}
+
+TEST_CASE("a list const counts its elements once per use", "[check][limits]") {
+  std::string list = "[0";
+  for (int i = 1; i < 30000; ++i) {
+    list += ", " + std::to_string(i);
+  }
+  list += "]";
+  std::string head = std::string(kEvent) + "const L = " + list + "\n";
+  // Three uses (90,000 nodes) fit in one call; four (120,000) do not.
+  auto ok = check(head + "def f(x: int) = x in L or x + 1 in L or x + 2 in L\n" +
+                  "pattern p { a: E(f(x)) }\nemit Out { x: a.x }\n");
+  INFO(ok->rendered());
+  CHECK(ok->program.has_value());
+  auto over = check(head + "def f(x: int) = x in L or x + 1 in L or x + 2 in L or x + 3 in L\n" +
+                    "def g(x: int) = f(x)\npattern p { a: E(g(x)) }\nemit Out { x: a.x }\n");
+  std::string text = over->rendered();
+  INFO(text);
+  CHECK_FALSE(over->program.has_value());
+  CHECK(text.find("this call of `f` expands to more than") != std::string::npos);
+}
