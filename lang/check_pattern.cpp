@@ -428,6 +428,15 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
   typed::Pattern out;
   out.name = p.name.name;
   out.range = p.range;
+  if (p.steps.size() > kMaxPatternSteps) {
+    error(p.name.range, "pattern `" + p.name.name + "` has " + std::to_string(p.steps.size()) +
+                            " steps; the limit is " + std::to_string(kMaxPatternSteps))
+        .note("this is step " + std::to_string(kMaxPatternSteps + 1) +
+                  ": split the pattern, or match a repeated condition with a quantifier such as "
+                  "`{n}`",
+              p.steps[kMaxPatternSteps].range);
+    return std::nullopt; // the steps are not checked: that would cost what the limit prevents
+  }
 
   // Steps: names, event types, quantifiers, modifiers.
   std::vector<StepInfo> steps;

@@ -39,6 +39,11 @@ constexpr std::int32_t kUncheckedDefParam = -2;
 // at every level of nesting; past this the call is an error (docs/limits.md).
 constexpr std::size_t kMaxDefExpansion = 100000;
 
+// The most steps a pattern may have. Each step becomes NFA states with native functions of their
+// own, and LLVM takes ~15 ms a step at -O2 (bench/RESULTS.md): past this a pattern is refused
+// rather than compiled for minutes, by every engine alike (docs/limits.md).
+constexpr std::size_t kMaxPatternSteps = 1000;
+
 // What the names in an expression can mean.
 enum class ScopeKind {
   Const,     // a const's value, a `within`: other consts only

@@ -122,3 +122,34 @@ TEST_CASE("a list const counts its elements once per use", "[check][limits]") {
   CHECK_FALSE(over->program.has_value());
   CHECK(text.find("this call of `f` expands to more than") != std::string::npos);
 }
+
+namespace {
+
+// One pattern of `n` steps `a<i>: E(x == <i>)`, as a hostile or generated rule file would have.
+std::string longPattern(std::size_t n) {
+  std::string out = std::string(kEvent) + "pattern p {\n    a0: E(x == 0)\n";
+  for (std::size_t i = 1; i < n; ++i) {
+    std::string index = std::to_string(i);
+    out += "    -> a" + index + ": E(x == " + index + ")\n";
+  }
+  return out + "}\nemit Out { x: a0.x }\n";
+}
+
+} // namespace
+
+TEST_CASE("a pattern may have kMaxPatternSteps steps, and no more", "[check][limits]") {
+  auto ok = check(longPattern(kMaxPatternSteps));
+  INFO(ok->rendered());
+  REQUIRE(ok->program.has_value());
+  CHECK(ok->program->patterns[0].steps.size() == kMaxPatternSteps);
+
+  auto over = check(longPattern(kMaxPatternSteps + 1));
+  std::string text = over->rendered();
+  INFO(text);
+  CHECK_FALSE(over->program.has_value());
+  CHECK(over->diags.errorCount() == 1);
+  CHECK(text.find("limits.cep:5:9: error: pattern `p` has " + std::to_string(kMaxPatternSteps + 1) +
+                  " steps; the limit is " + std::to_string(kMaxPatternSteps)) != std::string::npos);
+  CHECK(text.find("note: this is step " + std::to_string(kMaxPatternSteps + 1)) !=
+        std::string::npos);
+}
