@@ -247,6 +247,33 @@ typed::ExprPtr Checker::checkBool(const ast::Expr &e, const Scope &scope, const 
   return x;
 }
 
+namespace {
+
+std::size_t nodeCount(const typed::Expr &e) {
+  std::size_t n = 1;
+  for (const auto &a : e.args) {
+    n += nodeCount(*a);
+  }
+  return n;
+}
+
+} // namespace
+
+void Checker::requireSize(typed::ExprPtr &x, const ast::Expr &e, const std::string &what) {
+  if (x->type.isError()) {
+    return;
+  }
+  std::size_t n = nodeCount(*x);
+  if (n <= kMaxExpressionNodes) {
+    return;
+  }
+  error(e.range, what + " has " + std::to_string(n) + " nodes once its defs are inlined; the " +
+                     "limit is " + std::to_string(kMaxExpressionNodes))
+      .note("each expression becomes one native function: split it over several steps or "
+            "emit fields, or use a list with `in`");
+  x = errorNode(e.range);
+}
+
 void Checker::requireValue(typed::ExprPtr &x, const ast::Expr &e, bool allow_null) {
   const Type &t = x->type;
   std::string text = sourceText(e.range);

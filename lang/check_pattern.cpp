@@ -525,6 +525,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
     scope.current = static_cast<std::int32_t>(i);
     if (s.condition) {
       typed::ExprPtr c = checkBool(*s.condition, scope, "a step's condition");
+      requireSize(c, *s.condition, "this condition");
       if (!c->type.isError()) {
         step.condition = std::move(c);
       }
@@ -532,6 +533,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
     for (const auto &mod : s.modifiers) {
       if (mod.kind == ast::Modifier::Kind::Until && mod.condition) {
         typed::ExprPtr u = checkBool(*mod.condition, scope, "the condition of `until`");
+        requireSize(u, *mod.condition, "this condition");
         if (!u->type.isError() && step.looping() && !s.negated && !step.until) {
           step.until = std::move(u);
         }

@@ -44,6 +44,11 @@ constexpr std::size_t kMaxDefExpansion = 100000;
 // rather than compiled for minutes, by every engine alike (docs/limits.md).
 constexpr std::size_t kMaxPatternSteps = 1000;
 
+// The most nodes one expression (a step's condition or `until`, an emit value) may have once
+// its defs are inlined. Each becomes one native function, and LLVM's time grows faster than its
+// size (~1 ms a node at 1,000, ~9 ms at 7,700 at -O2: bench/RESULTS.md); docs/limits.md.
+constexpr std::size_t kMaxExpressionNodes = 5000;
+
 // What the names in an expression can mean.
 enum class ScopeKind {
   Const,     // a const's value, a `within`: other consts only
@@ -210,6 +215,9 @@ private:
   typed::ExprPtr checkBool(const ast::Expr &e, const Scope &scope, const std::string &what);
   // Reports (and turns into an error node) a step, loop, list or `null` where a value is needed.
   void requireValue(typed::ExprPtr &x, const ast::Expr &e, bool allow_null);
+  // Reports (and turns into an error node) an expression over kMaxExpressionNodes; `what` names
+  // it for the message ("this condition").
+  void requireSize(typed::ExprPtr &x, const ast::Expr &e, const std::string &what);
   typed::ExprPtr checkName(const ast::Expr &e, const Scope &scope);
   typed::ExprPtr checkMember(const ast::Expr &e, const Scope &scope);
   typed::ExprPtr fieldOf(const StepRef &ref, const ast::Expr &e, const ast::Ident &field,

@@ -94,13 +94,13 @@ TEST_CASE("the expansion limit holds when defs are checked from inside a call", 
 }
 
 TEST_CASE("a def call under the expansion limit is inlined whole", "[check][limits]") {
-  auto c = check(usingDef(6));
+  auto c = check(usingDef(5));
   INFO(c->rendered());
   REQUIRE(c->program.has_value());
   const typed::Expr &cond = *c->program->patterns[0].steps[0].condition;
   std::size_t size = expansionSize(cond);
-  CHECK(size > 4096); // a tree: every call inlined, nothing shared
-  CHECK(size <= kMaxDefExpansion);
+  CHECK(size == 4097); // a tree: every call inlined, nothing shared (4^6 - 1, and `> 0`)
+  CHECK(size <= kMaxExpressionNodes);
 }
 
 TEST_CASE("a list const counts its elements once per use", "[check][limits]") {
@@ -152,4 +152,53 @@ TEST_CASE("a pattern may have kMaxPatternSteps steps, and no more", "[check][lim
                   " steps; the limit is " + std::to_string(kMaxPatternSteps)) != std::string::npos);
   CHECK(text.find("note: this is step " + std::to_string(kMaxPatternSteps + 1)) !=
         std::string::npos);
+}
+
+namespace {
+
+// def f0 = x + 1 + ... (a chain of `terms` additions, 2 * terms + 1 nodes), f1 = f0(f0(x)), ...
+std::string chainDefs(int terms, int levels) {
+  std::string out = "def f0(x: int) = x";
+  for (int i = 0; i < terms; ++i) {
+    out += " + 1";
+  }
+  out += "\n";
+  for (int k = 1; k <= levels; ++k) {
+    std::string prev = "f";
+    prev += std::to_string(k - 1);
+    std::string line = "def f";
+    line += std::to_string(k) + "(x: int) = " + prev + "(" + prev + "(x))\n";
+    out += line;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("an expression may have kMaxExpressionNodes nodes once defs are inlined",
+          "[check][limits]") {
+  // f1: 4 * 600 + 1 = 2,401 nodes; f2: 4,801; f3: 9,601 (with the comparison and literal: + 2).
+  std::string head = std::string(kEvent) + chainDefs(600, 3);
+  auto ok = check(head + "pattern p { a: E(f2(x) > 0) }\nemit Out { x: a.x }\n");
+  INFO(ok->rendered());
+  REQUIRE(ok->program.has_value());
+
+  auto condition = check(head + "pattern p { a: E(f3(x) > 0) }\nemit Out { x: a.x }\n");
+  std::string text = condition->rendered();
+  INFO(text);
+  CHECK_FALSE(condition->program.has_value());
+  CHECK(condition->diags.errorCount() == 1);
+  CHECK(text.find("limits.cep:9:18: error: this condition has 9603 nodes once its defs are "
+                  "inlined; the limit is " +
+                  std::to_string(kMaxExpressionNodes)) != std::string::npos);
+
+  auto until =
+      check(head + "pattern p { a: E()+ until(f3(x) > 0) -> b: E() }\n" + "emit Out { x: b.x }\n");
+  CHECK(until->rendered().find("error: this condition has 9603 nodes") != std::string::npos);
+
+  auto emit = check(head + "pattern p { a: E() }\nemit Out { x: f3(a.x) }\n");
+  text = emit->rendered();
+  INFO(text);
+  CHECK_FALSE(emit->program.has_value());
+  CHECK(text.find("error: the value of field `x` has 9601 nodes") != std::string::npos);
 }
