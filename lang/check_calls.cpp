@@ -498,6 +498,37 @@ typed::ExprPtr Checker::checkFirstLast(const ast::Expr &member, const Scope &sco
 
 // --- defs ------------------------------------------------------------------------------------
 
+bool Checker::spend(std::size_t nodes) {
+  if (expansion_.chain.empty()) {
+    return true;
+  }
+  if (expansion_.exceeded) {
+    return false;
+  }
+  expansion_.nodes += nodes;
+  if (expansion_.nodes > kMaxDefExpansion) {
+    expansion_.exceeded = true;
+    expansion_.over = expansion_.chain;
+    return false;
+  }
+  return true;
+}
+
+void Checker::reportTooLarge(std::size_t index, const ast::Expr &call) {
+  if (!too_large_.insert(index).second) {
+    return; // one error per def: its other calls would repeat it
+  }
+  std::string chain;
+  for (std::size_t d : expansion_.over) {
+    chain += (chain.empty() ? "`" : " -> `") + defs_[d].decl->name.name + "`";
+  }
+  error(call.range, "this call of `" + call.name.name + "` expands to more than " +
+                        std::to_string(kMaxDefExpansion) +
+                        " expression nodes, the limit for one def call")
+      .note("defs are inlined at every call, and this one grows through " + chain +
+            ": a def that calls another several times multiplies its size");
+}
+
 typed::ExprPtr Checker::checkDefBody(std::size_t index, const std::vector<ParamBinding> &params) {
   const DefInfo &def = defs_[index];
   Scope scope;
@@ -612,6 +643,11 @@ typed::ExprPtr Checker::inlineDef(std::size_t index, const ast::Expr &e, const S
     return errorNode(e.range);
   }
 
+  bool outermost = expansion_.chain.empty();
+  if (outermost) {
+    expansion_ = Expansion{};
+  }
+  expansion_.chain.push_back(index);
   auto saved_range = inline_range_;
   if (!inline_range_) {
     inline_range_ = e.range;
@@ -621,6 +657,13 @@ typed::ExprPtr Checker::inlineDef(std::size_t index, const ast::Expr &e, const S
   typed::ExprPtr body = checkDefBody(index, bindings);
   --quiet_;
   inline_range_ = saved_range;
+  expansion_.chain.pop_back();
+  if (expansion_.exceeded) {
+    if (outermost) {
+      reportTooLarge(index, e);
+    }
+    return errorNode(e.range);
+  }
   if (quiet_errors_ != errors_before) {
     // The body checked on its own but not with these arguments (e.g. a division by a constant
     // zero once the argument is substituted).

@@ -408,9 +408,11 @@ void Checker::ensureDef(std::size_t index, SourceRange use) {
   int saved_quiet = quiet_;
   auto saved_inline = inline_range_;
   AggregateState *saved_aggregate = aggregate_;
+  Expansion saved_expansion = std::move(expansion_); // checked on its own, not as a call's part
   quiet_ = 0;
   inline_range_.reset();
   aggregate_ = nullptr;
+  expansion_ = Expansion{};
 
   const ast::Def &decl = *def.decl;
   std::unordered_map<std::string, SourceRange> seen;
@@ -462,6 +464,7 @@ void Checker::ensureDef(std::size_t index, SourceRange use) {
   quiet_ = saved_quiet;
   inline_range_ = saved_inline;
   aggregate_ = saved_aggregate;
+  expansion_ = std::move(saved_expansion);
   decl_stack_.pop_back();
   def.state = CheckState::Done;
 }
@@ -493,9 +496,11 @@ void Checker::ensureConst(std::size_t index, SourceRange use) {
   int saved_quiet = quiet_;
   auto saved_inline = inline_range_;
   AggregateState *saved_aggregate = aggregate_;
+  Expansion saved_expansion = std::move(expansion_); // checked on its own, not as a call's part
   quiet_ = 0;
   inline_range_.reset();
   aggregate_ = nullptr;
+  expansion_ = Expansion{};
 
   Scope scope;
   scope.kind = ScopeKind::Const;
@@ -514,6 +519,7 @@ void Checker::ensureConst(std::size_t index, SourceRange use) {
   quiet_ = saved_quiet;
   inline_range_ = saved_inline;
   aggregate_ = saved_aggregate;
+  expansion_ = std::move(saved_expansion);
   decl_stack_.pop_back();
   c.state = CheckState::Done;
 }

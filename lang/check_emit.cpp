@@ -26,6 +26,7 @@ typed::Emit Checker::checkEmit(const ast::Emit &emit, std::size_t module,
     }
     typed::ExprPtr x = checkExpr(*f.value, scope);
     requireValue(x, *f.value, true);
+    requireSize(x, *f.value, "the value of field `" + f.name.name + "`");
     if (!x->type.isError() && x->type.kind == TypeKind::Null) {
       error(f.value->range,
             "the type of field `" + f.name.name + "` is unknown: its value is " + "always `null`");

@@ -25,6 +25,14 @@ typed::ExprPtr cloneExpr(const typed::Expr &e) {
   return out;
 }
 
+std::size_t expansionSize(const typed::Expr &e) {
+  std::size_t n = 1 + e.value.list.size();
+  for (const auto &a : e.args) {
+    n += expansionSize(*a);
+  }
+  return n;
+}
+
 std::string exampleField(const typed::EventType &et, bool (*pred)(const Type &)) {
   for (const auto &f : et.fields) {
     if (pred(f.type)) {
@@ -171,6 +179,9 @@ std::optional<Type> Checker::unify(const Type &a, const Type &b) const {
 // --- dispatch --------------------------------------------------------------------------------
 
 typed::ExprPtr Checker::checkExpr(const ast::Expr &e, const Scope &scope) {
+  if (!spend(1)) {
+    return errorNode(e.range); // a def call being inlined is over kMaxDefExpansion
+  }
   typed::Value v;
   switch (e.kind) {
   case ast::ExprKind::IntLit:
@@ -234,6 +245,33 @@ typed::ExprPtr Checker::checkBool(const ast::Expr &e, const Scope &scope, const 
     return errorNode(e.range);
   }
   return x;
+}
+
+namespace {
+
+std::size_t nodeCount(const typed::Expr &e) {
+  std::size_t n = 1;
+  for (const auto &a : e.args) {
+    n += nodeCount(*a);
+  }
+  return n;
+}
+
+} // namespace
+
+void Checker::requireSize(typed::ExprPtr &x, const ast::Expr &e, const std::string &what) {
+  if (x->type.isError()) {
+    return;
+  }
+  std::size_t n = nodeCount(*x);
+  if (n <= kMaxExpressionNodes) {
+    return;
+  }
+  error(e.range, what + " has " + std::to_string(n) + " nodes once its defs are inlined; the " +
+                     "limit is " + std::to_string(kMaxExpressionNodes))
+      .note("each expression becomes one native function: split it over several steps or "
+            "emit fields, or use a list with `in`");
+  x = errorNode(e.range);
 }
 
 void Checker::requireValue(typed::ExprPtr &x, const ast::Expr &e, bool allow_null) {

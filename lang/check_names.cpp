@@ -36,7 +36,7 @@ typed::ExprPtr Checker::constRef(std::size_t index, SourceRange range) {
   ensureConst(index, range);
   ConstInfo &c = consts_[index];
   c.used = true;
-  if (c.type.isError()) {
+  if (c.type.isError() || !spend(c.value.list.size())) {
     return errorNode(range);
   }
   return literal(c.value, c.type, range);
@@ -171,6 +171,9 @@ typed::ExprPtr Checker::checkName(const ast::Expr &e, const Scope &scope) {
           return stepNode(ref, nodeRange(e.range));
         }
         if (b.arg != nullptr) {
+          if (!spend(expansionSize(*b.arg))) {
+            return errorNode(e.range);
+          }
           return cloneExpr(*b.arg);
         }
         auto x = node(Op::Field, b.type, e.range);

@@ -428,6 +428,15 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
   typed::Pattern out;
   out.name = p.name.name;
   out.range = p.range;
+  if (p.steps.size() > kMaxPatternSteps) {
+    error(p.name.range, "pattern `" + p.name.name + "` has " + std::to_string(p.steps.size()) +
+                            " steps; the limit is " + std::to_string(kMaxPatternSteps))
+        .note("this is step " + std::to_string(kMaxPatternSteps + 1) +
+                  ": split the pattern, or match a repeated condition with a quantifier such as "
+                  "`{n}`",
+              p.steps[kMaxPatternSteps].range);
+    return std::nullopt; // the steps are not checked: that would cost what the limit prevents
+  }
 
   // Steps: names, event types, quantifiers, modifiers.
   std::vector<StepInfo> steps;
@@ -516,6 +525,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
     scope.current = static_cast<std::int32_t>(i);
     if (s.condition) {
       typed::ExprPtr c = checkBool(*s.condition, scope, "a step's condition");
+      requireSize(c, *s.condition, "this condition");
       if (!c->type.isError()) {
         step.condition = std::move(c);
       }
@@ -523,6 +533,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
     for (const auto &mod : s.modifiers) {
       if (mod.kind == ast::Modifier::Kind::Until && mod.condition) {
         typed::ExprPtr u = checkBool(*mod.condition, scope, "the condition of `until`");
+        requireSize(u, *mod.condition, "this condition");
         if (!u->type.isError() && step.looping() && !s.negated && !step.until) {
           step.until = std::move(u);
         }

@@ -34,6 +34,21 @@ namespace cep::lang {
 // binds it to a real step (that check only reports errors; its expression is discarded).
 constexpr std::int32_t kUncheckedDefParam = -2;
 
+// The most expression nodes one def call may expand to (a list counts one node per element).
+// Defs are inlined at every call, so a def that calls another several times multiplies its size
+// at every level of nesting; past this the call is an error (docs/limits.md).
+constexpr std::size_t kMaxDefExpansion = 100000;
+
+// The most steps a pattern may have. Each step becomes NFA states with native functions of their
+// own, and LLVM takes ~15 ms a step at -O2 (bench/RESULTS.md): past this a pattern is refused
+// rather than compiled for minutes, by every engine alike (docs/limits.md).
+constexpr std::size_t kMaxPatternSteps = 1000;
+
+// The most nodes one expression (a step's condition or `until`, an emit value) may have once
+// its defs are inlined. Each becomes one native function, and LLVM's time grows faster than its
+// size (~1 ms a node at 1,000, ~9 ms at 7,700 at -O2: bench/RESULTS.md); docs/limits.md.
+constexpr std::size_t kMaxExpressionNodes = 5000;
+
 // What the names in an expression can mean.
 enum class ScopeKind {
   Const,     // a const's value, a `within`: other consts only
@@ -132,6 +147,16 @@ struct StepRef {
 
 // A deep copy (inlining substitutes an argument at every use of its parameter).
 typed::ExprPtr cloneExpr(const typed::Expr &e);
+// The nodes of `e` as kMaxDefExpansion counts them: one per node and one per list element.
+std::size_t expansionSize(const typed::Expr &e);
+
+// The expansion of one outermost def call while it is inlined (check_calls.cpp).
+struct Expansion {
+  std::vector<std::size_t> chain; // the defs being inlined, outermost first; empty: none
+  std::size_t nodes = 0;          // expression nodes built for the outermost call so far
+  bool exceeded = false;          // nodes passed kMaxDefExpansion: everything left is skipped
+  std::vector<std::size_t> over;  // the chain when it passed the limit
+};
 
 class Checker {
 public:
@@ -190,6 +215,9 @@ private:
   typed::ExprPtr checkBool(const ast::Expr &e, const Scope &scope, const std::string &what);
   // Reports (and turns into an error node) a step, loop, list or `null` where a value is needed.
   void requireValue(typed::ExprPtr &x, const ast::Expr &e, bool allow_null);
+  // Reports (and turns into an error node) an expression over kMaxExpressionNodes; `what` names
+  // it for the message ("this condition").
+  void requireSize(typed::ExprPtr &x, const ast::Expr &e, const std::string &what);
   typed::ExprPtr checkName(const ast::Expr &e, const Scope &scope);
   typed::ExprPtr checkMember(const ast::Expr &e, const Scope &scope);
   typed::ExprPtr fieldOf(const StepRef &ref, const ast::Expr &e, const ast::Ident &field,
@@ -224,6 +252,11 @@ private:
   typed::ExprPtr inlineDef(std::size_t index, const ast::Expr &e, const Scope &scope);
   typed::ExprPtr checkDefBody(std::size_t index, const std::vector<ParamBinding> &params);
   bool arityOk(const ast::Expr &e, std::size_t min, std::size_t max, const std::string &signature);
+  // Counts `nodes` against the expansion of the def call being inlined (always true outside
+  // one); false once it is over kMaxDefExpansion, and then the caller builds nothing more.
+  bool spend(std::size_t nodes);
+  // The error of an outermost def call whose expansion went over kMaxDefExpansion (once a def).
+  void reportTooLarge(std::size_t index, const ast::Expr &call);
   std::vector<std::string> functionNames(std::size_t module) const;
 
   // --- folding (const_fold.cpp) ----------------------------------------------------------------
@@ -279,6 +312,8 @@ private:
   AggregateState *aggregate_ = nullptr;     // inside an aggregate's argument
   std::optional<SourceRange> inline_range_; // inlining a def: the call's range
   int quiet_ = 0;                           // > 0 while inlining: errors are not reported
+  Expansion expansion_;                     // inlining a def call: its size so far
+  std::set<std::size_t> too_large_;         // defs whose call was reported over the limit
   std::size_t quiet_errors_ = 0;
 };
 
