@@ -24,6 +24,14 @@ RejectOptions rejectOptions(const RunOptions &options) {
   return rejects;
 }
 
+DecoderOptions decoderOptions(const RunOptions &options) {
+  DecoderOptions decoder;
+  decoder.keep_raw = options.keep_raw;
+  decoder.time_min = options.time_min;
+  decoder.time_max = options.time_max;
+  return decoder;
+}
+
 bool someTypeWithoutTimeField(const Schema &schema) {
   return std::any_of(schema.types.begin(), schema.types.end(),
                      [](const EventSchema &type) { return type.time_field < 0; });
@@ -39,7 +47,7 @@ RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
       options_(options),
       needs_clock_(options.time == TimeMode::Processing || someTypeWithoutTimeField(schema)),
       records_(input_names_.size()), rejects_(input_names_, records_, rejectOptions(options)),
-      decoder_(schema, DecoderOptions{options.keep_raw}),
+      decoder_(schema, decoderOptions(options)),
       watermarks_(input_names_.size(), options.max_delay_ms, options.watermark),
       last_lines_(input_names_.size(), 0) {
   CEP_ASSERT(bound_types_.size() == input_names_.size(), "one bound type per input");

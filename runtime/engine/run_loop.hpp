@@ -24,6 +24,7 @@
 #include "runtime/schema.hpp"
 #include "runtime/time/reorder_buffer.hpp"
 #include "runtime/time/watermarks.hpp"
+#include "support/time_arith.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -42,7 +43,11 @@ struct RunOptions {
   TimeMode time = TimeMode::Event;
   std::int64_t max_delay_ms = 0;
   WatermarkMode watermark = WatermarkMode::Auto;
-  bool keep_raw = false;               // keep each record's text in its event (`--with-events`)
+  bool keep_raw = false; // keep each record's text in its event (`--with-events`)
+  // Plausible event times, [time_min, time_max) (`--event-time-range`): a record whose time (or
+  // an `@watermark` line whose value) is outside is rejected as a dead letter.
+  std::int64_t time_min = cep::time::kDefaultTimeMin;
+  std::int64_t time_max = cep::time::kDefaultTimeMax;
   bool strict = false;                 // stop at the first rejected record
   std::ostream *report = nullptr;      // rejection reports (stderr); null: silent
   std::ostream *dead_letter = nullptr; // rejected records; null: not written

@@ -534,6 +534,27 @@ struct JsonlDecoder::Impl {
     return false;
   }
 
+  // An event time or watermark outside the plausible range (DecoderOptions::time_min/max).
+  bool inTimeRange(std::uint32_t id, const Member &member, std::int64_t time) {
+    if (time >= options.time_min &&
+        (time < options.time_max || options.time_max == std::numeric_limits<std::int64_t>::max())) {
+      return true;
+    }
+    startReason(id);
+    reason += id == kWatermarkId ? "watermark " : "event time ";
+    if (member.kind == JsonKind::String) {
+      appendQuoted(reason, member.text);
+    } else {
+      appendJsonInt(reason, time);
+    }
+    reason += " is outside the accepted range ";
+    reason += formatRfc3339(options.time_min);
+    reason += " .. ";
+    reason += formatRfc3339(options.time_max);
+    reason += " (--event-time-range)";
+    return false;
+  }
+
   bool outOfRange(std::uint32_t id, const char *kind, const Member &member) {
     startReason(id);
     reason += isIntegerToken(member.text) ? "integer " : "number ";
@@ -1334,7 +1355,8 @@ struct JsonlDecoder::Impl {
         return rejected();
       }
       DecodeResult result;
-      if (!toInstant(kWatermarkId, watermark, result.watermark)) {
+      if (!toInstant(kWatermarkId, watermark, result.watermark) ||
+          !inTimeRange(kWatermarkId, watermark, result.watermark)) {
         return rejected();
       }
       result.status = DecodeStatus::Watermark;
@@ -1399,6 +1421,10 @@ struct JsonlDecoder::Impl {
         continue;
       }
       if (!convertField(ids[i], field, member, values[i], strings[i])) {
+        return rejected();
+      }
+      if (static_cast<std::int32_t>(i) == type.time_field &&
+          !inTimeRange(ids[i], member, values[i].i)) {
         return rejected();
       }
       if (field.kind == FieldKind::String) {

@@ -21,6 +21,7 @@
 #include "runtime/schema.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +32,12 @@ struct DecoderOptions {
   // Flat records of plain scalars are read by a scanner of our own (simdjson only for the rest
   // and for every rejection). False: simdjson for everything (tests compare the two).
   bool fast_path = true;
+  // Event times (the type's time field) and `@watermark` values outside [time_min, time_max)
+  // are rejected with the reason, so one absurd time cannot move the watermark to the end of
+  // time. The decoder's default accepts every int64; `cep run` passes --event-time-range
+  // (default [1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z), support/time_arith.hpp).
+  std::int64_t time_min = std::numeric_limits<std::int64_t>::min();
+  std::int64_t time_max = std::numeric_limits<std::int64_t>::max();
 };
 
 // What the caller knows about a record besides its text.

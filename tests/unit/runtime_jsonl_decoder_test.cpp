@@ -706,3 +706,33 @@ TEST_CASE("decoder: floats with many digits keep their value", "[runtime][decode
     CHECK(value("12345678901234567890") == 12345678901234567890.0);
   }
 }
+
+TEST_CASE("decoder: event times and watermarks outside the plausible range are rejected",
+          "[runtime][decoder]") {
+  Schema schema = testSchema();
+  for (bool fast : {true, false}) {
+    DecoderOptions options;
+    options.fast_path = fast;
+    options.time_min = 0;
+    options.time_max = 7258118400000; // 2200-01-01T00:00:00Z, excluded
+    JsonlDecoder decoder(schema, options);
+    const std::string head = R"({"@type":"Payment","card":"c","amount":1.0,"country":"DE",)";
+    const std::string range = " is outside the accepted range 1970-01-01T00:00:00.000Z .. "
+                              "2200-01-01T00:00:00.000Z (--event-time-range)";
+    CHECK(accepted(decoder, head + R"("ts":0})")->time == 0);
+    CHECK(accepted(decoder, head + R"("ts":7258118399999})")->time == 7258118399999);
+    CHECK(rejected(decoder, head + R"("ts":7258118400000})") ==
+          "field \"ts\": event time 7258118400000" + range);
+    CHECK(rejected(decoder, head + R"("ts":9223372036854775000})") ==
+          "field \"ts\": event time 9223372036854775000" + range);
+    CHECK(rejected(decoder, head + R"("ts":-1})") == "field \"ts\": event time -1" + range);
+    CHECK(rejected(decoder, head + R"("ts":"2200-01-01T00:00:00Z"})") ==
+          "field \"ts\": event time \"2200-01-01T00:00:00Z\"" + range);
+    CHECK(rejected(decoder, R"({"@watermark":-5})") == "\"@watermark\": watermark -5" + range);
+    CHECK(decoder.decodeCopy(R"({"@watermark":5})", {}).status == DecodeStatus::Watermark);
+    // Other time fields and ingestion times are not event times read from the record.
+    RecordContext context;
+    context.ingestion_time = -42;
+    CHECK(accepted(decoder, R"({"@type":"Ping","id":1})", context)->time == -42);
+  }
+}
