@@ -234,6 +234,7 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   runtime::RunOptions run_options;
   run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
   run_options.max_delay_ms = plan.max_delay_ms;
+  run_options.max_record_bytes = static_cast<std::size_t>(options.max_record_bytes);
   run_options.time_min = plan.time_min;
   run_options.time_max = plan.time_max;
   run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit

@@ -82,18 +82,18 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   context.seq = next_seq_++;
   context.ingestion_time = needs_clock_ ? now() : 0;
   context.bound_type = bound_types_[input];
+  if (line.oversized > 0) {
+    std::string reason = "record of " + std::to_string(line.oversized) +
+                         " bytes is longer than --max-record-bytes " +
+                         std::to_string(options_.max_record_bytes) + " (at byte offset " +
+                         std::to_string(line.offset) + "; skipped to the next line)";
+    return reject(input, line, reason);
+  }
   DecodeResult result = decoder_.decode(line, context);
 
   switch (result.status) {
   case DecodeStatus::Rejected:
-    rejects_.reject(input, line.number, result.reason, line.text);
-    if (rejects_.failed()) {
-      status_ = RunStatus::Rejected;
-      message_ = input_names_[input] + ":" + std::to_string(line.number) +
-                 ": rejected record, stopping (--strict)";
-      return false;
-    }
-    return true;
+    return reject(input, line, result.reason);
 
   case DecodeStatus::Watermark:
     ++counts.watermarks;
@@ -132,6 +132,17 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   }
   watermarks_.onEvent(input, t);
   return release();
+}
+
+bool RunLoop::reject(std::uint32_t input, const Line &line, std::string_view reason) {
+  rejects_.reject(input, line.number, reason, line.text, line.oversized);
+  if (rejects_.failed()) {
+    status_ = RunStatus::Rejected;
+    message_ = input_names_[input] + ":" + std::to_string(line.number) +
+               ": rejected record, stopping (--strict)";
+    return false;
+  }
+  return true;
 }
 
 bool RunLoop::onInputEnd(std::uint32_t input) {
@@ -262,7 +273,7 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
   auto started = std::chrono::steady_clock::now();
   Inputs inputs;
   std::string error;
-  if (!inputs.open(specs, schema, error, options.read_size)) {
+  if (!inputs.open(specs, schema, error, options.read_size, options.max_record_bytes)) {
     return {RunStatus::InputError, error};
   }
   std::vector<std::int32_t> bound_types;

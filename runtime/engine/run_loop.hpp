@@ -59,6 +59,9 @@ struct RunOptions {
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;
   std::size_t read_size = kDefaultReadSize;
+  // Longer records are rejected as dead letters without being buffered whole
+  // (`--max-record-bytes`; 0: no limit).
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
 };
 
 struct PatternStats {
@@ -140,6 +143,8 @@ private:
   using Outputs = std::vector<MatchOutput>;
 
   std::int64_t now();
+  // A rejected record: counted, reported, written as a dead letter; false in strict mode.
+  bool reject(std::uint32_t input, const Line &line, std::string_view reason);
   // Each returns false once the run must stop (status_ says why).
   bool release();                       // the events the watermark has passed, then W
   bool advanceTo(std::int64_t time);    // advanceTime on every matcher, write its outputs
