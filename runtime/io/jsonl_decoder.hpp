@@ -6,7 +6,8 @@
 // Type: an input bound to a type (`--input path:Type`) makes every record that type, and a
 // record whose "@type" names another type is rejected; otherwise "@type" names it, and with
 // exactly one declared type "@type" may be omitted. Fields are read by name, extra members are
-// ignored (but must be valid JSON), a duplicated member counts with its last value. `int` is
+// ignored (but must be valid JSON), a member named twice (after unescaping, extra members too)
+// rejects the record with the name: `duplicate member "amount" (...)`. `int` is
 // accepted where `float` is declared (never the reverse); `time` is integer epoch ms or an
 // RFC 3339 string; `duration` integer ms; `bool` a JSON bool; `string` a JSON string. A field
 // that is null or absent is null when declared nullable, else the record is rejected; so is a
