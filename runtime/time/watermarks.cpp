@@ -31,7 +31,8 @@ void Watermarks::onEvent(std::uint32_t input, std::int64_t time) {
 }
 
 void Watermarks::onWatermark(std::uint32_t input, std::int64_t watermark) {
-  raise(input, watermark);
+  // Only the end of the input is +infinity: an `@watermark` line stays below it.
+  raise(input, std::min(watermark, cep::time::kLatestDeadlineMs));
 }
 
 void Watermarks::finish(std::uint32_t input) {
