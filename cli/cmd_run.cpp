@@ -15,9 +15,12 @@
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/native/native_matcher.hpp"
 #include "runtime/time/time_format.hpp"
+#include "support/time_arith.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -170,6 +173,13 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   if (!runtime::parseDuration(options.max_delay, plan.max_delay_ms, &error)) {
     return usage("--max-delay " + options.max_delay + ": " + error);
   }
+  if (plan.max_delay_ms > cep::time::kMaxDurationMs) {
+    return usage("--max-delay " + options.max_delay + ": longer than the longest duration, " +
+                 std::to_string(cep::time::kMaxDurationDays) + "d");
+  }
+  if (!runtime::parseTimeRange(options.event_time_range, plan.time_min, plan.time_max, &error)) {
+    return usage("--event-time-range " + options.event_time_range + ": " + error);
+  }
   plan.processing = options.time == "processing";
   if (plan.processing && (plan.max_delay_ms != 0 || options.watermark != "auto")) {
     return usage("--max-delay and --watermark apply to --time event only");
@@ -224,6 +234,9 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   runtime::RunOptions run_options;
   run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
   run_options.max_delay_ms = plan.max_delay_ms;
+  run_options.max_record_bytes = static_cast<std::size_t>(options.max_record_bytes);
+  run_options.time_min = plan.time_min;
+  run_options.time_max = plan.time_max;
   run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
                                                           : runtime::WatermarkMode::Auto;
   run_options.keep_raw = options.with_events;

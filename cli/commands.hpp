@@ -44,6 +44,9 @@ struct RunOptions {
   std::string time = "event"; // event | processing
   std::string max_delay = "0s";
   std::string watermark = "auto"; // auto | explicit
+  // Plausible event times FROM..TO (RFC 3339 or epoch ms; TO excluded): others are rejected.
+  std::uint64_t max_record_bytes = 1048576; // longer records are dead letters
+  std::string event_time_range = "1970-01-01T00:00:00Z..2200-01-01T00:00:00Z";
   std::optional<std::string> late_output;
   std::optional<std::string> dead_letter;
   std::string engine = "jit";               // jit (default) | interp

@@ -111,6 +111,16 @@ int main(int argc, char **argv) {
                    "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
       ->check(CLI::IsMember({"auto", "explicit"}))
       ->capture_default_str();
+  run_cmd
+      ->add_option("--event-time-range", run.event_time_range,
+                   "Plausible event times FROM..TO (RFC 3339 or epoch ms, TO excluded); records "
+                   "outside are rejected")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-record-bytes", run.max_record_bytes,
+                   "Longest input record in bytes; a longer one is a dead letter (1 to 4294967295)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))
+      ->capture_default_str();
   run_cmd->add_option("--late-output", run.late_output, "Write late events here");
   run_cmd->add_option("--dead-letter", run.dead_letter, "Write rejected records here, with why");
   run_cmd

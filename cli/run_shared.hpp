@@ -16,6 +16,8 @@ namespace cep::cli {
 struct RunPlan {
   std::vector<runtime::InputSpec> inputs;
   std::int64_t max_delay_ms = 0;
+  std::int64_t time_min = 0; // --event-time-range, [time_min, time_max)
+  std::int64_t time_max = 0;
   bool processing = false;
   bool streaming = false; // stdin is a pipe or terminal: write each match as it is found
 };

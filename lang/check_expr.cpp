@@ -207,6 +207,9 @@ typed::ExprPtr Checker::checkExpr(const ast::Expr &e, const Scope &scope) {
   case ast::ExprKind::NullLit:
     return literal(std::move(v), Type::of(TypeKind::Null, true), e.range);
   case ast::ExprKind::DurationLit:
+    if (!durationInRange(e.range, e.int_value)) {
+      return errorNode(e.range);
+    }
     v.kind = TypeKind::Duration;
     v.is_null = false;
     v.i = e.int_value;

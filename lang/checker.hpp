@@ -263,6 +263,9 @@ private:
   // Replaces `x` by a literal when it is an operator over literals; reports overflow and
   // division by zero.
   void fold(typed::ExprPtr &x);
+  // False, with an error at `range`, when the duration `ms` is longer (either sign) than
+  // time::kMaxDurationMs: no rule may hold one, so no deadline can get near the int64 limits.
+  bool durationInRange(SourceRange range, std::int64_t ms);
 
   // --- patterns (check_pattern.cpp) ------------------------------------------------------------
   void checkPatterns();

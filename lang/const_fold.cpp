@@ -3,7 +3,9 @@
 // (`-5`, `2 * 60`) for free. Integer overflow and division by zero are compile-time errors.
 // Null follows spec §2: arithmetic with null is null, a comparison with null is false.
 #include "lang/checker.hpp"
+#include "lang/typed_printer.hpp"
 #include "support/internal_error.hpp"
+#include "support/time_arith.hpp"
 
 #include <cmath>
 #include <limits>
@@ -274,6 +276,16 @@ std::optional<Value> evaluate(const typed::Expr &e) {
 
 } // namespace
 
+bool Checker::durationInRange(SourceRange range, std::int64_t ms) {
+  if (ms >= -cep::time::kMaxDurationMs && ms <= cep::time::kMaxDurationMs) {
+    return true;
+  }
+  error(range, "this duration is " + durationText(ms) +
+                   ", longer than the longest a rule may hold, " +
+                   durationText(cep::time::kMaxDurationMs) + " (about 274 years)");
+  return false;
+}
+
 void Checker::fold(typed::ExprPtr &x) {
   if (x->op == Op::Literal || x->type.isError()) {
     return;
@@ -296,6 +308,10 @@ void Checker::fold(typed::ExprPtr &x) {
   }
   Type t = x->type;
   SourceRange r = x->range;
+  if (t.kind == TypeKind::Duration && !v->is_null && !durationInRange(r, v->i)) {
+    x = errorNode(r);
+    return;
+  }
   x = std::make_unique<typed::Expr>();
   x->op = Op::Literal;
   x->type = t;

@@ -3,6 +3,7 @@
 #include "compiler/interp/record.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "support/internal_error.hpp"
+#include "support/time_arith.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -154,11 +155,11 @@ nfa::StateId InterpMatcher::finalAfterProceed(nfa::StateId state, std::uint32_t 
 std::int64_t InterpMatcher::deadlineOf(const Run &run) const {
   std::int64_t deadline = kNoDeadline;
   if (nfa_.within_ms) {
-    deadline = run.start_time + *nfa_.within_ms;
+    deadline = cep::time::deadlineAfter(run.start_time, *nfa_.within_ms);
   }
   const auto &within = nfa_.states[static_cast<std::size_t>(run.state)].within_ms;
   if (within) {
-    deadline = std::min(deadline, run.prev_time + *within);
+    deadline = std::min(deadline, cep::time::deadlineAfter(run.prev_time, *within));
   }
   return deadline;
 }
@@ -235,7 +236,8 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
     // TAKE: bind the event to the source state's step, within that step's own time bound (the
     // run may have reached the step through PROCEED edges on this very event).
     const auto &step_within = nfa_.states[static_cast<std::size_t>(b.source)].within_ms;
-    if (!is_start && step_within && e.time >= run.prev_time + *step_within) {
+    if (!is_start && step_within &&
+        e.time >= cep::time::deadlineAfter(run.prev_time, *step_within)) {
       continue;
     }
     std::int32_t step = nfa_.states[static_cast<std::size_t>(b.source)].step;

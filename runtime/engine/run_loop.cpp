@@ -24,6 +24,14 @@ RejectOptions rejectOptions(const RunOptions &options) {
   return rejects;
 }
 
+DecoderOptions decoderOptions(const RunOptions &options) {
+  DecoderOptions decoder;
+  decoder.keep_raw = options.keep_raw;
+  decoder.time_min = options.time_min;
+  decoder.time_max = options.time_max;
+  return decoder;
+}
+
 bool someTypeWithoutTimeField(const Schema &schema) {
   return std::any_of(schema.types.begin(), schema.types.end(),
                      [](const EventSchema &type) { return type.time_field < 0; });
@@ -39,7 +47,7 @@ RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
       options_(options),
       needs_clock_(options.time == TimeMode::Processing || someTypeWithoutTimeField(schema)),
       records_(input_names_.size()), rejects_(input_names_, records_, rejectOptions(options)),
-      decoder_(schema, DecoderOptions{options.keep_raw}),
+      decoder_(schema, decoderOptions(options)),
       watermarks_(input_names_.size(), options.max_delay_ms, options.watermark),
       last_lines_(input_names_.size(), 0) {
   CEP_ASSERT(bound_types_.size() == input_names_.size(), "one bound type per input");
@@ -74,18 +82,18 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   context.seq = next_seq_++;
   context.ingestion_time = needs_clock_ ? now() : 0;
   context.bound_type = bound_types_[input];
+  if (line.oversized > 0) {
+    std::string reason = "record of " + std::to_string(line.oversized) +
+                         " bytes is longer than --max-record-bytes " +
+                         std::to_string(options_.max_record_bytes) + " (at byte offset " +
+                         std::to_string(line.offset) + "; skipped to the next line)";
+    return reject(input, line, reason);
+  }
   DecodeResult result = decoder_.decode(line, context);
 
   switch (result.status) {
   case DecodeStatus::Rejected:
-    rejects_.reject(input, line.number, result.reason, line.text);
-    if (rejects_.failed()) {
-      status_ = RunStatus::Rejected;
-      message_ = input_names_[input] + ":" + std::to_string(line.number) +
-                 ": rejected record, stopping (--strict)";
-      return false;
-    }
-    return true;
+    return reject(input, line, result.reason);
 
   case DecodeStatus::Watermark:
     ++counts.watermarks;
@@ -124,6 +132,17 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   }
   watermarks_.onEvent(input, t);
   return release();
+}
+
+bool RunLoop::reject(std::uint32_t input, const Line &line, std::string_view reason) {
+  rejects_.reject(input, line.number, reason, line.text, line.oversized);
+  if (rejects_.failed()) {
+    status_ = RunStatus::Rejected;
+    message_ = input_names_[input] + ":" + std::to_string(line.number) +
+               ": rejected record, stopping (--strict)";
+    return false;
+  }
+  return true;
 }
 
 bool RunLoop::onInputEnd(std::uint32_t input) {
@@ -254,7 +273,7 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
   auto started = std::chrono::steady_clock::now();
   Inputs inputs;
   std::string error;
-  if (!inputs.open(specs, schema, error, options.read_size)) {
+  if (!inputs.open(specs, schema, error, options.read_size, options.max_record_bytes)) {
     return {RunStatus::InputError, error};
   }
   std::vector<std::int32_t> bound_types;

@@ -24,6 +24,7 @@
 #include "runtime/schema.hpp"
 #include "runtime/time/reorder_buffer.hpp"
 #include "runtime/time/watermarks.hpp"
+#include "support/time_arith.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -42,7 +43,11 @@ struct RunOptions {
   TimeMode time = TimeMode::Event;
   std::int64_t max_delay_ms = 0;
   WatermarkMode watermark = WatermarkMode::Auto;
-  bool keep_raw = false;               // keep each record's text in its event (`--with-events`)
+  bool keep_raw = false; // keep each record's text in its event (`--with-events`)
+  // Plausible event times, [time_min, time_max) (`--event-time-range`): a record whose time (or
+  // an `@watermark` line whose value) is outside is rejected as a dead letter.
+  std::int64_t time_min = cep::time::kDefaultTimeMin;
+  std::int64_t time_max = cep::time::kDefaultTimeMax;
   bool strict = false;                 // stop at the first rejected record
   std::ostream *report = nullptr;      // rejection reports (stderr); null: silent
   std::ostream *dead_letter = nullptr; // rejected records; null: not written
@@ -54,6 +59,9 @@ struct RunOptions {
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;
   std::size_t read_size = kDefaultReadSize;
+  // Longer records are rejected as dead letters without being buffered whole
+  // (`--max-record-bytes`; 0: no limit).
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
 };
 
 struct PatternStats {
@@ -135,6 +143,8 @@ private:
   using Outputs = std::vector<MatchOutput>;
 
   std::int64_t now();
+  // A rejected record: counted, reported, written as a dead letter; false in strict mode.
+  bool reject(std::uint32_t input, const Line &line, std::string_view reason);
   // Each returns false once the run must stop (status_ says why).
   bool release();                       // the events the watermark has passed, then W
   bool advanceTo(std::int64_t time);    // advanceTime on every matcher, write its outputs

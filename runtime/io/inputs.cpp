@@ -31,7 +31,7 @@ InputSpec parseInputSpec(std::string_view argument) {
 }
 
 bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
-                  std::size_t read_size) {
+                  std::size_t read_size, std::size_t max_record_bytes) {
   inputs_.clear();
   cursor_ = 0;
   bool stdin_seen = false;
@@ -54,7 +54,7 @@ bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std
       }
       stdin_seen = true;
     }
-    input.reader = std::make_unique<LineReader>(spec.path, read_size);
+    input.reader = std::make_unique<LineReader>(spec.path, read_size, max_record_bytes);
     inputs_.push_back(std::move(input));
   }
   remaining_ = inputs_.size();

@@ -39,8 +39,9 @@ class Inputs {
 public:
   // Checks the specs (a bound type must exist in `schema`; stdin at most once). On failure
   // returns false with `error` set; nothing is read yet.
+  // `max_record_bytes`: LineReader's limit (0: none).
   bool open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
-            std::size_t read_size = kDefaultReadSize);
+            std::size_t read_size = kDefaultReadSize, std::size_t max_record_bytes = 0);
 
   InputStatus next(InputRecord &record) {
     if (inputs_.size() == 1 && remaining_ == 1) { // one input: no turns to take

@@ -3,6 +3,7 @@
 #include "runtime/io/utf8.hpp"
 #include "runtime/time/time_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -82,6 +83,35 @@ void appendJsonString(std::string &out, std::string_view text) {
     ++pos;
   }
   out.push_back('"');
+}
+
+void appendJsonValue(std::string &out, std::string_view json) {
+  auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20; };
+  if (std::none_of(json.begin(), json.end(), control)) {
+    out.append(json); // the usual record
+    return;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (control(c)) {
+      if (in_string) {
+        auto u = static_cast<unsigned char>(c);
+        char escape[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+        out.append(escape, sizeof escape);
+      } else {
+        out.push_back(' ');
+      }
+      continue;
+    }
+    out.push_back(c);
+    if (c == '"') {
+      in_string = !in_string;
+    } else if (c == '\\' && in_string && i + 1 < json.size()) {
+      out.push_back(json[++i]); // the escaped character, never a control one in valid JSON
+    }
+  }
 }
 
 void appendJsonInt(std::string &out, std::int64_t value) {
@@ -229,7 +259,7 @@ void JsonWriter::writeTime(std::int64_t epoch_ms) {
 
 void JsonWriter::writeRaw(std::string_view json) {
   beforeValue();
-  out_->append(json);
+  appendJsonValue(*out_, json);
 }
 
 void JsonWriter::endLine() {

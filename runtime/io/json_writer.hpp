@@ -17,6 +17,11 @@ void appendJsonString(std::string &out, std::string_view text); // with the quot
 void appendJsonInt(std::string &out, std::int64_t value);
 void appendJsonFloat(std::string &out, double value);
 void appendJsonTime(std::string &out, std::int64_t epoch_ms); // "2026-01-05T10:00:00.000Z"
+// Appends `json`, one valid JSON value (an input record for `@events`), with no control
+// character left in it: whitespace between tokens that is a control character (CR, tab, LF)
+// becomes a space, and one inside a string (the decoder rejects those; a guard) is escaped as
+// \u00XX. Everything else is copied unchanged.
+void appendJsonValue(std::string &out, std::string_view json);
 
 class JsonWriter {
 public:
@@ -35,8 +40,8 @@ public:
   void writeBool(bool value);
   void writeNull();
   void writeTime(std::int64_t epoch_ms);
-  // Inserts `json` as one value, unchanged (e.g. an input record for `@events`). The caller
-  // guarantees it is one valid JSON value.
+  // Inserts `json` as one value (e.g. an input record for `@events`) by appendJsonValue. The
+  // caller guarantees it is one valid JSON value.
   void writeRaw(std::string_view json);
 
   // Ends a top-level record with '\n' (JSON Lines).

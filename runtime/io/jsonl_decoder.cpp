@@ -292,6 +292,10 @@ struct JsonlDecoder::Impl {
   std::string reason;
   std::vector<char> copy;
   Member scratch_member; // where the scanner reads the values of extra members
+  // Per name id: the generation of the record that last named it (duplicate members are
+  // rejected); the names of extra members the table does not remember, for this record.
+  std::vector<std::uint32_t> seen;
+  std::vector<std::string> unnamed_seen;
 
   // The record being decoded.
   const char *begin = nullptr;
@@ -313,6 +317,7 @@ struct JsonlDecoder::Impl {
     }
     known_names = names.size();
     members.resize(known_names);
+    seen.assign(known_names + kMaxLearnedNames, 0);
     std::fill(std::begin(predicted), std::end(predicted), -1);
   }
 
@@ -534,6 +539,27 @@ struct JsonlDecoder::Impl {
     return false;
   }
 
+  // An event time or watermark outside the plausible range (DecoderOptions::time_min/max).
+  bool inTimeRange(std::uint32_t id, const Member &member, std::int64_t time) {
+    if (time >= options.time_min &&
+        (time < options.time_max || options.time_max == std::numeric_limits<std::int64_t>::max())) {
+      return true;
+    }
+    startReason(id);
+    reason += id == kWatermarkId ? "watermark " : "event time ";
+    if (member.kind == JsonKind::String) {
+      appendQuoted(reason, member.text);
+    } else {
+      appendJsonInt(reason, time);
+    }
+    reason += " is outside the accepted range ";
+    reason += formatRfc3339(options.time_min);
+    reason += " .. ";
+    reason += formatRfc3339(options.time_max);
+    reason += " (--event-time-range)";
+    return false;
+  }
+
   bool outOfRange(std::uint32_t id, const char *kind, const Member &member) {
     startReason(id);
     reason += isIntegerToken(member.text) ? "integer " : "number ";
@@ -708,6 +734,15 @@ struct JsonlDecoder::Impl {
         }
       }
       id = learnName(key, position);
+      if (id < 0) {
+        if (std::find(unnamed_seen.begin(), unnamed_seen.end(), key) != unnamed_seen.end()) {
+          return duplicate(key);
+        }
+        unnamed_seen.emplace_back(key);
+      }
+    }
+    if (id >= 0 && !firstTime(id)) {
+      return duplicate(names.text(static_cast<std::uint32_t>(id)));
     }
     od::value &value = field.value();
     if (id < 0 || static_cast<std::size_t>(id) >= known_names) {
@@ -725,8 +760,28 @@ struct JsonlDecoder::Impl {
       for (Member &member : members) {
         member.generation = 0;
       }
+      std::fill(seen.begin(), seen.end(), 0);
       generation = 1;
     }
+    unnamed_seen.clear();
+  }
+
+  // False when the record already named `id` (-1: an extra member the table does not remember,
+  // named `key`); records that it did.
+  bool firstTime(std::int32_t id) {
+    std::uint32_t &last = seen[static_cast<std::size_t>(id)];
+    if (last == generation) {
+      return false;
+    }
+    last = generation;
+    return true;
+  }
+
+  bool duplicate(std::string_view key) {
+    reason.assign("duplicate member ");
+    appendQuoted(reason, key);
+    reason += " (a record may name each member only once)";
+    return false;
   }
 
   // The name id of the key whose raw (still escaped) text starts at `raw` and is `length` bytes
@@ -810,6 +865,9 @@ struct JsonlDecoder::Impl {
             return false;
           }
           id = learnName(key, count);
+        }
+        if (id < 0 || !firstTime(id)) {
+          return false; // a duplicate (or a name not remembered): simdjson says which
         }
         skipSpace();
         if (p == end || *p != ':') {
@@ -1334,7 +1392,8 @@ struct JsonlDecoder::Impl {
         return rejected();
       }
       DecodeResult result;
-      if (!toInstant(kWatermarkId, watermark, result.watermark)) {
+      if (!toInstant(kWatermarkId, watermark, result.watermark) ||
+          !inTimeRange(kWatermarkId, watermark, result.watermark)) {
         return rejected();
       }
       result.status = DecodeStatus::Watermark;
@@ -1399,6 +1458,10 @@ struct JsonlDecoder::Impl {
         continue;
       }
       if (!convertField(ids[i], field, member, values[i], strings[i])) {
+        return rejected();
+      }
+      if (static_cast<std::int32_t>(i) == type.time_field &&
+          !inTimeRange(ids[i], member, values[i].i)) {
         return rejected();
       }
       if (field.kind == FieldKind::String) {

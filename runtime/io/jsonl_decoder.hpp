@@ -6,7 +6,8 @@
 // Type: an input bound to a type (`--input path:Type`) makes every record that type, and a
 // record whose "@type" names another type is rejected; otherwise "@type" names it, and with
 // exactly one declared type "@type" may be omitted. Fields are read by name, extra members are
-// ignored (but must be valid JSON), a duplicated member counts with its last value. `int` is
+// ignored (but must be valid JSON), a member named twice (after unescaping, extra members too)
+// rejects the record with the name: `duplicate member "amount" (...)`. `int` is
 // accepted where `float` is declared (never the reverse); `time` is integer epoch ms or an
 // RFC 3339 string; `duration` integer ms; `bool` a JSON bool; `string` a JSON string. A field
 // that is null or absent is null when declared nullable, else the record is rejected; so is a
@@ -21,6 +22,7 @@
 #include "runtime/schema.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +33,12 @@ struct DecoderOptions {
   // Flat records of plain scalars are read by a scanner of our own (simdjson only for the rest
   // and for every rejection). False: simdjson for everything (tests compare the two).
   bool fast_path = true;
+  // Event times (the type's time field) and `@watermark` values outside [time_min, time_max)
+  // are rejected with the reason, so one absurd time cannot move the watermark to the end of
+  // time. The decoder's default accepts every int64; `cep run` passes --event-time-range
+  // (default [1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z), support/time_arith.hpp).
+  std::int64_t time_min = std::numeric_limits<std::int64_t>::min();
+  std::int64_t time_max = std::numeric_limits<std::int64_t>::max();
 };
 
 // What the caller knows about a record besides its text.

@@ -26,8 +26,9 @@ std::string quoted(const std::string &path) {
 
 } // namespace
 
-LineReader::LineReader(std::string path, std::size_t read_size)
-    : path_(std::move(path)), read_size_(std::max<std::size_t>(read_size, 1)) {
+LineReader::LineReader(std::string path, std::size_t read_size, std::size_t max_record_bytes)
+    : path_(std::move(path)), read_size_(std::max<std::size_t>(read_size, 1)),
+      max_record_bytes_(max_record_bytes) {
   name_ = path_ == "-" ? std::string("<stdin>") : path_;
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
@@ -75,6 +76,7 @@ bool LineReader::fill() {
   if (begin_ > 0) { // keep the partial line, at the front
     std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
+    consumed_ += begin_;
     begin_ = 0;
   }
   if (capacity_ - end_ < std::max<std::size_t>(capacity_ / 4, 1)) { // a long line: grow
@@ -128,6 +130,9 @@ ReadStatus LineReader::next(Line &line) {
       stop = end_; // the last line has no newline: terminate it in the padding
       next_begin = end_;
       data[end_] = '\n';
+    } else if (max_record_bytes_ > 0 && end_ - begin_ > max_record_bytes_) {
+      skipOversized(line);
+      return ReadStatus::Line;
     } else {
       fill();
       continue;
@@ -150,8 +155,58 @@ ReadStatus LineReader::next(Line &line) {
     line.text = std::string_view(data + start, stop - start);
     line.capacity = capacity_ + kLinePadding - start;
     line.number = line_number_;
+    line.offset = consumed_ + start;
+    line.oversized = 0;
+    if (max_record_bytes_ > 0 && stop - start > max_record_bytes_) {
+      line.oversized = stop - start;
+      prefix_.assign(data + start, std::min({stop - start, kOversizedPrefix, max_record_bytes_}));
+      prefix_.append(kLinePadding, '\0');
+      line.text = std::string_view(prefix_.data(), prefix_.size() - kLinePadding);
+      line.capacity = prefix_.size();
+    }
     return ReadStatus::Line;
   }
+}
+
+void LineReader::skipOversized(Line &line) {
+  ++line_number_;
+  bool first_line = !bom_checked_;
+  bom_checked_ = true;
+  char *data = buffer_.get();
+  std::size_t start = begin_;
+  if (first_line && end_ - start >= 3 && std::memcmp(data + start, "\xEF\xBB\xBF", 3) == 0) {
+    start += 3;
+  }
+  line.number = line_number_;
+  line.offset = consumed_ + start;
+  prefix_.assign(data + start, std::min({end_ - start, kOversizedPrefix, max_record_bytes_}));
+  std::uint64_t length = end_ - start;
+  bool last_cr = data[end_ - 1] == '\r';
+  // Drop what is buffered and read on to the next newline (or the end), counting.
+  consumed_ += end_;
+  begin_ = end_ = 0;
+  while (fill()) {
+    data = buffer_.get();
+    const void *newline = std::memchr(data, '\n', end_);
+    if (newline != nullptr) {
+      auto stop = static_cast<std::size_t>(static_cast<const char *>(newline) - data);
+      length += stop;
+      last_cr = stop > 0 ? data[stop - 1] == '\r' : last_cr;
+      begin_ = stop + 1;
+      break;
+    }
+    length += end_;
+    last_cr = end_ > 0 ? data[end_ - 1] == '\r' : last_cr;
+    consumed_ += end_;
+    end_ = 0;
+  }
+  if (last_cr) {
+    --length; // CRLF: the CR is the terminator's
+  }
+  prefix_.append(kLinePadding, '\0');
+  line.text = std::string_view(prefix_.data(), prefix_.size() - kLinePadding);
+  line.capacity = prefix_.size();
+  line.oversized = length;
 }
 
 } // namespace cep::runtime

@@ -2,7 +2,9 @@
 // place with at least kLinePadding readable bytes after each (simdjson parses them without a
 // copy), 1-based line numbers, CRLF tolerated, a last line without a newline handled, blank and
 // whitespace-only lines skipped (they are not records), a UTF-8 byte order mark at the start of
-// the input skipped.
+// the input skipped. A line longer than the reader's max_record_bytes is never buffered whole:
+// the reader keeps its first kOversizedPrefix bytes, skips to the next newline counting the
+// bytes, and hands out the prefix with Line::oversized set to the line's length.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +18,19 @@ namespace cep::runtime {
 // Readable bytes guaranteed after the end of every line handed out (== SIMDJSON_PADDING).
 constexpr std::size_t kLinePadding = 64;
 constexpr std::size_t kDefaultReadSize = std::size_t{1} << 20;
+// `cep run --max-record-bytes`: the default longest record (1 MiB), and the most bytes of a longer
+// one that are kept (for its dead letter).
+constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{1} << 20;
+constexpr std::size_t kOversizedPrefix = 1024;
 
 struct Line {
   std::string_view text;    // without the line terminator ("\n" or "\r\n")
   std::size_t capacity = 0; // readable bytes from text.data(): >= text.size() + kLinePadding
   std::uint64_t number = 0; // 1-based
+  std::uint64_t offset = 0; // byte offset of the line's start in the input
+  // Non-zero: the line had this many bytes (terminator excluded), more than max_record_bytes;
+  // `text` is only its first min(kOversizedPrefix, max_record_bytes) bytes.
+  std::uint64_t oversized = 0;
 };
 
 enum class ReadStatus : std::uint8_t { Line, End, Error };
@@ -30,7 +40,9 @@ public:
   // `path` "-" is stdin. Opening never fails here: a file that cannot be opened makes the first
   // next() return Error with `cannot open "<path>": <reason>`. `read_size` (the bytes asked of
   // each read) is small only in tests; the buffer grows for longer lines.
-  explicit LineReader(std::string path, std::size_t read_size = kDefaultReadSize);
+  // `max_record_bytes` 0: no limit.
+  explicit LineReader(std::string path, std::size_t read_size = kDefaultReadSize,
+                      std::size_t max_record_bytes = 0);
   ~LineReader();
   LineReader(const LineReader &) = delete;
   LineReader &operator=(const LineReader &) = delete;
@@ -47,6 +59,9 @@ public:
 private:
   bool fill(); // reads more; false at end of input or on error
   void fail(const char *what);
+  // The line at begin_ is longer than max_record_bytes_ and has no newline in the buffer yet:
+  // keeps its prefix, reads and drops the rest up to the next newline; fills `line`.
+  void skipOversized(Line &line);
 
   std::string path_;
   std::string name_;
@@ -61,7 +76,10 @@ private:
   std::size_t begin_ = 0; // first unconsumed byte
   std::size_t end_ = 0;   // end of the bytes read
   std::size_t read_size_;
+  std::size_t max_record_bytes_;
   std::uint64_t line_number_ = 0;
+  std::uint64_t consumed_ = 0; // input bytes before buffer_[0]
+  std::string prefix_;         // the kept start of an oversized line
 };
 
 } // namespace cep::runtime

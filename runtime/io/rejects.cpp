@@ -1,8 +1,55 @@
 #include "runtime/io/rejects.hpp"
 
 #include "runtime/io/json_writer.hpp"
+#include "runtime/io/utf8.hpp"
 
 namespace cep::runtime {
+
+namespace {
+
+// RFC 4648 base64 with padding.
+std::string base64(std::string_view bytes) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    auto b0 = static_cast<unsigned char>(bytes[i]);
+    auto b1 = static_cast<unsigned char>(bytes[i + 1]);
+    auto b2 = static_cast<unsigned char>(bytes[i + 2]);
+    out.push_back(kAlphabet[b0 >> 2]);
+    out.push_back(kAlphabet[((b0 & 3) << 4) | (b1 >> 4)]);
+    out.push_back(kAlphabet[((b1 & 15) << 2) | (b2 >> 6)]);
+    out.push_back(kAlphabet[b2 & 63]);
+  }
+  if (i < bytes.size()) {
+    auto b0 = static_cast<unsigned char>(bytes[i]);
+    bool two = i + 1 < bytes.size();
+    auto b1 = two ? static_cast<unsigned char>(bytes[i + 1]) : 0U;
+    out.push_back(kAlphabet[b0 >> 2]);
+    out.push_back(kAlphabet[((b0 & 3) << 4) | (b1 >> 4)]);
+    out.push_back(two ? kAlphabet[(b1 & 15) << 2] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// The bytes at the end of `text` that are the start of one UTF-8 character cut short (a lead
+// byte and fewer continuation bytes than it announces), 0 when there are none.
+std::size_t cutCharacter(std::string_view text) {
+  for (std::size_t tail = 1; tail <= 3 && tail <= text.size(); ++tail) {
+    auto c = static_cast<unsigned char>(text[text.size() - tail]);
+    if ((c & 0xC0) == 0x80) {
+      continue; // a continuation byte: look further back
+    }
+    std::size_t need = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    return need > tail ? tail : 0;
+  }
+  return 0;
+}
+
+} // namespace
 
 Rejects::Rejects(std::vector<std::string> input_names, Statistics &stats, RejectOptions options)
     : names_(std::move(input_names)), stats_(&stats), options_(options) {
@@ -12,7 +59,7 @@ Rejects::Rejects(std::vector<std::string> input_names, Statistics &stats, Reject
 }
 
 void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
-                     std::string_view record) {
+                     std::string_view record, std::uint64_t record_bytes) {
   std::uint64_t count = ++stats_->inputs[input].rejected;
   failed_ = true;
   if (options_.report != nullptr && count <= options_.report_limit) {
@@ -35,8 +82,22 @@ void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view r
     json.writeInt(static_cast<std::int64_t>(line));
     json.key("reason");
     json.writeString(reason);
-    json.key("record");
-    json.writeString(record);
+    if (record_bytes > 0) {
+      record = record.substr(0, record.size() - cutCharacter(record));
+    }
+    if (utf8ValidPrefix(record) == record.size()) {
+      json.key("record");
+      json.writeString(record);
+    } else {
+      json.key("record_base64");
+      json.writeString(base64(record));
+    }
+    if (record_bytes > 0) {
+      json.key("record_bytes");
+      json.writeInt(static_cast<std::int64_t>(record_bytes));
+      json.key("truncated");
+      json.writeBool(true);
+    }
     json.endObject();
     json.endLine();
     options_.dead_letter->write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));

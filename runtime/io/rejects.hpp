@@ -1,7 +1,12 @@
 // What happens to records that are not matched (spec §4, §5). A rejected record is counted,
 // reported on the report stream (stderr) as `events.jsonl:17: rejected: <reason>` for the first
 // `report_limit` of each input (then one summary line per input at finish()), and written to the
-// dead-letter output as `{"input":"events.jsonl","line":17,"reason":"...","record":"<line>"}`.
+// dead-letter output as `{"input":"events.jsonl","line":17,"reason":"...","record":"<line>"}`:
+// "record" holds the record's exact bytes as a JSON string when they are valid UTF-8, else the
+// member is "record_base64" (RFC 4648 base64 of the bytes), so every dead letter can be
+// replayed byte for byte. A record longer than --max-record-bytes is not kept whole: "record"
+// (or "record_base64") holds its first bytes (at most kOversizedPrefix, cut back to a whole UTF-8
+// character), followed by `"record_bytes":<its length>,"truncated":true`.
 // A late event is counted and its record written, as read, to the late-events output. In strict
 // mode the first rejection makes failed() true; the caller stops.
 #pragma once
@@ -29,8 +34,9 @@ public:
   // `stats` must outlive this object; rejected and late counts are kept there.
   Rejects(std::vector<std::string> input_names, Statistics &stats, RejectOptions options);
 
+  // `record_bytes` non-zero: `record` is only the start of a record of that many bytes.
   void reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
-              std::string_view record);
+              std::string_view record, std::uint64_t record_bytes = 0);
   void late(std::uint32_t input, std::uint64_t line, std::string_view record);
   // Summary lines for what the rate limit held back, and late events per input. Once.
   void finish();

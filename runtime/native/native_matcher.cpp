@@ -7,6 +7,7 @@
 #include "runtime/native/native_matcher_impl.hpp"
 #include "runtime/native/native_record.hpp"
 #include "support/internal_error.hpp"
+#include "support/time_arith.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -112,11 +113,11 @@ void NativeMatcher::clear() {
 std::int64_t NativeMatcher::deadlineOf(const Run &r) const {
   std::int64_t deadline = kNoDeadline;
   if (image_->within_ms != kNoBound) {
-    deadline = startOf(r.first).first + image_->within_ms;
+    deadline = cep::time::deadlineAfter(startOf(r.first).first, image_->within_ms);
   }
   std::int64_t within = within_[r.state];
   if (within != kNoBound) {
-    deadline = std::min(deadline, prevTime(r) + within);
+    deadline = std::min(deadline, cep::time::deadlineAfter(prevTime(r), within));
   }
   return deadline;
 }
@@ -167,7 +168,8 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
     // TAKE: bind the event to the source state's step, within that step's own time bound.
     const auto source = static_cast<std::size_t>(b.source);
     std::int64_t within = within_[source];
-    if (!is_start && within != kNoBound && e.time >= prevTime(run) + within) {
+    if (!is_start && within != kNoBound &&
+        e.time >= cep::time::deadlineAfter(prevTime(run), within)) {
       continue;
     }
     std::int32_t step = image_->states[source].step;

@@ -295,7 +295,7 @@ void RecordWriter::append(std::string &out, const Event &rep, std::int64_t start
         }
         first = false;
         if (e->raw_size > 0) {
-          out.append(e->rawRecord());
+          appendJsonValue(out, e->rawRecord());
         } else {
           out.append("null"); // the runtime did not keep the record
         }

@@ -1,6 +1,8 @@
 #include "runtime/time/time_format.hpp"
 
+#include <charconv>
 #include <limits>
+#include <string>
 
 namespace cep::runtime {
 
@@ -295,6 +297,55 @@ bool parseDuration(std::string_view text, std::int64_t &millis, std::string *err
     return fail(error, "duration \"" + std::string(text) + "\" is too large");
   }
   millis = static_cast<std::int64_t>(value) * scale;
+  return true;
+}
+
+namespace {
+
+// One end of a time range: integer epoch ms, or an RFC 3339 instant.
+bool parseInstant(std::string_view text, std::int64_t &out, std::string *error) {
+  if (!text.empty() && text.find_first_not_of("-0123456789") == std::string_view::npos) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec == std::errc() && ptr == text.data() + text.size()) {
+      return true;
+    }
+    if (error != nullptr) {
+      *error = "`" + std::string(text) + "` is not an epoch-ms integer";
+    }
+    return false;
+  }
+  std::string why;
+  if (!parseRfc3339(text, out, &why)) {
+    if (error != nullptr) {
+      *error = "`" + std::string(text) + "`: " + why;
+    }
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool parseTimeRange(std::string_view text, std::int64_t &from, std::int64_t &to,
+                    std::string *error) {
+  std::size_t dots = text.find("..");
+  if (dots == std::string_view::npos) {
+    if (error != nullptr) {
+      *error = "expected FROM..TO (RFC 3339 times or epoch ms), as in "
+               "1970-01-01T00:00:00Z..2200-01-01T00:00:00Z";
+    }
+    return false;
+  }
+  if (!parseInstant(text.substr(0, dots), from, error) ||
+      !parseInstant(text.substr(dots + 2), to, error)) {
+    return false;
+  }
+  if (from >= to) {
+    if (error != nullptr) {
+      *error = "FROM must be before TO";
+    }
+    return false;
+  }
   return true;
 }
 

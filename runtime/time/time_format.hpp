@@ -47,4 +47,9 @@ std::string formatRfc3339(std::int64_t epoch_ms);
 // `1d`) into milliseconds. No sign, no spaces, no compound forms.
 bool parseDuration(std::string_view text, std::int64_t &millis, std::string *error = nullptr);
 
+// Parses a time range `FROM..TO` (`--event-time-range`), each end an RFC 3339 instant or integer
+// epoch ms, FROM before TO: the times t with from <= t < to (TO = the int64 maximum includes it).
+bool parseTimeRange(std::string_view text, std::int64_t &from, std::int64_t &to,
+                    std::string *error = nullptr);
+
 } // namespace cep::runtime

@@ -1,6 +1,7 @@
 #include "runtime/time/watermarks.hpp"
 
 #include "support/internal_error.hpp"
+#include "support/time_arith.hpp"
 
 #include <algorithm>
 
@@ -19,16 +20,19 @@ void Watermarks::onEvent(std::uint32_t input, std::int64_t time) {
   if (mode_ != WatermarkMode::Auto) {
     return;
   }
-  // time - max_delay - 1 without overflow: below the int64 range means "no watermark yet".
-  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-  if (time < kMin + max_delay_ms_ + 1) {
+  // time - max_delay - 1, saturating: at the bottom of the int64 range means "no watermark yet",
+  // and the top of it is the end of the input's (+infinity), which an event never reaches.
+  std::int64_t watermark =
+      cep::time::subSaturating(cep::time::subSaturating(time, max_delay_ms_), 1);
+  if (watermark == kNoWatermark) {
     return;
   }
-  raise(input, time - max_delay_ms_ - 1);
+  raise(input, std::min(watermark, cep::time::kLatestDeadlineMs));
 }
 
 void Watermarks::onWatermark(std::uint32_t input, std::int64_t watermark) {
-  raise(input, watermark);
+  // Only the end of the input is +infinity: an `@watermark` line stays below it.
+  raise(input, std::min(watermark, cep::time::kLatestDeadlineMs));
 }
 
 void Watermarks::finish(std::uint32_t input) {

@@ -25,7 +25,7 @@ public:
   // An accepted event of `input` (in Auto mode: raises the input's watermark to
   // time - max_delay - 1, saturating).
   void onEvent(std::uint32_t input, std::int64_t time);
-  // An explicit `@watermark` line of `input` (both modes).
+  // An explicit `@watermark` line of `input` (both modes); at most +infinity - 1 ms.
   void onWatermark(std::uint32_t input, std::int64_t watermark);
   // `input` has ended.
   void finish(std::uint32_t input);

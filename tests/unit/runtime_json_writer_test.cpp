@@ -139,3 +139,22 @@ TEST_CASE("json writer: integers and times", "[runtime][json_writer]") {
   appendJsonTime(out, 253402300800000);
   CHECK(out == R"(0 9223372036854775807 "1969-12-31T23:59:59.999Z" "+010000-01-01T00:00:00.000Z")");
 }
+
+TEST_CASE("json writer: an embedded record keeps no control character", "[runtime][json_writer]") {
+  auto value = [](std::string_view json) {
+    std::string out;
+    appendJsonValue(out, json);
+    return out;
+  };
+  CHECK(value(R"({"a":1,"b":"x\"y"})") == R"({"a":1,"b":"x\"y"})"); // unchanged
+  // CR, tab and LF between tokens are JSON whitespace: spaces in the output.
+  CHECK(value("{\"a\":1,\r\"b\":\t2\n}") == "{\"a\":1, \"b\": 2 }");
+  // Strings are not touched, escapes included; a raw control character in one is escaped.
+  CHECK(value("{\"a\":\"\\\\\",\r\"b\":\"\\\"\r\"}") == "{\"a\":\"\\\\\", \"b\":\"\\\"\\u000d\"}");
+  std::string out;
+  JsonWriter w(out);
+  w.beginArray();
+  w.writeRaw("{\"a\":\r1}");
+  w.endArray();
+  CHECK(out == "[{\"a\": 1}]");
+}

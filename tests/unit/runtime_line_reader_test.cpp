@@ -162,3 +162,54 @@ TEST_CASE("line reader: \"-\" reads standard input", "[runtime][line_reader]") {
   std::fclose(in);
   CHECK(lines == Lines{{1, "x"}, {3, "y"}});
 }
+
+namespace {
+
+struct Read {
+  std::uint64_t number, offset, oversized;
+  std::string text;
+  bool operator==(const Read &o) const {
+    return number == o.number && offset == o.offset && oversized == o.oversized && text == o.text;
+  }
+};
+
+std::vector<Read> readLimited(const std::string &path, std::size_t read_size, std::size_t max) {
+  LineReader reader(path, read_size, max);
+  std::vector<Read> out;
+  Line line;
+  ReadStatus status;
+  while ((status = reader.next(line)) == ReadStatus::Line) {
+    REQUIRE(line.capacity >= line.text.size() + kLinePadding);
+    volatile char last = line.text.data()[line.capacity - 1];
+    (void)last;
+    out.push_back({line.number, line.offset, line.oversized, std::string(line.text)});
+  }
+  REQUIRE(status == ReadStatus::End);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("line reader: a line over max_record_bytes is skipped, not buffered",
+          "[runtime][line_reader]") {
+  const std::string long_line = "{\"x\":\"" + std::string(5000, 'y') + "\"}"; // 5008 bytes
+  TempFile file("{\"a\":1}\n" + long_line + "\r\n\n{\"b\":2}\n" + long_line);
+  const std::string prefix = long_line.substr(0, 100);
+  // Any read size: the line is found oversized in the buffer or while skipping through it.
+  for (std::size_t read_size :
+       {std::size_t{7}, std::size_t{64}, std::size_t{4096}, std::size_t{1} << 20}) {
+    INFO(read_size);
+    CHECK(readLimited(file.path(), read_size, 100) == std::vector<Read>{{1, 0, 0, "{\"a\":1}"},
+                                                                        {2, 8, 5008, prefix},
+                                                                        {4, 5019, 0, "{\"b\":2}"},
+                                                                        {5, 5027, 5008, prefix}});
+  }
+  // The kept prefix is at most kOversizedPrefix bytes.
+  auto reads = readLimited(file.path(), 64, 2000);
+  REQUIRE(reads.size() == 4);
+  CHECK(reads[1].text == long_line.substr(0, kOversizedPrefix));
+  CHECK(reads[1].oversized == 5008);
+  // At the limit exactly: a record like any other.
+  CHECK(readLimited(file.path(), 64, 5008)[1].oversized == 0);
+  CHECK(readLimited(file.path(), 64, 0)[1].text == long_line); // 0: no limit
+}

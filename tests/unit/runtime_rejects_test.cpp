@@ -25,7 +25,8 @@ TEST_CASE("rejects: report, dead letters and counts", "[runtime][rejects]") {
                       R"("record":"{\"@type\":\"Paymnt\",\"x\":\"a\\\"b\"}"})"
                       "\n"
                       R"({"input":"<stdin>","line":3,"reason":"not JSON: bad",)"
-                      "\"record\":\"\\u0001raw\\tline\xEF\xBF\xBD\"}\n");
+                      R"("record_base64":"AXJhdwlsaW5l/w=="})"
+                      "\n"); // not UTF-8: the exact bytes in base64, never U+FFFD
   CHECK(late.str() == "{\"@type\":\"Payment\",\"ts\":5}\n");
   CHECK(stats.inputs[0].rejected == 1);
   CHECK(stats.inputs[0].late == 1);
@@ -121,4 +122,45 @@ TEST_CASE("statistics: totals and text", "[runtime][rejects]") {
   Statistics one(1);
   CHECK(formatStatistics(one, {"a"}) ==
         "a: 0 read, 0 accepted, 0 rejected, 0 late, 0 watermarks\n");
+}
+
+TEST_CASE("rejects: dead letters keep the exact bytes, or say they are truncated",
+          "[runtime][rejects]") {
+  std::ostringstream dead;
+  Statistics stats(1);
+  RejectOptions options;
+  options.dead_letter = &dead;
+  Rejects rejects({"in"}, stats, options);
+  // Control characters, a raw CR and valid UTF-8 round-trip through the JSON string.
+  rejects.reject(0, 1, "r", "a\rb\x1f\xC3\xA9");
+  // Every base64 tail: 0, 1 and 2 leftover bytes.
+  rejects.reject(0, 2, "r", "\xFF\xFE\xFD");
+  rejects.reject(0, 3, "r", "\xFF");
+  rejects.reject(0, 4, "r",
+                 "\xFF"
+                 "ab\x80");
+  // A truncated record: a character cut at the end is dropped, not turned into base64.
+  rejects.reject(0, 5, "too long", "ab\xC3", 5000);
+  rejects.reject(0, 6, "too long",
+                 "\xFF"
+                 "ab",
+                 70000);
+  rejects.reject(0, 7, "too long", "ab\xE6\x97", 9000);
+  CHECK(dead.str() ==
+        "{\"input\":\"in\",\"line\":1,\"reason\":\"r\",\"record\":\"a\\rb\\u001f\xC3\xA9\"}\n"
+        R"({"input":"in","line":2,"reason":"r","record_base64":"//79"})"
+        "\n"
+        R"({"input":"in","line":3,"reason":"r","record_base64":"/w=="})"
+        "\n"
+        R"({"input":"in","line":4,"reason":"r","record_base64":"/2FigA=="})"
+        "\n"
+        R"({"input":"in","line":5,"reason":"too long","record":"ab",)"
+        R"("record_bytes":5000,"truncated":true})"
+        "\n"
+        R"({"input":"in","line":6,"reason":"too long","record_base64":"/2Fi",)"
+        R"("record_bytes":70000,"truncated":true})"
+        "\n"
+        R"({"input":"in","line":7,"reason":"too long","record":"ab",)"
+        R"("record_bytes":9000,"truncated":true})"
+        "\n");
 }

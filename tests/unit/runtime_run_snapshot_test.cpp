@@ -400,6 +400,11 @@ bool applyArgs(const std::string &args, RunOptions &options, bool &with_events) 
       if (!parseDuration(w[++i], options.max_delay_ms, &error)) {
         return false;
       }
+    } else if (w[i].rfind("--event-time-range=", 0) == 0) {
+      std::string error;
+      if (!parseTimeRange(w[i].substr(19), options.time_min, options.time_max, &error)) {
+        return false;
+      }
     } else if (w[i] == "--watermark" && i + 1 < w.size()) {
       options.watermark = w[++i] == "explicit" ? WatermarkMode::Explicit : WatermarkMode::Auto;
     } else {

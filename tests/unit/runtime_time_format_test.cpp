@@ -187,3 +187,26 @@ TEST_CASE("parse durations", "[runtime][time]") {
   CHECK(durationError("99999999999999999999999ms") ==
         "duration \"99999999999999999999999ms\" is too large");
 }
+
+TEST_CASE("time format: --event-time-range FROM..TO", "[runtime][time]") {
+  std::int64_t from = 0, to = 0;
+  std::string error;
+  REQUIRE(parseTimeRange("1970-01-01T00:00:00Z..2200-01-01T00:00:00Z", from, to, &error));
+  CHECK(from == 0);
+  CHECK(to == 7258118400000);
+  REQUIRE(parseTimeRange("-9223372036854775808..9223372036854775807", from, to, &error));
+  CHECK(from == std::numeric_limits<std::int64_t>::min());
+  CHECK(to == std::numeric_limits<std::int64_t>::max());
+  REQUIRE(parseTimeRange("1000..2026-01-05T10:00:00.5+01:00", from, to, &error));
+  CHECK(from == 1000);
+  CHECK(to == 1767603600500);
+  CHECK_FALSE(parseTimeRange("2000..1000", from, to, &error));
+  CHECK(error == "FROM must be before TO");
+  CHECK_FALSE(parseTimeRange("1970-01-01", from, to, &error));
+  CHECK(error == "expected FROM..TO (RFC 3339 times or epoch ms), as in "
+                 "1970-01-01T00:00:00Z..2200-01-01T00:00:00Z");
+  CHECK_FALSE(parseTimeRange("0..99999999999999999999", from, to, &error));
+  CHECK(error == "`99999999999999999999` is not an epoch-ms integer");
+  CHECK_FALSE(parseTimeRange("0..2026-02-30T00:00:00Z", from, to, &error));
+  CHECK(error == "`2026-02-30T00:00:00Z`: day 30 out of range for 2026-02");
+}

@@ -96,3 +96,19 @@ TEST_CASE("watermarks: no inputs at all is already the end", "[runtime][watermar
   Watermarks marks(0, 0, WatermarkMode::Auto);
   CHECK(marks.combined() == kEndWatermark);
 }
+
+TEST_CASE("watermarks: an event at the int64 limit does not wrap or end the input",
+          "[runtime][watermarks]") {
+  Watermarks marks(1, 2000, WatermarkMode::Auto);
+  marks.onEvent(0, std::numeric_limits<std::int64_t>::min() + 5);
+  CHECK(marks.combined() == kNoWatermark); // below the range: no watermark yet
+  marks.onEvent(0, std::numeric_limits<std::int64_t>::max());
+  CHECK(marks.combined() == std::numeric_limits<std::int64_t>::max() - 2001);
+  CHECK(marks.combined() != kEndWatermark);
+  // An explicit watermark at the int64 maximum is not the end of the input either.
+  Watermarks explicit_only(1, 0, WatermarkMode::Explicit);
+  explicit_only.onWatermark(0, std::numeric_limits<std::int64_t>::max());
+  CHECK(explicit_only.combined() == std::numeric_limits<std::int64_t>::max() - 1);
+  explicit_only.finish(0);
+  CHECK(explicit_only.combined() == kEndWatermark);
+}
