@@ -204,6 +204,9 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
       plan.streaming = ::fstat(STDIN_FILENO, &info) != 0 || !S_ISREG(info.st_mode);
     } else if (::access(input.path.c_str(), R_OK) != 0) {
       return failure("cannot open \"" + input.path + "\": " + std::strerror(errno));
+    } else if (struct stat info{};
+               ::stat(input.path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+      plan.streaming = true; // a FIFO or a device: matches as they are found, like stdin
     }
   }
   return kOk;
@@ -212,6 +215,21 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
 int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats) {
   std::string error;
+  // Nothing is opened for writing (truncated) before every output is known to be a new file.
+  std::vector<NamedPath> outputs{{"--output", options.output}};
+  if (options.dead_letter) {
+    outputs.push_back({"--dead-letter", *options.dead_letter});
+  }
+  if (options.late_output) {
+    outputs.push_back({"--late-output", *options.late_output});
+  }
+  std::vector<NamedPath> reads = plan.rule_files;
+  for (const runtime::InputSpec &input : plan.inputs) {
+    reads.push_back({"--input", input.path});
+  }
+  if (std::string conflict = sameFileConflict(outputs, reads); !conflict.empty()) {
+    return usage(conflict);
+  }
   std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
   if (!out) {
     return failure(error);
@@ -281,6 +299,9 @@ int runRun(const RunOptions &options) {
     }
   }
   runtime::Schema schema = compiler::schemaFromProgram(program);
+  for (const lang::ast::Module &module : frontend.modules) {
+    plan.rule_files.push_back({"rule file", sources.file(module.file).path()});
+  }
 
   // Inputs that cannot work, before any output file is truncated.
   if (int code = checkRunInputs(schema, plan); code != kOk) {

