@@ -118,7 +118,45 @@ def case_outputs(cep, tmp):
     expect(p.returncode == 0, f"the ordinary run failed: {p.stderr!r}")
 
 
-CASES = {"outputs": case_outputs}
+def case_compile_tmp(cep, tmp):
+    setup(tmp)
+    victim = os.path.join(tmp, "victim.txt")
+    write(victim, "keep me\n")
+    os.symlink(victim, os.path.join(tmp, "out.cepo.tmp"))
+    p = run([cep, "compile", "rules.cep", "-o", "out.cepo"], tmp)
+    expect(p.returncode == 0, f"cep compile: exit {p.returncode}: {p.stderr!r}")
+    expect(read(victim) == b"keep me\n", "the symbolic link's target was overwritten")
+    expect(os.path.islink(os.path.join(tmp, "out.cepo.tmp")), "the planted link was replaced")
+    info = os.lstat(os.path.join(tmp, "out.cepo"))
+    expect(stat.S_ISREG(info.st_mode) and info.st_size > 0, "out.cepo is not a regular file")
+    left = [n for n in os.listdir(tmp) if n.startswith(".out.cepo")]
+    expect(not left, f"temporaries left behind: {left}")
+    # Replacing an existing artifact works, and `cep run` loads it.
+    p = run([cep, "compile", "rules.cep", "-o", "out.cepo"], tmp)
+    expect(p.returncode == 0, f"second cep compile: exit {p.returncode}: {p.stderr!r}")
+    p = run([cep, "run", "out.cepo", "-i", "events.jsonl"], tmp)
+    expect(p.returncode == 0 and p.stdout.count(b"\n") == 10, f"cep run out.cepo: {p!r}")
+
+
+def case_compile_fifo(cep, tmp):
+    setup(tmp)
+    os.mkfifo(os.path.join(tmp, "fifo.cepo"))
+    os.mkdir(os.path.join(tmp, "dir.cepo"))
+    write(os.path.join(tmp, "real.cepo"), "not an artifact\n")
+    os.symlink("real.cepo", os.path.join(tmp, "link.cepo"))
+    for name, kind in (("fifo.cepo", "a FIFO"), ("dir.cepo", "a directory"),
+                       ("link.cepo", "a symbolic link")):
+        p = run([cep, "compile", "rules.cep", "-o", name], tmp)
+        expect(p.returncode == 3, f"-o {name}: exit {p.returncode}, expected 3: {p.stderr!r}")
+        expect(f"cannot write \"{name}\": it exists and is {kind}".encode() in p.stderr,
+               f"-o {name}: stderr {p.stderr!r}")
+    expect(stat.S_ISFIFO(os.lstat(os.path.join(tmp, "fifo.cepo")).st_mode), "the FIFO was replaced")
+    expect(os.path.islink(os.path.join(tmp, "link.cepo")), "the link was replaced")
+    expect(read(os.path.join(tmp, "real.cepo")) == b"not an artifact\n", "the link's target changed")
+
+
+CASES = {"outputs": case_outputs, "compile_tmp": case_compile_tmp,
+         "compile_fifo": case_compile_fifo}
 
 
 def main():
