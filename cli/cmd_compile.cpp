@@ -54,7 +54,8 @@ int runCompile(const CompileOptions &options) {
 
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.files, sources, diags, {options.import_paths});
   diags.render(std::cerr, useColor(options.color));
   if (diags.hasErrors()) {
     return kRuleErrors;

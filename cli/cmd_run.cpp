@@ -285,7 +285,8 @@ int runRun(const RunOptions &options) {
   // The rules.
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.rules, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.rules, sources, diags, {options.import_paths});
   diags.render(std::cerr, useColor(options.color));
   if (diags.hasErrors()) {
     return kRuleErrors;

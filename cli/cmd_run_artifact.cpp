@@ -34,6 +34,11 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
                     "\": --engine, --opt-level and --disable-pass were fixed when the artifact "
                     "was compiled (cep compile)");
   }
+  if (!options.import_paths.empty()) {
+    return runUsage("\"" + path +
+                    "\": --import-path applies to .cep files; the artifact holds the imported "
+                    "rules already");
+  }
   compiler::artifact::Artifact artifact;
   try {
     artifact = compiler::artifact::readArtifactFile(path);

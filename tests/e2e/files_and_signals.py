@@ -155,7 +155,46 @@ def case_compile_fifo(cep, tmp):
     expect(read(os.path.join(tmp, "real.cepo")) == b"not an artifact\n", "the link's target changed")
 
 
-CASES = {"outputs": case_outputs, "compile_tmp": case_compile_tmp,
+def case_imports(cep, tmp):
+    rules = os.path.join(tmp, "rules")
+    outside = os.path.join(tmp, "outside")
+    os.mkdir(rules)
+    os.mkdir(outside)
+    write(os.path.join(outside, "lib.cep"), LIB)
+    os.mkfifo(os.path.join(rules, "fifo.cep"))
+    with open(os.path.join(rules, "huge.cep"), "wb") as f:
+        f.truncate(17 << 20)  # sparse: nothing is written, and nothing may be read
+    os.symlink(os.path.join(outside, "lib.cep"), os.path.join(rules, "escape.cep"))
+
+    def check(name, text, *extra):
+        write(os.path.join(rules, name), text)
+        return run([cep, "check", *extra, name], rules)
+
+    body = "pattern big { p: Payment(amount > 100.0) }\nemit Big { card: p.card }\n"
+    for name, imported, message in (
+            ("a.cep", "fifo.cep", "is not a regular file (a FIFO, device or socket)"),
+            ("b.cep", "huge.cep", "is larger than 16 MiB"),
+            ("c.cep", "escape.cep", "is outside the rules' folders"),
+            ("d.cep", "../outside/lib.cep", "is outside the rules' folders"),
+            ("e.cep", os.path.join(outside, "lib.cep"), "is outside the rules' folders")):
+        p = check(name, f'import "{imported}"\n' + body)
+        expect(p.returncode == 1, f"import {imported}: exit {p.returncode}, expected 1: {p.stderr!r}")
+        expect(f"{name}:1:8: error: cannot import".encode() in p.stderr and
+               message.encode() in p.stderr, f"import {imported}: stderr {p.stderr!r}")
+    # A FIFO or an oversized file named on the command line is refused too, without hanging.
+    for name in ("fifo.cep", "huge.cep"):
+        p = run([cep, "check", name], rules)
+        expect(p.returncode == 1 and b"cannot check" in p.stderr, f"cep check {name}: {p!r}")
+    # --import-path allows a folder: by `..`, absolute, through the link, or searched.
+    for name, imported in (("f.cep", "../outside/lib.cep"), ("g.cep", os.path.join(outside, "lib.cep")),
+                           ("h.cep", "escape.cep"), ("i.cep", "lib.cep")):
+        p = check(name, f'import "{imported}"\n' + body, "--import-path", outside)
+        expect(p.returncode == 0, f"import {imported} with --import-path: {p!r}")
+    p = run([cep, "check", "--import-path", "no-such-folder", "f.cep"], rules)
+    expect(p.returncode == 2, f"--import-path no-such-folder: {p!r}")
+
+
+CASES = {"imports": case_imports, "outputs": case_outputs, "compile_tmp": case_compile_tmp,
          "compile_fifo": case_compile_fifo}
 
 
