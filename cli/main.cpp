@@ -16,7 +16,8 @@ constexpr const char *kDescription =
     "cep: compile and run complex-event-processing rules written in .cep files.\n"
     "\n"
     "Exit codes: 0 ok, 1 errors in the rules, 2 bad command line, 3 run failed,\n"
-    "70 internal error (a bug in cep: please report it).";
+    "70 internal error (a bug in cep: please report it), 130/143 run stopped by\n"
+    "SIGINT/SIGTERM.";
 
 void addImportPath(CLI::App *cmd, std::vector<std::string> &paths) {
   cmd->add_option("--import-path", paths,

@@ -2,7 +2,8 @@
 // place with at least kLinePadding readable bytes after each (simdjson parses them without a
 // copy), 1-based line numbers, CRLF tolerated, a last line without a newline handled, blank and
 // whitespace-only lines skipped (they are not records), a UTF-8 byte order mark at the start of
-// the input skipped.
+// the input skipped. A pipe, FIFO or terminal hands out each line as soon as it has arrived, and
+// a stop signal (stop_signals.hpp) ends a read blocked on it.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,12 @@ struct Line {
   std::uint64_t number = 0; // 1-based
 };
 
-enum class ReadStatus : std::uint8_t { Line, End, Error };
+enum class ReadStatus : std::uint8_t {
+  Line,
+  End,
+  Error,
+  Interrupted, // a stop was asked (stop_signals.hpp): nothing more is handed out
+};
 
 class LineReader {
 public:
@@ -45,7 +51,7 @@ public:
   bool isOpen() const { return fd_ >= 0; }
 
 private:
-  bool fill(); // reads more; false at end of input or on error
+  bool fill(); // reads more; false at end of input, on error or when a stop was asked
   void fail(const char *what);
 
   std::string path_;
@@ -55,6 +61,8 @@ private:
   bool eof_ = false;
   bool bom_checked_ = false;
   bool error_reported_ = false;
+  bool regular_ = false;     // a regular file: reads never block
+  bool interrupted_ = false; // a stop was asked
   std::string error_;
   std::unique_ptr<char[]> buffer_; // capacity_ + kLinePadding bytes, zero-initialised
   std::size_t capacity_ = 0;

@@ -194,7 +194,123 @@ def case_imports(cep, tmp):
     expect(p.returncode == 2, f"--import-path no-such-folder: {p!r}")
 
 
-CASES = {"imports": case_imports, "outputs": case_outputs, "compile_tmp": case_compile_tmp,
+def wait_for(condition, what, timeout=TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise Failure(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def lines(path):
+    try:
+        return read(path).splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def interrupted_run(cep, tmp, sig, use_fifo):
+    """Feeds a run partway (the input stays open), then sends `sig` by pid."""
+    setup(tmp)
+    args = [cep, "run", "rules.cep", "-o", "out.jsonl", "--dead-letter", "dead.jsonl",
+            "--late-output", "late.jsonl"]
+    if use_fifo:
+        os.mkfifo(os.path.join(tmp, "in.fifo"))
+        args += ["-i", "in.fifo"]
+    proc = subprocess.Popen(args, cwd=tmp, stdin=subprocess.DEVNULL if use_fifo else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer = None
+    try:
+        if use_fifo:
+            # O_RDWR (Linux): opening never waits for the reader, and cep's open for reading
+            # finds a writer at once.
+            writer = os.open(os.path.join(tmp, "in.fifo"), os.O_RDWR)
+            send = lambda text: os.write(writer, text.encode())
+        else:
+            def send(text):
+                proc.stdin.write(text.encode())
+                proc.stdin.flush()
+        # Five payments of distinct cards (each starts a `pair` run that would time out at the
+        # end of a finished run), a record that is not JSON, a late one, then a sixth payment
+        # that moves the watermark past the fifth.
+        send("".join(payment(i) for i in range(5)))
+        send("junk\n")
+        send(payment(-5, card="late"))
+        send(payment(5))
+        out, dead, late = (os.path.join(tmp, n) for n in ("out.jsonl", "dead.jsonl", "late.jsonl"))
+        wait_for(lambda: len(lines(out)) >= 5 and lines(dead) and lines(late),
+                 "the matches, the dead letter and the late event of the records sent")
+        expect(proc.poll() is None, "cep exited before the signal")
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    name = signal.Signals(sig).name
+    expect(proc.returncode == 128 + sig,
+           f"exit {proc.returncode}, expected {128 + sig}: {stderr!r}")
+    records = [json.loads(line) for line in lines(out)]  # whole records only
+    streams = [r["@stream"] for r in records]
+    expect(not any(r.get("@timeout") for r in records), f"timeouts were invented: {streams}")
+    expect(streams.count("Big") in (5, 6), f"matches written: {streams}")
+    dead_records = [json.loads(line) for line in lines(dead)]
+    expect(len(dead_records) == 1 and dead_records[0]["record"] == "junk", f"dead: {dead_records}")
+    expect(lines(late) == [payment(-5, card="late").strip().encode()], f"late: {lines(late)}")
+    expect(f"cep run: interrupted by {name}: stopped reading; written: {len(records)} matches, "
+           f"1 dead letter, 1 late event".encode() in stderr, f"stderr: {stderr!r}")
+
+
+def case_sigterm_fifo(cep, tmp):
+    interrupted_run(cep, tmp, signal.SIGTERM, use_fifo=True)
+
+
+def case_sigint_stdin(cep, tmp):
+    interrupted_run(cep, tmp, signal.SIGINT, use_fifo=False)
+
+
+def limited(limit):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() returns EFBIG instead
+    return preexec
+
+
+def check_cut(tmp, name, stderr, limit):
+    data = read(os.path.join(tmp, name))
+    records = data.splitlines()
+    expect(0 < len(data) <= limit and data.endswith(b"\n"),
+           f"{name}: {len(data)} bytes, ends with {data[-20:]!r}")
+    for line in records:
+        json.loads(line)  # every record whole
+    want = f'cannot write "{name}": File too large; it ends after {len(records)} whole records ' \
+           f"({len(data)} bytes)"
+    expect(want.encode() in stderr, f"stderr {stderr!r} lacks {want!r}")
+
+
+def case_full_disk(cep, tmp):
+    setup(tmp)
+    limit = 100_000
+    write(os.path.join(tmp, "many.jsonl"), "".join(payment(i) for i in range(3000)))
+    write(os.path.join(tmp, "junk.jsonl"), "".join(f"junk {i} {'x' * 100}\n" for i in range(3000)))
+    for engine in ("interp", "jit"):
+        p = subprocess.run([cep, "run", "rules.cep", "--engine", engine, "-i", "many.jsonl", "-o",
+                            "out.jsonl"], cwd=tmp, capture_output=True, timeout=TIMEOUT_S,
+                           preexec_fn=limited(limit))
+        expect(p.returncode == 3, f"[{engine}] -o: exit {p.returncode}, expected 3: {p.stderr!r}")
+        check_cut(tmp, "out.jsonl", p.stderr, limit)
+    p = subprocess.run([cep, "run", "rules.cep", "-i", "junk.jsonl", "--dead-letter", "dead.jsonl"],
+                       cwd=tmp, capture_output=True, timeout=TIMEOUT_S, preexec_fn=limited(limit))
+    expect(p.returncode == 3, f"--dead-letter: exit {p.returncode}, expected 3: {p.stderr!r}")
+    check_cut(tmp, "dead.jsonl", p.stderr, limit)
+    p = run([cep, "run", "rules.cep", "-i", "many.jsonl", "-o", "/dev/full"], tmp)
+    expect(p.returncode == 3 and b'cannot write "/dev/full": No space left on device; it ends '
+           b"after 0 whole records (0 bytes)" in p.stderr, f"-o /dev/full: {p!r}")
+
+
+CASES = {"full_disk": case_full_disk, "sigterm_fifo": case_sigterm_fifo, "sigint_stdin": case_sigint_stdin, "imports": case_imports, "outputs": case_outputs, "compile_tmp": case_compile_tmp,
          "compile_fifo": case_compile_fifo}
 
 
