@@ -145,10 +145,15 @@ struct Loader {
     return target;
   }
 
+  // Absolute, symbolic links resolved as far as the path exists, `.` and `..` folded.
   static std::string canonical(const fs::path &path) {
     std::error_code ec;
-    fs::path c = fs::weakly_canonical(path, ec);
-    return ec ? path.lexically_normal().string() : c.string();
+    fs::path absolute = fs::absolute(path, ec).lexically_normal();
+    if (ec) {
+      return path.lexically_normal().string();
+    }
+    fs::path c = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute.string() : c.string();
   }
 
   std::string moduleName(std::size_t index) const {
