@@ -2,6 +2,7 @@
 // part of `make test`; bench/run drives it and `cep run` for the end-to-end rows.
 //
 //   cep-bench match  RULES.cep... --input EVENTS.jsonl [--engine interp|jit] [--opt-level N]
+//   (every command also takes --import-path DIR, as `cep run` does)
 //       Decodes the whole file first (not timed), orders the events by (time, arrival) as the
 //       run loop's reorder buffer would, builds one matcher per pattern as `cep run` does
 //       (lowerPattern -> PassManager::standard() -> makeInterpMatcher, with the JIT's compiled
@@ -68,6 +69,7 @@ long peakRssKib() {
 struct Args {
   std::string command;
   std::vector<std::string> rules;
+  std::vector<std::string> import_paths; // --import-path DIR, as `cep run`'s
   std::string input;
   std::string engine = "interp";
   int opt_level = 2;
@@ -77,15 +79,16 @@ struct Args {
 
 int usage(const std::string &message) {
   std::cerr << "cep-bench: " << message << "\n"
-            << "usage: cep-bench match|decode|loop RULES.cep... --input EVENTS.jsonl "
+            << "usage: cep-bench match|decode|loop RULES.cep... [--import-path DIR] --input "
+               "EVENTS.jsonl "
                "[--engine interp|jit] [--opt-level N]\n";
   return 2;
 }
 
-bool loadRules(const std::vector<std::string> &rules, lang::SourceManager &sources,
+bool loadRules(const Args &args, lang::SourceManager &sources,
                std::optional<lang::typed::Program> &program) {
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(rules, sources, diags);
+  lang::Frontend frontend = lang::loadProgram(args.rules, sources, diags, {args.import_paths});
   diags.render(std::cerr, false);
   if (diags.hasErrors() || !frontend.program) {
     return false;
@@ -130,7 +133,7 @@ int runMatch(const Args &args) {
 #endif
   lang::SourceManager sources;
   std::optional<lang::typed::Program> program;
-  if (!loadRules(args.rules, sources, program)) {
+  if (!loadRules(args, sources, program)) {
     return 1;
   }
   rt::Schema schema = cep::compiler::schemaFromProgram(*program);
@@ -298,7 +301,7 @@ std::uint64_t touch(simdjson::ondemand::value value) {
 int runDecode(const Args &args) {
   lang::SourceManager sources;
   std::optional<lang::typed::Program> program;
-  if (!loadRules(args.rules, sources, program)) {
+  if (!loadRules(args, sources, program)) {
     return 1;
   }
   rt::Schema schema = cep::compiler::schemaFromProgram(*program);
@@ -391,7 +394,7 @@ private:
 int runLoop(const Args &args) {
   lang::SourceManager sources;
   std::optional<lang::typed::Program> program;
-  if (!loadRules(args.rules, sources, program)) {
+  if (!loadRules(args, sources, program)) {
     return 1;
   }
   rt::Schema schema = cep::compiler::schemaFromProgram(*program);
@@ -463,7 +466,9 @@ int main(int argc, char **argv) {
   args.command = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "--input" || arg == "-i" || arg == "--engine") && i + 1 < argc) {
+    if (arg == "--import-path" && i + 1 < argc) {
+      args.import_paths.push_back(argv[++i]);
+    } else if ((arg == "--input" || arg == "-i" || arg == "--engine") && i + 1 < argc) {
       (arg == "--engine" ? args.engine : args.input) = argv[++i];
     } else if (arg == "--opt-level" && i + 1 < argc) {
       args.opt_level = std::atoi(argv[++i]);

@@ -11,7 +11,8 @@ namespace cep::cli {
 int runCheck(const CheckOptions &options) {
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.files, sources, diags, {options.import_paths});
   if (options.werror) {
     diags.promoteWarnings();
   }

@@ -4,6 +4,7 @@
 // 1 rule errors, 2 usage, 3 the code could not be generated or the file written.
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/terminal.hpp"
 #include "cli/version.hpp"
 #include "compiler/artifact/aot.hpp"
@@ -53,7 +54,8 @@ int runCompile(const CompileOptions &options) {
 
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.files, sources, diags, {options.import_paths});
   diags.render(std::cerr, useColor(options.color));
   if (diags.hasErrors()) {
     return kRuleErrors;
@@ -65,6 +67,16 @@ int runCompile(const CompileOptions &options) {
                 << " fields; at most " << runtime::kMaxFields << " are supported\n";
       return kRuleErrors;
     }
+  }
+
+  // The artifact must not replace a rule file (or one of its imports).
+  std::vector<NamedPath> rule_files;
+  for (const lang::ast::Module &module : frontend.modules) {
+    rule_files.push_back({"rule file", sources.file(module.file).path()});
+  }
+  if (std::string conflict = sameFileConflict({{"--output", options.output}}, rule_files);
+      !conflict.empty()) {
+    return usage(conflict);
   }
 
   compiler::artifact::Artifact artifact;

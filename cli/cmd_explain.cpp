@@ -41,7 +41,8 @@ int explainNfa(const ExplainOptions &options) {
   }
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.files, sources, diags, {options.import_paths});
   diags.render(std::cerr, useColor(options.color));
   if (diags.hasErrors()) {
     return kRuleErrors;
@@ -122,7 +123,7 @@ int runExplain(const ExplainOptions &options) {
   bool color = useColor(options.color);
 
   if (options.emit == "ast") {
-    auto modules = lang::parseFiles(options.files, sources, diags);
+    auto modules = lang::parseFiles(options.files, sources, diags, {options.import_paths});
     diags.render(std::cerr, color);
     if (diags.hasErrors()) {
       return kRuleErrors;
@@ -136,7 +137,8 @@ int runExplain(const ExplainOptions &options) {
     return kOk;
   }
 
-  lang::Frontend frontend = lang::loadProgram(options.files, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.files, sources, diags, {options.import_paths});
   diags.render(std::cerr, color);
   if (diags.hasErrors()) {
     return kRuleErrors;

@@ -118,8 +118,8 @@ void printPattern(std::ostream &out, const runtime::Schema &schema, const native
 
 int runExplainArtifact(const ExplainOptions &options) {
   if (options.stage_options_given) {
-    std::cerr << "cep explain: --emit, --format, --no-positions, -O and --disable-pass apply to "
-                 ".cep files, not to a compiled artifact\n";
+    std::cerr << "cep explain: --emit, --format, --no-positions, -O, --disable-pass and "
+                 "--import-path apply to .cep files, not to a compiled artifact\n";
     return kUsage;
   }
   const std::string &path = options.files.front();

@@ -1,6 +1,7 @@
 // `cep run`: load the rules, build one matcher per pattern and run them over the inputs
 // (runtime/engine/run_loop.hpp). Exit codes: 0 ok, 1 rule errors, 2 usage, 3 the run failed
-// (an input unreadable, a record rejected under --strict, an output unwritable).
+// (an input unreadable, a record rejected under --strict, an output unwritable), 128+signal
+// stopped by SIGINT (130) or SIGTERM (143).
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_shared.hpp"
@@ -13,6 +14,7 @@
 #include "lang/frontend.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/io/stop_signals.hpp"
 #include "runtime/native/native_matcher.hpp"
 #include "runtime/time/time_format.hpp"
 #include "support/time_arith.hpp"
@@ -57,34 +59,36 @@ std::string typeList(const runtime::Schema &schema) {
   return list.empty() ? "none" : list;
 }
 
-// A side output (--late-output, --dead-letter): a file, created or truncated.
+// A side output (--late-output, --dead-letter): a file, created or truncated, written through an
+// OutputSink like the main output (whole records, flushed with it, failures stop the run).
 struct SideOutput {
-  std::string path;
-  std::ofstream stream;
+  std::unique_ptr<runtime::OutputSink> sink;
+  std::unique_ptr<runtime::SinkStream> stream;
 
   bool open(const std::optional<std::string> &where, std::string &error) {
     if (!where) {
       return true;
     }
-    path = *where;
-    stream.open(path, std::ios::binary | std::ios::trunc);
-    if (!stream.is_open()) {
-      error = "cannot open \"" + path + "\" for writing: " + std::strerror(errno);
+    sink = runtime::OutputSink::open(*where, error);
+    if (!sink) {
       return false;
     }
+    stream = std::make_unique<runtime::SinkStream>(*sink);
     return true;
   }
-  std::ostream *get() { return stream.is_open() ? &stream : nullptr; }
+  std::ostream *get() { return stream.get(); }
+  // Flushes and closes; false with `error` set when a write failed.
   bool close(std::string &error) {
-    if (!stream.is_open()) {
+    if (!sink) {
       return true;
     }
-    stream.close();
-    if (stream.fail()) {
-      error = "cannot write \"" + path + "\"";
-      return false;
+    bool ok = sink->flush();
+    if (!ok) {
+      error = sink->error();
     }
-    return true;
+    stream.reset();
+    sink.reset();
+    return ok;
   }
 };
 
@@ -214,6 +218,9 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
       plan.streaming = ::fstat(STDIN_FILENO, &info) != 0 || !S_ISREG(info.st_mode);
     } else if (::access(input.path.c_str(), R_OK) != 0) {
       return failure("cannot open \"" + input.path + "\": " + std::strerror(errno));
+    } else if (struct stat info{};
+               ::stat(input.path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+      plan.streaming = true; // a FIFO or a device: matches as they are found, like stdin
     }
   }
   return kOk;
@@ -222,12 +229,32 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
 int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats) {
   std::string error;
+  // Nothing is opened for writing (truncated) before every output is known to be a new file.
+  std::vector<NamedPath> outputs{{"--output", options.output}};
+  if (options.dead_letter) {
+    outputs.push_back({"--dead-letter", *options.dead_letter});
+  }
+  if (options.late_output) {
+    outputs.push_back({"--late-output", *options.late_output});
+  }
+  std::vector<NamedPath> reads = plan.rule_files;
+  for (const runtime::InputSpec &input : plan.inputs) {
+    reads.push_back({"--input", input.path});
+  }
+  if (std::string conflict = sameFileConflict(outputs, reads); !conflict.empty()) {
+    return usage(conflict);
+  }
   std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
   if (!out) {
     return failure(error);
   }
   SideOutput late, dead;
   if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
+    return failure(error);
+  }
+
+  // SIGINT/SIGTERM from here on: stop reading, write out what is complete, exit 128+signal.
+  if (!runtime::installStopSignals(error)) {
     return failure(error);
   }
 
@@ -244,20 +271,43 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   run_options.report = &std::cerr;
   run_options.dead_letter = dead.get();
   run_options.late_output = late.get();
+  for (SideOutput *side : {&dead, &late}) {
+    if (side->sink) {
+      run_options.side_outputs.push_back(side->sink.get());
+    }
+  }
   run_options.flush_each_step = plan.streaming || plan.processing;
 
   runtime::RunStats stats;
   runtime::RunResult result =
       runtime::run(schema, matchers, plan.inputs, *out, run_options, &stats);
+  std::uint64_t matches = out->records();
   out.reset(); // flushed and closed
+  std::uint64_t dead_letters = dead.sink ? dead.sink->records() : 0;
+  std::uint64_t late_events = late.sink ? late.sink->records() : 0;
+  std::string side_error;
+  bool sides_ok = late.close(side_error) && dead.close(side_error);
   if (options.stats) {
     std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
+  }
+  if (result.status == runtime::RunStatus::Interrupted && sides_ok) {
+    // docs/semantics.md §3: what is complete is written; nothing is finished or timed out.
+    std::cerr << "cep run: " << result.message << ": stopped reading; written: " << matches
+              << (matches == 1 ? " match" : " matches");
+    if (options.dead_letter) {
+      std::cerr << ", " << dead_letters << (dead_letters == 1 ? " dead letter" : " dead letters");
+    }
+    if (options.late_output) {
+      std::cerr << ", " << late_events << (late_events == 1 ? " late event" : " late events");
+    }
+    std::cerr << "\n";
+    return kInterrupted + runtime::stopSignal();
   }
   if (result.status != runtime::RunStatus::Ok) {
     return failure(result.message);
   }
-  if (!late.close(error) || !dead.close(error)) {
-    return failure(error);
+  if (!sides_ok) {
+    return failure(side_error);
   }
   return kOk;
 }
@@ -280,7 +330,8 @@ int runRun(const RunOptions &options) {
   // The rules.
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(options.rules, sources, diags);
+  lang::Frontend frontend =
+      lang::loadProgram(options.rules, sources, diags, {options.import_paths});
   diags.render(std::cerr, useColor(options.color));
   if (diags.hasErrors()) {
     return kRuleErrors;
@@ -294,6 +345,9 @@ int runRun(const RunOptions &options) {
     }
   }
   runtime::Schema schema = compiler::schemaFromProgram(program);
+  for (const lang::ast::Module &module : frontend.modules) {
+    plan.rule_files.push_back({"rule file", sources.file(module.file).path()});
+  }
 
   // Inputs that cannot work, before any output file is truncated.
   if (int code = checkRunInputs(schema, plan); code != kOk) {

@@ -34,6 +34,11 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
                     "\": --engine, --opt-level and --disable-pass were fixed when the artifact "
                     "was compiled (cep compile)");
   }
+  if (!options.import_paths.empty()) {
+    return runUsage("\"" + path +
+                    "\": --import-path applies to .cep files; the artifact holds the imported "
+                    "rules already");
+  }
   compiler::artifact::Artifact artifact;
   try {
     artifact = compiler::artifact::readArtifactFile(path);
@@ -41,6 +46,7 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     std::cerr << "cep run: " << e.what() << '\n';
     return kRuleErrors;
   }
+  plan.rule_files.push_back({"artifact", path});
   if (int code = checkRunInputs(artifact.schema, plan); code != kOk) {
     return code;
   }

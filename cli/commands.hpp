@@ -10,6 +10,7 @@ namespace cep::cli {
 
 struct CheckOptions {
   std::vector<std::string> files;
+  std::vector<std::string> import_paths; // --import-path: more folders imports may use
   bool verbose = false;
   bool werror = false;
   std::string format = "text"; // text | json
@@ -18,19 +19,22 @@ struct CheckOptions {
 
 struct ExplainOptions {
   std::vector<std::string> files;
-  std::string emit = "nfa";    // ast | typed | nfa | nfa-opt | llvm
-  std::string format = "text"; // text | dot
+  std::vector<std::string> import_paths; // --import-path: more folders imports may use
+  std::string emit = "nfa";              // ast | typed | nfa | nfa-opt | llvm
+  std::string format = "text";           // text | dot
   std::optional<std::string> pattern;
   bool positions = true; // --emit=ast: show line:col
   std::vector<std::string> disabled_passes;
   int opt_level = 2; // --emit=llvm: LLVM optimisation level 0-3
   bool host = true;  // x.cepo: show the target, CPU, features and code sizes (--no-host hides)
   std::string color = "auto";
-  bool stage_options_given = false; // --emit, --format, --no-positions, -O or --disable-pass
+  bool stage_options_given = false; // --emit, --format, --no-positions, -O, --disable-pass or
+                                    // --import-path
 };
 
 struct CompileOptions {
   std::vector<std::string> files;
+  std::vector<std::string> import_paths; // --import-path: more folders imports may use
   std::string output;
   int opt_level = 2;
   std::vector<std::string> disabled_passes; // optimisation passes turned off
@@ -39,7 +43,8 @@ struct CompileOptions {
 
 struct RunOptions {
   std::vector<std::string> rules;
-  std::vector<std::string> inputs; // PATH[:Type], `-` for stdin
+  std::vector<std::string> import_paths; // --import-path: more folders imports may use
+  std::vector<std::string> inputs;       // PATH[:Type], `-` for stdin
   std::string output = "-";
   std::string time = "event"; // event | processing
   std::string max_delay = "0s";

@@ -16,7 +16,15 @@ constexpr const char *kDescription =
     "cep: compile and run complex-event-processing rules written in .cep files.\n"
     "\n"
     "Exit codes: 0 ok, 1 errors in the rules, 2 bad command line, 3 run failed,\n"
-    "70 internal error (a bug in cep: please report it).";
+    "70 internal error (a bug in cep: please report it), 130/143 run stopped by\n"
+    "SIGINT/SIGTERM.";
+
+void addImportPath(CLI::App *cmd, std::vector<std::string> &paths) {
+  cmd->add_option("--import-path", paths,
+                  "A folder imports may lead into besides the rule files' own, searched for "
+                  "imports not found next to the importing file; repeatable")
+      ->check(CLI::ExistingDirectory);
+}
 
 void addColor(CLI::App *cmd, std::string &color) {
   cmd->add_option("--color", color, "Color diagnostics: auto (on a terminal), always, never")
@@ -42,6 +50,7 @@ int main(int argc, char **argv) {
   check_cmd->add_option("--format", check.format, "Output format: text, or json for editors and CI")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  addImportPath(check_cmd, check.import_paths);
   addColor(check_cmd, check.color);
 
   ExplainOptions explain;
@@ -74,6 +83,7 @@ int main(int argc, char **argv) {
   explain_cmd->add_flag("!--no-host", explain.host,
                         "For a .cepo: leave out the target, CPU, features and code section sizes "
                         "(the same output on every machine)");
+  addImportPath(explain_cmd, explain.import_paths);
   addColor(explain_cmd, explain.color);
 
   CompileOptions compile;
@@ -87,6 +97,7 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   compile_cmd->add_option("--disable-pass", compile.disabled_passes,
                           "Turn an optimisation pass off (repeatable, or `all`)");
+  addImportPath(compile_cmd, compile.import_paths);
   addColor(compile_cmd, compile.color);
 
   RunOptions run;
@@ -142,6 +153,7 @@ int main(int argc, char **argv) {
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
   run_cmd->add_flag("--no-timing", run.no_timing,
                     "With --stats: leave out wall time and speed (output the same on every run)");
+  addImportPath(run_cmd, run.import_paths);
   addColor(run_cmd, run.color);
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
@@ -171,11 +183,11 @@ int main(int argc, char **argv) {
       return runCheck(check);
     }
     if (explain_cmd->parsed()) {
-      explain.stage_options_given = explain_cmd->count("--emit") + explain_cmd->count("--format") +
-                                        explain_cmd->count("--no-positions") +
-                                        explain_cmd->count("--opt-level") +
-                                        explain_cmd->count("--disable-pass") >
-                                    0;
+      explain.stage_options_given =
+          explain_cmd->count("--emit") + explain_cmd->count("--format") +
+              explain_cmd->count("--no-positions") + explain_cmd->count("--opt-level") +
+              explain_cmd->count("--disable-pass") + explain_cmd->count("--import-path") >
+          0;
       return runExplain(explain);
     }
     if (compile_cmd->parsed()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
@@ -19,7 +20,8 @@ struct RunPlan {
   std::int64_t time_min = 0; // --event-time-range, [time_min, time_max)
   std::int64_t time_max = 0;
   bool processing = false;
-  bool streaming = false; // stdin is a pipe or terminal: write each match as it is found
+  bool streaming = false; // an input is a pipe, FIFO or terminal: write each match when found
+  std::vector<NamedPath> rule_files; // every .cep loaded (imports too), or the .cepo: never outputs
 };
 
 // `cep run: <message>`, exit 2 / exit 3.
@@ -31,7 +33,8 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan);
 // Inputs that cannot work with `schema` (unknown :Type, unreadable file), before any output
 // file is truncated; kOk, or the exit code after printing why.
 int checkRunInputs(const runtime::Schema &schema, RunPlan &plan);
-// Opens the outputs, runs `matchers` over the inputs and prints --stats (then `extra_stats`).
+// Refuses (exit 2) an output that is the same file as an input, a rule file or another output,
+// then opens the outputs, runs `matchers` over the inputs and prints --stats (then `extra_stats`).
 int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats);
 

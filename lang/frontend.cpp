@@ -1,17 +1,23 @@
 // Loading: the files named on the command line and, depth first, what they import. Each file is
 // loaded once (by canonical path); an import that leads back to a file still being loaded is a
-// cycle. Checking runs only when every file parsed: checking half-parsed modules would bury the
-// syntax errors under follow-on errors.
+// cycle. An import names a .cep file, relative to the importing file (else found in an
+// --import-path folder), and must lead inside a root: a command-line file's folder or an
+// --import-path folder (compared by canonical path, so `..` and symbolic links cannot leave
+// them). Only regular files of at most kMaxSourceBytes are read. Checking runs only when every file
+// parsed: checking half-parsed modules would bury the syntax errors under follow-on errors.
 #include "lang/frontend.hpp"
 
 #include "lang/check.hpp"
 #include "lang/parse.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace cep::lang {
 
@@ -22,31 +28,132 @@ namespace fs = std::filesystem;
 struct Loader {
   SourceManager &sources;
   DiagnosticEngine &diags;
+  const LoadOptions &options;
+  std::vector<fs::path> roots; // canonical: the command-line files' folders, --import-path
   std::vector<ast::Module> modules;
   std::vector<std::vector<std::size_t>> imports; // resolved, per module
   std::map<std::string, std::size_t> by_path;    // canonical path -> module index
   std::vector<std::size_t> stack;                // modules being loaded (for cycles)
 
+  // A rule file's text. Only a regular file of at most kMaxSourceBytes is read: a directory, a
+  // FIFO or a device is refused without blocking (O_NONBLOCK) and without reading it.
   static std::optional<std::string> readFile(const fs::path &path, std::string &error) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
+    int fd = -1;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+      error = errno == ENOENT   ? "no such file"
+              : errno == EACCES ? "cannot be read (permission denied)"
+                                : std::string("cannot be read (") + std::strerror(errno) + ")";
+      return std::nullopt;
+    }
+    struct stat info {};
+    std::optional<std::string> text;
+    if (::fstat(fd, &info) != 0) {
+      error = std::string("cannot be read (") + std::strerror(errno) + ")";
+    } else if (S_ISDIR(info.st_mode)) {
       error = "is a directory, not a .cep file";
-      return std::nullopt;
+    } else if (!S_ISREG(info.st_mode)) {
+      error = "is not a regular file (a FIFO, device or socket), not a .cep file";
+    } else if (static_cast<std::uint64_t>(info.st_size) > kMaxSourceBytes) {
+      error = "is larger than " + std::to_string(kMaxSourceBytes >> 20) +
+              " MiB, the most a .cep file may hold";
+    } else {
+      text.emplace();
+      char buffer[65536];
+      for (;;) {
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) {
+          continue;
+        }
+        if (got < 0) {
+          error = std::string("cannot be read (") + std::strerror(errno) + ")";
+          text.reset();
+          break;
+        }
+        if (got == 0) {
+          break;
+        }
+        text->append(buffer, static_cast<std::size_t>(got));
+        if (text->size() > kMaxSourceBytes) { // it grew while being read
+          error = "is larger than " + std::to_string(kMaxSourceBytes >> 20) +
+                  " MiB, the most a .cep file may hold";
+          text.reset();
+          break;
+        }
+      }
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error = fs::exists(path, ec) ? "cannot be read (permission denied?)" : "no such file";
-      return std::nullopt;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    ::close(fd);
+    return text;
   }
 
+  // Whether `path` (canonical) is `root` (canonical) or inside it.
+  static bool inside(const fs::path &path, const fs::path &root) {
+    auto p = path.begin();
+    for (auto r = root.begin(); r != root.end(); ++r, ++p) {
+      if (r->empty() && std::next(r) == root.end()) {
+        break; // a trailing separator
+      }
+      if (p == path.end() || *p != *r) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const fs::path *rootOf(const fs::path &canonical_path) const {
+    for (const fs::path &root : roots) {
+      if (inside(canonical_path, root)) {
+        return &root;
+      }
+    }
+    return nullptr;
+  }
+
+  // Where `import "<imp.path>"` in a file of folder `dir` leads: relative to the importing file,
+  // else (a relative path not found there) in each --import-path folder in turn. Empty, with an
+  // error reported at the import, when it names no .cep file or leads outside every root.
+  std::optional<std::string> resolve(const ast::Import &imp, const fs::path &dir) {
+    const std::string &wanted = imp.path;
+    if (wanted.size() <= 4 || wanted.compare(wanted.size() - 4, 4, ".cep") != 0) {
+      diags.error(imp.path_range, "cannot import `" + wanted +
+                                      "`: not a .cep file (only rule files can be imported)");
+      return std::nullopt;
+    }
+    fs::path relative(wanted);
+    std::string target = (dir / relative).lexically_normal().string();
+    if (relative.is_relative()) {
+      std::error_code ec;
+      if (!fs::exists(target, ec)) {
+        for (const std::string &search : options.import_paths) {
+          std::string candidate = (fs::path(search) / relative).lexically_normal().string();
+          if (fs::exists(candidate, ec)) {
+            target = candidate;
+            break;
+          }
+        }
+      }
+    }
+    if (rootOf(canonical(target)) == nullptr) {
+      diags.error(imp.path_range,
+                  "cannot import `" + wanted + "`: `" + target + "` is outside the rules' folders");
+      diags.note("an import stays inside the folders of the files named on the command line; "
+                 "allow another folder with --import-path DIR");
+      return std::nullopt;
+    }
+    return target;
+  }
+
+  // Absolute, symbolic links resolved as far as the path exists, `.` and `..` folded.
   static std::string canonical(const fs::path &path) {
     std::error_code ec;
-    fs::path c = fs::weakly_canonical(path, ec);
-    return ec ? path.lexically_normal().string() : c.string();
+    fs::path absolute = fs::absolute(path, ec).lexically_normal();
+    if (ec) {
+      return path.lexically_normal().string();
+    }
+    fs::path c = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute.string() : c.string();
   }
 
   std::string moduleName(std::size_t index) const {
@@ -96,8 +203,11 @@ struct Loader {
     // Copy: loading more modules may move modules[index].
     std::vector<ast::Import> wanted = modules[index].imports;
     for (const ast::Import &imp : wanted) {
-      std::string target = (dir / imp.path).lexically_normal().string();
-      if (auto loaded = load(target, &imp)) {
+      std::optional<std::string> target = resolve(imp, dir);
+      if (!target) {
+        continue;
+      }
+      if (auto loaded = load(*target, &imp)) {
         imports[index].push_back(*loaded);
       }
     }
@@ -106,23 +216,33 @@ struct Loader {
   }
 };
 
-} // namespace
-
-std::vector<ast::Module> parseFiles(const std::vector<std::string> &paths, SourceManager &sources,
-                                    DiagnosticEngine &diags) {
-  Loader loader{sources, diags, {}, {}, {}, {}};
+Loader makeLoader(const std::vector<std::string> &paths, SourceManager &sources,
+                  DiagnosticEngine &diags, const LoadOptions &options) {
+  Loader loader{sources, diags, options, {}, {}, {}, {}, {}};
+  for (const std::string &p : paths) {
+    fs::path dir = fs::path(p).parent_path();
+    loader.roots.emplace_back(Loader::canonical(dir.empty() ? fs::path(".") : dir));
+  }
+  for (const std::string &p : options.import_paths) {
+    loader.roots.emplace_back(Loader::canonical(p));
+  }
   for (const auto &p : paths) {
     loader.load(p, nullptr);
   }
+  return loader;
+}
+
+} // namespace
+
+std::vector<ast::Module> parseFiles(const std::vector<std::string> &paths, SourceManager &sources,
+                                    DiagnosticEngine &diags, const LoadOptions &options) {
+  Loader loader = makeLoader(paths, sources, diags, options);
   return std::move(loader.modules);
 }
 
 Frontend loadProgram(const std::vector<std::string> &paths, SourceManager &sources,
-                     DiagnosticEngine &diags) {
-  Loader loader{sources, diags, {}, {}, {}, {}};
-  for (const auto &p : paths) {
-    loader.load(p, nullptr);
-  }
+                     DiagnosticEngine &diags, const LoadOptions &options) {
+  Loader loader = makeLoader(paths, sources, diags, options);
   Frontend result;
   if (!diags.hasErrors()) {
     result.program = checkProgram(loader.modules, loader.imports, sources, diags);

@@ -88,8 +88,10 @@ std::string encodeArtifact(const Artifact &artifact);
 Artifact decodeArtifact(std::string_view bytes, const std::string &name);
 // Reads and decodes the file at `path`.
 Artifact readArtifactFile(const std::string &path);
-// Writes `bytes` to `path` through a temporary file renamed over it (never a half-written
-// artifact); false and `error` set on failure.
+// Writes `bytes` to `path` through a fresh temporary in the same folder (mkstemp: O_EXCL, so
+// nothing planted at its name is followed), synced and renamed over `path` (never a
+// half-written artifact). Refuses a `path` that exists and is not a regular file (FIFO, device,
+// directory, symbolic link). False and `error` (`cannot write "<path>": <why>`) on failure.
 bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error);
 
 // Lower-case hex of the source hash.

@@ -1,8 +1,10 @@
 #include "runtime/engine/output_sink.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cep::runtime {
@@ -12,6 +14,13 @@ OutputSink::OutputSink(std::string &capture) : capture_(&capture), name_("<strin
 OutputSink::OutputSink(int fd, bool owns_fd, std::string name)
     : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {
   buffer_.reserve(kBlockSize + 4096);
+  struct stat info {};
+  regular_ = ::fstat(fd_, &info) == 0 && S_ISREG(info.st_mode);
+  if (regular_) {
+    off_t offset = ::lseek(fd_, 0, SEEK_CUR);
+    regular_ = offset >= 0;
+    base_ = offset;
+  }
 }
 
 std::unique_ptr<OutputSink> OutputSink::open(const std::string &path, std::string &error) {
@@ -26,10 +35,30 @@ std::unique_ptr<OutputSink> OutputSink::open(const std::string &path, std::strin
   return std::unique_ptr<OutputSink>(new OutputSink(fd, true, path));
 }
 
+std::unique_ptr<OutputSink> OutputSink::wrap(int fd, std::string name) {
+  return std::unique_ptr<OutputSink>(new OutputSink(fd, false, std::move(name)));
+}
+
 OutputSink::~OutputSink() {
   flush();
   if (owns_fd_) {
     ::close(fd_);
+  }
+}
+
+void OutputSink::fail(int error, std::size_t partial) {
+  error_ = "cannot write \"" + name_ + "\": " + std::strerror(error);
+  if (partial > 0 && regular_) {
+    // Cut the torn record off: the file ends at the last whole record.
+    if (::ftruncate(fd_, static_cast<off_t>(base_ + static_cast<std::int64_t>(bytes_))) == 0) {
+      partial = 0;
+    }
+  }
+  error_ += "; it ends after " + std::to_string(records_) +
+            (records_ == 1 ? " whole record (" : " whole records (") + std::to_string(bytes_) +
+            " bytes)";
+  if (partial > 0) {
+    error_ += " and " + std::to_string(partial) + " bytes of the next";
   }
 }
 
@@ -38,27 +67,48 @@ bool OutputSink::flush() {
     buffer_.clear();
     return false;
   }
+  // Whole records only: a record written in parts (SinkStream) waits for its newline.
+  std::size_t whole = buffer_.rfind('\n');
+  if (whole == std::string::npos) {
+    return true;
+  }
+  ++whole;
   if (capture_ != nullptr) {
-    capture_->append(buffer_);
-    buffer_.clear();
+    capture_->append(buffer_, 0, whole);
+    records_ +=
+        static_cast<std::uint64_t>(std::count(buffer_.begin(), buffer_.begin() + whole, '\n'));
+    bytes_ += whole;
+    buffer_.erase(0, whole);
     return true;
   }
   const char *data = buffer_.data();
-  std::size_t left = buffer_.size();
-  while (left > 0) {
-    ssize_t written = ::write(fd_, data, left);
+  std::size_t done = 0;    // bytes of this block written
+  std::size_t counted = 0; // of them, up to the end of the last whole record counted
+  while (done < whole) {
+    ssize_t written = ::write(fd_, data + done, whole - done);
     if (written < 0) {
       if (errno == EINTR) {
         continue;
       }
-      error_ = "cannot write \"" + name_ + "\": " + std::strerror(errno);
-      break;
+      int error = errno;
+      const char *last = static_cast<const char *>(
+          done == 0 ? nullptr : ::memrchr(data + counted, '\n', done - counted));
+      if (last != nullptr) {
+        std::size_t end = static_cast<std::size_t>(last - data) + 1;
+        records_ += static_cast<std::uint64_t>(std::count(data + counted, data + end, '\n'));
+        bytes_ += end - counted;
+        counted = end;
+      }
+      fail(error, done - counted);
+      buffer_.clear();
+      return false;
     }
-    data += written;
-    left -= static_cast<std::size_t>(written);
+    done += static_cast<std::size_t>(written);
   }
-  buffer_.clear();
-  return !failed();
+  records_ += static_cast<std::uint64_t>(std::count(data, data + whole, '\n'));
+  bytes_ += whole;
+  buffer_.erase(0, whole);
+  return true;
 }
 
 } // namespace cep::runtime

@@ -1,12 +1,19 @@
-// Where match records go: stdout or a file, written in large blocks through the file descriptor
-// (one write per 64 KiB, not one per record), or a string in tests. The first failed write is
-// remembered with its reason and stops further writes; the caller checks failed() and exits 3.
-// The destructor flushes what is left, so records already produced are not lost when the run
-// stops early (strict mode, an input error, an exception).
+// Where match records (and, through SinkStream, dead letters and late events) go: stdout or a
+// file, written in large blocks through the file descriptor (one write per 64 KiB, not one per
+// record), or a string in tests. Records are lines; a record is written whole or not at all: a
+// block is written up to its last complete line, and when a write fails (ENOSPC, EFBIG, ...) a
+// regular file is cut back (ftruncate) to the end of the last whole record. The first failure is
+// remembered with its reason and where the output stops, and stops further writes; the caller
+// checks failed() and exits 3. The destructor flushes what is left, so records already produced
+// are not lost when the run stops early (strict mode, an input error, a stop signal, an
+// exception).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 
@@ -18,6 +25,8 @@ public:
   explicit OutputSink(std::string &capture);
   // `path` "-" is stdout; a file is created or truncated. Null with `error` set on failure.
   static std::unique_ptr<OutputSink> open(const std::string &path, std::string &error);
+  // A sink over `fd` (tests: a pipe, /dev/full), not closed by the sink; `name` in errors.
+  static std::unique_ptr<OutputSink> wrap(int fd, std::string name);
   ~OutputSink();
   OutputSink(const OutputSink &) = delete;
   OutputSink &operator=(const OutputSink &) = delete;
@@ -30,24 +39,69 @@ public:
       flush();
     }
   }
-  // Writes out what is buffered. False when this or an earlier write failed.
+  // Appends bytes; a record is complete at its newline (SinkStream writes a record in parts).
+  void write(std::string_view bytes) {
+    buffer_.append(bytes);
+    if (buffer_.size() >= kBlockSize) {
+      flush();
+    }
+  }
+  // Writes out the complete records buffered. False when this or an earlier write failed.
   bool flush();
 
   bool failed() const { return !error_.empty(); }
-  const std::string &error() const { return error_; } // `cannot write "<name>": <reason>`
-  const std::string &name() const { return name_; }   // "<stdout>" or the path
+  // `cannot write "<name>": <reason>; it ends after <n> whole records (<m> bytes)`
+  const std::string &error() const { return error_; }
+  const std::string &name() const { return name_; }  // "<stdout>" or the path
+  std::uint64_t records() const { return records_; } // whole records written
+  std::uint64_t bytes() const { return bytes_; }     // their bytes
 
 private:
   OutputSink(int fd, bool owns_fd, std::string name);
+  void fail(int error, std::size_t partial);
 
   static constexpr std::size_t kBlockSize = std::size_t{64} << 10;
 
   int fd_ = -1;
   bool owns_fd_ = false;
+  bool regular_ = false;  // a regular file: a torn record can be cut off
+  std::int64_t base_ = 0; // its offset when opened (stdout appended to a file)
   std::string *capture_ = nullptr;
   std::string name_;
   std::string buffer_;
   std::string error_;
+  std::uint64_t records_ = 0;
+  std::uint64_t bytes_ = 0;
+};
+
+// A std::ostream whose bytes go to an OutputSink (Rejects writes dead letters and late events
+// to an ostream). Unbuffered: every write is appended to the sink at once.
+class SinkStream : public std::ostream {
+public:
+  explicit SinkStream(OutputSink &sink) : std::ostream(nullptr), buf_(sink) { rdbuf(&buf_); }
+
+private:
+  class Buf : public std::streambuf {
+  public:
+    explicit Buf(OutputSink &sink) : sink_(&sink) {}
+
+  protected:
+    std::streamsize xsputn(const char *data, std::streamsize n) override {
+      sink_->write(std::string_view(data, static_cast<std::size_t>(n)));
+      return n;
+    }
+    int_type overflow(int_type c) override {
+      if (!traits_type::eq_int_type(c, traits_type::eof())) {
+        char byte = traits_type::to_char_type(c);
+        sink_->write(std::string_view(&byte, 1));
+      }
+      return traits_type::not_eof(c);
+    }
+
+  private:
+    OutputSink *sink_;
+  };
+  Buf buf_;
 };
 
 } // namespace cep::runtime

@@ -1,5 +1,6 @@
 #include "runtime/engine/run_loop.hpp"
 
+#include "runtime/io/stop_signals.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -123,7 +124,7 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   std::int64_t t = event->time;
   if (watermarks_.isLate(t)) {
     rejects_.late(input, line.number, line.text);
-    return true;
+    return sideOutputsOk();
   }
   ++counts.accepted;
   if (!by_type_[event->type].empty()) { // no pattern reads it: nothing to keep it for
@@ -136,6 +137,9 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
 
 bool RunLoop::reject(std::uint32_t input, const Line &line, std::string_view reason) {
   rejects_.reject(input, line.number, reason, line.text, line.oversized);
+  if (!sideOutputsOk()) {
+    return false;
+  }
   if (rejects_.failed()) {
     status_ = RunStatus::Rejected;
     message_ = input_names_[input] + ":" + std::to_string(line.number) +
@@ -189,6 +193,20 @@ bool RunLoop::advanceTo(std::int64_t time) {
   time_ = time;
   events_since_advance_ = false;
   return writeStep();
+}
+
+bool RunLoop::sideOutputsOk() {
+  for (OutputSink *side : options_.side_outputs) {
+    if (options_.flush_each_step) {
+      side->flush();
+    }
+    if (side->failed()) {
+      status_ = RunStatus::OutputError;
+      message_ = side->error();
+      return false;
+    }
+  }
+  return true;
 }
 
 void RunLoop::dispatch(const EventRef &event) {
@@ -245,6 +263,12 @@ void RunLoop::stop() {
     status_ = RunStatus::OutputError;
     message_ = out_.error();
   }
+  for (OutputSink *side : options_.side_outputs) {
+    if (!side->flush() && status_ == RunStatus::Ok) {
+      status_ = RunStatus::OutputError;
+      message_ = side->error();
+    }
+  }
 }
 
 RunStats RunLoop::stats() const {
@@ -286,6 +310,10 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
   InputRecord record;
   bool reading = true;
   while (reading) {
+    if (int signal = stopSignal(); signal != 0) {
+      result = {RunStatus::Interrupted, "interrupted by " + signalName(signal)};
+      break;
+    }
     switch (inputs.next(record)) {
     case InputStatus::Record:
       reading = loop.onRecord(record.input, record.line);
@@ -301,10 +329,16 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
       loop.finish();
       reading = false;
       break;
+    case InputStatus::Interrupted:
+      result = {RunStatus::Interrupted, "interrupted by " + signalName(stopSignal())};
+      reading = false;
+      break;
     }
   }
   loop.stop(); // rejection summaries, flush (a no-op after finish())
-  if (result.status == RunStatus::Ok && loop.status() != RunStatus::Ok) {
+  // An output that failed while stopping outranks the stop signal: the exit code must say so.
+  if ((result.status == RunStatus::Ok || result.status == RunStatus::Interrupted) &&
+      loop.status() != RunStatus::Ok) {
     result = {loop.status(), loop.message()};
   }
   if (stats != nullptr) {

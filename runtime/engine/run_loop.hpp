@@ -52,6 +52,9 @@ struct RunOptions {
   std::ostream *report = nullptr;      // rejection reports (stderr); null: silent
   std::ostream *dead_letter = nullptr; // rejected records; null: not written
   std::ostream *late_output = nullptr; // late events as read; null: not written
+  // The sinks behind dead_letter and late_output (SinkStream), when they are files: flushed
+  // with the output, and a write failure of one stops the run like the output's.
+  std::vector<OutputSink *> side_outputs;
   // Flush the output after every step that wrote something (streaming from stdin, processing
   // time), not only in 64 KiB blocks.
   bool flush_each_step = false;
@@ -85,6 +88,7 @@ enum class RunStatus : std::uint8_t {
   InputError,  // an input could not be opened or read
   Rejected,    // strict mode: a record was rejected
   OutputError, // the output could not be written
+  Interrupted, // a stop signal (stop_signals.hpp): what was complete is written, nothing finished
 };
 
 struct RunResult {
@@ -157,6 +161,9 @@ private:
     return writeOutputs();
   }
   bool writeOutputs();
+  // After a dead letter or late event: flush the side outputs when streaming; false (status_
+  // set) once one of them failed.
+  bool sideOutputsOk();
 
   const Schema *schema_;
   std::vector<Matcher *> matchers_;
@@ -186,8 +193,10 @@ private:
   std::string message_;
 };
 
-// Reads `inputs` to the end through a RunLoop. Stops at the first input error, strict rejection
-// or output failure (the result says which). `stats` (optional) receives the counts.
+// Reads `inputs` to the end through a RunLoop. Stops at the first input error, strict rejection,
+// output failure or stop signal (the result says which; after a signal the loop is stopped, not
+// finished: no event is released past the watermark, time never advances to +infinity, so no
+// timeout is invented). `stats` (optional) receives the counts.
 RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
               const std::vector<InputSpec> &inputs, OutputSink &out, const RunOptions &options,
               RunStats *stats = nullptr);

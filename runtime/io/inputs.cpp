@@ -80,6 +80,9 @@ InputStatus Inputs::nextRoundRobin(InputRecord &record) {
     if (status == ReadStatus::Line) {
       return InputStatus::Record;
     }
+    if (status == ReadStatus::Interrupted) {
+      return InputStatus::Interrupted;
+    }
     return ended(input, status);
   }
   return InputStatus::End;

@@ -33,6 +33,7 @@ enum class InputStatus : std::uint8_t {
   Finished, // input `record.input` has ended (its watermark becomes +infinity)
   Error, // input `record.input` failed (error(record.input)); it is finished, no Finished follows
   End,   // every input has finished
+  Interrupted, // a stop was asked (stop_signals.hpp); the inputs are not finished
 };
 
 class Inputs {
@@ -49,6 +50,9 @@ public:
       ReadStatus status = inputs_[0].reader->next(record.line);
       if (status == ReadStatus::Line) {
         return InputStatus::Record;
+      }
+      if (status == ReadStatus::Interrupted) {
+        return InputStatus::Interrupted;
       }
       return ended(inputs_[0], status);
     }

@@ -1,9 +1,12 @@
 #include "runtime/io/line_reader.hpp"
 
+#include "runtime/io/stop_signals.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,23 +33,31 @@ LineReader::LineReader(std::string path, std::size_t read_size, std::size_t max_
     : path_(std::move(path)), read_size_(std::max<std::size_t>(read_size, 1)),
       max_record_bytes_(max_record_bytes) {
   name_ = path_ == "-" ? std::string("<stdin>") : path_;
+  struct stat info {};
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
+    regular_ = ::fstat(fd_, &info) == 0 && S_ISREG(info.st_mode);
     return;
   }
-  do {
+  do { // opening a FIFO waits for its writer; a stop signal ends the wait
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd_ < 0 && errno == EINTR);
+  } while (fd_ < 0 && errno == EINTR && stopSignal() == 0);
+  if (fd_ < 0 && errno == EINTR) {
+    interrupted_ = true;
+    eof_ = true;
+    return;
+  }
   if (fd_ < 0) {
     fail("cannot open");
     return;
   }
   owns_fd_ = true;
-  struct stat info {};
   if (::fstat(fd_, &info) == 0 && S_ISDIR(info.st_mode)) {
     errno = EISDIR;
     fail("cannot open");
+    return;
   }
+  regular_ = S_ISREG(info.st_mode);
 }
 
 LineReader::~LineReader() {
@@ -87,6 +98,26 @@ bool LineReader::fill() {
     capacity_ = grown;
   }
   for (;;) {
+    if (stopSignal() != 0) {
+      interrupted_ = true;
+      return false;
+    }
+    if (!regular_ && stopWakeFd() >= 0) {
+      // Wait for the input or a stop signal, whichever comes first (the signal pipe is written
+      // by the handler, so a signal just before poll() is not missed).
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {stopWakeFd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+        fail("cannot read");
+        return false;
+      }
+      if (stopSignal() != 0) {
+        interrupted_ = true;
+        return false;
+      }
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0) {
+        continue;
+      }
+    }
     std::size_t want = std::min(read_size_, capacity_ - end_);
     ssize_t got = ::read(fd_, buffer_.get() + end_, want);
     if (got > 0) {
@@ -106,6 +137,9 @@ bool LineReader::fill() {
 
 ReadStatus LineReader::next(Line &line) {
   for (;;) {
+    if (interrupted_) {
+      return ReadStatus::Interrupted;
+    }
     if (!error_.empty()) {
       if (error_reported_) {
         return ReadStatus::End;
@@ -134,7 +168,9 @@ ReadStatus LineReader::next(Line &line) {
       skipOversized(line);
       return ReadStatus::Line;
     } else {
-      fill();
+      if (!fill() && interrupted_) {
+        return ReadStatus::Interrupted;
+      }
       continue;
     }
     ++line_number_;

@@ -5,6 +5,8 @@
 // the input skipped. A line longer than the reader's max_record_bytes is never buffered whole:
 // the reader keeps its first kOversizedPrefix bytes, skips to the next newline counting the
 // bytes, and hands out the prefix with Line::oversized set to the line's length.
+// A pipe, FIFO or terminal hands out each line as soon as it has arrived, and
+// a stop signal (stop_signals.hpp) ends a read blocked on it.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +35,12 @@ struct Line {
   std::uint64_t oversized = 0;
 };
 
-enum class ReadStatus : std::uint8_t { Line, End, Error };
+enum class ReadStatus : std::uint8_t {
+  Line,
+  End,
+  Error,
+  Interrupted, // a stop was asked (stop_signals.hpp): nothing more is handed out
+};
 
 class LineReader {
 public:
@@ -57,7 +64,7 @@ public:
   bool isOpen() const { return fd_ >= 0; }
 
 private:
-  bool fill(); // reads more; false at end of input or on error
+  bool fill(); // reads more; false at end of input, on error or when a stop was asked
   void fail(const char *what);
   // The line at begin_ is longer than max_record_bytes_ and has no newline in the buffer yet:
   // keeps its prefix, reads and drops the rest up to the next newline; fills `line`.
@@ -70,6 +77,8 @@ private:
   bool eof_ = false;
   bool bom_checked_ = false;
   bool error_reported_ = false;
+  bool regular_ = false;     // a regular file: reads never block
+  bool interrupted_ = false; // a stop was asked
   std::string error_;
   std::unique_ptr<char[]> buffer_; // capacity_ + kLinePadding bytes, zero-initialised
   std::size_t capacity_ = 0;

@@ -5,10 +5,12 @@
 #include "lang/frontend.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/io/stop_signals.hpp"
 #include "runtime/matcher.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -502,7 +504,8 @@ TEST_CASE("engine: the output sink reports what it cannot write", "[runtime][eng
     sink->writeLine("x");
     CHECK_FALSE(sink->flush());
     CHECK(sink->failed());
-    CHECK(sink->error() == "cannot write \"/dev/full\": No space left on device");
+    CHECK(sink->error() == "cannot write \"/dev/full\": No space left on device; it ends after 0 "
+                           "whole records (0 bytes)");
   }
   TempFile file("");
   {
@@ -515,6 +518,56 @@ TEST_CASE("engine: the output sink reports what it cannot write", "[runtime][eng
   std::stringstream content;
   content << in.rdbuf();
   CHECK(content.str() == "a\nb\n");
+}
+
+TEST_CASE("engine: the output sink writes whole records only", "[runtime][engine]") {
+  std::string captured;
+  OutputSink sink(captured);
+  SinkStream stream(sink);
+  stream << "{\"a\":" << 1; // a record written in parts (as Rejects::late does)
+  CHECK(sink.flush());
+  CHECK(captured.empty()); // not complete yet
+  stream << "}\n{\"b\":2}\n{\"c\"";
+  CHECK(sink.flush());
+  CHECK(captured == "{\"a\":1}\n{\"b\":2}\n");
+  CHECK(sink.records() == 2);
+  CHECK(sink.bytes() == captured.size());
+  stream << ":3}\n";
+  sink.flush();
+  CHECK(captured == "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+  CHECK(sink.records() == 3);
+}
+
+TEST_CASE("engine: a stop signal ends the run where it is, without finishing it",
+          "[runtime][engine]") {
+  Schema s = schema();
+  Log log;
+  FakeMatcher p("p", 0, {0}, log, s);
+  p.on_event = [&](const EventRef &e, std::vector<MatchOutput> &out) {
+    out.push_back(p.completion(e, "{\"m\":\"" + eventText(s, e) + "\"}"));
+    if (e->time == 20) {
+      requestStop(SIGTERM); // as the handler does when the signal comes
+    }
+  };
+  p.on_finish = [&](std::vector<MatchOutput> &out) {
+    out.push_back(p.timeout(1000, 0, "{\"invented\":true}"));
+  };
+  TempFile in(R"({"@type":"A","k":"a","t":10})"
+              "\n"
+              R"({"@type":"A","k":"b","t":20})"
+              "\n"
+              R"({"@type":"A","k":"c","t":30})"
+              "\n"
+              R"({"@type":"A","k":"d","t":40})"
+              "\n");
+  Run r = runOn(s, {&p}, {{in.path(), ""}}); // written in blocks: the stop flushes them
+  requestStop(0);
+  CHECK(r.result.status == RunStatus::Interrupted);
+  CHECK(r.result.message == "interrupted by SIGTERM");
+  // a and b were matched (b released by c's watermark); d was never read; nothing finished.
+  CHECK(r.out == "{\"m\":\"Aa@10\"}\n{\"m\":\"Ab@20\"}\n");
+  CHECK(std::find(log.begin(), log.end(), "p.finish") == log.end());
+  CHECK(r.stats.records.inputs[0].read == 3);
 }
 
 TEST_CASE("engine: the --stats table", "[runtime][engine]") {

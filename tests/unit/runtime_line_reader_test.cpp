@@ -1,6 +1,8 @@
 #include "runtime/io/line_reader.hpp"
+#include "runtime/io/stop_signals.hpp"
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -212,4 +214,37 @@ TEST_CASE("line reader: a line over max_record_bytes is skipped, not buffered",
   // At the limit exactly: a record like any other.
   CHECK(readLimited(file.path(), 64, 5008)[1].oversized == 0);
   CHECK(readLimited(file.path(), 64, 0)[1].text == long_line); // 0: no limit
+}
+
+TEST_CASE("line reader: a pipe hands out lines as they arrive; a stop request ends it",
+          "[runtime][line_reader]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  int saved = ::dup(STDIN_FILENO);
+  REQUIRE(saved >= 0);
+  REQUIRE(::dup2(fds[0], STDIN_FILENO) >= 0);
+  ::close(fds[0]);
+  std::vector<ReadStatus> statuses;
+  std::vector<std::string> texts;
+  {
+    LineReader reader("-");
+    Line line;
+    // The writer stays open: each line must come out before the input ends.
+    REQUIRE(::write(fds[1], "a\nb", 3) == 3);
+    statuses.push_back(reader.next(line));
+    texts.emplace_back(line.text);
+    REQUIRE(::write(fds[1], "\n", 1) == 1);
+    statuses.push_back(reader.next(line));
+    texts.emplace_back(line.text);
+    requestStop(SIGTERM);
+    statuses.push_back(reader.next(line)); // would block on the open pipe otherwise
+    statuses.push_back(reader.next(line));
+    requestStop(0);
+  }
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+  ::close(fds[1]);
+  CHECK(statuses == std::vector<ReadStatus>{ReadStatus::Line, ReadStatus::Line,
+                                            ReadStatus::Interrupted, ReadStatus::Interrupted});
+  CHECK(texts == std::vector<std::string>{"a", "b"});
 }
