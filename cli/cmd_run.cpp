@@ -91,10 +91,9 @@ struct SideOutput {
 // `error` set when the JIT fails.
 std::vector<std::unique_ptr<runtime::Matcher>>
 buildMatchers(const lang::typed::Program &program, const runtime::Schema &schema,
-              const RunOptions &options, compiler::jit::Jit *jit,
+              const RunOptions &options, const RunPlan &plan, compiler::jit::Jit *jit,
               std::vector<compiler::jit::ModuleStats> &jit_stats, std::string &error) {
-  runtime::MatcherOptions matcher_options;
-  matcher_options.with_events = options.with_events;
+  runtime::MatcherOptions matcher_options = matcherOptions(options, plan);
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
   for (const auto &name : options.disabled_passes) {
     passes.disable(name); // names were checked by runRun
@@ -160,6 +159,42 @@ int runFailure(const std::string &message) {
   return kRuntimeFailure;
 }
 
+// A byte size: digits, then optionally K, M or G (powers of 1024).
+bool parseByteSize(const std::string &text, std::uint64_t &bytes) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 15) {
+    return false;
+  }
+  std::uint64_t value = std::stoull(text.substr(0, digits));
+  std::string_view suffix = std::string_view(text).substr(digits);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (!suffix.empty()) {
+    return false;
+  }
+  if (value > (UINT64_MAX >> 30)) {
+    return false;
+  }
+  bytes = value << shift;
+  return true;
+}
+
+runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan) {
+  runtime::MatcherOptions matcher_options;
+  matcher_options.with_events = options.with_events;
+  matcher_options.bounds = plan.bounds;
+  matcher_options.evictions = plan.evictions.get();
+  return matcher_options;
+}
+
 int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
   std::string error;
@@ -174,10 +209,24 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   if (plan.processing && (plan.max_delay_ms != 0 || options.watermark != "auto")) {
     return usage("--max-delay and --watermark apply to --time event only");
   }
-  for (const auto *side : {&options.late_output, &options.dead_letter}) {
+  for (const auto *side : {&options.late_output, &options.dead_letter, &options.evicted_output}) {
     if (*side && (side->value().empty() || *side == "-")) {
-      return usage("--late-output and --dead-letter need a file path");
+      return usage("--late-output, --dead-letter and --evicted-output need a file path");
     }
+  }
+  plan.bounds.max_runs_per_key = options.max_runs_per_key;
+  if (!options.max_state_bytes.empty() &&
+      (!parseByteSize(options.max_state_bytes, plan.bounds.max_state_bytes) ||
+       plan.bounds.max_state_bytes == 0)) {
+    return usage("--max-state-bytes " + options.max_state_bytes +
+                 ": expected a positive byte size such as 1048576, 512K, 64M or 2G");
+  }
+  if (options.evicted_output && !plan.bounds.any()) {
+    return usage("--evicted-output needs --max-runs-per-key or --max-state-bytes (without a "
+                 "bound nothing is evicted)");
+  }
+  if (plan.bounds.any()) {
+    plan.evictions = std::make_shared<runtime::EvictionLog>(plan.bounds, &std::cerr);
   }
   for (const std::string &input : options.inputs) {
     plan.inputs.push_back(runtime::parseInputSpec(input));
@@ -216,9 +265,13 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   if (!out) {
     return failure(error);
   }
-  SideOutput late, dead;
-  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
+  SideOutput late, dead, evicted;
+  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error) ||
+      !evicted.open(options.evicted_output, error)) {
     return failure(error);
+  }
+  if (plan.evictions) {
+    plan.evictions->setRecords(evicted.get());
   }
 
   runtime::RunOptions run_options;
@@ -226,7 +279,9 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   run_options.max_delay_ms = plan.max_delay_ms;
   run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
                                                           : runtime::WatermarkMode::Auto;
-  run_options.keep_raw = options.with_events;
+  // --max-state-bytes accounts raw record lengths; --evicted-output writes the records.
+  run_options.keep_raw =
+      options.with_events || plan.bounds.max_state_bytes != 0 || options.evicted_output;
   run_options.strict = options.strict;
   run_options.report = &std::cerr;
   run_options.dead_letter = dead.get();
@@ -237,13 +292,16 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   runtime::RunResult result =
       runtime::run(schema, matchers, plan.inputs, *out, run_options, &stats);
   out.reset(); // flushed and closed
+  if (plan.evictions) {
+    plan.evictions->finish();
+  }
   if (options.stats) {
     std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
   }
   if (result.status != runtime::RunStatus::Ok) {
     return failure(result.message);
   }
-  if (!late.close(error) || !dead.close(error)) {
+  if (!late.close(error) || !dead.close(error) || !evicted.close(error)) {
     return failure(error);
   }
   return kOk;
@@ -296,7 +354,7 @@ int runRun(const RunOptions &options) {
   }
   std::vector<compiler::jit::ModuleStats> jit_stats;
   std::vector<std::unique_ptr<runtime::Matcher>> owned =
-      buildMatchers(program, schema, options, jit.get(), jit_stats, error);
+      buildMatchers(program, schema, options, plan, jit.get(), jit_stats, error);
   if (jit && owned.size() != program.patterns.size()) {
     return failure(error);
   }

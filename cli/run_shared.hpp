@@ -6,8 +6,10 @@
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state_bounds.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,7 +20,14 @@ struct RunPlan {
   std::int64_t max_delay_ms = 0;
   bool processing = false;
   bool streaming = false; // stdin is a pipe or terminal: write each match as it is found
+  // --max-runs-per-key / --max-state-bytes, and where evictions are reported (set when a bound
+  // is; its --evicted-output stream is attached by executeRun).
+  runtime::StateBounds bounds;
+  std::shared_ptr<runtime::EvictionLog> evictions;
 };
+
+// The matcher options of a run: --with-events and the state bounds.
+runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan);
 
 // `cep run: <message>`, exit 2 / exit 3.
 int runUsage(const std::string &message);
