@@ -141,3 +141,31 @@ TEST_CASE("state bounds: --max-state-bytes evicts the pattern's oldest runs acro
   t.driver->events({ev("y", 3, 4, 4000)});
   CHECK(t.m->stats().evicted == 1);
 }
+
+TEST_CASE("state bounds: snapshots carry the eviction counter; version 1 snapshots still restore",
+          "[bounds][snapshot]") {
+  Bounded t(kRules, runtime::StateBounds{1, 0});
+  t.driver->events({ev("x", 1, 1, 1000), ev("x", 1, 2, 2000), ev("x", 1, 3, 3000)});
+  REQUIRE(t.m->stats().evicted == 2);
+  std::string snap;
+  t.m->snapshot(snap);
+  // "CEPISNAP", u32 version, str name (u32 length + "p"), i64 time, 7 u64 statistics, u64 evicted
+  const std::size_t version_at = 8, evicted_at = 8 + 4 + 4 + 1 + 8 + 7 * 8;
+  CHECK(snap[version_at] == 2);
+  runtime::MatcherOptions options;
+  options.bounds = runtime::StateBounds{1, 0};
+  auto restored = std::make_unique<cep::compiler::interp::InterpMatcher>(
+      t.c->prog(), 0, cep::compiler::lowerPattern(t.c->prog(), 0), options);
+  restored->restore(snap);
+  CHECK(restored->stats().evicted == 2);
+  CHECK(restored->stats().live_runs == 1);
+  // The same state written by version 1: no counter.
+  std::string v1 = snap;
+  v1[version_at] = 1;
+  v1.erase(evicted_at, 8);
+  auto old = std::make_unique<cep::compiler::interp::InterpMatcher>(
+      t.c->prog(), 0, cep::compiler::lowerPattern(t.c->prog(), 0), options);
+  old->restore(v1);
+  CHECK(old->stats().evicted == 0);
+  CHECK(old->stats().live_runs == 1);
+}
