@@ -447,7 +447,9 @@ void InterpMatcher::evictOldest(KeyState &key, std::size_t count, runtime::Evict
   std::vector<Run> runs = std::move(key.runs);
   key.runs.clear();
   live_runs_ -= runs.size();
-  std::stable_sort(runs.begin(), runs.end(), startsBefore);
+  if (!std::is_sorted(runs.begin(), runs.end(), startsBefore)) {
+    std::stable_sort(runs.begin(), runs.end(), startsBefore);
+  }
   count = std::min(count, runs.size());
   for (std::size_t i = 0; i < count; ++i) {
     evict(key, runs[i], reason);
@@ -458,42 +460,46 @@ void InterpMatcher::evictOldest(KeyState &key, std::size_t count, runtime::Evict
 }
 
 void InterpMatcher::boundStateBytes(const Completion &when, std::vector<MatchOutput> &out) {
-  // Every run of the pattern by (start time, start arrival, creation order within its key):
-  // runs of different keys never share a start event.
-  struct Candidate {
+  // The pattern's runs oldest first: by (start time, start arrival), then creation order within
+  // a key (runs of different keys never share a start event), merged from each key's runs in
+  // start order through a heap of the keys' next candidates.
+  struct Next {
     EventPos start;
-    std::size_t index;
     KeyState *key;
+    std::size_t index;   // of the key's next run to evict
+    std::size_t touched; // the key's entry in `touched` (once it has one)
   };
-  std::vector<Candidate> candidates;
+  auto later = [](const Next &a, const Next &b) { return a.start > b.start; };
+  std::vector<Next> heap;
   for (auto &[name, ks] : keys_) {
-    std::stable_sort(ks->runs.begin(), ks->runs.end(), startsBefore);
-    for (std::size_t i = 0; i < ks->runs.size(); ++i) {
-      const Run &r = ks->runs[i];
-      candidates.push_back({EventPos{r.start_time, r.start_seq}, i, ks.get()});
+    if (ks->runs.empty()) {
+      continue;
     }
+    if (!std::is_sorted(ks->runs.begin(), ks->runs.end(), startsBefore)) {
+      std::stable_sort(ks->runs.begin(), ks->runs.end(), startsBefore);
+    }
+    const Run &r = ks->runs.front();
+    heap.push_back({EventPos{r.start_time, r.start_seq}, ks.get(), 0, 0});
   }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate &a, const Candidate &b) {
-    return std::tie(a.start, a.index) < std::tie(b.start, b.index);
-  });
+  std::make_heap(heap.begin(), heap.end(), later);
   // Evicted runs are a prefix of each key's runs; keys in order of their first eviction.
   std::vector<std::pair<KeyState *, std::size_t>> touched;
-  for (const Candidate &c : candidates) {
-    if (accountedBytes() <= options_.bounds.max_state_bytes) {
-      break;
-    }
-    evict(*c.key, c.key->runs[c.index], runtime::EvictReason::StateBytes);
+  while (!heap.empty() && accountedBytes() > options_.bounds.max_state_bytes) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Next n = heap.back();
+    heap.pop_back();
+    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes);
     --live_runs_; // the run is erased below
-    if (touched.empty() || touched.back().first != c.key) {
-      auto t = std::find_if(touched.begin(), touched.end(),
-                            [&](const auto &p) { return p.first == c.key; });
-      if (t == touched.end()) {
-        touched.emplace_back(c.key, 0);
-        t = touched.end() - 1;
-      }
-      t->second = c.index + 1;
-    } else {
-      touched.back().second = c.index + 1;
+    if (n.index == 0) {
+      n.touched = touched.size();
+      touched.emplace_back(n.key, 0);
+    }
+    touched[n.touched].second = ++n.index;
+    if (n.index < n.key->runs.size()) {
+      const Run &r = n.key->runs[n.index];
+      n.start = EventPos{r.start_time, r.start_seq};
+      heap.push_back(n);
+      std::push_heap(heap.begin(), heap.end(), later);
     }
   }
   for (auto &[ks, evicted] : touched) {

@@ -423,8 +423,10 @@ void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason) {
 void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason) {
   // Runs are kept in start order; the stable sort only makes "oldest" explicit (ties keep
   // their creation order).
-  std::stable_sort(key.runs.begin(), key.runs.end(),
-                   [&](const Run &a, const Run &b) { return startsBefore(a, b); });
+  auto before = [&](const Run &a, const Run &b) { return startsBefore(a, b); };
+  if (!std::is_sorted(key.runs.begin(), key.runs.end(), before)) {
+    std::stable_sort(key.runs.begin(), key.runs.end(), before);
+  }
   count = std::min(count, key.runs.size());
   for (std::size_t i = 0; i < count; ++i) {
     evict(key, key.runs[i], reason);
@@ -434,44 +436,48 @@ void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason)
 }
 
 void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOutput> &out) {
-  // Every run of the pattern by (start time, start arrival, creation order within its key):
-  // runs of different keys never share a start event.
-  struct Candidate {
+  // The pattern's runs oldest first: by (start time, start arrival), then creation order within
+  // a key (runs of different keys never share a start event), merged from each key's runs in
+  // start order through a heap of the keys' next candidates.
+  struct Next {
     Pos start;
-    std::size_t index;
     std::uint32_t key;
+    std::size_t index;   // of the key's next run to evict
+    std::size_t touched; // the key's entry in `touched` (once it has one)
   };
-  std::vector<Candidate> candidates;
+  auto later = [](const Next &a, const Next &b) { return a.start > b.start; };
+  auto before = [&](const Run &a, const Run &b) { return startsBefore(a, b); };
+  std::vector<Next> heap;
   for (std::uint32_t k = 0; k < keys_.size(); ++k) {
     Key &key = keys_[k];
-    if (key.rep == nullptr) {
+    if (key.rep == nullptr || key.runs.empty()) {
       continue;
     }
-    std::stable_sort(key.runs.begin(), key.runs.end(),
-                     [&](const Run &a, const Run &b) { return startsBefore(a, b); });
-    for (std::size_t i = 0; i < key.runs.size(); ++i) {
-      candidates.push_back({startOf(key.runs[i].first), i, k});
+    if (!std::is_sorted(key.runs.begin(), key.runs.end(), before)) {
+      std::stable_sort(key.runs.begin(), key.runs.end(), before);
     }
+    heap.push_back({startOf(key.runs.front().first), k, 0, 0});
   }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate &a, const Candidate &b) {
-    return a.start != b.start ? a.start < b.start : a.index < b.index;
-  });
+  std::make_heap(heap.begin(), heap.end(), later);
   // Evicted runs are a prefix of each key's runs; keys in order of their first eviction.
   std::vector<std::pair<std::uint32_t, std::size_t>> touched;
-  for (const Candidate &c : candidates) {
-    if (accountedBytes() <= options_.bounds.max_state_bytes) {
-      break;
-    }
-    Key &key = keys_[c.key];
-    evict(key, key.runs[c.index], EvictReason::StateBytes);
+  while (!heap.empty() && accountedBytes() > options_.bounds.max_state_bytes) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Next n = heap.back();
+    heap.pop_back();
+    Key &key = keys_[n.key];
+    evict(key, key.runs[n.index], EvictReason::StateBytes);
     --live_runs_; // the run is erased below
-    auto t = std::find_if(touched.begin(), touched.end(),
-                          [&](const auto &p) { return p.first == c.key; });
-    if (t == touched.end()) {
-      touched.emplace_back(c.key, 0);
-      t = touched.end() - 1;
+    if (n.index == 0) {
+      n.touched = touched.size();
+      touched.emplace_back(n.key, 0);
     }
-    t->second = c.index + 1;
+    touched[n.touched].second = ++n.index;
+    if (n.index < key.runs.size()) {
+      n.start = startOf(key.runs[n.index].first);
+      heap.push_back(n);
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
   }
   for (auto &[k, evicted] : touched) {
     Key &key = keys_[k];
