@@ -98,10 +98,9 @@ struct SideOutput {
 // `error` set when the JIT fails.
 std::vector<std::unique_ptr<runtime::Matcher>>
 buildMatchers(const lang::typed::Program &program, const runtime::Schema &schema,
-              const RunOptions &options, compiler::jit::Jit *jit,
+              const RunOptions &options, const RunPlan &plan, compiler::jit::Jit *jit,
               std::vector<compiler::jit::ModuleStats> &jit_stats, std::string &error) {
-  runtime::MatcherOptions matcher_options;
-  matcher_options.with_events = options.with_events;
+  runtime::MatcherOptions matcher_options = matcherOptions(options, plan);
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
   for (const auto &name : options.disabled_passes) {
     passes.disable(name); // names were checked by runRun
@@ -167,6 +166,42 @@ int runFailure(const std::string &message) {
   return kRuntimeFailure;
 }
 
+// A byte size: digits, then optionally K, M or G (powers of 1024).
+bool parseByteSize(const std::string &text, std::uint64_t &bytes) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 15) {
+    return false;
+  }
+  std::uint64_t value = std::stoull(text.substr(0, digits));
+  std::string_view suffix = std::string_view(text).substr(digits);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (!suffix.empty()) {
+    return false;
+  }
+  if (value > (UINT64_MAX >> 30)) {
+    return false;
+  }
+  bytes = value << shift;
+  return true;
+}
+
+runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan) {
+  runtime::MatcherOptions matcher_options;
+  matcher_options.with_events = options.with_events;
+  matcher_options.bounds = plan.bounds;
+  matcher_options.evictions = plan.evictions.get();
+  return matcher_options;
+}
+
 int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
   std::string error;
@@ -188,10 +223,24 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   if (plan.processing && (plan.max_delay_ms != 0 || options.watermark != "auto")) {
     return usage("--max-delay and --watermark apply to --time event only");
   }
-  for (const auto *side : {&options.late_output, &options.dead_letter}) {
+  for (const auto *side : {&options.late_output, &options.dead_letter, &options.evicted_output}) {
     if (*side && (side->value().empty() || *side == "-")) {
-      return usage("--late-output and --dead-letter need a file path");
+      return usage("--late-output, --dead-letter and --evicted-output need a file path");
     }
+  }
+  plan.bounds.max_runs_per_key = options.max_runs_per_key;
+  if (!options.max_state_bytes.empty() &&
+      (!parseByteSize(options.max_state_bytes, plan.bounds.max_state_bytes) ||
+       plan.bounds.max_state_bytes == 0)) {
+    return usage("--max-state-bytes " + options.max_state_bytes +
+                 ": expected a positive byte size such as 1048576, 512K, 64M or 2G");
+  }
+  if (options.evicted_output && !plan.bounds.any()) {
+    return usage("--evicted-output needs --max-runs-per-key or --max-state-bytes (without a "
+                 "bound nothing is evicted)");
+  }
+  if (plan.bounds.any()) {
+    plan.evictions = std::make_shared<runtime::EvictionLog>(plan.bounds, &std::cerr);
   }
   for (const std::string &input : options.inputs) {
     plan.inputs.push_back(runtime::parseInputSpec(input));
@@ -237,6 +286,9 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   if (options.late_output) {
     outputs.push_back({"--late-output", *options.late_output});
   }
+  if (options.evicted_output) {
+    outputs.push_back({"--evicted-output", *options.evicted_output});
+  }
   std::vector<NamedPath> reads = plan.rule_files;
   for (const runtime::InputSpec &input : plan.inputs) {
     reads.push_back({"--input", input.path});
@@ -248,9 +300,13 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   if (!out) {
     return failure(error);
   }
-  SideOutput late, dead;
-  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error)) {
+  SideOutput late, dead, evicted;
+  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error) ||
+      !evicted.open(options.evicted_output, error)) {
     return failure(error);
+  }
+  if (plan.evictions) {
+    plan.evictions->setRecords(evicted.get());
   }
 
   // SIGINT/SIGTERM from here on: stop reading, write out what is complete, exit 128+signal.
@@ -266,12 +322,14 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   run_options.time_max = plan.time_max;
   run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
                                                           : runtime::WatermarkMode::Auto;
-  run_options.keep_raw = options.with_events;
+  // --max-state-bytes accounts raw record lengths; --evicted-output writes the records.
+  run_options.keep_raw =
+      options.with_events || plan.bounds.max_state_bytes != 0 || options.evicted_output;
   run_options.strict = options.strict;
   run_options.report = &std::cerr;
   run_options.dead_letter = dead.get();
   run_options.late_output = late.get();
-  for (SideOutput *side : {&dead, &late}) {
+  for (SideOutput *side : {&dead, &late, &evicted}) {
     if (side->sink) {
       run_options.side_outputs.push_back(side->sink.get());
     }
@@ -283,10 +341,13 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
       runtime::run(schema, matchers, plan.inputs, *out, run_options, &stats);
   std::uint64_t matches = out->records();
   out.reset(); // flushed and closed
+  if (plan.evictions) {
+    plan.evictions->finish();
+  }
   std::uint64_t dead_letters = dead.sink ? dead.sink->records() : 0;
   std::uint64_t late_events = late.sink ? late.sink->records() : 0;
   std::string side_error;
-  bool sides_ok = late.close(side_error) && dead.close(side_error);
+  bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
   if (options.stats) {
     std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
   }
@@ -363,7 +424,7 @@ int runRun(const RunOptions &options) {
   }
   std::vector<compiler::jit::ModuleStats> jit_stats;
   std::vector<std::unique_ptr<runtime::Matcher>> owned =
-      buildMatchers(program, schema, options, jit.get(), jit_stats, error);
+      buildMatchers(program, schema, options, plan, jit.get(), jit_stats, error);
   if (jit && owned.size() != program.patterns.size()) {
     return failure(error);
   }

@@ -75,8 +75,7 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     return runFailure(path + ": " + error);
   }
   auto schema = std::make_shared<const runtime::Schema>(std::move(artifact.schema));
-  runtime::MatcherOptions matcher_options;
-  matcher_options.with_events = options.with_events;
+  runtime::MatcherOptions matcher_options = matcherOptions(options, plan);
   std::vector<std::unique_ptr<runtime::Matcher>> owned;
   std::vector<runtime::Matcher *> matchers;
   for (std::size_t i = 0; i < patterns; ++i) {

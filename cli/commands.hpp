@@ -2,6 +2,7 @@
 // functions that run them. Each returns an exit code (exit_codes.hpp).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ struct RunOptions {
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed
   bool strict = false;
+  // State bounds (docs/limits.md): 0 / empty: unbounded.
+  std::uint64_t max_runs_per_key = 0;
+  std::string max_state_bytes;               // a byte size: 1048576, 512K, 64M, 2G
+  std::optional<std::string> evicted_output; // one JSON line per evicted partial match
   std::string color = "auto";
 };
 

@@ -149,6 +149,15 @@ int main(int argc, char **argv) {
       "Turn an optimisation pass off (repeatable, or `all`); results must not change");
   run_cmd->add_flag("--with-events", run.with_events,
                     "Add to each match the input records bound to each step (@events)");
+  run_cmd
+      ->add_option("--max-runs-per-key", run.max_runs_per_key,
+                   "Evict the oldest partial matches of a key beyond N (0: unbounded)")
+      ->capture_default_str();
+  run_cmd->add_option("--max-state-bytes", run.max_state_bytes,
+                      "Evict a pattern's oldest partial matches while its accounted state "
+                      "exceeds B bytes (e.g. 64M; default unbounded)");
+  run_cmd->add_option("--evicted-output", run.evicted_output,
+                      "Write each evicted partial match here (one JSON line)");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
   run_cmd->add_flag("--no-timing", run.no_timing,

@@ -7,8 +7,10 @@
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state_bounds.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,14 @@ struct RunPlan {
   bool processing = false;
   bool streaming = false; // an input is a pipe, FIFO or terminal: write each match when found
   std::vector<NamedPath> rule_files; // every .cep loaded (imports too), or the .cepo: never outputs
+  // --max-runs-per-key / --max-state-bytes, and where evictions are reported (set when a bound
+  // is; its --evicted-output stream is attached by executeRun).
+  runtime::StateBounds bounds;
+  std::shared_ptr<runtime::EvictionLog> evictions;
 };
+
+// The matcher options of a run: --with-events and the state bounds.
+runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan);
 
 // `cep run: <message>`, exit 2 / exit 3.
 int runUsage(const std::string &message);

@@ -437,6 +437,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
               p.steps[kMaxPatternSteps].range);
     return std::nullopt; // the steps are not checked: that would cost what the limit prevents
   }
+  const std::size_t errors_before = diags_.errorCount();
 
   // Steps: names, event types, quantifiers, modifiers.
   std::vector<StepInfo> steps;
@@ -566,6 +567,10 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
           .note("add a `within` such as `within 10m` to the pattern");
     }
     out.timeout_emit = checkEmit(*p.timeout_emit, module, steps, true);
+  }
+  // Only for a pattern that checked clean: its errors come first and are what to fix.
+  if (diags_.errorCount() == errors_before) {
+    warnUnboundedState(p, out);
   }
   return out;
 }

@@ -279,6 +279,8 @@ private:
   void checkSkip(const ast::Pattern &p, const std::vector<StepInfo> &steps, typed::Pattern &out);
   // A `within` value: a positive constant duration (warning over a day); nullopt on error.
   std::optional<std::int64_t> checkWithin(const ast::Expr &e, std::size_t module);
+  // Warns when the pattern's partial matches can wait for ever (check_bounds.cpp).
+  void warnUnboundedState(const ast::Pattern &p, const typed::Pattern &out);
 
   // --- emit (check_emit.cpp) -------------------------------------------------------------------
   typed::Emit checkEmit(const ast::Emit &emit, std::size_t module,

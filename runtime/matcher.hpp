@@ -12,6 +12,7 @@
 #pragma once
 
 #include "runtime/event.hpp"
+#include "runtime/state_bounds.hpp"
 
 #include <cstdint>
 #include <string>
@@ -40,12 +41,18 @@ struct MatchOutput {
 
 struct MatcherOptions {
   bool with_events = false; // add "@events" with the raw records bound to each step
+  // --max-runs-per-key, --max-state-bytes (runtime/state_bounds.hpp, docs/semantics.md §9):
+  // the oldest partial matches are evicted, counted in MatcherStats::evicted and, when
+  // `evictions` is set, reported there.
+  StateBounds bounds;
+  EvictionLog *evictions = nullptr;
 };
 
 struct MatcherStats {
   std::uint64_t events = 0;   // events this pattern looked at
   std::uint64_t matches = 0;  // complete matches written
   std::uint64_t timeouts = 0; // timeout records written
+  std::uint64_t evicted = 0;  // partial matches evicted by StateBounds
   std::uint64_t live_runs = 0, peak_runs = 0;
   std::uint64_t live_keys = 0, peak_keys = 0;
   std::uint64_t bound_events = 0, peak_bound_events = 0; // events held by partial matches

@@ -19,6 +19,9 @@ NodeRef NodeRef::bind(const runtime::EventRef &event, std::int32_t step, const N
     ++counter->live;
     counter->peak = std::max(counter->peak, counter->live);
     counter->event_bytes += eventBlockBytes(*event);
+    if (counter->distinct != nullptr) {
+      counter->distinct->add(*event);
+    }
   }
   return ref;
 }
@@ -29,6 +32,9 @@ void NodeRef::releaseChain(Node *n) {
     if (n->counter) {
       --n->counter->live;
       n->counter->event_bytes -= eventBlockBytes(*n->event);
+      if (n->counter->distinct != nullptr) {
+        n->counter->distinct->remove(*n->event);
+      }
     }
     delete n;
     n = prev;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "runtime/event.hpp"
+#include "runtime/state_bounds.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,7 @@ struct NodeCounter {
   std::uint64_t peak = 0;
   std::uint64_t event_bytes = 0; // block sizes of the events held by live nodes (upper bound:
                                  // an event bound by two nodes counts twice)
+  runtime::DistinctEventBytes *distinct = nullptr; // with --max-state-bytes: events held
 };
 
 struct Node {

@@ -77,6 +77,9 @@ InterpMatcher::InterpMatcher(const lang::typed::Program &program, std::int32_t p
     }
     completes_at_end_[s] = state.completes_at_end || state.kind == StateKind::Pending;
   }
+  if (options_.bounds.max_state_bytes != 0) {
+    nodes_.distinct = &distinct_;
+  }
 }
 
 InterpMatcher::~InterpMatcher() = default;
@@ -332,14 +335,18 @@ void InterpMatcher::reschedule(KeyState &key) {
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
 
 void InterpMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
+  fireUntil(time, out);
+  time_ = std::max(time_, time);
+  updatePeaks();
+}
+
+void InterpMatcher::fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time, so the result does not depend on how the
   // driver batches time advances.
   while (!timers_.empty() && timers_.begin()->first <= time) {
     auto [deadline, key] = *timers_.begin();
     expire(*key, deadline, out);
   }
-  time_ = std::max(time_, time);
-  updatePeaks();
 }
 
 void InterpMatcher::expire(KeyState &key, std::int64_t deadline, std::vector<MatchOutput> &out) {
@@ -386,11 +393,123 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
   }
   KeyState &ks = it != keys_.end() ? *it->second : keyState(key);
   setRuns(ks, std::move(retained));
+  const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
+  if (max_runs != 0 && ks.runs.size() > max_runs) {
+    evictOldest(ks, ks.runs.size() - max_runs, runtime::EvictReason::RunsPerKey);
+  }
   processMatches(ks, completed, Completion{e.time, false, e.seq}, out);
   reschedule(ks);
   // A run can reach a state whose step bound has already passed (an optional step skipped on
   // this event): it can no longer complete, and ends now rather than at the next time advance.
-  advanceTime(e.time, out);
+  fireUntil(e.time, out);
+  if (options_.bounds.max_state_bytes != 0 && accountedBytes() > options_.bounds.max_state_bytes) {
+    boundStateBytes(Completion{e.time, false, e.seq}, out);
+  }
+  updatePeaks(); // after the bounds, where the native matcher samples them too
+}
+
+// --- state bounds (docs/semantics.md §9) ------------------------------------------------------
+
+namespace {
+
+bool startsBefore(const Run &a, const Run &b) {
+  return EventPos{a.start_time, a.start_seq} < EventPos{b.start_time, b.start_seq};
+}
+
+} // namespace
+
+void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason reason) {
+  ++stats_.evicted;
+  if (options_.evictions != nullptr) {
+    std::string record;
+    if (options_.evictions->wantsRecords()) {
+      std::vector<std::string_view> steps;
+      std::vector<bool> negated;
+      for (const auto &step : pattern_.steps) {
+        steps.push_back(step.name);
+        negated.push_back(step.negated);
+      }
+      std::vector<runtime::EvictedEvent> events;
+      BoundEvents bound(run.bound.get(), pattern_.steps.size());
+      for (const Node *n : bound.nodes()) {
+        events.push_back({n->step, n->event.get()});
+      }
+      runtime::appendEvictedRecord(record, pattern_.name, key.key_json, reason,
+                                   nfa_.states[static_cast<std::size_t>(run.state)].name,
+                                   run.start_time, time_, steps, negated, events);
+    }
+    options_.evictions->evicted(pattern_.name, reason, key.key_json, record);
+  }
+  run.bound.reset();
+}
+
+void InterpMatcher::evictOldest(KeyState &key, std::size_t count, runtime::EvictReason reason) {
+  // Runs are kept in start order; the stable sort only makes "oldest" explicit (ties keep
+  // their creation order).
+  std::vector<Run> runs = std::move(key.runs);
+  key.runs.clear();
+  live_runs_ -= runs.size();
+  if (!std::is_sorted(runs.begin(), runs.end(), startsBefore)) {
+    std::stable_sort(runs.begin(), runs.end(), startsBefore);
+  }
+  count = std::min(count, runs.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    evict(key, runs[i], reason);
+  }
+  runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(count));
+  live_runs_ += runs.size();
+  key.runs = std::move(runs);
+}
+
+void InterpMatcher::boundStateBytes(const Completion &when, std::vector<MatchOutput> &out) {
+  // The pattern's runs oldest first: by (start time, start arrival), then creation order within
+  // a key (runs of different keys never share a start event), merged from each key's runs in
+  // start order through a heap of the keys' next candidates.
+  struct Next {
+    EventPos start;
+    KeyState *key;
+    std::size_t index;   // of the key's next run to evict
+    std::size_t touched; // the key's entry in `touched` (once it has one)
+  };
+  auto later = [](const Next &a, const Next &b) { return a.start > b.start; };
+  std::vector<Next> heap;
+  for (auto &[name, ks] : keys_) {
+    if (ks->runs.empty()) {
+      continue;
+    }
+    if (!std::is_sorted(ks->runs.begin(), ks->runs.end(), startsBefore)) {
+      std::stable_sort(ks->runs.begin(), ks->runs.end(), startsBefore);
+    }
+    const Run &r = ks->runs.front();
+    heap.push_back({EventPos{r.start_time, r.start_seq}, ks.get(), 0, 0});
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
+  // Evicted runs are a prefix of each key's runs; keys in order of their first eviction.
+  std::vector<std::pair<KeyState *, std::size_t>> touched;
+  while (!heap.empty() && accountedBytes() > options_.bounds.max_state_bytes) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Next n = heap.back();
+    heap.pop_back();
+    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes);
+    --live_runs_; // the run is erased below
+    if (n.index == 0) {
+      n.touched = touched.size();
+      touched.emplace_back(n.key, 0);
+    }
+    touched[n.touched].second = ++n.index;
+    if (n.index < n.key->runs.size()) {
+      const Run &r = n.key->runs[n.index];
+      n.start = EventPos{r.start_time, r.start_seq};
+      heap.push_back(n);
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  }
+  for (auto &[ks, evicted] : touched) {
+    ks->runs.erase(ks->runs.begin(), ks->runs.begin() + static_cast<std::ptrdiff_t>(evicted));
+    std::vector<Run> none;
+    processMatches(*ks, none, when, out);
+    reschedule(*ks); // may erase the key
+  }
 }
 
 // --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------

@@ -97,6 +97,7 @@ private:
                                  const runtime::Event &event, const BoundEvents &bound);
   std::int64_t deadlineOf(const Run &run) const;
 
+  void fireUntil(std::int64_t time, std::vector<runtime::MatchOutput> &out); // deadlines <= time
   void expire(KeyState &key, std::int64_t deadline, std::vector<runtime::MatchOutput> &out);
   void processMatches(KeyState &key, std::vector<Run> &completed, const Completion &when,
                       std::vector<runtime::MatchOutput> &out);
@@ -112,6 +113,16 @@ private:
   void updatePeaks();
   const runtime::Schema &snapshotSchema() const; // snapshot.cpp
 
+  // State bounds (docs/semantics.md §9): the oldest `count` runs of `key` (by start, then
+  // creation order) go; then the pattern's oldest runs while its accounted bytes exceed the
+  // limit. Held matches the evicted runs held back are released at `when`.
+  void evictOldest(KeyState &key, std::size_t count, runtime::EvictReason reason);
+  void boundStateBytes(const Completion &when, std::vector<runtime::MatchOutput> &out);
+  void evict(const KeyState &key, Run &run, runtime::EvictReason reason);
+  std::uint64_t accountedBytes() const {
+    return live_runs_ * runtime::kRunAccountedBytes + distinct_.bytes();
+  }
+
   const lang::typed::Program &program_;
   const lang::typed::Pattern &pattern_;
   std::int32_t pattern_index_;
@@ -122,6 +133,7 @@ private:
   std::vector<bool> uses_type_;                           // by event type index
   std::vector<bool> completes_at_end_; // by state: a run waiting there completes at end of input
   Evaluator evaluator_;
+  runtime::DistinctEventBytes distinct_; // counted only with a --max-state-bytes bound
   NodeCounter nodes_;
 
   std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;

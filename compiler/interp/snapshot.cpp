@@ -31,8 +31,9 @@ void InterpMatcher::snapshot(std::string &out) const {
   w.u32(kSnapshotVersion);
   w.str(pattern_.name);
   w.i64(time_);
-  for (std::uint64_t v : {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs,
-                          stats_.peak_keys, stats_.peak_bound_events, stats_.peak_state_bytes}) {
+  for (std::uint64_t v :
+       {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
+        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
     w.u64(v);
   }
 
@@ -113,9 +114,10 @@ void InterpMatcher::restore(std::string_view in) {
     r.fail("not an interpreter snapshot");
   }
   std::uint32_t version = r.u32();
-  if (version != kSnapshotVersion) {
+  if (version < kSnapshotOldestVersion || version > kSnapshotVersion) {
     r.fail("format version " + std::to_string(version) + " (this build reads " +
-           std::to_string(kSnapshotVersion) + ")");
+           std::to_string(kSnapshotOldestVersion) + " to " + std::to_string(kSnapshotVersion) +
+           ")");
   }
   std::string_view name = r.str();
   if (name != pattern_.name) {
@@ -126,6 +128,9 @@ void InterpMatcher::restore(std::string_view in) {
   for (std::uint64_t *v : {&stats.events, &stats.matches, &stats.timeouts, &stats.peak_runs,
                            &stats.peak_keys, &stats.peak_bound_events, &stats.peak_state_bytes}) {
     *v = r.u64();
+  }
+  if (version >= 2) {
+    stats.evicted = r.u64();
   }
 
   std::vector<runtime::EventRef> events(r.count(runtime::kMinSnapshotEventBytes));

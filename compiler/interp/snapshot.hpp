@@ -9,6 +9,7 @@
 //   i64 current time
 //   u64 x7 statistics: events matches timeouts peak_runs peak_keys peak_bound_events
 //                      peak_state_bytes
+//   u64 evicted (partial matches evicted by state bounds; version 2 on, 0 when reading 1)
 //   u64 event count, then per event: an event (runtime/snapshot_codec.hpp)
 //   u64 node count, then per node (an earlier node first): u64 event, str step name,
 //     i64 previous node (-1: none)
@@ -24,6 +25,8 @@
 namespace cep::compiler::interp {
 
 inline constexpr char kSnapshotMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kSnapshotVersion = 1;
+inline constexpr std::uint32_t kSnapshotVersion = 2;
+// Version 1 (no eviction counter) is still read.
+inline constexpr std::uint32_t kSnapshotOldestVersion = 1;
 
 } // namespace cep::compiler::interp

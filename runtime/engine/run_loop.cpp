@@ -389,15 +389,20 @@ std::vector<std::string> countsRow(const std::string &name, const RecordCounts &
           std::to_string(c.watermarks)};
 }
 
-std::vector<std::string> patternRow(const std::string &name, const MatcherStats &s) {
-  return {name,
-          std::to_string(s.events),
-          std::to_string(s.matches),
-          std::to_string(s.timeouts),
-          std::to_string(s.peak_runs),
-          std::to_string(s.peak_keys),
-          std::to_string(s.peak_bound_events),
-          std::to_string(s.peak_state_bytes)};
+std::vector<std::string> patternRow(const std::string &name, const MatcherStats &s,
+                                    bool evictions) {
+  std::vector<std::string> row{name,
+                               std::to_string(s.events),
+                               std::to_string(s.matches),
+                               std::to_string(s.timeouts),
+                               std::to_string(s.peak_runs),
+                               std::to_string(s.peak_keys),
+                               std::to_string(s.peak_bound_events),
+                               std::to_string(s.peak_state_bytes)};
+  if (evictions) {
+    row.push_back(std::to_string(s.evicted));
+  }
+  return row;
 }
 
 } // namespace
@@ -420,9 +425,17 @@ std::string formatRunStats(const RunStats &stats, bool timing) {
   std::vector<std::vector<std::string>> patterns{{"pattern", "events", "matches", "timeouts",
                                                   "peak runs", "peak keys", "peak bound",
                                                   "peak bytes"}};
+  // The evicted column appears once a state bound (--max-runs-per-key, --max-state-bytes)
+  // evicted anything.
+  bool evictions = std::any_of(stats.patterns.begin(), stats.patterns.end(),
+                               [](const PatternStats &p) { return p.stats.evicted != 0; });
+  if (evictions) {
+    patterns[0].push_back("evicted");
+  }
   MatcherStats sum;
   for (const PatternStats &pattern : stats.patterns) {
-    patterns.push_back(patternRow(pattern.name, pattern.stats));
+    patterns.push_back(patternRow(pattern.name, pattern.stats, evictions));
+    sum.evicted += pattern.stats.evicted;
     sum.events += pattern.stats.events;
     sum.matches += pattern.stats.matches;
     sum.timeouts += pattern.stats.timeouts;
@@ -432,7 +445,7 @@ std::string formatRunStats(const RunStats &stats, bool timing) {
     sum.peak_state_bytes += pattern.stats.peak_state_bytes;
   }
   // The total of the peaks is their sum: an upper bound of the peak of the whole.
-  patterns.push_back(patternRow("total", sum));
+  patterns.push_back(patternRow("total", sum, evictions));
   appendTable(out, patterns);
 
   if (timing) {

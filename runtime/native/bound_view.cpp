@@ -29,6 +29,9 @@ std::uint32_t NodePool::bind(const Event *e, std::int32_t step, std::uint32_t pr
   nodes_[n] = Node{e, prev, step, 1};
   ++live_;
   event_bytes_ += eventBlockBytes(*e);
+  if (distinct_ != nullptr) {
+    distinct_->add(*e);
+  }
   return n;
 }
 
@@ -41,6 +44,9 @@ void NodePool::release(std::uint32_t n) {
     }
     std::uint32_t prev = node.prev;
     event_bytes_ -= eventBlockBytes(*node.event);
+    if (distinct_ != nullptr) {
+      distinct_->remove(*node.event);
+    }
     runtime::release(node.event);
     node.event = nullptr;
     node.prev = free_;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "runtime/event.hpp"
+#include "runtime/state_bounds.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -51,9 +52,12 @@ public:
   std::uint64_t live() const { return live_; }
   std::uint64_t eventBytes() const { return event_bytes_; }
   std::size_t capacity() const { return nodes_.size(); }
+  // With --max-state-bytes: tell `distinct` about every event a node starts or stops holding.
+  void trackDistinct(DistinctEventBytes *distinct) { distinct_ = distinct; }
 
 private:
   std::vector<Node> nodes_;
+  DistinctEventBytes *distinct_ = nullptr;
   std::uint32_t free_ = kNoNode;
   std::uint64_t live_ = 0;
   std::uint64_t event_bytes_ = 0;

@@ -74,6 +74,9 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
                "state of an unknown step: " + s.name);
   }
   branches_.resize(std::max<std::uint32_t>(img.max_branches, 1));
+  if (options_.bounds.max_state_bytes != 0) {
+    nodes_.trackDistinct(&distinct_);
+  }
   match_writer_.emplace(schema_, image_, img.emit, code_.emit, options_.with_events);
   if (img.has_timeout_emit) {
     timeout_writer_.emplace(schema_, image_, img.timeout_emit, code_.timeout_emit,
@@ -378,11 +381,113 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   }
   setRuns(keys_[k], retained_);
   retained_.clear();
+  const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
+  if (max_runs != 0 && keys_[k].runs.size() > max_runs) {
+    evictOldest(keys_[k], keys_[k].runs.size() - max_runs, EvictReason::RunsPerKey);
+  }
   processMatches(k, completed_, Completion{e.time, false, e.seq}, out);
   reschedule(k);
   // A run can reach a state whose step bound has already passed: it ends now.
   fireUntil(e.time, out);
+  if (options_.bounds.max_state_bytes != 0 && accountedBytes() > options_.bounds.max_state_bytes) {
+    boundStateBytes(Completion{e.time, false, e.seq}, out);
+  }
   updatePeaks();
+}
+
+// --- state bounds (docs/semantics.md §9) ------------------------------------------------------
+
+void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason) {
+  ++stats_.evicted;
+  if (options_.evictions != nullptr) {
+    std::string record;
+    std::string key_json = keyJson(key);
+    if (options_.evictions->wantsRecords()) {
+      std::vector<std::string_view> steps;
+      std::vector<bool> negated;
+      for (const StepInfo &step : image_->steps) {
+        steps.push_back(step.name);
+        negated.push_back(step.negated);
+      }
+      std::vector<EvictedEvent> events;
+      for (std::uint32_t n = run.last; n != kNoNode; n = nodes_[n].prev) {
+        events.push_back({nodes_[n].step, nodes_[n].event});
+      }
+      std::reverse(events.begin(), events.end());
+      appendEvictedRecord(record, image_->name, key_json, reason, image_->states[run.state].name,
+                          startOf(run.first).first, time_, steps, negated, events);
+    }
+    options_.evictions->evicted(image_->name, reason, key_json, record);
+  }
+  nodes_.release(run.last);
+}
+
+void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason) {
+  // Runs are kept in start order; the stable sort only makes "oldest" explicit (ties keep
+  // their creation order).
+  auto before = [&](const Run &a, const Run &b) { return startsBefore(a, b); };
+  if (!std::is_sorted(key.runs.begin(), key.runs.end(), before)) {
+    std::stable_sort(key.runs.begin(), key.runs.end(), before);
+  }
+  count = std::min(count, key.runs.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    evict(key, key.runs[i], reason);
+  }
+  key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(count));
+  live_runs_ -= count;
+}
+
+void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOutput> &out) {
+  // The pattern's runs oldest first: by (start time, start arrival), then creation order within
+  // a key (runs of different keys never share a start event), merged from each key's runs in
+  // start order through a heap of the keys' next candidates.
+  struct Next {
+    Pos start;
+    std::uint32_t key;
+    std::size_t index;   // of the key's next run to evict
+    std::size_t touched; // the key's entry in `touched` (once it has one)
+  };
+  auto later = [](const Next &a, const Next &b) { return a.start > b.start; };
+  auto before = [&](const Run &a, const Run &b) { return startsBefore(a, b); };
+  std::vector<Next> heap;
+  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+    Key &key = keys_[k];
+    if (key.rep == nullptr || key.runs.empty()) {
+      continue;
+    }
+    if (!std::is_sorted(key.runs.begin(), key.runs.end(), before)) {
+      std::stable_sort(key.runs.begin(), key.runs.end(), before);
+    }
+    heap.push_back({startOf(key.runs.front().first), k, 0, 0});
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
+  // Evicted runs are a prefix of each key's runs; keys in order of their first eviction.
+  std::vector<std::pair<std::uint32_t, std::size_t>> touched;
+  while (!heap.empty() && accountedBytes() > options_.bounds.max_state_bytes) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Next n = heap.back();
+    heap.pop_back();
+    Key &key = keys_[n.key];
+    evict(key, key.runs[n.index], EvictReason::StateBytes);
+    --live_runs_; // the run is erased below
+    if (n.index == 0) {
+      n.touched = touched.size();
+      touched.emplace_back(n.key, 0);
+    }
+    touched[n.touched].second = ++n.index;
+    if (n.index < key.runs.size()) {
+      n.start = startOf(key.runs[n.index].first);
+      heap.push_back(n);
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  }
+  for (auto &[k, evicted] : touched) {
+    Key &key = keys_[k];
+    key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(evicted));
+    completed_.clear();
+    processMatches(k, completed_, when, out);
+    reschedule(k); // may free the key
+  }
 }
 
 // --- completed matches (Flink: processMatchesAccordingToSkipStrategy) ------------------------

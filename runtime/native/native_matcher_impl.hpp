@@ -149,6 +149,19 @@ private:
   bool fireDue(std::int64_t time, std::vector<MatchOutput> &out);
   void clear(); // drops every key, run, held match and timer
 
+  // State bounds (docs/semantics.md §9), exactly as the interpreter: the oldest `count` runs of
+  // `key` (by start, then creation order) go; then the pattern's oldest runs while its
+  // accounted bytes exceed the limit, releasing what they held back at `when`.
+  void evictOldest(Key &key, std::size_t count, EvictReason reason);
+  void boundStateBytes(const Completion &when, std::vector<MatchOutput> &out);
+  void evict(const Key &key, const Run &run, EvictReason reason); // releases the run's nodes
+  bool startsBefore(const Run &a, const Run &b) const {
+    return startOf(a.first) < startOf(b.first);
+  }
+  std::uint64_t accountedBytes() const {
+    return live_runs_ * kRunAccountedBytes + distinct_.bytes();
+  }
+
   std::shared_ptr<const Schema> schema_;
   std::shared_ptr<const PatternImage> image_;
   PatternCode code_;
@@ -160,6 +173,7 @@ private:
 
   std::optional<RecordWriter> match_writer_, timeout_writer_;
 
+  DistinctEventBytes distinct_; // counted only with a --max-state-bytes bound
   NodePool nodes_;
   BoundView view_;
   std::vector<Key> keys_;

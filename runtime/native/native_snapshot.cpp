@@ -1,7 +1,7 @@
 // NativeMatcher::snapshot / restore: the reference interpreter's snapshot format, byte for byte
-// ("CEPISNAP" v1, compiler/interp/snapshot.hpp), so a snapshot written by either engine restores
-// into the other. States and steps by name; keys sorted by their "@key" text; nodes and events
-// numbered in the order the keys' runs and held matches reach them. On restore, a key's
+// ("CEPISNAP" v2, compiler/interp/snapshot.hpp; v1 is read too), so a snapshot written by either
+// engine restores into the other. States and steps by name; keys sorted by their "@key" text; nodes
+// and events numbered in the order the keys' runs and held matches reach them. On restore, a key's
 // representative event is the first bound event of its first run (or first held match).
 #include "runtime/native/native_matcher_impl.hpp"
 #include "runtime/native/native_record.hpp"
@@ -16,7 +16,8 @@ namespace cep::runtime::native {
 namespace {
 
 constexpr char kMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kOldestVersion = 1; // v1: no eviction counter
 
 } // namespace
 
@@ -27,8 +28,9 @@ void NativeMatcher::snapshot(std::string &out) const {
   w.u32(kVersion);
   w.str(img.name);
   w.i64(time_);
-  for (std::uint64_t v : {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs,
-                          stats_.peak_keys, stats_.peak_bound_events, stats_.peak_state_bytes}) {
+  for (std::uint64_t v :
+       {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
+        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
     w.u64(v);
   }
 
@@ -114,9 +116,9 @@ void NativeMatcher::restore(std::string_view in) {
     r.fail("not an interpreter snapshot");
   }
   std::uint32_t version = r.u32();
-  if (version != kVersion) {
+  if (version < kOldestVersion || version > kVersion) {
     r.fail("format version " + std::to_string(version) + " (this build reads " +
-           std::to_string(kVersion) + ")");
+           std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + ")");
   }
   std::string_view name = r.str();
   if (name != img.name) {
@@ -127,6 +129,9 @@ void NativeMatcher::restore(std::string_view in) {
   for (std::uint64_t *v : {&stats.events, &stats.matches, &stats.timeouts, &stats.peak_runs,
                            &stats.peak_keys, &stats.peak_bound_events, &stats.peak_state_bytes}) {
     *v = r.u64();
+  }
+  if (version >= 2) {
+    stats.evicted = r.u64();
   }
 
   // Nodes are bound into the pool as they are read; `owned` holds one reference to each until

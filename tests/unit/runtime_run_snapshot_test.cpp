@@ -77,10 +77,11 @@ public:
     schema = cep::compiler::schemaFromProgram(*frontend_.program);
   }
 
-  std::vector<std::unique_ptr<Matcher>> matchers(bool with_events) const {
+  std::vector<std::unique_ptr<Matcher>> matchers(bool with_events, StateBounds bounds = {}) const {
     const lang::typed::Program &program = *frontend_.program;
     MatcherOptions options;
     options.with_events = with_events;
+    options.bounds = bounds;
     auto passes = cep::compiler::passes::PassManager::standard();
     std::vector<std::unique_ptr<Matcher>> out;
     for (std::size_t i = 0; i < program.patterns.size(); ++i) {
@@ -108,6 +109,7 @@ struct Scenario {
   std::vector<InputSpec> inputs;
   RunOptions options;
   bool with_events = false;
+  StateBounds bounds; // --max-runs-per-key, --max-state-bytes
 };
 
 // What a run wrote.
@@ -133,7 +135,7 @@ struct Clock {
 class Session {
 public:
   Session(const Scenario &scenario, Clock &clock) : scenario_(&scenario), sink_(written_.out) {
-    owned_ = scenario.rules->matchers(scenario.with_events);
+    owned_ = scenario.rules->matchers(scenario.with_events, scenario.bounds);
     for (const auto &m : owned_) {
       matchers.push_back(m.get());
     }
@@ -389,7 +391,8 @@ std::vector<std::string> words(const std::string &line) {
 }
 
 // The `args` of a golden match case as RunOptions (the few options the cases use).
-bool applyArgs(const std::string &args, RunOptions &options, bool &with_events) {
+bool applyArgs(const std::string &args, RunOptions &options, bool &with_events,
+               StateBounds &bounds) {
   std::vector<std::string> w = words(args);
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (w[i] == "--with-events") {
@@ -405,6 +408,11 @@ bool applyArgs(const std::string &args, RunOptions &options, bool &with_events) 
       if (!parseTimeRange(w[i].substr(19), options.time_min, options.time_max, &error)) {
         return false;
       }
+    } else if (w[i] == "--max-runs-per-key" && i + 1 < w.size()) {
+      bounds.max_runs_per_key = std::stoull(w[++i]);
+    } else if (w[i] == "--max-state-bytes" && i + 1 < w.size()) {
+      bounds.max_state_bytes = std::stoull(w[++i]);
+      options.keep_raw = true; // as cep run: raw lengths are accounted
     } else if (w[i] == "--watermark" && i + 1 < w.size()) {
       options.watermark = w[++i] == "explicit" ? WatermarkMode::Explicit : WatermarkMode::Auto;
     } else {
@@ -564,7 +572,8 @@ TEST_CASE("run snapshot: every golden match case resumes from every record bound
     scenario.name = dir.filename().string();
     INFO(scenario.name);
     if (fs::exists(dir / "args")) {
-      REQUIRE(applyArgs(readFile((dir / "args").string()), scenario.options, scenario.with_events));
+      REQUIRE(applyArgs(readFile((dir / "args").string()), scenario.options, scenario.with_events,
+                        scenario.bounds));
     }
     Rules rules({(dir / "rules.cep").string()});
     scenario.rules = &rules;
@@ -802,7 +811,7 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     inner[at + 8] = 7; // the interpreter's format version
     reseal(inner);
     CHECK(tryRestore(inner) == "bad run snapshot: pattern `unpaid`: bad interpreter snapshot: "
-                               "format version 7 (this build reads 1)");
+                               "format version 7 (this build reads 1 to 2)");
     std::string extra = snap;
     extra.insert(extra.size() - 8, "zz");
     std::uint64_t size = extra.size();
