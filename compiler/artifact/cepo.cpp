@@ -1,6 +1,7 @@
 // .cepo artifacts: encoding and checked decoding (compiler/artifact/cepo.hpp). LLVM-free.
 #include "compiler/artifact/cepo.hpp"
 
+#include "compiler/artifact/verify.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "runtime/snapshot_codec.hpp"
@@ -192,6 +193,7 @@ Artifact decodeArtifact(std::string_view in, const std::string &name) {
   }
   a.object = std::string(contents[3]);
   a.bitcode = std::string(contents[4]);
+  verifyArtifact(a, name);
   return a;
 }
 

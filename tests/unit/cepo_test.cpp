@@ -124,9 +124,16 @@ artifact::Artifact sampleArtifact() {
   a.schema = sampleSchema();
   a.patterns = {sampleImage()};
   a.patterns.push_back(sampleImage());
-  a.patterns.back().name = "other";
-  a.patterns.back().has_timeout_emit = false;
-  a.patterns.back().timeout_emit = {};
+  native::PatternImage &other = a.patterns.back();
+  other.name = "other";
+  other.index = 4; // indices and symbols are unique in a program
+  for (std::string *symbol :
+       {&other.step_symbol, &other.prefilter_symbol, &other.key_hash_symbol, &other.key_eq_symbol,
+        &other.emit.fields[0].symbol, &other.emit.fields[1].symbol, &other.emit.fields[2].symbol}) {
+    symbol->replace(0, 6, "cep.p4");
+  }
+  other.has_timeout_emit = false;
+  other.timeout_emit = {};
   a.object = std::string("\x7f"
                          "ELF object bytes\0with a nul",
                          27);
