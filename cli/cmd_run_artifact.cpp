@@ -9,6 +9,7 @@
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/jit/jit.hpp"
+#include "compiler/jit/verify_code.hpp"
 #include "runtime/native/native_matcher.hpp"
 
 #include <cstdlib>
@@ -61,6 +62,12 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   auto jit = compiler::jit::Jit::create(artifact.header.opt_level, error);
   if (!jit) {
     return runFailure(error);
+  }
+  // Refused like a damaged artifact (exit 1): code that does not match its images.
+  if (!(native ? compiler::jit::verifyObjectCode(artifact.object, artifact.patterns, error)
+               : compiler::jit::verifyBitcode(artifact.bitcode, artifact.patterns, error))) {
+    std::cerr << "cep run: " << path << ": corrupt: " << error << '\n';
+    return kRuleErrors;
   }
   std::size_t patterns = artifact.patterns.size();
   auto loaded = native ? jit->loadObject(artifact.object, std::move(artifact.patterns), error)
