@@ -64,14 +64,18 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     return runFailure(error);
   }
   // Refused like a damaged artifact (exit 1): code that does not match its images.
-  if (!(native ? compiler::jit::verifyObjectCode(artifact.object, artifact.patterns, error)
-               : compiler::jit::verifyBitcode(artifact.bitcode, artifact.patterns, error))) {
+  if (!(native ? compiler::jit::verifyObjectCode(artifact.object, artifact.schema,
+                                                 artifact.patterns, error)
+               : compiler::jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns,
+                                              error))) {
     std::cerr << "cep run: " << path << ": corrupt: " << error << '\n';
     return kRuleErrors;
   }
   std::size_t patterns = artifact.patterns.size();
-  auto loaded = native ? jit->loadObject(artifact.object, std::move(artifact.patterns), error)
-                       : jit->loadBitcode(artifact.bitcode, std::move(artifact.patterns), error);
+  auto loaded = native ? jit->loadObject(artifact.object, artifact.schema,
+                                         std::move(artifact.patterns), error)
+                       : jit->loadBitcode(artifact.bitcode, artifact.schema,
+                                          std::move(artifact.patterns), error);
   if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns) {
     return runFailure(path + ": " + error);
   }

@@ -244,9 +244,10 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
 }
 
 std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
+                                             const runtime::Schema &schema,
                                              std::vector<runtime::native::PatternImage> images,
                                              std::string &error) {
-  if (!verifyObjectCode(object_file_bytes, images, error)) {
+  if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
     return std::nullopt;
   }
   std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
@@ -263,9 +264,10 @@ std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
 }
 
 std::optional<LoadedProgram> Jit::loadBitcode(std::string_view bitcode,
+                                              const runtime::Schema &schema,
                                               std::vector<runtime::native::PatternImage> images,
                                               std::string &error) {
-  if (!verifyBitcode(bitcode, images, error)) {
+  if (!verifyBitcode(bitcode, schema, images, error)) {
     return std::nullopt;
   }
   auto context = std::make_unique<llvm::LLVMContext>();

@@ -85,7 +85,8 @@ std::uint64_t le64(const std::uint8_t *p) {
 
 class ObjectChecker {
 public:
-  ObjectChecker(std::string_view bytes, std::string &error) : bytes_(bytes), error_(error) {}
+  ObjectChecker(std::string_view bytes, const runtime::Schema &schema, std::string &error)
+      : bytes_(bytes), schema_(schema), error_(error) {}
 
   bool run(const std::vector<PatternImage> &images) {
     auto file = llvm::object::ELFFile<ELFT>::create(llvm::StringRef(bytes_.data(), bytes_.size()));
@@ -264,7 +265,7 @@ private:
         }
         value = le64(contents->data() + s.st_value); // inside: readSymbols checked
       }
-      if (value != runtime::native::imageFingerprint(*r.image)) {
+      if (value != runtime::native::imageFingerprint(schema_, *r.image)) {
         return fail(patternOf(r) + "the image differs from the one its code was compiled with " +
                     "(fingerprint mismatch)");
       }
@@ -273,6 +274,7 @@ private:
   }
 
   std::string_view bytes_;
+  const runtime::Schema &schema_;
   std::string &error_;
   llvm::ArrayRef<Shdr> sections_;
   llvm::ArrayRef<Sym> symbols_;
@@ -304,13 +306,13 @@ llvm::FunctionType *abiType(llvm::LLVMContext &c, Need need) {
 
 } // namespace
 
-bool verifyObjectCode(std::string_view object, const std::vector<PatternImage> &images,
-                      std::string &error) {
-  return ObjectChecker(object, error).run(images);
+bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
+                      const std::vector<PatternImage> &images, std::string &error) {
+  return ObjectChecker(object, schema, error).run(images);
 }
 
-bool verifyBitcode(std::string_view bitcode, const std::vector<PatternImage> &images,
-                   std::string &error) {
+bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
+                   const std::vector<PatternImage> &images, std::string &error) {
   llvm::LLVMContext context;
   auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
                                                  "cep.bitcode", false);
@@ -351,7 +353,7 @@ bool verifyBitcode(std::string_view bitcode, const std::vector<PatternImage> &im
                 "` is not a constant i64 global";
         return false;
       }
-      if (value->getZExtValue() != runtime::native::imageFingerprint(*r.image)) {
+      if (value->getZExtValue() != runtime::native::imageFingerprint(schema, *r.image)) {
         error = "bitcode: " + patternOf(r) +
                 "the image differs from the one its code was compiled with (fingerprint mismatch)";
         return false;

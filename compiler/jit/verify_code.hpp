@@ -5,8 +5,9 @@
 //            sections lie inside it; every symbol an image needs (step, prefilter, key hash,
 //            key eq, emit and timeout emit value functions) defined as a function in a section;
 //            each image's fingerprint global (runtime/native/image_codec.hpp) defined, 8 bytes,
-//            inside its section and equal to the image's; every undefined symbol a cep host
-//            function; every relocation inside its section and naming an existing symbol.
+//            inside its section and equal to the image's (over the schema and the image); every
+//            undefined symbol a cep host function; every relocation inside its section and naming
+//            an existing symbol.
 //   bitcode  parsed, then the LLVM verifier; every function an image needs defined with its
 //            C ABI type (runtime/native/image.hpp); each fingerprint a constant i64 equal to the
 //            image's; every other declaration a cep host function or an LLVM intrinsic.
@@ -27,9 +28,11 @@
 
 namespace cep::compiler::jit {
 
-bool verifyObjectCode(std::string_view object,
+// `schema` and `images` as the artifact holds them (already verified:
+// compiler/artifact/verify.hpp).
+bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
                       const std::vector<runtime::native::PatternImage> &images, std::string &error);
-bool verifyBitcode(std::string_view bitcode,
+bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
                    const std::vector<runtime::native::PatternImage> &images, std::string &error);
 
 } // namespace cep::compiler::jit

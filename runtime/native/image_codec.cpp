@@ -309,8 +309,8 @@ std::vector<PatternImage> decodeImages(std::string_view bytes, const Schema &sch
   return images;
 }
 
-std::uint64_t imageFingerprint(const PatternImage &image) {
-  std::string out;
+std::uint64_t imageFingerprint(const Schema &schema, const PatternImage &image) {
+  std::string out = encodeSchema(schema);
   SnapshotWriter w(out);
   writeImage(w, image);
   return runSnapshotChecksum(out);
