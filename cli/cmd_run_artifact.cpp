@@ -8,6 +8,7 @@
 #include "cli/run_shared.hpp"
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/signing.hpp"
 #include "compiler/jit/jit.hpp"
 #include "compiler/jit/verify_code.hpp"
 #include "runtime/native/native_matcher.hpp"
@@ -35,9 +36,18 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
                     "\": --engine, --opt-level and --disable-pass were fixed when the artifact "
                     "was compiled (cep compile)");
   }
+  std::vector<compiler::artifact::PublicKey> trusted;
+  try {
+    for (const std::string &key : options.trust) {
+      trusted.push_back(compiler::artifact::readPublicKeyFile(key));
+    }
+  } catch (const compiler::artifact::ArtifactError &e) {
+    return runUsage(std::string("--trust: ") + e.what());
+  }
   compiler::artifact::Artifact artifact;
   try {
-    artifact = compiler::artifact::readArtifactFile(path);
+    artifact =
+        compiler::artifact::readArtifactFile(path, options.trust.empty() ? nullptr : &trusted);
   } catch (const compiler::artifact::ArtifactError &e) {
     std::cerr << "cep run: " << e.what() << '\n';
     return kRuleErrors;

@@ -34,7 +34,12 @@ struct CompileOptions {
   std::string output;
   int opt_level = 2;
   std::vector<std::string> disabled_passes; // optimisation passes turned off
+  std::optional<std::string> sign_key;      // --sign NAME.key
   std::string color = "auto";
+};
+
+struct KeygenOptions {
+  std::string name; // -o NAME: NAME.key and NAME.pub
 };
 
 struct RunOptions {
@@ -54,6 +59,7 @@ struct RunOptions {
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed
   bool strict = false;
+  std::vector<std::string> trust; // --trust NAME.pub (repeatable): x.cepo must be signed by one
   std::string color = "auto";
 };
 
@@ -61,6 +67,7 @@ int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
 int runCompile(const CompileOptions &options);
+int runKeygen(const KeygenOptions &options);
 int runRun(const RunOptions &options);
 int runVersion();
 

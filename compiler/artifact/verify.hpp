@@ -27,7 +27,7 @@ constexpr std::size_t kMaxSteps = 1u << 20;
 constexpr std::size_t kMaxEmitFields = 4096;
 constexpr std::uint32_t kMaxBranches = 1u << 20;
 constexpr std::size_t kMaxNameBytes = 1024;
-// Largest `within` an artifact may carry, in ms (about 292,000 years): event time plus it
+// Largest `within` an artifact may carry, in ms (about 146 million years): event time plus it
 // cannot overflow for event times within ±(2^62 ms).
 constexpr std::int64_t kMaxWithinMs = std::int64_t{1} << 62;
 

@@ -9,6 +9,7 @@
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/InstrTypes.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -105,6 +106,7 @@ public:
       return fail("bad section headers: " + message(sections.takeError()));
     }
     sections_ = *sections;
+    machine_ = header.e_machine;
     if (!checkSections(*file) || !readSymbols(*file) || !checkRelocations(*file)) {
       return false;
     }
@@ -202,8 +204,15 @@ private:
         return fail(where + ": target section " + std::to_string(s.sh_info) + " out of range");
       }
       std::uint64_t target_size = sections_[s.sh_info].sh_size;
-      auto check = [&](std::uint64_t offset, std::uint32_t symbol) {
-        if (offset >= target_size || target_size - offset < 4) {
+      auto check = [&](std::uint64_t offset, std::uint32_t symbol, std::uint32_t type) {
+        // The bytes the fixup writes: 8 for x86-64's 64-bit kinds (64, PC64, GOTOFF64, GOTPC64),
+        // else at most 4 (AArch64 patches one 4-byte instruction or data word, or 8 for ABS64).
+        std::uint64_t width = 4;
+        if ((machine_ == llvm::ELF::EM_X86_64 && (type == 1 || (type >= 24 && type <= 27))) ||
+            (machine_ == llvm::ELF::EM_AARCH64 && type == 257)) {
+          width = 8;
+        }
+        if (offset >= target_size || target_size - offset < width) {
           return fail(where + ": offset " + std::to_string(offset) + " outside its section");
         }
         if (symbol >= symbols_.size()) {
@@ -218,7 +227,7 @@ private:
           return fail(where + ": " + message(relas.takeError()));
         }
         for (const auto &r : *relas) {
-          if (!check(r.r_offset, r.getSymbol(false))) {
+          if (!check(r.r_offset, r.getSymbol(false), r.getType(false))) {
             return false;
           }
         }
@@ -228,7 +237,7 @@ private:
           return fail(where + ": " + message(rels.takeError()));
         }
         for (const auto &r : *rels) {
-          if (!check(r.r_offset, r.getSymbol(false))) {
+          if (!check(r.r_offset, r.getSymbol(false), r.getType(false))) {
             return false;
           }
         }
@@ -279,6 +288,7 @@ private:
   llvm::ArrayRef<Shdr> sections_;
   llvm::ArrayRef<Sym> symbols_;
   const Shdr *symtab_ = nullptr;
+  std::uint16_t machine_ = 0;
   std::map<std::string, std::size_t, std::less<>> defined_;
 };
 
@@ -335,11 +345,26 @@ bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
     error = "bitcode: fails the LLVM verifier: " + problems;
     return false;
   }
+  // What cep's code generator never makes: inline assembly, aliases, ifuncs.
+  if (!(*module)->getModuleInlineAsm().empty() || !(*module)->alias_empty() ||
+      !(*module)->ifunc_empty()) {
+    error = "bitcode: module-level assembly, aliases or ifuncs, which cep never generates";
+    return false;
+  }
   std::set<std::string, std::less<>> host = hostSymbolNames();
   for (const llvm::Function &f : (*module)->functions()) {
     if (f.isDeclaration() && !f.isIntrinsic() && !host.count(f.getName())) {
       error = "bitcode: declared function `" + f.getName().str() + "` is not a cep host function";
       return false;
+    }
+    for (const llvm::BasicBlock &block : f) {
+      for (const llvm::Instruction &i : block) {
+        if (const auto *call = llvm::dyn_cast<llvm::CallBase>(&i); call && call->isInlineAsm()) {
+          error = "bitcode: function `" + f.getName().str() +
+                  "` uses inline assembly, which cep never generates";
+          return false;
+        }
+      }
     }
   }
   for (const Required &r : requiredSymbols(images)) {

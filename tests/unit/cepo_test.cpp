@@ -268,8 +268,11 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError("CEP") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEPO") == "x.cepo: truncated: 4 bytes, the artifact header alone is 12");
   CHECK(decodeError("CEPO" + le32(3) + le32(1)) ==
-        "x.cepo: artifact format 3, this cep reads format 1");
-  CHECK(decodeError("CEPO" + le32(1) + le32(native::kAbiVersion + 1) + bytes.substr(12)) ==
+        "x.cepo: artifact format 3, this cep reads format 2");
+  CHECK(decodeError("CEPO" + le32(1) + le32(1)) ==
+        "x.cepo: artifact format 1, this cep reads format 2");
+  CHECK(decodeError("CEPO" + le32(artifact::kFormatVersion) + le32(native::kAbiVersion + 1) +
+                    bytes.substr(12)) ==
         "x.cepo: built for ABI " + std::to_string(native::kAbiVersion + 1) +
             ", this cep runs ABI " + std::to_string(native::kAbiVersion) +
             "; recompile it with cep compile");
@@ -277,6 +280,9 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError(bytes.substr(0, 20)) ==
         "x.cepo: truncated: the header section's header is cut short");
   CHECK(decodeError(bytes + "!") == "x.cepo: corrupt: 1 bytes after the last section");
+  CHECK(decodeError(bytes + std::string(20, '\0')) ==
+        "x.cepo: corrupt: expected the signature section at byte " + std::to_string(bytes.size()) +
+            ", found section id 0");
   std::string flipped = bytes;
   flipped[40] ^= 1; // inside the header section's content
   CHECK(decodeError(flipped) == "x.cepo: corrupt: the header section fails its checksum");
