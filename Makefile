@@ -59,7 +59,7 @@ fuzz-artifacts:
 	cmake --build build/fuzz --target artifact_load_fuzz
 	rm -rf build/fuzz/artifact_corpus && mkdir -p build/fuzz/artifact_corpus
 	cp tests/fuzz/regressions/*.cepo build/fuzz/artifact_corpus/
-	cd build/fuzz && CEP_FUZZ_SEED_OUT=artifact_corpus/seed.cepo \
+	cd build/fuzz && CEP_FUZZ_SEED_OUT=artifact_corpus/seed.cepo ASAN_OPTIONS=detect_leaks=0 \
 	  tests/fuzz/artifact_load_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 \
 	  -timeout=30 -detect_leaks=0 -fork=1 -ignore_crashes=1 -print_final_stats=1 artifact_corpus
 

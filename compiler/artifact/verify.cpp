@@ -161,7 +161,9 @@ void verifyImage(const Verifier &v, const PatternImage &p, const runtime::Schema
     }
   }
   names.clear();
-  bool has_final = false;
+  // As compiler/nfa/verifier.cpp requires of every NFA. A pattern may have no Final or Pending
+  // state left at all (the passes drop what can never match): that is valid, it never matches.
+  int finals = 0;
   for (std::size_t i = 0; i < p.states.size(); ++i) {
     const auto &s = p.states[i];
     v.token(s.name, where, "state name");
@@ -169,21 +171,27 @@ void verifyImage(const Verifier &v, const PatternImage &p, const runtime::Schema
       v.fail(where, "state `" + s.name + "` twice");
     }
     const std::string state = where + ": state " + std::to_string(i) + " `" + s.name + "`";
-    has_final = has_final || s.kind == StateKind::Final || s.kind == StateKind::Pending;
-    if (s.within_ms > kMaxWithinMs) {
+    if (s.kind == StateKind::Final && ++finals > 1) {
+      v.fail(state, "a second final state");
+    }
+    if (s.within_ms == 0 || s.within_ms > kMaxWithinMs) {
       v.fail(state, "within " + std::to_string(s.within_ms) + " ms out of range");
+    }
+    if (s.kind == StateKind::Normal && s.step < 0) {
+      v.fail(state, "a normal state without a step");
     }
     if (s.kind != StateKind::Normal && s.step >= 0) {
       v.fail(state, std::string(runtime::native::stateKindName(s.kind)) + " state with a step");
     }
-  }
-  if (!has_final) {
-    v.fail(where, "no final or pending state: no run of it can ever match");
+    if (s.completes_at_end && s.kind != StateKind::Pending &&
+        (s.kind != StateKind::Normal || !p.steps[static_cast<std::size_t>(s.step)].negated)) {
+      v.fail(state, "completes at end, but is neither pending nor waiting on a negated step");
+    }
   }
   const auto &start = p.states[static_cast<std::size_t>(p.start)];
-  if (start.kind != StateKind::Normal || start.step < 0) {
+  if (start.kind != StateKind::Normal) {
     v.fail(where, "start state " + std::to_string(p.start) + " `" + start.name +
-                      "` is not a normal state with a step");
+                      "` is not a normal state");
   }
   if (p.within_ms > kMaxWithinMs) {
     v.fail(where, "within " + std::to_string(p.within_ms) + " ms out of range");

@@ -5,8 +5,11 @@
 //
 // What it proves: the data our printers (`cep explain`), loaders and the native matcher index
 // with is in range and consistent (every state, step, event type, field and key index in range,
-// names valid and unique, counts within the limits below, the state graph's start state usable
-// and a final state present, timeout emit fields only with a timeout emit). What it cannot
+// names valid and unique, counts within the limits below, the state invariants of
+// compiler/nfa/verifier.cpp: a normal start state, at most one final state, a step exactly on
+// normal states, positive bounds; timeout emit fields only with a timeout emit). The edges of
+// the state graph are in the code, not the image: the native matcher checks every branch the
+// step function returns against the image's states. What it cannot
 // prove: that the code does what the image says; the code is bound to its images by their
 // fingerprints (image_codec.hpp imageFingerprint) and made trustworthy only by a signature.
 #pragma once

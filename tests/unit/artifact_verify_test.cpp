@@ -88,7 +88,12 @@ TEST_CASE("hand-made corruptions of an artifact are refused with their reason", 
                  }
                }
              })),
-             Contains("pattern `logins`: no final or pending state"));
+             Contains("a normal state without a step"));
+  CHECK_THAT(decodeError(changed([](auto &a) {
+               a.patterns[1].states.push_back(
+                   {"$final2", native::StateKind::Final, -1, native::kNoBound, false});
+             })),
+             Contains("state 4 `$final2`: a second final state"));
   CHECK_THAT(
       decodeError(changed([](auto &a) { a.patterns[1].states[0].kind = native::StateKind::Stop; })),
       Contains("stop state with a step"));

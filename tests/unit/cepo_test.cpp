@@ -45,7 +45,7 @@ native::PatternImage sampleImage() {
   p.steps = {{"a", false}, {"b", true}, {"c", false}};
   p.states = {{"a", native::StateKind::Normal, 0, native::kNoBound, false},
               {"b", native::StateKind::Normal, 1, 5000, true},
-              {"$pending", native::StateKind::Pending, -1, 0, true},
+              {"$pending", native::StateKind::Pending, -1, native::kNoBound, true},
               {"$stop", native::StateKind::Stop, -1, native::kNoBound, false},
               {"$final", native::StateKind::Final, -1, native::kNoBound, false}};
   p.start = 0;
