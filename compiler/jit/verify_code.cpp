@@ -4,6 +4,8 @@
 #include "compiler/codegen/expr_codegen.hpp"
 #include "runtime/native/image_codec.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
@@ -21,6 +23,8 @@
 #include <llvm/Support/raw_ostream.h>
 #include <map>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace cep::compiler::jit {
 
@@ -321,8 +325,54 @@ bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
   return ObjectChecker(object, schema, error).run(images);
 }
 
+namespace {
+
+// LLVM's bitcode reader is not hardened: some malformed inputs make it crash or allocate without
+// bound (found by artifact_load_fuzz). So the bitcode is first parsed in a forked child: only
+// when that child reads it and exits normally does this process parse it.
+constexpr int kChildParseError = 42; // any other end of the child is a crash (sanitizers exit 1)
+
+bool bitcodeParsesInChild(std::string_view bitcode, std::string &error) {
+  pid_t child = ::fork();
+  if (child < 0) {
+    error = std::string("bitcode: cannot fork to read it safely: ") + std::strerror(errno);
+    return false;
+  }
+  if (child == 0) {
+    llvm::LLVMContext context;
+    auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
+                                                   "cep.bitcode", false);
+    auto module = llvm::parseBitcodeFile(buffer->getMemBufferRef(), context);
+    bool ok = static_cast<bool>(module);
+    if (!ok) {
+      llvm::consumeError(module.takeError());
+    }
+    ::_exit(ok ? 0 : kChildParseError);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) {
+      error = std::string("bitcode: cannot read it safely: ") + std::strerror(errno);
+      return false;
+    }
+  }
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == kChildParseError)) {
+    return true; // a parse error is reported by the parse in this process
+  }
+  error = "bitcode: the LLVM bitcode reader crashed on it (" +
+          (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                               : "exit " + std::to_string(WEXITSTATUS(status))) +
+          ")";
+  return false;
+}
+
+} // namespace
+
 bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
                    const std::vector<PatternImage> &images, std::string &error) {
+  if (!bitcodeParsesInChild(bitcode, error)) {
+    return false;
+  }
   llvm::LLVMContext context;
   auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
                                                  "cep.bitcode", false);

@@ -8,7 +8,8 @@
 //            inside its section and equal to the image's (over the schema and the image); every
 //            undefined symbol a cep host function; every relocation inside its section and naming
 //            an existing symbol.
-//   bitcode  parsed, then the LLVM verifier; every function an image needs defined with its
+//   bitcode  parsed first in a forked child (LLVM's reader crashes on some malformed bitcode),
+//            then here, then the LLVM verifier; every function an image needs defined with its
 //            C ABI type (runtime/native/image.hpp); each fingerprint a constant i64 equal to the
 //            image's; every other declaration a cep host function or an LLVM intrinsic.
 //
