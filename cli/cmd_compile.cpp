@@ -9,6 +9,7 @@
 #include "cli/version.hpp"
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/signing.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"
@@ -50,6 +51,16 @@ int runCompile(const CompileOptions &options) {
   compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
   if (std::string error; !passes.disableAll(options.disabled_passes, error)) {
     return usage(error);
+  }
+
+  // The key first: a bad --sign fails before any work.
+  compiler::artifact::SecretKey secret_key;
+  if (options.sign_key) {
+    try {
+      secret_key = compiler::artifact::readSecretKeyFile(*options.sign_key);
+    } catch (const compiler::artifact::ArtifactError &e) {
+      return usage(std::string("--sign: ") + e.what());
+    }
   }
 
   lang::SourceManager sources;
@@ -109,8 +120,11 @@ int runCompile(const CompileOptions &options) {
     std::cerr << "cep compile: " << error << '\n';
     return kRuntimeFailure;
   }
-  if (!compiler::artifact::writeArtifactFile(options.output,
-                                             compiler::artifact::encodeArtifact(artifact), error)) {
+  std::string bytes = compiler::artifact::encodeArtifact(artifact);
+  if (options.sign_key) {
+    bytes = compiler::artifact::signArtifact(std::move(bytes), secret_key);
+  }
+  if (!compiler::artifact::writeArtifactFile(options.output, bytes, error)) {
     std::cerr << "cep compile: " << error << '\n';
     return kRuntimeFailure;
   }

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/signing.hpp"
 #include "runtime/native/image_codec.hpp"
 
 #include <iostream>
@@ -159,9 +160,15 @@ int runExplainArtifact(const ExplainOptions &options) {
   }
   out << "opt level       " << static_cast<int>(h.opt_level) << '\n';
   out << "disabled passes " << joined(h.disabled_passes) << '\n';
+  // Shown, not trusted: cep run --trust is what refuses other keys (the signature is valid, or
+  // reading would have refused the artifact).
+  out << "signature       "
+      << (a.signature ? "Ed25519, key " + compiler::artifact::keyId(a.signature->key) : "none")
+      << '\n';
   out << "sections       ";
   for (const compiler::artifact::SectionSize &s : a.sections) {
     bool code = s.id == compiler::artifact::SectionId::Header ||
+                s.id == compiler::artifact::SectionId::Signature ||
                 s.id == compiler::artifact::SectionId::Object ||
                 s.id == compiler::artifact::SectionId::Bitcode;
     out << ' ' << compiler::artifact::sectionName(s.id);

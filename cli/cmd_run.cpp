@@ -379,6 +379,10 @@ int runRun(const RunOptions &options) {
   if (artifact && options.rules.size() > 1) {
     return usage("a compiled artifact (.cepo) runs alone: give one .cepo file and no .cep files");
   }
+  if (!artifact && !options.trust.empty()) {
+    return usage("--trust checks the signature of a compiled artifact (.cepo); rule files (.cep) "
+                 "are not signed");
+  }
   RunPlan plan;
   if (int code = checkRunOptions(options, plan); code != kOk) {
     return code;

@@ -8,7 +8,9 @@
 #include "cli/run_shared.hpp"
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/signing.hpp"
 #include "compiler/jit/jit.hpp"
+#include "compiler/jit/verify_code.hpp"
 #include "runtime/native/native_matcher.hpp"
 
 #include <cstdlib>
@@ -39,9 +41,18 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
                     "\": --import-path applies to .cep files; the artifact holds the imported "
                     "rules already");
   }
+  std::vector<compiler::artifact::PublicKey> trusted;
+  try {
+    for (const std::string &key : options.trust) {
+      trusted.push_back(compiler::artifact::readPublicKeyFile(key));
+    }
+  } catch (const compiler::artifact::ArtifactError &e) {
+    return runUsage(std::string("--trust: ") + e.what());
+  }
   compiler::artifact::Artifact artifact;
   try {
-    artifact = compiler::artifact::readArtifactFile(path);
+    artifact =
+        compiler::artifact::readArtifactFile(path, options.trust.empty() ? nullptr : &trusted);
   } catch (const compiler::artifact::ArtifactError &e) {
     std::cerr << "cep run: " << e.what() << '\n';
     return kRuleErrors;
@@ -68,9 +79,19 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   if (!jit) {
     return runFailure(error);
   }
+  // Refused like a damaged artifact (exit 1): code that does not match its images.
+  if (!(native ? compiler::jit::verifyObjectCode(artifact.object, artifact.schema,
+                                                 artifact.patterns, error)
+               : compiler::jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns,
+                                              error))) {
+    std::cerr << "cep run: " << path << ": corrupt: " << error << '\n';
+    return kRuleErrors;
+  }
   std::size_t patterns = artifact.patterns.size();
-  auto loaded = native ? jit->loadObject(artifact.object, std::move(artifact.patterns), error)
-                       : jit->loadBitcode(artifact.bitcode, std::move(artifact.patterns), error);
+  auto loaded = native ? jit->loadObject(artifact.object, artifact.schema,
+                                         std::move(artifact.patterns), error)
+                       : jit->loadBitcode(artifact.bitcode, artifact.schema,
+                                          std::move(artifact.patterns), error);
   if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns) {
     return runFailure(path + ": " + error);
   }

@@ -39,7 +39,12 @@ struct CompileOptions {
   std::string output;
   int opt_level = 2;
   std::vector<std::string> disabled_passes; // optimisation passes turned off
+  std::optional<std::string> sign_key;      // --sign NAME.key
   std::string color = "auto";
+};
+
+struct KeygenOptions {
+  std::string name; // -o NAME: NAME.key and NAME.pub
 };
 
 struct RunOptions {
@@ -67,6 +72,7 @@ struct RunOptions {
   std::uint64_t max_runs_per_key = 0;
   std::string max_state_bytes;               // a byte size: 1048576, 512K, 64M, 2G
   std::optional<std::string> evicted_output; // one JSON line per evicted partial match
+  std::vector<std::string> trust; // --trust NAME.pub (repeatable): x.cepo must be signed by one
   std::string color = "auto";
 };
 
@@ -74,6 +80,7 @@ int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
 int runCompile(const CompileOptions &options);
+int runKeygen(const KeygenOptions &options);
 int runRun(const RunOptions &options);
 int runVersion();
 

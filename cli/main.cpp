@@ -98,7 +98,19 @@ int main(int argc, char **argv) {
   compile_cmd->add_option("--disable-pass", compile.disabled_passes,
                           "Turn an optimisation pass off (repeatable, or `all`)");
   addImportPath(compile_cmd, compile.import_paths);
+  compile_cmd
+      ->add_option("--sign", compile.sign_key,
+                   "Sign the artifact with this Ed25519 secret key (NAME.key, cep keygen)")
+      ->type_name("NAME.key");
   addColor(compile_cmd, compile.color);
+
+  KeygenOptions keygen;
+  auto *keygen_cmd = app.add_subcommand(
+      "keygen", "Make an Ed25519 key pair for signing artifacts: NAME.key (secret, mode 0600) "
+                "for cep compile --sign, NAME.pub for cep run --trust.");
+  keygen_cmd->add_option("-o,--output", keygen.name, "NAME of the key files (never replaced)")
+      ->required()
+      ->type_name("NAME");
 
   RunOptions run;
   auto *run_cmd = app.add_subcommand(
@@ -163,6 +175,11 @@ int main(int argc, char **argv) {
   run_cmd->add_flag("--no-timing", run.no_timing,
                     "With --stats: leave out wall time and speed (output the same on every run)");
   addImportPath(run_cmd, run.import_paths);
+  run_cmd
+      ->add_option("--trust", run.trust,
+                   "Run a .cepo only when signed by this Ed25519 public key (NAME.pub); "
+                   "repeatable")
+      ->type_name("NAME.pub");
   addColor(run_cmd, run.color);
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
@@ -170,9 +187,9 @@ int main(int argc, char **argv) {
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
-      first != "compile" && first != "run" && first != "version") {
+      first != "compile" && first != "keygen" && first != "run" && first != "version") {
     std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, explain, compile, run, version; see cep --help)\n";
+              << "` (commands: check, explain, compile, keygen, run, version; see cep --help)\n";
     return kUsage;
   }
 
@@ -201,6 +218,9 @@ int main(int argc, char **argv) {
     }
     if (compile_cmd->parsed()) {
       return runCompile(compile);
+    }
+    if (keygen_cmd->parsed()) {
+      return runKeygen(keygen);
     }
     if (run_cmd->parsed()) {
       run.engine_options_given = run_cmd->count("--engine") + run_cmd->count("--opt-level") +

@@ -47,6 +47,12 @@ if(NOT RocksDB_FOUND)
   cep_missing(librocksdb-dev "RocksDB")
 endif()
 
+# Ed25519 signatures of .cepo artifacts (compiler/artifact/signing.hpp).
+pkg_check_modules(SODIUM QUIET IMPORTED_TARGET libsodium>=1.0.18)
+if(NOT SODIUM_FOUND)
+  cep_missing(libsodium-dev "libsodium, for signing .cepo artifacts")
+endif()
+
 pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka>=2.0)
 if(NOT RDKAFKA_FOUND)
   cep_missing(librdkafka-dev "librdkafka")

@@ -1,10 +1,13 @@
 // .cepo artifacts: encoding and checked decoding (compiler/artifact/cepo.hpp). LLVM-free.
 #include "compiler/artifact/cepo.hpp"
 
+#include "compiler/artifact/signing.hpp"
+#include "compiler/artifact/verify.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "runtime/snapshot_codec.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +25,8 @@ namespace {
 
 constexpr std::size_t kPrefixBytes = 4 + 4 + 4;        // magic, format, ABI
 constexpr std::size_t kSectionHeaderBytes = 4 + 8 + 8; // id, size, checksum
+constexpr std::uint32_t kEd25519 = 1;
+constexpr std::size_t kSignatureBytes = 4 + 32 + 64;
 constexpr SectionId kSections[] = {SectionId::Header, SectionId::Schema, SectionId::Patterns,
                                    SectionId::Object, SectionId::Bitcode};
 
@@ -94,6 +99,22 @@ void decodeHeader(std::string_view bytes, Header &h) {
   throw ArtifactError(name + ": " + why);
 }
 
+// The signature section's content (cepo.hpp): scheme 1 (Ed25519), public key, signature.
+template <typename Fail> Signature decodeSignature(std::string_view content, Fail fail) {
+  if (content.size() != kSignatureBytes) {
+    fail("corrupt: the signature section has " + std::to_string(content.size()) +
+         " bytes, an Ed25519 signature section " + std::to_string(kSignatureBytes));
+  }
+  if (le32(content, 0) != kEd25519) {
+    fail("corrupt: signature scheme " + std::to_string(le32(content, 0)) +
+         ", this cep knows scheme 1 (Ed25519)");
+  }
+  Signature s;
+  std::memcpy(s.key.bytes.data(), content.data() + 4, s.key.bytes.size());
+  std::memcpy(s.bytes.data(), content.data() + 4 + s.key.bytes.size(), s.bytes.size());
+  return s;
+}
+
 void appendSection(std::string &out, SectionId id, std::string_view content) {
   runtime::SnapshotWriter w(out);
   w.u32(static_cast<std::uint32_t>(id));
@@ -116,6 +137,8 @@ const char *sectionName(SectionId id) {
     return "object";
   case SectionId::Bitcode:
     return "bitcode";
+  case SectionId::Signature:
+    return "signature";
   }
   return "?";
 }
@@ -134,7 +157,8 @@ std::string encodeArtifact(const Artifact &a) {
   return out;
 }
 
-Artifact decodeArtifact(std::string_view in, const std::string &name) {
+Artifact decodeArtifact(std::string_view in, const std::string &name,
+                        const std::vector<PublicKey> *trusted) {
   auto fail = [&name](const std::string &why) { failWith(name, why); };
   if (in.size() < sizeof kMagic || std::memcmp(in.data(), kMagic, sizeof kMagic) != 0) {
     fail("not a cep artifact");
@@ -155,9 +179,19 @@ Artifact decodeArtifact(std::string_view in, const std::string &name) {
          std::to_string(runtime::native::kAbiVersion) + "; recompile it with cep compile");
   }
   std::size_t pos = kPrefixBytes;
-  std::string_view contents[std::size(kSections)];
-  for (std::size_t i = 0; i < std::size(kSections); ++i) {
-    SectionId want = kSections[i];
+  std::string_view contents[std::size(kSections) + 1];
+  std::size_t signed_bytes = 0; // the bytes before the signature section, when there is one
+  for (std::size_t i = 0; i <= std::size(kSections); ++i) {
+    if (i == std::size(kSections)) {
+      if (pos == in.size()) {
+        break; // not signed
+      }
+      if (in.size() - pos < kSectionHeaderBytes) {
+        fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
+      }
+      signed_bytes = pos;
+    }
+    SectionId want = i < std::size(kSections) ? kSections[i] : SectionId::Signature;
     std::string section = std::string("the ") + sectionName(want) + " section";
     std::size_t left = in.size() - pos;
     if (left < kSectionHeaderBytes) {
@@ -186,6 +220,21 @@ Artifact decodeArtifact(std::string_view in, const std::string &name) {
   if (pos != in.size()) {
     fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
   }
+  if (signed_bytes != 0) {
+    a.signature = decodeSignature(contents[std::size(kSections)], fail);
+    if (!verifySignature(in.substr(0, signed_bytes), *a.signature)) {
+      fail("bad signature (key " + keyId(a.signature->key) +
+           "): the artifact was changed after it was signed");
+    }
+  }
+  if (trusted != nullptr) {
+    if (!a.signature) {
+      fail("not signed; --trust loads only artifacts signed by a trusted key (cep compile --sign)");
+    }
+    if (std::find(trusted->begin(), trusted->end(), a.signature->key) == trusted->end()) {
+      fail("signed by key " + keyId(a.signature->key) + ", which is not trusted (--trust)");
+    }
+  }
   try {
     decodeHeader(contents[0], a.header);
     a.schema = runtime::native::decodeSchema(contents[1], "schema section");
@@ -195,10 +244,11 @@ Artifact decodeArtifact(std::string_view in, const std::string &name) {
   }
   a.object = std::string(contents[3]);
   a.bitcode = std::string(contents[4]);
+  verifyArtifact(a, name);
   return a;
 }
 
-Artifact readArtifactFile(const std::string &path) {
+Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> *trusted) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ArtifactError(path + ": is a directory");
@@ -212,7 +262,7 @@ Artifact readArtifactFile(const std::string &path) {
   if (file.bad()) {
     throw ArtifactError(path + ": cannot read");
   }
-  return decodeArtifact(bytes.view(), path);
+  return decodeArtifact(bytes.view(), path, trusted);
 }
 
 bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error) {

@@ -15,15 +15,22 @@
 //     4 object    the host's relocatable object code of the program's module (ELF on Linux),
 //                 made with the loading JIT's target machine settings
 //     5 bitcode   the same module, optimised, as LLVM bitcode (re-JITted on another CPU)
+//   then, only in a signed artifact (cep compile --sign, signing.hpp):
+//     6 signature u32 scheme (1: Ed25519), 32 bytes public key, 64 bytes Ed25519 signature over
+//                 every byte of the file before this section's header (the prefix and sections
+//                 1-5); the section's own header is fixed by its content (id 6, size 100, the
+//                 content's checksum) and checked like every other
 //   and nothing after the last section.
 //
 // Reproducible: the same sources and the same cep build give a byte-identical file (no
 // timestamps, no absolute paths; everything from unordered containers is sorted).
 //
 // Reading checks the magic, then the format and ABI versions (refusing artifacts of another
-// one with the exact reason), then every section's id, size and checksum, then decodes the
-// schema and the patterns (checked against each other). Errors are ArtifactError
-// "<name>: <reason>". LLVM-free: reading needs neither LLVM nor the front end.
+// one with the exact reason), then every section's id, size and checksum, then the signature
+// (with trusted keys: present and by one of them, else refused before any section is decoded;
+// without: valid when present), then decodes the schema and the patterns (checked against each
+// other) and verifies all of it (verify.hpp). Errors are ArtifactError "<name>: <reason>".
+// LLVM-free: reading needs neither LLVM nor the front end.
 #pragma once
 
 #include "runtime/native/image.hpp"
@@ -31,6 +38,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,10 +46,10 @@
 
 namespace cep::compiler::artifact {
 
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 2; // 2: the optional signature section
 inline constexpr char kMagic[4] = {'C', 'E', 'P', 'O'};
 
-enum class SectionId : std::uint32_t { Header = 1, Schema, Patterns, Object, Bitcode };
+enum class SectionId : std::uint32_t { Header = 1, Schema, Patterns, Object, Bitcode, Signature };
 const char *sectionName(SectionId id); // "header", "schema", ...
 
 // What code in an artifact was compiled for; compared with the host's before loading objects.
@@ -69,13 +77,24 @@ struct SectionSize {
   std::uint64_t size;
 };
 
+struct PublicKey {
+  std::array<std::uint8_t, 32> bytes{};
+  bool operator==(const PublicKey &) const = default;
+};
+
+struct Signature {
+  PublicKey key;
+  std::array<std::uint8_t, 64> bytes{};
+};
+
 struct Artifact {
   Header header;
   runtime::Schema schema;
   std::vector<runtime::native::PatternImage> patterns;
   std::string object;
   std::string bitcode;
-  std::vector<SectionSize> sections; // filled by decodeArtifact, for `cep explain`
+  std::vector<SectionSize> sections;  // filled by decodeArtifact, for `cep explain`
+  std::optional<Signature> signature; // filled by decodeArtifact (signArtifact writes it)
 };
 
 class ArtifactError : public std::runtime_error {
@@ -83,11 +102,14 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// The unsigned artifact (Artifact::signature is ignored: signing.hpp signArtifact signs).
 std::string encodeArtifact(const Artifact &artifact);
-// `name` (the file as the user gave it) prefixes every error.
-Artifact decodeArtifact(std::string_view bytes, const std::string &name);
+// `name` (the file as the user gave it) prefixes every error. With `trusted` (cep run --trust),
+// an artifact not signed by one of those keys is refused before its sections are decoded.
+Artifact decodeArtifact(std::string_view bytes, const std::string &name,
+                        const std::vector<PublicKey> *trusted = nullptr);
 // Reads and decodes the file at `path`.
-Artifact readArtifactFile(const std::string &path);
+Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> *trusted = nullptr);
 // Writes `bytes` to `path` through a fresh temporary in the same folder (mkstemp: O_EXCL, so
 // nothing planted at its name is followed), synced and renamed over `path` (never a
 // half-written artifact). Refuses a `path` that exists and is not a regular file (FIFO, device,

@@ -2,10 +2,14 @@
 
 #include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/optimize.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "runtime/native/image_codec.hpp"
 #include "support/internal_error.hpp"
 
 #include <chrono>
 #include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -73,6 +77,16 @@ std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
   module->setDataLayout(target.createDataLayout());
   module->setTargetTriple(target.getTargetTriple().str());
   images = codegen::emitProgram(*module, program, nfas);
+  // Each image's fingerprint, so a loader can tell the image was compiled with this code
+  // (runtime/native/image_codec.hpp imageFingerprint).
+  const runtime::Schema schema = schemaFromProgram(program);
+  for (const runtime::native::PatternImage &image : images) {
+    auto *i64 = llvm::Type::getInt64Ty(context);
+    new llvm::GlobalVariable(
+        *module, i64, true, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantInt::get(i64, runtime::native::imageFingerprint(schema, image)),
+        runtime::native::imageFingerprintSymbol(image));
+  }
   std::string problems;
   llvm::raw_string_ostream problem_stream(problems);
   CEP_ASSERT(!llvm::verifyModule(*module, &problem_stream),

@@ -4,6 +4,7 @@
 #include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/host_target.hpp"
 #include "compiler/jit/optimize.hpp"
+#include "compiler/jit/verify_code.hpp"
 #include "support/internal_error.hpp"
 
 #include <chrono>
@@ -243,8 +244,12 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
 }
 
 std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
+                                             const runtime::Schema &schema,
                                              std::vector<runtime::native::PatternImage> images,
                                              std::string &error) {
+  if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
+    return std::nullopt;
+  }
   std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
   if (!loaded) {
     return std::nullopt;
@@ -259,8 +264,12 @@ std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
 }
 
 std::optional<LoadedProgram> Jit::loadBitcode(std::string_view bitcode,
+                                              const runtime::Schema &schema,
                                               std::vector<runtime::native::PatternImage> images,
                                               std::string &error) {
+  if (!verifyBitcode(bitcode, schema, images, error)) {
+    return std::nullopt;
+  }
   auto context = std::make_unique<llvm::LLVMContext>();
   auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
                                                  "cep.bitcode", false);

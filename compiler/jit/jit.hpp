@@ -57,12 +57,14 @@ public:
                                               const std::vector<nfa::Nfa> &nfas, ModuleStats &stats,
                                               std::string &error);
   // Loads a relocatable object file made ahead of time from such a module (built with
-  // host_target.hpp's hostTargetMachineBuilder) whose functions `images` name.
+  // host_target.hpp's hostTargetMachineBuilder) whose functions `images` name. Both loaders
+  // first verify the code against the images (verify_code.hpp) and refuse it with the reason.
   std::optional<LoadedProgram> loadObject(std::string_view object_file_bytes,
+                                          const runtime::Schema &schema,
                                           std::vector<runtime::native::PatternImage> images,
                                           std::string &error);
   // Loads such a module as LLVM bitcode (already optimised: compiled as is).
-  std::optional<LoadedProgram> loadBitcode(std::string_view bitcode,
+  std::optional<LoadedProgram> loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
                                            std::vector<runtime::native::PatternImage> images,
                                            std::string &error);
 

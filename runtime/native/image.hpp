@@ -88,8 +88,9 @@ std::int32_t cep_rt_strcmp(const char *a, std::uint64_t an, const char *b, std::
 namespace cep::runtime::native {
 
 // Bumped whenever the generated functions' signatures, CepBranch/CepValue, the Event layout or
-// the cep_rt_* helpers change: a .cepo built for another ABI version is refused.
-constexpr std::uint32_t kAbiVersion = 1;
+// the cep_rt_* helpers change, or what a module must define (2: each image's fingerprint global,
+// image_codec.hpp imageFingerprint): a .cepo built for another ABI version is refused.
+constexpr std::uint32_t kAbiVersion = 2;
 
 enum class StateKind : std::uint8_t { Normal, Final, Stop, Pending }; // as compiler/nfa/ir.hpp
 enum class Skip : std::uint8_t { None, PastLast, ToNext, ToFirst, ToLast };

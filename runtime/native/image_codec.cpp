@@ -1,6 +1,7 @@
 // The schema and pattern image codec (runtime/native/image_codec.hpp).
 #include "runtime/native/image_codec.hpp"
 
+#include "runtime/engine/run_snapshot.hpp"
 #include "runtime/snapshot_codec.hpp"
 
 #include <set>
@@ -306,6 +307,17 @@ std::vector<PatternImage> decodeImages(std::string_view bytes, const Schema &sch
   }
   expectEnd(r);
   return images;
+}
+
+std::uint64_t imageFingerprint(const Schema &schema, const PatternImage &image) {
+  std::string out = encodeSchema(schema);
+  SnapshotWriter w(out);
+  writeImage(w, image);
+  return runSnapshotChecksum(out);
+}
+
+std::string imageFingerprintSymbol(const PatternImage &image) {
+  return image.step_symbol + ".image";
 }
 
 const char *stateKindName(StateKind k) {

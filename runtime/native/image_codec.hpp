@@ -44,6 +44,17 @@ std::string encodeImages(const std::vector<PatternImage> &images);
 std::vector<PatternImage> decodeImages(std::string_view bytes, const Schema &schema,
                                        const std::string &what = "pattern images");
 
+// What binds an image to the code compiled with it: FNV-1a 64 of the schema's encoding
+// (encodeSchema: the code reads events by the schema's field layout) followed by the image's
+// (one image, as encodeImages writes it). The module defines it as a constant i64 global named
+// imageFingerprintSymbol(image) (compiler/jit/host_target.cpp buildProgramModule); loading an
+// artifact refuses an image whose fingerprint differs from its code's
+// (compiler/jit/verify_code.hpp), so an image edited apart from its code (fewer states or branches
+// than the code writes, other emit value kinds, other field kinds in the schema) never reaches the
+// native matcher.
+std::uint64_t imageFingerprint(const Schema &schema, const PatternImage &image);
+std::string imageFingerprintSymbol(const PatternImage &image); // step symbol + ".image"
+
 // Names for printing (`cep explain x.cepo`).
 const char *stateKindName(StateKind k); // "normal", "final", "stop", "pending"
 const char *skipName(Skip s);           // "none", "past last", "to next", "to first", "to last"

@@ -45,7 +45,7 @@ native::PatternImage sampleImage() {
   p.steps = {{"a", false}, {"b", true}, {"c", false}};
   p.states = {{"a", native::StateKind::Normal, 0, native::kNoBound, false},
               {"b", native::StateKind::Normal, 1, 5000, true},
-              {"$pending", native::StateKind::Pending, -1, 0, true},
+              {"$pending", native::StateKind::Pending, -1, native::kNoBound, true},
               {"$stop", native::StateKind::Stop, -1, native::kNoBound, false},
               {"$final", native::StateKind::Final, -1, native::kNoBound, false}};
   p.start = 0;
@@ -124,9 +124,16 @@ artifact::Artifact sampleArtifact() {
   a.schema = sampleSchema();
   a.patterns = {sampleImage()};
   a.patterns.push_back(sampleImage());
-  a.patterns.back().name = "other";
-  a.patterns.back().has_timeout_emit = false;
-  a.patterns.back().timeout_emit = {};
+  native::PatternImage &other = a.patterns.back();
+  other.name = "other";
+  other.index = 4; // indices and symbols are unique in a program
+  for (std::string *symbol :
+       {&other.step_symbol, &other.prefilter_symbol, &other.key_hash_symbol, &other.key_eq_symbol,
+        &other.emit.fields[0].symbol, &other.emit.fields[1].symbol, &other.emit.fields[2].symbol}) {
+    symbol->replace(0, 6, "cep.p4");
+  }
+  other.has_timeout_emit = false;
+  other.timeout_emit = {};
   a.object = std::string("\x7f"
                          "ELF object bytes\0with a nul",
                          27);
@@ -261,8 +268,11 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError("CEP") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEPO") == "x.cepo: truncated: 4 bytes, the artifact header alone is 12");
   CHECK(decodeError("CEPO" + le32(3) + le32(1)) ==
-        "x.cepo: artifact format 3, this cep reads format 1");
-  CHECK(decodeError("CEPO" + le32(1) + le32(native::kAbiVersion + 1) + bytes.substr(12)) ==
+        "x.cepo: artifact format 3, this cep reads format 2");
+  CHECK(decodeError("CEPO" + le32(1) + le32(1)) ==
+        "x.cepo: artifact format 1, this cep reads format 2");
+  CHECK(decodeError("CEPO" + le32(artifact::kFormatVersion) + le32(native::kAbiVersion + 1) +
+                    bytes.substr(12)) ==
         "x.cepo: built for ABI " + std::to_string(native::kAbiVersion + 1) +
             ", this cep runs ABI " + std::to_string(native::kAbiVersion) +
             "; recompile it with cep compile");
@@ -270,6 +280,9 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError(bytes.substr(0, 20)) ==
         "x.cepo: truncated: the header section's header is cut short");
   CHECK(decodeError(bytes + "!") == "x.cepo: corrupt: 1 bytes after the last section");
+  CHECK(decodeError(bytes + std::string(20, '\0')) ==
+        "x.cepo: corrupt: expected the signature section at byte " + std::to_string(bytes.size()) +
+            ", found section id 0");
   std::string flipped = bytes;
   flipped[40] ^= 1; // inside the header section's content
   CHECK(decodeError(flipped) == "x.cepo: corrupt: the header section fails its checksum");

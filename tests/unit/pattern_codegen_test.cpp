@@ -604,18 +604,19 @@ TEST_CASE("native functions load from object files and bitcode made ahead of tim
   std::string compile_error;
   REQUIRE(
       cep::compiler::artifact::compileProgram(l->program(), l->nfas, 2, artifact, compile_error));
+  artifact.schema = cep::compiler::schemaFromProgram(l->program());
   for (bool object : {true, false}) {
     INFO((object ? "object" : "bitcode"));
     const std::string &bytes = object ? artifact.object : artifact.bitcode;
     REQUIRE(!bytes.empty());
     std::string error;
-    auto loaded = object ? j->loadObject(bytes, artifact.patterns, error)
-                         : j->loadBitcode(bytes, artifact.patterns, error);
+    auto loaded = object ? j->loadObject(bytes, artifact.schema, artifact.patterns, error)
+                         : j->loadBitcode(bytes, artifact.schema, artifact.patterns, error);
     INFO(error);
     REQUIRE(loaded.has_value());
     CHECK(checkProgram(*j, *l, events, *loaded) > 100);
   }
   std::string error;
-  CHECK_FALSE(j->loadObject("not an object", {}, error).has_value());
+  CHECK_FALSE(j->loadObject("not an object", artifact.schema, {}, error).has_value());
   CHECK(!error.empty());
 }

@@ -1,0 +1,39 @@
+// Verification of an artifact's code sections (compiler/artifact/cepo.hpp) before the JIT loads
+// them (jit.hpp loadObject, loadBitcode), against the images they are loaded with:
+//
+//   object   parsed with llvm::object: a relocatable ELF object for x86-64 or AArch64 whose
+//            sections lie inside it; every symbol an image needs (step, prefilter, key hash,
+//            key eq, emit and timeout emit value functions) defined as a function in a section;
+//            each image's fingerprint global (runtime/native/image_codec.hpp) defined, 8 bytes,
+//            inside its section and equal to the image's (over the schema and the image); every
+//            undefined symbol a cep host function; every relocation inside its section and naming
+//            an existing symbol.
+//   bitcode  parsed first in a forked child (LLVM's reader crashes on some malformed bitcode),
+//            then here, then the LLVM verifier; every function an image needs defined with its
+//            C ABI type (runtime/native/image.hpp); each fingerprint a constant i64 equal to the
+//            image's; every other declaration a cep host function or an LLVM intrinsic.
+//
+// This stops our loaders and the native matcher from crashing on an artifact whose images and
+// code disagree or whose code sections are malformed. It proves nothing about what the code
+// does: machine code and bitcode are code, and only a signature (cep compile --sign,
+// cep run --trust) makes them trustworthy.
+//
+// LLVM-free header. Never throws; false and `error` ("object: ...", "bitcode: ...") set.
+#pragma once
+
+#include "runtime/native/image.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::compiler::jit {
+
+// `schema` and `images` as the artifact holds them (already verified:
+// compiler/artifact/verify.hpp).
+bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
+                      const std::vector<runtime::native::PatternImage> &images, std::string &error);
+bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
+                   const std::vector<runtime::native::PatternImage> &images, std::string &error);
+
+} // namespace cep::compiler::jit

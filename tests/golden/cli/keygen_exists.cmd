@@ -1,0 +1,1 @@
+cep keygen -o keys/pipeline

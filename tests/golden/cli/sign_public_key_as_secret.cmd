@@ -1,0 +1,1 @@
+cep compile run/rules.cep --sign keys/pipeline.pub -o $TMP/rules.cepo
