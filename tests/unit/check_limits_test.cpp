@@ -1,5 +1,6 @@
 // The checker's bounds on what a few lines of rules can cost (docs/limits.md): the expansion of
 // one def call, which nested defs multiply at every level.
+#include "check_fixture_test.hpp"
 #include "lang/check.hpp"
 #include "lang/checker.hpp"
 #include "lang/parse.hpp"
@@ -10,30 +11,10 @@
 #include <string>
 
 using namespace cep::lang;
+using cep::lang::test::check;
+using cep::lang::test::Checked;
 
 namespace {
-
-struct Checked {
-  SourceManager sources;
-  DiagnosticEngine diags{sources};
-  std::vector<ast::Module> modules;
-  std::optional<typed::Program> program;
-
-  std::string rendered() const {
-    std::ostringstream out;
-    diags.render(out, false);
-    return out.str();
-  }
-};
-
-std::unique_ptr<Checked> check(const std::string &text) {
-  auto c = std::make_unique<Checked>();
-  FileId id = c->sources.add("limits.cep", text);
-  c->modules.push_back(parseModule(c->sources.file(id), c->diags));
-  REQUIRE(c->diags.errorCount() == 0);
-  c->program = checkProgram(c->modules, {{}}, c->sources, c->diags);
-  return c;
-}
 
 const char *kEvent = "event E {\n    x: int\n    ts: time\n}\n";
 
@@ -78,7 +59,7 @@ TEST_CASE("a def call expanding past the limit is an error naming the limit and 
                     std::to_string(kMaxDefExpansion) +
                     " expression nodes, the limit for one def call") != std::string::npos);
     CHECK(text.find("grows through `f7` -> `f6` -> `f5`") != std::string::npos);
-    CHECK(text.find("limits.cep:13:18:") != std::string::npos); // f8's first call of f7
+    CHECK(text.find("f0.cep:13:18:") != std::string::npos); // f8's first call of f7
   }
 }
 
@@ -148,7 +129,7 @@ TEST_CASE("a pattern may have kMaxPatternSteps steps, and no more", "[check][lim
   INFO(text);
   CHECK_FALSE(over->program.has_value());
   CHECK(over->diags.errorCount() == 1);
-  CHECK(text.find("limits.cep:5:9: error: pattern `p` has " + std::to_string(kMaxPatternSteps + 1) +
+  CHECK(text.find("f0.cep:5:9: error: pattern `p` has " + std::to_string(kMaxPatternSteps + 1) +
                   " steps; the limit is " + std::to_string(kMaxPatternSteps)) != std::string::npos);
   CHECK(text.find("note: this is step " + std::to_string(kMaxPatternSteps + 1)) !=
         std::string::npos);
@@ -188,7 +169,7 @@ TEST_CASE("an expression may have kMaxExpressionNodes nodes once defs are inline
   INFO(text);
   CHECK_FALSE(condition->program.has_value());
   CHECK(condition->diags.errorCount() == 1);
-  CHECK(text.find("limits.cep:9:18: error: this condition has 9603 nodes once its defs are "
+  CHECK(text.find("f0.cep:9:18: error: this condition has 9603 nodes once its defs are "
                   "inlined; the limit is " +
                   std::to_string(kMaxExpressionNodes)) != std::string::npos);
 

@@ -1,6 +1,7 @@
 // The checker's output contract (lang/typed.hpp): normalised quantifiers, explicit casts, folded
 // consts, inlined defs, aggregates as Op nodes, nullability. Error messages are covered by the
 // golden cases in tests/golden/check/.
+#include "check_fixture_test.hpp"
 #include "lang/check.hpp"
 #include "lang/parse.hpp"
 #include "lang/typed_printer.hpp"
@@ -10,40 +11,11 @@
 #include <sstream>
 
 using namespace cep::lang;
+using cep::lang::test::check;
+using cep::lang::test::Checked;
 using typed::Op;
 
 namespace {
-
-struct Checked {
-  SourceManager sources;
-  DiagnosticEngine diags{sources};
-  std::vector<ast::Module> modules;
-  std::optional<typed::Program> program;
-
-  std::string rendered() const {
-    std::ostringstream out;
-    diags.render(out, false);
-    return out.str();
-  }
-};
-
-// Parses each text as one file (file i imports the files listed in imports[i]) and checks them.
-std::unique_ptr<Checked> check(const std::vector<std::string> &texts,
-                               std::vector<std::vector<std::size_t>> imports = {}) {
-  auto c = std::make_unique<Checked>();
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    FileId id = c->sources.add("f" + std::to_string(i) + ".cep", texts[i]);
-    c->modules.push_back(parseModule(c->sources.file(id), c->diags));
-  }
-  REQUIRE(c->diags.errorCount() == 0);
-  imports.resize(texts.size());
-  c->program = checkProgram(c->modules, imports, c->sources, c->diags);
-  return c;
-}
-
-std::unique_ptr<Checked> check(const std::string &text) {
-  return check(std::vector{text});
-}
 
 const typed::Pattern &onlyPattern(const Checked &c) {
   INFO(c.rendered());
