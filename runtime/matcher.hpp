@@ -21,6 +21,9 @@
 
 namespace cep::runtime {
 
+struct MatcherState;    // runtime/state/matcher_state.hpp
+struct MigrationReport; // runtime/state/migration.hpp
+
 constexpr std::int64_t kEndOfTime = INT64_MAX;
 
 // One output record and where it sorts.
@@ -75,6 +78,19 @@ public:
   // incompatible snapshot throws std::runtime_error with the reason.
   virtual void snapshot(std::string &out) const = 0;
   virtual void restore(std::string_view in) = 0;
+  // The same state as the model both engines share (runtime/state/matcher_state.hpp): snapshot
+  // is exportState + encodeMatcherState, restore is decodeMatcherState + the engine's import.
+  virtual void exportState(MatcherState &out) const = 0;
+  // Moving the partial matches of ANOTHER VERSION of this pattern (same name; other conditions,
+  // steps, NFA shape or schema) into this matcher, which must be fresh (runtime/state/
+  // migration.hpp, docs/semantics.md "Moving partial matches to a new version"). checkMigration
+  // only lists the reasons the move is refused; migrateFrom checks first and, when there is any
+  // reason, changes nothing; otherwise it moves every key, run and held match and counts them.
+  // Both engines give the same reasons and the same state for the same input.
+  //   MatcherState old; v1.exportState(old);
+  //   MigrationReport r = v2.migrateFrom(old); // r.reasons empty: v2 continues v1's matches
+  virtual MigrationReport checkMigration(const MatcherState &from) const = 0;
+  virtual MigrationReport migrateFrom(const MatcherState &from) = 0;
   // The event types (indices into the Schema) this pattern's stream is made of.
   virtual const std::vector<std::uint32_t> &eventTypes() const = 0;
   virtual std::string_view patternName() const = 0;

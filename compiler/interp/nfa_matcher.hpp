@@ -19,6 +19,7 @@
 #include "lang/typed.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -71,8 +72,11 @@ public:
   void onEvent(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out) override;
   void finish(std::vector<runtime::MatchOutput> &out) override;
   runtime::MatcherStats stats() const override;
-  void snapshot(std::string &out) const override; // snapshot.cpp
-  void restore(std::string_view in) override;     // snapshot.cpp
+  void snapshot(std::string &out) const override;              // snapshot.cpp
+  void restore(std::string_view in) override;                  // snapshot.cpp
+  void exportState(runtime::MatcherState &out) const override; // snapshot.cpp
+  runtime::MigrationReport checkMigration(const runtime::MatcherState &from) const override;
+  runtime::MigrationReport migrateFrom(const runtime::MatcherState &from) override; // snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
   std::string_view patternName() const override { return pattern_.name; }
 
@@ -111,7 +115,17 @@ private:
                  std::vector<runtime::MatchOutput> &out);
   void emitTimeout(const KeyState &key, const Run &run, std::vector<runtime::MatchOutput> &out);
   void updatePeaks();
-  const runtime::Schema &snapshotSchema() const; // snapshot.cpp
+  const std::shared_ptr<const runtime::Schema> &snapshotSchema() const; // snapshot.cpp
+  // snapshot.cpp: the keys of `from` built over `events` (this matcher's schema, parallel to
+  // from.events), nodes counted in `counter`. Restoring (reasons == nullptr), a name this
+  // matcher lacks throws; migrating, names were checked, and a key whose text differs under this
+  // version is a reason.
+  std::vector<std::unique_ptr<KeyState>> stageKeys(const runtime::MatcherState &from,
+                                                   const std::vector<runtime::EventRef> &events,
+                                                   NodeCounter *counter,
+                                                   std::vector<std::string> *reasons) const;
+  void commitKeys(const runtime::MatcherState &from,
+                  std::vector<std::unique_ptr<KeyState>> keys); // snapshot.cpp
 
   // State bounds (docs/semantics.md §9): the oldest `count` runs of `key` (by start, then
   // creation order) go; then the pattern's oldest runs while its accounted bytes exceed the
@@ -129,7 +143,7 @@ private:
   nfa::Nfa nfa_;
   runtime::MatcherOptions options_;
   std::vector<std::uint32_t> event_types_;
-  mutable std::unique_ptr<const runtime::Schema> schema_; // the program's; built on first use
+  mutable std::shared_ptr<const runtime::Schema> schema_; // the program's; built on first use
   std::vector<bool> uses_type_;                           // by event type index
   std::vector<bool> completes_at_end_; // by state: a run waiting there completes at end of input
   Evaluator evaluator_;

@@ -1,41 +1,38 @@
-// InterpMatcher::snapshot / restore (format in snapshot.hpp).
+// InterpMatcher <-> the matcher-state model (runtime/state/matcher_state.hpp: the CEPISNAP
+// format), and moving another version's state in (runtime/state/migration.hpp).
 #include "compiler/interp/snapshot.hpp"
 
 #include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/schema_from_program.hpp"
-#include "runtime/snapshot_codec.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace cep::compiler::interp {
 
-using runtime::SnapshotReader;
-using runtime::SnapshotWriter;
+using runtime::MatcherState;
+using runtime::MigrationReport;
 
-// The snapshot codec names event types and fields through a runtime::Schema; the program's has
-// the same type indices (compiler/schema_from_program.hpp).
-const runtime::Schema &InterpMatcher::snapshotSchema() const {
+// The model names event types and fields through a runtime::Schema; the program's has the same
+// type indices (compiler/schema_from_program.hpp).
+const std::shared_ptr<const runtime::Schema> &InterpMatcher::snapshotSchema() const {
   if (!schema_) {
-    schema_ = std::make_unique<const runtime::Schema>(schemaFromProgram(program_));
+    schema_ = std::make_shared<const runtime::Schema>(schemaFromProgram(program_));
   }
-  return *schema_;
+  return schema_;
 }
 
-void InterpMatcher::snapshot(std::string &out) const {
-  const runtime::Schema &schema = snapshotSchema();
-  SnapshotWriter w(out);
-  w.bytes(kSnapshotMagic, sizeof kSnapshotMagic);
-  w.u32(kSnapshotVersion);
-  w.str(pattern_.name);
-  w.i64(time_);
-  for (std::uint64_t v :
-       {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
-        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
-    w.u64(v);
-  }
+void InterpMatcher::exportState(MatcherState &st) const {
+  st = MatcherState();
+  st.pattern = pattern_.name;
+  st.time = time_;
+  st.stats = stats_;
+  st.schema = snapshotSchema();
+  st.key = runtime::describeKey(*st.schema, !pattern_.key_fields.empty(), pattern_.key_index);
 
   // Keys in a stable order, and every node and event they reach, each once.
   std::vector<const KeyState *> keys;
@@ -45,180 +42,128 @@ void InterpMatcher::snapshot(std::string &out) const {
   std::sort(keys.begin(), keys.end(),
             [](const KeyState *a, const KeyState *b) { return a->key_json < b->key_json; });
   std::unordered_map<const Node *, std::int64_t> node_ids;
-  std::vector<const Node *> nodes;
   std::unordered_map<const runtime::Event *, std::uint64_t> event_ids;
-  std::vector<const runtime::Event *> events;
   auto collect = [&](const Node *last) {
     std::vector<const Node *> chain;
     for (const Node *n = last; n != nullptr && !node_ids.count(n); n = n->prev) {
       chain.push_back(n);
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      node_ids[*it] = static_cast<std::int64_t>(nodes.size());
-      nodes.push_back(*it);
-      const runtime::Event *e = (*it)->event.get();
-      if (!event_ids.count(e)) {
-        event_ids[e] = events.size();
-        events.push_back(e);
+      const Node *n = *it;
+      node_ids[n] = static_cast<std::int64_t>(st.nodes.size());
+      auto [e, added] = event_ids.emplace(n->event.get(), st.events.size());
+      if (added) {
+        st.events.push_back(n->event);
       }
+      st.nodes.push_back({e->second, pattern_.steps.at(static_cast<std::size_t>(n->step)).name,
+                          n->prev ? node_ids.at(n->prev) : -1});
     }
   };
+  auto nodeId = [&](const NodeRef &n) -> std::int64_t { return n ? node_ids.at(n.get()) : -1; };
   for (const KeyState *ks : keys) {
+    runtime::StateKey &key = st.keys.emplace_back();
+    key.key_json = ks->key_json;
     for (const Run &r : ks->runs) {
       collect(r.bound.get());
+      key.runs.push_back({nfa_.states.at(static_cast<std::size_t>(r.state)).name, r.counter,
+                          nodeId(r.bound), r.start_time, r.start_seq, r.prev_time});
     }
     for (const HeldMatch &m : ks->held) {
       collect(m.bound.get());
-    }
-  }
-  auto nodeId = [&](const NodeRef &n) -> std::int64_t { return n ? node_ids.at(n.get()) : -1; };
-
-  w.u64(events.size());
-  for (const runtime::Event *e : events) {
-    runtime::writeEvent(w, schema, *e);
-  }
-  w.u64(nodes.size());
-  for (const Node *n : nodes) {
-    w.u64(event_ids.at(n->event.get()));
-    w.str(pattern_.steps.at(static_cast<std::size_t>(n->step)).name);
-    w.i64(n->prev ? node_ids.at(n->prev) : -1);
-  }
-  w.u64(keys.size());
-  for (const KeyState *ks : keys) {
-    w.str(ks->key_json);
-    w.u64(ks->runs.size());
-    for (const Run &r : ks->runs) {
-      w.str(nfa_.states.at(static_cast<std::size_t>(r.state)).name);
-      w.u32(r.counter);
-      w.i64(nodeId(r.bound));
-      w.i64(r.start_time);
-      w.u64(r.start_seq);
-      w.i64(r.prev_time);
-    }
-    w.u64(ks->held.size());
-    for (const HeldMatch &m : ks->held) {
-      w.i64(nodeId(m.bound));
-      w.i64(m.start_time);
-      w.u64(m.start_seq);
+      key.held.push_back({nodeId(m.bound), m.start_time, m.start_seq});
     }
   }
 }
 
-void InterpMatcher::restore(std::string_view in) {
-  if (!keys_.empty() || stats_.events != 0) {
-    throw std::runtime_error("restore needs a fresh matcher (pattern " + pattern_.name + ")");
-  }
-  const runtime::Schema &schema = snapshotSchema();
-  SnapshotReader r(in, "interpreter snapshot");
-  if (r.bytes(sizeof kSnapshotMagic) != std::string_view(kSnapshotMagic, sizeof kSnapshotMagic)) {
-    r.fail("not an interpreter snapshot");
-  }
-  std::uint32_t version = r.u32();
-  if (version < kSnapshotOldestVersion || version > kSnapshotVersion) {
-    r.fail("format version " + std::to_string(version) + " (this build reads " +
-           std::to_string(kSnapshotOldestVersion) + " to " + std::to_string(kSnapshotVersion) +
-           ")");
-  }
-  std::string_view name = r.str();
-  if (name != pattern_.name) {
-    r.fail("it is of pattern `" + std::string(name) + "`, not `" + pattern_.name + "`");
-  }
-  std::int64_t time = r.i64();
-  runtime::MatcherStats stats;
-  for (std::uint64_t *v : {&stats.events, &stats.matches, &stats.timeouts, &stats.peak_runs,
-                           &stats.peak_keys, &stats.peak_bound_events, &stats.peak_state_bytes}) {
-    *v = r.u64();
-  }
-  if (version >= 2) {
-    stats.evicted = r.u64();
-  }
+void InterpMatcher::snapshot(std::string &out) const {
+  MatcherState st;
+  exportState(st);
+  runtime::encodeMatcherState(st, out);
+}
 
-  std::vector<runtime::EventRef> events(r.count(runtime::kMinSnapshotEventBytes));
-  for (auto &e : events) {
-    e = runtime::readEvent(r, schema);
+std::vector<std::unique_ptr<KeyState>>
+InterpMatcher::stageKeys(const MatcherState &from, const std::vector<runtime::EventRef> &events,
+                         NodeCounter *counter, std::vector<std::string> *reasons) const {
+  std::unordered_map<std::string_view, std::int32_t> steps;
+  for (std::size_t s = 0; s < pattern_.steps.size(); ++s) {
+    steps.emplace(pattern_.steps[s].name, static_cast<std::int32_t>(s));
   }
-  std::vector<NodeRef> nodes(r.count(8 + 4 + 8));
+  std::unordered_map<std::string_view, nfa::StateId> states;
+  for (std::size_t s = 0; s < nfa_.states.size(); ++s) {
+    states.emplace(nfa_.states[s].name, static_cast<nfa::StateId>(s));
+  }
+  std::vector<NodeRef> nodes(from.nodes.size());
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    std::uint64_t event = r.u64();
-    std::string step_name(r.str());
-    std::int64_t prev = r.i64();
-    if (event >= events.size()) {
-      r.fail("node refers to a missing event");
+    const runtime::StateNode &n = from.nodes[i];
+    auto step = steps.find(n.step);
+    if (step == steps.end()) {
+      runtime::failMatcherState("pattern `" + pattern_.name + "` has no step `" + n.step + "`");
     }
-    std::int32_t step = -1;
-    for (std::size_t s = 0; s < pattern_.steps.size(); ++s) {
-      if (pattern_.steps[s].name == step_name) {
-        step = static_cast<std::int32_t>(s);
-      }
-    }
-    if (step < 0) {
-      r.fail("pattern `" + pattern_.name + "` has no step `" + step_name + "`");
-    }
-    if (prev < -1 || prev >= static_cast<std::int64_t>(i)) {
-      r.fail("node refers to a later node");
-    }
-    nodes[i] = NodeRef::bind(events[event], step,
-                             prev < 0 ? NodeRef() : nodes[static_cast<std::size_t>(prev)], &nodes_);
+    nodes[i] =
+        NodeRef::bind(events.at(n.event), step->second,
+                      n.prev < 0 ? NodeRef() : nodes[static_cast<std::size_t>(n.prev)], counter);
   }
   auto nodeAt = [&](std::int64_t id) {
-    if (id < -1 || id >= static_cast<std::int64_t>(nodes.size())) {
-      r.fail("reference to a missing node");
-    }
     return id < 0 ? NodeRef() : nodes[static_cast<std::size_t>(id)];
   };
-  std::vector<std::unique_ptr<KeyState>> keys(r.count(4 + 8 + 8));
-  for (auto &ks : keys) {
-    ks = std::make_unique<KeyState>();
-    ks->key_json = std::string(r.str());
-    std::uint64_t runs = r.count(4 + 4 + 8 + 8 + 8 + 8);
-    for (std::uint64_t i = 0; i < runs; ++i) {
+  std::vector<std::unique_ptr<KeyState>> keys;
+  for (const runtime::StateKey &k : from.keys) {
+    auto ks = std::make_unique<KeyState>();
+    ks->key_json = k.key_json;
+    for (const runtime::StateRun &sr : k.runs) {
+      auto state = states.find(sr.state);
+      if (state == states.end()) {
+        runtime::failMatcherState("the NFA of `" + pattern_.name + "` has no state `" + sr.state +
+                                  "`");
+      }
       Run run;
-      std::string state_name(r.str());
-      run.state = -1;
-      for (std::size_t s = 0; s < nfa_.states.size(); ++s) {
-        if (nfa_.states[s].name == state_name) {
-          run.state = static_cast<nfa::StateId>(s);
-        }
-      }
-      if (run.state < 0) {
-        r.fail("the NFA of `" + pattern_.name + "` has no state `" + state_name + "`");
-      }
-      run.counter = r.u32();
-      run.bound = nodeAt(r.i64());
-      run.start_time = r.i64();
-      run.start_seq = r.u64();
-      run.prev_time = r.i64();
+      run.state = state->second;
+      run.counter = sr.counter;
+      run.bound = nodeAt(sr.last);
+      run.start_time = sr.start_time;
+      run.start_seq = sr.start_seq;
+      run.prev_time = sr.prev_time;
       run.deadline = deadlineOf(run);
       ks->runs.push_back(std::move(run));
     }
-    std::uint64_t held = r.count(8 + 8 + 8);
-    for (std::uint64_t i = 0; i < held; ++i) {
+    for (const runtime::StateHeld &sh : k.held) {
       HeldMatch m;
-      m.bound = nodeAt(r.i64());
-      if (!m.bound) {
-        r.fail("a held match without events");
-      }
-      m.start_time = r.i64();
-      m.start_seq = r.u64();
+      m.bound = nodeAt(sh.last);
+      m.start_time = sh.start_time;
+      m.start_seq = sh.start_seq;
       for (const Node *n = m.bound.get(); n != nullptr; n = n->prev) {
         m.seqs.push_back(n->event->seq);
       }
       std::reverse(m.seqs.begin(), m.seqs.end());
       ks->held.push_back(std::move(m));
     }
-  }
-  if (!r.atEnd()) {
-    r.fail("trailing bytes");
-  }
-  for (std::size_t i = 1; i < keys.size(); ++i) {
-    if (keys[i - 1]->key_json >= keys[i]->key_json) {
-      r.fail("keys out of order");
+    if (reasons != nullptr) {
+      // The key's text under this version, from the first event of its first run or match.
+      const Node *n = !ks->runs.empty()   ? ks->runs.front().bound.get()
+                      : !ks->held.empty() ? ks->held.front().bound.get()
+                                          : nullptr;
+      while (n != nullptr && n->prev != nullptr) {
+        n = n->prev;
+      }
+      if (n != nullptr) {
+        std::string now = keyOf(*n->event);
+        if (now != ks->key_json) {
+          reasons->push_back("pattern `" + pattern_.name + "`: key " + ks->key_json +
+                             ": its events key as " + now + " in the new version");
+        }
+      }
     }
+    keys.push_back(std::move(ks));
   }
+  return keys;
+}
 
-  // Commit.
-  time_ = time;
-  stats_ = stats;
+void InterpMatcher::commitKeys(const MatcherState &from,
+                               std::vector<std::unique_ptr<KeyState>> keys) {
+  time_ = from.time;
+  stats_ = from.stats;
+  stats_.live_runs = stats_.live_keys = stats_.bound_events = stats_.state_bytes = 0;
+  stats_.bound_event_bytes = 0;
   for (auto &ks : keys) {
     KeyState &slot = keyState(ks->key_json);
     std::vector<Run> runs = std::move(ks->runs);
@@ -228,6 +173,70 @@ void InterpMatcher::restore(std::string_view in) {
     reschedule(slot);
   }
   updatePeaks();
+}
+
+void InterpMatcher::restore(std::string_view in) {
+  if (!keys_.empty() || stats_.events != 0) {
+    throw std::runtime_error("restore needs a fresh matcher (pattern " + pattern_.name + ")");
+  }
+  MatcherState st = runtime::decodeMatcherState(in, snapshotSchema(), pattern_.name);
+  commitKeys(st, stageKeys(st, st.events, &nodes_, nullptr));
+}
+
+namespace {
+
+runtime::PatternShape shapeOf(const lang::typed::Pattern &pattern, const nfa::Nfa &nfa,
+                              std::shared_ptr<const runtime::Schema> schema) {
+  runtime::PatternShape shape;
+  shape.pattern = pattern.name;
+  for (const lang::typed::Step &s : pattern.steps) {
+    shape.steps.push_back(s.name);
+    shape.step_types.push_back(s.event_type);
+  }
+  for (const nfa::State &s : nfa.states) {
+    shape.states.push_back(s.name);
+  }
+  shape.key = runtime::describeKey(*schema, !pattern.key_fields.empty(), pattern.key_index);
+  shape.schema = std::move(schema);
+  return shape;
+}
+
+} // namespace
+
+MigrationReport InterpMatcher::checkMigration(const MatcherState &from) const {
+  MigrationReport report;
+  report.reasons = runtime::migrationReasons(from, shapeOf(pattern_, nfa_, snapshotSchema()));
+  if (report.ok()) {
+    NodeCounter scratch;
+    std::vector<runtime::EventRef> events = runtime::convertEvents(from, *snapshotSchema());
+    stageKeys(from, events, &scratch, &report.reasons);
+  }
+  return report;
+}
+
+MigrationReport InterpMatcher::migrateFrom(const MatcherState &from) {
+  if (!keys_.empty() || stats_.events != 0) {
+    throw std::runtime_error("migration needs a fresh matcher (pattern " + pattern_.name + ")");
+  }
+  MigrationReport report;
+  report.reasons = runtime::migrationReasons(from, shapeOf(pattern_, nfa_, snapshotSchema()));
+  if (!report.ok()) {
+    return report;
+  }
+  std::vector<runtime::EventRef> events = runtime::convertEvents(from, *snapshotSchema());
+  auto keys = stageKeys(from, events, &nodes_, &report.reasons);
+  if (!report.ok()) {
+    return report; // the staged keys release their nodes
+  }
+  for (const auto &ks : keys) {
+    if (!ks->runs.empty() || !ks->held.empty()) {
+      ++report.keys_moved;
+    }
+    report.runs_moved += ks->runs.size();
+    report.held_moved += ks->held.size();
+  }
+  commitKeys(from, std::move(keys));
+  return report;
 }
 
 } // namespace cep::compiler::interp

@@ -136,7 +136,7 @@ rn::PatternImage buildImage(const lang::typed::Program &program, const nfa::Nfa 
     }
   }
   for (const auto &step : pattern.steps) {
-    image.steps.push_back({step.name, step.negated});
+    image.steps.push_back({step.name, step.negated, step.event_type});
   }
 
   std::vector<std::int64_t> memo(nfa.states.size(), -1);

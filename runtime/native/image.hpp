@@ -110,6 +110,9 @@ struct StateInfo {
 struct StepInfo {
   std::string name;
   bool negated = false; // binds nothing; left out of "@events"
+  // The event type it takes (index into Schema::types): moving a state into a new version checks
+  // that each bound event's type is its step's (runtime/state/migration.hpp).
+  std::int32_t event_type = -1;
 };
 
 struct OutputField {

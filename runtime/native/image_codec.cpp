@@ -4,6 +4,7 @@
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/snapshot_codec.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -25,16 +26,19 @@ constexpr std::size_t kMinOutputFieldBytes = 4 + 1 + 4;
 constexpr std::size_t kMinImageBytes =
     4 + 4 + 4 + 4 + 4 + 4 + 8 + 1 + 4 + 1 + 4 + (4 + 4) + 1 + (4 + 4) + 4 + 4 * 4;
 
-void writeVersion(SnapshotWriter &w) {
-  w.u32(kImageCodecVersion);
+void writeVersion(SnapshotWriter &w, std::uint32_t version = kImageCodecVersion) {
+  w.u32(version);
 }
 
-void readVersion(SnapshotReader &r) {
+std::uint32_t readVersion(SnapshotReader &r, std::uint32_t oldest = kImageCodecVersion,
+                          std::uint32_t newest = kImageCodecVersion) {
   std::uint32_t version = r.u32();
-  if (version != kImageCodecVersion) {
+  if (version < oldest || version > newest) {
     r.fail("encoding version " + std::to_string(version) + ", this cep reads version " +
-           std::to_string(kImageCodecVersion));
+           (oldest == newest ? std::to_string(newest)
+                             : std::to_string(oldest) + " to " + std::to_string(newest)));
   }
+  return version;
 }
 
 std::uint32_t size32(SnapshotReader &r, std::size_t min_item_bytes) {
@@ -131,6 +135,24 @@ void writeImage(SnapshotWriter &w, const PatternImage &p) {
   w.str(p.prefilter_symbol);
   w.str(p.key_hash_symbol);
   w.str(p.key_eq_symbol);
+}
+
+void writeStepTypes(SnapshotWriter &w, const PatternImage &p) {
+  w.u32(static_cast<std::uint32_t>(p.steps.size()));
+  for (const StepInfo &s : p.steps) {
+    writeI32(w, s.event_type);
+  }
+}
+
+void readStepTypes(SnapshotReader &r, const Schema &schema, PatternImage &p) {
+  const std::string where = "pattern `" + p.name + "`";
+  if (r.u32() != p.steps.size()) {
+    r.fail(where + ": step event types for another number of steps");
+  }
+  for (StepInfo &s : p.steps) {
+    s.event_type =
+        index(r, schema.types.size(), false, where + ": step `" + s.name + "`: event type");
+  }
 }
 
 PatternImage readImage(SnapshotReader &r, const Schema &schema) {
@@ -283,10 +305,11 @@ Schema decodeSchema(std::string_view bytes, const std::string &what) {
 std::string encodeImages(const std::vector<PatternImage> &images) {
   std::string out;
   SnapshotWriter w(out);
-  writeVersion(w);
+  writeVersion(w, kImagesCodecVersion);
   w.u32(static_cast<std::uint32_t>(images.size()));
   for (const PatternImage &p : images) {
     writeImage(w, p);
+    writeStepTypes(w, p);
   }
   return out;
 }
@@ -294,13 +317,16 @@ std::string encodeImages(const std::vector<PatternImage> &images) {
 std::vector<PatternImage> decodeImages(std::string_view bytes, const Schema &schema,
                                        const std::string &what) {
   SnapshotReader r(bytes, what);
-  readVersion(r);
+  std::uint32_t version = readVersion(r, kImagesOldestCodecVersion, kImagesCodecVersion);
   std::uint32_t n = size32(r, kMinImageBytes);
   std::vector<PatternImage> images;
   images.reserve(n);
   std::set<std::string, std::less<>> names;
   for (std::uint32_t i = 0; i < n; ++i) {
     images.push_back(readImage(r, schema));
+    if (version >= 2) {
+      readStepTypes(r, schema, images.back());
+    }
     if (!names.insert(images.back().name).second) {
       r.fail("pattern `" + images.back().name + "` twice");
     }
@@ -313,6 +339,12 @@ std::uint64_t imageFingerprint(const Schema &schema, const PatternImage &image) 
   std::string out = encodeSchema(schema);
   SnapshotWriter w(out);
   writeImage(w, image);
+  // Step types are covered once known (an image read from a version 1 encoding has none, and
+  // keeps the fingerprint it was built with).
+  if (std::any_of(image.steps.begin(), image.steps.end(),
+                  [](const StepInfo &s) { return s.event_type >= 0; })) {
+    writeStepTypes(w, image);
+  }
   return runSnapshotChecksum(out);
 }
 

@@ -14,6 +14,8 @@
 //             shape emit, u8 has_timeout_emit, shape timeout_emit, u32 max_branches,
 //             str step_symbol, str prefilter_symbol, str key_hash_symbol, str key_eq_symbol
 //   shape   = str stream, u32 n + n * field (str name, u8 kind (ValueKind), str symbol)
+// Images version 2 append to each pattern: u32 n (its step count) + n * i32 step event type
+// (StepInfo::event_type). Version 1 images are still read (step event types -1: unknown).
 //
 // Decoding checks every length, enum value and index (types, fields, steps, states) against
 // what it refers to, so a matcher can trust a decoded image. Bad bytes throw
@@ -33,7 +35,10 @@
 namespace cep::runtime::native {
 
 // Bumped on any change of the encodings above (an artifact's format version covers it too).
+// The schema's encoding; the images' (kImagesCodecVersion, 2: steps' event types; 1 still read).
 constexpr std::uint32_t kImageCodecVersion = 1;
+constexpr std::uint32_t kImagesCodecVersion = 2;
+constexpr std::uint32_t kImagesOldestCodecVersion = 1;
 
 std::string encodeSchema(const Schema &schema);
 // `what` names the bytes in errors ("schema section").

@@ -18,6 +18,7 @@
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_record.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -41,8 +42,11 @@ public:
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override;
   void finish(std::vector<MatchOutput> &out) override;
   MatcherStats stats() const override;
-  void snapshot(std::string &out) const override; // native_snapshot.cpp
-  void restore(std::string_view in) override;     // native_snapshot.cpp
+  void snapshot(std::string &out) const override;                          // native_snapshot.cpp
+  void restore(std::string_view in) override;                              // native_snapshot.cpp
+  void exportState(MatcherState &out) const override;                      // native_snapshot.cpp
+  MigrationReport checkMigration(const MatcherState &from) const override; // native_snapshot.cpp
+  MigrationReport migrateFrom(const MatcherState &from) override;          // native_snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
 
@@ -126,6 +130,13 @@ private:
   std::uint32_t newKey(std::uint64_t hash, const Event *rep);
   void freeKey(std::uint32_t key);
   std::string keyJson(const Key &key) const;
+
+  // native_snapshot.cpp: `from` (its events as `events`, of this matcher's schema) into this
+  // fresh matcher; a bad state throws and changes nothing.
+  void importState(const MatcherState &from, const std::vector<EventRef> &events);
+  PatternShape shape() const;
+  void keyReasons(const MatcherState &from, const std::vector<EventRef> &events,
+                  std::vector<std::string> &reasons) const;
 
   void emitMatch(const Key &key, Held &m, const Completion &when, std::vector<MatchOutput> &out);
   void emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out);

@@ -1,11 +1,12 @@
-// NativeMatcher::snapshot / restore: the reference interpreter's snapshot format, byte for byte
-// ("CEPISNAP" v2, compiler/interp/snapshot.hpp; v1 is read too), so a snapshot written by either
-// engine restores into the other. States and steps by name; keys sorted by their "@key" text; nodes
-// and events numbered in the order the keys' runs and held matches reach them. On restore, a key's
-// representative event is the first bound event of its first run (or first held match).
+// NativeMatcher <-> the matcher-state model (runtime/state/matcher_state.hpp: CEPISNAP, the
+// format the reference interpreter writes too, so a snapshot of either engine restores into the
+// other), and moving another version's state in (runtime/state/migration.hpp). States and steps
+// by name; keys sorted by their "@key" text; nodes and events numbered in the order the keys'
+// runs and held matches reach them. On import, a key's representative event is the first bound
+// event of its first run (or first held match).
 #include "runtime/native/native_matcher_impl.hpp"
 #include "runtime/native/native_record.hpp"
-#include "runtime/snapshot_codec.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,26 +14,14 @@
 
 namespace cep::runtime::native {
 
-namespace {
-
-constexpr char kMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kVersion = 2;
-constexpr std::uint32_t kOldestVersion = 1; // v1: no eviction counter
-
-} // namespace
-
-void NativeMatcher::snapshot(std::string &out) const {
+void NativeMatcher::exportState(MatcherState &st) const {
   const PatternImage &img = *image_;
-  SnapshotWriter w(out);
-  w.bytes(kMagic, sizeof kMagic);
-  w.u32(kVersion);
-  w.str(img.name);
-  w.i64(time_);
-  for (std::uint64_t v :
-       {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
-        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
-    w.u64(v);
-  }
+  st = MatcherState();
+  st.pattern = img.name;
+  st.time = time_;
+  st.stats = stats_;
+  st.schema = schema_;
+  st.key = describeKey(*schema_, img.keyed, img.key_fields);
 
   // Keys in a stable order (their "@key" text), and every node and event they reach, each once.
   std::vector<std::pair<std::string, std::uint32_t>> keys;
@@ -43,9 +32,7 @@ void NativeMatcher::snapshot(std::string &out) const {
   }
   std::sort(keys.begin(), keys.end());
   std::vector<std::int64_t> node_ids(nodes_.capacity(), -1);
-  std::vector<std::uint32_t> nodes;
   std::unordered_map<const Event *, std::uint64_t> event_ids;
-  std::vector<const Event *> events;
   std::vector<std::uint32_t> chain;
   auto collect = [&](std::uint32_t last) {
     chain.clear();
@@ -53,87 +40,52 @@ void NativeMatcher::snapshot(std::string &out) const {
       chain.push_back(n);
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      node_ids[*it] = static_cast<std::int64_t>(nodes.size());
-      nodes.push_back(*it);
-      const Event *e = nodes_[*it].event;
-      if (event_ids.emplace(e, events.size()).second) {
-        events.push_back(e);
+      const Node &node = nodes_[*it];
+      node_ids[*it] = static_cast<std::int64_t>(st.nodes.size());
+      auto [e, added] = event_ids.emplace(node.event, st.events.size());
+      if (added) {
+        retain(node.event);
+        st.events.emplace_back(const_cast<Event *>(node.event));
       }
+      st.nodes.push_back({e->second, img.steps.at(static_cast<std::size_t>(node.step)).name,
+                          node.prev == kNoNode ? -1 : node_ids[node.prev]});
     }
   };
-  for (const auto &[text, k] : keys) {
-    for (const Run &r : keys_[k].runs) {
-      collect(r.last);
-    }
-    for (const Held &m : keys_[k].held) {
-      collect(m.last);
-    }
-  }
   auto nodeId = [&](std::uint32_t n) -> std::int64_t { return n == kNoNode ? -1 : node_ids[n]; };
-
-  w.u64(events.size());
-  for (const Event *e : events) {
-    writeEvent(w, *schema_, *e);
-  }
-  w.u64(nodes.size());
-  for (std::uint32_t n : nodes) {
-    const Node &node = nodes_[n];
-    w.u64(event_ids.at(node.event));
-    w.str(img.steps.at(static_cast<std::size_t>(node.step)).name);
-    w.i64(nodeId(node.prev));
-  }
-  w.u64(keys.size());
-  for (const auto &[text, k] : keys) {
+  for (auto &[text, k] : keys) {
     const Key &key = keys_[k];
-    w.str(text);
-    w.u64(key.runs.size());
+    StateKey &sk = st.keys.emplace_back();
+    sk.key_json = std::move(text);
     for (const Run &r : key.runs) {
-      w.str(img.states.at(r.state).name);
-      w.u32(r.counter);
-      w.i64(nodeId(r.last));
+      collect(r.last);
       Pos start = startOf(r.first);
-      w.i64(start.first);
-      w.u64(start.second);
-      w.i64(prevTime(r));
+      sk.runs.push_back({img.states.at(r.state).name, r.counter, nodeId(r.last), start.first,
+                         start.second, prevTime(r)});
     }
-    w.u64(key.held.size());
     for (const Held &m : key.held) {
-      w.i64(nodeId(m.last));
+      collect(m.last);
       Pos start = startOf(m.first);
-      w.i64(start.first);
-      w.u64(start.second);
+      sk.held.push_back({nodeId(m.last), start.first, start.second});
     }
   }
 }
 
-void NativeMatcher::restore(std::string_view in) {
-  const PatternImage &img = *image_;
-  if (live_keys_ != 0 || stats_.events != 0) {
-    throw std::runtime_error("restore needs a fresh matcher (pattern " + img.name + ")");
-  }
-  SnapshotReader r(in, "interpreter snapshot");
-  if (r.bytes(sizeof kMagic) != std::string_view(kMagic, sizeof kMagic)) {
-    r.fail("not an interpreter snapshot");
-  }
-  std::uint32_t version = r.u32();
-  if (version < kOldestVersion || version > kVersion) {
-    r.fail("format version " + std::to_string(version) + " (this build reads " +
-           std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + ")");
-  }
-  std::string_view name = r.str();
-  if (name != img.name) {
-    r.fail("it is of pattern `" + std::string(name) + "`, not `" + img.name + "`");
-  }
-  std::int64_t time = r.i64();
-  MatcherStats stats;
-  for (std::uint64_t *v : {&stats.events, &stats.matches, &stats.timeouts, &stats.peak_runs,
-                           &stats.peak_keys, &stats.peak_bound_events, &stats.peak_state_bytes}) {
-    *v = r.u64();
-  }
-  if (version >= 2) {
-    stats.evicted = r.u64();
-  }
+void NativeMatcher::snapshot(std::string &out) const {
+  MatcherState st;
+  exportState(st);
+  encodeMatcherState(st, out);
+}
 
+void NativeMatcher::restore(std::string_view in) {
+  if (live_keys_ != 0 || stats_.events != 0) {
+    throw std::runtime_error("restore needs a fresh matcher (pattern " + image_->name + ")");
+  }
+  MatcherState st = decodeMatcherState(in, schema_, image_->name);
+  importState(st, st.events);
+}
+
+void NativeMatcher::importState(const MatcherState &st, const std::vector<EventRef> &events) {
+  const PatternImage &img = *image_;
   // Nodes are bound into the pool as they are read; `owned` holds one reference to each until
   // the end (so a failure part-way releases everything).
   std::vector<std::uint32_t> owned;
@@ -147,102 +99,69 @@ void NativeMatcher::restore(std::string_view in) {
     }
   } release_owned{nodes_, owned};
 
-  std::vector<EventRef> events(r.count(kMinSnapshotEventBytes));
-  for (auto &e : events) {
-    e = readEvent(r, *schema_);
+  std::unordered_map<std::string_view, std::int32_t> steps;
+  for (std::size_t s = 0; s < img.steps.size(); ++s) {
+    steps.emplace(img.steps[s].name, static_cast<std::int32_t>(s));
   }
-  std::uint64_t node_count = r.count(8 + 4 + 8);
+  std::unordered_map<std::string_view, std::uint32_t> states;
+  for (std::size_t s = 0; s < img.states.size(); ++s) {
+    states.emplace(img.states[s].name, static_cast<std::uint32_t>(s));
+  }
   std::vector<std::uint32_t> firsts;
-  owned.reserve(node_count);
-  for (std::uint64_t i = 0; i < node_count; ++i) {
-    std::uint64_t event = r.u64();
-    std::string step_name(r.str());
-    std::int64_t prev = r.i64();
-    if (event >= events.size()) {
-      r.fail("node refers to a missing event");
+  owned.reserve(st.nodes.size());
+  for (const StateNode &n : st.nodes) {
+    auto step = steps.find(n.step);
+    if (step == steps.end()) {
+      failMatcherState("pattern `" + img.name + "` has no step `" + n.step + "`");
     }
-    std::int32_t step = -1;
-    for (std::size_t s = 0; s < img.steps.size(); ++s) {
-      if (img.steps[s].name == step_name) {
-        step = static_cast<std::int32_t>(s);
-      }
-    }
-    if (step < 0) {
-      r.fail("pattern `" + img.name + "` has no step `" + step_name + "`");
-    }
-    if (prev < -1 || prev >= static_cast<std::int64_t>(i)) {
-      r.fail("node refers to a later node");
-    }
-    std::uint32_t prev_node = prev < 0 ? kNoNode : owned[static_cast<std::size_t>(prev)];
-    owned.push_back(nodes_.bind(events[event].get(), step, prev_node));
-    firsts.push_back(prev < 0 ? owned.back() : firsts[static_cast<std::size_t>(prev)]);
+    std::uint32_t prev_node = n.prev < 0 ? kNoNode : owned[static_cast<std::size_t>(n.prev)];
+    owned.push_back(nodes_.bind(events.at(n.event).get(), step->second, prev_node));
+    firsts.push_back(n.prev < 0 ? owned.back() : firsts[static_cast<std::size_t>(n.prev)]);
   }
   auto nodeAt = [&](std::int64_t id) -> std::size_t {
-    if (id < 0 || id >= static_cast<std::int64_t>(owned.size())) {
-      r.fail(id == -1 ? "a run or held match without events" : "reference to a missing node");
+    if (id < 0) {
+      failMatcherState("a run or held match without events");
     }
     return static_cast<std::size_t>(id);
   };
 
   struct ParsedKey {
-    std::string text;
     std::vector<Run> runs;  // no references taken yet
     std::vector<Held> held; // no references taken yet
   };
-  std::vector<ParsedKey> keys(r.count(4 + 8 + 8));
-  for (ParsedKey &pk : keys) {
-    pk.text = std::string(r.str());
-    std::uint64_t runs = r.count(4 + 4 + 8 + 8 + 8 + 8);
-    for (std::uint64_t i = 0; i < runs; ++i) {
+  std::vector<ParsedKey> keys(st.keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ParsedKey &pk = keys[i];
+    for (const StateRun &sr : st.keys[i].runs) {
+      auto state = states.find(sr.state);
+      if (state == states.end()) {
+        failMatcherState("the NFA of `" + img.name + "` has no state `" + sr.state + "`");
+      }
       Run run;
-      std::string state_name(r.str());
-      std::int32_t state = -1;
-      for (std::size_t s = 0; s < img.states.size(); ++s) {
-        if (img.states[s].name == state_name) {
-          state = static_cast<std::int32_t>(s);
-        }
-      }
-      if (state < 0) {
-        r.fail("the NFA of `" + img.name + "` has no state `" + state_name + "`");
-      }
-      run.state = static_cast<std::uint32_t>(state);
-      run.counter = r.u32();
-      std::size_t id = nodeAt(r.i64());
+      run.state = state->second;
+      run.counter = sr.counter;
+      std::size_t id = nodeAt(sr.last);
       run.last = owned[id];
       run.first = firsts[id];
-      std::int64_t start_time = r.i64();
-      std::uint64_t start_seq = r.u64();
-      std::int64_t prev_time = r.i64();
-      if (startOf(run.first) != Pos{start_time, start_seq} || prevTime(run) != prev_time) {
-        r.fail("a run's start or previous time does not match its events");
+      if (startOf(run.first) != Pos{sr.start_time, sr.start_seq} || prevTime(run) != sr.prev_time) {
+        failMatcherState("a run's start or previous time does not match its events");
       }
       run.deadline = deadlineOf(run);
       pk.runs.push_back(run);
     }
-    std::uint64_t held = r.count(8 + 8 + 8);
-    for (std::uint64_t i = 0; i < held; ++i) {
+    for (const StateHeld &sh : st.keys[i].held) {
       Held m;
-      std::size_t id = nodeAt(r.i64());
+      std::size_t id = nodeAt(sh.last);
       m.last = owned[id];
       m.first = firsts[id];
-      std::int64_t start_time = r.i64();
-      std::uint64_t start_seq = r.u64();
-      if (startOf(m.first) != Pos{start_time, start_seq}) {
-        r.fail("a held match's start does not match its events");
+      if (startOf(m.first) != Pos{sh.start_time, sh.start_seq}) {
+        failMatcherState("a held match's start does not match its events");
       }
       for (std::uint32_t n = m.last; n != kNoNode; n = nodes_[n].prev) {
         m.seqs.push_back(nodes_[n].event->seq);
       }
       std::reverse(m.seqs.begin(), m.seqs.end());
       pk.held.push_back(std::move(m));
-    }
-  }
-  if (!r.atEnd()) {
-    r.fail("trailing bytes");
-  }
-  for (std::size_t i = 1; i < keys.size(); ++i) {
-    if (keys[i - 1].text >= keys[i].text) {
-      r.fail("keys out of order");
     }
   }
   // Representative events, and no two keys of equal value.
@@ -260,19 +179,19 @@ void NativeMatcher::restore(std::string_view in) {
       auto [lo, hi] = seen.equal_range(h);
       for (auto it = lo; it != hi; ++it) {
         if (code_.key_eq(rep, reps[it->second])) {
-          r.fail("two keys of the same value");
+          failMatcherState("two keys of the same value");
         }
       }
       seen.emplace(h, i);
     } else {
-      r.fail("an event without key fields");
+      failMatcherState("an event without key fields");
     }
     reps[i] = rep;
   }
 
   // Commit.
-  time_ = time;
-  stats_ = stats;
+  time_ = st.time;
+  stats_ = st.stats;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (reps[i] == nullptr) {
       continue;
@@ -292,6 +211,75 @@ void NativeMatcher::restore(std::string_view in) {
     reschedule(k);
   }
   updatePeaks();
+}
+
+PatternShape NativeMatcher::shape() const {
+  const PatternImage &img = *image_;
+  PatternShape shape;
+  shape.pattern = img.name;
+  shape.schema = schema_;
+  for (const StepInfo &s : img.steps) {
+    shape.steps.push_back(s.name);
+    shape.step_types.push_back(s.event_type);
+  }
+  for (const StateInfo &s : img.states) {
+    shape.states.push_back(s.name);
+  }
+  shape.key = describeKey(*schema_, img.keyed, img.key_fields);
+  return shape;
+}
+
+// Every key's text recomputed under this version from its first event (converted `events`).
+void NativeMatcher::keyReasons(const MatcherState &from, const std::vector<EventRef> &events,
+                               std::vector<std::string> &reasons) const {
+  for (const StateKey &k : from.keys) {
+    std::int64_t n = !k.runs.empty()   ? k.runs.front().last
+                     : !k.held.empty() ? k.held.front().last
+                                       : -1;
+    if (n < 0) {
+      continue;
+    }
+    while (from.nodes.at(static_cast<std::size_t>(n)).prev >= 0) {
+      n = from.nodes[static_cast<std::size_t>(n)].prev;
+    }
+    std::string now;
+    appendKeyJson(now, *schema_, *image_,
+                  *events.at(from.nodes[static_cast<std::size_t>(n)].event));
+    if (now != k.key_json) {
+      reasons.push_back("pattern `" + image_->name + "`: key " + k.key_json +
+                        ": its events key as " + now + " in the new version");
+    }
+  }
+}
+
+MigrationReport NativeMatcher::checkMigration(const MatcherState &from) const {
+  MigrationReport report;
+  report.reasons = migrationReasons(from, shape());
+  if (report.ok()) {
+    keyReasons(from, convertEvents(from, *schema_), report.reasons);
+  }
+  return report;
+}
+
+MigrationReport NativeMatcher::migrateFrom(const MatcherState &from) {
+  if (live_keys_ != 0 || stats_.events != 0) {
+    throw std::runtime_error("migration needs a fresh matcher (pattern " + image_->name + ")");
+  }
+  MigrationReport report;
+  report.reasons = migrationReasons(from, shape());
+  if (!report.ok()) {
+    return report;
+  }
+  std::vector<EventRef> events = convertEvents(from, *schema_);
+  keyReasons(from, events, report.reasons);
+  if (!report.ok()) {
+    return report;
+  }
+  importState(from, events);
+  report.keys_moved = live_keys_;
+  report.runs_moved = live_runs_;
+  report.held_moved = held_;
+  return report;
 }
 
 } // namespace cep::runtime::native

@@ -42,7 +42,7 @@ native::PatternImage sampleImage() {
   p.name = "fraud";
   p.index = 3;
   p.event_types = {0, 1};
-  p.steps = {{"a", false}, {"b", true}, {"c", false}};
+  p.steps = {{"a", false, 0}, {"b", true, 1}, {"c", false, 0}};
   p.states = {{"a", native::StateKind::Normal, 0, native::kNoBound, false},
               {"b", native::StateKind::Normal, 1, 5000, true},
               {"$pending", native::StateKind::Pending, -1, native::kNoBound, true},
@@ -86,6 +86,7 @@ void requireEqual(const native::PatternImage &a, const native::PatternImage &b) 
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
     CHECK(a.steps[i].name == b.steps[i].name);
     CHECK(a.steps[i].negated == b.steps[i].negated);
+    CHECK(a.steps[i].event_type == b.steps[i].event_type);
   }
   REQUIRE(a.states.size() == b.states.size());
   for (std::size_t i = 0; i < a.states.size(); ++i) {
@@ -215,14 +216,16 @@ TEST_CASE("the image codec rejects bad bytes with the exact reason", "[cepo]") {
         "bad pattern images: pattern `fraud`: key field of `Login` 1 out of range (1)");
   CHECK(imagesError(encodeWith([](auto &p) { p.skip = static_cast<native::Skip>(9); }), schema) ==
         "bad pattern images: pattern `fraud`: skip strategy 9 out of range");
+  CHECK(imagesError(encodeWith([](auto &p) { p.steps[0].event_type = 7; }), schema) ==
+        "bad pattern images: pattern `fraud`: step `a`: event type 7 out of range (3)");
   CHECK(imagesError(encodeWith([](auto &p) { p.max_branches = 0; }), schema) ==
         "bad pattern images: pattern `fraud`: max branches is 0");
   CHECK(imagesError(encodeWith([](auto &p) { p.states.clear(); }), schema) ==
         "bad pattern images: pattern `fraud`: no states");
   std::string good = native::encodeImages({sampleImage()});
   CHECK(imagesError(good + "x", schema) == "bad pattern images: trailing bytes");
-  CHECK(imagesError(le32(2) + good.substr(4), schema) ==
-        "bad pattern images: encoding version 2, this cep reads version 1");
+  CHECK(imagesError(le32(3) + good.substr(4), schema) ==
+        "bad pattern images: encoding version 3, this cep reads version 1 to 2");
   for (std::size_t n = 0; n < good.size(); ++n) {
     CHECK_THROWS_AS(native::decodeImages(good.substr(0, n), schema), std::runtime_error);
   }

@@ -7,6 +7,7 @@
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -97,6 +98,10 @@ public:
   MatcherStats stats() const override { return stats_; }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
+  // The run loop never moves states between versions: these are never called here.
+  void exportState(MatcherState &) const override {}
+  MigrationReport checkMigration(const MatcherState &) const override { return {}; }
+  MigrationReport migrateFrom(const MatcherState &) override { return {}; }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return name_; }
 
