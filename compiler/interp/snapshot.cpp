@@ -33,9 +33,10 @@ void InterpMatcher::snapshot(std::string &out) const {
   w.i64(time_);
   for (std::uint64_t v :
        {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
-        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
+        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted, stats_.dropped}) {
     w.u64(v);
   }
+  w.u8(draining_ ? 1 : 0);
 
   // Keys in a stable order, and every node and event they reach, each once.
   std::vector<const KeyState *> keys;
@@ -132,6 +133,11 @@ void InterpMatcher::restore(std::string_view in) {
   if (version >= 2) {
     stats.evicted = r.u64();
   }
+  bool draining = false;
+  if (version >= 3) {
+    stats.dropped = r.u64();
+    draining = r.flag("draining flag");
+  }
 
   std::vector<runtime::EventRef> events(r.count(runtime::kMinSnapshotEventBytes));
   for (auto &e : events) {
@@ -219,6 +225,7 @@ void InterpMatcher::restore(std::string_view in) {
   // Commit.
   time_ = time;
   stats_ = stats;
+  draining_ = draining;
   for (auto &ks : keys) {
     KeyState &slot = keyState(ks->key_json);
     std::vector<Run> runs = std::move(ks->runs);

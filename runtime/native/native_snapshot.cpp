@@ -1,8 +1,9 @@
 // NativeMatcher::snapshot / restore: the reference interpreter's snapshot format, byte for byte
-// ("CEPISNAP" v2, compiler/interp/snapshot.hpp; v1 is read too), so a snapshot written by either
-// engine restores into the other. States and steps by name; keys sorted by their "@key" text; nodes
-// and events numbered in the order the keys' runs and held matches reach them. On restore, a key's
-// representative event is the first bound event of its first run (or first held match).
+// ("CEPISNAP" v3, compiler/interp/snapshot.hpp; v1 and v2 are read too), so a snapshot written by
+// either engine restores into the other. States and steps by name; keys sorted by their "@key"
+// text; nodes and events numbered in the order the keys' runs and held matches reach them. On
+// restore, a key's representative event is the first bound event of its first run (or first held
+// match).
 #include "runtime/native/native_matcher_impl.hpp"
 #include "runtime/native/native_record.hpp"
 #include "runtime/snapshot_codec.hpp"
@@ -16,8 +17,8 @@ namespace cep::runtime::native {
 namespace {
 
 constexpr char kMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kVersion = 2;
-constexpr std::uint32_t kOldestVersion = 1; // v1: no eviction counter
+constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kOldestVersion = 1; // v1: no eviction counter; v2: no dropped, draining
 
 } // namespace
 
@@ -30,9 +31,10 @@ void NativeMatcher::snapshot(std::string &out) const {
   w.i64(time_);
   for (std::uint64_t v :
        {stats_.events, stats_.matches, stats_.timeouts, stats_.peak_runs, stats_.peak_keys,
-        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted}) {
+        stats_.peak_bound_events, stats_.peak_state_bytes, stats_.evicted, stats_.dropped}) {
     w.u64(v);
   }
+  w.u8(draining_ ? 1 : 0);
 
   // Keys in a stable order (their "@key" text), and every node and event they reach, each once.
   std::vector<std::pair<std::string, std::uint32_t>> keys;
@@ -132,6 +134,11 @@ void NativeMatcher::restore(std::string_view in) {
   }
   if (version >= 2) {
     stats.evicted = r.u64();
+  }
+  bool draining = false;
+  if (version >= 3) {
+    stats.dropped = r.u64();
+    draining = r.flag("draining flag");
   }
 
   // Nodes are bound into the pool as they are read; `owned` holds one reference to each until
@@ -273,6 +280,7 @@ void NativeMatcher::restore(std::string_view in) {
   // Commit.
   time_ = time;
   stats_ = stats;
+  draining_ = draining;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (reps[i] == nullptr) {
       continue;

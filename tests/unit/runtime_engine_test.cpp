@@ -99,6 +99,10 @@ public:
   void restore(std::string_view) override {}
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return name_; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  bool drained() const override { return draining_; } // a fake holds no state
+  std::uint64_t dropState() override { return 0; }
 
   // An event-driven output completing at `event`.
   MatchOutput completion(const EventRef &event, std::string json) const {
@@ -131,6 +135,7 @@ private:
   std::vector<std::uint32_t> types_;
   std::vector<std::string> *log_;
   const Schema *schema_;
+  bool draining_ = false;
 };
 
 struct Run {
