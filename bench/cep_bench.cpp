@@ -383,12 +383,17 @@ public:
   void restore(std::string_view) override {}
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return "noop"; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  bool drained() const override { return draining_; } // holds no state
+  std::uint64_t dropState() override { return 0; }
   std::uint64_t checksum() const { return checksum_; }
 
 private:
   std::vector<std::uint32_t> types_;
   rt::MatcherStats stats_;
   std::uint64_t checksum_ = 0;
+  bool draining_ = false;
 };
 
 int runLoop(const Args &args) {

@@ -9,6 +9,17 @@
 //   onEvent(e)      for each released event whose type the pattern uses, in (time, arrival) order
 //   finish()        at end of input (time = +infinity): everything left is settled
 // and sorts what each call appends by MatchOutput::before (docs/semantics.md §6).
+//
+// A long-running server (`cep serve`) also retires versions of a pattern between two of those
+// calls (docs/semantics.md §11):
+//   drain()      no new partial match starts from then on; the ones in flight go on exactly as
+//                before; drained() turns true once the last one is gone, and the caller removes
+//                the matcher then
+//   dropState()  every partial and held match goes at once, counted (`fresh`, `undeploy drop`)
+// Example, replacing version `old` by `next` in drain mode between two released events:
+//   old->drain();                       // `next` (built with options.version) takes new starts
+//   ... both get advanceTime / onEvent / finish as usual ...
+//   if (old->drained()) { remove it }   // after any call: no run, held match or timer left
 #pragma once
 
 #include "runtime/event.hpp"
@@ -49,6 +60,10 @@ struct MatcherOptions {
   // `evictions` is set, reported there.
   StateBounds bounds;
   EvictionLog *evictions = nullptr;
+  // The pattern version a server is running (`cep serve`: the artifact hash prefix). When not
+  // empty, every output record (match and timeout) carries "@version":"<version>" right after
+  // "@pattern" (docs/semantics.md §7); empty (`cep run`) writes no such member.
+  std::string version;
 };
 
 struct MatcherStats {
@@ -56,6 +71,7 @@ struct MatcherStats {
   std::uint64_t matches = 0;  // complete matches written
   std::uint64_t timeouts = 0; // timeout records written
   std::uint64_t evicted = 0;  // partial matches evicted by StateBounds
+  std::uint64_t dropped = 0;  // partial and held matches dropped by Matcher::dropState
   std::uint64_t live_runs = 0, peak_runs = 0;
   std::uint64_t live_keys = 0, peak_keys = 0;
   std::uint64_t bound_events = 0, peak_bound_events = 0; // events held by partial matches
@@ -94,6 +110,21 @@ public:
   // The event types (indices into the Schema) this pattern's stream is made of.
   virtual const std::vector<std::uint32_t> &eventTypes() const = 0;
   virtual std::string_view patternName() const = 0;
+
+  // Draining (docs/semantics.md §11). After drain(), no event starts a partial match (the
+  // pattern's start state is no longer consulted, whatever step an event would bind first);
+  // the runs already there advance, complete, time out and release held matches exactly as
+  // they would have. Idempotent; carried by snapshot()/restore().
+  virtual void drain() = 0;
+  virtual bool draining() const = 0;
+  // True when draining and nothing is left: no partial match, no held match, no pending timer
+  // (nothing more can be written). A matcher that is not draining is never drained.
+  virtual bool drained() const = 0;
+  // Drops every partial match and every held (complete, not yet released) match without
+  // writing anything, and returns how many there were; MatcherStats::dropped adds them up.
+  // The matcher stays usable: later events start new runs unless it is draining (a draining
+  // matcher is drained() right after).
+  virtual std::uint64_t dropState() = 0;
 };
 
 } // namespace cep::runtime

@@ -384,9 +384,11 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
       nextRuns(r, false, event, retained, completed);
     }
   }
-  Run start;
-  start.state = nfa_.start;
-  nextRuns(start, true, event, retained, completed);
+  if (!draining_) { // a draining matcher starts no run (docs/semantics.md §10)
+    Run start;
+    start.state = nfa_.start;
+    nextRuns(start, true, event, retained, completed);
+  }
   if (it == keys_.end() && retained.empty() && completed.empty()) {
     updatePeaks();
     return;
@@ -632,6 +634,19 @@ void InterpMatcher::finish(std::vector<MatchOutput> &out) {
   updatePeaks();
 }
 
+// --- serving (docs/semantics.md §10) ----------------------------------------------------------
+
+std::uint64_t InterpMatcher::dropState() {
+  const std::uint64_t dropped = live_runs_ + held_;
+  timers_.clear();
+  keys_.clear(); // releases every bound event
+  live_runs_ = 0;
+  held_ = 0;
+  key_bytes_ = 0;
+  stats_.dropped += dropped;
+  return dropped;
+}
+
 // --- output -----------------------------------------------------------------------------------
 
 void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Completion &when,
@@ -645,7 +660,7 @@ void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Com
   o.start_time = m.start_time;
   o.start_seq = m.start_seq;
   o.event_seqs = m.seqs;
-  RecordShape shape{&program_, &pattern_, options_.with_events};
+  RecordShape shape{&program_, &pattern_, options_.with_events, options_.version};
   buildRecord(o.json, shape, evaluator_, key.key_json, pattern_.emit, m.start_time,
               m.bound->event->time, false, bound);
   out.push_back(std::move(o));
@@ -667,7 +682,7 @@ void InterpMatcher::emitTimeout(const KeyState &key, const Run &run,
   for (const Node *n : bound.nodes()) {
     o.event_seqs.push_back(n->event->seq);
   }
-  RecordShape shape{&program_, &pattern_, options_.with_events};
+  RecordShape shape{&program_, &pattern_, options_.with_events, options_.version};
   buildRecord(o.json, shape, evaluator_, key.key_json, *pattern_.timeout_emit, run.start_time,
               run.deadline, true, bound);
   out.push_back(std::move(o));

@@ -79,6 +79,10 @@ public:
   runtime::MigrationReport migrateFrom(const runtime::MatcherState &from) override; // snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
   std::string_view patternName() const override { return pattern_.name; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  bool drained() const override { return draining_ && keys_.empty() && timers_.empty(); }
+  std::uint64_t dropState() override;
 
   const nfa::Nfa &nfa() const { return nfa_; }
   std::int64_t currentTime() const { return time_; }
@@ -156,6 +160,7 @@ private:
   std::uint64_t live_runs_ = 0;
   std::uint64_t held_ = 0;
   std::uint64_t key_bytes_ = 0;
+  bool draining_ = false; // Matcher::drain: the start state is no longer consulted
   runtime::MatcherStats stats_;
 };
 

@@ -44,6 +44,10 @@ void buildRecord(std::string &out, const RecordShape &shape, Evaluator &evaluato
   w.writeString(program.streams.at(static_cast<std::size_t>(emit.stream)).name);
   w.key("@pattern");
   w.writeString(pattern.name);
+  if (!shape.version.empty()) {
+    w.key("@version");
+    w.writeString(shape.version);
+  }
   w.key("@key");
   w.writeRaw(key_json);
   w.key("@start");

@@ -1,5 +1,5 @@
 // Output records (docs/semantics.md §7): one JSON object per match or timeout, keys in the order
-// @stream @pattern @key @start @end [@timeout] <emit fields> [@events].
+// @stream @pattern [@version] @key @start @end [@timeout] <emit fields> [@events].
 #pragma once
 
 #include "compiler/interp/bindings.hpp"
@@ -21,6 +21,7 @@ struct RecordShape {
   const lang::typed::Program *program = nullptr;
   const lang::typed::Pattern *pattern = nullptr;
   bool with_events = false; // add "@events": step name -> raw records bound to it
+  std::string_view version; // not empty: add "@version" (runtime::MatcherOptions::version)
 };
 
 // Appends the record (no newline) to `out`. `emit` is the pattern's emit or timeout emit;

@@ -31,6 +31,7 @@ void InterpMatcher::exportState(MatcherState &st) const {
   st.pattern = pattern_.name;
   st.time = time_;
   st.stats = stats_;
+  st.draining = draining_;
   st.schema = snapshotSchema();
   st.key = runtime::describeKey(*st.schema, !pattern_.key_fields.empty(), pattern_.key_index);
 
@@ -181,6 +182,7 @@ void InterpMatcher::restore(std::string_view in) {
   }
   MatcherState st = runtime::decodeMatcherState(in, snapshotSchema(), pattern_.name);
   commitKeys(st, stageKeys(st, st.events, &nodes_, nullptr));
+  draining_ = st.draining;
 }
 
 namespace {

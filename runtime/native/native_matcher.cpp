@@ -77,10 +77,11 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
   if (options_.bounds.max_state_bytes != 0) {
     nodes_.trackDistinct(&distinct_);
   }
-  match_writer_.emplace(schema_, image_, img.emit, code_.emit, options_.with_events);
+  match_writer_.emplace(schema_, image_, img.emit, code_.emit, options_.with_events,
+                        options_.version);
   if (img.has_timeout_emit) {
     timeout_writer_.emplace(schema_, image_, img.timeout_emit, code_.timeout_emit,
-                            options_.with_events);
+                            options_.with_events, options_.version);
   }
 }
 
@@ -371,8 +372,10 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
       nextRuns(r, false, e);
     }
   }
-  nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
-           e);
+  if (!draining_) { // a draining matcher starts no run (docs/semantics.md §10)
+    nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
+             e);
+  }
   if (k == KeyTable::kNone && retained_.empty() && completed_.empty()) {
     return; // nothing changed (runs that were started and discarded left nothing behind)
   }
@@ -632,6 +635,15 @@ void NativeMatcher::finish(std::vector<MatchOutput> &out) {
   }
   time_ = kEndOfTime;
   updatePeaks();
+}
+
+// --- serving (docs/semantics.md §10) ----------------------------------------------------------
+
+std::uint64_t NativeMatcher::dropState() {
+  const std::uint64_t dropped = live_runs_ + held_;
+  clear();
+  stats_.dropped += dropped;
+  return dropped;
 }
 
 // --- output -----------------------------------------------------------------------------------

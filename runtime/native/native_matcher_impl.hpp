@@ -49,6 +49,11 @@ public:
   MigrationReport migrateFrom(const MatcherState &from) override;          // native_snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  // A key exists while it holds a run or a held match; timers belong to keys.
+  bool drained() const override { return draining_ && live_keys_ == 0; }
+  std::uint64_t dropState() override;
 
   std::int64_t currentTime() const { return time_; }
   std::uint64_t liveNodes() const { return nodes_.live(); }
@@ -201,6 +206,7 @@ private:
   std::uint64_t live_runs_ = 0;
   std::uint64_t live_keys_ = 0;
   std::uint64_t held_ = 0;
+  bool draining_ = false; // Matcher::drain: the start state is no longer consulted
   MatcherStats stats_;
 };
 

@@ -149,7 +149,8 @@ std::string memberKey(std::string_view name, bool comma) {
 
 RecordWriter::RecordWriter(std::shared_ptr<const Schema> schema,
                            std::shared_ptr<const PatternImage> image, const EmitShape &shape,
-                           const std::vector<CepValueFn> &fns, bool with_events)
+                           const std::vector<CepValueFn> &fns, bool with_events,
+                           std::string_view version)
     : schema_(std::move(schema)), image_(std::move(image)), fns_(fns), with_events_(with_events) {
   CEP_ASSERT(schema_ && image_, "record writer without a schema or image");
   CEP_ASSERT(fns_.size() == shape.fields.size(),
@@ -159,6 +160,10 @@ RecordWriter::RecordWriter(std::shared_ptr<const Schema> schema,
   appendJsonString(head_, shape.stream);
   head_ += memberKey("@pattern", true);
   appendJsonString(head_, image_->name);
+  if (!version.empty()) {
+    head_ += memberKey("@version", true);
+    appendJsonString(head_, version);
+  }
   head_ += memberKey("@key", true);
   for (const OutputField &field : shape.fields) {
     kinds_.push_back(field.kind);

@@ -1,7 +1,7 @@
 // Output records of the native matcher, byte for byte those of the reference interpreter
-// (compiler/interp/record.cpp, docs/semantics.md §7): keys @stream @pattern @key @start @end
-// [@timeout] <emit fields> [@events]. Emit values come from the generated CepValueFn of each
-// field and are written by the field's ValueKind; "@key" from the key's representative event.
+// (compiler/interp/record.cpp, docs/semantics.md §7): keys @stream @pattern [@version] @key
+// @start @end [@timeout] <emit fields> [@events]. Emit values come from the generated CepValueFn of
+// each field and are written by the field's ValueKind; "@key" from the key's representative event.
 //
 // LLVM-free and lang-free.
 #pragma once
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cep::runtime::native {
@@ -41,12 +42,14 @@ private:
 };
 
 // The output records of one emit shape (the pattern's emit or timeout emit), byte for byte those
-// of compiler/interp/record.cpp: the constant parts ('{"@stream":..,"@pattern":..,"@key":' and
-// each ',"name":') are escaped once, values are written straight into the record.
+// of compiler/interp/record.cpp: the constant parts ('{"@stream":..,"@pattern":..[,"@version":..],
+// "@key":' and each ',"name":') are escaped once, values are written straight into the record.
+// `version` not empty adds "@version" (MatcherOptions::version).
 class RecordWriter {
 public:
   RecordWriter(std::shared_ptr<const Schema> schema, std::shared_ptr<const PatternImage> image,
-               const EmitShape &shape, const std::vector<CepValueFn> &fns, bool with_events);
+               const EmitShape &shape, const std::vector<CepValueFn> &fns, bool with_events,
+               std::string_view version = {});
 
   // Appends the record (no newline) to `out`: "@key" from the key's representative event `rep`;
   // `view` is reset to the match or run beforehand.
@@ -63,7 +66,7 @@ private:
   std::vector<ValueKind> kinds_;
   // By event type: the key fields and their kinds (checked against the schema once).
   std::vector<std::vector<std::pair<std::int32_t, FieldKind>>> key_fields_;
-  std::string head_;                    // {"@stream":"S","@pattern":"P","@key":
+  std::string head_;                    // {"@stream":"S","@pattern":"P",["@version":"V",]"@key":
   std::vector<std::string> field_keys_; // ,"name":
   std::vector<std::pair<std::int32_t, std::string>> event_keys_; // step, "name":[ (with commas)
   bool with_events_;

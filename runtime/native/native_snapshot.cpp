@@ -20,6 +20,7 @@ void NativeMatcher::exportState(MatcherState &st) const {
   st.pattern = img.name;
   st.time = time_;
   st.stats = stats_;
+  st.draining = draining_;
   st.schema = schema_;
   st.key = describeKey(*schema_, img.keyed, img.key_fields);
 
@@ -82,6 +83,7 @@ void NativeMatcher::restore(std::string_view in) {
   }
   MatcherState st = decodeMatcherState(in, schema_, image_->name);
   importState(st, st.events);
+  draining_ = st.draining;
 }
 
 void NativeMatcher::importState(const MatcherState &st, const std::vector<EventRef> &events) {

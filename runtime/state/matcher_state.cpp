@@ -68,9 +68,10 @@ void encodeMatcherState(const MatcherState &st, std::string &out) {
   w.i64(st.time);
   const MatcherStats &s = st.stats;
   for (std::uint64_t v : {s.events, s.matches, s.timeouts, s.peak_runs, s.peak_keys,
-                          s.peak_bound_events, s.peak_state_bytes, s.evicted}) {
+                          s.peak_bound_events, s.peak_state_bytes, s.evicted, s.dropped}) {
     w.u64(v);
   }
+  w.u8(st.draining ? 1 : 0);
   w.u64(st.events.size());
   for (const EventRef &e : st.events) {
     writeEvent(w, *st.schema, *e);
@@ -129,6 +130,10 @@ MatcherState decodeMatcherState(std::string_view in, std::shared_ptr<const Schem
   }
   if (version >= 2) {
     s.evicted = r.u64();
+  }
+  if (version >= 3) {
+    s.dropped = r.u64();
+    st.draining = r.flag("draining flag");
   }
 
   st.events.resize(r.count(kMinSnapshotEventBytes));

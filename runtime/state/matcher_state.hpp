@@ -14,6 +14,8 @@
 //   u64 x7 statistics: events matches timeouts peak_runs peak_keys peak_bound_events
 //                      peak_state_bytes
 //   u64 evicted (partial matches evicted by state bounds; version 2 on, 0 when reading 1)
+//   u64 dropped (runs dropped by Matcher::dropState; version 3 on, 0 when reading 1 and 2)
+//   u8 draining (0 or 1: Matcher::drain was called; version 3 on, 0 when reading 1 and 2)
 //   u64 event count, then per event: an event (runtime/snapshot_codec.hpp)
 //   u64 node count, then per node (an earlier node first): u64 event, str step name,
 //     i64 previous node (-1: none)
@@ -45,8 +47,8 @@
 namespace cep::runtime {
 
 inline constexpr char kMatcherStateMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kMatcherStateVersion = 2;
-// Version 1 (no eviction counter) is still read.
+inline constexpr std::uint32_t kMatcherStateVersion = 3;
+// Versions 1 (no eviction counter) and 2 (no dropped counter, no draining flag) are still read.
 inline constexpr std::uint32_t kMatcherStateOldestVersion = 1;
 
 // One bound event of a partial or held match: the list of a match's bound events runs from its
@@ -102,6 +104,7 @@ struct MatcherState {
   std::int64_t time = INT64_MIN;
   // events, matches, timeouts, evicted and the peaks; the live counts are not part of a state.
   MatcherStats stats;
+  bool draining = false; // Matcher::drain was called (a fresh matcher migrated into ignores it)
   // The schema `events` are of (their types are indices into it).
   std::shared_ptr<const Schema> schema;
   std::vector<EventRef> events; // each once, in the order the nodes first reach them

@@ -104,6 +104,10 @@ public:
   MigrationReport migrateFrom(const MatcherState &) override { return {}; }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return name_; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  bool drained() const override { return draining_; } // a fake holds no state
+  std::uint64_t dropState() override { return 0; }
 
   // An event-driven output completing at `event`.
   MatchOutput completion(const EventRef &event, std::string json) const {
@@ -136,6 +140,7 @@ private:
   std::vector<std::uint32_t> types_;
   std::vector<std::string> *log_;
   const Schema *schema_;
+  bool draining_ = false;
 };
 
 struct Run {

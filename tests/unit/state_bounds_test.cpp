@@ -149,9 +149,10 @@ TEST_CASE("state bounds: snapshots carry the eviction counter; version 1 snapsho
   REQUIRE(t.m->stats().evicted == 2);
   std::string snap;
   t.m->snapshot(snap);
-  // "CEPISNAP", u32 version, str name (u32 length + "p"), i64 time, 7 u64 statistics, u64 evicted
+  // "CEPISNAP", u32 version, str name (u32 length + "p"), i64 time, 7 u64 statistics, u64 evicted,
+  // then (version 3) u64 dropped, u8 draining
   const std::size_t version_at = 8, evicted_at = 8 + 4 + 4 + 1 + 8 + 7 * 8;
-  CHECK(snap[version_at] == 2);
+  CHECK(snap[version_at] == 3);
   runtime::MatcherOptions options;
   options.bounds = runtime::StateBounds{1, 0};
   auto restored = std::make_unique<cep::compiler::interp::InterpMatcher>(
@@ -159,10 +160,10 @@ TEST_CASE("state bounds: snapshots carry the eviction counter; version 1 snapsho
   restored->restore(snap);
   CHECK(restored->stats().evicted == 2);
   CHECK(restored->stats().live_runs == 1);
-  // The same state written by version 1: no counter.
+  // The same state written by version 1: no counter (nor version 3's two fields).
   std::string v1 = snap;
   v1[version_at] = 1;
-  v1.erase(evicted_at, 8);
+  v1.erase(evicted_at, 8 + 8 + 1);
   auto old = std::make_unique<cep::compiler::interp::InterpMatcher>(
       t.c->prog(), 0, cep::compiler::lowerPattern(t.c->prog(), 0), options);
   old->restore(v1);
