@@ -5,8 +5,8 @@
 //   (every command also takes --import-path DIR, as `cep run` does)
 //       Decodes the whole file first (not timed), orders the events by (time, arrival) as the
 //       run loop's reorder buffer would, builds one matcher per pattern as `cep run` does
-//       (lowerPattern -> PassManager::standard() -> makeInterpMatcher, with the JIT's compiled
-//       expressions for --engine jit when built with cep_codegen), then times only the
+//       (compiler/driver/pipeline.hpp: the interpreter, or the native matcher over the JIT's
+//       code for --engine jit), then times only the
 //       matching: advanceTime(t) on every matcher before the events of a new time t, onEvent on
 //       the matchers whose stream has the event's type, finish() at the end. Outputs are counted
 //       and dropped (not sorted or written).
