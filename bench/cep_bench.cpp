@@ -5,8 +5,8 @@
 //   (every command also takes --import-path DIR, as `cep run` does)
 //       Decodes the whole file first (not timed), orders the events by (time, arrival) as the
 //       run loop's reorder buffer would, builds one matcher per pattern as `cep run` does
-//       (lowerPattern -> PassManager::standard() -> makeInterpMatcher, with the JIT's compiled
-//       expressions for --engine jit when built with cep_codegen), then times only the
+//       (compiler/driver/pipeline.hpp: the interpreter, or the native matcher over the JIT's
+//       code for --engine jit), then times only the
 //       matching: advanceTime(t) on every matcher before the events of a new time t, onEvent on
 //       the matchers whose stream has the event's type, finish() at the end. Outputs are counted
 //       and dropped (not sorted or written).
@@ -21,15 +21,7 @@
 //       count by the events.
 //
 // Each prints one line of `key=value` pairs for bench/run.
-#include "compiler/interp/nfa_matcher.hpp"
-#ifdef CEP_BENCH_JIT
-#include "compiler/jit/jit.hpp"
-#include "runtime/native/native_matcher.hpp"
-#endif
-#include "compiler/lower/lower_pattern.hpp"
-#include "compiler/passes/pass_manager.hpp"
-#include "compiler/schema_from_program.hpp"
-#include "lang/frontend.hpp"
+#include "compiler/driver/pipeline.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/jsonl_decoder.hpp"
@@ -85,16 +77,14 @@ int usage(const std::string &message) {
   return 2;
 }
 
-bool loadRules(const Args &args, lang::SourceManager &sources,
-               std::optional<lang::typed::Program> &program) {
-  lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend = lang::loadProgram(args.rules, sources, diags, {args.import_paths});
-  diags.render(std::cerr, false);
-  if (diags.hasErrors() || !frontend.program) {
-    return false;
-  }
-  program = std::move(*frontend.program);
-  return true;
+// The checked rules (compiler/driver/pipeline.hpp, as `cep run` checks them); null after
+// printing the diagnostics when they have errors.
+std::unique_ptr<cep::compiler::driver::Pipeline> loadRules(const Args &args) {
+  auto pipeline = std::make_unique<cep::compiler::driver::Pipeline>(
+      cep::compiler::driver::PipelineOptions{args.import_paths, {}});
+  bool checked = pipeline->check(args.rules);
+  pipeline->diagnostics().render(std::cerr, false);
+  return checked ? std::move(pipeline) : nullptr;
 }
 
 // Decodes every record of `path`; false on a read error. Rejected records are counted.
@@ -124,19 +114,11 @@ bool decodeFile(const std::string &path, const rt::Schema &schema, std::vector<r
 }
 
 int runMatch(const Args &args) {
-#ifndef CEP_BENCH_JIT
-  if (args.engine != "interp") {
-    // Built without the JIT (no cep_codegen target): no in-memory JIT rows.
-    std::cout << "engine=" << args.engine << " available=0\n";
-    return 3;
-  }
-#endif
-  lang::SourceManager sources;
-  std::optional<lang::typed::Program> program;
-  if (!loadRules(args, sources, program)) {
+  std::unique_ptr<cep::compiler::driver::Pipeline> pipeline = loadRules(args);
+  if (!pipeline) {
     return 1;
   }
-  rt::Schema schema = cep::compiler::schemaFromProgram(*program);
+  const rt::Schema &schema = pipeline->schema();
 
   std::vector<rt::EventRef> events;
   std::uint64_t rejected = 0;
@@ -150,50 +132,22 @@ int runMatch(const Args &args) {
   });
   long rss_before = peakRssKib();
 
-  // As `cep run` builds them (cli/cmd_run.cpp); with the JIT, at its default level O2.
+  // As `cep run` builds them (the same Pipeline); with the JIT, at its default level O2.
   auto build_start = Clock::now();
   double compile_ms = 0;
-  cep::compiler::passes::PassManager passes = cep::compiler::passes::PassManager::standard();
-  std::vector<std::unique_ptr<rt::Matcher>> matchers;
-#ifdef CEP_BENCH_JIT
-  std::unique_ptr<cep::compiler::jit::Jit> jit;
-  if (args.engine == "jit") {
-    std::string error;
-    jit = cep::compiler::jit::Jit::create(args.opt_level, error);
-    if (!jit) {
-      std::cerr << "cep-bench: --engine jit: " << error << "\n";
-      return 3;
-    }
+  cep::compiler::driver::MatcherSet set;
+  std::string error;
+  if (!pipeline->makeMatchers({args.engine == "jit" ? cep::compiler::driver::Engine::Jit
+                                                    : cep::compiler::driver::Engine::Interp,
+                               args.opt_level},
+                              {}, set, error)) {
+    std::cerr << "cep-bench: " << (set.jit ? "" : "--engine jit: ") << error << "\n";
+    return 3;
   }
-#endif
-  std::vector<cep::compiler::nfa::Nfa> nfas;
-  for (std::size_t i = 0; i < program->patterns.size(); ++i) {
-    nfas.push_back(cep::compiler::lowerPattern(*program, static_cast<std::int32_t>(i)));
-    passes.run(nfas.back());
-  }
-#ifdef CEP_BENCH_JIT
-  if (jit) {
-    cep::compiler::jit::ModuleStats stats;
-    std::string error;
-    auto loaded = jit->compileProgram(*program, nfas, stats, error);
-    if (!loaded) {
-      std::cerr << "cep-bench: " << error << "\n";
-      return 3;
-    }
+  for (const auto &stats : set.jit_stats) {
     compile_ms += stats.compile_ms;
-    auto shared_schema = std::make_shared<const rt::Schema>(schema);
-    for (std::size_t i = 0; i < loaded->images.size(); ++i) {
-      matchers.push_back(cep::runtime::native::makeNativeMatcher(shared_schema, loaded->images[i],
-                                                                 loaded->code[i], {}));
-    }
   }
-#endif
-  if (matchers.empty()) {
-    for (std::size_t i = 0; i < nfas.size(); ++i) {
-      matchers.push_back(cep::compiler::interp::makeInterpMatcher(
-          *program, static_cast<std::int32_t>(i), std::move(nfas[i]), {}));
-    }
-  }
+  std::vector<std::unique_ptr<rt::Matcher>> &matchers = set.matchers;
   double build_ms = secondsSince(build_start) * 1e3;
   std::vector<std::vector<rt::Matcher *>> by_type(schema.types.size());
   for (const auto &matcher : matchers) {
@@ -299,12 +253,11 @@ std::uint64_t touch(simdjson::ondemand::value value) {
 }
 
 int runDecode(const Args &args) {
-  lang::SourceManager sources;
-  std::optional<lang::typed::Program> program;
-  if (!loadRules(args, sources, program)) {
+  std::unique_ptr<cep::compiler::driver::Pipeline> pipeline = loadRules(args);
+  if (!pipeline) {
     return 1;
   }
-  rt::Schema schema = cep::compiler::schemaFromProgram(*program);
+  const rt::Schema &schema = pipeline->schema();
 
   // The decoder: line reading + schema-driven decoding + event allocation (and release).
   std::uint64_t events = 0, rejected = 0;
@@ -397,12 +350,11 @@ private:
 };
 
 int runLoop(const Args &args) {
-  lang::SourceManager sources;
-  std::optional<lang::typed::Program> program;
-  if (!loadRules(args, sources, program)) {
+  std::unique_ptr<cep::compiler::driver::Pipeline> pipeline = loadRules(args);
+  if (!pipeline) {
     return 1;
   }
-  rt::Schema schema = cep::compiler::schemaFromProgram(*program);
+  const rt::Schema &schema = pipeline->schema();
   std::vector<std::uint32_t> types;
   for (std::uint32_t t = 0; t < schema.types.size(); ++t) {
     types.push_back(t);

@@ -2,12 +2,10 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
+#include "compiler/driver/pipeline.hpp"
 #include "compiler/jit/jit.hpp"
-#include "compiler/lower/lower_pattern.hpp"
 #include "compiler/nfa/printer.hpp"
-#include "compiler/passes/pass_manager.hpp"
 #include "lang/ast_printer.hpp"
-#include "lang/frontend.hpp"
 #include "lang/typed_printer.hpp"
 
 #include <iostream>
@@ -34,20 +32,17 @@ int explainNfa(const ExplainOptions &options) {
     std::cerr << "cep explain: --format dot applies to --emit=nfa and nfa-opt\n";
     return kUsage;
   }
-  compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-  if (std::string error; !passes.disableAll(options.disabled_passes, error)) {
+  if (std::string error; !compiler::driver::checkPassNames(options.disabled_passes, error)) {
     std::cerr << "cep explain: " << error << '\n';
     return kUsage;
   }
-  lang::SourceManager sources;
-  lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend =
-      lang::loadProgram(options.files, sources, diags, {options.import_paths});
-  diags.render(std::cerr, useColor(options.color));
-  if (diags.hasErrors()) {
+  compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
+  bool checked = pipeline.check(options.files);
+  pipeline.diagnostics().render(std::cerr, useColor(options.color));
+  if (!checked) {
     return kRuleErrors;
   }
-  const lang::typed::Program &program = *frontend.program;
+  const lang::typed::Program &program = pipeline.program();
   std::vector<int> selected;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < program.patterns.size(); ++i) {
@@ -63,13 +58,7 @@ int explainNfa(const ExplainOptions &options) {
               << '\n';
     return kUsage;
   }
-  std::vector<compiler::nfa::Nfa> nfas;
-  for (int i : selected) {
-    nfas.push_back(compiler::lowerPattern(program, i));
-    if (options.emit != "nfa") {
-      passes.run(nfas.back());
-    }
-  }
+  std::vector<compiler::nfa::Nfa> nfas = pipeline.lower(selected, options.emit != "nfa");
   if (options.emit == "llvm") {
     for (std::size_t i = 0; i < nfas.size(); ++i) {
       std::string ir, error;
@@ -118,32 +107,31 @@ int runExplain(const ExplainOptions &options) {
                  "--emit=nfa, nfa-opt and llvm\n";
     return kUsage;
   }
-  lang::SourceManager sources;
-  lang::DiagnosticEngine diags(sources);
+  compiler::driver::Pipeline pipeline({options.import_paths, {}});
   bool color = useColor(options.color);
 
   if (options.emit == "ast") {
-    auto modules = lang::parseFiles(options.files, sources, diags, {options.import_paths});
-    diags.render(std::cerr, color);
-    if (diags.hasErrors()) {
+    bool parsed = pipeline.parse(options.files);
+    pipeline.diagnostics().render(std::cerr, color);
+    if (!parsed) {
       return kRuleErrors;
     }
+    const std::vector<lang::ast::Module> &modules = pipeline.modules();
     for (const auto &module : modules) {
       if (modules.size() > 1) {
-        std::cout << "# " << sources.file(module.file).path() << '\n';
+        std::cout << "# " << pipeline.sources().file(module.file).path() << '\n';
       }
-      lang::printAstTree(std::cout, module, sources, options.positions);
+      lang::printAstTree(std::cout, module, pipeline.sources(), options.positions);
     }
     return kOk;
   }
 
-  lang::Frontend frontend =
-      lang::loadProgram(options.files, sources, diags, {options.import_paths});
-  diags.render(std::cerr, color);
-  if (diags.hasErrors()) {
+  bool checked = pipeline.check(options.files);
+  pipeline.diagnostics().render(std::cerr, color);
+  if (!checked) {
     return kRuleErrors;
   }
-  lang::printTyped(std::cout, *frontend.program);
+  lang::printTyped(std::cout, pipeline.program());
   return kOk;
 }
 

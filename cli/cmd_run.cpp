@@ -6,16 +6,10 @@
 #include "cli/exit_codes.hpp"
 #include "cli/run_shared.hpp"
 #include "cli/terminal.hpp"
-#include "compiler/interp/nfa_matcher.hpp"
-#include "compiler/jit/jit.hpp"
-#include "compiler/lower/lower_pattern.hpp"
-#include "compiler/passes/pass_manager.hpp"
-#include "compiler/schema_from_program.hpp"
-#include "lang/frontend.hpp"
+#include "compiler/driver/pipeline.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
-#include "runtime/native/native_matcher.hpp"
 #include "runtime/time/time_format.hpp"
 #include "support/time_arith.hpp"
 
@@ -92,47 +86,6 @@ struct SideOutput {
   }
 };
 
-// One matcher per pattern, in declaration order: lowered, optimised by the standard passes.
-// With `jit`, every pattern's native functions are compiled into one module and run by the
-// native matcher (runtime/native); without, the reference interpreter runs the NFAs. Empty and
-// `error` set when the JIT fails.
-std::vector<std::unique_ptr<runtime::Matcher>>
-buildMatchers(const lang::typed::Program &program, const runtime::Schema &schema,
-              const RunOptions &options, const RunPlan &plan, compiler::jit::Jit *jit,
-              std::vector<compiler::jit::ModuleStats> &jit_stats, std::string &error) {
-  runtime::MatcherOptions matcher_options = matcherOptions(options, plan);
-  compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-  for (const auto &name : options.disabled_passes) {
-    passes.disable(name); // names were checked by runRun
-  }
-  std::vector<compiler::nfa::Nfa> nfas;
-  for (std::size_t i = 0; i < program.patterns.size(); ++i) {
-    nfas.push_back(compiler::lowerPattern(program, static_cast<std::int32_t>(i)));
-    passes.run(nfas.back());
-  }
-  std::vector<std::unique_ptr<runtime::Matcher>> matchers;
-  if (jit == nullptr) {
-    for (std::size_t i = 0; i < nfas.size(); ++i) {
-      matchers.push_back(compiler::interp::makeInterpMatcher(program, static_cast<std::int32_t>(i),
-                                                             std::move(nfas[i]), matcher_options));
-    }
-    return matchers;
-  }
-  compiler::jit::ModuleStats stats;
-  std::optional<compiler::jit::LoadedProgram> loaded =
-      jit->compileProgram(program, nfas, stats, error);
-  if (!loaded) {
-    return {};
-  }
-  jit_stats.push_back(stats);
-  auto shared_schema = std::make_shared<const runtime::Schema>(schema);
-  for (std::size_t i = 0; i < loaded->images.size(); ++i) {
-    matchers.push_back(runtime::native::makeNativeMatcher(shared_schema, loaded->images[i],
-                                                          loaded->code[i], matcher_options));
-  }
-  return matchers;
-}
-
 // `--stats` with --engine jit: one line per module.
 std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &modules, int opt_level,
                            bool timing) {
@@ -205,8 +158,7 @@ runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan 
 int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
   std::string error;
-  if (compiler::passes::PassManager passes = compiler::passes::PassManager::standard();
-      !passes.disableAll(options.disabled_passes, error)) {
+  if (!compiler::driver::checkPassNames(options.disabled_passes, error)) {
     return usage(error);
   }
   if (!runtime::parseDuration(options.max_delay, plan.max_delay_ms, &error)) {
@@ -390,28 +342,16 @@ int runRun(const RunOptions &options) {
   if (artifact) {
     return runArtifact(options, plan);
   }
-  std::string error;
-
   // The rules.
-  lang::SourceManager sources;
-  lang::DiagnosticEngine diags(sources);
-  lang::Frontend frontend =
-      lang::loadProgram(options.rules, sources, diags, {options.import_paths});
-  diags.render(std::cerr, useColor(options.color));
-  if (diags.hasErrors()) {
+  compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
+  bool checked = pipeline.check(options.rules);
+  pipeline.diagnostics().render(std::cerr, useColor(options.color));
+  if (!checked) {
     return kRuleErrors;
   }
-  const lang::typed::Program &program = *frontend.program;
-  for (const lang::typed::EventType &type : program.event_types) {
-    if (type.fields.size() > runtime::kMaxFields) {
-      std::cerr << "cep run: event type `" << type.name << "` has " << type.fields.size()
-                << " fields; at most " << runtime::kMaxFields << " are supported\n";
-      return kRuleErrors;
-    }
-  }
-  runtime::Schema schema = compiler::schemaFromProgram(program);
-  for (const lang::ast::Module &module : frontend.modules) {
-    plan.rule_files.push_back({"rule file", sources.file(module.file).path()});
+  const runtime::Schema &schema = pipeline.schema();
+  for (const std::string &file : pipeline.ruleFiles()) {
+    plan.rule_files.push_back({"rule file", file});
   }
 
   // Inputs that cannot work, before any output file is truncated.
@@ -419,25 +359,23 @@ int runRun(const RunOptions &options) {
     return code;
   }
 
-  std::unique_ptr<compiler::jit::Jit> jit;
-  if (options.engine == "jit") {
-    jit = compiler::jit::Jit::create(options.opt_level, error);
-    if (!jit) {
-      return failure("--engine jit: " + error);
-    }
-  }
-  std::vector<compiler::jit::ModuleStats> jit_stats;
-  std::vector<std::unique_ptr<runtime::Matcher>> owned =
-      buildMatchers(program, schema, options, plan, jit.get(), jit_stats, error);
-  if (jit && owned.size() != program.patterns.size()) {
-    return failure(error);
+  // One matcher per pattern, in declaration order: the reference interpreter over the
+  // optimised NFAs, or (jit) every pattern's native functions compiled into one module.
+  bool jit = options.engine == "jit";
+  compiler::driver::MatcherSet set;
+  std::string error;
+  if (!pipeline.makeMatchers(
+          {jit ? compiler::driver::Engine::Jit : compiler::driver::Engine::Interp,
+           options.opt_level},
+          matcherOptions(options, plan), set, error)) {
+    return failure(set.jit ? error : "--engine jit: " + error);
   }
   std::vector<runtime::Matcher *> matchers;
-  for (const auto &matcher : owned) {
+  for (const auto &matcher : set.matchers) {
     matchers.push_back(matcher.get());
   }
   return executeRun(schema, matchers, options, plan,
-                    jit ? formatJitStats(jit_stats, options.opt_level, !options.no_timing)
+                    jit ? formatJitStats(set.jit_stats, options.opt_level, !options.no_timing)
                         : std::string());
 }
 

@@ -6,6 +6,9 @@
 
 namespace cep::compiler {
 
+static_assert(lang::typed::kMaxEventFields == runtime::kMaxFields,
+              "the checker's field limit is the runtime's");
+
 namespace {
 
 runtime::FieldKind fieldKind(lang::TypeKind kind) {
@@ -34,7 +37,7 @@ runtime::Schema schemaFromProgram(const lang::typed::Program &program) {
   runtime::Schema schema;
   schema.types.reserve(program.event_types.size());
   for (const lang::typed::EventType &type : program.event_types) {
-    CEP_ASSERT(type.fields.size() <= runtime::kMaxFields, "more fields than the runtime supports");
+    CEP_ASSERT(type.fields.size() <= runtime::kMaxFields, "more fields than the checker allows");
     runtime::EventSchema event;
     event.name = type.name;
     event.time_field = type.time_field;

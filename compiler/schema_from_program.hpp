@@ -11,7 +11,7 @@
 
 namespace cep::compiler {
 
-// Every event type must have at most runtime::kMaxFields fields (callers check and report).
+// Every event type has at most runtime::kMaxFields fields (the checker refuses more).
 runtime::Schema schemaFromProgram(const lang::typed::Program &program);
 
 // The event types (schema indices, ascending, each once) that pattern `pattern` mentions:

@@ -182,6 +182,15 @@ void Checker::collectEventTypes() {
         }
         et.fields.push_back({f.name.name, t, f.name.range});
       }
+      if (et.fields.size() > typed::kMaxEventFields) {
+        error(ev.name.range, "event type `" + et.name + "` has " +
+                                 std::to_string(et.fields.size()) + " fields; at most " +
+                                 std::to_string(typed::kMaxEventFields) + " are supported")
+            .note("this is field " + std::to_string(typed::kMaxEventFields + 1) +
+                      ": split the type, or declare only the fields the rules use (a record's "
+                      "other members are ignored)",
+                  et.fields[typed::kMaxEventFields].range);
+      }
     }
   }
 }

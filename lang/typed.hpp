@@ -10,6 +10,7 @@
 #include "lang/source.hpp"
 #include "lang/types.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -91,6 +92,11 @@ struct EventField {
   Type type; // scalar (bool int float string time duration), possibly nullable
   SourceRange range;
 };
+
+// The most fields one event type may declare: the runtime's null mask is one 64-bit word
+// (runtime::kMaxFields, which compiler/schema_from_program.cpp asserts is the same). More is a
+// checker error at the declaration (docs/limits.md).
+constexpr std::size_t kMaxEventFields = 64;
 
 struct EventType {
   std::string name;

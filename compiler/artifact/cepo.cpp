@@ -248,7 +248,7 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
   return a;
 }
 
-Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> *trusted) {
+std::string readArtifactBytes(const std::string &path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ArtifactError(path + ": is a directory");
@@ -262,7 +262,11 @@ Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> 
   if (file.bad()) {
     throw ArtifactError(path + ": cannot read");
   }
-  return decodeArtifact(bytes.view(), path, trusted);
+  return std::move(bytes).str();
+}
+
+Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> *trusted) {
+  return decodeArtifact(readArtifactBytes(path), path, trusted);
 }
 
 bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error) {

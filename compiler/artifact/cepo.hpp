@@ -108,6 +108,9 @@ std::string encodeArtifact(const Artifact &artifact);
 // an artifact not signed by one of those keys is refused before its sections are decoded.
 Artifact decodeArtifact(std::string_view bytes, const std::string &name,
                         const std::vector<PublicKey> *trusted = nullptr);
+// The bytes of the file at `path`; ArtifactError "<path>: <reason>" when it is a directory or
+// cannot be read.
+std::string readArtifactBytes(const std::string &path);
 // Reads and decodes the file at `path`.
 Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> *trusted = nullptr);
 // Writes `bytes` to `path` through a fresh temporary in the same folder (mkstemp: O_EXCL, so

@@ -57,6 +57,9 @@ struct Jit::Impl {
   orc::JITDylib *host = nullptr;
   int opt_level = 2;
   std::uint64_t modules = 0;
+  // Serialises everything that adds to, looks up in or removes from the LLJIT (jit.hpp
+  // "Threads"). Recursive: a load that fails drops its half-made module under the lock.
+  std::recursive_mutex mutex;
 };
 
 namespace {
@@ -68,6 +71,7 @@ struct LoadedModule {
   orc::ResourceTrackerSP tracker;
 
   ~LoadedModule() {
+    std::lock_guard lock(impl->mutex);
     if (tracker) {
       if (llvm::Error e = tracker->remove()) {
         std::cerr << "cep: warning: unloading JIT code: " << message(std::move(e)) << '\n';
@@ -215,6 +219,7 @@ std::vector<const nfa::Nfa *> pointersTo(const std::vector<nfa::Nfa> &nfas) {
 std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &program,
                                                  const std::vector<nfa::Nfa> &nfas,
                                                  ModuleStats &stats, std::string &error) {
+  std::lock_guard lock(impl_->mutex);
   auto start = std::chrono::steady_clock::now();
   stats = ModuleStats();
   stats.module = "cep.program";
@@ -247,6 +252,7 @@ std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
                                              const runtime::Schema &schema,
                                              std::vector<runtime::native::PatternImage> images,
                                              std::string &error) {
+  std::lock_guard lock(impl_->mutex);
   if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
     return std::nullopt;
   }
@@ -267,6 +273,7 @@ std::optional<LoadedProgram> Jit::loadBitcode(std::string_view bitcode,
                                               const runtime::Schema &schema,
                                               std::vector<runtime::native::PatternImage> images,
                                               std::string &error) {
+  std::lock_guard lock(impl_->mutex);
   if (!verifyBitcode(bitcode, schema, images, error)) {
     return std::nullopt;
   }

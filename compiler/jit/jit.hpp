@@ -7,6 +7,19 @@
 // functions (stdlib/native.hpp, the cep_rt_* helpers) are defined explicitly as absolute
 // symbols in a "cep.host" JITDylib every module links against; process symbols are not.
 //
+// Threads: one Jit may be used from several threads at once. compileProgram, loadObject and
+// loadBitcode, and the unloading done when a module's last PatternCode goes, take one mutex of
+// the Jit, so they run one at a time: LLJIT's ExecutionSession, JITDylibs and
+// ResourceTracker::remove are themselves thread-safe in LLVM 19, but its default compile layer
+// (one TargetMachine, no concurrent compilation) and the module counter are not. Calling loaded
+// functions takes no lock: code is never removed while a PatternCode refers to it, so a thread
+// running matchers is never held up by a load, except when it drops the last matcher of a module
+// (the unload waits for a load in progress). Example (compiler/artifact/load.hpp):
+//   auto jit = std::shared_ptr<Jit>(Jit::create(2, error));
+//   std::thread events([&] { run(matchers_of_v1); });   // runs v1's code
+//   LoadedArtifact v2 = loadArtifact(bytes, {.jit = jit}); // loads beside it, on this thread
+// tests/unit/artifact_load_test.cpp loads and unloads on one thread while another matches.
+//
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is jit.cpp.
 #pragma once
 

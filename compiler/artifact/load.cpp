@@ -1,0 +1,89 @@
+#include "compiler/artifact/load.hpp"
+
+#include "compiler/artifact/aot.hpp"
+#include "compiler/jit/verify_code.hpp"
+#include "runtime/native/native_matcher.hpp"
+
+#include <sodium.h>
+
+namespace cep::compiler::artifact {
+
+std::string artifactHash(std::string_view bytes) {
+  if (sodium_init() < 0) { // idempotent; 1 when already started
+    throw LoadError(LoadError::Kind::Internal, "libsodium cannot be initialised");
+  }
+  std::array<std::uint8_t, crypto_generichash_BYTES> hash{};
+  static_assert(crypto_generichash_BYTES == 32);
+  crypto_generichash(hash.data(), hash.size(),
+                     reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(), nullptr,
+                     0);
+  return hex(hash);
+}
+
+LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) {
+  const std::string &name = options.name;
+  Artifact artifact;
+  try {
+    artifact = decodeArtifact(bytes, name, options.trusted.empty() ? nullptr : &options.trusted);
+  } catch (const ArtifactError &e) {
+    throw LoadError(LoadError::Kind::User, e.what());
+  }
+  LoadedArtifact out;
+  out.hash = artifactHash(bytes);
+  std::string error;
+  if (!hostTarget(out.host, error)) {
+    throw LoadError(LoadError::Kind::Internal, error);
+  }
+  out.object_code = out.host == artifact.header.target && !options.force_bitcode;
+  out.jit = options.jit;
+  if (!out.jit) {
+    out.jit = jit::Jit::create(artifact.header.opt_level, error);
+    if (!out.jit) {
+      throw LoadError(LoadError::Kind::Internal, error);
+    }
+  }
+  // Code that does not match its images is refused like a damaged artifact.
+  if (!(out.object_code
+            ? jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns, error)
+            : jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns, error))) {
+    throw LoadError(LoadError::Kind::User, name + ": corrupt: " + error);
+  }
+  std::size_t patterns = artifact.patterns.size();
+  for (const runtime::native::PatternImage &image : artifact.patterns) {
+    out.pattern_names.push_back(image.name);
+  }
+  auto loaded = out.object_code ? out.jit->loadObject(artifact.object, artifact.schema,
+                                                      std::move(artifact.patterns), error)
+                                : out.jit->loadBitcode(artifact.bitcode, artifact.schema,
+                                                       std::move(artifact.patterns), error);
+  if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns) {
+    throw LoadError(LoadError::Kind::Internal, name + ": " + error);
+  }
+  out.images = std::move(loaded->images);
+  out.code = std::move(loaded->code);
+  out.header = std::move(artifact.header);
+  out.schema = std::make_shared<const runtime::Schema>(std::move(artifact.schema));
+  return out;
+}
+
+LoadedArtifact loadArtifactFile(const std::string &path, LoadOptions options) {
+  std::string bytes;
+  try {
+    bytes = readArtifactBytes(path);
+  } catch (const ArtifactError &e) {
+    throw LoadError(LoadError::Kind::User, e.what());
+  }
+  options.name = path;
+  return loadArtifact(bytes, options);
+}
+
+std::vector<std::unique_ptr<runtime::Matcher>>
+LoadedArtifact::makeMatchers(const runtime::MatcherOptions &options) const {
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    matchers.push_back(runtime::native::makeNativeMatcher(schema, images[i], code[i], options));
+  }
+  return matchers;
+}
+
+} // namespace cep::compiler::artifact

@@ -1,0 +1,89 @@
+// Loading a .cepo artifact (cepo.hpp) as a library call: decode and check the bytes, pick the
+// object code when it was built for this host (else compile the bitcode again), verify the code
+// against the pattern images, load it into a Jit, and make matchers from it. `cep run x.cepo`
+// calls it; `cep serve` calls it on its admin thread with the bytes of a POST body while another
+// thread runs matchers from the same Jit (compiler/jit/jit.hpp "Threads").
+//
+//   compiler::artifact::LoadOptions options;
+//   options.name = "rules.cepo";                       // prefixes every error
+//   options.trusted = {readPublicKeyFile("ops.pub")};  // empty: any or no signature
+//   try {
+//     compiler::artifact::LoadedArtifact loaded = compiler::artifact::loadArtifactFile(
+//         "rules.cepo", options);
+//     std::cout << loaded.version() << '\n';           // "3f9a0c1b22de": the hash's prefix
+//     auto matchers = loaded.makeMatchers({});         // one per pattern; again for a new set
+//   } catch (const compiler::artifact::LoadError &e) {
+//     // e.what(): "rules.cepo: corrupt: ..."; e.kind(): User (exit 1) or Internal (exit 3)
+//   }
+//
+// The matchers share the loaded code: it stays loaded while any of them (or the LoadedArtifact)
+// lives, and is unloaded from the Jit when the last one goes.
+#pragma once
+
+#include "compiler/artifact/cepo.hpp"
+#include "compiler/jit/jit.hpp"
+#include "runtime/matcher.hpp"
+#include "runtime/native/image.hpp"
+#include "runtime/schema.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::compiler::artifact {
+
+// Why an artifact could not be loaded, in one line ("<name>: <reason>"), and whose fault:
+// User: the artifact is bad (corrupt, another format or ABI, a bad or untrusted signature, code
+// that does not match its images); Internal: this process could not load a good one (host
+// target unavailable, the JIT failed). `cep run` exits 1 and 3 for them.
+class LoadError : public std::runtime_error {
+public:
+  enum class Kind { User, Internal };
+  LoadError(Kind kind, const std::string &message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+  bool user() const { return kind_ == Kind::User; }
+
+private:
+  Kind kind_;
+};
+
+struct LoadOptions {
+  std::string name = "artifact";  // the artifact as the user knows it: a path, "POST /deploy"
+  std::vector<PublicKey> trusted; // non-empty: the artifact must be signed by one of these keys
+  bool force_bitcode = false;     // compile the bitcode even when the object code would do
+  // The Jit to load into; null: a new one at the artifact's optimisation level, kept alive by
+  // the LoadedArtifact and its matchers.
+  std::shared_ptr<jit::Jit> jit;
+};
+
+struct LoadedArtifact {
+  Header header;                                 // cep version, sources, target, opt level
+  std::shared_ptr<const runtime::Schema> schema; // the artifact's event types
+  std::vector<std::shared_ptr<const runtime::native::PatternImage>> images; // declaration order
+  std::vector<runtime::native::PatternCode> code; // parallel to images; keeps the code loaded
+  std::vector<std::string> pattern_names;         // parallel to images
+  bool object_code = true;       // the object code was loaded (false: the bitcode compiled again)
+  Target host;                   // this host as the JIT targets it (differs from header.target when
+                                 // the bitcode was used for another CPU)
+  std::string hash;              // lower-case hex BLAKE2b-256 of the artifact's bytes
+  std::shared_ptr<jit::Jit> jit; // the Jit the code is in
+
+  // The first 12 hex digits of the hash: the version `cep serve` shows and writes ("@version").
+  std::string version() const { return hash.substr(0, 12); }
+  // One native matcher per pattern, in declaration order, sharing the loaded code; may be called
+  // any number of times (each call is a fresh set with empty state).
+  std::vector<std::unique_ptr<runtime::Matcher>>
+  makeMatchers(const runtime::MatcherOptions &options) const;
+};
+
+// Loads the artifact in `bytes`. Throws LoadError.
+LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options);
+// Reads the file at `path` and loads it; options.name is replaced by `path`. Throws LoadError.
+LoadedArtifact loadArtifactFile(const std::string &path, LoadOptions options);
+
+// Lower-case hex BLAKE2b-256 of `bytes` (libsodium crypto_generichash, 32 bytes).
+std::string artifactHash(std::string_view bytes);
+
+} // namespace cep::compiler::artifact

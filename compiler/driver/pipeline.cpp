@@ -1,0 +1,152 @@
+#include "compiler/driver/pipeline.hpp"
+
+#include "compiler/artifact/aot.hpp"
+#include "compiler/interp/nfa_matcher.hpp"
+#include "compiler/lower/lower_pattern.hpp"
+#include "compiler/passes/pass_manager.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "lang/frontend.hpp"
+#include "runtime/native/native_matcher.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace cep::compiler::driver {
+
+namespace {
+
+// `path` relative to `base` (both made absolute), '/'-separated: the artifact never records
+// where the rules were on the machine that compiled them.
+std::string relativeName(const std::string &path, const std::filesystem::path &base) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec).lexically_normal();
+  std::filesystem::path relative = absolute.lexically_relative(base);
+  return (relative.empty() ? std::filesystem::path(path).filename() : relative).generic_string();
+}
+
+} // namespace
+
+bool checkPassNames(const std::vector<std::string> &names, std::string &error) {
+  passes::PassManager passes = passes::PassManager::standard();
+  return passes.disableAll(names, error);
+}
+
+Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)), diags_(sources_) {}
+
+bool Pipeline::parse(const std::vector<std::string> &paths) {
+  paths_ = paths;
+  modules_ = lang::parseFiles(paths, sources_, diags_, {options_.import_paths});
+  return !diags_.hasErrors();
+}
+
+bool Pipeline::check(const std::vector<std::string> &paths) {
+  CEP_ASSERT(!program_, "Pipeline::check called twice");
+  paths_ = paths;
+  lang::Frontend frontend = lang::loadProgram(paths, sources_, diags_, {options_.import_paths});
+  modules_ = std::move(frontend.modules);
+  program_ = std::move(frontend.program);
+  return !diags_.hasErrors() && program_.has_value();
+}
+
+std::vector<std::string> Pipeline::ruleFiles() const {
+  std::vector<std::string> files;
+  for (const lang::ast::Module &module : modules_) {
+    files.push_back(sources_.file(module.file).path());
+  }
+  return files;
+}
+
+const lang::typed::Program &Pipeline::program() const {
+  CEP_ASSERT(program_.has_value(), "Pipeline::program before a successful check()");
+  return *program_;
+}
+
+const runtime::Schema &Pipeline::schema() {
+  return *sharedSchema();
+}
+
+std::shared_ptr<const runtime::Schema> Pipeline::sharedSchema() {
+  if (!schema_) {
+    schema_ = std::make_shared<const runtime::Schema>(schemaFromProgram(program()));
+  }
+  return schema_;
+}
+
+std::vector<nfa::Nfa> Pipeline::lower(const std::vector<int> &patterns, bool optimise) const {
+  const lang::typed::Program &checked = program();
+  passes::PassManager passes = passes::PassManager::standard();
+  std::string error;
+  CEP_ASSERT(passes.disableAll(options_.disabled_passes, error),
+             "disabled passes not checked: " + error);
+  std::vector<int> selected = patterns;
+  if (selected.empty()) {
+    for (std::size_t i = 0; i < checked.patterns.size(); ++i) {
+      selected.push_back(static_cast<int>(i));
+    }
+  }
+  std::vector<nfa::Nfa> nfas;
+  for (int i : selected) {
+    nfas.push_back(lowerPattern(checked, i));
+    if (optimise) {
+      passes.run(nfas.back());
+    }
+  }
+  return nfas;
+}
+
+bool Pipeline::makeMatchers(const EngineOptions &engine,
+                            const runtime::MatcherOptions &matcher_options, MatcherSet &set,
+                            std::string &error) {
+  const lang::typed::Program &checked = program();
+  std::vector<nfa::Nfa> nfas = lower();
+  if (engine.engine == Engine::Interp) {
+    for (std::size_t i = 0; i < nfas.size(); ++i) {
+      set.matchers.push_back(interp::makeInterpMatcher(checked, static_cast<std::int32_t>(i),
+                                                       std::move(nfas[i]), matcher_options));
+    }
+    return true;
+  }
+  set.jit = jit::Jit::create(engine.opt_level, error);
+  if (!set.jit) {
+    return false;
+  }
+  jit::ModuleStats stats;
+  std::optional<jit::LoadedProgram> loaded = set.jit->compileProgram(checked, nfas, stats, error);
+  if (!loaded) {
+    return false;
+  }
+  set.jit_stats.push_back(stats);
+  std::shared_ptr<const runtime::Schema> shared = sharedSchema();
+  for (std::size_t i = 0; i < loaded->images.size(); ++i) {
+    set.matchers.push_back(runtime::native::makeNativeMatcher(shared, loaded->images[i],
+                                                              loaded->code[i], matcher_options));
+  }
+  return true;
+}
+
+bool Pipeline::compileArtifact(const ArtifactOptions &options, artifact::Artifact &out,
+                               std::string &error) {
+  const lang::typed::Program &checked = program();
+  artifact::Header &header = out.header;
+  header.cep_version = options.cep_version;
+  std::error_code ec;
+  std::filesystem::path base =
+      std::filesystem::absolute(paths_.front(), ec).lexically_normal().parent_path();
+  std::vector<artifact::NamedSource> named;
+  for (const lang::ast::Module &module : modules_) {
+    const lang::SourceFile &file = sources_.file(module.file);
+    named.push_back({relativeName(file.path(), base), file.text()});
+    header.sources.push_back(named.back().name);
+  }
+  header.source_hash = artifact::sourceHash(named);
+  header.disabled_passes = options_.disabled_passes;
+  std::sort(header.disabled_passes.begin(), header.disabled_passes.end());
+  header.disabled_passes.erase(
+      std::unique(header.disabled_passes.begin(), header.disabled_passes.end()),
+      header.disabled_passes.end());
+  out.schema = schema();
+  return artifact::compileProgram(checked, lower(), options.opt_level, out, error);
+}
+
+} // namespace cep::compiler::driver
