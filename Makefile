@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan fuzz fuzz-artifacts difftest format format-check golden-update clean bench-interp bench
+.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest format format-check golden-update clean bench-interp bench
 
 all: build
 
@@ -26,6 +26,14 @@ demo: build
 asan:
 	@scripts/setup --preset asan-ubsan
 	ctest --test-dir build/asan-ubsan --output-on-failure -j $(JOBS)
+
+# The tests that run threads (ctest label `threads`) under ThreadSanitizer (Debug, build/tsan).
+# Only the targets they need are built; a threaded test that needs another adds it here.
+TSAN_TARGETS ?= cep_thread_tests
+tsan:
+	@scripts/setup --preset tsan --no-build
+	cmake --build build/tsan --target $(TSAN_TARGETS)
+	ctest --test-dir build/tsan -L threads --output-on-failure -j $(JOBS)
 
 # Rewrites every golden expectation from the current build; review with git diff.
 golden-update: build

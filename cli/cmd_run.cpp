@@ -4,6 +4,7 @@
 // stopped by SIGINT (130) or SIGTERM (143).
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_resume.hpp"
 #include "cli/run_shared.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/driver/pipeline.hpp"
@@ -248,6 +249,10 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   if (std::string conflict = sameFileConflict(outputs, reads); !conflict.empty()) {
     return usage(conflict);
   }
+  RunCutPlan cut; // --snapshot-after, --resume (run_resume.hpp)
+  if (int code = prepareRunCut(options, outputs, reads, cut); code != kOk) {
+    return code;
+  }
   std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(options.output, error);
   if (!out) {
     return failure(error);
@@ -287,10 +292,11 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
     }
   }
   run_options.flush_each_step = plan.streaming || plan.processing;
+  run_options.state_bounds = plan.bounds; // recorded in run snapshots
 
   runtime::RunStats stats;
   runtime::RunResult result =
-      runtime::run(schema, matchers, plan.inputs, *out, run_options, &stats);
+      runWithCut(cut, schema, matchers, plan.inputs, *out, run_options, &stats);
   std::uint64_t matches = out->records();
   out.reset(); // flushed and closed
   if (plan.evictions) {

@@ -74,6 +74,11 @@ struct RunOptions {
   std::optional<std::string> evicted_output; // one JSON line per evicted partial match
   std::vector<std::string> trust; // --trust NAME.pub (repeatable): x.cepo must be signed by one
   std::string color = "auto";
+  // For tests and debugging (cli/run_resume.hpp): stop after K records with a snapshot of the
+  // run in --snapshot-file, or continue the run snapshotted in --resume.
+  std::optional<std::uint64_t> snapshot_after;
+  std::optional<std::string> snapshot_file;
+  std::optional<std::string> resume;
 };
 
 int runCheck(const CheckOptions &options);

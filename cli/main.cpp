@@ -181,6 +181,22 @@ int main(int argc, char **argv) {
                    "repeatable")
       ->type_name("NAME.pub");
   addColor(run_cmd, run.color);
+  // For tests and debugging (cli/run_resume.cpp): a run cut in two processes.
+  run_cmd
+      ->add_option("--snapshot-after", run.snapshot_after,
+                   "Testing and debugging: stop after K records (of all inputs) and write a "
+                   "snapshot of the whole run to --snapshot-file (nothing finished; exit 0)")
+      ->type_name("K");
+  run_cmd
+      ->add_option("--snapshot-file", run.snapshot_file,
+                   "Testing and debugging: where --snapshot-after writes its snapshot (atomically)")
+      ->type_name("F");
+  run_cmd
+      ->add_option("--resume", run.resume,
+                   "Testing and debugging: continue the run snapshotted in F (same rules, inputs "
+                   "and options; either engine): the inputs are read again, what it consumed is "
+                   "skipped, the outputs get what comes after")
+      ->type_name("F");
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 

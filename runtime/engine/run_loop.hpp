@@ -22,6 +22,7 @@
 #include "runtime/io/statistics.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state_bounds.hpp"
 #include "runtime/time/reorder_buffer.hpp"
 #include "runtime/time/watermarks.hpp"
 #include "support/time_arith.hpp"
@@ -65,6 +66,9 @@ struct RunOptions {
   // Longer records are rejected as dead letters without being buffered whole
   // (`--max-record-bytes`; 0: no limit).
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // The matchers' state bounds (MatcherOptions::bounds): the loop does not use them, run
+  // snapshots record them (run_snapshot.hpp) so that a run resumes only under the same ones.
+  StateBounds state_bounds;
 };
 
 struct PatternStats {

@@ -2,6 +2,7 @@
 #include "runtime/engine/run_snapshot.hpp"
 
 #include "runtime/snapshot_codec.hpp"
+#include "runtime/time/time_format.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -51,6 +52,37 @@ std::string describeWatermark(std::int64_t watermark) {
   return std::to_string(watermark);
 }
 
+std::string describeBytes(std::uint64_t bytes) {
+  return bytes == 0 ? std::string("none") : std::to_string(bytes);
+}
+
+// Version 2's options that change results besides the time options: the event-time range, the
+// record size limit and the state bounds must be this run's.
+void checkResultOptions(SnapshotReader &r, const RunOptions &options) {
+  std::int64_t time_min = r.i64();
+  std::int64_t time_max = r.i64();
+  std::uint64_t max_record_bytes = r.u64();
+  std::uint64_t max_runs_per_key = r.u64();
+  std::uint64_t max_state_bytes = r.u64();
+  if (time_min != options.time_min || time_max != options.time_max) {
+    fail("it was taken with --event-time-range " + formatRfc3339(time_min) + ".." +
+         formatRfc3339(time_max) + ", this run uses " + formatRfc3339(options.time_min) + ".." +
+         formatRfc3339(options.time_max));
+  }
+  if (max_record_bytes != options.max_record_bytes) {
+    fail("it was taken with --max-record-bytes " + describeBytes(max_record_bytes) +
+         ", this run uses " + describeBytes(options.max_record_bytes));
+  }
+  if (max_runs_per_key != options.state_bounds.max_runs_per_key) {
+    fail("it was taken with --max-runs-per-key " + describeBytes(max_runs_per_key) +
+         ", this run uses " + describeBytes(options.state_bounds.max_runs_per_key));
+  }
+  if (max_state_bytes != options.state_bounds.max_state_bytes) {
+    fail("it was taken with --max-state-bytes " + describeBytes(max_state_bytes) +
+         ", this run uses " + describeBytes(options.state_bounds.max_state_bytes));
+  }
+}
+
 // What a snapshot says about one input.
 struct InputState {
   std::int64_t watermark = kNoWatermark;
@@ -91,6 +123,11 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
   w.u8(options.watermark == WatermarkMode::Explicit ? 1 : 0);
   w.i64(options.max_delay_ms);
   w.u8(options.keep_raw ? 1 : 0);
+  w.i64(options.time_min);
+  w.i64(options.time_max);
+  w.u64(options.max_record_bytes);
+  w.u64(options.state_bounds.max_runs_per_key);
+  w.u64(options.state_bounds.max_state_bytes);
 
   w.u32(static_cast<std::uint32_t>(loop.input_names_.size()));
   for (std::uint32_t i = 0; i < loop.input_names_.size(); ++i) {
@@ -146,9 +183,10 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
     fail("not a run snapshot");
   }
   std::uint32_t version = header.u32();
-  if (version != kRunSnapshotVersion) {
+  if (version < kRunSnapshotOldestVersion || version > kRunSnapshotVersion) {
     fail("format version " + std::to_string(version) + " (this build reads " +
-         std::to_string(kRunSnapshotVersion) + ")");
+         std::to_string(kRunSnapshotOldestVersion) + " to " + std::to_string(kRunSnapshotVersion) +
+         ")");
   }
   std::uint64_t size = header.u64();
   if (size < kHeaderBytes + kChecksumBytes) {
@@ -192,8 +230,13 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
          "ms, this run uses --max-delay " + std::to_string(options.max_delay_ms) + "ms");
   }
   if (keep_raw != options.keep_raw) {
-    fail(keep_raw ? "it keeps raw records (--with-events), this run does not"
-                  : "it keeps no raw records, this run does (--with-events)");
+    fail(keep_raw ? "it keeps raw records (--with-events, --max-state-bytes or --evicted-output), "
+                    "this run does not"
+                  : "it keeps no raw records, this run does (--with-events, --max-state-bytes or "
+                    "--evicted-output)");
+  }
+  if (version >= 2) {
+    checkResultOptions(r, options);
   }
 
   // Inputs.

@@ -9,7 +9,10 @@
 // Layout (integers little-endian; str = u32 byte length + bytes; blob = u64 length + bytes):
 //   "CEPRSNAP" u32 version (kRunSnapshotVersion) u64 total size in bytes (trailer included)
 //   options:  u8 time mode (0 event, 1 processing), u8 watermark mode (0 auto, 1 explicit),
-//             i64 max delay ms, u8 raw records kept (--with-events)
+//             i64 max delay ms, u8 raw records kept (--with-events),
+//             since version 2: i64 time min, i64 time max (--event-time-range), u64 max record
+//             bytes, u64 max runs per key, u64 max state bytes (0: none). A version 1 snapshot
+//             is still read; these five options are then not checked (it did not record them)
 //   u32 input count, then per input (in --input order):
 //             str name, str bound type name ("": none), i64 watermark, u8 finished,
 //             u64 x5 record counts: read accepted rejected late watermarks (read is the read
@@ -43,7 +46,8 @@
 namespace cep::runtime {
 
 inline constexpr char kRunSnapshotMagic[8] = {'C', 'E', 'P', 'R', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kRunSnapshotVersion = 1;
+inline constexpr std::uint32_t kRunSnapshotVersion = 2;
+inline constexpr std::uint32_t kRunSnapshotOldestVersion = 1; // read, never written
 
 // Appends the snapshot of `loop` to `out`. Take it between two calls of onRecord / onInputEnd;
 // a run that has stopped (failed, finish() or stop() called) has nothing to resume and throws
@@ -53,10 +57,11 @@ void snapshotRun(const RunLoop &loop, std::string &out);
 // The RunLoop `snapshot` was taken of, continuing where it was. The arguments are the RunLoop
 // constructor's and must describe the same run: the same Schema (types and fields matched by
 // name), fresh matchers of the same patterns (matched by name: every pattern exactly once), the
-// same inputs (names, bound types) and the same time options. A bad or incompatible snapshot
-// throws std::runtime_error("bad run snapshot: <reason>") and never leaves a RunLoop; the
-// matchers may then hold part of the state and must be thrown away. The caller resumes reading
-// at loop->position().
+// same inputs (names, bound types) and the same options that change results (time mode,
+// watermark mode, max delay, raw records, event-time range, max record bytes, state bounds). A bad
+// or incompatible snapshot throws std::runtime_error("bad run snapshot: <reason>") and never leaves
+// a RunLoop; the matchers may then hold part of the state and must be thrown away. The caller
+// resumes reading at loop->position().
 std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &schema,
                                     std::vector<Matcher *> matchers,
                                     std::vector<std::string> input_names,

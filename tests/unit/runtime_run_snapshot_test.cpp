@@ -140,6 +140,7 @@ public:
       matchers.push_back(m.get());
     }
     options = scenario.options;
+    options.state_bounds = scenario.bounds; // as cep run records them
     options.report = &report_;
     options.dead_letter = &dead_;
     options.late_output = &late_;
@@ -779,12 +780,32 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     magic[3] = 'X';
     CHECK(tryRestore(magic) == "bad run snapshot: not a run snapshot");
     std::string version = snap;
-    version[8] = 2;
-    CHECK(tryRestore(version) == "bad run snapshot: format version 2 (this build reads 1)");
+    version[8] = 3;
+    CHECK(tryRestore(version) == "bad run snapshot: format version 3 (this build reads 1 to 2)");
     std::string interp_snapshot;
     session.matchers[0]->snapshot(interp_snapshot);
     CHECK(tryRestore(interp_snapshot) == "bad run snapshot: not a run snapshot");
     CHECK(tryRestore("") == "bad run snapshot: truncated");
+  }
+
+  SECTION("version 1 (without the result options) is still read") {
+    // Version 1 is version 2 without the five options after the raw-records flag.
+    constexpr std::size_t kOptionsEnd = 8 + 4 + 8 + 1 + 1 + 8 + 1;
+    std::string v1 = snap;
+    v1.erase(kOptionsEnd, 8 + 8 + 8 + 8 + 8);
+    v1[8] = 1;
+    std::uint64_t size = v1.size();
+    for (std::size_t i = 0; i < 8; ++i) {
+      v1[12 + i] = static_cast<char>(size >> (8 * i));
+    }
+    reseal(v1);
+    CHECK(tryRestore(v1).empty());
+    Scenario other = scenario; // not recorded in version 1: not checked
+    other.options.max_record_bytes = 0;
+    CHECK(tryRestore(v1, other).empty());
+    other.options.max_delay_ms = 1000; // recorded since version 1
+    CHECK(tryRestore(v1, other) == "bad run snapshot: it was taken with --max-delay 40000ms, "
+                                   "this run uses --max-delay 1000ms");
   }
 
   SECTION("edits that keep a valid checksum") {
@@ -838,7 +859,28 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     other = scenario;
     other.options.keep_raw = false;
     CHECK(tryRestore(snap, other) ==
-          "bad run snapshot: it keeps raw records (--with-events), this run does not");
+          "bad run snapshot: it keeps raw records (--with-events, --max-state-bytes or "
+          "--evicted-output), this run does not");
+    // Version 2: the options that change results besides the time options.
+    other = scenario;
+    other.options.time_min = 0;
+    other.options.time_max = 1000;
+    CHECK(tryRestore(snap, other) ==
+          "bad run snapshot: it was taken with --event-time-range "
+          "1970-01-01T00:00:00.000Z..2200-01-01T00:00:00.000Z, this run uses "
+          "1970-01-01T00:00:00.000Z..1970-01-01T00:00:01.000Z");
+    other = scenario;
+    other.options.max_record_bytes = 0;
+    CHECK(tryRestore(snap, other) == "bad run snapshot: it was taken with --max-record-bytes "
+                                     "1048576, this run uses none");
+    other = scenario;
+    other.bounds.max_runs_per_key = 3;
+    CHECK(tryRestore(snap, other) == "bad run snapshot: it was taken with --max-runs-per-key "
+                                     "none, this run uses 3");
+    other = scenario;
+    other.bounds.max_state_bytes = 4096;
+    CHECK(tryRestore(snap, other) == "bad run snapshot: it was taken with --max-state-bytes "
+                                     "none, this run uses 4096");
     other = scenario;
     other.inputs.pop_back();
     CHECK(tryRestore(snap, other) == "bad run snapshot: it has 3 inputs, this run has 2");
