@@ -100,6 +100,7 @@ struct Registry::Family {
   int type = kCounter;
   std::vector<std::string> label_names;
   std::vector<double> bounds; // histograms: every series has the same buckets
+  double scale = 1.0;         // counters: exposed value = count * scale
   std::map<Labels, Metric> series;
 };
 
@@ -125,7 +126,10 @@ Registry::Registry() = default;
 Registry::~Registry() = default;
 
 Registry::Family &Registry::family(std::string_view name, std::string_view help, int type,
-                                   const Labels &labels) {
+                                   const Labels &labels, double scale) {
+  if (!(scale > 0) || !std::isfinite(scale)) {
+    bad(name, "the scale must be positive and finite");
+  }
   if (!validMetricName(name)) {
     bad(name, "not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
   }
@@ -154,6 +158,7 @@ Registry::Family &Registry::family(std::string_view name, std::string_view help,
     auto fam = std::make_unique<Family>();
     fam->help = std::string(help);
     fam->type = type;
+    fam->scale = scale;
     for (const auto &l : labels) {
       fam->label_names.push_back(l.first);
     }
@@ -168,6 +173,9 @@ Registry::Family &Registry::family(std::string_view name, std::string_view help,
   if (fam.help != help) {
     bad(name, "registered with another help text");
   }
+  if (fam.scale != scale) {
+    bad(name, "registered with another scale");
+  }
   bool same_labels = fam.label_names.size() == labels.size();
   for (std::size_t i = 0; same_labels && i < labels.size(); ++i) {
     same_labels = fam.label_names[i] == labels[i].first;
@@ -178,9 +186,10 @@ Registry::Family &Registry::family(std::string_view name, std::string_view help,
   return fam;
 }
 
-Counter &Registry::counter(std::string_view name, std::string_view help, const Labels &labels) {
+Counter &Registry::counter(std::string_view name, std::string_view help, const Labels &labels,
+                           double scale) {
   std::lock_guard lock(mutex_);
-  Family &fam = family(name, help, kCounter, labels);
+  Family &fam = family(name, help, kCounter, labels, scale);
   auto [it, added] = fam.series.try_emplace(labels);
   if (added) {
     it->second = std::make_unique<Counter>();
@@ -249,7 +258,11 @@ void Registry::writePrometheus(std::string &out) const {
         out += name;
         appendLabels(out, labels);
         out += ' ';
-        appendUint(out, (*c)->value());
+        if (fam->scale == 1.0) {
+          appendUint(out, (*c)->value());
+        } else {
+          appendSampleValue(out, static_cast<double>((*c)->value()) * fam->scale);
+        }
         out += '\n';
       } else if (const auto *g = std::get_if<std::unique_ptr<Gauge>>(&metric)) {
         out += name;
@@ -335,7 +348,8 @@ void appendSampleValue(std::string &out, double v) {
     out.append(buf, r.ptr);
     return;
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  // The shortest form that reads back exactly, in printf's %g style: 0.0005, 1.5e-07, 1e+20.
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
   out.append(buf, r.ptr);
 }
 

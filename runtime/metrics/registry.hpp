@@ -117,7 +117,11 @@ public:
   Registry(const Registry &) = delete;
   Registry &operator=(const Registry &) = delete;
 
-  Counter &counter(std::string_view name, std::string_view help, const Labels &labels = {});
+  // `scale` turns the integer count into the exposed base unit: a counter of nanoseconds
+  // registered with scale 1e-9 is written in seconds (`cep_event_loop_busy_seconds_total`), so
+  // the hot path still adds integers. The scale is the family's, like its help.
+  Counter &counter(std::string_view name, std::string_view help, const Labels &labels = {},
+                   double scale = 1.0);
   Gauge &gauge(std::string_view name, std::string_view help, const Labels &labels = {});
   Histogram &histogram(std::string_view name, std::string_view help,
                        std::span<const double> upper_bounds, const Labels &labels = {});
@@ -132,7 +136,8 @@ public:
 
 private:
   struct Family;
-  Family &family(std::string_view name, std::string_view help, int type, const Labels &labels);
+  Family &family(std::string_view name, std::string_view help, int type, const Labels &labels,
+                 double scale = 1.0);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;
@@ -142,7 +147,7 @@ private:
 void appendEscapedHelp(std::string &out, std::string_view text);
 void appendEscapedLabelValue(std::string &out, std::string_view text);
 // A sample value: integers exactly when they are integral and below 2^53, else the shortest
-// round-trip form; `+Inf`, `-Inf`, `NaN`.
+// round-trip form in printf's %g style (0.0005, 1.5e-07); `+Inf`, `-Inf`, `NaN`.
 void appendSampleValue(std::string &out, double v);
 
 } // namespace cep::runtime::metrics

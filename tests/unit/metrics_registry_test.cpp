@@ -89,6 +89,19 @@ TEST_CASE("metrics: a histogram's cumulative buckets, sum and count", "[metrics]
                           "cep_x_seconds_count{mode=\"keep\"} 1\n");
 }
 
+TEST_CASE("metrics: a scaled counter adds integers and is written in base units", "[metrics]") {
+  Registry r;
+  Counter &busy = r.counter("cep_event_loop_busy_seconds_total", "Busy time.", {}, 1e-9);
+  busy.add(1500000000); // 1.5 s in nanoseconds
+  busy.add(250000);
+  CHECK(text(r) == "# HELP cep_event_loop_busy_seconds_total Busy time.\n"
+                   "# TYPE cep_event_loop_busy_seconds_total counter\n"
+                   "cep_event_loop_busy_seconds_total 1.50025\n");
+  CHECK_THROWS_AS(r.counter("cep_event_loop_busy_seconds_total", "Busy time.", {}, 1e-6),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(r.counter("cep_other_total", "Other.", {}, 0), std::invalid_argument);
+}
+
 TEST_CASE("metrics: escaping of help text and label values", "[metrics]") {
   Registry r;
   r.counter("cep_a_total", "Back\\slash and\nnewline \"quoted\".",
@@ -110,6 +123,8 @@ TEST_CASE("metrics: sample values", "[metrics]") {
   CHECK(value(1e15) == "1000000000000000");
   CHECK(value(1e20) == "1e+20");
   CHECK(value(0.1) == "0.1");
+  CHECK(value(0.0005) == "0.0005");
+  CHECK(value(0.00005) == "5e-05");
   CHECK(value(1.5e-7) == "1.5e-07");
   CHECK(value(std::numeric_limits<double>::infinity()) == "+Inf");
   CHECK(value(-std::numeric_limits<double>::infinity()) == "-Inf");
