@@ -18,8 +18,8 @@
 // Threading: start() binds and starts the HTTP threads (`threads` workers plus one listener);
 // stop() may be called from any thread but a Control call, ends the listener, waits for the
 // requests in progress to finish and joins every thread (a stalled client delays it by at most
-// `io_timeout_seconds`, an idle keep-alive connection by at most 2 s); the destructor stops. One
-// AdminServer per Control; the Control outlives it.
+// `io_timeout_seconds`, an idle keep-alive connection by at most 2 s); the destructor stops. The
+// Control outlives the AdminServer.
 //
 // Example:
 //   AdminServerOptions options;
@@ -55,7 +55,8 @@ struct AdminServerOptions {
   // How long a connection may stall between bytes of a request or a response; also the bound of
   // how long stop() waits for a stalled client.
   int io_timeout_seconds = 10;
-  // One line per refused request and per start/stop, without a newline; default: stderr,
+  // One line per refused request and per start/stop, without a newline; called from the HTTP
+  // threads concurrently (it must be thread-safe). Default: one write to stderr per line,
   // prefixed `cep serve: admin: `.
   std::function<void(std::string_view)> log;
 };
