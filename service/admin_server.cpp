@@ -30,12 +30,13 @@ std::string errorJson(std::string_view message) {
   return out;
 }
 
-// A JSON body as one log line: newlines flattened, at most 300 bytes.
+// Client-controlled text (a decoded path, a JSON body) as part of one log line: control
+// characters replaced by '?', at most 300 bytes.
 std::string logText(std::string_view text) {
   std::string out(text.substr(0, 300));
   for (char &c : out) {
-    if (c == '\n' || c == '\r') {
-      c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
     }
   }
   if (text.size() > 300) {
@@ -123,9 +124,9 @@ struct AdminServer::Impl {
 
   void logRefusal(const httplib::Request &req, int status, std::string_view reason) {
     std::string line = "refused ";
-    line += req.method.empty() ? std::string("(no method)") : req.method;
+    line += req.method.empty() ? std::string("(no method)") : logText(req.method);
     line += ' ';
-    line += req.path.empty() ? std::string("(no path)") : req.path;
+    line += req.path.empty() ? std::string("(no path)") : logText(req.path);
     line += " from " + peer(req) + ": " + std::to_string(status) + " ";
     line += logText(reason);
     options.log(line);
@@ -162,10 +163,13 @@ struct AdminServer::Impl {
     if (!options.token) {
       return true;
     }
-    res.set_header("WWW-Authenticate", "Bearer realm=\"cep\"");
-    if (!req.has_header("Authorization")) {
-      refuse(req, res, 401, "missing `Authorization: Bearer <token>` header");
+    auto deny = [&](std::string_view reason) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"cep\"");
+      refuse(req, res, 401, reason);
       return false;
+    };
+    if (!req.has_header("Authorization")) {
+      return deny("missing `Authorization: Bearer <token>` header");
     }
     std::string value = req.get_header_value("Authorization");
     constexpr std::string_view kScheme = "bearer ";
@@ -174,16 +178,14 @@ struct AdminServer::Impl {
       bearer = std::tolower(static_cast<unsigned char>(value[i])) == kScheme[i];
     }
     if (!bearer) {
-      refuse(req, res, 401, "the Authorization header is not `Bearer <token>`");
-      return false;
+      return deny("the Authorization header is not `Bearer <token>`");
     }
     std::string_view given = std::string_view(value).substr(kScheme.size());
     while (!given.empty() && given.front() == ' ') {
       given.remove_prefix(1);
     }
     if (!constantTimeEqual(given, *options.token)) {
-      refuse(req, res, 401, "wrong token");
-      return false;
+      return deny("wrong token");
     }
     return true;
   }

@@ -402,8 +402,12 @@ TEST_CASE("admin: unknown paths, wrong methods, malformed requests", "[service]"
   rawExchange(s.server->port(), "POST /deploy HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc", false);
   CHECK(s.get("/healthz").status == 200);
 
+  // A path with encoded control characters is logged on one line.
+  CHECK(s.get("/a%0Ab%1B").status == 404);
   std::vector<std::string> refused = s.log.refused();
-  CHECK(refused.size() >= 7);
+  REQUIRE(!refused.empty());
+  CHECK(refused.back().starts_with("refused GET /a?b? from 127.0.0.1:"));
+  CHECK(refused.size() >= 8);
   bool logged_garbage = false;
   for (const auto &l : refused) {
     logged_garbage = logged_garbage || l.ends_with(": 400 malformed HTTP request");
@@ -443,6 +447,7 @@ TEST_CASE("admin: the bearer token", "[service]") {
       rawExchange(s.server->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " +
                                         token + "\r\nConnection: close\r\n\r\n");
   CHECK(statusOf(lower) == 200);
+  CHECK(lower.find("WWW-Authenticate") == std::string::npos); // only on a 401
 
   for (const auto &line : s.log.lines) {
     CHECK(line.find(token) == std::string::npos); // never logged, not even its prefix
