@@ -10,7 +10,9 @@
 namespace cep::service {
 
 std::optional<Endpoint> parseEndpoint(std::string_view text, std::string &error) {
-  const std::string shown = "`" + std::string(text) + "`";
+  std::string shown = "`"; // appended, not `"`" + ... + "`"`: GCC 12 -O3 warns (-Wrestrict)
+  shown.append(text);
+  shown += '`';
   std::string_view host;
   std::string_view port;
   if (text.starts_with('[')) {
