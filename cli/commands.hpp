@@ -81,6 +81,29 @@ struct RunOptions {
   std::optional<std::string> resume;
 };
 
+// The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server
+// that is down, refuses or answers an error gets one line and exit 3.
+struct AdminClientCommon {
+  std::string server;                    // --server HOST:PORT
+  std::optional<std::string> token_file; // --token-file F: the bearer token
+};
+
+struct DeployOptions {
+  AdminClientCommon admin;
+  std::string artifact;      // FILE.cepo
+  std::string mode = "keep"; // keep | drain | fresh
+};
+
+struct UndeployOptions {
+  AdminClientCommon admin;
+  std::string pattern;        // NAME
+  std::string mode = "drain"; // drain | drop
+};
+
+struct StatusOptions {
+  AdminClientCommon admin;
+};
+
 int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
@@ -88,5 +111,8 @@ int runCompile(const CompileOptions &options);
 int runKeygen(const KeygenOptions &options);
 int runRun(const RunOptions &options);
 int runVersion();
+int runDeploy(const DeployOptions &options);
+int runUndeploy(const UndeployOptions &options);
+int runStatus(const StatusOptions &options);
 
 } // namespace cep::cli

@@ -200,12 +200,54 @@ int main(int argc, char **argv) {
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 
+  // Clients of `cep serve --admin HOST:PORT` (docs/serve.md): exit 3 when the server is down,
+  // refuses or answers an error.
+  DeployOptions deploy;
+  auto *deploy_cmd = app.add_subcommand(
+      "deploy", "Load a compiled artifact into a running `cep serve` (hot swap)");
+  deploy_cmd->add_option("artifact", deploy.artifact, "The artifact (.cepo, from cep compile)")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE.cepo");
+  deploy_cmd
+      ->add_option("--mode", deploy.mode,
+                   "keep (move in-flight partial matches into the new version), drain (the old "
+                   "version finishes its runs) or fresh (drop them)")
+      ->check(CLI::IsMember({"keep", "drain", "fresh"}))
+      ->capture_default_str();
+  UndeployOptions undeploy;
+  auto *undeploy_cmd =
+      app.add_subcommand("undeploy", "Remove a pattern from a running `cep serve`");
+  undeploy_cmd->add_option("pattern", undeploy.pattern, "The pattern's name")
+      ->required()
+      ->type_name("NAME");
+  undeploy_cmd
+      ->add_option("--mode", undeploy.mode,
+                   "drain (no new starts; unload when its runs end) or drop (unload now)")
+      ->check(CLI::IsMember({"drain", "drop"}))
+      ->capture_default_str();
+  StatusOptions status;
+  auto *status_cmd = app.add_subcommand(
+      "status", "Show the patterns a running `cep serve` has loaded, as a table");
+  for (auto [cmd, common] :
+       {std::pair{deploy_cmd, &deploy.admin}, std::pair{undeploy_cmd, &undeploy.admin},
+        std::pair{status_cmd, &status.admin}}) {
+    cmd->add_option("--server", common->server, "The admin address of cep serve")
+        ->required()
+        ->type_name("HOST:PORT");
+    cmd->add_option("--token-file", common->token_file,
+                    "A file holding the bearer token (cep serve --admin-token-file)")
+        ->type_name("FILE");
+  }
+
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
-      first != "compile" && first != "keygen" && first != "run" && first != "version") {
+      first != "compile" && first != "keygen" && first != "run" && first != "version" &&
+      first != "deploy" && first != "undeploy" && first != "status") {
     std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, explain, compile, keygen, run, version; see cep --help)\n";
+              << "` (commands: check, explain, compile, keygen, run, version, deploy, undeploy, "
+                 "status; see cep --help)\n";
     return kUsage;
   }
 
@@ -246,6 +288,15 @@ int main(int argc, char **argv) {
     }
     if (version_cmd->parsed()) {
       return runVersion();
+    }
+    if (deploy_cmd->parsed()) {
+      return runDeploy(deploy);
+    }
+    if (undeploy_cmd->parsed()) {
+      return runUndeploy(undeploy);
+    }
+    if (status_cmd->parsed()) {
+      return runStatus(status);
     }
   } catch (const cep::InternalError &e) {
     std::cerr << "internal error: " << e.what() << '\n';

@@ -58,6 +58,13 @@ if(NOT RDKAFKA_FOUND)
   cep_missing(librdkafka-dev "librdkafka")
 endif()
 
+# The admin HTTP endpoint of `cep serve` and its clients (service/). Debian builds the library
+# with TLS, zlib and brotli support: its pkg-config flags must be used, they change the classes.
+pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib>=0.11)
+if(NOT HTTPLIB_FOUND)
+  cep_missing(libcpp-httplib-dev "cpp-httplib, for the admin endpoint of cep serve")
+endif()
+
 if(CEP_BUILD_TESTS)
   find_package(Catch2 2 QUIET CONFIG)
   if(NOT Catch2_FOUND)

@@ -1,0 +1,108 @@
+// `cep deploy`, `cep undeploy`, `cep status`: clients of `cep serve`'s admin endpoint
+// (service/admin_client.hpp does the HTTP). A bad command line exits 2; a server that is down,
+// refuses or answers an error prints one line (the server's error text when it gave one) and
+// exits 3.
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "service/admin_client.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace cep::cli {
+
+namespace {
+
+using service::AdminClientOptions;
+using service::AdminReply;
+
+// The endpoint and token of the command line; false (after printing why) on a usage error.
+bool clientOptions(const char *command, const AdminClientCommon &common, AdminClientOptions &out) {
+  std::string error;
+  std::optional<service::Endpoint> ep = service::parseEndpoint(common.server, error);
+  if (!ep) {
+    std::cerr << "cep " << command << ": --server: " << error << '\n';
+    return false;
+  }
+  if (ep->port == 0) {
+    std::cerr << "cep " << command << ": --server " << common.server
+              << ": give the port the server listens on (not 0)\n";
+    return false;
+  }
+  out.server = *ep;
+  if (common.token_file) {
+    try {
+      out.token = service::readTokenFile(*common.token_file);
+    } catch (const service::TokenFileError &e) {
+      std::cerr << "cep " << command << ": --token-file: " << e.what() << '\n';
+      return false;
+    }
+  }
+  return true;
+}
+
+// Prints the reply's body on success (exit 0), or one line with why (exit 3).
+int finish(const char *command, const AdminReply &reply) {
+  if (!reply.ok()) {
+    std::cerr << "cep " << command << ": " << reply.reason() << '\n';
+    return kRuntimeFailure;
+  }
+  std::cout << reply.body;
+  if (!reply.body.empty() && reply.body.back() != '\n') {
+    std::cout << '\n';
+  }
+  return kOk;
+}
+
+} // namespace
+
+int runDeploy(const DeployOptions &options) {
+  AdminClientOptions client;
+  if (!clientOptions("deploy", options.admin, client)) {
+    return kUsage;
+  }
+  std::ifstream in(options.artifact, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in || bytes.str().empty()) {
+    std::cerr << "cep deploy: cannot read \"" << options.artifact << "\""
+              << (in ? " (it is empty)" : "") << '\n';
+    return kUsage;
+  }
+  return finish("deploy",
+                service::adminRequest(client, "POST", "/deploy?mode=" + options.mode, bytes.str()));
+}
+
+int runUndeploy(const UndeployOptions &options) {
+  AdminClientOptions client;
+  if (!clientOptions("undeploy", options.admin, client)) {
+    return kUsage;
+  }
+  const std::string target =
+      "/undeploy?pattern=" + service::encodeQueryValue(options.pattern) + "&mode=" + options.mode;
+  return finish("undeploy", service::adminRequest(client, "POST", target));
+}
+
+int runStatus(const StatusOptions &options) {
+  AdminClientOptions client;
+  if (!clientOptions("status", options.admin, client)) {
+    return kUsage;
+  }
+  AdminReply reply = service::adminRequest(client, "GET", "/patterns");
+  if (!reply.ok()) {
+    std::cerr << "cep status: " << reply.reason() << '\n';
+    return kRuntimeFailure;
+  }
+  std::vector<service::PatternInfo> patterns;
+  std::string error;
+  if (!service::parsePatterns(reply.body, patterns, error)) {
+    std::cerr << "cep status: " << error << '\n';
+    return kRuntimeFailure;
+  }
+  std::cout << service::formatPatternTable(patterns);
+  return kOk;
+}
+
+} // namespace cep::cli

@@ -1,0 +1,47 @@
+#include "service/control.hpp"
+
+namespace cep::service {
+
+Control::~Control() = default;
+
+bool parseDeployMode(std::string_view word, DeployMode &mode) {
+  if (word == "keep") {
+    mode = DeployMode::Keep;
+  } else if (word == "drain") {
+    mode = DeployMode::Drain;
+  } else if (word == "fresh") {
+    mode = DeployMode::Fresh;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool parseUndeployMode(std::string_view word, UndeployMode &mode) {
+  if (word == "drain") {
+    mode = UndeployMode::Drain;
+  } else if (word == "drop") {
+    mode = UndeployMode::Drop;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char *deployModeName(DeployMode mode) {
+  switch (mode) {
+  case DeployMode::Keep:
+    return "keep";
+  case DeployMode::Drain:
+    return "drain";
+  case DeployMode::Fresh:
+    return "fresh";
+  }
+  return "keep";
+}
+
+const char *undeployModeName(UndeployMode mode) {
+  return mode == UndeployMode::Drop ? "drop" : "drain";
+}
+
+} // namespace cep::service

@@ -1,0 +1,110 @@
+#include "service/serve_metrics.hpp"
+
+#include <limits>
+#include <string>
+
+namespace cep::service {
+
+namespace {
+
+using runtime::metrics::Labels;
+
+constexpr const char *kRead = "cep_input_records_read_total";
+constexpr const char *kReadHelp = "Records (lines) read from an input.";
+constexpr const char *kRecords = "cep_input_records_total";
+constexpr const char *kRecordsHelp =
+    "Records read from an input, by outcome: accepted, rejected (dead letter), late, watermark.";
+constexpr const char *kMatches = "cep_pattern_matches_total";
+constexpr const char *kMatchesHelp = "Matches written by a pattern version.";
+constexpr const char *kTimeouts = "cep_pattern_timeouts_total";
+constexpr const char *kTimeoutsHelp = "Timeout records written by a pattern version.";
+constexpr const char *kLiveRuns = "cep_pattern_live_runs";
+constexpr const char *kLiveRunsHelp = "Partial matches in flight in a pattern version.";
+constexpr const char *kKeys = "cep_pattern_keys";
+constexpr const char *kKeysHelp = "Partition keys with at least one partial match.";
+constexpr const char *kStateBytes = "cep_pattern_state_bytes";
+constexpr const char *kStateBytesHelp =
+    "Accounted state of a pattern version in bytes (docs/semantics.md section 9).";
+constexpr const char *kDropped = "cep_runs_dropped_total";
+constexpr const char *kDroppedHelp =
+    "Partial matches dropped by a fresh deploy or a drop undeploy.";
+constexpr const char *kDeploys = "cep_deploys_total";
+constexpr const char *kDeploysHelp = "Deploys by mode and outcome (done, refused).";
+constexpr const char *kUndeploys = "cep_undeploys_total";
+constexpr const char *kUndeploysHelp = "Undeploys by mode and outcome (done, refused).";
+constexpr const char *kPause = "cep_deploy_pause_seconds";
+constexpr const char *kPauseHelp = "How long a deploy held the event loop, in seconds.";
+
+Labels patternLabels(std::string_view name, std::string_view version) {
+  return {{"pattern", std::string(name)}, {"version", std::string(version)}};
+}
+
+} // namespace
+
+ServeMetrics::ServeMetrics(runtime::metrics::Registry &registry)
+    : watermark_seconds(registry.gauge(
+          "cep_watermark_seconds",
+          "The combined event-time watermark as Unix time in seconds (NaN before the first).")),
+      watermark_lag_seconds(registry.gauge(
+          "cep_watermark_lag_seconds",
+          "Wall-clock time minus the watermark, in seconds (NaN before the first).")),
+      busy_nanoseconds(registry.counter("cep_event_loop_busy_seconds_total",
+                                        "Time the event loop spent working (not waiting for "
+                                        "input), in seconds.",
+                                        {}, 1e-9)),
+      events_released(registry.counter("cep_events_released_total",
+                                       "Events released in event-time order to the patterns.")),
+      outputs(registry.counter("cep_output_records_total",
+                               "Records written to the output (matches and timeouts).")),
+      registry_(registry) {
+  watermark_seconds.set(std::numeric_limits<double>::quiet_NaN());
+  watermark_lag_seconds.set(std::numeric_limits<double>::quiet_NaN());
+}
+
+ServeMetrics::Input ServeMetrics::input(std::string_view name) {
+  const std::string input(name);
+  auto outcome = [&](const char *o) -> Counter & {
+    return registry_.counter(kRecords, kRecordsHelp, {{"input", input}, {"outcome", o}});
+  };
+  return Input{registry_.counter(kRead, kReadHelp, {{"input", input}}), outcome("accepted"),
+               outcome("rejected"), outcome("late"), outcome("watermark")};
+}
+
+ServeMetrics::Pattern ServeMetrics::pattern(std::string_view name, std::string_view version) {
+  const Labels labels = patternLabels(name, version);
+  return Pattern{registry_.counter(kMatches, kMatchesHelp, labels),
+                 registry_.counter(kTimeouts, kTimeoutsHelp, labels),
+                 registry_.gauge(kLiveRuns, kLiveRunsHelp, labels),
+                 registry_.gauge(kKeys, kKeysHelp, labels),
+                 registry_.gauge(kStateBytes, kStateBytesHelp, labels)};
+}
+
+void ServeMetrics::removePattern(std::string_view name, std::string_view version) {
+  const Labels labels = patternLabels(name, version);
+  for (const char *family : {kMatches, kTimeouts, kLiveRuns, kKeys, kStateBytes}) {
+    registry_.remove(family, labels);
+  }
+}
+
+ServeMetrics::Counter &ServeMetrics::runsDropped(std::string_view pattern,
+                                                 std::string_view reason) {
+  return registry_.counter(kDropped, kDroppedHelp,
+                           {{"pattern", std::string(pattern)}, {"reason", std::string(reason)}});
+}
+
+ServeMetrics::Counter &ServeMetrics::deploys(std::string_view mode, std::string_view outcome) {
+  return registry_.counter(kDeploys, kDeploysHelp,
+                           {{"mode", std::string(mode)}, {"outcome", std::string(outcome)}});
+}
+
+ServeMetrics::Counter &ServeMetrics::undeploys(std::string_view mode, std::string_view outcome) {
+  return registry_.counter(kUndeploys, kUndeploysHelp,
+                           {{"mode", std::string(mode)}, {"outcome", std::string(outcome)}});
+}
+
+ServeMetrics::Histogram &ServeMetrics::deployPause(std::string_view mode) {
+  return registry_.histogram(kPause, kPauseHelp, runtime::metrics::kPauseBuckets,
+                             {{"mode", std::string(mode)}});
+}
+
+} // namespace cep::service

@@ -1,0 +1,1 @@
+cep deploy missing.cepo --server 127.0.0.1:1

@@ -1,0 +1,1 @@
+cep status --server [::1]:99999

@@ -1,0 +1,1 @@
+cep status --server 127.0.0.1:1
