@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/run_stats.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/jit/jit.hpp"
@@ -349,7 +350,7 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   std::string side_error;
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
   if (options.stats) {
-    std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
+    std::cerr << formatRunStats(stats, !options.no_timing) << extra_stats;
   }
   if (result.status == runtime::RunStatus::Interrupted && sides_ok) {
     // docs/semantics.md §3: what is complete is written; nothing is finished or timed out.

@@ -28,13 +28,15 @@ struct MatchOutput {
   std::int64_t completion_time = 0; // completing event's time; deadline; kEndOfTime at the end
   bool time_driven = false;         // fired by time (timeout, absence, release by a timeout)
   std::uint64_t completion_seq = 0; // arrival seq of the completing event (event-driven only)
-  std::int32_t pattern = 0;         // declaration index of the pattern
-  std::int64_t start_time = 0;      // the match's first event
+  // The operator that wrote it (engine/operator_set.hpp), stamped by the driver: the pattern's
+  // declaration index under `cep run`; stable across replacements under `cep serve`.
+  std::uint32_t operator_id = 0;
+  std::int64_t start_time = 0; // the match's first event
   std::uint64_t start_seq = 0;
   std::vector<std::uint64_t> event_seqs; // arrival seqs of the matched events, in match order
   std::string json;                      // the record, one line, no newline
 
-  // docs/semantics.md §6: completion time; time-driven first; completing arrival; pattern;
+  // docs/semantics.md §6: completion time; time-driven first; completing arrival; operator id;
   // start; matched events.
   static bool before(const MatchOutput &a, const MatchOutput &b);
 };

@@ -125,7 +125,6 @@ private:
 
   const lang::typed::Program &program_;
   const lang::typed::Pattern &pattern_;
-  std::int32_t pattern_index_;
   nfa::Nfa nfa_;
   runtime::MatcherOptions options_;
   std::vector<std::uint32_t> event_types_;

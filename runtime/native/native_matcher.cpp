@@ -642,7 +642,6 @@ void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
   o.completion_time = when.time;
   o.time_driven = when.time_driven;
   o.completion_seq = when.seq;
-  o.pattern = image_->index;
   Pos start = startOf(m.first);
   o.start_time = start.first;
   o.start_seq = start.second;
@@ -660,7 +659,6 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
   MatchOutput o;
   o.completion_time = run.deadline;
   o.time_driven = true;
-  o.pattern = image_->index;
   Pos start = startOf(run.first);
   o.start_time = start.first;
   o.start_seq = start.second;
