@@ -335,7 +335,8 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
       run_options.side_outputs.push_back(side->sink.get());
     }
   }
-  run_options.flush_each_step = plan.streaming || plan.processing;
+  run_options.follow = options.follow;
+  run_options.flush_each_step = plan.streaming || plan.processing || options.follow;
 
   runtime::RunStats stats;
   runtime::RunResult result =

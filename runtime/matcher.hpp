@@ -8,6 +8,7 @@
 //                   deadline <= t fires (timeouts, absence matches, matches released by them)
 //   onEvent(e)      for each released event whose type the pattern uses, in (time, arrival) order
 //   finish()        at end of input (time = +infinity): everything left is settled
+// and asks nextTimer() when it would otherwise wait (processing time: it wakes at that time),
 // and sorts what each call appends by MatchOutput::before (docs/semantics.md §6).
 #pragma once
 
@@ -71,6 +72,11 @@ public:
   virtual void onEvent(const EventRef &event, std::vector<MatchOutput> &out) = 0;
   virtual void finish(std::vector<MatchOutput> &out) = 0;
   virtual MatcherStats stats() const = 0;
+  // The earliest pending deadline (a `within` timeout, an absence, a match held back by one):
+  // advanceTime(t) with t >= it writes or changes something. kEndOfTime when none is pending.
+  // A driver on the wall clock (--time processing) wakes at this time instead of waiting for
+  // the next event.
+  virtual std::int64_t nextTimer() const = 0;
   // Versioned, self-describing serialisation of the whole keyed state (runs, bound events,
   // counters, timers, held matches), referring to NFA states by name. restore() on a fresh
   // matcher of the same pattern gives one that behaves exactly as the snapshotted one; a bad or

@@ -75,6 +75,9 @@ public:
   void restore(std::string_view in) override;     // snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
   std::string_view patternName() const override { return pattern_.name; }
+  std::int64_t nextTimer() const override {
+    return timers_.empty() ? runtime::kEndOfTime : timers_.begin()->first;
+  }
 
   const nfa::Nfa &nfa() const { return nfa_; }
   std::int64_t currentTime() const { return time_; }

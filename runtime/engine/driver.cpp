@@ -105,6 +105,14 @@ bool Driver::finish() {
   return writeStep();
 }
 
+std::int64_t Driver::nextTimer() const {
+  std::int64_t next = kEndOfTime;
+  for (const OperatorSet::Entry &op : operators_.entries()) {
+    next = std::min(next, op.matcher->nextTimer());
+  }
+  return next;
+}
+
 bool Driver::writeOutputs() {
   if (!step_outputs_.empty()) {
     std::stable_sort(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before);

@@ -59,6 +59,8 @@ public:
   // The time the operators were last advanced to (kNoWatermark: never).
   std::int64_t time() const { return time_; }
   std::size_t buffered() const { return buffer_.size(); }
+  // The earliest pending timer over the operators (Matcher::nextTimer); kEndOfTime when none.
+  std::int64_t nextTimer() const;
 
 private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below

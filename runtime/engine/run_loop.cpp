@@ -1,8 +1,9 @@
 #include "runtime/engine/run_loop.hpp"
 
-#include "runtime/io/stop_signals.hpp"
+#include "runtime/engine/serve_loop.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace cep::runtime {
@@ -87,6 +88,25 @@ void RunLoop::stop() {
   }
 }
 
+bool RunLoop::onIdle() {
+  if (status_ != RunStatus::Ok || finished_ || time_mode_ != TimeMode::Processing) {
+    return status_ == RunStatus::Ok;
+  }
+  return outputOk(driver_.advanceTo(ingest_.now()));
+}
+
+int RunLoop::idleTimeoutMs() {
+  if (time_mode_ != TimeMode::Processing || finished_) {
+    return -1;
+  }
+  std::int64_t next = driver_.nextTimer();
+  if (next == kEndOfTime) {
+    return -1;
+  }
+  std::int64_t left = next - ingest_.now();
+  return static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000));
+}
+
 RunStats RunLoop::stats() const {
   RunStats stats;
   stats.input_names = ingest_.inputNames();
@@ -103,7 +123,8 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
   auto started = std::chrono::steady_clock::now();
   Inputs inputs;
   std::string error;
-  if (!inputs.open(specs, schema, error, options.read_size, options.max_record_bytes)) {
+  if (!inputs.open(specs, schema, error, options.read_size, options.max_record_bytes,
+                   options.follow)) {
     return {RunStatus::InputError, error};
   }
   std::vector<std::int32_t> bound_types;
@@ -112,41 +133,9 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
   }
   RunLoop loop(schema, matchers, inputs.names(), std::move(bound_types), out, options);
 
-  RunResult result;
-  InputRecord record;
-  bool reading = true;
-  while (reading) {
-    if (int signal = stopSignal(); signal != 0) {
-      result = {RunStatus::Interrupted, "interrupted by " + signalName(signal)};
-      break;
-    }
-    switch (inputs.next(record)) {
-    case InputStatus::Record:
-      reading = loop.onRecord(record.input, record.line);
-      break;
-    case InputStatus::Finished:
-      reading = loop.onInputEnd(record.input);
-      break;
-    case InputStatus::Error:
-      result = {RunStatus::InputError, inputs.error(record.input)};
-      reading = false;
-      break;
-    case InputStatus::End:
-      loop.finish();
-      reading = false;
-      break;
-    case InputStatus::Interrupted:
-      result = {RunStatus::Interrupted, "interrupted by " + signalName(stopSignal())};
-      reading = false;
-      break;
-    }
-  }
-  loop.stop(); // rejection summaries, flush (a no-op after finish())
-  // An output that failed while stopping outranks the stop signal: the exit code must say so.
-  if ((result.status == RunStatus::Ok || result.status == RunStatus::Interrupted) &&
-      loop.status() != RunStatus::Ok) {
-    result = {loop.status(), loop.message()};
-  }
+  ServeHooks hooks;
+  hooks.finish_at_end = true;
+  RunResult result = serveInputs(loop, inputs, hooks);
   if (stats != nullptr) {
     *stats = loop.stats();
     stats->wall_seconds =

@@ -71,6 +71,14 @@ public:
   // Ends the run where it is (also after a failure): rejection summaries, flush. The matchers
   // are not finished: what they hold is dropped.
   void stop();
+  // Nothing has arrived for a while (a wait ended without a record): with --time processing,
+  // time advances to the wall clock, so the timers that are due fire; event time: nothing.
+  // False when the output failed.
+  bool onIdle();
+  // How long a wait for input may last before a timer is due: ms until the earliest pending
+  // timer on the wall clock (processing time), -1 when none (always -1 under event time).
+  int idleTimeoutMs();
+  TimeMode timeMode() const { return time_mode_; }
 
   RunStatus status() const { return status_; }
   const std::string &message() const { return message_; }

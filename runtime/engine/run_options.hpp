@@ -40,6 +40,9 @@ struct RunOptions {
   // Flush the output after every step that wrote something (streaming from stdin, processing
   // time), not only in 64 KiB blocks.
   bool flush_each_step = false;
+  // `--follow`: regular-file inputs are read on at their end as they grow (`tail -f`); they
+  // never end, so their watermark never becomes +infinity from their end.
+  bool follow = false;
   // Epoch ms now: ingestion time of events whose type has no time field, and every event's time
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;

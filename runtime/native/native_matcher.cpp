@@ -307,6 +307,24 @@ void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
   }
 }
 
+std::int64_t NativeMatcher::nextTimer() const {
+  if (heap_.empty()) {
+    return kEndOfTime;
+  }
+  if (timerValid(heap_.front())) {
+    return heap_.front().deadline; // the usual case
+  }
+  // The top is stale (its key was rescheduled or freed; fireDue drops such entries): the
+  // earliest of the live ones.
+  std::int64_t next = kEndOfTime;
+  for (const Timer &t : heap_) {
+    if (timerValid(t)) {
+      next = std::min(next, t.deadline);
+    }
+  }
+  return next;
+}
+
 bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time (ties across keys in any order).
   bool fired = false;

@@ -45,6 +45,7 @@ public:
   void restore(std::string_view in) override;     // native_snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
+  std::int64_t nextTimer() const override;
 
   std::int64_t currentTime() const { return time_; }
   std::uint64_t liveNodes() const { return nodes_.live(); }

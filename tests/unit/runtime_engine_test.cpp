@@ -72,6 +72,7 @@ public:
               const Schema &schema)
       : name_(std::move(name)), types_(std::move(types)), log_(&log), schema_(&schema) {}
 
+  std::int64_t next_timer = kEndOfTime; // what nextTimer() says
   std::function<void(std::int64_t, std::vector<MatchOutput> &)> on_advance;
   std::function<void(const EventRef &, std::vector<MatchOutput> &)> on_event;
   std::function<void(std::vector<MatchOutput> &)> on_finish;
@@ -96,6 +97,7 @@ public:
     }
   }
   MatcherStats stats() const override { return stats_; }
+  std::int64_t nextTimer() const override { return next_timer; }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
