@@ -31,6 +31,7 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
   bool reading = true;
   bool ended = false; // every input has ended (serving: wait for a stop)
   std::uint32_t since_check = 0;
+  const std::function<int()> timeout = [&loop] { return loop.idleTimeoutMs(); };
   while (reading) {
     if (int signal = stopSignal(); signal != 0) {
       result = {RunStatus::Interrupted, "interrupted by " + signalName(signal)};
@@ -46,7 +47,7 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
     if (ended) {
       status = waitIdle(hooks.wake_fd, loop.idleTimeoutMs());
     } else if (arrival) {
-      status = inputs.nextArrived(record, hooks.wake_fd, loop.idleTimeoutMs());
+      status = inputs.nextArrived(record, hooks.wake_fd, timeout);
     } else {
       status = inputs.next(record);
     }

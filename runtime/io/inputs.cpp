@@ -104,9 +104,11 @@ bool Inputs::anyStream() const {
   });
 }
 
-InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd, int timeout_ms) {
+InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
+                                const std::function<int()> &timeout) {
   using Clock = std::chrono::steady_clock;
-  Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+  int timeout_ms = -2; // not asked yet
+  Clock::time_point deadline;
   std::vector<pollfd> fds;
   for (;;) {
     if (stopSignal() != 0) {
@@ -150,6 +152,10 @@ InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd, int timeout_ms
     std::size_t wake_index = fds.size();
     fds.push_back({wake_fd, POLLIN, 0}); // ignored by poll() when -1
     fds.push_back({stopWakeFd(), POLLIN, 0});
+    if (timeout_ms == -2) {
+      timeout_ms = timeout ? std::max(timeout(), -1) : -1;
+      deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+    }
     int wait = -1;
     if (timeout_ms >= 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

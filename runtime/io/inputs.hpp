@@ -9,6 +9,7 @@
 #include "runtime/schema.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,11 +68,12 @@ public:
 
   // Arrival order (`cep serve`, and `cep run` with a pipe, FIFO or terminal among several inputs,
   // or with --time processing or --follow): the next record of whichever input has one, taking
-  // the inputs in turn among those that have; waits with poll() on all of them at once, on
-  // `wake_fd` (-1: none) and the stop signal, for at most `timeout_ms` (-1: no limit). Idle
-  // when `wake_fd` became readable (the caller empties it) or the timeout passed first.
-  // Regular files never wait, so over regular files alone this is the round-robin of next().
-  InputStatus nextArrived(InputRecord &record, int wake_fd, int timeout_ms);
+  // the inputs in turn among those that have; when none has, waits with poll() on all of them
+  // at once, on `wake_fd` (-1: none) and the stop signal, for at most `timeout_ms()` ms (-1: no
+  // limit; asked only when it is about to wait). Idle when `wake_fd` became readable (the
+  // caller empties it) or the timeout passed first. Regular files never wait, so over regular
+  // files alone this is the round-robin of next().
+  InputStatus nextArrived(InputRecord &record, int wake_fd, const std::function<int()> &timeout_ms);
   // A pipe, FIFO or terminal among the inputs, or a followed file: nextArrived may wait.
   bool anyStream() const;
   bool follows() const { return follow_; }
