@@ -86,6 +86,14 @@ public:
   ReadPosition position() const { return ingest_.position(); }
   std::size_t bufferedEvents() const { return driver_.buffered(); } // waiting for the watermark
 
+  // Between two records: `larger` replaces the schema (Ingest::extendSchema: the types in use
+  // unchanged, new ones appended; throws std::invalid_argument otherwise, changing nothing) and
+  // the operator set's dispatch table grows with it. `larger` must outlive the loop.
+  void extendSchema(const Schema &larger) {
+    ingest_.extendSchema(larger);
+    operators_.setTypeCount(larger.types.size());
+  }
+
   // The pieces, for a caller that drives them itself (`cep serve`).
   Ingest &ingest() { return ingest_; }
   OperatorSet &operators() { return operators_; }

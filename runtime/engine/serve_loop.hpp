@@ -15,12 +15,13 @@
 //
 //   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // the admin thread writes it
 //   RunLoop loop(schema, matchers, inputs.names(), bound_types, sink, options);
+//   loop.driver().keepUnreadTypes(true); // an operator added later sees every event not yet
+//                                        // released, also of a type nobody read before
 //   ServeHooks hooks;
 //   hooks.wake_fd = wake;
 //   hooks.on_wake = [&](RunLoop &loop) {                   // on the loop thread
 //     std::uint64_t n; ::read(wake, &n, sizeof n);         // empty the eventfd
-//     loop.ingest().extendSchema(*bigger_schema);          // a new event type first
-//     loop.operators().setTypeCount(bigger_schema->types.size());
+//     loop.extendSchema(*bigger_schema);                   // a new event type first
 //     Matcher *old = loop.operators().replace(id, fresh);  // or add(nextId(), m), remove(id)
 //     RunStats counters = loop.stats();                    // for /metrics
 //   };

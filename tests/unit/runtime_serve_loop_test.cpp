@@ -351,9 +351,14 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
   std::string path = tempPath(".jsonl");
   {
     std::ofstream out(path);
-    out << record("a", 10) << record("b", 20);
+    out << record("a", 10) << R"({"@type":"B","k":"x","t":15})"
+        << "\n"
+        << record("b", 20);
   }
   Watchdog watchdog;
+  Schema larger = s;
+  larger.types.push_back(s.types[0]);
+  larger.types[1].name = "B";
   Echo first("first", {0}), added("added", {0});
   // The last event wakes the loop again: once the input has ended, the callback stops it.
   added.on_event = [&](const EventRef &event) {
@@ -369,6 +374,7 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
   RunResult result;
   int wakes = 0;
   std::vector<OperatorId> ids;
+  RunStats loop_stats;
   {
     OutputSink sink(text);
     RunLoop loop(s, {&first}, inputs.names(), {-1}, sink, options);
@@ -377,6 +383,7 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
     hooks.on_wake = [&](RunLoop &l) {
       watchdog.drain();
       if (++wakes == 1) {
+        l.extendSchema(larger); // a type no operator reads yet
         l.operators().add(l.operators().nextId(), &added);
         for (const OperatorSet::Entry &op : l.operators().entries()) {
           ids.push_back(op.id);
@@ -388,6 +395,7 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
     hooks.check_every = 1; // look at the wake fd before every record
     watchdog.wake();       // before the first record
     result = serveInputs(loop, inputs, hooks);
+    loop_stats = loop.stats();
   }
   requestStop(0);
   std::filesystem::remove(path);
@@ -398,4 +406,5 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
   // The input ended: everything released (watermark +infinity), nothing finished.
   CHECK(text == "first:a\nadded:a\nfirst:b\nadded:b\n");
   CHECK(first.log == std::vector<std::string>{"event", "event"});
+  CHECK(loop_stats.records.inputs[0].accepted == 3); // B decoded once the schema had it
 }
