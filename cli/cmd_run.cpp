@@ -6,6 +6,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/run_resume.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/run_stats.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/driver/pipeline.hpp"
 #include "runtime/engine/output_sink.hpp"
@@ -291,7 +292,8 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
       run_options.side_outputs.push_back(side->sink.get());
     }
   }
-  run_options.flush_each_step = plan.streaming || plan.processing;
+  run_options.follow = options.follow;
+  run_options.flush_each_step = plan.streaming || plan.processing || options.follow;
   run_options.state_bounds = plan.bounds; // recorded in run snapshots
 
   runtime::RunStats stats;
@@ -307,7 +309,7 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   std::string side_error;
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
   if (options.stats) {
-    std::cerr << runtime::formatRunStats(stats, !options.no_timing) << extra_stats;
+    std::cerr << formatRunStats(stats, !options.no_timing) << extra_stats;
   }
   if (result.status == runtime::RunStatus::Interrupted && sides_ok) {
     // docs/semantics.md §3: what is complete is written; nothing is finished or timed out.

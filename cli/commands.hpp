@@ -68,6 +68,7 @@ struct RunOptions {
   bool stats = false;
   bool no_timing = false; // --stats without wall time and speed
   bool strict = false;
+  bool follow = false; // --follow: read regular files on at their end, as `tail -f`
   // State bounds (docs/limits.md): 0 / empty: unbounded.
   std::uint64_t max_runs_per_key = 0;
   std::string max_state_bytes;               // a byte size: 1048576, 512K, 64M, 2G

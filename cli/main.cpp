@@ -172,6 +172,8 @@ int main(int argc, char **argv) {
                       "Write each evicted partial match here (one JSON line)");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
+  run_cmd->add_flag("--follow", run.follow,
+                    "Keep reading input files as they grow, as `tail -f` (stop with Ctrl-C)");
   run_cmd->add_flag("--no-timing", run.no_timing,
                     "With --stats: leave out wall time and speed (output the same on every run)");
   addImportPath(run_cmd, run.import_paths);

@@ -18,9 +18,9 @@ bool MatchOutput::before(const MatchOutput &a, const MatchOutput &b) {
   if (!a.time_driven && a.completion_seq != b.completion_seq) {
     return a.completion_seq < b.completion_seq;
   }
-  // 3. pattern declaration order
-  if (a.pattern != b.pattern) {
-    return a.pattern < b.pattern;
+  // 3. the operator id (declaration order under `cep run`)
+  if (a.operator_id != b.operator_id) {
+    return a.operator_id < b.operator_id;
   }
   // 4. match start: its first event's time, then arrival
   if (a.start_time != b.start_time) {

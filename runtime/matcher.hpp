@@ -8,6 +8,7 @@
 //                   deadline <= t fires (timeouts, absence matches, matches released by them)
 //   onEvent(e)      for each released event whose type the pattern uses, in (time, arrival) order
 //   finish()        at end of input (time = +infinity): everything left is settled
+// and asks nextTimer() when it would otherwise wait (processing time: it wakes at that time),
 // and sorts what each call appends by MatchOutput::before (docs/semantics.md §6).
 //
 // A long-running server (`cep serve`) also retires versions of a pattern between two of those
@@ -42,13 +43,15 @@ struct MatchOutput {
   std::int64_t completion_time = 0; // completing event's time; deadline; kEndOfTime at the end
   bool time_driven = false;         // fired by time (timeout, absence, release by a timeout)
   std::uint64_t completion_seq = 0; // arrival seq of the completing event (event-driven only)
-  std::int32_t pattern = 0;         // declaration index of the pattern
-  std::int64_t start_time = 0;      // the match's first event
+  // The operator that wrote it (engine/operator_set.hpp), stamped by the driver: the pattern's
+  // declaration index under `cep run`; stable across replacements under `cep serve`.
+  std::uint32_t operator_id = 0;
+  std::int64_t start_time = 0; // the match's first event
   std::uint64_t start_seq = 0;
   std::vector<std::uint64_t> event_seqs; // arrival seqs of the matched events, in match order
   std::string json;                      // the record, one line, no newline
 
-  // docs/semantics.md §6: completion time; time-driven first; completing arrival; pattern;
+  // docs/semantics.md §6: completion time; time-driven first; completing arrival; operator id;
   // start; matched events.
   static bool before(const MatchOutput &a, const MatchOutput &b);
 };
@@ -88,6 +91,11 @@ public:
   virtual void onEvent(const EventRef &event, std::vector<MatchOutput> &out) = 0;
   virtual void finish(std::vector<MatchOutput> &out) = 0;
   virtual MatcherStats stats() const = 0;
+  // The earliest pending deadline (a `within` timeout, an absence, a match held back by one):
+  // advanceTime(t) with t >= it writes or changes something. kEndOfTime when none is pending.
+  // A driver on the wall clock (--time processing) wakes at this time instead of waiting for
+  // the next event.
+  virtual std::int64_t nextTimer() const = 0;
   // Versioned, self-describing serialisation of the whole keyed state (runs, bound events,
   // counters, timers, held matches), referring to NFA states by name. restore() on a fresh
   // matcher of the same pattern gives one that behaves exactly as the snapshotted one; a bad or

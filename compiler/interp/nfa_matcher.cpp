@@ -50,7 +50,7 @@ bool heldBefore(const HeldMatch &a, const HeldMatch &b) {
 InterpMatcher::InterpMatcher(const lang::typed::Program &program, std::int32_t pattern_index,
                              nfa::Nfa nfa, runtime::MatcherOptions options)
     : program_(program), pattern_(program.patterns.at(static_cast<std::size_t>(pattern_index))),
-      pattern_index_(pattern_index), nfa_(std::move(nfa)), options_(options), evaluator_(program) {
+      nfa_(std::move(nfa)), options_(options), evaluator_(program) {
   CEP_ASSERT(nfa_.start >= 0 && static_cast<std::size_t>(nfa_.start) < nfa_.states.size(),
              "NFA without a start state");
   CEP_ASSERT(nfa_.program == nullptr || nfa_.program == &program_,
@@ -656,7 +656,6 @@ void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Com
   o.completion_time = when.time;
   o.time_driven = when.time_driven;
   o.completion_seq = when.seq;
-  o.pattern = pattern_index_;
   o.start_time = m.start_time;
   o.start_seq = m.start_seq;
   o.event_seqs = m.seqs;
@@ -676,7 +675,6 @@ void InterpMatcher::emitTimeout(const KeyState &key, const Run &run,
   MatchOutput o;
   o.completion_time = run.deadline;
   o.time_driven = true;
-  o.pattern = pattern_index_;
   o.start_time = run.start_time;
   o.start_seq = run.start_seq;
   for (const Node *n : bound.nodes()) {

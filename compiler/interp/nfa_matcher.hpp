@@ -83,6 +83,9 @@ public:
   bool draining() const override { return draining_; }
   bool drained() const override { return draining_ && keys_.empty() && timers_.empty(); }
   std::uint64_t dropState() override;
+  std::int64_t nextTimer() const override {
+    return timers_.empty() ? runtime::kEndOfTime : timers_.begin()->first;
+  }
 
   const nfa::Nfa &nfa() const { return nfa_; }
   std::int64_t currentTime() const { return time_; }
@@ -143,7 +146,6 @@ private:
 
   const lang::typed::Program &program_;
   const lang::typed::Pattern &pattern_;
-  std::int32_t pattern_index_;
   nfa::Nfa nfa_;
   runtime::MatcherOptions options_;
   std::vector<std::uint32_t> event_types_;

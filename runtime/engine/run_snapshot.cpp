@@ -110,9 +110,9 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
   if (loop.stopped_) {
     throw std::runtime_error("cannot snapshot a run that has stopped");
   }
-  CEP_ASSERT(loop.step_outputs_.empty(), "a snapshot in the middle of a step");
-  const Schema &schema = *loop.schema_;
-  const RunOptions &options = loop.options_;
+  CEP_ASSERT(loop.driver_.step_outputs_.empty(), "a snapshot in the middle of a step");
+  const Schema &schema = *loop.ingest_.schema_;
+  const RunOptions &options = loop.ingest_.options_;
   std::size_t begin = out.size();
   SnapshotWriter w(out);
   w.bytes(kRunSnapshotMagic, sizeof kRunSnapshotMagic);
@@ -129,36 +129,36 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
   w.u64(options.state_bounds.max_runs_per_key);
   w.u64(options.state_bounds.max_state_bytes);
 
-  w.u32(static_cast<std::uint32_t>(loop.input_names_.size()));
-  for (std::uint32_t i = 0; i < loop.input_names_.size(); ++i) {
-    w.str(loop.input_names_[i]);
-    w.str(boundTypeName(schema, loop.bound_types_[i]));
-    w.i64(loop.watermarks_.of(i));
-    w.u8(loop.watermarks_.finished(i) ? 1 : 0);
-    const RecordCounts &c = loop.records_.inputs[i];
+  w.u32(static_cast<std::uint32_t>(loop.ingest_.input_names_.size()));
+  for (std::uint32_t i = 0; i < loop.ingest_.input_names_.size(); ++i) {
+    w.str(loop.ingest_.input_names_[i]);
+    w.str(boundTypeName(schema, loop.ingest_.bound_types_[i]));
+    w.i64(loop.ingest_.watermarks_.of(i));
+    w.u8(loop.ingest_.watermarks_.finished(i) ? 1 : 0);
+    const RecordCounts &c = loop.ingest_.records_.inputs[i];
     for (std::uint64_t v : {c.read, c.accepted, c.rejected, c.late, c.watermarks}) {
       w.u64(v);
     }
-    w.u64(loop.last_lines_[i]);
+    w.u64(loop.ingest_.last_lines_[i]);
   }
-  w.u32(loop.next_input_);
-  w.u64(loop.next_seq_);
-  w.i64(loop.last_now_);
-  w.i64(loop.time_);
-  w.u8(loop.events_since_advance_ ? 1 : 0);
+  w.u32(loop.ingest_.next_input_);
+  w.u64(loop.ingest_.next_seq_);
+  w.i64(loop.ingest_.last_now_);
+  w.i64(loop.driver_.time_);
+  w.u8(loop.driver_.events_since_advance_ ? 1 : 0);
 
-  std::vector<EventRef> buffered = loop.buffer_.events();
+  std::vector<EventRef> buffered = loop.driver_.buffer_.events();
   w.u64(buffered.size());
   for (const EventRef &event : buffered) {
     writeEvent(w, schema, *event);
   }
 
-  w.u32(static_cast<std::uint32_t>(loop.matchers_.size()));
+  w.u32(static_cast<std::uint32_t>(loop.operators_.size()));
   std::string state;
-  for (const Matcher *matcher : loop.matchers_) {
-    w.str(matcher->patternName());
+  for (const OperatorSet::Entry &op : loop.operators_.entries()) {
+    w.str(op.matcher->patternName());
     state.clear();
-    matcher->snapshot(state);
+    op.matcher->snapshot(state);
     w.blob(state);
   }
 
@@ -346,28 +346,28 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
   auto loop = std::make_unique<RunLoop>(schema, matchers, std::move(input_names),
                                         std::move(bound_types), out, options);
   for (std::uint32_t i = 0; i < input_count; ++i) {
-    loop->records_.inputs[i] = inputs[i].counts;
-    loop->last_lines_[i] = inputs[i].last_line;
-    loop->watermarks_.restore(i, inputs[i].watermark, inputs[i].finished);
+    loop->ingest_.records_.inputs[i] = inputs[i].counts;
+    loop->ingest_.last_lines_[i] = inputs[i].last_line;
+    loop->ingest_.watermarks_.restore(i, inputs[i].watermark, inputs[i].finished);
   }
-  CEP_ASSERT(input_count == 0 || loop->watermarks_.combined() == combined,
+  CEP_ASSERT(input_count == 0 || loop->ingest_.watermarks_.combined() == combined,
              "the combined watermark is the minimum");
-  loop->next_input_ = next_input;
-  loop->next_seq_ = next_seq;
-  loop->last_now_ = last_now;
-  loop->time_ = matcher_time;
-  loop->events_since_advance_ = events_since_advance;
+  loop->ingest_.next_input_ = next_input;
+  loop->ingest_.next_seq_ = next_seq;
+  loop->ingest_.last_now_ = last_now;
+  loop->driver_.time_ = matcher_time;
+  loop->driver_.events_since_advance_ = events_since_advance;
   for (EventRef &event : buffered) {
-    PushResult pushed = loop->buffer_.push(std::move(event));
+    PushResult pushed = loop->driver_.buffer_.push(std::move(event));
     CEP_ASSERT(pushed == PushResult::Buffered, "a fresh buffer has no watermark");
   }
   if (time == TimeMode::Event) {
-    loop->buffer_.advanceTo(loop->watermarks_.combined()); // as release() left it
+    loop->driver_.buffer_.advanceTo(loop->ingest_.watermarks_.combined()); // as release() left it
   }
-  for (Matcher *matcher : loop->matchers_) {
-    std::string name(matcher->patternName());
+  for (const OperatorSet::Entry &op : loop->operators_.entries()) {
+    std::string name(op.matcher->patternName());
     try {
-      matcher->restore(states.at(name));
+      op.matcher->restore(states.at(name));
     } catch (const std::runtime_error &error) {
       fail("pattern `" + name + "`: " + error.what());
     }

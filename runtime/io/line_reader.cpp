@@ -102,11 +102,11 @@ bool LineReader::fill() {
       interrupted_ = true;
       return false;
     }
-    if (!regular_ && stopWakeFd() >= 0) {
+    if (!regular_ && (non_blocking_ || stopWakeFd() >= 0)) {
       // Wait for the input or a stop signal, whichever comes first (the signal pipe is written
-      // by the handler, so a signal just before poll() is not missed).
+      // by the handler, so a signal just before poll() is not missed); non-blocking: only look.
       pollfd fds[2] = {{fd_, POLLIN, 0}, {stopWakeFd(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+      if (::poll(fds, stopWakeFd() >= 0 ? 2 : 1, non_blocking_ ? 0 : -1) < 0 && errno != EINTR) {
         fail("cannot read");
         return false;
       }
@@ -115,6 +115,10 @@ bool LineReader::fill() {
         return false;
       }
       if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0) {
+        if (non_blocking_) {
+          pending_ = true;
+          return false;
+        }
         continue;
       }
     }
@@ -123,6 +127,16 @@ bool LineReader::fill() {
     if (got > 0) {
       end_ += static_cast<std::size_t>(got);
       return true;
+    }
+    if (got == 0 && follow_ && regular_) {
+      if (non_blocking_) {
+        pending_ = true;
+        return false;
+      }
+      // A followed file at its end: look again after an interval, or when a stop is asked.
+      pollfd stop{stopWakeFd(), POLLIN, 0};
+      ::poll(&stop, stopWakeFd() >= 0 ? 1 : 0, kFollowIntervalMs);
+      continue;
     }
     if (got == 0) {
       eof_ = true;
@@ -168,8 +182,14 @@ ReadStatus LineReader::next(Line &line) {
       skipOversized(line);
       return ReadStatus::Line;
     } else {
-      if (!fill() && interrupted_) {
-        return ReadStatus::Interrupted;
+      if (!fill()) {
+        if (interrupted_) {
+          return ReadStatus::Interrupted;
+        }
+        if (pending_) {
+          pending_ = false;
+          return ReadStatus::Pending;
+        }
       }
       continue;
     }
@@ -218,9 +238,12 @@ void LineReader::skipOversized(Line &line) {
   prefix_.assign(data + start, std::min({end_ - start, kOversizedPrefix, max_record_bytes_}));
   std::uint64_t length = end_ - start;
   bool last_cr = data[end_ - 1] == '\r';
-  // Drop what is buffered and read on to the next newline (or the end), counting.
+  // Drop what is buffered and read on to the next newline (or the end), counting; waiting for
+  // the rest even when non-blocking (the line has begun, its end is near).
   consumed_ += end_;
   begin_ = end_ = 0;
+  bool non_blocking = non_blocking_;
+  non_blocking_ = false;
   while (fill()) {
     data = buffer_.get();
     const void *newline = std::memchr(data, '\n', end_);
@@ -236,6 +259,7 @@ void LineReader::skipOversized(Line &line) {
     consumed_ += end_;
     end_ = 0;
   }
+  non_blocking_ = non_blocking;
   if (last_cr) {
     --length; // CRLF: the CR is the terminator's
   }

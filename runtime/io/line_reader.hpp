@@ -6,7 +6,8 @@
 // the reader keeps its first kOversizedPrefix bytes, skips to the next newline counting the
 // bytes, and hands out the prefix with Line::oversized set to the line's length.
 // A pipe, FIFO or terminal hands out each line as soon as it has arrived, and
-// a stop signal (stop_signals.hpp) ends a read blocked on it.
+// a stop signal (stop_signals.hpp) ends a read blocked on it. A non-blocking reader says Pending
+// instead of waiting; a followed regular file (`--follow`) waits for more at its end.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +41,12 @@ enum class ReadStatus : std::uint8_t {
   End,
   Error,
   Interrupted, // a stop was asked (stop_signals.hpp): nothing more is handed out
+  Pending,     // non-blocking only: no whole line has arrived yet (wait on fd(), then ask again)
 };
+
+// How often a followed regular file is checked for growth at its end (`--follow`): regular
+// files are always readable for poll(), so the wait is a bounded interval, as `tail -f` does.
+constexpr int kFollowIntervalMs = 50;
 
 class LineReader {
 public:
@@ -56,6 +62,18 @@ public:
 
   // The next non-blank line. The line stays valid until the next call.
   ReadStatus next(Line &line);
+
+  // Non-blocking: next() returns Pending instead of waiting for a pipe, FIFO or terminal, or for
+  // a followed file to grow (Inputs::nextArrived waits on several inputs at once instead).
+  void setNonBlocking(bool non_blocking) { non_blocking_ = non_blocking; }
+  // `--follow`: at the end of a regular file wait for more (poll every kFollowIntervalMs), as
+  // `tail -f`; the input never ends (a truncated or replaced file is not noticed). A last line
+  // without a newline is handed out only once its newline arrives.
+  void setFollow(bool follow) { follow_ = follow; }
+  bool follows() const { return follow_ && regular_; }
+  // A pipe, FIFO or terminal: reads may block, poll() on fd() says when a line may have come.
+  bool isStream() const { return !regular_ && fd_ >= 0; }
+  int fd() const { return fd_; }
 
   const std::string &path() const { return path_; }
   // "<stdin>" for "-", else the path as given.
@@ -79,6 +97,9 @@ private:
   bool error_reported_ = false;
   bool regular_ = false;     // a regular file: reads never block
   bool interrupted_ = false; // a stop was asked
+  bool non_blocking_ = false;
+  bool follow_ = false;
+  bool pending_ = false; // the last fill() found nothing to read yet (non-blocking)
   std::string error_;
   std::unique_ptr<char[]> buffer_; // capacity_ + kLinePadding bytes, zero-initialised
   std::size_t capacity_ = 0;

@@ -128,7 +128,7 @@ struct EmitShape {
 
 struct PatternImage {
   std::string name;                       // "@pattern"
-  std::int32_t index = 0;                 // declaration index (MatchOutput::pattern)
+  std::int32_t index = 0;                 // declaration index in the program
   std::vector<std::uint32_t> event_types; // the types of the pattern's stream, ascending
   std::vector<StepInfo> steps;
   std::vector<StateInfo> states;

@@ -308,6 +308,24 @@ void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
   }
 }
 
+std::int64_t NativeMatcher::nextTimer() const {
+  if (heap_.empty()) {
+    return kEndOfTime;
+  }
+  if (timerValid(heap_.front())) {
+    return heap_.front().deadline; // the usual case
+  }
+  // The top is stale (its key was rescheduled or freed; fireDue drops such entries): the
+  // earliest of the live ones.
+  std::int64_t next = kEndOfTime;
+  for (const Timer &t : heap_) {
+    if (timerValid(t)) {
+      next = std::min(next, t.deadline);
+    }
+  }
+  return next;
+}
+
 bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time (ties across keys in any order).
   bool fired = false;
@@ -654,7 +672,6 @@ void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
   o.completion_time = when.time;
   o.time_driven = when.time_driven;
   o.completion_seq = when.seq;
-  o.pattern = image_->index;
   Pos start = startOf(m.first);
   o.start_time = start.first;
   o.start_seq = start.second;
@@ -672,7 +689,6 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
   MatchOutput o;
   o.completion_time = run.deadline;
   o.time_driven = true;
-  o.pattern = image_->index;
   Pos start = startOf(run.first);
   o.start_time = start.first;
   o.start_seq = start.second;

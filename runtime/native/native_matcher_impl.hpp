@@ -54,6 +54,7 @@ public:
   // A key exists while it holds a run or a held match; timers belong to keys.
   bool drained() const override { return draining_ && live_keys_ == 0; }
   std::uint64_t dropState() override;
+  std::int64_t nextTimer() const override;
 
   std::int64_t currentTime() const { return time_; }
   std::uint64_t liveNodes() const { return nodes_.live(); }

@@ -1,6 +1,7 @@
 // The run loop (runtime/engine) with a fake Matcher that logs every call: call order, watermark
 // batching, inputs, late events, dead letters, strict mode, output order, processing time, the
 // --stats table, MatchOutput::before, and the Schema `cep run` builds from a checked program.
+#include "cli/run_stats.hpp"
 #include "compiler/schema_from_program.hpp"
 #include "lang/frontend.hpp"
 #include "runtime/engine/output_sink.hpp"
@@ -67,11 +68,12 @@ std::string eventText(const Schema &s, const EventRef &e) {
 // Logs every call as text to a log shared by all fakes. Hooks decide what each call emits.
 class FakeMatcher : public Matcher {
 public:
-  FakeMatcher(std::string name, std::int32_t pattern, std::vector<std::uint32_t> types,
-              std::vector<std::string> &log, const Schema &schema)
-      : name_(std::move(name)), pattern_(pattern), types_(std::move(types)), log_(&log),
-        schema_(&schema) {}
+  // The driver stamps each output with the fake's operator id (its place in the RunLoop's list).
+  FakeMatcher(std::string name, std::vector<std::uint32_t> types, std::vector<std::string> &log,
+              const Schema &schema)
+      : name_(std::move(name)), types_(std::move(types)), log_(&log), schema_(&schema) {}
 
+  std::int64_t next_timer = kEndOfTime; // what nextTimer() says
   std::function<void(std::int64_t, std::vector<MatchOutput> &)> on_advance;
   std::function<void(const EventRef &, std::vector<MatchOutput> &)> on_event;
   std::function<void(std::vector<MatchOutput> &)> on_finish;
@@ -96,6 +98,7 @@ public:
     }
   }
   MatcherStats stats() const override { return stats_; }
+  std::int64_t nextTimer() const override { return next_timer; }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
   // The run loop never moves states between versions: these are never called here.
@@ -114,7 +117,6 @@ public:
     MatchOutput o;
     o.completion_time = event->time;
     o.completion_seq = event->seq;
-    o.pattern = pattern_;
     o.start_time = event->time;
     o.start_seq = event->seq;
     o.event_seqs = {event->seq};
@@ -126,7 +128,6 @@ public:
     MatchOutput o;
     o.completion_time = deadline;
     o.time_driven = true;
-    o.pattern = pattern_;
     o.start_time = start;
     o.json = std::move(json);
     return o;
@@ -136,7 +137,6 @@ public:
 
 private:
   std::string name_;
-  std::int32_t pattern_;
   std::vector<std::uint32_t> types_;
   std::vector<std::string> *log_;
   const Schema *schema_;
@@ -184,7 +184,7 @@ TEST_CASE("engine: time advances before each new time, events in (time, arrival)
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0, 1}, log, s);
+  FakeMatcher p("p", {0, 1}, log, s);
   // Out of order by up to 2 ms; max delay 2 ms: watermark = max - 3.
   TempFile in(R"({"@type":"A","k":"a1","t":10})"
               "\n"
@@ -224,7 +224,7 @@ TEST_CASE("engine: the watermark after a batch equal to its last time still adva
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   TempFile in(R"({"@type":"A","k":"a","t":5})"
               "\n"
               R"({"@watermark":5})"
@@ -247,7 +247,7 @@ TEST_CASE("engine: explicit watermarks hold events until a watermark line or the
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   TempFile in(R"({"@type":"A","k":"a1","t":100})"
               "\n"
               R"({"@type":"A","k":"a2","t":300})"
@@ -272,7 +272,7 @@ TEST_CASE("engine: explicit watermarks hold events until a watermark line or the
 TEST_CASE("engine: auto watermarks also take explicit lines", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   TempFile in(R"({"@type":"A","k":"a1","t":100})"
               "\n"
               R"({"@watermark":"1970-01-01T00:00:00.150Z"})"
@@ -292,8 +292,8 @@ TEST_CASE("engine: events go only to the matchers whose stream has their type",
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
-  FakeMatcher q("q", 1, {1}, log, s);
+  FakeMatcher p("p", {0}, log, s);
+  FakeMatcher q("q", {1}, log, s);
   TempFile in(R"({"@type":"A","k":"a","t":1})"
               "\n"
               R"({"@type":"B","k":"b","t":2})"
@@ -311,7 +311,7 @@ TEST_CASE("engine: several inputs are read round-robin; the watermark is their m
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0, 1}, log, s);
+  FakeMatcher p("p", {0, 1}, log, s);
   std::vector<std::uint64_t> seqs;
   p.on_event = [&](const EventRef &e, std::vector<MatchOutput> &) { seqs.push_back(e->seq); };
   // Input 0 is fast (times 10, 20, 30), input 1 slow (1, 2) and bound to type B (no @type).
@@ -343,7 +343,7 @@ TEST_CASE("engine: rejected records go to the dead letters and the run goes on",
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   TempFile in(R"({"@type":"A","k":"a1","t":1})"
               "\n"
               "not json\n"
@@ -372,7 +372,7 @@ TEST_CASE("engine: rejected records go to the dead letters and the run goes on",
 TEST_CASE("engine: strict mode stops at the first rejected record", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   p.on_event = [&](const EventRef &e, std::vector<MatchOutput> &out) {
     out.push_back(p.completion(e, "match " + eventText(s, e)));
   };
@@ -398,7 +398,7 @@ TEST_CASE("engine: strict mode stops at the first rejected record", "[runtime][e
 TEST_CASE("engine: an input that cannot be read stops the run", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   Run r = runOn(s, {&p}, {{"/nonexistent/cep/events.jsonl", ""}});
   CHECK(r.result.status == RunStatus::InputError);
   CHECK(r.result.message.find("cannot open \"/nonexistent/cep/events.jsonl\"") == 0);
@@ -408,8 +408,8 @@ TEST_CASE("engine: an input that cannot be read stops the run", "[runtime][engin
 TEST_CASE("engine: outputs of each step are sorted across matchers", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
-  FakeMatcher q("q", 1, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
+  FakeMatcher q("q", {0}, log, s);
   // Both emit timeouts out of order when time advances past 100, and a completion per event.
   p.on_advance = [&](std::int64_t t, std::vector<MatchOutput> &out) {
     if (t == 100) {
@@ -449,7 +449,7 @@ TEST_CASE("engine: processing time matches in arrival order at the clock's time"
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0, 2}, log, s);
+  FakeMatcher p("p", {0, 2}, log, s);
   std::vector<std::int64_t> ticks{1000, 1005, 1003, 1010};
   std::size_t tick = 0;
   RunOptions options;
@@ -477,7 +477,7 @@ TEST_CASE("engine: processing time matches in arrival order at the clock's time"
 TEST_CASE("engine: events without a time field take their ingestion time", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {2}, log, s);
+  FakeMatcher p("p", {2}, log, s);
   RunOptions options;
   options.clock = [] { return std::int64_t{42}; };
   TempFile in(R"({"@type":"C","k":"c1"})"
@@ -489,7 +489,7 @@ TEST_CASE("engine: events without a time field take their ingestion time", "[run
 TEST_CASE("engine: a RunLoop fed by hand; finish() only once", "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   std::string out;
   OutputSink sink(out);
   RunOptions options;
@@ -552,7 +552,7 @@ TEST_CASE("engine: a stop signal ends the run where it is, without finishing it"
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
-  FakeMatcher p("p", 0, {0}, log, s);
+  FakeMatcher p("p", {0}, log, s);
   p.on_event = [&](const EventRef &e, std::vector<MatchOutput> &out) {
     out.push_back(p.completion(e, "{\"m\":\"" + eventText(s, e) + "\"}"));
     if (e->time == 20) {
@@ -599,7 +599,7 @@ TEST_CASE("engine: the --stats table", "[runtime][engine]") {
   b.peak_runs = 1;
   stats.patterns = {{"velocity", a}, {"unpaid", b}};
   stats.wall_seconds = 0.5;
-  CHECK(formatRunStats(stats, false) ==
+  CHECK(cep::cli::formatRunStats(stats, false) ==
         "input         read  accepted  rejected  late  watermarks\n"
         "events.jsonl  1000       990         7     3           0\n"
         "more.jsonl       5         4         0     0           1\n"
@@ -609,18 +609,18 @@ TEST_CASE("engine: the --stats table", "[runtime][engine]") {
         "velocity     994       12         0         30         20          45        4096\n"
         "unpaid        10        0         2          1          0           0           0\n"
         "total       1004       12         2         31         20          45        4096\n");
-  CHECK(formatRunStats(stats) ==
-        formatRunStats(stats, false) + "\nwall time 0.500 s, 2010 events/s\n");
+  CHECK(cep::cli::formatRunStats(stats) ==
+        cep::cli::formatRunStats(stats, false) + "\nwall time 0.500 s, 2010 events/s\n");
 }
 
 TEST_CASE("engine: MatchOutput::before is docs/semantics.md §6", "[runtime][engine]") {
-  auto make = [](std::int64_t time, bool time_driven, std::uint64_t seq, std::int32_t pattern,
+  auto make = [](std::int64_t time, bool time_driven, std::uint64_t seq, std::uint32_t op,
                  std::int64_t start, std::uint64_t start_seq, std::vector<std::uint64_t> seqs) {
     MatchOutput o;
     o.completion_time = time;
     o.time_driven = time_driven;
     o.completion_seq = seq;
-    o.pattern = pattern;
+    o.operator_id = op;
     o.start_time = start;
     o.start_seq = start_seq;
     o.event_seqs = std::move(seqs);

@@ -6,6 +6,7 @@
 // statistics must be those of the uninterrupted run, byte for byte. Restored runs snapshot to
 // the same bytes. Truncated, corrupted, wrong-version and incompatible snapshots are rejected
 // with their reason.
+#include "cli/run_stats.hpp"
 #include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
@@ -289,7 +290,7 @@ Reference reference(const Scenario &scenario) {
   }
   r.reports = clock.reports;
   r.written = session.written();
-  r.stats = formatRunStats(loop->stats(), false);
+  r.stats = cep::cli::formatRunStats(loop->stats(), false);
   return r;
 }
 
@@ -346,7 +347,7 @@ void resumeAt(const Scenario &scenario, const Reference &want, std::int64_t cut)
   Written after = session.written();
   before += after;
   checkWritten(before, want);
-  CHECK(formatRunStats(loop->stats(), false) == want.stats);
+  CHECK(cep::cli::formatRunStats(loop->stats(), false) == want.stats);
 }
 
 // Snapshots and restores at every `every`th boundary in one pass: each report after such a
@@ -377,7 +378,7 @@ void chain(const Scenario &scenario, const Reference &want, std::int64_t every =
   }
   all += session->written();
   checkWritten(all, want);
-  CHECK(formatRunStats(loop->stats(), false) == want.stats);
+  CHECK(cep::cli::formatRunStats(loop->stats(), false) == want.stats);
 }
 
 // --- the golden match cases ---------------------------------------------------------------------

@@ -1,0 +1,130 @@
+#include "runtime/engine/driver.hpp"
+
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+
+namespace cep::runtime {
+
+Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &options)
+    : operators_(operators), out_(out), time_mode_(options.time),
+      flush_each_step_(options.flush_each_step) {}
+
+void Driver::push(EventRef event) {
+  if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
+    return; // no pattern reads it: nothing to keep it for
+  }
+  PushResult pushed = buffer_.push(std::move(event));
+  CEP_ASSERT(pushed == PushResult::Buffered, "the buffer's watermark is ahead of the inputs'");
+}
+
+bool Driver::release(std::int64_t watermark) {
+  if (watermark == kNoWatermark) {
+    return true;
+  }
+  buffer_.advanceTo(watermark);
+  EventRef event;
+  while (buffer_.pop(event)) {
+    std::int64_t t = event->time;
+    if (t > time_ && !step(t)) { // before the events of time t
+      return false;
+    }
+    dispatch(event);
+    events_since_advance_ = true;
+    if (!writeStep()) {
+      return false;
+    }
+  }
+  if (watermark == kEndWatermark) {
+    return true; // +infinity is finish()'s
+  }
+  // After the batch, time advances to the watermark (docs/semantics.md §3).
+  if (watermark > time_ || events_since_advance_) {
+    return step(watermark);
+  }
+  return true;
+}
+
+bool Driver::onArrival(const EventRef &event) {
+  std::int64_t t = event->time;
+  if (t > time_ && !step(t)) {
+    return false;
+  }
+  dispatch(event);
+  events_since_advance_ = true;
+  return writeStep() && step(t); // the watermark is the arrival time
+}
+
+bool Driver::advanceTo(std::int64_t time) {
+  return time > time_ ? step(time) : writeStep();
+}
+
+bool Driver::step(std::int64_t time) {
+  {
+    OperatorSet::StepScope scope(operators_);
+    for (const OperatorSet::Entry &op : operators_.entries()) {
+      std::size_t from = step_outputs_.size();
+      op.matcher->advanceTime(time, step_outputs_);
+      stamp(from, op.id);
+    }
+  }
+  time_ = time;
+  events_since_advance_ = false;
+  return writeStep();
+}
+
+void Driver::dispatch(const EventRef &event) {
+  OperatorSet::StepScope scope(operators_);
+  for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
+    std::size_t from = step_outputs_.size();
+    op.matcher->onEvent(event, step_outputs_);
+    stamp(from, op.id);
+  }
+}
+
+void Driver::stamp(std::size_t from, OperatorId id) {
+  for (std::size_t i = from; i < step_outputs_.size(); ++i) {
+    step_outputs_[i].operator_id = id;
+  }
+}
+
+bool Driver::finish() {
+  buffer_.finish();
+  if (time_mode_ == TimeMode::Event && !release(kEndWatermark)) {
+    return false;
+  }
+  {
+    OperatorSet::StepScope scope(operators_);
+    for (const OperatorSet::Entry &op : operators_.entries()) {
+      std::size_t from = step_outputs_.size();
+      op.matcher->finish(step_outputs_);
+      stamp(from, op.id);
+    }
+  }
+  time_ = kEndOfTime;
+  return writeStep();
+}
+
+std::int64_t Driver::nextTimer() const {
+  std::int64_t next = kEndOfTime;
+  for (const OperatorSet::Entry &op : operators_.entries()) {
+    next = std::min(next, op.matcher->nextTimer());
+  }
+  return next;
+}
+
+bool Driver::writeOutputs() {
+  if (!step_outputs_.empty()) {
+    std::stable_sort(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before);
+    for (const MatchOutput &output : step_outputs_) {
+      out_.writeLine(output.json);
+    }
+    step_outputs_.clear();
+    if (flush_each_step_) {
+      out_.flush();
+    }
+  }
+  return !out_.failed();
+}
+
+} // namespace cep::runtime

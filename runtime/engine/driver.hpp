@@ -1,0 +1,91 @@
+// The driver: drives a set of operators (engine/operator_set) through time in the order of
+// docs/semantics.md §3, and writes what they output.
+//
+//   before the events of time t   advanceTime(t) on every operator
+//   each released event e         onEvent(e) on the operators whose stream contains e's type
+//   after each release batch      advanceTime(W) on every operator (W: the watermark)
+//   at the end of time            everything is released, then finish() on every operator
+//
+// Under event time, accepted events wait in a reorder buffer (push) until the watermark passes
+// them (release); under processing time each event is matched when it arrives, at its arrival
+// time (onArrival). The outputs of each step, over all operators, are stamped with the id of the
+// operator that made them (MatchOutput::operator_id), sorted with MatchOutput::before and
+// written one line each. A false return means the output failed (OutputSink::error()).
+//
+//   OperatorSet operators(schema.types.size());
+//   operators.add(0, matcher);
+//   Driver driver(operators, sink, options);
+//   driver.push(std::move(event));          // event time, after Ingest accepted it
+//   driver.release(ingest.watermark());     // whenever the watermark may have moved
+//   ...
+//   driver.finish();                        // end of every input (`cep run` only)
+//
+// The set may change (add, replace, remove) between two calls, never during one.
+#pragma once
+
+#include "runtime/engine/operator_set.hpp"
+#include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/run_options.hpp"
+#include "runtime/event.hpp"
+#include "runtime/matcher.hpp"
+#include "runtime/time/reorder_buffer.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace cep::runtime {
+
+class Driver {
+public:
+  // `operators` and `out` must outlive the driver.
+  Driver(OperatorSet &operators, OutputSink &out, const RunOptions &options);
+
+  // Event time: an accepted event, into the reorder buffer. An event of a type no operator
+  // reads is dropped, unless keepUnreadTypes() is set (an operator that reads it may be added
+  // before it is released).
+  void push(EventRef event);
+  void keepUnreadTypes(bool keep) { keep_unread_types_ = keep; }
+  // Event time: the events `watermark` has passed, in (time, arrival) order, then time advances
+  // to `watermark` (not to +infinity: that is finish()'s).
+  bool release(std::int64_t watermark);
+  // Processing time: `event` at its time (the arrival's wall-clock time): time advances to it,
+  // the event is dispatched, time advances to it again.
+  bool onArrival(const EventRef &event);
+  // advanceTime(time) on every operator when `time` is later than time() (timers that are due).
+  bool advanceTo(std::int64_t time);
+  // End of time: everything buffered is released, finish() on every operator.
+  bool finish();
+
+  // The time the operators were last advanced to (kNoWatermark: never).
+  std::int64_t time() const { return time_; }
+  std::size_t buffered() const { return buffer_.size(); }
+  // The earliest pending timer over the operators (Matcher::nextTimer); kEndOfTime when none.
+  std::int64_t nextTimer() const;
+
+private:
+  friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
+
+  bool step(std::int64_t time);         // advanceTime(time) on every operator, then write
+  void dispatch(const EventRef &event); // onEvent on the operators of its type
+  // Sort and write step_outputs_; false once the output failed.
+  bool writeStep() {
+    if (step_outputs_.empty() && !out_.failed()) {
+      return true; // the usual step: nothing to write
+    }
+    return writeOutputs();
+  }
+  bool writeOutputs();
+  void stamp(std::size_t from, OperatorId id); // operator_id of step_outputs_[from..]
+
+  OperatorSet &operators_;
+  OutputSink &out_;
+  TimeMode time_mode_;
+  bool flush_each_step_;
+  bool keep_unread_types_ = false;
+  ReorderBuffer buffer_;
+  std::vector<MatchOutput> step_outputs_;
+  std::int64_t time_ = kNoWatermark; // the time the operators were last advanced to
+  bool events_since_advance_ = false;
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,82 @@
+// The options of a run (`cep run`, `cep serve`) that the engine pieces share: ingestion
+// (engine/ingest), the driver (engine/driver) and the read loop (engine/run_loop), and the status
+// a run ends with.
+#pragma once
+
+#include "runtime/engine/output_sink.hpp"
+#include "runtime/io/line_reader.hpp"
+#include "runtime/state_bounds.hpp"
+#include "runtime/time/watermarks.hpp"
+#include "support/time_arith.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace cep::runtime {
+
+enum class TimeMode : std::uint8_t {
+  Event,      // event time: the time field, watermarks, reordering, lateness (spec §4)
+  Processing, // arrival order; each event's time is the wall clock when it is read
+};
+
+struct RunOptions {
+  TimeMode time = TimeMode::Event;
+  std::int64_t max_delay_ms = 0;
+  WatermarkMode watermark = WatermarkMode::Auto;
+  bool keep_raw = false; // keep each record's text in its event (`--with-events`)
+  // Plausible event times, [time_min, time_max) (`--event-time-range`): a record whose time (or
+  // an `@watermark` line whose value) is outside is rejected as a dead letter.
+  std::int64_t time_min = cep::time::kDefaultTimeMin;
+  std::int64_t time_max = cep::time::kDefaultTimeMax;
+  bool strict = false;                 // stop at the first rejected record
+  std::ostream *report = nullptr;      // rejection reports (stderr); null: silent
+  std::ostream *dead_letter = nullptr; // rejected records; null: not written
+  std::ostream *late_output = nullptr; // late events as read; null: not written
+  // The sinks behind dead_letter and late_output (SinkStream), when they are files: flushed
+  // with the output, and a write failure of one stops the run like the output's.
+  std::vector<OutputSink *> side_outputs;
+  // Flush the output after every step that wrote something (streaming from stdin, processing
+  // time), not only in 64 KiB blocks.
+  bool flush_each_step = false;
+  // `--follow`: regular-file inputs are read on at their end as they grow (`tail -f`); they
+  // never end, so their watermark never becomes +infinity from their end.
+  bool follow = false;
+  // Epoch ms now: ingestion time of events whose type has no time field, and every event's time
+  // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
+  std::function<std::int64_t()> clock;
+  std::size_t read_size = kDefaultReadSize;
+  // Longer records are rejected as dead letters without being buffered whole
+  // (`--max-record-bytes`; 0: no limit).
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // The matchers' state bounds (MatcherOptions::bounds): the loop does not use them, run
+  // snapshots record them (run_snapshot.hpp) so that a run resumes only under the same ones.
+  StateBounds state_bounds;
+};
+
+enum class RunStatus : std::uint8_t {
+  Ok,
+  InputError,  // an input could not be opened or read
+  Rejected,    // strict mode: a record was rejected
+  OutputError, // the output could not be written
+  Interrupted, // a stop signal (stop_signals.hpp): what was complete is written, nothing finished
+};
+
+// How far a run has read each input, so a resumed run (runtime/engine/run_snapshot.hpp) can
+// skip what was consumed when it replays the inputs.
+struct InputPosition {
+  std::uint64_t records = 0; // records (non-blank lines) handed to onRecord so far
+  std::uint64_t line = 0;    // line number of the last of them (0: none)
+  bool finished = false;     // onInputEnd was called for it
+};
+
+struct ReadPosition {
+  std::vector<InputPosition> inputs;
+  // Whose turn it is in the round-robin (Inputs::next): the input after the last one reported
+  // to onRecord / onInputEnd.
+  std::uint32_t next_input = 0;
+};
+
+} // namespace cep::runtime

@@ -1,0 +1,95 @@
+#include "runtime/engine/serve_loop.hpp"
+
+#include "runtime/io/stop_signals.hpp"
+
+#include <poll.h>
+
+namespace cep::runtime {
+
+namespace {
+
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return fd >= 0 && ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
+} // namespace
+
+RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
+  // Arrival order where waiting can happen on more than one thing; the blocking round-robin
+  // (today's `cep run`) otherwise.
+  bool arrival =
+      hooks.wake_fd >= 0 || inputs.follows() ||
+      (inputs.anyStream() && (inputs.size() > 1 || loop.timeMode() == TimeMode::Processing));
+  auto wake = [&] {
+    if (hooks.on_wake) {
+      hooks.on_wake(loop);
+    }
+  };
+  RunResult result;
+  InputRecord record;
+  bool reading = true;
+  bool ended = false; // every input has ended (serving: wait for a stop)
+  std::uint32_t since_check = 0;
+  const std::function<int()> timeout = [&loop] { return loop.idleTimeoutMs(); };
+  while (reading) {
+    if (int signal = stopSignal(); signal != 0) {
+      result = {RunStatus::Interrupted, "interrupted by " + signalName(signal)};
+      break;
+    }
+    if (hooks.wake_fd >= 0 && ++since_check >= hooks.check_every) {
+      since_check = 0;
+      if (readable(hooks.wake_fd)) {
+        wake();
+      }
+    }
+    InputStatus status;
+    if (ended) {
+      status = waitIdle(hooks.wake_fd, loop.idleTimeoutMs());
+    } else if (arrival) {
+      status = inputs.nextArrived(record, hooks.wake_fd, timeout);
+    } else {
+      status = inputs.next(record);
+    }
+    switch (status) {
+    case InputStatus::Record:
+      reading = loop.onRecord(record.input, record.line);
+      break;
+    case InputStatus::Finished:
+      reading = loop.onInputEnd(record.input);
+      break;
+    case InputStatus::Error:
+      result = {RunStatus::InputError, inputs.error(record.input)};
+      reading = false;
+      break;
+    case InputStatus::End:
+      if (hooks.finish_at_end) {
+        loop.finish();
+        reading = false;
+      } else {
+        ended = true;
+      }
+      break;
+    case InputStatus::Interrupted:
+      result = {RunStatus::Interrupted, "interrupted by " + signalName(stopSignal())};
+      reading = false;
+      break;
+    case InputStatus::Idle:
+      since_check = 0;
+      if (readable(hooks.wake_fd)) {
+        wake();
+      }
+      reading = loop.onIdle();
+      break;
+    }
+  }
+  loop.stop(); // rejection summaries, flush (a no-op after finish())
+  // An output that failed while stopping outranks the stop signal: the exit code must say so.
+  if ((result.status == RunStatus::Ok || result.status == RunStatus::Interrupted) &&
+      loop.status() != RunStatus::Ok) {
+    result = {loop.status(), loop.message()};
+  }
+  return result;
+}
+
+} // namespace cep::runtime
