@@ -10,6 +10,7 @@
 #include "runtime/engine/serve_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -76,12 +77,20 @@ public:
   std::int64_t nextTimer() const override { return next_timer; }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
+  void exportState(MatcherState &) const override {}
+  MigrationReport checkMigration(const MatcherState &) const override { return {}; }
+  MigrationReport migrateFrom(const MatcherState &) override { return {}; }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return name_; }
+  void drain() override { draining_ = true; }
+  bool draining() const override { return draining_; }
+  bool drained() const override { return draining_; } // a fake holds no state
+  std::uint64_t dropState() override { return 0; }
 
 private:
   std::string name_;
   std::vector<std::uint32_t> types_;
+  bool draining_ = false;
 };
 
 std::string tempPath(const std::string &stem) {
