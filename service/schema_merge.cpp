@@ -68,8 +68,7 @@ bool mergeSchema(const runtime::Schema &server, const runtime::Schema &artifact,
     const runtime::EventSchema &want = artifact.types[i];
     if (std::int32_t at = server.typeIndex(want.name); at >= 0) {
       reasons.push_back("event type `" + want.name + "` is the artifact's type " +
-                        std::to_string(i + 1) + " and the server's type " +
-                        std::to_string(at + 1) +
+                        std::to_string(i + 1) + " and the server's type " + std::to_string(at + 1) +
                         ": event types must be declared in the same order by every deployed "
                         "artifact (import them from one module)");
     }

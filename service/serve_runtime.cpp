@@ -7,16 +7,16 @@
 #include "service/schema_merge.hpp"
 #include "support/internal_error.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace cep::service {
 
@@ -82,7 +82,7 @@ struct ServeRuntime::Served {
   runtime::OperatorId id = 0;
   std::unique_ptr<runtime::Matcher> matcher;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
-  ServeMetrics::Pattern series;
+  std::optional<ServeMetrics::Pattern> series;   // set once it serves
   // The matcher's counts when it started serving under this version (a `keep` deploy moves the
   // old version's counts in with its state).
   std::uint64_t matches_base = 0, timeouts_base = 0;
@@ -122,10 +122,23 @@ ServeRuntime::ServeRuntime(ServeRuntimeOptions options, runtime::metrics::Regist
     options_.log = [](std::string_view line) { std::cerr << "cep serve: " << line << '\n'; };
   }
   schemas_.push_back(schema_);
+  ticker_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopped_) {
+      ticker_wait_.wait_for(lock, std::chrono::milliseconds(200));
+      if (!stopped_ && draining_.load(std::memory_order_relaxed) != 0) {
+        std::uint64_t one = 1;
+        (void)!::write(wake_fd_, &one, sizeof one);
+      }
+    }
+  });
 }
 
 ServeRuntime::~ServeRuntime() {
   shutdown();
+  if (ticker_.joinable()) {
+    ticker_.join();
+  }
   // Matchers go before the artifacts' code (Served holds both; the matcher is declared after).
   served_.clear();
   if (wake_fd_ >= 0) {
@@ -169,8 +182,7 @@ ControlResult ServeRuntime::submit(std::shared_ptr<Command> command) {
                            std::strerror(errno))};
   }
   std::unique_lock<std::mutex> lock(command->mutex);
-  if (!command->done.wait_for(lock, options_.command_timeout,
-                              [&] { return command->answered; })) {
+  if (!command->done.wait_for(lock, options_.command_timeout, [&] { return command->answered; })) {
     // Still queued: take it back so it never runs after the client was told it did not.
     std::lock_guard<std::mutex> queue_lock(mutex_);
     auto it = std::find(queue_.begin(), queue_.end(), command);
@@ -357,10 +369,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     metrics_.deploys(mode_name, "refused").add();
     options_.log("deploy of " + artifact.version() + " (keep) refused: " +
                  std::to_string(reasons.size()) + " reason(s), the first: " + reasons[0]);
-    return {422,
-            errorJson("the partial matches of the loaded version cannot move into the new one "
-                      "(mode keep); nothing was changed",
-                      reasons)};
+    return {422, errorJson("the partial matches of the loaded version cannot move into the new one "
+                           "(mode keep); nothing was changed",
+                           reasons)};
   }
 
   // 3. The swap. The counters first, so what the old versions wrote is counted as theirs.
@@ -431,7 +442,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     runtime::MatcherStats stats = served->matcher->stats();
     served->matches_base = served->matches_seen = stats.matches;
     served->timeouts_base = served->timeouts_seen = stats.timeouts;
-    served->series = metrics_.pattern(served->name, served->version);
+    served->series.emplace(metrics_.pattern(served->name, served->version));
     entry += '}';
     body += (i > 0 ? "," : "") + entry;
     summary += (i > 0 ? ", " : "") + served->name + (old == nullptr ? " added" : " replaced");
@@ -443,15 +454,15 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       retire(loop, i, nullptr);
     }
   }
-  double pause =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double pause = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.deployPause(mode_name).observe(pause);
   metrics_.deploys(mode_name, "done").add();
   body += "],\"pause_seconds\":";
   runtime::appendJsonFloat(body, pause);
   body += '}';
-  options_.log("deployed " + artifact.version() + " (" + mode_name + ", " + loaded.name + "): " +
-               summary + "; the event loop paused " + std::to_string(pause * 1e6) + " us");
+  options_.log("deployed " + artifact.version() + " (" + mode_name + ", " + loaded.name +
+               "): " + summary + "; the event loop paused " + std::to_string(pause * 1e6) + " us");
+  sweep(loop);
   refresh(loop);
   return {200, body};
 }
@@ -466,9 +477,9 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
     for (const auto &s : served_) {
       loaded += (loaded.empty() ? "" : ", ") + s->name;
     }
-    return {404, errorJson("no pattern `" + name + "` is loaded" +
-                           (loaded.empty() ? std::string(" (none is)")
-                                           : " (loaded: " + loaded + ")"))};
+    return {404,
+            errorJson("no pattern `" + name + "` is loaded" +
+                      (loaded.empty() ? std::string(" (none is)") : " (loaded: " + loaded + ")"))};
   }
   refresh(loop);
   std::string body = "{\"pattern\":";
@@ -507,8 +518,7 @@ void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char 
   }
   // The same version deployed again shares its series with this one: they stay.
   bool shared = std::any_of(served_.begin(), served_.end(), [&](const auto &other) {
-    return other.get() != &served && other->name == served.name &&
-           other->version == served.version;
+    return other.get() != &served && other->name == served.name && other->version == served.version;
   });
   if (!shared) {
     metrics_.removePattern(served.name, served.version);
@@ -517,12 +527,16 @@ void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char 
 }
 
 void ServeRuntime::sweep(runtime::RunLoop &loop) {
+  std::uint32_t draining = 0;
   for (std::size_t i = served_.size(); i-- > 0;) {
     if (served_[i]->draining && served_[i]->matcher->drained()) {
       refresh(loop); // its last counts
       retire(loop, i, "drained");
+    } else if (served_[i]->draining) {
+      ++draining;
     }
   }
+  draining_.store(draining, std::memory_order_relaxed);
 }
 
 void ServeRuntime::refresh(runtime::RunLoop &loop) {
@@ -542,15 +556,16 @@ void ServeRuntime::refresh(runtime::RunLoop &loop) {
   }
   for (const auto &served : served_) {
     runtime::MatcherStats s = served->matcher->stats();
-    std::uint64_t written = (s.matches - served->matches_seen) + (s.timeouts - served->timeouts_seen);
-    served->series.matches.add(s.matches - served->matches_seen);
-    served->series.timeouts.add(s.timeouts - served->timeouts_seen);
+    std::uint64_t written =
+        (s.matches - served->matches_seen) + (s.timeouts - served->timeouts_seen);
+    served->series->matches.add(s.matches - served->matches_seen);
+    served->series->timeouts.add(s.timeouts - served->timeouts_seen);
     metrics_.outputs.add(written);
     served->matches_seen = s.matches;
     served->timeouts_seen = s.timeouts;
-    served->series.live_runs.set(static_cast<double>(s.live_runs));
-    served->series.keys.set(static_cast<double>(s.live_keys));
-    served->series.state_bytes.set(static_cast<double>(s.state_bytes));
+    served->series->live_runs.set(static_cast<double>(s.live_runs));
+    served->series->keys.set(static_cast<double>(s.live_keys));
+    served->series->state_bytes.set(static_cast<double>(s.state_bytes));
   }
   std::int64_t watermark = loop.ingest().watermark();
   if (watermark != runtime::kNoWatermark && watermark != runtime::kEndWatermark) {
@@ -597,6 +612,7 @@ void ServeRuntime::shutdown() {
     stopped_ = true;
     pending.swap(queue_);
   }
+  ticker_wait_.notify_all();
   for (const auto &command : pending) {
     command->answer({503, errorJson("the server is stopping")});
   }

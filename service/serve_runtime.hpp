@@ -25,12 +25,14 @@
 
 #include "compiler/artifact/load.hpp"
 #include "runtime/engine/operator_set.hpp"
+#include "runtime/io/statistics.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
 #include "service/control.hpp"
 #include "service/serve_metrics.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -41,6 +43,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace cep::runtime {
@@ -88,6 +91,8 @@ public:
   // startLoop(). False with the reasons when they do not fit together.
   bool loadAtStart(std::string_view bytes, const std::string &name, std::string &error);
   const runtime::Schema &schema() const { return *schema_; }
+  // The pattern versions loaded (main thread before the loop runs, or the loop thread).
+  std::size_t servedCount() const { return served_.size(); }
   // Deploys what loadAtStart loaded into `loop` (keep mode; nothing is loaded yet) and
   // registers the inputs' metrics.
   void startLoop(runtime::RunLoop &loop);
@@ -125,6 +130,11 @@ private:
   std::mutex mutex_; // guards queue_ and stopped_
   std::deque<std::shared_ptr<Command>> queue_;
   bool stopped_ = false;
+  // While a version drains, the ticker wakes the loop every 200 ms so that a drained version is
+  // unloaded soon after its last run goes, even when no admin request comes.
+  std::atomic<std::uint32_t> draining_{0};
+  std::condition_variable ticker_wait_;
+  std::thread ticker_;
 
   // Loop thread only (and the main thread before the loop starts).
   std::shared_ptr<const runtime::Schema> schema_;

@@ -17,6 +17,7 @@ The script, one command per line (`#` starts a comment):
   feed FILE                    write FILE's lines into the pipe, then wait until the server has
                                read and processed every one (its /metrics read count)
   deploy NAME [MODE]           `cep deploy NAME.cepo --server ... [--mode MODE]`; its exit code,
+  deploy-file FILE [MODE]      the same with a file of the case as it is (a damaged artifact)
   undeploy PATTERN [MODE]      `cep undeploy ...`      stdout and stderr go to the log
   status                       `cep status ...`
   patterns                     GET /patterns, (name, version, state, live_runs) per pattern
@@ -206,10 +207,12 @@ def normalise(text, versions):
     return text
 
 
-def run_admin(cep, server, words, work, versions, log):
+def run_admin(cep, server, words, work, case_dir, versions, log):
     kind = words[0]
-    if kind == "deploy":
-        command = [cep, "deploy", os.path.join(work, words[1] + ".cepo"), "--server", server]
+    if kind in ("deploy", "deploy-file"):
+        artifact = (os.path.join(work, words[1] + ".cepo") if kind == "deploy" else
+                    os.path.join(case_dir, words[1]))
+        command = [cep, "deploy", artifact, "--server", server]
         if len(words) > 2:
             command += ["--mode", words[2]]
     elif kind == "undeploy":
@@ -252,8 +255,8 @@ def run_case(cep, case_dir, timeout, update):
                     server = Server(cep, work, artifacts, args, timeout)
                 elif words[0] == "feed":
                     server.feed(os.path.join(case_dir, words[1]))
-                elif words[0] in ("deploy", "undeploy", "status"):
-                    run_admin(cep, server.server, words, work, versions, log)
+                elif words[0] in ("deploy", "deploy-file", "undeploy", "status"):
+                    run_admin(cep, server.server, words, work, case_dir, versions, log)
                 elif words[0] == "patterns":
                     patterns = json.loads(server.get("/patterns"))
                     log.append("$ patterns")

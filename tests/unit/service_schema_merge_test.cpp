@@ -20,7 +20,9 @@ runtime::EventSchema type(std::string name, std::vector<runtime::FieldSchema> fi
 runtime::EventSchema tx() {
   return type("Tx", {{"card", FieldKind::String, false}, {"ts", FieldKind::Time, false}}, 1);
 }
-runtime::EventSchema login() { return type("Login", {{"user", FieldKind::String, false}}); }
+runtime::EventSchema login() {
+  return type("Login", {{"user", FieldKind::String, false}});
+}
 
 runtime::Schema schema(std::vector<runtime::EventSchema> types) {
   runtime::Schema s;
