@@ -47,6 +47,9 @@ bool clientOptions(const char *command, const AdminClientCommon &common, AdminCl
 int finish(const char *command, const AdminReply &reply) {
   if (!reply.ok()) {
     std::cerr << "cep " << command << ": " << reply.reason() << '\n';
+    for (const std::string &reason : reply.reasons()) {
+      std::cerr << "  " << reason << '\n';
+    }
     return kRuntimeFailure;
   }
   std::cout << reply.body;

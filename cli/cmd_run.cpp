@@ -55,39 +55,6 @@ std::string typeList(const runtime::Schema &schema) {
   return list.empty() ? "none" : list;
 }
 
-// A side output (--late-output, --dead-letter): a file, created or truncated, written through an
-// OutputSink like the main output (whole records, flushed with it, failures stop the run).
-struct SideOutput {
-  std::unique_ptr<runtime::OutputSink> sink;
-  std::unique_ptr<runtime::SinkStream> stream;
-
-  bool open(const std::optional<std::string> &where, std::string &error) {
-    if (!where) {
-      return true;
-    }
-    sink = runtime::OutputSink::open(*where, error);
-    if (!sink) {
-      return false;
-    }
-    stream = std::make_unique<runtime::SinkStream>(*sink);
-    return true;
-  }
-  std::ostream *get() { return stream.get(); }
-  // Flushes and closes; false with `error` set when a write failed.
-  bool close(std::string &error) {
-    if (!sink) {
-      return true;
-    }
-    bool ok = sink->flush();
-    if (!ok) {
-      error = sink->error();
-    }
-    stream.reset();
-    sink.reset();
-    return ok;
-  }
-};
-
 // `--stats` with --engine jit: one line per module.
 std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &modules, int opt_level,
                            bool timing) {
@@ -111,13 +78,21 @@ std::string formatJitStats(const std::vector<compiler::jit::ModuleStats> &module
 
 } // namespace
 
+namespace {
+std::string run_command = "run"; // setRunCommandName
+} // namespace
+
+void setRunCommandName(const std::string &name) {
+  run_command = name;
+}
+
 int runUsage(const std::string &message) {
-  std::cerr << "cep run: " << message << '\n';
+  std::cerr << "cep " << run_command << ": " << message << '\n';
   return kUsage;
 }
 
 int runFailure(const std::string &message) {
-  std::cerr << "cep run: " << message << '\n';
+  std::cerr << "cep " << run_command << ": " << message << '\n';
   return kRuntimeFailure;
 }
 

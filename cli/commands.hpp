@@ -82,6 +82,16 @@ struct RunOptions {
   std::optional<std::string> resume;
 };
 
+// `cep serve` (cmd_serve.cpp, docs/serve.md): the run options that apply to a server, and its
+// admin endpoint.
+struct ServeOptions {
+  RunOptions run;                              // rules, inputs, output, time and bounds
+  std::string admin = "127.0.0.1:7077";        // --admin HOST:PORT (port 0: any free port)
+  std::optional<std::string> admin_token_file; // every request needs this bearer token
+  std::optional<std::string> admin_port_file;  // the bound port is written here (tests, scripts)
+  std::string admin_max_body = "64M";          // largest deploy body
+};
+
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server
 // that is down, refuses or answers an error gets one line and exit 3.
 struct AdminClientCommon {
@@ -112,6 +122,7 @@ int runCompile(const CompileOptions &options);
 int runKeygen(const KeygenOptions &options);
 int runRun(const RunOptions &options);
 int runVersion();
+int runServe(const ServeOptions &options);
 int runDeploy(const DeployOptions &options);
 int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);

@@ -200,6 +200,89 @@ int main(int argc, char **argv) {
                    "skipped, the outputs get what comes after")
       ->type_name("F");
 
+  ServeOptions serve;
+  RunOptions &srv = serve.run;
+  auto *serve_cmd = app.add_subcommand(
+      "serve", "Run patterns as a long-running server: read inputs as they arrive, hot-load "
+               "compiled patterns through an admin endpoint (cep deploy), stop on SIGTERM.");
+  serve_cmd->add_option("rules", srv.rules,
+                        "Artifacts (.cepo) and rule files (.cep, compiled at start) to serve "
+                        "from the start (optional: deploy later)");
+  serve_cmd
+      ->add_option("-i,--input", srv.inputs,
+                   "Event input PATH[:Type]: a file (read once, or followed with --follow), a "
+                   "named pipe, or `-` for stdin; repeatable")
+      ->required();
+  serve_cmd->add_option("-o,--output", srv.output, "Where matches go (`-` is stdout)")
+      ->capture_default_str();
+  serve_cmd->add_option("--time", srv.time, "event (event-time order, watermarks) or processing")
+      ->check(CLI::IsMember({"event", "processing"}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-delay", srv.max_delay, "Allowed out-of-orderness of event times, e.g. 5s")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--watermark", srv.watermark,
+                   "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
+      ->check(CLI::IsMember({"auto", "explicit"}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--event-time-range", srv.event_time_range,
+                   "Plausible event times FROM..TO (RFC 3339 or epoch ms, TO excluded); records "
+                   "outside are rejected")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-record-bytes", srv.max_record_bytes,
+                   "Longest input record in bytes; a longer one is a dead letter (1 to 4294967295)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))
+      ->capture_default_str();
+  serve_cmd->add_option("--late-output", srv.late_output, "Write late events here");
+  serve_cmd->add_option("--dead-letter", srv.dead_letter, "Write rejected records here, with why");
+  serve_cmd->add_option("--engine", srv.engine, "jit only: a server runs compiled code")
+      ->check(CLI::IsMember({"interp", "jit"}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("-O,--opt-level", srv.opt_level,
+                   "LLVM optimisation level 0-3 for the .cep rules compiled at start")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  serve_cmd->add_flag("--with-events", srv.with_events,
+                      "Add to each match the input records bound to each step (@events)");
+  serve_cmd
+      ->add_option("--max-runs-per-key", srv.max_runs_per_key,
+                   "Evict the oldest partial matches of a key beyond N (0: unbounded)")
+      ->capture_default_str();
+  serve_cmd->add_option("--max-state-bytes", srv.max_state_bytes,
+                        "Evict a pattern's oldest partial matches while its accounted state "
+                        "exceeds B bytes (e.g. 64M; default unbounded)");
+  serve_cmd->add_option("--evicted-output", srv.evicted_output,
+                        "Write each evicted partial match here (one JSON line)");
+  serve_cmd->add_flag("--follow", srv.follow,
+                      "Keep reading input files as they grow, as `tail -f`");
+  addImportPath(serve_cmd, srv.import_paths);
+  serve_cmd
+      ->add_option("--trust", srv.trust,
+                   "Load only artifacts (at start and deployed) signed by this Ed25519 public "
+                   "key (NAME.pub); repeatable")
+      ->type_name("NAME.pub");
+  addColor(serve_cmd, srv.color);
+  serve_cmd
+      ->add_option("--admin", serve.admin,
+                   "Admin endpoint HOST:PORT (loopback unless --admin-token-file; port 0: any)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--admin-token-file", serve.admin_token_file,
+                   "Every admin request needs `Authorization: Bearer <the file's token>`")
+      ->type_name("FILE");
+  serve_cmd
+      ->add_option("--admin-port-file", serve.admin_port_file,
+                   "Write the admin port here once listening (for scripts and tests)")
+      ->type_name("FILE");
+  serve_cmd
+      ->add_option("--admin-max-body", serve.admin_max_body,
+                   "Largest artifact a deploy may post (e.g. 64M)")
+      ->capture_default_str();
+
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 
   // Clients of `cep serve --admin HOST:PORT` (docs/serve.md): exit 3 when the server is down,
@@ -245,11 +328,11 @@ int main(int argc, char **argv) {
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
-      first != "compile" && first != "keygen" && first != "run" && first != "version" &&
-      first != "deploy" && first != "undeploy" && first != "status") {
+      first != "compile" && first != "keygen" && first != "run" && first != "serve" &&
+      first != "version" && first != "deploy" && first != "undeploy" && first != "status") {
     std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, explain, compile, keygen, run, version, deploy, undeploy, "
-                 "status; see cep --help)\n";
+              << "` (commands: check, explain, compile, keygen, run, serve, version, deploy, "
+                 "undeploy, status; see cep --help)\n";
     return kUsage;
   }
 
@@ -287,6 +370,9 @@ int main(int argc, char **argv) {
                                      run_cmd->count("--disable-pass") >
                                  0;
       return runRun(run);
+    }
+    if (serve_cmd->parsed()) {
+      return runServe(serve);
     }
     if (version_cmd->parsed()) {
       return runVersion();

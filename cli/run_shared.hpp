@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
+#include "runtime/engine/output_sink.hpp"
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
@@ -11,6 +12,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,12 +33,49 @@ struct RunPlan {
   std::shared_ptr<runtime::EvictionLog> evictions;
 };
 
+// A side output (--late-output, --dead-letter): a file, created or truncated, written through an
+// OutputSink like the main output (whole records, flushed with it, failures stop the run).
+struct SideOutput {
+  std::unique_ptr<runtime::OutputSink> sink;
+  std::unique_ptr<runtime::SinkStream> stream;
+
+  bool open(const std::optional<std::string> &where, std::string &error) {
+    if (!where) {
+      return true;
+    }
+    sink = runtime::OutputSink::open(*where, error);
+    if (!sink) {
+      return false;
+    }
+    stream = std::make_unique<runtime::SinkStream>(*sink);
+    return true;
+  }
+  std::ostream *get() { return stream.get(); }
+  // Flushes and closes; false with `error` set when a write failed.
+  bool close(std::string &error) {
+    if (!sink) {
+      return true;
+    }
+    bool ok = sink->flush();
+    if (!ok) {
+      error = sink->error();
+    }
+    stream.reset();
+    sink.reset();
+    return ok;
+  }
+};
+
 // The matcher options of a run: --with-events and the state bounds.
 runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan);
 
-// `cep run: <message>`, exit 2 / exit 3.
+// `cep run: <message>`, exit 2 / exit 3 (`cep serve: ` once setRunCommandName("serve")).
 int runUsage(const std::string &message);
+void setRunCommandName(const std::string &name);
 int runFailure(const std::string &message);
+
+// A byte size: digits, then optionally K, M or G (powers of 1024).
+bool parseByteSize(const std::string &text, std::uint64_t &bytes);
 
 // The options that do not depend on the rules; kOk, or the exit code after printing why.
 int checkRunOptions(const RunOptions &options, RunPlan &plan);

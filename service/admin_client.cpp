@@ -235,6 +235,10 @@ std::string AdminReply::reason() const {
   return line.empty() ? text : text + ": " + line;
 }
 
+std::vector<std::string> AdminReply::reasons() const {
+  return status == 0 ? std::vector<std::string>{} : errorReasonsOf(body);
+}
+
 AdminReply adminRequest(const AdminClientOptions &options, std::string_view method,
                         std::string_view target, std::string_view body) {
   AdminReply reply;
@@ -259,6 +263,25 @@ std::string encodeQueryValue(std::string_view value) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> errorReasonsOf(std::string_view json) {
+  std::vector<std::string> out;
+  simdjson::padded_string padded(json);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array reasons;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS ||
+      doc["reasons"].get(reasons) != simdjson::SUCCESS) {
+    return out;
+  }
+  for (simdjson::dom::element reason : reasons) {
+    std::string_view text;
+    if (reason.get(text) == simdjson::SUCCESS) {
+      out.emplace_back(text);
     }
   }
   return out;

@@ -38,6 +38,8 @@ struct AdminReply {
   // One line saying why the request failed: the transport error, or `HTTP <status>: <the
   // server's "error" text>` (the body's first line when it is not an error object).
   std::string reason() const;
+  // The error body's `"reasons"` (a refused deploy lists every one), empty when none.
+  std::vector<std::string> reasons() const;
 };
 
 // One request (`target` is the path and query, already percent-encoded). Never throws.
@@ -49,6 +51,7 @@ std::string encodeQueryValue(std::string_view value);
 
 // The `"error"` member of a JSON object body; nullopt when the body is not such an object.
 std::optional<std::string> errorMessageOf(std::string_view json);
+std::vector<std::string> errorReasonsOf(std::string_view json); // `"reasons"` of an error body
 
 // Reads `GET /patterns`' JSON array; false with a reason when it is not one.
 bool parsePatterns(std::string_view json, std::vector<PatternInfo> &out, std::string &error);

@@ -1,0 +1,274 @@
+// `cep serve [ARTIFACTS or RULES...] -i SOURCE... [-o SINK] --admin HOST:PORT`: the long-running
+// runtime (docs/serve.md). The artifacts (and the .cep rules, compiled here into one artifact)
+// are loaded, the inputs read as they arrive, and compiled patterns deployed and undeployed
+// through the admin endpoint while events flow (service/serve_runtime.hpp), until SIGTERM or
+// SIGINT: then the outputs are flushed and closed, nothing is finished, and the exit is 0.
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output_paths.hpp"
+#include "cli/run_shared.hpp"
+#include "cli/terminal.hpp"
+#include "cli/version.hpp"
+#include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/load.hpp"
+#include "compiler/artifact/signing.hpp"
+#include "compiler/driver/pipeline.hpp"
+#include "compiler/jit/jit.hpp"
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/engine/serve_loop.hpp"
+#include "runtime/io/stop_signals.hpp"
+#include "runtime/metrics/registry.hpp"
+#include "service/admin_server.hpp"
+#include "service/endpoint.hpp"
+#include "service/serve_runtime.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace cep::cli {
+
+namespace {
+
+bool isArtifactPath(const std::string &path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".cepo") == 0;
+}
+
+// The .cep rule files given on the command line, compiled here into one artifact's bytes, as
+// `cep compile` would write them. kOk or the exit code after printing why.
+int compileAtStart(const ServeOptions &options, const std::vector<std::string> &files,
+                   std::string &bytes, std::vector<NamedPath> &rule_files) {
+  const RunOptions &run = options.run;
+  compiler::driver::Pipeline pipeline({run.import_paths, run.disabled_passes});
+  bool checked = pipeline.check(files);
+  pipeline.diagnostics().render(std::cerr, useColor(run.color));
+  if (!checked) {
+    return kRuleErrors;
+  }
+  for (const std::string &file : pipeline.ruleFiles()) {
+    rule_files.push_back({"rule file", file});
+  }
+  compiler::artifact::Artifact artifact;
+  std::string error;
+  if (!pipeline.compileArtifact({run.opt_level, CEP_VERSION}, artifact, error)) {
+    return runFailure(error);
+  }
+  bytes = compiler::artifact::encodeArtifact(artifact);
+  return kOk;
+}
+
+} // namespace
+
+int runServe(const ServeOptions &options) {
+  setRunCommandName("serve");
+  const RunOptions &run = options.run;
+  if (run.engine != "jit") {
+    return runUsage("--engine interp is `cep run`'s: a server runs compiled code (deploys are "
+                    ".cepo artifacts)");
+  }
+  RunPlan plan;
+  if (int code = checkRunOptions(run, plan); code != kOk) {
+    return code;
+  }
+  if (plan.inputs.size() == 1 && plan.inputs[0].path == "-" && run.inputs.empty()) {
+    return runUsage("give the inputs to serve with -i (a file, a named pipe, or - for stdin)");
+  }
+
+  // The admin endpoint's settings, before anything is loaded.
+  service::AdminServerOptions admin;
+  admin.address = options.admin;
+  if (options.admin_token_file) {
+    try {
+      admin.token = service::readTokenFile(*options.admin_token_file);
+    } catch (const service::TokenFileError &e) {
+      return runUsage(std::string("--admin-token-file: ") + e.what());
+    }
+  }
+  std::uint64_t max_body = 0;
+  if (!parseByteSize(options.admin_max_body, max_body) || max_body == 0) {
+    return runUsage("--admin-max-body " + options.admin_max_body +
+                    ": expected a positive byte size such as 64M");
+  }
+  admin.max_body_bytes = static_cast<std::size_t>(max_body);
+
+  // What to serve from the start.
+  std::vector<std::string> cep_files;
+  std::vector<std::string> artifact_files;
+  for (const std::string &rule : run.rules) {
+    (isArtifactPath(rule) ? artifact_files : cep_files).push_back(rule);
+  }
+  if (!cep_files.empty() && !run.trust.empty()) {
+    return runUsage("--trust checks the signatures of artifacts; rule files (.cep) given to "
+                    "serve are compiled here, unsigned: compile and sign them, then serve the "
+                    ".cepo");
+  }
+  std::vector<std::pair<std::string, std::string>> start; // name, bytes
+  for (const std::string &path : artifact_files) {
+    try {
+      start.emplace_back(path, compiler::artifact::readArtifactBytes(path));
+    } catch (const compiler::artifact::ArtifactError &e) {
+      std::cerr << "cep serve: " << e.what() << '\n';
+      return kRuleErrors;
+    }
+    plan.rule_files.push_back({"artifact", path});
+  }
+  if (!cep_files.empty()) {
+    std::string bytes;
+    if (int code = compileAtStart(options, cep_files, bytes, plan.rule_files); code != kOk) {
+      return code;
+    }
+    start.emplace_back(cep_files.size() == 1 ? cep_files[0] : "the rules on the command line",
+                       std::move(bytes));
+  }
+
+  service::ServeRuntimeOptions runtime_options;
+  runtime_options.matcher = matcherOptions(run, plan);
+  try {
+    for (const std::string &key : run.trust) {
+      runtime_options.trusted.push_back(compiler::artifact::readPublicKeyFile(key));
+    }
+  } catch (const compiler::artifact::ArtifactError &e) {
+    return runUsage(std::string("--trust: ") + e.what());
+  }
+  std::string error;
+  std::unique_ptr<compiler::jit::Jit> jit = compiler::jit::Jit::create(2, error);
+  if (!jit) {
+    return runFailure(error);
+  }
+  runtime_options.jit = std::shared_ptr<compiler::jit::Jit>(std::move(jit));
+  runtime::metrics::Registry registry;
+  service::ServeRuntime served(runtime_options, registry);
+  for (const auto &[name, bytes] : start) {
+    try {
+      if (!served.loadAtStart(bytes, name, error)) {
+        return runUsage(error);
+      }
+    } catch (const compiler::artifact::LoadError &e) {
+      std::cerr << "cep serve: " << e.what() << '\n';
+      return e.user() ? kRuleErrors : kRuntimeFailure;
+    }
+  }
+  const runtime::Schema &schema = served.schema();
+
+  // Inputs that cannot work, then the outputs (never one of the inputs or rule files).
+  if (int code = checkRunInputs(schema, plan); code != kOk) {
+    return code;
+  }
+  std::vector<NamedPath> outputs{{"--output", run.output}};
+  if (run.dead_letter) {
+    outputs.push_back({"--dead-letter", *run.dead_letter});
+  }
+  if (run.late_output) {
+    outputs.push_back({"--late-output", *run.late_output});
+  }
+  if (run.evicted_output) {
+    outputs.push_back({"--evicted-output", *run.evicted_output});
+  }
+  std::vector<NamedPath> reads = plan.rule_files;
+  for (const runtime::InputSpec &input : plan.inputs) {
+    reads.push_back({"--input", input.path});
+  }
+  if (std::string conflict = sameFileConflict(outputs, reads); !conflict.empty()) {
+    return runUsage(conflict);
+  }
+  std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(run.output, error);
+  if (!out) {
+    return runFailure(error);
+  }
+  SideOutput late, dead, evicted;
+  if (!late.open(run.late_output, error) || !dead.open(run.dead_letter, error) ||
+      !evicted.open(run.evicted_output, error)) {
+    return runFailure(error);
+  }
+  if (plan.evictions) {
+    plan.evictions->setRecords(evicted.get());
+  }
+  if (!runtime::installStopSignals(error)) {
+    return runFailure(error);
+  }
+
+  runtime::RunOptions run_options;
+  run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
+  run_options.max_delay_ms = plan.max_delay_ms;
+  run_options.max_record_bytes = static_cast<std::size_t>(run.max_record_bytes);
+  run_options.time_min = plan.time_min;
+  run_options.time_max = plan.time_max;
+  run_options.watermark =
+      run.watermark == "explicit" ? runtime::WatermarkMode::Explicit : runtime::WatermarkMode::Auto;
+  run_options.keep_raw = run.with_events || plan.bounds.max_state_bytes != 0 || run.evicted_output;
+  run_options.report = &std::cerr;
+  run_options.dead_letter = dead.get();
+  run_options.late_output = late.get();
+  for (SideOutput *side : {&dead, &late, &evicted}) {
+    if (side->sink) {
+      run_options.side_outputs.push_back(side->sink.get());
+    }
+  }
+  run_options.follow = run.follow;
+  run_options.flush_each_step = true; // a server's output is read while it runs
+  run_options.state_bounds = plan.bounds;
+
+  runtime::Inputs inputs;
+  if (!inputs.open(plan.inputs, schema, error, run_options.read_size, run_options.max_record_bytes,
+                   run_options.follow)) {
+    return runFailure(error);
+  }
+  std::vector<std::int32_t> bound_types;
+  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+    bound_types.push_back(inputs.boundType(i));
+  }
+  runtime::RunLoop loop(schema, {}, inputs.names(), std::move(bound_types), *out, run_options);
+  served.startLoop(loop);
+
+  service::AdminServer server(served, admin);
+  if (!server.start(error)) {
+    return runUsage("--admin " + options.admin + ": " + error);
+  }
+  if (options.admin_port_file &&
+      !service::writePortFile(*options.admin_port_file, server.port(), error)) {
+    server.stop();
+    return runFailure("--admin-port-file: " + error);
+  }
+  std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
+            << served.servedCount() << " patterns loaded, " << inputs.size()
+            << (inputs.size() == 1 ? " input" : " inputs") << ")\n";
+
+  runtime::ServeHooks hooks;
+  hooks.wake_fd = served.wakeFd();
+  hooks.on_wake = [&](runtime::RunLoop &l) { served.onWake(l); };
+  hooks.finish_at_end = false;
+  runtime::RunResult result = runtime::serveInputs(loop, inputs, hooks);
+  served.shutdown();
+  server.stop();
+
+  std::uint64_t written = out->records();
+  out.reset();
+  if (plan.evictions) {
+    plan.evictions->finish();
+  }
+  std::string side_error;
+  bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
+  if (result.status == runtime::RunStatus::Interrupted && loop.status() == runtime::RunStatus::Ok &&
+      sides_ok) {
+    std::cerr << "cep serve: " << result.message << ": stopped; written: " << written
+              << (written == 1 ? " record" : " records") << "; nothing finished\n";
+    return kOk;
+  }
+  if (result.status != runtime::RunStatus::Ok && result.status != runtime::RunStatus::Interrupted) {
+    return runFailure(result.message);
+  }
+  if (loop.status() != runtime::RunStatus::Ok) {
+    return runFailure(loop.message());
+  }
+  if (!sides_ok) {
+    return runFailure(side_error);
+  }
+  return kOk;
+}
+
+} // namespace cep::cli

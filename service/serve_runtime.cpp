@@ -1,0 +1,621 @@
+#include "service/serve_runtime.hpp"
+
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/io/json_writer.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/state/migration.hpp"
+#include "service/schema_merge.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace cep::service {
+
+namespace {
+
+std::int64_t systemClockMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::uint64_t threadCpuNanoseconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string errorJson(std::string_view message, const std::vector<std::string> &reasons = {}) {
+  std::string out = "{\"error\":";
+  runtime::appendJsonString(out, message);
+  if (!reasons.empty()) {
+    out += ",\"reasons\":[";
+    for (std::size_t i = 0; i < reasons.size(); ++i) {
+      if (i > 0) {
+        out += ',';
+      }
+      runtime::appendJsonString(out, reasons[i]);
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
+}
+
+void member(std::string &out, const char *name, std::uint64_t value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  runtime::appendJsonInt(out, static_cast<std::int64_t>(value));
+}
+
+void member(std::string &out, const char *name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  runtime::appendJsonString(out, value);
+}
+
+} // namespace
+
+// An artifact loaded on an HTTP thread: its code and one fresh matcher per pattern.
+struct ServeRuntime::Loaded {
+  std::string name; // as the user knows it: a path, "POST /deploy"
+  compiler::artifact::LoadedArtifact artifact;
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers; // declaration order
+};
+
+// One pattern version in the operator set.
+struct ServeRuntime::Served {
+  std::string name, version, hash;
+  std::int64_t loaded_at = 0;
+  bool draining = false;
+  runtime::OperatorId id = 0;
+  std::unique_ptr<runtime::Matcher> matcher;
+  std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
+  std::optional<ServeMetrics::Pattern> series;   // set once it serves
+  // The matcher's counts when it started serving under this version (a `keep` deploy moves the
+  // old version's counts in with its state).
+  std::uint64_t matches_base = 0, timeouts_base = 0;
+  std::uint64_t matches_seen = 0, timeouts_seen = 0; // already added to the counters
+};
+
+struct ServeRuntime::Command {
+  enum class Kind { Deploy, Undeploy, Patterns, Refresh } kind = Kind::Refresh;
+  std::shared_ptr<Loaded> loaded;
+  DeployMode deploy_mode = DeployMode::Keep;
+  UndeployMode undeploy_mode = UndeployMode::Drain;
+  std::string name;
+  // The answer, set once by the loop (or by shutdown()).
+  std::mutex mutex;
+  std::condition_variable done;
+  bool answered = false;
+  ControlResult result;
+  std::vector<PatternInfo> patterns;
+
+  void answer(ControlResult r, std::vector<PatternInfo> p = {}) {
+    std::lock_guard<std::mutex> lock(mutex);
+    result = std::move(r);
+    patterns = std::move(p);
+    answered = true;
+    done.notify_all();
+  }
+};
+
+ServeRuntime::ServeRuntime(ServeRuntimeOptions options, runtime::metrics::Registry &registry)
+    : options_(std::move(options)), metrics_(registry), registry_(registry),
+      schema_(std::make_shared<const runtime::Schema>()) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+  }
+  if (!options_.log) {
+    options_.log = [](std::string_view line) { std::cerr << "cep serve: " << line << '\n'; };
+  }
+  schemas_.push_back(schema_);
+  ticker_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopped_) {
+      ticker_wait_.wait_for(lock, std::chrono::milliseconds(200));
+      if (!stopped_ && draining_.load(std::memory_order_relaxed) != 0) {
+        std::uint64_t one = 1;
+        (void)!::write(wake_fd_, &one, sizeof one);
+      }
+    }
+  });
+}
+
+ServeRuntime::~ServeRuntime() {
+  shutdown();
+  if (ticker_.joinable()) {
+    ticker_.join();
+  }
+  // Matchers go before the artifacts' code (Served holds both; the matcher is declared after).
+  served_.clear();
+  if (wake_fd_ >= 0) {
+    ::close(wake_fd_);
+  }
+}
+
+std::int64_t ServeRuntime::now() const {
+  return options_.clock ? options_.clock() : systemClockMs();
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP threads
+
+std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
+                                                         const std::string &name) {
+  compiler::artifact::LoadOptions load_options;
+  load_options.name = name;
+  load_options.trusted = options_.trusted;
+  load_options.jit = options_.jit;
+  auto loaded = std::make_shared<Loaded>();
+  loaded->name = name;
+  loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
+  runtime::MatcherOptions matcher_options = options_.matcher;
+  matcher_options.version = loaded->artifact.version();
+  loaded->matchers = loaded->artifact.makeMatchers(matcher_options);
+  return loaded;
+}
+
+ControlResult ServeRuntime::submit(std::shared_ptr<Command> command) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) {
+      return {503, errorJson("the server is stopping")};
+    }
+    queue_.push_back(command);
+  }
+  std::uint64_t one = 1;
+  if (::write(wake_fd_, &one, sizeof one) != sizeof one && errno != EAGAIN) {
+    return {500, errorJson(std::string("internal error: cannot wake the event loop: ") +
+                           std::strerror(errno))};
+  }
+  std::unique_lock<std::mutex> lock(command->mutex);
+  if (!command->done.wait_for(lock, options_.command_timeout, [&] { return command->answered; })) {
+    // Still queued: take it back so it never runs after the client was told it did not.
+    std::lock_guard<std::mutex> queue_lock(mutex_);
+    auto it = std::find(queue_.begin(), queue_.end(), command);
+    if (it != queue_.end()) {
+      queue_.erase(it);
+      return {503, errorJson("the event loop did not take the request within " +
+                             std::to_string(options_.command_timeout.count()) +
+                             " ms; nothing was changed")};
+    }
+    command->done.wait(lock, [&] { return command->answered; }); // running now: its answer
+  }
+  return command->result;
+}
+
+ControlResult ServeRuntime::deploy(std::string_view artifact_bytes, DeployMode mode) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Deploy;
+  command->deploy_mode = mode;
+  try {
+    command->loaded = load(artifact_bytes, "POST /deploy");
+  } catch (const compiler::artifact::LoadError &e) {
+    metrics_.deploys(deployModeName(mode), "refused").add();
+    options_.log(std::string("deploy refused: ") + e.what());
+    return {e.user() ? 400 : 500, errorJson(e.what())};
+  }
+  return submit(command);
+}
+
+ControlResult ServeRuntime::undeploy(std::string_view pattern, UndeployMode mode) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Undeploy;
+  command->undeploy_mode = mode;
+  command->name = std::string(pattern);
+  return submit(command);
+}
+
+std::vector<PatternInfo> ServeRuntime::patterns() {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Patterns;
+  ControlResult result = submit(command);
+  if (result.status != 200) {
+    throw std::runtime_error("patterns: the event loop did not answer");
+  }
+  return command->patterns;
+}
+
+void ServeRuntime::metrics(std::string &prometheus_text) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Refresh;
+  submit(command); // a stopping server shows its last values
+  registry_.writePrometheus(prometheus_text);
+}
+
+bool ServeRuntime::healthy(std::string &why) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Refresh;
+  ControlResult result = submit(command);
+  if (result.status != 200) {
+    why = "the event loop is not answering: " + result.json;
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main thread, before the loop
+
+bool ServeRuntime::loadAtStart(std::string_view bytes, const std::string &name,
+                               std::string &error) {
+  std::shared_ptr<Loaded> loaded = load(bytes, name);
+  runtime::Schema merged;
+  std::vector<std::string> reasons;
+  if (!mergeSchema(*schema_, *loaded->artifact.schema, merged, reasons)) {
+    error = name + ": does not fit the event types of the artifacts before it: " + reasons[0];
+    return false;
+  }
+  if (merged.types.size() != schema_->types.size()) {
+    schema_ = std::make_shared<const runtime::Schema>(std::move(merged));
+    schemas_.push_back(schema_);
+  }
+  at_start_.push_back(std::move(loaded));
+  return true;
+}
+
+void ServeRuntime::startLoop(runtime::RunLoop &loop) {
+  loop.driver().keepUnreadTypes(true); // a pattern deployed later may read them
+  const std::vector<std::string> &names = loop.ingest().inputNames();
+  for (const std::string &name : names) {
+    inputs_.push_back(metrics_.input(name));
+  }
+  inputs_seen_.assign(names.size(), {});
+  for (const std::shared_ptr<Loaded> &loaded : at_start_) {
+    ControlResult result = applyDeploy(loop, *loaded, DeployMode::Keep);
+    CEP_ASSERT(result.status == 200, "an artifact checked at start-up was refused");
+  }
+  at_start_.clear();
+  loop_started_ = true;
+  refresh(loop);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop thread
+
+void ServeRuntime::onWake(runtime::RunLoop &loop) {
+  std::uint64_t count = 0;
+  while (::read(wake_fd_, &count, sizeof count) == sizeof count) {
+  }
+  for (;;) {
+    std::shared_ptr<Command> command;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (queue_.empty()) {
+        break;
+      }
+      command = queue_.front();
+      queue_.pop_front();
+    }
+    run(loop, *command);
+  }
+  sweep(loop);
+}
+
+void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
+  switch (command.kind) {
+  case Command::Kind::Deploy:
+    command.answer(applyDeploy(loop, *command.loaded, command.deploy_mode));
+    command.loaded.reset(); // what was not moved into the operator set unloads here
+    return;
+  case Command::Kind::Undeploy:
+    command.answer(applyUndeploy(loop, command.name, command.undeploy_mode));
+    return;
+  case Command::Kind::Patterns:
+    sweep(loop);
+    refresh(loop);
+    command.answer({200, ""}, describe());
+    return;
+  case Command::Kind::Refresh:
+    sweep(loop);
+    refresh(loop);
+    command.answer({200, ""});
+    return;
+  }
+}
+
+ServeRuntime::Served *ServeRuntime::active(const std::string &name) {
+  for (const auto &served : served_) {
+    if (!served->draining && served->name == name) {
+      return served.get();
+    }
+  }
+  return nullptr;
+}
+
+ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode) {
+  const char *mode_name = deployModeName(mode);
+  auto started = std::chrono::steady_clock::now();
+  const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
+
+  // 1. The event types.
+  runtime::Schema merged;
+  std::vector<std::string> reasons;
+  if (!mergeSchema(*schema_, *artifact.schema, merged, reasons)) {
+    metrics_.deploys(mode_name, "refused").add();
+    options_.log("deploy of " + artifact.version() + " refused: " + reasons[0]);
+    return {409,
+            errorJson("the artifact's event types do not fit the server's; nothing was changed",
+                      reasons)};
+  }
+  // 2. Keep: every replaced pattern's runs must move; check all before changing anything.
+  std::vector<runtime::MatcherState> states(loaded.matchers.size());
+  std::vector<Served *> replaced(loaded.matchers.size(), nullptr);
+  for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
+    replaced[i] = active(artifact.pattern_names[i]);
+    if (replaced[i] == nullptr || mode != DeployMode::Keep) {
+      continue;
+    }
+    replaced[i]->matcher->exportState(states[i]);
+    runtime::MigrationReport report = loaded.matchers[i]->checkMigration(states[i]);
+    for (const std::string &reason : report.reasons) {
+      reasons.push_back(reason);
+    }
+  }
+  if (!reasons.empty()) {
+    metrics_.deploys(mode_name, "refused").add();
+    options_.log("deploy of " + artifact.version() + " (keep) refused: " +
+                 std::to_string(reasons.size()) + " reason(s), the first: " + reasons[0]);
+    return {422, errorJson("the partial matches of the loaded version cannot move into the new one "
+                           "(mode keep); nothing was changed",
+                           reasons)};
+  }
+
+  // 3. The swap. The counters first, so what the old versions wrote is counted as theirs.
+  refresh(loop);
+  if (merged.types.size() != schema_->types.size()) {
+    schema_ = std::make_shared<const runtime::Schema>(std::move(merged));
+    schemas_.push_back(schema_);
+    loop.ingest().extendSchema(*schema_);
+    loop.operators().setTypeCount(schema_->types.size());
+  }
+  std::string body = "{\"version\":";
+  runtime::appendJsonString(body, artifact.version());
+  member(body, "artifact_hash", artifact.hash);
+  member(body, "mode", mode_name);
+  body += ",\"patterns\":[";
+  std::int64_t loaded_at = now();
+  std::string summary;
+  for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
+    auto served = std::make_unique<Served>();
+    served->name = artifact.pattern_names[i];
+    served->version = artifact.version();
+    served->hash = artifact.hash;
+    served->loaded_at = loaded_at;
+    served->schema = artifact.schema;
+    served->matcher = std::move(loaded.matchers[i]);
+    Served *old = replaced[i];
+    std::string entry = "{\"pattern\":";
+    runtime::appendJsonString(entry, served->name);
+    if (old == nullptr) {
+      served->id = loop.operators().nextId();
+      loop.operators().add(served->id, served->matcher.get());
+      member(entry, "action", "added");
+    } else {
+      member(entry, "action", "replaced");
+      member(entry, "previous_version", old->version);
+      served->id = old->id;
+      switch (mode) {
+      case DeployMode::Keep: {
+        runtime::MigrationReport moved = served->matcher->migrateFrom(states[i]);
+        CEP_ASSERT(moved.ok(), "a checked migration was refused");
+        member(entry, "runs_moved", moved.runs_moved);
+        member(entry, "keys_moved", moved.keys_moved);
+        member(entry, "held_moved", moved.held_moved);
+        loop.operators().replace(served->id, served->matcher.get());
+        old->matcher.reset(); // nothing left to write: its state moved
+        break;
+      }
+      case DeployMode::Fresh: {
+        std::uint64_t dropped = old->matcher->dropState();
+        metrics_.runsDropped(served->name, "fresh").add(dropped);
+        member(entry, "runs_dropped", dropped);
+        loop.operators().replace(served->id, served->matcher.get());
+        old->matcher.reset();
+        break;
+      }
+      case DeployMode::Drain: {
+        old->matcher->drain();
+        old->draining = true;
+        loop.operators().remove(old->id);
+        old->id = loop.operators().nextId();
+        loop.operators().add(old->id, old->matcher.get());
+        loop.operators().add(served->id, served->matcher.get());
+        member(entry, "draining_runs", old->matcher->stats().live_runs);
+        break;
+      }
+      }
+    }
+    runtime::MatcherStats stats = served->matcher->stats();
+    served->matches_base = served->matches_seen = stats.matches;
+    served->timeouts_base = served->timeouts_seen = stats.timeouts;
+    served->series.emplace(metrics_.pattern(served->name, served->version));
+    entry += '}';
+    body += (i > 0 ? "," : "") + entry;
+    summary += (i > 0 ? ", " : "") + served->name + (old == nullptr ? " added" : " replaced");
+    served_.push_back(std::move(served));
+  }
+  // Versions whose matcher went (keep, fresh) are unloaded now.
+  for (std::size_t i = served_.size(); i-- > 0;) {
+    if (!served_[i]->matcher) {
+      retire(loop, i, nullptr);
+    }
+  }
+  double pause = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.deployPause(mode_name).observe(pause);
+  metrics_.deploys(mode_name, "done").add();
+  body += "],\"pause_seconds\":";
+  runtime::appendJsonFloat(body, pause);
+  body += '}';
+  options_.log("deployed " + artifact.version() + " (" + mode_name + ", " + loaded.name +
+               "): " + summary + "; the event loop paused " + std::to_string(pause * 1e6) + " us");
+  sweep(loop);
+  refresh(loop);
+  return {200, body};
+}
+
+ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::string &name,
+                                          UndeployMode mode) {
+  const char *mode_name = undeployModeName(mode);
+  Served *served = active(name);
+  if (served == nullptr) {
+    metrics_.undeploys(mode_name, "refused").add();
+    std::string loaded;
+    for (const auto &s : served_) {
+      loaded += (loaded.empty() ? "" : ", ") + s->name;
+    }
+    return {404,
+            errorJson("no pattern `" + name + "` is loaded" +
+                      (loaded.empty() ? std::string(" (none is)") : " (loaded: " + loaded + ")"))};
+  }
+  refresh(loop);
+  std::string body = "{\"pattern\":";
+  runtime::appendJsonString(body, name);
+  member(body, "version", served->version);
+  member(body, "mode", mode_name);
+  if (mode == UndeployMode::Drop) {
+    std::uint64_t dropped = served->matcher->dropState();
+    metrics_.runsDropped(name, "drop").add(dropped);
+    member(body, "runs_dropped", dropped);
+    for (std::size_t i = 0; i < served_.size(); ++i) {
+      if (served_[i].get() == served) {
+        retire(loop, i, "dropped");
+        break;
+      }
+    }
+  } else {
+    served->matcher->drain();
+    served->draining = true;
+    member(body, "draining_runs", served->matcher->stats().live_runs);
+  }
+  body += '}';
+  metrics_.undeploys(mode_name, "done").add();
+  options_.log("undeploy " + name + " " + served->version + " (" + mode_name + ")");
+  sweep(loop);
+  return {200, body};
+}
+
+void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char *why) {
+  Served &served = *served_[index];
+  if (served.matcher) {
+    loop.operators().remove(served.id);
+  }
+  if (why != nullptr) {
+    options_.log(std::string("unloaded ") + served.name + " " + served.version + " (" + why + ")");
+  }
+  // The same version deployed again shares its series with this one: they stay.
+  bool shared = std::any_of(served_.begin(), served_.end(), [&](const auto &other) {
+    return other.get() != &served && other->name == served.name && other->version == served.version;
+  });
+  if (!shared) {
+    metrics_.removePattern(served.name, served.version);
+  }
+  served_.erase(served_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void ServeRuntime::sweep(runtime::RunLoop &loop) {
+  std::uint32_t draining = 0;
+  for (std::size_t i = served_.size(); i-- > 0;) {
+    if (served_[i]->draining && served_[i]->matcher->drained()) {
+      refresh(loop); // its last counts
+      retire(loop, i, "drained");
+    } else if (served_[i]->draining) {
+      ++draining;
+    }
+  }
+  draining_.store(draining, std::memory_order_relaxed);
+}
+
+void ServeRuntime::refresh(runtime::RunLoop &loop) {
+  if (!loop_started_ && inputs_.empty()) {
+    return;
+  }
+  runtime::RunStats stats = loop.stats();
+  for (std::size_t i = 0; i < inputs_.size() && i < stats.records.inputs.size(); ++i) {
+    const runtime::RecordCounts &c = stats.records.inputs[i];
+    runtime::RecordCounts &seen = inputs_seen_[i];
+    inputs_[i].read.add(c.read - seen.read);
+    inputs_[i].accepted.add(c.accepted - seen.accepted);
+    inputs_[i].rejected.add(c.rejected - seen.rejected);
+    inputs_[i].late.add(c.late - seen.late);
+    inputs_[i].watermarks.add(c.watermarks - seen.watermarks);
+    seen = c;
+  }
+  for (const auto &served : served_) {
+    runtime::MatcherStats s = served->matcher->stats();
+    std::uint64_t written =
+        (s.matches - served->matches_seen) + (s.timeouts - served->timeouts_seen);
+    served->series->matches.add(s.matches - served->matches_seen);
+    served->series->timeouts.add(s.timeouts - served->timeouts_seen);
+    metrics_.outputs.add(written);
+    served->matches_seen = s.matches;
+    served->timeouts_seen = s.timeouts;
+    served->series->live_runs.set(static_cast<double>(s.live_runs));
+    served->series->keys.set(static_cast<double>(s.live_keys));
+    served->series->state_bytes.set(static_cast<double>(s.state_bytes));
+  }
+  std::int64_t watermark = loop.ingest().watermark();
+  if (watermark != runtime::kNoWatermark && watermark != runtime::kEndWatermark) {
+    metrics_.watermark_seconds.set(static_cast<double>(watermark) / 1000.0);
+    metrics_.watermark_lag_seconds.set(static_cast<double>(now() - watermark) / 1000.0);
+  }
+  std::uint64_t accepted = stats.records.total().accepted;
+  std::uint64_t released = accepted - std::min<std::uint64_t>(accepted, loop.bufferedEvents());
+  metrics_.events_released.add(released - std::min(released, metrics_.events_released.value()));
+  std::uint64_t busy = threadCpuNanoseconds();
+  metrics_.busy_nanoseconds.add(busy - std::min(busy, metrics_.busy_nanoseconds.value()));
+}
+
+std::vector<PatternInfo> ServeRuntime::describe() const {
+  std::vector<PatternInfo> out;
+  for (const auto &served : served_) {
+    runtime::MatcherStats s = served->matcher->stats();
+    PatternInfo info;
+    info.name = served->name;
+    info.version = served->version;
+    info.artifact_hash = served->hash;
+    info.loaded_at = served->loaded_at;
+    info.state = served->draining ? "draining" : "active";
+    info.live_runs = s.live_runs;
+    info.keys = s.live_keys;
+    info.matches = s.matches - served->matches_base;
+    info.timeouts = s.timeouts - served->timeouts_base;
+    info.state_bytes = s.state_bytes;
+    out.push_back(std::move(info));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const PatternInfo &a, const PatternInfo &b) {
+    if (a.name != b.name) {
+      return a.name < b.name;
+    }
+    return a.state == "active" && b.state != "active";
+  });
+  return out;
+}
+
+void ServeRuntime::shutdown() {
+  std::deque<std::shared_ptr<Command>> pending;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+    pending.swap(queue_);
+  }
+  ticker_wait_.notify_all();
+  for (const auto &command : pending) {
+    command->answer({503, errorJson("the server is stopping")});
+  }
+}
+
+} // namespace cep::service

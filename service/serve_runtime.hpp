@@ -1,0 +1,150 @@
+// The runtime behind `cep serve` (docs/serve.md): the loaded pattern versions, and the deploys
+// and undeploys that change them while events flow. It implements Control (control.hpp) for the
+// admin endpoint's HTTP threads and applies every change on the event loop thread, between two
+// driver steps, so a deploy takes effect at one point of the released event stream for all the
+// patterns of its artifact together (docs/serve.md "The swap").
+//
+// Threads. The HTTP threads load an artifact (decode, verify, JIT: the slow part) and make its
+// matchers themselves, then queue a command, write the wake eventfd and wait for the answer.
+// The loop thread (runtime::serveInputs) calls onWake(), which runs the queued commands: the
+// schema check, the compatibility check of `keep`, the swap of the operators (the pause the
+// deploy costs, measured), the metrics. Nothing else is shared: `served_` belongs to the loop
+// thread.
+//
+//   ServeRuntime runtime(options, registry);
+//   runtime.loadAtStart(bytes, "rules.cepo", error);    // main thread: the schema to start with
+//   RunLoop loop(runtime.schema(), {}, ...);
+//   runtime.startLoop(loop);                            // deploys what was loaded at start
+//   ServeHooks hooks;
+//   hooks.wake_fd = runtime.wakeFd();
+//   hooks.on_wake = [&](RunLoop &loop) { runtime.onWake(loop); };
+//   AdminServer admin(runtime, admin_options);          // HTTP threads call runtime
+//   serveInputs(loop, inputs, hooks);                   // until SIGTERM
+//   runtime.shutdown();                                 // answers what is queued with 503
+#pragma once
+
+#include "compiler/artifact/load.hpp"
+#include "runtime/engine/operator_set.hpp"
+#include "runtime/io/statistics.hpp"
+#include "runtime/matcher.hpp"
+#include "runtime/metrics/registry.hpp"
+#include "runtime/schema.hpp"
+#include "service/control.hpp"
+#include "service/serve_metrics.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace cep::runtime {
+class RunLoop;
+}
+
+namespace cep::service {
+
+struct ServeRuntimeOptions {
+  // What every served matcher is made with (--with-events, state bounds); `version` is set per
+  // deploy to the artifact's version.
+  runtime::MatcherOptions matcher;
+  // Deploys must be signed by one of these (`--trust`); empty: any or no signature.
+  std::vector<compiler::artifact::PublicKey> trusted;
+  // The JIT every artifact is loaded into (shared: code unloads per artifact).
+  std::shared_ptr<compiler::jit::Jit> jit;
+  // Longest an admin request waits for the event loop to take its command.
+  std::chrono::milliseconds command_timeout{30000};
+  // One line per deploy, undeploy and retired version (stderr by default, `cep serve: `).
+  std::function<void(std::string_view)> log;
+  // Epoch ms now (load times, the watermark lag); null: the system clock.
+  std::function<std::int64_t()> clock;
+};
+
+class ServeRuntime final : public Control {
+public:
+  ServeRuntime(ServeRuntimeOptions options, runtime::metrics::Registry &registry);
+  ~ServeRuntime() override;
+  ServeRuntime(const ServeRuntime &) = delete;
+  ServeRuntime &operator=(const ServeRuntime &) = delete;
+
+  // The eventfd the loop waits on (ServeHooks::wake_fd).
+  int wakeFd() const { return wake_fd_; }
+
+  // ---- Control: any HTTP thread ----
+  std::vector<PatternInfo> patterns() override;
+  ControlResult deploy(std::string_view artifact_bytes, DeployMode mode) override;
+  ControlResult undeploy(std::string_view pattern, UndeployMode mode) override;
+  void metrics(std::string &prometheus_text) override;
+  bool healthy(std::string &why) override;
+
+  // ---- main thread, before the loop runs ----
+  // The schema the server starts with: the artifacts given on the command line, merged
+  // (schema_merge.hpp). Loads each (throws compiler::artifact::LoadError) and keeps it for
+  // startLoop(). False with the reasons when they do not fit together.
+  bool loadAtStart(std::string_view bytes, const std::string &name, std::string &error);
+  const runtime::Schema &schema() const { return *schema_; }
+  // The pattern versions loaded (main thread before the loop runs, or the loop thread).
+  std::size_t servedCount() const { return served_.size(); }
+  // Deploys what loadAtStart loaded into `loop` (keep mode; nothing is loaded yet) and
+  // registers the inputs' metrics.
+  void startLoop(runtime::RunLoop &loop);
+
+  // ---- the loop thread ----
+  // Empties the wake fd, runs every queued command, sweeps drained versions and refreshes the
+  // metrics.
+  void onWake(runtime::RunLoop &loop);
+  // After the loop has ended: every queued and later command is answered 503; the served
+  // matchers stay (their outputs are written) until destruction.
+  void shutdown();
+
+private:
+  struct Loaded; // an artifact loaded on an HTTP thread, with its matchers
+  struct Served; // one pattern version in the operator set
+  struct Command;
+
+  ControlResult submit(std::shared_ptr<Command> command);
+  void run(runtime::RunLoop &loop, Command &command);
+  ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode);
+  ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
+  void sweep(runtime::RunLoop &loop); // unloads drained versions
+  void refresh(runtime::RunLoop &loop);
+  std::vector<PatternInfo> describe() const;
+  Served *active(const std::string &name);
+  void retire(runtime::RunLoop &loop, std::size_t index, const char *why);
+  std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
+  std::int64_t now() const;
+
+  ServeRuntimeOptions options_;
+  ServeMetrics metrics_;
+  runtime::metrics::Registry &registry_;
+  int wake_fd_ = -1;
+
+  std::mutex mutex_; // guards queue_ and stopped_
+  std::deque<std::shared_ptr<Command>> queue_;
+  bool stopped_ = false;
+  // While a version drains, the ticker wakes the loop every 200 ms so that a drained version is
+  // unloaded soon after its last run goes, even when no admin request comes.
+  std::atomic<std::uint32_t> draining_{0};
+  std::condition_variable ticker_wait_;
+  std::thread ticker_;
+
+  // Loop thread only (and the main thread before the loop starts).
+  std::shared_ptr<const runtime::Schema> schema_;
+  std::vector<std::shared_ptr<const runtime::Schema>> schemas_; // every schema the loop has used
+  std::vector<std::shared_ptr<Loaded>> at_start_;
+  std::vector<std::unique_ptr<Served>> served_; // by load order
+  std::vector<ServeMetrics::Input> inputs_;
+  std::vector<runtime::RecordCounts> inputs_seen_;
+  std::uint64_t outputs_seen_ = 0;
+  bool loop_started_ = false;
+};
+
+} // namespace cep::service
