@@ -87,6 +87,7 @@ struct ServeRuntime::Served {
   // old version's counts in with its state).
   std::uint64_t matches_base = 0, timeouts_base = 0;
   std::uint64_t matches_seen = 0, timeouts_seen = 0; // already added to the counters
+  bool in_operators = true; // false once replaced (keep, fresh): retired with the deploy
 };
 
 struct ServeRuntime::Command {
@@ -194,7 +195,11 @@ ControlResult ServeRuntime::submit(std::shared_ptr<Command> command) {
     }
     command->done.wait(lock, [&] { return command->answered; }); // running now: its answer
   }
-  return command->result;
+  ControlResult result = command->result;
+  // What a deploy did not move into the operator set (the artifact's own references to its code,
+  // the matchers of a refused deploy: they hold no events) is let go here, off the event loop.
+  command->loaded.reset();
+  return result;
 }
 
 ControlResult ServeRuntime::deploy(std::string_view artifact_bytes, DeployMode mode) {
@@ -301,19 +306,27 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
       queue_.pop_front();
     }
     run(loop, *command);
+    // The versions it retired go after the answer: outside the measured pause, and on this
+    // thread, which alone touches their events (refcounts are not atomic). Unloading their code
+    // waits for a JIT load in progress on an HTTP thread (compiler/jit/jit.hpp, "Threads").
+    graveyard_.clear();
   }
   sweep(loop);
+  graveyard_.clear();
 }
 
 void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
   switch (command.kind) {
-  case Command::Kind::Deploy:
-    command.answer(applyDeploy(loop, *command.loaded, command.deploy_mode));
-    command.loaded.reset(); // what was not moved into the operator set unloads here
+  case Command::Kind::Deploy: {
+    ControlResult result = applyDeploy(loop, *command.loaded, command.deploy_mode);
+    command.answer(std::move(result));
     return;
-  case Command::Kind::Undeploy:
-    command.answer(applyUndeploy(loop, command.name, command.undeploy_mode));
+  }
+  case Command::Kind::Undeploy: {
+    ControlResult result = applyUndeploy(loop, command.name, command.undeploy_mode);
+    command.answer(std::move(result));
     return;
+  }
   case Command::Kind::Patterns:
     sweep(loop);
     refresh(loop);
@@ -416,7 +429,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         member(entry, "keys_moved", moved.keys_moved);
         member(entry, "held_moved", moved.held_moved);
         loop.operators().replace(served->id, served->matcher.get());
-        old->matcher.reset(); // nothing left to write: its state moved
+        old->in_operators = false; // nothing left to write: its state moved
         break;
       }
       case DeployMode::Fresh: {
@@ -424,7 +437,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         metrics_.runsDropped(served->name, "fresh").add(dropped);
         member(entry, "runs_dropped", dropped);
         loop.operators().replace(served->id, served->matcher.get());
-        old->matcher.reset();
+        old->in_operators = false;
         break;
       }
       case DeployMode::Drain: {
@@ -448,9 +461,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     summary += (i > 0 ? ", " : "") + served->name + (old == nullptr ? " added" : " replaced");
     served_.push_back(std::move(served));
   }
-  // Versions whose matcher went (keep, fresh) are unloaded now.
+  // Versions replaced (keep, fresh) are unloaded now.
   for (std::size_t i = served_.size(); i-- > 0;) {
-    if (!served_[i]->matcher) {
+    if (!served_[i]->in_operators) {
       retire(loop, i, nullptr);
     }
   }
@@ -510,7 +523,7 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
 
 void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char *why) {
   Served &served = *served_[index];
-  if (served.matcher) {
+  if (served.in_operators) {
     loop.operators().remove(served.id);
   }
   if (why != nullptr) {
@@ -523,6 +536,7 @@ void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char 
   if (!shared) {
     metrics_.removePattern(served.name, served.version);
   }
+  graveyard_.push_back(std::move(served_[index]));
   served_.erase(served_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 

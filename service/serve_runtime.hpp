@@ -140,7 +140,8 @@ private:
   std::shared_ptr<const runtime::Schema> schema_;
   std::vector<std::shared_ptr<const runtime::Schema>> schemas_; // every schema the loop has used
   std::vector<std::shared_ptr<Loaded>> at_start_;
-  std::vector<std::unique_ptr<Served>> served_; // by load order
+  std::vector<std::unique_ptr<Served>> served_;    // by load order
+  std::vector<std::unique_ptr<Served>> graveyard_; // retired: destroyed after the answer
   std::vector<ServeMetrics::Input> inputs_;
   std::vector<runtime::RecordCounts> inputs_seen_;
   std::uint64_t outputs_seen_ = 0;
