@@ -120,13 +120,13 @@ def main():
                  ["deploy", "rules.cepo", "--server", address, "--mode", "drain"], 0,
                  want_out='{"deployed":[]}\n',
                  want_request={"target": "/deploy?mode=drain", "auth": None})
-            case("deploy refused (422): the server's error text, exit 3",
+            case("deploy refused (422): the server's error text and each reason, exit 3",
                  (422, b'{"error":"incompatible: step `big` of card_testing is gone",'
                        b'"reasons":["step `big` of card_testing is gone"]}'),
                  ["deploy", "rules.cepo", "--server", address, "--mode", "keep"], 3,
                  want_out="",
                  want_err="cep deploy: HTTP 422: incompatible: step `big` of card_testing is "
-                          "gone\n")
+                          "gone\n  step `big` of card_testing is gone\n")
             case("deploy with a wrong token (401)",
                  (401, b'{"error":"wrong token"}'),
                  ["deploy", "rules.cepo", "--server", address, *token], 3,
