@@ -45,6 +45,12 @@ struct ServeHooks {
   // While records keep arriving, wake_fd is looked at every `check_every` records (a poll()
   // each time), and whenever the loop waits.
   std::uint32_t check_every = 64;
+  // Batched output for a loop made with RunOptions::flush_each_step false (`cep serve`): the
+  // outputs are flushed (RunLoop::flush) before every wait for input and every `check_every`
+  // records, so what has been processed is written whenever the loop waits and within
+  // `check_every` records while records keep arriving, with one write() per batch instead of
+  // one per driver step that has records.
+  bool flush_when_waiting = false;
   // `cep run`: finish() once every input has ended. `cep serve`: never finish; wait for a stop.
   bool finish_at_end = false;
 };
