@@ -8,6 +8,8 @@ Three measurements, each printed as a Markdown table (also written to WORK/serve
               answer's "pause_seconds" and the `cep_deploy_pause_seconds` histogram of /metrics;
               keep is repeated (alternating two builds of the same rules, so another hash each
               time); with --perf, `perf record` on the server during the keep deploys
+  phases      the same keep deploy in one process, phase by phase (`cep-bench migrate`, next to
+              bench-gen-seq): exportState, checkMigration, migrateFrom, convertEvents, the frees
   throughput  the seq-1m stream through a named pipe into `cep run` and `cep serve` (same
               artifact, same options), and from a file; timed from the first byte written (the
               processes are started and ready before) to `cep run`'s exit, or to the moment the
@@ -21,7 +23,7 @@ Every process is started by this script, waited for with bounded waits and kille
 The measured server / run is pinned to core 0 (`taskset -c 0`), the feeders to core 1.
 
 Usage: bench/serve_bench.py [--cep build/release/cli/cep] [--gen-seq .../bench-gen-seq]
-                            [--sizes 10000,1000000] [--only pause,throughput,latency]
+                            [--sizes 10000,1000000] [--only pause,phases,throughput,latency]
                             [--runs 3] [--perf] [--work DIR]
 """
 import argparse
@@ -271,6 +273,32 @@ def bench_pause(args, work, seq_v):
     return lines
 
 
+def bench_phases(args, work):
+    bench = args.gen_seq.parent / "cep-bench"
+    lines = ["| live runs | engine | exportState | checkMigration | migrateFrom (checks again, "
+             "then importState) | convertEvents alone (part of both) | free the old matcher | free the "
+             "exported state | sum | ns per run |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in args.sizes:
+        data = live_runs_file(work / f"live-{n}.jsonl", n)
+        for engine in ("jit", "interp"):
+            r = subprocess.run(pin(0) + [str(bench), "migrate", str(SEQ), "--input", str(data),
+                                         "--engine", engine, "--repeat", str(args.runs)],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            if r.returncode != 0:
+                lines.append(f"| {n:,} | {engine} | failed: {r.stderr.strip()[:80]} "
+                             "| | | | | | | |")
+                continue
+            m = {k: v for k, v in re.findall(r"(\w+)=(\S+)", r.stdout)}
+            f = {k: float(v) for k, v in m.items()}
+            lines.append(f"| {n:,} | {engine} | {fmt_us(f['export_s'])} | {fmt_us(f['check_s'])} "
+                         f"| {fmt_us(f['migrate_s'])} | {fmt_us(f['convert_events_s'])} | "
+                         f"{fmt_us(f['free_old_s'])} | {fmt_us(f['free_state_s'])} | "
+                         f"{fmt_us(f['pause_s'])} | {f['pause_s'] * 1e9 / n:,.0f} |")
+            print(f"phases n={n} {engine}: {r.stdout.strip()}", file=sys.stderr)
+    return lines
+
+
 def time_run(args, work, artifact, data, via_fifo):
     out = work / "run-out.jsonl"
     cmd = [str(args.cep), "run", str(artifact), "--max-delay", "2s", "-o", str(out)]
@@ -457,7 +485,7 @@ def main():
     ap.add_argument("--cep", default=str(ROOT / "build" / "release" / "cli" / "cep"))
     ap.add_argument("--gen-seq", default=None, help="bench-gen-seq (default: next to --cep)")
     ap.add_argument("--sizes", default="10000,1000000")
-    ap.add_argument("--only", default="pause,throughput,latency")
+    ap.add_argument("--only", default="pause,phases,throughput,latency")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--perf", action="store_true", help="perf record the keep deploys")
     ap.add_argument("--work", default=None, help="data and outputs (default: a temporary folder)")
@@ -478,6 +506,9 @@ def main():
             f"commit {commit}; command: bench/serve_bench.py {' '.join(sys.argv[1:])}", ""]
     if "pause" in only:
         text += ["### Pause of a deploy", ""] + bench_pause(args, work, seq_v) + [""]
+    if "phases" in only:
+        text += ["### The keep deploy phase by phase (cep-bench migrate)", ""] + \
+            bench_phases(args, work) + [""]
     if "throughput" in only:
         text += ["### Throughput, seq-1m", ""] + bench_throughput(args, work, seq_v) + [""]
     if "latency" in only:
