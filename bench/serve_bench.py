@@ -463,8 +463,21 @@ def bench_latency(args, work, seq_v, fraud_v):
                 wall, answer = deploy(args.cep, server.server, versions[(i + 1) % 2], "keep")
                 walls.append(wall)
                 pauses.append(answer["pause_seconds"])
+            posts = []  # the same without a client process: POST /deploy from here
+            for i in range(args.runs * 2):
+                body = versions[i % 2].read_bytes()
+                request = urllib.request.Request(f"http://{server.server}/deploy?mode=keep",
+                                                 data=body, method="POST", headers={
+                                                     "Content-Type": "application/octet-stream"})
+                start = time.monotonic()
+                with urllib.request.urlopen(request, timeout=600) as r:
+                    r.read()
+                posts.append(time.monotonic() - start)
         finally:
             server.stop()
+        lines += [f"| {name} (idle server) | `POST /deploy` wall (keep; no client process) | "
+                  f"{fmt_us(min(posts))} | {fmt_us(statistics.median(posts))} | "
+                  f"{fmt_us(max(posts))} | {len(posts)} |"]
         lines += [f"| {name} (idle server) | `cep deploy` wall (keep) | {fmt_us(min(walls))} | "
                   f"{fmt_us(statistics.median(walls))} | {fmt_us(max(walls))} | {len(walls)} |",
                   f"| {name} (idle server) | of which the loop's pause | {fmt_us(min(pauses))} | "
