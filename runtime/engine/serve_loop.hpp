@@ -14,11 +14,13 @@
 // process exits 0 on it).
 //
 //   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // the admin thread writes it
+//   options.flush_each_step = false;                       // batched: flush_when_waiting below
 //   RunLoop loop(schema, matchers, inputs.names(), bound_types, sink, options);
 //   loop.driver().keepUnreadTypes(true); // an operator added later sees every event not yet
 //                                        // released, also of a type nobody read before
 //   ServeHooks hooks;
 //   hooks.wake_fd = wake;
+//   hooks.flush_when_waiting = true; // outputs written before each wait and every 64 records
 //   hooks.on_wake = [&](RunLoop &loop) {                   // on the loop thread
 //     std::uint64_t n; ::read(wake, &n, sizeof n);         // empty the eventfd
 //     loop.extendSchema(*bigger_schema);                   // a new event type first
