@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest format format-check golden-update clean bench-interp bench
+.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest format format-check golden-update clean bench-interp bench bench-serve
 
 all: build
 
@@ -84,3 +84,9 @@ bench-interp: build
 # generates the inputs, prints the table. Not part of make test. BENCH_ARGS=--large adds 10M.
 bench:
 	bench/run $(BENCH_ARGS)
+
+# The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
+# throughput against `cep run`, deploy latency (~5 min). Not part of make test.
+bench-serve: build
+	nice cmake --build $(BUILD) --target bench-gen-seq cep-bench
+	bench/serve_bench.py --cep $(CEP) $(BENCH_ARGS)

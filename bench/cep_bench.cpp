@@ -20,6 +20,14 @@
 //       the raw simdjson pass, for the decode target. Under callgrind divide the instruction
 //       count by the events.
 //
+//   cep-bench migrate RULES.cep... --input EVENTS.jsonl [--engine interp|jit] [--repeat N]
+//       What a `keep` deploy of `cep serve` does on its event loop (service/serve_runtime.cpp,
+//       applyDeploy), phase by phase: feeds the events (as `match`, nothing finished) to one
+//       matcher per pattern, then per pattern times exportState, checkMigration (migration
+//       reasons, convertEvents, key check), migrateFrom into a fresh matcher of the same rules
+//       (the same checks again, then importState), convertEvents alone, and freeing the old
+//       matcher and the exported state. N times, moving the runs back and forth; the fastest.
+//
 // Each prints one line of `key=value` pairs for bench/run.
 #include "compiler/driver/pipeline.hpp"
 #include "runtime/engine/output_sink.hpp"
@@ -27,6 +35,8 @@
 #include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/io/line_reader.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/state/migration.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +47,7 @@
 #include <memory>
 #include <optional>
 #include <simdjson.h>
+#include <stdexcept>
 #include <string>
 #include <sys/resource.h>
 #include <vector>
@@ -332,8 +343,12 @@ public:
   }
   void finish(std::vector<rt::MatchOutput> &) override {}
   rt::MatcherStats stats() const override { return stats_; }
+  std::int64_t nextTimer() const override { return rt::kEndOfTime; }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
+  void exportState(rt::MatcherState &) const override {}
+  rt::MigrationReport checkMigration(const rt::MatcherState &) const override { return {}; }
+  rt::MigrationReport migrateFrom(const rt::MatcherState &) override { return {}; }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return "noop"; }
   void drain() override { draining_ = true; }
@@ -413,6 +428,104 @@ int runLoop(const Args &args) {
   return 0;
 }
 
+int runMigrate(const Args &args) {
+  std::unique_ptr<cep::compiler::driver::Pipeline> pipeline = loadRules(args);
+  if (!pipeline) {
+    return 1;
+  }
+  const rt::Schema &schema = pipeline->schema();
+  std::vector<rt::EventRef> events;
+  std::uint64_t rejected = 0;
+  if (!decodeFile(args.input, schema, events, rejected)) {
+    return 3;
+  }
+  cep::compiler::driver::EngineOptions options{args.engine == "jit"
+                                                   ? cep::compiler::driver::Engine::Jit
+                                                   : cep::compiler::driver::Engine::Interp,
+                                               args.opt_level};
+  auto make = [&](cep::compiler::driver::MatcherSet &set) {
+    std::string error;
+    if (!pipeline->makeMatchers(options, {}, set, error)) {
+      throw std::runtime_error(error);
+    }
+  };
+  cep::compiler::driver::MatcherSet a;
+  make(a);
+  std::vector<rt::MatchOutput> outputs;
+  std::int64_t time = INT64_MIN;
+  for (const rt::EventRef &event : events) {
+    if (event->time != time) {
+      time = event->time;
+      for (const auto &matcher : a.matchers) {
+        matcher->advanceTime(time, outputs);
+      }
+    }
+    for (const auto &matcher : a.matchers) {
+      for (std::uint32_t type : matcher->eventTypes()) {
+        if (type == event->type) {
+          matcher->onEvent(event, outputs);
+        }
+      }
+    }
+    outputs.clear();
+  }
+  events.clear(); // the runs hold what they bound
+  std::uint64_t runs = 0;
+  for (const auto &matcher : a.matchers) {
+    runs += matcher->stats().live_runs;
+  }
+  // Best of --repeat per phase, summed over the patterns.
+  double best[6] = {1e9, 1e9, 1e9, 1e9, 1e9, 1e9};
+  std::uint64_t moved = 0;
+  // Every set stays until the end: a set's JIT holds the code of the matchers moved out of it.
+  std::vector<std::unique_ptr<cep::compiler::driver::MatcherSet>> sets;
+  for (int r = 0; r < args.repeat; ++r) {
+    cep::compiler::driver::MatcherSet &b =
+        *sets.emplace_back(std::make_unique<cep::compiler::driver::MatcherSet>());
+    make(b);
+    double t[6] = {0, 0, 0, 0, 0, 0};
+    moved = 0;
+    for (std::size_t i = 0; i < a.matchers.size(); ++i) {
+      auto start = Clock::now();
+      auto st = std::make_unique<rt::MatcherState>();
+      a.matchers[i]->exportState(*st);
+      t[0] += secondsSince(start);
+      start = Clock::now();
+      rt::MigrationReport check = b.matchers[i]->checkMigration(*st);
+      t[1] += secondsSince(start);
+      if (!check.ok()) {
+        std::cerr << "cep-bench: refused: " << check.reasons.front() << "\n";
+        return 3;
+      }
+      start = Clock::now();
+      std::vector<rt::EventRef> converted = rt::convertEvents(*st, *st->schema);
+      t[3] += secondsSince(start);
+      converted.clear();
+      start = Clock::now();
+      rt::MigrationReport report = b.matchers[i]->migrateFrom(*st);
+      t[2] += secondsSince(start);
+      moved += report.runs_moved;
+      start = Clock::now();
+      a.matchers[i].reset();
+      t[4] += secondsSince(start);
+      start = Clock::now();
+      st.reset();
+      t[5] += secondsSince(start);
+    }
+    for (int k = 0; k < 6; ++k) {
+      best[k] = std::min(best[k], t[k]);
+    }
+    std::swap(a.matchers, b.matchers); // the next round moves them back
+  }
+  std::printf("live_runs=%llu runs_moved=%llu export_s=%.6f check_s=%.6f migrate_s=%.6f "
+              "convert_events_s=%.6f free_old_s=%.6f free_state_s=%.6f pause_s=%.6f "
+              "peak_rss_kib=%ld\n",
+              static_cast<unsigned long long>(runs), static_cast<unsigned long long>(moved),
+              best[0], best[1], best[2], best[3], best[4], best[5],
+              best[0] + best[1] + best[2] + best[4] + best[5], peakRssKib());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -451,6 +564,9 @@ int main(int argc, char **argv) {
     }
     if (args.command == "loop") {
       return runLoop(args);
+    }
+    if (args.command == "migrate") {
+      return runMigrate(args);
     }
   } catch (const std::exception &e) {
     std::cerr << "cep-bench: " << e.what() << "\n";

@@ -210,7 +210,9 @@ int runServe(const ServeOptions &options) {
     }
   }
   run_options.follow = run.follow;
-  run_options.flush_each_step = true; // a server's output is read while it runs
+  // A server's output is read while it runs: flushed before every wait for input and every 64
+  // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
+  run_options.flush_each_step = false;
   run_options.state_bounds = plan.bounds;
 
   runtime::Inputs inputs;
@@ -242,6 +244,7 @@ int runServe(const ServeOptions &options) {
   hooks.wake_fd = served.wakeFd();
   hooks.on_wake = [&](runtime::RunLoop &l) { served.onWake(l); };
   hooks.finish_at_end = false;
+  hooks.flush_when_waiting = true;
   runtime::RunResult result = runtime::serveInputs(loop, inputs, hooks);
   served.shutdown();
   server.stop();

@@ -88,6 +88,15 @@ void RunLoop::stop() {
   }
 }
 
+bool RunLoop::flush() {
+  outputOk(out_.flush());
+  if (!ingest_.flushSideOutputs() && status_ == RunStatus::Ok) {
+    status_ = ingest_.status();
+    message_ = ingest_.message();
+  }
+  return status_ == RunStatus::Ok;
+}
+
 bool RunLoop::onIdle() {
   if (status_ != RunStatus::Ok || finished_ || time_mode_ != TimeMode::Processing) {
     return status_ == RunStatus::Ok;

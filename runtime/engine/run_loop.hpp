@@ -71,6 +71,10 @@ public:
   // Ends the run where it is (also after a failure): rejection summaries, flush. The matchers
   // are not finished: what they hold is dropped.
   void stop();
+  // Writes what the output and the side outputs hold (whole records) without ending the run,
+  // for a caller that flushes in batches (RunOptions::flush_each_step false, ServeHooks::
+  // flush_when_waiting). False when an output failed (status() says which).
+  bool flush();
   // Nothing has arrived for a while (a wait ended without a record): with --time processing,
   // time advances to the wall clock, so the timers that are due fire; event time: nothing.
   // False when the output failed.

@@ -31,20 +31,32 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
   bool reading = true;
   bool ended = false; // every input has ended (serving: wait for a stop)
   std::uint32_t since_check = 0;
-  const std::function<int()> timeout = [&loop] { return loop.idleTimeoutMs(); };
+  // Asked once, when the read loop is about to wait: flush first when batching.
+  const std::function<int()> timeout = [&loop, &hooks] {
+    if (hooks.flush_when_waiting) {
+      loop.flush(); // a failure is in loop.status(): the next record stops the loop
+    }
+    return loop.idleTimeoutMs();
+  };
   while (reading) {
     if (int signal = stopSignal(); signal != 0) {
       result = {RunStatus::Interrupted, "interrupted by " + signalName(signal)};
       break;
     }
-    if (hooks.wake_fd >= 0 && ++since_check >= hooks.check_every) {
+    if ((hooks.wake_fd >= 0 || hooks.flush_when_waiting) && ++since_check >= hooks.check_every) {
       since_check = 0;
+      if (hooks.flush_when_waiting && !loop.flush()) {
+        break;
+      }
       if (readable(hooks.wake_fd)) {
         wake();
       }
     }
     InputStatus status;
     if (ended) {
+      if (hooks.flush_when_waiting && !loop.flush()) {
+        break;
+      }
       status = waitIdle(hooks.wake_fd, loop.idleTimeoutMs());
     } else if (arrival) {
       status = inputs.nextArrived(record, hooks.wake_fd, timeout);

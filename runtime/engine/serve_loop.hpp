@@ -14,11 +14,13 @@
 // process exits 0 on it).
 //
 //   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // the admin thread writes it
+//   options.flush_each_step = false;                       // batched: flush_when_waiting below
 //   RunLoop loop(schema, matchers, inputs.names(), bound_types, sink, options);
 //   loop.driver().keepUnreadTypes(true); // an operator added later sees every event not yet
 //                                        // released, also of a type nobody read before
 //   ServeHooks hooks;
 //   hooks.wake_fd = wake;
+//   hooks.flush_when_waiting = true; // outputs written before each wait and every 64 records
 //   hooks.on_wake = [&](RunLoop &loop) {                   // on the loop thread
 //     std::uint64_t n; ::read(wake, &n, sizeof n);         // empty the eventfd
 //     loop.extendSchema(*bigger_schema);                   // a new event type first
@@ -45,6 +47,12 @@ struct ServeHooks {
   // While records keep arriving, wake_fd is looked at every `check_every` records (a poll()
   // each time), and whenever the loop waits.
   std::uint32_t check_every = 64;
+  // Batched output for a loop made with RunOptions::flush_each_step false (`cep serve`): the
+  // outputs are flushed (RunLoop::flush) before every wait for input and every `check_every`
+  // records, so what has been processed is written whenever the loop waits and within
+  // `check_every` records while records keep arriving, with one write() per batch instead of
+  // one per driver step that has records.
+  bool flush_when_waiting = false;
   // `cep run`: finish() once every input has ended. `cep serve`: never finish; wait for a stop.
   bool finish_at_end = false;
 };

@@ -417,3 +417,49 @@ TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the op
   CHECK(first.log == std::vector<std::string>{"event", "event"});
   CHECK(loop_stats.records.inputs[0].accepted == 3); // B decoded once the schema had it
 }
+
+TEST_CASE("serve loop: batched output is flushed before the loop waits for input",
+          "[runtime][engine][serve]") {
+  // With flush_each_step off, the captured sink sees records only when the loop flushes: with
+  // flush_when_waiting they are there by the time the loop waits on the silent FIFO (when the
+  // wake fd, written by the last event, is handled); without it only at the stop.
+  bool batched = GENERATE(true, false);
+  Schema s = schemaA();
+  Fifo fifo;
+  Watchdog watchdog;
+  Echo echo("e", {0});
+  echo.on_event = [&](const EventRef &event) {
+    if (event->slots()[0].s->view() == "b") {
+      watchdog.wake();
+    }
+  };
+  fifo.write(record("a", 5) + record("b", 6));
+  Inputs inputs;
+  std::string error;
+  RunOptions options;
+  options.time = TimeMode::Processing; // matched on arrival
+  options.flush_each_step = false;
+  REQUIRE(inputs.open({{fifo.path(), ""}}, s, error));
+  std::string text;
+  std::string seen_while_waiting;
+  RunResult result;
+  {
+    OutputSink sink(text);
+    RunLoop loop(s, {&echo}, inputs.names(), {-1}, sink, options);
+    ServeHooks hooks;
+    hooks.wake_fd = watchdog.fd();
+    hooks.check_every = 1000; // never reached: only the wait flushes
+    hooks.flush_when_waiting = batched;
+    hooks.on_wake = [&](RunLoop &) {
+      watchdog.drain();
+      seen_while_waiting = text;
+      requestStop(SIGTERM);
+    };
+    result = serveInputs(loop, inputs, hooks);
+  }
+  requestStop(0);
+  CHECK_FALSE(watchdog.fired());
+  CHECK(result.status == RunStatus::Interrupted);
+  CHECK(seen_while_waiting == (batched ? "e:a\ne:b\n" : ""));
+  CHECK(text == "e:a\ne:b\n"); // the stop flushes in both cases
+}
