@@ -164,6 +164,8 @@ RunResult runCut(const Schema &schema, const std::vector<Matcher *> &matchers,
       result = {RunStatus::Interrupted, "interrupted by " + signalName(stopSignal())};
       reading = false;
       break;
+    case InputStatus::Idle: // only nextArrived() waits and returns it; next() blocks
+      break;
     }
   }
   loop->stop(); // rejection summaries, flush (a no-op after finish())
