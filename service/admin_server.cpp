@@ -395,6 +395,24 @@ bool AdminServer::start(std::string &error) {
   server.Patch(".*", handler);
   server.Delete(".*", handler);
   server.Options(".*", handler);
+  // httplib parses a form-encoded body itself and refuses one over 8 KiB with a misleading 413
+  // before any handler runs (curl --data-binary and urllib send that type by default): tell the
+  // client what to send instead, before the body is read.
+  server.set_pre_routing_handler(httplib::Server::HandlerWithResponse(
+      [&s](const httplib::Request &req, httplib::Response &res) {
+        const std::string type = req.get_header_value("Content-Type");
+        if (req.method == "POST" && (type.rfind("application/x-www-form-urlencoded", 0) == 0 ||
+                                     type.rfind("multipart/form-data", 0) == 0)) {
+          res.set_header("Connection", "close"); // the body is not read
+          s.refuse(req, res, 415,
+                   "send the body as the artifact's bytes with `Content-Type: "
+                   "application/octet-stream` (curl: -H 'Content-Type: application/octet-stream' "
+                   "--data-binary @rules.cepo), not as " +
+                       type.substr(0, type.find(';')));
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }));
   server.set_error_handler(httplib::Server::HandlerWithResponse(
       [&s](const httplib::Request &req, httplib::Response &res) {
         if (!res.body.empty()) {

@@ -478,6 +478,19 @@ TEST_CASE("admin: bodies over the limit are refused with 413", "[service]") {
   CHECK(s.get("/healthz").status == 200);
 }
 
+TEST_CASE("admin: a form-encoded deploy is told which content type to send", "[service]") {
+  Running s;
+  std::string body(20000, 'f'); // over httplib's 8 KiB form limit, which would say 413
+  std::string reply =
+      rawExchange(s.server->port(), "POST /deploy HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                    "application/x-www-form-urlencoded\r\nContent-Length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body);
+  CHECK(reply.rfind("HTTP/1.1 415", 0) == 0);
+  CHECK(reply.find("application/octet-stream") != std::string::npos);
+  CHECK(s.control.deploys() == 0);
+  CHECK(s.get("/healthz").status == 200);
+}
+
 TEST_CASE("admin: a storm of deploys and /metrics reads while the event loop counts", "[service]") {
   Running s;
   std::atomic<bool> done{false};
