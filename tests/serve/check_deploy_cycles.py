@@ -12,7 +12,7 @@ own hour of event time, runs every way a pattern version comes and goes:
   deploy v2 drain (v1 drains its runs)        feed probes of other cards: v2's runs
   undeploy card_testing drain (v2 drains)     feed a watermark 20 minutes on: every run times
                                               out, both versions are drained and unloaded
-  GET /patterns until it is empty
+  GET /patterns until it is empty; then /metrics must hold no cep_pattern_* series
 
 So each cycle loads four artifacts and unloads them, moves, drops and drains runs, and registers
 and removes metric series. VmRSS (/proc/PID/status) is read after --warmup cycles and after the
@@ -113,6 +113,13 @@ class Cycles:
         def unloaded():
             return self.server.alive() and self.admin("GET", "/patterns") == []
         wait_for(f"cycle {i}: every version drained and unloaded", unloaded, self.timeout)
+        # An unloaded version's metric series go with it (the same two versions come back every
+        # cycle, so a series kept would not show in the resident size).
+        status, text = request(self.server.server, "GET", "/metrics", timeout=self.timeout)
+        kept = [x for x in text.splitlines() if x.startswith("cep_pattern_")]
+        if status != 200 or kept:
+            raise CaseError(f"cycle {i}: GET /metrics {status} with nothing loaded still has "
+                            f"pattern series: {kept[:3]}")
 
 
 def main():
