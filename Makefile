@@ -27,9 +27,11 @@ asan:
 	@scripts/setup --preset asan-ubsan
 	ctest --test-dir build/asan-ubsan --output-on-failure -j $(JOBS)
 
-# The tests that run threads (ctest label `threads`) under ThreadSanitizer (Debug, build/tsan).
-# Only the targets they need are built; a threaded test that needs another adds it here.
-TSAN_TARGETS ?= cep_thread_tests
+# The tests that run threads (ctest label `threads`) under ThreadSanitizer (Debug, build/tsan):
+# cep_thread_tests (incl. the [service] unit tests) and the serve scripts, which run an
+# instrumented `cep`. Only the targets they need are built; a threaded test that needs another
+# adds it here.
+TSAN_TARGETS ?= cep_thread_tests cep
 tsan:
 	@scripts/setup --preset tsan --no-build
 	cmake --build build/tsan --target $(TSAN_TARGETS)

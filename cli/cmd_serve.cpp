@@ -95,6 +95,11 @@ int runServe(const ServeOptions &options) {
                     ": expected a positive byte size such as 64M");
   }
   admin.max_body_bytes = static_cast<std::size_t>(max_body);
+  // Refused before anything is loaded or opened: a refused start truncates no output.
+  std::string admin_error;
+  if (!service::checkAdminOptions(admin, admin_error)) {
+    return runUsage(admin_error);
+  }
 
   // What to serve from the start.
   std::vector<std::string> cep_files;
@@ -176,6 +181,22 @@ int runServe(const ServeOptions &options) {
   if (std::string conflict = sameFileConflict(outputs, reads); !conflict.empty()) {
     return runUsage(conflict);
   }
+  // The admin endpoint binds before any output is opened: a port in use refuses the start
+  // without truncating an output. Requests that come before the loop runs wait for it.
+  service::AdminServer server(served, admin);
+  if (!server.start(error)) {
+    return runUsage(error); // start()'s reasons name --admin and the address
+  }
+  // On an early return below, queued and later requests are answered 503 before the server
+  // stops (it waits for the requests in progress).
+  struct ShutdownFirst {
+    service::ServeRuntime &runtime;
+    ~ShutdownFirst() { runtime.shutdown(); }
+  } shutdown_first{served};
+  if (options.admin_port_file &&
+      !service::writePortFile(*options.admin_port_file, server.port(), error)) {
+    return runFailure("--admin-port-file: " + error);
+  }
   std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(run.output, error);
   if (!out) {
     return runFailure(error);
@@ -227,15 +248,6 @@ int runServe(const ServeOptions &options) {
   runtime::RunLoop loop(schema, {}, inputs.names(), std::move(bound_types), *out, run_options);
   served.startLoop(loop);
 
-  service::AdminServer server(served, admin);
-  if (!server.start(error)) {
-    return runUsage("--admin " + options.admin + ": " + error);
-  }
-  if (options.admin_port_file &&
-      !service::writePortFile(*options.admin_port_file, server.port(), error)) {
-    server.stop();
-    return runFailure("--admin-port-file: " + error);
-  }
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
             << served.servedCount() << " patterns loaded, " << inputs.size()
             << (inputs.size() == 1 ? " input" : " inputs") << ")\n";

@@ -3,6 +3,7 @@
 
 #include "runtime/io/json_writer.hpp"
 #include "service/endpoint.hpp"
+#include "support/internal_error.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -361,27 +362,36 @@ AdminServer::~AdminServer() {
   stop();
 }
 
+bool checkAdminOptions(const AdminServerOptions &options, std::string &error) {
+  std::optional<Endpoint> ep = parseEndpoint(options.address, error);
+  if (!ep) {
+    error = "--admin: " + error;
+    return false;
+  }
+  if (!options.token && !isLoopbackHost(ep->host)) {
+    error = "--admin " + options.address +
+            ": refusing to serve the admin endpoint on a non-loopback address without a token "
+            "(give --admin-token-file F, or bind to 127.0.0.1)";
+    return false;
+  }
+  if (options.threads < 1 || options.io_timeout_seconds < 1) {
+    error = "the admin server needs at least one thread and an I/O timeout of at least 1 s";
+    return false;
+  }
+  return true;
+}
+
 bool AdminServer::start(std::string &error) {
   Impl &s = *impl_;
   if (s.started) {
     error = "the admin server was started already";
     return false;
   }
+  if (!checkAdminOptions(s.options, error)) {
+    return false;
+  }
   std::optional<Endpoint> ep = parseEndpoint(s.options.address, error);
-  if (!ep) {
-    error = "--admin: " + error;
-    return false;
-  }
-  if (!s.options.token && !isLoopbackHost(ep->host)) {
-    error = "--admin " + s.options.address +
-            ": refusing to serve the admin endpoint on a non-loopback address without a token "
-            "(give --admin-token-file F, or bind to 127.0.0.1)";
-    return false;
-  }
-  if (s.options.threads < 1 || s.options.io_timeout_seconds < 1) {
-    error = "the admin server needs at least one thread and an I/O timeout of at least 1 s";
-    return false;
-  }
+  CEP_ASSERT(ep.has_value(), "an admin address checked by checkAdminOptions does not parse");
 
   httplib::Server &server = s.server;
   const auto handler = [&s](const httplib::Request &req, httplib::Response &res) {

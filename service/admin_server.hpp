@@ -82,6 +82,14 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// What start() refuses before it binds anything: a bad HOST:PORT, a non-loopback address
+// without a token, no worker thread or no I/O timeout. False with start()'s one-line reason.
+// `cep serve` calls it before it loads an artifact or opens a file, so a refused start changes
+// nothing (an existing output file is not truncated):
+//   if (!checkAdminOptions(options, error)) { std::cerr << "cep serve: " << error << '\n'; }
+//   // error: "--admin 0.0.0.0:7077: refusing to serve the admin endpoint on a non-loopback ..."
+bool checkAdminOptions(const AdminServerOptions &options, std::string &error);
+
 // Writes `port` and a newline to `path` through a temporary file renamed over it, so a reader
 // polling for the file never sees it half-written (`cep serve --admin-port-file F`, for tests and
 // scripts). False with a reason.

@@ -495,9 +495,12 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
                       (loaded.empty() ? std::string(" (none is)") : " (loaded: " + loaded + ")"))};
   }
   refresh(loop);
+  // A drop retires `served` (freed below): what is said about it is taken first.
+  const std::string version = served->version;
+  options_.log("undeploy " + name + " " + version + " (" + mode_name + ")");
   std::string body = "{\"pattern\":";
   runtime::appendJsonString(body, name);
-  member(body, "version", served->version);
+  member(body, "version", version);
   member(body, "mode", mode_name);
   if (mode == UndeployMode::Drop) {
     std::uint64_t dropped = served->matcher->dropState();
@@ -516,7 +519,6 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
   }
   body += '}';
   metrics_.undeploys(mode_name, "done").add();
-  options_.log("undeploy " + name + " " + served->version + " (" + mode_name + ")");
   sweep(loop);
   return {200, body};
 }

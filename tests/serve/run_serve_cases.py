@@ -64,8 +64,9 @@ def wait_for(what, condition, timeout):
 
 
 class Server:
-    def __init__(self, cep, work, artifacts, args, timeout):
+    def __init__(self, cep, work, artifacts, args, timeout, token=None):
         self.cep = cep
+        self.token = token  # sent as `Authorization: Bearer` (the server has --admin-token-file)
         self.work = work
         self.timeout = timeout
         self.fifo = os.path.join(work, "input.fifo")
@@ -128,7 +129,10 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
     def get(self, path):
-        with urllib.request.urlopen(f"http://{self.server}{path}", timeout=self.timeout) as r:
+        request = urllib.request.Request(f"http://{self.server}{path}")
+        if self.token is not None:
+            request.add_header("Authorization", "Bearer " + self.token)
+        with urllib.request.urlopen(request, timeout=self.timeout) as r:
             return r.read().decode("utf-8")
 
     def records_read(self):

@@ -550,6 +550,19 @@ TEST_CASE("admin: start-up refusals, stop from another thread", "[service]") {
         "--admin: bad address `127.0.0.1`: expected HOST:PORT (e.g. 127.0.0.1:7077)");
   CHECK(start("127.0.0.1:70000", std::nullopt) ==
         "--admin: bad address `127.0.0.1:70000`: the port must be a number from 0 to 65535");
+  // checkAdminOptions refuses the same, with the same words, without binding anything (what
+  // `cep serve` calls before it loads or opens a file).
+  auto check = [](const std::string &address, std::optional<std::string> token) {
+    AdminServerOptions options;
+    options.address = address;
+    options.token = std::move(token);
+    std::string error;
+    return checkAdminOptions(options, error) ? std::string("ok") : error;
+  };
+  CHECK(check("0.0.0.0:0", std::nullopt) == start("0.0.0.0:0", std::nullopt));
+  CHECK(check("127.0.0.1", std::nullopt) == start("127.0.0.1", std::nullopt));
+  CHECK(check("0.0.0.0:7077", std::string("t")) == "ok");
+  CHECK(check("127.0.0.1:7077", std::nullopt) == "ok");
 
   AdminServerOptions options;
   options.address = "127.0.0.1:0";
