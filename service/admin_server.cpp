@@ -228,6 +228,8 @@ struct AdminServer::Impl {
       } else {
         healthz(req, res);
       }
+    } catch (const Unavailable &e) {
+      refuse(req, res, 503, e.what());
     } catch (const std::exception &e) {
       refuse(req, res, 500, std::string("internal error: ") + e.what());
     } catch (...) {

@@ -5,8 +5,9 @@
 // Threading contract (every method): called from any of the admin server's HTTP threads, several
 // at the same time, never from the event loop thread. An implementation is thread-safe; it
 // typically posts a request to the event loop's queue and waits for the answer (which is why a
-// call may block: the server has enough threads for that, and a client waits). It must not throw:
-// an escaping exception becomes a 500 `{"error":"internal error: ..."}` and a log line. It must
+// call may block: the server has enough threads for that, and a client waits). It throws only
+// Unavailable (503: stopping, or the loop did not answer in time); any other escaping exception
+// becomes a 500 `{"error":"internal error: ..."}` and a log line. It must
 // not call back into the AdminServer (no stop() from inside a call).
 //
 // Example (a test double; the real one is the serve runtime's):
@@ -25,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,14 @@ enum class UndeployMode {
 struct ControlResult {
   int status = 200;
   std::string json;
+};
+
+// Thrown by a Control call that cannot be answered now (the runtime is stopping, or its event
+// loop did not take the request in time): the endpoint answers 503 with the message. The one
+// exception a Control may throw; any other is a bug (500).
+class Unavailable : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
 };
 
 class Control {

@@ -51,6 +51,17 @@ std::string errorJson(std::string_view message, const std::vector<std::string> &
   return out;
 }
 
+// The "error" text of an errorJson body.
+std::string errorMessage(const std::string &json) {
+  std::size_t at = json.find("\"error\":\"");
+  if (at == std::string::npos) {
+    return json;
+  }
+  at += 9;
+  std::size_t end = json.find('"', at);
+  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
 void member(std::string &out, const char *name, std::uint64_t value) {
   out += ",\"";
   out += name;
@@ -229,7 +240,8 @@ std::vector<PatternInfo> ServeRuntime::patterns() {
   command->kind = Command::Kind::Patterns;
   ControlResult result = submit(command);
   if (result.status != 200) {
-    throw std::runtime_error("patterns: the event loop did not answer");
+    throw Unavailable(result.status == 503 ? errorMessage(result.json)
+                                           : "the event loop did not answer");
   }
   return command->patterns;
 }

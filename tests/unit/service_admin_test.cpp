@@ -51,6 +51,9 @@ public:
     if (bytes == "throw") {
       throw std::runtime_error("fixture failure");
     }
+    if (bytes == "stopping") {
+      throw cep::service::Unavailable("the server is stopping");
+    }
     deploys_->add();
     return {200, R"j({"deployed":["p"],"version":"00ff"})j"};
   }
@@ -290,6 +293,9 @@ TEST_CASE("admin: POST /deploy passes the body and the mode; refusals keep their
   AdminReply thrown = s.post("/deploy", "throw");
   CHECK(thrown.status == 500);
   CHECK(thrown.reason() == "HTTP 500: internal error: fixture failure");
+  AdminReply stopping = s.post("/deploy", "stopping"); // Control::Unavailable
+  CHECK(stopping.status == 503);
+  CHECK(stopping.reason() == "HTTP 503: the server is stopping");
 
   AdminReply bad_mode = s.post("/deploy?mode=hot", "x");
   CHECK(bad_mode.status == 400);
@@ -304,10 +310,10 @@ TEST_CASE("admin: POST /deploy passes the body and the mode; refusals keep their
 
   // One log line per refusal, with the status and the reason.
   std::vector<std::string> refused = s.log.refused();
-  REQUIRE(refused.size() == 7);
+  REQUIRE(refused.size() == 8);
   CHECK(refused[0].starts_with("refused POST /deploy from 127.0.0.1:"));
   CHECK(refused[0].ends_with(": 400 {\"error\":\"not a .cepo artifact (bad magic)\"}"));
-  CHECK(refused[4].ends_with(": 400 query parameter `mode` given more than once"));
+  CHECK(refused[5].ends_with(": 400 query parameter `mode` given more than once"));
 }
 
 TEST_CASE("admin: POST /undeploy", "[service]") {
