@@ -498,13 +498,19 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
   Served *served = active(name);
   if (served == nullptr) {
     metrics_.undeploys(mode_name, "refused").add();
-    std::string loaded;
+    std::vector<std::string> names; // active ones: a draining version is not undeployed again
     for (const auto &s : served_) {
-      loaded += (loaded.empty() ? "" : ", ") + s->name;
+      if (!s->draining && std::find(names.begin(), names.end(), s->name) == names.end()) {
+        names.push_back(s->name);
+      }
     }
-    return {404,
-            errorJson("no pattern `" + name + "` is loaded" +
-                      (loaded.empty() ? std::string(" (none is)") : " (loaded: " + loaded + ")"))};
+    std::string loaded;
+    for (const std::string &n : names) {
+      loaded += (loaded.empty() ? "" : ", ") + n;
+    }
+    return {404, errorJson("no pattern `" + name + "` is loaded" +
+                           (loaded.empty() ? std::string(" (none is active)")
+                                           : " (loaded: " + loaded + ")"))};
   }
   refresh(loop);
   // A drop retires `served` (freed below): what is said about it is taken first.
