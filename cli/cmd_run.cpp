@@ -86,6 +86,57 @@ void setRunCommandName(const std::string &name) {
   run_command = name;
 }
 
+std::vector<NamedPath> outputPaths(const RunOptions &options) {
+  std::vector<NamedPath> outputs{{"--output", options.output}};
+  if (options.dead_letter) {
+    outputs.push_back({"--dead-letter", *options.dead_letter});
+  }
+  if (options.late_output) {
+    outputs.push_back({"--late-output", *options.late_output});
+  }
+  if (options.evicted_output) {
+    outputs.push_back({"--evicted-output", *options.evicted_output});
+  }
+  return outputs;
+}
+
+bool SideOutputs::open(const RunOptions &options, const RunPlan &plan, std::string &error) {
+  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error) ||
+      !evicted.open(options.evicted_output, error)) {
+    return false;
+  }
+  if (plan.evictions) {
+    plan.evictions->setRecords(evicted.get());
+  }
+  return true;
+}
+
+runtime::RunOptions runtimeOptions(const RunOptions &options, const RunPlan &plan,
+                                   SideOutputs &sides) {
+  runtime::RunOptions run_options;
+  run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
+  run_options.max_delay_ms = plan.max_delay_ms;
+  run_options.max_record_bytes = static_cast<std::size_t>(options.max_record_bytes);
+  run_options.time_min = plan.time_min;
+  run_options.time_max = plan.time_max;
+  run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
+                                                          : runtime::WatermarkMode::Auto;
+  // --max-state-bytes accounts raw record lengths; --evicted-output writes the records.
+  run_options.keep_raw =
+      options.with_events || plan.bounds.max_state_bytes != 0 || options.evicted_output;
+  run_options.report = &std::cerr;
+  run_options.dead_letter = sides.dead.get();
+  run_options.late_output = sides.late.get();
+  for (SideOutput *side : {&sides.dead, &sides.late, &sides.evicted}) {
+    if (side->sink) {
+      run_options.side_outputs.push_back(side->sink.get());
+    }
+  }
+  run_options.follow = options.follow;
+  run_options.state_bounds = plan.bounds; // recorded in run snapshots
+  return run_options;
+}
+
 int runUsage(const std::string &message) {
   std::cerr << "cep " << run_command << ": " << message << '\n';
   return kUsage;
@@ -208,16 +259,7 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats) {
   std::string error;
   // Nothing is opened for writing (truncated) before every output is known to be a new file.
-  std::vector<NamedPath> outputs{{"--output", options.output}};
-  if (options.dead_letter) {
-    outputs.push_back({"--dead-letter", *options.dead_letter});
-  }
-  if (options.late_output) {
-    outputs.push_back({"--late-output", *options.late_output});
-  }
-  if (options.evicted_output) {
-    outputs.push_back({"--evicted-output", *options.evicted_output});
-  }
+  std::vector<NamedPath> outputs = outputPaths(options);
   std::vector<NamedPath> reads = plan.rule_files;
   for (const runtime::InputSpec &input : plan.inputs) {
     reads.push_back({"--input", input.path});
@@ -233,43 +275,20 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   if (!out) {
     return failure(error);
   }
-  SideOutput late, dead, evicted;
-  if (!late.open(options.late_output, error) || !dead.open(options.dead_letter, error) ||
-      !evicted.open(options.evicted_output, error)) {
+  SideOutputs sides;
+  if (!sides.open(options, plan, error)) {
     return failure(error);
   }
-  if (plan.evictions) {
-    plan.evictions->setRecords(evicted.get());
-  }
+  SideOutput &late = sides.late, &dead = sides.dead, &evicted = sides.evicted;
 
   // SIGINT/SIGTERM from here on: stop reading, write out what is complete, exit 128+signal.
   if (!runtime::installStopSignals(error)) {
     return failure(error);
   }
 
-  runtime::RunOptions run_options;
-  run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
-  run_options.max_delay_ms = plan.max_delay_ms;
-  run_options.max_record_bytes = static_cast<std::size_t>(options.max_record_bytes);
-  run_options.time_min = plan.time_min;
-  run_options.time_max = plan.time_max;
-  run_options.watermark = options.watermark == "explicit" ? runtime::WatermarkMode::Explicit
-                                                          : runtime::WatermarkMode::Auto;
-  // --max-state-bytes accounts raw record lengths; --evicted-output writes the records.
-  run_options.keep_raw =
-      options.with_events || plan.bounds.max_state_bytes != 0 || options.evicted_output;
+  runtime::RunOptions run_options = runtimeOptions(options, plan, sides);
   run_options.strict = options.strict;
-  run_options.report = &std::cerr;
-  run_options.dead_letter = dead.get();
-  run_options.late_output = late.get();
-  for (SideOutput *side : {&dead, &late, &evicted}) {
-    if (side->sink) {
-      run_options.side_outputs.push_back(side->sink.get());
-    }
-  }
-  run_options.follow = options.follow;
   run_options.flush_each_step = plan.streaming || plan.processing || options.follow;
-  run_options.state_bounds = plan.bounds; // recorded in run snapshots
 
   runtime::RunStats stats;
   runtime::RunResult result =

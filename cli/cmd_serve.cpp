@@ -164,16 +164,7 @@ int runServe(const ServeOptions &options) {
   if (int code = checkRunInputs(schema, plan); code != kOk) {
     return code;
   }
-  std::vector<NamedPath> outputs{{"--output", run.output}};
-  if (run.dead_letter) {
-    outputs.push_back({"--dead-letter", *run.dead_letter});
-  }
-  if (run.late_output) {
-    outputs.push_back({"--late-output", *run.late_output});
-  }
-  if (run.evicted_output) {
-    outputs.push_back({"--evicted-output", *run.evicted_output});
-  }
+  std::vector<NamedPath> outputs = outputPaths(run);
   std::vector<NamedPath> reads = plan.rule_files;
   for (const runtime::InputSpec &input : plan.inputs) {
     reads.push_back({"--input", input.path});
@@ -201,40 +192,19 @@ int runServe(const ServeOptions &options) {
   if (!out) {
     return runFailure(error);
   }
-  SideOutput late, dead, evicted;
-  if (!late.open(run.late_output, error) || !dead.open(run.dead_letter, error) ||
-      !evicted.open(run.evicted_output, error)) {
+  SideOutputs sides;
+  if (!sides.open(run, plan, error)) {
     return runFailure(error);
   }
-  if (plan.evictions) {
-    plan.evictions->setRecords(evicted.get());
-  }
+  SideOutput &late = sides.late, &dead = sides.dead, &evicted = sides.evicted;
   if (!runtime::installStopSignals(error)) {
     return runFailure(error);
   }
 
-  runtime::RunOptions run_options;
-  run_options.time = plan.processing ? runtime::TimeMode::Processing : runtime::TimeMode::Event;
-  run_options.max_delay_ms = plan.max_delay_ms;
-  run_options.max_record_bytes = static_cast<std::size_t>(run.max_record_bytes);
-  run_options.time_min = plan.time_min;
-  run_options.time_max = plan.time_max;
-  run_options.watermark =
-      run.watermark == "explicit" ? runtime::WatermarkMode::Explicit : runtime::WatermarkMode::Auto;
-  run_options.keep_raw = run.with_events || plan.bounds.max_state_bytes != 0 || run.evicted_output;
-  run_options.report = &std::cerr;
-  run_options.dead_letter = dead.get();
-  run_options.late_output = late.get();
-  for (SideOutput *side : {&dead, &late, &evicted}) {
-    if (side->sink) {
-      run_options.side_outputs.push_back(side->sink.get());
-    }
-  }
-  run_options.follow = run.follow;
+  runtime::RunOptions run_options = runtimeOptions(run, plan, sides);
   // A server's output is read while it runs: flushed before every wait for input and every 64
   // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
   run_options.flush_each_step = false;
-  run_options.state_bounds = plan.bounds;
 
   runtime::Inputs inputs;
   if (!inputs.open(plan.inputs, schema, error, run_options.read_size, run_options.max_record_bytes,

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
 #include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/run_options.hpp"
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
@@ -65,6 +66,21 @@ struct SideOutput {
     return ok;
   }
 };
+
+// --late-output, --dead-letter and --evicted-output together; the evicted stream is attached to
+// the plan's eviction log.
+struct SideOutputs {
+  SideOutput late, dead, evicted;
+  bool open(const RunOptions &options, const RunPlan &plan, std::string &error);
+};
+
+// Every output a run writes, named by its flag (for sameFileConflict).
+std::vector<NamedPath> outputPaths(const RunOptions &options);
+
+// The runtime's options for `options` and `plan`, with the side outputs of `sides` (`cep run`
+// and `cep serve` then set what differs: --strict, when to flush).
+runtime::RunOptions runtimeOptions(const RunOptions &options, const RunPlan &plan,
+                                   SideOutputs &sides);
 
 // The matcher options of a run: --with-events and the state bounds.
 runtime::MatcherOptions matcherOptions(const RunOptions &options, const RunPlan &plan);
