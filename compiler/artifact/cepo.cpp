@@ -4,6 +4,7 @@
 #include "compiler/artifact/signing.hpp"
 #include "compiler/artifact/verify.hpp"
 #include "runtime/engine/run_snapshot.hpp"
+#include "runtime/io/file_write.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "runtime/snapshot_codec.hpp"
 
@@ -270,73 +271,9 @@ Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> 
 }
 
 bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error) {
-  auto fail = [&](const std::string &why) {
-    error = "cannot write \"" + path + "\": " + why;
-    return false;
-  };
-  // Only a regular file is replaced: renaming over a FIFO, a device, a directory or a symbolic
-  // link would silently swap out something that is not an artifact.
-  struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
-    const char *kind = S_ISLNK(existing.st_mode)    ? "a symbolic link"
-                       : S_ISDIR(existing.st_mode)  ? "a directory"
-                       : S_ISFIFO(existing.st_mode) ? "a FIFO"
-                       : S_ISSOCK(existing.st_mode) ? "a socket"
-                                                    : "a device";
-    return fail(std::string("it exists and is ") + kind +
-                ", not a regular file (cep compile replaces only regular files)");
-  }
-  // A fresh temporary next to the target (same file system, so the rename is atomic), created
-  // with O_EXCL by mkstemp: nothing planted at its name is followed or overwritten.
-  std::filesystem::path target(path);
-  std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
-  std::string temporary = dir + "/." + target.filename().string() + ".XXXXXX";
-  int fd = ::mkstemp(temporary.data());
-  if (fd < 0) {
-    return fail(std::strerror(errno));
-  }
-  auto abandon = [&](const std::string &why) {
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return fail(why);
-  };
-  // mkstemp makes the file 0600; an artifact gets the usual 0666 less the umask.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) {
-    return abandon(std::strerror(errno));
-  }
-  const char *data = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t written = ::write(fd, data, left);
-    if (written < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return abandon(std::strerror(errno));
-    }
-    data += written;
-    left -= static_cast<std::size_t>(written);
-  }
-  if (::fsync(fd) != 0) {
-    return abandon(std::strerror(errno));
-  }
-  if (::close(fd) != 0) {
-    ::unlink(temporary.c_str());
-    return fail(std::strerror(errno));
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temporary.c_str());
-    return fail(std::strerror(saved));
-  }
-  // The rename itself survives a crash once the folder is synced.
-  if (int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return true;
+  // A fresh temporary, fsync, rename, and only over a regular file (a FIFO, device, folder or
+  // symbolic link at `path` is refused): runtime/io/file_write.hpp.
+  return runtime::writeFileAtomically(path, bytes, error);
 }
 
 std::string hex(const std::array<std::uint8_t, 32> &hash) {
