@@ -205,11 +205,19 @@ def fmt_us(seconds):
 
 
 def bench_pause(args, work, seq_v):
+    # seq with another `within` (20m, 30m): every deadline is recomputed (one pass over the runs).
+    retimed = []
+    for minutes in (30, 20):
+        path = work / f"seq-within-{minutes}m.cep"
+        path.write_text(SEQ.read_text().replace("within 10m", f"within {minutes}m"))
+        retimed.append(compile_artifacts(args.cep, work, f"seq-{minutes}m", [path])[0])
     rows = []
     for n in args.sizes:
         data = live_runs_file(work / f"live-{n}.jsonl", n)
         payload = data.read_bytes()
-        for mode in ("keep", "drain", "fresh"):
+        for label in ("keep", "keep, new within", "drain", "fresh"):
+            mode = label.split(",")[0]
+            versions = retimed if label == "keep, new within" else seq_v
             server = Server(args.cep, work, [seq_v[0]])
             try:
                 fed = time.monotonic()
@@ -229,13 +237,14 @@ def bench_pause(args, work, seq_v):
                                              str(perf_data), "-p", str(server.proc.pid)],
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(0.5)  # perf attaches asynchronously
-                pauses, walls, moved = [], [], None
+                pauses, walls, moved, in_place = [], [], None, []
                 for i in range(deploys):
-                    wall, answer = deploy(args.cep, server.server, seq_v[(i + 1) % 2], mode)
+                    wall, answer = deploy(args.cep, server.server, versions[(i + 1) % 2], mode)
                     pauses.append(answer["pause_seconds"])
                     walls.append(wall)
                     p = answer["patterns"][0]
                     moved = p.get("runs_moved", p.get("draining_runs", p.get("runs_dropped")))
+                    in_place.append(p.get("in_place"))
                 if perf is not None:
                     perf.send_signal(signal.SIGINT)
                     perf.wait(120)
@@ -257,9 +266,10 @@ def bench_pause(args, work, seq_v):
                     for line in f:
                         if line.startswith("VmHWM"):
                             rss = int(line.split()[1]) // 1024
-                rows.append((n, mode, deploys, moved, min(pauses), statistics.median(pauses),
+                rows.append((n, label, deploys, moved, min(pauses), statistics.median(pauses),
                              max(pauses), count, hsum, statistics.median(walls), build_s, rss))
-                print(f"pause n={n} {mode}: pauses {[fmt_us(p) for p in pauses]}", file=sys.stderr)
+                print(f"pause n={n} {label}: pauses {[fmt_us(p) for p in pauses]}"
+                      f"{' in place ' + str(in_place) if mode == 'keep' else ''}", file=sys.stderr)
             finally:
                 server.stop()
     lines = ["| live runs | mode | deploys | runs moved / draining / dropped | pause min | "

@@ -1,6 +1,9 @@
 #include "runtime/matcher.hpp"
 
+#include "runtime/state/migration.hpp"
+
 #include <algorithm>
+#include <stdexcept>
 
 namespace cep::runtime {
 
@@ -32,6 +35,11 @@ bool MatchOutput::before(const MatchOutput &a, const MatchOutput &b) {
   // 5. the matched events in match order by arrival; a prefix sorts first
   return std::lexicographical_compare(a.event_seqs.begin(), a.event_seqs.end(),
                                       b.event_seqs.begin(), b.event_seqs.end());
+}
+
+MigrationReport Matcher::adoptFrom(Matcher &old) {
+  (void)old;
+  throw std::logic_error("adoptFrom without canAdopt (pattern " + std::string(patternName()) + ")");
 }
 
 } // namespace cep::runtime

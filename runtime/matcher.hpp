@@ -115,6 +115,19 @@ public:
   //   MigrationReport r = v2.migrateFrom(old); // r.reasons empty: v2 continues v1's matches
   virtual MigrationReport checkMigration(const MatcherState &from) const = 0;
   virtual MigrationReport migrateFrom(const MatcherState &from) = 0;
+  // The same move without going through the model, for the common rule change (new
+  // conditions, same steps and key): when canAdopt(old) holds, adoptFrom(old) takes over old's
+  // keys, runs, held matches, timers and bound events where they lie (no copy; the cost is one
+  // pass over the runs to re-map state indices and recompute deadlines), leaving `old` empty.
+  // The result equals migrateFrom on old's exported state. canAdopt is false unless both are
+  // of one engine with the same schema layout for the events they hold, the same key fields,
+  // every old state and step name in the new pattern (a step taking the same type) and the
+  // same state bounds; a matcher that cannot adopt falls back to export + migrateFrom.
+  virtual bool canAdopt(const Matcher &old) const {
+    (void)old;
+    return false;
+  }
+  virtual MigrationReport adoptFrom(Matcher &old);
   // The event types (indices into the Schema) this pattern's stream is made of.
   virtual const std::vector<std::uint32_t> &eventTypes() const = 0;
   virtual std::string_view patternName() const = 0;

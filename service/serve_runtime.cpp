@@ -377,11 +377,18 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
                       reasons)};
   }
   // 2. Keep: every replaced pattern's runs must move; check all before changing anything.
+  // The common change (same steps and key) is taken over in place (Matcher::adoptFrom, no
+  // copy); any other goes through the state model (exportState + migrateFrom).
   std::vector<runtime::MatcherState> states(loaded.matchers.size());
   std::vector<Served *> replaced(loaded.matchers.size(), nullptr);
+  std::vector<bool> adopt(loaded.matchers.size(), false);
   for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
     replaced[i] = active(artifact.pattern_names[i]);
     if (replaced[i] == nullptr || mode != DeployMode::Keep) {
+      continue;
+    }
+    if (!options_.no_adopt && loaded.matchers[i]->canAdopt(*replaced[i]->matcher)) {
+      adopt[i] = true;
       continue;
     }
     replaced[i]->matcher->exportState(states[i]);
@@ -435,11 +442,13 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       served->id = old->id;
       switch (mode) {
       case DeployMode::Keep: {
-        runtime::MigrationReport moved = served->matcher->migrateFrom(states[i]);
+        runtime::MigrationReport moved = adopt[i] ? served->matcher->adoptFrom(*old->matcher)
+                                                  : served->matcher->migrateFrom(states[i]);
         CEP_ASSERT(moved.ok(), "a checked migration was refused");
         member(entry, "runs_moved", moved.runs_moved);
         member(entry, "keys_moved", moved.keys_moved);
         member(entry, "held_moved", moved.held_moved);
+        entry += adopt[i] ? ",\"in_place\":true" : ",\"in_place\":false";
         loop.operators().replace(served->id, served->matcher.get());
         old->in_operators = false; // nothing left to write: its state moved
         break;

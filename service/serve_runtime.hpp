@@ -66,6 +66,9 @@ struct ServeRuntimeOptions {
   std::function<void(std::string_view)> log;
   // Epoch ms now (load times, the watermark lag); null: the system clock.
   std::function<std::int64_t()> clock;
+  // `keep` always through the state model (export + migrateFrom), never in place (adoptFrom):
+  // for tests that compare the two.
+  bool no_adopt = false;
 };
 
 class ServeRuntime final : public Control {

@@ -56,6 +56,26 @@ void NodePool::release(std::uint32_t n) {
   }
 }
 
+void NodePool::takeOver(NodePool &other) {
+  CEP_ASSERT(live_ == 0, "taking over nodes into a pool that holds some");
+  nodes_ = std::move(other.nodes_);
+  free_ = other.free_;
+  live_ = other.live_;
+  event_bytes_ = other.event_bytes_;
+  other.nodes_.clear();
+  other.free_ = kNoNode;
+  other.live_ = 0;
+  other.event_bytes_ = 0;
+}
+
+void NodePool::remapSteps(const std::vector<std::int32_t> &to) {
+  for (Node &node : nodes_) {
+    if (node.refs != 0 && node.step >= 0) {
+      node.step = to.at(static_cast<std::size_t>(node.step));
+    }
+  }
+}
+
 BoundView::BoundView(const NodePool &pool, std::size_t step_count)
     : pool_(&pool), by_step_(step_count) {}
 

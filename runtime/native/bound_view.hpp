@@ -54,6 +54,11 @@ public:
   std::size_t capacity() const { return nodes_.size(); }
   // With --max-state-bytes: tell `distinct` about every event a node starts or stops holding.
   void trackDistinct(DistinctEventBytes *distinct) { distinct_ = distinct; }
+  // Takes every node of `other` (an empty pool; node numbers stay), leaving `other` empty.
+  // The distinct-bytes tracker stays each pool's own.
+  void takeOver(NodePool &other);
+  // Renumbers the steps of the live nodes: step s becomes to[s] (NativeMatcher::adoptFrom).
+  void remapSteps(const std::vector<std::int32_t> &to);
 
 private:
   std::vector<Node> nodes_;

@@ -47,6 +47,8 @@ public:
   void exportState(MatcherState &out) const override;                      // native_snapshot.cpp
   MigrationReport checkMigration(const MatcherState &from) const override; // native_snapshot.cpp
   MigrationReport migrateFrom(const MatcherState &from) override;          // native_snapshot.cpp
+  bool canAdopt(const Matcher &old) const override;                        // native_adopt.cpp
+  MigrationReport adoptFrom(Matcher &old) override;                        // native_adopt.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
   void drain() override { draining_ = true; }
@@ -141,6 +143,9 @@ private:
   // fresh matcher; a bad state throws and changes nothing.
   void importState(const MatcherState &from, const std::vector<EventRef> &events);
   PatternShape shape() const;
+  // native_adopt.cpp: every run's state re-mapped (old index -> new) and its deadline and every
+  // key's timer recomputed under this version's `within`s.
+  void retime(const std::vector<std::int32_t> &states);
   void keyReasons(const MatcherState &from, const std::vector<EventRef> &events,
                   std::vector<std::string> &reasons) const;
 

@@ -105,11 +105,14 @@ struct Swap {
   std::vector<std::string> lines;
   MigrationReport report;
   std::uint64_t live_runs_before = 0;
+  bool adopted = false;
 };
 
 // `json` [0, k) under v1 on engine `a`, the state moved into v2 on engine `b`, then the rest.
+// With `adopt` (native to native), the move is Matcher::adoptFrom when canAdopt holds, and the
+// state it leaves must snapshot to the bytes migrateFrom leaves.
 Swap swap(const Version &v1, const Version &v2, const std::vector<std::string> &json, std::size_t k,
-          Engine a, Engine b) {
+          Engine a, Engine b, bool adopt = false) {
   auto e1 = decode(v1, json);
   Feed feed;
   auto m1 = v1.matcher(a);
@@ -122,7 +125,24 @@ Swap swap(const Version &v1, const Version &v2, const std::vector<std::string> &
   s.live_runs_before = m1->stats().live_runs;
   auto m2 = v2.matcher(b);
   MigrationReport checked = m2->checkMigration(st);
-  s.report = m2->migrateFrom(st);
+  if (adopt && m2->canAdopt(*m1)) {
+    s.adopted = true;
+    auto by_model = v2.matcher(b);
+    MigrationReport moved = by_model->migrateFrom(st);
+    REQUIRE(moved.ok());
+    s.report = m2->adoptFrom(*m1);
+    CHECK(s.report.runs_moved == moved.runs_moved);
+    CHECK(s.report.keys_moved == moved.keys_moved);
+    CHECK(s.report.held_moved == moved.held_moved);
+    CHECK(m1->stats().live_runs == 0);
+    CHECK(m1->stats().bound_events == 0);
+    std::string in_place, through_model;
+    m2->snapshot(in_place);
+    by_model->snapshot(through_model);
+    CHECK(in_place == through_model);
+  } else {
+    s.report = m2->migrateFrom(st);
+  }
   CHECK(checked.reasons == s.report.reasons);
   if (!s.report.ok()) {
     // Nothing changed.
@@ -146,6 +166,9 @@ Swap swap(const Version &v1, const Version &v2, const std::vector<std::string> &
 }
 
 // Every engine pair writes the same records for every cut k in `cuts`; returns them by k.
+// How many swaps agree() made by adoptFrom.
+int adoptions = 0;
+
 std::vector<std::vector<std::string>> agree(const Version &v1, const Version &v2,
                                             const std::vector<std::string> &json,
                                             const std::vector<std::size_t> &cuts) {
@@ -163,6 +186,11 @@ std::vector<std::vector<std::string>> agree(const Version &v1, const Version &v2
       CHECK(other.report.held_moved == ii.report.held_moved);
       CHECK(other.lines == ii.lines);
     }
+    Swap adopted = swap(v1, v2, json, k, Engine::Native, Engine::Native, true);
+    REQUIRE(adopted.report.ok());
+    CHECK(adopted.report.runs_moved == ii.report.runs_moved);
+    CHECK(adopted.lines == ii.lines);
+    adoptions += adopted.adopted ? 1 : 0;
     by_cut.push_back(ii.lines);
   }
   return by_cut;
@@ -173,6 +201,9 @@ std::vector<std::string> refusal(const Version &v1, const Version &v2,
   Swap i = swap(v1, v2, json, k, Engine::Interp, Engine::Interp);
   Swap n = swap(v1, v2, json, k, Engine::Native, Engine::Native);
   Swap x = swap(v1, v2, json, k, Engine::Interp, Engine::Native);
+  Swap in_place = swap(v1, v2, json, k, Engine::Native, Engine::Native, true);
+  CHECK_FALSE(in_place.adopted); // a refused move is never taken over in place
+  CHECK(in_place.report.reasons == n.report.reasons);
   CHECK(i.report.reasons == n.report.reasons);
   CHECK(i.report.reasons == x.report.reasons);
   CHECK(i.live_runs_before > 0);
@@ -206,7 +237,9 @@ std::vector<std::string> loopStream() {
 TEST_CASE("migration: the same version moves every run and changes nothing", "[migration]") {
   Version v1(kLoopV1);
   auto json = loopStream();
+  adoptions = 0;
   auto by_cut = agree(v1, v1, json, {0, 2, 3, 5, 7, 9, 12});
+  CHECK(adoptions == 7); // the same steps and key: taken over in place
   // Equal to the run without a swap (the cut at 0 moves an empty state).
   for (const auto &lines : by_cut) {
     CHECK(lines == by_cut.front());
