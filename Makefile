@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest format format-check golden-update clean bench-interp bench bench-serve
+.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve
 
 all: build
 
@@ -86,6 +86,14 @@ bench-interp: build
 # generates the inputs, prints the table. Not part of make test. BENCH_ARGS=--large adds 10M.
 bench:
 	bench/run $(BENCH_ARGS)
+
+# The kill loop's long form (tests/chaos/README.md, docs/state.md): 1M events fed to
+# `cep serve --state`, 100 SIGKILLs at random moments, a keep deploy in the middle; the outputs
+# must equal an uninterrupted run's. Not part of make test (about 5-10 min). CHAOS_ARGS adds
+# options (e.g. --seed N --work DIR).
+chaos: build
+	tests/chaos/kill_loop.py --cep $(CEP) --events 1000000 --kills 100 --swap --rate 100000 \
+	  --max-life 1.0 $(CHAOS_ARGS)
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.

@@ -7,6 +7,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output_paths.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/serve_state.hpp"
 #include "cli/terminal.hpp"
 #include "cli/version.hpp"
 #include "compiler/artifact/cepo.hpp"
@@ -15,9 +16,11 @@
 #include "compiler/driver/pipeline.hpp"
 #include "compiler/jit/jit.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/engine/run_snapshot.hpp"
 #include "runtime/engine/serve_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/state/store/checkpoint_store.hpp"
 #include "service/admin_server.hpp"
 #include "service/endpoint.hpp"
 #include "service/serve_runtime.hpp"
@@ -101,6 +104,18 @@ int runServe(const ServeOptions &options) {
     return runUsage(admin_error);
   }
 
+  // Durable state: its options and the inputs and outputs it needs, before anything is opened.
+  std::int64_t checkpoint_every_ms = 0;
+  if (options.state_dir) {
+    std::string why;
+    if (!parseCheckpointEvery(options.checkpoint_every, checkpoint_every_ms, why)) {
+      return runUsage("--checkpoint-every " + options.checkpoint_every + ": " + why);
+    }
+    if (std::string problem = durableIoProblem(run, plan); !problem.empty()) {
+      return runUsage(problem);
+    }
+  }
+
   // What to serve from the start.
   std::vector<std::string> cep_files;
   std::vector<std::string> artifact_files;
@@ -146,8 +161,32 @@ int runServe(const ServeOptions &options) {
     return runFailure(error);
   }
   runtime_options.jit = std::shared_ptr<compiler::jit::Jit>(std::move(jit));
+  std::unique_ptr<runtime::store::CheckpointStore> store;
+  if (options.state_dir) {
+    store = runtime::store::CheckpointStore::open(*options.state_dir, {}, error);
+    if (!store) {
+      return runFailure("--state " + *options.state_dir + ": " + error);
+    }
+    runtime_options.store = store.get();
+    runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
+  }
   runtime::metrics::Registry registry;
   service::ServeRuntime served(runtime_options, registry);
+  // A checkpoint first: its patterns and event types come before the artifacts given here
+  // (deployed over them in keep mode unless they are the same).
+  std::optional<service::ServeMeta> restored;
+  if (store) {
+    service::ServeMeta meta;
+    std::string report;
+    try {
+      if (served.restoreAtStart(meta, report)) {
+        restored = std::move(meta);
+        std::cerr << "cep serve: " << report << '\n';
+      }
+    } catch (const std::exception &e) {
+      return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
+    }
+  }
   for (const auto &[name, bytes] : start) {
     try {
       if (!served.loadAtStart(bytes, name, error)) {
@@ -188,12 +227,17 @@ int runServe(const ServeOptions &options) {
       !service::writePortFile(*options.admin_port_file, server.port(), error)) {
     return runFailure("--admin-port-file: " + error);
   }
-  std::unique_ptr<runtime::OutputSink> out = runtime::OutputSink::open(run.output, error);
+  // A restored server continues its outputs at their checkpointed lengths (what was written
+  // after the checkpoint is cut off and written again).
+  std::unique_ptr<runtime::OutputSink> out = restored
+                                                 ? openMainOutputAt(*restored, run.output, error)
+                                                 : runtime::OutputSink::open(run.output, error);
   if (!out) {
     return runFailure(error);
   }
   SideOutputs sides;
-  if (!sides.open(run, plan, error)) {
+  if (!(restored ? openSideOutputsAt(sides, *restored, run, plan, error)
+                 : sides.open(run, plan, error))) {
     return runFailure(error);
   }
   SideOutput &late = sides.late, &dead = sides.dead, &evicted = sides.evicted;
@@ -207,16 +251,46 @@ int runServe(const ServeOptions &options) {
   run_options.flush_each_step = false;
 
   runtime::Inputs inputs;
+  std::vector<std::optional<runtime::InputPosition>> resume_at;
+  if (restored) {
+    try {
+      resume_at = checkpointedPositions(*restored, plan.inputs);
+    } catch (const std::exception &e) {
+      return runUsage(e.what());
+    }
+  }
   if (!inputs.open(plan.inputs, schema, error, run_options.read_size, run_options.max_record_bytes,
-                   run_options.follow)) {
+                   run_options.follow, resume_at)) {
     return runFailure(error);
   }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));
   }
-  runtime::RunLoop loop(schema, {}, inputs.names(), std::move(bound_types), *out, run_options);
-  served.startLoop(loop);
+  std::unique_ptr<runtime::RunLoop> loop_owner;
+  if (restored) {
+    try {
+      loop_owner = runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types,
+                                       *out, run_options);
+    } catch (const std::exception &e) {
+      return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
+    }
+  } else {
+    loop_owner = std::make_unique<runtime::RunLoop>(schema, std::vector<runtime::Matcher *>{},
+                                                    inputs.names(), std::move(bound_types), *out,
+                                                    run_options);
+  }
+  runtime::RunLoop &loop = *loop_owner;
+  if (store) {
+    served.setDescribeIo([&](service::ServeMeta &meta) {
+      describeIo(meta, inputs, *out, run.output, sides, run);
+    });
+  }
+  try {
+    served.startLoop(loop);
+  } catch (const std::runtime_error &e) {
+    return runFailure(e.what());
+  }
 
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
             << served.servedCount() << " patterns loaded, " << inputs.size()
@@ -227,6 +301,14 @@ int runServe(const ServeOptions &options) {
   hooks.on_wake = [&](runtime::RunLoop &l) { served.onWake(l); };
   hooks.finish_at_end = false;
   hooks.flush_when_waiting = true;
+  if (store) {
+    hooks.before_stop = [&](runtime::RunLoop &l) { // the last checkpoint
+      std::string why;
+      if (!served.checkpoint(l, why)) {
+        std::cerr << "cep serve: the last checkpoint failed: " << why << '\n';
+      }
+    };
+  }
   runtime::RunResult result = runtime::serveInputs(loop, inputs, hooks);
   served.shutdown();
   server.stop();

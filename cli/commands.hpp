@@ -90,6 +90,10 @@ struct ServeOptions {
   std::optional<std::string> admin_token_file; // every request needs this bearer token
   std::optional<std::string> admin_port_file;  // the bound port is written here (tests, scripts)
   std::string admin_max_body = "64M";          // largest deploy body
+  // Durable state (docs/state.md): checkpoints in RocksDB under this folder; a restart with the
+  // same folder resumes from the last complete checkpoint.
+  std::optional<std::string> state_dir;   // --state DIR
+  std::string checkpoint_every = "1s";    // --checkpoint-every D (0: only when stopping)
 };
 
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server

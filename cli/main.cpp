@@ -282,6 +282,16 @@ int main(int argc, char **argv) {
       ->add_option("--admin-max-body", serve.admin_max_body,
                    "Largest artifact a deploy may post (e.g. 64M)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--state", serve.state_dir,
+                   "Keep the state in RocksDB under DIR (checkpoints; a restart resumes from the "
+                   "last one, exactly once)")
+      ->type_name("DIR");
+  serve_cmd
+      ->add_option("--checkpoint-every", serve.checkpoint_every,
+                   "With --state: take a checkpoint this often (e.g. 100ms, 1s; 0: only when "
+                   "stopping)")
+      ->capture_default_str();
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 

@@ -102,6 +102,30 @@ ServeMetrics::Counter &ServeMetrics::undeploys(std::string_view mode, std::strin
                            {{"mode", std::string(mode)}, {"outcome", std::string(outcome)}});
 }
 
+ServeMetrics::Counter &ServeMetrics::checkpoints(std::string_view outcome) {
+  return registry_.counter("cep_checkpoints_total",
+                           "Checkpoints of the state (--state), by outcome.",
+                           {{"outcome", std::string(outcome)}});
+}
+
+ServeMetrics::Histogram &ServeMetrics::checkpointDuration() {
+  return registry_.histogram("cep_checkpoint_duration_seconds",
+                             "How long a checkpoint held the event loop (flush, export of the "
+                             "changed keys, atomic commit), in seconds.",
+                             runtime::metrics::kPauseBuckets);
+}
+
+ServeMetrics::Counter &ServeMetrics::checkpointKeysWritten() {
+  return registry_.counter("cep_checkpoint_keys_written_total",
+                           "Key records written or erased by checkpoints (incremental: only "
+                           "the keys that changed).");
+}
+
+ServeMetrics::Gauge &ServeMetrics::lastCheckpoint() {
+  return registry_.gauge("cep_checkpoint_last_timestamp_seconds",
+                         "Unix time of the last complete checkpoint, in seconds.");
+}
+
 ServeMetrics::Histogram &ServeMetrics::deployPause(std::string_view mode) {
   return registry_.histogram(kPause, kPauseHelp, runtime::metrics::kPauseBuckets,
                              {{"mode", std::string(mode)}});

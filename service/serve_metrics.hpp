@@ -63,6 +63,15 @@ public:
   // cep_deploy_pause_seconds{mode}: how long a deploy held the event loop.
   Histogram &deployPause(std::string_view mode);
 
+  // Durable state (--state; registered on first use, so a server without it shows none):
+  // cep_checkpoints_total{outcome="done"|"failed"}, cep_checkpoint_duration_seconds (on the
+  // event loop: flush, export, commit), cep_checkpoint_keys_written_total (key records put or
+  // erased), cep_checkpoint_last_timestamp_seconds (Unix time of the last complete checkpoint).
+  Counter &checkpoints(std::string_view outcome);
+  Histogram &checkpointDuration();
+  Counter &checkpointKeysWritten();
+  Gauge &lastCheckpoint();
+
   // Unlabelled, registered by the constructor.
   Gauge &watermark_seconds;     // cep_watermark_seconds: the combined watermark, Unix seconds
   Gauge &watermark_lag_seconds; // cep_watermark_lag_seconds: wall clock minus the watermark

@@ -1,4 +1,5 @@
 #include "service/serve_runtime.hpp"
+#include "service/serve_served.hpp"
 
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/json_writer.hpp"
@@ -78,29 +79,6 @@ void member(std::string &out, const char *name, std::string_view value) {
 
 } // namespace
 
-// An artifact loaded on an HTTP thread: its code and one fresh matcher per pattern.
-struct ServeRuntime::Loaded {
-  std::string name; // as the user knows it: a path, "POST /deploy"
-  compiler::artifact::LoadedArtifact artifact;
-  std::vector<std::unique_ptr<runtime::Matcher>> matchers; // declaration order
-};
-
-// One pattern version in the operator set.
-struct ServeRuntime::Served {
-  std::string name, version, hash;
-  std::int64_t loaded_at = 0;
-  bool draining = false;
-  runtime::OperatorId id = 0;
-  std::unique_ptr<runtime::Matcher> matcher;
-  std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
-  std::optional<ServeMetrics::Pattern> series;   // set once it serves
-  // The matcher's counts when it started serving under this version (a `keep` deploy moves the
-  // old version's counts in with its state).
-  std::uint64_t matches_base = 0, timeouts_base = 0;
-  std::uint64_t matches_seen = 0, timeouts_seen = 0; // already added to the counters
-  bool in_operators = true; // false once replaced (keep, fresh): retired with the deploy
-};
-
 struct ServeRuntime::Command {
   enum class Kind { Deploy, Undeploy, Patterns, Refresh } kind = Kind::Refresh;
   std::shared_ptr<Loaded> loaded;
@@ -135,10 +113,21 @@ ServeRuntime::ServeRuntime(ServeRuntimeOptions options, runtime::metrics::Regist
   }
   schemas_.push_back(schema_);
   ticker_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
+    const bool checkpoints = options_.store != nullptr && options_.checkpoint_every.count() > 0;
+    const auto tick = checkpoints ? std::min(options_.checkpoint_every, std::chrono::milliseconds(200))
+                                  : std::chrono::milliseconds(200);
+    Clock::time_point next_checkpoint = Clock::now() + options_.checkpoint_every;
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopped_) {
-      ticker_wait_.wait_for(lock, std::chrono::milliseconds(200));
-      if (!stopped_ && draining_.load(std::memory_order_relaxed) != 0) {
+      ticker_wait_.wait_for(lock, tick);
+      bool wake = !stopped_ && draining_.load(std::memory_order_relaxed) != 0;
+      if (!stopped_ && checkpoints && Clock::now() >= next_checkpoint) {
+        next_checkpoint = Clock::now() + options_.checkpoint_every;
+        checkpoint_due_.store(true, std::memory_order_relaxed);
+        wake = true;
+      }
+      if (wake) {
         std::uint64_t one = 1;
         (void)!::write(wake_fd_, &one, sizeof one);
       }
@@ -174,6 +163,7 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
   auto loaded = std::make_shared<Loaded>();
   loaded->name = name;
   loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
+  loaded->bytes = std::make_shared<const std::string>(bytes);
   runtime::MatcherOptions matcher_options = options_.matcher;
   matcher_options.version = loaded->artifact.version();
   loaded->matchers = loaded->artifact.makeMatchers(matcher_options);
@@ -291,9 +281,34 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
     inputs_.push_back(metrics_.input(name));
   }
   inputs_seen_.assign(names.size(), {});
+  if (restored_) {
+    // The checkpoint's versions, under their operator ids (restoreAtStart gave them their state).
+    loop.operators().reserveIds(restored_->next_operator_id);
+    for (const auto &served : served_) {
+      loop.operators().add(served->id, served->matcher.get());
+      runtime::MatcherStats stats = served->matcher->stats();
+      served->matches_seen = stats.matches;
+      served->timeouts_seen = stats.timeouts;
+      served->series.emplace(metrics_.pattern(served->name, served->version));
+    }
+    restored_.reset();
+  }
   for (const std::shared_ptr<Loaded> &loaded : at_start_) {
+    // Restarting with the artifact the checkpoint already serves changes nothing.
+    bool loaded_already = !loaded->artifact.pattern_names.empty();
+    for (const std::string &name : loaded->artifact.pattern_names) {
+      const Served *served = active(name);
+      loaded_already = loaded_already && served != nullptr && served->hash == loaded->artifact.hash;
+    }
+    if (loaded_already) {
+      continue;
+    }
     ControlResult result = applyDeploy(loop, *loaded, DeployMode::Keep);
-    CEP_ASSERT(result.status == 200, "an artifact checked at start-up was refused");
+    if (result.status != 200) {
+      // Only over a restored state: artifacts alone were checked to fit together at start-up.
+      throw std::runtime_error(loaded->name + ": cannot be deployed over the restored state: " +
+                               result.json);
+    }
   }
   at_start_.clear();
   loop_started_ = true;
@@ -325,17 +340,27 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
   }
   sweep(loop);
   graveyard_.clear();
+  if (checkpoint_due_.exchange(false, std::memory_order_relaxed)) {
+    std::string error;
+    if (!checkpoint(loop, error)) {
+      // The store is unchanged: the next checkpoint writes what this one would have (no change
+      // was consumed), and the state stays what the last complete checkpoint says on disk.
+      options_.log("checkpoint failed: " + error);
+    }
+  }
 }
 
 void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
   switch (command.kind) {
   case Command::Kind::Deploy: {
     ControlResult result = applyDeploy(loop, *command.loaded, command.deploy_mode);
+    durable(loop, result);
     command.answer(std::move(result));
     return;
   }
   case Command::Kind::Undeploy: {
     ControlResult result = applyUndeploy(loop, command.name, command.undeploy_mode);
+    durable(loop, result);
     command.answer(std::move(result));
     return;
   }
@@ -349,6 +374,22 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
     refresh(loop);
     command.answer({200, ""});
     return;
+  }
+}
+
+// With --state, a change is answered once a checkpoint holds it: a restart after the answer
+// serves what was deployed. The answer says whether it is (`"durable"`).
+void ServeRuntime::durable(runtime::RunLoop &loop, ControlResult &result) {
+  if (options_.store == nullptr || result.status != 200 || result.json.empty() ||
+      result.json.back() != '}') {
+    return;
+  }
+  std::string error;
+  bool ok = checkpoint(loop, error);
+  result.json.pop_back();
+  result.json += ok ? ",\"durable\":true}" : ",\"durable\":false}";
+  if (!ok) {
+    options_.log("the change is applied but not durable yet (checkpoint failed: " + error + ")");
   }
 }
 
@@ -428,6 +469,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     served->hash = artifact.hash;
     served->loaded_at = loaded_at;
     served->schema = artifact.schema;
+    served->artifact_bytes = loaded.bytes;
     served->matcher = std::move(loaded.matchers[i]);
     Served *old = replaced[i];
     std::string entry = "{\"pattern\":";

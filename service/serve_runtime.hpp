@@ -30,6 +30,7 @@
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
 #include "service/control.hpp"
+#include "service/serve_checkpoint.hpp"
 #include "service/serve_metrics.hpp"
 
 #include <atomic>
@@ -41,6 +42,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -48,7 +50,10 @@
 
 namespace cep::runtime {
 class RunLoop;
+namespace store {
+class CheckpointStore;
 }
+} // namespace cep::runtime
 
 namespace cep::service {
 
@@ -69,6 +74,15 @@ struct ServeRuntimeOptions {
   // `keep` always through the state model (export + migrateFrom), never in place (adoptFrom):
   // for tests that compare the two.
   bool no_adopt = false;
+
+  // Durable state (`--state DIR`, docs/state.md). The store checkpoints go to (it outlives the
+  // runtime); null: the state lives in memory only.
+  runtime::store::CheckpointStore *store = nullptr;
+  // How often the loop takes a checkpoint; zero: only when stopping.
+  std::chrono::milliseconds checkpoint_every{1000};
+  // Fills a checkpoint's input positions and output lengths, on the loop thread, after the
+  // loop's outputs were flushed (the caller owns inputs and outputs).
+  std::function<void(ServeMeta &)> describe_io;
 };
 
 class ServeRuntime final : public Control {
@@ -100,6 +114,23 @@ public:
   // registers the inputs' metrics.
   void startLoop(runtime::RunLoop &loop);
 
+  // ---- durable state (serve_durable.cpp) ----
+  // Main thread, before loadAtStart/startLoop: the store's latest usable checkpoint, if any. Its
+  // artifacts are loaded, its schema becomes the server's, its pattern versions get their state
+  // back (startLoop adds them to the loop under their operator ids); `meta` receives the rest
+  // for the caller to restore (the run loop, the input positions, the output lengths) and
+  // `report` what was restored, one line. False when the store has no checkpoint yet (a first
+  // start). Throws std::runtime_error with the reason when none can be used.
+  bool restoreAtStart(ServeMeta &meta, std::string &report);
+  // Loop thread: a checkpoint now, between two released events (flushes the outputs first).
+  // False with `error` when it could not be written (the store is unchanged).
+  bool checkpoint(runtime::RunLoop &loop, std::string &error);
+  // Main thread, before startLoop: ServeRuntimeOptions::describe_io, for a caller that opens its
+  // inputs and outputs after making the runtime.
+  void setDescribeIo(std::function<void(ServeMeta &)> describe) {
+    options_.describe_io = std::move(describe);
+  }
+
   // ---- the loop thread ----
   // Empties the wake fd, runs every queued command, sweeps drained versions and refreshes the
   // metrics.
@@ -118,6 +149,7 @@ private:
   ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode);
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
   void sweep(runtime::RunLoop &loop); // unloads drained versions
+  void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;
   Served *active(const std::string &name);
@@ -149,6 +181,14 @@ private:
   std::vector<runtime::RecordCounts> inputs_seen_;
   std::uint64_t outputs_seen_ = 0;
   bool loop_started_ = false;
+
+  // Durable state. The ticker asks for a checkpoint every options_.checkpoint_every.
+  std::atomic<bool> checkpoint_due_{false};
+  std::optional<ServeMeta> restored_; // restoreAtStart -> startLoop
+  std::uint64_t checkpoints_ = 0;
+  std::vector<runtime::OperatorId> persisted_ops_; // operators with key records in the store
+  std::vector<std::string> persisted_artifacts_;   // artifact hashes in the store
+  std::uint64_t checkpoint_failures_ = 0;
 };
 
 } // namespace cep::service

@@ -53,6 +53,9 @@ public:
   bool empty() const { return entries_.empty(); }
   // One more than the largest id ever added (0 for none): the id of a new operator.
   OperatorId nextId() const { return next_id_; }
+  // A restored run (`cep serve --state`) goes on numbering where it was: ids below `next` are
+  // never given again. Never lowers nextId().
+  void reserveIds(OperatorId next) { next_id_ = next > next_id_ ? next : next_id_; }
 
   // Marks a driver step: while one is alive, the set must not change.
   class StepScope {

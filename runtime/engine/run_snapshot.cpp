@@ -95,7 +95,7 @@ struct InputState {
 
 // Reads and sets the RunLoop's private state (a friend of RunLoop).
 struct RunSnapshotAccess {
-  static void write(const RunLoop &loop, std::string &out);
+  static void write(const RunLoop &loop, std::string &out, bool with_patterns);
   static std::unique_ptr<RunLoop> read(std::string_view in, const Schema &schema,
                                        std::vector<Matcher *> matchers,
                                        std::vector<std::string> input_names,
@@ -103,7 +103,7 @@ struct RunSnapshotAccess {
                                        const RunOptions &options);
 };
 
-void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
+void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, bool with_patterns) {
   if (loop.status_ != RunStatus::Ok) {
     throw std::runtime_error("cannot snapshot a run that has failed: " + loop.message_);
   }
@@ -153,9 +153,12 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out) {
     writeEvent(w, schema, *event);
   }
 
-  w.u32(static_cast<std::uint32_t>(loop.operators_.size()));
+  w.u32(with_patterns ? static_cast<std::uint32_t>(loop.operators_.size()) : 0);
   std::string state;
   for (const OperatorSet::Entry &op : loop.operators_.entries()) {
+    if (!with_patterns) {
+      break;
+    }
     w.str(op.matcher->patternName());
     state.clear();
     op.matcher->snapshot(state);
@@ -375,8 +378,8 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
   return loop;
 }
 
-void snapshotRun(const RunLoop &loop, std::string &out) {
-  RunSnapshotAccess::write(loop, out);
+void snapshotRun(const RunLoop &loop, std::string &out, bool with_patterns) {
+  RunSnapshotAccess::write(loop, out, with_patterns);
 }
 
 std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &schema,

@@ -52,7 +52,10 @@ inline constexpr std::uint32_t kRunSnapshotOldestVersion = 1; // read, never wri
 // Appends the snapshot of `loop` to `out`. Take it between two calls of onRecord / onInputEnd;
 // a run that has stopped (failed, finish() or stop() called) has nothing to resume and throws
 // std::runtime_error.
-void snapshotRun(const RunLoop &loop, std::string &out);
+// `with_patterns` false: the run without its matchers (pattern count 0), for a caller that
+// keeps their state elsewhere (`cep serve --state`: per key, service/serve_checkpoint.hpp) and
+// restores it with restoreRun(..., {} matchers, ...) and then adds the operators itself.
+void snapshotRun(const RunLoop &loop, std::string &out, bool with_patterns = true);
 
 // The RunLoop `snapshot` was taken of, continuing where it was. The arguments are the RunLoop
 // constructor's and must describe the same run: the same Schema (types and fields matched by

@@ -95,6 +95,10 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
       break;
     }
   }
+  if (result.status == RunStatus::Interrupted && loop.status() == RunStatus::Ok &&
+      hooks.before_stop) {
+    hooks.before_stop(loop); // e.g. the last checkpoint, while the loop can still be snapshotted
+  }
   loop.stop(); // rejection summaries, flush (a no-op after finish())
   // An output that failed while stopping outranks the stop signal: the exit code must say so.
   if ((result.status == RunStatus::Ok || result.status == RunStatus::Interrupted) &&

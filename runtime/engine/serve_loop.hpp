@@ -53,6 +53,9 @@ struct ServeHooks {
   // `check_every` records while records keep arriving, with one write() per batch instead of
   // one per driver step that has records.
   bool flush_when_waiting = false;
+  // On a stop signal, on the loop thread, before the loop stops (it can still be snapshotted):
+  // `cep serve --state` takes its last checkpoint here. Not called after a failure.
+  std::function<void(RunLoop &)> before_stop;
   // `cep run`: finish() once every input has ended. `cep serve`: never finish; wait for a stop.
   bool finish_at_end = false;
 };

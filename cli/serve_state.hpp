@@ -1,0 +1,51 @@
+// `cep serve --state DIR` (docs/state.md): what the command adds around the serve runtime's
+// checkpoints: the inputs and outputs a durable server can have, the outputs continued at
+// their checkpointed lengths, the inputs at their positions, and what a checkpoint records of
+// them.
+#pragma once
+
+#include "cli/commands.hpp"
+#include "cli/run_shared.hpp"
+#include "runtime/engine/output_sink.hpp"
+#include "runtime/io/inputs.hpp"
+#include "service/serve_checkpoint.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cep::cli {
+
+// --checkpoint-every: "0" or a duration (100ms, 1s). False with `error`.
+bool parseCheckpointEvery(const std::string &text, std::int64_t &ms, std::string &error);
+
+// Inputs a checkpoint can resume (regular files) and a main output it can cut back (a file,
+// not stdout); "" when they are, else the one-line reason.
+std::string durableIoProblem(const RunOptions &run, const RunPlan &plan);
+
+// The checkpoint's output length for `role` written to `path`; nullopt when it had none (the
+// output is new: created). Throws std::runtime_error when it wrote `role` to another path.
+std::optional<std::uint64_t> checkpointedLength(const service::ServeMeta &meta,
+                                                const std::string &role, const std::string &path);
+
+// The outputs of a restored server: each continued at its checkpointed length (or created).
+// Null / false with `error` when one cannot be (shorter than its length, another path).
+std::unique_ptr<runtime::OutputSink> openMainOutputAt(const service::ServeMeta &meta,
+                                                      const std::string &path, std::string &error);
+bool openSideOutputsAt(SideOutputs &sides, const service::ServeMeta &meta, const RunOptions &run,
+                       const RunPlan &plan, std::string &error);
+
+// The checkpoint's position of each input (by name, in --input order; nullopt for one it did
+// not have). Throws std::runtime_error when the inputs are not the checkpoint's.
+std::vector<std::optional<runtime::InputPosition>>
+checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime::InputSpec> &specs);
+
+// Fills a checkpoint's inputs and outputs: every output synced (fdatasync) first, so that the
+// lengths a checkpoint records are on disk before it commits.
+void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs,
+                runtime::OutputSink &out, const std::string &out_path, SideOutputs &sides,
+                const RunOptions &run);
+
+} // namespace cep::cli

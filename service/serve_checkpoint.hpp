@@ -1,0 +1,87 @@
+// What a checkpoint of `cep serve --state DIR` holds besides the matchers' key records and the
+// artifacts' bytes (docs/state.md): the server's META record, one per checkpoint, and its
+// versioned binary encoding CEPSMETA. The key records of every served matcher are in the store
+// under the matcher's operator id (runtime/state/store); the artifacts under their hash.
+//
+// A checkpoint is a consistent cut between two released events, taken on the event loop:
+//   - `run`: the run loop without its matchers (a CEPRSNAP with no pattern,
+//     runtime/engine/run_snapshot.hpp): watermarks, record counts, the arrival counter, the
+//     events held for reordering, the clock;
+//   - `schema`: the server's event types in their order (deploys append to it);
+//   - `served`: every loaded pattern version in operator id order, with its artifact's hash, its
+//     matcher's header (time, counters, draining; runtime/state/key_record.hpp) and what the
+//     metrics need to go on counting;
+//   - `inputs`: each input's byte position and the identity of the file it read;
+//   - `outputs`: each output's length when the checkpoint was taken (after a flush).
+//
+// Layout (runtime/snapshot_codec.hpp encodings; str = u32 length + bytes, blob = u64 + bytes):
+//   "CEPSMETA" u32 version (kServeMetaVersion)
+//   u64 checkpoint wall time (epoch ms), u32 next operator id
+//   u32 type count, per type: str name, i32 time field (-1 none) as u32, u32 field count, per
+//     field: str name, u8 kind (runtime::FieldKind), u8 nullable
+//   blob run (CEPRSNAP without patterns)
+//   u32 served count, per served: u32 operator id, str pattern, str version, str artifact hash,
+//     i64 loaded at (epoch ms), u8 draining, u64 matches base, u64 timeouts base,
+//     blob matcher header
+//   u32 input count, per input: str name, blob position (runtime/io position encoding)
+//   u32 output count, per output: str role ("matches", "late", "dead letters", "evicted"),
+//     str path, u64 length
+//   u64 FNV-1a 64 of every byte before it
+// Decoding anything else throws std::runtime_error("bad serve checkpoint: <reason>").
+#pragma once
+
+#include "runtime/io/inputs.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::service {
+
+inline constexpr char kServeMetaMagic[8] = {'C', 'E', 'P', 'S', 'M', 'E', 'T', 'A'};
+inline constexpr std::uint32_t kServeMetaVersion = 1;
+
+struct ServedState {
+  std::uint32_t operator_id = 0;
+  std::string pattern;
+  std::string version;       // the artifact's version (hash prefix)
+  std::string artifact_hash; // key of the artifact's bytes in the store
+  std::int64_t loaded_at = 0;
+  bool draining = false;
+  // Counts the version had when it started serving (a keep deploy moves the counters).
+  std::uint64_t matches_base = 0, timeouts_base = 0;
+  std::string matcher_header; // the matcher's header record
+};
+
+struct InputMark {
+  std::string name;
+  std::string position; // the encoded input position (offset, line, file identity)
+};
+
+struct OutputMark {
+  std::string role;
+  std::string path;
+  std::uint64_t length = 0;
+};
+
+struct ServeMeta {
+  std::int64_t taken_at = 0;
+  std::uint32_t next_operator_id = 0;
+  runtime::Schema schema;
+  std::string run;
+  std::vector<ServedState> served;
+  std::vector<InputMark> inputs;
+  std::vector<OutputMark> outputs;
+};
+
+void encodeServeMeta(const ServeMeta &meta, std::string &out);
+ServeMeta decodeServeMeta(std::string_view in);
+
+// An input's position in a checkpoint: u64 offset, u64 line, u8 seekable, u64 device, u64 inode,
+// u64 head hash, u64 tail hash.
+void encodeInputPosition(const runtime::InputPosition &position, std::string &out);
+runtime::InputPosition decodeInputPosition(std::string_view in);
+
+} // namespace cep::service

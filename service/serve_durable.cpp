@@ -1,0 +1,228 @@
+// `cep serve --state DIR` (docs/state.md): the runtime's checkpoints into the RocksDB store and
+// its restore at start-up. A checkpoint is taken on the loop thread between two released events:
+// the outputs are flushed, every served matcher gives the keys that changed since the last
+// checkpoint (Matcher::exportChanges), and one atomic batch writes them with the meta record
+// (serve_checkpoint.hpp) and the artifacts not stored yet.
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/engine/run_snapshot.hpp"
+#include "runtime/state/key_record.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/state/store/checkpoint_store.hpp"
+#include "service/serve_runtime.hpp"
+#include "service/serve_served.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace cep::service {
+
+bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error) {
+  CEP_ASSERT(options_.store != nullptr, "a checkpoint without a store");
+  auto started = std::chrono::steady_clock::now();
+  if (!loop.flush()) {
+    error = "the outputs could not be written: " + loop.message();
+    return false;
+  }
+  runtime::store::CheckpointStore &store = *options_.store;
+  auto batch = store.begin();
+  ServeMeta meta;
+  meta.taken_at = now();
+  meta.next_operator_id = loop.operators().nextId();
+  meta.schema = *schema_;
+  runtime::snapshotRun(loop, meta.run, /*with_patterns=*/false);
+
+  std::vector<Served *> order;
+  for (const auto &served : served_) {
+    order.push_back(served.get());
+  }
+  std::sort(order.begin(), order.end(), [](const Served *a, const Served *b) { return a->id < b->id; });
+  std::set<runtime::OperatorId> live;
+  std::set<std::string> hashes;
+  std::uint64_t keys_put = 0, keys_erased = 0;
+  for (Served *served : order) {
+    live.insert(served->id);
+    runtime::MatcherChanges changes;
+    served->matcher->exportChanges(changes);
+    if (changes.full) {
+      // Its first export (a new version): the id's old records go, `put` is the whole state.
+      batch.dropOperator(served->id);
+      for (const auto &[key, record] : changes.put) {
+        batch.put(served->id, key, record);
+      }
+      keys_put += changes.put.size();
+    } else if (served->persisted_as != served->id) {
+      // Not stored under this id (a drain renumbered it; a checkpoint failed): the id's old
+      // records go and the matcher is written whole.
+      batch.dropOperator(served->id);
+      runtime::MatcherState whole;
+      served->matcher->exportState(whole);
+      std::string record;
+      for (std::size_t k = 0; k < whole.keys.size(); ++k) {
+        record.clear();
+        runtime::encodeKeyRecord(whole, k, record);
+        batch.put(served->id, whole.keys[k].key_json, record);
+        ++keys_put;
+      }
+    } else {
+      for (const auto &[key, record] : changes.put) {
+        batch.put(served->id, key, record);
+      }
+      for (const std::string &key : changes.erased) {
+        batch.erase(served->id, key);
+      }
+      keys_put += changes.put.size();
+      keys_erased += changes.erased.size();
+    }
+    if (hashes.insert(served->hash).second &&
+        std::find(persisted_artifacts_.begin(), persisted_artifacts_.end(), served->hash) ==
+            persisted_artifacts_.end()) {
+      batch.putArtifact(served->hash, *served->artifact_bytes);
+    }
+    ServedState &s = meta.served.emplace_back();
+    s.operator_id = served->id;
+    s.pattern = served->name;
+    s.version = served->version;
+    s.artifact_hash = served->hash;
+    s.loaded_at = served->loaded_at;
+    s.draining = served->draining;
+    s.matches_base = served->matches_base;
+    s.timeouts_base = served->timeouts_base;
+    s.matcher_header = std::move(changes.header);
+  }
+  for (runtime::OperatorId op : persisted_ops_) {
+    if (!live.count(op)) {
+      batch.dropOperator(op);
+    }
+  }
+  for (const std::string &hash : persisted_artifacts_) {
+    if (!hashes.count(hash)) {
+      batch.eraseArtifact(hash);
+    }
+  }
+  if (options_.describe_io) {
+    options_.describe_io(meta);
+  }
+  std::string bytes;
+  encodeServeMeta(meta, bytes);
+  batch.setMeta(std::move(bytes));
+  if (!store.commit(std::move(batch), error)) {
+    // What exportChanges handed out is not on disk: the next checkpoint writes every matcher
+    // whole, so nothing is missed.
+    for (Served *served : order) {
+      served->persisted_as.reset();
+    }
+    ++checkpoint_failures_;
+    metrics_.checkpoints("failed").add();
+    return false;
+  }
+  for (Served *served : order) {
+    served->persisted_as = served->id;
+  }
+  persisted_ops_.assign(live.begin(), live.end());
+  persisted_artifacts_.assign(hashes.begin(), hashes.end());
+  ++checkpoints_;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.checkpoints("done").add();
+  metrics_.checkpointDuration().observe(seconds);
+  metrics_.checkpointKeysWritten().add(keys_put + keys_erased);
+  metrics_.lastCheckpoint().set(static_cast<double>(meta.taken_at) / 1000.0);
+  return true;
+}
+
+bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
+  CEP_ASSERT(options_.store != nullptr, "a restore without a store");
+  CEP_ASSERT(served_.empty() && at_start_.empty() && !loop_started_,
+             "restoreAtStart after patterns were loaded");
+  std::string error;
+  auto reader = options_.store->read(error);
+  if (!reader) {
+    if (!error.empty()) {
+      throw std::runtime_error(error);
+    }
+    return false;
+  }
+  meta = decodeServeMeta(reader->meta());
+  auto schema = std::make_shared<const runtime::Schema>(meta.schema);
+  schema_ = schema;
+  schemas_.push_back(schema_);
+
+  std::map<std::string, std::shared_ptr<Loaded>> loaded; // by hash
+  std::uint64_t keys = 0, runs = 0;
+  std::string patterns;
+  for (const ServedState &s : meta.served) {
+    std::shared_ptr<Loaded> &artifact = loaded[s.artifact_hash];
+    if (!artifact) {
+      std::optional<std::string> bytes = reader->artifact(s.artifact_hash);
+      if (!bytes) {
+        throw std::runtime_error("bad serve checkpoint: the artifact " + s.artifact_hash +
+                                 " of pattern `" + s.pattern + "` is not in the store");
+      }
+      artifact = load(*bytes, "the checkpoint's " + s.version);
+      if (artifact->artifact.hash != s.artifact_hash) {
+        throw std::runtime_error("bad serve checkpoint: the artifact stored as " +
+                                 s.artifact_hash + " hashes to " + artifact->artifact.hash);
+      }
+    }
+    auto served = std::make_unique<Served>();
+    served->name = s.pattern;
+    served->version = s.version;
+    served->hash = s.artifact_hash;
+    served->loaded_at = s.loaded_at;
+    served->draining = s.draining;
+    served->id = s.operator_id;
+    served->schema = artifact->artifact.schema;
+    served->artifact_bytes = artifact->bytes;
+    served->matches_base = s.matches_base;
+    served->timeouts_base = s.timeouts_base;
+    for (std::size_t i = 0; i < artifact->matchers.size(); ++i) {
+      if (artifact->matchers[i] && artifact->artifact.pattern_names[i] == s.pattern) {
+        served->matcher = std::move(artifact->matchers[i]);
+        break;
+      }
+    }
+    if (!served->matcher) {
+      throw std::runtime_error("bad serve checkpoint: pattern `" + s.pattern +
+                               "` is not in its artifact " + s.version + " (or appears twice)");
+    }
+    std::vector<std::string> records;
+    reader->forEach(s.operator_id, [&](std::string_view, std::string_view value) {
+      records.emplace_back(value);
+    });
+    std::vector<std::string_view> views(records.begin(), records.end());
+    runtime::MatcherState state =
+        runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
+    std::string snapshot;
+    runtime::encodeMatcherState(state, snapshot);
+    try {
+      served->matcher->restore(snapshot);
+    } catch (const std::runtime_error &e) {
+      throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
+    }
+    runtime::MatcherChanges stored; // what the store holds already: not written again
+    served->matcher->exportChanges(stored);
+    runtime::MatcherStats stats = served->matcher->stats();
+    keys += stats.live_keys;
+    runs += stats.live_runs;
+    served->persisted_as = served->id; // the store holds exactly this
+    persisted_ops_.push_back(served->id);
+    patterns += (patterns.empty() ? "" : ", ") + s.pattern + " " + s.version +
+                (s.draining ? " (draining)" : "");
+    served_.push_back(std::move(served));
+  }
+  for (const auto &[hash, artifact] : loaded) {
+    persisted_artifacts_.push_back(hash);
+  }
+  report = "restored checkpoint " + std::to_string(reader->id()) + " (taken " +
+           std::to_string(meta.taken_at) + "): " +
+           (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
+           std::to_string(keys) + " keys, " + std::to_string(runs) + " partial matches";
+  restored_ = meta;
+  return true;
+}
+
+} // namespace cep::service

@@ -1,0 +1,39 @@
+// The runtime's records of loaded artifacts and served pattern versions (private to
+// serve_runtime.cpp and serve_durable.cpp).
+#pragma once
+
+#include "service/serve_runtime.hpp"
+
+#include <optional>
+
+namespace cep::service {
+
+// An artifact loaded on an HTTP thread: its code and one fresh matcher per pattern.
+struct ServeRuntime::Loaded {
+  std::string name; // as the user knows it: a path, "POST /deploy"
+  compiler::artifact::LoadedArtifact artifact;
+  std::shared_ptr<const std::string> bytes; // the artifact as deployed (checkpoints keep it)
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers; // declaration order
+};
+
+// One pattern version in the operator set.
+struct ServeRuntime::Served {
+  std::string name, version, hash;
+  std::int64_t loaded_at = 0;
+  bool draining = false;
+  runtime::OperatorId id = 0;
+  std::unique_ptr<runtime::Matcher> matcher;
+  std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
+  std::optional<ServeMetrics::Pattern> series;   // set once it serves
+  // The matcher's counts when it started serving under this version (a `keep` deploy moves the
+  // old version's counts in with its state).
+  std::uint64_t matches_base = 0, timeouts_base = 0;
+  std::uint64_t matches_seen = 0, timeouts_seen = 0; // already added to the counters
+  bool in_operators = true; // false once replaced (keep, fresh): retired with the deploy
+  std::shared_ptr<const std::string> artifact_bytes;
+  // The operator id its key records are stored under (--state), once a checkpoint wrote them:
+  // a matcher that is not there yet is written whole, after the id's old records are cleared.
+  std::optional<runtime::OperatorId> persisted_as;
+};
+
+} // namespace cep::service
