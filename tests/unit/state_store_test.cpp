@@ -298,6 +298,7 @@ TEST_CASE("operators are dropped, and started again under the same id", "[store]
   CHECK(got.operators.size() == 2);
   CHECK(got.operators.count(2) == 0);
   CHECK(got.operators.at(3).at("w") == "3w");
+  CHECK(store->stats().operator_families == 3); // checkpoint 1 still needs operator 2's
 
   // Dropped and put to in the same checkpoint: an empty operator with only the new key.
   auto b3 = store->begin();
@@ -309,6 +310,8 @@ TEST_CASE("operators are dropped, and started again under the same id", "[store]
   got = contents(*store);
   CHECK(got.operators.at(1) == std::map<std::string, std::string>{{"new", "1new"}});
   CHECK(got.operators.count(4) == 0);
+  // Operator 2's family is gone; operator 1's old one stays for checkpoint 2.
+  CHECK(store->stats().operator_families == 3);
 
   // Operator 2 again, after its drop was committed: it starts empty.
   auto b4 = store->begin();
@@ -435,6 +438,55 @@ TEST_CASE("a damaged latest checkpoint falls back to the one before", "[store]")
   auto third = openOk(tmp.store());
   CHECK(third->latest() == 1u);
   requireEqual(contents(*third), checkpointOne());
+}
+
+TEST_CASE("a fallback undoes operators the damaged checkpoint created and dropped", "[store]") {
+  TempDir tmp;
+  {
+    auto store = openOk(tmp.store());
+    auto b1 = store->begin();
+    b1.put(1, "a", "a1");
+    b1.put(2, "b", "b1");
+    b1.put(4, "x", "x1");
+    commitOk(*store, std::move(b1));
+    auto b2 = store->begin();
+    b2.dropOperator(2);   // dropped by the damaged checkpoint
+    b2.put(3, "c", "c2"); // created by it
+    b2.dropOperator(4);   // dropped and started again by it
+    b2.put(4, "y", "y2");
+    b2.put(1, "a", "a2");
+    b2.erase(1, "a");             // erased by it
+    b2.putArtifact("h", "bytes"); // an artifact it added
+    commitOk(*store, std::move(b2));
+    REQUIRE(store->corruptForTest(3, "c"));
+  }
+  model::State one;
+  one.operators[1] = {{"a", "a1"}};
+  one.operators[2] = {{"b", "b1"}};
+  one.operators[4] = {{"x", "x1"}};
+  auto store = openOk(tmp.store());
+  CHECK(store->latest() == 1u);
+  CHECK(contains(store->fallbackReason(), "operator 3, key \"c\": checksum mismatch"));
+  requireEqual(contents(*store), one);
+
+  // Continuing from checkpoint 1: operator 3 starts again, empty; 2 and 4 have their old keys.
+  auto b3 = store->begin();
+  b3.put(3, "d", "d3");
+  b3.put(2, "b2", "new");
+  commitOk(*store, std::move(b3));
+  one.operators[3] = {{"d", "d3"}};
+  one.operators[2]["b2"] = "new";
+  requireEqual(contents(*store), one);
+  // The families only the damaged checkpoint had (3 and 4 of generation 2) are dropped:
+  // checkpoint 3 and its fallback 1 use 1, 2, 4 of generation 1 and 3 of generation 3.
+  CHECK(store->stats().operator_families == 4);
+  auto b4 = store->begin();
+  commitOk(*store, std::move(b4));
+  CHECK(store->stats().operator_families == 4);
+  store.reset();
+  auto again = openOk(tmp.store());
+  CHECK(again->latest() == 4u);
+  requireEqual(contents(*again), one);
 }
 
 TEST_CASE("a damaged checkpoint whose fallback is damaged too is an error", "[store]") {

@@ -1058,6 +1058,7 @@ std::optional<CheckpointStore::Reader> CheckpointStore::read(std::string &error)
 
 StoreStats CheckpointStore::stats() const {
   StoreStats st = impl_->stats;
+  st.operator_families = impl_->families.size();
   std::uint64_t bytes = 0;
   if (impl_->db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &bytes)) {
     st.live_sst_bytes = bytes;

@@ -101,6 +101,8 @@ struct StoreStats {
   double last_commit_seconds = 0;       // begin of commit() to the synced write
   std::uint64_t live_keys = 0;          // key records of the latest checkpoint
   std::uint64_t operators = 0;          // live operators of the latest checkpoint
+  std::uint64_t operator_families = 0;  // their column families on disk, and those the
+                                        // checkpoint before still needs
   std::uint64_t live_sst_bytes = 0;     // "rocksdb.live-sst-files-size", all families
 };
 
