@@ -224,9 +224,8 @@ MatcherState assembleMatcherState(std::string_view header,
   // kept once.
   std::unordered_map<std::uint64_t, std::uint64_t> by_seq;
   std::vector<std::uint64_t> event_ids;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    KeyRecord &rec = keys[i];
-    if (i > 0 && keys[i - 1].key.key_json == rec.key.key_json) {
+  for (KeyRecord &rec : keys) {
+    if (!st.keys.empty() && st.keys.back().key_json == rec.key.key_json) {
       throw std::runtime_error("bad key record: two records of key " + rec.key.key_json);
     }
     const auto offset = static_cast<std::int64_t>(st.nodes.size());
