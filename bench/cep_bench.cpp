@@ -2,6 +2,7 @@
 // part of `make test`; bench/run drives it and `cep run` for the end-to-end rows.
 //
 //   cep-bench match  RULES.cep... --input EVENTS.jsonl [--engine interp|jit] [--opt-level N]
+//                    [--changes-every N]
 //   (every command also takes --import-path DIR, as `cep run` does)
 //       Decodes the whole file first (not timed), orders the events by (time, arrival) as the
 //       run loop's reorder buffer would, builds one matcher per pattern as `cep run` does
@@ -9,7 +10,9 @@
 //       code for --engine jit), then times only the
 //       matching: advanceTime(t) on every matcher before the events of a new time t, onEvent on
 //       the matchers whose stream has the event's type, finish() at the end. Outputs are counted
-//       and dropped (not sorted or written).
+//       and dropped (not sorted or written). --changes-every N: every N events, exportChanges
+//       on every matcher (what an incremental checkpoint takes from them: the native matcher's
+//       change tracking on), timed apart from the matching (export_s, puts, put_bytes).
 //   cep-bench decode RULES.cep... --input EVENTS.jsonl
 //       LineReader + JsonlDecoder over the file (events built, then dropped), against a raw
 //       simdjson On Demand pass over the same lines that touches every value.
@@ -78,6 +81,7 @@ struct Args {
   int opt_level = 2;
   long max_delay_ms = 2000;
   int repeat = 1;
+  long changes_every = 0; // match: Matcher::exportChanges on every matcher every N events
 };
 
 int usage(const std::string &message) {
@@ -173,8 +177,35 @@ int runMatch(const Args &args) {
   // The keyed state per live run besides the shared event blocks, sampled every 4096 events
   // and taken where the most runs were live (the "bytes per live run" target).
   std::uint64_t sample_runs = 0, sample_own_bytes = 0, sampled = 0;
+  // --changes-every N: what a checkpoint every N events would take from the matchers (timed
+  // apart; `seconds` is the matching alone, tracking included).
+  rt::MatcherChanges changes;
+  std::uint64_t exports = 0, puts = 0, erased = 0, put_bytes = 0;
+  double export_s = 0;
+  auto exportChanges = [&] {
+    auto start = Clock::now();
+    for (const auto &matcher : matchers) {
+      matcher->exportChanges(changes);
+      puts += changes.put.size();
+      erased += changes.erased.size();
+      put_bytes += changes.header.size();
+      for (const auto &[key, record] : changes.put) {
+        put_bytes += key.size() + record.size();
+      }
+    }
+    ++exports;
+    export_s += secondsSince(start);
+  };
+  if (args.changes_every > 0) {
+    exportChanges(); // the first call: tracking starts (nothing to export yet)
+  }
+  long until_export = args.changes_every;
   auto match_start = Clock::now();
   for (const rt::EventRef &event : events) {
+    if (args.changes_every > 0 && --until_export == 0) {
+      exportChanges();
+      until_export = args.changes_every;
+    }
     if ((++sampled & 4095) == 0) {
       std::uint64_t runs = 0, own = 0;
       for (const auto &matcher : matchers) {
@@ -204,7 +235,7 @@ int runMatch(const Args &args) {
   }
   records += outputs.size();
   outputs.clear();
-  double match_s = secondsSince(match_start);
+  double match_s = secondsSince(match_start) - export_s;
 
   std::uint64_t peak_runs = 0, peak_state = 0, peak_keys = 0;
   for (const auto &matcher : matchers) {
@@ -225,6 +256,13 @@ int runMatch(const Args &args) {
               static_cast<unsigned long long>(peak_keys), rss_before, peakRssKib(),
               static_cast<unsigned long long>(sample_runs),
               static_cast<unsigned long long>(sample_own_bytes));
+  if (args.changes_every > 0) {
+    std::printf("changes_every=%ld exports=%llu export_s=%.4f puts=%llu erased=%llu "
+                "put_bytes=%llu\n",
+                args.changes_every, static_cast<unsigned long long>(exports), export_s,
+                static_cast<unsigned long long>(puts), static_cast<unsigned long long>(erased),
+                static_cast<unsigned long long>(put_bytes));
+  }
   return 0;
 }
 
@@ -544,6 +582,8 @@ int main(int argc, char **argv) {
       args.opt_level = std::atoi(argv[++i]);
     } else if (arg == "--max-delay" && i + 1 < argc) {
       args.max_delay_ms = std::atol(argv[++i]);
+    } else if (arg == "--changes-every" && i + 1 < argc) {
+      args.changes_every = std::max(0L, std::atol(argv[++i]));
     } else if (arg == "--repeat" && i + 1 < argc) {
       args.repeat = std::max(1, std::atoi(argv[++i]));
     } else if (!arg.empty() && arg[0] == '-') {

@@ -1,9 +1,13 @@
 #include "runtime/matcher.hpp"
 
+#include "runtime/state/key_record.hpp"
+#include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace cep::runtime {
 
@@ -35,6 +39,61 @@ bool MatchOutput::before(const MatchOutput &a, const MatchOutput &b) {
   // 5. the matched events in match order by arrival; a prefix sorts first
   return std::lexicographical_compare(a.event_seqs.begin(), a.event_seqs.end(),
                                       b.event_seqs.begin(), b.event_seqs.end());
+}
+
+// A record's fingerprint: two independent 64-bit hashes (std::hash and FNV-1a), so a changed
+// record going unnoticed is out of the question in practice.
+struct Matcher::ExportedKeys {
+  using Fingerprint = std::pair<std::uint64_t, std::uint64_t>;
+  std::unordered_map<std::string, Fingerprint> keys;
+
+  static Fingerprint of(std::string_view bytes) {
+    std::uint64_t fnv = 0xcbf29ce484222325ULL;
+    for (char c : bytes) {
+      fnv = (fnv ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return {std::hash<std::string_view>()(bytes), fnv};
+  }
+};
+
+Matcher::Matcher() = default;
+Matcher::~Matcher() = default;
+
+void Matcher::exportChanges(MatcherChanges &out) {
+  out.clear();
+  MatcherState st;
+  exportState(st);
+  encodeMatcherHeader(headerOf(st), out.header);
+  out.full = exported_ == nullptr;
+  auto now = std::make_unique<ExportedKeys>();
+  now->keys.reserve(st.keys.size());
+  std::string record;
+  for (std::size_t i = 0; i < st.keys.size(); ++i) {
+    record.clear();
+    encodeKeyRecord(st, i, record);
+    ExportedKeys::Fingerprint print = ExportedKeys::of(record);
+    const std::string &key = st.keys[i].key_json;
+    if (exported_ != nullptr) {
+      auto was = exported_->keys.find(key);
+      bool same = was != exported_->keys.end() && was->second == print;
+      if (was != exported_->keys.end()) {
+        exported_->keys.erase(was);
+      }
+      if (same) {
+        now->keys.emplace(key, print);
+        continue;
+      }
+    }
+    out.put.emplace_back(key, record); // keys come sorted
+    now->keys.emplace(key, print);
+  }
+  if (exported_ != nullptr) {
+    for (auto &[key, print] : exported_->keys) { // what is left is gone
+      out.erased.push_back(key);
+    }
+    std::sort(out.erased.begin(), out.erased.end());
+  }
+  exported_ = std::move(now);
 }
 
 MigrationReport Matcher::adoptFrom(Matcher &old) {

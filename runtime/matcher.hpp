@@ -27,8 +27,10 @@
 #include "runtime/state_bounds.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cep::runtime {
@@ -84,9 +86,32 @@ struct MatcherStats {
   std::uint64_t bound_event_bytes = 0;
 };
 
+// What changed in a matcher's state since the previous Matcher::exportChanges call, as the
+// pieces of runtime/state/key_record.hpp: the header (always) and the records of the keys that
+// changed. `full` is set on the first call (and on the first call after the matcher's tracking
+// restarted, e.g. an old version whose state adoptFrom took): `put` then holds every key, and a
+// receiver that kept records of this matcher drops every key `put` does not name. After any
+// call, applying every call's `put` and `erased` in order to a map (from empty, or cleared when
+// `full`) gives exactly the matcher's current keys and their records.
+struct MatcherChanges {
+  std::string header;                                   // encoded MatcherHeader
+  std::vector<std::pair<std::string, std::string>> put; // key_json, key record (sorted by key)
+  std::vector<std::string> erased;                      // key_json of keys now gone (sorted)
+  bool full = false;                                    // `put` is the whole state
+  void clear() {
+    header.clear();
+    put.clear();
+    erased.clear();
+    full = false;
+  }
+};
+
 class Matcher {
 public:
-  virtual ~Matcher() = default;
+  Matcher();
+  virtual ~Matcher();
+  Matcher(const Matcher &) = delete;
+  Matcher &operator=(const Matcher &) = delete;
   virtual void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) = 0;
   virtual void onEvent(const EventRef &event, std::vector<MatchOutput> &out) = 0;
   virtual void finish(std::vector<MatchOutput> &out) = 0;
@@ -105,6 +130,21 @@ public:
   // The same state as the model both engines share (runtime/state/matcher_state.hpp): snapshot
   // is exportState + encodeMatcherState, restore is decodeMatcherState + the engine's import.
   virtual void exportState(MatcherState &out) const = 0;
+  // Incremental checkpoints (issue #11): fills `out` (cleared first) with the header and the
+  // records of the keys whose runs or held matches changed since the previous call; a key that
+  // is gone is in `erased` (one created and removed in between may be there too, or not at
+  // all; one removed and created again is in `put`). The first call puts every key (`full`).
+  // Records are exactly encodeKeyRecord's of exportState, so the header and the accumulated
+  // records reassemble to snapshot()'s bytes (runtime/state/key_record.hpp).
+  //   MatcherChanges c;
+  //   m.exportChanges(c);       // first call: c.full, every key in c.put
+  //   ... events ...
+  //   m.exportChanges(c);       // only the keys those events changed
+  // This default works for every engine and costs O(state): it exports the whole state,
+  // encodes every key's record and compares it with the previous call's (a 128-bit hash per
+  // key). The native matcher overrides it with dirty-key tracking, O(changed keys), which
+  // starts with the first call and costs nothing before.
+  virtual void exportChanges(MatcherChanges &out);
   // Moving the partial matches of ANOTHER VERSION of this pattern (same name; other conditions,
   // steps, NFA shape or schema) into this matcher, which must be fresh (runtime/state/
   // migration.hpp, docs/semantics.md "Moving partial matches to a new version"). checkMigration
@@ -146,6 +186,10 @@ public:
   // The matcher stays usable: later events start new runs unless it is draining (a draining
   // matcher is drained() right after).
   virtual std::uint64_t dropState() = 0;
+
+private:
+  struct ExportedKeys; // the default exportChanges' hashes of the records it exported last
+  std::unique_ptr<ExportedKeys> exported_;
 };
 
 } // namespace cep::runtime

@@ -144,6 +144,29 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
     retime(states);
   }
   old.heap_.clear(); // its entries name key slots it no longer has
+  // Change tracking (exportChanges) goes on in this version as if it were the old one: the keys
+  // and their records are the same (states and steps keep their names). When this one already
+  // tracked (it exported its empty state), every key it took is new to its receiver. The old
+  // version starts over: its next exportChanges is a `full` one with no key.
+  if (track_) {
+    for (Key &key : keys_) {
+      key.dirty = false;
+    }
+    dirty_.clear();
+    for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+      if (keys_[k].rep != nullptr) {
+        markChanged(k);
+      }
+    }
+    old.releaseFreed();
+  } else if (old.track_) {
+    track_ = true;
+    dirty_ = std::move(old.dirty_);
+    freed_ = std::move(old.freed_);
+  }
+  old.track_ = false;
+  old.dirty_.clear();
+  old.freed_.clear();
   updatePeaks();
 
   MigrationReport report;

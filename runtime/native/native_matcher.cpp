@@ -87,6 +87,7 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
 
 NativeMatcher::~NativeMatcher() {
   clear();
+  releaseFreed();
 }
 
 void NativeMatcher::clear() {
@@ -100,10 +101,15 @@ void NativeMatcher::clear() {
       nodes_.release(m.last);
     }
     key.held.clear();
-    release(key.rep);
+    if (track_) {
+      freed_.push_back(key.rep); // the reference moves: exportChanges reports it erased
+    } else {
+      release(key.rep);
+    }
     key.rep = nullptr;
   }
   keys_.clear();
+  dirty_.clear(); // the slots are gone
   free_keys_.clear();
   table_ = KeyTable();
   heap_.clear();
@@ -235,6 +241,7 @@ std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
   key.timer = kNoDeadline;
   table_.insert(hash, k);
   ++live_keys_;
+  markChanged(k);
   stats_.peak_keys = std::max(stats_.peak_keys, live_keys_);
   return k;
 }
@@ -242,7 +249,11 @@ std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
 void NativeMatcher::freeKey(std::uint32_t k) {
   Key &key = keys_[k];
   table_.erase(key.hash, k);
-  release(key.rep);
+  if (track_) {
+    freed_.push_back(key.rep); // the reference moves: exportChanges reports it erased
+  } else {
+    release(key.rep);
+  }
   key.rep = nullptr;
   ++key.gen;
   --live_keys_;
@@ -347,6 +358,7 @@ bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
 }
 
 void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<MatchOutput> &out) {
+  markChanged(k); // at least the run whose deadline this is ends
   Key &key = keys_[k];
   expired_.clear();
   std::size_t kept = 0;
@@ -398,12 +410,16 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
     return; // nothing changed (runs that were started and discarded left nothing behind)
   }
   if (k == KeyTable::kNone) {
-    k = newKey(hash, &e);
+    k = newKey(hash, &e); // marked changed when tracking
+  } else if (track_ && (!completed_.empty() || !keys_[k].held.empty() ||
+                        !sameRuns(keys_[k].runs, retained_))) {
+    markChanged(k);
   }
   setRuns(keys_[k], retained_);
   retained_.clear();
   const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
   if (max_runs != 0 && keys_[k].runs.size() > max_runs) {
+    markChanged(k);
     evictOldest(keys_[k], keys_[k].runs.size() - max_runs, EvictReason::RunsPerKey);
   }
   processMatches(k, completed_, Completion{e.time, false, e.seq}, out);
@@ -503,6 +519,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     }
   }
   for (auto &[k, evicted] : touched) {
+    markChanged(k);
     Key &key = keys_[k];
     key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(evicted));
     completed_.clear();
@@ -637,6 +654,7 @@ void NativeMatcher::finish(std::vector<MatchOutput> &out) {
     if (keys_[k].rep == nullptr) {
       continue;
     }
+    markChanged(k);
     Key &key = keys_[k];
     expired_.clear();
     for (const Run &r : key.runs) {

@@ -49,6 +49,7 @@ public:
   MigrationReport migrateFrom(const MatcherState &from) override;          // native_snapshot.cpp
   bool canAdopt(const Matcher &old) const override;                        // native_adopt.cpp
   MigrationReport adoptFrom(Matcher &old) override;                        // native_adopt.cpp
+  void exportChanges(MatcherChanges &out) override;                        // native_changes.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
   void drain() override { draining_ = true; }
@@ -86,6 +87,7 @@ private:
     std::vector<Held> held;
     std::int64_t timer = kNoDeadline;
     std::uint32_t gen = 0; // bumped when the slot is freed
+    bool dirty = false;    // in dirty_ (tracking changes: runs or held matches changed)
   };
 
   struct Timer {
@@ -134,6 +136,24 @@ private:
   }
   void pushTimer(std::uint32_t key);
   void popTimer();
+
+  // Change tracking (exportChanges; off until its first call): a key slot whose runs or held
+  // matches changed goes into dirty_ once; a freed key's representative event goes into freed_
+  // with its counted reference (its text is computed at export).
+  void markChanged(std::uint32_t k) {
+    if (track_ && !keys_[k].dirty) {
+      keys_[k].dirty = true;
+      dirty_.push_back(k);
+    }
+  }
+  bool sameRuns(const std::vector<Run> &a, const std::vector<Run> &b) const;
+  void releaseFreed();
+  // native_snapshot.cpp: the model's header fields (no keys), and `keys` (text, slot; in this
+  // order) appended with every node and event they reach, each once; `dense` numbers the nodes
+  // through a vector over the whole pool (a whole export), otherwise through a map.
+  void exportHeader(MatcherState &st) const;
+  void exportKeys(MatcherState &st, std::vector<std::pair<std::string, std::uint32_t>> &keys,
+                  bool dense) const;
 
   std::uint32_t newKey(std::uint64_t hash, const Event *rep);
   void freeKey(std::uint32_t key);
@@ -213,6 +233,9 @@ private:
   std::uint64_t live_keys_ = 0;
   std::uint64_t held_ = 0;
   bool draining_ = false; // Matcher::drain: the start state is no longer consulted
+  bool track_ = false;    // exportChanges was called: dirty_ and freed_ are kept
+  std::vector<std::uint32_t> dirty_;
+  std::vector<const Event *> freed_; // one counted reference each
   MatcherStats stats_;
 };
 

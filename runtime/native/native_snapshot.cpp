@@ -14,7 +14,7 @@
 
 namespace cep::runtime::native {
 
-void NativeMatcher::exportState(MatcherState &st) const {
+void NativeMatcher::exportHeader(MatcherState &st) const {
   const PatternImage &img = *image_;
   st = MatcherState();
   st.pattern = img.name;
@@ -23,36 +23,46 @@ void NativeMatcher::exportState(MatcherState &st) const {
   st.draining = draining_;
   st.schema = schema_;
   st.key = describeKey(*schema_, img.keyed, img.key_fields);
+}
 
-  // Keys in a stable order (their "@key" text), and every node and event they reach, each once.
-  std::vector<std::pair<std::string, std::uint32_t>> keys;
-  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
-    if (keys_[k].rep != nullptr) {
-      keys.emplace_back(keyJson(keys_[k]), k);
+void NativeMatcher::exportKeys(MatcherState &st,
+                               std::vector<std::pair<std::string, std::uint32_t>> &keys,
+                               bool dense) const {
+  const PatternImage &img = *image_;
+  std::vector<std::int64_t> dense_ids(dense ? nodes_.capacity() : 0, -1);
+  std::unordered_map<std::uint32_t, std::int64_t> sparse_ids;
+  auto idOf = [&](std::uint32_t n) -> std::int64_t {
+    if (dense) {
+      return dense_ids[n];
     }
-  }
-  std::sort(keys.begin(), keys.end());
-  std::vector<std::int64_t> node_ids(nodes_.capacity(), -1);
+    auto it = sparse_ids.find(n);
+    return it == sparse_ids.end() ? -1 : it->second;
+  };
   std::unordered_map<const Event *, std::uint64_t> event_ids;
   std::vector<std::uint32_t> chain;
   auto collect = [&](std::uint32_t last) {
     chain.clear();
-    for (std::uint32_t n = last; n != kNoNode && node_ids[n] < 0; n = nodes_[n].prev) {
+    for (std::uint32_t n = last; n != kNoNode && idOf(n) < 0; n = nodes_[n].prev) {
       chain.push_back(n);
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       const Node &node = nodes_[*it];
-      node_ids[*it] = static_cast<std::int64_t>(st.nodes.size());
+      auto id = static_cast<std::int64_t>(st.nodes.size());
+      if (dense) {
+        dense_ids[*it] = id;
+      } else {
+        sparse_ids.emplace(*it, id);
+      }
       auto [e, added] = event_ids.emplace(node.event, st.events.size());
       if (added) {
         retain(node.event);
         st.events.emplace_back(const_cast<Event *>(node.event));
       }
       st.nodes.push_back({e->second, img.steps.at(static_cast<std::size_t>(node.step)).name,
-                          node.prev == kNoNode ? -1 : node_ids[node.prev]});
+                          node.prev == kNoNode ? -1 : idOf(node.prev)});
     }
   };
-  auto nodeId = [&](std::uint32_t n) -> std::int64_t { return n == kNoNode ? -1 : node_ids[n]; };
+  auto nodeId = [&](std::uint32_t n) -> std::int64_t { return n == kNoNode ? -1 : idOf(n); };
   for (auto &[text, k] : keys) {
     const Key &key = keys_[k];
     StateKey &sk = st.keys.emplace_back();
@@ -69,6 +79,19 @@ void NativeMatcher::exportState(MatcherState &st) const {
       sk.held.push_back({nodeId(m.last), start.first, start.second});
     }
   }
+}
+
+void NativeMatcher::exportState(MatcherState &st) const {
+  exportHeader(st);
+  // Keys in a stable order (their "@key" text), and every node and event they reach, each once.
+  std::vector<std::pair<std::string, std::uint32_t>> keys;
+  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+    if (keys_[k].rep != nullptr) {
+      keys.emplace_back(keyJson(keys_[k]), k);
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  exportKeys(st, keys, true);
 }
 
 void NativeMatcher::snapshot(std::string &out) const {
