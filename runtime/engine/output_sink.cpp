@@ -1,5 +1,7 @@
 #include "runtime/engine/output_sink.hpp"
 
+#include "runtime/io/file_write.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -35,6 +37,15 @@ std::unique_ptr<OutputSink> OutputSink::open(const std::string &path, std::strin
   return std::unique_ptr<OutputSink>(new OutputSink(fd, true, path));
 }
 
+std::unique_ptr<OutputSink> OutputSink::openAt(const std::string &path, std::uint64_t length,
+                                               std::string &error) {
+  int fd = openAtLength(path, length, error);
+  if (fd < 0) {
+    return nullptr;
+  }
+  return std::unique_ptr<OutputSink>(new OutputSink(fd, true, path));
+}
+
 std::unique_ptr<OutputSink> OutputSink::wrap(int fd, std::string name) {
   return std::unique_ptr<OutputSink>(new OutputSink(fd, false, std::move(name)));
 }
@@ -60,6 +71,22 @@ void OutputSink::fail(int error, std::size_t partial) {
   if (partial > 0) {
     error_ += " and " + std::to_string(partial) + " bytes of the next";
   }
+}
+
+bool OutputSink::sync() {
+  if (!flush()) {
+    return false;
+  }
+  if (capture_ != nullptr || !regular_) {
+    return true;
+  }
+  while (::fdatasync(fd_) != 0) {
+    if (errno != EINTR) {
+      error_ = "cannot sync \"" + name_ + "\": " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool OutputSink::flush() {

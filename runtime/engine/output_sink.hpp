@@ -7,6 +7,17 @@
 // checks failed() and exits 3. The destructor flushes what is left, so records already produced
 // are not lost when the run stops early (strict mode, an input error, a stop signal, an
 // exception).
+//
+// Positions (exactly-once recovery, issue #11): after flush(), bytesWritten() is the logical
+// length of the file, what a checkpoint records; a restarted run continues the file with
+// openAt(path, length), which cuts off what was written after that checkpoint. flush() is
+// write(2): once it returns the bytes survive a kill -9 of the process (they are in the page
+// cache), not a power loss or a kernel crash; sync() (fdatasync) is what survives those.
+//
+//   auto sink = OutputSink::openAt("alerts.jsonl", checkpoint.length, error); // null: refused
+//   sink->writeLine(record);
+//   sink->flush();
+//   std::uint64_t length = sink->bytesWritten(); // the next checkpoint records this
 #pragma once
 
 #include <cstddef>
@@ -25,6 +36,12 @@ public:
   explicit OutputSink(std::string &capture);
   // `path` "-" is stdout; a file is created or truncated. Null with `error` set on failure.
   static std::unique_ptr<OutputSink> open(const std::string &path, std::string &error);
+  // An existing regular file continued at `length` (a checkpoint's bytesWritten()): cut to it
+  // (ftruncate) and appended to. Null with `error` when it is missing, not a regular file, or
+  // shorter than `length` (damaged): `cannot resume "<path>" at byte N: <reason>`
+  // (io/file_write.hpp, openAtLength).
+  static std::unique_ptr<OutputSink> openAt(const std::string &path, std::uint64_t length,
+                                            std::string &error);
   // A sink over `fd` (tests: a pipe, /dev/full), not closed by the sink; `name` in errors.
   static std::unique_ptr<OutputSink> wrap(int fd, std::string name);
   ~OutputSink();
@@ -46,8 +63,12 @@ public:
       flush();
     }
   }
-  // Writes out the complete records buffered. False when this or an earlier write failed.
+  // Writes out the complete records buffered (write(2): safe from a kill -9 once it returns).
+  // False when this or an earlier write failed.
   bool flush();
+  // flush(), then fdatasync of a regular file, so the records survive a power loss too (a
+  // pipe, a terminal or a string: flush() only). False with error() set when either failed.
+  bool sync();
 
   bool failed() const { return !error_.empty(); }
   // `cannot write "<name>": <reason>; it ends after <n> whole records (<m> bytes)`
@@ -55,6 +76,10 @@ public:
   const std::string &name() const { return name_; }  // "<stdout>" or the path
   std::uint64_t records() const { return records_; } // whole records written
   std::uint64_t bytes() const { return bytes_; }     // their bytes
+  // The file's logical length: where it was when opened (0 when created; `length` for openAt;
+  // stdout's offset when it is a regular file) plus every byte written since. Records still
+  // buffered are not in it: flush() first.
+  std::uint64_t bytesWritten() const { return static_cast<std::uint64_t>(base_) + bytes_; }
 
 private:
   OutputSink(int fd, bool owns_fd, std::string name);

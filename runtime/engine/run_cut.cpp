@@ -24,7 +24,7 @@ std::string quoted(const std::string &text) {
 class Skipper {
 public:
   explicit Skipper(const ReadPosition &position) : position_(position) {
-    for (const InputPosition &input : position.inputs) {
+    for (const InputProgress &input : position.inputs) {
       records_left_.push_back(input.records);
       end_left_.push_back(input.finished);
       pending_ += input.records + (input.finished ? 1 : 0);
@@ -34,13 +34,13 @@ public:
   std::uint64_t records() const {
     return std::accumulate(
         position_.inputs.begin(), position_.inputs.end(), std::uint64_t{0},
-        [](std::uint64_t sum, const InputPosition &in) { return sum + in.records; });
+        [](std::uint64_t sum, const InputProgress &in) { return sum + in.records; });
   }
   // One report while pending(); false with `error` set when it is not the one expected.
   bool skip(InputStatus status, const InputRecord &record, const Inputs &inputs,
             std::string &error) {
     std::uint32_t i = record.input;
-    const InputPosition &want = position_.inputs[i];
+    const InputProgress &want = position_.inputs[i];
     std::string name = quoted(inputs.name(i));
     if (status == InputStatus::Record && records_left_[i] > 0) {
       if (--records_left_[i] == 0 && record.line.number != want.line) {

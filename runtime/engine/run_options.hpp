@@ -64,16 +64,17 @@ enum class RunStatus : std::uint8_t {
   Interrupted, // a stop signal (stop_signals.hpp): what was complete is written, nothing finished
 };
 
-// How far a run has read each input, so a resumed run (runtime/engine/run_snapshot.hpp) can
-// skip what was consumed when it replays the inputs.
-struct InputPosition {
+// How far a run has read each input in records, so a resumed run (runtime/engine/run_snapshot.hpp)
+// can skip what was consumed when it replays an input from its start (where it cannot seek to
+// the byte position, runtime/io/inputs.hpp InputPosition).
+struct InputProgress {
   std::uint64_t records = 0; // records (non-blank lines) handed to onRecord so far
   std::uint64_t line = 0;    // line number of the last of them (0: none)
   bool finished = false;     // onInputEnd was called for it
 };
 
 struct ReadPosition {
-  std::vector<InputPosition> inputs;
+  std::vector<InputProgress> inputs;
   // Whose turn it is in the round-robin (Inputs::next): the input after the last one reported
   // to onRecord / onInputEnd.
   std::uint32_t next_input = 0;

@@ -10,6 +10,19 @@
 
 namespace cep::runtime {
 
+namespace {
+
+// What a file that is not a regular one is, for refusals.
+const char *fileKind(mode_t mode) {
+  return S_ISLNK(mode)    ? "a symbolic link"
+         : S_ISDIR(mode)  ? "a directory"
+         : S_ISFIFO(mode) ? "a FIFO"
+         : S_ISSOCK(mode) ? "a socket"
+                          : "a device";
+}
+
+} // namespace
+
 bool writeFileAtomically(const std::string &path, std::string_view bytes, std::string &error) {
   auto fail = [&](const std::string &why) {
     error = "cannot write \"" + path + "\": " + why;
@@ -17,12 +30,8 @@ bool writeFileAtomically(const std::string &path, std::string_view bytes, std::s
   };
   struct stat existing {};
   if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
-    const char *kind = S_ISLNK(existing.st_mode)    ? "a symbolic link"
-                       : S_ISDIR(existing.st_mode)  ? "a directory"
-                       : S_ISFIFO(existing.st_mode) ? "a FIFO"
-                       : S_ISSOCK(existing.st_mode) ? "a socket"
-                                                    : "a device";
-    return fail(std::string("it exists and is ") + kind + ", not a regular file");
+    return fail(std::string("it exists and is ") + fileKind(existing.st_mode) +
+                ", not a regular file");
   }
   std::filesystem::path target(path);
   std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
@@ -72,6 +81,50 @@ bool writeFileAtomically(const std::string &path, std::string_view bytes, std::s
     ::close(dir_fd);
   }
   return true;
+}
+
+int openAtLength(const std::string &path, std::uint64_t length, std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = "cannot resume \"" + path + "\" at byte " + std::to_string(length) + ": " + why;
+    return -1;
+  };
+  struct stat info {};
+  // stat before open: opening a FIFO for writing would wait for a reader.
+  if (::stat(path.c_str(), &info) != 0) {
+    return fail(std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return fail(std::string("it is ") + fileKind(info.st_mode) + ", not a regular file");
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return fail(std::strerror(errno));
+  }
+  auto abandon = [&](const std::string &why) {
+    ::close(fd);
+    return fail(why);
+  };
+  if (::fstat(fd, &info) != 0) {
+    return abandon(std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) { // replaced between the two looks
+    return abandon(std::string("it is ") + fileKind(info.st_mode) + ", not a regular file");
+  }
+  if (static_cast<std::uint64_t>(info.st_size) < length) {
+    return abandon("it has " + std::to_string(info.st_size) +
+                   " bytes, fewer than it had then (damaged: cut or replaced since)");
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return abandon(std::strerror(errno));
+  }
+  if (::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+    return abandon(std::strerror(errno));
+  }
+  if (::lseek(fd, static_cast<off_t>(length), SEEK_SET) != static_cast<off_t>(length)) {
+    return abandon(std::strerror(errno));
+  }
+  return fd;
 }
 
 bool readWholeFile(const std::string &path, std::string &bytes, std::string &error) {

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <poll.h>
+#include <sys/stat.h>
 
 namespace cep::runtime {
 
@@ -28,6 +30,48 @@ bool isIdentifier(std::string_view text) {
   return true;
 }
 
+std::string quoted(const std::string &text) {
+  return "\"" + text + "\"";
+}
+
+// Starts `reader` (not read yet) at `at`, or says why it cannot ("" when it did).
+std::string resumeReader(LineReader &reader, const InputPosition &at, bool streams_replay) {
+  std::string refused = "cannot resume input " + quoted(reader.name()) + " at byte " +
+                        std::to_string(at.offset) + " (line " + std::to_string(at.line) + "): ";
+  if (!reader.isOpen()) {
+    return refused + (reader.error().empty() ? std::string("interrupted") : reader.error());
+  }
+  std::string error;
+  if (!reader.seekable()) {
+    if (!streams_replay) {
+      std::string what = reader.path() == "-" ? "standard input" : "a pipe, FIFO or terminal";
+      return refused + what +
+             " cannot seek (resume it only from a producer that replays from that byte)";
+    }
+    if (!reader.resumeAt(at.offset, at.line, error)) {
+      return refused + error;
+    }
+    return {};
+  }
+  if (!at.identity.seekable) {
+    return refused + "its position was taken of a pipe, FIFO or standard input, not of a file";
+  }
+  if (std::string why = fileIdentityMismatch(reader.fd(), at.offset, at.identity); !why.empty()) {
+    return refused + why;
+  }
+  if (!reader.resumeAt(at.offset, at.line, error)) {
+    return refused + error;
+  }
+  return {};
+}
+
+// Whether opening `path` may block (a FIFO waits for its writer): refusing to resume one must
+// not wait for that.
+bool isFifo(const std::string &path) {
+  struct stat info {};
+  return path != "-" && ::stat(path.c_str(), &info) == 0 && S_ISFIFO(info.st_mode);
+}
+
 } // namespace
 
 InputSpec parseInputSpec(std::string_view argument) {
@@ -39,12 +83,18 @@ InputSpec parseInputSpec(std::string_view argument) {
 }
 
 bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
-                  std::size_t read_size, std::size_t max_record_bytes, bool follow) {
+                  std::size_t read_size, std::size_t max_record_bytes, bool follow,
+                  const std::vector<std::optional<InputPosition>> &resume_at,
+                  bool streams_replay_from_offset) {
   inputs_.clear();
   follow_ = follow;
   cursor_ = 0;
+  CEP_ASSERT(resume_at.empty() || resume_at.size() == specs.size(),
+             "one resume position (or none) per input");
   bool stdin_seen = false;
-  for (const InputSpec &spec : specs) {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const InputSpec &spec = specs[i];
+    const std::optional<InputPosition> *at = resume_at.empty() ? nullptr : &resume_at[i];
     Input input;
     if (!spec.type_name.empty()) {
       input.bound_type = schema.typeIndex(spec.type_name);
@@ -63,8 +113,24 @@ bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std
       }
       stdin_seen = true;
     }
+    if (at != nullptr && *at && !streams_replay_from_offset && isFifo(spec.path)) {
+      error = "cannot resume input " + quoted(spec.path) + " at byte " +
+              std::to_string((*at)->offset) + " (line " + std::to_string((*at)->line) +
+              "): a pipe, FIFO or terminal cannot seek (resume it only from a producer that " +
+              "replays from that byte)";
+      inputs_.clear();
+      return false;
+    }
     input.reader = std::make_unique<LineReader>(spec.path, read_size, max_record_bytes);
     input.reader->setFollow(follow);
+    if (at != nullptr && *at) {
+      if (std::string why = resumeReader(*input.reader, **at, streams_replay_from_offset);
+          !why.empty()) {
+        error = why;
+        inputs_.clear();
+        return false;
+      }
+    }
     inputs_.push_back(std::move(input));
   }
   remaining_ = inputs_.size();
@@ -186,6 +252,27 @@ InputStatus waitIdle(int wake_fd, int timeout_ms) {
     if (ready == 0 || (wake_fd >= 0 && (fds[0].revents & POLLIN) != 0)) {
       return stopSignal() != 0 ? InputStatus::Interrupted : InputStatus::Idle;
     }
+  }
+}
+
+InputPosition Inputs::position(std::uint32_t input) const {
+  const LineReader &reader = *inputs_[input].reader;
+  InputPosition position;
+  position.offset = reader.recordEnd();
+  position.line = reader.recordLine();
+  if (reader.seekable()) {
+    std::string error;
+    if (!fileIdentityAt(reader.fd(), position.offset, position.identity, error)) {
+      position.identity = FileIdentity{}; // not seekable: a resume refuses it
+    }
+  }
+  return position;
+}
+
+void Inputs::markFinished(std::uint32_t input) {
+  if (!inputs_[input].finished) {
+    inputs_[input].finished = true;
+    --remaining_;
   }
 }
 

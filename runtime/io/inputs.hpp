@@ -3,14 +3,37 @@
 // depends on timing. Each input is its own watermark partition; an input that ends is finished.
 // With pipes, FIFOs or followed files, nextArrived() takes records as they arrive instead,
 // waiting on all the inputs at once.
+//
+// Positions (exactly-once recovery, issue #11): position(i) is where input i stands: the byte
+// offset just after the last record read from it, that record's line number, and the file's
+// identity (file_identity.hpp; computed when asked, not while reading). open() with `resume_at`
+// starts an input at such a position: a regular file is checked to be the same file with the
+// same bytes before the offset, then sought there; a pipe, FIFO or stdin cannot seek and is
+// refused, unless the caller says its producer replays from that byte. Each refusal is one line:
+//
+//   cannot resume input "events.jsonl" at byte 4096 (line 57): it was replaced (device 2049
+//     inode 1311 then, device 2049 inode 1377 now)
+//   cannot resume input "events.jsonl" at byte 4096 (line 57): it was truncated (120 bytes now)
+//   cannot resume input "events.jsonl" at byte 4096 (line 57): it changed (its first 4096 bytes
+//     differ)
+//   cannot resume input "<stdin>" at byte 4096 (line 57): standard input cannot seek (resume it
+//     only from a producer that replays from that byte)
+//
+//   Inputs inputs;
+//   std::vector<std::optional<InputPosition>> at{checkpoint.position_of_input_0};
+//   if (!inputs.open(specs, schema, error, kDefaultReadSize, 0, false, at)) { ... refused ... }
+//   ... read ...
+//   InputPosition now = inputs.position(0); // record it with the checkpoint
 #pragma once
 
+#include "runtime/io/file_identity.hpp"
 #include "runtime/io/line_reader.hpp"
 #include "runtime/schema.hpp"
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +48,13 @@ struct InputSpec {
 // Splits `PATH[:Type]` at its last ':' when what follows is an identifier
 // ([A-Za-z_][A-Za-z0-9_]*) and what precedes is not empty; otherwise all of it is the path.
 InputSpec parseInputSpec(std::string_view argument);
+
+// Where an input stands: what a checkpoint records of it and a resumed run starts from.
+struct InputPosition {
+  std::uint64_t offset = 0; // just after the last record read (after its newline); 0: none read
+  std::uint64_t line = 0;   // that record's line number (0: none read)
+  FileIdentity identity;    // which file, and a fingerprint of the bytes before `offset`
+};
 
 struct InputRecord {
   std::uint32_t input = 0;
@@ -47,9 +77,16 @@ public:
   // `max_record_bytes`: LineReader's limit (0: none). `follow`: regular files are followed at
   // their end (LineReader::setFollow) and never finish. A FIFO is opened when its writer opens
   // it (in --input order).
+  // `resume_at` (empty, or one per spec; nullopt: from the start): start each input there
+  // (above). A regular file must be the one the position was taken of (FileIdentity, else the
+  // refusal says why) and is sought to its offset, also with `follow`. A pipe, FIFO or stdin is
+  // refused unless `streams_replay_from_offset` says its producer replays from the position's
+  // offset: then reading starts there without a check (nothing can be checked). A position
+  // taken of a stream resumes only a stream. Line numbers go on from the position's line.
   bool open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
             std::size_t read_size = kDefaultReadSize, std::size_t max_record_bytes = 0,
-            bool follow = false);
+            bool follow = false, const std::vector<std::optional<InputPosition>> &resume_at = {},
+            bool streams_replay_from_offset = false);
 
   InputStatus next(InputRecord &record) {
     if (inputs_.size() == 1 && remaining_ == 1) { // one input: no turns to take
@@ -85,6 +122,21 @@ public:
   bool finished(std::uint32_t input) const { return inputs_[input].finished; }
   const std::string &error(std::uint32_t input) const { return inputs_[input].reader->error(); }
   std::vector<std::string> names() const;
+
+  // Where `input` stands now (above): offset and line of the last record read, and for a
+  // regular file its identity at that offset (fstat and two pread of at most 4 KiB: call it at a
+  // checkpoint, not per record). A stream's identity has seekable false; so has a regular
+  // file's that can no longer be read up to the offset (it was truncated meanwhile).
+  InputPosition position(std::uint32_t input) const;
+
+  // A resumed run that replays an input from its start to skip what was consumed
+  // (engine/run_cut): the next line of `input` alone, outside the turns of next(); End and
+  // Error do not finish it (markFinished does).
+  ReadStatus read(std::uint32_t input, Line &line) { return inputs_[input].reader->next(line); }
+  // `input` had ended before (a resumed run): never read nor reported again.
+  void markFinished(std::uint32_t input);
+  // next()'s round-robin goes on with `input` (a resumed run: the turn its snapshot recorded).
+  void setTurn(std::uint32_t input) { cursor_ = inputs_.empty() ? 0 : input % inputs_.size(); }
 
 private:
   struct Input {

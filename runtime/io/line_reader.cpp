@@ -66,6 +66,25 @@ LineReader::~LineReader() {
   }
 }
 
+bool LineReader::resumeAt(std::uint64_t offset, std::uint64_t line, std::string &error) {
+  if (buffer_ || line_number_ != 0) {
+    error = "cannot resume " + quoted(path_) + ": it has been read already";
+    return false;
+  }
+  if (seekable() &&
+      ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset)) {
+    error = "cannot seek " + quoted(path_) + " to byte " + std::to_string(offset) + ": " +
+            std::strerror(errno);
+    return false;
+  }
+  consumed_ = offset;
+  record_end_ = offset;
+  record_line_ = line;
+  line_number_ = line;
+  bom_checked_ = offset > 0;
+  return true;
+}
+
 void LineReader::fail(const char *what) {
   error_ = std::string(what) + " " + quoted(path_) + ": " + std::strerror(errno);
   eof_ = true;
@@ -220,6 +239,8 @@ ReadStatus LineReader::next(Line &line) {
       line.text = std::string_view(prefix_.data(), prefix_.size() - kLinePadding);
       line.capacity = prefix_.size();
     }
+    record_end_ = consumed_ + begin_;
+    record_line_ = line_number_;
     return ReadStatus::Line;
   }
 }
@@ -267,6 +288,8 @@ void LineReader::skipOversized(Line &line) {
   line.text = std::string_view(prefix_.data(), prefix_.size() - kLinePadding);
   line.capacity = prefix_.size();
   line.oversized = length;
+  record_end_ = consumed_ + begin_;
+  record_line_ = line_number_;
 }
 
 } // namespace cep::runtime

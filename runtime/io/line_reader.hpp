@@ -8,6 +8,17 @@
 // A pipe, FIFO or terminal hands out each line as soon as it has arrived, and
 // a stop signal (stop_signals.hpp) ends a read blocked on it. A non-blocking reader says Pending
 // instead of waiting; a followed regular file (`--follow`) waits for more at its end.
+//
+// Positions: recordEnd() is the byte offset just after the last record handed out (after its
+// newline; the input's end for a last line without one), recordLine() its line number. A
+// reader made for a resumed run starts at such a position (resumeAt, before the first next()):
+// a regular file is sought there, and lines are numbered on from it.
+//
+//   LineReader reader("events.jsonl");
+//   std::string error;
+//   if (!reader.resumeAt(position.offset, position.line, error)) { ... }
+//   Line line;
+//   while (reader.next(line) == ReadStatus::Line) { ... reader.recordEnd() ... }
 #pragma once
 
 #include <cstddef>
@@ -75,6 +86,20 @@ public:
   bool isStream() const { return !regular_ && fd_ >= 0; }
   int fd() const { return fd_; }
 
+  // Before the first next(): continue at byte `offset` of the input, the end of a record a
+  // previous reader handed out (recordEnd()), numbering lines on from `line` (its recordLine()).
+  // A regular file other than stdin (seekable()) is sought there; any other input is taken to
+  // start at that byte (its producer replays from there). A BOM is looked for only at offset 0.
+  // False with `error` (`cannot seek "<path>" to byte N: <reason>`) when the seek fails.
+  bool resumeAt(std::uint64_t offset, std::uint64_t line, std::string &error);
+  // A regular file named by its path (not stdin): resumeAt seeks it.
+  bool seekable() const { return regular_ && fd_ >= 0 && path_ != "-"; }
+  // The byte offset just after the last record handed out (after its line terminator; the end
+  // of the input for a last line without one) and that record's line number. Blank lines after
+  // it are not counted. Before the first record: the resumed position, or 0 and 0.
+  std::uint64_t recordEnd() const { return record_end_; }
+  std::uint64_t recordLine() const { return record_line_; }
+
   const std::string &path() const { return path_; }
   // "<stdin>" for "-", else the path as given.
   const std::string &name() const { return name_; }
@@ -109,7 +134,9 @@ private:
   std::size_t max_record_bytes_;
   std::uint64_t line_number_ = 0;
   std::uint64_t consumed_ = 0; // input bytes before buffer_[0]
-  std::string prefix_;         // the kept start of an oversized line
+  std::uint64_t record_end_ = 0;
+  std::uint64_t record_line_ = 0;
+  std::string prefix_; // the kept start of an oversized line
 };
 
 } // namespace cep::runtime

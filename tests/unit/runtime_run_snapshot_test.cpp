@@ -219,7 +219,7 @@ std::int64_t skipTo(Inputs &inputs, const ReadPosition &position) {
   REQUIRE(position.inputs.size() == inputs.size());
   std::vector<std::uint64_t> records_left;
   std::vector<bool> end_left;
-  for (const InputPosition &input : position.inputs) {
+  for (const InputProgress &input : position.inputs) {
     records_left.push_back(input.records);
     end_left.push_back(input.finished);
   }
