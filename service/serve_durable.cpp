@@ -146,7 +146,7 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
     }
     return false;
   }
-  meta = decodeServeMeta(reader->meta());
+  meta = decodeServeMeta(reader->meta);
   auto schema = std::make_shared<const runtime::Schema>(meta.schema);
   schema_ = schema;
   schemas_.push_back(schema_);
@@ -157,7 +157,10 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
   for (const ServedState &s : meta.served) {
     std::shared_ptr<Loaded> &artifact = loaded[s.artifact_hash];
     if (!artifact) {
-      std::optional<std::string> bytes = reader->artifact(s.artifact_hash);
+      std::optional<std::string> bytes = reader->artifact(s.artifact_hash, error);
+      if (!error.empty()) {
+        throw std::runtime_error(error);
+      }
       if (!bytes) {
         throw std::runtime_error("bad serve checkpoint: the artifact " + s.artifact_hash +
                                  " of pattern `" + s.pattern + "` is not in the store");
@@ -190,9 +193,12 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
                                "` is not in its artifact " + s.version + " (or appears twice)");
     }
     std::vector<std::string> records;
-    reader->forEach(s.operator_id, [&](std::string_view, std::string_view value) {
-      records.emplace_back(value);
-    });
+    if (!reader->forEach(
+            s.operator_id,
+            [&](std::string_view, std::string_view value) { records.emplace_back(value); },
+            error)) {
+      throw std::runtime_error(error);
+    }
     std::vector<std::string_view> views(records.begin(), records.end());
     runtime::MatcherState state =
         runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
@@ -217,7 +223,11 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
   for (const auto &[hash, artifact] : loaded) {
     persisted_artifacts_.push_back(hash);
   }
-  report = "restored checkpoint " + std::to_string(reader->id()) + " (taken " +
+  if (!reader->fallback_reason.empty()) {
+    options_.log("the latest checkpoint is damaged (" + reader->fallback_reason +
+                 "): restoring the one before it");
+  }
+  report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +
            std::to_string(meta.taken_at) + "): " +
            (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
            std::to_string(keys) + " keys, " + std::to_string(runs) + " partial matches";
