@@ -529,25 +529,41 @@ TEST_CASE("a damaged first checkpoint is an error, not an empty state", "[store]
 
 TEST_CASE("a torn WAL tail opens at the previous complete checkpoint", "[store]") {
   TempDir tmp;
+  auto newestWal = [](const std::string &dir) {
+    fs::path wal;
+    for (const auto &entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() == ".log" && (wal.empty() || entry.path() > wal)) {
+        wal = entry.path();
+      }
+    }
+    REQUIRE_FALSE(wal.empty());
+    return wal;
+  };
+  std::uintmax_t before = 0, after = 0; // the WAL's size without and with checkpoint 3
   {
     auto store = openOk(tmp.store());
-    commitHistory(*store, 1, 3);
+    commitHistory(*store, 1, 2);
+    before = fs::file_size(newestWal(tmp.store()));
+    commitHistory(*store, 3, 3);
+    after = fs::file_size(newestWal(tmp.store()));
   }
-  // The last WAL record is checkpoint 3's batch: cut its last bytes, as a kill mid-write would.
-  fs::path wal;
-  for (const auto &entry : fs::directory_iterator(tmp.store())) {
-    if (entry.path().extension() == ".log" && (wal.empty() || entry.path() > wal)) {
-      wal = entry.path();
-    }
+  REQUIRE(after > before + 100);
+  // Checkpoint 3's batch is the WAL's last record: cut it anywhere, as a kill mid-write would.
+  for (std::uintmax_t cut : {before + 1, before + 7, (before + after) / 2, after - 1}) {
+    INFO("WAL cut at " << cut << " of " << after << " bytes (checkpoint 3 from " << before << ")");
+    TempDir copy;
+    fs::copy(tmp.store(), copy.store(), fs::copy_options::recursive);
+    fs::resize_file(newestWal(copy.store()), cut);
+    auto store = openOk(copy.store());
+    CHECK(store->latest() == 2u);
+    CHECK(store->fallbackReason().empty()); // a torn commit is not damage: it never completed
+    requireEqual(contents(*store), model::stateAfter(2));
+    commitHistory(*store, 3, 4);
+    requireEqual(contents(*store), model::stateAfter(4));
   }
-  REQUIRE_FALSE(wal.empty());
-  fs::resize_file(wal, fs::file_size(wal) - 3);
-  auto store = openOk(tmp.store());
-  CHECK(store->latest() == 2u);
-  CHECK(store->fallbackReason().empty()); // a torn commit is not damage: it never completed
-  requireEqual(contents(*store), model::stateAfter(2));
-  commitHistory(*store, 3, 4);
-  requireEqual(contents(*store), model::stateAfter(4));
+  auto whole = openOk(tmp.store());
+  CHECK(whole->latest() == 3u);
+  requireEqual(contents(*whole), model::stateAfter(3));
 }
 
 TEST_CASE("a damaged SST file is reported by RocksDB and refused", "[store]") {
