@@ -606,11 +606,22 @@ TEST_CASE("opening what is not a checkpoint store is refused with the reason", "
   SECTION("a folder whose parent does not exist") {
     CHECK(contains(openError(tmp.store() + "/deeper"), "cannot create the folder"));
   }
-  SECTION("another RocksDB database") {
+  SECTION("another RocksDB database, left as it was") {
     std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store();
     REQUIRE(std::system(cmd.c_str()) == 0);
+    auto files = [&] {
+      std::map<std::string, std::uintmax_t> out;
+      for (const auto &e : fs::directory_iterator(tmp.store())) {
+        if (e.path().filename().string().rfind("LOG", 0) != 0) { // RocksDB's info log
+          out[e.path().filename().string()] = fs::file_size(e.path());
+        }
+      }
+      return out;
+    };
+    auto before = files();
     CHECK(contains(openError(tmp.store()),
                    "it is a RocksDB database but not a cep checkpoint store"));
+    CHECK(files() == before);
   }
   SECTION("a store of another format") {
     std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store() +

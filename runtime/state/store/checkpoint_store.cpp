@@ -391,14 +391,17 @@ struct CheckpointStore::Impl {
     return true;
   }
 
-  // The store marker: present and right, or a fresh database that lacks it (created by an
-  // open that was killed before writing it).
-  bool checkMarker(std::string &error) {
+  enum class Marker { Store, Fresh, Refused };
+
+  // The store marker of an open database: present and right, or absent from an empty database
+  // with no other families (a fresh one, or one whose creation was killed before the marker).
+  Marker inspectMarker(rdb::DB *d, rdb::ColumnFamilyHandle *def, bool other_families,
+                       std::string &error) const {
     std::string marker;
-    auto s = db->Get(rdb::ReadOptions(), default_cf, format::kStoreKey, &marker);
+    auto s = d->Get(rdb::ReadOptions(), def, format::kStoreKey, &marker);
     if (s.ok()) {
       if (marker == format::kStoreMarker) {
-        return true;
+        return Marker::Store;
       }
       if (marker.rfind(format::kStoreMarkerPrefix, 0) == 0) {
         error = prefix() + "it is a checkpoint store of format " +
@@ -406,23 +409,74 @@ struct CheckpointStore::Impl {
       } else {
         error = prefix() + "it is a RocksDB database but not a cep checkpoint store";
       }
-      return false;
+      return Marker::Refused;
     }
     if (!s.IsNotFound()) {
       error = prefix() + "cannot read its store marker: " + rocksText(s);
-      return false;
+      return Marker::Refused;
     }
-    std::unique_ptr<rdb::Iterator> it(db->NewIterator(rdb::ReadOptions(), default_cf));
+    std::unique_ptr<rdb::Iterator> it(d->NewIterator(rdb::ReadOptions(), def));
     it->SeekToFirst();
-    bool empty = !it->Valid() && it->status().ok() && families.empty();
-    if (!empty) {
+    if (it->Valid() || !it->status().ok() || other_families) {
       error = prefix() + "it is a RocksDB database but not a cep checkpoint store (no store "
                          "marker)";
+      return Marker::Refused;
+    }
+    return Marker::Fresh;
+  }
+
+  static bool ownFamily(const std::string &name) {
+    return name == rdb::kDefaultColumnFamilyName || name == format::kUndoFamily ||
+           name == format::kArtifactFamily;
+  }
+
+  // A database without the store's own families may be someone else's: it is looked at
+  // read-only, so a refused one is left exactly as it was.
+  bool peekReadOnly(std::string &error) const {
+    std::vector<std::string> names;
+    auto s = rdb::DB::ListColumnFamilies(db_options, dir, &names);
+    if (!s.ok()) {
+      error = prefix() + "cannot list its column families: " + rocksText(s);
       return false;
+    }
+    bool has_undo = std::find(names.begin(), names.end(), format::kUndoFamily) != names.end();
+    bool has_artifacts =
+        std::find(names.begin(), names.end(), format::kArtifactFamily) != names.end();
+    if (has_undo && has_artifacts) {
+      return true;
+    }
+    std::vector<rdb::ColumnFamilyDescriptor> descriptors;
+    bool others = false;
+    std::size_t def = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      descriptors.emplace_back(names[i], rdb::ColumnFamilyOptions());
+      others = others || !ownFamily(names[i]);
+      def = names[i] == rdb::kDefaultColumnFamilyName ? i : def;
+    }
+    std::vector<rdb::ColumnFamilyHandle *> handles;
+    rdb::DB *raw = nullptr;
+    s = rdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw);
+    if (!s.ok()) {
+      error = prefix() + "cannot open it: " + rocksText(s);
+      return false;
+    }
+    std::unique_ptr<rdb::DB> peek(raw);
+    Marker m = inspectMarker(peek.get(), handles[def], others, error);
+    for (auto *h : handles) {
+      peek->DestroyColumnFamilyHandle(h);
+    }
+    peek->Close();
+    return m != Marker::Refused;
+  }
+
+  bool checkMarker(std::string &error) {
+    Marker m = inspectMarker(db.get(), default_cf, !families.empty(), error);
+    if (m != Marker::Fresh) {
+      return m == Marker::Store;
     }
     rdb::WriteOptions wo;
     wo.sync = true;
-    s = db->Put(wo, default_cf, format::kStoreKey, format::kStoreMarker);
+    auto s = db->Put(wo, default_cf, format::kStoreKey, format::kStoreMarker);
     if (!s.ok()) {
       error = prefix() + "cannot write its store marker: " + rocksText(s);
       return false;
@@ -790,7 +844,8 @@ CheckpointStore::open(const std::string &dir, const StoreOptions &options, std::
     return nullptr;
   }
   impl->configure();
-  if (!impl->openDb(existing, error) || !impl->checkMarker(error) ||
+  if ((existing && !impl->peekReadOnly(error)) || !impl->openDb(existing, error) ||
+      !impl->checkMarker(error) ||
       !impl->ensureFamily(impl->undo_cf, format::kUndoFamily, true, error) ||
       !impl->ensureFamily(impl->artifact_cf, format::kArtifactFamily, false, error) ||
       !impl->recover(error)) {
