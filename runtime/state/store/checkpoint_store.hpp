@@ -21,7 +21,7 @@
 //       r->forEach(op, [&](std::string_view key, std::string_view value) { ... }, error);
 //     }
 //   } else if (!error.empty()) { /* no usable checkpoint: refuse to start */ }
-//   auto batch = store->begin();                  // checkpoint latest()+1
+//   auto batch = store->begin();                  // the next checkpoint, batch.id()
 //   batch.put(7, R"("card-1")", runs_bytes);       // changed since the last checkpoint
 //   batch.erase(7, R"("card-2")");                 // its state went away
 //   batch.dropOperator(3);                         // the pattern was undeployed
@@ -49,8 +49,9 @@
 // needs no entry: its value's writer is N, so "absent before N" is read from the value itself.
 // Checkpoint N-1 is then "the current values with N's undo entries applied, minus the keys N
 // added". So a commit writes each changed key about twice (its value and the old one) and
-// reads it once; unchanged keys cost nothing (StoreStats shows each commit's share;
-// tests/unit/state_store_test.cpp logs it for 1% of 1M keys changed). Operators created by N
+// reads it once; unchanged keys cost nothing. StoreStats shows each commit's share (lookups
+// and their time); `cep_unit_tests "[store-bench]"` measures 1% of 1M keys changed: 10k
+// lookups, 2.8 MB written per checkpoint (numbers in README.md). Operators created by N
 // need no undo entries, and the column family of an operator dropped by N lives on until
 // checkpoint N+1 is committed (N-1 may still need it).
 //
