@@ -529,25 +529,41 @@ TEST_CASE("a damaged first checkpoint is an error, not an empty state", "[store]
 
 TEST_CASE("a torn WAL tail opens at the previous complete checkpoint", "[store]") {
   TempDir tmp;
+  auto newestWal = [](const std::string &dir) {
+    fs::path wal;
+    for (const auto &entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() == ".log" && (wal.empty() || entry.path() > wal)) {
+        wal = entry.path();
+      }
+    }
+    REQUIRE_FALSE(wal.empty());
+    return wal;
+  };
+  std::uintmax_t before = 0, after = 0; // the WAL's size without and with checkpoint 3
   {
     auto store = openOk(tmp.store());
-    commitHistory(*store, 1, 3);
+    commitHistory(*store, 1, 2);
+    before = fs::file_size(newestWal(tmp.store()));
+    commitHistory(*store, 3, 3);
+    after = fs::file_size(newestWal(tmp.store()));
   }
-  // The last WAL record is checkpoint 3's batch: cut its last bytes, as a kill mid-write would.
-  fs::path wal;
-  for (const auto &entry : fs::directory_iterator(tmp.store())) {
-    if (entry.path().extension() == ".log" && (wal.empty() || entry.path() > wal)) {
-      wal = entry.path();
-    }
+  REQUIRE(after > before + 100);
+  // Checkpoint 3's batch is the WAL's last record: cut it anywhere, as a kill mid-write would.
+  for (std::uintmax_t cut : {before + 1, before + 7, (before + after) / 2, after - 1}) {
+    INFO("WAL cut at " << cut << " of " << after << " bytes (checkpoint 3 from " << before << ")");
+    TempDir copy;
+    fs::copy(tmp.store(), copy.store(), fs::copy_options::recursive);
+    fs::resize_file(newestWal(copy.store()), cut);
+    auto store = openOk(copy.store());
+    CHECK(store->latest() == 2u);
+    CHECK(store->fallbackReason().empty()); // a torn commit is not damage: it never completed
+    requireEqual(contents(*store), model::stateAfter(2));
+    commitHistory(*store, 3, 4);
+    requireEqual(contents(*store), model::stateAfter(4));
   }
-  REQUIRE_FALSE(wal.empty());
-  fs::resize_file(wal, fs::file_size(wal) - 3);
-  auto store = openOk(tmp.store());
-  CHECK(store->latest() == 2u);
-  CHECK(store->fallbackReason().empty()); // a torn commit is not damage: it never completed
-  requireEqual(contents(*store), model::stateAfter(2));
-  commitHistory(*store, 3, 4);
-  requireEqual(contents(*store), model::stateAfter(4));
+  auto whole = openOk(tmp.store());
+  CHECK(whole->latest() == 3u);
+  requireEqual(contents(*whole), model::stateAfter(3));
 }
 
 TEST_CASE("a damaged SST file is reported by RocksDB and refused", "[store]") {
@@ -590,11 +606,22 @@ TEST_CASE("opening what is not a checkpoint store is refused with the reason", "
   SECTION("a folder whose parent does not exist") {
     CHECK(contains(openError(tmp.store() + "/deeper"), "cannot create the folder"));
   }
-  SECTION("another RocksDB database") {
+  SECTION("another RocksDB database, left as it was") {
     std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store();
     REQUIRE(std::system(cmd.c_str()) == 0);
+    auto files = [&] {
+      std::map<std::string, std::uintmax_t> out;
+      for (const auto &e : fs::directory_iterator(tmp.store())) {
+        if (e.path().filename().string().rfind("LOG", 0) != 0) { // RocksDB's info log
+          out[e.path().filename().string()] = fs::file_size(e.path());
+        }
+      }
+      return out;
+    };
+    auto before = files();
     CHECK(contains(openError(tmp.store()),
                    "it is a RocksDB database but not a cep checkpoint store"));
+    CHECK(files() == before);
   }
   SECTION("a store of another format") {
     std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store() +
@@ -615,6 +642,7 @@ TEST_CASE("a process killed at random moments while committing loses no checkpoi
   std::uint64_t reported = 0; // the last checkpoint a child said was committed
   const int kills = 24;
   int unreported = 0; // opened at a checkpoint whose commit had returned but was not reported
+  int in_commit = 0;  // killed between "b ID" and "c ID"
   for (int round = 0; round < kills; ++round) {
     int out[2];
     REQUIRE(pipe(out) == 0);
@@ -634,6 +662,19 @@ TEST_CASE("a process killed at random moments while committing loses no checkpoi
     int target = 1 + static_cast<int>(rng() % 4);
     int seen = 0;
     std::string pending;
+    bool committing = false; // the last line was "b ID": killed building or committing ID
+    auto takeLines = [&] {
+      int commits = 0;
+      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+        committing = pending[0] == 'b';
+        if (pending[0] == 'c') {
+          reported = std::stoull(pending.substr(2, nl - 2));
+          ++commits;
+        }
+        pending.erase(0, nl + 1);
+      }
+      return commits;
+    };
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (seen < target && std::chrono::steady_clock::now() < deadline) {
       pollfd p{out[0], POLLIN, 0};
@@ -646,11 +687,7 @@ TEST_CASE("a process killed at random moments while committing loses no checkpoi
         break;
       }
       pending.append(buf, static_cast<std::size_t>(n));
-      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        reported = std::stoull(pending.substr(0, nl));
-        pending.erase(0, nl + 1);
-        ++seen;
-      }
+      seen += takeLines();
     }
     REQUIRE(seen >= target);
     // Not waiting for a condition: the point is a kill at an unpredictable instant, mostly
@@ -667,10 +704,8 @@ TEST_CASE("a process killed at random moments while committing loses no checkpoi
       pending.append(buf, static_cast<std::size_t>(n));
     }
     close(out[0]);
-    for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-      reported = std::stoull(pending.substr(0, nl));
-      pending.erase(0, nl + 1);
-    }
+    takeLines();
+    in_commit += committing ? 1 : 0;
 
     auto store = openOk(tmp.store());
     REQUIRE(store->latest());
@@ -684,21 +719,31 @@ TEST_CASE("a process killed at random moments while committing loses no checkpoi
     unreported += latest > reported ? 1 : 0;
     reported = latest;
   }
-  std::printf("[store] %d kills: %d reopened at a checkpoint committed but not yet reported, "
+  std::printf("[store] %d kills: %d while building or committing a checkpoint, %d of which "
+              "reopened with it (its WAL record was written, the sync not returned); the store "
               "at %llu checkpoints\n",
-              kills, unreported, static_cast<unsigned long long>(reported));
+              kills, in_commit, unreported, static_cast<unsigned long long>(reported));
+  CHECK(in_commit > 0); // the kills do land inside commits
 }
 
 TEST_CASE("checkpoint cost with 1M keys of which 1% changed", "[.][store-bench]") {
   TempDir tmp;
   const std::uint64_t keys = 1000000, changed = keys / 100;
-  const std::string value(100, 'v');
+  std::mt19937_64 rng(7);
+  // 100 bytes that do not compress much (a run's state is mostly numbers and ids).
+  auto value = [&] {
+    std::string v(100, ' ');
+    for (auto &c : v) {
+      c = static_cast<char>('0' + rng() % 64);
+    }
+    return v;
+  };
   auto store = openOk(tmp.store());
   auto key = [](std::uint64_t i) { return "\"card-" + std::to_string(i * 7919 % 1000003) + "\""; };
   auto t0 = std::chrono::steady_clock::now();
   auto b1 = store->begin();
   for (std::uint64_t i = 0; i < keys; ++i) {
-    b1.put(i % 4, key(i), value);
+    b1.put(i % 4, key(i), value());
   }
   commitOk(*store, std::move(b1));
   auto s1 = store->stats();
@@ -707,12 +752,11 @@ TEST_CASE("checkpoint cost with 1M keys of which 1% changed", "[.][store-bench]"
               static_cast<unsigned long long>(keys), s1.last_bytes_written / 1e6,
               s1.last_commit_seconds,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  std::mt19937_64 rng(7);
   for (int round = 0; round < 5; ++round) {
     auto b = store->begin();
     for (std::uint64_t c = 0; c < changed; ++c) {
       std::uint64_t i = rng() % keys;
-      b.put(i % 4, key(i), std::string(100, static_cast<char>('a' + round)));
+      b.put(i % 4, key(i), value());
     }
     b.setMeta("positions");
     commitOk(*store, std::move(b));
@@ -743,6 +787,10 @@ TEST_CASE("checkpoint cost with 1M keys of which 1% changed", "[.][store-bench]"
   }
   double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   CHECK(n == again->stats().live_keys);
-  std::printf("[store-bench] recovery of %llu keys: open and verify %.2f s, read all %.2f s\n",
-              static_cast<unsigned long long>(n), open_s, read_s);
+  REQUIRE(again->flushForTest());
+  auto st = again->stats();
+  std::printf("[store-bench] recovery of %llu keys: open and verify %.2f s, read all %.2f s; "
+              "on disk %.0f MB of SST files, %.0f bytes per key (values of 100 bytes)\n",
+              static_cast<unsigned long long>(n), open_s, read_s, st.live_sst_bytes / 1e6,
+              static_cast<double>(st.live_sst_bytes) / static_cast<double>(n));
 }

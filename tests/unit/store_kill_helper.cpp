@@ -1,8 +1,8 @@
 // The child process of the checkpoint store's kill test (state_store_test.cpp, [store]):
 //   cep_store_kill_helper commit DIR     commits checkpoints latest+1, latest+2, ... of the
-//                                        history in store_model_test.hpp, printing each id
-//                                        after its commit returned, until killed (at most
-//                                        100,000)
+//                                        history in store_model_test.hpp until killed (at
+//                                        most 100,000), printing "b ID" before building each
+//                                        batch and "c ID" once its commit returned
 //   cep_store_kill_helper foreign DIR [MARKER]   makes DIR a RocksDB database that is not a
 //                                        store (or has the store marker MARKER)
 #include "store_model_test.hpp"
@@ -32,7 +32,14 @@ int main(int argc, char **argv) {
     return 3;
   }
   std::uint64_t first = store->latest().value_or(0) + 1;
+  auto say = [](char what, std::uint64_t i) {
+    std::string line = what + (" " + std::to_string(i)) + "\n";
+    return write(1, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  };
   for (std::uint64_t i = first; i < first + 100000; ++i) {
+    if (!say('b', i)) {
+      return 6;
+    }
     auto batch = store->begin();
     if (batch.id() != i) {
       std::fprintf(stderr, "batch for %llu, expected %llu\n",
@@ -44,8 +51,7 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "%s\n", error.c_str());
       return 5;
     }
-    std::string line = std::to_string(i) + "\n";
-    if (write(1, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    if (!say('c', i)) {
       return 6;
     }
   }

@@ -1,7 +1,8 @@
-// The checkpoint store over RocksDB (checkpoint_store.hpp; README.md draws the layout). The only
-// translation unit that sees rocksdb/*.h.
+// The checkpoint store over RocksDB (checkpoint_store.hpp; README.md draws the layout): open,
+// recovery, commit, statistics, test hooks. The view of one checkpoint is checkpoint_view.
 #include "runtime/state/store/checkpoint_store.hpp"
 
+#include "runtime/state/store/checkpoint_view.hpp"
 #include "runtime/state/store/record_format.hpp"
 #include "support/internal_error.hpp"
 
@@ -23,221 +24,10 @@
 
 namespace cep::runtime::store {
 
-namespace rdb = ROCKSDB_NAMESPACE;
 namespace fs = std::filesystem;
 using format::Domain;
 using format::MetaRecord;
 using format::OperatorEntry;
-
-namespace {
-
-using KeyMap = std::map<std::string, std::optional<std::string>, std::less<>>;
-
-// Checkpoint U's undo journal applied: the view of the checkpoint before U. A present value is
-// the exact stored frame the key had then; nullopt: the key was absent then (U added it).
-struct Overlay {
-  std::uint64_t undone = 0;
-  std::map<std::uint64_t, KeyMap> records;
-  KeyMap artifacts;
-};
-
-// A reader's snapshot. The store releases it when it closes first (db is then null).
-struct SnapshotHolder {
-  rdb::DB *db = nullptr;
-  const rdb::Snapshot *snapshot = nullptr;
-  void release() {
-    if (db != nullptr && snapshot != nullptr) {
-      db->ReleaseSnapshot(snapshot);
-    }
-    db = nullptr;
-    snapshot = nullptr;
-  }
-  ~SnapshotHolder() { release(); }
-};
-
-std::string rocksText(const rdb::Status &s) {
-  return "RocksDB reports " + s.ToString();
-}
-
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-} // namespace
-
-// What a Reader (and the verification at open) reads: one checkpoint's meta, the undo overlay
-// when it is the one before the latest, the column families at that time, a snapshot.
-struct CheckpointStore::Reader::State {
-  rdb::DB *db = nullptr;
-  MetaRecord meta;
-  std::shared_ptr<const Overlay> overlay;
-  std::map<std::uint64_t, rdb::ColumnFamilyHandle *> families; // per live operator
-  rdb::ColumnFamilyHandle *artifacts = nullptr;
-  std::shared_ptr<SnapshotHolder> snapshot;
-
-  rdb::ReadOptions readOptions() const {
-    CEP_ASSERT(snapshot && snapshot->db != nullptr,
-               "a checkpoint reader used after its store was closed");
-    rdb::ReadOptions ro;
-    ro.verify_checksums = true;
-    ro.fill_cache = false; // one pass over everything: keep the cache for the hot keys
-    ro.snapshot = snapshot ? snapshot->snapshot : nullptr;
-    return ro;
-  }
-
-  // Whether a stored frame belongs to this view; false with `reason` when it is damage.
-  // `added` is set when the frame was written by the undone checkpoint (absent in this view).
-  bool admit(Domain domain, std::uint64_t owner, std::string_view key, std::string_view stored,
-             bool from_overlay, std::string_view &payload, bool &added, std::string &reason) const {
-    format::DecodedValue v;
-    added = false;
-    std::string why;
-    if (!format::decodeValue(domain, owner, key, stored, v, why)) {
-      reason = where(domain, owner, key) + ": " + why;
-      return false;
-    }
-    if (!from_overlay && overlay && v.writer == overlay->undone) {
-      added = true;
-      return true;
-    }
-    if (v.writer > meta.checkpoint) {
-      reason = where(domain, owner, key) + ": written by checkpoint " + std::to_string(v.writer) +
-               ", after checkpoint " + std::to_string(meta.checkpoint);
-      return false;
-    }
-    payload = v.payload;
-    return true;
-  }
-
-  static std::string where(Domain domain, std::uint64_t owner, std::string_view key) {
-    if (domain == Domain::Artifact) {
-      return "artifact " + format::printable(key);
-    }
-    return "operator " + std::to_string(owner) + ", key " + format::printable(key);
-  }
-
-  // Every record of one operator (or the artifacts: op == nullopt) in key order, merged with
-  // the overlay. `fn` may be empty; `added` collects the keys the undone checkpoint added.
-  bool walk(std::optional<std::uint64_t> op,
-            const std::function<void(std::string_view, std::string_view)> &fn, std::uint64_t &count,
-            std::string &error, std::vector<std::string> *added) const {
-    Domain domain = op ? Domain::Operator : Domain::Artifact;
-    std::uint64_t owner = op ? *op : 0;
-    rdb::ColumnFamilyHandle *cf = artifacts;
-    const KeyMap *over = nullptr;
-    if (op) {
-      auto f = families.find(*op);
-      if (f == families.end()) {
-        error = "operator " + std::to_string(*op) + ": its column family is missing";
-        return false;
-      }
-      cf = f->second;
-      if (overlay) {
-        auto o = overlay->records.find(*op);
-        over = o == overlay->records.end() ? nullptr : &o->second;
-      }
-    } else if (overlay) {
-      over = &overlay->artifacts;
-    }
-    count = 0;
-    rdb::ReadOptions ro = readOptions();
-    std::unique_ptr<rdb::Iterator> it(db->NewIterator(ro, cf));
-    it->SeekToFirst();
-    KeyMap::const_iterator ot, oend;
-    if (over != nullptr) {
-      ot = over->begin();
-      oend = over->end();
-    }
-    auto emit = [&](std::string_view key, std::optional<std::string_view> stored,
-                    bool from_overlay) {
-      if (!stored) {
-        return true;
-      }
-      std::string_view payload;
-      bool was_added = false;
-      if (!admit(domain, owner, key, *stored, from_overlay, payload, was_added, error)) {
-        return false;
-      }
-      if (was_added) {
-        if (added != nullptr) {
-          added->emplace_back(key);
-        }
-        return true;
-      }
-      ++count;
-      if (fn) {
-        fn(key, payload);
-      }
-      return true;
-    };
-    while (it->Valid() || (over != nullptr && ot != oend)) {
-      int cmp = -1;
-      if (!it->Valid()) {
-        cmp = 1;
-      } else if (over != nullptr && ot != oend) {
-        cmp = it->key().compare(rdb::Slice(ot->first));
-      }
-      bool ok = true;
-      if (cmp < 0) {
-        ok = emit(std::string_view(it->key().data(), it->key().size()),
-                  std::string_view(it->value().data(), it->value().size()), false);
-        it->Next();
-      } else {
-        std::optional<std::string_view> prev;
-        if (ot->second) {
-          prev = *ot->second;
-        }
-        ok = emit(ot->first, prev, true);
-        if (cmp == 0) {
-          it->Next();
-        }
-        ++ot;
-      }
-      if (!ok) {
-        return false;
-      }
-    }
-    if (!it->status().ok()) {
-      error = rocksText(it->status());
-      return false;
-    }
-    return true;
-  }
-
-  // Reads everything once: checksums, writers, the meta's counts. `added` (may be null)
-  // collects, per operator and for artifacts, the keys the undone checkpoint added.
-  bool verify(std::string &error, Overlay *added) const {
-    for (const auto &e : meta.operators) {
-      std::uint64_t count = 0;
-      std::vector<std::string> keys;
-      if (!walk(e.id, {}, count, error, added ? &keys : nullptr)) {
-        return false;
-      }
-      if (count != e.records) {
-        error = "operator " + std::to_string(e.id) + " holds " + std::to_string(count) +
-                " key records, its meta expects " + std::to_string(e.records);
-        return false;
-      }
-      for (auto &k : keys) {
-        added->records[e.id].emplace(std::move(k), std::nullopt);
-      }
-    }
-    std::uint64_t count = 0;
-    std::vector<std::string> keys;
-    if (!walk(std::nullopt, {}, count, error, added ? &keys : nullptr)) {
-      return false;
-    }
-    if (count != meta.artifacts) {
-      error = "the store holds " + std::to_string(count) + " artifacts, the meta expects " +
-              std::to_string(meta.artifacts);
-      return false;
-    }
-    for (auto &k : keys) {
-      added->artifacts.emplace(std::move(k), std::nullopt);
-    }
-    return true;
-  }
-};
 
 struct CheckpointStore::Impl {
   std::string dir;
@@ -391,14 +181,17 @@ struct CheckpointStore::Impl {
     return true;
   }
 
-  // The store marker: present and right, or a fresh database that lacks it (created by an
-  // open that was killed before writing it).
-  bool checkMarker(std::string &error) {
+  enum class Marker { Store, Fresh, Refused };
+
+  // The store marker of an open database: present and right, or absent from an empty database
+  // with no other families (a fresh one, or one whose creation was killed before the marker).
+  Marker inspectMarker(rdb::DB *d, rdb::ColumnFamilyHandle *def, bool other_families,
+                       std::string &error) const {
     std::string marker;
-    auto s = db->Get(rdb::ReadOptions(), default_cf, format::kStoreKey, &marker);
+    auto s = d->Get(rdb::ReadOptions(), def, format::kStoreKey, &marker);
     if (s.ok()) {
       if (marker == format::kStoreMarker) {
-        return true;
+        return Marker::Store;
       }
       if (marker.rfind(format::kStoreMarkerPrefix, 0) == 0) {
         error = prefix() + "it is a checkpoint store of format " +
@@ -406,23 +199,74 @@ struct CheckpointStore::Impl {
       } else {
         error = prefix() + "it is a RocksDB database but not a cep checkpoint store";
       }
-      return false;
+      return Marker::Refused;
     }
     if (!s.IsNotFound()) {
       error = prefix() + "cannot read its store marker: " + rocksText(s);
-      return false;
+      return Marker::Refused;
     }
-    std::unique_ptr<rdb::Iterator> it(db->NewIterator(rdb::ReadOptions(), default_cf));
+    std::unique_ptr<rdb::Iterator> it(d->NewIterator(rdb::ReadOptions(), def));
     it->SeekToFirst();
-    bool empty = !it->Valid() && it->status().ok() && families.empty();
-    if (!empty) {
+    if (it->Valid() || !it->status().ok() || other_families) {
       error = prefix() + "it is a RocksDB database but not a cep checkpoint store (no store "
                          "marker)";
+      return Marker::Refused;
+    }
+    return Marker::Fresh;
+  }
+
+  static bool ownFamily(const std::string &name) {
+    return name == rdb::kDefaultColumnFamilyName || name == format::kUndoFamily ||
+           name == format::kArtifactFamily;
+  }
+
+  // A database without the store's own families may be someone else's: it is looked at
+  // read-only, so a refused one is left exactly as it was.
+  bool peekReadOnly(std::string &error) const {
+    std::vector<std::string> names;
+    auto s = rdb::DB::ListColumnFamilies(db_options, dir, &names);
+    if (!s.ok()) {
+      error = prefix() + "cannot list its column families: " + rocksText(s);
       return false;
+    }
+    bool has_undo = std::find(names.begin(), names.end(), format::kUndoFamily) != names.end();
+    bool has_artifacts =
+        std::find(names.begin(), names.end(), format::kArtifactFamily) != names.end();
+    if (has_undo && has_artifacts) {
+      return true;
+    }
+    std::vector<rdb::ColumnFamilyDescriptor> descriptors;
+    bool others = false;
+    std::size_t def = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      descriptors.emplace_back(names[i], rdb::ColumnFamilyOptions());
+      others = others || !ownFamily(names[i]);
+      def = names[i] == rdb::kDefaultColumnFamilyName ? i : def;
+    }
+    std::vector<rdb::ColumnFamilyHandle *> handles;
+    rdb::DB *raw = nullptr;
+    s = rdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw);
+    if (!s.ok()) {
+      error = prefix() + "cannot open it: " + rocksText(s);
+      return false;
+    }
+    std::unique_ptr<rdb::DB> peek(raw);
+    Marker m = inspectMarker(peek.get(), handles[def], others, error);
+    for (auto *h : handles) {
+      peek->DestroyColumnFamilyHandle(h);
+    }
+    peek->Close();
+    return m != Marker::Refused;
+  }
+
+  bool checkMarker(std::string &error) {
+    Marker m = inspectMarker(db.get(), default_cf, !families.empty(), error);
+    if (m != Marker::Fresh) {
+      return m == Marker::Store;
     }
     rdb::WriteOptions wo;
     wo.sync = true;
-    s = db->Put(wo, default_cf, format::kStoreKey, format::kStoreMarker);
+    auto s = db->Put(wo, default_cf, format::kStoreKey, format::kStoreMarker);
     if (!s.ok()) {
       error = prefix() + "cannot write its store marker: " + rocksText(s);
       return false;
@@ -495,6 +339,12 @@ struct CheckpointStore::Impl {
       latest_reason = "its meta record is missing";
     } else {
       latest_reason = rocksText(s);
+    }
+    if (!meta_ok && !journal) {
+      error = prefix() + "its latest checkpoint is damaged (" + latest_reason +
+              ") and it has no undo journal to go back to the one before; move the folder " +
+              "away to start empty (its state is then lost)";
+      return false;
     }
     std::uint64_t latest = meta_ok ? meta.checkpoint : *journal;
     physical = latest;
@@ -677,85 +527,6 @@ std::size_t CheckpointStore::Batch::changes() const {
   return n;
 }
 
-// ---- Reader ----
-
-CheckpointStore::Reader::Reader(std::shared_ptr<const State> state) : state_(std::move(state)) {
-  id = state_->meta.checkpoint;
-  meta = state_->meta.meta;
-}
-
-std::vector<std::uint64_t> CheckpointStore::Reader::operators() const {
-  std::vector<std::uint64_t> out;
-  for (const auto &e : state_->meta.operators) {
-    out.push_back(e.id);
-  }
-  return out;
-}
-
-std::uint64_t CheckpointStore::Reader::keyCount(std::uint64_t op) const {
-  const auto *e = state_->meta.find(op);
-  return e == nullptr ? 0 : e->records;
-}
-
-bool CheckpointStore::Reader::forEach(
-    std::uint64_t op, const std::function<void(std::string_view, std::string_view)> &fn,
-    std::string &error) const {
-  if (state_->meta.find(op) == nullptr) {
-    return true;
-  }
-  std::uint64_t count = 0;
-  return state_->walk(op, fn, count, error, nullptr);
-}
-
-std::vector<std::string> CheckpointStore::Reader::artifactHashes(std::string &error) const {
-  std::vector<std::string> out;
-  std::uint64_t count = 0;
-  if (!state_->walk(
-          std::nullopt, [&](std::string_view hash, std::string_view) { out.emplace_back(hash); },
-          count, error, nullptr)) {
-    out.clear();
-  }
-  return out;
-}
-
-std::optional<std::string> CheckpointStore::Reader::artifact(std::string_view hash,
-                                                             std::string &error) const {
-  std::optional<std::string> stored;
-  bool from_overlay = false;
-  if (state_->overlay) {
-    auto o = state_->overlay->artifacts.find(hash);
-    if (o != state_->overlay->artifacts.end()) {
-      stored = o->second;
-      from_overlay = true;
-      if (!stored) {
-        return std::nullopt;
-      }
-    }
-  }
-  if (!from_overlay) {
-    std::string bytes;
-    rdb::ReadOptions ro = state_->readOptions();
-    auto s = state_->db->Get(ro, state_->artifacts, hash, &bytes);
-    if (s.IsNotFound()) {
-      return std::nullopt;
-    }
-    if (!s.ok()) {
-      error = rocksText(s);
-      return std::nullopt;
-    }
-    stored = std::move(bytes);
-  }
-  std::string_view payload;
-  bool added = false;
-  if (!state_->admit(Domain::Artifact, 0, hash, *stored, from_overlay, payload, added, error)) {
-    return std::nullopt;
-  }
-  if (added) {
-    return std::nullopt;
-  }
-  return std::string(payload);
-}
-
 // ---- CheckpointStore ----
 
 CheckpointStore::CheckpointStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -790,7 +561,8 @@ CheckpointStore::open(const std::string &dir, const StoreOptions &options, std::
     return nullptr;
   }
   impl->configure();
-  if (!impl->openDb(existing, error) || !impl->checkMarker(error) ||
+  if ((existing && !impl->peekReadOnly(error)) || !impl->openDb(existing, error) ||
+      !impl->checkMarker(error) ||
       !impl->ensureFamily(impl->undo_cf, format::kUndoFamily, true, error) ||
       !impl->ensureFamily(impl->artifact_cf, format::kArtifactFamily, false, error) ||
       !impl->recover(error)) {
