@@ -34,7 +34,7 @@
 //   for (auto &key : c.erased) store.erase(key);
 //   ...
 //   std::vector<std::string_view> records = every record in the store;
-//   restoreFromRecords(*fresh, header, records); // fresh->snapshot() == matcher.snapshot()
+//   restoreFromRecords(*fresh, header, records, schema); // fresh->snapshot() == the matcher's
 #pragma once
 
 #include "runtime/matcher.hpp"
