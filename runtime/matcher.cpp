@@ -67,10 +67,9 @@ void Matcher::exportChanges(MatcherChanges &out) {
   out.full = exported_ == nullptr;
   auto now = std::make_unique<ExportedKeys>();
   now->keys.reserve(st.keys.size());
-  std::string record;
+  std::vector<std::string> records = encodeKeyRecords(st);
   for (std::size_t i = 0; i < st.keys.size(); ++i) {
-    record.clear();
-    encodeKeyRecord(st, i, record);
+    std::string &record = records[i];
     ExportedKeys::Fingerprint print = ExportedKeys::of(record);
     const std::string &key = st.keys[i].key_json;
     if (exported_ != nullptr) {
@@ -84,7 +83,7 @@ void Matcher::exportChanges(MatcherChanges &out) {
         continue;
       }
     }
-    out.put.emplace_back(key, record); // keys come sorted
+    out.put.emplace_back(key, std::move(record)); // keys come sorted
     now->keys.emplace(key, print);
   }
   if (exported_ != nullptr) {

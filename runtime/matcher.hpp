@@ -143,7 +143,8 @@ public:
   // This default works for every engine and costs O(state): it exports the whole state,
   // encodes every key's record and compares it with the previous call's (a 128-bit hash per
   // key). The native matcher overrides it with dirty-key tracking, O(changed keys), which
-  // starts with the first call and costs nothing before.
+  // starts with the first call and costs nothing before; from then on call it regularly: the
+  // keys freed since the previous call are kept (their first event) until the next one.
   virtual void exportChanges(MatcherChanges &out);
   // Moving the partial matches of ANOTHER VERSION of this pattern (same name; other conditions,
   // steps, NFA shape or schema) into this matcher, which must be fresh (runtime/state/

@@ -72,11 +72,10 @@ void NativeMatcher::exportChanges(MatcherChanges &out) {
   MatcherHeader header = headerOf(st);
   header.keys = live_keys_;
   encodeMatcherHeader(header, out.header);
+  std::vector<std::string> records = encodeKeyRecords(st);
   out.put.reserve(st.keys.size());
   for (std::size_t i = 0; i < st.keys.size(); ++i) {
-    std::string record;
-    encodeKeyRecord(st, i, record);
-    out.put.emplace_back(st.keys[i].key_json, std::move(record));
+    out.put.emplace_back(st.keys[i].key_json, std::move(records[i]));
   }
   // A key freed and created again is put, not erased.
   std::sort(gone.begin(), gone.end());

@@ -494,6 +494,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     }
     if (!std::is_sorted(key.runs.begin(), key.runs.end(), before)) {
       std::stable_sort(key.runs.begin(), key.runs.end(), before);
+      markChanged(k); // the order of its runs is part of its state
     }
     heap.push_back({startOf(key.runs.front().first), k, 0, 0});
   }

@@ -76,68 +76,127 @@ MatcherHeader decodeMatcherHeader(std::string_view in, std::string_view pattern)
   return h;
 }
 
-void encodeKeyRecord(const MatcherState &st, std::size_t key_index, std::string &out) {
-  const StateKey &key = st.keys.at(key_index);
-  // The key's nodes and events renumbered in the order its runs, then its held matches, first
-  // reach them (as exportState numbers the whole state).
-  std::unordered_map<std::int64_t, std::int64_t> node_ids;
-  std::unordered_map<std::uint64_t, std::uint64_t> event_ids;
-  std::vector<std::int64_t> order; // global node ids, in local order
-  std::vector<std::uint64_t> events;
-  std::vector<std::int64_t> chain;
-  auto collect = [&](std::int64_t last) {
-    chain.clear();
-    for (std::int64_t n = last; n >= 0 && !node_ids.count(n);
-         n = st.nodes.at(static_cast<std::size_t>(n)).prev) {
-      chain.push_back(n);
+namespace {
+
+// Numbers one key's nodes and events within its record, in the order its runs, then its held
+// matches, first reach them (as exportState numbers the whole state), and writes the record.
+// `NodeIds` / `EventIds` map the state's node and event indices to the record's (-1: none yet).
+template <typename Ids> class RecordWriter {
+public:
+  RecordWriter(const MatcherState &st, Ids &node_ids, Ids &event_ids)
+      : st_(st), node_ids_(node_ids), event_ids_(event_ids) {}
+
+  void write(std::size_t key_index, std::string &out) {
+    const StateKey &key = st_.keys.at(key_index);
+    order_.clear();
+    events_.clear();
+    for (const StateRun &run : key.runs) {
+      collect(run.last);
     }
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      node_ids.emplace(*it, static_cast<std::int64_t>(order.size()));
-      order.push_back(*it);
-      std::uint64_t e = st.nodes[static_cast<std::size_t>(*it)].event;
-      if (event_ids.emplace(e, events.size()).second) {
-        events.push_back(e);
-      }
+    for (const StateHeld &m : key.held) {
+      collect(m.last);
     }
-  };
-  auto local = [&](std::int64_t n) { return n < 0 ? -1 : node_ids.at(n); };
-  for (const StateRun &run : key.runs) {
-    collect(run.last);
-  }
-  for (const StateHeld &m : key.held) {
-    collect(m.last);
+    SnapshotWriter w(out);
+    w.u8(kKeyRecordVersion);
+    w.u8(static_cast<std::uint8_t>(kRecordKind));
+    w.str(key.key_json);
+    w.u64(events_.size());
+    for (std::uint64_t e : events_) {
+      writeEvent(w, *st_.schema, *st_.events.at(e));
+    }
+    w.u64(order_.size());
+    for (std::int64_t n : order_) {
+      const StateNode &node = st_.nodes[static_cast<std::size_t>(n)];
+      w.u64(static_cast<std::uint64_t>(event_ids_.get(static_cast<std::int64_t>(node.event))));
+      w.str(node.step);
+      w.i64(local(node.prev));
+    }
+    w.u64(key.runs.size());
+    for (const StateRun &run : key.runs) {
+      w.str(run.state);
+      w.u32(run.counter);
+      w.i64(local(run.last));
+      w.i64(run.start_time);
+      w.u64(run.start_seq);
+      w.i64(run.prev_time);
+    }
+    w.u64(key.held.size());
+    for (const StateHeld &m : key.held) {
+      w.i64(local(m.last));
+      w.i64(m.start_time);
+      w.u64(m.start_seq);
+    }
+    // Forget this key's numbering (only what it set).
+    for (std::int64_t n : order_) {
+      node_ids_.reset(n);
+    }
+    for (std::uint64_t e : events_) {
+      event_ids_.reset(static_cast<std::int64_t>(e));
+    }
   }
 
-  SnapshotWriter w(out);
-  w.u8(kKeyRecordVersion);
-  w.u8(static_cast<std::uint8_t>(kRecordKind));
-  w.str(key.key_json);
-  w.u64(events.size());
-  for (std::uint64_t e : events) {
-    writeEvent(w, *st.schema, *st.events.at(e));
+private:
+  std::int64_t local(std::int64_t n) const { return n < 0 ? -1 : node_ids_.get(n); }
+  void collect(std::int64_t last) {
+    chain_.clear();
+    for (std::int64_t n = last; n >= 0 && node_ids_.get(n) < 0;
+         n = st_.nodes.at(static_cast<std::size_t>(n)).prev) {
+      chain_.push_back(n);
+    }
+    for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) {
+      node_ids_.set(*it, static_cast<std::int64_t>(order_.size()));
+      order_.push_back(*it);
+      auto e = static_cast<std::int64_t>(st_.nodes[static_cast<std::size_t>(*it)].event);
+      if (event_ids_.get(e) < 0) {
+        event_ids_.set(e, static_cast<std::int64_t>(events_.size()));
+        events_.push_back(static_cast<std::uint64_t>(e));
+      }
+    }
   }
-  w.u64(order.size());
-  for (std::int64_t n : order) {
-    const StateNode &node = st.nodes[static_cast<std::size_t>(n)];
-    w.u64(event_ids.at(node.event));
-    w.str(node.step);
-    w.i64(local(node.prev));
+
+  const MatcherState &st_;
+  Ids &node_ids_;
+  Ids &event_ids_;
+  std::vector<std::int64_t> order_; // the state's node indices, in the record's order
+  std::vector<std::uint64_t> events_;
+  std::vector<std::int64_t> chain_;
+};
+
+// For one record: a map (no cost proportional to the whole state).
+struct SparseIds {
+  std::unordered_map<std::int64_t, std::int64_t> ids;
+  std::int64_t get(std::int64_t i) const {
+    auto it = ids.find(i);
+    return it == ids.end() ? -1 : it->second;
   }
-  w.u64(key.runs.size());
-  for (const StateRun &run : key.runs) {
-    w.str(run.state);
-    w.u32(run.counter);
-    w.i64(local(run.last));
-    w.i64(run.start_time);
-    w.u64(run.start_seq);
-    w.i64(run.prev_time);
+  void set(std::int64_t i, std::int64_t id) { ids[i] = id; }
+  void reset(std::int64_t i) { ids.erase(i); }
+};
+
+// For every record of a state: one array over the state, reset after each record.
+struct DenseIds {
+  std::vector<std::int64_t> ids;
+  explicit DenseIds(std::size_t n) : ids(n, -1) {}
+  std::int64_t get(std::int64_t i) const { return ids.at(static_cast<std::size_t>(i)); }
+  void set(std::int64_t i, std::int64_t id) { ids[static_cast<std::size_t>(i)] = id; }
+  void reset(std::int64_t i) { ids[static_cast<std::size_t>(i)] = -1; }
+};
+
+} // namespace
+
+void encodeKeyRecord(const MatcherState &st, std::size_t key_index, std::string &out) {
+  SparseIds nodes, events;
+  RecordWriter<SparseIds>(st, nodes, events).write(key_index, out);
+}
+
+std::vector<std::string> encodeKeyRecords(const MatcherState &st) {
+  DenseIds nodes(st.nodes.size()), events(st.events.size());
+  RecordWriter<DenseIds> writer(st, nodes, events);
+  std::vector<std::string> out(st.keys.size());
+  for (std::size_t i = 0; i < st.keys.size(); ++i) {
+    writer.write(i, out[i]);
   }
-  w.u64(key.held.size());
-  for (const StateHeld &m : key.held) {
-    w.i64(local(m.last));
-    w.i64(m.start_time);
-    w.u64(m.start_seq);
-  }
+  return out;
 }
 
 KeyRecord decodeKeyRecord(std::string_view in, const Schema &schema) {

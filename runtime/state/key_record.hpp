@@ -34,7 +34,7 @@
 //   for (auto &key : c.erased) store.erase(key);
 //   ...
 //   std::vector<std::string_view> records = every record in the store;
-//   restoreFromRecords(*fresh, header, records); // fresh->snapshot() == matcher.snapshot()
+//   restoreFromRecords(*fresh, header, records, schema); // fresh->snapshot() == the matcher's
 #pragma once
 
 #include "runtime/matcher.hpp"
@@ -75,6 +75,9 @@ MatcherHeader decodeMatcherHeader(std::string_view in, std::string_view pattern)
 
 // Appends the record of state.keys[key_index] to `out`.
 void encodeKeyRecord(const MatcherState &state, std::size_t key_index, std::string &out);
+// The records of every key of `state`, in its key order (each equal to encodeKeyRecord's; one
+// pass over the state instead of a map per key).
+std::vector<std::string> encodeKeyRecords(const MatcherState &state);
 // Reads a record, matching its events to `schema` by name; checks that nodes refer to earlier
 // nodes and to events, runs and held matches to nodes, and that every event is reached.
 KeyRecord decodeKeyRecord(std::string_view in, const Schema &schema);

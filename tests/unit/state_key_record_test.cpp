@@ -198,6 +198,7 @@ struct Checked {
   bool native;
   Store store, diff_store;
   std::vector<runtime::MatchOutput> out;
+  bool check_one_by_one = true;
 
   void checkpoint(const std::string &at) {
     INFO("checkpoint " << at);
@@ -208,6 +209,18 @@ struct Checked {
     m->snapshot(snap);
     REQUIRE(store.assembled(schema, m->patternName()) == snap);
     CHECK(store.records.size() == m->stats().live_keys);
+    if (check_one_by_one) { // encodeKeyRecords (one pass) equals encodeKeyRecord (per key)
+      runtime::MatcherState st;
+      m->exportState(st);
+      std::vector<std::string> all = runtime::encodeKeyRecords(st);
+      REQUIRE(all.size() == st.keys.size());
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        std::string one;
+        runtime::encodeKeyRecord(st, i, one);
+        CHECK(one == all[i]);
+        CHECK(store.records.at(st.keys[i].key_json) == one);
+      }
+    }
     if (!native) {
       return;
     }
