@@ -62,12 +62,29 @@ runtime::RunResult runWithCut(const RunCutPlan &cut, const runtime::Schema &sche
   runtime::RunCut how;
   how.snapshot_after = cut.snapshot_after;
   how.resume_from = cut.resume_bytes;
+  how.on_resumed = [&cut](const std::vector<runtime::ResumedInput> &inputs) {
+    std::cerr << "cep run: resumed from \"" << cut.resume_file << "\":";
+    const char *separator = " ";
+    for (const runtime::ResumedInput &input : inputs) {
+      std::cerr << separator << '"' << input.name << '"';
+      if (input.sought) {
+        std::cerr << " at byte " << input.position.offset << " (line " << input.position.line
+                  << ")";
+      } else {
+        std::cerr << " read again from its start (" << input.skipped
+                  << (input.skipped == 1 ? " record" : " records") << " skipped)";
+      }
+      separator = ", ";
+    }
+    std::cerr << "\n";
+  };
   std::string snapshot;
   std::uint64_t records = 0;
   runtime::RunResult result =
       runtime::runCut(schema, matchers, inputs, out, options, how, &snapshot, stats, &records);
   if (!cut.resume_file.empty() && result.status == runtime::RunStatus::InputError &&
-      result.message.rfind("bad run snapshot: ", 0) == 0) {
+      (result.message.rfind("bad run snapshot: ", 0) == 0 ||
+       result.message.rfind("cannot resume input ", 0) == 0)) {
     result.message = "--resume \"" + cut.resume_file + "\": " + result.message;
   }
   if (result.status != runtime::RunStatus::Ok || !cut.snapshot_after) {

@@ -13,8 +13,12 @@
 //
 // Without the flags runWithCut is runtime::run. After K records it writes the snapshot
 // atomically (temporary, fsync, rename), and says so in one stderr line; the run then ends Ok
-// (exit 0) with every output flushed. A snapshot that does not fit the run (other rules, inputs
-// or options) or cannot be written ends it with the reason (exit 3).
+// (exit 0) with every output flushed. Resuming, it says in one stderr line where each input was
+// taken up before reading on: `cep run: resumed from "F": "events.jsonl" at byte 245 (line 5)`
+// (a file sought to the snapshot's byte position) or `"<stdin>" read again from its start (4
+// records skipped)`. A snapshot that does not fit the run (other rules, inputs or options), an
+// input file replaced, truncated or changed since (`cannot resume input ...`), or a snapshot
+// that cannot be written ends it with the reason (exit 3).
 #pragma once
 
 #include "cli/commands.hpp"

@@ -83,6 +83,47 @@ void checkResultOptions(SnapshotReader &r, const RunOptions &options) {
   }
 }
 
+// Version 3's positions section (run_snapshot.hpp).
+void writeIoPositions(SnapshotWriter &w, const RunIoPositions &io) {
+  w.u32(static_cast<std::uint32_t>(io.inputs.size()));
+  for (const InputPosition &p : io.inputs) {
+    w.u64(p.offset);
+    w.u64(p.line);
+    w.u8(p.identity.seekable ? 1 : 0);
+    w.u64(p.identity.device);
+    w.u64(p.identity.inode);
+    w.u64(p.identity.head_hash);
+    w.u64(p.identity.tail_hash);
+  }
+  w.u32(static_cast<std::uint32_t>(io.outputs.size()));
+  for (const OutputPosition &p : io.outputs) {
+    w.str(p.name);
+    w.u64(p.length);
+  }
+}
+
+constexpr std::size_t kInputPositionBytes = 8 + 8 + 1 + 8 * 4;
+
+RunIoPositions readIoPositions(SnapshotReader &r) {
+  RunIoPositions io;
+  io.inputs.resize(r.count(r.u32(), kInputPositionBytes));
+  for (InputPosition &p : io.inputs) {
+    p.offset = r.u64();
+    p.line = r.u64();
+    p.identity.seekable = r.flag("a seekable flag");
+    p.identity.device = r.u64();
+    p.identity.inode = r.u64();
+    p.identity.head_hash = r.u64();
+    p.identity.tail_hash = r.u64();
+  }
+  io.outputs.resize(r.count(r.u32(), 4 + 8));
+  for (OutputPosition &p : io.outputs) {
+    p.name = std::string(r.str());
+    p.length = r.u64();
+  }
+  return io;
+}
+
 // What a snapshot says about one input.
 struct InputState {
   std::int64_t watermark = kNoWatermark;
@@ -95,15 +136,17 @@ struct InputState {
 
 // Reads and sets the RunLoop's private state (a friend of RunLoop).
 struct RunSnapshotAccess {
-  static void write(const RunLoop &loop, std::string &out, bool with_patterns);
+  static void write(const RunLoop &loop, std::string &out, const RunIoPositions &io,
+                    bool with_patterns);
   static std::unique_ptr<RunLoop> read(std::string_view in, const Schema &schema,
                                        std::vector<Matcher *> matchers,
                                        std::vector<std::string> input_names,
                                        std::vector<std::int32_t> bound_types, OutputSink &out,
-                                       const RunOptions &options);
+                                       const RunOptions &options, RunIoPositions *io);
 };
 
-void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, bool with_patterns) {
+void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, const RunIoPositions &io,
+                              bool with_patterns) {
   if (loop.status_ != RunStatus::Ok) {
     throw std::runtime_error("cannot snapshot a run that has failed: " + loop.message_);
   }
@@ -111,6 +154,12 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, bool with_p
     throw std::runtime_error("cannot snapshot a run that has stopped");
   }
   CEP_ASSERT(loop.driver_.step_outputs_.empty(), "a snapshot in the middle of a step");
+  CEP_ASSERT(io.inputs.empty() || io.inputs.size() == loop.ingest_.input_names_.size(),
+             "one byte position per input, or none");
+  for (std::size_t i = 0; i < io.inputs.size(); ++i) {
+    CEP_ASSERT(io.inputs[i].line == loop.ingest_.last_lines_[i],
+               "an input's byte position is after the last record the loop was handed");
+  }
   const Schema &schema = *loop.ingest_.schema_;
   const RunOptions &options = loop.ingest_.options_;
   std::size_t begin = out.size();
@@ -164,6 +213,7 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, bool with_p
     op.matcher->snapshot(state);
     w.blob(state);
   }
+  writeIoPositions(w, io);
 
   std::uint64_t size = out.size() - begin + kChecksumBytes;
   for (std::size_t i = 0; i < 8; ++i) {
@@ -172,11 +222,10 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, bool with_p
   w.u64(runSnapshotChecksum(std::string_view(out).substr(begin)));
 }
 
-std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Schema &schema,
-                                                 std::vector<Matcher *> matchers,
-                                                 std::vector<std::string> input_names,
-                                                 std::vector<std::int32_t> bound_types,
-                                                 OutputSink &out, const RunOptions &options) {
+std::unique_ptr<RunLoop>
+RunSnapshotAccess::read(std::string_view in, const Schema &schema, std::vector<Matcher *> matchers,
+                        std::vector<std::string> input_names, std::vector<std::int32_t> bound_types,
+                        OutputSink &out, const RunOptions &options, RunIoPositions *io) {
   CEP_ASSERT(bound_types.size() == input_names.size(), "one bound type per input");
 
   // The envelope: magic, version, size, checksum.
@@ -329,8 +378,23 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
     }
     order.push_back(std::move(name));
   }
+  RunIoPositions positions;
+  if (version >= 3) {
+    positions = readIoPositions(r);
+    if (!positions.inputs.empty() && positions.inputs.size() != input_count) {
+      fail("it has byte positions for " + std::to_string(positions.inputs.size()) + " of its " +
+           std::to_string(input_count) + " inputs");
+    }
+    for (std::size_t i = 0; i < positions.inputs.size(); ++i) {
+      if (positions.inputs[i].line != inputs[i].last_line) {
+        fail("the byte position of input " + quoted(input_names[i]) + " is after line " +
+             std::to_string(positions.inputs[i].line) + ", its last record was on line " +
+             std::to_string(inputs[i].last_line));
+      }
+    }
+  }
   if (!r.atEnd()) {
-    fail("bytes after the last pattern");
+    fail(version >= 3 ? "bytes after the output positions" : "bytes after the last pattern");
   }
   for (const std::string &name : order) {
     bool found = std::any_of(matchers.begin(), matchers.end(),
@@ -375,20 +439,24 @@ std::unique_ptr<RunLoop> RunSnapshotAccess::read(std::string_view in, const Sche
       fail("pattern `" + name + "`: " + error.what());
     }
   }
+  if (io != nullptr) {
+    *io = std::move(positions);
+  }
   return loop;
 }
 
-void snapshotRun(const RunLoop &loop, std::string &out, bool with_patterns) {
-  RunSnapshotAccess::write(loop, out, with_patterns);
+void snapshotRun(const RunLoop &loop, std::string &out, const RunIoPositions &io,
+                 bool with_patterns) {
+  RunSnapshotAccess::write(loop, out, io, with_patterns);
 }
 
 std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &schema,
                                     std::vector<Matcher *> matchers,
                                     std::vector<std::string> input_names,
                                     std::vector<std::int32_t> bound_types, OutputSink &out,
-                                    const RunOptions &options) {
+                                    const RunOptions &options, RunIoPositions *io) {
   return RunSnapshotAccess::read(snapshot, schema, std::move(matchers), std::move(input_names),
-                                 std::move(bound_types), out, options);
+                                 std::move(bound_types), out, options, io);
 }
 
 std::uint64_t runSnapshotChecksum(std::string_view bytes) {

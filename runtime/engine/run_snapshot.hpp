@@ -2,7 +2,9 @@
 // (per-input watermarks and read positions, the events buffered for reordering, the arrival
 // counter, the record counts, the clock) and each matcher's own snapshot (Matcher::snapshot),
 // in a versioned, self-describing binary format that names event types, fields and patterns
-// (never their indices), so a snapshot survives recompiling the same rules. restoreRun() gives a
+// (never their indices), so a snapshot survives recompiling the same rules. Since version 3 it
+// also records where the files stood: each input's byte position and file identity, each
+// output's length. restoreRun() gives a
 // RunLoop that, fed the records after that point, writes exactly what the snapshotted one would
 // have written. Checkpoints (RocksDB) and hot-swapped matchers build on this.
 //
@@ -26,6 +28,14 @@
 //             int, time, duration: i64; float: f64 bits as u64; string: str); str raw record
 //             ("" when not kept) -- the event encoding of the interpreter's snapshots
 //   u32 pattern count, then per pattern (declaration order): str name, blob matcher snapshot
+//   since version 3, where the files stood (RunIoPositions; informational: restoring checks
+//   them against the state, the caller decides what to do with them):
+//             u32 input position count (0: not recorded, else the input count), then per
+//             input: u64 byte offset (after the last record read), u64 its line (must be the
+//             input's line of the last record above), u8 seekable (a regular file), u64 device,
+//             u64 inode, u64 head hash, u64 tail hash (runtime/io/file_identity.hpp);
+//             u32 output count, then per output (the output, then the side outputs): str name,
+//             u64 length (OutputSink::bytesWritten after a flush)
 //   u64 checksum: FNV-1a 64 of every byte before it
 // The reorder buffer's watermark is the combined watermark (the minimum over the inputs); the
 // combined watermark is recomputed. Output already written is not part of a snapshot: flush the
@@ -34,6 +44,7 @@
 
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
 
@@ -46,16 +57,37 @@
 namespace cep::runtime {
 
 inline constexpr char kRunSnapshotMagic[8] = {'C', 'E', 'P', 'R', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kRunSnapshotVersion = 2;
+inline constexpr std::uint32_t kRunSnapshotVersion = 3;
 inline constexpr std::uint32_t kRunSnapshotOldestVersion = 1; // read, never written
 
-// Appends the snapshot of `loop` to `out`. Take it between two calls of onRecord / onInputEnd;
-// a run that has stopped (failed, finish() or stop() called) has nothing to resume and throws
-// std::runtime_error.
+// How long an output was when a snapshot was taken.
+struct OutputPosition {
+  std::string name;         // OutputSink::name(): "<stdout>" or the path
+  std::uint64_t length = 0; // OutputSink::bytesWritten() after a flush
+};
+
+// Where a run's files stood at a snapshot (version 3): what a resumed run seeks to, and the
+// lengths its outputs had.
+//
+//   loop.flush();                                        // the lengths are those after a flush
+//   RunIoPositions io;
+//   for (std::uint32_t i = 0; i < inputs.size(); ++i) io.inputs.push_back(inputs.position(i));
+//   io.outputs.push_back({out.name(), out.bytesWritten()});
+//   snapshotRun(loop, bytes, io);
+struct RunIoPositions {
+  std::vector<InputPosition> inputs;   // one per input (--input order), or none: not recorded
+  std::vector<OutputPosition> outputs; // the output, then the side outputs; may be empty
+};
+
+// Appends the snapshot of `loop` to `out`, with `io` (empty: not recorded). Take it between two
+// calls of onRecord / onInputEnd; a run that has stopped (failed, finish() or stop() called) has
+// nothing to resume and throws std::runtime_error. `io.inputs`, when given, has one position per
+// input whose line is the line of the last record the loop was handed of it.
 // `with_patterns` false: the run without its matchers (pattern count 0), for a caller that
 // keeps their state elsewhere (`cep serve --state`: per key, service/serve_checkpoint.hpp) and
 // restores it with restoreRun(..., {} matchers, ...) and then adds the operators itself.
-void snapshotRun(const RunLoop &loop, std::string &out, bool with_patterns = true);
+void snapshotRun(const RunLoop &loop, std::string &out, const RunIoPositions &io = {},
+                 bool with_patterns = true);
 
 // The RunLoop `snapshot` was taken of, continuing where it was. The arguments are the RunLoop
 // constructor's and must describe the same run: the same Schema (types and fields matched by
@@ -64,12 +96,13 @@ void snapshotRun(const RunLoop &loop, std::string &out, bool with_patterns = tru
 // watermark mode, max delay, raw records, event-time range, max record bytes, state bounds). A bad
 // or incompatible snapshot throws std::runtime_error("bad run snapshot: <reason>") and never leaves
 // a RunLoop; the matchers may then hold part of the state and must be thrown away. The caller
-// resumes reading at loop->position().
+// resumes reading at loop->position() (records), or at `io`'s byte positions when the snapshot
+// recorded them (`*io` is then filled; left empty for versions 1 and 2).
 std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &schema,
                                     std::vector<Matcher *> matchers,
                                     std::vector<std::string> input_names,
                                     std::vector<std::int32_t> bound_types, OutputSink &out,
-                                    const RunOptions &options);
+                                    const RunOptions &options, RunIoPositions *io = nullptr);
 
 // FNV-1a 64 of `bytes`. A snapshot ends with this of everything before it.
 std::uint64_t runSnapshotChecksum(std::string_view bytes);

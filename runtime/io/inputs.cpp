@@ -82,6 +82,39 @@ InputSpec parseInputSpec(std::string_view argument) {
   return {std::string(argument), {}};
 }
 
+std::string inputName(const std::string &path) {
+  return path == "-" ? std::string("<stdin>") : path;
+}
+
+bool checkInputSpecs(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
+                     std::vector<std::int32_t> *bound_types) {
+  bool stdin_seen = false;
+  std::vector<std::int32_t> types;
+  for (const InputSpec &spec : specs) {
+    std::int32_t type = -1;
+    if (!spec.type_name.empty()) {
+      type = schema.typeIndex(spec.type_name);
+      if (type < 0) {
+        error = "input \"" + spec.path + ":" + spec.type_name + "\": unknown event type \"" +
+                spec.type_name + "\"";
+        return false;
+      }
+    }
+    if (spec.path == "-") {
+      if (stdin_seen) {
+        error = "standard input (\"-\") is given more than once";
+        return false;
+      }
+      stdin_seen = true;
+    }
+    types.push_back(type);
+  }
+  if (bound_types != nullptr) {
+    *bound_types = std::move(types);
+  }
+  return true;
+}
+
 bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
                   std::size_t read_size, std::size_t max_record_bytes, bool follow,
                   const std::vector<std::optional<InputPosition>> &resume_at,
@@ -91,28 +124,15 @@ bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std
   cursor_ = 0;
   CEP_ASSERT(resume_at.empty() || resume_at.size() == specs.size(),
              "one resume position (or none) per input");
-  bool stdin_seen = false;
+  std::vector<std::int32_t> bound_types;
+  if (!checkInputSpecs(specs, schema, error, &bound_types)) {
+    return false;
+  }
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const InputSpec &spec = specs[i];
     const std::optional<InputPosition> *at = resume_at.empty() ? nullptr : &resume_at[i];
     Input input;
-    if (!spec.type_name.empty()) {
-      input.bound_type = schema.typeIndex(spec.type_name);
-      if (input.bound_type < 0) {
-        error = "input \"" + spec.path + ":" + spec.type_name + "\": unknown event type \"" +
-                spec.type_name + "\"";
-        inputs_.clear();
-        return false;
-      }
-    }
-    if (spec.path == "-") {
-      if (stdin_seen) {
-        error = "standard input (\"-\") is given more than once";
-        inputs_.clear();
-        return false;
-      }
-      stdin_seen = true;
-    }
+    input.bound_type = bound_types[i];
     if (at != nullptr && *at && !streams_replay_from_offset && isFifo(spec.path)) {
       error = "cannot resume input " + quoted(spec.path) + " at byte " +
               std::to_string((*at)->offset) + " (line " + std::to_string((*at)->line) +

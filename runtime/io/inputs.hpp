@@ -56,6 +56,15 @@ struct InputPosition {
   FileIdentity identity;    // which file, and a fingerprint of the bytes before `offset`
 };
 
+// The name an input goes by in messages and snapshots: "<stdin>" for "-", else the path.
+std::string inputName(const std::string &path);
+
+// Checks `specs` as Inputs::open does before opening anything (a bound type must exist in
+// `schema`; stdin at most once). False with `error` set; else `bound_types` (optional) receives
+// each input's bound type index (-1: none).
+bool checkInputSpecs(const std::vector<InputSpec> &specs, const Schema &schema, std::string &error,
+                     std::vector<std::int32_t> *bound_types = nullptr);
+
 struct InputRecord {
   std::uint32_t input = 0;
   Line line;

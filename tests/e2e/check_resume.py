@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """End-to-end checks of `cep run --snapshot-after K --snapshot-file F` / `--resume F` that the
 golden resume mode (run_golden --resume) does not make: resumed inputs that are not the ones the
-snapshot consumed, two inputs read round-robin, a run cut three times (a resumed run that
-snapshots again), and a cut before what the resumed run already consumed. Each refusal is one
-line and exit 3. Every command runs in a fresh temporary folder with a bounded timeout.
+snapshot consumed (a file replaced, truncated or changed before its byte position; stdin, read
+again from its start, shorter or with its records on other lines), two inputs read round-robin,
+a run cut three times (a resumed run that snapshots again), and a cut before what the resumed
+run already consumed. Each refusal is one line and exit 3. Every command runs in a fresh
+temporary folder with a bounded timeout.
 
 Python 3, standard library only.  Usage: check_resume.py --cep CEP
 """
@@ -38,8 +40,15 @@ def expect(condition, message):
         raise Failure(message)
 
 
-def cep(exe, folder, *args):
-    p = subprocess.run([exe, *args], cwd=folder, capture_output=True, timeout=TIMEOUT_S)
+def cep(exe, folder, *args, stdin=None):
+    """Runs cep in `folder`; `stdin` names a file of it to read standard input from."""
+    if stdin is None:
+        p = subprocess.run([exe, *args], cwd=folder, capture_output=True, timeout=TIMEOUT_S,
+                           stdin=subprocess.DEVNULL)
+    else:
+        with open(os.path.join(folder, stdin), "rb") as f:
+            p = subprocess.run([exe, *args], cwd=folder, capture_output=True, timeout=TIMEOUT_S,
+                               stdin=f)
     expect(p.returncode != 70, f"internal error: {p.stderr.decode(errors='replace')}")
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
@@ -49,8 +58,8 @@ def write(folder, name, text):
         f.write(text)
 
 
-def refused(exe, folder, args, want):
-    code, out, err = cep(exe, folder, *args)
+def refused(exe, folder, args, want, stdin=None):
+    code, out, err = cep(exe, folder, *args, stdin=stdin)
     lines = err.strip().splitlines()
     expect(code == 3 and len(lines) == 1 and want in lines[0],
            f"{' '.join(args)}: expected exit 3 and one line with {want!r}; got exit {code}: {err!r}")
@@ -86,16 +95,49 @@ def check(exe):
                 "--snapshot-after 5: the resumed run has consumed 8 records already")
         expect(not os.path.exists(os.path.join(tmp, "s3")), "a refused cut wrote a snapshot")
 
-        # The input is shorter than what the snapshot consumed.
+        # Resumed at the byte position the snapshot recorded: after 8 records.
+        code, out, err = cep(exe, tmp, "run", "rules.cep", "-i", "events.jsonl", "--resume", "s2")
+        offset = len("".join(record(i) for i in range(8)))
+        expect(code == 0 and err == f'cep run: resumed from "s2": "events.jsonl" at byte {offset} '
+               '(line 8)\n', f"resumed at a byte position: {code}: {err!r}")
+
+        # The file is not the one the snapshot read: shorter than its position, a byte changed
+        # before it (a blank line inserted), another file renamed over it.
+        at3 = f'cep run: --resume "s1": cannot resume input "events.jsonl" at byte ' \
+              f'{len("".join(record(i) for i in range(3)))} (line 3): '
+        full = "".join(record(i) for i in range(12))
         write(tmp, "events.jsonl", "".join(record(i) for i in range(2)))
         refused(exe, tmp, ["run", "rules.cep", "-i", "events.jsonl", "--resume", "s1"],
-                'bad run snapshot: input "events.jsonl" ends after 2 records; the snapshot '
-                'consumed 3 (not the input it was taken of)')
-        # Its last consumed record moved to another line (a blank line before it).
+                at3 + f"it was truncated ({len(''.join(record(i) for i in range(2)))} bytes now)")
         write(tmp, "events.jsonl", record(0) + "\n" + "".join(record(i) for i in range(1, 12)))
         refused(exe, tmp, ["run", "rules.cep", "-i", "events.jsonl", "--resume", "s1"],
-                'bad run snapshot: input "events.jsonl": the snapshot\'s last record of it was on '
-                'line 3, here on line 4 (not the input it was taken of)')
+                at3 + "it changed (its first 102 bytes differ)")
+        write(tmp, "events.jsonl", full)
+        write(tmp, "copy.jsonl", full)
+        os.replace(os.path.join(tmp, "copy.jsonl"), os.path.join(tmp, "events.jsonl"))
+        refused(exe, tmp, ["run", "rules.cep", "-i", "events.jsonl", "--resume", "s1"],
+                at3 + "it was replaced (device ")
+
+        # Standard input cannot seek: it is read again from its start and what the snapshot
+        # consumed is skipped, checking the count and the line of the last.
+        code, first, err = cep(exe, tmp, "run", "rules.cep", "-i", "-", "--snapshot-after", "3",
+                               "--snapshot-file", "u", stdin="events.jsonl")
+        expect(code == 0, f"stdin, first part: {code}: {err}")
+        code, second, err = cep(exe, tmp, "run", "rules.cep", "-i", "-", "--engine", "interp",
+                                "--resume", "u", stdin="events.jsonl")
+        expect(code == 0 and first + second == whole and err ==
+               'cep run: resumed from "u": "<stdin>" read again from its start (3 records '
+               'skipped)\n', f"stdin, resumed: {code}: {err!r}")
+        # Shorter than what the snapshot consumed.
+        write(tmp, "short.jsonl", "".join(record(i) for i in range(2)))
+        refused(exe, tmp, ["run", "rules.cep", "-i", "-", "--resume", "u"],
+                'bad run snapshot: input "<stdin>" ends after 2 records; the snapshot '
+                'consumed 3 (not the input it was taken of)', stdin="short.jsonl")
+        # Its last consumed record moved to another line (a blank line before it).
+        write(tmp, "moved.jsonl", record(0) + "\n" + "".join(record(i) for i in range(1, 12)))
+        refused(exe, tmp, ["run", "rules.cep", "-i", "-", "--resume", "u"],
+                'bad run snapshot: input "<stdin>": the snapshot\'s last record of it was on '
+                'line 3, here on line 4 (not the input it was taken of)', stdin="moved.jsonl")
 
         # Two inputs, round-robin: a.jsonl had ended (1 record) when the snapshot was taken
         # after 3 records (a1 b1 b2); a.jsonl with a second record is not that input.
@@ -110,9 +152,8 @@ def check(exe):
         expect(code == 0 and first + second == whole, f"two inputs, resumed: {code}: {err}")
         write(tmp, "a.jsonl", record(0, "a") + record(9, "a"))
         refused(exe, tmp, [*two, "--resume", "t"],
-                'bad run snapshot: input "a.jsonl": its record on line 2 comes before the '
-                "snapshot's position; it was not consumed then (not the input it was taken of)")
-
+                'bad run snapshot: input "a.jsonl": its record on line 2 comes after the '
+                "snapshot's end of it; it had ended then (not the input it was taken of)")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,

@@ -781,25 +781,44 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     magic[3] = 'X';
     CHECK(tryRestore(magic) == "bad run snapshot: not a run snapshot");
     std::string version = snap;
-    version[8] = 3;
-    CHECK(tryRestore(version) == "bad run snapshot: format version 3 (this build reads 1 to 2)");
+    version[8] = 4;
+    CHECK(tryRestore(version) == "bad run snapshot: format version 4 (this build reads 1 to 3)");
     std::string interp_snapshot;
     session.matchers[0]->snapshot(interp_snapshot);
     CHECK(tryRestore(interp_snapshot) == "bad run snapshot: not a run snapshot");
     CHECK(tryRestore("") == "bad run snapshot: truncated");
   }
 
-  SECTION("version 1 (without the result options) is still read") {
-    // Version 1 is version 2 without the five options after the raw-records flag.
+  // The snapshot as an older version wrote it: version 2 is version 3 without the positions
+  // section before the checksum (here empty: u32 0 inputs, u32 0 outputs); version 1 is version
+  // 2 without the five options after the raw-records flag.
+  auto older = [&](std::uint32_t version) {
+    constexpr std::size_t kEmptyPositions = 4 + 4;
     constexpr std::size_t kOptionsEnd = 8 + 4 + 8 + 1 + 1 + 8 + 1;
-    std::string v1 = snap;
-    v1.erase(kOptionsEnd, 8 + 8 + 8 + 8 + 8);
-    v1[8] = 1;
-    std::uint64_t size = v1.size();
-    for (std::size_t i = 0; i < 8; ++i) {
-      v1[12 + i] = static_cast<char>(size >> (8 * i));
+    std::string old = snap;
+    old.erase(old.size() - 8 - kEmptyPositions, kEmptyPositions);
+    if (version == 1) {
+      old.erase(kOptionsEnd, 8 + 8 + 8 + 8 + 8);
     }
-    reseal(v1);
+    old[8] = static_cast<char>(version);
+    std::uint64_t size = old.size();
+    for (std::size_t i = 0; i < 8; ++i) {
+      old[12 + i] = static_cast<char>(size >> (8 * i));
+    }
+    reseal(old);
+    return old;
+  };
+
+  SECTION("version 2 (without the positions) is still read") {
+    CHECK(tryRestore(older(2)).empty());
+    Scenario other = scenario; // recorded since version 2
+    other.options.max_record_bytes = 0;
+    CHECK(tryRestore(older(2), other) == "bad run snapshot: it was taken with --max-record-bytes "
+                                         "1048576, this run uses none");
+  }
+
+  SECTION("version 1 (without the result options) is still read") {
+    std::string v1 = older(1);
     CHECK(tryRestore(v1).empty());
     Scenario other = scenario; // not recorded in version 1: not checked
     other.options.max_record_bytes = 0;
@@ -807,6 +826,63 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     other.options.max_delay_ms = 1000; // recorded since version 1
     CHECK(tryRestore(v1, other) == "bad run snapshot: it was taken with --max-delay 40000ms, "
                                    "this run uses --max-delay 1000ms");
+  }
+
+  SECTION("version 3: the byte positions and output lengths it records") {
+    RunIoPositions io;
+    for (std::uint32_t i = 0; i < inputs->size(); ++i) {
+      io.inputs.push_back(inputs->position(i));
+      CHECK(io.inputs.back().identity.seekable);
+    }
+    REQUIRE(io.inputs[0].offset > 0);
+    io.outputs = {{"<string>", 1234}, {"dead.jsonl", 56}};
+    std::string with;
+    snapshotRun(*loop, with, io);
+    CHECK(with.size() == snap.size() + 3 * (8 + 8 + 1 + 4 * 8) + (4 + 8 + 8) + (4 + 10 + 8));
+
+    auto restoreWith = [&](std::string_view bytes, RunIoPositions &back) {
+      Session fresh(scenario, clock);
+      auto in = openInputs(scenario);
+      std::string capture;
+      OutputSink sink(capture);
+      restoreRun(bytes, scenario.rules->schema, fresh.matchers, in->names(),
+                 Session::boundTypes(*in), sink, fresh.options, &back);
+    };
+    RunIoPositions back;
+    restoreWith(with, back);
+    REQUIRE(back.inputs.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+      CHECK(back.inputs[i].offset == io.inputs[i].offset);
+      CHECK(back.inputs[i].line == io.inputs[i].line);
+      CHECK(back.inputs[i].identity == io.inputs[i].identity);
+    }
+    REQUIRE(back.outputs.size() == 2);
+    CHECK(back.outputs[1].name == "dead.jsonl");
+    CHECK(back.outputs[1].length == 56);
+    RunIoPositions none{{InputPosition{}}, {}}; // a snapshot without positions leaves none
+    restoreWith(snap, none);
+    CHECK(none.inputs.empty());
+    restoreWith(older(2), none);
+    CHECK(none.inputs.empty());
+
+    // A position whose line is not the input's last record's: the first input's line field.
+    std::size_t positions = with.size() - 8 - (4 + 3 * 49 + 4 + 20 + 22);
+    std::string wrong = with;
+    wrong[positions + 4 + 8] = static_cast<char>(wrong[positions + 4 + 8] + 1);
+    reseal(wrong);
+    CHECK(tryRestore(wrong) ==
+          "bad run snapshot: the byte position of input \"" + scenario.inputs[0].path +
+              "\" is after line " + std::to_string(io.inputs[0].line + 1) +
+              ", its last record was on line " + std::to_string(io.inputs[0].line));
+    std::string two = with; // positions for 2 of the 3 inputs
+    two.erase(positions + 4 + 2 * 49, 49);
+    two[positions] = 2;
+    std::uint64_t size = two.size();
+    for (std::size_t i = 0; i < 8; ++i) {
+      two[12 + i] = static_cast<char>(size >> (8 * i));
+    }
+    reseal(two);
+    CHECK(tryRestore(two) == "bad run snapshot: it has byte positions for 2 of its 3 inputs");
   }
 
   SECTION("edits that keep a valid checksum") {
@@ -841,7 +917,7 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
       extra[12 + i] = static_cast<char>(size >> (8 * i));
     }
     reseal(extra);
-    CHECK(tryRestore(extra) == "bad run snapshot: bytes after the last pattern");
+    CHECK(tryRestore(extra) == "bad run snapshot: bytes after the output positions");
   }
 
   SECTION("incompatible runs") {
