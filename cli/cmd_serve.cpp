@@ -13,7 +13,7 @@
 #include "compiler/artifact/load.hpp"
 #include "compiler/artifact/signing.hpp"
 #include "compiler/driver/pipeline.hpp"
-#include "compiler/jit/jit.hpp"
+#include "compiler/jit/load_host.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/serve_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
@@ -141,11 +141,11 @@ int runServe(const ServeOptions &options) {
     return runUsage(std::string("--trust: ") + e.what());
   }
   std::string error;
-  std::unique_ptr<compiler::jit::Jit> jit = compiler::jit::Jit::create(2, error);
+  std::unique_ptr<compiler::jit::LoadHost> jit = compiler::jit::LoadHost::create(2, error);
   if (!jit) {
     return runFailure(error);
   }
-  runtime_options.jit = std::shared_ptr<compiler::jit::Jit>(std::move(jit));
+  runtime_options.jit = std::shared_ptr<compiler::jit::LoadHost>(std::move(jit));
   runtime::metrics::Registry registry;
   service::ServeRuntime served(runtime_options, registry);
   for (const auto &[name, bytes] : start) {
