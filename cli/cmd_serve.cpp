@@ -14,7 +14,7 @@
 #include "compiler/artifact/load.hpp"
 #include "compiler/artifact/signing.hpp"
 #include "compiler/driver/pipeline.hpp"
-#include "compiler/jit/jit.hpp"
+#include "compiler/jit/load_host.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/engine/serve_loop.hpp"
@@ -156,11 +156,11 @@ int runServe(const ServeOptions &options) {
     return runUsage(std::string("--trust: ") + e.what());
   }
   std::string error;
-  std::unique_ptr<compiler::jit::Jit> jit = compiler::jit::Jit::create(2, error);
+  std::unique_ptr<compiler::jit::LoadHost> jit = compiler::jit::LoadHost::create(2, error);
   if (!jit) {
     return runFailure(error);
   }
-  runtime_options.jit = std::shared_ptr<compiler::jit::Jit>(std::move(jit));
+  runtime_options.jit = std::shared_ptr<compiler::jit::LoadHost>(std::move(jit));
   std::unique_ptr<runtime::store::CheckpointStore> store;
   if (options.state_dir) {
     store = runtime::store::CheckpointStore::open(*options.state_dir, {}, error);

@@ -335,7 +335,7 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
     run(loop, *command);
     // The versions it retired go after the answer: outside the measured pause, and on this
     // thread, which alone touches their events (refcounts are not atomic). Unloading their code
-    // waits for a JIT load in progress on an HTTP thread (compiler/jit/jit.hpp, "Threads").
+    // waits for a JIT load in progress on an HTTP thread (compiler/jit/load_host.hpp, "Threads").
     graveyard_.clear();
   }
   sweep(loop);

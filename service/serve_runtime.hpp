@@ -63,8 +63,8 @@ struct ServeRuntimeOptions {
   runtime::MatcherOptions matcher;
   // Deploys must be signed by one of these (`--trust`); empty: any or no signature.
   std::vector<compiler::artifact::PublicKey> trusted;
-  // The JIT every artifact is loaded into (shared: code unloads per artifact).
-  std::shared_ptr<compiler::jit::Jit> jit;
+  // The load host every artifact is loaded into (shared: code unloads per artifact).
+  std::shared_ptr<compiler::jit::LoadHost> jit;
   // Longest an admin request waits for the event loop to take its command.
   std::chrono::milliseconds command_timeout{30000};
   // One line per deploy, undeploy and retired version (stderr by default, `cep serve: `).

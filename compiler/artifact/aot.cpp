@@ -1,10 +1,10 @@
 // Ahead-of-time emission of a program's module (compiler/artifact/aot.hpp).
 #include "compiler/artifact/aot.hpp"
 
+#include "compiler/codegen/module_builder.hpp"
 #include "compiler/jit/host_target.hpp"
 #include "runtime/snapshot_codec.hpp"
 
-#include <algorithm>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/Error.h>
@@ -36,26 +36,7 @@ bool jitTargetBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder>
   return true;
 }
 
-Target targetOf(const orc::JITTargetMachineBuilder &builder) {
-  Target t;
-  t.triple = builder.getTargetTriple().str();
-  t.cpu = builder.getCPU();
-  t.features = builder.getFeatures().getFeatures();
-  std::sort(t.features.begin(), t.features.end());
-  t.features.erase(std::unique(t.features.begin(), t.features.end()), t.features.end());
-  return t;
-}
-
 } // namespace
-
-bool hostTarget(Target &out, std::string &error) {
-  std::optional<orc::JITTargetMachineBuilder> builder;
-  if (!jitTargetBuilder(2, builder, error)) {
-    return false;
-  }
-  out = targetOf(*builder);
-  return true;
-}
 
 std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources) {
   llvm::SHA256 sha;
@@ -90,12 +71,12 @@ bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::
   }
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> module =
-      jit::buildProgramModule(context, program, pointers, **machine, opt_level, out.patterns);
-  out.bitcode = jit::bitcodeOf(*module);
-  if (!jit::emitObjectFile(*module, **machine, out.object, error)) {
+      codegen::buildProgramModule(context, program, pointers, **machine, opt_level, out.patterns);
+  out.bitcode = codegen::bitcodeOf(*module);
+  if (!codegen::emitObjectFile(*module, **machine, out.object, error)) {
     return false;
   }
-  out.header.target = targetOf(*builder);
+  out.header.target = jit::targetOf(*builder);
   out.header.opt_level = static_cast<std::uint8_t>(opt_level);
   return true;
 }

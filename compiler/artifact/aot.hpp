@@ -1,8 +1,10 @@
 // Ahead-of-time compilation for .cepo artifacts (compiler/artifact/cepo.hpp): the program's
-// module exactly as the JIT makes it (compiler/jit/host_target.hpp buildProgramModule), written
-// as LLVM bitcode and as a relocatable object for the host,
-// made by a target machine configured exactly like the loading LLJIT's (same triple, CPU,
-// features, code model and relocation model).
+// module exactly as the JIT makes it (compiler/codegen/module_builder.hpp buildProgramModule),
+// written as LLVM bitcode and as a relocatable object for the host, made by a target machine
+// configured exactly like the loading LLJIT's (compiler/jit/host_target.hpp: same triple, CPU,
+// features, code model and relocation model). The compiling side (cep_codegen); what the host
+// is, as a loader compares it with an artifact's header, is compiler/artifact/load.hpp's
+// hostTarget.
 //
 // LLVM-free header: LLVM is only in aot.cpp.
 #pragma once
@@ -18,10 +20,6 @@
 #include <vector>
 
 namespace cep::compiler::artifact {
-
-// The host as the loading JIT targets it. False and `error` set when the host target is not
-// available in this LLVM.
-bool hostTarget(Target &out, std::string &error);
 
 struct NamedSource {
   std::string name; // relative, as recorded in the artifact

@@ -1,6 +1,5 @@
 #include "compiler/artifact/load.hpp"
 
-#include "compiler/artifact/aot.hpp"
 #include "compiler/jit/verify_code.hpp"
 #include "runtime/native/native_matcher.hpp"
 
@@ -37,7 +36,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
   out.object_code = out.host == artifact.header.target && !options.force_bitcode;
   out.jit = options.jit;
   if (!out.jit) {
-    out.jit = jit::Jit::create(artifact.header.opt_level, error);
+    out.jit = jit::LoadHost::create(artifact.header.opt_level, error);
     if (!out.jit) {
       throw LoadError(LoadError::Kind::Internal, error);
     }

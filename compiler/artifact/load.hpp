@@ -1,8 +1,13 @@
 // Loading a .cepo artifact (cepo.hpp) as a library call: decode and check the bytes, pick the
 // object code when it was built for this host (else compile the bitcode again), verify the code
-// against the pattern images, load it into a Jit, and make matchers from it. `cep run x.cepo`
-// calls it; `cep serve` calls it on its admin thread with the bytes of a POST body while another
-// thread runs matchers from the same Jit (compiler/jit/jit.hpp "Threads").
+// against the pattern images, load it into a load host (compiler/jit/load_host.hpp), and make
+// matchers from it. `cep run x.cepo` calls it; `cep serve` calls it on its admin thread with the
+// bytes of a POST body while another thread runs matchers from the same host
+// (load_host.hpp "Threads").
+//
+// Library cep_loader: the artifact format, verification and signatures (cep_artifact), the
+// runtime and the native matcher, and the ORC load host; no front end, no code generator
+// (tests/loader/ checks its link closure and runs a .cepo with nothing else linked).
 //
 //   compiler::artifact::LoadOptions options;
 //   options.name = "rules.cepo";                       // prefixes every error
@@ -21,7 +26,7 @@
 #pragma once
 
 #include "compiler/artifact/cepo.hpp"
-#include "compiler/jit/jit.hpp"
+#include "compiler/jit/load_host.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/schema.hpp"
@@ -53,9 +58,9 @@ struct LoadOptions {
   std::string name = "artifact";  // the artifact as the user knows it: a path, "POST /deploy"
   std::vector<PublicKey> trusted; // non-empty: the artifact must be signed by one of these keys
   bool force_bitcode = false;     // compile the bitcode even when the object code would do
-  // The Jit to load into; null: a new one at the artifact's optimisation level, kept alive by
-  // the LoadedArtifact and its matchers.
-  std::shared_ptr<jit::Jit> jit;
+  // The load host to load into (a compiler::jit::Jit is one too); null: a new one at the
+  // artifact's optimisation level, kept alive by the LoadedArtifact and its matchers.
+  std::shared_ptr<jit::LoadHost> jit;
 };
 
 struct LoadedArtifact {
@@ -64,11 +69,11 @@ struct LoadedArtifact {
   std::vector<std::shared_ptr<const runtime::native::PatternImage>> images; // declaration order
   std::vector<runtime::native::PatternCode> code; // parallel to images; keeps the code loaded
   std::vector<std::string> pattern_names;         // parallel to images
-  bool object_code = true;       // the object code was loaded (false: the bitcode compiled again)
-  Target host;                   // this host as the JIT targets it (differs from header.target when
-                                 // the bitcode was used for another CPU)
-  std::string hash;              // lower-case hex BLAKE2b-256 of the artifact's bytes
-  std::shared_ptr<jit::Jit> jit; // the Jit the code is in
+  bool object_code = true; // the object code was loaded (false: the bitcode compiled again)
+  Target host;             // this host as the JIT targets it (differs from header.target when
+                           // the bitcode was used for another CPU)
+  std::string hash;        // lower-case hex BLAKE2b-256 of the artifact's bytes
+  std::shared_ptr<jit::LoadHost> jit; // the load host the code is in
 
   // The first 12 hex digits of the hash: the version `cep serve` shows and writes ("@version").
   std::string version() const { return hash.substr(0, 12); }
@@ -82,6 +87,11 @@ struct LoadedArtifact {
 LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options);
 // Reads the file at `path` and loads it; options.name is replaced by `path`. Throws LoadError.
 LoadedArtifact loadArtifactFile(const std::string &path, LoadOptions options);
+
+// This host as the load host targets it (triple, CPU, sorted CPU features): an artifact whose
+// header.target equals it has its object code loaded, else its bitcode. False and `error` set
+// when the host target is not available in this LLVM. (Defined in compiler/jit/host_target.cpp.)
+bool hostTarget(Target &out, std::string &error);
 
 // Lower-case hex BLAKE2b-256 of `bytes` (libsodium crypto_generichash, 32 bytes).
 std::string artifactHash(std::string_view bytes);

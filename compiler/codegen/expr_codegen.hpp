@@ -6,8 +6,8 @@
 // field loads read the event block directly (slots after the header, the `nulls` bitmask);
 // strings, stdlib calls and allocation go through the native C functions of stdlib/native.hpp
 // and the `cep_rt_*` helpers, declared in the module and resolved by the JIT to absolute
-// addresses (hostSymbols()). Aggregates are loops emitted in IR over the step's bound events
-// (cep_rt_bound_count / cep_rt_bound_at).
+// addresses (compiler/jit/host_symbols.hpp). Aggregates are loops emitted in IR over the step's
+// bound events (cep_rt_bound_count / cep_rt_bound_at).
 //
 // An expression the generator cannot lower yields no function (pattern_codegen turns that into
 // an InternalError: every checked expression lowers); a function that fails LLVM's verifier is
@@ -39,14 +39,5 @@ enum class FunctionKind : std::uint8_t {
 bool emitFunction(llvm::Module &module, const lang::typed::Program &program,
                   const lang::typed::Expr &e, FunctionKind kind, const std::string &name,
                   bool internal = false);
-
-// Host functions generated code calls: name and address, to define in the JIT.
-// The cep_rt_* helpers are the native matcher's (runtime/native/bound_view.cpp, ctx = its
-// BoundView).
-struct HostSymbol {
-  const char *name;
-  void *address;
-};
-std::vector<HostSymbol> hostSymbols();
 
 } // namespace cep::compiler::codegen

@@ -1,23 +1,14 @@
+// The compiling side of the JIT (jit.hpp): programs compiled in this process, loaded through the
+// load host (load_host.hpp).
 #include "compiler/jit/jit.hpp"
 
-#include "compiler/codegen/expr_codegen.hpp"
-#include "compiler/codegen/pattern_codegen.hpp"
+#include "compiler/codegen/module_builder.hpp"
 #include "compiler/jit/host_target.hpp"
-#include "compiler/jit/optimize.hpp"
-#include "compiler/jit/verify_code.hpp"
-#include "support/internal_error.hpp"
 
 #include <chrono>
-#include <iostream>
-#include <llvm/Bitcode/BitcodeReader.h>
-#include <llvm/ExecutionEngine/Orc/Core.h>
-#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/Error.h>
-#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <mutex>
@@ -25,8 +16,6 @@
 namespace cep::compiler::jit {
 
 namespace {
-
-namespace orc = llvm::orc;
 
 double msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -37,173 +26,19 @@ std::string message(llvm::Error error) {
   return llvm::toString(std::move(error));
 }
 
-// The host's target machine builder at `opt_level` (host_target.hpp: shared with AOT code).
-bool hostBuilder(int opt_level, std::optional<orc::JITTargetMachineBuilder> &out,
-                 std::string &error) {
+// A target machine for this host at `opt_level` (host_target.hpp: the load host's settings).
+std::unique_ptr<llvm::TargetMachine> hostMachine(int opt_level, std::string &error) {
   auto builder = hostTargetMachineBuilder(opt_level);
   if (!builder) {
     error = "cannot detect the host target: " + message(builder.takeError());
-    return false;
-  }
-  out.emplace(std::move(*builder));
-  return true;
-}
-
-} // namespace
-
-struct Jit::Impl {
-  std::unique_ptr<orc::LLJIT> lljit;
-  std::unique_ptr<llvm::TargetMachine> target; // for the optimisation pipeline
-  orc::JITDylib *host = nullptr;
-  int opt_level = 2;
-  std::uint64_t modules = 0;
-  // Serialises everything that adds to, looks up in or removes from the LLJIT (jit.hpp
-  // "Threads"). Recursive: a load that fails drops its half-made module under the lock.
-  std::recursive_mutex mutex;
-};
-
-namespace {
-
-// One loaded module: its JITDylib and resource tracker; unloads the code when dropped.
-struct LoadedModule {
-  std::shared_ptr<Jit::Impl> impl;
-  orc::JITDylib *dylib = nullptr;
-  orc::ResourceTrackerSP tracker;
-
-  ~LoadedModule() {
-    std::lock_guard lock(impl->mutex);
-    if (tracker) {
-      if (llvm::Error e = tracker->remove()) {
-        std::cerr << "cep: warning: unloading JIT code: " << message(std::move(e)) << '\n';
-      }
-    }
-    if (dylib) {
-      if (llvm::Error e = impl->lljit->getExecutionSession().removeJITDylib(*dylib)) {
-        std::cerr << "cep: warning: unloading JIT code: " << message(std::move(e)) << '\n';
-      }
-    }
-  }
-};
-
-} // namespace
-
-Jit::Jit(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Jit::~Jit() = default;
-
-int Jit::optLevel() const {
-  return impl_->opt_level;
-}
-
-std::unique_ptr<Jit> Jit::create(int opt_level, std::string &error) {
-  std::optional<orc::JITTargetMachineBuilder> builder;
-  if (!hostBuilder(opt_level, builder, error)) {
     return nullptr;
   }
-  auto impl = std::make_shared<Impl>();
-  impl->opt_level = opt_level;
   auto target = builder->createTargetMachine();
   if (!target) {
     error = "cannot create the host target machine: " + message(target.takeError());
     return nullptr;
   }
-  impl->target = std::move(*target);
-  auto lljit = orc::LLJITBuilder()
-                   .setJITTargetMachineBuilder(std::move(*builder))
-                   .setLinkProcessSymbolsByDefault(false)        // host symbols are explicit
-                   .setPlatformSetUp(orc::setUpInactivePlatform) // no static initialisers
-                   .create();
-  if (!lljit) {
-    error = "cannot create the JIT: " + message(lljit.takeError());
-    return nullptr;
-  }
-  impl->lljit = std::move(*lljit);
-  orc::ExecutionSession &session = impl->lljit->getExecutionSession();
-  impl->host = &session.createBareJITDylib("cep.host");
-  orc::SymbolMap symbols;
-  for (const codegen::HostSymbol &s : codegen::hostSymbols()) {
-    symbols[impl->lljit->mangleAndIntern(s.name)] = {orc::ExecutorAddr::fromPtr(s.address),
-                                                     llvm::JITSymbolFlags::Exported |
-                                                         llvm::JITSymbolFlags::Callable};
-  }
-  if (llvm::Error e = impl->host->define(orc::absoluteSymbols(std::move(symbols)))) {
-    error = "cannot define the host symbols: " + message(std::move(e));
-    return nullptr;
-  }
-  return std::unique_ptr<Jit>(new Jit(std::move(impl)));
-}
-
-namespace {
-
-// A new JITDylib (linked against the host symbols) and resource tracker for one module.
-std::shared_ptr<LoadedModule> newModule(const std::shared_ptr<Jit::Impl> &impl,
-                                        const std::string &name, std::string &error) {
-  auto loaded = std::make_shared<LoadedModule>();
-  loaded->impl = impl;
-  auto dylib =
-      impl->lljit->createJITDylib("cep.program." + std::to_string(impl->modules++) + "." + name);
-  if (!dylib) {
-    error = "JIT: " + message(dylib.takeError());
-    return nullptr;
-  }
-  loaded->dylib = &*dylib;
-  loaded->dylib->addToLinkOrder(*impl->host);
-  loaded->tracker = loaded->dylib->createResourceTracker();
-  return loaded;
-}
-
-// The addresses of every function of `images` in `loaded`.
-std::optional<LoadedProgram> resolve(Jit::Impl &impl, std::shared_ptr<LoadedModule> loaded,
-                                     std::vector<runtime::native::PatternImage> images,
-                                     std::string &error) {
-  LoadedProgram program;
-  auto find = [&](const std::string &symbol, void *&out) {
-    auto address = impl.lljit->lookup(*loaded->dylib, symbol);
-    if (!address) {
-      error = "JIT: " + message(address.takeError());
-      return false;
-    }
-    out = address->toPtr<void *>();
-    return true;
-  };
-  for (auto &image : images) {
-    runtime::native::PatternCode code;
-    void *p = nullptr;
-    if (!find(image.step_symbol, p)) {
-      return std::nullopt;
-    }
-    code.step = reinterpret_cast<CepStepFn>(p);
-    if (!find(image.prefilter_symbol, p)) {
-      return std::nullopt;
-    }
-    code.prefilter = reinterpret_cast<CepPrefilterFn>(p);
-    if (!find(image.key_hash_symbol, p)) {
-      return std::nullopt;
-    }
-    code.key_hash = reinterpret_cast<CepKeyHashFn>(p);
-    if (!find(image.key_eq_symbol, p)) {
-      return std::nullopt;
-    }
-    code.key_eq = reinterpret_cast<CepKeyEqFn>(p);
-    for (const auto &f : image.emit.fields) {
-      if (!find(f.symbol, p)) {
-        return std::nullopt;
-      }
-      code.emit.push_back(reinterpret_cast<CepValueFn>(p));
-    }
-    if (image.has_timeout_emit) {
-      for (const auto &f : image.timeout_emit.fields) {
-        if (!find(f.symbol, p)) {
-          return std::nullopt;
-        }
-        code.timeout_emit.push_back(reinterpret_cast<CepValueFn>(p));
-      }
-    }
-    code.module = loaded;
-    program.images.push_back(
-        std::make_shared<const runtime::native::PatternImage>(std::move(image)));
-    program.code.push_back(std::move(code));
-  }
-  return program;
+  return std::move(*target);
 }
 
 std::vector<const nfa::Nfa *> pointersTo(const std::vector<nfa::Nfa> &nfas) {
@@ -216,102 +51,61 @@ std::vector<const nfa::Nfa *> pointersTo(const std::vector<nfa::Nfa> &nfas) {
 
 } // namespace
 
+struct Jit::Compiler {
+  std::unique_ptr<llvm::TargetMachine> target; // for the optimisation pipeline
+  std::mutex mutex;                            // one compilation at a time (the target)
+};
+
+Jit::Jit(std::shared_ptr<Impl> host, std::unique_ptr<Compiler> compiler)
+    : LoadHost(std::move(host)), compiler_(std::move(compiler)) {}
+Jit::~Jit() = default;
+
+std::unique_ptr<Jit> Jit::create(int opt_level, std::string &error) {
+  auto compiler = std::make_unique<Compiler>();
+  compiler->target = hostMachine(opt_level, error);
+  if (!compiler->target) {
+    return nullptr;
+  }
+  std::shared_ptr<Impl> host = makeImpl(opt_level, error);
+  if (!host) {
+    return nullptr;
+  }
+  return std::unique_ptr<Jit>(new Jit(std::move(host), std::move(compiler)));
+}
+
 std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &program,
                                                  const std::vector<nfa::Nfa> &nfas,
                                                  ModuleStats &stats, std::string &error) {
-  std::lock_guard lock(impl_->mutex);
+  std::lock_guard lock(compiler_->mutex);
   auto start = std::chrono::steady_clock::now();
   stats = ModuleStats();
   stats.module = "cep.program";
   auto context = std::make_unique<llvm::LLVMContext>();
   std::vector<runtime::native::PatternImage> images;
-  ModuleTimings timings;
-  std::unique_ptr<llvm::Module> module = buildProgramModule(
-      *context, program, pointersTo(nfas), *impl_->target, impl_->opt_level, images, &timings);
+  codegen::ModuleTimings timings;
+  std::unique_ptr<llvm::Module> module = codegen::buildProgramModule(
+      *context, program, pointersTo(nfas), *compiler_->target, optLevel(), images, &timings);
   stats.codegen_ms = timings.codegen_ms;
   stats.optimize_ms = timings.optimize_ms;
   for (const auto &image : images) {
     ++stats.patterns;
     stats.emit_values += image.emit.fields.size() + image.timeout_emit.fields.size();
   }
-  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "jit", error);
-  if (!loaded) {
-    return std::nullopt;
-  }
-  if (llvm::Error e = impl_->lljit->addIRModule(
-          loaded->tracker, orc::ThreadSafeModule(std::move(module), std::move(context)))) {
-    error = "JIT: " + message(std::move(e));
-    return std::nullopt;
-  }
-  auto out = resolve(*impl_, std::move(loaded), std::move(images), error);
+  auto out = loadModule(std::move(module), std::move(context), std::move(images), error);
   stats.compile_ms = msSince(start);
   return out;
 }
 
-std::optional<LoadedProgram> Jit::loadObject(std::string_view object_file_bytes,
-                                             const runtime::Schema &schema,
-                                             std::vector<runtime::native::PatternImage> images,
-                                             std::string &error) {
-  std::lock_guard lock(impl_->mutex);
-  if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
-    return std::nullopt;
-  }
-  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
-  if (!loaded) {
-    return std::nullopt;
-  }
-  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
-      llvm::StringRef(object_file_bytes.data(), object_file_bytes.size()), "cep.object");
-  if (llvm::Error e = impl_->lljit->addObjectFile(loaded->tracker, std::move(buffer))) {
-    error = "JIT: cannot load the object code: " + message(std::move(e));
-    return std::nullopt;
-  }
-  return resolve(*impl_, std::move(loaded), std::move(images), error);
-}
-
-std::optional<LoadedProgram> Jit::loadBitcode(std::string_view bitcode,
-                                              const runtime::Schema &schema,
-                                              std::vector<runtime::native::PatternImage> images,
-                                              std::string &error) {
-  std::lock_guard lock(impl_->mutex);
-  if (!verifyBitcode(bitcode, schema, images, error)) {
-    return std::nullopt;
-  }
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
-                                                 "cep.bitcode", false);
-  auto module = llvm::parseBitcodeFile(buffer->getMemBufferRef(), *context);
-  if (!module) {
-    error = "JIT: cannot read the bitcode: " + message(module.takeError());
-    return std::nullopt;
-  }
-  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "bitcode", error);
-  if (!loaded) {
-    return std::nullopt;
-  }
-  if (llvm::Error e = impl_->lljit->addIRModule(
-          loaded->tracker, orc::ThreadSafeModule(std::move(*module), std::move(context)))) {
-    error = "JIT: " + message(std::move(e));
-    return std::nullopt;
-  }
-  return resolve(*impl_, std::move(loaded), std::move(images), error);
-}
-
 bool programIr(const lang::typed::Program &program, const std::vector<const nfa::Nfa *> &nfas,
                int opt_level, std::string &ir, std::string &error) {
-  std::optional<orc::JITTargetMachineBuilder> builder;
-  if (!hostBuilder(opt_level, builder, error)) {
-    return false;
-  }
-  auto target = builder->createTargetMachine();
+  std::unique_ptr<llvm::TargetMachine> target = hostMachine(opt_level, error);
   if (!target) {
-    error = "cannot create the host target machine: " + message(target.takeError());
     return false;
   }
   llvm::LLVMContext context;
   std::vector<runtime::native::PatternImage> images;
   std::unique_ptr<llvm::Module> module =
-      buildProgramModule(context, program, nfas, **target, opt_level, images);
+      codegen::buildProgramModule(context, program, nfas, *target, opt_level, images);
   llvm::raw_string_ostream os(ir);
   module->print(os, nullptr);
   return true;

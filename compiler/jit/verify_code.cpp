@@ -1,7 +1,7 @@
 // Verification of an artifact's code sections (compiler/jit/verify_code.hpp).
 #include "compiler/jit/verify_code.hpp"
 
-#include "compiler/codegen/expr_codegen.hpp"
+#include "compiler/jit/host_symbols.hpp"
 #include "runtime/native/image_codec.hpp"
 
 #include <cerrno>
@@ -70,7 +70,7 @@ std::vector<Required> requiredSymbols(const std::vector<PatternImage> &images) {
 
 std::set<std::string, std::less<>> hostSymbolNames() {
   std::set<std::string, std::less<>> names;
-  for (const auto &s : codegen::hostSymbols()) {
+  for (const auto &s : hostSymbols()) {
     names.insert(s.name);
   }
   return names;

@@ -3,6 +3,7 @@
 // (compiler/artifact/aot): reproducible bytes, the host target, object and bitcode sections.
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/load.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"

@@ -1,0 +1,255 @@
+// The ORC load host (load_host.hpp): the LLJIT, the host symbols, loading and unloading.
+#include "compiler/jit/load_host.hpp"
+
+#include "compiler/jit/host_symbols.hpp"
+#include "compiler/jit/host_target.hpp"
+#include "compiler/jit/verify_code.hpp"
+
+#include <cstdint>
+#include <iostream>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <mutex>
+
+namespace cep::compiler::jit {
+
+namespace {
+
+namespace orc = llvm::orc;
+
+std::string message(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
+
+} // namespace
+
+struct LoadHost::Impl {
+  std::unique_ptr<orc::LLJIT> lljit;
+  orc::JITDylib *host = nullptr;
+  int opt_level = 2;
+  std::uint64_t modules = 0;
+  // Serialises everything that adds to, looks up in or removes from the LLJIT (load_host.hpp
+  // "Threads"). Recursive: a load that fails drops its half-made module under the lock.
+  std::recursive_mutex mutex;
+};
+
+namespace {
+
+// One loaded module: its JITDylib and resource tracker; unloads the code when dropped.
+struct LoadedModule {
+  std::shared_ptr<LoadHost::Impl> impl;
+  orc::JITDylib *dylib = nullptr;
+  orc::ResourceTrackerSP tracker;
+
+  ~LoadedModule() {
+    std::lock_guard lock(impl->mutex);
+    if (tracker) {
+      if (llvm::Error e = tracker->remove()) {
+        std::cerr << "cep: warning: unloading JIT code: " << message(std::move(e)) << '\n';
+      }
+    }
+    if (dylib) {
+      if (llvm::Error e = impl->lljit->getExecutionSession().removeJITDylib(*dylib)) {
+        std::cerr << "cep: warning: unloading JIT code: " << message(std::move(e)) << '\n';
+      }
+    }
+  }
+};
+
+// A new JITDylib (linked against the host symbols) and resource tracker for one module.
+std::shared_ptr<LoadedModule> newModule(const std::shared_ptr<LoadHost::Impl> &impl,
+                                        const std::string &name, std::string &error) {
+  auto loaded = std::make_shared<LoadedModule>();
+  loaded->impl = impl;
+  auto dylib =
+      impl->lljit->createJITDylib("cep.program." + std::to_string(impl->modules++) + "." + name);
+  if (!dylib) {
+    error = "JIT: " + message(dylib.takeError());
+    return nullptr;
+  }
+  loaded->dylib = &*dylib;
+  loaded->dylib->addToLinkOrder(*impl->host);
+  loaded->tracker = loaded->dylib->createResourceTracker();
+  return loaded;
+}
+
+// The addresses of every function of `images` in `loaded`.
+std::optional<LoadedProgram> resolve(LoadHost::Impl &impl, std::shared_ptr<LoadedModule> loaded,
+                                     std::vector<runtime::native::PatternImage> images,
+                                     std::string &error) {
+  LoadedProgram program;
+  auto find = [&](const std::string &symbol, void *&out) {
+    auto address = impl.lljit->lookup(*loaded->dylib, symbol);
+    if (!address) {
+      error = "JIT: " + message(address.takeError());
+      return false;
+    }
+    out = address->toPtr<void *>();
+    return true;
+  };
+  for (auto &image : images) {
+    runtime::native::PatternCode code;
+    void *p = nullptr;
+    if (!find(image.step_symbol, p)) {
+      return std::nullopt;
+    }
+    code.step = reinterpret_cast<CepStepFn>(p);
+    if (!find(image.prefilter_symbol, p)) {
+      return std::nullopt;
+    }
+    code.prefilter = reinterpret_cast<CepPrefilterFn>(p);
+    if (!find(image.key_hash_symbol, p)) {
+      return std::nullopt;
+    }
+    code.key_hash = reinterpret_cast<CepKeyHashFn>(p);
+    if (!find(image.key_eq_symbol, p)) {
+      return std::nullopt;
+    }
+    code.key_eq = reinterpret_cast<CepKeyEqFn>(p);
+    for (const auto &f : image.emit.fields) {
+      if (!find(f.symbol, p)) {
+        return std::nullopt;
+      }
+      code.emit.push_back(reinterpret_cast<CepValueFn>(p));
+    }
+    if (image.has_timeout_emit) {
+      for (const auto &f : image.timeout_emit.fields) {
+        if (!find(f.symbol, p)) {
+          return std::nullopt;
+        }
+        code.timeout_emit.push_back(reinterpret_cast<CepValueFn>(p));
+      }
+    }
+    code.module = loaded;
+    program.images.push_back(
+        std::make_shared<const runtime::native::PatternImage>(std::move(image)));
+    program.code.push_back(std::move(code));
+  }
+  return program;
+}
+
+// `module` in a new JITDylib named after `kind`, its functions resolved (the caller holds the
+// host's mutex).
+std::optional<LoadedProgram> addIrModule(const std::shared_ptr<LoadHost::Impl> &impl,
+                                         std::unique_ptr<llvm::Module> module,
+                                         std::unique_ptr<llvm::LLVMContext> context,
+                                         std::vector<runtime::native::PatternImage> images,
+                                         const std::string &kind, std::string &error) {
+  std::shared_ptr<LoadedModule> loaded = newModule(impl, kind, error);
+  if (!loaded) {
+    return std::nullopt;
+  }
+  if (llvm::Error e = impl->lljit->addIRModule(
+          loaded->tracker, orc::ThreadSafeModule(std::move(module), std::move(context)))) {
+    error = "JIT: " + message(std::move(e));
+    return std::nullopt;
+  }
+  return resolve(*impl, std::move(loaded), std::move(images), error);
+}
+
+} // namespace
+
+LoadHost::LoadHost(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LoadHost::~LoadHost() = default;
+
+int LoadHost::optLevel() const {
+  return impl_->opt_level;
+}
+
+std::shared_ptr<LoadHost::Impl> LoadHost::makeImpl(int opt_level, std::string &error) {
+  auto builder = hostTargetMachineBuilder(opt_level);
+  if (!builder) {
+    error = "cannot detect the host target: " + message(builder.takeError());
+    return nullptr;
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->opt_level = opt_level;
+  auto lljit = orc::LLJITBuilder()
+                   .setJITTargetMachineBuilder(std::move(*builder))
+                   .setLinkProcessSymbolsByDefault(false)        // host symbols are explicit
+                   .setPlatformSetUp(orc::setUpInactivePlatform) // no static initialisers
+                   .create();
+  if (!lljit) {
+    error = "cannot create the JIT: " + message(lljit.takeError());
+    return nullptr;
+  }
+  impl->lljit = std::move(*lljit);
+  orc::ExecutionSession &session = impl->lljit->getExecutionSession();
+  impl->host = &session.createBareJITDylib("cep.host");
+  orc::SymbolMap symbols;
+  for (const HostSymbol &s : hostSymbols()) {
+    symbols[impl->lljit->mangleAndIntern(s.name)] = {orc::ExecutorAddr::fromPtr(s.address),
+                                                     llvm::JITSymbolFlags::Exported |
+                                                         llvm::JITSymbolFlags::Callable};
+  }
+  if (llvm::Error e = impl->host->define(orc::absoluteSymbols(std::move(symbols)))) {
+    error = "cannot define the host symbols: " + message(std::move(e));
+    return nullptr;
+  }
+  return impl;
+}
+
+std::unique_ptr<LoadHost> LoadHost::create(int opt_level, std::string &error) {
+  std::shared_ptr<Impl> impl = makeImpl(opt_level, error);
+  if (!impl) {
+    return nullptr;
+  }
+  return std::unique_ptr<LoadHost>(new LoadHost(std::move(impl)));
+}
+
+std::optional<LoadedProgram> LoadHost::loadModule(std::unique_ptr<llvm::Module> module,
+                                                  std::unique_ptr<llvm::LLVMContext> context,
+                                                  std::vector<runtime::native::PatternImage> images,
+                                                  std::string &error) {
+  std::lock_guard lock(impl_->mutex);
+  return addIrModule(impl_, std::move(module), std::move(context), std::move(images), "jit", error);
+}
+
+std::optional<LoadedProgram> LoadHost::loadObject(std::string_view object_file_bytes,
+                                                  const runtime::Schema &schema,
+                                                  std::vector<runtime::native::PatternImage> images,
+                                                  std::string &error) {
+  std::lock_guard lock(impl_->mutex);
+  if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
+    return std::nullopt;
+  }
+  std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
+  if (!loaded) {
+    return std::nullopt;
+  }
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
+      llvm::StringRef(object_file_bytes.data(), object_file_bytes.size()), "cep.object");
+  if (llvm::Error e = impl_->lljit->addObjectFile(loaded->tracker, std::move(buffer))) {
+    error = "JIT: cannot load the object code: " + message(std::move(e));
+    return std::nullopt;
+  }
+  return resolve(*impl_, std::move(loaded), std::move(images), error);
+}
+
+std::optional<LoadedProgram>
+LoadHost::loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
+                      std::vector<runtime::native::PatternImage> images, std::string &error) {
+  std::lock_guard lock(impl_->mutex);
+  if (!verifyBitcode(bitcode, schema, images, error)) {
+    return std::nullopt;
+  }
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
+                                                 "cep.bitcode", false);
+  auto module = llvm::parseBitcodeFile(buffer->getMemBufferRef(), *context);
+  if (!module) {
+    error = "JIT: cannot read the bitcode: " + message(module.takeError());
+    return std::nullopt;
+  }
+  return addIrModule(impl_, std::move(*module), std::move(context), std::move(images), "bitcode",
+                     error);
+}
+
+} // namespace cep::compiler::jit
