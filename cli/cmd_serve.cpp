@@ -227,6 +227,38 @@ int runServe(const ServeOptions &options) {
       !service::writePortFile(*options.admin_port_file, server.port(), error)) {
     return runFailure("--admin-port-file: " + error);
   }
+  // A restored server checks its inputs against the checkpoint before it touches an output: a
+  // refused start (other paths: exit 2; a file replaced, truncated or rewritten: exit 3) leaves
+  // every file as it was.
+  runtime::Inputs inputs;
+  std::vector<std::optional<runtime::InputPosition>> resume_at;
+  if (restored) {
+    try {
+      resume_at = checkpointedPositions(*restored, plan.inputs);
+      checkOutputPaths(*restored, run);
+    } catch (const std::exception &e) {
+      return runUsage(e.what());
+    }
+  }
+  if (!inputs.open(plan.inputs, schema, error, runtime::kDefaultReadSize,
+                   static_cast<std::size_t>(run.max_record_bytes), run.follow, resume_at)) {
+    return runFailure(error);
+  }
+  std::vector<std::int32_t> bound_types;
+  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+    bound_types.push_back(inputs.boundType(i));
+    if (restored) {
+      const runtime::InputPosition &at = *resume_at[i];
+      std::cerr << "cep serve: input " << inputs.name(i) << " resumes at byte " << at.offset
+                << " (after line " << at.line << ")\n";
+    }
+  }
+  if (restored) {
+    for (const service::OutputMark &output : restored->outputs) {
+      std::cerr << "cep serve: " << output.role << " " << output.path << " continue at byte "
+                << output.length << "\n";
+    }
+  }
   // A restored server continues its outputs at their checkpointed lengths (what was written
   // after the checkpoint is cut off and written again).
   std::unique_ptr<runtime::OutputSink> out = restored
@@ -250,23 +282,6 @@ int runServe(const ServeOptions &options) {
   // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
   run_options.flush_each_step = false;
 
-  runtime::Inputs inputs;
-  std::vector<std::optional<runtime::InputPosition>> resume_at;
-  if (restored) {
-    try {
-      resume_at = checkpointedPositions(*restored, plan.inputs);
-    } catch (const std::exception &e) {
-      return runUsage(e.what());
-    }
-  }
-  if (!inputs.open(plan.inputs, schema, error, run_options.read_size, run_options.max_record_bytes,
-                   run_options.follow, resume_at)) {
-    return runFailure(error);
-  }
-  std::vector<std::int32_t> bound_types;
-  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
-    bound_types.push_back(inputs.boundType(i));
-  }
   std::unique_ptr<runtime::RunLoop> loop_owner;
   if (restored) {
     try {

@@ -96,6 +96,17 @@ std::optional<std::uint64_t> checkpointedLength(const service::ServeMeta &meta,
   return std::nullopt;
 }
 
+void checkOutputPaths(const service::ServeMeta &meta, const RunOptions &run) {
+  checkpointedLength(meta, kMatches, run.output);
+  const std::pair<const char *, const std::optional<std::string> *> sides[] = {
+      {kLate, &run.late_output}, {kDead, &run.dead_letter}, {kEvicted, &run.evicted_output}};
+  for (const auto &[role, path] : sides) {
+    if (*path) {
+      checkpointedLength(meta, role, **path);
+    }
+  }
+}
+
 std::unique_ptr<runtime::OutputSink> openMainOutputAt(const service::ServeMeta &meta,
                                                       const std::string &path, std::string &error) {
   std::optional<std::uint64_t> length;
@@ -138,7 +149,7 @@ checkpointedPositions(const service::ServeMeta &meta,
                                "\": give the same -i inputs in the same order (or start with "
                                "another --state folder)");
     }
-    at.push_back(service::decodeInputPosition(meta.inputs[i].position));
+    at.push_back(meta.inputs[i].position);
   }
   return at;
 }
@@ -150,7 +161,7 @@ void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs,
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     service::InputMark &input = meta.inputs.emplace_back();
     input.name = names[i];
-    service::encodeInputPosition(inputs.position(i), input.position);
+    input.position = inputs.position(i);
   }
   mark(meta, kMatches, out_path, out);
   if (sides.late.sink) {

@@ -30,6 +30,9 @@ std::string durableIoProblem(const RunOptions &run, const RunPlan &plan);
 std::optional<std::uint64_t> checkpointedLength(const service::ServeMeta &meta,
                                                 const std::string &role, const std::string &path);
 
+// Throws std::runtime_error when an output the checkpoint recorded goes to another path now.
+void checkOutputPaths(const service::ServeMeta &meta, const RunOptions &run);
+
 // The outputs of a restored server: each continued at its checkpointed length (or created).
 // Null / false with `error` when one cannot be (shorter than its length, another path).
 std::unique_ptr<runtime::OutputSink> openMainOutputAt(const service::ServeMeta &meta,

@@ -1,6 +1,7 @@
 // CEPSMETA: the meta record of a `cep serve --state` checkpoint (serve_checkpoint.hpp).
 #include "service/serve_checkpoint.hpp"
 
+#include "runtime/engine/run_snapshot.hpp"
 #include "runtime/snapshot_codec.hpp"
 
 #include <stdexcept>
@@ -59,7 +60,7 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
   w.u32(static_cast<std::uint32_t>(meta.inputs.size()));
   for (const InputMark &input : meta.inputs) {
     w.str(input.name);
-    w.blob(input.position);
+    runtime::writeInputPosition(w, input.position);
   }
   w.u32(static_cast<std::uint32_t>(meta.outputs.size()));
   for (const OutputMark &output : meta.outputs) {
@@ -136,11 +137,11 @@ ServeMeta decodeServeMeta(std::string_view in) {
         fail("served patterns out of operator id order");
       }
     }
-    std::uint64_t inputs = r.count(r.u32(), 4 + 8);
+    std::uint64_t inputs = r.count(r.u32(), 4 + runtime::kInputPositionBytes);
     for (std::uint64_t i = 0; i < inputs; ++i) {
       InputMark &input = meta.inputs.emplace_back();
       input.name = std::string(r.str());
-      input.position = std::string(r.blob());
+      input.position = runtime::readInputPosition(r);
     }
     std::uint64_t outputs = r.count(r.u32(), 4 + 4 + 8);
     for (std::uint64_t i = 0; i < outputs; ++i) {
@@ -154,33 +155,6 @@ ServeMeta decodeServeMeta(std::string_view in) {
     }
   }
   return meta;
-}
-
-void encodeInputPosition(const runtime::InputPosition &position, std::string &out) {
-  runtime::SnapshotWriter w(out);
-  w.u64(position.offset);
-  w.u64(position.line);
-  w.u8(position.identity.seekable ? 1 : 0);
-  w.u64(position.identity.device);
-  w.u64(position.identity.inode);
-  w.u64(position.identity.head_hash);
-  w.u64(position.identity.tail_hash);
-}
-
-runtime::InputPosition decodeInputPosition(std::string_view in) {
-  runtime::SnapshotReader r(in, "serve checkpoint");
-  runtime::InputPosition position;
-  position.offset = r.u64();
-  position.line = r.u64();
-  position.identity.seekable = r.flag("a seekable flag");
-  position.identity.device = r.u64();
-  position.identity.inode = r.u64();
-  position.identity.head_hash = r.u64();
-  position.identity.tail_hash = r.u64();
-  if (!r.atEnd()) {
-    r.fail("bytes after an input position");
-  }
-  return position;
 }
 
 } // namespace cep::service

@@ -23,7 +23,7 @@
 //   u32 served count, per served: u32 operator id, str pattern, str version, str artifact hash,
 //     i64 loaded at (epoch ms), u8 draining, u64 matches base, u64 timeouts base,
 //     blob matcher header
-//   u32 input count, per input: str name, blob position (runtime/io position encoding)
+//   u32 input count, per input: str name, position (run_snapshot.hpp writeInputPosition)
 //   u32 output count, per output: str role ("matches", "late", "dead letters", "evicted"),
 //     str path, u64 length
 //   u64 FNV-1a 64 of every byte before it
@@ -57,7 +57,7 @@ struct ServedState {
 
 struct InputMark {
   std::string name;
-  std::string position; // the encoded input position (offset, line, file identity)
+  runtime::InputPosition position; // offset, line, file identity
 };
 
 struct OutputMark {
@@ -78,10 +78,5 @@ struct ServeMeta {
 
 void encodeServeMeta(const ServeMeta &meta, std::string &out);
 ServeMeta decodeServeMeta(std::string_view in);
-
-// An input's position in a checkpoint: u64 offset, u64 line, u8 seekable, u64 device, u64 inode,
-// u64 head hash, u64 tail hash.
-void encodeInputPosition(const runtime::InputPosition &position, std::string &out);
-runtime::InputPosition decodeInputPosition(std::string_view in);
 
 } // namespace cep::service

@@ -8,6 +8,7 @@
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/store/checkpoint_store.hpp"
+#include "runtime/time/time_format.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 #include "support/internal_error.hpp"
@@ -33,7 +34,7 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error) {
   meta.taken_at = now();
   meta.next_operator_id = loop.operators().nextId();
   meta.schema = *schema_;
-  runtime::snapshotRun(loop, meta.run, /*with_patterns=*/false);
+  runtime::snapshotRun(loop, meta.run, {}, /*with_patterns=*/false);
 
   std::vector<Served *> order;
   for (const auto &served : served_) {
@@ -228,7 +229,7 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
                  "): restoring the one before it");
   }
   report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +
-           std::to_string(meta.taken_at) + "): " +
+           runtime::formatRfc3339(meta.taken_at) + "): " +
            (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
            std::to_string(keys) + " keys, " + std::to_string(runs) + " partial matches";
   restored_ = meta;

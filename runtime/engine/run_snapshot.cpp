@@ -87,13 +87,7 @@ void checkResultOptions(SnapshotReader &r, const RunOptions &options) {
 void writeIoPositions(SnapshotWriter &w, const RunIoPositions &io) {
   w.u32(static_cast<std::uint32_t>(io.inputs.size()));
   for (const InputPosition &p : io.inputs) {
-    w.u64(p.offset);
-    w.u64(p.line);
-    w.u8(p.identity.seekable ? 1 : 0);
-    w.u64(p.identity.device);
-    w.u64(p.identity.inode);
-    w.u64(p.identity.head_hash);
-    w.u64(p.identity.tail_hash);
+    writeInputPosition(w, p);
   }
   w.u32(static_cast<std::uint32_t>(io.outputs.size()));
   for (const OutputPosition &p : io.outputs) {
@@ -102,19 +96,11 @@ void writeIoPositions(SnapshotWriter &w, const RunIoPositions &io) {
   }
 }
 
-constexpr std::size_t kInputPositionBytes = 8 + 8 + 1 + 8 * 4;
-
 RunIoPositions readIoPositions(SnapshotReader &r) {
   RunIoPositions io;
   io.inputs.resize(r.count(r.u32(), kInputPositionBytes));
   for (InputPosition &p : io.inputs) {
-    p.offset = r.u64();
-    p.line = r.u64();
-    p.identity.seekable = r.flag("a seekable flag");
-    p.identity.device = r.u64();
-    p.identity.inode = r.u64();
-    p.identity.head_hash = r.u64();
-    p.identity.tail_hash = r.u64();
+    p = readInputPosition(r);
   }
   io.outputs.resize(r.count(r.u32(), 4 + 8));
   for (OutputPosition &p : io.outputs) {
@@ -443,6 +429,28 @@ RunSnapshotAccess::read(std::string_view in, const Schema &schema, std::vector<M
     *io = std::move(positions);
   }
   return loop;
+}
+
+void writeInputPosition(SnapshotWriter &w, const InputPosition &p) {
+  w.u64(p.offset);
+  w.u64(p.line);
+  w.u8(p.identity.seekable ? 1 : 0);
+  w.u64(p.identity.device);
+  w.u64(p.identity.inode);
+  w.u64(p.identity.head_hash);
+  w.u64(p.identity.tail_hash);
+}
+
+InputPosition readInputPosition(SnapshotReader &r) {
+  InputPosition p;
+  p.offset = r.u64();
+  p.line = r.u64();
+  p.identity.seekable = r.flag("a seekable flag");
+  p.identity.device = r.u64();
+  p.identity.inode = r.u64();
+  p.identity.head_hash = r.u64();
+  p.identity.tail_hash = r.u64();
+  return p;
 }
 
 void snapshotRun(const RunLoop &loop, std::string &out, const RunIoPositions &io,

@@ -47,6 +47,7 @@
 #include "runtime/io/inputs.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/snapshot_codec.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -83,6 +84,13 @@ struct RunIoPositions {
 // calls of onRecord / onInputEnd; a run that has stopped (failed, finish() or stop() called) has
 // nothing to resume and throws std::runtime_error. `io.inputs`, when given, has one position per
 // input whose line is the line of the last record the loop was handed of it.
+// One input position in the encoding of version 3 (u64 offset, u64 line, u8 seekable, u64
+// device, u64 inode, u64 head hash, u64 tail hash: kInputPositionBytes); also the serve
+// checkpoint's (service/serve_checkpoint.hpp).
+inline constexpr std::size_t kInputPositionBytes = 8 + 8 + 1 + 8 * 4;
+void writeInputPosition(SnapshotWriter &w, const InputPosition &position);
+InputPosition readInputPosition(SnapshotReader &r);
+
 // `with_patterns` false: the run without its matchers (pattern count 0), for a caller that
 // keeps their state elsewhere (`cep serve --state`: per key, service/serve_checkpoint.hpp) and
 // restores it with restoreRun(..., {} matchers, ...) and then adds the operators itself.

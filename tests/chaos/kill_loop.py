@@ -251,6 +251,16 @@ def main():
     last = Server(cep, chaos, current, True, args.checkpoint_every)
     run_to_end(last, records)
     ok = compare(reference, chaos, args.swap)
+    # Equal outputs prove nothing if every server started over from the first byte: some must
+    # have resumed from a checkpoint, mid-file.
+    log_text = (chaos / "serve.stderr").read_text(errors="replace")
+    restores = log_text.count("cep serve: restored checkpoint")
+    resumed = [int(b) for b in re.findall(r"input events\.jsonl resumes at byte (\d+)", log_text)]
+    mid_file = sum(1 for b in resumed if 0 < b < len(data))
+    log(f"{restores} of {kills + 1} starts restored a checkpoint; {mid_file} resumed mid-file")
+    if restores == 0 or mid_file == 0:
+        log("FAIL  no start resumed mid-file from a checkpoint: the recovery was not exercised")
+        ok = False
     if ok:
         log(f"equal after {kills} kills: 0 lost, 0 duplicated, 0 reordered")
         if args.work is None:

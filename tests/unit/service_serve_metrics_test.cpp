@@ -86,3 +86,27 @@ TEST_CASE("serve metrics: inputs, pattern versions, deploys", "[service]") {
   CHECK(after.find("cep_pattern_") == std::string::npos);
   CHECK(after.find("cep_runs_dropped_total{pattern=\"card_testing\"") != std::string::npos);
 }
+
+TEST_CASE("serve metrics: checkpoints (--state)", "[service]") {
+  Registry registry;
+  ServeMetrics metrics(registry);
+  metrics.checkpoints("done").add(3);
+  metrics.checkpoints("failed").add();
+  metrics.checkpointDuration().observe(0.004);
+  metrics.checkpointKeysWritten().add(120);
+  metrics.lastCheckpoint().set(1767607201.962);
+  const std::string all = text(registry);
+  for (const char *line : {
+           "# TYPE cep_checkpoints_total counter\n",
+           "cep_checkpoints_total{outcome=\"done\"} 3\n",
+           "cep_checkpoints_total{outcome=\"failed\"} 1\n",
+           "# TYPE cep_checkpoint_duration_seconds histogram\n",
+           "cep_checkpoint_duration_seconds_count 1\n",
+           "cep_checkpoint_keys_written_total 120\n",
+           "# TYPE cep_checkpoint_last_timestamp_seconds gauge\n",
+           "cep_checkpoint_last_timestamp_seconds 1.767607201962e+09\n",
+       }) {
+    CAPTURE(line);
+    CHECK(all.find(line) != std::string::npos);
+  }
+}
