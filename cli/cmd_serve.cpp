@@ -285,8 +285,8 @@ int runServe(const ServeOptions &options) {
   std::unique_ptr<runtime::RunLoop> loop_owner;
   if (restored) {
     try {
-      loop_owner = runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types,
-                                       *out, run_options);
+      loop_owner = runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types, *out,
+                                       run_options);
     } catch (const std::exception &e) {
       return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
     }
@@ -297,9 +297,8 @@ int runServe(const ServeOptions &options) {
   }
   runtime::RunLoop &loop = *loop_owner;
   if (store) {
-    served.setDescribeIo([&](service::ServeMeta &meta) {
-      describeIo(meta, inputs, *out, run.output, sides, run);
-    });
+    served.setDescribeIo(
+        [&](service::ServeMeta &meta) { describeIo(meta, inputs, *out, run.output, sides, run); });
   }
   try {
     served.startLoop(loop);

@@ -92,8 +92,8 @@ struct ServeOptions {
   std::string admin_max_body = "64M";          // largest deploy body
   // Durable state (docs/state.md): checkpoints in RocksDB under this folder; a restart with the
   // same folder resumes from the last complete checkpoint.
-  std::optional<std::string> state_dir;   // --state DIR
-  std::string checkpoint_every = "1s";    // --checkpoint-every D (0: only when stopping)
+  std::optional<std::string> state_dir; // --state DIR
+  std::string checkpoint_every = "1s";  // --checkpoint-every D (0: only when stopping)
 };
 
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server

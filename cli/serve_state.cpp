@@ -154,9 +154,8 @@ checkpointedPositions(const service::ServeMeta &meta,
   return at;
 }
 
-void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs,
-                runtime::OutputSink &out, const std::string &out_path, SideOutputs &sides,
-                const RunOptions &run) {
+void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
+                const std::string &out_path, SideOutputs &sides, const RunOptions &run) {
   std::vector<std::string> names = inputs.names();
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     service::InputMark &input = meta.inputs.emplace_back();

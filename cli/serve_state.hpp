@@ -47,8 +47,7 @@ checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime:
 
 // Fills a checkpoint's inputs and outputs: every output synced (fdatasync) first, so that the
 // lengths a checkpoint records are on disk before it commits.
-void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs,
-                runtime::OutputSink &out, const std::string &out_path, SideOutputs &sides,
-                const RunOptions &run);
+void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
+                const std::string &out_path, SideOutputs &sides, const RunOptions &run);
 
 } // namespace cep::cli

@@ -40,7 +40,8 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error) {
   for (const auto &served : served_) {
     order.push_back(served.get());
   }
-  std::sort(order.begin(), order.end(), [](const Served *a, const Served *b) { return a->id < b->id; });
+  std::sort(order.begin(), order.end(),
+            [](const Served *a, const Served *b) { return a->id < b->id; });
   std::set<runtime::OperatorId> live;
   std::set<std::string> hashes;
   std::uint64_t keys_put = 0, keys_erased = 0;
@@ -168,8 +169,8 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
       }
       artifact = load(*bytes, "the checkpoint's " + s.version);
       if (artifact->artifact.hash != s.artifact_hash) {
-        throw std::runtime_error("bad serve checkpoint: the artifact stored as " +
-                                 s.artifact_hash + " hashes to " + artifact->artifact.hash);
+        throw std::runtime_error("bad serve checkpoint: the artifact stored as " + s.artifact_hash +
+                                 " hashes to " + artifact->artifact.hash);
       }
     }
     auto served = std::make_unique<Served>();
@@ -229,8 +230,8 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
                  "): restoring the one before it");
   }
   report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +
-           runtime::formatRfc3339(meta.taken_at) + "): " +
-           (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
+           runtime::formatRfc3339(meta.taken_at) +
+           "): " + (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
            std::to_string(keys) + " keys, " + std::to_string(runs) + " partial matches";
   restored_ = meta;
   return true;

@@ -1,11 +1,11 @@
 #include "service/serve_runtime.hpp"
-#include "service/serve_served.hpp"
 
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 #include "service/schema_merge.hpp"
+#include "service/serve_served.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -115,8 +115,9 @@ ServeRuntime::ServeRuntime(ServeRuntimeOptions options, runtime::metrics::Regist
   ticker_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
     const bool checkpoints = options_.store != nullptr && options_.checkpoint_every.count() > 0;
-    const auto tick = checkpoints ? std::min(options_.checkpoint_every, std::chrono::milliseconds(200))
-                                  : std::chrono::milliseconds(200);
+    const auto tick = checkpoints
+                          ? std::min(options_.checkpoint_every, std::chrono::milliseconds(200))
+                          : std::chrono::milliseconds(200);
     Clock::time_point next_checkpoint = Clock::now() + options_.checkpoint_every;
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopped_) {
@@ -306,8 +307,8 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
     ControlResult result = applyDeploy(loop, *loaded, DeployMode::Keep);
     if (result.status != 200) {
       // Only over a restored state: artifacts alone were checked to fit together at start-up.
-      throw std::runtime_error(loaded->name + ": cannot be deployed over the restored state: " +
-                               result.json);
+      throw std::runtime_error(loaded->name +
+                               ": cannot be deployed over the restored state: " + result.json);
     }
   }
   at_start_.clear();

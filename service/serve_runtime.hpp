@@ -148,7 +148,7 @@ private:
   void run(runtime::RunLoop &loop, Command &command);
   ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode);
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
-  void sweep(runtime::RunLoop &loop); // unloads drained versions
+  void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;

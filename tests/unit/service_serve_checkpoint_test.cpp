@@ -4,7 +4,6 @@
 #include "service/serve_checkpoint.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <stdexcept>
 #include <string>
 
@@ -33,8 +32,8 @@ ServeMeta sample() {
   meta.run = std::string("CEPRSNAP\0\x03 run bytes", 20);
   meta.served.push_back({1, "card_testing", "3f2a9c1d0b7e", "3f2a9c1d0b7e55aa", 17, true, 4, 1,
                          std::string("header\0one", 10)});
-  meta.served.push_back({4, "card_testing", "60785e6356bc", "60785e6356bc0011", 18, false, 0, 0,
-                         "header two"});
+  meta.served.push_back(
+      {4, "card_testing", "60785e6356bc", "60785e6356bc0011", 18, false, 0, 0, "header two"});
   cep::service::InputMark input;
   input.name = "payments.jsonl";
   input.position.offset = 4096;
