@@ -92,8 +92,10 @@ bench:
 # must equal an uninterrupted run's. Not part of make test (about 5-10 min). CHAOS_ARGS adds
 # options (e.g. --seed N --work DIR).
 chaos: build
-	tests/chaos/kill_loop.py --cep $(CEP) --events 1000000 --kills 100 --swap --rate 100000 \
+	tests/chaos/kill_loop.py --cep $(CEP) --events 1000000 --kills 100 --swap --rate 20000 \
 	  --max-life 1.0 $(CHAOS_ARGS)
+	tests/chaos/kill_loop.py --cep $(CEP) --rules tests/chaos/rules_more.cep --keys 500 \
+	  --events 1000000 --kills 50 --swap --rate 40000 --max-life 1.0 $(CHAOS_ARGS)
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.
