@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve
+.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
 
 all: build
 
@@ -102,3 +102,9 @@ chaos: build
 bench-serve: build
 	nice cmake --build $(BUILD) --target bench-gen-seq cep-bench
 	bench/serve_bench.py --cep $(CEP) $(BENCH_ARGS)
+
+# The numbers of `cep serve --state` (bench/README.md): checkpoint throughput on seq 10M, the
+# cost of an incremental checkpoint with 1M keys, recovery (~10 min). Not part of make test.
+bench-state: build
+	nice cmake --build $(BUILD) --target bench-gen-seq
+	bench/state_bench.py --cep $(CEP) $(BENCH_ARGS)

@@ -45,9 +45,13 @@ bool openSideOutputsAt(SideOutputs &sides, const service::ServeMeta &meta, const
 std::vector<std::optional<runtime::InputPosition>>
 checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime::InputSpec> &specs);
 
-// Fills a checkpoint's inputs and outputs: every output synced (fdatasync) first, so that the
-// lengths a checkpoint records are on disk before it commits.
+// Fills a checkpoint's inputs and outputs (on the loop thread): every output flushed, its
+// length recorded.
 void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
                 const std::string &out_path, SideOutputs &sides, const RunOptions &run);
+
+// fdatasync of every output (on the checkpoint thread, before the commit: the lengths a
+// checkpoint records are on disk before it is). False with `error` when one failed.
+bool syncOutputs(runtime::OutputSink &out, SideOutputs &sides, std::string &error);
 
 } // namespace cep::cli

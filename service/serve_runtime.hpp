@@ -83,6 +83,9 @@ struct ServeRuntimeOptions {
   // Fills a checkpoint's input positions and output lengths, on the loop thread, after the
   // loop's outputs were flushed (the caller owns inputs and outputs).
   std::function<void(ServeMeta &)> describe_io;
+  // Syncs the outputs to disk (fdatasync) before a checkpoint commits; called on the
+  // checkpoint thread while the loop writes on (OutputSink::syncWritten). Null: not synced.
+  std::function<bool(std::string &)> sync_outputs;
 };
 
 class ServeRuntime final : public Control {
@@ -122,13 +125,22 @@ public:
   // `report` what was restored, one line. False when the store has no checkpoint yet (a first
   // start). Throws std::runtime_error with the reason when none can be used.
   bool restoreAtStart(ServeMeta &meta, std::string &report);
-  // Loop thread: a checkpoint now, between two released events (flushes the outputs first).
-  // False with `error` when it could not be written (the store is unchanged).
-  bool checkpoint(runtime::RunLoop &loop, std::string &error);
+  // Loop thread: a checkpoint now, between two released events. The loop's part (flush the
+  // outputs, export the changed keys, the meta record) is done here; the sync of the outputs
+  // and the store's commit run on a thread of their own while the loop goes on (one checkpoint
+  // in flight at most: this first waits for the previous one). `wait`: return once this one
+  // is committed (a deploy's answer, the last checkpoint at stop). False with `error` when it
+  // could not be written (the store keeps the previous one; the next writes what this would
+  // have); without `wait`, a failure is reported by the next call's log line.
+  bool checkpoint(runtime::RunLoop &loop, std::string &error, bool wait = false);
   // Main thread, before startLoop: ServeRuntimeOptions::describe_io, for a caller that opens its
   // inputs and outputs after making the runtime.
   void setDescribeIo(std::function<void(ServeMeta &)> describe) {
     options_.describe_io = std::move(describe);
+  }
+  // Main thread, before startLoop: ServeRuntimeOptions::sync_outputs.
+  void setSyncOutputs(std::function<bool(std::string &)> sync) {
+    options_.sync_outputs = std::move(sync);
   }
 
   // ---- the loop thread ----
@@ -150,6 +162,10 @@ private:
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
   void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
+  struct PendingCheckpoint;                                    // committing on its own thread
+  // Waits for the checkpoint in flight, if any, and takes its outcome in (metrics; after a
+  // failure the next checkpoint writes every matcher whole). False with `error` if it failed.
+  bool awaitCheckpoint(std::string &error);
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;
   Served *active(const std::string &name);
@@ -189,6 +205,7 @@ private:
   std::vector<runtime::OperatorId> persisted_ops_; // operators with key records in the store
   std::vector<std::string> persisted_artifacts_;   // artifact hashes in the store
   std::uint64_t checkpoint_failures_ = 0;
+  std::unique_ptr<PendingCheckpoint> pending_;
 };
 
 } // namespace cep::service
