@@ -243,10 +243,8 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
     std::vector<std::string_view> views(records.begin(), records.end());
     runtime::MatcherState state =
         runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
-    std::string snapshot;
-    runtime::encodeMatcherState(state, snapshot);
     try {
-      served->matcher->restore(snapshot);
+      served->matcher->restoreState(state);
     } catch (const std::runtime_error &e) {
       throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
     }
