@@ -119,6 +119,15 @@ struct StatusOptions {
   AdminClientCommon admin;
 };
 
+// `cep state DIR | --server HOST:PORT` (docs/state.md "Looking inside").
+struct StateOptions {
+  std::optional<std::string> dir; // a `cep serve --state` folder (read-only)
+  AdminClientCommon admin;        // or a running server (admin.server not empty)
+  std::optional<std::string> pattern;
+  std::optional<std::string> key; // as the user writes it: card-42, 42, '["card-42",3]'
+  std::string format = "text";    // text | json
+};
+
 int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
@@ -130,5 +139,6 @@ int runServe(const ServeOptions &options);
 int runDeploy(const DeployOptions &options);
 int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);
+int runState(const StateOptions &options);
 
 } // namespace cep::cli

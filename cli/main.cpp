@@ -335,14 +335,36 @@ int main(int argc, char **argv) {
         ->type_name("FILE");
   }
 
+  StateOptions state;
+  auto *state_cmd = app.add_subcommand(
+      "state", "List the partial matches in flight, per pattern and key, from a `cep serve "
+               "--state` folder (read-only, also while it runs) or from a running server");
+  state_cmd->add_option("dir", state.dir, "The state folder (cep serve --state DIR)")
+      ->type_name("DIR");
+  state_cmd->add_option("--server", state.admin.server, "The admin address of cep serve")
+      ->type_name("HOST:PORT");
+  state_cmd
+      ->add_option("--token-file", state.admin.token_file,
+                   "A file holding the bearer token (cep serve --admin-token-file)")
+      ->type_name("FILE");
+  state_cmd->add_option("--pattern", state.pattern, "Only this pattern")->type_name("NAME");
+  state_cmd
+      ->add_option("--key", state.key,
+                   "Only this key, as written (card-42, 42) or as its \"@key\" JSON")
+      ->type_name("KEY");
+  state_cmd->add_option("--format", state.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
       first != "compile" && first != "keygen" && first != "run" && first != "serve" &&
-      first != "version" && first != "deploy" && first != "undeploy" && first != "status") {
+      first != "version" && first != "deploy" && first != "undeploy" && first != "status" &&
+      first != "state") {
     std::cerr << "cep: unknown command `" << argv[1]
               << "` (commands: check, explain, compile, keygen, run, serve, version, deploy, "
-                 "undeploy, status; see cep --help)\n";
+                 "undeploy, status, state; see cep --help)\n";
     return kUsage;
   }
 
@@ -395,6 +417,9 @@ int main(int argc, char **argv) {
     }
     if (status_cmd->parsed()) {
       return runStatus(status);
+    }
+    if (state_cmd->parsed()) {
+      return runState(state);
     }
   } catch (const cep::InternalError &e) {
     std::cerr << "internal error: " << e.what() << '\n';

@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <poll.h>
 #include <random>
 #include <spawn.h>
@@ -793,4 +795,137 @@ TEST_CASE("checkpoint cost with 1M keys of which 1% changed", "[.][store-bench]"
               "on disk %.0f MB of SST files, %.0f bytes per key (values of 100 bytes)\n",
               static_cast<unsigned long long>(n), open_s, read_s, st.live_sst_bytes / 1e6,
               static_cast<double>(st.live_sst_bytes) / static_cast<double>(n));
+}
+
+namespace {
+
+// Every file of a folder, name -> bytes (what a read-only open must leave as it was).
+std::map<std::string, std::string> folderBytes(const std::string &dir) {
+  std::map<std::string, std::string> out;
+  for (const auto &e : fs::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    out[e.path().filename().string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
+
+std::unique_ptr<CheckpointStore> openReadOnlyOk(const std::string &dir) {
+  std::string error;
+  auto store = CheckpointStore::openReadOnly(dir, {}, error);
+  INFO(error);
+  REQUIRE(store);
+  CHECK(store->readOnly());
+  return store;
+}
+
+std::string openReadOnlyError(const std::string &dir) {
+  std::string error;
+  auto store = CheckpointStore::openReadOnly(dir, {}, error);
+  CHECK_FALSE(store);
+  return error;
+}
+
+} // namespace
+
+TEST_CASE("a read-only open reads the latest checkpoint of a store another handle writes",
+          "[store]") {
+  TempDir tmp;
+  auto writer = openOk(tmp.store());
+  twoCheckpoints(*writer);
+  auto before = folderBytes(tmp.store());
+  {
+    auto reader = openReadOnlyOk(tmp.store()); // the writer holds RocksDB's LOCK
+    CHECK(reader->latest() == 2u);
+    CHECK(reader->fallbackReason().empty());
+    requireEqual(contents(*reader), checkpointTwo());
+    std::string error;
+    auto batch = reader->begin();
+    batch.put(1, "z", "z");
+    CHECK_FALSE(reader->commit(std::move(batch), error));
+    CHECK(contains(error, "it was opened read-only: nothing can be committed"));
+    CHECK(folderBytes(tmp.store()) == before); // nothing written by the read-only handle
+
+    // The writer goes on; the read-only handle shows the store as it was when opened.
+    auto b3 = writer->begin();
+    b3.put(1, "e", "e3");
+    b3.setMeta("m3");
+    commitOk(*writer, std::move(b3));
+    CHECK(reader->latest() == 2u);
+    requireEqual(contents(*reader), checkpointTwo());
+  }
+  auto again = openReadOnlyOk(tmp.store());
+  CHECK(again->latest() == 3u);
+  auto want = checkpointTwo();
+  want.meta = "m3";
+  want.operators[1]["e"] = "e3";
+  requireEqual(contents(*again), want);
+  again.reset();
+  writer.reset();
+
+  // With no writer either: every file byte for byte as it was, none added or removed.
+  auto closed = folderBytes(tmp.store());
+  {
+    auto reader = openReadOnlyOk(tmp.store());
+    requireEqual(contents(*reader), want);
+  }
+  CHECK(folderBytes(tmp.store()) == closed);
+}
+
+TEST_CASE("a read-only open falls back from a damaged checkpoint as recovery does", "[store]") {
+  TempDir tmp;
+  {
+    auto store = openOk(tmp.store());
+    twoCheckpoints(*store);
+    REQUIRE(store->corruptForTest(1, "a"));
+  }
+  auto before = folderBytes(tmp.store());
+  {
+    auto reader = openReadOnlyOk(tmp.store());
+    CHECK(reader->latest() == 1u);
+    CHECK(contains(reader->fallbackReason(),
+                   "checkpoint 2 is damaged (operator 1, key \"a\": checksum mismatch): using "
+                   "checkpoint 1 before it"));
+    std::string error;
+    auto r = reader->read(error);
+    REQUIRE(r);
+    CHECK(r->fallback_reason == reader->fallbackReason());
+    requireEqual(contents(*reader), checkpointOne());
+  }
+  CHECK(folderBytes(tmp.store()) == before); // the damaged checkpoint is not undone on disk
+  auto store = openOk(tmp.store());          // the writer's recovery agrees
+  CHECK(store->latest() == 1u);
+}
+
+TEST_CASE("a read-only open refuses what is not a checkpoint store, changing nothing", "[store]") {
+  TempDir tmp;
+  SECTION("no such folder") {
+    CHECK(contains(openReadOnlyError(tmp.store()), "no such folder"));
+    CHECK_FALSE(fs::exists(tmp.store()));
+  }
+  SECTION("a file") {
+    std::ofstream(tmp.store()) << "hello";
+    CHECK(contains(openReadOnlyError(tmp.store()), "it is not a folder"));
+  }
+  SECTION("an empty folder") {
+    fs::create_directory(tmp.store());
+    CHECK(contains(openReadOnlyError(tmp.store()), "holds no RocksDB database"));
+    CHECK(fs::is_empty(tmp.store()));
+  }
+  SECTION("another RocksDB database") {
+    std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store();
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    auto before = folderBytes(tmp.store());
+    CHECK(contains(openReadOnlyError(tmp.store()),
+                   "it is a RocksDB database but not a cep checkpoint store"));
+    CHECK(folderBytes(tmp.store()) == before);
+  }
+  SECTION("a store without a checkpoint yet") {
+    openOk(tmp.store()).reset();
+    auto reader = openReadOnlyOk(tmp.store());
+    CHECK_FALSE(reader->latest());
+    std::string error;
+    CHECK_FALSE(reader->read(error));
+    CHECK(error.empty());
+  }
 }

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <filesystem>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
@@ -21,6 +23,7 @@
 #include <rocksdb/write_buffer_manager.h>
 #include <set>
 #include <system_error>
+#include <thread>
 
 namespace cep::runtime::store {
 
@@ -49,6 +52,7 @@ struct CheckpointStore::Impl {
   std::shared_ptr<const Overlay> rollback; // set: `current` is `physical` with its undo applied
   std::string fallback_reason;
   StoreStats stats;
+  bool read_only = false; // openReadOnly: no lock taken, nothing written
 
   ~Impl() {
     if (!db) {
@@ -156,7 +160,8 @@ struct CheckpointStore::Impl {
     }
     std::vector<rdb::ColumnFamilyHandle *> handles;
     rdb::DB *raw = nullptr;
-    auto s = rdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+    auto s = read_only ? rdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw)
+                       : rdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
     if (!s.ok()) {
       std::string text = s.ToString();
       if (s.IsIOError() && text.find("lock") != std::string::npos) {
@@ -572,6 +577,89 @@ CheckpointStore::open(const std::string &dir, const StoreOptions &options, std::
   return std::unique_ptr<CheckpointStore>(new CheckpointStore(std::move(impl)));
 }
 
+namespace {
+
+// RocksDB's info log, silenced: a read-only open would otherwise rotate the folder's LOG file
+// (rename LOG to LOG.old.<time> and start a new one), writing into a folder it must not touch.
+class SilentLogger final : public rdb::Logger {
+public:
+  using rdb::Logger::Logv;
+  void Logv(const char *, std::va_list) override {}
+};
+
+} // namespace
+
+std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnly(const std::string &dir,
+                                                               const StoreOptions &options,
+                                                               std::string &error) {
+  std::string attempt_error;
+  // A server writing the store may roll its WAL or delete compacted files between our listing
+  // of them and their opening: a few tries, each from the files as they are then.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    attempt_error.clear();
+    bool transient = false;
+    auto store = openReadOnlyOnce(dir, options, attempt_error, transient);
+    if (store || !transient) {
+      error = std::move(attempt_error);
+      return store;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
+  }
+  error = std::move(attempt_error);
+  return nullptr;
+}
+
+std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnlyOnce(const std::string &dir,
+                                                                   const StoreOptions &options,
+                                                                   std::string &error,
+                                                                   bool &transient) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  impl->read_only = true;
+  std::error_code ec;
+  auto status = fs::status(dir, ec);
+  if (!fs::exists(status)) {
+    error = impl->prefix() + "no such folder";
+    return nullptr;
+  }
+  if (!fs::is_directory(status)) {
+    error = impl->prefix() + "it is not a folder";
+    return nullptr;
+  }
+  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    error = impl->prefix() + "it holds no RocksDB database (no CURRENT file): not a checkpoint "
+                             "store";
+    return nullptr;
+  }
+  impl->configure();
+  impl->db_options.create_if_missing = false;
+  impl->db_options.create_missing_column_families = false;
+  impl->db_options.info_log = std::make_shared<SilentLogger>();
+  if (!impl->openDb(/*existing=*/true, error)) {
+    transient = error.find("IO error") != std::string::npos;
+    return nullptr;
+  }
+  Impl::Marker m =
+      impl->inspectMarker(impl->db.get(), impl->default_cf, !impl->families.empty(), error);
+  if (m == Impl::Marker::Refused) {
+    return nullptr;
+  }
+  if (m == Impl::Marker::Fresh || impl->undo_cf == nullptr || impl->artifact_cf == nullptr) {
+    // A store whose creation has not finished: it holds no checkpoint.
+    return std::unique_ptr<CheckpointStore>(new CheckpointStore(std::move(impl)));
+  }
+  if (!impl->recover(error)) {
+    return nullptr;
+  }
+  impl->stats.last_checkpoint = impl->current ? impl->current->checkpoint : 0;
+  return std::unique_ptr<CheckpointStore>(new CheckpointStore(std::move(impl)));
+}
+
+bool CheckpointStore::readOnly() const {
+  return impl_->read_only;
+}
+
 std::optional<std::uint64_t> CheckpointStore::latest() const {
   if (!impl_->current) {
     return std::nullopt;
@@ -590,6 +678,10 @@ CheckpointStore::Batch CheckpointStore::begin() const {
 bool CheckpointStore::commit(Batch &&batch, std::string &error) {
   Impl &im = *impl_;
   CEP_ASSERT(batch.owner_ == &im, "a batch committed to another store");
+  if (im.read_only) {
+    error = im.prefix() + "it was opened read-only: nothing can be committed";
+    return false;
+  }
   if (batch.id_ != im.physical + 1) {
     error = im.prefix() + "the batch is for checkpoint " + std::to_string(batch.id_) +
             " but the store is at checkpoint " + std::to_string(im.physical) +

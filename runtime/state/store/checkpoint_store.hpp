@@ -187,6 +187,17 @@ public:
   // and the one before are both damaged.
   static std::unique_ptr<CheckpointStore> open(const std::string &dir, const StoreOptions &options,
                                                std::string &error);
+  // Opens an existing store READ-ONLY (RocksDB OpenForReadOnly: no lock, so a running server may
+  // hold the store; no file of the folder is created, renamed or written, its info log
+  // included) and finds the latest usable checkpoint exactly as open() does: verified whole,
+  // falling back one checkpoint when the latest is damaged (fallbackReason()). What it shows is
+  // the store as it was when opened (a server's later commits are not seen; open again).
+  // Refused, with `error`: a missing path, one that is not a folder or holds no RocksDB
+  // database, a database that is not a checkpoint store or of another format, and a store whose
+  // latest checkpoint and the one before are both damaged. commit() on it fails.
+  static std::unique_ptr<CheckpointStore>
+  openReadOnly(const std::string &dir, const StoreOptions &options, std::string &error);
+  bool readOnly() const;
   ~CheckpointStore();
   CheckpointStore(const CheckpointStore &) = delete;
   CheckpointStore &operator=(const CheckpointStore &) = delete;
@@ -219,6 +230,9 @@ public:
 
 private:
   explicit CheckpointStore(std::unique_ptr<Impl> impl);
+  static std::unique_ptr<CheckpointStore> openReadOnlyOnce(const std::string &dir,
+                                                           const StoreOptions &options,
+                                                           std::string &error, bool &transient);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,189 @@
+// `cep state`'s listing (service/state_listing.hpp; tag [state-listing]): from a known state
+// model, the exact text and JSON, the key filter (as the user writes a key), the bound on runs,
+// and the JSON read back giving the same text (what `cep state --server` prints).
+#include "runtime/event.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "service/state_listing.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstring>
+
+namespace {
+
+namespace rt = cep::runtime;
+using cep::service::StateFilter;
+using cep::service::StateListing;
+
+std::shared_ptr<const rt::Schema> paymentSchema() {
+  rt::Schema s;
+  rt::EventSchema p;
+  p.name = "Payment";
+  p.fields = {{"card", rt::FieldKind::String, false},
+              {"amount", rt::FieldKind::Float, false},
+              {"ts", rt::FieldKind::Time, false}};
+  p.time_field = 2;
+  s.types.push_back(p);
+  return std::make_shared<const rt::Schema>(s);
+}
+
+// A Payment event; `raw` (when not empty) is kept as its record.
+rt::EventRef payment(std::string_view card, double amount, std::int64_t ts, std::uint64_t seq,
+                     std::string_view raw = {}) {
+  std::size_t extra = sizeof(std::uint32_t) + card.size() + raw.size() + 8;
+  rt::Event *e = rt::allocateEvent(0, 3, extra);
+  char *at = rt::extraBegin(e);
+  auto *s = reinterpret_cast<rt::StringRef *>(at);
+  s->size = static_cast<std::uint32_t>(card.size());
+  std::memcpy(s->data, card.data(), card.size());
+  e->slots()[0].s = s;
+  e->slots()[1].f = amount;
+  e->slots()[2].i = ts;
+  e->time = ts;
+  e->seq = seq;
+  e->nulls = 0;
+  if (!raw.empty()) {
+    char *r = at + sizeof(std::uint32_t) + card.size();
+    std::memcpy(r, raw.data(), raw.size());
+    e->raw = r;
+    e->raw_size = static_cast<std::uint32_t>(raw.size());
+  }
+  return rt::EventRef(e);
+}
+
+constexpr std::int64_t kT0 = 1796378400000; // 2026-12-04T10:00:00.000Z
+
+// card_testing: small{2,} -> big, within 10m; "card-42" has two runs (two smalls; one small),
+// "card-7" one run and one held match; key 9 (an int key, for the filter) one run.
+rt::MatcherState knownState() {
+  rt::MatcherState st;
+  st.pattern = "card_testing";
+  st.time = kT0 + 2999;
+  st.schema = paymentSchema();
+  st.events.push_back(payment("card-42", 0.5, kT0, 1));
+  st.events.push_back(
+      payment("card-7", 0.25, kT0 + 1000, 2,
+              R"({"card": "card-7", "amount": 0.25, "ts": "2026-12-04T10:00:01Z"})"));
+  st.events.push_back(payment("card-42", 0.75, kT0 + 2000, 3));
+  st.nodes = {{0, "small", -1}, {1, "small", -1}, {2, "small", 0}, {2, "small", -1}};
+  rt::StateKey k42;
+  k42.key_json = R"("card-42")";
+  k42.runs = {{"small:loop", 2, 2, kT0, 1, kT0 + 2000},
+              {"small:loop", 1, 3, kT0 + 2000, 3, kT0 + 2000}};
+  rt::StateKey k7;
+  k7.key_json = R"("card-7")";
+  k7.runs = {{"small:loop", 1, 1, kT0 + 1000, 2, kT0 + 1000}};
+  k7.held = {{1, kT0 + 1000, 2}};
+  rt::StateKey k9;
+  k9.key_json = "9";
+  k9.runs = {{"small", 0, 0, kT0, 1, kT0}};
+  st.keys = {std::move(k42), std::move(k7), std::move(k9)};
+  return st;
+}
+
+cep::runtime::native::PatternImage knownImage() {
+  cep::runtime::native::PatternImage image;
+  image.name = "card_testing";
+  image.within_ms = 600000;
+  image.states = {{"small", {}, 0, cep::runtime::native::kNoBound, false},
+                  {"small:loop", {}, 0, 300000, false}}; // a tighter per-state bound
+  return image;
+}
+
+StateListing listed(const StateFilter &filter) {
+  StateListing l;
+  l.checkpoint = 7;
+  l.taken_at = kT0 + 5000;
+  auto image = knownImage();
+  cep::service::listVersion(l, knownState(), &image, "9a86f42c81d1", false, filter);
+  return l;
+}
+
+} // namespace
+
+TEST_CASE("state listing: the text of a known state", "[state-listing]") {
+  StateFilter all;
+  CHECK(cep::service::formatStateListing(listed(all)) ==
+        "checkpoint 7 (taken 2026-12-04T10:00:05.000Z)\n"
+        "pattern card_testing 9a86f42c81d1: 3 keys, 4 partial matches, time "
+        "2026-12-04T10:00:02.999Z\n"
+        "  key \"card-42\"\n"
+        "    run 1: state small:loop (last step small, counter 2), started "
+        "2026-12-04T10:00:00.000Z, deadline 2026-12-04T10:05:02.000Z\n"
+        "      small: {\"@type\":\"Payment\",\"card\":\"card-42\",\"amount\":0.5,\"ts\":\"2026-"
+        "12-04T10:00:00.000Z\"}\n"
+        "      small: {\"@type\":\"Payment\",\"card\":\"card-42\",\"amount\":0.75,\"ts\":\"2026-"
+        "12-04T10:00:02.000Z\"}\n"
+        "    run 2: state small:loop (last step small, counter 1), started "
+        "2026-12-04T10:00:02.000Z, deadline 2026-12-04T10:05:02.000Z\n"
+        "      small: {\"@type\":\"Payment\",\"card\":\"card-42\",\"amount\":0.75,\"ts\":\"2026-"
+        "12-04T10:00:02.000Z\"}\n"
+        "  key \"card-7\"\n"
+        "    run 1: state small:loop (last step small, counter 1), started "
+        "2026-12-04T10:00:01.000Z, deadline 2026-12-04T10:05:01.000Z\n"
+        "      small: {\"card\":\"card-7\",\"amount\":0.25,\"ts\":\"2026-12-04T10:00:01Z\"}\n"
+        "    held match 1: started 2026-12-04T10:00:01.000Z\n"
+        "      small: {\"card\":\"card-7\",\"amount\":0.25,\"ts\":\"2026-12-04T10:00:01Z\"}\n"
+        "  key 9\n"
+        "    run 1: state small (last step small, counter 0), started "
+        "2026-12-04T10:00:00.000Z, deadline 2026-12-04T10:10:00.000Z\n"
+        "      small: {\"@type\":\"Payment\",\"card\":\"card-42\",\"amount\":0.5,\"ts\":\"2026-"
+        "12-04T10:00:00.000Z\"}\n"
+        "3 keys listed, 4 of 4 partial matches, 1 held match\n");
+}
+
+TEST_CASE("state listing: the JSON of one key, and read back", "[state-listing]") {
+  StateFilter one;
+  one.keys = cep::service::keyCandidates("card-7");
+  StateListing l = listed(one);
+  std::string json = cep::service::stateListingJson(l);
+  CHECK(json ==
+        R"({"source":"checkpoint","checkpoint":7,"taken_at":"2026-12-04T10:00:05.000Z",)"
+        R"("patterns":[{"pattern":"card_testing","version":"9a86f42c81d1","state":"active",)"
+        R"("time":"2026-12-04T10:00:02.999Z","keys_total":3,"runs_total":4,"keys":[{"key":)"
+        R"("card-7","runs":[{"state":"small:loop","step":"small","counter":1,"start":)"
+        R"("2026-12-04T10:00:01.000Z","deadline":"2026-12-04T10:05:01.000Z","events":)"
+        R"({"small":[{"card":"card-7","amount":0.25,"ts":"2026-12-04T10:00:01Z"}]}}],"held":)"
+        R"([{"start":"2026-12-04T10:00:01.000Z","events":{"small":[{"card":"card-7",)"
+        R"("amount":0.25,"ts":"2026-12-04T10:00:01Z"}]}}]}]}],"keys_listed":1,)"
+        R"("runs_listed":1,"held_listed":1,"runs_total":4,"truncated":false})"
+        "\n");
+  StateListing back;
+  std::string error;
+  REQUIRE(cep::service::parseStateListing(json, back, error));
+  CHECK(cep::service::formatStateListing(back) == cep::service::formatStateListing(l));
+  CHECK(cep::service::stateListingJson(back) == json);
+  CHECK_FALSE(cep::service::parseStateListing(R"({"source":"x"})", back, error));
+  CHECK(error.find("not a state listing") == 0);
+}
+
+TEST_CASE("state listing: a key as the user writes it", "[state-listing]") {
+  auto keys = [](std::string_view text) {
+    StateFilter f;
+    f.keys = cep::service::keyCandidates(text);
+    StateListing l = listed(f);
+    std::string out;
+    for (const auto &k : l.patterns.at(0).keys) {
+      out += k.key_json + ";";
+    }
+    return out;
+  };
+  CHECK(keys("card-42") == "\"card-42\";");
+  CHECK(keys("\"card-42\"") == "\"card-42\";");
+  CHECK(keys("9") == "9;");
+  CHECK(keys("card-9") == "");
+  CHECK(cep::service::keyCandidates(R"([ "card-42", 3 ])") ==
+        std::vector<std::string>{R"(["card-42",3])", R"("[ \"card-42\", 3 ]")"});
+}
+
+TEST_CASE("state listing: beyond the bound, whole keys are left out with a note",
+          "[state-listing]") {
+  StateFilter bounded;
+  bounded.max_runs = 3;
+  StateListing l = listed(bounded);
+  CHECK(l.truncated);
+  CHECK(l.keys_listed == 1); // card-42 (2 runs); card-7 (1 run + 1 held) would pass 3
+  CHECK(l.runs_total == 4);
+  std::string text = cep::service::formatStateListing(l);
+  CHECK(text.find("note: the listing stops at 3 partial matches; give a key (--key) to see one "
+                  "key's\n") != std::string::npos);
+}
