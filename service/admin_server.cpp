@@ -50,11 +50,8 @@ struct Route {
   const char *path;
   const char *method; // GET or POST
 };
-constexpr Route kRoutes[] = {{"/patterns", "GET"},
-                             {"/deploy", "POST"},
-                             {"/undeploy", "POST"},
-                             {"/metrics", "GET"},
-                             {"/healthz", "GET"}};
+constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},   {"/deploy", "POST"},
+                             {"/undeploy", "POST"}, {"/metrics", "GET"}, {"/healthz", "GET"}};
 
 void writePatterns(std::string &out, const std::vector<PatternInfo> &patterns) {
   JsonWriter w(out);
@@ -204,8 +201,8 @@ struct AdminServer::Impl {
     if (route == nullptr) {
       refuse(req, res, 404,
              "unknown path `" + req.path +
-                 "` (routes: GET /patterns, POST /deploy, POST /undeploy, GET /metrics, GET "
-                 "/healthz)");
+                 "` (routes: GET /patterns, GET /state, POST /deploy, POST /undeploy, GET "
+                 "/metrics, GET /healthz)");
       return;
     }
     std::string method = req.method == "HEAD" ? "GET" : req.method;
@@ -219,6 +216,8 @@ struct AdminServer::Impl {
       std::string_view path = route->path;
       if (path == "/patterns") {
         patterns(req, res);
+      } else if (path == "/state") {
+        state(req, res);
       } else if (path == "/deploy") {
         deploy(req, res);
       } else if (path == "/undeploy") {
@@ -246,6 +245,24 @@ struct AdminServer::Impl {
     body += '\n';
     res.status = 200;
     res.set_content(body, "application/json");
+  }
+
+  void state(const httplib::Request &req, httplib::Response &res) {
+    if (!checkParams(req, res, {"pattern", "key"})) {
+      return;
+    }
+    for (const char *name : {"pattern", "key"}) {
+      if (req.has_param(name) && req.get_param_value(name).empty()) {
+        refuse(req, res, 400,
+               std::string("empty query parameter `") + name + "` (leave it out to list all)");
+        return;
+      }
+    }
+    std::optional<std::string> key;
+    if (req.has_param("key")) {
+      key = req.get_param_value("key");
+    }
+    sendResult(req, res, control.state(req.get_param_value("pattern"), key));
   }
 
   void sendResult(const httplib::Request &req, httplib::Response &res, ControlResult result) {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -91,6 +92,13 @@ public:
   // once it has (or has been refused, changing nothing).
   virtual ControlResult deploy(std::string_view artifact_bytes, DeployMode mode) = 0;
   virtual ControlResult undeploy(std::string_view pattern, UndeployMode mode) = 0;
+  // `GET /state?pattern=P&key=K` (`cep state --server`): the live partial matches as the JSON of
+  // service/state_listing.hpp, taken on the event loop between two events. `pattern` empty:
+  // every served version; `key` (as the user writes it, state_listing.hpp keyCandidates)
+  // nullopt: every key, the listing truncated (with a note) beyond kDefaultMaxListedRuns runs.
+  // 200 the listing; 404 `{"error":...}` when no version of `pattern` is served or the key has
+  // no partial or held match.
+  virtual ControlResult state(std::string_view pattern, const std::optional<std::string> &key) = 0;
   // Appends the Prometheus text exposition (format 0.0.4) of every metric, e.g. by
   // runtime::metrics::Registry::writePrometheus.
   virtual void metrics(std::string &prometheus_text) = 0;

@@ -226,6 +226,7 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
     for (std::size_t i = 0; i < artifact->matchers.size(); ++i) {
       if (artifact->matchers[i] && artifact->artifact.pattern_names[i] == s.pattern) {
         served->matcher = std::move(artifact->matchers[i]);
+        served->image = artifact->artifact.images[i];
         break;
       }
     }

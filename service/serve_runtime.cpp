@@ -6,6 +6,7 @@
 #include "runtime/state/migration.hpp"
 #include "service/schema_merge.hpp"
 #include "service/serve_served.hpp"
+#include "service/state_listing.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -80,11 +81,12 @@ void member(std::string &out, const char *name, std::string_view value) {
 } // namespace
 
 struct ServeRuntime::Command {
-  enum class Kind { Deploy, Undeploy, Patterns, Refresh } kind = Kind::Refresh;
+  enum class Kind { Deploy, Undeploy, Patterns, State, Refresh } kind = Kind::Refresh;
   std::shared_ptr<Loaded> loaded;
   DeployMode deploy_mode = DeployMode::Keep;
   UndeployMode undeploy_mode = UndeployMode::Drain;
   std::string name;
+  std::optional<std::string> key; // State: the key as the user wrote it
   // The answer, set once by the loop (or by shutdown()).
   std::mutex mutex;
   std::condition_variable done;
@@ -383,12 +385,64 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
     refresh(loop);
     command.answer({200, ""}, describe());
     return;
+  case Command::Kind::State:
+    sweep(loop);
+    command.answer(listState(command.name, command.key));
+    return;
   case Command::Kind::Refresh:
     sweep(loop);
     refresh(loop);
     command.answer({200, ""});
     return;
   }
+}
+
+// `GET /state`: every served version's state in the named model, listed between two events.
+ControlResult ServeRuntime::listState(const std::string &pattern,
+                                      const std::optional<std::string> &key) const {
+  StateListing listing;
+  listing.from_server = true;
+  StateFilter filter;
+  filter.pattern = pattern;
+  if (key) {
+    filter.keys = keyCandidates(*key);
+    filter.max_runs = 0;
+  }
+  std::vector<const Served *> order;
+  std::string names;
+  for (const auto &served : served_) {
+    names += (names.empty() ? "`" : ", `") + served->name + "`";
+    if (pattern.empty() || served->name == pattern) {
+      order.push_back(served.get());
+    }
+  }
+  if (!pattern.empty() && order.empty()) {
+    return {404, errorJson("no pattern `" + pattern + "` is served (patterns: " +
+                           (names.empty() ? std::string("none") : names) + ")")};
+  }
+  // As `GET /patterns` orders them: by name, the active version before a draining one.
+  std::stable_sort(order.begin(), order.end(), [](const Served *a, const Served *b) {
+    return a->name != b->name ? a->name < b->name : !a->draining && b->draining;
+  });
+  for (const Served *served : order) {
+    runtime::MatcherState state;
+    served->matcher->exportState(state);
+    listVersion(listing, state, served->image.get(), served->version, served->draining, filter);
+  }
+  if (key && listing.keys_listed == 0) {
+    return {404, errorJson("no partial match for key " + *key +
+                           (pattern.empty() ? std::string() : " in pattern `" + pattern + "`") +
+                           " (a key's state goes when its matches complete or time out)")};
+  }
+  return {200, stateListingJson(listing)};
+}
+
+ControlResult ServeRuntime::state(std::string_view pattern, const std::optional<std::string> &key) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::State;
+  command->name = std::string(pattern);
+  command->key = key;
+  return submit(command);
 }
 
 // With --state, a change is answered once a checkpoint holds it: a restart after the answer
@@ -483,6 +537,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     served->hash = artifact.hash;
     served->loaded_at = loaded_at;
     served->schema = artifact.schema;
+    served->image = artifact.images[i];
     served->artifact_bytes = loaded.bytes;
     served->matcher = std::move(loaded.matchers[i]);
     Served *old = replaced[i];

@@ -100,6 +100,7 @@ public:
 
   // ---- Control: any HTTP thread ----
   std::vector<PatternInfo> patterns() override;
+  ControlResult state(std::string_view pattern, const std::optional<std::string> &key) override;
   ControlResult deploy(std::string_view artifact_bytes, DeployMode mode) override;
   ControlResult undeploy(std::string_view pattern, UndeployMode mode) override;
   void metrics(std::string &prometheus_text) override;
@@ -168,6 +169,7 @@ private:
   bool awaitCheckpoint(std::string &error);
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;
+  ControlResult listState(const std::string &pattern, const std::optional<std::string> &key) const;
   Served *active(const std::string &name);
   void retire(runtime::RunLoop &loop, std::size_t index, const char *why);
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);

@@ -26,7 +26,8 @@ struct ServeRuntime::Served {
   runtime::OperatorId id = 0;
   std::unique_ptr<runtime::Matcher> matcher;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
-  std::optional<ServeMetrics::Pattern> series;   // set once it serves
+  std::shared_ptr<const runtime::native::PatternImage> image; // its states' bounds (GET /state)
+  std::optional<ServeMetrics::Pattern> series;                // set once it serves
   // The matcher's counts when it started serving under this version (a `keep` deploy moves the
   // old version's counts in with its state).
   std::uint64_t matches_base = 0, timeouts_base = 0;

@@ -66,6 +66,15 @@ public:
     }
     return {404, "{\"error\":\"no pattern `" + std::string(pattern) + "` is loaded\"}"};
   }
+  ControlResult state(std::string_view pattern, const std::optional<std::string> &key) override {
+    std::lock_guard lock(mutex_);
+    last_state_pattern = std::string(pattern);
+    last_state_key = key;
+    if (!pattern.empty() && pattern != "card_testing") {
+      return {404, "{\"error\":\"no pattern `" + std::string(pattern) + "` is served\"}"};
+    }
+    return {200, R"j({"source":"server","patterns":[]})j"};
+  }
   void metrics(std::string &out) override { registry_.writePrometheus(out); }
   bool healthy(std::string &why) override {
     if (stuck) {
@@ -87,6 +96,8 @@ public:
   DeployMode last_mode = DeployMode::Keep;
   std::string last_undeploy;
   UndeployMode last_undeploy_mode = UndeployMode::Drain;
+  std::string last_state_pattern;
+  std::optional<std::string> last_state_key;
 
 private:
   std::mutex mutex_;
@@ -340,6 +351,32 @@ TEST_CASE("admin: POST /undeploy", "[service]") {
         "HTTP 400: unknown query parameter `now` (/undeploy takes: pattern, mode)");
 }
 
+TEST_CASE("admin: GET /state passes the pattern and the key; bad parameters are 400", "[service]") {
+  Running s;
+  AdminReply all = s.get("/state");
+  CHECK(all.status == 200);
+  CHECK(all.body == "{\"source\":\"server\",\"patterns\":[]}\n");
+  CHECK(s.control.last_state_pattern.empty());
+  CHECK_FALSE(s.control.last_state_key);
+
+  // The key arrives decoded, as the user wrote it (a composite key as its JSON).
+  AdminReply one = s.get("/state?pattern=card_testing&key=" + encodeQueryValue(R"(["c 1",3])"));
+  CHECK(one.status == 200);
+  CHECK(s.control.last_state_pattern == "card_testing");
+  CHECK(s.control.last_state_key == std::optional<std::string>(R"(["c 1",3])"));
+
+  CHECK(s.get("/state?pattern=nope").reason() == "HTTP 404: no pattern `nope` is served");
+  CHECK(s.get("/state?pattern=").reason() ==
+        "HTTP 400: empty query parameter `pattern` (leave it out to list all)");
+  CHECK(s.get("/state?key=").reason() ==
+        "HTTP 400: empty query parameter `key` (leave it out to list all)");
+  CHECK(s.get("/state?limit=5").reason() ==
+        "HTTP 400: unknown query parameter `limit` (/state takes: pattern, key)");
+  CHECK(s.get("/state?key=a&key=b").reason() == "HTTP 400: query parameter `key` given more than "
+                                                "once");
+  CHECK(s.post("/state").status == 405);
+}
+
 TEST_CASE("admin: GET /metrics and GET /healthz", "[service]") {
   Running s;
   s.control.events().add(41);
@@ -373,8 +410,8 @@ TEST_CASE("admin: unknown paths, wrong methods, malformed requests", "[service]"
   Running s;
   AdminReply unknown = s.get("/pattern");
   CHECK(unknown.status == 404);
-  CHECK(unknown.reason() == "HTTP 404: unknown path `/pattern` (routes: GET /patterns, POST "
-                            "/deploy, POST /undeploy, GET /metrics, GET /healthz)");
+  CHECK(unknown.reason() == "HTTP 404: unknown path `/pattern` (routes: GET /patterns, GET "
+                            "/state, POST /deploy, POST /undeploy, GET /metrics, GET /healthz)");
 
   AdminReply get_deploy = s.get("/deploy");
   CHECK(get_deploy.status == 405);
@@ -430,6 +467,8 @@ TEST_CASE("admin: the bearer token", "[service]") {
 
   s.client.token = "wrong";
   CHECK(s.get("/patterns").reason() == "HTTP 401: wrong token");
+  CHECK(s.get("/state?key=card-42").reason() == "HTTP 401: wrong token");
+  CHECK(s.control.last_state_key == std::nullopt); // never asked
   s.client.token = token + "x";
   CHECK(s.get("/healthz").status == 401);
   s.client.token = token.substr(0, 5);
@@ -448,6 +487,8 @@ TEST_CASE("admin: the bearer token", "[service]") {
 
   s.client.token = token;
   CHECK(s.get("/patterns").status == 200);
+  CHECK(s.get("/state?key=card-42").status == 200);
+  CHECK(s.control.last_state_key == std::optional<std::string>("card-42"));
   CHECK(s.post("/deploy", "x").status == 200);
   std::string lower =
       rawExchange(s.server->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " +
@@ -459,7 +500,7 @@ TEST_CASE("admin: the bearer token", "[service]") {
     CHECK(line.find(token) == std::string::npos); // never logged, not even its prefix
     CHECK(line.find("s3cr3") == std::string::npos);
   }
-  CHECK(s.log.refused().size() == 6);
+  CHECK(s.log.refused().size() == 7); // with GET /state's 401
 }
 
 TEST_CASE("admin: bodies over the limit are refused with 413", "[service]") {
