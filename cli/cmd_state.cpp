@@ -201,10 +201,13 @@ int fromServer(const StateOptions &options) {
 } // namespace
 
 int runState(const StateOptions &options) {
-  if (options.dir.has_value() == !options.admin.server.empty()) {
+  if (!options.dir && options.admin.server.empty()) {
     std::cerr << "cep state: give a state folder (cep state DIR) or a running server (cep state "
-                 "--server HOST:PORT), not "
-              << (options.dir ? "both" : "neither") << '\n';
+                 "--server HOST:PORT)\n";
+    return kUsage;
+  }
+  if (options.dir && !options.admin.server.empty()) {
+    std::cerr << "cep state: give a state folder or --server, not both\n";
     return kUsage;
   }
   if (options.dir && options.admin.token_file) {

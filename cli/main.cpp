@@ -337,8 +337,7 @@ int main(int argc, char **argv) {
 
   StateOptions state;
   auto *state_cmd = app.add_subcommand(
-      "state", "List the partial matches in flight, per pattern and key, from a `cep serve "
-               "--state` folder (read-only, also while it runs) or from a running server");
+      "state", "List the partial matches in flight, from a state folder or a running server");
   state_cmd->add_option("dir", state.dir, "The state folder (cep serve --state DIR)")
       ->type_name("DIR");
   state_cmd->add_option("--server", state.admin.server, "The admin address of cep serve")

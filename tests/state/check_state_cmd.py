@@ -205,7 +205,7 @@ def main():
             ([str(work)], 3, "not a checkpoint store"),
             ([str(work / "missing")], 3, "no such folder"),
             ([], 2, "give a state folder (cep state DIR) or a running server"),
-            (["state", "--server", "127.0.0.1:1"], 2, "not both"),
+            (["state", "--server", "127.0.0.1:1"], 2, "give a state folder or --server, not both"),
         ]:
             r = state(*args)
             check(r.returncode == code and text in r.stderr,

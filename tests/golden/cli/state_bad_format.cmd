@@ -1,0 +1,1 @@
+cep state cepo --format yaml

@@ -1,0 +1,1 @@
+cep state cepo --server 127.0.0.1:1

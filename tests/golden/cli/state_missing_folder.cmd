@@ -1,0 +1,1 @@
+cep state missing-state-dir
