@@ -8,6 +8,7 @@
 #include "store_model_test.hpp"
 #include "support/internal_error.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <map>
 #include <poll.h>
 #include <random>
+#include <set>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -928,4 +930,53 @@ TEST_CASE("a read-only open refuses what is not a checkpoint store, changing not
     CHECK_FALSE(reader->read(error));
     CHECK(error.empty());
   }
+}
+
+TEST_CASE("read-only opens while a writer commits and flushes see whole checkpoints", "[store]") {
+  TempDir tmp;
+  StoreOptions small;
+  small.write_buffer_bytes = 64 << 10; // frequent flushes and compactions: files come and go
+  auto writer = openOk(tmp.store(), small);
+  commitHistory(*writer, 1, 5);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> committed{5};
+  std::string writer_error;
+  std::thread commits([&] {
+    for (std::uint64_t i = 6; i <= 400 && !stop; ++i) {
+      auto batch = writer->begin();
+      model::changesOf(i, batch);
+      if (!writer->commit(std::move(batch), writer_error)) {
+        return;
+      }
+      committed = i;
+      if (i % 25 == 0) {
+        writer->flushForTest();
+      }
+      // A server commits at most every --checkpoint-every (100 ms in the chaos tests); this
+      // history also creates or drops a column family every few checkpoints (a deploy does).
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::size_t opened = 0;
+  std::set<std::uint64_t> seen;
+  for (int round = 0; round < 20; ++round) {
+    std::string error;
+    auto reader = CheckpointStore::openReadOnly(tmp.store(), {}, error);
+    INFO(error);
+    REQUIRE(reader);
+    ++opened;
+    REQUIRE(reader->latest());
+    const std::uint64_t id = *reader->latest();
+    INFO(reader->fallbackReason());
+    CHECK(reader->fallbackReason().empty());
+    seen.insert(id);
+    INFO("checkpoint " << id);
+    requireEqual(contents(*reader), model::stateAfter(id));
+  }
+  stop = true;
+  commits.join();
+  INFO(writer_error);
+  CHECK(writer_error.empty());
+  CHECK(opened == 20);
+  CHECK(committed > 5u);
 }

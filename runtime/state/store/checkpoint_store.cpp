@@ -595,15 +595,28 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnly(const std::string
   std::string attempt_error;
   // A server writing the store may roll its WAL or delete compacted files between our listing
   // of them and their opening: a few tries, each from the files as they are then.
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  // A fallback is tried again too: RocksDB's read-only view of a database being written is not
+  // one point in time across column families (a flush between our reads of the MANIFEST and the
+  // WAL loses memtable data of one family), which looks like a damaged latest checkpoint. A
+  // store that is really damaged shows the same fallback every time, and it is then returned.
+  constexpr int kTries = 12; // about 1.5 s of waits in all
+  std::unique_ptr<CheckpointStore> fallen_back;
+  for (int attempt = 0; attempt < kTries; ++attempt) {
     attempt_error.clear();
     bool transient = false;
     auto store = openReadOnlyOnce(dir, options, attempt_error, transient);
-    if (store || !transient) {
+    if (store && !store->fallbackReason().empty()) {
+      fallen_back = std::move(store);
+    } else if (store || !transient) {
       error = std::move(attempt_error);
       return store;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
+    if (attempt + 1 < kTries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 << attempt, 200)));
+    }
+  }
+  if (fallen_back) {
+    return fallen_back;
   }
   error = std::move(attempt_error);
   return nullptr;
@@ -636,13 +649,39 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnlyOnce(const std::st
   impl->db_options.create_if_missing = false;
   impl->db_options.create_missing_column_families = false;
   impl->db_options.info_log = std::make_shared<SilentLogger>();
+  // A writer may change the files between our reads of them: the column families listed, then
+  // the MANIFEST and the WAL read by the open (a family created in between is not opened and its
+  // records are skipped; the checkpoint that uses it then looks damaged). Such a failure, and
+  // any failed open, is tried again from the files as they are then.
   if (!impl->openDb(/*existing=*/true, error)) {
-    transient = error.find("IO error") != std::string::npos;
+    transient = true;
+    return nullptr;
+  }
+  std::vector<std::string> names_after;
+  std::set<std::string, std::less<>> opened;
+  for (const auto &[name, h] : impl->families) {
+    opened.insert(name);
+  }
+  for (auto [h, name] : {std::pair{impl->default_cf, std::string(rdb::kDefaultColumnFamilyName)},
+                         std::pair{impl->undo_cf, std::string(format::kUndoFamily)},
+                         std::pair{impl->artifact_cf, std::string(format::kArtifactFamily)}}) {
+    if (h != nullptr) {
+      opened.insert(name);
+    }
+  }
+  if (!rdb::DB::ListColumnFamilies(impl->db_options, dir, &names_after).ok() ||
+      std::set<std::string, std::less<>>(names_after.begin(), names_after.end()) != opened) {
+    error = impl->prefix() + "its column families changed while it was opened";
+    transient = true;
     return nullptr;
   }
   Impl::Marker m =
       impl->inspectMarker(impl->db.get(), impl->default_cf, !impl->families.empty(), error);
   if (m == Impl::Marker::Refused) {
+    // A store's own families without a readable marker: the marker was lost by the same race
+    // as above (it is in every store from its creation on), so this is tried again.
+    transient = impl->undo_cf != nullptr && impl->artifact_cf != nullptr &&
+                error.find("no store marker") != std::string::npos;
     return nullptr;
   }
   if (m == Impl::Marker::Fresh || impl->undo_cf == nullptr || impl->artifact_cf == nullptr) {
@@ -650,6 +689,7 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnlyOnce(const std::st
     return std::unique_ptr<CheckpointStore>(new CheckpointStore(std::move(impl)));
   }
   if (!impl->recover(error)) {
+    transient = true; // see above: a damaged store fails every try, with the same reason
     return nullptr;
   }
   impl->stats.last_checkpoint = impl->current ? impl->current->checkpoint : 0;

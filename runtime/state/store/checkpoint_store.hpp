@@ -192,6 +192,12 @@ public:
   // included) and finds the latest usable checkpoint exactly as open() does: verified whole,
   // falling back one checkpoint when the latest is damaged (fallbackReason()). What it shows is
   // the store as it was when opened (a server's later commits are not seen; open again).
+  // RocksDB's read-only view of a database being written is not one point in time across its
+  // files (a WAL or SST file removed between reads, a column family created, a flush between
+  // the MANIFEST and the WAL): what that breaks (an open that fails, column families that
+  // changed meanwhile, a missing marker, a checkpoint that looks damaged) is tried again from
+  // the files as they are then, for up to about 1.5 s; a store really damaged gives the same
+  // fallback every time and is then returned with it.
   // Refused, with `error`: a missing path, one that is not a folder or holds no RocksDB
   // database, a database that is not a checkpoint store or of another format, and a store whose
   // latest checkpoint and the one before are both damaged. commit() on it fails.
