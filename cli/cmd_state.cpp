@@ -15,6 +15,7 @@
 #include "service/serve_checkpoint.hpp"
 #include "service/state_listing.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -100,7 +101,12 @@ int fromFolder(const StateOptions &options) {
   auto schema = std::make_shared<const runtime::Schema>(meta.schema);
   // The artifacts give each state's `within` (the deadlines); the key records have the rest.
   std::map<std::string, compiler::artifact::Artifact> artifacts;
-  for (const service::ServedState &s : meta.served) {
+  // As `GET /state` orders them: by name, the active version before a draining one.
+  std::vector<service::ServedState> served = meta.served;
+  std::stable_sort(served.begin(), served.end(), [](const auto &a, const auto &b) {
+    return a.pattern != b.pattern ? a.pattern < b.pattern : !a.draining && b.draining;
+  });
+  for (const service::ServedState &s : served) {
     if (!filter.pattern.empty() && s.pattern != filter.pattern) {
       continue;
     }

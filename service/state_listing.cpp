@@ -273,8 +273,9 @@ void listVersion(StateListing &listing, const runtime::MatcherState &state,
     v.runs_total += key.runs.size();
     listing.runs_total += key.runs.size();
     if (filter.keys) {
-      std::string normal = minified(key.key_json).value_or(key.key_json);
-      if (std::find(filter.keys->begin(), filter.keys->end(), normal) == filter.keys->end()) {
+      // The engines write "@key" minified, as keyCandidates does: compared as they are (a
+      // parse per key would cost more than the export on a server with many keys).
+      if (std::find(filter.keys->begin(), filter.keys->end(), key.key_json) == filter.keys->end()) {
         continue;
       }
     } else if (listing.truncated ||
