@@ -171,6 +171,20 @@ TEST_CASE("state listing: a key as the user writes it", "[state-listing]") {
   CHECK(keys("\"card-42\"") == "\"card-42\";");
   CHECK(keys("9") == "9;");
   CHECK(keys("card-9") == "");
+
+  // A composite key, as "@key" prints it in match records, typed with or without spaces.
+  rt::MatcherState st = knownState();
+  rt::StateKey composite;
+  composite.key_json = R"(["card-42",3])";
+  composite.runs = {{"small", 0, 0, kT0, 1, kT0}};
+  st.keys.push_back(composite);
+  StateFilter f;
+  f.keys = cep::service::keyCandidates(R"([ "card-42", 3 ])");
+  StateListing l;
+  cep::service::listVersion(l, st, nullptr, "v", false, f);
+  REQUIRE(l.patterns.at(0).keys.size() == 1);
+  CHECK(l.patterns[0].keys[0].key_json == R"(["card-42",3])");
+  CHECK_FALSE(l.patterns[0].keys[0].runs.at(0).deadline); // no image: no deadline
   CHECK(cep::service::keyCandidates(R"([ "card-42", 3 ])") ==
         std::vector<std::string>{R"(["card-42",3])", R"("[ \"card-42\", 3 ]")"});
 }
