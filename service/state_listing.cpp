@@ -507,8 +507,7 @@ std::string formatStateListing(const StateListing &listing) {
     out += '\n';
   }
   if (!listing.fallback.empty()) {
-    out += "note: the latest checkpoint is damaged (" + listing.fallback +
-           "): this is the one before it\n";
+    out += "note: " + listing.fallback + '\n'; // "checkpoint N is damaged (...): using ..."
   }
   if (listing.patterns.empty()) {
     out += "no pattern is served\n";

@@ -200,4 +200,14 @@ TEST_CASE("state listing: beyond the bound, whole keys are left out with a note"
   std::string text = cep::service::formatStateListing(l);
   CHECK(text.find("note: the listing stops at 3 partial matches; give a key (--key) to see one "
                   "key's\n") != std::string::npos);
+
+  // A listing of the checkpoint before a damaged one says so under its header line.
+  l.fallback = "checkpoint 8 is damaged (meta record: checksum mismatch): using checkpoint 7 "
+               "before it";
+  CHECK(cep::service::formatStateListing(l).find(
+            "checkpoint 7 (taken 2026-12-04T10:00:05.000Z)\nnote: checkpoint 8 is damaged (meta "
+            "record: checksum mismatch): using checkpoint 7 before it\npattern ") == 0);
+  std::string json = cep::service::stateListingJson(l);
+  CHECK(json.find(R"("taken_at":"2026-12-04T10:00:05.000Z","fallback":"checkpoint 8 is damaged)") !=
+        std::string::npos);
 }
