@@ -211,7 +211,8 @@ TEST_CASE("store record formats round-trip and reject damage", "[store]") {
   CHECK(reason == "meta record: checksum mismatch");
 
   f::UndoKey key;
-  REQUIRE(f::parseUndoKey(f::undoRecordKey(9, 3, "k"), key));
+  const std::string undo_key = f::undoRecordKey(9, 3, "k"); // key.key points into it
+  REQUIRE(f::parseUndoKey(undo_key, key));
   CHECK((key.checkpoint == 9 && key.kind == f::UndoKind::Record && key.op == 3 && key.key == "k"));
   CHECK(f::undoPrefix(255) < f::undoPrefix(256)); // bytewise order is checkpoint order
   std::uint64_t op = 0, gen = 0;
