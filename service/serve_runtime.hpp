@@ -30,6 +30,7 @@
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
 #include "service/control.hpp"
+#include "service/savepoint.hpp"
 #include "service/serve_checkpoint.hpp"
 #include "service/serve_metrics.hpp"
 
@@ -83,6 +84,9 @@ struct ServeRuntimeOptions {
   // Fills a checkpoint's input positions and output lengths, on the loop thread, after the
   // loop's outputs were flushed (the caller owns inputs and outputs).
   std::function<void(ServeMeta &)> describe_io;
+  // Fills a savepoint's input positions (ServeMeta::inputs), on the loop thread; null: a
+  // savepoint is refused (500), as it could not say where to resume.
+  std::function<void(ServeMeta &)> describe_inputs;
 };
 
 class ServeRuntime final : public Control {
@@ -101,6 +105,7 @@ public:
   ControlResult undeploy(std::string_view pattern, UndeployMode mode) override;
   void metrics(std::string &prometheus_text) override;
   bool healthy(std::string &why) override;
+  ControlResult savepoint(std::string &bytes) override;
 
   // ---- main thread, before the loop runs ----
   // The schema the server starts with: the artifacts given on the command line, merged
@@ -122,6 +127,19 @@ public:
   // `report` what was restored, one line. False when the store has no checkpoint yet (a first
   // start). Throws std::runtime_error with the reason when none can be used.
   bool restoreAtStart(ServeMeta &meta, std::string &report);
+  // Main thread, before loadAtStart/startLoop: restoreAtStart from a savepoint (savepoint.hpp)
+  // instead of the store: its artifacts are loaded, its schema becomes the server's, its
+  // pattern versions get their state back. `meta` receives the savepoint's meta record (the run
+  // loop, the input positions). With a store, the first checkpoint writes everything. Throws
+  // std::runtime_error with the reason when the savepoint cannot be used.
+  void restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta, std::string &report);
+  // Main thread, after loadAtStart over a restored state (a checkpoint or a savepoint), before
+  // anything is opened: whether startLoop's keep deploys of the artifacts given at start will
+  // be taken. False with every reason (the event types, the partial matches that cannot move).
+  bool checkStartDeploys(std::vector<std::string> &reasons);
+  // Loop thread: a savepoint now (what Control::savepoint asks for). False with `error`.
+  bool takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std::string &summary,
+                     std::string &error);
   // Loop thread: a checkpoint now, between two released events (flushes the outputs first).
   // False with `error` when it could not be written (the store is unchanged).
   bool checkpoint(runtime::RunLoop &loop, std::string &error);
@@ -129,6 +147,10 @@ public:
   // inputs and outputs after making the runtime.
   void setDescribeIo(std::function<void(ServeMeta &)> describe) {
     options_.describe_io = std::move(describe);
+  }
+  // The same for ServeRuntimeOptions::describe_inputs.
+  void setDescribeInputs(std::function<void(ServeMeta &)> describe) {
+    options_.describe_inputs = std::move(describe);
   }
 
   // ---- the loop thread ----
@@ -150,6 +172,16 @@ private:
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
   void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
+  // What a checkpoint and a savepoint share: the server's part of the meta record.
+  void describeServer(runtime::RunLoop &loop, ServeMeta &meta);
+  ServedState servedState(const Served &served) const;
+  // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts' bytes
+  // and their key records; `persisted`: the store holds exactly them. Returns the report's tail.
+  std::string
+  restoreServed(const ServeMeta &meta,
+                const std::function<std::string(const ServedState &)> &artifact_bytes,
+                const std::function<std::vector<std::string>(const ServedState &)> &key_records,
+                bool persisted);
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;
   Served *active(const std::string &name);

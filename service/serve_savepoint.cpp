@@ -1,0 +1,102 @@
+// Savepoints of `cep serve` (docs/state.md "Savepoints"; the file: savepoint.hpp): one taken on
+// the loop thread between two released events, and a server started from one.
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/io/json_writer.hpp"
+#include "runtime/state/key_record.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/time/time_format.hpp"
+#include "service/savepoint.hpp"
+#include "service/serve_runtime.hpp"
+#include "service/serve_served.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace cep::service {
+
+bool ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std::string &summary,
+                                 std::string &error) {
+  auto started = std::chrono::steady_clock::now();
+  if (!options_.describe_inputs) {
+    error = "the server does not know its inputs' positions";
+    return false;
+  }
+  // The outputs hold everything before the cut (a server started from the savepoint writes
+  // what comes after it).
+  if (!loop.flush()) {
+    error = "the outputs could not be written: " + loop.message();
+    return false;
+  }
+  Savepoint sp;
+  describeServer(loop, sp.meta);
+  std::vector<const Served *> order;
+  for (const auto &served : served_) {
+    order.push_back(served.get());
+  }
+  std::sort(order.begin(), order.end(),
+            [](const Served *a, const Served *b) { return a->id < b->id; });
+  std::uint64_t keys = 0, runs = 0;
+  for (const Served *served : order) {
+    // The whole state (exportState is const: the changes --state has not checkpointed yet stay
+    // for its next checkpoint).
+    runtime::MatcherState state;
+    served->matcher->exportState(state);
+    ServedState &s = sp.meta.served.emplace_back(servedState(*served));
+    runtime::encodeMatcherHeader(runtime::headerOf(state), s.matcher_header);
+    sp.records.push_back(runtime::encodeKeyRecords(state));
+    keys += state.keys.size();
+    runs += state.runCount();
+    bool stored = std::any_of(sp.artifacts.begin(), sp.artifacts.end(),
+                              [&](const SavedArtifact &a) { return a.hash == served->hash; });
+    if (!stored) {
+      sp.artifacts.push_back({served->hash, *served->artifact_bytes});
+    }
+  }
+  std::sort(sp.artifacts.begin(), sp.artifacts.end(),
+            [](const SavedArtifact &a, const SavedArtifact &b) { return a.hash < b.hash; });
+  options_.describe_inputs(sp.meta);
+  encodeSavepoint(sp, bytes);
+
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary = "{\"format_version\":";
+  runtime::appendJsonInt(summary, kSavepointVersion);
+  summary += ",\"bytes\":";
+  runtime::appendJsonInt(summary, static_cast<std::int64_t>(bytes.size()));
+  summary += ",\"patterns\":";
+  runtime::appendJsonInt(summary, static_cast<std::int64_t>(order.size()));
+  summary += ",\"keys\":";
+  runtime::appendJsonInt(summary, static_cast<std::int64_t>(keys));
+  summary += ",\"partial_matches\":";
+  runtime::appendJsonInt(summary, static_cast<std::int64_t>(runs));
+  summary += ",\"pause_seconds\":";
+  runtime::appendJsonFloat(summary, seconds);
+  summary += '}';
+  options_.log("savepoint taken: " + std::to_string(bytes.size()) + " bytes, " +
+               std::to_string(order.size()) + " pattern versions, " + std::to_string(keys) +
+               " keys, " + std::to_string(runs) + " partial matches; the event loop paused " +
+               std::to_string(seconds * 1e6) + " us");
+  return true;
+}
+
+void ServeRuntime::restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta,
+                                        std::string &report) {
+  meta = savepoint.meta;
+  std::size_t index = 0;
+  std::string restored = restoreServed(
+      meta,
+      [&](const ServedState &s) {
+        const SavedArtifact *artifact = savepoint.artifact(s.artifact_hash);
+        if (artifact == nullptr) { // decodeSavepoint checked it
+          throw std::runtime_error("the artifact " + s.artifact_hash + " is missing");
+        }
+        return artifact->bytes;
+      },
+      [&](const ServedState &) { return savepoint.records.at(index++); },
+      /*persisted=*/false);
+  report =
+      "restored the savepoint taken " + runtime::formatRfc3339(meta.taken_at) + ": " + restored;
+}
+
+} // namespace cep::service
