@@ -305,6 +305,23 @@ int runServe(const ServeOptions &options) {
                 << " (after line " << at.line << ")\n";
     }
   }
+  runtime::RunOptions run_options; // set below, once the side outputs are open
+  if (restored) {
+    // The run options that change results must be the restored run's: a trial restore into a
+    // sink that writes nowhere says so before any output is opened (a refused start changes no
+    // file).
+    std::string nowhere;
+    runtime::OutputSink trial_out(nowhere);
+    SideOutputs no_sides;
+    try {
+      runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types, trial_out,
+                          runtimeOptions(run, plan, no_sides));
+    } catch (const std::exception &e) {
+      return runUsage((from_savepoint ? "--from-savepoint " + *options.from_savepoint
+                                      : "--state " + *options.state_dir) +
+                      ": cannot restore: " + e.what());
+    }
+  }
   if (restored && !from_savepoint) {
     for (const service::OutputMark &output : restored->outputs) {
       std::cerr << "cep serve: " << output.role << " " << output.path << " continue at byte "
@@ -331,7 +348,7 @@ int runServe(const ServeOptions &options) {
     return runFailure(error);
   }
 
-  runtime::RunOptions run_options = runtimeOptions(run, plan, sides);
+  run_options = runtimeOptions(run, plan, sides);
   // A server's output is read while it runs: flushed before every wait for input and every 64
   // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
   run_options.flush_each_step = false;

@@ -427,17 +427,13 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
     command.answer({200, ""});
     return;
   case Command::Kind::Savepoint: {
-    std::string bytes, summary, error;
-    if (!takeSavepoint(loop, bytes, summary, error)) {
-      options_.log("savepoint failed: " + error);
-      command.answer({500, errorJson("the savepoint could not be made: " + error)});
-      return;
-    }
-    {
+    std::string bytes;
+    ControlResult result = takeSavepoint(loop, bytes);
+    if (result.status == 200) {
       std::lock_guard<std::mutex> lock(command.mutex);
       command.bytes = std::move(bytes);
     }
-    command.answer({200, summary});
+    command.answer(std::move(result));
     return;
   }
   }

@@ -137,9 +137,10 @@ public:
   // anything is opened: whether startLoop's keep deploys of the artifacts given at start will
   // be taken. False with every reason (the event types, the partial matches that cannot move).
   bool checkStartDeploys(std::vector<std::string> &reasons);
-  // Loop thread: a savepoint now (what Control::savepoint asks for). False with `error`.
-  bool takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std::string &summary,
-                     std::string &error);
+  // Loop thread: a savepoint now (what Control::savepoint asks for): 200 with `bytes` and a JSON
+  // summary; 409 when an input is a stream (its position could not be resumed); 500 when the
+  // outputs cannot be flushed.
+  ControlResult takeSavepoint(runtime::RunLoop &loop, std::string &bytes);
   // Loop thread: a checkpoint now, between two released events (flushes the outputs first).
   // False with `error` when it could not be written (the store is unchanged).
   bool checkpoint(runtime::RunLoop &loop, std::string &error);

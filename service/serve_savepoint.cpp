@@ -15,21 +15,46 @@
 
 namespace cep::service {
 
-bool ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std::string &summary,
-                                 std::string &error) {
+namespace {
+
+std::string errorBody(std::string_view message) {
+  std::string out = "{\"error\":";
+  runtime::appendJsonString(out, message);
+  out += '}';
+  return out;
+}
+
+} // namespace
+
+ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes) {
   auto started = std::chrono::steady_clock::now();
+  auto refuse = [&](int status, const char *outcome, const std::string &why) {
+    metrics_.savepoints(outcome).add();
+    options_.log("savepoint " + std::string(outcome) + ": " + why);
+    return ControlResult{status, errorBody(why)};
+  };
   if (!options_.describe_inputs) {
-    error = "the server does not know its inputs' positions";
-    return false;
+    return refuse(500, "failed", "the server does not know its inputs' positions");
+  }
+  Savepoint sp;
+  options_.describe_inputs(sp.meta);
+  for (const InputMark &input : sp.meta.inputs) {
+    if (!input.position.identity.seekable) {
+      return refuse(409, "refused",
+                    "input " + input.name +
+                        " is a stream (stdin, a pipe or a FIFO): a server started from a "
+                        "savepoint could not resume it at its position; serve regular files "
+                        "(--follow) to take savepoints");
+    }
   }
   // The outputs hold everything before the cut (a server started from the savepoint writes
   // what comes after it).
   if (!loop.flush()) {
-    error = "the outputs could not be written: " + loop.message();
-    return false;
+    return refuse(500, "failed", "the outputs could not be written: " + loop.message());
   }
-  Savepoint sp;
+  std::vector<InputMark> inputs = std::move(sp.meta.inputs);
   describeServer(loop, sp.meta);
+  sp.meta.inputs = std::move(inputs);
   std::vector<const Served *> order;
   for (const auto &served : served_) {
     order.push_back(served.get());
@@ -55,12 +80,14 @@ bool ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std
   }
   std::sort(sp.artifacts.begin(), sp.artifacts.end(),
             [](const SavedArtifact &a, const SavedArtifact &b) { return a.hash < b.hash; });
-  options_.describe_inputs(sp.meta);
   encodeSavepoint(sp, bytes);
 
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  summary = "{\"format_version\":";
+  metrics_.savepoints("done").add();
+  metrics_.savepointDuration().observe(seconds);
+  metrics_.lastSavepointBytes().set(static_cast<double>(bytes.size()));
+  std::string summary = "{\"format_version\":";
   runtime::appendJsonInt(summary, kSavepointVersion);
   summary += ",\"bytes\":";
   runtime::appendJsonInt(summary, static_cast<std::int64_t>(bytes.size()));
@@ -77,7 +104,7 @@ bool ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes, std
                std::to_string(order.size()) + " pattern versions, " + std::to_string(keys) +
                " keys, " + std::to_string(runs) + " partial matches; the event loop paused " +
                std::to_string(seconds * 1e6) + " us");
-  return true;
+  return {200, summary};
 }
 
 void ServeRuntime::restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta,

@@ -12,7 +12,9 @@
   3. the rules recompiled with a changed condition (keep-compatible): deployed over the
      restored state, the output is the uninterrupted `cep run` of the changed rules (the first
      part cannot tell them apart), in the new version;
-  4. refused starts (no output created): a removed step (exit 2 with every reason), the input
+  4. refused starts (no output created): a removed step (exit 2 with every reason), another
+     --max-delay than the saved server's (exit 2), a server reading stdin asked for a savepoint
+     (409, no file), the input
      rewritten since the savepoint (exit 3), a corrupted savepoint (exit 3);
   5. every released format version is still read: each fixture tests/state/savepoints/v*/ (made
      by make_savepoint.py with the build that introduced the version) restored by this build,
@@ -249,6 +251,8 @@ def main():
         data = (work / "sp.cepsp").read_bytes()
         check(data[:8] == b"CEPSAVEP" and data[8:12] == b"\x01\x00\x00\x00",
               "the file starts with CEPSAVEP, format version 1")
+        check(first.metric('cep_savepoints_total{outcome="done"}') == 1,
+              "cep_savepoints_total counts it")
         log = first.stop()
         check("savepoint taken" in log, "the server logs the savepoint")
         before = (work / "first.jsonl").read_bytes()
@@ -272,6 +276,15 @@ def main():
               "the same rules given again (recompiled): the same output")
         check(versions(got) == versions(before), "  ... in the same version (nothing deployed)")
         check("deployed" not in log, "  ... and nothing was deployed")
+        again = Server(cep, work, ["-i", "events.jsonl", "-o", "recompiled.jsonl", "--state",
+                                   "state"], "again")
+        servers.append(again)
+        again.wait_read(lines(FIRST + REST))
+        log = again.stop()
+        check("cep serve: restored checkpoint" in log and
+              f"resumes at byte {len(FIRST + REST)}" in log and
+              (work / "recompiled.jsonl").read_bytes() == got,
+              "the --state folder it started holds its checkpoint: a restart resumes from it")
         refused(cep, work, ["--state", "state"], 2, ["holds a checkpoint already", "ambiguous"])
         got, log = resumed(cep, work, "same_names", ["v1b.cep"], 2)
         check(strip(before + got) == strip(want_v1),
@@ -294,6 +307,8 @@ def main():
             "cannot move into the artifacts given (keep)",
             "the new version has no step `small`",
             "which the new version does not have"])
+        refused(cep, work, ["--max-delay", "5s"], 2,
+                ["it was taken with --max-delay 0ms, this run uses --max-delay 5000ms"])
         kept = (work / "events.jsonl").read_bytes()
         (work / "events.jsonl").write_bytes(kept.replace(b'"c2"', b'"c9"'))
         refused(cep, work, [], 3, ["cannot resume input", "it changed"])
@@ -304,6 +319,25 @@ def main():
         (work / "sp.cepsp").write_bytes(bytes(bad))
         refused(cep, work, [], 3, ["bad savepoint: checksum mismatch"])
         (work / "sp.cepsp").write_bytes(good)
+
+        stream = subprocess.Popen([cep, "serve", "v1.cep", "-i", "-", "-o", "stream.jsonl",
+                                   "--admin", "127.0.0.1:0", "--admin-port-file", "stream.port"],
+                                  cwd=work, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            port = wait_for("the admin port", lambda: (work / "stream.port").exists() and
+                            (work / "stream.port").read_text().strip())
+            r = subprocess.run([cep, "savepoint", "--server", f"127.0.0.1:{port}", "-o",
+                                "stream.cepsp"], cwd=work, capture_output=True, text=True,
+                               timeout=TIMEOUT)
+            check(r.returncode == 3 and "HTTP 409: input <stdin> is a stream" in r.stderr and
+                  not (work / "stream.cepsp").exists(),
+                  f"a server reading stdin refuses a savepoint, no file written (got "
+                  f"{r.returncode}: {r.stderr.strip()})")
+        finally:
+            stream.stdin.close()
+            os.kill(stream.pid, signal.SIGTERM)
+            stream.wait(TIMEOUT)
 
         # 5. the fixtures of the released format versions
         fixtures(cep, work)
