@@ -201,7 +201,7 @@ int runServe(const ServeOptions &options) {
     std::string report;
     try {
       service::Savepoint savepoint = service::decodeSavepoint(bytes);
-      served.restoreFromSavepoint(savepoint, meta, report);
+      served.restoreFromSavepoint(savepoint, meta, report, start);
     } catch (const std::exception &e) {
       return runFailure("--from-savepoint " + path + ": cannot restore: " + e.what());
     }

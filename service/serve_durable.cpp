@@ -168,7 +168,13 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
           throw std::runtime_error("bad serve checkpoint: the artifact " + s.artifact_hash +
                                    " of pattern `" + s.pattern + "` is not in the store");
         }
-        return std::move(*bytes);
+        std::shared_ptr<Loaded> artifact =
+            load(*bytes, "the " + s.version + " of pattern `" + s.pattern + "`");
+        if (artifact->artifact.hash != s.artifact_hash) {
+          throw std::runtime_error("the artifact stored as " + s.artifact_hash + " hashes to " +
+                                   artifact->artifact.hash);
+        }
+        return artifact;
       },
       [&](const ServedState &s) {
         std::vector<std::string> records;
@@ -191,7 +197,8 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
 }
 
 std::string ServeRuntime::restoreServed(
-    const ServeMeta &meta, const std::function<std::string(const ServedState &)> &artifact_bytes,
+    const ServeMeta &meta,
+    const std::function<std::shared_ptr<Loaded>(const ServedState &)> &artifact_of,
     const std::function<std::vector<std::string>(const ServedState &)> &key_records,
     bool persisted) {
   CEP_ASSERT(served_.empty() && at_start_.empty() && !loop_started_,
@@ -206,16 +213,12 @@ std::string ServeRuntime::restoreServed(
   for (const ServedState &s : meta.served) {
     std::shared_ptr<Loaded> &artifact = loaded[s.artifact_hash];
     if (!artifact) {
-      artifact = load(artifact_bytes(s), "the " + s.version + " of pattern `" + s.pattern + "`");
-      if (artifact->artifact.hash != s.artifact_hash) {
-        throw std::runtime_error("the artifact stored as " + s.artifact_hash + " hashes to " +
-                                 artifact->artifact.hash);
-      }
+      artifact = artifact_of(s);
     }
     auto served = std::make_unique<Served>();
     served->name = s.pattern;
-    served->version = s.version;
-    served->hash = s.artifact_hash;
+    served->version = artifact->artifact.version();
+    served->hash = artifact->artifact.hash;
     served->loaded_at = s.loaded_at;
     served->draining = s.draining;
     served->id = s.operator_id;
@@ -230,8 +233,8 @@ std::string ServeRuntime::restoreServed(
       }
     }
     if (!served->matcher) {
-      throw std::runtime_error("pattern `" + s.pattern + "` is not in its artifact " + s.version +
-                               " (or appears twice)");
+      throw std::runtime_error("pattern `" + s.pattern + "` is not in its artifact " +
+                               artifact->artifact.version() + " (or appears twice)");
     }
     std::vector<std::string> records = key_records(s);
     std::vector<std::string_view> views(records.begin(), records.end());
@@ -253,7 +256,7 @@ std::string ServeRuntime::restoreServed(
     runtime::MatcherStats stats = served->matcher->stats();
     keys += stats.live_keys;
     runs += stats.live_runs;
-    patterns += (patterns.empty() ? "" : ", ") + s.pattern + " " + s.version +
+    patterns += (patterns.empty() ? "" : ", ") + s.pattern + " " + served->version +
                 (s.draining ? " (draining)" : "");
     served_.push_back(std::move(served));
   }

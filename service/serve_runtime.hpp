@@ -132,7 +132,12 @@ public:
   // pattern versions get their state back. `meta` receives the savepoint's meta record (the run
   // loop, the input positions). With a store, the first checkpoint writes everything. Throws
   // std::runtime_error with the reason when the savepoint cannot be used.
-  void restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta, std::string &report);
+  // `instead` (name, bytes: the artifacts given at start) host the state of a pattern whose
+  // artifact in the savepoint this build cannot load (another artifact format or ABI): the first
+  // that declares the pattern takes its state by name (the same steps and states; else refused
+  // with the reason).
+  void restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta, std::string &report,
+                            const std::vector<std::pair<std::string, std::string>> &instead = {});
   // Main thread, after loadAtStart over a restored state (a checkpoint or a savepoint), before
   // anything is opened: whether startLoop's keep deploys of the artifacts given at start will
   // be taken. False with every reason (the event types, the partial matches that cannot move).
@@ -176,11 +181,13 @@ private:
   // What a checkpoint and a savepoint share: the server's part of the meta record.
   void describeServer(runtime::RunLoop &loop, ServeMeta &meta);
   ServedState servedState(const Served &served) const;
-  // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts' bytes
-  // and their key records; `persisted`: the store holds exactly them. Returns the report's tail.
+  // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts and
+  // their key records; `persisted`: the store holds exactly them. Returns the report's tail.
+  // `artifact_of` gives the loaded artifact of a version (called once per artifact hash); it
+  // may be another artifact than the one the version was served by, declaring its pattern.
   std::string
   restoreServed(const ServeMeta &meta,
-                const std::function<std::string(const ServedState &)> &artifact_bytes,
+                const std::function<std::shared_ptr<Loaded>(const ServedState &)> &artifact_of,
                 const std::function<std::vector<std::string>(const ServedState &)> &key_records,
                 bool persisted);
   void refresh(runtime::RunLoop &loop);

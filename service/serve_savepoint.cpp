@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 
 namespace cep::service {
@@ -107,23 +108,61 @@ ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &b
   return {200, summary};
 }
 
-void ServeRuntime::restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta,
-                                        std::string &report) {
+void ServeRuntime::restoreFromSavepoint(
+    const Savepoint &savepoint, ServeMeta &meta, std::string &report,
+    const std::vector<std::pair<std::string, std::string>> &instead) {
   meta = savepoint.meta;
   std::size_t index = 0;
+  std::vector<std::string> hosted; // "pattern (NAME)": states another artifact took
   std::string restored = restoreServed(
       meta,
-      [&](const ServedState &s) {
-        const SavedArtifact *artifact = savepoint.artifact(s.artifact_hash);
-        if (artifact == nullptr) { // decodeSavepoint checked it
+      [&](const ServedState &s) -> std::shared_ptr<Loaded> {
+        const SavedArtifact *saved = savepoint.artifact(s.artifact_hash);
+        if (saved == nullptr) { // decodeSavepoint checked it
           throw std::runtime_error("the artifact " + s.artifact_hash + " is missing");
         }
-        return artifact->bytes;
+        try {
+          std::shared_ptr<Loaded> artifact = load(
+              saved->bytes, "the savepoint's " + s.version + " of pattern `" + s.pattern + "`");
+          if (artifact->artifact.hash != s.artifact_hash) {
+            throw std::runtime_error("the artifact saved as " + s.artifact_hash + " hashes to " +
+                                     artifact->artifact.hash);
+          }
+          return artifact;
+        } catch (const compiler::artifact::LoadError &e) {
+          if (!e.user()) {
+            throw;
+          }
+          // Compiled code of another build: the rules given at start that declare the pattern
+          // take its state (by name), else the start is refused with what to do.
+          for (const auto &[name, bytes] : instead) {
+            std::shared_ptr<Loaded> artifact = load(bytes, name);
+            const std::vector<std::string> &names = artifact->artifact.pattern_names;
+            if (std::find(names.begin(), names.end(), s.pattern) != names.end()) {
+              hosted.push_back(s.pattern + " (" + name + ")");
+              options_.log("the savepoint's artifact " + s.version + " cannot be loaded (" +
+                           e.what() + "): its state goes into " + name);
+              return artifact;
+            }
+          }
+          throw std::runtime_error(std::string(e.what()) +
+                                   "; this build cannot load the savepoint's compiled code of "
+                                   "pattern `" +
+                                   s.pattern +
+                                   "`: give rules or an artifact that declare it (compiled by "
+                                   "this build) to take its state");
+        }
       },
       [&](const ServedState &) { return savepoint.records.at(index++); },
       /*persisted=*/false);
   report =
       "restored the savepoint taken " + runtime::formatRfc3339(meta.taken_at) + ": " + restored;
+  for (std::size_t i = 0; i < hosted.size(); ++i) {
+    report += (i == 0 ? "; state moved into the artifacts given (this build cannot load the "
+                        "saved ones): "
+                      : ", ") +
+              hosted[i];
+  }
 }
 
 } // namespace cep::service
