@@ -4,7 +4,7 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve
+.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
 
 all: build
 
@@ -92,11 +92,19 @@ bench:
 # must equal an uninterrupted run's. Not part of make test (about 5-10 min). CHAOS_ARGS adds
 # options (e.g. --seed N --work DIR).
 chaos: build
-	tests/chaos/kill_loop.py --cep $(CEP) --events 1000000 --kills 100 --swap --rate 100000 \
+	tests/chaos/kill_loop.py --cep $(CEP) --events 1000000 --kills 100 --swap --rate 20000 \
 	  --max-life 1.0 $(CHAOS_ARGS)
+	tests/chaos/kill_loop.py --cep $(CEP) --rules tests/chaos/rules_more.cep --keys 500 \
+	  --events 1000000 --kills 50 --swap --rate 40000 --max-life 1.0 $(CHAOS_ARGS)
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.
 bench-serve: build
 	nice cmake --build $(BUILD) --target bench-gen-seq cep-bench
 	bench/serve_bench.py --cep $(CEP) $(BENCH_ARGS)
+
+# The numbers of `cep serve --state` (bench/README.md): checkpoint throughput on seq 10M, the
+# cost of an incremental checkpoint with 1M keys, recovery (~10 min). Not part of make test.
+bench-state: build
+	nice cmake --build $(BUILD) --target bench-gen-seq
+	bench/state_bench.py --cep $(CEP) $(BENCH_ARGS)

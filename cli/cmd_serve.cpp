@@ -373,6 +373,7 @@ int runServe(const ServeOptions &options) {
   if (store) {
     served.setDescribeIo(
         [&](service::ServeMeta &meta) { describeIo(meta, inputs, *out, run.output, sides, run); });
+    served.setSyncOutputs([&](std::string &why) { return syncOutputs(*out, sides, why); });
   }
   try {
     served.startLoop(loop);
@@ -392,7 +393,7 @@ int runServe(const ServeOptions &options) {
   if (store) {
     hooks.before_stop = [&](runtime::RunLoop &l) { // the last checkpoint
       std::string why;
-      if (!served.checkpoint(l, why)) {
+      if (!served.checkpoint(l, why, /*wait=*/true)) {
         std::cerr << "cep serve: the last checkpoint failed: " << why << '\n';
       }
     };

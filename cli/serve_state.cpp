@@ -40,7 +40,7 @@ bool openSideAt(SideOutput &side, const service::ServeMeta &meta, const char *ro
 
 void mark(service::ServeMeta &meta, const char *role, const std::string &path,
           runtime::OutputSink &sink) {
-  sink.sync(); // a failure is the sink's error: the run stops on it
+  sink.flush(); // a failure is the sink's error: the run stops on it (synced by syncOutputs)
   meta.outputs.push_back({role, path, sink.bytesWritten()});
 }
 
@@ -188,6 +188,16 @@ void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime
   if (sides.evicted.sink) {
     mark(meta, kEvicted, *run.evicted_output, *sides.evicted.sink);
   }
+}
+
+bool syncOutputs(runtime::OutputSink &out, SideOutputs &sides, std::string &error) {
+  for (runtime::OutputSink *sink :
+       {&out, sides.late.sink.get(), sides.dead.sink.get(), sides.evicted.sink.get()}) {
+    if (sink != nullptr && !sink->syncWritten(error)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 } // namespace cep::cli

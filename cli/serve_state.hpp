@@ -59,9 +59,13 @@ void portableInputIdentities(std::vector<std::optional<runtime::InputPosition>> 
 // Fills a savepoint's input positions (ServeRuntimeOptions::describe_inputs).
 void describeInputs(service::ServeMeta &meta, const runtime::Inputs &inputs);
 
-// Fills a checkpoint's inputs and outputs: every output synced (fdatasync) first, so that the
-// lengths a checkpoint records are on disk before it commits.
+// Fills a checkpoint's inputs and outputs (on the loop thread): every output flushed, its
+// length recorded.
 void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
                 const std::string &out_path, SideOutputs &sides, const RunOptions &run);
+
+// fdatasync of every output (on the checkpoint thread, before the commit: the lengths a
+// checkpoint records are on disk before it is). False with `error` when one failed.
+bool syncOutputs(runtime::OutputSink &out, SideOutputs &sides, std::string &error);
 
 } // namespace cep::cli

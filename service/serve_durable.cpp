@@ -1,8 +1,10 @@
 // `cep serve --state DIR` (docs/state.md): the runtime's checkpoints into the RocksDB store and
-// its restore at start-up. A checkpoint is taken on the loop thread between two released events:
+// its restore at start-up. A checkpoint is cut on the loop thread between two released events:
 // the outputs are flushed, every served matcher gives the keys that changed since the last
-// checkpoint (Matcher::exportChanges), and one atomic batch writes them with the meta record
-// (serve_checkpoint.hpp) and the artifacts not stored yet.
+// checkpoint (Matcher::exportChanges), and one atomic batch gets them with the meta record
+// (serve_checkpoint.hpp) and the artifacts not stored yet. The outputs' fdatasync and the
+// batch's commit then run on a thread of their own (std::async) while the loop goes on; the
+// next checkpoint first waits for it (one in flight at most).
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/state/key_record.hpp"
@@ -16,15 +18,48 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <set>
 #include <stdexcept>
 
 namespace cep::service {
 
-bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error) {
+bool ServeRuntime::awaitCheckpoint(std::string &error) {
+  if (!pending_) {
+    return true;
+  }
+  std::unique_ptr<PendingCheckpoint> pending = std::move(pending_);
+  PendingCheckpoint::Outcome outcome = pending->outcome.get();
+  if (!outcome.ok) {
+    // What exportChanges handed out is not on disk: the next checkpoint writes every matcher
+    // whole, against what the store still holds.
+    for (const auto &served : served_) {
+      served->persisted_as.reset();
+    }
+    persisted_ops_ = std::move(pending->old_ops);
+    persisted_artifacts_ = std::move(pending->old_artifacts);
+    ++checkpoint_failures_;
+    metrics_.checkpoints("failed").add();
+    error = std::move(outcome.error);
+    return false;
+  }
+  ++checkpoints_;
+  metrics_.checkpoints("done").add();
+  metrics_.checkpointDuration().observe(
+      std::chrono::duration<double>(outcome.finished - pending->started).count());
+  metrics_.checkpointKeysWritten().add(pending->keys);
+  metrics_.lastCheckpoint().set(static_cast<double>(pending->taken_at) / 1000.0);
+  return true;
+}
+
+bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool wait) {
   CEP_ASSERT(options_.store != nullptr, "a checkpoint without a store");
   auto started = std::chrono::steady_clock::now();
+  // The store is used by one thread at a time: the previous commit ends before begin().
+  if (std::string previous; !awaitCheckpoint(previous)) {
+    options_.log("checkpoint failed: " + previous);
+  }
   if (!loop.flush()) {
     error = "the outputs could not be written: " + loop.message();
     return false;
@@ -101,29 +136,33 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error) {
   std::string bytes;
   encodeServeMeta(meta, bytes);
   batch.setMeta(std::move(bytes));
-  if (!store.commit(std::move(batch), error)) {
-    // What exportChanges handed out is not on disk: the next checkpoint writes every matcher
-    // whole, so nothing is missed.
-    for (Served *served : order) {
-      served->persisted_as.reset();
-    }
-    ++checkpoint_failures_;
-    metrics_.checkpoints("failed").add();
-    return false;
-  }
+
+  // The commit (after the outputs' sync) runs on its own thread; the loop goes on. Taken as
+  // committed until awaitCheckpoint says otherwise.
+  auto pending = std::make_unique<PendingCheckpoint>();
+  pending->old_ops = std::move(persisted_ops_);
+  pending->old_artifacts = std::move(persisted_artifacts_);
+  pending->keys = keys_put + keys_erased;
+  pending->taken_at = meta.taken_at;
+  pending->started = started;
   for (Served *served : order) {
     served->persisted_as = served->id;
   }
   persisted_ops_.assign(live.begin(), live.end());
   persisted_artifacts_.assign(hashes.begin(), hashes.end());
-  ++checkpoints_;
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.checkpoints("done").add();
-  metrics_.checkpointDuration().observe(seconds);
-  metrics_.checkpointKeysWritten().add(keys_put + keys_erased);
-  metrics_.lastCheckpoint().set(static_cast<double>(meta.taken_at) / 1000.0);
-  return true;
+  pending->outcome = std::async(std::launch::async, [&store, sync = options_.sync_outputs,
+                                                     batch = std::move(batch)]() mutable {
+    PendingCheckpoint::Outcome outcome;
+    if (!sync || sync(outcome.error)) {
+      outcome.ok = store.commit(std::move(batch), outcome.error);
+    }
+    outcome.finished = std::chrono::steady_clock::now();
+    return outcome;
+  });
+  pending_ = std::move(pending);
+  metrics_.checkpointPause().observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return wait ? awaitCheckpoint(error) : true;
 }
 
 void ServeRuntime::describeServer(runtime::RunLoop &loop, ServeMeta &meta) {

@@ -110,8 +110,15 @@ ServeMetrics::Counter &ServeMetrics::checkpoints(std::string_view outcome) {
 
 ServeMetrics::Histogram &ServeMetrics::checkpointDuration() {
   return registry_.histogram("cep_checkpoint_duration_seconds",
+                             "How long a checkpoint took from its cut to its commit (outputs "
+                             "synced, atomic commit), in seconds.",
+                             runtime::metrics::kPauseBuckets);
+}
+
+ServeMetrics::Histogram &ServeMetrics::checkpointPause() {
+  return registry_.histogram("cep_checkpoint_pause_seconds",
                              "How long a checkpoint held the event loop (flush, export of the "
-                             "changed keys, atomic commit), in seconds.",
+                             "changed keys, the batch), in seconds.",
                              runtime::metrics::kPauseBuckets);
 }
 

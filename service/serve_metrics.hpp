@@ -64,11 +64,14 @@ public:
   Histogram &deployPause(std::string_view mode);
 
   // Durable state (--state; registered on first use, so a server without it shows none):
-  // cep_checkpoints_total{outcome="done"|"failed"}, cep_checkpoint_duration_seconds (on the
-  // event loop: flush, export, commit), cep_checkpoint_keys_written_total (key records put or
-  // erased), cep_checkpoint_last_timestamp_seconds (Unix time of the last complete checkpoint).
+  // cep_checkpoints_total{outcome="done"|"failed"}, cep_checkpoint_duration_seconds (from the
+  // cut to the commit), cep_checkpoint_pause_seconds (what the event loop spent on it: flush,
+  // export, the batch; the sync and commit run beside the loop),
+  // cep_checkpoint_keys_written_total (key records put or erased),
+  // cep_checkpoint_last_timestamp_seconds (Unix time of the last complete checkpoint).
   Counter &checkpoints(std::string_view outcome);
   Histogram &checkpointDuration();
+  Histogram &checkpointPause();
   Counter &checkpointKeysWritten();
   Gauge &lastCheckpoint();
 

@@ -155,6 +155,9 @@ ServeRuntime::~ServeRuntime() {
   if (ticker_.joinable()) {
     ticker_.join();
   }
+  if (std::string error; !awaitCheckpoint(error)) { // the store outlives the runtime
+    options_.log("checkpoint failed: " + error);
+  }
   // Matchers go before the artifacts' code (Served holds both; the matcher is declared after).
   served_.clear();
   if (wake_fd_ >= 0) {
@@ -392,7 +395,17 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
   }
   sweep(loop);
   graveyard_.clear();
-  if (checkpoint_due_.exchange(false, std::memory_order_relaxed)) {
+  if (pending_ &&
+      pending_->outcome.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    // The checkpoint in flight is committed (or failed): its outcome goes into the metrics now.
+    if (std::string error; !awaitCheckpoint(error)) {
+      options_.log("checkpoint failed: " + error);
+    }
+  }
+  if (checkpoint_due_.load(std::memory_order_relaxed) && pending_) {
+    // The previous checkpoint is still syncing or committing: this one waits for a later wake
+    // (the ticker's next, within 200 ms) instead of holding the loop.
+  } else if (checkpoint_due_.exchange(false, std::memory_order_relaxed)) {
     std::string error;
     if (!checkpoint(loop, error)) {
       // The store is unchanged: the next checkpoint writes what this one would have (no change
@@ -447,7 +460,7 @@ void ServeRuntime::durable(runtime::RunLoop &loop, ControlResult &result) {
     return;
   }
   std::string error;
-  bool ok = checkpoint(loop, error);
+  bool ok = checkpoint(loop, error, /*wait=*/true);
   result.json.pop_back();
   result.json += ok ? ",\"durable\":true}" : ",\"durable\":false}";
   if (!ok) {

@@ -87,6 +87,9 @@ struct ServeRuntimeOptions {
   // Fills a savepoint's input positions (ServeMeta::inputs), on the loop thread; null: a
   // savepoint is refused (500), as it could not say where to resume.
   std::function<void(ServeMeta &)> describe_inputs;
+  // Syncs the outputs to disk (fdatasync) before a checkpoint commits; called on the
+  // checkpoint thread while the loop writes on (OutputSink::syncWritten). Null: not synced.
+  std::function<bool(std::string &)> sync_outputs;
 };
 
 class ServeRuntime final : public Control {
@@ -146,9 +149,14 @@ public:
   // summary; 409 when an input is a stream (its position could not be resumed); 500 when the
   // outputs cannot be flushed.
   ControlResult takeSavepoint(runtime::RunLoop &loop, std::string &bytes);
-  // Loop thread: a checkpoint now, between two released events (flushes the outputs first).
-  // False with `error` when it could not be written (the store is unchanged).
-  bool checkpoint(runtime::RunLoop &loop, std::string &error);
+  // Loop thread: a checkpoint now, between two released events. The loop's part (flush the
+  // outputs, export the changed keys, the meta record) is done here; the sync of the outputs
+  // and the store's commit run on a thread of their own while the loop goes on (one checkpoint
+  // in flight at most: this first waits for the previous one). `wait`: return once this one
+  // is committed (a deploy's answer, the last checkpoint at stop). False with `error` when it
+  // could not be written (the store keeps the previous one; the next writes what this would
+  // have); without `wait`, a failure is reported by the next call's log line.
+  bool checkpoint(runtime::RunLoop &loop, std::string &error, bool wait = false);
   // Main thread, before startLoop: ServeRuntimeOptions::describe_io, for a caller that opens its
   // inputs and outputs after making the runtime.
   void setDescribeIo(std::function<void(ServeMeta &)> describe) {
@@ -157,6 +165,10 @@ public:
   // The same for ServeRuntimeOptions::describe_inputs.
   void setDescribeInputs(std::function<void(ServeMeta &)> describe) {
     options_.describe_inputs = std::move(describe);
+  }
+  // Main thread, before startLoop: ServeRuntimeOptions::sync_outputs.
+  void setSyncOutputs(std::function<bool(std::string &)> sync) {
+    options_.sync_outputs = std::move(sync);
   }
 
   // ---- the loop thread ----
@@ -190,6 +202,10 @@ private:
                 const std::function<std::shared_ptr<Loaded>(const ServedState &)> &artifact_of,
                 const std::function<std::vector<std::string>(const ServedState &)> &key_records,
                 bool persisted);
+  struct PendingCheckpoint; // committing on its own thread
+  // Waits for the checkpoint in flight, if any, and takes its outcome in (metrics; after a
+  // failure the next checkpoint writes every matcher whole). False with `error` if it failed.
+  bool awaitCheckpoint(std::string &error);
   void refresh(runtime::RunLoop &loop);
   std::vector<PatternInfo> describe() const;
   Served *active(const std::string &name);
@@ -229,6 +245,7 @@ private:
   std::vector<runtime::OperatorId> persisted_ops_; // operators with key records in the store
   std::vector<std::string> persisted_artifacts_;   // artifact hashes in the store
   std::uint64_t checkpoint_failures_ = 0;
+  std::unique_ptr<PendingCheckpoint> pending_;
 };
 
 } // namespace cep::service

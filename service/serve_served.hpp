@@ -4,6 +4,8 @@
 
 #include "service/serve_runtime.hpp"
 
+#include <chrono>
+#include <future>
 #include <optional>
 
 namespace cep::service {
@@ -34,6 +36,22 @@ struct ServeRuntime::Served {
   // The operator id its key records are stored under (--state), once a checkpoint wrote them:
   // a matcher that is not there yet is written whole, after the id's old records are cleared.
   std::optional<runtime::OperatorId> persisted_as;
+};
+
+// A checkpoint committing on its own thread (serve_durable.cpp).
+struct ServeRuntime::PendingCheckpoint {
+  struct Outcome {
+    bool ok = false;
+    std::string error;
+    std::chrono::steady_clock::time_point finished; // when the commit returned
+  };
+  std::future<Outcome> outcome;
+  // What the store held before (it still does if the commit fails).
+  std::vector<runtime::OperatorId> old_ops;
+  std::vector<std::string> old_artifacts;
+  std::uint64_t keys = 0;
+  std::int64_t taken_at = 0;
+  std::chrono::steady_clock::time_point started;
 };
 
 } // namespace cep::service

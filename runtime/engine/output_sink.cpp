@@ -89,6 +89,19 @@ bool OutputSink::sync() {
   return true;
 }
 
+bool OutputSink::syncWritten(std::string &error) const {
+  if (capture_ != nullptr || !regular_) {
+    return true;
+  }
+  while (::fdatasync(fd_) != 0) {
+    if (errno != EINTR) {
+      error = "cannot sync \"" + name_ + "\": " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool OutputSink::flush() {
   if (failed()) {
     buffer_.clear();

@@ -69,6 +69,10 @@ public:
   // flush(), then fdatasync of a regular file, so the records survive a power loss too (a
   // pipe, a terminal or a string: flush() only). False with error() set when either failed.
   bool sync();
+  // fdatasync of what was written (flushed) so far, and nothing else: callable from another
+  // thread while the owner goes on writing (`cep serve --state` syncs on its checkpoint
+  // thread). Touches neither the buffer nor error(); false with `error` when it failed.
+  bool syncWritten(std::string &error) const;
 
   bool failed() const { return !error_.empty(); }
   // `cannot write "<name>": <reason>; it ends after <n> whole records (<m> bytes)`

@@ -9,8 +9,8 @@ while it writes a checkpoint) and started again on the same state folder, until 
 done and the last server has read every record; then it gets SIGTERM. Its outputs (matches,
 dead letters, late events) must be byte for byte those of one uninterrupted `cep serve` over
 the same file. With --swap, a `cep deploy` of the same rules built again (another version) is
-made in the middle; the records then differ in "@version" only, which is left out of the
-comparison.
+made in the middle, and later a deploy is sent and the server killed 30-400 ms into it; the
+records then differ in "@version" only, which is left out of the comparison.
 
   tests/chaos/kill_loop.py --cep build/release/cli/cep --events 100000 --kills 5
   make chaos   # the long form: 1M events, 100 kills, a swap
@@ -118,6 +118,9 @@ class Server:
         return sum(float(m) for m in
                    re.findall(r'^cep_input_records_read_total\{[^}]*\} (\S+)$', text, re.M))
 
+    def log(self):
+        return (self.folder / "serve.stderr").read_text(errors="replace")
+
     def kill(self):
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
@@ -167,6 +170,7 @@ def compare(ref_folder, got_folder, strip_version):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cep", required=True)
+    ap.add_argument("--rules", default=str(RULES), help="the rules (default tests/chaos/rules.cep)")
     ap.add_argument("--events", type=int, default=100000)
     ap.add_argument("--keys", type=int, default=2000)
     ap.add_argument("--kills", type=int, default=5)
@@ -188,7 +192,7 @@ def main():
     artifacts = []
     for level in ("2", "1"):
         path = work / f"rules-O{level}.cepo"
-        subprocess.run([str(cep), "compile", str(RULES), "-O", level, "-o", str(path)],
+        subprocess.run([str(cep), "compile", args.rules, "-O", level, "-o", str(path)],
                        check=True, timeout=TIMEOUT)
         artifacts.append(path)
     reference = work / "reference"
@@ -241,6 +245,26 @@ def main():
                 raise RuntimeError(f"the swap failed: {r.stdout}{r.stderr}")
             swapped, current = True, artifacts[1]
             log(f"swapped to {artifacts[1].name}")
+        if args.swap and kills == (3 * args.kills) // 4 and kills > args.kills // 2:
+            # A kill during a deploy: the deploy (the other build, keep mode) is sent and the
+            # server killed 30-400 ms later (the client starts in ~65 ms; then the upload, the
+            # load and JIT, the swap, the checkpoint of the change). The next server restores
+            # whichever version the last complete checkpoint holds.
+            wait_for("the admin port", server.read_port)
+            other = artifacts[0] if current == artifacts[1] else artifacts[1]
+            deployer = subprocess.Popen([str(cep), "deploy", str(other), "--server",
+                                         f"127.0.0.1:{server.port}", "--mode", "keep"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            life = rng.uniform(0.03, 0.4)
+            before = server.log().count("cep serve: deployed")
+            time.sleep(life)
+            server.kill()
+            deployer.wait(TIMEOUT)
+            applied = server.log().count("cep serve: deployed") > before
+            kills += 1
+            log(f"kill {kills}/{args.kills} {life * 1000:.0f} ms into a deploy (the swap "
+                f"{'was applied' if applied else 'was not reached'})")
+            continue
         time.sleep(life)
         server.kill()
         kills += 1

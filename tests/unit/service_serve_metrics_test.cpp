@@ -93,6 +93,7 @@ TEST_CASE("serve metrics: checkpoints (--state)", "[service]") {
   metrics.checkpoints("done").add(3);
   metrics.checkpoints("failed").add();
   metrics.checkpointDuration().observe(0.004);
+  metrics.checkpointPause().observe(0.0003);
   metrics.checkpointKeysWritten().add(120);
   metrics.lastCheckpoint().set(1767607201.962);
   const std::string all = text(registry);
@@ -102,6 +103,8 @@ TEST_CASE("serve metrics: checkpoints (--state)", "[service]") {
            "cep_checkpoints_total{outcome=\"failed\"} 1\n",
            "# TYPE cep_checkpoint_duration_seconds histogram\n",
            "cep_checkpoint_duration_seconds_count 1\n",
+           "# TYPE cep_checkpoint_pause_seconds histogram\n",
+           "cep_checkpoint_pause_seconds_bucket{le=\"0.0005\"} 1\n",
            "cep_checkpoint_keys_written_total 120\n",
            "# TYPE cep_checkpoint_last_timestamp_seconds gauge\n",
            "cep_checkpoint_last_timestamp_seconds 1.767607201962e+09\n",
