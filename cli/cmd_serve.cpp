@@ -305,7 +305,6 @@ int runServe(const ServeOptions &options) {
                 << " (after line " << at.line << ")\n";
     }
   }
-  runtime::RunOptions run_options; // set below, once the side outputs are open
   if (restored) {
     // The run options that change results must be the restored run's: a trial restore into a
     // sink that writes nowhere says so before any output is opened (a refused start changes no
@@ -348,7 +347,7 @@ int runServe(const ServeOptions &options) {
     return runFailure(error);
   }
 
-  run_options = runtimeOptions(run, plan, sides);
+  runtime::RunOptions run_options = runtimeOptions(run, plan, sides);
   // A server's output is read while it runs: flushed before every wait for input and every 64
   // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
   run_options.flush_each_step = false;
