@@ -18,7 +18,9 @@
      rewritten since the savepoint (exit 3), a corrupted savepoint (exit 3); a savepoint whose
      compiled code this build cannot load (another artifact ABI) is refused alone (exit 3) and
      its state goes into the rules given (the same output);
-  5. every released format version is still read: each fixture tests/state/savepoints/v*/ (made
+  5. a savepoint taken while a drain deploy runs restores both versions (the old one draining)
+     and the output is still the uninterrupted run's;
+  6. every released format version is still read: each fixture tests/state/savepoints/v*/ (made
      by make_savepoint.py with the build that introduced the version) restored by this build,
      over a copy of its events (another file: a savepoint is portable), writes exactly its
      expected.jsonl.
@@ -260,6 +262,40 @@ def fixtures(cep, work):
               f"the {fixture.name} fixture restores and writes exactly its expected.jsonl")
 
 
+def draining(cep, work, want):
+    """A savepoint taken while a drain deploy runs: both versions, one draining, are restored."""
+    case = work / "drain"
+    case.mkdir()
+    (case / "v1.cep").write_text(V1)
+    (case / "v1b.cep").write_text(V1B)
+    (case / "events.jsonl").write_bytes(FIRST)
+    subprocess.run([cep, "compile", "v1b.cep", "-o", "v1b.cepo"], cwd=case, check=True,
+                   timeout=TIMEOUT, capture_output=True)
+    server = Server(cep, case, ["v1.cep", "-i", "events.jsonl", "-o", "first.jsonl"], "first")
+    try:
+        server.wait_read(lines(FIRST))
+        subprocess.run([cep, "deploy", "v1b.cepo", "--server", f"127.0.0.1:{server.port}",
+                        "--mode", "drain"], cwd=case, check=True, timeout=TIMEOUT,
+                       capture_output=True)
+        subprocess.run([cep, "savepoint", "--server", f"127.0.0.1:{server.port}", "-o",
+                        "sp.cepsp"], cwd=case, check=True, timeout=TIMEOUT, capture_output=True)
+    finally:
+        server.stop()
+    with open(case / "events.jsonl", "ab") as f:
+        f.write(REST)
+    second = Server(cep, case, ["--from-savepoint", "sp.cepsp", "-i", "events.jsonl", "-o",
+                                "second.jsonl"], "second")
+    try:
+        second.wait_read(lines(FIRST + REST))
+        wait_for("2 matches written", lambda: second.metric("cep_output_records_total") >= 2)
+    finally:
+        log = second.stop()
+    got = (case / "first.jsonl").read_bytes() + (case / "second.jsonl").read_bytes()
+    check("(draining)" in log and strip(got) == strip(want),
+          "a savepoint taken while a drain runs restores both versions (one draining): the "
+          "uninterrupted run's output")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cep", required=True)
@@ -387,7 +423,9 @@ def main():
                       "rules given, the same output")
         (work / "sp.cepsp").write_bytes(good)
 
-        # 5. the fixtures of the released format versions
+        draining(cep, work, want_v1)
+
+        # 6. the fixtures of the released format versions
         fixtures(cep, work)
     finally:
         for server in servers:
