@@ -59,6 +59,12 @@ struct Matcher::ExportedKeys {
 Matcher::Matcher() = default;
 Matcher::~Matcher() = default;
 
+void Matcher::restoreState(const MatcherState &state) {
+  std::string bytes;
+  encodeMatcherState(state, bytes);
+  restore(bytes);
+}
+
 void Matcher::exportChanges(MatcherChanges &out) {
   out.clear();
   MatcherState st;

@@ -130,6 +130,10 @@ public:
   // The same state as the model both engines share (runtime/state/matcher_state.hpp): snapshot
   // is exportState + encodeMatcherState, restore is decodeMatcherState + the engine's import.
   virtual void exportState(MatcherState &out) const = 0;
+  // restore() from the model itself (a state reassembled from key records: `cep serve
+  // --state`). The default encodes it and calls restore(); the native matcher imports it
+  // without the round trip through bytes.
+  virtual void restoreState(const MatcherState &state);
   // Incremental checkpoints (issue #11): fills `out` (cleared first) with the header and the
   // records of the keys whose runs or held matches changed since the previous call; a key that
   // is gone is in `erased` (one created and removed in between may be there too, or not at

@@ -280,9 +280,7 @@ std::string ServeRuntime::restoreServed(
     try {
       runtime::MatcherState state =
           runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
-      std::string snapshot;
-      runtime::encodeMatcherState(state, snapshot);
-      served->matcher->restore(snapshot);
+      served->matcher->restoreState(state);
     } catch (const std::runtime_error &e) {
       throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
     }

@@ -42,9 +42,11 @@ public:
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override;
   void finish(std::vector<MatchOutput> &out) override;
   MatcherStats stats() const override;
-  void snapshot(std::string &out) const override;                          // native_snapshot.cpp
-  void restore(std::string_view in) override;                              // native_snapshot.cpp
-  void exportState(MatcherState &out) const override;                      // native_snapshot.cpp
+  void snapshot(std::string &out) const override; // native_snapshot.cpp
+  void restore(std::string_view in) override;
+  void
+  restoreState(const MatcherState &state) override;   // native_snapshot.cpp // native_snapshot.cpp
+  void exportState(MatcherState &out) const override; // native_snapshot.cpp
   MigrationReport checkMigration(const MatcherState &from) const override; // native_snapshot.cpp
   MigrationReport migrateFrom(const MatcherState &from) override;          // native_snapshot.cpp
   bool canAdopt(const Matcher &old) const override;                        // native_adopt.cpp

@@ -109,6 +109,18 @@ void NativeMatcher::restore(std::string_view in) {
   draining_ = st.draining;
 }
 
+void NativeMatcher::restoreState(const MatcherState &st) {
+  if (live_keys_ != 0 || stats_.events != 0) {
+    throw std::runtime_error("restore needs a fresh matcher (pattern " + image_->name + ")");
+  }
+  if (st.pattern != image_->name) {
+    throw std::runtime_error("the state is of pattern `" + st.pattern + "`, not `" + image_->name +
+                             "`");
+  }
+  importState(st, st.events);
+  draining_ = st.draining;
+}
+
 void NativeMatcher::importState(const MatcherState &st, const std::vector<EventRef> &events) {
   const PatternImage &img = *image_;
   // Nodes are bound into the pool as they are read; `owned` holds one reference to each until

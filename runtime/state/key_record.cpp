@@ -321,10 +321,7 @@ MatcherState assembleMatcherState(std::string_view header,
 void restoreFromRecords(Matcher &fresh, std::string_view header,
                         const std::vector<std::string_view> &records,
                         std::shared_ptr<const Schema> schema) {
-  MatcherState st = assembleMatcherState(header, records, std::move(schema), fresh.patternName());
-  std::string bytes;
-  encodeMatcherState(st, bytes);
-  fresh.restore(bytes);
+  fresh.restoreState(assembleMatcherState(header, records, std::move(schema), fresh.patternName()));
 }
 
 } // namespace cep::runtime
