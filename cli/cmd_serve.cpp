@@ -18,11 +18,13 @@
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/engine/serve_loop.hpp"
+#include "runtime/io/file_write.hpp"
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/state/store/checkpoint_store.hpp"
 #include "service/admin_server.hpp"
 #include "service/endpoint.hpp"
+#include "service/savepoint.hpp"
 #include "service/serve_runtime.hpp"
 
 #include <algorithm>
@@ -175,7 +177,37 @@ int runServe(const ServeOptions &options) {
   // A checkpoint first: its patterns and event types come before the artifacts given here
   // (deployed over them in keep mode unless they are the same).
   std::optional<service::ServeMeta> restored;
-  if (store) {
+  const bool from_savepoint = options.from_savepoint.has_value();
+  if (from_savepoint) {
+    const std::string &path = *options.from_savepoint;
+    if (store) {
+      // Two states to start from would be ambiguous: the savepoint only starts an empty folder.
+      auto reader = store->read(error);
+      if (reader) {
+        return runUsage("--from-savepoint " + path + " with --state " + *options.state_dir +
+                        ": the folder holds a checkpoint already (which of the two to start "
+                        "from is ambiguous): give an empty --state folder, or leave out "
+                        "--from-savepoint to restart from the checkpoint");
+      }
+      if (!error.empty()) {
+        return runFailure("--state " + *options.state_dir + ": " + error);
+      }
+    }
+    std::string bytes;
+    if (!runtime::readWholeFile(path, bytes, error)) {
+      return runUsage("--from-savepoint: " + error);
+    }
+    service::ServeMeta meta;
+    std::string report;
+    try {
+      service::Savepoint savepoint = service::decodeSavepoint(bytes);
+      served.restoreFromSavepoint(savepoint, meta, report, start);
+    } catch (const std::exception &e) {
+      return runFailure("--from-savepoint " + path + ": cannot restore: " + e.what());
+    }
+    restored = std::move(meta);
+    std::cerr << "cep serve: " << report << '\n';
+  } else if (store) {
     service::ServeMeta meta;
     std::string report;
     try {
@@ -195,6 +227,20 @@ int runServe(const ServeOptions &options) {
     } catch (const compiler::artifact::LoadError &e) {
       std::cerr << "cep serve: " << e.what() << '\n';
       return e.user() ? kRuleErrors : kRuntimeFailure;
+    }
+  }
+  if (restored) {
+    // The artifacts given here go over the restored state in keep mode: checked now, before an
+    // output is opened, so that a refused start changes no file.
+    std::vector<std::string> reasons;
+    if (!served.checkStartDeploys(reasons)) {
+      std::cerr << "cep serve: the partial matches of the restored state cannot move into the "
+                   "artifacts given (keep): "
+                << reasons.size() << (reasons.size() == 1 ? " reason" : " reasons") << '\n';
+      for (const std::string &reason : reasons) {
+        std::cerr << "  " << reason << '\n';
+      }
+      return kUsage;
     }
   }
   const runtime::Schema &schema = served.schema();
@@ -234,8 +280,14 @@ int runServe(const ServeOptions &options) {
   std::vector<std::optional<runtime::InputPosition>> resume_at;
   if (restored) {
     try {
-      resume_at = checkpointedPositions(*restored, plan.inputs);
-      checkOutputPaths(*restored, run);
+      if (from_savepoint) { // its outputs are the old server's: this one opens its own
+        resume_at = checkpointedPositions(*restored, plan.inputs, "savepoint",
+                                          "start without --from-savepoint");
+        portableInputIdentities(resume_at, plan.inputs);
+      } else {
+        resume_at = checkpointedPositions(*restored, plan.inputs);
+        checkOutputPaths(*restored, run);
+      }
     } catch (const std::exception &e) {
       return runUsage(e.what());
     }
@@ -254,6 +306,22 @@ int runServe(const ServeOptions &options) {
     }
   }
   if (restored) {
+    // The run options that change results must be the restored run's: a trial restore into a
+    // sink that writes nowhere says so before any output is opened (a refused start changes no
+    // file).
+    std::string nowhere;
+    runtime::OutputSink trial_out(nowhere);
+    SideOutputs no_sides;
+    try {
+      runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types, trial_out,
+                          runtimeOptions(run, plan, no_sides));
+    } catch (const std::exception &e) {
+      return runUsage((from_savepoint ? "--from-savepoint " + *options.from_savepoint
+                                      : "--state " + *options.state_dir) +
+                      ": cannot restore: " + e.what());
+    }
+  }
+  if (restored && !from_savepoint) {
     for (const service::OutputMark &output : restored->outputs) {
       std::cerr << "cep serve: " << output.role << " " << output.path << " continue at byte "
                 << output.length << "\n";
@@ -261,15 +329,17 @@ int runServe(const ServeOptions &options) {
   }
   // A restored server continues its outputs at their checkpointed lengths (what was written
   // after the checkpoint is cut off and written again).
-  std::unique_ptr<runtime::OutputSink> out = restored
+  // One started from a savepoint opens them as a fresh server does.
+  const bool continue_outputs = restored && !from_savepoint;
+  std::unique_ptr<runtime::OutputSink> out = continue_outputs
                                                  ? openMainOutputAt(*restored, run.output, error)
                                                  : runtime::OutputSink::open(run.output, error);
   if (!out) {
     return runFailure(error);
   }
   SideOutputs sides;
-  if (!(restored ? openSideOutputsAt(sides, *restored, run, plan, error)
-                 : sides.open(run, plan, error))) {
+  if (!(continue_outputs ? openSideOutputsAt(sides, *restored, run, plan, error)
+                         : sides.open(run, plan, error))) {
     return runFailure(error);
   }
   SideOutput &late = sides.late, &dead = sides.dead, &evicted = sides.evicted;
@@ -288,7 +358,9 @@ int runServe(const ServeOptions &options) {
       loop_owner = runtime::restoreRun(restored->run, schema, {}, inputs.names(), bound_types, *out,
                                        run_options);
     } catch (const std::exception &e) {
-      return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
+      return runFailure((from_savepoint ? "--from-savepoint " + *options.from_savepoint
+                                        : "--state " + *options.state_dir) +
+                        ": cannot restore: " + e.what());
     }
   } else {
     loop_owner = std::make_unique<runtime::RunLoop>(schema, std::vector<runtime::Matcher *>{},
@@ -296,6 +368,7 @@ int runServe(const ServeOptions &options) {
                                                     run_options);
   }
   runtime::RunLoop &loop = *loop_owner;
+  served.setDescribeInputs([&](service::ServeMeta &meta) { describeInputs(meta, inputs); });
   if (store) {
     served.setDescribeIo(
         [&](service::ServeMeta &meta) { describeIo(meta, inputs, *out, run.output, sides, run); });

@@ -94,6 +94,9 @@ struct ServeOptions {
   // same folder resumes from the last complete checkpoint.
   std::optional<std::string> state_dir; // --state DIR
   std::string checkpoint_every = "1s";  // --checkpoint-every D (0: only when stopping)
+  // Start from a savepoint (`cep savepoint`; docs/state.md "Savepoints"): its patterns, their
+  // state, the run and the inputs' positions; the outputs are new.
+  std::optional<std::string> from_savepoint; // --from-savepoint FILE
 };
 
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server
@@ -128,6 +131,11 @@ struct StateOptions {
   std::string format = "text";    // text | json
 };
 
+struct SavepointOptions {
+  AdminClientCommon admin;
+  std::string output; // -o FILE: written atomically
+};
+
 int runCheck(const CheckOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
@@ -140,5 +148,6 @@ int runDeploy(const DeployOptions &options);
 int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);
 int runState(const StateOptions &options);
+int runSavepoint(const SavepointOptions &options);
 
 } // namespace cep::cli

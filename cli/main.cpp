@@ -292,6 +292,13 @@ int main(int argc, char **argv) {
                    "With --state: take a checkpoint this often (e.g. 100ms, 1s; 0: only when "
                    "stopping)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--from-savepoint", serve.from_savepoint,
+                   "Start from a savepoint (cep savepoint): its patterns and their state, the "
+                   "inputs at its positions; new outputs. Artifacts given too are deployed over "
+                   "it (keep)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 
@@ -324,9 +331,15 @@ int main(int argc, char **argv) {
   StatusOptions status;
   auto *status_cmd = app.add_subcommand(
       "status", "Show the patterns a running `cep serve` has loaded, as a table");
+  SavepointOptions savepoint;
+  auto *savepoint_cmd = app.add_subcommand(
+      "savepoint", "Write a savepoint of a running `cep serve` (cep serve --from-savepoint)");
+  savepoint_cmd->add_option("-o,--output", savepoint.output, "The savepoint file to write")
+      ->required()
+      ->type_name("FILE");
   for (auto [cmd, common] :
        {std::pair{deploy_cmd, &deploy.admin}, std::pair{undeploy_cmd, &undeploy.admin},
-        std::pair{status_cmd, &status.admin}}) {
+        std::pair{status_cmd, &status.admin}, std::pair{savepoint_cmd, &savepoint.admin}}) {
     cmd->add_option("--server", common->server, "The admin address of cep serve")
         ->required()
         ->type_name("HOST:PORT");
@@ -360,10 +373,10 @@ int main(int argc, char **argv) {
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
       first != "compile" && first != "keygen" && first != "run" && first != "serve" &&
       first != "version" && first != "deploy" && first != "undeploy" && first != "status" &&
-      first != "state") {
+      first != "state" && first != "savepoint") {
     std::cerr << "cep: unknown command `" << argv[1]
               << "` (commands: check, explain, compile, keygen, run, serve, version, deploy, "
-                 "undeploy, status, state; see cep --help)\n";
+                 "undeploy, status, state, savepoint; see cep --help)\n";
     return kUsage;
   }
 
@@ -419,6 +432,9 @@ int main(int argc, char **argv) {
     }
     if (state_cmd->parsed()) {
       return runState(state);
+    }
+    if (savepoint_cmd->parsed()) {
+      return runSavepoint(savepoint);
     }
   } catch (const cep::InternalError &e) {
     std::cerr << "internal error: " << e.what() << '\n';

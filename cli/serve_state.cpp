@@ -134,34 +134,50 @@ bool openSideOutputsAt(SideOutputs &sides, const service::ServeMeta &meta, const
 }
 
 std::vector<std::optional<runtime::InputPosition>>
-checkpointedPositions(const service::ServeMeta &meta,
-                      const std::vector<runtime::InputSpec> &specs) {
+checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime::InputSpec> &specs,
+                      const std::string &source, const std::string &instead) {
   if (meta.inputs.size() != specs.size()) {
-    throw std::runtime_error("the checkpoint was taken with " + std::to_string(meta.inputs.size()) +
-                             " inputs, this server has " + std::to_string(specs.size()) +
-                             ": give the same -i inputs (or start with another --state folder)");
+    throw std::runtime_error("the " + source + " was taken with " +
+                             std::to_string(meta.inputs.size()) + " inputs, this server has " +
+                             std::to_string(specs.size()) + ": give the same -i inputs (or " +
+                             instead + ")");
   }
   std::vector<std::optional<runtime::InputPosition>> at;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     if (meta.inputs[i].name != specs[i].path) {
-      throw std::runtime_error("input " + std::to_string(i + 1) + " of the checkpoint is \"" +
+      throw std::runtime_error("input " + std::to_string(i + 1) + " of the " + source + " is \"" +
                                meta.inputs[i].name + "\", this server's is \"" + specs[i].path +
-                               "\": give the same -i inputs in the same order (or start with "
-                               "another --state folder)");
+                               "\": give the same -i inputs in the same order (or " + instead +
+                               ")");
     }
     at.push_back(meta.inputs[i].position);
   }
   return at;
 }
 
-void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
-                const std::string &out_path, SideOutputs &sides, const RunOptions &run) {
+void portableInputIdentities(std::vector<std::optional<runtime::InputPosition>> &at,
+                             const std::vector<runtime::InputSpec> &specs) {
+  for (std::size_t i = 0; i < at.size() && i < specs.size(); ++i) {
+    struct stat st {};
+    if (at[i] && at[i]->identity.seekable && ::stat(specs[i].path.c_str(), &st) == 0) {
+      at[i]->identity.device = static_cast<std::uint64_t>(st.st_dev);
+      at[i]->identity.inode = static_cast<std::uint64_t>(st.st_ino);
+    }
+  }
+}
+
+void describeInputs(service::ServeMeta &meta, const runtime::Inputs &inputs) {
   std::vector<std::string> names = inputs.names();
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     service::InputMark &input = meta.inputs.emplace_back();
     input.name = names[i];
     input.position = inputs.position(i);
   }
+}
+
+void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
+                const std::string &out_path, SideOutputs &sides, const RunOptions &run) {
+  describeInputs(meta, inputs);
   mark(meta, kMatches, out_path, out);
   if (sides.late.sink) {
     mark(meta, kLate, *run.late_output, *sides.late.sink);

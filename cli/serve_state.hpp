@@ -41,9 +41,23 @@ bool openSideOutputsAt(SideOutputs &sides, const service::ServeMeta &meta, const
                        const RunPlan &plan, std::string &error);
 
 // The checkpoint's position of each input (by name, in --input order; nullopt for one it did
-// not have). Throws std::runtime_error when the inputs are not the checkpoint's.
+// not have). Throws std::runtime_error when the inputs are not the checkpoint's. `source` names
+// where `meta` comes from in the reasons ("checkpoint", "savepoint") and `instead` what else the
+// user can do ("start with another --state folder").
 std::vector<std::optional<runtime::InputPosition>>
-checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime::InputSpec> &specs);
+checkpointedPositions(const service::ServeMeta &meta, const std::vector<runtime::InputSpec> &specs,
+                      const std::string &source = "checkpoint",
+                      const std::string &instead = "start with another --state folder");
+
+// A savepoint is portable: its inputs are recognised by their bytes (the fingerprints before
+// each position, file_identity.hpp), not by the device and inode they had where it was taken
+// (a copy elsewhere is the same input). Sets those of each seekable position to the file's at
+// its spec's path now, so that only the bytes are compared.
+void portableInputIdentities(std::vector<std::optional<runtime::InputPosition>> &at,
+                             const std::vector<runtime::InputSpec> &specs);
+
+// Fills a savepoint's input positions (ServeRuntimeOptions::describe_inputs).
+void describeInputs(service::ServeMeta &meta, const runtime::Inputs &inputs);
 
 // Fills a checkpoint's inputs and outputs (on the loop thread): every output flushed, its
 // length recorded.

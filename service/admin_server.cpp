@@ -5,12 +5,14 @@
 #include "service/endpoint.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <httplib.h>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -50,8 +52,9 @@ struct Route {
   const char *path;
   const char *method; // GET or POST
 };
-constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},   {"/deploy", "POST"},
-                             {"/undeploy", "POST"}, {"/metrics", "GET"}, {"/healthz", "GET"}};
+constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},     {"/deploy", "POST"},
+                             {"/undeploy", "POST"}, {"/savepoint", "POST"}, {"/metrics", "GET"},
+                             {"/healthz", "GET"}};
 
 void writePatterns(std::string &out, const std::vector<PatternInfo> &patterns) {
   JsonWriter w(out);
@@ -201,7 +204,8 @@ struct AdminServer::Impl {
     if (route == nullptr) {
       refuse(req, res, 404,
              "unknown path `" + req.path +
-                 "` (routes: GET /patterns, GET /state, POST /deploy, POST /undeploy, GET "
+                 "` (routes: GET /patterns, GET /state, POST /deploy, POST /undeploy, POST "
+                 "/savepoint, GET "
                  "/metrics, GET /healthz)");
       return;
     }
@@ -222,6 +226,8 @@ struct AdminServer::Impl {
         deploy(req, res);
       } else if (path == "/undeploy") {
         undeploy(req, res);
+      } else if (path == "/savepoint") {
+        savepoint(req, res);
       } else if (path == "/metrics") {
         metrics(req, res);
       } else {
@@ -315,6 +321,27 @@ struct AdminServer::Impl {
       return;
     }
     sendResult(req, res, control.undeploy(req.get_param_value("pattern"), mode));
+  }
+
+  // The file's bytes, made on the event loop (Control::savepoint), streamed back in chunks: the
+  // HTTP thread holds them until the client has read them; the loop goes on meanwhile.
+  void savepoint(const httplib::Request &req, httplib::Response &res) {
+    if (!checkParams(req, res, {})) {
+      return;
+    }
+    auto bytes = std::make_shared<std::string>();
+    ControlResult result = control.savepoint(*bytes);
+    if (result.status != 200) {
+      sendResult(req, res, std::move(result));
+      return;
+    }
+    res.status = 200;
+    res.set_content_provider(
+        bytes->size(), "application/octet-stream",
+        [bytes](std::size_t offset, std::size_t length, httplib::DataSink &sink) {
+          constexpr std::size_t kChunk = std::size_t{1} << 20;
+          return sink.write(bytes->data() + offset, std::min(length, kChunk));
+        });
   }
 
   void metrics(const httplib::Request &req, httplib::Response &res) {

@@ -4,6 +4,8 @@
 //   GET  /patterns                               200, a JSON array of PatternInfo objects
 //   POST /deploy[?mode=keep|drain|fresh]         body: the .cepo bytes; Control::deploy's answer
 //   POST /undeploy?pattern=P[&mode=drain|drop]   Control::undeploy's answer (mode default drain)
+//   POST /savepoint                              200, application/octet-stream: the savepoint's
+//                                                bytes (service/savepoint.hpp), or an error
 //   GET  /metrics                                200, text/plain; version=0.0.4
 //   GET  /healthz                                200 {"status":"ok"} or 503 {"status":"unhealthy",
 //                                                "error":"<why>"}

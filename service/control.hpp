@@ -22,6 +22,7 @@
 //     }
 //     void metrics(std::string &out) override { registry_.writePrometheus(out); }
 //     bool healthy(std::string &why) override { return true; }
+//     ControlResult savepoint(std::string &) override { return {503, R"({"error":"no"})"}; }
 //   };
 #pragma once
 
@@ -105,6 +106,10 @@ public:
   // False with a one-line reason (`why`) when the runtime cannot make progress (event loop stuck,
   // an output that cannot be written): `GET /healthz` answers 503.
   virtual bool healthy(std::string &why) = 0;
+  // A savepoint of everything served (service/savepoint.hpp), taken between two events: on 200
+  // `bytes` receives the file's bytes and the result's JSON says what it holds; otherwise
+  // `bytes` is untouched and the result is an error (500 when it could not be made).
+  virtual ControlResult savepoint(std::string &bytes) = 0;
 };
 
 // "keep" | "drain" | "fresh" and back; false for another word.

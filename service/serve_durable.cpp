@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -66,10 +67,7 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   runtime::store::CheckpointStore &store = *options_.store;
   auto batch = store.begin();
   ServeMeta meta;
-  meta.taken_at = now();
-  meta.next_operator_id = loop.operators().nextId();
-  meta.schema = *schema_;
-  runtime::snapshotRun(loop, meta.run, {}, /*with_patterns=*/false);
+  describeServer(loop, meta);
 
   std::vector<Served *> order;
   for (const auto &served : served_) {
@@ -119,15 +117,7 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
             persisted_artifacts_.end()) {
       batch.putArtifact(served->hash, *served->artifact_bytes);
     }
-    ServedState &s = meta.served.emplace_back();
-    s.operator_id = served->id;
-    s.pattern = served->name;
-    s.version = served->version;
-    s.artifact_hash = served->hash;
-    s.loaded_at = served->loaded_at;
-    s.draining = served->draining;
-    s.matches_base = served->matches_base;
-    s.timeouts_base = served->timeouts_base;
+    ServedState &s = meta.served.emplace_back(servedState(*served));
     s.matcher_header = std::move(changes.header);
   }
   for (runtime::OperatorId op : persisted_ops_) {
@@ -175,10 +165,28 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   return wait ? awaitCheckpoint(error) : true;
 }
 
+void ServeRuntime::describeServer(runtime::RunLoop &loop, ServeMeta &meta) {
+  meta.taken_at = now();
+  meta.next_operator_id = loop.operators().nextId();
+  meta.schema = *schema_;
+  runtime::snapshotRun(loop, meta.run, {}, /*with_patterns=*/false);
+}
+
+ServedState ServeRuntime::servedState(const Served &served) const {
+  ServedState s;
+  s.operator_id = served.id;
+  s.pattern = served.name;
+  s.version = served.version;
+  s.artifact_hash = served.hash;
+  s.loaded_at = served.loaded_at;
+  s.draining = served.draining;
+  s.matches_base = served.matches_base;
+  s.timeouts_base = served.timeouts_base;
+  return s;
+}
+
 bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
   CEP_ASSERT(options_.store != nullptr, "a restore without a store");
-  CEP_ASSERT(served_.empty() && at_start_.empty() && !loop_started_,
-             "restoreAtStart after patterns were loaded");
   std::string error;
   auto reader = options_.store->read(error);
   if (!reader) {
@@ -188,6 +196,52 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
     return false;
   }
   meta = decodeServeMeta(reader->meta);
+  std::string restored = restoreServed(
+      meta,
+      [&](const ServedState &s) {
+        std::optional<std::string> bytes = reader->artifact(s.artifact_hash, error);
+        if (!error.empty()) {
+          throw std::runtime_error(error);
+        }
+        if (!bytes) {
+          throw std::runtime_error("bad serve checkpoint: the artifact " + s.artifact_hash +
+                                   " of pattern `" + s.pattern + "` is not in the store");
+        }
+        std::shared_ptr<Loaded> artifact =
+            load(*bytes, "the " + s.version + " of pattern `" + s.pattern + "`");
+        if (artifact->artifact.hash != s.artifact_hash) {
+          throw std::runtime_error("the artifact stored as " + s.artifact_hash + " hashes to " +
+                                   artifact->artifact.hash);
+        }
+        return artifact;
+      },
+      [&](const ServedState &s) {
+        std::vector<std::string> records;
+        if (!reader->forEach(
+                s.operator_id,
+                [&](std::string_view, std::string_view value) { records.emplace_back(value); },
+                error)) {
+          throw std::runtime_error(error);
+        }
+        return records;
+      },
+      /*persisted=*/true);
+  if (!reader->fallback_reason.empty()) {
+    options_.log("the latest checkpoint is damaged (" + reader->fallback_reason +
+                 "): restoring the one before it");
+  }
+  report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +
+           runtime::formatRfc3339(meta.taken_at) + "): " + restored;
+  return true;
+}
+
+std::string ServeRuntime::restoreServed(
+    const ServeMeta &meta,
+    const std::function<std::shared_ptr<Loaded>(const ServedState &)> &artifact_of,
+    const std::function<std::vector<std::string>(const ServedState &)> &key_records,
+    bool persisted) {
+  CEP_ASSERT(served_.empty() && at_start_.empty() && !loop_started_,
+             "a restore after patterns were loaded");
   auto schema = std::make_shared<const runtime::Schema>(meta.schema);
   schema_ = schema;
   schemas_.push_back(schema_);
@@ -198,24 +252,12 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
   for (const ServedState &s : meta.served) {
     std::shared_ptr<Loaded> &artifact = loaded[s.artifact_hash];
     if (!artifact) {
-      std::optional<std::string> bytes = reader->artifact(s.artifact_hash, error);
-      if (!error.empty()) {
-        throw std::runtime_error(error);
-      }
-      if (!bytes) {
-        throw std::runtime_error("bad serve checkpoint: the artifact " + s.artifact_hash +
-                                 " of pattern `" + s.pattern + "` is not in the store");
-      }
-      artifact = load(*bytes, "the checkpoint's " + s.version);
-      if (artifact->artifact.hash != s.artifact_hash) {
-        throw std::runtime_error("bad serve checkpoint: the artifact stored as " + s.artifact_hash +
-                                 " hashes to " + artifact->artifact.hash);
-      }
+      artifact = artifact_of(s);
     }
     auto served = std::make_unique<Served>();
     served->name = s.pattern;
-    served->version = s.version;
-    served->hash = s.artifact_hash;
+    served->version = artifact->artifact.version();
+    served->hash = artifact->artifact.hash;
     served->loaded_at = s.loaded_at;
     served->draining = s.draining;
     served->id = s.operator_id;
@@ -231,48 +273,39 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
       }
     }
     if (!served->matcher) {
-      throw std::runtime_error("bad serve checkpoint: pattern `" + s.pattern +
-                               "` is not in its artifact " + s.version + " (or appears twice)");
+      throw std::runtime_error("pattern `" + s.pattern + "` is not in its artifact " +
+                               artifact->artifact.version() + " (or appears twice)");
     }
-    std::vector<std::string> records;
-    if (!reader->forEach(
-            s.operator_id,
-            [&](std::string_view, std::string_view value) { records.emplace_back(value); },
-            error)) {
-      throw std::runtime_error(error);
-    }
+    std::vector<std::string> records = key_records(s);
     std::vector<std::string_view> views(records.begin(), records.end());
-    runtime::MatcherState state =
-        runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
     try {
+      runtime::MatcherState state =
+          runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
       served->matcher->restoreState(state);
     } catch (const std::runtime_error &e) {
       throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
     }
-    runtime::MatcherChanges stored; // what the store holds already: not written again
-    served->matcher->exportChanges(stored);
+    if (persisted) {
+      runtime::MatcherChanges stored; // what the store holds already: not written again
+      served->matcher->exportChanges(stored);
+      served->persisted_as = served->id; // the store holds exactly this
+      persisted_ops_.push_back(served->id);
+    }
     runtime::MatcherStats stats = served->matcher->stats();
     keys += stats.live_keys;
     runs += stats.live_runs;
-    served->persisted_as = served->id; // the store holds exactly this
-    persisted_ops_.push_back(served->id);
-    patterns += (patterns.empty() ? "" : ", ") + s.pattern + " " + s.version +
+    patterns += (patterns.empty() ? "" : ", ") + s.pattern + " " + served->version +
                 (s.draining ? " (draining)" : "");
     served_.push_back(std::move(served));
   }
-  for (const auto &[hash, artifact] : loaded) {
-    persisted_artifacts_.push_back(hash);
+  if (persisted) {
+    for (const auto &[hash, artifact] : loaded) {
+      persisted_artifacts_.push_back(hash);
+    }
   }
-  if (!reader->fallback_reason.empty()) {
-    options_.log("the latest checkpoint is damaged (" + reader->fallback_reason +
-                 "): restoring the one before it");
-  }
-  report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +
-           runtime::formatRfc3339(meta.taken_at) +
-           "): " + (patterns.empty() ? std::string("no pattern") : patterns) + "; " +
-           std::to_string(keys) + " keys, " + std::to_string(runs) + " partial matches";
   restored_ = meta;
-  return true;
+  return (patterns.empty() ? std::string("no pattern") : patterns) + "; " + std::to_string(keys) +
+         " keys, " + std::to_string(runs) + " partial matches";
 }
 
 } // namespace cep::service

@@ -133,6 +133,23 @@ ServeMetrics::Gauge &ServeMetrics::lastCheckpoint() {
                          "Unix time of the last complete checkpoint, in seconds.");
 }
 
+ServeMetrics::Counter &ServeMetrics::savepoints(std::string_view outcome) {
+  return registry_.counter("cep_savepoints_total",
+                           "Savepoints asked for (POST /savepoint), by outcome.",
+                           {{"outcome", std::string(outcome)}});
+}
+
+ServeMetrics::Histogram &ServeMetrics::savepointDuration() {
+  return registry_.histogram("cep_savepoint_duration_seconds",
+                             "How long a savepoint held the event loop (flush, export of every "
+                             "key, encoding), in seconds.",
+                             runtime::metrics::kPauseBuckets);
+}
+
+ServeMetrics::Gauge &ServeMetrics::lastSavepointBytes() {
+  return registry_.gauge("cep_savepoint_last_bytes", "Size of the last savepoint made, in bytes.");
+}
+
 ServeMetrics::Histogram &ServeMetrics::deployPause(std::string_view mode) {
   return registry_.histogram(kPause, kPauseHelp, runtime::metrics::kPauseBuckets,
                              {{"mode", std::string(mode)}});

@@ -75,6 +75,13 @@ public:
   Counter &checkpointKeysWritten();
   Gauge &lastCheckpoint();
 
+  // Savepoints (POST /savepoint; registered on first use): cep_savepoints_total{outcome="done"|
+  // "refused"|"failed"}, cep_savepoint_duration_seconds (how long one held the event loop),
+  // cep_savepoint_last_bytes (the size of the last one made).
+  Counter &savepoints(std::string_view outcome);
+  Histogram &savepointDuration();
+  Gauge &lastSavepointBytes();
+
   // Unlabelled, registered by the constructor.
   Gauge &watermark_seconds;     // cep_watermark_seconds: the combined watermark, Unix seconds
   Gauge &watermark_lag_seconds; // cep_watermark_lag_seconds: wall clock minus the watermark

@@ -78,10 +78,23 @@ void member(std::string &out, const char *name, std::string_view value) {
   runtime::appendJsonString(out, value);
 }
 
+// Whether every pattern of an artifact (`names`, `hash`) is served already by that artifact: a
+// restart with it changes nothing (startLoop does not deploy it again).
+bool servedAlready(const std::vector<std::string> &names,
+                   const std::function<const std::string *(const std::string &)> &hash_of,
+                   const std::string &hash) {
+  bool all = !names.empty();
+  for (const std::string &name : names) {
+    const std::string *served = hash_of(name);
+    all = all && served != nullptr && *served == hash;
+  }
+  return all;
+}
+
 } // namespace
 
 struct ServeRuntime::Command {
-  enum class Kind { Deploy, Undeploy, Patterns, State, Refresh } kind = Kind::Refresh;
+  enum class Kind { Deploy, Undeploy, Patterns, State, Refresh, Savepoint } kind = Kind::Refresh;
   std::shared_ptr<Loaded> loaded;
   DeployMode deploy_mode = DeployMode::Keep;
   UndeployMode undeploy_mode = UndeployMode::Drain;
@@ -93,6 +106,7 @@ struct ServeRuntime::Command {
   bool answered = false;
   ControlResult result;
   std::vector<PatternInfo> patterns;
+  std::string bytes; // a savepoint's
 
   void answer(ControlResult r, std::vector<PatternInfo> p = {}) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -260,6 +274,17 @@ bool ServeRuntime::healthy(std::string &why) {
   return true;
 }
 
+ControlResult ServeRuntime::savepoint(std::string &bytes) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Savepoint;
+  ControlResult result = submit(command);
+  if (result.status == 200) {
+    std::lock_guard<std::mutex> lock(command->mutex);
+    bytes = std::move(command->bytes);
+  }
+  return result;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main thread, before the loop
 
@@ -278,6 +303,33 @@ bool ServeRuntime::loadAtStart(std::string_view bytes, const std::string &name,
   }
   at_start_.push_back(std::move(loaded));
   return true;
+}
+
+bool ServeRuntime::checkStartDeploys(std::vector<std::string> &reasons) {
+  auto hash_of = [this](const std::string &name) -> const std::string * {
+    const Served *served = active(name);
+    return served == nullptr ? nullptr : &served->hash;
+  };
+  for (const std::shared_ptr<Loaded> &loaded : at_start_) {
+    const compiler::artifact::LoadedArtifact &artifact = loaded->artifact;
+    if (servedAlready(artifact.pattern_names, hash_of, artifact.hash)) {
+      continue;
+    }
+    // The same checks as applyDeploy's keep (its event types were merged by loadAtStart).
+    for (std::size_t i = 0; i < loaded->matchers.size(); ++i) {
+      const Served *old = active(artifact.pattern_names[i]);
+      if (old == nullptr || (!options_.no_adopt && loaded->matchers[i]->canAdopt(*old->matcher))) {
+        continue;
+      }
+      runtime::MatcherState state;
+      old->matcher->exportState(state);
+      runtime::MigrationReport report = loaded->matchers[i]->checkMigration(state);
+      for (const std::string &reason : report.reasons) {
+        reasons.push_back(loaded->name + ": " + reason);
+      }
+    }
+  }
+  return reasons.empty();
 }
 
 void ServeRuntime::startLoop(runtime::RunLoop &loop) {
@@ -301,12 +353,11 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
   }
   for (const std::shared_ptr<Loaded> &loaded : at_start_) {
     // Restarting with the artifact the checkpoint already serves changes nothing.
-    bool loaded_already = !loaded->artifact.pattern_names.empty();
-    for (const std::string &name : loaded->artifact.pattern_names) {
+    auto hash_of = [this](const std::string &name) -> const std::string * {
       const Served *served = active(name);
-      loaded_already = loaded_already && served != nullptr && served->hash == loaded->artifact.hash;
-    }
-    if (loaded_already) {
+      return served == nullptr ? nullptr : &served->hash;
+    };
+    if (servedAlready(loaded->artifact.pattern_names, hash_of, loaded->artifact.hash)) {
       continue;
     }
     ControlResult result = applyDeploy(loop, *loaded, DeployMode::Keep);
@@ -394,6 +445,16 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
     refresh(loop);
     command.answer({200, ""});
     return;
+  case Command::Kind::Savepoint: {
+    std::string bytes;
+    ControlResult result = takeSavepoint(loop, bytes);
+    if (result.status == 200) {
+      std::lock_guard<std::mutex> lock(command.mutex);
+      command.bytes = std::move(bytes);
+    }
+    command.answer(std::move(result));
+    return;
+  }
   }
 }
 

@@ -30,6 +30,7 @@
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
 #include "service/control.hpp"
+#include "service/savepoint.hpp"
 #include "service/serve_checkpoint.hpp"
 #include "service/serve_metrics.hpp"
 
@@ -83,6 +84,9 @@ struct ServeRuntimeOptions {
   // Fills a checkpoint's input positions and output lengths, on the loop thread, after the
   // loop's outputs were flushed (the caller owns inputs and outputs).
   std::function<void(ServeMeta &)> describe_io;
+  // Fills a savepoint's input positions (ServeMeta::inputs), on the loop thread; null: a
+  // savepoint is refused (500), as it could not say where to resume.
+  std::function<void(ServeMeta &)> describe_inputs;
   // Syncs the outputs to disk (fdatasync) before a checkpoint commits; called on the
   // checkpoint thread while the loop writes on (OutputSink::syncWritten). Null: not synced.
   std::function<bool(std::string &)> sync_outputs;
@@ -105,6 +109,7 @@ public:
   ControlResult undeploy(std::string_view pattern, UndeployMode mode) override;
   void metrics(std::string &prometheus_text) override;
   bool healthy(std::string &why) override;
+  ControlResult savepoint(std::string &bytes) override;
 
   // ---- main thread, before the loop runs ----
   // The schema the server starts with: the artifacts given on the command line, merged
@@ -126,6 +131,25 @@ public:
   // `report` what was restored, one line. False when the store has no checkpoint yet (a first
   // start). Throws std::runtime_error with the reason when none can be used.
   bool restoreAtStart(ServeMeta &meta, std::string &report);
+  // Main thread, before loadAtStart/startLoop: restoreAtStart from a savepoint (savepoint.hpp)
+  // instead of the store: its artifacts are loaded, its schema becomes the server's, its
+  // pattern versions get their state back. `meta` receives the savepoint's meta record (the run
+  // loop, the input positions). With a store, the first checkpoint writes everything. Throws
+  // std::runtime_error with the reason when the savepoint cannot be used.
+  // `instead` (name, bytes: the artifacts given at start) host the state of a pattern whose
+  // artifact in the savepoint this build cannot load (another artifact format or ABI): the first
+  // that declares the pattern takes its state by name (the same steps and states; else refused
+  // with the reason).
+  void restoreFromSavepoint(const Savepoint &savepoint, ServeMeta &meta, std::string &report,
+                            const std::vector<std::pair<std::string, std::string>> &instead = {});
+  // Main thread, after loadAtStart over a restored state (a checkpoint or a savepoint), before
+  // anything is opened: whether startLoop's keep deploys of the artifacts given at start will
+  // be taken. False with every reason (the event types, the partial matches that cannot move).
+  bool checkStartDeploys(std::vector<std::string> &reasons);
+  // Loop thread: a savepoint now (what Control::savepoint asks for): 200 with `bytes` and a JSON
+  // summary; 409 when an input is a stream (its position could not be resumed); 500 when the
+  // outputs cannot be flushed.
+  ControlResult takeSavepoint(runtime::RunLoop &loop, std::string &bytes);
   // Loop thread: a checkpoint now, between two released events. The loop's part (flush the
   // outputs, export the changed keys, the meta record) is done here; the sync of the outputs
   // and the store's commit run on a thread of their own while the loop goes on (one checkpoint
@@ -138,6 +162,10 @@ public:
   // inputs and outputs after making the runtime.
   void setDescribeIo(std::function<void(ServeMeta &)> describe) {
     options_.describe_io = std::move(describe);
+  }
+  // The same for ServeRuntimeOptions::describe_inputs.
+  void setDescribeInputs(std::function<void(ServeMeta &)> describe) {
+    options_.describe_inputs = std::move(describe);
   }
   // Main thread, before startLoop: ServeRuntimeOptions::sync_outputs.
   void setSyncOutputs(std::function<bool(std::string &)> sync) {
@@ -163,7 +191,19 @@ private:
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
   void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
-  struct PendingCheckpoint;                                    // committing on its own thread
+  // What a checkpoint and a savepoint share: the server's part of the meta record.
+  void describeServer(runtime::RunLoop &loop, ServeMeta &meta);
+  ServedState servedState(const Served &served) const;
+  // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts and
+  // their key records; `persisted`: the store holds exactly them. Returns the report's tail.
+  // `artifact_of` gives the loaded artifact of a version (called once per artifact hash); it
+  // may be another artifact than the one the version was served by, declaring its pattern.
+  std::string
+  restoreServed(const ServeMeta &meta,
+                const std::function<std::shared_ptr<Loaded>(const ServedState &)> &artifact_of,
+                const std::function<std::vector<std::string>(const ServedState &)> &key_records,
+                bool persisted);
+  struct PendingCheckpoint; // committing on its own thread
   // Waits for the checkpoint in flight, if any, and takes its outcome in (metrics; after a
   // failure the next checkpoint writes every matcher whole). False with `error` if it failed.
   bool awaitCheckpoint(std::string &error);

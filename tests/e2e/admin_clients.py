@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`cep deploy`, `cep undeploy` and `cep status` against a stand-in admin server.
+"""`cep deploy`, `cep undeploy`, `cep status` and `cep savepoint` against a stand-in admin server.
 
 The stand-in is a small HTTP server of this script (Python's standard library, on 127.0.0.1, an
 ephemeral port, in a thread of this process): it records what each client sent and answers as the
@@ -19,6 +19,9 @@ import tempfile
 import threading
 
 TOKEN = "tok3n-for-tests"
+# A real savepoint (the v1 fixture): what `cep savepoint` checks before writing it.
+SAVEPOINT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "state",
+                         "savepoints", "v1", "savepoint.cepsp")
 
 PATTERNS = [
     {"name": "card_testing", "version": "3f2a9c1d", "artifact_hash": "3f2a9c1d00112233",
@@ -163,6 +166,35 @@ def main():
             case("an error that is not JSON: its first line",
                  (500, b"Internal Server Error\nmore"), ["status", "--server", address], 3,
                  want_err="cep status: HTTP 500: Internal Server Error\n")
+            with open(SAVEPOINT, "rb") as f:
+                savepoint = f.read()
+            target = os.path.join(tmp, "sp.cepsp")
+            case("savepoint: POST /savepoint with the token; the bytes written to -o",
+                 (200, savepoint), ["savepoint", "--server", address, "-o", "sp.cepsp", *token], 0,
+                 want_out="",
+                 want_err=f"cep savepoint: wrote sp.cepsp ({len(savepoint)} bytes, format version "
+                          "1: 2 pattern versions, 5 keys, 1 input positions)\n",
+                 want_request={"method": "POST", "target": "/savepoint",
+                               "auth": "Bearer " + TOKEN, "body": b""})
+            with open(target, "rb") as f:
+                written = f.read()
+            if written != savepoint:
+                failures.append("savepoint: the file holds the bytes")
+            case("savepoint: bytes that are not a savepoint are not written (the file stays)",
+                 (200, savepoint[:-1] + bytes([savepoint[-1] ^ 1])),
+                 ["savepoint", "--server", address, "-o", "sp.cepsp"], 3,
+                 want_err=f"cep savepoint: the server answered {len(savepoint)} bytes that are "
+                          "not a savepoint: bad savepoint: checksum mismatch (corrupted or cut "
+                          "short)\n")
+            with open(target, "rb") as f:
+                if f.read() != savepoint:
+                    failures.append("savepoint: a refused answer leaves the file as it was")
+            case("savepoint refused (409): the server's error text, exit 3",
+                 (409, b'{"error":"input <stdin> is a stream"}'),
+                 ["savepoint", "--server", address, "-o", "other.cepsp"], 3,
+                 want_err="cep savepoint: HTTP 409: input <stdin> is a stream\n")
+            if os.path.exists(os.path.join(tmp, "other.cepsp")):
+                failures.append("savepoint: a refusal writes no file")
             case("a connection closed without an answer",
                  "close", ["deploy", "rules.cepo", "--server", address], 3,
                  want_err=f"cep deploy: the connection to {address} broke or timed out before "

@@ -83,6 +83,13 @@ public:
     }
     return true;
   }
+  ControlResult savepoint(std::string &bytes) override {
+    if (stuck) {
+      return {500, R"j({"error":"the outputs could not be written"})j"};
+    }
+    bytes = std::string("CEPSAVEP\0\x01binary", 16);
+    return {200, R"j({"bytes":16})j"};
+  }
 
   void setPatterns(std::vector<PatternInfo> patterns) {
     std::lock_guard lock(mutex_);
@@ -377,6 +384,25 @@ TEST_CASE("admin: GET /state passes the pattern and the key; bad parameters are 
   CHECK(s.post("/state").status == 405);
 }
 
+TEST_CASE("admin: POST /savepoint streams the bytes back; an error keeps its status", "[service]") {
+  Running s;
+  AdminReply ok = s.post("/savepoint");
+  CHECK(ok.status == 200);
+  CHECK(ok.body == std::string("CEPSAVEP\0\x01binary", 16));
+  std::string raw = rawExchange(s.server->port(), "POST /savepoint HTTP/1.1\r\nHost: x\r\n"
+                                                  "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  CHECK(statusOf(raw) == 200);
+  CHECK(raw.find("Content-Type: application/octet-stream\r\n") != std::string::npos);
+  CHECK(bodyOf(raw) == std::string("CEPSAVEP\0\x01binary", 16));
+  CHECK(s.get("/savepoint").reason() == "HTTP 405: /savepoint takes POST, not GET");
+  CHECK(s.post("/savepoint?now=1").reason() ==
+        "HTTP 400: unknown query parameter `now` (/savepoint takes none)");
+  s.control.stuck = true;
+  AdminReply failed = s.post("/savepoint");
+  CHECK(failed.status == 500);
+  CHECK(failed.reason() == "HTTP 500: the outputs could not be written");
+}
+
 TEST_CASE("admin: GET /metrics and GET /healthz", "[service]") {
   Running s;
   s.control.events().add(41);
@@ -411,7 +437,8 @@ TEST_CASE("admin: unknown paths, wrong methods, malformed requests", "[service]"
   AdminReply unknown = s.get("/pattern");
   CHECK(unknown.status == 404);
   CHECK(unknown.reason() == "HTTP 404: unknown path `/pattern` (routes: GET /patterns, GET "
-                            "/state, POST /deploy, POST /undeploy, GET /metrics, GET /healthz)");
+                            "/state, POST /deploy, POST /undeploy, POST /savepoint, GET "
+                            "/metrics, GET /healthz)");
 
   AdminReply get_deploy = s.get("/deploy");
   CHECK(get_deploy.status == 405);
