@@ -259,8 +259,8 @@ int main(int argc, char **argv) {
                         "Evict a pattern's oldest partial matches while its accounted state "
                         "exceeds B bytes (e.g. 64M; default unbounded)");
   serve_cmd->add_option("--key-ttl", srv.key_ttl,
-                      "Drop a key's partial matches once the watermark is D past its last event "
-                      "(event time, e.g. 30m, 1d; default never)");
+                        "Drop a key's partial matches once the watermark is D past its last event "
+                        "(event time, e.g. 30m, 1d; default never)");
   serve_cmd->add_option("--evicted-output", srv.evicted_output,
                         "Write each evicted partial match here (one JSON line)");
   serve_cmd->add_flag("--follow", srv.follow,

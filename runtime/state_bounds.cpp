@@ -129,7 +129,8 @@ void EvictionLog::finish() {
              << "`: " << p.by_reason[0] + p.by_reason[1] + p.by_reason[2]
              << " partial matches evicted (";
     bool first = true;
-    for (EvictReason reason : {EvictReason::RunsPerKey, EvictReason::StateBytes, EvictReason::Ttl}) {
+    for (EvictReason reason :
+         {EvictReason::RunsPerKey, EvictReason::StateBytes, EvictReason::Ttl}) {
       std::uint64_t n = p.by_reason[static_cast<std::size_t>(reason)];
       if (n == 0) {
         continue;

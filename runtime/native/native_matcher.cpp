@@ -433,7 +433,7 @@ void NativeMatcher::ttlDrop(std::uint32_t k, std::int64_t at, std::vector<MatchO
   key.runs.clear();
   expired_.clear();
   processMatches(k, expired_, Completion{at, true, 0}, out); // releases every held match
-  reschedule(k);                                              // frees the key
+  reschedule(k);                                             // frees the key
 }
 
 void NativeMatcher::rebuildExpiries() {
@@ -827,8 +827,7 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
 std::uint64_t NativeMatcher::stateBytes() const {
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
          nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
-         live_keys_ * sizeof(Key) +
-         table_.bytes();
+         live_keys_ * sizeof(Key) + table_.bytes();
 }
 
 MatcherStats NativeMatcher::stats() const {

@@ -9,8 +9,8 @@
 #include "runtime/state/migration.hpp"
 
 #include <algorithm>
-#include <tuple>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 namespace cep::runtime::native {
