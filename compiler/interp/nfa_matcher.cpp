@@ -467,6 +467,7 @@ bool startsBefore(const Run &a, const Run &b) {
 void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason reason,
                           std::int64_t at) {
   ++stats_.evicted;
+  ++stats_.evicted_by[static_cast<std::size_t>(reason)];
   if (options_.evictions != nullptr) {
     std::string record;
     if (options_.evictions->wantsRecords()) {

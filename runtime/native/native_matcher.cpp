@@ -540,6 +540,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
 
 void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason, std::int64_t at) {
   ++stats_.evicted;
+  ++stats_.evicted_by[static_cast<std::size_t>(reason)];
   if (options_.evictions != nullptr) {
     std::string record;
     std::string key_json = keyJson(key);
