@@ -215,9 +215,18 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
     return usage("--max-state-bytes " + options.max_state_bytes +
                  ": expected a positive byte size such as 1048576, 512K, 64M or 2G");
   }
+  if (!options.key_ttl.empty()) {
+    if (!runtime::parseDuration(options.key_ttl, plan.bounds.key_ttl_ms, &error)) {
+      return usage("--key-ttl " + options.key_ttl + ": " + error);
+    }
+    if (plan.bounds.key_ttl_ms == 0 || plan.bounds.key_ttl_ms > cep::time::kMaxDurationMs) {
+      return usage("--key-ttl " + options.key_ttl + ": expected a positive duration up to " +
+                   std::to_string(cep::time::kMaxDurationDays) + "d");
+    }
+  }
   if (options.evicted_output && !plan.bounds.any()) {
-    return usage("--evicted-output needs --max-runs-per-key or --max-state-bytes (without a "
-                 "bound nothing is evicted)");
+    return usage("--evicted-output needs --max-runs-per-key, --max-state-bytes or --key-ttl "
+                 "(without a bound nothing is evicted)");
   }
   if (plan.bounds.any()) {
     plan.evictions = std::make_shared<runtime::EvictionLog>(plan.bounds, &std::cerr);

@@ -72,6 +72,7 @@ struct RunOptions {
   // State bounds (docs/limits.md): 0 / empty: unbounded.
   std::uint64_t max_runs_per_key = 0;
   std::string max_state_bytes;               // a byte size: 1048576, 512K, 64M, 2G
+  std::string key_ttl;                       // a duration of event time: 30m, 1d
   std::optional<std::string> evicted_output; // one JSON line per evicted partial match
   std::vector<std::string> trust; // --trust NAME.pub (repeatable): x.cepo must be signed by one
   std::string color = "auto";

@@ -168,6 +168,9 @@ int main(int argc, char **argv) {
   run_cmd->add_option("--max-state-bytes", run.max_state_bytes,
                       "Evict a pattern's oldest partial matches while its accounted state "
                       "exceeds B bytes (e.g. 64M; default unbounded)");
+  run_cmd->add_option("--key-ttl", run.key_ttl,
+                      "Drop a key's partial matches once the watermark is D past its last event "
+                      "(event time, e.g. 30m, 1d; default never)");
   run_cmd->add_option("--evicted-output", run.evicted_output,
                       "Write each evicted partial match here (one JSON line)");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
@@ -255,6 +258,9 @@ int main(int argc, char **argv) {
   serve_cmd->add_option("--max-state-bytes", srv.max_state_bytes,
                         "Evict a pattern's oldest partial matches while its accounted state "
                         "exceeds B bytes (e.g. 64M; default unbounded)");
+  serve_cmd->add_option("--key-ttl", srv.key_ttl,
+                        "Drop a key's partial matches once the watermark is D past its last event "
+                        "(event time, e.g. 30m, 1d; default never)");
   serve_cmd->add_option("--evicted-output", srv.evicted_output,
                         "Write each evicted partial match here (one JSON line)");
   serve_cmd->add_flag("--follow", srv.follow,

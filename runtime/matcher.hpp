@@ -76,7 +76,9 @@ struct MatcherStats {
   std::uint64_t matches = 0;  // complete matches written
   std::uint64_t timeouts = 0; // timeout records written
   std::uint64_t evicted = 0;  // partial matches evicted by StateBounds
-  std::uint64_t dropped = 0;  // partial and held matches dropped by Matcher::dropState
+  // Of them, by EvictReason (for `cep serve`'s metrics; not in snapshots: 0 after a restore).
+  std::uint64_t evicted_by[kEvictReasons] = {0, 0, 0};
+  std::uint64_t dropped = 0; // partial and held matches dropped by Matcher::dropState
   std::uint64_t live_runs = 0, peak_runs = 0;
   std::uint64_t live_keys = 0, peak_keys = 0;
   std::uint64_t bound_events = 0, peak_bound_events = 0; // events held by partial matches

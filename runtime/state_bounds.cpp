@@ -7,7 +7,26 @@
 namespace cep::runtime {
 
 std::string_view evictReasonName(EvictReason reason) {
-  return reason == EvictReason::RunsPerKey ? "max-runs-per-key" : "max-state-bytes";
+  switch (reason) {
+  case EvictReason::RunsPerKey:
+    return "max-runs-per-key";
+  case EvictReason::StateBytes:
+    return "max-state-bytes";
+  case EvictReason::Ttl:
+    return "ttl";
+  }
+  return "?";
+}
+
+std::string formatDurationMs(std::int64_t ms) {
+  static constexpr std::pair<std::int64_t, const char *> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}};
+  for (const auto &[size, unit] : kUnits) {
+    if (ms != 0 && ms % size == 0) {
+      return std::to_string(ms / size) + unit;
+    }
+  }
+  return std::to_string(ms) + "ms";
 }
 
 void appendEvictedRecord(std::string &out, std::string_view pattern, std::string_view key_json,
@@ -56,9 +75,15 @@ void appendEvictedRecord(std::string &out, std::string_view pattern, std::string
 namespace {
 
 std::string limitText(const StateBounds &bounds, EvictReason reason) {
-  return std::string("--") + std::string(evictReasonName(reason)) + " " +
-         std::to_string(reason == EvictReason::RunsPerKey ? bounds.max_runs_per_key
-                                                          : bounds.max_state_bytes);
+  switch (reason) {
+  case EvictReason::RunsPerKey:
+    return "--max-runs-per-key " + std::to_string(bounds.max_runs_per_key);
+  case EvictReason::StateBytes:
+    return "--max-state-bytes " + std::to_string(bounds.max_state_bytes);
+  case EvictReason::Ttl:
+    return "--key-ttl " + formatDurationMs(bounds.key_ttl_ms);
+  }
+  return "?";
 }
 
 } // namespace
@@ -69,11 +94,16 @@ void EvictionLog::evicted(std::string_view pattern, EvictReason reason, std::str
   auto it = std::find_if(patterns_.begin(), patterns_.end(),
                          [&](const PatternCounts &p) { return p.name == pattern; });
   if (it == patterns_.end()) {
-    patterns_.push_back(PatternCounts{std::string(pattern), {0, 0}});
+    patterns_.push_back(PatternCounts{std::string(pattern), {0, 0, 0}});
     it = patterns_.end() - 1;
   }
   std::uint64_t &count = it->by_reason[static_cast<std::size_t>(reason)];
-  if (++count == 1 && report_ != nullptr) {
+  if (++count == 1 && report_ != nullptr && reason == EvictReason::Ttl) {
+    *report_ << "cep run: pattern `" << pattern << "`: " << limitText(bounds_, reason)
+             << " passed, dropping the partial matches of keys without an event that long "
+                "(first at key "
+             << key_json << ")\n";
+  } else if (count == 1 && report_ != nullptr) {
     // The first eviction of a pattern for a reason is reported at once; the rest are counted
     // and summed up by finish().
     *report_ << "cep run: pattern `" << pattern << "`: " << limitText(bounds_, reason)
@@ -95,10 +125,12 @@ void EvictionLog::finish() {
     return;
   }
   for (const PatternCounts &p : patterns_) {
-    *report_ << "cep run: pattern `" << p.name << "`: " << p.by_reason[0] + p.by_reason[1]
+    *report_ << "cep run: pattern `" << p.name
+             << "`: " << p.by_reason[0] + p.by_reason[1] + p.by_reason[2]
              << " partial matches evicted (";
     bool first = true;
-    for (EvictReason reason : {EvictReason::RunsPerKey, EvictReason::StateBytes}) {
+    for (EvictReason reason :
+         {EvictReason::RunsPerKey, EvictReason::StateBytes, EvictReason::Ttl}) {
       std::uint64_t n = p.by_reason[static_cast<std::size_t>(reason)];
       if (n == 0) {
         continue;

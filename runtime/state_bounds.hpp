@@ -2,7 +2,9 @@
 // docs/semantics.md §9, docs/limits.md): what both engines share so that they evict exactly the
 // same runs.
 //
-//  - StateBounds: the two limits (0: unbounded, the default).
+//  - StateBounds: the three limits (0: unbounded, the default): runs per key, accounted bytes per
+//    pattern, and the key TTL in event time (`--key-ttl D`: a key's state is dropped once the
+//    watermark reaches D past the key's last event; docs/semantics.md §9).
 //  - DistinctEventBytes: the engine-independent accounted state of a pattern, which
 //    --max-state-bytes bounds: kRunAccountedBytes per live partial match, plus the raw record
 //    length of every distinct event (by arrival) bound by a live partial match or a held match.
@@ -29,14 +31,19 @@ namespace cep::runtime {
 struct StateBounds {
   std::uint64_t max_runs_per_key = 0; // live partial matches per key; 0: unbounded
   std::uint64_t max_state_bytes = 0;  // accounted bytes per pattern; 0: unbounded
-  bool any() const { return max_runs_per_key != 0 || max_state_bytes != 0; }
+  std::int64_t key_ttl_ms = 0;        // --key-ttl in ms of event time; 0: keys never expire
+  bool any() const { return max_runs_per_key != 0 || max_state_bytes != 0 || key_ttl_ms != 0; }
 };
 
 // The fixed accounted cost of one live partial match.
 constexpr std::uint64_t kRunAccountedBytes = 64;
 
-enum class EvictReason : std::uint8_t { RunsPerKey, StateBytes };
-std::string_view evictReasonName(EvictReason reason); // "max-runs-per-key" | "max-state-bytes"
+enum class EvictReason : std::uint8_t { RunsPerKey, StateBytes, Ttl };
+constexpr std::size_t kEvictReasons = 3;
+// "max-runs-per-key" | "max-state-bytes" | "ttl"
+std::string_view evictReasonName(EvictReason reason);
+// A duration as --key-ttl takes it, in its largest exact unit: 1d, 90m, 1500ms.
+std::string formatDurationMs(std::int64_t ms);
 
 // The raw record bytes of the distinct events held, counted once per event however many nodes
 // hold it. Raw lengths need the records kept (RunOptions::keep_raw), which cep run turns on with
@@ -97,7 +104,7 @@ public:
 private:
   struct PatternCounts {
     std::string name;
-    std::uint64_t by_reason[2] = {0, 0};
+    std::uint64_t by_reason[kEvictReasons] = {0, 0, 0};
   };
   StateBounds bounds_;
   std::ostream *report_ = nullptr;

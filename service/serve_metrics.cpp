@@ -25,6 +25,12 @@ constexpr const char *kKeysHelp = "Partition keys with at least one partial matc
 constexpr const char *kStateBytes = "cep_pattern_state_bytes";
 constexpr const char *kStateBytesHelp =
     "Accounted state of a pattern version in bytes (docs/semantics.md section 9).";
+constexpr const char *kEvicted = "cep_pattern_evicted_runs_total";
+constexpr const char *kEvictedHelp =
+    "Partial matches evicted by a state bound (--max-runs-per-key, --max-state-bytes, "
+    "--key-ttl), by reason.";
+constexpr runtime::EvictReason kReasons[] = {
+    runtime::EvictReason::RunsPerKey, runtime::EvictReason::StateBytes, runtime::EvictReason::Ttl};
 constexpr const char *kDropped = "cep_runs_dropped_total";
 constexpr const char *kDroppedHelp =
     "Partial matches dropped by a fresh deploy or a drop undeploy.";
@@ -72,17 +78,29 @@ ServeMetrics::Input ServeMetrics::input(std::string_view name) {
 
 ServeMetrics::Pattern ServeMetrics::pattern(std::string_view name, std::string_view version) {
   const Labels labels = patternLabels(name, version);
-  return Pattern{registry_.counter(kMatches, kMatchesHelp, labels),
-                 registry_.counter(kTimeouts, kTimeoutsHelp, labels),
-                 registry_.gauge(kLiveRuns, kLiveRunsHelp, labels),
-                 registry_.gauge(kKeys, kKeysHelp, labels),
-                 registry_.gauge(kStateBytes, kStateBytesHelp, labels)};
+  Pattern p{registry_.counter(kMatches, kMatchesHelp, labels),
+            registry_.counter(kTimeouts, kTimeoutsHelp, labels),
+            registry_.gauge(kLiveRuns, kLiveRunsHelp, labels),
+            registry_.gauge(kKeys, kKeysHelp, labels),
+            registry_.gauge(kStateBytes, kStateBytesHelp, labels),
+            {}};
+  for (runtime::EvictReason reason : kReasons) {
+    Labels with = labels;
+    with.emplace_back("reason", std::string(runtime::evictReasonName(reason)));
+    p.evicted[static_cast<std::size_t>(reason)] = &registry_.counter(kEvicted, kEvictedHelp, with);
+  }
+  return p;
 }
 
 void ServeMetrics::removePattern(std::string_view name, std::string_view version) {
   const Labels labels = patternLabels(name, version);
   for (const char *family : {kMatches, kTimeouts, kLiveRuns, kKeys, kStateBytes}) {
     registry_.remove(family, labels);
+  }
+  for (runtime::EvictReason reason : kReasons) {
+    Labels with = labels;
+    with.emplace_back("reason", std::string(runtime::evictReasonName(reason)));
+    registry_.remove(kEvicted, with);
   }
 }
 

@@ -12,6 +12,7 @@
 //   in.read.add(); in.accepted.add();
 //   ServeMetrics::Pattern p = metrics.pattern("card_testing", "3f2a9c1d");
 //   p.matches.add(); p.live_runs.set(12);
+//   p.evicted[static_cast<std::size_t>(runtime::EvictReason::Ttl)]->add(3);
 //   metrics.watermark_seconds.set(1767607200.0);
 //   metrics.deploys("keep", "done").add();
 //   metrics.deployPause("keep").observe(0.0004);
@@ -19,7 +20,9 @@
 #pragma once
 
 #include "runtime/metrics/registry.hpp"
+#include "runtime/state_bounds.hpp"
 
+#include <array>
 #include <string_view>
 
 namespace cep::service {
@@ -49,6 +52,9 @@ public:
     Gauge &live_runs;   // cep_pattern_live_runs
     Gauge &keys;        // cep_pattern_keys
     Gauge &state_bytes; // cep_pattern_state_bytes
+    // cep_pattern_evicted_runs_total{pattern, version, reason}: partial matches evicted by a
+    // state bound, by runtime::EvictReason (reason "max-runs-per-key", "max-state-bytes", "ttl").
+    std::array<Counter *, runtime::kEvictReasons> evicted;
   };
   Pattern pattern(std::string_view name, std::string_view version);
   // Removes the version's series (on unload); the caller no longer uses its Pattern.

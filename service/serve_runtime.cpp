@@ -347,6 +347,7 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
       runtime::MatcherStats stats = served->matcher->stats();
       served->matches_seen = stats.matches;
       served->timeouts_seen = stats.timeouts;
+      std::copy(std::begin(stats.evicted_by), std::end(stats.evicted_by), served->evicted_seen);
       served->series.emplace(metrics_.pattern(served->name, served->version));
     }
     restored_.reset();
@@ -648,6 +649,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     runtime::MatcherStats stats = served->matcher->stats();
     served->matches_base = served->matches_seen = stats.matches;
     served->timeouts_base = served->timeouts_seen = stats.timeouts;
+    std::copy(std::begin(stats.evicted_by), std::end(stats.evicted_by), served->evicted_seen);
     served->series.emplace(metrics_.pattern(served->name, served->version));
     entry += '}';
     body += (i > 0 ? "," : "") + entry;
@@ -778,6 +780,10 @@ void ServeRuntime::refresh(runtime::RunLoop &loop) {
     metrics_.outputs.add(written);
     served->matches_seen = s.matches;
     served->timeouts_seen = s.timeouts;
+    for (std::size_t r = 0; r < runtime::kEvictReasons; ++r) {
+      served->series->evicted[r]->add(s.evicted_by[r] - served->evicted_seen[r]);
+      served->evicted_seen[r] = s.evicted_by[r];
+    }
     served->series->live_runs.set(static_cast<double>(s.live_runs));
     served->series->keys.set(static_cast<double>(s.live_keys));
     served->series->state_bytes.set(static_cast<double>(s.state_bytes));

@@ -31,7 +31,8 @@ struct ServeRuntime::Served {
   // The matcher's counts when it started serving under this version (a `keep` deploy moves the
   // old version's counts in with its state).
   std::uint64_t matches_base = 0, timeouts_base = 0;
-  std::uint64_t matches_seen = 0, timeouts_seen = 0; // already added to the counters
+  std::uint64_t matches_seen = 0, timeouts_seen = 0;              // already added to the counters
+  std::uint64_t evicted_seen[runtime::kEvictReasons] = {0, 0, 0}; // by runtime::EvictReason
   bool in_operators = true; // false once replaced (keep, fresh): retired with the deploy
   std::shared_ptr<const std::string> artifact_bytes;
   // The operator id its key records are stored under (--state), once a checkpoint wrote them:

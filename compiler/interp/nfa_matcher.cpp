@@ -326,6 +326,7 @@ void InterpMatcher::reschedule(KeyState &key) {
   }
   if (key.runs.empty() && key.held.empty()) {
     CEP_ASSERT(key.timer == kNoDeadline, "a key without runs has a timer");
+    untrack(key);
     std::string name = key.key_json;
     key_bytes_ -= keyBytes(name);
     keys_.erase(name); // destroys `key`
@@ -342,11 +343,53 @@ void InterpMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
 
 void InterpMatcher::fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
   // Deadlines fire in order, each at its own time, so the result does not depend on how the
-  // driver batches time advances.
-  while (!timers_.empty() && timers_.begin()->first <= time) {
-    auto [deadline, key] = *timers_.begin();
-    expire(*key, deadline, out);
+  // driver batches time advances. Key expiries (--key-ttl) take their turn among them: at equal
+  // times the deadlines first, expiries by the keys' last arrival.
+  for (;;) {
+    bool timer_due = !timers_.empty() && timers_.begin()->first <= time;
+    bool expiry_due = !expiry_.empty() && std::get<0>(*expiry_.begin()) <= time;
+    if (timer_due && (!expiry_due || timers_.begin()->first <= std::get<0>(*expiry_.begin()))) {
+      auto [deadline, key] = *timers_.begin();
+      expire(*key, deadline, out);
+    } else if (expiry_due) {
+      auto [at, seq, key] = *expiry_.begin();
+      ttlDrop(*key, at, out);
+    } else {
+      break;
+    }
   }
+}
+
+// --- key TTL (docs/semantics.md §9) -----------------------------------------------------------
+
+void InterpMatcher::touch(KeyState &key, const runtime::Event &e) {
+  if (options_.bounds.key_ttl_ms == 0) {
+    return;
+  }
+  untrack(key);
+  key.last_time = std::max(key.last_time, e.time);
+  key.last_seq = e.seq;
+  expiry_.insert({expiryOf(key.last_time), key.last_seq, &key});
+}
+
+void InterpMatcher::untrack(KeyState &key) {
+  if (key.last_time != INT64_MIN && options_.bounds.key_ttl_ms != 0) {
+    expiry_.erase({expiryOf(key.last_time), key.last_seq, &key});
+  }
+}
+
+void InterpMatcher::ttlDrop(KeyState &key, std::int64_t at, std::vector<MatchOutput> &out) {
+  untrack(key);
+  key.last_time = INT64_MIN; // no longer in expiry_
+  std::vector<Run> runs = std::move(key.runs);
+  key.runs.clear();
+  live_runs_ -= runs.size();
+  for (Run &r : runs) { // in start order, as the other bounds evict
+    evict(key, r, runtime::EvictReason::Ttl, at);
+  }
+  std::vector<Run> none;
+  processMatches(key, none, Completion{at, true, 0}, out); // releases every held match
+  reschedule(key);                                         // erases the key
 }
 
 void InterpMatcher::expire(KeyState &key, std::int64_t deadline, std::vector<MatchOutput> &out) {
@@ -394,6 +437,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
     return;
   }
   KeyState &ks = it != keys_.end() ? *it->second : keyState(key);
+  touch(ks, e);
   setRuns(ks, std::move(retained));
   const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
   if (max_runs != 0 && ks.runs.size() > max_runs) {
@@ -420,8 +464,10 @@ bool startsBefore(const Run &a, const Run &b) {
 
 } // namespace
 
-void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason reason) {
+void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason reason,
+                          std::int64_t at) {
   ++stats_.evicted;
+  ++stats_.evicted_by[static_cast<std::size_t>(reason)];
   if (options_.evictions != nullptr) {
     std::string record;
     if (options_.evictions->wantsRecords()) {
@@ -438,7 +484,7 @@ void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason re
       }
       runtime::appendEvictedRecord(record, pattern_.name, key.key_json, reason,
                                    nfa_.states[static_cast<std::size_t>(run.state)].name,
-                                   run.start_time, time_, steps, negated, events);
+                                   run.start_time, at, steps, negated, events);
     }
     options_.evictions->evicted(pattern_.name, reason, key.key_json, record);
   }
@@ -456,7 +502,7 @@ void InterpMatcher::evictOldest(KeyState &key, std::size_t count, runtime::Evict
   }
   count = std::min(count, runs.size());
   for (std::size_t i = 0; i < count; ++i) {
-    evict(key, runs[i], reason);
+    evict(key, runs[i], reason, time_);
   }
   runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(count));
   live_runs_ += runs.size();
@@ -492,7 +538,7 @@ void InterpMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     std::pop_heap(heap.begin(), heap.end(), later);
     Next n = heap.back();
     heap.pop_back();
-    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes);
+    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes, time_);
     --live_runs_; // the run is erased below
     if (n.index == 0) {
       n.touched = touched.size();
@@ -639,6 +685,7 @@ void InterpMatcher::finish(std::vector<MatchOutput> &out) {
 std::uint64_t InterpMatcher::dropState() {
   const std::uint64_t dropped = live_runs_ + held_;
   timers_.clear();
+  expiry_.clear();
   keys_.clear(); // releases every bound event
   live_runs_ = 0;
   held_ = 0;
@@ -703,7 +750,7 @@ runtime::MatcherStats InterpMatcher::stats() const {
   s.bound_events = nodes_.live;
   std::uint64_t bytes = live_runs_ * sizeof(Run) + held_ * sizeof(HeldMatch) +
                         nodes_.live * sizeof(Node) + nodes_.event_bytes +
-                        timers_.size() * 48; // a set node
+                        (timers_.size() + expiry_.size()) * 48; // a set node
   bytes += key_bytes_;
   s.state_bytes = bytes;
   s.bound_event_bytes = nodes_.event_bytes;

@@ -10,7 +10,9 @@
 //          (a shared, refcounted list: bindings.hpp), first and last bound event, deadline
 //   held   complete matches waiting for an earlier partial match (docs/semantics.md §5)
 // and, over all keys, an ordered set of (earliest deadline, key) so advanceTime(t) visits only
-// the keys with a deadline <= t, in deadline order.
+// the keys with a deadline <= t, in deadline order. With --key-ttl, a key also holds its last
+// event (time, arrival) and an ordered set of (expiry, last arrival, key) drops the keys whose
+// expiry is <= t, interleaved with the deadlines in time order (a deadline first at equal times).
 #pragma once
 
 #include "compiler/interp/bindings.hpp"
@@ -20,12 +22,14 @@
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
 #include "runtime/state/migration.hpp"
+#include "support/time_arith.hpp"
 
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -58,6 +62,9 @@ struct KeyState {
   std::vector<Run> runs;            // ordered by start (first bound event)
   std::vector<HeldMatch> held;      // ordered by start, then matched events (§6 rule 5)
   std::int64_t timer = kNoDeadline; // the entry this key has in the timer set
+  // --key-ttl only: the key's last event seen by the pattern (INT64_MIN: not tracked).
+  std::int64_t last_time = INT64_MIN;
+  std::uint64_t last_seq = 0;
 };
 
 class InterpMatcher : public runtime::Matcher {
@@ -84,7 +91,8 @@ public:
   bool drained() const override { return draining_ && keys_.empty() && timers_.empty(); }
   std::uint64_t dropState() override;
   std::int64_t nextTimer() const override {
-    return timers_.empty() ? runtime::kEndOfTime : timers_.begin()->first;
+    std::int64_t next = timers_.empty() ? runtime::kEndOfTime : timers_.begin()->first;
+    return expiry_.empty() ? next : std::min(next, std::get<0>(*expiry_.begin()));
   }
 
   const nfa::Nfa &nfa() const { return nfa_; }
@@ -108,7 +116,8 @@ private:
                                  const runtime::Event &event, const BoundEvents &bound);
   std::int64_t deadlineOf(const Run &run) const;
 
-  void fireUntil(std::int64_t time, std::vector<runtime::MatchOutput> &out); // deadlines <= time
+  // Deadlines <= time, and with --key-ttl the keys whose expiry is <= time, in time order.
+  void fireUntil(std::int64_t time, std::vector<runtime::MatchOutput> &out);
   void expire(KeyState &key, std::int64_t deadline, std::vector<runtime::MatchOutput> &out);
   void processMatches(KeyState &key, std::vector<Run> &completed, const Completion &when,
                       std::vector<runtime::MatchOutput> &out);
@@ -139,7 +148,16 @@ private:
   // limit. Held matches the evicted runs held back are released at `when`.
   void evictOldest(KeyState &key, std::size_t count, runtime::EvictReason reason);
   void boundStateBytes(const Completion &when, std::vector<runtime::MatchOutput> &out);
-  void evict(const KeyState &key, Run &run, runtime::EvictReason reason);
+  void evict(const KeyState &key, Run &run, runtime::EvictReason reason, std::int64_t at);
+  // --key-ttl (docs/semantics.md §9): `key` saw an event (its expiry moves), or its expiry
+  // `at` was reached: every run is evicted (reason ttl), what they held back is released at
+  // `at` and the key goes.
+  void touch(KeyState &key, const runtime::Event &e);
+  void untrack(KeyState &key);
+  void ttlDrop(KeyState &key, std::int64_t at, std::vector<runtime::MatchOutput> &out);
+  std::int64_t expiryOf(std::int64_t last_time) const {
+    return cep::time::deadlineAfter(last_time, options_.bounds.key_ttl_ms);
+  }
   std::uint64_t accountedBytes() const {
     return live_runs_ * runtime::kRunAccountedBytes + distinct_.bytes();
   }
@@ -158,6 +176,8 @@ private:
 
   std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
   std::set<std::pair<std::int64_t, KeyState *>> timers_;
+  // --key-ttl: (expiry, last event's arrival, key), one entry per key; empty without it.
+  std::set<std::tuple<std::int64_t, std::uint64_t, KeyState *>> expiry_;
   std::int64_t time_ = INT64_MIN;
   std::uint64_t live_runs_ = 0;
   std::uint64_t held_ = 0;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 namespace cep::compiler::interp {
@@ -73,6 +74,8 @@ void InterpMatcher::exportState(MatcherState &st) const {
       collect(m.bound.get());
       key.held.push_back({nodeId(m.bound), m.start_time, m.start_seq});
     }
+    key.last_time = ks->last_time; // tracked under --key-ttl only
+    key.last_seq = ks->last_seq;
   }
 }
 
@@ -138,6 +141,9 @@ InterpMatcher::stageKeys(const MatcherState &from, const std::vector<runtime::Ev
       std::reverse(m.seqs.begin(), m.seqs.end());
       ks->held.push_back(std::move(m));
     }
+    if (options_.bounds.key_ttl_ms != 0) {
+      std::tie(ks->last_time, ks->last_seq) = runtime::lastEventOf(from, k);
+    }
     if (reasons != nullptr) {
       // The key's text under this version, from the first event of its first run or match.
       const Node *n = !ks->runs.empty()   ? ks->runs.front().bound.get()
@@ -171,6 +177,11 @@ void InterpMatcher::commitKeys(const MatcherState &from,
     setRuns(slot, std::move(runs));
     held_ += ks->held.size();
     slot.held = std::move(ks->held);
+    if (ks->last_time != INT64_MIN) {
+      slot.last_time = ks->last_time;
+      slot.last_seq = ks->last_seq;
+      expiry_.insert({expiryOf(slot.last_time), slot.last_seq, &slot});
+    }
     reschedule(slot);
   }
   updatePeaks();

@@ -58,12 +58,14 @@ std::string describeBytes(std::uint64_t bytes) {
 
 // Version 2's options that change results besides the time options: the event-time range, the
 // record size limit and the state bounds must be this run's.
-void checkResultOptions(SnapshotReader &r, const RunOptions &options) {
+void checkResultOptions(SnapshotReader &r, const RunOptions &options, std::uint32_t version) {
   std::int64_t time_min = r.i64();
   std::int64_t time_max = r.i64();
   std::uint64_t max_record_bytes = r.u64();
   std::uint64_t max_runs_per_key = r.u64();
   std::uint64_t max_state_bytes = r.u64();
+  // Version 4 records --key-ttl; earlier versions were taken without it.
+  std::int64_t key_ttl_ms = version >= 4 ? r.i64() : 0;
   if (time_min != options.time_min || time_max != options.time_max) {
     fail("it was taken with --event-time-range " + formatRfc3339(time_min) + ".." +
          formatRfc3339(time_max) + ", this run uses " + formatRfc3339(options.time_min) + ".." +
@@ -80,6 +82,11 @@ void checkResultOptions(SnapshotReader &r, const RunOptions &options) {
   if (max_state_bytes != options.state_bounds.max_state_bytes) {
     fail("it was taken with --max-state-bytes " + describeBytes(max_state_bytes) +
          ", this run uses " + describeBytes(options.state_bounds.max_state_bytes));
+  }
+  if (key_ttl_ms != options.state_bounds.key_ttl_ms) {
+    auto describe = [](std::int64_t ms) { return ms == 0 ? "none" : formatDurationMs(ms); };
+    fail("it was taken with --key-ttl " + describe(key_ttl_ms) + ", this run uses " +
+         describe(options.state_bounds.key_ttl_ms));
   }
 }
 
@@ -163,6 +170,7 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, const RunIo
   w.u64(options.max_record_bytes);
   w.u64(options.state_bounds.max_runs_per_key);
   w.u64(options.state_bounds.max_state_bytes);
+  w.i64(options.state_bounds.key_ttl_ms);
 
   w.u32(static_cast<std::uint32_t>(loop.ingest_.input_names_.size()));
   for (std::uint32_t i = 0; i < loop.ingest_.input_names_.size(); ++i) {
@@ -274,7 +282,7 @@ RunSnapshotAccess::read(std::string_view in, const Schema &schema, std::vector<M
                     "--evicted-output)");
   }
   if (version >= 2) {
-    checkResultOptions(r, options);
+    checkResultOptions(r, options, version);
   }
 
   // Inputs.

@@ -15,6 +15,7 @@
 //             since version 2: i64 time min, i64 time max (--event-time-range), u64 max record
 //             bytes, u64 max runs per key, u64 max state bytes (0: none). A version 1 snapshot
 //             is still read; these five options are then not checked (it did not record them)
+//             since version 4: i64 key TTL ms (--key-ttl; 0: none; taken as 0 from 2 and 3)
 //   u32 input count, then per input (in --input order):
 //             str name, str bound type name ("": none), i64 watermark, u8 finished,
 //             u64 x5 record counts: read accepted rejected late watermarks (read is the read
@@ -58,7 +59,7 @@
 namespace cep::runtime {
 
 inline constexpr char kRunSnapshotMagic[8] = {'C', 'E', 'P', 'R', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kRunSnapshotVersion = 3;
+inline constexpr std::uint32_t kRunSnapshotVersion = 4;
 inline constexpr std::uint32_t kRunSnapshotOldestVersion = 1; // read, never written
 
 // How long an output was when a snapshot was taken.

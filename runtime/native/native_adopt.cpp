@@ -57,7 +57,8 @@ bool NativeMatcher::canAdopt(const Matcher &other) const {
   const PatternImage &was = *old->image_;
   const PatternImage &now = *image_;
   if (was.name != now.name || was.keyed != now.keyed || old->draining_ ||
-      (old->options_.bounds.max_state_bytes != 0) != (options_.bounds.max_state_bytes != 0)) {
+      (old->options_.bounds.max_state_bytes != 0) != (options_.bounds.max_state_bytes != 0) ||
+      (old->options_.bounds.key_ttl_ms != 0) != (options_.bounds.key_ttl_ms != 0)) {
     return false;
   }
   // The events the old version holds are read in place: their types laid out alike, keyed alike.
@@ -144,6 +145,8 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
     retime(states);
   }
   old.heap_.clear(); // its entries name key slots it no longer has
+  old.ttl_.clear();
+  rebuildExpiries(); // the keys keep their last events; this version's --key-ttl
   // Change tracking (exportChanges) goes on in this version as if it were the old one: the keys
   // and their records are the same (states and steps keep their names). When this one already
   // tracked (it exported its empty state), every key it took is new to its receiver. The old

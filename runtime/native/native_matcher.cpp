@@ -23,6 +23,13 @@ struct TimerLater {
   }
 };
 
+// Key expiries: the earliest (expiry, last arrival) first.
+struct ExpiryLater {
+  template <typename T> bool operator()(const T &a, const T &b) const {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+  }
+};
+
 // A pattern without `partition by` has one key (image.hpp): these stand in when the code
 // leaves its key functions out.
 std::uint64_t oneKeyHash(const Event *) {
@@ -113,6 +120,7 @@ void NativeMatcher::clear() {
   free_keys_.clear();
   table_ = KeyTable();
   heap_.clear();
+  ttl_.clear();
   live_runs_ = 0;
   live_keys_ = 0;
   held_ = 0;
@@ -239,6 +247,7 @@ std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
   key.rep = rep;
   key.hash = hash;
   key.timer = kNoDeadline;
+  key.last_time = INT64_MIN;
   table_.insert(hash, k);
   ++live_keys_;
   markChanged(k);
@@ -320,11 +329,14 @@ void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
 }
 
 std::int64_t NativeMatcher::nextTimer() const {
+  // --key-ttl: the earliest expiry entry (a key that saw an event since expires later: waking
+  // at this time only moves its entry).
+  std::int64_t expiry = ttl_.empty() ? kEndOfTime : ttl_.front().at;
   if (heap_.empty()) {
-    return kEndOfTime;
+    return expiry;
   }
   if (timerValid(heap_.front())) {
-    return heap_.front().deadline; // the usual case
+    return std::min(expiry, heap_.front().deadline); // the usual case
   }
   // The top is stale (its key was rescheduled or freed; fireDue drops such entries): the
   // earliest of the live ones.
@@ -334,27 +346,107 @@ std::int64_t NativeMatcher::nextTimer() const {
       next = std::min(next, t.deadline);
     }
   }
-  return next;
+  return std::min(expiry, next);
 }
 
 bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
-  // Deadlines fire in order, each at its own time (ties across keys in any order).
+  // Deadlines fire in order, each at its own time (ties across keys in any order). Key expiries
+  // (--key-ttl) take their turn among them: at equal times the deadlines first, expiries by the
+  // keys' last arrival (the interpreter's order).
   bool fired = false;
-  while (!heap_.empty()) {
-    const Timer &top = heap_.front();
-    if (!timerValid(top)) {
+  for (;;) {
+    while (!heap_.empty() && !timerValid(heap_.front())) {
       popTimer();
-      continue;
     }
-    if (top.deadline > time) {
+    const Expiry *due = ttl_.empty() ? nullptr : dueExpiry(time);
+    bool timer_due = !heap_.empty() && heap_.front().deadline <= time;
+    if (timer_due && (due == nullptr || heap_.front().deadline <= due->at)) {
+      Timer t = heap_.front();
+      popTimer();
+      expire(t.key, t.deadline, out);
+    } else if (due != nullptr) {
+      Expiry x = *due;
+      std::pop_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
+      ttl_.pop_back();
+      ttlDrop(x.key, x.at, out);
+    } else {
       break;
     }
-    Timer t = top;
-    popTimer();
-    expire(t.key, t.deadline, out);
     fired = true;
   }
   return fired;
+}
+
+// --- key TTL (docs/semantics.md §9) -----------------------------------------------------------
+
+void NativeMatcher::touch(std::uint32_t k, const Event &e) {
+  Key &key = keys_[k];
+  bool fresh = key.last_time == INT64_MIN;
+  key.last_time = std::max(key.last_time, e.time);
+  key.last_seq = e.seq;
+  markChanged(k); // the record holds the last event
+  if (fresh) {
+    pushExpiry(k);
+  }
+}
+
+void NativeMatcher::pushExpiry(std::uint32_t k) {
+  const Key &key = keys_[k];
+  ttl_.push_back(Expiry{expiryOf(key.last_time), key.last_seq, k, key.gen});
+  std::push_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
+  // Entries of freed keys pile up: drop them once they outnumber the live keys.
+  if (ttl_.size() > 64 && ttl_.size() > 4 * live_keys_) {
+    ttl_.erase(std::remove_if(ttl_.begin(), ttl_.end(),
+                              [&](const Expiry &x) {
+                                const Key &o = keys_[x.key];
+                                return o.rep == nullptr || o.gen != x.gen;
+                              }),
+               ttl_.end());
+    std::make_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
+  }
+}
+
+const NativeMatcher::Expiry *NativeMatcher::dueExpiry(std::int64_t time) {
+  while (!ttl_.empty() && ttl_.front().at <= time) {
+    const Expiry &top = ttl_.front();
+    const Key &key = keys_[top.key];
+    if (key.rep != nullptr && key.gen == top.gen && key.last_seq == top.seq) {
+      return &top; // the key's current last event: due
+    }
+    Expiry x = top;
+    std::pop_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
+    ttl_.pop_back();
+    if (key.rep != nullptr && key.gen == x.gen) {
+      pushExpiry(x.key); // the key saw an event since: its entry moves to its current expiry
+    }
+  }
+  return nullptr;
+}
+
+void NativeMatcher::ttlDrop(std::uint32_t k, std::int64_t at, std::vector<MatchOutput> &out) {
+  markChanged(k);
+  Key &key = keys_[k];
+  for (const Run &r : key.runs) { // in start order, as the other bounds evict
+    evict(key, r, EvictReason::Ttl, at);
+  }
+  live_runs_ -= key.runs.size();
+  key.runs.clear();
+  expired_.clear();
+  processMatches(k, expired_, Completion{at, true, 0}, out); // releases every held match
+  reschedule(k);                                             // frees the key
+}
+
+void NativeMatcher::rebuildExpiries() {
+  ttl_.clear();
+  if (options_.bounds.key_ttl_ms == 0) {
+    return;
+  }
+  for (std::uint32_t k = 0; k < keys_.size(); ++k) {
+    if (keys_[k].rep != nullptr && keys_[k].last_time != INT64_MIN) {
+      ttl_.push_back(Expiry{expiryOf(keys_[k].last_time), keys_[k].last_seq, k, keys_[k].gen});
+    }
+  }
+  std::make_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
 }
 
 void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<MatchOutput> &out) {
@@ -388,7 +480,16 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   }
   advanceTime(e.time, out);
   ++stats_.events;
+  const bool ttl = options_.bounds.key_ttl_ms != 0;
   if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
+    if (ttl) { // the event still keeps its key alive
+      std::uint32_t k = table_.find(code_.key_hash(&e), [&](std::uint32_t slot) {
+        return code_.key_eq(&e, keys_[slot].rep);
+      });
+      if (k != KeyTable::kNone) {
+        touch(k, e);
+      }
+    }
     return; // no run changes and none starts (advanceTime sampled the peaks)
   }
   std::uint64_t hash = code_.key_hash(&e);
@@ -415,6 +516,9 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
                         !sameRuns(keys_[k].runs, retained_))) {
     markChanged(k);
   }
+  if (ttl) {
+    touch(k, e);
+  }
   setRuns(keys_[k], retained_);
   retained_.clear();
   const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
@@ -434,8 +538,9 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
 
 // --- state bounds (docs/semantics.md §9) ------------------------------------------------------
 
-void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason) {
+void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason, std::int64_t at) {
   ++stats_.evicted;
+  ++stats_.evicted_by[static_cast<std::size_t>(reason)];
   if (options_.evictions != nullptr) {
     std::string record;
     std::string key_json = keyJson(key);
@@ -452,7 +557,7 @@ void NativeMatcher::evict(const Key &key, const Run &run, EvictReason reason) {
       }
       std::reverse(events.begin(), events.end());
       appendEvictedRecord(record, image_->name, key_json, reason, image_->states[run.state].name,
-                          startOf(run.first).first, time_, steps, negated, events);
+                          startOf(run.first).first, at, steps, negated, events);
     }
     options_.evictions->evicted(image_->name, reason, key_json, record);
   }
@@ -468,7 +573,7 @@ void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason)
   }
   count = std::min(count, key.runs.size());
   for (std::size_t i = 0; i < count; ++i) {
-    evict(key, key.runs[i], reason);
+    evict(key, key.runs[i], reason, time_);
   }
   key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(count));
   live_runs_ -= count;
@@ -506,7 +611,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     Next n = heap.back();
     heap.pop_back();
     Key &key = keys_[n.key];
-    evict(key, key.runs[n.index], EvictReason::StateBytes);
+    evict(key, key.runs[n.index], EvictReason::StateBytes, time_);
     --live_runs_; // the run is erased below
     if (n.index == 0) {
       n.touched = touched.size();
@@ -722,8 +827,8 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
 
 std::uint64_t NativeMatcher::stateBytes() const {
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
-         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + live_keys_ * sizeof(Key) +
-         table_.bytes();
+         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
+         live_keys_ * sizeof(Key) + table_.bytes();
 }
 
 MatcherStats NativeMatcher::stats() const {

@@ -7,6 +7,9 @@
 //            by start), held matches, timer; found through table_ by the generated key hash
 //   heap_    (deadline, key slot, generation) min-heap; an entry is stale once the key's timer
 //            changed or the slot was freed/reused (lazy invalidation)
+//   ttl_     --key-ttl only: (expiry, last arrival, key slot, generation) min-heap, one entry
+//            per key, corrected lazily: an event only moves the key's last event; an entry that
+//            comes due with an older last event is pushed again with the key's current one
 // and scratch vectors reused across events, so an event that changes nothing allocates nothing.
 //
 // The algorithm is the reference interpreter's (compiler/interp/nfa_matcher.cpp), line by line.
@@ -19,6 +22,7 @@
 #include "runtime/native/native_record.hpp"
 #include "runtime/schema.hpp"
 #include "runtime/state/migration.hpp"
+#include "support/time_arith.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -90,6 +94,16 @@ private:
     std::int64_t timer = kNoDeadline;
     std::uint32_t gen = 0; // bumped when the slot is freed
     bool dirty = false;    // in dirty_ (tracking changes: runs or held matches changed)
+    // --key-ttl only: the key's last event seen by the pattern (INT64_MIN: not tracked).
+    std::int64_t last_time = INT64_MIN;
+    std::uint64_t last_seq = 0;
+  };
+
+  struct Expiry {
+    std::int64_t at; // the expiry of the key's last event when pushed (a lower bound)
+    std::uint64_t seq;
+    std::uint32_t key;
+    std::uint32_t gen;
   };
 
   struct Timer {
@@ -185,7 +199,8 @@ private:
   // Fires the deadlines up to `time`; false when none fired. Inline: usually the earliest timer
   // is live and later than `time`.
   bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
-    if (heap_.empty() || (heap_.front().deadline > time && timerValid(heap_.front()))) {
+    if ((heap_.empty() || (heap_.front().deadline > time && timerValid(heap_.front()))) &&
+        (ttl_.empty() || ttl_.front().at > time)) {
       return false;
     }
     return fireDue(time, out);
@@ -198,7 +213,19 @@ private:
   // accounted bytes exceed the limit, releasing what they held back at `when`.
   void evictOldest(Key &key, std::size_t count, EvictReason reason);
   void boundStateBytes(const Completion &when, std::vector<MatchOutput> &out);
-  void evict(const Key &key, const Run &run, EvictReason reason); // releases the run's nodes
+  // Releases the run's nodes; `at` is the record's "@at".
+  void evict(const Key &key, const Run &run, EvictReason reason, std::int64_t at);
+  // --key-ttl (docs/semantics.md §9), exactly as the interpreter: an event of key `k` moves its
+  // last event (and marks it changed); the due expiry first in (expiry, last arrival) order,
+  // after correcting entries whose key saw an event since; the drop of key `k` at `at`.
+  void touch(std::uint32_t k, const Event &e);
+  void pushExpiry(std::uint32_t k);
+  const Expiry *dueExpiry(std::int64_t time);
+  void ttlDrop(std::uint32_t k, std::int64_t at, std::vector<MatchOutput> &out);
+  void rebuildExpiries(); // one entry per live key (after an import or an adoption)
+  std::int64_t expiryOf(std::int64_t last_time) const {
+    return cep::time::deadlineAfter(last_time, options_.bounds.key_ttl_ms);
+  }
   bool startsBefore(const Run &a, const Run &b) const {
     return startOf(a.first) < startOf(b.first);
   }
@@ -224,6 +251,7 @@ private:
   std::vector<std::uint32_t> free_keys_;
   KeyTable table_;
   std::vector<Timer> heap_;
+  std::vector<Expiry> ttl_;
 
   // Scratch, reused across events.
   std::vector<CepBranch> branches_;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 namespace cep::runtime::native {
@@ -78,6 +79,8 @@ void NativeMatcher::exportKeys(MatcherState &st,
       Pos start = startOf(m.first);
       sk.held.push_back({nodeId(m.last), start.first, start.second});
     }
+    sk.last_time = key.last_time; // tracked under --key-ttl only
+    sk.last_seq = key.last_seq;
   }
 }
 
@@ -245,6 +248,12 @@ void NativeMatcher::importState(const MatcherState &st, const std::vector<EventR
     held_ += keys[i].held.size();
     key.runs = std::move(keys[i].runs);
     key.held = std::move(keys[i].held);
+    if (options_.bounds.key_ttl_ms != 0) {
+      std::tie(key.last_time, key.last_seq) = lastEventOf(st, st.keys[i]);
+      if (key.last_time != INT64_MIN) {
+        pushExpiry(k);
+      }
+    }
     reschedule(k);
   }
   updatePeaks();

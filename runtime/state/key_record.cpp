@@ -15,16 +15,18 @@ namespace {
 constexpr char kHeaderKind = 'H';
 constexpr char kRecordKind = 'K';
 
-void startRecord(SnapshotReader &r, char kind, const char *what) {
+std::uint8_t startRecord(SnapshotReader &r, char kind, const char *what) {
   std::uint8_t version = r.u8();
-  if (version != kKeyRecordVersion) {
+  if (version < kKeyRecordOldestVersion || version > kKeyRecordVersion) {
     r.fail("format version " + std::to_string(version) + " (this build reads " +
-           std::to_string(kKeyRecordVersion) + ")");
+           std::to_string(kKeyRecordOldestVersion) + " to " + std::to_string(kKeyRecordVersion) +
+           ")");
   }
   char got = static_cast<char>(r.u8());
   if (got != kind) {
     r.fail(std::string("not a ") + what);
   }
+  return version;
 }
 
 } // namespace
@@ -126,6 +128,8 @@ public:
       w.i64(m.start_time);
       w.u64(m.start_seq);
     }
+    w.i64(key.last_time);
+    w.u64(key.last_seq);
     // Forget this key's numbering (only what it set).
     for (std::int64_t n : order_) {
       node_ids_.reset(n);
@@ -201,7 +205,7 @@ std::vector<std::string> encodeKeyRecords(const MatcherState &st) {
 
 KeyRecord decodeKeyRecord(std::string_view in, const Schema &schema) {
   SnapshotReader r(in, "key record");
-  startRecord(r, kRecordKind, "key record");
+  const std::uint8_t version = startRecord(r, kRecordKind, "key record");
   KeyRecord rec;
   rec.key.key_json = std::string(r.str());
   rec.events.resize(r.count(kMinSnapshotEventBytes));
@@ -249,6 +253,10 @@ KeyRecord decodeKeyRecord(std::string_view in, const Schema &schema) {
     }
     m.start_time = r.i64();
     m.start_seq = r.u64();
+  }
+  if (version >= 2) {
+    rec.key.last_time = r.i64();
+    rec.key.last_seq = r.u64();
   }
   if (!r.atEnd()) {
     r.fail("trailing bytes");

@@ -21,6 +21,8 @@
 //           u64 run count, per run: str state name, u32 counter, i64 last node, i64 start time,
 //             u64 start seq, i64 previous time
 //           u64 held count, per held match: i64 last node, i64 start time, u64 start seq
+//           i64 last event time, u64 last event seq (version 2 on; matcher_state.hpp's
+//             StateKey: kNoLastEvent and 0 when not tracked, and when reading version 1)
 //   Events and nodes are numbered within the record, in the order its runs, then its held
 //   matches, first reach them (exportState's order restricted to one key).
 // Bad bytes throw std::runtime_error "bad key record: <reason>" ("bad matcher header: <reason>"
@@ -48,7 +50,9 @@
 
 namespace cep::runtime {
 
-inline constexpr std::uint8_t kKeyRecordVersion = 1;
+inline constexpr std::uint8_t kKeyRecordVersion = 2;
+// Version 1 (no last event per key) is still read; the header is the same in both.
+inline constexpr std::uint8_t kKeyRecordOldestVersion = 1;
 
 // The per-matcher part of a state (everything in CEPISNAP but the keys, and their count).
 struct MatcherHeader {

@@ -60,6 +60,26 @@ void failMatcherState(const std::string &why) {
   throw std::runtime_error(std::string("bad ") + kWhat + ": " + why);
 }
 
+std::pair<std::int64_t, std::uint64_t> lastEventOf(const MatcherState &st, const StateKey &key) {
+  if (key.last_time != kNoLastEvent) {
+    return {key.last_time, key.last_seq};
+  }
+  std::pair<std::int64_t, std::uint64_t> last{kNoLastEvent, 0};
+  auto reach = [&](std::int64_t node) {
+    if (node >= 0) {
+      const Event &e = *st.events.at(st.nodes.at(static_cast<std::size_t>(node)).event);
+      last = std::max(last, std::pair<std::int64_t, std::uint64_t>{e.time, e.seq});
+    }
+  };
+  for (const StateRun &r : key.runs) {
+    reach(r.last); // a run's last node is its latest bound event
+  }
+  for (const StateHeld &m : key.held) {
+    reach(m.last);
+  }
+  return last;
+}
+
 void encodeMatcherState(const MatcherState &st, std::string &out) {
   SnapshotWriter w(out);
   w.bytes(kMatcherStateMagic, sizeof kMatcherStateMagic);
@@ -100,6 +120,8 @@ void encodeMatcherState(const MatcherState &st, std::string &out) {
       w.i64(m.start_time);
       w.u64(m.start_seq);
     }
+    w.i64(k.last_time);
+    w.u64(k.last_seq);
   }
 }
 
@@ -159,7 +181,7 @@ MatcherState decodeMatcherState(std::string_view in, std::shared_ptr<const Schem
     }
     return id;
   };
-  st.keys.resize(r.count(4 + 8 + 8));
+  st.keys.resize(r.count(version >= 4 ? 4 + 8 + 8 + 8 + 8 : 4 + 8 + 8));
   for (StateKey &k : st.keys) {
     k.key_json = std::string(r.str());
     k.runs.resize(r.count(4 + 4 + 8 + 8 + 8 + 8));
@@ -179,6 +201,10 @@ MatcherState decodeMatcherState(std::string_view in, std::shared_ptr<const Schem
       }
       m.start_time = r.i64();
       m.start_seq = r.u64();
+    }
+    if (version >= 4) {
+      k.last_time = r.i64();
+      k.last_seq = r.u64();
     }
   }
   if (!r.atEnd()) {

@@ -22,8 +22,10 @@
 //   u64 key count, then per key (sorted by key text):
 //     str key JSON, u64 run count, per run: str state name, u32 counter, i64 last node,
 //       i64 start time, u64 start seq, i64 previous time;
-//     u64 held count, per held match: i64 last node, i64 start time, u64 start seq
-// Deadlines and timers are not stored: they are recomputed from the NFA on restore.
+//     u64 held count, per held match: i64 last node, i64 start time, u64 start seq;
+//     i64 last event time, u64 last event seq (version 4 on: the key's last event seen by the
+//       pattern, kept under --key-ttl; INT64_MIN and 0 when not tracked, and when reading 1-3)
+// Deadlines, timers and key expiries are not stored: they are recomputed on restore.
 //
 // Example (what Matcher::snapshot / restore do):
 //   MatcherState st;
@@ -47,8 +49,9 @@
 namespace cep::runtime {
 
 inline constexpr char kMatcherStateMagic[8] = {'C', 'E', 'P', 'I', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kMatcherStateVersion = 3;
-// Versions 1 (no eviction counter) and 2 (no dropped counter, no draining flag) are still read.
+inline constexpr std::uint32_t kMatcherStateVersion = 4;
+// Versions 1 (no eviction counter), 2 (no dropped counter, no draining flag) and 3 (no last event
+// per key) are still read.
 inline constexpr std::uint32_t kMatcherStateOldestVersion = 1;
 
 // One bound event of a partial or held match: the list of a match's bound events runs from its
@@ -76,10 +79,16 @@ struct StateHeld {
   std::uint64_t start_seq = 0;
 };
 
+// No last event: the key's last event is not tracked (no --key-ttl, or an older state).
+inline constexpr std::int64_t kNoLastEvent = INT64_MIN;
+
 struct StateKey {
   std::string key_json; // "@key" as written
   std::vector<StateRun> runs;
   std::vector<StateHeld> held;
+  // --key-ttl: the key's last event seen by the pattern (time, arrival seq).
+  std::int64_t last_time = kNoLastEvent;
+  std::uint64_t last_seq = 0;
 };
 
 // The pattern's key as names and kinds (not part of CEPISNAP: exportState fills it, a decoded
@@ -115,6 +124,11 @@ struct MatcherState {
   std::uint64_t runCount() const;
   std::uint64_t heldCount() const;
 };
+
+// The last event of `key` (a key of `state`) for --key-ttl, as (time, arrival seq): the one it
+// holds, or when not tracked (a state written without --key-ttl or by an older version) the
+// latest event its runs and held matches bound. Both engines restore keys' expiries from this.
+std::pair<std::int64_t, std::uint64_t> lastEventOf(const MatcherState &state, const StateKey &key);
 
 // Appends the CEPISNAP encoding of `state` to `out`.
 void encodeMatcherState(const MatcherState &state, std::string &out);

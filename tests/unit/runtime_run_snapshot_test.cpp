@@ -415,6 +415,11 @@ bool applyArgs(const std::string &args, RunOptions &options, bool &with_events,
     } else if (w[i] == "--max-state-bytes" && i + 1 < w.size()) {
       bounds.max_state_bytes = std::stoull(w[++i]);
       options.keep_raw = true; // as cep run: raw lengths are accounted
+    } else if (w[i] == "--key-ttl" && i + 1 < w.size()) {
+      std::string error;
+      if (!parseDuration(w[++i], bounds.key_ttl_ms, &error)) {
+        return false;
+      }
     } else if (w[i] == "--watermark" && i + 1 < w.size()) {
       options.watermark = w[++i] == "explicit" ? WatermarkMode::Explicit : WatermarkMode::Auto;
     } else {
@@ -781,22 +786,26 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     magic[3] = 'X';
     CHECK(tryRestore(magic) == "bad run snapshot: not a run snapshot");
     std::string version = snap;
-    version[8] = 4;
-    CHECK(tryRestore(version) == "bad run snapshot: format version 4 (this build reads 1 to 3)");
+    version[8] = 5;
+    CHECK(tryRestore(version) == "bad run snapshot: format version 5 (this build reads 1 to 4)");
     std::string interp_snapshot;
     session.matchers[0]->snapshot(interp_snapshot);
     CHECK(tryRestore(interp_snapshot) == "bad run snapshot: not a run snapshot");
     CHECK(tryRestore("") == "bad run snapshot: truncated");
   }
 
-  // The snapshot as an older version wrote it: version 2 is version 3 without the positions
-  // section before the checksum (here empty: u32 0 inputs, u32 0 outputs); version 1 is version
-  // 2 without the five options after the raw-records flag.
+  // The snapshot as an older version wrote it: version 3 is version 4 without the key TTL after
+  // the five result options; version 2 is version 3 without the positions section before the
+  // checksum (here empty: u32 0 inputs, u32 0 outputs); version 1 is version 2 without the five
+  // options after the raw-records flag.
   auto older = [&](std::uint32_t version) {
     constexpr std::size_t kEmptyPositions = 4 + 4;
     constexpr std::size_t kOptionsEnd = 8 + 4 + 8 + 1 + 1 + 8 + 1;
     std::string old = snap;
-    old.erase(old.size() - 8 - kEmptyPositions, kEmptyPositions);
+    if (version <= 2) {
+      old.erase(old.size() - 8 - kEmptyPositions, kEmptyPositions);
+    }
+    old.erase(kOptionsEnd + 5 * 8, 8); // i64 key TTL
     if (version == 1) {
       old.erase(kOptionsEnd, 8 + 8 + 8 + 8 + 8);
     }
@@ -808,6 +817,16 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     reseal(old);
     return old;
   };
+
+  SECTION("version 3 (without --key-ttl) is still read, as taken without it") {
+    CHECK(tryRestore(older(3)).empty());
+    Scenario other = scenario;
+    other.bounds.key_ttl_ms = 30 * 60 * 1000;
+    CHECK(tryRestore(older(3), other) ==
+          "bad run snapshot: it was taken with --key-ttl none, this run uses 30m");
+    CHECK(tryRestore(snap, other) ==
+          "bad run snapshot: it was taken with --key-ttl none, this run uses 30m");
+  }
 
   SECTION("version 2 (without the positions) is still read") {
     CHECK(tryRestore(older(2)).empty());
@@ -909,7 +928,7 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     inner[at + 8] = 7; // the interpreter's format version
     reseal(inner);
     CHECK(tryRestore(inner) == "bad run snapshot: pattern `unpaid`: bad interpreter snapshot: "
-                               "format version 7 (this build reads 1 to 3)");
+                               "format version 7 (this build reads 1 to 4)");
     std::string extra = snap;
     extra.insert(extra.size() - 8, "zz");
     std::uint64_t size = extra.size();

@@ -56,6 +56,7 @@ TEST_CASE("serve metrics: inputs, pattern versions, deploys", "[service]") {
   p.matches.add(2);
   p.live_runs.set(5);
   p.state_bytes.set(640);
+  p.evicted[static_cast<std::size_t>(cep::runtime::EvictReason::Ttl)]->add(3);
   metrics.deploys("keep", "done").add();
   metrics.deployPause("keep").observe(0.0003);
   metrics.runsDropped("card_testing", "fresh").add(7);
@@ -72,6 +73,12 @@ TEST_CASE("serve metrics: inputs, pattern versions, deploys", "[service]") {
            "cep_pattern_live_runs{pattern=\"card_testing\",version=\"3f2a9c1d\"} 5\n",
            "cep_pattern_keys{pattern=\"card_testing\",version=\"3f2a9c1d\"} 0\n",
            "cep_pattern_state_bytes{pattern=\"card_testing\",version=\"3f2a9c1d\"} 640\n",
+           "cep_pattern_evicted_runs_total{pattern=\"card_testing\",version=\"3f2a9c1d\","
+           "reason=\"ttl\"} 3\n",
+           "cep_pattern_evicted_runs_total{pattern=\"card_testing\",version=\"3f2a9c1d\","
+           "reason=\"max-runs-per-key\"} 0\n",
+           "cep_pattern_evicted_runs_total{pattern=\"card_testing\",version=\"3f2a9c1d\","
+           "reason=\"max-state-bytes\"} 0\n",
            "cep_deploys_total{mode=\"keep\",outcome=\"done\"} 1\n",
            "cep_deploy_pause_seconds_bucket{mode=\"keep\",le=\"0.0005\"} 1\n",
            "cep_deploy_pause_seconds_count{mode=\"keep\"} 1\n",

@@ -18,6 +18,7 @@
 #include "runtime/snapshot_codec.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
+#include "runtime/time/time_format.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,10 @@ runtime::MatcherOptions optionsOf(const fs::path &dir) {
       args >> o.bounds.max_runs_per_key;
     } else if (word == "--max-state-bytes") {
       args >> o.bounds.max_state_bytes;
+    } else if (word == "--key-ttl") {
+      std::string d;
+      args >> d;
+      REQUIRE(runtime::parseDuration(d, o.bounds.key_ttl_ms));
     }
   }
   return o;
@@ -627,7 +632,7 @@ TEST_CASE("changes: bad headers and key records are refused with the reason", "[
   std::string wrong_version = record;
   wrong_version[0] = 9;
   refused(c.header, {wrong_version, records[1]},
-          "bad key record: format version 9 (this build reads 1)");
+          "bad key record: format version 9 (this build reads 1 to 2)");
   refused(c.header, {c.header, records[1]}, "bad key record: not a key record");
   refused(record, records, "bad matcher header: not a matcher header");
   std::string cut = record.substr(0, record.size() - 1);
@@ -643,4 +648,178 @@ TEST_CASE("changes: bad headers and key records are refused with the reason", "[
           "bad key record: two records of key " + std::string(c.put.front().first));
   refused(c.header, records, "bad matcher header: it is of pattern `testing`, not `unpaid`",
           "unpaid");
+}
+
+// --key-ttl (docs/semantics.md §9) on both engines: keys expire in (expiry, last arrival) order
+// when time reaches their last event + D, an event of the key (taken by no step) keeps it
+// alive, a drop is an eviction with reason ttl, exportChanges reports the key erased, and the
+// last events survive snapshot/restore (into the other engine) and key records, also when read
+// from a version 1 record (the last event is then the latest one its runs bound).
+TEST_CASE("key ttl: expiry order, keep-alive, checkpoints and restore on both engines",
+          "[changes][ttl]") {
+  Program program(R"(
+event E { k: string, name: string, ts: time }
+pattern p partition by k {
+    a: E(name == "a") -> b: E(name == "b")
+}
+emit Out { k: a.k }
+)");
+  // x, y, z start runs; w and v start at the same time (their expiries tie: by arrival, v
+  // arrived first); x sees an unrelated event at 4000.
+  const std::string text = R"({"@type":"E","k":"x","name":"a","ts":1000}
+{"@type":"E","k":"y","name":"a","ts":2000}
+{"@type":"E","k":"z","name":"a","ts":3000}
+{"@type":"E","k":"v","name":"a","ts":3000}
+{"@type":"E","k":"w","name":"a","ts":3000}
+{"@type":"E","k":"x","name":"c","ts":4000}
+)";
+  auto events = decodeAll(*program.schema, text);
+  std::ostringstream records_by[2];
+  std::string snaps[2];
+  for (Engine engine : {Engine::Interp, Engine::Jit}) {
+    INFO(engineName(engine));
+    const int which = engine == Engine::Interp ? 0 : 1;
+    runtime::StateBounds bounds;
+    bounds.key_ttl_ms = 10'000;
+    runtime::EvictionLog log(bounds, nullptr);
+    log.setRecords(&records_by[which]);
+    runtime::MatcherOptions options;
+    options.bounds = bounds;
+    options.evictions = &log;
+    auto m = program.matcher(engine, 0, options);
+    Checked c{m.get(), program.schema, engine == Engine::Jit, {}, {}, {}};
+    std::int64_t time = INT64_MIN;
+    for (const auto &e : events) {
+      c.event(e, time);
+    }
+    c.checkpoint("after the events");
+    CHECK(m->stats().live_keys == 4 + 1);
+    CHECK(m->nextTimer() <= 12'000);
+    // 11999: nothing is 10s past its last event yet; 12000: y (at equality).
+    m->advanceTime(11'999, c.out);
+    CHECK(m->stats().evicted == 0);
+    m->advanceTime(12'000, c.out);
+    CHECK(m->stats().evicted == 1);
+    runtime::MatcherChanges ch;
+    m->exportChanges(ch);
+    CHECK(ch.erased == std::vector<std::string>{"\"y\""});
+    CHECK(ch.put.empty());
+    c.store.apply(ch);
+    if (c.native) { // the default diff, which checkpoint() compares with, moves on too
+      runtime::MatcherChanges d;
+      m->Matcher::exportChanges(d);
+      CHECK(d.erased == ch.erased);
+      c.diff_store.apply(d);
+    }
+    c.checkpoint("y expired");
+    m->snapshot(snaps[which]);
+    // 13000: z, v and w (v before w: same last time, earlier arrival; z before both). x lives
+    // on until 14000 thanks to its event at 4000.
+    m->advanceTime(13'500, c.out);
+    CHECK(m->stats().evicted == 4);
+    CHECK(m->stats().live_keys == 1);
+    c.checkpoint("z, v, w expired");
+    m->advanceTime(14'000, c.out);
+    CHECK(m->stats().live_keys == 0);
+    CHECK(m->stats().evicted == 5);
+    c.checkpoint("x expired");
+    CHECK(c.out.empty());
+  }
+  CHECK(records_by[0].str() == records_by[1].str());
+  std::vector<std::string> keys;
+  std::istringstream lines(records_by[0].str());
+  for (std::string line; std::getline(lines, line);) {
+    CHECK(line.find("\"@reason\":\"ttl\"") != std::string::npos);
+    keys.push_back(line.substr(line.find("\"@key\":") + 7, 3));
+  }
+  CHECK(keys == std::vector<std::string>{"\"y\"", "\"z\"", "\"v\"", "\"w\"", "\"x\""});
+  // The snapshots agree but for the engines' own size estimates, and each restores into the
+  // other engine with the keys' last events: x still expires at 14000, not 11000.
+  auto peakless = [](std::string snap) {
+    std::fill_n(snap.begin() + 8 + 4 + 4 + 1 + 8 + 6 * 8, 8, '\0');
+    return snap;
+  };
+  CHECK(peakless(snaps[0]) == peakless(snaps[1]));
+  for (Engine engine : {Engine::Interp, Engine::Jit}) {
+    INFO(engineName(engine));
+    runtime::MatcherOptions options;
+    options.bounds.key_ttl_ms = 10'000;
+    auto m = program.matcher(engine, 0, options);
+    m->restore(snaps[engine == Engine::Interp ? 1 : 0]);
+    std::vector<runtime::MatchOutput> out;
+    m->advanceTime(13'999, out);
+    CHECK(m->stats().live_keys == 1);
+    m->advanceTime(14'000, out);
+    CHECK(m->stats().live_keys == 0);
+    // A version 1 key record (no last event): x's last event is then its run's latest bound
+    // event, the `a` at 1000, and it expires at 11000.
+    auto fresh = program.matcher(engine, 0, options);
+    auto source = program.matcher(engine, 0, options);
+    source->restore(snaps[0]);
+    runtime::MatcherChanges ch;
+    source->exportChanges(ch);
+    std::vector<std::string> v1;
+    for (const auto &[key, record] : ch.put) {
+      std::string old = record.substr(0, record.size() - 16);
+      old[0] = 1;
+      v1.push_back(old);
+    }
+    std::vector<std::string_view> views(v1.begin(), v1.end());
+    runtime::MatcherState st = runtime::assembleMatcherState(ch.header, views, program.schema, "p");
+    for (const runtime::StateKey &k : st.keys) {
+      CHECK(k.last_time == runtime::kNoLastEvent);
+    }
+    runtime::restoreFromRecords(*fresh, ch.header, views, program.schema);
+    fresh->advanceTime(10'999, out);
+    CHECK(fresh->stats().live_keys == 4);
+    fresh->advanceTime(11'000, out);
+    CHECK(fresh->stats().live_keys == 3);
+  }
+}
+
+// --key-ttl releases the matches a dropped key's runs held back (skip past last holds a match
+// while an earlier run of its key lives): x's a1 waits for a b with v 1, a2's match (a2, b2)
+// completes at 3000 and is held behind it; at 8000 (b2 + 5s) a1's run is evicted and the match
+// released then, alike on both engines.
+TEST_CASE("key ttl: a dropped key releases its held matches, alike on both engines", "[ttl]") {
+  Program program(R"(
+event E { k: string, name: string, v: int, ts: time }
+pattern p partition by k {
+    a: E(name == "a") -> b: E(name == "b" and v == a.v)
+}
+emit Out { k: a.k, v: a.v }
+)");
+  const std::string text = R"({"@type":"E","k":"x","name":"a","v":1,"ts":1000}
+{"@type":"E","k":"x","name":"a","v":2,"ts":2000}
+{"@type":"E","k":"x","name":"b","v":2,"ts":3000}
+)";
+  auto events = decodeAll(*program.schema, text);
+  std::string outs[2];
+  for (Engine engine : {Engine::Interp, Engine::Jit}) {
+    INFO(engineName(engine));
+    runtime::MatcherOptions options;
+    options.bounds.key_ttl_ms = 5'000;
+    auto m = program.matcher(engine, 0, options);
+    std::vector<runtime::MatchOutput> out;
+    std::int64_t time = INT64_MIN;
+    for (const auto &e : events) {
+      if (e->time > time) {
+        m->advanceTime(e->time, out);
+        time = e->time;
+      }
+      m->onEvent(e, out);
+    }
+    CHECK(out.empty()); // held
+    m->advanceTime(7'999, out);
+    CHECK(out.empty());
+    m->advanceTime(8'000, out);
+    CHECK(m->stats().live_keys == 0);
+    CHECK(m->stats().evicted == 1);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].completion_time == 8'000);
+    CHECK(out[0].time_driven);
+    CHECK(out[0].json.find("\"v\":2") != std::string::npos);
+    outs[engine == Engine::Interp ? 0 : 1] = out[0].json;
+  }
+  CHECK(outs[0] == outs[1]);
 }
