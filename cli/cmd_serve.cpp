@@ -169,6 +169,9 @@ int runServe(const ServeOptions &options) {
     if (!store) {
       return runFailure("--state " + *options.state_dir + ": " + error);
     }
+    if (!store->openNote().empty()) {
+      std::cerr << "cep serve: --state " << *options.state_dir << ": " << store->openNote() << '\n';
+    }
     runtime_options.store = store.get();
     runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
   }

@@ -611,6 +611,14 @@ TEST_CASE("opening what is not a checkpoint store is refused with the reason", "
   SECTION("a folder whose parent does not exist") {
     CHECK(contains(openError(tmp.store() + "/deeper"), "cannot create the folder"));
   }
+  SECTION("what RocksDB writes before CURRENT, beside a file of someone else's") {
+    fs::create_directory(tmp.store());
+    std::ofstream(tmp.store() + "/LOCK");
+    std::ofstream(tmp.store() + "/notes.txt") << "mine";
+    CHECK(contains(openError(tmp.store()), "not a checkpoint store"));
+    CHECK(fs::exists(tmp.store() + "/LOCK"));
+    CHECK(fs::exists(tmp.store() + "/notes.txt"));
+  }
   SECTION("another RocksDB database, left as it was") {
     std::string cmd = std::string(CEP_STORE_KILL_HELPER) + " foreign " + tmp.store();
     REQUIRE(std::system(cmd.c_str()) == 0);
@@ -898,6 +906,33 @@ TEST_CASE("a read-only open falls back from a damaged checkpoint as recovery doe
   CHECK(folderBytes(tmp.store()) == before); // the damaged checkpoint is not undone on disk
   auto store = openOk(tmp.store());          // the writer's recovery agrees
   CHECK(store->latest() == 1u);
+}
+
+TEST_CASE("a creation killed before CURRENT is cleared and the store created afresh", "[store]") {
+  // What a process killed while RocksDB created the database leaves (seen in the kill loop):
+  // the lock, the info log, the identity and a manifest not yet renamed to CURRENT.
+  TempDir tmp;
+  fs::create_directory(tmp.store());
+  for (const char *name : {"LOCK", "LOG", "IDENTITY", "000001.dbtmp", "MANIFEST-000001"}) {
+    std::ofstream(tmp.store() + "/" + name) << "partial";
+  }
+  std::string error;
+  auto store = CheckpointStore::open(tmp.store(), {}, error);
+  REQUIRE(store);
+  CHECK(error.empty());
+  CHECK(store->openNote() == "the folder held an interrupted creation (" +
+                                 std::string("000001.dbtmp, IDENTITY, LOCK, LOG, MANIFEST-000001") +
+                                 ", no CURRENT file: never a checkpoint); cleared, created afresh");
+  CHECK_FALSE(store->latest());
+  auto batch = store->begin();
+  batch.put(1, "k", "v");
+  batch.setMeta("m");
+  REQUIRE(store->commit(std::move(batch), error));
+  store.reset();
+  auto again = CheckpointStore::open(tmp.store(), {}, error);
+  REQUIRE(again);
+  CHECK(again->openNote().empty());
+  CHECK(again->latest() == std::optional<std::uint64_t>(1));
 }
 
 TEST_CASE("a read-only open refuses what is not a checkpoint store, changing nothing", "[store]") {

@@ -51,6 +51,7 @@ struct CheckpointStore::Impl {
   std::string current_bytes;         // its encoded meta record
   std::shared_ptr<const Overlay> rollback; // set: `current` is `physical` with its undo applied
   std::string fallback_reason;
+  std::string open_note; // open() cleared an interrupted creation
   StoreStats stats;
   bool read_only = false; // openReadOnly: no lock taken, nothing written
 
@@ -534,6 +535,34 @@ std::size_t CheckpointStore::Batch::changes() const {
 
 // ---- CheckpointStore ----
 
+namespace {
+
+// True when every entry of `dir` is a regular file RocksDB writes while it creates a database,
+// before CURRENT: LOCK, IDENTITY, LOG and LOG.old.*, MANIFEST-*, OPTIONS-*, *.dbtmp, and
+// numbered WAL files (*.log). `files` receives them.
+bool interruptedCreation(const std::string &dir, std::vector<fs::path> &files) {
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    auto starts = [&](std::string_view p) { return name.rfind(p, 0) == 0; };
+    auto ends = [&](std::string_view x) {
+      return name.size() >= x.size() && name.compare(name.size() - x.size(), x.size(), x) == 0;
+    };
+    bool numbered_log =
+        ends(".log") && name.size() > 4 && name.find_first_not_of("0123456789") == name.size() - 4;
+    if (!entry.is_regular_file(ec) ||
+        !(name == "LOCK" || name == "IDENTITY" || name == "LOG" || starts("LOG.old.") ||
+          starts("MANIFEST-") || starts("OPTIONS-") || ends(".dbtmp") || numbered_log)) {
+      return false;
+    }
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return !ec && !files.empty();
+}
+
+} // namespace
+
 CheckpointStore::CheckpointStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CheckpointStore::~CheckpointStore() = default;
 
@@ -552,9 +581,24 @@ CheckpointStore::open(const std::string &dir, const StoreOptions &options, std::
     }
     existing = fs::exists(fs::path(dir) / "CURRENT", ec);
     if (!existing && !fs::is_empty(dir, ec)) {
-      error = impl->prefix() + "the folder is not empty and holds no RocksDB database (no "
-                               "CURRENT file): not a checkpoint store";
-      return nullptr;
+      // RocksDB writes CURRENT last when it creates a database: a folder that holds only what
+      // it writes before (a process killed while creating the store) never held a checkpoint.
+      std::vector<fs::path> leftovers;
+      if (!interruptedCreation(dir, leftovers)) {
+        error = impl->prefix() + "the folder is not empty and holds no RocksDB database (no "
+                                 "CURRENT file): not a checkpoint store";
+        return nullptr;
+      }
+      std::string names;
+      for (const fs::path &file : leftovers) {
+        names += (names.empty() ? "" : ", ") + file.filename().string();
+        if (!fs::remove(file, ec) && ec) {
+          error = impl->prefix() + "cannot clear an interrupted creation: " + ec.message();
+          return nullptr;
+        }
+      }
+      impl->open_note = "the folder held an interrupted creation (" + names +
+                        ", no CURRENT file: never a checkpoint); cleared, created afresh";
     }
     if (ec) {
       error = impl->prefix() + "cannot read the folder: " + ec.message();
@@ -705,6 +749,10 @@ std::optional<std::uint64_t> CheckpointStore::latest() const {
     return std::nullopt;
   }
   return impl_->current->checkpoint;
+}
+
+const std::string &CheckpointStore::openNote() const {
+  return impl_->open_note;
 }
 
 const std::string &CheckpointStore::fallbackReason() const {

@@ -212,6 +212,10 @@ public:
   std::optional<std::uint64_t> latest() const;
   // Not empty when the latest checkpoint on disk was damaged and latest() is the one before.
   const std::string &fallbackReason() const;
+  // Not empty when open() found a folder holding only what RocksDB writes before CURRENT while
+  // it creates a database (a process killed during the first start): those files were removed
+  // and the store created afresh; nothing was lost, no checkpoint ever existed there.
+  const std::string &openNote() const;
 
   Batch begin() const; // for the next checkpoint
   // Writes the batch as one WriteBatch (synced when StoreOptions::sync); the checkpoint is
