@@ -118,6 +118,12 @@ class Server:
         return sum(float(m) for m in
                    re.findall(r'^cep_input_records_read_total\{[^}]*\} (\S+)$', text, re.M))
 
+    def checkpoints_done(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        found = re.search(r'^cep_checkpoints_total\{outcome="done"\} (\S+)$', text, re.M)
+        return float(found.group(1)) if found else 0
+
     def log(self):
         return (self.folder / "serve.stderr").read_text(errors="replace")
 
@@ -265,10 +271,18 @@ def main():
             log(f"kill {kills}/{args.kills} {life * 1000:.0f} ms into a deploy (the swap "
                 f"{'was applied' if applied else 'was not reached'})")
             continue
+        after = ""
+        if kills % 2 == 1:
+            # Every other server lives until it has committed a checkpoint (then `life` more),
+            # so that restarts resume mid-file also when a loaded machine starts servers slowly;
+            # the others die at any moment, also while starting or recovering.
+            wait_for("the admin port", server.read_port)
+            wait_for("a checkpoint", lambda: server.checkpoints_done() >= 1)
+            after = " after its first checkpoint"
         time.sleep(life)
         server.kill()
         kills += 1
-        log(f"kill {kills}/{args.kills} after {life * 1000:.0f} ms")
+        log(f"kill {kills}/{args.kills} {life * 1000:.0f} ms{after}")
     feeder.join(TIMEOUT)
     if failure:
         raise failure[0]
