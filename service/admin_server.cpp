@@ -52,7 +52,7 @@ struct Route {
   const char *path;
   const char *method; // GET or POST
 };
-constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},     {"/deploy", "POST"},
+constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},      {"/deploy", "POST"},
                              {"/undeploy", "POST"}, {"/savepoint", "POST"}, {"/metrics", "GET"},
                              {"/healthz", "GET"}};
 

@@ -28,6 +28,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import check, failures, wait_for  # noqa: E402
+
 RULES = """\
 event Payment { card: string, amount: float, ts: time }
 pattern big { p: Payment(amount > 100.0) }
@@ -40,26 +43,6 @@ MORE = (b'{"card":"c4","amount":1.0,"ts":4000}\n'
         b'{"card":"c5","amount":900.0,"ts":5000}\n'
         b'{"card":"c6","amount":2.0,"ts":9000}\n')  # moves the watermark past c5
 TIMEOUT = 60.0
-failures = []
-
-
-def check(ok, what):
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def wait_for(what, condition):
-    deadline = time.monotonic() + TIMEOUT
-    delay = 0.005
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 class Server:

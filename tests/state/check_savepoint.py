@@ -43,6 +43,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import check, failures, wait_for  # noqa: E402
+
 V1 = """\
 event Payment { card: string, amount: float, ts: time }
 pattern card_testing partition by card within 10m {
@@ -89,26 +92,6 @@ REST = b"".join([
 FIXTURES = Path(__file__).resolve().parent / "savepoints"
 TIMEOUT = 60.0
 VERSION = re.compile(rb',"@version":"([0-9a-f]+)"')
-failures = []
-
-
-def check(ok, what):
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def wait_for(what, condition):
-    deadline = time.monotonic() + TIMEOUT
-    delay = 0.005
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 class Server:

@@ -28,6 +28,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import check, failures, wait_for  # noqa: E402
+
 RULES = """\
 event Payment { card: string, amount: float, ts: time }
 pattern card_testing partition by card within 10m {
@@ -66,28 +69,6 @@ CARD7_JSON = (
     '"ts":"2026-12-04T10:00:01.000Z"}]}}],"held":[]}]}],"keys_listed":1,"runs_listed":1,'
     '"held_listed":0,"runs_total":3,"truncated":false}\n')
 TIMEOUT = 60.0
-failures = []
-
-
-def check(ok, what):
-    if ok:
-        what = what.split(" (got ", 1)[0]  # what was got is shown on a failure only
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def wait_for(what, condition):
-    deadline = time.monotonic() + TIMEOUT
-    delay = 0.005
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 def folder_bytes(path):
