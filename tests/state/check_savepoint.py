@@ -104,6 +104,14 @@ class Server:
                  "--admin-port-file", str(self.port_file)],
                 cwd=work, stdout=subprocess.DEVNULL, stderr=err)
         self.port = wait_for("the admin port", self.read_port)
+        # The port file is written before the inputs are opened; this line comes after them
+        # (and after a restore's "resumes at byte" lines).
+        wait_for("the server to be ready", lambda: "admin endpoint on" in self.stderr_text())
+
+    def stderr_text(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"cep serve exited with {self.proc.returncode}")
+        return self.stderr_path.read_text(errors="replace")
 
     def read_port(self):
         if self.proc.poll() is not None:
