@@ -41,6 +41,7 @@ struct TempDir {
   fs::path path;
   TempDir() {
     const char *base = std::getenv("TMPDIR");
+    // mkdtemp(3) replaces the trailing XXXXXX with a unique name and creates the folder.
     std::string tmpl = std::string(base && *base ? base : "/tmp") + "/cep-store-XXXXXX";
     REQUIRE(mkdtemp(tmpl.data()) != nullptr);
     path = tmpl;
