@@ -65,6 +65,11 @@ void Matcher::restoreState(const MatcherState &state) {
   restore(bytes);
 }
 
+void Matcher::assumeExported() {
+  MatcherChanges all;
+  exportChanges(all);
+}
+
 void Matcher::exportChanges(MatcherChanges &out) {
   out.clear();
   MatcherState st;

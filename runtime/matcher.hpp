@@ -152,6 +152,12 @@ public:
   // starts with the first call and costs nothing before; from then on call it regularly: the
   // keys freed since the previous call are kept (their first event) until the next one.
   virtual void exportChanges(MatcherChanges &out);
+  // The receiver of exportChanges already holds exactly this matcher's current state (it was
+  // just restored from those records): the next exportChanges reports only what changes from
+  // here, as if a call had exported everything now. The default does that call (O(state)); the
+  // native matcher only starts its tracking (O(1)), so a restart of `cep serve --state` does not
+  // write the whole state again at its first checkpoint.
+  virtual void assumeExported();
   // Moving the partial matches of ANOTHER VERSION of this pattern (same name; other conditions,
   // steps, NFA shape or schema) into this matcher, which must be fresh (runtime/state/
   // migration.hpp, docs/semantics.md "Moving partial matches to a new version"). checkMigration

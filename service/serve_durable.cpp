@@ -2,9 +2,9 @@
 // its restore at start-up. A checkpoint is cut on the loop thread between two released events:
 // the outputs are flushed, every served matcher gives the keys that changed since the last
 // checkpoint (Matcher::exportChanges), and one atomic batch gets them with the meta record
-// (serve_checkpoint.hpp) and the artifacts not stored yet. The outputs' fdatasync and the
-// batch's commit then run on a thread of their own (std::async) while the loop goes on; the
-// next checkpoint first waits for it (one in flight at most).
+// (serve_checkpoint.hpp) and the artifacts not stored yet. Filling the batch with the records,
+// the outputs' fdatasync and the batch's commit then run on a thread of their own (std::async)
+// while the loop goes on; the next checkpoint first waits for it (one in flight at most).
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/state/key_record.hpp"
@@ -78,40 +78,39 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   std::set<runtime::OperatorId> live;
   std::set<std::string> hashes;
   std::uint64_t keys_put = 0, keys_erased = 0;
+  // What goes into the batch; the records are moved into it on the commit thread (a checkpoint
+  // of many changed keys would otherwise copy every record into the batch on the loop).
+  struct OperatorWrite {
+    runtime::OperatorId id = 0;
+    bool drop = false; // the id's old records go first
+    runtime::MatcherChanges changes;
+  };
+  std::vector<OperatorWrite> writes;
   for (Served *served : order) {
     live.insert(served->id);
-    runtime::MatcherChanges changes;
+    OperatorWrite &write = writes.emplace_back();
+    write.id = served->id;
+    runtime::MatcherChanges &changes = write.changes;
     served->matcher->exportChanges(changes);
     if (changes.full) {
       // Its first export (a new version): the id's old records go, `put` is the whole state.
-      batch.dropOperator(served->id);
-      for (const auto &[key, record] : changes.put) {
-        batch.put(served->id, key, record);
-      }
-      keys_put += changes.put.size();
+      write.drop = true;
     } else if (served->persisted_as != served->id) {
       // Not stored under this id (a drain renumbered it; a checkpoint failed): the id's old
       // records go and the matcher is written whole.
-      batch.dropOperator(served->id);
+      write.drop = true;
+      changes.put.clear();
+      changes.erased.clear();
       runtime::MatcherState whole;
       served->matcher->exportState(whole);
-      std::string record;
       for (std::size_t k = 0; k < whole.keys.size(); ++k) {
-        record.clear();
+        std::string record;
         runtime::encodeKeyRecord(whole, k, record);
-        batch.put(served->id, whole.keys[k].key_json, record);
-        ++keys_put;
+        changes.put.emplace_back(whole.keys[k].key_json, std::move(record));
       }
-    } else {
-      for (const auto &[key, record] : changes.put) {
-        batch.put(served->id, key, record);
-      }
-      for (const std::string &key : changes.erased) {
-        batch.erase(served->id, key);
-      }
-      keys_put += changes.put.size();
-      keys_erased += changes.erased.size();
     }
+    keys_put += changes.put.size();
+    keys_erased += changes.erased.size();
     if (hashes.insert(served->hash).second &&
         std::find(persisted_artifacts_.begin(), persisted_artifacts_.end(), served->hash) ==
             persisted_artifacts_.end()) {
@@ -150,15 +149,28 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   }
   persisted_ops_.assign(live.begin(), live.end());
   persisted_artifacts_.assign(hashes.begin(), hashes.end());
-  pending->outcome = std::async(std::launch::async, [&store, sync = options_.sync_outputs,
-                                                     batch = std::move(batch)]() mutable {
-    PendingCheckpoint::Outcome outcome;
-    if (!sync || sync(outcome.error)) {
-      outcome.ok = store.commit(std::move(batch), outcome.error);
-    }
-    outcome.finished = std::chrono::steady_clock::now();
-    return outcome;
-  });
+  pending->outcome = std::async(std::launch::async,
+                                [&store, sync = options_.sync_outputs, batch = std::move(batch),
+                                 writes = std::move(writes)]() mutable {
+                                  for (OperatorWrite &write : writes) {
+                                    if (write.drop) {
+                                      batch.dropOperator(write.id);
+                                    }
+                                    for (auto &[key, record] : write.changes.put) {
+                                      batch.putMoved(write.id, std::move(key), std::move(record));
+                                    }
+                                    for (std::string &key : write.changes.erased) {
+                                      batch.erase(write.id, key);
+                                    }
+                                  }
+                                  writes.clear(); // the records' memory goes back before the commit
+                                  PendingCheckpoint::Outcome outcome;
+                                  if (!sync || sync(outcome.error)) {
+                                    outcome.ok = store.commit(std::move(batch), outcome.error);
+                                  }
+                                  outcome.finished = std::chrono::steady_clock::now();
+                                  return outcome;
+                                });
   pending_ = std::move(pending);
   metrics_.checkpointPause().observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -286,8 +298,7 @@ std::string ServeRuntime::restoreServed(
       throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
     }
     if (persisted) {
-      runtime::MatcherChanges stored; // what the store holds already: not written again
-      served->matcher->exportChanges(stored);
+      served->matcher->assumeExported(); // what the store holds already: not written again
       served->persisted_as = served->id; // the store holds exactly this
       persisted_ops_.push_back(served->id);
     }

@@ -21,6 +21,7 @@
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_record.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/snapshot_codec.hpp"
 #include "runtime/state/migration.hpp"
 #include "support/time_arith.hpp"
 
@@ -56,6 +57,7 @@ public:
   bool canAdopt(const Matcher &old) const override;                        // native_adopt.cpp
   MigrationReport adoptFrom(Matcher &old) override;                        // native_adopt.cpp
   void exportChanges(MatcherChanges &out) override;                        // native_changes.cpp
+  void assumeExported() override;                                          // native_changes.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
   void drain() override { draining_ = true; }
@@ -164,6 +166,18 @@ private:
   }
   bool sameRuns(const std::vector<Run> &a, const std::vector<Run> &b) const;
   void releaseFreed();
+  // native_changes.cpp: `key`'s record (runtime/state/key_record.hpp's layout, byte-equal to
+  // encodeKeyRecord of exportState) written straight from the slot into `w`, its nodes and
+  // events numbered in record_ (reset after each record).
+  void encodeKeyRecord(std::string_view key_json, const Key &key, SnapshotBuffer &w);
+  struct RecordScratch {
+    std::vector<std::uint32_t> node_ids; // by pool index: the record's node number + 1 (0: none)
+    std::vector<std::uint32_t> order;    // pool indices in the record's node order
+    std::vector<std::uint32_t> chain;
+    std::vector<std::uint32_t> node_events; // by record node: its record event number
+    std::vector<const Event *> events;      // in the record's event order
+    std::vector<std::pair<const Event *, std::uint32_t>> table; // open addressing: event, number
+  };
   // native_snapshot.cpp: the model's header fields (no keys), and `keys` (text, slot; in this
   // order) appended with every node and event they reach, each once; `dense` numbers the nodes
   // through a vector over the whole pool (a whole export), otherwise through a map.
@@ -266,6 +280,7 @@ private:
   bool track_ = false;    // exportChanges was called: dirty_ and freed_ are kept
   std::vector<std::uint32_t> dirty_;
   std::vector<const Event *> freed_; // one counted reference each
+  RecordScratch record_;
   MatcherStats stats_;
 };
 

@@ -12,8 +12,8 @@ namespace cep::runtime {
 
 namespace {
 
-constexpr char kHeaderKind = 'H';
-constexpr char kRecordKind = 'K';
+constexpr char kHeaderKind = kMatcherHeaderKind;
+constexpr char kRecordKind = kKeyRecordKind;
 
 std::uint8_t startRecord(SnapshotReader &r, char kind, const char *what) {
   std::uint8_t version = r.u8();

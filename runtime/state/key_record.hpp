@@ -53,6 +53,10 @@ namespace cep::runtime {
 inline constexpr std::uint8_t kKeyRecordVersion = 2;
 // Version 1 (no last event per key) is still read; the header is the same in both.
 inline constexpr std::uint8_t kKeyRecordOldestVersion = 1;
+// The kind bytes after the version (a writer that encodes records from its own structures, as
+// the native matcher's exportChanges does, writes the same layout).
+inline constexpr char kMatcherHeaderKind = 'H';
+inline constexpr char kKeyRecordKind = 'K';
 
 // The per-matcher part of a state (everything in CEPISNAP but the keys, and their count).
 struct MatcherHeader {

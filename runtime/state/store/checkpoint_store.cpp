@@ -500,6 +500,18 @@ void CheckpointStore::Batch::put(std::uint64_t op, std::string_view key, std::st
   ch.records.insert_or_assign(std::string(key), std::string(value));
 }
 
+void CheckpointStore::Batch::putMoved(std::uint64_t op, std::string &&key, std::string &&value) {
+  auto &ch = operators_[op];
+  ch.live = true;
+  // Callers put in key order (exportChanges sorts): the end is the usual place.
+  auto at = ch.records.lower_bound(key);
+  if (at != ch.records.end() && at->first == key) {
+    at->second = std::move(value);
+  } else {
+    ch.records.emplace_hint(at, std::move(key), std::move(value));
+  }
+}
+
 void CheckpointStore::Batch::erase(std::uint64_t op, std::string_view key) {
   auto &ch = operators_[op];
   ch.live = true;

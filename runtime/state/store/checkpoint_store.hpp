@@ -130,6 +130,7 @@ public:
   public:
     std::uint64_t id() const { return id_; } // the checkpoint it will be
     void put(std::uint64_t op, std::string_view key, std::string_view value);
+    void putMoved(std::uint64_t op, std::string &&key, std::string &&value); // put, no copies
     void erase(std::uint64_t op, std::string_view key); // absent key: nothing happens
     void dropOperator(std::uint64_t op);                // every key record of op goes
     void putArtifact(std::string_view hash, std::string_view bytes);
