@@ -80,6 +80,9 @@ int runServe(const ServeOptions &options) {
   if (int code = checkRunOptions(run, plan); code != kOk) {
     return code;
   }
+  if (plan.evictions) {
+    plan.evictions->setProgram("cep serve");
+  }
   if (plan.inputs.size() == 1 && plan.inputs[0].path == "-" && run.inputs.empty()) {
     return runUsage("give the inputs to serve with -i (a file, a named pipe, or - for stdin)");
   }

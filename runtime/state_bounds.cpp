@@ -99,14 +99,14 @@ void EvictionLog::evicted(std::string_view pattern, EvictReason reason, std::str
   }
   std::uint64_t &count = it->by_reason[static_cast<std::size_t>(reason)];
   if (++count == 1 && report_ != nullptr && reason == EvictReason::Ttl) {
-    *report_ << "cep run: pattern `" << pattern << "`: " << limitText(bounds_, reason)
+    *report_ << program_ << ": pattern `" << pattern << "`: " << limitText(bounds_, reason)
              << " passed, dropping the partial matches of keys without an event that long "
                 "(first at key "
              << key_json << ")\n";
   } else if (count == 1 && report_ != nullptr) {
     // The first eviction of a pattern for a reason is reported at once; the rest are counted
     // and summed up by finish().
-    *report_ << "cep run: pattern `" << pattern << "`: " << limitText(bounds_, reason)
+    *report_ << program_ << ": pattern `" << pattern << "`: " << limitText(bounds_, reason)
              << " reached, evicting the oldest partial matches (first at key " << key_json
              << "); add `within` to the pattern or raise the limit\n";
   }
@@ -125,7 +125,7 @@ void EvictionLog::finish() {
     return;
   }
   for (const PatternCounts &p : patterns_) {
-    *report_ << "cep run: pattern `" << p.name
+    *report_ << program_ << ": pattern `" << p.name
              << "`: " << p.by_reason[0] + p.by_reason[1] + p.by_reason[2]
              << " partial matches evicted (";
     bool first = true;

@@ -91,6 +91,8 @@ public:
   EvictionLog(StateBounds bounds, std::ostream *report) : bounds_(bounds), report_(report) {}
 
   void setRecords(std::ostream *records) { records_ = records; }
+  // The program its report lines start with ("cep run" unless set: `cep serve` sets its own).
+  void setProgram(std::string program) { program_ = std::move(program); }
   bool wantsRecords() const { return records_ != nullptr; }
   const StateBounds &bounds() const { return bounds_; }
 
@@ -102,6 +104,7 @@ public:
   std::uint64_t total() const { return total_; }
 
 private:
+  std::string program_ = "cep run";
   struct PatternCounts {
     std::string name;
     std::uint64_t by_reason[kEvictReasons] = {0, 0, 0};

@@ -291,6 +291,15 @@ MatcherState assembleMatcherState(std::string_view header,
   // kept once.
   std::unordered_map<std::uint64_t, std::uint64_t> by_seq;
   std::vector<std::uint64_t> event_ids;
+  std::size_t nodes = 0, events = 0;
+  for (const KeyRecord &rec : keys) {
+    nodes += rec.nodes.size();
+    events += rec.events.size();
+  }
+  by_seq.reserve(events);
+  st.events.reserve(events);
+  st.nodes.reserve(nodes);
+  st.keys.reserve(keys.size());
   for (KeyRecord &rec : keys) {
     if (!st.keys.empty() && st.keys.back().key_json == rec.key.key_json) {
       throw std::runtime_error("bad key record: two records of key " + rec.key.key_json);
