@@ -1,0 +1,146 @@
+// The state of one key of an aggregate (internal to runtime/aggregate; aggregator.hpp is the
+// interface). One struct for every window kind; only the members of the aggregate's kind are
+// used.
+#pragma once
+
+#include "runtime/aggregate/cell.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace cep::runtime::aggregate {
+
+// A key with nothing left to do is not in the due set.
+inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
+struct Session {
+  std::int64_t start = 0; // first event
+  std::int64_t last = 0;  // last event; the window ends at last + gap
+  std::uint64_t first_seq = 0;
+  std::uint32_t writes = 0; // records written for it (the next one's revision)
+  bool pending = true;      // changed since its last record
+  std::vector<Slot> cell;
+};
+
+// A rolling window's events, oldest first, with what each accumulator needs to take one out.
+struct RollingEntry {
+  std::int64_t time = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t nulls = 0; // bit k: accumulator k's value is null
+};
+struct RollingAcc {
+  std::int64_t n = 0;    // non-null values (count(p.f), avg)
+  std::int64_t isum = 0; // int and duration sums (wrapping, exact)
+  // Float sums: two stacks. `front` holds suffix sums over the oldest entries (back() = the
+  // oldest, a sum over it and every newer front entry); `back_sum` sums the newer ones in
+  // arrival order. Taking the oldest out pops `front`; when it is empty, every entry moves to
+  // it. So a sum never subtracts: no rounding drift, O(1) amortised.
+  std::vector<std::pair<double, bool>> front; // (sum, any non-null)
+  double back_sum = 0;
+  bool back_has = false;
+  // min/max: the entries no newer entry beats (a monotonic deque), oldest first.
+  std::deque<std::pair<std::uint64_t, Slot>> mono;
+  std::deque<std::pair<std::uint64_t, std::string>> smono;
+  DistinctSet distinct;
+};
+struct Rolling {
+  std::deque<RollingEntry> q;
+  std::deque<Slot> values;         // numeric_values_ per entry (bool as 0/1)
+  std::deque<std::string> strings; // string_values_ per entry
+  std::vector<RollingAcc> accs;
+};
+
+struct KeyState {
+  std::string name;
+  std::int64_t due = kNever;
+  bool in_due = false;
+
+  // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
+  std::vector<Slot> panes;
+  // Windows written and still open for late events (lateness): end -> records written.
+  std::vector<std::pair<std::int64_t, std::uint32_t>> written;
+  // Sessions in order of start.
+  std::vector<Session> sessions;
+  // none: one cell since the key's first event (or since its ttl expired).
+  std::vector<Slot> cell;
+  std::int64_t first_time = 0;
+  std::uint64_t first_seq = 0;
+  // rolling and none: the key's last event (ttl).
+  std::int64_t last_time = 0;
+  bool running = false; // rolling/none state present
+  std::unique_ptr<Rolling> rolling;
+
+  std::size_t stride(const CellLayout &l) const { return 2 + l.width(); }
+  bool empty() const { return panes.empty() && written.empty() && sessions.empty() && !running; }
+
+  // The number (not offset) of the first pane with index >= p.
+  std::size_t lowerPane(const CellLayout &l, std::int64_t p) const {
+    std::size_t st = stride(l);
+    std::size_t lo = 0;
+    std::size_t hi = panes.size() / st;
+    while (lo < hi) {
+      std::size_t mid = (lo + hi) / 2;
+      if (panes[mid * st].i < p) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  // The cell of pane p (made empty if new); its first arrival lowered to `seq`.
+  Slot *paneCell(const CellLayout &l, std::int64_t p, std::uint64_t seq) {
+    std::size_t st = stride(l);
+    std::size_t i = lowerPane(l, p);
+    if (i * st == panes.size() || panes[i * st].i != p) {
+      panes.insert(panes.begin() + static_cast<std::ptrdiff_t>(i * st), st, Slot{});
+      panes[i * st].i = p;
+      panes[i * st + 1].i = static_cast<std::int64_t>(seq);
+      l.init(panes.data() + i * st + 2);
+    }
+    Slot *pane = panes.data() + i * st;
+    if (static_cast<std::uint64_t>(pane[1].i) > seq) {
+      pane[1].i = static_cast<std::int64_t>(seq);
+    }
+    return pane + 2;
+  }
+  std::uint32_t writes(std::int64_t end) const {
+    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
+    return it != written.end() && it->first == end ? it->second : 0;
+  }
+  void setWrites(std::int64_t end, std::uint32_t n) {
+    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
+    if (it != written.end() && it->first == end) {
+      it->second = n;
+    } else {
+      written.insert(it, {end, n});
+    }
+  }
+  // Frees what cells own.
+  void destroy(const CellLayout &l) {
+    std::size_t st = stride(l);
+    for (std::size_t at = 0; at < panes.size(); at += st) {
+      l.destroy(panes.data() + at + 2);
+    }
+    panes.clear();
+    for (Session &s : sessions) {
+      l.destroy(s.cell.data());
+    }
+    sessions.clear();
+    if (!cell.empty()) {
+      l.destroy(cell.data());
+      cell.clear();
+    }
+    rolling.reset();
+    running = false;
+  }
+};
+
+} // namespace cep::runtime::aggregate
