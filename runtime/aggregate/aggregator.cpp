@@ -69,18 +69,17 @@ WindowAggregator::WindowAggregator(AggregateSpec spec)
 
 WindowAggregator::~WindowAggregator() {
   for (auto &[name, k] : keys_) {
-    k->destroy(layout_);
+    k.destroy(layout_);
   }
 }
 
 KeyState &WindowAggregator::keyFor(std::string_view key) {
   auto it = keys_.find(std::string(key));
   if (it == keys_.end()) {
-    auto k = std::make_unique<KeyState>();
-    k->name = std::string(key);
-    it = keys_.emplace(k->name, std::move(k)).first;
+    it = keys_.try_emplace(std::string(key)).first;
+    it->second.name = &it->first;
   }
-  return *it->second;
+  return it->second;
 }
 
 void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
@@ -104,7 +103,7 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
   }
   setDue(k, kNever);
   k.destroy(layout_);
-  keys_.erase(k.name); // k is gone
+  keys_.erase(*k.name); // k is gone
 }
 
 std::int64_t WindowAggregator::dueOf(const KeyState &k) const {
@@ -218,7 +217,7 @@ void WindowAggregator::writeWindow(KeyState &k, std::int64_t end, std::uint32_t 
     order = std::min(order, static_cast<std::uint64_t>(pane[1].i));
   }
   WindowResult r;
-  r.key = k.name;
+  r.key = *k.name;
   r.start = start;
   r.end = end;
   r.revision = revision;
@@ -260,12 +259,14 @@ void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<Win
     drop += stride;
   }
   k.panes.erase(k.panes.begin(), k.panes.begin() + static_cast<std::ptrdiff_t>(drop));
-  auto &wr = k.written;
-  wr.erase(std::remove_if(wr.begin(), wr.end(),
-                          [&](const std::pair<std::int64_t, std::uint32_t> &x) {
-                            return x.first - 1 + l <= w;
-                          }),
-           wr.end());
+  if (k.extra) {
+    auto &wr = k.extra->written;
+    wr.erase(std::remove_if(wr.begin(), wr.end(),
+                            [&](const std::pair<std::int64_t, std::uint32_t> &x) {
+                              return x.first - 1 + l <= w;
+                            }),
+             wr.end());
+  }
 }
 
 std::int64_t WindowAggregator::timeDue(const KeyState &k) const {
@@ -284,7 +285,7 @@ std::int64_t WindowAggregator::timeDue(const KeyState &k) const {
       break;
     }
   }
-  for (const auto &[end, writes] : k.written) {
+  for (const auto &[end, writes] : k.cx().written) {
     due = std::min(due, end - 1 + l);
   }
   return due;
@@ -300,8 +301,8 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
   std::int64_t t = in.time;
   // The sessions the window [t, t + gap) overlaps.
   std::vector<std::size_t> hit;
-  for (std::size_t i = 0; i < k.sessions.size(); ++i) {
-    const Session &s = k.sessions[i];
+  for (std::size_t i = 0; i < k.x().sessions.size(); ++i) {
+    const Session &s = k.x().sessions[i];
     if (s.start < t + gap && t < s.last + gap) {
       hit.push_back(i);
     }
@@ -317,9 +318,9 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
     merged.cell.resize(layout_.width());
     layout_.init(merged.cell.data());
   } else {
-    merged = std::move(k.sessions[hit[0]]);
+    merged = std::move(k.x().sessions[hit[0]]);
     for (std::size_t j = 1; j < hit.size(); ++j) {
-      Session &o = k.sessions[hit[j]];
+      Session &o = k.x().sessions[hit[j]];
       merged.start = std::min(merged.start, o.start);
       merged.last = std::max(merged.last, o.last);
       merged.first_seq = std::min(merged.first_seq, o.first_seq);
@@ -328,7 +329,7 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
       layout_.destroy(o.cell.data());
     }
     for (std::size_t j = hit.size(); j-- > 0;) {
-      k.sessions.erase(k.sessions.begin() + static_cast<std::ptrdiff_t>(hit[j]));
+      k.x().sessions.erase(k.x().sessions.begin() + static_cast<std::ptrdiff_t>(hit[j]));
     }
     merged.start = std::min(merged.start, t);
     merged.last = std::max(merged.last, t);
@@ -339,16 +340,16 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
   if (merged.last + gap - 1 <= w) {
     writeSession(k, merged, out); // a late event changed a window already due
   }
-  auto pos = std::lower_bound(k.sessions.begin(), k.sessions.end(), merged.start,
+  auto pos = std::lower_bound(k.x().sessions.begin(), k.x().sessions.end(), merged.start,
                               [](const Session &s, std::int64_t start) { return s.start < start; });
-  k.sessions.insert(pos, std::move(merged));
+  k.x().sessions.insert(pos, std::move(merged));
   return EventFate::Counted;
 }
 
 void WindowAggregator::writeSession(const KeyState &k, Session &s,
                                     std::vector<WindowResult> &out) const {
   WindowResult r;
-  r.key = k.name;
+  r.key = *k.name;
   r.start = s.start;
   r.end = s.last + spec_.size_ms;
   r.revision = s.writes;
@@ -363,12 +364,12 @@ void WindowAggregator::fireSessions(KeyState &k, std::vector<WindowResult> &out)
   std::int64_t gap = spec_.size_ms;
   std::int64_t w = watermark_;
   std::int64_t l = spec_.lateness_ms;
-  for (Session &s : k.sessions) {
+  for (Session &s : k.x().sessions) {
     if (s.pending && s.last + gap - 1 <= w) {
       writeSession(k, s, out);
     }
   }
-  auto &ss = k.sessions;
+  auto &ss = k.x().sessions;
   for (Session &s : ss) {
     if (s.last + gap - 1 + l <= w) {
       layout_.destroy(s.cell.data());
@@ -382,7 +383,7 @@ void WindowAggregator::fireSessions(KeyState &k, std::vector<WindowResult> &out)
 std::int64_t WindowAggregator::sessionDue(const KeyState &k) const {
   std::int64_t gap = spec_.size_ms;
   std::int64_t due = kNever;
-  for (const Session &s : k.sessions) {
+  for (const Session &s : k.cx().sessions) {
     if (s.pending) {
       due = std::min(due, s.last + gap - 1);
     }

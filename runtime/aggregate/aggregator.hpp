@@ -146,7 +146,8 @@ private:
   std::size_t numeric_values_ = 0;       // rolling: numeric value columns per entry
   std::size_t string_values_ = 0;        // rolling: string value columns per entry
   std::int64_t watermark_;
-  std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
+  // Values are stable (node-based), so the due set and KeyState::name point into it.
+  std::unordered_map<std::string, KeyState> keys_;
   // When each key next has work to do (a window to fire, state to drop); pointers are stable.
   std::set<std::pair<std::int64_t, KeyState *>> due_;
 };

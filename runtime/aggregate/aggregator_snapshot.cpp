@@ -38,13 +38,13 @@ void WindowAggregator::snapshot(std::string &out) const {
   std::vector<const KeyState *> keys;
   keys.reserve(keys_.size());
   for (const auto &[name, k] : keys_) {
-    keys.push_back(k.get());
+    keys.push_back(&k);
   }
   std::sort(keys.begin(), keys.end(),
-            [](const KeyState *a, const KeyState *b) { return a->name < b->name; });
+            [](const KeyState *a, const KeyState *b) { return *a->name < *b->name; });
   w.u64(keys.size());
   for (const KeyState *k : keys) {
-    w.str(k->name);
+    w.str(*k->name);
     writeKey(w, *k);
   }
 }
@@ -61,15 +61,15 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
       w.u64(static_cast<std::uint64_t>(k.panes[at + 1].i));
       layout_.write(w, k.panes.data() + at + 2);
     }
-    w.u64(k.written.size());
-    for (const auto &[end, writes] : k.written) {
+    w.u64(k.cx().written.size());
+    for (const auto &[end, writes] : k.cx().written) {
       w.i64(g.startOf(end));
       w.i64(end);
       w.u32(writes);
     }
   } else if (spec_.window == WindowKind::Session) {
-    w.u64(k.sessions.size());
-    for (const Session &s : k.sessions) {
+    w.u64(k.cx().sessions.size());
+    for (const Session &s : k.cx().sessions) {
       w.i64(s.start);
       w.i64(s.last + spec_.size_ms);
       w.i64(s.last);
@@ -79,8 +79,8 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
       layout_.write(w, s.cell.data());
     }
   } else if (spec_.window == WindowKind::Rolling) {
-    const Rolling &ro = *k.rolling;
-    w.i64(k.last_time);
+    const Rolling &ro = *k.cx().rolling;
+    w.i64(k.cx().last_time);
     w.u64(ro.q.size());
     for (std::size_t i = 0; i < ro.q.size(); ++i) {
       w.i64(ro.q[i].time);
@@ -101,10 +101,10 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
     }
     w.u64(front);
   } else {
-    w.i64(k.first_time);
-    w.i64(k.last_time);
-    w.u64(k.first_seq);
-    layout_.write(w, k.cell.data());
+    w.i64(k.cx().first_time);
+    w.i64(k.cx().last_time);
+    w.u64(k.cx().first_seq);
+    layout_.write(w, k.cx().cell.data());
   }
 }
 
@@ -223,13 +223,13 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       s.pending = r.flag("session pending");
       s.cell.assign(layout_.width(), Slot{});
       layout_.init(s.cell.data());
-      k.sessions.push_back(std::move(s));
-      layout_.read(r, k.sessions.back().cell.data());
+      k.x().sessions.push_back(std::move(s));
+      layout_.read(r, k.x().sessions.back().cell.data());
     }
   } else if (spec_.window == WindowKind::Rolling) {
     k.running = true;
-    k.rolling = std::make_unique<Rolling>();
-    k.rolling->accs.resize(spec_.accumulators.size());
+    k.x().rolling = std::make_unique<Rolling>();
+    k.x().rolling->accs.resize(spec_.accumulators.size());
     std::int64_t last_time = r.i64();
     std::uint64_t n = r.count(16);
     // Replays the entries into the structures, then rebuilds the float-sum stacks as they were.
@@ -277,22 +277,22 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
         }
       }
       in.fields = slots.data();
-      if (!k.rolling->q.empty() && in.time < k.rolling->q.back().time) {
+      if (!k.x().rolling->q.empty() && in.time < k.x().rolling->q.back().time) {
         r.fail("rolling entries out of time order");
       }
       std::int64_t saved = watermark_;
       watermark_ = kNoWatermark; // replayed entries are never late
-      k.last_time = in.time;
+      k.x().last_time = in.time;
       runningEvent(k, in, none);
       watermark_ = saved;
       none.clear();
     }
-    k.last_time = last_time;
+    k.x().last_time = last_time;
     std::uint64_t front = r.u64();
     if (front > n) {
       r.fail("float-sum stack longer than the window");
     }
-    Rolling &ro = *k.rolling;
+    Rolling &ro = *k.x().rolling;
     for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
       const AccumulatorSpec &s = spec_.accumulators[a];
       if (!((s.fn == AggFn::Sum || s.fn == AggFn::Avg) && s.kind == FieldKind::Float)) {
@@ -320,26 +320,28 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
     }
   } else {
     k.running = true;
-    k.first_time = r.i64();
-    k.last_time = r.i64();
-    k.first_seq = r.u64();
-    k.cell.assign(layout_.width(), Slot{});
-    layout_.init(k.cell.data());
-    layout_.read(r, k.cell.data());
+    k.x().first_time = r.i64();
+    k.x().last_time = r.i64();
+    k.x().first_seq = r.u64();
+    k.x().cell.assign(layout_.width(), Slot{});
+    layout_.init(k.x().cell.data());
+    layout_.read(r, k.x().cell.data());
   }
 }
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
   s.keys = keys_.size();
-  for (const auto &[name, kp] : keys_) {
-    const KeyState &k = *kp;
-    // The hash table entry (node, key string, pointer) and the key's own struct.
-    s.state_bytes += sizeof(void *) * 2 + sizeof(std::string) + sizeof(KeyState);
+  for (const auto &[name, k] : keys_) {
+    // The hash table's node (next pointer, key, KeyState, cached hash) and bucket, the key's
+    // bytes past the small-string buffer, its entry in the due set (a tree node), its extra
+    // state when it has one.
+    s.state_bytes += 3 * sizeof(void *) + sizeof(std::string) + sizeof(KeyState);
     if (name.capacity() > 15) {
-      s.state_bytes += 2 * (name.capacity() + 1); // the map's key and KeyState::name
+      s.state_bytes += name.capacity() + 1;
     }
-    s.state_bytes += 4 * sizeof(void *); // its entry in the due set
+    s.state_bytes += k.in_due ? 4 * sizeof(void *) + 16 : 0;
+    s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
     std::size_t st = k.stride(layout_);
     s.windows += k.panes.size() / st;
     s.window_bytes += k.panes.size() * sizeof(Slot);
@@ -348,22 +350,23 @@ AggregateStats WindowAggregator::stats() const {
       s.state_bytes += layout_.heapBytes(k.panes.data() + at + 2);
       s.distinct_bytes += layout_.distinctBytes(k.panes.data() + at + 2);
     }
-    s.state_bytes += k.written.capacity() * sizeof(k.written[0]);
-    for (const Session &ss : k.sessions) {
+    s.state_bytes += k.cx().written.capacity() * sizeof(k.cx().written[0]);
+    for (const Session &ss : k.cx().sessions) {
       ++s.windows;
       s.window_bytes += sizeof(Session) + ss.cell.size() * sizeof(Slot);
       s.state_bytes +=
           sizeof(Session) + ss.cell.capacity() * sizeof(Slot) + layout_.heapBytes(ss.cell.data());
       s.distinct_bytes += layout_.distinctBytes(ss.cell.data());
     }
-    if (!k.cell.empty()) {
+    if (!k.cx().cell.empty()) {
       ++s.windows;
-      s.window_bytes += k.cell.size() * sizeof(Slot);
-      s.state_bytes += k.cell.capacity() * sizeof(Slot) + layout_.heapBytes(k.cell.data());
-      s.distinct_bytes += layout_.distinctBytes(k.cell.data());
+      s.window_bytes += k.cx().cell.size() * sizeof(Slot);
+      s.state_bytes +=
+          k.cx().cell.capacity() * sizeof(Slot) + layout_.heapBytes(k.cx().cell.data());
+      s.distinct_bytes += layout_.distinctBytes(k.cx().cell.data());
     }
-    if (k.rolling) {
-      const Rolling &ro = *k.rolling;
+    if (k.cx().rolling) {
+      const Rolling &ro = *k.cx().rolling;
       s.windows += ro.q.size();
       std::size_t bytes = sizeof(Rolling) + ro.q.size() * sizeof(RollingEntry) +
                           ro.values.size() * sizeof(Slot) + ro.strings.size() * sizeof(std::string);

@@ -57,13 +57,8 @@ struct Rolling {
   std::vector<RollingAcc> accs;
 };
 
-struct KeyState {
-  std::string name;
-  std::int64_t due = kNever;
-  bool in_due = false;
-
-  // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
-  std::vector<Slot> panes;
+// What a key needs beyond its panes: write counts (lateness), sessions, running state.
+struct KeyExtra {
   // Windows written and still open for late events (lateness): end -> records written.
   std::vector<std::pair<std::int64_t, std::uint32_t>> written;
   // Sessions in order of start.
@@ -74,11 +69,35 @@ struct KeyState {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
-  bool running = false; // rolling/none state present
   std::unique_ptr<Rolling> rolling;
+};
+
+// 56 bytes for a key of a time window without lateness (name, due time, panes).
+struct KeyState {
+  const std::string *name = nullptr; // the key table's own copy
+  std::int64_t due = kNever;
+  // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
+  std::vector<Slot> panes;
+  bool in_due = false;
+  bool running = false; // rolling/none state present
+  std::unique_ptr<KeyExtra> extra;
+
+  KeyExtra &x() {
+    if (!extra) {
+      extra = std::make_unique<KeyExtra>();
+    }
+    return *extra;
+  }
+  const KeyExtra &cx() const {
+    static const KeyExtra none;
+    return extra ? *extra : none;
+  }
 
   std::size_t stride(const CellLayout &l) const { return 2 + l.width(); }
-  bool empty() const { return panes.empty() && written.empty() && sessions.empty() && !running; }
+  bool empty() const {
+    return panes.empty() && !running &&
+           (!extra || (extra->written.empty() && extra->sessions.empty()));
+  }
 
   // The number (not offset) of the first pane with index >= p.
   std::size_t lowerPane(const CellLayout &l, std::int64_t p) const {
@@ -112,10 +131,15 @@ struct KeyState {
     return pane + 2;
   }
   std::uint32_t writes(std::int64_t end) const {
+    if (!extra) {
+      return 0;
+    }
+    const auto &written = extra->written;
     auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
     return it != written.end() && it->first == end ? it->second : 0;
   }
   void setWrites(std::int64_t end, std::uint32_t n) {
+    auto &written = x().written;
     auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
     if (it != written.end() && it->first == end) {
       it->second = n;
@@ -130,15 +154,15 @@ struct KeyState {
       l.destroy(panes.data() + at + 2);
     }
     panes.clear();
-    for (Session &s : sessions) {
-      l.destroy(s.cell.data());
+    if (extra) {
+      for (Session &s : extra->sessions) {
+        l.destroy(s.cell.data());
+      }
+      if (!extra->cell.empty()) {
+        l.destroy(extra->cell.data());
+      }
+      extra.reset();
     }
-    sessions.clear();
-    if (!cell.empty()) {
-      l.destroy(cell.data());
-      cell.clear();
-    }
-    rolling.reset();
     running = false;
   }
 };

@@ -39,34 +39,34 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   if (in.time <= watermark_) {
     return EventFate::Late; // rolling and none take no late events (spec §8.3)
   }
-  CEP_ASSERT(!k.running || in.time >= k.last_time,
+  CEP_ASSERT(!k.running || in.time >= k.x().last_time,
              "aggregate events that are not late must come in time order");
   WindowResult r;
-  r.key = k.name;
+  r.key = *k.name;
   r.end = in.time;
   r.order = in.seq;
   if (spec_.window == WindowKind::None) {
     if (!k.running) {
       k.running = true;
-      k.cell.assign(layout_.width(), Slot{});
-      layout_.init(k.cell.data());
-      k.first_time = in.time;
-      k.first_seq = in.seq;
+      k.x().cell.assign(layout_.width(), Slot{});
+      layout_.init(k.x().cell.data());
+      k.x().first_time = in.time;
+      k.x().first_seq = in.seq;
     }
-    layout_.add(k.cell.data(), in);
-    k.last_time = in.time;
-    r.start = k.first_time;
-    layout_.fill(k.cell.data(), r);
+    layout_.add(k.x().cell.data(), in);
+    k.x().last_time = in.time;
+    r.start = k.x().first_time;
+    layout_.fill(k.x().cell.data(), r);
     out.push_back(std::move(r));
     return EventFate::Counted;
   }
 
   if (!k.running) {
     k.running = true;
-    k.rolling = std::make_unique<Rolling>();
-    k.rolling->accs.resize(spec_.accumulators.size());
+    k.x().rolling = std::make_unique<Rolling>();
+    k.x().rolling->accs.resize(spec_.accumulators.size());
   }
-  Rolling &ro = *k.rolling;
+  Rolling &ro = *k.x().rolling;
   const std::size_t nv = numeric_values_;
   const std::size_t ns = string_values_;
   const auto &accs = spec_.accumulators;
@@ -209,7 +209,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     }
   }
   ro.q.push_back(entry);
-  k.last_time = in.time;
+  k.x().last_time = in.time;
 
   r.start = ro.q.front().time;
   fillRolling(ro, r);
@@ -309,11 +309,11 @@ std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
   }
   std::int64_t due = kNever;
   if (spec_.ttl_ms > 0) {
-    due = k.last_time + spec_.ttl_ms - 1; // the state covers [last, last + ttl)
+    due = k.cx().last_time + spec_.ttl_ms - 1; // the state covers [last, last + ttl)
   }
   if (spec_.window == WindowKind::Rolling) {
     // Any later event (time > watermark >= last + S - 1) takes every entry out: drop them now.
-    due = std::min(due, k.last_time + spec_.size_ms - 1);
+    due = std::min(due, k.cx().last_time + spec_.size_ms - 1);
   }
   return due;
 }
