@@ -131,8 +131,19 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
   std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
   if (k.empty()) {
     dropIfEmpty(k);
+    return fate;
+  }
+  // The key's entry in the due set may be early (a spurious wake-up at advance recomputes it),
+  // never late: so an event moves it only to an earlier time, and an event that is not late in
+  // a time window only adds its pane's first window (O(1), no scan of the key's panes).
+  std::int64_t due;
+  if (isTimeWindow(spec_.window) && in.time > watermark_) {
+    due = geometry_.minEnd(geometry_.paneOf(in.time)) - 1;
   } else {
-    setDue(k, dueOf(k));
+    due = dueOf(k);
+  }
+  if (!k.in_due || due < k.due) {
+    setDue(k, due);
   }
   return fate;
 }

@@ -148,7 +148,8 @@ private:
   std::int64_t watermark_;
   // Values are stable (node-based), so the due set and KeyState::name point into it.
   std::unordered_map<std::string, KeyState> keys_;
-  // When each key next has work to do (a window to fire, state to drop); pointers are stable.
+  // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
+  // is only ever moved earlier between two advances; pointers are stable.
   std::set<std::pair<std::int64_t, KeyState *>> due_;
 };
 
