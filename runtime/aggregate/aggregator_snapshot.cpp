@@ -368,14 +368,15 @@ AggregateStats WindowAggregator::stats() const {
     if (k.cx().rolling) {
       const Rolling &ro = *k.cx().rolling;
       s.windows += ro.q.size();
-      std::size_t bytes = sizeof(Rolling) + ro.q.size() * sizeof(RollingEntry) +
-                          ro.values.size() * sizeof(Slot) + ro.strings.size() * sizeof(std::string);
-      for (const std::string &str : ro.strings) {
-        bytes += str.capacity() > 15 ? str.capacity() + 1 : 0;
+      std::size_t bytes = sizeof(Rolling) + ro.q.capacity() * sizeof(RollingEntry) +
+                          ro.values.capacity() * sizeof(Slot) +
+                          ro.strings.capacity() * sizeof(std::string);
+      for (std::size_t i = 0; i < ro.strings.size(); ++i) {
+        bytes += ro.strings[i].capacity() > 15 ? ro.strings[i].capacity() + 1 : 0;
       }
       for (const RollingAcc &a : ro.accs) {
         bytes += sizeof(RollingAcc) + a.front.capacity() * sizeof(a.front[0]) +
-                 a.mono.size() * sizeof(a.mono[0]) + a.smono.size() * sizeof(a.smono[0]);
+                 a.mono.capacity() * sizeof(a.mono[0]) + a.smono.capacity() * sizeof(a.smono[0]);
         std::size_t d = a.distinct.counts.empty() ? 0 : a.distinct.heapBytes();
         bytes += d;
         s.distinct_bytes += d;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <string>
@@ -29,6 +28,47 @@ struct Session {
   std::vector<Slot> cell;
 };
 
+// A FIFO over a power-of-two ring (std::deque allocates blocks even when empty, and a rolling
+// key has several): no allocation until the first push, doubling when full.
+template <class T> class Ring {
+public:
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  std::size_t capacity() const { return buf_.size(); }
+  T &operator[](std::size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+  const T &operator[](std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+  T &front() { return (*this)[0]; }
+  const T &front() const { return (*this)[0]; }
+  T &back() { return (*this)[n_ - 1]; }
+  const T &back() const { return (*this)[n_ - 1]; }
+  void push_back(T v) {
+    if (n_ == buf_.size()) {
+      std::vector<T> grown(std::max<std::size_t>(8, buf_.size() * 2));
+      for (std::size_t i = 0; i < n_; ++i) {
+        grown[i] = std::move((*this)[i]);
+      }
+      buf_ = std::move(grown);
+      head_ = 0;
+    }
+    buf_[(head_ + n_) & (buf_.size() - 1)] = std::move(v);
+    ++n_;
+  }
+  void pop_front() {
+    front() = T{}; // frees what it holds
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --n_;
+  }
+  void pop_back() {
+    back() = T{};
+    --n_;
+  }
+
+private:
+  std::vector<T> buf_;
+  std::size_t head_ = 0;
+  std::size_t n_ = 0;
+};
+
 // A rolling window's events, oldest first, with what each accumulator needs to take one out.
 struct RollingEntry {
   std::int64_t time = 0;
@@ -46,14 +86,14 @@ struct RollingAcc {
   double back_sum = 0;
   bool back_has = false;
   // min/max: the entries no newer entry beats (a monotonic deque), oldest first.
-  std::deque<std::pair<std::uint64_t, Slot>> mono;
-  std::deque<std::pair<std::uint64_t, std::string>> smono;
+  Ring<std::pair<std::uint64_t, Slot>> mono;
+  Ring<std::pair<std::uint64_t, std::string>> smono;
   DistinctSet distinct;
 };
 struct Rolling {
-  std::deque<RollingEntry> q;
-  std::deque<Slot> values;         // numeric_values_ per entry (bool as 0/1)
-  std::deque<std::string> strings; // string_values_ per entry
+  Ring<RollingEntry> q;
+  Ring<Slot> values;         // numeric_values_ per entry (bool as 0/1)
+  Ring<std::string> strings; // string_values_ per entry
   std::vector<RollingAcc> accs;
 };
 

@@ -142,16 +142,24 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
       }
     }
     ro.q.pop_front();
-    ro.values.erase(ro.values.begin(), ro.values.begin() + static_cast<std::ptrdiff_t>(nv));
-    ro.strings.erase(ro.strings.begin(), ro.strings.begin() + static_cast<std::ptrdiff_t>(ns));
+    for (std::size_t i = 0; i < nv; ++i) {
+      ro.values.pop_front();
+    }
+    for (std::size_t i = 0; i < ns; ++i) {
+      ro.strings.pop_front();
+    }
   }
 
   // Add the event.
   RollingEntry entry{in.time, in.seq, 0};
   std::size_t base_v = ro.values.size();
   std::size_t base_s = ro.strings.size();
-  ro.values.resize(base_v + nv);
-  ro.strings.resize(base_s + ns);
+  for (std::size_t i = 0; i < nv; ++i) {
+    ro.values.push_back(Slot{});
+  }
+  for (std::size_t i = 0; i < ns; ++i) {
+    ro.strings.push_back(std::string());
+  }
   for (std::size_t a = 0; a < accs.size(); ++a) {
     const AccumulatorSpec &spec = accs[a];
     if (spec.field < 0) {
@@ -192,13 +200,13 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
                (spec.fn == AggFn::Min ? st.smono.back().second > v : st.smono.back().second < v)) {
           st.smono.pop_back();
         }
-        st.smono.emplace_back(in.seq, v);
+        st.smono.push_back({in.seq, v});
       } else {
         Slot v = numericOf(in, spec.field, spec.kind);
         while (!st.mono.empty() && beats(spec.kind, spec.fn, v, st.mono.back().second)) {
           st.mono.pop_back();
         }
-        st.mono.emplace_back(in.seq, v);
+        st.mono.push_back({in.seq, v});
       }
       break;
     case AggFn::CountDistinct:
@@ -297,8 +305,8 @@ void WindowAggregator::fillRolling(const Rolling &ro, WindowResult &r) const {
   r.events.clear();
   r.events_kept = spec_.keep_events && ro.q.size() <= kMaxEventsKept;
   if (r.events_kept) {
-    for (const RollingEntry &e : ro.q) {
-      r.events.push_back({e.time, e.seq});
+    for (std::size_t i = 0; i < ro.q.size(); ++i) {
+      r.events.push_back({ro.q[i].time, ro.q[i].seq});
     }
   }
 }
