@@ -1,8 +1,8 @@
 // The window runtime against its reference (runtime/aggregate): random aggregates over random
 // event streams with out-of-order times, a reorder buffer and watermarks as the run loop drives
 // them, late events, lateness and sessions; both must write the same records in the same order.
-// Halfway through, the runtime is snapshotted and replaced by its restore (same bytes again),
-// which must go on exactly as the original would have.
+// At a random point the runtime is snapshotted and replaced by its restore (same bytes again),
+// which must go on exactly as the original, which runs beside it, and end in the same state.
 #include "aggregate_fixture_test.hpp"
 #include "runtime/time/watermarks.hpp"
 
@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 using namespace cep::runtime;
 using namespace cep::runtime::aggregate;
@@ -127,6 +128,7 @@ std::string describeAll(const std::vector<WindowResult> &rs) {
 
 struct Pair {
   std::unique_ptr<WindowAggregator> fast;
+  std::unique_ptr<WindowAggregator> original; // after the restore: the runtime it came from
   ReferenceAggregator slow;
   std::size_t records = 0;
   std::size_t revisions = 0;
@@ -150,6 +152,11 @@ struct Pair {
     std::vector<WindowResult> a;
     std::vector<WindowResult> b;
     EventFate fa = fast->onEvent(row.key, in.get(), a);
+    if (original) {
+      std::vector<WindowResult> o;
+      REQUIRE(original->onEvent(row.key, in.get(), o) == fa);
+      REQUIRE(o == a);
+    }
     EventFate fb = slow.onEvent(row.key, in.get(), b);
     INFO("event " << row.key << " t=" << row.time << " #" << row.seq
                   << " watermark=" << fast->watermark());
@@ -162,6 +169,11 @@ struct Pair {
     std::vector<WindowResult> b;
     fast->advance(w, a);
     slow.advance(w, b);
+    if (original) {
+      std::vector<WindowResult> o;
+      original->advance(w, o);
+      REQUIRE(o == a);
+    }
     check(a, b, "advance to " + std::to_string(w));
   }
   void restoreFast() {
@@ -172,7 +184,7 @@ struct Pair {
     std::string again;
     back->snapshot(again);
     REQUIRE(again == bytes);
-    fast = std::move(back);
+    original = std::exchange(fast, std::move(back));
   }
 };
 
@@ -218,6 +230,16 @@ void drive(Pair &p, const std::vector<Row> &rows, std::int64_t max_delay, std::s
   p.fast->finish(a);
   p.slow.finish(b);
   p.check(a, b, "finish");
+  if (p.original) {
+    std::vector<WindowResult> o;
+    p.original->finish(o);
+    REQUIRE(o == a);
+    std::string x;
+    std::string y;
+    p.original->snapshot(x);
+    p.fast->snapshot(y);
+    REQUIRE(x == y);
+  }
   // Everything is written and dropped, but a running aggregate without ttl keeps its keys.
   const AggregateSpec &s = p.fast->spec();
   if (s.window != WindowKind::None || s.ttl_ms > 0) {
