@@ -43,11 +43,17 @@ std::int64_t WindowGeometry::startOf(std::int64_t end) const {
   return end - size;
 }
 std::int64_t WindowGeometry::endAfter(std::int64_t w) const {
-  // The smallest end on the grid with end - 1 > w.
+  // The smallest end on the grid with end - 1 > w; saturated at +infinity (an explicit
+  // watermark may be as high as +infinity - 1 ms).
   if (w == kNoWatermark) {
     return std::numeric_limits<std::int64_t>::min();
   }
-  return (floorDiv(w + 1, pane) + 1) * pane;
+  std::int64_t q = floorDiv(w + 1, pane) + 1;
+  std::int64_t end;
+  if (__builtin_mul_overflow(q, pane, &end)) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return end;
 }
 
 WindowAggregator::WindowAggregator(AggregateSpec spec)

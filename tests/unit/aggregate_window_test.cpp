@@ -73,6 +73,20 @@ TEST_CASE("aggregate: tumbling windows fire at end - 1, boundaries go right", "[
   CHECK(run.agg.stats().keys == 0);
 }
 
+TEST_CASE("aggregate: a watermark just below +infinity, then the end", "[aggregate]") {
+  for (WindowKind k : {WindowKind::Tumbling, WindowKind::Hopping, WindowKind::Session}) {
+    Run run(spec(k, 10, k == WindowKind::Hopping ? 5 : 0));
+    run.event("k", 3);
+    run.advance(kEndWatermark - 1); // the highest explicit watermark (runtime/time/watermarks)
+    std::size_t written = run.take().size();
+    CHECK(written == (k == WindowKind::Hopping ? 2 : 1));
+    CHECK(run.event("k", 4) == EventFate::Late);
+    run.agg.finish(run.out);
+    CHECK(run.take().empty());
+    CHECK(run.agg.stats().keys == 0);
+  }
+}
+
 TEST_CASE("aggregate: records of one watermark by end, start, first arrival", "[aggregate]") {
   Run run(spec(WindowKind::Hopping, 10, 5));
   run.event("b", 6); // windows [0, 10) and [5, 15)
@@ -155,7 +169,7 @@ TEST_CASE("aggregate: a late event between two sessions merges them", "[aggregat
   REQUIRE(out.size() == 1);
   CHECK((out[0].start == 0 && out[0].end == 25 && count(out[0]) == 3));
   CHECK(out[0].revision == 1);
-  run.advance(124); // 24 + 100: closed for good
+  run.advance(124);                             // 24 + 100: closed for good
   CHECK(run.event("k", 10) == EventFate::Late); // [10, 20) would close at 119
   CHECK(run.agg.stats().keys == 0);
 }
