@@ -316,13 +316,14 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
   std::int64_t w = watermark_;
   std::int64_t l = spec_.lateness_ms;
   std::int64_t t = in.time;
-  // The sessions the window [t, t + gap) overlaps.
+  // The sessions the window [t, t + gap) overlaps: open sessions never overlap each other, so
+  // ordered by start they are ordered by end too, and the overlapped ones are a run.
   std::vector<std::size_t> hit;
-  for (std::size_t i = 0; i < k.x().sessions.size(); ++i) {
-    const Session &s = k.x().sessions[i];
-    if (s.start < t + gap && t < s.last + gap) {
-      hit.push_back(i);
-    }
+  const std::vector<Session> &open = k.x().sessions;
+  auto from = std::partition_point(open.begin(), open.end(),
+                                   [&](const Session &s) { return s.last + gap <= t; });
+  for (auto it = from; it != open.end() && it->start < t + gap; ++it) {
+    hit.push_back(static_cast<std::size_t>(it - open.begin()));
   }
   if (hit.empty() && t <= w && t + gap - 1 + l <= w) {
     return EventFate::Late;
