@@ -69,7 +69,9 @@ struct WindowResult {
   std::int64_t start = 0;
   std::int64_t end = 0;
   std::uint32_t revision = 0; // 0: the window's first record; n: its n-th rewrite (§8.3)
-  std::uint64_t order = 0;    // the earliest arrival among the window's events (output order)
+  // Output order among records of one watermark: the earliest arrival among the window's
+  // events (time windows, sessions); rolling and none: the current event's arrival.
+  std::uint64_t order = 0;
   std::vector<AggValue> values;
   std::uint64_t event_count = 0;
   bool events_kept = false;    // spec.keep_events and event_count <= kMaxEventsKept
