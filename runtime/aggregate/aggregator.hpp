@@ -48,7 +48,8 @@
 //   cell = CellLayout::write (runtime/aggregate/cell.hpp): u64 events, then per accumulator its
 //   state (count_distinct values sorted), then the event ids when keeping events.
 // Restoring a different spec, or damaged bytes, throws std::runtime_error
-// "bad aggregate snapshot: <reason>". Timers (when each key is next due) are recomputed.
+// "bad aggregate snapshot: <reason>" (the aggregator may then hold part of the state: discard
+// it). Timers (when each key is next due) are recomputed.
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
