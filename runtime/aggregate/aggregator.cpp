@@ -1,0 +1,413 @@
+// The window runtime of one aggregate (runtime/aggregate/aggregator.hpp).
+#include "runtime/aggregate/aggregator.hpp"
+
+#include "runtime/aggregate/key_state.hpp"
+#include "runtime/time/watermarks.hpp"
+#include "support/internal_error.hpp"
+
+#include <algorithm>
+
+namespace cep::runtime::aggregate {
+
+namespace {
+
+std::int64_t floorDiv(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+} // namespace
+
+// ---- geometry of time windows: panes of pane_ms_, windows named by their end ----------------
+
+std::int64_t WindowGeometry::paneOf(std::int64_t t) const {
+  return floorDiv(t, pane);
+}
+std::int64_t WindowGeometry::minEnd(std::int64_t p) const {
+  return (p + 1) * pane;
+}
+std::int64_t WindowGeometry::maxEnd(std::int64_t p) const {
+  switch (kind) {
+  case WindowKind::Hopping:
+    return p * pane + size;
+  case WindowKind::Cumulate:
+    return (floorDiv(p * pane, size) + 1) * size;
+  default:
+    return (p + 1) * pane;
+  }
+}
+std::int64_t WindowGeometry::startOf(std::int64_t end) const {
+  if (kind == WindowKind::Cumulate) {
+    return floorDiv(end - 1, size) * size;
+  }
+  return end - size;
+}
+std::int64_t WindowGeometry::endAfter(std::int64_t w) const {
+  // The smallest end on the grid with end - 1 > w; saturated at +infinity (an explicit
+  // watermark may be as high as +infinity - 1 ms).
+  if (w == kNoWatermark) {
+    return std::numeric_limits<std::int64_t>::min();
+  }
+  std::int64_t q = floorDiv(w + 1, pane) + 1;
+  std::int64_t end;
+  if (__builtin_mul_overflow(q, pane, &end)) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return end;
+}
+
+WindowAggregator::WindowAggregator(AggregateSpec spec)
+    : spec_((validateSpec(spec), std::move(spec))), layout_(spec_), watermark_(kNoWatermark) {
+  geometry_.kind = spec_.window;
+  geometry_.size = spec_.size_ms;
+  geometry_.pane = spec_.window == WindowKind::Tumbling ? spec_.size_ms : spec_.slide_ms;
+  CEP_ASSERT(spec_.accumulators.size() <= 64, "at most 64 accumulators");
+  for (const AccumulatorSpec &a : spec_.accumulators) {
+    if (a.field < 0) {
+      value_slot_.push_back(-1);
+    } else if (a.kind == FieldKind::String) {
+      value_slot_.push_back(static_cast<std::int32_t>(string_values_++));
+    } else {
+      value_slot_.push_back(static_cast<std::int32_t>(numeric_values_++));
+    }
+  }
+}
+
+WindowAggregator::~WindowAggregator() {
+  for (auto &[name, k] : keys_) {
+    k.destroy(layout_);
+  }
+}
+
+KeyState &WindowAggregator::keyFor(std::string_view key) {
+  auto it = keys_.find(std::string(key));
+  if (it == keys_.end()) {
+    it = keys_.try_emplace(std::string(key)).first;
+    it->second.name = &it->first;
+  }
+  return it->second;
+}
+
+void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
+  if (k.due == due && k.in_due) {
+    return;
+  }
+  if (k.in_due) {
+    due_.erase({k.due, &k});
+    k.in_due = false;
+  }
+  k.due = due;
+  if (due != kNever) {
+    due_.insert({due, &k});
+    k.in_due = true;
+  }
+}
+
+void WindowAggregator::dropIfEmpty(KeyState &k) {
+  if (!k.empty()) {
+    return;
+  }
+  setDue(k, kNever);
+  k.destroy(layout_);
+  keys_.erase(*k.name); // k is gone
+}
+
+std::int64_t WindowAggregator::dueOf(const KeyState &k) const {
+  if (isTimeWindow(spec_.window)) {
+    return timeDue(k);
+  }
+  if (spec_.window == WindowKind::Session) {
+    return sessionDue(k);
+  }
+  return runningDue(k);
+}
+
+EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
+                                    std::vector<WindowResult> &out) {
+  KeyState &k = keyFor(key);
+  EventFate fate;
+  std::size_t first = out.size();
+  if (isTimeWindow(spec_.window)) {
+    fate = timeEvent(k, in, out);
+  } else if (spec_.window == WindowKind::Session) {
+    fate = sessionEvent(k, in, out);
+  } else {
+    fate = runningEvent(k, in, out);
+  }
+  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  if (k.empty()) {
+    dropIfEmpty(k);
+    return fate;
+  }
+  // The key's entry in the due set may be early (a spurious wake-up at advance recomputes it),
+  // never late: so an event moves it only to an earlier time, and an event that is not late in
+  // a time window only adds its pane's first window (O(1), no scan of the key's panes).
+  std::int64_t due;
+  if (isTimeWindow(spec_.window) && in.time > watermark_) {
+    due = geometry_.minEnd(geometry_.paneOf(in.time)) - 1;
+  } else {
+    due = dueOf(k);
+  }
+  if (!k.in_due || due < k.due) {
+    setDue(k, due);
+  }
+  return fate;
+}
+
+void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult> &out) {
+  if (watermark <= watermark_) {
+    return;
+  }
+  std::int64_t old_w = watermark_;
+  watermark_ = watermark;
+  std::size_t first = out.size();
+  while (!due_.empty() && due_.begin()->first <= watermark) {
+    KeyState &k = *due_.begin()->second;
+    setDue(k, kNever);
+    process(k, old_w, out);
+    if (k.empty()) {
+      dropIfEmpty(k);
+    } else {
+      setDue(k, dueOf(k));
+    }
+  }
+  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+}
+
+void WindowAggregator::finish(std::vector<WindowResult> &out) {
+  advance(kEndWatermark, out);
+}
+
+void WindowAggregator::process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
+  if (isTimeWindow(spec_.window)) {
+    fireTime(k, old_w, out);
+  } else if (spec_.window == WindowKind::Session) {
+    fireSessions(k, out);
+  } else {
+    expireRunning(k);
+  }
+}
+
+// ---- time windows ----------------------------------------------------------------------------
+
+EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
+                                      std::vector<WindowResult> &out) {
+  const WindowGeometry &g = geometry_;
+  std::int64_t p = g.paneOf(in.time);
+  std::int64_t w = watermark_;
+  std::int64_t l = spec_.lateness_ms;
+  bool late = in.time <= w;
+  if (late && g.maxEnd(p) - 1 + l <= w) {
+    return EventFate::Late; // every window of the event is closed for good
+  }
+  layout_.add(k.paneCell(layout_, p, in.seq), in);
+  if (late) {
+    // Windows of the pane already due (end - 1 <= w) and still open are written now.
+    std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
+    for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
+      std::uint32_t writes = k.writes(e);
+      writeWindow(k, e, writes, out);
+      if (e - 1 + l > w) {
+        k.setWrites(e, writes + 1);
+      }
+    }
+  }
+  return EventFate::Counted;
+}
+
+void WindowAggregator::writeWindow(KeyState &k, std::int64_t end, std::uint32_t revision,
+                                   std::vector<WindowResult> &out) const {
+  const WindowGeometry &g = geometry_;
+  std::int64_t start = g.startOf(end);
+  std::int64_t p0 = g.paneOf(start);
+  std::int64_t p1 = g.paneOf(end - 1);
+  std::vector<Slot> cell(layout_.width());
+  layout_.init(cell.data());
+  std::uint64_t order = std::numeric_limits<std::uint64_t>::max();
+  std::size_t stride = k.stride(layout_);
+  for (std::size_t i = k.lowerPane(layout_, p0); i * stride < k.panes.size(); ++i) {
+    const Slot *pane = k.panes.data() + i * stride;
+    if (pane[0].i > p1) {
+      break;
+    }
+    layout_.combine(cell.data(), pane + 2);
+    order = std::min(order, static_cast<std::uint64_t>(pane[1].i));
+  }
+  WindowResult r;
+  r.key = *k.name;
+  r.start = start;
+  r.end = end;
+  r.revision = revision;
+  r.order = order;
+  layout_.fill(cell.data(), r);
+  layout_.destroy(cell.data());
+  out.push_back(std::move(r));
+}
+
+void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
+  const WindowGeometry &g = geometry_;
+  std::int64_t w = watermark_;
+  std::int64_t l = spec_.lateness_ms;
+  std::size_t stride = k.stride(layout_);
+  // Windows with old_w < end - 1 <= w that hold a pane, each once, in order of end.
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  for (std::size_t at = 0; at < k.panes.size(); at += stride) {
+    std::int64_t p = k.panes[at].i;
+    std::int64_t e = std::max(g.minEnd(p), g.endAfter(old_w));
+    if (last != std::numeric_limits<std::int64_t>::min()) {
+      e = std::max(e, last + g.pane);
+    }
+    if (e - 1 > w) {
+      break; // later panes have later ends
+    }
+    for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
+      writeWindow(k, e, 0, out);
+      if (e - 1 + l > w) {
+        k.setWrites(e, 1);
+      }
+      last = e;
+    }
+  }
+  // Drop what no window can use any more: panes whose last window is closed for good, and
+  // the write counts of closed windows.
+  std::size_t drop = 0;
+  while (drop < k.panes.size() && g.maxEnd(k.panes[drop].i) - 1 + l <= w) {
+    layout_.destroy(k.panes.data() + drop + 2);
+    drop += stride;
+  }
+  k.panes.erase(k.panes.begin(), k.panes.begin() + static_cast<std::ptrdiff_t>(drop));
+  if (k.extra) {
+    auto &wr = k.extra->written;
+    wr.erase(std::remove_if(wr.begin(), wr.end(),
+                            [&](const std::pair<std::int64_t, std::uint32_t> &x) {
+                              return x.first - 1 + l <= w;
+                            }),
+             wr.end());
+  }
+}
+
+std::int64_t WindowAggregator::timeDue(const KeyState &k) const {
+  const WindowGeometry &g = geometry_;
+  std::int64_t w = watermark_;
+  std::int64_t l = spec_.lateness_ms;
+  std::int64_t due = kNever;
+  std::size_t stride = k.stride(layout_);
+  for (std::size_t at = 0; at < k.panes.size(); at += stride) {
+    std::int64_t p = k.panes[at].i;
+    if (at == 0) {
+      due = std::min(due, g.maxEnd(p) - 1 + l); // the first pane is dropped then
+    }
+    if (g.maxEnd(p) - 1 > w) {
+      due = std::min(due, std::max(g.minEnd(p), g.endAfter(w)) - 1); // its next window fires
+      break;
+    }
+  }
+  for (const auto &[end, writes] : k.cx().written) {
+    due = std::min(due, end - 1 + l);
+  }
+  return due;
+}
+
+// ---- sessions --------------------------------------------------------------------------------
+
+EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
+                                         std::vector<WindowResult> &out) {
+  std::int64_t gap = spec_.size_ms;
+  std::int64_t w = watermark_;
+  std::int64_t l = spec_.lateness_ms;
+  std::int64_t t = in.time;
+  // The sessions the window [t, t + gap) overlaps: open sessions never overlap each other, so
+  // ordered by start they are ordered by end too, and the overlapped ones are a run.
+  std::vector<std::size_t> hit;
+  const std::vector<Session> &open = k.x().sessions;
+  auto from = std::partition_point(open.begin(), open.end(),
+                                   [&](const Session &s) { return s.last + gap <= t; });
+  for (auto it = from; it != open.end() && it->start < t + gap; ++it) {
+    hit.push_back(static_cast<std::size_t>(it - open.begin()));
+  }
+  if (hit.empty() && t <= w && t + gap - 1 + l <= w) {
+    return EventFate::Late;
+  }
+  Session merged;
+  if (hit.empty()) {
+    merged.start = t;
+    merged.last = t;
+    merged.first_seq = in.seq;
+    merged.cell.resize(layout_.width());
+    layout_.init(merged.cell.data());
+  } else {
+    merged = std::move(k.x().sessions[hit[0]]);
+    for (std::size_t j = 1; j < hit.size(); ++j) {
+      Session &o = k.x().sessions[hit[j]];
+      merged.start = std::min(merged.start, o.start);
+      merged.last = std::max(merged.last, o.last);
+      merged.first_seq = std::min(merged.first_seq, o.first_seq);
+      merged.writes = std::max(merged.writes, o.writes);
+      layout_.combine(merged.cell.data(), o.cell.data());
+      layout_.destroy(o.cell.data());
+    }
+    for (std::size_t j = hit.size(); j-- > 0;) {
+      k.x().sessions.erase(k.x().sessions.begin() + static_cast<std::ptrdiff_t>(hit[j]));
+    }
+    merged.start = std::min(merged.start, t);
+    merged.last = std::max(merged.last, t);
+    merged.first_seq = std::min(merged.first_seq, in.seq);
+  }
+  layout_.add(merged.cell.data(), in);
+  merged.pending = true;
+  if (merged.last + gap - 1 <= w) {
+    writeSession(k, merged, out); // a late event changed a window already due
+  }
+  auto pos = std::lower_bound(k.x().sessions.begin(), k.x().sessions.end(), merged.start,
+                              [](const Session &s, std::int64_t start) { return s.start < start; });
+  k.x().sessions.insert(pos, std::move(merged));
+  return EventFate::Counted;
+}
+
+void WindowAggregator::writeSession(const KeyState &k, Session &s,
+                                    std::vector<WindowResult> &out) const {
+  WindowResult r;
+  r.key = *k.name;
+  r.start = s.start;
+  r.end = s.last + spec_.size_ms;
+  r.revision = s.writes;
+  r.order = s.first_seq;
+  layout_.fill(s.cell.data(), r);
+  out.push_back(std::move(r));
+  ++s.writes;
+  s.pending = false;
+}
+
+void WindowAggregator::fireSessions(KeyState &k, std::vector<WindowResult> &out) {
+  std::int64_t gap = spec_.size_ms;
+  std::int64_t w = watermark_;
+  std::int64_t l = spec_.lateness_ms;
+  for (Session &s : k.x().sessions) {
+    if (s.pending && s.last + gap - 1 <= w) {
+      writeSession(k, s, out);
+    }
+  }
+  auto &ss = k.x().sessions;
+  for (Session &s : ss) {
+    if (s.last + gap - 1 + l <= w) {
+      layout_.destroy(s.cell.data());
+    }
+  }
+  ss.erase(std::remove_if(ss.begin(), ss.end(),
+                          [&](const Session &s) { return s.last + gap - 1 + l <= w; }),
+           ss.end());
+}
+
+std::int64_t WindowAggregator::sessionDue(const KeyState &k) const {
+  std::int64_t gap = spec_.size_ms;
+  std::int64_t due = kNever;
+  for (const Session &s : k.cx().sessions) {
+    if (s.pending) {
+      due = std::min(due, s.last + gap - 1);
+    }
+    due = std::min(due, s.last + gap - 1 + spec_.lateness_ms);
+  }
+  return due;
+}
+
+} // namespace cep::runtime::aggregate

@@ -1,0 +1,157 @@
+// The window runtime of one aggregate (spec §8; docs/semantics.md §12): per key, window
+// assignment, incremental accumulator state, firing by watermark, session merging, `lateness`
+// revisions, `ttl`, and the records of spec §8.2 in their order. A backend drives it with the
+// events of the aggregate's step (after its condition) and the watermark, and turns each
+// WindowResult into an output record with its `having` and `emit` code.
+//
+//   time windows   panes of H (tumbling: of S) per key, a window combines its panes when it
+//                  fires: an event costs one pane update, a window S/H pane merges
+//   session        one cell per open session, merged cells when a late event joins two
+//   rolling        an eviction queue per key; sums add and subtract (floats: two stacks, so
+//                  no rounding drift), min/max a monotonic deque, count_distinct a counted hash
+//   none           one cell per key
+// Every structure is O(1) amortised per event in the number of events a window holds.
+//
+// Contract with the caller (the driver order of docs/semantics.md §3):
+//   - advance(w) whenever the watermark moves (never back; lower values are ignored), and before
+//     the events of a new time t at least advance(t - 1): an event whose time is <= watermark()
+//     is LATE. Events that are not late come in (time, arrival) order, as the reorder buffer
+//     releases them; late ones in any order.
+//   - onEvent returns Late for an event that counts for no window: write it to the late output.
+//   - finish() (the watermark at +infinity) at the end of the input fires every open window.
+// Records come out in `out` (appended): at advance, sorted by window end, start, then first
+// arrival (resultBefore); at onEvent, the record of a rolling/none window, or the rewrites of
+// windows a late event changed (revision >= 1), or of a window first written because of it.
+//
+// Example:
+//   WindowAggregator agg(spec);             // spec.window = Tumbling, size_ms = 3'600'000
+//   std::vector<WindowResult> out;
+//   agg.advance(t - 1, out);                 // driver: before the events at time t
+//   if (agg.onEvent(key_json, inputOf(*event), out) == EventFate::Late) { /* late output */ }
+//   agg.advance(watermark, out);             // after the batch
+//   agg.finish(out);                         // end of input
+//   std::string bytes; agg.snapshot(bytes);  // CEPASNAP, below
+//   WindowAggregator back(spec); back.restore(bytes);
+//
+// Snapshot (CEPASNAP; encodings of runtime/snapshot_codec.hpp), names and bounds, no indices:
+//   "CEPASNAP" u32 version (1), str aggregate name, str window kind, i64 size, i64 step,
+//   i64 lateness, i64 ttl, u8 keep events, u32 accumulator count, per accumulator: str function
+//   (aggFnName), str field name, str kind (fieldKindName) -- all must equal the restoring spec;
+//   i64 watermark; u64 key count, then per key in key byte order: str key, and
+//     time windows: u64 panes, per pane: i64 start, i64 end, u64 first arrival, cell;
+//                   u64 written windows still open (lateness), per: i64 start, i64 end, u32 writes
+//     session:      u64 sessions, per: i64 start, i64 end, i64 last event, u64 first arrival,
+//                   u32 writes, u8 pending, cell
+//     rolling:      i64 last event, u64 entries, per: i64 time, u64 seq, per accumulator with a
+//                   field a value (u8 null, value); u64 entries of the float-sum front stacks
+//     none:         i64 first event, i64 last event, u64 first arrival, cell
+//   cell = CellLayout::write (runtime/aggregate/cell.hpp): u64 events, then per accumulator its
+//   state (count_distinct values sorted), then the event ids when keeping events.
+// Restoring a different spec, or damaged bytes, throws std::runtime_error
+// "bad aggregate snapshot: <reason>" (the aggregator may then hold part of the state: discard
+// it). Timers (when each key is next due) are recomputed.
+#pragma once
+
+#include "runtime/aggregate/cell.hpp"
+#include "runtime/aggregate/result.hpp"
+#include "runtime/aggregate/spec.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace cep::runtime::aggregate {
+
+struct KeyState; // per-key state (key_state.hpp)
+struct Session;
+struct Rolling;
+
+// Time windows: panes of `pane` ms (tumbling: S; hopping, cumulate: H); a window is named by
+// its end, a multiple of `pane`. Pane p is in the windows ending minEnd(p) .. maxEnd(p).
+struct WindowGeometry {
+  WindowKind kind = WindowKind::Tumbling;
+  std::int64_t size = 0;
+  std::int64_t pane = 0;
+  std::int64_t paneOf(std::int64_t t) const;
+  std::int64_t minEnd(std::int64_t p) const;
+  std::int64_t maxEnd(std::int64_t p) const;
+  std::int64_t startOf(std::int64_t end) const;
+  std::int64_t endAfter(std::int64_t watermark) const; // first end with end - 1 > watermark
+};
+
+enum class EventFate : std::uint8_t { Counted, Late };
+
+struct AggregateStats {
+  std::uint64_t keys = 0;
+  std::uint64_t windows = 0;        // open panes, sessions, running cells, rolling entries
+  std::uint64_t window_bytes = 0;   // the cells of those (panes and sessions with their bounds)
+  std::uint64_t state_bytes = 0;    // everything: keys, cells, queues, heap
+  std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
+};
+
+class WindowAggregator {
+public:
+  explicit WindowAggregator(AggregateSpec spec); // validateSpec
+  ~WindowAggregator();
+  WindowAggregator(const WindowAggregator &) = delete;
+  WindowAggregator &operator=(const WindowAggregator &) = delete;
+
+  const AggregateSpec &spec() const { return spec_; }
+  std::int64_t watermark() const { return watermark_; }
+
+  EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
+  void advance(std::int64_t watermark, std::vector<WindowResult> &out);
+  void finish(std::vector<WindowResult> &out);
+
+  AggregateStats stats() const;
+  void snapshot(std::string &out) const;
+  void restore(std::string_view bytes); // into a fresh aggregator (no keys yet)
+
+private:
+  KeyState &keyFor(std::string_view key);
+  void setDue(KeyState &k, std::int64_t due);
+  std::int64_t dueOf(const KeyState &k) const;
+  void process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
+  void dropIfEmpty(KeyState &k);
+
+  // time windows (aggregator.cpp)
+  EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
+  void fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
+  void writeWindow(KeyState &k, std::int64_t end, std::uint32_t revision,
+                   std::vector<WindowResult> &out) const;
+  std::int64_t timeDue(const KeyState &k) const;
+  // sessions (aggregator.cpp)
+  EventFate sessionEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
+  void writeSession(const KeyState &k, Session &s, std::vector<WindowResult> &out) const;
+  void fireSessions(KeyState &k, std::vector<WindowResult> &out);
+  std::int64_t sessionDue(const KeyState &k) const;
+  // rolling and none (running.cpp)
+  EventFate runningEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
+  void expireRunning(KeyState &k);
+  void fillRolling(const Rolling &ro, WindowResult &r) const;
+  AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
+  std::int64_t runningDue(const KeyState &k) const;
+  // snapshot (aggregator_snapshot.cpp)
+  void writeKey(SnapshotWriter &w, const KeyState &k) const;
+  void readKey(SnapshotReader &r, KeyState &k);
+
+  AggregateSpec spec_;
+  CellLayout layout_;
+  WindowGeometry geometry_;
+  std::vector<std::int32_t> value_slot_; // rolling: each accumulator's value column (-1: none)
+  std::size_t numeric_values_ = 0;       // rolling: numeric value columns per entry
+  std::size_t string_values_ = 0;        // rolling: string value columns per entry
+  std::int64_t watermark_;
+  // Values are stable (node-based), so the due set and KeyState::name point into it.
+  std::unordered_map<std::string, KeyState> keys_;
+  // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
+  // is only ever moved earlier between two advances; pointers are stable.
+  std::set<std::pair<std::int64_t, KeyState *>> due_;
+};
+
+} // namespace cep::runtime::aggregate

@@ -1,0 +1,391 @@
+// Snapshot, restore and statistics of the window runtime (CEPASNAP, runtime/aggregate/
+// aggregator.hpp documents the layout).
+#include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/key_state.hpp"
+#include "runtime/time/watermarks.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace cep::runtime::aggregate {
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'E', 'P', 'A', 'S', 'N', 'A', 'P'};
+constexpr std::uint32_t kVersion = 1;
+
+} // namespace
+
+void WindowAggregator::snapshot(std::string &out) const {
+  SnapshotWriter w(out);
+  w.bytes(kMagic, sizeof kMagic);
+  w.u32(kVersion);
+  w.str(spec_.name);
+  w.str(windowKindName(spec_.window));
+  w.i64(spec_.size_ms);
+  w.i64(spec_.slide_ms);
+  w.i64(spec_.lateness_ms);
+  w.i64(spec_.ttl_ms);
+  w.u8(spec_.keep_events ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(spec_.accumulators.size()));
+  for (const AccumulatorSpec &a : spec_.accumulators) {
+    w.str(aggFnName(a.fn));
+    w.str(a.field_name);
+    w.str(fieldKindName(a.kind));
+  }
+  w.i64(watermark_);
+  std::vector<const KeyState *> keys;
+  keys.reserve(keys_.size());
+  for (const auto &[name, k] : keys_) {
+    keys.push_back(&k);
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const KeyState *a, const KeyState *b) { return *a->name < *b->name; });
+  w.u64(keys.size());
+  for (const KeyState *k : keys) {
+    w.str(*k->name);
+    writeKey(w, *k);
+  }
+}
+
+void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
+  const WindowGeometry &g = geometry_;
+  if (isTimeWindow(spec_.window)) {
+    std::size_t st = k.stride(layout_);
+    w.u64(k.panes.size() / st);
+    for (std::size_t at = 0; at < k.panes.size(); at += st) {
+      std::int64_t p = k.panes[at].i;
+      w.i64(p * g.pane);
+      w.i64((p + 1) * g.pane);
+      w.u64(static_cast<std::uint64_t>(k.panes[at + 1].i));
+      layout_.write(w, k.panes.data() + at + 2);
+    }
+    w.u64(k.cx().written.size());
+    for (const auto &[end, writes] : k.cx().written) {
+      w.i64(g.startOf(end));
+      w.i64(end);
+      w.u32(writes);
+    }
+  } else if (spec_.window == WindowKind::Session) {
+    w.u64(k.cx().sessions.size());
+    for (const Session &s : k.cx().sessions) {
+      w.i64(s.start);
+      w.i64(s.last + spec_.size_ms);
+      w.i64(s.last);
+      w.u64(s.first_seq);
+      w.u32(s.writes);
+      w.u8(s.pending ? 1 : 0);
+      layout_.write(w, s.cell.data());
+    }
+  } else if (spec_.window == WindowKind::Rolling) {
+    const Rolling &ro = *k.cx().rolling;
+    w.i64(k.cx().last_time);
+    w.u64(ro.q.size());
+    for (std::size_t i = 0; i < ro.q.size(); ++i) {
+      w.i64(ro.q[i].time);
+      w.u64(ro.q[i].seq);
+      for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+        if (spec_.accumulators[a].field >= 0) {
+          writeValue(w, rollingValue(ro, i, a));
+        }
+      }
+    }
+    std::uint64_t front = 0;
+    for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+      const AccumulatorSpec &s = spec_.accumulators[a];
+      if ((s.fn == AggFn::Sum || s.fn == AggFn::Avg) && s.kind == FieldKind::Float) {
+        front = ro.accs[a].front.size(); // every float sum flips together
+        break;
+      }
+    }
+    w.u64(front);
+  } else {
+    w.i64(k.cx().first_time);
+    w.i64(k.cx().last_time);
+    w.u64(k.cx().first_seq);
+    layout_.write(w, k.cx().cell.data());
+  }
+}
+
+void WindowAggregator::restore(std::string_view bytes) {
+  SnapshotReader r(bytes, "aggregate snapshot");
+  if (!keys_.empty() || watermark_ != kNoWatermark) {
+    r.fail("restore into an aggregator that has state");
+  }
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    r.fail("not an aggregate snapshot (no CEPASNAP magic)");
+  }
+  r.skip(sizeof kMagic);
+  std::uint32_t version = r.u32();
+  if (version != kVersion) {
+    r.fail("version " + std::to_string(version) + " (this build reads " + std::to_string(kVersion) +
+           ")");
+  }
+  auto expect = [&](std::string_view got, std::string_view want, const char *what) {
+    if (got != want) {
+      r.fail(std::string(what) + " is " + std::string(got) + ", the aggregate's is " +
+             std::string(want));
+    }
+  };
+  auto expectInt = [&](std::int64_t got, std::int64_t want, const char *what) {
+    if (got != want) {
+      r.fail(std::string(what) + " is " + std::to_string(got) + " ms, the aggregate's is " +
+             std::to_string(want) + " ms");
+    }
+  };
+  expect(r.str(), spec_.name, "aggregate");
+  expect(r.str(), windowKindName(spec_.window), "window");
+  expectInt(r.i64(), spec_.size_ms, "window size");
+  expectInt(r.i64(), spec_.slide_ms, "window step");
+  expectInt(r.i64(), spec_.lateness_ms, "lateness");
+  expectInt(r.i64(), spec_.ttl_ms, "ttl");
+  if (r.flag("keep events") != spec_.keep_events) {
+    r.fail("kept events differ from the aggregate's");
+  }
+  std::uint32_t n = r.u32();
+  if (n != spec_.accumulators.size()) {
+    r.fail(std::to_string(n) + " accumulators, the aggregate has " +
+           std::to_string(spec_.accumulators.size()));
+  }
+  for (const AccumulatorSpec &a : spec_.accumulators) {
+    std::string fn(r.str());
+    std::string field(r.str());
+    std::string kind(r.str());
+    if (fn != aggFnName(a.fn) || field != a.field_name || kind != fieldKindName(a.kind)) {
+      r.fail("accumulator " + fn + "(" + field + ": " + kind + ") where the aggregate has " +
+             aggFnName(a.fn) + "(" + a.field_name + ": " + fieldKindName(a.kind) + ")");
+    }
+  }
+  watermark_ = r.i64();
+  std::uint64_t count = r.count(4);
+  std::string previous;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string name(r.str());
+    if (i > 0 && !(previous < name)) {
+      r.fail("keys out of order or repeated");
+    }
+    previous = name;
+    KeyState &k = keyFor(name);
+    readKey(r, k);
+    if (k.empty()) {
+      r.fail("key " + name + " without state");
+    }
+    setDue(k, dueOf(k));
+  }
+  if (!r.atEnd()) {
+    r.fail("bytes after the last key");
+  }
+}
+
+void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
+  const WindowGeometry &g = geometry_;
+  if (isTimeWindow(spec_.window)) {
+    std::size_t st = k.stride(layout_);
+    std::uint64_t n = r.count(24);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::int64_t start = r.i64();
+      std::int64_t end = r.i64();
+      if (end - start != g.pane || g.paneOf(start) * g.pane != start) {
+        r.fail("pane [" + std::to_string(start) + ", " + std::to_string(end) +
+               ") is not a pane of the window");
+      }
+      std::int64_t p = g.paneOf(start);
+      if (!k.panes.empty() && k.panes[k.panes.size() - st].i >= p) {
+        r.fail("panes out of order");
+      }
+      std::uint64_t first = r.u64();
+      Slot *cell = k.paneCell(layout_, p, first);
+      layout_.read(r, cell);
+    }
+    n = r.count(20);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::int64_t start = r.i64();
+      std::int64_t end = r.i64();
+      if (g.startOf(end) != start || end % g.pane != 0) {
+        r.fail("window [" + std::to_string(start) + ", " + std::to_string(end) +
+               ") is not a window of the aggregate");
+      }
+      k.setWrites(end, r.u32());
+    }
+  } else if (spec_.window == WindowKind::Session) {
+    std::uint64_t n = r.count(8 * 4 + 4 + 1);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      Session s;
+      s.start = r.i64();
+      std::int64_t end = r.i64();
+      s.last = r.i64();
+      if (end != s.last + spec_.size_ms || s.start > s.last) {
+        r.fail("session bounds do not fit the gap");
+      }
+      s.first_seq = r.u64();
+      s.writes = r.u32();
+      s.pending = r.flag("session pending");
+      s.cell.assign(layout_.width(), Slot{});
+      layout_.init(s.cell.data());
+      k.x().sessions.push_back(std::move(s));
+      layout_.read(r, k.x().sessions.back().cell.data());
+    }
+  } else if (spec_.window == WindowKind::Rolling) {
+    k.running = true;
+    k.x().rolling = std::make_unique<Rolling>();
+    k.x().rolling->accs.resize(spec_.accumulators.size());
+    std::int64_t last_time = r.i64();
+    std::uint64_t n = r.count(16);
+    // Replays the entries into the structures, then rebuilds the float-sum stacks as they were.
+    std::vector<WindowResult> none;
+    std::vector<Slot> slots(kMaxFields);
+    std::vector<std::string> strings(spec_.accumulators.size());
+    std::vector<std::unique_ptr<char[]>> refs;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      AggInput in;
+      in.time = r.i64();
+      in.seq = r.u64();
+      in.nulls = 0;
+      refs.clear();
+      for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+        const AccumulatorSpec &s = spec_.accumulators[a];
+        if (s.field < 0) {
+          continue;
+        }
+        AggValue v = readValue(r, s.kind);
+        // Accumulators over the same field carry the same value; the last one written wins.
+        if (v.null) {
+          in.nulls |= std::uint64_t{1} << s.field;
+          continue;
+        }
+        in.nulls &= ~(std::uint64_t{1} << s.field);
+        Slot &slot = slots[static_cast<std::size_t>(s.field)];
+        switch (s.kind) {
+        case FieldKind::Bool:
+          slot.b = v.i != 0;
+          break;
+        case FieldKind::Float:
+          slot.f = v.f;
+          break;
+        case FieldKind::String: {
+          auto block = std::make_unique<char[]>(sizeof(StringRef) + v.s.size());
+          auto *ref = reinterpret_cast<StringRef *>(block.get());
+          ref->size = static_cast<std::uint32_t>(v.s.size());
+          std::memcpy(ref->data, v.s.data(), v.s.size());
+          slot.s = ref;
+          refs.push_back(std::move(block));
+          break;
+        }
+        default:
+          slot.i = v.i;
+        }
+      }
+      in.fields = slots.data();
+      if (!k.x().rolling->q.empty() && in.time < k.x().rolling->q.back().time) {
+        r.fail("rolling entries out of time order");
+      }
+      std::int64_t saved = watermark_;
+      watermark_ = kNoWatermark; // replayed entries are never late
+      k.x().last_time = in.time;
+      runningEvent(k, in, none);
+      watermark_ = saved;
+      none.clear();
+    }
+    k.x().last_time = last_time;
+    std::uint64_t front = r.u64();
+    if (front > n) {
+      r.fail("float-sum stack longer than the window");
+    }
+    Rolling &ro = *k.x().rolling;
+    for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+      const AccumulatorSpec &s = spec_.accumulators[a];
+      if (!((s.fn == AggFn::Sum || s.fn == AggFn::Avg) && s.kind == FieldKind::Float)) {
+        continue;
+      }
+      RollingAcc &st = ro.accs[a];
+      st.front.clear();
+      std::pair<double, bool> agg{0.0, false};
+      for (std::size_t i = front; i-- > 0;) {
+        AggValue v = rollingValue(ro, i, a);
+        if (!v.null) {
+          agg = {agg.second ? v.f + agg.first : v.f, true};
+        }
+        st.front.push_back(agg);
+      }
+      st.back_sum = 0;
+      st.back_has = false;
+      for (std::size_t i = front; i < ro.q.size(); ++i) {
+        AggValue v = rollingValue(ro, i, a);
+        if (!v.null) {
+          st.back_sum = st.back_has ? st.back_sum + v.f : v.f;
+          st.back_has = true;
+        }
+      }
+    }
+  } else {
+    k.running = true;
+    k.x().first_time = r.i64();
+    k.x().last_time = r.i64();
+    k.x().first_seq = r.u64();
+    k.x().cell.assign(layout_.width(), Slot{});
+    layout_.init(k.x().cell.data());
+    layout_.read(r, k.x().cell.data());
+  }
+}
+
+AggregateStats WindowAggregator::stats() const {
+  AggregateStats s;
+  s.keys = keys_.size();
+  for (const auto &[name, k] : keys_) {
+    // The hash table's node (next pointer, key, KeyState, cached hash) and bucket, the key's
+    // bytes past the small-string buffer, its entry in the due set (a tree node), its extra
+    // state when it has one.
+    s.state_bytes += 3 * sizeof(void *) + sizeof(std::string) + sizeof(KeyState);
+    if (name.capacity() > 15) {
+      s.state_bytes += name.capacity() + 1;
+    }
+    s.state_bytes += k.in_due ? 4 * sizeof(void *) + 16 : 0;
+    s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
+    std::size_t st = k.stride(layout_);
+    s.windows += k.panes.size() / st;
+    s.window_bytes += k.panes.size() * sizeof(Slot);
+    s.state_bytes += k.panes.capacity() * sizeof(Slot);
+    for (std::size_t at = 0; at < k.panes.size(); at += st) {
+      s.state_bytes += layout_.heapBytes(k.panes.data() + at + 2);
+      s.distinct_bytes += layout_.distinctBytes(k.panes.data() + at + 2);
+    }
+    s.state_bytes += k.cx().written.capacity() * sizeof(k.cx().written[0]);
+    for (const Session &ss : k.cx().sessions) {
+      ++s.windows;
+      s.window_bytes += sizeof(Session) + ss.cell.size() * sizeof(Slot);
+      s.state_bytes +=
+          sizeof(Session) + ss.cell.capacity() * sizeof(Slot) + layout_.heapBytes(ss.cell.data());
+      s.distinct_bytes += layout_.distinctBytes(ss.cell.data());
+    }
+    if (!k.cx().cell.empty()) {
+      ++s.windows;
+      s.window_bytes += k.cx().cell.size() * sizeof(Slot);
+      s.state_bytes +=
+          k.cx().cell.capacity() * sizeof(Slot) + layout_.heapBytes(k.cx().cell.data());
+      s.distinct_bytes += layout_.distinctBytes(k.cx().cell.data());
+    }
+    if (k.cx().rolling) {
+      const Rolling &ro = *k.cx().rolling;
+      s.windows += ro.q.size();
+      std::size_t bytes = sizeof(Rolling) + ro.q.capacity() * sizeof(RollingEntry) +
+                          ro.values.capacity() * sizeof(Slot) +
+                          ro.strings.capacity() * sizeof(std::string);
+      for (std::size_t i = 0; i < ro.strings.size(); ++i) {
+        bytes += ro.strings[i].capacity() > 15 ? ro.strings[i].capacity() + 1 : 0;
+      }
+      for (const RollingAcc &a : ro.accs) {
+        bytes += sizeof(RollingAcc) + a.front.capacity() * sizeof(a.front[0]) +
+                 a.mono.capacity() * sizeof(a.mono[0]) + a.smono.capacity() * sizeof(a.smono[0]);
+        std::size_t d = a.distinct.counts.empty() ? 0 : a.distinct.heapBytes();
+        bytes += d;
+        s.distinct_bytes += d;
+      }
+      s.window_bytes += ro.q.size() * sizeof(RollingEntry) + ro.values.size() * sizeof(Slot);
+      s.state_bytes += bytes;
+    }
+  }
+  return s;
+}
+
+} // namespace cep::runtime::aggregate

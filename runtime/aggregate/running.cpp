@@ -1,0 +1,335 @@
+// Rolling and running (`none`) windows of the window runtime (runtime/aggregate/aggregator.hpp):
+// a record at every event of the step, `ttl` in event time.
+#include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/key_state.hpp"
+#include "support/internal_error.hpp"
+
+namespace cep::runtime::aggregate {
+
+namespace {
+
+std::int64_t wrap(std::int64_t a, std::int64_t b, bool add) {
+  auto ua = static_cast<std::uint64_t>(a);
+  auto ub = static_cast<std::uint64_t>(b);
+  return static_cast<std::int64_t>(add ? ua + ub : ua - ub);
+}
+
+// Bool values as 0/1 in `i`, like cells.
+Slot numericOf(const AggInput &in, std::int32_t f, FieldKind k) {
+  Slot v = in.fields[f];
+  if (k == FieldKind::Bool) {
+    Slot r;
+    r.i = v.b ? 1 : 0;
+    return r;
+  }
+  return v;
+}
+
+bool beats(FieldKind k, AggFn fn, const Slot &a, const Slot &b) { // a strictly better than b
+  if (k == FieldKind::Float) {
+    return fn == AggFn::Min ? a.f < b.f : a.f > b.f;
+  }
+  return fn == AggFn::Min ? a.i < b.i : a.i > b.i;
+}
+
+} // namespace
+
+EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
+                                         std::vector<WindowResult> &out) {
+  if (in.time <= watermark_) {
+    return EventFate::Late; // rolling and none take no late events (spec §8.3)
+  }
+  CEP_ASSERT(!k.running || in.time >= k.x().last_time,
+             "aggregate events that are not late must come in time order");
+  WindowResult r;
+  r.key = *k.name;
+  r.end = in.time;
+  r.order = in.seq;
+  if (spec_.window == WindowKind::None) {
+    if (!k.running) {
+      k.running = true;
+      k.x().cell.assign(layout_.width(), Slot{});
+      layout_.init(k.x().cell.data());
+      k.x().first_time = in.time;
+      k.x().first_seq = in.seq;
+    }
+    layout_.add(k.x().cell.data(), in);
+    k.x().last_time = in.time;
+    r.start = k.x().first_time;
+    layout_.fill(k.x().cell.data(), r);
+    out.push_back(std::move(r));
+    return EventFate::Counted;
+  }
+
+  if (!k.running) {
+    k.running = true;
+    k.x().rolling = std::make_unique<Rolling>();
+    k.x().rolling->accs.resize(spec_.accumulators.size());
+  }
+  Rolling &ro = *k.x().rolling;
+  const std::size_t nv = numeric_values_;
+  const std::size_t ns = string_values_;
+  const auto &accs = spec_.accumulators;
+
+  // Take out what left the window (t - S, t].
+  while (!ro.q.empty() && ro.q.front().time <= in.time - spec_.size_ms) {
+    const RollingEntry &e = ro.q.front();
+    for (std::size_t a = 0; a < accs.size(); ++a) {
+      const AccumulatorSpec &spec = accs[a];
+      if (spec.field < 0) {
+        continue;
+      }
+      RollingAcc &st = ro.accs[a];
+      bool null = (e.nulls >> a) & 1U;
+      std::int32_t col = value_slot_[a];
+      switch (spec.fn) {
+      case AggFn::CountField:
+        st.n -= null ? 0 : 1;
+        break;
+      case AggFn::Sum:
+      case AggFn::Avg:
+        st.n -= null ? 0 : 1;
+        if (spec.kind == FieldKind::Float) {
+          if (st.front.empty()) {
+            // Every entry moves to the front stack: suffix sums, newest first.
+            std::pair<double, bool> agg{0.0, false};
+            for (std::size_t i = ro.q.size(); i-- > 0;) {
+              bool vnull = (ro.q[i].nulls >> a) & 1U;
+              if (!vnull) {
+                double v = ro.values[i * nv + static_cast<std::size_t>(col)].f;
+                agg = {agg.second ? v + agg.first : v, true};
+              }
+              st.front.push_back(agg);
+            }
+            st.back_sum = 0;
+            st.back_has = false;
+          }
+          st.front.pop_back();
+        } else if (!null) {
+          st.isum = wrap(st.isum, ro.values[static_cast<std::size_t>(col)].i, false);
+        }
+        break;
+      case AggFn::Min:
+      case AggFn::Max:
+        if (spec.kind == FieldKind::String) {
+          if (!st.smono.empty() && st.smono.front().first == e.seq) {
+            st.smono.pop_front();
+          }
+        } else if (!st.mono.empty() && st.mono.front().first == e.seq) {
+          st.mono.pop_front();
+        }
+        break;
+      case AggFn::CountDistinct:
+        if (!null) {
+          DistinctKey key;
+          if (spec.kind == FieldKind::String) {
+            key = ro.strings[static_cast<std::size_t>(col)];
+          } else {
+            Slot v = ro.values[static_cast<std::size_t>(col)];
+            if (spec.kind == FieldKind::Bool) {
+              v.b = v.i != 0;
+            }
+            key = distinctKey(spec.kind, v);
+          }
+          auto it = st.distinct.counts.find(key);
+          if (--it->second == 0) {
+            st.distinct.counts.erase(it);
+          }
+        }
+        break;
+      default:
+        break;
+      }
+    }
+    ro.q.pop_front();
+    for (std::size_t i = 0; i < nv; ++i) {
+      ro.values.pop_front();
+    }
+    for (std::size_t i = 0; i < ns; ++i) {
+      ro.strings.pop_front();
+    }
+  }
+
+  // Add the event.
+  RollingEntry entry{in.time, in.seq, 0};
+  std::size_t base_v = ro.values.size();
+  std::size_t base_s = ro.strings.size();
+  for (std::size_t i = 0; i < nv; ++i) {
+    ro.values.push_back(Slot{});
+  }
+  for (std::size_t i = 0; i < ns; ++i) {
+    ro.strings.push_back(std::string());
+  }
+  for (std::size_t a = 0; a < accs.size(); ++a) {
+    const AccumulatorSpec &spec = accs[a];
+    if (spec.field < 0) {
+      continue;
+    }
+    RollingAcc &st = ro.accs[a];
+    bool null = in.isNull(spec.field);
+    std::int32_t col = value_slot_[a];
+    if (null) {
+      entry.nulls |= std::uint64_t{1} << a;
+      continue;
+    }
+    if (spec.kind == FieldKind::String) {
+      ro.strings[base_s + static_cast<std::size_t>(col)] = in.fields[spec.field].s->view();
+    } else {
+      ro.values[base_v + static_cast<std::size_t>(col)] = numericOf(in, spec.field, spec.kind);
+    }
+    switch (spec.fn) {
+    case AggFn::CountField:
+      ++st.n;
+      break;
+    case AggFn::Sum:
+    case AggFn::Avg:
+      ++st.n;
+      if (spec.kind == FieldKind::Float) {
+        double v = in.fields[spec.field].f;
+        st.back_sum = st.back_has ? st.back_sum + v : v;
+        st.back_has = true;
+      } else {
+        st.isum = wrap(st.isum, in.fields[spec.field].i, true);
+      }
+      break;
+    case AggFn::Min:
+    case AggFn::Max:
+      if (spec.kind == FieldKind::String) {
+        const std::string &v = ro.strings[base_s + static_cast<std::size_t>(col)];
+        while (!st.smono.empty() &&
+               (spec.fn == AggFn::Min ? st.smono.back().second > v : st.smono.back().second < v)) {
+          st.smono.pop_back();
+        }
+        st.smono.push_back({in.seq, v});
+      } else {
+        Slot v = numericOf(in, spec.field, spec.kind);
+        while (!st.mono.empty() && beats(spec.kind, spec.fn, v, st.mono.back().second)) {
+          st.mono.pop_back();
+        }
+        st.mono.push_back({in.seq, v});
+      }
+      break;
+    case AggFn::CountDistinct:
+      ++st.distinct.counts[distinctKey(spec.kind, in.fields[spec.field])];
+      break;
+    default:
+      break;
+    }
+  }
+  ro.q.push_back(entry);
+  k.x().last_time = in.time;
+
+  r.start = ro.q.front().time;
+  fillRolling(ro, r);
+  out.push_back(std::move(r));
+  return EventFate::Counted;
+}
+
+AggValue WindowAggregator::rollingValue(const Rolling &ro, std::size_t entry, std::size_t a) const {
+  const AccumulatorSpec &spec = spec_.accumulators[a];
+  if ((ro.q[entry].nulls >> a) & 1U) {
+    return AggValue::nullOf(spec.kind);
+  }
+  auto col = static_cast<std::size_t>(value_slot_[a]);
+  if (spec.kind == FieldKind::String) {
+    return AggValue::ofString(ro.strings[entry * string_values_ + col]);
+  }
+  const Slot &v = ro.values[entry * numeric_values_ + col];
+  return spec.kind == FieldKind::Float ? AggValue::ofFloat(v.f) : AggValue::ofInt(spec.kind, v.i);
+}
+
+void WindowAggregator::fillRolling(const Rolling &ro, WindowResult &r) const {
+  const auto &accs = spec_.accumulators;
+  r.values.clear();
+  for (std::size_t a = 0; a < accs.size(); ++a) {
+    const AccumulatorSpec &spec = accs[a];
+    const RollingAcc &st = ro.accs[a];
+    switch (spec.fn) {
+    case AggFn::Count:
+      r.values.push_back(AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(ro.q.size())));
+      break;
+    case AggFn::CountField:
+      r.values.push_back(AggValue::ofInt(FieldKind::Int, st.n));
+      break;
+    case AggFn::Sum:
+    case AggFn::Avg: {
+      double fsum = 0.0;
+      if (spec.kind == FieldKind::Float) {
+        bool has = false;
+        if (!st.front.empty() && st.front.back().second) {
+          fsum = st.front.back().first;
+          has = true;
+        }
+        if (st.back_has) {
+          fsum = has ? fsum + st.back_sum : st.back_sum;
+        }
+        fsum = 0.0 + fsum;
+      }
+      if (spec.fn == AggFn::Sum) {
+        r.values.push_back(spec.kind == FieldKind::Float ? AggValue::ofFloat(fsum)
+                                                         : AggValue::ofInt(spec.kind, st.isum));
+      } else if (st.n == 0) {
+        r.values.push_back(AggValue::nullOf(FieldKind::Float));
+      } else {
+        double s = spec.kind == FieldKind::Float ? fsum : static_cast<double>(st.isum);
+        r.values.push_back(AggValue::ofFloat(s / static_cast<double>(st.n)));
+      }
+      break;
+    }
+    case AggFn::Min:
+    case AggFn::Max:
+      if (spec.kind == FieldKind::String) {
+        r.values.push_back(st.smono.empty() ? AggValue::nullOf(spec.kind)
+                                            : AggValue::ofString(st.smono.front().second));
+      } else if (st.mono.empty()) {
+        r.values.push_back(AggValue::nullOf(spec.kind));
+      } else {
+        const Slot &v = st.mono.front().second;
+        r.values.push_back(spec.kind == FieldKind::Float ? AggValue::ofFloat(v.f)
+                                                         : AggValue::ofInt(spec.kind, v.i));
+      }
+      break;
+    case AggFn::First:
+      r.values.push_back(rollingValue(ro, 0, a));
+      break;
+    case AggFn::Last:
+      r.values.push_back(rollingValue(ro, ro.q.size() - 1, a));
+      break;
+    case AggFn::CountDistinct:
+      r.values.push_back(
+          AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(st.distinct.counts.size())));
+      break;
+    }
+  }
+  r.event_count = ro.q.size();
+  r.events.clear();
+  r.events_kept = spec_.keep_events && ro.q.size() <= kMaxEventsKept;
+  if (r.events_kept) {
+    for (std::size_t i = 0; i < ro.q.size(); ++i) {
+      r.events.push_back({ro.q[i].time, ro.q[i].seq});
+    }
+  }
+}
+
+std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
+  if (!k.running) {
+    return kNever;
+  }
+  std::int64_t due = kNever;
+  if (spec_.ttl_ms > 0) {
+    due = k.cx().last_time + spec_.ttl_ms - 1; // the state covers [last, last + ttl)
+  }
+  if (spec_.window == WindowKind::Rolling) {
+    // Any later event (time > watermark >= last + S - 1) takes every entry out: drop them now.
+    due = std::min(due, k.cx().last_time + spec_.size_ms - 1);
+  }
+  return due;
+}
+
+void WindowAggregator::expireRunning(KeyState &k) {
+  if (k.running && watermark_ >= runningDue(k)) {
+    k.destroy(layout_);
+  }
+}
+
+} // namespace cep::runtime::aggregate

@@ -1,0 +1,355 @@
+// The window runtime (runtime/aggregate) on cases worked out by hand from spec §8 and
+// docs/semantics.md §12: window bounds, firing, order, sessions, revisions, ttl, nulls,
+// `--with-events`, state size, snapshots.
+#include "aggregate_fixture_test.hpp"
+#include "runtime/time/watermarks.hpp"
+
+#include <catch2/catch.hpp>
+#include <iostream>
+#include <stdexcept>
+
+using namespace cep::runtime;
+using namespace cep::runtime::aggregate;
+using namespace cep::runtime::aggregate::testing;
+
+namespace {
+
+struct Run {
+  WindowAggregator agg;
+  std::uint64_t seq = 0;
+  std::vector<WindowResult> out;
+
+  explicit Run(AggregateSpec s) : agg(std::move(s)) {}
+  EventFate event(const std::string &key, std::int64_t t, std::optional<std::int64_t> n = 1) {
+    Row r;
+    r.key = key;
+    r.time = t;
+    r.seq = ++seq;
+    r.n = n;
+    RowInput in(r);
+    return agg.onEvent(key, in.get(), out);
+  }
+  void advance(std::int64_t w) { agg.advance(w, out); }
+  std::vector<WindowResult> take() { return std::exchange(out, {}); }
+};
+
+AggregateSpec spec(WindowKind k, std::int64_t size, std::int64_t step = 0) {
+  AggregateSpec s;
+  s.name.assign(1, 'a');
+  s.window = k;
+  s.size_ms = size;
+  s.slide_ms = step;
+  s.accumulators = {countAll(), acc(AggFn::Sum, kN)};
+  return s;
+}
+
+std::int64_t count(const WindowResult &r) {
+  return r.values[0].i;
+}
+
+} // namespace
+
+TEST_CASE("aggregate: tumbling windows fire at end - 1, boundaries go right", "[aggregate]") {
+  Run run(spec(WindowKind::Tumbling, 10));
+  run.advance(-1);
+  run.event("k", 0);
+  run.event("k", 5);
+  run.event("k", 9);
+  run.advance(9); // before the event at 10: [0, 10) is complete
+  auto out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].start == 0);
+  CHECK(out[0].end == 10);
+  CHECK(count(out[0]) == 3);
+  CHECK(out[0].revision == 0);
+  run.event("k", 10);
+  run.advance(18);
+  CHECK(run.take().empty());
+  run.agg.finish(run.out); // the end of input fires every open window
+  out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].start == 10);
+  CHECK(count(out[0]) == 1);
+  CHECK(run.agg.stats().keys == 0);
+}
+
+TEST_CASE("aggregate: a watermark just below +infinity, then the end", "[aggregate]") {
+  for (WindowKind k : {WindowKind::Tumbling, WindowKind::Hopping, WindowKind::Session}) {
+    Run run(spec(k, 10, k == WindowKind::Hopping ? 5 : 0));
+    run.event("k", 3);
+    run.advance(kEndWatermark - 1); // the highest explicit watermark (runtime/time/watermarks)
+    std::size_t written = run.take().size();
+    CHECK(written == (k == WindowKind::Hopping ? 2 : 1));
+    CHECK(run.event("k", 4) == EventFate::Late);
+    run.agg.finish(run.out);
+    CHECK(run.take().empty());
+    CHECK(run.agg.stats().keys == 0);
+  }
+}
+
+TEST_CASE("aggregate: records of one watermark by end, start, first arrival", "[aggregate]") {
+  Run run(spec(WindowKind::Hopping, 10, 5));
+  run.event("b", 6); // windows [0, 10) and [5, 15)
+  run.event("a", 7);
+  run.event("a", 12); // [5, 15) and [10, 20)
+  run.agg.finish(run.out);
+  auto out = run.take();
+  REQUIRE(out.size() == 5);
+  CHECK((out[0].key == "b" && out[0].end == 10));
+  CHECK((out[1].key == "a" && out[1].end == 10 && count(out[1]) == 1));
+  CHECK((out[2].key == "b" && out[2].end == 15));
+  CHECK((out[3].key == "a" && out[3].end == 15 && count(out[3]) == 2));
+  CHECK((out[4].key == "a" && out[4].start == 10 && out[4].end == 20));
+}
+
+TEST_CASE("aggregate: cumulate writes every non-empty window of the period", "[aggregate]") {
+  Run run(spec(WindowKind::Cumulate, 10, 5));
+  run.event("k", 1);
+  run.event("k", 6);
+  run.event("k", 11);
+  run.agg.finish(run.out);
+  auto out = run.take();
+  REQUIRE(out.size() == 4);
+  CHECK((out[0].start == 0 && out[0].end == 5 && count(out[0]) == 1));
+  CHECK((out[1].start == 0 && out[1].end == 10 && count(out[1]) == 2));
+  CHECK((out[2].start == 10 && out[2].end == 15 && count(out[2]) == 1));
+  CHECK((out[3].start == 10 && out[3].end == 20 && count(out[3]) == 1));
+}
+
+TEST_CASE("aggregate: lateness rewrites a window with a revision", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Tumbling, 10);
+  s.lateness_ms = 20;
+  Run run(s);
+  run.event("k", 0);
+  run.event("k", 5);
+  run.advance(9);
+  CHECK(run.take().size() == 1);
+  CHECK(run.event("k", 3) == EventFate::Counted); // late, the window is open until 29
+  auto out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].revision == 1);
+  CHECK(count(out[0]) == 3);
+  run.advance(28);
+  CHECK(run.event("k", 4) == EventFate::Counted);
+  out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].revision == 2);
+  run.advance(29); // end - 1 + lateness: closed for good
+  CHECK(run.event("k", 4) == EventFate::Late);
+  CHECK(run.take().empty());
+}
+
+TEST_CASE("aggregate: without lateness a late event counts only in windows not yet written",
+          "[aggregate]") {
+  Run run(spec(WindowKind::Tumbling, 10));
+  run.event("k", 8);
+  run.advance(7);
+  CHECK(run.event("k", 6) == EventFate::Counted); // [0, 10) fires at 9
+  CHECK(run.take().empty());
+  run.advance(9);
+  auto out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK(count(out[0]) == 2);
+  CHECK(run.event("k", 9) == EventFate::Late);
+}
+
+TEST_CASE("aggregate: a late event between two sessions merges them", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Session, 10);
+  s.lateness_ms = 100;
+  Run run(s);
+  run.event("k", 0);
+  run.event("k", 15);
+  run.advance(30);
+  auto out = run.take();
+  REQUIRE(out.size() == 2);
+  CHECK((out[0].start == 0 && out[0].end == 10));
+  CHECK((out[1].start == 15 && out[1].end == 25));
+  CHECK(run.event("k", 8) == EventFate::Counted); // [8, 18) overlaps both
+  out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK((out[0].start == 0 && out[0].end == 25 && count(out[0]) == 3));
+  CHECK(out[0].revision == 1);
+  run.advance(124);                             // 24 + 100: closed for good
+  CHECK(run.event("k", 10) == EventFate::Late); // [10, 20) would close at 119
+  CHECK(run.agg.stats().keys == 0);
+}
+
+TEST_CASE("aggregate: rolling windows hold (t - S, t] and write at each event", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Rolling, 10);
+  s.accumulators.push_back(acc(AggFn::Max, kN));
+  s.accumulators.push_back(acc(AggFn::Min, kN));
+  Run run(s);
+  run.event("k", 0, 5);
+  run.event("k", 5, 3);
+  run.event("k", 10, 4); // the event at 0 is out
+  auto out = run.take();
+  REQUIRE(out.size() == 3);
+  CHECK((out[0].start == 0 && out[0].end == 0 && count(out[0]) == 1));
+  CHECK((out[1].start == 0 && out[1].end == 5 && count(out[1]) == 2));
+  CHECK((out[2].start == 5 && out[2].end == 10 && count(out[2]) == 2));
+  CHECK(out[2].values[1].i == 7);
+  CHECK(out[2].values[2].i == 4);
+  CHECK(out[2].values[3].i == 3);
+  run.advance(10);
+  CHECK(run.event("k", 10) == EventFate::Late); // no lateness for rolling windows
+}
+
+TEST_CASE("aggregate: ttl drops a running key in event time", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::None, 0);
+  s.ttl_ms = 10;
+  Run run(s);
+  run.event("k", 0);
+  run.event("k", 5);
+  run.advance(13); // the state covers [5, 15)
+  run.event("k", 14);
+  CHECK(count(run.take().back()) == 3);
+  run.advance(23); // 14 + 10 - 1
+  CHECK(run.agg.stats().keys == 0);
+  run.event("k", 24);
+  auto out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK((count(out[0]) == 1 && out[0].start == 24));
+}
+
+TEST_CASE("aggregate: nulls are not counted", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Tumbling, 10);
+  s.accumulators = {countAll(),           acc(AggFn::CountField, kN),   acc(AggFn::Sum, kN),
+                    acc(AggFn::Avg, kN),  acc(AggFn::Min, kN),          acc(AggFn::First, kN),
+                    acc(AggFn::Last, kN), acc(AggFn::CountDistinct, kN)};
+  Run run(s);
+  run.event("k", 1, std::nullopt);
+  run.event("k", 2, std::nullopt);
+  run.event("k", 12, std::nullopt);
+  run.event("k", 13, 4);
+  run.event("k", 14, 4);
+  run.agg.finish(run.out);
+  auto out = run.take();
+  REQUIRE(out.size() == 2);
+  const auto &v = out[0].values;
+  CHECK(v[0].i == 2);
+  CHECK(v[1].i == 0);
+  CHECK((!v[2].null && v[2].i == 0)); // sum over nothing is 0, as for loops
+  CHECK(v[3].null);
+  CHECK(v[4].null);
+  CHECK(v[5].null);
+  CHECK(v[6].null);
+  CHECK(v[7].i == 0);
+  const auto &w = out[1].values;
+  CHECK(w[1].i == 2);
+  CHECK(w[2].i == 8);
+  CHECK(w[3].f == 4.0);
+  CHECK(w[5].null); // first(p).n: the first event's n, which is null
+  CHECK(w[6].i == 4);
+  CHECK(w[7].i == 1);
+}
+
+TEST_CASE("aggregate: events are kept up to 1000 per window", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Tumbling, 10000);
+  s.keep_events = true;
+  Run run(s);
+  for (int i = 0; i < 1000; ++i) {
+    run.event("a", 2000 - i); // out of time order within the window: listed in time order
+  }
+  for (int i = 0; i < 1001; ++i) {
+    run.event("b", i);
+  }
+  run.agg.finish(run.out);
+  auto out = run.take();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].key == "a");
+  CHECK(out[0].events_kept);
+  REQUIRE(out[0].events.size() == 1000);
+  CHECK(out[0].events.front().time == 1001);
+  CHECK(out[0].events.back().time == 2000);
+  CHECK_FALSE(out[1].events_kept);
+  CHECK(out[1].events.empty());
+  CHECK(out[1].event_count == 1001);
+}
+
+TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
+  Run tumbling(spec(WindowKind::Tumbling, 3'600'000));
+  for (int k = 0; k < 10000; ++k) {
+    std::string key = "user";
+    key += std::to_string(k);
+    tumbling.event(key, 1000 + k);
+  }
+  AggregateStats st = tumbling.agg.stats();
+  CHECK(st.keys == 10000);
+  CHECK(st.windows == 10000);
+  std::cout << "aggregate state, tumbling count+sum: " << st.window_bytes / st.windows
+            << " bytes per open window, " << st.state_bytes / st.keys
+            << " bytes per key with one open window (key table, due set)\n";
+  CHECK(st.window_bytes / st.windows <= 32);
+
+  AggregateSpec rs = spec(WindowKind::Rolling, 3'600'000);
+  rs.accumulators.push_back(acc(AggFn::Max, kN));
+  Run rolling(rs);
+  for (int i = 0; i < 100000; ++i) {
+    rolling.event("k", i, 100000 - i); // decreasing: the max deque keeps every entry
+  }
+  auto out = rolling.take();
+  CHECK(count(out.back()) == 100000);
+  CHECK(out.back().values[2].i == 100000);
+  AggregateStats rst = rolling.agg.stats();
+  std::cout << "aggregate state, rolling count+sum+max: " << rst.state_bytes / rst.windows
+            << " bytes per event in the window\n";
+
+  AggregateSpec ds = spec(WindowKind::Tumbling, 3'600'000);
+  ds.accumulators = {acc(AggFn::CountDistinct, kN)};
+  Run distinct(ds);
+  for (int i = 0; i < 1000; ++i) {
+    distinct.event("k", i, i % 100);
+  }
+  AggregateStats dst = distinct.agg.stats();
+  CHECK(dst.distinct_bytes > 100 * 8);
+  CHECK(dst.distinct_bytes <= dst.state_bytes);
+}
+
+TEST_CASE("aggregate: snapshots name what they hold and refuse another aggregate", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Hopping, 10, 5);
+  s.lateness_ms = 10;
+  Run run(s);
+  run.event("k", 3);
+  run.event("j", 7);
+  run.advance(9);
+  std::string bytes;
+  run.agg.snapshot(bytes);
+
+  WindowAggregator same(s);
+  same.restore(bytes);
+  std::string again;
+  same.snapshot(again);
+  CHECK(again == bytes);
+
+  AggregateSpec other = s;
+  other.accumulators[1] = acc(AggFn::Sum, kD);
+  WindowAggregator changed(other);
+  CHECK_THROWS_WITH(changed.restore(bytes),
+                    "bad aggregate snapshot: accumulator sum(n: int) where the aggregate has "
+                    "sum(d: duration)");
+  AggregateSpec longer = s;
+  longer.size_ms = 20;
+  WindowAggregator resized(longer);
+  CHECK_THROWS_WITH(resized.restore(bytes),
+                    "bad aggregate snapshot: window size is 10 ms, the aggregate's is 20 ms");
+  WindowAggregator cut(s);
+  CHECK_THROWS_AS(cut.restore(bytes.substr(0, bytes.size() - 3)), std::runtime_error);
+  WindowAggregator bad(s);
+  CHECK_THROWS_WITH(bad.restore("CEPISNAP"),
+                    "bad aggregate snapshot: not an aggregate snapshot (no CEPASNAP magic)");
+}
+
+TEST_CASE("aggregate: impossible specs are refused", "[aggregate]") {
+  AggregateSpec s = spec(WindowKind::Hopping, 10, 3);
+  CHECK_THROWS_WITH(WindowAggregator(s), "aggregate a: window size is not a multiple of its step");
+  s = spec(WindowKind::Rolling, 10);
+  s.lateness_ms = 5;
+  CHECK_THROWS_WITH(WindowAggregator(s),
+                    "aggregate a: lateness is not allowed with rolling and none");
+  s = spec(WindowKind::Tumbling, 10);
+  s.ttl_ms = 5;
+  CHECK_THROWS_WITH(WindowAggregator(s), "aggregate a: ttl is only allowed with rolling and none");
+  s = spec(WindowKind::Tumbling, 10);
+  s.accumulators.push_back(acc(AggFn::Sum, kS));
+  CHECK_THROWS_WITH(WindowAggregator(s), "aggregate a: sum of a string");
+}
