@@ -223,6 +223,8 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
   bool has_key = false, has_stream = false;
   impl.keyOf(record, has_key, has_stream);
   rd_kafka_headers_t *headers = nullptr;
+  std::chrono::steady_clock::time_point waiting_since{};
+  bool waited = false;
   for (;;) {
     if (has_stream) {
       headers = rd_kafka_headers_new(1);
@@ -235,6 +237,13 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
         RD_KAFKA_V_KEY(has_key ? impl.key.data() : nullptr, has_key ? impl.key.size() : 0),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (waited) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - waiting_since)
+                      .count();
+        logLine("output " + impl.options.url.text + " takes messages again after " +
+                std::to_string(ms) + " ms");
+      }
       return true; // delivery reports: the poller thread
     }
     if (headers != nullptr) {
@@ -246,6 +255,12 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
       return false;
     }
     // Backpressure: wait for room while the brokers take what is queued.
+    if (!waited) {
+      waited = true;
+      waiting_since = std::chrono::steady_clock::now();
+      logLine("output " + impl.options.url.text +
+              " is full (the brokers do not keep up): input waits until it has room");
+    }
     if (stopSignal() != 0) {
       error = "stopping while the producer's queue is full (" +
               std::to_string(rd_kafka_outq_len(impl.rk)) + " messages not yet delivered)";
