@@ -63,14 +63,18 @@ void Watermarks::recombine(bool exact) {
     return;
   }
   bool any = false;
+  bool waiting = false; // an input left out that has not ended
   std::int64_t minimum = kEndWatermark;
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     if (counted_[i]) {
       any = true;
       minimum = std::min(minimum, inputs_[i]);
+    } else if (!finished_[i]) {
+      waiting = true;
     }
   }
-  if (any) {
+  // Inputs that have ended do not make the end of time while one left out may still come.
+  if (any && !(minimum == kEndWatermark && waiting)) {
     combined_ = exact ? minimum : std::max(combined_, minimum);
   }
 }

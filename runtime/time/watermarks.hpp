@@ -5,8 +5,9 @@
 // The combined watermark is the minimum over the inputs; an event whose time is <= it is late.
 // An input can be left out of the minimum (setCounted false: a Kafka partition not assigned to
 // this process, or idle longer than --idle-timeout): the combined watermark is then the minimum
-// over the others, and never goes back when the input counts again (its events at or before the
-// combined watermark are late, as in Flink).
+// over the others (but not +infinity while an input left out has not ended: inputs that ended
+// do not end time for it), and never goes back when the input counts again (its events at or before
+// the combined watermark are late, as in Flink).
 #pragma once
 
 #include <cstdint>

@@ -3,8 +3,9 @@
 (tests/kafka/README.md).
 
 One server reads a 4-partition topic in a consumer group and writes alerts to a topic. The fraud
-example stream is produced in three parts; between them the mock cluster (tools/kafka-mock) is
-told to fail: first the next Produce and Fetch requests answer NOT_LEADER_OR_FOLLOWER and
+example stream is produced in three parts; after the first, the same rules compiled otherwise
+are deployed in keep mode (the admin endpoint works while Kafka flows); between the parts the
+mock cluster (tools/kafka-mock) is told to fail: first the next Produce and Fetch requests answer NOT_LEADER_OR_FOLLOWER and
 REQUEST_TIMED_OUT (the producer and the consumer retry), then a broker goes down and comes back
 up while the server runs (it leads some partitions of both topics). After the last part and a
 watermark past the end on each partition, the alerts read back with kcat are exactly `cep run`'s
@@ -66,6 +67,16 @@ def main():
         third = len(events) // 3
         bed.produce("payments", events[:third], key=key)
         wait_for("the first part consumed", lambda: metric(consumed) == third)
+
+        # A deploy while Kafka flows (the admin endpoint and the event loop share the wait): the
+        # same rules compiled otherwise, in keep mode, take the partial matches over.
+        cepo = os.path.join(args.workdir, "v2.cepo")
+        compiled = subprocess.run([args.cep, "compile", *rules, "-O", "1", "-o", cepo],
+                                  capture_output=True, timeout=120)
+        deployed = subprocess.run([args.cep, "deploy", cepo, "--server", f"127.0.0.1:{port}",
+                                   "--mode", "keep"], capture_output=True, timeout=60)
+        check(compiled.returncode == 0 and deployed.returncode == 0,
+              f"a keep deploy between two parts of the stream (got {deployed.stderr!r})")
 
         bed.command(f"errors {PRODUCE} {NOT_LEADER} 3")
         bed.command(f"errors {FETCH} {TIMED_OUT} 3")

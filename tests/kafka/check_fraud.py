@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`cep serve` between Kafka topics equals `cep run` on the same events (tests/kafka/README.md).
 
-kcat produces the fraud example stream (examples/fraud/events.jsonl) into a 4-partition topic,
+kcat produces the fraud example stream (examples/fraud/events.jsonl) into a 4-partition topic
+but its first 200 events, which are a file input of the same server (files and topics mix),
 keyed as a payments pipeline keys it (a Payment by its card, every other event by its user),
 plus bad messages (not JSON, a wrong type, empty, longer than --max-record-bytes), then one
 {"@watermark": ...} per partition past the last event, so that every window closes as at the end
@@ -56,12 +57,16 @@ def main():
         def key(value):
             record = json.loads(value)
             return record.get("card") or record.get("user")
-        bed.produce("payments", events, key=key)
+        # A file input beside the topic: its records are the first 200 events.
+        head = os.path.join(args.workdir, "head.jsonl")
+        with open(head, "wb") as f:
+            f.write(b"".join(e + b"\n" for e in events[:200]))
+        bed.produce("payments", events[200:], key=key)
         bed.produce("payments", BAD, key=lambda value: "bad", partition=1)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)
-        server = bed.serve([*rules, "-i", bed.url("payments", group="fraud"),
+        server = bed.serve([*rules, "-i", head, "-i", bed.url("payments", group="fraud"),
                             "-o", bed.url("alerts"), "--dead-letter", bed.url("dead"),
                             "--max-delay", "2s", "--max-record-bytes", "1024"])
         server.wait_log("assigned partitions 0,1,2,3 of payments")
@@ -97,7 +102,7 @@ def main():
         port = open(os.path.join(args.workdir, "serve.port")).read().strip()
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
         metrics = metrics.decode()
-        consumed = f'cep_kafka_messages_consumed_total{{topic="payments"}} {len(events) + 8}'
+        consumed = f'cep_kafka_messages_consumed_total{{topic="payments"}} {len(events) - 200 + 8}'
         check(consumed in metrics, "metrics: messages consumed")
         check('cep_kafka_consumer_lag{topic="payments",partition="3"} 0' in metrics,
               "metrics: consumer lag per partition")

@@ -146,3 +146,17 @@ TEST_CASE("watermarks: an input left out of the minimum (a Kafka partition not a
   marks.onEvent(2, 10000);
   CHECK(marks.combined() == 9999);
 }
+
+TEST_CASE("watermarks: inputs that ended do not end time for one left out",
+          "[runtime][watermarks]") {
+  Watermarks marks(2, 0, WatermarkMode::Auto); // a file and a Kafka partition not assigned yet
+  marks.setCounted(1, false);
+  marks.onEvent(0, 1000);
+  CHECK(marks.combined() == 999);
+  marks.finish(0);
+  CHECK(marks.combined() == 999); // not +infinity: the partition may still come
+  marks.setCounted(1, true);
+  CHECK(marks.combined() == 999);
+  marks.onEvent(1, 5000);
+  CHECK(marks.combined() == 4999);
+}
