@@ -250,6 +250,10 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
       return usage("--input " + input.path + ":" + input.type_name + ": unknown event type `" +
                    input.type_name + "` (declared: " + typeList(schema) + ")");
     }
+    if (input.path.rfind("kafka://", 0) == 0) {
+      return usage("--input " + input.path +
+                   ": Kafka topics are read by `cep serve` (docs/kafka.md); `cep run` reads files");
+    }
     if (input.path == "-") {
       // A pipe or terminal: write each match as it is found, not in 64 KiB blocks.
       struct stat info {};

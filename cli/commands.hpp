@@ -98,6 +98,10 @@ struct ServeOptions {
   // Start from a savepoint (`cep savepoint`; docs/state.md "Savepoints"): its patterns, their
   // state, the run and the inputs' positions; the outputs are new.
   std::optional<std::string> from_savepoint; // --from-savepoint FILE
+  // Kafka (docs/kafka.md): -i kafka://... and -o kafka://... take these.
+  std::optional<std::string> kafka_config; // --kafka-config FILE: librdkafka properties
+  std::string idle_timeout = "0";          // --idle-timeout D: a silent partition leaves the
+                                           // watermark minimum (0: never)
 };
 
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server

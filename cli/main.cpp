@@ -305,6 +305,16 @@ int main(int argc, char **argv) {
                    "it (keep)")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
+  serve_cmd
+      ->add_option("--kafka-config", serve.kafka_config,
+                   "librdkafka properties (key=value lines) for every Kafka input and output: "
+                   "TLS, SASL, tuning (docs/kafka.md)")
+      ->type_name("FILE");
+  serve_cmd
+      ->add_option("--idle-timeout", serve.idle_timeout,
+                   "A Kafka partition silent this long (wall time) leaves the watermark minimum "
+                   "until it has messages again (e.g. 5s; 0: never)")
+      ->capture_default_str();
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 

@@ -72,8 +72,15 @@ ServeMetrics::Input ServeMetrics::input(std::string_view name) {
   auto outcome = [&](const char *o) -> Counter & {
     return registry_.counter(kRecords, kRecordsHelp, {{"input", input}, {"outcome", o}});
   };
-  return Input{registry_.counter(kRead, kReadHelp, {{"input", input}}), outcome("accepted"),
-               outcome("rejected"), outcome("late"), outcome("watermark")};
+  return Input{registry_.counter(kRead, kReadHelp, {{"input", input}}),
+               outcome("accepted"),
+               outcome("rejected"),
+               outcome("late"),
+               outcome("watermark"),
+               registry_.gauge("cep_input_watermark_seconds",
+                               "The watermark of one input (a Kafka partition: its own), Unix "
+                               "seconds.",
+                               {{"input", input}})};
 }
 
 ServeMetrics::Pattern ServeMetrics::pattern(std::string_view name, std::string_view version) {

@@ -42,6 +42,9 @@ public:
     Counter &rejected;   // ...{outcome="rejected"}: dead letters
     Counter &late;       // ...{outcome="late"}
     Counter &watermarks; // ...{outcome="watermark"}: {"@watermark": ms} lines
+    // cep_input_watermark_seconds: the input's own watermark, Unix seconds (a Kafka partition's
+    // is its per-partition watermark); absent until it has one.
+    Gauge &watermark;
   };
   Input input(std::string_view name);
 

@@ -770,6 +770,10 @@ void ServeRuntime::refresh(runtime::RunLoop &loop) {
     inputs_[i].late.add(c.late - seen.late);
     inputs_[i].watermarks.add(c.watermarks - seen.watermarks);
     seen = c;
+    std::int64_t own = loop.ingest().watermarks().of(static_cast<std::uint32_t>(i));
+    if (own != runtime::kNoWatermark && own != runtime::kEndWatermark) {
+      inputs_[i].watermark.set(static_cast<double>(own) / 1000.0);
+    }
   }
   for (const auto &served : served_) {
     runtime::MatcherStats s = served->matcher->stats();

@@ -94,13 +94,20 @@ IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &e
   context.input = input;
   context.line = line.number;
   context.seq = next_seq_++;
-  context.ingestion_time = needs_clock_ ? now() : 0;
+  // A message's timestamp is the event time of a type without a time field (event time only).
+  context.ingestion_time =
+      !needs_clock_ ? 0
+      : line.source_time != kNoSourceTime && options_.time != TimeMode::Processing
+          ? line.source_time
+          : now();
   context.bound_type = bound_types_[input];
   if (line.oversized > 0) {
-    std::string reason = "record of " + std::to_string(line.oversized) +
-                         " bytes is longer than --max-record-bytes " +
-                         std::to_string(options_.max_record_bytes) + " (at byte offset " +
-                         std::to_string(line.offset) + "; skipped to the next line)";
+    std::string reason =
+        "record of " + std::to_string(line.oversized) +
+        " bytes is longer than --max-record-bytes " + std::to_string(options_.max_record_bytes) +
+        (rejects_.hasOrigin(input)
+             ? std::string(" (a message: its first bytes are kept)")
+             : " (at byte offset " + std::to_string(line.offset) + "; skipped to the next line)");
     return reject(input, line, reason);
   }
   DecodeResult result = decoder_->decode(line, context);
@@ -136,6 +143,12 @@ IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &e
   ++counts.accepted;
   watermarks_.onEvent(input, t);
   return IngestStatus::Event;
+}
+
+bool Ingest::setCounted(std::uint32_t input, bool counted) {
+  std::int64_t before = watermarks_.combined();
+  watermarks_.setCounted(input, counted);
+  return watermarks_.combined() != before;
 }
 
 IngestStatus Ingest::reject(std::uint32_t input, const Line &line, std::string_view reason) {

@@ -55,6 +55,14 @@ public:
 
   // One record of `input` as LineReader hands it out (padded). With Event, `event` holds it.
   IngestStatus onRecord(std::uint32_t input, const Line &line, EventRef &event);
+  // Whether `input` counts in the combined watermark (Watermarks::setCounted; a Kafka
+  // partition not assigned, or idle). False when the combined watermark did not move.
+  bool setCounted(std::uint32_t input, bool counted);
+  // `input`'s records are the messages of a topic partition: its dead letters say so
+  // (Rejects::setOrigin).
+  void setOrigin(std::uint32_t input, PartitionOrigin origin) {
+    rejects_.setOrigin(input, std::move(origin));
+  }
   // `input` has ended: its watermark becomes +infinity.
   void onInputEnd(std::uint32_t input);
   // Every input has ended (end of a `cep run`).

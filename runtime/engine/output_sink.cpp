@@ -50,8 +50,19 @@ std::unique_ptr<OutputSink> OutputSink::wrap(int fd, std::string name) {
   return std::unique_ptr<OutputSink>(new OutputSink(fd, false, std::move(name)));
 }
 
+std::unique_ptr<OutputSink> OutputSink::toRecords(std::string name, RecordWriter write,
+                                                  std::function<void()> close) {
+  std::unique_ptr<OutputSink> sink(new OutputSink(-1, false, std::move(name)));
+  sink->records_writer_ = std::move(write);
+  sink->close_ = std::move(close);
+  return sink;
+}
+
 OutputSink::~OutputSink() {
   flush();
+  if (close_) {
+    close_();
+  }
   if (owns_fd_) {
     ::close(fd_);
   }
@@ -77,7 +88,7 @@ bool OutputSink::sync() {
   if (!flush()) {
     return false;
   }
-  if (capture_ != nullptr || !regular_) {
+  if (capture_ != nullptr || !regular_ || fd_ < 0) {
     return true;
   }
   while (::fdatasync(fd_) != 0) {
@@ -121,6 +132,9 @@ bool OutputSink::flush() {
     buffer_.erase(0, whole);
     return true;
   }
+  if (records_writer_) {
+    return flushRecords(whole);
+  }
   const char *data = buffer_.data();
   std::size_t done = 0;    // bytes of this block written
   std::size_t counted = 0; // of them, up to the end of the last whole record counted
@@ -147,6 +161,29 @@ bool OutputSink::flush() {
   }
   records_ += static_cast<std::uint64_t>(std::count(data, data + whole, '\n'));
   bytes_ += whole;
+  buffer_.erase(0, whole);
+  return true;
+}
+
+} // namespace cep::runtime
+
+namespace cep::runtime {
+
+bool OutputSink::flushRecords(std::size_t whole) {
+  std::size_t begin = 0;
+  std::string why;
+  while (begin < whole) {
+    std::size_t end = buffer_.find('\n', begin);
+    if (!records_writer_(std::string_view(buffer_).substr(begin, end - begin), why)) {
+      error_ = "cannot write \"" + name_ + "\": " + why + "; it ends after " +
+               std::to_string(records_) + (records_ == 1 ? " whole record" : " whole records");
+      buffer_.clear();
+      return false;
+    }
+    ++records_;
+    bytes_ += end + 1 - begin;
+    begin = end + 1;
+  }
   buffer_.erase(0, whole);
   return true;
 }

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <streambuf>
@@ -42,6 +43,13 @@ public:
   // (io/file_write.hpp, openAtLength).
   static std::unique_ptr<OutputSink> openAt(const std::string &path, std::uint64_t length,
                                             std::string &error);
+  // Hands each whole record (without its newline) to `write` when flushed, instead of writing
+  // bytes: a Kafka topic (runtime/kafka/kafka_sink.hpp). `write` false with a reason fails the
+  // sink as a failed write does (`cannot write "<name>": <reason>; it ends after ...`).
+  // `close` (optional) runs once in the destructor, after the last flush (the producer's flush).
+  using RecordWriter = std::function<bool(std::string_view record, std::string &error)>;
+  static std::unique_ptr<OutputSink> toRecords(std::string name, RecordWriter write,
+                                               std::function<void()> close = {});
   // A sink over `fd` (tests: a pipe, /dev/full), not closed by the sink; `name` in errors.
   static std::unique_ptr<OutputSink> wrap(int fd, std::string name);
   ~OutputSink();
@@ -88,6 +96,7 @@ public:
 private:
   OutputSink(int fd, bool owns_fd, std::string name);
   void fail(int error, std::size_t partial);
+  bool flushRecords(std::size_t whole); // toRecords
 
   static constexpr std::size_t kBlockSize = std::size_t{64} << 10;
 
@@ -96,6 +105,8 @@ private:
   bool regular_ = false;  // a regular file: a torn record can be cut off
   std::int64_t base_ = 0; // its offset when opened (stdout appended to a file)
   std::string *capture_ = nullptr;
+  RecordWriter records_writer_;
+  std::function<void()> close_;
   std::string name_;
   std::string buffer_;
   std::string error_;

@@ -54,6 +54,16 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   return false;
 }
 
+bool RunLoop::setInputCounted(std::uint32_t input, bool counted) {
+  if (status_ != RunStatus::Ok) {
+    return false;
+  }
+  if (!ingest_.setCounted(input, counted) || time_mode_ == TimeMode::Processing) {
+    return true;
+  }
+  return outputOk(driver_.release(ingest_.watermark()));
+}
+
 bool RunLoop::onInputEnd(std::uint32_t input) {
   if (status_ != RunStatus::Ok) {
     return false;

@@ -63,6 +63,9 @@ public:
   // One record of `input` as LineReader hands it out (padded). False when the run must stop
   // (strict mode rejected it, or the output failed).
   bool onRecord(std::uint32_t input, const Line &line);
+  // Whether `input` counts in the combined watermark (a Kafka partition assigned and not idle:
+  // Inputs::counts); the events it lets pass are released. False when the output failed.
+  bool setInputCounted(std::uint32_t input, bool counted);
   // `input` has ended. False when the output failed.
   bool onInputEnd(std::uint32_t input);
   // Every input has ended: release what is left, finish() every matcher, then stop(). Once.

@@ -31,6 +31,20 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
   bool reading = true;
   bool ended = false; // every input has ended (serving: wait for a stop)
   std::uint32_t since_check = 0;
+  // Sources (Kafka): which of their splits count in the watermark, followed as it changes.
+  std::uint64_t counts_version = ~std::uint64_t{0};
+  auto followCounts = [&] {
+    if (!inputs.hasSources() || inputs.countsVersion() == counts_version) {
+      return true;
+    }
+    counts_version = inputs.countsVersion();
+    for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+      if (inputs.source(i) != nullptr && !loop.setInputCounted(i, inputs.counts(i))) {
+        return false;
+      }
+    }
+    return true;
+  };
   // Asked once, when the read loop is about to wait: flush first when batching.
   const std::function<int()> timeout = [&loop, &hooks] {
     if (hooks.flush_when_waiting) {
@@ -65,7 +79,7 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
     }
     switch (status) {
     case InputStatus::Record:
-      reading = loop.onRecord(record.input, record.line);
+      reading = followCounts() && loop.onRecord(record.input, record.line);
       break;
     case InputStatus::Finished:
       reading = loop.onInputEnd(record.input);
@@ -91,7 +105,7 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
       if (readable(hooks.wake_fd)) {
         wake();
       }
-      reading = loop.onIdle();
+      reading = followCounts() && loop.onIdle();
       break;
     }
   }

@@ -143,6 +143,7 @@ bool Inputs::open(const std::vector<InputSpec> &specs, const Schema &schema, std
     }
     input.reader = std::make_unique<LineReader>(spec.path, read_size, max_record_bytes);
     input.reader->setFollow(follow);
+    input.name = input.reader->name();
     if (at != nullptr && *at) {
       if (std::string why = resumeReader(*input.reader, **at, streams_replay_from_offset);
           !why.empty()) {
@@ -164,6 +165,7 @@ InputStatus Inputs::ended(Input &input, ReadStatus status) {
 }
 
 InputStatus Inputs::nextRoundRobin(InputRecord &record) {
+  CEP_ASSERT(sources_.empty(), "a source is read only by nextArrived");
   while (remaining_ > 0) {
     std::size_t index = cursor_;
     cursor_ = (cursor_ + 1) % inputs_.size();
@@ -186,8 +188,72 @@ InputStatus Inputs::nextRoundRobin(InputRecord &record) {
 
 bool Inputs::anyStream() const {
   return std::any_of(inputs_.begin(), inputs_.end(), [](const Input &input) {
-    return !input.finished && (input.reader->isStream() || input.reader->follows());
+    return !input.finished &&
+           (input.source != nullptr || input.reader->isStream() || input.reader->follows());
   });
+}
+
+void Inputs::addSource(std::unique_ptr<RecordSource> source, std::int32_t bound_type) {
+  source_base_.push_back(static_cast<std::uint32_t>(inputs_.size()));
+  for (std::uint32_t split = 0; split < source->splits(); ++split) {
+    Input input;
+    input.source = source.get();
+    input.split = split;
+    input.name = source->splitName(split);
+    input.bound_type = bound_type;
+    inputs_.push_back(std::move(input));
+    ++remaining_;
+  }
+  sources_.push_back(std::move(source));
+}
+
+bool Inputs::counts(std::uint32_t input) const {
+  const Input &in = inputs_[input];
+  return in.source == nullptr || in.source->counts(in.split);
+}
+
+std::uint64_t Inputs::countsVersion() const {
+  std::uint64_t version = 0;
+  for (const auto &source : sources_) {
+    version += source->countsVersion();
+  }
+  return version;
+}
+
+bool Inputs::readSources(InputRecord &record, InputStatus &status) {
+  for (std::size_t s = 0; s < sources_.size(); ++s) {
+    RecordSource &source = *sources_[s];
+    if (inputs_[source_base_[s]].finished) {
+      continue;
+    }
+    std::uint32_t split = 0;
+    record.line.source_time = kNoSourceTime;
+    switch (source.next(split, record.line)) {
+    case ReadStatus::Line:
+      record.input = source_base_[s] + split;
+      status = InputStatus::Record;
+      return true;
+    case ReadStatus::Interrupted:
+      status = InputStatus::Interrupted;
+      return true;
+    case ReadStatus::Pending:
+    case ReadStatus::End:
+      continue;
+    case ReadStatus::Error:
+      // The whole source is finished: its first split reports the error.
+      for (std::uint32_t i = 0; i < source.splits(); ++i) {
+        Input &in = inputs_[source_base_[s] + i];
+        if (!in.finished) {
+          in.finished = true;
+          --remaining_;
+        }
+      }
+      record.input = source_base_[s];
+      status = InputStatus::Error;
+      return true;
+    }
+  }
+  return false;
 }
 
 InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
@@ -196,6 +262,7 @@ InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
   int timeout_ms = -2; // not asked yet
   Clock::time_point deadline;
   std::vector<pollfd> fds;
+  const std::uint64_t counts_version = sources_.empty() ? 0 : countsVersion();
   for (;;) {
     if (stopSignal() != 0) {
       return InputStatus::Interrupted;
@@ -203,16 +270,23 @@ InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
     if (remaining_ == 0) {
       return InputStatus::End;
     }
-    // One turn over the inputs, from the one whose turn it is, without waiting.
+    // One turn over the inputs, from the one whose turn it is, without waiting; the sources
+    // before or after the files, in turns.
+    InputStatus source_status = InputStatus::Idle;
+    sources_first_ = !sources_first_;
+    if (sources_first_ && readSources(record, source_status)) {
+      return source_status;
+    }
     bool follows = false;
     for (std::size_t tried = 0; tried < inputs_.size() && remaining_ > 0; ++tried) {
       std::size_t index = cursor_;
       cursor_ = (cursor_ + 1) % inputs_.size();
       Input &input = inputs_[index];
-      if (input.finished) {
+      if (input.finished || input.source != nullptr) {
         continue;
       }
       record.input = static_cast<std::uint32_t>(index);
+      record.line.source_time = kNoSourceTime;
       input.reader->setNonBlocking(true);
       ReadStatus status = input.reader->next(record.line);
       switch (status) {
@@ -228,11 +302,30 @@ InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
         return ended(input, status);
       }
     }
+    if (!sources_first_ && readSources(record, source_status)) {
+      return source_status;
+    }
+    if (!sources_.empty() && countsVersion() != counts_version) {
+      return InputStatus::Idle; // the caller recomputes the watermark
+    }
     // Nothing has arrived: wait for an input, the wake fd, a stop or the timeout.
     fds.clear();
+    int source_wait = -1;
     for (const Input &input : inputs_) {
-      if (!input.finished && input.reader->isStream()) {
+      if (!input.finished && input.reader && input.reader->isStream()) {
         fds.push_back({input.reader->fd(), POLLIN, 0});
+      }
+    }
+    for (std::size_t s = 0; s < sources_.size(); ++s) {
+      if (inputs_[source_base_[s]].finished) {
+        continue;
+      }
+      if (sources_[s]->fd() >= 0) {
+        fds.push_back({sources_[s]->fd(), POLLIN, 0});
+      }
+      int within = sources_[s]->wakeWithinMs();
+      if (within >= 0) {
+        source_wait = source_wait < 0 ? within : std::min(source_wait, within);
       }
     }
     std::size_t wake_index = fds.size();
@@ -249,6 +342,9 @@ InputStatus Inputs::nextArrived(InputRecord &record, int wake_fd,
     }
     if (follows) {
       wait = wait < 0 ? kFollowIntervalMs : std::min(wait, kFollowIntervalMs);
+    }
+    if (source_wait >= 0) {
+      wait = wait < 0 ? source_wait : std::min(wait, source_wait);
     }
     int ready = ::poll(fds.data(), fds.size(), wait);
     CEP_ASSERT(ready >= 0 || errno == EINTR, "poll() on the inputs failed");
@@ -276,6 +372,7 @@ InputStatus waitIdle(int wake_fd, int timeout_ms) {
 }
 
 InputPosition Inputs::position(std::uint32_t input) const {
+  CEP_ASSERT(inputs_[input].reader != nullptr, "a split of a source has no file position");
   const LineReader &reader = *inputs_[input].reader;
   InputPosition position;
   position.offset = reader.recordEnd();
@@ -300,7 +397,7 @@ std::vector<std::string> Inputs::names() const {
   std::vector<std::string> result;
   result.reserve(inputs_.size());
   for (const Input &input : inputs_) {
-    result.push_back(input.reader->name());
+    result.push_back(input.name);
   }
   return result;
 }

@@ -28,6 +28,7 @@
 
 #include "runtime/io/file_identity.hpp"
 #include "runtime/io/line_reader.hpp"
+#include "runtime/io/record_source.hpp"
 #include "runtime/schema.hpp"
 
 #include <cstdint>
@@ -120,16 +121,35 @@ public:
   // caller empties it) or the timeout passed first. Regular files never wait, so over regular
   // files alone this is the round-robin of next().
   InputStatus nextArrived(InputRecord &record, int wake_fd, const std::function<int()> &timeout_ms);
-  // A pipe, FIFO or terminal among the inputs, or a followed file: nextArrived may wait.
+  // A pipe, FIFO or terminal among the inputs, a followed file or a source: nextArrived may wait.
   bool anyStream() const;
+
+  // After open(): appends one input per split of `source` (record_source.hpp), read by
+  // nextArrived only (never by next(), never finished), all bound to `bound_type` (-1: none).
+  void addSource(std::unique_ptr<RecordSource> source, std::int32_t bound_type);
+  bool hasSources() const { return !sources_.empty(); }
+  // Whether `input` counts in the combined watermark now: a file always; a split as its source
+  // says (RecordSource::counts).
+  bool counts(std::uint32_t input) const;
+  // Grows whenever counts() of some input changes.
+  std::uint64_t countsVersion() const;
+  // The source and split behind `input`; null for a file.
+  const RecordSource *source(std::uint32_t input) const { return inputs_[input].source; }
+  std::optional<PartitionOrigin> origin(std::uint32_t input) const {
+    const Input &in = inputs_[input];
+    return in.source != nullptr ? in.source->origin(in.split) : std::nullopt;
+  }
   bool follows() const { return follow_; }
 
   std::size_t size() const { return inputs_.size(); }
-  const std::string &name(std::uint32_t input) const { return inputs_[input].reader->name(); }
+  const std::string &name(std::uint32_t input) const { return inputs_[input].name; }
   // Index of the type bound on the command line, -1 when none.
   std::int32_t boundType(std::uint32_t input) const { return inputs_[input].bound_type; }
   bool finished(std::uint32_t input) const { return inputs_[input].finished; }
-  const std::string &error(std::uint32_t input) const { return inputs_[input].reader->error(); }
+  const std::string &error(std::uint32_t input) const {
+    const Input &in = inputs_[input];
+    return in.source != nullptr ? in.source->error() : in.reader->error();
+  }
   std::vector<std::string> names() const;
 
   // Where `input` stands now (above): offset and line of the last record read, and for a
@@ -149,10 +169,15 @@ public:
 
 private:
   struct Input {
-    std::unique_ptr<LineReader> reader;
+    std::unique_ptr<LineReader> reader; // null for a split of a source
+    RecordSource *source = nullptr;     // owned by sources_
+    std::uint32_t split = 0;
+    std::string name;
     std::int32_t bound_type = -1;
     bool finished = false;
   };
+  // One read of every source without waiting: Record, Pending (as ReadStatus) or an error.
+  bool readSources(InputRecord &record, InputStatus &status);
   InputStatus nextRoundRobin(InputRecord &record);
   InputStatus ended(Input &input, ReadStatus status); // End or Error
 
@@ -160,6 +185,9 @@ private:
   bool follow_ = false;
   std::size_t cursor_ = 0;    // the input whose turn it is
   std::size_t remaining_ = 0; // inputs not finished
+  std::vector<std::unique_ptr<RecordSource>> sources_;
+  std::vector<std::uint32_t> source_base_; // the input index of each source's split 0
+  bool sources_first_ = false;             // alternates: files and sources take turns first
 };
 
 // After every input has ended (`cep serve` keeps running): waits for `wake_fd` (-1: none), a

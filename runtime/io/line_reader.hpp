@@ -37,6 +37,8 @@ constexpr std::size_t kDefaultReadSize = std::size_t{1} << 20;
 constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{1} << 20;
 constexpr std::size_t kOversizedPrefix = 1024;
 
+constexpr std::int64_t kNoSourceTime = INT64_MIN;
+
 struct Line {
   std::string_view text;    // without the line terminator ("\n" or "\r\n")
   std::size_t capacity = 0; // readable bytes from text.data(): >= text.size() + kLinePadding
@@ -45,6 +47,9 @@ struct Line {
   // Non-zero: the line had this many bytes (terminator excluded), more than max_record_bytes;
   // `text` is only its first min(kOversizedPrefix, max_record_bytes) bytes.
   std::uint64_t oversized = 0;
+  // A record of a RecordSource (record_source.hpp): the message's timestamp in epoch ms, the
+  // event time of a type without a time field; kNoSourceTime (files): the ingestion time is.
+  std::int64_t source_time = kNoSourceTime;
 };
 
 enum class ReadStatus : std::uint8_t {

@@ -58,6 +58,13 @@ Rejects::Rejects(std::vector<std::string> input_names, Statistics &stats, Reject
   }
 }
 
+void Rejects::setOrigin(std::uint32_t input, PartitionOrigin origin) {
+  if (origins_.size() < names_.size()) {
+    origins_.resize(names_.size());
+  }
+  origins_[input] = std::move(origin);
+}
+
 void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
                      std::string_view record, std::uint64_t record_bytes) {
   std::uint64_t count = ++stats_->inputs[input].rejected;
@@ -65,7 +72,7 @@ void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view r
   if (options_.report != nullptr && count <= options_.report_limit) {
     buffer_.clear();
     buffer_ += names_[input];
-    buffer_ += ':';
+    buffer_ += input < origins_.size() && origins_[input] ? '@' : ':';
     appendJsonInt(buffer_, static_cast<std::int64_t>(line));
     buffer_ += ": rejected: ";
     buffer_ += reason;
@@ -78,7 +85,15 @@ void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view r
     json.beginObject();
     json.key("input");
     json.writeString(names_[input]);
-    json.key("line");
+    if (input < origins_.size() && origins_[input]) {
+      json.key("topic");
+      json.writeString(origins_[input]->topic);
+      json.key("partition");
+      json.writeInt(origins_[input]->partition);
+      json.key("offset");
+    } else {
+      json.key("line");
+    }
     json.writeInt(static_cast<std::int64_t>(line));
     json.key("reason");
     json.writeString(reason);

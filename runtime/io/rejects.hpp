@@ -7,13 +7,18 @@
 // replayed byte for byte. A record longer than --max-record-bytes is not kept whole: "record"
 // (or "record_base64") holds its first bytes (at most kOversizedPrefix, cut back to a whole UTF-8
 // character), followed by `"record_bytes":<its length>,"truncated":true`.
+// An input that is a Kafka partition (setOrigin) is reported as `payments[2]@57: rejected: ...`
+// and its dead letters carry `"topic":"payments","partition":2,"offset":57` in place of "line"
+// (its records' line numbers are their message offsets).
 // A late event is counted and its record written, as read, to the late-events output. In strict
 // mode the first rejection makes failed() true; the caller stops.
 #pragma once
 
+#include "runtime/io/record_source.hpp"
 #include "runtime/io/statistics.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -34,6 +39,12 @@ public:
   // `stats` must outlive this object; rejected and late counts are kept there.
   Rejects(std::vector<std::string> input_names, Statistics &stats, RejectOptions options);
 
+  // `input`'s records are the messages of a topic partition (above); `line` is their offset.
+  void setOrigin(std::uint32_t input, PartitionOrigin origin);
+  bool hasOrigin(std::uint32_t input) const {
+    return input < origins_.size() && origins_[input].has_value();
+  }
+
   // `record_bytes` non-zero: `record` is only the start of a record of that many bytes.
   void reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
               std::string_view record, std::uint64_t record_bytes = 0);
@@ -47,6 +58,7 @@ public:
 
 private:
   std::vector<std::string> names_;
+  std::vector<std::optional<PartitionOrigin>> origins_; // by input; empty: files only
   Statistics *stats_;
   RejectOptions options_;
   std::string buffer_;

@@ -8,8 +8,8 @@
 namespace cep::runtime {
 
 Watermarks::Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkMode mode)
-    : inputs_(inputs, kNoWatermark), finished_(inputs, false), max_delay_ms_(max_delay_ms),
-      mode_(mode) {
+    : inputs_(inputs, kNoWatermark), finished_(inputs, false), counted_(inputs, true),
+      max_delay_ms_(max_delay_ms), mode_(mode) {
   CEP_ASSERT(max_delay_ms >= 0, "negative max delay");
   if (inputs == 0) {
     combined_ = kEndWatermark;
@@ -43,7 +43,40 @@ void Watermarks::finish(std::uint32_t input) {
 void Watermarks::restore(std::uint32_t input, std::int64_t watermark, bool finished) {
   inputs_[input] = watermark;
   finished_[input] = finished;
-  combined_ = *std::min_element(inputs_.begin(), inputs_.end());
+  recombine(true);
+}
+
+void Watermarks::setCounted(std::uint32_t input, bool counted) {
+  if (counted_[input] == counted) {
+    return;
+  }
+  counted_[input] = counted;
+  left_out_ += counted ? std::size_t{0} - 1 : 1;
+  recombine(false);
+}
+
+void Watermarks::recombine(bool exact) {
+  if (left_out_ == 0) {
+    std::int64_t minimum =
+        inputs_.empty() ? kEndWatermark : *std::min_element(inputs_.begin(), inputs_.end());
+    combined_ = exact ? minimum : std::max(combined_, minimum);
+    return;
+  }
+  bool any = false;
+  bool waiting = false; // an input left out that has not ended
+  std::int64_t minimum = kEndWatermark;
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (counted_[i]) {
+      any = true;
+      minimum = std::min(minimum, inputs_[i]);
+    } else if (!finished_[i]) {
+      waiting = true;
+    }
+  }
+  // Inputs that have ended do not make the end of time while one left out may still come.
+  if (any && !(minimum == kEndWatermark && waiting)) {
+    combined_ = exact ? minimum : std::max(combined_, minimum);
+  }
 }
 
 void Watermarks::raise(std::uint32_t input, std::int64_t watermark) {
@@ -51,10 +84,12 @@ void Watermarks::raise(std::uint32_t input, std::int64_t watermark) {
   if (watermark <= current) {
     return; // never back
   }
-  bool was_minimum = current == combined_;
+  // At or below the combined watermark (below it: an input counted again after it was left
+  // out), raising it may raise the combined one.
+  bool was_minimum = current <= combined_;
   current = watermark;
-  if (was_minimum) {
-    combined_ = *std::min_element(inputs_.begin(), inputs_.end());
+  if (was_minimum && counted_[input]) {
+    recombine(false);
   }
 }
 

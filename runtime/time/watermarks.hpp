@@ -3,6 +3,11 @@
 // explicit `{"@watermark": ms}` lines; with WatermarkMode::Explicit only those lines (and the end
 // of the input) move it. Watermarks never go back. A finished input's watermark is +infinity.
 // The combined watermark is the minimum over the inputs; an event whose time is <= it is late.
+// An input can be left out of the minimum (setCounted false: a Kafka partition not assigned to
+// this process, or idle longer than --idle-timeout): the combined watermark is then the minimum
+// over the others (but not +infinity while an input left out has not ended: inputs that ended
+// do not end time for it), and never goes back when the input counts again (its events at or before
+// the combined watermark are late, as in Flink).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,10 @@ public:
   void onWatermark(std::uint32_t input, std::int64_t watermark);
   // `input` has ended.
   void finish(std::uint32_t input);
+  // Whether `input` counts in the combined watermark (all do at first). When none counts, the
+  // combined watermark stays where it is.
+  void setCounted(std::uint32_t input, bool counted);
+  bool counted(std::uint32_t input) const { return counted_[input]; }
   // Sets `input` to a state a snapshot recorded (runtime/engine/run_snapshot.hpp), lower or
   // higher than the current one; the combined watermark follows.
   void restore(std::uint32_t input, std::int64_t watermark, bool finished);
@@ -41,9 +50,13 @@ public:
 
 private:
   void raise(std::uint32_t input, std::int64_t watermark);
+  // The minimum over the counted inputs, never below the current one (unless `exact`).
+  void recombine(bool exact);
 
   std::vector<std::int64_t> inputs_;
   std::vector<bool> finished_;
+  std::vector<bool> counted_;
+  std::size_t left_out_ = 0; // inputs not counted
   std::int64_t max_delay_ms_;
   WatermarkMode mode_;
   std::int64_t combined_ = kNoWatermark;

@@ -164,3 +164,23 @@ TEST_CASE("rejects: dead letters keep the exact bytes, or say they are truncated
         R"("record_bytes":9000,"truncated":true})"
         "\n");
 }
+
+TEST_CASE("rejects: a Kafka partition's dead letters name topic, partition and offset",
+          "[runtime][rejects][kafka]") {
+  std::ostringstream report, dead;
+  Statistics stats(2);
+  RejectOptions options;
+  options.report = &report;
+  options.dead_letter = &dead;
+  Rejects rejects({"events.jsonl", "payments[2]"}, stats, options);
+  rejects.setOrigin(1, PartitionOrigin{"payments", 2});
+  rejects.reject(1, 57, "not JSON: empty record", "");
+  rejects.reject(0, 4, "not JSON: bad", "x");
+  CHECK(report.str() == "payments[2]@57: rejected: not JSON: empty record\n"
+                        "events.jsonl:4: rejected: not JSON: bad\n");
+  CHECK(dead.str() == R"({"input":"payments[2]","topic":"payments","partition":2,"offset":57,)"
+                      R"("reason":"not JSON: empty record","record":""})"
+                      "\n"
+                      R"({"input":"events.jsonl","line":4,"reason":"not JSON: bad","record":"x"})"
+                      "\n");
+}

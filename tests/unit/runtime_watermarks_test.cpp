@@ -112,3 +112,51 @@ TEST_CASE("watermarks: an event at the int64 limit does not wrap or end the inpu
   explicit_only.finish(0);
   CHECK(explicit_only.combined() == kEndWatermark);
 }
+
+TEST_CASE("watermarks: an input left out of the minimum (a Kafka partition not assigned or idle)",
+          "[runtime][watermarks]") {
+  Watermarks marks(3, 0, WatermarkMode::Auto);
+  marks.onEvent(0, 1000);
+  marks.onEvent(1, 500);
+  CHECK(marks.combined() == kNoWatermark); // input 2 has said nothing yet
+  marks.setCounted(2, false);
+  CHECK(marks.combined() == 499);
+  marks.setCounted(1, false);
+  CHECK(marks.combined() == 999);
+  marks.onEvent(0, 2000);
+  CHECK(marks.combined() == 1999);
+  // Counted again, below the combined watermark: the combined one does not go back, and moves
+  // again once that input passes it.
+  marks.setCounted(1, true);
+  CHECK(marks.combined() == 1999);
+  CHECK(marks.isLate(600)); // its events at or before the combined watermark are late
+  marks.onEvent(1, 1500);
+  CHECK(marks.combined() == 1999);
+  marks.onEvent(1, 3000);
+  CHECK(marks.combined() == 1999); // input 0 is the minimum now
+  marks.onEvent(0, 2500);
+  CHECK(marks.combined() == 2499);
+  marks.setCounted(0, false);
+  CHECK(marks.combined() == 2999); // input 1 alone
+  // None counted: it stays.
+  marks.setCounted(1, false);
+  CHECK(marks.combined() == 2999);
+  marks.setCounted(2, true);
+  CHECK(marks.combined() == 2999); // input 2 has no watermark: nothing moves back
+  marks.onEvent(2, 10000);
+  CHECK(marks.combined() == 9999);
+}
+
+TEST_CASE("watermarks: inputs that ended do not end time for one left out",
+          "[runtime][watermarks]") {
+  Watermarks marks(2, 0, WatermarkMode::Auto); // a file and a Kafka partition not assigned yet
+  marks.setCounted(1, false);
+  marks.onEvent(0, 1000);
+  CHECK(marks.combined() == 999);
+  marks.finish(0);
+  CHECK(marks.combined() == 999); // not +infinity: the partition may still come
+  marks.setCounted(1, true);
+  CHECK(marks.combined() == 999);
+  marks.onEvent(1, 5000);
+  CHECK(marks.combined() == 4999);
+}

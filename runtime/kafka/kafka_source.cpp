@@ -1,0 +1,420 @@
+#include "runtime/kafka/kafka_source.hpp"
+
+#include "runtime/kafka/kafka_client.hpp"
+#include "runtime/metrics/registry.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vector>
+
+namespace cep::runtime::kafka {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t msSince(Clock::time_point then, Clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - then).count();
+}
+
+// How often lag gauges are refreshed and idle partitions looked for.
+constexpr std::int64_t kHousekeepingMs = 50;
+constexpr std::int64_t kLagEveryMs = 500;
+
+} // namespace
+
+struct KafkaSource::Impl {
+  KafkaSourceOptions options;
+  rd_kafka_t *rk = nullptr;
+  rd_kafka_queue_t *queue = nullptr;
+  int pipe_read = -1;
+  int pipe_write = -1;
+  std::string error;
+
+  struct Partition {
+    bool assigned = false;
+    bool idle = false;
+    Clock::time_point active{}; // last message, or the assignment
+    std::int64_t next_offset = -1;
+    metrics::Gauge *lag = nullptr;
+    metrics::Gauge *assigned_gauge = nullptr;
+  };
+  std::vector<Partition> partitions;
+  std::uint64_t counts_version = 0;
+  Clock::time_point last_housekeeping{};
+  Clock::time_point last_lag{};
+  bool brokers_down = false;
+  std::uint64_t errors_logged = 0;
+  metrics::Counter *consumed = nullptr;
+  metrics::Counter *rebalances = nullptr;
+
+  std::string buffer; // the value handed out, padded
+
+  ~Impl() {
+    if (rk != nullptr) {
+      if (queue != nullptr) {
+        rd_kafka_queue_io_event_enable(queue, -1, nullptr, 0);
+      }
+      rd_kafka_consumer_close(rk);
+      if (queue != nullptr) {
+        rd_kafka_queue_destroy(queue);
+      }
+      rd_kafka_destroy(rk);
+    }
+    if (pipe_read >= 0) {
+      ::close(pipe_read);
+      ::close(pipe_write);
+    }
+  }
+
+  std::string partitionList(const rd_kafka_topic_partition_list_t *list) const {
+    std::string text;
+    for (int i = 0; i < list->cnt; ++i) {
+      if (std::string_view(list->elems[i].topic) != options.url.topic) {
+        continue;
+      }
+      text += text.empty() ? "" : ",";
+      text += std::to_string(list->elems[i].partition);
+    }
+    return text;
+  }
+
+  void setAssigned(const rd_kafka_topic_partition_list_t *list, bool assigned) {
+    Clock::time_point now = Clock::now();
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t &p = list->elems[i];
+      if (std::string_view(p.topic) != options.url.topic || p.partition < 0 ||
+          static_cast<std::size_t>(p.partition) >= partitions.size()) {
+        continue;
+      }
+      Partition &part = partitions[static_cast<std::size_t>(p.partition)];
+      part.assigned = assigned;
+      part.idle = false;
+      part.active = now;
+      if (!assigned) {
+        part.next_offset = -1;
+      }
+      if (part.assigned_gauge != nullptr) {
+        part.assigned_gauge->set(assigned ? 1 : 0);
+      }
+    }
+    ++counts_version;
+  }
+
+  void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list) {
+    bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    if (rebalances != nullptr) {
+      rebalances->add();
+    }
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      logLine("group " + options.url.group + ": assigned partitions " + partitionList(list) +
+              " of " + options.url.topic);
+      setAssigned(list, true);
+      if (cooperative) {
+        if (rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, list)) {
+          logLine(std::string("incremental assign failed: ") + rd_kafka_error_string(e));
+          rd_kafka_error_destroy(e);
+        }
+      } else {
+        rd_kafka_assign(rk, list);
+      }
+    } else {
+      logLine("group " + options.url.group + ": partitions " + partitionList(list) + " of " +
+              options.url.topic + " revoked");
+      setAssigned(list, false);
+      if (cooperative) {
+        if (rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, list)) {
+          rd_kafka_error_destroy(e);
+        }
+      } else {
+        rd_kafka_assign(rk, nullptr);
+      }
+    }
+  }
+
+  void onError(int err, const char *reason) {
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+      if (!brokers_down) {
+        logLine("all brokers of " + options.url.bootstrap() +
+                " are down: consumption waits for them (" + reason + ")");
+      }
+      brokers_down = true;
+      return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+      brokers_down = true; // "reachable again" once messages flow
+    }
+    if (++errors_logged <= 20 || errors_logged % 1000 == 0) {
+      logLine(std::string("consumer: ") + reason + " (" +
+              rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")");
+    }
+  }
+
+  void housekeeping(Clock::time_point now) {
+    if (msSince(last_housekeeping, now) < kHousekeepingMs) {
+      return;
+    }
+    last_housekeeping = now;
+    if (options.idle_timeout_ms > 0) {
+      for (std::size_t p = 0; p < partitions.size(); ++p) {
+        Partition &part = partitions[p];
+        if (part.assigned && !part.idle && msSince(part.active, now) >= options.idle_timeout_ms) {
+          part.idle = true;
+          ++counts_version;
+          logLine(options.url.topic + "[" + std::to_string(p) + "] silent for " +
+                  std::to_string(options.idle_timeout_ms) +
+                  " ms: left out of the watermark until it has messages again");
+        }
+      }
+    }
+    if (options.registry != nullptr && msSince(last_lag, now) >= kLagEveryMs) {
+      last_lag = now;
+      for (std::size_t p = 0; p < partitions.size(); ++p) {
+        Partition &part = partitions[p];
+        if (!part.assigned) {
+          part.lag->set(0);
+          continue;
+        }
+        std::int64_t low = -1, high = -1;
+        if (rd_kafka_get_watermark_offsets(rk, options.url.topic.c_str(),
+                                           static_cast<std::int32_t>(p), &low,
+                                           &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            high < 0) {
+          continue;
+        }
+        std::int64_t from =
+            part.next_offset >= 0 ? part.next_offset : std::max<std::int64_t>(low, 0);
+        part.lag->set(static_cast<double>(std::max<std::int64_t>(high - from, 0)));
+      }
+    }
+  }
+};
+
+namespace {
+
+void rebalanceCallback(rd_kafka_t *, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t *partitions, void *opaque) {
+  static_cast<KafkaSource::Impl *>(opaque)->onRebalance(err, partitions);
+}
+
+void errorCallback(rd_kafka_t *, int err, const char *reason, void *opaque) {
+  static_cast<KafkaSource::Impl *>(opaque)->onError(err, reason);
+}
+
+} // namespace
+
+KafkaSource::KafkaSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KafkaSource::~KafkaSource() = default;
+
+std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options,
+                                               std::string &error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const KafkaUrl &url = options.url;
+  Settings defaults = {{"enable.partition.eof", "false"},
+                       {"queued.max.messages.kbytes", "16384"},
+                       {"client.id", "cep-serve"}};
+  Settings fixed = {{"bootstrap.servers", url.bootstrap()},
+                    {"group.id", url.group},
+                    {"auto.offset.reset", url.start}};
+  rd_kafka_conf_t *conf = makeConf(defaults, options.config, fixed, error);
+  if (conf == nullptr) {
+    return nullptr;
+  }
+  rd_kafka_conf_set_opaque(conf, impl.get());
+  rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback);
+  rd_kafka_conf_set_error_cb(conf, errorCallback);
+  setLogCallback(conf);
+  char errstr[512] = {0};
+  impl->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (impl->rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    error = url.text + ": cannot make a consumer: " + errstr;
+    return nullptr;
+  }
+  rd_kafka_poll_set_consumer(impl->rk);
+
+  // The topic's partitions, which also says the brokers answer.
+  rd_kafka_topic_t *topic = rd_kafka_topic_new(impl->rk, url.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t *metadata = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(impl->rk, 0, topic, &metadata, options.metadata_timeout_ms);
+  rd_kafka_topic_destroy(topic);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = url.text + ": no answer from the brokers " + url.bootstrap() + " within " +
+            std::to_string(options.metadata_timeout_ms) + " ms (" + rd_kafka_err2str(err) + ")";
+    return nullptr;
+  }
+  int partition_count = 0;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (url.topic == metadata->topics[i].topic) {
+      topic_err = metadata->topics[i].err;
+      partition_count = metadata->topics[i].partition_cnt;
+    }
+  }
+  int broker_count = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR || partition_count <= 0) {
+    error = url.text + ": topic \"" + url.topic + "\" is not on the brokers " + url.bootstrap() +
+            " (" + rd_kafka_err2str(topic_err) + ")";
+    return nullptr;
+  }
+  logLine("connected to " + url.bootstrap() + " (" + std::to_string(broker_count) +
+          (broker_count == 1 ? " broker" : " brokers") + "); topic " + url.topic + " has " +
+          std::to_string(partition_count) + (partition_count == 1 ? " partition" : " partitions") +
+          "; joining group " + url.group);
+  impl->partitions.resize(static_cast<std::size_t>(partition_count));
+  if (options.registry != nullptr) {
+    metrics::Registry &r = *options.registry;
+    impl->consumed = &r.counter("cep_kafka_messages_consumed_total",
+                                "Messages taken from a Kafka topic.", {{"topic", url.topic}});
+    impl->rebalances = &r.counter("cep_kafka_rebalances_total",
+                                  "Partition assignments and revocations of a consumer group.",
+                                  {{"topic", url.topic}});
+    for (int p = 0; p < partition_count; ++p) {
+      metrics::Labels labels = {{"topic", url.topic}, {"partition", std::to_string(p)}};
+      impl->partitions[static_cast<std::size_t>(p)].lag =
+          &r.gauge("cep_kafka_consumer_lag",
+                   "Messages of an assigned partition not yet consumed (high watermark minus "
+                   "the next offset).",
+                   labels);
+      impl->partitions[static_cast<std::size_t>(p)].assigned_gauge =
+          &r.gauge("cep_kafka_partition_assigned",
+                   "1 while a partition is assigned to this process.", labels);
+    }
+  }
+
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    error = std::string("cannot make a pipe: ") + std::strerror(errno);
+    return nullptr;
+  }
+  impl->pipe_read = fds[0];
+  impl->pipe_write = fds[1];
+  impl->queue = rd_kafka_queue_get_consumer(impl->rk);
+  rd_kafka_queue_io_event_enable(impl->queue, impl->pipe_write, "1", 1);
+
+  rd_kafka_topic_partition_list_t *subscription = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(subscription, url.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  err = rd_kafka_subscribe(impl->rk, subscription);
+  rd_kafka_topic_partition_list_destroy(subscription);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = url.text + ": cannot subscribe: " + rd_kafka_err2str(err);
+    return nullptr;
+  }
+  return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(impl)));
+}
+
+std::uint32_t KafkaSource::splits() const {
+  return static_cast<std::uint32_t>(impl_->partitions.size());
+}
+
+std::string KafkaSource::splitName(std::uint32_t split) const {
+  return impl_->options.url.topic + "[" + std::to_string(split) + "]";
+}
+
+std::optional<PartitionOrigin> KafkaSource::origin(std::uint32_t split) const {
+  return PartitionOrigin{impl_->options.url.topic, static_cast<std::int32_t>(split)};
+}
+
+ReadStatus KafkaSource::next(std::uint32_t &split, Line &line) {
+  Impl &impl = *impl_;
+  char drain[64];
+  while (::read(impl.pipe_read, drain, sizeof drain) > 0) {
+  }
+  Clock::time_point now = Clock::now();
+  for (;;) {
+    rd_kafka_message_t *message = rd_kafka_consumer_poll(impl.rk, 0);
+    if (message == nullptr) {
+      impl.housekeeping(now);
+      return ReadStatus::Pending;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        impl.onError(message->err, rd_kafka_message_errstr(message));
+      }
+      rd_kafka_message_destroy(message);
+      continue;
+    }
+    if (message->partition < 0 ||
+        static_cast<std::size_t>(message->partition) >= impl.partitions.size()) {
+      // A partition added to the topic after the start: not followed (docs/kafka.md).
+      rd_kafka_message_destroy(message);
+      continue;
+    }
+    if (impl.brokers_down) {
+      impl.brokers_down = false;
+      logLine("brokers of " + impl.options.url.bootstrap() + " answer again: messages flow");
+    }
+    split = static_cast<std::uint32_t>(message->partition);
+    Impl::Partition &part = impl.partitions[split];
+    part.active = now;
+    part.next_offset = message->offset + 1;
+    if (part.idle) {
+      part.idle = false;
+      ++impl.counts_version;
+    }
+    std::size_t size = message->len;
+    std::size_t max = impl.options.max_record_bytes;
+    std::size_t kept = max > 0 && size > max ? std::min(kOversizedPrefix, max) : size;
+    impl.buffer.clear(); // a null value (a tombstone) is an empty record
+    if (message->payload != nullptr) {
+      impl.buffer.append(static_cast<const char *>(message->payload), kept);
+    }
+    impl.buffer.append(kLinePadding, '\0');
+    line.text = std::string_view(impl.buffer.data(), kept);
+    line.capacity = impl.buffer.size();
+    line.number = static_cast<std::uint64_t>(message->offset);
+    line.offset = static_cast<std::uint64_t>(message->offset);
+    line.oversized = kept < size ? size : 0;
+    rd_kafka_timestamp_type_t type;
+    std::int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+    line.source_time = timestamp >= 0 ? timestamp : kNoSourceTime;
+    rd_kafka_message_destroy(message);
+    if (impl.consumed != nullptr) {
+      impl.consumed->add();
+    }
+    impl.housekeeping(now);
+    return ReadStatus::Line;
+  }
+}
+
+int KafkaSource::fd() const {
+  return impl_->pipe_read;
+}
+
+int KafkaSource::wakeWithinMs() const {
+  const Impl &impl = *impl_;
+  int wait = impl.options.registry != nullptr ? static_cast<int>(kLagEveryMs) : -1;
+  if (impl.options.idle_timeout_ms > 0) {
+    Clock::time_point now = Clock::now();
+    for (const Impl::Partition &part : impl.partitions) {
+      if (part.assigned && !part.idle) {
+        std::int64_t left = std::max<std::int64_t>(
+            impl.options.idle_timeout_ms - msSince(part.active, now), kHousekeepingMs);
+        wait = wait < 0 ? static_cast<int>(left) : std::min(wait, static_cast<int>(left));
+      }
+    }
+  }
+  return wait;
+}
+
+bool KafkaSource::counts(std::uint32_t split) const {
+  const Impl::Partition &part = impl_->partitions[split];
+  return part.assigned && !part.idle;
+}
+
+std::uint64_t KafkaSource::countsVersion() const {
+  return impl_->counts_version;
+}
+
+const std::string &KafkaSource::error() const {
+  return impl_->error;
+}
+
+} // namespace cep::runtime::kafka

@@ -1,0 +1,78 @@
+// A Kafka topic read by a consumer group as a RecordSource (runtime/io/record_source.hpp): each
+// partition of the topic is one input of `cep serve` and one watermark partition, counted in
+// the combined watermark while it is assigned to this process and has not been silent for
+// longer than `idle_timeout` of wall time (docs/kafka.md). Message values are the JSON records
+// of spec §5 (the same decoder as files, through Inputs); a record's Line::number and offset are
+// the message's offset, Line::source_time its timestamp (the event time of a type without a time
+// field). Opening reads the topic's metadata (its partition count; a missing topic or brokers
+// that do not answer are refused here) and subscribes with the group; partitions are assigned
+// and revoked later by the group (eager or cooperative rebalances).
+//
+// The wait: librdkafka writes a byte on fd() when its consumer queue gets a message, a
+// rebalance or an error (rd_kafka_queue_io_event_enable), so Inputs::nextArrived polls it beside
+// files, the admin wake fd and the stop signal. Backpressure: messages are taken only when the
+// loop asks (next()); while the output cannot keep up the loop does not ask, and librdkafka's
+// prefetch stops at queued.max.messages.kbytes (16 MiB here unless --kafka-config says
+// otherwise), so memory stays bounded.
+//
+// Offsets: committed to the group by librdkafka's auto commit (what was handed to the loop);
+// no exactly-once yet (docs/kafka.md).
+//
+//   KafkaSourceOptions options;
+//   parseKafkaUrl("kafka://127.0.0.1:9092/payments?group=fraud", KafkaUrl::Input, options.url,
+//                 error);
+//   options.idle_timeout_ms = 5000;
+//   options.registry = &registry;  // cep_kafka_* metrics
+//   auto source = KafkaSource::open(options, error);   // null: refused, `error` says why
+//   inputs.addSource(std::move(source), -1);           // one input per partition
+#pragma once
+
+#include "runtime/io/record_source.hpp"
+#include "runtime/kafka/kafka_config.hpp"
+#include "runtime/kafka/kafka_url.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cep::runtime::metrics {
+class Registry;
+}
+
+namespace cep::runtime::kafka {
+
+struct KafkaSourceOptions {
+  KafkaUrl url;                          // an input URL (with its group)
+  const KafkaConfig *config = nullptr;   // --kafka-config; null: none
+  std::int64_t idle_timeout_ms = 0;      // --idle-timeout; 0: a silent partition always counts
+  std::size_t max_record_bytes = 0;      // longer values are handed out as Line::oversized
+  metrics::Registry *registry = nullptr; // null: no metrics
+  int metadata_timeout_ms = 10000;       // how long open() waits for the brokers
+};
+
+class KafkaSource final : public RecordSource {
+public:
+  // Connects, reads the topic's metadata and subscribes. Null with `error` when the
+  // configuration is refused, the brokers do not answer within metadata_timeout_ms, or the topic
+  // does not exist.
+  static std::unique_ptr<KafkaSource> open(const KafkaSourceOptions &options, std::string &error);
+  ~KafkaSource() override; // leaves the group (commits what was handed out)
+
+  std::uint32_t splits() const override;
+  std::string splitName(std::uint32_t split) const override; // "payments[2]"
+  std::optional<PartitionOrigin> origin(std::uint32_t split) const override;
+  ReadStatus next(std::uint32_t &split, Line &line) override;
+  int fd() const override;
+  int wakeWithinMs() const override;
+  bool counts(std::uint32_t split) const override;
+  std::uint64_t countsVersion() const override;
+  const std::string &error() const override;
+
+  struct Impl;
+
+private:
+  explicit KafkaSource(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace cep::runtime::kafka

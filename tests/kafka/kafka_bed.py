@@ -1,0 +1,150 @@
+"""The Kafka test bed of tests/kafka (standard library only): librdkafka's mock cluster
+(tools/kafka-mock), kcat as the outside producer and consumer, and `cep serve` started, waited
+for and stopped by pid. Every wait is bounded and polls a condition; nothing binds beyond
+127.0.0.1 (the mock listens on loopback only).
+
+  with KafkaBed(cep, mock, workdir, topics=["payments:4", "alerts:4"]) as bed:
+      bed.produce("payments", lines, key=lambda record: record["card"])
+      server = bed.serve(rules, ["-i", bed.url("payments", group="g"), "-o", bed.url("alerts")])
+      bed.wait_for("142 alerts", lambda: len(bed.consume("alerts")) >= 142)
+      server.stop()
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+TIMEOUT = 45.0
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def wait_for(what, condition, timeout=TIMEOUT):
+    """Polls `condition` (10 ms, doubling to 250 ms) until it is true; returns its value."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def strip_version(line):
+    """A served record carries "@version" (the artifact's); `cep run`'s does not."""
+    record = json.loads(line)
+    record.pop("@version", None)
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+class Server:
+    def __init__(self, argv, workdir, name):
+        self.stderr_path = os.path.join(workdir, name + ".stderr")
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.code = None
+
+    def log(self):
+        with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, text, timeout=TIMEOUT):
+        def seen():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cep serve exited with {self.proc.returncode}:\n{self.log()}")
+            return text in self.log()
+        wait_for(repr(text) + " in the server's log", seen, timeout)
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.code = self.proc.wait()
+        self.stderr.close()
+        return self.code
+
+
+class KafkaBed:
+    def __init__(self, cep, mock, workdir, topics, brokers=3):
+        self.cep = cep
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.mock = subprocess.Popen(
+            [mock, "--brokers", str(brokers)] + sum((["--topic", t] for t in topics), []),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.bootstrap = self.mock.stdout.readline().strip()  # printed once the topics exist
+        if not self.bootstrap:
+            raise RuntimeError("kafka-mock did not start: " + self.mock.stderr.read())
+        self.servers = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for server in self.servers:
+            server.stop()
+        self.mock.send_signal(signal.SIGTERM)
+        try:
+            self.mock.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.mock.kill()
+            self.mock.wait()
+
+    def command(self, line):
+        """A failure injected into the mock (tools/kafka_mock: down, up, errors, leader)."""
+        self.mock.stdin.write(line + "\n")
+        self.mock.stdin.flush()
+        answer = self.mock.stdout.readline().strip()
+        if not answer.startswith("ok "):
+            raise RuntimeError(f"kafka-mock refused {line!r}: {answer}")
+
+    def url(self, topic, group=None):
+        return f"kafka://{self.bootstrap}/{topic}" + (f"?group={group}" if group else "")
+
+    def kcat(self, args, data=None, timeout=30):
+        return subprocess.run(["kcat", "-b", self.bootstrap] + args, input=data,
+                              capture_output=True, timeout=timeout)
+
+    def produce(self, topic, values, key=None, partition=None):
+        """Produces byte strings (one message each) with kcat; `key(value)` keys them."""
+        path = os.path.join(self.workdir, "produce.bin")
+        with open(path, "wb") as f:
+            for value in values:
+                if key is not None:
+                    f.write(key(value).encode() + b"\t")
+                f.write(value + b"\x1e")  # record separator: values may hold newlines
+        args = ["-P", "-t", topic, "-D", "\x1e", "-l", path]  # kcat sends an empty value only with a key
+        if key is not None:
+            args += ["-K", "\t"]
+        if partition is not None:
+            args += ["-p", str(partition)]
+        p = self.kcat(args)
+        if p.returncode != 0:
+            raise RuntimeError("kcat -P failed: " + p.stderr.decode(errors="replace"))
+
+    def consume(self, topic, fmt="%s\\n"):
+        """Every message of `topic` now, as lines of `fmt` (kcat -f)."""
+        p = self.kcat(["-C", "-t", topic, "-e", "-q", "-f", fmt])
+        if p.returncode != 0:
+            raise RuntimeError("kcat -C failed: " + p.stderr.decode(errors="replace"))
+        return p.stdout.decode().splitlines()
+
+    def serve(self, args, name="serve"):
+        port = os.path.join(self.workdir, name + ".port")
+        argv = [self.cep, "serve", *args, "--admin", "127.0.0.1:0", "--admin-port-file", port]
+        server = Server(argv, self.workdir, name)
+        self.servers.append(server)
+        return server
