@@ -140,11 +140,12 @@ void Checker::checkWindow(const ast::Window &w, std::size_t module, typed::Aggre
     const char *word = hopping ? "every" : "step";
     std::int64_t up = (*size / *slide + 1) * *slide;
     error(w.slide->range, std::string("the size of a ") + (hopping ? "hopping" : "cumulate") +
-                              " window must be a multiple of its `" + word + "`, but " +
+                              " window must be a multiple of its " +
+                              (hopping ? "hop (`every`)" : "`step`") + ", but " +
                               sourceText(w.size->range) + " is not a multiple of " +
                               sourceText(w.slide->range))
-        .note(std::string("use a `") + word +
-              "` that divides the size, or a size such as `window " + ast::windowKindText(w.kind) +
+        .note(std::string(hopping ? "use a hop" : "use a step") +
+              " that divides the size, or a size such as `window " + ast::windowKindText(w.kind) +
               " " + durationText(up) + " " + word + " " + sourceText(w.slide->range) + "`");
   }
 }
