@@ -533,15 +533,12 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
   for (const auto &s : p.steps) {
     has_bound = has_bound || s.within != nullptr;
   }
-  bool any_required = false, any_positive = false;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const ast::Step &s = p.steps[i];
     if (s.negated) {
       checkNegation(p, i, steps, p.within != nullptr);
       continue;
     }
-    any_positive = true;
-    any_required = any_required || !steps[i].optional;
     if (i > 0 && steps[i].optional && out.steps[i - 1].greedy) {
       SourceRange at = s.quantifier ? s.quantifier->range : s.range;
       for (const auto &mod : s.modifiers) {
@@ -552,10 +549,6 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
       error(at, stepLabel(s, i) + " cannot be optional right after the greedy loop `" +
                     steps[i - 1].name + "` (as in Flink)");
     }
-  }
-  if (any_positive && !any_required) {
-    error(p.name.range, "every step of pattern `" + p.name.name + "` is optional, so it could " +
-                            "match no event at all: make at least one step required");
   }
 
   if (p.within) {
