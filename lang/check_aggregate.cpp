@@ -64,11 +64,14 @@ bool timeWindow(typed::WindowKind k) {
 
 } // namespace
 
-void Checker::reportAggregateInStep(SourceRange range, const std::string &function) {
+void Checker::reportAggregateInStep(SourceRange range, const std::string &function,
+                                    const Scope &scope) {
+  std::string step = scope.steps != nullptr && !scope.steps->empty() ? scope.steps->front().name
+                                                                     : std::string("p");
   error(range, "an aggregate's step condition cannot use `" + function +
                    "`: it tests each event on its own, before the event is counted")
-      .note("to keep only some windows, test the aggregate in `having`, as in "
-            "`having count(p) > 10`");
+      .note("to keep only some windows, test the aggregate in `having`, as in `having count(" +
+            step + ") > 10`");
 }
 
 std::optional<std::int64_t> Checker::checkDuration(const ast::Expr &e, std::size_t module,

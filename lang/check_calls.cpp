@@ -342,7 +342,7 @@ typed::ExprPtr Checker::checkCoalesce(const ast::Expr &e, const Scope &scope) {
 typed::ExprPtr Checker::checkAggregate(const ast::Expr &e, const Scope &scope, Op op) {
   const std::string &name = e.name.name;
   if (scope.kind == ScopeKind::Condition && scope.aggregate_decl) {
-    reportAggregateInStep(e.range, name);
+    reportAggregateInStep(e.range, name, scope);
     return errorNode(e.range);
   }
   if (aggregate_ != nullptr) {
@@ -472,7 +472,7 @@ typed::ExprPtr Checker::checkFirstLast(const ast::Expr &member, const Scope &sco
   const std::string &name = call.name.name;
   Op op = name == "first" ? Op::First : Op::Last;
   if (scope.kind == ScopeKind::Condition && scope.aggregate_decl) {
-    reportAggregateInStep(call.range, name);
+    reportAggregateInStep(call.range, name, scope);
     return errorNode(member.range);
   }
   if (aggregate_ != nullptr) {

@@ -303,7 +303,7 @@ private:
   std::optional<std::int64_t> checkDuration(const ast::Expr &e, std::size_t module,
                                             const char *clause, bool zero_ok);
   // The error of an aggregate function in an aggregate's step condition.
-  void reportAggregateInStep(SourceRange range, const std::string &function);
+  void reportAggregateInStep(SourceRange range, const std::string &function, const Scope &scope);
   // Numbers the distinct aggregate calls of `having` and `emit` into out.calls.
   void collectCalls(typed::Expr &e, typed::Aggregate &out);
 

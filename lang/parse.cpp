@@ -444,7 +444,7 @@ private:
       s.quantifier.reset();
     }
     for (const auto &m : s.modifiers) {
-      notInAggregate(m.range, "`" + sourceText(m.range).substr(0, modifierLength(m)) + "`",
+      notInAggregate(m.range, std::string("`") + modifierWord(m.kind) + "`",
                      "the step binds every matching event in the window: remove it");
     }
     s.modifiers.clear();
@@ -455,20 +455,20 @@ private:
     }
   }
 
-  static std::size_t modifierLength(const ast::Modifier &m) {
-    switch (m.kind) {
+  static const char *modifierWord(ast::Modifier::Kind k) {
+    switch (k) {
     case ast::Modifier::Kind::Optional:
-      return 8;
+      return "optional";
     case ast::Modifier::Kind::Greedy:
-      return 6;
+      return "greedy";
     case ast::Modifier::Kind::Consecutive:
-      return 11;
+      return "consecutive";
     case ast::Modifier::Kind::Combinations:
-      return 12;
+      return "combinations";
     case ast::Modifier::Kind::Until:
-      return 5;
+      return "until";
     }
-    return 0;
+    return "?";
   }
 
   std::string sourceText(SourceRange r) const {
