@@ -4,9 +4,10 @@
 // in Selector below make nodes), and AstBuilder turns that tree into ast:: nodes. A syntax error
 // (a `must<>` in lang/grammar.hpp that failed) aborts the declaration: it is reported, and
 // parsing resumes at the next line that starts, in column 1, with `import`, `const`, `def`,
-// `event` or `pattern`. Problems found while converting (a reserved word used as a name, a bad
-// escape, an unknown duration unit, an integer overflow, a repeated header clause) are reported
-// too, but the declaration is complete and is kept.
+// `event`, `pattern` or `aggregate`. Problems found while converting (a reserved word used as a
+// name, a bad escape, an unknown duration unit, an integer overflow, a repeated header clause,
+// what an `aggregate` cannot have: `within`, `skip`, a second step, ...) are reported too, but
+// the declaration is complete and is kept.
 #include "lang/parse.hpp"
 
 #include "lang/grammar.hpp"
