@@ -98,8 +98,9 @@ std::unique_ptr<cep::compiler::driver::Pipeline> loadRules(const Args &args) {
   auto pipeline = std::make_unique<cep::compiler::driver::Pipeline>(
       cep::compiler::driver::PipelineOptions{args.import_paths, {}});
   bool checked = pipeline->check(args.rules);
+  bool compilable = !checked || pipeline->requireCompilable(); // aggregates: not yet compiled
   pipeline->diagnostics().render(std::cerr, false);
-  return checked ? std::move(pipeline) : nullptr;
+  return checked && compilable ? std::move(pipeline) : nullptr;
 }
 
 // Decodes every record of `path`; false on a read error. Rejected records are counted.

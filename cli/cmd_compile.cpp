@@ -49,9 +49,13 @@ int runCompile(const CompileOptions &options) {
 
   compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
   bool checked = pipeline.check(options.files);
+  bool compilable = !checked || pipeline.requireCompilable();
   pipeline.diagnostics().render(std::cerr, useColor(options.color));
   if (!checked) {
     return kRuleErrors;
+  }
+  if (!compilable) {
+    return kUsage; // aggregates: checked, not yet compiled
   }
 
   // The artifact must not replace a rule file (or one of its imports).

@@ -360,9 +360,13 @@ int runRun(const RunOptions &options) {
   // The rules.
   compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
   bool checked = pipeline.check(options.rules);
+  bool compilable = !checked || pipeline.requireCompilable();
   pipeline.diagnostics().render(std::cerr, useColor(options.color));
   if (!checked) {
     return kRuleErrors;
+  }
+  if (!compilable) {
+    return kUsage; // aggregates: checked, not yet compiled
   }
   const runtime::Schema &schema = pipeline.schema();
   for (const std::string &file : pipeline.ruleFiles()) {

@@ -52,9 +52,13 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
   const RunOptions &run = options.run;
   compiler::driver::Pipeline pipeline({run.import_paths, run.disabled_passes});
   bool checked = pipeline.check(files);
+  bool compilable = !checked || pipeline.requireCompilable();
   pipeline.diagnostics().render(std::cerr, useColor(run.color));
   if (!checked) {
     return kRuleErrors;
+  }
+  if (!compilable) {
+    return kUsage; // aggregates: checked, not yet compiled
   }
   for (const std::string &file : pipeline.ruleFiles()) {
     rule_files.push_back({"rule file", file});

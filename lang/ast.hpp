@@ -207,6 +207,57 @@ struct Pattern {
   SourceRange range;
 };
 
+// Aggregates (spec §8).
+
+enum class WindowKind { Tumbling, Hopping, Cumulate, Session, Rolling, None };
+
+// The keyword after `window`.
+inline const char *windowKindText(WindowKind k) {
+  switch (k) {
+  case WindowKind::Tumbling:
+    return "tumbling";
+  case WindowKind::Hopping:
+    return "hopping";
+  case WindowKind::Cumulate:
+    return "cumulate";
+  case WindowKind::Session:
+    return "session";
+  case WindowKind::Rolling:
+    return "rolling";
+  case WindowKind::None:
+    return "none";
+  }
+  return "none";
+}
+
+// `window tumbling S`, `window hopping S every H`, `window cumulate S step H`,
+// `window session gap S`, `window rolling S`, `window none`.
+struct Window {
+  WindowKind kind = WindowKind::None;
+  ExprPtr size;  // S (the gap of a session); null for `none`
+  ExprPtr slide; // H of hopping and cumulate; null otherwise
+  SourceRange range;
+};
+
+// `aggregate NAME [partition by k] window W [lateness L] [ttl D] { s: Type(cond) }
+//  [having expr] emit Stream { ... }`. The parser reports what an aggregate cannot have
+// (`within`, `skip`, a second step, negation, quantifiers, modifiers, `on timeout emit`) and
+// leaves it out, so `step` is the one step as written.
+struct Aggregate {
+  Ident name;
+  std::optional<std::vector<Ident>> partition_by;
+  SourceRange partition_range;
+  std::optional<Window> window; // absent only after a reported error
+  ExprPtr lateness;             // null when absent
+  SourceRange lateness_range;
+  ExprPtr ttl; // null when absent
+  SourceRange ttl_range;
+  Step step;
+  ExprPtr having; // null when absent
+  Emit emit;
+  SourceRange range;
+};
+
 // One file. Declarations are kept per kind; `order` remembers the source order for printing.
 struct Module {
   FileId file = 0;
@@ -215,8 +266,9 @@ struct Module {
   std::vector<Def> defs;
   std::vector<EventDecl> events;
   std::vector<Pattern> patterns;
+  std::vector<Aggregate> aggregates;
 
-  enum class DeclKind { Import, Const, Def, Event, Pattern };
+  enum class DeclKind { Import, Const, Def, Event, Pattern, Aggregate };
   struct DeclRef {
     DeclKind kind;
     std::size_t index;

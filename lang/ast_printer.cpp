@@ -243,6 +243,9 @@ public:
       case Kind::Pattern:
         pattern(m.patterns.at(ref.index));
         break;
+      case Kind::Aggregate:
+        aggregate(m.aggregates.at(ref.index));
+        break;
       }
     }
   }
@@ -292,6 +295,37 @@ private:
     if (p.timeout_emit) {
       emit("on_timeout_emit ", *p.timeout_emit);
     }
+  }
+
+  void aggregate(const ast::Aggregate &a) {
+    line(0, "aggregate " + a.name.name, a.range);
+    if (a.partition_by) {
+      for (const auto &key : *a.partition_by) {
+        line(1, "partition_by " + key.name, key.range);
+      }
+    }
+    if (a.window) {
+      line(1, std::string("window ") + ast::windowKindText(a.window->kind), a.window->range);
+      if (a.window->size) {
+        expr(2,
+             a.window->kind == ast::WindowKind::Session ? "gap: " : "size: ", a.window->size.get());
+      }
+      if (a.window->slide) {
+        expr(2, a.window->kind == ast::WindowKind::Hopping ? "every: " : "step: ",
+             a.window->slide.get());
+      }
+    }
+    if (a.lateness) {
+      expr(1, "lateness: ", a.lateness.get());
+    }
+    if (a.ttl) {
+      expr(1, "ttl: ", a.ttl.get());
+    }
+    step(a.step, true);
+    if (a.having) {
+      expr(1, "having: ", a.having.get());
+    }
+    emit("emit ", a.emit);
   }
 
   void step(const ast::Step &s, bool first) {
@@ -564,6 +598,9 @@ public:
       case Kind::Pattern:
         pattern(m.patterns.at(ref.index));
         break;
+      case Kind::Aggregate:
+        aggregate(m.aggregates.at(ref.index));
+        break;
       }
     }
   }
@@ -625,6 +662,43 @@ private:
     if (p.timeout_emit) {
       emit("on timeout emit ", *p.timeout_emit);
     }
+  }
+
+  void aggregate(const ast::Aggregate &a) {
+    out_ << "aggregate " << a.name.name;
+    if (a.partition_by) {
+      out_ << "\n    partition by ";
+      for (std::size_t i = 0; i < a.partition_by->size(); ++i) {
+        out_ << (i ? ", " : "") << (*a.partition_by)[i].name;
+      }
+    }
+    if (a.window) {
+      const ast::Window &w = *a.window;
+      out_ << "\n    window " << ast::windowKindText(w.kind);
+      if (w.kind == ast::WindowKind::Session) {
+        out_ << " gap";
+      }
+      if (w.size) {
+        out_ << ' ' << exprText(w.size.get());
+      }
+      if (w.slide) {
+        out_ << (w.kind == ast::WindowKind::Hopping ? " every " : " step ")
+             << exprText(w.slide.get());
+      }
+    }
+    if (a.lateness) {
+      out_ << "\n    lateness " << exprText(a.lateness.get());
+    }
+    if (a.ttl) {
+      out_ << "\n    ttl " << exprText(a.ttl.get());
+    }
+    out_ << "\n{\n    ";
+    step(a.step);
+    out_ << "\n}\n";
+    if (a.having) {
+      out_ << "having " << exprText(a.having.get()) << '\n';
+    }
+    emit("emit ", a.emit);
   }
 
   void step(const ast::Step &s) {

@@ -126,9 +126,65 @@ void verifyExpr(const typed::Expr &e, const typed::Program &program, const typed
   }
 }
 
+// An expression of aggregate `a`: in its step's condition (`condition`) fields are of the event
+// being tested and no aggregate function occurs; in `having` and `emit` every aggregate node
+// reads one of a.calls and fields occur only inside their arguments, of step 0.
+void verifyAggregateExpr(const typed::Expr &e, const typed::Aggregate &a, bool condition,
+                         bool in_call) {
+  using typed::Op;
+  TypeKind k = e.type.kind;
+  CEP_ASSERT(k != TypeKind::Error && k != TypeKind::Event && k != TypeKind::Loop &&
+                 k != TypeKind::List,
+             "an expression without a value type in aggregate " + a.name);
+  switch (e.op) {
+  case Op::Field:
+    CEP_ASSERT(condition ? e.step == typed::kCandidate : in_call && e.step == 0,
+               "a field out of place in aggregate " + a.name);
+    break;
+  case Op::First:
+  case Op::Last:
+  case Op::Count:
+  case Op::CountOf:
+  case Op::Sum:
+  case Op::Avg:
+  case Op::Min:
+  case Op::Max:
+  case Op::CountDistinct:
+    CEP_ASSERT(!condition && !in_call && e.step == 0 && e.call >= 0 &&
+                   static_cast<std::size_t>(e.call) < a.calls.size() &&
+                   a.calls[static_cast<std::size_t>(e.call)].op == e.op,
+               "an aggregate function out of place in aggregate " + a.name);
+    in_call = true;
+    break;
+  default:
+    CEP_ASSERT(e.call < 0, "an accumulator read on a plain node in aggregate " + a.name);
+    break;
+  }
+  for (const auto &arg : e.args) {
+    CEP_ASSERT(arg != nullptr, "a missing operand in aggregate " + a.name);
+    verifyAggregateExpr(*arg, a, condition, in_call);
+  }
+}
+
 } // namespace
 
 void Checker::verify() const {
+  for (const auto &a : program_.aggregates) {
+    CEP_ASSERT(a.step.event_type >= 0, "an aggregate step without an event type");
+    CEP_ASSERT(a.key_index.size() == program_.event_types.size(), "aggregate key_index size");
+    CEP_ASSERT(a.emit.stream >= 0, "an aggregate emit without a stream");
+    CEP_ASSERT((a.window.kind == typed::WindowKind::None) == (a.window.size_ms == 0),
+               "an aggregate window without its size");
+    if (a.step.condition) {
+      verifyAggregateExpr(*a.step.condition, a, true, false);
+    }
+    if (a.having) {
+      verifyAggregateExpr(*a.having, a, false, false);
+    }
+    for (const auto &f : a.emit.fields) {
+      verifyAggregateExpr(*f.value, a, false, false);
+    }
+  }
   for (const auto &p : program_.patterns) {
     CEP_ASSERT(p.key_index.size() == program_.event_types.size(), "key_index size");
     for (const auto &s : p.steps) {

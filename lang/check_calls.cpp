@@ -83,8 +83,8 @@ bool isOrdered(TypeKind k) {
 } // namespace
 
 std::vector<std::string> Checker::functionNames(std::size_t module) const {
-  std::vector<std::string> out = {"count", "sum",  "avg", "min",     "max",
-                                  "first", "last", "if",  "coalesce"};
+  std::vector<std::string> out = {"count", "sum",  "avg", "min",      "max",
+                                  "first", "last", "if",  "coalesce", "count_distinct"};
   for (const auto &f : stdlib::kFunctions) {
     out.emplace_back(f.name);
   }
@@ -122,6 +122,15 @@ typed::ExprPtr Checker::checkCall(const ast::Expr &e, const Scope &scope) {
   if (name == "avg") {
     return checkAggregate(e, scope, Op::Avg);
   }
+  if (name == "count_distinct") {
+    if (!scope.aggregate_decl) {
+      error(e.range, "`count_distinct` is for aggregate declarations (`aggregate ... window ...`), "
+                     "not for a pattern's loop")
+          .note("on a loop, `count(s)` counts its events and `count(s.f)` its non-null values");
+      return errorNode(e.range);
+    }
+    return checkAggregate(e, scope, Op::CountDistinct);
+  }
   if (name == "min" && n == 1) {
     return checkAggregate(e, scope, Op::Min);
   }
@@ -147,10 +156,11 @@ typed::ExprPtr Checker::checkCall(const ast::Expr &e, const Scope &scope) {
       if (decl != nullptr && decl->kind == DeclRef::Kind::Def) {
         defs_[decl->index].used = true;
       }
-      error(e.range, std::string(scope.within ? "`within` takes a constant duration: it can only "
-                                                "use literals, operators and consts"
-                                              : "a const can only use literals, lists, operators "
-                                                "and other consts") +
+      error(e.range, (scope.clause != nullptr ? "`" + std::string(scope.clause) +
+                                                    "` takes a constant duration: it can only "
+                                                    "use literals, operators and consts"
+                                              : std::string("a const can only use literals, lists, "
+                                                            "operators and other consts")) +
                          ", not calls to `" + name + "`");
       return errorNode(e.range);
     }
@@ -331,6 +341,10 @@ typed::ExprPtr Checker::checkCoalesce(const ast::Expr &e, const Scope &scope) {
 
 typed::ExprPtr Checker::checkAggregate(const ast::Expr &e, const Scope &scope, Op op) {
   const std::string &name = e.name.name;
+  if (scope.kind == ScopeKind::Condition && scope.aggregate_decl) {
+    reportAggregateInStep(e.range, name, scope);
+    return errorNode(e.range);
+  }
   if (aggregate_ != nullptr) {
     if (!aggregate_->reported) {
       error(e.range, "aggregates cannot be nested: `" + name + "` inside another aggregate");
@@ -430,8 +444,13 @@ typed::ExprPtr Checker::checkAggregate(const ast::Expr &e, const Scope &scope, O
       error(arg.range, "`avg` averages numbers, not `" + typeText(x->type) + "`");
       return errorNode(e.range);
     }
-    t = Type::of(TypeKind::Float, true);
+    // Over a loop that may bind no value: nullable. A window an aggregate declaration writes
+    // holds at least one event, so there only a nullable argument makes it nullable.
+    t = Type::of(TypeKind::Float, !in_aggregate_decl_ || x->type.nullable);
     x = widen(std::move(x), TypeKind::Float);
+    break;
+  case Op::CountDistinct: // every scalar value can be hashed; lists and `null` are not values
+    t = Type::of(TypeKind::Int);
     break;
   default: // Min, Max
     if (!isOrdered(k)) {
@@ -439,7 +458,7 @@ typed::ExprPtr Checker::checkAggregate(const ast::Expr &e, const Scope &scope, O
                            "values, not `" + typeText(x->type) + "`");
       return errorNode(e.range);
     }
-    t = Type::of(k, true);
+    t = Type::of(k, !in_aggregate_decl_ || x->type.nullable); // as avg
     break;
   }
   auto n = node(op, t, e.range);
@@ -452,6 +471,10 @@ typed::ExprPtr Checker::checkFirstLast(const ast::Expr &member, const Scope &sco
   const ast::Expr &call = *member.children[0];
   const std::string &name = call.name.name;
   Op op = name == "first" ? Op::First : Op::Last;
+  if (scope.kind == ScopeKind::Condition && scope.aggregate_decl) {
+    reportAggregateInStep(call.range, name, scope);
+    return errorNode(member.range);
+  }
   if (aggregate_ != nullptr) {
     if (!aggregate_->reported) {
       error(call.range, "aggregates cannot be nested: `" + name + "` inside another aggregate");

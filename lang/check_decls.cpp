@@ -40,8 +40,8 @@ std::vector<std::string> scalarTypeNames() {
 
 // Names a def cannot take: they are built in.
 bool isBuiltinName(const std::string &name) {
-  static const char *const kReserved[] = {"count", "sum",  "avg", "min",     "max",
-                                          "first", "last", "if",  "coalesce"};
+  static const char *const kReserved[] = {
+      "count", "sum", "avg", "min", "max", "first", "last", "coalesce", "count_distinct", "if"};
   for (const char *r : kReserved) {
     if (name == r) {
       return true;

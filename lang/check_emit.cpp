@@ -6,7 +6,8 @@
 namespace cep::lang {
 
 typed::Emit Checker::checkEmit(const ast::Emit &emit, std::size_t module,
-                               const std::vector<StepInfo> &steps, bool timeout) {
+                               const std::vector<StepInfo> &steps, bool timeout,
+                               bool aggregate_decl) {
   typed::Emit out;
   out.range = emit.range;
   Scope scope;
@@ -14,6 +15,7 @@ typed::Emit Checker::checkEmit(const ast::Emit &emit, std::size_t module,
   scope.module = module;
   scope.steps = &steps;
   scope.timeout = timeout;
+  scope.aggregate_decl = aggregate_decl;
   std::unordered_map<std::string, SourceRange> seen;
   bool failed = false;
   for (const auto &f : emit.fields) {

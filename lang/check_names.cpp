@@ -10,9 +10,12 @@ namespace cep::lang {
 
 using typed::Op;
 
-std::string loopHint(const std::string &s, const std::string &f, const Type &t) {
+std::string loopHint(const std::string &s, const std::string &f, const Type &t, bool distinct) {
   std::vector<std::string> uses = {"`first(" + s + ")." + f + "`", "`last(" + s + ")." + f + "`",
                                    "`count(" + s + ")`"};
+  if (distinct) {
+    uses.push_back("`count_distinct(" + s + "." + f + ")`");
+  }
   if (t.kind == TypeKind::Int || t.kind == TypeKind::Float || t.kind == TypeKind::Duration) {
     uses.push_back("`sum(" + s + "." + f + ")`");
   }
@@ -140,14 +143,18 @@ typed::ExprPtr Checker::checkName(const ast::Expr &e, const Scope &scope) {
       }
       defs_[d->index].used = true;
       error(e.range, "`" + name + "` is a def, not a value: " +
-                         (scope.within ? "`within` takes a constant duration built from literals, "
-                                         "operators and consts"
-                                       : "a const can only use literals, lists, operators and "
-                                         "other consts"));
+                         (scope.clause != nullptr
+                              ? "`" + std::string(scope.clause) +
+                                    "` takes a constant duration built from literals, operators "
+                                    "and consts"
+                              : std::string("a const can only use literals, lists, operators and "
+                                            "other consts")));
       return errorNode(e.range);
     }
     Report r = error(e.range, "unknown const `" + name + "`" +
-                                  (scope.within ? ": `within` takes a constant duration" : ""));
+                                  (scope.clause != nullptr ? ": `" + std::string(scope.clause) +
+                                                                 "` takes a constant duration"
+                                                           : std::string()));
     if (auto best = closestMatch(name, constNamesIn(scope.module))) {
       r.note("did you mean `" + *best + "`?");
     }
@@ -348,7 +355,7 @@ typed::ExprPtr Checker::fieldOf(const StepRef &ref, const ast::Expr &e, const as
       const std::string &fn = field.name;
       Report r = error(e.range, "`" + s + "` is a looping step: it matches several events, so `" +
                                     s + "." + fn + "` has no single value")
-                     .note(loopHint(s, fn, t));
+                     .note(loopHint(s, fn, t, in_aggregate_decl_));
       if (ref.own) {
         r.note("the event being tested is written as the bare field name `" + fn + "`");
       }
@@ -368,7 +375,9 @@ typed::ExprPtr Checker::fieldOf(const StepRef &ref, const ast::Expr &e, const as
     aggregate_->single_name = ref.name;
     aggregate_->single_field = field.name;
   }
-  if (ref.nullable || op == Op::First || op == Op::Last) {
+  // first/last of a loop that bound nothing are null; a window an aggregate declaration writes
+  // holds at least one event.
+  if (ref.nullable || ((op == Op::First || op == Op::Last) && !in_aggregate_decl_)) {
     t.nullable = true;
   }
   auto x = node(op, t, e.range);
@@ -424,15 +433,17 @@ typed::ExprPtr Checker::checkMember(const ast::Expr &e, const Scope &scope) {
           }
         }
       }
-      Report r = scope.kind == ScopeKind::Def
-                     ? error(obj.range, "unknown event parameter `" + obj.text + "` in def `" +
-                                            scope.def_name + "`")
-                 : scope.kind == ScopeKind::Const
-                     ? error(obj.range, "unknown name `" + obj.text + "`: " +
-                                            (scope.within ? "`within` takes a constant duration"
-                                                          : "a const is a constant") +
-                                            " and cannot refer to steps or fields")
-                     : error(obj.range, "unknown step `" + obj.text + "`");
+      Report r =
+          scope.kind == ScopeKind::Def ? error(obj.range, "unknown event parameter `" + obj.text +
+                                                              "` in def `" + scope.def_name + "`")
+          : scope.kind == ScopeKind::Const
+              ? error(obj.range,
+                      "unknown name `" + obj.text + "`: " +
+                          (scope.clause != nullptr
+                               ? "`" + std::string(scope.clause) + "` takes a constant duration"
+                               : std::string("a const is a constant")) +
+                          " and cannot refer to steps or fields")
+              : error(obj.range, "unknown step `" + obj.text + "`");
       if (auto best = closestMatch(obj.text, candidates)) {
         r.note("did you mean `" + *best + "`?");
       }

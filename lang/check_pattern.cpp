@@ -41,15 +41,49 @@ std::string stepLabel(const ast::Step &s, std::size_t i) {
 } // namespace
 
 void Checker::checkPatterns() {
+  // Patterns and aggregates share one namespace (spec §8); in source order, so that a duplicate
+  // is reported at the second declaration.
+  std::unordered_map<std::string, bool> is_aggregate;
+  auto declare = [&](const ast::Ident &name, bool aggregate) {
+    auto [it, inserted] = pattern_names_.emplace(name.name, name.range);
+    if (inserted) {
+      is_aggregate.emplace(name.name, aggregate);
+      return;
+    }
+    bool other = is_aggregate[name.name];
+    if (!aggregate && !other) {
+      error(name.range, "duplicate pattern name `" + name.name + "`")
+          .note("first declared here", it->second);
+      return;
+    }
+    error(name.range, "duplicate name `" + name.name + "`: it is already the name of " +
+                          (other ? "an aggregate" : "a pattern") +
+                          " (patterns and aggregates share one namespace)")
+        .note("first declared here", it->second);
+  };
   for (std::size_t m = 0; m < modules_.size(); ++m) {
-    for (const auto &p : modules_[m].patterns) {
-      auto [it, inserted] = pattern_names_.emplace(p.name.name, p.name.range);
-      if (!inserted) {
-        error(p.name.range, "duplicate pattern name `" + p.name.name + "`")
-            .note("first declared here", it->second);
-      }
+    const ast::Module &module = modules_[m];
+    std::vector<std::pair<const ast::Ident *, bool>> names; // name, is an aggregate
+    for (const auto &p : module.patterns) {
+      names.emplace_back(&p.name, false);
+    }
+    for (const auto &a : module.aggregates) {
+      names.emplace_back(&a.name, true);
+    }
+    std::stable_sort(names.begin(), names.end(), [](const auto &x, const auto &y) {
+      return x.first->range.begin < y.first->range.begin;
+    });
+    for (const auto &[name, aggregate] : names) {
+      declare(*name, aggregate);
+    }
+    for (const auto &p : module.patterns) {
       if (auto typed_pattern = checkPattern(m, p)) {
         program_.patterns.push_back(std::move(*typed_pattern));
+      }
+    }
+    for (const auto &a : module.aggregates) {
+      if (auto typed_aggregate = checkAggregateDecl(m, a)) {
+        program_.aggregates.push_back(std::move(*typed_aggregate));
       }
     }
   }
@@ -264,7 +298,7 @@ std::optional<std::int64_t> Checker::checkWithin(const ast::Expr &e, std::size_t
   Scope scope;
   scope.kind = ScopeKind::Const;
   scope.module = module;
-  scope.within = true;
+  scope.clause = "within";
   typed::ExprPtr x = checkExpr(e, scope);
   if (x->type.isError()) {
     return std::nullopt;
@@ -292,11 +326,24 @@ std::optional<std::int64_t> Checker::checkWithin(const ast::Expr &e, std::size_t
 
 void Checker::checkPartition(const ast::Pattern &p, const std::vector<StepInfo> &steps,
                              typed::Pattern &out) {
-  out.key_index.assign(program_.event_types.size(), {});
-  if (!p.partition_by) {
+  std::vector<const ast::Ident *> step_types;
+  for (const auto &s : p.steps) {
+    step_types.push_back(&s.type);
+  }
+  checkKey(p.partition_by, step_types, steps, "pattern", out.key_fields, out.key_types,
+           out.key_index);
+}
+
+void Checker::checkKey(const std::optional<std::vector<ast::Ident>> &partition_by,
+                       const std::vector<const ast::Ident *> &step_types,
+                       const std::vector<StepInfo> &steps, const char *what,
+                       std::vector<std::string> &key_fields, std::vector<Type> &key_types_out,
+                       std::vector<std::vector<std::int32_t>> &key_index) {
+  key_index.assign(program_.event_types.size(), {});
+  if (!partition_by) {
     return;
   }
-  const auto &keys = *p.partition_by;
+  const auto &keys = *partition_by;
   std::unordered_map<std::string, SourceRange> seen;
   std::vector<const ast::Ident *> unique_keys;
   for (const auto &k : keys) {
@@ -319,8 +366,8 @@ void Checker::checkPartition(const ast::Pattern &p, const std::vector<StepInfo> 
     }
     done[static_cast<std::size_t>(ev)] = true;
     const typed::EventType &et = program_.event_types[static_cast<std::size_t>(ev)];
-    const ast::Ident &type_name = p.steps[i].type;
-    auto &index = out.key_index[static_cast<std::size_t>(ev)];
+    const ast::Ident &type_name = *step_types[i];
+    auto &index = key_index[static_cast<std::size_t>(ev)];
     for (std::size_t k = 0; k < unique_keys.size(); ++k) {
       const ast::Ident &key = *unique_keys[k];
       std::int32_t f = et.fieldIndex(key.name);
@@ -331,7 +378,7 @@ void Checker::checkPartition(const ast::Pattern &p, const std::vector<StepInfo> 
           names.push_back(fd.name);
         }
         Report r = error(type_name.range, "event type `" + et.name + "` has no field `" + key.name +
-                                              "`, but the pattern is partitioned by it");
+                                              "`, but the " + what + " is partitioned by it");
         r.note("partition key `" + key.name + "` given here", key.range);
         if (auto best = closestMatch(key.name, names)) {
           r.note("`" + et.name + "` has a field `" + *best + "`");
@@ -362,8 +409,8 @@ void Checker::checkPartition(const ast::Pattern &p, const std::vector<StepInfo> 
     }
   }
   for (std::size_t k = 0; k < unique_keys.size(); ++k) {
-    out.key_fields.push_back(unique_keys[k]->name);
-    out.key_types.push_back(key_types[k] ? *key_types[k] : Type::error());
+    key_fields.push_back(unique_keys[k]->name);
+    key_types_out.push_back(key_types[k] ? *key_types[k] : Type::error());
   }
 }
 
@@ -486,15 +533,12 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
   for (const auto &s : p.steps) {
     has_bound = has_bound || s.within != nullptr;
   }
-  bool any_required = false, any_positive = false;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const ast::Step &s = p.steps[i];
     if (s.negated) {
       checkNegation(p, i, steps, p.within != nullptr);
       continue;
     }
-    any_positive = true;
-    any_required = any_required || !steps[i].optional;
     if (i > 0 && steps[i].optional && out.steps[i - 1].greedy) {
       SourceRange at = s.quantifier ? s.quantifier->range : s.range;
       for (const auto &mod : s.modifiers) {
@@ -505,10 +549,6 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
       error(at, stepLabel(s, i) + " cannot be optional right after the greedy loop `" +
                     steps[i - 1].name + "` (as in Flink)");
     }
-  }
-  if (any_positive && !any_required) {
-    error(p.name.range, "every step of pattern `" + p.name.name + "` is optional, so it could " +
-                            "match no event at all: make at least one step required");
   }
 
   if (p.within) {

@@ -10,6 +10,8 @@
 //   const_fold.cpp    evaluating operators over literals (consts, `within`, folded conditions)
 //   check_pattern.cpp patterns: steps, quantifiers, modifiers, negation, keys, skip, `within`
 //   check_emit.cpp    `emit` records and the program-wide output streams
+//   check_aggregate.cpp aggregate declarations (spec §8): window, lateness, ttl, the one step,
+//                     `having`, the distinct aggregate calls
 #pragma once
 
 #include "lang/ast.hpp"
@@ -83,13 +85,17 @@ struct Scope {
   bool timeout = false;                              // Emit: `on timeout emit`
   const std::vector<ParamBinding> *params = nullptr; // Def
   std::string def_name;                              // Def: for messages
-  bool within = false;                               // Const: checking a `within`, not a const
+  const char *clause = nullptr; // Const: the duration clause being checked (`within`, `window`,
+                                // `lateness`, `ttl`), not a const
+  bool aggregate_decl = false;  // Condition, Emit: of an aggregate declaration (spec §8)
 };
 
 // An example field of an event type for messages: the first whose type satisfies `pred`.
 std::string exampleField(const typed::EventType &et, bool (*pred)(const Type &));
 // What can be done with field `f` (of type `t`) of looping step `s`: the note of `s.f` errors.
-std::string loopHint(const std::string &s, const std::string &f, const Type &t);
+// `distinct`: in an aggregate declaration, where `count_distinct` exists too.
+std::string loopHint(const std::string &s, const std::string &f, const Type &t,
+                     bool distinct = false);
 
 enum class CheckState { Unchecked, InProgress, Done };
 
@@ -276,15 +282,35 @@ private:
                      bool pattern_within);
   void checkPartition(const ast::Pattern &p, const std::vector<StepInfo> &steps,
                       typed::Pattern &out);
+  // `partition by` of a pattern or an aggregate (`what`): the key's fields, types and index per
+  // event type; `step_types` are the steps' event type names as written.
+  void checkKey(const std::optional<std::vector<ast::Ident>> &partition_by,
+                const std::vector<const ast::Ident *> &step_types,
+                const std::vector<StepInfo> &steps, const char *what,
+                std::vector<std::string> &key_fields, std::vector<Type> &key_types,
+                std::vector<std::vector<std::int32_t>> &key_index);
   void checkSkip(const ast::Pattern &p, const std::vector<StepInfo> &steps, typed::Pattern &out);
   // A `within` value: a positive constant duration (warning over a day); nullopt on error.
   std::optional<std::int64_t> checkWithin(const ast::Expr &e, std::size_t module);
   // Warns when the pattern's partial matches can wait for ever (check_bounds.cpp).
   void warnUnboundedState(const ast::Pattern &p, const typed::Pattern &out);
 
+  // --- aggregate declarations (check_aggregate.cpp) ---------------------------------------------
+  std::optional<typed::Aggregate> checkAggregateDecl(std::size_t module, const ast::Aggregate &a);
+  void checkWindow(const ast::Window &w, std::size_t module, typed::Aggregate &out);
+  // A constant duration for `clause` (`window`, `lateness`, `ttl`), > 0 (>= 0 when `zero_ok`);
+  // nullopt on error (reported).
+  std::optional<std::int64_t> checkDuration(const ast::Expr &e, std::size_t module,
+                                            const char *clause, bool zero_ok);
+  // The error of an aggregate function in an aggregate's step condition.
+  void reportAggregateInStep(SourceRange range, const std::string &function, const Scope &scope);
+  // Numbers the distinct aggregate calls of `having` and `emit` into out.calls.
+  void collectCalls(typed::Expr &e, typed::Aggregate &out);
+
   // --- emit (check_emit.cpp) -------------------------------------------------------------------
   typed::Emit checkEmit(const ast::Emit &emit, std::size_t module,
-                        const std::vector<StepInfo> &steps, bool timeout);
+                        const std::vector<StepInfo> &steps, bool timeout,
+                        bool aggregate_decl = false);
   void registerStream(const ast::Emit &emit, typed::Emit &out);
 
   // --- state -----------------------------------------------------------------------------------
@@ -315,6 +341,7 @@ private:
   std::unordered_map<std::string, SourceRange> pattern_names_;
 
   AggregateState *aggregate_ = nullptr;     // inside an aggregate's argument
+  bool in_aggregate_decl_ = false;          // checking an aggregate declaration (spec §8)
   std::optional<SourceRange> inline_range_; // inlining a def: the call's range
   int quiet_ = 0;                           // > 0 while inlining: errors are not reported
   Expansion expansion_;                     // inlining a def call: its size so far

@@ -1,5 +1,5 @@
-// The PEGTL grammar of a `.cep` module (spec §1 and §3). Rules only: turning a parse into the AST
-// is lang/parse.cpp's job, and the error messages of the `must<>` points live in
+// The PEGTL grammar of a `.cep` module (spec §1, §3 and §8). Rules only: turning a parse into the
+// AST is lang/parse.cpp's job, and the error messages of the `must<>` points live in
 // lang/grammar_errors.hpp.
 //
 // Conventions:
@@ -96,10 +96,11 @@ struct kw_event : keyword<'e', 'v', 'e', 'n', 't'> {};
 struct kw_pattern : keyword<'p', 'a', 't', 't', 'e', 'r', 'n'> {};
 struct kw_emit : keyword<'e', 'm', 'i', 't'> {};
 struct kw_within : keyword<'w', 'i', 't', 'h', 'i', 'n'> {};
+struct kw_aggregate : keyword<'a', 'g', 'g', 'r', 'e', 'g', 'a', 't', 'e'> {}; // from v0.2
 
 struct reserved_word : sor<kw_and, kw_or, kw_not, kw_in, kw_is, kw_null, kw_true, kw_false,
                            kw_import, kw_const, kw_def, kw_event, kw_pattern, kw_emit,
-                           kw_within> {};
+                           kw_within, kw_aggregate> {};
 
 // Contextual words: keywords only where the grammar expects them.
 struct kw_partition : keyword<'p', 'a', 'r', 't', 'i', 't', 'i', 'o', 'n'> {};
@@ -119,6 +120,19 @@ struct kw_greedy : keyword<'g', 'r', 'e', 'e', 'd', 'y'> {};
 struct kw_consecutive : keyword<'c', 'o', 'n', 's', 'e', 'c', 'u', 't', 'i', 'v', 'e'> {};
 struct kw_combinations : keyword<'c', 'o', 'm', 'b', 'i', 'n', 'a', 't', 'i', 'o', 'n', 's'> {};
 struct kw_list : keyword<'l', 'i', 's', 't'> {};
+// Aggregates (spec §8).
+struct kw_window : keyword<'w', 'i', 'n', 'd', 'o', 'w'> {};
+struct kw_tumbling : keyword<'t', 'u', 'm', 'b', 'l', 'i', 'n', 'g'> {};
+struct kw_hopping : keyword<'h', 'o', 'p', 'p', 'i', 'n', 'g'> {};
+struct kw_every : keyword<'e', 'v', 'e', 'r', 'y'> {};
+struct kw_cumulate : keyword<'c', 'u', 'm', 'u', 'l', 'a', 't', 'e'> {};
+struct kw_step : keyword<'s', 't', 'e', 'p'> {};
+struct kw_session : keyword<'s', 'e', 's', 's', 'i', 'o', 'n'> {};
+struct kw_gap : keyword<'g', 'a', 'p'> {};
+struct kw_rolling : keyword<'r', 'o', 'l', 'l', 'i', 'n', 'g'> {};
+struct kw_ttl : keyword<'t', 't', 'l'> {};
+struct kw_lateness : keyword<'l', 'a', 't', 'e', 'n', 'e', 's', 's'> {};
+struct kw_having : keyword<'h', 'a', 'v', 'i', 'n', 'g'> {};
 
 struct identifier : seq<not_at<reserved_word>, pegtl::identifier> {};
 
@@ -367,10 +381,59 @@ struct pattern_decl : seq<kw_pattern, ws, must<pattern_name>,
                           opt<ws, timeout_clause>> {};
 
 // ---------------------------------------------------------------------------------------------
+// aggregate NAME <header clauses> { <step> } [having expr] emit S { ... }      (spec §8)
+// ---------------------------------------------------------------------------------------------
+
+// window tumbling S | hopping S every H | cumulate S step H | session gap G | rolling S | none.
+// Sizes are expressions (constant durations, checked by lang/check_aggregate.cpp).
+struct window_size : seq<expr> {};
+struct window_slide : seq<expr> {};
+struct window_every : kw_every {};
+struct window_step : kw_step {};
+struct window_gap : kw_gap {};
+struct window_tumbling : seq<kw_tumbling, ws, must<window_size>> {};
+struct window_hopping : seq<kw_hopping, ws, must<window_size>, ws, must<window_every>, ws,
+                            must<window_slide>> {};
+struct window_cumulate : seq<kw_cumulate, ws, must<window_size>, ws, must<window_step>, ws,
+                             must<window_slide>> {};
+struct window_session : seq<kw_session, ws, must<window_gap>, ws, must<window_size>> {};
+struct window_rolling : seq<kw_rolling, ws, must<window_size>> {};
+struct window_none : kw_none {};
+struct window_kind : sor<window_tumbling, window_hopping, window_cumulate, window_session,
+                         window_rolling, window_none> {};
+struct window_clause : seq<kw_window, ws, must<window_kind>> {};
+struct lateness_clause : seq<kw_lateness, ws, must<expr>> {};
+struct ttl_clause : seq<kw_ttl, ws, must<expr>> {};
+// `within` and `skip` parse here so that lang/parse.cpp can say they do not apply.
+struct aggregate_clause : sor<partition_clause, window_clause, lateness_clause, ttl_clause,
+                              within_clause, skip_clause> {};
+
+// The body takes the pattern's step syntax; lang/parse.cpp reports a second step, negation,
+// quantifiers and modifiers.
+struct aggregate_body_unclosed : failure {};
+struct aggregate_body_close : sor<one<'}'>,
+                                  seq<at<looks_like_step>, raise<missing_step_op>>,
+                                  raise<aggregate_body_unclosed>> {};
+struct aggregate_body : seq<body_open, ws, must<step>, star<ws, step_op, ws, must<step>>,
+                            ws, aggregate_body_close> {};
+struct having_clause : seq<kw_having, ws, must<expr>> {};
+struct aggregate_emit : seq<kw_emit, ws, emit_rest> {};
+
+struct aggregate_name : name_before<sor<body_open, kw_partition, kw_window, kw_lateness, kw_ttl,
+                                        kw_within, kw_skip>> {};
+struct aggregate_decl : seq<kw_aggregate, ws, must<aggregate_name>,
+                            star<ws, aggregate_clause>,
+                            ws, must<aggregate_body>,
+                            opt<ws, having_clause>,
+                            ws, must<aggregate_emit>,
+                            opt<ws, timeout_clause>> {};
+
+// ---------------------------------------------------------------------------------------------
 // Module
 // ---------------------------------------------------------------------------------------------
 
-struct declaration : sor<import_decl, const_decl, def_decl, event_decl, pattern_decl> {};
+struct declaration : sor<import_decl, const_decl, def_decl, event_decl, pattern_decl,
+                         aggregate_decl> {};
 struct module_end : eof {};
 // A whole file. lang/parse.cpp parses one `declaration` at a time instead, so that it can
 // recover after an error; this rule is the grammar's single root for analyze().

@@ -18,7 +18,7 @@ namespace cep::lang::grammar {
 
 // State threaded through one declaration's parse.
 struct ParseState {
-  std::string pattern_name; // the pattern being parsed, for `{pattern}` in messages
+  std::string pattern_name; // the pattern or aggregate being parsed, for `{pattern}` in messages
   std::size_t depth = 0;    // nesting of parentheses, lists, calls and prefix operators
 };
 
@@ -58,8 +58,8 @@ template <> inline constexpr auto error_message<type> = kExpectedType;
 template <> inline constexpr auto error_message<type_arg_close> = "expected `>` to close `list<...>`";
 
 // Declarations
-template <> inline constexpr auto error_message<declaration> = "expected a declaration: `import`, `const`, `def`, `event` or `pattern`";
-template <> inline constexpr auto error_message<module_end> = "expected a declaration: `import`, `const`, `def`, `event` or `pattern`";
+template <> inline constexpr auto error_message<declaration> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern` or `aggregate`";
+template <> inline constexpr auto error_message<module_end> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern` or `aggregate`";
 template <> inline constexpr auto error_message<import_path> = "expected a file name in quotes after `import`, as in `import \"common.cep\"`";
 template <> inline constexpr auto error_message<const_name> = "expected a name after `const`";
 template <> inline constexpr auto error_message<const_eq> = "expected `=` after the constant's name";
@@ -99,6 +99,18 @@ template <> inline constexpr auto error_message<emit_open> = "expected `{` after
 template <> inline constexpr auto error_message<emit_close> = "expected `}` to close the emit block (separate fields with `,` or a line break)";
 template <> inline constexpr auto error_message<kw_timeout> = "expected `timeout` after `on` (as in `on timeout emit ...`)";
 template <> inline constexpr auto error_message<timeout_emit_kw> = "expected `emit` after `on timeout`";
+
+// Aggregates
+template <> inline constexpr auto error_message<aggregate_name> = "expected an aggregate name after `aggregate`";
+template <> inline constexpr auto error_message<window_kind> = "expected a window after `window`: `tumbling 1h`, `hopping 1h every 10m`, `cumulate 1d step 1h`, `session gap 30m`, `rolling 1h` or `none`";
+template <> inline constexpr auto error_message<window_size> = "expected a duration such as `1h`";
+template <> inline constexpr auto error_message<window_slide> = "expected a duration such as `10m`";
+template <> inline constexpr auto error_message<window_every> = "expected `every` and the hop, as in `window hopping 1h every 10m`";
+template <> inline constexpr auto error_message<window_step> = "expected `step` and the step, as in `window cumulate 1d step 1h`";
+template <> inline constexpr auto error_message<window_gap> = "expected `gap` and a duration, as in `window session gap 30m`";
+template <> inline constexpr auto error_message<aggregate_body> = "expected `{` to start the body of the aggregate (or a header clause: `partition by`, `window`, `lateness`, `ttl`)";
+template <> inline constexpr auto error_message<aggregate_body_unclosed> = "expected `}` to close the body of the aggregate (an aggregate has exactly one step)";
+template <> inline constexpr auto error_message<aggregate_emit> = "expected `having` or `emit` after the body of aggregate `{pattern}`";
 
 // clang-format on
 

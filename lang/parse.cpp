@@ -4,9 +4,10 @@
 // in Selector below make nodes), and AstBuilder turns that tree into ast:: nodes. A syntax error
 // (a `must<>` in lang/grammar.hpp that failed) aborts the declaration: it is reported, and
 // parsing resumes at the next line that starts, in column 1, with `import`, `const`, `def`,
-// `event` or `pattern`. Problems found while converting (a reserved word used as a name, a bad
-// escape, an unknown duration unit, an integer overflow, a repeated header clause) are reported
-// too, but the declaration is complete and is kept.
+// `event`, `pattern` or `aggregate`. Problems found while converting (a reserved word used as a
+// name, a bad escape, an unknown duration unit, an integer overflow, a repeated header clause,
+// what an `aggregate` cannot have: `within`, `skip`, a second step, ...) are reported too, but
+// the declaration is complete and is kept.
 #include "lang/parse.hpp"
 
 #include "lang/grammar.hpp"
@@ -67,7 +68,11 @@ using Selector = pt::selector<
         g::q_optional, g::q_plus, g::q_star, g::q_braces, g::q_count, g::q_comma,
         g::mod_optional, g::mod_greedy, g::mod_consecutive, g::mod_combinations, g::mod_until,
         g::step_within, g::op_strict, g::op_relaxed, g::op_nondeterministic,
-        g::emit_clause, g::emit_field, g::timeout_clause>,
+        g::emit_clause, g::emit_field, g::timeout_clause,
+        // aggregates
+        g::aggregate_decl, g::window_clause, g::window_tumbling, g::window_hopping,
+        g::window_cumulate, g::window_session, g::window_rolling, g::window_none,
+        g::lateness_clause, g::ttl_clause, g::having_clause, g::aggregate_emit>,
     FoldOne::on<g::expr, g::and_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::postfix_expr>>;
 // clang-format on
 
@@ -78,6 +83,7 @@ template <> struct Actions<g::pattern_name> {
     state.pattern_name = in.string();
   }
 };
+template <> struct Actions<g::aggregate_name> : Actions<g::pattern_name> {};
 
 // An expression deeper than this (e.g. `a + a + ... + a` with thousands of terms) is rejected,
 // so that printing and destroying the AST cannot exhaust the stack.
@@ -193,6 +199,9 @@ public:
     } else if (n.is_type<g::pattern_decl>()) {
       module.patterns.push_back(patternDecl(n));
       module.order.push_back({Kind::Pattern, module.patterns.size() - 1});
+    } else if (n.is_type<g::aggregate_decl>()) {
+      module.aggregates.push_back(aggregateDecl(n));
+      module.order.push_back({Kind::Aggregate, module.aggregates.size() - 1});
     }
   }
 
@@ -329,6 +338,167 @@ private:
       }
     }
     return p;
+  }
+
+  // ---- aggregates (spec §8) ----
+
+  // What an aggregate cannot have is reported here and left out of the AST.
+  void notInAggregate(SourceRange at, const std::string &what, const std::string &fix) {
+    diags_.error(at, what + " cannot be used in an aggregate");
+    diags_.note(fix);
+  }
+
+  ast::Aggregate aggregateDecl(const Node &n) {
+    ast::Aggregate a;
+    a.name = ident(*n.children.front());
+    a.range = range(n);
+    std::size_t steps = 0;
+    SourceRange first_step;
+    for (std::size_t i = 1; i < n.children.size(); ++i) {
+      const Node &c = *n.children[i];
+      if (c.is_type<g::partition_clause>()) {
+        if (a.partition_by) {
+          duplicateClause(c, "partition by", a.partition_range);
+          continue;
+        }
+        std::vector<ast::Ident> keys;
+        for (const auto &k : c.children) {
+          keys.push_back(ident(*k));
+        }
+        a.partition_by = std::move(keys);
+        a.partition_range = range(c);
+      } else if (c.is_type<g::window_clause>()) {
+        if (a.window) {
+          duplicateClause(c, "window", a.window->range);
+          continue;
+        }
+        a.window = window(c);
+      } else if (c.is_type<g::lateness_clause>()) {
+        if (a.lateness) {
+          duplicateClause(c, "lateness", a.lateness_range);
+          continue;
+        }
+        a.lateness = expr(*c.children.at(0));
+        a.lateness_range = range(c);
+      } else if (c.is_type<g::ttl_clause>()) {
+        if (a.ttl) {
+          duplicateClause(c, "ttl", a.ttl_range);
+          continue;
+        }
+        a.ttl = expr(*c.children.at(0));
+        a.ttl_range = range(c);
+      } else if (c.is_type<g::within_clause>()) {
+        notInAggregate(range(c), "`within`",
+                       "the window bounds an aggregate's time: `window tumbling " +
+                           std::string(c.children.at(0)->string_view()) + "` or `window rolling " +
+                           std::string(c.children.at(0)->string_view()) + "`");
+      } else if (c.is_type<g::skip_clause>()) {
+        notInAggregate(range(c), "`skip`",
+                       "an aggregate writes one record per window (or per event for `rolling` and "
+                       "`none`): remove the `skip` clause");
+      } else if (c.is_type<g::op_strict>() || c.is_type<g::op_relaxed>() ||
+                 c.is_type<g::op_nondeterministic>()) {
+        continue;
+      } else if (c.is_type<g::step>()) {
+        ast::Step s = step(c);
+        if (++steps == 1) {
+          first_step = s.range;
+          aggregateStep(s);
+          a.step = std::move(s);
+        } else if (steps == 2) {
+          diags_.error(s.range, "an aggregate has exactly one step, but aggregate `" + a.name.name +
+                                    "` has more");
+          diags_.note("its step is here: aggregates over several event types are not part of "
+                      "v0.2; write one aggregate per event type",
+                      first_step);
+        }
+      } else if (c.is_type<g::having_clause>()) {
+        a.having = expr(*c.children.at(0));
+      } else if (c.is_type<g::aggregate_emit>()) {
+        a.emit = emit(c);
+      } else if (c.is_type<g::timeout_clause>()) {
+        SourceRange head = range(c); // `on timeout emit Name`
+        head.end = range(*c.children.at(0)).end;
+        notInAggregate(head, "`on timeout emit`",
+                       "an aggregate has no partial matches to time out: remove it");
+      }
+    }
+    if (!a.window) {
+      diags_.error(a.name.range, "aggregate `" + a.name.name + "` needs a window");
+      diags_.note("add one after the name, such as `window tumbling 1h`, `window rolling 1h` "
+                  "or `window none`");
+    }
+    return a;
+  }
+
+  // Reports and clears what the one step of an aggregate cannot have.
+  void aggregateStep(ast::Step &s) {
+    if (s.negated) {
+      notInAggregate(SourceRange::cover(s.not_range, s.type.range), "a negated step",
+                     "an aggregate counts the events its step matches: remove `not`");
+      s.negated = false; // an unnamed step stays unnamed: the checker skips it
+    }
+    if (s.quantifier) {
+      notInAggregate(s.quantifier->range, "a quantifier",
+                     "the step binds every matching event in the window: remove `" +
+                         sourceText(s.quantifier->range) + "`");
+      s.quantifier.reset();
+    }
+    for (const auto &m : s.modifiers) {
+      notInAggregate(m.range, std::string("`") + modifierWord(m.kind) + "`",
+                     "the step binds every matching event in the window: remove it");
+    }
+    s.modifiers.clear();
+    if (s.within) {
+      notInAggregate(s.within->range, "a step's `within`",
+                     "the window bounds an aggregate's time: remove it");
+      s.within.reset();
+    }
+  }
+
+  static const char *modifierWord(ast::Modifier::Kind k) {
+    switch (k) {
+    case ast::Modifier::Kind::Optional:
+      return "optional";
+    case ast::Modifier::Kind::Greedy:
+      return "greedy";
+    case ast::Modifier::Kind::Consecutive:
+      return "consecutive";
+    case ast::Modifier::Kind::Combinations:
+      return "combinations";
+    case ast::Modifier::Kind::Until:
+      return "until";
+    }
+    return "?";
+  }
+
+  std::string sourceText(SourceRange r) const {
+    return std::string(file_.text().substr(r.begin, r.end - r.begin));
+  }
+
+  ast::Window window(const Node &n) {
+    ast::Window w;
+    w.range = range(n);
+    const Node &k = *n.children.at(0);
+    if (k.is_type<g::window_tumbling>()) {
+      w.kind = ast::WindowKind::Tumbling;
+    } else if (k.is_type<g::window_hopping>()) {
+      w.kind = ast::WindowKind::Hopping;
+    } else if (k.is_type<g::window_cumulate>()) {
+      w.kind = ast::WindowKind::Cumulate;
+    } else if (k.is_type<g::window_session>()) {
+      w.kind = ast::WindowKind::Session;
+    } else if (k.is_type<g::window_rolling>()) {
+      w.kind = ast::WindowKind::Rolling;
+    } else {
+      w.kind = ast::WindowKind::None;
+      return w;
+    }
+    w.size = expr(*k.children.at(0));
+    if (k.children.size() > 1) {
+      w.slide = expr(*k.children.at(1));
+    }
+    return w;
   }
 
   ast::Skip skip(const Node &n) {
@@ -907,7 +1077,7 @@ std::size_t tokenEnd(std::string_view text, std::size_t pos) {
 }
 
 bool startsDeclaration(std::string_view text, std::size_t pos) {
-  for (std::string_view kw : {"import", "const", "def", "event", "pattern"}) {
+  for (std::string_view kw : {"import", "const", "def", "event", "pattern", "aggregate"}) {
     if (text.substr(pos, kw.size()) == kw &&
         (pos + kw.size() == text.size() || !isIdentChar(text[pos + kw.size()]))) {
       return true;

@@ -3,7 +3,8 @@
 // (Cast nodes), quantifiers normalised. Nothing after this stage re-checks names or types.
 //
 // A program is every file given on the command line plus everything they import, each file
-// once. Event types, patterns and output streams are program-wide names.
+// once. Event types, patterns, aggregates and output streams are program-wide names (patterns
+// and aggregates share one namespace).
 #pragma once
 
 #include "lang/ast.hpp"
@@ -60,15 +61,17 @@ enum class Op : std::uint8_t {
   Sub,
   Mul,
   Div,
-  Mod,       // args[0], args[1]; the operand and result kinds say which variant
-             // (string + string, time - time, time + duration, duration * int ...)
-  IsNull,    // args[0]
-  IsNotNull, // args[0]
-  In,        // args[0] in `value` (a list constant)
-  NotIn,     // args[0] not in `value`
-  Call,      // function (stdlib id), args
-  If,        // args[0] ? args[1] : args[2] (evaluates only the chosen branch)
-  Coalesce,  // first non-null of args
+  Mod,           // args[0], args[1]; the operand and result kinds say which variant
+                 // (string + string, time - time, time + duration, duration * int ...)
+  IsNull,        // args[0]
+  IsNotNull,     // args[0]
+  In,            // args[0] in `value` (a list constant)
+  NotIn,         // args[0] not in `value`
+  Call,          // function (stdlib id), args
+  If,            // args[0] ? args[1] : args[2] (evaluates only the chosen branch)
+  Coalesce,      // first non-null of args
+  CountDistinct, // count_distinct(e): step, args[0]; distinct non-null values. Only in an
+                 // aggregate declaration's `having` and `emit`.
 };
 
 constexpr std::int32_t kCandidate = -1;
@@ -83,6 +86,10 @@ struct Expr {
   std::int32_t step = kCandidate; // Field, First, Last, Count, CountOf, Sum, Avg, Min, Max
   std::int32_t field = -1;        // Field, First, Last: index into the event type's fields
   std::int32_t function = -1;     // Call: stdlib function id (stdlib/functions.def order)
+  // In an aggregate declaration's `having` and `emit` only: the aggregate functions (Count ...
+  // Max, CountDistinct, First, Last) carry the index of their accumulator in Aggregate::calls.
+  // -1 everywhere else.
+  std::int32_t call = -1;
   std::vector<ExprPtr> args;
   SourceRange range; // the source text this came from (inlined defs: the call)
 };
@@ -169,9 +176,83 @@ struct Pattern {
   SourceRange range;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Aggregates over windows (spec §8)
+// ---------------------------------------------------------------------------------------------
+//
+//   aggregate velocity partition by card window hopping 1h every 10m lateness 5m
+//   { p: Payment(amount > 0) }
+//   having count(p) > 10
+//   emit Velocity { card: last(p).card, uses: count(p), total: sum(p.amount),
+//                   mean: avg(p.amount), shops: count_distinct(p.merchant) }
+//
+// becomes
+//
+//   Aggregate{ name "velocity", key_fields {"card"}, key_types {string},
+//              window {Hopping, size_ms 3600000, slide_ms 600000}, lateness_ms 300000,
+//              step {name "p", event_type Payment, condition Gt(Field(kCandidate, amount), 0.0)},
+//              having Gt(Count[call 0], 10),
+//              emit {Velocity: card = Last(step 0, card)[call 1], uses = Count[call 0],
+//                    total = Sum(Field(0, amount))[call 2], mean = Avg(..)[call 3],
+//                    shops = CountDistinct(Field(0, merchant))[call 4]},
+//              calls {count(p), last(p).card, sum(p.amount), avg(p.amount),
+//                     count_distinct(p.merchant)} }
+//
+// A backend keeps one accumulator per entry of `calls` (per key and window) and evaluates
+// `having` and the emit values with each aggregate node (`Expr::call` >= 0) read from its
+// accumulator: `count(p)` in both `having` and `emit` is one call. Outside the aggregate nodes,
+// `having` and the emit values only combine their results with consts (no event is in scope).
+// Inside a call's argument, Field(step = 0) is the event being accumulated; in the step's
+// condition, Field(step = kCandidate) is the event being tested (aggregate nodes never occur
+// there).
+//
+// Result types (docs/language.md §8, as Flink SQL): count, count_distinct -> int (never null);
+// sum -> its argument's type, 0 over no value; avg -> float?; min, max -> the argument's type,
+// nullable (null when every value was null); first(p).f / last(p).f -> the field's type,
+// nullable. Aggregates skip null values.
+
+enum class WindowKind { Tumbling, Hopping, Cumulate, Session, Rolling, None };
+
+struct Window {
+  WindowKind kind = WindowKind::None;
+  // Tumbling, Hopping, Cumulate: the window size S; Session: the gap G; Rolling: the range S
+  // (the window at an event at time t is (t - S, t]); None: 0. Always > 0 otherwise.
+  std::int64_t size_ms = 0;
+  // Hopping: the hop H (`every`); Cumulate: the step H. size_ms is a multiple of it. 0 otherwise.
+  std::int64_t slide_ms = 0;
+};
+
+// One distinct aggregate call of `having` and `emit` (structurally equal calls are one).
+struct AggregateCall {
+  Op op = Op::Count; // Count, CountOf, Sum, Avg, Min, Max, CountDistinct, First, Last
+  Type type;         // the call's result type (as the nodes that use it)
+  ExprPtr arg;       // CountOf .. CountDistinct: the value per event; null for Count/First/Last
+  std::int32_t field = -1; // First, Last: index into the step's event type's fields
+  SourceRange range;       // the first use
+};
+
+struct Aggregate {
+  std::string name;
+  std::vector<std::string> key_fields; // empty: one global key
+  std::vector<Type> key_types;
+  // key_index[event type][k]: as Pattern::key_index (only the step's event type is filled).
+  std::vector<std::vector<std::int32_t>> key_index;
+  Window window;
+  std::optional<std::int64_t> lateness_ms; // time windows only (not Rolling/None)
+  std::optional<std::int64_t> ttl_ms;      // Rolling and None only
+  // The one step: name, event_type, condition and range are set; it reads as a looping step
+  // (min 1, max kUnbounded) whose every event in the window is bound.
+  Step step;
+  ExprPtr having; // null: every window (every event for Rolling/None) writes a record
+  Emit emit;
+  std::vector<AggregateCall> calls; // the accumulators, in order of first use (having, then emit)
+  SourceRange range;
+};
+
 struct Program {
   std::vector<EventType> event_types;
-  std::vector<Pattern> patterns; // in file load order, then declaration order
+  std::vector<Pattern> patterns;     // in file load order, then declaration order
+  std::vector<Aggregate> aggregates; // in file load order, then declaration order
   std::vector<Stream> streams;
 
   std::int32_t eventTypeIndex(const std::string &n) const {

@@ -124,7 +124,12 @@ class ExprText {
 public:
   ExprText(const typed::Program &program, const typed::Pattern *pattern,
            const ExprTextOptions &options)
-      : program_(program), pattern_(pattern), options_(options) {}
+      : program_(program), steps_(pattern != nullptr ? pattern->steps.data() : nullptr),
+        step_count_(pattern != nullptr ? pattern->steps.size() : 0), options_(options) {}
+  // The expressions of an aggregate: its one step is step 0.
+  ExprText(const typed::Program &program, const typed::Aggregate &aggregate,
+           const ExprTextOptions &options)
+      : program_(program), steps_(&aggregate.step), step_count_(1), options_(options) {}
 
   std::string print(const typed::Expr &e, int min_prec) const {
     int prec = kAtom;
@@ -132,20 +137,44 @@ public:
     return prec < min_prec ? "(" + s + ")" : s;
   }
 
+  // An aggregate declaration's accumulator as the aggregate function it computes.
+  std::string call(const typed::AggregateCall &c) const {
+    switch (c.op) {
+    case Op::Count:
+      return "count(" + stepName(0) + ")";
+    case Op::First:
+      return "first(" + stepName(0) + ")." + fieldOf(0, c.field);
+    case Op::Last:
+      return "last(" + stepName(0) + ")." + fieldOf(0, c.field);
+    case Op::CountOf:
+      return "count(" + print(*c.arg, kOr) + ")";
+    case Op::Sum:
+      return "sum(" + print(*c.arg, kOr) + ")";
+    case Op::Avg:
+      return "avg(" + print(*c.arg, kOr) + ")";
+    case Op::Min:
+      return "min(" + print(*c.arg, kOr) + ")";
+    case Op::Max:
+      return "max(" + print(*c.arg, kOr) + ")";
+    case Op::CountDistinct:
+      return "count_distinct(" + print(*c.arg, kOr) + ")";
+    default:
+      return "?";
+    }
+  }
+
 private:
   std::string stepName(std::int32_t step) const {
-    if (pattern_ != nullptr && step >= 0 &&
-        static_cast<std::size_t>(step) < pattern_->steps.size()) {
-      return pattern_->steps[static_cast<std::size_t>(step)].name;
+    if (step >= 0 && static_cast<std::size_t>(step) < step_count_) {
+      return steps_[step].name;
     }
     return "step" + std::to_string(step);
   }
 
   std::string fieldOf(std::int32_t step, std::int32_t field) const {
     std::int32_t ev = -1;
-    if (pattern_ != nullptr && step >= 0 &&
-        static_cast<std::size_t>(step) < pattern_->steps.size()) {
-      ev = pattern_->steps[static_cast<std::size_t>(step)].event_type;
+    if (step >= 0 && static_cast<std::size_t>(step) < step_count_) {
+      ev = steps_[step].event_type;
     }
     return fieldOfType(ev, field);
   }
@@ -169,6 +198,14 @@ private:
   }
 
   std::string text(const typed::Expr &e, int &prec) const {
+    if (e.call >= 0 && options_.show_calls) {
+      std::string s = callText(e, prec);
+      return s + "#" + std::to_string(e.call);
+    }
+    return callText(e, prec);
+  }
+
+  std::string callText(const typed::Expr &e, int &prec) const {
     prec = kAtom;
     switch (e.op) {
     case Op::Literal:
@@ -200,6 +237,8 @@ private:
       return "min(" + args(e) + ")";
     case Op::Max:
       return "max(" + args(e) + ")";
+    case Op::CountDistinct:
+      return "count_distinct(" + args(e) + ")";
     case Op::Cast: // int -> float widening: as written in the source, or shown
       if (options_.show_casts) {
         return "float(" + args(e) + ")";
@@ -246,7 +285,8 @@ private:
   }
 
   const typed::Program &program_;
-  const typed::Pattern *pattern_;
+  const typed::Step *steps_; // of the pattern or aggregate; null when none
+  std::size_t step_count_;
   ExprTextOptions options_;
 };
 
@@ -360,6 +400,82 @@ void printPattern(std::ostream &out, const typed::Program &program, const typed:
   }
 }
 
+const char *windowText(typed::WindowKind k) {
+  switch (k) {
+  case typed::WindowKind::Tumbling:
+    return "tumbling";
+  case typed::WindowKind::Hopping:
+    return "hopping";
+  case typed::WindowKind::Cumulate:
+    return "cumulate";
+  case typed::WindowKind::Session:
+    return "session gap";
+  case typed::WindowKind::Rolling:
+    return "rolling";
+  case typed::WindowKind::None:
+    return "none";
+  }
+  return "?";
+}
+
+// An aggregate: its window, its one step, `having`, the distinct aggregate calls (`#k` marks the
+// nodes that read accumulator k) and the emit.
+void printAggregate(std::ostream &out, const typed::Program &program, const typed::Aggregate &a) {
+  out << "aggregate " << a.name << '\n';
+  if (!a.key_fields.empty()) {
+    out << "  partition by ";
+    for (std::size_t k = 0; k < a.key_fields.size(); ++k) {
+      out << (k > 0 ? ", " : "") << a.key_fields[k] << ": " << typeText(program, a.key_types[k]);
+    }
+    out << '\n';
+  }
+  out << "  window " << windowText(a.window.kind);
+  if (a.window.size_ms > 0) {
+    out << ' ' << durationTextImpl(a.window.size_ms);
+  }
+  if (a.window.slide_ms > 0) {
+    out << (a.window.kind == typed::WindowKind::Hopping ? " every " : " step ")
+        << durationTextImpl(a.window.slide_ms);
+  }
+  out << '\n';
+  if (a.lateness_ms) {
+    out << "  lateness " << durationTextImpl(*a.lateness_ms) << '\n';
+  }
+  if (a.ttl_ms) {
+    out << "  ttl " << durationTextImpl(*a.ttl_ms) << '\n';
+  }
+  ExprTextOptions options;
+  options.mark_candidate = true;
+  options.show_casts = true;
+  options.show_calls = true;
+  options.candidate_event = a.step.event_type;
+  out << "  step " << a.step.name << ": "
+      << (a.step.event_type >= 0
+              ? program.event_types[static_cast<std::size_t>(a.step.event_type)].name
+              : std::string("?"))
+      << '\n';
+  if (a.step.condition) {
+    out << "        where " << ExprText(program, a, options).print(*a.step.condition, 0) << '\n';
+  }
+  if (a.having) {
+    out << "  having " << ExprText(program, a, options).print(*a.having, 0) << '\n';
+  }
+  out << "  calls\n";
+  for (std::size_t i = 0; i < a.calls.size(); ++i) {
+    const typed::AggregateCall &c = a.calls[i];
+    out << "    #" << i << ' ' << ExprText(program, a, options).call(c) << ": "
+        << typeText(program, c.type) << '\n';
+  }
+  std::string stream = a.emit.stream >= 0
+                           ? program.streams[static_cast<std::size_t>(a.emit.stream)].name
+                           : std::string("?");
+  out << "  emit " << stream << '\n';
+  for (const auto &f : a.emit.fields) {
+    out << "    " << f.name << ": " << typeText(program, f.value->type) << " = "
+        << ExprText(program, a, options).print(*f.value, 0) << '\n';
+  }
+}
+
 } // namespace
 
 std::string valueText(const typed::Value &v) {
@@ -401,6 +517,12 @@ void printTyped(std::ostream &out, const typed::Program &program) {
       out << '\n';
     }
     printPattern(out, program, program.patterns[i]);
+  }
+  for (std::size_t i = 0; i < program.aggregates.size(); ++i) {
+    if (i > 0 || !program.patterns.empty()) {
+      out << '\n';
+    }
+    printAggregate(out, program, program.aggregates[i]);
   }
 }
 

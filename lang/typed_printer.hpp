@@ -1,7 +1,7 @@
 // A readable dump of the checked program (`cep explain --emit=typed`): event types, output
-// streams and patterns with their normalised steps. Expressions are printed as the checker left
-// them: `$.f` is a field of the event being tested, `float(x)` an int->float cast, consts are
-// folded to literals and defs inlined; emit fields show their types.
+// streams, patterns with their normalised steps and aggregates with their accumulators. Expressions
+// are printed as the checker left them: `$.f` is a field of the event being tested, `float(x)` an
+// int->float cast, consts are folded to literals and defs inlined; emit fields show their types.
 #pragma once
 
 #include "lang/typed.hpp"
@@ -20,6 +20,7 @@ struct ExprTextOptions {
   std::int32_t candidate_event = -1; // event type of the candidate (fields of kCandidate)
   bool mark_candidate = false;       // write candidate fields as `$.f` rather than `f`
   bool show_casts = false;           // write int->float widening as `float(x)`
+  bool show_calls = false;           // mark an aggregate's accumulator reads: `count(p)#0`
 };
 // Source precedence, low to high (spec §3.5). `min_prec` is the caller's context: the text is
 // parenthesised when it binds looser.

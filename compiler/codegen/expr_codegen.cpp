@@ -460,6 +460,9 @@ private:
     case Op::Min:
     case Op::Max:
       return aggregate(e);
+    case Op::CountDistinct:
+      CEP_ASSERT(false, "count_distinct outside an aggregate declaration (never compiled yet)");
+      return nonNull(TypeKind::Int, nullptr);
     case Op::Cast: {
       CgValue x = expr(*e.args[0]);
       return unlessNull(x.null, TypeKind::Float,

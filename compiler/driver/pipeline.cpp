@@ -49,6 +49,21 @@ bool Pipeline::check(const std::vector<std::string> &paths) {
   return !diags_.hasErrors() && program_.has_value();
 }
 
+bool Pipeline::requireCompilable() {
+  bool ok = true;
+  for (const lang::ast::Module &module : modules_) {
+    for (const lang::ast::Aggregate &a : module.aggregates) {
+      diags_.error(a.name.range, "aggregate `" + a.name.name +
+                                     "` is checked but not yet compiled: this version of cep "
+                                     "cannot run or compile aggregates");
+      diags_.note("`cep check` and `cep explain --emit=ast|typed` accept it; to run the "
+                  "patterns, leave the aggregates out of the rule files");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 std::vector<std::string> Pipeline::ruleFiles() const {
   std::vector<std::string> files;
   for (const lang::ast::Module &module : modules_) {

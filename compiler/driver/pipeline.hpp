@@ -81,6 +81,15 @@ public:
   // diagnostic); false when there were errors. Call once.
   bool check(const std::vector<std::string> &paths);
 
+  // After a successful check(), before running or compiling: false, with an error at each
+  // aggregate declaration (spec §8), while aggregates are checked but not yet compiled (issue
+  // #13). `cep compile`, `cep run` and `cep serve` then render the diagnostics and exit with
+  // kUsage (not available yet); `cep check` and `cep explain --emit=ast|typed` never call it.
+  //   bool ok = pipeline.check(files);
+  //   bool runnable = !ok || pipeline.requireCompilable();
+  //   pipeline.diagnostics().render(std::cerr, color);
+  bool requireCompilable();
+
   lang::SourceManager &sources() { return sources_; }
   lang::DiagnosticEngine &diagnostics() { return diags_; }
   // Every file loaded (imports too), in load order; after parse() or check().

@@ -158,6 +158,9 @@ Value Evaluator::eval(const Expr &e) {
   case Op::Min:
   case Op::Max:
     return aggregate(e);
+  case Op::CountDistinct:
+    CEP_ASSERT(false, "count_distinct outside an aggregate declaration (never compiled yet)");
+    return Value::nullOf(TypeKind::Int);
   case Op::Cast: {
     Value x = eval(*e.args[0]);
     return x.null ? Value::nullOf(TypeKind::Float) : Value::ofFloat(asFloat(x));

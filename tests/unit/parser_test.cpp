@@ -529,10 +529,10 @@ TEST_CASE("parser: declaration syntax errors", "[parser]") {
   CHECK(errorsOf("event E { a: 5 }\n") ==
         Lines{"1:14: expected a type such as `int`, `string?` or an event type name"});
   CHECK(errorsOf("event E { a: list<int }\n") == Lines{"1:23: expected `>` to close `list<...>`"});
-  CHECK(errorsOf("Payment(x)\n") ==
-        Lines{"1:1: expected a declaration: `import`, `const`, `def`, `event` or `pattern`"});
-  CHECK(errorsOf("const A = 1 2\n") ==
-        Lines{"1:13: expected a declaration: `import`, `const`, `def`, `event` or `pattern`"});
+  CHECK(errorsOf("Payment(x)\n") == Lines{"1:1: expected a declaration: `import`, `const`, `def`, "
+                                          "`event`, `pattern` or `aggregate`"});
+  CHECK(errorsOf("const A = 1 2\n") == Lines{"1:13: expected a declaration: `import`, `const`, "
+                                             "`def`, `event`, `pattern` or `aggregate`"});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+cep check run/aggregates.cep

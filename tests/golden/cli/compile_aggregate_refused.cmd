@@ -1,0 +1,1 @@
+cep compile run/aggregates.cep -o $TMP/aggregates.cepo

@@ -1,0 +1,1 @@
+cep explain --emit=typed run/aggregates.cep
