@@ -212,6 +212,11 @@ void ServeKafka::resumeFrom(const service::ServeMeta &meta) {
     }
   }
   restored_ = k;
+  if (!k.transaction.empty()) {
+    log("resuming after transaction " + k.transaction +
+        (k.state == service::KafkaTxnState::Pending ? " (committed: its checkpoint was pending)"
+                                                    : " (committed)"));
+  }
 }
 
 bool ServeKafka::checkIdentity(std::string &error) const {
