@@ -76,7 +76,8 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
 // One run of the server. `rewind` is set when a Kafka transaction was aborted (an abortable
 // error): the caller runs it again, which restores the last committed checkpoint (state and
 // consumer positions), as a restart would (docs/kafka.md, "Exactly once").
-int serveOnce(const ServeOptions &options, bool &rewind) {
+// `registry` outlives the runs: the counters go on across a rewind.
+int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry, bool &rewind) {
   const RunOptions &run = options.run;
   if (run.engine != "jit") {
     return runUsage("--engine interp is `cep run`'s: a server runs compiled code (deploys are "
@@ -192,7 +193,6 @@ int serveOnce(const ServeOptions &options, bool &rewind) {
     runtime_options.store = store.get();
     runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
   }
-  runtime::metrics::Registry registry;
   service::ServeRuntime served(runtime_options, registry);
   if (store && kafka.any()) {
     // Transactions first (fencing the producer a killed server left), then the decision on a
@@ -504,9 +504,10 @@ int serveOnce(const ServeOptions &options, bool &rewind) {
 
 int runServe(const ServeOptions &options) {
   setRunCommandName("serve");
+  runtime::metrics::Registry registry;
   for (;;) {
     bool rewind = false;
-    int code = serveOnce(options, rewind);
+    int code = serveOnce(options, registry, rewind);
     // The runtime stopped the loop for the rewind with service::kRewindStop; another signal is
     // a stop asked from outside.
     if (!rewind || runtime::stopSignal() != service::kRewindStop) {

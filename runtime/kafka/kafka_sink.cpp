@@ -45,7 +45,12 @@ struct KafkaSink::Impl final : DeliveryTarget {
     if (errors_total != nullptr) {
       errors_total->add();
     }
-    if (n <= 10 || n % 1000 == 0) {
+    if (producer->transactional()) {
+      if (n <= 3) { // the transaction is aborted at the next checkpoint, and written again
+        logLine("delivery to " + options.url.text + " failed: " + rd_kafka_err2str(message->err) +
+                ": its transaction will be aborted and its records written again");
+      }
+    } else if (n <= 10 || n % 1000 == 0) {
       logLine("delivery to " + options.url.text + " failed: " + rd_kafka_err2str(message->err) +
               " (" + std::to_string(n) + (n == 1 ? " message" : " messages") + " lost so far)");
     }
@@ -209,6 +214,12 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
     if (headers != nullptr) {
       rd_kafka_headers_destroy(headers); // not taken over on failure
       headers = nullptr;
+    }
+    if (err == RD_KAFKA_RESP_ERR__STATE && impl.producer->transactional()) {
+      // The transaction failed (a delivery it needs was refused): it is aborted at the next
+      // checkpoint, which rewinds the server to the last committed one (docs/kafka.md), so
+      // the records of the transaction are written again then, not lost.
+      return true;
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       error = rd_kafka_err2str(err);
