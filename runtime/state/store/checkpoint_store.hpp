@@ -55,6 +55,7 @@
 // need no undo entries, and the column family of an operator dropped by N lives on until
 // checkpoint N+1 is committed (N-1 may still need it).
 //
+// A fallback can also be asked for: discardLatest (a Kafka transaction that did not commit).
 // After a fallback to N-1 the next commit (numbered N+1: ids never repeat) first undoes N in
 // the same WriteBatch, so the store continues from what the caller restored.
 //
