@@ -510,7 +510,13 @@ int runServe(const ServeOptions &options) {
     int code = serveOnce(options, registry, rewind);
     // The runtime stopped the loop for the rewind with service::kRewindStop; another signal is
     // a stop asked from outside.
-    if (!rewind || runtime::stopSignal() != service::kRewindStop) {
+    if (!rewind) {
+      return code;
+    }
+    if (runtime::stopSignal() != service::kRewindStop) {
+      std::cerr << "cep serve: " << runtime::signalName(runtime::stopSignal())
+                << ": stopping instead of rewinding; a restart resumes from the last committed "
+                   "checkpoint\n";
       return code;
     }
     runtime::requestStop(0);

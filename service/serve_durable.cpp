@@ -225,7 +225,9 @@ bool ServeRuntime::commitTransaction(ServeMeta &meta, std::chrono::steady_clock:
                                  "checkpoint: "
                                : "Kafka transaction failed; stopping: ") +
                error);
-  runtime::requestStop(kRewindStop);
+  if (runtime::stopSignal() == 0) { // a stop asked from outside stays a stop
+    runtime::requestStop(kRewindStop);
+  }
   return false;
 }
 

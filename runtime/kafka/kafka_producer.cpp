@@ -230,12 +230,13 @@ TxnOutcome KafkaProducer::commit(const std::vector<const KafkaSource *> &sources
     rd_kafka_error_destroy(e);
     e = nullptr;
   }
-  bool requires_abort = rd_kafka_error_txn_requires_abort(e) != 0;
   bool fatal = rd_kafka_error_is_fatal(e) != 0;
   rd_kafka_error_destroy(e);
-  if (fatal || !requires_abort) {
+  if (fatal) {
     return TxnOutcome::Fatal;
   }
+  // Abortable, or retriable and still failing (a coordinator that does not answer): abort, and
+  // the caller goes back to its last committed checkpoint, which is always safe.
   std::string why;
   if (!abort(why)) {
     error += "; " + why;

@@ -75,8 +75,9 @@ public:
   // The open transaction's label; empty when none is open (or not transactional).
   const std::string &label() const;
   // Sends each source's next offsets (KafkaSource::positions, with the metadata
-  // `cep-txn:<label>`) with its consumer group's metadata, then commits. On an abortable error
-  // the transaction is aborted (Aborted); on a fatal one, Fatal. `error` says what failed.
+  // `cep-txn:<label>`) with its consumer group's metadata, then commits (a retriable failure of
+  // the commit is tried 3 times). On any other error the transaction is aborted (Aborted), but
+  // on a fatal one (fenced, unauthorised), or when the abort fails: Fatal. `error` says why.
   TxnOutcome commit(const std::vector<const KafkaSource *> &sources, std::string &error);
   // Aborts the open transaction (its records stay in the log, marked aborted). False with
   // `error` when the abort failed (the producer is then unusable).
