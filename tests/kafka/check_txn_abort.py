@@ -9,7 +9,9 @@ the moment: the server aborts it and runs again from its last committed checkpoi
 and the partitions' offsets), as a restart would, in the same process. Checks: the log says so
 (aborted, rewinding, the pending checkpoint discarded); the records of committed transactions
 equal `cep run`'s exactly; the aborted ones are counted in /metrics
-(cep_kafka_transactions_total{outcome="aborted"}, kept across the rewinds); SIGTERM exits 0.
+(cep_kafka_transactions_total{outcome="aborted"}, kept across the rewinds); a dead-letter FILE
+beside the Kafka output is cut back to its checkpointed length at each rewind (one dead letter
+in it at the end); SIGTERM exits 0.
 """
 
 import argparse
@@ -45,10 +47,12 @@ def main():
     expected = collections.Counter(run.stdout.decode().splitlines())
     last = max(json.loads(e)["ts"] for e in events)
 
+    dead_path = os.path.join(args.workdir, "dead.jsonl")
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
         def key(value):
             record = json.loads(value)
             return record.get("card") or record.get("user")
+        bed.produce("payments", [b"not json"], partition=0)  # a dead letter, into a FILE
         bed.produce("payments", events, key=key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
@@ -56,6 +60,7 @@ def main():
         bed.command("errors 0 10 2")  # the next 2 Produce requests: MESSAGE_TOO_LARGE
         server = bed.serve([*rules, "-i", bed.url("payments", group="fraud"),
                             "-o", bed.url("alerts"), "--max-delay", "2s",
+                            "--dead-letter", dead_path,
                             "--state", os.path.join(args.workdir, "state"),
                             "--checkpoint-every", "200ms"])
 
@@ -94,6 +99,11 @@ def main():
                         metrics.decode()) is not None, "metrics: committed transactions")
         check("cep_kafka_checkpoint_commit_seconds_count" in metrics.decode(),
               "metrics: checkpoint-to-commit latency")
+        with open(dead_path, encoding="utf-8") as f:
+            dead = f.read().splitlines()
+        check(len(dead) == 1 and '"offset":0' in dead[0],
+              f"a file output beside the Kafka one is cut back on each rewind: one dead letter "
+              f"(got {len(dead)})")
     if failures:
         print(f"{len(failures)} checks failed", file=sys.stderr)
         return 1
