@@ -230,10 +230,12 @@ std::string printPlan(const lang::typed::Program &program, const AggregatePlan &
   out << "aggregate " << plan.name << '\n';
   out << "  window " << rt::windowKindName(s.window);
   if (s.size_ms > 0) {
-    out << " size " << lang::durationText(s.size_ms);
+    out << (s.window == rt::WindowKind::Session ? " gap " : " size ")
+        << lang::durationText(s.size_ms);
   }
   if (s.slide_ms > 0) {
-    out << " slide " << lang::durationText(s.slide_ms);
+    out << (s.window == rt::WindowKind::Hopping ? " every " : " step ")
+        << lang::durationText(s.slide_ms);
   }
   if (s.lateness_ms > 0) {
     out << " lateness " << lang::durationText(s.lateness_ms);

@@ -153,9 +153,33 @@ bool Pipeline::makeMatchers(const EngineOptions &engine,
       set.matchers.push_back(interp::makeInterpMatcher(checked, static_cast<std::int32_t>(i),
                                                        std::move(nfas[i]), matcher_options));
     }
+    if (checked.aggregates.empty()) {
+      return true;
+    }
+    // Patterns and aggregates together in declaration order (file load order, then position):
+    // the operator ids of docs/semantics.md §6.
+    auto rank = [&](const lang::SourceRange &r) {
+      std::size_t file = 0;
+      while (file < modules_.size() && modules_[file].file != r.file) {
+        ++file;
+      }
+      return std::pair<std::size_t, std::uint32_t>(file, r.begin);
+    };
+    std::vector<std::pair<std::pair<std::size_t, std::uint32_t>, std::unique_ptr<runtime::Matcher>>>
+        all;
+    for (std::size_t i = 0; i < set.matchers.size(); ++i) {
+      all.emplace_back(rank(checked.patterns[i].range), std::move(set.matchers[i]));
+    }
     for (aggregate::AggregatePlan &plan : aggregatePlans()) {
-      set.matchers.push_back(
-          interp::makeAggregateOperator(checked, std::move(plan), matcher_options));
+      auto at = rank(plan.decl->range);
+      all.emplace_back(at,
+                       interp::makeAggregateOperator(checked, std::move(plan), matcher_options));
+    }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    set.matchers.clear();
+    for (auto &entry : all) {
+      set.matchers.push_back(std::move(entry.second));
     }
     return true;
   }

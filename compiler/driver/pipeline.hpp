@@ -55,8 +55,9 @@ struct EngineOptions {
   int opt_level = 2; // Engine::Jit: LLVM optimisation level 0-3
 };
 
-// What makeMatchers makes: one matcher per pattern (declaration order), then (interpreter) one
-// operator per aggregate (declaration order; compiler/interp/aggregate_operator.hpp), the JIT
+// What makeMatchers makes: one matcher per pattern and (interpreter) one operator per aggregate
+// (compiler/interp/aggregate_operator.hpp), all in declaration order (file load order, then
+// position in the file: `cep run` numbers the operators so, docs/semantics.md §6), the JIT
 // their code was compiled into (null for the interpreter) and its per-module statistics
 // (`cep run --stats`).
 struct MatcherSet {
