@@ -55,7 +55,7 @@ int runCompile(const CompileOptions &options) {
     return kRuleErrors;
   }
   if (!compilable) {
-    return kUsage; // aggregates: checked, not yet compiled
+    return kUsage; // aggregates: only `cep run --engine interp` runs them yet
   }
 
   // The artifact must not replace a rule file (or one of its imports).

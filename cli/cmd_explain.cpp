@@ -1,4 +1,4 @@
-// `cep explain`: print one stage of the pipeline (--emit=ast|typed|nfa|nfa-opt|llvm).
+// `cep explain`: print one stage of the pipeline (--emit=ast|typed|nfa|nfa-opt|llvm|agg).
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
@@ -87,6 +87,44 @@ int explainNfa(const ExplainOptions &options) {
   return kOk;
 }
 
+// --emit=agg: each aggregate's plan (compiler/aggregate/plan.hpp).
+int explainAggregates(const ExplainOptions &options) {
+  if (options.format != "text" || !options.disabled_passes.empty()) {
+    std::cerr << "cep explain: --format dot and --disable-pass apply to --emit=nfa, nfa-opt and "
+                 "llvm\n";
+    return kUsage;
+  }
+  compiler::driver::Pipeline pipeline({options.import_paths, {}});
+  bool checked = pipeline.check(options.files);
+  bool plannable = !checked || pipeline.requireRunnable(compiler::driver::Engine::Interp);
+  pipeline.diagnostics().render(std::cerr, useColor(options.color));
+  if (!checked) {
+    return kRuleErrors;
+  }
+  if (!plannable) {
+    return kUsage;
+  }
+  const lang::typed::Program &program = pipeline.program();
+  std::vector<std::string> names;
+  bool first = true;
+  for (const compiler::aggregate::AggregatePlan &plan : pipeline.aggregatePlans()) {
+    names.push_back(plan.name);
+    if (options.pattern && *options.pattern != plan.name) {
+      continue;
+    }
+    std::cout << (first ? "" : "\n") << compiler::aggregate::printPlan(program, plan);
+    first = false;
+  }
+  if (options.pattern && first) {
+    std::cerr << "cep explain: no aggregate `" << *options.pattern << "`"
+              << (names.empty() ? std::string(" (the files declare no aggregate)")
+                                : " (aggregates: " + joined(names) + ")")
+              << '\n';
+    return kUsage;
+  }
+  return kOk;
+}
+
 } // namespace
 
 int runExplain(const ExplainOptions &options) {
@@ -96,6 +134,9 @@ int runExplain(const ExplainOptions &options) {
   }
   if (options.emit == "nfa" || options.emit == "nfa-opt" || options.emit == "llvm") {
     return explainNfa(options);
+  }
+  if (options.emit == "agg") {
+    return explainAggregates(options);
   }
   if (options.emit != "ast" && options.emit != "typed") {
     std::cerr << "cep explain: --emit=" << options.emit

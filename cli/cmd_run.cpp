@@ -360,13 +360,19 @@ int runRun(const RunOptions &options) {
   // The rules.
   compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
   bool checked = pipeline.check(options.rules);
-  bool compilable = !checked || pipeline.requireCompilable();
+  bool jit = options.engine == "jit";
+  bool runnable = !checked || pipeline.requireRunnable(jit ? compiler::driver::Engine::Jit
+                                                           : compiler::driver::Engine::Interp);
   pipeline.diagnostics().render(std::cerr, useColor(options.color));
   if (!checked) {
     return kRuleErrors;
   }
-  if (!compilable) {
-    return kUsage; // aggregates: checked, not yet compiled
+  if (!runnable) {
+    return kUsage; // aggregates: the interpreter runs them, the native engine not yet
+  }
+  if (!pipeline.program().aggregates.empty() && (options.snapshot_after || options.resume)) {
+    return usage("--snapshot-after and --resume do not cover aggregates yet (aggregate `" +
+                 pipeline.program().aggregates.front().name + "`)");
   }
   const runtime::Schema &schema = pipeline.schema();
   for (const std::string &file : pipeline.ruleFiles()) {
@@ -379,8 +385,8 @@ int runRun(const RunOptions &options) {
   }
 
   // One matcher per pattern, in declaration order: the reference interpreter over the
-  // optimised NFAs, or (jit) every pattern's native functions compiled into one module.
-  bool jit = options.engine == "jit";
+  // optimised NFAs, or (jit) every pattern's native functions compiled into one module; then
+  // (interp) one operator per aggregate.
   compiler::driver::MatcherSet set;
   std::string error;
   if (!pipeline.makeMatchers(

@@ -59,7 +59,7 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
     return kRuleErrors;
   }
   if (!compilable) {
-    return kUsage; // aggregates: checked, not yet compiled
+    return kUsage; // aggregates: only `cep run --engine interp` runs them yet
   }
   for (const std::string &file : pipeline.ruleFiles()) {
     rule_files.push_back({"rule file", file});

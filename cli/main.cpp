@@ -61,16 +61,17 @@ int main(int argc, char **argv) {
                  "  typed    the checked program: resolved names, types, inlined defs\n"
                  "  nfa      each pattern's automaton (states, edges, guards)\n"
                  "  nfa-opt  the automaton after the optimisation passes\n"
-                 "  llvm     the generated LLVM IR");
+                 "  llvm     the generated LLVM IR\n"
+                 "  agg      each aggregate's plan (window, key, row slots, accumulators)");
   explain_cmd->add_option("files", explain.files, "Rule files, or one compiled artifact (.cepo)")
       ->required();
   explain_cmd->add_option("--emit", explain.emit, "Stage to show")
-      ->check(CLI::IsMember({"ast", "typed", "nfa", "nfa-opt", "llvm"}))
+      ->check(CLI::IsMember({"ast", "typed", "nfa", "nfa-opt", "llvm", "agg"}))
       ->capture_default_str();
   explain_cmd->add_option("--format", explain.format, "text, or dot (Graphviz) for nfa stages")
       ->check(CLI::IsMember({"text", "dot"}))
       ->capture_default_str();
-  explain_cmd->add_option("--pattern", explain.pattern, "Only this pattern");
+  explain_cmd->add_option("--pattern", explain.pattern, "Only this pattern (or aggregate)");
   explain_cmd->add_flag("!--no-positions", explain.positions,
                         "Leave line:column out of the ast dump");
   explain_cmd

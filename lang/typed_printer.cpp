@@ -490,6 +490,16 @@ std::string exprText(const typed::Program &program, const typed::Pattern *patter
   return ExprText(program, pattern, options).print(e, min_prec);
 }
 
+std::string aggregateExprText(const typed::Program &program, const typed::Aggregate &aggregate,
+                              const typed::Expr &e, const ExprTextOptions &options, int min_prec) {
+  return ExprText(program, aggregate, options).print(e, min_prec);
+}
+
+std::string aggregateCallText(const typed::Program &program, const typed::Aggregate &aggregate,
+                              const typed::AggregateCall &call, const ExprTextOptions &options) {
+  return ExprText(program, aggregate, options).call(call);
+}
+
 void printTyped(std::ostream &out, const typed::Program &program) {
   for (const auto &et : program.event_types) {
     out << "event " << et.name << " (event time: "

@@ -36,6 +36,13 @@ enum ExprPrec : int {
 };
 std::string exprText(const typed::Program &program, const typed::Pattern *pattern,
                      const typed::Expr &e, const ExprTextOptions &options, int min_prec = 0);
+// The same for an expression of an aggregate declaration (its one step is step 0), and one of
+// its accumulators as the call it computes: `sum(p.amount)`, `last(p).card`.
+std::string aggregateExprText(const typed::Program &program, const typed::Aggregate &aggregate,
+                              const typed::Expr &e, const ExprTextOptions &options,
+                              int min_prec = 0);
+std::string aggregateCallText(const typed::Program &program, const typed::Aggregate &aggregate,
+                              const typed::AggregateCall &call, const ExprTextOptions &options);
 std::string valueText(const typed::Value &v); // a constant as source: 1.0, "s", 10m, [1, 2]
 std::string durationText(std::int64_t ms);    // the largest exact unit: 10m, 250ms
 

@@ -117,6 +117,24 @@ public:
   virtual void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) = 0;
   virtual void onEvent(const EventRef &event, std::vector<MatchOutput> &out) = 0;
   virtual void finish(std::vector<MatchOutput> &out) = 0;
+  // The watermark W after a batch of released events (docs/semantics.md §3). Patterns take it
+  // as advanceTime(W) (this default). An aggregate (spec §8, docs/semantics.md §12) tells the
+  // two apart: advanceTime(t) before the events of time t means "the watermark is t - 1" (an
+  // event at t is not late yet), advanceWatermark(W) means "the watermark is W" (a window whose
+  // end - 1 is W fires).
+  virtual void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) {
+    advanceTime(watermark, out);
+  }
+  // A late event (spec §4: its time is at or before the watermark) of a type this operator
+  // reads, handed over before it goes to the late output. Patterns take no late event (false,
+  // this default). An aggregate counts it for the windows still open within `lateness` (spec
+  // §8.3), may write records (revisions) and returns true; the event then goes to the late
+  // output only when no operator took it.
+  virtual bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) {
+    (void)event;
+    (void)out;
+    return false;
+  }
   virtual MatcherStats stats() const = 0;
   // The earliest pending deadline (a `within` timeout, an absence, a match held back by one):
   // advanceTime(t) with t >= it writes or changes something. kEndOfTime when none is pending.

@@ -1,6 +1,7 @@
 #include "compiler/driver/pipeline.hpp"
 
 #include "compiler/artifact/aot.hpp"
+#include "compiler/interp/aggregate_operator.hpp"
 #include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 
 namespace cep::compiler::driver {
 
@@ -54,14 +56,45 @@ bool Pipeline::requireCompilable() {
   for (const lang::ast::Module &module : modules_) {
     for (const lang::ast::Aggregate &a : module.aggregates) {
       diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` is checked but not yet compiled: this version of cep "
-                                     "cannot run or compile aggregates");
-      diags_.note("`cep check` and `cep explain --emit=ast|typed` accept it; to run the "
-                  "patterns, leave the aggregates out of the rule files");
+                                     "` is not compiled to native code yet: this version of cep "
+                                     "cannot put aggregates in a .cepo artifact or serve them");
+      diags_.note("`cep run --engine interp` runs it; to compile or serve the patterns, leave "
+                  "the aggregates out of the rule files");
       ok = false;
     }
   }
   return ok;
+}
+
+bool Pipeline::requireRunnable(Engine engine) {
+  bool ok = true;
+  for (const lang::ast::Module &module : modules_) {
+    for (const lang::ast::Aggregate &a : module.aggregates) {
+      if (engine == Engine::Jit) {
+        diags_.error(a.name.range, "aggregate `" + a.name.name +
+                                       "` is not compiled to native code yet: the native engine "
+                                       "(--engine jit, the default) cannot run aggregates");
+        diags_.note("run it with `--engine interp` (the reference interpreter)");
+        ok = false;
+      }
+    }
+  }
+  if (!ok || !program_) {
+    return ok;
+  }
+  for (std::size_t i = 0; i < program_->aggregates.size(); ++i) {
+    try {
+      aggregate::planAggregate(*program_, static_cast<std::int32_t>(i));
+    } catch (const std::length_error &e) {
+      diags_.error(program_->aggregates[i].range, e.what());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+std::vector<aggregate::AggregatePlan> Pipeline::aggregatePlans() const {
+  return aggregate::planAggregates(program());
 }
 
 std::vector<std::string> Pipeline::ruleFiles() const {
@@ -120,7 +153,40 @@ bool Pipeline::makeMatchers(const EngineOptions &engine,
       set.matchers.push_back(interp::makeInterpMatcher(checked, static_cast<std::int32_t>(i),
                                                        std::move(nfas[i]), matcher_options));
     }
+    if (checked.aggregates.empty()) {
+      return true;
+    }
+    // Patterns and aggregates together in declaration order (file load order, then position):
+    // the operator ids of docs/semantics.md §6.
+    auto rank = [&](const lang::SourceRange &r) {
+      std::size_t file = 0;
+      while (file < modules_.size() && modules_[file].file != r.file) {
+        ++file;
+      }
+      return std::pair<std::size_t, std::uint32_t>(file, r.begin);
+    };
+    std::vector<std::pair<std::pair<std::size_t, std::uint32_t>, std::unique_ptr<runtime::Matcher>>>
+        all;
+    for (std::size_t i = 0; i < set.matchers.size(); ++i) {
+      all.emplace_back(rank(checked.patterns[i].range), std::move(set.matchers[i]));
+    }
+    for (aggregate::AggregatePlan &plan : aggregatePlans()) {
+      auto at = rank(plan.decl->range);
+      all.emplace_back(at,
+                       interp::makeAggregateOperator(checked, std::move(plan), matcher_options));
+    }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    set.matchers.clear();
+    for (auto &entry : all) {
+      set.matchers.push_back(std::move(entry.second));
+    }
     return true;
+  }
+  if (!checked.aggregates.empty()) {
+    error = "aggregate `" + checked.aggregates.front().name +
+            "`: the native engine does not run aggregates yet (use --engine interp)";
+    return false;
   }
   set.jit = jit::Jit::create(engine.opt_level, error);
   if (!set.jit) {

@@ -21,6 +21,7 @@
 // Not thread-safe: one pipeline is used by one thread.
 #pragma once
 
+#include "compiler/aggregate/plan.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/jit/jit.hpp"
 #include "compiler/nfa/ir.hpp"
@@ -54,8 +55,11 @@ struct EngineOptions {
   int opt_level = 2; // Engine::Jit: LLVM optimisation level 0-3
 };
 
-// What makeMatchers makes: one matcher per pattern (declaration order), the JIT their code was
-// compiled into (null for the interpreter) and its per-module statistics (`cep run --stats`).
+// What makeMatchers makes: one matcher per pattern and (interpreter) one operator per aggregate
+// (compiler/interp/aggregate_operator.hpp), all in declaration order (file load order, then
+// position in the file: `cep run` numbers the operators so, docs/semantics.md §6), the JIT
+// their code was compiled into (null for the interpreter) and its per-module statistics
+// (`cep run --stats`).
 struct MatcherSet {
   std::vector<std::unique_ptr<runtime::Matcher>> matchers;
   std::unique_ptr<jit::Jit> jit;
@@ -81,14 +85,22 @@ public:
   // diagnostic); false when there were errors. Call once.
   bool check(const std::vector<std::string> &paths);
 
-  // After a successful check(), before running or compiling: false, with an error at each
-  // aggregate declaration (spec §8), while aggregates are checked but not yet compiled (issue
-  // #13). `cep compile`, `cep run` and `cep serve` then render the diagnostics and exit with
-  // kUsage (not available yet); `cep check` and `cep explain --emit=ast|typed` never call it.
+  // After a successful check(), before compiling to native code: false, with an error at each
+  // aggregate declaration (spec §8), while only the interpreter runs aggregates (issue #13: the
+  // native engine, .cepo artifacts and `cep serve` do not take them yet). `cep compile` and
+  // `cep serve` then render the diagnostics and exit with kUsage (not available yet).
   //   bool ok = pipeline.check(files);
-  //   bool runnable = !ok || pipeline.requireCompilable();
+  //   bool compilable = !ok || pipeline.requireCompilable();
   //   pipeline.diagnostics().render(std::cerr, color);
   bool requireCompilable();
+  // The same for `cep run` with `engine`: aggregates run under Engine::Interp; with Engine::Jit
+  // an error at each aggregate says to use `--engine interp`. Also false, with an error, when an
+  // aggregate cannot be planned (a row wider than runtime::kMaxFields).
+  bool requireRunnable(Engine engine);
+
+  // The aggregate IR (compiler/aggregate/plan.hpp) of every aggregate, in declaration order;
+  // after a successful check() (and requireRunnable: a plan that cannot be made throws).
+  std::vector<aggregate::AggregatePlan> aggregatePlans() const;
 
   lang::SourceManager &sources() { return sources_; }
   lang::DiagnosticEngine &diagnostics() { return diags_; }
@@ -108,8 +120,10 @@ public:
   std::vector<nfa::Nfa> lower(const std::vector<int> &patterns = {}, bool optimise = true) const;
 
   // Stage 5: one matcher per pattern over the optimised NFAs: the reference interpreter, or the
-  // native matcher over code the JIT compiles (one module for the whole program). False and
-  // `error` when the JIT cannot be created (set.jit stays null) or LLVM fails to compile or link.
+  // native matcher over code the JIT compiles (one module for the whole program); with the
+  // interpreter, then one operator per aggregate. False and `error` when the JIT cannot be
+  // created (set.jit stays null), LLVM fails to compile or link, or the JIT is asked to run
+  // aggregates (requireRunnable says so first).
   bool makeMatchers(const EngineOptions &engine, const runtime::MatcherOptions &matcher_options,
                     MatcherSet &set, std::string &error);
 

@@ -122,7 +122,30 @@ Value Evaluator::evaluate(const Expr &e, const runtime::Event *candidate,
   bound_ = bound;
   element_step_ = -2;
   element_ = nullptr;
+  calls_ = nullptr;
   return eval(e);
+}
+
+Value Evaluator::evaluateElement(const Expr &e, std::int32_t step, const runtime::Event &element) {
+  arena_.clear();
+  candidate_ = nullptr;
+  bound_ = nullptr;
+  element_step_ = step;
+  element_ = &element;
+  calls_ = nullptr;
+  return eval(e);
+}
+
+Value Evaluator::evaluateCalls(const Expr &e, const std::vector<Value> &calls) {
+  arena_.clear();
+  candidate_ = nullptr;
+  bound_ = nullptr;
+  element_step_ = -2;
+  element_ = nullptr;
+  calls_ = &calls;
+  Value v = eval(e);
+  calls_ = nullptr;
+  return v;
 }
 
 bool Evaluator::test(const Expr &e, const runtime::Event *candidate, const BoundEvents *bound) {
@@ -141,6 +164,10 @@ const std::vector<const runtime::Event *> &Evaluator::boundTo(std::int32_t step)
 }
 
 Value Evaluator::eval(const Expr &e) {
+  if (e.call >= 0 && calls_ != nullptr) {
+    CEP_ASSERT(static_cast<std::size_t>(e.call) < calls_->size(), "accumulator out of range");
+    return (*calls_)[static_cast<std::size_t>(e.call)];
+  }
   switch (e.op) {
   case Op::Literal:
     return fromLiteral(e.value);

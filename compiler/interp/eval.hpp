@@ -20,6 +20,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cep::compiler::interp {
 
@@ -81,6 +82,14 @@ public:
                  const BoundEvents *bound);
   // A condition: true only when `e` is true (null is false).
   bool test(const lang::typed::Expr &e, const runtime::Event *candidate, const BoundEvents *bound);
+  // An aggregate declaration's call argument (lang/typed.hpp typed::Aggregate) for one event:
+  // Field(step = `step`) reads `element`.
+  Value evaluateElement(const lang::typed::Expr &e, std::int32_t step,
+                        const runtime::Event &element);
+  // An aggregate declaration's `having` or emit value: each aggregate node (Expr::call >= 0)
+  // is calls[call], the value of its accumulator; nothing is bound. `calls` (and the strings it
+  // views) must outlive the result.
+  Value evaluateCalls(const lang::typed::Expr &e, const std::vector<Value> &calls);
 
 private:
   Value eval(const lang::typed::Expr &e);
@@ -99,7 +108,8 @@ private:
   const BoundEvents *bound_ = nullptr;
   std::int32_t element_step_ = -2; // inside an aggregate's argument: the aggregated loop
   const runtime::Event *element_ = nullptr;
-  std::deque<std::string> arena_; // strings made by the current evaluation
+  const std::vector<Value> *calls_ = nullptr; // evaluateCalls: the accumulators' values
+  std::deque<std::string> arena_;             // strings made by the current evaluation
 };
 
 // Three-way comparison of two non-null values of the same kind (after widening; an Int meeting

@@ -33,18 +33,6 @@ bool isFloat(FieldKind k) {
   return k == FieldKind::Float;
 }
 
-// The value of field `f` of `in` in a cell's value representation (bool as 0/1 in i, strings
-// are read by the caller).
-Slot numeric(const AggInput &in, std::int32_t f, FieldKind k) {
-  Slot v = in.fields[f];
-  if (k == FieldKind::Bool) {
-    Slot r;
-    r.i = v.b ? 1 : 0;
-    return r;
-  }
-  return v;
-}
-
 std::string_view inputString(const AggInput &in, std::int32_t f) {
   return in.fields[f].s->view();
 }
@@ -115,7 +103,7 @@ void assign(Slot &v, const AggInput &in, std::int32_t f, FieldKind k) {
     }
     return;
   }
-  v = numeric(in, f, k);
+  v = numericSlot(in, f, k);
 }
 
 // Copies a cell value slot (strings deep).
@@ -146,6 +134,16 @@ constexpr std::int64_t kHas = 1;
 constexpr std::int64_t kNull = 2;
 
 } // namespace
+
+Slot numericSlot(const AggInput &in, std::int32_t f, FieldKind k) {
+  Slot v = in.fields[f];
+  if (k == FieldKind::Bool) {
+    Slot r;
+    r.i = v.b ? 1 : 0;
+    return r;
+  }
+  return v;
+}
 
 std::size_t DistinctSet::heapBytes() const {
   // Buckets, then one node per value (the next pointer, the key, the count, the cached hash),
@@ -246,7 +244,7 @@ void CellLayout::add(Slot *c, const AggInput &in) const {
           if (a.kind == FieldKind::String) {
             cmp = str(s[0])->compare(inputString(in, a.field));
           } else {
-            Slot v = numeric(in, a.field, a.kind);
+            Slot v = numericSlot(in, a.field, a.kind);
             cmp = compareSlot(a.kind, s[0], v);
           }
           better = a.fn == AggFn::Min ? cmp > 0 : cmp < 0;

@@ -80,6 +80,9 @@ private:
 // string str; `null` first as a u8 where a value may be null.
 void writeValue(SnapshotWriter &w, const AggValue &v);
 AggValue readValue(SnapshotReader &r, FieldKind kind);
+// Field `f` of `in` (not null) in a cell's value representation: bool as 0/1 in `i`, the
+// other kinds as they are (strings are read by the caller).
+Slot numericSlot(const AggInput &in, std::int32_t f, FieldKind k);
 // A value of `in` as an AggValue (null when the slot is null).
 AggValue valueOf(const AggInput &in, std::int32_t field, FieldKind kind);
 // Three-way comparison of two non-null values of the same kind (strings bytewise).

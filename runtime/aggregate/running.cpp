@@ -14,17 +14,6 @@ std::int64_t wrap(std::int64_t a, std::int64_t b, bool add) {
   return static_cast<std::int64_t>(add ? ua + ub : ua - ub);
 }
 
-// Bool values as 0/1 in `i`, like cells.
-Slot numericOf(const AggInput &in, std::int32_t f, FieldKind k) {
-  Slot v = in.fields[f];
-  if (k == FieldKind::Bool) {
-    Slot r;
-    r.i = v.b ? 1 : 0;
-    return r;
-  }
-  return v;
-}
-
 bool beats(FieldKind k, AggFn fn, const Slot &a, const Slot &b) { // a strictly better than b
   if (k == FieldKind::Float) {
     return fn == AggFn::Min ? a.f < b.f : a.f > b.f;
@@ -175,7 +164,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     if (spec.kind == FieldKind::String) {
       ro.strings[base_s + static_cast<std::size_t>(col)] = in.fields[spec.field].s->view();
     } else {
-      ro.values[base_v + static_cast<std::size_t>(col)] = numericOf(in, spec.field, spec.kind);
+      ro.values[base_v + static_cast<std::size_t>(col)] = numericSlot(in, spec.field, spec.kind);
     }
     switch (spec.fn) {
     case AggFn::CountField:
@@ -202,7 +191,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
         }
         st.smono.push_back({in.seq, v});
       } else {
-        Slot v = numericOf(in, spec.field, spec.kind);
+        Slot v = numericSlot(in, spec.field, spec.kind);
         while (!st.mono.empty() && beats(spec.kind, spec.fn, v, st.mono.back().second)) {
           st.mono.pop_back();
         }

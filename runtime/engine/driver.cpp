@@ -40,7 +40,7 @@ bool Driver::release(std::int64_t watermark) {
   }
   // After the batch, time advances to the watermark (docs/semantics.md §3).
   if (watermark > time_ || events_since_advance_) {
-    return step(watermark);
+    return step(watermark, true);
   }
   return true;
 }
@@ -59,12 +59,16 @@ bool Driver::advanceTo(std::int64_t time) {
   return time > time_ ? step(time) : writeStep();
 }
 
-bool Driver::step(std::int64_t time) {
+bool Driver::step(std::int64_t time, bool watermark) {
   {
     OperatorSet::StepScope scope(operators_);
     for (const OperatorSet::Entry &op : operators_.entries()) {
       std::size_t from = step_outputs_.size();
-      op.matcher->advanceTime(time, step_outputs_);
+      if (watermark) {
+        op.matcher->advanceWatermark(time, step_outputs_);
+      } else {
+        op.matcher->advanceTime(time, step_outputs_);
+      }
       stamp(from, op.id);
     }
   }
@@ -80,6 +84,19 @@ void Driver::dispatch(const EventRef &event) {
     op.matcher->onEvent(event, step_outputs_);
     stamp(from, op.id);
   }
+}
+
+bool Driver::onLate(const EventRef &event, bool &taken) {
+  taken = false;
+  {
+    OperatorSet::StepScope scope(operators_);
+    for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
+      std::size_t from = step_outputs_.size();
+      taken = op.matcher->onLateEvent(event, step_outputs_) || taken;
+      stamp(from, op.id);
+    }
+  }
+  return writeStep();
 }
 
 void Driver::stamp(std::size_t from, OperatorId id) {

@@ -55,6 +55,10 @@ public:
   bool advanceTo(std::int64_t time);
   // End of time: everything buffered is released, finish() on every operator.
   bool finish();
+  // Event time: a late event (Ingest::setLateHandler), to the operators of its type
+  // (Matcher::onLateEvent), their records written at once. `taken`: some operator counted it
+  // (else it goes to the late output). False when the output failed.
+  bool onLate(const EventRef &event, bool &taken);
 
   // The time the operators were last advanced to (kNoWatermark: never).
   std::int64_t time() const { return time_; }
@@ -65,7 +69,9 @@ public:
 private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
 
-  bool step(std::int64_t time);         // advanceTime(time) on every operator, then write
+  // advanceTime(time) on every operator (advanceWatermark when `watermark`: the after-batch
+  // step), then write.
+  bool step(std::int64_t time, bool watermark = false);
   void dispatch(const EventRef &event); // onEvent on the operators of its type
   // Sort and write step_outputs_; false once the output failed.
   bool writeStep() {

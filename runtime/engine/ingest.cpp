@@ -136,6 +136,11 @@ IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &e
   }
   std::int64_t t = event->time;
   if (watermarks_.isLate(t)) {
+    if (late_handler_ && late_handler_(event)) {
+      ++counts.accepted; // an aggregate counted it (spec §8.3)
+      event = EventRef();
+      return IngestStatus::Skipped;
+    }
     event = EventRef();
     rejects_.late(input, line.number, line.text);
     return sideOutputsOk() ? IngestStatus::Skipped : IngestStatus::Stop;

@@ -29,6 +29,7 @@
 #include "runtime/time/watermarks.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +56,15 @@ public:
 
   // One record of `input` as LineReader hands it out (padded). With Event, `event` holds it.
   IngestStatus onRecord(std::uint32_t input, const Line &line, EventRef &event);
+  // Event time: a late event is first offered to `handler` (the driver's operators: an
+  // aggregate with `lateness` may count it, spec §8.3); only when it returns false does the
+  // record go to the late output. A handler that returns true counts the event as accepted.
+  // Unset (the default): every late event goes to the late output.
+  //   ingest.setLateHandler([&](const EventRef &e) { bool taken; driver.onLate(e, taken);
+  //                                                    return taken; });
+  void setLateHandler(std::function<bool(const EventRef &)> handler) {
+    late_handler_ = std::move(handler);
+  }
   // Whether `input` counts in the combined watermark (Watermarks::setCounted; a Kafka
   // partition not assigned, or idle). False when the combined watermark did not move.
   bool setCounted(std::uint32_t input, bool counted);
@@ -118,6 +128,7 @@ private:
   std::int64_t last_now_ = kNoWatermark;
   RunStatus status_ = RunStatus::Ok;
   std::string message_;
+  std::function<bool(const EventRef &)> late_handler_;
 };
 
 } // namespace cep::runtime

@@ -17,6 +17,12 @@ RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
   for (std::size_t i = 0; i < matchers.size(); ++i) {
     operators_.add(static_cast<OperatorId>(i), matchers[i]); // declaration order
   }
+  // A late event goes to the operators of its type first (aggregates may count it, spec §8.3).
+  ingest_.setLateHandler([this](const EventRef &event) {
+    bool taken = false;
+    outputOk(driver_.onLate(event, taken));
+    return taken;
+  });
 }
 
 RunLoop::~RunLoop() = default;
@@ -45,7 +51,7 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   case IngestStatus::Watermark:
     return outputOk(driver_.release(ingest_.watermark()));
   case IngestStatus::Skipped:
-    return true;
+    return status_ == RunStatus::Ok; // a late event's records may have failed to write
   case IngestStatus::Stop:
     break;
   }

@@ -567,7 +567,9 @@ TEST_CASE("run snapshot: every golden match case resumes from every record bound
   fs::path root = sourcePath("tests/golden/match");
   std::vector<fs::path> cases;
   for (const auto &entry : fs::directory_iterator(root)) {
-    if (entry.is_directory() && !fs::exists(entry.path() / "exit")) {
+    // An `engines` file: an aggregate case (run snapshots do not cover aggregates yet).
+    if (entry.is_directory() && !fs::exists(entry.path() / "exit") &&
+        !fs::exists(entry.path() / "engines")) {
       cases.push_back(entry.path());
     }
   }

@@ -1,0 +1,1 @@
+cep explain --emit=agg --pattern nope run/aggregates.cep

@@ -1,0 +1,1 @@
+cep run run/aggregates.cep -i run/events.jsonl --engine interp
