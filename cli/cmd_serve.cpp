@@ -29,6 +29,7 @@
 #include "service/serve_runtime.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -72,10 +73,11 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
   return kOk;
 }
 
-} // namespace
-
-int runServe(const ServeOptions &options) {
-  setRunCommandName("serve");
+// One run of the server. `rewind` is set when a Kafka transaction was aborted (an abortable
+// error): the caller runs it again, which restores the last committed checkpoint (state and
+// consumer positions), as a restart would (docs/kafka.md, "Exactly once").
+// `registry` outlives the runs: the counters go on across a rewind.
+int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry, bool &rewind) {
   const RunOptions &run = options.run;
   if (run.engine != "jit") {
     return runUsage("--engine interp is `cep run`'s: a server runs compiled code (deploys are "
@@ -191,8 +193,14 @@ int runServe(const ServeOptions &options) {
     runtime_options.store = store.get();
     runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
   }
-  runtime::metrics::Registry registry;
   service::ServeRuntime served(runtime_options, registry);
+  if (store && kafka.any()) {
+    // Transactions first (fencing the producer a killed server left), then the decision on a
+    // checkpoint written before a transaction that may not have committed.
+    if (int code = kafka.prepareState(*store, registry); code != kOk) {
+      return code;
+    }
+  }
   // A checkpoint first: its patterns and event types come before the artifacts given here
   // (deployed over them in keep mode unless they are the same).
   std::optional<service::ServeMeta> restored;
@@ -309,6 +317,7 @@ int runServe(const ServeOptions &options) {
       } else {
         resume_at = checkpointedPositions(*restored, plan.inputs);
         checkOutputPaths(*restored, run);
+        kafka.resumeFrom(*restored); // topics, groups and outputs; the partitions' offsets
       }
     } catch (const std::exception &e) {
       return runUsage(e.what());
@@ -319,13 +328,14 @@ int runServe(const ServeOptions &options) {
     return runFailure(error);
   }
   if (!kafka.openInputs(inputs, schema, registry, static_cast<std::size_t>(run.max_record_bytes),
-                        error)) {
+                        error) ||
+      !kafka.checkIdentity(error)) {
     return runFailure(error);
   }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));
-    if (restored) {
+    if (restored && i < resume_at.size() && resume_at[i]) { // files (Kafka: when assigned)
       const runtime::InputPosition &at = *resume_at[i];
       std::cerr << "cep serve: input " << inputs.name(i) << " resumes at byte " << at.offset
                 << " (after line " << at.line << ")\n";
@@ -358,14 +368,14 @@ int runServe(const ServeOptions &options) {
   // One started from a savepoint opens them as a fresh server does.
   const bool continue_outputs = restored && !from_savepoint;
   std::unique_ptr<runtime::OutputSink> out =
-      continue_outputs             ? openMainOutputAt(*restored, run.output, error)
-      : kafka.isOutput(run.output) ? kafka.openOutput(run.output, registry, error)
-                                   : runtime::OutputSink::open(run.output, error);
+      kafka.isOutput(run.output) ? kafka.openOutput(run.output, registry, error)
+      : continue_outputs         ? openMainOutputAt(*restored, run.output, error)
+                                 : runtime::OutputSink::open(run.output, error);
   if (!out) {
     return runFailure(error);
   }
   SideOutputs sides;
-  if (!(continue_outputs ? openSideOutputsAt(sides, *restored, run, plan, error)
+  if (!(continue_outputs ? openSideOutputsAt(sides, *restored, file_run, plan, error)
                          : sides.open(file_run, plan, error)) ||
       !kafka.openSideOutputs(sides, run, registry, error)) {
     return runFailure(error);
@@ -405,14 +415,31 @@ int runServe(const ServeOptions &options) {
     served.setDescribeInputs([&](service::ServeMeta &meta) { describeInputs(meta, inputs); });
   }
   if (store) {
-    served.setDescribeIo(
-        [&](service::ServeMeta &meta) { describeIo(meta, inputs, *out, run.output, sides, run); });
+    served.setDescribeIo([&](service::ServeMeta &meta) {
+      describeIo(meta, inputs, *out, run.output, sides, run);
+      if (kafka.any()) {
+        kafka.describe(meta); // partitions' offsets; the transaction, pending
+      }
+    });
     served.setSyncOutputs([&](std::string &why) { return syncOutputs(*out, sides, why); });
+    if (kafka.transactional()) {
+      served.setCommitTransaction([&](service::ServeMeta &meta, std::string &why) {
+        return kafka.commitTransaction(meta, why);
+      });
+    }
   }
   try {
     served.startLoop(loop);
   } catch (const std::runtime_error &e) {
     return runFailure(e.what());
+  }
+  if (kafka.transactional() && !restored) {
+    // The folder's first checkpoint, before anything is read: every later checkpoint then has
+    // a committed one before it to go back to.
+    if (!served.checkpoint(loop, error, /*wait=*/true)) {
+      return runFailure("--state " + *options.state_dir +
+                        ": the first checkpoint failed: " + error);
+    }
   }
 
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
@@ -426,6 +453,9 @@ int runServe(const ServeOptions &options) {
   hooks.flush_when_waiting = true;
   if (store) {
     hooks.before_stop = [&](runtime::RunLoop &l) { // the last checkpoint
+      if (served.transactionFailure() != service::TransactionStep::Committed) {
+        return; // a failed transaction: the state to resume from is the last committed one
+      }
       std::string why;
       if (!served.checkpoint(l, why, /*wait=*/true)) {
         std::cerr << "cep serve: the last checkpoint failed: " << why << '\n';
@@ -443,6 +473,15 @@ int runServe(const ServeOptions &options) {
   }
   std::string side_error;
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
+  switch (served.transactionFailure()) {
+  case service::TransactionStep::Committed:
+    break;
+  case service::TransactionStep::Rewind:
+    rewind = true;
+    return kRuntimeFailure;
+  case service::TransactionStep::Fatal:
+    return runFailure("Kafka transaction: " + served.transactionError());
+  }
   if (result.status == runtime::RunStatus::Interrupted && loop.status() == runtime::RunStatus::Ok &&
       sides_ok) {
     std::cerr << "cep serve: " << result.message << ": stopped; written: " << written
@@ -459,6 +498,30 @@ int runServe(const ServeOptions &options) {
     return runFailure(side_error);
   }
   return kOk;
+}
+
+} // namespace
+
+int runServe(const ServeOptions &options) {
+  setRunCommandName("serve");
+  runtime::metrics::Registry registry;
+  for (;;) {
+    bool rewind = false;
+    int code = serveOnce(options, registry, rewind);
+    // The runtime stopped the loop for the rewind with service::kRewindStop; another signal is
+    // a stop asked from outside.
+    if (!rewind) {
+      return code;
+    }
+    if (runtime::stopSignal() != service::kRewindStop) {
+      std::cerr << "cep serve: " << runtime::signalName(runtime::stopSignal())
+                << ": stopping instead of rewinding; a restart resumes from the last committed "
+                   "checkpoint\n";
+      return code;
+    }
+    runtime::requestStop(0);
+    std::cerr << "cep serve: rewinding: starting again from the last committed checkpoint\n";
+  }
 }
 
 } // namespace cep::cli

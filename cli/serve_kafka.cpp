@@ -35,7 +35,9 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     inputs_.push_back(std::move(input));
   }
   const RunOptions &run = options.run;
-  auto output = [&](const char *flag, const std::optional<std::string> &where) -> int {
+  std::string first_bootstrap;
+  auto output = [&](const char *flag, const char *role,
+                    const std::optional<std::string> &where) -> int {
     if (!where || !runtime::kafka::isKafkaUrl(*where)) {
       return kOk;
     }
@@ -44,15 +46,26 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
       return usage(std::string(flag) + " " + error);
     }
     outputs_.push_back(*where);
+    output_roles_.emplace_back(role, *where);
+    if (options.state_dir && url.bootstrap() != first_bootstrap) {
+      if (first_bootstrap.empty()) {
+        first_bootstrap = url.bootstrap();
+      } else {
+        return usage(std::string(flag) + " " + *where +
+                     ": with --state the Kafka outputs are written in one transaction per "
+                     "checkpoint, so they must be on the same brokers as " +
+                     outputs_.front());
+      }
+    }
     return kOk;
   };
-  if (int code = output("--output", run.output); code != kOk) {
+  if (int code = output("--output", "matches", run.output); code != kOk) {
     return code;
   }
-  if (int code = output("--dead-letter", run.dead_letter); code != kOk) {
+  if (int code = output("--dead-letter", "dead letters", run.dead_letter); code != kOk) {
     return code;
   }
-  if (int code = output("--late-output", run.late_output); code != kOk) {
+  if (int code = output("--late-output", "late events", run.late_output); code != kOk) {
     return code;
   }
   if (run.evicted_output && runtime::kafka::isKafkaUrl(*run.evicted_output)) {
@@ -72,6 +85,13 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
       return usage("--kafka-config: " + error);
     }
     has_config_ = true;
+    for (const runtime::kafka::KafkaProperty &property : config_.properties) {
+      if (property.key == "transactional.id" && !options.state_dir) {
+        return usage("--kafka-config: " + config_.path + ":" + std::to_string(property.line) +
+                     ": transactional.id: transactions come with --state (one per checkpoint, "
+                     "docs/kafka.md \"Exactly once\"); without it the output is at least once");
+      }
+    }
   }
   if (!any()) {
     if (options.kafka_config) {
@@ -79,12 +99,11 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     }
     return kOk;
   }
-  if (options.state_dir || options.from_savepoint) {
-    return usage(std::string(options.state_dir ? "--state" : "--from-savepoint") +
-                 " with a kafka:// input or output: not yet (docs/kafka.md); exactly-once with "
-                 "Kafka comes with transactional output. Without it, the consumer group's "
-                 "committed offsets make a restart go on at least once");
+  if (options.from_savepoint) {
+    return usage("--from-savepoint with a kafka:// input or output: not yet (docs/kafka.md); "
+                 "restart from a --state folder instead");
   }
+  state_ = options.state_dir.has_value();
   plan.inputs = std::move(file_inputs);
   if (files.dead_letter && runtime::kafka::isKafkaUrl(*files.dead_letter)) {
     files.dead_letter.reset();
@@ -114,11 +133,17 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     options.idle_timeout_ms = idle_timeout_ms_;
     options.max_record_bytes = max_record_bytes;
     options.registry = &registry;
+    if (auto at = resume_.find(input.url.topic); at != resume_.end()) {
+      options.resume_at = at->second;
+    }
+    options.commit_offsets = !transactional(); // else in each checkpoint's transaction
+    options.assign_all = state_; // one process per group: no join, no rebalance (#12 §3)
     std::unique_ptr<runtime::kafka::KafkaSource> source =
         runtime::kafka::KafkaSource::open(options, error);
     if (!source) {
       return false;
     }
+    sources_.push_back(source.get());
     inputs.addSource(std::move(source), bound);
   }
   return true;
@@ -133,6 +158,7 @@ std::unique_ptr<runtime::OutputSink> ServeKafka::openOutput(const std::string &w
   }
   options.config = has_config_ ? &config_ : nullptr;
   options.registry = &registry;
+  options.producer = producer_; // with --state: the transactional one, shared
   std::shared_ptr<runtime::kafka::KafkaSink> sink = runtime::kafka::KafkaSink::open(options, error);
   if (!sink) {
     return nullptr;

@@ -9,6 +9,17 @@
 //   ...
 //   if (!kafka.openInputs(inputs, schema, registry, max_record_bytes, error)) ...  // after open()
 //   auto out = kafka.isOutput(run.output) ? kafka.openOutput(run.output, registry, error) : ...;
+//
+// With --state (docs/kafka.md, "Exactly once"; serve_kafka_state.cpp):
+//
+//   kafka.prepareState(*store, registry);      // transactional producer, init_transactions, and
+//                                              // a pending latest checkpoint decided
+//   served.restoreAtStart(meta, report);       // the checkpoint to resume from
+//   kafka.resumeFrom(meta);                    // topics, groups, outputs checked; positions
+//   kafka.openInputs(...); kafka.checkIdentity(error);   // cluster and partition count
+//   served.setDescribeIo([&](ServeMeta &m) { ...; kafka.describe(m); });
+//   served.setCommitTransaction([&](ServeMeta &m, std::string &e) {
+//     return kafka.commitTransaction(m, e); });
 #pragma once
 
 #include "cli/commands.hpp"
@@ -19,10 +30,23 @@
 #include "runtime/kafka/kafka_url.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
+#include "service/serve_checkpoint.hpp"
+#include "service/serve_runtime.hpp"
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace cep::runtime::kafka {
+class KafkaProducer;
+class KafkaSource;
+} // namespace cep::runtime::kafka
+
+namespace cep::runtime::store {
+class CheckpointStore;
+}
 
 namespace cep::cli {
 
@@ -31,7 +55,8 @@ public:
   // Moves the kafka:// inputs out of `plan.inputs` and clears the kafka:// side outputs of
   // `files` (a copy of the run options the side outputs are opened from), checking every URL,
   // --kafka-config (read and checked by librdkafka) and --idle-timeout. kOk, or the exit code
-  // after printing why. Refuses Kafka with --state or --from-savepoint (not yet: docs/kafka.md).
+  // after printing why. Refuses Kafka with --from-savepoint (not yet: docs/kafka.md), and with
+  // --state Kafka outputs on different brokers (one transaction spans them).
   int take(const ServeOptions &options, RunPlan &plan, RunOptions &files);
 
   bool any() const { return !inputs_.empty() || !outputs_.empty(); }
@@ -50,6 +75,33 @@ public:
   bool openSideOutputs(SideOutputs &sides, const RunOptions &run,
                        runtime::metrics::Registry &registry, std::string &error);
 
+  // ---- --state (serve_kafka_state.cpp) ----
+  // Whether the Kafka outputs are written in transactions (--state with a kafka:// output).
+  bool transactional() const { return state_ && !outputs_.empty(); }
+  // Main thread, before the store's checkpoint is restored. With a Kafka output: opens the
+  // transactional producer (transactional.id `cep-<group>-<host name>` unless --kafka-config
+  // sets one) and initialises transactions, which fences earlier producers of the id (the
+  // broker aborts the transaction a killed server left open), then begins the first
+  // transaction. Then, when the latest checkpoint is PENDING (written before its transaction's
+  // commit, which it did not see), reads the group's committed offsets: they carry the label of
+  // the last committed transaction; when it is not the checkpoint's, the checkpoint is
+  // discarded for the one before (CheckpointStore::discardLatest). Each step logs a line. kOk or
+  // the exit code after printing why.
+  int prepareState(runtime::store::CheckpointStore &store, runtime::metrics::Registry &registry);
+  // Main thread, after the restore: the checkpoint's Kafka part against the command line (the
+  // same input topics and groups, the same output topics; else std::runtime_error, exit 2) and
+  // the partitions' next offsets to start from.
+  void resumeFrom(const service::ServeMeta &meta);
+  // After openInputs: each topic's cluster id and partition count against the checkpoint's.
+  // False with `error` when another cluster or a topic made again (exit 3).
+  bool checkIdentity(std::string &error) const;
+  // Loop thread, in a checkpoint's describe_io: the Kafka part of the meta record (positions,
+  // identities, outputs; the open transaction, "pending" when transactional).
+  void describe(service::ServeMeta &meta) const;
+  // Loop thread, once the store holds the pending checkpoint: commits the transaction with the
+  // consumed offsets, then begins the next one (ServeRuntimeOptions::commit_transaction).
+  service::TransactionStep commitTransaction(service::ServeMeta &meta, std::string &error);
+
 private:
   struct Input {
     runtime::kafka::KafkaUrl url;
@@ -60,6 +112,17 @@ private:
   runtime::kafka::KafkaConfig config_;
   bool has_config_ = false;
   std::int64_t idle_timeout_ms_ = 0;
+
+  // --state
+  bool state_ = false;
+  std::vector<std::pair<std::string, std::string>> output_roles_; // role, URL
+  std::shared_ptr<runtime::kafka::KafkaProducer> producer_;       // transactional
+  std::vector<runtime::kafka::KafkaSource *> sources_;            // owned by the Inputs
+  std::optional<service::KafkaMeta> restored_;
+  std::map<std::string, std::map<std::int32_t, std::int64_t>> resume_; // topic -> positions
+  std::string label_base_; // transaction labels: <base>-<sequence>
+  std::uint64_t transactions_ = 0;
+  bool beginNext(std::string &error);
 };
 
 } // namespace cep::cli

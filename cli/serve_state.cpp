@@ -1,6 +1,7 @@
 // `cep serve --state DIR`: inputs, outputs and what checkpoints record of them (serve_state.hpp).
 #include "cli/serve_state.hpp"
 
+#include "runtime/kafka/kafka_url.hpp"
 #include "runtime/time/time_format.hpp"
 
 #include <stdexcept>
@@ -97,11 +98,13 @@ std::optional<std::uint64_t> checkpointedLength(const service::ServeMeta &meta,
 }
 
 void checkOutputPaths(const service::ServeMeta &meta, const RunOptions &run) {
-  checkpointedLength(meta, kMatches, run.output);
+  if (!runtime::kafka::isKafkaUrl(run.output)) { // Kafka outputs: ServeKafka::resumeFrom
+    checkpointedLength(meta, kMatches, run.output);
+  }
   const std::pair<const char *, const std::optional<std::string> *> sides[] = {
       {kLate, &run.late_output}, {kDead, &run.dead_letter}, {kEvicted, &run.evicted_output}};
   for (const auto &[role, path] : sides) {
-    if (*path) {
+    if (*path && !runtime::kafka::isKafkaUrl(**path)) {
       checkpointedLength(meta, role, **path);
     }
   }
@@ -169,6 +172,9 @@ void portableInputIdentities(std::vector<std::optional<runtime::InputPosition>> 
 void describeInputs(service::ServeMeta &meta, const runtime::Inputs &inputs) {
   std::vector<std::string> names = inputs.names();
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+    if (inputs.source(i) != nullptr) {
+      continue; // a Kafka partition: in the checkpoint's Kafka part (ServeKafka::describe)
+    }
     service::InputMark &input = meta.inputs.emplace_back();
     input.name = names[i];
     input.position = inputs.position(i);
@@ -178,11 +184,14 @@ void describeInputs(service::ServeMeta &meta, const runtime::Inputs &inputs) {
 void describeIo(service::ServeMeta &meta, const runtime::Inputs &inputs, runtime::OutputSink &out,
                 const std::string &out_path, SideOutputs &sides, const RunOptions &run) {
   describeInputs(meta, inputs);
-  mark(meta, kMatches, out_path, out);
-  if (sides.late.sink) {
+  // Kafka outputs have no length: their records since the checkpoint are in its transaction.
+  if (!runtime::kafka::isKafkaUrl(out_path)) {
+    mark(meta, kMatches, out_path, out);
+  }
+  if (sides.late.sink && !runtime::kafka::isKafkaUrl(*run.late_output)) {
     mark(meta, kLate, *run.late_output, *sides.late.sink);
   }
-  if (sides.dead.sink) {
+  if (sides.dead.sink && !runtime::kafka::isKafkaUrl(*run.dead_letter)) {
     mark(meta, kDead, *run.dead_letter, *sides.dead.sink);
   }
   if (sides.evicted.sink) {

@@ -30,7 +30,8 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
   std::size_t begin = out.size();
   runtime::SnapshotWriter w(out);
   w.bytes(kServeMetaMagic, sizeof kServeMetaMagic);
-  w.u32(kServeMetaVersion);
+  // Without Kafka, version 1's bytes (a file-only server writes what it always has).
+  w.u32(meta.kafka ? kServeMetaVersion : 1);
   w.i64(meta.taken_at);
   w.u32(meta.next_operator_id);
   w.u32(static_cast<std::uint32_t>(meta.schema.types.size()));
@@ -68,6 +69,30 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
     w.str(output.path);
     w.u64(output.length);
   }
+  if (meta.kafka) {
+    w.u8(1);
+    const KafkaMeta &k = *meta.kafka;
+    w.u32(static_cast<std::uint32_t>(k.inputs.size()));
+    for (const KafkaTopicMark &topic : k.inputs) {
+      w.str(topic.topic);
+      w.str(topic.group);
+      w.str(topic.cluster);
+      w.u32(topic.partitions);
+      w.u32(static_cast<std::uint32_t>(topic.next_offsets.size()));
+      for (const auto &[partition, offset] : topic.next_offsets) {
+        w.u32(static_cast<std::uint32_t>(partition));
+        w.i64(offset);
+      }
+    }
+    w.u32(static_cast<std::uint32_t>(k.outputs.size()));
+    for (const KafkaOutputMark &output : k.outputs) {
+      w.str(output.role);
+      w.str(output.url);
+    }
+    w.str(k.transactional_id);
+    w.str(k.transaction);
+    w.u8(static_cast<std::uint8_t>(k.state));
+  }
   w.u64(fnv1a(std::string_view(out).substr(begin)));
 }
 
@@ -89,7 +114,7 @@ ServeMeta decodeServeMeta(std::string_view in) {
     runtime::SnapshotReader r(body, "serve checkpoint");
     r.skip(sizeof kServeMetaMagic);
     std::uint32_t version = r.u32();
-    if (version != kServeMetaVersion) {
+    if (version != 1 && version != kServeMetaVersion) {
       fail("format version " + std::to_string(version) + " (this build reads " +
            std::to_string(kServeMetaVersion) + ")");
     }
@@ -149,6 +174,42 @@ ServeMeta decodeServeMeta(std::string_view in) {
       output.role = std::string(r.str());
       output.path = std::string(r.str());
       output.length = r.u64();
+    }
+    if (version >= 2 && r.flag("a Kafka flag")) {
+      KafkaMeta &k = meta.kafka.emplace();
+      std::uint64_t topics = r.count(r.u32(), 4 * 3 + 4 + 4);
+      for (std::uint64_t t = 0; t < topics; ++t) {
+        KafkaTopicMark &topic = k.inputs.emplace_back();
+        topic.topic = std::string(r.str());
+        topic.group = std::string(r.str());
+        topic.cluster = std::string(r.str());
+        topic.partitions = r.u32();
+        std::uint64_t positions = r.count(r.u32(), 4 + 8);
+        for (std::uint64_t p = 0; p < positions; ++p) {
+          auto partition = static_cast<std::int32_t>(r.u32());
+          std::int64_t offset = r.i64();
+          if (partition < 0 || static_cast<std::uint32_t>(partition) >= topic.partitions ||
+              offset < 0) {
+            fail("topic " + topic.topic + " has the position " + std::to_string(offset) +
+                 " of partition " + std::to_string(partition) + " of " +
+                 std::to_string(topic.partitions));
+          }
+          topic.next_offsets.emplace_back(partition, offset);
+        }
+      }
+      std::uint64_t outputs_k = r.count(r.u32(), 4 + 4);
+      for (std::uint64_t i = 0; i < outputs_k; ++i) {
+        KafkaOutputMark &output = k.outputs.emplace_back();
+        output.role = std::string(r.str());
+        output.url = std::string(r.str());
+      }
+      k.transactional_id = std::string(r.str());
+      k.transaction = std::string(r.str());
+      std::uint8_t state = r.u8();
+      if (state > static_cast<std::uint8_t>(KafkaTxnState::Committed)) {
+        fail("an unknown Kafka transaction state " + std::to_string(state));
+      }
+      k.state = static_cast<KafkaTxnState>(state);
     }
     if (!r.atEnd()) {
       fail("bytes after the last output");

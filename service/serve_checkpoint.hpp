@@ -15,7 +15,7 @@
 //   - `outputs`: each output's length when the checkpoint was taken (after a flush).
 //
 // Layout (runtime/snapshot_codec.hpp encodings; str = u32 length + bytes, blob = u64 + bytes):
-//   "CEPSMETA" u32 version (kServeMetaVersion)
+//   "CEPSMETA" u32 version (kServeMetaVersion with a Kafka part, else 1)
 //   u64 checkpoint wall time (epoch ms), u32 next operator id
 //   u32 type count, per type: str name, i32 time field (-1 none) as u32, u32 field count, per
 //     field: str name, u8 kind (runtime::FieldKind), u8 nullable
@@ -26,7 +26,13 @@
 //   u32 input count, per input: str name, position (run_snapshot.hpp writeInputPosition)
 //   u32 output count, per output: str role ("matches", "late", "dead letters", "evicted"),
 //     str path, u64 length
+//   (version 2) u8 has Kafka; when 1 (KafkaMeta, docs/kafka.md "Exactly once"):
+//     u32 input topic count, per topic: str topic, str group, str cluster id, u32 partitions,
+//       u32 position count, per position: u32 partition, i64 next offset
+//     u32 output count, per output: str role, str URL
+//     str transactional id, str transaction label, u8 transaction state (KafkaTxnState)
 //   u64 FNV-1a 64 of every byte before it
+// Version 1 (no Kafka part) is read as a checkpoint without Kafka.
 // Decoding anything else throws std::runtime_error("bad serve checkpoint: <reason>").
 #pragma once
 
@@ -34,6 +40,7 @@
 #include "runtime/schema.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,7 +48,7 @@
 namespace cep::service {
 
 inline constexpr char kServeMetaMagic[8] = {'C', 'E', 'P', 'S', 'M', 'E', 'T', 'A'};
-inline constexpr std::uint32_t kServeMetaVersion = 1;
+inline constexpr std::uint32_t kServeMetaVersion = 2;
 
 struct ServedState {
   std::uint32_t operator_id = 0;
@@ -66,6 +73,46 @@ struct OutputMark {
   std::uint64_t length = 0;
 };
 
+// Kafka in a checkpoint (`cep serve --state` with kafka:// inputs or outputs, docs/kafka.md):
+// each input topic's identity and, per partition read so far, the next offset to read (named
+// by topic and partition, never by input index); the output topics; and the producer
+// transaction that carries this checkpoint's output records and offsets.
+//
+//   KafkaMeta kafka;
+//   KafkaTopicMark &in = kafka.inputs.emplace_back();
+//   in.topic = "payments"; in.group = "fraud"; in.cluster = "mkT3..."; in.partitions = 4;
+//   in.next_offsets = {{0, 120}, {2, 98}};            // partitions 1 and 3: nothing read yet
+//   kafka.outputs.push_back({"matches", "kafka://127.0.0.1:9092/alerts"});
+//   kafka.transactional_id = "cep-fraud-host1";
+//   kafka.transaction = "1733301234567-7";           // the header cep-txn of its records
+//   kafka.state = KafkaTxnState::Pending;            // written before the transaction commits
+enum class KafkaTxnState : std::uint8_t {
+  None = 0,      // no transactional output (Kafka inputs with file outputs)
+  Pending = 1,   // written before its transaction's commit: it stands only if that committed
+  Committed = 2, // its transaction committed (or it carried none: the first checkpoint)
+};
+
+struct KafkaTopicMark {
+  std::string topic;
+  std::string group;
+  std::string cluster;          // the brokers' cluster id (rd_kafka_clusterid)
+  std::uint32_t partitions = 0; // the topic's partition count
+  std::vector<std::pair<std::int32_t, std::int64_t>> next_offsets; // partition -> next offset
+};
+
+struct KafkaOutputMark {
+  std::string role; // "matches", "dead letters", "late events"
+  std::string url;
+};
+
+struct KafkaMeta {
+  std::vector<KafkaTopicMark> inputs;
+  std::vector<KafkaOutputMark> outputs;
+  std::string transactional_id;
+  std::string transaction; // its label; empty: none
+  KafkaTxnState state = KafkaTxnState::None;
+};
+
 struct ServeMeta {
   std::int64_t taken_at = 0;
   std::uint32_t next_operator_id = 0;
@@ -74,6 +121,7 @@ struct ServeMeta {
   std::vector<ServedState> served;
   std::vector<InputMark> inputs;
   std::vector<OutputMark> outputs;
+  std::optional<KafkaMeta> kafka; // with kafka:// inputs or outputs
 };
 
 void encodeServeMeta(const ServeMeta &meta, std::string &out);

@@ -7,6 +7,8 @@
 // while the loop goes on; the next checkpoint first waits for it (one in flight at most).
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/engine/run_snapshot.hpp"
+#include "runtime/io/stop_signals.hpp"
+#include "runtime/metrics/registry.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/store/checkpoint_store.hpp"
@@ -56,6 +58,12 @@ bool ServeRuntime::awaitCheckpoint(std::string &error) {
 bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool wait) {
   CEP_ASSERT(options_.store != nullptr, "a checkpoint without a store");
   auto started = std::chrono::steady_clock::now();
+  if (transaction_failure_ != TransactionStep::Committed) {
+    error = "no checkpoint after a failed Kafka transaction (" + transaction_error_ + ")";
+    return false;
+  }
+  const bool transactional = static_cast<bool>(options_.commit_transaction);
+  wait = wait || transactional;
   // The store is used by one thread at a time: the previous commit ends before begin().
   if (std::string previous; !awaitCheckpoint(previous)) {
     options_.log("checkpoint failed: " + previous);
@@ -135,6 +143,10 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   std::string bytes;
   encodeServeMeta(meta, bytes);
   batch.setMeta(std::move(bytes));
+  std::optional<ServeMeta> transaction_meta; // written again once its transaction committed
+  if (transactional) {
+    transaction_meta = std::move(meta);
+  }
 
   // The commit (after the outputs' sync) runs on its own thread; the loop goes on. Taken as
   // committed until awaitCheckpoint says otherwise.
@@ -174,7 +186,49 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   pending_ = std::move(pending);
   metrics_.checkpointPause().observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  return wait ? awaitCheckpoint(error) : true;
+  if (!wait) {
+    return true;
+  }
+  if (!awaitCheckpoint(error)) {
+    return false; // the transaction stays open: the next checkpoint commits its records too
+  }
+  return !transaction_meta || commitTransaction(*transaction_meta, started, error);
+}
+
+bool ServeRuntime::commitTransaction(ServeMeta &meta, std::chrono::steady_clock::time_point started,
+                                     std::string &error) {
+  TransactionStep step = options_.commit_transaction(meta, error);
+  if (step == TransactionStep::Committed) {
+    registry_
+        .histogram("cep_kafka_checkpoint_commit_seconds",
+                   "From a checkpoint's cut to the commit of its Kafka transaction, in seconds.",
+                   runtime::metrics::kPauseBuckets)
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    // "committed N": the meta alone, again (no key record changes).
+    auto batch = options_.store->begin();
+    std::string bytes;
+    encodeServeMeta(meta, bytes);
+    batch.setMeta(std::move(bytes));
+    std::string why;
+    if (options_.store->commit(std::move(batch), why)) {
+      return true;
+    }
+    // The transaction committed but the store cannot say so: a restart decides from the
+    // group's committed offsets (docs/kafka.md). Going on would stack checkpoints on it.
+    step = TransactionStep::Fatal;
+    error = "the transaction committed, but marking its checkpoint committed failed: " + why;
+  }
+  transaction_failure_ = step;
+  transaction_error_ = error;
+  options_.log(std::string(step == TransactionStep::Rewind
+                               ? "Kafka transaction aborted; rewinding to the last committed "
+                                 "checkpoint: "
+                               : "Kafka transaction failed; stopping: ") +
+               error);
+  if (runtime::stopSignal() == 0) { // a stop asked from outside stays a stop
+    runtime::requestStop(kRewindStop);
+  }
+  return false;
 }
 
 void ServeRuntime::describeServer(runtime::RunLoop &loop, ServeMeta &meta) {
@@ -239,7 +293,9 @@ bool ServeRuntime::restoreAtStart(ServeMeta &meta, std::string &report) {
       },
       /*persisted=*/true);
   if (!reader->fallback_reason.empty()) {
-    options_.log("the latest checkpoint is damaged (" + reader->fallback_reason +
+    // "checkpoint N is damaged (...)", or "is discarded (...)" (a Kafka transaction that did
+    // not commit, docs/kafka.md)
+    options_.log("the latest checkpoint is not used (" + reader->fallback_reason +
                  "): restoring the one before it");
   }
   report = "restored checkpoint " + std::to_string(reader->id) + " (taken " +

@@ -58,6 +58,16 @@ class CheckpointStore;
 
 namespace cep::service {
 
+// The stop request (runtime::requestStop) a failed transaction stops the loop with.
+inline constexpr int kRewindStop = 10; // SIGUSR1's number on Linux: never a stop signal of ours
+
+// What became of a checkpoint's Kafka transaction (ServeRuntimeOptions::commit_transaction).
+enum class TransactionStep {
+  Committed, // the next transaction has begun
+  Rewind,    // aborted: the server goes back to its last committed checkpoint
+  Fatal,     // the producer cannot go on: the server stops with an error
+};
+
 struct ServeRuntimeOptions {
   // What every served matcher is made with (--with-events, state bounds); `version` is set per
   // deploy to the artifact's version.
@@ -90,6 +100,20 @@ struct ServeRuntimeOptions {
   // Syncs the outputs to disk (fdatasync) before a checkpoint commits; called on the
   // checkpoint thread while the loop writes on (OutputSink::syncWritten). Null: not synced.
   std::function<bool(std::string &)> sync_outputs;
+  // Kafka transactions (`--state` with a kafka:// output; docs/kafka.md, "Exactly once"). Set:
+  // every checkpoint is waited for on the loop (the next transaction may begin only once this
+  // one is committed), and after the store committed it (its meta says "transaction pending",
+  // filled by describe_io) this commits the producer's transaction on the loop thread. On
+  // Committed it sets the meta's state to committed and begins the next transaction; the
+  // runtime then writes that meta again (a checkpoint of the meta alone: "pending N" then
+  // "committed N"). On Rewind (an abortable error: the transaction was aborted) or Fatal the
+  // runtime takes no more checkpoints and asks the loop to stop (transactionFailure() says
+  // which); `error` says why.
+  //
+  //   options.commit_transaction = [&](ServeMeta &meta, std::string &error) {
+  //     switch (producer->commit(sources, error)) { ... }
+  //   };
+  std::function<TransactionStep(ServeMeta &, std::string &)> commit_transaction;
 };
 
 class ServeRuntime final : public Control {
@@ -171,6 +195,14 @@ public:
   void setSyncOutputs(std::function<bool(std::string &)> sync) {
     options_.sync_outputs = std::move(sync);
   }
+  // Main thread, before startLoop: ServeRuntimeOptions::commit_transaction.
+  void setCommitTransaction(std::function<TransactionStep(ServeMeta &, std::string &)> commit) {
+    options_.commit_transaction = std::move(commit);
+  }
+  // After the loop: Committed while no transaction failed, else the step that stopped the
+  // server and `transactionError()` why.
+  TransactionStep transactionFailure() const { return transaction_failure_; }
+  const std::string &transactionError() const { return transaction_error_; }
 
   // ---- the loop thread ----
   // Empties the wake fd, runs every queued command, sweeps drained versions and refreshes the
@@ -248,6 +280,12 @@ private:
   std::vector<std::string> persisted_artifacts_;   // artifact hashes in the store
   std::uint64_t checkpoint_failures_ = 0;
   std::unique_ptr<PendingCheckpoint> pending_;
+  TransactionStep transaction_failure_ = TransactionStep::Committed;
+  std::string transaction_error_;
+  // Commits the transaction of the checkpoint `meta` just committed, then its "committed"
+  // meta (serve_durable.cpp).
+  bool commitTransaction(ServeMeta &meta, std::chrono::steady_clock::time_point started,
+                         std::string &error);
 };
 
 } // namespace cep::service

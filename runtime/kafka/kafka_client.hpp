@@ -26,4 +26,21 @@ void setLogCallback(rd_kafka_conf_t *conf);
 // One line to stderr: `cep serve: kafka: <text>` (one write, safe from any thread).
 void logLine(std::string_view text);
 
+class KafkaProducer;
+class KafkaSource;
+
+// The producer's handle (kafka_producer.cpp) and a source's consumer (kafka_source.cpp).
+rd_kafka_t *producerHandle(KafkaProducer &producer);
+rd_kafka_t *consumerHandle(const KafkaSource &source);
+
+// What a message's delivery report goes to: each message is produced with its sink as the
+// message opaque (RD_KAFKA_V_OPAQUE), and the shared producer's callback hands the report on.
+class DeliveryTarget {
+public:
+  virtual void onDelivery(const rd_kafka_message_t *message) = 0;
+
+protected:
+  ~DeliveryTarget() = default;
+};
+
 } // namespace cep::runtime::kafka

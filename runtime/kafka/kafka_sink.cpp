@@ -2,6 +2,7 @@
 
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/kafka/kafka_client.hpp"
+#include "runtime/kafka/kafka_producer.hpp"
 #include "runtime/metrics/registry.hpp"
 
 #include <atomic>
@@ -11,9 +12,10 @@
 
 namespace cep::runtime::kafka {
 
-struct KafkaSink::Impl {
+struct KafkaSink::Impl final : DeliveryTarget {
   KafkaSinkOptions options;
-  rd_kafka_t *rk = nullptr;
+  std::shared_ptr<KafkaProducer> producer;
+  rd_kafka_t *rk = nullptr; // the producer's
   rd_kafka_topic_t *topic = nullptr;
   bool closed = false;
   std::atomic<std::uint64_t> delivered{0};
@@ -24,37 +26,14 @@ struct KafkaSink::Impl {
   simdjson::padded_string padded;
   std::string key;
   std::string stream;
-  // Serves delivery reports while the loop waits (the counters stay current).
-  std::thread poller;
-  std::atomic<bool> stopping{false};
 
   ~Impl() {
-    stopPoller();
     if (topic != nullptr) {
       rd_kafka_topic_destroy(topic);
     }
-    if (rk != nullptr) {
-      rd_kafka_destroy(rk);
-    }
   }
 
-  void stopPoller() {
-    stopping.store(true);
-    if (poller.joinable()) {
-      poller.join();
-    }
-  }
-
-  std::atomic<std::uint64_t> errors_logged{0};
-  void onError(int err, const char *reason) {
-    std::uint64_t n = errors_logged.fetch_add(1) + 1;
-    if (n <= 20 || n % 1000 == 0) {
-      logLine(std::string("producer: ") + reason + " (" +
-              rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")");
-    }
-  }
-
-  void onDelivery(const rd_kafka_message_t *message) {
+  void onDelivery(const rd_kafka_message_t *message) override {
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       delivered.fetch_add(1, std::memory_order_relaxed);
       if (produced_total != nullptr) {
@@ -66,7 +45,12 @@ struct KafkaSink::Impl {
     if (errors_total != nullptr) {
       errors_total->add();
     }
-    if (n <= 10 || n % 1000 == 0) {
+    if (producer->transactional()) {
+      if (n <= 3) { // the transaction is aborted at the next checkpoint, and written again
+        logLine("delivery to " + options.url.text + " failed: " + rd_kafka_err2str(message->err) +
+                ": its transaction will be aborted and its records written again");
+      }
+    } else if (n <= 10 || n % 1000 == 0) {
       logLine("delivery to " + options.url.text + " failed: " + rd_kafka_err2str(message->err) +
               " (" + std::to_string(n) + (n == 1 ? " message" : " messages") + " lost so far)");
     }
@@ -136,18 +120,6 @@ struct KafkaSink::Impl {
   }
 };
 
-namespace {
-
-void producerErrorCallback(rd_kafka_t *, int err, const char *reason, void *opaque) {
-  static_cast<KafkaSink::Impl *>(opaque)->onError(err, reason);
-}
-
-void deliveryCallback(rd_kafka_t *, const rd_kafka_message_t *message, void *opaque) {
-  static_cast<KafkaSink::Impl *>(opaque)->onDelivery(message);
-}
-
-} // namespace
-
 KafkaSink::KafkaSink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 KafkaSink::~KafkaSink() {
@@ -158,27 +130,19 @@ std::unique_ptr<KafkaSink> KafkaSink::open(const KafkaSinkOptions &options, std:
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const KafkaUrl &url = options.url;
-  // Idempotence: retries after a broker failure neither duplicate nor reorder messages.
-  Settings defaults = {{"enable.idempotence", "true"},
-                       {"linger.ms", "5"},
-                       {"queue.buffering.max.kbytes", "65536"},
-                       {"client.id", "cep-serve"}};
-  Settings fixed = {{"bootstrap.servers", url.bootstrap()}};
-  rd_kafka_conf_t *conf = makeConf(defaults, options.config, fixed, error);
-  if (conf == nullptr) {
-    return nullptr;
+  impl->producer = options.producer;
+  if (!impl->producer) {
+    KafkaProducerOptions producer;
+    producer.bootstrap = url.bootstrap();
+    producer.config = options.config;
+    producer.flush_timeout_ms = options.flush_timeout_ms;
+    impl->producer = KafkaProducer::open(producer, error);
+    if (!impl->producer) {
+      error = url.text + ": " + error;
+      return nullptr;
+    }
   }
-  rd_kafka_conf_set_opaque(conf, impl.get());
-  rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback);
-  rd_kafka_conf_set_error_cb(conf, producerErrorCallback);
-  setLogCallback(conf);
-  char errstr[512] = {0};
-  impl->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (impl->rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    error = url.text + ": cannot make a producer: " + errstr;
-    return nullptr;
-  }
+  impl->rk = producerHandle(*impl->producer);
   impl->topic = rd_kafka_topic_new(impl->rk, url.topic.c_str(), nullptr);
   const rd_kafka_metadata_t *metadata = nullptr;
   rd_kafka_resp_err_t err =
@@ -209,12 +173,6 @@ std::unique_ptr<KafkaSink> KafkaSink::open(const KafkaSinkOptions &options, std:
         "Messages to a Kafka topic that librdkafka gave up delivering.", labels);
   }
   logLine("producing to " + url.topic + " on " + url.bootstrap());
-  Impl *raw = impl.get();
-  impl->poller = std::thread([raw] {
-    while (!raw->stopping.load()) {
-      rd_kafka_poll(raw->rk, 100);
-    }
-  });
   return std::unique_ptr<KafkaSink>(new KafkaSink(std::move(impl)));
 }
 
@@ -226,16 +184,23 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
   std::chrono::steady_clock::time_point waiting_since{};
   bool waited = false;
   for (;;) {
+    const std::string &label = impl.producer->label();
+    if (has_stream || !label.empty()) {
+      headers = rd_kafka_headers_new(2);
+    }
     if (has_stream) {
-      headers = rd_kafka_headers_new(1);
       rd_kafka_header_add(headers, "@stream", -1, impl.stream.data(),
                           static_cast<ssize_t>(impl.stream.size()));
+    }
+    if (!label.empty()) { // the transaction the record belongs to (docs/kafka.md)
+      rd_kafka_header_add(headers, "cep-txn", -1, label.data(), static_cast<ssize_t>(label.size()));
     }
     rd_kafka_resp_err_t err = rd_kafka_producev(
         impl.rk, RD_KAFKA_V_RKT(impl.topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char *>(record.data()), record.size()),
         RD_KAFKA_V_KEY(has_key ? impl.key.data() : nullptr, has_key ? impl.key.size() : 0),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(static_cast<DeliveryTarget *>(&impl)),
+        RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (waited) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -249,6 +214,12 @@ bool KafkaSink::write(std::string_view record, std::string &error) {
     if (headers != nullptr) {
       rd_kafka_headers_destroy(headers); // not taken over on failure
       headers = nullptr;
+    }
+    if (err == RD_KAFKA_RESP_ERR__STATE && impl.producer->transactional()) {
+      // The transaction failed (a delivery it needs was refused): it is aborted at the next
+      // checkpoint, which rewinds the server to the last committed one (docs/kafka.md), so
+      // the records of the transaction are written again then, not lost.
+      return true;
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       error = rd_kafka_err2str(err);
@@ -276,14 +247,7 @@ void KafkaSink::close() {
     return;
   }
   impl.closed = true;
-  impl.stopPoller();
-  rd_kafka_flush(impl.rk, impl.options.flush_timeout_ms);
-  int left = rd_kafka_outq_len(impl.rk);
-  if (left > 0) {
-    logLine(std::to_string(left) + " messages to " + impl.options.url.text +
-            " not delivered within " + std::to_string(impl.options.flush_timeout_ms) +
-            " ms of the stop: lost");
-  }
+  impl.producer->flush(); // its delivery reports come to this sink: before it goes
 }
 
 std::uint64_t KafkaSink::produced() const {

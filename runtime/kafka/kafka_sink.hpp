@@ -9,7 +9,9 @@
 // (cep_kafka_delivery_errors_total) and logged, never silent. When its queue is full, write()
 // waits for room (serving delivery reports): the event loop, and with it consumption, pauses
 // until the brokers keep up (backpressure). close() flushes, waiting at most flush_timeout_ms,
-// and logs how many messages were not delivered.
+// and logs how many messages were not delivered. Written through a transactional producer
+// (KafkaSinkOptions::producer, kafka_producer.hpp), a record also carries the header `cep-txn`:
+// the label of the transaction it belongs to.
 //
 //   KafkaSinkOptions options;
 //   parseKafkaUrl("kafka://127.0.0.1:9092/alerts", KafkaUrl::Output, options.url, error);
@@ -32,8 +34,13 @@ class Registry;
 
 namespace cep::runtime::kafka {
 
+class KafkaProducer;
+
 struct KafkaSinkOptions {
-  KafkaUrl url;                          // an output URL
+  KafkaUrl url; // an output URL
+  // The producer to write with, shared by several sinks (one transaction spans them:
+  // kafka_producer.hpp); null: the sink makes its own, not transactional.
+  std::shared_ptr<KafkaProducer> producer;
   const KafkaConfig *config = nullptr;   // --kafka-config; null: none
   metrics::Registry *registry = nullptr; // null: no metrics
   int metadata_timeout_ms = 10000;       // how long open() waits for the brokers

@@ -35,13 +35,17 @@ struct KafkaSource::Impl {
   int pipe_write = -1;
   std::string error;
 
+  std::string cluster_id;
+
   struct Partition {
     bool assigned = false;
+    bool resume_pending = false; // resume_at says where its first assignment starts
     bool idle = false;
     Clock::time_point active{}; // last message, or the assignment
     std::int64_t next_offset = -1;
     metrics::Gauge *lag = nullptr;
     metrics::Gauge *assigned_gauge = nullptr;
+    metrics::Gauge *start_gauge = nullptr; // the offset it resumed at from a checkpoint
   };
   std::vector<Partition> partitions;
   std::uint64_t counts_version = 0;
@@ -113,6 +117,7 @@ struct KafkaSource::Impl {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       logLine("group " + options.url.group + ": assigned partitions " + partitionList(list) +
               " of " + options.url.topic);
+      startPositions(list);
       setAssigned(list, true);
       if (cooperative) {
         if (rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, list)) {
@@ -134,6 +139,78 @@ struct KafkaSource::Impl {
         rd_kafka_assign(rk, nullptr);
       }
     }
+  }
+
+  // Where each newly assigned partition starts: the checkpoint's offset (resume_at) on its
+  // first assignment, else the group's committed offset (librdkafka's default). One log line
+  // says which and why, with the group's offset when it differs from the checkpoint's.
+  void startPositions(rd_kafka_topic_partition_list_t *list) {
+    bool any_resume = false;
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t &p = list->elems[i];
+      if (std::string_view(p.topic) == options.url.topic && p.partition >= 0 &&
+          static_cast<std::size_t>(p.partition) < partitions.size() &&
+          partitions[static_cast<std::size_t>(p.partition)].resume_pending) {
+        any_resume = true;
+      }
+    }
+    if (!any_resume && options.resume_at.empty() && !options.assign_all) {
+      return; // no checkpoint: the group's offsets, as without --state
+    }
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(list);
+    bool known = rd_kafka_committed(rk, committed, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    std::string resumed, differ, from_group, from_start;
+    auto add = [](std::string &to, const std::string &item) {
+      to += (to.empty() ? "" : ", ") + item;
+    };
+    for (int i = 0; i < list->cnt; ++i) {
+      rd_kafka_topic_partition_t &p = list->elems[i];
+      if (std::string_view(p.topic) != options.url.topic || p.partition < 0 ||
+          static_cast<std::size_t>(p.partition) >= partitions.size()) {
+        continue;
+      }
+      Partition &part = partitions[static_cast<std::size_t>(p.partition)];
+      std::int64_t group = known ? committed->elems[i].offset : -1;
+      std::string name = std::to_string(p.partition);
+      if (part.resume_pending) {
+        part.resume_pending = false;
+        p.offset = part.next_offset;
+        add(resumed, name + "@" + std::to_string(part.next_offset));
+        if (group != part.next_offset) {
+          add(differ, name + ": " +
+                          (!known      ? "unknown"
+                           : group < 0 ? "none"
+                                       : std::to_string(group)));
+        }
+        if (part.start_gauge != nullptr) {
+          part.start_gauge->set(static_cast<double>(part.next_offset));
+        }
+      } else if (group >= 0) {
+        add(from_group, name + "@" + std::to_string(group));
+      } else {
+        add(from_start, name);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    std::string text = options.url.topic + ":";
+    if (!resumed.empty()) {
+      text += " partitions resume at the checkpoint's offsets " + resumed;
+      if (!differ.empty()) {
+        text += " (the group's committed offsets differ, " + differ +
+                ": the checkpoint's win, its state is the one restored)";
+      }
+      text += ";";
+    }
+    if (!from_group.empty()) {
+      text += " partitions start at the group's committed offsets " + from_group +
+              " (none in the checkpoint);";
+    }
+    if (!from_start.empty()) {
+      text += " partitions " + from_start + " start at " + options.url.start +
+              " (no offset in the checkpoint or the group);";
+    }
+    text.pop_back();
+    logLine(text);
   }
 
   void onError(int err, const char *reason) {
@@ -221,6 +298,9 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   Settings fixed = {{"bootstrap.servers", url.bootstrap()},
                     {"group.id", url.group},
                     {"auto.offset.reset", url.start}};
+  if (!options.commit_offsets) {
+    fixed.emplace_back("enable.auto.commit", "false"); // the transactions commit them
+  }
   rd_kafka_conf_t *conf = makeConf(defaults, options.config, fixed, error);
   if (conf == nullptr) {
     return nullptr;
@@ -267,8 +347,19 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   logLine("connected to " + url.bootstrap() + " (" + std::to_string(broker_count) +
           (broker_count == 1 ? " broker" : " brokers") + "); topic " + url.topic + " has " +
           std::to_string(partition_count) + (partition_count == 1 ? " partition" : " partitions") +
-          "; joining group " + url.group);
+          (options.assign_all ? "; offsets of group " : "; joining group ") + url.group);
   impl->partitions.resize(static_cast<std::size_t>(partition_count));
+  if (char *id = rd_kafka_clusterid(impl->rk, options.metadata_timeout_ms)) {
+    impl->cluster_id = id;
+    rd_kafka_mem_free(impl->rk, id);
+  }
+  for (const auto &[partition, offset] : options.resume_at) {
+    if (partition >= 0 && partition < partition_count) {
+      Impl::Partition &part = impl->partitions[static_cast<std::size_t>(partition)];
+      part.next_offset = offset;
+      part.resume_pending = true;
+    }
+  }
   if (options.registry != nullptr) {
     metrics::Registry &r = *options.registry;
     impl->consumed = &r.counter("cep_kafka_messages_consumed_total",
@@ -286,6 +377,11 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
       impl->partitions[static_cast<std::size_t>(p)].assigned_gauge =
           &r.gauge("cep_kafka_partition_assigned",
                    "1 while a partition is assigned to this process.", labels);
+      if (options.resume_at.count(p) != 0) {
+        impl->partitions[static_cast<std::size_t>(p)].start_gauge =
+            &r.gauge("cep_kafka_partition_restored_offset",
+                     "The offset a partition resumed at from the checkpoint restored.", labels);
+      }
     }
   }
 
@@ -299,6 +395,25 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   impl->queue = rd_kafka_queue_get_consumer(impl->rk);
   rd_kafka_queue_io_event_enable(impl->queue, impl->pipe_write, "1", 1);
 
+  if (options.assign_all) {
+    // Every partition, by this process (no group join, no rebalance): where each starts is
+    // the checkpoint's offset, else the group's committed one, else `start`.
+    rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(partition_count);
+    for (int p = 0; p < partition_count; ++p) {
+      rd_kafka_topic_partition_list_add(all, url.topic.c_str(), p);
+    }
+    logLine("assigned partitions " + impl->partitionList(all) + " of " + url.topic +
+            " (all of them, to this process: --state; group " + url.group + " keeps the offsets)");
+    impl->startPositions(all);
+    impl->setAssigned(all, true);
+    err = rd_kafka_assign(impl->rk, all);
+    rd_kafka_topic_partition_list_destroy(all);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      error = url.text + ": cannot assign its partitions: " + rd_kafka_err2str(err);
+      return nullptr;
+    }
+    return std::unique_ptr<KafkaSource>(new KafkaSource(std::move(impl)));
+  }
   rd_kafka_topic_partition_list_t *subscription = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(subscription, url.topic.c_str(), RD_KAFKA_PARTITION_UA);
   err = rd_kafka_subscribe(impl->rk, subscription);
@@ -415,6 +530,77 @@ std::uint64_t KafkaSource::countsVersion() const {
 
 const std::string &KafkaSource::error() const {
   return impl_->error;
+}
+
+const std::string &KafkaSource::topic() const {
+  return impl_->options.url.topic;
+}
+
+const std::string &KafkaSource::group() const {
+  return impl_->options.url.group;
+}
+
+const std::string &KafkaSource::clusterId() const {
+  return impl_->cluster_id;
+}
+
+std::vector<std::pair<std::int32_t, std::int64_t>> KafkaSource::positions() const {
+  std::vector<std::pair<std::int32_t, std::int64_t>> out;
+  for (std::size_t p = 0; p < impl_->partitions.size(); ++p) {
+    if (impl_->partitions[p].next_offset >= 0) {
+      out.emplace_back(static_cast<std::int32_t>(p), impl_->partitions[p].next_offset);
+    }
+  }
+  return out;
+}
+
+rd_kafka_t *consumerHandle(const KafkaSource &source) {
+  return source.impl().rk;
+}
+
+bool readCommittedOffsets(const KafkaUrl &url, const KafkaConfig *config, std::uint32_t partitions,
+                          std::vector<CommittedOffset> &offsets, std::string &error,
+                          int timeout_ms) {
+  Settings fixed = {{"bootstrap.servers", url.bootstrap()},
+                    {"group.id", url.group},
+                    {"enable.auto.commit", "false"}};
+  rd_kafka_conf_t *conf = makeConf({{"client.id", "cep-serve"}}, config, fixed, error);
+  if (conf == nullptr) {
+    return false;
+  }
+  setLogCallback(conf);
+  char errstr[512] = {0};
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    error = url.text + ": cannot make a consumer: " + errstr;
+    return false;
+  }
+  rd_kafka_topic_partition_list_t *list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions));
+  for (std::uint32_t p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, url.topic.c_str(), static_cast<std::int32_t>(p));
+  }
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, timeout_ms);
+  bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!ok) {
+    error = url.text + ": cannot read the committed offsets of group " + url.group + " within " +
+            std::to_string(timeout_ms) + " ms (" + rd_kafka_err2str(err) + ")";
+  } else {
+    offsets.clear();
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t &p = list->elems[i];
+      CommittedOffset &o = offsets.emplace_back();
+      o.partition = p.partition;
+      o.offset = p.err == RD_KAFKA_RESP_ERR_NO_ERROR ? p.offset : -1;
+      if (p.metadata != nullptr && p.metadata_size > 0) {
+        o.metadata.assign(static_cast<const char *>(p.metadata), p.metadata_size);
+      }
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(rk);
+  return ok;
 }
 
 } // namespace cep::runtime::kafka

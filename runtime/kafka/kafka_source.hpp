@@ -16,7 +16,18 @@
 // otherwise), so memory stays bounded.
 //
 // Offsets: committed to the group by librdkafka's auto commit (what was handed to the loop);
-// no exactly-once yet (docs/kafka.md).
+// with `commit_offsets` false (`cep serve --state` with a Kafka output) nothing is committed by
+// the consumer: the offsets go into each checkpoint's transaction (KafkaProducer::commit).
+// Resuming (`--state`, with `assign_all`: the process takes every partition itself, no group
+// join): `resume_at` gives a partition's next offset from the checkpoint; an
+// assigned partition starts there, not at the group's committed offset, and one log line per
+// assignment says where each partition starts and from where (the checkpoint, the group, or
+// `start`), with the group's committed offset when it differs.
+//
+//   options.resume_at = {{0, 120}, {2, 98}};        // the checkpoint's next offsets
+//   options.commit_offsets = false;                 // offsets go with the transactions
+//   ...
+//   source->positions();  // {{0, 131}, {2, 98}}: next offset of each partition read or resumed
 //
 //   KafkaSourceOptions options;
 //   parseKafkaUrl("kafka://127.0.0.1:9092/payments?group=fraud", KafkaUrl::Input, options.url,
@@ -32,8 +43,11 @@
 #include "runtime/kafka/kafka_url.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cep::runtime::metrics {
 class Registry;
@@ -48,7 +62,30 @@ struct KafkaSourceOptions {
   std::size_t max_record_bytes = 0;      // longer values are handed out as Line::oversized
   metrics::Registry *registry = nullptr; // null: no metrics
   int metadata_timeout_ms = 10000;       // how long open() waits for the brokers
+  // --state: partition -> the next offset to read (the checkpoint's); others start at the
+  // group's committed offset, or at url.start without one.
+  std::map<std::int32_t, std::int64_t> resume_at;
+  bool commit_offsets = true; // false: no auto commit (offsets go in transactions)
+  // Every partition assigned to this process at open (rd_kafka_assign: no group join, no
+  // rebalance), the group keeping only the offsets: `cep serve --state`, one process per group
+  // until partitioned state can move between processes (#12 §3).
+  bool assign_all = false;
 };
+
+// One partition's offset committed by a consumer group: -1 when it has none; `metadata` as
+// committed with it (a transaction's `cep-txn:<label>`, kafka_producer.hpp).
+struct CommittedOffset {
+  std::int32_t partition = 0;
+  std::int64_t offset = -1;
+  std::string metadata;
+};
+
+// The offsets `url.group` has committed for partitions 0..partitions-1 of `url.topic` (an
+// OffsetFetch with a consumer that joins nothing). False with `error` when the brokers do not
+// answer within timeout_ms.
+bool readCommittedOffsets(const KafkaUrl &url, const KafkaConfig *config, std::uint32_t partitions,
+                          std::vector<CommittedOffset> &offsets, std::string &error,
+                          int timeout_ms = 10000);
 
 class KafkaSource final : public RecordSource {
 public:
@@ -68,7 +105,16 @@ public:
   std::uint64_t countsVersion() const override;
   const std::string &error() const override;
 
+  const std::string &topic() const;
+  const std::string &group() const;
+  // The brokers' cluster id (read at open; empty when they did not say).
+  const std::string &clusterId() const;
+  // The next offset of each partition read or resumed so far, by partition (ascending): what a
+  // checkpoint records and a transaction commits.
+  std::vector<std::pair<std::int32_t, std::int64_t>> positions() const;
+
   struct Impl;
+  Impl &impl() const { return *impl_; }
 
 private:
   explicit KafkaSource(std::unique_ptr<Impl> impl);

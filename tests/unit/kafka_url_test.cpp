@@ -1,5 +1,6 @@
 // The kafka:// URL of `cep serve` and the --kafka-config properties file (runtime/kafka/).
 #include "runtime/kafka/kafka_config.hpp"
+#include "runtime/kafka/kafka_producer.hpp"
 #include "runtime/kafka/kafka_url.hpp"
 
 #include <catch2/catch.hpp>
@@ -98,4 +99,13 @@ TEST_CASE("kafka config: librdkafka names the property it refuses and its line",
   CHECK(error.rfind("c.properties:1: librdkafka refuses \"linger.ms=five\": ", 0) == 0);
   REQUIRE(parseKafkaConfig("linger.ms=5\nacks=all\n", "c.properties", config, error));
   CHECK(checkKafkaConfig(config, error));
+}
+
+TEST_CASE("kafka: a transaction's label in the offsets' metadata, and back", "[kafka]") {
+  using cep::runtime::kafka::labelOfMetadata;
+  using cep::runtime::kafka::transactionMetadata;
+  CHECK(transactionMetadata("1733301234567-7") == "cep-txn:1733301234567-7");
+  CHECK(labelOfMetadata(transactionMetadata("1733301234567-7")) == "1733301234567-7");
+  CHECK(labelOfMetadata("") == "");
+  CHECK(labelOfMetadata("someone else's") == "");
 }

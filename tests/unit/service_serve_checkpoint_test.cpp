@@ -106,3 +106,43 @@ TEST_CASE("serve meta: records that pass the checksum but break the rules", "[se
   CHECK_THROWS_WITH(decodeServeMeta(bytesOf(meta)),
                     "bad serve checkpoint: type `Login` has time field 1 of 1");
 }
+
+TEST_CASE("serve meta: the Kafka part (version 2) round-trips; without it, version 1's bytes",
+          "[service][kafka]") {
+  ServeMeta meta = sample();
+  const std::string v1 = bytesOf(meta);
+  CHECK(v1.substr(8, 4) == std::string("\x01\0\0\0", 4)); // no Kafka: version 1, as before
+  CHECK_FALSE(decodeServeMeta(v1).kafka);
+
+  cep::service::KafkaMeta &k = meta.kafka.emplace();
+  k.inputs.push_back({"payments", "fraud", "mkCluster-7", 4, {{0, 120}, {2, 98}}});
+  k.outputs.push_back({"matches", "kafka://127.0.0.1:9092/alerts"});
+  k.transactional_id = "cep-fraud-host1";
+  k.transaction = "1733301234567-7";
+  k.state = cep::service::KafkaTxnState::Pending;
+  const std::string v2 = bytesOf(meta);
+  CHECK(v2.substr(8, 4) == std::string("\x02\0\0\0", 4));
+  ServeMeta back = decodeServeMeta(v2);
+  CHECK(bytesOf(back) == v2);
+  REQUIRE(back.kafka);
+  REQUIRE(back.kafka->inputs.size() == 1);
+  CHECK(back.kafka->inputs[0].topic == "payments");
+  CHECK(back.kafka->inputs[0].cluster == "mkCluster-7");
+  CHECK(back.kafka->inputs[0].partitions == 4);
+  CHECK(back.kafka->inputs[0].next_offsets ==
+        std::vector<std::pair<std::int32_t, std::int64_t>>{{0, 120}, {2, 98}});
+  CHECK(back.kafka->outputs[0].url == "kafka://127.0.0.1:9092/alerts");
+  CHECK(back.kafka->transaction == "1733301234567-7");
+  CHECK(back.kafka->state == cep::service::KafkaTxnState::Pending);
+
+  // Every flipped byte of the Kafka part is refused (the checksum).
+  for (std::size_t i = v1.size() - 8; i + 8 < v2.size(); ++i) {
+    std::string bad = v2;
+    bad[i] = static_cast<char>(bad[i] ^ 0x20);
+    CHECK_THROWS_AS(decodeServeMeta(bad), std::runtime_error);
+  }
+  // A position beyond the topic's partitions passes the checksum but not the rules.
+  k.inputs[0].next_offsets = {{4, 1}};
+  CHECK_THROWS_WITH(decodeServeMeta(bytesOf(meta)),
+                    Catch::Contains("has the position 1 of partition 4 of 4"));
+}

@@ -1017,3 +1017,50 @@ TEST_CASE("read-only opens while a writer commits and flushes see whole checkpoi
   CHECK(opened == 20);
   CHECK(committed > 5u);
 }
+
+TEST_CASE("discardLatest goes back to the checkpoint before, on purpose", "[store]") {
+  // `cep serve` discards a checkpoint written before a Kafka transaction that did not commit
+  // (docs/kafka.md, "Exactly once"): the same path as a damaged latest checkpoint.
+  std::string error;
+  {
+    TempDir alone;
+    auto store = openOk(alone.store());
+    auto first = store->begin();
+    first.put(1, "a", "a1");
+    first.setMeta("m1");
+    commitOk(*store, std::move(first));
+    CHECK_FALSE(store->discardLatest("its transaction did not commit", error));
+    CHECK(contains(error, "there is no checkpoint before it"));
+    CHECK(store->latest() == 1u); // unchanged
+    CHECK(store->fallbackReason().empty());
+  }
+  TempDir tmp;
+  {
+    auto store = openOk(tmp.store());
+    twoCheckpoints(*store);
+    REQUIRE(store->discardLatest("its transaction did not commit", error));
+    CHECK(store->latest() == 1u);
+    CHECK(contains(store->fallbackReason(), "checkpoint 2 is discarded (its transaction did not "
+                                            "commit): using checkpoint 1 before it"));
+    requireEqual(contents(*store), checkpointOne());
+    CHECK_FALSE(store->discardLatest("again", error)); // once
+    CHECK(contains(error, "once"));
+  }
+  {
+    // Until the next commit the discard is in memory: a restart decides again.
+    auto store = openOk(tmp.store());
+    CHECK(store->latest() == 2u);
+    REQUIRE(store->discardLatest("its transaction did not commit", error));
+    auto b = store->begin();
+    CHECK(b.id() == 3);
+    b.put(1, "b", "b3");
+    b.setMeta("m3");
+    commitOk(*store, std::move(b));
+  }
+  auto store = openOk(tmp.store());
+  CHECK(store->latest() == 3u);
+  auto want = checkpointOne();
+  want.meta = "m3";
+  want.operators[1]["b"] = "b3";
+  requireEqual(contents(*store), want);
+}

@@ -362,9 +362,14 @@ struct CheckpointStore::Impl {
         return true;
       }
     }
-    // Fall back to the checkpoint before: N's undo journal over the current values.
-    std::string head =
-        "checkpoint " + std::to_string(latest) + " is damaged (" + latest_reason + ")";
+    return fallBack(latest,
+                    "checkpoint " + std::to_string(latest) + " is damaged (" + latest_reason + ")",
+                    error);
+  }
+
+  // Uses the checkpoint before `latest` (physical): N's undo journal over the current values.
+  // `head` says why, in the fallback reason and the errors.
+  bool fallBack(std::uint64_t latest, const std::string &head, std::string &error) {
     auto overlay = std::make_shared<Overlay>();
     overlay->undone = latest;
     std::optional<std::string> previous_meta;
@@ -754,6 +759,21 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnlyOnce(const std::st
 
 bool CheckpointStore::readOnly() const {
   return impl_->read_only;
+}
+
+bool CheckpointStore::discardLatest(const std::string &reason, std::string &error) {
+  Impl &im = *impl_;
+  if (im.read_only) {
+    error = im.prefix() + "opened read-only: nothing can be discarded";
+    return false;
+  }
+  if (!im.current || im.rollback || im.current->checkpoint != im.physical) {
+    error = im.prefix() + "only the latest checkpoint on disk can be discarded, once";
+    return false;
+  }
+  return im.fallBack(im.physical,
+                     "checkpoint " + std::to_string(im.physical) + " is discarded (" + reason + ")",
+                     error);
 }
 
 std::optional<std::uint64_t> CheckpointStore::latest() const {

@@ -55,6 +55,7 @@
 // need no undo entries, and the column family of an operator dropped by N lives on until
 // checkpoint N+1 is committed (N-1 may still need it).
 //
+// A fallback can also be asked for: discardLatest (a Kafka transaction that did not commit).
 // After a fallback to N-1 the next commit (numbered N+1: ids never repeat) first undoes N in
 // the same WriteBatch, so the store continues from what the caller restored.
 //
@@ -222,6 +223,17 @@ public:
   // Writes the batch as one WriteBatch (synced when StoreOptions::sync); the checkpoint is
   // complete when this returns true. False with `error`: the previous checkpoint stands.
   bool commit(Batch &&batch, std::string &error);
+
+  // Uses the checkpoint before the latest from now on, as when the latest is found damaged
+  // (fallbackReason() says `checkpoint N is discarded (<reason>): using checkpoint N-1 before
+  // it`; the next commit undoes N first). `cep serve` discards a checkpoint written before a
+  // Kafka transaction that did not commit (docs/kafka.md, "Exactly once"). False with `error`,
+  // the store unchanged, when there is no checkpoint before the latest (or it cannot be read),
+  // or the latest was already left for the one before.
+  //
+  //   if (!store->discardLatest("its transaction did not commit", error)) { ... }
+  //   auto r = store->read(error);              // checkpoint N-1
+  bool discardLatest(const std::string &reason, std::string &error);
 
   // The latest usable checkpoint: nullopt with an empty `error` when there is none yet.
   std::optional<Reader> read(std::string &error) const;
