@@ -1113,7 +1113,10 @@ std::optional<std::string> syntaxHint(std::string_view text, std::size_t pos,
   }
   std::string_view rest = text.substr(pos);
   auto starts = [&](std::string_view s) { return rest.substr(0, s.size()) == s; };
-  if (starts("=") && !starts("==") && !starts("=>")) {
+  // Only inside a condition: elsewhere (`const = 1`, `emit { a = 1 }`) `=` means something else.
+  bool in_condition = message.find("condition") != std::string_view::npos ||
+                      message.substr(0, 12) == "expected `)`";
+  if (in_condition && starts("=") && !starts("==") && !starts("=>")) {
     return "`=` is not a comparison here: write `==` (or `!=`, `<=`, `>=`)";
   }
   if (starts("&&")) {
