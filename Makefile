@@ -4,7 +4,9 @@ CEP    := $(BUILD)/cli/cep
 GEN    := $(BUILD)/tools/gen-events
 JOBS   ?= 2
 
-.PHONY: all setup build test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
+PREFIX ?= /usr/local
+
+.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
 
 all: build
 
@@ -13,6 +15,10 @@ setup:
 
 build:
 	@scripts/setup
+
+# Puts `cep` on the PATH: $(PREFIX)/bin/cep (`make install PREFIX=$$HOME/.local` needs no root).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The whole suite: unit tests, golden tests, end-to-end CLI runs.
 test: build

@@ -20,6 +20,12 @@ int runCheck(const CheckOptions &options) {
     diags.renderJson(std::cout);
   } else {
     diags.render(std::cerr, useColor(options.color));
+    // A total once there is more than one diagnostic to count (one speaks for itself).
+    std::size_t errors = diags.errorCount(), warnings = diags.warningCount();
+    if (errors + warnings >= 2) {
+      std::cerr << "cep check: " << errors << (errors == 1 ? " error, " : " errors, ") << warnings
+                << (warnings == 1 ? " warning\n" : " warnings\n");
+    }
   }
   if (diags.hasErrors()) {
     return kRuleErrors;

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,6 +134,7 @@ runtime::RunOptions runtimeOptions(const RunOptions &options, const RunPlan &pla
     }
   }
   run_options.follow = options.follow;
+  run_options.at_end = options.at_end == "drop" ? runtime::AtEnd::Drop : runtime::AtEnd::Fire;
   run_options.state_bounds = plan.bounds; // recorded in run snapshots
   return run_options;
 }
@@ -202,6 +204,17 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   plan.processing = options.time == "processing";
   if (plan.processing && (plan.max_delay_ms != 0 || options.watermark != "auto")) {
     return usage("--max-delay and --watermark apply to --time event only");
+  }
+  if (options.order == "sort") {
+    // Flink's batch mode for a bounded input: the watermark stays at "none" until every input
+    // has ended (a delay no time can reach), so the reorder buffer releases everything in
+    // (time, arrival) order at the end. docs/semantics.md §3.
+    if (plan.processing || options.watermark != "auto" || options.max_delay != "0s" ||
+        options.follow) {
+      return usage("--order sort reads finite inputs whole and has no lateness: it takes no "
+                   "--max-delay, --watermark, --time processing or --follow");
+    }
+    plan.max_delay_ms = std::numeric_limits<std::int64_t>::max();
   }
   for (const auto *side : {&options.late_output, &options.dead_letter, &options.evicted_output}) {
     if (*side && (side->value().empty() || *side == "-")) {
@@ -317,6 +330,19 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
   if (options.stats) {
     std::cerr << formatRunStats(stats, !options.no_timing) << extra_stats;
+  }
+  if (stats.at_end_fired > 0) {
+    bool one = stats.at_end_fired == 1;
+    std::cerr << "cep run: " << stats.at_end_fired << (one ? " record was" : " records were")
+              << " written only because the input ended ("
+              << (one ? "a timeout, absence or held match before its time"
+                      : "timeouts, absences or held matches before their time")
+              << "), marked \"@at_end\":true; --at-end drop leaves such records out\n";
+  }
+  if (stats.at_end_dropped > 0) {
+    std::cerr << "cep run: --at-end drop left out " << stats.at_end_dropped
+              << (stats.at_end_dropped == 1 ? " record" : " records")
+              << " that only the end of the input would have written\n";
   }
   if (result.status == runtime::RunStatus::Interrupted && sides_ok) {
     // docs/semantics.md §3: what is complete is written; nothing is finished or timed out.

@@ -55,6 +55,12 @@ struct RunOptions {
   std::string time = "event"; // event | processing
   std::string max_delay = "0s";
   std::string watermark = "auto"; // auto | explicit
+  // arrival (watermarks from --max-delay) | sort (`cep run` only: every event held until the end
+  // of the input, then matched in event-time order; nothing is late)
+  std::string order = "arrival";
+  // fire | drop: what the end of the input does with timeouts, absences and held matches that
+  // only time could still settle (runtime::AtEnd)
+  std::string at_end = "fire";
   // Plausible event times FROM..TO (RFC 3339 or epoch ms; TO excluded): others are rejected.
   std::uint64_t max_record_bytes = 1048576; // longer records are dead letters
   std::string event_time_range = "1970-01-01T00:00:00Z..2200-01-01T00:00:00Z";

@@ -131,6 +131,18 @@ int main(int argc, char **argv) {
       ->add_option("--max-delay", run.max_delay, "Allowed out-of-orderness of event times, e.g. 5s")
       ->capture_default_str();
   run_cmd
+      ->add_option("--order", run.order,
+                   "arrival (events released as --max-delay allows) or sort (a finite input "
+                   "read whole, then matched in event-time order: nothing is late)")
+      ->check(CLI::IsMember({"arrival", "sort"}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--at-end", run.at_end,
+                   "At the end of the input: fire (what only time could still settle is written, "
+                   "marked \"@at_end\":true) or drop (counted and left out)")
+      ->check(CLI::IsMember({"fire", "drop"}))
+      ->capture_default_str();
+  run_cmd
       ->add_option("--watermark", run.watermark,
                    "auto (from event times) or explicit (only {\"@watermark\": ms} lines)")
       ->check(CLI::IsMember({"auto", "explicit"}))

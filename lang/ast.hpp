@@ -274,6 +274,14 @@ struct Module {
     std::size_t index;
   };
   std::vector<DeclRef> order;
+
+  // Declarations that did not parse (lang/parse.cpp recovers at the next one): the names of the
+  // events, consts and defs among them, so that checking the rest withholds the "unknown name"
+  // errors that only follow from them; whether an import was among them (then nothing is
+  // checked: what it would have brought in is unknown); how many syntax errors there were.
+  std::vector<std::string> unparsed;
+  bool unparsed_import = false;
+  std::size_t syntax_errors = 0;
 };
 
 } // namespace cep::lang::ast

@@ -11,6 +11,8 @@
 
 #include "lang/source.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -51,6 +53,13 @@ public:
   std::size_t warningCount() const;
   bool hasErrors() const { return errorCount() > 0; }
   const std::vector<Diagnostic> &all() const { return diags_; }
+  // Removes the diagnostics from index `first` on for which `drop` holds (follow-on errors of a
+  // declaration that did not parse: lang/frontend.cpp).
+  template <class Pred> void eraseFrom(std::size_t first, Pred drop) {
+    diags_.erase(
+        std::remove_if(diags_.begin() + static_cast<std::ptrdiff_t>(first), diags_.end(), drop),
+        diags_.end());
+  }
   // Turns every warning into an error (--werror).
   void promoteWarnings();
 

@@ -3,8 +3,8 @@
 // cycle. An import names a .cep file, relative to the importing file (else found in an
 // --import-path folder), and must lead inside a root: a command-line file's folder or an
 // --import-path folder (compared by canonical path, so `..` and symbolic links cannot leave
-// them). Only regular files of at most kMaxSourceBytes are read. Checking runs only when every file
-// parsed: checking half-parsed modules would bury the syntax errors under follow-on errors.
+// them). Only regular files of at most kMaxSourceBytes are read. After syntax errors the
+// declarations that parsed are checked too (loadProgram), their follow-on errors withheld.
 #include "lang/frontend.hpp"
 
 #include "lang/check.hpp"
@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -24,6 +25,18 @@ namespace cep::lang {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Whether `d` is an "unknown ..." error about a name in `unparsed` (the first `name` quoted in
+// its message): the declaration of that name had a syntax error.
+bool followsFrom(const Diagnostic &d, const std::set<std::string> &unparsed) {
+  if (d.severity != Severity::Error || d.message.rfind("unknown ", 0) != 0) {
+    return false;
+  }
+  std::size_t open = d.message.find('`');
+  std::size_t close = open == std::string::npos ? open : d.message.find('`', open + 1);
+  return close != std::string::npos &&
+         unparsed.count(d.message.substr(open + 1, close - open - 1)) > 0;
+}
 
 struct Loader {
   SourceManager &sources;
@@ -244,8 +257,24 @@ Frontend loadProgram(const std::vector<std::string> &paths, SourceManager &sourc
                      DiagnosticEngine &diags, const LoadOptions &options) {
   Loader loader = makeLoader(paths, sources, diags, options);
   Frontend result;
-  if (!diags.hasErrors()) {
+  // After syntax errors, the declarations that parsed are checked too, unless an import did not
+  // parse or a file could not be loaded (every error so far a syntax error). What only follows
+  // from a declaration that did not parse ("unknown event type `Payment`" when `event Payment`
+  // had the error) is withheld.
+  std::size_t syntax_errors = 0;
+  bool import_lost = false;
+  std::set<std::string> unparsed;
+  for (const ast::Module &m : loader.modules) {
+    syntax_errors += m.syntax_errors;
+    import_lost = import_lost || m.unparsed_import;
+    unparsed.insert(m.unparsed.begin(), m.unparsed.end());
+  }
+  if (!diags.hasErrors() || (!import_lost && diags.errorCount() == syntax_errors)) {
+    std::size_t first = diags.all().size();
     result.program = checkProgram(loader.modules, loader.imports, sources, diags);
+    if (syntax_errors > 0) {
+      diags.eraseFrom(first, [&](const Diagnostic &d) { return followsFrom(d, unparsed); });
+    }
   }
   result.modules = std::move(loader.modules);
   return result;

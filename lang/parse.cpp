@@ -10,10 +10,12 @@
 // the declaration is complete and is kept.
 #include "lang/parse.hpp"
 
+#include "lang/diagnostics.hpp"
 #include "lang/grammar.hpp"
 #include "lang/grammar_errors.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -1102,6 +1104,84 @@ std::size_t recoveryPoint(std::string_view text, std::size_t decl, std::size_t e
   return pos;
 }
 
+// What a person coming from SQL, C or English likely meant when a syntax error stops at `pos`
+// (docs/language.md §13): a note for the error, or nothing. `message` is the error's.
+std::optional<std::string> syntaxHint(std::string_view text, std::size_t pos,
+                                      std::string_view message) {
+  if (pos >= text.size()) {
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(pos);
+  auto starts = [&](std::string_view s) { return rest.substr(0, s.size()) == s; };
+  // Only inside a condition: elsewhere (`const = 1`, `emit { a = 1 }`) `=` means something else.
+  bool in_condition = message.find("condition") != std::string_view::npos ||
+                      message.substr(0, 12) == "expected `)`";
+  if (in_condition && starts("=") && !starts("==") && !starts("=>")) {
+    return "`=` is not a comparison here: write `==` (or `!=`, `<=`, `>=`)";
+  }
+  if (starts("&&")) {
+    return "write `and` for a logical and";
+  }
+  if (starts("||")) {
+    return "write `or` for a logical or";
+  }
+  if (starts("!") && !starts("!=")) {
+    return "write `not` for a logical not";
+  }
+  if (starts("'")) {
+    return "strings are written in double quotes: \"...\"";
+  }
+  std::size_t end = tokenEnd(text, pos);
+  std::string_view word = text.substr(pos, end - pos);
+  if (word.empty() || !isIdentChar(word.front()) ||
+      std::isdigit(static_cast<unsigned char>(word.front()))) {
+    return std::nullopt;
+  }
+  std::string lower(word);
+  for (char &c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower != word && (lower == "and" || lower == "or" || lower == "not" || lower == "true" ||
+                        lower == "false" || lower == "null")) {
+    return "keywords are lower case: `" + lower + "`";
+  }
+  // `within 10 minutes`: a number, a space, then a unit word.
+  static const char *const kUnitWords[] = {
+      "ms",  "millis", "millisecond", "milliseconds", "s",       "sec", "secs", "second", "seconds",
+      "m",   "min",    "mins",        "minute",       "minutes", "h",   "hour", "hours",  "hr",
+      "hrs", "d",      "day",         "days"};
+  std::size_t before = pos;
+  while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) {
+    --before;
+  }
+  if (before < pos && before > 0 && std::isdigit(static_cast<unsigned char>(text[before - 1]))) {
+    for (const char *unit : kUnitWords) {
+      if (lower == unit) {
+        std::size_t digits = before;
+        while (digits > 0 && std::isdigit(static_cast<unsigned char>(text[digits - 1]))) {
+          --digits;
+        }
+        std::string number(text.substr(digits, before - digits));
+        char letter = lower.substr(0, 2) == "ms" || lower.substr(0, 3) == "mil" ? 'x' : lower[0];
+        std::string suffix = letter == 'x' ? "ms" : std::string(1, letter);
+        return "a duration is a number and its unit with no space: `" + number + suffix +
+               "` (units ms, s, m, h, d)";
+      }
+    }
+  }
+  // "expected `last` after `skip past`" at `lsat`: the keyword it resembles.
+  if (message.substr(0, 10) == "expected `") {
+    std::size_t close = message.find('`', 10);
+    if (close != std::string_view::npos) {
+      std::string_view want = message.substr(10, close - 10);
+      if (want != word && editDistance(word, want) <= 2 && want.size() > 2) {
+        return "did you mean `" + std::string(want) + "`?";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 using Input = pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf, std::string>;
 
 class ModuleParser {
@@ -1125,6 +1205,7 @@ public:
       }
       pos = *next;
     }
+    module.syntax_errors = errors_;
     return module;
   }
 
@@ -1163,6 +1244,7 @@ private:
       return end;
     } catch (const pegtl::parse_error &e) {
       std::size_t error = report(e, state);
+      noteUnparsed(pos, module);
       if (e.message() == g::error_message<g::unterminated_comment>) {
         // The rest of the file is inside the comment. The declaration may still be complete
         // before it (the comment was only met while looking for more of it): keep it if so.
@@ -1170,6 +1252,30 @@ private:
         return std::nullopt;
       }
       return recoveryPoint(text_, pos, error);
+    }
+  }
+
+  // The declaration at `pos` did not parse: its keyword and name, read as text (ast::Module).
+  void noteUnparsed(std::size_t pos, ast::Module &module) const {
+    std::size_t end = pos;
+    while (end < text_.size() && isIdentChar(text_[end])) {
+      ++end;
+    }
+    std::string_view keyword = text_.substr(pos, end - pos);
+    if (keyword == "import") {
+      module.unparsed_import = true;
+      return;
+    }
+    if (keyword != "event" && keyword != "const" && keyword != "def") {
+      return; // patterns and aggregates are named by nothing else
+    }
+    std::size_t start = skipSpace(text_, end);
+    end = start;
+    while (end < text_.size() && isIdentChar(text_[end])) {
+      ++end;
+    }
+    if (end > start) {
+      module.unparsed.emplace_back(text_.substr(start, end - start));
     }
   }
 
@@ -1187,15 +1293,20 @@ private:
 
   // Reports a syntax error; returns its offset.
   std::size_t report(const pegtl::parse_error &e, const g::ParseState &state) {
+    ++errors_;
     std::size_t pos = e.positions().empty() ? text_.size() : e.positions().front().byte;
     pos = std::min(skipSpace(text_, pos), text_.size());
     std::string message(e.message());
     if (auto at = message.find("{pattern}"); at != std::string::npos) {
       message.replace(at, 9, state.pattern_name);
     }
+    std::optional<std::string> hint = syntaxHint(text_, pos, message);
     diags_.error({file_.id(), static_cast<std::uint32_t>(pos),
                   static_cast<std::uint32_t>(tokenEnd(text_, pos))},
                  std::move(message));
+    if (hint) {
+      diags_.note(std::move(*hint));
+    }
     return pos;
   }
 
@@ -1203,6 +1314,7 @@ private:
   std::string_view text_;
   DiagnosticEngine &diags_;
   AstBuilder builder_;
+  std::size_t errors_ = 0;
 };
 
 } // namespace

@@ -8,7 +8,7 @@ namespace cep::runtime {
 
 Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &options)
     : operators_(operators), out_(out), time_mode_(options.time),
-      flush_each_step_(options.flush_each_step) {}
+      flush_each_step_(options.flush_each_step), at_end_(options.at_end) {}
 
 void Driver::push(EventRef event) {
   if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
@@ -110,6 +110,7 @@ bool Driver::finish() {
   if (time_mode_ == TimeMode::Event && !release(kEndWatermark)) {
     return false;
   }
+  std::size_t settled = step_outputs_.size(); // 0: release wrote its steps
   {
     OperatorSet::StepScope scope(operators_);
     for (const OperatorSet::Entry &op : operators_.entries()) {
@@ -117,6 +118,17 @@ bool Driver::finish() {
       op.matcher->finish(step_outputs_);
       stamp(from, op.id);
     }
+  }
+  if (at_end_ == AtEnd::Drop) {
+    at_end_dropped_ += step_outputs_.size() - settled;
+    step_outputs_.resize(settled);
+    return writeStep();
+  }
+  for (std::size_t i = settled; i < step_outputs_.size(); ++i) {
+    std::string &json = step_outputs_[i].json;
+    CEP_ASSERT(!json.empty() && json.back() == '}', "an output record is one JSON object");
+    json.insert(json.size() - 1, R"(,"@at_end":true)");
+    ++at_end_fired_;
   }
   time_ = kEndOfTime;
   return writeStep();

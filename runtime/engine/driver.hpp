@@ -62,6 +62,9 @@ public:
 
   // The time the operators were last advanced to (kNoWatermark: never).
   std::int64_t time() const { return time_; }
+  // Records finish() wrote marked "@at_end" (AtEnd::Fire) or left out (AtEnd::Drop).
+  std::uint64_t atEndFired() const { return at_end_fired_; }
+  std::uint64_t atEndDropped() const { return at_end_dropped_; }
   std::size_t buffered() const { return buffer_.size(); }
   // The earliest pending timer over the operators (Matcher::nextTimer); kEndOfTime when none.
   std::int64_t nextTimer() const;
@@ -87,6 +90,8 @@ private:
   OutputSink &out_;
   TimeMode time_mode_;
   bool flush_each_step_;
+  AtEnd at_end_;
+  std::uint64_t at_end_fired_ = 0, at_end_dropped_ = 0;
   bool keep_unread_types_ = false;
   ReorderBuffer buffer_;
   std::vector<MatchOutput> step_outputs_;

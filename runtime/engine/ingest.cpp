@@ -21,6 +21,9 @@ RejectOptions rejectOptions(const RunOptions &options) {
   rejects.dead_letter = options.dead_letter;
   rejects.late_output = options.late_output;
   rejects.strict = options.strict;
+  if (options.watermark == WatermarkMode::Auto) {
+    rejects.max_delay_ms = options.max_delay_ms;
+  }
   return rejects;
 }
 
@@ -142,7 +145,7 @@ IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &e
       return IngestStatus::Skipped;
     }
     event = EventRef();
-    rejects_.late(input, line.number, line.text);
+    rejects_.late(input, line.number, line.text, watermarks_.combined() - t);
     return sideOutputsOk() ? IngestStatus::Skipped : IngestStatus::Stop;
   }
   ++counts.accepted;

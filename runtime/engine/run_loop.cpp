@@ -139,6 +139,8 @@ RunStats RunLoop::stats() const {
   for (const OperatorSet::Entry &op : operators_.entries()) {
     stats.patterns.push_back({std::string(op.matcher->patternName()), op.matcher->stats()});
   }
+  stats.at_end_fired = driver_.atEndFired();
+  stats.at_end_dropped = driver_.atEndDropped();
   return stats;
 }
 

@@ -41,6 +41,9 @@ struct RunStats {
   Statistics records;
   std::vector<PatternStats> patterns; // operator id order (declaration order under `cep run`)
   double wall_seconds = 0;
+  // Records the end of the input settled: written marked "@at_end" / left out (RunOptions::at_end).
+  std::uint64_t at_end_fired = 0;
+  std::uint64_t at_end_dropped = 0;
 };
 
 struct RunResult {

@@ -17,6 +17,14 @@
 
 namespace cep::runtime {
 
+// What the end of a finite input does with what only time could still settle: timeouts and
+// absences whose deadline no event reached, matches a later event could still have changed
+// (docs/semantics.md §3, `cep run --at-end`).
+enum class AtEnd : std::uint8_t {
+  Fire, // time jumps to +infinity: they are written, each marked "@at_end":true
+  Drop, // they are counted and left out; time stops at the last event's
+};
+
 enum class TimeMode : std::uint8_t {
   Event,      // event time: the time field, watermarks, reordering, lateness (spec §4)
   Processing, // arrival order; each event's time is the wall clock when it is read
@@ -44,6 +52,7 @@ struct RunOptions {
   // `--follow`: regular-file inputs are read on at their end as they grow (`tail -f`); they
   // never end, so their watermark never becomes +infinity from their end.
   bool follow = false;
+  AtEnd at_end = AtEnd::Fire;
   // Epoch ms now: ingestion time of events whose type has no time field, and every event's time
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;

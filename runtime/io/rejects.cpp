@@ -2,6 +2,9 @@
 
 #include "runtime/io/json_writer.hpp"
 #include "runtime/io/utf8.hpp"
+#include "runtime/time/time_format.hpp"
+
+#include <algorithm>
 
 namespace cep::runtime {
 
@@ -49,7 +52,53 @@ std::size_t cutCharacter(std::string_view text) {
   return 0;
 }
 
+// The smallest --max-delay that keeps an event `behind` ms at or before a watermark of
+// max time - `delay` - 1 (delay + behind + 1), rounded up in the largest unit of which it is at
+// least 10 (so at most 10% more: `42m`, `62m`, not `2h`; `5301ms`).
+std::string delayHint(std::int64_t delay, std::int64_t behind) {
+  std::int64_t need = delay + behind + 1;
+  static const struct {
+    std::int64_t ms;
+    const char *unit;
+  } kUnits[] = {{kMillisPerDay, "d"},
+                {kMillisPerHour, "h"},
+                {kMillisPerMinute, "m"},
+                {kMillisPerSecond, "s"}};
+  for (const auto &u : kUnits) {
+    if (need >= 10 * u.ms) {
+      return std::to_string((need + u.ms - 1) / u.ms) + u.unit;
+    }
+  }
+  return std::to_string(need) + "ms";
+}
+
 } // namespace
+
+std::string lateSummary(std::string_view input, const RecordCounts &counts,
+                        std::int64_t max_delay_ms, std::int64_t behind_ms) {
+  std::uint64_t events = counts.accepted + counts.late;
+  // Tenths of a percent, rounded half up.
+  std::uint64_t permille = events == 0 ? 0 : (counts.late * 2000 + events) / (2 * events);
+  std::string out(input);
+  out += ": ";
+  bool warn = counts.late * 100 >= events; // 1% or more
+  if (warn) {
+    out += "warning: ";
+  }
+  out += std::to_string(counts.late) + " of " + std::to_string(events) +
+         (events == 1 ? " event" : " events") + " (" + std::to_string(permille / 10) + "." +
+         std::to_string(permille % 10) + "%) " + (counts.late == 1 ? "was" : "were") +
+         " late (at or before the watermark) and not matched";
+  if (max_delay_ms >= 0) {
+    out += "; --max-delay " + delayHint(max_delay_ms, behind_ms) + " would have kept " +
+           (counts.late == 1 ? "it" : "them all");
+    if (warn) {
+      out += ", and --order sort reads a whole file in event-time order";
+    }
+  }
+  out += " (--late-output FILE keeps them)";
+  return out;
+}
 
 Rejects::Rejects(std::vector<std::string> input_names, Statistics &stats, RejectOptions options)
     : names_(std::move(input_names)), stats_(&stats), options_(options) {
@@ -119,8 +168,13 @@ void Rejects::reject(std::uint32_t input, std::uint64_t line, std::string_view r
   }
 }
 
-void Rejects::late(std::uint32_t input, std::uint64_t line, std::string_view record) {
+void Rejects::late(std::uint32_t input, std::uint64_t line, std::string_view record,
+                   std::int64_t behind_ms) {
   ++stats_->inputs[input].late;
+  if (late_behind_.size() <= input) {
+    late_behind_.resize(input + 1, 0);
+  }
+  late_behind_[input] = std::max(late_behind_[input], behind_ms);
   if (options_.late_output != nullptr) {
     options_.late_output->write(record.data(), static_cast<std::streamsize>(record.size()));
     options_.late_output->put('\n');
@@ -143,9 +197,11 @@ void Rejects::finish() {
                        << " rejected in total)\n";
     }
     if (counts.late > 0 && options_.late_output == nullptr) {
-      *options_.report << names_[i] << ": " << counts.late
-                       << (counts.late == 1 ? " late event" : " late events")
-                       << " (at or before the watermark) not matched\n";
+      std::int64_t behind = i < late_behind_.size() ? late_behind_[i] : 0;
+      // An `@watermark` line (any input's: the watermark is their minimum) may have made them
+      // late whatever the delay: then no hint.
+      std::int64_t delay = stats_->total().watermarks == 0 ? options_.max_delay_ms : -1;
+      *options_.report << lateSummary(names_[i], counts, delay, behind) << "\n";
     }
   }
 }

@@ -32,7 +32,16 @@ struct RejectOptions {
   std::ostream *late_output = nullptr; // null: not written
   std::size_t report_limit = 10;       // rejections reported per input
   bool strict = false;
+  // The --max-delay of bounded-delay watermarks, for the summary's hint of the delay that would
+  // have kept every late event; -1: no hint (explicit `@watermark` lines).
+  std::int64_t max_delay_ms = -1;
 };
+
+// The end-of-run line for `counts.late` events of `input` set aside as late and written nowhere
+// (Rejects::finish), e.g. `events.jsonl: warning: 463 of 2049 events (22.6%) were late (at or
+// before the watermark) and not matched; --max-delay 42m would have kept them all, ...`.
+std::string lateSummary(std::string_view input, const RecordCounts &counts,
+                        std::int64_t max_delay_ms, std::int64_t behind_ms);
 
 class Rejects {
 public:
@@ -48,8 +57,12 @@ public:
   // `record_bytes` non-zero: `record` is only the start of a record of that many bytes.
   void reject(std::uint32_t input, std::uint64_t line, std::string_view reason,
               std::string_view record, std::uint64_t record_bytes = 0);
-  void late(std::uint32_t input, std::uint64_t line, std::string_view record);
-  // Summary lines for what the rate limit held back, and late events per input. Once.
+  // `behind_ms`: how far the event's time is at or before the watermark (watermark - time, >= 0).
+  void late(std::uint32_t input, std::uint64_t line, std::string_view record,
+            std::int64_t behind_ms = 0);
+  // Summary lines for what the rate limit held back, and late events per input not written to
+  // a late output: how many of the input's events, and (bounded delay) the --max-delay that would
+  // have kept them all, a warning when they are 1% or more of the events. Once.
   void finish();
 
   bool strict() const { return options_.strict; }
@@ -61,6 +74,7 @@ private:
   std::vector<std::optional<PartitionOrigin>> origins_; // by input; empty: files only
   Statistics *stats_;
   RejectOptions options_;
+  std::vector<std::int64_t> late_behind_; // by input: the most a late event was behind
   std::string buffer_;
   bool failed_ = false;
   bool finished_ = false;

@@ -112,8 +112,12 @@ def late_and_ordered(lines, max_delay_ms):
 
 
 def strip_events_key(line):
+    """The record without its `@events` member (the `@at_end` marker after it stays)."""
     i = line.find(b',"@events":')
-    return line if i < 0 else line[:i] + b"}"
+    if i < 0:
+        return line
+    tail = b',"@at_end":true}' if line.endswith(b',"@at_end":true}') else b"}"
+    return line[:i] + tail
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -49,8 +50,15 @@ def main():
     if p.returncode != 0:
         print(f"`{' '.join(argv)}` exited {p.returncode}:\n{p.stderr.decode(errors='replace')}")
         return 1
-    if p.stderr:
-        problems.append("unexpected stderr: " + p.stderr.decode(errors="replace")[:2000])
+    # The one expected line: how many records the end of the input settled (docs/semantics.md
+    # §3), which must be the number marked "@at_end" below.
+    stderr = p.stderr.decode(errors="replace").splitlines()
+    settled = [l for l in stderr
+               if re.match(r"cep run: \d+ records? (was|were) written only because the input ended", l)]
+    at_end_said = int(settled[0].split()[2]) if settled else 0
+    others = [l for l in stderr if l not in settled]
+    if others:
+        problems.append("unexpected stderr: " + "\n".join(others)[:2000])
 
     records = []
     for number, line in enumerate(p.stdout.decode("utf-8").splitlines(), 1):
@@ -63,6 +71,10 @@ def main():
             problems.append(f"output line {number} is not a match record: {line[:200]}")
             continue
         records.append(record)
+
+    at_end = sum(1 for r in records if r.get("@at_end") is True)
+    if at_end != at_end_said:
+        problems.append(f"{at_end} records marked @at_end, stderr says {at_end_said}")
 
     with open(os.path.join(opts.example, "labels.jsonl"), encoding="utf-8") as f:
         labels = [json.loads(l) for l in f if l.strip()]

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
 
 
 def main():
@@ -39,7 +39,7 @@ def main():
         events = [line.rstrip(b"\n") for line in f if line.strip()]
     run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
                          capture_output=True, timeout=120)
-    expected = sorted(run.stdout.decode().splitlines())
+    expected = sorted(run_records(run.stdout))
     last = max(json.loads(e)["ts"] for e in events)
     config = os.path.join(args.workdir, "client.properties")
     with open(config, "w") as f:

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
 
 BAD = [b"not json at all", b'{"@type":"Payment","card":"c-1","amount":"lots","ts":1}', b"",
        b'{"@type":"Payment","card":"c-2","note":"' + b"x" * 3000 + b'"}']
@@ -49,7 +49,7 @@ def main():
     run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
                          capture_output=True, timeout=120)
     check(run.returncode == 0, "cep run on the example exits 0")
-    expected = sorted(run.stdout.decode().splitlines())
+    expected = sorted(run_records(run.stdout))
     last = max(json.loads(e)["ts"] for e in events)
 
     with KafkaBed(args.cep, args.mock, args.workdir,

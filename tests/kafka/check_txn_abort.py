@@ -24,7 +24,7 @@ import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
 
 
 def main():
@@ -44,7 +44,7 @@ def main():
     run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
                          capture_output=True, timeout=120)
     check(run.returncode == 0, "cep run on the example exits 0")
-    expected = collections.Counter(run.stdout.decode().splitlines())
+    expected = collections.Counter(run_records(run.stdout))
     last = max(json.loads(e)["ts"] for e in events)
 
     dead_path = os.path.join(args.workdir, "dead.jsonl")

@@ -47,6 +47,13 @@ def strip_version(line):
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
+def run_records(stdout):
+    """`cep run`'s records as a server writes them: a run marks what only the end of its input
+    settled with "@at_end" (docs/semantics.md §3); a server, whose input has no end, settles
+    those by a watermark and writes no marker."""
+    return [line.replace(',"@at_end":true}', "}") for line in stdout.decode().splitlines()]
+
+
 class Server:
     def __init__(self, argv, workdir, name):
         self.stderr_path = os.path.join(workdir, name + ".stderr")

@@ -431,7 +431,7 @@ TEST_CASE("engine: outputs of each step are sorted across matchers", "[runtime][
     out.push_back(p.completion(e, "p " + eventText(s, e)));
   };
   p.on_finish = [&](std::vector<MatchOutput> &out) {
-    MatchOutput end = p.timeout(kEndOfTime, 0, "p at the end");
+    MatchOutput end = p.timeout(kEndOfTime, 0, R"({"p":"at the end"})");
     out.push_back(end);
   };
   TempFile in(R"({"@type":"A","k":"x","t":100})"
@@ -442,7 +442,20 @@ TEST_CASE("engine: outputs of each step are sorted across matchers", "[runtime][
   CHECK(lines(r.out) == std::vector<std::string>{"p timeout 50 start 3", "p timeout 50 start 7",
                                                  "q timeout 50", "q timeout 70", "p timeout 90",
                                                  "p Ax@100", "q Ax@100", "p Ay@100", "q Ay@100",
-                                                 "p at the end"});
+                                                 R"({"p":"at the end","@at_end":true})"});
+  CHECK(r.stats.at_end_fired == 1);
+  CHECK(r.stats.at_end_dropped == 0);
+
+  // --at-end drop: what finish() settles is counted and left out; the rest is the same.
+  log.clear();
+  RunOptions drop;
+  drop.at_end = AtEnd::Drop;
+  Run d = runOn(s, {&p, &q}, {{in.path(), ""}}, drop);
+  CHECK(lines(d.out) == std::vector<std::string>{"p timeout 50 start 3", "p timeout 50 start 7",
+                                                 "q timeout 50", "q timeout 70", "p timeout 90",
+                                                 "p Ax@100", "q Ax@100", "p Ay@100", "q Ay@100"});
+  CHECK(d.stats.at_end_fired == 0);
+  CHECK(d.stats.at_end_dropped == 1);
 }
 
 TEST_CASE("engine: processing time matches in arrival order at the clock's time",

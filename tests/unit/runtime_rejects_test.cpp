@@ -63,7 +63,8 @@ TEST_CASE("rejects: the report is rate-limited per input", "[runtime][rejects]")
                         "a.jsonl:3: rejected: r3\n"
                         "b.jsonl:9: rejected: only\n"
                         "a.jsonl: 2 more rejected records not shown (5 rejected in total)\n"
-                        "b.jsonl: 2 late events (at or before the watermark) not matched\n");
+                        "b.jsonl: warning: 2 of 2 events (100.0%) were late (at or before the "
+                        "watermark) and not matched (--late-output FILE keeps them)\n");
   CHECK(stats.inputs[0].rejected == 5);
   CHECK(stats.inputs[1].late == 2);
 }
@@ -183,4 +184,29 @@ TEST_CASE("rejects: a Kafka partition's dead letters name topic, partition and o
                       "\n"
                       R"({"input":"events.jsonl","line":4,"reason":"not JSON: bad","record":"x"})"
                       "\n");
+}
+
+TEST_CASE("rejects: the late summary says the share and the --max-delay that keeps them",
+          "[runtime][rejects]") {
+  RecordCounts counts;
+  counts.accepted = 1586;
+  counts.late = 463;
+  // 41m7s behind a watermark of --max-delay 0s: 41m7.001s needed, said in whole minutes.
+  CHECK(lateSummary("events.jsonl", counts, 0, 2'467'000) ==
+        "events.jsonl: warning: 463 of 2049 events (22.6%) were late (at or before the "
+        "watermark) and not matched; --max-delay 42m would have kept them all, and --order sort "
+        "reads a whole file in event-time order (--late-output FILE keeps them)");
+  // Under 1%: no warning; one event; under 10 s the hint stays in ms (2s + 3299 + 1).
+  counts.accepted = 999;
+  counts.late = 1;
+  CHECK(lateSummary("a", counts, 2000, 3299) ==
+        "a: 1 of 1000 events (0.1%) was late (at or before the watermark) and not matched; "
+        "--max-delay 5300ms would have kept it (--late-output FILE keeps them)");
+  // Whole units from 10 of them up: 61 min stays in minutes (62m, not 2h); hours from 10h.
+  counts.late = 500;
+  CHECK(lateSummary("a", counts, 0, 61 * 60'000).find("--max-delay 62m ") != std::string::npos);
+  CHECK(lateSummary("a", counts, 3'600'000, 9 * 3'600'000 - 1).find("--max-delay 10h ") !=
+        std::string::npos);
+  // Explicit watermarks: no hint (-1).
+  CHECK(lateSummary("a", counts, -1, 5).find("--max-delay") == std::string::npos);
 }

@@ -1,0 +1,1 @@
+cep run run/rules.cep --input run/disorder.jsonl --order sort --at-end drop
