@@ -30,7 +30,7 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
   std::size_t begin = out.size();
   runtime::SnapshotWriter w(out);
   w.bytes(kServeMetaMagic, sizeof kServeMetaMagic);
-  w.u32(kServeMetaVersion);
+  w.u32(meta.sections.empty() ? kServeMetaVersionNoSections : kServeMetaVersion);
   w.i64(meta.taken_at);
   w.u32(meta.next_operator_id);
   w.u32(static_cast<std::uint32_t>(meta.schema.types.size()));
@@ -68,6 +68,13 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
     w.str(output.path);
     w.u64(output.length);
   }
+  if (!meta.sections.empty()) {
+    w.u32(static_cast<std::uint32_t>(meta.sections.size()));
+    for (const auto &[name, bytes] : meta.sections) {
+      w.str(name);
+      w.blob(bytes);
+    }
+  }
   w.u64(fnv1a(std::string_view(out).substr(begin)));
 }
 
@@ -89,7 +96,7 @@ ServeMeta decodeServeMeta(std::string_view in) {
     runtime::SnapshotReader r(body, "serve checkpoint");
     r.skip(sizeof kServeMetaMagic);
     std::uint32_t version = r.u32();
-    if (version != kServeMetaVersion) {
+    if (version != kServeMetaVersion && version != kServeMetaVersionNoSections) {
       fail("format version " + std::to_string(version) + " (this build reads " +
            std::to_string(kServeMetaVersion) + ")");
     }
@@ -150,8 +157,19 @@ ServeMeta decodeServeMeta(std::string_view in) {
       output.path = std::string(r.str());
       output.length = r.u64();
     }
+    if (version >= 2) {
+      std::uint64_t sections = r.count(r.u32(), 4 + 8);
+      for (std::uint64_t i = 0; i < sections; ++i) {
+        std::string name(r.str());
+        std::string bytes(r.blob());
+        if (meta.section(name) != nullptr) {
+          fail("section \"" + name + "\" twice");
+        }
+        meta.sections.emplace_back(std::move(name), std::move(bytes));
+      }
+    }
     if (!r.atEnd()) {
-      fail("bytes after the last output");
+      fail(version >= 2 ? "bytes after the last section" : "bytes after the last output");
     }
   }
   return meta;

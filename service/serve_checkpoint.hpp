@@ -26,7 +26,11 @@
 //   u32 input count, per input: str name, position (run_snapshot.hpp writeInputPosition)
 //   u32 output count, per output: str role ("matches", "late", "dead letters", "evicted"),
 //     str path, u64 length
+//   version 2 only: u32 section count, per section: str name, blob bytes (the state of a part
+//     of the server that keeps its own: "rules", service/rules_topic.hpp)
 //   u64 FNV-1a 64 of every byte before it
+// A meta record without sections is written as version 1 (byte for byte what builds before
+// sections wrote); one with sections as version 2. Both are read.
 // Decoding anything else throws std::runtime_error("bad serve checkpoint: <reason>").
 #pragma once
 
@@ -36,12 +40,14 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cep::service {
 
 inline constexpr char kServeMetaMagic[8] = {'C', 'E', 'P', 'S', 'M', 'E', 'T', 'A'};
-inline constexpr std::uint32_t kServeMetaVersion = 1;
+inline constexpr std::uint32_t kServeMetaVersion = 2; // the newest read and written
+inline constexpr std::uint32_t kServeMetaVersionNoSections = 1;
 
 struct ServedState {
   std::uint32_t operator_id = 0;
@@ -74,6 +80,18 @@ struct ServeMeta {
   std::vector<ServedState> served;
   std::vector<InputMark> inputs;
   std::vector<OutputMark> outputs;
+  // Named states of the server's other parts, restored by them ("rules": the rules topic's
+  // offsets and pending changes). Names are unique.
+  std::vector<std::pair<std::string, std::string>> sections;
+  // The section `name`, or null.
+  const std::string *section(std::string_view name) const {
+    for (const auto &[n, bytes] : sections) {
+      if (n == name) {
+        return &bytes;
+      }
+    }
+    return nullptr;
+  }
 };
 
 void encodeServeMeta(const ServeMeta &meta, std::string &out);

@@ -106,3 +106,23 @@ TEST_CASE("serve meta: records that pass the checksum but break the rules", "[se
   CHECK_THROWS_WITH(decodeServeMeta(bytesOf(meta)),
                     "bad serve checkpoint: type `Login` has time field 1 of 1");
 }
+
+TEST_CASE("serve meta: sections (the rules topic's position) make a version 2 record",
+          "[service]") {
+  ServeMeta plain = sample();
+  const std::string v1 = bytesOf(plain);
+  CHECK(v1.substr(8, 4) == std::string("\x01\0\0\0", 4)); // no section: version 1, as before
+  ServeMeta with = sample();
+  with.sections.emplace_back("rules", std::string("CEPRULES\0position", 17));
+  const std::string v2 = bytesOf(with);
+  CHECK(v2.substr(8, 4) == std::string("\x02\0\0\0", 4));
+  ServeMeta back = decodeServeMeta(v2);
+  REQUIRE(back.section("rules") != nullptr);
+  CHECK(*back.section("rules") == std::string("CEPRULES\0position", 17));
+  CHECK(back.section("other") == nullptr);
+  CHECK(bytesOf(back) == v2);
+  CHECK(decodeServeMeta(v1).sections.empty());
+  ServeMeta twice = sample();
+  twice.sections = {{"rules", "a"}, {"rules", "b"}};
+  CHECK_THROWS_WITH(decodeServeMeta(bytesOf(twice)), Catch::Contains("section \"rules\" twice"));
+}
