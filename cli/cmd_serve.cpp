@@ -8,6 +8,7 @@
 #include "cli/output_paths.hpp"
 #include "cli/run_shared.hpp"
 #include "cli/serve_kafka.hpp"
+#include "cli/serve_rules.hpp"
 #include "cli/serve_state.hpp"
 #include "cli/terminal.hpp"
 #include "cli/version.hpp"
@@ -97,6 +98,10 @@ int runServe(const ServeOptions &options) {
   ServeKafka kafka;
   RunOptions file_run = run;
   if (int code = kafka.take(options, plan, file_run); code != kOk) {
+    return code;
+  }
+  ServeRules rules; // --rules-topic (docs/kafka.md "Rules topic")
+  if (int code = rules.take(options); code != kOk) {
     return code;
   }
 
@@ -238,6 +243,14 @@ int runServe(const ServeOptions &options) {
       return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
     }
   }
+  if (rules.any() && restored && !from_savepoint && !start.empty()) {
+    // The checkpoint holds the rules as the rules topic left them: the artifacts given to start
+    // with are a first start's (deploying them again would undo the changes applied since).
+    std::cerr << "cep serve: --rules-topic: the restored checkpoint's patterns are served as the "
+                 "rules topic left them; the artifacts given on the command line are not "
+                 "deployed again\n";
+    start.clear();
+  }
   for (const auto &[name, bytes] : start) {
     try {
       if (!served.loadAtStart(bytes, name, error)) {
@@ -322,6 +335,9 @@ int runServe(const ServeOptions &options) {
                         error)) {
     return runFailure(error);
   }
+  if (rules.any() && !rules.open(served, registry, restored ? &*restored : nullptr, error)) {
+    return runFailure(error);
+  }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));
@@ -402,17 +418,30 @@ int runServe(const ServeOptions &options) {
     }
   }
   if (!inputs.hasSources()) { // a savepoint of Kafka inputs is not possible yet (409/500)
-    served.setDescribeInputs([&](service::ServeMeta &meta) { describeInputs(meta, inputs); });
+    served.setDescribeInputs([&](service::ServeMeta &meta) {
+      describeInputs(meta, inputs);
+      rules.describe(meta);
+    });
   }
   if (store) {
-    served.setDescribeIo(
-        [&](service::ServeMeta &meta) { describeIo(meta, inputs, *out, run.output, sides, run); });
+    served.setDescribeIo([&](service::ServeMeta &meta) {
+      describeIo(meta, inputs, *out, run.output, sides, run);
+      rules.describe(meta);
+    });
     served.setSyncOutputs([&](std::string &why) { return syncOutputs(*out, sides, why); });
   }
   try {
     served.startLoop(loop);
   } catch (const std::runtime_error &e) {
     return runFailure(e.what());
+  }
+  // The rules topic's messages are stopped before the runtime (their thread posts to it).
+  struct StopRules {
+    ServeRules &rules;
+    ~StopRules() { rules.stop(); }
+  } stop_rules{rules};
+  if (rules.any() && !rules.start(loop, run_options.dead_letter, error)) {
+    return runFailure("--rules-topic: " + error);
   }
 
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
@@ -433,6 +462,7 @@ int runServe(const ServeOptions &options) {
     };
   }
   runtime::RunResult result = runtime::serveInputs(loop, inputs, hooks);
+  rules.stop();
   served.shutdown();
   server.stop();
 
