@@ -29,8 +29,7 @@ int usage(const std::string &message) {
 int runPublishRule(const PublishRuleOptions &options) {
   runtime::kafka::ControlTopicOptions topic;
   std::string error;
-  if (!runtime::kafka::parseKafkaUrl(options.to, runtime::kafka::KafkaUrl::Output, topic.url,
-                                     error)) {
+  if (!runtime::kafka::parseControlTopicUrl(options.to, topic.url, error)) {
     return usage("--to " + error);
   }
   runtime::kafka::KafkaConfig config;

@@ -2,7 +2,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/run_shared.hpp"
-#include "runtime/kafka/kafka_url.hpp"
+#include "runtime/kafka/control_topic.hpp"
 
 namespace cep::cli {
 
@@ -16,8 +16,7 @@ int ServeRules::take(const ServeOptions &options) {
   }
   given_ = true;
   std::string error;
-  if (!runtime::kafka::parseKafkaUrl(*options.rules_topic, runtime::kafka::KafkaUrl::Output,
-                                     options_.topic.url, error)) {
+  if (!runtime::kafka::parseControlTopicUrl(*options.rules_topic, options_.topic.url, error)) {
     return runUsage("--rules-topic " + error);
   }
   if (options.kafka_config) {

@@ -48,6 +48,15 @@ void controlErrorCallback(rd_kafka_t *, int err, const char *reason, void *opaqu
 
 } // namespace
 
+bool parseControlTopicUrl(std::string_view text, KafkaUrl &url, std::string &error) {
+  if (isKafkaUrl(text) && text.find('?') != std::string_view::npos) {
+    error = std::string(text) + ": a control topic takes no parameter: every server reads it " +
+            "whole, without a consumer group (settings go in --kafka-config)";
+    return false;
+  }
+  return parseKafkaUrl(text, KafkaUrl::Output, url, error);
+}
+
 struct ControlTopicReader::Impl {
   ControlTopicOptions options;
   rd_kafka_t *rk = nullptr;

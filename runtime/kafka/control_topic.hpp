@@ -47,6 +47,11 @@ struct ControlPosition {
 
 enum class ControlPoll { Message, Nothing, Error };
 
+// `kafka://HOST:PORT[,HOST:PORT...]/TOPIC` as a control topic: an output URL (kafka_url.hpp)
+// that also refuses parameters with the reason (every process reads it whole, with no group).
+// False with `error` = `<text>: <reason>`.
+bool parseControlTopicUrl(std::string_view text, KafkaUrl &url, std::string &error);
+
 class ControlTopicReader {
 public:
   // Connects, reads the topic's metadata and assigns every partition: partition p from

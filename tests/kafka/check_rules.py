@@ -24,6 +24,8 @@ nothing behind that the split runs would not.
   C: A's topic with --state: stopped (SIGTERM) between T1 and T2, restarted: only the two
      pending changes are read again (none applied twice, none skipped), no new dead letter, and
      the output across the restart equals A's byte for byte.
+  D: --trust: an unsigned artifact on the rules topic is rejected (its signature checked as
+     `cep deploy`'s), a signed one applied.
 """
 
 import argparse
@@ -129,7 +131,7 @@ def main():
     check(len(r1) > 0 and len(r2) > 0 and len(r3) > 0,
           f"the expectation has records of every segment ({len(r1)}, {len(r2)}, {len(r3)})")
 
-    with KafkaBed(cep, args.mock, args.workdir, ["rulesA:1", "rulesB:1"], brokers=1) as bed:
+    with KafkaBed(cep, args.mock, args.workdir, ["rulesA:1", "rulesB:1", "rulesD:1"], brokers=1) as bed:
         def publish(topic, *extra):
             p = subprocess.run([cep, "publish-rule", "--to", bed.url(topic), *extra],
                                capture_output=True, timeout=60)
@@ -246,6 +248,24 @@ def main():
         check(lines(w("c_dead.jsonl")) == dead_before and len(dead_before) == 3,
               "C: no dead letter written again after the restart")
         check(c2.stop() == 0, "C restarted: SIGTERM: exit 0")
+
+        # ---- D: --trust checks the artifacts of the rules topic ------------------------------
+        subprocess.run([cep, "keygen", "-o", w("ci")], check=True, capture_output=True, timeout=60)
+        for v in ["v1", "v3"]:
+            subprocess.run([cep, "compile", w(v + ".cep"), "--sign", w("ci.key"), "-o",
+                            w(v + "_signed.cepo")], check=True, capture_output=True, timeout=120)
+        publish("rulesD", "--at", str(T2), w("v2.cepo"))         # unsigned
+        publish("rulesD", "--at", str(T2), w("v3_signed.cepo"))  # signed by ci.key
+        d = bed.serve([w("v1_signed.cepo"), "--trust", w("ci.pub"), "-i", w("events.jsonl"),
+                       "-o", w("d.jsonl"), "--dead-letter", w("d_dead.jsonl"),
+                       "--rules-topic", bed.url("rulesD")], name="d")
+        d.wait_log("rulesD[0]@1: deploy of")
+        d.wait_log("applied at event time")
+        check("rulesD[0]@0: rejected: " in d.log() and "not signed" in d.log(),
+              "D: an unsigned artifact on the rules topic is rejected under --trust")
+        check([json.loads(l).get("offset") for l in lines(w("d_dead.jsonl"))] == [0],
+              "D: its dead letter names offset 0")
+        check(d.stop() == 0, "D: SIGTERM: exit 0")
 
     if failures:
         print(f"{len(failures)} checks failed", file=sys.stderr)
