@@ -118,7 +118,14 @@ std::unique_ptr<RulesTopic> RulesTopic::open(RulesTopicOptions options,
     return nullptr;
   }
   s.start.resize(partitions, 0);
+  // What the loop has taken: a restored partition's next offset (the messages read again below
+  // it are pending ones; the skipped ones were taken before the checkpoint).
   s.next = s.start;
+  if (restored != nullptr) {
+    for (std::size_t p = 0; p < restored->next.size(); ++p) {
+      s.next[p] = std::max(s.next[p], restored->next[p]);
+    }
+  }
   if (s.options.registry != nullptr) {
     runtime::metrics::Registry &r = *s.options.registry;
     const std::string &topic = s.options.topic.url.topic;

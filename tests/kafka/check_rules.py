@@ -248,6 +248,16 @@ def main():
         check(lines(w("c_dead.jsonl")) == dead_before and len(dead_before) == 3,
               "C: no dead letter written again after the restart")
         check(c2.stop() == 0, "C restarted: SIGTERM: exit 0")
+        # A third start: everything was applied or rejected before its checkpoint.
+        c3 = bed.serve(c_args, name="c3")
+        c3.wait_log("read 0 messages of")
+        port_c3 = w("c3.port")
+        check(metric(port_c3, "cep_rules_pending") == 0 and
+              metric(port_c3, "cep_rules_topic_offset", partition="0", topic="rulesA") == 6,
+              "C started a third time: nothing read again, the offset still 6")
+        check(c3.stop() == 0 and lines(w("c.jsonl")) == got_a and
+              lines(w("c_dead.jsonl")) == dead_before,
+              "C's third life changes no output")
 
         # ---- D: --trust checks the artifacts of the rules topic ------------------------------
         subprocess.run([cep, "keygen", "-o", w("ci")], check=True, capture_output=True, timeout=60)
