@@ -61,6 +61,45 @@ int finish(const char *command, const AdminReply &reply) {
   return kOk;
 }
 
+// `rules topic: 3 applied (1 late), 1 rejected, 2 pending; next offset rules[0]=6` from the
+// cep_rules_* series of a Prometheus text.
+std::string rulesStatusLine(const std::string &text) {
+  auto value = [&](const std::string &series) -> std::string {
+    std::size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) {
+      return "0";
+    }
+    at += series.size() + 2;
+    std::size_t end = text.find('\n', at);
+    return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  };
+  std::string line = "rules topic: " + value("cep_rules_messages_total{result=\"applied\"}") +
+                     " applied (" + value("cep_rules_applied_late_total") + " late), " +
+                     value("cep_rules_messages_total{result=\"rejected\"}") + " rejected, " +
+                     value("cep_rules_pending") + " pending; next offset";
+  const std::string prefix = "\ncep_rules_topic_offset{";
+  for (std::size_t at = text.find(prefix); at != std::string::npos;
+       at = text.find(prefix, at + 1)) {
+    std::size_t close = text.find("} ", at);
+    std::size_t end = text.find('\n', at + 1);
+    if (close == std::string::npos || close > end) {
+      continue;
+    }
+    std::string labels = text.substr(at + prefix.size(), close - at - prefix.size());
+    auto label = [&](const std::string &name) {
+      std::size_t l = labels.find(name + "=\"");
+      if (l == std::string::npos) {
+        return std::string();
+      }
+      l += name.size() + 2;
+      return labels.substr(l, labels.find('"', l) - l);
+    };
+    line += " " + label("topic") + "[" + label("partition") + "]=" +
+            text.substr(close + 2, end == std::string::npos ? std::string::npos : end - close - 2);
+  }
+  return line;
+}
+
 } // namespace
 
 int runDeploy(const DeployOptions &options) {
@@ -107,6 +146,11 @@ int runStatus(const StatusOptions &options) {
     return kRuntimeFailure;
   }
   std::cout << service::formatPatternTable(patterns);
+  // A server with --rules-topic: one more line from its metrics (docs/kafka.md "Rules topic").
+  AdminReply metrics = service::adminRequest(client, "GET", "/metrics");
+  if (metrics.ok() && metrics.body.find("\ncep_rules_pending") != std::string::npos) {
+    std::cout << rulesStatusLine(metrics.body) << '\n';
+  }
   return kOk;
 }
 

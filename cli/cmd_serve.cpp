@@ -8,6 +8,7 @@
 #include "cli/output_paths.hpp"
 #include "cli/run_shared.hpp"
 #include "cli/serve_kafka.hpp"
+#include "cli/serve_rules.hpp"
 #include "cli/serve_state.hpp"
 #include "cli/terminal.hpp"
 #include "cli/version.hpp"
@@ -99,6 +100,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   ServeKafka kafka;
   RunOptions file_run = run;
   if (int code = kafka.take(options, plan, file_run); code != kOk) {
+    return code;
+  }
+  ServeRules rules; // --rules-topic (docs/kafka.md "Rules topic")
+  if (int code = rules.take(options); code != kOk) {
     return code;
   }
 
@@ -246,6 +251,14 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       return runFailure("--state " + *options.state_dir + ": cannot restore: " + e.what());
     }
   }
+  if (rules.any() && restored && !from_savepoint && !start.empty()) {
+    // The checkpoint holds the rules as the rules topic left them: the artifacts given to start
+    // with are a first start's (deploying them again would undo the changes applied since).
+    std::cerr << "cep serve: --rules-topic: the restored checkpoint's patterns are served as the "
+                 "rules topic left them; the artifacts given on the command line are not "
+                 "deployed again\n";
+    start.clear();
+  }
   for (const auto &[name, bytes] : start) {
     try {
       if (!served.loadAtStart(bytes, name, error)) {
@@ -332,6 +345,9 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       !kafka.checkIdentity(error)) {
     return runFailure(error);
   }
+  if (rules.any() && !rules.open(served, registry, restored ? &*restored : nullptr, error)) {
+    return runFailure(error);
+  }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));
@@ -412,7 +428,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     }
   }
   if (!inputs.hasSources()) { // a savepoint of Kafka inputs is not possible yet (409/500)
-    served.setDescribeInputs([&](service::ServeMeta &meta) { describeInputs(meta, inputs); });
+    served.setDescribeInputs([&](service::ServeMeta &meta) {
+      describeInputs(meta, inputs);
+      rules.describe(meta);
+    });
   }
   if (store) {
     served.setDescribeIo([&](service::ServeMeta &meta) {
@@ -420,6 +439,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       if (kafka.any()) {
         kafka.describe(meta); // partitions' offsets; the transaction, pending
       }
+      rules.describe(meta);
     });
     served.setSyncOutputs([&](std::string &why) { return syncOutputs(*out, sides, why); });
     if (kafka.transactional()) {
@@ -440,6 +460,14 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       return runFailure("--state " + *options.state_dir +
                         ": the first checkpoint failed: " + error);
     }
+  }
+  // The rules topic's messages are stopped before the runtime (their thread posts to it).
+  struct StopRules {
+    ServeRules &rules;
+    ~StopRules() { rules.stop(); }
+  } stop_rules{rules};
+  if (rules.any() && !rules.start(loop, run_options.dead_letter, error)) {
+    return runFailure("--rules-topic: " + error);
   }
 
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("
@@ -463,6 +491,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     };
   }
   runtime::RunResult result = runtime::serveInputs(loop, inputs, hooks);
+  rules.stop();
   served.shutdown();
   server.stop();
 

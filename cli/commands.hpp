@@ -108,6 +108,20 @@ struct ServeOptions {
   std::optional<std::string> kafka_config; // --kafka-config FILE: librdkafka properties
   std::string idle_timeout = "0";          // --idle-timeout D: a silent partition leaves the
                                            // watermark minimum (0: never)
+  // --rules-topic kafka://HOST:PORT/TOPIC: deploys and undeploys read from a control topic,
+  // each applied at the event time it carries (docs/kafka.md "Rules topic").
+  std::optional<std::string> rules_topic;
+};
+
+// `cep publish-rule --to kafka://HOST:PORT/TOPIC (FILE.cepo | --undeploy NAME) --at TIME`
+// (cmd_publish_rule.cpp): one message of a rules topic (docs/kafka.md "Rules topic").
+struct PublishRuleOptions {
+  std::string to;                          // --to kafka://HOST:PORT/TOPIC
+  std::optional<std::string> artifact;     // FILE.cepo: a deploy
+  std::optional<std::string> undeploy;     // --undeploy NAME
+  std::optional<std::string> mode;         // keep|drain|fresh (deploy), drain|drop (undeploy)
+  std::string at;                          // --at TIME: RFC 3339 or epoch ms
+  std::optional<std::string> kafka_config; // --kafka-config FILE
 };
 
 // The clients of `cep serve`'s admin endpoint (cmd_admin.cpp). Each sends one request; a server
@@ -160,5 +174,6 @@ int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);
 int runState(const StateOptions &options);
 int runSavepoint(const SavepointOptions &options);
+int runPublishRule(const PublishRuleOptions &options);
 
 } // namespace cep::cli

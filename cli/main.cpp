@@ -328,6 +328,11 @@ int main(int argc, char **argv) {
                    "A Kafka partition silent this long (wall time) leaves the watermark minimum "
                    "until it has messages again (e.g. 5s; 0: never)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--rules-topic", serve.rules_topic,
+                   "Deploy and undeploy from this Kafka topic, read whole by every instance: "
+                   "each message applies at the event time it carries (docs/kafka.md)")
+      ->type_name("kafka://HOST:PORT/TOPIC");
 
   auto *version_cmd = app.add_subcommand("version", "Print the cep version and its libraries");
 
@@ -397,15 +402,43 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  PublishRuleOptions publish;
+  auto *publish_cmd = app.add_subcommand(
+      "publish-rule", "Write a deploy or undeploy to a rules topic (cep serve --rules-topic), "
+                      "taking effect at an event time");
+  publish_cmd->add_option("artifact", publish.artifact, "The artifact to deploy (.cepo)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE.cepo");
+  publish_cmd->add_option("--to", publish.to, "The rules topic")
+      ->required()
+      ->type_name("kafka://HOST:PORT/TOPIC");
+  publish_cmd
+      ->add_option("--undeploy", publish.undeploy, "Undeploy this pattern (instead of a deploy)")
+      ->type_name("NAME");
+  publish_cmd
+      ->add_option("--mode", publish.mode,
+                   "deploy: keep (default), drain or fresh; undeploy: drain (default) or drop")
+      ->check(CLI::IsMember({"keep", "drain", "fresh", "drop"}));
+  publish_cmd
+      ->add_option("--at", publish.at,
+                   "The event time it takes effect at: RFC 3339 (2026-01-05T10:00:00Z) or epoch "
+                   "milliseconds")
+      ->required()
+      ->type_name("TIME");
+  publish_cmd
+      ->add_option("--kafka-config", publish.kafka_config,
+                   "librdkafka properties (key=value lines)")
+      ->type_name("FILE");
+
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
       first != "compile" && first != "keygen" && first != "run" && first != "serve" &&
       first != "version" && first != "deploy" && first != "undeploy" && first != "status" &&
-      first != "state" && first != "savepoint") {
+      first != "state" && first != "savepoint" && first != "publish-rule") {
     std::cerr << "cep: unknown command `" << argv[1]
               << "` (commands: check, explain, compile, keygen, run, serve, version, deploy, "
-                 "undeploy, status, state, savepoint; see cep --help)\n";
+                 "undeploy, status, state, savepoint, publish-rule; see cep --help)\n";
     return kUsage;
   }
 
@@ -464,6 +497,9 @@ int main(int argc, char **argv) {
     }
     if (savepoint_cmd->parsed()) {
       return runSavepoint(savepoint);
+    }
+    if (publish_cmd->parsed()) {
+      return runPublishRule(publish);
     }
   } catch (const cep::InternalError &e) {
     std::cerr << "internal error: " << e.what() << '\n';

@@ -30,8 +30,11 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
   std::size_t begin = out.size();
   runtime::SnapshotWriter w(out);
   w.bytes(kServeMetaMagic, sizeof kServeMetaMagic);
-  // Without Kafka, version 1's bytes (a file-only server writes what it always has).
-  w.u32(meta.kafka ? kServeMetaVersion : 1);
+  // The lowest version that holds the record (a file-only server writes what it always has).
+  const std::uint32_t version = !meta.sections.empty() ? kServeMetaVersion
+                                : meta.kafka           ? kServeMetaVersionKafka
+                                                       : kServeMetaVersionPlain;
+  w.u32(version);
   w.i64(meta.taken_at);
   w.u32(meta.next_operator_id);
   w.u32(static_cast<std::uint32_t>(meta.schema.types.size()));
@@ -69,29 +72,38 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
     w.str(output.path);
     w.u64(output.length);
   }
-  if (meta.kafka) {
-    w.u8(1);
-    const KafkaMeta &k = *meta.kafka;
-    w.u32(static_cast<std::uint32_t>(k.inputs.size()));
-    for (const KafkaTopicMark &topic : k.inputs) {
-      w.str(topic.topic);
-      w.str(topic.group);
-      w.str(topic.cluster);
-      w.u32(topic.partitions);
-      w.u32(static_cast<std::uint32_t>(topic.next_offsets.size()));
-      for (const auto &[partition, offset] : topic.next_offsets) {
-        w.u32(static_cast<std::uint32_t>(partition));
-        w.i64(offset);
+  if (version >= kServeMetaVersionKafka) {
+    w.u8(meta.kafka ? 1 : 0);
+    if (meta.kafka) {
+      const KafkaMeta &k = *meta.kafka;
+      w.u32(static_cast<std::uint32_t>(k.inputs.size()));
+      for (const KafkaTopicMark &topic : k.inputs) {
+        w.str(topic.topic);
+        w.str(topic.group);
+        w.str(topic.cluster);
+        w.u32(topic.partitions);
+        w.u32(static_cast<std::uint32_t>(topic.next_offsets.size()));
+        for (const auto &[partition, offset] : topic.next_offsets) {
+          w.u32(static_cast<std::uint32_t>(partition));
+          w.i64(offset);
+        }
       }
+      w.u32(static_cast<std::uint32_t>(k.outputs.size()));
+      for (const KafkaOutputMark &output : k.outputs) {
+        w.str(output.role);
+        w.str(output.url);
+      }
+      w.str(k.transactional_id);
+      w.str(k.transaction);
+      w.u8(static_cast<std::uint8_t>(k.state));
     }
-    w.u32(static_cast<std::uint32_t>(k.outputs.size()));
-    for (const KafkaOutputMark &output : k.outputs) {
-      w.str(output.role);
-      w.str(output.url);
+  }
+  if (version >= kServeMetaVersion) {
+    w.u32(static_cast<std::uint32_t>(meta.sections.size()));
+    for (const auto &[name, bytes] : meta.sections) {
+      w.str(name);
+      w.blob(bytes);
     }
-    w.str(k.transactional_id);
-    w.str(k.transaction);
-    w.u8(static_cast<std::uint8_t>(k.state));
   }
   w.u64(fnv1a(std::string_view(out).substr(begin)));
 }
@@ -114,7 +126,8 @@ ServeMeta decodeServeMeta(std::string_view in) {
     runtime::SnapshotReader r(body, "serve checkpoint");
     r.skip(sizeof kServeMetaMagic);
     std::uint32_t version = r.u32();
-    if (version != 1 && version != kServeMetaVersion) {
+    if (version != kServeMetaVersionPlain && version != kServeMetaVersionKafka &&
+        version != kServeMetaVersion) {
       fail("format version " + std::to_string(version) + " (this build reads " +
            std::to_string(kServeMetaVersion) + ")");
     }
@@ -211,8 +224,20 @@ ServeMeta decodeServeMeta(std::string_view in) {
       }
       k.state = static_cast<KafkaTxnState>(state);
     }
+    if (version >= kServeMetaVersion) {
+      std::uint64_t sections = r.count(r.u32(), 4 + 8);
+      for (std::uint64_t i = 0; i < sections; ++i) {
+        std::string name(r.str());
+        std::string bytes(r.blob());
+        if (meta.section(name) != nullptr) {
+          fail("section \"" + name + "\" twice");
+        }
+        meta.sections.emplace_back(std::move(name), std::move(bytes));
+      }
+    }
     if (!r.atEnd()) {
-      fail("bytes after the last output");
+      fail(version >= kServeMetaVersion ? "bytes after the last section"
+                                        : "bytes after the last output");
     }
   }
   return meta;

@@ -31,8 +31,12 @@
 //       u32 position count, per position: u32 partition, i64 next offset
 //     u32 output count, per output: str role, str URL
 //     str transactional id, str transaction label, u8 transaction state (KafkaTxnState)
+//   (version 3) u32 section count, per section: str name, blob bytes (the state of a part of
+//     the server that keeps its own: "rules", service/rules_topic.hpp)
 //   u64 FNV-1a 64 of every byte before it
-// Version 1 (no Kafka part) is read as a checkpoint without Kafka.
+// The version written is the lowest that holds the record: 1 without a Kafka part or sections
+// (byte for byte what builds before either wrote), 2 with a Kafka part and no sections, 3 with
+// sections. All three are read.
 // Decoding anything else throws std::runtime_error("bad serve checkpoint: <reason>").
 #pragma once
 
@@ -43,12 +47,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cep::service {
 
 inline constexpr char kServeMetaMagic[8] = {'C', 'E', 'P', 'S', 'M', 'E', 'T', 'A'};
-inline constexpr std::uint32_t kServeMetaVersion = 2;
+inline constexpr std::uint32_t kServeMetaVersion = 3;      // the newest read and written
+inline constexpr std::uint32_t kServeMetaVersionKafka = 2; // a Kafka part, no sections
+inline constexpr std::uint32_t kServeMetaVersionPlain = 1; // neither
 
 struct ServedState {
   std::uint32_t operator_id = 0;
@@ -122,6 +129,18 @@ struct ServeMeta {
   std::vector<InputMark> inputs;
   std::vector<OutputMark> outputs;
   std::optional<KafkaMeta> kafka; // with kafka:// inputs or outputs
+  // Named states of the server's other parts, restored by them ("rules": the rules topic's
+  // offsets and pending changes). Names are unique.
+  std::vector<std::pair<std::string, std::string>> sections;
+  // The section `name`, or null.
+  const std::string *section(std::string_view name) const {
+    for (const auto &[n, bytes] : sections) {
+      if (n == name) {
+        return &bytes;
+      }
+    }
+    return nullptr;
+  }
 };
 
 void encodeServeMeta(const ServeMeta &meta, std::string &out);

@@ -94,7 +94,16 @@ bool servedAlready(const std::vector<std::string> &names,
 } // namespace
 
 struct ServeRuntime::Command {
-  enum class Kind { Deploy, Undeploy, Patterns, State, Refresh, Savepoint } kind = Kind::Refresh;
+  enum class Kind {
+    Deploy,
+    Undeploy,
+    Patterns,
+    State,
+    Refresh,
+    Savepoint,
+    Task
+  } kind = Kind::Refresh;
+  std::function<void(runtime::RunLoop &)> task; // Task: run on the loop, nobody waits
   std::shared_ptr<Loaded> loaded;
   DeployMode deploy_mode = DeployMode::Keep;
   UndeployMode undeploy_mode = UndeployMode::Drain;
@@ -235,6 +244,30 @@ ControlResult ServeRuntime::deploy(std::string_view artifact_bytes, DeployMode m
     return {e.user() ? 400 : 500, errorJson(e.what())};
   }
   return submit(command);
+}
+
+void ServeRuntime::post(std::function<void(runtime::RunLoop &)> task) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Task;
+  command->task = std::move(task);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) {
+      return;
+    }
+    queue_.push_back(std::move(command));
+  }
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void ServeRuntime::checkpointSoon() {
+  if (options_.store == nullptr) {
+    return;
+  }
+  checkpoint_due_.store(true, std::memory_order_relaxed);
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
 }
 
 ControlResult ServeRuntime::undeploy(std::string_view pattern, UndeployMode mode) {
@@ -444,6 +477,10 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
   case Command::Kind::Refresh:
     sweep(loop);
     refresh(loop);
+    command.answer({200, ""});
+    return;
+  case Command::Kind::Task:
+    command.task(loop);
     command.answer({200, ""});
     return;
   case Command::Kind::Savepoint: {

@@ -204,6 +204,30 @@ public:
   TransactionStep transactionFailure() const { return transaction_failure_; }
   const std::string &transactionError() const { return transaction_error_; }
 
+  // ---- rules from a control topic (service/rules_topic.hpp) ----
+  struct Loaded; // an artifact loaded, with its matchers (serve_served.hpp)
+  // Any thread: loads an artifact as a deploy does (decode, verify against --trust, JIT, its
+  // matchers); `name` says where it came from in log lines (`rules[0]@7`). Throws
+  // compiler::artifact::LoadError.
+  std::shared_ptr<Loaded> loadArtifact(std::string_view bytes, const std::string &name) {
+    return load(bytes, name);
+  }
+  // Loop thread, between two driver steps (also from inside Driver::release, through
+  // runtime::TimedChanges): the deploy and undeploy of Control, applied now, with the same
+  // answers (status and JSON) and log lines; no checkpoint is taken here (checkpointSoon).
+  ControlResult deployNow(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode) {
+    return applyDeploy(loop, loaded, mode);
+  }
+  ControlResult undeployNow(runtime::RunLoop &loop, const std::string &name, UndeployMode mode) {
+    return applyUndeploy(loop, name, mode);
+  }
+  // Any thread: `task` runs on the loop thread at its next wake, in the order posted, between
+  // two records; dropped when the runtime is stopping. Does not wait.
+  void post(std::function<void(runtime::RunLoop &)> task);
+  // Loop thread: with --state, the next wake takes a checkpoint (a change applied inside a
+  // release step is made durable after it, at a point between two records).
+  void checkpointSoon();
+
   // ---- the loop thread ----
   // Empties the wake fd, runs every queued command, sweeps drained versions and refreshes the
   // metrics.
@@ -213,7 +237,6 @@ public:
   void shutdown();
 
 private:
-  struct Loaded; // an artifact loaded on an HTTP thread, with its matchers
   struct Served; // one pattern version in the operator set
   struct Command;
 

@@ -26,6 +26,9 @@ bool Driver::release(std::int64_t watermark) {
   EventRef event;
   while (buffer_.pop(event)) {
     std::int64_t t = event->time;
+    if (!applyChanges(t)) { // a change due at or before t goes before the event
+      return false;
+    }
     if (t > time_ && !step(t)) { // before the events of time t
       return false;
     }
@@ -38,6 +41,10 @@ bool Driver::release(std::int64_t watermark) {
   if (watermark == kEndWatermark) {
     return true; // +infinity is finish()'s
   }
+  // Every event up to the watermark is released: a change due at watermark + 1 can go now.
+  if (!applyChanges(watermark + 1)) {
+    return false;
+  }
   // After the batch, time advances to the watermark (docs/semantics.md §3).
   if (watermark > time_ || events_since_advance_) {
     return step(watermark, true);
@@ -47,6 +54,9 @@ bool Driver::release(std::int64_t watermark) {
 
 bool Driver::onArrival(const EventRef &event) {
   std::int64_t t = event->time;
+  if (!applyChanges(t)) {
+    return false;
+  }
   if (t > time_ && !step(t)) {
     return false;
   }
@@ -56,7 +66,26 @@ bool Driver::onArrival(const EventRef &event) {
 }
 
 bool Driver::advanceTo(std::int64_t time) {
+  if (!applyChanges(time)) {
+    return false;
+  }
   return time > time_ ? step(time) : writeStep();
+}
+
+bool Driver::applyChanges(std::int64_t limit) {
+  while (changes_ != nullptr) {
+    std::int64_t at = changes_->nextChange();
+    if (at == kEndOfTime || at > limit) {
+      return true;
+    }
+    // The timers due before `at` fire on the operators as they are (unless time is past it: a
+    // change scheduled late goes at once).
+    if (at - 1 > time_ && !step(at - 1)) {
+      return false;
+    }
+    changes_->applyNext(at);
+  }
+  return true;
 }
 
 bool Driver::step(std::int64_t time, bool watermark) {

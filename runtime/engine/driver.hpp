@@ -21,6 +21,19 @@
 //   driver.finish();                        // end of every input (`cep run` only)
 //
 // The set may change (add, replace, remove) between two calls, never during one.
+//
+// Changes at an exact event time (`cep serve --rules-topic`, docs/kafka.md "Rules topic"): a
+// TimedChanges given to setTimedChanges is asked for its earliest change time T before every
+// released event and after every release batch; once every event with time < T is released
+// (the next event's time is >= T, or the watermark is >= T - 1), time advances to T - 1 (the
+// timers due before T fire on the old operators) and applyNext(T) changes the set. Events with
+// time >= T, and timers at or after T, see the new set.
+//
+//   struct Schedule final : TimedChanges {
+//     std::int64_t nextChange() const override { return pending.empty() ? kEndOfTime : pending[0];
+//     } void applyNext(std::int64_t t) override { operators.add(7, v2); pending.erase(...); }
+//   };
+//   driver.setTimedChanges(&schedule);
 #pragma once
 
 #include "runtime/engine/operator_set.hpp"
@@ -35,6 +48,17 @@
 
 namespace cep::runtime {
 
+// Changes of the operator set due at an event time (above). Called between two steps only.
+class TimedChanges {
+public:
+  virtual ~TimedChanges() = default;
+  // The event time of the earliest pending change; kEndOfTime when none.
+  virtual std::int64_t nextChange() const = 0;
+  // Applies the earliest pending change (due at `time`) and forgets it. It may add, replace or
+  // remove operators; it must not call back into the driver.
+  virtual void applyNext(std::int64_t time) = 0;
+};
+
 class Driver {
 public:
   // `operators` and `out` must outlive the driver.
@@ -45,6 +69,8 @@ public:
   // before it is released).
   void push(EventRef event);
   void keepUnreadTypes(bool keep) { keep_unread_types_ = keep; }
+  // Changes applied at their exact event time (above); null: none. Must outlive the driver.
+  void setTimedChanges(TimedChanges *changes) { changes_ = changes; }
   // Event time: the events `watermark` has passed, in (time, arrival) order, then time advances
   // to `watermark` (not to +infinity: that is finish()'s).
   bool release(std::int64_t watermark);
@@ -75,6 +101,8 @@ private:
   // advanceTime(time) on every operator (advanceWatermark when `watermark`: the after-batch
   // step), then write.
   bool step(std::int64_t time, bool watermark = false);
+  // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
+  bool applyChanges(std::int64_t limit);
   void dispatch(const EventRef &event); // onEvent on the operators of its type
   // Sort and write step_outputs_; false once the output failed.
   bool writeStep() {
@@ -93,6 +121,7 @@ private:
   AtEnd at_end_;
   std::uint64_t at_end_fired_ = 0, at_end_dropped_ = 0;
   bool keep_unread_types_ = false;
+  TimedChanges *changes_ = nullptr;
   ReorderBuffer buffer_;
   std::vector<MatchOutput> step_outputs_;
   std::int64_t time_ = kNoWatermark; // the time the operators were last advanced to

@@ -91,12 +91,19 @@ def main():
         if want_err is not None and err != want_err:
             problems.append(f"stderr {err!r}, want {want_err!r}")
         if want_request is not None:
-            if len(StandIn.seen) != 1:
-                problems.append(f"{len(StandIn.seen)} requests, want 1")
+            seen = StandIn.seen
+            if args[0] == "status":
+                # `cep status` also reads /metrics, for the rules-topic line of a server with one
+                # (docs/kafka.md "Rules topic"); this stand-in has none, so nothing is added.
+                metrics = [r for r in seen[1:] if r["target"] == "/metrics"]
+                if len(metrics) == 1 and metrics[0]["auth"] == seen[0]["auth"]:
+                    seen = seen[:1]
+            if len(seen) != 1:
+                problems.append(f"{len(seen)} requests, want 1")
             else:
                 for key, value in want_request.items():
-                    if StandIn.seen[0][key] != value:
-                        problems.append(f"request {key} {StandIn.seen[0][key]!r}, want {value!r}")
+                    if seen[0][key] != value:
+                        problems.append(f"request {key} {seen[0][key]!r}, want {value!r}")
         print(("ok   " if not problems else "FAIL ") + name)
         for p in problems:
             print("     " + p)

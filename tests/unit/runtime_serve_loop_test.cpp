@@ -463,3 +463,73 @@ TEST_CASE("serve loop: batched output is flushed before the loop waits for input
   CHECK(seen_while_waiting == (batched ? "e:a\ne:b\n" : ""));
   CHECK(text == "e:a\ne:b\n"); // the stop flushes in both cases
 }
+
+TEST_CASE("driver: a timed change goes between the last event before its time and the first at "
+          "or after it",
+          "[runtime][engine][serve]") {
+  Schema s = schemaA();
+  Echo old_version("x", {0}), new_version("z", {0});
+  std::vector<std::int64_t> x_times;
+  old_version.on_advance = [&](std::int64_t t, std::vector<MatchOutput> &) {
+    x_times.push_back(t);
+  };
+  OperatorSet set(s.types.size());
+  set.add(1, &old_version);
+  // Two changes: at 25 the replacement, at 100 its removal.
+  struct Schedule final : TimedChanges {
+    OperatorSet *set = nullptr;
+    Echo *replacement = nullptr;
+    std::vector<std::int64_t> due = {25, 100};
+    std::vector<std::int64_t> applied;
+    std::int64_t nextChange() const override { return due.empty() ? kEndOfTime : due.front(); }
+    void applyNext(std::int64_t time) override {
+      applied.push_back(time);
+      if (time == 25) {
+        set->replace(1, replacement);
+      } else {
+        set->remove(1);
+      }
+      due.erase(due.begin());
+    }
+  } schedule;
+  schedule.set = &set;
+  schedule.replacement = &new_version;
+  std::string text;
+  RunOptions options;
+  {
+    OutputSink sink(text);
+    Ingest ingest(s, {"in"}, {-1}, options);
+    Driver driver(set, sink, options);
+    driver.setTimedChanges(&schedule);
+    auto feed = [&](std::int64_t t, const std::string &k) {
+      std::string line = R"({"@type":"A","k":")" + k + R"(","t":)" + std::to_string(t) + "}";
+      std::string padded = line + std::string(kLinePadding, '\0');
+      Line l;
+      l.text = std::string_view(padded.data(), line.size());
+      l.capacity = padded.size();
+      l.number = 1;
+      EventRef event;
+      REQUIRE(ingest.onRecord(0, l, event) == IngestStatus::Event);
+      driver.push(std::move(event));
+      REQUIRE(driver.release(ingest.watermark()));
+    };
+    feed(10, "a");
+    feed(24, "b");
+    CHECK(schedule.applied.empty()); // watermark 23: an event at 24 may still come
+    feed(25, "c"); // watermark 24: every event before 25 is released (a later one is late)
+    CHECK(schedule.applied == std::vector<std::int64_t>{25});
+    // The old version was advanced to 24 (its timers before 25 fired) and saw nothing after.
+    REQUIRE_FALSE(x_times.empty());
+    CHECK(x_times.back() == 24);
+    feed(25, "d");
+    feed(40, "e"); // releases c and d: to the new version
+    feed(99, "f"); // watermark 98: the change at 100 waits
+    CHECK(schedule.applied.size() == 1);
+    feed(101, "g"); // watermark 100 >= 100 - 1: every event before 100 is released; it goes
+    CHECK(schedule.applied == std::vector<std::int64_t>{25, 100});
+    CHECK(set.entries().empty());
+    REQUIRE(driver.release(ingest.watermark()));
+    sink.flush();
+  }
+  CHECK(text == "x:a\nx:b\nz:c\nz:d\nz:e\nz:f\n");
+}

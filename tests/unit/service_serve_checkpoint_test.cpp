@@ -107,6 +107,39 @@ TEST_CASE("serve meta: records that pass the checksum but break the rules", "[se
                     "bad serve checkpoint: type `Login` has time field 1 of 1");
 }
 
+TEST_CASE("serve meta: sections (the rules topic's position) make a version 3 record",
+          "[service]") {
+  ServeMeta plain = sample();
+  const std::string v1 = bytesOf(plain);
+  CHECK(v1.substr(8, 4) == std::string("\x01\0\0\0", 4)); // no section: version 1, as before
+  ServeMeta with = sample();
+  with.sections.emplace_back("rules", std::string("CEPRULES\0position", 17));
+  const std::string v2 = bytesOf(with);
+  CHECK(v2.substr(8, 4) == std::string("\x03\0\0\0", 4)); // sections: version 3
+  ServeMeta back = decodeServeMeta(v2);
+  REQUIRE(back.section("rules") != nullptr);
+  CHECK(*back.section("rules") == std::string("CEPRULES\0position", 17));
+  CHECK(back.section("other") == nullptr);
+  CHECK(bytesOf(back) == v2);
+  CHECK(decodeServeMeta(v1).sections.empty());
+  ServeMeta twice = sample();
+  twice.sections = {{"rules", "a"}, {"rules", "b"}};
+  CHECK_THROWS_WITH(decodeServeMeta(bytesOf(twice)), Catch::Contains("section \"rules\" twice"));
+
+  // A Kafka part and sections together (a server with Kafka outputs and a rules topic).
+  cep::service::KafkaMeta &k = with.kafka.emplace();
+  k.inputs.push_back({"payments", "fraud", "mkCluster-7", 4, {{1, 5}}});
+  k.transactional_id = "cep-fraud-host1";
+  const std::string v3 = bytesOf(with);
+  CHECK(v3.substr(8, 4) == std::string("\x03\0\0\0", 4));
+  ServeMeta both = decodeServeMeta(v3);
+  REQUIRE(both.kafka);
+  CHECK(both.kafka->inputs[0].next_offsets ==
+        std::vector<std::pair<std::int32_t, std::int64_t>>{{1, 5}});
+  REQUIRE(both.section("rules") != nullptr);
+  CHECK(bytesOf(both) == v3);
+}
+
 TEST_CASE("serve meta: the Kafka part (version 2) round-trips; without it, version 1's bytes",
           "[service][kafka]") {
   ServeMeta meta = sample();
