@@ -2,7 +2,8 @@
 // counted event per key and computes each window from scratch when it is written, straight from
 // spec §8 and docs/semantics.md §12 (windows enumerated from their definitions, sessions as the
 // runs of events closer than the gap, revisions counted per window). Slow on purpose; the
-// tests and the interpreter (compiler/interp/aggregate_operator.hpp, the oracle) use it. Same interface and the same records, in the same order, as WindowAggregator.
+// tests and the interpreter (compiler/interp/aggregate_operator.hpp, the oracle) use it. Same
+// interface and the same records, in the same order, as WindowAggregator.
 //
 // Example (the differential test, tests/unit/aggregate_diff_test.cpp):
 //   WindowAggregator fast(spec);

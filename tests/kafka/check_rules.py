@@ -36,7 +36,7 @@ import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
 
 BASE = 1767607200000  # 2026-01-05T10:00:00Z
 T1 = BASE + 100_000
@@ -123,7 +123,7 @@ def main():
             f.write("\n".join(part) + "\n")
         p = subprocess.run([cep, "run", rules, "-i", path], capture_output=True, timeout=120,
                            check=True)
-        return p.stdout.decode().splitlines()
+        return run_records(p.stdout)
     r1 = run_over(w("v1.cep"), 0, T1)
     r2 = run_over(w("v2.cep"), T1, T3)
     r3 = run_over(w("v3.cep"), T2, 1 << 62)
