@@ -28,18 +28,15 @@ printed); restarts against another topic or another cluster are refused, changin
 a Kafka input with a file output (no transaction) holds cep run's records exactly across kills.
 """
 
-import argparse
 import collections
 import json
 import os
 import random
 import re
-import shutil
-import subprocess
 import sys
 import time
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
 
 LABEL = re.compile(r"^(\d+)-(\d+)$")
 
@@ -58,29 +55,14 @@ def parse_output(lines):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cep", required=True)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--kills", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=None)
-    args = ap.parse_args()
+    def arguments(ap):
+        ap.add_argument("--kills", type=int, default=5)
+        ap.add_argument("--seed", type=int, default=None)
+    args, rules, events_path, events, records, last = example_case(arguments)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"seed {seed} (--seed {seed} repeats this run)", flush=True)
     rng = random.Random(seed)
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    check(run.returncode == 0, "cep run on the example exits 0")
-    expected = collections.Counter(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    expected = collections.Counter(records)
     state = os.path.join(args.workdir, "state")
 
     with KafkaBed(args.cep, args.mock, args.workdir,

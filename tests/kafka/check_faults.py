@@ -12,39 +12,22 @@ watermark past the end on each partition, the alerts read back with kcat are exa
 (as a multiset, "@version" aside): nothing lost, nothing doubled, and no delivery error counted.
 """
 
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
 
 PRODUCE, FETCH = 0, 1  # Kafka API keys
 NOT_LEADER, TIMED_OUT = 6, 7  # Kafka error codes
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cep", required=True)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    expected = sorted(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    args, rules, events_path, events, records, last = example_case()
+    expected = sorted(records)
 
     def key(value):
         record = json.loads(value)

@@ -18,39 +18,20 @@ watermark partition) and writes alerts to a topic and dead letters to another. C
   * SIGTERM: exit 0 and the producer flushed (all alerts were on the topic before the stop).
 """
 
-import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
 
 BAD = [b"not json at all", b'{"@type":"Payment","card":"c-1","amount":"lots","ts":1}', b"",
        b'{"@type":"Payment","card":"c-2","note":"' + b"x" * 3000 + b'"}']
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cep", required=True)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    check(run.returncode == 0, "cep run on the example exits 0")
-    expected = sorted(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    args, rules, events_path, events, records, last = example_case()
+    expected = sorted(records)
 
     with KafkaBed(args.cep, args.mock, args.workdir,
                   ["payments:4", "alerts:4", "dead:1"]) as bed:

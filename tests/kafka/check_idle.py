@@ -9,35 +9,16 @@ would hold every event back forever (as a silent Flink source split does). With
 `cep run`'s (as a multiset, "@version" aside); the log says which partition was left out.
 """
 
-import argparse
 import json
-import os
-import shutil
-import subprocess
 import sys
 import zlib
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cep", required=True)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    expected = sorted(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    args, rules, events_path, events, records, last = example_case()
+    expected = sorted(records)
 
     parts = [[], [], []]
     for e in events:

@@ -14,38 +14,19 @@ beside the Kafka output is cut back to its checkpointed length at each rewind (o
 in it at the end); SIGTERM exits 0.
 """
 
-import argparse
 import collections
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cep", required=True)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--example", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    check(run.returncode == 0, "cep run on the example exits 0")
-    expected = collections.Counter(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    args, rules, events_path, events, records, last = example_case()
+    expected = collections.Counter(records)
 
     dead_path = os.path.join(args.workdir, "dead.jsonl")
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:

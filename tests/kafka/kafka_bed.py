@@ -11,6 +11,8 @@ for and stopped by pid. Every wait is bounded and polls a condition; nothing bin
 """
 
 import json
+import shutil
+import argparse
 import os
 import signal
 import subprocess
@@ -52,6 +54,32 @@ def run_records(stdout):
     settled with "@at_end" (docs/semantics.md §3); a server, whose input has no end, settles
     those by a watermark and writes no marker."""
     return [line.replace(',"@at_end":true}', "}") for line in stdout.decode().splitlines()]
+
+
+def example_case(add_arguments=None):
+    """The start every example-stream test shares: its arguments (--cep, --mock, --example,
+    --workdir, and what `add_arguments(parser)` adds), a fresh workdir, and the example's rule
+    files, events and `cep run` records (the expectation, "@at_end" markers removed).
+    Returns (args, rules, events_path, events: list of bytes lines, expected: list of records,
+    last event time)."""
+    ap = argparse.ArgumentParser()
+    for name in ("--cep", "--mock", "--example", "--workdir"):
+        ap.add_argument(name, required=True)
+    if add_arguments is not None:
+        add_arguments(ap)
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
+                   if f.endswith(".cep"))
+    events_path = os.path.join(args.example, "events.jsonl")
+    with open(events_path, "rb") as f:
+        events = [line.rstrip(b"\n") for line in f if line.strip()]
+    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
+                         capture_output=True, timeout=120)
+    check(run.returncode == 0, "cep run on the example exits 0")
+    last = max(json.loads(e)["ts"] for e in events)
+    return args, rules, events_path, events, run_records(run.stdout), last
 
 
 class Server:
