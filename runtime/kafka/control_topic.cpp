@@ -94,12 +94,8 @@ std::unique_ptr<ControlTopicReader> ControlTopicReader::open(const ControlTopicO
   }
   rd_kafka_conf_set_opaque(conf, &impl->errors_logged);
   rd_kafka_conf_set_error_cb(conf, controlErrorCallback);
-  setLogCallback(conf);
-  char errstr[512] = {0};
-  impl->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  impl->rk = newConsumer(conf, url.text, error);
   if (impl->rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    error = url.text + ": cannot make a consumer: " + errstr;
     return nullptr;
   }
   rd_kafka_poll_set_consumer(impl->rk);

@@ -71,6 +71,17 @@ void setLogCallback(rd_kafka_conf_t *conf) {
   rd_kafka_conf_set_log_cb(conf, logCallback);
 }
 
+rd_kafka_t *newConsumer(rd_kafka_conf_t *conf, const std::string &what, std::string &error) {
+  setLogCallback(conf);
+  char errstr[512] = {0};
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    error = what + ": cannot make a consumer: " + errstr;
+  }
+  return rk;
+}
+
 bool checkKafkaConfig(const KafkaConfig &config, std::string &error) {
   rd_kafka_conf_t *conf = makeConf({}, &config, {}, error);
   if (conf == nullptr) {

@@ -23,6 +23,10 @@ rd_kafka_conf_t *makeConf(const Settings &defaults, const KafkaConfig *config,
 // Routes librdkafka's log lines of level <= warning to `log` (from librdkafka's threads).
 void setLogCallback(rd_kafka_conf_t *conf);
 
+// A consumer of `conf` (taken: destroyed on failure), with the log callback set; null with
+// `error` = "<what>: cannot make a consumer: <librdkafka's reason>".
+rd_kafka_t *newConsumer(rd_kafka_conf_t *conf, const std::string &what, std::string &error);
+
 // One line to stderr: `cep serve: kafka: <text>` (one write, safe from any thread).
 void logLine(std::string_view text);
 

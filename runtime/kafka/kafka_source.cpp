@@ -308,12 +308,8 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   rd_kafka_conf_set_opaque(conf, impl.get());
   rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback);
   rd_kafka_conf_set_error_cb(conf, errorCallback);
-  setLogCallback(conf);
-  char errstr[512] = {0};
-  impl->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  impl->rk = newConsumer(conf, url.text, error);
   if (impl->rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    error = url.text + ": cannot make a consumer: " + errstr;
     return nullptr;
   }
   rd_kafka_poll_set_consumer(impl->rk);
@@ -568,12 +564,8 @@ bool readCommittedOffsets(const KafkaUrl &url, const KafkaConfig *config, std::u
   if (conf == nullptr) {
     return false;
   }
-  setLogCallback(conf);
-  char errstr[512] = {0};
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  rd_kafka_t *rk = newConsumer(conf, url.text, error);
   if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    error = url.text + ": cannot make a consumer: " + errstr;
     return false;
   }
   rd_kafka_topic_partition_list_t *list =
