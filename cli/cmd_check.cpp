@@ -1,7 +1,8 @@
-// `cep check`: parse and check rule files; print every diagnostic.
+// `cep check`: parse and check rule files and their test declarations; print every diagnostic.
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/terminal.hpp"
+#include "lang/check_tests.hpp"
 #include "lang/frontend.hpp"
 
 #include <iostream>
@@ -13,6 +14,10 @@ int runCheck(const CheckOptions &options) {
   lang::DiagnosticEngine diags(sources);
   lang::Frontend frontend =
       lang::loadProgram(options.files, sources, diags, {options.import_paths});
+  if (frontend.program) {
+    // Test declarations (docs/language.md §17): checked here and by `cep test` only.
+    lang::checkTests(frontend.modules, *frontend.program, sources, diags);
+  }
   if (options.werror) {
     diags.promoteWarnings();
   }

@@ -161,7 +161,18 @@ struct SavepointOptions {
   std::string output; // -o FILE: written atomically
 };
 
+// `cep test [FILES or DIRS]` (cmd_test.cpp, docs/language.md §17): the `test` declarations.
+struct TestOptions {
+  std::vector<std::string> paths;        // .cep files, or folders: every .cep under them
+  std::vector<std::string> import_paths; // --import-path: more folders imports may use
+  std::string engine = "jit";            // jit (default) | interp | all (both)
+  std::string filter;                    // --filter NAME: only tests whose name contains NAME
+  std::string format = "text";           // text | json (one JSON line per test, then a summary)
+  std::string color = "auto";
+};
+
 int runCheck(const CheckOptions &options);
+int runTest(const TestOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
 int runCompile(const CompileOptions &options);

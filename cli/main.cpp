@@ -53,6 +53,25 @@ int main(int argc, char **argv) {
   addImportPath(check_cmd, check.import_paths);
   addColor(check_cmd, check.color);
 
+  TestOptions test;
+  auto *test_cmd = app.add_subcommand(
+      "test", "Run the `test` declarations of .cep files: given their input records, the rules "
+              "must write the\nexpected records. One PASS/FAIL line per test and engine, a diff "
+              "for each failure.\nExits 0 when all pass, 1 when one fails, 2 when a file has "
+              "errors, 3 when a run fails.");
+  test_cmd->add_option("paths", test.paths,
+                       ".cep files, or folders: every .cep under them "
+                       "(default: the current folder)");
+  test_cmd->add_option("--engine", test.engine, "jit (the default), interp, or all (both)")
+      ->check(CLI::IsMember({"jit", "interp", "all"}))
+      ->capture_default_str();
+  test_cmd->add_option("--filter", test.filter, "Only the tests whose name contains this");
+  test_cmd->add_option("--format", test.format, "Output: text, or json (one line per test)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  addImportPath(test_cmd, test.import_paths);
+  addColor(test_cmd, test.color);
+
   ExplainOptions explain;
   auto *explain_cmd = app.add_subcommand(
       "explain", "Show what the compiler makes of the rules, stage by stage (or, given one .cepo,\n"
@@ -432,12 +451,12 @@ int main(int argc, char **argv) {
 
   // CLI11 would call an unknown word a missing subcommand; say what is wrong instead.
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "check" && first != "explain" &&
-      first != "compile" && first != "keygen" && first != "run" && first != "serve" &&
-      first != "version" && first != "deploy" && first != "undeploy" && first != "status" &&
-      first != "state" && first != "savepoint" && first != "publish-rule") {
+  if (!first.empty() && first[0] != '-' && first != "check" && first != "test" &&
+      first != "explain" && first != "compile" && first != "keygen" && first != "run" &&
+      first != "serve" && first != "version" && first != "deploy" && first != "undeploy" &&
+      first != "status" && first != "state" && first != "savepoint" && first != "publish-rule") {
     std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, explain, compile, keygen, run, serve, version, deploy, "
+              << "` (commands: check, test, explain, compile, keygen, run, serve, version, deploy, "
                  "undeploy, status, state, savepoint, publish-rule; see cep --help)\n";
     return kUsage;
   }
@@ -456,6 +475,9 @@ int main(int argc, char **argv) {
   try {
     if (check_cmd->parsed()) {
       return runCheck(check);
+    }
+    if (test_cmd->parsed()) {
+      return runTest(test);
     }
     if (explain_cmd->parsed()) {
       explain.stage_options_given =

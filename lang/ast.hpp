@@ -258,6 +258,50 @@ struct Aggregate {
   SourceRange range;
 };
 
+// Tests (proposed spec §10, docs/spec-proposal-tests.md): "given these events, expect these
+// records". Only `cep check` and `cep test` read them (lang/check_tests.hpp); nothing else
+// compiles or runs them, and they never reach an artifact.
+//
+//   test probes_then_big for card_testing {
+//       options --max-delay 2s --with-events
+//       input { {"@type":"Payment","card":"c1","amount":0.5,"country":"FR","ts":0} ... }
+//       expect { {"@stream":"CardTesting","card":"c1","probes":3} }
+//       expect late none
+//   }
+
+// One JSON object of an `input { ... }` or `expect { ... }` block, as written (checked as JSON
+// by lang/check_tests.cpp).
+struct JsonRecord {
+  std::string text;
+  SourceRange range;
+};
+
+// `{ record ... }`, `none`, or (input only) `"file.jsonl"`.
+struct TestRecords {
+  std::vector<JsonRecord> records;
+  std::optional<std::string> file; // `input "cases/x.jsonl"`: relative to the test's .cep file
+  bool none = false;               // `expect none`
+  SourceRange range;               // the block, `none` or the file name
+};
+
+// `--max-delay 2s`: the name with its dashes; the value ("" when it takes none).
+struct TestOption {
+  std::string name;
+  std::string value;
+  SourceRange range;       // the name
+  SourceRange value_range; // empty when no value
+};
+
+struct Test {
+  Ident name;
+  std::vector<Ident> rules; // `for a, b`; empty: every rule of the test's file
+  std::vector<TestOption> options;
+  std::vector<TestRecords> inputs;       // every `input` clause (one is required)
+  std::vector<TestRecords> expects;      // every `expect` clause (one is required)
+  std::vector<TestRecords> expects_late; // every `expect late` clause (at most one)
+  SourceRange range;
+};
+
 // One file. Declarations are kept per kind; `order` remembers the source order for printing.
 struct Module {
   FileId file = 0;
@@ -267,8 +311,9 @@ struct Module {
   std::vector<EventDecl> events;
   std::vector<Pattern> patterns;
   std::vector<Aggregate> aggregates;
+  std::vector<Test> tests;
 
-  enum class DeclKind { Import, Const, Def, Event, Pattern, Aggregate };
+  enum class DeclKind { Import, Const, Def, Event, Pattern, Aggregate, Test };
   struct DeclRef {
     DeclKind kind;
     std::size_t index;

@@ -246,11 +246,42 @@ public:
       case Kind::Aggregate:
         aggregate(m.aggregates.at(ref.index));
         break;
+      case Kind::Test:
+        test(m.tests.at(ref.index));
+        break;
       }
     }
   }
 
 private:
+  void test(const ast::Test &t) {
+    std::string head = "test " + t.name.name;
+    for (std::size_t i = 0; i < t.rules.size(); ++i) {
+      head += (i ? ", " : " for ") + t.rules[i].name;
+    }
+    line(0, head, t.range);
+    for (const ast::TestOption &o : t.options) {
+      line(1, "option " + o.name + (o.value.empty() ? "" : " " + o.value), o.range);
+    }
+    auto records = [&](const char *what, const std::vector<ast::TestRecords> &all) {
+      for (const ast::TestRecords &r : all) {
+        if (r.file) {
+          line(1, std::string(what) + " " + quoteString(*r.file), r.range);
+        } else if (r.none) {
+          line(1, std::string(what) + " none", r.range);
+        } else {
+          line(1, std::string(what), r.range);
+          for (const ast::JsonRecord &j : r.records) {
+            line(2, j.text, j.range);
+          }
+        }
+      }
+    };
+    records("input", t.inputs);
+    records("expect", t.expects);
+    records("expect late", t.expects_late);
+  }
+
   void line(int indent, const std::string &text, SourceRange r) {
     out_ << std::string(static_cast<std::size_t>(indent) * 2, ' ') << text;
     if (positions_ && r.file != 0 && r.file < sources_.size()) {
@@ -601,11 +632,49 @@ public:
       case Kind::Aggregate:
         aggregate(m.aggregates.at(ref.index));
         break;
+      case Kind::Test:
+        test(m.tests.at(ref.index));
+        break;
       }
     }
   }
 
 private:
+  void test(const ast::Test &t) {
+    out_ << "test " << t.name.name;
+    for (std::size_t i = 0; i < t.rules.size(); ++i) {
+      out_ << (i ? ", " : " for ") << t.rules[i].name;
+    }
+    out_ << " {\n";
+    if (!t.options.empty()) {
+      out_ << "    options";
+      for (const ast::TestOption &o : t.options) {
+        out_ << ' ' << o.name << (o.value.empty() ? "" : " " + o.value);
+      }
+      out_ << '\n';
+    }
+    auto records = [&](const char *what, const std::vector<ast::TestRecords> &all) {
+      for (const ast::TestRecords &r : all) {
+        out_ << "    " << what << ' ';
+        if (r.file) {
+          out_ << quoteString(*r.file) << '\n';
+        } else if (r.none) {
+          out_ << "none\n";
+        } else {
+          out_ << "{\n";
+          for (const ast::JsonRecord &j : r.records) {
+            out_ << "        " << j.text << '\n';
+          }
+          out_ << "    }\n";
+        }
+      }
+    };
+    records("input", t.inputs);
+    records("expect", t.expects);
+    records("expect late", t.expects_late);
+    out_ << "}\n";
+  }
+
   void def(const ast::Def &d) {
     out_ << "def " << d.name.name << '(';
     for (std::size_t i = 0; i < d.params.size(); ++i) {

@@ -429,11 +429,72 @@ struct aggregate_decl : seq<kw_aggregate, ws, must<aggregate_name>,
                             opt<ws, timeout_clause>> {};
 
 // ---------------------------------------------------------------------------------------------
+// test NAME [for RULE, ...] { options ... | input ... | expect ... }     (proposed spec §10)
+// ---------------------------------------------------------------------------------------------
+
+// `test` is a contextual word: a declaration only when a name follows it.
+struct kw_test : keyword<'t', 'e', 's', 't'> {};
+struct kw_for : keyword<'f', 'o', 'r'> {};
+struct kw_options : keyword<'o', 'p', 't', 'i', 'o', 'n', 's'> {};
+struct kw_input : keyword<'i', 'n', 'p', 'u', 't'> {};
+struct kw_expect : keyword<'e', 'x', 'p', 'e', 'c', 't'> {};
+struct kw_late : keyword<'l', 'a', 't', 'e'> {};
+
+// A JSON object as text: braces balanced outside strings. Its content is checked as JSON by
+// lang/check_tests.cpp (`cep check`, `cep test`), which reports the error at its position.
+struct json_string : seq<one<'"'>, star<sor<seq<one<'\\'>, not_one<'\n', '\r'>>,
+                                            not_one<'"', '\\', '\n', '\r'>>>,
+                         one<'"'>> {};
+struct json_record_close : one<'}'> {};
+struct json_record : seq<one<'{'>, star<sor<json_string, json_record, not_one<'{', '}', '"'>>>,
+                         must<json_record_close>> {};
+struct records_open : one<'{'> {};
+struct records_close : one<'}'> {};
+struct records_block : seq<records_open, ws, star<json_record, ws>, must<records_close>> {};
+
+// `--max-delay 2s`, `--at-end drop`, `--order sort`, `--with-events`; an unknown `--name` is
+// kept for lang/check_tests.cpp to report (it takes no value).
+struct option_name : seq<two<'-'>, plus<sor<pegtl::alnum, one<'-', '_'>>>> {};
+struct option_value : sor<number, identifier> {};
+struct option_with_value : seq<sor<string<'-', '-', 'm', 'a', 'x', '-', 'd', 'e', 'l', 'a', 'y'>,
+                                   string<'-', '-', 'a', 't', '-', 'e', 'n', 'd'>,
+                                   string<'-', '-', 'o', 'r', 'd', 'e', 'r'>>,
+                               not_at<sor<pegtl::alnum, one<'-', '_'>>>> {};
+struct option_flag : seq<string<'-', '-', 'w', 'i', 't', 'h', '-', 'e', 'v', 'e', 'n', 't', 's'>,
+                         not_at<sor<pegtl::alnum, one<'-', '_'>>>> {};
+// An unknown option keeps a value that follows on its line (not a clause keyword), so that the
+// checker reports the name, not the value.
+struct option_unknown_value : seq<plus<one<' ', '\t'>>, not_at<sor<kw_input, kw_expect>>,
+                                  option_value> {};
+struct test_option : sor<seq<at<option_with_value>, option_name, blank, must<option_value>>,
+                         seq<at<option_flag>, option_name>,
+                         seq<option_name, opt<option_unknown_value>>> {};
+struct options_clause : seq<kw_options, blank, must<test_option>, star<blank, test_option>> {};
+
+struct input_file : seq<string_lit> {};
+struct input_source : sor<input_file, records_block> {};
+struct input_clause : seq<kw_input, ws, must<input_source>> {};
+
+struct expect_late : kw_late {};
+struct expect_none : kw_none {};
+struct expect_body : sor<expect_none, records_block> {};
+struct expect_clause : seq<kw_expect, ws, opt<expect_late, ws>, must<expect_body>> {};
+
+struct test_clause : sor<options_clause, input_clause, expect_clause> {};
+struct test_name : identifier {};
+struct test_rule : identifier {};
+struct test_for : seq<kw_for, ws, must<test_rule>, star<ws, one<','>, ws, must<test_rule>>> {};
+struct test_open : one<'{'> {};
+struct test_close : one<'}'> {};
+struct test_decl : seq<kw_test, ws, test_name, opt<ws, test_for>, ws, must<test_open>, ws,
+                       star<test_clause, ws>, must<test_close>> {};
+
+// ---------------------------------------------------------------------------------------------
 // Module
 // ---------------------------------------------------------------------------------------------
 
 struct declaration : sor<import_decl, const_decl, def_decl, event_decl, pattern_decl,
-                         aggregate_decl> {};
+                         aggregate_decl, test_decl> {};
 struct module_end : eof {};
 // A whole file. lang/parse.cpp parses one `declaration` at a time instead, so that it can
 // recover after an error; this rule is the grammar's single root for analyze().

@@ -58,8 +58,8 @@ template <> inline constexpr auto error_message<type> = kExpectedType;
 template <> inline constexpr auto error_message<type_arg_close> = "expected `>` to close `list<...>`";
 
 // Declarations
-template <> inline constexpr auto error_message<declaration> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern` or `aggregate`";
-template <> inline constexpr auto error_message<module_end> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern` or `aggregate`";
+template <> inline constexpr auto error_message<declaration> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern`, `aggregate` or `test`";
+template <> inline constexpr auto error_message<module_end> = "expected a declaration: `import`, `const`, `def`, `event`, `pattern`, `aggregate` or `test`";
 template <> inline constexpr auto error_message<import_path> = "expected a file name in quotes after `import`, as in `import \"common.cep\"`";
 template <> inline constexpr auto error_message<const_name> = "expected a name after `const`";
 template <> inline constexpr auto error_message<const_eq> = "expected `=` after the constant's name";
@@ -112,6 +112,17 @@ template <> inline constexpr auto error_message<aggregate_body> = "expected `{` 
 template <> inline constexpr auto error_message<aggregate_body_unclosed> = "expected `}` to close the body of the aggregate (an aggregate has exactly one step)";
 template <> inline constexpr auto error_message<aggregate_emit> = "expected `having` or `emit` after the body of aggregate `{pattern}`";
 
+// Tests (proposed spec §10)
+template <> inline constexpr auto error_message<test_rule> = "expected a pattern or aggregate name after `for`";
+template <> inline constexpr auto error_message<test_open> = "expected `{` to start the body of the test (or `for` and the rules under test)";
+template <> inline constexpr auto error_message<test_close> = "expected `options`, `input`, `expect` or `}` in test `{pattern}`";
+template <> inline constexpr auto error_message<test_option> = "expected an option after `options`: `--max-delay 2s`, `--with-events`, `--at-end fire|drop` or `--order sort`";
+template <> inline constexpr auto error_message<option_value> = "expected the option's value on the same line, as in `--max-delay 2s` or `--at-end drop`";
+template <> inline constexpr auto error_message<input_source> = "expected a file name (`input \"cases/probe.jsonl\"`) or `{` and JSON records after `input`";
+template <> inline constexpr auto error_message<expect_body> = "expected `{` and the expected records, or `none`, after `expect`";
+template <> inline constexpr auto error_message<records_close> = "expected a JSON object `{...}` or `}` to end the records";
+template <> inline constexpr auto error_message<json_record_close> = "unclosed JSON record: `{` without its `}`";
+
 // clang-format on
 
 struct ErrorMessages {
@@ -159,5 +170,6 @@ template <> struct control<list_lit> : nesting_control<list_lit> {};
 template <> struct control<call> : nesting_control<call> {};
 template <> struct control<neg_expr> : nesting_control<neg_expr> {};
 template <> struct control<not_prefix> : nesting_control<not_prefix> {};
+template <> struct control<json_record> : nesting_control<json_record> {};
 
 } // namespace cep::lang::grammar

@@ -4,8 +4,8 @@
 // in Selector below make nodes), and AstBuilder turns that tree into ast:: nodes. A syntax error
 // (a `must<>` in lang/grammar.hpp that failed) aborts the declaration: it is reported, and
 // parsing resumes at the next line that starts, in column 1, with `import`, `const`, `def`,
-// `event`, `pattern` or `aggregate`. Problems found while converting (a reserved word used as a
-// name, a bad escape, an unknown duration unit, an integer overflow, a repeated header clause,
+// `event`, `pattern`, `aggregate` or `test`. Problems found while converting (a reserved word used
+// as a name, a bad escape, an unknown duration unit, an integer overflow, a repeated header clause,
 // what an `aggregate` cannot have: `within`, `skip`, a second step, ...) are reported too, but
 // the declaration is complete and is kept.
 #include "lang/parse.hpp"
@@ -74,7 +74,10 @@ using Selector = pt::selector<
         // aggregates
         g::aggregate_decl, g::window_clause, g::window_tumbling, g::window_hopping,
         g::window_cumulate, g::window_session, g::window_rolling, g::window_none,
-        g::lateness_clause, g::ttl_clause, g::having_clause, g::aggregate_emit>,
+        g::lateness_clause, g::ttl_clause, g::having_clause, g::aggregate_emit,
+        // tests
+        g::test_decl, g::test_name, g::test_rule, g::test_option, g::option_name, g::input_clause, g::input_file,
+        g::expect_clause, g::expect_late, g::expect_none, g::records_block, g::json_record>,
     FoldOne::on<g::expr, g::and_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::postfix_expr>>;
 // clang-format on
 
@@ -86,6 +89,7 @@ template <> struct Actions<g::pattern_name> {
   }
 };
 template <> struct Actions<g::aggregate_name> : Actions<g::pattern_name> {};
+template <> struct Actions<g::test_name> : Actions<g::pattern_name> {};
 
 // An expression deeper than this (e.g. `a + a + ... + a` with thousands of terms) is rejected,
 // so that printing and destroying the AST cannot exhaust the stack.
@@ -204,6 +208,9 @@ public:
     } else if (n.is_type<g::aggregate_decl>()) {
       module.aggregates.push_back(aggregateDecl(n));
       module.order.push_back({Kind::Aggregate, module.aggregates.size() - 1});
+    } else if (n.is_type<g::test_decl>()) {
+      module.tests.push_back(testDecl(n));
+      module.order.push_back({Kind::Test, module.tests.size() - 1});
     }
   }
 
@@ -230,6 +237,50 @@ private:
   ast::Import importDecl(const Node &n) {
     const Node &path = *n.children.at(0);
     return {stringValue(path), range(path), range(n)};
+  }
+
+  // `test NAME [for a, b] { options ... input ... expect [late] ... }`.
+  ast::Test testDecl(const Node &n) {
+    ast::Test t;
+    t.range = range(n);
+    for (const auto &child : n.children) {
+      const Node &c = *child;
+      if (c.is_type<g::test_name>()) {
+        t.name = ident(c);
+      } else if (c.is_type<g::test_rule>()) {
+        t.rules.push_back(ident(c));
+      } else if (c.is_type<g::test_option>()) {
+        ast::TestOption o;
+        o.name = c.children.at(0)->string();
+        o.range = range(*c.children.at(0));
+        if (c.children.size() > 1) {
+          o.value = c.children.at(1)->string();
+          o.value_range = range(*c.children.at(1));
+        }
+        t.options.push_back(std::move(o));
+      } else if (c.is_type<g::input_clause>()) {
+        t.inputs.push_back(testRecords(*c.children.at(0)));
+      } else if (c.is_type<g::expect_clause>()) {
+        bool late = c.children.size() == 2 && c.children.front()->is_type<g::expect_late>();
+        (late ? t.expects_late : t.expects).push_back(testRecords(*c.children.back()));
+      }
+    }
+    return t;
+  }
+
+  ast::TestRecords testRecords(const Node &n) {
+    ast::TestRecords r;
+    r.range = range(n);
+    if (n.is_type<g::input_file>()) {
+      r.file = stringValue(*n.children.at(0));
+    } else if (n.is_type<g::expect_none>()) {
+      r.none = true;
+    } else {
+      for (const auto &record : n.children) {
+        r.records.push_back({record->string(), range(*record)});
+      }
+    }
+    return r;
   }
 
   ast::Const constDecl(const Node &n) {
@@ -1079,7 +1130,7 @@ std::size_t tokenEnd(std::string_view text, std::size_t pos) {
 }
 
 bool startsDeclaration(std::string_view text, std::size_t pos) {
-  for (std::string_view kw : {"import", "const", "def", "event", "pattern", "aggregate"}) {
+  for (std::string_view kw : {"import", "const", "def", "event", "pattern", "aggregate", "test"}) {
     if (text.substr(pos, kw.size()) == kw &&
         (pos + kw.size() == text.size() || !isIdentChar(text[pos + kw.size()]))) {
       return true;

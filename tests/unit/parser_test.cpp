@@ -530,9 +530,9 @@ TEST_CASE("parser: declaration syntax errors", "[parser]") {
         Lines{"1:14: expected a type such as `int`, `string?` or an event type name"});
   CHECK(errorsOf("event E { a: list<int }\n") == Lines{"1:23: expected `>` to close `list<...>`"});
   CHECK(errorsOf("Payment(x)\n") == Lines{"1:1: expected a declaration: `import`, `const`, `def`, "
-                                          "`event`, `pattern` or `aggregate`"});
+                                          "`event`, `pattern`, `aggregate` or `test`"});
   CHECK(errorsOf("const A = 1 2\n") == Lines{"1:13: expected a declaration: `import`, `const`, "
-                                             "`def`, `event`, `pattern` or `aggregate`"});
+                                             "`def`, `event`, `pattern`, `aggregate` or `test`"});
 }
 
 // ---------------------------------------------------------------------------------------------
