@@ -27,6 +27,7 @@
 // `and` under `or` and around anything but a primary under `not` and unary `-`, for the reader.
 #include "lang/ast_printer.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ostream>
@@ -272,7 +273,20 @@ private:
         } else {
           line(1, std::string(what), r.range);
           for (const ast::JsonRecord &j : r.records) {
-            line(2, j.text, j.range);
+            // One line per record: a line break and the indentation after it become a space.
+            std::string text;
+            for (std::size_t i = 0; i < j.text.size(); ++i) {
+              if (j.text[i] == '\n' || j.text[i] == '\r') {
+                while (i + 1 < j.text.size() &&
+                       std::isspace(static_cast<unsigned char>(j.text[i + 1]))) {
+                  ++i;
+                }
+                text += ' ';
+              } else {
+                text += j.text[i];
+              }
+            }
+            line(2, text, j.range);
           }
         }
       }

@@ -4,15 +4,16 @@
 // ignore them, so a test never reaches an engine or an artifact.
 //
 // What is checked, each error with a caret and a fix:
-//  - the rules under test (`for a, b`) exist; without `for`, the test's file declares a rule;
+//  - the rules under test (`for a, b`) exist; without `for` they are the rules the test's file
+//    declares, or, in a file that declares none (tests apart, importing the rules), every rule;
 //  - the options (`--max-delay D`, `--with-events`, `--at-end fire|drop`, `--order sort`);
 //  - one `input`: a file (relative to the test's file, readable) or inline records, each valid
 //    JSON of a declared event type with its fields of their types;
 //  - one `expect` (records or `none`) and at most one `expect late`: valid JSON; an expected
 //    record's fields belong to the output record of a rule under test, with values of the
 //    field's type (null always fits: timeouts and aggregates write nulls), its `@` members are
-//    the output's (`@stream @pattern @key @start @end @timeout @at_end @revision @events`); a
-//    late record is an input record.
+//    the output's (`@stream @pattern @key @start @end @timeout @at_end @revision @events`); an
+//    expected late record is an input record that may leave out fields (and `@type`).
 //
 //   lang::Frontend front = lang::loadProgram(files, sources, diags);
 //   if (front.program) {

@@ -1220,6 +1220,14 @@ std::optional<std::string> syntaxHint(std::string_view text, std::size_t pos,
       }
     }
   }
+  // "expected `options`, `input`, `expect` or `}` in test ..." at `expected`: the clause.
+  if (message.find("` in test `") != std::string_view::npos) {
+    for (std::string_view want : {"options", "input", "expect"}) {
+      if (word != want && editDistance(word, want) <= 2) {
+        return "did you mean `" + std::string(want) + "`?";
+      }
+    }
+  }
   // "expected `last` after `skip past`" at `lsat`: the keyword it resembles.
   if (message.substr(0, 10) == "expected `") {
     std::size_t close = message.find('`', 10);
