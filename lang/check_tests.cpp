@@ -445,9 +445,9 @@ private:
 
   // An expected output record: its `@` members and the fields of its stream.
   void outputRecord(TestRecord &r, const std::vector<Rule> &rules, const TestOptions &options) {
-    static const std::vector<std::string> kMeta = {"@stream", "@pattern",  "@key",
-                                                   "@start",  "@end",      "@timeout",
-                                                   "@at_end", "@revision", "@events"};
+    static const std::vector<std::string> kMeta = {
+        "@stream",  "@pattern", "@key",      "@start",  "@end",
+        "@timeout", "@at_end",  "@revision", "@events", "@events_omitted"};
     std::vector<std::int32_t> emit_streams, timeout_streams, all_streams;
     auto add = [](std::vector<std::int32_t> &to, std::int32_t s) {
       if (s >= 0 && std::find(to.begin(), to.end(), s) == to.end()) {
@@ -493,7 +493,8 @@ private:
         wrong("a string");
       } else if ((m.key == "@timeout" || m.key == "@at_end") && v.kind != json::Kind::Bool) {
         wrong("true or false");
-      } else if (m.key == "@revision" && !(v.kind == json::Kind::Number && v.integer)) {
+      } else if ((m.key == "@revision" || m.key == "@events_omitted") &&
+                 !(v.kind == json::Kind::Number && v.integer)) {
         wrong("an integer");
       } else if ((m.key == "@start" || m.key == "@end") &&
                  !fits(v, Type::of(TypeKind::Time), false)) {

@@ -11,9 +11,10 @@
 //    JSON of a declared event type with its fields of their types;
 //  - one `expect` (records or `none`) and at most one `expect late`: valid JSON; an expected
 //    record's fields belong to the output record of a rule under test, with values of the
-//    field's type (null always fits: timeouts and aggregates write nulls), its `@` members are
-//    the output's (`@stream @pattern @key @start @end @timeout @at_end @revision @events`); an
-//    expected late record is an input record that may leave out fields (and `@type`).
+//    field's type (null always fits: timeouts and aggregates write nulls); its `@` members are
+//    the output's (`@stream @pattern @key @start @end @timeout @at_end @revision @events
+//    @events_omitted`); an expected late record is an input record that may leave out fields
+//    (and `@type`).
 //
 //   lang::Frontend front = lang::loadProgram(files, sources, diags);
 //   if (front.program) {
