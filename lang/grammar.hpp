@@ -1,6 +1,6 @@
-// The PEGTL grammar of a `.cep` module (spec §1, §3 and §8). Rules only: turning a parse into the
-// AST is lang/parse.cpp's job, and the error messages of the `must<>` points live in
-// lang/grammar_errors.hpp.
+// The PEGTL grammar of a `.cep` module (spec §1, §3 and §8; test declarations: the proposed
+// §10, docs/spec-proposal-tests.md). Rules only: turning a parse into the AST is lang/parse.cpp's
+// job, and the error messages of the `must<>` points live in lang/grammar_errors.hpp.
 //
 // Conventions:
 //  - `ws` (whitespace, line breaks and comments) is matched *before* a token, never after it, so
@@ -452,8 +452,8 @@ struct records_open : one<'{'> {};
 struct records_close : one<'}'> {};
 struct records_block : seq<records_open, ws, star<json_record, ws>, must<records_close>> {};
 
-// `--max-delay 2s`, `--at-end drop`, `--order sort`, `--with-events`; an unknown `--name` is
-// kept for lang/check_tests.cpp to report (it takes no value).
+// `--max-delay 2s`, `--at-end drop`, `--order sort`, `--with-events`; an unknown `--name` (and
+// a value after it on its line) is kept for lang/check_tests.cpp to report.
 struct option_name : seq<two<'-'>, plus<sor<pegtl::alnum, one<'-', '_'>>>> {};
 struct option_value : sor<number, identifier> {};
 struct option_with_value : seq<sor<string<'-', '-', 'm', 'a', 'x', '-', 'd', 'e', 'l', 'a', 'y'>,
