@@ -294,6 +294,14 @@ private:
   std::optional<std::int64_t> checkWithin(const ast::Expr &e, std::size_t module);
   // Warns when the pattern's partial matches can wait for ever (check_bounds.cpp).
   void warnUnboundedState(const ast::Pattern &p, const typed::Pattern &out);
+  // Rules that check clean but cannot work as meant (check_sense.cpp): a condition that is
+  // never true, an enormous count, a trailing loop that stops at its minimum; the same
+  // condition check for an aggregate; event types with and without a time field used together.
+  void warnCannotWork(const ast::Pattern &p, const typed::Pattern &out);
+  void warnAggregateCannotWork(const ast::Aggregate &a, const typed::Aggregate &out);
+  void warnMixedTime();
+  // Why `condition` (of step `self`) can never be true, if that is visible from constants.
+  std::optional<std::string> neverTrue(const typed::Expr &condition, std::int32_t self);
 
   // --- aggregate declarations (check_aggregate.cpp) ---------------------------------------------
   std::optional<typed::Aggregate> checkAggregateDecl(std::size_t module, const ast::Aggregate &a);
