@@ -332,6 +332,10 @@ private:
   typed::Program program_;
   std::vector<std::size_t> event_module_;                     // module of each event type
   std::unordered_map<std::string, std::int32_t> event_index_; // first declaration wins
+  // (name, module) of each event type a module declares again (an error reported once): uses
+  // of the name in that module resolve to nothing, silently, rather than to the first
+  // declaration, whose fields are not the ones that module means.
+  std::set<std::pair<std::string, std::size_t>> redeclared_events_;
 
   std::vector<ConstInfo> consts_;
   std::vector<DefInfo> defs_;
