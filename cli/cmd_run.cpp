@@ -12,6 +12,7 @@
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/stop_signals.hpp"
+#include "runtime/time/event_spill.hpp"
 #include "runtime/time/time_format.hpp"
 #include "support/time_arith.hpp"
 
@@ -150,6 +151,24 @@ int runFailure(const std::string &message) {
 }
 
 // A byte size: digits, then optionally K, M or G (powers of 1024).
+namespace {
+
+// 1073741824 -> "1.0 GiB".
+std::string formatBytes(std::uint64_t bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return text;
+}
+
+} // namespace
+
 bool parseByteSize(const std::string &text, std::uint64_t &bytes) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
@@ -215,6 +234,18 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
                    "--max-delay, --watermark, --time processing or --follow");
     }
     plan.max_delay_ms = std::numeric_limits<std::int64_t>::max();
+    std::string memory = options.sort_memory.empty() ? "1G" : options.sort_memory;
+    if (!parseByteSize(memory, plan.sort_memory) || plan.sort_memory == 0) {
+      return usage("--sort-memory " + memory +
+                   ": expected a positive byte size such as 1048576, 512M or 4G");
+    }
+    plan.sort_dir = options.sort_dir;
+    if (plan.sort_dir.empty()) {
+      const char *tmp = std::getenv("TMPDIR");
+      plan.sort_dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    }
+  } else if (!options.sort_memory.empty() || !options.sort_dir.empty()) {
+    return usage("--sort-memory and --sort-dir apply to --order sort only");
   }
   for (const auto *side : {&options.late_output, &options.dead_letter, &options.evicted_output}) {
     if (*side && (side->value().empty() || *side == "-")) {
@@ -316,9 +347,32 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   run_options.strict = options.strict;
   run_options.flush_each_step = plan.streaming || plan.processing || options.follow;
 
+  // --order sort beyond memory: sorted runs on disk, merged at the end. Not with a run cut
+  // (--snapshot-after/--resume, for tests): its snapshot holds the buffer, so it stays in memory.
+  std::unique_ptr<runtime::EventSpill> spill;
+  if (plan.sort_memory != 0 && !options.snapshot_after && !options.resume) {
+    try {
+      spill = std::make_unique<runtime::EventSpill>(schema, plan.sort_dir, plan.sort_memory);
+    } catch (const runtime::SpillError &e) {
+      return failure(e.what());
+    }
+    run_options.spill = spill.get();
+  }
+
   runtime::RunStats stats;
-  runtime::RunResult result =
-      runWithCut(cut, schema, matchers, plan.inputs, *out, run_options, &stats);
+  runtime::RunResult result;
+  try {
+    result = runWithCut(cut, schema, matchers, plan.inputs, *out, run_options, &stats);
+  } catch (const runtime::SpillError &e) {
+    return failure(std::string("--order sort: ") + e.what());
+  }
+  if (spill && spill->runs() > 0) {
+    std::cerr << "cep run: --order sort: the held events passed --sort-memory "
+              << formatBytes(spill->budget()) << ", so " << spill->eventsWritten()
+              << " events were sorted in " << spill->runs() << " runs on disk ("
+              << formatBytes(spill->bytesWritten()) << " under " << plan.sort_dir
+              << ") and merged\n";
+  }
   std::uint64_t matches = out->records();
   out.reset(); // flushed and closed
   if (plan.evictions) {

@@ -58,6 +58,10 @@ struct RunOptions {
   // arrival (watermarks from --max-delay) | sort (`cep run` only: every event held until the end
   // of the input, then matched in event-time order; nothing is late)
   std::string order = "arrival";
+  // --order sort: the memory the held events may take before sorted runs go to disk, and under
+  // which folder (runtime/time/event_spill.hpp). Empty: 1G; $TMPDIR, else /tmp.
+  std::string sort_memory;
+  std::string sort_dir;
   // fire | drop: what the end of the input does with timeouts, absences and held matches that
   // only time could still settle (runtime::AtEnd)
   std::string at_end = "fire";

@@ -155,6 +155,11 @@ int main(int argc, char **argv) {
                    "read whole, then matched in event-time order: nothing is late)")
       ->check(CLI::IsMember({"arrival", "sort"}))
       ->capture_default_str();
+  run_cmd->add_option("--sort-memory", run.sort_memory,
+                      "With --order sort: memory the held events may take before sorted runs "
+                      "are written to disk (e.g. 512M, 4G; default 1G)");
+  run_cmd->add_option("--sort-dir", run.sort_dir,
+                      "With --order sort: where the sorted runs go (default $TMPDIR, else /tmp)");
   run_cmd
       ->add_option("--at-end", run.at_end,
                    "At the end of the input: fire (what only time could still settle is written, "

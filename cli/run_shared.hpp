@@ -32,6 +32,9 @@ struct RunPlan {
   // is; its --evicted-output stream is attached by executeRun).
   runtime::StateBounds bounds;
   std::shared_ptr<runtime::EvictionLog> evictions;
+  // --order sort: the held events' memory budget before runs spill to disk (0: not sorting).
+  std::uint64_t sort_memory = 0;
+  std::string sort_dir;
 };
 
 // A side output (--late-output, --dead-letter): a file, created or truncated, written through an

@@ -28,6 +28,9 @@ std::optional<typed::Program> Checker::run() {
   checkConsts();
   checkPatterns();
   warnUnused();
+  if (!diags_.hasErrors()) {
+    warnMixedTime();
+  }
   if (diags_.hasErrors()) {
     return std::nullopt;
   }

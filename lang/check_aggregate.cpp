@@ -278,6 +278,7 @@ std::optional<typed::Aggregate> Checker::checkAggregateDecl(std::size_t module,
   for (auto &f : out.emit.fields) {
     collectCalls(*f.value, out);
   }
+  warnAggregateCannotWork(a, out);
   return out;
 }
 

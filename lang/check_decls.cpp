@@ -131,7 +131,10 @@ void Checker::collectEventTypes() {
                                  (it->second.file != ev.name.range.file
                                       ? ": event type names are shared by every file of the program"
                                       : ""))
-            .note("first declared here", it->second);
+            .note("first declared here", it->second)
+            .note("rename one of them, or declare `" + ev.name.name +
+                  "` once in a file that both import");
+        redeclared_events_.emplace(ev.name.name, m);
         continue;
       }
       event_index_.emplace(ev.name.name, static_cast<std::int32_t>(program_.event_types.size()));
@@ -196,6 +199,9 @@ void Checker::collectEventTypes() {
 }
 
 std::int32_t Checker::lookupEvent(std::size_t module, const ast::Ident &name) {
+  if (redeclared_events_.count({name.name, module}) != 0) {
+    return -1; // this file's own declaration is the duplicate, reported once
+  }
   auto it = event_index_.find(name.name);
   if (it == event_index_.end()) {
     std::vector<std::string> candidates;

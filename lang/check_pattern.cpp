@@ -611,6 +611,7 @@ std::optional<typed::Pattern> Checker::checkPattern(std::size_t module, const as
   // Only for a pattern that checked clean: its errors come first and are what to fix.
   if (diags_.errorCount() == errors_before) {
     warnUnboundedState(p, out);
+    warnCannotWork(p, out);
   }
   return out;
 }

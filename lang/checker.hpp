@@ -294,6 +294,14 @@ private:
   std::optional<std::int64_t> checkWithin(const ast::Expr &e, std::size_t module);
   // Warns when the pattern's partial matches can wait for ever (check_bounds.cpp).
   void warnUnboundedState(const ast::Pattern &p, const typed::Pattern &out);
+  // Rules that check clean but cannot work as meant (check_sense.cpp): a condition that is
+  // never true, an enormous count, a trailing loop that stops at its minimum; the same
+  // condition check for an aggregate; event types with and without a time field used together.
+  void warnCannotWork(const ast::Pattern &p, const typed::Pattern &out);
+  void warnAggregateCannotWork(const ast::Aggregate &a, const typed::Aggregate &out);
+  void warnMixedTime();
+  // Why `condition` (of step `self`) can never be true, if that is visible from constants.
+  std::optional<std::string> neverTrue(const typed::Expr &condition, std::int32_t self);
 
   // --- aggregate declarations (check_aggregate.cpp) ---------------------------------------------
   std::optional<typed::Aggregate> checkAggregateDecl(std::size_t module, const ast::Aggregate &a);
@@ -324,6 +332,10 @@ private:
   typed::Program program_;
   std::vector<std::size_t> event_module_;                     // module of each event type
   std::unordered_map<std::string, std::int32_t> event_index_; // first declaration wins
+  // (name, module) of each event type a module declares again (an error reported once): uses
+  // of the name in that module resolve to nothing, silently, rather than to the first
+  // declaration, whose fields are not the ones that module means.
+  std::set<std::pair<std::string, std::size_t>> redeclared_events_;
 
   std::vector<ConstInfo> consts_;
   std::vector<DefInfo> defs_;

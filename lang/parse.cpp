@@ -707,12 +707,32 @@ private:
   }
 
   // `a op b op c ...` where the operator is implied by the rule (and, or): left-associative.
+  // A chain longer than kBalanceAbove terms (a rule listing a thousand cards with `or`) is
+  // built as a balanced tree instead, so that its depth grows with the logarithm of its
+  // length and it is not "nested too deeply". That is the same expression: Kleene `and`/`or`
+  // are associative, and evaluation stays left to right, stopping at the first dominant value
+  // in either shape.
+  static constexpr std::size_t kBalanceAbove = 64;
+
   Built foldSame(const Node &n, ast::BinaryOp op) {
+    if (n.children.size() > kBalanceAbove) {
+      return balanced(n, op, 0, n.children.size());
+    }
     Built acc = build(*n.children.front());
     for (std::size_t i = 1; i < n.children.size(); ++i) {
       acc = binary(op, std::move(acc), build(*n.children[i]));
     }
     return acc;
+  }
+
+  // The terms [begin, end) of `n` joined by `op`, halves first.
+  Built balanced(const Node &n, ast::BinaryOp op, std::size_t begin, std::size_t end) {
+    if (end - begin == 1) {
+      return build(*n.children[begin]);
+    }
+    std::size_t mid = begin + (end - begin) / 2;
+    Built lhs = balanced(n, op, begin, mid);
+    return binary(op, std::move(lhs), balanced(n, op, mid, end));
   }
 
   // `a op b op c ...` with operator nodes between the operands: left-associative.

@@ -8,33 +8,56 @@ namespace cep::runtime {
 
 Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &options)
     : operators_(operators), out_(out), time_mode_(options.time),
-      flush_each_step_(options.flush_each_step), at_end_(options.at_end) {}
+      flush_each_step_(options.flush_each_step), at_end_(options.at_end), spill_(options.spill) {}
 
 void Driver::push(EventRef event) {
   if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
     return; // no pattern reads it: nothing to keep it for
   }
+  bool spill = spill_ != nullptr && spill_->account(*event);
   PushResult pushed = buffer_.push(std::move(event));
   CEP_ASSERT(pushed == PushResult::Buffered, "the buffer's watermark is ahead of the inputs'");
+  if (spill) {
+    spill_->writeRun(buffer_.drain());
+  }
+}
+
+bool Driver::releaseEvent(const EventRef &event) {
+  std::int64_t t = event->time;
+  if (!applyChanges(t)) { // a change due at or before t goes before the event
+    return false;
+  }
+  if (t > time_ && !step(t)) { // before the events of time t
+    return false;
+  }
+  dispatch(event);
+  events_since_advance_ = true;
+  return writeStep();
 }
 
 bool Driver::release(std::int64_t watermark) {
   if (watermark == kNoWatermark) {
     return true;
   }
+  if (spill_ != nullptr && spill_->runs() > 0 && !spill_->merging()) {
+    // --order sort with runs on disk: nothing is ready before the end of the inputs. Then the
+    // rest held in memory is the last run, and every run is released merged in (time, seq)
+    // order, which is the buffer's (time, arrival) order.
+    if (watermark != kEndWatermark) {
+      return true;
+    }
+    spill_->writeRun(buffer_.drain());
+    EventRef event;
+    while (spill_->next(event)) {
+      if (!releaseEvent(event)) {
+        return false;
+      }
+    }
+  }
   buffer_.advanceTo(watermark);
   EventRef event;
   while (buffer_.pop(event)) {
-    std::int64_t t = event->time;
-    if (!applyChanges(t)) { // a change due at or before t goes before the event
-      return false;
-    }
-    if (t > time_ && !step(t)) { // before the events of time t
-      return false;
-    }
-    dispatch(event);
-    events_since_advance_ = true;
-    if (!writeStep()) {
+    if (!releaseEvent(event)) {
       return false;
     }
   }

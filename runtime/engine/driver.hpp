@@ -41,6 +41,7 @@
 #include "runtime/engine/run_options.hpp"
 #include "runtime/event.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/time/event_spill.hpp"
 #include "runtime/time/reorder_buffer.hpp"
 
 #include <cstdint>
@@ -69,6 +70,10 @@ public:
   // before it is released).
   void push(EventRef event);
   void keepUnreadTypes(bool keep) { keep_unread_types_ = keep; }
+  // `cep run --order sort` beyond memory (runtime/time/event_spill.hpp): held events past the
+  // spill's budget go to a sorted run on disk; finish() merges the runs. Null: all in memory.
+  // Must outlive the driver. push() and finish() then throw SpillError on an I/O error.
+  void spillTo(EventSpill *spill) { spill_ = spill; }
   // Changes applied at their exact event time (above); null: none. Must outlive the driver.
   void setTimedChanges(TimedChanges *changes) { changes_ = changes; }
   // Event time: the events `watermark` has passed, in (time, arrival) order, then time advances
@@ -104,6 +109,9 @@ private:
   // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
   bool applyChanges(std::int64_t limit);
   void dispatch(const EventRef &event); // onEvent on the operators of its type
+  // One event the watermark has passed: the changes due before it, time advanced to it, the
+  // event dispatched and its records written. False once the output failed.
+  bool releaseEvent(const EventRef &event);
   // Sort and write step_outputs_; false once the output failed.
   bool writeStep() {
     if (step_outputs_.empty() && !out_.failed()) {
@@ -122,6 +130,7 @@ private:
   std::uint64_t at_end_fired_ = 0, at_end_dropped_ = 0;
   bool keep_unread_types_ = false;
   TimedChanges *changes_ = nullptr;
+  EventSpill *spill_ = nullptr;
   ReorderBuffer buffer_;
   std::vector<MatchOutput> step_outputs_;
   std::int64_t time_ = kNoWatermark; // the time the operators were last advanced to

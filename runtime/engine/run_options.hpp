@@ -17,6 +17,8 @@
 
 namespace cep::runtime {
 
+class EventSpill; // runtime/time/event_spill.hpp
+
 // What the end of a finite input does with what only time could still settle: timeouts and
 // absences whose deadline no event reached, matches a later event could still have changed
 // (docs/semantics.md §3, `cep run --at-end`).
@@ -63,6 +65,9 @@ struct RunOptions {
   // The matchers' state bounds (MatcherOptions::bounds): the loop does not use them, run
   // snapshots record them (run_snapshot.hpp) so that a run resumes only under the same ones.
   StateBounds state_bounds;
+  // `--order sort` beyond memory (runtime/time/event_spill.hpp); null: held in memory. Must
+  // outlive the loop.
+  EventSpill *spill = nullptr;
 };
 
 enum class RunStatus : std::uint8_t {

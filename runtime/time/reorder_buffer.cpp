@@ -92,4 +92,15 @@ std::vector<EventRef> ReorderBuffer::events() const {
   return events;
 }
 
+std::vector<EventRef> ReorderBuffer::drain() {
+  std::vector<EventRef> out = events();
+  ring_.clear();
+  ring_.shrink_to_fit();
+  head_ = 0;
+  count_ = 0;
+  heap_.clear();
+  heap_.shrink_to_fit();
+  return out;
+}
+
 } // namespace cep::runtime

@@ -66,6 +66,9 @@ public:
   // Every buffered event, ready or not, in release order (snapshots; a fresh buffer given them
   // in this order by push() releases them in the same order).
   std::vector<EventRef> events() const;
+  // Every buffered event in release order, and the buffer emptied (the watermark kept): an
+  // external sort's run (runtime/time/event_spill.hpp).
+  std::vector<EventRef> drain();
 
   std::int64_t watermark() const { return watermark_; }
   std::size_t size() const { return count_ + heap_.size(); }

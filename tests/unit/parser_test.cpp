@@ -5,7 +5,9 @@
 #include "lang/parse.hpp"
 #include "lang/source.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -421,6 +423,34 @@ TEST_CASE("parser: nesting deeper than the limit is an error, not a crash", "[pa
 
   std::string fine = "const A = " + std::string(60, '(') + "1" + std::string(60, ')') + "\n";
   CHECK(errorsOf(fine) == Lines{});
+}
+
+TEST_CASE("parser: a flat chain of thousands of `or` or `and` terms is not too deep", "[parser]") {
+  for (const char *op : {" or ", " and "}) {
+    std::string chain = "const A = x == 0";
+    for (int i = 1; i < 10000; ++i) {
+      chain += op + std::string("x == ") + std::to_string(i);
+    }
+    Parsed p(chain + "\n");
+    CHECK(p.errors() == Lines{});
+    REQUIRE(p.module.consts.size() == 1);
+    // Balanced: the depth grows with the logarithm of the length.
+    std::function<std::size_t(const ast::Expr &)> depth = [&](const ast::Expr &e) {
+      std::size_t d = 0;
+      for (const auto &c : e.children) {
+        d = std::max(d, depth(*c));
+      }
+      return d + 1;
+    };
+    CHECK(depth(*p.module.consts[0].value) <= 20);
+  }
+  // Short chains keep their left-associative shape.
+  Parsed p("const A = a or b or c\n");
+  REQUIRE(p.module.consts.size() == 1);
+  const ast::Expr &top = *p.module.consts[0].value;
+  REQUIRE(top.children.size() == 2);
+  CHECK(top.children[0]->kind == ast::ExprKind::Binary);
+  CHECK(top.children[1]->kind == ast::ExprKind::Name);
 }
 
 // ---------------------------------------------------------------------------------------------
