@@ -270,6 +270,11 @@ void ServeKafka::describe(service::ServeMeta &meta) const {
 service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
                                                        std::string &error) {
   std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
+  if (changelog() && !writeChangelog(meta, error)) {
+    std::string why;
+    producer_->abort(why); // the transaction must not commit without its changelog
+    return service::TransactionStep::Rewind;
+  }
   switch (producer_->commit(sources, error)) {
   case runtime::kafka::TxnOutcome::Committed:
     meta.kafka->state = service::KafkaTxnState::Committed;

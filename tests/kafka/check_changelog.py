@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The changelog topic `<group>-state` (tests/kafka/README.md, docs/kafka.md "The changelog
+topic"): a partition's state survives the loss of the machine, not only of the process.
+
+kcat produces the first half of the fraud example stream into a 4-partition topic, keyed as the
+patterns are partitioned (a Payment by its card, every other event by its user; the rules are
+payments.cep and accounts.cep, whose patterns are partitioned by card and by user); server A
+(`cep serve --state A -i kafka://.../payments -o kafka://.../alerts`) reads it, checkpoints
+(each checkpoint's transaction also writes one record per input partition to `fraud-state`) and
+is killed with SIGKILL once it has read the half and committed two more checkpoints. Its state
+folder is then thrown away (the machine is lost). The second half and a watermark per partition
+follow; server B, with an EMPTY --state folder, restores every partition from `fraud-state`
+(the log names each partition, the transaction and the keys) and resumes at the offsets the
+records carry. Checks:
+
+  * `fraud-state` exists (the mock cluster cannot make it compacted: it has no CreateTopics; the
+    log says so) and holds a record per partition, keyed "payments/P";
+  * B's log says where each partition's state came from;
+  * the alerts of A and B together equal `cep run`'s records on the same events (as a multiset),
+    with the partial matches that straddle the kill completed by B (a record whose events are
+    on both sides of the kill is there exactly once);
+  * /metrics: cep_kafka_changelog_records_total and cep_kafka_changelog_bytes_total grow.
+
+A is killed while idle (after its last checkpoint committed), so that every alert it wrote is
+in a committed transaction: librdkafka's mock cluster writes no transaction markers, so a
+kill in the middle of a transaction would leave records a read_committed reader of a real
+cluster would not see (check_exactly_once.py counts those; this test is about the state).
+"""
+
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+
+
+def metric(port_file, name, **labels):
+    """The value of series `name{labels}` in the server's /metrics; None when absent."""
+    if not os.path.exists(port_file):
+        return None
+    with open(port_file) as f:
+        text = f.read().strip()
+    if not text:
+        return None
+    with urllib.request.urlopen(f"http://127.0.0.1:{int(text)}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            series, _, value = line.rpartition(" ")
+            got, _, rest = series.partition("{")
+            pairs = dict(p.split("=", 1) for p in rest.rstrip("}").split(",")) if rest else {}
+            if got == name and {k: v.strip('"') for k, v in pairs.items()} == labels:
+                return float(value)
+    return None
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    for name in ("--cep", "--mock", "--example", "--workdir"):
+        ap.add_argument(name, required=True)
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    rules = [os.path.join(args.example, f) for f in ("payments.cep", "accounts.cep")]
+    events_path = os.path.join(args.example, "events.jsonl")
+    with open(events_path, "rb") as f:
+        events = [line.rstrip(b"\n") for line in f if line.strip()]
+    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
+                         capture_output=True, timeout=120)
+    check(run.returncode == 0, "cep run on the example exits 0")
+    expected = collections.Counter(run_records(run.stdout))
+    last = max(json.loads(e)["ts"] for e in events)
+    half = len(events) // 2
+
+    with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
+        def key(value):
+            record = json.loads(value)
+            return record.get("card") or record.get("user")
+
+        def serve_args(state):
+            return [*rules, "-i", bed.url("payments", group="fraud"), "-o", bed.url("alerts"),
+                    "--max-delay", "2s", "--state", state, "--checkpoint-every", "300ms"]
+
+        state_a = os.path.join(args.workdir, "state-a")
+        bed.produce("payments", events[:half], key=key)
+        a = bed.serve(serve_args(state_a), name="a")
+        port_a = os.path.join(args.workdir, "a.port")
+        a.wait_log("admin endpoint on")
+        # The mock cluster has no CreateTopics (no controller): the topic is made by a metadata
+        # request, and the log says it is not compacted.
+        a.wait_log("fraud-state exists (made by the brokers' auto.create.topics.enable, NOT "
+                   "compacted")
+        wait_for("A reads the first half",
+                 lambda: (metric(port_a, "cep_kafka_messages_consumed_total",
+                                 topic="payments") or 0) >= half)
+        committed = metric(port_a, "cep_kafka_transactions_total", outcome="committed")
+        wait_for("two more committed checkpoints",
+                 lambda: metric(port_a, "cep_kafka_transactions_total",
+                                outcome="committed") >= committed + 2)
+        written = metric(port_a, "cep_kafka_changelog_records_total")
+        check(written is not None and written >= 4,
+              f"A wrote a changelog record per partition ({written})")
+        check((metric(port_a, "cep_kafka_changelog_bytes_total") or 0) > 0,
+              "cep_kafka_changelog_bytes_total counts what A wrote")
+        a.proc.kill()  # the machine is lost: its process and its folder
+        a.proc.wait()
+        a.stderr.close()
+        bed.servers.remove(a)
+        shutil.rmtree(state_a)
+        alerts_a = len(bed.consume("alerts"))
+
+        # The changelog topic: a record per partition, keyed topic/partition.
+        keys = collections.Counter(bed.consume("fraud-state", "%k\\n"))
+        check(set(keys) == {f"payments/{p}" for p in range(4)},
+              f"fraud-state holds records keyed payments/0..3 ({sorted(keys)})")
+        described = bed.kcat(["-L", "-t", "fraud-state"])
+        check(described.returncode == 0 and b"4 partitions" in described.stdout,
+              "fraud-state has the input topic's 4 partitions")
+
+        bed.produce("payments", events[half:], key=key)
+        for p in range(4):  # every window closes, as at the end of cep run's file
+            bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
+                        partition=p)
+        b = bed.serve(serve_args(os.path.join(args.workdir, "state-b")), name="b")
+        b.wait_log("partitions from the changelog")
+        log = b.log()
+        for p in range(4):
+            check(f"partition payments[{p}]: state from the changelog topic fraud-state" in log,
+                  f"B says partition {p}'s state came from the changelog topic")
+        total = sum(expected.values())
+        wait_for(f"{total} alerts", lambda: len(bed.consume("alerts")) >= total, timeout=60)
+        check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+        got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+        check(got == expected,
+              f"A's {alerts_a} and B's alerts together equal cep run's {total} records: none "
+              f"lost ({sum((expected - got).values())}), none twice "
+              f"({sum((got - expected).values())})")
+
+    if failures:
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
