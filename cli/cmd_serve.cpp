@@ -338,8 +338,8 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   }
   // A Kafka server starting without a checkpoint takes its partitions' state from the
   // changelog topic, when it has one (docs/kafka.md "The changelog topic").
-  if (!restored && kafka.changelog()) {
-    if (int code = kafka.readChangelog(registry); code != kOk) {
+  if (kafka.changelog()) {
+    if (int code = kafka.readChangelog(registry, !restored); code != kOk) {
       return code;
     }
   }

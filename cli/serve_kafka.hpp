@@ -39,6 +39,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cep::runtime::kafka {
@@ -108,11 +109,13 @@ public:
   // changelog topic") ----
   // Whether checkpoints also write the changelog: transactional with exactly one input topic.
   bool changelog() const { return transactional() && inputs_.size() == 1; }
-  // Main thread, after prepareState, on a start whose --state folder holds no checkpoint:
-  // creates `<group>-state` (compacted) when missing, then reads the latest record of each
-  // partition of the input topic; their next offsets become where the partitions resume, and
-  // applyChangelog restores their keys. kOk or the exit code after printing why.
-  int readChangelog(runtime::metrics::Registry &registry);
+  // Main thread, after prepareState: creates `<group>-state` (compacted) when missing, on a
+  // thread of its own (the start does not wait for it); with `read_state` (a start whose
+  // --state folder holds no checkpoint) reads the latest record of each partition of the input
+  // topic: their next offsets become where the partitions resume, and applyChangelog restores
+  // their keys. kOk or the exit code after printing why.
+  int readChangelog(runtime::metrics::Registry &registry, bool read_state);
+  ~ServeKafka(); // waits for the changelog topic's creation, when one is under way
   // Main thread, after the runtime's startLoop: the records read by readChangelog into the
   // served matchers (ServeRuntime::restorePartitions); logs what came from where. Also keeps
   // `loop` for the checkpoints' records (the events it holds for reordering). kOk or exit code.
@@ -155,6 +158,8 @@ private:
   runtime::RunLoop *loop_ = nullptr;
   runtime::metrics::Counter *changelog_bytes_ = nullptr;
   runtime::metrics::Counter *changelog_records_ = nullptr;
+  runtime::metrics::Registry *registry_ = nullptr;
+  std::thread creator_; // makes the changelog topic (readChangelog)
   std::int32_t partitionOfKey(std::string_view key_json) const;
   bool writeChangelog(const service::ServeMeta &meta, std::string &error);
 };

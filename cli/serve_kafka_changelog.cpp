@@ -33,7 +33,14 @@ std::int32_t ServeKafka::partitionOfKey(std::string_view key_json) const {
   return runtime::kafka::keyPartitionOf(key_json, partitions, kPartitioner);
 }
 
-int ServeKafka::readChangelog(runtime::metrics::Registry &registry) {
+ServeKafka::~ServeKafka() {
+  if (creator_.joinable()) {
+    creator_.join();
+  }
+}
+
+int ServeKafka::readChangelog(runtime::metrics::Registry &registry, bool read_state) {
+  registry_ = &registry;
   changelog_bytes_ = &registry.counter("cep_kafka_changelog_bytes_total",
                                        "Bytes written to the changelog topic (<group>-state).");
   changelog_records_ = &registry.counter("cep_kafka_changelog_records_total",
@@ -41,13 +48,31 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry) {
                                          "partition whose state or position moved.");
   const Input &in = inputs_.front();
   const std::string topic = service::changelogTopic(in.url.group);
-  std::string note, error;
-  if (!runtime::kafka::ensureChangelogTopic(*producer_, topic, in.url.topic, note, error, 5000)) {
-    std::cerr << "cep serve: kafka: changelog topic: " << error << '\n';
+  std::string error;
+  bool exists = false;
+  if (!runtime::kafka::topicExists(*producer_, topic, exists, error)) {
+    std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
     return kRuntimeFailure;
   }
-  if (!note.empty()) {
-    log(note);
+  if (!exists) {
+    // Made beside the start (the brokers may take a while, the mock cluster never answers);
+    // nothing to restore from meanwhile. The first checkpoint writes to it.
+    log("changelog topic " + topic + " does not exist: creating it (compacted); no state of " +
+        in.url.topic + " to restore");
+    creator_ = std::thread([producer = producer_, topic, like = in.url.topic] {
+      std::string note, why;
+      if (runtime::kafka::ensureChangelogTopic(*producer, topic, like, note, why, 5000)) {
+        if (!note.empty()) {
+          log(note);
+        }
+      } else {
+        log("changelog topic: " + why);
+      }
+    });
+    return kOk;
+  }
+  if (!read_state) {
+    return kOk;
   }
   runtime::kafka::ControlTopicOptions options;
   options.url = in.url;
@@ -157,8 +182,28 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (registry_ != nullptr) {
+    registry_
+        ->gauge("cep_kafka_changelog_restore_seconds",
+                "How long the start took to restore the partitions' state read from the "
+                "changelog topic into the matchers.")
+        .set(seconds);
+  }
   for (std::size_t i = 0; i < records.size(); ++i) {
     const service::ChangelogRecord &rec = records[i];
+    if (registry_ != nullptr) {
+      runtime::metrics::Labels labels = {{"topic", rec.topic},
+                                         {"partition", std::to_string(rec.partition)}};
+      registry_
+          ->gauge("cep_kafka_partition_restore_bytes",
+                  "Bytes of a partition's changelog record restored at start.", labels)
+          .set(static_cast<double>(restored_records_[i].second.size()));
+      registry_
+          ->gauge("cep_kafka_partition_restore_keys",
+                  "Keys (of every pattern) of a partition restored from the changelog at start.",
+                  labels)
+          .set(static_cast<double>(rec.keyRecords()));
+    }
     log("partition " + rec.topic + "[" + std::to_string(rec.partition) +
         "]: state from the changelog topic " + service::changelogTopic(rec.group) +
         " (transaction " + rec.transaction + ", " + std::to_string(rec.keyRecords()) + " keys, " +

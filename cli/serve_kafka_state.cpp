@@ -271,8 +271,14 @@ service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
                                                        std::string &error) {
   std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
   if (changelog() && !writeChangelog(meta, error)) {
+    // The transaction must not commit without its changelog records: aborted (and counted),
+    // the server rewinds as for any abortable error.
+    error = "transaction " + producer_->label() + ": the changelog: " + error;
     std::string why;
-    producer_->abort(why); // the transaction must not commit without its changelog
+    if (!producer_->abort(why)) {
+      error += "; " + why;
+      return service::TransactionStep::Fatal;
+    }
     return service::TransactionStep::Rewind;
   }
   switch (producer_->commit(sources, error)) {

@@ -32,6 +32,25 @@ int partitionsOf(rd_kafka_t *rk, const std::string &topic, int timeout_ms, std::
 
 } // namespace
 
+bool topicExists(KafkaProducer &producer, const std::string &topic, bool &exists,
+                 std::string &error, int timeout_ms) {
+  const rd_kafka_metadata_t *md = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producerHandle(producer), 1, nullptr, &md, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = std::string("cannot read the brokers' topics: ") + rd_kafka_err2str(err);
+    return false;
+  }
+  exists = false;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      exists = true;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  return true;
+}
+
 bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
                           const std::string &like_topic, std::string &note, std::string &error,
                           int timeout_ms) {

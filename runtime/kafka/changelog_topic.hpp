@@ -23,4 +23,9 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
                           const std::string &like_topic, std::string &note, std::string &error,
                           int timeout_ms = 10000);
 
+// Whether `topic` exists, from a metadata request for every topic (which makes none, whatever
+// the brokers' auto.create.topics.enable). False with `error` when the brokers do not answer.
+bool topicExists(KafkaProducer &producer, const std::string &topic, bool &exists,
+                 std::string &error, int timeout_ms = 10000);
+
 } // namespace cep::runtime::kafka

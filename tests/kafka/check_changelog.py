@@ -89,8 +89,9 @@ def main():
         a = bed.serve(serve_args(state_a), name="a")
         port_a = os.path.join(args.workdir, "a.port")
         a.wait_log("admin endpoint on")
-        # The mock cluster has no CreateTopics (no controller): the topic is made by a metadata
-        # request, and the log says it is not compacted.
+        # The mock cluster has no CreateTopics (no controller): the topic is made by the first
+        # write, and the log says it is not compacted.
+        a.wait_log("changelog topic fraud-state does not exist: creating it (compacted)")
         a.wait_log("fraud-state exists (made by the brokers' auto.create.topics.enable, NOT "
                    "compacted")
         wait_for("A reads the first half",
