@@ -339,7 +339,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   // A Kafka server starting without a checkpoint takes its partitions' state from the
   // changelog topic, when it has one (docs/kafka.md "The changelog topic").
   if (kafka.changelog()) {
-    if (int code = kafka.readChangelog(registry, !restored); code != kOk) {
+    if (int code = kafka.readChangelog(registry, restored ? &*restored : nullptr); code != kOk) {
       return code;
     }
   }

@@ -110,11 +110,13 @@ public:
   // Whether checkpoints also write the changelog: transactional with exactly one input topic.
   bool changelog() const { return transactional() && inputs_.size() == 1; }
   // Main thread, after prepareState: creates `<group>-state` (compacted) when missing, on a
-  // thread of its own (the start does not wait for it); with `read_state` (a start whose
-  // --state folder holds no checkpoint) reads the latest record of each partition of the input
-  // topic: their next offsets become where the partitions resume, and applyChangelog restores
-  // their keys. kOk or the exit code after printing why.
-  int readChangelog(runtime::metrics::Registry &registry, bool read_state);
+  // thread of its own (the start does not wait for it); else reads the latest record of each
+  // partition of the input topic. Without `restored` (a start whose --state folder holds no
+  // checkpoint) their next offsets become where the partitions resume and applyChangelog
+  // restores their keys. With it, the folder is the fast path, unless a record written by
+  // another transactional.id is newer than its checkpoint: the folder is stale, refused (exit
+  // 2, saying so). kOk or the exit code after printing why.
+  int readChangelog(runtime::metrics::Registry &registry, const service::ServeMeta *restored);
   ~ServeKafka(); // waits for the changelog topic's creation, when one is under way
   // Main thread, after the runtime's startLoop: the records read by readChangelog into the
   // served matchers (ServeRuntime::restorePartitions); logs what came from where. Also keeps

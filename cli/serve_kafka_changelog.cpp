@@ -39,7 +39,8 @@ ServeKafka::~ServeKafka() {
   }
 }
 
-int ServeKafka::readChangelog(runtime::metrics::Registry &registry, bool read_state) {
+int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
+                              const service::ServeMeta *restored) {
   registry_ = &registry;
   changelog_bytes_ = &registry.counter("cep_kafka_changelog_bytes_total",
                                        "Bytes written to the changelog topic (<group>-state).");
@@ -69,9 +70,6 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry, bool read_st
         log("changelog topic: " + why);
       }
     });
-    return kOk;
-  }
-  if (!read_state) {
     return kOk;
   }
   runtime::kafka::ControlTopicOptions options;
@@ -127,13 +125,37 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry, bool read_st
         throw std::runtime_error("it is of topic " + rec.topic + " and group " + rec.group);
       }
       partition = static_cast<std::int32_t>(rec.partition);
-      if (rec.next_offset >= 0) {
+      if (rec.next_offset >= 0 && restored == nullptr) { // else the folder's (resumeFrom)
         resume_[rec.topic][partition] = rec.next_offset;
       }
     } catch (const std::exception &e) {
       std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << e.what() << '\n';
       return kRuntimeFailure;
     }
+  }
+  if (restored != nullptr) {
+    // The folder's checkpoint is the fast path unless another server (another
+    // transactional.id: another host, or a folder moved) wrote a partition's state after it.
+    const std::string own = restored->kafka ? restored->kafka->transactional_id : "";
+    std::string newer;
+    for (const auto &[partition, value] : restored_records_) {
+      service::ChangelogRecord rec = service::decodeChangelogRecord(value);
+      if (rec.transactional_id != own && rec.taken_at > restored->taken_at) {
+        newer += (newer.empty() ? "" : ", ") + rec.topic + "[" + std::to_string(rec.partition) +
+                 "] (transaction " + rec.transaction + " of " + rec.transactional_id + ")";
+      }
+    }
+    restored_records_.clear();
+    if (!newer.empty()) {
+      std::cerr << "cep serve: kafka: the --state folder is stale: the changelog topic " << topic
+                << " holds newer state of " << newer
+                << " than its checkpoint: start with an empty --state folder to restore from "
+                   "the changelog topic (or delete the topic to go on from the folder)\n";
+      return kUsage;
+    }
+    log("restoring from the --state folder: no newer state of " + in.url.topic +
+        " in the changelog topic " + topic);
+    return kOk;
   }
   if (restored_records_.empty()) {
     log("changelog topic " + topic + " holds no state of " + in.url.topic + ": starting empty");
@@ -299,6 +321,7 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     rec.group = source.group();
     rec.cluster = source.clusterId();
     rec.transaction = producer_->label();
+    rec.transactional_id = producer_->transactionalId();
     rec.taken_at = meta.taken_at;
     auto at = resume.find(partition);
     rec.next_offset = at == resume.end() ? -1 : at->second;

@@ -52,6 +52,7 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
   w.str(rec.group);
   w.str(rec.cluster);
   w.str(rec.transaction);
+  w.str(rec.transactional_id);
   w.i64(rec.taken_at);
   w.i64(rec.next_offset);
   w.i64(rec.watermark);
@@ -99,6 +100,7 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   rec.group = std::string(r.str());
   rec.cluster = std::string(r.str());
   rec.transaction = std::string(r.str());
+  rec.transactional_id = std::string(r.str());
   rec.taken_at = r.i64();
   rec.next_offset = r.i64();
   rec.watermark = r.i64();

@@ -8,7 +8,8 @@
 // What a record holds: where the partition resumes (its next offset), its watermark at the cut,
 // the transaction it was written in (the label every record of that transaction carries in its
 // header `cep-txn`, kafka_producer.hpp), which tells it apart from the local store's checkpoint
-// (the same label: the local store holds this very checkpoint and is the fast path), and, per
+// and the producer's transactional.id (which server wrote it: a record of another id newer than
+// a local checkpoint means the local folder is stale), and, per
 // served pattern version (by NAME, never by operator index, so a record restores into another
 // process, another build or recompiled rules), the key records (runtime/state/key_record.hpp) of
 // the pattern's keys that belong to the partition (runtime/kafka/key_partition.hpp). The
@@ -17,7 +18,8 @@
 // Layout (runtime/snapshot_codec.hpp encodings; str = u32 length + bytes, blob = u64 + bytes):
 //   "CEPCHLOG" u32 version (kChangelogVersion)
 //   str topic, u32 partition, u32 partition count of the topic, str group, str cluster id
-//   str transaction label, i64 taken at (epoch ms), i64 next offset (-1: nothing read yet),
+//   str transaction label, str transactional id, i64 taken at (epoch ms),
+//   i64 next offset (-1: nothing read yet),
 //   i64 watermark (INT64_MIN: none yet)
 //   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
 //     u64 record count, per record: blob key record
@@ -31,7 +33,8 @@
 //
 //   ChangelogRecord rec;
 //   rec.topic = "payments"; rec.partition = 2; rec.partitions = 4; rec.group = "fraud";
-//   rec.transaction = "1733301234567-7"; rec.taken_at = 1733301235000;
+//   rec.transaction = "1733301234567-7"; rec.transactional_id = "cep-fraud-host1";
+//   rec.taken_at = 1733301235000;
 //   rec.next_offset = 516; rec.watermark = 1764842400000;
 //   auto &p = rec.patterns.emplace_back();
 //   p.pattern = "card_testing"; p.version = "3248ce6a4836"; p.artifact_hash = "3248ce6a...";
@@ -67,8 +70,9 @@ struct ChangelogRecord {
   std::uint32_t partition = 0;
   std::uint32_t partitions = 0; // the topic's partition count (keys are hashed over it)
   std::string group;
-  std::string cluster;     // the brokers' cluster id
-  std::string transaction; // label of the transaction it was written in
+  std::string cluster;          // the brokers' cluster id
+  std::string transaction;      // label of the transaction it was written in
+  std::string transactional_id; // of the producer that wrote it (which server, which folder)
   std::int64_t taken_at = 0;
   std::int64_t next_offset = -1;
   std::int64_t watermark = INT64_MIN;

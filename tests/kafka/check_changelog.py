@@ -19,7 +19,10 @@ records carry. Checks:
   * the alerts of A and B together equal `cep run`'s records on the same events (as a multiset),
     with the partial matches that straddle the kill completed by B (a record whose events are
     on both sides of the kill is there exactly once);
-  * /metrics: cep_kafka_changelog_records_total and cep_kafka_changelog_bytes_total grow.
+  * /metrics: cep_kafka_changelog_records_total and cep_kafka_changelog_bytes_total grow;
+  * B (another host: its own transactional.id) restarted on its own folder restores from the
+    folder (the fast path); A's old folder, older than what B wrote, is refused as stale (exit
+    2), writing nothing.
 
 A is killed while idle (after its last checkpoint committed), so that every alert it wrote is
 in a committed transaction: librdkafka's mock cluster writes no transaction markers, so a
@@ -110,6 +113,8 @@ def main():
         a.proc.wait()
         a.stderr.close()
         bed.servers.remove(a)
+        stale = os.path.join(args.workdir, "state-a-stale")
+        shutil.copytree(state_a, stale)  # for the stale-folder check at the end
         shutil.rmtree(state_a)
         alerts_a = len(bed.consume("alerts"))
 
@@ -125,7 +130,13 @@ def main():
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)
-        b = bed.serve(serve_args(os.path.join(args.workdir, "state-b")), name="b")
+        # B is another host: its own transactional.id (A's is cep-fraud-<host name>).
+        config_b = os.path.join(args.workdir, "b.properties")
+        with open(config_b, "w") as f:
+            f.write("transactional.id=cep-fraud-b\n")
+        state_b = os.path.join(args.workdir, "state-b")
+        b_args = serve_args(state_b) + ["--kafka-config", config_b]
+        b = bed.serve(b_args, name="b")
         b.wait_log("partitions from the changelog")
         log = b.log()
         for p in range(4):
@@ -139,6 +150,19 @@ def main():
               f"A's {alerts_a} and B's alerts together equal cep run's {total} records: none "
               f"lost ({sum((expected - got).values())}), none twice "
               f"({sum((got - expected).values())})")
+
+        # B again on its folder: the folder is the fast path (nobody wrote after it).
+        again = bed.serve(b_args, name="b_again")
+        again.wait_log("restoring from the --state folder: no newer state of payments")
+        check(again.stop() == 0, "B restarted on its folder restores from it, exit 0")
+        # A's old folder: B (another transactional.id) wrote newer state: refused, exit 2.
+        old = bed.serve(serve_args(stale), name="a_stale")
+        code = old.proc.wait(timeout=60)
+        log = old.log()
+        check(code == 2 and "the --state folder is stale: the changelog topic fraud-state holds "
+              "newer state of payments[" in log and "of cep-fraud-b)" in log,
+              f"A's old folder is refused as stale, exit 2 (got {code}: {log[-400:]!r})")
+        check(len(bed.consume("alerts")) == total, "the refused start wrote nothing")
 
     if failures:
         print(f"{len(failures)} checks failed", file=sys.stderr)

@@ -356,6 +356,7 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   rec.group = "fraud";
   rec.cluster = "mock-cluster";
   rec.transaction = "1733301234567-7";
+  rec.transactional_id = "cep-fraud-host1";
   rec.taken_at = 1733301235000;
   rec.next_offset = 516;
   rec.watermark = 1764842400000;
@@ -372,6 +373,7 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   CHECK(back.group == "fraud");
   CHECK(back.cluster == "mock-cluster");
   CHECK(back.transaction == "1733301234567-7");
+  CHECK(back.transactional_id == "cep-fraud-host1");
   CHECK(back.taken_at == 1733301235000);
   CHECK(back.next_offset == 516);
   CHECK(back.watermark == 1764842400000);
