@@ -144,6 +144,17 @@ def main():
                   f"B says partition {p}'s state came from the changelog topic")
         total = sum(expected.values())
         wait_for(f"{total} alerts", lambda: len(bed.consume("alerts")) >= total, timeout=60)
+        with open(os.path.join(args.workdir, "b.port")) as f:
+            port_b = f.read().strip()
+        status = subprocess.run([args.cep, "status", "--server", f"127.0.0.1:{port_b}"],
+                                capture_output=True, timeout=30)
+        lines = [l for l in status.stdout.decode().splitlines() if l.startswith("changelog: ")]
+        check(status.returncode == 0 and len(lines) == 1 and
+              "4 partitions restored at start (" in lines[0] and " keys) in " in lines[0],
+              f"cep status says what the changelog restored and wrote ({lines})")
+        check((metric(os.path.join(args.workdir, "b.port"),
+                      "cep_kafka_partition_restore_keys", topic="payments", partition="0") or 0)
+              > 0, "/metrics: keys restored per partition")
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
         check(got == expected,
