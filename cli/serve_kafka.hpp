@@ -163,7 +163,9 @@ private:
   runtime::metrics::Registry *registry_ = nullptr;
   std::thread creator_; // makes the changelog topic (readChangelog)
   std::int32_t partitionOfKey(std::string_view key_json) const;
-  bool writeChangelog(const service::ServeMeta &meta, std::string &error);
+  // Produces the changelog records of the checkpoint into its transaction. False with `error`;
+  // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).
+  bool writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal);
 };
 
 } // namespace cep::cli

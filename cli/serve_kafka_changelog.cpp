@@ -277,7 +277,8 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
   }
 }
 
-bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &error) {
+bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal) {
+  fatal = false;
   const runtime::kafka::KafkaSource &source = *sources_.front();
   // Where each partition resumes: its next offset, or the first of its events still held for
   // reordering (they are not in the keys' state yet: the partition is read again from there).
@@ -343,6 +344,7 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
               std::to_string(value.size()) + " bytes, more than " +
               std::to_string(service::kChangelogRecordMaxBytes) +
               " (docs/kafka.md \"The changelog topic\": fewer keys per partition)";
+      fatal = true;
       return false;
     }
     if (!producer_->produce(topic, service::changelogKey(rec.topic, rec.partition), value, error)) {

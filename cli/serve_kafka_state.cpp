@@ -270,7 +270,8 @@ void ServeKafka::describe(service::ServeMeta &meta) const {
 service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
                                                        std::string &error) {
   std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
-  if (changelog() && !writeChangelog(meta, error)) {
+  bool fatal = false;
+  if (changelog() && !writeChangelog(meta, error, fatal)) {
     // The transaction must not commit without its changelog records: aborted (and counted),
     // the server rewinds as for any abortable error.
     error = "transaction " + producer_->label() + ": the changelog: " + error;
@@ -279,7 +280,7 @@ service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
       error += "; " + why;
       return service::TransactionStep::Fatal;
     }
-    return service::TransactionStep::Rewind;
+    return fatal ? service::TransactionStep::Fatal : service::TransactionStep::Rewind;
   }
   switch (producer_->commit(sources, error)) {
   case runtime::kafka::TxnOutcome::Committed:
