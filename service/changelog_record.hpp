@@ -5,7 +5,9 @@
 // The topic is compacted: its message key is `changelogKey(topic, partition)`
 // ("payments/2"), so the topic keeps the latest record of every partition.
 //
-// What a record holds: where the partition resumes (its next offset), its watermark at the cut,
+// What a record holds: where the partition resumes (its next offset, or its first event still
+// held for reordering), a watermark (written as none, INT64_MIN, until scale-out decides what
+// event time crosses processes: docs/kafka.md "Scale-out: what is left"),
 // the transaction it was written in (the label every record of that transaction carries in its
 // header `cep-txn`, kafka_producer.hpp), which tells it apart from the local store's checkpoint
 // and the producer's transactional.id (which server wrote it: a record of another id newer than
