@@ -151,7 +151,11 @@ private:
   // The changelog (serve_kafka_changelog.cpp).
   struct MirrorOp {
     std::string pattern, version, hash;
-    std::map<std::string, std::string> records; // key JSON -> key record
+    struct Record {
+      std::int32_t partition = -1; // partitionOfKey
+      std::string bytes;
+    };
+    std::map<std::string, Record> records; // key JSON -> its partition and key record
   };
   std::map<runtime::OperatorId, MirrorOp> mirror_;
   std::map<std::int32_t, std::int64_t> written_offsets_; // partition -> resume offset written
@@ -162,6 +166,7 @@ private:
   runtime::metrics::Counter *changelog_records_ = nullptr;
   runtime::metrics::Registry *registry_ = nullptr;
   std::thread creator_; // makes the changelog topic (readChangelog)
+  bool warned_offsets_ = false;
   std::int32_t partitionOfKey(std::string_view key_json) const;
   // Produces the changelog records of the checkpoint into its transaction. False with `error`;
   // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).

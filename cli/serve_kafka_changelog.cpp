@@ -251,24 +251,29 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
     op.hash = c.hash;
     if (c.whole || c.changes->full) {
       for (const auto &[key, record] : op.records) {
-        dirty_.insert(partitionOfKey(key));
+        dirty_.insert(record.partition);
       }
       op.records.clear();
     }
-    for (const auto &[key, record] : c.changes->put) {
-      op.records[key] = record;
-      dirty_.insert(partitionOfKey(key));
+    for (const auto &[key, bytes] : c.changes->put) {
+      MirrorOp::Record &record = op.records[key];
+      if (record.bytes.empty()) {
+        record.partition = partitionOfKey(key);
+      }
+      record.bytes = bytes;
+      dirty_.insert(record.partition);
     }
     for (const std::string &key : c.changes->erased) {
-      if (op.records.erase(key) != 0) {
-        dirty_.insert(partitionOfKey(key));
+      if (auto it = op.records.find(key); it != op.records.end()) {
+        dirty_.insert(it->second.partition);
+        op.records.erase(it);
       }
     }
   }
   for (auto it = mirror_.begin(); it != mirror_.end();) {
     if (live.count(it->first) == 0) {
       for (const auto &[key, record] : it->second.records) {
-        dirty_.insert(partitionOfKey(key));
+        dirty_.insert(record.partition);
       }
       it = mirror_.erase(it);
     } else {
@@ -298,7 +303,17 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
         continue;
       }
       auto at = resume.find(it->second);
-      // Event::line holds the message's offset (KafkaSource: Line::number).
+      // Event::line holds the message's offset (KafkaSource: Line::number), saturated at
+      // UINT32_MAX: past that offset a held event's own offset is unknown, and the record
+      // resumes after it (docs/kafka.md "Size": a limit of this slice).
+      if (e->line == UINT32_MAX) {
+        if (!warned_offsets_) {
+          warned_offsets_ = true;
+          log("changelog: events held for reordering past offset 4294967295 are not in the "
+              "records (a restore from the changelog would not read them again)");
+        }
+        continue;
+      }
       if (at != resume.end() && static_cast<std::int64_t>(e->line) < at->second) {
         at->second = static_cast<std::int64_t>(e->line);
       }
@@ -332,8 +347,8 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
       p.version = op.version;
       p.artifact_hash = op.hash;
       for (const auto &[key, record] : op.records) {
-        if (partitionOfKey(key) == partition) {
-          p.records.push_back(record);
+        if (record.partition == partition) {
+          p.records.push_back(record.bytes);
         }
       }
     }

@@ -42,6 +42,16 @@ std::vector<std::string> ServeRuntime::restorePartitions(
                     std::to_string(merged.keys.size()) + " keys, " +
                     std::to_string(merged.runCount()) + " partial matches");
   }
+  for (const auto &[name, list] : records) {
+    bool served_here = false;
+    for (const auto &served : served_) {
+      served_here = served_here || (served->name == name && !served->draining);
+    }
+    if (!served_here && !list.empty()) {
+      lines.push_back(name + ": not served here: its " + std::to_string(list.size()) +
+                      " keys are not restored");
+    }
+  }
   loop.ingest().raiseNextSeq(next_seq);
   return lines;
 }

@@ -62,7 +62,6 @@ namespace cep::service {
 // The stop request (runtime::requestStop) a failed transaction stops the loop with.
 inline constexpr int kRewindStop = 10; // SIGUSR1's number on Linux: never a stop signal of ours
 
-// What became of a checkpoint's Kafka transaction (ServeRuntimeOptions::commit_transaction).
 // One served pattern version's changes in a checkpoint (ServeRuntimeOptions::on_changes).
 struct ServedChanges {
   runtime::OperatorId id = 0;
@@ -71,6 +70,7 @@ struct ServedChanges {
   const runtime::MatcherChanges *changes = nullptr;
 };
 
+// What became of a checkpoint's Kafka transaction (ServeRuntimeOptions::commit_transaction).
 enum class TransactionStep {
   Committed, // the next transaction has begun
   Rewind,    // aborted: the server goes back to its last committed checkpoint
@@ -226,7 +226,8 @@ public:
   // (serve_partitions.cpp). `records` maps a pattern name to its key records (of every restored
   // partition); each served version of that name that has seen nothing takes them (both
   // engines, by the state's names: runtime/state/partition_state.hpp), their arrival seqs moved
-  // below the loop's next one. Returns a line per pattern for the log; throws
+  // to the loop's next ones and the loop's counter raised past them (later events sort after
+  // them). Returns a line per pattern for the log; throws
   // std::runtime_error with the reason when records do not fit the pattern.
   //   served.restorePartitions(loop, {{"card_testing", {rec1, rec2}}});
   std::vector<std::string>

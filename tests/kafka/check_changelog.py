@@ -33,6 +33,7 @@ cluster would not see (check_exactly_once.py counts those; this test is about th
 import collections
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,11 @@ def main():
               "fraud-state has the input topic's 4 partitions")
 
         bed.produce("payments", events[half:], key=key)
+        # A message in another partition than librdkafka's default partitioner gives its key
+        # (an Order: no pattern here reads it): counted and logged, matched all the same.
+        bed.produce("payments", [b'{"@type":"Order","order_id":"o-x","user":"u-x","total":1.0,'
+                                 b'"ts":' + str(last).encode() + b'}'],
+                    key=lambda value: "card-42", partition=3)  # card-42's partition is 2
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)
@@ -155,6 +161,9 @@ def main():
         check((metric(os.path.join(args.workdir, "b.port"),
                       "cep_kafka_partition_restore_keys", topic="payments", partition="0") or 0)
               > 0, "/metrics: keys restored per partition")
+        check(metric(os.path.join(args.workdir, "b.port"),
+                     "cep_kafka_key_partition_mismatches_total", topic="payments") == 1,
+              "/metrics: the message in another partition than its key's is counted")
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
         check(got == expected,
@@ -174,6 +183,9 @@ def main():
               "newer state of payments[" in log and "of cep-fraud-b)" in log,
               f"A's old folder is refused as stale, exit 2 (got {code}: {log[-400:]!r})")
         check(len(bed.consume("alerts")) == total, "the refused start wrote nothing")
+        check(re.search(r'payments\[3\]@\d+: message key "card-42" is in partition 3, '
+                        r"librdkafka's default partitioner puts it in 2", b.log()) is not None,
+              "a message in another partition than its key's is logged with its offset")
 
     if failures:
         print(f"{len(failures)} checks failed", file=sys.stderr)
