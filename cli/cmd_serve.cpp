@@ -336,6 +336,13 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       return runUsage(e.what());
     }
   }
+  // A Kafka server starting without a checkpoint takes its partitions' state from the
+  // changelog topic, when it has one (docs/kafka.md "The changelog topic").
+  if (kafka.changelog()) {
+    if (int code = kafka.readChangelog(registry, restored ? &*restored : nullptr); code != kOk) {
+      return code;
+    }
+  }
   if (!inputs.open(plan.inputs, schema, error, runtime::kDefaultReadSize,
                    static_cast<std::size_t>(run.max_record_bytes), run.follow, resume_at)) {
     return runFailure(error);
@@ -442,6 +449,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       rules.describe(meta);
     });
     served.setSyncOutputs([&](std::string &why) { return syncOutputs(*out, sides, why); });
+    if (kafka.changelog()) {
+      served.setOnChanges(
+          [&](const std::vector<service::ServedChanges> &changes) { kafka.onChanges(changes); });
+    }
     if (kafka.transactional()) {
       served.setCommitTransaction([&](service::ServeMeta &meta, std::string &why) {
         return kafka.commitTransaction(meta, why);
@@ -452,6 +463,11 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     served.startLoop(loop);
   } catch (const std::runtime_error &e) {
     return runFailure(e.what());
+  }
+  if (kafka.changelog()) {
+    if (int code = kafka.applyChangelog(served, loop); code != kOk) {
+      return code;
+    }
   }
   if (kafka.transactional() && !restored) {
     // The folder's first checkpoint, before anything is read: every later checkpoint then has

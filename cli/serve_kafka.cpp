@@ -138,6 +138,7 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     }
     options.commit_offsets = !transactional(); // else in each checkpoint's transaction
     options.assign_all = state_; // one process per group: no join, no rebalance (#12 §3)
+    options.check_key_partition = changelog(); // keys' state goes by the default partitioner
     std::unique_ptr<runtime::kafka::KafkaSource> source =
         runtime::kafka::KafkaSource::open(options, error);
     if (!source) {

@@ -25,6 +25,7 @@
 #include "cli/commands.hpp"
 #include "cli/run_shared.hpp"
 #include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/run_loop.hpp"
 #include "runtime/io/inputs.hpp"
 #include "runtime/kafka/kafka_config.hpp"
 #include "runtime/kafka/kafka_url.hpp"
@@ -36,7 +37,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cep::runtime::kafka {
@@ -102,6 +105,27 @@ public:
   // consumed offsets, then begins the next one (ServeRuntimeOptions::commit_transaction).
   service::TransactionStep commitTransaction(service::ServeMeta &meta, std::string &error);
 
+  // ---- the changelog topic `<group>-state` (serve_kafka_changelog.cpp; docs/kafka.md "The
+  // changelog topic") ----
+  // Whether checkpoints also write the changelog: transactional with exactly one input topic.
+  bool changelog() const { return transactional() && inputs_.size() == 1; }
+  // Main thread, after prepareState: creates `<group>-state` (compacted) when missing, on a
+  // thread of its own (the start does not wait for it); else reads the latest record of each
+  // partition of the input topic. Without `restored` (a start whose --state folder holds no
+  // checkpoint) their next offsets become where the partitions resume and applyChangelog
+  // restores their keys. With it, the folder is the fast path, unless a record written by
+  // another transactional.id is newer than its checkpoint: the folder is stale, refused (exit
+  // 2, saying so). kOk or the exit code after printing why.
+  int readChangelog(runtime::metrics::Registry &registry, const service::ServeMeta *restored);
+  ~ServeKafka(); // waits for the changelog topic's creation, when one is under way
+  // Main thread, after the runtime's startLoop: the records read by readChangelog into the
+  // served matchers (ServeRuntime::restorePartitions); logs what came from where. Also keeps
+  // `loop` for the checkpoints' records (the events it holds for reordering). kOk or exit code.
+  int applyChangelog(service::ServeRuntime &served, runtime::RunLoop &loop);
+  // Loop thread, in each checkpoint: ServeRuntimeOptions::on_changes. The key records of every
+  // served version, kept by partition, for the changelog records.
+  void onChanges(const std::vector<service::ServedChanges> &changes);
+
 private:
   struct Input {
     runtime::kafka::KafkaUrl url;
@@ -123,6 +147,30 @@ private:
   std::string label_base_; // transaction labels: <base>-<sequence>
   std::uint64_t transactions_ = 0;
   bool beginNext(std::string &error);
+
+  // The changelog (serve_kafka_changelog.cpp).
+  struct MirrorOp {
+    std::string pattern, version, hash;
+    struct Record {
+      std::int32_t partition = -1; // partitionOfKey
+      std::string bytes;
+    };
+    std::map<std::string, Record> records; // key JSON -> its partition and key record
+  };
+  std::map<runtime::OperatorId, MirrorOp> mirror_;
+  std::map<std::int32_t, std::int64_t> written_offsets_; // partition -> resume offset written
+  std::set<std::int32_t> dirty_;                         // partitions whose keys changed
+  std::vector<std::pair<std::int32_t, std::string>> restored_records_; // readChangelog's values
+  runtime::RunLoop *loop_ = nullptr;
+  runtime::metrics::Counter *changelog_bytes_ = nullptr;
+  runtime::metrics::Counter *changelog_records_ = nullptr;
+  runtime::metrics::Registry *registry_ = nullptr;
+  std::thread creator_; // makes the changelog topic (readChangelog)
+  bool warned_offsets_ = false;
+  std::int32_t partitionOfKey(std::string_view key_json) const;
+  // Produces the changelog records of the checkpoint into its transaction. False with `error`;
+  // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).
+  bool writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal);
 };
 
 } // namespace cep::cli

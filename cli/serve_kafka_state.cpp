@@ -270,6 +270,18 @@ void ServeKafka::describe(service::ServeMeta &meta) const {
 service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
                                                        std::string &error) {
   std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
+  bool fatal = false;
+  if (changelog() && !writeChangelog(meta, error, fatal)) {
+    // The transaction must not commit without its changelog records: aborted (and counted),
+    // the server rewinds as for any abortable error.
+    error = "transaction " + producer_->label() + ": the changelog: " + error;
+    std::string why;
+    if (!producer_->abort(why)) {
+      error += "; " + why;
+      return service::TransactionStep::Fatal;
+    }
+    return fatal ? service::TransactionStep::Fatal : service::TransactionStep::Rewind;
+  }
   switch (producer_->commit(sources, error)) {
   case runtime::kafka::TxnOutcome::Committed:
     meta.kafka->state = service::KafkaTxnState::Committed;

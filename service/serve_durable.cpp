@@ -137,6 +137,14 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
       batch.eraseArtifact(hash);
     }
   }
+  if (options_.on_changes) {
+    std::vector<ServedChanges> all;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      all.push_back({order[i]->id, order[i]->name, order[i]->version, order[i]->hash,
+                     writes[i].drop, &writes[i].changes});
+    }
+    options_.on_changes(all);
+  }
   if (options_.describe_io) {
     options_.describe_io(meta);
   }

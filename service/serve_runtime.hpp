@@ -41,6 +41,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,14 @@ namespace cep::service {
 
 // The stop request (runtime::requestStop) a failed transaction stops the loop with.
 inline constexpr int kRewindStop = 10; // SIGUSR1's number on Linux: never a stop signal of ours
+
+// One served pattern version's changes in a checkpoint (ServeRuntimeOptions::on_changes).
+struct ServedChanges {
+  runtime::OperatorId id = 0;
+  std::string pattern, version, hash;
+  bool whole = false; // `changes.put` is its whole state (earlier records of the id are gone)
+  const runtime::MatcherChanges *changes = nullptr;
+};
 
 // What became of a checkpoint's Kafka transaction (ServeRuntimeOptions::commit_transaction).
 enum class TransactionStep {
@@ -114,6 +123,10 @@ struct ServeRuntimeOptions {
   //     switch (producer->commit(sources, error)) { ... }
   //   };
   std::function<TransactionStep(ServeMeta &, std::string &)> commit_transaction;
+  // The changelog topic (docs/kafka.md "The changelog topic"): called on the loop thread in each
+  // checkpoint, before describe_io, with what every served version's exportChanges gave (the
+  // whole state when `whole`), in operator id order; the versions not named are gone.
+  std::function<void(const std::vector<ServedChanges> &)> on_changes;
 };
 
 class ServeRuntime final : public Control {
@@ -199,6 +212,27 @@ public:
   void setCommitTransaction(std::function<TransactionStep(ServeMeta &, std::string &)> commit) {
     options_.commit_transaction = std::move(commit);
   }
+  // Main thread, before startLoop: ServeRuntimeOptions::on_changes.
+  void setOnChanges(std::function<void(const std::vector<ServedChanges> &)> on_changes) {
+    options_.on_changes = std::move(on_changes);
+  }
+  // Main thread, before the first checkpoint: that checkpoint exports every served version
+  // whole (its on_changes sees the whole state, the store's records are written again), for a
+  // receiver of on_changes that starts empty after a restore (the changelog's partition
+  // records, docs/kafka.md).
+  void exportWholeNext();
+  // Main thread, after startLoop and before the loop reads anything, on a server that restored
+  // no checkpoint: the keys of input partitions restored from the changelog topic
+  // (serve_partitions.cpp). `records` maps a pattern name to its key records (of every restored
+  // partition); each served version of that name that has seen nothing takes them (both
+  // engines, by the state's names: runtime/state/partition_state.hpp), their arrival seqs moved
+  // to the loop's next ones and the loop's counter raised past them (later events sort after
+  // them). Returns a line per pattern for the log; throws
+  // std::runtime_error with the reason when records do not fit the pattern.
+  //   served.restorePartitions(loop, {{"card_testing", {rec1, rec2}}});
+  std::vector<std::string>
+  restorePartitions(runtime::RunLoop &loop,
+                    const std::map<std::string, std::vector<std::string_view>> &records);
   // After the loop: Committed while no transaction failed, else the step that stopped the
   // server and `transactionError()` why.
   TransactionStep transactionFailure() const { return transaction_failure_; }

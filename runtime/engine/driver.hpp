@@ -97,6 +97,9 @@ public:
   std::uint64_t atEndFired() const { return at_end_fired_; }
   std::uint64_t atEndDropped() const { return at_end_dropped_; }
   std::size_t buffered() const { return buffer_.size(); }
+  // The events held for reordering, in no particular order (a checkpoint per input partition
+  // resumes each partition before its own: docs/kafka.md "The changelog topic").
+  std::vector<EventRef> bufferedEvents() const { return buffer_.events(); }
   // The earliest pending timer over the operators (Matcher::nextTimer); kEndOfTime when none.
   std::int64_t nextTimer() const;
 

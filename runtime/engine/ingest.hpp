@@ -93,6 +93,10 @@ public:
   const Statistics &records() const { return records_; }
   const std::vector<std::string> &inputNames() const { return input_names_; }
   ReadPosition position() const;
+  // The arrival seq the next record gets; raised (never lowered) past the seqs of state brought
+  // in from another process (runtime/state/partition_state.hpp), so later events sort after it.
+  std::uint64_t nextSeq() const { return next_seq_; }
+  void raiseNextSeq(std::uint64_t seq) { next_seq_ = seq > next_seq_ ? seq : next_seq_; }
 
   // Why onRecord returned Stop: Rejected (--strict) or OutputError (a side output).
   RunStatus status() const { return status_; }

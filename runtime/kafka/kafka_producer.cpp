@@ -5,6 +5,7 @@
 #include "runtime/metrics/registry.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -178,6 +179,33 @@ bool KafkaProducer::begin(const std::string &label, std::string &error) {
 
 const std::string &KafkaProducer::label() const {
   return impl_->label;
+}
+
+bool KafkaProducer::produce(const std::string &topic, std::string_view key, std::string_view value,
+                            std::string &error) {
+  Impl &impl = *impl_;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(impl.options.flush_timeout_ms);
+  for (;;) {
+    rd_kafka_headers_t *headers = rd_kafka_headers_new(1);
+    if (!impl.label.empty()) {
+      rd_kafka_header_add(headers, "cep-txn", -1, impl.label.data(),
+                          static_cast<ssize_t>(impl.label.size()));
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        impl.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char *>(value.data()), value.size()),
+        RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return true; // the headers belong to the message now
+    }
+    rd_kafka_headers_destroy(headers);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
+      error = "cannot produce to " + topic + ": " + rd_kafka_err2str(err);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5)); // the poller thread frees room
+  }
 }
 
 TxnOutcome KafkaProducer::commit(const std::vector<const KafkaSource *> &sources,

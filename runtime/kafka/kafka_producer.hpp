@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cep::runtime::metrics {
@@ -84,6 +85,14 @@ public:
   bool abort(std::string &error);
   // Waits at most flush_timeout_ms for every queued message; logs how many were not delivered.
   void flush();
+  // One message of bytes to `topic` (partitioned by `key` with librdkafka's default partitioner)
+  // in the open transaction, with the header cep-txn: <label>: what is not a record of an output,
+  // as the changelog topic's records (service/changelog_record.hpp). Waits for room while the
+  // queue is full (at most flush_timeout_ms). False with `error` when librdkafka refuses it; a
+  // failed delivery makes the transaction's commit fail (Aborted).
+  //   producer->produce("fraud-state", "payments/2", record_bytes, error);
+  bool produce(const std::string &topic, std::string_view key, std::string_view value,
+               std::string &error);
 
   struct Impl;
   Impl &impl() { return *impl_; }

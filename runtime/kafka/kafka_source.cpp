@@ -1,6 +1,7 @@
 #include "runtime/kafka/kafka_source.hpp"
 
 #include "runtime/kafka/kafka_client.hpp"
+#include "runtime/kafka/key_partition.hpp"
 #include "runtime/metrics/registry.hpp"
 
 #include <algorithm>
@@ -55,6 +56,8 @@ struct KafkaSource::Impl {
   std::uint64_t errors_logged = 0;
   metrics::Counter *consumed = nullptr;
   metrics::Counter *rebalances = nullptr;
+  metrics::Counter *mismatches = nullptr; // check_key_partition
+  std::uint64_t mismatches_seen = 0;
 
   std::string buffer; // the value handed out, padded
 
@@ -360,6 +363,12 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
     metrics::Registry &r = *options.registry;
     impl->consumed = &r.counter("cep_kafka_messages_consumed_total",
                                 "Messages taken from a Kafka topic.", {{"topic", url.topic}});
+    if (options.check_key_partition) {
+      impl->mismatches = &r.counter("cep_kafka_key_partition_mismatches_total",
+                                    "Keyed messages in another partition than librdkafka's "
+                                    "default partitioner gives their key.",
+                                    {{"topic", url.topic}});
+    }
     impl->rebalances = &r.counter("cep_kafka_rebalances_total",
                                   "Partition assignments and revocations of a consumer group.",
                                   {{"topic", url.topic}});
@@ -469,6 +478,26 @@ ReadStatus KafkaSource::next(std::uint32_t &split, Line &line) {
     if (part.idle) {
       part.idle = false;
       ++impl.counts_version;
+    }
+    if (impl.options.check_key_partition && message->key != nullptr && message->key_len > 0) {
+      std::string_view key(static_cast<const char *>(message->key), message->key_len);
+      std::int32_t expected = keyPartition(key, static_cast<std::int32_t>(impl.partitions.size()),
+                                           Partitioner::Consistent);
+      if (expected != message->partition) {
+        std::uint64_t n = ++impl.mismatches_seen;
+        if (impl.mismatches != nullptr) {
+          impl.mismatches->add();
+        }
+        if (n <= 10 || n % 1000 == 0) {
+          logLine(impl.options.url.topic + "[" + std::to_string(message->partition) + "]@" +
+                  std::to_string(message->offset) + ": message key \"" +
+                  std::string(key.substr(0, 64)) + "\" is in partition " +
+                  std::to_string(message->partition) +
+                  ", librdkafka's default partitioner puts it in " + std::to_string(expected) +
+                  ": its state goes with partition " + std::to_string(expected) +
+                  " (docs/kafka.md \"A key's partition\"; " + std::to_string(n) + " so far)");
+        }
+      }
     }
     std::size_t size = message->len;
     std::size_t max = impl.options.max_record_bytes;

@@ -70,6 +70,11 @@ struct KafkaSourceOptions {
   // rebalance), the group keeping only the offsets: `cep serve --state`, one process per group
   // until partitioned state can move between processes (#12 §3).
   bool assign_all = false;
+  // The changelog topic (docs/kafka.md "A key's partition"): a keyed message in another
+  // partition than librdkafka's default partitioner gives its key is counted
+  // (cep_kafka_key_partition_mismatches_total) and logged with its topic, partition and offset
+  // (the first 10, then every 1000th); it is matched all the same.
+  bool check_key_partition = false;
 };
 
 // One partition's offset committed by a consumer group: -1 when it has none; `metadata` as

@@ -1,0 +1,378 @@
+// The changelog topic `<group>-state` of `cep serve --state` with Kafka (serve_kafka.hpp;
+// docs/kafka.md "The changelog topic"): every checkpoint's transaction also carries one record
+// per input partition whose keys or position moved (service/changelog_record.hpp), and a start
+// with an empty --state folder restores the partitions from the topic.
+#include "cli/exit_codes.hpp"
+#include "cli/serve_kafka.hpp"
+#include "runtime/kafka/changelog_topic.hpp"
+#include "runtime/kafka/control_topic.hpp"
+#include "runtime/kafka/kafka_producer.hpp"
+#include "runtime/kafka/kafka_source.hpp"
+#include "runtime/kafka/key_partition.hpp"
+#include "service/changelog_record.hpp"
+
+#include <chrono>
+#include <iostream>
+
+namespace cep::cli {
+
+namespace {
+
+void log(const std::string &line) {
+  std::cerr << "cep serve: kafka: " << line << '\n';
+}
+
+// Patterns' keys follow librdkafka's default partitioner (kcat, librdkafka-based producers);
+// runtime/kafka/key_partition.hpp.
+constexpr runtime::kafka::Partitioner kPartitioner = runtime::kafka::Partitioner::Consistent;
+
+} // namespace
+
+std::int32_t ServeKafka::partitionOfKey(std::string_view key_json) const {
+  const auto partitions = static_cast<std::int32_t>(sources_.front()->splits());
+  return runtime::kafka::keyPartitionOf(key_json, partitions, kPartitioner);
+}
+
+ServeKafka::~ServeKafka() {
+  if (creator_.joinable()) {
+    creator_.join();
+  }
+}
+
+int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
+                              const service::ServeMeta *restored) {
+  registry_ = &registry;
+  changelog_bytes_ = &registry.counter("cep_kafka_changelog_bytes_total",
+                                       "Bytes written to the changelog topic (<group>-state).");
+  changelog_records_ = &registry.counter("cep_kafka_changelog_records_total",
+                                         "Records written to the changelog topic, one per input "
+                                         "partition whose state or position moved.");
+  const Input &in = inputs_.front();
+  const std::string topic = service::changelogTopic(in.url.group);
+  std::string error;
+  bool exists = false;
+  if (!runtime::kafka::topicExists(*producer_, topic, exists, error)) {
+    std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
+    return kRuntimeFailure;
+  }
+  if (!exists) {
+    // Made beside the start (the brokers may take a while, the mock cluster never answers);
+    // nothing to restore from meanwhile. The first checkpoint writes to it.
+    log("changelog topic " + topic + " does not exist: creating it (compacted); no state of " +
+        in.url.topic + " to restore");
+    creator_ = std::thread([producer = producer_, topic, like = in.url.topic] {
+      std::string note, why;
+      if (runtime::kafka::ensureChangelogTopic(*producer, topic, like, note, why, 5000)) {
+        if (!note.empty()) {
+          log(note);
+        }
+      } else {
+        log("changelog topic: " + why);
+      }
+    });
+    return kOk;
+  }
+  runtime::kafka::ControlTopicOptions options;
+  options.url = in.url;
+  options.url.topic = topic;
+  options.url.group.clear();
+  options.config = has_config_ ? &config_ : nullptr;
+  auto reader = runtime::kafka::ControlTopicReader::open(options, {}, error);
+  std::vector<std::int64_t> low, high;
+  if (!reader || !reader->offsets(low, high, error)) {
+    std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
+    return kRuntimeFailure;
+  }
+  // Every partition read to its end as it is now (bounded: 30 s).
+  std::vector<std::int64_t> next = low;
+  std::map<std::string, std::string> latest; // message key -> value
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto done = [&] {
+    for (std::size_t p = 0; p < high.size(); ++p) {
+      if (next[p] < high[p]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  runtime::kafka::ControlMessage message;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "cep serve: kafka: changelog topic " << topic
+                << ": not read to its end in 30 s\n";
+      return kRuntimeFailure;
+    }
+    runtime::kafka::ControlPoll got = reader->poll(200, message, error);
+    if (got == runtime::kafka::ControlPoll::Error) {
+      std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
+      return kRuntimeFailure;
+    }
+    if (got == runtime::kafka::ControlPoll::Message) {
+      next[static_cast<std::size_t>(message.partition)] = message.offset + 1;
+      latest[message.key] = std::move(message.value); // compaction's view: the last one wins
+    }
+  }
+  const std::string prefix = in.url.topic + "/";
+  for (auto &[key, value] : latest) {
+    if (key.compare(0, prefix.size(), prefix) == 0 && !value.empty()) {
+      restored_records_.emplace_back(-1, std::move(value));
+    }
+  }
+  for (auto &[partition, value] : restored_records_) {
+    try {
+      service::ChangelogRecord rec = service::decodeChangelogRecord(value);
+      if (rec.group != in.url.group || rec.topic != in.url.topic) {
+        throw std::runtime_error("it is of topic " + rec.topic + " and group " + rec.group);
+      }
+      partition = static_cast<std::int32_t>(rec.partition);
+      if (rec.next_offset >= 0 && restored == nullptr) { // else the folder's (resumeFrom)
+        resume_[rec.topic][partition] = rec.next_offset;
+      }
+    } catch (const std::exception &e) {
+      std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << e.what() << '\n';
+      return kRuntimeFailure;
+    }
+  }
+  if (restored != nullptr) {
+    // The folder's checkpoint is the fast path unless another server (another
+    // transactional.id: another host, or a folder moved) wrote a partition's state after it.
+    const std::string own = restored->kafka ? restored->kafka->transactional_id : "";
+    std::string newer;
+    for (const auto &[partition, value] : restored_records_) {
+      service::ChangelogRecord rec = service::decodeChangelogRecord(value);
+      if (rec.transactional_id != own && rec.taken_at > restored->taken_at) {
+        newer += (newer.empty() ? "" : ", ") + rec.topic + "[" + std::to_string(rec.partition) +
+                 "] (transaction " + rec.transaction + " of " + rec.transactional_id + ")";
+      }
+    }
+    restored_records_.clear();
+    if (!newer.empty()) {
+      std::cerr << "cep serve: kafka: the --state folder is stale: the changelog topic " << topic
+                << " holds newer state of " << newer
+                << " than its checkpoint: start with an empty --state folder to restore from "
+                   "the changelog topic (or delete the topic to go on from the folder)\n";
+      return kUsage;
+    }
+    log("restoring from the --state folder: no newer state of " + in.url.topic +
+        " in the changelog topic " + topic);
+    return kOk;
+  }
+  if (restored_records_.empty()) {
+    log("changelog topic " + topic + " holds no state of " + in.url.topic + ": starting empty");
+  }
+  return kOk;
+}
+
+int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &loop) {
+  loop_ = &loop;
+  // The partitions' records are made from every key of the served versions: the first
+  // checkpoint hands them all over (after a restore from the folder, it would hand only what
+  // changed).
+  served.exportWholeNext();
+  if (restored_records_.empty()) {
+    return kOk;
+  }
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  std::vector<service::ChangelogRecord> records;
+  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  for (const auto &[partition, value] : restored_records_) {
+    records.push_back(service::decodeChangelogRecord(value));
+  }
+  for (const service::ChangelogRecord &rec : records) {
+    if (rec.partitions != source.splits()) {
+      std::cerr << "cep serve: kafka: the changelog's state of " << rec.topic << " is of "
+                << rec.partitions << " partitions, the topic has " << source.splits()
+                << " (made again or grown): start without the changelog (delete "
+                << service::changelogTopic(rec.group) << ")\n";
+      return kRuntimeFailure;
+    }
+  }
+  for (const service::ChangelogRecord &rec : records) {
+    for (const service::ChangelogPattern &p : rec.patterns) {
+      for (const std::string &r : p.records) {
+        by_pattern[p.pattern].push_back(r);
+      }
+    }
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> lines;
+  try {
+    lines = served.restorePartitions(loop, by_pattern);
+  } catch (const std::exception &e) {
+    std::cerr << "cep serve: kafka: cannot restore the changelog's state: " << e.what() << '\n';
+    return kRuntimeFailure;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (registry_ != nullptr) {
+    registry_
+        ->gauge("cep_kafka_changelog_restore_seconds",
+                "How long the start took to restore the partitions' state read from the "
+                "changelog topic into the matchers.")
+        .set(seconds);
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const service::ChangelogRecord &rec = records[i];
+    if (registry_ != nullptr) {
+      runtime::metrics::Labels labels = {{"topic", rec.topic},
+                                         {"partition", std::to_string(rec.partition)}};
+      registry_
+          ->gauge("cep_kafka_partition_restore_bytes",
+                  "Bytes of a partition's changelog record restored at start.", labels)
+          .set(static_cast<double>(restored_records_[i].second.size()));
+      registry_
+          ->gauge("cep_kafka_partition_restore_keys",
+                  "Keys (of every pattern) of a partition restored from the changelog at start.",
+                  labels)
+          .set(static_cast<double>(rec.keyRecords()));
+    }
+    log("partition " + rec.topic + "[" + std::to_string(rec.partition) +
+        "]: state from the changelog topic " + service::changelogTopic(rec.group) +
+        " (transaction " + rec.transaction + ", " + std::to_string(rec.keyRecords()) + " keys, " +
+        std::to_string(restored_records_[i].second.size()) + " bytes), resumes at offset " +
+        std::to_string(rec.next_offset));
+  }
+  for (const std::string &line : lines) {
+    log("restored from the changelog: " + line);
+  }
+  log("restored " + std::to_string(records.size()) + " partitions from the changelog in " +
+      std::to_string(static_cast<long long>(seconds * 1000)) + " ms");
+  restored_records_.clear();
+  return kOk;
+}
+
+void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
+  std::set<runtime::OperatorId> live;
+  for (const service::ServedChanges &c : changes) {
+    live.insert(c.id);
+    MirrorOp &op = mirror_[c.id];
+    op.pattern = c.pattern;
+    op.version = c.version;
+    op.hash = c.hash;
+    if (c.whole || c.changes->full) {
+      for (const auto &[key, record] : op.records) {
+        dirty_.insert(record.partition);
+      }
+      op.records.clear();
+    }
+    for (const auto &[key, bytes] : c.changes->put) {
+      MirrorOp::Record &record = op.records[key];
+      if (record.bytes.empty()) {
+        record.partition = partitionOfKey(key);
+      }
+      record.bytes = bytes;
+      dirty_.insert(record.partition);
+    }
+    for (const std::string &key : c.changes->erased) {
+      if (auto it = op.records.find(key); it != op.records.end()) {
+        dirty_.insert(it->second.partition);
+        op.records.erase(it);
+      }
+    }
+  }
+  for (auto it = mirror_.begin(); it != mirror_.end();) {
+    if (live.count(it->first) == 0) {
+      for (const auto &[key, record] : it->second.records) {
+        dirty_.insert(record.partition);
+      }
+      it = mirror_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal) {
+  fatal = false;
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  // Where each partition resumes: its next offset, or the first of its events still held for
+  // reordering (they are not in the keys' state yet: the partition is read again from there).
+  std::map<std::int32_t, std::int64_t> resume;
+  for (const auto &[partition, offset] : source.positions()) {
+    resume[partition] = offset;
+  }
+  if (loop_ != nullptr) {
+    const std::vector<std::string> &names = loop_->ingest().inputNames();
+    std::map<std::string, std::int32_t> partition_of;
+    for (std::uint32_t p = 0; p < source.splits(); ++p) {
+      partition_of[source.splitName(p)] = static_cast<std::int32_t>(p);
+    }
+    for (const runtime::EventRef &e : loop_->driver().bufferedEvents()) {
+      auto it = e->input < names.size() ? partition_of.find(names[e->input]) : partition_of.end();
+      if (it == partition_of.end()) {
+        continue;
+      }
+      auto at = resume.find(it->second);
+      // Event::line holds the message's offset (KafkaSource: Line::number), saturated at
+      // UINT32_MAX: past that offset a held event's own offset is unknown, and the record
+      // resumes after it (docs/kafka.md "Size": a limit of this slice).
+      if (e->line == UINT32_MAX) {
+        if (!warned_offsets_) {
+          warned_offsets_ = true;
+          log("changelog: events held for reordering past offset 4294967295 are not in the "
+              "records (a restore from the changelog would not read them again)");
+        }
+        continue;
+      }
+      if (at != resume.end() && static_cast<std::int64_t>(e->line) < at->second) {
+        at->second = static_cast<std::int64_t>(e->line);
+      }
+    }
+  }
+  const std::string topic = service::changelogTopic(source.group());
+  for (const auto &[partition, offset] : resume) {
+    if (dirty_.count(partition) == 0 && written_offsets_[partition] == offset) {
+      continue;
+    }
+    dirty_.insert(partition);
+  }
+  for (std::int32_t partition : dirty_) {
+    if (partition < 0) {
+      continue; // keys without a message key stay with the process
+    }
+    service::ChangelogRecord rec;
+    rec.topic = source.topic();
+    rec.partition = static_cast<std::uint32_t>(partition);
+    rec.partitions = source.splits();
+    rec.group = source.group();
+    rec.cluster = source.clusterId();
+    rec.transaction = producer_->label();
+    rec.transactional_id = producer_->transactionalId();
+    rec.taken_at = meta.taken_at;
+    auto at = resume.find(partition);
+    rec.next_offset = at == resume.end() ? -1 : at->second;
+    for (const auto &[id, op] : mirror_) {
+      service::ChangelogPattern &p = rec.patterns.emplace_back();
+      p.pattern = op.pattern;
+      p.version = op.version;
+      p.artifact_hash = op.hash;
+      for (const auto &[key, record] : op.records) {
+        if (record.partition == partition) {
+          p.records.push_back(record.bytes);
+        }
+      }
+    }
+    std::string value;
+    service::encodeChangelogRecord(rec, value);
+    if (value.size() > service::kChangelogRecordMaxBytes) {
+      error = "the changelog record of " + rec.topic + "[" + std::to_string(partition) + "] is " +
+              std::to_string(value.size()) + " bytes, more than " +
+              std::to_string(service::kChangelogRecordMaxBytes) +
+              " (docs/kafka.md \"The changelog topic\": fewer keys per partition)";
+      fatal = true;
+      return false;
+    }
+    if (!producer_->produce(topic, service::changelogKey(rec.topic, rec.partition), value, error)) {
+      return false;
+    }
+    written_offsets_[partition] = rec.next_offset;
+    if (changelog_bytes_ != nullptr) {
+      changelog_bytes_->add(value.size());
+      changelog_records_->add();
+    }
+  }
+  dirty_.clear();
+  return true;
+}
+
+} // namespace cep::cli

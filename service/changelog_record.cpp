@@ -1,0 +1,125 @@
+// CEPCHLOG: one input partition's state in the changelog topic (changelog_record.hpp).
+#include "service/changelog_record.hpp"
+
+#include "runtime/snapshot_codec.hpp"
+
+#include <stdexcept>
+
+namespace cep::service {
+
+namespace {
+
+constexpr std::size_t kChecksumBytes = 8;
+
+std::uint64_t fnv1a(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h = (h ^ c) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
+[[noreturn]] void fail(const std::string &why) {
+  throw std::runtime_error("bad changelog record: " + why);
+}
+
+} // namespace
+
+std::uint64_t ChangelogRecord::keyRecords() const {
+  std::uint64_t n = 0;
+  for (const ChangelogPattern &p : patterns) {
+    n += p.records.size();
+  }
+  return n;
+}
+
+std::string changelogKey(std::string_view topic, std::uint32_t partition) {
+  return std::string(topic) + "/" + std::to_string(partition);
+}
+
+std::string changelogTopic(std::string_view group) {
+  return std::string(group) + "-state";
+}
+
+void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
+  std::size_t begin = out.size();
+  runtime::SnapshotWriter w(out);
+  w.bytes(kChangelogMagic, sizeof kChangelogMagic);
+  w.u32(kChangelogVersion);
+  w.str(rec.topic);
+  w.u32(rec.partition);
+  w.u32(rec.partitions);
+  w.str(rec.group);
+  w.str(rec.cluster);
+  w.str(rec.transaction);
+  w.str(rec.transactional_id);
+  w.i64(rec.taken_at);
+  w.i64(rec.next_offset);
+  w.i64(rec.watermark);
+  w.u32(static_cast<std::uint32_t>(rec.patterns.size()));
+  for (const ChangelogPattern &p : rec.patterns) {
+    w.str(p.pattern);
+    w.str(p.version);
+    w.str(p.artifact_hash);
+    w.u64(p.records.size());
+    for (const std::string &r : p.records) {
+      w.blob(r);
+    }
+  }
+  w.u64(fnv1a(std::string_view(out).substr(begin)));
+}
+
+ChangelogRecord decodeChangelogRecord(std::string_view in) {
+  if (in.size() < sizeof kChangelogMagic + 4 + kChecksumBytes) {
+    fail("too short (" + std::to_string(in.size()) + " bytes)");
+  }
+  if (in.substr(0, sizeof kChangelogMagic) !=
+      std::string_view(kChangelogMagic, sizeof kChangelogMagic)) {
+    fail("not a changelog record");
+  }
+  std::string_view body = in.substr(0, in.size() - kChecksumBytes);
+  runtime::SnapshotReader trailer(in.substr(body.size()), "changelog record");
+  if (trailer.u64() != fnv1a(body)) {
+    fail("checksum mismatch (corrupted)");
+  }
+  runtime::SnapshotReader r(body, "changelog record");
+  r.skip(sizeof kChangelogMagic);
+  std::uint32_t version = r.u32();
+  if (version != kChangelogVersion) {
+    fail("format version " + std::to_string(version) + " (this build reads " +
+         std::to_string(kChangelogVersion) + ")");
+  }
+  ChangelogRecord rec;
+  rec.topic = std::string(r.str());
+  rec.partition = r.u32();
+  rec.partitions = r.u32();
+  if (rec.partition >= rec.partitions) {
+    fail("partition " + std::to_string(rec.partition) + " of a topic of " +
+         std::to_string(rec.partitions) + " partitions");
+  }
+  rec.group = std::string(r.str());
+  rec.cluster = std::string(r.str());
+  rec.transaction = std::string(r.str());
+  rec.transactional_id = std::string(r.str());
+  rec.taken_at = r.i64();
+  rec.next_offset = r.i64();
+  rec.watermark = r.i64();
+  std::uint64_t patterns = r.count(r.u32(), 4 + 4 + 4 + 8);
+  rec.patterns.resize(static_cast<std::size_t>(patterns));
+  for (ChangelogPattern &p : rec.patterns) {
+    p.pattern = std::string(r.str());
+    p.version = std::string(r.str());
+    p.artifact_hash = std::string(r.str());
+    std::uint64_t records = r.count(8);
+    p.records.reserve(static_cast<std::size_t>(records));
+    for (std::uint64_t i = 0; i < records; ++i) {
+      p.records.emplace_back(r.blob());
+    }
+  }
+  if (!r.atEnd()) {
+    fail("trailing bytes");
+  }
+  return rec;
+}
+
+} // namespace cep::service

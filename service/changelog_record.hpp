@@ -1,0 +1,94 @@
+// One record of the changelog topic `<group>-state` (#12 §3, docs/kafka.md "The changelog
+// topic"): the state of ONE input partition as of one checkpoint, written in the same producer
+// transaction as the checkpoint, so that whichever process takes the partition next (after a
+// rebalance, or on another machine with an empty `--state` folder) restores it from the topic.
+// The topic is compacted: its message key is `changelogKey(topic, partition)`
+// ("payments/2"), so the topic keeps the latest record of every partition.
+//
+// What a record holds: where the partition resumes (its next offset, or its first event still
+// held for reordering), a watermark (written as none, INT64_MIN, until scale-out decides what
+// event time crosses processes: docs/kafka.md "Scale-out: what is left"),
+// the transaction it was written in (the label every record of that transaction carries in its
+// header `cep-txn`, kafka_producer.hpp), which tells it apart from the local store's checkpoint
+// and the producer's transactional.id (which server wrote it: a record of another id newer than
+// a local checkpoint means the local folder is stale), and, per
+// served pattern version (by NAME, never by operator index, so a record restores into another
+// process, another build or recompiled rules), the key records (runtime/state/key_record.hpp) of
+// the pattern's keys that belong to the partition (runtime/kafka/key_partition.hpp). The
+// matcher's header (time, counters) is not in it: those belong to the process.
+//
+// Layout (runtime/snapshot_codec.hpp encodings; str = u32 length + bytes, blob = u64 + bytes):
+//   "CEPCHLOG" u32 version (kChangelogVersion)
+//   str topic, u32 partition, u32 partition count of the topic, str group, str cluster id
+//   str transaction label, str transactional id, i64 taken at (epoch ms),
+//   i64 next offset (-1: nothing read yet),
+//   i64 watermark (INT64_MIN: none yet)
+//   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
+//     u64 record count, per record: blob key record
+//   u64 FNV-1a 64 of every byte before it
+// Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). A later
+// format version adds a reader beside version 1's.
+//
+// Size: librdkafka's mock cluster keeps at most 5 MiB per partition and drops older data
+// silently, and a real broker refuses a message above `message.max.bytes` (1 MiB by default):
+// a writer checks encodeChangelogRecord's size against kChangelogRecordMaxBytes first.
+//
+//   ChangelogRecord rec;
+//   rec.topic = "payments"; rec.partition = 2; rec.partitions = 4; rec.group = "fraud";
+//   rec.transaction = "1733301234567-7"; rec.transactional_id = "cep-fraud-host1";
+//   rec.taken_at = 1733301235000;
+//   rec.next_offset = 516; rec.watermark = 1764842400000;
+//   auto &p = rec.patterns.emplace_back();
+//   p.pattern = "card_testing"; p.version = "3248ce6a4836"; p.artifact_hash = "3248ce6a...";
+//   p.records = keyRecordsOf(state, inPartition2);   // runtime/state/partition_state.hpp
+//   std::string value;
+//   encodeChangelogRecord(rec, value);                // the message value
+//   std::string key = changelogKey("payments", 2);    // "payments/2", the message key
+//   ChangelogRecord back = decodeChangelogRecord(value);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cep::service {
+
+inline constexpr char kChangelogMagic[8] = {'C', 'E', 'P', 'C', 'H', 'L', 'O', 'G'};
+inline constexpr std::uint32_t kChangelogVersion = 1;
+// The largest record written: under a real broker's default message.max.bytes (1 MiB, less the
+// batch overhead) and far under the mock cluster's 5 MiB per partition.
+inline constexpr std::size_t kChangelogRecordMaxBytes = 1000 * 1000;
+
+struct ChangelogPattern {
+  std::string pattern;              // the pattern's name: what restores it
+  std::string version;              // the artifact's version (hash prefix), for the log and checks
+  std::string artifact_hash;        // the artifact it was served from
+  std::vector<std::string> records; // key records of the partition's keys, in key order
+};
+
+struct ChangelogRecord {
+  std::string topic;
+  std::uint32_t partition = 0;
+  std::uint32_t partitions = 0; // the topic's partition count (keys are hashed over it)
+  std::string group;
+  std::string cluster;          // the brokers' cluster id
+  std::string transaction;      // label of the transaction it was written in
+  std::string transactional_id; // of the producer that wrote it (which server, which folder)
+  std::int64_t taken_at = 0;
+  std::int64_t next_offset = -1;
+  std::int64_t watermark = INT64_MIN;
+  std::vector<ChangelogPattern> patterns;
+
+  std::uint64_t keyRecords() const;
+};
+
+// The message key of a partition's record: "<topic>/<partition>".
+std::string changelogKey(std::string_view topic, std::uint32_t partition);
+// The topic of a group's changelog: "<group>-state".
+std::string changelogTopic(std::string_view group);
+
+void encodeChangelogRecord(const ChangelogRecord &record, std::string &out);
+ChangelogRecord decodeChangelogRecord(std::string_view in);
+
+} // namespace cep::service
