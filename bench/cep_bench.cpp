@@ -98,7 +98,9 @@ std::unique_ptr<cep::compiler::driver::Pipeline> loadRules(const Args &args) {
   auto pipeline = std::make_unique<cep::compiler::driver::Pipeline>(
       cep::compiler::driver::PipelineOptions{args.import_paths, {}});
   bool checked = pipeline->check(args.rules);
-  bool compilable = !checked || pipeline->requireCompilable(); // aggregates: not yet compiled
+  bool compilable = !checked || pipeline->requireRunnable(
+                                    args.engine == "jit" ? cep::compiler::driver::Engine::Jit
+                                                         : cep::compiler::driver::Engine::Interp);
   pipeline->diagnostics().render(std::cerr, false);
   return checked && compilable ? std::move(pipeline) : nullptr;
 }

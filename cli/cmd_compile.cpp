@@ -49,13 +49,13 @@ int runCompile(const CompileOptions &options) {
 
   compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
   bool checked = pipeline.check(options.files);
-  bool compilable = !checked || pipeline.requireCompilable();
+  bool compilable = !checked || pipeline.requireRunnable(compiler::driver::Engine::Jit);
   pipeline.diagnostics().render(std::cerr, useColor(options.color));
   if (!checked) {
     return kRuleErrors;
   }
   if (!compilable) {
-    return kUsage; // aggregates: only `cep run --engine interp` runs them yet
+    return kUsage; // an aggregate that cannot be planned (a row wider than the null mask)
   }
 
   // The artifact must not replace a rule file (or one of its imports).

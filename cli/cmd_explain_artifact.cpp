@@ -1,11 +1,13 @@
 // `cep explain x.cepo`: what a compiled artifact holds (compiler/artifact/cepo.hpp): its header
-// (versions, sources and their hash, target, opt level), the schema, each pattern's image and
-// the section sizes. `--no-host` leaves out what depends on the compiling machine (target, CPU,
-// features, code sizes), so the output is the same everywhere.
+// (versions, sources and their hash, target, opt level), the schema, each pattern's and each
+// aggregate's image and the section sizes. `--no-host` leaves out what depends on the compiling
+// machine (target, CPU, features, code sizes), so the output is the same everywhere.
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/artifact/signing.hpp"
+#include "runtime/aggregate/spec.hpp"
+#include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image_codec.hpp"
 
 #include <iostream>
@@ -115,6 +117,42 @@ void printPattern(std::ostream &out, const runtime::Schema &schema, const native
   }
 }
 
+// An aggregate's image (runtime/native/aggregate_image.hpp).
+void printAggregate(std::ostream &out, const runtime::Schema &schema,
+                    const native::AggregateImage &a) {
+  namespace agg = runtime::aggregate;
+  const runtime::EventSchema &type = schema.types[a.event_type];
+  out << "aggregate " << a.name << " (#" << a.index << ", operator " << a.operator_index << ")\n";
+  out << "  step          " << a.step_name << ": " << type.name << '\n';
+  std::vector<std::string> keys;
+  for (std::int32_t f : a.key_fields) {
+    keys.push_back(type.fields[static_cast<std::size_t>(f)].name);
+  }
+  out << "  key           " << joined(keys) << '\n';
+  out << "  window        " << agg::windowKindName(a.spec.window) << ", size " << a.spec.size_ms
+      << " ms, step " << a.spec.slide_ms << " ms, lateness " << a.spec.lateness_ms << " ms, ttl "
+      << a.spec.ttl_ms << " ms\n";
+  std::vector<std::string> computed;
+  for (runtime::FieldKind k : a.computed) {
+    computed.push_back(runtime::fieldKindName(k));
+  }
+  out << "  computed      " << joined(computed) << '\n';
+  std::vector<std::string> accumulators;
+  for (const agg::AccumulatorSpec &acc : a.spec.accumulators) {
+    accumulators.push_back(
+        std::string(agg::aggFnName(acc.fn)) +
+        (acc.field < 0 ? "" : " " + acc.field_name + " (slot " + std::to_string(acc.field) + ")"));
+  }
+  out << "  accumulators  " << joined(accumulators) << '\n';
+  printShape(out, "emit          ", a.emit);
+  out << "  symbols       condition " << (a.condition_symbol.empty() ? "none" : a.condition_symbol)
+      << ", having " << (a.having_symbol.empty() ? "none" : a.having_symbol) << ", rows "
+      << joined(a.computed_symbols) << '\n';
+  for (const native::OutputField &f : a.emit.fields) {
+    out << "    emit " << f.name << ": " << f.symbol << '\n';
+  }
+}
+
 } // namespace
 
 int runExplainArtifact(const ExplainOptions &options) {
@@ -132,6 +170,7 @@ int runExplainArtifact(const ExplainOptions &options) {
     return kRuleErrors;
   }
   std::vector<const native::PatternImage *> selected;
+  std::vector<const native::AggregateImage *> selected_aggregates;
   std::vector<std::string> names;
   for (const native::PatternImage &p : a.patterns) {
     names.push_back(p.name);
@@ -139,7 +178,13 @@ int runExplainArtifact(const ExplainOptions &options) {
       selected.push_back(&p);
     }
   }
-  if (options.pattern && selected.empty()) {
+  for (const native::AggregateImage &g : a.aggregates) {
+    names.push_back(g.name);
+    if (!options.pattern || *options.pattern == g.name) {
+      selected_aggregates.push_back(&g);
+    }
+  }
+  if (options.pattern && selected.empty() && selected_aggregates.empty()) {
     std::cerr << "cep explain: no pattern `" << *options.pattern << "` in " << path
               << " (patterns: " << joined(names) << ")\n";
     return kUsage;
@@ -184,6 +229,10 @@ int runExplainArtifact(const ExplainOptions &options) {
   for (const native::PatternImage *p : selected) {
     out << '\n';
     printPattern(out, a.schema, *p);
+  }
+  for (const native::AggregateImage *g : selected_aggregates) {
+    out << '\n';
+    printAggregate(out, a.schema, *g);
   }
   return kOk;
 }

@@ -448,10 +448,12 @@ int runRun(const RunOptions &options) {
     return kRuleErrors;
   }
   if (!runnable) {
-    return kUsage; // aggregates: the interpreter runs them, the native engine not yet
+    return kUsage; // an aggregate that cannot be planned (a row wider than the null mask)
   }
-  if (!pipeline.program().aggregates.empty() && (options.snapshot_after || options.resume)) {
-    return usage("--snapshot-after and --resume do not cover aggregates yet (aggregate `" +
+  if (!jit && !pipeline.program().aggregates.empty() &&
+      (options.snapshot_after || options.resume)) {
+    return usage("--snapshot-after and --resume cover aggregates under --engine jit only "
+                 "(aggregate `" +
                  pipeline.program().aggregates.front().name + "`)");
   }
   const runtime::Schema &schema = pipeline.schema();
@@ -464,9 +466,8 @@ int runRun(const RunOptions &options) {
     return code;
   }
 
-  // One matcher per pattern, in declaration order: the reference interpreter over the
-  // optimised NFAs, or (jit) every pattern's native functions compiled into one module; then
-  // (interp) one operator per aggregate.
+  // One operator per pattern and per aggregate, in declaration order: the reference interpreter
+  // over the optimised NFAs and plans, or (jit) their native functions compiled into one module.
   compiler::driver::MatcherSet set;
   std::string error;
   if (!pipeline.makeMatchers(

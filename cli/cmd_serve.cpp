@@ -60,7 +60,7 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
     return kRuleErrors;
   }
   if (!compilable) {
-    return kUsage; // aggregates: only `cep run --engine interp` runs them yet
+    return kUsage; // aggregates: `cep run` runs them, `cep serve` not yet
   }
   for (const std::string &file : pipeline.ruleFiles()) {
     rule_files.push_back({"rule file", file});

@@ -192,6 +192,12 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
   auto loaded = std::make_shared<Loaded>();
   loaded->name = name;
   loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
+  if (!loaded->artifact.aggregates.empty()) {
+    throw compiler::artifact::LoadError(
+        compiler::artifact::LoadError::Kind::User,
+        name + ": aggregate `" + loaded->artifact.aggregates.front()->name +
+            "`: cep serve does not run aggregates yet (cep run runs the artifact)");
+  }
   loaded->bytes = std::make_shared<const std::string>(bytes);
   runtime::MatcherOptions matcher_options = options_.matcher;
   matcher_options.version = loaded->artifact.version();

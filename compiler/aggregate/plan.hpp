@@ -41,6 +41,10 @@ struct ComputedSlot {
 struct AggregatePlan {
   std::string name;
   std::int32_t aggregate = -1; // index into Program::aggregates
+  // Its position among the program's patterns and aggregates in declaration order (the
+  // operator id under `cep run`); -1 until the driver sets it (compiler/driver/pipeline.hpp
+  // aggregatePlans).
+  std::int32_t operator_index = -1;
   const lang::typed::Aggregate *decl = nullptr;
   std::uint32_t event_type = 0;                 // the step's event type (schema index)
   std::int32_t field_count = 0;                 // its fields: row slots 0 .. field_count - 1

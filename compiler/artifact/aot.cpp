@@ -55,7 +55,8 @@ std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources)
 }
 
 bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
-                    int opt_level, Artifact &out, std::string &error) {
+                    int opt_level, Artifact &out, std::string &error,
+                    const std::vector<aggregate::AggregatePlan> &aggregates) {
   std::optional<orc::JITTargetMachineBuilder> builder;
   if (!jitTargetBuilder(opt_level, builder, error)) {
     return false;
@@ -71,7 +72,8 @@ bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::
   }
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> module =
-      codegen::buildProgramModule(context, program, pointers, **machine, opt_level, out.patterns);
+      codegen::buildProgramModule(context, program, pointers, **machine, opt_level, out.patterns,
+                                  nullptr, aggregates, &out.aggregates);
   out.bitcode = codegen::bitcodeOf(*module);
   if (!codegen::emitObjectFile(*module, **machine, out.object, error)) {
     return false;

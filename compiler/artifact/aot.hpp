@@ -9,6 +9,7 @@
 // LLVM-free header: LLVM is only in aot.cpp.
 #pragma once
 
+#include "compiler/aggregate/plan.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
@@ -32,7 +33,10 @@ std::array<std::uint8_t, 32> sourceHash(const std::vector<NamedSource> &sources)
 // The whole program: patterns' images, object code and bitcode into `out` (header.target and
 // header.opt_level too; the caller fills the rest of the header and the schema). False and
 // `error` set on failure.
+// With `aggregates` (plans with operator_index set), their images go into out.aggregates and
+// their functions into the same code.
 bool compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
-                    int opt_level, Artifact &out, std::string &error);
+                    int opt_level, Artifact &out, std::string &error,
+                    const std::vector<aggregate::AggregatePlan> &aggregates = {});
 
 } // namespace cep::compiler::artifact

@@ -5,6 +5,7 @@
 #include "compiler/artifact/verify.hpp"
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/io/file_write.hpp"
+#include "runtime/native/aggregate_codec.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "runtime/snapshot_codec.hpp"
 
@@ -140,6 +141,8 @@ const char *sectionName(SectionId id) {
     return "bitcode";
   case SectionId::Signature:
     return "signature";
+  case SectionId::Aggregates:
+    return "aggregates";
   }
   return "?";
 }
@@ -148,13 +151,16 @@ std::string encodeArtifact(const Artifact &a) {
   std::string out;
   runtime::SnapshotWriter w(out);
   w.bytes(kMagic, sizeof kMagic);
-  w.u32(a.header.format);
+  w.u32(a.aggregates.empty() ? kPatternsOnlyFormatVersion : kFormatVersion);
   w.u32(a.header.abi);
   appendSection(out, SectionId::Header, encodeHeader(a.header));
   appendSection(out, SectionId::Schema, runtime::native::encodeSchema(a.schema));
   appendSection(out, SectionId::Patterns, runtime::native::encodeImages(a.patterns));
   appendSection(out, SectionId::Object, a.object);
   appendSection(out, SectionId::Bitcode, a.bitcode);
+  if (!a.aggregates.empty()) {
+    appendSection(out, SectionId::Aggregates, runtime::native::encodeAggregates(a.aggregates));
+  }
   return out;
 }
 
@@ -170,9 +176,9 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
   }
   Artifact a;
   a.header.format = le32(in, 4);
-  if (a.header.format != kFormatVersion) {
-    fail("artifact format " + std::to_string(a.header.format) + ", this cep reads format " +
-         std::to_string(kFormatVersion));
+  if (a.header.format < kOldestFormatVersion || a.header.format > kFormatVersion) {
+    fail("artifact format " + std::to_string(a.header.format) + ", this cep reads formats " +
+         std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion));
   }
   a.header.abi = le32(in, 8);
   if (a.header.abi != runtime::native::kAbiVersion) {
@@ -180,10 +186,14 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
          std::to_string(runtime::native::kAbiVersion) + "; recompile it with cep compile");
   }
   std::size_t pos = kPrefixBytes;
-  std::string_view contents[std::size(kSections) + 1];
+  std::vector<SectionId> expected(std::begin(kSections), std::end(kSections));
+  if (a.header.format >= 3) {
+    expected.push_back(SectionId::Aggregates);
+  }
+  std::vector<std::string_view> contents(expected.size() + 1);
   std::size_t signed_bytes = 0; // the bytes before the signature section, when there is one
-  for (std::size_t i = 0; i <= std::size(kSections); ++i) {
-    if (i == std::size(kSections)) {
+  for (std::size_t i = 0; i <= expected.size(); ++i) {
+    if (i == expected.size()) {
       if (pos == in.size()) {
         break; // not signed
       }
@@ -192,7 +202,7 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
       }
       signed_bytes = pos;
     }
-    SectionId want = i < std::size(kSections) ? kSections[i] : SectionId::Signature;
+    SectionId want = i < expected.size() ? expected[i] : SectionId::Signature;
     std::string section = std::string("the ") + sectionName(want) + " section";
     std::size_t left = in.size() - pos;
     if (left < kSectionHeaderBytes) {
@@ -222,7 +232,7 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
     fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
   }
   if (signed_bytes != 0) {
-    a.signature = decodeSignature(contents[std::size(kSections)], fail);
+    a.signature = decodeSignature(contents[expected.size()], fail);
     if (!verifySignature(in.substr(0, signed_bytes), *a.signature)) {
       fail("bad signature (key " + keyId(a.signature->key) +
            "): the artifact was changed after it was signed");
@@ -240,6 +250,9 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
     decodeHeader(contents[0], a.header);
     a.schema = runtime::native::decodeSchema(contents[1], "schema section");
     a.patterns = runtime::native::decodeImages(contents[2], a.schema, "patterns section");
+    if (a.header.format >= 3) {
+      a.aggregates = runtime::native::decodeAggregates(contents[5], a.schema, "aggregates section");
+    }
   } catch (const std::runtime_error &e) {
     fail(e.what());
   }

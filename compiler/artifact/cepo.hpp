@@ -15,11 +15,14 @@
 //     4 object    the host's relocatable object code of the program's module (ELF on Linux),
 //                 made with the loading JIT's target machine settings
 //     5 bitcode   the same module, optimised, as LLVM bitcode (re-JITted on another CPU)
+//   then, only in format 3 (an artifact with aggregates; one without is written as format 2,
+//   which a cep from before aggregates reads too):
+//     7 aggregates runtime/native/aggregate_codec.hpp encodeAggregates (declaration order)
 //   then, only in a signed artifact (cep compile --sign, signing.hpp):
 //     6 signature u32 scheme (1: Ed25519), 32 bytes public key, 64 bytes Ed25519 signature over
 //                 every byte of the file before this section's header (the prefix and sections
-//                 1-5); the section's own header is fixed by its content (id 6, size 100, the
-//                 content's checksum) and checked like every other
+//                 1-5 and 7); the section's own header is fixed by its content (id 6, size 100,
+//                 the content's checksum) and checked like every other
 //   and nothing after the last section.
 //
 // Reproducible: the same sources and the same cep build give a byte-identical file (no
@@ -33,6 +36,7 @@
 // LLVM-free: reading needs neither LLVM nor the front end.
 #pragma once
 
+#include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/schema.hpp"
 
@@ -46,10 +50,22 @@
 
 namespace cep::compiler::artifact {
 
-constexpr std::uint32_t kFormatVersion = 2; // 2: the optional signature section
+// 2: the optional signature section; 3: the aggregates section (formats 2 and 3 are read).
+constexpr std::uint32_t kFormatVersion = 3;
+constexpr std::uint32_t kOldestFormatVersion = 2;
+// The format an artifact is written in: 2 without aggregates, 3 with.
+constexpr std::uint32_t kPatternsOnlyFormatVersion = 2;
 inline constexpr char kMagic[4] = {'C', 'E', 'P', 'O'};
 
-enum class SectionId : std::uint32_t { Header = 1, Schema, Patterns, Object, Bitcode, Signature };
+enum class SectionId : std::uint32_t {
+  Header = 1,
+  Schema,
+  Patterns,
+  Object,
+  Bitcode,
+  Signature,
+  Aggregates
+};
 const char *sectionName(SectionId id); // "header", "schema", ...
 
 // What code in an artifact was compiled for; compared with the host's before loading objects.
@@ -62,6 +78,7 @@ struct Target {
 };
 
 struct Header {
+  // Decoded: the file's format; encodeArtifact writes the one its content needs (2 or 3).
   std::uint32_t format = kFormatVersion;
   std::uint32_t abi = runtime::native::kAbiVersion;
   std::string cep_version;
@@ -91,6 +108,7 @@ struct Artifact {
   Header header;
   runtime::Schema schema;
   std::vector<runtime::native::PatternImage> patterns;
+  std::vector<runtime::native::AggregateImage> aggregates; // format 3 only
   std::string object;
   std::string bitcode;
   std::vector<SectionSize> sections;  // filled by decodeArtifact, for `cep explain`

@@ -1,6 +1,7 @@
 #include "compiler/artifact/load.hpp"
 
 #include "compiler/jit/verify_code.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_matcher.hpp"
 
 #include <sodium.h>
@@ -42,24 +43,31 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
     }
   }
   // Code that does not match its images is refused like a damaged artifact.
-  if (!(out.object_code
-            ? jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns, error)
-            : jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns, error))) {
+  if (!(out.object_code ? jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns,
+                                                error, artifact.aggregates)
+                        : jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns,
+                                             error, artifact.aggregates))) {
     throw LoadError(LoadError::Kind::User, name + ": corrupt: " + error);
   }
   std::size_t patterns = artifact.patterns.size();
+  std::size_t aggregates = artifact.aggregates.size();
   for (const runtime::native::PatternImage &image : artifact.patterns) {
     out.pattern_names.push_back(image.name);
   }
-  auto loaded = out.object_code ? out.jit->loadObject(artifact.object, artifact.schema,
-                                                      std::move(artifact.patterns), error)
-                                : out.jit->loadBitcode(artifact.bitcode, artifact.schema,
-                                                       std::move(artifact.patterns), error);
-  if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns) {
+  auto loaded =
+      out.object_code
+          ? out.jit->loadObject(artifact.object, artifact.schema, std::move(artifact.patterns),
+                                error, std::move(artifact.aggregates))
+          : out.jit->loadBitcode(artifact.bitcode, artifact.schema, std::move(artifact.patterns),
+                                 error, std::move(artifact.aggregates));
+  if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns ||
+      loaded->aggregates.size() != aggregates || loaded->aggregate_code.size() != aggregates) {
     throw LoadError(LoadError::Kind::Internal, name + ": " + error);
   }
   out.images = std::move(loaded->images);
   out.code = std::move(loaded->code);
+  out.aggregates = std::move(loaded->aggregates);
+  out.aggregate_code = std::move(loaded->aggregate_code);
   out.header = std::move(artifact.header);
   out.schema = std::make_shared<const runtime::Schema>(std::move(artifact.schema));
   return out;
@@ -82,7 +90,13 @@ LoadedArtifact::makeMatchers(const runtime::MatcherOptions &options) const {
   for (std::size_t i = 0; i < images.size(); ++i) {
     matchers.push_back(runtime::native::makeNativeMatcher(schema, images[i], code[i], options));
   }
-  return matchers;
+  std::vector<std::pair<std::int32_t, std::unique_ptr<runtime::Matcher>>> operators;
+  for (std::size_t i = 0; i < aggregates.size(); ++i) {
+    operators.emplace_back(
+        aggregates[i]->operator_index,
+        runtime::native::makeNativeAggregate(schema, aggregates[i], aggregate_code[i], options));
+  }
+  return runtime::native::placeOperators(std::move(matchers), std::move(operators));
 }
 
 } // namespace cep::compiler::artifact

@@ -69,6 +69,9 @@ struct LoadedArtifact {
   std::vector<std::shared_ptr<const runtime::native::PatternImage>> images; // declaration order
   std::vector<runtime::native::PatternCode> code; // parallel to images; keeps the code loaded
   std::vector<std::string> pattern_names;         // parallel to images
+  // The aggregates (runtime/native/aggregate_image.hpp) and their code, declaration order.
+  std::vector<std::shared_ptr<const runtime::native::AggregateImage>> aggregates;
+  std::vector<runtime::native::AggregateCode> aggregate_code; // parallel to aggregates
   bool object_code = true; // the object code was loaded (false: the bitcode compiled again)
   Target host;             // this host as the JIT targets it (differs from header.target when
                            // the bitcode was used for another CPU)
@@ -77,8 +80,9 @@ struct LoadedArtifact {
 
   // The first 12 hex digits of the hash: the version `cep serve` shows and writes ("@version").
   std::string version() const { return hash.substr(0, 12); }
-  // One native matcher per pattern, in declaration order, sharing the loaded code; may be called
-  // any number of times (each call is a fresh set with empty state).
+  // One native matcher per pattern and one native aggregate operator per aggregate, in operator
+  // order (declaration order over both), sharing the loaded code; may be called any number of
+  // times (each call is a fresh set with empty state).
   std::vector<std::unique_ptr<runtime::Matcher>>
   makeMatchers(const runtime::MatcherOptions &options) const;
 };

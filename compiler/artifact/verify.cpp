@@ -10,6 +10,7 @@ namespace cep::compiler::artifact {
 
 namespace {
 
+using runtime::native::AggregateImage;
 using runtime::native::EmitShape;
 using runtime::native::kNoBound;
 using runtime::native::PatternImage;
@@ -235,6 +236,37 @@ void verifyImage(const Verifier &v, const PatternImage &p, const runtime::Schema
 
 } // namespace
 
+namespace {
+
+// An aggregate (runtime/native/aggregate_codec.hpp checked its indices, kinds and spec): its
+// names, symbols, and an operator index no other aggregate has and below the operator count.
+void verifyAggregate(const Verifier &v, const AggregateImage &a, std::size_t operators,
+                     std::set<std::string> &symbols, std::set<std::int32_t> &operator_indices) {
+  const std::string where = "aggregates: aggregate `" + a.name + "`";
+  v.identifier(a.name, "aggregates", "aggregate name");
+  v.token(a.step_name, where, "step name");
+  verifyShape(v, a.emit, where + ": emit", symbols);
+  std::vector<std::string> own = a.computed_symbols;
+  for (const std::string *s : {&a.condition_symbol, &a.having_symbol}) {
+    if (!s->empty()) {
+      own.push_back(*s);
+    }
+  }
+  for (const std::string &s : own) {
+    v.token(s, where, "symbol");
+    if (!symbols.insert(s).second) {
+      v.fail(where, "symbol `" + s + "` used twice");
+    }
+  }
+  if (a.operator_index < 0 || static_cast<std::size_t>(a.operator_index) >= operators ||
+      !operator_indices.insert(a.operator_index).second) {
+    v.fail(where, "operator index " + std::to_string(a.operator_index) + " out of range (" +
+                      std::to_string(operators) + " operators) or twice");
+  }
+}
+
+} // namespace
+
 void verifyArtifact(const Artifact &a, const std::string &name) {
   Verifier v(name);
   verifyHeader(v, a.header);
@@ -246,6 +278,18 @@ void verifyArtifact(const Artifact &a, const std::string &name) {
     verifyImage(v, p, a.schema, symbols);
     if (!indices.insert(p.index).second) {
       v.fail("patterns: pattern `" + p.name + "`", "index " + std::to_string(p.index) + " twice");
+    }
+  }
+  v.limit(a.aggregates.size(), kMaxPatterns, "aggregates", "aggregates");
+  std::set<std::string> names;
+  for (const PatternImage &p : a.patterns) {
+    names.insert(p.name);
+  }
+  std::set<std::int32_t> operator_indices;
+  for (const AggregateImage &g : a.aggregates) {
+    verifyAggregate(v, g, a.patterns.size() + a.aggregates.size(), symbols, operator_indices);
+    if (!names.insert(g.name).second) {
+      v.fail("aggregates: aggregate `" + g.name + "`", "a pattern or aggregate of that name too");
     }
   }
 }

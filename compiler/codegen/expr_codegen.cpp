@@ -61,10 +61,10 @@ public:
 
   llvm::Function *emit(const Expr &e, FunctionKind kind, const std::string &name,
                        bool internal = false) {
+    bool test = kind == FunctionKind::Guard || kind == FunctionKind::AggregateTest;
     llvm::FunctionType *type =
-        kind == FunctionKind::Guard
-            ? llvm::FunctionType::get(i8_, {ptr_, ptr_}, false)
-            : llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, ptr_, ptr_}, false);
+        test ? llvm::FunctionType::get(i8_, {ptr_, ptr_}, false)
+             : llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr_, ptr_, ptr_}, false);
     fn_ = llvm::Function::Create(
         type, internal ? llvm::Function::InternalLinkage : llvm::Function::ExternalLinkage, name,
         m_);
@@ -74,12 +74,21 @@ public:
     rtctx_ = fn_->getArg(1);
     rtctx_->setName("ctx");
     candidate_may_be_null_ = kind == FunctionKind::Value; // emit values have no candidate
+    if (kind == FunctionKind::AggregateRow) {
+      // Field(step 0) is the event being counted: the candidate.
+      element_step_ = 0;
+      element_ = candidate_;
+    } else if (kind == FunctionKind::AggregateTest || kind == FunctionKind::AggregateValue) {
+      // The first argument is the accumulator values (CepValue[]): no event is in scope.
+      values_ = candidate_;
+      values_->setName("values");
+    }
     entry_ = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", fn_);
     b_.SetInsertPoint(body);
     try {
       CgValue v = expr(e);
-      if (kind == FunctionKind::Guard) {
+      if (test) {
         llvm::Value *truth = v.kind == TypeKind::Bool ? b_.CreateAnd(b_.CreateNot(v.null), v.v)
                                                       : llvm::ConstantInt::getFalse(ctx_);
         b_.CreateRet(b_.CreateZExt(truth, i8_));
@@ -443,6 +452,9 @@ private:
   // --- expressions -----------------------------------------------------------------------------
 
   CgValue expr(const Expr &e) {
+    if (values_ != nullptr && e.call >= 0) {
+      return accumulator(e);
+    }
     switch (e.op) {
     case Op::Literal:
       return literal(e.value);
@@ -526,6 +538,38 @@ private:
       return coalesce(e);
     }
     throw Unsupported{"unknown operation"};
+  }
+
+  // An aggregate node of an aggregate declaration's `having` or emit: the value of accumulator
+  // `e.call`, read from values[e.call] (runtime/native/aggregate_image.hpp) by its result kind.
+  CgValue accumulator(const Expr &e) {
+    TypeKind k = e.type.kind;
+    llvm::Value *at = byteGep(values_, static_cast<std::uint64_t>(e.call) * sizeof(CepValue));
+    llvm::Value *null = b_.CreateICmpNE(b_.CreateLoad(i8_, byteGep(at, offsetof(CepValue, null))),
+                                        b_.getInt8(0), "acc.null");
+    CgValue r;
+    switch (k) {
+    case TypeKind::Bool:
+      r = nonNull(k, b_.CreateICmpNE(b_.CreateLoad(i8_, byteGep(at, offsetof(CepValue, b))),
+                                     b_.getInt8(0)));
+      break;
+    case TypeKind::Float:
+      r = nonNull(k, b_.CreateLoad(f64_, byteGep(at, offsetof(CepValue, f))));
+      break;
+    case TypeKind::String:
+      r = nonNull(k, b_.CreateLoad(ptr_, byteGep(at, offsetof(CepValue, s))),
+                  b_.CreateLoad(i64_, byteGep(at, offsetof(CepValue, n))));
+      break;
+    case TypeKind::Int:
+    case TypeKind::Time:
+    case TypeKind::Duration:
+      r = nonNull(k, b_.CreateLoad(i64_, byteGep(at, offsetof(CepValue, i))));
+      break;
+    default:
+      throw Unsupported{"an accumulator of a non-scalar kind"};
+    }
+    r.null = null;
+    return r;
   }
 
   CgValue literal(const lang::typed::Value &v) {
@@ -1040,6 +1084,7 @@ private:
   bool candidate_may_be_null_ = false;
   std::int32_t element_step_ = -2; // inside an aggregate's argument: the aggregated loop
   llvm::Value *element_ = nullptr;
+  llvm::Value *values_ = nullptr; // AggregateTest/AggregateValue: the accumulator values
 };
 
 void collectConds(const nfa::Guard *g, std::vector<const Expr *> &out,

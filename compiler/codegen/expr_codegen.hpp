@@ -32,6 +32,12 @@ namespace cep::compiler::codegen {
 enum class FunctionKind : std::uint8_t {
   Guard, // i8 (ptr candidate, ptr ctx)
   Value, // void (ptr candidate, ptr ctx, ptr CepValue out)
+  // Aggregate declarations (runtime/native/aggregate_image.hpp):
+  AggregateRow,   // void (ptr event, ptr ctx, ptr CepValue out): an accumulator's argument,
+                  // Field(step 0) reads `event` (the event being counted)
+  AggregateTest,  // i8 (ptr values, ptr ctx): `having`, each aggregate node (Expr::call >= 0)
+                  // reads values[call] (a CepValue per accumulator)
+  AggregateValue, // void (ptr values, ptr ctx, ptr CepValue out): an emit value, likewise
 };
 
 // One function; false (and nothing left in the module) when `e` cannot be lowered yet.

@@ -1,9 +1,11 @@
 // Building and writing out a program's module (module_builder.hpp).
 #include "compiler/codegen/module_builder.hpp"
 
+#include "compiler/codegen/aggregate_codegen.hpp"
 #include "compiler/codegen/pattern_codegen.hpp"
 #include "compiler/jit/optimize.hpp"
 #include "compiler/schema_from_program.hpp"
+#include "runtime/native/aggregate_codec.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "support/internal_error.hpp"
 
@@ -20,12 +22,12 @@
 
 namespace cep::compiler::codegen {
 
-std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
-                                                 const lang::typed::Program &program,
-                                                 const std::vector<const nfa::Nfa *> &nfas,
-                                                 llvm::TargetMachine &target, int opt_level,
-                                                 std::vector<runtime::native::PatternImage> &images,
-                                                 ModuleTimings *timings) {
+std::unique_ptr<llvm::Module>
+buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &program,
+                   const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
+                   int opt_level, std::vector<runtime::native::PatternImage> &images,
+                   ModuleTimings *timings, const std::vector<aggregate::AggregatePlan> &aggregates,
+                   std::vector<runtime::native::AggregateImage> *aggregate_images) {
   auto start = std::chrono::steady_clock::now();
   auto module = std::make_unique<llvm::Module>("cep.program", context);
   module->setDataLayout(target.createDataLayout());
@@ -40,6 +42,17 @@ std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
         *module, i64, true, llvm::GlobalValue::ExternalLinkage,
         llvm::ConstantInt::get(i64, runtime::native::imageFingerprint(schema, image)),
         runtime::native::imageFingerprintSymbol(image));
+  }
+  if (!aggregates.empty()) {
+    CEP_ASSERT(aggregate_images != nullptr, "aggregate plans without room for their images");
+    *aggregate_images = emitAggregates(*module, program, aggregates);
+    for (const runtime::native::AggregateImage &image : *aggregate_images) {
+      auto *i64 = llvm::Type::getInt64Ty(context);
+      new llvm::GlobalVariable(
+          *module, i64, true, llvm::GlobalValue::ExternalLinkage,
+          llvm::ConstantInt::get(i64, runtime::native::aggregateFingerprint(schema, image)),
+          runtime::native::aggregateFingerprintSymbol(image));
+    }
   }
   std::string problems;
   llvm::raw_string_ostream problem_stream(problems);

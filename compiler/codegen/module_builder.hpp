@@ -14,8 +14,10 @@
 // LLVM types are only forward-declared here.
 #pragma once
 
+#include "compiler/aggregate/plan.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
+#include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 
 #include <memory>
@@ -40,12 +42,16 @@ struct ModuleTimings {
   double codegen_ms = 0;
   double optimize_ms = 0;
 };
-std::unique_ptr<llvm::Module> buildProgramModule(llvm::LLVMContext &context,
-                                                 const lang::typed::Program &program,
-                                                 const std::vector<const nfa::Nfa *> &nfas,
-                                                 llvm::TargetMachine &target, int opt_level,
-                                                 std::vector<runtime::native::PatternImage> &images,
-                                                 ModuleTimings *timings = nullptr);
+// With `aggregates` (the plans of compiler/aggregate/plan.hpp, operator_index set), their
+// functions (aggregate_codegen.hpp) and fingerprints go into the same module and
+// `aggregate_images` (required then) receives their images.
+std::unique_ptr<llvm::Module>
+buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &program,
+                   const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
+                   int opt_level, std::vector<runtime::native::PatternImage> &images,
+                   ModuleTimings *timings = nullptr,
+                   const std::vector<aggregate::AggregatePlan> &aggregates = {},
+                   std::vector<runtime::native::AggregateImage> *aggregate_images = nullptr);
 
 // `module` as a relocatable object file for `target` (its machine code: what a .cepo carries for
 // loadObject); false and `error` set when the target cannot emit objects.

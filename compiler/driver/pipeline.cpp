@@ -7,6 +7,7 @@
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"
 #include "lang/frontend.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_matcher.hpp"
 #include "support/internal_error.hpp"
 
@@ -56,10 +57,10 @@ bool Pipeline::requireCompilable() {
   for (const lang::ast::Module &module : modules_) {
     for (const lang::ast::Aggregate &a : module.aggregates) {
       diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` is not compiled to native code yet: this version of cep "
-                                     "cannot put aggregates in a .cepo artifact or serve them");
-      diags_.note("`cep run --engine interp` runs it; to compile or serve the patterns, leave "
-                  "the aggregates out of the rule files");
+                                     "` cannot be served yet: this version of cep does not run "
+                                     "aggregates under `cep serve`");
+      diags_.note("`cep run` runs it (rule files or a .cepo artifact); to serve the patterns, "
+                  "leave the aggregates out of the rule files");
       ok = false;
     }
   }
@@ -67,18 +68,8 @@ bool Pipeline::requireCompilable() {
 }
 
 bool Pipeline::requireRunnable(Engine engine) {
+  (void)engine; // both engines run aggregates
   bool ok = true;
-  for (const lang::ast::Module &module : modules_) {
-    for (const lang::ast::Aggregate &a : module.aggregates) {
-      if (engine == Engine::Jit) {
-        diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                       "` is not compiled to native code yet: the native engine "
-                                       "(--engine jit, the default) cannot run aggregates");
-        diags_.note("run it with `--engine interp` (the reference interpreter)");
-        ok = false;
-      }
-    }
-  }
   if (!ok || !program_) {
     return ok;
   }
@@ -94,7 +85,33 @@ bool Pipeline::requireRunnable(Engine engine) {
 }
 
 std::vector<aggregate::AggregatePlan> Pipeline::aggregatePlans() const {
-  return aggregate::planAggregates(program());
+  const lang::typed::Program &checked = program();
+  std::vector<aggregate::AggregatePlan> plans = aggregate::planAggregates(checked);
+  // Patterns and aggregates together in declaration order (file load order, then position):
+  // the operator ids of docs/semantics.md §6.
+  auto rank = [&](const lang::SourceRange &r) {
+    std::size_t file = 0;
+    while (file < modules_.size() && modules_[file].file != r.file) {
+      ++file;
+    }
+    return std::pair<std::size_t, std::uint32_t>(file, r.begin);
+  };
+  std::vector<std::pair<std::pair<std::size_t, std::uint32_t>, std::int32_t>> all;
+  for (const lang::typed::Pattern &p : checked.patterns) {
+    all.emplace_back(rank(p.range), -1);
+  }
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    all.emplace_back(rank(plans[i].decl->range), static_cast<std::int32_t>(i));
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (std::size_t position = 0; position < all.size(); ++position) {
+    if (all[position].second >= 0) {
+      plans[static_cast<std::size_t>(all[position].second)].operator_index =
+          static_cast<std::int32_t>(position);
+    }
+  }
+  return plans;
 }
 
 std::vector<std::string> Pipeline::ruleFiles() const {
@@ -153,47 +170,22 @@ bool Pipeline::makeMatchers(const EngineOptions &engine,
       set.matchers.push_back(interp::makeInterpMatcher(checked, static_cast<std::int32_t>(i),
                                                        std::move(nfas[i]), matcher_options));
     }
-    if (checked.aggregates.empty()) {
-      return true;
-    }
-    // Patterns and aggregates together in declaration order (file load order, then position):
-    // the operator ids of docs/semantics.md §6.
-    auto rank = [&](const lang::SourceRange &r) {
-      std::size_t file = 0;
-      while (file < modules_.size() && modules_[file].file != r.file) {
-        ++file;
-      }
-      return std::pair<std::size_t, std::uint32_t>(file, r.begin);
-    };
-    std::vector<std::pair<std::pair<std::size_t, std::uint32_t>, std::unique_ptr<runtime::Matcher>>>
-        all;
-    for (std::size_t i = 0; i < set.matchers.size(); ++i) {
-      all.emplace_back(rank(checked.patterns[i].range), std::move(set.matchers[i]));
-    }
+    std::vector<std::pair<std::int32_t, std::unique_ptr<runtime::Matcher>>> aggregates;
     for (aggregate::AggregatePlan &plan : aggregatePlans()) {
-      auto at = rank(plan.decl->range);
-      all.emplace_back(at,
-                       interp::makeAggregateOperator(checked, std::move(plan), matcher_options));
+      std::int32_t at = plan.operator_index;
+      aggregates.emplace_back(
+          at, interp::makeAggregateOperator(checked, std::move(plan), matcher_options));
     }
-    std::stable_sort(all.begin(), all.end(),
-                     [](const auto &a, const auto &b) { return a.first < b.first; });
-    set.matchers.clear();
-    for (auto &entry : all) {
-      set.matchers.push_back(std::move(entry.second));
-    }
+    set.matchers = runtime::native::placeOperators(std::move(set.matchers), std::move(aggregates));
     return true;
-  }
-  if (!checked.aggregates.empty()) {
-    error = "aggregate `" + checked.aggregates.front().name +
-            "`: the native engine does not run aggregates yet (use --engine interp)";
-    return false;
   }
   set.jit = jit::Jit::create(engine.opt_level, error);
   if (!set.jit) {
     return false;
   }
   jit::ModuleStats stats;
-  std::optional<jit::LoadedProgram> loaded = set.jit->compileProgram(checked, nfas, stats, error);
+  std::optional<jit::LoadedProgram> loaded =
+      set.jit->compileProgram(checked, nfas, stats, error, aggregatePlans());
   if (!loaded) {
     return false;
   }
@@ -203,6 +195,14 @@ bool Pipeline::makeMatchers(const EngineOptions &engine,
     set.matchers.push_back(runtime::native::makeNativeMatcher(shared, loaded->images[i],
                                                               loaded->code[i], matcher_options));
   }
+  std::vector<std::pair<std::int32_t, std::unique_ptr<runtime::Matcher>>> aggregates;
+  for (std::size_t i = 0; i < loaded->aggregates.size(); ++i) {
+    aggregates.emplace_back(loaded->aggregates[i]->operator_index,
+                            runtime::native::makeNativeAggregate(shared, loaded->aggregates[i],
+                                                                 loaded->aggregate_code[i],
+                                                                 matcher_options));
+  }
+  set.matchers = runtime::native::placeOperators(std::move(set.matchers), std::move(aggregates));
   return true;
 }
 
@@ -227,7 +227,8 @@ bool Pipeline::compileArtifact(const ArtifactOptions &options, artifact::Artifac
       std::unique(header.disabled_passes.begin(), header.disabled_passes.end()),
       header.disabled_passes.end());
   out.schema = schema();
-  return artifact::compileProgram(checked, lower(), options.opt_level, out, error);
+  return artifact::compileProgram(checked, lower(), options.opt_level, out, error,
+                                  aggregatePlans());
 }
 
 } // namespace cep::compiler::driver

@@ -55,8 +55,9 @@ struct EngineOptions {
   int opt_level = 2; // Engine::Jit: LLVM optimisation level 0-3
 };
 
-// What makeMatchers makes: one matcher per pattern and (interpreter) one operator per aggregate
-// (compiler/interp/aggregate_operator.hpp), all in declaration order (file load order, then
+// What makeMatchers makes: one matcher per pattern and one operator per aggregate
+// (compiler/interp/aggregate_operator.hpp, runtime/native/native_aggregate.hpp), all in
+// declaration order (file load order, then
 // position in the file: `cep run` numbers the operators so, docs/semantics.md §6), the JIT
 // their code was compiled into (null for the interpreter) and its per-module statistics
 // (`cep run --stats`).
@@ -85,21 +86,22 @@ public:
   // diagnostic); false when there were errors. Call once.
   bool check(const std::vector<std::string> &paths);
 
-  // After a successful check(), before compiling to native code: false, with an error at each
-  // aggregate declaration (spec §8), while only the interpreter runs aggregates (issue #13: the
-  // native engine, .cepo artifacts and `cep serve` do not take them yet). `cep compile` and
-  // `cep serve` then render the diagnostics and exit with kUsage (not available yet).
+  // After a successful check(), before serving: false, with an error at each aggregate
+  // declaration (spec §8), while `cep serve` does not run aggregates (issue #13 §5: its
+  // checkpoints, hot-load and deploy modes do not cover window state yet). `cep serve` then
+  // renders the diagnostics and exits with kUsage. (`cep compile` takes aggregates: it calls
+  // requireRunnable(Engine::Jit).)
   //   bool ok = pipeline.check(files);
-  //   bool compilable = !ok || pipeline.requireCompilable();
+  //   bool servable = !ok || pipeline.requireCompilable();
   //   pipeline.diagnostics().render(std::cerr, color);
   bool requireCompilable();
-  // The same for `cep run` with `engine`: aggregates run under Engine::Interp; with Engine::Jit
-  // an error at each aggregate says to use `--engine interp`. Also false, with an error, when an
-  // aggregate cannot be planned (a row wider than runtime::kMaxFields).
+  // The same for `cep run` with `engine` (both engines run aggregates): false, with an error,
+  // when an aggregate cannot be planned (a row wider than runtime::kMaxFields).
   bool requireRunnable(Engine engine);
 
-  // The aggregate IR (compiler/aggregate/plan.hpp) of every aggregate, in declaration order;
-  // after a successful check() (and requireRunnable: a plan that cannot be made throws).
+  // The aggregate IR (compiler/aggregate/plan.hpp) of every aggregate, in declaration order,
+  // each with its operator_index (its position among patterns and aggregates in declaration
+  // order); after a successful check() (and requireRunnable: a plan that cannot be made throws).
   std::vector<aggregate::AggregatePlan> aggregatePlans() const;
 
   lang::SourceManager &sources() { return sources_; }
@@ -119,11 +121,12 @@ public:
   // ones when `optimise` (`explain --emit=nfa` does not).
   std::vector<nfa::Nfa> lower(const std::vector<int> &patterns = {}, bool optimise = true) const;
 
-  // Stage 5: one matcher per pattern over the optimised NFAs: the reference interpreter, or the
-  // native matcher over code the JIT compiles (one module for the whole program); with the
-  // interpreter, then one operator per aggregate. False and `error` when the JIT cannot be
-  // created (set.jit stays null), LLVM fails to compile or link, or the JIT is asked to run
-  // aggregates (requireRunnable says so first).
+  // Stage 5: one matcher per pattern over the optimised NFAs and one operator per aggregate,
+  // in operator order (AggregatePlan::operator_index): the reference interpreter (with
+  // compiler/interp/aggregate_operator.hpp), or the native matcher and native aggregate
+  // operator (runtime/native/native_aggregate.hpp) over code the JIT compiles (one module for
+  // the whole program). False and `error` when the JIT cannot be created (set.jit stays null)
+  // or LLVM fails to compile or link.
   bool makeMatchers(const EngineOptions &engine, const runtime::MatcherOptions &matcher_options,
                     MatcherSet &set, std::string &error);
 

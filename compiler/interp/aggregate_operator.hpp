@@ -14,8 +14,9 @@
 // event that event's time and arrival; then operator id, then window start.
 //
 // What a pattern matcher has and this has not (yet): snapshots, state export, migration and
-// draining throw std::runtime_error naming the aggregate (`cep run` refuses --snapshot-after
-// and --resume, `cep serve` refuses aggregates, before anything runs); nextTimer() is
+// draining throw std::runtime_error naming the aggregate (`cep run --engine interp` refuses
+// --snapshot-after and --resume, `cep serve` refuses aggregates, before anything runs; the
+// native operator, runtime/native/native_aggregate.hpp, snapshots); nextTimer() is
 // kEndOfTime (under --time processing, windows fire at the next event or at the end).
 //
 //   aggregate::AggregatePlan plan = aggregate::planAggregate(program, 0);

@@ -73,9 +73,10 @@ std::unique_ptr<Jit> Jit::create(int opt_level, std::string &error) {
   return std::unique_ptr<Jit>(new Jit(std::move(host), std::move(compiler)));
 }
 
-std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &program,
-                                                 const std::vector<nfa::Nfa> &nfas,
-                                                 ModuleStats &stats, std::string &error) {
+std::optional<LoadedProgram>
+Jit::compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
+                    ModuleStats &stats, std::string &error,
+                    const std::vector<aggregate::AggregatePlan> &aggregates) {
   std::lock_guard lock(compiler_->mutex);
   auto start = std::chrono::steady_clock::now();
   stats = ModuleStats();
@@ -83,15 +84,19 @@ std::optional<LoadedProgram> Jit::compileProgram(const lang::typed::Program &pro
   auto context = std::make_unique<llvm::LLVMContext>();
   std::vector<runtime::native::PatternImage> images;
   codegen::ModuleTimings timings;
-  std::unique_ptr<llvm::Module> module = codegen::buildProgramModule(
-      *context, program, pointersTo(nfas), *compiler_->target, optLevel(), images, &timings);
+  std::vector<runtime::native::AggregateImage> aggregate_images;
+  std::unique_ptr<llvm::Module> module =
+      codegen::buildProgramModule(*context, program, pointersTo(nfas), *compiler_->target,
+                                  optLevel(), images, &timings, aggregates, &aggregate_images);
+  stats.aggregates = aggregate_images.size();
   stats.codegen_ms = timings.codegen_ms;
   stats.optimize_ms = timings.optimize_ms;
   for (const auto &image : images) {
     ++stats.patterns;
     stats.emit_values += image.emit.fields.size() + image.timeout_emit.fields.size();
   }
-  auto out = loadModule(std::move(module), std::move(context), std::move(images), error);
+  auto out = loadModule(std::move(module), std::move(context), std::move(images), error,
+                        std::move(aggregate_images));
   stats.compile_ms = msSince(start);
   return out;
 }

@@ -17,6 +17,7 @@
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is load_host.cpp.
 #pragma once
 
+#include "compiler/aggregate/plan.hpp"
 #include "compiler/jit/load_host.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
@@ -34,6 +35,7 @@ struct ModuleStats {
   std::string module;            // its name
   std::uint64_t patterns = 0;    // patterns in the module (4 functions each: step, prefilter,
   std::uint64_t emit_values = 0; // key hash, key eq) and emit / timeout value functions
+  std::uint64_t aggregates = 0;  // aggregates in the module
   double codegen_ms = 0;         // IR generation
   double optimize_ms = 0;        // the new pass manager pipeline
   double compile_ms = 0;         // total, including machine code and linking
@@ -49,9 +51,12 @@ public:
   // The native functions of every pattern of `nfas` (optimised NFAs of `program`'s patterns):
   // one module, optimised at optLevel(), loaded into its own JITDylib. Nullopt and `error` set
   // when LLVM fails to compile or link it; InternalError when codegen cannot lower something.
-  std::optional<LoadedProgram> compileProgram(const lang::typed::Program &program,
-                                              const std::vector<nfa::Nfa> &nfas, ModuleStats &stats,
-                                              std::string &error);
+  // With `aggregates` (plans with operator_index set), their functions are in the same module
+  // and LoadedProgram::aggregates / aggregate_code hold them.
+  std::optional<LoadedProgram>
+  compileProgram(const lang::typed::Program &program, const std::vector<nfa::Nfa> &nfas,
+                 ModuleStats &stats, std::string &error,
+                 const std::vector<aggregate::AggregatePlan> &aggregates = {});
 
   struct Compiler; // opaque (jit.cpp): the target machine the optimiser uses
 

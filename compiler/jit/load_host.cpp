@@ -83,6 +83,7 @@ std::shared_ptr<LoadedModule> newModule(const std::shared_ptr<LoadHost::Impl> &i
 // The addresses of every function of `images` in `loaded`.
 std::optional<LoadedProgram> resolve(LoadHost::Impl &impl, std::shared_ptr<LoadedModule> loaded,
                                      std::vector<runtime::native::PatternImage> images,
+                                     std::vector<runtime::native::AggregateImage> aggregates,
                                      std::string &error) {
   LoadedProgram program;
   auto find = [&](const std::string &symbol, void *&out) {
@@ -132,6 +133,38 @@ std::optional<LoadedProgram> resolve(LoadHost::Impl &impl, std::shared_ptr<Loade
         std::make_shared<const runtime::native::PatternImage>(std::move(image)));
     program.code.push_back(std::move(code));
   }
+  for (auto &image : aggregates) {
+    runtime::native::AggregateCode code;
+    void *p = nullptr;
+    if (!image.condition_symbol.empty()) {
+      if (!find(image.condition_symbol, p)) {
+        return std::nullopt;
+      }
+      code.condition = reinterpret_cast<CepAggTestFn>(p);
+    }
+    for (const std::string &symbol : image.computed_symbols) {
+      if (!find(symbol, p)) {
+        return std::nullopt;
+      }
+      code.computed.push_back(reinterpret_cast<CepValueFn>(p));
+    }
+    if (!image.having_symbol.empty()) {
+      if (!find(image.having_symbol, p)) {
+        return std::nullopt;
+      }
+      code.having = reinterpret_cast<CepAggTestFn>(p);
+    }
+    for (const auto &f : image.emit.fields) {
+      if (!find(f.symbol, p)) {
+        return std::nullopt;
+      }
+      code.emit.push_back(reinterpret_cast<CepAggValueFn>(p));
+    }
+    code.module = loaded;
+    program.aggregates.push_back(
+        std::make_shared<const runtime::native::AggregateImage>(std::move(image)));
+    program.aggregate_code.push_back(std::move(code));
+  }
   return program;
 }
 
@@ -141,6 +174,7 @@ std::optional<LoadedProgram> addIrModule(const std::shared_ptr<LoadHost::Impl> &
                                          std::unique_ptr<llvm::Module> module,
                                          std::unique_ptr<llvm::LLVMContext> context,
                                          std::vector<runtime::native::PatternImage> images,
+                                         std::vector<runtime::native::AggregateImage> aggregates,
                                          const std::string &kind, std::string &error) {
   std::shared_ptr<LoadedModule> loaded = newModule(impl, kind, error);
   if (!loaded) {
@@ -151,7 +185,7 @@ std::optional<LoadedProgram> addIrModule(const std::shared_ptr<LoadHost::Impl> &
     error = "JIT: " + message(std::move(e));
     return std::nullopt;
   }
-  return resolve(*impl, std::move(loaded), std::move(images), error);
+  return resolve(*impl, std::move(loaded), std::move(images), std::move(aggregates), error);
 }
 
 } // namespace
@@ -204,20 +238,22 @@ std::unique_ptr<LoadHost> LoadHost::create(int opt_level, std::string &error) {
   return std::unique_ptr<LoadHost>(new LoadHost(std::move(impl)));
 }
 
-std::optional<LoadedProgram> LoadHost::loadModule(std::unique_ptr<llvm::Module> module,
-                                                  std::unique_ptr<llvm::LLVMContext> context,
-                                                  std::vector<runtime::native::PatternImage> images,
-                                                  std::string &error) {
+std::optional<LoadedProgram>
+LoadHost::loadModule(std::unique_ptr<llvm::Module> module,
+                     std::unique_ptr<llvm::LLVMContext> context,
+                     std::vector<runtime::native::PatternImage> images, std::string &error,
+                     std::vector<runtime::native::AggregateImage> aggregates) {
   std::lock_guard lock(impl_->mutex);
-  return addIrModule(impl_, std::move(module), std::move(context), std::move(images), "jit", error);
+  return addIrModule(impl_, std::move(module), std::move(context), std::move(images),
+                     std::move(aggregates), "jit", error);
 }
 
-std::optional<LoadedProgram> LoadHost::loadObject(std::string_view object_file_bytes,
-                                                  const runtime::Schema &schema,
-                                                  std::vector<runtime::native::PatternImage> images,
-                                                  std::string &error) {
+std::optional<LoadedProgram>
+LoadHost::loadObject(std::string_view object_file_bytes, const runtime::Schema &schema,
+                     std::vector<runtime::native::PatternImage> images, std::string &error,
+                     std::vector<runtime::native::AggregateImage> aggregates) {
   std::lock_guard lock(impl_->mutex);
-  if (!verifyObjectCode(object_file_bytes, schema, images, error)) {
+  if (!verifyObjectCode(object_file_bytes, schema, images, error, aggregates)) {
     return std::nullopt;
   }
   std::shared_ptr<LoadedModule> loaded = newModule(impl_, "object", error);
@@ -230,14 +266,15 @@ std::optional<LoadedProgram> LoadHost::loadObject(std::string_view object_file_b
     error = "JIT: cannot load the object code: " + message(std::move(e));
     return std::nullopt;
   }
-  return resolve(*impl_, std::move(loaded), std::move(images), error);
+  return resolve(*impl_, std::move(loaded), std::move(images), std::move(aggregates), error);
 }
 
 std::optional<LoadedProgram>
 LoadHost::loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
-                      std::vector<runtime::native::PatternImage> images, std::string &error) {
+                      std::vector<runtime::native::PatternImage> images, std::string &error,
+                      std::vector<runtime::native::AggregateImage> aggregates) {
   std::lock_guard lock(impl_->mutex);
-  if (!verifyBitcode(bitcode, schema, images, error)) {
+  if (!verifyBitcode(bitcode, schema, images, error, aggregates)) {
     return std::nullopt;
   }
   auto context = std::make_unique<llvm::LLVMContext>();
@@ -248,8 +285,8 @@ LoadHost::loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
     error = "JIT: cannot read the bitcode: " + message(module.takeError());
     return std::nullopt;
   }
-  return addIrModule(impl_, std::move(*module), std::move(context), std::move(images), "bitcode",
-                     error);
+  return addIrModule(impl_, std::move(*module), std::move(context), std::move(images),
+                     std::move(aggregates), "bitcode", error);
 }
 
 } // namespace cep::compiler::jit

@@ -34,6 +34,7 @@
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is load_host.cpp.
 #pragma once
 
+#include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/schema.hpp"
 
@@ -53,9 +54,12 @@ namespace cep::compiler::jit {
 // A program's native pattern functions once loaded (runtime/native/image.hpp), parallel to the
 // images given. Every PatternCode::module keeps the code loaded (one JITDylib and resource
 // tracker per module, shared by the program's patterns).
+// Aggregates (runtime/native/aggregate_image.hpp) likewise: their functions in the same module.
 struct LoadedProgram {
   std::vector<std::shared_ptr<const runtime::native::PatternImage>> images;
   std::vector<runtime::native::PatternCode> code;
+  std::vector<std::shared_ptr<const runtime::native::AggregateImage>> aggregates;
+  std::vector<runtime::native::AggregateCode> aggregate_code; // parallel to aggregates
 };
 
 class LoadHost {
@@ -69,17 +73,18 @@ public:
   LoadHost &operator=(const LoadHost &) = delete;
 
   // Loads a relocatable object file made ahead of time (built with host_target.hpp's
-  // hostTargetMachineBuilder) whose functions `images` name. Both loaders first verify the code
-  // against the images (verify_code.hpp) and refuse it with the reason; nullopt and `error` set
-  // when verifying, linking or resolving fails.
-  std::optional<LoadedProgram> loadObject(std::string_view object_file_bytes,
-                                          const runtime::Schema &schema,
-                                          std::vector<runtime::native::PatternImage> images,
-                                          std::string &error);
+  // hostTargetMachineBuilder) whose functions `images` (and `aggregates`) name. Both loaders
+  // first verify the code against the images (verify_code.hpp) and refuse it with the reason;
+  // nullopt and `error` set when verifying, linking or resolving fails.
+  std::optional<LoadedProgram>
+  loadObject(std::string_view object_file_bytes, const runtime::Schema &schema,
+             std::vector<runtime::native::PatternImage> images, std::string &error,
+             std::vector<runtime::native::AggregateImage> aggregates = {});
   // Loads such a module as LLVM bitcode (already optimised: compiled to machine code as is).
-  std::optional<LoadedProgram> loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
-                                           std::vector<runtime::native::PatternImage> images,
-                                           std::string &error);
+  std::optional<LoadedProgram>
+  loadBitcode(std::string_view bitcode, const runtime::Schema &schema,
+              std::vector<runtime::native::PatternImage> images, std::string &error,
+              std::vector<runtime::native::AggregateImage> aggregates = {});
 
   int optLevel() const;
 
@@ -92,10 +97,10 @@ protected:
   // Adds `module` (made in this process in `context`, for this host's target) in its own
   // JITDylib and resolves every function of `images` in it: how the compiling side (Jit) and
   // loadBitcode load IR. Not verified: the caller made it.
-  std::optional<LoadedProgram> loadModule(std::unique_ptr<llvm::Module> module,
-                                          std::unique_ptr<llvm::LLVMContext> context,
-                                          std::vector<runtime::native::PatternImage> images,
-                                          std::string &error);
+  std::optional<LoadedProgram>
+  loadModule(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
+             std::vector<runtime::native::PatternImage> images, std::string &error,
+             std::vector<runtime::native::AggregateImage> aggregates = {});
 
 private:
   std::shared_ptr<Impl> impl_;

@@ -2,6 +2,7 @@
 #include "compiler/jit/verify_code.hpp"
 
 #include "compiler/jit/host_symbols.hpp"
+#include "runtime/native/aggregate_codec.hpp"
 #include "runtime/native/image_codec.hpp"
 
 #include <cerrno>
@@ -30,6 +31,7 @@ namespace cep::compiler::jit {
 
 namespace {
 
+using runtime::native::AggregateImage;
 using runtime::native::PatternImage;
 using ELFT = llvm::object::ELF64LE;
 using Shdr = ELFT::Shdr;
@@ -40,30 +42,52 @@ std::string message(llvm::Error e) {
 }
 
 // Kinds of symbol an image needs.
-enum class Need { Step, Prefilter, KeyHash, KeyEq, Value, Fingerprint };
+enum class Need { Step, Prefilter, KeyHash, KeyEq, Value, Test, Fingerprint };
 
 struct Required {
   std::string symbol;
   Need need;
-  const PatternImage *image;
+  std::string owner;             // "pattern `p`: ", "aggregate `a`: "
+  std::uint64_t fingerprint = 0; // Need::Fingerprint: the value the image gives
 };
 
-std::vector<Required> requiredSymbols(const std::vector<PatternImage> &images) {
+std::vector<Required> requiredSymbols(const runtime::Schema &schema,
+                                      const std::vector<PatternImage> &images,
+                                      const std::vector<AggregateImage> &aggregates) {
   std::vector<Required> out;
   for (const PatternImage &p : images) {
-    out.push_back({p.step_symbol, Need::Step, &p});
-    out.push_back({p.prefilter_symbol, Need::Prefilter, &p});
-    out.push_back({p.key_hash_symbol, Need::KeyHash, &p});
-    out.push_back({p.key_eq_symbol, Need::KeyEq, &p});
+    std::string owner = "pattern `" + p.name + "`: ";
+    out.push_back({p.step_symbol, Need::Step, owner});
+    out.push_back({p.prefilter_symbol, Need::Prefilter, owner});
+    out.push_back({p.key_hash_symbol, Need::KeyHash, owner});
+    out.push_back({p.key_eq_symbol, Need::KeyEq, owner});
     for (const auto &f : p.emit.fields) {
-      out.push_back({f.symbol, Need::Value, &p});
+      out.push_back({f.symbol, Need::Value, owner});
     }
     if (p.has_timeout_emit) {
       for (const auto &f : p.timeout_emit.fields) {
-        out.push_back({f.symbol, Need::Value, &p});
+        out.push_back({f.symbol, Need::Value, owner});
       }
     }
-    out.push_back({runtime::native::imageFingerprintSymbol(p), Need::Fingerprint, &p});
+    out.push_back({runtime::native::imageFingerprintSymbol(p), Need::Fingerprint, owner,
+                   runtime::native::imageFingerprint(schema, p)});
+  }
+  for (const AggregateImage &a : aggregates) {
+    std::string owner = "aggregate `" + a.name + "`: ";
+    if (!a.condition_symbol.empty()) {
+      out.push_back({a.condition_symbol, Need::Test, owner});
+    }
+    for (const std::string &symbol : a.computed_symbols) {
+      out.push_back({symbol, Need::Value, owner});
+    }
+    if (!a.having_symbol.empty()) {
+      out.push_back({a.having_symbol, Need::Test, owner});
+    }
+    for (const auto &f : a.emit.fields) {
+      out.push_back({f.symbol, Need::Value, owner});
+    }
+    out.push_back({runtime::native::aggregateFingerprintSymbol(a), Need::Fingerprint, owner,
+                   runtime::native::aggregateFingerprint(schema, a)});
   }
   return out;
 }
@@ -77,7 +101,7 @@ std::set<std::string, std::less<>> hostSymbolNames() {
 }
 
 std::string patternOf(const Required &r) {
-  return "pattern `" + r.image->name + "`: ";
+  return r.owner;
 }
 
 std::uint64_t le64(const std::uint8_t *p) {
@@ -93,7 +117,7 @@ public:
   ObjectChecker(std::string_view bytes, const runtime::Schema &schema, std::string &error)
       : bytes_(bytes), schema_(schema), error_(error) {}
 
-  bool run(const std::vector<PatternImage> &images) {
+  bool run(const std::vector<PatternImage> &images, const std::vector<AggregateImage> &aggregates) {
     auto file = llvm::object::ELFFile<ELFT>::create(llvm::StringRef(bytes_.data(), bytes_.size()));
     if (!file) {
       return fail("not a 64-bit little-endian ELF file: " + message(file.takeError()));
@@ -114,7 +138,7 @@ public:
     if (!checkSections(*file) || !readSymbols(*file) || !checkRelocations(*file)) {
       return false;
     }
-    return checkRequired(*file, images);
+    return checkRequired(*file, images, aggregates);
   }
 
 private:
@@ -251,8 +275,9 @@ private:
   }
 
   bool checkRequired(const llvm::object::ELFFile<ELFT> &file,
-                     const std::vector<PatternImage> &images) {
-    for (const Required &r : requiredSymbols(images)) {
+                     const std::vector<PatternImage> &images,
+                     const std::vector<AggregateImage> &aggregates) {
+    for (const Required &r : requiredSymbols(schema_, images, aggregates)) {
       auto found = defined_.find(r.symbol);
       if (found == defined_.end()) {
         return fail(patternOf(r) + "symbol `" + r.symbol + "` is not defined");
@@ -278,7 +303,7 @@ private:
         }
         value = le64(contents->data() + s.st_value); // inside: readSymbols checked
       }
-      if (value != runtime::native::imageFingerprint(schema_, *r.image)) {
+      if (value != r.fingerprint) {
         return fail(patternOf(r) + "the image differs from the one its code was compiled with " +
                     "(fingerprint mismatch)");
       }
@@ -309,6 +334,7 @@ llvm::FunctionType *abiType(llvm::LLVMContext &c, Need need) {
   case Need::KeyHash: // CepKeyHashFn
     return llvm::FunctionType::get(i64, {ptr}, false);
   case Need::KeyEq: // CepKeyEqFn
+  case Need::Test:  // CepAggTestFn
     return llvm::FunctionType::get(i8, {ptr, ptr}, false);
   case Need::Value: // CepValueFn
     return llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr, ptr, ptr}, false);
@@ -321,8 +347,9 @@ llvm::FunctionType *abiType(llvm::LLVMContext &c, Need need) {
 } // namespace
 
 bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
-                      const std::vector<PatternImage> &images, std::string &error) {
-  return ObjectChecker(object, schema, error).run(images);
+                      const std::vector<PatternImage> &images, std::string &error,
+                      const std::vector<AggregateImage> &aggregates) {
+  return ObjectChecker(object, schema, error).run(images, aggregates);
 }
 
 namespace {
@@ -369,7 +396,8 @@ bool bitcodeParsesInChild(std::string_view bitcode, std::string &error) {
 } // namespace
 
 bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
-                   const std::vector<PatternImage> &images, std::string &error) {
+                   const std::vector<PatternImage> &images, std::string &error,
+                   const std::vector<AggregateImage> &aggregates) {
   if (!bitcodeParsesInChild(bitcode, error)) {
     return false;
   }
@@ -417,7 +445,7 @@ bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
       }
     }
   }
-  for (const Required &r : requiredSymbols(images)) {
+  for (const Required &r : requiredSymbols(schema, images, aggregates)) {
     if (r.need == Need::Fingerprint) {
       const llvm::GlobalVariable *g = (*module)->getNamedGlobal(r.symbol);
       const auto *value = g && g->isConstant() && g->hasInitializer()
@@ -428,7 +456,7 @@ bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
                 "` is not a constant i64 global";
         return false;
       }
-      if (value->getZExtValue() != runtime::native::imageFingerprint(schema, *r.image)) {
+      if (value->getZExtValue() != r.fingerprint) {
         error = "bitcode: " + patternOf(r) +
                 "the image differs from the one its code was compiled with (fingerprint mismatch)";
         return false;

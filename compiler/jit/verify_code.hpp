@@ -21,6 +21,7 @@
 // LLVM-free header. Never throws; false and `error` ("object: ...", "bitcode: ...") set.
 #pragma once
 
+#include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 
 #include <string>
@@ -29,11 +30,15 @@
 
 namespace cep::compiler::jit {
 
-// `schema` and `images` as the artifact holds them (already verified:
-// compiler/artifact/verify.hpp).
+// `schema`, `images` and `aggregates` as the artifact holds them (already verified:
+// compiler/artifact/verify.hpp). An aggregate needs its condition and `having` (when it has
+// them) as CepAggTestFn, its computed slots and emit values as value functions, and its
+// fingerprint global (runtime/native/aggregate_codec.hpp aggregateFingerprint).
 bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
-                      const std::vector<runtime::native::PatternImage> &images, std::string &error);
+                      const std::vector<runtime::native::PatternImage> &images, std::string &error,
+                      const std::vector<runtime::native::AggregateImage> &aggregates = {});
 bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
-                   const std::vector<runtime::native::PatternImage> &images, std::string &error);
+                   const std::vector<runtime::native::PatternImage> &images, std::string &error,
+                   const std::vector<runtime::native::AggregateImage> &aggregates = {});
 
 } // namespace cep::compiler::jit

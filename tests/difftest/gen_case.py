@@ -553,6 +553,64 @@ def consts_value_ms(consts):
 # ---------------------------------------------------------------------------------------------
 # Events.
 
+# ---------------------------------------------------------------------------------------------
+# Aggregates (spec §8), drawn only with `aggregates=True` (difftest.py --aggregates): every window
+# kind, random keys, step conditions (ExprGen over the candidate), accumulators over fields and
+# computed expressions, `having`, `lateness` and `ttl`.
+
+def gen_aggregate(r, aidx, types, eg):
+    et = r.choice(types)
+    key = r.choice(["", "partition by k ", "partition by k ", "partition by k, g ", "partition by g "])
+    kind = r.choice(["tumbling", "hopping", "cumulate", "session", "rolling", "none"])
+    ms = lambda v: fmt_dur(v)  # noqa: E731
+    if kind == "tumbling":
+        window = f"tumbling {ms(r.choice([500, 1000, 2000, 3000, 5000, 10000]))}"
+    elif kind in ("hopping", "cumulate"):
+        hop = r.choice([250, 500, 1000, 2000])
+        size = hop * r.choice([2, 3, 4])
+        window = f"{kind} {ms(size)} {'every' if kind == 'hopping' else 'step'} {ms(hop)}"
+    elif kind == "session":
+        window = f"session gap {ms(r.choice([300, 700, 1000, 2000, 3000]))}"
+    elif kind == "rolling":
+        window = f"rolling {ms(r.choice([500, 1000, 2000, 5000]))}"
+    else:
+        window = "none"
+    if kind in ("tumbling", "hopping", "cumulate", "session") and r.random() < 0.4:
+        window += f" lateness {ms(r.choice([200, 1000, 3000]))}"
+    if kind in ("rolling", "none") and r.random() < 0.4:
+        window += f" ttl {ms(r.choice([1000, 3000, 10000]))}"
+    cond = ""
+    if r.random() < 0.5:
+        cond = "(" + eg.boolean(Ctx(cand=et), 1) + ")"
+    fields = {n: base(t) for n, t in et.fields}
+    nums = [n for n, t in fields.items() if t in ("int", "float")]
+    ints = [n for n, t in fields.items() if t == "int"]
+    strings = [n for n, t in fields.items() if t == "string"]
+    scalars = [n for n, t in fields.items() if t != "bool"]
+    calls = ["count(e)", f"count(e.{r.choice(list(fields))})", f"sum(e.{r.choice(nums)})",
+             f"avg(e.{r.choice(nums)})", f"min(e.{r.choice(scalars)})",
+             f"max(e.{r.choice(scalars)})", f"first(e).{r.choice(list(fields))}",
+             f"last(e).{r.choice(list(fields))}", f"count_distinct(e.{r.choice(ints + strings)})",
+             f"sum(e.i * {r.choice([2, -1, 3])})", f"sum(e.f * e.i)", f"max(e.i + e.g)",
+             f"min(upper(e.s))", f"count_distinct(lower(e.{r.choice(strings)}))",
+             f"avg(e.f + {r.choice(['0.5', '1.0'])})"]
+    chosen = r.sample(calls, r.randint(1, 5))
+    emit = [f"v{i}: {c}" for i, c in enumerate(chosen)]
+    if r.random() < 0.3:
+        emit.append(f"v{len(emit)}: count(e) * 2 + sum(e.i)")
+    having = ""
+    if r.random() < 0.5:
+        having = "having " + r.choice([
+            f"count(e) >= {r.randint(1, 4)}", f"sum(e.i) > {r.randint(0, 8)}",
+            f"max(e.f) > {r.choice(['0.5', '1.5'])}",
+            f"count(e) > 1 and min(e.i) < {r.randint(1, 3)}",
+            f"avg(e.f) is null or avg(e.f) > {r.choice(['0.5', '1.0'])}",
+            "count_distinct(e.g) >= 1", f"last(e).i != {r.randint(0, 4)}",
+            f"not (count(e) == {r.randint(1, 3)})"]) + "\n"
+    return (f"aggregate agg{aidx} {key}window {window}\n{{ e: {et.name}{cond} }}\n{having}"
+            f"emit Agg{aidx} {{ {', '.join(emit)} }}\n")
+
+
 def gen_value(r, t):
     bt = base(t)
     if t.endswith("?"):
@@ -655,6 +713,7 @@ class Case:
         self.max_delay_ms, self.with_events, self.types = max_delay_ms, with_events, types
         self.rejections = 0
         self.reject_reasons = []
+        self.aggregates = False  # some declarations are aggregates (spec §8)
 
     def rules_text(self, patterns=None, comment=None):
         pats = self.patterns if patterns is None else patterns
@@ -671,7 +730,7 @@ class Case:
         return a
 
 
-def draw(seed, attempt):
+def draw(seed, attempt, aggregates=False):
     r = random.Random(f"{seed}/{attempt}")
     types = make_types(r)
     consts = {}
@@ -683,15 +742,22 @@ def draw(seed, attempt):
         {"SMALL": "list", "GAP": "duration"} if consts else {}))
     npat = r.choice([1, 1, 2, 2, 3])
     patterns = [gen_pattern(r, i, types, eg.consts, eg) for i in range(npat)]
+    if aggregates:
+        # Their own generator: the patterns of a seed are the same with and without aggregates.
+        ar = random.Random(f"{seed}/{attempt}/aggregates")
+        aeg = ExprGen(ar, eg.consts)
+        patterns += [gen_aggregate(ar, i, types, aeg) for i in range(ar.choice([1, 1, 2]))]
     return r, types, header, patterns
 
 
-def generate(seed, cep=None, max_delay_ms=None, max_attempts=50):
-    """The case for `seed`: the first draw that `cep check` accepts (when `cep` is given)."""
+def generate(seed, cep=None, max_delay_ms=None, max_attempts=50, aggregates=False):
+    """The case for `seed`: the first draw that `cep check` accepts (when `cep` is given);
+    with `aggregates`, one or two random aggregate declarations after the patterns."""
     rejections, reasons = 0, []
     for attempt in range(max_attempts):
-        r, types, header, patterns = draw(seed, attempt)
+        r, types, header, patterns = draw(seed, attempt, aggregates)
         case = Case(seed, header, patterns, [], 0, False, types)
+        case.aggregates = aggregates
         if cep is not None:
             ok, err = check(cep, case.rules_text())
             if not ok:
@@ -741,8 +807,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--cep", help="check each draw with `cep check` and redraw when rejected")
     ap.add_argument("--max-delay", type=int, help="disorder bound in ms (default: drawn)")
+    ap.add_argument("--aggregates", action="store_true", help="add random aggregates")
     a = ap.parse_args()
-    case = generate(a.seed, a.cep, a.max_delay)
+    case = generate(a.seed, a.cep, a.max_delay, aggregates=a.aggregates)
     write_case(case, a.out)
     print(f"seed {a.seed}: {len(case.patterns)} pattern(s), {len(case.lines)} lines, "
           f"max-delay {case.max_delay_ms} ms, {case.rejections} rejected draw(s)")

@@ -1,7 +1,7 @@
-// The aggregate IR (compiler/aggregate/plan.hpp) and the interpreter's aggregate operator
-// (compiler/interp/aggregate_operator.hpp), tag [aggplan]: row slots and accumulators, the
-// verifier, the pipeline's refusals, declaration order over patterns and aggregates, and the
-// operator's two advances and late events.
+// The aggregate IR (compiler/aggregate/plan.hpp) and the engines' aggregate operators
+// (compiler/interp/aggregate_operator.hpp, runtime/native/native_aggregate.hpp), tag [aggplan]:
+// row slots and accumulators, the verifier, declaration order over patterns and aggregates
+// (operator indices), and the operators' two advances and late events.
 #include "compiler/aggregate/plan.hpp"
 #include "compiler/driver/pipeline.hpp"
 #include "driver_fixture_test.hpp"
@@ -95,39 +95,33 @@ TEST_CASE("Aggregate plan: the verifier names what is inconsistent", "[aggplan]"
   CHECK_THROWS_WITH(agg::verifyPlan(program, bad_key), Catch::Contains("key field 7"));
 }
 
-TEST_CASE("Pipeline: aggregates run under the interpreter only, in declaration order",
-          "[aggplan]") {
+TEST_CASE("Pipeline: aggregates run under both engines, in declaration order", "[aggplan]") {
   std::string rules = "event E { k: string, x: int, ts: time }\n"
                       "aggregate first_one partition by k window none { e: E }\n"
                       "emit A { n: count(e) }\n"
                       "pattern p partition by k { a: E(x > 1) }\n"
-                      "emit P { x: a.x }\n";
-  {
-    Checked c(rules);
-    CHECK_FALSE(c.pipeline.requireRunnable(driver::Engine::Jit));
-    REQUIRE(c.pipeline.diagnostics().hasErrors());
-    CHECK(c.pipeline.diagnostics().all().front().message.find("native engine") !=
-          std::string::npos);
-  }
-  {
-    Checked c(rules);
-    CHECK(c.pipeline.requireRunnable(driver::Engine::Interp));
-    CHECK_FALSE(c.pipeline.diagnostics().hasErrors());
-    driver::MatcherSet set;
-    std::string error;
-    REQUIRE(c.pipeline.makeMatchers({driver::Engine::Interp, 2}, {}, set, error));
-    REQUIRE(set.matchers.size() == 2);
-    CHECK(set.matchers[0]->patternName() == "first_one"); // declared first
-    CHECK(set.matchers[1]->patternName() == "p");
-
-    driver::MatcherSet native;
-    CHECK_FALSE(c.pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, native, error));
-    CHECK(error.find("--engine interp") != std::string::npos);
-  }
+                      "emit P { x: a.x }\n"
+                      "aggregate last_one window none { e: E }\n"
+                      "emit B { n: count(e) }\n";
+  auto engine = GENERATE(driver::Engine::Interp, driver::Engine::Jit);
+  Checked c(rules);
+  CHECK(c.pipeline.requireRunnable(engine));
+  CHECK_FALSE(c.pipeline.diagnostics().hasErrors());
+  std::vector<agg::AggregatePlan> plans = c.pipeline.aggregatePlans();
+  REQUIRE(plans.size() == 2);
+  CHECK(plans[0].operator_index == 0);
+  CHECK(plans[1].operator_index == 2);
+  driver::MatcherSet set;
+  std::string error;
+  REQUIRE(c.pipeline.makeMatchers({engine, 2}, {}, set, error));
+  REQUIRE(set.matchers.size() == 3);
+  CHECK(set.matchers[0]->patternName() == "first_one"); // declared first
+  CHECK(set.matchers[1]->patternName() == "p");
+  CHECK(set.matchers[2]->patternName() == "last_one");
 }
 
-TEST_CASE("Aggregate operator: advanceTime(t) leaves time t open, advanceWatermark closes it; "
-          "late events within lateness are taken",
+TEST_CASE("Aggregate operators (interp, jit): advanceTime(t) leaves time t open, "
+          "advanceWatermark closes it; late events within lateness are taken",
           "[aggplan]") {
   TempDir dir;
   driver::Pipeline pipeline;
@@ -138,7 +132,8 @@ TEST_CASE("Aggregate operator: advanceTime(t) leaves time t open, advanceWaterma
                               "emit W { n: count(e), total: sum(e.x) }\n")}));
   driver::MatcherSet set;
   std::string error;
-  REQUIRE(pipeline.makeMatchers({driver::Engine::Interp, 2}, {}, set, error));
+  auto engine = GENERATE(driver::Engine::Interp, driver::Engine::Jit);
+  REQUIRE(pipeline.makeMatchers({engine, 2}, {}, set, error));
   cep::runtime::Matcher &op = *set.matchers.at(0);
   auto events =
       cep::test::decodeEvents(dir.write("events.jsonl", "{\"k\":\"a\",\"x\":1,\"ts\":999}\n"

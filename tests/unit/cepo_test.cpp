@@ -246,7 +246,7 @@ TEST_CASE("an artifact round-trips and is byte-reproducible", "[cepo]") {
   CHECK(bytes == artifact::encodeArtifact(sampleArtifact()));
   CHECK(bytes.compare(0, 4, "CEPO") == 0);
   artifact::Artifact b = artifact::decodeArtifact(bytes, "x.cepo");
-  CHECK(b.header.format == artifact::kFormatVersion);
+  CHECK(b.header.format == artifact::kPatternsOnlyFormatVersion); // no aggregates: format 2
   CHECK(b.header.abi == native::kAbiVersion);
   CHECK(b.header.cep_version == a.header.cep_version);
   CHECK(b.header.sources == a.header.sources);
@@ -271,10 +271,10 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError("event E {}") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEP") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEPO") == "x.cepo: truncated: 4 bytes, the artifact header alone is 12");
-  CHECK(decodeError("CEPO" + le32(3) + le32(1)) ==
-        "x.cepo: artifact format 3, this cep reads format 2");
+  CHECK(decodeError("CEPO" + le32(4) + le32(1)) ==
+        "x.cepo: artifact format 4, this cep reads formats 2 to 3");
   CHECK(decodeError("CEPO" + le32(1) + le32(1)) ==
-        "x.cepo: artifact format 1, this cep reads format 2");
+        "x.cepo: artifact format 1, this cep reads formats 2 to 3");
   CHECK(decodeError("CEPO" + le32(artifact::kFormatVersion) + le32(native::kAbiVersion + 1) +
                     bytes.substr(12)) ==
         "x.cepo: built for ABI " + std::to_string(native::kAbiVersion + 1) +

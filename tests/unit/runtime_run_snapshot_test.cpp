@@ -567,9 +567,11 @@ TEST_CASE("run snapshot: every golden match case resumes from every record bound
   fs::path root = sourcePath("tests/golden/match");
   std::vector<fs::path> cases;
   for (const auto &entry : fs::directory_iterator(root)) {
-    // An `engines` file: an aggregate case (run snapshots do not cover aggregates yet).
+    // Not the aggregate cases (this harness builds pattern matchers only; `run_golden --resume`
+    // cuts them under the native engine).
     if (entry.is_directory() && !fs::exists(entry.path() / "exit") &&
-        !fs::exists(entry.path() / "engines")) {
+        !fs::exists(entry.path() / "engines") &&
+        !contains(readFile((entry.path() / "rules.cep").string()), "\naggregate ")) {
       cases.push_back(entry.path());
     }
   }

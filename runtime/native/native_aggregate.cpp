@@ -1,0 +1,434 @@
+// The native aggregate operator (native_aggregate.hpp): generated code over WindowAggregator,
+// records byte for byte those of compiler/interp/aggregate_operator.cpp.
+#include "runtime/native/native_aggregate.hpp"
+
+#include "runtime/aggregate/aggregator.hpp"
+#include "runtime/io/json_writer.hpp"
+#include "runtime/native/bound_view.hpp"
+#include "runtime/snapshot_codec.hpp"
+#include "runtime/state/migration.hpp"
+#include "support/internal_error.hpp"
+
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+namespace cep::runtime::native {
+
+namespace {
+
+namespace rt = runtime::aggregate;
+
+constexpr char kOperatorSnapshotMagic[8] = {'C', 'E', 'P', 'A', 'G', 'G', 'O', 'P'};
+constexpr std::uint32_t kOperatorSnapshotVersion = 1;
+
+// A field of an event as the interpreter writes it (compiler/interp/record.cpp writeValue of
+// readField).
+void writeField(JsonWriter &w, const EventSchema &type, const Event &e, std::int32_t field) {
+  if (e.isNull(static_cast<std::uint32_t>(field))) {
+    w.writeNull();
+    return;
+  }
+  const Slot &slot = e.slots()[field];
+  switch (type.fields[static_cast<std::size_t>(field)].kind) {
+  case FieldKind::Bool:
+    w.writeBool(slot.b);
+    return;
+  case FieldKind::Int:
+  case FieldKind::Duration:
+    w.writeInt(slot.i);
+    return;
+  case FieldKind::Time:
+    w.writeTime(slot.i);
+    return;
+  case FieldKind::Float:
+    w.writeFloat(slot.f);
+    return;
+  case FieldKind::String:
+    w.writeString(slot.s->view());
+    return;
+  }
+}
+
+// An accumulator's value as generated code reads it (aggregate_image.hpp `values`).
+CepValue cepValueOf(const rt::AggValue &v) {
+  CepValue c{};
+  c.null = v.null ? 1 : 0;
+  if (v.null) {
+    return c;
+  }
+  switch (v.kind) {
+  case FieldKind::Bool:
+    c.b = v.i != 0 ? 1 : 0;
+    c.i = v.i;
+    break;
+  case FieldKind::Float:
+    c.f = v.f;
+    break;
+  case FieldKind::String:
+    c.s = v.s.data();
+    c.n = v.s.size();
+    break;
+  default:
+    c.i = v.i;
+    break;
+  }
+  return c;
+}
+
+class NativeAggregate final : public Matcher {
+public:
+  NativeAggregate(std::shared_ptr<const Schema> schema, std::shared_ptr<const AggregateImage> image,
+                  AggregateCode code, const MatcherOptions &options)
+      : schema_(std::move(schema)), image_(std::move(image)), code_(std::move(code)),
+        with_events_(options.with_events), version_(options.version),
+        aggregator_(specOf(*image_, options.with_events)), types_{image_->event_type},
+        row_(static_cast<std::size_t>(image_->rowSize())), view_(pool_, 1) {
+    CEP_ASSERT(image_->event_type < schema_->types.size(),
+               "aggregate " + image_->name + " of an unknown event type");
+    CEP_ASSERT(code_.computed.size() == image_->computed.size() &&
+                   code_.emit.size() == image_->emit.fields.size(),
+               "aggregate " + image_->name + ": code and image disagree");
+    type_ = &schema_->types[image_->event_type];
+    values_.resize(image_->spec.accumulators.size());
+  }
+
+  void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) override {
+    advance(time == INT64_MIN ? time : time - 1, out);
+  }
+  void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) override {
+    advance(watermark, out);
+  }
+  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override { offer(event, out); }
+  bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
+    return offer(event, out);
+  }
+  void finish(std::vector<MatchOutput> &out) override {
+    results_.clear();
+    aggregator_.finish(results_);
+    writeResults(nullptr, out);
+  }
+
+  MatcherStats stats() const override {
+    MatcherStats s = stats_;
+    rt::AggregateStats a = aggregator_.stats();
+    s.live_keys = a.keys;
+    s.state_bytes = a.state_bytes;
+    return s;
+  }
+  std::int64_t nextTimer() const override { return kEndOfTime; }
+
+  void snapshot(std::string &out) const override {
+    SnapshotWriter w(out);
+    w.bytes(kOperatorSnapshotMagic, 8);
+    w.u32(kOperatorSnapshotVersion);
+    std::string window;
+    aggregator_.snapshot(window);
+    w.blob(window);
+    w.u64(events_.size());
+    for (const auto &[seq, event] : events_) {
+      writeEvent(w, *schema_, *event);
+    }
+  }
+  void restore(std::string_view in) override {
+    SnapshotReader r(in, "aggregate snapshot");
+    if (r.bytes(8) != std::string_view(kOperatorSnapshotMagic, 8)) {
+      r.fail("not an aggregate operator snapshot");
+    }
+    if (std::uint32_t version = r.u32(); version != kOperatorSnapshotVersion) {
+      r.fail("version " + std::to_string(version) + ", this cep reads version " +
+             std::to_string(kOperatorSnapshotVersion));
+    }
+    aggregator_.restore(r.blob());
+    std::uint64_t n = r.count(kMinSnapshotEventBytes);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      EventRef event = readEvent(r, *schema_, "kept");
+      std::uint64_t seq = event->seq;
+      events_.emplace(seq, std::move(event));
+    }
+    if (!r.atEnd()) {
+      r.fail("trailing bytes");
+    }
+  }
+  void exportState(MatcherState &) const override { refuse("state export"); }
+  MigrationReport checkMigration(const MatcherState &) const override {
+    MigrationReport r;
+    r.reasons.push_back("aggregate `" + image_->name + "`: moving window state is not supported");
+    return r;
+  }
+  MigrationReport migrateFrom(const MatcherState &from) override { return checkMigration(from); }
+  const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
+  std::string_view patternName() const override { return image_->name; }
+  void drain() override { refuse("draining"); }
+  bool draining() const override { return false; }
+  bool drained() const override { return false; }
+  std::uint64_t dropState() override {
+    refuse("dropping state");
+    return 0;
+  }
+
+private:
+  static rt::AggregateSpec specOf(const AggregateImage &image, bool with_events) {
+    rt::AggregateSpec spec = image.spec;
+    spec.keep_events = with_events;
+    return spec;
+  }
+
+  [[noreturn]] void refuse(const char *what) const {
+    throw std::runtime_error("aggregate `" + image_->name + "`: " + what +
+                             " of window state are not supported");
+  }
+
+  void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
+    if (watermark <= aggregator_.watermark()) {
+      return;
+    }
+    results_.clear();
+    aggregator_.advance(watermark, results_);
+    writeResults(nullptr, out);
+  }
+
+  bool offer(const EventRef &event, std::vector<MatchOutput> &out) {
+    const Event &e = *event;
+    ++stats_.events;
+    view_.reset(kNoNode);
+    if (code_.condition != nullptr && code_.condition(&e, &view_) == 0) {
+      return false;
+    }
+    key_.clear();
+    keyOf(e, key_);
+    rt::AggInput in = rowOf(e);
+    results_.clear();
+    if (aggregator_.onEvent(key_, in, results_) == rt::EventFate::Late) {
+      return false;
+    }
+    if (with_events_) {
+      events_.emplace(e.seq, event);
+    }
+    writeResults(&e, out);
+    return true;
+  }
+
+  void keyOf(const Event &e, std::string &key) const {
+    if (image_->key_fields.empty()) {
+      key = "null";
+      return;
+    }
+    JsonWriter w(key);
+    bool composite = image_->key_fields.size() > 1;
+    if (composite) {
+      w.beginArray();
+    }
+    for (std::int32_t f : image_->key_fields) {
+      writeField(w, *type_, e, f);
+    }
+    if (composite) {
+      w.endArray();
+    }
+  }
+
+  // The event's own slots, then the computed ones (strings copied into strings_).
+  rt::AggInput rowOf(const Event &e) {
+    if (image_->computed.empty()) {
+      return rt::inputOf(e);
+    }
+    std::int32_t fields = image_->field_count;
+    std::memcpy(row_.data(), e.slots(), sizeof(Slot) * static_cast<std::size_t>(fields));
+    std::uint64_t nulls =
+        e.nulls & (fields >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << fields) - 1));
+    strings_.clear();
+    for (std::size_t i = 0; i < image_->computed.size(); ++i) {
+      std::size_t slot = static_cast<std::size_t>(fields) + i;
+      CepValue v{};
+      v.null = 1;
+      code_.computed[i](&e, &view_, &v);
+      Slot &s = row_[slot];
+      s.i = 0;
+      if (v.null != 0) {
+        nulls |= std::uint64_t{1} << slot;
+        continue;
+      }
+      switch (image_->computed[i]) {
+      case FieldKind::Bool:
+        s.b = v.b != 0;
+        break;
+      case FieldKind::Float:
+        s.f = v.f;
+        break;
+      case FieldKind::String: {
+        auto block = std::make_unique<char[]>(sizeof(std::uint32_t) + v.n + 1);
+        auto *ref = reinterpret_cast<StringRef *>(block.get());
+        ref->size = static_cast<std::uint32_t>(v.n);
+        if (v.n > 0) {
+          std::memcpy(ref->data, v.s, v.n);
+        }
+        s.s = ref;
+        strings_.push_back(std::move(block));
+        break;
+      }
+      default:
+        s.i = v.i;
+        break;
+      }
+    }
+    return {e.time, e.seq, row_.data(), nulls};
+  }
+
+  // The records of results_: `at` is the event that produced them (null: the watermark).
+  void writeResults(const Event *at, std::vector<MatchOutput> &out) {
+    for (const rt::WindowResult &r : results_) {
+      for (std::size_t i = 0; i < r.values.size(); ++i) {
+        values_[i] = cepValueOf(r.values[i]);
+      }
+      view_.reset(kNoNode);
+      if (code_.having != nullptr && code_.having(values_.data(), &view_) == 0) {
+        continue;
+      }
+      MatchOutput o;
+      if (at != nullptr) {
+        o.completion_time = at->time;
+        o.completion_seq = at->seq;
+      } else {
+        o.completion_time = r.end - 1; // the watermark that closes the window
+        o.time_driven = true;
+      }
+      o.start_time = r.start;
+      o.start_seq = r.order;
+      record(r, o.json);
+      out.push_back(std::move(o));
+      ++stats_.matches;
+    }
+  }
+
+  void writeValue(JsonWriter &w, ValueKind kind, const CepValue &v) {
+    if (v.null != 0 || kind == ValueKind::Null) {
+      w.writeNull();
+      return;
+    }
+    switch (kind) {
+    case ValueKind::Null:
+      w.writeNull();
+      return;
+    case ValueKind::Bool:
+      w.writeBool(v.b != 0);
+      return;
+    case ValueKind::Int:
+    case ValueKind::Duration:
+      w.writeInt(v.i);
+      return;
+    case ValueKind::Time:
+      w.writeTime(v.i);
+      return;
+    case ValueKind::Float:
+      w.writeFloat(v.f);
+      return;
+    case ValueKind::String:
+      w.writeString(std::string_view(v.s, v.n));
+      return;
+    }
+  }
+
+  // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
+  void record(const rt::WindowResult &r, std::string &json) {
+    JsonWriter w(json);
+    w.beginObject();
+    w.key("@stream");
+    w.writeString(image_->emit.stream);
+    w.key("@pattern");
+    w.writeString(image_->name);
+    if (!version_.empty()) {
+      w.key("@version");
+      w.writeString(version_);
+    }
+    w.key("@key");
+    w.writeRaw(r.key);
+    w.key("@start");
+    w.writeTime(r.start);
+    w.key("@end");
+    w.writeTime(r.end);
+    if (r.revision > 0) {
+      w.key("@revision");
+      w.writeInt(r.revision);
+    }
+    for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
+      const OutputField &field = image_->emit.fields[i];
+      w.key(field.name);
+      CepValue v{};
+      v.null = 1;
+      if (field.kind != ValueKind::Null) {
+        view_.reset(kNoNode);
+        code_.emit[i](values_.data(), &view_, &v);
+      }
+      writeValue(w, field.kind, v);
+    }
+    if (with_events_) {
+      if (r.events_kept) {
+        w.key("@events");
+        w.beginObject();
+        w.key(image_->step_name);
+        w.beginArray();
+        for (const rt::EventId &id : r.events) {
+          auto it = events_.find(id.seq);
+          CEP_ASSERT(it != events_.end(), "a window's event was not kept");
+          w.writeRaw(it->second->rawRecord());
+        }
+        w.endArray();
+        w.endObject();
+      } else {
+        w.key("@events_omitted");
+        w.writeInt(static_cast<std::int64_t>(r.event_count));
+      }
+    }
+    w.endObject();
+  }
+
+  std::shared_ptr<const Schema> schema_;
+  std::shared_ptr<const AggregateImage> image_;
+  AggregateCode code_;
+  const EventSchema *type_ = nullptr;
+  bool with_events_;
+  std::string version_;
+  rt::WindowAggregator aggregator_;
+  std::vector<std::uint32_t> types_;
+  std::vector<Slot> row_;
+  std::vector<std::unique_ptr<char[]>> strings_; // the computed strings of the current row
+  std::vector<rt::WindowResult> results_;
+  std::vector<CepValue> values_; // the accumulator values of the record being written
+  std::string key_;
+  NodePool pool_; // empty: generated code sees a context with nothing bound
+  BoundView view_;
+  // --with-events: the counted events by arrival.
+  std::map<std::uint64_t, EventRef> events_;
+  MatcherStats stats_;
+};
+
+} // namespace
+
+std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schema,
+                                             std::shared_ptr<const AggregateImage> image,
+                                             AggregateCode code, const MatcherOptions &options) {
+  return std::make_unique<NativeAggregate>(std::move(schema), std::move(image), std::move(code),
+                                           options);
+}
+
+std::vector<std::unique_ptr<Matcher>>
+placeOperators(std::vector<std::unique_ptr<Matcher>> patterns,
+               std::vector<std::pair<std::int32_t, std::unique_ptr<Matcher>>> aggregates) {
+  std::size_t total = patterns.size() + aggregates.size();
+  std::vector<std::unique_ptr<Matcher>> out(total);
+  for (auto &[at, op] : aggregates) {
+    CEP_ASSERT(at >= 0 && static_cast<std::size_t>(at) < total &&
+                   !out[static_cast<std::size_t>(at)],
+               "aggregate operator index out of range or taken");
+    out[static_cast<std::size_t>(at)] = std::move(op);
+  }
+  std::size_t next = 0;
+  for (std::unique_ptr<Matcher> &slot : out) {
+    if (!slot) {
+      slot = std::move(patterns[next++]);
+    }
+  }
+  return out;
+}
+
+} // namespace cep::runtime::native

@@ -1,0 +1,52 @@
+// The native engine's operator for an aggregate (spec §8): the generated functions of an
+// AggregateImage (runtime/native/aggregate_image.hpp) driving the incremental window runtime
+// (runtime/aggregate/aggregator.hpp WindowAggregator: panes, sessions, rolling queues and
+// deques, O(1) amortised per event). It writes exactly the records of the interpreter's operator
+// (compiler/interp/aggregate_operator.hpp), byte for byte and in the same order, and plugs into
+// the driver the same way (runtime::Matcher: advanceTime(t) is the aggregator's advance(t - 1),
+// advanceWatermark(W) its advance(W), onLateEvent a late event counted within `lateness`).
+//
+// Snapshots (Matcher::snapshot, in `cep run --snapshot-after` files, named by the aggregate's
+// name) hold the window runtime's CEPASNAP (aggregator.hpp: names and bounds, no indices):
+//   "CEPAGGOP" u32 version (1), blob CEPASNAP, u64 n, n * event (runtime/snapshot_codec.hpp:
+//   with --with-events, the counted events whose records a window may still write)
+// restore() refuses another aggregate, spec or damaged bytes with std::runtime_error
+// "bad aggregate snapshot: <reason>". The interpreter's operator does not write this format
+// yet (it refuses snapshots), so a snapshot moves between jit and .cepo runs, not to interp.
+// State export, migration and draining are not supported: they throw std::runtime_error naming
+// the aggregate, and checkMigration gives the reason.
+//
+//   std::shared_ptr<const runtime::Schema> schema = ...;
+//   auto op = makeNativeAggregate(schema, image, code, options);   // image: shared_ptr
+//   operators.add(image->operator_index, op.get());
+//
+// LLVM-free and lang-free: it runs from a .cepo artifact as well as from the JIT.
+#pragma once
+
+#include "runtime/matcher.hpp"
+#include "runtime/native/aggregate_image.hpp"
+#include "runtime/schema.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace cep::runtime::native {
+
+// `options.with_events` adds "@events" (the step's records, at most 1,000, else
+// "@events_omitted"; the operator then keeps each counted event's record while it runs);
+// `options.version` adds "@version". The state bounds are for patterns (ttl bounds aggregates).
+std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schema,
+                                             std::shared_ptr<const AggregateImage> image,
+                                             AggregateCode code, const MatcherOptions &options);
+
+// The operators of a program in operator order: `patterns` (one per pattern, in declaration
+// order) around `aggregates`, each placed at its operator index (AggregateImage::operator_index,
+// a permutation's part: every index below patterns.size() + aggregates.size(), none twice).
+//   placeOperators({p0, p1}, {{1, a0}}) == {p0, a0, p1}
+std::vector<std::unique_ptr<Matcher>>
+placeOperators(std::vector<std::unique_ptr<Matcher>> patterns,
+               std::vector<std::pair<std::int32_t, std::unique_ptr<Matcher>>> aggregates);
+
+} // namespace cep::runtime::native

@@ -1,0 +1,2 @@
+cep compile run/aggregates.cep -o $TMP/aggregates.cepo
+cep run $TMP/aggregates.cepo --input run/events.jsonl

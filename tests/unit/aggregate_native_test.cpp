@@ -1,0 +1,202 @@
+// The native engine of aggregates (tag [aggnative]): the generated functions of
+// compiler/codegen/aggregate_codegen.hpp driving runtime/native/native_aggregate.hpp agree with
+// the interpreter's operator record for record (computed string slots, having over several
+// accumulators, every window kind); the aggregates section of .cepo artifacts
+// (runtime/native/aggregate_codec.hpp, format 3) round-trips, loads and refuses damage.
+#include "compiler/artifact/cepo.hpp"
+#include "compiler/artifact/load.hpp"
+#include "compiler/driver/pipeline.hpp"
+#include "driver_fixture_test.hpp"
+#include "runtime/native/aggregate_codec.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+namespace driver = cep::compiler::driver;
+namespace artifact = cep::compiler::artifact;
+namespace native = cep::runtime::native;
+using cep::test::TempDir;
+
+// Every window kind, with a computed string slot, having over two accumulators and nulls.
+std::string rulesOf(const std::string &window) {
+  return "event E { k: string, shop: string?, x: int, f: float?, ts: time }\n"
+         "pattern p partition by k { a: E(x > 100) }\n"
+         "emit P { k: a.k }\n"
+         "aggregate agg partition by k window " +
+         window +
+         " { e: E(x > 0) }\n"
+         "having count(e) >= 2 and (max(e.f) is null or max(e.f) > 0.5)\n"
+         "emit A { n: count(e), total: sum(e.x * 2), mean: avg(e.f), top: max(upper(e.shop)),\n"
+         "         low: min(e.f), shops: count_distinct(lower(e.shop)), last: last(e).shop,\n"
+         "         big: sum(e.x) > 10, label: \"w\" + \"x\" }\n";
+}
+
+std::string eventsText() {
+  std::string out;
+  const char *shops[] = {"\"a\"", "\"B\"", "null", "\"b\""};
+  for (int i = 0; i < 40; ++i) {
+    out += "{\"k\":\"k" + std::to_string(i % 3) + "\",\"shop\":" + shops[i % 4] +
+           ",\"x\":" + std::to_string((i * 7) % 13) +
+           ",\"f\":" + (i % 5 == 0 ? std::string("null") : std::to_string((i % 7) * 0.25)) +
+           ",\"ts\":" + std::to_string(i * 700 + (i % 4) * 100) + "}\n";
+  }
+  return out;
+}
+
+std::vector<std::string> run(driver::Pipeline &pipeline, driver::Engine engine,
+                             const std::vector<cep::runtime::EventRef> &events) {
+  driver::MatcherSet set;
+  std::string error;
+  REQUIRE(pipeline.makeMatchers({engine, 2}, {}, set, error));
+  return cep::test::runMatchers(set.matchers, events);
+}
+
+} // namespace
+
+TEST_CASE("native aggregates agree with the interpreter on every window kind", "[aggnative]") {
+  std::string window = GENERATE(std::string("tumbling 5s"), std::string("hopping 6s every 2s"),
+                                std::string("cumulate 6s step 2s"), std::string("session gap 3s"),
+                                std::string("rolling 4s"), std::string("none ttl 5s"));
+  CAPTURE(window);
+  TempDir dir;
+  std::string rules = rulesOf(window);
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", rules)}));
+  REQUIRE(pipeline.requireRunnable(driver::Engine::Jit));
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", eventsText()), pipeline.schema());
+  REQUIRE(events.size() == 40);
+  std::vector<std::string> interp = run(pipeline, driver::Engine::Interp, events);
+  std::vector<std::string> jit = run(pipeline, driver::Engine::Jit, events);
+  CHECK(interp.size() > 3);
+  CHECK(jit == interp);
+
+  // The same through a .cepo artifact (format 3, with the aggregates section).
+  artifact::Artifact compiled;
+  std::string error;
+  REQUIRE(pipeline.compileArtifact({2, "test"}, compiled, error));
+  REQUIRE(compiled.aggregates.size() == 1);
+  std::string bytes = artifact::encodeArtifact(compiled);
+  artifact::Artifact back = artifact::decodeArtifact(bytes, "x.cepo");
+  CHECK(back.header.format == 3);
+  REQUIRE(back.sections.size() == 6);
+  CHECK(back.sections[5].id == artifact::SectionId::Aggregates);
+  REQUIRE(back.aggregates.size() == 1);
+  CHECK(back.aggregates[0].name == "agg");
+  CHECK(back.aggregates[0].operator_index == 1);
+  CHECK(native::encodeAggregates(back.aggregates) == native::encodeAggregates(compiled.aggregates));
+  CHECK(artifact::encodeArtifact(back) == bytes);
+  artifact::LoadedArtifact loaded = artifact::loadArtifact(bytes, {});
+  auto matchers = loaded.makeMatchers({});
+  REQUIRE(matchers.size() == 2);
+  CHECK(matchers[0]->patternName() == "p");
+  CHECK(matchers[1]->patternName() == "agg");
+  CHECK(cep::test::runMatchers(matchers, events) == interp);
+}
+
+TEST_CASE("the aggregates section refuses damage with the reason", "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, x: int, ts: time }\n"
+                                                 "aggregate a partition by k window tumbling 1s\n"
+                                                 "{ e: E } emit A { n: count(e) }\n")}));
+  artifact::Artifact compiled;
+  std::string error;
+  REQUIRE(pipeline.compileArtifact({2, "test"}, compiled, error));
+  auto refused = [&](const artifact::Artifact &a) {
+    try {
+      artifact::decodeArtifact(artifact::encodeArtifact(a), "x.cepo");
+    } catch (const artifact::ArtifactError &e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(refused(compiled) == "accepted");
+  artifact::Artifact bad = compiled;
+  bad.aggregates[0].operator_index = 5;
+  CHECK(refused(bad) == "x.cepo: corrupt: aggregates: aggregate `a`: operator index 5 out of "
+                        "range (1 operators) or twice");
+  bad = compiled;
+  bad.aggregates[0].key_fields = {9};
+  CHECK(refused(bad) == "x.cepo: bad aggregates section: aggregate `a`: key field 9 out of range");
+  bad = compiled;
+  bad.aggregates[0].spec.size_ms = 0;
+  CHECK(refused(bad).find("x.cepo: bad aggregates section: aggregate `a`: ") == 0);
+  bad = compiled;
+  bad.aggregates[0].computed_symbols.push_back("cep.a0.row0");
+  CHECK(refused(bad) == "x.cepo: bad aggregates section: aggregate `a`: 1 computed symbols for 0 "
+                        "computed slots");
+  // Code that does not match its image: the fingerprint differs.
+  bad = compiled;
+  bad.aggregates[0].spec.size_ms = 2000;
+  std::string bytes = artifact::encodeArtifact(bad);
+  try {
+    artifact::loadArtifact(bytes, {});
+    FAIL("loaded");
+  } catch (const artifact::LoadError &e) {
+    CHECK(std::string(e.what()).find("aggregate `a`: the image differs") != std::string::npos);
+    CHECK(e.user());
+  }
+}
+
+TEST_CASE("native aggregate snapshots resume to the same records", "[aggnative]") {
+  std::string window = GENERATE(std::string("tumbling 5s lateness 1s"),
+                                std::string("hopping 6s every 2s"), std::string("session gap 3s"),
+                                std::string("rolling 4s"), std::string("none ttl 5s"));
+  bool with_events = GENERATE(false, true);
+  CAPTURE(window, with_events);
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", rulesOf(window))}));
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", eventsText()), pipeline.schema());
+  cep::runtime::MatcherOptions options;
+  options.with_events = with_events;
+  auto make = [&] {
+    driver::MatcherSet set;
+    std::string error;
+    REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, options, set, error));
+    return set;
+  };
+  driver::MatcherSet whole = make();
+  std::vector<std::string> want = cep::test::runMatchers(whole.matchers, events);
+
+  std::vector<cep::runtime::MatchOutput> outputs;
+  std::int64_t time = INT64_MIN;
+  auto feed = [&](driver::MatcherSet &set, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      if (events[i]->time != time) {
+        time = events[i]->time;
+        for (const auto &m : set.matchers) {
+          m->advanceTime(time, outputs);
+        }
+      }
+      for (const auto &m : set.matchers) {
+        m->onEvent(events[i], outputs);
+      }
+    }
+  };
+  driver::MatcherSet first = make();
+  feed(first, 0, 23);
+  driver::MatcherSet second = make();
+  for (std::size_t i = 0; i < first.matchers.size(); ++i) {
+    std::string snap;
+    first.matchers[i]->snapshot(snap);
+    second.matchers[i]->restore(snap);
+  }
+  first.matchers.clear();
+  feed(second, 23, events.size());
+  for (const auto &m : second.matchers) {
+    m->finish(outputs);
+  }
+  std::stable_sort(outputs.begin(), outputs.end(), cep::runtime::MatchOutput::before);
+  std::vector<std::string> got;
+  for (const auto &o : outputs) {
+    got.push_back(o.json);
+  }
+  CHECK(got == want);
+
+  // Damaged or another aggregate's bytes are refused with the reason.
+  driver::MatcherSet fresh = make();
+  CHECK_THROWS_WITH(fresh.matchers[1]->restore("CEPAGGOX"),
+                    Catch::Contains("bad aggregate snapshot: not an aggregate operator snapshot"));
+}
