@@ -121,7 +121,7 @@ TEST_CASE("Pipeline: aggregates run under both engines, in declaration order", "
 }
 
 TEST_CASE("Aggregate operators (interp, jit): advanceTime(t) leaves time t open, "
-          "advanceWatermark closes it; late events within lateness are taken",
+          "advanceWatermark closes it, late events within lateness are taken",
           "[aggplan]") {
   TempDir dir;
   driver::Pipeline pipeline;

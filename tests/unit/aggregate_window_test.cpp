@@ -174,7 +174,8 @@ TEST_CASE("aggregate: a late event between two sessions merges them", "[aggregat
   CHECK(run.agg.stats().keys == 0);
 }
 
-TEST_CASE("aggregate: rolling windows hold (t - S, t] and write at each event", "[aggregate]") {
+TEST_CASE("aggregate: rolling windows hold the events of t - S < time <= t and write at each event",
+          "[aggregate]") {
   AggregateSpec s = spec(WindowKind::Rolling, 10);
   s.accumulators.push_back(acc(AggFn::Max, kN));
   s.accumulators.push_back(acc(AggFn::Min, kN));

@@ -123,7 +123,7 @@ emit Out { card: a.card }
   CHECK(in2.value.list[0].f == 1.0);
 }
 
-TEST_CASE("a single step's own name is the candidate; unnamed negations get $not names",
+TEST_CASE("a single step's own name is the candidate, unnamed negations get $not names",
           "[check]") {
   auto c = check(std::string(kPayment) + R"(
 pattern p within 5m { a: Payment() -> b: Payment(b.amount > a.amount) -> not Payment() }

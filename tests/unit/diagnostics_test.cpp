@@ -43,7 +43,7 @@ TEST_CASE("an error renders as file:line:col, the source line and a caret span",
   CHECK(diags.errorCount() == 1);
 }
 
-TEST_CASE("diagnostics are sorted by position; tabs are kept in the caret line", "[diag]") {
+TEST_CASE("diagnostics are sorted by position, tabs are kept in the caret line", "[diag]") {
   SourceManager sm;
   FileId id = sm.add("t.cep", "\tx y\n");
   DiagnosticEngine diags(sm);

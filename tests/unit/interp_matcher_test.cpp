@@ -429,7 +429,7 @@ emit Out { a: a.id }
       });
 }
 
-TEST_CASE("interp matcher: keys and runs are freed as runs die; statistics", "[interp]") {
+TEST_CASE("interp matcher: keys and runs are freed as runs die, statistics", "[interp]") {
   auto c = compile(std::string(kEvents) + R"(
 pattern p partition by k within 5s {
     a: E(name == "a") -> b: E(name == "b")

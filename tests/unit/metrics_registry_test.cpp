@@ -157,7 +157,7 @@ TEST_CASE("metrics: registration rules", "[metrics]") {
   CHECK_THROWS_AS(r.histogram("cep_h", "H.", other, {{"m", "b"}}), std::invalid_argument);
 }
 
-TEST_CASE("metrics: removing a series; an empty family is not written", "[metrics]") {
+TEST_CASE("metrics: removing a series, an empty family is not written", "[metrics]") {
   Registry r;
   r.gauge("cep_pattern_live_runs", "Runs.", {{"pattern", "a"}}).set(1);
   r.gauge("cep_pattern_live_runs", "Runs.", {{"pattern", "b"}}).set(2);

@@ -143,7 +143,7 @@ TEST_CASE("an optional step proceeds, and its ignore copy does not", "[nfa][lowe
   CHECK(s.names() == Lines{"a", "b", "c", "$final"});
 }
 
-TEST_CASE("bounded loops count; the m-th event leaves the loop", "[nfa][lower]") {
+TEST_CASE("bounded loops count, the m-th event leaves the loop", "[nfa][lower]") {
   auto l = lower("pattern p { a: E(name == \"a\") -> b: E(name == \"b\"){2,4} -> c: E(name == "
                  "\"c\") }");
   CHECK(l.edges("b:loop") == Lines{"take -> b:loop [E(name == \"b\") and count(b) < 3] count+1",

@@ -307,7 +307,7 @@ TEST_CASE("engine: events go only to the matchers whose stream has their type",
   CHECK(q.stats_.events == 1);
 }
 
-TEST_CASE("engine: several inputs are read round-robin; the watermark is their minimum",
+TEST_CASE("engine: several inputs are read round-robin, the watermark is their minimum",
           "[runtime][engine]") {
   Schema s = schema();
   Log log;
@@ -499,7 +499,7 @@ TEST_CASE("engine: events without a time field take their ingestion time", "[run
   CHECK(log == Log{"p.advance(41)", "p.advance(42)", "p.event(Cc1@42)", "p.finish"});
 }
 
-TEST_CASE("engine: a RunLoop fed by hand; finish() only once", "[runtime][engine]") {
+TEST_CASE("engine: a RunLoop fed by hand, finish() only once", "[runtime][engine]") {
   Schema s = schema();
   Log log;
   FakeMatcher p("p", {0}, log, s);

@@ -45,7 +45,7 @@ Schema schema() {
 
 } // namespace
 
-TEST_CASE("inputs: PATH[:Type] arguments", "[runtime][inputs]") {
+TEST_CASE("inputs: PATH and PATH:Type arguments", "[runtime][inputs]") {
   auto check = [](const char *argument, const char *path, const char *type) {
     InputSpec spec = parseInputSpec(argument);
     INFO(argument);

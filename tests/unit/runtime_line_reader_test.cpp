@@ -216,7 +216,7 @@ TEST_CASE("line reader: a line over max_record_bytes is skipped, not buffered",
   CHECK(readLimited(file.path(), 64, 0)[1].text == long_line); // 0: no limit
 }
 
-TEST_CASE("line reader: a pipe hands out lines as they arrive; a stop request ends it",
+TEST_CASE("line reader: a pipe hands out lines as they arrive, a stop request ends it",
           "[runtime][line_reader]") {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);

@@ -354,7 +354,7 @@ TEST_CASE("serve loop: processing-time timers fire on the wall clock while input
   CHECK(echo.log == std::vector<std::string>{"event"}); // not finished
 }
 
-TEST_CASE("serve loop: inputs that end do not finish; the wake fd changes the operators",
+TEST_CASE("serve loop: inputs that end do not finish, the wake fd changes the operators",
           "[runtime][engine][serve]") {
   Schema s = schemaA();
   std::string path = tempPath(".jsonl");

@@ -342,7 +342,7 @@ TEST_CASE("drain: every golden match case, drained at several points, agrees wit
   CHECK(suppressed > 500);
 }
 
-TEST_CASE("drain: a run in the middle of a loop goes on; new starts do not", "[drain]") {
+TEST_CASE("drain: a run in the middle of a loop goes on, new starts do not", "[drain]") {
   // s -> l{2} -> e, skip none: s1's run has taken one of its two l's when the drain comes.
   Program program(std::string(kEvents) + R"(
 pattern p partition by k skip none {
@@ -369,8 +369,8 @@ emit Out { s: s.id, n: count(l), last: last(l).id, e: e.id }
   CHECK(empty.trace == "drain");
 }
 
-TEST_CASE("drain: runs under a `within` time out as before; drained() turns true at the "
-          "deadline; \"@version\" in timeout records with and without @events",
+TEST_CASE("drain: runs under a `within` time out as before, drained() turns true at the "
+          "deadline, \"@version\" in timeout records with and without @events",
           "[drain]") {
   Program program(std::string(kEvents) + R"(
 pattern p partition by k within 10s {

@@ -286,7 +286,7 @@ TEST_CASE("admin: GET /patterns, the JSON array of PatternInfo", "[service]") {
                  "type");
 }
 
-TEST_CASE("admin: POST /deploy passes the body and the mode; refusals keep their status",
+TEST_CASE("admin: POST /deploy passes the body and the mode, refusals keep their status",
           "[service]") {
   Running s;
   AdminReply ok = s.post("/deploy", "CEPO....bytes");
@@ -359,7 +359,7 @@ TEST_CASE("admin: POST /undeploy", "[service]") {
         "HTTP 400: unknown query parameter `now` (/undeploy takes: pattern, mode)");
 }
 
-TEST_CASE("admin: GET /state passes the pattern and the key; bad parameters are 400", "[service]") {
+TEST_CASE("admin: GET /state passes the pattern and the key, bad parameters are 400", "[service]") {
   Running s;
   AdminReply all = s.get("/state");
   CHECK(all.status == 200);
@@ -385,7 +385,7 @@ TEST_CASE("admin: GET /state passes the pattern and the key; bad parameters are 
   CHECK(s.post("/state").status == 405);
 }
 
-TEST_CASE("admin: POST /savepoint streams the bytes back; an error keeps its status", "[service]") {
+TEST_CASE("admin: POST /savepoint streams the bytes back, an error keeps its status", "[service]") {
   Running s;
   AdminReply ok = s.post("/savepoint");
   CHECK(ok.status == 200);

@@ -103,7 +103,7 @@ TEST_CASE("rule message: every bad header is refused with a reason", "[service][
         "accepted");
 }
 
-TEST_CASE("rules position: encoded and decoded; where a restart resumes and what it skips",
+TEST_CASE("rules position: encoded and decoded, where a restart resumes and what it skips",
           "[service][rules]") {
   RulesPosition position;
   position.next = {7, 0, 3};

@@ -140,7 +140,7 @@ TEST_CASE("serve meta: sections (the rules topic's position) make a version 3 re
   CHECK(bytesOf(both) == v3);
 }
 
-TEST_CASE("serve meta: the Kafka part (version 2) round-trips; without it, version 1's bytes",
+TEST_CASE("serve meta: the Kafka part (version 2) round-trips, without it, version 1's bytes",
           "[service][kafka]") {
   ServeMeta meta = sample();
   const std::string v1 = bytesOf(meta);

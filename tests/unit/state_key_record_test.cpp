@@ -454,7 +454,7 @@ TEST_CASE("changes: many keys checkpointed every few events, with state bounds, 
   CHECK(native * 100 <= diff * 105);
 }
 
-TEST_CASE("changes: adoptFrom hands the tracking to the new version; the old one starts over",
+TEST_CASE("changes: adoptFrom hands the tracking to the new version, the old one starts over",
           "[changes]") {
   Program v1(cardRules("100.0")), v2(cardRules("120.0"));
   auto e1 = decodeAll(*v1.schema, cardEvents(2000, 40));
@@ -519,7 +519,7 @@ TEST_CASE("changes: adoptFrom hands the tracking to the new version; the old one
   }
 }
 
-TEST_CASE("changes: dropState erases every key; restoreFromRecords continues exactly",
+TEST_CASE("changes: dropState erases every key, restoreFromRecords continues exactly",
           "[changes]") {
   Program program(cardRules());
   auto events = decodeAll(*program.schema, cardEvents(600, 30));
