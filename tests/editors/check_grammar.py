@@ -15,8 +15,10 @@ tests/golden/check/valid_* and of tests/editors/ line by line, and asserts:
   3. every reserved word (lang/grammar.hpp's `reserved_word`) is scoped as a keyword wherever it
      occurs outside comments and strings, and every word of a `kw_*` rule of lang/grammar.hpp
      (reserved or contextual) is scoped as a keyword at one occurrence at least, so that a new
-     keyword fails here until the grammar scopes it and a valid case uses it. "Scoped as a
-     keyword": a scope starting with `keyword.`, `storage.type.` or `constant.language.`;
+     keyword fails here until the grammar scopes it and a valid case uses it; and a word
+     followed by `:` (a field, step or parameter name: contextual words may be names) is not
+     scoped as a keyword. "Scoped as a keyword": a scope starting with `keyword.`,
+     `storage.type.` or `constant.language.`;
   4. every function of stdlib/functions.def is scoped `support.function.builtin.cep` in a call.
 
 With --cep, the `$cep` problem matcher of editors/vscode/package.json must read `cep check`'s
@@ -284,6 +286,9 @@ def main():
                 all(scoped[ln][c + k] == s for k in range(len(word)))
             if is_keyword:
                 seen_as_keyword.add(word)
+                if re.match(r"\s*:(?!:)", lines[ln][c + len(word):]):
+                    fail(path, ln, c, f"`{word}` names a field, step or parameter here but is "
+                                      f"scoped {' '.join(s)}")
             elif word in reserved and not after_dot:
                 fail(path, ln, c, f"reserved word `{word}` scoped {' '.join(s)}")
 
