@@ -80,8 +80,8 @@ public:
       lang::LineCol lc = f.lineCol(r.begin);
       return f.path() + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
     };
-    // The native engine may refuse the program (aggregates, until it compiles them): its tests
-    // then run under the interpreter, and each line says so.
+    // Should the native engine refuse a program (none is refused today; aggregates were until
+    // they compiled), its tests run under the interpreter, and each line says so.
     bool native = true;
     if (options_.engine != "interp") {
       std::size_t mark = diags.all().size();
@@ -105,12 +105,12 @@ public:
         Engine run_as = engine == "jit" ? Engine::Jit : Engine::Interp;
         if (engine == "jit" && !native) {
           if (options_.engine == "all") {
-            skip(test, where, "jit", "skipped: jit does not run aggregates yet");
+            skip(test, where, "jit", "skipped: jit does not run this program");
             ++counts.skipped;
             continue;
           }
           run_as = Engine::Interp;
-          note = "jit does not run aggregates yet";
+          note = "jit does not run this program";
         }
         one(pipeline, test, run_as, note, where, counts);
       }
