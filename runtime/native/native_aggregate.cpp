@@ -5,6 +5,7 @@
 #include "runtime/aggregate/aggregator.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
+#include "runtime/native/native_record.hpp"
 #include "runtime/snapshot_codec.hpp"
 #include "runtime/state/migration.hpp"
 #include "support/internal_error.hpp"
@@ -21,34 +22,6 @@ namespace rt = runtime::aggregate;
 
 constexpr char kOperatorSnapshotMagic[8] = {'C', 'E', 'P', 'A', 'G', 'G', 'O', 'P'};
 constexpr std::uint32_t kOperatorSnapshotVersion = 1;
-
-// A field of an event as the interpreter writes it (compiler/interp/record.cpp writeValue of
-// readField).
-void writeField(JsonWriter &w, const EventSchema &type, const Event &e, std::int32_t field) {
-  if (e.isNull(static_cast<std::uint32_t>(field))) {
-    w.writeNull();
-    return;
-  }
-  const Slot &slot = e.slots()[field];
-  switch (type.fields[static_cast<std::size_t>(field)].kind) {
-  case FieldKind::Bool:
-    w.writeBool(slot.b);
-    return;
-  case FieldKind::Int:
-  case FieldKind::Duration:
-    w.writeInt(slot.i);
-    return;
-  case FieldKind::Time:
-    w.writeTime(slot.i);
-    return;
-  case FieldKind::Float:
-    w.writeFloat(slot.f);
-    return;
-  case FieldKind::String:
-    w.writeString(slot.s->view());
-    return;
-  }
-}
 
 // An accumulator's value as generated code reads it (aggregate_image.hpp `values`).
 CepValue cepValueOf(const rt::AggValue &v) {
@@ -210,21 +183,7 @@ private:
   }
 
   void keyOf(const Event &e, std::string &key) const {
-    if (image_->key_fields.empty()) {
-      key = "null";
-      return;
-    }
-    JsonWriter w(key);
-    bool composite = image_->key_fields.size() > 1;
-    if (composite) {
-      w.beginArray();
-    }
-    for (std::int32_t f : image_->key_fields) {
-      writeField(w, *type_, e, f);
-    }
-    if (composite) {
-      w.endArray();
-    }
+    appendKeyFields(key, *schema_, e, image_->key_fields);
   }
 
   // The event's own slots, then the computed ones (strings copied into strings_).

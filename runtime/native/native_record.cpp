@@ -53,7 +53,15 @@ void appendKeyJson(std::string &out, const Schema &schema, const PatternImage &i
   }
   CEP_ASSERT(rep.type < image.key_fields.size() && !image.key_fields[rep.type].empty(),
              "event type without key fields in pattern " + image.name);
-  const auto &fields = image.key_fields[rep.type];
+  appendKeyFields(out, schema, rep, image.key_fields[rep.type]);
+}
+
+void appendKeyFields(std::string &out, const Schema &schema, const Event &rep,
+                     const std::vector<std::int32_t> &fields) {
+  if (fields.empty()) {
+    out += "null";
+    return;
+  }
   JsonWriter w(out);
   bool composite = fields.size() > 1;
   if (composite) {

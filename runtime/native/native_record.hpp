@@ -23,6 +23,10 @@ namespace cep::runtime::native {
 // or null for a pattern without `partition by`.
 void appendKeyJson(std::string &out, const Schema &schema, const PatternImage &image,
                    const Event &rep);
+// The same from a list of `rep`'s own fields (indices into its type): the single value, an
+// array of them, or null when `fields` is empty. Aggregates' "@key" (native_aggregate.cpp).
+void appendKeyFields(std::string &out, const Schema &schema, const Event &rep,
+                     const std::vector<std::int32_t> &fields);
 
 // RFC 3339 text of times (appendJsonTime's bytes, quotes included) with the date part of the
 // last day written kept, so consecutive times of one day cost a few divisions. Times outside
