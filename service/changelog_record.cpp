@@ -2,6 +2,7 @@
 #include "service/changelog_record.hpp"
 
 #include "runtime/snapshot_codec.hpp"
+#include "support/fnv1a.hpp"
 
 #include <stdexcept>
 
@@ -10,14 +11,6 @@ namespace cep::service {
 namespace {
 
 constexpr std::size_t kChecksumBytes = 8;
-
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h = (h ^ c) * 0x100000001b3ULL;
-  }
-  return h;
-}
 
 [[noreturn]] void fail(const std::string &why) {
   throw std::runtime_error("bad changelog record: " + why);
@@ -66,7 +59,7 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
       w.blob(r);
     }
   }
-  w.u64(fnv1a(std::string_view(out).substr(begin)));
+  w.u64(fnv1a64(std::string_view(out).substr(begin)));
 }
 
 ChangelogRecord decodeChangelogRecord(std::string_view in) {
@@ -79,7 +72,7 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   }
   std::string_view body = in.substr(0, in.size() - kChecksumBytes);
   runtime::SnapshotReader trailer(in.substr(body.size()), "changelog record");
-  if (trailer.u64() != fnv1a(body)) {
+  if (trailer.u64() != fnv1a64(body)) {
     fail("checksum mismatch (corrupted)");
   }
   runtime::SnapshotReader r(body, "changelog record");

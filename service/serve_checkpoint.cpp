@@ -3,6 +3,7 @@
 
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/snapshot_codec.hpp"
+#include "support/fnv1a.hpp"
 
 #include <stdexcept>
 
@@ -11,14 +12,6 @@ namespace cep::service {
 namespace {
 
 constexpr std::size_t kChecksumBytes = 8;
-
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h = (h ^ c) * 0x100000001b3ULL;
-  }
-  return h;
-}
 
 [[noreturn]] void fail(const std::string &why) {
   throw std::runtime_error("bad serve checkpoint: " + why);
@@ -105,7 +98,7 @@ void encodeServeMeta(const ServeMeta &meta, std::string &out) {
       w.blob(bytes);
     }
   }
-  w.u64(fnv1a(std::string_view(out).substr(begin)));
+  w.u64(fnv1a64(std::string_view(out).substr(begin)));
 }
 
 ServeMeta decodeServeMeta(std::string_view in) {
@@ -118,7 +111,7 @@ ServeMeta decodeServeMeta(std::string_view in) {
   }
   std::string_view body = in.substr(0, in.size() - kChecksumBytes);
   runtime::SnapshotReader trailer(in.substr(body.size()), "serve checkpoint");
-  if (trailer.u64() != fnv1a(body)) {
+  if (trailer.u64() != fnv1a64(body)) {
     fail("checksum mismatch (corrupted)");
   }
   ServeMeta meta;

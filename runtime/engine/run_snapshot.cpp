@@ -3,6 +3,7 @@
 
 #include "runtime/snapshot_codec.hpp"
 #include "runtime/time/time_format.hpp"
+#include "support/fnv1a.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -476,12 +477,7 @@ std::unique_ptr<RunLoop> restoreRun(std::string_view snapshot, const Schema &sch
 }
 
 std::uint64_t runSnapshotChecksum(std::string_view bytes) {
-  std::uint64_t hash = 14695981039346656037ULL; // FNV-1a 64 offset basis
-  for (char c : bytes) {
-    hash ^= static_cast<std::uint8_t>(c);
-    hash *= 1099511628211ULL; // FNV prime
-  }
-  return hash;
+  return fnv1a64(bytes);
 }
 
 } // namespace cep::runtime

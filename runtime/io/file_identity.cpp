@@ -1,6 +1,8 @@
 // fileIdentityAt / fileIdentityMismatch (file_identity.hpp).
 #include "runtime/io/file_identity.hpp"
 
+#include "support/fnv1a.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -52,12 +54,7 @@ bool fingerprintAt(int fd, std::uint64_t offset, Fingerprint &out, std::string &
 } // namespace
 
 std::uint64_t fingerprintHash(const char *data, std::size_t size) {
-  std::uint64_t hash = 14695981039346656037ULL; // FNV-1a 64 offset basis
-  for (std::size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<std::uint8_t>(data[i]);
-    hash *= 1099511628211ULL; // FNV prime
-  }
-  return hash;
+  return fnv1a64(std::string_view(data, size));
 }
 
 bool fileIdentityAt(int fd, std::uint64_t offset, FileIdentity &identity, std::string &error) {
