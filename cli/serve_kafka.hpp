@@ -126,6 +126,13 @@ public:
   // served version, kept by partition, for the changelog records.
   void onChanges(const std::vector<service::ServedChanges> &changes);
 
+  // ---- --scale-out (serve_kafka_group.cpp; docs/kafka.md "Scale-out") ----
+  bool scaleOut() const { return scale_out_; }
+  // Set when a partition given to this process could not get its state (the changelog topic
+  // unreadable, a record that does not fit): the server stops with it (exit 3), writing no
+  // changelog record that would replace the partition's state by an empty one.
+  const std::string &failure() const { return failure_; }
+
 private:
   struct Input {
     runtime::kafka::KafkaUrl url;
@@ -171,6 +178,23 @@ private:
   // Produces the changelog records of the checkpoint into its transaction. False with `error`;
   // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).
   bool writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal);
+  // Every record of the changelog topic now, the latest of each message key (read_committed,
+  // to its end, at most 30 s). False with `error`.
+  bool readLatest(std::map<std::string, std::string> &latest, std::string &error);
+
+  // --scale-out (serve_kafka_group.cpp). Called by the KafkaSource inside the loop's read,
+  // between two records (runtime/kafka/kafka_source.hpp KafkaRebalanceHooks).
+  bool scale_out_ = false;
+  std::string state_dir_; // its path names the transactional.id (one per process and folder)
+  service::ServeRuntime *served_ = nullptr;
+  std::string failure_;
+  // Partitions about to go: a checkpoint commits their state and offsets (unless `lost`), then
+  // their keys and held events are dropped here.
+  void onRevoking(const std::vector<std::int32_t> &partitions, bool lost);
+  // Partitions given: their latest changelog records merged into the served matchers; returns
+  // where each resumes.
+  std::map<std::int32_t, std::int64_t> onAssigned(const std::vector<std::int32_t> &partitions);
+  void fail(const std::string &why);
 };
 
 } // namespace cep::cli
