@@ -163,6 +163,12 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
       };
     }
     options.check_key_partition = changelog(); // keys' state goes by the default partitioner
+    if (changelog()) {
+      options.on_keyed_message = [this](std::int32_t partition, std::int64_t offset,
+                                        std::string_view key, const runtime::Line &line) {
+        checkMessageKey(partition, offset, key, line);
+      };
+    }
     std::unique_ptr<runtime::kafka::KafkaSource> source =
         runtime::kafka::KafkaSource::open(options, error);
     if (!source) {

@@ -27,6 +27,7 @@
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/inputs.hpp"
+#include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/kafka/kafka_config.hpp"
 #include "runtime/kafka/kafka_url.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -195,6 +196,18 @@ private:
   // where each resumes.
   std::map<std::int32_t, std::int64_t> onAssigned(const std::vector<std::int32_t> &partitions);
   void fail(const std::string &why);
+
+  // The message key against the patterns' keys of its event (serve_kafka_keys.cpp; docs/kafka.md
+  // "Scale-out"): a keyed message whose key is not the key its event has in a partitioned
+  // pattern is counted per pattern (cep_kafka_message_key_mismatches_total) and logged once per
+  // partition with the example. With the changelog only (where a key's state goes by its
+  // partition). The event is decoded a second time here, by a decoder of the server's schema.
+  void checkMessageKey(std::int32_t partition, std::int64_t offset, std::string_view key,
+                       const runtime::Line &line);
+  std::unique_ptr<runtime::JsonlDecoder> key_decoder_;
+  const runtime::Schema *key_schema_ = nullptr;
+  std::set<std::int32_t> key_logged_;                            // partitions logged once
+  std::vector<std::pair<std::string, std::string>> key_scratch_; // pattern, key JSON
 };
 
 } // namespace cep::cli

@@ -1,6 +1,7 @@
 // Input partitions' keyed state moved into and out of the served matchers (ServeRuntime::
 // restorePartitions and dropKeys, docs/kafka.md "The changelog topic" and "Scale-out").
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/native/native_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
 #include "service/serve_runtime.hpp"
@@ -108,6 +109,22 @@ std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyF
     }
   }
   return dropped;
+}
+
+void ServeRuntime::patternKeys(const runtime::Event &event,
+                               std::vector<std::pair<std::string, std::string>> &out) const {
+  for (const auto &served : served_) {
+    if (!served->in_operators || served->draining || !served->image || !served->image->keyed) {
+      continue;
+    }
+    const runtime::native::PatternImage &image = *served->image;
+    if (event.type >= image.key_fields.size() || image.key_fields[event.type].empty()) {
+      continue; // its stream does not read this type
+    }
+    std::string key;
+    runtime::native::appendKeyJson(key, *served->schema, image, event);
+    out.emplace_back(served->name, std::move(key));
+  }
 }
 
 } // namespace cep::service

@@ -242,6 +242,11 @@ public:
   // of its version holding the rest; the next checkpoint writes it whole. Returns how many keys
   // went. Throws std::runtime_error (internal: a state that does not restore).
   std::uint64_t dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop);
+  // Loop thread: the "@key" JSON `event` has in each served version (not draining) whose
+  // stream reads its type and that is partitioned, as (pattern name, key JSON); appended to
+  // `out`. `event` is of the server's schema (schema()).
+  void patternKeys(const runtime::Event &event,
+                   std::vector<std::pair<std::string, std::string>> &out) const;
   // After the loop: Committed while no transaction failed, else the step that stopped the
   // server and `transactionError()` why.
   TransactionStep transactionFailure() const { return transaction_failure_; }

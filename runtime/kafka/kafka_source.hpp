@@ -47,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -97,6 +98,12 @@ struct KafkaSourceOptions {
   // (cep_kafka_key_partition_mismatches_total) and logged with its topic, partition and offset
   // (the first 10, then every 1000th); it is matched all the same.
   bool check_key_partition = false;
+  // Called for every message with a non-empty key, with its partition, offset, key and the
+  // record handed out (`cep serve` checks the key against the patterns' keys of its event:
+  // docs/kafka.md "Scale-out"). Null: none.
+  std::function<void(std::int32_t partition, std::int64_t offset, std::string_view key,
+                     const Line &line)>
+      on_keyed_message;
 };
 
 // One partition's offset committed by a consumer group: -1 when it has none; `metadata` as

@@ -29,6 +29,7 @@ is open), so the mock cluster's missing transaction markers show no duplicate he
 import collections
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,14 @@ def main():
               "/metrics: B says how long each partition took to restore")
 
         bed.produce("payments", events[half:], key=key)
+        # A Payment keyed by something else than its card (what velocity and card_testing
+        # partition by): counted per pattern and logged, matched all the same (it completes
+        # nothing: one small payment of a new card).
+        when = json.loads(events[-1])["ts"]
+        bed.produce("payments", [json.dumps({
+            "@type": "Payment", "card": "c-mismatch", "amount": 50.0, "country": "GB",
+            "merchant": "m-1", "order_id": "o-mismatch", "ts": when}).encode()],
+            key=lambda value: "u-mismatch")
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)
@@ -110,6 +119,18 @@ def main():
               f"A's and B's alerts together equal cep run's {total} records: none lost "
               f"({sum((expected - got).values())}), none twice "
               f"({sum((got - expected).values())})")
+
+        def mismatches(pattern):
+            return sum(metric(port, "cep_kafka_message_key_mismatches_total", topic="payments",
+                              pattern=pattern) or 0 for port in (port_a, port_b))
+        check(mismatches("velocity") == 1 and mismatches("card_testing") == 1 and
+              mismatches("high_value") == 0,
+              "/metrics: the message keyed otherwise than its card is counted for velocity and "
+              "card_testing (high_value has no key)")
+        check(re.search(r'payments\[\d\]@\d+: message key "u-mismatch" is not pattern '
+                        r'(velocity|card_testing)\'s key of its event, "c-mismatch"',
+                        a.log() + b.log()) is not None,
+              "the mismatch is logged with its place, the key and the pattern's key")
 
         # B leaves (SIGTERM): its last checkpoint commits its partitions' records; A takes them
         # back from the changelog.
