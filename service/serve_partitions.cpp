@@ -2,11 +2,13 @@
 // restorePartitions and dropKeys, docs/kafka.md "The changelog topic" and "Scale-out").
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/native/native_record.hpp"
+#include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
+#include <set>
 #include <stdexcept>
 
 namespace cep::service {
@@ -61,7 +63,22 @@ std::vector<std::string> ServeRuntime::restorePartitions(
     m.exportState(current);
     runtime::MatcherState merged;
     std::size_t before = current.keys.size();
+    std::size_t replaced = 0;
     try {
+      if (!current.keys.empty()) {
+        // A key coming in that is here already came from a message in another partition,
+        // keyed otherwise than this pattern (its state split, counted as a mismatch): the
+        // partition's state replaces it, so that no key is restored twice.
+        std::set<std::string> incoming;
+        for (std::string_view record : it->second) {
+          incoming.insert(runtime::decodeKeyRecord(record, *served->schema).key.key_json);
+        }
+        runtime::MatcherState kept = runtime::withoutKeys(
+            current, [&](std::string_view key) { return incoming.count(std::string(key)) != 0; });
+        replaced = current.keys.size() - kept.keys.size();
+        current = std::move(kept);
+        before = current.keys.size();
+      }
       merged = runtime::withKeys(current, it->second, next_seq);
       if (fresh) {
         m.restoreState(merged); // at start: the matcher has seen nothing
@@ -72,8 +89,11 @@ std::vector<std::string> ServeRuntime::restorePartitions(
       throw std::runtime_error("pattern " + served->name + " " + served->version + ": " + e.what());
     }
     lines.push_back(served->name + " " + served->version + ": " +
-                    std::to_string(merged.keys.size() - before) + " keys, " +
-                    std::to_string(merged.runCount()) + " partial matches in all");
+                    std::to_string(merged.keys.size() - before) + " keys" +
+                    (replaced == 0 ? std::string()
+                                   : " (" + std::to_string(replaced) +
+                                         " held here from messages keyed otherwise replaced)") +
+                    ", " + std::to_string(merged.runCount()) + " partial matches in all");
   }
   for (const auto &[name, list] : records) {
     bool served_here = false;

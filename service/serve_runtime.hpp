@@ -230,8 +230,9 @@ public:
   // loop's next ones and the loop's counter raised past them (later events sort after them). A
   // matcher that has seen events is replaced by a fresh one of its version holding its state
   // and the records (a partition taken over in a rebalance); the next checkpoint writes it
-  // whole. Returns a line per pattern for the log; throws std::runtime_error with the reason
-  // when records do not fit the pattern, or a key is there already (changing nothing of it).
+  // whole. A key already there that a record holds too is replaced by the record's (its state
+  // was split by messages keyed otherwise). Returns a line per pattern for the log; throws
+  // std::runtime_error with the reason when records do not fit the pattern.
   //   served.restorePartitions(loop, {{"card_testing", {rec1, rec2}}});
   std::vector<std::string>
   restorePartitions(runtime::RunLoop &loop,

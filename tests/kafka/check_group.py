@@ -17,6 +17,9 @@ as at the end of cep run's file). Checks:
     multiset): the partial matches that straddle the move are completed by B, none lost, none
     twice;
   * /metrics: partitions assigned and revoked, rebalances, the restore time of a partition;
+  * messages keyed otherwise than their card are counted per pattern and logged; one card's
+    state split between A and B (a message in each member's partitions) is whole again when
+    B's record of it replaces A's part;
   * B is then stopped (SIGTERM: its last checkpoint commits, it leaves the group) and A takes
     its partitions back, restoring them from B's records (A's log says so).
 
@@ -33,6 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 
 from check_changelog import metric
 from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
@@ -127,10 +131,39 @@ def main():
               mismatches("high_value") == 0,
               "/metrics: the message keyed otherwise than its card is counted for velocity and "
               "card_testing (high_value has no key)")
-        check(re.search(r'payments\[\d\]@\d+: message key "u-mismatch" is not pattern '
-                        r'(velocity|card_testing)\'s key of its event, "c-mismatch"',
+        check(re.search(r'payments\[\d\]@\d+: message key "u-mismatch" is not '
+                        r'pattern (velocity|card_testing)\'s key of its event, '
+                        r'"c-mismatch"',
                         a.log() + b.log()) is not None,
               "the mismatch is logged with its place, the key and the pattern's key")
+
+        # One card's state split between the members: a Payment keyed by its card (in one of
+        # B's partitions) and one keyed otherwise (in one of A's), after every window above
+        # closed, then a watermark past them (their velocity runs stay open: 2 uses of 11).
+        # When A takes B's partitions back, B's record of the card replaces what A holds of
+        # it (a key is never restored twice). A key's partition is librdkafka's consistent
+        # partitioner: CRC32 mod 4.
+        def partition_of(k):
+            return zlib.crc32(k.encode()) % 4
+        kept = [p for p in range(4) if p not in moved]
+        split_card = next(f"c-split-{i}" for i in range(1000)
+                          if partition_of(f"c-split-{i}") in moved)
+        split_key = next(f"k-split-{i}" for i in range(1000) if partition_of(f"k-split-{i}") in kept)
+        later = last + 2 * 86400000
+
+        def consumed():
+            return sum(metric(port, "cep_kafka_messages_consumed_total", topic="payments") or 0
+                       for port in (port_a, port_b))
+        before = consumed()
+        for message_key in (split_card, split_key):
+            bed.produce("payments", [json.dumps({
+                "@type": "Payment", "card": split_card, "amount": 50.0, "country": "GB",
+                "merchant": "m-1", "order_id": "o-split", "ts": later}).encode()],
+                key=lambda value, k=message_key: k)
+        for p in range(4):
+            bed.produce("payments", [json.dumps({"@watermark": later + 10000}).encode()],
+                        partition=p)
+        wait_for("both members read the split card", lambda: consumed() >= before + 6)
 
         # B leaves (SIGTERM): its last checkpoint commits its partitions' records; A takes them
         # back from the changelog.
@@ -141,6 +174,8 @@ def main():
         log_a = a.log()
         check(all(f"took over payments[{p}]: state from the changelog topic fraud-state" in log_a
                   for p in moved), "A takes B's partitions back with their state")
+        check("(1 held here from messages keyed otherwise replaced)" in log_a,
+              "the split card's key held by A is replaced by B's record of it")
         check(a.stop() == 0, "A stops with SIGTERM, exit 0")
         check(len(bed.consume("alerts")) == total, "nothing written twice by the moves")
 
