@@ -232,11 +232,14 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
                                          {"partition", std::to_string(rec.partition)}};
       registry_
           ->gauge("cep_kafka_partition_restore_bytes",
-                  "Bytes of a partition's changelog record restored at start.", labels)
+                  "Bytes of a partition's changelog record restored (at start, or when "
+                  "--scale-out assigns it).",
+                  labels)
           .set(static_cast<double>(restored_records_[i].second.size()));
       registry_
           ->gauge("cep_kafka_partition_restore_keys",
-                  "Keys (of every pattern) of a partition restored from the changelog at start.",
+                  "Keys (of every pattern) of a partition restored from the changelog (at "
+                  "start, or when --scale-out assigns it).",
                   labels)
           .set(static_cast<double>(rec.keyRecords()));
     }

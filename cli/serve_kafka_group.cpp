@@ -187,11 +187,14 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
                                          {"partition", std::to_string(rec.partition)}};
       registry_
           ->gauge("cep_kafka_partition_restore_bytes",
-                  "Bytes of a partition's changelog record restored at start.", labels)
+                  "Bytes of a partition's changelog record restored (at start, or when "
+                  "--scale-out assigns it).",
+                  labels)
           .set(static_cast<double>(sizes[i]));
       registry_
           ->gauge("cep_kafka_partition_restore_keys",
-                  "Keys (of every pattern) of a partition restored from the changelog at start.",
+                  "Keys (of every pattern) of a partition restored from the changelog (at "
+                  "start, or when --scale-out assigns it).",
                   labels)
           .set(static_cast<double>(rec.keyRecords()));
       registry_
