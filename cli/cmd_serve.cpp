@@ -239,6 +239,17 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     }
     restored = std::move(meta);
     std::cerr << "cep serve: " << report << '\n';
+  } else if (store && kafka.scaleOut()) {
+    // The partitions' state comes from the changelog topic as the group assigns them
+    // (docs/kafka.md "Scale-out"); the folder's checkpoint is another generation's.
+    auto reader = store->read(error);
+    if (reader) {
+      std::cerr << "cep serve: --scale-out: the checkpoint in --state " << *options.state_dir
+                << " is not restored: each partition's state comes from the changelog topic "
+                   "when the group assigns it, and the artifacts given here are served\n";
+    } else if (!error.empty()) {
+      return runFailure("--state " + *options.state_dir + ": " + error);
+    }
   } else if (store) {
     service::ServeMeta meta;
     std::string report;
@@ -518,6 +529,9 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   }
   std::string side_error;
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
+  if (!kafka.failure().empty()) {
+    return runFailure("--scale-out: " + kafka.failure());
+  }
   switch (served.transactionFailure()) {
   case service::TransactionStep::Committed:
     break;

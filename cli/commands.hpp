@@ -115,6 +115,10 @@ struct ServeOptions {
   // --rules-topic kafka://HOST:PORT/TOPIC: deploys and undeploys read from a control topic,
   // each applied at the event time it carries (docs/kafka.md "Rules topic").
   std::optional<std::string> rules_topic;
+  // --scale-out: share the Kafka input's partitions with the other `cep serve` processes of its
+  // group (cooperative-sticky); a partition's state moves with it through the changelog topic
+  // (docs/kafka.md "Scale-out"). Needs --state, one kafka:// input and a kafka:// output.
+  bool scale_out = false;
 };
 
 // `cep publish-rule --to kafka://HOST:PORT/TOPIC (FILE.cepo | --undeploy NAME) --at TIME`

@@ -352,6 +352,10 @@ int main(int argc, char **argv) {
                    "A Kafka partition silent this long (wall time) leaves the watermark minimum "
                    "until it has messages again (e.g. 5s; 0: never)")
       ->capture_default_str();
+  serve_cmd->add_flag("--scale-out", serve.scale_out,
+                      "Share the Kafka input's partitions with the other cep serve processes of "
+                      "its group; a partition's state moves with it (needs --state and Kafka "
+                      "input and output; docs/kafka.md)");
   serve_cmd
       ->add_option("--rules-topic", serve.rules_topic,
                    "Deploy and undeploy from this Kafka topic, read whole by every instance: "

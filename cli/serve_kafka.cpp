@@ -104,6 +104,19 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
                  "restart from a --state folder instead");
   }
   state_ = options.state_dir.has_value();
+  if (options.scale_out) {
+    // docs/kafka.md "Scale-out": the partitions' state moves through the changelog topic, which
+    // needs the transactional output of --state and one input topic.
+    if (!state_ || inputs_.size() != 1 || outputs_.empty() ||
+        !runtime::kafka::isKafkaUrl(run.output)) {
+      return usage("--scale-out needs --state DIR, exactly one kafka:// input and a kafka:// "
+                   "--output: a partition's state moves between processes through the changelog "
+                   "topic <group>-state, written in each checkpoint's transaction "
+                   "(docs/kafka.md \"Scale-out\")");
+    }
+    scale_out_ = true;
+    state_dir_ = *options.state_dir;
+  }
   plan.inputs = std::move(file_inputs);
   if (files.dead_letter && runtime::kafka::isKafkaUrl(*files.dead_letter)) {
     files.dead_letter.reset();
@@ -137,8 +150,25 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
       options.resume_at = at->second;
     }
     options.commit_offsets = !transactional(); // else in each checkpoint's transaction
-    options.assign_all = state_; // one process per group: no join, no rebalance (#12 §3)
+    // --state alone: one process per group, no join, no rebalance; --scale-out: the group's
+    // members share the partitions, their state moving with them (serve_kafka_group.cpp).
+    options.assign_all = state_ && !scale_out_;
+    if (scale_out_) {
+      options.cooperative = true;
+      options.hooks.revoking = [this](const std::vector<std::int32_t> &partitions, bool lost) {
+        onRevoking(partitions, lost);
+      };
+      options.hooks.assigned = [this](const std::vector<std::int32_t> &partitions) {
+        return onAssigned(partitions);
+      };
+    }
     options.check_key_partition = changelog(); // keys' state goes by the default partitioner
+    if (changelog()) {
+      options.on_keyed_message = [this](std::int32_t partition, std::int64_t offset,
+                                        std::string_view key, const runtime::Line &line) {
+        checkMessageKey(partition, offset, key, line);
+      };
+    }
     std::unique_ptr<runtime::kafka::KafkaSource> source =
         runtime::kafka::KafkaSource::open(options, error);
     if (!source) {

@@ -27,6 +27,7 @@
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/inputs.hpp"
+#include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/kafka/kafka_config.hpp"
 #include "runtime/kafka/kafka_url.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -126,6 +127,13 @@ public:
   // served version, kept by partition, for the changelog records.
   void onChanges(const std::vector<service::ServedChanges> &changes);
 
+  // ---- --scale-out (serve_kafka_group.cpp; docs/kafka.md "Scale-out") ----
+  bool scaleOut() const { return scale_out_; }
+  // Set when a partition given to this process could not get its state (the changelog topic
+  // unreadable, a record that does not fit): the server stops with it (exit 3), writing no
+  // changelog record that would replace the partition's state by an empty one.
+  const std::string &failure() const { return failure_; }
+
 private:
   struct Input {
     runtime::kafka::KafkaUrl url;
@@ -171,6 +179,35 @@ private:
   // Produces the changelog records of the checkpoint into its transaction. False with `error`;
   // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).
   bool writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal);
+  // Every record of the changelog topic now, the latest of each message key (read_committed,
+  // to its end, at most 30 s). False with `error`.
+  bool readLatest(std::map<std::string, std::string> &latest, std::string &error);
+
+  // --scale-out (serve_kafka_group.cpp). Called by the KafkaSource inside the loop's read,
+  // between two records (runtime/kafka/kafka_source.hpp KafkaRebalanceHooks).
+  bool scale_out_ = false;
+  std::string state_dir_; // its path names the transactional.id (one per process and folder)
+  service::ServeRuntime *served_ = nullptr;
+  std::string failure_;
+  // Partitions about to go: a checkpoint commits their state and offsets (unless `lost`), then
+  // their keys and held events are dropped here.
+  void onRevoking(const std::vector<std::int32_t> &partitions, bool lost);
+  // Partitions given: their latest changelog records merged into the served matchers; returns
+  // where each resumes.
+  std::map<std::int32_t, std::int64_t> onAssigned(const std::vector<std::int32_t> &partitions);
+  void fail(const std::string &why);
+
+  // The message key against the patterns' keys of its event (serve_kafka_keys.cpp; docs/kafka.md
+  // "Scale-out"): a keyed message whose key is not the key its event has in a partitioned
+  // pattern is counted per pattern (cep_kafka_message_key_mismatches_total) and logged once per
+  // partition with the example. With the changelog only (where a key's state goes by its
+  // partition). The event is decoded a second time here, by a decoder of the server's schema.
+  void checkMessageKey(std::int32_t partition, std::int64_t offset, std::string_view key,
+                       const runtime::Line &line);
+  std::unique_ptr<runtime::JsonlDecoder> key_decoder_;
+  const runtime::Schema *key_schema_ = nullptr;
+  std::set<std::int32_t> key_logged_;                            // partitions logged once
+  std::vector<std::pair<std::string, std::string>> key_scratch_; // pattern, key JSON
 };
 
 } // namespace cep::cli

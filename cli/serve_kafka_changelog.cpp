@@ -72,45 +72,16 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
     });
     return kOk;
   }
-  runtime::kafka::ControlTopicOptions options;
-  options.url = in.url;
-  options.url.topic = topic;
-  options.url.group.clear();
-  options.config = has_config_ ? &config_ : nullptr;
-  auto reader = runtime::kafka::ControlTopicReader::open(options, {}, error);
-  std::vector<std::int64_t> low, high;
-  if (!reader || !reader->offsets(low, high, error)) {
+  if (scale_out_) {
+    // Each partition's state is read when the group gives it to this process (onAssigned).
+    log("--scale-out: the state of each partition of " + in.url.topic +
+        " is read from the changelog topic " + topic + " when the group assigns it");
+    return kOk;
+  }
+  std::map<std::string, std::string> latest; // message key -> value
+  if (!readLatest(latest, error)) {
     std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
     return kRuntimeFailure;
-  }
-  // Every partition read to its end as it is now (bounded: 30 s).
-  std::vector<std::int64_t> next = low;
-  std::map<std::string, std::string> latest; // message key -> value
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  auto done = [&] {
-    for (std::size_t p = 0; p < high.size(); ++p) {
-      if (next[p] < high[p]) {
-        return false;
-      }
-    }
-    return true;
-  };
-  runtime::kafka::ControlMessage message;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::cerr << "cep serve: kafka: changelog topic " << topic
-                << ": not read to its end in 30 s\n";
-      return kRuntimeFailure;
-    }
-    runtime::kafka::ControlPoll got = reader->poll(200, message, error);
-    if (got == runtime::kafka::ControlPoll::Error) {
-      std::cerr << "cep serve: kafka: changelog topic " << topic << ": " << error << '\n';
-      return kRuntimeFailure;
-    }
-    if (got == runtime::kafka::ControlPoll::Message) {
-      next[static_cast<std::size_t>(message.partition)] = message.offset + 1;
-      latest[message.key] = std::move(message.value); // compaction's view: the last one wins
-    }
   }
   const std::string prefix = in.url.topic + "/";
   for (auto &[key, value] : latest) {
@@ -163,8 +134,51 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
   return kOk;
 }
 
+bool ServeKafka::readLatest(std::map<std::string, std::string> &latest, std::string &error) {
+  const Input &in = inputs_.front();
+  const std::string topic = service::changelogTopic(in.url.group);
+  runtime::kafka::ControlTopicOptions options;
+  options.url = in.url;
+  options.url.topic = topic;
+  options.url.group.clear();
+  options.config = has_config_ ? &config_ : nullptr;
+  auto reader = runtime::kafka::ControlTopicReader::open(options, {}, error);
+  std::vector<std::int64_t> low, high;
+  if (!reader || !reader->offsets(low, high, error)) {
+    return false;
+  }
+  // Every partition read to its end as it is now (bounded: 30 s).
+  std::vector<std::int64_t> next = low;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto done = [&] {
+    for (std::size_t p = 0; p < high.size(); ++p) {
+      if (next[p] < high[p]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  runtime::kafka::ControlMessage message;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      error = "not read to its end in 30 s";
+      return false;
+    }
+    runtime::kafka::ControlPoll got = reader->poll(200, message, error);
+    if (got == runtime::kafka::ControlPoll::Error) {
+      return false;
+    }
+    if (got == runtime::kafka::ControlPoll::Message) {
+      next[static_cast<std::size_t>(message.partition)] = message.offset + 1;
+      latest[message.key] = std::move(message.value); // compaction's view: the last one wins
+    }
+  }
+  return true;
+}
+
 int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &loop) {
   loop_ = &loop;
+  served_ = &served;
   // The partitions' records are made from every key of the served versions: the first
   // checkpoint hands them all over (after a restore from the folder, it would hand only what
   // changed).
@@ -218,11 +232,14 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
                                          {"partition", std::to_string(rec.partition)}};
       registry_
           ->gauge("cep_kafka_partition_restore_bytes",
-                  "Bytes of a partition's changelog record restored at start.", labels)
+                  "Bytes of a partition's changelog record restored (at start, or when "
+                  "--scale-out assigns it).",
+                  labels)
           .set(static_cast<double>(restored_records_[i].second.size()));
       registry_
           ->gauge("cep_kafka_partition_restore_keys",
-                  "Keys (of every pattern) of a partition restored from the changelog at start.",
+                  "Keys (of every pattern) of a partition restored from the changelog (at "
+                  "start, or when --scale-out assigns it).",
                   labels)
           .set(static_cast<double>(rec.keyRecords()));
     }
@@ -284,6 +301,11 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
 
 bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal) {
   fatal = false;
+  if (!failure_.empty()) {
+    error = failure_; // a partition without its state: never written over (serve_kafka_group)
+    fatal = true;
+    return false;
+  }
   const runtime::kafka::KafkaSource &source = *sources_.front();
   // Where each partition resumes: its next offset, or the first of its events still held for
   // reordering (they are not in the keys' state yet: the partition is read again from there).
@@ -329,6 +351,11 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
   for (std::int32_t partition : dirty_) {
     if (partition < 0) {
       continue; // keys without a message key stay with the process
+    }
+    if (scale_out_ && !source.assigned(static_cast<std::uint32_t>(partition))) {
+      // Another member's partition (a key in a partition that is not its own: counted as a
+      // mismatch): its record is that member's to write.
+      continue;
     }
     service::ChangelogRecord rec;
     rec.topic = source.topic();

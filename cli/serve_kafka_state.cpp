@@ -6,8 +6,11 @@
 #include "runtime/kafka/kafka_producer.hpp"
 #include "runtime/kafka/kafka_source.hpp"
 #include "runtime/state/store/checkpoint_store.hpp"
+#include "support/fnv1a.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <unistd.h>
@@ -26,6 +29,12 @@ std::string hostName() {
     return "localhost";
   }
   return name;
+}
+
+std::string absolutePath(const std::string &path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
 }
 
 std::string topicOf(const std::string &url) {
@@ -54,6 +63,15 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
     options.registry = &registry;
     std::string scope = inputs_.empty() ? first.topic : inputs_.front().url.group;
     options.transactional_id = "cep-" + scope + "-" + hostName();
+    if (scale_out_) {
+      // Several members of the group may run on one host: one id per state folder, stable
+      // across restarts of it (its init_transactions fences a killed predecessor). Members of
+      // older group generations are fenced by KIP-447 (docs/kafka.md "Scale-out").
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx",
+                    static_cast<unsigned long long>(fnv1a64(absolutePath(state_dir_))));
+      options.transactional_id += "-" + std::string(hex, 8);
+    }
     producer_ = runtime::kafka::KafkaProducer::open(options, error);
     if (!producer_) {
       std::cerr << "cep serve: --output " << outputs_.front() << ": " << error << '\n';

@@ -339,6 +339,7 @@ std::string ServeRuntime::restoreServed(
     served->id = s.operator_id;
     served->schema = artifact->artifact.schema;
     served->artifact_bytes = artifact->bytes;
+    served->loaded = artifact;
     served->matches_base = s.matches_base;
     served->timeouts_base = s.timeouts_base;
     for (std::size_t i = 0; i < artifact->matchers.size(); ++i) {

@@ -1,10 +1,14 @@
-// Input partitions' keyed state brought into the served matchers (ServeRuntime::
-// restorePartitions, docs/kafka.md "The changelog topic").
+// Input partitions' keyed state moved into and out of the served matchers (ServeRuntime::
+// restorePartitions and dropKeys, docs/kafka.md "The changelog topic" and "Scale-out").
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/native/native_record.hpp"
+#include "runtime/state/key_record.hpp"
+#include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
+#include <set>
 #include <stdexcept>
 
 namespace cep::service {
@@ -15,32 +19,81 @@ void ServeRuntime::exportWholeNext() {
   }
 }
 
+void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
+                                const runtime::MatcherState &state) {
+  if (!served.loaded) {
+    throw std::runtime_error("pattern " + served.name + " " + served.version +
+                             ": its artifact is not kept (internal error)");
+  }
+  const compiler::artifact::LoadedArtifact &artifact = served.loaded->artifact;
+  runtime::MatcherOptions options = options_.matcher;
+  options.version = artifact.version();
+  std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
+  std::unique_ptr<runtime::Matcher> matcher;
+  for (std::size_t i = 0; i < fresh.size() && i < artifact.pattern_names.size(); ++i) {
+    if (artifact.pattern_names[i] == served.name) {
+      matcher = std::move(fresh[i]);
+      break;
+    }
+  }
+  if (!matcher) {
+    throw std::runtime_error("pattern " + served.name + " is not in its artifact " +
+                             artifact.version() + " (internal error)");
+  }
+  matcher->restoreState(state); // throws with the reason; nothing changed then
+  if (served.in_operators) {
+    loop.operators().replace(served.id, matcher.get());
+  }
+  served.matcher = std::move(matcher);
+  served.persisted_as.reset(); // the next checkpoint writes it whole (the store, the changelog)
+}
+
 std::vector<std::string> ServeRuntime::restorePartitions(
     runtime::RunLoop &loop, const std::map<std::string, std::vector<std::string_view>> &records) {
   std::vector<std::string> lines;
   std::uint64_t next_seq = loop.ingest().nextSeq();
   for (const auto &served : served_) {
     auto it = records.find(served->name);
-    if (it == records.end() || it->second.empty() || served->draining) {
+    if (it == records.end() || it->second.empty() || served->draining || !served->in_operators) {
       continue;
     }
     runtime::Matcher &m = *served->matcher;
-    if (m.stats().events != 0 || m.stats().live_keys != 0) {
-      throw std::runtime_error("pattern " + served->name + " " + served->version +
-                               " has seen events: partitions restore into fresh matchers only");
-    }
-    runtime::MatcherState empty;
-    m.exportState(empty);
+    const bool fresh = m.stats().events == 0 && m.stats().live_keys == 0;
+    runtime::MatcherState current;
+    m.exportState(current);
     runtime::MatcherState merged;
+    std::size_t before = current.keys.size();
+    std::size_t replaced = 0;
     try {
-      merged = runtime::withKeys(empty, it->second, next_seq);
+      if (!current.keys.empty()) {
+        // A key coming in that is here already came from a message in another partition,
+        // keyed otherwise than this pattern (its state split, counted as a mismatch): the
+        // partition's state replaces it, so that no key is restored twice.
+        std::set<std::string> incoming;
+        for (std::string_view record : it->second) {
+          incoming.insert(runtime::decodeKeyRecord(record, *served->schema).key.key_json);
+        }
+        runtime::MatcherState kept = runtime::withoutKeys(
+            current, [&](std::string_view key) { return incoming.count(std::string(key)) != 0; });
+        replaced = current.keys.size() - kept.keys.size();
+        current = std::move(kept);
+        before = current.keys.size();
+      }
+      merged = runtime::withKeys(current, it->second, next_seq);
+      if (fresh) {
+        m.restoreState(merged); // at start: the matcher has seen nothing
+      } else {
+        replaceState(loop, *served, merged); // a partition taken over while running
+      }
     } catch (const std::exception &e) {
       throw std::runtime_error("pattern " + served->name + " " + served->version + ": " + e.what());
     }
-    m.restoreState(merged);
     lines.push_back(served->name + " " + served->version + ": " +
-                    std::to_string(merged.keys.size()) + " keys, " +
-                    std::to_string(merged.runCount()) + " partial matches");
+                    std::to_string(merged.keys.size() - before) + " keys" +
+                    (replaced == 0 ? std::string()
+                                   : " (" + std::to_string(replaced) +
+                                         " held here from messages keyed otherwise replaced)") +
+                    ", " + std::to_string(merged.runCount()) + " partial matches in all");
   }
   for (const auto &[name, list] : records) {
     bool served_here = false;
@@ -54,6 +107,44 @@ std::vector<std::string> ServeRuntime::restorePartitions(
   }
   loop.ingest().raiseNextSeq(next_seq);
   return lines;
+}
+
+std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop) {
+  std::uint64_t dropped = 0;
+  for (const auto &served : served_) {
+    if (!served->in_operators) {
+      continue;
+    }
+    runtime::MatcherState current;
+    served->matcher->exportState(current);
+    runtime::MatcherState rest = runtime::withoutKeys(current, drop);
+    if (rest.keys.size() == current.keys.size()) {
+      continue; // none of its keys go
+    }
+    dropped += current.keys.size() - rest.keys.size();
+    try {
+      replaceState(loop, *served, rest);
+    } catch (const std::exception &e) {
+      throw std::runtime_error("pattern " + served->name + " " + served->version + ": " + e.what());
+    }
+  }
+  return dropped;
+}
+
+void ServeRuntime::patternKeys(const runtime::Event &event,
+                               std::vector<std::pair<std::string, std::string>> &out) const {
+  for (const auto &served : served_) {
+    if (!served->in_operators || served->draining || !served->image || !served->image->keyed) {
+      continue;
+    }
+    const runtime::native::PatternImage &image = *served->image;
+    if (event.type >= image.key_fields.size() || image.key_fields[event.type].empty()) {
+      continue; // its stream does not read this type
+    }
+    std::string key;
+    runtime::native::appendKeyJson(key, *served->schema, image, event);
+    out.emplace_back(served->name, std::move(key));
+  }
 }
 
 } // namespace cep::service

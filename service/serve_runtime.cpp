@@ -645,6 +645,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     served->image = artifact.images[i];
     served->artifact_bytes = loaded.bytes;
     served->matcher = std::move(loaded.matchers[i]);
+    served->loaded = loaded.shared_from_this();
     Served *old = replaced[i];
     std::string entry = "{\"pattern\":";
     runtime::appendJsonString(entry, served->name);

@@ -29,6 +29,7 @@
 #include "runtime/matcher.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
+#include "runtime/state/partition_state.hpp"
 #include "service/control.hpp"
 #include "service/savepoint.hpp"
 #include "service/serve_checkpoint.hpp"
@@ -221,18 +222,32 @@ public:
   // receiver of on_changes that starts empty after a restore (the changelog's partition
   // records, docs/kafka.md).
   void exportWholeNext();
-  // Main thread, after startLoop and before the loop reads anything, on a server that restored
-  // no checkpoint: the keys of input partitions restored from the changelog topic
+  // Loop thread between two records (or the main thread after startLoop, before the loop reads
+  // anything): the keys of input partitions restored from the changelog topic
   // (serve_partitions.cpp). `records` maps a pattern name to its key records (of every restored
-  // partition); each served version of that name that has seen nothing takes them (both
-  // engines, by the state's names: runtime/state/partition_state.hpp), their arrival seqs moved
-  // to the loop's next ones and the loop's counter raised past them (later events sort after
-  // them). Returns a line per pattern for the log; throws
+  // partition); each served version of that name (not draining) takes them (both engines, by
+  // the state's names: runtime/state/partition_state.hpp), their arrival seqs moved to the
+  // loop's next ones and the loop's counter raised past them (later events sort after them). A
+  // matcher that has seen events is replaced by a fresh one of its version holding its state
+  // and the records (a partition taken over in a rebalance); the next checkpoint writes it
+  // whole. A key already there that a record holds too is replaced by the record's (its state
+  // was split by messages keyed otherwise). Returns a line per pattern for the log; throws
   // std::runtime_error with the reason when records do not fit the pattern.
   //   served.restorePartitions(loop, {{"card_testing", {rec1, rec2}}});
   std::vector<std::string>
   restorePartitions(runtime::RunLoop &loop,
                     const std::map<std::string, std::vector<std::string_view>> &records);
+  // Loop thread, between two records: the keys `drop` picks (by their "@key" JSON) taken out
+  // of every served version, draining ones too (a partition given up in a rebalance, after the
+  // checkpoint that wrote its state). Each matcher that loses keys is replaced by a fresh one
+  // of its version holding the rest; the next checkpoint writes it whole. Returns how many keys
+  // went. Throws std::runtime_error (internal: a state that does not restore).
+  std::uint64_t dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop);
+  // Loop thread: the "@key" JSON `event` has in each served version (not draining) whose
+  // stream reads its type and that is partitioned, as (pattern name, key JSON); appended to
+  // `out`. `event` is of the server's schema (schema()).
+  void patternKeys(const runtime::Event &event,
+                   std::vector<std::pair<std::string, std::string>> &out) const;
   // After the loop: Committed while no transaction failed, else the step that stopped the
   // server and `transactionError()` why.
   TransactionStep transactionFailure() const { return transaction_failure_; }
@@ -283,6 +298,9 @@ private:
   // What a checkpoint and a savepoint share: the server's part of the meta record.
   void describeServer(runtime::RunLoop &loop, ServeMeta &meta);
   ServedState servedState(const Served &served) const;
+  // `served`'s matcher replaced by a fresh one of its version holding `state` (throws with the
+  // reason, changing nothing, when it does not restore).
+  void replaceState(runtime::RunLoop &loop, Served &served, const runtime::MatcherState &state);
   // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts and
   // their key records; `persisted`: the store holds exactly them. Returns the report's tail.
   // `artifact_of` gives the loaded artifact of a version (called once per artifact hash); it

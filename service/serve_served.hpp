@@ -6,12 +6,13 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <optional>
 
 namespace cep::service {
 
 // An artifact loaded on an HTTP thread: its code and one fresh matcher per pattern.
-struct ServeRuntime::Loaded {
+struct ServeRuntime::Loaded : std::enable_shared_from_this<ServeRuntime::Loaded> {
   std::string name; // as the user knows it: a path, "POST /deploy"
   compiler::artifact::LoadedArtifact artifact;
   std::shared_ptr<const std::string> bytes; // the artifact as deployed (checkpoints keep it)
@@ -25,6 +26,9 @@ struct ServeRuntime::Served {
   bool draining = false;
   runtime::OperatorId id = 0;
   std::unique_ptr<runtime::Matcher> matcher;
+  // The artifact it was loaded from: fresh matchers of the version (a rebalance replaces the
+  // matcher by a fresh one holding another set of keys: serve_partitions.cpp).
+  std::shared_ptr<const Loaded> loaded;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
   std::shared_ptr<const runtime::native::PatternImage> image; // its states' bounds (GET /state)
   std::optional<ServeMetrics::Pattern> series;                // set once it serves

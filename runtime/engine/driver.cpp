@@ -22,6 +22,19 @@ void Driver::push(EventRef event) {
   }
 }
 
+std::size_t Driver::dropBuffered(const std::function<bool(const Event &)> &drop) {
+  std::vector<EventRef> held = buffer_.drain(); // release order; the watermark is kept
+  std::size_t dropped = 0;
+  for (EventRef &event : held) {
+    if (drop(*event)) {
+      ++dropped;
+    } else {
+      buffer_.push(std::move(event)); // held: later than the watermark, so never late here
+    }
+  }
+  return dropped;
+}
+
 bool Driver::releaseEvent(const EventRef &event) {
   std::int64_t t = event->time;
   if (!applyChanges(t)) { // a change due at or before t goes before the event

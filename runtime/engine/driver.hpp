@@ -45,6 +45,7 @@
 #include "runtime/time/reorder_buffer.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace cep::runtime {
@@ -100,6 +101,10 @@ public:
   // The events held for reordering, in no particular order (a checkpoint per input partition
   // resumes each partition before its own: docs/kafka.md "The changelog topic").
   std::vector<EventRef> bufferedEvents() const { return buffer_.events(); }
+  // Takes out of the reorder buffer the held events `drop` picks (a Kafka partition given up in
+  // a rebalance: its next owner reads them again, docs/kafka.md "Scale-out"); the others stay in
+  // their release order. Returns how many went.
+  std::size_t dropBuffered(const std::function<bool(const Event &)> &drop);
   // The earliest pending timer over the operators (Matcher::nextTimer); kEndOfTime when none.
   std::int64_t nextTimer() const;
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <unistd.h>
 #include <vector>
 
@@ -56,6 +57,9 @@ struct KafkaSource::Impl {
   std::uint64_t errors_logged = 0;
   metrics::Counter *consumed = nullptr;
   metrics::Counter *rebalances = nullptr;
+  metrics::Counter *assigned_total = nullptr; // cooperative: partitions given and taken
+  metrics::Counter *revoked_total = nullptr;
+  bool closing = false; // the consumer is closing: its last revocation calls no hook
   metrics::Counter *mismatches = nullptr; // check_key_partition
   std::uint64_t mismatches_seen = 0;
 
@@ -66,6 +70,7 @@ struct KafkaSource::Impl {
       if (queue != nullptr) {
         rd_kafka_queue_io_event_enable(queue, -1, nullptr, 0);
       }
+      closing = true; // the server has taken its last checkpoint (or is failing): no hook
       rd_kafka_consumer_close(rk);
       if (queue != nullptr) {
         rd_kafka_queue_destroy(queue);
@@ -88,6 +93,18 @@ struct KafkaSource::Impl {
       text += std::to_string(list->elems[i].partition);
     }
     return text;
+  }
+
+  std::vector<std::int32_t> ofTopic(const rd_kafka_topic_partition_list_t *list) const {
+    std::vector<std::int32_t> out;
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t &p = list->elems[i];
+      if (std::string_view(p.topic) == options.url.topic && p.partition >= 0 &&
+          static_cast<std::size_t>(p.partition) < partitions.size()) {
+        out.push_back(p.partition);
+      }
+    }
+    return out;
   }
 
   void setAssigned(const rd_kafka_topic_partition_list_t *list, bool assigned) {
@@ -118,8 +135,26 @@ struct KafkaSource::Impl {
       rebalances->add();
     }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      logLine("group " + options.url.group + ": assigned partitions " + partitionList(list) +
-              " of " + options.url.topic);
+      std::vector<std::int32_t> mine = ofTopic(list);
+      if (!mine.empty() || !cooperative) { // a cooperative round often gives nothing new
+        logLine("group " + options.url.group + ": assigned partitions " + partitionList(list) +
+                " of " + options.url.topic + (cooperative ? " (cooperative rebalance)" : ""));
+      }
+      if (assigned_total != nullptr) {
+        assigned_total->add(mine.size());
+      }
+      if (options.hooks.assigned && !closing && !mine.empty()) {
+        std::map<std::int32_t, std::int64_t> start = options.hooks.assigned(mine);
+        for (int i = 0; i < list->cnt; ++i) {
+          rd_kafka_topic_partition_t &p = list->elems[i];
+          auto at = std::string_view(p.topic) == options.url.topic ? start.find(p.partition)
+                                                                   : start.end();
+          if (at != start.end() && at->second >= 0) {
+            p.offset = at->second;
+            partitions[static_cast<std::size_t>(p.partition)].next_offset = at->second;
+          }
+        }
+      }
       startPositions(list);
       setAssigned(list, true);
       if (cooperative) {
@@ -131,8 +166,16 @@ struct KafkaSource::Impl {
         rd_kafka_assign(rk, list);
       }
     } else {
+      bool lost = rd_kafka_assignment_lost(rk) != 0;
       logLine("group " + options.url.group + ": partitions " + partitionList(list) + " of " +
-              options.url.topic + " revoked");
+              options.url.topic + (lost ? " lost (given to another member already)" : " revoked"));
+      std::vector<std::int32_t> mine = ofTopic(list);
+      if (revoked_total != nullptr) {
+        revoked_total->add(mine.size());
+      }
+      if (options.hooks.revoking && !closing && !mine.empty()) {
+        options.hooks.revoking(mine, lost); // still assigned: their offsets are committed first
+      }
       setAssigned(list, false);
       if (cooperative) {
         if (rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, list)) {
@@ -304,6 +347,11 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   if (!options.commit_offsets) {
     fixed.emplace_back("enable.auto.commit", "false"); // the transactions commit them
   }
+  if (options.cooperative) {
+    // Incremental rebalances: a member gives up only the partitions that move, and keeps
+    // matching the others meanwhile (KIP-429).
+    fixed.emplace_back("partition.assignment.strategy", "cooperative-sticky");
+  }
   rd_kafka_conf_t *conf = makeConf(defaults, options.config, fixed, error);
   if (conf == nullptr) {
     return nullptr;
@@ -368,6 +416,17 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
                                     "Keyed messages in another partition than librdkafka's "
                                     "default partitioner gives their key.",
                                     {{"topic", url.topic}});
+    }
+    if (options.cooperative) {
+      impl->assigned_total =
+          &r.counter("cep_kafka_partitions_assigned_total",
+                     "Partitions given to this process by its consumer group's rebalances.",
+                     {{"topic", url.topic}});
+      impl->revoked_total =
+          &r.counter("cep_kafka_partitions_revoked_total",
+                     "Partitions taken from this process by its consumer group's rebalances "
+                     "(lost ones too).",
+                     {{"topic", url.topic}});
     }
     impl->rebalances = &r.counter("cep_kafka_rebalances_total",
                                   "Partition assignments and revocations of a consumer group.",
@@ -515,6 +574,11 @@ ReadStatus KafkaSource::next(std::uint32_t &split, Line &line) {
     rd_kafka_timestamp_type_t type;
     std::int64_t timestamp = rd_kafka_message_timestamp(message, &type);
     line.source_time = timestamp >= 0 ? timestamp : kNoSourceTime;
+    if (impl.options.on_keyed_message && message->key != nullptr && message->key_len > 0) {
+      impl.options.on_keyed_message(
+          message->partition, message->offset,
+          std::string_view(static_cast<const char *>(message->key), message->key_len), line);
+    }
     rd_kafka_message_destroy(message);
     if (impl.consumed != nullptr) {
       impl.consumed->add();
@@ -547,6 +611,10 @@ int KafkaSource::wakeWithinMs() const {
 bool KafkaSource::counts(std::uint32_t split) const {
   const Impl::Partition &part = impl_->partitions[split];
   return part.assigned && !part.idle;
+}
+
+bool KafkaSource::assigned(std::uint32_t split) const {
+  return split < impl_->partitions.size() && impl_->partitions[split].assigned;
 }
 
 std::uint64_t KafkaSource::countsVersion() const {

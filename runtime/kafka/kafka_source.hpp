@@ -43,9 +43,11 @@
 #include "runtime/kafka/kafka_url.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +56,22 @@ class Registry;
 }
 
 namespace cep::runtime::kafka {
+
+// `cep serve --scale-out` (docs/kafka.md "Scale-out"): what the server does when the group moves
+// partitions. Both are called on the loop thread, inside next() (librdkafka's rebalance
+// callback runs in its poll), so between two records.
+struct KafkaRebalanceHooks {
+  // `partitions` are about to be taken from this process; they are still assigned (positions()
+  // has them) so that their state and offsets can be committed first. `lost`: the group has
+  // given them to another member already (this one missed its session timeout): their state
+  // must not be written, only dropped.
+  std::function<void(const std::vector<std::int32_t> &partitions, bool lost)> revoking;
+  // `partitions` are given to this process: returns where each starts (partition -> next
+  // offset); a partition it does not name starts at the group's committed offset, else at
+  // url.start.
+  std::function<std::map<std::int32_t, std::int64_t>(const std::vector<std::int32_t> &partitions)>
+      assigned;
+};
 
 struct KafkaSourceOptions {
   KafkaUrl url;                          // an input URL (with its group)
@@ -67,14 +85,25 @@ struct KafkaSourceOptions {
   std::map<std::int32_t, std::int64_t> resume_at;
   bool commit_offsets = true; // false: no auto commit (offsets go in transactions)
   // Every partition assigned to this process at open (rd_kafka_assign: no group join, no
-  // rebalance), the group keeping only the offsets: `cep serve --state`, one process per group
-  // until partitioned state can move between processes (#12 §3).
+  // rebalance), the group keeping only the offsets: `cep serve --state` without --scale-out, one
+  // process per group.
   bool assign_all = false;
+  // `cep serve --scale-out`: subscribes with partition.assignment.strategy=cooperative-sticky
+  // (incremental rebalances: only the partitions that move are revoked) and calls `hooks` on
+  // every assignment and revocation. Not with assign_all.
+  bool cooperative = false;
+  KafkaRebalanceHooks hooks;
   // The changelog topic (docs/kafka.md "A key's partition"): a keyed message in another
   // partition than librdkafka's default partitioner gives its key is counted
   // (cep_kafka_key_partition_mismatches_total) and logged with its topic, partition and offset
   // (the first 10, then every 1000th); it is matched all the same.
   bool check_key_partition = false;
+  // Called for every message with a non-empty key, with its partition, offset, key and the
+  // record handed out (`cep serve` checks the key against the patterns' keys of its event:
+  // docs/kafka.md "Scale-out"). Null: none.
+  std::function<void(std::int32_t partition, std::int64_t offset, std::string_view key,
+                     const Line &line)>
+      on_keyed_message;
 };
 
 // One partition's offset committed by a consumer group: -1 when it has none; `metadata` as
@@ -107,6 +136,8 @@ public:
   int fd() const override;
   int wakeWithinMs() const override;
   bool counts(std::uint32_t split) const override;
+  // Whether partition `split` is assigned to this process now (idle or not).
+  bool assigned(std::uint32_t split) const;
   std::uint64_t countsVersion() const override;
   const std::string &error() const override;
 

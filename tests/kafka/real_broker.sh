@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exactly-once of `cep serve --state` against a REAL Kafka cluster (docs/kafka.md, "Exactly
-# once"): the check that librdkafka's mock cluster cannot make (it writes no transaction markers
+# once"), then two `--scale-out` servers sharing a topic (docs/kafka.md "Scale-out"): the check that librdkafka's mock cluster cannot make (it writes no transaction markers
 # and stores no offsets sent in a transaction). Not in `make test`: it needs brokers.
 #
 #   CEP_KAFKA_BROKERS=b1:9092,b2:9092 tests/kafka/real_broker.sh [build/release/cli/cep]
@@ -125,3 +125,94 @@ if ! diff -u "$work/expected.txt" "$work/got.txt" >"$work/diff.txt"; then
   exit 1
 fi
 echo "real_broker.sh: ok: the read_committed alerts equal cep run's exactly ($want records, $kills kills; topics $in, $out)"
+
+# Scale-out (docs/kafka.md "Scale-out"): two `cep serve --scale-out` of one group share two new
+# 4-partition topics; the second joins after the first has read half the stream, a cooperative
+# rebalance moves two partitions and their state through the changelog topic <group>-state;
+# the read_committed alerts must equal `cep run`'s exactly. The rules are the two whose key is
+# the topic's (payments.cep by card, accounts.cep by user): orders.cep is keyed by order_id.
+gin=$name-group-payments
+gout=$name-group-alerts
+ggroup=$name-group
+if command -v kafka-topics.sh >/dev/null; then
+  for t in "$gin" "$gout"; do
+    kafka-topics.sh --bootstrap-server "$CEP_KAFKA_BROKERS" --create --topic "$t" \
+      --partitions 4 --replication-factor 1 ${CEP_KAFKA_CONFIG:+--command-config "$CEP_KAFKA_CONFIG"}
+  done
+  kafka-topics.sh --bootstrap-server "$CEP_KAFKA_BROKERS" --create --topic "$ggroup-state" \
+    --partitions 4 --replication-factor 1 --config cleanup.policy=compact \
+    ${CEP_KAFKA_CONFIG:+--command-config "$CEP_KAFKA_CONFIG"}
+fi
+group_rules=("$example/payments.cep" "$example/accounts.cep")
+"$cep" run "${group_rules[@]}" --input "$example/events.jsonl" --max-delay 2s |
+  python3 -c 'import sys; print("\n".join(sorted(l.rstrip("\n").replace(",\"@at_end\":true}", "}") for l in sys.stdin)))' \
+    >"$work/group-expected.txt"
+python3 - "$example/events.jsonl" "$work" <<'PY'
+import json, sys
+events = [l for l in open(sys.argv[1]) if l.strip()]
+half = len(events) // 2
+for name, part in (("group-part0", events[:half]), ("group-part1", events[half:])):
+    with open(f"{sys.argv[2]}/{name}.txt", "w") as f:
+        for l in part:
+            r = json.loads(l)
+            f.write((r.get("card") or r["user"]) + "\t" + l)
+PY
+group_args() {
+  echo "${group_rules[@]}" -i "kafka://$CEP_KAFKA_BROKERS/$gin?group=$ggroup" \
+    -o "kafka://$CEP_KAFKA_BROKERS/$gout" --max-delay 2s --state "$work/group-$1" \
+    --checkpoint-every 400ms --scale-out --admin 127.0.0.1:0 "${config[@]}"
+}
+wait_log() { # FILE TEXT: until FILE holds TEXT, at most 120 s
+  local deadline=$((SECONDS + 120))
+  until grep -q -- "$2" "$1" 2>/dev/null; do
+    if ((SECONDS > deadline)); then
+      echo "real_broker.sh: FAIL: no \"$2\" in $1 after 120 s"
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+"${kcat[@]}" -P -t "$gin" -K $'\t' -l "$work/group-part0.txt"
+# shellcheck disable=SC2046 # group_args prints words without spaces
+"$cep" serve $(group_args a) 2>"$work/group-a.log" &
+server=$!
+wait_log "$work/group-a.log" "partitions restored in"
+# shellcheck disable=SC2046
+"$cep" serve $(group_args b) 2>"$work/group-b.log" &
+second=$!
+cleanup() {
+  for pid in "$server" "${second:-}"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+  done
+}
+wait_log "$work/group-b.log" "partitions restored in"
+wait_log "$work/group-a.log" "gave up "
+"${kcat[@]}" -P -t "$gin" -K $'\t' -l "$work/group-part1.txt"
+for ((p = 0; p < 4; p++)); do
+  "${kcat[@]}" -P -t "$gin" -p "$p" -l "$work/watermark.txt"
+done
+want=$(wc -l <"$work/group-expected.txt")
+deadline=$((SECONDS + 120))
+until [[ $("${kcat[@]}" -C -t "$gout" -e -q -X isolation.level=read_committed -f '%s\n' | wc -l) -ge $want ]]; do
+  if ((SECONDS > deadline)); then
+    echo "real_broker.sh: FAIL: fewer than $want committed alerts from the group after 120 s ($work/group-*.log)"
+    exit 1
+  fi
+  sleep 1
+done
+kill -TERM "$second" "$server"
+wait "$second" "$server"
+server=
+second=
+"${kcat[@]}" -C -t "$gout" -e -q -X isolation.level=read_committed -f '%s\n' |
+  python3 -c 'import json, sys
+rows = []
+for l in sys.stdin:
+    r = json.loads(l); r.pop("@version", None)
+    rows.append(json.dumps(r, separators=(",", ":"), ensure_ascii=False))
+print("\n".join(sorted(rows)))' >"$work/group-got.txt"
+if ! diff -u "$work/group-expected.txt" "$work/group-got.txt" >"$work/group-diff.txt"; then
+  echo "real_broker.sh: FAIL: the group's read_committed alerts differ from cep run's ($work/group-diff.txt)"
+  exit 1
+fi
+echo "real_broker.sh: ok: two --scale-out servers, partitions moved by a rebalance: the read_committed alerts equal cep run's exactly ($want records; topics $gin, $gout)"
