@@ -2,7 +2,9 @@
 
 #include "compiler/interp/eval.hpp"
 #include "compiler/interp/record.hpp"
+#include "compiler/schema_from_program.hpp"
 #include "runtime/aggregate/reference.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/state/migration.hpp"
 #include "support/internal_error.hpp"
@@ -89,8 +91,16 @@ public:
   runtime::MatcherStats stats() const override { return stats_; }
   std::int64_t nextTimer() const override { return runtime::kEndOfTime; }
 
-  void snapshot(std::string &) const override { refuse("snapshots"); }
-  void restore(std::string_view) override { refuse("snapshots"); }
+  // The native operator's format (runtime/aggregate/snapshot_format.hpp): either engine
+  // restores the other's.
+  void snapshot(std::string &out) const override {
+    std::string window;
+    aggregator_.snapshot(window);
+    rt::writeOperatorSnapshot(out, window, schema(), events_);
+  }
+  void restore(std::string_view in) override {
+    aggregator_.restore(rt::readOperatorSnapshot(in, schema(), events_));
+  }
   void exportState(runtime::MatcherState &) const override { refuse("state export"); }
   runtime::MigrationReport checkMigration(const runtime::MatcherState &) const override {
     runtime::MigrationReport r;
@@ -117,9 +127,16 @@ private:
     return spec;
   }
 
+  const runtime::Schema &schema() const {
+    if (!schema_) {
+      schema_ = std::make_shared<const runtime::Schema>(schemaFromProgram(program_));
+    }
+    return *schema_;
+  }
+
   [[noreturn]] void refuse(const char *what) const {
     throw std::runtime_error("aggregate `" + plan_.name + "`: " + what +
-                             " of window state are not supported yet");
+                             " of window state are not supported");
   }
 
   void advance(std::int64_t watermark, std::vector<runtime::MatchOutput> &out) {
@@ -307,6 +324,7 @@ private:
   // too; the oracle is not built for long runs).
   std::map<std::uint64_t, runtime::EventRef> events_;
   runtime::MatcherStats stats_;
+  mutable std::shared_ptr<const runtime::Schema> schema_; // the program's; built on first use
 };
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "runtime/native/native_aggregate.hpp"
 
 #include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/native_record.hpp"
@@ -19,9 +20,6 @@ namespace cep::runtime::native {
 namespace {
 
 namespace rt = runtime::aggregate;
-
-constexpr char kOperatorSnapshotMagic[8] = {'C', 'E', 'P', 'A', 'G', 'G', 'O', 'P'};
-constexpr std::uint32_t kOperatorSnapshotVersion = 1;
 
 // An accumulator's value as generated code reads it (aggregate_image.hpp `values`).
 CepValue cepValueOf(const rt::AggValue &v) {
@@ -92,36 +90,12 @@ public:
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
-    SnapshotWriter w(out);
-    w.bytes(kOperatorSnapshotMagic, 8);
-    w.u32(kOperatorSnapshotVersion);
     std::string window;
     aggregator_.snapshot(window);
-    w.blob(window);
-    w.u64(events_.size());
-    for (const auto &[seq, event] : events_) {
-      writeEvent(w, *schema_, *event);
-    }
+    rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
-    SnapshotReader r(in, "aggregate snapshot");
-    if (r.bytes(8) != std::string_view(kOperatorSnapshotMagic, 8)) {
-      r.fail("not an aggregate operator snapshot");
-    }
-    if (std::uint32_t version = r.u32(); version != kOperatorSnapshotVersion) {
-      r.fail("version " + std::to_string(version) + ", this cep reads version " +
-             std::to_string(kOperatorSnapshotVersion));
-    }
-    aggregator_.restore(r.blob());
-    std::uint64_t n = r.count(kMinSnapshotEventBytes);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      EventRef event = readEvent(r, *schema_, "kept");
-      std::uint64_t seq = event->seq;
-      events_.emplace(seq, std::move(event));
-    }
-    if (!r.atEnd()) {
-      r.fail("trailing bytes");
-    }
+    aggregator_.restore(rt::readOperatorSnapshot(in, *schema_, events_));
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
   MigrationReport checkMigration(const MatcherState &) const override {
