@@ -3,6 +3,7 @@
 #include "compiler/interp/eval.hpp"
 #include "compiler/interp/record.hpp"
 #include "compiler/schema_from_program.hpp"
+#include "runtime/aggregate/record_writer.hpp"
 #include "runtime/aggregate/reference.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
@@ -265,48 +266,16 @@ private:
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
     runtime::JsonWriter w(json);
-    w.beginObject();
-    w.key("@stream");
-    w.writeString(program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name);
-    w.key("@pattern");
-    w.writeString(plan_.name);
-    if (!version_.empty()) {
-      w.key("@version");
-      w.writeString(version_);
-    }
-    w.key("@key");
-    w.writeRaw(r.key);
-    w.key("@start");
-    w.writeTime(r.start);
-    w.key("@end");
-    w.writeTime(r.end);
-    if (r.revision > 0) {
-      w.key("@revision");
-      w.writeInt(r.revision);
-    }
+    rt::beginAggregateRecord(
+        w,
+        {program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name, plan_.name,
+         version_},
+        r);
     for (const auto &field : plan_.emit->fields) {
       w.key(field.name);
       writeValue(w, evaluator_.evaluateCalls(*field.value, calls_));
     }
-    if (with_events_) {
-      if (r.events_kept) {
-        w.key("@events");
-        w.beginObject();
-        w.key(plan_.decl->step.name);
-        w.beginArray();
-        for (const rt::EventId &id : r.events) {
-          auto it = events_.find(id.seq);
-          CEP_ASSERT(it != events_.end(), "a window's event was not kept");
-          w.writeRaw(it->second->rawRecord());
-        }
-        w.endArray();
-        w.endObject();
-      } else {
-        w.key("@events_omitted");
-        w.writeInt(static_cast<std::int64_t>(r.event_count));
-      }
-    }
-    w.endObject();
+    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, plan_.decl->step.name);
   }
 
   const lang::typed::Program &program_;

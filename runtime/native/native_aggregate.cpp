@@ -3,6 +3,7 @@
 #include "runtime/native/native_aggregate.hpp"
 
 #include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/record_writer.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
@@ -264,25 +265,7 @@ private:
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
     JsonWriter w(json);
-    w.beginObject();
-    w.key("@stream");
-    w.writeString(image_->emit.stream);
-    w.key("@pattern");
-    w.writeString(image_->name);
-    if (!version_.empty()) {
-      w.key("@version");
-      w.writeString(version_);
-    }
-    w.key("@key");
-    w.writeRaw(r.key);
-    w.key("@start");
-    w.writeTime(r.start);
-    w.key("@end");
-    w.writeTime(r.end);
-    if (r.revision > 0) {
-      w.key("@revision");
-      w.writeInt(r.revision);
-    }
+    rt::beginAggregateRecord(w, {image_->emit.stream, image_->name, version_}, r);
     for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
       const OutputField &field = image_->emit.fields[i];
       w.key(field.name);
@@ -294,25 +277,7 @@ private:
       }
       writeValue(w, field.kind, v);
     }
-    if (with_events_) {
-      if (r.events_kept) {
-        w.key("@events");
-        w.beginObject();
-        w.key(image_->step_name);
-        w.beginArray();
-        for (const rt::EventId &id : r.events) {
-          auto it = events_.find(id.seq);
-          CEP_ASSERT(it != events_.end(), "a window's event was not kept");
-          w.writeRaw(it->second->rawRecord());
-        }
-        w.endArray();
-        w.endObject();
-      } else {
-        w.key("@events_omitted");
-        w.writeInt(static_cast<std::int64_t>(r.event_count));
-      }
-    }
-    w.endObject();
+    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, image_->step_name);
   }
 
   std::shared_ptr<const Schema> schema_;
