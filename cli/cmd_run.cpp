@@ -450,12 +450,6 @@ int runRun(const RunOptions &options) {
   if (!runnable) {
     return kUsage; // an aggregate that cannot be planned (a row wider than the null mask)
   }
-  if (!jit && !pipeline.program().aggregates.empty() &&
-      (options.snapshot_after || options.resume)) {
-    return usage("--snapshot-after and --resume cover aggregates under --engine jit only "
-                 "(aggregate `" +
-                 pipeline.program().aggregates.front().name + "`)");
-  }
   const runtime::Schema &schema = pipeline.schema();
   for (const std::string &file : pipeline.ruleFiles()) {
     plan.rule_files.push_back({"rule file", file});

@@ -2,7 +2,10 @@
 
 #include "compiler/interp/eval.hpp"
 #include "compiler/interp/record.hpp"
+#include "compiler/schema_from_program.hpp"
+#include "runtime/aggregate/record_writer.hpp"
 #include "runtime/aggregate/reference.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/state/migration.hpp"
 #include "support/internal_error.hpp"
@@ -89,8 +92,16 @@ public:
   runtime::MatcherStats stats() const override { return stats_; }
   std::int64_t nextTimer() const override { return runtime::kEndOfTime; }
 
-  void snapshot(std::string &) const override { refuse("snapshots"); }
-  void restore(std::string_view) override { refuse("snapshots"); }
+  // The native operator's format (runtime/aggregate/snapshot_format.hpp): either engine
+  // restores the other's.
+  void snapshot(std::string &out) const override {
+    std::string window;
+    aggregator_.snapshot(window);
+    rt::writeOperatorSnapshot(out, window, schema(), events_);
+  }
+  void restore(std::string_view in) override {
+    aggregator_.restore(rt::readOperatorSnapshot(in, schema(), events_));
+  }
   void exportState(runtime::MatcherState &) const override { refuse("state export"); }
   runtime::MigrationReport checkMigration(const runtime::MatcherState &) const override {
     runtime::MigrationReport r;
@@ -117,9 +128,16 @@ private:
     return spec;
   }
 
+  const runtime::Schema &schema() const {
+    if (!schema_) {
+      schema_ = std::make_shared<const runtime::Schema>(schemaFromProgram(program_));
+    }
+    return *schema_;
+  }
+
   [[noreturn]] void refuse(const char *what) const {
     throw std::runtime_error("aggregate `" + plan_.name + "`: " + what +
-                             " of window state are not supported yet");
+                             " of window state are not supported");
   }
 
   void advance(std::int64_t watermark, std::vector<runtime::MatchOutput> &out) {
@@ -248,48 +266,16 @@ private:
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
     runtime::JsonWriter w(json);
-    w.beginObject();
-    w.key("@stream");
-    w.writeString(program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name);
-    w.key("@pattern");
-    w.writeString(plan_.name);
-    if (!version_.empty()) {
-      w.key("@version");
-      w.writeString(version_);
-    }
-    w.key("@key");
-    w.writeRaw(r.key);
-    w.key("@start");
-    w.writeTime(r.start);
-    w.key("@end");
-    w.writeTime(r.end);
-    if (r.revision > 0) {
-      w.key("@revision");
-      w.writeInt(r.revision);
-    }
+    rt::beginAggregateRecord(
+        w,
+        {program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name, plan_.name,
+         version_},
+        r);
     for (const auto &field : plan_.emit->fields) {
       w.key(field.name);
       writeValue(w, evaluator_.evaluateCalls(*field.value, calls_));
     }
-    if (with_events_) {
-      if (r.events_kept) {
-        w.key("@events");
-        w.beginObject();
-        w.key(plan_.decl->step.name);
-        w.beginArray();
-        for (const rt::EventId &id : r.events) {
-          auto it = events_.find(id.seq);
-          CEP_ASSERT(it != events_.end(), "a window's event was not kept");
-          w.writeRaw(it->second->rawRecord());
-        }
-        w.endArray();
-        w.endObject();
-      } else {
-        w.key("@events_omitted");
-        w.writeInt(static_cast<std::int64_t>(r.event_count));
-      }
-    }
-    w.endObject();
+    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, plan_.decl->step.name);
   }
 
   const lang::typed::Program &program_;
@@ -307,6 +293,7 @@ private:
   // too; the oracle is not built for long runs).
   std::map<std::uint64_t, runtime::EventRef> events_;
   runtime::MatcherStats stats_;
+  mutable std::shared_ptr<const runtime::Schema> schema_; // the program's; built on first use
 };
 
 } // namespace

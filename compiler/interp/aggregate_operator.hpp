@@ -13,11 +13,12 @@
 // completion time end - 1 (time-driven), a rolling/none record or a revision written at an
 // event that event's time and arrival; then operator id, then window start.
 //
-// What a pattern matcher has and this has not (yet): snapshots, state export, migration and
-// draining throw std::runtime_error naming the aggregate (`cep run --engine interp` refuses
-// --snapshot-after and --resume, `cep serve` refuses aggregates, before anything runs; the
-// native operator, runtime/native/native_aggregate.hpp, snapshots); nextTimer() is
-// kEndOfTime (under --time processing, windows fire at the next event or at the end).
+// Snapshots are the native operator's format (runtime/aggregate/snapshot_format.hpp: CEPAGGOP
+// around the window runtime's CEPASNAP), the same bytes for the same input, so `cep run
+// --snapshot-after` under one engine resumes under the other. What a pattern matcher has and
+// this has not (yet): state export, migration and draining throw std::runtime_error naming the
+// aggregate (`cep serve` refuses aggregates before anything runs); nextTimer() is kEndOfTime
+// (under --time processing, windows fire at the next event or at the end).
 //
 //   aggregate::AggregatePlan plan = aggregate::planAggregate(program, 0);
 //   std::unique_ptr<runtime::Matcher> op = makeAggregateOperator(program, std::move(plan), {});

@@ -46,7 +46,8 @@
 //                   field a value (u8 null, value); u64 entries of the float-sum front stacks
 //     none:         i64 first event, i64 last event, u64 first arrival, cell
 //   cell = CellLayout::write (runtime/aggregate/cell.hpp): u64 events, then per accumulator its
-//   state (count_distinct values sorted), then the event ids when keeping events.
+//   state (count_distinct values sorted), then the event ids when keeping events (sorted by
+//   time, then arrival).
 // Restoring a different spec, or damaged bytes, throws std::runtime_error
 // "bad aggregate snapshot: <reason>" (the aggregator may then hold part of the state: discard
 // it). Timers (when each key is next due) are recomputed.

@@ -2,6 +2,7 @@
 // aggregator.hpp documents the layout).
 #include "runtime/aggregate/aggregator.hpp"
 #include "runtime/aggregate/key_state.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/time/watermarks.hpp"
 
 #include <algorithm>
@@ -10,31 +11,9 @@
 
 namespace cep::runtime::aggregate {
 
-namespace {
-
-constexpr char kMagic[8] = {'C', 'E', 'P', 'A', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kVersion = 1;
-
-} // namespace
-
 void WindowAggregator::snapshot(std::string &out) const {
   SnapshotWriter w(out);
-  w.bytes(kMagic, sizeof kMagic);
-  w.u32(kVersion);
-  w.str(spec_.name);
-  w.str(windowKindName(spec_.window));
-  w.i64(spec_.size_ms);
-  w.i64(spec_.slide_ms);
-  w.i64(spec_.lateness_ms);
-  w.i64(spec_.ttl_ms);
-  w.u8(spec_.keep_events ? 1 : 0);
-  w.u32(static_cast<std::uint32_t>(spec_.accumulators.size()));
-  for (const AccumulatorSpec &a : spec_.accumulators) {
-    w.str(aggFnName(a.fn));
-    w.str(a.field_name);
-    w.str(fieldKindName(a.kind));
-  }
-  w.i64(watermark_);
+  writeSnapshotHeader(w, spec_, watermark_);
   std::vector<const KeyState *> keys;
   keys.reserve(keys_.size());
   for (const auto &[name, k] : keys_) {
@@ -113,51 +92,7 @@ void WindowAggregator::restore(std::string_view bytes) {
   if (!keys_.empty() || watermark_ != kNoWatermark) {
     r.fail("restore into an aggregator that has state");
   }
-  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-    r.fail("not an aggregate snapshot (no CEPASNAP magic)");
-  }
-  r.skip(sizeof kMagic);
-  std::uint32_t version = r.u32();
-  if (version != kVersion) {
-    r.fail("version " + std::to_string(version) + " (this build reads " + std::to_string(kVersion) +
-           ")");
-  }
-  auto expect = [&](std::string_view got, std::string_view want, const char *what) {
-    if (got != want) {
-      r.fail(std::string(what) + " is " + std::string(got) + ", the aggregate's is " +
-             std::string(want));
-    }
-  };
-  auto expectInt = [&](std::int64_t got, std::int64_t want, const char *what) {
-    if (got != want) {
-      r.fail(std::string(what) + " is " + std::to_string(got) + " ms, the aggregate's is " +
-             std::to_string(want) + " ms");
-    }
-  };
-  expect(r.str(), spec_.name, "aggregate");
-  expect(r.str(), windowKindName(spec_.window), "window");
-  expectInt(r.i64(), spec_.size_ms, "window size");
-  expectInt(r.i64(), spec_.slide_ms, "window step");
-  expectInt(r.i64(), spec_.lateness_ms, "lateness");
-  expectInt(r.i64(), spec_.ttl_ms, "ttl");
-  if (r.flag("keep events") != spec_.keep_events) {
-    r.fail("kept events differ from the aggregate's");
-  }
-  std::uint32_t n = r.u32();
-  if (n != spec_.accumulators.size()) {
-    r.fail(std::to_string(n) + " accumulators, the aggregate has " +
-           std::to_string(spec_.accumulators.size()));
-  }
-  for (const AccumulatorSpec &a : spec_.accumulators) {
-    std::string fn(r.str());
-    std::string field(r.str());
-    std::string kind(r.str());
-    if (fn != aggFnName(a.fn) || field != a.field_name || kind != fieldKindName(a.kind)) {
-      r.fail("accumulator " + fn + "(" + field + ": " + kind + ") where the aggregate has " +
-             aggFnName(a.fn) + "(" + a.field_name + ": " + fieldKindName(a.kind) + ")");
-    }
-  }
-  watermark_ = r.i64();
+  watermark_ = readSnapshotHeader(r, bytes, spec_);
   std::uint64_t count = r.count(4);
   std::string previous;
   for (std::uint64_t i = 0; i < count; ++i) {

@@ -174,6 +174,20 @@ DistinctKey distinctKey(FieldKind k, const Slot &v) {
   return DistinctKey(b, 8);
 }
 
+DistinctKey distinctKeyOf(const AggValue &v) {
+  if (v.kind == FieldKind::String) {
+    return DistinctKey(v.s);
+  }
+  std::int64_t bits = v.i;
+  if (v.kind == FieldKind::Float) {
+    double f = v.f == 0.0 ? 0.0 : v.f; // -0.0 and 0.0 are one value
+    std::memcpy(&bits, &f, 8);
+  }
+  char b[8];
+  std::memcpy(b, &bits, 8);
+  return DistinctKey(b, 8);
+}
+
 CellLayout::CellLayout(const AggregateSpec &spec) : spec_(&spec) {
   std::uint32_t next = 1;
   for (const AccumulatorSpec &a : spec.accumulators) {
@@ -562,7 +576,13 @@ void CellLayout::write(SnapshotWriter &w, const Slot *c) const {
     w.u8(l != nullptr && l->overflow ? 1 : 0);
     w.u64(l == nullptr ? 0 : l->ids.size());
     if (l != nullptr) {
-      for (const EventId &e : l->ids) {
+      // In (time, arrival) order, not the order merges left them in: the same events give the
+      // same bytes whichever runtime (the reference folds in another order) wrote them.
+      std::vector<EventId> ids = l->ids;
+      std::sort(ids.begin(), ids.end(), [](const EventId &a, const EventId &b) {
+        return std::tie(a.time, a.seq) < std::tie(b.time, b.seq);
+      });
+      for (const EventId &e : ids) {
         w.i64(e.time);
         w.u64(e.seq);
       }
@@ -636,6 +656,134 @@ void CellLayout::read(SnapshotReader &r, Slot *c) const {
       e.seq = r.u64();
       l->ids.push_back(e);
     }
+  }
+}
+
+CellState CellLayout::exportState(const Slot *c) const {
+  CellState st;
+  st.events = count(c);
+  st.accs.resize(offset_.size());
+  for (std::size_t k = 0; k < offset_.size(); ++k) {
+    const AccumulatorSpec &a = spec_->accumulators[k];
+    const Slot *s = c + offset_[k];
+    AccState &x = st.accs[k];
+    x.value = AggValue::nullOf(a.kind);
+    switch (a.fn) {
+    case AggFn::Count:
+      break;
+    case AggFn::CountField:
+      x.n = s[0].i;
+      break;
+    case AggFn::Sum:
+    case AggFn::Avg:
+      if (isFloat(a.kind)) {
+        x.fsum = s[0].f;
+      } else {
+        x.isum = s[0].i;
+      }
+      if (a.fn == AggFn::Avg) {
+        x.n = s[1].i;
+      }
+      break;
+    case AggFn::Min:
+    case AggFn::Max:
+      x.has = s[1].i != 0;
+      if (x.has) {
+        x.value = valueFromSlot(a.kind, s[0]);
+      }
+      break;
+    case AggFn::First:
+    case AggFn::Last:
+      x.has = (s[3].i & kHas) != 0;
+      if (x.has) {
+        x.time = s[0].i;
+        x.seq = static_cast<std::uint64_t>(s[1].i);
+        if ((s[3].i & kNull) == 0) {
+          x.value = valueFromSlot(a.kind, s[2]);
+        }
+      }
+      break;
+    case AggFn::CountDistinct:
+      if (const DistinctSet *d = distinct(s[0])) {
+        x.distinct.insert(d->counts.begin(), d->counts.end());
+      }
+      break;
+    }
+  }
+  if (events_slot_ != 0) {
+    if (const EventList *l = events(c[events_slot_])) {
+      st.ids = l->ids;
+      st.overflow = l->overflow;
+    }
+  }
+  return st;
+}
+
+void CellLayout::importState(const CellState &st, Slot *c) const {
+  c[0].i = static_cast<std::int64_t>(st.events);
+  for (std::size_t k = 0; k < offset_.size(); ++k) {
+    const AccumulatorSpec &a = spec_->accumulators[k];
+    Slot *s = c + offset_[k];
+    const AccState &x = st.accs.at(k);
+    // A value into a value slot (strings allocated, bool as 0/1).
+    auto put = [&](Slot &v) {
+      if (a.kind == FieldKind::String) {
+        setStr(v, new std::string(x.value.s));
+      } else if (a.kind == FieldKind::Float) {
+        v.f = x.value.f;
+      } else {
+        v.i = x.value.i;
+      }
+    };
+    switch (a.fn) {
+    case AggFn::Count:
+      break;
+    case AggFn::CountField:
+      s[0].i = x.n;
+      break;
+    case AggFn::Sum:
+    case AggFn::Avg:
+      if (isFloat(a.kind)) {
+        s[0].f = x.fsum;
+      } else {
+        s[0].i = x.isum;
+      }
+      if (a.fn == AggFn::Avg) {
+        s[1].i = x.n;
+      }
+      break;
+    case AggFn::Min:
+    case AggFn::Max:
+      if (x.has) {
+        put(s[0]);
+        s[1].i = 1;
+      }
+      break;
+    case AggFn::First:
+    case AggFn::Last:
+      if (x.has) {
+        s[0].i = x.time;
+        s[1].i = static_cast<std::int64_t>(x.seq);
+        s[3].i = kHas | (x.value.null ? kNull : 0);
+        if (!x.value.null) {
+          put(s[2]);
+        }
+      }
+      break;
+    case AggFn::CountDistinct:
+      if (!x.distinct.empty()) {
+        auto *d = new DistinctSet;
+        setPtr(s[0], d);
+        d->counts.insert(x.distinct.begin(), x.distinct.end());
+      }
+      break;
+    }
+  }
+  if (events_slot_ != 0) {
+    auto *l = new EventList;
+    setPtr(c[events_slot_], l);
+    l->ids = st.ids;
+    l->overflow = st.overflow;
   }
 }
 

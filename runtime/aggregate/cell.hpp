@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,28 @@ struct DistinctSet {
   std::size_t heapBytes() const;
 };
 DistinctKey distinctKey(FieldKind k, const Slot &v);
+DistinctKey distinctKeyOf(const AggValue &v); // the same key from a non-null AggValue
+
+// A cell as plain values, owning nothing through a slot: the reference runtime
+// (reference.hpp) keeps restored panes, sessions and running cells this way and builds its
+// snapshots' cells from it. CellLayout::exportState / importState convert; what a slot means
+// per function is in the layout above.
+struct AccState {
+  std::int64_t n = 0;    // count(p.f); avg: the non-null values
+  std::int64_t isum = 0; // sum, avg of int and duration (wrapping)
+  double fsum = 0;       // sum, avg of float
+  bool has = false;      // min/max: a non-null value seen; first/last: an event seen
+  AggValue value;        // min/max: the best value; first/last: the field (null when null)
+  std::int64_t time = 0; // first/last: the event's time and arrival
+  std::uint64_t seq = 0;
+  std::map<DistinctKey, std::uint64_t> distinct; // count_distinct: value -> occurrences
+};
+struct CellState {
+  std::uint64_t events = 0;
+  std::vector<AccState> accs; // per accumulator
+  std::vector<EventId> ids;   // keep_events: as EventList
+  bool overflow = false;
+};
 
 // The events of a cell for `--with-events`: all of them while there are at most
 // kMaxEventsKept, afterwards only their count (`ids` cleared, `overflow` set).
@@ -68,6 +91,9 @@ public:
   // Snapshot encoding of a cell (per accumulator in spec order; see aggregator.hpp).
   void write(SnapshotWriter &w, const Slot *c) const;
   void read(SnapshotReader &r, Slot *c) const; // `c` must be init()ed
+  // The cell as plain values, and back (into an init()ed cell; destroy() it after use).
+  CellState exportState(const Slot *c) const;
+  void importState(const CellState &s, Slot *c) const;
 
 private:
   const AggregateSpec *spec_;

@@ -21,25 +21,6 @@ bool eventBefore(const ReferenceAggregator::Event *a, const ReferenceAggregator:
   return std::tie(a->time, a->seq) < std::tie(b->time, b->seq);
 }
 
-std::string distinctOf(const AggValue &v) {
-  if (v.kind == FieldKind::String) {
-    std::string k(1, 's');
-    k.append(v.s);
-    return k;
-  }
-  if (v.kind == FieldKind::Float) {
-    double f = v.f == 0.0 ? 0.0 : v.f;
-    char b[8];
-    std::memcpy(b, &f, 8);
-    std::string k(1, 'f');
-    k.append(b, 8);
-    return k;
-  }
-  std::string k(1, 'i');
-  k.append(std::to_string(v.i));
-  return k;
-}
-
 } // namespace
 
 ReferenceAggregator::ReferenceAggregator(AggregateSpec spec)
@@ -76,6 +57,109 @@ std::vector<ReferenceAggregator::Window> ReferenceAggregator::windowsOf(std::int
   return ws;
 }
 
+CellState ReferenceAggregator::emptyState() const {
+  CellState st;
+  st.accs.resize(spec_.accumulators.size());
+  for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+    st.accs[a].value = AggValue::nullOf(spec_.accumulators[a].kind);
+  }
+  return st;
+}
+
+void ReferenceAggregator::fold(CellState &st, const Event &e) const {
+  const CellState *src = e.cell.get();
+  st.events += src != nullptr ? src->events : 1;
+  for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
+    const AccumulatorSpec &spec = spec_.accumulators[a];
+    AccState &x = st.accs[a];
+    bool is_float = spec.kind == FieldKind::Float;
+    if (src != nullptr) {
+      const AccState &y = src->accs[a];
+      x.n += y.n;
+      x.fsum = x.fsum + y.fsum;
+      x.isum = static_cast<std::int64_t>(static_cast<std::uint64_t>(x.isum) +
+                                         static_cast<std::uint64_t>(y.isum));
+      if (y.has) {
+        bool take = !x.has;
+        if (!take && (spec.fn == AggFn::Min || spec.fn == AggFn::Max)) {
+          int cmp = compareValues(x.value, y.value);
+          take = spec.fn == AggFn::Min ? cmp > 0 : cmp < 0;
+        } else if (!take) {
+          auto mine = std::tie(x.time, x.seq);
+          auto theirs = std::tie(y.time, y.seq);
+          take = spec.fn == AggFn::First ? theirs < mine : mine < theirs;
+        }
+        if (take) {
+          x.has = true;
+          x.value = y.value;
+          x.time = y.time;
+          x.seq = y.seq;
+        }
+      }
+      for (const auto &[v, n] : y.distinct) {
+        x.distinct[v] += n;
+      }
+      continue;
+    }
+    const AggValue &v = e.values[a];
+    if (spec.fn == AggFn::First || spec.fn == AggFn::Last) {
+      bool take = !x.has;
+      if (!take) {
+        auto mine = std::tie(x.time, x.seq);
+        auto theirs = std::tie(e.time, e.seq);
+        take = spec.fn == AggFn::First ? theirs < mine : mine < theirs;
+      }
+      if (take) {
+        x.has = true;
+        x.value = v;
+        x.time = e.time;
+        x.seq = e.seq;
+      }
+      continue;
+    }
+    if (v.null || spec.fn == AggFn::Count) {
+      continue;
+    }
+    ++x.n;
+    if (is_float) {
+      x.fsum = x.fsum + v.f;
+    } else if (v.kind != FieldKind::String) {
+      x.isum = static_cast<std::int64_t>(static_cast<std::uint64_t>(x.isum) +
+                                         static_cast<std::uint64_t>(v.i));
+    }
+    if (!x.has || (spec.fn == AggFn::Min && compareValues(v, x.value) < 0) ||
+        (spec.fn == AggFn::Max && compareValues(v, x.value) > 0)) {
+      x.has = true;
+      x.value = v;
+    }
+    if (spec.fn == AggFn::CountDistinct) {
+      ++x.distinct[distinctKeyOf(v)];
+    }
+  }
+  if (!spec_.keep_events) {
+    return;
+  }
+  // The event list of a cell (cell.hpp EventList): ids while the cell holds at most
+  // kMaxEventsKept events, then only the count.
+  if (src != nullptr) {
+    if (st.events > kMaxEventsKept) {
+      if (!st.overflow) {
+        st.overflow = true;
+        st.ids.clear();
+      }
+    } else {
+      st.ids.insert(st.ids.end(), src->ids.begin(), src->ids.end());
+    }
+  } else if (!st.overflow) {
+    if (st.events > kMaxEventsKept) {
+      st.overflow = true;
+      st.ids.clear();
+    } else {
+      st.ids.push_back({e.time, e.seq});
+    }
+  }
+}
+
 WindowResult ReferenceAggregator::compute(const std::string &key,
                                           const std::vector<const Event *> &given) const {
   std::vector<const Event *> events = given;
@@ -83,74 +167,50 @@ WindowResult ReferenceAggregator::compute(const std::string &key,
   WindowResult r;
   r.key = key;
   r.order = UINT64_MAX;
+  CellState st = emptyState();
   for (const Event *e : events) {
     r.order = std::min(r.order, e->seq);
+    fold(st, *e);
   }
   for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
     const AccumulatorSpec &spec = spec_.accumulators[a];
-    std::int64_t n = 0;
-    std::int64_t isum = 0;
-    double fsum = 0.0;
-    const AggValue *best = nullptr;
-    std::set<std::string> distinct;
-    for (const Event *e : events) {
-      const AggValue &v = e->values[a];
-      if (v.null) {
-        continue;
-      }
-      ++n;
-      if (v.kind == FieldKind::Float) {
-        fsum = fsum + v.f;
-      } else if (v.kind != FieldKind::String) {
-        isum = static_cast<std::int64_t>(static_cast<std::uint64_t>(isum) +
-                                         static_cast<std::uint64_t>(v.i));
-      }
-      if (best == nullptr || (spec.fn == AggFn::Min && compareValues(v, *best) < 0) ||
-          (spec.fn == AggFn::Max && compareValues(v, *best) > 0)) {
-        best = &v;
-      }
-      distinct.insert(distinctOf(v));
-    }
+    const AccState &x = st.accs[a];
+    bool is_float = spec.kind == FieldKind::Float;
     switch (spec.fn) {
     case AggFn::Count:
-      r.values.push_back(AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(events.size())));
+      r.values.push_back(AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(st.events)));
       break;
     case AggFn::CountField:
-      r.values.push_back(AggValue::ofInt(FieldKind::Int, n));
+      r.values.push_back(AggValue::ofInt(FieldKind::Int, x.n));
       break;
     case AggFn::Sum:
-      r.values.push_back(spec.kind == FieldKind::Float ? AggValue::ofFloat(fsum)
-                                                       : AggValue::ofInt(spec.kind, isum));
+      r.values.push_back(is_float ? AggValue::ofFloat(x.fsum) : AggValue::ofInt(spec.kind, x.isum));
       break;
     case AggFn::Avg:
-      r.values.push_back(
-          n == 0 ? AggValue::nullOf(FieldKind::Float)
-                 : AggValue::ofFloat(
-                       (spec.kind == FieldKind::Float ? fsum : static_cast<double>(isum)) /
-                       static_cast<double>(n)));
+      r.values.push_back(x.n == 0
+                             ? AggValue::nullOf(FieldKind::Float)
+                             : AggValue::ofFloat((is_float ? x.fsum : static_cast<double>(x.isum)) /
+                                                 static_cast<double>(x.n)));
       break;
     case AggFn::Min:
     case AggFn::Max:
-      r.values.push_back(best == nullptr ? AggValue::nullOf(spec.kind) : *best);
-      break;
     case AggFn::First:
-      r.values.push_back(events.empty() ? AggValue::nullOf(spec.kind) : events.front()->values[a]);
-      break;
     case AggFn::Last:
-      r.values.push_back(events.empty() ? AggValue::nullOf(spec.kind) : events.back()->values[a]);
+      r.values.push_back(x.has ? x.value : AggValue::nullOf(spec.kind));
       break;
     case AggFn::CountDistinct:
       r.values.push_back(
-          AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(distinct.size())));
+          AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(x.distinct.size())));
       break;
     }
   }
-  r.event_count = events.size();
-  r.events_kept = spec_.keep_events && events.size() <= kMaxEventsKept;
+  r.event_count = st.events;
+  r.events_kept = spec_.keep_events && st.events <= kMaxEventsKept;
   if (r.events_kept) {
-    for (const Event *e : events) {
-      r.events.push_back({e->time, e->seq});
-    }
+    r.events = st.ids;
+    std::sort(r.events.begin(), r.events.end(), [](const EventId &a, const EventId &b) {
+      return std::tie(a.time, a.seq) < std::tie(b.time, b.seq);
+    });
   }
   return r;
 }
@@ -180,11 +240,14 @@ ReferenceAggregator::sessions(std::vector<Event> &events) const {
   }
   std::sort(live.begin(), live.end(), eventBefore);
   std::vector<std::vector<Event *>> out;
+  std::int64_t last = 0; // the current session's last event
   for (Event *e : live) {
-    if (out.empty() || e->time >= out.back().back()->time + spec_.size_ms) {
+    if (out.empty() || e->time >= last + spec_.size_ms) {
       out.emplace_back();
+      last = e->last;
     }
     out.back().push_back(e);
+    last = std::max(last, e->last);
   }
   return out;
 }
@@ -194,7 +257,12 @@ void ReferenceAggregator::writeSession(const std::string &key, std::vector<Event
   std::vector<const Event *> in(s.begin(), s.end());
   WindowResult r = compute(key, in);
   r.start = s.front()->time;
-  r.end = s.back()->time + spec_.size_ms;
+  r.end = spec_.size_ms;
+  std::int64_t last = s.front()->last;
+  for (const Event *e : s) {
+    last = std::max(last, e->last);
+  }
+  r.end += last;
   std::uint32_t writes = 0;
   for (const Event *e : s) {
     writes = std::max(writes, e->writes);
@@ -213,6 +281,7 @@ EventFate ReferenceAggregator::onEvent(std::string_view key_view, const AggInput
   std::string key(key_view);
   Event ev;
   ev.time = in.time;
+  ev.last = in.time;
   ev.seq = in.seq;
   for (const AccumulatorSpec &a : spec_.accumulators) {
     ev.values.push_back(valueOf(in, a.field, a.kind));
@@ -252,7 +321,11 @@ EventFate ReferenceAggregator::onEvent(std::string_view key_view, const AggInput
         }
         return EventFate::Late;
       }
-      if (s.back()->time + spec_.size_ms - 1 <= w) {
+      std::int64_t last = s.front()->last;
+      for (const Event *e : s) {
+        last = std::max(last, e->last);
+      }
+      if (last + spec_.size_ms - 1 <= w) {
         writeSession(key, s, out);
       }
       break;
@@ -262,6 +335,23 @@ EventFate ReferenceAggregator::onEvent(std::string_view key_view, const AggInput
       return EventFate::Late;
     }
     std::vector<Event> &events = keys_[key];
+    if (spec_.window == WindowKind::Rolling) {
+      // Where the native runtime's float-sum stacks stand (snapshots only): it drops the key
+      // once no entry can remain (watermark >= last + S - 1), else takes out what left the
+      // window, moving every entry to the front stack when that is empty.
+      Split &sp = split_[key];
+      auto at = last_.find(key);
+      if (at != last_.end() && w >= at->second + spec_.size_ms - 1) {
+        sp = Split{events.size(), 0};
+      }
+      while (sp.evicted < events.size() && events[sp.evicted].time <= in.time - spec_.size_ms) {
+        if (sp.front == 0) {
+          sp.front = events.size() - sp.evicted;
+        }
+        --sp.front;
+        ++sp.evicted;
+      }
+    }
     events.push_back(std::move(ev));
     last_[key] = in.time;
     std::vector<const Event *> in_window;
@@ -308,7 +398,10 @@ void ReferenceAggregator::advance(std::int64_t watermark, std::vector<WindowResu
   } else if (spec_.window == WindowKind::Session) {
     for (auto &[key, events] : keys_) {
       for (std::vector<Event *> &s : sessions(events)) {
-        std::int64_t end = s.back()->time + spec_.size_ms;
+        std::int64_t end = s.front()->last + spec_.size_ms;
+        for (const Event *e : s) {
+          end = std::max(end, e->last + spec_.size_ms);
+        }
         bool written = s.front()->serial != 0 &&
                        std::all_of(s.begin(), s.end(),
                                    [&](const Event *e) { return e->serial == s.front()->serial; });
@@ -326,6 +419,7 @@ void ReferenceAggregator::advance(std::int64_t watermark, std::vector<WindowResu
     for (auto it = last_.begin(); it != last_.end();) {
       if (watermark >= it->second + spec_.ttl_ms - 1) {
         keys_.erase(it->first);
+        split_.erase(it->first);
         it = last_.erase(it);
       } else {
         ++it;

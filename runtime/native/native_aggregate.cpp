@@ -3,6 +3,8 @@
 #include "runtime/native/native_aggregate.hpp"
 
 #include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/record_writer.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/native_record.hpp"
@@ -19,9 +21,6 @@ namespace cep::runtime::native {
 namespace {
 
 namespace rt = runtime::aggregate;
-
-constexpr char kOperatorSnapshotMagic[8] = {'C', 'E', 'P', 'A', 'G', 'G', 'O', 'P'};
-constexpr std::uint32_t kOperatorSnapshotVersion = 1;
 
 // An accumulator's value as generated code reads it (aggregate_image.hpp `values`).
 CepValue cepValueOf(const rt::AggValue &v) {
@@ -92,36 +91,12 @@ public:
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
-    SnapshotWriter w(out);
-    w.bytes(kOperatorSnapshotMagic, 8);
-    w.u32(kOperatorSnapshotVersion);
     std::string window;
     aggregator_.snapshot(window);
-    w.blob(window);
-    w.u64(events_.size());
-    for (const auto &[seq, event] : events_) {
-      writeEvent(w, *schema_, *event);
-    }
+    rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
-    SnapshotReader r(in, "aggregate snapshot");
-    if (r.bytes(8) != std::string_view(kOperatorSnapshotMagic, 8)) {
-      r.fail("not an aggregate operator snapshot");
-    }
-    if (std::uint32_t version = r.u32(); version != kOperatorSnapshotVersion) {
-      r.fail("version " + std::to_string(version) + ", this cep reads version " +
-             std::to_string(kOperatorSnapshotVersion));
-    }
-    aggregator_.restore(r.blob());
-    std::uint64_t n = r.count(kMinSnapshotEventBytes);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      EventRef event = readEvent(r, *schema_, "kept");
-      std::uint64_t seq = event->seq;
-      events_.emplace(seq, std::move(event));
-    }
-    if (!r.atEnd()) {
-      r.fail("trailing bytes");
-    }
+    aggregator_.restore(rt::readOperatorSnapshot(in, *schema_, events_));
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
   MigrationReport checkMigration(const MatcherState &) const override {
@@ -290,25 +265,7 @@ private:
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
     JsonWriter w(json);
-    w.beginObject();
-    w.key("@stream");
-    w.writeString(image_->emit.stream);
-    w.key("@pattern");
-    w.writeString(image_->name);
-    if (!version_.empty()) {
-      w.key("@version");
-      w.writeString(version_);
-    }
-    w.key("@key");
-    w.writeRaw(r.key);
-    w.key("@start");
-    w.writeTime(r.start);
-    w.key("@end");
-    w.writeTime(r.end);
-    if (r.revision > 0) {
-      w.key("@revision");
-      w.writeInt(r.revision);
-    }
+    rt::beginAggregateRecord(w, {image_->emit.stream, image_->name, version_}, r);
     for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
       const OutputField &field = image_->emit.fields[i];
       w.key(field.name);
@@ -320,25 +277,7 @@ private:
       }
       writeValue(w, field.kind, v);
     }
-    if (with_events_) {
-      if (r.events_kept) {
-        w.key("@events");
-        w.beginObject();
-        w.key(image_->step_name);
-        w.beginArray();
-        for (const rt::EventId &id : r.events) {
-          auto it = events_.find(id.seq);
-          CEP_ASSERT(it != events_.end(), "a window's event was not kept");
-          w.writeRaw(it->second->rawRecord());
-        }
-        w.endArray();
-        w.endObject();
-      } else {
-        w.key("@events_omitted");
-        w.writeInt(static_cast<std::int64_t>(r.event_count));
-      }
-    }
-    w.endObject();
+    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, image_->step_name);
   }
 
   std::shared_ptr<const Schema> schema_;

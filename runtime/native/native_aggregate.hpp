@@ -10,9 +10,10 @@
 // name) hold the window runtime's CEPASNAP (aggregator.hpp: names and bounds, no indices):
 //   "CEPAGGOP" u32 version (1), blob CEPASNAP, u64 n, n * event (runtime/snapshot_codec.hpp:
 //   with --with-events, the counted events whose records a window may still write)
-// restore() refuses another aggregate, spec or damaged bytes with std::runtime_error
-// "bad aggregate snapshot: <reason>". The interpreter's operator does not write this format
-// yet (it refuses snapshots), so a snapshot moves between jit and .cepo runs, not to interp.
+// (runtime/aggregate/snapshot_format.hpp writes the envelope and the header). restore()
+// refuses another aggregate, spec or damaged bytes with std::runtime_error "bad aggregate
+// snapshot: <reason>". The interpreter's operator writes and reads the same bytes, so a
+// snapshot moves between interp, jit and .cepo runs.
 // State export, migration and draining are not supported: they throw std::runtime_error naming
 // the aggregate, and checkMigration gives the reason.
 //

@@ -1,8 +1,9 @@
 // The window runtime against its reference (runtime/aggregate): random aggregates over random
 // event streams with out-of-order times, a reorder buffer and watermarks as the run loop drives
 // them, late events, lateness and sessions; both must write the same records in the same order.
-// At a random point the runtime is snapshotted and replaced by its restore (same bytes again),
-// which must go on exactly as the original, which runs beside it, and end in the same state.
+// At a random point both are snapshotted (the same bytes), the runtime replaced by a restore of
+// the reference's snapshot and the reference by one of the runtime's (same bytes again), which
+// must go on exactly as the original runtime, which runs beside them, and end in the same state.
 #include "aggregate_fixture_test.hpp"
 #include "runtime/time/watermarks.hpp"
 
@@ -126,16 +127,29 @@ std::string describeAll(const std::vector<WindowResult> &rs) {
   return os.str();
 }
 
+// 24 bytes before and after `at`, in hex, for a failing comparison of snapshots.
+std::string hexAround(const std::string &b, std::size_t at) {
+  std::ostringstream os;
+  std::size_t from = at > 24 ? at - 24 : 0;
+  for (std::size_t i = from; i < std::min(b.size(), at + 24); ++i) {
+    os << (i == at ? "[" : "") << "0123456789abcdef"[(b[i] >> 4) & 15]
+       << "0123456789abcdef"[b[i] & 15] << (i == at ? "]" : "") << ' ';
+  }
+  return os.str();
+}
+
 struct Pair {
   std::unique_ptr<WindowAggregator> fast;
   std::unique_ptr<WindowAggregator> original; // after the restore: the runtime it came from
-  ReferenceAggregator slow;
+  std::unique_ptr<ReferenceAggregator> slow;
   std::size_t records = 0;
   std::size_t revisions = 0;
   std::size_t late = 0;
   std::size_t omitted = 0;
 
-  explicit Pair(const AggregateSpec &s) : fast(std::make_unique<WindowAggregator>(s)), slow(s) {}
+  explicit Pair(const AggregateSpec &s)
+      : fast(std::make_unique<WindowAggregator>(s)),
+        slow(std::make_unique<ReferenceAggregator>(s)) {}
 
   void check(const std::vector<WindowResult> &a, const std::vector<WindowResult> &b,
              const std::string &what) {
@@ -157,7 +171,7 @@ struct Pair {
       REQUIRE(original->onEvent(row.key, in.get(), o) == fa);
       REQUIRE(o == a);
     }
-    EventFate fb = slow.onEvent(row.key, in.get(), b);
+    EventFate fb = slow->onEvent(row.key, in.get(), b);
     INFO("event " << row.key << " t=" << row.time << " #" << row.seq
                   << " watermark=" << fast->watermark());
     REQUIRE(fa == fb);
@@ -168,7 +182,7 @@ struct Pair {
     std::vector<WindowResult> a;
     std::vector<WindowResult> b;
     fast->advance(w, a);
-    slow.advance(w, b);
+    slow->advance(w, b);
     if (original) {
       std::vector<WindowResult> o;
       original->advance(w, o);
@@ -176,14 +190,35 @@ struct Pair {
     }
     check(a, b, "advance to " + std::to_string(w));
   }
+  // Both runtimes write the same snapshot bytes; each is replaced by a restore of the OTHER's
+  // bytes (the reference from the runtime's, the runtime from the reference's), which must go on
+  // as the runtime that was not restored (`original`) does, and snapshot the same bytes again.
   void restoreFast() {
     std::string bytes;
     fast->snapshot(bytes);
+    std::string reference;
+    slow->snapshot(reference);
+    if (reference != bytes) {
+      std::size_t at = 0;
+      while (at < reference.size() && at < bytes.size() && reference[at] == bytes[at]) {
+        ++at;
+      }
+      FAIL("the reference's snapshot differs from the runtime's at byte "
+           << at << " of " << bytes.size() << " (reference " << reference.size()
+           << "):\n  runtime:   " << hexAround(bytes, at)
+           << "\n  reference: " << hexAround(reference, at));
+    }
     auto back = std::make_unique<WindowAggregator>(fast->spec());
-    back->restore(bytes);
+    back->restore(reference);
     std::string again;
     back->snapshot(again);
     REQUIRE(again == bytes);
+    auto slow_back = std::make_unique<ReferenceAggregator>(fast->spec());
+    slow_back->restore(bytes);
+    again.clear();
+    slow_back->snapshot(again);
+    REQUIRE(again == bytes);
+    slow = std::move(slow_back);
     original = std::exchange(fast, std::move(back));
   }
 };
@@ -228,7 +263,7 @@ void drive(Pair &p, const std::vector<Row> &rows, std::int64_t max_delay, std::s
   std::vector<WindowResult> a;
   std::vector<WindowResult> b;
   p.fast->finish(a);
-  p.slow.finish(b);
+  p.slow->finish(b);
   p.check(a, b, "finish");
   if (p.original) {
     std::vector<WindowResult> o;
@@ -239,6 +274,9 @@ void drive(Pair &p, const std::vector<Row> &rows, std::int64_t max_delay, std::s
     p.original->snapshot(x);
     p.fast->snapshot(y);
     REQUIRE(x == y);
+    std::string z;
+    p.slow->snapshot(z);
+    REQUIRE(z == y);
   }
   // Everything is written and dropped, but a running aggregate without ttl keeps its keys.
   const AggregateSpec &s = p.fast->spec();

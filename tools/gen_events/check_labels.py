@@ -4,7 +4,7 @@
     check_labels.py EVENTS LABELS [--disorder DUR] [--expect SCENARIO=N ...]
 
 Verifies that
-  * every line is a JSON object of one of the five event types with exactly the declared fields
+  * every line is a JSON object of one of the five event types (or a Click, --click-floods) with exactly the declared fields
     and types (floats written with a decimal point, times as epoch ms or RFC 3339);
   * no line comes after a line whose time exceeds its own by more than DUR (default 0s);
   * every label names existing lines, in event-time order, carrying its key and the event types
@@ -36,15 +36,17 @@ SCHEMA = {
     "PasswordReset": [("user", "string"), ("ts", "time")],
     "Withdrawal": [("user", "string"), ("amount", "float"), ("ts", "time")],
     "Order": [("order_id", "string"), ("user", "string"), ("total", "float"), ("ts", "time")],
+    "Click": [("user", "string"), ("page", "string"), ("ts", "time")],  # --click-floods only
 }
 
-# scenario -> (output stream, key field, event types in order; None: any number of Payments)
+# scenario -> (output stream, key field, event types in order; None: checked by check_scenario)
 SCENARIOS = {
     "card_testing": ("CardTesting", "card", None),
     "velocity": ("Velocity", "card", None),
     "takeover": ("Takeover", "user", ["Login", "PasswordReset", "Withdrawal"]),
     "travel": ("ImpossibleTravel", "user", ["Login", "Login"]),
     "unpaid": ("Unpaid", "order_id", ["Order"]),
+    "click_flood": ("ClickFlood", "user", None),
 }
 KEY_FIELDS = ("card", "user", "order_id")
 LABEL_FIELDS = {"scenario", "key", "stream", "lines", "start", "end"}
@@ -234,6 +236,11 @@ def check_scenario(label, evs, problems):
              "the withdrawal is not within 10m of the reset")
         need(times[2] - times[0] < 30 * MINUTE, "not within 30 minutes")
         need(cash["amount"] > Decimal("1000"), "the withdrawal is not over 1000")
+    elif scenario == "click_flood":
+        need(all(e["@type"] == "Click" for e in evs), "not all events are Clicks")
+        need(6 <= len(evs) <= 9, f"{len(evs)} clicks, expected 6 to 9")
+        need(len({t // (5 * MINUTE) for t in times}) == 1,
+             "the clicks are not in one clock-aligned 5-minute window")
     elif scenario == "travel":
         a, b = evs
         need(0 < times[1] - times[0] < 2 * HOUR, "the logins are not within 2 hours")

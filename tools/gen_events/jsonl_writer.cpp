@@ -35,6 +35,8 @@ std::string_view typeName(EventType type) {
     return "Withdrawal";
   case EventType::Order:
     return "Order";
+  case EventType::Click:
+    return "Click";
   }
   return "Unknown";
 }
@@ -120,6 +122,10 @@ void EventWriter::write(const Event &event) {
     stringField("user", userKey(event.user));
     field("total");
     appendFixed(line_, event.cents, 2);
+    break;
+  case EventType::Click:
+    stringField("user", userKey(event.user));
+    stringField("page", kPages[event.page % kPageCount]);
     break;
   }
   timeField("ts", event.ts);

@@ -58,6 +58,8 @@ Options:
   --takeover N         injected account-takeover scenarios (default 2)
   --travel N           injected impossible-travel scenarios (default 2)
   --unpaid N           injected unpaid orders (default 2)
+  --click-floods N     injected click floods (default 0): 6-9 Click events of one user in one
+                       clock-aligned 5-minute window (examples/fraud/windows/clicks.cep)
   --labels PATH        write one JSON line per injected scenario to PATH
   -o, --output PATH    write the events to PATH (default `-`, stdout)
   --time-format FMT    ms (epoch milliseconds, the default) or rfc3339
@@ -168,6 +170,8 @@ Options parseArguments(int argc, char **argv, bool &help) {
       options.scenarios.travel = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--unpaid") {
       options.scenarios.unpaid = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
+    } else if (name == "--click-floods") {
+      options.scenarios.click_flood = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--labels") {
       options.labels = std::string(value());
       if (options.labels.empty()) {

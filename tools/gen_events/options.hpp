@@ -15,6 +15,7 @@ struct ScenarioCounts {
   std::int64_t takeover = 2;
   std::int64_t travel = 2;
   std::int64_t unpaid = 2;
+  std::int64_t click_flood = 0; // off by default: the example stream has no clicks
 };
 
 struct Options {

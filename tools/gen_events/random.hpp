@@ -29,6 +29,7 @@ enum class RngStream : std::uint64_t {
   Travel,
   Unpaid,
   Disorder,
+  ClickFlood, // after Disorder: the earlier streams keep their numbers (and outputs)
 };
 
 class Rng {

@@ -26,6 +26,7 @@ public:
     repeat(counts.takeover, RngStream::Takeover, &ScenarioBuilder::takeover);
     repeat(counts.travel, RngStream::Travel, &ScenarioBuilder::travel);
     repeat(counts.unpaid, RngStream::Unpaid, &ScenarioBuilder::unpaid);
+    repeat(counts.click_flood, RngStream::ClickFlood, &ScenarioBuilder::clickFlood);
     return std::move(out_);
   }
 
@@ -37,6 +38,9 @@ private:
     for (std::int64_t i = 0; i < count; ++i) {
       (this->*builder)(rng);
       place(rng, out_.labels.back());
+      if (builder == &ScenarioBuilder::clickFlood) {
+        alignToWindow(out_.labels.back());
+      }
     }
   }
 
@@ -139,6 +143,39 @@ private:
     add(label, std::move(order));
   }
 
+  // 6-9 clicks of one fresh user within 4 minutes, moved (alignToWindow) into one clock-aligned
+  // 5-minute window: `click_flood` (tumbling 5m, having count(c) > 5) writes one record.
+  void clickFlood(Rng &rng) {
+    const std::int64_t user = next_user_++;
+    Label &label = startLabel("click_flood", userKey(user), "ClickFlood");
+    std::int64_t ts = 0;
+    const auto clicks = rng.between(6, 9);
+    for (std::int64_t i = 0; i < clicks; ++i) {
+      if (i > 0) {
+        ts += rng.between(1 * kSecond, 30 * kSecond); // 8 gaps: at most 4 minutes in all
+      }
+      Event click;
+      click.type = EventType::Click;
+      click.ts = ts;
+      click.user = user;
+      click.page = static_cast<std::uint8_t>(rng.below(kPageCount));
+      add(label, std::move(click));
+    }
+  }
+
+  // Moves a placed click flood forward to the next 5-minute boundary of the clock (epoch), so
+  // that its clicks share one tumbling 5m window.
+  void alignToWindow(Label &label) {
+    constexpr std::int64_t kWindow = 5 * kMinute;
+    const std::int64_t first = out_.events[label.events.front()].ts;
+    const std::int64_t shift = (kWindow - first % kWindow) % kWindow;
+    for (const std::size_t event : label.events) {
+      out_.events[event].ts += shift;
+    }
+    label.start += shift;
+    label.end += shift;
+  }
+
   Event payment(Rng &rng, std::int64_t ts, std::int64_t card, std::int64_t cents,
                 std::size_t country) {
     Event event;
@@ -210,7 +247,7 @@ private:
 
 std::size_t maxScenarioEvents(const ScenarioCounts &counts) {
   const std::int64_t most = 6 * counts.card_testing + 14 * counts.velocity + 3 * counts.takeover +
-                            2 * counts.travel + counts.unpaid;
+                            2 * counts.travel + counts.unpaid + 9 * counts.click_flood;
   return static_cast<std::size_t>(most);
 }
 

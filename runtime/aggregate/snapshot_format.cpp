@@ -1,0 +1,121 @@
+// The shared parts of aggregate snapshots (runtime/aggregate/snapshot_format.hpp).
+#include "runtime/aggregate/snapshot_format.hpp"
+
+#include <cstring>
+#include <utility>
+
+namespace cep::runtime::aggregate {
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'E', 'P', 'A', 'S', 'N', 'A', 'P'};
+constexpr std::uint32_t kVersion = 1;
+constexpr char kOperatorMagic[8] = {'C', 'E', 'P', 'A', 'G', 'G', 'O', 'P'};
+constexpr std::uint32_t kOperatorVersion = 1;
+
+} // namespace
+
+void writeSnapshotHeader(SnapshotWriter &w, const AggregateSpec &spec, std::int64_t watermark) {
+  w.bytes(kMagic, sizeof kMagic);
+  w.u32(kVersion);
+  w.str(spec.name);
+  w.str(windowKindName(spec.window));
+  w.i64(spec.size_ms);
+  w.i64(spec.slide_ms);
+  w.i64(spec.lateness_ms);
+  w.i64(spec.ttl_ms);
+  w.u8(spec.keep_events ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(spec.accumulators.size()));
+  for (const AccumulatorSpec &a : spec.accumulators) {
+    w.str(aggFnName(a.fn));
+    w.str(a.field_name);
+    w.str(fieldKindName(a.kind));
+  }
+  w.i64(watermark);
+}
+
+std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
+                                const AggregateSpec &spec) {
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    r.fail("not an aggregate snapshot (no CEPASNAP magic)");
+  }
+  r.skip(sizeof kMagic);
+  std::uint32_t version = r.u32();
+  if (version != kVersion) {
+    r.fail("version " + std::to_string(version) + " (this build reads " + std::to_string(kVersion) +
+           ")");
+  }
+  auto expect = [&](std::string_view got, std::string_view want, const char *what) {
+    if (got != want) {
+      r.fail(std::string(what) + " is " + std::string(got) + ", the aggregate's is " +
+             std::string(want));
+    }
+  };
+  auto expectInt = [&](std::int64_t got, std::int64_t want, const char *what) {
+    if (got != want) {
+      r.fail(std::string(what) + " is " + std::to_string(got) + " ms, the aggregate's is " +
+             std::to_string(want) + " ms");
+    }
+  };
+  expect(r.str(), spec.name, "aggregate");
+  expect(r.str(), windowKindName(spec.window), "window");
+  expectInt(r.i64(), spec.size_ms, "window size");
+  expectInt(r.i64(), spec.slide_ms, "window step");
+  expectInt(r.i64(), spec.lateness_ms, "lateness");
+  expectInt(r.i64(), spec.ttl_ms, "ttl");
+  if (r.flag("keep events") != spec.keep_events) {
+    r.fail("kept events differ from the aggregate's");
+  }
+  std::uint32_t n = r.u32();
+  if (n != spec.accumulators.size()) {
+    r.fail(std::to_string(n) + " accumulators, the aggregate has " +
+           std::to_string(spec.accumulators.size()));
+  }
+  for (const AccumulatorSpec &a : spec.accumulators) {
+    std::string fn(r.str());
+    std::string field(r.str());
+    std::string kind(r.str());
+    if (fn != aggFnName(a.fn) || field != a.field_name || kind != fieldKindName(a.kind)) {
+      r.fail("accumulator " + fn + "(" + field + ": " + kind + ") where the aggregate has " +
+             aggFnName(a.fn) + "(" + a.field_name + ": " + fieldKindName(a.kind) + ")");
+    }
+  }
+  return r.i64();
+}
+
+void writeOperatorSnapshot(std::string &out, std::string_view window, const Schema &schema,
+                           const std::map<std::uint64_t, EventRef> &events) {
+  SnapshotWriter w(out);
+  w.bytes(kOperatorMagic, 8);
+  w.u32(kOperatorVersion);
+  w.blob(window);
+  w.u64(events.size());
+  for (const auto &[seq, event] : events) {
+    writeEvent(w, schema, *event);
+  }
+}
+
+std::string_view readOperatorSnapshot(std::string_view in, const Schema &schema,
+                                      std::map<std::uint64_t, EventRef> &events) {
+  SnapshotReader r(in, "aggregate snapshot");
+  if (r.bytes(8) != std::string_view(kOperatorMagic, 8)) {
+    r.fail("not an aggregate operator snapshot");
+  }
+  if (std::uint32_t version = r.u32(); version != kOperatorVersion) {
+    r.fail("version " + std::to_string(version) + ", this cep reads version " +
+           std::to_string(kOperatorVersion));
+  }
+  std::string_view window = r.blob();
+  std::uint64_t n = r.count(kMinSnapshotEventBytes);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    EventRef event = readEvent(r, schema, "kept");
+    std::uint64_t seq = event->seq;
+    events.emplace(seq, std::move(event));
+  }
+  if (!r.atEnd()) {
+    r.fail("trailing bytes");
+  }
+  return window;
+}
+
+} // namespace cep::runtime::aggregate

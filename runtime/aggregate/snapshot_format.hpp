@@ -1,0 +1,45 @@
+// The parts of an aggregate's snapshot that both window runtimes write (WindowAggregator, the
+// native engine's, and ReferenceAggregator, the interpreter's), so that a snapshot taken under
+// one engine restores under the other:
+//   - the CEPASNAP header (aggregator.hpp documents the whole layout): magic, version, the
+//     spec by name (aggregate, window kind, sizes, lateness, ttl, kept events, accumulators by
+//     function, field and kind), the watermark; reading it checks that the spec is the same;
+//   - the operator envelope of a run snapshot (Matcher::snapshot of both engines' aggregate
+//     operators): "CEPAGGOP" u32 version (1), blob CEPASNAP, u64 n, n * event
+//     (runtime/snapshot_codec.hpp; with --with-events, the counted events whose records a
+//     window may still write, in arrival order).
+// A mismatch or damaged bytes throw std::runtime_error "bad aggregate snapshot: <reason>"
+// (SnapshotReader::fail).
+//
+//   SnapshotWriter w(out);
+//   writeSnapshotHeader(w, spec, watermark);   // then the keys
+//   SnapshotReader r(bytes, "aggregate snapshot");
+//   std::int64_t watermark = readSnapshotHeader(r, bytes, spec);
+#pragma once
+
+#include "runtime/aggregate/spec.hpp"
+#include "runtime/event.hpp"
+#include "runtime/schema.hpp"
+#include "runtime/snapshot_codec.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace cep::runtime::aggregate {
+
+void writeSnapshotHeader(SnapshotWriter &w, const AggregateSpec &spec, std::int64_t watermark);
+// Reads the header of `bytes` (r reads `bytes` from its start) and returns the watermark.
+std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
+                                const AggregateSpec &spec);
+
+// The operator envelope: `window` is the aggregator's CEPASNAP, `events` the kept events by
+// arrival number.
+void writeOperatorSnapshot(std::string &out, std::string_view window, const Schema &schema,
+                           const std::map<std::uint64_t, EventRef> &events);
+// Returns the CEPASNAP bytes (a view into `in`) and fills `events`.
+std::string_view readOperatorSnapshot(std::string_view in, const Schema &schema,
+                                      std::map<std::uint64_t, EventRef> &events);
+
+} // namespace cep::runtime::aggregate
