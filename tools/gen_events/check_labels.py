@@ -47,7 +47,7 @@ SCENARIOS = {
     "unpaid": ("Unpaid", "order_id", ["Order"]),
 }
 KEY_FIELDS = ("card", "user", "order_id")
-LABEL_FIELDS = {"scenario", "key", "stream", "lines", "start", "end"}
+LABEL_FIELDS = {"scenario", "key", "stream", "lines", "start", "end", "time", "class"}
 
 RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$")
 DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
@@ -260,6 +260,11 @@ def check_labels(path, events, problems):
             scenario = label["scenario"]
             if scenario not in SCENARIOS:
                 problems.add(f"{where}: unknown scenario {scenario!r}")
+                continue
+            # What `cep backtest --labels` reads: the fraud's time is its first event's, its
+            # class the scenario.
+            if label["time"] != label["start"] or label["class"] != scenario:
+                problems.add(f"{where}: time must equal start and class the scenario")
                 continue
             stream, key_field, types = SCENARIOS[scenario]
             if label["stream"] != stream:

@@ -169,6 +169,12 @@ void writeLabel(std::ostream &out, std::string_view scenario, std::string_view k
   appendInteger(line, start);
   line += ",\"end\":";
   appendInteger(line, end);
+  // What `cep backtest --labels` reads (docs/backtest.md): the fraud's time (its first event)
+  // and its class (the scenario); key is above.
+  line += ",\"time\":";
+  appendInteger(line, start);
+  line += ",\"class\":";
+  appendJsonString(line, scenario);
   line += "}\n";
   out << line;
 }

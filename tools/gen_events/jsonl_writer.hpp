@@ -30,7 +30,8 @@ private:
   std::string line_;
 };
 
-// One label line: `{"scenario":...,"key":...,"stream":...,"lines":[...],"start":ms,"end":ms}`.
+// One label line: `{"scenario":...,"key":...,"stream":...,"lines":[...],"start":ms,"end":ms,
+// "time":ms,"class":...}` (time = start, class = scenario: what `cep backtest --labels` reads).
 void writeLabel(std::ostream &out, std::string_view scenario, std::string_view key,
                 std::string_view stream, const std::vector<std::size_t> &lines, std::int64_t start,
                 std::int64_t end);
