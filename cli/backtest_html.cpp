@@ -2,11 +2,12 @@
 // network, no external file). The report's JSON document (backtest_json.cpp) is embedded as
 // <script type="application/json" id="backtest-data">; the page's script draws everything from
 // it: the summary, the table per rule (cells with the text output's text), alerts per day (or
-// hour) per rule, the detection-delay histogram, precision against recall, the overlap between
-// rules, the frauds no rule caught and the labels by class. When it has drawn everything it sets
-// <body data-rendered="ok">; a script error (also one that stops the drawing script from being
-// parsed: the listener is in a script of its own before it) sets data-error="<message>" and shows
-// it on the page (tests/e2e/check_backtest.py opens the page in headless chromium, checks both).
+// hour) per rule (a row of bars each), the detection-delay histogram, precision against recall, the
+// overlap between rules, the frauds no rule caught and the labels by class. When it has drawn
+// everything it sets <body data-rendered="ok">; a script error (also one that stops the drawing
+// script from being parsed: the listener is in a script of its own before it) sets
+// data-error="<message>" and shows it on the page (tests/e2e/check_backtest.py opens the page in
+// headless chromium, checks both).
 #include "cli/backtest_format.hpp"
 
 namespace cep::cli::backtest {
@@ -201,41 +202,40 @@ window.addEventListener("error", function (e) {
     document.getElementById("rules-note").textContent = D.any.at_end +
       " of the alerts were written only because the input ended (--at-end fire).";
 
-  // Alerts per day (or hour) per rule: stacked bars.
+  // Alerts per day (or hour) per rule: one row of bars per rule, each on its own scale (its
+  // largest count at the right), so a rule with few alerts is as readable as a noisy one.
   (function () {
     var B = D.alerts_per_bucket, n = B.starts.length;
     document.getElementById("buckets-title").textContent =
-      "Alerts per " + B.bucket + " (UTC)" + " per rule";
+      "Alerts per " + B.bucket + " (UTC), per rule";
     var box = document.getElementById("buckets");
     if (n === 0) { box.appendChild(el("p", {"class": "note"}, "No events and no alerts.")); return; }
-    var W = 1100, H = 260, L = 48, T = 10, Bm = 34, plotW = W - L - 10, plotH = H - T - Bm;
-    var totals = B.starts.map(function (_, b) { return B.counts.reduce(function (s, row) { return s + row[b]; }, 0); });
-    var max = niceMax(Math.max.apply(null, totals.concat([1])));
-    var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "alerts per " + B.bucket});
-    for (var g = 0; g <= 4; g++) {
-      var y = T + plotH - plotH * g / 4;
-      svg.appendChild(sv("line", {x1: L, x2: W - 10, y1: y, y2: y, "class": g ? "gridline" : "axis"}));
-      svg.appendChild(sv("text", {x: L - 6, y: y + 4, "text-anchor": "end"}, String(Math.round(max * g / 4 * 100) / 100)));
-    }
-    var slot = plotW / n, bw = Math.max(1, Math.min(64, slot * 0.7));
-    var every = Math.max(1, Math.ceil(n / 12));
-    B.starts.forEach(function (start, b) {
-      var x = L + slot * b + (slot - bw) / 2, y = T + plotH;
-      B.counts.forEach(function (row, r) {
-        if (!row[b]) return;
-        var h = plotH * row[b] / max;
-        y -= h;
-        var rect = sv("rect", {x: x, y: y, width: bw, height: h, fill: color(r), "data-rule": names[r], "data-bucket": start});
-        rect.appendChild(sv("title", {}, names[r] + ": " + row[b] + " alerts, " + start));
+    var W = 1100, L = 130, Rm = 90, rowH = 40, T = 4, Bm = 22, plotW = W - L - Rm;
+    var H = T + rowH * names.length + Bm;
+    var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "alerts per " + B.bucket + " per rule"});
+    var slot = plotW / n, bw = Math.max(1, Math.min(64, slot * 0.72));
+    B.counts.forEach(function (row, r) {
+      var top = T + rowH * r, base = top + rowH - 8, h0 = rowH - 14;
+      var max = Math.max.apply(null, row.concat([0])), total = row.reduce(function (s, v) { return s + v; }, 0);
+      svg.appendChild(sv("line", {x1: L, x2: L + plotW, y1: base, y2: base, "class": "axis"}));
+      svg.appendChild(sv("text", {x: L - 10, y: base - 8, "text-anchor": "end", style: "font-size:12px;fill:#1d2433"}, names[r]));
+      svg.appendChild(sv("text", {x: L + plotW + 10, y: base - 8}, total + " (max " + max + ")"));
+      row.forEach(function (v, b) {
+        if (!v) return;
+        var h = Math.max(1.5, h0 * v / max);
+        var rect = sv("rect", {x: L + slot * b + (slot - bw) / 2, y: base - h, width: bw, height: h, rx: 1.5, fill: color(r), "data-rule": names[r], "data-bucket": B.starts[b]});
+        rect.appendChild(sv("title", {}, names[r] + ": " + v + " alerts, " + B.starts[b]));
         svg.appendChild(rect);
       });
-      if (b % every === 0) {
-        var label = B.bucket === "day" ? start.slice(5, 10) : start.slice(5, 10) + " " + start.slice(11, 16);
-        svg.appendChild(sv("text", {x: x + bw / 2, y: H - 14, "text-anchor": "middle"}, label));
-      }
+    });
+    var every = Math.max(1, Math.ceil(n / 12));
+    B.starts.forEach(function (start, b) {
+      if (b % every !== 0) return;
+      var label = B.bucket === "day" ? start.slice(5, 10) : start.slice(5, 10) + " " + start.slice(11, 16);
+      svg.appendChild(sv("text", {x: L + slot * b + slot / 2, y: H - 6, "text-anchor": "middle"}, label));
     });
     box.appendChild(svg);
-    box.appendChild(legend(names));
+    box.appendChild(el("p", {"class": "note"}, "Each rule on its own scale: the right column gives its total and its largest " + B.bucket + "."));
   })();
 
   // The detection-delay histogram: one bar per rule in each bin.
