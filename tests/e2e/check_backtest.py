@@ -11,7 +11,9 @@
   5. --report: headless chromium renders the page (data-rendered="ok", no data-error) and its
      per-rule table and cards show exactly the text output's cells;
   6. bad label lines: exit 3, one error per line with its number; --progress always writes a
-     progress line, the default (stderr not a terminal) none.
+     progress line, the default (stderr not a terminal) none;
+  7. over gen-events history with --slow-card-testing, the frauds no rule caught are exactly the
+     slow ones (class card_testing), and every other label is caught.
 """
 import argparse
 import datetime
@@ -182,6 +184,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cep", required=True)
     ap.add_argument("--example", required=True)
+    ap.add_argument("--gen-events", required=True, help="tools/gen-events")
     ap.add_argument("--keep", help="keep the report and a screenshot in this folder")
     args = ap.parse_args()
     cep = args.cep
@@ -192,6 +195,7 @@ def main():
     work = tempfile.mkdtemp(prefix="cep-backtest-")
     try:
         check(cep, rules, events, labels_path, base, work, args.keep)
+        check_generated(cep, rules, args.gen_events, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("ok: cep backtest json = independent join; engines agree; text = json; "
@@ -319,6 +323,25 @@ def check(cep, rules, events, labels_path, base, work, keep):
     _, err = run(base + ["--progress", "always"])
     if not re.search(r"\r\x1b\[Kcep backtest: \d+ events", err):
         fail(f"--progress always wrote no progress line: {err!r}")
+
+
+def check_generated(cep, rules, gen, work):
+    history, labels = os.path.join(work, "gen.jsonl"), os.path.join(work, "gen.labels.jsonl")
+    run([gen, "--seed", "5", "--events", "3000", "--rate", "0.1", "--disorder", "3s",
+         "--card-testing", "3", "--velocity", "2", "--takeover", "2", "--travel", "2",
+         "--unpaid", "0", "--slow-card-testing", "3", "-o", history, "--labels", labels])
+    with open(labels) as f:
+        lines = [json.loads(l) for l in f]
+    slow = sorted(key_of(l["key"]) for l in lines if l["scenario"] == "slow_card_testing")
+    doc = json.loads(run([cep, "backtest", *rules, "-i", history, "--labels", labels,
+                          "--format", "json"])[0])
+    missed = sorted(key_of(m["key"]) for m in doc["missed"])
+    if len(slow) != 3 or missed != slow:
+        fail(f"generated history: missed {missed}, the slow card tests are {slow}")
+    if any(m["class"] != "card_testing" for m in doc["missed"]):
+        fail(f"the slow card tests' class: {doc['missed']}")
+    if doc["labels"]["caught"] != len(lines) - 3:
+        fail(f"generated history: caught {doc['labels']['caught']} of {len(lines)} - 3")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ Options:
   --takeover N         injected account-takeover scenarios (default 2)
   --travel N           injected impossible-travel scenarios (default 2)
   --unpaid N           injected unpaid orders (default 2)
+  --slow-card-testing N  card testing too slow for the example's rule: labelled frauds
+                       (class card_testing) that no rule catches, for backtests (default 0)
   --labels PATH        write one JSON line per injected scenario to PATH
   -o, --output PATH    write the events to PATH (default `-`, stdout)
   --time-format FMT    ms (epoch milliseconds, the default) or rfc3339
@@ -168,6 +170,9 @@ Options parseArguments(int argc, char **argv, bool &help) {
       options.scenarios.travel = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--unpaid") {
       options.scenarios.unpaid = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
+    } else if (name == "--slow-card-testing") {
+      options.scenarios.slow_card_testing =
+          parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--labels") {
       options.labels = std::string(value());
       if (options.labels.empty()) {
@@ -268,7 +273,7 @@ int generate(const Options &options) {
         lines.push_back(line_of[background_count + event]);
       }
       writeLabel(labels_file, label.scenario, label.key, label.stream, lines, label.start,
-                 label.end);
+                 label.end, label.label_class);
     }
     labels_file.flush();
     if (!labels_file) {

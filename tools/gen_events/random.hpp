@@ -29,6 +29,7 @@ enum class RngStream : std::uint64_t {
   Travel,
   Unpaid,
   Disorder,
+  SlowCardTesting, // after Disorder: the streams before keep their seeds
 };
 
 class Rng {
