@@ -198,9 +198,13 @@ window.addEventListener("error", function (e) {
     });
     table.appendChild(tr);
   });
+  var notes = [];
+  R.forEach(function (r) {
+    if (r.keyless > 0) notes.push(r.keyless + " of " + r.rule + "'s alerts have no key (no partition by): they cannot hit a label.");
+  });
   if (D.any.at_end > 0)
-    document.getElementById("rules-note").textContent = D.any.at_end +
-      " of the alerts were written only because the input ended (--at-end fire).";
+    notes.push(D.any.at_end + " of the alerts were written only because the input ended (--at-end fire).");
+  document.getElementById("rules-note").textContent = notes.join(" ");
 
   // Alerts per day (or hour) per rule: one row of bars per rule, each on its own scale (its
   // largest count at the right), so a rule with few alerts is as readable as a noisy one.

@@ -68,7 +68,7 @@ std::size_t delayBin(std::int64_t delay_ms) {
 Join::Join(std::vector<std::string> rules, std::vector<Label> labels, Window window)
     : rules_(std::move(rules)), labels_(std::move(labels)), window_(window),
       caught_(labels_.size()), alerts_(rules_.size(), 0), at_end_(rules_.size(), 0),
-      hits_(rules_.size(), 0) {
+      hits_(rules_.size(), 0), keyless_(rules_.size(), 0) {
   for (std::uint32_t i = 0; i < labels_.size(); ++i) {
     by_key_[labels_[i].key].push_back(i);
   }
@@ -85,6 +85,10 @@ void Join::add(const Alert &alert) {
   if (alert.at_end) {
     ++at_end_[alert.rule];
     ++any_at_end_;
+  }
+  if (alert.key == "null") {
+    ++keyless_[alert.rule];
+    ++any_keyless_;
   }
   std::vector<std::uint64_t> &hour = per_hour_[floorDiv(alert.time, kHour)];
   hour.resize(rules_.size(), 0);
@@ -169,10 +173,12 @@ Report Join::report(const History &history) const {
     report.classes.push_back(std::move(cls));
   }
 
-  auto fill = [&](RuleResult &r, std::uint64_t alerts, std::uint64_t at_end, std::uint64_t hits,
-                  std::uint64_t caught, std::vector<std::int64_t> &rule_delays) {
+  auto fill = [&](RuleResult &r, std::uint64_t alerts, std::uint64_t at_end, std::uint64_t keyless,
+                  std::uint64_t hits, std::uint64_t caught,
+                  std::vector<std::int64_t> &rule_delays) {
     r.alerts = alerts;
     r.at_end = at_end;
+    r.keyless = keyless;
     r.true_positives = hits;
     r.false_positives = alerts - hits;
     if (report.days) {
@@ -186,12 +192,12 @@ Report Join::report(const History &history) const {
   for (std::size_t r = 0; r < n; ++r) {
     RuleResult result;
     result.rule = rules_[r];
-    fill(result, alerts_[r], at_end_[r], hits_[r], caught_by[r], delays[r]);
+    fill(result, alerts_[r], at_end_[r], keyless_[r], hits_[r], caught_by[r], delays[r]);
     report.rules.push_back(std::move(result));
   }
   report.any.rule = "any rule";
-  fill(report.any, any_alerts_, any_at_end_, any_hits_, labels_.size() - report.missed.size(),
-       any_delays);
+  fill(report.any, any_alerts_, any_at_end_, any_keyless_, any_hits_,
+       labels_.size() - report.missed.size(), any_delays);
 
   // Alerts per bucket: days, or hours for a history shorter than two days.
   bool hours = !report.days || *report.days < 2.0;

@@ -65,7 +65,8 @@ std::size_t delayBin(std::int64_t delay_ms);
 struct RuleResult {
   std::string rule; // the pattern or aggregate name; "any rule" for the union row
   std::uint64_t alerts = 0;
-  std::uint64_t at_end = 0; // of them, marked "@at_end" (only with --at-end fire)
+  std::uint64_t at_end = 0;  // of them, marked "@at_end" (only with --at-end fire)
+  std::uint64_t keyless = 0; // of them, with the key null (no `partition by`): they hit nothing
   std::uint64_t true_positives = 0;
   std::uint64_t false_positives = 0;
   std::optional<double> alerts_per_day; // alerts / the history's span in days; null: no span
@@ -124,8 +125,8 @@ private:
   // Labels by key, each list sorted by time (indices into labels_).
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_key_;
   std::vector<std::vector<Caught>> caught_; // per label, per rule that caught it
-  std::vector<std::uint64_t> alerts_, at_end_, hits_;
-  std::uint64_t any_alerts_ = 0, any_hits_ = 0, any_at_end_ = 0;
+  std::vector<std::uint64_t> alerts_, at_end_, hits_, keyless_;
+  std::uint64_t any_alerts_ = 0, any_hits_ = 0, any_at_end_ = 0, any_keyless_ = 0;
   std::map<std::int64_t, std::vector<std::uint64_t>> per_hour_; // hour index -> per rule
   std::int64_t last_alert_ = 0;
   bool any_alert_ = false;

@@ -43,6 +43,8 @@ void ruleResult(runtime::JsonWriter &w, const RuleResult &r) {
   count(w, r.alerts);
   w.key("at_end");
   count(w, r.at_end);
+  w.key("keyless");
+  count(w, r.keyless);
   w.key("alerts_per_day");
   optionalFloat(w, r.alerts_per_day);
   w.key("true_positives");

@@ -143,6 +143,12 @@ std::string formatText(const Report &report, const Context &context) {
   }
   rows.push_back(ruleRow(report.any));
   out += table(rows);
+  for (const RuleResult &r : report.rules) {
+    if (r.keyless > 0) {
+      out += "note: " + std::to_string(r.keyless) + " of " + r.rule +
+             "'s alerts have no key (no `partition by`): they cannot hit a label\n";
+    }
+  }
   std::uint64_t at_end = report.any.at_end;
   if (at_end > 0) {
     out += "(" + std::to_string(at_end) +

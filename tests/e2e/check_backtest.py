@@ -234,6 +234,10 @@ def check(cep, rules, events, labels_path, base, work, keep):
         fail(f"unpaid caught {caught['unpaid']}, missed {missed}: expected o-9000039 missed")
     if got["history"]["events"] != 2049 or got["labels"]["total"] != 10:
         fail(f"history {got['history']}, labels {got['labels']}")
+    for r in got["rules"]:
+        keyless = sum(1 for rec in records if rec["@pattern"] == r["rule"] and rec["@key"] is None)
+        if r["keyless"] != keyless:
+            fail(f"{r['rule']}: {r['keyless']} keyless alerts, cep run wrote {keyless}")
     if got["any"]["alerts"] != len(records):
         fail(f"{got['any']['alerts']} alerts, cep run wrote {len(records)}")
 

@@ -157,6 +157,21 @@ TEST_CASE("backtest join: alerts per day over the history's span, by UTC day", "
   CHECK(r.per_bucket[0] == std::vector<std::uint64_t>{1, 2, 0, 1});
 }
 
+TEST_CASE("backtest join: alerts without a key hit no label and are counted", "[backtest]") {
+  Join join({"keyed", "unkeyed"}, {label("\"a\"", 100)}, {1000, 1000});
+  join.add(alert(0, "\"a\"", 100));
+  join.add(alert(1, "null", 100));
+  join.add(alert(1, "null", 200));
+  Report r = join.report(history(0, 1000));
+  CHECK(r.rules[0].keyless == 0);
+  CHECK(r.rules[1].keyless == 2);
+  CHECK(r.rules[1].false_positives == 2);
+  CHECK(r.any.keyless == 2);
+  Context context{{"rules.cep"}, {"events.jsonl"}, "labels.jsonl", "sort", "drop", "jit"};
+  CHECK(formatText(r, context).find("note: 2 of unkeyed's alerts have no key") !=
+        std::string::npos);
+}
+
 TEST_CASE("backtest join: labels outside the history are counted", "[backtest]") {
   Join join({"r"}, {label("1", 5), label("1", 50), label("1", 500)}, {0, 0});
   Report r = join.report(history(10, 100));
@@ -249,7 +264,8 @@ TEST_CASE("backtest output: delays, percentages rounded half up, and the JSON nu
                   "        0ms\n") != std::string::npos);
   std::string json = formatJson(r, context);
   INFO(json);
-  CHECK(json.find("\"rules\":[{\"rule\":\"r\",\"alerts\":16,\"at_end\":0,\"alerts_per_day\":16.0,"
+  CHECK(json.find("\"rules\":[{\"rule\":\"r\",\"alerts\":16,\"at_end\":0,\"keyless\":0,"
+                  "\"alerts_per_day\":16.0,"
                   "\"true_positives\":1,\"false_positives\":15,\"precision\":0.0625,"
                   "\"caught\":1,\"recall\":1.0,\"delay_median_ms\":0,\"delay_p90_ms\":0,") !=
         std::string::npos);
