@@ -214,7 +214,7 @@ window.addEventListener("error", function (e) {
       "Alerts per " + B.bucket + " (UTC), per rule";
     var box = document.getElementById("buckets");
     if (n === 0) { box.appendChild(el("p", {"class": "note"}, "No events and no alerts.")); return; }
-    var W = 1100, L = 130, Rm = 90, rowH = 40, T = 4, Bm = 22, plotW = W - L - Rm;
+    var W = 1100, L = 130, Rm = 140, rowH = 40, T = 4, Bm = 22, plotW = W - L - Rm;
     var H = T + rowH * names.length + Bm;
     var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "alerts per " + B.bucket + " per rule"});
     var slot = plotW / n, bw = Math.max(1, Math.min(64, slot * 0.72));
