@@ -420,7 +420,10 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   return kOk;
 }
 
-int runRun(const RunOptions &options) {
+namespace {
+
+// A .cepo runs alone; --trust is for one. kOk, or exit 2 after saying why.
+int checkArtifactUse(const RunOptions &options) {
   bool artifact = std::any_of(options.rules.begin(), options.rules.end(),
                               [](const std::string &rule) { return endsWith(rule, ".cepo"); });
   if (artifact && options.rules.size() > 1) {
@@ -430,10 +433,27 @@ int runRun(const RunOptions &options) {
     return usage("--trust checks the signature of a compiled artifact (.cepo); rule files (.cep) "
                  "are not signed");
   }
+  return kOk;
+}
+
+} // namespace
+
+int runRun(const RunOptions &options) {
+  if (int code = checkArtifactUse(options); code != kOk) {
+    return code;
+  }
   RunPlan plan;
   if (int code = checkRunOptions(options, plan); code != kOk) {
     return code;
   }
+  return runPlanned(options, plan);
+}
+
+int runPlanned(const RunOptions &options, RunPlan &plan) {
+  if (int code = checkArtifactUse(options); code != kOk) {
+    return code;
+  }
+  bool artifact = endsWith(options.rules.front(), ".cepo");
   if (artifact) {
     return runArtifact(options, plan);
   }
@@ -473,6 +493,9 @@ int runRun(const RunOptions &options) {
   std::vector<runtime::Matcher *> matchers;
   for (const auto &matcher : set.matchers) {
     matchers.push_back(matcher.get());
+  }
+  if (plan.execute) {
+    return plan.execute(schema, matchers);
   }
   return executeRun(schema, matchers, options, plan,
                     jit ? formatJitStats(set.jit_stats, options.opt_level, !options.no_timing)

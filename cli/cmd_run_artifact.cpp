@@ -56,7 +56,7 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
     loaded = compiler::artifact::loadArtifactFile(path, std::move(load_options));
   } catch (const compiler::artifact::LoadError &e) {
     if (e.user()) {
-      std::cerr << "cep run: " << e.what() << '\n';
+      std::cerr << "cep " << (plan.execute ? "backtest" : "run") << ": " << e.what() << '\n';
       return kRuleErrors;
     }
     return runFailure(e.what());
@@ -78,6 +78,9 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   std::string stats = "artifact " + path + ": " + std::to_string(matchers.size()) + " patterns, " +
                       (loaded.object_code ? "object code loaded" : "bitcode compiled again") +
                       " (O" + std::to_string(loaded.header.opt_level) + ")\n";
+  if (plan.execute) {
+    return plan.execute(*loaded.schema, matchers);
+  }
   return executeRun(*loaded.schema, matchers, options, plan, stats);
 }
 

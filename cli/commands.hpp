@@ -179,7 +179,22 @@ struct TestOptions {
   std::string color = "auto";
 };
 
+// `cep backtest RULES -i HISTORY... --labels LABELS` (cmd_backtest.cpp, docs/backtest.md): the
+// rules run over history as `cep run` runs them, their alerts joined with labelled frauds.
+struct BacktestOptions {
+  // rules, inputs, imports, engine, bounds; `order` defaults to sort and `at_end` to drop
+  // (main.cpp), `output` is not used.
+  RunOptions run;
+  std::string labels;                  // --labels FILE (JSON Lines)
+  std::string horizon = "1d";          // --horizon D: an alert up to D after the label hits it
+  std::optional<std::string> lookback; // --lookback D: ... and up to D before (default: horizon)
+  std::optional<std::string> report;   // --report FILE.html
+  std::string format = "text";         // text | json
+  std::string progress = "auto";       // auto (stderr is a terminal) | always | never
+};
+
 int runCheck(const CheckOptions &options);
+int runBacktest(const BacktestOptions &options);
 int runTest(const TestOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`

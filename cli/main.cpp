@@ -240,6 +240,91 @@ int main(int argc, char **argv) {
                    "skipped, the outputs get what comes after")
       ->type_name("F");
 
+  BacktestOptions backtest;
+  RunOptions &bt = backtest.run;
+  bt.order = "sort";  // a replay of history: nothing late (docs/backtest.md)
+  bt.at_end = "drop"; // the end of a history is no event: nothing it alone settles is an alert
+  auto *backtest_cmd = app.add_subcommand(
+      "backtest",
+      "Run rules over history as `cep run` does and join their alerts with labelled frauds:\n"
+      "per rule alerts, alerts per day, true and false positives, precision, recall, time to\n"
+      "detection; the frauds no rule caught; --report writes an HTML page of it.\n"
+      "Exits 0, or 1 for rule errors, 2 for a bad command line, 3 when the run fails or a\n"
+      "label line is bad.");
+  backtest_cmd->add_option("rules", bt.rules, "Rule files (.cep) or one compiled artifact (.cepo)")
+      ->required();
+  backtest_cmd
+      ->add_option("-i,--input", bt.inputs,
+                   "History: event input PATH[:Type] (`-` is stdin); repeatable")
+      ->required();
+  backtest_cmd
+      ->add_option("--labels", backtest.labels,
+                   "Labelled frauds, JSON Lines {\"key\":...,\"time\":...,\"class\":...}")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backtest_cmd
+      ->add_option("--horizon", backtest.horizon,
+                   "An alert for a label's key up to D after the labelled time hits it (e.g. 1h, "
+                   "7d)")
+      ->capture_default_str();
+  backtest_cmd->add_option("--lookback", backtest.lookback,
+                           "... and one up to D before it (default: the --horizon)");
+  backtest_cmd->add_option("--report", backtest.report,
+                           "Write a self-contained HTML report here (no network needed)");
+  backtest_cmd->add_option("--format", backtest.format, "Output: text, or json (one document)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("--progress", backtest.progress,
+                   "Progress line on stderr: auto (when it is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("--order", bt.order,
+                   "sort (the default: history read whole, matched in event-time order, nothing "
+                   "late) or arrival (released as --max-delay allows, as live)")
+      ->check(CLI::IsMember({"arrival", "sort"}))
+      ->capture_default_str();
+  backtest_cmd->add_option("--max-delay", bt.max_delay,
+                           "With --order arrival: allowed out-of-orderness, e.g. 5s");
+  backtest_cmd->add_option("--sort-memory", bt.sort_memory,
+                           "With --order sort: memory for held events before sorted runs go to "
+                           "disk (default 1G)");
+  backtest_cmd->add_option("--sort-dir", bt.sort_dir,
+                           "With --order sort: where sorted runs go (default $TMPDIR, else /tmp)");
+  backtest_cmd
+      ->add_option("--at-end", bt.at_end,
+                   "drop (the default: what only the end of the history settles is no alert) or "
+                   "fire")
+      ->check(CLI::IsMember({"fire", "drop"}))
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("--event-time-range", bt.event_time_range,
+                   "Plausible event (and label) times FROM..TO (RFC 3339 or epoch ms)")
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("--max-record-bytes", bt.max_record_bytes, "Longest input record in bytes")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{4294967295}))
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("--engine", bt.engine, "jit (native code) or interp (the reference interpreter)")
+      ->check(CLI::IsMember({"interp", "jit"}))
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("-O,--opt-level", bt.opt_level, "With --engine jit: LLVM optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  backtest_cmd->add_option("--max-runs-per-key", bt.max_runs_per_key,
+                           "Evict the oldest partial matches of a key beyond N (0: unbounded)");
+  backtest_cmd->add_option("--max-state-bytes", bt.max_state_bytes,
+                           "Evict a pattern's oldest partial matches beyond B bytes");
+  backtest_cmd->add_option("--key-ttl", bt.key_ttl,
+                           "Drop a key's partial matches D after its last event (event time)");
+  addImportPath(backtest_cmd, bt.import_paths);
+  backtest_cmd->add_option("--trust", bt.trust, "Run a .cepo only when signed by this key")
+      ->type_name("NAME.pub");
+  addColor(backtest_cmd, bt.color);
+
   ServeOptions serve;
   RunOptions &srv = serve.run;
   auto *serve_cmd = app.add_subcommand(
@@ -462,11 +547,13 @@ int main(int argc, char **argv) {
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "check" && first != "test" &&
       first != "explain" && first != "compile" && first != "keygen" && first != "run" &&
-      first != "serve" && first != "version" && first != "deploy" && first != "undeploy" &&
-      first != "status" && first != "state" && first != "savepoint" && first != "publish-rule") {
+      first != "backtest" && first != "serve" && first != "version" && first != "deploy" &&
+      first != "undeploy" && first != "status" && first != "state" && first != "savepoint" &&
+      first != "publish-rule") {
     std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, test, explain, compile, keygen, run, serve, version, deploy, "
-                 "undeploy, status, state, savepoint, publish-rule; see cep --help)\n";
+              << "` (commands: check, test, explain, compile, keygen, run, backtest, serve, "
+                 "version, deploy, undeploy, status, state, savepoint, publish-rule; see cep "
+                 "--help)\n";
     return kUsage;
   }
 
@@ -507,6 +594,11 @@ int main(int argc, char **argv) {
                                      run_cmd->count("--disable-pass") >
                                  0;
       return runRun(run);
+    }
+    if (backtest_cmd->parsed()) {
+      bt.engine_options_given =
+          backtest_cmd->count("--engine") + backtest_cmd->count("--opt-level") > 0;
+      return runBacktest(backtest);
     }
     if (serve_cmd->parsed()) {
       return runServe(serve);

@@ -12,6 +12,7 @@
 #include "runtime/state_bounds.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -35,6 +36,9 @@ struct RunPlan {
   // --order sort: the held events' memory budget before runs spill to disk (0: not sorting).
   std::uint64_t sort_memory = 0;
   std::string sort_dir;
+  // Set: the rules' matchers (loaded from .cep files or a .cepo) go here instead of executeRun
+  // (`cep backtest`, cmd_backtest.cpp); it returns the exit code.
+  std::function<int(const runtime::Schema &, const std::vector<runtime::Matcher *> &)> execute;
 };
 
 // A side output (--late-output, --dead-letter): a file, created or truncated, written through an
@@ -108,5 +112,9 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
 
 // `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions.
 int runArtifact(const RunOptions &options, RunPlan &plan);
+
+// After checkRunOptions: loads the rules (.cep files, or runArtifact for one .cepo), checks the
+// inputs against their schema and runs them (executeRun, or plan.execute when set).
+int runPlanned(const RunOptions &options, RunPlan &plan);
 
 } // namespace cep::cli

@@ -162,6 +162,11 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
 
   ServeHooks hooks;
   hooks.finish_at_end = true;
+  if (options.progress) {
+    hooks.on_progress = [&options](std::uint64_t records, const Inputs &read, bool ended) {
+      options.progress(records, read.bytesRead(), ended);
+    };
+  }
   RunResult result = serveInputs(loop, inputs, hooks);
   if (stats != nullptr) {
     *stats = loop.stats();

@@ -65,6 +65,10 @@ struct RunOptions {
   // The matchers' state bounds (MatcherOptions::bounds): the loop does not use them, run
   // snapshots record them (run_snapshot.hpp) so that a run resumes only under the same ones.
   StateBounds state_bounds;
+  // Called on the loop thread every 8192 records and once when the last input has ended
+  // (`ended`, before its end releases what is held): records and bytes read so far (`cep
+  // backtest`'s progress line).
+  std::function<void(std::uint64_t records, std::uint64_t bytes, bool ended)> progress;
   // `--order sort` beyond memory (runtime/time/event_spill.hpp); null: held in memory. Must
   // outlive the loop.
   EventSpill *spill = nullptr;

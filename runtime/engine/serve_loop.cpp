@@ -31,6 +31,15 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
   bool reading = true;
   bool ended = false; // every input has ended (serving: wait for a stop)
   std::uint32_t since_check = 0;
+  std::uint64_t records = 0; // for on_progress
+  auto allFinished = [&inputs] {
+    for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs.finished(i)) {
+        return false;
+      }
+    }
+    return true;
+  };
   // Sources (Kafka): which of their splits count in the watermark, followed as it changes.
   std::uint64_t counts_version = ~std::uint64_t{0};
   auto followCounts = [&] {
@@ -80,8 +89,14 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
     switch (status) {
     case InputStatus::Record:
       reading = followCounts() && loop.onRecord(record.input, record.line);
+      if (hooks.on_progress && ++records % hooks.progress_every == 0) {
+        hooks.on_progress(records, inputs, false);
+      }
       break;
     case InputStatus::Finished:
+      if (hooks.on_progress && allFinished()) {
+        hooks.on_progress(records, inputs, true); // before the last end releases what is held
+      }
       reading = loop.onInputEnd(record.input);
       break;
     case InputStatus::Error:

@@ -58,6 +58,12 @@ struct ServeHooks {
   std::function<void(RunLoop &)> before_stop;
   // `cep run`: finish() once every input has ended. `cep serve`: never finish; wait for a stop.
   bool finish_at_end = false;
+  // Every `progress_every` records, and once when the last input has ended, before the loop
+  // hears of it (its end releases what --order sort held):
+  // the records read so far and the inputs (Inputs::bytesRead), for a progress line
+  // (`cep backtest`). Empty: never.
+  std::function<void(std::uint64_t records, const Inputs &inputs, bool ended)> on_progress;
+  std::uint32_t progress_every = 8192;
 };
 
 // Reads `inputs` into `loop` (made for them: same names, in order) as the header says. Stops at

@@ -393,6 +393,16 @@ void Inputs::markFinished(std::uint32_t input) {
   }
 }
 
+std::uint64_t Inputs::bytesRead() const {
+  std::uint64_t bytes = 0;
+  for (const Input &input : inputs_) {
+    if (input.reader != nullptr) {
+      bytes += input.reader->recordEnd();
+    }
+  }
+  return bytes;
+}
+
 std::vector<std::string> Inputs::names() const {
   std::vector<std::string> result;
   result.reserve(inputs_.size());

@@ -123,6 +123,9 @@ public:
   InputStatus nextArrived(InputRecord &record, int wake_fd, const std::function<int()> &timeout_ms);
   // A pipe, FIFO or terminal among the inputs, a followed file or a source: nextArrived may wait.
   bool anyStream() const;
+  // Bytes handed out so far over every file input (their readers' recordEnd(): a resumed input
+  // counts from its start), for a progress line; sources (Kafka) count nothing.
+  std::uint64_t bytesRead() const;
 
   // After open(): appends one input per split of `source` (record_source.hpp), read by
   // nextArrived only (never by next(), never finished), all bound to `bound_type` (-1: none).

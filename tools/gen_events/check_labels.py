@@ -47,9 +47,13 @@ SCENARIOS = {
     "travel": ("ImpossibleTravel", "user", ["Login", "Login"]),
     "unpaid": ("Unpaid", "order_id", ["Order"]),
     "click_flood": ("ClickFlood", "user", None),
+    # card testing too slow for the rule: a fraud no rule of examples/fraud catches (no stream)
+    "slow_card_testing": ("", "card", ["Payment"] * 4),
 }
+# scenario -> the label's class (the kind of fraud), when it is not the scenario itself
+CLASSES = {"slow_card_testing": "card_testing"}
 KEY_FIELDS = ("card", "user", "order_id")
-LABEL_FIELDS = {"scenario", "key", "stream", "lines", "start", "end"}
+LABEL_FIELDS = {"scenario", "key", "stream", "lines", "start", "end", "time", "class"}
 
 RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$")
 DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
@@ -221,6 +225,14 @@ def check_scenario(label, evs, problems):
         need(all(big["country"] != e["country"] for e in smalls),
              "the final payment's country equals a probe's country")
         need(times[-1] - times[0] < 10 * MINUTE, "not within 10 minutes")
+    elif scenario == "slow_card_testing":
+        smalls, big = evs[:-1], evs[-1]
+        need(all(e["amount"] < Decimal("1.00") for e in smalls), "a probe is not under 1.00")
+        need(big["amount"] > Decimal("500"), "the final payment is not over 500")
+        need(all(big["country"] != e["country"] for e in smalls),
+             "the final payment's country equals a probe's country")
+        need(times[2] - times[0] >= 10 * MINUTE and times[-1] - times[0] >= 10 * MINUTE,
+             "within 10 minutes: card_testing would catch it")
     elif scenario == "velocity":
         need(all(e["@type"] == "Payment" for e in evs), "not all events are Payments")
         need(11 <= len(evs) <= 14, f"{len(evs)} payments, expected 11 to 14")
@@ -267,6 +279,13 @@ def check_labels(path, events, problems):
             scenario = label["scenario"]
             if scenario not in SCENARIOS:
                 problems.add(f"{where}: unknown scenario {scenario!r}")
+                continue
+            # What `cep backtest --labels` reads: the fraud's time is its first event's, its
+            # class the scenario.
+            if (label["time"] != label["start"]
+                    or label["class"] != CLASSES.get(scenario, scenario)):
+                problems.add(f"{where}: time must equal start and class be "
+                             f"{CLASSES.get(scenario, scenario)!r}")
                 continue
             stream, key_field, types = SCENARIOS[scenario]
             if label["stream"] != stream:

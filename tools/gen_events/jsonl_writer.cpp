@@ -157,7 +157,7 @@ void EventWriter::timeField(std::string_view name, std::int64_t ms) {
 
 void writeLabel(std::ostream &out, std::string_view scenario, std::string_view key,
                 std::string_view stream, const std::vector<std::size_t> &lines, std::int64_t start,
-                std::int64_t end) {
+                std::int64_t end, std::string_view label_class) {
   std::string line = "{\"scenario\":";
   appendJsonString(line, scenario);
   line += ",\"key\":";
@@ -175,6 +175,12 @@ void writeLabel(std::ostream &out, std::string_view scenario, std::string_view k
   appendInteger(line, start);
   line += ",\"end\":";
   appendInteger(line, end);
+  // What `cep backtest --labels` reads (docs/backtest.md): the fraud's time (its first event)
+  // and its class (the scenario); key is above.
+  line += ",\"time\":";
+  appendInteger(line, start);
+  line += ",\"class\":";
+  appendJsonString(line, label_class);
   line += "}\n";
   out << line;
 }

@@ -30,10 +30,11 @@ private:
   std::string line_;
 };
 
-// One label line: `{"scenario":...,"key":...,"stream":...,"lines":[...],"start":ms,"end":ms}`.
+// One label line: `{"scenario":...,"key":...,"stream":...,"lines":[...],"start":ms,"end":ms,
+// "time":ms,"class":...}` (time = start; with key, what `cep backtest --labels` reads).
 void writeLabel(std::ostream &out, std::string_view scenario, std::string_view key,
                 std::string_view stream, const std::vector<std::size_t> &lines, std::int64_t start,
-                std::int64_t end);
+                std::int64_t end, std::string_view label_class);
 
 // Fixed-point decimals from integers: (1250, 2) -> "12.50", (-337, 4) -> "-0.0337".
 void appendFixed(std::string &out, std::int64_t scaled, int decimals);

@@ -60,6 +60,8 @@ Options:
   --unpaid N           injected unpaid orders (default 2)
   --click-floods N     injected click floods (default 0): 6-9 Click events of one user in one
                        clock-aligned 5-minute window (examples/fraud/windows/clicks.cep)
+  --slow-card-testing N  card testing too slow for the example's rule: labelled frauds
+                       (class card_testing) that no rule catches, for backtests (default 0)
   --labels PATH        write one JSON line per injected scenario to PATH
   -o, --output PATH    write the events to PATH (default `-`, stdout)
   --time-format FMT    ms (epoch milliseconds, the default) or rfc3339
@@ -172,6 +174,9 @@ Options parseArguments(int argc, char **argv, bool &help) {
       options.scenarios.unpaid = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--click-floods") {
       options.scenarios.click_flood = parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
+    } else if (name == "--slow-card-testing") {
+      options.scenarios.slow_card_testing =
+          parseInteger<std::int64_t>(name, value(), 0, kMaxScenarios);
     } else if (name == "--labels") {
       options.labels = std::string(value());
       if (options.labels.empty()) {
@@ -272,7 +277,7 @@ int generate(const Options &options) {
         lines.push_back(line_of[background_count + event]);
       }
       writeLabel(labels_file, label.scenario, label.key, label.stream, lines, label.start,
-                 label.end);
+                 label.end, label.label_class);
     }
     labels_file.flush();
     if (!labels_file) {

@@ -16,6 +16,9 @@ struct ScenarioCounts {
   std::int64_t travel = 2;
   std::int64_t unpaid = 2;
   std::int64_t click_flood = 0; // off by default: the example stream has no clicks
+  // Card testing too slow for the card_testing rule's 10 minutes: a fraud the example's rules
+  // miss (labelled, class card_testing, no stream), for backtests.
+  std::int64_t slow_card_testing = 0;
 };
 
 struct Options {

@@ -29,7 +29,8 @@ enum class RngStream : std::uint64_t {
   Travel,
   Unpaid,
   Disorder,
-  ClickFlood, // after Disorder: the earlier streams keep their numbers (and outputs)
+  ClickFlood,      // after Disorder: the earlier streams keep their numbers (and outputs)
+  SlowCardTesting, // after ClickFlood: the streams before keep their seeds
 };
 
 class Rng {

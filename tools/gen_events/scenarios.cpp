@@ -27,6 +27,7 @@ public:
     repeat(counts.travel, RngStream::Travel, &ScenarioBuilder::travel);
     repeat(counts.unpaid, RngStream::Unpaid, &ScenarioBuilder::unpaid);
     repeat(counts.click_flood, RngStream::ClickFlood, &ScenarioBuilder::clickFlood);
+    repeat(counts.slow_card_testing, RngStream::SlowCardTesting, &ScenarioBuilder::slowCardTesting);
     return std::move(out_);
   }
 
@@ -72,6 +73,26 @@ private:
       add(label, payment(rng, ts, card, rng.between(1, 99), home));
     }
     ts += rng.between(10 * kSecond, 2 * kMinute);
+    add(label, payment(rng, ts, card, rng.between(50'001, 300'000), abroad));
+  }
+
+  // Card testing the card_testing rule misses: 3 probes under 1.00 5-6 minutes apart, then one
+  // payment over 500 from another country 1-2 minutes later; 11-14 minutes in all, and no 3
+  // probes within 10 minutes. The label expects no record (stream "").
+  void slowCardTesting(Rng &rng) {
+    const std::int64_t card = next_card_++;
+    const std::size_t home = rng.below(countries().size());
+    const std::size_t abroad = otherCountry(rng, home);
+    Label &label = startLabel("slow_card_testing", cardKey(card), "");
+    label.label_class = "card_testing";
+    std::int64_t ts = 0;
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0) {
+        ts += rng.between(5 * kMinute, 6 * kMinute);
+      }
+      add(label, payment(rng, ts, card, rng.between(1, 99), home));
+    }
+    ts += rng.between(kMinute, 2 * kMinute);
     add(label, payment(rng, ts, card, rng.between(50'001, 300'000), abroad));
   }
 
@@ -219,6 +240,7 @@ private:
   Label &startLabel(std::string_view scenario, const std::string &key, std::string_view stream) {
     Label &label = out_.labels.emplace_back();
     label.scenario = std::string(scenario);
+    label.label_class = label.scenario;
     label.key = key;
     label.stream = std::string(stream);
     return label;
@@ -247,7 +269,8 @@ private:
 
 std::size_t maxScenarioEvents(const ScenarioCounts &counts) {
   const std::int64_t most = 6 * counts.card_testing + 14 * counts.velocity + 3 * counts.takeover +
-                            2 * counts.travel + counts.unpaid + 9 * counts.click_flood;
+                            2 * counts.travel + counts.unpaid + 9 * counts.click_flood +
+                            4 * counts.slow_card_testing;
   return static_cast<std::size_t>(most);
 }
 

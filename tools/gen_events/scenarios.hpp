@@ -15,7 +15,9 @@ namespace cep::tools {
 struct Label {
   std::string scenario; // card_testing, velocity, takeover, travel, unpaid
   std::string key;
-  std::string stream;              // CardTesting, Velocity, Takeover, ImpossibleTravel, Unpaid
+  std::string stream;      // CardTesting, Velocity, Takeover, ImpossibleTravel, Unpaid; "" for none
+  std::string label_class; // the kind of fraud: the scenario, or card_testing for
+                           // slow_card_testing
   std::vector<std::size_t> events; // indices into ScenarioEvents::events, in event-time order
   std::int64_t start = 0;
   std::int64_t end = 0;
