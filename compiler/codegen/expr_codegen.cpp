@@ -2,8 +2,10 @@
 
 #include "runtime/event.hpp"
 #include "runtime/native/image.hpp"
+#include "runtime/native/member_set.hpp"
 #include "stdlib/functions.hpp"
 #include "stdlib/native.hpp"
+#include "support/fnv1a.hpp"
 #include "support/internal_error.hpp"
 
 #include <cmath>
@@ -861,7 +863,11 @@ private:
       return nonNull(TypeKind::Bool, b_.getFalse());
     }
     CgValue r = unlessNull(x.null, TypeKind::Bool, [&] {
-      llvm::Value *found = b_.getFalse();
+      llvm::Value *found = memberTableTest(e.value.list, x);
+      if (found != nullptr) {
+        return nonNull(TypeKind::Bool, e.op == Op::In ? found : b_.CreateNot(found));
+      }
+      found = b_.getFalse();
       for (const auto &item : e.value.list) {
         if (item.is_null) {
           continue;
@@ -871,6 +877,77 @@ private:
       return nonNull(TypeKind::Bool, e.op == Op::In ? found : b_.CreateNot(found));
     });
     return nonNull(TypeKind::Bool, b_.CreateAnd(b_.CreateNot(r.null), r.v));
+  }
+
+  // `x in (...)` over a long list of Int/Time/Duration or String constants: one probe of a
+  // constant hash table built here (runtime/native/member_set.hpp), so code size and compile
+  // time do not grow with the list and the test is O(1). nullptr when the list is short or its
+  // values are of another kind (Float, Bool, mixed): the caller compares one by one.
+  llvm::Value *memberTableTest(const std::vector<lang::typed::Value> &list, const CgValue &x) {
+    bool ints = usesInt(x.kind);
+    if (!ints && x.kind != TypeKind::String) {
+      return nullptr;
+    }
+    std::vector<std::int64_t> int_values;
+    std::vector<std::string> string_values;
+    for (const auto &item : list) {
+      if (item.is_null || item.kind == TypeKind::Null) {
+        continue; // never equal to a non-null x
+      }
+      if (ints && usesInt(item.kind)) {
+        int_values.push_back(item.i);
+      } else if (!ints && item.kind == TypeKind::String) {
+        string_values.push_back(item.s);
+      } else {
+        return nullptr;
+      }
+    }
+    if (int_values.size() + string_values.size() < runtime::native::kMemberTableMinItems) {
+      return nullptr;
+    }
+    runtime::native::MemberTable t = ints ? runtime::native::buildIntTable(int_values)
+                                          : runtime::native::buildStringTable(string_values);
+    // Named by their content, so a list used by several functions is emitted once and the
+    // module's bytes do not depend on the order functions are generated in.
+    std::string content = t.bytes;
+    auto addBytes = [&content](const void *p, std::size_t n) {
+      content.append(static_cast<const char *>(p), n);
+    };
+    addBytes(t.ints.data(), t.ints.size() * sizeof(std::int64_t));
+    addBytes(t.spans.data(), t.spans.size() * sizeof(std::uint64_t));
+    std::string id = std::to_string(fnv1a64(content)) + (ints ? ".i" : ".s");
+    llvm::Constant *slots = constantArray("cep.inset.slots." + id, t.slots);
+    llvm::Value *mask = b_.getInt64(t.mask);
+    if (ints) {
+      std::vector<std::uint64_t> raw(t.ints.begin(), t.ints.end());
+      llvm::Constant *values = constantArray("cep.inset.ints." + id, raw);
+      llvm::Value *hit =
+          call("cep_rt_in_int", i8_, {ptr_, i64_, ptr_, i64_}, {slots, mask, values, x.v});
+      return b_.CreateICmpNE(hit, b_.getInt8(0));
+    }
+    llvm::Constant *spans = constantArray("cep.inset.spans." + id, t.spans);
+    llvm::Constant *bytes = constantGlobal("cep.inset.bytes." + id,
+                                           llvm::ConstantDataArray::getString(ctx_, t.bytes, true));
+    llvm::Value *hit = call("cep_rt_in_str", i8_, {ptr_, i64_, ptr_, ptr_, ptr_, i64_},
+                            {slots, mask, spans, bytes, x.v, x.n});
+    return b_.CreateICmpNE(hit, b_.getInt8(0));
+  }
+
+  template <typename T>
+  llvm::Constant *constantArray(const std::string &name, const std::vector<T> &values) {
+    llvm::Constant *init = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<T>(values));
+    return constantGlobal(name, init);
+  }
+
+  // A private constant global; one already in the module with this name and this (uniqued)
+  // initializer is reused.
+  llvm::Constant *constantGlobal(const std::string &name, llvm::Constant *init) {
+    if (llvm::GlobalVariable *g = m_.getNamedGlobal(name);
+        g != nullptr && g->getInitializer() == init) {
+      return g;
+    }
+    return new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                    init, name);
   }
 
   CgValue ifExpr(const Expr &e) {

@@ -2,6 +2,7 @@
 #include "compiler/jit/host_symbols.hpp"
 
 #include "runtime/native/image.hpp"
+#include "runtime/native/member_set.hpp"
 #include "stdlib/native.hpp"
 
 #include <cmath>
@@ -18,6 +19,9 @@ std::vector<HostSymbol> hostSymbols() {
       {"cep_rt_bound_at", addr(&cep_rt_bound_at)},
       {"cep_rt_alloc", addr(&cep_rt_alloc)},
       {"cep_rt_strcmp", addr(&cep_rt_strcmp)},
+      // Long `in` lists (runtime/native/member_set.cpp).
+      {"cep_rt_in_int", addr(&cep_rt_in_int)},
+      {"cep_rt_in_str", addr(&cep_rt_in_str)},
       {"cep_stdlib_round", addr(&cep_stdlib_round)},
       {"cep_stdlib_floor", addr(&cep_stdlib_floor)},
       {"cep_stdlib_ceil", addr(&cep_stdlib_ceil)},

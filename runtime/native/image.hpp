@@ -90,6 +90,8 @@ namespace cep::runtime::native {
 // Bumped whenever the generated functions' signatures, CepBranch/CepValue, the Event layout or
 // the cep_rt_* helpers change, or what a module must define (2: each image's fingerprint global,
 // image_codec.hpp imageFingerprint): a .cepo built for another ABI version is refused.
+// A new cep_rt_* helper needs no bump: old artifacts do not call it, and an older build refuses
+// an artifact that does when verifying it ("undefined symbol ... is not a cep host function").
 constexpr std::uint32_t kAbiVersion = 2;
 
 enum class StateKind : std::uint8_t { Normal, Final, Stop, Pending }; // as compiler/nfa/ir.hpp
