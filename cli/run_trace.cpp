@@ -22,6 +22,9 @@ std::string RunTrace::refuse(const RunOptions &options) {
   if (options.trace_format != "text" && options.trace_format != "json") {
     return "--trace-format must be text or json, not \"" + options.trace_format + "\"";
   }
+  if (options.trace_output && *options.trace_output == "-" && options.output == "-") {
+    return "--trace-output - writes the trace to stdout, where the matches go: give -o FILE";
+  }
   if (options.snapshot_after || options.resume) {
     return "--trace does not go with --snapshot-after or --resume";
   }

@@ -62,6 +62,9 @@ void TraceWriter::action(const TraceAction &a) {
   } else {
     text(a);
   }
+  // One key's actions are few: written through at once, so a file can be followed (`tail -f`)
+  // while `cep run --follow` goes on.
+  out_.flush();
   if (a.kind == TraceKind::Event || a.kind == TraceKind::Late) {
     last_seq_ = a.seq;
     header_ = true;
