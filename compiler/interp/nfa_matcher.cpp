@@ -477,6 +477,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
   std::vector<Run> completed;
   if (tracing) {
     traceEvent(key, e, TraceKind::Event);
+    trace_event_ = e.seq + 1;
   }
   if (it != keys_.end()) {
     for (const Run &r : it->second->runs) {
@@ -501,6 +502,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
     }
   }
   if (it == keys_.end() && retained.empty() && completed.empty()) {
+    trace_event_ = 0;
     updatePeaks();
     return;
   }
@@ -519,6 +521,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
   if (options_.bounds.max_state_bytes != 0 && accountedBytes() > options_.bounds.max_state_bytes) {
     boundStateBytes(Completion{e.time, false, e.seq}, out);
   }
+  trace_event_ = 0;
   updatePeaks(); // after the bounds, where the native matcher samples them too
 }
 
@@ -539,7 +542,9 @@ void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason re
   if (tracing_ && traced(key.key_json)) {
     TraceAction a = traceAction(TraceKind::Evict, key.key_json);
     a.time = at;
-    a.time_driven = true;
+    // A bound checked after the key's event, or a key's TTL reached by time.
+    a.time_driven = reason == runtime::EvictReason::Ttl || trace_event_ == 0;
+    a.seq = a.time_driven ? 0 : trace_event_;
     a.has_run = true;
     a.run = traceRun(run);
     a.reason = std::string(runtime::evictReasonName(reason));

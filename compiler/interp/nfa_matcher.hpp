@@ -221,6 +221,7 @@ private:
   bool draining_ = false; // Matcher::drain: the start state is no longer consulted
   bool tracing_ = false;  // setTrace was called
   TraceTarget trace_;
+  std::uint64_t trace_event_ = 0; // the traced event being matched (arrival number), else 0
   runtime::MatcherStats stats_;
 };
 

@@ -25,7 +25,7 @@ enum class TraceKind : std::uint8_t {
   Match,    // a match was written (record)
   Timeout,  // a run's `within` passed at `time` (record: its timeout record, if the rule has one)
   Discard,  // a run or held match dropped by the skip strategy after a match (reason: skip)
-  Evict,    // a run evicted by a state bound (reason: runs-per-key, state-bytes, ttl)
+  Evict,    // a run evicted by a state bound (reason: max-runs-per-key, max-state-bytes, ttl)
   End,      // end of input: a run that can no longer complete is dropped
 };
 const char *traceKindName(TraceKind k); // "event", "late", "start", ...
