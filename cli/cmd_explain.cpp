@@ -128,6 +128,13 @@ int explainAggregates(const ExplainOptions &options) {
 } // namespace
 
 int runExplain(const ExplainOptions &options) {
+  if (options.why) {
+    return runExplainWhy(options);
+  }
+  if (options.format == "json" || !options.inputs.empty() || options.key) {
+    std::cerr << "cep explain: --format json, -i and --key go with --why\n";
+    return kUsage;
+  }
   if (options.files.size() == 1 && options.files.front().size() > 5 &&
       options.files.front().ends_with(".cepo")) {
     return runExplainArtifact(options);

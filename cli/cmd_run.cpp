@@ -7,6 +7,7 @@
 #include "cli/run_resume.hpp"
 #include "cli/run_shared.hpp"
 #include "cli/run_stats.hpp"
+#include "cli/run_trace.hpp"
 #include "cli/terminal.hpp"
 #include "compiler/driver/pipeline.hpp"
 #include "runtime/engine/output_sink.hpp"
@@ -98,6 +99,9 @@ std::vector<NamedPath> outputPaths(const RunOptions &options) {
   }
   if (options.evicted_output) {
     outputs.push_back({"--evicted-output", *options.evicted_output});
+  }
+  if (options.trace_output && *options.trace_output != "-") {
+    outputs.push_back({"--trace-output", *options.trace_output});
   }
   return outputs;
 }
@@ -436,25 +440,53 @@ int checkArtifactUse(const RunOptions &options) {
   return kOk;
 }
 
+// The checks every entry point makes before its plan runs.
+int planRun(const RunOptions &options, RunPlan &plan) {
+  if (int code = checkArtifactUse(options); code != kOk) {
+    return code;
+  }
+  return checkRunOptions(options, plan);
+}
+
+int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSink *collect);
+
 } // namespace
 
 int runRun(const RunOptions &options) {
-  if (int code = checkArtifactUse(options); code != kOk) {
-    return code;
-  }
   RunPlan plan;
-  if (int code = checkRunOptions(options, plan); code != kOk) {
+  if (int code = planRun(options, plan); code != kOk) {
     return code;
   }
-  return runPlanned(options, plan);
+  return runRules(options, plan, nullptr);
+}
+
+int runTraced(const RunOptions &options, compiler::interp::TraceSink &sink) {
+  RunPlan plan;
+  if (int code = planRun(options, plan); code != kOk) {
+    return code;
+  }
+  return runRules(options, plan, &sink);
 }
 
 int runPlanned(const RunOptions &options, RunPlan &plan) {
+  return runRules(options, plan, nullptr);
+}
+
+namespace {
+
+int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSink *collect) {
   if (int code = checkArtifactUse(options); code != kOk) {
     return code;
   }
+  if (std::string why = RunTrace::refuse(options); !why.empty()) {
+    return usage(why);
+  }
   bool artifact = endsWith(options.rules.front(), ".cepo");
   if (artifact) {
+    if (options.trace) {
+      return usage("--trace needs the rule files (.cep), not a .cepo: the interpreter that "
+                   "explains each step runs from them");
+    }
     return runArtifact(options, plan);
   }
   // The rules.
@@ -490,6 +522,24 @@ int runPlanned(const RunOptions &options, RunPlan &plan) {
           matcherOptions(options, plan), set, error)) {
     return failure(set.jit ? error : "--engine jit: " + error);
   }
+  // --trace KEY: the interpreter's account of one key (cli/run_trace.hpp). Its file is opened
+  // only once it is known not to be an input or another output.
+  RunTrace trace;
+  if (options.trace) {
+    std::vector<NamedPath> reads = plan.rule_files;
+    for (const runtime::InputSpec &input : plan.inputs) {
+      reads.push_back({"--input", input.path});
+    }
+    if (std::string conflict = sameFileConflict(outputPaths(options), reads); !conflict.empty()) {
+      return usage(conflict);
+    }
+    if (collect != nullptr) {
+      trace.collect(options, *collect);
+    } else if (!trace.open(options, error)) {
+      return failure(error);
+    }
+    trace.attach(pipeline, set, jit, matcherOptions(options, plan));
+  }
   std::vector<runtime::Matcher *> matchers;
   for (const auto &matcher : set.matchers) {
     matchers.push_back(matcher.get());
@@ -497,9 +547,12 @@ int runPlanned(const RunOptions &options, RunPlan &plan) {
   if (plan.execute) {
     return plan.execute(schema, matchers);
   }
-  return executeRun(schema, matchers, options, plan,
-                    jit ? formatJitStats(set.jit_stats, options.opt_level, !options.no_timing)
-                        : std::string());
+  int code = executeRun(schema, matchers, options, plan,
+                        jit ? formatJitStats(set.jit_stats, options.opt_level, !options.no_timing)
+                            : std::string());
+  return options.trace ? trace.finish(code) : code;
 }
+
+} // namespace
 
 } // namespace cep::cli

@@ -31,6 +31,14 @@ struct ExplainOptions {
   std::string color = "auto";
   bool stage_options_given = false; // --emit, --format, --no-positions, -O, --disable-pass or
                                     // --import-path
+  // --why (cmd_explain_why.cpp, docs/debugging.md): why `pattern` did (not) fire for `key` over
+  // the inputs, from the reference interpreter's trace.
+  bool why = false;
+  std::vector<std::string> inputs; // -i PATH[:Type]
+  std::optional<std::string> key;  // --key K, as `cep run --trace` takes it
+  std::string max_delay = "0s";
+  std::string order = "arrival"; // arrival | sort
+  std::string at_end = "fire";   // fire | drop
 };
 
 struct CompileOptions {
@@ -84,6 +92,10 @@ struct RunOptions {
   std::string max_state_bytes;               // a byte size: 1048576, 512K, 64M, 2G
   std::string key_ttl;                       // a duration of event time: 30m, 1d
   std::optional<std::string> evicted_output; // one JSON line per evicted partial match
+  // --trace KEY (cli/run_trace.hpp, docs/debugging.md): one key's runs, event by event.
+  std::optional<std::string> trace;
+  std::string trace_format = "text";       // text | json
+  std::optional<std::string> trace_output; // default stderr
   std::vector<std::string> trust; // --trust NAME.pub (repeatable): x.cepo must be signed by one
   std::string color = "auto";
   // For tests and debugging (cli/run_resume.hpp): stop after K records with a snapshot of the
@@ -198,6 +210,7 @@ int runBacktest(const BacktestOptions &options);
 int runTest(const TestOptions &options);
 int runExplain(const ExplainOptions &options);
 int runExplainArtifact(const ExplainOptions &options); // `cep explain x.cepo`
+int runExplainWhy(const ExplainOptions &options);      // `cep explain --why`
 int runCompile(const CompileOptions &options);
 int runKeygen(const KeygenOptions &options);
 int runRun(const RunOptions &options);

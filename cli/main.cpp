@@ -87,8 +87,10 @@ int main(int argc, char **argv) {
   explain_cmd->add_option("--emit", explain.emit, "Stage to show")
       ->check(CLI::IsMember({"ast", "typed", "nfa", "nfa-opt", "llvm", "agg"}))
       ->capture_default_str();
-  explain_cmd->add_option("--format", explain.format, "text, or dot (Graphviz) for nfa stages")
-      ->check(CLI::IsMember({"text", "dot"}))
+  explain_cmd
+      ->add_option("--format", explain.format,
+                   "text, dot (Graphviz) for nfa stages, or json with --why")
+      ->check(CLI::IsMember({"text", "dot", "json"}))
       ->capture_default_str();
   explain_cmd->add_option("--pattern", explain.pattern, "Only this pattern (or aggregate)");
   explain_cmd->add_flag("!--no-positions", explain.positions,
@@ -103,6 +105,20 @@ int main(int argc, char **argv) {
   explain_cmd->add_flag("!--no-host", explain.host,
                         "For a .cepo: leave out the target, CPU, features and code section sizes "
                         "(the same output on every machine)");
+  explain_cmd->add_flag("--why", explain.why,
+                        "Why --pattern P did (not) fire for --key K over the -i inputs: the "
+                        "furthest any run got and what stopped it (docs/debugging.md)");
+  explain_cmd->add_option("-i,--input", explain.inputs, "With --why: event input PATH[:Type]");
+  explain_cmd->add_option("--key", explain.key,
+                          "With --why: the key (card-42, 42, or \"@key\" JSON)");
+  explain_cmd->add_option("--max-delay", explain.max_delay, "With --why: as `cep run`")
+      ->capture_default_str();
+  explain_cmd->add_option("--order", explain.order, "With --why: arrival or sort, as `cep run`")
+      ->check(CLI::IsMember({"arrival", "sort"}))
+      ->capture_default_str();
+  explain_cmd->add_option("--at-end", explain.at_end, "With --why: fire or drop, as `cep run`")
+      ->check(CLI::IsMember({"fire", "drop"}))
+      ->capture_default_str();
   addImportPath(explain_cmd, explain.import_paths);
   addColor(explain_cmd, explain.color);
 
@@ -198,6 +214,17 @@ int main(int argc, char **argv) {
       "Turn an optimisation pass off (repeatable, or `all`); results must not change");
   run_cmd->add_flag("--with-events", run.with_events,
                     "Add to each match the input records bound to each step (@events)");
+  run_cmd->add_option("--trace", run.trace,
+                      "Trace one key: what each pattern's runs did with each of its events and "
+                      "why (card-42, 42, or \"@key\" JSON such as '[\"c1\",3]'; "
+                      "docs/debugging.md)");
+  run_cmd
+      ->add_option("--trace-format", run.trace_format,
+                   "text (one line per event and per run action) or json (JSON Lines)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  run_cmd->add_option("--trace-output", run.trace_output,
+                      "Write the trace here (default stderr; - is stdout)");
   run_cmd
       ->add_option("--max-runs-per-key", run.max_runs_per_key,
                    "Evict the oldest partial matches of a key beyond N (0: unbounded)")

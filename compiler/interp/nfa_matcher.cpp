@@ -168,7 +168,8 @@ std::int64_t InterpMatcher::deadlineOf(const Run &run) const {
 }
 
 void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::EventRef &event,
-                             std::vector<Run> &retained, std::vector<Run> &completed) {
+                             std::vector<Run> &retained, std::vector<Run> &completed,
+                             RunTrace *trace) {
   const runtime::Event &e = *event;
   BoundEvents bound(run.bound.get(), pattern_.steps.size());
 
@@ -187,13 +188,22 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
     auto [s, c] = stack.back();
     stack.pop_back();
     CEP_ASSERT(++visits <= 64 * nfa_.states.size() + 64, "PROCEED cycle in " + nfa_.pattern);
+    if (trace != nullptr) {
+      trace->visited.push_back(s);
+    }
     for (const auto &edge : nfa_.states[static_cast<std::size_t>(s)].edges) {
+      if (trace != nullptr) {
+        noteEdge(*trace, edge);
+      }
       if (!passes(edge.guard.get(), e, c, bound)) {
         continue;
       }
       if (edge.kind == EdgeKind::Proceed) {
         if (nfa_.states[static_cast<std::size_t>(edge.target)].kind == StateKind::Stop) {
           discard = true; // the negated event occurred (Flink: a TAKE into the stop state)
+          if (trace != nullptr) {
+            trace->stopped_by = stopStep(edge.target);
+          }
         } else {
           stack.emplace_back(edge.target, counterAfter(edge, c));
         }
@@ -214,6 +224,9 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
       break;
     case StateKind::Stop:
       discard = true;
+      if (trace != nullptr) {
+        trace->stopped_by = stopStep(r.state);
+      }
       break;
     default:
       next.push_back(std::move(r));
@@ -233,6 +246,9 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
       r.start_time = run.start_time;
       r.start_seq = run.start_seq;
       r.prev_time = run.prev_time;
+      if (trace != nullptr) {
+        trace->made.push_back({EdgeKind::Ignore, -1, r.state, -1});
+      }
       add(std::move(r));
       continue;
     }
@@ -241,6 +257,9 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
     const auto &step_within = nfa_.states[static_cast<std::size_t>(b.source)].within_ms;
     if (!is_start && step_within &&
         e.time >= cep::time::deadlineAfter(run.prev_time, *step_within)) {
+      if (trace != nullptr) {
+        trace->within_blocked = nfa_.states[static_cast<std::size_t>(b.source)].step;
+      }
       continue;
     }
     std::int32_t step = nfa_.states[static_cast<std::size_t>(b.source)].step;
@@ -254,6 +273,9 @@ void InterpMatcher::nextRuns(const Run &run, bool is_start, const runtime::Event
     r.start_seq = is_start ? e.seq : run.start_seq;
     r.prev_time = e.time;
     nfa::StateId final_state = finalAfterProceed(r.state, r.counter, e, bound);
+    if (trace != nullptr) {
+      trace->made.push_back({EdgeKind::Take, step, r.state, final_state});
+    }
     if (final_state >= 0) {
       Run f = r;
       f.state = final_state;
@@ -399,9 +421,36 @@ void InterpMatcher::expire(KeyState &key, std::int64_t deadline, std::vector<Mat
     if (r.deadline > deadline) {
       alive.push_back(std::move(r));
     } else if (nfa_.states[static_cast<std::size_t>(r.state)].kind == StateKind::Pending) {
+      if (tracing_ && traced(key.key_json)) {
+        TraceAction a = traceAction(TraceKind::Complete, key.key_json);
+        a.time = deadline;
+        a.time_driven = true;
+        a.has_run = true;
+        a.run = traceRun(r);
+        a.reason = "absence";
+        a.detail = "its window passed without the negated event";
+        trace_.sink->action(a);
+      }
       completed.push_back(std::move(r)); // absence: the window passed without the event
     } else {
+      std::size_t before = out.size();
       emitTimeout(key, r, out);
+      if (tracing_ && traced(key.key_json)) {
+        TraceAction a = traceAction(TraceKind::Timeout, key.key_json);
+        a.time = deadline;
+        a.time_driven = true;
+        a.has_run = true;
+        a.run = traceRun(r);
+        a.reason = "within";
+        bool whole =
+            nfa_.within_ms && cep::time::deadlineAfter(r.start_time, *nfa_.within_ms) == r.deadline;
+        a.detail = whole ? "the pattern's within passed (counted from its first event)"
+                         : "the step's within passed (counted from its last bound event)";
+        if (out.size() > before) {
+          a.record = out.back().json;
+        }
+        trace_.sink->action(a);
+      }
     }
   }
   setRuns(key, std::move(alive));
@@ -417,22 +466,43 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
     return; // not in this pattern's stream (docs/semantics.md §1)
   }
   advanceTime(e.time, out); // the driver does it before; harmless when it did
-  ++stats_.events;
   std::string key = keyOf(e);
+  const bool tracing = traced(key);
+  if (!tracing && tracing_ && trace_.only_traced) {
+    return; // a shadow (shadow_matcher.hpp) follows its traced key only
+  }
+  ++stats_.events;
   auto it = keys_.find(key);
   std::vector<Run> retained;
   std::vector<Run> completed;
+  if (tracing) {
+    traceEvent(key, e, TraceKind::Event);
+    trace_event_ = e.seq + 1;
+  }
   if (it != keys_.end()) {
     for (const Run &r : it->second->runs) {
-      nextRuns(r, false, event, retained, completed);
+      if (tracing) {
+        RunTrace rt;
+        nextRuns(r, false, event, retained, completed, &rt);
+        traceStep(key, r, false, event, rt);
+      } else {
+        nextRuns(r, false, event, retained, completed);
+      }
     }
   }
   if (!draining_) { // a draining matcher starts no run (docs/semantics.md §10)
     Run start;
     start.state = nfa_.start;
-    nextRuns(start, true, event, retained, completed);
+    if (tracing) {
+      RunTrace rt;
+      nextRuns(start, true, event, retained, completed, &rt);
+      traceStep(key, start, true, event, rt);
+    } else {
+      nextRuns(start, true, event, retained, completed);
+    }
   }
   if (it == keys_.end() && retained.empty() && completed.empty()) {
+    trace_event_ = 0;
     updatePeaks();
     return;
   }
@@ -451,6 +521,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
   if (options_.bounds.max_state_bytes != 0 && accountedBytes() > options_.bounds.max_state_bytes) {
     boundStateBytes(Completion{e.time, false, e.seq}, out);
   }
+  trace_event_ = 0;
   updatePeaks(); // after the bounds, where the native matcher samples them too
 }
 
@@ -468,6 +539,18 @@ void InterpMatcher::evict(const KeyState &key, Run &run, runtime::EvictReason re
                           std::int64_t at) {
   ++stats_.evicted;
   ++stats_.evicted_by[static_cast<std::size_t>(reason)];
+  if (tracing_ && traced(key.key_json)) {
+    TraceAction a = traceAction(TraceKind::Evict, key.key_json);
+    a.time = at;
+    // A bound checked after the key's event, or a key's TTL reached by time.
+    a.time_driven = reason == runtime::EvictReason::Ttl || trace_event_ == 0;
+    a.seq = a.time_driven ? 0 : trace_event_;
+    a.has_run = true;
+    a.run = traceRun(run);
+    a.reason = std::string(runtime::evictReasonName(reason));
+    a.detail = "a state bound (docs/semantics.md §9) evicted it";
+    trace_.sink->action(a);
+  }
   if (options_.evictions != nullptr) {
     std::string record;
     if (options_.evictions->wantsRecords()) {
@@ -635,14 +718,41 @@ void InterpMatcher::prune(KeyState &key, const HeldMatch &released) {
     EventPos start{time, seq};
     return inclusive ? start <= *id : start < *id;
   };
+  const bool tracing = tracing_ && traced(key.key_json);
+  auto traceDiscard = [&](const TraceRun &run, const char *what) {
+    TraceAction a = traceAction(TraceKind::Discard, key.key_json);
+    a.time = released.bound->event->time;
+    a.has_run = true;
+    a.run = run;
+    a.reason = "skip";
+    a.detail = std::string(what) + " dropped by the skip strategy after the match ending at #" +
+               std::to_string(released.seqs.back() + 1);
+    trace_.sink->action(a);
+  };
   std::vector<Run> runs;
   for (Run &r : key.runs) {
     if (!discarded(r.start_time, r.start_seq)) {
       runs.push_back(std::move(r));
+    } else if (tracing) {
+      traceDiscard(traceRun(r), "a partial match");
     }
   }
   setRuns(key, std::move(runs));
   std::size_t before = key.held.size();
+  if (tracing) {
+    for (const HeldMatch &m : key.held) {
+      if (discarded(m.start_time, m.start_seq)) {
+        TraceRun run;
+        run.start_seq = m.start_seq + 1;
+        run.start_time = m.start_time;
+        run.state = "$final";
+        for (std::uint64_t seq : m.seqs) {
+          run.events.push_back(seq + 1);
+        }
+        traceDiscard(run, "a complete match held back");
+      }
+    }
+  }
   key.held.erase(
       std::remove_if(key.held.begin(), key.held.end(),
                      [&](const HeldMatch &m) { return discarded(m.start_time, m.start_seq); }),
@@ -667,8 +777,21 @@ void InterpMatcher::finish(std::vector<MatchOutput> &out) {
   }
   for (KeyState *ks : keys) {
     std::vector<Run> completed;
+    const bool tracing = tracing_ && traced(ks->key_json);
     for (Run &r : ks->runs) {
-      if (completes_at_end_[static_cast<std::size_t>(r.state)]) {
+      bool completes = completes_at_end_[static_cast<std::size_t>(r.state)];
+      if (tracing) {
+        TraceAction a = traceAction(completes ? TraceKind::Complete : TraceKind::End, ks->key_json);
+        a.time = runtime::kEndOfTime;
+        a.time_driven = true;
+        a.has_run = true;
+        a.run = traceRun(r);
+        a.reason = "end";
+        a.detail = completes ? "the input ended with no next event: it completes"
+                             : "the input ended before it could complete";
+        trace_.sink->action(a);
+      }
+      if (completes) {
         completed.push_back(std::move(r));
       }
     }
@@ -709,6 +832,14 @@ void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Com
   RecordShape shape{&program_, &pattern_, options_.with_events, options_.version};
   buildRecord(o.json, shape, evaluator_, key.key_json, pattern_.emit, m.start_time,
               m.bound->event->time, false, bound);
+  if (tracing_ && traced(key.key_json)) {
+    TraceAction a = traceAction(TraceKind::Match, key.key_json);
+    a.time = when.time;
+    a.time_driven = when.time_driven;
+    a.seq = when.time_driven ? 0 : when.seq + 1; // arrival numbers count from 1
+    a.record = o.json;
+    trace_.sink->action(a);
+  }
   out.push_back(std::move(o));
   ++stats_.matches;
 }

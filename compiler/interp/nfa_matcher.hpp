@@ -17,6 +17,7 @@
 
 #include "compiler/interp/bindings.hpp"
 #include "compiler/interp/eval.hpp"
+#include "compiler/interp/trace.hpp"
 #include "compiler/nfa/ir.hpp"
 #include "lang/typed.hpp"
 #include "runtime/matcher.hpp"
@@ -77,6 +78,8 @@ public:
 
   void advanceTime(std::int64_t time, std::vector<runtime::MatchOutput> &out) override;
   void onEvent(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out) override;
+  // Patterns take no late event; a traced key's late event is reported (trace.hpp).
+  bool onLateEvent(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out) override;
   void finish(std::vector<runtime::MatchOutput> &out) override;
   runtime::MatcherStats stats() const override;
   void snapshot(std::string &out) const override;              // snapshot.cpp
@@ -95,6 +98,10 @@ public:
     return expiry_.empty() ? next : std::min(next, std::get<0>(*expiry_.begin()));
   }
 
+  // From now on, what the runs of `target.keys` do goes to `target.sink` (trace.hpp,
+  // nfa_trace.cpp); with `only_traced`, events of every other key are ignored (a shadow).
+  void setTrace(TraceTarget target);
+
   const nfa::Nfa &nfa() const { return nfa_; }
   std::int64_t currentTime() const { return time_; }
   std::uint64_t liveNodes() const { return nodes_.live; }
@@ -107,9 +114,38 @@ private:
     std::uint64_t seq = 0;
   };
 
+  // What one run's step did, for the trace (null when the key is not traced): the states it
+  // looked at, the negated steps it tested, the runs it made, why it made none.
+  struct RunTrace {
+    struct Made {
+      nfa::EdgeKind kind;
+      std::int32_t step; // Take: the step that bound the event
+      nfa::StateId target;
+      nfa::StateId landed; // Take: the Final state it also completes in (-1: none)
+    };
+    std::vector<nfa::StateId> visited;
+    std::vector<std::int32_t> negations; // negated steps with a stop edge looked at
+    std::int32_t stopped_by = -1;        // the negated step that matched (discarded)
+    std::int32_t within_blocked = -1;    // a step whose own within had passed
+    bool ignore_edge = false;            // some visited state had an IGNORE edge
+    std::vector<Made> made;
+  };
+
   // One step of Flink's computeNextStates: the runs `run` becomes on `event`.
   void nextRuns(const Run &run, bool is_start, const runtime::EventRef &event,
-                std::vector<Run> &retained, std::vector<Run> &completed);
+                std::vector<Run> &retained, std::vector<Run> &completed, RunTrace *trace = nullptr);
+  // nfa_trace.cpp: the actions of a traced key.
+  bool traced(const std::string &key_json) const { return tracing_ && trace_.traces(key_json); }
+  TraceAction traceAction(TraceKind kind, const std::string &key_json) const;
+  TraceRun traceRun(const Run &run) const;
+  void traceEvent(const std::string &key_json, const runtime::Event &e, TraceKind kind);
+  void traceStep(const std::string &key_json, const Run &run, bool is_start,
+                 const runtime::EventRef &event, const RunTrace &rt);
+  std::vector<TraceCheck> traceChecks(const RunTrace &rt, const Run &run, const runtime::Event &e);
+  TraceCheck traceCheck(std::int32_t step, const Run &run, const runtime::Event &e);
+  std::string conditionLabel(const lang::typed::Expr &expr) const;
+  void noteEdge(RunTrace &rt, const nfa::Edge &edge) const;
+  std::int32_t stopStep(nfa::StateId stop) const; // the negated step of a $stop state
   bool passes(const nfa::Guard *g, const runtime::Event &event, std::uint32_t counter,
               const BoundEvents &bound);
   nfa::StateId finalAfterProceed(nfa::StateId state, std::uint32_t counter,
@@ -183,6 +219,9 @@ private:
   std::uint64_t held_ = 0;
   std::uint64_t key_bytes_ = 0;
   bool draining_ = false; // Matcher::drain: the start state is no longer consulted
+  bool tracing_ = false;  // setTrace was called
+  TraceTarget trace_;
+  std::uint64_t trace_event_ = 0; // the traced event being matched (arrival number), else 0
   runtime::MatcherStats stats_;
 };
 

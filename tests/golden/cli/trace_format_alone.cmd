@@ -1,0 +1,1 @@
+cep run ../trace/strict_condition/rules.cep -i ../trace/strict_condition/events.jsonl --trace-format json

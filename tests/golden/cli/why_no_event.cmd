@@ -1,0 +1,1 @@
+cep explain --why ../trace/strict_condition/rules.cep -i ../trace/strict_condition/events.jsonl --key c9
