@@ -39,7 +39,8 @@ int runCheck(const CheckOptions &options) {
     const auto &program = *frontend.program;
     std::cout << "ok: " << frontend.modules.size() << " file(s), " << program.event_types.size()
               << " event type(s), " << program.patterns.size() << " pattern(s), "
-              << diags.warningCount() << " warning(s)\n";
+              << program.aggregates.size() << " aggregate(s), " << diags.warningCount()
+              << " warning(s)\n";
   }
   return kOk;
 }

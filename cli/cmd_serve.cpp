@@ -563,6 +563,12 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
 
 int runServe(const ServeOptions &options) {
   setRunCommandName("serve");
+  // SIGINT/SIGTERM are handled from the first instant: a stop asked while the server starts
+  // (opening a FIFO, joining Kafka, restoring state) is a clean stop once the loop begins, not a
+  // death by the signal's default action.
+  if (std::string error; !runtime::installStopSignals(error)) {
+    return runFailure(error);
+  }
   runtime::metrics::Registry registry;
   for (;;) {
     bool rewind = false;

@@ -1,0 +1,1 @@
+cep check -v run/aggregates.cep
