@@ -277,6 +277,22 @@ struct KafkaSource::Impl {
     }
   }
 
+  // Whether partition `p` is known to hold no message this consumer has not read: a fetch
+  // response has told its high watermark (librdkafka's cache, no request), and the position is
+  // not below it. A partition whose broker has not answered a fetch since it was assigned, or
+  // whose messages wait in the fetch queue, is slow, not silent: it is not left out of the
+  // watermark (under load its messages would otherwise arrive late behind the others).
+  bool nothingToRead(std::size_t p) {
+    std::int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk, options.url.topic.c_str(), static_cast<std::int32_t>(p),
+                                       &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      return false;
+    }
+    const Partition &part = partitions[p];
+    return part.next_offset < 0 || part.next_offset >= high;
+  }
+
   void housekeeping(Clock::time_point now) {
     if (msSince(last_housekeeping, now) < kHousekeepingMs) {
       return;
@@ -285,7 +301,8 @@ struct KafkaSource::Impl {
     if (options.idle_timeout_ms > 0) {
       for (std::size_t p = 0; p < partitions.size(); ++p) {
         Partition &part = partitions[p];
-        if (part.assigned && !part.idle && msSince(part.active, now) >= options.idle_timeout_ms) {
+        if (part.assigned && !part.idle && msSince(part.active, now) >= options.idle_timeout_ms &&
+            nothingToRead(p)) {
           part.idle = true;
           ++counts_version;
           logLine(options.url.topic + "[" + std::to_string(p) + "] silent for " +
