@@ -50,6 +50,9 @@ class SnapshotBuffer {
 public:
   explicit SnapshotBuffer(std::size_t reserve = 512) { buf_.resize(reserve); }
   void bytes(const void *p, std::size_t n) {
+    if (n == 0) {
+      return; // p may be null (an empty string_view's data()): memcpy must not see it
+    }
     if (buf_.size() - pos_ < n) {
       grow(n);
     }
