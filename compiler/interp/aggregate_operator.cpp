@@ -247,16 +247,7 @@ private:
           continue;
         }
       }
-      runtime::MatchOutput o;
-      if (at != nullptr) {
-        o.completion_time = at->time;
-        o.completion_seq = at->seq;
-      } else {
-        o.completion_time = r.end - 1; // the watermark that closes the window
-        o.time_driven = true;
-      }
-      o.start_time = r.start;
-      o.start_seq = r.order;
+      runtime::MatchOutput o = rt::windowOutput(r, at);
       record(r, o.json);
       out.push_back(std::move(o));
       ++stats_.matches;

@@ -51,4 +51,18 @@ void endAggregateRecord(JsonWriter &w, const WindowResult &r,
   w.endObject();
 }
 
+MatchOutput windowOutput(const WindowResult &r, const Event *at) {
+  MatchOutput o;
+  if (at != nullptr) {
+    o.completion_time = at->time;
+    o.completion_seq = at->seq;
+  } else {
+    o.completion_time = r.end - 1; // the watermark that closes the window
+    o.time_driven = true;
+  }
+  o.start_time = r.start;
+  o.start_seq = r.order;
+  return o;
+}
+
 } // namespace cep::runtime::aggregate

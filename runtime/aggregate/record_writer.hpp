@@ -13,6 +13,7 @@
 #include "runtime/aggregate/result.hpp"
 #include "runtime/event.hpp"
 #include "runtime/io/json_writer.hpp"
+#include "runtime/matcher.hpp"
 
 #include <cstdint>
 #include <map>
@@ -34,5 +35,9 @@ void beginAggregateRecord(JsonWriter &w, const RecordHeader &h, const WindowResu
 void endAggregateRecord(JsonWriter &w, const WindowResult &r,
                         const std::map<std::uint64_t, EventRef> *events,
                         std::string_view step_name);
+
+// The output-order fields (docs/semantics.md §6) of a fired window's record: completed by the
+// event `at`, or by the watermark that closes the window when `at` is null. json stays empty.
+MatchOutput windowOutput(const WindowResult &r, const Event *at);
 
 } // namespace cep::runtime::aggregate
