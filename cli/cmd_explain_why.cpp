@@ -59,36 +59,7 @@ std::string failedChecks(const TraceAction &a, bool all = false) {
 }
 
 void writeChecks(runtime::JsonWriter &w, const TraceAction &a) {
-  w.key("checks");
-  w.beginArray();
-  for (const TraceCheck &c : a.checks) {
-    w.beginObject();
-    w.key("step");
-    w.writeString(c.step);
-    w.key("type_matches");
-    w.writeBool(c.type_matches);
-    if (c.negated) {
-      w.key("negated");
-      w.writeBool(true);
-    }
-    if (c.type_matches) {
-      w.key("held");
-      w.writeBool(c.held);
-    }
-    if (!c.condition.empty()) {
-      w.key("condition");
-      w.writeString(c.condition);
-      w.key("values");
-      w.beginObject();
-      for (const auto &v : c.values) {
-        w.key(v.label);
-        w.writeRaw(v.json);
-      }
-      w.endObject();
-    }
-    w.endObject();
-  }
-  w.endArray();
+  compiler::interp::writeChecksJson(w, a.checks, false);
 }
 
 void writeTime(runtime::JsonWriter &w, std::int64_t t) {

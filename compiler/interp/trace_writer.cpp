@@ -43,6 +43,44 @@ std::string describeCheck(const TraceCheck &c) {
   return s;
 }
 
+void writeChecksJson(runtime::JsonWriter &w, const std::vector<TraceCheck> &checks,
+                     bool with_types) {
+  w.key("checks");
+  w.beginArray();
+  for (const TraceCheck &c : checks) {
+    w.beginObject();
+    w.key("step");
+    w.writeString(c.step);
+    if (with_types) {
+      w.key("type");
+      w.writeString(c.event_type);
+    }
+    w.key("type_matches");
+    w.writeBool(c.type_matches);
+    if (c.negated) {
+      w.key("negated");
+      w.writeBool(true);
+    }
+    if (c.type_matches) {
+      w.key("held");
+      w.writeBool(c.held);
+    }
+    if (!c.condition.empty()) {
+      w.key("condition");
+      w.writeString(c.condition);
+      w.key("values");
+      w.beginObject();
+      for (const TraceValue &v : c.values) {
+        w.key(v.label);
+        w.writeRaw(v.json);
+      }
+      w.endObject();
+    }
+    w.endObject();
+  }
+  w.endArray();
+}
+
 void TraceWriter::action(const TraceAction &a) {
   if (a.kind == TraceKind::Event) {
     // One line per event, though each pattern that reads its type reports it.
@@ -234,38 +272,7 @@ void TraceWriter::json(const TraceAction &a) {
     w.writeString(a.detail);
   }
   if (!a.checks.empty()) {
-    w.key("checks");
-    w.beginArray();
-    for (const TraceCheck &c : a.checks) {
-      w.beginObject();
-      w.key("step");
-      w.writeString(c.step);
-      w.key("type");
-      w.writeString(c.event_type);
-      w.key("type_matches");
-      w.writeBool(c.type_matches);
-      if (c.negated) {
-        w.key("negated");
-        w.writeBool(true);
-      }
-      if (c.type_matches) {
-        w.key("held");
-        w.writeBool(c.held);
-      }
-      if (!c.condition.empty()) {
-        w.key("condition");
-        w.writeString(c.condition);
-        w.key("values");
-        w.beginObject();
-        for (const TraceValue &v : c.values) {
-          w.key(v.label);
-          w.writeRaw(v.json);
-        }
-        w.endObject();
-      }
-      w.endObject();
-    }
-    w.endArray();
+    writeChecksJson(w, a.checks, true);
   }
   if (!a.record.empty()) {
     w.key("record");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "compiler/interp/trace.hpp"
+#include "runtime/io/json_writer.hpp"
 
 #include <cstdint>
 #include <ostream>
@@ -46,5 +47,10 @@ std::string describeRun(const TraceRun &run);
 std::string describeCheck(const TraceCheck &check);
 // An action's time: RFC 3339, or "end of input" for the end.
 std::string describeTime(std::int64_t time);
+// `"checks":[{"step":..,["type":..,]"type_matches":..,["negated":true,]["held":..,]
+// ["condition":..,"values":{..}]}, ...]` (docs/debugging.md); `with_types` adds each check's
+// event type (the trace's JSON Lines have it, `cep explain --why --format json` not).
+void writeChecksJson(runtime::JsonWriter &w, const std::vector<TraceCheck> &checks,
+                     bool with_types);
 
 } // namespace cep::compiler::interp
