@@ -246,8 +246,16 @@ bool ServeKafka::checkIdentity(std::string &error) const {
     const runtime::kafka::KafkaSource &source = *sources_[i];
     std::string head = "cannot resume the Kafka topic " + mark.topic + " (group " + mark.group +
                        ") from the checkpoint: ";
-    if (!mark.cluster.empty() && !source.clusterId().empty() &&
-        mark.cluster != source.clusterId()) {
+    if (!mark.cluster.empty() && source.clusterId().empty()) {
+      // A check that passed on "unknown" would resume offsets on brokers that may be another
+      // cluster; the source already waited for the id as long as for the topic's metadata.
+      error = head + "it was read from the cluster " + mark.cluster +
+              ", and these brokers did not tell their cluster id (so they cannot be shown to be "
+              "the same cluster); retry when the brokers answer metadata requests fully, or "
+              "start with another --state folder";
+      return false;
+    }
+    if (!mark.cluster.empty() && mark.cluster != source.clusterId()) {
       error = head + "it was read from the cluster " + mark.cluster + ", these brokers are the " +
               "cluster " + source.clusterId() +
               " (another cluster: its offsets mean other records); start with another --state "

@@ -416,6 +416,10 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
   if (char *id = rd_kafka_clusterid(impl->rk, options.metadata_timeout_ms)) {
     impl->cluster_id = id;
     rd_kafka_mem_free(impl->rk, id);
+  } else {
+    logLine("the brokers " + url.bootstrap() + " did not tell their cluster id within " +
+            std::to_string(options.metadata_timeout_ms) +
+            " ms: a checkpoint of this run cannot be checked against the cluster it resumes on");
   }
   for (const auto &[partition, offset] : options.resume_at) {
     if (partition >= 0 && partition < partition_count) {
