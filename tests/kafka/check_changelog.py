@@ -37,27 +37,8 @@ import re
 import shutil
 import subprocess
 import sys
-import urllib.request
 
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
-
-
-def metric(port_file, name, **labels):
-    """The value of series `name{labels}` in the server's /metrics; None when absent."""
-    if not os.path.exists(port_file):
-        return None
-    with open(port_file) as f:
-        text = f.read().strip()
-    if not text:
-        return None
-    with urllib.request.urlopen(f"http://127.0.0.1:{int(text)}/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            series, _, value = line.rpartition(" ")
-            got, _, rest = series.partition("{")
-            pairs = dict(p.split("=", 1) for p in rest.rstrip("}").split(",")) if rest else {}
-            if got == name and {k: v.strip('"') for k, v in pairs.items()} == labels:
-                return float(value)
-    return None
+from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
 
 
 def main():

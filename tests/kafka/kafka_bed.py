@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 
 TIMEOUT = 45.0
 failures = []
@@ -82,9 +83,28 @@ def example_case(add_arguments=None):
     return args, rules, events_path, events, run_records(run.stdout), last
 
 
+def metric(port_file, name, **labels):
+    """The value of series `name{labels}` in the server's /metrics; None when absent."""
+    if not os.path.exists(port_file):
+        return None
+    with open(port_file) as f:
+        text = f.read().strip()
+    if not text:
+        return None
+    with urllib.request.urlopen(f"http://127.0.0.1:{int(text)}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            series, _, value = line.rpartition(" ")
+            got, _, rest = series.partition("{")
+            pairs = dict(p.split("=", 1) for p in rest.rstrip("}").split(",")) if rest else {}
+            if got == name and {k: v.strip('"') for k, v in pairs.items()} == labels:
+                return float(value)
+    return None
+
+
 class Server:
     def __init__(self, argv, workdir, name):
         self.stderr_path = os.path.join(workdir, name + ".stderr")
+        self.port_file = os.path.join(workdir, name + ".port")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.stderr)
         self.code = None
@@ -92,6 +112,10 @@ class Server:
     def log(self):
         with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+    def metric(self, name, **labels):
+        """The value of series `name{labels}` on this server's /metrics; None when absent."""
+        return metric(self.port_file, name, **labels)
 
     def wait_log(self, text, timeout=TIMEOUT):
         def seen():
