@@ -21,11 +21,6 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <poll.h>
 #include <random>
-#ifdef __has_include
-#if __has_include(<sanitizer/allocator_interface.h>)
-#include <sanitizer/allocator_interface.h>
-#endif
-#endif
 #include <sstream>
 #include <string>
 #include <sys/signalfd.h>
@@ -107,6 +102,12 @@ std::string command(rd_kafka_mock_cluster_t *cluster, const std::string &line) {
 #if __has_feature(address_sanitizer)
 #define CEP_KAFKA_MOCK_UNDER_ASAN 1
 #endif
+#endif
+#ifdef CEP_KAFKA_MOCK_UNDER_ASAN
+} // namespace
+// The sanitizer runtime's (GCC 12 ships no header declaring it; clang's allocator_interface.h).
+extern "C" std::size_t __sanitizer_get_allocated_size(const volatile void *p);
+namespace {
 #endif
 std::vector<std::vector<char>> scatterClusterId(rd_kafka_t *rk) {
   std::vector<std::vector<char>> taken;
