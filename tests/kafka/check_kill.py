@@ -10,10 +10,15 @@ other event by its user, as the patterns are partitioned) goes in as follows:
   1. A and B start together and split the partitions two and two (no data yet);
   2. the first half of the stream (every event of it earlier than every event of the second
      half), then `{"@watermark": T1}` into every partition, T1 the first half's last time;
-  3. the second half's events of A's partitions, a first part: A reads it, and is SIGKILLed
-     as soon as a checkpoint's transaction commits after it has read all of it (the condition:
-     `cep_kafka_transactions_total{outcome="committed"}` grew past that point); the rest of
-     A's partitions is left unread (input left);
+  3. the second half's events of A's partitions up to a cut C (the event time the most of
+     their multi-event matches straddle, from `cep run --with-events`, followed by 6 s without
+     an event of A's), then four crafted payments out of order: in A's first partition small
+     ones at C+3 s and C+2.5 s around a large one at C (a HighRisk alert), in its second a
+     small one at C+2.6 s. A releases the large one and holds the small ones, so the record
+     of its first partition resumes before the large one: B reads it again and must skip it,
+     not alert twice. A is SIGKILLed as soon as a checkpoint cut after it read all of that
+     commits (the condition: `cep_kafka_transactions_total{outcome="committed"}` grew by
+     two); the rest of A's partitions is left unread (input left);
   4. B's session with A's partitions: the group gives them to B after A's session timeout
      (6 s here); B reads their latest records from `fraud-state` (its log names each, with the
      transaction) and resumes at their offsets;
@@ -35,7 +40,8 @@ the history B goes on from; A's later records are duplicates in an aborted trans
 (counted and printed; each must be one of cep run's records). B's records all committed (B
 stops cleanly).
 
-Checks: the records counted equal cep run's exactly (as a multiset: with 4 partitions the
+Checks: B skips the message it reads again that A had matched (logged, counted in
+cep_kafka_replayed_skipped_total); the records counted equal cep run's exactly (as a multiset: with 4 partitions the
 arrival order, the last output sort key, differs): none lost, none twice; B's log names
 each of A's partitions taken over with state (keys) from A's transactions; /metrics of B
 say it holds the four partitions and judged no event late.
@@ -71,7 +77,23 @@ def main():
                          capture_output=True, timeout=120)
     check(run.returncode == 0, "cep run on the example exits 0")
     expected = collections.Counter(run_records(run.stdout))
-    total = sum(expected.values())
+
+    def run_with(extra):
+        """cep run's records of the example with `extra` events put in at their times, less
+        those of the example alone (what `extra` adds)."""
+        path = os.path.join(args.workdir, "events-extra.jsonl")
+        merged = list(events)
+        for e in extra:  # after the last event not later than it: nothing after it is late
+            t = json.loads(e)["ts"]
+            at = max((i + 1 for i, m in enumerate(merged) if json.loads(m)["ts"] <= t),
+                     default=0)
+            merged.insert(at, e)
+        with open(path, "wb") as f:
+            f.write(b"".join(e + b"\n" for e in merged))
+        more = subprocess.run([args.cep, "run", *rules, "--input", path, "--max-delay", "2s"],
+                              capture_output=True, timeout=120)
+        check(more.returncode == 0, "cep run on the example with the crafted events exits 0")
+        return collections.Counter(run_records(more.stdout)) - expected
     times = [json.loads(e)["ts"] for e in events]
     last = max(times)
     # The first part: up to the first split after the first ~6% of the events where every
@@ -112,6 +134,9 @@ def main():
                     "--checkpoint-every", "500ms", "--scale-out", "--kafka-config", config]
 
         a = bed.serve(serve_args("state-a"), name="a")
+        # B after A's transactions are initialised: a transaction label's base is the time
+        # of that in ms, and the two must differ (checked below).
+        a.wait_log("transactions initialised")
         b = bed.serve(serve_args("state-b"), name="b")
         port_a, port_b = (os.path.join(args.workdir, n + ".port") for n in ("a", "b"))
 
@@ -145,24 +170,51 @@ def main():
         # one after C): skipping the restore loses them (checked by hand).
         def straddling(c):
             return sum(1 for ts, p in spans if p in parts_a and ts[0] <= c - 60000 < c < ts[-1])
-        cut = max(sorted({json.loads(e)["ts"] for e in of_a}), key=straddling)
+        # Followed by 6 s without an event of A's partitions (room for the crafted ones below).
+        times_a = sorted({json.loads(e)["ts"] for e in of_a})
+        cut = max((c for c, after in zip(times_a, times_a[1:]) if after - c >= 6000),
+                  key=straddling)
         check(straddling(cut) >= 1, f"matches of A's partitions straddle the kill "
               f"({straddling(cut)}, cut at {cut})")
         first = [e for e in of_a if json.loads(e)["ts"] <= cut]
         left = [e for e in of_a if json.loads(e)["ts"] > cut]
+        # Out of order at the end of it, so that A releases a message while it still holds
+        # one before it in its partition (the record resumes at the held one: the released
+        # one is read again by B, which must skip it, not match it twice): in A's first
+        # partition small payments at X+3 s and X+2.5 s around a large one at X, in its second
+        # a small one at X+2.6 s. A's watermark goes to X+0.499 s: the large one (a HighRisk
+        # alert) is released, the small ones are held. Each its own card. Nothing of A's
+        # partitions is between the cut and X+6 s, so the rest comes after them.
+        x = cut + 1
+
+        def card_in(partition, n):
+            return [c for c in (f"c-replay-{i}" for i in range(10000))
+                    if zlib.crc32(c.encode()) % 4 == partition][n]
+
+        def payment(card, amount, ts):
+            return json.dumps({"@type": "Payment", "card": card, "amount": amount,
+                               "country": "GB", "merchant": "m-replay", "order_id": "o-" + card,
+                               "ts": ts}).encode()
+        p, q = parts_a
+        crafted = [payment(card_in(p, 0), 5.0, x + 3000), payment(card_in(p, 1), 500.0, x),
+                   payment(card_in(p, 2), 5.0, x + 2500), payment(card_in(q, 0), 5.0, x + 2600)]
+        expected.update(run_with(crafted))
         before = consumed(port_a)
-        bed.produce("payments", first, key=key)
+        # The second partition's small one after the rest: else A may read it first, and
+        # the large one would be late.
+        bed.produce("payments", first + crafted[:3], key=key)
         wait_for("A reads the first part of its partitions' second half",
-                 lambda: consumed(port_a) >= before + len(first))
+                 lambda: consumed(port_a) >= before + len(first) + 3)
+        bed.produce("payments", crafted[3:], key=key)
+        wait_for("A reads the last one", lambda: consumed(port_a) >= before + len(first) + 4)
 
         def committed(port):
             return metric(port, "cep_kafka_transactions_total", outcome="committed") or 0
         at = committed(port_a)
-        wait_for("a checkpoint of A commits after that", lambda: committed(port_a) > at)
+        # Two commits: the first may be of a checkpoint cut before the last reads.
+        wait_for("a checkpoint of A cut after that commits", lambda: committed(port_a) > at + 1)
         a.proc.kill()
         a.proc.wait()
-        a.stderr.close()
-        bed.servers.remove(a)
         log_a = a.log()
         labels_a = {lab for lab, _ in parse_output(bed.consume("alerts", "%h\\t%s\\n"))}
         check(len(b.log()) > 0, "B runs on")
@@ -213,20 +265,30 @@ def main():
 
         def watermark(p):
             return metric(port_b, "cep_input_watermark_seconds", input=f"payments[{p}]") or 0
+        total = sum(expected.values())
         wait_for("B's watermark past the end in every partition",
                  lambda: all(watermark(p) >= far - 1 for p in range(4)), timeout=60)
         at = committed(port_b)
         wait_for("a checkpoint of B commits after that", lambda: committed(port_b) > at)
+        skipped = metric(port_b, "cep_kafka_replayed_skipped_total", topic="payments") or 0
+        check(skipped >= 1 and "messages read again before offset" in b.log(),
+              f"B skipped what it read again that A had matched ({skipped:.0f}; logged)")
         late = sum(metric(port_b, "cep_input_records_total", input=f"payments[{p}]",
                           outcome="late") or 0 for p in range(4))
         check(late == 0, f"/metrics: B judged no event late ({late:.0f})")
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         bed.servers.remove(b)
-        kept, dropped = counted(parse_output(bed.consume("alerts", "%h\\t%s\\n")))
+        output = parse_output(bed.consume("alerts", "%h\\t%s\\n"))
+        bases_seen = {LABEL.match(label).group(1) for label, _ in output
+                      if LABEL.match(label or "")}
+        check(len(bases_seen) == 2, f"A's and B's transaction labels differ ({bases_seen})")
+        kept, dropped = counted(output)
         check(kept == expected,
               f"the alerts of A (up to transaction {base_a}-{upto}) and B equal cep run's "
               f"{total} records: none lost ({sum((expected - kept).values())}), none twice "
               f"({sum((kept - expected).values())})")
+        for r in (expected - kept) + (kept - expected):
+            print(f"      differs: {r}", flush=True)
         check(all(r in expected for r in dropped),
               f"A's later records are duplicates of cep run's, in the transaction open at the "
               f"kill ({sum(dropped.values())} records)")
