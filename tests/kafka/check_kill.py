@@ -7,10 +7,11 @@ from the changelog topic `fraud-state`; the alerts equal `cep run`'s on the same
 The fraud example (rules payments.cep and accounts.cep; a Payment keyed by its card, every
 other event by its user, as the patterns are partitioned) goes in as follows:
 
-  1. A and B start together and split the partitions two and two (no data yet);
-  2. the first half of the stream (every event of it earlier than every event of the second
-     half), then `{"@watermark": T1}` into every partition, T1 the first half's last time;
-  3. the second half's events of A's partitions up to a cut C (the event time the most of
+  1. A starts, then B (once A's transactions are initialised: their transaction labels'
+     bases, a time in ms, must differ); they split the partitions two and two (no data yet);
+  2. a first part of the stream (about its first 6%, every event of it earlier than every
+     later one), then `{"@watermark": T1}` into every partition, T1 its last time;
+  3. the rest's events of A's partitions up to a cut C (the event time the most of
      their multi-event matches straddle, from `cep run --with-events`, followed by 6 s without
      an event of A's), then four crafted payments out of order: in A's first partition small
      ones at C+3 s and C+2.5 s around a large one at C (a HighRisk alert), in its second a
@@ -22,10 +23,10 @@ other event by its user, as the patterns are partitioned) goes in as follows:
   4. B's session with A's partitions: the group gives them to B after A's session timeout
      (6 s here); B reads their latest records from `fraud-state` (its log names each, with the
      transaction) and resumes at their offsets;
-  5. the rest: what is left of A's partitions, the second half of B's own, a far watermark per
+  5. what is left of A's partitions, the rest of B's own, a far watermark per
      partition (every window closes, as at the end of cep run's file). B stops with SIGTERM.
 
-Why B's own partitions get their second half only after the takeover: event time is not yet
+Why B's own partitions get the rest only after the takeover: event time is not yet
 per partition (docs/kafka.md "Event time: not per partition yet"): B judges lateness against
 its own watermark, so a partition taken over while B is ahead of it would have events late
 in B. Here B stands at T1 while A's partitions went on past it, which is the case that works
@@ -41,8 +42,9 @@ the history B goes on from; A's later records are duplicates in an aborted trans
 stops cleanly).
 
 Checks: B skips the message it reads again that A had matched (logged, counted in
-cep_kafka_replayed_skipped_total); the records counted equal cep run's exactly (as a multiset: with 4 partitions the
-arrival order, the last output sort key, differs): none lost, none twice; B's log names
+cep_kafka_replayed_skipped_total); the records counted equal cep run's exactly (as a
+multiset: with 4 partitions the arrival order, the last output sort key, differs): none
+lost, none twice; B's log names
 each of A's partitions taken over with state (keys) from A's transactions; /metrics of B
 say it holds the four partitions and judged no event late.
 """
@@ -52,12 +54,12 @@ import json
 import os
 import re
 import sys
+import subprocess
 import zlib
 
 from check_changelog import metric
 from check_exactly_once import LABEL, parse_output
 from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
-import subprocess
 
 
 def main():
@@ -153,11 +155,11 @@ def main():
         def consumed(port):
             return metric(port, "cep_kafka_messages_consumed_total", topic="payments") or 0
 
-        # 2. The first half, then a watermark at its last time in every partition.
+        # 2. The first part, then a watermark at its last time in every partition.
         bed.produce("payments", events[:half], key=key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": t1}).encode()], partition=p)
-        wait_for("A and B read the first half",
+        wait_for("A and B read the first part",
                  lambda: consumed(port_a) + consumed(port_b) >= half + 4)
 
         # 3. A's partitions go on alone; A is killed after a committed checkpoint that
@@ -203,7 +205,7 @@ def main():
         # The second partition's small one after the rest: else A may read it first, and
         # the large one would be late.
         bed.produce("payments", first + crafted[:3], key=key)
-        wait_for("A reads the first part of its partitions' second half",
+        wait_for("A reads the next part of its partitions",
                  lambda: consumed(port_a) >= before + len(first) + 3)
         bed.produce("payments", crafted[3:], key=key)
         wait_for("A reads the last one", lambda: consumed(port_a) >= before + len(first) + 4)
@@ -240,7 +242,7 @@ def main():
         check(assigned(port_b) == {0, 1, 2, 3},
               "/metrics: B holds the four partitions (cep_kafka_partition_assigned)")
 
-        # 5. The rest of A's partitions, B's own second half, then a far watermark.
+        # 5. The rest of A's partitions, the rest of B's own, then a far watermark.
         bed.produce("payments", left, key=key)
         bed.produce("payments", of_b, key=key)
         for p in range(4):  # every window closes, as at the end of cep run's file
