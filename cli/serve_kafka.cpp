@@ -164,6 +164,10 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     }
     options.check_key_partition = changelog(); // keys' state goes by the default partitioner
     if (changelog()) {
+      options.skip_message = [this](std::int32_t partition, std::int64_t offset,
+                                    const runtime::Line &line) {
+        return skipReplayed(partition, offset, line);
+      };
       options.on_keyed_message = [this](std::int32_t partition, std::int64_t offset,
                                         std::string_view key, const runtime::Line &line) {
         checkMessageKey(partition, offset, key, line);

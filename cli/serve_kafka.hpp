@@ -32,6 +32,7 @@
 #include "runtime/kafka/kafka_url.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
+#include "service/changelog_record.hpp"
 #include "service/serve_checkpoint.hpp"
 #include "service/serve_runtime.hpp"
 
@@ -204,10 +205,28 @@ private:
   // partition). The event is decoded a second time here, by a decoder of the server's schema.
   void checkMessageKey(std::int32_t partition, std::int64_t offset, std::string_view key,
                        const runtime::Line &line);
+  // A decoder of the server's schema for the two checks above and below (made again when a
+  // deploy grows the schema).
+  runtime::JsonlDecoder &messageDecoder();
   std::unique_ptr<runtime::JsonlDecoder> key_decoder_;
   const runtime::Schema *key_schema_ = nullptr;
   std::set<std::int32_t> key_logged_;                            // partitions logged once
   std::vector<std::pair<std::string, std::string>> key_scratch_; // pattern, key JSON
+
+  // Messages read again after a restore from the changelog (serve_kafka_replay.cpp): a
+  // partition restored from a record resumes at the first event its writer still held, so
+  // the messages up to `read_to` whose event time is at or before the writer's `watermark`
+  // (matched by the writer, their effect in the state restored) are skipped, counted and
+  // logged once when the partition's replay ends.
+  struct Replay {
+    std::int64_t read_to = -1;
+    std::int64_t watermark = 0;
+    std::uint64_t skipped = 0;
+  };
+  std::map<std::int32_t, Replay> replay_; // partition -> its replay
+  runtime::metrics::Counter *replay_skipped_ = nullptr;
+  void replayFrom(const service::ChangelogRecord &rec); // a partition restored from `rec`
+  bool skipReplayed(std::int32_t partition, std::int64_t offset, const runtime::Line &line);
 };
 
 } // namespace cep::cli

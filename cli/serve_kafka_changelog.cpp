@@ -11,6 +11,7 @@
 #include "runtime/kafka/key_partition.hpp"
 #include "service/changelog_record.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -227,6 +228,7 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
   }
   for (std::size_t i = 0; i < records.size(); ++i) {
     const service::ChangelogRecord &rec = records[i];
+    replayFrom(rec); // what the partition reads again that its writer had matched is skipped
     if (registry_ != nullptr) {
       runtime::metrics::Labels labels = {{"topic", rec.topic},
                                          {"partition", std::to_string(rec.partition)}};
@@ -313,6 +315,17 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
   for (const auto &[partition, offset] : source.positions()) {
     resume[partition] = offset;
   }
+  // What the partition was read to, and the event time its events were released up to: a
+  // restore skips what it reads again of those (serve_kafka_replay.cpp). The watermark, but
+  // below every event still held (one the watermark has passed may not be released yet).
+  const std::map<std::int32_t, std::int64_t> read_to = resume;
+  std::int64_t released = runtime::kNoWatermark;
+  if (loop_ != nullptr && loop_->timeMode() == runtime::TimeMode::Event) {
+    released = loop_->ingest().watermark();
+    for (const runtime::EventRef &e : loop_->driver().bufferedEvents()) {
+      released = std::min(released, e->time - 1);
+    }
+  }
   if (loop_ != nullptr) {
     const std::vector<std::string> &names = loop_->ingest().inputNames();
     std::map<std::string, std::int32_t> partition_of;
@@ -368,6 +381,9 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     rec.taken_at = meta.taken_at;
     auto at = resume.find(partition);
     rec.next_offset = at == resume.end() ? -1 : at->second;
+    auto to = read_to.find(partition);
+    rec.read_to = to == read_to.end() ? -1 : to->second;
+    rec.watermark = released;
     for (const auto &[id, op] : mirror_) {
       service::ChangelogPattern &p = rec.patterns.emplace_back();
       p.pattern = op.pattern;

@@ -83,6 +83,9 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
     }
   }
   std::set<std::int32_t> gone(partitions.begin(), partitions.end());
+  for (std::int32_t p : partitions) {
+    replay_.erase(p); // its next owner reads it again, and skips
+  }
   std::uint64_t keys = 0;
   try {
     keys = served_->dropKeys(*loop_, [&](std::string_view key_json) {
@@ -182,6 +185,7 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
     if (rec.next_offset >= 0) {
       start[p] = rec.next_offset;
     }
+    replayFrom(rec);
     if (registry_ != nullptr) {
       runtime::metrics::Labels labels = {{"topic", rec.topic},
                                          {"partition", std::to_string(rec.partition)}};

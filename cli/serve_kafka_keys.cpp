@@ -19,15 +19,12 @@ void ServeKafka::checkMessageKey(std::int32_t partition, std::int64_t offset, st
     return; // before the loop
   }
   const runtime::Schema &schema = served_->schema();
-  if (key_schema_ != &schema) { // a deploy may have grown the schema
-    key_decoder_ = std::make_unique<runtime::JsonlDecoder>(schema);
-    key_schema_ = &schema;
-  }
+  runtime::JsonlDecoder &decoder = messageDecoder();
   runtime::RecordContext context;
   context.line = static_cast<std::uint64_t>(offset) + 1;
   context.bound_type =
       inputs_.front().type_name.empty() ? -1 : schema.typeIndex(inputs_.front().type_name);
-  runtime::DecodeResult decoded = key_decoder_->decodeCopy(line.text, context);
+  runtime::DecodeResult decoded = decoder.decodeCopy(line.text, context);
   if (decoded.status != runtime::DecodeStatus::Event) {
     return; // a watermark, or a dead letter (the loop's own decode says why)
   }

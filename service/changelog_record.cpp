@@ -49,6 +49,7 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
   w.i64(rec.taken_at);
   w.i64(rec.next_offset);
   w.i64(rec.watermark);
+  w.i64(rec.read_to);
   w.u32(static_cast<std::uint32_t>(rec.patterns.size()));
   for (const ChangelogPattern &p : rec.patterns) {
     w.str(p.pattern);
@@ -78,9 +79,9 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   runtime::SnapshotReader r(body, "changelog record");
   r.skip(sizeof kChangelogMagic);
   std::uint32_t version = r.u32();
-  if (version != kChangelogVersion) {
+  if (version != kChangelogVersion && version != 1) {
     fail("format version " + std::to_string(version) + " (this build reads " +
-         std::to_string(kChangelogVersion) + ")");
+         std::to_string(kChangelogVersion) + " and 1)");
   }
   ChangelogRecord rec;
   rec.topic = std::string(r.str());
@@ -97,6 +98,7 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   rec.taken_at = r.i64();
   rec.next_offset = r.i64();
   rec.watermark = r.i64();
+  rec.read_to = version >= 2 ? r.i64() : -1;
   std::uint64_t patterns = r.count(r.u32(), 4 + 4 + 4 + 8);
   rec.patterns.resize(static_cast<std::size_t>(patterns));
   for (ChangelogPattern &p : rec.patterns) {

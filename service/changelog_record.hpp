@@ -6,8 +6,10 @@
 // ("payments/2"), so the topic keeps the latest record of every partition.
 //
 // What a record holds: where the partition resumes (its next offset, or its first event still
-// held for reordering), a watermark (written as none, INT64_MIN, until scale-out decides what
-// event time crosses processes: docs/kafka.md "Scale-out: what is left"),
+// held for reordering), where the writer had read it to and the watermark its events were
+// released up to (the messages read again before `read_to` with an event time at or before
+// `watermark` were matched, or judged late, by the writer: the next owner skips them;
+// docs/kafka.md "Scale-out"),
 // the transaction it was written in (the label every record of that transaction carries in its
 // header `cep-txn`, kafka_producer.hpp), which tells it apart from the local store's checkpoint
 // and the producer's transactional.id (which server wrote it: a record of another id newer than
@@ -23,11 +25,12 @@
 //   str transaction label, str transactional id, i64 taken at (epoch ms),
 //   i64 next offset (-1: nothing read yet),
 //   i64 watermark (INT64_MIN: none yet)
+//   i64 read to (-1: unknown; version 2 on)
 //   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
 //     u64 record count, per record: blob key record
 //   u64 FNV-1a 64 of every byte before it
-// Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). A later
-// format version adds a reader beside version 1's.
+// Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). Version 1
+// (without `read to`) is still read, with read_to -1.
 //
 // Size: librdkafka's mock cluster keeps at most 5 MiB per partition and drops older data
 // silently, and a real broker refuses a message above `message.max.bytes` (1 MiB by default):
@@ -37,7 +40,7 @@
 //   rec.topic = "payments"; rec.partition = 2; rec.partitions = 4; rec.group = "fraud";
 //   rec.transaction = "1733301234567-7"; rec.transactional_id = "cep-fraud-host1";
 //   rec.taken_at = 1733301235000;
-//   rec.next_offset = 516; rec.watermark = 1764842400000;
+//   rec.next_offset = 516; rec.read_to = 530; rec.watermark = 1764842400000;
 //   auto &p = rec.patterns.emplace_back();
 //   p.pattern = "card_testing"; p.version = "3248ce6a4836"; p.artifact_hash = "3248ce6a...";
 //   p.records = keyRecordsOf(state, inPartition2);   // runtime/state/partition_state.hpp
@@ -55,7 +58,7 @@
 namespace cep::service {
 
 inline constexpr char kChangelogMagic[8] = {'C', 'E', 'P', 'C', 'H', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kChangelogVersion = 1;
+inline constexpr std::uint32_t kChangelogVersion = 2;
 // The largest record written: under a real broker's default message.max.bytes (1 MiB, less the
 // batch overhead) and far under the mock cluster's 5 MiB per partition.
 inline constexpr std::size_t kChangelogRecordMaxBytes = 1000 * 1000;
@@ -76,7 +79,11 @@ struct ChangelogRecord {
   std::string transaction;      // label of the transaction it was written in
   std::string transactional_id; // of the producer that wrote it (which server, which folder)
   std::int64_t taken_at = 0;
-  std::int64_t next_offset = -1;
+  std::int64_t next_offset = -1; // where the partition resumes (first held event, else read_to)
+  // The writer's next offset at the cut (-1: unknown) and its watermark then (INT64_MIN: none):
+  // every message before read_to with an event time at or before the watermark was released
+  // to the matchers (its effect is in the keys' state) or judged late there.
+  std::int64_t read_to = -1;
   std::int64_t watermark = INT64_MIN;
   std::vector<ChangelogPattern> patterns;
 

@@ -595,6 +595,14 @@ ReadStatus KafkaSource::next(std::uint32_t &split, Line &line) {
     rd_kafka_timestamp_type_t type;
     std::int64_t timestamp = rd_kafka_message_timestamp(message, &type);
     line.source_time = timestamp >= 0 ? timestamp : kNoSourceTime;
+    if (impl.options.skip_message &&
+        impl.options.skip_message(message->partition, message->offset, line)) {
+      rd_kafka_message_destroy(message);
+      if (impl.consumed != nullptr) {
+        impl.consumed->add();
+      }
+      continue;
+    }
     if (impl.options.on_keyed_message && message->key != nullptr && message->key_len > 0) {
       impl.options.on_keyed_message(
           message->partition, message->offset,

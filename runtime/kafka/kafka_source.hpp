@@ -104,6 +104,11 @@ struct KafkaSourceOptions {
   std::function<void(std::int32_t partition, std::int64_t offset, std::string_view key,
                      const Line &line)>
       on_keyed_message;
+  // Called for every message before it is handed out, with its partition, offset and record:
+  // true skips it (it is consumed, its offset passed, but never handed out). `cep serve` skips
+  // the messages a partition taken over reads again that its previous owner had matched
+  // already (docs/kafka.md "Scale-out"). Null: none.
+  std::function<bool(std::int32_t partition, std::int64_t offset, const Line &line)> skip_message;
 };
 
 // One partition's offset committed by a consumer group: -1 when it has none; `metadata` as

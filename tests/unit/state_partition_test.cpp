@@ -15,10 +15,12 @@
 #include "interp_fixture_test.hpp"
 #include "runtime/kafka/key_partition.hpp"
 #include "runtime/native/native_matcher.hpp"
+#include "runtime/snapshot_codec.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
 #include "service/changelog_record.hpp"
+#include "support/fnv1a.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -359,6 +361,7 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   rec.transactional_id = "cep-fraud-host1";
   rec.taken_at = 1733301235000;
   rec.next_offset = 516;
+  rec.read_to = 530;
   rec.watermark = 1764842400000;
   rec.patterns.push_back({"card_testing", "3248ce6a4836", "3248ce6a4836aa", {"r1", "r22"}});
   rec.patterns.push_back({"velocity", "3248ce6a4836", "3248ce6a4836aa", {}});
@@ -376,6 +379,7 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   CHECK(back.transactional_id == "cep-fraud-host1");
   CHECK(back.taken_at == 1733301235000);
   CHECK(back.next_offset == 516);
+  CHECK(back.read_to == 530);
   CHECK(back.watermark == 1764842400000);
   REQUIRE(back.patterns.size() == 2);
   CHECK(back.patterns[0].pattern == "card_testing");
@@ -400,4 +404,31 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   // A truncated one.
   CHECK_THROWS_WITH(svc::decodeChangelogRecord(bytes.substr(0, bytes.size() - 3)),
                     Catch::Contains("bad changelog record"));
+}
+
+TEST_CASE("changelog record: format version 1, without read_to, is still read",
+          "[partition-state][changelog]") {
+  svc::ChangelogRecord rec;
+  rec.topic = "payments";
+  rec.partition = 1;
+  rec.partitions = 4;
+  rec.group = "fraud";
+  rec.next_offset = 7;
+  rec.read_to = 9;
+  rec.watermark = 1764842400000;
+  std::string v2;
+  svc::encodeChangelogRecord(rec, v2);
+  // Version 1's bytes: the version field 1 and no read_to (the i64 before the u32 pattern
+  // count, the last field of a record without patterns), checksummed again.
+  std::string body = v2.substr(0, v2.size() - 8);
+  std::string v1 = body.substr(0, body.size() - 12) + body.substr(body.size() - 4);
+  v1[8] = 1; // u32 little-endian after the 8-byte magic
+  v1[9] = v1[10] = v1[11] = 0;
+  runtime::SnapshotWriter(v1).u64(cep::fnv1a64(v1));
+  svc::ChangelogRecord back = svc::decodeChangelogRecord(v1);
+  CHECK(back.next_offset == 7);
+  CHECK(back.watermark == 1764842400000);
+  CHECK(back.read_to == -1);
+  v1[8] = 3;
+  CHECK_THROWS_WITH(svc::decodeChangelogRecord(v1), Catch::Contains("bad changelog record"));
 }
