@@ -57,9 +57,8 @@ import sys
 import subprocess
 import zlib
 
-from check_changelog import metric
 from check_exactly_once import LABEL, parse_output
-from kafka_bed import KafkaBed, check, failures, run_records, strip_version, wait_for
+from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
 
 
 def main():
