@@ -48,6 +48,7 @@ struct CompileOptions {
   int opt_level = 2;
   std::vector<std::string> disabled_passes; // optimisation passes turned off
   std::optional<std::string> sign_key;      // --sign NAME.key
+  bool no_sources = false; // --no-sources: no sources section (no traces of the artifact)
   std::string color = "auto";
 };
 

@@ -138,6 +138,9 @@ int main(int argc, char **argv) {
       ->add_option("--sign", compile.sign_key,
                    "Sign the artifact with this Ed25519 secret key (NAME.key, cep keygen)")
       ->type_name("NAME.key");
+  compile_cmd->add_flag("--no-sources", compile.no_sources,
+                        "Leave the rule files out of the artifact (they are kept by default for "
+                        "traces: cep run X.cepo --trace, docs/debugging.md)");
   addColor(compile_cmd, compile.color);
 
   KeygenOptions keygen;
