@@ -177,6 +177,15 @@ struct StateOptions {
   std::string format = "text";    // text | json
 };
 
+// `cep trace --server HOST:PORT --key K` (docs/debugging.md "On cep serve").
+struct TraceServerOptions {
+  AdminClientCommon admin;
+  std::string key;
+  std::optional<std::string> pattern;
+  std::string format = "text";      // text | json
+  std::optional<std::string> for_d; // --for D: stop after D (wall clock); else at a signal
+};
+
 struct SavepointOptions {
   AdminClientCommon admin;
   std::string output; // -o FILE: written atomically
@@ -222,6 +231,7 @@ int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);
 int runState(const StateOptions &options);
 int runSavepoint(const SavepointOptions &options);
+int runTraceServer(const TraceServerOptions &options);
 int runPublishRule(const PublishRuleOptions &options);
 
 } // namespace cep::cli

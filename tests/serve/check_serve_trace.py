@@ -7,7 +7,8 @@ traced (one as JSON Lines, one as text) while the key's runs are in flight; then
 fed. The lines the server wrote must be exactly `cep run --trace`'s over the same events from
 that point (the same arrival numbers, the runs seeded from the native matcher's state: a run
 that bound an event from before the trace started shows it), every event of the key after the
-cut included. Then the refusals: a bad format, an unknown pattern, an artifact deployed with
+cut included. `cep trace` follows a third key over the last lines until a SIGTERM: the same
+check. Then the refusals: a bad format, an unknown pattern, an artifact deployed with
 --no-sources, a key traced twice; the metrics; and DELETE.
 
   check_serve_trace.py --cep CEP
@@ -17,17 +18,19 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_serve_cases import CaseError, Server  # noqa: E402
+from run_serve_cases import CaseError, Server, wait_for  # noqa: E402
 from serve_client import request  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRAUD = os.path.join(ROOT, "examples", "fraud")
 JSON_KEY, TEXT_KEY = "c-900004", "c-001397"  # payments before and after the cut
+CLI_KEY, LAST = "c-001995", 300  # `cep trace` follows this key over the last 300 lines
 
 
 def run(command, cwd):
@@ -55,8 +58,9 @@ def arrival(line, fmt):
     return None
 
 
-def compare(served, ref, cut, fmt, key):
-    """`served` must be `ref` from just after the key's last line about an event <= cut."""
+def compare(served, ref, cut, fmt, key, upto=None):
+    """`served` must be `ref` from just after the key's last line about an event <= cut, and
+    hold every line about an event after the cut (up to `upto`, the last one fed)."""
     last = max((i for i, line in enumerate(ref) if (arrival(line, fmt) or 0) > 0 and
                 arrival(line, fmt) <= cut), default=-1)
     if fmt == "text":  # the text form: the indented lines after an event line belong to it
@@ -69,12 +73,13 @@ def compare(served, ref, cut, fmt, key):
             if a != b:
                 raise CaseError(f"[{key} {fmt}] line {i} differs:\n  serve: {a}\n  run:   {b}")
         raise CaseError(f"[{key} {fmt}] {len(served)} lines, cep run has {len(expected)} there")
-    after = [line for line in ref[start:] if arrival(line, fmt)]
+    after = [line for line in ref[start:]
+             if arrival(line, fmt) and (upto is None or arrival(line, fmt) <= upto)]
     missing = [line for line in after if line not in served]
     if missing:
         raise CaseError(f"[{key} {fmt}] events of the key after the cut not traced: {missing[:2]}")
-    if len(after) < 2:
-        raise CaseError(f"[{key} {fmt}] too few events after the cut to compare: {len(after)}")
+    if not after:
+        raise CaseError(f"[{key} {fmt}] no event of the key after the cut to compare")
 
 
 def seeded(served, cut, fmt):
@@ -129,8 +134,11 @@ def main():
                 break
         with open(os.path.join(work, "part1.jsonl"), "w", encoding="utf-8") as f:
             f.writelines(lines[:cut])
+        cut2 = len(lines) - LAST
         with open(os.path.join(work, "part2.jsonl"), "w", encoding="utf-8") as f:
-            f.writelines(lines[cut:])
+            f.writelines(lines[cut:cut2])
+        with open(os.path.join(work, "part3.jsonl"), "w", encoding="utf-8") as f:
+            f.writelines(lines[cut2:])
 
         server = Server(cep, work, [os.path.join(work, "rules.cepo")], [], args.timeout)
         server.feed(os.path.join(work, "part1.jsonl"))
@@ -152,11 +160,35 @@ def main():
         for key, fmt in [(JSON_KEY, "json"), (TEXT_KEY, "text")]:
             body = expect(server, "GET", f"/trace?key={key}", 200)
             served = body.splitlines()
-            compare(served, reference(cep, work, key, fmt), cut, fmt, key)
+            compare(served, reference(cep, work, key, fmt), cut, fmt, key, cut2)
             if key == JSON_KEY and not seeded(served, cut, fmt):
                 raise CaseError(f"[{key}] no traced run shows an event from before the cut")
             if expect(server, "GET", f"/trace?key={key}", 200) != "":
                 raise CaseError(f"[{key}] a second read gave lines again")
+        # `cep trace` (the CLI over the endpoint) from the second cut to a SIGTERM; the lines it
+        # wrote are cep run's from there too. (The two traces above go on meanwhile.)
+        trace = subprocess.Popen([cep, "trace", "--server", server.server, "--key", CLI_KEY],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            def cli_tracing():
+                if trace.poll() is not None:
+                    raise CaseError(f"cep trace exited with {trace.returncode}: "
+                                    f"{trace.stderr.read()}")
+                return metric(server, "cep_traced_keys") == 3
+            wait_for("cep trace to start its trace", cli_tracing, args.timeout)
+            server.feed(os.path.join(work, "part3.jsonl"))
+            trace.send_signal(signal.SIGTERM)
+            out, err = trace.communicate(timeout=args.timeout)
+        finally:
+            if trace.poll() is None:
+                trace.kill()
+                trace.wait()
+        if trace.returncode != 0 or '"stopped"' not in err:
+            raise CaseError(f"cep trace: exit {trace.returncode}: {err}")
+        compare(out.splitlines(), reference(cep, work, CLI_KEY, "text"), cut2, "text", CLI_KEY)
+        if metric(server, "cep_traced_keys") != 2:
+            raise CaseError("cep trace did not stop its trace")
+
         if not metric(server, "cep_trace_lines_total"):
             raise CaseError("cep_trace_lines_total is not counted")
         if metric(server, "cep_trace_disagreements_total") != 0:
