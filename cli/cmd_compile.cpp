@@ -70,7 +70,8 @@ int runCompile(const CompileOptions &options) {
 
   compiler::artifact::Artifact artifact;
   std::string error;
-  if (!pipeline.compileArtifact({options.opt_level, CEP_VERSION}, artifact, error)) {
+  if (!pipeline.compileArtifact({options.opt_level, CEP_VERSION, !options.no_sources}, artifact,
+                                error)) {
     std::cerr << "cep compile: " << error << '\n';
     return kRuntimeFailure;
   }

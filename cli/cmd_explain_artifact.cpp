@@ -197,6 +197,10 @@ int runExplainArtifact(const ExplainOptions &options) {
   out << "cep version     " << h.cep_version << '\n';
   out << "sources         " << joined(h.sources) << '\n';
   out << "source sha256   " << compiler::artifact::hex(h.source_hash) << '\n';
+  out << "source texts    "
+      << (a.sources ? "included (cep run --trace and cep serve's traces can use them)"
+                    : "not included (compiled with --no-sources or before cep kept them)")
+      << '\n';
   if (options.host) {
     out << "target          " << h.target.triple << '\n';
     out << "cpu             " << h.target.cpu << '\n';

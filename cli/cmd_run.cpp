@@ -483,11 +483,7 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
   }
   bool artifact = endsWith(options.rules.front(), ".cepo");
   if (artifact) {
-    if (options.trace) {
-      return usage("--trace needs the rule files (.cep), not a .cepo: the interpreter that "
-                   "explains each step runs from them");
-    }
-    return runArtifact(options, plan);
+    return runArtifact(options, plan, collect);
   }
   // The rules.
   compiler::driver::Pipeline pipeline({options.import_paths, options.disabled_passes});
@@ -538,7 +534,7 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
     } else if (!trace.open(options, error)) {
       return failure(error);
     }
-    trace.attach(pipeline, set, jit, matcherOptions(options, plan));
+    trace.attach(pipeline, set.matchers, jit, matcherOptions(options, plan));
   }
   std::vector<runtime::Matcher *> matchers;
   for (const auto &matcher : set.matchers) {

@@ -2,10 +2,14 @@
 // source or the front end. Loading is compiler/artifact/load.hpp's: the schema and the patterns
 // come from the artifact; the code is its object code when it was built for this host's triple,
 // CPU and CPU features, else its bitcode compiled again by the JIT (said on stderr with
-// --stats). Then the run is exactly `cep run rules.cep`'s (run_shared.hpp).
+// --stats). Then the run is exactly `cep run rules.cep`'s (run_shared.hpp). With --trace KEY,
+// the artifact's rule sources (its optional sources section) are checked again for the shadow
+// interpreter beside each native matcher (cli/artifact_sources.hpp, cli/run_trace.hpp).
+#include "cli/artifact_sources.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/run_trace.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/artifact/load.hpp"
 #include "compiler/artifact/signing.hpp"
@@ -26,7 +30,7 @@ std::string describe(const compiler::artifact::Target &t) {
 
 } // namespace
 
-int runArtifact(const RunOptions &options, RunPlan &plan) {
+int runArtifact(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSink *collect) {
   const std::string &path = options.rules.front();
   if (options.engine_options_given) {
     return runUsage("\"" + path +
@@ -71,6 +75,32 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   }
   std::vector<std::unique_ptr<runtime::Matcher>> owned =
       loaded.makeMatchers(matcherOptions(options, plan));
+  // --trace KEY: a shadow interpreter over the artifact's own rule sources.
+  RunTrace trace;
+  std::unique_ptr<compiler::driver::Pipeline> sources;
+  if (options.trace) {
+    std::string error;
+    sources = checkArtifactSources(loaded.sources, loaded.header.disabled_passes, error);
+    if (!sources) {
+      if (error.back() == '\n') {
+        error.pop_back();
+      }
+      return runUsage("--trace: " + path + ": " + error);
+    }
+    std::vector<NamedPath> reads = plan.rule_files;
+    for (const runtime::InputSpec &input : plan.inputs) {
+      reads.push_back({"--input", input.path});
+    }
+    if (std::string conflict = sameFileConflict(outputPaths(options), reads); !conflict.empty()) {
+      return runUsage(conflict);
+    }
+    if (collect != nullptr) {
+      trace.collect(options, *collect);
+    } else if (!trace.open(options, error)) {
+      return runFailure(error);
+    }
+    trace.attach(*sources, owned, true, matcherOptions(options, plan));
+  }
   std::vector<runtime::Matcher *> matchers;
   for (const auto &matcher : owned) {
     matchers.push_back(matcher.get());
@@ -81,7 +111,8 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   if (plan.execute) {
     return plan.execute(*loaded.schema, matchers);
   }
-  return executeRun(*loaded.schema, matchers, options, plan, stats);
+  int code = executeRun(*loaded.schema, matchers, options, plan, stats);
+  return options.trace ? trace.finish(code) : code;
 }
 
 } // namespace cep::cli

@@ -10,6 +10,7 @@
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_rules.hpp"
 #include "cli/serve_state.hpp"
+#include "cli/serve_trace_shadow.hpp"
 #include "cli/terminal.hpp"
 #include "cli/version.hpp"
 #include "compiler/artifact/cepo.hpp"
@@ -173,6 +174,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
 
   service::ServeRuntimeOptions runtime_options;
   runtime_options.matcher = matcherOptions(run, plan);
+  runtime_options.tracer = makeShadowTracer; // POST /trace (docs/debugging.md)
   try {
     for (const std::string &key : run.trust) {
       runtime_options.trusted.push_back(compiler::artifact::readPublicKeyFile(key));

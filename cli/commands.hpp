@@ -48,6 +48,7 @@ struct CompileOptions {
   int opt_level = 2;
   std::vector<std::string> disabled_passes; // optimisation passes turned off
   std::optional<std::string> sign_key;      // --sign NAME.key
+  bool no_sources = false; // --no-sources: no sources section (no traces of the artifact)
   std::string color = "auto";
 };
 
@@ -176,6 +177,15 @@ struct StateOptions {
   std::string format = "text";    // text | json
 };
 
+// `cep trace --server HOST:PORT --key K` (docs/debugging.md "On cep serve").
+struct TraceServerOptions {
+  AdminClientCommon admin;
+  std::string key;
+  std::optional<std::string> pattern;
+  std::string format = "text";      // text | json
+  std::optional<std::string> for_d; // --for D: stop after D (wall clock); else at a signal
+};
+
 struct SavepointOptions {
   AdminClientCommon admin;
   std::string output; // -o FILE: written atomically
@@ -221,6 +231,7 @@ int runUndeploy(const UndeployOptions &options);
 int runStatus(const StatusOptions &options);
 int runState(const StateOptions &options);
 int runSavepoint(const SavepointOptions &options);
+int runTraceServer(const TraceServerOptions &options);
 int runPublishRule(const PublishRuleOptions &options);
 
 } // namespace cep::cli

@@ -138,6 +138,9 @@ int main(int argc, char **argv) {
       ->add_option("--sign", compile.sign_key,
                    "Sign the artifact with this Ed25519 secret key (NAME.key, cep keygen)")
       ->type_name("NAME.key");
+  compile_cmd->add_flag("--no-sources", compile.no_sources,
+                        "Leave the rule files out of the artifact (they are kept by default for "
+                        "traces: cep run X.cepo --trace, docs/debugging.md)");
   addColor(compile_cmd, compile.color);
 
   KeygenOptions keygen;
@@ -511,9 +514,23 @@ int main(int argc, char **argv) {
   savepoint_cmd->add_option("-o,--output", savepoint.output, "The savepoint file to write")
       ->required()
       ->type_name("FILE");
+  TraceServerOptions trace_server;
+  auto *trace_cmd = app.add_subcommand(
+      "trace",
+      "Trace one key on a running `cep serve` (its /trace endpoint): the lines as they come");
+  trace_cmd->add_option("--key", trace_server.key, "The key, as in \"@key\" (card-42, 42, JSON)")
+      ->required()
+      ->type_name("KEY");
+  trace_cmd->add_option("--pattern", trace_server.pattern, "Only this pattern")->type_name("NAME");
+  trace_cmd->add_option("--format", trace_server.format, "text or json (JSON Lines)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  trace_cmd->add_option("--for", trace_server.for_d, "Stop after this long (e.g. 30s)")
+      ->type_name("DURATION");
   for (auto [cmd, common] :
        {std::pair{deploy_cmd, &deploy.admin}, std::pair{undeploy_cmd, &undeploy.admin},
-        std::pair{status_cmd, &status.admin}, std::pair{savepoint_cmd, &savepoint.admin}}) {
+        std::pair{status_cmd, &status.admin}, std::pair{savepoint_cmd, &savepoint.admin},
+        std::pair{trace_cmd, &trace_server.admin}}) {
     cmd->add_option("--server", common->server, "The admin address of cep serve")
         ->required()
         ->type_name("HOST:PORT");
@@ -576,11 +593,12 @@ int main(int argc, char **argv) {
       first != "explain" && first != "compile" && first != "keygen" && first != "run" &&
       first != "backtest" && first != "serve" && first != "version" && first != "deploy" &&
       first != "undeploy" && first != "status" && first != "state" && first != "savepoint" &&
-      first != "publish-rule") {
-    std::cerr << "cep: unknown command `" << argv[1]
-              << "` (commands: check, test, explain, compile, keygen, run, backtest, serve, "
-                 "version, deploy, undeploy, status, state, savepoint, publish-rule; see cep "
-                 "--help)\n";
+      first != "publish-rule" && first != "trace") {
+    std::cerr
+        << "cep: unknown command `" << argv[1]
+        << "` (commands: check, test, explain, compile, keygen, run, backtest, serve, "
+           "version, deploy, undeploy, status, state, savepoint, publish-rule, trace; see cep "
+           "--help)\n";
     return kUsage;
   }
 
@@ -647,6 +665,9 @@ int main(int argc, char **argv) {
     }
     if (savepoint_cmd->parsed()) {
       return runSavepoint(savepoint);
+    }
+    if (trace_cmd->parsed()) {
+      return runTraceServer(trace_server);
     }
     if (publish_cmd->parsed()) {
       return runPublishRule(publish);

@@ -19,6 +19,10 @@
 #include <string>
 #include <vector>
 
+namespace cep::compiler::interp {
+class TraceSink;
+} // namespace cep::compiler::interp
+
 namespace cep::cli {
 
 struct RunPlan {
@@ -111,7 +115,8 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats);
 
 // `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions.
-int runArtifact(const RunOptions &options, RunPlan &plan);
+int runArtifact(const RunOptions &options, RunPlan &plan,
+                compiler::interp::TraceSink *collect = nullptr);
 
 // After checkRunOptions: loads the rules (.cep files, or runArtifact for one .cepo), checks the
 // inputs against their schema and runs them (executeRun, or plan.execute when set).

@@ -8,9 +8,9 @@
 namespace cep::cli {
 
 using compiler::interp::InterpMatcher;
-using compiler::interp::ShadowMatcher;
 using compiler::interp::TraceFormat;
 using compiler::interp::TraceTarget;
+using runtime::ShadowMatcher;
 
 std::string RunTrace::refuse(const RunOptions &options) {
   if (!options.trace) {
@@ -61,15 +61,16 @@ void RunTrace::collect(const RunOptions &options, compiler::interp::TraceSink &s
   sink_ = &sink;
 }
 
-void RunTrace::attach(compiler::driver::Pipeline &pipeline, compiler::driver::MatcherSet &set,
-                      bool jit, const runtime::MatcherOptions &matcher_options) {
+void RunTrace::attach(compiler::driver::Pipeline &pipeline,
+                      std::vector<std::unique_ptr<runtime::Matcher>> &matchers, bool jit,
+                      const runtime::MatcherOptions &matcher_options) {
   TraceTarget target;
   target.sink = sink_;
   target.keys = keys_;
   target.sources = &pipeline.sources();
   const lang::typed::Program &program = pipeline.program();
   if (!jit) {
-    for (auto &m : set.matchers) {
+    for (auto &m : matchers) {
       if (auto *interp = dynamic_cast<InterpMatcher *>(m.get())) {
         interp->setTrace(target);
         ++patterns_;
@@ -81,7 +82,7 @@ void RunTrace::attach(compiler::driver::Pipeline &pipeline, compiler::driver::Ma
   runtime::MatcherOptions shadow_options = matcher_options;
   shadow_options.evictions = nullptr; // the native matcher reports them
   target.only_traced = true;
-  for (auto &m : set.matchers) {
+  for (auto &m : matchers) {
     std::int32_t index = -1;
     for (std::size_t p = 0; p < program.patterns.size(); ++p) {
       if (program.patterns[p].name == m->patternName()) {

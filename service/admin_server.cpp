@@ -54,7 +54,8 @@ struct Route {
 };
 constexpr Route kRoutes[] = {{"/patterns", "GET"},  {"/state", "GET"},      {"/deploy", "POST"},
                              {"/undeploy", "POST"}, {"/savepoint", "POST"}, {"/metrics", "GET"},
-                             {"/healthz", "GET"}};
+                             {"/healthz", "GET"},   {"/trace", "POST"},     {"/trace", "GET"},
+                             {"/trace", "DELETE"}};
 
 void writePatterns(std::string &out, const std::vector<PatternInfo> &patterns) {
   JsonWriter w(out);
@@ -196,9 +197,14 @@ struct AdminServer::Impl {
       return;
     }
     const Route *route = nullptr;
+    std::string method = req.method == "HEAD" ? "GET" : req.method;
+    std::string allow; // the path's methods
     for (const Route &r : kRoutes) {
       if (req.path == r.path) {
-        route = &r;
+        allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+        if (route == nullptr || method == r.method) {
+          route = &r;
+        }
       }
     }
     if (route == nullptr) {
@@ -206,14 +212,12 @@ struct AdminServer::Impl {
              "unknown path `" + req.path +
                  "` (routes: GET /patterns, GET /state, POST /deploy, POST /undeploy, POST "
                  "/savepoint, GET "
-                 "/metrics, GET /healthz)");
+                 "/metrics, GET /healthz, POST|GET|DELETE /trace)");
       return;
     }
-    std::string method = req.method == "HEAD" ? "GET" : req.method;
     if (method != route->method) {
-      res.set_header("Allow", route->method);
-      refuse(req, res, 405,
-             std::string(route->path) + " takes " + route->method + ", not " + req.method);
+      res.set_header("Allow", allow);
+      refuse(req, res, 405, std::string(route->path) + " takes " + allow + ", not " + req.method);
       return;
     }
     try {
@@ -230,6 +234,8 @@ struct AdminServer::Impl {
         savepoint(req, res);
       } else if (path == "/metrics") {
         metrics(req, res);
+      } else if (path == "/trace") {
+        trace(req, res, method);
       } else {
         healthz(req, res);
       }
@@ -269,6 +275,39 @@ struct AdminServer::Impl {
       key = req.get_param_value("key");
     }
     sendResult(req, res, control.state(req.get_param_value("pattern"), key));
+  }
+
+  // POST /trace?key=K[&pattern=P][&format=text|json], GET /trace?key=K, DELETE /trace?key=K.
+  void trace(const httplib::Request &req, httplib::Response &res, const std::string &method) {
+    bool checked = method == "POST" ? checkParams(req, res, {"key", "pattern", "format"})
+                                    : checkParams(req, res, {"key"});
+    if (!checked) {
+      return;
+    }
+    if (req.get_param_value("key").empty()) {
+      refuse(req, res, 400, "missing query parameter `key` (the key to trace, as in \"@key\")");
+      return;
+    }
+    std::string key = req.get_param_value("key");
+    if (method == "POST") {
+      std::string format = req.has_param("format") ? req.get_param_value("format") : "text";
+      if (format != "text" && format != "json") {
+        refuse(req, res, 400, "bad format `" + format + "` (text or json)");
+        return;
+      }
+      sendResult(req, res, control.traceStart(key, req.get_param_value("pattern"), format));
+    } else if (method == "GET") {
+      std::string lines;
+      ControlResult result = control.traceRead(key, lines);
+      if (result.status != 200) {
+        sendResult(req, res, std::move(result));
+        return;
+      }
+      res.status = 200;
+      res.set_content(lines, "text/plain; charset=utf-8");
+    } else {
+      sendResult(req, res, control.traceStop(key));
+    }
   }
 
   void sendResult(const httplib::Request &req, httplib::Response &res, ControlResult result) {

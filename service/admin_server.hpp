@@ -9,6 +9,10 @@
 //   GET  /metrics                                200, text/plain; version=0.0.4
 //   GET  /healthz                                200 {"status":"ok"} or 503 {"status":"unhealthy",
 //                                                "error":"<why>"}
+//   POST /trace?key=K[&pattern=P][&format=text|json]  Control::traceStart's answer
+//   GET  /trace?key=K                            200, text/plain: the trace lines written since
+//                                                the last read (Control::traceRead), or an error
+//   DELETE /trace?key=K                          Control::traceStop's answer
 //
 // Errors are `{"error":"<one line>"}`: 400 a malformed request (garbage request line, a query
 // parameter the route does not take, given twice, or a bad value, a missing `pattern`, an empty

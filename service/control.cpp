@@ -4,6 +4,20 @@ namespace cep::service {
 
 Control::~Control() = default;
 
+namespace {
+const char *const kNoTraces = R"({"error":"this server does not trace keys"})";
+} // namespace
+
+ControlResult Control::traceStart(const std::string &, const std::string &, const std::string &) {
+  return {501, kNoTraces};
+}
+ControlResult Control::traceRead(const std::string &, std::string &) {
+  return {501, kNoTraces};
+}
+ControlResult Control::traceStop(const std::string &) {
+  return {501, kNoTraces};
+}
+
 bool parseDeployMode(std::string_view word, DeployMode &mode) {
   if (word == "keep") {
     mode = DeployMode::Keep;

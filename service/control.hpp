@@ -110,6 +110,17 @@ public:
   // `bytes` receives the file's bytes and the result's JSON says what it holds; otherwise
   // `bytes` is untouched and the result is an error (500 when it could not be made).
   virtual ControlResult savepoint(std::string &bytes) = 0;
+  // Tracing one key (docs/debugging.md "On cep serve"): `POST /trace?key=K[&pattern=P]
+  // [&format=text|json]` starts it (200 `{"tracing":K,"patterns":[...]}`; 404 no such pattern
+  // served; 409 already traced, or too many keys; 422 the artifact carries no rule sources or
+  // they do not check), `GET /trace?key=K` takes the lines written since the last read (200:
+  // `lines` receives them, the result's json is empty; 404 not traced), `DELETE /trace?key=K`
+  // stops it (200 with what it saw). `key` as the user writes it (state_listing.hpp
+  // keyCandidates). The default: 501, this server does not trace.
+  virtual ControlResult traceStart(const std::string &key, const std::string &pattern,
+                                   const std::string &format);
+  virtual ControlResult traceRead(const std::string &key, std::string &lines);
+  virtual ControlResult traceStop(const std::string &key);
 };
 
 // "keep" | "drain" | "fresh" and back; false for another word.

@@ -101,9 +101,11 @@ struct ServeRuntime::Command {
     State,
     Refresh,
     Savepoint,
-    Task
+    Task,
+    Call
   } kind = Kind::Refresh;
-  std::function<void(runtime::RunLoop &)> task; // Task: run on the loop, nobody waits
+  std::function<void(runtime::RunLoop &)> task;          // Task: run on the loop, nobody waits
+  std::function<ControlResult(runtime::RunLoop &)> call; // Call: run on the loop, its answer
   std::shared_ptr<Loaded> loaded;
   DeployMode deploy_mode = DeployMode::Keep;
   UndeployMode undeploy_mode = UndeployMode::Drain;
@@ -169,7 +171,10 @@ ServeRuntime::~ServeRuntime() {
   if (std::string error; !awaitCheckpoint(error)) { // the store outlives the runtime
     options_.log("checkpoint failed: " + error);
   }
-  // Matchers go before the artifacts' code (Served holds both; the matcher is declared after).
+  // Traces first (their shadows wrap served matchers), then the matchers before the artifacts'
+  // code (Served holds both; the matcher is declared after).
+  traces_.clear();
+  shadowed_.clear();
   served_.clear();
   if (wake_fd_ >= 0) {
     ::close(wake_fd_);
@@ -436,6 +441,7 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
     graveyard_.clear();
   }
   sweep(loop);
+  checkTraces(loop);
   graveyard_.clear();
   if (pending_ &&
       pending_->outcome.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -489,6 +495,9 @@ void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
     command.task(loop);
     command.answer({200, ""});
     return;
+  case Command::Kind::Call:
+    command.answer(command.call(loop));
+    return;
   case Command::Kind::Savepoint: {
     std::string bytes;
     ControlResult result = takeSavepoint(loop, bytes);
@@ -540,6 +549,13 @@ ControlResult ServeRuntime::listState(const std::string &pattern,
                            " (a key's state goes when its matches complete or time out)")};
   }
   return {200, stateListingJson(listing)};
+}
+
+ControlResult ServeRuntime::callOnLoop(std::function<ControlResult(runtime::RunLoop &)> call) {
+  auto command = std::make_shared<Command>();
+  command->kind = Command::Kind::Call;
+  command->call = std::move(call);
+  return submit(command);
 }
 
 ControlResult ServeRuntime::state(std::string_view pattern, const std::optional<std::string> &key) {

@@ -25,6 +25,7 @@
 
 #include "compiler/artifact/load.hpp"
 #include "runtime/engine/operator_set.hpp"
+#include "runtime/engine/shadow_matcher.hpp"
 #include "runtime/io/statistics.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -34,6 +35,7 @@
 #include "service/savepoint.hpp"
 #include "service/serve_checkpoint.hpp"
 #include "service/serve_metrics.hpp"
+#include "service/serve_trace.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -128,6 +130,10 @@ struct ServeRuntimeOptions {
   // checkpoint, before describe_io, with what every served version's exportChanges gave (the
   // whole state when `whole`), in operator id order; the versions not named are gone.
   std::function<void(const std::vector<ServedChanges> &)> on_changes;
+
+  // Makes the shadow interpreters of key traces (serve_trace.hpp; the `cep` command's, which
+  // links the front end). Null: POST /trace answers 501.
+  TracerFactory tracer;
 };
 
 class ServeRuntime final : public Control {
@@ -148,6 +154,11 @@ public:
   void metrics(std::string &prometheus_text) override;
   bool healthy(std::string &why) override;
   ControlResult savepoint(std::string &bytes) override;
+  // Key traces (serve_trace.cpp, docs/debugging.md "On cep serve").
+  ControlResult traceStart(const std::string &key, const std::string &pattern,
+                           const std::string &format) override;
+  ControlResult traceRead(const std::string &key, std::string &lines) override;
+  ControlResult traceStop(const std::string &key) override;
 
   // ---- main thread, before the loop runs ----
   // The schema the server starts with: the artifacts given on the command line, merged
@@ -290,6 +301,16 @@ private:
   struct Command;
 
   ControlResult submit(std::shared_ptr<Command> command);
+  // Runs `call` on the loop thread between two records and answers with what it returns.
+  ControlResult callOnLoop(std::function<ControlResult(runtime::RunLoop &)> call);
+  // ---- key traces (serve_trace.cpp), loop thread ----
+  struct KeyTrace;
+  ControlResult startTrace(runtime::RunLoop &loop, const std::string &key,
+                           const std::string &pattern, bool json);
+  // Ends the parts of traces whose served version left the operator set (a deploy, undeploy,
+  // rebalance or restore replaced it), with a line saying so.
+  void checkTraces(runtime::RunLoop &loop);
+  void removeTrace(runtime::RunLoop &loop, KeyTrace &trace);
   void run(runtime::RunLoop &loop, Command &command);
   ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode);
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
@@ -346,6 +367,10 @@ private:
   std::vector<runtime::RecordCounts> inputs_seen_;
   std::uint64_t outputs_seen_ = 0;
   bool loop_started_ = false;
+  std::map<std::string, std::unique_ptr<KeyTrace>> traces_; // by the key as the user wrote it
+  // The served matchers with shadows: the wrapper in the operator set in the native's place,
+  // one shadow per traced key.
+  std::map<runtime::OperatorId, std::unique_ptr<runtime::ShadowMatcher>> shadowed_;
 
   // Durable state. The ticker asks for a checkpoint every options_.checkpoint_every.
   std::atomic<bool> checkpoint_due_{false};

@@ -2,9 +2,11 @@
 // serve_runtime.cpp and serve_durable.cpp).
 #pragma once
 
+#include "runtime/engine/shadow_matcher.hpp"
 #include "service/serve_runtime.hpp"
 
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <optional>
@@ -58,6 +60,29 @@ struct ServeRuntime::PendingCheckpoint {
   std::uint64_t keys = 0;
   std::int64_t taken_at = 0;
   std::chrono::steady_clock::time_point started;
+};
+
+} // namespace cep::service
+
+namespace cep::service {
+
+// One traced key (serve_trace.cpp): a shadow beside each traced served version, one tracer
+// (one trace writer) for all, the lines not read yet.
+struct ServeRuntime::KeyTrace {
+  std::string key; // as the user wrote it
+  std::vector<std::string> keys;
+  bool json = false;
+  std::shared_ptr<ShadowTracer> tracer;
+  struct Part {
+    std::string pattern, version;
+    runtime::OperatorId id = 0;                       // ServeRuntime::shadowed_'s key
+    runtime::ShadowMatcher::Shadow *shadow = nullptr; // in the wrapper of that operator
+    std::uint64_t disagreements_seen = 0;             // already counted in the metric
+  };
+  std::vector<Part> parts;
+  std::deque<std::string> lines; // written, not read yet (at most kMaxTraceLines)
+  std::uint64_t written = 0, dropped = 0, dropped_unsaid = 0;
+  std::int64_t started_at = 0;
 };
 
 } // namespace cep::service

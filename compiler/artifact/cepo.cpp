@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sodium.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,7 +126,63 @@ void appendSection(std::string &out, SectionId id, std::string_view content) {
   w.bytes(content.data(), content.size());
 }
 
+std::string encodeSources(const std::vector<SourceText> &sources) {
+  std::string out;
+  runtime::SnapshotWriter w(out);
+  w.u32(static_cast<std::uint32_t>(sources.size()));
+  for (const SourceText &s : sources) {
+    w.str(s.name);
+    w.str(s.text);
+  }
+  return out;
+}
+
+// The sources section: the files, checked against the header's names and source hash.
+std::vector<SourceText> decodeSources(std::string_view bytes, const Header &h) {
+  runtime::SnapshotReader r(bytes, "sources section");
+  std::uint64_t n = r.count(r.u32(), 8);
+  std::vector<SourceText> sources;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    SourceText s;
+    s.name = r.str();
+    s.text = r.str();
+    sources.push_back(std::move(s));
+  }
+  if (!r.atEnd()) {
+    r.fail("trailing bytes");
+  }
+  std::vector<std::string> names;
+  for (const SourceText &s : sources) {
+    names.push_back(s.name);
+  }
+  if (names != h.sources) {
+    r.fail("its files are not the header's sources");
+  }
+  if (sourceTextHash(sources) != h.source_hash) {
+    r.fail("its files do not have the header's source sha256");
+  }
+  return sources;
+}
+
 } // namespace
+
+std::array<std::uint8_t, 32> sourceTextHash(const std::vector<SourceText> &sources) {
+  crypto_hash_sha256_state sha;
+  crypto_hash_sha256_init(&sha);
+  for (const SourceText &s : sources) {
+    std::string prefix;
+    runtime::SnapshotWriter w(prefix);
+    w.str(s.name);
+    w.u64(s.text.size());
+    crypto_hash_sha256_update(&sha, reinterpret_cast<const unsigned char *>(prefix.data()),
+                              prefix.size());
+    crypto_hash_sha256_update(&sha, reinterpret_cast<const unsigned char *>(s.text.data()),
+                              s.text.size());
+  }
+  std::array<std::uint8_t, 32> hash{};
+  crypto_hash_sha256_final(&sha, hash.data());
+  return hash;
+}
 
 const char *sectionName(SectionId id) {
   switch (id) {
@@ -143,6 +200,8 @@ const char *sectionName(SectionId id) {
     return "signature";
   case SectionId::Aggregates:
     return "aggregates";
+  case SectionId::Sources:
+    return "sources";
   }
   return "?";
 }
@@ -151,15 +210,21 @@ std::string encodeArtifact(const Artifact &a) {
   std::string out;
   runtime::SnapshotWriter w(out);
   w.bytes(kMagic, sizeof kMagic);
-  w.u32(a.aggregates.empty() ? kPatternsOnlyFormatVersion : kFormatVersion);
+  std::uint32_t format = a.sources              ? kFormatVersion
+                         : a.aggregates.empty() ? kPatternsOnlyFormatVersion
+                                                : kAggregatesFormatVersion;
+  w.u32(format);
   w.u32(a.header.abi);
   appendSection(out, SectionId::Header, encodeHeader(a.header));
   appendSection(out, SectionId::Schema, runtime::native::encodeSchema(a.schema));
   appendSection(out, SectionId::Patterns, runtime::native::encodeImages(a.patterns));
   appendSection(out, SectionId::Object, a.object);
   appendSection(out, SectionId::Bitcode, a.bitcode);
-  if (!a.aggregates.empty()) {
+  if (format >= kAggregatesFormatVersion) {
     appendSection(out, SectionId::Aggregates, runtime::native::encodeAggregates(a.aggregates));
+  }
+  if (a.sources) {
+    appendSection(out, SectionId::Sources, encodeSources(*a.sources));
   }
   return out;
 }
@@ -190,28 +255,39 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
   if (a.header.format >= 3) {
     expected.push_back(SectionId::Aggregates);
   }
-  std::vector<std::string_view> contents(expected.size() + 1);
+  if (a.header.format >= 4) {
+    expected.push_back(SectionId::Sources);
+  }
+  std::vector<std::string_view> contents(expected.size());
+  std::string_view signature;
   std::size_t signed_bytes = 0; // the bytes before the signature section, when there is one
-  for (std::size_t i = 0; i <= expected.size(); ++i) {
-    if (i == expected.size()) {
-      if (pos == in.size()) {
-        break; // not signed
-      }
-      if (in.size() - pos < kSectionHeaderBytes) {
-        fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
-      }
+  std::uint32_t last_optional = static_cast<std::uint32_t>(SectionId::Sources);
+  // The required sections in order; then (format 4) optional ones with rising ids above 8;
+  // then the signature, if any.
+  for (std::size_t i = 0;; ++i) {
+    bool required = i < expected.size();
+    if (!required && pos == in.size()) {
+      break; // not signed
+    }
+    if (!required && in.size() - pos < kSectionHeaderBytes) {
+      fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
+    }
+    std::uint32_t id = required ? static_cast<std::uint32_t>(expected[i]) : le32(in, pos);
+    bool optional = !required && a.header.format >= 4 && id > last_optional;
+    if (!required && !optional) {
+      id = static_cast<std::uint32_t>(SectionId::Signature);
       signed_bytes = pos;
     }
-    SectionId want = i < expected.size() ? expected[i] : SectionId::Signature;
-    std::string section = std::string("the ") + sectionName(want) + " section";
+    SectionId want = static_cast<SectionId>(id);
+    std::string section = optional ? "optional section " + std::to_string(id)
+                                   : std::string("the ") + sectionName(want) + " section";
     std::size_t left = in.size() - pos;
     if (left < kSectionHeaderBytes) {
       fail("truncated: " + section + (left == 0 ? " is missing" : "'s header is cut short"));
     }
-    std::uint32_t id = le32(in, pos);
-    if (id != static_cast<std::uint32_t>(want)) {
+    if (le32(in, pos) != id) {
       fail("corrupt: expected " + section + " at byte " + std::to_string(pos) +
-           ", found section id " + std::to_string(id));
+           ", found section id " + std::to_string(le32(in, pos)));
     }
     std::uint64_t size = le64(in, pos + 4);
     std::uint64_t checksum = le64(in, pos + 12);
@@ -221,18 +297,28 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
       fail("truncated: " + section + " needs " + std::to_string(size) + " bytes, " +
            std::to_string(left) + " remain");
     }
-    contents[i] = in.substr(pos, static_cast<std::size_t>(size));
-    if (runtime::runSnapshotChecksum(contents[i]) != checksum) {
+    std::string_view content = in.substr(pos, static_cast<std::size_t>(size));
+    if (runtime::runSnapshotChecksum(content) != checksum) {
       fail("corrupt: " + section + " fails its checksum");
     }
     pos += static_cast<std::size_t>(size);
+    if (required) {
+      contents[i] = content;
+    } else if (optional) {
+      last_optional = id;
+      continue; // an optional section of a later cep: skipped (not listed)
+    } else {
+      signature = content;
+      a.sections.push_back({want, size});
+      break;
+    }
     a.sections.push_back({want, size});
   }
   if (pos != in.size()) {
     fail("corrupt: " + std::to_string(in.size() - pos) + " bytes after the last section");
   }
   if (signed_bytes != 0) {
-    a.signature = decodeSignature(contents[expected.size()], fail);
+    a.signature = decodeSignature(signature, fail);
     if (!verifySignature(in.substr(0, signed_bytes), *a.signature)) {
       fail("bad signature (key " + keyId(a.signature->key) +
            "): the artifact was changed after it was signed");
@@ -252,6 +338,9 @@ Artifact decodeArtifact(std::string_view in, const std::string &name,
     a.patterns = runtime::native::decodeImages(contents[2], a.schema, "patterns section");
     if (a.header.format >= 3) {
       a.aggregates = runtime::native::decodeAggregates(contents[5], a.schema, "aggregates section");
+    }
+    if (a.header.format >= 4) {
+      a.sources = decodeSources(contents[6], a.header);
     }
   } catch (const std::runtime_error &e) {
     fail(e.what());

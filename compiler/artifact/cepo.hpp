@@ -15,14 +15,26 @@
 //     4 object    the host's relocatable object code of the program's module (ELF on Linux),
 //                 made with the loading JIT's target machine settings
 //     5 bitcode   the same module, optimised, as LLVM bitcode (re-JITted on another CPU)
-//   then, only in format 3 (an artifact with aggregates; one without is written as format 2,
-//   which a cep from before aggregates reads too):
-//     7 aggregates runtime/native/aggregate_codec.hpp encodeAggregates (declaration order)
+//   then, only in formats 3 and 4 (format 3: an artifact with aggregates; one without is written
+//   as format 2, which a cep from before aggregates reads too):
+//     7 aggregates runtime/native/aggregate_codec.hpp encodeAggregates (declaration order; in
+//                 format 4 always present, maybe with no aggregate)
+//   then, only in format 4 (an artifact with its rule sources; `cep compile` writes them
+//   unless --no-sources; one without is written as format 2 or 3, which a cep from before
+//   sources reads too):
+//     8 sources   u32 n + n * (str name, str text): the rule files as checked, in load order
+//                 (the module and its imports; names as in the header). Their SHA-256 (as the
+//                 header's) must equal the header's source sha256, and the names its sources.
+//                 Read by `cep run X.cepo --trace` and `cep serve`'s traces, which check them
+//                 into a shadow interpreter (docs/debugging.md)
+//   then, only in format 4, optional sections with ids above 8 in rising order, each checked
+//   (header, checksum) and skipped by this cep: a later one can add such a section without a
+//   new format version;
 //   then, only in a signed artifact (cep compile --sign, signing.hpp):
 //     6 signature u32 scheme (1: Ed25519), 32 bytes public key, 64 bytes Ed25519 signature over
 //                 every byte of the file before this section's header (the prefix and sections
-//                 1-5 and 7); the section's own header is fixed by its content (id 6, size 100,
-//                 the content's checksum) and checked like every other
+//                 1-5, 7, 8 and any optional ones); the section's own header is fixed by its
+//                 content (id 6, size 100, the content's checksum) and checked like every other
 //   and nothing after the last section.
 //
 // Reproducible: the same sources and the same cep build give a byte-identical file (no
@@ -50,11 +62,14 @@
 
 namespace cep::compiler::artifact {
 
-// 2: the optional signature section; 3: the aggregates section (formats 2 and 3 are read).
-constexpr std::uint32_t kFormatVersion = 3;
+// 2: the optional signature section; 3: the aggregates section; 4: optional sections (the rule
+// sources). Formats 2 to 4 are read.
+constexpr std::uint32_t kFormatVersion = 4;
 constexpr std::uint32_t kOldestFormatVersion = 2;
-// The format an artifact is written in: 2 without aggregates, 3 with.
+// The format an artifact is written in: 2 without aggregates or sources, 3 with aggregates and
+// without sources, 4 with sources.
 constexpr std::uint32_t kPatternsOnlyFormatVersion = 2;
+constexpr std::uint32_t kAggregatesFormatVersion = 3;
 inline constexpr char kMagic[4] = {'C', 'E', 'P', 'O'};
 
 enum class SectionId : std::uint32_t {
@@ -64,7 +79,8 @@ enum class SectionId : std::uint32_t {
   Object,
   Bitcode,
   Signature,
-  Aggregates
+  Aggregates,
+  Sources, // optional (format 4)
 };
 const char *sectionName(SectionId id); // "header", "schema", ...
 
@@ -104,11 +120,21 @@ struct Signature {
   std::array<std::uint8_t, 64> bytes{};
 };
 
+// One rule file of the optional sources section: its name as the header records it, its text.
+struct SourceText {
+  std::string name;
+  std::string text;
+  bool operator==(const SourceText &) const = default;
+};
+
 struct Artifact {
   Header header;
   runtime::Schema schema;
   std::vector<runtime::native::PatternImage> patterns;
-  std::vector<runtime::native::AggregateImage> aggregates; // format 3 only
+  std::vector<runtime::native::AggregateImage> aggregates; // formats 3 and 4
+  // The rule files as checked (format 4); nullopt: the artifact carries none (--no-sources, or
+  // written before sources were).
+  std::optional<std::vector<SourceText>> sources;
   std::string object;
   std::string bitcode;
   std::vector<SectionSize> sections;  // filled by decodeArtifact, for `cep explain`
@@ -136,6 +162,9 @@ Artifact readArtifactFile(const std::string &path, const std::vector<PublicKey> 
 // half-written artifact). Refuses a `path` that exists and is not a regular file (FIFO, device,
 // directory, symbolic link). False and `error` (`cannot write "<path>": <why>`) on failure.
 bool writeArtifactFile(const std::string &path, std::string_view bytes, std::string &error);
+
+// The header's source sha256 of `sources` (aot.hpp sourceHash over the same names and texts).
+std::array<std::uint8_t, 32> sourceTextHash(const std::vector<SourceText> &sources);
 
 // Lower-case hex of the source hash.
 std::string hex(const std::array<std::uint8_t, 32> &hash);

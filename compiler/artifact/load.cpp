@@ -69,6 +69,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
   out.aggregates = std::move(loaded->aggregates);
   out.aggregate_code = std::move(loaded->aggregate_code);
   out.header = std::move(artifact.header);
+  out.sources = std::move(artifact.sources);
   out.schema = std::make_shared<const runtime::Schema>(std::move(artifact.schema));
   return out;
 }

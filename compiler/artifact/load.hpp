@@ -32,6 +32,7 @@
 #include "runtime/schema.hpp"
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,7 +65,9 @@ struct LoadOptions {
 };
 
 struct LoadedArtifact {
-  Header header;                                 // cep version, sources, target, opt level
+  Header header; // cep version, sources, target, opt level
+  // The rule files as checked (the optional sources section, cepo.hpp); nullopt: none.
+  std::optional<std::vector<SourceText>> sources;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's event types
   std::vector<std::shared_ptr<const runtime::native::PatternImage>> images; // declaration order
   std::vector<runtime::native::PatternCode> code; // parallel to images; keeps the code loaded

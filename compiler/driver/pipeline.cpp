@@ -221,6 +221,12 @@ bool Pipeline::compileArtifact(const ArtifactOptions &options, artifact::Artifac
     header.sources.push_back(named.back().name);
   }
   header.source_hash = artifact::sourceHash(named);
+  if (options.sources) {
+    out.sources.emplace();
+    for (const artifact::NamedSource &s : named) {
+      out.sources->push_back({s.name, std::string(s.text)});
+    }
+  }
   header.disabled_passes = options_.disabled_passes;
   std::sort(header.disabled_passes.begin(), header.disabled_passes.end());
   header.disabled_passes.erase(

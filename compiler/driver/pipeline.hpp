@@ -71,6 +71,9 @@ struct MatcherSet {
 struct ArtifactOptions {
   int opt_level = 2;
   std::string cep_version; // the compiling cep's version, written in the header
+  // The rule files as checked in the optional sources section (cepo.hpp), which traces of the
+  // artifact need (`cep compile --no-sources`: false).
+  bool sources = true;
 };
 
 class Pipeline {

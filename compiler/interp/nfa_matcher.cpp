@@ -469,7 +469,7 @@ void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOut
   std::string key = keyOf(e);
   const bool tracing = traced(key);
   if (!tracing && tracing_ && trace_.only_traced) {
-    return; // a shadow (shadow_matcher.hpp) follows its traced key only
+    return; // a shadow (runtime/engine/shadow_matcher.hpp) follows its traced key only
   }
   ++stats_.events;
   auto it = keys_.find(key);

@@ -2,7 +2,7 @@
 // what the reference interpreter's runs of one key did with each event and each time advance,
 // as TraceActions handed to a TraceSink. The interpreter is the one source of truth: under
 // `--engine jit` a shadow interpreter for the traced key runs beside the native matcher
-// (shadow_matcher.hpp). Tracing costs one pointer test per event when it is off.
+// (runtime/engine/shadow_matcher.hpp). Tracing costs one pointer test per event when it is off.
 #pragma once
 
 #include "lang/source.hpp"
@@ -87,7 +87,7 @@ struct TraceTarget {
   TraceSink *sink = nullptr;
   std::vector<std::string> keys;
   const lang::SourceManager *sources = nullptr;
-  // A shadow (shadow_matcher.hpp): every other key's events are ignored at once.
+  // A shadow (runtime/engine/shadow_matcher.hpp): every other key's events are ignored at once.
   bool only_traced = false;
 
   bool traces(const std::string &key_json) const {

@@ -74,7 +74,7 @@ TEST_CASE("native aggregates agree with the interpreter on every window kind", "
   // The same through a .cepo artifact (format 3, with the aggregates section).
   artifact::Artifact compiled;
   std::string error;
-  REQUIRE(pipeline.compileArtifact({2, "test"}, compiled, error));
+  REQUIRE(pipeline.compileArtifact({2, "test", false}, compiled, error));
   REQUIRE(compiled.aggregates.size() == 1);
   std::string bytes = artifact::encodeArtifact(compiled);
   artifact::Artifact back = artifact::decodeArtifact(bytes, "x.cepo");
@@ -102,7 +102,7 @@ TEST_CASE("the aggregates section refuses damage with the reason", "[aggnative]"
                                                  "{ e: E } emit A { n: count(e) }\n")}));
   artifact::Artifact compiled;
   std::string error;
-  REQUIRE(pipeline.compileArtifact({2, "test"}, compiled, error));
+  REQUIRE(pipeline.compileArtifact({2, "test", false}, compiled, error));
   auto refused = [&](const artifact::Artifact &a) {
     try {
       artifact::decodeArtifact(artifact::encodeArtifact(a), "x.cepo");

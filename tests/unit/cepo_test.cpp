@@ -8,6 +8,7 @@
 #include "compiler/passes/pass_manager.hpp"
 #include "compiler/schema_from_program.hpp"
 #include "interp_fixture_test.hpp"
+#include "runtime/engine/run_snapshot.hpp"
 #include "runtime/native/image_codec.hpp"
 #include "runtime/snapshot_codec.hpp"
 
@@ -271,12 +272,12 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   CHECK(decodeError("event E {}") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEP") == "x.cepo: not a cep artifact");
   CHECK(decodeError("CEPO") == "x.cepo: truncated: 4 bytes, the artifact header alone is 12");
-  CHECK(decodeError("CEPO" + le32(4) + le32(1)) ==
-        "x.cepo: artifact format 4, this cep reads formats 2 to 3");
+  CHECK(decodeError("CEPO" + le32(5) + le32(1)) ==
+        "x.cepo: artifact format 5, this cep reads formats 2 to 4");
   CHECK(decodeError("CEPO" + le32(1) + le32(1)) ==
-        "x.cepo: artifact format 1, this cep reads formats 2 to 3");
-  CHECK(decodeError("CEPO" + le32(artifact::kFormatVersion) + le32(native::kAbiVersion + 1) +
-                    bytes.substr(12)) ==
+        "x.cepo: artifact format 1, this cep reads formats 2 to 4");
+  CHECK(decodeError("CEPO" + le32(artifact::kPatternsOnlyFormatVersion) +
+                    le32(native::kAbiVersion + 1) + bytes.substr(12)) ==
         "x.cepo: built for ABI " + std::to_string(native::kAbiVersion + 1) +
             ", this cep runs ABI " + std::to_string(native::kAbiVersion) +
             "; recompile it with cep compile");
@@ -294,6 +295,83 @@ TEST_CASE("artifacts of another kind, format or ABI are refused with the reason"
   wrong_id[12] = 2;
   CHECK(decodeError(wrong_id) ==
         "x.cepo: corrupt: expected the header section at byte 12, found section id 2");
+}
+
+namespace {
+
+// sampleArtifact with its rule sources: the header's names and hash are theirs.
+artifact::Artifact withSources() {
+  artifact::Artifact a = sampleArtifact();
+  a.sources = std::vector<artifact::SourceText>{{"rules.cep", "import \"lib/common.cep\"\n"},
+                                                {"lib/common.cep", "event Tx {}\n"}};
+  a.header.source_hash = artifact::sourceTextHash(*a.sources);
+  return a;
+}
+
+// `bytes` (an artifact ending in its last section) with one more section appended.
+std::string appendSection(std::string bytes, std::uint32_t id, std::string_view content) {
+  cep::runtime::SnapshotWriter w(bytes);
+  w.u32(id);
+  w.u64(content.size());
+  w.u64(cep::runtime::runSnapshotChecksum(content));
+  w.bytes(content.data(), content.size());
+  return bytes;
+}
+
+} // namespace
+
+TEST_CASE("the optional sources section: format 4, checked against the header", "[cepo]") {
+  artifact::Artifact a = withSources();
+  // The hash is the one aot.hpp's sourceHash (LLVM's SHA-256) writes in the header.
+  CHECK(a.header.source_hash == artifact::sourceHash({{"rules.cep", (*a.sources)[0].text},
+                                                      {"lib/common.cep", (*a.sources)[1].text}}));
+  std::string bytes = artifact::encodeArtifact(a);
+  CHECK(bytes == artifact::encodeArtifact(withSources()));
+  artifact::Artifact b = artifact::decodeArtifact(bytes, "x.cepo");
+  CHECK(b.header.format == 4);
+  REQUIRE(b.sources);
+  CHECK(*b.sources == *a.sources);
+  REQUIRE(b.sections.size() == 7); // 1-5, aggregates (empty), sources
+  CHECK(b.sections[5].id == artifact::SectionId::Aggregates);
+  CHECK(b.sections[6].id == artifact::SectionId::Sources);
+  CHECK(b.aggregates.empty());
+  CHECK(artifact::encodeArtifact(b) == bytes);
+
+  // Without sources the artifact is what it was before they existed: format 2, no section 8.
+  artifact::Artifact none = withSources();
+  none.sources.reset();
+  artifact::Artifact c = artifact::decodeArtifact(artifact::encodeArtifact(none), "x.cepo");
+  CHECK(c.header.format == 2);
+  CHECK_FALSE(c.sources);
+
+  // Files that are not the header's are refused.
+  artifact::Artifact renamed = withSources();
+  (*renamed.sources)[1].name = "lib/other.cep";
+  renamed.header.source_hash = artifact::sourceTextHash(*renamed.sources);
+  CHECK(decodeError(artifact::encodeArtifact(renamed)) ==
+        "x.cepo: bad sources section: its files are not the header's sources");
+  artifact::Artifact changed = withSources();
+  (*changed.sources)[1].text = "event Tx { a: int }\n";
+  CHECK(decodeError(artifact::encodeArtifact(changed)) ==
+        "x.cepo: bad sources section: its files do not have the header's source sha256");
+
+  // An optional section this cep does not know (id 9, after the sources) is skipped; one in a
+  // format 2 file is not optional (read as a signature that is not one).
+  std::string later = appendSection(bytes, 9, "from a later cep");
+  artifact::Artifact d = artifact::decodeArtifact(later, "x.cepo");
+  CHECK(d.sources);
+  CHECK(d.sections.size() == 7);
+  std::string old = artifact::encodeArtifact(none);
+  CHECK(decodeError(appendSection(old, 9, "x")) ==
+        "x.cepo: corrupt: expected the signature section at byte " + std::to_string(old.size()) +
+            ", found section id 9");
+  // Optional sections come in rising id order.
+  CHECK(decodeError(appendSection(later, 9, "x")) ==
+        "x.cepo: corrupt: expected the signature section at byte " + std::to_string(later.size()) +
+            ", found section id 9");
+  // A format 4 file without its sources section is cut short.
+  std::size_t cut = bytes.size() - 20 - static_cast<std::size_t>(b.sections[6].size);
+  CHECK(decodeError(bytes.substr(0, cut)) == "x.cepo: truncated: the sources section is missing");
 }
 
 TEST_CASE("a damaged artifact never crashes the reader", "[cepo]") {
@@ -348,6 +426,21 @@ artifact::Artifact compileRules(int opt_level) {
 }
 
 } // namespace
+
+TEST_CASE("a damaged artifact with sources never crashes the reader", "[cepo]") {
+  std::string bytes = artifact::encodeArtifact(withSources());
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    INFO("cut at " << n);
+    CHECK_THROWS_AS(artifact::decodeArtifact(std::string_view(bytes).substr(0, n), "x.cepo"),
+                    artifact::ArtifactError);
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+    INFO("byte " << i);
+    CHECK_THROWS_AS(artifact::decodeArtifact(damaged, "x.cepo"), artifact::ArtifactError);
+  }
+}
 
 TEST_CASE("ahead-of-time code: host object and bitcode, reproducible", "[cepo]") {
   for (int opt_level : {0, 2}) {

@@ -1,20 +1,21 @@
 // The interpreter's trace (compiler/interp/trace.hpp, docs/debugging.md) and the shadow matcher
-// that checks the native engine against it (compiler/interp/shadow_matcher.hpp).
-#include "compiler/interp/shadow_matcher.hpp"
+// that checks the native engine against it (runtime/engine/shadow_matcher.hpp).
+#include "compiler/interp/nfa_matcher.hpp"
 #include "compiler/interp/trace_writer.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "interp_fixture_test.hpp"
+#include "runtime/engine/shadow_matcher.hpp"
 
 #include <catch2/catch.hpp>
 
 namespace {
 
 using namespace interp_test;
-using cep::compiler::interp::ShadowMatcher;
 using cep::compiler::interp::TraceAction;
 using cep::compiler::interp::TraceKind;
 using cep::compiler::interp::TraceLog;
 using cep::compiler::interp::TraceTarget;
+using cep::runtime::ShadowMatcher;
 
 std::string rules(const std::string &big) {
   return "event Payment { card: string, amount: float, time: time }\n"

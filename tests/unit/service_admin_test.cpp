@@ -433,13 +433,27 @@ TEST_CASE("admin: GET /metrics and GET /healthz", "[service]") {
   CHECK(sick.reason() == "HTTP 503: the event loop has not answered for 10 s");
 }
 
+TEST_CASE("admin: the trace routes, on a Control that does not trace", "[service]") {
+  Running s;
+  AdminReply start = s.post("/trace?key=c1");
+  CHECK(start.status == 501);
+  CHECK(start.reason() == "HTTP 501: this server does not trace keys");
+  CHECK(s.get("/trace?key=c1").status == 501);
+  CHECK(adminRequest(s.client, "DELETE", "/trace?key=c1").status == 501);
+  AdminReply no_key = s.get("/trace");
+  CHECK(no_key.status == 400);
+  AdminReply bad_format = s.post("/trace?key=c1&format=yaml");
+  CHECK(bad_format.reason() == "HTTP 400: bad format `yaml` (text or json)");
+  // (405 with `Allow: POST, GET, DELETE` for another method: e2e.serve.trace, over http.client.)
+}
+
 TEST_CASE("admin: unknown paths, wrong methods, malformed requests", "[service]") {
   Running s;
   AdminReply unknown = s.get("/pattern");
   CHECK(unknown.status == 404);
   CHECK(unknown.reason() == "HTTP 404: unknown path `/pattern` (routes: GET /patterns, GET "
                             "/state, POST /deploy, POST /undeploy, POST /savepoint, GET "
-                            "/metrics, GET /healthz)");
+                            "/metrics, GET /healthz, POST|GET|DELETE /trace)");
 
   AdminReply get_deploy = s.get("/deploy");
   CHECK(get_deploy.status == 405);
