@@ -54,13 +54,13 @@ int compileAtStart(const ServeOptions &options, const std::vector<std::string> &
   const RunOptions &run = options.run;
   compiler::driver::Pipeline pipeline({run.import_paths, run.disabled_passes});
   bool checked = pipeline.check(files);
-  bool compilable = !checked || pipeline.requireCompilable();
+  bool compilable = !checked || pipeline.requireServable(options.state_dir.has_value());
   pipeline.diagnostics().render(std::cerr, useColor(run.color));
   if (!checked) {
     return kRuleErrors;
   }
   if (!compilable) {
-    return kUsage; // aggregates: `cep run` runs them, `cep serve` not yet
+    return kUsage; // aggregates with --state: their window state is not checkpointed yet
   }
   for (const std::string &file : pipeline.ruleFiles()) {
     rule_files.push_back({"rule file", file});

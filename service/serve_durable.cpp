@@ -343,9 +343,10 @@ std::string ServeRuntime::restoreServed(
     served->matches_base = s.matches_base;
     served->timeouts_base = s.timeouts_base;
     for (std::size_t i = 0; i < artifact->matchers.size(); ++i) {
-      if (artifact->matchers[i] && artifact->artifact.pattern_names[i] == s.pattern) {
+      if (artifact->matchers[i] && artifact->names[i] == s.pattern) {
         served->matcher = std::move(artifact->matchers[i]);
-        served->image = artifact->artifact.images[i];
+        served->image = artifact->images[i];
+        served->aggregate = artifact->aggregates[i];
         break;
       }
     }

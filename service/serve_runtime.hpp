@@ -319,6 +319,9 @@ private:
   ControlResult listState(const std::string &pattern, const std::optional<std::string> &key) const;
   Served *active(const std::string &name);
   void retire(runtime::RunLoop &loop, std::size_t index, const char *why);
+  // Registers `served`'s metric series (a pattern's or an aggregate's) and takes its counts now
+  // as already seen (a restored or moved state's counts are not added again).
+  void startSeries(Served &served);
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
   std::int64_t now() const;
 

@@ -37,6 +37,14 @@ ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &b
   if (!options_.describe_inputs) {
     return refuse(500, "failed", "the server does not know its inputs' positions");
   }
+  for (const auto &served : served_) {
+    if (served->aggregate) {
+      return refuse(409, "refused",
+                    "aggregate `" + served->name +
+                        "` is served: savepoints do not carry window state yet; undeploy it "
+                        "(mode drop) to take one");
+    }
+  }
   Savepoint sp;
   options_.describe_inputs(sp.meta);
   for (const InputMark &input : sp.meta.inputs) {
@@ -137,7 +145,7 @@ void ServeRuntime::restoreFromSavepoint(
           // take its state (by name), else the start is refused with what to do.
           for (const auto &[name, bytes] : instead) {
             std::shared_ptr<Loaded> artifact = load(bytes, name);
-            const std::vector<std::string> &names = artifact->artifact.pattern_names;
+            const std::vector<std::string> &names = artifact->names;
             if (std::find(names.begin(), names.end(), s.pattern) != names.end()) {
               hosted.push_back(s.pattern + " (" + name + ")");
               options_.log("the savepoint's artifact " + s.version + " cannot be loaded (" +

@@ -52,15 +52,18 @@ bool Pipeline::check(const std::vector<std::string> &paths) {
   return !diags_.hasErrors() && program_.has_value();
 }
 
-bool Pipeline::requireCompilable() {
+bool Pipeline::requireServable(bool durable) {
   bool ok = true;
   for (const lang::ast::Module &module : modules_) {
     for (const lang::ast::Aggregate &a : module.aggregates) {
+      if (!durable) {
+        break;
+      }
       diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` cannot be served yet: this version of cep does not run "
-                                     "aggregates under `cep serve`");
-      diags_.note("`cep run` runs it (rule files or a .cepo artifact); to serve the patterns, "
-                  "leave the aggregates out of the rule files");
+                                     "` cannot be served with --state yet: the checkpoints do "
+                                     "not carry window state");
+      diags_.note("serve it without --state (its windows then start empty at each start), or "
+                  "leave the aggregates out of the rule files served with --state");
       ok = false;
     }
   }

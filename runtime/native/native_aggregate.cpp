@@ -54,8 +54,9 @@ public:
                   AggregateCode code, const MatcherOptions &options)
       : schema_(std::move(schema)), image_(std::move(image)), code_(std::move(code)),
         with_events_(options.with_events), version_(options.version),
-        aggregator_(specOf(*image_, options.with_events)), types_{image_->event_type},
-        row_(static_cast<std::size_t>(image_->rowSize())), view_(pool_, 1) {
+        aggregator_(std::make_unique<rt::WindowAggregator>(specOf(*image_, options.with_events))),
+        types_{image_->event_type}, row_(static_cast<std::size_t>(image_->rowSize())),
+        view_(pool_, 1) {
     CEP_ASSERT(image_->event_type < schema_->types.size(),
                "aggregate " + image_->name + " of an unknown event type");
     CEP_ASSERT(code_.computed.size() == image_->computed.size() &&
@@ -73,30 +74,31 @@ public:
   }
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override { offer(event, out); }
   bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
-    return offer(event, out);
+    return offer(event, out, /*late=*/true);
   }
   void finish(std::vector<MatchOutput> &out) override {
     results_.clear();
-    aggregator_.finish(results_);
+    aggregator_->finish(results_);
     writeResults(nullptr, out);
   }
 
   MatcherStats stats() const override {
     MatcherStats s = stats_;
-    rt::AggregateStats a = aggregator_.stats();
+    rt::AggregateStats a = aggregator_->stats();
     s.live_keys = a.keys;
     s.state_bytes = a.state_bytes;
+    s.windows = a.windows;
     return s;
   }
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
     std::string window;
-    aggregator_.snapshot(window);
+    aggregator_->snapshot(window);
     rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
-    aggregator_.restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
   MigrationReport checkMigration(const MatcherState &) const override {
@@ -110,9 +112,19 @@ public:
   void drain() override { refuse("draining"); }
   bool draining() const override { return false; }
   bool drained() const override { return false; }
+  // Every open window goes unwritten (`cep serve`: a `fresh` deploy, a `drop` undeploy); the
+  // operator goes on from the same watermark with no key. Returns the windows dropped.
   std::uint64_t dropState() override {
-    refuse("dropping state");
-    return 0;
+    std::uint64_t windows = aggregator_->stats().windows;
+    std::int64_t watermark = aggregator_->watermark();
+    aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
+    if (watermark != INT64_MIN) {
+      results_.clear();
+      aggregator_->advance(watermark, results_); // no key: writes nothing
+    }
+    events_.clear();
+    stats_.dropped += windows;
+    return windows;
   }
 
 private:
@@ -128,15 +140,15 @@ private:
   }
 
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
-    if (watermark <= aggregator_.watermark()) {
+    if (watermark <= aggregator_->watermark()) {
       return;
     }
     results_.clear();
-    aggregator_.advance(watermark, results_);
+    aggregator_->advance(watermark, results_);
     writeResults(nullptr, out);
   }
 
-  bool offer(const EventRef &event, std::vector<MatchOutput> &out) {
+  bool offer(const EventRef &event, std::vector<MatchOutput> &out, bool late = false) {
     const Event &e = *event;
     ++stats_.events;
     view_.reset(kNoNode);
@@ -147,9 +159,11 @@ private:
     keyOf(e, key_);
     rt::AggInput in = rowOf(e);
     results_.clear();
-    if (aggregator_.onEvent(key_, in, results_) == rt::EventFate::Late) {
+    if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
+      stats_.late_missed += late ? 1 : 0;
       return false;
     }
+    stats_.late_counted += late ? 1 : 0;
     if (with_events_) {
       events_.emplace(e.seq, event);
     }
@@ -277,7 +291,7 @@ private:
   const EventSchema *type_ = nullptr;
   bool with_events_;
   std::string version_;
-  rt::WindowAggregator aggregator_;
+  std::unique_ptr<rt::WindowAggregator> aggregator_; // replaced by dropState
   std::vector<std::uint32_t> types_;
   std::vector<Slot> row_;
   std::vector<std::unique_ptr<char[]>> strings_; // the computed strings of the current row

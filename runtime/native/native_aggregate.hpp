@@ -15,7 +15,9 @@
 // snapshot: <reason>". The interpreter's operator writes and reads the same bytes, so a
 // snapshot moves between interp, jit and .cepo runs.
 // State export, migration and draining are not supported: they throw std::runtime_error naming
-// the aggregate, and checkMigration gives the reason.
+// the aggregate, and checkMigration gives the reason. dropState() drops every open window
+// unwritten (`cep serve`'s `fresh` deploy and `drop` undeploy) and returns how many there were;
+// stats() gives the open windows and the late events counted or missed (MatcherStats).
 //
 //   std::shared_ptr<const runtime::Schema> schema = ...;
 //   auto op = makeNativeAggregate(schema, image, code, options);   // image: shared_ptr

@@ -200,3 +200,46 @@ TEST_CASE("native aggregate snapshots resume to the same records", "[aggnative]"
   CHECK_THROWS_WITH(fresh.matchers[1]->restore("CEPAGGOX"),
                     Catch::Contains("bad aggregate snapshot: not an aggregate operator snapshot"));
 }
+
+// `cep serve`'s fresh deploy and drop undeploy of an aggregate (docs/serve.md "Aggregates"):
+// dropState drops the open windows unwritten, counts them, and keeps the watermark (an event
+// whose window fired before stays too late); the late events are counted or missed.
+TEST_CASE("a native aggregate drops its open windows and keeps its watermark", "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, ts: time }\n"
+                                                 "aggregate agg partition by k window tumbling "
+                                                 "5s { e: E }\n"
+                                                 "emit A { n: count(e) }\n")}));
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", "{\"k\":\"a\",\"ts\":1000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":2000}\n"
+                                                                  "{\"k\":\"b\",\"ts\":6000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":3000}\n"
+                                                                  "{\"k\":\"c\",\"ts\":5200}\n"),
+                                        pipeline.schema());
+  REQUIRE(events.size() == 5);
+  driver::MatcherSet set;
+  std::string error;
+  REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+  REQUIRE(set.matchers.size() == 1);
+  cep::runtime::Matcher &agg = *set.matchers[0];
+  std::vector<cep::runtime::MatchOutput> out;
+  agg.onEvent(events[0], out);
+  agg.onEvent(events[1], out);
+  agg.advanceWatermark(5500, out); // [0s, 5s) of `a` fires
+  REQUIRE(out.size() == 1);
+  agg.onEvent(events[2], out); // `b` opens [5s, 10s)
+  CHECK(agg.stats().windows == 1);
+  CHECK(agg.stats().live_keys == 1);
+  CHECK(agg.dropState() == 1);
+  CHECK(agg.stats().windows == 0);
+  CHECK(agg.stats().live_keys == 0);
+  CHECK(agg.stats().dropped == 1);
+  CHECK_FALSE(agg.onLateEvent(events[3], out)); // its window fired before the drop
+  CHECK(agg.onLateEvent(events[4], out));       // [5s, 10s) is still open
+  CHECK(agg.stats().late_missed == 1);
+  CHECK(agg.stats().late_counted == 1);
+  agg.finish(out);
+  REQUIRE(out.size() == 2); // `c` alone: `b`'s window was dropped
+  CHECK(out[1].json.find("\"@key\":\"c\"") != std::string::npos);
+}
