@@ -193,13 +193,18 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
   loaded->name = name;
   loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
   const compiler::artifact::LoadedArtifact &artifact = loaded->artifact;
-  if (options_.store != nullptr && !artifact.aggregates.empty()) {
-    // Window state is not in the state model the checkpoints write (docs/serve.md "Aggregates").
+  if (!artifact.aggregates.empty() && !options_.aggregates_refused.empty()) {
+    throw compiler::artifact::LoadError(compiler::artifact::LoadError::Kind::User,
+                                        name + ": aggregate `" + artifact.aggregates.front()->name +
+                                            "`: " + options_.aggregates_refused);
+  }
+  if (!artifact.aggregates.empty() && options_.store != nullptr && options_.matcher.with_events) {
+    // The key records of window state do not hold the counted events (native_aggregate.hpp).
     throw compiler::artifact::LoadError(
         compiler::artifact::LoadError::Kind::User,
         name + ": aggregate `" + artifact.aggregates.front()->name +
-            "`: cep serve --state does not checkpoint window state yet; serve aggregates "
-            "without --state (their windows then start empty at each start)");
+            "`: cep serve --state --with-events does not checkpoint the events aggregates keep "
+            "yet; leave out --with-events or --state");
   }
   loaded->bytes = std::make_shared<const std::string>(bytes);
   runtime::MatcherOptions matcher_options = options_.matcher;
@@ -384,6 +389,11 @@ bool ServeRuntime::checkStartDeploys(std::vector<std::string> &reasons) {
     // The same checks as applyDeploy's keep (its event types were merged by loadAtStart).
     for (std::size_t i = 0; i < loaded->matchers.size(); ++i) {
       const Served *old = active(loaded->names[i]);
+      if (old != nullptr && (old->aggregate || loaded->aggregates[i])) {
+        reasons.push_back(loaded->name + ": aggregate `" + loaded->names[i] +
+                          "`: moving open windows into a new version is not supported yet");
+        continue;
+      }
       if (old == nullptr || (!options_.no_adopt && loaded->matchers[i]->canAdopt(*old->matcher))) {
         continue;
       }

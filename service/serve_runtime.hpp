@@ -95,6 +95,9 @@ struct ServeRuntimeOptions {
   // `keep` always through the state model (export + migrateFrom), never in place (adoptFrom):
   // for tests that compare the two.
   bool no_adopt = false;
+  // Not empty: artifacts that declare aggregates are refused (at start and deployed) with this
+  // reason (the Kafka changelog topic does not carry window state yet).
+  std::string aggregates_refused;
 
   // Durable state (`--state DIR`, docs/state.md). The store checkpoints go to (it outlives the
   // runtime); null: the state lives in memory only.

@@ -2,6 +2,7 @@
 // the loop thread between two released events, and a server started from one.
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/json_writer.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/time/time_format.hpp"
@@ -37,14 +38,6 @@ ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &b
   if (!options_.describe_inputs) {
     return refuse(500, "failed", "the server does not know its inputs' positions");
   }
-  for (const auto &served : served_) {
-    if (served->aggregate) {
-      return refuse(409, "refused",
-                    "aggregate `" + served->name +
-                        "` is served: savepoints do not carry window state yet; undeploy it "
-                        "(mode drop) to take one");
-    }
-  }
   Savepoint sp;
   options_.describe_inputs(sp.meta);
   for (const InputMark &input : sp.meta.inputs) {
@@ -74,13 +67,25 @@ ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &b
   for (const Served *served : order) {
     // The whole state (exportState is const: the changes --state has not checkpointed yet stay
     // for its next checkpoint).
-    runtime::MatcherState state;
-    served->matcher->exportState(state);
     ServedState &s = sp.meta.served.emplace_back(servedState(*served));
-    runtime::encodeMatcherHeader(runtime::headerOf(state), s.matcher_header);
-    sp.records.push_back(runtime::encodeKeyRecords(state));
-    keys += state.keys.size();
-    runs += state.runCount();
+    if (served->aggregate) {
+      // Window state: the aggregate's own key records (runtime/native/native_aggregate.hpp).
+      runtime::MatcherChanges whole;
+      runtime::native::exportAggregateRecords(*served->matcher, whole);
+      s.matcher_header = std::move(whole.header);
+      std::vector<std::string> &records = sp.records.emplace_back();
+      for (auto &[key, record] : whole.put) {
+        records.push_back(std::move(record));
+      }
+      keys += records.size();
+    } else {
+      runtime::MatcherState state;
+      served->matcher->exportState(state);
+      runtime::encodeMatcherHeader(runtime::headerOf(state), s.matcher_header);
+      sp.records.push_back(runtime::encodeKeyRecords(state));
+      keys += state.keys.size();
+      runs += state.runCount();
+    }
     bool stored = std::any_of(sp.artifacts.begin(), sp.artifacts.end(),
                               [&](const SavedArtifact &a) { return a.hash == served->hash; });
     if (!stored) {

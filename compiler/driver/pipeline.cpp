@@ -52,18 +52,18 @@ bool Pipeline::check(const std::vector<std::string> &paths) {
   return !diags_.hasErrors() && program_.has_value();
 }
 
-bool Pipeline::requireServable(bool durable) {
+bool Pipeline::requireServable(bool changelog) {
   bool ok = true;
   for (const lang::ast::Module &module : modules_) {
     for (const lang::ast::Aggregate &a : module.aggregates) {
-      if (!durable) {
+      if (!changelog) {
         break;
       }
       diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` cannot be served with --state yet: the checkpoints do "
-                                     "not carry window state");
-      diags_.note("serve it without --state (its windows then start empty at each start), or "
-                  "leave the aggregates out of the rule files served with --state");
+                                     "` cannot be served with --state and Kafka yet: the "
+                                     "changelog topic does not carry window state");
+      diags_.note("serve it without --state or without Kafka, or leave the aggregates out of "
+                  "the rule files served so");
       ok = false;
     }
   }

@@ -12,9 +12,12 @@
 #include "runtime/state/migration.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace cep::runtime::native {
 
@@ -101,6 +104,55 @@ public:
     aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
+
+  // Key records of the window runtime (native_aggregate.hpp "Key records").
+  void exportChanges(MatcherChanges &out) override {
+    exportWhole(out);
+    auto now = std::make_unique<std::unordered_map<std::string, Fingerprint>>();
+    now->reserve(out.put.size());
+    std::vector<std::pair<std::string, std::string>> put;
+    for (auto &[key, record] : out.put) {
+      Fingerprint print = fingerprintOf(record);
+      if (exported_ != nullptr) {
+        auto was = exported_->find(key);
+        bool same = was != exported_->end() && was->second == print;
+        if (was != exported_->end()) {
+          exported_->erase(was);
+        }
+        if (same) {
+          now->emplace(key, print);
+          continue;
+        }
+      }
+      now->emplace(key, print);
+      put.emplace_back(std::move(key), std::move(record));
+    }
+    out.put = std::move(put);
+    out.full = exported_ == nullptr;
+    if (exported_ != nullptr) {
+      for (const auto &[key, print] : *exported_) { // what is left is gone
+        out.erased.push_back(key);
+      }
+      std::sort(out.erased.begin(), out.erased.end());
+    }
+    exported_ = std::move(now);
+  }
+
+  void exportWhole(MatcherChanges &out) const {
+    if (with_events_) {
+      refuse("key records (--with-events keeps the counted events)");
+    }
+    out.clear();
+    out.full = true;
+    aggregator_->snapshotParts(out.header, out.put);
+  }
+
+  void restoreRecords(std::string_view header, const std::vector<std::string_view> &records) {
+    if (with_events_) {
+      refuse("key records (--with-events keeps the counted events)");
+    }
+    aggregator_->restoreParts(header, records);
+  }
   MigrationReport checkMigration(const MatcherState &) const override {
     MigrationReport r;
     r.reasons.push_back("aggregate `" + image_->name + "`: moving window state is not supported");
@@ -132,6 +184,16 @@ private:
     rt::AggregateSpec spec = image.spec;
     spec.keep_events = with_events;
     return spec;
+  }
+
+  // A key record's fingerprint, as Matcher::exportChanges's: two independent 64-bit hashes.
+  using Fingerprint = std::pair<std::uint64_t, std::uint64_t>;
+  static Fingerprint fingerprintOf(std::string_view bytes) {
+    std::uint64_t fnv = 0xcbf29ce484222325ULL;
+    for (char c : bytes) {
+      fnv = (fnv ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return {std::hash<std::string_view>()(bytes), fnv};
   }
 
   [[noreturn]] void refuse(const char *what) const {
@@ -303,9 +365,32 @@ private:
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
   MatcherStats stats_;
+  // exportChanges: the fingerprint of each key record it exported last (null before the first).
+  std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
 };
 
 } // namespace
+
+bool isAggregate(const Matcher &m) {
+  return dynamic_cast<const NativeAggregate *>(&m) != nullptr;
+}
+
+void exportAggregateRecords(const Matcher &m, MatcherChanges &out) {
+  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "exportAggregateRecords of a pattern");
+  a->exportWhole(out);
+}
+
+void restoreAggregateRecords(Matcher &m, std::string_view header,
+                             const std::vector<std::string_view> &records) {
+  auto *a = dynamic_cast<NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "restoreAggregateRecords of a pattern");
+  a->restoreRecords(header, records);
+}
+
+bool isAggregateHeader(std::string_view header) {
+  return header.size() >= 8 && header.substr(0, 8) == "CEPASNAP";
+}
 
 std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schema,
                                              std::shared_ptr<const AggregateImage> image,
