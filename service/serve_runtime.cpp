@@ -647,9 +647,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
             " in the new version but " + (is_aggregate ? "a pattern" : "an aggregate") +
             " in the loaded one: undeploy it first");
       } else if (mode == DeployMode::Keep) {
-        reasons.push_back("aggregate `" + loaded.names[i] +
-                          "`: moving open windows into a new version is not supported yet; "
-                          "deploy with mode fresh (its open windows are dropped, counted)");
+        // The open windows move when the state is the same (docs/serve.md "Aggregates").
+        std::vector<std::string> why = moveWindows(*replaced[i], loaded, i);
+        reasons.insert(reasons.end(), why.begin(), why.end());
       } else if (mode == DeployMode::Drain) {
         reasons.push_back("aggregate `" + loaded.names[i] +
                           "`: draining an aggregate is not supported yet; deploy with mode "
@@ -723,6 +723,14 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       served->id = old->id;
       switch (mode) {
       case DeployMode::Keep: {
+        if (served->aggregate) {
+          // moveWindows already gave it the old version's windows (step 2).
+          member(entry, "windows_moved", served->matcher->stats().windows);
+          member(entry, "keys_moved", served->matcher->stats().live_keys);
+          loop.operators().replace(served->id, served->matcher.get());
+          old->in_operators = false;
+          break;
+        }
         runtime::MigrationReport moved = adopt[i] ? served->matcher->adoptFrom(*old->matcher)
                                                   : served->matcher->migrateFrom(states[i]);
         CEP_ASSERT(moved.ok(), "a checked migration was refused");
@@ -856,6 +864,46 @@ void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char 
   }
   graveyard_.push_back(std::move(served_[index]));
   served_.erase(served_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+std::vector<std::string> ServeRuntime::moveWindows(const Served &old, Loaded &loaded,
+                                                   std::size_t i) const {
+  const runtime::native::AggregateImage &from = *old.aggregate;
+  const runtime::native::AggregateImage &to = *loaded.aggregates[i];
+  const std::string prefix = "aggregate `" + from.name + "`: ";
+  std::vector<std::string> reasons;
+  const runtime::EventSchema &old_type = old.schema->types[from.event_type];
+  const runtime::EventSchema &new_type = loaded.artifact.schema->types[to.event_type];
+  if (old_type.name != new_type.name) {
+    reasons.push_back(prefix + "its step took `" + old_type.name + "` events and takes `" +
+                      new_type.name + "` in the new version");
+  }
+  auto keyNames = [](const runtime::EventSchema &type, const std::vector<std::int32_t> &fields) {
+    std::string out;
+    for (std::int32_t f : fields) {
+      out += (out.empty() ? "" : ", ") + type.fields[static_cast<std::size_t>(f)].name;
+    }
+    return "(" + out + ")";
+  };
+  if (keyNames(old_type, from.key_fields) != keyNames(new_type, to.key_fields)) {
+    reasons.push_back(prefix + "the key changed: " + keyNames(old_type, from.key_fields) +
+                      ", and the new version keys by " + keyNames(new_type, to.key_fields));
+  }
+  if (!reasons.empty()) {
+    return reasons;
+  }
+  // The window state itself: the new version's operator restores the old one's snapshot, whose
+  // header names the spec (window kind and sizes, lateness, ttl, accumulators by function,
+  // field and kind) and refuses another with the reason.
+  std::string bytes;
+  old.matcher->snapshot(bytes);
+  try {
+    loaded.matchers[i]->restore(bytes);
+  } catch (const std::runtime_error &e) {
+    reasons.push_back(prefix + "its open windows cannot move into the new version (" + e.what() +
+                      "); deploy with mode fresh (they are dropped, counted)");
+  }
+  return reasons;
 }
 
 void ServeRuntime::startSeries(Served &served) {

@@ -325,6 +325,10 @@ private:
   // Registers `served`'s metric series (a pattern's or an aggregate's) and takes its counts now
   // as already seen (a restored or moved state's counts are not added again).
   void startSeries(Served &served);
+  // Keep deploy of an aggregate: `old`'s open windows restored into the fresh operator
+  // `loaded.matchers[i]` when the state is the same (event type and key by name, the window
+  // spec checked by the snapshot's header); else every reason (and the operator is not used).
+  std::vector<std::string> moveWindows(const Served &old, Loaded &loaded, std::size_t i) const;
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
   std::int64_t now() const;
 
