@@ -86,6 +86,14 @@ struct MatcherStats {
   // Of state_bytes now: the blocks of the bound events, which the runtime and other runs share
   // (not snapshotted; bench/ reports the state per run besides them).
   std::uint64_t bound_event_bytes = 0;
+  // Aggregates only (spec §8; zero for patterns): open windows now (panes, sessions, running
+  // cells, rolling entries: runtime/aggregate AggregateStats::windows), and the late events
+  // handed to onLateEvent that passed the step's condition, split into those counted (a window
+  // of theirs had not fired yet, or is open within `lateness`) and those too late for any (they
+  // go to the late output unless another operator takes them). `matches` counts the records
+  // written.
+  std::uint64_t windows = 0;
+  std::uint64_t late_counted = 0, late_missed = 0;
 };
 
 // What changed in a matcher's state since the previous Matcher::exportChanges call, as the

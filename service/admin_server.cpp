@@ -82,6 +82,12 @@ void writePatterns(std::string &out, const std::vector<PatternInfo> &patterns) {
     w.writeInt(static_cast<std::int64_t>(p.timeouts));
     w.key("state_bytes");
     w.writeInt(static_cast<std::int64_t>(p.state_bytes));
+    if (p.aggregate) {
+      w.key("kind");
+      w.writeString("aggregate");
+      w.key("open_windows");
+      w.writeInt(static_cast<std::int64_t>(p.open_windows));
+    }
     w.endObject();
   }
   w.endArray();

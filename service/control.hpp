@@ -49,6 +49,10 @@ struct PatternInfo {
   std::uint64_t matches = 0;     // matches written by this version
   std::uint64_t timeouts = 0;    // timeout records written by this version
   std::uint64_t state_bytes = 0; // accounted state (docs/semantics.md §9)
+  // An aggregate (spec §8): "matches" counts its records, "keys" its keys with window state;
+  // GET /patterns adds "kind":"aggregate" and "open_windows" (a pattern's entry has neither).
+  bool aggregate = false;
+  std::uint64_t open_windows = 0;
 };
 
 // How a deploy treats the in-flight runs of the loaded patterns it replaces (`?mode=`).

@@ -260,7 +260,7 @@ std::shared_ptr<RulesTopic::Incoming> RulesTopic::prepare(runtime::kafka::Contro
     }
     incoming->version = incoming->loaded->artifact.version();
     std::string names;
-    for (const std::string &name : incoming->loaded->artifact.pattern_names) {
+    for (const std::string &name : incoming->loaded->names) {
       names += (names.empty() ? "" : ", ") + name;
     }
     incoming->what = "deploy of " + incoming->version + " (" + names + "; " +

@@ -9,6 +9,7 @@
 #include "runtime/engine/run_snapshot.hpp"
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/store/checkpoint_store.hpp"
@@ -109,12 +110,16 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
       write.drop = true;
       changes.put.clear();
       changes.erased.clear();
-      runtime::MatcherState whole;
-      served->matcher->exportState(whole);
-      for (std::size_t k = 0; k < whole.keys.size(); ++k) {
-        std::string record;
-        runtime::encodeKeyRecord(whole, k, record);
-        changes.put.emplace_back(whole.keys[k].key_json, std::move(record));
+      if (served->aggregate) {
+        runtime::native::exportAggregateRecords(*served->matcher, changes);
+      } else {
+        runtime::MatcherState whole;
+        served->matcher->exportState(whole);
+        for (std::size_t k = 0; k < whole.keys.size(); ++k) {
+          std::string record;
+          runtime::encodeKeyRecord(whole, k, record);
+          changes.put.emplace_back(whole.keys[k].key_json, std::move(record));
+        }
       }
     }
     keys_put += changes.put.size();
@@ -343,9 +348,10 @@ std::string ServeRuntime::restoreServed(
     served->matches_base = s.matches_base;
     served->timeouts_base = s.timeouts_base;
     for (std::size_t i = 0; i < artifact->matchers.size(); ++i) {
-      if (artifact->matchers[i] && artifact->artifact.pattern_names[i] == s.pattern) {
+      if (artifact->matchers[i] && artifact->names[i] == s.pattern) {
         served->matcher = std::move(artifact->matchers[i]);
-        served->image = artifact->artifact.images[i];
+        served->image = artifact->images[i];
+        served->aggregate = artifact->aggregates[i];
         break;
       }
     }
@@ -356,9 +362,13 @@ std::string ServeRuntime::restoreServed(
     std::vector<std::string> records = key_records(s);
     std::vector<std::string_view> views(records.begin(), records.end());
     try {
-      runtime::MatcherState state =
-          runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
-      served->matcher->restoreState(state);
+      if (served->aggregate) {
+        runtime::native::restoreAggregateRecords(*served->matcher, s.matcher_header, views);
+      } else {
+        runtime::MatcherState state =
+            runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);
+        served->matcher->restoreState(state);
+      }
     } catch (const std::runtime_error &e) {
       throw std::runtime_error("pattern `" + s.pattern + "` " + s.version + ": " + e.what());
     }

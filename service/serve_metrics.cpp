@@ -111,6 +111,55 @@ void ServeMetrics::removePattern(std::string_view name, std::string_view version
   }
 }
 
+namespace {
+
+constexpr const char *kAggRecords = "cep_aggregate_records_total";
+constexpr const char *kAggWindows = "cep_aggregate_open_windows";
+constexpr const char *kAggKeys = "cep_aggregate_keys";
+constexpr const char *kAggBytes = "cep_aggregate_state_bytes";
+constexpr const char *kAggLate = "cep_aggregate_late_events_total";
+constexpr const char *kAggLateHelp =
+    "Late events (spec section 4) of an aggregate's step, by outcome: counted (a window of theirs "
+    "had not fired yet, or is open within `lateness`), or missed (too late for any window; to "
+    "the late output unless another operator took them).";
+
+Labels aggregateLabels(std::string_view name, std::string_view version) {
+  return {{"aggregate", std::string(name)}, {"version", std::string(version)}};
+}
+
+Labels withOutcome(Labels labels, const char *outcome) {
+  labels.emplace_back("outcome", outcome);
+  return labels;
+}
+
+} // namespace
+
+ServeMetrics::Aggregate ServeMetrics::aggregate(std::string_view name, std::string_view version) {
+  const Labels labels = aggregateLabels(name, version);
+  return Aggregate{
+      registry_.counter(kAggRecords,
+                        "Records written by an aggregate version (windows fired, "
+                        "revisions).",
+                        labels),
+      registry_.gauge(kAggWindows,
+                      "Open windows of an aggregate version (panes, sessions, running cells, "
+                      "rolling entries).",
+                      labels),
+      registry_.gauge(kAggKeys, "Keys with window state in an aggregate version.", labels),
+      registry_.gauge(kAggBytes, "Window state of an aggregate version in bytes.", labels),
+      registry_.counter(kAggLate, kAggLateHelp, withOutcome(labels, "counted")),
+      registry_.counter(kAggLate, kAggLateHelp, withOutcome(labels, "missed"))};
+}
+
+void ServeMetrics::removeAggregate(std::string_view name, std::string_view version) {
+  const Labels labels = aggregateLabels(name, version);
+  for (const char *family : {kAggRecords, kAggWindows, kAggKeys, kAggBytes}) {
+    registry_.remove(family, labels);
+  }
+  registry_.remove(kAggLate, withOutcome(labels, "counted"));
+  registry_.remove(kAggLate, withOutcome(labels, "missed"));
+}
+
 ServeMetrics::Counter &ServeMetrics::runsDropped(std::string_view pattern,
                                                  std::string_view reason) {
   return registry_.counter(kDropped, kDroppedHelp,

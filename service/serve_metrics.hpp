@@ -17,6 +17,8 @@
 //   metrics.deploys("keep", "done").add();
 //   metrics.deployPause("keep").observe(0.0004);
 //   metrics.removePattern("card_testing", "3f2a9c1d");   // on unload
+//   ServeMetrics::Aggregate a = metrics.aggregate("uses_per_hour", "3f2a9c1d");
+//   a.records.add(); a.windows.set(40);
 #pragma once
 
 #include "runtime/metrics/registry.hpp"
@@ -62,6 +64,18 @@ public:
   Pattern pattern(std::string_view name, std::string_view version);
   // Removes the version's series (on unload); the caller no longer uses its Pattern.
   void removePattern(std::string_view name, std::string_view version);
+
+  // Per loaded aggregate version (spec §8; labels `aggregate`, `version`).
+  struct Aggregate {
+    Counter &records;   // cep_aggregate_records_total: records written (windows fired, revisions)
+    Gauge &windows;     // cep_aggregate_open_windows: panes, sessions, running cells, entries
+    Gauge &keys;        // cep_aggregate_keys: keys with state
+    Gauge &state_bytes; // cep_aggregate_state_bytes
+    Counter &late_counted; // cep_aggregate_late_events_total{outcome="counted"}: a window took it
+    Counter &late_missed;  // ...{outcome="missed"}: too late for any window of this aggregate
+  };
+  Aggregate aggregate(std::string_view name, std::string_view version);
+  void removeAggregate(std::string_view name, std::string_view version);
 
   // cep_runs_dropped_total{pattern, reason="fresh"|"drop"}: partial matches dropped by a `fresh`
   // deploy or a `drop` undeploy.

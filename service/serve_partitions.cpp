@@ -30,8 +30,8 @@ void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
   options.version = artifact.version();
   std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
   std::unique_ptr<runtime::Matcher> matcher;
-  for (std::size_t i = 0; i < fresh.size() && i < artifact.pattern_names.size(); ++i) {
-    if (artifact.pattern_names[i] == served.name) {
+  for (std::size_t i = 0; i < fresh.size() && i < served.loaded->names.size(); ++i) {
+    if (served.loaded->names[i] == served.name) {
       matcher = std::move(fresh[i]);
       break;
     }

@@ -197,16 +197,48 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
   auto loaded = std::make_shared<Loaded>();
   loaded->name = name;
   loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
-  if (!loaded->artifact.aggregates.empty()) {
+  const compiler::artifact::LoadedArtifact &artifact = loaded->artifact;
+  if (!artifact.aggregates.empty() && !options_.aggregates_refused.empty()) {
+    throw compiler::artifact::LoadError(compiler::artifact::LoadError::Kind::User,
+                                        name + ": aggregate `" + artifact.aggregates.front()->name +
+                                            "`: " + options_.aggregates_refused);
+  }
+  if (!artifact.aggregates.empty() && options_.store != nullptr && options_.matcher.with_events) {
+    // The key records of window state do not hold the counted events (native_aggregate.hpp).
     throw compiler::artifact::LoadError(
         compiler::artifact::LoadError::Kind::User,
-        name + ": aggregate `" + loaded->artifact.aggregates.front()->name +
-            "`: cep serve does not run aggregates yet (cep run runs the artifact)");
+        name + ": aggregate `" + artifact.aggregates.front()->name +
+            "`: cep serve --state --with-events does not checkpoint the events aggregates keep "
+            "yet; leave out --with-events or --state");
   }
   loaded->bytes = std::make_shared<const std::string>(bytes);
   runtime::MatcherOptions matcher_options = options_.matcher;
-  matcher_options.version = loaded->artifact.version();
-  loaded->matchers = loaded->artifact.makeMatchers(matcher_options);
+  matcher_options.version = artifact.version();
+  loaded->matchers = artifact.makeMatchers(matcher_options);
+  // Each operator's name and image, in the operator order of makeMatchers (the aggregates at
+  // their operator indices, the patterns in the slots left, in declaration order).
+  const std::size_t count = loaded->matchers.size();
+  loaded->names.resize(count);
+  loaded->images.resize(count);
+  loaded->aggregates.resize(count);
+  std::vector<bool> taken(count, false);
+  for (const auto &image : artifact.aggregates) {
+    auto at = static_cast<std::size_t>(image->operator_index);
+    CEP_ASSERT(at < count && !taken[at], "aggregate operator index out of range or taken");
+    taken[at] = true;
+    loaded->names[at] = image->name;
+    loaded->aggregates[at] = image;
+  }
+  std::size_t next = 0;
+  for (std::size_t at = 0; at < count; ++at) {
+    if (!taken[at]) {
+      CEP_ASSERT(next < artifact.images.size(), "more operators than patterns and aggregates");
+      loaded->names[at] = artifact.pattern_names[next];
+      loaded->images[at] = artifact.images[next++];
+    }
+    CEP_ASSERT(loaded->matchers[at]->patternName() == loaded->names[at],
+               "operator order differs from makeMatchers'");
+  }
   return loaded;
 }
 
@@ -356,12 +388,17 @@ bool ServeRuntime::checkStartDeploys(std::vector<std::string> &reasons) {
   };
   for (const std::shared_ptr<Loaded> &loaded : at_start_) {
     const compiler::artifact::LoadedArtifact &artifact = loaded->artifact;
-    if (servedAlready(artifact.pattern_names, hash_of, artifact.hash)) {
+    if (servedAlready(loaded->names, hash_of, artifact.hash)) {
       continue;
     }
     // The same checks as applyDeploy's keep (its event types were merged by loadAtStart).
     for (std::size_t i = 0; i < loaded->matchers.size(); ++i) {
-      const Served *old = active(artifact.pattern_names[i]);
+      const Served *old = active(loaded->names[i]);
+      if (old != nullptr && (old->aggregate || loaded->aggregates[i])) {
+        reasons.push_back(loaded->name + ": aggregate `" + loaded->names[i] +
+                          "`: moving open windows into a new version is not supported yet");
+        continue;
+      }
       if (old == nullptr || (!options_.no_adopt && loaded->matchers[i]->canAdopt(*old->matcher))) {
         continue;
       }
@@ -388,11 +425,7 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
     loop.operators().reserveIds(restored_->next_operator_id);
     for (const auto &served : served_) {
       loop.operators().add(served->id, served->matcher.get());
-      runtime::MatcherStats stats = served->matcher->stats();
-      served->matches_seen = stats.matches;
-      served->timeouts_seen = stats.timeouts;
-      std::copy(std::begin(stats.evicted_by), std::end(stats.evicted_by), served->evicted_seen);
-      served->series.emplace(metrics_.pattern(served->name, served->version));
+      startSeries(*served);
     }
     restored_.reset();
   }
@@ -402,7 +435,7 @@ void ServeRuntime::startLoop(runtime::RunLoop &loop) {
       const Served *served = active(name);
       return served == nullptr ? nullptr : &served->hash;
     };
-    if (servedAlready(loaded->artifact.pattern_names, hash_of, loaded->artifact.hash)) {
+    if (servedAlready(loaded->names, hash_of, loaded->artifact.hash)) {
       continue;
     }
     ControlResult result = applyDeploy(loop, *loaded, DeployMode::Keep);
@@ -526,8 +559,13 @@ ControlResult ServeRuntime::listState(const std::string &pattern,
   std::string names;
   for (const auto &served : served_) {
     names += (names.empty() ? "`" : ", `") + served->name + "`";
-    if (pattern.empty() || served->name == pattern) {
-      order.push_back(served.get());
+    if (served->aggregate && served->name == pattern) {
+      return {409, errorJson("`" + pattern +
+                             "` is an aggregate: listing its open windows is not supported yet "
+                             "(its metrics are cep_aggregate_*)")};
+    }
+    if (!served->aggregate && (pattern.empty() || served->name == pattern)) {
+      order.push_back(served.get()); // aggregates: no partial matches to list
     }
   }
   if (!pattern.empty() && order.empty()) {
@@ -613,8 +651,29 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
   std::vector<Served *> replaced(loaded.matchers.size(), nullptr);
   std::vector<bool> adopt(loaded.matchers.size(), false);
   for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
-    replaced[i] = active(artifact.pattern_names[i]);
-    if (replaced[i] == nullptr || mode != DeployMode::Keep) {
+    replaced[i] = active(loaded.names[i]);
+    if (replaced[i] == nullptr) {
+      continue;
+    }
+    bool is_aggregate = loaded.aggregates[i] != nullptr;
+    if (is_aggregate || replaced[i]->aggregate) {
+      if (is_aggregate != (replaced[i]->aggregate != nullptr)) {
+        reasons.push_back(
+            "`" + loaded.names[i] + "` is " + (is_aggregate ? "an aggregate" : "a pattern") +
+            " in the new version but " + (is_aggregate ? "a pattern" : "an aggregate") +
+            " in the loaded one: undeploy it first");
+      } else if (mode == DeployMode::Keep) {
+        // The open windows move when the state is the same (docs/serve.md "Aggregates").
+        std::vector<std::string> why = moveWindows(*replaced[i], loaded, i);
+        reasons.insert(reasons.end(), why.begin(), why.end());
+      } else if (mode == DeployMode::Drain) {
+        reasons.push_back("aggregate `" + loaded.names[i] +
+                          "`: draining an aggregate is not supported yet; deploy with mode "
+                          "fresh (its open windows are dropped, counted)");
+      }
+      continue;
+    }
+    if (mode != DeployMode::Keep) {
       continue;
     }
     if (!options_.no_adopt && loaded.matchers[i]->canAdopt(*replaced[i]->matcher)) {
@@ -629,11 +688,15 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
   }
   if (!reasons.empty()) {
     metrics_.deploys(mode_name, "refused").add();
-    options_.log("deploy of " + artifact.version() + " (keep) refused: " +
+    options_.log("deploy of " + artifact.version() + " (" + mode_name + ") refused: " +
                  std::to_string(reasons.size()) + " reason(s), the first: " + reasons[0]);
-    return {422, errorJson("the partial matches of the loaded version cannot move into the new one "
-                           "(mode keep); nothing was changed",
-                           reasons)};
+    return {422,
+            errorJson(mode == DeployMode::Keep
+                          ? "the partial matches of the loaded version cannot move into the new "
+                            "one (mode keep); nothing was changed"
+                          : "the loaded version cannot be replaced in mode " +
+                                std::string(mode_name) + "; nothing was changed",
+                      reasons)};
   }
 
   // 3. The swap. The counters first, so what the old versions wrote is counted as theirs.
@@ -653,12 +716,13 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
   std::string summary;
   for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
     auto served = std::make_unique<Served>();
-    served->name = artifact.pattern_names[i];
+    served->name = loaded.names[i];
     served->version = artifact.version();
     served->hash = artifact.hash;
     served->loaded_at = loaded_at;
     served->schema = artifact.schema;
-    served->image = artifact.images[i];
+    served->image = loaded.images[i];
+    served->aggregate = loaded.aggregates[i];
     served->artifact_bytes = loaded.bytes;
     served->matcher = std::move(loaded.matchers[i]);
     served->loaded = loaded.shared_from_this();
@@ -675,6 +739,14 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       served->id = old->id;
       switch (mode) {
       case DeployMode::Keep: {
+        if (served->aggregate) {
+          // moveWindows already gave it the old version's windows (step 2).
+          member(entry, "windows_moved", served->matcher->stats().windows);
+          member(entry, "keys_moved", served->matcher->stats().live_keys);
+          loop.operators().replace(served->id, served->matcher.get());
+          old->in_operators = false;
+          break;
+        }
         runtime::MigrationReport moved = adopt[i] ? served->matcher->adoptFrom(*old->matcher)
                                                   : served->matcher->migrateFrom(states[i]);
         CEP_ASSERT(moved.ok(), "a checked migration was refused");
@@ -689,7 +761,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       case DeployMode::Fresh: {
         std::uint64_t dropped = old->matcher->dropState();
         metrics_.runsDropped(served->name, "fresh").add(dropped);
-        member(entry, "runs_dropped", dropped);
+        member(entry, old->aggregate ? "windows_dropped" : "runs_dropped", dropped);
         loop.operators().replace(served->id, served->matcher.get());
         old->in_operators = false;
         break;
@@ -707,10 +779,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       }
     }
     runtime::MatcherStats stats = served->matcher->stats();
-    served->matches_base = served->matches_seen = stats.matches;
-    served->timeouts_base = served->timeouts_seen = stats.timeouts;
-    std::copy(std::begin(stats.evicted_by), std::end(stats.evicted_by), served->evicted_seen);
-    served->series.emplace(metrics_.pattern(served->name, served->version));
+    served->matches_base = stats.matches;
+    served->timeouts_base = stats.timeouts;
+    startSeries(*served);
     entry += '}';
     body += (i > 0 ? "," : "") + entry;
     summary += (i > 0 ? ", " : "") + served->name + (old == nullptr ? " added" : " replaced");
@@ -755,6 +826,12 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
                            (loaded.empty() ? std::string(" (none is active)")
                                            : " (loaded: " + loaded + ")"))};
   }
+  if (served->aggregate && mode != UndeployMode::Drop) {
+    metrics_.undeploys(mode_name, "refused").add();
+    return {409, errorJson("aggregate `" + name + "`: draining an aggregate is not supported " +
+                           "yet; undeploy it with mode drop (its open windows are dropped, " +
+                           "counted)")};
+  }
   refresh(loop);
   // A drop retires `served` (freed below): what is said about it is taken first.
   const std::string version = served->version;
@@ -766,7 +843,7 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
   if (mode == UndeployMode::Drop) {
     std::uint64_t dropped = served->matcher->dropState();
     metrics_.runsDropped(name, "drop").add(dropped);
-    member(body, "runs_dropped", dropped);
+    member(body, served->aggregate ? "windows_dropped" : "runs_dropped", dropped);
     for (std::size_t i = 0; i < served_.size(); ++i) {
       if (served_[i].get() == served) {
         retire(loop, i, "dropped");
@@ -796,11 +873,67 @@ void ServeRuntime::retire(runtime::RunLoop &loop, std::size_t index, const char 
   bool shared = std::any_of(served_.begin(), served_.end(), [&](const auto &other) {
     return other.get() != &served && other->name == served.name && other->version == served.version;
   });
-  if (!shared) {
+  if (!shared && served.aggregate) {
+    metrics_.removeAggregate(served.name, served.version);
+  } else if (!shared) {
     metrics_.removePattern(served.name, served.version);
   }
   graveyard_.push_back(std::move(served_[index]));
   served_.erase(served_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+std::vector<std::string> ServeRuntime::moveWindows(const Served &old, Loaded &loaded,
+                                                   std::size_t i) const {
+  const runtime::native::AggregateImage &from = *old.aggregate;
+  const runtime::native::AggregateImage &to = *loaded.aggregates[i];
+  const std::string prefix = "aggregate `" + from.name + "`: ";
+  std::vector<std::string> reasons;
+  const runtime::EventSchema &old_type = old.schema->types[from.event_type];
+  const runtime::EventSchema &new_type = loaded.artifact.schema->types[to.event_type];
+  if (old_type.name != new_type.name) {
+    reasons.push_back(prefix + "its step took `" + old_type.name + "` events and takes `" +
+                      new_type.name + "` in the new version");
+  }
+  auto keyNames = [](const runtime::EventSchema &type, const std::vector<std::int32_t> &fields) {
+    std::string out;
+    for (std::int32_t f : fields) {
+      out += (out.empty() ? "" : ", ") + type.fields[static_cast<std::size_t>(f)].name;
+    }
+    return "(" + out + ")";
+  };
+  if (keyNames(old_type, from.key_fields) != keyNames(new_type, to.key_fields)) {
+    reasons.push_back(prefix + "the key changed: " + keyNames(old_type, from.key_fields) +
+                      ", and the new version keys by " + keyNames(new_type, to.key_fields));
+  }
+  if (!reasons.empty()) {
+    return reasons;
+  }
+  // The window state itself: the new version's operator restores the old one's snapshot, whose
+  // header names the spec (window kind and sizes, lateness, ttl, accumulators by function,
+  // field and kind) and refuses another with the reason.
+  std::string bytes;
+  old.matcher->snapshot(bytes);
+  try {
+    loaded.matchers[i]->restore(bytes);
+  } catch (const std::runtime_error &e) {
+    reasons.push_back(prefix + "its open windows cannot move into the new version (" + e.what() +
+                      "); deploy with mode fresh (they are dropped, counted)");
+  }
+  return reasons;
+}
+
+void ServeRuntime::startSeries(Served &served) {
+  runtime::MatcherStats stats = served.matcher->stats();
+  served.matches_seen = stats.matches;
+  served.timeouts_seen = stats.timeouts;
+  served.late_counted_seen = stats.late_counted;
+  served.late_missed_seen = stats.late_missed;
+  std::copy(std::begin(stats.evicted_by), std::end(stats.evicted_by), served.evicted_seen);
+  if (served.aggregate) {
+    served.aggregate_series.emplace(metrics_.aggregate(served.name, served.version));
+  } else {
+    served.series.emplace(metrics_.pattern(served.name, served.version));
+  }
 }
 
 void ServeRuntime::sweep(runtime::RunLoop &loop) {
@@ -839,6 +972,20 @@ void ServeRuntime::refresh(runtime::RunLoop &loop) {
     runtime::MatcherStats s = served->matcher->stats();
     std::uint64_t written =
         (s.matches - served->matches_seen) + (s.timeouts - served->timeouts_seen);
+    if (served->aggregate) {
+      ServeMetrics::Aggregate &series = *served->aggregate_series;
+      series.records.add(s.matches - served->matches_seen);
+      series.late_counted.add(s.late_counted - served->late_counted_seen);
+      series.late_missed.add(s.late_missed - served->late_missed_seen);
+      series.windows.set(static_cast<double>(s.windows));
+      series.keys.set(static_cast<double>(s.live_keys));
+      series.state_bytes.set(static_cast<double>(s.state_bytes));
+      metrics_.outputs.add(written);
+      served->matches_seen = s.matches;
+      served->late_counted_seen = s.late_counted;
+      served->late_missed_seen = s.late_missed;
+      continue;
+    }
     served->series->matches.add(s.matches - served->matches_seen);
     served->series->timeouts.add(s.timeouts - served->timeouts_seen);
     metrics_.outputs.add(written);
@@ -879,6 +1026,8 @@ std::vector<PatternInfo> ServeRuntime::describe() const {
     info.matches = s.matches - served->matches_base;
     info.timeouts = s.timeouts - served->timeouts_base;
     info.state_bytes = s.state_bytes;
+    info.aggregate = served->aggregate != nullptr;
+    info.open_windows = s.windows;
     out.push_back(std::move(info));
   }
   std::stable_sort(out.begin(), out.end(), [](const PatternInfo &a, const PatternInfo &b) {

@@ -97,6 +97,9 @@ struct ServeRuntimeOptions {
   // `keep` always through the state model (export + migrateFrom), never in place (adoptFrom):
   // for tests that compare the two.
   bool no_adopt = false;
+  // Not empty: artifacts that declare aggregates are refused (at start and deployed) with this
+  // reason (the Kafka changelog topic does not carry window state yet).
+  std::string aggregates_refused;
 
   // Durable state (`--state DIR`, docs/state.md). The store checkpoints go to (it outlives the
   // runtime); null: the state lives in memory only.
@@ -340,6 +343,13 @@ private:
   ControlResult listState(const std::string &pattern, const std::optional<std::string> &key) const;
   Served *active(const std::string &name);
   void retire(runtime::RunLoop &loop, std::size_t index, const char *why);
+  // Registers `served`'s metric series (a pattern's or an aggregate's) and takes its counts now
+  // as already seen (a restored or moved state's counts are not added again).
+  void startSeries(Served &served);
+  // Keep deploy of an aggregate: `old`'s open windows restored into the fresh operator
+  // `loaded.matchers[i]` when the state is the same (event type and key by name, the window
+  // spec checked by the snapshot's header); else every reason (and the operator is not used).
+  std::vector<std::string> moveWindows(const Served &old, Loaded &loaded, std::size_t i) const;
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
   std::int64_t now() const;
 

@@ -2,6 +2,7 @@
 // the loop thread between two released events, and a server started from one.
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/json_writer.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/time/time_format.hpp"
@@ -66,13 +67,25 @@ ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &b
   for (const Served *served : order) {
     // The whole state (exportState is const: the changes --state has not checkpointed yet stay
     // for its next checkpoint).
-    runtime::MatcherState state;
-    served->matcher->exportState(state);
     ServedState &s = sp.meta.served.emplace_back(servedState(*served));
-    runtime::encodeMatcherHeader(runtime::headerOf(state), s.matcher_header);
-    sp.records.push_back(runtime::encodeKeyRecords(state));
-    keys += state.keys.size();
-    runs += state.runCount();
+    if (served->aggregate) {
+      // Window state: the aggregate's own key records (runtime/native/native_aggregate.hpp).
+      runtime::MatcherChanges whole;
+      runtime::native::exportAggregateRecords(*served->matcher, whole);
+      s.matcher_header = std::move(whole.header);
+      std::vector<std::string> &records = sp.records.emplace_back();
+      for (auto &[key, record] : whole.put) {
+        records.push_back(std::move(record));
+      }
+      keys += records.size();
+    } else {
+      runtime::MatcherState state;
+      served->matcher->exportState(state);
+      runtime::encodeMatcherHeader(runtime::headerOf(state), s.matcher_header);
+      sp.records.push_back(runtime::encodeKeyRecords(state));
+      keys += state.keys.size();
+      runs += state.runCount();
+    }
     bool stored = std::any_of(sp.artifacts.begin(), sp.artifacts.end(),
                               [&](const SavedArtifact &a) { return a.hash == served->hash; });
     if (!stored) {
@@ -137,7 +150,7 @@ void ServeRuntime::restoreFromSavepoint(
           // take its state (by name), else the start is refused with what to do.
           for (const auto &[name, bytes] : instead) {
             std::shared_ptr<Loaded> artifact = load(bytes, name);
-            const std::vector<std::string> &names = artifact->artifact.pattern_names;
+            const std::vector<std::string> &names = artifact->names;
             if (std::find(names.begin(), names.end(), s.pattern) != names.end()) {
               hosted.push_back(s.pattern + " (" + name + ")");
               options_.log("the savepoint's artifact " + s.version + " cannot be loaded (" +

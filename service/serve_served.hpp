@@ -18,7 +18,13 @@ struct ServeRuntime::Loaded : std::enable_shared_from_this<ServeRuntime::Loaded>
   std::string name; // as the user knows it: a path, "POST /deploy"
   compiler::artifact::LoadedArtifact artifact;
   std::shared_ptr<const std::string> bytes; // the artifact as deployed (checkpoints keep it)
-  std::vector<std::unique_ptr<runtime::Matcher>> matchers; // declaration order
+  std::vector<std::unique_ptr<runtime::Matcher>> matchers; // operator order
+  // Parallel to matchers (patterns and aggregates in operator order: an artifact's
+  // pattern_names and images list the patterns alone): each operator's name, and its pattern
+  // image or, for an aggregate, its aggregate image (the other null).
+  std::vector<std::string> names;
+  std::vector<std::shared_ptr<const runtime::native::PatternImage>> images;
+  std::vector<std::shared_ptr<const runtime::native::AggregateImage>> aggregates;
 };
 
 // One pattern version in the operator set.
@@ -33,7 +39,12 @@ struct ServeRuntime::Served {
   std::shared_ptr<const Loaded> loaded;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
   std::shared_ptr<const runtime::native::PatternImage> image; // its states' bounds (GET /state)
-  std::optional<ServeMetrics::Pattern> series;                // set once it serves
+  // Set for an aggregate (spec §8; `image` is null then): its window state is not in the state
+  // model (no keep, drain, checkpoint or savepoint yet: docs/serve.md "Aggregates").
+  std::shared_ptr<const runtime::native::AggregateImage> aggregate;
+  std::optional<ServeMetrics::Pattern> series;             // a pattern's, set once it serves
+  std::optional<ServeMetrics::Aggregate> aggregate_series; // an aggregate's
+  std::uint64_t late_counted_seen = 0, late_missed_seen = 0;
   // The matcher's counts when it started serving under this version (a `keep` deploy moves the
   // old version's counts in with its state).
   std::uint64_t matches_base = 0, timeouts_base = 0;

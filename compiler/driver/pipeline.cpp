@@ -52,15 +52,18 @@ bool Pipeline::check(const std::vector<std::string> &paths) {
   return !diags_.hasErrors() && program_.has_value();
 }
 
-bool Pipeline::requireCompilable() {
+bool Pipeline::requireServable(bool changelog) {
   bool ok = true;
   for (const lang::ast::Module &module : modules_) {
     for (const lang::ast::Aggregate &a : module.aggregates) {
+      if (!changelog) {
+        break;
+      }
       diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` cannot be served yet: this version of cep does not run "
-                                     "aggregates under `cep serve`");
-      diags_.note("`cep run` runs it (rule files or a .cepo artifact); to serve the patterns, "
-                  "leave the aggregates out of the rule files");
+                                     "` cannot be served with --state and Kafka yet: the "
+                                     "changelog topic does not carry window state");
+      diags_.note("serve it without --state or without Kafka, or leave the aggregates out of "
+                  "the rule files served so");
       ok = false;
     }
   }

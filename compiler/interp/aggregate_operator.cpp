@@ -80,7 +80,7 @@ public:
   }
   bool onLateEvent(const runtime::EventRef &event,
                    std::vector<runtime::MatchOutput> &out) override {
-    return offer(event, out);
+    return offer(event, out, /*late=*/true);
   }
 
   void finish(std::vector<runtime::MatchOutput> &out) override {
@@ -151,7 +151,8 @@ private:
 
   // An event of the step's type, released or late: its condition, key and row, then the
   // aggregator. True when it counted for some window.
-  bool offer(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out) {
+  bool offer(const runtime::EventRef &event, std::vector<runtime::MatchOutput> &out,
+             bool late = false) {
     const runtime::Event &e = *event;
     ++stats_.events;
     if (plan_.condition != nullptr && !evaluator_.test(*plan_.condition, &e, nullptr)) {
@@ -162,8 +163,10 @@ private:
     results_.clear();
     rt::EventFate fate = aggregator_.onEvent(key, in, results_);
     if (fate == rt::EventFate::Late) {
+      stats_.late_missed += late ? 1 : 0;
       return false;
     }
+    stats_.late_counted += late ? 1 : 0;
     if (with_events_) {
       events_.emplace(e.seq, event);
     }

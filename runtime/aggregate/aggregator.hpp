@@ -112,6 +112,14 @@ public:
   AggregateStats stats() const;
   void snapshot(std::string &out) const;
   void restore(std::string_view bytes); // into a fresh aggregator (no keys yet)
+  // The same bytes cut per key (`cep serve --state` key records, docs/state.md): `header` is
+  // the CEPASNAP header (spec, watermark), `keys` each key's (name, record) in key order, the
+  // record being the key's part of snapshot() (its name, then its windows). The snapshot is
+  // header + u64 n + the records; restoreParts(header, records) (any order) on a fresh
+  // aggregator equals restore() of it.
+  void snapshotParts(std::string &header,
+                     std::vector<std::pair<std::string, std::string>> &keys) const;
+  void restoreParts(std::string_view header, std::vector<std::string_view> records);
 
 private:
   KeyState &keyFor(std::string_view key);

@@ -28,6 +28,41 @@ void WindowAggregator::snapshot(std::string &out) const {
   }
 }
 
+void WindowAggregator::snapshotParts(std::string &header,
+                                     std::vector<std::pair<std::string, std::string>> &keys) const {
+  header.clear();
+  SnapshotWriter h(header);
+  writeSnapshotHeader(h, spec_, watermark_);
+  keys.clear();
+  keys.reserve(keys_.size());
+  for (const auto &[name, k] : keys_) {
+    std::string record;
+    SnapshotWriter w(record);
+    w.str(name);
+    writeKey(w, k);
+    keys.emplace_back(name, std::move(record));
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+}
+
+void WindowAggregator::restoreParts(std::string_view header,
+                                    std::vector<std::string_view> records) {
+  auto nameOf = [](std::string_view record) {
+    SnapshotReader r(record, "aggregate key record");
+    return r.str();
+  };
+  std::sort(records.begin(), records.end(),
+            [&](std::string_view a, std::string_view b) { return nameOf(a) < nameOf(b); });
+  std::string bytes(header);
+  SnapshotWriter w(bytes);
+  w.u64(records.size());
+  for (std::string_view record : records) {
+    bytes += record;
+  }
+  restore(bytes);
+}
+
 void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
   const WindowGeometry &g = geometry_;
   if (isTimeWindow(spec_.window)) {

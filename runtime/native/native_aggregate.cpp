@@ -12,9 +12,12 @@
 #include "runtime/state/migration.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace cep::runtime::native {
 
@@ -54,8 +57,9 @@ public:
                   AggregateCode code, const MatcherOptions &options)
       : schema_(std::move(schema)), image_(std::move(image)), code_(std::move(code)),
         with_events_(options.with_events), version_(options.version),
-        aggregator_(specOf(*image_, options.with_events)), types_{image_->event_type},
-        row_(static_cast<std::size_t>(image_->rowSize())), view_(pool_, 1) {
+        aggregator_(std::make_unique<rt::WindowAggregator>(specOf(*image_, options.with_events))),
+        types_{image_->event_type}, row_(static_cast<std::size_t>(image_->rowSize())),
+        view_(pool_, 1) {
     CEP_ASSERT(image_->event_type < schema_->types.size(),
                "aggregate " + image_->name + " of an unknown event type");
     CEP_ASSERT(code_.computed.size() == image_->computed.size() &&
@@ -73,32 +77,82 @@ public:
   }
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override { offer(event, out); }
   bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
-    return offer(event, out);
+    return offer(event, out, /*late=*/true);
   }
   void finish(std::vector<MatchOutput> &out) override {
     results_.clear();
-    aggregator_.finish(results_);
+    aggregator_->finish(results_);
     writeResults(nullptr, out);
   }
 
   MatcherStats stats() const override {
     MatcherStats s = stats_;
-    rt::AggregateStats a = aggregator_.stats();
+    rt::AggregateStats a = aggregator_->stats();
     s.live_keys = a.keys;
     s.state_bytes = a.state_bytes;
+    s.windows = a.windows;
     return s;
   }
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
     std::string window;
-    aggregator_.snapshot(window);
+    aggregator_->snapshot(window);
     rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
-    aggregator_.restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
+
+  // Key records of the window runtime (native_aggregate.hpp "Key records").
+  void exportChanges(MatcherChanges &out) override {
+    exportWhole(out);
+    auto now = std::make_unique<std::unordered_map<std::string, Fingerprint>>();
+    now->reserve(out.put.size());
+    std::vector<std::pair<std::string, std::string>> put;
+    for (auto &[key, record] : out.put) {
+      Fingerprint print = fingerprintOf(record);
+      if (exported_ != nullptr) {
+        auto was = exported_->find(key);
+        bool same = was != exported_->end() && was->second == print;
+        if (was != exported_->end()) {
+          exported_->erase(was);
+        }
+        if (same) {
+          now->emplace(key, print);
+          continue;
+        }
+      }
+      now->emplace(key, print);
+      put.emplace_back(std::move(key), std::move(record));
+    }
+    out.put = std::move(put);
+    out.full = exported_ == nullptr;
+    if (exported_ != nullptr) {
+      for (const auto &[key, print] : *exported_) { // what is left is gone
+        out.erased.push_back(key);
+      }
+      std::sort(out.erased.begin(), out.erased.end());
+    }
+    exported_ = std::move(now);
+  }
+
+  void exportWhole(MatcherChanges &out) const {
+    if (with_events_) {
+      refuse("key records (--with-events keeps the counted events)");
+    }
+    out.clear();
+    out.full = true;
+    aggregator_->snapshotParts(out.header, out.put);
+  }
+
+  void restoreRecords(std::string_view header, const std::vector<std::string_view> &records) {
+    if (with_events_) {
+      refuse("key records (--with-events keeps the counted events)");
+    }
+    aggregator_->restoreParts(header, records);
+  }
   MigrationReport checkMigration(const MatcherState &) const override {
     MigrationReport r;
     r.reasons.push_back("aggregate `" + image_->name + "`: moving window state is not supported");
@@ -110,9 +164,19 @@ public:
   void drain() override { refuse("draining"); }
   bool draining() const override { return false; }
   bool drained() const override { return false; }
+  // Every open window goes unwritten (`cep serve`: a `fresh` deploy, a `drop` undeploy); the
+  // operator goes on from the same watermark with no key. Returns the windows dropped.
   std::uint64_t dropState() override {
-    refuse("dropping state");
-    return 0;
+    std::uint64_t windows = aggregator_->stats().windows;
+    std::int64_t watermark = aggregator_->watermark();
+    aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
+    if (watermark != INT64_MIN) {
+      results_.clear();
+      aggregator_->advance(watermark, results_); // no key: writes nothing
+    }
+    events_.clear();
+    stats_.dropped += windows;
+    return windows;
   }
 
 private:
@@ -122,21 +186,31 @@ private:
     return spec;
   }
 
+  // A key record's fingerprint, as Matcher::exportChanges's: two independent 64-bit hashes.
+  using Fingerprint = std::pair<std::uint64_t, std::uint64_t>;
+  static Fingerprint fingerprintOf(std::string_view bytes) {
+    std::uint64_t fnv = 0xcbf29ce484222325ULL;
+    for (char c : bytes) {
+      fnv = (fnv ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return {std::hash<std::string_view>()(bytes), fnv};
+  }
+
   [[noreturn]] void refuse(const char *what) const {
     throw std::runtime_error("aggregate `" + image_->name + "`: " + what +
                              " of window state are not supported");
   }
 
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
-    if (watermark <= aggregator_.watermark()) {
+    if (watermark <= aggregator_->watermark()) {
       return;
     }
     results_.clear();
-    aggregator_.advance(watermark, results_);
+    aggregator_->advance(watermark, results_);
     writeResults(nullptr, out);
   }
 
-  bool offer(const EventRef &event, std::vector<MatchOutput> &out) {
+  bool offer(const EventRef &event, std::vector<MatchOutput> &out, bool late = false) {
     const Event &e = *event;
     ++stats_.events;
     view_.reset(kNoNode);
@@ -147,9 +221,11 @@ private:
     keyOf(e, key_);
     rt::AggInput in = rowOf(e);
     results_.clear();
-    if (aggregator_.onEvent(key_, in, results_) == rt::EventFate::Late) {
+    if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
+      stats_.late_missed += late ? 1 : 0;
       return false;
     }
+    stats_.late_counted += late ? 1 : 0;
     if (with_events_) {
       events_.emplace(e.seq, event);
     }
@@ -277,7 +353,7 @@ private:
   const EventSchema *type_ = nullptr;
   bool with_events_;
   std::string version_;
-  rt::WindowAggregator aggregator_;
+  std::unique_ptr<rt::WindowAggregator> aggregator_; // replaced by dropState
   std::vector<std::uint32_t> types_;
   std::vector<Slot> row_;
   std::vector<std::unique_ptr<char[]>> strings_; // the computed strings of the current row
@@ -289,9 +365,32 @@ private:
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
   MatcherStats stats_;
+  // exportChanges: the fingerprint of each key record it exported last (null before the first).
+  std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
 };
 
 } // namespace
+
+bool isAggregate(const Matcher &m) {
+  return dynamic_cast<const NativeAggregate *>(&m) != nullptr;
+}
+
+void exportAggregateRecords(const Matcher &m, MatcherChanges &out) {
+  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "exportAggregateRecords of a pattern");
+  a->exportWhole(out);
+}
+
+void restoreAggregateRecords(Matcher &m, std::string_view header,
+                             const std::vector<std::string_view> &records) {
+  auto *a = dynamic_cast<NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "restoreAggregateRecords of a pattern");
+  a->restoreRecords(header, records);
+}
+
+bool isAggregateHeader(std::string_view header) {
+  return header.size() >= 8 && header.substr(0, 8) == "CEPASNAP";
+}
 
 std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schema,
                                              std::shared_ptr<const AggregateImage> image,

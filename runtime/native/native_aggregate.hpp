@@ -15,7 +15,9 @@
 // snapshot: <reason>". The interpreter's operator writes and reads the same bytes, so a
 // snapshot moves between interp, jit and .cepo runs.
 // State export, migration and draining are not supported: they throw std::runtime_error naming
-// the aggregate, and checkMigration gives the reason.
+// the aggregate, and checkMigration gives the reason. dropState() drops every open window
+// unwritten (`cep serve`'s `fresh` deploy and `drop` undeploy) and returns how many there were;
+// stats() gives the open windows and the late events counted or missed (MatcherStats).
 //
 //   std::shared_ptr<const runtime::Schema> schema = ...;
 //   auto op = makeNativeAggregate(schema, image, code, options);   // image: shared_ptr
@@ -30,6 +32,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,6 +49,23 @@ std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schem
 // order) around `aggregates`, each placed at its operator index (AggregateImage::operator_index,
 // a permutation's part: every index below patterns.size() + aggregates.size(), none twice).
 //   placeOperators({p0, p1}, {{1, a0}}) == {p0, a0, p1}
+// Key records (`cep serve --state` checkpoints and savepoints, docs/state.md): an aggregate's
+// state outside the patterns' state model (runtime/state/matcher_state.hpp), as the header (the
+// CEPASNAP header: the spec by name and the watermark) and one record per key (its name and its
+// windows: runtime/aggregate/aggregator.hpp WindowAggregator::snapshotParts), keyed by the
+// key's "@key" JSON. exportChanges (Matcher's) gives them incrementally: each call encodes every
+// key and compares it with the previous call's fingerprint, putting only the changed ones (O(the
+// state) per call, like Matcher's default). Not with --with-events (the kept events are not in
+// the records): these throw std::runtime_error naming the aggregate.
+//   MatcherChanges c; exportAggregateRecords(op, c);          // every key, c.full
+//   restoreAggregateRecords(fresh, c.header, {views of the records});
+bool isAggregate(const Matcher &m); // an operator made by makeNativeAggregate
+void exportAggregateRecords(const Matcher &m, MatcherChanges &out);
+void restoreAggregateRecords(Matcher &m, std::string_view header,
+                             const std::vector<std::string_view> &records);
+// Whether a header of key records is an aggregate's (else it is an encoded MatcherHeader).
+bool isAggregateHeader(std::string_view header);
+
 std::vector<std::unique_ptr<Matcher>>
 placeOperators(std::vector<std::unique_ptr<Matcher>> patterns,
                std::vector<std::pair<std::int32_t, std::unique_ptr<Matcher>>> aggregates);

@@ -21,6 +21,7 @@ The script, one command per line (`#` starts a comment):
   undeploy PATTERN [MODE]      `cep undeploy ...`      stdout and stderr go to the log
   status                       `cep status ...`
   patterns                     GET /patterns, (name, version, state, live_runs) per pattern
+                               (an aggregate's line adds `aggregate open_windows=N`)
   stop                         SIGTERM; the server must exit 0
 
 Every wait is bounded (--timeout seconds); the server is killed by its pid on any failure.
@@ -265,8 +266,11 @@ def run_case(cep, case_dir, timeout, update):
                     patterns = json.loads(server.get("/patterns"))
                     log.append("$ patterns")
                     for p in patterns:
-                        log.append(normalise("%s %s %s live_runs=%d" % (
-                            p["name"], p["version"], p["state"], p["live_runs"]), versions))
+                        line = "%s %s %s live_runs=%d" % (p["name"], p["version"], p["state"],
+                                                          p["live_runs"])
+                        if p.get("kind") == "aggregate":
+                            line += " aggregate open_windows=%d" % p["open_windows"]
+                        log.append(normalise(line, versions))
                 elif words[0] == "stop":
                     server.stop()
                 else:

@@ -8,6 +8,7 @@
 #include "compiler/driver/pipeline.hpp"
 #include "driver_fixture_test.hpp"
 #include "runtime/native/aggregate_codec.hpp"
+#include "runtime/native/native_aggregate.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -199,4 +200,120 @@ TEST_CASE("native aggregate snapshots resume to the same records", "[aggnative]"
   driver::MatcherSet fresh = make();
   CHECK_THROWS_WITH(fresh.matchers[1]->restore("CEPAGGOX"),
                     Catch::Contains("bad aggregate snapshot: not an aggregate operator snapshot"));
+}
+
+// `cep serve`'s fresh deploy and drop undeploy of an aggregate (docs/serve.md "Aggregates"):
+// dropState drops the open windows unwritten, counts them, and keeps the watermark (an event
+// whose window fired before stays too late); the late events are counted or missed.
+TEST_CASE("a native aggregate drops its open windows and keeps its watermark", "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, ts: time }\n"
+                                                 "aggregate agg partition by k window tumbling "
+                                                 "5s { e: E }\n"
+                                                 "emit A { n: count(e) }\n")}));
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", "{\"k\":\"a\",\"ts\":1000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":2000}\n"
+                                                                  "{\"k\":\"b\",\"ts\":6000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":3000}\n"
+                                                                  "{\"k\":\"c\",\"ts\":5200}\n"),
+                                        pipeline.schema());
+  REQUIRE(events.size() == 5);
+  driver::MatcherSet set;
+  std::string error;
+  REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+  REQUIRE(set.matchers.size() == 1);
+  cep::runtime::Matcher &agg = *set.matchers[0];
+  std::vector<cep::runtime::MatchOutput> out;
+  agg.onEvent(events[0], out);
+  agg.onEvent(events[1], out);
+  agg.advanceWatermark(5500, out); // [0s, 5s) of `a` fires
+  REQUIRE(out.size() == 1);
+  agg.onEvent(events[2], out); // `b` opens [5s, 10s)
+  CHECK(agg.stats().windows == 1);
+  CHECK(agg.stats().live_keys == 1);
+  CHECK(agg.dropState() == 1);
+  CHECK(agg.stats().windows == 0);
+  CHECK(agg.stats().live_keys == 0);
+  CHECK(agg.stats().dropped == 1);
+  CHECK_FALSE(agg.onLateEvent(events[3], out)); // its window fired before the drop
+  CHECK(agg.onLateEvent(events[4], out));       // [5s, 10s) is still open
+  CHECK(agg.stats().late_missed == 1);
+  CHECK(agg.stats().late_counted == 1);
+  agg.finish(out);
+  REQUIRE(out.size() == 2); // `c` alone: `b`'s window was dropped
+  CHECK(out[1].json.find("\"@key\":\"c\"") != std::string::npos);
+}
+
+// `cep serve --state` key records (native_aggregate.hpp "Key records"): the first export puts
+// every key, the next only the keys whose windows changed, and a key whose windows all fired is
+// erased; the records restore into a fresh operator that then writes what the original writes.
+TEST_CASE("a native aggregate exports changed keys and restores from its key records",
+          "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, x: int, ts: time }\n"
+                                                 "aggregate agg partition by k window tumbling "
+                                                 "5s { e: E }\n"
+                                                 "emit A { n: count(e), total: sum(e.x) }\n")}));
+  auto events =
+      cep::test::decodeEvents(dir.write("events.jsonl", "{\"k\":\"a\",\"x\":1,\"ts\":1000}\n"
+                                                        "{\"k\":\"b\",\"x\":2,\"ts\":2000}\n"
+                                                        "{\"k\":\"a\",\"x\":3,\"ts\":3000}\n"
+                                                        "{\"k\":\"c\",\"x\":4,\"ts\":6000}\n"
+                                                        "{\"k\":\"c\",\"x\":5,\"ts\":7000}\n"),
+                              pipeline.schema());
+  REQUIRE(events.size() == 5);
+  auto make = [&] {
+    driver::MatcherSet set;
+    std::string error;
+    REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+    return set;
+  };
+  driver::MatcherSet set = make();
+  cep::runtime::Matcher &agg = *set.matchers[0];
+  std::vector<cep::runtime::MatchOutput> out;
+  cep::runtime::MatcherChanges changes;
+  agg.onEvent(events[0], out);
+  agg.onEvent(events[1], out);
+  agg.exportChanges(changes);
+  CHECK(changes.full);
+  CHECK(native::isAggregateHeader(changes.header));
+  REQUIRE(changes.put.size() == 2);
+  CHECK(changes.put[0].first == "\"a\"");
+  CHECK(changes.put[1].first == "\"b\"");
+  agg.onEvent(events[2], out); // `a` changes, `b` does not
+  agg.exportChanges(changes);
+  CHECK_FALSE(changes.full);
+  REQUIRE(changes.put.size() == 1);
+  CHECK(changes.put[0].first == "\"a\"");
+  CHECK(changes.erased.empty());
+  agg.advanceWatermark(5500, out); // [0s, 5s) fires: `a` and `b` are gone
+  agg.onEvent(events[3], out);
+  agg.exportChanges(changes);
+  REQUIRE(changes.put.size() == 1);
+  CHECK(changes.put[0].first == "\"c\"");
+  CHECK(changes.erased == std::vector<std::string>{"\"a\"", "\"b\""});
+
+  // The whole state as records, restored into a fresh operator: the same records from here on.
+  cep::runtime::MatcherChanges whole;
+  native::exportAggregateRecords(agg, whole);
+  REQUIRE(whole.put.size() == 1);
+  driver::MatcherSet other = make();
+  std::vector<std::string_view> records;
+  for (const auto &[key, record] : whole.put) {
+    records.push_back(record);
+  }
+  native::restoreAggregateRecords(*other.matchers[0], whole.header, records);
+  std::vector<cep::runtime::MatchOutput> a, b;
+  agg.onEvent(events[4], a);
+  other.matchers[0]->onEvent(events[4], b);
+  agg.finish(a);
+  other.matchers[0]->finish(b);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(a[0].json == b[0].json);
+  CHECK(a[0].json.find("\"n\":2,\"total\":9") != std::string::npos);
+  CHECK_THROWS_WITH(native::restoreAggregateRecords(*make().matchers[0], whole.header, {"x"}),
+                    Catch::Contains("bad aggregate"));
 }
