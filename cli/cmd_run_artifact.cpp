@@ -81,7 +81,17 @@ int runArtifact(const RunOptions &options, RunPlan &plan) {
   if (plan.execute) {
     return plan.execute(*loaded.schema, matchers);
   }
-  return executeRun(*loaded.schema, matchers, options, plan, stats);
+  // --workers N: matchers of the loaded code for each other worker.
+  std::vector<std::vector<std::unique_ptr<runtime::Matcher>>> worker_sets;
+  MakeWorkerSet more = [&](std::string &) {
+    worker_sets.push_back(loaded.makeMatchers(matcherOptions(options, plan)));
+    std::vector<runtime::Matcher *> pointers;
+    for (const auto &matcher : worker_sets.back()) {
+      pointers.push_back(matcher.get());
+    }
+    return pointers;
+  };
+  return executeRun(*loaded.schema, matchers, options, plan, stats, more);
 }
 
 } // namespace cep::cli

@@ -103,6 +103,9 @@ struct RunOptions {
   std::optional<std::uint64_t> snapshot_after;
   std::optional<std::string> snapshot_file;
   std::optional<std::string> resume;
+  // --workers N (`cep run`): matcher threads, keys hashed to them (runtime/engine/
+  // worker_pool.hpp). Unset: the machine's cores where the run allows it, else 1.
+  std::optional<std::uint32_t> workers;
 };
 
 // `cep serve` (cmd_serve.cpp, docs/serve.md): the run options that apply to a server, and its

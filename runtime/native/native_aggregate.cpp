@@ -13,6 +13,7 @@
 #include "support/internal_error.hpp"
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -107,6 +108,11 @@ public:
   MigrationReport migrateFrom(const MatcherState &from) override { return checkMigration(from); }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return image_->name; }
+  std::uint64_t routeHash(const Event &event) const override {
+    std::string key;
+    keyOf(event, key);
+    return std::hash<std::string>{}(key);
+  }
   void drain() override { refuse("draining"); }
   bool draining() const override { return false; }
   bool drained() const override { return false; }
