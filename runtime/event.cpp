@@ -116,4 +116,43 @@ void trimEventPool() {
   pool.trim();
 }
 
+bool EventBlocks::empty() const {
+  for (void *head : heads) {
+    if (head != nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+EventBlocks takeEventPool() {
+  EventBlocks blocks;
+  EventPool &p = pool;
+  for (std::size_t c = 0; c < kEventPoolClasses; ++c) {
+    blocks.heads[c] = p.heads[c];
+    p.heads[c] = nullptr;
+    p.counts[c] = 0;
+  }
+  return blocks;
+}
+
+void giveEventPool(EventBlocks &blocks) {
+  EventPool &p = pool;
+  for (std::size_t c = 0; c < kEventPoolClasses; ++c) {
+    auto *block = static_cast<FreeBlock *>(blocks.heads[c]);
+    blocks.heads[c] = nullptr;
+    while (block != nullptr) {
+      FreeBlock *next = block->next;
+      if (p.counts[c] < kEventPoolMaxFree) {
+        block->next = p.heads[c];
+        p.heads[c] = block;
+        ++p.counts[c];
+      } else {
+        std::free(block);
+      }
+      block = next;
+    }
+  }
+}
+
 } // namespace cep::runtime

@@ -102,6 +102,9 @@ WorkerPool::~WorkerPool() {
   }
   for (auto &worker : workers_) {
     worker->thread.join();
+    for (Batch &batch : worker->batches) {
+      giveEventPool(batch.freed); // a batch the run stopped before merging
+    }
   }
 }
 
@@ -162,6 +165,7 @@ void WorkerPool::process(std::uint32_t w, Batch &batch) {
       batch.output_steps.resize(out.size(), c.step);
     }
   }
+  batch.freed = takeEventPool();
 }
 
 bool WorkerPool::event(EventRef &&event, const std::vector<OperatorSet::Entry> &ops) {
@@ -333,6 +337,7 @@ bool WorkerPool::mergeAndWrite(int index) {
     ++at[best];
   }
   for (auto &worker : workers_) {
+    giveEventPool(worker->batches[index].freed);
     worker->batches[index].clear();
   }
   if (flush_each_step_ && wrote) {

@@ -101,6 +101,7 @@ private:
     std::vector<std::uint32_t> ops; // operator indices of the Event commands
     std::vector<MatchOutput> outputs;
     std::vector<std::uint64_t> output_steps;
+    EventBlocks freed; // the event blocks the worker freed, back to the reading thread's pool
     void clear() {
       commands.clear();
       ops.clear();
