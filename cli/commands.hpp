@@ -104,7 +104,7 @@ struct RunOptions {
   std::optional<std::string> snapshot_file;
   std::optional<std::string> resume;
   // --workers N (`cep run`): matcher threads, keys hashed to them (runtime/engine/
-  // worker_pool.hpp). Unset: the machine's cores where the run allows it, else 1.
+  // worker_pool.hpp). Unset: 1 (cli/cmd_run.cpp, resolveWorkers, says why).
   std::optional<std::uint32_t> workers;
 };
 

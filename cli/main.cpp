@@ -240,8 +240,7 @@ int main(int argc, char **argv) {
   run_cmd
       ->add_option("--workers", run.workers,
                    "Matcher threads, each owning the keys that hash to it; the output is the "
-                   "same bytes as with 1 (default: the machine's cores, 1 where the other "
-                   "options need one thread)")
+                   "same bytes as with 1 (default 1; bench/RESULTS.md says what more costs)")
       ->check(CLI::Range(1, 64))
       ->type_name("N");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");

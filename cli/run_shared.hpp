@@ -110,7 +110,7 @@ bool parseByteSize(const std::string &text, std::uint64_t &bytes);
 
 // The options that do not depend on the rules; kOk, or the exit code after printing why.
 int checkRunOptions(const RunOptions &options, RunPlan &plan);
-// plan.workers from --workers (or the machine's cores); exit 2 when --workers N > 1 is given
+// plan.workers from --workers (default 1); exit 2 when --workers N > 1 is given
 // with an option that needs one matcher thread. Part of checkRunOptions.
 int resolveWorkers(const RunOptions &options, RunPlan &plan);
 // Inputs that cannot work with `schema` (unknown :Type, unreadable file), before any output

@@ -74,6 +74,8 @@ void trimEventPool();
 // block would be malloc'd on one thread and free'd on another).
 struct EventBlocks {
   void *heads[kEventPoolClasses] = {};
+  void *tails[kEventPoolClasses] = {};
+  std::uint32_t counts[kEventPoolClasses] = {};
   bool empty() const;
 };
 // Takes every free block of this thread's pool (the pool is empty after).
