@@ -289,6 +289,36 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
                     [](const runtime::InputSpec &input) { return input.path == "-"; }) > 1) {
     return usage("standard input (`-`) can be read only once");
   }
+  return resolveWorkers(options, plan);
+}
+
+int resolveWorkers(const RunOptions &options, RunPlan &plan) {
+  // What needs the matching on one thread (runtime/engine/worker_pool.hpp): processing time
+  // (timers on the wall clock), the trace's shadow interpreter, run snapshots (one matcher's
+  // state per pattern) and the state bounds (one eviction log, --max-state-bytes over all keys).
+  std::string one;
+  if (plan.processing) {
+    one = "--time processing";
+  } else if (options.trace) {
+    one = "--trace";
+  } else if (options.snapshot_after || options.resume) {
+    one = "--snapshot-after and --resume";
+  } else if (plan.bounds.any()) {
+    one = "--max-runs-per-key, --max-state-bytes and --key-ttl";
+  }
+  if (options.workers) {
+    if (*options.workers > 1 && !one.empty()) {
+      return usage("--workers " + std::to_string(*options.workers) + ": " + one +
+                   " match on one thread; give --workers 1 or leave --workers out");
+    }
+    plan.workers = *options.workers;
+    return kOk;
+  }
+  // Not yet the machine's cores (std::thread::hardware_concurrency()), as issue #15 asks: the
+  // reading thread decodes every event and the workers take them across cores, which on seq
+  // costs about twice the CPU of one thread (bench/RESULTS.md, "Workers"), so one thread stays
+  // the default until decoding is split too.
+  plan.workers = 1;
   return kOk;
 }
 
@@ -317,7 +347,8 @@ int checkRunInputs(const runtime::Schema &schema, RunPlan &plan) {
 }
 
 int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
-               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats) {
+               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats,
+               const MakeWorkerSet &more) {
   std::string error;
   // Nothing is opened for writing (truncated) before every output is known to be a new file.
   std::vector<NamedPath> outputs = outputPaths(options);
@@ -350,6 +381,14 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
   runtime::RunOptions run_options = runtimeOptions(options, plan, sides);
   run_options.strict = options.strict;
   run_options.flush_each_step = plan.streaming || plan.processing || options.follow;
+  // --workers N: workers 1 .. N-1 get matchers of their own (worker 0 has `matchers`).
+  for (std::uint32_t w = 1; w < plan.workers && more; ++w) {
+    std::vector<runtime::Matcher *> set = more(error);
+    if (set.empty() && !matchers.empty()) {
+      return failure("--workers: " + error);
+    }
+    run_options.worker_sets.push_back(std::move(set));
+  }
 
   // --order sort beyond memory: sorted runs on disk, merged at the end. Not with a run cut
   // (--snapshot-after/--resume, for tests): its snapshot holds the buffer, so it stays in memory.
@@ -543,9 +582,27 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
   if (plan.execute) {
     return plan.execute(schema, matchers);
   }
+  // --workers N: the same operators again for each other worker (compiled again under jit).
+  std::vector<compiler::driver::MatcherSet> worker_sets;
+  MakeWorkerSet more = [&](std::string &why) {
+    std::vector<runtime::Matcher *> pointers;
+    compiler::driver::MatcherSet another;
+    if (!pipeline.makeMatchers(
+            {jit ? compiler::driver::Engine::Jit : compiler::driver::Engine::Interp,
+             options.opt_level},
+            matcherOptions(options, plan), another, why)) {
+      return pointers;
+    }
+    for (const auto &matcher : another.matchers) {
+      pointers.push_back(matcher.get());
+    }
+    worker_sets.push_back(std::move(another));
+    return pointers;
+  };
   int code = executeRun(schema, matchers, options, plan,
                         jit ? formatJitStats(set.jit_stats, options.opt_level, !options.no_timing)
-                            : std::string());
+                            : std::string(),
+                        more);
   return options.trace ? trace.finish(code) : code;
 }
 

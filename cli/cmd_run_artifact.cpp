@@ -111,8 +111,19 @@ int runArtifact(const RunOptions &options, RunPlan &plan, compiler::interp::Trac
   if (plan.execute) {
     return plan.execute(*loaded.schema, matchers);
   }
-  int code = executeRun(*loaded.schema, matchers, options, plan, stats);
-  return options.trace ? trace.finish(code) : code;
+  // --workers N: matchers of the loaded code for each other worker.
+  std::vector<std::vector<std::unique_ptr<runtime::Matcher>>> worker_sets;
+  MakeWorkerSet more = [&](std::string &) {
+    worker_sets.push_back(loaded.makeMatchers(matcherOptions(options, plan)));
+    std::vector<runtime::Matcher *> pointers;
+    for (const auto &matcher : worker_sets.back()) {
+      pointers.push_back(matcher.get());
+    }
+    return pointers;
+  };
+  int code = executeRun(*loaded.schema, matchers, options, plan, stats, more);
+  return options.trace ? trace.finish(code)
+                       : code; // --trace runs one worker (cmd_run refuses both)
 }
 
 } // namespace cep::cli

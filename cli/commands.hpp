@@ -104,6 +104,9 @@ struct RunOptions {
   std::optional<std::uint64_t> snapshot_after;
   std::optional<std::string> snapshot_file;
   std::optional<std::string> resume;
+  // --workers N (`cep run`): matcher threads, keys hashed to them (runtime/engine/
+  // worker_pool.hpp). Unset: 1 (cli/cmd_run.cpp, resolveWorkers, says why).
+  std::optional<std::uint32_t> workers;
 };
 
 // `cep serve` (cmd_serve.cpp, docs/serve.md): the run options that apply to a server, and its

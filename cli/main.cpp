@@ -240,6 +240,12 @@ int main(int argc, char **argv) {
                       "(event time, e.g. 30m, 1d; default never)");
   run_cmd->add_option("--evicted-output", run.evicted_output,
                       "Write each evicted partial match here (one JSON line)");
+  run_cmd
+      ->add_option("--workers", run.workers,
+                   "Matcher threads, each owning the keys that hash to it; the output is the "
+                   "same bytes as with 1 (default 1; bench/RESULTS.md says what more costs)")
+      ->check(CLI::Range(1, 64))
+      ->type_name("N");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
   run_cmd->add_flag("--follow", run.follow,

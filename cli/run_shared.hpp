@@ -43,7 +43,15 @@ struct RunPlan {
   // Set: the rules' matchers (loaded from .cep files or a .cepo) go here instead of executeRun
   // (`cep backtest`, cmd_backtest.cpp); it returns the exit code.
   std::function<int(const runtime::Schema &, const std::vector<runtime::Matcher *> &)> execute;
+  // --workers, resolved by checkRunOptions (resolveWorkers): the matcher threads; 1: the
+  // matching runs on the reading thread.
+  std::uint32_t workers = 1;
 };
+
+// Another worker's matchers for `cep run --workers N` (runtime/engine/worker_pool.hpp): the
+// same operators as the run's, with their own state; owned by the function's captures. Empty
+// with `error` set when they cannot be made.
+using MakeWorkerSet = std::function<std::vector<runtime::Matcher *>(std::string &error)>;
 
 // A side output (--late-output, --dead-letter): a file, created or truncated, written through an
 // OutputSink like the main output (whole records, flushed with it, failures stop the run).
@@ -106,13 +114,18 @@ bool parseByteSize(const std::string &text, std::uint64_t &bytes);
 
 // The options that do not depend on the rules; kOk, or the exit code after printing why.
 int checkRunOptions(const RunOptions &options, RunPlan &plan);
+// plan.workers from --workers (default 1); exit 2 when --workers N > 1 is given
+// with an option that needs one matcher thread. Part of checkRunOptions.
+int resolveWorkers(const RunOptions &options, RunPlan &plan);
 // Inputs that cannot work with `schema` (unknown :Type, unreadable file), before any output
 // file is truncated; kOk, or the exit code after printing why.
 int checkRunInputs(const runtime::Schema &schema, RunPlan &plan);
 // Refuses (exit 2) an output that is the same file as an input, a rule file or another output,
 // then opens the outputs, runs `matchers` over the inputs and prints --stats (then `extra_stats`).
+// With plan.workers > 1, `more` makes the other workers' matchers.
 int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher *> &matchers,
-               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats);
+               const RunOptions &options, const RunPlan &plan, const std::string &extra_stats,
+               const MakeWorkerSet &more = {});
 
 // `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions.
 int runArtifact(const RunOptions &options, RunPlan &plan,

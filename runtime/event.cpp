@@ -32,6 +32,7 @@ struct FreeBlock {
 
 struct EventPool {
   FreeBlock *heads[kEventPoolClasses] = {};
+  FreeBlock *tails[kEventPoolClasses] = {}; // the last block of each list (takeEventPool)
   std::uint32_t counts[kEventPoolClasses] = {};
 
   void trim() {
@@ -91,6 +92,9 @@ void freeEvent(Event *e) {
     EventPool &p = pool;
     if (p.counts[cls] < kEventPoolMaxFree) {
       auto *free = static_cast<FreeBlock *>(block);
+      if (p.heads[cls] == nullptr) {
+        p.tails[cls] = free;
+      }
       free->next = p.heads[cls];
       p.heads[cls] = free;
       ++p.counts[cls];
@@ -114,6 +118,61 @@ std::size_t eventPoolFreeBlocks() {
 
 void trimEventPool() {
   pool.trim();
+}
+
+bool EventBlocks::empty() const {
+  for (void *head : heads) {
+    if (head != nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+EventBlocks takeEventPool() {
+  EventBlocks blocks;
+  EventPool &p = pool;
+  for (std::size_t c = 0; c < kEventPoolClasses; ++c) {
+    blocks.heads[c] = p.heads[c];
+    blocks.tails[c] = p.tails[c];
+    blocks.counts[c] = p.counts[c];
+    p.heads[c] = p.tails[c] = nullptr;
+    p.counts[c] = 0;
+  }
+  return blocks;
+}
+
+void giveEventPool(EventBlocks &blocks) {
+  EventPool &p = pool;
+  for (std::size_t c = 0; c < kEventPoolClasses; ++c) {
+    auto *block = static_cast<FreeBlock *>(blocks.heads[c]);
+    blocks.heads[c] = nullptr;
+    if (block != nullptr && p.counts[c] + blocks.counts[c] <= kEventPoolMaxFree) {
+      // The whole list at once: its blocks are touched only when allocated again.
+      auto *tail = static_cast<FreeBlock *>(blocks.tails[c]);
+      tail->next = p.heads[c];
+      if (p.heads[c] == nullptr) {
+        p.tails[c] = tail;
+      }
+      p.heads[c] = block;
+      p.counts[c] += blocks.counts[c];
+      continue;
+    }
+    while (block != nullptr) {
+      FreeBlock *next = block->next;
+      if (p.counts[c] < kEventPoolMaxFree) {
+        if (p.heads[c] == nullptr) {
+          p.tails[c] = block;
+        }
+        block->next = p.heads[c];
+        p.heads[c] = block;
+        ++p.counts[c];
+      } else {
+        std::free(block);
+      }
+      block = next;
+    }
+  }
 }
 
 } // namespace cep::runtime

@@ -69,6 +69,20 @@ void freeEvent(Event *e);
 bool eventPoolEnabled();
 std::size_t eventPoolFreeBlocks();
 void trimEventPool();
+// Free blocks handed from one thread's pool to another's (`cep run --workers N`: the blocks a
+// worker frees go back to the reading thread, which allocates every event; without that each
+// block would be malloc'd on one thread and free'd on another).
+struct EventBlocks {
+  void *heads[kEventPoolClasses] = {};
+  void *tails[kEventPoolClasses] = {};
+  std::uint32_t counts[kEventPoolClasses] = {};
+  bool empty() const;
+};
+// Takes every free block of this thread's pool (the pool is empty after).
+EventBlocks takeEventPool();
+// Puts `blocks` into this thread's pool, up to kEventPoolMaxFree per class; the rest are freed.
+// `blocks` is empty after.
+void giveEventPool(EventBlocks &blocks);
 
 inline void retain(const Event *e) {
   ++e->refs;

@@ -207,6 +207,14 @@ public:
     return false;
   }
   virtual MigrationReport adoptFrom(Matcher &old);
+  // `cep run --workers N` (engine/worker_pool.hpp): a hash of `event`'s key for this operator
+  // (its `partition by` or `group by` fields); two events of one key give one value. Called by
+  // the reading thread while the matcher runs on its worker, so it reads only the event and the
+  // operator's constants. The default, 0, puts every event of the operator on one worker.
+  virtual std::uint64_t routeHash(const Event &event) const {
+    (void)event;
+    return 0;
+  }
   // The event types (indices into the Schema) this pattern's stream is made of.
   virtual const std::vector<std::uint32_t> &eventTypes() const = 0;
   virtual std::string_view patternName() const = 0;

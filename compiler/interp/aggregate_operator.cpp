@@ -11,6 +11,7 @@
 #include "support/internal_error.hpp"
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -113,6 +114,9 @@ public:
   }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return plan_.name; }
+  std::uint64_t routeHash(const runtime::Event &event) const override {
+    return std::hash<std::string>{}(keyOf(event));
+  }
   void drain() override { refuse("draining"); }
   bool draining() const override { return false; }
   bool drained() const override { return false; }

@@ -26,6 +26,7 @@
 #include "support/time_arith.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -89,6 +90,9 @@ public:
   runtime::MigrationReport migrateFrom(const runtime::MatcherState &from) override; // snapshot.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return event_types_; }
   std::string_view patternName() const override { return pattern_.name; }
+  std::uint64_t routeHash(const runtime::Event &event) const override {
+    return std::hash<std::string>{}(keyOf(event));
+  }
   void drain() override { draining_ = true; }
   bool draining() const override { return draining_; }
   bool drained() const override { return draining_ && keys_.empty() && timers_.empty(); }

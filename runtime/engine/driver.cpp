@@ -1,5 +1,6 @@
 #include "runtime/engine/driver.hpp"
 
+#include "runtime/engine/worker_pool.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -35,13 +36,18 @@ std::size_t Driver::dropBuffered(const std::function<bool(const Event &)> &drop)
   return dropped;
 }
 
-bool Driver::releaseEvent(const EventRef &event) {
+bool Driver::releaseEvent(EventRef &event) {
   std::int64_t t = event->time;
   if (!applyChanges(t)) { // a change due at or before t goes before the event
     return false;
   }
   if (t > time_ && !step(t)) { // before the events of time t
     return false;
+  }
+  if (pool_ != nullptr) {
+    events_since_advance_ = true;
+    const std::vector<OperatorSet::Entry> &ops = operators_.forType(event->type);
+    return pool_->event(std::move(event), ops);
   }
   dispatch(event);
   events_since_advance_ = true;
@@ -82,13 +88,22 @@ bool Driver::release(std::int64_t watermark) {
     return false;
   }
   // After the batch, time advances to the watermark (docs/semantics.md §3).
-  if (watermark > time_ || events_since_advance_) {
-    return step(watermark, true);
+  if ((watermark > time_ || events_since_advance_) && !step(watermark, true)) {
+    return false;
   }
-  return true;
+  return syncWorkers();
+}
+
+bool Driver::syncWorkers() {
+  // Streaming: each record's matches are written before the next record is read.
+  if (pool_ == nullptr || !flush_each_step_) {
+    return !out_.failed();
+  }
+  return pool_->sync() && out_.flush();
 }
 
 bool Driver::onArrival(const EventRef &event) {
+  CEP_ASSERT(pool_ == nullptr, "workers under processing time");
   std::int64_t t = event->time;
   if (!applyChanges(t)) {
     return false;
@@ -109,6 +124,7 @@ bool Driver::advanceTo(std::int64_t time) {
 }
 
 bool Driver::applyChanges(std::int64_t limit) {
+  CEP_ASSERT(pool_ == nullptr || changes_ == nullptr, "workers with timed changes");
   while (changes_ != nullptr) {
     std::int64_t at = changes_->nextChange();
     if (at == kEndOfTime || at > limit) {
@@ -125,6 +141,11 @@ bool Driver::applyChanges(std::int64_t limit) {
 }
 
 bool Driver::step(std::int64_t time, bool watermark) {
+  if (pool_ != nullptr) {
+    time_ = time;
+    events_since_advance_ = false;
+    return pool_->advance(time, watermark);
+  }
   {
     OperatorSet::StepScope scope(operators_);
     for (const OperatorSet::Entry &op : operators_.entries()) {
@@ -153,6 +174,9 @@ void Driver::dispatch(const EventRef &event) {
 
 bool Driver::onLate(const EventRef &event, bool &taken) {
   taken = false;
+  if (pool_ != nullptr) {
+    return pool_->late(event, operators_.forType(event->type), taken);
+  }
   {
     OperatorSet::StepScope scope(operators_);
     for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
@@ -174,6 +198,15 @@ bool Driver::finish() {
   buffer_.finish();
   if (time_mode_ == TimeMode::Event && !release(kEndWatermark)) {
     return false;
+  }
+  if (pool_ != nullptr) {
+    bool ok = pool_->finish(at_end_) && pool_->sync();
+    at_end_fired_ = pool_->atEndFired();
+    at_end_dropped_ = pool_->atEndDropped();
+    if (at_end_ == AtEnd::Fire) {
+      time_ = kEndOfTime;
+    }
+    return ok;
   }
   std::size_t settled = step_outputs_.size(); // 0: release wrote its steps
   {
@@ -200,6 +233,9 @@ bool Driver::finish() {
 }
 
 std::int64_t Driver::nextTimer() const {
+  if (pool_ != nullptr) {
+    return pool_->nextTimer(); // the caller synced it
+  }
   std::int64_t next = kEndOfTime;
   for (const OperatorSet::Entry &op : operators_.entries()) {
     next = std::min(next, op.matcher->nextTimer());

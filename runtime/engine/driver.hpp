@@ -50,6 +50,8 @@
 
 namespace cep::runtime {
 
+class WorkerPool; // engine/worker_pool.hpp
+
 // Changes of the operator set due at an event time (above). Called between two steps only.
 class TimedChanges {
 public:
@@ -77,6 +79,11 @@ public:
   void spillTo(EventSpill *spill) { spill_ = spill; }
   // Changes applied at their exact event time (above); null: none. Must outlive the driver.
   void setTimedChanges(TimedChanges *changes) { changes_ = changes; }
+  // `cep run --workers N` (engine/worker_pool.hpp): from here on the steps go to `pool`, which
+  // matches them on its threads and writes their records; the driver's operators (worker 0's)
+  // only say which operators read an event's type. Event time only, no timed changes. Null:
+  // the driver calls the operators itself. Must outlive the driver.
+  void useWorkers(WorkerPool *pool) { pool_ = pool; }
   // Event time: the events `watermark` has passed, in (time, arrival) order, then time advances
   // to `watermark` (not to +infinity: that is finish()'s).
   bool release(std::int64_t watermark);
@@ -119,7 +126,7 @@ private:
   void dispatch(const EventRef &event); // onEvent on the operators of its type
   // One event the watermark has passed: the changes due before it, time advanced to it, the
   // event dispatched and its records written. False once the output failed.
-  bool releaseEvent(const EventRef &event);
+  bool releaseEvent(EventRef &event); // moved out of `event` to the worker pool, if any
   // Sort and write step_outputs_; false once the output failed.
   bool writeStep() {
     if (step_outputs_.empty() && !out_.failed()) {
@@ -128,6 +135,7 @@ private:
     return writeOutputs();
   }
   bool writeOutputs();
+  bool syncWorkers(); // with workers and flush_each_step: every step so far written out
   void stamp(std::size_t from, OperatorId id); // operator_id of step_outputs_[from..]
 
   OperatorSet &operators_;
@@ -138,6 +146,7 @@ private:
   std::uint64_t at_end_fired_ = 0, at_end_dropped_ = 0;
   bool keep_unread_types_ = false;
   TimedChanges *changes_ = nullptr;
+  WorkerPool *pool_ = nullptr;
   EventSpill *spill_ = nullptr;
   ReorderBuffer buffer_;
   std::vector<MatchOutput> step_outputs_;

@@ -17,6 +17,13 @@ RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
   for (std::size_t i = 0; i < matchers.size(); ++i) {
     operators_.add(static_cast<OperatorId>(i), matchers[i]); // declaration order
   }
+  if (!options.worker_sets.empty()) {
+    CEP_ASSERT(options.time == TimeMode::Event, "workers under processing time");
+    std::vector<std::vector<Matcher *>> sets{matchers};
+    sets.insert(sets.end(), options.worker_sets.begin(), options.worker_sets.end());
+    pool_ = std::make_unique<WorkerPool>(schema, std::move(sets), out, options);
+    driver_.useWorkers(pool_.get());
+  }
   // A late event goes to the operators of its type first (aggregates may count it, spec §8.3).
   ingest_.setLateHandler([this](const EventRef &event) {
     bool taken = false;
@@ -93,6 +100,9 @@ bool RunLoop::finish() {
 
 void RunLoop::stop() {
   stopped_ = true;
+  if (pool_ && !out_.failed()) {
+    outputOk(pool_->sync()); // the steps handed to the workers are written, as on one thread
+  }
   ingest_.finishReports();
   if (!out_.flush() && status_ == RunStatus::Ok) {
     status_ = RunStatus::OutputError;
@@ -137,7 +147,8 @@ RunStats RunLoop::stats() const {
   stats.input_names = ingest_.inputNames();
   stats.records = ingest_.records();
   for (const OperatorSet::Entry &op : operators_.entries()) {
-    stats.patterns.push_back({std::string(op.matcher->patternName()), op.matcher->stats()});
+    stats.patterns.push_back({std::string(op.matcher->patternName()),
+                              pool_ ? pool_->stats(op.id) : op.matcher->stats()});
   }
   stats.at_end_fired = driver_.atEndFired();
   stats.at_end_dropped = driver_.atEndDropped();

@@ -20,12 +20,14 @@
 #include "runtime/engine/operator_set.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_options.hpp"
+#include "runtime/engine/worker_pool.hpp"
 #include "runtime/io/inputs.hpp"
 #include "runtime/io/statistics.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/schema.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -117,6 +119,7 @@ private:
   Ingest ingest_;
   OperatorSet operators_;
   Driver driver_;
+  std::unique_ptr<WorkerPool> pool_; // RunOptions::worker_sets given
   OutputSink &out_;
   TimeMode time_mode_;
   bool finished_ = false;

@@ -18,6 +18,7 @@
 namespace cep::runtime {
 
 class EventSpill; // runtime/time/event_spill.hpp
+class Matcher;    // runtime/matcher.hpp
 
 // What the end of a finite input does with what only time could still settle: timeouts and
 // absences whose deadline no event reached, matches a later event could still have changed
@@ -55,6 +56,10 @@ struct RunOptions {
   // never end, so their watermark never becomes +infinity from their end.
   bool follow = false;
   AtEnd at_end = AtEnd::Fire;
+  // `cep run --workers N` (engine/worker_pool.hpp): the matchers of workers 1 .. N-1, each set
+  // the same operators as the run's own matchers (worker 0's), in the same order. Empty: the
+  // run matches on the reading thread. Event time only.
+  std::vector<std::vector<Matcher *>> worker_sets;
   // Epoch ms now: ingestion time of events whose type has no time field, and every event's time
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;

@@ -161,6 +161,11 @@ public:
   MigrationReport migrateFrom(const MatcherState &from) override { return checkMigration(from); }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
   std::string_view patternName() const override { return image_->name; }
+  std::uint64_t routeHash(const Event &event) const override {
+    std::string key;
+    keyOf(event, key);
+    return std::hash<std::string>{}(key);
+  }
   void drain() override { refuse("draining"); }
   bool draining() const override { return false; }
   bool drained() const override { return false; }

@@ -60,6 +60,7 @@ public:
   void assumeExported() override;                                          // native_changes.cpp
   const std::vector<std::uint32_t> &eventTypes() const override { return image_->event_types; }
   std::string_view patternName() const override { return image_->name; }
+  std::uint64_t routeHash(const Event &event) const override { return code_.key_hash(&event); }
   void drain() override { draining_ = true; }
   bool draining() const override { return draining_; }
   // A key exists while it holds a run or a held match; timers belong to keys.
