@@ -154,6 +154,17 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
 
 bool ensureTopic(KafkaProducer &producer, const std::string &topic, const std::string &like_topic,
                  int partitions, int &made, std::string &note, std::string &error, int timeout_ms) {
+  // An existing topic is taken as it is, without a CreateTopics request (which brokers without
+  // a controller, as the mock cluster, answer only when it times out).
+  bool exists = false;
+  if (!topicExists(producer, topic, exists, error, timeout_ms)) {
+    return false;
+  }
+  if (exists) {
+    note.clear();
+    made = partitionsOf(producerHandle(producer), topic, timeout_ms, error);
+    return made > 0;
+  }
   return makeTopic(producer, topic, like_topic, partitions, false, made, note, error, timeout_ms);
 }
 

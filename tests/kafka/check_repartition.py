@@ -39,7 +39,8 @@ def main():
     expected = sorted(run_records(run.stdout))
     rng = random.Random(12)
     with KafkaBed(args.cep, args.mock, args.workdir,
-                  ["payments:4", "alerts:4", "fraud-repartition:4", "plain-alerts:4"]) as bed:
+                  ["payments:4", "alerts:4", "fraud-repartition:4", "plain-alerts:4",
+                   "all-repartition:4"]) as bed:
         # Random message keys; the partition is chosen by the card (else the user), so that a
         # key's events stay in file order through the republish (docs/kafka.md "Repartition":
         # the arrival order of a key's events decides between its runs, as in `cep run`).
