@@ -120,6 +120,9 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     scale_out_ = true;
     state_dir_ = *options.state_dir;
   }
+  if (options.repartition_partitions != 0 && !options.repartition) {
+    return usage("--repartition-partitions is for --repartition");
+  }
   if (options.repartition) {
     if (int code = takeRepartition(options); code != kOk) {
       return code;
