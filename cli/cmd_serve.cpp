@@ -366,6 +366,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
                    static_cast<std::size_t>(run.max_record_bytes), run.follow, resume_at)) {
     return runFailure(error);
   }
+  kafka.setServed(served); // --repartition keys its messages by the served patterns
   if (!kafka.openInputs(inputs, schema, registry, static_cast<std::size_t>(run.max_record_bytes),
                         error) ||
       !kafka.checkIdentity(error)) {
@@ -538,7 +539,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   std::string side_error;
   bool sides_ok = late.close(side_error) && dead.close(side_error) && evicted.close(side_error);
   if (!kafka.failure().empty()) {
-    return runFailure("--scale-out: " + kafka.failure());
+    if (kafka.failureIsUsage()) {
+      return runUsage(kafka.failure());
+    }
+    return runFailure(kafka.scaleOut() ? "--scale-out: " + kafka.failure() : kafka.failure());
   }
   switch (served.transactionFailure()) {
   case service::TransactionStep::Committed:

@@ -135,6 +135,10 @@ struct ServeOptions {
   // group (cooperative-sticky); a partition's state moves with it through the changelog topic
   // (docs/kafka.md "Scale-out"). Needs --state, one kafka:// input and a kafka:// output.
   bool scale_out = false;
+  // --repartition: a first stage republishes the Kafka input to `<group>-repartition`, keyed by
+  // the patterns' key, and matching reads that topic (docs/kafka.md "Repartition").
+  bool repartition = false;
+  int repartition_partitions = 0; // --repartition-partitions N; 0: the input topic's count
 };
 
 // `cep publish-rule --to kafka://HOST:PORT/TOPIC (FILE.cepo | --undeploy NAME) --at TIME`

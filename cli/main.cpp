@@ -477,6 +477,16 @@ int main(int argc, char **argv) {
                       "Share the Kafka input's partitions with the other cep serve processes of "
                       "its group; a partition's state moves with it (needs --state and Kafka "
                       "input and output; docs/kafka.md)");
+  serve_cmd->add_flag("--repartition", serve.repartition,
+                      "The Kafka input is keyed otherwise than the patterns: republish it to "
+                      "<group>-repartition keyed by the patterns' key and match from there "
+                      "(docs/kafka.md)");
+  serve_cmd
+      ->add_option("--repartition-partitions", serve.repartition_partitions,
+                   "Partitions of <group>-repartition when it is created (default: as many as "
+                   "the input topic)")
+      ->check(CLI::Range(1, 100000))
+      ->type_name("N");
   serve_cmd
       ->add_option("--rules-topic", serve.rules_topic,
                    "Deploy and undeploy from this Kafka topic, read whole by every instance: "

@@ -94,6 +94,9 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     }
   }
   if (!any()) {
+    if (options.repartition || options.repartition_partitions != 0) {
+      return usage("--repartition is for a kafka:// input; none is given");
+    }
     if (options.kafka_config) {
       return usage("--kafka-config is for kafka:// inputs and outputs; none is given");
     }
@@ -117,6 +120,14 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     scale_out_ = true;
     state_dir_ = *options.state_dir;
   }
+  if (options.repartition_partitions != 0 && !options.repartition) {
+    return usage("--repartition-partitions is for --repartition");
+  }
+  if (options.repartition) {
+    if (int code = takeRepartition(options); code != kOk) {
+      return code;
+    }
+  }
   plan.inputs = std::move(file_inputs);
   if (files.dead_letter && runtime::kafka::isKafkaUrl(*files.dead_letter)) {
     files.dead_letter.reset();
@@ -130,6 +141,9 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
 bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &schema,
                             runtime::metrics::Registry &registry, std::size_t max_record_bytes,
                             std::string &error) {
+  if (repartition() && !openRepartition(inputs, registry, error)) {
+    return false;
+  }
   for (const Input &input : inputs_) {
     std::int32_t bound = -1;
     if (!input.type_name.empty()) {

@@ -128,6 +128,15 @@ public:
   // served version, kept by partition, for the changelog records.
   void onChanges(const std::vector<service::ServedChanges> &changes);
 
+  // ---- --repartition (serve_kafka_repartition.cpp; docs/kafka.md "Repartition") ----
+  bool repartition() const { return !repartition_from_.topic.empty(); }
+  // Before openInputs: the runtime whose patterns key the republished messages (the first
+  // stage runs on the loop thread, inside the input's reads).
+  void setServed(service::ServeRuntime &served) { served_ = &served; }
+  // Set when the failure() is the user's (--repartition over patterns that key one event
+  // differently): exit 2, not 3.
+  bool failureIsUsage() const { return failure_usage_; }
+
   // ---- --scale-out (serve_kafka_group.cpp; docs/kafka.md "Scale-out") ----
   bool scaleOut() const { return scale_out_; }
   // Set when a partition given to this process could not get its state (the changelog topic
@@ -212,6 +221,27 @@ private:
   const runtime::Schema *key_schema_ = nullptr;
   std::set<std::int32_t> key_logged_;                            // partitions logged once
   std::vector<std::pair<std::string, std::string>> key_scratch_; // pattern, key JSON
+
+  // --repartition: take() moves the input's URL here and puts `<group>-repartition` in its
+  // place; openRepartition (in openInputs) makes the topic when missing, the producer, and a
+  // source of the input topic whose every message is republished by `republish` (its
+  // skip_message: none is handed out, none counts in the watermark). Watermark records are
+  // combined as the minimum over the input's partitions and sent to every partition of the
+  // repartition topic when it rises.
+  runtime::kafka::KafkaUrl repartition_from_;
+  std::string repartition_topic_;
+  int repartition_partitions_ = 0; // wanted (0: the input's), then the topic's
+  bool failure_usage_ = false;
+  std::shared_ptr<runtime::kafka::KafkaProducer> republisher_;
+  std::vector<std::int64_t> input_watermarks_; // per input partition; INT64_MIN: none yet
+  std::int64_t sent_watermark_ = 0;
+  bool sent_any_watermark_ = false;
+  runtime::metrics::Counter *republished_ = nullptr;
+  runtime::metrics::Counter *republished_watermarks_ = nullptr;
+  int takeRepartition(const ServeOptions &options);
+  bool openRepartition(runtime::Inputs &inputs, runtime::metrics::Registry &registry,
+                       std::string &error);
+  bool republish(std::int32_t partition, std::int64_t offset, const runtime::Line &line);
 
   // Messages read again after a restore from the changelog (serve_kafka_replay.cpp): a
   // partition restored from a record resumes at the first event its writer still held, so

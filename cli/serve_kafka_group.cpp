@@ -51,7 +51,9 @@ double secondsSince(std::chrono::steady_clock::time_point started) {
 void ServeKafka::fail(const std::string &why) {
   if (failure_.empty()) {
     failure_ = why;
-    log(why + ": stopping (exit 3); no changelog record is written from here on");
+    log(why + (failure_usage_
+                   ? ": stopping (exit 2)"
+                   : ": stopping (exit 3); no changelog record is written from here on"));
     runtime::requestStop(SIGTERM);
   }
 }

@@ -51,9 +51,12 @@ bool topicExists(KafkaProducer &producer, const std::string &topic, bool &exists
   return true;
 }
 
-bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
-                          const std::string &like_topic, std::string &note, std::string &error,
-                          int timeout_ms) {
+namespace {
+
+// ensureChangelogTopic (compact) and ensureTopic.
+bool makeTopic(KafkaProducer &producer, const std::string &topic, const std::string &like_topic,
+               int wanted, bool compact, int &made, std::string &note, std::string &error,
+               int timeout_ms) {
   note.clear();
   rd_kafka_t *rk = producerHandle(producer);
   int partitions = partitionsOf(rk, like_topic, timeout_ms, error);
@@ -64,6 +67,10 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
     error = "the input topic " + like_topic + " does not exist";
     return false;
   }
+  if (wanted > 0) {
+    partitions = wanted;
+  }
+  made = partitions;
   char errstr[512] = {0};
   rd_kafka_NewTopic_t *nt =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr, sizeof errstr);
@@ -71,7 +78,9 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
     error = std::string("cannot describe the topic ") + topic + ": " + errstr;
     return false;
   }
-  rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+  if (compact) {
+    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+  }
   rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, errstr, sizeof errstr);
@@ -90,11 +99,16 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
     rd_kafka_resp_err_t err =
         n > 0 ? rd_kafka_topic_result_error(results[0]) : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      note = "created " + topic + " (" + std::to_string(partitions) +
-             " partitions, cleanup.policy=compact)";
+      note = "created " + topic + " (" + std::to_string(partitions) + " partitions" +
+             (compact ? ", cleanup.policy=compact)" : ")");
       ok = true;
     } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      ok = true;
+      std::string ignored;
+      made = partitionsOf(rk, topic, timeout_ms, ignored);
+      ok = made > 0;
+      if (!ok) {
+        error = topic + " exists but its partitions cannot be read";
+      }
     } else {
       const char *why = n > 0 ? rd_kafka_topic_result_error_string(results[0]) : nullptr;
       error = "cannot create " + topic + ": " + (why != nullptr ? why : rd_kafka_err2str(err));
@@ -111,14 +125,47 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
     // the topic when asked for its metadata (auto.create.topics.enable): taken, not compacted,
     // and said so.
     std::string why = error, ignored;
-    if (partitionsOf(rk, topic, timeout_ms, ignored) > 0) {
-      note = why + "; " + topic + " exists (made by the brokers' auto.create.topics.enable, " +
-             "NOT compacted: set cleanup.policy=compact on it)";
+    if (int has = partitionsOf(rk, topic, timeout_ms, ignored); has > 0) {
+      made = has;
+      note = why + "; " + topic +
+             (compact ? " exists (made by the brokers' auto.create.topics.enable, NOT "
+                        "compacted: set cleanup.policy=compact on it)"
+                      : " exists (" + std::to_string(has) + " partitions)");
       error.clear();
       return true;
     }
+    if (!compact) {
+      error += ": create the topic " + topic + " with " + std::to_string(partitions) +
+               " partitions (kafka-topics.sh --create --topic " + topic + " --partitions " +
+               std::to_string(partitions) + ")";
+    }
   }
   return ok;
+}
+
+} // namespace
+
+bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
+                          const std::string &like_topic, std::string &note, std::string &error,
+                          int timeout_ms) {
+  int made = 0;
+  return makeTopic(producer, topic, like_topic, 0, true, made, note, error, timeout_ms);
+}
+
+bool ensureTopic(KafkaProducer &producer, const std::string &topic, const std::string &like_topic,
+                 int partitions, int &made, std::string &note, std::string &error, int timeout_ms) {
+  // An existing topic is taken as it is, without a CreateTopics request (which brokers without
+  // a controller, as the mock cluster, answer only when it times out).
+  bool exists = false;
+  if (!topicExists(producer, topic, exists, error, timeout_ms)) {
+    return false;
+  }
+  if (exists) {
+    note.clear();
+    made = partitionsOf(producerHandle(producer), topic, timeout_ms, error);
+    return made > 0;
+  }
+  return makeTopic(producer, topic, like_topic, partitions, false, made, note, error, timeout_ms);
 }
 
 } // namespace cep::runtime::kafka

@@ -23,6 +23,14 @@ bool ensureChangelogTopic(KafkaProducer &producer, const std::string &topic,
                           const std::string &like_topic, std::string &note, std::string &error,
                           int timeout_ms = 10000);
 
+// The same for a topic that is not compacted (`cep serve --repartition`'s `<group>-repartition`):
+// `partitions` of them (0: as many as `like_topic`). `made` gets the partition count the topic
+// has (an existing topic keeps its own). When it cannot be made, `error` says which topic to
+// create with how many partitions.
+bool ensureTopic(KafkaProducer &producer, const std::string &topic, const std::string &like_topic,
+                 int partitions, int &made, std::string &note, std::string &error,
+                 int timeout_ms = 10000);
+
 // Whether `topic` exists, from a metadata request for every topic (which makes none, whatever
 // the brokers' auto.create.topics.enable). False with `error` when the brokers do not answer.
 bool topicExists(KafkaProducer &producer, const std::string &topic, bool &exists,

@@ -182,7 +182,7 @@ const std::string &KafkaProducer::label() const {
 }
 
 bool KafkaProducer::produce(const std::string &topic, std::string_view key, std::string_view value,
-                            std::string &error) {
+                            std::string &error, std::int32_t partition, std::int64_t timestamp) {
   Impl &impl = *impl_;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(impl.options.flush_timeout_ms);
@@ -195,7 +195,9 @@ bool KafkaProducer::produce(const std::string &topic, std::string_view key, std:
     rd_kafka_resp_err_t err = rd_kafka_producev(
         impl.rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char *>(value.data()), value.size()),
-        RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       return true; // the headers belong to the message now
     }

@@ -90,9 +90,11 @@ public:
   // as the changelog topic's records (service/changelog_record.hpp). Waits for room while the
   // queue is full (at most flush_timeout_ms). False with `error` when librdkafka refuses it; a
   // failed delivery makes the transaction's commit fail (Aborted).
+  // An empty `key` is none (a null key); `partition` -1 lets the partitioner choose;
+  // `timestamp` (epoch ms) 0 is the time of the call.
   //   producer->produce("fraud-state", "payments/2", record_bytes, error);
   bool produce(const std::string &topic, std::string_view key, std::string_view value,
-               std::string &error);
+               std::string &error, std::int32_t partition = -1, std::int64_t timestamp = 0);
 
   struct Impl;
   Impl &impl() { return *impl_; }

@@ -488,7 +488,8 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceOptions &options
       rd_kafka_topic_partition_list_add(all, url.topic.c_str(), p);
     }
     logLine("assigned partitions " + impl->partitionList(all) + " of " + url.topic +
-            " (all of them, to this process: --state; group " + url.group + " keeps the offsets)");
+            " (all of them, to this process, no group join; group " + url.group +
+            " keeps the offsets)");
     impl->startPositions(all);
     impl->setAssigned(all, true);
     err = rd_kafka_assign(impl->rk, all);

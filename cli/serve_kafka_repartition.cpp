@@ -1,0 +1,214 @@
+// `cep serve --repartition` (serve_kafka.hpp; docs/kafka.md "Repartition"): the Kafka input is
+// keyed otherwise than the patterns, so a first stage republishes each of its messages, value
+// unchanged, to `<group>-repartition`, keyed by the key its event has in the partitioned
+// patterns (the key's string form, as match records are keyed by "@key":
+// runtime/kafka/key_partition.hpp), and matching reads that topic instead (as Kafka Streams
+// does). The first stage runs on the loop thread, inside the reads of the input topic's source:
+// every message is republished by its skip_message hook and none is handed out to the loop.
+//
+// What is republished: an event with its patterns' key (one key: patterns that key one event
+// differently are refused, they would need one repartition topic each); an event no
+// partitioned pattern reads, or a message that does not decode (the matching stage makes it a
+// dead letter), without a key. A watermark record of an input partition is not forwarded as
+// it is (the repartition topic's partitions mix every input partition): the minimum over the
+// input's partitions is sent to every repartition partition when it rises. The message
+// timestamp is kept (the event time of a type without a time field).
+//
+// Without --state only (the transactional first stage is not done yet): the input's offsets
+// are committed by the consumer's auto commit under the group `<group>-repartition`, so a kill
+// may republish a message again (at least once, as the output without --state).
+#include "cli/exit_codes.hpp"
+#include "cli/serve_kafka.hpp"
+#include "runtime/kafka/changelog_topic.hpp"
+#include "runtime/kafka/kafka_producer.hpp"
+#include "runtime/kafka/kafka_source.hpp"
+#include "runtime/kafka/key_partition.hpp"
+
+#include <iostream>
+#include <limits>
+
+namespace cep::cli {
+
+namespace {
+
+int usage(const std::string &why) {
+  std::cerr << "cep serve: " << why << '\n';
+  return kUsage;
+}
+
+// The input topic's source as the first stage: its messages are all republished (none is
+// handed out), so its partitions never count in the matching stage's watermark.
+class RepartitionSource final : public runtime::RecordSource {
+public:
+  explicit RepartitionSource(std::unique_ptr<runtime::kafka::KafkaSource> inner)
+      : inner_(std::move(inner)) {}
+  std::uint32_t splits() const override { return inner_->splits(); }
+  std::string splitName(std::uint32_t split) const override { return inner_->splitName(split); }
+  std::optional<runtime::PartitionOrigin> origin(std::uint32_t split) const override {
+    return inner_->origin(split);
+  }
+  runtime::ReadStatus next(std::uint32_t &split, runtime::Line &line) override {
+    return inner_->next(split, line);
+  }
+  int fd() const override { return inner_->fd(); }
+  int wakeWithinMs() const override { return inner_->wakeWithinMs(); }
+  bool counts(std::uint32_t) const override { return false; }
+  std::uint64_t countsVersion() const override { return 0; }
+  const std::string &error() const override { return inner_->error(); }
+
+private:
+  std::unique_ptr<runtime::kafka::KafkaSource> inner_;
+};
+
+} // namespace
+
+int ServeKafka::takeRepartition(const ServeOptions &options) {
+  if (inputs_.size() != 1) {
+    return usage("--repartition needs exactly one kafka:// input (the topic to republish)");
+  }
+  if (scale_out_) {
+    return usage("--repartition with --scale-out: not yet (docs/kafka.md \"Repartition\")");
+  }
+  if (state_) {
+    return usage("--repartition with --state: not yet (the republish is not yet in the "
+                 "checkpoint's transaction; docs/kafka.md \"Repartition\")");
+  }
+  Input &input = inputs_.front();
+  repartition_from_ = input.url;
+  repartition_from_.group = input.url.group + "-repartition"; // the first stage's offsets
+  repartition_topic_ = input.url.group + "-repartition";
+  repartition_partitions_ = options.repartition_partitions;
+  input.url.topic = repartition_topic_;
+  input.url.start = "earliest"; // everything the first stage republished
+  input.url.text =
+      "kafka://" + input.url.bootstrap() + "/" + repartition_topic_ + "?group=" + input.url.group;
+  return kOk;
+}
+
+bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Registry &registry,
+                                 std::string &error) {
+  runtime::kafka::KafkaProducerOptions producer;
+  producer.bootstrap = repartition_from_.bootstrap();
+  producer.config = has_config_ ? &config_ : nullptr;
+  producer.registry = &registry;
+  republisher_ = runtime::kafka::KafkaProducer::open(producer, error);
+  if (!republisher_) {
+    error = "--repartition: " + error;
+    return false;
+  }
+  std::string note;
+  int made = 0;
+  if (!runtime::kafka::ensureTopic(*republisher_, repartition_topic_, repartition_from_.topic,
+                                   repartition_partitions_, made, note, error)) {
+    error = "--repartition: " + error;
+    return false;
+  }
+  repartition_partitions_ = made;
+  std::cerr << "cep serve: kafka: --repartition: " << repartition_from_.topic
+            << " is republished to " << repartition_topic_ << " (" << made
+            << " partitions, keyed by the patterns' key; its offsets in group "
+            << repartition_from_.group << ")" << (note.empty() ? "" : ": ") << note << '\n';
+  registry_ = &registry;
+  republished_ = &registry.counter(
+      "cep_kafka_republished_total",
+      "Messages of the input topic republished to the repartition topic (--repartition).",
+      {{"from", repartition_from_.topic}, {"to", repartition_topic_}});
+  republished_watermarks_ =
+      &registry.counter("cep_kafka_republished_watermarks_total",
+                        "Watermark records sent to every partition of the repartition topic "
+                        "(the minimum over the input's partitions).",
+                        {{"to", repartition_topic_}});
+  runtime::kafka::KafkaSourceOptions options;
+  options.url = repartition_from_;
+  options.config = has_config_ ? &config_ : nullptr;
+  options.registry = &registry;
+  options.assign_all = true;    // one first stage per group: every partition, no group join
+  options.max_record_bytes = 0; // republished whole; the matching stage applies the limit
+  options.skip_message = [this](std::int32_t partition, std::int64_t offset,
+                                const runtime::Line &line) {
+    return republish(partition, offset, line);
+  };
+  std::unique_ptr<runtime::kafka::KafkaSource> source =
+      runtime::kafka::KafkaSource::open(options, error);
+  if (!source) {
+    error = "--repartition: " + error;
+    return false;
+  }
+  input_watermarks_.assign(source->splits(), std::numeric_limits<std::int64_t>::min());
+  inputs.addSource(std::make_unique<RepartitionSource>(std::move(source)), -1);
+  return true;
+}
+
+bool ServeKafka::republish(std::int32_t partition, std::int64_t offset, const runtime::Line &line) {
+  if (!failure_.empty()) {
+    return true; // stopping: nothing more is republished
+  }
+  const std::int64_t timestamp = line.source_time == runtime::kNoSourceTime ? 0 : line.source_time;
+  std::string key;
+  std::string error;
+  if (served_ != nullptr) {
+    const runtime::Schema &schema = served_->schema();
+    runtime::RecordContext context;
+    context.line = static_cast<std::uint64_t>(offset) + 1;
+    context.ingestion_time = timestamp;
+    context.bound_type =
+        inputs_.front().type_name.empty() ? -1 : schema.typeIndex(inputs_.front().type_name);
+    runtime::DecodeResult decoded = messageDecoder().decodeCopy(line.text, context);
+    if (decoded.status == runtime::DecodeStatus::Watermark) {
+      auto &mine = input_watermarks_[static_cast<std::size_t>(partition)];
+      mine = std::max(mine, decoded.watermark);
+      std::int64_t low = std::numeric_limits<std::int64_t>::max();
+      for (std::int64_t w : input_watermarks_) {
+        low = std::min(low, w);
+      }
+      if (low == std::numeric_limits<std::int64_t>::min() ||
+          (sent_any_watermark_ && low <= sent_watermark_)) {
+        return true; // a partition has none yet, or the minimum did not rise
+      }
+      const std::string value = "{\"@watermark\":" + std::to_string(low) + "}";
+      for (int p = 0; p < repartition_partitions_; ++p) {
+        if (!republisher_->produce(repartition_topic_, "", value, error, p)) {
+          fail("--repartition: " + error);
+          return true;
+        }
+      }
+      sent_watermark_ = low;
+      sent_any_watermark_ = true;
+      republished_watermarks_->add();
+      return true;
+    }
+    if (decoded.status == runtime::DecodeStatus::Event) {
+      key_scratch_.clear();
+      served_->patternKeys(*decoded.event, key_scratch_);
+      const std::pair<std::string, std::string> *first = nullptr;
+      for (const auto &pk : key_scratch_) {
+        if (first == nullptr) {
+          first = &pk;
+        } else if (pk.second != first->second) {
+          failure_usage_ = true;
+          fail("--repartition: " + repartition_from_.topic + "[" + std::to_string(partition) +
+               "]@" + std::to_string(offset) + ": pattern " + first->first + " keys this event " +
+               first->second.substr(0, 64) + " and pattern " + pk.first + " keys it " +
+               pk.second.substr(0, 64) +
+               ": one repartition topic holds one key per event; serve patterns keyed "
+               "differently from separate `cep serve --repartition` processes of different "
+               "groups (docs/kafka.md \"Repartition\")");
+          return true;
+        }
+      }
+      if (first != nullptr) {
+        key = runtime::kafka::messageKeyOf(first->second).value_or("");
+      }
+    }
+  }
+  // An event no partitioned pattern reads, a null key, or a message the matching stage makes a
+  // dead letter: without a key.
+  if (!republisher_->produce(repartition_topic_, key, line.text, error, -1, timestamp)) {
+    fail("--repartition: " + error);
+    return true;
+  }
+  republished_->add();
+  return true;
+}
+
+} // namespace cep::cli
