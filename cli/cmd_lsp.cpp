@@ -77,6 +77,9 @@ public:
 private:
   std::map<std::string, std::string> texts_; // open buffers: canonical path -> text
   std::map<std::string, std::string> paths_; // uri -> canonical path
+  // The workspace folders (initialize's workspaceFolders, else rootUri) and
+  // initializationOptions.importPaths: imports may lead into them, as with `--import-path`.
+  std::vector<std::string> import_paths_;
   bool shutdown_ = false;
   bool exit_ = false;
 
@@ -114,6 +117,7 @@ private:
     }
     const json::Value *params = message.find("params");
     if (*method == "initialize") {
+      initialize(params);
       result(id_text, R"({"capabilities":{"textDocumentSync":{"openClose":true,"change":1},)"
                       R"("hoverProvider":true,"definitionProvider":true},)"
                       R"("serverInfo":{"name":"cep lsp"}})");
@@ -134,6 +138,33 @@ private:
       reply(id_text, kMethodNotFound, "`cep lsp` does not handle `" + *method + "`");
     } else if (method->rfind("$/", 0) != 0) {
       log("ignored notification `" + *method + "`");
+    }
+  }
+
+  void initialize(const json::Value *params) {
+    auto add = [&](const json::Value *uri) {
+      if (const std::string *text = str(uri)) {
+        if (auto path = lsp::uriToPath(*text)) {
+          import_paths_.push_back(*path);
+          log("workspace folder " + *path);
+        }
+      }
+    };
+    const json::Value *folders = member(params, "workspaceFolders");
+    if (folders != nullptr && folders->kind == json::Kind::Array && !folders->items.empty()) {
+      for (const json::Value &folder : folders->items) {
+        add(folder.find("uri"));
+      }
+    } else {
+      add(member(params, "rootUri"));
+    }
+    const json::Value *extra = member(member(params, "initializationOptions"), "importPaths");
+    if (extra != nullptr && extra->kind == json::Kind::Array) {
+      for (const json::Value &path : extra->items) {
+        if (path.kind == json::Kind::String) {
+          import_paths_.push_back(path.text);
+        }
+      }
     }
   }
 
@@ -174,6 +205,7 @@ private:
     Analysis a;
     lang::LoadOptions options;
     options.overlays = texts_;
+    options.import_paths = import_paths_;
     a.frontend = lang::loadProgram({key}, *a.sources, *a.diags, options);
     if (a.frontend.program) {
       lang::checkTests(a.frontend.modules, *a.frontend.program, *a.sources, *a.diags);

@@ -30,8 +30,10 @@ struct Finder {
   std::uint32_t offset;
   std::optional<Lookup> found;
 
-  // Scope of an expression: the pattern's steps, the step whose condition it is, a def's params.
-  const ast::Pattern *pattern = nullptr;
+  // Scope of an expression: the steps of the pattern or aggregate (`scope` names it), the step
+  // whose condition it is, a def's params.
+  std::vector<const ast::Step *> steps;
+  std::string scope;
   const ast::Step *own_step = nullptr;
   const ast::Def *def = nullptr;
 
@@ -58,11 +60,9 @@ struct Finder {
   }
 
   const ast::Step *step(const std::string &name) const {
-    if (pattern != nullptr) {
-      for (const ast::Step &s : pattern->steps) {
-        if (s.name && s.name->name == name) {
-          return &s;
-        }
+    for (const ast::Step *s : steps) {
+      if (s->name && s->name->name == name) {
+        return s;
       }
     }
     return nullptr;
@@ -90,7 +90,7 @@ struct Finder {
     if (s.quantifier) {
       text += std::string(sources.slice(s.quantifier->range));
     }
-    set(at, s.name->range, text + "\n(step of pattern " + pattern->name.name + ")");
+    set(at, s.name->range, text + "\n(step of " + scope + ")");
   }
 
   void eventHit(SourceRange at, const std::string &name) {
@@ -201,30 +201,39 @@ struct Finder {
     }
   }
 
+  // A step's name, event type and clauses; true when the cursor was on one of them.
+  bool stepDecl(const ast::Step &s) {
+    if (s.name && contains(s.name->range, offset)) {
+      stepHit(s.name->range, s);
+      return true;
+    }
+    if (contains(s.type.range, offset)) {
+      eventHit(s.type.range, s.type.name);
+      return true;
+    }
+    own_step = &s;
+    expr(s.condition.get());
+    for (const ast::Modifier &m : s.modifiers) {
+      expr(m.condition.get());
+    }
+    own_step = nullptr;
+    expr(s.within.get());
+    return found.has_value();
+  }
+
   void patternDecl(const ast::Pattern &p) {
-    pattern = &p;
+    scope = "pattern " + p.name.name;
+    steps.clear();
+    for (const ast::Step &s : p.steps) {
+      steps.push_back(&s);
+    }
     if (contains(p.name.range, offset)) {
       set(p.name.range, p.name.range,
           "pattern " + p.name.name + " (" + std::to_string(p.steps.size()) + " steps)");
       return;
     }
     for (const ast::Step &s : p.steps) {
-      if (s.name && contains(s.name->range, offset)) {
-        stepHit(s.name->range, s);
-        return;
-      }
-      if (contains(s.type.range, offset)) {
-        eventHit(s.type.range, s.type.name);
-        return;
-      }
-      own_step = &s;
-      expr(s.condition.get());
-      for (const ast::Modifier &m : s.modifiers) {
-        expr(m.condition.get());
-      }
-      own_step = nullptr;
-      expr(s.within.get());
-      if (found) {
+      if (stepDecl(s)) {
         return;
       }
     }
@@ -238,7 +247,20 @@ struct Finder {
     if (p.timeout_emit) {
       emit(*p.timeout_emit);
     }
-    pattern = nullptr;
+  }
+
+  void aggregateDecl(const ast::Aggregate &a) {
+    scope = "aggregate " + a.name.name;
+    steps = {&a.step};
+    if (contains(a.name.range, offset)) {
+      set(a.name.range, a.name.range, "aggregate " + a.name.name);
+      return;
+    }
+    if (stepDecl(a.step)) {
+      return;
+    }
+    expr(a.having.get());
+    emit(a.emit);
   }
 
   void module(const ast::Module &m) {
@@ -282,6 +304,11 @@ struct Finder {
     for (const ast::Pattern &p : m.patterns) {
       if (!found && contains(p.range, offset)) {
         patternDecl(p);
+      }
+    }
+    for (const ast::Aggregate &a : m.aggregates) {
+      if (!found && contains(a.range, offset)) {
+        aggregateDecl(a);
       }
     }
     for (const ast::Test &t : m.tests) {

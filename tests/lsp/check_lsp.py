@@ -12,7 +12,9 @@ checks over stdin/stdout (Content-Length framing, JSON-RPC 2.0):
   4. definition of a step name used in the emit (`login` of `login.user`), of an event type
      (`Withdrawal`, declared in the imported common.cep), of a field (`amount` of `cash.amount`)
      and of the import's path; hover on that field (`amount: float`) and on a step name;
-  5. an unknown request gets MethodNotFound, a body that is not JSON a ParseError, and the
+  5. an aggregate in a subfolder importing `../common.cep` checks clean (the workspace folder
+     is a root), and hover works in it;
+  6. an unknown request gets MethodNotFound, a body that is not JSON a ParseError, and the
      server carries on; shutdown then exit: exit code 0.
 
 Every wait is bounded; the server is killed by its pid if anything fails.
@@ -115,8 +117,9 @@ def check(cep, examples):
     folder = os.path.realpath(tempfile.mkdtemp(prefix="cep-lsp-"))
     session = None
     try:
-        for name in ("common.cep", "accounts.cep"):
-            shutil.copy(os.path.join(examples, name), folder)
+        for name in ("common.cep", "accounts.cep", "windows/card_hourly.cep"):
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
+            shutil.copy(os.path.join(examples, name), os.path.join(folder, name))
         accounts = os.path.join(folder, "accounts.cep")
         common = os.path.join(folder, "common.cep")
         uri = "file://" + accounts
@@ -126,7 +129,7 @@ def check(cep, examples):
             common_text = f.read()
 
         session = Session(cep)
-        init = session.request("initialize", {"processId": os.getpid(), "rootUri": None,
+        init = session.request("initialize", {"processId": os.getpid(), "rootUri": "file://" + folder,
                                               "capabilities": {}})
         caps = init["result"]["capabilities"]
         assert caps["textDocumentSync"]["change"] == 1, caps
@@ -179,6 +182,21 @@ def check(cep, examples):
         h = hover(position(text, "cash: Withdrawal"))
         assert h["contents"]["value"].startswith("cash: Withdrawal"), h
         assert definition(position(text, "// Rules")) is None
+
+        # An aggregate importing `../common.cep`: the workspace folder (rootUri) is a root, as
+        # `--import-path` is for `cep check`.
+        hourly = os.path.join(folder, "windows", "card_hourly.cep")
+        hourly_uri = "file://" + hourly
+        with open(hourly) as f:
+            hourly_text = f.read()
+        session.send("textDocument/didOpen", {"textDocument": {
+            "uri": hourly_uri, "languageId": "cep", "version": 1, "text": hourly_text}},
+            request=False)
+        assert session.diagnostics(hourly_uri) == []
+        h = session.request("textDocument/hover", {
+            "textDocument": {"uri": hourly_uri},
+            "position": position(hourly_text, "sum(p.amount", delta=7)})["result"]
+        assert h["contents"]["value"].startswith("amount: float"), h
 
         # 5. Errors that leave the server running.
         answer = session.request("textDocument/formatting", {"textDocument": {"uri": uri}})
