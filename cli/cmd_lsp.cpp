@@ -28,6 +28,7 @@ constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
 
 // As the loader keys its files (lang/frontend.cpp): absolute, links resolved where they exist.
 std::string canonicalPath(const std::string &path) {
@@ -65,7 +66,15 @@ public:
         reply("null", kParseError, "not JSON: " + error.message);
         continue;
       }
-      handle(message);
+      try {
+        handle(message);
+      } catch (const std::exception &e) { // a bug here: said as one, and the server carries on
+        log(std::string("internal error: ") + e.what());
+        const json::Value *id = message.find("id");
+        if (id != nullptr) {
+          reply(json::toText(*id), kInternalError, std::string("internal error: ") + e.what());
+        }
+      }
       if (exit_) {
         return shutdown_ ? kOk : kRuntimeFailure;
       }
@@ -254,8 +263,9 @@ private:
     const json::Value *line = member(member(params, "position"), "line");
     const json::Value *character = member(member(params, "position"), "character");
     auto key = uri ? paths_.find(*uri) : paths_.end();
-    if (key == paths_.end() || line == nullptr || !line->integer || line->int_value < 0 ||
-        character == nullptr || !character->integer || character->int_value < 0) {
+    if (key == paths_.end() || texts_.count(key->second) == 0 || line == nullptr ||
+        !line->integer || line->int_value < 0 || character == nullptr || !character->integer ||
+        character->int_value < 0) {
       reply(id, kInvalidParams,
             method + " needs the uri of an open document and a position {line, character}");
       return;

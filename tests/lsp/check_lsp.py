@@ -14,8 +14,9 @@ checks over stdin/stdout (Content-Length framing, JSON-RPC 2.0):
      and of the import's path; hover on that field (`amount: float`) and on a step name;
   5. an aggregate in a subfolder importing `../common.cep` checks clean (the workspace folder
      is a root), and hover works in it;
-  6. an unknown request gets MethodNotFound, a body that is not JSON a ParseError, and the
-     server carries on; shutdown then exit: exit code 0.
+  6. an unknown request gets MethodNotFound, a hover in a document not open InvalidParams, a bad
+     Content-Length a line on stderr, a body that is not JSON a ParseError, and the server
+     carries on; shutdown then exit: exit code 0.
 
 Every wait is bounded; the server is killed by its pid if anything fails.
 """
@@ -201,6 +202,10 @@ def check(cep, examples):
         # 5. Errors that leave the server running.
         answer = session.request("textDocument/formatting", {"textDocument": {"uri": uri}})
         assert answer["error"]["code"] == -32601, answer
+        session.proc.stdin.write(b"Content-Length: many\r\n\r\n")
+        answer = session.request("textDocument/hover", {"textDocument": {"uri": "file:///nope.cep"},
+                                                        "position": {"line": 0, "character": 0}})
+        assert answer["error"]["code"] == -32602, answer
         session.send_raw(b"{not json")
         bad = session.wait(lambda m: "error" in m, "a ParseError answer")
         assert bad["error"]["code"] == -32700 and bad["id"] is None, bad
@@ -209,7 +214,7 @@ def check(cep, examples):
         code = session.proc.wait(timeout=TIMEOUT)
         stderr = session.proc.stderr.read().decode()
         assert code == 0, (code, stderr)
-        assert "not JSON" in stderr, stderr
+        assert "not JSON" in stderr and "bad Content-Length" in stderr, stderr
         print("lsp.session: ok")
         return 0
     finally:
