@@ -223,6 +223,7 @@ struct BacktestOptions {
 };
 
 int runCheck(const CheckOptions &options);
+int runLsp(); // `cep lsp`: stdin/stdout
 int runBacktest(const BacktestOptions &options);
 int runTest(const TestOptions &options);
 int runExplain(const ExplainOptions &options);

@@ -53,6 +53,11 @@ int main(int argc, char **argv) {
   addImportPath(check_cmd, check.import_paths);
   addColor(check_cmd, check.color);
 
+  auto *lsp_cmd = app.add_subcommand(
+      "lsp", "A Language Server Protocol server on stdin/stdout for editors: diagnostics as you\n"
+             "type (the checks of `cep check`), go to definition, hover with types.\nExits 0 "
+             "after `shutdown` and `exit`, 3 when the input ends without them.");
+
   TestOptions test;
   auto *test_cmd = app.add_subcommand(
       "test", "Run the `test` declarations of .cep files: given their input records, the rules "
@@ -609,12 +614,12 @@ int main(int argc, char **argv) {
       first != "explain" && first != "compile" && first != "keygen" && first != "run" &&
       first != "backtest" && first != "serve" && first != "version" && first != "deploy" &&
       first != "undeploy" && first != "status" && first != "state" && first != "savepoint" &&
-      first != "publish-rule" && first != "trace") {
+      first != "publish-rule" && first != "trace" && first != "lsp") {
     std::cerr
         << "cep: unknown command `" << argv[1]
         << "` (commands: check, test, explain, compile, keygen, run, backtest, serve, "
-           "version, deploy, undeploy, status, state, savepoint, publish-rule, trace; see cep "
-           "--help)\n";
+           "version, deploy, undeploy, status, state, savepoint, publish-rule, trace, lsp; see "
+           "cep --help)\n";
     return kUsage;
   }
 
@@ -632,6 +637,9 @@ int main(int argc, char **argv) {
   try {
     if (check_cmd->parsed()) {
       return runCheck(check);
+    }
+    if (lsp_cmd->parsed()) {
+      return runLsp();
     }
     if (test_cmd->parsed()) {
       return runTest(test);

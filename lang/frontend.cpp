@@ -138,7 +138,7 @@ struct Loader {
     std::string target = (dir / relative).lexically_normal().string();
     if (relative.is_relative()) {
       std::error_code ec;
-      if (!fs::exists(target, ec)) {
+      if (!fs::exists(target, ec) && options.overlays.count(canonical(target)) == 0) {
         for (const std::string &search : options.import_paths) {
           std::string candidate = (fs::path(search) / relative).lexically_normal().string();
           if (fs::exists(candidate, ec)) {
@@ -194,7 +194,12 @@ struct Loader {
       return it->second;
     }
     std::string error;
-    auto text = readFile(display, error);
+    std::optional<std::string> text;
+    if (auto overlay = options.overlays.find(key); overlay != options.overlays.end()) {
+      text = overlay->second;
+    } else {
+      text = readFile(display, error);
+    }
     if (!text) {
       if (from != nullptr) {
         diags.error(from->path_range,

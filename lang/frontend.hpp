@@ -9,6 +9,7 @@
 #include "lang/typed.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct LoadOptions {
   // `--import-path DIR`: folders imports may lead into besides those of the files named on the
   // command line, searched in order for a relative import not found next to the importing file.
   std::vector<std::string> import_paths;
+  // Texts to use instead of reading the disk, by canonical path (`cep lsp`: the editor's open
+  // buffers, checked as typed, not as last saved). The paths must still be inside a root.
+  std::map<std::string, std::string> overlays;
 };
 
 struct Frontend {
