@@ -232,7 +232,10 @@ private:
   std::string repartition_topic_;
   int repartition_partitions_ = 0; // wanted (0: the input's), then the topic's
   bool failure_usage_ = false;
-  std::shared_ptr<runtime::kafka::KafkaProducer> republisher_;
+  std::shared_ptr<runtime::kafka::KafkaProducer> republisher_; // with --state: producer_
+  // The first stage's source (owned by the Inputs): with --state its positions are in the
+  // checkpoint (after the matching stage's inputs) and its offsets in each transaction.
+  const runtime::kafka::KafkaSource *repartition_source_ = nullptr;
   std::vector<std::int64_t> input_watermarks_; // per input partition; INT64_MIN: none yet
   std::int64_t sent_watermark_ = 0;
   bool sent_any_watermark_ = false;

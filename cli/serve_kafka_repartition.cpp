@@ -14,9 +14,13 @@
 // input's partitions is sent to every repartition partition when it rises. The message
 // timestamp is kept (the event time of a type without a time field).
 //
-// Without --state only (the transactional first stage is not done yet): the input's offsets
-// are committed by the consumer's auto commit under the group `<group>-repartition`, so a kill
-// may republish a message again (at least once, as the output without --state).
+// Without --state, the input's offsets are committed by the consumer's auto commit under the
+// group `<group>-repartition`, so a kill may republish a message again (at least once, as the
+// output without --state). With --state (a kafka:// output: transactional), the republished
+// messages go into the checkpoint's producer transaction, the first stage's offsets are sent to
+// that transaction (group `<group>-repartition`) and its positions are in the checkpoint
+// (describe, resumeFrom in serve_kafka_state.cpp): a restart republishes from where the last
+// committed checkpoint's first stage stopped, nothing lost, nothing twice (read_committed).
 #include "cli/exit_codes.hpp"
 #include "cli/serve_kafka.hpp"
 #include "runtime/kafka/changelog_topic.hpp"
@@ -69,9 +73,9 @@ int ServeKafka::takeRepartition(const ServeOptions &options) {
   if (scale_out_) {
     return usage("--repartition with --scale-out: not yet (docs/kafka.md \"Repartition\")");
   }
-  if (state_) {
-    return usage("--repartition with --state: not yet (the republish is not yet in the "
-                 "checkpoint's transaction; docs/kafka.md \"Repartition\")");
+  if (state_ && outputs_.empty()) {
+    return usage("--repartition with --state needs a kafka:// output: the republished messages "
+                 "go into its transactions (docs/kafka.md \"Repartition\")");
   }
   Input &input = inputs_.front();
   repartition_from_ = input.url;
@@ -91,7 +95,9 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
   producer.bootstrap = repartition_from_.bootstrap();
   producer.config = has_config_ ? &config_ : nullptr;
   producer.registry = &registry;
-  republisher_ = runtime::kafka::KafkaProducer::open(producer, error);
+  // With --state: the checkpoint's transactional producer, so the republished messages commit
+  // or abort with the matching stage's output and both stages' offsets.
+  republisher_ = transactional() ? producer_ : runtime::kafka::KafkaProducer::open(producer, error);
   if (!republisher_) {
     error = "--repartition: " + error;
     return false;
@@ -124,6 +130,10 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
   options.registry = &registry;
   options.assign_all = true;    // one first stage per group: every partition, no group join
   options.max_record_bytes = 0; // republished whole; the matching stage applies the limit
+  options.commit_offsets = !transactional(); // else in each checkpoint's transaction
+  if (auto at = resume_.find(repartition_from_.topic); at != resume_.end()) {
+    options.resume_at = at->second; // the first stage's positions in the checkpoint
+  }
   options.skip_message = [this](std::int32_t partition, std::int64_t offset,
                                 const runtime::Line &line) {
     return republish(partition, offset, line);
@@ -135,6 +145,7 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
     return false;
   }
   input_watermarks_.assign(source->splits(), std::numeric_limits<std::int64_t>::min());
+  repartition_source_ = source.get();
   inputs.addSource(std::make_unique<RepartitionSource>(std::move(source)), -1);
   return true;
 }

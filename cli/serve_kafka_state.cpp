@@ -124,17 +124,22 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
       continue;
     }
     any_offsets = true;
-    const Input *input = nullptr;
+    const runtime::kafka::KafkaUrl *url = nullptr;
     for (const Input &candidate : inputs_) {
       if (candidate.url.topic == mark.topic && candidate.url.group == mark.group) {
-        input = &candidate;
+        url = &candidate.url;
       }
     }
-    if (input == nullptr) {
+    if (repartition() && repartition_from_.topic == mark.topic &&
+        repartition_from_.group == mark.group) {
+      url = &repartition_from_; // --repartition's first stage: its offsets are in the same
+                                // transaction
+    }
+    if (url == nullptr) {
       continue; // not this server's input: resumeFrom refuses the start
     }
     std::vector<runtime::kafka::CommittedOffset> offsets;
-    if (!runtime::kafka::readCommittedOffsets(input->url, has_config_ ? &config_ : nullptr,
+    if (!runtime::kafka::readCommittedOffsets(*url, has_config_ ? &config_ : nullptr,
                                               mark.partitions, offsets, error)) {
       std::cerr << "cep serve: " << head << ", and whether it did cannot be known: " << error
                 << '\n';
@@ -198,6 +203,9 @@ void ServeKafka::resumeFrom(const service::ServeMeta &meta) {
   for (const Input &input : inputs_) {
     now.push_back(input.url.topic + " (group " + input.url.group + ")");
   }
+  if (repartition()) { // the first stage's input, after the matching stage's (describe)
+    now.push_back(repartition_from_.topic + " (group " + repartition_from_.group + ")");
+  }
   if (then != now) {
     throw std::runtime_error("the checkpoint read the Kafka topics " + names(then) +
                              ", this server reads " + names(now) +
@@ -241,9 +249,14 @@ bool ServeKafka::checkIdentity(std::string &error) const {
   if (!restored_) {
     return true;
   }
-  for (std::size_t i = 0; i < sources_.size() && i < restored_->inputs.size(); ++i) {
+  // With --repartition the first stage's input comes after the matching stage's (describe).
+  std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
+  if (repartition_source_ != nullptr) {
+    sources.push_back(repartition_source_);
+  }
+  for (std::size_t i = 0; i < sources.size() && i < restored_->inputs.size(); ++i) {
     const service::KafkaTopicMark &mark = restored_->inputs[i];
-    const runtime::kafka::KafkaSource &source = *sources_[i];
+    const runtime::kafka::KafkaSource &source = *sources[i];
     std::string head = "cannot resume the Kafka topic " + mark.topic + " (group " + mark.group +
                        ") from the checkpoint: ";
     if (!mark.cluster.empty() && source.clusterId().empty()) {
@@ -283,6 +296,14 @@ void ServeKafka::describe(service::ServeMeta &meta) const {
     mark.partitions = source->splits();
     mark.next_offsets = source->positions();
   }
+  if (repartition_source_ != nullptr) { // --repartition's first stage: where it republished to
+    service::KafkaTopicMark &mark = k.inputs.emplace_back();
+    mark.topic = repartition_source_->topic();
+    mark.group = repartition_source_->group();
+    mark.cluster = repartition_source_->clusterId();
+    mark.partitions = repartition_source_->splits();
+    mark.next_offsets = repartition_source_->positions();
+  }
   for (const auto &[role, url] : output_roles_) {
     k.outputs.push_back({role, url});
   }
@@ -296,6 +317,9 @@ void ServeKafka::describe(service::ServeMeta &meta) const {
 service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
                                                        std::string &error) {
   std::vector<const runtime::kafka::KafkaSource *> sources(sources_.begin(), sources_.end());
+  if (repartition_source_ != nullptr) {
+    sources.push_back(repartition_source_); // the first stage's offsets, group <group>-repartition
+  }
   bool fatal = false;
   if (changelog() && !writeChangelog(meta, error, fatal)) {
     // The transaction must not commit without its changelog records: aborted (and counted),

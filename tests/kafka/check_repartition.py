@@ -15,19 +15,107 @@ and accounts.cep (keyed by user), one key per event. Checks:
     unchanged; every event is republished once (cep_kafka_republished_total); the watermark is
     sent to each of the 4 partitions; the alerts equal `cep run`'s on the same events (as a
     multiset); SIGTERM exits 0;
+  * with --repartition and --state, across a SIGKILL: the first half of each partition is
+    republished and matched, a checkpoint commits it, the server is killed and restarted on the
+    same folder, then the second half arrives. Every message carries its transaction (header
+    cep-txn); as in check_exactly_once.py (the mock writes no transaction markers), committed
+    transactions are the killed server's up to the one the restart names ("resuming after
+    transaction L") and every one of the last server. The republished events of committed
+    transactions are the input's, each once (the first stage resumed at its checkpointed
+    offsets: not from the start, not past the second half), and the alerts of committed
+    transactions equal `cep run`'s;
   * with every rule of the example (orders.cep keys a Payment by its order_id, payments.cep by
     its card): refused, exit 2, naming both patterns.
 """
 
+import collections
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import zlib
 
 from kafka_bed import (KafkaBed, check, example_case, failures, run_records, strip_version,
                        wait_for)
+
+
+def parse_labelled(lines):
+    """(label, rest) per line of `kcat -f '%h\\t...'`; label None without cep-txn."""
+    out = []
+    for line in lines:
+        headers, rest = line.split("\t", 1)
+        label = None
+        for header in headers.split(","):
+            if header.startswith("cep-txn="):
+                label = header[len("cep-txn="):]
+        out.append((label, rest))
+    return out
+
+
+def exactly_once(args, bed, rules, by_partition, last, expected, events):
+    """--repartition --state across a SIGKILL taken after a committed checkpoint."""
+    state = os.path.join(args.workdir, "once-state")
+    serve_args = [*rules, "-i", bed.url("once", group="once"), "--repartition",
+                  "-o", bed.url("once-alerts"), "--max-delay", "30d", "--state", state,
+                  "--checkpoint-every", "200ms"]
+    halves = [(part[:len(part) // 2], part[len(part) // 2:]) for part in by_partition]
+    first = sum(len(h[0]) for h in halves)
+    for p in range(4):
+        bed.produce("once", halves[p][0], key=lambda value: f"r-{zlib.crc32(value)}",
+                    partition=p)
+    killed = bed.serve(serve_args, name="once-killed")
+    wait_for(f"{first} events republished", lambda: killed.metric(
+        "cep_kafka_republished_total", **{"from": "once", "to": "once-repartition"}) == first)
+    # Two transactions committed after the republish: the second's checkpoint holds both
+    # stages' positions past the first half.
+    done = killed.metric("cep_kafka_transactions_total", outcome="committed") or 0
+    wait_for("two more committed transactions", lambda: (killed.metric(
+        "cep_kafka_transactions_total", outcome="committed") or 0) >= done + 2)
+    check(killed.proc.poll() is None, "the --repartition --state server runs until killed")
+    killed.proc.kill()
+    killed.proc.wait()
+    killed.stderr.close()
+    bed.servers.remove(killed)
+    for p in range(4):
+        bed.produce("once", halves[p][1], key=lambda value: f"r-{zlib.crc32(value)}",
+                    partition=p)
+        bed.produce("once", [json.dumps({"@watermark": last + 86400000}).encode()], partition=p)
+    earlier = {label.split("-")[0] for label, _ in
+               parse_labelled(bed.consume("once-repartition", "%h\\t%s\\n")) if label}
+    final = bed.serve(serve_args, name="once-final")
+    final.wait_log("resuming after transaction")
+    upto = {}
+    for base, seq in re.findall(r"resuming after transaction (\d+)-(\d+)", final.log()):
+        upto[base] = max(upto.get(base, 0), int(seq))
+
+    def committed(label):
+        if label is None:
+            return False
+        base, seq = label.split("-")
+        return base not in earlier or int(seq) <= upto.get(base, 0)
+
+    def alerts():
+        return [strip_version(r) for label, r in
+                parse_labelled(bed.consume("once-alerts", "%h\\t%s\\n")) if committed(label)]
+    wait_for(f"{len(expected)} committed alerts",
+             lambda: len(alerts()) >= len(expected) or None)
+    check(final.stop() == 0, "SIGTERM: the restarted --repartition --state server exits 0")
+    republished = [(label, v) for label, v in
+                   parse_labelled(bed.consume("once-repartition", "%h\\t%s\\n"))
+                   if '"@watermark"' not in v]
+    kept = collections.Counter(v.encode() for label, v in republished if committed(label))
+    aborted = sum(1 for label, _ in republished if not committed(label))
+    check(kept == collections.Counter(events),
+          f"across the kill, the republished events of committed transactions are the input's, "
+          f"each once (lost: {sum((collections.Counter(events) - kept).values())}, twice: "
+          f"{sum((kept - collections.Counter(events)).values())}; in aborted transactions: "
+          f"{aborted})")
+    served = sorted(alerts())
+    check(served == expected,
+          f"across the kill, the alerts of committed transactions equal cep run's "
+          f"({len(expected)}; {len(served)} served)")
 
 
 def main():
@@ -40,7 +128,7 @@ def main():
     rng = random.Random(12)
     with KafkaBed(args.cep, args.mock, args.workdir,
                   ["payments:4", "alerts:4", "fraud-repartition:4", "plain-alerts:4",
-                   "all-repartition:4"]) as bed:
+                   "all-repartition:4", "once:4", "once-alerts:4", "once-repartition:4"]) as bed:
         # Random message keys; the partition is chosen by the card (else the user), so that a
         # key's events stay in file order through the republish (docs/kafka.md "Repartition":
         # the arrival order of a key's events decides between its runs, as in `cep run`).
@@ -103,6 +191,8 @@ def main():
                                                               "to": "fraud-repartition"})
               == len(events), "metrics: cep_kafka_republished_total counts every event")
         check(server.stop() == 0, "SIGTERM: the server with --repartition exits 0")
+
+        exactly_once(args, bed, rules, by_partition, last, expected, events)
 
         # Patterns that key one event differently: refused.
         refused = subprocess.run([args.cep, "serve", *all_rules, "-i",
