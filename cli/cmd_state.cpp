@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 listed; 2 a bad command line (neither or both of DIR and --server); 3 the folder
 // is not a readable state folder or holds no checkpoint, the server is down or refuses, the
-// pattern is not served, or the key has no partial or held match.
+// pattern is not served, or the key has no partial or held match nor open window.
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "compiler/artifact/cepo.hpp"
@@ -49,7 +49,7 @@ bool keyFound(const service::StateListing &listing, const StateOptions &options)
   if (options.pattern) {
     std::cerr << " in pattern `" << *options.pattern << "`";
   }
-  std::cerr << " (a key's state goes when its matches complete or time out)\n";
+  std::cerr << " and no open window (a key's state goes when its matches complete or time out)\n";
   return false;
 }
 
@@ -146,9 +146,13 @@ int fromFolder(const StateOptions &options) {
     std::vector<std::string_view> views(records.begin(), records.end());
     if (s.matcher_header.rfind("CEPASNAP", 0) == 0) {
       // An aggregate's window state (runtime/native/native_aggregate.hpp "Key records").
-      std::cerr << "cep state: aggregate `" << s.pattern << "` " << s.version << ": "
-                << records.size() << " keys with window state (listing windows is not supported "
-                << "yet)\n";
+      try {
+        service::listAggregate(listing, s.matcher_header, views, s.version, s.draining, filter);
+      } catch (const std::runtime_error &e) {
+        std::cerr << "cep state: aggregate `" << s.pattern << "` " << s.version << ": " << e.what()
+                  << '\n';
+        return kRuntimeFailure;
+      }
       continue;
     }
     try {

@@ -2,6 +2,7 @@
 
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/json_writer.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 #include "service/schema_merge.hpp"
@@ -559,13 +560,8 @@ ControlResult ServeRuntime::listState(const std::string &pattern,
   std::string names;
   for (const auto &served : served_) {
     names += (names.empty() ? "`" : ", `") + served->name + "`";
-    if (served->aggregate && served->name == pattern) {
-      return {409, errorJson("`" + pattern +
-                             "` is an aggregate: listing its open windows is not supported yet "
-                             "(its metrics are cep_aggregate_*)")};
-    }
-    if (!served->aggregate && (pattern.empty() || served->name == pattern)) {
-      order.push_back(served.get()); // aggregates: no partial matches to list
+    if (pattern.empty() || served->name == pattern) {
+      order.push_back(served.get());
     }
   }
   if (!pattern.empty() && order.empty()) {
@@ -577,6 +573,21 @@ ControlResult ServeRuntime::listState(const std::string &pattern,
     return a->name != b->name ? a->name < b->name : !a->draining && b->draining;
   });
   for (const Served *served : order) {
+    if (served->aggregate) {
+      // Its open windows, from its key records (runtime/native/native_aggregate.hpp).
+      runtime::MatcherChanges whole;
+      try {
+        runtime::native::exportAggregateRecords(*served->matcher, whole);
+        std::vector<std::string_view> views;
+        for (const auto &[name, record] : whole.put) {
+          views.emplace_back(record);
+        }
+        listAggregate(listing, whole.header, views, served->version, served->draining, filter);
+      } catch (const std::runtime_error &e) {
+        return {409, errorJson("aggregate `" + served->name + "`: " + e.what())};
+      }
+      continue;
+    }
     runtime::MatcherState state;
     served->matcher->exportState(state);
     listVersion(listing, state, served->image.get(), served->version, served->draining, filter);
@@ -584,7 +595,8 @@ ControlResult ServeRuntime::listState(const std::string &pattern,
   if (key && listing.keys_listed == 0) {
     return {404, errorJson("no partial match for key " + *key +
                            (pattern.empty() ? std::string() : " in pattern `" + pattern + "`") +
-                           " (a key's state goes when its matches complete or time out)")};
+                           " and no open window (a key's state goes when its matches complete "
+                           "or time out)")};
   }
   return {200, stateListingJson(listing)};
 }

@@ -2,6 +2,8 @@
 // as JSON, rendered as text.
 #include "service/state_listing.hpp"
 
+#include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/time/time_format.hpp"
 #include "support/time_arith.hpp"
@@ -317,6 +319,109 @@ void listVersion(StateListing &listing, const runtime::MatcherState &state,
   }
 }
 
+namespace {
+
+std::string accumulatorLabel(const runtime::aggregate::AccumulatorSpec &a) {
+  using runtime::aggregate::AggFn;
+  if (a.fn == AggFn::Count) {
+    return "count(p)";
+  }
+  std::string fn = a.fn == AggFn::CountField ? "count" : runtime::aggregate::aggFnName(a.fn);
+  return fn + "(" + a.field_name + ")";
+}
+
+std::string valueJson(const runtime::aggregate::AggValue &v) {
+  std::string out;
+  runtime::JsonWriter w(out);
+  if (v.null) {
+    w.writeNull();
+    return out;
+  }
+  switch (v.kind) {
+  case runtime::FieldKind::Bool:
+    w.writeBool(v.i != 0);
+    break;
+  case runtime::FieldKind::Float:
+    w.writeFloat(v.f);
+    break;
+  case runtime::FieldKind::String:
+    w.writeString(v.s);
+    break;
+  case runtime::FieldKind::Time:
+    w.writeTime(v.i);
+    break;
+  default:
+    w.writeInt(v.i);
+  }
+  return out;
+}
+
+} // namespace
+
+void listAggregate(StateListing &listing, std::string_view header,
+                   const std::vector<std::string_view> &records, std::string_view version,
+                   bool draining, const StateFilter &filter) {
+  runtime::aggregate::AggregateSpec spec = runtime::aggregate::specOfSnapshotHeader(header);
+  runtime::aggregate::WindowAggregator agg(spec);
+  agg.restoreParts(header, records);
+  std::vector<runtime::aggregate::WindowResult> open;
+  agg.openWindows(open);
+  ListedVersion &v = listing.patterns.emplace_back();
+  v.pattern = spec.name;
+  v.version = std::string(version);
+  v.draining = draining;
+  v.window = runtime::aggregate::windowKindName(spec.window);
+  if (agg.watermark() != INT64_MIN) {
+    v.time = agg.watermark();
+  }
+  std::vector<std::string> labels;
+  for (const auto &a : spec.accumulators) {
+    labels.push_back(accumulatorLabel(a));
+  }
+  v.keys_total = records.size();
+  v.windows_total = open.size();
+  for (std::size_t i = 0; i < open.size();) {
+    std::size_t j = i;
+    while (j < open.size() && open[j].key == open[i].key) {
+      ++j;
+    }
+    std::string key_json = minified(open[i].key).value_or(open[i].key);
+    std::uint64_t n = j - i;
+    bool wanted = true;
+    if (filter.keys) {
+      wanted = std::find(filter.keys->begin(), filter.keys->end(), key_json) != filter.keys->end();
+    } else if (listing.truncated ||
+               (filter.max_runs != 0 &&
+                listing.runs_listed + listing.held_listed + listing.windows_listed + n >
+                    filter.max_runs)) {
+      listing.truncated = true;
+      wanted = false;
+    }
+    if (wanted) {
+      ListedKey &k = v.keys.emplace_back();
+      k.key_json = std::move(key_json);
+      for (std::size_t at = i; at < j; ++at) {
+        const runtime::aggregate::WindowResult &r = open[at];
+        ListedWindow &lw = k.windows.emplace_back();
+        lw.start = r.start;
+        lw.end = r.end;
+        lw.revision = r.revision;
+        lw.events = r.event_count;
+        for (std::size_t a = 0; a < r.values.size() && a < labels.size(); ++a) {
+          lw.values.emplace_back(labels[a], valueJson(r.values[a]));
+        }
+      }
+      listing.keys_listed += 1;
+      listing.windows_listed += n;
+    }
+    i = j;
+  }
+  if (listing.truncated && listing.note.empty()) {
+    listing.note = "the listing stops at " + std::to_string(filter.max_runs) +
+                   " partial matches and windows; give a key (--key) to see one key's";
+  }
+}
+
 std::string stateListingJson(const StateListing &listing) {
   std::string out;
   runtime::JsonWriter w(out);
@@ -341,6 +446,49 @@ std::string stateListingJson(const StateListing &listing) {
     w.writeString(v.version);
     w.key("state");
     w.writeString(v.draining ? "draining" : "active");
+    if (!v.window.empty()) {
+      w.key("aggregate");
+      w.writeString(v.window);
+      w.key("time");
+      writeTimeOrNull(w, v.time);
+      w.key("keys_total");
+      w.writeInt(static_cast<std::int64_t>(v.keys_total));
+      w.key("windows_total");
+      w.writeInt(static_cast<std::int64_t>(v.windows_total));
+      w.key("keys");
+      w.beginArray();
+      for (const ListedKey &k : v.keys) {
+        w.beginObject();
+        w.key("key");
+        w.writeRaw(k.key_json);
+        w.key("windows");
+        w.beginArray();
+        for (const ListedWindow &lw : k.windows) {
+          w.beginObject();
+          w.key("start");
+          w.writeTime(lw.start);
+          w.key("end");
+          w.writeTime(lw.end);
+          w.key("revision");
+          w.writeInt(lw.revision);
+          w.key("event_count");
+          w.writeInt(static_cast<std::int64_t>(lw.events));
+          w.key("values");
+          w.beginObject();
+          for (const auto &[name, value] : lw.values) {
+            w.key(name);
+            w.writeRaw(value);
+          }
+          w.endObject();
+          w.endObject();
+        }
+        w.endArray();
+        w.endObject();
+      }
+      w.endArray();
+      w.endObject();
+      continue;
+    }
     w.key("time");
     writeTimeOrNull(w, v.time);
     w.key("keys_total");
@@ -393,6 +541,12 @@ std::string stateListingJson(const StateListing &listing) {
   w.writeInt(static_cast<std::int64_t>(listing.runs_listed));
   w.key("held_listed");
   w.writeInt(static_cast<std::int64_t>(listing.held_listed));
+  if (listing.windows_listed > 0 ||
+      std::any_of(listing.patterns.begin(), listing.patterns.end(),
+                  [](const ListedVersion &v) { return !v.window.empty(); })) {
+    w.key("windows_listed");
+    w.writeInt(static_cast<std::int64_t>(listing.windows_listed));
+  }
   w.key("runs_total");
   w.writeInt(static_cast<std::int64_t>(listing.runs_total));
   w.key("truncated");
@@ -450,6 +604,52 @@ bool parseStateListing(std::string_view json, StateListing &out, std::string &er
     }
     ListedVersion &v = l.patterns.emplace_back();
     std::string state;
+    std::string_view window;
+    if (p["aggregate"].get(window) == simdjson::SUCCESS) {
+      v.window = std::string(window);
+      simdjson::dom::array keys;
+      if (!r.str(p, "pattern", v.pattern) || !r.str(p, "version", v.version) ||
+          !r.str(p, "state", state) || !r.time(p, "time", v.time, true) ||
+          !r.u64(p, "keys_total", v.keys_total) || !r.u64(p, "windows_total", v.windows_total)) {
+        return bad(r.error);
+      }
+      v.draining = state == "draining";
+      if (p["keys"].get(keys) != simdjson::SUCCESS) {
+        return bad("`keys` is not an array");
+      }
+      for (element ke : keys) {
+        object k;
+        element key;
+        simdjson::dom::array windows;
+        if (ke.get(k) != simdjson::SUCCESS || k["key"].get(key) != simdjson::SUCCESS ||
+            k["windows"].get(windows) != simdjson::SUCCESS) {
+          return bad("an aggregate's key lacks `key` or `windows`");
+        }
+        ListedKey &lk = v.keys.emplace_back();
+        lk.key_json = simdjson::to_string(key);
+        for (element we : windows) {
+          object wo;
+          object values;
+          ListedWindow lw;
+          std::optional<std::int64_t> start, end;
+          std::uint64_t revision = 0;
+          if (we.get(wo) != simdjson::SUCCESS || !r.time(wo, "start", start, false) ||
+              !r.time(wo, "end", end, false) || !r.u64(wo, "revision", revision) ||
+              !r.u64(wo, "event_count", lw.events) ||
+              wo["values"].get(values) != simdjson::SUCCESS) {
+            return bad(r.error.empty() ? "a window lacks `values`" : r.error);
+          }
+          lw.start = *start;
+          lw.end = *end;
+          lw.revision = static_cast<std::uint32_t>(revision);
+          for (auto field : values) {
+            lw.values.emplace_back(std::string(field.key), simdjson::to_string(field.value));
+          }
+          lk.windows.push_back(std::move(lw));
+        }
+      }
+      continue;
+    }
     if (!r.str(p, "pattern", v.pattern) || !r.str(p, "version", v.version) ||
         !r.str(p, "state", state) || !r.time(p, "time", v.time, true) ||
         !r.u64(p, "keys_total", v.keys_total) || !r.u64(p, "runs_total", v.runs_total)) {
@@ -484,6 +684,8 @@ bool parseStateListing(std::string_view json, StateListing &out, std::string &er
   }
   if (!r.u64(doc, "keys_listed", l.keys_listed) || !r.u64(doc, "runs_listed", l.runs_listed) ||
       !r.u64(doc, "held_listed", l.held_listed) || !r.u64(doc, "runs_total", l.runs_total) ||
+      (doc["windows_listed"].error() == simdjson::SUCCESS &&
+       !r.u64(doc, "windows_listed", l.windows_listed)) ||
       doc["truncated"].get(l.truncated) != simdjson::SUCCESS) {
     return bad(r.error.empty() ? "`truncated` is not a boolean" : r.error);
   }
@@ -513,6 +715,30 @@ std::string formatStateListing(const StateListing &listing) {
     out += "no pattern is served\n";
   }
   for (const ListedVersion &v : listing.patterns) {
+    if (!v.window.empty()) {
+      out += "aggregate " + v.pattern + " " + v.version + (v.draining ? " (draining)" : "") + " (" +
+             v.window + "): " + plural(v.keys_total, "key", "keys") + ", " +
+             plural(v.windows_total, "open window", "open windows");
+      if (v.time) {
+        out += ", watermark " + timeText(*v.time);
+      }
+      out += '\n';
+      for (const ListedKey &k : v.keys) {
+        out += "  key " + k.key_json + '\n';
+        for (const ListedWindow &lw : k.windows) {
+          out += "    window [" + timeText(lw.start) + ", " + timeText(lw.end) +
+                 "): " + plural(lw.events, "event", "events");
+          if (lw.revision > 0) {
+            out += ", " + plural(lw.revision, "record", "records") + " written";
+          }
+          for (const auto &[name, value] : lw.values) {
+            out += ", " + name + " " + value;
+          }
+          out += '\n';
+        }
+      }
+      continue;
+    }
     out += "pattern " + v.pattern + " " + v.version + (v.draining ? " (draining)" : "") + ": " +
            plural(v.keys_total, "key", "keys") + ", " +
            plural(v.runs_total, "partial match", "partial matches");
@@ -536,7 +762,13 @@ std::string formatStateListing(const StateListing &listing) {
   out += plural(listing.keys_listed, "key", "keys") + " listed, " +
          std::to_string(listing.runs_listed) + " of " +
          plural(listing.runs_total, "partial match", "partial matches") + ", " +
-         plural(listing.held_listed, "held match", "held matches") + '\n';
+         plural(listing.held_listed, "held match", "held matches");
+  if (listing.windows_listed > 0 ||
+      std::any_of(listing.patterns.begin(), listing.patterns.end(),
+                  [](const ListedVersion &v) { return !v.window.empty(); })) {
+    out += ", " + plural(listing.windows_listed, "open window", "open windows");
+  }
+  out += '\n';
   return out;
 }
 

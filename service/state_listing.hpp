@@ -21,6 +21,13 @@
 //   `events` lists the bound steps in the order they were first bound; each event is the record
 //   as read when the server kept it (--with-events, --max-state-bytes, --evicted-output), else
 //   rebuilt from its fields: {"@type":T, field:value, ...} (times as RFC 3339).
+//   An aggregate's version (spec §8) lists its open windows instead of runs: it has
+//   "aggregate":WINDOW KIND after "state", "time" is its watermark, "windows_total" instead of
+//   "runs_total", and each key {"key":..., "windows":[{"start":TIME, "end":TIME,
+//   "revision":N, "event_count":N, "values":{"count(p)":V, "sum(amount)":V, ...}}]} (accumulators
+//   named by function and field; time windows: the window's bounds; sessions: first event and
+//   last event + gap; rolling and none: earliest and latest event). The top level then also
+//   has "windows_listed":W after "held_listed".
 //   `deadline`: the earliest of the pattern's `within` after the start and the waiting state's
 //   own bound after the last bound event; null when neither bounds it.
 #pragma once
@@ -46,10 +53,19 @@ struct ListedMatch {
   std::vector<std::pair<std::string, std::vector<std::string>>> events;
 };
 
+// An aggregate's open window as a record written now would carry it.
+struct ListedWindow {
+  std::int64_t start = 0, end = 0; // epoch ms
+  std::uint32_t revision = 0;      // records the window had (0: none yet)
+  std::uint64_t events = 0;
+  std::vector<std::pair<std::string, std::string>> values; // accumulator -> JSON value
+};
+
 struct ListedKey {
   std::string key_json; // as "@key" is written
   std::vector<ListedMatch> runs;
   std::vector<ListedMatch> held;
+  std::vector<ListedWindow> windows; // aggregates
 };
 
 struct ListedVersion {
@@ -57,6 +73,8 @@ struct ListedVersion {
   bool draining = false;
   std::optional<std::int64_t> time;
   std::uint64_t keys_total = 0, runs_total = 0;
+  std::string window; // an aggregate's window kind ("": a pattern)
+  std::uint64_t windows_total = 0;
   std::vector<ListedKey> keys;
 };
 
@@ -67,6 +85,7 @@ struct StateListing {
   std::string fallback;
   std::vector<ListedVersion> patterns;
   std::uint64_t keys_listed = 0, runs_listed = 0, held_listed = 0, runs_total = 0;
+  std::uint64_t windows_listed = 0;
   bool truncated = false;
   std::string note;
 };
@@ -93,6 +112,14 @@ std::vector<std::string> keyCandidates(std::string_view user_text);
 void listVersion(StateListing &listing, const runtime::MatcherState &state,
                  const runtime::native::PatternImage *image, std::string_view version,
                  bool draining, const StateFilter &filter);
+
+// Adds one aggregate version's open windows from its key records (the CEPASNAP header and one
+// record per key, runtime/native/native_aggregate.hpp): read with the spec the header names
+// (no artifact needed). Windows count toward filter.max_runs. Throws std::runtime_error on
+// damaged records.
+void listAggregate(StateListing &listing, std::string_view header,
+                   const std::vector<std::string_view> &records, std::string_view version,
+                   bool draining, const StateFilter &filter);
 
 std::string stateListingJson(const StateListing &listing); // with a final '\n'
 // Reads stateListingJson's output; false with a reason when it is not that shape.

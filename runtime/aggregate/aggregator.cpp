@@ -215,7 +215,7 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
   return EventFate::Counted;
 }
 
-void WindowAggregator::writeWindow(KeyState &k, std::int64_t end, std::uint32_t revision,
+void WindowAggregator::writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
                                    std::vector<WindowResult> &out) const {
   const WindowGeometry &g = geometry_;
   std::int64_t start = g.startOf(end);

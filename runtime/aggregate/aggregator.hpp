@@ -120,6 +120,12 @@ public:
   void snapshotParts(std::string &header,
                      std::vector<std::pair<std::string, std::string>> &keys) const;
   void restoreParts(std::string_view header, std::vector<std::string_view> records);
+  // Every open window as it stands, in key byte order (`cep state`, docs/state.md): time
+  // windows that hold a pane and are not closed for good (not fired yet, or still open to
+  // revisions under `lateness`; `revision` is the count of records it had), sessions (start:
+  // first event, end: last event + gap), the rolling window and the running cell of a key. The
+  // values are those a record written now would carry; nothing changes.
+  void openWindows(std::vector<WindowResult> &out) const;
 
 private:
   KeyState &keyFor(std::string_view key);
@@ -131,7 +137,7 @@ private:
   // time windows (aggregator.cpp)
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
-  void writeWindow(KeyState &k, std::int64_t end, std::uint32_t revision,
+  void writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
                    std::vector<WindowResult> &out) const;
   std::int64_t timeDue(const KeyState &k) const;
   // sessions (aggregator.cpp)

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace cep::runtime::aggregate {
@@ -61,6 +62,65 @@ void WindowAggregator::restoreParts(std::string_view header,
     bytes += record;
   }
   restore(bytes);
+}
+
+void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
+  std::vector<const KeyState *> keys;
+  keys.reserve(keys_.size());
+  for (const auto &[name, k] : keys_) {
+    keys.push_back(&k);
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const KeyState *a, const KeyState *b) { return *a->name < *b->name; });
+  const WindowGeometry &g = geometry_;
+  const std::int64_t w = watermark_;
+  const std::int64_t l = spec_.lateness_ms;
+  for (const KeyState *k : keys) {
+    if (isTimeWindow(spec_.window)) {
+      std::size_t stride = k->stride(layout_);
+      std::int64_t last = std::numeric_limits<std::int64_t>::min();
+      for (std::size_t at = 0; at < k->panes.size(); at += stride) {
+        std::int64_t p = k->panes[at].i;
+        std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
+        if (last != std::numeric_limits<std::int64_t>::min()) {
+          e = std::max(e, last + g.pane);
+        }
+        for (; e <= g.maxEnd(p); e += g.pane) {
+          writeWindow(*k, e, e - 1 <= w ? k->writes(e) : 0, out);
+          last = e;
+        }
+      }
+    } else if (spec_.window == WindowKind::Session) {
+      for (const Session &s : k->cx().sessions) {
+        WindowResult r;
+        r.key = *k->name;
+        r.start = s.start;
+        r.end = s.last + spec_.size_ms;
+        r.revision = s.writes;
+        r.order = s.first_seq;
+        layout_.fill(s.cell.data(), r);
+        out.push_back(std::move(r));
+      }
+    } else if (k->running) {
+      WindowResult r;
+      r.key = *k->name;
+      r.end = k->cx().last_time;
+      if (spec_.window == WindowKind::Rolling) {
+        const Rolling &ro = *k->cx().rolling;
+        if (ro.q.empty()) {
+          continue;
+        }
+        r.start = ro.q.front().time;
+        r.order = ro.q.back().seq;
+        fillRolling(ro, r);
+      } else {
+        r.start = k->cx().first_time;
+        r.order = k->cx().first_seq;
+        layout_.fill(k->cx().cell.data(), r);
+      }
+      out.push_back(std::move(r));
+    }
+  }
 }
 
 void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {

@@ -83,6 +83,73 @@ std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
   return r.i64();
 }
 
+AggregateSpec specOfSnapshotHeader(std::string_view header) {
+  SnapshotReader r(header, "aggregate snapshot");
+  if (header.size() < sizeof kMagic || std::memcmp(header.data(), kMagic, sizeof kMagic) != 0) {
+    r.fail("not an aggregate snapshot (no CEPASNAP magic)");
+  }
+  r.skip(sizeof kMagic);
+  std::uint32_t version = r.u32();
+  if (version != kVersion) {
+    r.fail("version " + std::to_string(version) + " (this build reads " + std::to_string(kVersion) +
+           ")");
+  }
+  AggregateSpec spec;
+  spec.name = std::string(r.str());
+  std::string window(r.str());
+  bool known = false;
+  for (WindowKind k : {WindowKind::Tumbling, WindowKind::Hopping, WindowKind::Cumulate,
+                       WindowKind::Session, WindowKind::Rolling, WindowKind::None}) {
+    if (window == windowKindName(k)) {
+      spec.window = k;
+      known = true;
+    }
+  }
+  if (!known) {
+    r.fail("unknown window kind " + window);
+  }
+  spec.size_ms = r.i64();
+  spec.slide_ms = r.i64();
+  spec.lateness_ms = r.i64();
+  spec.ttl_ms = r.i64();
+  spec.keep_events = r.flag("keep events");
+  std::uint32_t n = r.u32();
+  std::map<std::string, std::int32_t> slots;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    AccumulatorSpec a;
+    std::string fn(r.str());
+    a.field_name = std::string(r.str());
+    std::string kind(r.str());
+    known = false;
+    for (AggFn f : {AggFn::Count, AggFn::CountField, AggFn::Sum, AggFn::Avg, AggFn::Min, AggFn::Max,
+                    AggFn::First, AggFn::Last, AggFn::CountDistinct}) {
+      if (fn == aggFnName(f)) {
+        a.fn = f;
+        known = true;
+      }
+    }
+    if (!known) {
+      r.fail("unknown aggregate function " + fn);
+    }
+    known = false;
+    for (FieldKind k : {FieldKind::Bool, FieldKind::Int, FieldKind::Float, FieldKind::String,
+                        FieldKind::Time, FieldKind::Duration}) {
+      if (kind == fieldKindName(k)) {
+        a.kind = k;
+        known = true;
+      }
+    }
+    if (!known) {
+      r.fail("unknown field kind " + kind);
+    }
+    if (a.fn != AggFn::Count) {
+      a.field = slots.emplace(a.field_name, static_cast<std::int32_t>(slots.size())).first->second;
+    }
+    spec.accumulators.push_back(std::move(a));
+  }
+  return spec;
+}
+
 void writeOperatorSnapshot(std::string &out, std::string_view window, const Schema &schema,
                            const std::map<std::uint64_t, EventRef> &events) {
   SnapshotWriter w(out);

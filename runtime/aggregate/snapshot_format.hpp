@@ -33,6 +33,10 @@ void writeSnapshotHeader(SnapshotWriter &w, const AggregateSpec &spec, std::int6
 // Reads the header of `bytes` (r reads `bytes` from its start) and returns the watermark.
 std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
                                 const AggregateSpec &spec);
+// The spec a header names, for reading key records without the artifact (`cep state`): each
+// accumulator's field gets a slot of its own per distinct field name (the slots the records'
+// values go to). Throws std::runtime_error "bad aggregate snapshot: ..." on a damaged header.
+AggregateSpec specOfSnapshotHeader(std::string_view header);
 
 // The operator envelope: `window` is the aggregator's CEPASNAP, `events` the kept events by
 // arrival number.

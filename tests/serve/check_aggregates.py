@@ -18,8 +18,8 @@ stops on SIGTERM (nothing is finished: open windows are not written). Checked:
   cep_aggregate_keys are positive for the aggregates with windows still open (hourly uses, RFM); the patterns keep
   their cep_pattern_* series and no aggregate has one;
 - GET /patterns marks each aggregate ("kind":"aggregate", "open_windows");
-- listing windows is not supported yet: GET /state?pattern=<aggregate> is refused (409) with
-  the reason; GET /state lists the patterns alone.
+- GET /state?pattern=rfm lists RFM's running cells (one per user, "aggregate":"none", with the
+  accumulators' values), and GET /state lists the aggregates beside the patterns.
 """
 
 import argparse
@@ -120,9 +120,15 @@ def check_server(cep, work, served, lines, want, want_late, late_types, problems
                 problems.append(f"{name}: {metric} {value}, expected one positive value")
     if not series(values, "cep_pattern_matches_total", pattern="card_testing"):
         problems.append("card_testing: no cep_pattern_matches_total")
-    if state_of_aggregate[0] != 409 or "is an aggregate" not in state_of_aggregate[1]:
-        problems.append(f"GET /state?pattern=rfm answered {state_of_aggregate}")
-    if state[0] != 200 or '"rfm"' in state[1]:
+    rfm = json.loads(state_of_aggregate[1]) if state_of_aggregate[0] == 200 else {}
+    listed = rfm.get("patterns", [{}])
+    if (len(listed) != 1 or listed[0].get("aggregate") != "none" or not listed[0].get("keys")
+            or any(len(k["windows"]) != 1 or not k["windows"][0]["values"]
+                   or k["windows"][0]["event_count"] < 1 for k in listed[0]["keys"])
+            or listed[0].get("windows_total") != len(listed[0]["keys"])):
+        problems.append(f"GET /state?pattern=rfm answered {state_of_aggregate[0]} "
+                        f"{state_of_aggregate[1][:300]}")
+    if state[0] != 200 or '"pattern":"rfm"' not in state[1] or '"aggregate":"tumbling"' not in state[1]:
         problems.append(f"GET /state answered {state[0]} {state[1][:200]}")
     if any("kind" in p for p in patterns if p["name"] == "card_testing"):
         problems.append("card_testing: GET /patterns says it has a kind")

@@ -6,7 +6,9 @@ A server (`--follow`) reads the first part of a stream of payments over twenty c
 window kind open at the cut (tumbling minutes, sessions with lateness, a rolling window, running
 totals with a ttl) beside a pattern; `cep savepoint` writes the savepoint and the server stops on
 SIGTERM (open windows unwritten). The rest is appended; a new server started from the savepoint
-reads it. The two outputs together are `cep run`'s over the whole stream stopped after its last
+reads it. Before the savepoint, `GET /state` lists the tumbling windows open then, checked
+against the events fed, and `cep state --server` a card's sessions; the second server keeps
+`--state`, and `cep state DIR` lists its last checkpoint's windows as `GET /state` did. The two outputs together are `cep run`'s over the whole stream stopped after its last
 record without finishing (`--snapshot-after N`), "@version" aside, and the second server writes
 records of windows opened before the cut (so a lost window would show).
 
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,6 +83,7 @@ def main():
         first.wait_read(lines(first_part))
         open_windows = first.metric("cep_aggregate_open_windows")
         check(open_windows > 0, f"windows are open at the cut ({open_windows:.0f})")
+        _check_listing(cep, first.port, events[:300])
         r = subprocess.run([cep, "savepoint", "--server", f"127.0.0.1:{first.port}", "-o",
                             "sp.cepsp"], cwd=work, capture_output=True, text=True,
                            timeout=TIMEOUT)
@@ -103,13 +107,25 @@ def main():
               f"the first server's {lines(before)} records start the uninterrupted run's")
 
         second = Server(cep, work, ["--from-savepoint", "sp.cepsp", "-i", "events.jsonl", "-o",
-                                    "second.jsonl", *args], "second")
+                                    "second.jsonl", "--state", "st", *args], "second")
         servers.append(second)
         second.wait_read(lines(first_part + rest))
         missing = lines(want) - lines(before)
         wait_for(f"{missing} records written",
                  lambda: second.metric("cep_output_records_total") >= missing)
+        with urllib.request.urlopen(f"http://127.0.0.1:{second.port}/state",
+                                    timeout=TIMEOUT) as r:
+            live = json.loads(r.read())
         second.stop()
+        r = subprocess.run([cep, "state", "st", "--format", "json"], cwd=work,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        stored = json.loads(r.stdout) if r.returncode == 0 else {}
+        kinds = sorted(p.get("aggregate", "") for p in stored.get("patterns", []))
+        check(r.returncode == 0 and kinds == ["", "none", "rolling", "session", "tumbling"]
+              and stored["patterns"] == live["patterns"]
+              and stored["windows_listed"] == live["windows_listed"] > 0,
+              "cep state DIR lists the windows of the checkpoint taken at SIGTERM as GET /state "
+              f"did just before (got {r.returncode}: {r.stderr.strip()[:300]})")
         got = (work / "second.jsonl").read_bytes()
         check(strip(before + got) == strip(want),
               f"from the savepoint, the rest is the uninterrupted run's ({lines(got)} records)")
@@ -124,6 +140,52 @@ def main():
             server.kill()
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
+
+
+def _ms(text):
+    return round(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _check_listing(cep, port, fed):
+    """GET /state lists per_minute's open windows as the fed events make them (worked out here
+    from the events: the minutes of each card after the watermark, with the events released to
+    the aggregate, those at or before it), and `cep state --server` prints a session's."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/state?pattern=per_minute",
+                                timeout=TIMEOUT) as r:
+        listing = json.loads(r.read())
+    (agg,) = listing["patterns"]
+    watermark = _ms(agg["time"])
+    want = {}
+    for line in fed:
+        e = json.loads(line)
+        if e["ts"] > watermark:
+            continue  # still in the reorder buffer
+        end = (e["ts"] // 60000 + 1) * 60000
+        if end - 1 > watermark:
+            w = want.setdefault((e["card"], end - 60000, end), [0, 0.0, None])
+            w[0] += 1
+            w[1] += e["amount"]
+            w[2] = e["amount"] if w[2] is None else max(w[2], e["amount"])
+    got = {}
+    for key in agg["keys"]:
+        for w in key["windows"]:
+            v = w["values"]
+            got[(key["key"], _ms(w["start"]), _ms(w["end"]))] = [
+                v["count(p)"], v["sum(amount)"], v["max(amount)"]]
+    check(agg["aggregate"] == "tumbling" and len(got) > 0 and agg["windows_total"] == len(got),
+          f"GET /state?pattern=per_minute lists {len(got)} open windows")
+    same = got.keys() == want.keys() and all(
+        got[k][0] == want[k][0] and abs(got[k][1] - want[k][1]) < 1e-6 and got[k][2] == want[k][2]
+        for k in want)
+    detail = "" if same else f" (want {sorted(want.items())[:3]}..., got {sorted(got.items())[:3]}...)"
+    check(same, f"per_minute's {len(want)} open windows are the events'{detail}")
+    key = next(iter(sorted(want)))[0]
+    r = subprocess.run([cep, "state", "--server", f"127.0.0.1:{port}", "--pattern", "visits",
+                        "--key", key], capture_output=True, text=True, timeout=TIMEOUT)
+    check(r.returncode == 0 and "aggregate visits" in r.stdout and "(session)" in r.stdout
+          and "    window [" in r.stdout and "min(amount)" in r.stdout,
+          f"cep state --server lists {key}'s sessions (got {r.returncode}: {r.stdout[:300]}"
+          f"{r.stderr.strip()})")
 
 
 def _starts_before(record, cut_ms):

@@ -1,6 +1,7 @@
 // `cep state`'s listing (service/state_listing.hpp; tag [state-listing]): from a known state
 // model, the exact text and JSON, the key filter (as the user writes a key), the bound on runs,
 // and the JSON read back giving the same text (what `cep state --server` prints).
+#include "runtime/aggregate/aggregator.hpp"
 #include "runtime/event.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "service/state_listing.hpp"
@@ -210,4 +211,93 @@ TEST_CASE("state listing: beyond the bound, whole keys are left out with a note"
   std::string json = cep::service::stateListingJson(l);
   CHECK(json.find(R"("taken_at":"2026-12-04T10:00:05.000Z","fallback":"checkpoint 8 is damaged)") !=
         std::string::npos);
+}
+
+namespace {
+
+namespace agg = cep::runtime::aggregate;
+
+// A hopping aggregate (2 s every 1 s, lateness 1 s) with count(p) and sum(amount), keys "a"
+// and "b", cut into key records as `cep serve --state` stores them.
+void hoppingRecords(std::string &header, std::vector<std::string> &records) {
+  agg::AggregateSpec s;
+  s.name = "h";
+  s.window = agg::WindowKind::Hopping;
+  s.size_ms = 2000;
+  s.slide_ms = 1000;
+  s.lateness_ms = 1000;
+  s.accumulators = {{agg::AggFn::Count}, {agg::AggFn::Sum, 0, "amount", rt::FieldKind::Float}};
+  agg::WindowAggregator a(s);
+  std::vector<agg::WindowResult> out;
+  auto event = [&](const char *key, std::int64_t t, std::uint64_t seq, double amount) {
+    rt::Slot slot{};
+    slot.f = amount;
+    agg::AggInput in;
+    in.time = t;
+    in.seq = seq;
+    in.fields = &slot;
+    a.onEvent(key, in, out);
+  };
+  a.advance(-1, out);
+  event(R"("a")", 500, 1, 1.0);
+  event(R"("b")", 900, 2, 5.0);
+  event(R"("a")", 1500, 3, 2.0);
+  a.advance(1000, out); // fires [-1000, 1000): open to revisions until 1999
+  std::vector<std::pair<std::string, std::string>> keys;
+  a.snapshotParts(header, keys);
+  for (auto &[name, record] : keys) {
+    records.push_back(std::move(record));
+  }
+}
+
+} // namespace
+
+TEST_CASE("state listing: an aggregate's open windows from its key records", "[state-listing]") {
+  std::string header;
+  std::vector<std::string> records;
+  hoppingRecords(header, records);
+  std::vector<std::string_view> views(records.begin(), records.end());
+  StateListing l;
+  l.checkpoint = 3;
+  cep::service::listAggregate(l, header, views, "0123456789ab", false, StateFilter{});
+  CHECK(cep::service::formatStateListing(l) ==
+        "checkpoint 3\n"
+        "aggregate h 0123456789ab (hopping): 2 keys, 5 open windows, watermark "
+        "1970-01-01T00:00:01.000Z\n"
+        "  key \"a\"\n"
+        "    window [1969-12-31T23:59:59.000Z, 1970-01-01T00:00:01.000Z): 1 event, 1 record "
+        "written, count(p) 1, sum(amount) 1.0\n"
+        "    window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:02.000Z): 2 events, count(p) 2, "
+        "sum(amount) 3.0\n"
+        "    window [1970-01-01T00:00:01.000Z, 1970-01-01T00:00:03.000Z): 1 event, count(p) 1, "
+        "sum(amount) 2.0\n"
+        "  key \"b\"\n"
+        "    window [1969-12-31T23:59:59.000Z, 1970-01-01T00:00:01.000Z): 1 event, 1 record "
+        "written, count(p) 1, sum(amount) 5.0\n"
+        "    window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:02.000Z): 1 event, count(p) 1, "
+        "sum(amount) 5.0\n"
+        "2 keys listed, 0 of 0 partial matches, 0 held matches, 5 open windows\n");
+  std::string json = cep::service::stateListingJson(l);
+  StateListing back;
+  std::string error;
+  REQUIRE(cep::service::parseStateListing(json, back, error));
+  CHECK(cep::service::formatStateListing(back) == cep::service::formatStateListing(l));
+  CHECK(cep::service::stateListingJson(back) == json);
+
+  StateFilter one;
+  one.keys = cep::service::keyCandidates("b");
+  StateListing only;
+  cep::service::listAggregate(only, header, views, "0123456789ab", false, one);
+  REQUIRE(only.patterns.size() == 1);
+  REQUIRE(only.patterns[0].keys.size() == 1);
+  CHECK(only.patterns[0].keys[0].key_json == R"("b")");
+  CHECK(only.windows_listed == 2);
+  CHECK(only.patterns[0].windows_total == 5);
+
+  records[1].pop_back(); // a damaged record is refused, not listed
+  views.assign(records.begin(), records.end());
+  StateListing bad;
+  CHECK_THROWS_AS(
+      cep::service::listAggregate(bad, header, views, "0123456789ab", false, StateFilter{}),
+      std::runtime_error);
 }
