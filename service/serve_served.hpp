@@ -39,8 +39,9 @@ struct ServeRuntime::Served {
   std::shared_ptr<const Loaded> loaded;
   std::shared_ptr<const runtime::Schema> schema; // the artifact's: outlives the matcher
   std::shared_ptr<const runtime::native::PatternImage> image; // its states' bounds (GET /state)
-  // Set for an aggregate (spec §8; `image` is null then): its window state is not in the state
-  // model (no keep, drain, checkpoint or savepoint yet: docs/serve.md "Aggregates").
+  // Set for an aggregate (spec §8; `image` is null then): its window state is kept in per-key
+  // records of its own beside the patterns' state model (checkpoints, savepoints, `keep`,
+  // listing); no `drain` (docs/serve.md "Aggregates").
   std::shared_ptr<const runtime::native::AggregateImage> aggregate;
   std::optional<ServeMetrics::Pattern> series;             // a pattern's, set once it serves
   std::optional<ServeMetrics::Aggregate> aggregate_series; // an aggregate's
