@@ -57,10 +57,11 @@ def run_records(stdout):
     return [line.replace(',"@at_end":true}', "}") for line in stdout.decode().splitlines()]
 
 
-def example_case(add_arguments=None):
+def example_case(add_arguments=None, rule_files=None):
     """The start every example-stream test shares: its arguments (--cep, --mock, --example,
     --workdir, and what `add_arguments(parser)` adds), a fresh workdir, and the example's rule
-    files, events and `cep run` records (the expectation, "@at_end" markers removed).
+    files (`rule_files`, or every .cep file of the example), events and `cep run` records (the
+    expectation, "@at_end" markers removed).
     Returns (args, rules, events_path, events: list of bytes lines, expected: list of records,
     last event time)."""
     ap = argparse.ArgumentParser()
@@ -71,8 +72,8 @@ def example_case(add_arguments=None):
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
-    rules = sorted(os.path.join(args.example, f) for f in os.listdir(args.example)
-                   if f.endswith(".cep"))
+    names = rule_files or sorted(f for f in os.listdir(args.example) if f.endswith(".cep"))
+    rules = [os.path.join(args.example, f) for f in names]
     events_path = os.path.join(args.example, "events.jsonl")
     with open(events_path, "rb") as f:
         events = [line.rstrip(b"\n") for line in f if line.strip()]
