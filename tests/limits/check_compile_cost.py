@@ -7,7 +7,7 @@ Generates (docs/limits.md):
 - a condition of 9,603 nodes once its defs are inlined (the limit is 5,000),
 and requires of `cep check`, `cep run` (jit and interp), `cep compile` and
 `cep explain --emit=llvm|nfa` on each: exit 1 (errors in the rules), the limit's message on
-stderr, within TIMEOUT seconds. Then a pattern of exactly 1,000 steps must check clean.
+stderr, within TIMEOUT seconds (--timeout). Then a pattern of exactly 1,000 steps must check clean.
 
 Python 3, standard library only. Exit status 0 when all holds, 1 otherwise.
 """
@@ -52,9 +52,9 @@ CASES = {
 }
 
 
-def run(cmd, cwd):
+def run(cmd, cwd, timeout):
     try:
-        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, ""
     return p.returncode, p.stderr
@@ -63,7 +63,11 @@ def run(cmd, cwd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cep", required=True)
-    cep = os.path.abspath(ap.parse_args().cep)
+    ap.add_argument("--timeout", type=float, default=TIMEOUT,
+                    help="seconds per command (a sanitizer build, unoptimised, needs more)")
+    options = ap.parse_args()
+    cep = os.path.abspath(options.cep)
+    timeout = options.timeout
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "events.jsonl"), "w") as f:
@@ -81,17 +85,17 @@ def main():
                 ["explain", "--emit=nfa", name],
             ]
             for args in commands:
-                code, err = run([cep, *args], tmp)
+                code, err = run([cep, *args], tmp, timeout)
                 what = "cep " + " ".join(args)
                 if code is None:
-                    problems.append(f"{what}: did not finish in {TIMEOUT} s")
+                    problems.append(f"{what}: did not finish in {timeout:g} s")
                 elif code != 1 or message not in err:
                     problems.append(f"{what}: exit {code}, stderr {err[:300]!r}")
             if os.path.exists(os.path.join(tmp, "out.cepo")):
                 problems.append(f"cep compile {name} wrote out.cepo")
         with open(os.path.join(tmp, "steps_1000.cep"), "w") as f:
             f.write(steps(1000))
-        code, err = run([cep, "check", "steps_1000.cep"], tmp)
+        code, err = run([cep, "check", "steps_1000.cep"], tmp, timeout)
         if code != 0:
             problems.append(f"cep check steps_1000.cep (at the limit): exit {code}, {err[:300]!r}")
     for p in problems:
