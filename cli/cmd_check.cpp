@@ -13,7 +13,7 @@ int runCheck(const CheckOptions &options) {
   lang::SourceManager sources;
   lang::DiagnosticEngine diags(sources);
   lang::Frontend frontend =
-      lang::loadProgram(options.files, sources, diags, {options.import_paths});
+      lang::loadProgram(options.files, sources, diags, {options.import_paths, {}});
   if (frontend.program) {
     // Test declarations (docs/language.md §17): checked here and by `cep test` only.
     lang::checkTests(frontend.modules, *frontend.program, sources, diags);

@@ -333,7 +333,7 @@ struct Finder {
 
 std::optional<Lookup> lookupAt(const std::vector<lang::ast::Module> &modules, std::size_t index,
                                const lang::SourceManager &sources, std::uint32_t offset) {
-  Finder finder{modules, sources, offset, std::nullopt};
+  Finder finder{modules, sources, offset, std::nullopt, {}, {}};
   finder.module(modules.at(index));
   return finder.found;
 }

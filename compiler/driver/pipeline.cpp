@@ -39,14 +39,14 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)), diag
 
 bool Pipeline::parse(const std::vector<std::string> &paths) {
   paths_ = paths;
-  modules_ = lang::parseFiles(paths, sources_, diags_, {options_.import_paths});
+  modules_ = lang::parseFiles(paths, sources_, diags_, {options_.import_paths, {}});
   return !diags_.hasErrors();
 }
 
 bool Pipeline::check(const std::vector<std::string> &paths) {
   CEP_ASSERT(!program_, "Pipeline::check called twice");
   paths_ = paths;
-  lang::Frontend frontend = lang::loadProgram(paths, sources_, diags_, {options_.import_paths});
+  lang::Frontend frontend = lang::loadProgram(paths, sources_, diags_, {options_.import_paths, {}});
   modules_ = std::move(frontend.modules);
   program_ = std::move(frontend.program);
   return !diags_.hasErrors() && program_.has_value();

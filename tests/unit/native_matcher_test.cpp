@@ -445,14 +445,14 @@ TEST_CASE("native matcher: every golden match case agrees with the interpreter",
         pair.interp->snapshot(si);
         pair.native->snapshot(sn);
         CHECK(withoutPeakBytes(sn, name) == withoutPeakBytes(si, name));
-        auto native2 = pair.makeNative(runtime::MatcherOptions{with_events, {}, nullptr});
+        auto native2 = pair.makeNative(runtime::MatcherOptions{with_events, {}, nullptr, {}});
         native2->restore(si);
         std::string sn2;
         native2->snapshot(sn2);
         CHECK(withoutPeakBytes(sn2, name) == withoutPeakBytes(si, name));
         auto interp2 =
             ci::makeInterpMatcher(c->prog(), static_cast<std::int32_t>(p), pair.nfa.clone(),
-                                  runtime::MatcherOptions{with_events, {}, nullptr});
+                                  runtime::MatcherOptions{with_events, {}, nullptr, {}});
         interp2->restore(sn);
         std::string si2;
         interp2->snapshot(si2);
@@ -612,7 +612,7 @@ struct AbFixture {
     code.emit = {&emitA, &emitB, &emitK};
     code.timeout_emit = {&emitA, &emitV};
     return rn::makeNativeMatcher(schema, image, code,
-                                 runtime::MatcherOptions{with_events, {}, nullptr});
+                                 runtime::MatcherOptions{with_events, {}, nullptr, {}});
   }
   // The same NFA for the interpreter.
   std::unique_ptr<runtime::Matcher> interp(bool with_events = false) const {

@@ -226,7 +226,8 @@ void hoppingRecords(std::string &header, std::vector<std::string> &records) {
   s.size_ms = 2000;
   s.slide_ms = 1000;
   s.lateness_ms = 1000;
-  s.accumulators = {{agg::AggFn::Count}, {agg::AggFn::Sum, 0, "amount", rt::FieldKind::Float}};
+  s.accumulators = {{agg::AggFn::Count, -1, "", rt::FieldKind::Int},
+                    {agg::AggFn::Sum, 0, "amount", rt::FieldKind::Float}};
   agg::WindowAggregator a(s);
   std::vector<agg::WindowResult> out;
   auto event = [&](const char *key, std::int64_t t, std::uint64_t seq, double amount) {
