@@ -422,6 +422,53 @@ void listAggregate(StateListing &listing, std::string_view header,
   }
 }
 
+namespace {
+
+// An aggregate's members after "state": its window kind, time, totals and open windows per key.
+void writeWindowsJson(runtime::JsonWriter &w, const ListedVersion &v) {
+  w.key("aggregate");
+  w.writeString(v.window);
+  w.key("time");
+  writeTimeOrNull(w, v.time);
+  w.key("keys_total");
+  w.writeInt(static_cast<std::int64_t>(v.keys_total));
+  w.key("windows_total");
+  w.writeInt(static_cast<std::int64_t>(v.windows_total));
+  w.key("keys");
+  w.beginArray();
+  for (const ListedKey &k : v.keys) {
+    w.beginObject();
+    w.key("key");
+    w.writeRaw(k.key_json);
+    w.key("windows");
+    w.beginArray();
+    for (const ListedWindow &lw : k.windows) {
+      w.beginObject();
+      w.key("start");
+      w.writeTime(lw.start);
+      w.key("end");
+      w.writeTime(lw.end);
+      w.key("revision");
+      w.writeInt(lw.revision);
+      w.key("event_count");
+      w.writeInt(static_cast<std::int64_t>(lw.events));
+      w.key("values");
+      w.beginObject();
+      for (const auto &[name, value] : lw.values) {
+        w.key(name);
+        w.writeRaw(value);
+      }
+      w.endObject();
+      w.endObject();
+    }
+    w.endArray();
+    w.endObject();
+  }
+  w.endArray();
+}
+
+} // namespace
+
 std::string stateListingJson(const StateListing &listing) {
   std::string out;
   runtime::JsonWriter w(out);
@@ -447,45 +494,7 @@ std::string stateListingJson(const StateListing &listing) {
     w.key("state");
     w.writeString(v.draining ? "draining" : "active");
     if (!v.window.empty()) {
-      w.key("aggregate");
-      w.writeString(v.window);
-      w.key("time");
-      writeTimeOrNull(w, v.time);
-      w.key("keys_total");
-      w.writeInt(static_cast<std::int64_t>(v.keys_total));
-      w.key("windows_total");
-      w.writeInt(static_cast<std::int64_t>(v.windows_total));
-      w.key("keys");
-      w.beginArray();
-      for (const ListedKey &k : v.keys) {
-        w.beginObject();
-        w.key("key");
-        w.writeRaw(k.key_json);
-        w.key("windows");
-        w.beginArray();
-        for (const ListedWindow &lw : k.windows) {
-          w.beginObject();
-          w.key("start");
-          w.writeTime(lw.start);
-          w.key("end");
-          w.writeTime(lw.end);
-          w.key("revision");
-          w.writeInt(lw.revision);
-          w.key("event_count");
-          w.writeInt(static_cast<std::int64_t>(lw.events));
-          w.key("values");
-          w.beginObject();
-          for (const auto &[name, value] : lw.values) {
-            w.key(name);
-            w.writeRaw(value);
-          }
-          w.endObject();
-          w.endObject();
-        }
-        w.endArray();
-        w.endObject();
-      }
-      w.endArray();
+      writeWindowsJson(w, v);
       w.endObject();
       continue;
     }

@@ -1,8 +1,8 @@
 // The worker pool of `cep run --workers N` (runtime/engine/worker_pool.hpp) against the driver
 // on one thread: the same steps, the records merged back into the same bytes. The operators
-// here are small stubs whose records tie in everything but their start (many keys time out at
-// one deadline, two operators keyed by different fields read one event), so the merge order is
-// what is tested; tests/run_golden --workers runs the real engines.
+// here are small test matchers (TieMatcher) whose records tie in everything but their start (many
+// keys time out at one deadline, two operators keyed by different fields read one event), so the
+// merge order is what is tested; tests/run_golden --workers runs the real engines.
 #include "runtime/engine/driver.hpp"
 #include "runtime/engine/worker_pool.hpp"
 #include "runtime/state/matcher_state.hpp"
@@ -20,7 +20,7 @@ namespace {
 
 using namespace cep::runtime;
 
-Schema stubSchema() {
+Schema tieSchema() {
   Schema schema;
   schema.types.push_back(
       {"E", {{"a", FieldKind::Int}, {"b", FieldKind::Int}, {"s", FieldKind::String}}, -1});
@@ -45,9 +45,9 @@ EventRef makeEvent(std::int64_t time, std::uint64_t seq, std::int64_t a, std::in
 
 // Keyed by field `field`: a record per event, and one per event `delay` ms after it (a timeout,
 // fired by time), all timeouts of every key due at the same instants when events share times.
-class StubMatcher final : public Matcher {
+class TieMatcher final : public Matcher {
 public:
-  StubMatcher(std::uint32_t field, std::int64_t delay) : field_(field), delay_(delay) {}
+  TieMatcher(std::uint32_t field, std::int64_t delay) : field_(field), delay_(delay) {}
 
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
     std::int64_t key = event->slots()[field_].i;
@@ -88,7 +88,7 @@ public:
   MigrationReport checkMigration(const MatcherState &) const override { return {}; }
   MigrationReport migrateFrom(const MatcherState &) override { return {}; }
   const std::vector<std::uint32_t> &eventTypes() const override { return types_; }
-  std::string_view patternName() const override { return "stub"; }
+  std::string_view patternName() const override { return "tie"; }
   void drain() override {}
   bool draining() const override { return false; }
   bool drained() const override { return false; }
@@ -126,13 +126,13 @@ struct Outcome {
 
 // 400 events over 37 keys (field a) and 11 (field b), times in steps of 10 ms, some out of
 // order within the 30 ms delay, a late event near the end; with `workers` > 1 through a pool.
-Outcome runStubs(std::uint32_t workers, AtEnd at_end) {
-  Schema schema = stubSchema();
-  std::vector<std::vector<std::unique_ptr<StubMatcher>>> owned(workers);
+Outcome runTies(std::uint32_t workers, AtEnd at_end) {
+  Schema schema = tieSchema();
+  std::vector<std::vector<std::unique_ptr<TieMatcher>>> owned(workers);
   std::vector<std::vector<Matcher *>> sets(workers);
   for (std::uint32_t w = 0; w < workers; ++w) {
     for (std::uint32_t op = 0; op < 2; ++op) {
-      owned[w].push_back(std::make_unique<StubMatcher>(op, op == 0 ? 20 : 35));
+      owned[w].push_back(std::make_unique<TieMatcher>(op, op == 0 ? 20 : 35));
       sets[w].push_back(owned[w].back().get());
     }
   }
@@ -181,13 +181,13 @@ Outcome runStubs(std::uint32_t workers, AtEnd at_end) {
 TEST_CASE("worker pool: records merged from 2, 3 and 4 workers are one thread's bytes",
           "[threads]") {
   for (AtEnd at_end : {AtEnd::Fire, AtEnd::Drop}) {
-    Outcome one = runStubs(1, at_end);
+    Outcome one = runTies(1, at_end);
     REQUIRE(one.output.size() > 10000);
     REQUIRE(one.late_taken);
     REQUIRE(one.events == 800);
     for (std::uint32_t workers : {2U, 3U, 4U}) {
       INFO("workers " << workers << (at_end == AtEnd::Fire ? ", at end fire" : ", at end drop"));
-      Outcome many = runStubs(workers, at_end);
+      Outcome many = runTies(workers, at_end);
       CHECK(many.output == one.output);
       CHECK(many.fired == one.fired);
       CHECK(many.dropped == one.dropped);
@@ -199,7 +199,7 @@ TEST_CASE("worker pool: records merged from 2, 3 and 4 workers are one thread's 
 
 TEST_CASE("worker pool: copyEvent copies fields, strings and the raw record into a new block",
           "[threads]") {
-  Schema schema = stubSchema();
+  Schema schema = tieSchema();
   EventRef event = makeEvent(42, 7, -3, 9, "hello");
   std::string raw = R"({"a":-3})";
   event->raw = raw.data();
