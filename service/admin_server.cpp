@@ -23,16 +23,6 @@ namespace {
 
 using runtime::JsonWriter;
 
-std::string errorJson(std::string_view message) {
-  std::string out;
-  JsonWriter w(out);
-  w.beginObject();
-  w.key("error");
-  w.writeString(message);
-  w.endObject();
-  return out;
-}
-
 // Client-controlled text (a decoded path, a JSON body) as part of one log line: control
 // characters replaced by '?', at most 300 bytes.
 std::string logText(std::string_view text) {

@@ -1,8 +1,27 @@
 #include "service/control.hpp"
 
+#include "runtime/io/json_writer.hpp"
+
 namespace cep::service {
 
 Control::~Control() = default;
+
+std::string errorJson(std::string_view message, const std::vector<std::string> &reasons) {
+  std::string out = "{\"error\":";
+  runtime::appendJsonString(out, message);
+  if (!reasons.empty()) {
+    out += ",\"reasons\":[";
+    for (std::size_t i = 0; i < reasons.size(); ++i) {
+      if (i > 0) {
+        out += ',';
+      }
+      runtime::appendJsonString(out, reasons[i]);
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
+}
 
 namespace {
 const char *const kNoTraces = R"({"error":"this server does not trace keys"})";

@@ -78,6 +78,9 @@ struct ControlResult {
   std::string json;
 };
 
+// An error body: {"error":MESSAGE} and, when given, "reasons":[...].
+std::string errorJson(std::string_view message, const std::vector<std::string> &reasons = {});
+
 // Thrown by a Control call that cannot be answered now (the runtime is stopping, or its event
 // loop did not take the request in time): the endpoint answers 503 with the message. The one
 // exception a Control may throw; any other is a bug (500).

@@ -37,23 +37,6 @@ std::uint64_t threadCpuNanoseconds() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-std::string errorJson(std::string_view message, const std::vector<std::string> &reasons = {}) {
-  std::string out = "{\"error\":";
-  runtime::appendJsonString(out, message);
-  if (!reasons.empty()) {
-    out += ",\"reasons\":[";
-    for (std::size_t i = 0; i < reasons.size(); ++i) {
-      if (i > 0) {
-        out += ',';
-      }
-      runtime::appendJsonString(out, reasons[i]);
-    }
-    out += ']';
-  }
-  out += '}';
-  return out;
-}
-
 // The "error" text of an errorJson body.
 std::string errorMessage(const std::string &json) {
   std::size_t at = json.find("\"error\":\"");

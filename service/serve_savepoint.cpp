@@ -17,23 +17,12 @@
 
 namespace cep::service {
 
-namespace {
-
-std::string errorBody(std::string_view message) {
-  std::string out = "{\"error\":";
-  runtime::appendJsonString(out, message);
-  out += '}';
-  return out;
-}
-
-} // namespace
-
 ControlResult ServeRuntime::takeSavepoint(runtime::RunLoop &loop, std::string &bytes) {
   auto started = std::chrono::steady_clock::now();
   auto refuse = [&](int status, const char *outcome, const std::string &why) {
     metrics_.savepoints(outcome).add();
     options_.log("savepoint " + std::string(outcome) + ": " + why);
-    return ControlResult{status, errorBody(why)};
+    return ControlResult{status, errorJson(why)};
   };
   if (!options_.describe_inputs) {
     return refuse(500, "failed", "the server does not know its inputs' positions");

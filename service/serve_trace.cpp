@@ -26,12 +26,6 @@ std::string jsonString(std::string_view text) {
   return out;
 }
 
-std::string error(std::string_view message) {
-  std::string out = "{\"error\":";
-  runtime::appendJsonString(out, message);
-  return out + "}";
-}
-
 constexpr const char *kTracedKeys = "cep_traced_keys";
 constexpr const char *kTracedKeysHelp = "Keys traced now (POST /trace)";
 constexpr const char *kTraceLines = "cep_trace_lines_total";
@@ -49,7 +43,7 @@ constexpr const char *kDisagreementsHelp =
 ControlResult ServeRuntime::traceStart(const std::string &key, const std::string &pattern,
                                        const std::string &format) {
   if (!options_.tracer) {
-    return {501, error("this server does not trace keys")};
+    return {501, errorJson("this server does not trace keys")};
   }
   bool json = format == "json";
   return callOnLoop([this, key, pattern, json](runtime::RunLoop &loop) {
@@ -62,7 +56,8 @@ ControlResult ServeRuntime::traceRead(const std::string &key, std::string &lines
     checkTraces(loop);
     auto it = traces_.find(key);
     if (it == traces_.end()) {
-      return {404, error("key " + key + " is not traced (POST /trace?key=" + key + " starts it)")};
+      return {404,
+              errorJson("key " + key + " is not traced (POST /trace?key=" + key + " starts it)")};
     }
     KeyTrace &trace = *it->second;
     if (trace.dropped_unsaid > 0) {
@@ -88,7 +83,7 @@ ControlResult ServeRuntime::traceStop(const std::string &key) {
     checkTraces(loop);
     auto it = traces_.find(key);
     if (it == traces_.end()) {
-      return {404, error("key " + key + " is not traced")};
+      return {404, errorJson("key " + key + " is not traced")};
     }
     KeyTrace &trace = *it->second;
     std::uint64_t compared = 0, disagreements = 0;
@@ -113,15 +108,17 @@ ControlResult ServeRuntime::traceStop(const std::string &key) {
 ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string &key,
                                        const std::string &pattern, bool json) {
   if (traces_.count(key) != 0) {
-    return {409, error("key " + key + " is traced already (GET /trace reads it, DELETE stops it)")};
+    return {409,
+            errorJson("key " + key + " is traced already (GET /trace reads it, DELETE stops it)")};
   }
   if (traces_.size() >= kMaxTracedKeys) {
-    return {409, error("already " + std::to_string(kMaxTracedKeys) +
-                       " keys traced, the most at once: stop one first (DELETE /trace?key=K)")};
+    return {409, errorJson("already " + std::to_string(kMaxTracedKeys) +
+                           " keys traced, the most at once: stop one first (DELETE /trace?key=K)")};
   }
   if (options_.matcher.bounds.max_state_bytes != 0) {
-    return {409, error("a server with --max-state-bytes cannot trace: the bound is over all keys "
-                       "and the shadow interpreter holds one key, so it would evict other runs")};
+    return {409,
+            errorJson("a server with --max-state-bytes cannot trace: the bound is over all keys "
+                      "and the shadow interpreter holds one key, so it would evict other runs")};
   }
   std::vector<Served *> selected;
   for (const auto &served : served_) {
@@ -130,8 +127,8 @@ ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string
     }
   }
   if (selected.empty()) {
-    return {404, error(pattern.empty() ? std::string("no pattern is served")
-                                       : "no pattern `" + pattern + "` is served")};
+    return {404, errorJson(pattern.empty() ? std::string("no pattern is served")
+                                           : "no pattern `" + pattern + "` is served")};
   }
   auto trace = std::make_unique<KeyTrace>();
   KeyTrace *raw = trace.get();
@@ -161,8 +158,8 @@ ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string
   std::vector<std::unique_ptr<runtime::Matcher>> made; // parallel to raw->parts
   for (Served *served : selected) {
     if (!served->loaded) {
-      return {422, error("pattern " + served->name + " " + served->version +
-                         ": its artifact is not kept by this server, so it cannot be traced")};
+      return {422, errorJson("pattern " + served->name + " " + served->version +
+                             ": its artifact is not kept by this server, so it cannot be traced")};
     }
     const compiler::artifact::LoadedArtifact &artifact = served->loaded->artifact;
     runtime::MatcherOptions options = options_.matcher;
@@ -172,7 +169,7 @@ ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string
     try {
       shadow = raw->tracer->shadow(artifact, served->name, options);
     } catch (const std::exception &e) {
-      return {422, error("pattern " + served->name + " " + served->version + ": " + e.what())};
+      return {422, errorJson("pattern " + served->name + " " + served->version + ": " + e.what())};
     }
     // Seeded with the key's partial matches as the native matcher holds them now (by name:
     // runtime/state/matcher_state.hpp), so the trace goes on from where the key is.
@@ -183,8 +180,9 @@ ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string
     try {
       shadow->restoreState(only);
     } catch (const std::exception &e) {
-      return {500, error("internal error: pattern " + served->name + " " + served->version +
-                         ": the key's state does not restore into the interpreter: " + e.what())};
+      return {500,
+              errorJson("internal error: pattern " + served->name + " " + served->version +
+                        ": the key's state does not restore into the interpreter: " + e.what())};
     }
     KeyTrace::Part part;
     part.pattern = served->name;
