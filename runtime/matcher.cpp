@@ -36,9 +36,9 @@ bool MatchOutput::before(const MatchOutput &a, const MatchOutput &b) {
   if (a.start_seq != b.start_seq) {
     return a.start_seq < b.start_seq;
   }
-  // 5. the matched events in match order by arrival; a prefix sorts first
-  return std::lexicographical_compare(a.event_seqs.begin(), a.event_seqs.end(),
-                                      b.event_seqs.begin(), b.event_seqs.end());
+  // 5. the matched events in match order by their place (event time, then arrival); a prefix
+  //    sorts first
+  return a.events < b.events;
 }
 
 // A record's fingerprint: two independent 64-bit hashes (std::hash and FNV-1a), so a changed

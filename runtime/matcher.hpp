@@ -26,6 +26,7 @@
 #include "runtime/event.hpp"
 #include "runtime/state_bounds.hpp"
 
+#include <compare>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,15 @@ struct MigrationReport; // runtime/state/migration.hpp
 
 constexpr std::int64_t kEndOfTime = INT64_MAX;
 
+// Where an event stands in the order its partition processes events (spec §4: event time, then
+// arrival). Matched events compare by it (docs/semantics.md §6 rule 5), so which of two matches
+// sorts first does not depend on the arrival order of events of different times.
+struct EventPlace {
+  std::int64_t time = 0;
+  std::uint64_t seq = 0; // arrival
+  friend auto operator<=>(const EventPlace &, const EventPlace &) = default;
+};
+
 // One output record and where it sorts.
 struct MatchOutput {
   std::int64_t completion_time = 0; // completing event's time; deadline; kEndOfTime at the end
@@ -50,8 +60,8 @@ struct MatchOutput {
   std::uint32_t operator_id = 0;
   std::int64_t start_time = 0; // the match's first event
   std::uint64_t start_seq = 0;
-  std::vector<std::uint64_t> event_seqs; // arrival seqs of the matched events, in match order
-  std::string json;                      // the record, one line, no newline
+  std::vector<EventPlace> events; // the matched events' places, in match order
+  std::string json;               // the record, one line, no newline
 
   // docs/semantics.md §6: completion time; time-driven first; completing arrival; operator id;
   // start; matched events.

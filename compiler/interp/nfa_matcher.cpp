@@ -42,7 +42,8 @@ std::uint64_t keyBytes(const std::string &key) {
 }
 
 bool heldBefore(const HeldMatch &a, const HeldMatch &b) {
-  return std::tie(a.start_time, a.start_seq, a.seqs) < std::tie(b.start_time, b.start_seq, b.seqs);
+  return std::tie(a.start_time, a.start_seq, a.places) <
+         std::tie(b.start_time, b.start_seq, b.places);
 }
 
 } // namespace
@@ -652,9 +653,9 @@ void InterpMatcher::processMatches(KeyState &key, std::vector<Run> &completed,
     m.start_time = r.start_time;
     m.start_seq = r.start_seq;
     for (const Node *n = r.bound.get(); n != nullptr; n = n->prev) {
-      m.seqs.push_back(n->event->seq);
+      m.places.push_back({n->event->time, n->event->seq});
     }
-    std::reverse(m.seqs.begin(), m.seqs.end());
+    std::reverse(m.places.begin(), m.places.end());
     m.bound = std::move(r.bound);
     auto at = std::upper_bound(key.held.begin(), key.held.end(), m, heldBefore);
     key.held.insert(at, std::move(m));
@@ -726,7 +727,7 @@ void InterpMatcher::prune(KeyState &key, const HeldMatch &released) {
     a.run = run;
     a.reason = "skip";
     a.detail = std::string(what) + " dropped by the skip strategy after the match ending at #" +
-               std::to_string(released.seqs.back() + 1);
+               std::to_string(released.places.back().seq + 1);
     trace_.sink->action(a);
   };
   std::vector<Run> runs;
@@ -746,8 +747,8 @@ void InterpMatcher::prune(KeyState &key, const HeldMatch &released) {
         run.start_seq = m.start_seq + 1;
         run.start_time = m.start_time;
         run.state = "$final";
-        for (std::uint64_t seq : m.seqs) {
-          run.events.push_back(seq + 1);
+        for (const runtime::EventPlace &p : m.places) {
+          run.events.push_back(p.seq + 1);
         }
         traceDiscard(run, "a complete match held back");
       }
@@ -828,7 +829,7 @@ void InterpMatcher::emitMatch(const KeyState &key, const HeldMatch &m, const Com
   o.completion_seq = when.seq;
   o.start_time = m.start_time;
   o.start_seq = m.start_seq;
-  o.event_seqs = m.seqs;
+  o.events = m.places;
   RecordShape shape{&program_, &pattern_, options_.with_events, options_.version};
   buildRecord(o.json, shape, evaluator_, key.key_json, pattern_.emit, m.start_time,
               m.bound->event->time, false, bound);
@@ -856,7 +857,7 @@ void InterpMatcher::emitTimeout(const KeyState &key, const Run &run,
   o.start_time = run.start_time;
   o.start_seq = run.start_seq;
   for (const Node *n : bound.nodes()) {
-    o.event_seqs.push_back(n->event->seq);
+    o.events.push_back({n->event->time, n->event->seq});
   }
   RecordShape shape{&program_, &pattern_, options_.with_events, options_.version};
   buildRecord(o.json, shape, evaluator_, key.key_json, *pattern_.timeout_emit, run.start_time,

@@ -56,7 +56,7 @@ struct HeldMatch {
   NodeRef bound;
   std::int64_t start_time = 0;
   std::uint64_t start_seq = 0;
-  std::vector<std::uint64_t> seqs; // arrival seqs in match order
+  std::vector<runtime::EventPlace> places; // the matched events', in match order
 };
 
 struct KeyState {

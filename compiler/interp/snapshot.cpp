@@ -136,9 +136,9 @@ InterpMatcher::stageKeys(const MatcherState &from, const std::vector<runtime::Ev
       m.start_time = sh.start_time;
       m.start_seq = sh.start_seq;
       for (const Node *n = m.bound.get(); n != nullptr; n = n->prev) {
-        m.seqs.push_back(n->event->seq);
+        m.places.push_back({n->event->time, n->event->seq});
       }
-      std::reverse(m.seqs.begin(), m.seqs.end());
+      std::reverse(m.places.begin(), m.places.end());
       ks->held.push_back(std::move(m));
     }
     if (options_.bounds.key_ttl_ms != 0) {

@@ -213,14 +213,15 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   }
 }
 
-void NativeMatcher::chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const {
+void NativeMatcher::chainPlaces(std::uint32_t last, std::vector<EventPlace> &places) const {
   std::size_t n = 0;
   for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
     ++n;
   }
-  seqs.resize(n);
+  places.resize(n);
   for (std::uint32_t i = last; i != kNoNode; i = nodes_[i].prev) {
-    seqs[--n] = nodes_[i].event->seq;
+    const Event &e = *nodes_[i].event;
+    places[--n] = {e.time, e.seq};
   }
 }
 
@@ -641,7 +642,7 @@ bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
   if (pa != pb) {
     return pa < pb;
   }
-  return a.seqs < b.seqs;
+  return a.places < b.places;
 }
 
 void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
@@ -651,7 +652,7 @@ void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
     Held m;
     m.last = r.last; // the reference moves over
     m.first = r.first;
-    chainSeqs(r.last, m.seqs);
+    chainPlaces(r.last, m.places);
     auto at = std::upper_bound(key.held.begin(), key.held.end(), m,
                                [&](const Held &a, const Held &b) { return heldBefore(a, b); });
     key.held.insert(at, std::move(m));
@@ -799,7 +800,7 @@ void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
   Pos start = startOf(m.first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  o.event_seqs = std::move(m.seqs);
+  o.events = std::move(m.places);
   view_.reset(m.last);
   match_writer_->append(o.json, *key.rep, start.first, nodes_[m.last].event->time, false, view_);
   out.push_back(std::move(o));
@@ -816,7 +817,7 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
   Pos start = startOf(run.first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  chainSeqs(run.last, o.event_seqs);
+  chainPlaces(run.last, o.events);
   view_.reset(run.last);
   timeout_writer_->append(o.json, *key.rep, start.first, run.deadline, true, view_);
   out.push_back(std::move(o));

@@ -86,7 +86,7 @@ private:
   struct Held {
     std::uint32_t last = kNoNode; // owns one reference
     std::uint32_t first = kNoNode;
-    std::vector<std::uint64_t> seqs; // arrival seqs in match order
+    std::vector<EventPlace> places; // the matched events', in match order
   };
 
   struct Key {
@@ -147,8 +147,8 @@ private:
   void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
   void setRuns(Key &key, std::vector<Run> &runs);
   void releaseRuns(std::vector<Run> &runs);
-  // Arrival seqs of the chain ending at `last`, in match order (one allocation).
-  void chainSeqs(std::uint32_t last, std::vector<std::uint64_t> &seqs) const;
+  // Places of the chain ending at `last`, in match order (one allocation).
+  void chainPlaces(std::uint32_t last, std::vector<EventPlace> &places) const;
   bool timerValid(const Timer &t) const {
     const Key &key = keys_[t.key];
     return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;

@@ -198,9 +198,9 @@ void NativeMatcher::importState(const MatcherState &st, const std::vector<EventR
         failMatcherState("a held match's start does not match its events");
       }
       for (std::uint32_t n = m.last; n != kNoNode; n = nodes_[n].prev) {
-        m.seqs.push_back(nodes_[n].event->seq);
+        m.places.push_back({nodes_[n].event->time, nodes_[n].event->seq});
       }
-      std::reverse(m.seqs.begin(), m.seqs.end());
+      std::reverse(m.places.begin(), m.places.end());
       pk.held.push_back(std::move(m));
     }
   }

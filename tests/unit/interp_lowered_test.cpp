@@ -29,8 +29,8 @@ std::vector<std::string> matches(const std::string &program,
     std::stable_sort(out.begin(), out.end(), cep::runtime::MatchOutput::before);
     for (const auto &o : out) {
       std::string s = o.json.find("\"@timeout\":true") != std::string::npos ? "T" : "";
-      for (std::uint64_t seq : o.event_seqs) {
-        s += (s.empty() ? "" : " ") + std::to_string(seq + 1);
+      for (const auto &p : o.events) {
+        s += (s.empty() ? "" : " ") + std::to_string(p.seq + 1);
       }
       result.push_back(s);
     }

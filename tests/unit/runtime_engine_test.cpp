@@ -119,7 +119,7 @@ public:
     o.completion_seq = event->seq;
     o.start_time = event->time;
     o.start_seq = event->seq;
-    o.event_seqs = {event->seq};
+    o.events = {{event->time, event->seq}};
     o.json = std::move(json);
     return o;
   }
@@ -628,7 +628,8 @@ TEST_CASE("engine: the --stats table", "[runtime][engine]") {
 
 TEST_CASE("engine: MatchOutput::before is docs/semantics.md §6", "[runtime][engine]") {
   auto make = [](std::int64_t time, bool time_driven, std::uint64_t seq, std::uint32_t op,
-                 std::int64_t start, std::uint64_t start_seq, std::vector<std::uint64_t> seqs) {
+                 std::int64_t start, std::uint64_t start_seq,
+                 std::vector<cep::runtime::EventPlace> events) {
     MatchOutput o;
     o.completion_time = time;
     o.time_driven = time_driven;
@@ -636,21 +637,22 @@ TEST_CASE("engine: MatchOutput::before is docs/semantics.md §6", "[runtime][eng
     o.operator_id = op;
     o.start_time = start;
     o.start_seq = start_seq;
-    o.event_seqs = std::move(seqs);
+    o.events = std::move(events);
     return o;
   };
   // In the expected order.
   std::vector<MatchOutput> outputs{
-      make(10, true, 0, 1, 0, 0, {}),         // timeout at 10, pattern 1
-      make(10, true, 0, 2, 0, 0, {}),         // pattern 2
-      make(10, false, 3, 2, 0, 0, {}),        // event completion at 10, arrival 3
-      make(10, false, 5, 0, 1, 0, {}),        // arrival 5 beats pattern 0
-      make(10, false, 5, 1, 2, 9, {}),        // pattern 1, start 2
-      make(10, false, 5, 1, 3, 1, {}),        // start 3 (time before arrival)
-      make(10, false, 5, 1, 3, 2, {2, 4}),    // start arrival 2: {a1, b1}
-      make(10, false, 5, 1, 3, 2, {2, 4, 5}), // {a1, b1, b2}
-      make(10, false, 5, 1, 3, 2, {2, 5}),    // {a1, b2}
-      make(11, true, 0, 0, 0, 0, {}),         // a later time
+      make(10, true, 0, 1, 0, 0, {}),                        // timeout at 10, pattern 1
+      make(10, true, 0, 2, 0, 0, {}),                        // pattern 2
+      make(10, false, 3, 2, 0, 0, {}),                       // event completion at 10, arrival 3
+      make(10, false, 5, 0, 1, 0, {}),                       // arrival 5 beats pattern 0
+      make(10, false, 5, 1, 2, 9, {}),                       // pattern 1, start 2
+      make(10, false, 5, 1, 3, 1, {}),                       // start 3 (time before arrival)
+      make(10, false, 5, 1, 3, 2, {{3, 2}, {4, 4}}),         // start arrival 2: {a1, b1}
+      make(10, false, 5, 1, 3, 2, {{3, 2}, {4, 4}, {5, 5}}), // {a1, b1, b2}
+      make(10, false, 5, 1, 3, 2, {{3, 2}, {5, 5}}),         // {a1, b2}
+      // matched events by place, not arrival: b3 (time 6) arrived before b2 but comes after it
+      make(10, false, 5, 1, 3, 2, {{3, 2}, {6, 1}}), make(11, true, 0, 0, 0, 0, {}), // a later time
       make(kEndOfTime, true, 0, 0, 0, 0, {}), // end of input last
   };
   for (std::size_t i = 0; i < outputs.size(); ++i) {

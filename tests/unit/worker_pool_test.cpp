@@ -105,7 +105,7 @@ private:
     o.completion_time = at;
     o.start_time = e.time;
     o.start_seq = seq;
-    o.event_seqs = {seq};
+    o.events = {{e.time, seq}};
     o.json = "{\"field\":" + std::to_string(field_) + ",\"key\":" + std::to_string(key) + ",\"" +
              what + "\":" + std::to_string(seq) + ",\"s\":\"" +
              std::string(e.slots()[2].s->view()) + "\"}";
