@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <random>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -84,9 +85,17 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
     log("transactional.id " + producer_->transactionalId() +
         ": transactions initialised (an earlier producer of this id is fenced; the transaction "
         "it left open is aborted by the broker)");
+    // The start time alone is not unique: two members of a group starting in the same
+    // millisecond would label their transactions alike, and a restart would take the other's
+    // committed offsets for its own. Six random digits after it (still one number: labels
+    // stay BASE-SEQ) make that out of the question.
+    char nonce[7];
+    std::snprintf(nonce, sizeof nonce, "%06u",
+                  static_cast<unsigned>(std::random_device{}() % 1000000U));
     label_base_ = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+                                     .count()) +
+                  nonce;
     if (!beginNext(error)) {
       std::cerr << "cep serve: --output " << outputs_.front() << ": " << error << '\n';
       return kRuntimeFailure;

@@ -123,8 +123,8 @@ def main():
                     "--checkpoint-every", "500ms", "--scale-out", "--kafka-config", config]
 
         a = bed.serve(serve_args("state-a"), name="a")
-        # B after A's transactions are initialised: a transaction label's base is the time
-        # of that in ms, and the two must differ (checked below).
+        # B after A's transactions are initialised (a transaction label's base is the time of
+        # that in ms and six random digits; the two must differ, checked below).
         a.wait_log("transactions initialised")
         b = bed.serve(serve_args("state-b"), name="b")
         port_a, port_b = (os.path.join(args.workdir, n + ".port") for n in ("a", "b"))
