@@ -12,8 +12,8 @@ and accounts.cep (keyed by user), one key per event. Checks:
     cep_kafka_message_key_mismatches_total is non-zero;
   * with --repartition: every message of fraud-repartition is keyed by its event's pattern key
     (a Payment by its card, a Login, PasswordReset or Withdrawal by its user), the value
-    unchanged; every event is republished once (cep_kafka_republished_total); the watermark is
-    sent to each of the 4 partitions; the alerts equal `cep run`'s on the same events (as a
+    unchanged; every event is republished once (cep_kafka_republished_total); each input
+    partition's watermark is sent to each of the 4 partitions, naming the input partition; the alerts equal `cep run`'s on the same events (as a
     multiset); SIGTERM exits 0;
   * with --repartition and --state, across a SIGKILL: the first half of each partition is
     republished and matched, a checkpoint commits it, the server is killed and restarted on the
@@ -172,10 +172,11 @@ def main():
         republished = bed.consume("fraud-repartition", "%p\\t%k\\t%s\\n")
         values = [line.split("\t", 2)[2] for line in republished]
         marks = [line for line in republished if '"@watermark"' in line]
-        check(sorted(line.split("\t")[0] for line in marks) == ["0", "1", "2", "3"] and
-              all(json.loads(m.split("\t", 2)[2]) == {"@watermark": last + 86400000}
-                  for m in marks),
-              "the input's watermark goes to each partition of fraud-repartition once")
+        said = sorted((int(m.split("\t")[0]), json.loads(m.split("\t", 2)[2])["@partition"],
+                       json.loads(m.split("\t", 2)[2])["@watermark"]) for m in marks)
+        check(said == [(rp, ip, last + 86400000) for rp in range(4) for ip in range(4)],
+              "the watermark of each input partition goes to each partition of "
+              "fraud-repartition once, saying which input partition it is of")
         records = [line for line in republished if '"@watermark"' not in line]
 
         def pattern_key(value):
