@@ -50,9 +50,6 @@ public:
   std::uint64_t countsVersion() const override { return inner_->countsVersion(); }
   const std::string &error() const override { return inner_->error(); }
 
-  // The watermark handed out for a repartition partition (INT64_MIN: none yet).
-  std::int64_t handed(std::uint32_t split) const { return handed_[split]; }
-
 private:
   std::unique_ptr<runtime::kafka::KafkaSource> inner_;
   std::uint32_t inputs_;
