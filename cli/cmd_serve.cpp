@@ -189,6 +189,12 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     return runFailure(error);
   }
   runtime_options.jit = std::shared_ptr<compiler::jit::LoadHost>(std::move(jit));
+  if (kafka.repartition()) {
+    runtime_options.one_key_per_event =
+        "one repartition topic holds one key per event; serve patterns keyed differently from "
+        "separate `cep serve --repartition` processes of different groups (docs/kafka.md "
+        "\"Repartition\")";
+  }
   std::unique_ptr<runtime::store::CheckpointStore> store;
   if (options.state_dir) {
     store = runtime::store::CheckpointStore::open(*options.state_dir, {}, error);
@@ -287,6 +293,15 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       std::cerr << "cep serve: " << e.what() << '\n';
       return e.user() ? kRuleErrors : kRuntimeFailure;
     }
+  }
+  // --repartition: each event type keyed one way, known before any event is read.
+  if (std::vector<std::string> keys = served.keyConflictsAtStart(); !keys.empty()) {
+    std::cerr << "cep serve: --repartition: the patterns key an event type in more than one way:\n";
+    for (const std::string &line : keys) {
+      std::cerr << "  " << line << '\n';
+    }
+    std::cerr << "  " << runtime_options.one_key_per_event << '\n';
+    return kUsage;
   }
   if (restored) {
     // The artifacts given here go over the restored state in keep mode: checked now, before an

@@ -1,6 +1,7 @@
 #include "cli/serve_kafka.hpp"
 
 #include "cli/exit_codes.hpp"
+#include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/kafka/kafka_sink.hpp"
 #include "runtime/kafka/kafka_source.hpp"
 #include "runtime/time/time_format.hpp"
@@ -193,6 +194,12 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
       return false;
     }
     sources_.push_back(source.get());
+    if (repartition()) { // the first stage's watermarks, combined (serve_kafka_watermarks.hpp)
+      inputs.addSource(
+          std::make_unique<RepartitionedSource>(std::move(source), repartition_source_->splits()),
+          bound);
+      continue;
+    }
     inputs.addSource(std::move(source), bound);
   }
   return true;

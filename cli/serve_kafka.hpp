@@ -236,15 +236,27 @@ private:
   // The first stage's source (owned by the Inputs): with --state its positions are in the
   // checkpoint (after the matching stage's inputs) and its offsets in each transaction.
   const runtime::kafka::KafkaSource *repartition_source_ = nullptr;
-  std::vector<std::int64_t> input_watermarks_; // per input partition; INT64_MIN: none yet
-  std::int64_t sent_watermark_ = 0;
-  bool sent_any_watermark_ = false;
+  // Per input partition, the highest watermark republished (INT64_MIN: none yet): each goes
+  // to every repartition partition as {"@watermark":T,"@partition":P}, combined by the matching
+  // stage (serve_kafka_watermarks.hpp).
+  std::vector<std::int64_t> input_watermarks_;
   runtime::metrics::Counter *republished_ = nullptr;
   runtime::metrics::Counter *republished_watermarks_ = nullptr;
   int takeRepartition(const ServeOptions &options);
   bool openRepartition(runtime::Inputs &inputs, runtime::metrics::Registry &registry,
                        std::string &error);
   bool republish(std::int32_t partition, std::int64_t offset, const runtime::Line &line);
+  // --repartition --scale-out (serve_kafka_repartition_group.cpp): the first stages share the
+  // input's partitions in the group `<group>-repartition`. Giving some up commits a checkpoint
+  // first (what was republished of them, their offsets and records); taking some reads their
+  // records from the changelog topic and resumes each at its offset. Each transaction writes a
+  // record per input partition held whose position moved (group `<group>-repartition`, no
+  // keys: the first stage has no state but its position).
+  void onFirstStageRevoking(const std::vector<std::int32_t> &partitions, bool lost);
+  std::map<std::int32_t, std::int64_t>
+  onFirstStageAssigned(const std::vector<std::int32_t> &partitions);
+  bool writeFirstStageRecords(const service::ServeMeta &meta, std::string &error);
+  std::map<std::int32_t, std::int64_t> first_written_; // input partition -> offset written
 
   // Messages read again after a restore from the changelog (serve_kafka_replay.cpp): a
   // partition restored from a record resumes at the first event its writer still held, so

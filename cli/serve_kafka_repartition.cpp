@@ -10,9 +10,12 @@
 // differently are refused, they would need one repartition topic each); an event no
 // partitioned pattern reads, or a message that does not decode (the matching stage makes it a
 // dead letter), without a key. A watermark record of an input partition is not forwarded as
-// it is (the repartition topic's partitions mix every input partition): the minimum over the
-// input's partitions is sent to every repartition partition when it rises. The message
-// timestamp is kept (the event time of a type without a time field).
+// it is (the repartition topic's partitions mix every input partition): when the partition's
+// watermark rises it goes to every repartition partition saying which input partition it is
+// of, and the matching stage takes the minimum over every input partition
+// (serve_kafka_watermarks.hpp). The message timestamp is kept (the event time of a type
+// without a time field). With --scale-out the first stages of the members share the input's
+// partitions through the group `<group>-repartition` (serve_kafka_repartition_group.cpp).
 //
 // Without --state, the input's offsets are committed by the consumer's auto commit under the
 // group `<group>-repartition`, so a kill may republish a message again (at least once, as the
@@ -23,6 +26,7 @@
 // committed checkpoint's first stage stopped, nothing lost, nothing twice (read_committed).
 #include "cli/exit_codes.hpp"
 #include "cli/serve_kafka.hpp"
+#include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/kafka/changelog_topic.hpp"
 #include "runtime/kafka/kafka_producer.hpp"
 #include "runtime/kafka/kafka_source.hpp"
@@ -69,9 +73,6 @@ private:
 int ServeKafka::takeRepartition(const ServeOptions &options) {
   if (inputs_.size() != 1) {
     return usage("--repartition needs exactly one kafka:// input (the topic to republish)");
-  }
-  if (scale_out_) {
-    return usage("--repartition with --scale-out: not yet (docs/kafka.md \"Repartition\")");
   }
   if (state_ && outputs_.empty()) {
     return usage("--repartition with --state needs a kafka:// output: the republished messages "
@@ -121,14 +122,28 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
       {{"from", repartition_from_.topic}, {"to", repartition_topic_}});
   republished_watermarks_ =
       &registry.counter("cep_kafka_republished_watermarks_total",
-                        "Watermark records sent to every partition of the repartition topic "
-                        "(the minimum over the input's partitions).",
+                        "An input partition's watermark sent to every partition of the "
+                        "repartition topic (once per rise; the matching stage takes the minimum "
+                        "over the input's partitions).",
                         {{"to", repartition_topic_}});
   runtime::kafka::KafkaSourceOptions options;
   options.url = repartition_from_;
   options.config = has_config_ ? &config_ : nullptr;
   options.registry = &registry;
-  options.assign_all = true;    // one first stage per group: every partition, no group join
+  // One process: every partition, no group join. --scale-out: the first stages of the members
+  // share the input's partitions through the group `<group>-repartition` (cooperative-sticky),
+  // each resuming a partition it is given where the changelog record of its previous owner
+  // says (serve_kafka_repartition_group.cpp).
+  options.assign_all = !scale_out_;
+  if (scale_out_) {
+    options.cooperative = true;
+    options.hooks.revoking = [this](const std::vector<std::int32_t> &partitions, bool lost) {
+      onFirstStageRevoking(partitions, lost);
+    };
+    options.hooks.assigned = [this](const std::vector<std::int32_t> &partitions) {
+      return onFirstStageAssigned(partitions);
+    };
+  }
   options.max_record_bytes = 0; // republished whole; the matching stage applies the limit
   options.commit_offsets = !transactional(); // else in each checkpoint's transaction
   if (auto at = resume_.find(repartition_from_.topic); at != resume_.end()) {
@@ -166,25 +181,20 @@ bool ServeKafka::republish(std::int32_t partition, std::int64_t offset, const ru
         inputs_.front().type_name.empty() ? -1 : schema.typeIndex(inputs_.front().type_name);
     runtime::DecodeResult decoded = messageDecoder().decodeCopy(line.text, context);
     if (decoded.status == runtime::DecodeStatus::Watermark) {
+      // Said for this input partition alone: the matching stage takes the minimum over every
+      // input partition (RepartitionedSource), whichever member republished each.
       auto &mine = input_watermarks_[static_cast<std::size_t>(partition)];
-      mine = std::max(mine, decoded.watermark);
-      std::int64_t low = std::numeric_limits<std::int64_t>::max();
-      for (std::int64_t w : input_watermarks_) {
-        low = std::min(low, w);
+      if (decoded.watermark <= mine) {
+        return true; // did not rise
       }
-      if (low == std::numeric_limits<std::int64_t>::min() ||
-          (sent_any_watermark_ && low <= sent_watermark_)) {
-        return true; // a partition has none yet, or the minimum did not rise
-      }
-      const std::string value = "{\"@watermark\":" + std::to_string(low) + "}";
+      mine = decoded.watermark;
+      const std::string value = partitionWatermark(decoded.watermark, partition);
       for (int p = 0; p < repartition_partitions_; ++p) {
         if (!republisher_->produce(repartition_topic_, "", value, error, p)) {
           fail("--repartition: " + error);
           return true;
         }
       }
-      sent_watermark_ = low;
-      sent_any_watermark_ = true;
       republished_watermarks_->add();
       return true;
     }

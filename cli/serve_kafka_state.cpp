@@ -330,7 +330,8 @@ service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
     sources.push_back(repartition_source_); // the first stage's offsets, group <group>-repartition
   }
   bool fatal = false;
-  if (changelog() && !writeChangelog(meta, error, fatal)) {
+  if ((changelog() && !writeChangelog(meta, error, fatal)) ||
+      (scale_out_ && repartition() && !writeFirstStageRecords(meta, error))) {
     // The transaction must not commit without its changelog records: aborted (and counted),
     // the server rewinds as for any abortable error.
     error = "transaction " + producer_->label() + ": the changelog: " + error;

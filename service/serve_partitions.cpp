@@ -5,6 +5,7 @@
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "service/key_shapes.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
@@ -145,6 +146,58 @@ void ServeRuntime::patternKeys(const runtime::Event &event,
     runtime::native::appendKeyJson(key, *served->schema, image, event);
     out.emplace_back(served->name, std::move(key));
   }
+  for (const auto &served : served_) { // aggregates: their one event type, when keyed
+    if (!served->in_operators || served->draining || !served->aggregate ||
+        served->aggregate->key_fields.empty() || event.type != served->aggregate->event_type) {
+      continue;
+    }
+    std::string key;
+    runtime::native::appendKeyFields(key, *served->schema, event, served->aggregate->key_fields);
+    out.emplace_back(served->name, std::move(key));
+  }
+}
+
+std::vector<std::string>
+ServeRuntime::keyConflictsWith(const std::vector<const Loaded *> &adding) const {
+  if (options_.one_key_per_event.empty()) {
+    return {};
+  }
+  std::set<std::string> replaced;
+  for (const Loaded *loaded : adding) {
+    replaced.insert(loaded->names.begin(), loaded->names.end());
+  }
+  std::vector<OperatorKeys> operators;
+  for (const auto &served : served_) {
+    if (!served->in_operators || served->draining || replaced.count(served->name) != 0) {
+      continue;
+    }
+    if (served->aggregate) {
+      operators.push_back(
+          service::aggregateKeys(served->name, *served->schema, *served->aggregate));
+    } else if (served->image) {
+      operators.push_back(service::patternKeys(served->name, *served->schema, *served->image));
+    }
+  }
+  for (const Loaded *loaded : adding) {
+    const runtime::Schema &schema = *loaded->artifact.schema;
+    for (std::size_t i = 0; i < loaded->names.size(); ++i) {
+      if (loaded->aggregates[i]) {
+        operators.push_back(
+            service::aggregateKeys(loaded->names[i], schema, *loaded->aggregates[i]));
+      } else if (loaded->images[i]) {
+        operators.push_back(service::patternKeys(loaded->names[i], schema, *loaded->images[i]));
+      }
+    }
+  }
+  return keyConflicts(operators);
+}
+
+std::vector<std::string> ServeRuntime::keyConflictsAtStart() const {
+  std::vector<const Loaded *> adding;
+  for (const auto &loaded : at_start_) {
+    adding.push_back(loaded.get());
+  }
+  return keyConflictsWith(adding);
 }
 
 } // namespace cep::service

@@ -681,6 +681,14 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       reasons.push_back(reason);
     }
   }
+  // --repartition: one key per event type (key_shapes.hpp).
+  if (std::vector<std::string> keys = keyConflictsWith({&loaded}); !keys.empty()) {
+    metrics_.deploys(mode_name, "refused").add();
+    options_.log("deploy of " + artifact.version() + " refused: " + keys[0]);
+    return {422, errorJson("the artifact keys an event type otherwise than the patterns served (" +
+                               options_.one_key_per_event + "); nothing was changed",
+                           keys)};
+  }
   if (!reasons.empty()) {
     metrics_.deploys(mode_name, "refused").add();
     options_.log("deploy of " + artifact.version() + " (" + mode_name + ") refused: " +

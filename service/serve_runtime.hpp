@@ -100,6 +100,10 @@ struct ServeRuntimeOptions {
   // Not empty: artifacts that declare aggregates are refused (at start and deployed) with this
   // reason (the Kafka changelog topic does not carry window state yet).
   std::string aggregates_refused;
+  // Not empty (`--repartition`): the served patterns and aggregates must key each event type
+  // one way (service/key_shapes.hpp); a deploy that would key one otherwise is refused (422)
+  // with each conflict, and this reason in the answer's error.
+  std::string one_key_per_event;
 
   // Durable state (`--state DIR`, docs/state.md). The store checkpoints go to (it outlives the
   // runtime); null: the state lives in memory only.
@@ -262,6 +266,11 @@ public:
   // `out`. `event` is of the server's schema (schema()).
   void patternKeys(const runtime::Event &event,
                    std::vector<std::pair<std::string, std::string>> &out) const;
+  // Main thread, after loadAtStart, before any event is read: with
+  // ServeRuntimeOptions::one_key_per_event, the pairs of operators (restored ones not replaced,
+  // then the artifacts given) that key one event type differently, one line each (key_shapes.hpp);
+  // empty when they agree or the option is not set.
+  std::vector<std::string> keyConflictsAtStart() const;
   // After the loop: Committed while no transaction failed, else the step that stopped the
   // server and `transactionError()` why.
   TransactionStep transactionFailure() const { return transaction_failure_; }
@@ -371,6 +380,9 @@ private:
   std::shared_ptr<const runtime::Schema> schema_;
   std::vector<std::shared_ptr<const runtime::Schema>> schemas_; // every schema the loop has used
   std::vector<std::shared_ptr<Loaded>> at_start_;
+  // The key conflicts once `adding` is served over the served versions it does not replace
+  // (keyConflictsAtStart, applyDeploy); empty without one_key_per_event.
+  std::vector<std::string> keyConflictsWith(const std::vector<const Loaded *> &adding) const;
   std::vector<std::unique_ptr<Served>> served_;    // by load order
   std::vector<std::unique_ptr<Served>> graveyard_; // retired: destroyed after the answer
   std::vector<ServeMetrics::Input> inputs_;

@@ -12,8 +12,8 @@ and accounts.cep (keyed by user), one key per event. Checks:
     cep_kafka_message_key_mismatches_total is non-zero;
   * with --repartition: every message of fraud-repartition is keyed by its event's pattern key
     (a Payment by its card, a Login, PasswordReset or Withdrawal by its user), the value
-    unchanged; every event is republished once (cep_kafka_republished_total); the watermark is
-    sent to each of the 4 partitions; the alerts equal `cep run`'s on the same events (as a
+    unchanged; every event is republished once (cep_kafka_republished_total); each input
+    partition's watermark is sent to each of the 4 partitions, naming the input partition; the alerts equal `cep run`'s on the same events (as a
     multiset); SIGTERM exits 0;
   * with --repartition and --state, across a SIGKILL: the first half of each partition is
     republished and matched, a checkpoint commits it, the server is killed and restarted on the
@@ -24,8 +24,11 @@ and accounts.cep (keyed by user), one key per event. Checks:
     transactions are the input's, each once (the first stage resumed at its checkpointed
     offsets: not from the start, not past the second half), and the alerts of committed
     transactions equal `cep run`'s;
+  * a deploy of orders.cep (a Payment keyed by its order_id) to the running --repartition
+    server is refused naming both patterns and keys, and the server goes on;
   * with every rule of the example (orders.cep keys a Payment by its order_id, payments.cep by
-    its card): refused, exit 2, naming both patterns.
+    its card): refused at start, exit 2, naming both patterns and keys, before the input topic
+    is opened.
 """
 
 import collections
@@ -169,10 +172,11 @@ def main():
         republished = bed.consume("fraud-repartition", "%p\\t%k\\t%s\\n")
         values = [line.split("\t", 2)[2] for line in republished]
         marks = [line for line in republished if '"@watermark"' in line]
-        check(sorted(line.split("\t")[0] for line in marks) == ["0", "1", "2", "3"] and
-              all(json.loads(m.split("\t", 2)[2]) == {"@watermark": last + 86400000}
-                  for m in marks),
-              "the input's watermark goes to each partition of fraud-repartition once")
+        said = sorted((int(m.split("\t")[0]), json.loads(m.split("\t", 2)[2])["@partition"],
+                       json.loads(m.split("\t", 2)[2])["@watermark"]) for m in marks)
+        check(said == [(rp, ip, last + 86400000) for rp in range(4) for ip in range(4)],
+              "the watermark of each input partition goes to each partition of "
+              "fraud-repartition once, saying which input partition it is of")
         records = [line for line in republished if '"@watermark"' not in line]
 
         def pattern_key(value):
@@ -190,6 +194,22 @@ def main():
         check(server.metric("cep_kafka_republished_total", **{"from": "payments",
                                                               "to": "fraud-repartition"})
               == len(events), "metrics: cep_kafka_republished_total counts every event")
+        # A deploy keying an event type otherwise (orders.cep keys a Payment by order_id) is
+        # refused by the running server, which goes on serving.
+        with open(server.port_file, encoding="utf-8") as f:
+            port = f.read().strip()
+        orders = os.path.join(args.workdir, "orders.cepo")
+        compiled = subprocess.run([args.cep, "compile", os.path.join(args.example, "orders.cep"),
+                                   "-o", orders], capture_output=True, timeout=120)
+        check(compiled.returncode == 0, f"orders.cep compiles ({compiled.stderr[-300:]!r})")
+        deployed = subprocess.run([args.cep, "deploy", orders, "--server", f"127.0.0.1:{port}"],
+                                  capture_output=True, timeout=60)
+        said = deployed.stderr.decode(errors="replace") + deployed.stdout.decode(errors="replace")
+        check(deployed.returncode != 0 and "unpaid keys it by (order_id)" in said and
+              "keys Payment by (card)" in said,
+              f"a deploy keying a Payment by order_id is refused, naming both patterns and keys "
+              f"(got {deployed.returncode}: {said[-400:]})")
+        check(server.proc.poll() is None, "the server goes on after the refused deploy")
         check(server.stop() == 0, "SIGTERM: the server with --repartition exits 0")
 
         exactly_once(args, bed, rules, by_partition, last, expected, events)
@@ -200,10 +220,12 @@ def main():
                                   "-o", bed.url("alerts"), "--admin", "127.0.0.1:0"],
                                  capture_output=True, timeout=60)
         err = refused.stderr.decode(errors="replace")
-        check(refused.returncode == 2 and "unpaid" in err and "card_testing" in err or
-              refused.returncode == 2 and "unpaid" in err and "velocity" in err,
-              f"patterns keying a Payment by card and by order_id are refused with exit 2 "
-              f"(got {refused.returncode}: {err[-400:]})")
+        check(refused.returncode == 2 and
+              re.search(r"pattern unpaid keys (Payment|it) by \(order_id\)", err) and
+              re.search(r"pattern (velocity|card_testing) keys (Payment|it) by \(card\)", err)
+              and "is republished to" not in err,
+              f"patterns keying a Payment by card and by order_id are refused with exit 2 at "
+              f"start, before the input is opened (got {refused.returncode}: {err[-400:]})")
     if failures:
         print(f"{len(failures)} checks failed", file=sys.stderr)
         return 1
