@@ -356,7 +356,12 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
   }
   const std::string topic = service::changelogTopic(source.group());
   for (const auto &[partition, offset] : resume) {
-    if (dirty_.count(partition) == 0 && written_offsets_[partition] == offset) {
+    // A partition never written has no record yet, even when it resumes at offset 0 (every
+    // event it read still held for reordering): the record must say so, or a new owner would
+    // start from the group's committed offset, past the held events.
+    auto written = written_offsets_.find(partition);
+    if (dirty_.count(partition) == 0 && written != written_offsets_.end() &&
+        written->second == offset) {
       continue;
     }
     dirty_.insert(partition);
