@@ -34,10 +34,10 @@ import subprocess
 import sys
 import zlib
 
-from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
-
 import argparse
 import shutil
+
+from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
 
 RULES = """event Payment {
     card:   string
@@ -62,7 +62,8 @@ T0 = 1767607200000  # 2026-01-05T10:00:00Z
 MIN = 60000
 
 
-def main():
+def setup():
+    """The arguments, a fresh workdir and the rules file written in it: (args, rules path)."""
     ap = argparse.ArgumentParser()
     for name in ("--cep", "--mock", "--example", "--workdir"):
         ap.add_argument(name, required=True)
@@ -72,51 +73,96 @@ def main():
     rules = os.path.join(args.workdir, "rules.cep")
     with open(rules, "w") as f:
         f.write(RULES)
+    return args, rules
 
-    def cards(partition, n, prefix):
-        """n card names whose key is in `partition` (librdkafka's default partitioner)."""
-        return [c for c in (f"{prefix}-{i}" for i in range(1000))
-                if zlib.crc32(c.encode()) % 2 == partition][:n]
 
-    def payment(card, amount, ts):
-        return {"@type": "Payment", "card": card, "amount": amount, "ts": ts}
+def cards(partition, n, prefix):
+    """n card names whose key is in `partition` of 2 (librdkafka's default partitioner)."""
+    return [c for c in (f"{prefix}-{i}" for i in range(1000))
+            if zlib.crc32(c.encode()) % 2 == partition][:n]
 
-    def stream(card_list, start, end, step):
-        """Payments every `step` ms over [start, end), cycling through the cards: a large one
-        every third, a small one (a confirmation) every fifth, medium otherwise."""
-        out, i = [], 0
-        for ts in range(start, end, step):
-            card = card_list[i % len(card_list)]
-            amount = 250.0 if i % 3 == 0 else 0.5 if i % 5 == 0 else 40.0
-            out.append(payment(card, amount, ts))
-            i += 1
-        return out
 
+def payment(card, amount, ts):
+    return {"@type": "Payment", "card": card, "amount": amount, "ts": ts}
+
+
+def stream(card_list, start, end, step):
+    """Payments every `step` ms over [start, end), cycling through the cards: a large one
+    every third, a small one (a confirmation) every fifth, medium otherwise."""
+    out, i = [], 0
+    for ts in range(start, end, step):
+        card = card_list[i % len(card_list)]
+        amount = 250.0 if i % 3 == 0 else 0.5 if i % 5 == 0 else 40.0
+        out.append(payment(card, amount, ts))
+        i += 1
+    return out
+
+
+def expected_records(args, rules, events):
+    """`cep run`'s records over `events` in time order (nothing late), as a multiset."""
+    path = os.path.join(args.workdir, "events.jsonl")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in sorted(events, key=lambda e: e["ts"]))
+    run = subprocess.run([args.cep, "run", rules, "--input", path, "--max-delay", "2s"],
+                         capture_output=True, timeout=60)
+    check(run.returncode == 0, "cep run on the same events exits 0")
+    return collections.Counter(run_records(run.stdout))
+
+
+def enc(events):
+    return [json.dumps(e).encode() for e in events]
+
+
+def key(value):
+    return json.loads(value)["card"]
+
+
+def two_members(bed, args, rules, group):
+    """Members A and B of `group` (`--scale-out --state`, 6 s session timeout) holding one
+    partition each: (a, b, port file of a, of b, A's partition, B's)."""
+    config = os.path.join(args.workdir, "group.properties")
+    with open(config, "w") as f:
+        # The mock gives a leaving member's partitions away after its session timeout: 6 s,
+        # not 45.
+        f.write("session.timeout.ms=6000\nheartbeat.interval.ms=500\n")
+
+    def serve_args(state):
+        return [rules, "-i", bed.url("payments", group=group), "-o", bed.url("alerts"),
+                "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
+                "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config]
+    a = bed.serve(serve_args("state-a"), name="a")
+    a.wait_log("transactions initialised")
+    b = bed.serve(serve_args("state-b"), name="b")
+    port_a, port_b = (os.path.join(args.workdir, n + ".port") for n in ("a", "b"))
+    wait_for("A and B hold one partition each",
+             lambda: len(assigned(port_a)) == 1 and len(assigned(port_b)) == 1 and
+             not assigned(port_a) & assigned(port_b), timeout=60)
+    (pa,), (pb,) = sorted(assigned(port_a)), sorted(assigned(port_b))
+    print(f"      A holds payments[{pa}], B payments[{pb}]", flush=True)
+    return a, b, port_a, port_b, pa, pb, serve_args
+
+
+def assigned(port):
+    return {p for p in range(2) if metric(port, "cep_kafka_partition_assigned",
+                                          topic="payments", partition=str(p)) == 1}
+
+
+def consumed(port):
+    return metric(port, "cep_kafka_messages_consumed_total", topic="payments") or 0
+
+
+def watermark(port, p):
+    return metric(port, "cep_input_watermark_seconds", input=f"payments[{p}]") or 0
+
+
+def committed(port):
+    return metric(port, "cep_kafka_transactions_total", outcome="committed") or 0
+
+
+def main():
+    args, rules = setup()
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2"]) as bed:
-        config = os.path.join(args.workdir, "group.properties")
-        with open(config, "w") as f:
-            # The mock gives a leaving member's partitions away after its session timeout:
-            # 6 s, not 45.
-            f.write("session.timeout.ms=6000\nheartbeat.interval.ms=500\n")
-
-        def serve_args(state):
-            return [rules, "-i", bed.url("payments", group="cu"), "-o", bed.url("alerts"),
-                    "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
-                    "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config]
-
-        a = bed.serve(serve_args("state-a"), name="a")
-        a.wait_log("transactions initialised")
-        b = bed.serve(serve_args("state-b"), name="b")
-        port_a, port_b = (os.path.join(args.workdir, n + ".port") for n in ("a", "b"))
-
-        def assigned(port):
-            return {p for p in range(2) if metric(port, "cep_kafka_partition_assigned",
-                                                  topic="payments", partition=str(p)) == 1}
-        wait_for("A and B hold one partition each",
-                 lambda: len(assigned(port_a)) == 1 and len(assigned(port_b)) == 1 and
-                 not assigned(port_a) & assigned(port_b), timeout=60)
-        (pa,), (pb,) = sorted(assigned(port_a)), sorted(assigned(port_b))
-        print(f"      A holds payments[{pa}], B payments[{pb}]", flush=True)
+        a, b, port_a, port_b, pa, pb, _ = two_members(bed, args, rules, "cu")
 
         # 1. PA up to T0+10 min, PB up to T0+60 min.
         ca, cb = cards(pa, 6, "ca"), cards(pb, 6, "cb")
@@ -132,34 +178,17 @@ def main():
                                                              T0 + 90 * MIN, 20000)
         rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
         rest_a.sort(key=lambda e: e["ts"])
-        everything = sorted(first_a + first_b + rest_a + rest_b, key=lambda e: e["ts"])
-        events_path = os.path.join(args.workdir, "events.jsonl")
-        with open(events_path, "w") as f:
-            f.writelines(json.dumps(e) + "\n" for e in everything)
-        run = subprocess.run([args.cep, "run", rules, "--input", events_path, "--max-delay",
-                              "2s"], capture_output=True, timeout=60)
-        check(run.returncode == 0, "cep run on the same events exits 0")
-        expected = collections.Counter(run_records(run.stdout))
+        expected = expected_records(args, rules, first_a + first_b + rest_a + rest_b)
         check(any('"Unconfirmed"' in r and z in r for r in expected) and
               not any('"Unconfirmed"' in r and f'"{x}"' in r for r in expected) and
               any('"Pair"' in r and f'"{y}"' in r for r in expected),
               "cep run: Z unconfirmed, X confirmed after the move, Y's pair straddles it")
 
-        def enc(events):
-            return [json.dumps(e).encode() for e in events]
-
-        def key(value):
-            return json.loads(value)["card"]
-
-        def consumed(port):
-            return metric(port, "cep_kafka_messages_consumed_total", topic="payments") or 0
         bed.produce("payments", enc(first_a), key=key)
         bed.produce("payments", enc(first_b), key=key)
         wait_for("A and B read the first part",
                  lambda: consumed(port_a) >= len(first_a) and consumed(port_b) >= len(first_b))
 
-        def watermark(port, p):
-            return metric(port, "cep_input_watermark_seconds", input=f"payments[{p}]") or 0
         wait_for("B's watermark about T0+60 min",
                  lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
 
@@ -195,8 +224,6 @@ def main():
         check(metric(port_b, "cep_kafka_partition_catching_up", topic="payments",
                      partition=str(pa)) == 0, "/metrics: PA merged (catching_up 0)")
 
-        def committed(port):
-            return metric(port, "cep_kafka_transactions_total", outcome="committed") or 0
         at = committed(port_b)
         wait_for("a checkpoint of B commits after that", lambda: committed(port_b) > at)
         late = sum(metric(port_b, "cep_input_records_total", input=f"payments[{p}]",
