@@ -210,6 +210,9 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
   }
   const runtime::RecordCounts counts = c.loop->ingest().records().inputs[c.input];
   loop_->ingest().addCounts(c.input, counts);
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    served_->countCatchUp(op);
+  }
   loop_->ingest().raiseWatermark(c.input, own);
   sources_.front()->setHeldOut(static_cast<std::uint32_t>(partition), false);
   if (c.catching_up != nullptr) {
@@ -240,6 +243,9 @@ void ServeKafka::dropCatchUp(std::int32_t partition) {
   }
   CatchUp &c = *it->second;
   loop_->ingest().addCounts(c.input, c.loop->ingest().records().inputs[c.input]);
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    served_->countCatchUp(op);
+  }
   if (c.catching_up != nullptr) {
     c.catching_up->set(0);
     c.lag->set(0);

@@ -146,6 +146,18 @@ ServeRuntime::catchUpOperators(const std::map<std::string, std::vector<std::stri
   return ops;
 }
 
+void ServeRuntime::countCatchUp(const CatchUpOperator &op) {
+  const runtime::MatcherStats s = op.matcher->stats();
+  for (const auto &served : served_) {
+    if (served->id == op.id && served->series) {
+      served->series->matches.add(s.matches);
+      served->series->timeouts.add(s.timeouts);
+      metrics_.outputs.add(s.matches + s.timeouts);
+      return;
+    }
+  }
+}
+
 std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop) {
   std::uint64_t dropped = 0;
   for (const auto &served : served_) {

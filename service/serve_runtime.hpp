@@ -306,6 +306,9 @@ public:
   std::vector<CatchUpOperator>
   catchUpOperators(const std::map<std::string, std::vector<std::string_view>> &records,
                    std::uint64_t &next_seq, std::string &why_not);
+  // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
+  // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
+  void countCatchUp(const CatchUpOperator &op);
   // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys (the
   // admin endpoint's and the rules topic's) are refused with it (409), changing nothing.
   void setChangeGuard(std::function<std::string()> guard) { change_guard_ = std::move(guard); }

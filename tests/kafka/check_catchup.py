@@ -193,6 +193,7 @@ def main():
                  lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
 
         # 2. A leaves: B takes PA over, 50 minutes behind it.
+        out_a = metric(port_a, "cep_output_records_total") or 0
         check(a.stop() == 0, "A stops with SIGTERM, exit 0")
         bed.servers.remove(a)
         b.wait_log(f"took over payments[{pa}]", timeout=60)
@@ -229,9 +230,13 @@ def main():
         late = sum(metric(port_b, "cep_input_records_total", input=f"payments[{p}]",
                           outcome="late") or 0 for p in range(2))
         check(late == 0, f"/metrics: B judged no event late ({late:.0f})")
+        out_b = metric(port_b, "cep_output_records_total") or 0
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         bed.servers.remove(b)
         got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+        check(out_a + out_b == sum(got.values()),
+              f"/metrics: A's and B's cep_output_records_total ({out_a:.0f} + {out_b:.0f}) "
+              f"count every alert, those of B's catch-up too ({sum(got.values())})")
         check(got == expected,
               f"the alerts of A and B equal cep run's {sum(expected.values())} records "
               f"(missing {sum((expected - got).values())}, extra "
