@@ -18,7 +18,7 @@ As check_catchup.py (its rules and helpers), group `cs`:
 
 Checks: the alerts of A, B and B again equal `cep run`'s over the same events exactly (as a
 multiset); B judged no event late. Checked by hand: writing PA's record from the member's
-matchers instead of the catch-up's (catchUpRecord skipped) loses W's pair and more.
+matchers instead of the catch-up's (catchUpRecord skipped) loses W's pair and its timeout.
 """
 
 import json
