@@ -500,6 +500,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     return runFailure(e.what());
   }
   if (kafka.changelog()) {
+    kafka.setLoopIo(*out, run_options); // a partition's catch-up writes there too
     if (int code = kafka.applyChangelog(served, loop); code != kOk) {
       return code;
     }

@@ -181,7 +181,8 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     if (changelog()) {
       options.skip_message = [this](std::int32_t partition, std::int64_t offset,
                                     const runtime::Line &line) {
-        return skipReplayed(partition, offset, line);
+        // What its previous owner matched is skipped; a partition catching up gets the rest.
+        return skipReplayed(partition, offset, line) || feedCatchUp(partition, line);
       };
       options.on_keyed_message = [this](std::int32_t partition, std::int64_t offset,
                                         std::string_view key, const runtime::Line &line) {

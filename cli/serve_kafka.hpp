@@ -36,9 +36,11 @@
 #include "service/serve_checkpoint.hpp"
 #include "service/serve_runtime.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -127,6 +129,17 @@ public:
   // Loop thread, in each checkpoint: ServeRuntimeOptions::on_changes. The key records of every
   // served version, kept by partition, for the changelog records.
   void onChanges(const std::vector<service::ServedChanges> &changes);
+
+  // ---- a partition taken over behind the member (serve_kafka_catchup.cpp; docs/kafka.md
+  // "A partition taken over behind the member") ----
+  // Main thread, before the loop: the loop's output and run options; a catch-up's own run loop
+  // writes to that output and is made with those options (--max-delay, side outputs).
+  void setLoopIo(runtime::OutputSink &out, const runtime::RunOptions &options) {
+    loop_out_ = &out;
+    loop_options_ = options;
+  }
+  // Partitions catching up now (for tests and the log).
+  std::size_t catchingUp() const { return catch_up_.size(); }
 
   // ---- --repartition (serve_kafka_repartition.cpp; docs/kafka.md "Repartition") ----
   bool repartition() const { return !repartition_from_.topic.empty(); }
@@ -257,6 +270,43 @@ private:
   onFirstStageAssigned(const std::vector<std::int32_t> &partitions);
   bool writeFirstStageRecords(const service::ServeMeta &meta, std::string &error);
   std::map<std::int32_t, std::int64_t> first_written_; // input partition -> offset written
+
+  // A partition assigned behind this member's event time (serve_kafka_catchup.cpp): its keys in
+  // a catch-up set of its own (fresh matchers of the served versions) in a run loop of its own
+  // that only its messages feed, with its own watermark; it is out of the member's combined
+  // watermark (KafkaSource::setHeldOut) until its watermark reaches the member's, when its keys
+  // and held events merge into the served matchers and the member's loop.
+  struct CatchUp {
+    std::int32_t partition = 0;
+    std::uint32_t input = 0; // its input in the loop (and in the catch-up's own loop)
+    std::vector<service::ServeRuntime::CatchUpOperator> ops; // outlive `loop`
+    std::unique_ptr<runtime::RunLoop> loop;
+    std::int64_t from = 0;   // its watermark when it started
+    std::int64_t member = 0; // the member's watermark then
+    std::uint64_t messages = 0;
+    std::chrono::steady_clock::time_point started;
+    runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
+  };
+  std::map<std::int32_t, std::unique_ptr<CatchUp>> catch_up_;
+  runtime::OutputSink *loop_out_ = nullptr;
+  std::optional<runtime::RunOptions> loop_options_;
+  // Whether a partition whose restored watermark is `watermark` (kNoWatermark: unknown) is
+  // behind this member's event time (event time, a member with a watermark, setLoopIo done).
+  bool behindMember(std::int64_t watermark) const;
+  // onAssigned: starts partition `p`'s catch-up with its record's keys (`patterns`; null: a
+  // partition without a record) from `watermark`. False (and logs what is late instead) when
+  // no catch-up set can be made. Throws std::runtime_error when the records do not fit.
+  bool startCatchUp(std::int32_t p, std::int64_t watermark,
+                    const std::vector<service::ChangelogPattern> *patterns);
+  // skip_message: a message of a partition catching up goes to its catch-up (true: the main
+  // loop does not see it); merges it once its watermark reaches the member's.
+  bool feedCatchUp(std::int32_t partition, const runtime::Line &line);
+  void mergeCatchUp(std::int32_t partition);
+  // onRevoking: a partition catching up given away (after its record was written).
+  void dropCatchUp(std::int32_t partition);
+  // writeChangelog: a partition catching up writes its catch-up's keys, where it resumes (its
+  // first held event) and its own watermark. False for any other partition (`rec` untouched).
+  bool catchUpRecord(std::int32_t partition, service::ChangelogRecord &rec) const;
 
   // Messages read again after a restore from the changelog (serve_kafka_replay.cpp): a
   // partition restored from a record resumes at the first event its writer still held, so

@@ -180,6 +180,17 @@ bool ServeKafka::readLatest(std::map<std::string, std::string> &latest, std::str
 int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &loop) {
   loop_ = &loop;
   served_ = &served;
+  if (scale_out_) { // no deploy while a partition catches up (serve_kafka_catchup.cpp)
+    served.setChangeGuard([this] {
+      return catch_up_.empty()
+                 ? std::string()
+                 : sources_.front()->splitName(
+                       static_cast<std::uint32_t>(catch_up_.begin()->first)) +
+                       " is catching up with this member's event time (docs/kafka.md \"A "
+                       "partition taken over behind the member\"): deploys and undeploys are "
+                       "refused until it has merged";
+    });
+  }
   // The partitions' records are made from every key of the served versions: the first
   // checkpoint hands them all over (after a restore from the folder, it would hand only what
   // changed).
@@ -355,6 +366,9 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     }
   }
   const std::string topic = service::changelogTopic(source.group());
+  for (const auto &[partition, c] : catch_up_) {
+    dirty_.insert(partition); // its state is in its catch-up: written at every checkpoint
+  }
   for (const auto &[partition, offset] : resume) {
     // A partition never written has no record yet, even when it resumes at offset 0 (every
     // event it read still held for reordering): the record must say so, or a new owner would
@@ -400,6 +414,7 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
         }
       }
     }
+    catchUpRecord(partition, rec); // catching up: its catch-up's keys, offset and watermark
     std::string value;
     service::encodeChangelogRecord(rec, value);
     if (value.size() > service::kChangelogRecordMaxBytes) {

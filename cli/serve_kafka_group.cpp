@@ -87,6 +87,7 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
   std::set<std::int32_t> gone(partitions.begin(), partitions.end());
   for (std::int32_t p : partitions) {
     replay_.erase(p); // its next owner reads it again, and skips
+    dropCatchUp(p);   // its record was written from its catch-up
   }
   std::uint64_t keys = 0;
   try {
@@ -166,6 +167,9 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   }
   std::map<std::string, std::vector<std::string_view>> by_pattern;
   for (const service::ChangelogRecord &rec : records) {
+    if (behindMember(rec.watermark)) {
+      continue; // a catch-up of its own (below, serve_kafka_catchup.cpp)
+    }
     for (const service::ChangelogPattern &pattern : rec.patterns) {
       for (const std::string &r : pattern.records) {
         by_pattern[pattern.pattern].push_back(r);
@@ -180,6 +184,34 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
     return start;
   }
   served_->exportWholeNext(); // the mirror of the changelog gets the keys taken over
+  // Partitions behind this member's event time catch up on their own before they merge; those
+  // without a record too (their events from the group's offset on).
+  std::set<std::int32_t> late_here;
+  try {
+    for (const service::ChangelogRecord &rec : records) {
+      if (behindMember(rec.watermark) &&
+          !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns)) {
+        // No catch-up set (an aggregate served): merged here after all, judged by this
+        // member's watermark.
+        std::map<std::string, std::vector<std::string_view>> own;
+        for (const service::ChangelogPattern &pattern : rec.patterns) {
+          own[pattern.pattern].assign(pattern.records.begin(), pattern.records.end());
+        }
+        for (std::string &line : served_->restorePartitions(*loop_, own)) {
+          lines.push_back(std::move(line));
+        }
+        late_here.insert(static_cast<std::int32_t>(rec.partition));
+      }
+    }
+    for (std::int32_t p : empty) {
+      if (behindMember(runtime::kNoWatermark) && !startCatchUp(p, runtime::kNoWatermark, nullptr)) {
+        late_here.insert(p);
+      }
+    }
+  } catch (const std::exception &e) {
+    fail("cannot restore the state of " + names(source.topic(), partitions) + ": " + e.what());
+    return start;
+  }
   const double seconds = secondsSince(started);
   for (std::size_t i = 0; i < records.size(); ++i) {
     const service::ChangelogRecord &rec = records[i];
@@ -227,10 +259,11 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
     log("restored from the changelog: " + line);
   }
   if (const std::int64_t watermark = loop_->ingest().watermark();
-      watermark != runtime::kNoWatermark) {
-    // Event time is this process's (the minimum over its partitions), not the partition's own:
-    // what it reads again at or before that is late (docs/kafka.md "Scale-out", event time).
-    log("group " + source.group() + ": events of " + names(source.topic(), partitions) +
+      watermark != runtime::kNoWatermark && !late_here.empty()) {
+    // No catch-up for them: this process's event time judges them (docs/kafka.md "A
+    // partition taken over behind the member").
+    log("group " + source.group() + ": events of " +
+        names(source.topic(), std::vector<std::int32_t>(late_here.begin(), late_here.end())) +
         " at or before this process's watermark " + runtime::formatRfc3339(watermark) +
         " are late (late output)");
   }

@@ -20,8 +20,7 @@ void ServeRuntime::exportWholeNext() {
   }
 }
 
-void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
-                                const runtime::MatcherState &state) {
+std::unique_ptr<runtime::Matcher> ServeRuntime::freshMatcher(const Served &served) const {
   if (!served.loaded) {
     throw std::runtime_error("pattern " + served.name + " " + served.version +
                              ": its artifact is not kept (internal error)");
@@ -30,17 +29,18 @@ void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
   runtime::MatcherOptions options = options_.matcher;
   options.version = artifact.version();
   std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
-  std::unique_ptr<runtime::Matcher> matcher;
   for (std::size_t i = 0; i < fresh.size() && i < served.loaded->names.size(); ++i) {
     if (served.loaded->names[i] == served.name) {
-      matcher = std::move(fresh[i]);
-      break;
+      return std::move(fresh[i]);
     }
   }
-  if (!matcher) {
-    throw std::runtime_error("pattern " + served.name + " is not in its artifact " +
-                             artifact.version() + " (internal error)");
-  }
+  throw std::runtime_error("pattern " + served.name + " is not in its artifact " +
+                           artifact.version() + " (internal error)");
+}
+
+void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
+                                const runtime::MatcherState &state) {
+  std::unique_ptr<runtime::Matcher> matcher = freshMatcher(served);
   matcher->restoreState(state); // throws with the reason; nothing changed then
   if (served.in_operators) {
     loop.operators().replace(served.id, matcher.get());
@@ -108,6 +108,55 @@ std::vector<std::string> ServeRuntime::restorePartitions(
   }
   loop.ingest().raiseNextSeq(next_seq);
   return lines;
+}
+
+std::vector<ServeRuntime::CatchUpOperator>
+ServeRuntime::catchUpOperators(const std::map<std::string, std::vector<std::string_view>> &records,
+                               std::uint64_t &next_seq, std::string &why_not) {
+  std::vector<CatchUpOperator> ops;
+  for (const auto &served : served_) {
+    if (!served->in_operators || served->draining) {
+      continue; // restorePartitions gives a partition's keys to the active versions alone
+    }
+    if (served->aggregate) {
+      why_not = "aggregate " + served->name +
+                " is served (its windows are not in the partitions' changelog records)";
+      return {};
+    }
+    CatchUpOperator op;
+    op.id = served->id;
+    op.pattern = served->name;
+    op.version = served->version;
+    op.hash = served->hash;
+    op.loaded = served->loaded;
+    op.schema = served->schema;
+    op.matcher = freshMatcher(*served);
+    auto it = records.find(served->name);
+    if (it != records.end() && !it->second.empty()) {
+      try {
+        runtime::MatcherState empty;
+        op.matcher->exportState(empty);
+        op.matcher->restoreState(runtime::withKeys(empty, it->second, next_seq));
+      } catch (const std::exception &e) {
+        throw std::runtime_error("pattern " + served->name + " " + served->version + ": " +
+                                 e.what());
+      }
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+void ServeRuntime::countCatchUp(const CatchUpOperator &op) {
+  const runtime::MatcherStats s = op.matcher->stats();
+  for (const auto &served : served_) {
+    if (served->id == op.id && served->series) {
+      served->series->matches.add(s.matches);
+      served->series->timeouts.add(s.timeouts);
+      metrics_.outputs.add(s.matches + s.timeouts);
+      return;
+    }
+  }
 }
 
 std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop) {

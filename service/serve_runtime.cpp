@@ -628,6 +628,11 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
   const char *mode_name = deployModeName(mode);
   auto started = std::chrono::steady_clock::now();
   const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
+  if (std::string why = change_guard_ ? change_guard_() : std::string(); !why.empty()) {
+    metrics_.deploys(mode_name, "refused").add();
+    options_.log("deploy of " + artifact.version() + " refused: " + why);
+    return {409, errorJson(why + "; nothing was changed")};
+  }
 
   // 1. The event types.
   runtime::Schema merged;
@@ -812,6 +817,11 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
 ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::string &name,
                                           UndeployMode mode) {
   const char *mode_name = undeployModeName(mode);
+  if (std::string why = change_guard_ ? change_guard_() : std::string(); !why.empty()) {
+    metrics_.undeploys(mode_name, "refused").add();
+    options_.log("undeploy of " + name + " refused: " + why);
+    return {409, errorJson(why + "; nothing was changed")};
+  }
   Served *served = active(name);
   if (served == nullptr) {
     metrics_.undeploys(mode_name, "refused").add();

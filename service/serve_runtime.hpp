@@ -296,6 +296,31 @@ public:
   // Any thread: `task` runs on the loop thread at its next wake, in the order posted, between
   // two records; dropped when the runtime is stopping. Does not wait.
   void post(std::function<void(runtime::RunLoop &)> task);
+  // ---- a partition's catch-up (serve_partitions.cpp; docs/kafka.md "A partition taken over
+  // behind the member") ----
+  // One operator of a catch-up set: a fresh matcher of a served pattern version, holding the
+  // keys of one input partition, matched apart from the served ones until it merges into them.
+  struct CatchUpOperator {
+    runtime::OperatorId id = 0; // the served version's
+    std::string pattern, version, hash;
+    std::shared_ptr<const Loaded> loaded;          // keeps its code loaded
+    std::shared_ptr<const runtime::Schema> schema; // its artifact's: outlives the matcher
+    std::unique_ptr<runtime::Matcher> matcher;
+  };
+  // Loop thread: a fresh matcher of every served pattern version (not draining), each holding
+  // the key records of `records` of its pattern's name (their arrival seqs moved from
+  // `next_seq`, which is advanced past them). Empty with `why_not` set when a catch-up set
+  // cannot be made (an aggregate is served: its windows are not in the partitions' records).
+  // Throws std::runtime_error when records do not fit their pattern.
+  std::vector<CatchUpOperator>
+  catchUpOperators(const std::map<std::string, std::vector<std::string_view>> &records,
+                   std::uint64_t &next_seq, std::string &why_not);
+  // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
+  // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
+  void countCatchUp(const CatchUpOperator &op);
+  // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys (the
+  // admin endpoint's and the rules topic's) are refused with it (409), changing nothing.
+  void setChangeGuard(std::function<std::string()> guard) { change_guard_ = std::move(guard); }
   // Loop thread: with --state, the next wake takes a checkpoint (a change applied inside a
   // release step is made durable after it, at a point between two records).
   void checkpointSoon();
@@ -361,8 +386,11 @@ private:
   std::vector<std::string> moveWindows(const Served &old, Loaded &loaded, std::size_t i) const;
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
   std::int64_t now() const;
+  // A fresh matcher of `served`'s version (throws, internal, when its artifact is not kept).
+  std::unique_ptr<runtime::Matcher> freshMatcher(const Served &served) const;
 
   ServeRuntimeOptions options_;
+  std::function<std::string()> change_guard_; // setChangeGuard
   ServeMetrics metrics_;
   runtime::metrics::Registry &registry_;
   int wake_fd_ = -1;

@@ -68,6 +68,18 @@ public:
   // Whether `input` counts in the combined watermark (Watermarks::setCounted; a Kafka
   // partition not assigned, or idle). False when the combined watermark did not move.
   bool setCounted(std::uint32_t input, bool counted);
+  // Raises `input`'s watermark to `watermark` (never back), as an `@watermark` line would,
+  // without a record: a Kafka partition that comes back from a catch-up of its own
+  // (docs/kafka.md "A partition taken over behind the member") or starts one at its restored
+  // watermark.
+  void raiseWatermark(std::uint32_t input, std::int64_t watermark) {
+    watermarks_.onWatermark(input, watermark);
+  }
+  // Adds `counts` to `input`'s record counts: what a catch-up's own run loop read of it
+  // (records it never saw: its counts in stats() and /metrics).
+  void addCounts(std::uint32_t input, const RecordCounts &counts) {
+    records_.inputs[input] += counts;
+  }
   // `input`'s records are the messages of a topic partition: its dead letters say so
   // (Rejects::setOrigin).
   void setOrigin(std::uint32_t input, PartitionOrigin origin) {

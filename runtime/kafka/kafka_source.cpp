@@ -43,6 +43,7 @@ struct KafkaSource::Impl {
     bool assigned = false;
     bool resume_pending = false; // resume_at says where its first assignment starts
     bool idle = false;
+    bool held_out = false;      // setHeldOut: matched by a catch-up of its own, not counted
     Clock::time_point active{}; // last message, or the assignment
     std::int64_t next_offset = -1;
     metrics::Gauge *lag = nullptr;
@@ -121,6 +122,7 @@ struct KafkaSource::Impl {
       part.active = now;
       if (!assigned) {
         part.next_offset = -1;
+        part.held_out = false; // its catch-up went with it
       }
       if (part.assigned_gauge != nullptr) {
         part.assigned_gauge->set(assigned ? 1 : 0);
@@ -640,7 +642,14 @@ int KafkaSource::wakeWithinMs() const {
 
 bool KafkaSource::counts(std::uint32_t split) const {
   const Impl::Partition &part = impl_->partitions[split];
-  return part.assigned && !part.idle;
+  return part.assigned && !part.idle && !part.held_out;
+}
+
+void KafkaSource::setHeldOut(std::uint32_t split, bool held_out) {
+  if (split < impl_->partitions.size() && impl_->partitions[split].held_out != held_out) {
+    impl_->partitions[split].held_out = held_out;
+    ++impl_->counts_version;
+  }
 }
 
 bool KafkaSource::assigned(std::uint32_t split) const {

@@ -143,6 +143,10 @@ public:
   bool counts(std::uint32_t split) const override;
   // Whether partition `split` is assigned to this process now (idle or not).
   bool assigned(std::uint32_t split) const;
+  // `cep serve --scale-out`: partition `split` is left out of the combined watermark while
+  // `held_out` (counts() false: its messages are matched by a catch-up of its own, with its own
+  // watermark; docs/kafka.md "A partition taken over behind the member").
+  void setHeldOut(std::uint32_t split, bool held_out);
   std::uint64_t countsVersion() const override;
   const std::string &error() const override;
 

@@ -26,11 +26,10 @@ other event by its user, as the patterns are partitioned) goes in as follows:
   5. what is left of A's partitions, the rest of B's own, a far watermark per
      partition (every window closes, as at the end of cep run's file). B stops with SIGTERM.
 
-Why B's own partitions get the rest only after the takeover: event time is not yet
-per partition (docs/kafka.md "Event time: not per partition yet"): B judges lateness against
-its own watermark, so a partition taken over while B is ahead of it would have events late
-in B. Here B stands at T1 while A's partitions went on past it, which is the case that works
-today; the per-partition slice will lift this ordering.
+B's own partitions get the rest only after the takeover: B stands at T1 while A's partitions
+went on past it, so the partitions taken over are ahead of B and merge at once. The other case
+(the taker ahead of a partition, which then catches up on its own: docs/kafka.md "A partition
+taken over behind the member") is check_catchup.py's.
 
 What librdkafka 2.0.2's mock cluster cannot show (as check_exactly_once.py): it writes no
 transaction markers, so the records of A's transaction open at the kill stay visible, and

@@ -1,0 +1,291 @@
+// A partition taken over behind the member (serve_kafka.hpp; docs/kafka.md "A partition taken
+// over behind the member"). When `--scale-out` assigns a partition whose restored watermark
+// (its changelog record's) is behind this member's event time, its events up to the member's
+// watermark would be late here and its keys' timers due in between would fire before the
+// events that come first. So the partition catches up on its own:
+//
+//   start   its record's keys go into a catch-up set (fresh matchers of the served versions,
+//           ServeRuntime::catchUpOperators) in a run loop of its own, with the member's inputs
+//           but only the partition counted, its watermark raised to the record's; the
+//           partition leaves the member's combined watermark (KafkaSource::setHeldOut)
+//   catch   each of its messages goes to that loop (skip_message: the member's loop never sees
+//           it): its own watermark (--max-delay) decides lateness and fires its keys' timers;
+//           the records go to the same outputs
+//   merge   once its watermark reaches the member's, its keys move into the served matchers
+//           (ServeRuntime::restorePartitions, as a changelog restore), its held events into the
+//           member's reorder buffer (new arrival seqs, in their order), its watermark and counts
+//           into the member's loop; it counts in the combined watermark again
+//
+// A checkpoint meanwhile writes its record from the catch-up (catchUpRecord); a revocation
+// drops it after that checkpoint; deploys and undeploys are refused while one runs.
+#include "cli/serve_kafka.hpp"
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/kafka/kafka_source.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/state/partition_state.hpp"
+#include "runtime/time/time_format.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+namespace cep::cli {
+
+namespace {
+
+void log(const std::string &line) {
+  std::cerr << "cep serve: kafka: " << line << '\n';
+}
+
+std::string timeText(std::int64_t t) {
+  return t == runtime::kNoWatermark ? std::string("none") : runtime::formatRfc3339(t);
+}
+
+double lagSeconds(std::int64_t member, std::int64_t own) {
+  if (member == runtime::kNoWatermark) {
+    return 0;
+  }
+  if (own == runtime::kNoWatermark) {
+    return -1; // unknown: it has no watermark yet
+  }
+  return member > own ? static_cast<double>(member - own) / 1000.0 : 0.0;
+}
+
+} // namespace
+
+bool ServeKafka::behindMember(std::int64_t watermark) const {
+  if (loop_ == nullptr || loop_out_ == nullptr || !loop_options_ ||
+      loop_options_->time != runtime::TimeMode::Event) {
+    return false;
+  }
+  const std::int64_t member = loop_->ingest().watermark();
+  return member != runtime::kNoWatermark &&
+         (watermark == runtime::kNoWatermark || watermark < member);
+}
+
+bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
+                              const std::vector<service::ChangelogPattern> *patterns) {
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  const std::string name = source.splitName(static_cast<std::uint32_t>(p));
+  const std::int64_t member = loop_->ingest().watermark();
+  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  if (patterns != nullptr) {
+    for (const service::ChangelogPattern &pattern : *patterns) {
+      for (const std::string &r : pattern.records) {
+        by_pattern[pattern.pattern].push_back(r);
+      }
+    }
+  }
+  auto c = std::make_unique<CatchUp>();
+  std::uint64_t next_seq = loop_->ingest().nextSeq();
+  std::string why_not;
+  c->ops = served_->catchUpOperators(by_pattern, next_seq, why_not); // throws: the caller fails
+  if (!why_not.empty()) {
+    log(name + ": behind this member (its watermark " + timeText(watermark) + ", the member's " +
+        timeText(member) + ") but no catch-up is made: " + why_not +
+        "; its events at or before the member's watermark are late (late output)");
+    return false;
+  }
+  loop_->ingest().raiseNextSeq(next_seq);
+  const std::vector<std::string> &names = loop_->ingest().inputNames();
+  auto at = std::find(names.begin(), names.end(), name);
+  if (at == names.end()) {
+    throw std::runtime_error("partition " + name + " is not an input of the loop (internal)");
+  }
+  c->partition = p;
+  c->input = static_cast<std::uint32_t>(at - names.begin());
+  const std::int32_t bound = inputs_.front().type_name.empty()
+                                 ? -1
+                                 : served_->schema().typeIndex(inputs_.front().type_name);
+  c->loop = std::make_unique<runtime::RunLoop>(
+      served_->schema(), std::vector<runtime::Matcher *>{}, names,
+      std::vector<std::int32_t>(names.size(), bound), *loop_out_, *loop_options_);
+  for (const service::ServeRuntime::CatchUpOperator &op : c->ops) {
+    c->loop->operators().add(op.id, op.matcher.get());
+  }
+  for (std::uint32_t i = 0; i < names.size(); ++i) {
+    if (i != c->input) {
+      c->loop->setInputCounted(i, false); // its watermark is the partition's alone
+    }
+  }
+  if (watermark != runtime::kNoWatermark) {
+    c->loop->ingest().raiseWatermark(c->input, watermark);
+  }
+  c->loop->ingest().raiseNextSeq(next_seq); // its events sort after the keys restored
+  c->loop->ingest().setOrigin(c->input, runtime::PartitionOrigin{source.topic(), p});
+  c->from = watermark;
+  c->member = member;
+  c->started = std::chrono::steady_clock::now();
+  if (registry_ != nullptr) {
+    runtime::metrics::Labels labels = {{"topic", source.topic()}, {"partition", std::to_string(p)}};
+    c->catching_up = &registry_->gauge(
+        "cep_kafka_partition_catching_up",
+        "--scale-out: 1 while a partition taken over behind this member's event time catches up "
+        "on its own (its own watermark and matchers), 0 once merged.",
+        labels);
+    c->lag = &registry_->gauge("cep_kafka_partition_catch_up_lag_seconds",
+                               "--scale-out: event time a partition catching up is behind this "
+                               "member's watermark (-1: it has no watermark yet).",
+                               labels);
+    c->catching_up->set(1);
+    c->lag->set(lagSeconds(member, watermark));
+  }
+  sources_.front()->setHeldOut(static_cast<std::uint32_t>(p), true);
+  std::size_t keys = 0;
+  for (const auto &[pattern, records] : by_pattern) {
+    keys += records.size();
+  }
+  log(name + ": catching up: its watermark " + timeText(watermark) + " is behind this member's " +
+      timeText(member) + ": its " + std::to_string(keys) +
+      " keys are matched on their own, with its own watermark, until it reaches the member's");
+  catch_up_[p] = std::move(c);
+  return true;
+}
+
+bool ServeKafka::feedCatchUp(std::int32_t partition, const runtime::Line &line) {
+  auto it = catch_up_.find(partition);
+  if (it == catch_up_.end()) {
+    return false;
+  }
+  CatchUp &c = *it->second;
+  ++c.messages;
+  if (!c.loop->onRecord(c.input, line)) {
+    fail("the catch-up of " + sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
+         ": " + c.loop->message());
+    return true;
+  }
+  const std::int64_t own = c.loop->ingest().watermark();
+  const std::int64_t member = loop_->ingest().watermark();
+  if (c.lag != nullptr) {
+    c.lag->set(lagSeconds(member, own));
+  }
+  if (own != runtime::kNoWatermark && own >= member) {
+    mergeCatchUp(partition);
+  }
+  return true;
+}
+
+void ServeKafka::mergeCatchUp(std::int32_t partition) {
+  auto it = catch_up_.find(partition);
+  CatchUp &c = *it->second;
+  const std::string name = sources_.front()->splitName(static_cast<std::uint32_t>(partition));
+  const auto started = std::chrono::steady_clock::now();
+  const std::int64_t own = c.loop->ingest().watermark();
+  // Its keys, by pattern name (what restorePartitions takes, as from a changelog record).
+  std::map<std::string, std::vector<std::string>> owned;
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    runtime::MatcherState state;
+    op.matcher->exportState(state);
+    std::vector<std::string> records =
+        runtime::keyRecordsOf(state, [](std::string_view) { return true; });
+    std::vector<std::string> &to = owned[op.pattern];
+    to.insert(to.end(), std::make_move_iterator(records.begin()),
+              std::make_move_iterator(records.end()));
+  }
+  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  std::size_t keys = 0;
+  for (const auto &[pattern, records] : owned) {
+    by_pattern[pattern].assign(records.begin(), records.end());
+    keys += records.size();
+  }
+  std::vector<std::string> lines;
+  try {
+    lines = served_->restorePartitions(*loop_, by_pattern);
+  } catch (const std::exception &e) {
+    fail("cannot merge the catch-up of " + name + ": " + e.what());
+    return;
+  }
+  served_->exportWholeNext(); // the changelog's mirror gets its keys
+  // Its held events (later than its watermark, so not late for the member's): into the
+  // member's reorder buffer with the member's next arrival seqs, in their own order.
+  std::vector<runtime::EventRef> held = c.loop->driver().bufferedEvents();
+  std::sort(held.begin(), held.end(), [](const runtime::EventRef &a, const runtime::EventRef &b) {
+    return a->time != b->time ? a->time < b->time : a->seq < b->seq;
+  });
+  c.loop->driver().dropBuffered([](const runtime::Event &) { return true; });
+  for (runtime::EventRef &event : held) {
+    const std::uint64_t seq = loop_->ingest().nextSeq();
+    event->seq = seq;
+    loop_->ingest().raiseNextSeq(seq + 1);
+    loop_->driver().push(std::move(event));
+  }
+  const runtime::RecordCounts counts = c.loop->ingest().records().inputs[c.input];
+  loop_->ingest().addCounts(c.input, counts);
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    served_->countCatchUp(op);
+  }
+  loop_->ingest().raiseWatermark(c.input, own);
+  sources_.front()->setHeldOut(static_cast<std::uint32_t>(partition), false);
+  if (c.catching_up != nullptr) {
+    c.catching_up->set(0);
+    c.lag->set(0);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
+  const double merge_ms =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() * 1000;
+  log(name + ": caught up with this member at event time " + timeText(own) + " (from " +
+      timeText(c.from) + "; the member was at " + timeText(c.member) +
+      " when it started): " + std::to_string(c.messages) + " messages (" +
+      std::to_string(counts.accepted) + " events, " + std::to_string(counts.late) + " late) in " +
+      std::to_string(static_cast<long long>(seconds * 1000)) + " ms; " + std::to_string(keys) +
+      " keys and " + std::to_string(held.size()) + " held events merged into the matchers in " +
+      std::to_string(static_cast<long long>(merge_ms)) + " ms");
+  for (const std::string &line : lines) {
+    log("merged from the catch-up: " + line);
+  }
+  catch_up_.erase(it);
+}
+
+void ServeKafka::dropCatchUp(std::int32_t partition) {
+  auto it = catch_up_.find(partition);
+  if (it == catch_up_.end()) {
+    return;
+  }
+  CatchUp &c = *it->second;
+  loop_->ingest().addCounts(c.input, c.loop->ingest().records().inputs[c.input]);
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    served_->countCatchUp(op);
+  }
+  if (c.catching_up != nullptr) {
+    c.catching_up->set(0);
+    c.lag->set(0);
+  }
+  log(sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
+      ": given up while catching up (at its watermark " + timeText(c.loop->ingest().watermark()) +
+      ", after " + std::to_string(c.messages) + " messages)");
+  sources_.front()->setHeldOut(static_cast<std::uint32_t>(partition), false);
+  catch_up_.erase(it);
+}
+
+bool ServeKafka::catchUpRecord(std::int32_t partition, service::ChangelogRecord &rec) const {
+  auto it = catch_up_.find(partition);
+  if (it == catch_up_.end()) {
+    return false;
+  }
+  const CatchUp &c = *it->second;
+  // Its watermark, below every event it still holds; it resumes at the first of them.
+  std::int64_t released = c.loop->ingest().watermark();
+  for (const runtime::EventRef &e : c.loop->driver().bufferedEvents()) {
+    if (released != runtime::kNoWatermark) {
+      released = std::min(released, e->time - 1);
+    }
+    if (e->line != UINT32_MAX && rec.next_offset >= 0 &&
+        static_cast<std::int64_t>(e->line) < rec.next_offset) {
+      rec.next_offset = static_cast<std::int64_t>(e->line);
+    }
+  }
+  rec.watermark = released;
+  rec.patterns.clear();
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    service::ChangelogPattern &p = rec.patterns.emplace_back();
+    p.pattern = op.pattern;
+    p.version = op.version;
+    p.artifact_hash = op.hash;
+    runtime::MatcherState state;
+    op.matcher->exportState(state);
+    p.records = runtime::keyRecordsOf(state, [](std::string_view) { return true; });
+  }
+  return true;
+}
+
+} // namespace cep::cli
