@@ -320,12 +320,7 @@ void NativeMatcher::reschedule(std::uint32_t k) {
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
 
 void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
-  time_ = std::max(time_, time);
-  // Nothing changed since the last public call sampled the peaks unless a deadline fired
-  // (dropping stale timer entries only shrinks the state).
-  if (fireUntil(time, out)) {
-    updatePeaks();
-  }
+  advance(time, out);
 }
 
 std::int64_t NativeMatcher::nextTimer() const {
@@ -478,7 +473,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
     return; // not in this pattern's stream (docs/semantics.md §1)
   }
-  advanceTime(e.time, out);
+  advance(e.time, out);
   ++stats_.events;
   const bool ttl = options_.bounds.key_ttl_ms != 0;
   if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
@@ -647,6 +642,16 @@ bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
 void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
                                 const Completion &when, std::vector<MatchOutput> &out) {
   Key &key = keys_[k];
+  if (image_->skip == Skip::None && key.held.empty() && completed.size() == 1) {
+    // Without a skip strategy nothing is held: the one completed run is its match at once
+    // (no Held, no list to insert into and erase from).
+    const Run &r = completed.front();
+    MatchOutput &o = emitMatch(key, r.first, r.last, when, out);
+    chainSeqs(r.last, o.event_seqs);
+    nodes_.release(r.last);
+    completed.clear();
+    return;
+  }
   for (const Run &r : completed) {
     Held m;
     m.last = r.last; // the reference moves over
@@ -676,7 +681,7 @@ void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
     if (skips) {
       prune(key, m);
     }
-    emitMatch(key, m, when, out);
+    emitMatch(key, m.first, m.last, when, out).event_seqs = std::move(m.seqs);
     nodes_.release(m.last);
   }
 }
@@ -790,20 +795,20 @@ std::uint64_t NativeMatcher::dropState() {
 
 // --- output -----------------------------------------------------------------------------------
 
-void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
-                              std::vector<MatchOutput> &out) {
+MatchOutput &NativeMatcher::emitMatch(const Key &key, std::uint32_t first, std::uint32_t last,
+                                      const Completion &when, std::vector<MatchOutput> &out) {
   MatchOutput o;
   o.completion_time = when.time;
   o.time_driven = when.time_driven;
   o.completion_seq = when.seq;
-  Pos start = startOf(m.first);
+  Pos start = startOf(first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  o.event_seqs = std::move(m.seqs);
-  view_.reset(m.last);
-  match_writer_->append(o.json, *key.rep, start.first, nodes_[m.last].event->time, false, view_);
+  view_.reset(last);
+  match_writer_->append(o.json, *key.rep, start.first, nodes_[last].event->time, false, view_);
   out.push_back(std::move(o));
   ++stats_.matches;
+  return out.back();
 }
 
 void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out) {
