@@ -163,6 +163,15 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   if (n == 0) {
     return; // no run follows (and a discard has nothing to drop)
   }
+  if (n == 1 && !is_start && discard_flag == 0 && branches_[0].take == 0 &&
+      branches_[0].target == static_cast<std::int32_t>(run.state) &&
+      branches_[0].counter == run.counter) {
+    // The state's IGNORE self-loop, the usual step of a waiting run: it stays exactly as it is
+    // (same nodes, state and counter, so the same deadline).
+    nodes_.retain(run.last);
+    retained_.push_back(run);
+    return;
+  }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
   // The runs that follow go straight to retained_ (completed ones to completed_); they are
