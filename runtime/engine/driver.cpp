@@ -123,7 +123,7 @@ bool Driver::advanceTo(std::int64_t time) {
   return time > time_ ? step(time) : writeStep();
 }
 
-bool Driver::applyChanges(std::int64_t limit) {
+bool Driver::applyDue(std::int64_t limit) {
   CEP_ASSERT(pool_ == nullptr || changes_ == nullptr, "workers with timed changes");
   while (changes_ != nullptr) {
     std::int64_t at = changes_->nextChange();
@@ -245,7 +245,11 @@ std::int64_t Driver::nextTimer() const {
 
 bool Driver::writeOutputs() {
   if (!step_outputs_.empty()) {
-    std::stable_sort(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before);
+    // Usually one record, or records already in order (one operator, one key): no sort, and
+    // no temporary buffer for it.
+    if (!std::is_sorted(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before)) {
+      std::stable_sort(step_outputs_.begin(), step_outputs_.end(), MatchOutput::before);
+    }
     for (const MatchOutput &output : step_outputs_) {
       out_.writeLine(output.json);
     }

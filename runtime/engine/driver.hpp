@@ -122,7 +122,9 @@ private:
   // step), then write.
   bool step(std::int64_t time, bool watermark = false);
   // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
-  bool applyChanges(std::int64_t limit);
+  // Inline: without timed changes (every `cep run`) there is nothing to do.
+  bool applyChanges(std::int64_t limit) { return changes_ == nullptr || applyDue(limit); }
+  bool applyDue(std::int64_t limit);
   void dispatch(const EventRef &event); // onEvent on the operators of its type
   // One event the watermark has passed: the changes due before it, time advanced to it, the
   // event dispatched and its records written. False once the output failed.

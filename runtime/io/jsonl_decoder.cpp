@@ -540,11 +540,15 @@ struct JsonlDecoder::Impl {
   }
 
   // An event time or watermark outside the plausible range (DecoderOptions::time_min/max).
-  bool inTimeRange(std::uint32_t id, const Member &member, std::int64_t time) {
-    if (time >= options.time_min &&
-        (time < options.time_max || options.time_max == std::numeric_limits<std::int64_t>::max())) {
-      return true;
-    }
+  // Inline: every event's time is checked; the reason is built out of line.
+  [[gnu::always_inline]] bool inTimeRange(std::uint32_t id, const Member &member,
+                                          std::int64_t time) {
+    return (time >= options.time_min &&
+            (time < options.time_max ||
+             options.time_max == std::numeric_limits<std::int64_t>::max())) ||
+           outOfTimeRange(id, member, time);
+  }
+  [[gnu::noinline]] bool outOfTimeRange(std::uint32_t id, const Member &member, std::int64_t time) {
     startReason(id);
     reason += id == kWatermarkId ? "watermark " : "event time ";
     if (member.kind == JsonKind::String) {

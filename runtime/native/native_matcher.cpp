@@ -163,6 +163,15 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
   if (n == 0) {
     return; // no run follows (and a discard has nothing to drop)
   }
+  if (n == 1 && !is_start && discard_flag == 0 && branches_[0].take == 0 &&
+      branches_[0].target == static_cast<std::int32_t>(run.state) &&
+      branches_[0].counter == run.counter) {
+    // The state's IGNORE self-loop, the usual step of a waiting run: it stays exactly as it is
+    // (same nodes, state and counter, so the same deadline).
+    nodes_.retain(run.last);
+    retained_.push_back(run);
+    return;
+  }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
   // The runs that follow go straight to retained_ (completed ones to completed_); they are
@@ -321,12 +330,7 @@ void NativeMatcher::reschedule(std::uint32_t k) {
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
 
 void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
-  time_ = std::max(time_, time);
-  // Nothing changed since the last public call sampled the peaks unless a deadline fired
-  // (dropping stale timer entries only shrinks the state).
-  if (fireUntil(time, out)) {
-    updatePeaks();
-  }
+  advance(time, out);
 }
 
 std::int64_t NativeMatcher::nextTimer() const {
@@ -479,7 +483,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
     return; // not in this pattern's stream (docs/semantics.md §1)
   }
-  advanceTime(e.time, out);
+  advance(e.time, out);
   ++stats_.events;
   const bool ttl = options_.bounds.key_ttl_ms != 0;
   if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
@@ -648,6 +652,16 @@ bool NativeMatcher::heldBefore(const Held &a, const Held &b) const {
 void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
                                 const Completion &when, std::vector<MatchOutput> &out) {
   Key &key = keys_[k];
+  if (image_->skip == Skip::None && key.held.empty() && completed.size() == 1) {
+    // Without a skip strategy nothing is held: the one completed run is its match at once
+    // (no Held, no list to insert into and erase from).
+    const Run &r = completed.front();
+    MatchOutput &o = emitMatch(key, r.first, r.last, when, out);
+    chainPlaces(r.last, o.events);
+    nodes_.release(r.last);
+    completed.clear();
+    return;
+  }
   for (const Run &r : completed) {
     Held m;
     m.last = r.last; // the reference moves over
@@ -677,7 +691,7 @@ void NativeMatcher::processHeld(std::uint32_t k, std::vector<Run> &completed,
     if (skips) {
       prune(key, m);
     }
-    emitMatch(key, m, when, out);
+    emitMatch(key, m.first, m.last, when, out).events = std::move(m.places);
     nodes_.release(m.last);
   }
 }
@@ -791,20 +805,20 @@ std::uint64_t NativeMatcher::dropState() {
 
 // --- output -----------------------------------------------------------------------------------
 
-void NativeMatcher::emitMatch(const Key &key, Held &m, const Completion &when,
-                              std::vector<MatchOutput> &out) {
+MatchOutput &NativeMatcher::emitMatch(const Key &key, std::uint32_t first, std::uint32_t last,
+                                      const Completion &when, std::vector<MatchOutput> &out) {
   MatchOutput o;
   o.completion_time = when.time;
   o.time_driven = when.time_driven;
   o.completion_seq = when.seq;
-  Pos start = startOf(m.first);
+  Pos start = startOf(first);
   o.start_time = start.first;
   o.start_seq = start.second;
-  o.events = std::move(m.places);
-  view_.reset(m.last);
-  match_writer_->append(o.json, *key.rep, start.first, nodes_[m.last].event->time, false, view_);
+  view_.reset(last);
+  match_writer_->append(o.json, *key.rep, start.first, nodes_[last].event->time, false, view_);
   out.push_back(std::move(o));
   ++stats_.matches;
+  return out.back();
 }
 
 void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out) {

@@ -200,7 +200,9 @@ private:
   void keyReasons(const MatcherState &from, const std::vector<EventRef> &events,
                   std::vector<std::string> &reasons) const;
 
-  void emitMatch(const Key &key, Held &m, const Completion &when, std::vector<MatchOutput> &out);
+  // The match of the nodes first..last appended to `out` (its events left to the caller).
+  MatchOutput &emitMatch(const Key &key, std::uint32_t first, std::uint32_t last,
+                         const Completion &when, std::vector<MatchOutput> &out);
   void emitTimeout(const Key &key, const Run &run, std::vector<MatchOutput> &out);
   // Peaks are sampled at the end of every public call that may change state (and nowhere else),
   // so a call that changed nothing need not sample.
@@ -221,6 +223,15 @@ private:
     return fireDue(time, out);
   }
   bool fireDue(std::int64_t time, std::vector<MatchOutput> &out);
+  // advanceTime, inline for onEvent.
+  void advance(std::int64_t time, std::vector<MatchOutput> &out) {
+    time_ = std::max(time_, time);
+    // Nothing changed since the last public call sampled the peaks unless a deadline fired
+    // (dropping stale timer entries only shrinks the state).
+    if (fireUntil(time, out)) {
+      updatePeaks();
+    }
+  }
   void clear(); // drops every key, run, held match and timer
 
   // State bounds (docs/semantics.md §9), exactly as the interpreter: the oldest `count` runs of
