@@ -72,6 +72,15 @@ public:
       names.push_back(field.name);
     }
     parts_ = rt::recordParts({image_->emit.stream, image_->name, version_}, names);
+    if (image_->key_fields.size() == 1) {
+      std::int32_t f = image_->key_fields[0];
+      CEP_ASSERT(f >= 0 && static_cast<std::size_t>(f) < type_->fields.size(),
+                 "aggregate " + image_->name + ": key field out of range");
+      FieldKind kind = type_->fields[static_cast<std::size_t>(f)].kind;
+      if (kind == FieldKind::Int || kind == FieldKind::Duration) {
+        int_key_ = f;
+      }
+    }
   }
 
   void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) override {
@@ -243,7 +252,16 @@ private:
     return true;
   }
 
+  // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
   void keyOf(const Event &e, std::string &key) const {
+    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count) {
+      if (e.isNull(static_cast<std::uint32_t>(int_key_))) {
+        key += "null";
+      } else {
+        appendJsonInt(key, e.slots()[int_key_].i);
+      }
+      return;
+    }
     appendKeyFields(key, *schema_, e, image_->key_fields);
   }
 
@@ -372,6 +390,7 @@ private:
   std::vector<CepValue> values_; // the accumulator values of the record being written
   rt::RecordParts parts_;        // the records' constant bytes
   std::size_t record_bytes_ = 0; // the last record's length
+  std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
   NodePool pool_; // empty: generated code sees a context with nothing bound
   BoundView view_;
