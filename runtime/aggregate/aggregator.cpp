@@ -85,6 +85,9 @@ constexpr std::size_t kMaxSpare = 256; // recycled results kept (a watermark may
 } // namespace
 
 void WindowAggregator::recycle(std::vector<WindowResult> &done) {
+  if (done.empty()) {
+    return; // most calls: a time step or an event that wrote nothing
+  }
   if (spare_.empty()) {
     spare_.swap(done); // the usual case: every spare one was taken since the last call
   } else {
