@@ -183,15 +183,16 @@ public:
     }
     buf_.insert(buf_.end(), p, e);
   }
-  // "YYYY-MM-DDTHH:MM:SS.mmmZ" in quotes; the date part is cached per day.
-  void putTime(std::int64_t ms) {
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ" in quotes; the date part is cached per day, one cache per
+  // `slot` (0: "@start", 1: "@end": a window across midnight has them on two days).
+  void putTime(std::int64_t ms, int slot) {
     std::int64_t day = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
     std::int64_t in_day = ms - day * 86'400'000;
-    if (day != cached_day_) {
-      cacheDay(day);
+    if (day != cached_day_[slot]) {
+      cacheDay(day, slot);
     }
     char t[26];
-    std::memcpy(t, date_, 12); // '"' and "YYYY-MM-DDT"
+    std::memcpy(t, date_[slot], 12); // '"' and "YYYY-MM-DDT"
     auto two = [&](int at, std::int64_t v) {
       t[at] = static_cast<char>('0' + v / 10);
       t[at + 1] = static_cast<char>('0' + v % 10);
@@ -237,8 +238,8 @@ private:
   static constexpr std::size_t kChunk = 1 << 20;
   // Days since 1970-01-01 to a proleptic Gregorian date, through 400-year eras of 146097 days
   // counted from 0000-03-01 (so the leap day ends a year).
-  void cacheDay(std::int64_t day) {
-    cached_day_ = day;
+  void cacheDay(std::int64_t day, int slot) {
+    cached_day_[slot] = day;
     std::int64_t z = day + 719'468;
     std::int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
     std::int64_t doe = z - era * 146'097;
@@ -248,7 +249,7 @@ private:
     std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
     std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
     std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    char *p = date_;
+    char *p = date_[slot];
     *p++ = '"';
     for (std::int64_t div = 1000; div > 0; div /= 10) {
       *p++ = static_cast<char>('0' + y / div % 10); // years 0000-9999
@@ -264,8 +265,8 @@ private:
   int fd_;
   std::vector<char> buf_;
   std::uint64_t records_ = 0;
-  std::int64_t cached_day_ = INT64_MIN;
-  char date_[12] = {};
+  std::int64_t cached_day_[2] = {INT64_MIN, INT64_MIN};
+  char date_[2][12] = {};
 };
 
 // ---- the two queries -----------------------------------------------------------------------
@@ -303,9 +304,9 @@ void record(Out &out, std::string_view stream, std::string_view name, std::int64
   out.put("\",\"@key\":");
   out.putInt(key);
   out.put(",\"@start\":");
-  out.putTime(start);
+  out.putTime(start, 0);
   out.put(",\"@end\":");
-  out.putTime(end);
+  out.putTime(end, 1);
   out.put(",\"n\":");
   out.putInt(n);
 }

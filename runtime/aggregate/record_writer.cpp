@@ -41,7 +41,7 @@ RecordParts recordParts(const RecordHeader &h, const std::vector<std::string_vie
   return p;
 }
 
-void appendRecordTime(std::string &json, const RecordParts &parts, std::int64_t ms) {
+void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
   constexpr std::int64_t kDay = 86'400'000;
   // Years 0000..9999 (formatRfc3339's four-digit years); others are written in full.
   constexpr std::int64_t kFirst = -62'167'219'200'000; // 0000-01-01T00:00:00.000Z
@@ -51,19 +51,19 @@ void appendRecordTime(std::string &json, const RecordParts &parts, std::int64_t 
     return;
   }
   std::int64_t day = ms >= 0 ? ms / kDay : -((-ms + kDay - 1) / kDay);
-  if (day != parts.day) {
+  if (day != cache.day) {
     char full[kMaxRfc3339Chars];
     std::size_t n = formatRfc3339(day * kDay, full);
     CEP_ASSERT(n == 24, "a four-digit year's time is 24 characters");
-    std::memcpy(parts.date, full, sizeof parts.date);
-    parts.day = day;
+    std::memcpy(cache.date, full, sizeof cache.date);
+    cache.day = day;
   }
   auto in_day = static_cast<std::uint32_t>(ms - day * kDay);
   std::uint32_t s = in_day / 1000;
   std::uint32_t milli = in_day % 1000;
   char t[26];
   t[0] = '"';
-  std::memcpy(t + 1, parts.date, sizeof parts.date);
+  std::memcpy(t + 1, cache.date, sizeof cache.date);
   auto two = [&t](int at, std::uint32_t v) {
     t[at] = static_cast<char>('0' + v / 10);
     t[at + 1] = static_cast<char>('0' + v % 10);
@@ -85,9 +85,9 @@ void beginAggregateRecord(std::string &json, const RecordParts &parts, const Win
   json.append(parts.prefix);
   appendJsonValue(json, r.key);
   json.append(",\"@start\":");
-  appendRecordTime(json, parts, r.start);
+  appendRecordTime(json, parts.start, r.start);
   json.append(",\"@end\":");
-  appendRecordTime(json, parts, r.end);
+  appendRecordTime(json, parts.end, r.end);
   if (r.revision > 0) {
     json.append(",\"@revision\":");
     appendJsonInt(json, r.revision);

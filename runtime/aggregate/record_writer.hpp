@@ -34,19 +34,24 @@ struct RecordHeader {
 
 // The constant bytes of an operator's records: `prefix` is
 // `{"@stream":"S","@pattern":"N"[,"@version":"V"],"@key":`, fields[i] is `,"<name i>":`.
-// `day`/`date` cache the date part of the last time written ("YYYY-MM-DDT"): the records of an
-// operator mostly carry times of one day.
+// The date part ("YYYY-MM-DDT") of the last day a time was written for.
+struct DateCache {
+  std::int64_t day = INT64_MIN;
+  char date[11] = {};
+};
+// `start`/`end` cache the dates of "@start" and "@end" apart: the records of an operator mostly
+// carry times of one day, and a window across midnight has its two on two days.
 struct RecordParts {
   std::string prefix;
   std::vector<std::string> fields;
-  mutable std::int64_t day = INT64_MIN;
-  mutable char date[11] = {};
+  mutable DateCache start;
+  mutable DateCache end;
 };
 RecordParts recordParts(const RecordHeader &h, const std::vector<std::string_view> &field_names);
 
 // The time as appendJsonTime writes it ("2026-01-05T10:00:00.000Z" with the quotes), the date
-// from `parts`' cache when it is the day of the last call.
-void appendRecordTime(std::string &json, const RecordParts &parts, std::int64_t epoch_ms);
+// from `cache` when it is the day of the last call with it.
+void appendRecordTime(std::string &json, DateCache &cache, std::int64_t epoch_ms);
 
 // Opens the object and writes the members before the emit fields (appended to `json`).
 void beginAggregateRecord(std::string &json, const RecordParts &parts, const WindowResult &r);

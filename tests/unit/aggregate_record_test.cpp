@@ -21,9 +21,9 @@ std::string jsonTime(std::int64_t ms) {
   return s;
 }
 
-std::string recordTime(const RecordParts &parts, std::int64_t ms) {
+std::string recordTime(DateCache &cache, std::int64_t ms) {
   std::string s;
-  appendRecordTime(s, parts, ms);
+  appendRecordTime(s, cache, ms);
   return s;
 }
 
@@ -31,7 +31,7 @@ std::string recordTime(const RecordParts &parts, std::int64_t ms) {
 
 TEST_CASE("aggregate records: the cached date writes the times appendJsonTime writes",
           "[aggregate]") {
-  RecordParts parts = recordParts({"S", "p", ""}, {});
+  DateCache cache;
   const std::int64_t day = 86'400'000;
   std::vector<std::int64_t> times = {0,
                                      1,
@@ -60,7 +60,7 @@ TEST_CASE("aggregate records: the cached date writes the times appendJsonTime wr
   }
   for (std::int64_t t : times) {
     INFO(t);
-    CHECK(recordTime(parts, t) == jsonTime(t));
+    CHECK(recordTime(cache, t) == jsonTime(t));
   }
 }
 
