@@ -38,6 +38,7 @@
 #include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/io/line_reader.hpp"
 #include "runtime/matcher.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 
@@ -180,6 +181,9 @@ int runMatch(const Args &args) {
   // The keyed state per live run besides the shared event blocks, sampled every 4096 events
   // and taken where the most runs were live (the issue's "bytes per live run" target).
   std::uint64_t sample_runs = 0, sample_own_bytes = 0, sampled = 0;
+  // Aggregates (issue #13 §4): their state where the most windows were open (panes, sessions,
+  // running cells, rolling entries: MatcherStats::windows), with the keys then.
+  std::uint64_t sample_windows = 0, sample_agg_keys = 0, sample_agg_bytes = 0;
   // --changes-every N: what a checkpoint every N events would take from the matchers (timed
   // apart; `seconds` is the matching alone, tracking included).
   rt::MatcherChanges changes;
@@ -210,15 +214,26 @@ int runMatch(const Args &args) {
       until_export = args.changes_every;
     }
     if ((++sampled & 4095) == 0) {
-      std::uint64_t runs = 0, own = 0;
+      std::uint64_t runs = 0, own = 0, windows = 0, agg_keys = 0, agg_bytes = 0;
       for (const auto &matcher : matchers) {
         rt::MatcherStats s = matcher->stats();
+        if (rt::native::isAggregate(*matcher) || s.windows > 0) {
+          windows += s.windows;
+          agg_keys += s.live_keys;
+          agg_bytes += s.state_bytes;
+          continue;
+        }
         runs += s.live_runs;
         own += s.state_bytes - s.bound_event_bytes;
       }
       if (runs > sample_runs) {
         sample_runs = runs;
         sample_own_bytes = own;
+      }
+      if (windows > sample_windows) {
+        sample_windows = windows;
+        sample_agg_keys = agg_keys;
+        sample_agg_bytes = agg_bytes;
       }
     }
     if (event->time != time) {
@@ -251,14 +266,18 @@ int runMatch(const Args &args) {
   std::printf("events=%zu rejected=%llu decode_s=%.3f build_ms=%.3f compile_ms=%.3f seconds=%.4f "
               "events_per_s=%.0f ns_per_event=%.1f records=%llu peak_runs=%llu "
               "peak_state_bytes=%llu peak_keys=%llu rss_before_kib=%ld peak_rss_kib=%ld "
-              "sample_runs=%llu sample_own_bytes=%llu\n",
+              "sample_runs=%llu sample_own_bytes=%llu sample_windows=%llu "
+              "sample_agg_keys=%llu sample_agg_bytes=%llu\n",
               events.size(), static_cast<unsigned long long>(rejected), decode_s, build_ms,
               compile_ms, match_s, n / match_s, match_s * 1e9 / n,
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(peak_runs),
               static_cast<unsigned long long>(peak_state),
               static_cast<unsigned long long>(peak_keys), rss_before, peakRssKib(),
               static_cast<unsigned long long>(sample_runs),
-              static_cast<unsigned long long>(sample_own_bytes));
+              static_cast<unsigned long long>(sample_own_bytes),
+              static_cast<unsigned long long>(sample_windows),
+              static_cast<unsigned long long>(sample_agg_keys),
+              static_cast<unsigned long long>(sample_agg_bytes));
   if (args.changes_every > 0) {
     std::printf("changes_every=%ld exports=%llu export_s=%.4f puts=%llu erased=%llu "
                 "put_bytes=%llu\n",

@@ -263,17 +263,23 @@ private:
 
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
-    runtime::JsonWriter w(json);
-    rt::beginAggregateRecord(
-        w,
-        {program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name, plan_.name,
-         version_},
-        r);
-    for (const auto &field : plan_.emit->fields) {
-      w.key(field.name);
-      writeValue(w, evaluator_.evaluateCalls(*field.value, calls_));
+    if (!parts_) {
+      std::vector<std::string_view> names;
+      for (const auto &field : plan_.emit->fields) {
+        names.push_back(field.name);
+      }
+      parts_ = std::make_unique<rt::RecordParts>(
+          rt::recordParts({program_.streams.at(static_cast<std::size_t>(plan_.emit->stream)).name,
+                           plan_.name, version_},
+                          names));
     }
-    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, plan_.decl->step.name);
+    rt::beginAggregateRecord(json, *parts_, r);
+    for (std::size_t i = 0; i < plan_.emit->fields.size(); ++i) {
+      json.append(parts_->fields[i]);
+      runtime::JsonWriter w(json); // one bare value
+      writeValue(w, evaluator_.evaluateCalls(*plan_.emit->fields[i].value, calls_));
+    }
+    rt::endAggregateRecord(json, r, with_events_ ? &events_ : nullptr, plan_.decl->step.name);
   }
 
   const lang::typed::Program &program_;
@@ -287,6 +293,7 @@ private:
   std::vector<std::unique_ptr<char[]>> strings_; // the computed strings of the current row
   std::vector<rt::WindowResult> results_;
   std::vector<Value> calls_;
+  std::unique_ptr<rt::RecordParts> parts_; // the records' constant bytes, on first use
   // --with-events: the counted events by arrival (the reference aggregator keeps every event
   // too; the oracle is not built for long runs).
   std::map<std::uint64_t, runtime::EventRef> events_;

@@ -6,6 +6,7 @@
 #include "support/internal_error.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace cep::runtime::aggregate {
 
@@ -79,8 +80,50 @@ WindowAggregator::~WindowAggregator() {
   }
 }
 
+namespace {
+constexpr std::size_t kMaxSpare = 256; // recycled results kept (a watermark may fire many)
+} // namespace
+
+void WindowAggregator::recycle(std::vector<WindowResult> &done) {
+  if (done.empty()) {
+    return; // most calls: a time step or an event that wrote nothing
+  }
+  if (spare_.empty()) {
+    spare_.swap(done); // the usual case: every spare one was taken since the last call
+  } else {
+    for (WindowResult &r : done) {
+      if (spare_.size() >= kMaxSpare) {
+        break;
+      }
+      spare_.push_back(std::move(r));
+    }
+  }
+  done.clear();
+}
+
+WindowResult &WindowAggregator::newResult(const KeyState &k, std::vector<WindowResult> &out) {
+  if (spare_.empty()) {
+    out.emplace_back();
+  } else {
+    out.push_back(std::move(spare_.back()));
+    spare_.pop_back();
+    WindowResult &r = out.back();
+    r.start = 0;
+    r.end = 0;
+    r.revision = 0;
+    r.order = 0;
+    r.values.clear();
+    r.event_count = 0;
+    r.events_kept = false;
+    r.events.clear();
+  }
+  WindowResult &r = out.back();
+  r.key.assign(*k.name);
+  return r;
+}
+
 KeyState &WindowAggregator::keyFor(std::string_view key) {
-  auto it = keys_.find(std::string(key));
+  auto it = keys_.find(key);
   if (it == keys_.end()) {
     it = keys_.try_emplace(std::string(key)).first;
     it->second.name = &it->first;
@@ -134,7 +177,9 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
   } else {
     fate = runningEvent(k, in, out);
   }
-  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  if (out.size() - first > 1) {
+    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  }
   if (k.empty()) {
     dropIfEmpty(k);
     return fate;
@@ -171,7 +216,9 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
       setDue(k, dueOf(k));
     }
   }
-  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  if (out.size() - first > 1) {
+    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  }
 }
 
 void WindowAggregator::finish(std::vector<WindowResult> &out) {
@@ -206,7 +253,7 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
     std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
     for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
       std::uint32_t writes = k.writes(e);
-      writeWindow(k, e, writes, out);
+      writeWindow(k, e, writes, newResult(k, out));
       if (e - 1 + l > w) {
         k.setWrites(e, writes + 1);
       }
@@ -216,13 +263,20 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
 }
 
 void WindowAggregator::writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
-                                   std::vector<WindowResult> &out) const {
+                                   WindowResult &r) const {
   const WindowGeometry &g = geometry_;
   std::int64_t start = g.startOf(end);
   std::int64_t p0 = g.paneOf(start);
   std::int64_t p1 = g.paneOf(end - 1);
-  std::vector<Slot> cell(layout_.width());
-  layout_.init(cell.data());
+  // The window's cell: on the stack for the usual few accumulators.
+  Slot small[16];
+  std::vector<Slot> large;
+  Slot *cell = small;
+  if (layout_.width() > std::size(small)) {
+    large.resize(layout_.width());
+    cell = large.data();
+  }
+  layout_.init(cell);
   std::uint64_t order = std::numeric_limits<std::uint64_t>::max();
   std::size_t stride = k.stride(layout_);
   for (std::size_t i = k.lowerPane(layout_, p0); i * stride < k.panes.size(); ++i) {
@@ -230,18 +284,15 @@ void WindowAggregator::writeWindow(const KeyState &k, std::int64_t end, std::uin
     if (pane[0].i > p1) {
       break;
     }
-    layout_.combine(cell.data(), pane + 2);
+    layout_.combine(cell, pane + 2);
     order = std::min(order, static_cast<std::uint64_t>(pane[1].i));
   }
-  WindowResult r;
-  r.key = *k.name;
   r.start = start;
   r.end = end;
   r.revision = revision;
   r.order = order;
-  layout_.fill(cell.data(), r);
-  layout_.destroy(cell.data());
-  out.push_back(std::move(r));
+  layout_.fill(cell, r);
+  layout_.destroy(cell);
 }
 
 void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
@@ -261,7 +312,7 @@ void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<Win
       break; // later panes have later ends
     }
     for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
-      writeWindow(k, e, 0, out);
+      writeWindow(k, e, 0, newResult(k, out));
       if (e - 1 + l > w) {
         k.setWrites(e, 1);
       }
@@ -364,16 +415,13 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
   return EventFate::Counted;
 }
 
-void WindowAggregator::writeSession(const KeyState &k, Session &s,
-                                    std::vector<WindowResult> &out) const {
-  WindowResult r;
-  r.key = *k.name;
+void WindowAggregator::writeSession(const KeyState &k, Session &s, std::vector<WindowResult> &out) {
+  WindowResult &r = newResult(k, out);
   r.start = s.start;
   r.end = s.last + spec_.size_ms;
   r.revision = s.writes;
   r.order = s.first_seq;
   layout_.fill(s.cell.data(), r);
-  out.push_back(std::move(r));
   ++s.writes;
   s.pending = false;
 }

@@ -58,6 +58,7 @@
 #include "runtime/aggregate/spec.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -109,6 +110,10 @@ public:
   void advance(std::int64_t watermark, std::vector<WindowResult> &out);
   void finish(std::vector<WindowResult> &out);
 
+  // Hands written results back (and clears `done`): the next results reuse their strings and
+  // vectors, so a backend that recycles each batch allocates nothing per record once warm.
+  void recycle(std::vector<WindowResult> &done);
+
   AggregateStats stats() const;
   void snapshot(std::string &out) const;
   void restore(std::string_view bytes); // into a fresh aggregator (no keys yet)
@@ -128,6 +133,9 @@ public:
   void openWindows(std::vector<WindowResult> &out) const;
 
 private:
+  // A result for key k appended to `out` (a recycled one when there is one; written windows
+  // fill the rest).
+  WindowResult &newResult(const KeyState &k, std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
   void setDue(KeyState &k, std::int64_t due);
   std::int64_t dueOf(const KeyState &k) const;
@@ -137,12 +145,13 @@ private:
   // time windows (aggregator.cpp)
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
+  // Fills `r`, a result for k's key.
   void writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
-                   std::vector<WindowResult> &out) const;
+                   WindowResult &r) const;
   std::int64_t timeDue(const KeyState &k) const;
   // sessions (aggregator.cpp)
   EventFate sessionEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
-  void writeSession(const KeyState &k, Session &s, std::vector<WindowResult> &out) const;
+  void writeSession(const KeyState &k, Session &s, std::vector<WindowResult> &out);
   void fireSessions(KeyState &k, std::vector<WindowResult> &out);
   std::int64_t sessionDue(const KeyState &k) const;
   // rolling and none (running.cpp)
@@ -163,10 +172,15 @@ private:
   std::size_t string_values_ = 0;        // rolling: string value columns per entry
   std::int64_t watermark_;
   // Values are stable (node-based), so the due set and KeyState::name point into it.
-  std::unordered_map<std::string, KeyState> keys_;
+  struct KeyHash {
+    using is_transparent = void; // find by string_view: no key copy per event
+    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys_;
   // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
   // is only ever moved earlier between two advances; pointers are stable.
   std::set<std::pair<std::int64_t, KeyState *>> due_;
+  std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
 };
 
 } // namespace cep::runtime::aggregate

@@ -86,7 +86,9 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
           e = std::max(e, last + g.pane);
         }
         for (; e <= g.maxEnd(p); e += g.pane) {
-          writeWindow(*k, e, e - 1 <= w ? k->writes(e) : 0, out);
+          WindowResult &r = out.emplace_back();
+          r.key = *k->name;
+          writeWindow(*k, e, e - 1 <= w ? k->writes(e) : 0, r);
           last = e;
         }
       }

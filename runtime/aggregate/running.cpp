@@ -30,8 +30,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   }
   CEP_ASSERT(!k.running || in.time >= k.x().last_time,
              "aggregate events that are not late must come in time order");
-  WindowResult r;
-  r.key = *k.name;
+  WindowResult &r = newResult(k, out);
   r.end = in.time;
   r.order = in.seq;
   if (spec_.window == WindowKind::None) {
@@ -46,7 +45,6 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     k.x().last_time = in.time;
     r.start = k.x().first_time;
     layout_.fill(k.x().cell.data(), r);
-    out.push_back(std::move(r));
     return EventFate::Counted;
   }
 
@@ -210,7 +208,6 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
 
   r.start = ro.q.front().time;
   fillRolling(ro, r);
-  out.push_back(std::move(r));
   return EventFate::Counted;
 }
 

@@ -67,6 +67,20 @@ public:
                "aggregate " + image_->name + ": code and image disagree");
     type_ = &schema_->types[image_->event_type];
     values_.resize(image_->spec.accumulators.size());
+    std::vector<std::string_view> names;
+    for (const OutputField &field : image_->emit.fields) {
+      names.push_back(field.name);
+    }
+    parts_ = rt::recordParts({image_->emit.stream, image_->name, version_}, names);
+    if (image_->key_fields.size() == 1) {
+      std::int32_t f = image_->key_fields[0];
+      CEP_ASSERT(f >= 0 && static_cast<std::size_t>(f) < type_->fields.size(),
+                 "aggregate " + image_->name + ": key field out of range");
+      FieldKind kind = type_->fields[static_cast<std::size_t>(f)].kind;
+      if (kind == FieldKind::Int || kind == FieldKind::Duration) {
+        int_key_ = f;
+      }
+    }
   }
 
   void advanceTime(std::int64_t time, std::vector<MatchOutput> &out) override {
@@ -80,7 +94,7 @@ public:
     return offer(event, out, /*late=*/true);
   }
   void finish(std::vector<MatchOutput> &out) override {
-    results_.clear();
+    aggregator_->recycle(results_);
     aggregator_->finish(results_);
     writeResults(nullptr, out);
   }
@@ -176,7 +190,7 @@ public:
     std::int64_t watermark = aggregator_->watermark();
     aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
     if (watermark != INT64_MIN) {
-      results_.clear();
+      aggregator_->recycle(results_);
       aggregator_->advance(watermark, results_); // no key: writes nothing
     }
     events_.clear();
@@ -210,7 +224,7 @@ private:
     if (watermark <= aggregator_->watermark()) {
       return;
     }
-    results_.clear();
+    aggregator_->recycle(results_);
     aggregator_->advance(watermark, results_);
     writeResults(nullptr, out);
   }
@@ -225,7 +239,7 @@ private:
     key_.clear();
     keyOf(e, key_);
     rt::AggInput in = rowOf(e);
-    results_.clear();
+    aggregator_->recycle(results_);
     if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
       stats_.late_missed += late ? 1 : 0;
       return false;
@@ -238,7 +252,16 @@ private:
     return true;
   }
 
+  // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
   void keyOf(const Event &e, std::string &key) const {
+    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count) {
+      if (e.isNull(static_cast<std::uint32_t>(int_key_))) {
+        key += "null";
+      } else {
+        appendJsonInt(key, e.slots()[int_key_].i);
+      }
+      return;
+    }
     appendKeyFields(key, *schema_, e, image_->key_fields);
   }
 
@@ -306,50 +329,51 @@ private:
     }
   }
 
-  void writeValue(JsonWriter &w, ValueKind kind, const CepValue &v) {
-    if (v.null != 0 || kind == ValueKind::Null) {
-      w.writeNull();
+  static void appendValue(std::string &json, ValueKind kind, const CepValue &v) {
+    if (v.null != 0) {
+      json.append("null");
       return;
     }
     switch (kind) {
     case ValueKind::Null:
-      w.writeNull();
+      json.append("null");
       return;
     case ValueKind::Bool:
-      w.writeBool(v.b != 0);
+      json.append(v.b != 0 ? "true" : "false");
       return;
     case ValueKind::Int:
     case ValueKind::Duration:
-      w.writeInt(v.i);
+      appendJsonInt(json, v.i);
       return;
     case ValueKind::Time:
-      w.writeTime(v.i);
+      appendJsonTime(json, v.i);
       return;
     case ValueKind::Float:
-      w.writeFloat(v.f);
+      appendJsonFloat(json, v.f);
       return;
     case ValueKind::String:
-      w.writeString(std::string_view(v.s, v.n));
+      appendJsonString(json, std::string_view(v.s, v.n));
       return;
     }
   }
 
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
-    JsonWriter w(json);
-    rt::beginAggregateRecord(w, {image_->emit.stream, image_->name, version_}, r);
+    json.reserve(record_bytes_ + 32); // most records of an operator are about as long
+    rt::beginAggregateRecord(json, parts_, r);
     for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
       const OutputField &field = image_->emit.fields[i];
-      w.key(field.name);
+      json.append(parts_.fields[i]);
       CepValue v{};
       v.null = 1;
       if (field.kind != ValueKind::Null) {
         view_.reset(kNoNode);
         code_.emit[i](values_.data(), &view_, &v);
       }
-      writeValue(w, field.kind, v);
+      appendValue(json, field.kind, v);
     }
-    rt::endAggregateRecord(w, r, with_events_ ? &events_ : nullptr, image_->step_name);
+    rt::endAggregateRecord(json, r, with_events_ ? &events_ : nullptr, image_->step_name);
+    record_bytes_ = json.size();
   }
 
   std::shared_ptr<const Schema> schema_;
@@ -364,6 +388,9 @@ private:
   std::vector<std::unique_ptr<char[]>> strings_; // the computed strings of the current row
   std::vector<rt::WindowResult> results_;
   std::vector<CepValue> values_; // the accumulator values of the record being written
+  rt::RecordParts parts_;        // the records' constant bytes
+  std::size_t record_bytes_ = 0; // the last record's length
+  std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
   NodePool pool_; // empty: generated code sees a context with nothing bound
   BoundView view_;
