@@ -164,14 +164,8 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       return start;
     }
   }
-  std::map<std::string, std::vector<std::string_view>> by_pattern;
-  for (const service::ChangelogRecord &rec : records) {
-    for (const service::ChangelogPattern &pattern : rec.patterns) {
-      for (const std::string &r : pattern.records) {
-        by_pattern[pattern.pattern].push_back(r);
-      }
-    }
-  }
+  const std::map<std::string, service::PatternRecords> by_pattern =
+      service::recordsByPattern(records);
   std::vector<std::string> lines;
   try {
     lines = served_->restorePartitions(*loop_, by_pattern);
