@@ -51,17 +51,13 @@ bool isArtifactPath(const std::string &path) {
 // The .cep rule files given on the command line, compiled here into one artifact's bytes, as
 // `cep compile` would write them. kOk or the exit code after printing why.
 int compileAtStart(const ServeOptions &options, const std::vector<std::string> &files,
-                   bool changelog, std::string &bytes, std::vector<NamedPath> &rule_files) {
+                   std::string &bytes, std::vector<NamedPath> &rule_files) {
   const RunOptions &run = options.run;
   compiler::driver::Pipeline pipeline({run.import_paths, run.disabled_passes});
   bool checked = pipeline.check(files);
-  bool compilable = !checked || pipeline.requireServable(changelog);
   pipeline.diagnostics().render(std::cerr, useColor(run.color));
   if (!checked) {
     return kRuleErrors;
-  }
-  if (!compilable) {
-    return kUsage; // aggregates with the Kafka changelog: it does not carry window state yet
   }
   for (const std::string &file : pipeline.ruleFiles()) {
     rule_files.push_back({"rule file", file});
@@ -165,8 +161,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   }
   if (!cep_files.empty()) {
     std::string bytes;
-    if (int code = compileAtStart(options, cep_files, kafka.changelog(), bytes, plan.rule_files);
-        code != kOk) {
+    if (int code = compileAtStart(options, cep_files, bytes, plan.rule_files); code != kOk) {
       return code;
     }
     start.emplace_back(cep_files.size() == 1 ? cep_files[0] : "the rules on the command line",
@@ -208,11 +203,6 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
   }
   service::ServeRuntime served(runtime_options, registry);
-  if (kafka.changelog()) {
-    runtime_options.aggregates_refused =
-        "the Kafka changelog topic does not carry window state yet; serve aggregates without "
-        "--state or without Kafka";
-  }
   if (store && kafka.any()) {
     // Transactions first (fencing the producer a killed server left), then the decision on a
     // checkpoint written before a transaction that may not have committed.

@@ -187,6 +187,13 @@ private:
       std::string bytes;
     };
     std::map<std::string, Record> records; // key JSON -> its partition and key record
+    // An aggregate's CEPASNAP header (its watermark); empty for a pattern. When it moves, every
+    // partition holding the aggregate's keys is written again (the header says which windows
+    // fired, and a window may fire without changing its key's record: a hopping window's panes
+    // stay for the next one).
+    std::string header;
+    bool draining =
+        false; // an aggregate's draining version: not in the records (serve_kafka_changelog)
   };
   std::map<runtime::OperatorId, MirrorOp> mirror_;
   std::map<std::int32_t, std::int64_t> written_offsets_; // partition -> resume offset written

@@ -181,10 +181,10 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
     to.insert(to.end(), std::make_move_iterator(records.begin()),
               std::make_move_iterator(records.end()));
   }
-  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  std::map<std::string, service::PatternRecords> by_pattern; // patterns only: no aggregates here
   std::size_t keys = 0;
   for (const auto &[pattern, records] : owned) {
-    by_pattern[pattern].assign(records.begin(), records.end());
+    by_pattern[pattern].records.assign(records.begin(), records.end());
     keys += records.size();
   }
   std::vector<std::string> lines;

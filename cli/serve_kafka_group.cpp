@@ -165,17 +165,14 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       return start;
     }
   }
-  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  std::vector<service::ChangelogRecord> merged_now; // the rest catch up on their own (below)
   for (const service::ChangelogRecord &rec : records) {
-    if (behindMember(rec.watermark)) {
-      continue; // a catch-up of its own (below, serve_kafka_catchup.cpp)
-    }
-    for (const service::ChangelogPattern &pattern : rec.patterns) {
-      for (const std::string &r : pattern.records) {
-        by_pattern[pattern.pattern].push_back(r);
-      }
+    if (!behindMember(rec.watermark)) {
+      merged_now.push_back(rec);
     }
   }
+  const std::map<std::string, service::PatternRecords> by_pattern =
+      service::recordsByPattern(merged_now);
   std::vector<std::string> lines;
   try {
     lines = served_->restorePartitions(*loop_, by_pattern);
@@ -193,11 +190,9 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
           !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns)) {
         // No catch-up set (an aggregate served): merged here after all, judged by this
         // member's watermark.
-        std::map<std::string, std::vector<std::string_view>> own;
-        for (const service::ChangelogPattern &pattern : rec.patterns) {
-          own[pattern.pattern].assign(pattern.records.begin(), pattern.records.end());
-        }
-        for (std::string &line : served_->restorePartitions(*loop_, own)) {
+        const std::vector<service::ChangelogRecord> own = {rec};
+        for (std::string &line :
+             served_->restorePartitions(*loop_, service::recordsByPattern(own))) {
           lines.push_back(std::move(line));
         }
         late_here.insert(static_cast<std::int32_t>(rec.partition));

@@ -55,6 +55,7 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
     w.str(p.pattern);
     w.str(p.version);
     w.str(p.artifact_hash);
+    w.blob(p.header);
     w.u64(p.records.size());
     for (const std::string &r : p.records) {
       w.blob(r);
@@ -79,9 +80,9 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   runtime::SnapshotReader r(body, "changelog record");
   r.skip(sizeof kChangelogMagic);
   std::uint32_t version = r.u32();
-  if (version != kChangelogVersion && version != 1) {
-    fail("format version " + std::to_string(version) + " (this build reads " +
-         std::to_string(kChangelogVersion) + " and 1)");
+  if (version < 1 || version > kChangelogVersion) {
+    fail("format version " + std::to_string(version) + " (this build reads 1 to " +
+         std::to_string(kChangelogVersion) + ")");
   }
   ChangelogRecord rec;
   rec.topic = std::string(r.str());
@@ -105,6 +106,9 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
     p.pattern = std::string(r.str());
     p.version = std::string(r.str());
     p.artifact_hash = std::string(r.str());
+    if (version >= 3) {
+      p.header = std::string(r.blob());
+    }
     std::uint64_t records = r.count(8);
     p.records.reserve(static_cast<std::size_t>(records));
     for (std::uint64_t i = 0; i < records; ++i) {
@@ -115,6 +119,23 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
     fail("trailing bytes");
   }
   return rec;
+}
+
+std::map<std::string, PatternRecords>
+recordsByPattern(const std::vector<ChangelogRecord> &records) {
+  std::map<std::string, PatternRecords> out;
+  for (const ChangelogRecord &rec : records) {
+    for (const ChangelogPattern &p : rec.patterns) {
+      PatternRecords &into = out[p.pattern];
+      if (!p.header.empty()) {
+        into.headers.push_back(p.header);
+      }
+      for (const std::string &r : p.records) {
+        into.records.push_back(r);
+      }
+    }
+  }
+  return out;
 }
 
 } // namespace cep::service

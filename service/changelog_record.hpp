@@ -16,8 +16,12 @@
 // a local checkpoint means the local folder is stale), and, per
 // served pattern version (by NAME, never by operator index, so a record restores into another
 // process, another build or recompiled rules), the key records (runtime/state/key_record.hpp) of
-// the pattern's keys that belong to the partition (runtime/kafka/key_partition.hpp). The
-// matcher's header (time, counters) is not in it: those belong to the process.
+// the pattern's keys that belong to the partition (runtime/kafka/key_partition.hpp). A
+// pattern's matcher header (time, counters) is not in it: those belong to the process. An
+// aggregate's (spec §8) is: its key records are its open windows per key, the same records as
+// the RocksDB store's (runtime/native/native_aggregate.hpp "Key records"), and its header (the
+// CEPASNAP header: the spec by name and the watermark its windows fired up to) says which
+// windows have fired, so it travels with them.
 //
 // Layout (runtime/snapshot_codec.hpp encodings; str = u32 length + bytes, blob = u64 + bytes):
 //   "CEPCHLOG" u32 version (kChangelogVersion)
@@ -27,10 +31,11 @@
 //   i64 watermark (INT64_MIN: none yet)
 //   i64 read to (-1: unknown; version 2 on)
 //   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
+//     blob header (version 3 on: an aggregate's CEPASNAP header, empty for a pattern),
 //     u64 record count, per record: blob key record
 //   u64 FNV-1a 64 of every byte before it
-// Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). Version 1
-// (without `read to`) is still read, with read_to -1.
+// Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). Versions
+// 1 (without `read to`: read_to -1) and 2 (without headers) are still read.
 //
 // Size: librdkafka's mock cluster keeps at most 5 MiB per partition and drops older data
 // silently, and a real broker refuses a message above `message.max.bytes` (1 MiB by default):
@@ -51,6 +56,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,15 +64,16 @@
 namespace cep::service {
 
 inline constexpr char kChangelogMagic[8] = {'C', 'E', 'P', 'C', 'H', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kChangelogVersion = 2;
+inline constexpr std::uint32_t kChangelogVersion = 3;
 // The largest record written: under a real broker's default message.max.bytes (1 MiB, less the
 // batch overhead) and far under the mock cluster's 5 MiB per partition.
 inline constexpr std::size_t kChangelogRecordMaxBytes = 1000 * 1000;
 
 struct ChangelogPattern {
-  std::string pattern;              // the pattern's name: what restores it
+  std::string pattern;              // the pattern's (or aggregate's) name: what restores it
   std::string version;              // the artifact's version (hash prefix), for the log and checks
   std::string artifact_hash;        // the artifact it was served from
+  std::string header;               // an aggregate's CEPASNAP header; empty for a pattern
   std::vector<std::string> records; // key records of the partition's keys, in key order
 };
 
@@ -97,5 +104,14 @@ std::string changelogTopic(std::string_view group);
 
 void encodeChangelogRecord(const ChangelogRecord &record, std::string &out);
 ChangelogRecord decodeChangelogRecord(std::string_view in);
+
+// What the records of some partitions hold for one pattern or aggregate name (views into the
+// records): its key records, and an aggregate's headers (one per partition record that has one).
+struct PatternRecords {
+  std::vector<std::string_view> records;
+  std::vector<std::string_view> headers;
+};
+// By name, from every pattern entry of `records` (ServeRuntime::restorePartitions takes it).
+std::map<std::string, PatternRecords> recordsByPattern(const std::vector<ChangelogRecord> &records);
 
 } // namespace cep::service

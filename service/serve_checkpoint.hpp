@@ -53,6 +53,10 @@
 namespace cep::service {
 
 inline constexpr char kServeMetaMagic[8] = {'C', 'E', 'P', 'S', 'M', 'E', 'T', 'A'};
+// The section of the aggregates being drained (docs/serve.md "Aggregates"): per such version,
+// u32 operator id, i64 from, i64 before: it writes the windows starting in [from, before)
+// (runtime/native/native_aggregate.hpp "Drain"); absent when no aggregate drains.
+inline constexpr char kWindowOwnersSection[] = "aggregate_windows";
 inline constexpr std::uint32_t kServeMetaVersion = 3;      // the newest read and written
 inline constexpr std::uint32_t kServeMetaVersionKafka = 2; // a Kafka part, no sections
 inline constexpr std::uint32_t kServeMetaVersionPlain = 1; // neither

@@ -130,7 +130,7 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
       batch.putArtifact(served->hash, *served->artifact_bytes);
     }
     ServedState &s = meta.served.emplace_back(servedState(*served));
-    s.matcher_header = std::move(changes.header);
+    s.matcher_header = changes.header; // a copy: on_changes reads it too (an aggregate's header)
   }
   for (runtime::OperatorId op : persisted_ops_) {
     if (!live.count(op)) {
@@ -146,7 +146,7 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
     std::vector<ServedChanges> all;
     for (std::size_t i = 0; i < order.size(); ++i) {
       all.push_back({order[i]->id, order[i]->name, order[i]->version, order[i]->hash,
-                     writes[i].drop, &writes[i].changes});
+                     writes[i].drop, order[i]->draining, &writes[i].changes});
     }
     options_.on_changes(all);
   }
@@ -249,6 +249,24 @@ void ServeRuntime::describeServer(runtime::RunLoop &loop, ServeMeta &meta) {
   meta.next_operator_id = loop.operators().nextId();
   meta.schema = *schema_;
   runtime::snapshotRun(loop, meta.run, {}, /*with_patterns=*/false);
+  // The windows each version of a drained aggregate writes (its key records do not say).
+  std::string owners;
+  runtime::SnapshotWriter w(owners);
+  std::uint32_t count = 0;
+  for (const auto &served : served_) {
+    if (served->aggregate) {
+      auto [from, before] = runtime::native::ownedWindows(*served->matcher);
+      if (from != INT64_MIN || before != INT64_MAX) {
+        w.u32(served->id);
+        w.i64(from);
+        w.i64(before);
+        ++count;
+      }
+    }
+  }
+  if (count > 0) {
+    meta.sections.emplace_back(kWindowOwnersSection, std::move(owners));
+  }
 }
 
 ServedState ServeRuntime::servedState(const Served &served) const {
@@ -328,6 +346,16 @@ std::string ServeRuntime::restoreServed(
   schemas_.push_back(schema_);
 
   std::map<std::string, std::shared_ptr<Loaded>> loaded; // by hash
+  // describeServer's section: operator id -> the windows it writes.
+  std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> owners;
+  if (const std::string *bytes = meta.section(kWindowOwnersSection)) {
+    runtime::SnapshotReader r(*bytes, "window owners");
+    while (!r.atEnd()) {
+      std::uint32_t id = r.u32();
+      std::int64_t from = r.i64();
+      owners[id] = {from, r.i64()};
+    }
+  }
   std::uint64_t keys = 0, runs = 0;
   std::string patterns;
   for (const ServedState &s : meta.served) {
@@ -364,6 +392,9 @@ std::string ServeRuntime::restoreServed(
     try {
       if (served->aggregate) {
         runtime::native::restoreAggregateRecords(*served->matcher, s.matcher_header, views);
+        if (auto owned = owners.find(s.operator_id); owned != owners.end()) {
+          runtime::native::ownWindows(*served->matcher, owned->second.first, owned->second.second);
+        }
       } else {
         runtime::MatcherState state =
             runtime::assembleMatcherState(s.matcher_header, views, served->schema, served->name);

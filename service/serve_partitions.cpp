@@ -1,10 +1,14 @@
 // Input partitions' keyed state moved into and out of the served matchers (ServeRuntime::
-// restorePartitions and dropKeys, docs/kafka.md "The changelog topic" and "Scale-out").
+// restorePartitions and dropKeys, patterns' keys and aggregates' open windows, docs/kafka.md "The
+// changelog topic" and "Scale-out").
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_record.hpp"
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "runtime/time/watermarks.hpp"
 #include "service/key_shapes.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
@@ -38,10 +42,8 @@ std::unique_ptr<runtime::Matcher> ServeRuntime::freshMatcher(const Served &serve
                            artifact.version() + " (internal error)");
 }
 
-void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
-                                const runtime::MatcherState &state) {
-  std::unique_ptr<runtime::Matcher> matcher = freshMatcher(served);
-  matcher->restoreState(state); // throws with the reason; nothing changed then
+void ServeRuntime::replaceMatcher(runtime::RunLoop &loop, Served &served,
+                                  std::unique_ptr<runtime::Matcher> matcher) {
   if (served.in_operators) {
     loop.operators().replace(served.id, matcher.get());
   }
@@ -49,15 +51,98 @@ void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
   served.persisted_as.reset(); // the next checkpoint writes it whole (the store, the changelog)
 }
 
-std::vector<std::string> ServeRuntime::restorePartitions(
-    runtime::RunLoop &loop, const std::map<std::string, std::vector<std::string_view>> &records) {
+void ServeRuntime::replaceState(runtime::RunLoop &loop, Served &served,
+                                const runtime::MatcherState &state) {
+  std::unique_ptr<runtime::Matcher> matcher = freshMatcher(served);
+  matcher->restoreState(state); // throws with the reason; nothing changed then
+  replaceMatcher(loop, served, std::move(matcher));
+}
+
+void ServeRuntime::replaceWindows(runtime::RunLoop &loop, Served &served, std::string_view header,
+                                  const std::vector<std::string_view> &records) {
+  std::unique_ptr<runtime::Matcher> matcher = freshMatcher(served);
+  runtime::native::restoreAggregateRecords(*matcher, header, records);  // throws: nothing changed
+  auto [from, before] = runtime::native::ownedWindows(*served.matcher); // a drain's share
+  runtime::native::ownWindows(*matcher, from, before);
+  replaceMatcher(loop, served, std::move(matcher));
+}
+
+std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
+                                         const PatternRecords &in) {
+  if (in.headers.empty()) {
+    throw std::runtime_error("its key records come without the aggregate's header (a changelog "
+                             "record of format version 2 or older, or of a pattern)");
+  }
+  // Its own windows, less the keys coming in (held here from messages keyed otherwise: the
+  // partition's replace them), then the incoming ones.
+  runtime::MatcherChanges current;
+  runtime::native::exportAggregateRecords(*served.matcher, current);
+  std::set<std::string> incoming;
+  for (std::string_view record : in.records) {
+    incoming.insert(runtime::native::aggregateRecordKey(record));
+  }
+  std::vector<std::string_view> merged;
+  std::size_t replaced = 0;
+  for (const auto &[key, record] : current.put) {
+    if (incoming.count(key) != 0) {
+      ++replaced;
+    } else {
+      merged.push_back(record);
+    }
+  }
+  const std::size_t before = merged.size();
+  merged.insert(merged.end(), in.records.begin(), in.records.end());
+  // One watermark for every key: the latest (each record's header is its writer's watermark
+  // when it was written; the windows that had fired by then are not in it, and a partition's
+  // record is written again whenever the watermark moved, serve_kafka_changelog.cpp).
+  std::string_view header = current.header;
+  std::int64_t watermark = runtime::aggregate::watermarkOfSnapshotHeader(header);
+  for (std::string_view h : in.headers) {
+    std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
+    if (w > watermark) {
+      watermark = w;
+      header = h;
+    }
+  }
+  runtime::Matcher &m = *served.matcher;
+  const bool fresh =
+      m.stats().events == 0 && current.put.empty() &&
+      runtime::aggregate::watermarkOfSnapshotHeader(current.header) == runtime::kNoWatermark;
+  if (fresh) {
+    runtime::native::restoreAggregateRecords(m, header, merged); // at start: it has seen nothing
+  } else {
+    replaceWindows(loop, served, header, merged);
+  }
+  std::uint64_t windows = served.matcher->stats().windows;
+  return std::to_string(merged.size() - before) + " keys" +
+         (replaced == 0 ? std::string()
+                        : " (" + std::to_string(replaced) +
+                              " held here from messages keyed otherwise replaced)") +
+         ", " + std::to_string(windows) + " open windows in all";
+}
+
+std::vector<std::string>
+ServeRuntime::restorePartitions(runtime::RunLoop &loop,
+                                const std::map<std::string, PatternRecords> &records) {
   std::vector<std::string> lines;
   std::uint64_t next_seq = loop.ingest().nextSeq();
   for (const auto &served : served_) {
     auto it = records.find(served->name);
-    if (it == records.end() || it->second.empty() || served->draining || !served->in_operators) {
+    if (it == records.end() || it->second.records.empty() || served->draining ||
+        !served->in_operators) {
       continue;
     }
+    if (served->aggregate) {
+      try {
+        lines.push_back(served->name + " " + served->version + ": " +
+                        restoreWindows(loop, *served, it->second));
+      } catch (const std::exception &e) {
+        throw std::runtime_error("aggregate " + served->name + " " + served->version + ": " +
+                                 e.what());
+      }
+      continue;
+    }
+    const std::vector<std::string_view> &in = it->second.records;
     runtime::Matcher &m = *served->matcher;
     const bool fresh = m.stats().events == 0 && m.stats().live_keys == 0;
     runtime::MatcherState current;
@@ -71,7 +156,7 @@ std::vector<std::string> ServeRuntime::restorePartitions(
         // keyed otherwise than this pattern (its state split, counted as a mismatch): the
         // partition's state replaces it, so that no key is restored twice.
         std::set<std::string> incoming;
-        for (std::string_view record : it->second) {
+        for (std::string_view record : in) {
           incoming.insert(runtime::decodeKeyRecord(record, *served->schema).key.key_json);
         }
         runtime::MatcherState kept = runtime::withoutKeys(
@@ -80,7 +165,7 @@ std::vector<std::string> ServeRuntime::restorePartitions(
         current = std::move(kept);
         before = current.keys.size();
       }
-      merged = runtime::withKeys(current, it->second, next_seq);
+      merged = runtime::withKeys(current, in, next_seq);
       if (fresh) {
         m.restoreState(merged); // at start: the matcher has seen nothing
       } else {
@@ -96,13 +181,13 @@ std::vector<std::string> ServeRuntime::restorePartitions(
                                          " held here from messages keyed otherwise replaced)") +
                     ", " + std::to_string(merged.runCount()) + " partial matches in all");
   }
-  for (const auto &[name, list] : records) {
+  for (const auto &[name, in] : records) {
     bool served_here = false;
     for (const auto &served : served_) {
       served_here = served_here || (served->name == name && !served->draining);
     }
-    if (!served_here && !list.empty()) {
-      lines.push_back(name + ": not served here: its " + std::to_string(list.size()) +
+    if (!served_here && !in.records.empty()) {
+      lines.push_back(name + ": not served here: its " + std::to_string(in.records.size()) +
                       " keys are not restored");
     }
   }
@@ -120,7 +205,7 @@ ServeRuntime::catchUpOperators(const std::map<std::string, std::vector<std::stri
     }
     if (served->aggregate) {
       why_not = "aggregate " + served->name +
-                " is served (its windows are not in the partitions' changelog records)";
+                " is served (a catch-up does not carry aggregates' windows yet)";
       return {};
     }
     CatchUpOperator op;
@@ -165,6 +250,27 @@ std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyF
     if (!served->in_operators) {
       continue;
     }
+    if (served->aggregate) {
+      runtime::MatcherChanges current;
+      runtime::native::exportAggregateRecords(*served->matcher, current);
+      std::vector<std::string_view> rest;
+      for (const auto &[key, record] : current.put) {
+        if (!drop(key)) {
+          rest.push_back(record);
+        }
+      }
+      if (rest.size() == current.put.size()) {
+        continue;
+      }
+      dropped += current.put.size() - rest.size();
+      try {
+        replaceWindows(loop, *served, current.header, rest);
+      } catch (const std::exception &e) {
+        throw std::runtime_error("aggregate " + served->name + " " + served->version + ": " +
+                                 e.what());
+      }
+      continue;
+    }
     runtime::MatcherState current;
     served->matcher->exportState(current);
     runtime::MatcherState rest = runtime::withoutKeys(current, drop);
@@ -184,7 +290,19 @@ std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyF
 void ServeRuntime::patternKeys(const runtime::Event &event,
                                std::vector<std::pair<std::string, std::string>> &out) const {
   for (const auto &served : served_) {
-    if (!served->in_operators || served->draining || !served->image || !served->image->keyed) {
+    if (!served->in_operators || served->draining) {
+      continue;
+    }
+    if (served->aggregate) { // an aggregate's key: its `partition by` fields of its step's event
+      const runtime::native::AggregateImage &agg = *served->aggregate;
+      if (event.type == agg.event_type && !agg.key_fields.empty()) {
+        std::string key;
+        runtime::native::appendKeyFields(key, *served->schema, event, agg.key_fields);
+        out.emplace_back(served->name, std::move(key));
+      }
+      continue;
+    }
+    if (!served->image || !served->image->keyed) {
       continue;
     }
     const runtime::native::PatternImage &image = *served->image;
@@ -193,15 +311,6 @@ void ServeRuntime::patternKeys(const runtime::Event &event,
     }
     std::string key;
     runtime::native::appendKeyJson(key, *served->schema, image, event);
-    out.emplace_back(served->name, std::move(key));
-  }
-  for (const auto &served : served_) { // aggregates: their one event type, when keyed
-    if (!served->in_operators || served->draining || !served->aggregate ||
-        served->aggregate->key_fields.empty() || event.type != served->aggregate->event_type) {
-      continue;
-    }
-    std::string key;
-    runtime::native::appendKeyFields(key, *served->schema, event, served->aggregate->key_fields);
     out.emplace_back(served->name, std::move(key));
   }
 }

@@ -5,6 +5,7 @@
 #include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
+#include "runtime/time/time_format.hpp"
 #include "service/schema_merge.hpp"
 #include "service/serve_served.hpp"
 #include "service/state_listing.hpp"
@@ -53,6 +54,15 @@ void member(std::string &out, const char *name, std::uint64_t value) {
   out += name;
   out += "\":";
   runtime::appendJsonInt(out, static_cast<std::int64_t>(value));
+}
+
+// An aggregate drain's switch time (runtime/native/native_aggregate.hpp "Drain"), RFC 3339;
+// none before the operator had a watermark (every window is the new version's then).
+void switchTime(std::string &out, std::int64_t at) {
+  if (at != INT64_MIN + 1) {
+    out += ",\"switch_time\":";
+    runtime::appendJsonString(out, runtime::formatRfc3339(at));
+  }
 }
 
 void member(std::string &out, const char *name, std::string_view value) {
@@ -182,11 +192,6 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
   loaded->name = name;
   loaded->artifact = compiler::artifact::loadArtifact(bytes, load_options);
   const compiler::artifact::LoadedArtifact &artifact = loaded->artifact;
-  if (!artifact.aggregates.empty() && !options_.aggregates_refused.empty()) {
-    throw compiler::artifact::LoadError(compiler::artifact::LoadError::Kind::User,
-                                        name + ": aggregate `" + artifact.aggregates.front()->name +
-                                            "`: " + options_.aggregates_refused);
-  }
   if (!artifact.aggregates.empty() && options_.store != nullptr && options_.matcher.with_events) {
     // The key records of window state do not hold the counted events (native_aggregate.hpp).
     throw compiler::artifact::LoadError(
@@ -667,9 +672,12 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         std::vector<std::string> why = moveWindows(*replaced[i], loaded, i);
         reasons.insert(reasons.end(), why.begin(), why.end());
       } else if (mode == DeployMode::Drain) {
-        reasons.push_back("aggregate `" + loaded.names[i] +
-                          "`: draining an aggregate is not supported yet; deploy with mode "
-                          "fresh (its open windows are dropped, counted)");
+        std::string why = runtime::native::drainRefusal(*replaced[i]->aggregate);
+        if (!why.empty()) {
+          reasons.push_back("aggregate `" + loaded.names[i] + "`: " + why +
+                            "; deploy with mode keep or fresh (its open windows are dropped, "
+                            "counted)");
+        }
       }
       continue;
     }
@@ -767,6 +775,10 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         break;
       }
       case DeployMode::Fresh: {
+        if (old->aggregate) { // as moveWindows: the windows a draining version owns stay its own
+          auto [from, before] = runtime::native::ownedWindows(*old->matcher);
+          runtime::native::ownWindows(*served->matcher, from, before);
+        }
         std::uint64_t dropped = old->matcher->dropState();
         metrics_.runsDropped(served->name, "fresh").add(dropped);
         member(entry, old->aggregate ? "windows_dropped" : "runs_dropped", dropped);
@@ -775,13 +787,24 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         break;
       }
       case DeployMode::Drain: {
+        if (old->aggregate) {
+          // The windows that started before the switch stay the old version's, the others are
+          // the new one's (runtime/native/native_aggregate.hpp "Drain").
+          const std::int64_t at = runtime::native::drainSwitchTime(*old->matcher);
+          runtime::native::ownWindows(*served->matcher, at, INT64_MAX);
+          switchTime(entry, at);
+        }
         old->matcher->drain();
         old->draining = true;
         loop.operators().remove(old->id);
         old->id = loop.operators().nextId();
         loop.operators().add(old->id, old->matcher.get());
         loop.operators().add(served->id, served->matcher.get());
-        member(entry, "draining_runs", old->matcher->stats().live_runs);
+        if (old->aggregate) {
+          member(entry, "draining_windows", old->matcher->stats().windows);
+        } else {
+          member(entry, "draining_runs", old->matcher->stats().live_runs);
+        }
         break;
       }
       }
@@ -840,10 +863,13 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
                                            : " (loaded: " + loaded + ")"))};
   }
   if (served->aggregate && mode != UndeployMode::Drop) {
-    metrics_.undeploys(mode_name, "refused").add();
-    return {409, errorJson("aggregate `" + name + "`: draining an aggregate is not supported " +
-                           "yet; undeploy it with mode drop (its open windows are dropped, " +
-                           "counted)")};
+    std::string why = runtime::native::drainRefusal(*served->aggregate);
+    if (!why.empty()) {
+      metrics_.undeploys(mode_name, "refused").add();
+      return {409, errorJson("aggregate `" + name + "`: " + why +
+                             "; undeploy it with mode drop (its open windows are dropped, "
+                             "counted)")};
+    }
   }
   refresh(loop);
   // A drop retires `served` (freed below): what is said about it is taken first.
@@ -864,9 +890,16 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
       }
     }
   } else {
+    if (served->aggregate) {
+      switchTime(body, runtime::native::drainSwitchTime(*served->matcher));
+    }
     served->matcher->drain();
     served->draining = true;
-    member(body, "draining_runs", served->matcher->stats().live_runs);
+    if (served->aggregate) {
+      member(body, "draining_windows", served->matcher->stats().windows);
+    } else {
+      member(body, "draining_runs", served->matcher->stats().live_runs);
+    }
   }
   body += '}';
   metrics_.undeploys(mode_name, "done").add();
@@ -928,6 +961,10 @@ std::vector<std::string> ServeRuntime::moveWindows(const Served &old, Loaded &lo
   old.matcher->snapshot(bytes);
   try {
     loaded.matchers[i]->restore(bytes);
+    // A version that took over in a drain leaves the windows before its switch time to the
+    // draining one: so does its successor.
+    auto [from, before] = runtime::native::ownedWindows(*old.matcher);
+    runtime::native::ownWindows(*loaded.matchers[i], from, before);
   } catch (const std::runtime_error &e) {
     reasons.push_back(prefix + "its open windows cannot move into the new version (" + e.what() +
                       "); deploy with mode fresh (they are dropped, counted)");

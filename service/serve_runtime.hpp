@@ -31,6 +31,7 @@
 #include "runtime/metrics/registry.hpp"
 #include "runtime/schema.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "service/changelog_record.hpp"
 #include "service/control.hpp"
 #include "service/savepoint.hpp"
 #include "service/serve_checkpoint.hpp"
@@ -69,7 +70,8 @@ inline constexpr int kRewindStop = 10; // SIGUSR1's number on Linux: never a sto
 struct ServedChanges {
   runtime::OperatorId id = 0;
   std::string pattern, version, hash;
-  bool whole = false; // `changes.put` is its whole state (earlier records of the id are gone)
+  bool whole = false;    // `changes.put` is its whole state (earlier records of the id are gone)
+  bool draining = false; // a version draining (docs/serve.md "Modes")
   const runtime::MatcherChanges *changes = nullptr;
 };
 
@@ -97,9 +99,6 @@ struct ServeRuntimeOptions {
   // `keep` always through the state model (export + migrateFrom), never in place (adoptFrom):
   // for tests that compare the two.
   bool no_adopt = false;
-  // Not empty: artifacts that declare aggregates are refused (at start and deployed) with this
-  // reason (the Kafka changelog topic does not carry window state yet).
-  std::string aggregates_refused;
   // Not empty (`--repartition`): the served patterns and aggregates must key each event type
   // one way (service/key_shapes.hpp); a deploy that would key one otherwise is refused (422)
   // with each conflict, and this reason in the answer's error.
@@ -243,26 +242,30 @@ public:
   // Loop thread between two records (or the main thread after startLoop, before the loop reads
   // anything): the keys of input partitions restored from the changelog topic
   // (serve_partitions.cpp). `records` maps a pattern name to its key records (of every restored
-  // partition); each served version of that name (not draining) takes them (both engines, by
-  // the state's names: runtime/state/partition_state.hpp), their arrival seqs moved to the
-  // loop's next ones and the loop's counter raised past them (later events sort after them). A
-  // matcher that has seen events is replaced by a fresh one of its version holding its state
-  // and the records (a partition taken over in a rebalance); the next checkpoint writes it
-  // whole. A key already there that a record holds too is replaced by the record's (its state
-  // was split by messages keyed otherwise). Returns a line per pattern for the log; throws
-  // std::runtime_error with the reason when records do not fit the pattern.
-  //   served.restorePartitions(loop, {{"card_testing", {rec1, rec2}}});
-  std::vector<std::string>
-  restorePartitions(runtime::RunLoop &loop,
-                    const std::map<std::string, std::vector<std::string_view>> &records);
+  // partition, service/changelog_record.hpp recordsByPattern); each served version of that name
+  // (not draining) takes them (both engines, by the state's names:
+  // runtime/state/partition_state.hpp), their arrival seqs moved to the loop's next ones and the
+  // loop's counter raised past them (later events sort after them). An aggregate's version takes
+  // its keys' open windows, under the latest watermark of its own and the records' headers (the
+  // windows that had fired stay fired). A matcher that has seen events is replaced by a fresh
+  // one of its version holding its state and the records (a partition taken over in a
+  // rebalance); the next checkpoint writes it whole. A key already there that a record holds too
+  // is replaced by the record's (its state was split by messages keyed otherwise). Returns a
+  // line per pattern for the log; throws std::runtime_error with the reason when records do not
+  // fit the pattern.
+  //   served.restorePartitions(loop, recordsByPattern(changelog_records));
+  std::vector<std::string> restorePartitions(runtime::RunLoop &loop,
+                                             const std::map<std::string, PatternRecords> &records);
   // Loop thread, between two records: the keys `drop` picks (by their "@key" JSON) taken out
-  // of every served version, draining ones too (a partition given up in a rebalance, after the
-  // checkpoint that wrote its state). Each matcher that loses keys is replaced by a fresh one
-  // of its version holding the rest; the next checkpoint writes it whole. Returns how many keys
-  // went. Throws std::runtime_error (internal: a state that does not restore).
+  // of every served version, draining ones too, aggregates' open windows too (a partition given
+  // up in a rebalance, after the checkpoint that wrote its state). Each matcher that loses keys is
+  // replaced by a fresh one of its version holding the rest; the next checkpoint writes it whole.
+  // Returns how many keys went. Throws std::runtime_error (internal: a state that does not
+  // restore).
   std::uint64_t dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop);
   // Loop thread: the "@key" JSON `event` has in each served version (not draining) whose
-  // stream reads its type and that is partitioned, as (pattern name, key JSON); appended to
+  // stream reads its type and that is partitioned (an aggregate: whose step reads its type and
+  // that has `partition by`), as (pattern or aggregate name, key JSON); appended to
   // `out`. `event` is of the server's schema (schema()).
   void patternKeys(const runtime::Event &event,
                    std::vector<std::pair<std::string, std::string>> &out) const;
@@ -359,6 +362,18 @@ private:
   // `served`'s matcher replaced by a fresh one of its version holding `state` (throws with the
   // reason, changing nothing, when it does not restore).
   void replaceState(runtime::RunLoop &loop, Served &served, const runtime::MatcherState &state);
+  // The same for an aggregate: a fresh operator of its version holding `header` and `records`
+  // (its key records, runtime/native/native_aggregate.hpp).
+  void replaceWindows(runtime::RunLoop &loop, Served &served, std::string_view header,
+                      const std::vector<std::string_view> &records);
+  // A fresh matcher of `served`'s version (throws when its artifact is not kept).
+  std::unique_ptr<runtime::Matcher> freshMatcher(const Served &served) const;
+  // Puts `matcher` in `served`'s place (the loop's operator too); the next checkpoint writes it
+  // whole.
+  void replaceMatcher(runtime::RunLoop &loop, Served &served,
+                      std::unique_ptr<runtime::Matcher> matcher);
+  // restorePartitions of one aggregate version: `in`'s open windows merged into its own.
+  std::string restoreWindows(runtime::RunLoop &loop, Served &served, const PatternRecords &in);
   // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts and
   // their key records; `persisted`: the store holds exactly them. Returns the report's tail.
   // `artifact_of` gives the loaded artifact of a version (called once per artifact hash); it
@@ -386,8 +401,6 @@ private:
   std::vector<std::string> moveWindows(const Served &old, Loaded &loaded, std::size_t i) const;
   std::shared_ptr<Loaded> load(std::string_view bytes, const std::string &name);
   std::int64_t now() const;
-  // A fresh matcher of `served`'s version (throws, internal, when its artifact is not kept).
-  std::unique_ptr<runtime::Matcher> freshMatcher(const Served &served) const;
 
   ServeRuntimeOptions options_;
   std::function<std::string()> change_guard_; // setChangeGuard

@@ -41,7 +41,7 @@ struct ServeRuntime::Served {
   std::shared_ptr<const runtime::native::PatternImage> image; // its states' bounds (GET /state)
   // Set for an aggregate (spec §8; `image` is null then): its window state is kept in per-key
   // records of its own beside the patterns' state model (checkpoints, savepoints, `keep`,
-  // listing); no `drain` (docs/serve.md "Aggregates").
+  // listing); `drain` of time windows by window start (docs/serve.md "Aggregates").
   std::shared_ptr<const runtime::native::AggregateImage> aggregate;
   std::optional<ServeMetrics::Pattern> series;             // a pattern's, set once it serves
   std::optional<ServeMetrics::Aggregate> aggregate_series; // an aggregate's

@@ -52,24 +52,6 @@ bool Pipeline::check(const std::vector<std::string> &paths) {
   return !diags_.hasErrors() && program_.has_value();
 }
 
-bool Pipeline::requireServable(bool changelog) {
-  bool ok = true;
-  for (const lang::ast::Module &module : modules_) {
-    for (const lang::ast::Aggregate &a : module.aggregates) {
-      if (!changelog) {
-        break;
-      }
-      diags_.error(a.name.range, "aggregate `" + a.name.name +
-                                     "` cannot be served with --state and Kafka yet: the "
-                                     "changelog topic does not carry window state");
-      diags_.note("serve it without --state or without Kafka, or leave the aggregates out of "
-                  "the rule files served so");
-      ok = false;
-    }
-  }
-  return ok;
-}
-
 bool Pipeline::requireRunnable(Engine engine) {
   (void)engine; // both engines run aggregates
   bool ok = true;

@@ -89,16 +89,7 @@ public:
   // diagnostic); false when there were errors. Call once.
   bool check(const std::vector<std::string> &paths);
 
-  // After a successful check(), before serving with `--state DIR` and Kafka (`changelog`: the
-  // changelog topic): false, with an error at each aggregate declaration (spec §8), while the
-  // changelog does not carry window state (issue #13; docs/serve.md "Aggregates"). `cep serve`
-  // then renders the diagnostics and exits with kUsage. Without `changelog` every checked
-  // program is servable (true).
-  //   bool ok = pipeline.check(files);
-  //   bool servable = !ok || pipeline.requireServable(kafka.changelog());
-  //   pipeline.diagnostics().render(std::cerr, color);
-  bool requireServable(bool changelog);
-  // The same for `cep run` with `engine` (both engines run aggregates): false, with an error,
+  // Before `cep run` with `engine` (both engines run aggregates): false, with an error,
   // when an aggregate cannot be planned (a row wider than runtime::kMaxFields).
   bool requireRunnable(Engine engine);
 

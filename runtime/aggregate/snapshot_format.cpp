@@ -83,8 +83,10 @@ std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
   return r.i64();
 }
 
-AggregateSpec specOfSnapshotHeader(std::string_view header) {
-  SnapshotReader r(header, "aggregate snapshot");
+namespace {
+
+// The header up to its watermark (specOfSnapshotHeader, watermarkOfSnapshotHeader).
+AggregateSpec readHeaderSpec(SnapshotReader &r, std::string_view header) {
   if (header.size() < sizeof kMagic || std::memcmp(header.data(), kMagic, sizeof kMagic) != 0) {
     r.fail("not an aggregate snapshot (no CEPASNAP magic)");
   }
@@ -148,6 +150,23 @@ AggregateSpec specOfSnapshotHeader(std::string_view header) {
     spec.accumulators.push_back(std::move(a));
   }
   return spec;
+}
+
+} // namespace
+
+AggregateSpec specOfSnapshotHeader(std::string_view header) {
+  SnapshotReader r(header, "aggregate snapshot");
+  return readHeaderSpec(r, header);
+}
+
+std::int64_t watermarkOfSnapshotHeader(std::string_view header) {
+  SnapshotReader r(header, "aggregate snapshot");
+  readHeaderSpec(r, header);
+  std::int64_t watermark = r.i64();
+  if (!r.atEnd()) {
+    r.fail("bytes after the header");
+  }
+  return watermark;
 }
 
 void writeOperatorSnapshot(std::string &out, std::string_view window, const Schema &schema,

@@ -37,6 +37,9 @@ std::int64_t readSnapshotHeader(SnapshotReader &r, std::string_view bytes,
 // accumulator's field gets a slot of its own per distinct field name (the slots the records'
 // values go to). Throws std::runtime_error "bad aggregate snapshot: ..." on a damaged header.
 AggregateSpec specOfSnapshotHeader(std::string_view header);
+// The watermark a header carries (its last field), the header read as specOfSnapshotHeader
+// reads it; the same errors.
+std::int64_t watermarkOfSnapshotHeader(std::string_view header);
 
 // The operator envelope: `window` is the aggregator's CEPASNAP, `events` the kept events by
 // arrival number.

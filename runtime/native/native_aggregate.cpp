@@ -51,6 +51,8 @@ CepValue cepValueOf(const rt::AggValue &v) {
   return c;
 }
 
+constexpr std::pair<std::int64_t, std::int64_t> kOwnAll = {INT64_MIN, INT64_MAX};
+
 class NativeAggregate final : public Matcher {
 public:
   NativeAggregate(std::shared_ptr<const Schema> schema, std::shared_ptr<const AggregateImage> image,
@@ -180,9 +182,42 @@ public:
     keyOf(event, key);
     return std::hash<std::string>{}(key);
   }
-  void drain() override { refuse("draining"); }
-  bool draining() const override { return false; }
-  bool drained() const override { return false; }
+  // `drain` (native_aggregate.hpp "Drain"): from here on this operator writes only the windows
+  // that started before the switch time, the time after its watermark.
+  void drain() override {
+    if (!drainRefusal(*image_).empty()) {
+      refuse("draining");
+    }
+    own_before_ = switchTime();
+  }
+  bool draining() const override { return own_before_ != kOwnAll.second; }
+  bool drained() const override {
+    if (!draining()) {
+      return false;
+    }
+    if (own_before_ <= own_from_) {
+      return true; // it owns no window
+    }
+    // The last window it owns: the latest start before the switch, and its end; closed for
+    // good once the watermark reaches end - 1 + lateness (aggregator.cpp's rule).
+    const rt::AggregateSpec &spec = aggregator_->spec();
+    std::int64_t unit = spec.window == rt::WindowKind::Hopping ? spec.slide_ms : spec.size_ms;
+    std::int64_t last_start = floorDiv(own_before_ - 1, unit) * unit;
+    std::int64_t end = last_start + spec.size_ms;
+    std::int64_t w = aggregator_->watermark();
+    return w != INT64_MIN && end - 1 + spec.lateness_ms <= w;
+  }
+  // After its watermark, and not before the windows it owns (a version that took over in an
+  // earlier drain owns none before its own switch time).
+  std::int64_t switchTime() const {
+    std::int64_t w = aggregator_->watermark();
+    return std::max(w == INT64_MIN ? INT64_MIN + 1 : w + 1, own_from_);
+  }
+  void ownWindows(std::int64_t from, std::int64_t before) {
+    own_from_ = from;
+    own_before_ = before;
+  }
+  std::pair<std::int64_t, std::int64_t> owned() const { return {own_from_, own_before_}; }
   // Every open window goes unwritten (`cep serve`: a `fresh` deploy, a `drop` undeploy); the
   // operator goes on from the same watermark with no key. Returns the windows dropped.
   std::uint64_t dropState() override {
@@ -218,6 +253,11 @@ private:
   [[noreturn]] void refuse(const char *what) const {
     throw std::runtime_error("aggregate `" + image_->name + "`: " + what +
                              " of window state are not supported");
+  }
+
+  static std::int64_t floorDiv(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
   }
 
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
@@ -315,6 +355,9 @@ private:
   // The records of results_: `at` is the event that produced them (null: the watermark).
   void writeResults(const Event *at, std::vector<MatchOutput> &out) {
     for (const rt::WindowResult &r : results_) {
+      if (r.start < own_from_ || r.start >= own_before_) {
+        continue; // a window of the other version of a drain (native_aggregate.hpp "Drain")
+      }
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
       }
@@ -397,6 +440,9 @@ private:
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
   MatcherStats stats_;
+  // The windows it writes: those starting in [own_from_, own_before_) (a drain's two versions).
+  std::int64_t own_from_ = kOwnAll.first;
+  std::int64_t own_before_ = kOwnAll.second;
   // exportChanges: the fingerprint of each key record it exported last (null before the first).
   std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
 };
@@ -422,6 +468,46 @@ void restoreAggregateRecords(Matcher &m, std::string_view header,
 
 bool isAggregateHeader(std::string_view header) {
   return header.size() >= 8 && header.substr(0, 8) == "CEPASNAP";
+}
+
+std::string drainRefusal(const AggregateImage &image) {
+  switch (image.spec.window) {
+  case rt::WindowKind::Tumbling:
+  case rt::WindowKind::Hopping:
+  case rt::WindowKind::Cumulate:
+    return {};
+  case rt::WindowKind::Session:
+    return "a session window is not drained yet (an event may extend a session of the old "
+           "version or start one of the new: which one owns it is not decided)";
+  case rt::WindowKind::Rolling:
+  case rt::WindowKind::None:
+    return std::string("a `") + rt::windowKindName(image.spec.window) +
+           "` window never closes: nothing would end the drain";
+  }
+  return "unknown window kind";
+}
+
+std::int64_t drainSwitchTime(const Matcher &m) {
+  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "drainSwitchTime of a pattern");
+  return a->switchTime();
+}
+
+void ownWindows(Matcher &m, std::int64_t from, std::int64_t before) {
+  auto *a = dynamic_cast<NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "ownWindows of a pattern");
+  a->ownWindows(from, before);
+}
+
+std::pair<std::int64_t, std::int64_t> ownedWindows(const Matcher &m) {
+  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, "ownedWindows of a pattern");
+  return a->owned();
+}
+
+std::string aggregateRecordKey(std::string_view record) {
+  SnapshotReader r(record, "aggregate key record");
+  return std::string(r.str());
 }
 
 std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schema,

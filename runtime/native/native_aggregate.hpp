@@ -14,10 +14,21 @@
 // refuses another aggregate, spec or damaged bytes with std::runtime_error "bad aggregate
 // snapshot: <reason>". The interpreter's operator writes and reads the same bytes, so a
 // snapshot moves between interp, jit and .cepo runs.
-// State export, migration and draining are not supported: they throw std::runtime_error naming
-// the aggregate, and checkMigration gives the reason. dropState() drops every open window
-// unwritten (`cep serve`'s `fresh` deploy and `drop` undeploy) and returns how many there were;
-// stats() gives the open windows and the late events counted or missed (MatcherStats).
+// State export and migration are not supported: they throw std::runtime_error naming the
+// aggregate, and checkMigration gives the reason.
+//
+// Drain (`cep serve`'s `drain` deploy and undeploy, docs/serve.md "Aggregates"): the two
+// versions split the windows by their start against a switch time S, the event time after the
+// old version's watermark when the drain applies (drainSwitchTime): windows that started before
+// S are the old version's, the others the new one's. Both take every event (a window of either
+// may hold it) and each writes only its own windows, so every window is written once, by one
+// version, with all its events. drain() makes an operator own the windows before
+// drainSwitchTime() (tumbling, hopping and cumulate windows only: drainRefusal says why not
+// for the others); drained() is true once the last of them is closed for good (the watermark at
+// its end - 1 + lateness). ownWindows(m, S, INT64_MAX) gives the new version the rest;
+// ownedWindows says what an operator owns (a checkpoint keeps it). dropState() drops every open
+// window unwritten (`cep serve`'s `fresh` deploy and `drop` undeploy) and returns how many there
+// were; stats() gives the open windows and the late events counted or missed (MatcherStats).
 //
 //   std::shared_ptr<const runtime::Schema> schema = ...;
 //   auto op = makeNativeAggregate(schema, image, code, options);   // image: shared_ptr
@@ -65,6 +76,17 @@ void restoreAggregateRecords(Matcher &m, std::string_view header,
                              const std::vector<std::string_view> &records);
 // Whether a header of key records is an aggregate's (else it is an encoded MatcherHeader).
 bool isAggregateHeader(std::string_view header);
+// "" when the aggregate's windows can drain, else why not.
+std::string drainRefusal(const AggregateImage &image);
+// The switch time a drain() now would take: the operator's watermark + 1, or the start of the
+// windows it owns if later.
+std::int64_t drainSwitchTime(const Matcher &m);
+// The windows `m` writes: those starting in [from, before) (default: all).
+void ownWindows(Matcher &m, std::int64_t from, std::int64_t before);
+std::pair<std::int64_t, std::int64_t> ownedWindows(const Matcher &m);
+// The key ("@key" JSON) a key record is of (its first field); throws std::runtime_error "bad
+// aggregate key record: ..." when it has none.
+std::string aggregateRecordKey(std::string_view record);
 
 std::vector<std::unique_ptr<Matcher>>
 placeOperators(std::vector<std::unique_ptr<Matcher>> patterns,

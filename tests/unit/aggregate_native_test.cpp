@@ -7,6 +7,7 @@
 #include "compiler/artifact/load.hpp"
 #include "compiler/driver/pipeline.hpp"
 #include "driver_fixture_test.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/native/aggregate_codec.hpp"
 #include "runtime/native/native_aggregate.hpp"
 
@@ -299,6 +300,12 @@ TEST_CASE("a native aggregate exports changed keys and restores from its key rec
   cep::runtime::MatcherChanges whole;
   native::exportAggregateRecords(agg, whole);
   REQUIRE(whole.put.size() == 1);
+  // What the Kafka changelog reads of them: a record's key, the header's watermark.
+  CHECK(native::aggregateRecordKey(whole.put[0].second) == "\"c\"");
+  CHECK(cep::runtime::aggregate::watermarkOfSnapshotHeader(whole.header) == 5500);
+  CHECK_THROWS_WITH(cep::runtime::aggregate::watermarkOfSnapshotHeader(whole.header + "x"),
+                    Catch::Contains("bytes after the header"));
+  CHECK_THROWS_WITH(native::aggregateRecordKey("\x05"), Catch::Contains("aggregate key record"));
   driver::MatcherSet other = make();
   std::vector<std::string_view> records;
   for (const auto &[key, record] : whole.put) {

@@ -363,8 +363,9 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   rec.next_offset = 516;
   rec.read_to = 530;
   rec.watermark = 1764842400000;
-  rec.patterns.push_back({"card_testing", "3248ce6a4836", "3248ce6a4836aa", {"r1", "r22"}});
-  rec.patterns.push_back({"velocity", "3248ce6a4836", "3248ce6a4836aa", {}});
+  rec.patterns.push_back({"card_testing", "3248ce6a4836", "3248ce6a4836aa", "", {"r1", "r22"}});
+  rec.patterns.push_back({"velocity", "3248ce6a4836", "3248ce6a4836aa", "", {}});
+  rec.patterns.push_back({"hourly", "3248ce6a4836", "3248ce6a4836aa", "CEPASNAP...", {"w1"}});
   CHECK(svc::changelogKey("payments", 2) == "payments/2");
   CHECK(svc::changelogTopic("fraud") == "fraud-state");
   std::string bytes;
@@ -381,13 +382,22 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   CHECK(back.next_offset == 516);
   CHECK(back.read_to == 530);
   CHECK(back.watermark == 1764842400000);
-  REQUIRE(back.patterns.size() == 2);
+  REQUIRE(back.patterns.size() == 3);
   CHECK(back.patterns[0].pattern == "card_testing");
   CHECK(back.patterns[0].version == "3248ce6a4836");
   CHECK(back.patterns[0].artifact_hash == "3248ce6a4836aa");
+  CHECK(back.patterns[0].header.empty());
   CHECK(back.patterns[0].records == std::vector<std::string>{"r1", "r22"});
   CHECK(back.patterns[1].records.empty());
-  CHECK(back.keyRecords() == 2);
+  CHECK(back.patterns[2].header == "CEPASNAP...");
+  CHECK(back.patterns[2].records == std::vector<std::string>{"w1"});
+  CHECK(back.keyRecords() == 3);
+  // By name over records, an aggregate's headers beside its key records.
+  std::map<std::string, svc::PatternRecords> by = svc::recordsByPattern({back, back});
+  CHECK(by["card_testing"].records.size() == 4);
+  CHECK(by["card_testing"].headers.empty());
+  CHECK(by["hourly"].records == std::vector<std::string_view>{"w1", "w1"});
+  CHECK(by["hourly"].headers == std::vector<std::string_view>{"CEPASNAP...", "CEPASNAP..."});
   std::string again;
   svc::encodeChangelogRecord(back, again);
   CHECK(again == bytes);
@@ -431,4 +441,41 @@ TEST_CASE("changelog record: format version 1, without read_to, is still read",
   CHECK(back.read_to == -1);
   v1[8] = 3;
   CHECK_THROWS_WITH(svc::decodeChangelogRecord(v1), Catch::Contains("bad changelog record"));
+}
+
+TEST_CASE("changelog record: format version 2, without aggregate headers, is still read",
+          "[partition-state][changelog]") {
+  // Version 2's layout written field by field: one pattern, no header blob.
+  std::string v2;
+  runtime::SnapshotWriter w(v2);
+  w.bytes(svc::kChangelogMagic, sizeof svc::kChangelogMagic);
+  w.u32(2);
+  w.str("payments");
+  w.u32(1);
+  w.u32(4);
+  w.str("fraud");
+  w.str("cluster");
+  w.str("1-1");
+  w.str("cep-fraud-a");
+  w.i64(1733301235000);
+  w.i64(7);
+  w.i64(1764842400000);
+  w.i64(9);
+  w.u32(1);
+  w.str("card_testing");
+  w.str("3248ce6a4836");
+  w.str("3248ce6a4836aa");
+  w.u64(1);
+  w.blob("r1");
+  w.u64(cep::fnv1a64(v2));
+  svc::ChangelogRecord back = svc::decodeChangelogRecord(v2);
+  CHECK(back.read_to == 9);
+  REQUIRE(back.patterns.size() == 1);
+  CHECK(back.patterns[0].header.empty());
+  CHECK(back.patterns[0].records == std::vector<std::string>{"r1"});
+  // Read as version 3 the same bytes are refused (the header's length eats the count).
+  std::string v3 = v2.substr(0, v2.size() - 8);
+  v3[8] = 3;
+  runtime::SnapshotWriter(v3).u64(cep::fnv1a64(v3));
+  CHECK_THROWS_WITH(svc::decodeChangelogRecord(v3), Catch::Contains("bad changelog record"));
 }
