@@ -291,6 +291,11 @@ private:
     std::int64_t from = 0;   // its watermark when it started
     std::int64_t member = 0; // the member's watermark then
     std::uint64_t messages = 0;
+    // --repartition: the latest watermark heard through it of each input partition, and the
+    // minimum last handed to its loop (serve_kafka_watermarks.hpp; empty without it).
+    std::vector<std::int64_t> heard;
+    std::int64_t handed = 0;
+    std::string buffer;
     std::chrono::steady_clock::time_point started;
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
   };

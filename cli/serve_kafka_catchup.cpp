@@ -19,6 +19,7 @@
 // A checkpoint meanwhile writes its record from the catch-up (catchUpRecord); a revocation
 // drops it after that checkpoint; deploys and undeploys are refused while one runs.
 #include "cli/serve_kafka.hpp"
+#include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/kafka/kafka_source.hpp"
 #include "runtime/state/matcher_state.hpp"
@@ -27,10 +28,13 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 
 namespace cep::cli {
 
 namespace {
+
+constexpr std::int64_t kNotHeard = std::numeric_limits<std::int64_t>::min();
 
 void log(const std::string &line) {
   std::cerr << "cep serve: kafka: " << line << '\n';
@@ -114,6 +118,12 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   c->loop->ingest().setOrigin(c->input, runtime::PartitionOrigin{source.topic(), p});
   c->from = watermark;
   c->member = member;
+  if (repartition() && repartition_source_ != nullptr) {
+    // Its watermark records speak for input partitions: combined as the member's source does,
+    // starting with none heard (the records before where it resumes are not read again).
+    c->heard.assign(repartition_source_->splits(), kNotHeard);
+    c->handed = kNotHeard;
+  }
   c->started = std::chrono::steady_clock::now();
   if (registry_ != nullptr) {
     runtime::metrics::Labels labels = {{"topic", source.topic()}, {"partition", std::to_string(p)}};
@@ -148,7 +158,30 @@ bool ServeKafka::feedCatchUp(std::int32_t partition, const runtime::Line &line) 
   }
   CatchUp &c = *it->second;
   ++c.messages;
-  if (!c.loop->onRecord(c.input, line)) {
+  std::int64_t time = 0;
+  std::int32_t from = 0;
+  runtime::Line combined;
+  const runtime::Line *record = &line;
+  if (!c.heard.empty() && line.oversized == 0 && parsePartitionWatermark(line.text, time, from)) {
+    if (from < 0 || static_cast<std::size_t>(from) >= c.heard.size()) {
+      return true; // not of the input topic as it is (the member's source logs such records)
+    }
+    std::int64_t &mine = c.heard[static_cast<std::size_t>(from)];
+    mine = std::max(mine, time);
+    const std::int64_t low = *std::min_element(c.heard.begin(), c.heard.end());
+    if (low == kNotHeard || low <= c.handed) {
+      return true; // an input partition not heard of yet, or the minimum did not rise
+    }
+    c.handed = low;
+    c.buffer = "{\"@watermark\":" + std::to_string(low) + "}";
+    const std::size_t size = c.buffer.size();
+    c.buffer.append(runtime::kLinePadding, '\0');
+    combined = line;
+    combined.text = std::string_view(c.buffer.data(), size);
+    combined.capacity = c.buffer.size();
+    record = &combined;
+  }
+  if (!c.loop->onRecord(c.input, *record)) {
     fail("the catch-up of " + sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
          ": " + c.loop->message());
     return true;
