@@ -19,6 +19,18 @@ int usage(const std::string &why) {
 
 } // namespace
 
+void kafkaLog(const std::string &line) {
+  std::cerr << "cep serve: kafka: " << line << '\n';
+}
+
+std::string partitionNames(const std::string &topic, const std::vector<std::int32_t> &partitions) {
+  std::string text;
+  for (std::int32_t p : partitions) {
+    text += (text.empty() ? "" : ", ") + topic + "[" + std::to_string(p) + "]";
+  }
+  return text;
+}
+
 int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &files) {
   using runtime::kafka::KafkaUrl;
   std::string error;

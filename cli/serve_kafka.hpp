@@ -57,6 +57,11 @@ class CheckpointStore;
 
 namespace cep::cli {
 
+// One line of the server's Kafka log on stderr: "cep serve: kafka: <line>".
+void kafkaLog(const std::string &line);
+// "topic[1], topic[3]": partitions named in log lines.
+std::string partitionNames(const std::string &topic, const std::vector<std::int32_t> &partitions);
+
 class ServeKafka {
 public:
   // Moves the kafka:// inputs out of `plan.inputs` and clears the kafka:// side outputs of
@@ -209,6 +214,10 @@ private:
   // Produces the changelog records of the checkpoint into its transaction. False with `error`;
   // `fatal` when trying again cannot help (a record over kChangelogRecordMaxBytes).
   bool writeChangelog(const service::ServeMeta &meta, std::string &error, bool &fatal);
+  // A changelog record of `source`'s `partition` with what every record says of its writer
+  // (topic, partition count, group, cluster, transaction, transactional.id, checkpoint time).
+  service::ChangelogRecord recordHead(const runtime::kafka::KafkaSource &source,
+                                      std::int32_t partition, const service::ServeMeta &meta) const;
   // Every record of the changelog topic now, the latest of each message key (read_committed,
   // to its end, at most 30 s). False with `error`.
   bool readLatest(std::map<std::string, std::string> &latest, std::string &error);

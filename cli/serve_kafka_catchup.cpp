@@ -36,10 +36,6 @@ namespace {
 
 constexpr std::int64_t kNotHeard = std::numeric_limits<std::int64_t>::min();
 
-void log(const std::string &line) {
-  std::cerr << "cep serve: kafka: " << line << '\n';
-}
-
 std::string timeText(std::int64_t t) {
   return t == runtime::kNoWatermark ? std::string("none") : runtime::formatRfc3339(t);
 }
@@ -84,9 +80,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   std::string why_not;
   c->ops = served_->catchUpOperators(by_pattern, next_seq, why_not); // throws: the caller fails
   if (!why_not.empty()) {
-    log(name + ": behind this member (its watermark " + timeText(watermark) + ", the member's " +
-        timeText(member) + ") but no catch-up is made: " + why_not +
-        "; its events at or before the member's watermark are late (late output)");
+    kafkaLog(name + ": behind this member (its watermark " + timeText(watermark) +
+             ", the member's " + timeText(member) + ") but no catch-up is made: " + why_not +
+             "; its events at or before the member's watermark are late (late output)");
     return false;
   }
   loop_->ingest().raiseNextSeq(next_seq);
@@ -144,9 +140,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   for (const auto &[pattern, records] : by_pattern) {
     keys += records.size();
   }
-  log(name + ": catching up: its watermark " + timeText(watermark) + " is behind this member's " +
-      timeText(member) + ": its " + std::to_string(keys) +
-      " keys are matched on their own, with its own watermark, until it reaches the member's");
+  kafkaLog(name + ": catching up: its watermark " + timeText(watermark) +
+           " is behind this member's " + timeText(member) + ": its " + std::to_string(keys) +
+           " keys are matched on their own, with its own watermark, until it reaches the member's");
   catch_up_[p] = std::move(c);
   return true;
 }
@@ -256,15 +252,16 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
   const double merge_ms =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() * 1000;
-  log(name + ": caught up with this member at event time " + timeText(own) + " (from " +
-      timeText(c.from) + "; the member was at " + timeText(c.member) +
-      " when it started): " + std::to_string(c.messages) + " messages (" +
-      std::to_string(counts.accepted) + " events, " + std::to_string(counts.late) + " late) in " +
-      std::to_string(static_cast<long long>(seconds * 1000)) + " ms; " + std::to_string(keys) +
-      " keys and " + std::to_string(held.size()) + " held events merged into the matchers in " +
-      std::to_string(static_cast<long long>(merge_ms)) + " ms");
+  kafkaLog(name + ": caught up with this member at event time " + timeText(own) + " (from " +
+           timeText(c.from) + "; the member was at " + timeText(c.member) +
+           " when it started): " + std::to_string(c.messages) + " messages (" +
+           std::to_string(counts.accepted) + " events, " + std::to_string(counts.late) +
+           " late) in " + std::to_string(static_cast<long long>(seconds * 1000)) + " ms; " +
+           std::to_string(keys) + " keys and " + std::to_string(held.size()) +
+           " held events merged into the matchers in " +
+           std::to_string(static_cast<long long>(merge_ms)) + " ms");
   for (const std::string &line : lines) {
-    log("merged from the catch-up: " + line);
+    kafkaLog("merged from the catch-up: " + line);
   }
   catch_up_.erase(it);
 }
@@ -283,9 +280,10 @@ void ServeKafka::dropCatchUp(std::int32_t partition) {
     c.catching_up->set(0);
     c.lag->set(0);
   }
-  log(sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
-      ": given up while catching up (at its watermark " + timeText(c.loop->ingest().watermark()) +
-      ", after " + std::to_string(c.messages) + " messages)");
+  kafkaLog(sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
+           ": given up while catching up (at its watermark " +
+           timeText(c.loop->ingest().watermark()) + ", after " + std::to_string(c.messages) +
+           " messages)");
   sources_.front()->setHeldOut(static_cast<std::uint32_t>(partition), false);
   catch_up_.erase(it);
 }

@@ -20,15 +20,26 @@ namespace cep::cli {
 
 namespace {
 
-void log(const std::string &line) {
-  std::cerr << "cep serve: kafka: " << line << '\n';
-}
-
 // Patterns' keys follow librdkafka's default partitioner (kcat, librdkafka-based producers);
 // runtime/kafka/key_partition.hpp.
 constexpr runtime::kafka::Partitioner kPartitioner = runtime::kafka::Partitioner::Consistent;
 
 } // namespace
+
+service::ChangelogRecord ServeKafka::recordHead(const runtime::kafka::KafkaSource &source,
+                                                std::int32_t partition,
+                                                const service::ServeMeta &meta) const {
+  service::ChangelogRecord rec;
+  rec.topic = source.topic();
+  rec.partition = static_cast<std::uint32_t>(partition);
+  rec.partitions = source.splits();
+  rec.group = source.group();
+  rec.cluster = source.clusterId();
+  rec.transaction = producer_->label();
+  rec.transactional_id = producer_->transactionalId();
+  rec.taken_at = meta.taken_at;
+  return rec;
+}
 
 std::int32_t ServeKafka::partitionOfKey(std::string_view key_json) const {
   const auto partitions = static_cast<std::int32_t>(sources_.front()->splits());
@@ -60,24 +71,24 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
   if (!exists) {
     // Made beside the start (the brokers may take a while, the mock cluster never answers);
     // nothing to restore from meanwhile. The first checkpoint writes to it.
-    log("changelog topic " + topic + " does not exist: creating it (compacted); no state of " +
-        in.url.topic + " to restore");
+    kafkaLog("changelog topic " + topic + " does not exist: creating it (compacted); no state of " +
+             in.url.topic + " to restore");
     creator_ = std::thread([producer = producer_, topic, like = in.url.topic] {
       std::string note, why;
       if (runtime::kafka::ensureChangelogTopic(*producer, topic, like, note, why, 5000)) {
         if (!note.empty()) {
-          log(note);
+          kafkaLog(note);
         }
       } else {
-        log("changelog topic: " + why);
+        kafkaLog("changelog topic: " + why);
       }
     });
     return kOk;
   }
   if (scale_out_) {
     // Each partition's state is read when the group gives it to this process (onAssigned).
-    log("--scale-out: the state of each partition of " + in.url.topic +
-        " is read from the changelog topic " + topic + " when the group assigns it");
+    kafkaLog("--scale-out: the state of each partition of " + in.url.topic +
+             " is read from the changelog topic " + topic + " when the group assigns it");
     return kOk;
   }
   std::map<std::string, std::string> latest; // message key -> value
@@ -126,12 +137,13 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
                    "the changelog topic (or delete the topic to go on from the folder)\n";
       return kUsage;
     }
-    log("restoring from the --state folder: no newer state of " + in.url.topic +
-        " in the changelog topic " + topic);
+    kafkaLog("restoring from the --state folder: no newer state of " + in.url.topic +
+             " in the changelog topic " + topic);
     return kOk;
   }
   if (restored_records_.empty()) {
-    log("changelog topic " + topic + " holds no state of " + in.url.topic + ": starting empty");
+    kafkaLog("changelog topic " + topic + " holds no state of " + in.url.topic +
+             ": starting empty");
   }
   return kOk;
 }
@@ -251,17 +263,17 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
                   labels)
           .set(static_cast<double>(rec.keyRecords()));
     }
-    log("partition " + rec.topic + "[" + std::to_string(rec.partition) +
-        "]: state from the changelog topic " + service::changelogTopic(rec.group) +
-        " (transaction " + rec.transaction + ", " + std::to_string(rec.keyRecords()) + " keys, " +
-        std::to_string(restored_records_[i].second.size()) + " bytes), resumes at offset " +
-        std::to_string(rec.next_offset));
+    kafkaLog("partition " + rec.topic + "[" + std::to_string(rec.partition) +
+             "]: state from the changelog topic " + service::changelogTopic(rec.group) +
+             " (transaction " + rec.transaction + ", " + std::to_string(rec.keyRecords()) +
+             " keys, " + std::to_string(restored_records_[i].second.size()) +
+             " bytes), resumes at offset " + std::to_string(rec.next_offset));
   }
   for (const std::string &line : lines) {
-    log("restored from the changelog: " + line);
+    kafkaLog("restored from the changelog: " + line);
   }
-  log("restored " + std::to_string(records.size()) + " partitions from the changelog in " +
-      std::to_string(static_cast<long long>(seconds * 1000)) + " ms");
+  kafkaLog("restored " + std::to_string(records.size()) + " partitions from the changelog in " +
+           std::to_string(static_cast<long long>(seconds * 1000)) + " ms");
   restored_records_.clear();
   return kOk;
 }
@@ -277,9 +289,9 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
     if (c.draining && !op.draining && runtime::native::isAggregateHeader(c.changes->header)) {
       // Its windows would restore into the active version of its name, beside that version's
       // own of the same keys: a draining aggregate's windows stay out of the records.
-      log("changelog: aggregate " + c.pattern + " " + c.version +
-          " drains: its open windows are not in the changelog records (a restore from the "
-          "changelog while it drains loses them)");
+      kafkaLog("changelog: aggregate " + c.pattern + " " + c.version +
+               " drains: its open windows are not in the changelog records (a restore from the "
+               "changelog while it drains loses them)");
       for (const auto &[key, record] : op.records) {
         dirty_.insert(record.partition);
       }
@@ -367,8 +379,8 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
       if (e->line == UINT32_MAX) {
         if (!warned_offsets_) {
           warned_offsets_ = true;
-          log("changelog: events held for reordering past offset 4294967295 are not in the "
-              "records (a restore from the changelog would not read them again)");
+          kafkaLog("changelog: events held for reordering past offset 4294967295 are not in the "
+                   "records (a restore from the changelog would not read them again)");
         }
         continue;
       }
@@ -401,15 +413,7 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
       // mismatch): its record is that member's to write.
       continue;
     }
-    service::ChangelogRecord rec;
-    rec.topic = source.topic();
-    rec.partition = static_cast<std::uint32_t>(partition);
-    rec.partitions = source.splits();
-    rec.group = source.group();
-    rec.cluster = source.clusterId();
-    rec.transaction = producer_->label();
-    rec.transactional_id = producer_->transactionalId();
-    rec.taken_at = meta.taken_at;
+    service::ChangelogRecord rec = recordHead(source, partition, meta);
     auto at = resume.find(partition);
     rec.next_offset = at == resume.end() ? -1 : at->second;
     auto to = read_to.find(partition);

@@ -30,18 +30,6 @@ namespace cep::cli {
 
 namespace {
 
-void log(const std::string &line) {
-  std::cerr << "cep serve: kafka: " << line << '\n';
-}
-
-std::string names(const std::string &topic, const std::vector<std::int32_t> &partitions) {
-  std::string text;
-  for (std::int32_t p : partitions) {
-    text += (text.empty() ? "" : ", ") + topic + "[" + std::to_string(p) + "]";
-  }
-  return text;
-}
-
 double secondsSince(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
@@ -51,9 +39,9 @@ double secondsSince(std::chrono::steady_clock::time_point started) {
 void ServeKafka::fail(const std::string &why) {
   if (failure_.empty()) {
     failure_ = why;
-    log(why + (failure_usage_
-                   ? ": stopping (exit 2)"
-                   : ": stopping (exit 3); no changelog record is written from here on"));
+    kafkaLog(why + (failure_usage_
+                        ? ": stopping (exit 2)"
+                        : ": stopping (exit 3); no changelog record is written from here on"));
     runtime::requestStop(SIGTERM);
   }
 }
@@ -64,15 +52,15 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
   }
   const runtime::kafka::KafkaSource &source = *sources_.front();
   const std::string group = source.group();
-  const std::string list = names(source.topic(), partitions);
+  const std::string list = partitionNames(source.topic(), partitions);
   std::string committed;
   if (lost) {
     // Another member has them already: what this process holds of them is stale, and writing
     // it would go over the new owner's records (KIP-447: a transaction of an old generation is
     // refused by the group coordinator anyway).
-    log("group " + group + ": " + list +
-        " lost to another member (this process missed the group's session timeout): their "
-        "state here is dropped, not written");
+    kafkaLog("group " + group + ": " + list +
+             " lost to another member (this process missed the group's session timeout): their "
+             "state here is dropped, not written");
   } else if (failure_.empty()) {
     std::string error;
     if (served_->checkpoint(*loop_, error, /*wait=*/true) &&
@@ -115,8 +103,8 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
     written_offsets_.erase(p);
     dirty_.erase(p);
   }
-  log("group " + group + ": gave up " + list + committed + ": " + std::to_string(keys) +
-      " keys and " + std::to_string(held) + " events held for reordering dropped here");
+  kafkaLog("group " + group + ": gave up " + list + committed + ": " + std::to_string(keys) +
+           " keys and " + std::to_string(held) + " events held for reordering dropped here");
 }
 
 std::map<std::int32_t, std::int64_t>
@@ -131,7 +119,7 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   std::map<std::string, std::string> latest;
   std::string error;
   if (!readLatest(latest, error)) {
-    fail("cannot read the state of " + names(source.topic(), partitions) +
+    fail("cannot read the state of " + partitionNames(source.topic(), partitions) +
          " from the changelog topic " + topic + ": " + error);
     return start;
   }
@@ -177,7 +165,8 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   try {
     lines = served_->restorePartitions(*loop_, by_pattern);
   } catch (const std::exception &e) {
-    fail("cannot restore the state of " + names(source.topic(), partitions) + ": " + e.what());
+    fail("cannot restore the state of " + partitionNames(source.topic(), partitions) + ": " +
+         e.what());
     return start;
   }
   served_->exportWholeNext(); // the mirror of the changelog gets the keys taken over
@@ -204,7 +193,8 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       }
     }
   } catch (const std::exception &e) {
-    fail("cannot restore the state of " + names(source.topic(), partitions) + ": " + e.what());
+    fail("cannot restore the state of " + partitionNames(source.topic(), partitions) + ": " +
+         e.what());
     return start;
   }
   const double seconds = secondsSince(started);
@@ -237,35 +227,36 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
                   labels)
           .set(seconds);
     }
-    log("group " + rec.group + ": took over " + rec.topic + "[" + std::to_string(p) +
-        "]: state from the changelog topic " + topic + " (transaction " + rec.transaction + " of " +
-        rec.transactional_id + ", " + std::to_string(rec.keyRecords()) + " keys, " +
-        std::to_string(sizes[i]) + " bytes), resumes at offset " +
-        (rec.next_offset >= 0 ? std::to_string(rec.next_offset)
-                              : std::string("the group's committed one")));
+    kafkaLog("group " + rec.group + ": took over " + rec.topic + "[" + std::to_string(p) +
+             "]: state from the changelog topic " + topic + " (transaction " + rec.transaction +
+             " of " + rec.transactional_id + ", " + std::to_string(rec.keyRecords()) + " keys, " +
+             std::to_string(sizes[i]) + " bytes), resumes at offset " +
+             (rec.next_offset >= 0 ? std::to_string(rec.next_offset)
+                                   : std::string("the group's committed one")));
   }
   if (!empty.empty()) {
-    log("group " + source.group() + ": took over " + names(source.topic(), empty) +
-        ": no state in the changelog topic " + topic +
-        " (never checkpointed): they start at the group's committed offsets, else at " +
-        inputs_.front().url.start);
+    kafkaLog("group " + source.group() + ": took over " + partitionNames(source.topic(), empty) +
+             ": no state in the changelog topic " + topic +
+             " (never checkpointed): they start at the group's committed offsets, else at " +
+             inputs_.front().url.start);
   }
   for (const std::string &line : lines) {
-    log("restored from the changelog: " + line);
+    kafkaLog("restored from the changelog: " + line);
   }
   if (const std::int64_t watermark = loop_->ingest().watermark();
       watermark != runtime::kNoWatermark && !late_here.empty()) {
     // No catch-up for them: this process's event time judges them (docs/kafka.md "A
     // partition taken over behind the member").
-    log("group " + source.group() + ": events of " +
-        names(source.topic(), std::vector<std::int32_t>(late_here.begin(), late_here.end())) +
-        " at or before this process's watermark " + runtime::formatRfc3339(watermark) +
-        " are late (late output)");
+    kafkaLog("group " + source.group() + ": events of " +
+             partitionNames(source.topic(),
+                            std::vector<std::int32_t>(late_here.begin(), late_here.end())) +
+             " at or before this process's watermark " + runtime::formatRfc3339(watermark) +
+             " are late (late output)");
   }
-  log("group " + source.group() + ": " + std::to_string(records.size()) + " of " +
-      std::to_string(partitions.size()) + " partitions restored in " +
-      std::to_string(static_cast<long long>(seconds * 1000)) + " ms (the changelog read in " +
-      std::to_string(static_cast<long long>(read_seconds * 1000)) + " ms)");
+  kafkaLog("group " + source.group() + ": " + std::to_string(records.size()) + " of " +
+           std::to_string(partitions.size()) + " partitions restored in " +
+           std::to_string(static_cast<long long>(seconds * 1000)) + " ms (the changelog read in " +
+           std::to_string(static_cast<long long>(read_seconds * 1000)) + " ms)");
   return start;
 }
 

@@ -29,27 +29,11 @@
 
 namespace cep::cli {
 
-namespace {
-
-void log(const std::string &line) {
-  std::cerr << "cep serve: kafka: " << line << '\n';
-}
-
-std::string names(const std::string &topic, const std::vector<std::int32_t> &partitions) {
-  std::string text;
-  for (std::int32_t p : partitions) {
-    text += (text.empty() ? "" : ", ") + topic + "[" + std::to_string(p) + "]";
-  }
-  return text;
-}
-
-} // namespace
-
 void ServeKafka::onFirstStageRevoking(const std::vector<std::int32_t> &partitions, bool lost) {
   if (served_ == nullptr || loop_ == nullptr || repartition_source_ == nullptr) {
     return; // before the loop: nothing was republished of them
   }
-  const std::string list = names(repartition_from_.topic, partitions);
+  const std::string list = partitionNames(repartition_from_.topic, partitions);
   std::string committed;
   if (lost) {
     committed = " (lost to another member: what this process republished of them since its "
@@ -67,7 +51,7 @@ void ServeKafka::onFirstStageRevoking(const std::vector<std::int32_t> &partition
   for (std::int32_t p : partitions) {
     first_written_.erase(p);
   }
-  log("group " + repartition_from_.group + ": the first stage gave up " + list + committed);
+  kafkaLog("group " + repartition_from_.group + ": the first stage gave up " + list + committed);
 }
 
 std::map<std::int32_t, std::int64_t>
@@ -81,7 +65,7 @@ ServeKafka::onFirstStageAssigned(const std::vector<std::int32_t> &partitions) {
   std::map<std::string, std::string> latest;
   std::string error;
   if (!readLatest(latest, error)) {
-    fail("--repartition: cannot read where " + names(topic, partitions) +
+    fail("--repartition: cannot read where " + partitionNames(topic, partitions) +
          " resume from the changelog topic " + changelog + ": " + error);
     return start;
   }
@@ -109,12 +93,12 @@ ServeKafka::onFirstStageAssigned(const std::vector<std::int32_t> &partitions) {
         start[p] = rec.next_offset;
         first_written_[p] = rec.next_offset;
       }
-      log("group " + repartition_from_.group + ": the first stage took over " + topic + "[" +
-          std::to_string(p) + "]: republishes from offset " +
-          (rec.next_offset >= 0 ? std::to_string(rec.next_offset)
-                                : std::string("the group's committed one")) +
-          " (changelog record of transaction " + rec.transaction + " of " + rec.transactional_id +
-          ")");
+      kafkaLog("group " + repartition_from_.group + ": the first stage took over " + topic + "[" +
+               std::to_string(p) + "]: republishes from offset " +
+               (rec.next_offset >= 0 ? std::to_string(rec.next_offset)
+                                     : std::string("the group's committed one")) +
+               " (changelog record of transaction " + rec.transaction + " of " +
+               rec.transactional_id + ")");
     } catch (const std::exception &e) {
       fail("--repartition: the changelog record of " + topic + "[" + std::to_string(p) + "] in " +
            changelog + ": " + e.what());
@@ -122,10 +106,10 @@ ServeKafka::onFirstStageAssigned(const std::vector<std::int32_t> &partitions) {
     }
   }
   if (!none.empty()) {
-    log("group " + repartition_from_.group + ": the first stage took over " + names(topic, none) +
-        ": no record in the changelog topic " + changelog +
-        " (never republished from): they start at the group's committed offsets, else at " +
-        repartition_from_.start);
+    kafkaLog("group " + repartition_from_.group + ": the first stage took over " +
+             partitionNames(topic, none) + ": no record in the changelog topic " + changelog +
+             " (never republished from): they start at the group's committed offsets, else at " +
+             repartition_from_.start);
   }
   return start;
 }
@@ -144,15 +128,7 @@ bool ServeKafka::writeFirstStageRecords(const service::ServeMeta &meta, std::str
         at != first_written_.end() && at->second == offset) {
       continue; // nothing republished from it since
     }
-    service::ChangelogRecord rec;
-    rec.topic = source.topic();
-    rec.partition = static_cast<std::uint32_t>(partition);
-    rec.partitions = source.splits();
-    rec.group = source.group();
-    rec.cluster = source.clusterId();
-    rec.transaction = producer_->label();
-    rec.transactional_id = producer_->transactionalId();
-    rec.taken_at = meta.taken_at;
+    service::ChangelogRecord rec = recordHead(source, partition, meta);
     rec.next_offset = offset;
     rec.read_to = offset;
     std::string value;

@@ -20,10 +20,6 @@ namespace cep::cli {
 
 namespace {
 
-void log(const std::string &line) {
-  std::cerr << "cep serve: kafka: " << line << '\n';
-}
-
 std::string hostName() {
   char name[256] = {0};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
@@ -82,7 +78,8 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
       std::cerr << "cep serve: --output " << outputs_.front() << ": " << error << '\n';
       return kRuntimeFailure;
     }
-    log("transactional.id " + producer_->transactionalId() +
+    kafkaLog(
+        "transactional.id " + producer_->transactionalId() +
         ": transactions initialised (an earlier producer of this id is fenced; the transaction "
         "it left open is aborted by the broker)");
     // The start time alone is not unique: two members of a group starting in the same
@@ -164,7 +161,7 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
     }
   }
   if (committed) {
-    log(head + "; the group's committed offsets carry it: it committed, resuming from it");
+    kafkaLog(head + "; the group's committed offsets carry it: it committed, resuming from it");
     return kOk;
   }
   std::string why = "its transaction " + k.transaction + " did not commit: the group's committed " +
@@ -175,15 +172,15 @@ int ServeKafka::prepareState(runtime::store::CheckpointStore &store,
   if (!store.discardLatest(why, error)) {
     if (!any_offsets) {
       // The first checkpoint of the folder, taken before anything was read: nothing to redo.
-      log(head + "; it is the first, taken before anything was read: resuming from it");
+      kafkaLog(head + "; it is the first, taken before anything was read: resuming from it");
       return kOk;
     }
     std::cerr << "cep serve: --state: " << head << ", " << why << ", and " << error << '\n';
     return kRuntimeFailure;
   }
-  log(head + "; " + why +
-      ": it is discarded for the checkpoint before it (its records are "
-      "those of an aborted transaction)");
+  kafkaLog(head + "; " + why +
+           ": it is discarded for the checkpoint before it (its records are "
+           "those of an aborted transaction)");
   return kOk;
 }
 
@@ -235,7 +232,8 @@ void ServeKafka::resumeFrom(const service::ServeMeta &meta) {
   }
   if (transactional() && !k.transactional_id.empty() &&
       k.transactional_id != producer_->transactionalId()) {
-    log("the checkpoint's transactions had the transactional.id " + k.transactional_id +
+    kafkaLog(
+        "the checkpoint's transactions had the transactional.id " + k.transactional_id +
         ", this server's is " + producer_->transactionalId() +
         ": a transaction the earlier server left open is not fenced (the broker aborts it after "
         "transaction.timeout.ms); set transactional.id in --kafka-config to keep one");
@@ -248,9 +246,10 @@ void ServeKafka::resumeFrom(const service::ServeMeta &meta) {
   }
   restored_ = k;
   if (!k.transaction.empty()) {
-    log("resuming after transaction " + k.transaction +
-        (k.state == service::KafkaTxnState::Pending ? " (committed: its checkpoint was pending)"
-                                                    : " (committed)"));
+    kafkaLog("resuming after transaction " + k.transaction +
+             (k.state == service::KafkaTxnState::Pending
+                  ? " (committed: its checkpoint was pending)"
+                  : " (committed)"));
   }
 }
 
