@@ -39,24 +39,11 @@ import shutil
 import subprocess
 import sys
 
-from kafka_bed import (KafkaBed, check, failures, metric, run_records, strip_version,
-                       wait_for)
+from kafka_bed import (KafkaBed, check, failures, metric, parse_output, run_records,
+                       strip_version, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGGREGATES = ("card_hour", "card_2h", "card_visit")
-
-
-def parse_output(lines):
-    """(label, record) per message of `kcat -f '%h\\t%s\\n'`; label None without cep-txn."""
-    out = []
-    for line in lines:
-        headers, record = line.split("\t", 1)
-        label = None
-        for header in headers.split(","):
-            if header.startswith("cep-txn="):
-                label = header[len("cep-txn="):]
-        out.append((label, record))
-    return out
 
 
 def main():

@@ -36,22 +36,9 @@ import re
 import sys
 import time
 
-from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
+from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, parse_output, strip_version,
+                       wait_for)
 
-LABEL = re.compile(r"^(\d+)-(\d+)$")
-
-
-def parse_output(lines):
-    """(label, record) per message of `kcat -f '%h\\t%s\\n'`; label None without cep-txn."""
-    out = []
-    for line in lines:
-        headers, record = line.split("\t", 1)
-        label = None
-        for header in headers.split(","):
-            if header.startswith("cep-txn="):
-                label = header[len("cep-txn="):]
-        out.append((label, record))
-    return out
 
 
 def main():

@@ -56,9 +56,8 @@ import sys
 import subprocess
 import zlib
 
-from check_exactly_once import LABEL, parse_output
-from kafka_bed import (KafkaBed, check, example_case, failures, metric, run_records,
-                       strip_version, wait_for)
+from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, metric, parse_output,
+                       run_records, strip_version, wait_for)
 
 
 def main():

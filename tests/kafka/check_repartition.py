@@ -40,21 +40,8 @@ import subprocess
 import sys
 import zlib
 
-from kafka_bed import (KafkaBed, check, example_case, failures, run_records, strip_version,
-                       wait_for)
-
-
-def parse_labelled(lines):
-    """(label, rest) per line of `kcat -f '%h\\t...'`; label None without cep-txn."""
-    out = []
-    for line in lines:
-        headers, rest = line.split("\t", 1)
-        label = None
-        for header in headers.split(","):
-            if header.startswith("cep-txn="):
-                label = header[len("cep-txn="):]
-        out.append((label, rest))
-    return out
+from kafka_bed import (KafkaBed, check, example_case, failures, parse_output, run_records,
+                       strip_version, wait_for)
 
 
 def exactly_once(args, bed, rules, by_partition, last, expected, events):
@@ -86,7 +73,7 @@ def exactly_once(args, bed, rules, by_partition, last, expected, events):
                     partition=p)
         bed.produce("once", [json.dumps({"@watermark": last + 86400000}).encode()], partition=p)
     earlier = {label.split("-")[0] for label, _ in
-               parse_labelled(bed.consume("once-repartition", "%h\\t%s\\n")) if label}
+               parse_output(bed.consume("once-repartition", "%h\\t%s\\n")) if label}
     final = bed.serve(serve_args, name="once-final")
     final.wait_log("resuming after transaction")
     upto = {}
@@ -101,12 +88,12 @@ def exactly_once(args, bed, rules, by_partition, last, expected, events):
 
     def alerts():
         return [strip_version(r) for label, r in
-                parse_labelled(bed.consume("once-alerts", "%h\\t%s\\n")) if committed(label)]
+                parse_output(bed.consume("once-alerts", "%h\\t%s\\n")) if committed(label)]
     wait_for(f"{len(expected)} committed alerts",
              lambda: len(alerts()) >= len(expected) or None)
     check(final.stop() == 0, "SIGTERM: the restarted --repartition --state server exits 0")
     republished = [(label, v) for label, v in
-                   parse_labelled(bed.consume("once-repartition", "%h\\t%s\\n"))
+                   parse_output(bed.consume("once-repartition", "%h\\t%s\\n"))
                    if '"@watermark"' not in v]
     kept = collections.Counter(v.encode() for label, v in republished if committed(label))
     aborted = sum(1 for label, _ in republished if not committed(label))

@@ -33,9 +33,8 @@ import subprocess
 import sys
 import zlib
 
-from check_exactly_once import LABEL, parse_output
-from kafka_bed import (KafkaBed, check, example_case, failures, metric, run_records,
-                       strip_version, wait_for)
+from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, metric, parse_output,
+                       run_records, strip_version, wait_for)
 
 
 def main():

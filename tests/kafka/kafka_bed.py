@@ -14,6 +14,7 @@ import json
 import shutil
 import argparse
 import os
+import re
 import signal
 import subprocess
 import time
@@ -48,6 +49,24 @@ def strip_version(line):
     record = json.loads(line)
     record.pop("@version", None)
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+# A producer transaction's label (header cep-txn, docs/kafka.md "Exactly-once"): BASE-SEQ, BASE
+# one per server start, SEQ its transactions in order.
+LABEL = re.compile(r"^(\d+)-(\d+)$")
+
+
+def parse_output(lines):
+    """(label, rest) per message of `kcat -f '%h\\t...'`; label None without cep-txn."""
+    out = []
+    for line in lines:
+        headers, rest = line.split("\t", 1)
+        label = None
+        for header in headers.split(","):
+            if header.startswith("cep-txn="):
+                label = header[len("cep-txn="):]
+        out.append((label, rest))
+    return out
 
 
 def run_records(stdout):
