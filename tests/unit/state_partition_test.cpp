@@ -393,7 +393,8 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   CHECK(back.patterns[2].records == std::vector<std::string>{"w1"});
   CHECK(back.keyRecords() == 3);
   // By name over records, an aggregate's headers beside its key records.
-  std::map<std::string, svc::PatternRecords> by = svc::recordsByPattern({back, back});
+  const std::vector<svc::ChangelogRecord> two = {back, back}; // the views point into it
+  std::map<std::string, svc::PatternRecords> by = svc::recordsByPattern(two);
   CHECK(by["card_testing"].records.size() == 4);
   CHECK(by["card_testing"].headers.empty());
   CHECK(by["hourly"].records == std::vector<std::string_view>{"w1", "w1"});
