@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 
-from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, payment_key, strip_version, wait_for
 
 
 def main():
@@ -28,10 +28,6 @@ def main():
         f.write("# a tiny producer queue: backpressure after 5 messages\n"
                 "queue.buffering.max.messages = 5\n")
 
-    def key(value):
-        record = json.loads(value)
-        return record.get("card") or record.get("user")
-
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:1"]) as bed:
         bed.command("leader alerts 0 3")
         for p in range(4):
@@ -41,7 +37,7 @@ def main():
                             "--kafka-config", config])
         server.wait_log("assigned partitions 0,1,2,3 of payments")
         bed.command("down 3")
-        bed.produce("payments", events, key=key)
+        bed.produce("payments", events, key=payment_key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

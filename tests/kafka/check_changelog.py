@@ -38,7 +38,8 @@ import shutil
 import subprocess
 import sys
 
-from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
+from kafka_bed import (KafkaBed, check, failures, metric, payment_key, run_records, strip_version,
+                       wait_for)
 
 
 def main():
@@ -61,16 +62,12 @@ def main():
     half = len(events) // 2
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
-
         def serve_args(state):
             return [*rules, "-i", bed.url("payments", group="fraud"), "-o", bed.url("alerts"),
                     "--max-delay", "2s", "--state", state, "--checkpoint-every", "300ms"]
 
         state_a = os.path.join(args.workdir, "state-a")
-        bed.produce("payments", events[:half], key=key)
+        bed.produce("payments", events[:half], key=payment_key)
         a = bed.serve(serve_args(state_a), name="a")
         port_a = os.path.join(args.workdir, "a.port")
         a.wait_log("admin endpoint on")
@@ -108,7 +105,7 @@ def main():
         check(described.returncode == 0 and b"4 partitions" in described.stdout,
               "fraud-state has the input topic's 4 partitions")
 
-        bed.produce("payments", events[half:], key=key)
+        bed.produce("payments", events[half:], key=payment_key)
         # A message in another partition than librdkafka's default partitioner gives its key
         # (an Order: no pattern here reads it): counted and logged, matched all the same.
         bed.produce("payments", [b'{"@type":"Order","order_id":"o-x","user":"u-x","total":1.0,'

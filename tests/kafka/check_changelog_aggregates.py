@@ -39,7 +39,7 @@ import shutil
 import subprocess
 import sys
 
-from kafka_bed import (KafkaBed, check, failures, metric, parse_output, run_records,
+from kafka_bed import (KafkaBed, check, failures, metric, parse_output, payment_key, run_records,
                        strip_version, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,16 +70,12 @@ def main():
     half = len(events) // 2
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
-
         def serve_args(state):
             return [*rules, "-i", bed.url("payments", group="fraud"), "-o", bed.url("alerts"),
                     "--max-delay", "2s", "--state", state, "--checkpoint-every", "300ms"]
 
         state_a = os.path.join(args.workdir, "state-a")
-        bed.produce("payments", events[:half], key=key)
+        bed.produce("payments", events[:half], key=payment_key)
         a = bed.serve(serve_args(state_a), name="a")
         port_a = os.path.join(args.workdir, "a.port")
         a.wait_log("admin endpoint on")
@@ -107,7 +103,7 @@ def main():
                   parse_output(bed.consume("alerts", "%h\\t%s\\n")) if label}
         check(len(base_a) == 1, f"A's records carry one transaction base ({base_a})")
 
-        bed.produce("payments", events[half:], key=key)
+        bed.produce("payments", events[half:], key=payment_key)
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

@@ -36,8 +36,8 @@ import re
 import sys
 import time
 
-from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, parse_output, strip_version,
-                       wait_for)
+from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, parse_output, payment_key,
+                       strip_version, wait_for)
 
 
 
@@ -54,10 +54,6 @@ def main():
 
     with KafkaBed(args.cep, args.mock, args.workdir,
                   ["payments:4", "alerts:4", "other:4"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
-
         serve_args = [*rules, "-i", bed.url("payments", group="fraud"), "-o", bed.url("alerts"),
                       "--max-delay", "2s", "--state", state, "--checkpoint-every", "400ms"]
         parts = args.kills + 1
@@ -72,7 +68,7 @@ def main():
             part = chunks[round_]
             third = (len(part) + 2) // 3
             for i in range(0, len(part), third):  # in three bursts: output in open transactions
-                bed.produce("payments", part[i:i + third], key=key)
+                bed.produce("payments", part[i:i + third], key=payment_key)
                 time.sleep(rng.uniform(0.0, 0.3))
             if round_ == 0:
                 # However slow the start (a sanitizer build, a loaded machine), one kill comes
@@ -89,7 +85,7 @@ def main():
             bed.servers.remove(server)
             logs.append(server.log())
         for chunk in chunks[args.kills:]:
-            bed.produce("payments", chunk, key=key)
+            bed.produce("payments", chunk, key=payment_key)
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 
-from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, payment_key, strip_version, wait_for
 
 PRODUCE, FETCH = 0, 1  # Kafka API keys
 NOT_LEADER, TIMED_OUT = 6, 7  # Kafka error codes
@@ -28,10 +28,6 @@ NOT_LEADER, TIMED_OUT = 6, 7  # Kafka error codes
 def main():
     args, rules, events_path, events, records, last = example_case()
     expected = sorted(records)
-
-    def key(value):
-        record = json.loads(value)
-        return record.get("card") or record.get("user")
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
         server = bed.serve([*rules, "-i", bed.url("payments", group="faults"),
@@ -48,7 +44,7 @@ def main():
 
         consumed = 'cep_kafka_messages_consumed_total{topic="payments"}'
         third = len(events) // 3
-        bed.produce("payments", events[:third], key=key)
+        bed.produce("payments", events[:third], key=payment_key)
         wait_for("the first part consumed", lambda: metric(consumed) == third)
 
         # A deploy while Kafka flows (the admin endpoint and the event loop share the wait): the
@@ -63,14 +59,14 @@ def main():
 
         bed.command(f"errors {PRODUCE} {NOT_LEADER} 3")
         bed.command(f"errors {FETCH} {TIMED_OUT} 3")
-        bed.produce("payments", events[third:2 * third], key=key)
+        bed.produce("payments", events[third:2 * third], key=payment_key)
         wait_for("the second part consumed through request errors",
                  lambda: metric(consumed) == 2 * third)
 
         bed.command("down 2")
         time.sleep(1.5)  # a broker outage of a wall-clock length: nothing to wait for
         bed.command("up 2")
-        bed.produce("payments", events[2 * third:], key=key)
+        bed.produce("payments", events[2 * third:], key=payment_key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

@@ -23,7 +23,7 @@ import os
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, payment_key, strip_version, wait_for
 
 BAD = [b"not json at all", b'{"@type":"Payment","card":"c-1","amount":"lots","ts":1}', b"",
        b'{"@type":"Payment","card":"c-2","note":"' + b"x" * 3000 + b'"}']
@@ -35,14 +35,11 @@ def main():
 
     with KafkaBed(args.cep, args.mock, args.workdir,
                   ["payments:4", "alerts:4", "dead:1"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
         # A file input beside the topic: its records are the first 200 events.
         head = os.path.join(args.workdir, "head.jsonl")
         with open(head, "wb") as f:
             f.write(b"".join(e + b"\n" for e in events[:200]))
-        bed.produce("payments", events[200:], key=key)
+        bed.produce("payments", events[200:], key=payment_key)
         bed.produce("payments", BAD, key=lambda value: "bad", partition=1)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import zlib
 
-from kafka_bed import (KafkaBed, check, example_case, failures, metric, run_records,
+from kafka_bed import (KafkaBed, check, example_case, failures, metric, payment_key, run_records,
                        strip_version, wait_for)
 
 
@@ -61,10 +61,6 @@ def main():
     half = len(events) // 2
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
-
         config = os.path.join(args.workdir, "group.properties")
         with open(config, "w") as f:
             # Rebalances noticed in half a second, a member gone in six: with librdkafka's
@@ -77,7 +73,7 @@ def main():
                     "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
                     "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config]
 
-        bed.produce("payments", events[:half], key=key)
+        bed.produce("payments", events[:half], key=payment_key)
         a = bed.serve(serve_args("state-a"), name="a")
         port_a = os.path.join(args.workdir, "a.port")
         a.wait_log("assigned partitions 0,1,2,3 of payments")
@@ -103,7 +99,7 @@ def main():
                          partition=str(p)) is not None for p in moved),
               "/metrics: B says how long each partition took to restore")
 
-        bed.produce("payments", events[half:], key=key)
+        bed.produce("payments", events[half:], key=payment_key)
         # A Payment keyed by something else than its card (what velocity and card_testing
         # partition by): counted per pattern and logged, matched all the same (it completes
         # nothing: one small payment of a new card).

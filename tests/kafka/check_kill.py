@@ -57,7 +57,7 @@ import subprocess
 import zlib
 
 from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, metric, parse_output,
-                       run_records, strip_version, wait_for)
+                       payment_key, run_records, strip_version, wait_for)
 
 
 def main():
@@ -102,12 +102,8 @@ def main():
         if len(ts) > 1 and isinstance(record["@key"], str):
             spans.append((ts, zlib.crc32(record["@key"].encode()) % 4))
 
-    def key(value):
-        record = json.loads(value)
-        return record.get("card") or record.get("user")
-
     def partition_of(value):  # librdkafka's default partitioner, as kcat keys: CRC32 mod 4
-        return zlib.crc32(key(value).encode()) % 4
+        return zlib.crc32(payment_key(value).encode()) % 4
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
         config = os.path.join(args.workdir, "group.properties")
@@ -141,7 +137,7 @@ def main():
             return metric(port, "cep_kafka_messages_consumed_total", topic="payments") or 0
 
         # 2. The first part, then a watermark at its last time in every partition.
-        bed.produce("payments", events[:half], key=key)
+        bed.produce("payments", events[:half], key=payment_key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": t1}).encode()], partition=p)
         wait_for("A and B read the first part",
@@ -189,10 +185,10 @@ def main():
         before = consumed(port_a)
         # The second partition's small one after the rest: else A may read it first, and
         # the large one would be late.
-        bed.produce("payments", first + crafted[:3], key=key)
+        bed.produce("payments", first + crafted[:3], key=payment_key)
         wait_for("A reads the next part of its partitions",
                  lambda: consumed(port_a) >= before + len(first) + 3)
-        bed.produce("payments", crafted[3:], key=key)
+        bed.produce("payments", crafted[3:], key=payment_key)
         wait_for("A reads the last one", lambda: consumed(port_a) >= before + len(first) + 4)
 
         def committed(port):
@@ -228,8 +224,8 @@ def main():
               "/metrics: B holds the four partitions (cep_kafka_partition_assigned)")
 
         # 5. The rest of A's partitions, the rest of B's own, then a far watermark.
-        bed.produce("payments", left, key=key)
-        bed.produce("payments", of_b, key=key)
+        bed.produce("payments", left, key=payment_key)
+        bed.produce("payments", of_b, key=payment_key)
         for p in range(4):  # every window closes, as at the end of cep run's file
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

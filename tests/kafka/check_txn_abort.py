@@ -21,7 +21,7 @@ import re
 import sys
 import urllib.request
 
-from kafka_bed import KafkaBed, check, example_case, failures, strip_version, wait_for
+from kafka_bed import KafkaBed, check, example_case, failures, payment_key, strip_version, wait_for
 
 
 def main():
@@ -30,11 +30,8 @@ def main():
 
     dead_path = os.path.join(args.workdir, "dead.jsonl")
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
-        def key(value):
-            record = json.loads(value)
-            return record.get("card") or record.get("user")
         bed.produce("payments", [b"not json"], partition=0)  # a dead letter, into a FILE
-        bed.produce("payments", events, key=key)
+        bed.produce("payments", events, key=payment_key)
         for p in range(4):
             bed.produce("payments", [json.dumps({"@watermark": last + 86400000}).encode()],
                         partition=p)

@@ -69,6 +69,13 @@ def parse_output(lines):
     return out
 
 
+def payment_key(value):
+    """The message key a payments pipeline gives an event of the fraud example: a Payment's card,
+    else its user (the patterns' keys)."""
+    record = json.loads(value)
+    return record.get("card") or record.get("user")
+
+
 def run_records(stdout):
     """`cep run`'s records as a server writes them: a run marks what only the end of its input
     settled with "@at_end" (docs/semantics.md §3); a server, whose input has no end, settles
