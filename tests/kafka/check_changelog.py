@@ -38,27 +38,14 @@ import shutil
 import subprocess
 import sys
 
-from kafka_bed import (KafkaBed, check, failures, metric, payment_key, run_records, strip_version,
+from kafka_bed import (KafkaBed, check, example_case, failures, metric, payment_key, strip_version,
                        wait_for)
 
 
 def main():
-    import argparse
-    ap = argparse.ArgumentParser()
-    for name in ("--cep", "--mock", "--example", "--workdir"):
-        ap.add_argument(name, required=True)
-    args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    rules = [os.path.join(args.example, f) for f in ("payments.cep", "accounts.cep")]
-    events_path = os.path.join(args.example, "events.jsonl")
-    with open(events_path, "rb") as f:
-        events = [line.rstrip(b"\n") for line in f if line.strip()]
-    run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
-                         capture_output=True, timeout=120)
-    check(run.returncode == 0, "cep run on the example exits 0")
-    expected = collections.Counter(run_records(run.stdout))
-    last = max(json.loads(e)["ts"] for e in events)
+    args, rules, _, events, records, last = example_case(
+        rule_files=["payments.cep", "accounts.cep"])
+    expected = collections.Counter(records)
     half = len(events) // 2
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:4", "alerts:4"]) as bed:
