@@ -208,9 +208,9 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     }
     sources_.push_back(source.get());
     if (repartition()) { // the first stage's watermarks, combined (serve_kafka_watermarks.hpp)
-      inputs.addSource(
-          std::make_unique<RepartitionedSource>(std::move(source), repartition_source_->splits()),
-          bound);
+      inputs.addSource(std::make_unique<RepartitionedSource>(
+                           std::move(source), repartition_source_->splits(), &registry),
+                       bound);
       continue;
     }
     inputs.addSource(std::move(source), bound);

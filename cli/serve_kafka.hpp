@@ -24,6 +24,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/inputs.hpp"
@@ -271,6 +272,12 @@ private:
   std::vector<std::int64_t> input_watermarks_;
   runtime::metrics::Counter *republished_ = nullptr;
   runtime::metrics::Counter *republished_watermarks_ = nullptr;
+  // --idle-timeout: per input partition, whether it was said idle to the repartition topic
+  // ({"@idle":true,"@partition":P}); its next message first says it is back.
+  std::vector<std::uint8_t> idle_said_;
+  runtime::metrics::Counter *republished_idle_ = nullptr;
+  void sayIdle(const runtime::kafka::KafkaSource &source); // on the source's counts changing
+  bool sendToEveryPartition(const std::string &value);     // false: failed (fail() said why)
   int takeRepartition(const ServeOptions &options);
   bool openRepartition(runtime::Inputs &inputs, runtime::metrics::Registry &registry,
                        std::string &error);
@@ -300,10 +307,10 @@ private:
     std::int64_t from = 0;   // its watermark when it started
     std::int64_t member = 0; // the member's watermark then
     std::uint64_t messages = 0;
-    // --repartition: the latest watermark heard through it of each input partition, and the
-    // minimum last handed to its loop (serve_kafka_watermarks.hpp; empty without it).
-    std::vector<std::int64_t> heard;
-    std::int64_t handed = 0;
+    // --repartition: the latest watermark heard through it of each input partition, their
+    // idleness, and the minimum last handed to its loop (serve_kafka_watermarks.hpp; empty
+    // without it).
+    InputWatermarks heard;
     std::string buffer;
     std::chrono::steady_clock::time_point started;
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
