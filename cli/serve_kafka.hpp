@@ -275,6 +275,11 @@ private:
   // --idle-timeout: per input partition, whether it was said idle to the repartition topic
   // ({"@idle":true,"@partition":P}); its next message first says it is back.
   std::vector<std::uint8_t> idle_said_;
+  // The matching stage's source (owned by the Inputs): what each repartition partition has
+  // heard goes into its changelog record and the checkpoint (serve_kafka_state.cpp), and
+  // comes back from them.
+  RepartitionedSource *repartitioned_ = nullptr;
+  std::map<std::uint32_t, HeardState> folder_heard_; // resumeFrom, given to it by openInputs
   runtime::metrics::Counter *republished_idle_ = nullptr;
   void sayIdle(const runtime::kafka::KafkaSource &source); // on the source's counts changing
   bool sendToEveryPartition(const std::string &value);     // false: failed (fail() said why)
@@ -349,6 +354,10 @@ private:
   std::map<std::int32_t, Replay> replay_; // partition -> its replay
   runtime::metrics::Counter *replay_skipped_ = nullptr;
   void replayFrom(const service::ChangelogRecord &rec); // a partition restored from `rec`
+  // (replayFrom) The partition's watermark in the loop raised to the record's (not for a
+  // partition catching up: its own), and with --repartition what it had heard of the input's
+  // partitions given back to the matching stage's source (or its catch-up).
+  void resumeWatermarks(const service::ChangelogRecord &rec);
   bool skipReplayed(std::int32_t partition, std::int64_t offset, const runtime::Line &line);
 };
 
