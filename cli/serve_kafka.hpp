@@ -273,8 +273,11 @@ private:
   runtime::metrics::Counter *republished_ = nullptr;
   runtime::metrics::Counter *republished_watermarks_ = nullptr;
   // --idle-timeout: per input partition, whether it was said idle to the repartition topic
-  // ({"@idle":true,"@partition":P}); its next message first says it is back.
+  // ({"@idle":true,"@partition":P}; kUnknown: newly held, maybe said idle by its previous
+  // owner or in a restored record); its next message first says it is back.
+  enum : std::uint8_t { kCounted, kSaidIdle, kUnknown };
   std::vector<std::uint8_t> idle_said_;
+  std::vector<std::uint8_t> first_stage_held_; // per input partition: assigned, seen by sayIdle
   // The matching stage's source (owned by the Inputs): what each repartition partition has
   // heard goes into its changelog record and the checkpoint (serve_kafka_state.cpp), and
   // comes back from them.

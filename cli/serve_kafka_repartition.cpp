@@ -179,7 +179,8 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
     return false;
   }
   input_watermarks_.assign(source->splits(), std::numeric_limits<std::int64_t>::min());
-  idle_said_.assign(source->splits(), 0);
+  idle_said_.assign(source->splits(), kCounted);
+  first_stage_held_.assign(source->splits(), 0);
   repartition_source_ = source.get();
   inputs.addSource(
       std::make_unique<RepartitionSource>(
@@ -202,16 +203,24 @@ bool ServeKafka::sendToEveryPartition(const std::string &value) {
 void ServeKafka::sayIdle(const runtime::kafka::KafkaSource &source) {
   for (std::uint32_t p = 0; p < idle_said_.size(); ++p) {
     if (!source.assigned(p)) {
-      idle_said_[p] = 0; // given up: its next owner speaks for it
+      idle_said_[p] = kCounted; // given up: its next owner speaks for it
+      first_stage_held_[p] = 0;
       continue;
     }
-    if (idle_said_[p] != 0 || !source.idle(p) || !failure_.empty()) {
+    if (first_stage_held_[p] == 0) {
+      // Newly held (the start, or taken over): the matching stage may have it as idle (said
+      // by its previous owner, or restored from a record), so its first message says it
+      // speaks (only with --idle-timeout: without it nothing is ever said idle).
+      first_stage_held_[p] = 1;
+      idle_said_[p] = idle_timeout_ms_ > 0 ? kUnknown : kCounted;
+    }
+    if (idle_said_[p] == kSaidIdle || !source.idle(p) || !failure_.empty()) {
       continue;
     }
     if (!sendToEveryPartition(partitionIdle(true, static_cast<std::int32_t>(p)))) {
       return;
     }
-    idle_said_[p] = 1;
+    idle_said_[p] = kSaidIdle;
     republished_idle_->add();
     kafkaLog("--repartition: " + source.splitName(p) + " idle (silent for " +
              std::to_string(idle_timeout_ms_) + " ms): said to every partition of " +
@@ -225,18 +234,21 @@ bool ServeKafka::republish(std::int32_t partition, std::int64_t offset, const ru
   if (!failure_.empty()) {
     return true; // stopping: nothing more is republished
   }
-  if (auto &said = idle_said_[static_cast<std::size_t>(partition)]; said != 0) {
-    // Back from idle: its last watermark again (or that it is not idle, without one), before
-    // its message, so that the matching stage counts it again.
-    said = 0;
+  if (auto &said = idle_said_[static_cast<std::size_t>(partition)]; said != kCounted) {
+    // Back from idle (or maybe idle: kUnknown): its last watermark again (or that it is not
+    // idle, without one), before its message, so that the matching stage counts it again.
+    const bool was_idle = said == kSaidIdle;
+    said = kCounted;
     const std::int64_t last = input_watermarks_[static_cast<std::size_t>(partition)];
     if (!sendToEveryPartition(last == std::numeric_limits<std::int64_t>::min()
                                   ? partitionIdle(false, partition)
                                   : partitionWatermark(last, partition))) {
       return true;
     }
-    kafkaLog("--repartition: " + repartition_from_.topic + "[" + std::to_string(partition) +
-             "] has messages again: back in the watermarks of " + repartition_topic_);
+    if (was_idle) {
+      kafkaLog("--repartition: " + repartition_from_.topic + "[" + std::to_string(partition) +
+               "] has messages again: back in the watermarks of " + repartition_topic_);
+    }
   }
   const std::int64_t timestamp = line.source_time == runtime::kNoSourceTime ? 0 : line.source_time;
   std::string key;
