@@ -69,6 +69,7 @@ public:
                "aggregate " + image_->name + ": code and image disagree");
     type_ = &schema_->types[image_->event_type];
     values_.resize(image_->spec.accumulators.size());
+    installHaving();
     std::vector<std::string_view> names;
     for (const OutputField &field : image_->emit.fields) {
       names.push_back(field.name);
@@ -224,6 +225,7 @@ public:
     std::uint64_t windows = aggregator_->stats().windows;
     std::int64_t watermark = aggregator_->watermark();
     aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
+    installHaving();
     if (watermark != INT64_MIN) {
       aggregator_->recycle(results_);
       aggregator_->advance(watermark, results_); // no key: writes nothing
@@ -248,6 +250,22 @@ private:
       fnv = (fnv ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
     }
     return {std::hash<std::string_view>()(bytes), fnv};
+  }
+
+  // `having` runs in the window runtime (WindowAggregator::setFilter): a rolling window tests
+  // it before it builds a result.
+  void installHaving() {
+    if (code_.having != nullptr) {
+      aggregator_->setFilter(&NativeAggregate::having, this);
+    }
+  }
+  static bool having(void *context, const std::vector<rt::AggValue> &values) {
+    auto *self = static_cast<NativeAggregate *>(context);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      self->values_[i] = cepValueOf(values[i]);
+    }
+    self->view_.reset(kNoNode);
+    return self->code_.having(self->values_.data(), &self->view_) != 0;
   }
 
   [[noreturn]] void refuse(const char *what) const {
@@ -361,10 +379,7 @@ private:
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
       }
-      view_.reset(kNoNode);
-      if (code_.having != nullptr && code_.having(values_.data(), &view_) == 0) {
-        continue;
-      }
+      // `having` was tested by the window runtime (installHaving).
       MatchOutput o = rt::windowOutput(r, at);
       record(r, o.json);
       out.push_back(std::move(o));
