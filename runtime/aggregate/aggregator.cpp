@@ -149,16 +149,13 @@ void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
   if (k.due == due && k.in_due) {
     return;
   }
-  if (k.in_due) {
-    due_.erase({k.due, k.due_order, &k});
-    k.in_due = false;
-  }
   k.due = due;
-  if (due != kNever) {
+  k.in_due = due != kNever;
+  if (k.in_due) { // the key's earlier entry, if any, is no longer current
     // Time windows: the first pane's first arrival, the output order of its window.
     k.due_order = k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i);
-    due_.insert({due, k.due_order, &k});
-    k.in_due = true;
+    due_.push_back({due, k.due_order, &k});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>());
   }
 }
 
@@ -241,8 +238,14 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   std::int64_t old_w = watermark_;
   watermark_ = watermark;
   std::size_t first = out.size();
-  while (!due_.empty() && due_.begin()->time <= watermark) {
-    KeyState &k = *due_.begin()->key;
+  while (!due_.empty() && due_.front().time <= watermark) {
+    Due top = due_.front();
+    std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+    due_.pop_back();
+    KeyState &k = *top.key;
+    if (!k.in_due || k.due != top.time || k.due_order != top.order) {
+      continue; // not current (the key's due moved, or it has none)
+    }
     setDue(k, kNever);
     process(k, old_w, out);
     if (k.empty()) {

@@ -61,7 +61,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -200,20 +199,22 @@ private:
   // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past.
   std::deque<std::pair<std::int64_t, KeyState *>> idle_;
   std::int64_t horizon_ = 0;
-  // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
-  // is only ever moved earlier between two advances; pointers are stable. Among keys due at
-  // the same time, by the first arrival in the key's first pane (KeyState::due_order): the
+  // When each key next has work to do (a window to fire, state to drop), or earlier: a
+  // min-heap of (time, order, key) without erase: an entry is current while it equals the
+  // key's (KeyState::due, due_order, in_due); others are skipped when they come up (a key's
+  // due only moves earlier between two advances, and a spurious wake-up only recomputes it).
+  // Among keys due at the same time, by the first arrival in the key's first pane: the
   // windows of a tumbling window's hour then fire in output order, and advance's sort finds
   // them sorted.
   struct Due {
     std::int64_t time;
     std::uint64_t order;
     KeyState *key;
-    bool operator<(const Due &o) const {
-      return time != o.time ? time < o.time : order != o.order ? order < o.order : key < o.key;
+    bool operator>(const Due &o) const {
+      return time != o.time ? time > o.time : order != o.order ? order > o.order : key > o.key;
     }
   };
-  std::set<Due> due_;
+  std::vector<Due> due_;
   std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
   ResultFilter filter_ = nullptr;
   void *filter_context_ = nullptr;

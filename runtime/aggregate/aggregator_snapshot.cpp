@@ -362,18 +362,16 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
-  // The key table (its index and every KeyState, idle ones too), then per key the key's bytes
-  // past the small-string buffer, its entry in the due set (a tree node), its extra state when
-  // it has one.
+  // The key table (its index and every KeyState, idle ones too), the idle list and the due
+  // heap, then per key the key's bytes past the small-string buffer and its extra state.
   s.state_bytes += keys_->tableBytes();
-  s.state_bytes += idle_.size() * sizeof(idle_[0]);
+  s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
   keys_->forEach([&](const KeyState &k) {
     s.keys += k.empty() ? 0 : 1;
     s.idle_keys += k.empty() ? 1 : 0;
     if (k.name.capacity() > 15) {
       s.state_bytes += k.name.capacity() + 1;
     }
-    s.state_bytes += k.in_due ? 4 * sizeof(void *) + sizeof(Due) : 0;
     s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
     std::size_t st = k.stride(layout_);
     s.windows += k.panes.size() / st;

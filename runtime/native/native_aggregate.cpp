@@ -294,11 +294,10 @@ private:
     if (code_.condition != nullptr && code_.condition(&e, &view_) == 0) {
       return false;
     }
-    key_.clear();
-    keyOf(e, key_);
+    std::string_view key = keyView(e);
     rt::AggInput in = rowOf(e);
     aggregator_->recycle(results_);
-    if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
+    if (aggregator_->onEvent(key, in, results_) == rt::EventFate::Late) {
       stats_.late_missed += late ? 1 : 0;
       return false;
     }
@@ -308,6 +307,30 @@ private:
     }
     writeResults(&e, out);
     return true;
+  }
+
+  // The event's key as keyOf writes it, in int_text_ for one int field (the usual `partition
+  // by card`: no string per event), else in key_.
+  std::string_view keyView(const Event &e) {
+    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
+        !e.isNull(static_cast<std::uint32_t>(int_key_))) {
+      char *end = int_text_ + sizeof(int_text_);
+      std::int64_t v = e.slots()[int_key_].i;
+      // The digits of appendJsonInt (std::to_chars), last first.
+      std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+      char *p = end;
+      do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+      } while (u != 0);
+      if (v < 0) {
+        *--p = '-';
+      }
+      return {p, static_cast<std::size_t>(end - p)};
+    }
+    key_.clear();
+    keyOf(e, key_);
+    return key_;
   }
 
   // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
@@ -450,7 +473,8 @@ private:
   std::size_t record_bytes_ = 0; // the last record's length
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
-  NodePool pool_; // empty: generated code sees a context with nothing bound
+  char int_text_[24]; // keyView's digits of an int key
+  NodePool pool_;     // empty: generated code sees a context with nothing bound
   BoundView view_;
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
