@@ -58,18 +58,18 @@
 #include "runtime/aggregate/spec.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace cep::runtime::aggregate {
 
 struct KeyState; // per-key state (key_state.hpp)
+class KeyTable;  // the keys (key_table.hpp)
 struct Session;
 struct Rolling;
 
@@ -90,6 +90,7 @@ enum class EventFate : std::uint8_t { Counted, Late };
 
 struct AggregateStats {
   std::uint64_t keys = 0;
+  std::uint64_t idle_keys = 0;      // keys without state kept for their next event (not in keys)
   std::uint64_t windows = 0;        // open panes, sessions, running cells, rolling entries
   std::uint64_t window_bytes = 0;   // the cells of those (panes and sessions with their bounds)
   std::uint64_t state_bytes = 0;    // everything: keys, cells, queues, heap
@@ -114,6 +115,17 @@ public:
   // vectors, so a backend that recycles each batch allocates nothing per record once warm.
   void recycle(std::vector<WindowResult> &done);
 
+  // The aggregate's `having`: a result whose values (values[i]: spec.accumulators[i]'s) it
+  // rejects is not appended to `out`. The window counts as written all the same (a later
+  // revision's number counts it), as when a backend tests `having` itself. A rolling or `none`
+  // window tests it before the result is built: most events of `rolling ... having` write
+  // nothing. Null (the default): every result.
+  using ResultFilter = bool (*)(void *context, const std::vector<AggValue> &values);
+  void setFilter(ResultFilter filter, void *context) {
+    filter_ = filter;
+    filter_context_ = context;
+  }
+
   AggregateStats stats() const;
   void snapshot(std::string &out) const;
   void restore(std::string_view bytes); // into a fresh aggregator (no keys yet)
@@ -136,11 +148,17 @@ private:
   // A result for key k appended to `out` (a recycled one when there is one; written windows
   // fill the rest).
   WindowResult &newResult(const KeyState &k, std::vector<WindowResult> &out);
+  // Whether the filter keeps out.back(); a rejected result goes back to the spares.
+  bool keepLast(std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
   void setDue(KeyState &k, std::int64_t due);
   std::int64_t dueOf(const KeyState &k) const;
   void process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
+  // A key left with no state goes idle: it stays in the table (its buffers kept) for a key that
+  // comes back within horizon_ (the usual key of a tumbling or rolling window comes back an
+  // hour later), and reclaimIdle erases it from the table when it has not come back by then.
   void dropIfEmpty(KeyState &k);
+  void reclaimIdle();
 
   // time windows (aggregator.cpp)
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
@@ -157,11 +175,14 @@ private:
   // rolling and none (running.cpp)
   EventFate runningEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void expireRunning(KeyState &k);
-  void fillRolling(const Rolling &ro, WindowResult &r) const;
+  void fillRolling(const Rolling &ro, WindowResult &r) const; // values, then events
+  void rollingValues(const Rolling &ro, std::vector<AggValue> &values) const;
+  void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
   std::int64_t runningDue(const KeyState &k) const;
   // snapshot (aggregator_snapshot.cpp)
   void writeKey(SnapshotWriter &w, const KeyState &k) const;
+  std::vector<const KeyState *> liveKeys() const; // keys with state, in name order
   void readKey(SnapshotReader &r, KeyState &k);
 
   AggregateSpec spec_;
@@ -170,17 +191,34 @@ private:
   std::vector<std::int32_t> value_slot_; // rolling: each accumulator's value column (-1: none)
   std::size_t numeric_values_ = 0;       // rolling: numeric value columns per entry
   std::size_t string_values_ = 0;        // rolling: string value columns per entry
+  bool reads_fields_ = false;            // rolling: some accumulator reads a field (null bits)
   std::int64_t watermark_;
-  // Values are stable (node-based), so the due set and KeyState::name point into it.
-  struct KeyHash {
-    using is_transparent = void; // find by string_view: no key copy per event
-    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  // Keys with state, and idle ones (empty()): a KeyState's address is stable, so the due set
+  // points at it.
+  std::unique_ptr<KeyTable> keys_;
+  // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past.
+  std::deque<std::pair<std::int64_t, KeyState *>> idle_;
+  std::int64_t horizon_ = 0;
+  // When each key next has work to do (a window to fire, state to drop), or earlier: a
+  // min-heap of (time, order, key) without erase: an entry is current while it equals the
+  // key's (KeyState::due, due_order, in_due); others are skipped when they come up (a key's
+  // due only moves earlier between two advances, and a spurious wake-up only recomputes it).
+  // Among keys due at the same time, by the first arrival in the key's first pane: the
+  // windows of a tumbling window's hour then fire in output order, and advance's sort finds
+  // them sorted.
+  struct Due {
+    std::int64_t time;
+    std::uint64_t order;
+    KeyState *key;
+    bool operator>(const Due &o) const {
+      return time != o.time ? time > o.time : order != o.order ? order > o.order : key > o.key;
+    }
   };
-  std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys_;
-  // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
-  // is only ever moved earlier between two advances; pointers are stable.
-  std::set<std::pair<std::int64_t, KeyState *>> due_;
+  std::vector<Due> due_;
   std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
+  ResultFilter filter_ = nullptr;
+  void *filter_context_ = nullptr;
+  std::vector<AggValue> values_; // rolling and none: the values tested before a result is built
 };
 
 } // namespace cep::runtime::aggregate

@@ -69,6 +69,7 @@ public:
                "aggregate " + image_->name + ": code and image disagree");
     type_ = &schema_->types[image_->event_type];
     values_.resize(image_->spec.accumulators.size());
+    installHaving();
     std::vector<std::string_view> names;
     for (const OutputField &field : image_->emit.fields) {
       names.push_back(field.name);
@@ -224,6 +225,7 @@ public:
     std::uint64_t windows = aggregator_->stats().windows;
     std::int64_t watermark = aggregator_->watermark();
     aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
+    installHaving();
     if (watermark != INT64_MIN) {
       aggregator_->recycle(results_);
       aggregator_->advance(watermark, results_); // no key: writes nothing
@@ -248,6 +250,22 @@ private:
       fnv = (fnv ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
     }
     return {std::hash<std::string_view>()(bytes), fnv};
+  }
+
+  // `having` runs in the window runtime (WindowAggregator::setFilter): a rolling window tests
+  // it before it builds a result.
+  void installHaving() {
+    if (code_.having != nullptr) {
+      aggregator_->setFilter(&NativeAggregate::having, this);
+    }
+  }
+  static bool having(void *context, const std::vector<rt::AggValue> &values) {
+    auto *self = static_cast<NativeAggregate *>(context);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      self->values_[i] = cepValueOf(values[i]);
+    }
+    self->view_.reset(kNoNode);
+    return self->code_.having(self->values_.data(), &self->view_) != 0;
   }
 
   [[noreturn]] void refuse(const char *what) const {
@@ -276,11 +294,10 @@ private:
     if (code_.condition != nullptr && code_.condition(&e, &view_) == 0) {
       return false;
     }
-    key_.clear();
-    keyOf(e, key_);
+    std::string_view key = keyView(e);
     rt::AggInput in = rowOf(e);
     aggregator_->recycle(results_);
-    if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
+    if (aggregator_->onEvent(key, in, results_) == rt::EventFate::Late) {
       stats_.late_missed += late ? 1 : 0;
       return false;
     }
@@ -290,6 +307,30 @@ private:
     }
     writeResults(&e, out);
     return true;
+  }
+
+  // The event's key as keyOf writes it, in int_text_ for one int field (the usual `partition
+  // by card`: no string per event), else in key_.
+  std::string_view keyView(const Event &e) {
+    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
+        !e.isNull(static_cast<std::uint32_t>(int_key_))) {
+      char *end = int_text_ + sizeof(int_text_);
+      std::int64_t v = e.slots()[int_key_].i;
+      // The digits of appendJsonInt (std::to_chars), last first.
+      std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+      char *p = end;
+      do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+      } while (u != 0);
+      if (v < 0) {
+        *--p = '-';
+      }
+      return {p, static_cast<std::size_t>(end - p)};
+    }
+    key_.clear();
+    keyOf(e, key_);
+    return key_;
   }
 
   // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
@@ -361,10 +402,7 @@ private:
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
       }
-      view_.reset(kNoNode);
-      if (code_.having != nullptr && code_.having(values_.data(), &view_) == 0) {
-        continue;
-      }
+      // `having` was tested by the window runtime (installHaving).
       MatchOutput o = rt::windowOutput(r, at);
       record(r, o.json);
       out.push_back(std::move(o));
@@ -435,7 +473,8 @@ private:
   std::size_t record_bytes_ = 0; // the last record's length
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
-  NodePool pool_; // empty: generated code sees a context with nothing bound
+  char int_text_[24]; // keyView's digits of an int key
+  NodePool pool_;     // empty: generated code sees a context with nothing bound
   BoundView view_;
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
