@@ -106,6 +106,10 @@ public:
 
   const AggregateSpec &spec() const { return spec_; }
   std::int64_t watermark() const { return watermark_; }
+  // The lowest watermark at which advance() has work to do (a window to fire, state to drop),
+  // or lower; INT64_MAX (kNever) when none. Below it advance(w) only sets watermark() (lazy time
+  // advance, runtime::Matcher::advanceTo).
+  std::int64_t nextDue() const { return due_.empty() ? INT64_MAX : due_.begin()->first; }
 
   EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
   void advance(std::int64_t watermark, std::vector<WindowResult> &out);

@@ -92,16 +92,27 @@ public:
   void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) override {
     advance(watermark, out);
   }
-  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override { offer(event, out); }
+  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
+    settle();
+    offer(event, out);
+    refreshDue();
+  }
   bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
-    return offer(event, out, /*late=*/true);
+    settle();
+    bool taken = offer(event, out, /*late=*/true);
+    refreshDue();
+    return taken;
   }
   void finish(std::vector<MatchOutput> &out) override {
+    settle();
     aggregator_->recycle(results_);
     aggregator_->finish(results_);
     writeResults(nullptr, out);
+    refreshDue();
   }
 
+  // No settle(): a watermark that fires nothing changes no statistic (and stats may be read
+  // while the operator is idle, without touching its state).
   MatcherStats stats() const override {
     MatcherStats s = stats_;
     rt::AggregateStats a = aggregator_->stats();
@@ -113,17 +124,21 @@ public:
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
+    settle();
     std::string window;
     aggregator_->snapshot(window);
     rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
+    clearDeferred();
     aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    refreshDue();
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
 
   // Key records of the window runtime (native_aggregate.hpp "Key records").
   void exportChanges(MatcherChanges &out) override {
+    settle();
     exportWhole(out);
     auto now = std::make_unique<std::unordered_map<std::string, Fingerprint>>();
     now->reserve(out.put.size());
@@ -156,6 +171,7 @@ public:
   }
 
   void exportWhole(MatcherChanges &out) const {
+    settle();
     if (with_events_) {
       refuse("key records (--with-events keeps the counted events)");
     }
@@ -168,7 +184,9 @@ public:
     if (with_events_) {
       refuse("key records (--with-events keeps the counted events)");
     }
+    clearDeferred();
     aggregator_->restoreParts(header, records);
+    refreshDue();
   }
   MigrationReport checkMigration(const MatcherState &) const override {
     MigrationReport r;
@@ -186,6 +204,7 @@ public:
   // `drain` (native_aggregate.hpp "Drain"): from here on this operator writes only the windows
   // that started before the switch time, the time after its watermark.
   void drain() override {
+    settle();
     if (!drainRefusal(*image_).empty()) {
       refuse("draining");
     }
@@ -193,6 +212,7 @@ public:
   }
   bool draining() const override { return own_before_ != kOwnAll.second; }
   bool drained() const override {
+    settle();
     if (!draining()) {
       return false;
     }
@@ -211,6 +231,7 @@ public:
   // After its watermark, and not before the windows it owns (a version that took over in an
   // earlier drain owns none before its own switch time).
   std::int64_t switchTime() const {
+    settle();
     std::int64_t w = aggregator_->watermark();
     return std::max(w == INT64_MIN ? INT64_MIN + 1 : w + 1, own_from_);
   }
@@ -222,6 +243,7 @@ public:
   // Every open window goes unwritten (`cep serve`: a `fresh` deploy, a `drop` undeploy); the
   // operator goes on from the same watermark with no key. Returns the windows dropped.
   std::uint64_t dropState() override {
+    settle();
     std::uint64_t windows = aggregator_->stats().windows;
     std::int64_t watermark = aggregator_->watermark();
     aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
@@ -232,6 +254,7 @@ public:
     }
     events_.clear();
     stats_.dropped += windows;
+    refreshDue();
     return windows;
   }
 
@@ -279,13 +302,38 @@ private:
   }
 
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
+    clearDeferred(); // `watermark` is at least the one recorded (times never go back)
     if (watermark <= aggregator_->watermark()) {
       return;
     }
     aggregator_->recycle(results_);
     aggregator_->advance(watermark, results_);
     writeResults(nullptr, out);
+    refreshDue();
   }
+
+  // Lazy time advance (runtime::Matcher::advanceTo): the driver calls advanceTime /
+  // advanceWatermark only from the aggregator's next due watermark on, and records the time
+  // otherwise. settle() applies the recorded time before anything reads or changes the window
+  // state (every public call but the advances); nothing is due below it, so it only moves the
+  // watermark and writes nothing. Const: the watermark is not part of what a const call may
+  // change for its caller (it reads as if the advance had been made).
+  void settle() const {
+    std::int64_t t = deferredTime();
+    if (t == INT64_MIN) {
+      return;
+    }
+    std::int64_t w = deferredWatermark() ? t : t - 1; // advanceTime(t): the watermark is t - 1
+    clearDeferred();
+    if (w > aggregator_->watermark()) {
+      std::vector<rt::WindowResult> none;
+      aggregator_->advance(w, none);
+      CEP_ASSERT(none.empty(), "a recorded time passed a due window");
+    }
+  }
+  // Matcher::setDue: advanceWatermark(W) has work from the aggregator's next due watermark on
+  // (advanceTime(t), the watermark t - 1, one later: the due time is early, which is safe).
+  void refreshDue() { setDue(aggregator_->nextDue()); }
 
   bool offer(const EventRef &event, std::vector<MatchOutput> &out, bool late = false) {
     const Event &e = *event;
