@@ -109,7 +109,14 @@ public:
   // The lowest watermark at which advance() has work to do (a window to fire, state to drop),
   // or lower; INT64_MAX (kNever) when none. Below it advance(w) only sets watermark() (lazy time
   // advance, runtime::Matcher::advanceTo).
-  std::int64_t nextDue() const { return due_.empty() ? INT64_MAX : due_.begin()->first; }
+  std::int64_t nextDue() const {
+    std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
+    std::int64_t reclaim;                                            // idle keys' memory
+    if (!idle_.empty() && !__builtin_add_overflow(idle_.front().first, horizon_, &reclaim)) {
+      due = std::min(due, reclaim);
+    }
+    return due;
+  }
 
   EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
   void advance(std::int64_t watermark, std::vector<WindowResult> &out);
