@@ -158,6 +158,10 @@ public:
   // before before - 1 + gap); none: every running cell that started before
   // `before` has expired (late events never count). False before the first watermark.
   bool drainedBefore(std::int64_t before) const;
+  // A time at or after every event its state holds (a restored operator's switch time must be
+  // after them: the state does not say which was the latest). Sessions, rolling and none: their
+  // last events; time windows: the last millisecond of their latest pane. INT64_MIN: none held.
+  std::int64_t latestHeld() const;
 
 private:
   // A result for key k appended to `out` (a recycled one when there is one; written windows

@@ -129,3 +129,24 @@ bool WindowAggregator::drainedBefore(std::int64_t before) const {
 }
 
 } // namespace cep::runtime::aggregate
+
+namespace cep::runtime::aggregate {
+
+std::int64_t WindowAggregator::latestHeld() const {
+  std::int64_t latest = std::numeric_limits<std::int64_t>::min();
+  for (const auto &[name, k] : keys_) {
+    if (!k.panes.empty()) {
+      std::size_t last = k.panes.size() - k.stride(layout_);
+      latest = std::max(latest, geometry_.minEnd(k.panes[last].i) - 1);
+    }
+    for (const Session &s : k.cx().sessions) {
+      latest = std::max(latest, s.last);
+    }
+    if (k.running) {
+      latest = std::max(latest, k.cx().last_time);
+    }
+  }
+  return latest;
+}
+
+} // namespace cep::runtime::aggregate

@@ -118,6 +118,7 @@ public:
   }
   void restore(std::string_view in) override {
     aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    latest_ = std::max(latest_, aggregator_->latestHeld());
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
 
@@ -168,6 +169,7 @@ public:
       refuse("key records (--with-events keeps the counted events)");
     }
     aggregator_->restoreParts(header, records);
+    latest_ = std::max(latest_, aggregator_->latestHeld());
   }
   MigrationReport checkMigration(const MatcherState &) const override {
     MigrationReport r;
@@ -444,7 +446,8 @@ private:
   // The windows it writes: those starting in [own_from_, own_before_) (a drain's two versions).
   std::int64_t own_from_ = kOwnAll.first;
   std::int64_t own_before_ = kOwnAll.second;
-  // The latest time of an event it counted that was not late (switchTime).
+  // The latest time of an event it counted that was not late (switchTime); after a restore, at
+  // least the latest its state may hold (WindowAggregator::latestHeld).
   std::int64_t latest_ = INT64_MIN;
   // exportChanges: the fingerprint of each key record it exported last (null before the first).
   std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
