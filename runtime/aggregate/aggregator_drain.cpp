@@ -29,6 +29,7 @@ void WindowAggregator::seedFrom(const WindowAggregator &from, std::int64_t befor
   if ((!session && spec_.window != WindowKind::None) || from.spec_.window != spec_.window) {
     return;
   }
+  keys_.reserve(keys_.size() + from.keys_.size()); // one table growth, not one per doubling
   for (const auto &[name, src] : from.keys_) {
     if (session) {
       for (const Session &s : src.cx().sessions) {
