@@ -361,6 +361,11 @@ private:
       if (start < own_from_ || start >= own_before_) {
         continue; // a window of the other version of a drain (native_aggregate.hpp "Drain")
       }
+      if (r.event_count == 0) {
+        // A drain's seed that took no event (seedDrain): never a record, even where the split
+        // is not known (a restore from the Kafka changelog while the aggregate drains).
+        continue;
+      }
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
       }
