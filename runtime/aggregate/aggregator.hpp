@@ -97,6 +97,12 @@ struct AggregateStats {
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
 };
 
+// The start a drain splits a result's window by (docs/serve.md "Aggregates"): a rolling
+// window (t - size, t] starts at t - size (its record's `end` is t), whatever its first event;
+// any other at its result's `start`. The old version of a drain at switch time S writes the
+// results with drainStart < S, the new one the others.
+std::int64_t drainStart(const AggregateSpec &spec, const WindowResult &r);
+
 class WindowAggregator {
 public:
   explicit WindowAggregator(AggregateSpec spec); // validateSpec
@@ -154,6 +160,31 @@ public:
   // first event, end: last event + gap), the rolling window and the running cell of a key. The
   // values are those a record written now would carry; nothing changes.
   void openWindows(std::vector<WindowResult> &out) const;
+
+  // Drain (`cep serve`, docs/serve.md "Aggregates"; aggregator_drain.cpp): a session or running
+  // (`none`) window belongs to the version of a drain its start falls to, and the new version
+  // must know the windows it does not own to see that a later event extends one of them.
+  // seedFrom(from, before) gives this (fresh) aggregator the bounds of every session and running
+  // cell `from` holds that started before `before`, with empty accumulators (its own spec's; it
+  // never writes them), and `from`'s watermark: its windows then grow, merge and expire as
+  // `from`'s do. Time and rolling windows need no seed (their bounds follow from the event).
+  void seedFrom(const WindowAggregator &from, std::int64_t before);
+  // Whether it holds a session or running cell that started before `before` (any other kind:
+  // false).
+  bool holdsWindowBefore(std::int64_t before) const;
+  // Whether the old version of a drain at `before` has written its last window: no window
+  // whose drainStart is before `before` can be written or revised any more. Time windows: the
+  // last one that starts before `before` is closed for good (watermark >= end - 1 + lateness);
+  // rolling: the watermark is at before + size - 1 (the last event it writes for); session: no
+  // session that started before `before` is held, and none can come (a late event before
+  // `before` is late, or too early for every session it could merge with: none held starts
+  // before before - 1 + gap); none: every running cell that started before
+  // `before` has expired (late events never count). False before the first watermark.
+  bool drainedBefore(std::int64_t before) const;
+  // A time at or after every event its state holds (a restored operator's switch time must be
+  // after them: the state does not say which was the latest). Sessions, rolling and none: their
+  // last events; time windows: the last millisecond of their latest pane. INT64_MIN: none held.
+  std::int64_t latestHeld() const;
 
 private:
   // A result for key k appended to `out` (a recycled one when there is one; written windows

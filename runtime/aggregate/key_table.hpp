@@ -92,6 +92,13 @@ public:
 
   std::size_t size() const { return used_; }
 
+  // Room for n keys in all without a growth on the way (one rehash instead of one per doubling).
+  void reserve(std::size_t n) {
+    while (n * 2 > index_.size()) {
+      grow();
+    }
+  }
+
   KeyState *find(std::string_view key, std::uint64_t h) const {
     std::size_t mask = index_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {

@@ -132,6 +132,7 @@ public:
   void restore(std::string_view in) override {
     clearDeferred();
     aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    latest_ = std::max(latest_, aggregator_->latestHeld());
     refreshDue();
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
@@ -186,6 +187,7 @@ public:
     }
     clearDeferred();
     aggregator_->restoreParts(header, records);
+    latest_ = std::max(latest_, aggregator_->latestHeld());
     refreshDue();
   }
   MigrationReport checkMigration(const MatcherState &) const override {
@@ -202,7 +204,7 @@ public:
     return std::hash<std::string>{}(key);
   }
   // `drain` (native_aggregate.hpp "Drain"): from here on this operator writes only the windows
-  // that started before the switch time, the time after its watermark.
+  // that started before the switch time, the time after its watermark and its latest event.
   void drain() override {
     settle();
     if (!drainRefusal(*image_).empty()) {
@@ -216,24 +218,29 @@ public:
     if (!draining()) {
       return false;
     }
-    if (own_before_ <= own_from_) {
-      return true; // it owns no window
-    }
-    // The last window it owns: the latest start before the switch, and its end; closed for
-    // good once the watermark reaches end - 1 + lateness (aggregator.cpp's rule).
-    const rt::AggregateSpec &spec = aggregator_->spec();
-    std::int64_t unit = spec.window == rt::WindowKind::Hopping ? spec.slide_ms : spec.size_ms;
-    std::int64_t last_start = floorDiv(own_before_ - 1, unit) * unit;
-    std::int64_t end = last_start + spec.size_ms;
-    std::int64_t w = aggregator_->watermark();
-    return w != INT64_MIN && end - 1 + spec.lateness_ms <= w;
+    return own_before_ <= own_from_ || aggregator_->drainedBefore(own_before_);
   }
-  // After its watermark, and not before the windows it owns (a version that took over in an
-  // earlier drain owns none before its own switch time).
+  // After its watermark and its latest event (the driver hands events at time t after
+  // advancing to t - 1: a version that comes now sees no event before S), and not before the
+  // windows it owns (a version that took over in an earlier drain owns none before its own
+  // switch time).
   std::int64_t switchTime() const {
     settle();
     std::int64_t w = aggregator_->watermark();
-    return std::max(w == INT64_MIN ? INT64_MIN + 1 : w + 1, own_from_);
+    std::int64_t after = w == INT64_MIN ? INT64_MIN + 1 : w + 1;
+    if (latest_ != INT64_MIN) {
+      after = std::max(after, latest_ + 1);
+    }
+    return std::max(after, own_from_);
+  }
+  // The new version of a drain at `before` (native_aggregate.hpp "Drain"): `from`'s
+  // watermark, and the bounds of its sessions and running cells that started before `before`.
+  void seedFrom(const NativeAggregate &from, std::int64_t before) {
+    from.settle(); // both at their recorded times (lazy time advance)
+    settle();
+    aggregator_->seedFrom(*from.aggregator_, before);
+    latest_ = std::max(latest_, from.latest_);
+    refreshDue();
   }
   void ownWindows(std::int64_t from, std::int64_t before) {
     own_from_ = from;
@@ -296,11 +303,6 @@ private:
                              " of window state are not supported");
   }
 
-  static std::int64_t floorDiv(std::int64_t a, std::int64_t b) {
-    std::int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-  }
-
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
     clearDeferred(); // `watermark` is at least the one recorded (times never go back)
     if (watermark <= aggregator_->watermark()) {
@@ -350,6 +352,9 @@ private:
       return false;
     }
     stats_.late_counted += late ? 1 : 0;
+    if (!late) {
+      latest_ = std::max(latest_, e.time);
+    }
     if (with_events_) {
       events_.emplace(e.seq, event);
     }
@@ -444,8 +449,14 @@ private:
   // The records of results_: `at` is the event that produced them (null: the watermark).
   void writeResults(const Event *at, std::vector<MatchOutput> &out) {
     for (const rt::WindowResult &r : results_) {
-      if (r.start < own_from_ || r.start >= own_before_) {
+      std::int64_t start = rt::drainStart(aggregator_->spec(), r);
+      if (start < own_from_ || start >= own_before_) {
         continue; // a window of the other version of a drain (native_aggregate.hpp "Drain")
+      }
+      if (r.event_count == 0) {
+        // A drain's seed that took no event (seedDrain): never a record, even where the split
+        // is not known (a restore from the Kafka changelog while the aggregate drains).
+        continue;
       }
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
@@ -530,6 +541,9 @@ private:
   // The windows it writes: those starting in [own_from_, own_before_) (a drain's two versions).
   std::int64_t own_from_ = kOwnAll.first;
   std::int64_t own_before_ = kOwnAll.second;
+  // The latest time of an event it counted that was not late (switchTime); after a restore, at
+  // least the latest its state may hold (WindowAggregator::latestHeld).
+  std::int64_t latest_ = INT64_MIN;
   // exportChanges: the fingerprint of each key record it exported last (null before the first).
   std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
 };
@@ -564,12 +578,14 @@ std::string drainRefusal(const AggregateImage &image) {
   case rt::WindowKind::Cumulate:
     return {};
   case rt::WindowKind::Session:
-    return "a session window is not drained yet (an event may extend a session of the old "
-           "version or start one of the new: which one owns it is not decided)";
   case rt::WindowKind::Rolling:
+    return {};
   case rt::WindowKind::None:
-    return std::string("a `") + rt::windowKindName(image.spec.window) +
-           "` window never closes: nothing would end the drain";
+    if (image.spec.ttl_ms > 0) {
+      return {};
+    }
+    return "a `none` window without `ttl` never closes: the old version's running windows "
+           "would never end its drain (give the aggregate a `ttl`)";
   }
   return "unknown window kind";
 }
@@ -578,6 +594,13 @@ std::int64_t drainSwitchTime(const Matcher &m) {
   const auto *a = dynamic_cast<const NativeAggregate *>(&m);
   CEP_ASSERT(a != nullptr, "drainSwitchTime of a pattern");
   return a->switchTime();
+}
+
+void seedDrain(Matcher &to, const Matcher &from, std::int64_t before) {
+  auto *a = dynamic_cast<NativeAggregate *>(&to);
+  const auto *b = dynamic_cast<const NativeAggregate *>(&from);
+  CEP_ASSERT(a != nullptr && b != nullptr, "seedDrain of a pattern");
+  a->seedFrom(*b, before);
 }
 
 void ownWindows(Matcher &m, std::int64_t from, std::int64_t before) {
