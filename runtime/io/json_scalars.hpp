@@ -133,10 +133,12 @@ inline bool scanNumber(const char *&p, const char *end, Number &out) {
     return true;
   }
   std::size_t fraction_digits = 0;
+  std::uint64_t mantissa = value; // every digit, while there are at most 18
   if (*p == '.') {
     ++p;
     const char *fraction = p;
     while (p < end && isDigit(*p)) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(*p - '0');
       ++p;
     }
     fraction_digits = static_cast<std::size_t>(p - fraction);
@@ -144,24 +146,43 @@ inline bool scanNumber(const char *&p, const char *end, Number &out) {
       return false;
     }
   }
+  int exponent_value = 0;
   if (p < end && (*p == 'e' || *p == 'E')) {
     ++p;
+    bool exponent_negative = false;
     if (p < end && (*p == '+' || *p == '-')) {
+      exponent_negative = *p == '-';
       ++p;
     }
     const char *exponent = p;
     while (p < end && isDigit(*p)) {
+      exponent_value = exponent_value * 10 + (*p - '0');
       ++p;
     }
     std::size_t exponent_digits = static_cast<std::size_t>(p - exponent);
     if (exponent_digits == 0 || exponent_digits > 2) {
       return false;
     }
+    exponent_value = exponent_negative ? -exponent_value : exponent_value;
   }
   // Floats of 19 or more digits stay with the generic path (which reads them with from_chars
   // too); the digit loop above is only exact up to 18.
   if (integer_digits + fraction_digits > 18) {
     return false;
+  }
+  // Clinger's fast path: a mantissa of at most 2^53 is exact as a double, and so is 10^k for
+  // k <= 22, so one correctly rounded multiply or divide gives the correctly rounded value,
+  // the very double from_chars gives.
+  static constexpr double kExactPowers[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const int power = exponent_value - static_cast<int>(fraction_digits);
+  if (mantissa <= (std::uint64_t{1} << 53) && power >= -22 && power <= 22) {
+    double f = static_cast<double>(mantissa);
+    f = power < 0 ? f / kExactPowers[-power] : f * kExactPowers[power];
+    out.f = negative ? -f : f;
+    out.is_float = true;
+    return true;
   }
   auto [ptr, ec] = std::from_chars(start, p, out.f);
   if (ec != std::errc() || ptr != p) {
