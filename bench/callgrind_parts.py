@@ -23,6 +23,8 @@ PARTS = [
     ("line reading (LineReader::next)", 2, "LineReader::next("),
     ("ingest (Ingest::onRecord)", 2, "Ingest::onRecord("),
     ("decode (JsonlDecoder::decode)", 3, "JsonlDecoder::decode("),
+    ("typed plans (RecordPlan::decode)", 4, "RecordPlan::decode("),
+    ("event blocks (allocateEvent)", 4, "cep::runtime::allocateEvent("),
     ("watermarks (Watermarks::onEvent)", 3, "Watermarks::onEvent("),
     ("reorder buffer push (Driver::push)", 2, "Driver::push("),
     ("release (Driver::release)", 2, "Driver::release("),

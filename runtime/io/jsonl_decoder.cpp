@@ -1,6 +1,8 @@
 #include "runtime/io/jsonl_decoder.hpp"
 
+#include "runtime/io/json_scalars.hpp"
 #include "runtime/io/json_writer.hpp"
+#include "runtime/io/record_plan.hpp"
 #include "runtime/io/utf8.hpp"
 #include "runtime/time/time_format.hpp"
 #include "support/internal_error.hpp"
@@ -18,6 +20,8 @@
 namespace cep::runtime {
 
 namespace od = simdjson::ondemand;
+using json_scan::equalWords;
+using json_scan::isDigit;
 static_assert(kLinePadding >= simdjson::SIMDJSON_PADDING);
 
 namespace {
@@ -69,29 +73,6 @@ std::uint32_t hashName(const char *data, std::size_t size) {
 
 // Bytes readable after every name in the table, so names compare a word at a time.
 constexpr std::size_t kNamePadding = 8;
-
-// Equal first `n` bytes? Reads whole 8-byte words: up to 7 bytes past both ends must be readable.
-bool equalWords(const char *a, const char *b, std::size_t n) {
-  if constexpr (std::endian::native != std::endian::little) {
-    return std::memcmp(a, b, n) == 0;
-  } else {
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-      std::uint64_t x, y;
-      std::memcpy(&x, a, 8);
-      std::memcpy(&y, b, 8);
-      if (x != y) {
-        return false;
-      }
-    }
-    if (n == 0) {
-      return true;
-    }
-    std::uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, b, 8);
-    return ((x ^ y) & ((std::uint64_t{1} << (n * 8)) - 1)) == 0;
-  }
-}
 
 // Member names to dense ids: open addressing, so a lookup neither allocates nor copies the key.
 class NameTable {
@@ -177,10 +158,6 @@ std::string_view trimRight(std::string_view token) {
     token.remove_suffix(1);
   }
   return token;
-}
-
-bool isDigit(char c) {
-  return c >= '0' && c <= '9';
 }
 
 // The JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -303,6 +280,26 @@ struct JsonlDecoder::Impl {
   od::document *document = nullptr;
   Slot values[kMaxFields];
   std::string_view strings[kMaxFields];
+
+  // Typed plans (record_plan.hpp): tried first, `plan_last` the one that decoded the last
+  // record; a new one is built from a record the scanner read into an event (its shape:
+  // `shape_current`), replacing the oldest (`plan_next`) when kMaxPlans are kept. Once they
+  // are, only a shape seen twice in a row (`shape_repeated`) makes a new one, so that a stream
+  // of ever-new shapes does not build a plan for every record.
+  static constexpr std::size_t kMaxPlans = 8;
+  std::vector<std::unique_ptr<RecordPlan>> plans;
+  std::unique_ptr<RecordPlan> building;
+  std::size_t plan_last = 0;
+  std::size_t plan_next = 0;
+  bool shape_current = false;
+  bool shape_repeated = false;
+  // Records in a row that no plan decoded; beyond kMaxPlanMisses the plans are tried on every
+  // kPlanRetry-th record only (a stream whose records never fit a plan, e.g. each with escapes,
+  // does not pay for trying them), until one decodes a record again or a new one is built.
+  static constexpr std::uint32_t kMaxPlanMisses = 64;
+  static constexpr std::uint32_t kPlanRetry = 16;
+  std::uint32_t plan_misses = 0;
+  DecoderCounts counts;
 
   Impl(const Schema &s, DecoderOptions o) : schema(&s), options(o) {
     CEP_ASSERT(names.add("@type") == kTypeId, "name table");
@@ -981,6 +978,7 @@ struct JsonlDecoder::Impl {
     shape_close_size = static_cast<std::uint32_t>(begin + size - closing);
     copy(closing, shape_close_size);
     shape_size = count;
+    shape_current = true;
   }
 
   bool scanShape(std::size_t &member_count) {
@@ -1013,6 +1011,8 @@ struct JsonlDecoder::Impl {
       return false;
     }
     member_count = shape_size;
+    shape_current = true;
+    shape_repeated = true;
     return true;
   }
 
@@ -1073,125 +1073,19 @@ struct JsonlDecoder::Impl {
     return true;
   }
 
-  static constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
-  static constexpr std::uint64_t kPowersOf10[8] = {1,     10,     100,     1000,
-                                                   10000, 100000, 1000000, 10000000};
-
-  // Each byte of `chunk` that is not an ASCII digit ('0'..'9') is nonzero in the result (a digit
-  // has the high nibble 3 and adding 6 does not carry out of its low nibble); a digit's byte is
-  // zero as long as every byte before it (in memory order) is a digit.
-  static std::uint64_t nonDigits(std::uint64_t chunk) {
-    constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
-    return ((chunk & kHigh) ^ kAsciiZeros) |
-           (((chunk + 0x0606060606060606ULL) & kHigh) ^ kAsciiZeros);
-  }
-
-  // The value of eight ASCII digits (the first in the lowest byte): pairs, then quads, then the
-  // two quads, each step one multiply-add on packed lanes.
-  static std::uint64_t parseEightDigits(std::uint64_t chunk) {
-    chunk -= 0x3030303030303030ULL;
-    // Each 16-bit lane: 10 * first + second.
-    chunk = (chunk * 10 + (chunk >> 8)) & 0x00FF00FF00FF00FFULL;
-    // Each 32-bit lane: 100 * first pair + second pair.
-    chunk = (chunk * 100 + (chunk >> 16)) & 0x0000FFFF0000FFFFULL;
-    // 10000 * first quad + second quad.
-    return (chunk * 10000 + (chunk >> 32)) & 0xFFFFFFFFULL;
-  }
-
-  // A JSON number at `p` that the scanner reads exactly as simdjson does: an integer of at most
-  // 18 digits (never -0), or a float with at most 18 digits and an exponent of at most 2
-  // digits (both correctly rounded). `p` moves past it.
+  // A JSON number at `p` that the scanner reads exactly as simdjson does (json_scalars.hpp).
   static bool scanNumber(const char *&p, const char *end, Member &member) {
-    const char *start = p;
-    bool negative = *p == '-';
-    if (negative) {
-      ++p;
-    }
-    if (p == end || !isDigit(*p)) {
+    json_scan::Number number;
+    if (!json_scan::scanNumber(p, end, number)) {
       return false;
     }
-    std::uint64_t value = 0;
-    const char *digits = p;
-    if (*p == '0') {
-      ++p;
+    if (number.is_float) {
+      member.kind = JsonKind::Float;
+      member.f = number.f;
     } else {
-      // Eight bytes at a time (the padding after the record keeps the reads in bounds): the
-      // run of digits among them, at most up to the end of the record.
-      while (std::endian::native == std::endian::little) {
-        std::uint64_t chunk;
-        std::memcpy(&chunk, p, 8);
-        std::uint64_t others = nonDigits(chunk);
-        auto run = static_cast<std::size_t>(others == 0 ? 8 : std::countr_zero(others) / 8);
-        run = std::min(run, static_cast<std::size_t>(end - p));
-        if (run == 8) {
-          value = value * 100000000 + parseEightDigits(chunk);
-          p += 8;
-          if (p - digits > 18) {
-            return false; // too long for the scanner (the value may have wrapped)
-          }
-          continue;
-        }
-        if (run > 0) {
-          // The digits moved to the top bytes, '0's below them: the same value.
-          std::uint64_t shifted = (chunk << (64 - 8 * run)) | (kAsciiZeros >> (8 * run));
-          value = value * kPowersOf10[run] + parseEightDigits(shifted);
-          p += run;
-        }
-        break;
-      }
-      while (p < end && isDigit(*p)) {
-        value = value * 10 + static_cast<std::uint64_t>(*p - '0');
-        ++p;
-      }
-    }
-    std::size_t integer_digits = static_cast<std::size_t>(p - digits);
-    if (p == end || (*p != '.' && *p != 'e' && *p != 'E')) {
-      if (integer_digits > 18 || (negative && value == 0)) {
-        return false;
-      }
-      if (p < end && isDigit(*p)) {
-        return false; // a leading zero
-      }
       member.kind = JsonKind::Int;
-      member.i = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
-      return true;
+      member.i = number.i;
     }
-    std::size_t fraction_digits = 0;
-    if (*p == '.') {
-      ++p;
-      const char *fraction = p;
-      while (p < end && isDigit(*p)) {
-        ++p;
-      }
-      fraction_digits = static_cast<std::size_t>(p - fraction);
-      if (fraction_digits == 0) {
-        return false;
-      }
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-      ++p;
-      if (p < end && (*p == '+' || *p == '-')) {
-        ++p;
-      }
-      const char *exponent = p;
-      while (p < end && isDigit(*p)) {
-        ++p;
-      }
-      std::size_t exponent_digits = static_cast<std::size_t>(p - exponent);
-      if (exponent_digits == 0 || exponent_digits > 2) {
-        return false;
-      }
-    }
-    // Floats of 19 or more digits stay with parseMembers (which reads them with from_chars too);
-    // the scanner's digit loop is only exact up to 18.
-    if (integer_digits + fraction_digits > 18) {
-      return false;
-    }
-    auto [ptr, ec] = std::from_chars(start, p, member.f);
-    if (ec != std::errc() || ptr != p) {
-      return false;
-    }
-    member.kind = JsonKind::Float;
     return true;
   }
 
@@ -1373,6 +1267,24 @@ struct JsonlDecoder::Impl {
     CEP_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "record without padding");
     CEP_ASSERT(context.bound_type < static_cast<std::int32_t>(schema->types.size()),
                "bound type out of range");
+    // A typed plan for the record's type and shape first (record_plan.hpp).
+    bool try_plans = !plans.empty();
+    if (try_plans && plan_misses >= kMaxPlanMisses) {
+      plan_misses = kMaxPlanMisses + (plan_misses + 1 - kMaxPlanMisses) % kPlanRetry;
+      try_plans = plan_misses == kMaxPlanMisses;
+    }
+    if (try_plans) {
+      if (Event *event = decodeByPlan(text, context)) {
+        plan_misses = 0;
+        DecodeResult result;
+        result.event = EventRef(event);
+        result.status = DecodeStatus::Event;
+        return result;
+      }
+      plan_misses += plan_misses < kMaxPlanMisses ? 1 : 0;
+    }
+    shape_current = false;
+    shape_repeated = false;
     nextGeneration();
 
     // Pass 1: every member, in record order, into `members` by name. Flat records of plain
@@ -1383,6 +1295,7 @@ struct JsonlDecoder::Impl {
     if (!options.fast_path || !scanFlat(member_count)) {
       nextGeneration(); // forget what the scanner stored
       member_count = 0;
+      shape_current = false;
       if (!parseMembers(capacity, member_count)) {
         return rejected();
       }
@@ -1508,7 +1421,88 @@ struct JsonlDecoder::Impl {
     event->input = context.input;
     event->line = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(context.line, std::numeric_limits<std::uint32_t>::max()));
+    if (shape_current && options.record_plans) {
+      addPlan(type_index, context.bound_type);
+    }
     return result;
+  }
+
+  // ---- typed plans ---------------------------------------------------------------------------
+
+  Event *decodeByPlan(std::string_view text, const RecordContext &context) {
+    if (Event *event = plans[plan_last]->decode(text, context, options)) {
+      ++counts.plan_events;
+      return event;
+    }
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      if (i == plan_last) {
+        continue;
+      }
+      if (Event *event = plans[i]->decode(text, context, options)) {
+        plan_last = i;
+        ++counts.plan_events;
+        return event;
+      }
+    }
+    return nullptr;
+  }
+
+  // A plan for the record just decoded by the scanner into an event of type `type_index`: the
+  // remembered shape, the "@type" member with its value as part of the literal.
+  void addPlan(std::int32_t type_index, std::int32_t bound_type) {
+    if (plans.size() == kMaxPlans && !shape_repeated) {
+      return;
+    }
+    if (!building) {
+      building = std::make_unique<RecordPlan>();
+    }
+    RecordPlan &plan = *building;
+    const auto index = static_cast<std::size_t>(type_index);
+    const std::vector<std::uint32_t> &ids = field_ids[index];
+    plan.start(schema->types[index], type_index, bound_type);
+    const char *bytes = shape_bytes.data();
+    for (std::size_t i = 0; i < shape_size; ++i) {
+      const ShapeStep &step = shape[i];
+      plan.appendLiteral(std::string_view(bytes + step.offset, step.size));
+      if (step.member == &members[kTypeId]) {
+        // The scanner read it: no escapes, so its text is the bytes between the quotes.
+        plan.appendLiteral("\"");
+        plan.appendLiteral(members[kTypeId].text);
+        plan.appendLiteral("\"");
+        continue;
+      }
+      if (step.member == &members[kWatermarkId]) {
+        return; // not an event record
+      }
+      std::uint32_t field = RecordPlan::kSkip;
+      if (step.member != &scratch_member) {
+        auto id = static_cast<std::uint32_t>(step.member - members.data());
+        auto found = std::find(ids.begin(), ids.end(), id);
+        if (found != ids.end()) {
+          field = static_cast<std::uint32_t>(found - ids.begin());
+        }
+      }
+      plan.addValue(field);
+    }
+    plan.appendLiteral(std::string_view(bytes + shape_close_offset, shape_close_size));
+    if (!plan.finish()) {
+      return;
+    }
+    for (const auto &existing : plans) {
+      if (existing->sameAs(plan)) {
+        return;
+      }
+    }
+    if (plans.size() < kMaxPlans) {
+      plan_last = plans.size();
+      plans.push_back(std::move(building));
+    } else {
+      plan_last = plan_next;
+      std::swap(plans[plan_next], building);
+      plan_next = (plan_next + 1) % kMaxPlans;
+    }
+    ++counts.plans_built;
+    plan_misses = 0;
   }
 };
 
@@ -1516,6 +1510,10 @@ JsonlDecoder::JsonlDecoder(const Schema &schema, DecoderOptions options)
     : impl_(std::make_unique<Impl>(schema, options)) {}
 
 JsonlDecoder::~JsonlDecoder() = default;
+
+DecoderCounts JsonlDecoder::counts() const {
+  return impl_->counts;
+}
 
 DecodeResult JsonlDecoder::decode(std::string_view text, std::size_t capacity,
                                   const RecordContext &context) {

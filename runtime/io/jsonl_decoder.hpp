@@ -1,7 +1,8 @@
 // Decodes one JSON Lines record into an Event by Schema (spec §5), in one pass over the record's
-// members and one allocation per event: flat records of plain scalars by a scanner of our own
-// (tried first against the previous record's shape), anything else and every rejection by
-// simdjson On Demand; both give the same results.
+// members and one allocation per event: records of a type and shape seen before by a typed plan
+// (record_plan.hpp), other flat records of plain scalars by a scanner of our own (tried first
+// against the previous record's shape), anything else and every rejection by simdjson On
+// Demand; all give the same results.
 //
 // Type: an input bound to a type (`--input path:Type`) makes every record that type, and a
 // record whose "@type" names another type is rejected; otherwise "@type" names it, and with
@@ -33,6 +34,10 @@ struct DecoderOptions {
   // Flat records of plain scalars are read by a scanner of our own (simdjson only for the rest
   // and for every rejection). False: simdjson for everything (tests compare the two).
   bool fast_path = true;
+  // Records of a shape seen before are decoded by a plan specialised to their type and shape
+  // (record_plan.hpp), which falls back to the above for every record that deviates from it.
+  // False: no plans (tests compare the two). Only with fast_path.
+  bool record_plans = true;
   // Event times (the type's time field) and `@watermark` values outside [time_min, time_max)
   // are rejected with the reason, so one absurd time cannot move the watermark to the end of
   // time. The decoder's default accepts every int64; `cep run` passes --event-time-range
@@ -59,6 +64,12 @@ struct DecodeResult {
   std::string_view reason;    // Rejected: valid until the decoder's next call
 };
 
+// How records were decoded, for tests and benchmarks.
+struct DecoderCounts {
+  std::uint64_t plan_events = 0; // events decoded by a typed plan
+  std::uint64_t plans_built = 0;
+};
+
 class JsonlDecoder {
 public:
   // `schema` must outlive the decoder. It may hold any number of types (none: every event is
@@ -76,6 +87,8 @@ public:
   }
   // Copies `text` into a padded buffer first: for text without padding (tests, fuzzing).
   DecodeResult decodeCopy(std::string_view text, const RecordContext &context);
+
+  DecoderCounts counts() const;
 
 private:
   struct Impl;
