@@ -58,6 +58,15 @@ pattern pair partition by card within 5m {
 emit Pair { card: a.card, first: a.amount, second: b.amount }
 """
 
+# `--aggregates` adds this (kafka.catchup_aggregates, kafka.catchup_stop_aggregates): the
+# partition's open windows catch up with it, fire by its own watermark and merge.
+AGGREGATE = """
+// Cards used five times or more in ten minutes (a tumbling window per card).
+aggregate card_10m partition by card window tumbling 10m { p: Payment }
+having count(p) >= 5
+emit Card10m { card: last(p).card, uses: count(p), total: sum(p.amount) }
+"""
+
 T0 = 1767607200000  # 2026-01-05T10:00:00Z
 MIN = 60000
 
@@ -67,12 +76,13 @@ def setup():
     ap = argparse.ArgumentParser()
     for name in ("--cep", "--mock", "--example", "--workdir"):
         ap.add_argument(name, required=True)
+    ap.add_argument("--aggregates", action="store_true", help="rules with an aggregate too")
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     rules = os.path.join(args.workdir, "rules.cep")
     with open(rules, "w") as f:
-        f.write(RULES)
+        f.write(RULES + (AGGREGATE if args.aggregates else ""))
     return args, rules
 
 
@@ -117,9 +127,9 @@ def key(value):
     return json.loads(value)["card"]
 
 
-def two_members(bed, args, rules, group):
-    """Members A and B of `group` (`--scale-out --state`, 6 s session timeout) holding one
-    partition each: (a, b, port file of a, of b, A's partition, B's)."""
+def two_members(bed, args, rules, group, extra=()):
+    """Members A and B of `group` (`--scale-out --state`, 6 s session timeout, `extra`
+    arguments) holding one partition each: (a, b, port file of a, of b, A's partition, B's)."""
     config = os.path.join(args.workdir, "group.properties")
     with open(config, "w") as f:
         # The mock gives a leaving member's partitions away after its session timeout: 6 s,
@@ -129,7 +139,8 @@ def two_members(bed, args, rules, group):
     def serve_args(state):
         return [rules, "-i", bed.url("payments", group=group), "-o", bed.url("alerts"),
                 "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
-                "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config]
+                "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config,
+                *extra]
     a = bed.serve(serve_args("state-a"), name="a")
     a.wait_log("transactions initialised")
     b = bed.serve(serve_args("state-b"), name="b")
