@@ -6,8 +6,10 @@ at the change's event time.
 
 check_catchup.py's scene (members A and B of group `cur`, payments PA and PB, PB 50 minutes of
 event time ahead of PA when B takes PA over) with `--rules-topic`: the topic holds, before
-either starts, a `fresh` deploy at T = T0+70 min of v2's `pair` (a large payment followed by a
-confirmation, instead of by another large one); `unconfirmed` stays v1's.
+either starts, a deploy at T = T0+70 min of v2's `pair` (a large payment followed by a
+confirmation, instead of by another large one) in mode `fresh` (`--mode drain`:
+kafka.catchup_rules_drain); `unconfirmed` stays v1's. Card W of PA has a large payment just
+before T and another after it: a pair of v1 that a drain completes and fresh drops.
 
   1. PA up to T0+10 min, PB up to T0+60 min; A stops (SIGTERM), B takes PA over, which catches
      up from about T0+10 min;
@@ -18,8 +20,8 @@ confirmation, instead of by another large one); `unconfirmed` stays v1's.
      (logged), then merges; a far watermark in both partitions.
 
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
-over every event, plus its Pair records over the events before T, plus `cep run v2.cep`'s over
-the events at or after T; no event late; the rules topic rejected nothing. Without the change in
+over every event, plus its Pair records over the events before T (drain: its Pair records over
+every event that started before T), plus `cep run v2.cep`'s over the events at or after T; no event late; the rules topic rejected nothing. Without the change in
 the catch-up (a change coming due during a catch-up rejected, as before) B keeps v1's `pair`
 after T and the alerts differ (checked by hand).
 """
@@ -30,8 +32,8 @@ import os
 import subprocess
 import sys
 
-from check_catchup import (MIN, T0, cards, committed, consumed, enc, key, setup, stream,
-                           two_members, watermark)
+from check_catchup import (MIN, T0, cards, committed, consumed, enc, key, payment, setup,
+                           stream, two_members, watermark)
 from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
 
 V2 = """event Payment {
@@ -73,9 +75,9 @@ def main():
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
-                                    "--mode", "fresh", "--at", str(T)],
+                                    "--mode", args.mode, "--at", str(T)],
                                    capture_output=True, timeout=30)
-        check(published.returncode == 0, "cep publish-rule: v2 (fresh) at T0+70 min")
+        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at T0+70 min")
 
         a, b, port_a, port_b, pa, pb, _ = two_members(
             bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
@@ -83,7 +85,10 @@ def main():
 
         first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
         first_b = stream(cb, T0, T0 + 60 * MIN, 30000)
-        rest_a = stream(ca, T0 + 10 * MIN + 20000, T0 + 90 * MIN, 20000)
+        w = cards(pa, 1, "cw")[0]
+        rest_a = stream(ca, T0 + 10 * MIN + 20000, T0 + 90 * MIN, 20000) + [
+            payment(w, 300.0, T - MIN), payment(w, 310.0, T + 2 * MIN)]
+        rest_a.sort(key=lambda e: e["ts"])
         rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
         every = first_a + first_b + rest_a + rest_b
         before = [e for e in every if e["ts"] < T]
@@ -91,12 +96,18 @@ def main():
         v1_all = cep_run(args, rules, every, "all")
         v1_before = cep_run(args, rules, before, "before")
         v2_after = cep_run(args, v2, after, "after")
+        if args.mode == "drain":  # v1's runs started before T go on
+            v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] <
+                        "2026-01-05T11:10:00.000Z"]
+        else:
+            v1_pairs = [r for r in v1_before if '"Pair"' in r]
         expected = collections.Counter(
-            [r for r in v1_all if '"Unconfirmed"' in r] +
-            [r for r in v1_before if '"Pair"' in r] + v2_after)
+            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
         check(any('"second":0.5' in r for r in v2_after) and
-              any('"Pair"' in r and '"second":250' in r for r in v1_before),
-              "the expectation has v1's pairs before T and v2's after it")
+              any('"second":250' in r for r in v1_pairs) and
+              any(f'"{w}"' in r for r in v1_pairs) == (args.mode == "drain"),
+              f"the expectation has v1's pairs before T ({args.mode}: W's across T "
+              f"{'kept' if args.mode == 'drain' else 'dropped'}) and v2's after it")
 
         bed.produce("payments", enc(first_a), key=key)
         bed.produce("payments", enc(first_b), key=key)
@@ -129,12 +140,15 @@ def main():
         wait_for("B's watermark far in both partitions",
                  lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
         check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
-              "(fresh) applied at event time 2026-01-05T11:10:00.000Z" in b.log(),
+              f"({args.mode}) applied at event time 2026-01-05T11:10:00.000Z" in b.log(),
               "B's log: PA's catch-up applied the change at T")
         check(f"payments[{pa}]: caught up with this member" in b.log(),
               "B's log: PA caught up and merged")
         rejected = metric(port_b, "cep_rules_messages_total", result="rejected") or 0
         check(rejected == 0, f"/metrics: the rules topic rejected nothing ({rejected:.0f})")
+        if args.mode == "drain":
+            check("pair replaced (drain): the old version drains" in b.log(),
+                  "B's log: PA's old `pair` drains in its catch-up")
 
         at = committed(port_b)
         wait_for("a checkpoint of B commits after that", lambda: committed(port_b) > at)
