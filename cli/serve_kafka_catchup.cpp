@@ -11,13 +11,17 @@
 //   catch   each of its messages goes to that loop (skip_message: the member's loop never sees
 //           it): its own watermark (--max-delay) decides lateness and fires its keys' timers;
 //           the records go to the same outputs
-//   merge   once its watermark reaches the member's, its keys move into the served matchers
-//           (ServeRuntime::restorePartitions, as a changelog restore), its held events into the
+//   merge   once its watermark reaches the member's, its keys move into the served operators
+//           (ServeRuntime::mergeCatchUp, as a changelog restore), its held events into the
 //           member's reorder buffer (new arrival seqs, in their order), its watermark and counts
 //           into the member's loop; it counts in the combined watermark again
 //
 // A checkpoint meanwhile writes its record from the catch-up (catchUpRecord); a revocation
-// drops it after that checkpoint; deploys and undeploys are refused while one runs.
+// drops it after that checkpoint; HTTP deploys and undeploys are refused while one runs. A
+// change of the rules topic the served set applied (ServeRuntime::TimedChange, onTimedChange)
+// is applied to the catch-up set when its own watermark reaches the change's time (its loop's
+// TimedChanges: CatchUpChanges), so both sides have switched by the merge, which goes by
+// operator id (ServeRuntime::mergeCatchUp). Aggregates' open windows catch up the same way.
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
