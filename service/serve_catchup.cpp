@@ -141,6 +141,7 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       catch_up.operators().remove(op->id);
       say(op->pattern + ": " + std::to_string(dropped) +
           (op->aggregate ? " open windows dropped" : " partial matches dropped"));
+      op->matcher.reset(); // before its code and schema go (the erase moves over it)
       ops.erase(ops.begin() + (op - ops.data()));
     } else {
       op->matcher->drain();
@@ -210,6 +211,7 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       fresh.timeouts_base = s.timeouts;
       catch_up.operators().replace(fresh.id, fresh.matcher.get());
       say(c.name + " replaced (keep): " + moved);
+      old->matcher.reset(); // before its code and schema go (the move assigns them first)
       *old = std::move(fresh);
       break;
     }
@@ -224,6 +226,7 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       catch_up.operators().replace(fresh.id, fresh.matcher.get());
       say(c.name + " replaced (fresh): " + std::to_string(dropped) +
           (old->aggregate ? " open windows dropped" : " partial matches dropped"));
+      old->matcher.reset(); // before its code and schema go (the move assigns them first)
       *old = std::move(fresh);
       break;
     }

@@ -22,6 +22,9 @@ payments of a card within 5 minutes.
 
 Checks: the alerts of A and B together equal `cep run`'s over the same events exactly (as a
 multiset), B judged no event late (/metrics), the catch-up started and merged (log, gauge).
+With `--aggregates` (kafka.catchup_aggregates; check_catchup_stop.py takes it too) the rules add
+`card_10m`, a tumbling count per card with `having`: PA's open windows catch up with it, fire by
+its watermark and merge into B's aggregate; its windows are among the alerts compared.
 Without the catch-up (PA merged at once into B's matchers, as before) X's timer fires at the
 takeover, the confirmation and the rest up to T0+60 min are late: the alerts differ (checked
 by hand).
