@@ -8,7 +8,8 @@ check_catchup.py's scene (members A and B of group `cur`, payments PA and PB, PB
 event time ahead of PA when B takes PA over) with `--rules-topic`: the topic holds, before
 either starts, a deploy at T = T0+70 min of v2's `pair` (a large payment followed by a
 confirmation, instead of by another large one) in mode `fresh` (`--mode drain`:
-kafka.catchup_rules_drain); `unconfirmed` stays v1's. Card W of PA has a large payment just
+kafka.catchup_rules_drain), and an undeploy of `pair` (`drop`) at T2 = T0+80 min; `unconfirmed`
+stays v1's. Card W of PA has a large payment just
 before T and another after it: a pair of v1 that a drain completes and fresh drops.
 
   1. PA up to T0+10 min, PB up to T0+60 min; A stops (SIGTERM), B takes PA over, which catches
@@ -21,7 +22,8 @@ before T and another after it: a pair of v1 that a drain completes and fresh dro
 
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
-every event that started before T), plus `cep run v2.cep`'s over the events at or after T; no event late; the rules topic rejected nothing. Without the change in
+every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
+drop leaves nothing of it); no event late; the rules topic rejected nothing. Without the change in
 the catch-up (a change coming due during a catch-up rejected, as before) B keeps v1's `pair`
 after T and the alerts differ (checked by hand).
 """
@@ -50,6 +52,7 @@ emit Pair { card: a.card, first: a.amount, second: b.amount }
 """
 
 T = T0 + 70 * MIN
+T2 = T0 + 80 * MIN
 
 
 def cep_run(args, rules, events, name):
@@ -78,6 +81,10 @@ def main():
                                     "--mode", args.mode, "--at", str(T)],
                                    capture_output=True, timeout=30)
         check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at T0+70 min")
+        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                    "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
+                                   capture_output=True, timeout=30)
+        check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
 
         a, b, port_a, port_b, pa, pb, _ = two_members(
             bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
@@ -92,7 +99,7 @@ def main():
         rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
         every = first_a + first_b + rest_a + rest_b
         before = [e for e in every if e["ts"] < T]
-        after = [e for e in every if e["ts"] >= T]
+        after = [e for e in every if T <= e["ts"] < T2]
         v1_all = cep_run(args, rules, every, "all")
         v1_before = cep_run(args, rules, before, "before")
         v2_after = cep_run(args, v2, after, "after")
@@ -126,7 +133,7 @@ def main():
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
-        b.wait_log("applied at event time 2026-01-05T11:10:00.000Z")
+        b.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
         check(f"payments[{pa}]: catching up at " in b.log(),
               "B's log: PA's catch-up holds the change for its own watermark")
         check(metric(port_b, "cep_kafka_partition_catching_up", topic="payments",
@@ -142,6 +149,8 @@ def main():
         check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
               f"({args.mode}) applied at event time 2026-01-05T11:10:00.000Z" in b.log(),
               "B's log: PA's catch-up applied the change at T")
+        check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event time "
+              "2026-01-05T11:20:00.000Z" in b.log(), "B's log: PA's catch-up applied the drop at T2")
         check(f"payments[{pa}]: caught up with this member" in b.log(),
               "B's log: PA caught up and merged")
         rejected = metric(port_b, "cep_rules_messages_total", result="rejected") or 0
