@@ -80,7 +80,7 @@ def setup():
     for name in ("--cep", "--mock", "--example", "--workdir"):
         ap.add_argument(name, required=True)
     ap.add_argument("--aggregates", action="store_true", help="rules with an aggregate too")
-    ap.add_argument("--mode", default="fresh", choices=("fresh", "drain"),
+    ap.add_argument("--mode", default="fresh", choices=("fresh", "drain", "keep"),
                     help="check_catchup_rules.py: the deploy's mode")
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)

@@ -8,7 +8,8 @@ check_catchup.py's scene (members A and B of group `cur`, payments PA and PB, PB
 event time ahead of PA when B takes PA over) with `--rules-topic`: the topic holds, before
 either starts, a deploy at T = T0+70 min of v2's `pair` (a large payment followed by a
 confirmation, instead of by another large one) in mode `fresh` (`--mode drain`:
-kafka.catchup_rules_drain), and an undeploy of `pair` (`drop`) at T2 = T0+80 min; `unconfirmed`
+kafka.catchup_rules_drain; `--mode keep`, kafka.catchup_rules_keep: v1's pair with its records
+marked, runs in flight moving into it), and an undeploy of `pair` (`drop`) at T2 = T0+80 min; `unconfirmed`
 stays v1's. Card W of PA has a large payment just
 before T and another after it: a pair of v1 that a drain completes and fresh drops.
 
@@ -23,7 +24,8 @@ before T and another after it: a pair of v1 that a drain completes and fresh dro
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
 every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
-drop leaves nothing of it); no event late; the rules topic rejected nothing. Without the change in
+drop leaves nothing of it; keep: v1's pairs that ended before T and v2's that ended in [T, T2),
+both over the events before T2); no event late; the rules topic rejected nothing. Without the change in
 the catch-up (a change coming due during a catch-up rejected, as before) B keeps v1's `pair`
 after T and the alerts differ (checked by hand).
 """
@@ -51,6 +53,20 @@ pattern pair partition by card within 5m {
 emit Pair { card: a.card, first: a.amount, second: b.amount }
 """
 
+# `--mode keep`: v1's pair, its records marked: runs in flight at T move into it and complete
+# as v2's.
+V2_KEEP = """event Payment {
+    card:   string
+    amount: float
+    ts:     time
+}
+
+pattern pair partition by card within 5m {
+    a: Payment(amount > 100) -> b: Payment(amount > 100)
+}
+emit Pair { card: a.card, first: a.amount, second: b.amount, rule: "v2" }
+"""
+
 T = T0 + 70 * MIN
 T2 = T0 + 80 * MIN
 
@@ -70,7 +86,7 @@ def main():
     args, rules = setup()
     v2 = os.path.join(args.workdir, "v2.cep")
     with open(v2, "w") as f:
-        f.write(V2)
+        f.write(V2_KEEP if args.mode == "keep" else V2)
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
                               timeout=60)
@@ -103,6 +119,11 @@ def main():
         v1_all = cep_run(args, rules, every, "all")
         v1_before = cep_run(args, rules, before, "before")
         v2_after = cep_run(args, v2, after, "after")
+        if args.mode == "keep":  # pairs ending before T are v1's, the others (until T2) v2's
+            upto = [e for e in every if e["ts"] < T2]
+            ends = lambda r: json.loads(r)["@end"] < "2026-01-05T11:10:00.000Z"  # noqa: E731
+            v1_pairs = [r for r in cep_run(args, rules, upto, "upto") if '"Pair"' in r and ends(r)]
+            v2_after = [r for r in cep_run(args, v2, upto, "upto") if not ends(r)]
         if args.mode == "drain":  # v1's runs started before T go on
             v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] <
                         "2026-01-05T11:10:00.000Z"]
@@ -110,11 +131,12 @@ def main():
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
         expected = collections.Counter(
             [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
-        check(any('"second":0.5' in r for r in v2_after) and
+        across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
+        check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
               any('"second":250' in r for r in v1_pairs) and
-              any(f'"{w}"' in r for r in v1_pairs) == (args.mode == "drain"),
+              any(f'"{w}"' in r for r in across) == (args.mode != "fresh"),
               f"the expectation has v1's pairs before T ({args.mode}: W's across T "
-              f"{'kept' if args.mode == 'drain' else 'dropped'}) and v2's after it")
+              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it")
 
         bed.produce("payments", enc(first_a), key=key)
         bed.produce("payments", enc(first_b), key=key)
