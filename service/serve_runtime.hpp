@@ -299,10 +299,11 @@ public:
   // Any thread: `task` runs on the loop thread at its next wake, in the order posted, between
   // two records; dropped when the runtime is stopping. Does not wait.
   void post(std::function<void(runtime::RunLoop &)> task);
-  // ---- a partition's catch-up (serve_partitions.cpp; docs/kafka.md "A partition taken over
+  // ---- a partition's catch-up (serve_catchup.cpp; docs/kafka.md "A partition taken over
   // behind the member") ----
-  // One operator of a catch-up set: a fresh matcher of a served pattern version, holding the
-  // keys of one input partition, matched apart from the served ones until it merges into them.
+  // One operator of a catch-up set: a fresh operator of a served version (a pattern's or an
+  // aggregate's), holding the keys of one input partition, matched apart from the served ones
+  // until it merges into them.
   struct CatchUpOperator {
     runtime::OperatorId id = 0; // the served version's (a draining one's: its draining id)
     std::string pattern, version, hash;
@@ -362,8 +363,9 @@ public:
   // id, served again as draining when that version is gone already). Counts its records
   // (countCatchUp). Returns a line per operator for the log; throws std::runtime_error.
   std::vector<std::string> mergeCatchUp(runtime::RunLoop &loop, std::vector<CatchUpOperator> &ops);
-  // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys (the
-  // admin endpoint's and the rules topic's) are refused with it (409), changing nothing.
+  // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys of the
+  // admin endpoint are refused with it (409), changing nothing; the rules topic's (deployNow,
+  // undeployNow) are not: they reach the catch-up sets through setOnTimedChange.
   void setChangeGuard(std::function<std::string()> guard) { change_guard_ = std::move(guard); }
   // Loop thread: with --state, the next wake takes a checkpoint (a change applied inside a
   // release step is made durable after it, at a point between two records).
