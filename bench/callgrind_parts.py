@@ -3,7 +3,7 @@
 
     valgrind --tool=callgrind --dump-instr=no --callgrind-out-file=cg.out \
         cep run bench/rules/seq.cep -i seq-200k.jsonl --max-delay 2s -o out.jsonl
-    bench/callgrind_parts.py cg.out --events 200000 [--compare cg.before]
+    bench/callgrind_parts.py cg.out --events 200000 [--compare cg.before] [--agg]
 
 Each row is the inclusive instruction count (Ir) of one function of the run path divided by the
 events of the input (every record of the file). The parts nest (one dot per level): `run` is the
@@ -33,6 +33,28 @@ PARTS = [
     ("records (processHeld)", 5, "NativeMatcher::processHeld("),
     ("timers (reschedule)", 5, "NativeMatcher::reschedule("),
     ("matcher advanceTime (all calls)", 3, "NativeMatcher::advanceTime("),
+    ("writing records (Driver::writeOutputs)", 3, "Driver::writeOutputs("),
+]
+
+# --agg: the parts of an aggregate's run (bench/agg_bench.py's rules; RESULTS.md "Aggregates").
+AGG_PARTS = [
+    ("whole process", 0, "PROGRAM TOTALS"),
+    ("JIT compile and load (Pipeline::makeMatchers)", 1, "Pipeline::makeMatchers("),
+    ("run loop (runtime::run)", 1, "cep::runtime::run("),
+    ("line reading (LineReader::next)", 2, "LineReader::next("),
+    ("ingest (Ingest::onRecord)", 2, "Ingest::onRecord("),
+    ("decode (JsonlDecoder::decode)", 3, "JsonlDecoder::decode("),
+    ("reorder buffer push (Driver::push)", 2, "Driver::push("),
+    ("release (Driver::release)", 2, "Driver::release("),
+    ("time steps (Driver::step, both clones)", 3, "Driver::step("),
+    ("window advance (WindowAggregator::advance)", 4, "WindowAggregator::advance("),
+    ("dispatch (Driver::dispatch)", 3, "Driver::dispatch("),
+    ("aggregate onEvent (NativeAggregate::offer)", 4, "NativeAggregate::offer("),
+    ("window runtime (WindowAggregator::onEvent)", 5, "WindowAggregator::onEvent("),
+    ("key table (WindowAggregator::keyFor)", 6, "WindowAggregator::keyFor("),
+    ("rolling and none (runningEvent)", 6, "WindowAggregator::runningEvent("),
+    ("time windows (timeEvent)", 6, "WindowAggregator::timeEvent("),
+    ("records of an event (NativeAggregate::writeResults)", 5, "NativeAggregate::writeResults("),
     ("writing records (Driver::writeOutputs)", 3, "Driver::writeOutputs("),
 ]
 
@@ -71,13 +93,14 @@ def main():
     ap.add_argument("profile")
     ap.add_argument("--events", type=int, required=True, help="records in the input")
     ap.add_argument("--compare", help="an earlier profile of the same input: before | after")
+    ap.add_argument("--agg", action="store_true", help="the parts of an aggregate's run")
     args = ap.parse_args()
     after = inclusive(args.profile)
     before = inclusive(args.compare) if args.compare else None
     head = "| part | " + ("before | after |" if before else "Ir/event |")
     print(head)
     print("|---|" + ("---:|---:|" if before else "---:|"))
-    for label, depth, needle in PARTS:
+    for label, depth, needle in AGG_PARTS if args.agg else PARTS:
         name = "· " * depth + label
         a = lookup(after, needle) / args.events
         if before:

@@ -208,9 +208,14 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
     }
     sources_.push_back(source.get());
     if (repartition()) { // the first stage's watermarks, combined (serve_kafka_watermarks.hpp)
-      inputs.addSource(
-          std::make_unique<RepartitionedSource>(std::move(source), repartition_source_->splits()),
-          bound);
+      auto combined = std::make_unique<RepartitionedSource>(
+          std::move(source), repartition_source_->splits(), &registry);
+      repartitioned_ = combined.get();
+      for (const auto &[partition, state] : folder_heard_) { // the checkpoint's (resumeFrom)
+        repartitioned_->restore(partition, state);
+      }
+      folder_heard_.clear();
+      inputs.addSource(std::move(combined), bound);
       continue;
     }
     inputs.addSource(std::move(source), bound);

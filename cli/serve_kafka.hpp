@@ -24,6 +24,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/run_shared.hpp"
+#include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/io/inputs.hpp"
@@ -271,6 +272,20 @@ private:
   std::vector<std::int64_t> input_watermarks_;
   runtime::metrics::Counter *republished_ = nullptr;
   runtime::metrics::Counter *republished_watermarks_ = nullptr;
+  // --idle-timeout: per input partition, whether it was said idle to the repartition topic
+  // ({"@idle":true,"@partition":P}; kUnknown: newly held, maybe said idle by its previous
+  // owner or in a restored record); its next message first says it is back.
+  enum : std::uint8_t { kCounted, kSaidIdle, kUnknown };
+  std::vector<std::uint8_t> idle_said_;
+  std::vector<std::uint8_t> first_stage_held_; // per input partition: assigned, seen by sayIdle
+  // The matching stage's source (owned by the Inputs): what each repartition partition has
+  // heard goes into its changelog record and the checkpoint (serve_kafka_state.cpp), and
+  // comes back from them.
+  RepartitionedSource *repartitioned_ = nullptr;
+  std::map<std::uint32_t, HeardState> folder_heard_; // resumeFrom, given to it by openInputs
+  runtime::metrics::Counter *republished_idle_ = nullptr;
+  void sayIdle(const runtime::kafka::KafkaSource &source); // on the source's counts changing
+  bool sendToEveryPartition(const std::string &value);     // false: failed (fail() said why)
   int takeRepartition(const ServeOptions &options);
   bool openRepartition(runtime::Inputs &inputs, runtime::metrics::Registry &registry,
                        std::string &error);
@@ -311,10 +326,10 @@ private:
     std::int64_t from = 0;          // its watermark when it started
     std::int64_t member = 0;        // what it must reach then (catchUpReference)
     std::uint64_t messages = 0;
-    // --repartition: the latest watermark heard through it of each input partition, and the
-    // minimum last handed to its loop (serve_kafka_watermarks.hpp; empty without it).
-    std::vector<std::int64_t> heard;
-    std::int64_t handed = 0;
+    // --repartition: the latest watermark heard through it of each input partition, their
+    // idleness, and the minimum last handed to its loop (serve_kafka_watermarks.hpp; empty
+    // without it).
+    InputWatermarks heard;
     std::string buffer;
     std::chrono::steady_clock::time_point started;
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
@@ -366,6 +381,10 @@ private:
   std::map<std::int32_t, Replay> replay_; // partition -> its replay
   runtime::metrics::Counter *replay_skipped_ = nullptr;
   void replayFrom(const service::ChangelogRecord &rec); // a partition restored from `rec`
+  // (replayFrom) The partition's watermark in the loop raised to the record's (not for a
+  // partition catching up: its own), and with --repartition what it had heard of the input's
+  // partitions given back to the matching stage's source (or its catch-up).
+  void resumeWatermarks(const service::ChangelogRecord &rec);
   bool skipReplayed(std::int32_t partition, std::int64_t offset, const runtime::Line &line);
 };
 

@@ -39,8 +39,6 @@ namespace cep::cli {
 
 namespace {
 
-constexpr std::int64_t kNotHeard = std::numeric_limits<std::int64_t>::min();
-
 std::string timeText(std::int64_t t) {
   return t == runtime::kNoWatermark ? std::string("none") : runtime::formatRfc3339(t);
 }
@@ -140,8 +138,7 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   if (repartition() && repartition_source_ != nullptr) {
     // Its watermark records speak for input partitions: combined as the member's source does,
     // starting with none heard (the records before where it resumes are not read again).
-    c->heard.assign(repartition_source_->splits(), kNotHeard);
-    c->handed = kNotHeard;
+    c->heard.reset(repartition_source_->splits());
   }
   c->started = std::chrono::steady_clock::now();
   if (registry_ != nullptr) {
@@ -177,28 +174,25 @@ bool ServeKafka::feedCatchUp(std::int32_t partition, const runtime::Line &line) 
   }
   CatchUp &c = *it->second;
   ++c.messages;
-  std::int64_t time = 0;
   std::int32_t from = 0;
+  bool idle_changed = false;
   runtime::Line combined;
   const runtime::Line *record = &line;
-  if (!c.heard.empty() && line.oversized == 0 && parsePartitionWatermark(line.text, time, from)) {
-    if (from < 0 || static_cast<std::size_t>(from) >= c.heard.size()) {
-      return true; // not of the input topic as it is (the member's source logs such records)
+  if (!c.heard.empty() && line.oversized == 0) {
+    // Watermark and idleness records of the first stage (serve_kafka_watermarks.hpp).
+    const InputWatermarks::Take take = c.heard.take(line.text, from, idle_changed);
+    if (take == InputWatermarks::Take::Outside || take == InputWatermarks::Take::Taken) {
+      return true; // no rise (records of a partition the topic lacks: the source logs them)
     }
-    std::int64_t &mine = c.heard[static_cast<std::size_t>(from)];
-    mine = std::max(mine, time);
-    const std::int64_t low = *std::min_element(c.heard.begin(), c.heard.end());
-    if (low == kNotHeard || low <= c.handed) {
-      return true; // an input partition not heard of yet, or the minimum did not rise
+    if (take == InputWatermarks::Take::Rose) {
+      c.buffer = "{\"@watermark\":" + std::to_string(c.heard.handed) + "}";
+      const std::size_t size = c.buffer.size();
+      c.buffer.append(runtime::kLinePadding, '\0');
+      combined = line;
+      combined.text = std::string_view(c.buffer.data(), size);
+      combined.capacity = c.buffer.size();
+      record = &combined;
     }
-    c.handed = low;
-    c.buffer = "{\"@watermark\":" + std::to_string(low) + "}";
-    const std::size_t size = c.buffer.size();
-    c.buffer.append(runtime::kLinePadding, '\0');
-    combined = line;
-    combined.text = std::string_view(c.buffer.data(), size);
-    combined.capacity = c.buffer.size();
-    record = &combined;
   }
   if (!c.loop->onRecord(c.input, *record)) {
     fail("the catch-up of " + sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +

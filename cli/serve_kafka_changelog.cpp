@@ -425,6 +425,14 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     auto to = read_to.find(partition);
     rec.read_to = to == read_to.end() ? -1 : to->second;
     rec.watermark = released;
+    if (auto c = catch_up_.find(partition); c != catch_up_.end() && !c->second->heard.empty()) {
+      rec.input_watermarks = c->second->heard.heard; // what its catch-up had heard
+      rec.input_idle = c->second->heard.idle;
+    } else if (repartitioned_ != nullptr) { // what it had heard of the input's partitions
+      HeardState heard = repartitioned_->heard(static_cast<std::uint32_t>(partition));
+      rec.input_watermarks = std::move(heard.heard);
+      rec.input_idle = std::move(heard.idle);
+    }
     for (const auto &[id, op] : mirror_) {
       if (op.draining) {
         continue; // (onChanges)

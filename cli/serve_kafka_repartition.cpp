@@ -32,6 +32,7 @@
 #include "runtime/kafka/kafka_source.hpp"
 #include "runtime/kafka/key_partition.hpp"
 
+#include <functional>
 #include <iostream>
 #include <limits>
 
@@ -45,18 +46,25 @@ int usage(const std::string &why) {
 }
 
 // The input topic's source as the first stage: its messages are all republished (none is
-// handed out), so its partitions never count in the matching stage's watermark.
+// handed out), so its partitions never count in the matching stage's watermark. When one of
+// them goes idle (--idle-timeout), `on_idle` says so through the repartition topic.
 class RepartitionSource final : public runtime::RecordSource {
 public:
-  explicit RepartitionSource(std::unique_ptr<runtime::kafka::KafkaSource> inner)
-      : inner_(std::move(inner)) {}
+  RepartitionSource(std::unique_ptr<runtime::kafka::KafkaSource> inner,
+                    std::function<void(const runtime::kafka::KafkaSource &)> on_idle)
+      : inner_(std::move(inner)), on_idle_(std::move(on_idle)) {}
   std::uint32_t splits() const override { return inner_->splits(); }
   std::string splitName(std::uint32_t split) const override { return inner_->splitName(split); }
   std::optional<runtime::PartitionOrigin> origin(std::uint32_t split) const override {
     return inner_->origin(split);
   }
   runtime::ReadStatus next(std::uint32_t &split, runtime::Line &line) override {
-    return inner_->next(split, line);
+    runtime::ReadStatus status = inner_->next(split, line);
+    if (inner_->countsVersion() != seen_version_) { // assigned, revoked, idle or back
+      seen_version_ = inner_->countsVersion();
+      on_idle_(*inner_);
+    }
+    return status;
   }
   int fd() const override { return inner_->fd(); }
   int wakeWithinMs() const override { return inner_->wakeWithinMs(); }
@@ -66,6 +74,8 @@ public:
 
 private:
   std::unique_ptr<runtime::kafka::KafkaSource> inner_;
+  std::function<void(const runtime::kafka::KafkaSource &)> on_idle_;
+  std::uint64_t seen_version_ = 0;
 };
 
 } // namespace
@@ -126,10 +136,19 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
                         "repartition topic (once per rise; the matching stage takes the minimum "
                         "over the input's partitions).",
                         {{"to", repartition_topic_}});
+  republished_idle_ =
+      &registry.counter("cep_kafka_republished_idle_total",
+                        "--repartition --idle-timeout: an input partition found idle, said to "
+                        "every partition of the repartition topic (the matching stage leaves it "
+                        "out of the minimum until its next watermark).",
+                        {{"to", repartition_topic_}});
   runtime::kafka::KafkaSourceOptions options;
   options.url = repartition_from_;
   options.config = has_config_ ? &config_ : nullptr;
   options.registry = &registry;
+  // The rule of a plain input: a partition caught up and silent for the timeout is idle, said
+  // to every repartition partition (sayIdle).
+  options.idle_timeout_ms = idle_timeout_ms_;
   // One process: every partition, no group join. --scale-out: the first stages of the members
   // share the input's partitions through the group `<group>-repartition` (cooperative-sticky),
   // each resuming a partition it is given where the changelog record of its previous owner
@@ -160,14 +179,76 @@ bool ServeKafka::openRepartition(runtime::Inputs &inputs, runtime::metrics::Regi
     return false;
   }
   input_watermarks_.assign(source->splits(), std::numeric_limits<std::int64_t>::min());
+  idle_said_.assign(source->splits(), kCounted);
+  first_stage_held_.assign(source->splits(), 0);
   repartition_source_ = source.get();
-  inputs.addSource(std::make_unique<RepartitionSource>(std::move(source)), -1);
+  inputs.addSource(
+      std::make_unique<RepartitionSource>(
+          std::move(source), [this](const runtime::kafka::KafkaSource &s) { sayIdle(s); }),
+      -1);
   return true;
+}
+
+bool ServeKafka::sendToEveryPartition(const std::string &value) {
+  std::string error;
+  for (int p = 0; p < repartition_partitions_; ++p) {
+    if (!republisher_->produce(repartition_topic_, "", value, error, p)) {
+      fail("--repartition: " + error);
+      return false;
+    }
+  }
+  return true;
+}
+
+void ServeKafka::sayIdle(const runtime::kafka::KafkaSource &source) {
+  for (std::uint32_t p = 0; p < idle_said_.size(); ++p) {
+    if (!source.assigned(p)) {
+      idle_said_[p] = kCounted; // given up: its next owner speaks for it
+      first_stage_held_[p] = 0;
+      continue;
+    }
+    if (first_stage_held_[p] == 0) {
+      // Newly held (the start, or taken over): the matching stage may have it as idle (said
+      // by its previous owner, or restored from a record), so its first message says it
+      // speaks (only with --idle-timeout: without it nothing is ever said idle).
+      first_stage_held_[p] = 1;
+      idle_said_[p] = idle_timeout_ms_ > 0 ? kUnknown : kCounted;
+    }
+    if (idle_said_[p] == kSaidIdle || !source.idle(p) || !failure_.empty()) {
+      continue;
+    }
+    if (!sendToEveryPartition(partitionIdle(true, static_cast<std::int32_t>(p)))) {
+      return;
+    }
+    idle_said_[p] = kSaidIdle;
+    republished_idle_->add();
+    kafkaLog("--repartition: " + source.splitName(p) + " idle (silent for " +
+             std::to_string(idle_timeout_ms_) + " ms): said to every partition of " +
+             repartition_topic_ +
+             ", whose watermarks go on without it until it has a message "
+             "again");
+  }
 }
 
 bool ServeKafka::republish(std::int32_t partition, std::int64_t offset, const runtime::Line &line) {
   if (!failure_.empty()) {
     return true; // stopping: nothing more is republished
+  }
+  if (auto &said = idle_said_[static_cast<std::size_t>(partition)]; said != kCounted) {
+    // Back from idle (or maybe idle: kUnknown): its last watermark again (or that it is not
+    // idle, without one), before its message, so that the matching stage counts it again.
+    const bool was_idle = said == kSaidIdle;
+    said = kCounted;
+    const std::int64_t last = input_watermarks_[static_cast<std::size_t>(partition)];
+    if (!sendToEveryPartition(last == std::numeric_limits<std::int64_t>::min()
+                                  ? partitionIdle(false, partition)
+                                  : partitionWatermark(last, partition))) {
+      return true;
+    }
+    if (was_idle) {
+      kafkaLog("--repartition: " + repartition_from_.topic + "[" + std::to_string(partition) +
+               "] has messages again: back in the watermarks of " + repartition_topic_);
+    }
   }
   const std::int64_t timestamp = line.source_time == runtime::kNoSourceTime ? 0 : line.source_time;
   std::string key;
@@ -188,14 +269,9 @@ bool ServeKafka::republish(std::int32_t partition, std::int64_t offset, const ru
         return true; // did not rise
       }
       mine = decoded.watermark;
-      const std::string value = partitionWatermark(decoded.watermark, partition);
-      for (int p = 0; p < repartition_partitions_; ++p) {
-        if (!republisher_->produce(repartition_topic_, "", value, error, p)) {
-          fail("--repartition: " + error);
-          return true;
-        }
+      if (sendToEveryPartition(partitionWatermark(decoded.watermark, partition))) {
+        republished_watermarks_->add();
       }
-      republished_watermarks_->add();
       return true;
     }
     if (decoded.status == runtime::DecodeStatus::Event) {

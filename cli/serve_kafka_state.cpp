@@ -41,6 +41,10 @@ std::string topicOf(const std::string &url) {
   return parsed.topic;
 }
 
+// The checkpoint's section of what each repartition partition had heard of the input's
+// partitions (serve_kafka_watermarks.hpp, encodeHeard).
+constexpr std::string_view kHeardSection = "repartition-watermarks";
+
 } // namespace
 
 bool ServeKafka::beginNext(std::string &error) {
@@ -245,6 +249,10 @@ void ServeKafka::resumeFrom(const service::ServeMeta &meta) {
     }
   }
   restored_ = k;
+  if (const std::string *heard = meta.section(kHeardSection); heard != nullptr && !scale_out_) {
+    // With --scale-out the partitions' records say it when they are assigned.
+    folder_heard_ = decodeHeard(*heard);
+  }
   if (!k.transaction.empty()) {
     kafkaLog("resuming after transaction " + k.transaction +
              (k.state == service::KafkaTxnState::Pending
@@ -295,6 +303,15 @@ bool ServeKafka::checkIdentity(std::string &error) const {
 }
 
 void ServeKafka::describe(service::ServeMeta &meta) const {
+  if (repartitioned_ != nullptr) {
+    std::map<std::uint32_t, HeardState> heard;
+    for (std::uint32_t p = 0; p < repartitioned_->splits(); ++p) {
+      if (sources_.front()->assigned(p)) {
+        heard[p] = repartitioned_->heard(p);
+      }
+    }
+    meta.sections.emplace_back(std::string(kHeardSection), encodeHeard(heard));
+  }
   service::KafkaMeta &k = meta.kafka.emplace();
   for (const runtime::kafka::KafkaSource *source : sources_) {
     service::KafkaTopicMark &mark = k.inputs.emplace_back();

@@ -153,6 +153,32 @@ public:
     (void)out;
     return false;
   }
+  // Lazy time advance (engine/driver.hpp, docs/ARCHITECTURE.md "Lazy time advance"): the
+  // driver's advanceTime(time) (advanceWatermark when `watermark`), but without any call when
+  // the operator has nothing due at `time` (time < dueTime()): then only the time is recorded
+  // (deferredTime()), and the engine reads its time as if it had been advanced. Times never go
+  // back (the driver's steps are in time order).
+  void advanceTo(std::int64_t time, bool watermark, std::vector<MatchOutput> &out) {
+    if (time < due_) {
+      if (time > deferred_) {
+        deferred_ = time;
+        deferred_watermark_ = watermark;
+      } else if (time == deferred_) {
+        deferred_watermark_ = deferred_watermark_ || watermark;
+      }
+      return;
+    }
+    if (watermark) {
+      advanceWatermark(time, out);
+    } else {
+      advanceTime(time, out);
+    }
+  }
+  // The earliest time at which advanceTime / advanceWatermark may do more than record the time
+  // (a deadline, a key expiry, a window to fire or state to drop), or earlier. The engine keeps
+  // it (setDue); INT64_MIN, the default: every advance is due (an engine that does not keep it
+  // is called at every step, as before).
+  std::int64_t dueTime() const { return due_; }
   virtual MatcherStats stats() const = 0;
   // The earliest pending deadline (a `within` timeout, an absence, a match held back by one):
   // advanceTime(t) with t >= it writes or changes something. kEndOfTime when none is pending.
@@ -244,7 +270,26 @@ public:
   // matcher is drained() right after).
   virtual std::uint64_t dropState() = 0;
 
+protected:
+  // For the engines (lazy time advance, above). setDue after every call that may bring a
+  // deadline earlier (an event, a restore, a migration); a due time earlier than the truth is
+  // safe (the advance is called and finds nothing to do), a later one loses a timer.
+  void setDue(std::int64_t due) { due_ = due; }
+  // The latest time advanceTo recorded without a call (INT64_MIN: none since the last
+  // clearDeferred), and whether that was the after-batch watermark (advanceWatermark).
+  std::int64_t deferredTime() const { return deferred_; }
+  bool deferredWatermark() const { return deferred_watermark_; }
+  // The engine applied the recorded time to its own (or replaced its time: restore, adopt).
+  void clearDeferred() const {
+    deferred_ = INT64_MIN;
+    deferred_watermark_ = false;
+  }
+
 private:
+  std::int64_t due_ = INT64_MIN;
+  // Mutable: an engine may apply the recorded time in a const call that reads its state.
+  mutable std::int64_t deferred_ = INT64_MIN;
+  mutable bool deferred_watermark_ = false;
   struct ExportedKeys; // the default exportChanges' hashes of the records it exported last
   std::unique_ptr<ExportedKeys> exported_;
 };

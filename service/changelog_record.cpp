@@ -50,6 +50,11 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
   w.i64(rec.next_offset);
   w.i64(rec.watermark);
   w.i64(rec.read_to);
+  w.u32(static_cast<std::uint32_t>(rec.input_watermarks.size()));
+  for (std::size_t p = 0; p < rec.input_watermarks.size(); ++p) {
+    w.i64(rec.input_watermarks[p]);
+    w.u8(p < rec.input_idle.size() && rec.input_idle[p] != 0 ? 1 : 0);
+  }
   w.u32(static_cast<std::uint32_t>(rec.patterns.size()));
   for (const ChangelogPattern &p : rec.patterns) {
     w.str(p.pattern);
@@ -100,6 +105,13 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
   rec.next_offset = r.i64();
   rec.watermark = r.i64();
   rec.read_to = version >= 2 ? r.i64() : -1;
+  if (version >= 4) {
+    const std::uint64_t inputs = r.count(r.u32(), 8 + 1);
+    for (std::uint64_t p = 0; p < inputs; ++p) {
+      rec.input_watermarks.push_back(r.i64());
+      rec.input_idle.push_back(r.flag("input partition idle") ? 1 : 0);
+    }
+  }
   std::uint64_t patterns = r.count(r.u32(), 4 + 4 + 4 + 8);
   rec.patterns.resize(static_cast<std::size_t>(patterns));
   for (ChangelogPattern &p : rec.patterns) {

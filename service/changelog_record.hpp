@@ -30,12 +30,16 @@
 //   i64 next offset (-1: nothing read yet),
 //   i64 watermark (INT64_MIN: none yet)
 //   i64 read to (-1: unknown; version 2 on)
+//   u32 input partition count, per input partition: i64 watermark heard (INT64_MIN: none),
+//     u8 idle (version 4 on; `--repartition`'s matching stage: what the partition had heard of
+//     the input topic's partitions, cli/serve_kafka_watermarks.hpp; 0 otherwise)
 //   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
 //     blob header (version 3 on: an aggregate's CEPASNAP header, empty for a pattern),
 //     u64 record count, per record: blob key record
 //   u64 FNV-1a 64 of every byte before it
 // Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). Versions
-// 1 (without `read to`: read_to -1) and 2 (without headers) are still read.
+// 1 (without `read to`: read_to -1), 2 (without headers) and 3 (without input partitions) are
+// still read.
 //
 // Size: librdkafka's mock cluster keeps at most 5 MiB per partition and drops older data
 // silently, and a real broker refuses a message above `message.max.bytes` (1 MiB by default):
@@ -64,7 +68,7 @@
 namespace cep::service {
 
 inline constexpr char kChangelogMagic[8] = {'C', 'E', 'P', 'C', 'H', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kChangelogVersion = 3;
+inline constexpr std::uint32_t kChangelogVersion = 4;
 // The largest record written: under a real broker's default message.max.bytes (1 MiB, less the
 // batch overhead) and far under the mock cluster's 5 MiB per partition.
 inline constexpr std::size_t kChangelogRecordMaxBytes = 1000 * 1000;
@@ -92,6 +96,11 @@ struct ChangelogRecord {
   // to the matchers (its effect is in the keys' state) or judged late there.
   std::int64_t read_to = -1;
   std::int64_t watermark = INT64_MIN;
+  // --repartition's matching stage: per partition of the input topic, the latest watermark
+  // heard through this repartition partition (INT64_MIN: none) and whether it was said idle
+  // (same length; empty otherwise).
+  std::vector<std::int64_t> input_watermarks;
+  std::vector<std::uint8_t> input_idle;
   std::vector<ChangelogPattern> patterns;
 
   std::uint64_t keyRecords() const;

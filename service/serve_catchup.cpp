@@ -216,9 +216,12 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       break;
     }
     case DeployMode::Fresh: {
-      if (old->aggregate) {
+      if (old->aggregate) { // as the served set's: a draining version's windows stay its own
         auto [from, before] = runtime::native::ownedWindows(*old->matcher);
         runtime::native::ownWindows(*fresh.matcher, from, before);
+        if (from != INT64_MIN) { // and it knows the older versions' sessions and cells
+          runtime::native::seedDrain(*fresh.matcher, *old->matcher, from);
+        }
       }
       countCatchUp(*old);
       const std::uint64_t dropped = old->matcher->dropState();
@@ -234,6 +237,7 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       if (old->aggregate) {
         const std::int64_t at = runtime::native::drainSwitchTime(*old->matcher);
         runtime::native::ownWindows(*fresh.matcher, at, INT64_MAX);
+        runtime::native::seedDrain(*fresh.matcher, *old->matcher, at);
       }
       old->matcher->drain();
       old->draining = true;

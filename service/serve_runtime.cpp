@@ -809,6 +809,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
         if (old->aggregate) { // as moveWindows: the windows a draining version owns stay its own
           auto [from, before] = runtime::native::ownedWindows(*old->matcher);
           runtime::native::ownWindows(*served->matcher, from, before);
+          if (from != INT64_MIN) { // and it knows the older versions' sessions and cells
+            runtime::native::seedDrain(*served->matcher, *old->matcher, from);
+          }
         }
         std::uint64_t dropped = old->matcher->dropState();
         metrics_.runsDropped(served->name, "fresh").add(dropped);
@@ -823,6 +826,7 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
           // the new one's (runtime/native/native_aggregate.hpp "Drain").
           const std::int64_t at = runtime::native::drainSwitchTime(*old->matcher);
           runtime::native::ownWindows(*served->matcher, at, INT64_MAX);
+          runtime::native::seedDrain(*served->matcher, *old->matcher, at);
           switchTime(entry, at);
         }
         old->matcher->drain();

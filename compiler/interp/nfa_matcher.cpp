@@ -362,6 +362,7 @@ void InterpMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out
   fireUntil(time, out);
   time_ = std::max(time_, time);
   updatePeaks();
+  refreshDue();
 }
 
 void InterpMatcher::fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
@@ -462,6 +463,7 @@ void InterpMatcher::expire(KeyState &key, std::int64_t deadline, std::vector<Mat
 // --- events (Flink: doProcess) ----------------------------------------------------------------
 
 void InterpMatcher::onEvent(const runtime::EventRef &event, std::vector<MatchOutput> &out) {
+  DueRefresh due{*this};
   const runtime::Event &e = *event;
   if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
     return; // not in this pattern's stream (docs/semantics.md §1)
@@ -586,7 +588,7 @@ void InterpMatcher::evictOldest(KeyState &key, std::size_t count, runtime::Evict
   }
   count = std::min(count, runs.size());
   for (std::size_t i = 0; i < count; ++i) {
-    evict(key, runs[i], reason, time_);
+    evict(key, runs[i], reason, currentTime());
   }
   runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(count));
   live_runs_ += runs.size();
@@ -622,7 +624,7 @@ void InterpMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     std::pop_heap(heap.begin(), heap.end(), later);
     Next n = heap.back();
     heap.pop_back();
-    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes, time_);
+    evict(*n.key, n.key->runs[n.index], runtime::EvictReason::StateBytes, currentTime());
     --live_runs_; // the run is erased below
     if (n.index == 0) {
       n.touched = touched.size();
@@ -764,6 +766,7 @@ void InterpMatcher::prune(KeyState &key, const HeldMatch &released) {
 // --- end of input -----------------------------------------------------------------------------
 
 void InterpMatcher::finish(std::vector<MatchOutput> &out) {
+  DueRefresh due{*this};
   // Time advances to +infinity: every deadline fires in order (timeouts, absences, releases).
   while (!timers_.empty()) {
     auto [deadline, key] = *timers_.begin();
@@ -814,6 +817,7 @@ std::uint64_t InterpMatcher::dropState() {
   live_runs_ = 0;
   held_ = 0;
   key_bytes_ = 0;
+  refreshDue();
   stats_.dropped += dropped;
   return dropped;
 }

@@ -25,6 +25,7 @@
 #include "runtime/state/migration.hpp"
 #include "support/time_arith.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -107,10 +108,20 @@ public:
   void setTrace(TraceTarget target);
 
   const nfa::Nfa &nfa() const { return nfa_; }
-  std::int64_t currentTime() const { return time_; }
+  // The pattern's time: the last advance, or the time the driver recorded without a call
+  // (runtime::Matcher::advanceTo: nothing was due then).
+  std::int64_t currentTime() const { return std::max(time_, deferredTime()); }
   std::uint64_t liveNodes() const { return nodes_.live; }
 
 private:
+  // runtime::Matcher::setDue: the earliest deadline or key expiry. After every public call that
+  // may add one (DueRefresh).
+  void refreshDue() { setDue(InterpMatcher::nextTimer()); }
+  struct DueRefresh {
+    InterpMatcher &m;
+    ~DueRefresh() { m.refreshDue(); }
+  };
+
   // When a match completes or is released: the completing event, or a time.
   struct Completion {
     std::int64_t time = 0;

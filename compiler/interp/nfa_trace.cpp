@@ -103,7 +103,7 @@ void InterpMatcher::traceEvent(const std::string &key_json, const runtime::Event
   w.endObject();
   if (kind == TraceKind::Late) {
     a.reason = "late";
-    a.detail = "at or before the watermark (time was " + runtime::formatRfc3339(time_) +
+    a.detail = "at or before the watermark (time was " + runtime::formatRfc3339(currentTime()) +
                "): set aside as late, never matched";
   }
   trace_.sink->action(a);

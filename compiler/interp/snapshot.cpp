@@ -30,7 +30,7 @@ const std::shared_ptr<const runtime::Schema> &InterpMatcher::snapshotSchema() co
 void InterpMatcher::exportState(MatcherState &st) const {
   st = MatcherState();
   st.pattern = pattern_.name;
-  st.time = time_;
+  st.time = currentTime();
   st.stats = stats_;
   st.draining = draining_;
   st.schema = snapshotSchema();
@@ -168,6 +168,7 @@ InterpMatcher::stageKeys(const MatcherState &from, const std::vector<runtime::Ev
 void InterpMatcher::commitKeys(const MatcherState &from,
                                std::vector<std::unique_ptr<KeyState>> keys) {
   time_ = from.time;
+  clearDeferred();
   stats_ = from.stats;
   stats_.live_runs = stats_.live_keys = stats_.bound_events = stats_.state_bytes = 0;
   stats_.bound_event_bytes = 0;
@@ -185,6 +186,7 @@ void InterpMatcher::commitKeys(const MatcherState &from,
     reschedule(slot);
   }
   updatePeaks();
+  refreshDue();
 }
 
 void InterpMatcher::restore(std::string_view in) {

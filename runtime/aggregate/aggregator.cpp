@@ -2,6 +2,7 @@
 #include "runtime/aggregate/aggregator.hpp"
 
 #include "runtime/aggregate/key_state.hpp"
+#include "runtime/aggregate/key_table.hpp"
 #include "runtime/time/watermarks.hpp"
 #include "support/internal_error.hpp"
 
@@ -58,7 +59,8 @@ std::int64_t WindowGeometry::endAfter(std::int64_t w) const {
 }
 
 WindowAggregator::WindowAggregator(AggregateSpec spec)
-    : spec_((validateSpec(spec), std::move(spec))), layout_(spec_), watermark_(kNoWatermark) {
+    : spec_((validateSpec(spec), std::move(spec))), layout_(spec_), watermark_(kNoWatermark),
+      keys_(std::make_unique<KeyTable>()) {
   geometry_.kind = spec_.window;
   geometry_.size = spec_.size_ms;
   geometry_.pane = spec_.window == WindowKind::Tumbling ? spec_.size_ms : spec_.slide_ms;
@@ -72,12 +74,16 @@ WindowAggregator::WindowAggregator(AggregateSpec spec)
       value_slot_.push_back(static_cast<std::int32_t>(numeric_values_++));
     }
   }
+  reads_fields_ = numeric_values_ + string_values_ > 0;
+  // How long an idle key is kept for its next event: a window's length (and its lateness); a
+  // running (`none`) key is empty only after its ttl, so it is not kept.
+  if (spec_.window != WindowKind::None) {
+    horizon_ = spec_.size_ms + spec_.lateness_ms;
+  }
 }
 
 WindowAggregator::~WindowAggregator() {
-  for (auto &[name, k] : keys_) {
-    k.destroy(layout_);
-  }
+  keys_->forEach([&](KeyState &k) { k.destroy(layout_); });
 }
 
 namespace {
@@ -118,31 +124,38 @@ WindowResult &WindowAggregator::newResult(const KeyState &k, std::vector<WindowR
     r.events.clear();
   }
   WindowResult &r = out.back();
-  r.key.assign(*k.name);
+  r.key.assign(k.name);
   return r;
 }
 
-KeyState &WindowAggregator::keyFor(std::string_view key) {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) {
-    it = keys_.try_emplace(std::string(key)).first;
-    it->second.name = &it->first;
+bool WindowAggregator::keepLast(std::vector<WindowResult> &out) {
+  if (filter_ == nullptr || filter_(filter_context_, out.back().values)) {
+    return true;
   }
-  return it->second;
+  if (spare_.size() < kMaxSpare) {
+    spare_.push_back(std::move(out.back()));
+  }
+  out.pop_back();
+  return false;
+}
+
+KeyState &WindowAggregator::keyFor(std::string_view key) {
+  std::uint64_t h = KeyTable::hash(key);
+  KeyState *k = keys_->find(key, h);
+  return k != nullptr ? *k : keys_->insert(key, h);
 }
 
 void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
   if (k.due == due && k.in_due) {
     return;
   }
-  if (k.in_due) {
-    due_.erase({k.due, &k});
-    k.in_due = false;
-  }
   k.due = due;
-  if (due != kNever) {
-    due_.insert({due, &k});
-    k.in_due = true;
+  k.in_due = due != kNever;
+  if (k.in_due) { // the key's earlier entry, if any, is no longer current
+    // Time windows: the first pane's first arrival, the output order of its window.
+    k.due_order = k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i);
+    due_.push_back({due, k.due_order, &k});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>());
   }
 }
 
@@ -151,8 +164,27 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
     return;
   }
   setDue(k, kNever);
-  k.destroy(layout_);
-  keys_.erase(*k.name); // k is gone
+  k.idle_since = watermark_;
+  idle_.emplace_back(watermark_, &k);
+}
+
+void WindowAggregator::reclaimIdle() {
+  if (watermark_ == kNoWatermark) {
+    return;
+  }
+  std::int64_t limit;
+  if (__builtin_sub_overflow(watermark_, horizon_, &limit)) {
+    limit = std::numeric_limits<std::int64_t>::min();
+  }
+  while (!idle_.empty() && idle_.front().first <= limit) {
+    auto [since, k] = idle_.front();
+    idle_.pop_front();
+    // Erased unless it came back (it has state, or went idle again later: another entry).
+    if (k->in_table && k->empty() && k->idle_since == since && !k->in_due) {
+      k->destroy(layout_);
+      keys_->erase(*k);
+    }
+  }
 }
 
 std::int64_t WindowAggregator::dueOf(const KeyState &k) const {
@@ -206,8 +238,14 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   std::int64_t old_w = watermark_;
   watermark_ = watermark;
   std::size_t first = out.size();
-  while (!due_.empty() && due_.begin()->first <= watermark) {
-    KeyState &k = *due_.begin()->second;
+  while (!due_.empty() && due_.front().time <= watermark) {
+    Due top = due_.front();
+    std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+    due_.pop_back();
+    KeyState &k = *top.key;
+    if (!k.in_due || k.due != top.time || k.due_order != top.order) {
+      continue; // not current (the key's due moved, or it has none)
+    }
     setDue(k, kNever);
     process(k, old_w, out);
     if (k.empty()) {
@@ -216,8 +254,15 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
       setDue(k, dueOf(k));
     }
   }
-  if (out.size() - first > 1) {
-    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+  // Usually in order already (the due set's order); else sorted (resultBefore).
+  auto from = out.begin() + static_cast<std::ptrdiff_t>(first);
+  if (out.size() - first > 1 && !std::is_sorted(from, out.end(), resultBefore)) {
+    std::stable_sort(from, out.end(), resultBefore);
+  }
+  std::int64_t idle_limit;
+  if (!idle_.empty() && !__builtin_sub_overflow(watermark, horizon_, &idle_limit) &&
+      idle_.front().first <= idle_limit) {
+    reclaimIdle();
   }
 }
 
@@ -254,6 +299,7 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
     for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
       std::uint32_t writes = k.writes(e);
       writeWindow(k, e, writes, newResult(k, out));
+      keepLast(out);
       if (e - 1 + l > w) {
         k.setWrites(e, writes + 1);
       }
@@ -313,6 +359,7 @@ void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<Win
     }
     for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
       writeWindow(k, e, 0, newResult(k, out));
+      keepLast(out);
       if (e - 1 + l > w) {
         k.setWrites(e, 1);
       }
@@ -422,6 +469,7 @@ void WindowAggregator::writeSession(const KeyState &k, Session &s, std::vector<W
   r.revision = s.writes;
   r.order = s.first_seq;
   layout_.fill(s.cell.data(), r);
+  keepLast(out);
   ++s.writes;
   s.pending = false;
 }

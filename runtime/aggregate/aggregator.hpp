@@ -58,18 +58,18 @@
 #include "runtime/aggregate/spec.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace cep::runtime::aggregate {
 
 struct KeyState; // per-key state (key_state.hpp)
+class KeyTable;  // the keys (key_table.hpp)
 struct Session;
 struct Rolling;
 
@@ -90,11 +90,18 @@ enum class EventFate : std::uint8_t { Counted, Late };
 
 struct AggregateStats {
   std::uint64_t keys = 0;
+  std::uint64_t idle_keys = 0;      // keys without state kept for their next event (not in keys)
   std::uint64_t windows = 0;        // open panes, sessions, running cells, rolling entries
   std::uint64_t window_bytes = 0;   // the cells of those (panes and sessions with their bounds)
   std::uint64_t state_bytes = 0;    // everything: keys, cells, queues, heap
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
 };
+
+// The start a drain splits a result's window by (docs/serve.md "Aggregates"): a rolling
+// window (t - size, t] starts at t - size (its record's `end` is t), whatever its first event;
+// any other at its result's `start`. The old version of a drain at switch time S writes the
+// results with drainStart < S, the new one the others.
+std::int64_t drainStart(const AggregateSpec &spec, const WindowResult &r);
 
 class WindowAggregator {
 public:
@@ -105,6 +112,17 @@ public:
 
   const AggregateSpec &spec() const { return spec_; }
   std::int64_t watermark() const { return watermark_; }
+  // The lowest watermark at which advance() has work to do (a window to fire, state to drop),
+  // or lower; INT64_MAX (kNever) when none. Below it advance(w) only sets watermark() (lazy time
+  // advance, runtime::Matcher::advanceTo).
+  std::int64_t nextDue() const {
+    std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
+    std::int64_t reclaim;                                            // idle keys' memory
+    if (!idle_.empty() && !__builtin_add_overflow(idle_.front().first, horizon_, &reclaim)) {
+      due = std::min(due, reclaim);
+    }
+    return due;
+  }
 
   EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
   void advance(std::int64_t watermark, std::vector<WindowResult> &out);
@@ -113,6 +131,17 @@ public:
   // Hands written results back (and clears `done`): the next results reuse their strings and
   // vectors, so a backend that recycles each batch allocates nothing per record once warm.
   void recycle(std::vector<WindowResult> &done);
+
+  // The aggregate's `having`: a result whose values (values[i]: spec.accumulators[i]'s) it
+  // rejects is not appended to `out`. The window counts as written all the same (a later
+  // revision's number counts it), as when a backend tests `having` itself. A rolling or `none`
+  // window tests it before the result is built: most events of `rolling ... having` write
+  // nothing. Null (the default): every result.
+  using ResultFilter = bool (*)(void *context, const std::vector<AggValue> &values);
+  void setFilter(ResultFilter filter, void *context) {
+    filter_ = filter;
+    filter_context_ = context;
+  }
 
   AggregateStats stats() const;
   void snapshot(std::string &out) const;
@@ -132,15 +161,46 @@ public:
   // values are those a record written now would carry; nothing changes.
   void openWindows(std::vector<WindowResult> &out) const;
 
+  // Drain (`cep serve`, docs/serve.md "Aggregates"; aggregator_drain.cpp): a session or running
+  // (`none`) window belongs to the version of a drain its start falls to, and the new version
+  // must know the windows it does not own to see that a later event extends one of them.
+  // seedFrom(from, before) gives this (fresh) aggregator the bounds of every session and running
+  // cell `from` holds that started before `before`, with empty accumulators (its own spec's; it
+  // never writes them), and `from`'s watermark: its windows then grow, merge and expire as
+  // `from`'s do. Time and rolling windows need no seed (their bounds follow from the event).
+  void seedFrom(const WindowAggregator &from, std::int64_t before);
+  // Whether it holds a session or running cell that started before `before` (any other kind:
+  // false).
+  bool holdsWindowBefore(std::int64_t before) const;
+  // Whether the old version of a drain at `before` has written its last window: no window
+  // whose drainStart is before `before` can be written or revised any more. Time windows: the
+  // last one that starts before `before` is closed for good (watermark >= end - 1 + lateness);
+  // rolling: the watermark is at before + size - 1 (the last event it writes for); session: no
+  // session that started before `before` is held, and none can come (a late event before
+  // `before` is late, or too early for every session it could merge with: none held starts
+  // before before - 1 + gap); none: every running cell that started before
+  // `before` has expired (late events never count). False before the first watermark.
+  bool drainedBefore(std::int64_t before) const;
+  // A time at or after every event its state holds (a restored operator's switch time must be
+  // after them: the state does not say which was the latest). Sessions, rolling and none: their
+  // last events; time windows: the last millisecond of their latest pane. INT64_MIN: none held.
+  std::int64_t latestHeld() const;
+
 private:
   // A result for key k appended to `out` (a recycled one when there is one; written windows
   // fill the rest).
   WindowResult &newResult(const KeyState &k, std::vector<WindowResult> &out);
+  // Whether the filter keeps out.back(); a rejected result goes back to the spares.
+  bool keepLast(std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
   void setDue(KeyState &k, std::int64_t due);
   std::int64_t dueOf(const KeyState &k) const;
   void process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
+  // A key left with no state goes idle: it stays in the table (its buffers kept) for a key that
+  // comes back within horizon_ (the usual key of a tumbling or rolling window comes back an
+  // hour later), and reclaimIdle erases it from the table when it has not come back by then.
   void dropIfEmpty(KeyState &k);
+  void reclaimIdle();
 
   // time windows (aggregator.cpp)
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
@@ -157,11 +217,14 @@ private:
   // rolling and none (running.cpp)
   EventFate runningEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void expireRunning(KeyState &k);
-  void fillRolling(const Rolling &ro, WindowResult &r) const;
+  void fillRolling(const Rolling &ro, WindowResult &r) const; // values, then events
+  void rollingValues(const Rolling &ro, std::vector<AggValue> &values) const;
+  void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
   std::int64_t runningDue(const KeyState &k) const;
   // snapshot (aggregator_snapshot.cpp)
   void writeKey(SnapshotWriter &w, const KeyState &k) const;
+  std::vector<const KeyState *> liveKeys() const; // keys with state, in name order
   void readKey(SnapshotReader &r, KeyState &k);
 
   AggregateSpec spec_;
@@ -170,17 +233,34 @@ private:
   std::vector<std::int32_t> value_slot_; // rolling: each accumulator's value column (-1: none)
   std::size_t numeric_values_ = 0;       // rolling: numeric value columns per entry
   std::size_t string_values_ = 0;        // rolling: string value columns per entry
+  bool reads_fields_ = false;            // rolling: some accumulator reads a field (null bits)
   std::int64_t watermark_;
-  // Values are stable (node-based), so the due set and KeyState::name point into it.
-  struct KeyHash {
-    using is_transparent = void; // find by string_view: no key copy per event
-    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  // Keys with state, and idle ones (empty()): a KeyState's address is stable, so the due set
+  // points at it.
+  std::unique_ptr<KeyTable> keys_;
+  // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past.
+  std::deque<std::pair<std::int64_t, KeyState *>> idle_;
+  std::int64_t horizon_ = 0;
+  // When each key next has work to do (a window to fire, state to drop), or earlier: a
+  // min-heap of (time, order, key) without erase: an entry is current while it equals the
+  // key's (KeyState::due, due_order, in_due); others are skipped when they come up (a key's
+  // due only moves earlier between two advances, and a spurious wake-up only recomputes it).
+  // Among keys due at the same time, by the first arrival in the key's first pane: the
+  // windows of a tumbling window's hour then fire in output order, and advance's sort finds
+  // them sorted.
+  struct Due {
+    std::int64_t time;
+    std::uint64_t order;
+    KeyState *key;
+    bool operator>(const Due &o) const {
+      return time != o.time ? time > o.time : order != o.order ? order > o.order : key > o.key;
+    }
   };
-  std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys_;
-  // When each key next has work to do (a window to fire, state to drop), or earlier: an entry
-  // is only ever moved earlier between two advances; pointers are stable.
-  std::set<std::pair<std::int64_t, KeyState *>> due_;
+  std::vector<Due> due_;
   std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
+  ResultFilter filter_ = nullptr;
+  void *filter_context_ = nullptr;
+  std::vector<AggValue> values_; // rolling and none: the values tested before a result is built
 };
 
 } // namespace cep::runtime::aggregate

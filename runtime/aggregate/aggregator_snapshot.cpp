@@ -2,6 +2,7 @@
 // aggregator.hpp documents the layout).
 #include "runtime/aggregate/aggregator.hpp"
 #include "runtime/aggregate/key_state.hpp"
+#include "runtime/aggregate/key_table.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/time/watermarks.hpp"
 
@@ -12,19 +13,26 @@
 
 namespace cep::runtime::aggregate {
 
+std::vector<const KeyState *> WindowAggregator::liveKeys() const {
+  std::vector<const KeyState *> keys;
+  keys.reserve(keys_->size());
+  keys_->forEach([&](const KeyState &k) {
+    if (!k.empty()) { // idle keys are not state
+      keys.push_back(&k);
+    }
+  });
+  std::sort(keys.begin(), keys.end(),
+            [](const KeyState *a, const KeyState *b) { return a->name < b->name; });
+  return keys;
+}
+
 void WindowAggregator::snapshot(std::string &out) const {
   SnapshotWriter w(out);
   writeSnapshotHeader(w, spec_, watermark_);
-  std::vector<const KeyState *> keys;
-  keys.reserve(keys_.size());
-  for (const auto &[name, k] : keys_) {
-    keys.push_back(&k);
-  }
-  std::sort(keys.begin(), keys.end(),
-            [](const KeyState *a, const KeyState *b) { return *a->name < *b->name; });
+  std::vector<const KeyState *> keys = liveKeys();
   w.u64(keys.size());
   for (const KeyState *k : keys) {
-    w.str(*k->name);
+    w.str(k->name);
     writeKey(w, *k);
   }
 }
@@ -35,16 +43,13 @@ void WindowAggregator::snapshotParts(std::string &header,
   SnapshotWriter h(header);
   writeSnapshotHeader(h, spec_, watermark_);
   keys.clear();
-  keys.reserve(keys_.size());
-  for (const auto &[name, k] : keys_) {
+  for (const KeyState *k : liveKeys()) {
     std::string record;
     SnapshotWriter w(record);
-    w.str(name);
-    writeKey(w, k);
-    keys.emplace_back(name, std::move(record));
+    w.str(k->name);
+    writeKey(w, *k);
+    keys.emplace_back(k->name, std::move(record));
   }
-  std::sort(keys.begin(), keys.end(),
-            [](const auto &a, const auto &b) { return a.first < b.first; });
 }
 
 void WindowAggregator::restoreParts(std::string_view header,
@@ -65,13 +70,7 @@ void WindowAggregator::restoreParts(std::string_view header,
 }
 
 void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
-  std::vector<const KeyState *> keys;
-  keys.reserve(keys_.size());
-  for (const auto &[name, k] : keys_) {
-    keys.push_back(&k);
-  }
-  std::sort(keys.begin(), keys.end(),
-            [](const KeyState *a, const KeyState *b) { return *a->name < *b->name; });
+  std::vector<const KeyState *> keys = liveKeys();
   const WindowGeometry &g = geometry_;
   const std::int64_t w = watermark_;
   const std::int64_t l = spec_.lateness_ms;
@@ -87,7 +86,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
         }
         for (; e <= g.maxEnd(p); e += g.pane) {
           WindowResult &r = out.emplace_back();
-          r.key = *k->name;
+          r.key = k->name;
           writeWindow(*k, e, e - 1 <= w ? k->writes(e) : 0, r);
           last = e;
         }
@@ -95,7 +94,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
     } else if (spec_.window == WindowKind::Session) {
       for (const Session &s : k->cx().sessions) {
         WindowResult r;
-        r.key = *k->name;
+        r.key = k->name;
         r.start = s.start;
         r.end = s.last + spec_.size_ms;
         r.revision = s.writes;
@@ -105,7 +104,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
       }
     } else if (k->running) {
       WindowResult r;
-      r.key = *k->name;
+      r.key = k->name;
       r.end = k->cx().last_time;
       if (spec_.window == WindowKind::Rolling) {
         const Rolling &ro = *k->cx().rolling;
@@ -186,7 +185,7 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
 
 void WindowAggregator::restore(std::string_view bytes) {
   SnapshotReader r(bytes, "aggregate snapshot");
-  if (!keys_.empty() || watermark_ != kNoWatermark) {
+  if (keys_->size() != 0 || watermark_ != kNoWatermark) {
     r.fail("restore into an aggregator that has state");
   }
   watermark_ = readSnapshotHeader(r, bytes, spec_);
@@ -363,16 +362,16 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
-  s.keys = keys_.size();
-  for (const auto &[name, k] : keys_) {
-    // The hash table's node (next pointer, key, KeyState, cached hash) and bucket, the key's
-    // bytes past the small-string buffer, its entry in the due set (a tree node), its extra
-    // state when it has one.
-    s.state_bytes += 3 * sizeof(void *) + sizeof(std::string) + sizeof(KeyState);
-    if (name.capacity() > 15) {
-      s.state_bytes += name.capacity() + 1;
+  // The key table (its index and every KeyState, idle ones too), the idle list and the due
+  // heap, then per key the key's bytes past the small-string buffer and its extra state.
+  s.state_bytes += keys_->tableBytes();
+  s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
+  keys_->forEach([&](const KeyState &k) {
+    s.keys += k.empty() ? 0 : 1;
+    s.idle_keys += k.empty() ? 1 : 0;
+    if (k.name.capacity() > 15) {
+      s.state_bytes += k.name.capacity() + 1;
     }
-    s.state_bytes += k.in_due ? 4 * sizeof(void *) + 16 : 0;
     s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
     std::size_t st = k.stride(layout_);
     s.windows += k.panes.size() / st;
@@ -401,6 +400,7 @@ AggregateStats WindowAggregator::stats() const {
       const Rolling &ro = *k.cx().rolling;
       s.windows += ro.q.size();
       std::size_t bytes = sizeof(Rolling) + ro.q.capacity() * sizeof(RollingEntry) +
+                          ro.nulls.capacity() * sizeof(std::uint64_t) +
                           ro.values.capacity() * sizeof(Slot) +
                           ro.strings.capacity() * sizeof(std::string);
       for (std::size_t i = 0; i < ro.strings.size(); ++i) {
@@ -413,10 +413,11 @@ AggregateStats WindowAggregator::stats() const {
         bytes += d;
         s.distinct_bytes += d;
       }
-      s.window_bytes += ro.q.size() * sizeof(RollingEntry) + ro.values.size() * sizeof(Slot);
+      s.window_bytes += ro.q.size() * sizeof(RollingEntry) +
+                        ro.nulls.size() * sizeof(std::uint64_t) + ro.values.size() * sizeof(Slot);
       s.state_bytes += bytes;
     }
-  }
+  });
   return s;
 }
 

@@ -62,6 +62,12 @@ public:
     back() = T{};
     --n_;
   }
+  void clear() { // keeps the buffer
+    while (n_ > 0) {
+      pop_back();
+    }
+    head_ = 0;
+  }
 
 private:
   std::vector<T> buf_;
@@ -69,11 +75,11 @@ private:
   std::size_t n_ = 0;
 };
 
-// A rolling window's events, oldest first, with what each accumulator needs to take one out.
+// A rolling window's events, oldest first (16 bytes; what each accumulator needs to take one
+// out is in Rolling's other rings).
 struct RollingEntry {
   std::int64_t time = 0;
   std::uint64_t seq = 0;
-  std::uint64_t nulls = 0; // bit k: accumulator k's value is null
 };
 struct RollingAcc {
   std::int64_t n = 0;    // non-null values (count(p.f), avg)
@@ -92,9 +98,24 @@ struct RollingAcc {
 };
 struct Rolling {
   Ring<RollingEntry> q;
+  // Per entry when some accumulator reads a field (else empty): bit k set when accumulator k's
+  // value is null.
+  Ring<std::uint64_t> nulls;
   Ring<Slot> values;         // numeric_values_ per entry (bool as 0/1)
   Ring<std::string> strings; // string_values_ per entry
   std::vector<RollingAcc> accs;
+
+  std::uint64_t nullsAt(std::size_t entry) const { return nulls.empty() ? 0 : nulls[entry]; }
+  // Empty again, keeping the buffers (a key whose window emptied and that comes back).
+  void clear() {
+    q.clear();
+    nulls.clear();
+    values.clear();
+    strings.clear();
+    for (RollingAcc &a : accs) {
+      a = RollingAcc{};
+    }
+  }
 };
 
 // What a key needs beyond its panes: write counts (lateness), sessions, running state.
@@ -112,12 +133,17 @@ struct KeyExtra {
   std::unique_ptr<Rolling> rolling;
 };
 
-// 56 bytes for a key of a time window without lateness (name, due time, panes).
+// 104 bytes for a key of a time window without lateness (name and its hash, due time, panes),
+// in the key table's slab (key_table.hpp).
 struct KeyState {
-  const std::string *name = nullptr; // the key table's own copy
+  std::string name;            // the key's "@key" JSON
+  std::uint64_t hash = 0;      // KeyTable::hash(name)
+  std::int64_t idle_since = 0; // the watermark when it last became empty (WindowAggregator::idle_)
   std::int64_t due = kNever;
+  std::uint64_t due_order = 0; // its entry's order in the due set (aggregator.hpp due_)
   // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
   std::vector<Slot> panes;
+  bool in_table = false; // false: a free place of the key table's slab
   bool in_due = false;
   bool running = false; // rolling/none state present
   std::unique_ptr<KeyExtra> extra;
@@ -137,6 +163,30 @@ struct KeyState {
   bool empty() const {
     return panes.empty() && !running &&
            (!extra || (extra->written.empty() && extra->sessions.empty()));
+  }
+  // Frees what the state owns but keeps the buffers that a key coming back fills again (the
+  // panes' vector, a rolling window's rings): the key is empty() afterwards.
+  void clearState(const CellLayout &l) {
+    std::size_t st = stride(l);
+    for (std::size_t at = 0; at < panes.size(); at += st) {
+      l.destroy(panes.data() + at + 2);
+    }
+    panes.clear();
+    if (extra) {
+      for (Session &s : extra->sessions) {
+        l.destroy(s.cell.data());
+      }
+      extra->sessions.clear();
+      extra->written.clear();
+      if (!extra->cell.empty()) {
+        l.destroy(extra->cell.data());
+        extra->cell.clear();
+      }
+      if (extra->rolling) {
+        extra->rolling->clear();
+      }
+    }
+    running = false;
   }
 
   // The number (not offset) of the first pane with index >= p.

@@ -30,9 +30,6 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   }
   CEP_ASSERT(!k.running || in.time >= k.x().last_time,
              "aggregate events that are not late must come in time order");
-  WindowResult &r = newResult(k, out);
-  r.end = in.time;
-  r.order = in.seq;
   if (spec_.window == WindowKind::None) {
     if (!k.running) {
       k.running = true;
@@ -43,15 +40,21 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     }
     layout_.add(k.x().cell.data(), in);
     k.x().last_time = in.time;
+    WindowResult &r = newResult(k, out);
     r.start = k.x().first_time;
+    r.end = in.time;
+    r.order = in.seq;
     layout_.fill(k.x().cell.data(), r);
+    keepLast(out);
     return EventFate::Counted;
   }
 
   if (!k.running) {
     k.running = true;
-    k.x().rolling = std::make_unique<Rolling>();
-    k.x().rolling->accs.resize(spec_.accumulators.size());
+    if (!k.x().rolling) { // else the key came back: its rings were kept (KeyState::clearState)
+      k.x().rolling = std::make_unique<Rolling>();
+      k.x().rolling->accs.resize(spec_.accumulators.size());
+    }
   }
   Rolling &ro = *k.x().rolling;
   const std::size_t nv = numeric_values_;
@@ -61,13 +64,14 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   // Take out what left the window (t - S, t].
   while (!ro.q.empty() && ro.q.front().time <= in.time - spec_.size_ms) {
     const RollingEntry &e = ro.q.front();
+    const std::uint64_t e_nulls = ro.nullsAt(0);
     for (std::size_t a = 0; a < accs.size(); ++a) {
       const AccumulatorSpec &spec = accs[a];
       if (spec.field < 0) {
         continue;
       }
       RollingAcc &st = ro.accs[a];
-      bool null = (e.nulls >> a) & 1U;
+      bool null = (e_nulls >> a) & 1U;
       std::int32_t col = value_slot_[a];
       switch (spec.fn) {
       case AggFn::CountField:
@@ -81,7 +85,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
             // Every entry moves to the front stack: suffix sums, newest first.
             std::pair<double, bool> agg{0.0, false};
             for (std::size_t i = ro.q.size(); i-- > 0;) {
-              bool vnull = (ro.q[i].nulls >> a) & 1U;
+              bool vnull = (ro.nullsAt(i) >> a) & 1U;
               if (!vnull) {
                 double v = ro.values[i * nv + static_cast<std::size_t>(col)].f;
                 agg = {agg.second ? v + agg.first : v, true};
@@ -129,6 +133,9 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
       }
     }
     ro.q.pop_front();
+    if (reads_fields_) {
+      ro.nulls.pop_front();
+    }
     for (std::size_t i = 0; i < nv; ++i) {
       ro.values.pop_front();
     }
@@ -138,7 +145,8 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   }
 
   // Add the event.
-  RollingEntry entry{in.time, in.seq, 0};
+  RollingEntry entry{in.time, in.seq};
+  std::uint64_t entry_nulls = 0;
   std::size_t base_v = ro.values.size();
   std::size_t base_s = ro.strings.size();
   for (std::size_t i = 0; i < nv; ++i) {
@@ -156,7 +164,7 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     bool null = in.isNull(spec.field);
     std::int32_t col = value_slot_[a];
     if (null) {
-      entry.nulls |= std::uint64_t{1} << a;
+      entry_nulls |= std::uint64_t{1} << a;
       continue;
     }
     if (spec.kind == FieldKind::String) {
@@ -204,16 +212,28 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     }
   }
   ro.q.push_back(entry);
+  if (reads_fields_) {
+    ro.nulls.push_back(entry_nulls);
+  }
   k.x().last_time = in.time;
 
+  // `having` first: on a rolling window most events write nothing.
+  rollingValues(ro, values_);
+  if (filter_ != nullptr && !filter_(filter_context_, values_)) {
+    return EventFate::Counted;
+  }
+  WindowResult &r = newResult(k, out);
   r.start = ro.q.front().time;
-  fillRolling(ro, r);
+  r.end = in.time;
+  r.order = in.seq;
+  r.values.swap(values_);
+  rollingEvents(ro, r);
   return EventFate::Counted;
 }
 
 AggValue WindowAggregator::rollingValue(const Rolling &ro, std::size_t entry, std::size_t a) const {
   const AccumulatorSpec &spec = spec_.accumulators[a];
-  if ((ro.q[entry].nulls >> a) & 1U) {
+  if ((ro.nullsAt(entry) >> a) & 1U) {
     return AggValue::nullOf(spec.kind);
   }
   auto col = static_cast<std::size_t>(value_slot_[a]);
@@ -224,18 +244,50 @@ AggValue WindowAggregator::rollingValue(const Rolling &ro, std::size_t entry, st
   return spec.kind == FieldKind::Float ? AggValue::ofFloat(v.f) : AggValue::ofInt(spec.kind, v.i);
 }
 
+namespace {
+
+void setInt(AggValue &v, FieldKind kind, std::int64_t i) {
+  v.kind = kind;
+  v.null = false;
+  v.i = i;
+  v.f = 0;
+  v.s.clear();
+}
+void setFloat(AggValue &v, double f) {
+  v.kind = FieldKind::Float;
+  v.null = false;
+  v.i = 0;
+  v.f = f;
+  v.s.clear();
+}
+void setNull(AggValue &v, FieldKind kind) {
+  v.kind = kind;
+  v.null = true;
+  v.i = 0;
+  v.f = 0;
+  v.s.clear();
+}
+
+} // namespace
+
 void WindowAggregator::fillRolling(const Rolling &ro, WindowResult &r) const {
+  rollingValues(ro, r.values);
+  rollingEvents(ro, r);
+}
+
+void WindowAggregator::rollingValues(const Rolling &ro, std::vector<AggValue> &values) const {
   const auto &accs = spec_.accumulators;
-  r.values.clear();
+  values.resize(accs.size());
   for (std::size_t a = 0; a < accs.size(); ++a) {
     const AccumulatorSpec &spec = accs[a];
     const RollingAcc &st = ro.accs[a];
+    AggValue &v = values[a];
     switch (spec.fn) {
     case AggFn::Count:
-      r.values.push_back(AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(ro.q.size())));
+      setInt(v, FieldKind::Int, static_cast<std::int64_t>(ro.q.size()));
       break;
     case AggFn::CountField:
-      r.values.push_back(AggValue::ofInt(FieldKind::Int, st.n));
+      setInt(v, FieldKind::Int, st.n);
       break;
     case AggFn::Sum:
     case AggFn::Avg: {
@@ -252,41 +304,46 @@ void WindowAggregator::fillRolling(const Rolling &ro, WindowResult &r) const {
         fsum = 0.0 + fsum;
       }
       if (spec.fn == AggFn::Sum) {
-        r.values.push_back(spec.kind == FieldKind::Float ? AggValue::ofFloat(fsum)
-                                                         : AggValue::ofInt(spec.kind, st.isum));
+        if (spec.kind == FieldKind::Float) {
+          setFloat(v, fsum);
+        } else {
+          setInt(v, spec.kind, st.isum);
+        }
       } else if (st.n == 0) {
-        r.values.push_back(AggValue::nullOf(FieldKind::Float));
+        setNull(v, FieldKind::Float);
       } else {
         double s = spec.kind == FieldKind::Float ? fsum : static_cast<double>(st.isum);
-        r.values.push_back(AggValue::ofFloat(s / static_cast<double>(st.n)));
+        setFloat(v, s / static_cast<double>(st.n));
       }
       break;
     }
     case AggFn::Min:
     case AggFn::Max:
       if (spec.kind == FieldKind::String) {
-        r.values.push_back(st.smono.empty() ? AggValue::nullOf(spec.kind)
-                                            : AggValue::ofString(st.smono.front().second));
+        v = st.smono.empty() ? AggValue::nullOf(spec.kind)
+                             : AggValue::ofString(st.smono.front().second);
       } else if (st.mono.empty()) {
-        r.values.push_back(AggValue::nullOf(spec.kind));
+        setNull(v, spec.kind);
+      } else if (spec.kind == FieldKind::Float) {
+        setFloat(v, st.mono.front().second.f);
       } else {
-        const Slot &v = st.mono.front().second;
-        r.values.push_back(spec.kind == FieldKind::Float ? AggValue::ofFloat(v.f)
-                                                         : AggValue::ofInt(spec.kind, v.i));
+        setInt(v, spec.kind, st.mono.front().second.i);
       }
       break;
     case AggFn::First:
-      r.values.push_back(rollingValue(ro, 0, a));
+      v = rollingValue(ro, 0, a);
       break;
     case AggFn::Last:
-      r.values.push_back(rollingValue(ro, ro.q.size() - 1, a));
+      v = rollingValue(ro, ro.q.size() - 1, a);
       break;
     case AggFn::CountDistinct:
-      r.values.push_back(
-          AggValue::ofInt(FieldKind::Int, static_cast<std::int64_t>(st.distinct.counts.size())));
+      setInt(v, FieldKind::Int, static_cast<std::int64_t>(st.distinct.counts.size()));
       break;
     }
   }
+}
+
+void WindowAggregator::rollingEvents(const Rolling &ro, WindowResult &r) const {
   r.event_count = ro.q.size();
   r.events.clear();
   r.events_kept = spec_.keep_events && ro.q.size() <= kMaxEventsKept;
@@ -314,7 +371,7 @@ std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
 
 void WindowAggregator::expireRunning(KeyState &k) {
   if (k.running && watermark_ >= runningDue(k)) {
-    k.destroy(layout_);
+    k.clearState(layout_); // the rings stay for the key's next event
   }
 }
 

@@ -150,11 +150,7 @@ bool Driver::step(std::int64_t time, bool watermark) {
     OperatorSet::StepScope scope(operators_);
     for (const OperatorSet::Entry &op : operators_.entries()) {
       std::size_t from = step_outputs_.size();
-      if (watermark) {
-        op.matcher->advanceWatermark(time, step_outputs_);
-      } else {
-        op.matcher->advanceTime(time, step_outputs_);
-      }
+      op.matcher->advanceTo(time, watermark, step_outputs_); // no call when nothing is due
       stamp(from, op.id);
     }
   }

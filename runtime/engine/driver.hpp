@@ -22,6 +22,10 @@
 //
 // The set may change (add, replace, remove) between two calls, never during one.
 //
+// Lazy time advance: the steps call Matcher::advanceTo, which skips an operator whose due time
+// (Matcher::dueTime) is later than the step's time and only records the time on it; the engine
+// applies the recorded time before anything reads or exports its state (docs/ARCHITECTURE.md).
+//
 // Changes at an exact event time (`cep serve --rules-topic`, docs/kafka.md "Rules topic"): a
 // TimedChanges given to setTimedChanges is asked for its earliest change time T before every
 // released event and after every release batch; once every event with time < T is released

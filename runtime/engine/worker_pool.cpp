@@ -143,11 +143,7 @@ void WorkerPool::process(std::uint32_t w, Batch &batch) {
     case Kind::Watermark:
       for (std::uint32_t id = 0; id < set.size(); ++id) {
         std::size_t first = out.size();
-        if (c.kind == Kind::Watermark) {
-          set[id]->advanceWatermark(c.time, out);
-        } else {
-          set[id]->advanceTime(c.time, out);
-        }
+        set[id]->advanceTo(c.time, c.kind == Kind::Watermark, out); // no call when nothing is due
         stamp(out, first, id);
       }
       break;

@@ -656,6 +656,11 @@ bool KafkaSource::assigned(std::uint32_t split) const {
   return split < impl_->partitions.size() && impl_->partitions[split].assigned;
 }
 
+bool KafkaSource::idle(std::uint32_t split) const {
+  return split < impl_->partitions.size() && impl_->partitions[split].assigned &&
+         impl_->partitions[split].idle;
+}
+
 std::uint64_t KafkaSource::countsVersion() const {
   return impl_->counts_version;
 }

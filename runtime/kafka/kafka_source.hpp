@@ -143,6 +143,9 @@ public:
   bool counts(std::uint32_t split) const override;
   // Whether partition `split` is assigned to this process now (idle or not).
   bool assigned(std::uint32_t split) const;
+  // Whether partition `split` is assigned and silent for idle_timeout_ms (out of the watermark
+  // until it has a message again).
+  bool idle(std::uint32_t split) const;
   // `cep serve --scale-out`: partition `split` is left out of the combined watermark while
   // `held_out` (counts() false: its messages are matched by a catch-up of its own, with its own
   // watermark; docs/kafka.md "A partition taken over behind the member").

@@ -129,7 +129,9 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
   keys_ = std::move(old.keys_);
   free_keys_ = std::move(old.free_keys_);
   table_ = std::move(old.table_);
-  time_ = old.time_;
+  time_ = old.currentTime();
+  clearDeferred();
+  old.clearDeferred();
   stats_ = old.stats_;
   live_runs_ = old.live_runs_;
   live_keys_ = old.live_keys_;
@@ -171,6 +173,8 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
   old.dirty_.clear();
   old.freed_.clear();
   updatePeaks();
+  refreshDue();
+  old.refreshDue();
 
   MigrationReport report;
   report.keys_moved = live_keys_;

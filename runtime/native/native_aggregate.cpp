@@ -69,6 +69,7 @@ public:
                "aggregate " + image_->name + ": code and image disagree");
     type_ = &schema_->types[image_->event_type];
     values_.resize(image_->spec.accumulators.size());
+    installHaving();
     std::vector<std::string_view> names;
     for (const OutputField &field : image_->emit.fields) {
       names.push_back(field.name);
@@ -91,16 +92,27 @@ public:
   void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) override {
     advance(watermark, out);
   }
-  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override { offer(event, out); }
+  void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
+    settle();
+    offer(event, out);
+    refreshDue();
+  }
   bool onLateEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
-    return offer(event, out, /*late=*/true);
+    settle();
+    bool taken = offer(event, out, /*late=*/true);
+    refreshDue();
+    return taken;
   }
   void finish(std::vector<MatchOutput> &out) override {
+    settle();
     aggregator_->recycle(results_);
     aggregator_->finish(results_);
     writeResults(nullptr, out);
+    refreshDue();
   }
 
+  // No settle(): a watermark that fires nothing changes no statistic (and stats may be read
+  // while the operator is idle, without touching its state).
   MatcherStats stats() const override {
     MatcherStats s = stats_;
     rt::AggregateStats a = aggregator_->stats();
@@ -112,17 +124,22 @@ public:
   std::int64_t nextTimer() const override { return kEndOfTime; }
 
   void snapshot(std::string &out) const override {
+    settle();
     std::string window;
     aggregator_->snapshot(window);
     rt::writeOperatorSnapshot(out, window, *schema_, events_);
   }
   void restore(std::string_view in) override {
+    clearDeferred();
     aggregator_->restore(rt::readOperatorSnapshot(in, *schema_, events_));
+    latest_ = std::max(latest_, aggregator_->latestHeld());
+    refreshDue();
   }
   void exportState(MatcherState &) const override { refuse("state export"); }
 
   // Key records of the window runtime (native_aggregate.hpp "Key records").
   void exportChanges(MatcherChanges &out) override {
+    settle();
     exportWhole(out);
     auto now = std::make_unique<std::unordered_map<std::string, Fingerprint>>();
     now->reserve(out.put.size());
@@ -155,6 +172,7 @@ public:
   }
 
   void exportWhole(MatcherChanges &out) const {
+    settle();
     if (with_events_) {
       refuse("key records (--with-events keeps the counted events)");
     }
@@ -167,7 +185,10 @@ public:
     if (with_events_) {
       refuse("key records (--with-events keeps the counted events)");
     }
+    clearDeferred();
     aggregator_->restoreParts(header, records);
+    latest_ = std::max(latest_, aggregator_->latestHeld());
+    refreshDue();
   }
   MigrationReport checkMigration(const MatcherState &) const override {
     MigrationReport r;
@@ -183,8 +204,9 @@ public:
     return std::hash<std::string>{}(key);
   }
   // `drain` (native_aggregate.hpp "Drain"): from here on this operator writes only the windows
-  // that started before the switch time, the time after its watermark.
+  // that started before the switch time, the time after its watermark and its latest event.
   void drain() override {
+    settle();
     if (!drainRefusal(*image_).empty()) {
       refuse("draining");
     }
@@ -192,26 +214,33 @@ public:
   }
   bool draining() const override { return own_before_ != kOwnAll.second; }
   bool drained() const override {
+    settle();
     if (!draining()) {
       return false;
     }
-    if (own_before_ <= own_from_) {
-      return true; // it owns no window
-    }
-    // The last window it owns: the latest start before the switch, and its end; closed for
-    // good once the watermark reaches end - 1 + lateness (aggregator.cpp's rule).
-    const rt::AggregateSpec &spec = aggregator_->spec();
-    std::int64_t unit = spec.window == rt::WindowKind::Hopping ? spec.slide_ms : spec.size_ms;
-    std::int64_t last_start = floorDiv(own_before_ - 1, unit) * unit;
-    std::int64_t end = last_start + spec.size_ms;
-    std::int64_t w = aggregator_->watermark();
-    return w != INT64_MIN && end - 1 + spec.lateness_ms <= w;
+    return own_before_ <= own_from_ || aggregator_->drainedBefore(own_before_);
   }
-  // After its watermark, and not before the windows it owns (a version that took over in an
-  // earlier drain owns none before its own switch time).
+  // After its watermark and its latest event (the driver hands events at time t after
+  // advancing to t - 1: a version that comes now sees no event before S), and not before the
+  // windows it owns (a version that took over in an earlier drain owns none before its own
+  // switch time).
   std::int64_t switchTime() const {
+    settle();
     std::int64_t w = aggregator_->watermark();
-    return std::max(w == INT64_MIN ? INT64_MIN + 1 : w + 1, own_from_);
+    std::int64_t after = w == INT64_MIN ? INT64_MIN + 1 : w + 1;
+    if (latest_ != INT64_MIN) {
+      after = std::max(after, latest_ + 1);
+    }
+    return std::max(after, own_from_);
+  }
+  // The new version of a drain at `before` (native_aggregate.hpp "Drain"): `from`'s
+  // watermark, and the bounds of its sessions and running cells that started before `before`.
+  void seedFrom(const NativeAggregate &from, std::int64_t before) {
+    from.settle(); // both at their recorded times (lazy time advance)
+    settle();
+    aggregator_->seedFrom(*from.aggregator_, before);
+    latest_ = std::max(latest_, from.latest_);
+    refreshDue();
   }
   void ownWindows(std::int64_t from, std::int64_t before) {
     own_from_ = from;
@@ -221,15 +250,18 @@ public:
   // Every open window goes unwritten (`cep serve`: a `fresh` deploy, a `drop` undeploy); the
   // operator goes on from the same watermark with no key. Returns the windows dropped.
   std::uint64_t dropState() override {
+    settle();
     std::uint64_t windows = aggregator_->stats().windows;
     std::int64_t watermark = aggregator_->watermark();
     aggregator_ = std::make_unique<rt::WindowAggregator>(aggregator_->spec());
+    installHaving();
     if (watermark != INT64_MIN) {
       aggregator_->recycle(results_);
       aggregator_->advance(watermark, results_); // no key: writes nothing
     }
     events_.clear();
     stats_.dropped += windows;
+    refreshDue();
     return windows;
   }
 
@@ -250,24 +282,60 @@ private:
     return {std::hash<std::string_view>()(bytes), fnv};
   }
 
+  // `having` runs in the window runtime (WindowAggregator::setFilter): a rolling window tests
+  // it before it builds a result.
+  void installHaving() {
+    if (code_.having != nullptr) {
+      aggregator_->setFilter(&NativeAggregate::having, this);
+    }
+  }
+  static bool having(void *context, const std::vector<rt::AggValue> &values) {
+    auto *self = static_cast<NativeAggregate *>(context);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      self->values_[i] = cepValueOf(values[i]);
+    }
+    self->view_.reset(kNoNode);
+    return self->code_.having(self->values_.data(), &self->view_) != 0;
+  }
+
   [[noreturn]] void refuse(const char *what) const {
     throw std::runtime_error("aggregate `" + image_->name + "`: " + what +
                              " of window state are not supported");
   }
 
-  static std::int64_t floorDiv(std::int64_t a, std::int64_t b) {
-    std::int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-  }
-
   void advance(std::int64_t watermark, std::vector<MatchOutput> &out) {
+    clearDeferred(); // `watermark` is at least the one recorded (times never go back)
     if (watermark <= aggregator_->watermark()) {
       return;
     }
     aggregator_->recycle(results_);
     aggregator_->advance(watermark, results_);
     writeResults(nullptr, out);
+    refreshDue();
   }
+
+  // Lazy time advance (runtime::Matcher::advanceTo): the driver calls advanceTime /
+  // advanceWatermark only from the aggregator's next due watermark on, and records the time
+  // otherwise. settle() applies the recorded time before anything reads or changes the window
+  // state (every public call but the advances); nothing is due below it, so it only moves the
+  // watermark and writes nothing. Const: the watermark is not part of what a const call may
+  // change for its caller (it reads as if the advance had been made).
+  void settle() const {
+    std::int64_t t = deferredTime();
+    if (t == INT64_MIN) {
+      return;
+    }
+    std::int64_t w = deferredWatermark() ? t : t - 1; // advanceTime(t): the watermark is t - 1
+    clearDeferred();
+    if (w > aggregator_->watermark()) {
+      std::vector<rt::WindowResult> none;
+      aggregator_->advance(w, none);
+      CEP_ASSERT(none.empty(), "a recorded time passed a due window");
+    }
+  }
+  // Matcher::setDue: advanceWatermark(W) has work from the aggregator's next due watermark on
+  // (advanceTime(t), the watermark t - 1, one later: the due time is early, which is safe).
+  void refreshDue() { setDue(aggregator_->nextDue()); }
 
   bool offer(const EventRef &event, std::vector<MatchOutput> &out, bool late = false) {
     const Event &e = *event;
@@ -276,20 +344,46 @@ private:
     if (code_.condition != nullptr && code_.condition(&e, &view_) == 0) {
       return false;
     }
-    key_.clear();
-    keyOf(e, key_);
+    std::string_view key = keyView(e);
     rt::AggInput in = rowOf(e);
     aggregator_->recycle(results_);
-    if (aggregator_->onEvent(key_, in, results_) == rt::EventFate::Late) {
+    if (aggregator_->onEvent(key, in, results_) == rt::EventFate::Late) {
       stats_.late_missed += late ? 1 : 0;
       return false;
     }
     stats_.late_counted += late ? 1 : 0;
+    if (!late) {
+      latest_ = std::max(latest_, e.time);
+    }
     if (with_events_) {
       events_.emplace(e.seq, event);
     }
     writeResults(&e, out);
     return true;
+  }
+
+  // The event's key as keyOf writes it, in int_text_ for one int field (the usual `partition
+  // by card`: no string per event), else in key_.
+  std::string_view keyView(const Event &e) {
+    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
+        !e.isNull(static_cast<std::uint32_t>(int_key_))) {
+      char *end = int_text_ + sizeof(int_text_);
+      std::int64_t v = e.slots()[int_key_].i;
+      // The digits of appendJsonInt (std::to_chars), last first.
+      std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+      char *p = end;
+      do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+      } while (u != 0);
+      if (v < 0) {
+        *--p = '-';
+      }
+      return {p, static_cast<std::size_t>(end - p)};
+    }
+    key_.clear();
+    keyOf(e, key_);
+    return key_;
   }
 
   // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
@@ -355,16 +449,19 @@ private:
   // The records of results_: `at` is the event that produced them (null: the watermark).
   void writeResults(const Event *at, std::vector<MatchOutput> &out) {
     for (const rt::WindowResult &r : results_) {
-      if (r.start < own_from_ || r.start >= own_before_) {
+      std::int64_t start = rt::drainStart(aggregator_->spec(), r);
+      if (start < own_from_ || start >= own_before_) {
         continue; // a window of the other version of a drain (native_aggregate.hpp "Drain")
+      }
+      if (r.event_count == 0) {
+        // A drain's seed that took no event (seedDrain): never a record, even where the split
+        // is not known (a restore from the Kafka changelog while the aggregate drains).
+        continue;
       }
       for (std::size_t i = 0; i < r.values.size(); ++i) {
         values_[i] = cepValueOf(r.values[i]);
       }
-      view_.reset(kNoNode);
-      if (code_.having != nullptr && code_.having(values_.data(), &view_) == 0) {
-        continue;
-      }
+      // `having` was tested by the window runtime (installHaving).
       MatchOutput o = rt::windowOutput(r, at);
       record(r, o.json);
       out.push_back(std::move(o));
@@ -435,7 +532,8 @@ private:
   std::size_t record_bytes_ = 0; // the last record's length
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
-  NodePool pool_; // empty: generated code sees a context with nothing bound
+  char int_text_[24]; // keyView's digits of an int key
+  NodePool pool_;     // empty: generated code sees a context with nothing bound
   BoundView view_;
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;
@@ -443,6 +541,9 @@ private:
   // The windows it writes: those starting in [own_from_, own_before_) (a drain's two versions).
   std::int64_t own_from_ = kOwnAll.first;
   std::int64_t own_before_ = kOwnAll.second;
+  // The latest time of an event it counted that was not late (switchTime); after a restore, at
+  // least the latest its state may hold (WindowAggregator::latestHeld).
+  std::int64_t latest_ = INT64_MIN;
   // exportChanges: the fingerprint of each key record it exported last (null before the first).
   std::unique_ptr<std::unordered_map<std::string, Fingerprint>> exported_;
 };
@@ -477,12 +578,14 @@ std::string drainRefusal(const AggregateImage &image) {
   case rt::WindowKind::Cumulate:
     return {};
   case rt::WindowKind::Session:
-    return "a session window is not drained yet (an event may extend a session of the old "
-           "version or start one of the new: which one owns it is not decided)";
   case rt::WindowKind::Rolling:
+    return {};
   case rt::WindowKind::None:
-    return std::string("a `") + rt::windowKindName(image.spec.window) +
-           "` window never closes: nothing would end the drain";
+    if (image.spec.ttl_ms > 0) {
+      return {};
+    }
+    return "a `none` window without `ttl` never closes: the old version's running windows "
+           "would never end its drain (give the aggregate a `ttl`)";
   }
   return "unknown window kind";
 }
@@ -491,6 +594,13 @@ std::int64_t drainSwitchTime(const Matcher &m) {
   const auto *a = dynamic_cast<const NativeAggregate *>(&m);
   CEP_ASSERT(a != nullptr, "drainSwitchTime of a pattern");
   return a->switchTime();
+}
+
+void seedDrain(Matcher &to, const Matcher &from, std::int64_t before) {
+  auto *a = dynamic_cast<NativeAggregate *>(&to);
+  const auto *b = dynamic_cast<const NativeAggregate *>(&from);
+  CEP_ASSERT(a != nullptr && b != nullptr, "seedDrain of a pattern");
+  a->seedFrom(*b, before);
 }
 
 void ownWindows(Matcher &m, std::int64_t from, std::int64_t before) {

@@ -23,9 +23,16 @@
 // S are the old version's, the others the new one's. Both take every event (a window of either
 // may hold it) and each writes only its own windows, so every window is written once, by one
 // version, with all its events. drain() makes an operator own the windows before
-// drainSwitchTime() (tumbling, hopping and cumulate windows only: drainRefusal says why not
-// for the others); drained() is true once the last of them is closed for good (the watermark at
-// its end - 1 + lateness). ownWindows(m, S, INT64_MAX) gives the new version the rest;
+// drainSwitchTime(); drained() is true once the last of them is closed for good (time windows:
+// the watermark at its end - 1 + lateness). A session is the version's its start falls to (a
+// merge gives it the earlier start, so it may move to the old version; it is written by its
+// owner when it fires or is revised); drained() once no session that started before S is held
+// or can start. A rolling window (t - size, t] starts at t - size: the old version writes the
+// records of events before S + size, drained() once the watermark is at S + size - 1. A running
+// (`none`) window starts at its key's first event or restart after `ttl`: drained() once every
+// one that started before S has expired; without `ttl` it would never end (drainRefusal). The
+// new version knows the old one's sessions and running cells (seedDrain), so it writes none
+// that the old one owns. ownWindows(m, S, INT64_MAX) gives the new version the rest;
 // ownedWindows says what an operator owns (a checkpoint keeps it). dropState() drops every open
 // window unwritten (`cep serve`'s `fresh` deploy and `drop` undeploy) and returns how many there
 // were; stats() gives the open windows and the late events counted or missed (MatcherStats).
@@ -81,6 +88,11 @@ std::string drainRefusal(const AggregateImage &image);
 // The switch time a drain() now would take: the operator's watermark + 1, or the start of the
 // windows it owns if later.
 std::int64_t drainSwitchTime(const Matcher &m);
+// The new version `to` (fresh) of a drain at `before` (the old one's drainSwitchTime) takes
+// `from`'s watermark and the bounds of its sessions and running cells that started before
+// `before` (runtime/aggregate/aggregator.hpp seedFrom): so it sees that an event extends a
+// window it does not own.
+void seedDrain(Matcher &to, const Matcher &from, std::int64_t before);
 // The windows `m` writes: those starting in [from, before) (default: all).
 void ownWindows(Matcher &m, std::int64_t from, std::int64_t before);
 std::pair<std::int64_t, std::int64_t> ownedWindows(const Matcher &m);

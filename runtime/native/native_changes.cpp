@@ -168,7 +168,7 @@ void NativeMatcher::exportChanges(MatcherChanges &out) {
 
   MatcherHeader header;
   header.pattern = image_->name;
-  header.time = time_;
+  header.time = currentTime();
   header.stats = stats_;
   header.draining = draining_;
   header.keys = live_keys_;

@@ -331,6 +331,7 @@ void NativeMatcher::reschedule(std::uint32_t k) {
 
 void NativeMatcher::advanceTime(std::int64_t time, std::vector<MatchOutput> &out) {
   advance(time, out);
+  refreshDue();
 }
 
 std::int64_t NativeMatcher::nextTimer() const {
@@ -479,6 +480,7 @@ void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<M
 // --- events (Flink: doProcess) ----------------------------------------------------------------
 
 void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out) {
+  DueRefresh due{*this};
   const Event &e = *event;
   if (e.type >= uses_type_.size() || !uses_type_[e.type]) {
     return; // not in this pattern's stream (docs/semantics.md §1)
@@ -578,7 +580,7 @@ void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason)
   }
   count = std::min(count, key.runs.size());
   for (std::size_t i = 0; i < count; ++i) {
-    evict(key, key.runs[i], reason, time_);
+    evict(key, key.runs[i], reason, currentTime());
   }
   key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(count));
   live_runs_ -= count;
@@ -616,7 +618,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
     Next n = heap.back();
     heap.pop_back();
     Key &key = keys_[n.key];
-    evict(key, key.runs[n.index], EvictReason::StateBytes, time_);
+    evict(key, key.runs[n.index], EvictReason::StateBytes, currentTime());
     --live_runs_; // the run is erased below
     if (n.index == 0) {
       n.touched = touched.size();
@@ -761,6 +763,7 @@ void NativeMatcher::prune(Key &key, const Held &released) {
 // --- end of input -----------------------------------------------------------------------------
 
 void NativeMatcher::finish(std::vector<MatchOutput> &out) {
+  DueRefresh due{*this};
   // Time advances to +infinity: every deadline fires in order.
   while (!heap_.empty()) {
     Timer t = heap_.front();
@@ -799,6 +802,7 @@ void NativeMatcher::finish(std::vector<MatchOutput> &out) {
 std::uint64_t NativeMatcher::dropState() {
   const std::uint64_t dropped = live_runs_ + held_;
   clear();
+  refreshDue();
   stats_.dropped += dropped;
   return dropped;
 }

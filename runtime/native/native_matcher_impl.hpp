@@ -68,7 +68,9 @@ public:
   std::uint64_t dropState() override;
   std::int64_t nextTimer() const override;
 
-  std::int64_t currentTime() const { return time_; }
+  // The pattern's time: the last advance, or the time the driver recorded without a call
+  // (Matcher::advanceTo: nothing was due then).
+  std::int64_t currentTime() const { return std::max(time_, deferredTime()); }
   std::uint64_t liveNodes() const { return nodes_.live(); }
 
 private:
@@ -223,6 +225,16 @@ private:
     return fireDue(time, out);
   }
   bool fireDue(std::int64_t time, std::vector<MatchOutput> &out);
+  // Matcher::setDue: the earliest timer entry and key expiry (a stale entry is earlier than the
+  // truth, which is safe). After every public call that may add a deadline (DueRefresh).
+  void refreshDue() {
+    std::int64_t due = heap_.empty() ? kEndOfTime : heap_.front().deadline;
+    setDue(ttl_.empty() ? due : std::min(due, ttl_.front().at));
+  }
+  struct DueRefresh {
+    NativeMatcher &m;
+    ~DueRefresh() { m.refreshDue(); }
+  };
   // advanceTime, inline for onEvent.
   void advance(std::int64_t time, std::vector<MatchOutput> &out) {
     time_ = std::max(time_, time);

@@ -19,7 +19,7 @@ void NativeMatcher::exportHeader(MatcherState &st) const {
   const PatternImage &img = *image_;
   st = MatcherState();
   st.pattern = img.name;
-  st.time = time_;
+  st.time = currentTime();
   st.stats = stats_;
   st.draining = draining_;
   st.schema = schema_;
@@ -110,6 +110,7 @@ void NativeMatcher::restore(std::string_view in) {
   MatcherState st = decodeMatcherState(in, schema_, image_->name);
   importState(st, st.events);
   draining_ = st.draining;
+  refreshDue();
 }
 
 void NativeMatcher::restoreState(const MatcherState &st) {
@@ -122,6 +123,7 @@ void NativeMatcher::restoreState(const MatcherState &st) {
   }
   importState(st, st.events);
   draining_ = st.draining;
+  refreshDue();
 }
 
 void NativeMatcher::importState(const MatcherState &st, const std::vector<EventRef> &events) {
@@ -231,6 +233,7 @@ void NativeMatcher::importState(const MatcherState &st, const std::vector<EventR
 
   // Commit.
   time_ = st.time;
+  clearDeferred();
   stats_ = st.stats;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (reps[i] == nullptr) {
@@ -322,6 +325,7 @@ MigrationReport NativeMatcher::migrateFrom(const MatcherState &from) {
     return report;
   }
   importState(from, events);
+  refreshDue();
   report.keys_moved = live_keys_;
   report.runs_moved = live_runs_;
   report.held_moved = held_;

@@ -324,3 +324,137 @@ TEST_CASE("a native aggregate exports changed keys and restores from its key rec
   CHECK_THROWS_WITH(native::restoreAggregateRecords(*make().matchers[0], whole.header, {"x"}),
                     Catch::Contains("bad aggregate"));
 }
+
+// Lazy time advance (runtime::Matcher::advanceTo): a native aggregate is not called while no
+// window is due, yet writes the same records at the same steps and the same snapshot bytes at
+// every step as one advanced eagerly (the recorded watermark applied before it is read).
+TEST_CASE("a native aggregate advanced lazily matches one advanced at every step", "[aggnative]") {
+  std::string window = GENERATE(std::string("tumbling 5s lateness 1s"),
+                                std::string("hopping 6s every 2s"), std::string("session gap 3s"),
+                                std::string("rolling 4s"), std::string("none ttl 5s"));
+  CAPTURE(window);
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", rulesOf(window))}));
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", eventsText()), pipeline.schema());
+  auto make = [&] {
+    driver::MatcherSet set;
+    std::string error;
+    REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+    REQUIRE(set.matchers.size() == 2);
+    return set;
+  };
+  driver::MatcherSet lazy_set = make(), eager_set = make();
+  cep::runtime::Matcher &lazy = *lazy_set.matchers[1]; // the aggregate
+  cep::runtime::Matcher &eager = *eager_set.matchers[1];
+  std::vector<cep::runtime::MatchOutput> lo, eo;
+  auto same = [&] {
+    CHECK(lo.size() == eo.size());
+    for (std::size_t i = 0; i < lo.size() && i < eo.size(); ++i) {
+      CHECK(lo[i].json == eo[i].json);
+    }
+    lo.clear();
+    eo.clear();
+    std::string ls, es;
+    lazy.snapshot(ls);
+    eager.snapshot(es);
+    CHECK(ls == es);
+  };
+  std::size_t skipped = 0;
+  std::int64_t time = INT64_MIN;
+  for (const auto &e : events) {
+    if (e->time != time) {
+      time = e->time;
+      skipped += time < lazy.dueTime() ? 1 : 0;
+      lazy.advanceTo(time, false, lo);
+      eager.advanceTime(time, eo);
+      same();
+    }
+    lazy.onEvent(e, lo);
+    eager.onEvent(e, eo);
+    same();
+    skipped += time < lazy.dueTime() ? 1 : 0;
+    lazy.advanceTo(time, true, lo); // the watermark after each event: its time
+    eager.advanceWatermark(time, eo);
+    same();
+  }
+  CHECK(skipped > 0); // the steps before a window's end call nothing
+  lazy.finish(lo);
+  eager.finish(eo);
+  same();
+}
+
+// A drain of a session aggregate between two native operators as `cep serve` makes it
+// (native_aggregate.hpp "Drain"): the switch time after the old one's latest event, the new one
+// seeded with its sessions; together they write what one operator writes, each session once.
+TEST_CASE("a native session aggregate drains into a new operator, each session written once",
+          "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, ts: time }\n"
+                                                 "aggregate agg partition by k window session "
+                                                 "gap 5s { e: E }\n"
+                                                 "emit A { n: count(e) }\n")}));
+  // a: 1s, 3s before the switch, 6s after it (extends the session from 1s: the old one's); b:
+  // 3s before, 4s after (the same); c: 7s, a session after the switch (the new one's).
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", "{\"k\":\"a\",\"ts\":1000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":3000}\n"
+                                                                  "{\"k\":\"b\",\"ts\":3000}\n"
+                                                                  "{\"k\":\"b\",\"ts\":4000}\n"
+                                                                  "{\"k\":\"a\",\"ts\":6000}\n"
+                                                                  "{\"k\":\"c\",\"ts\":7000}\n"),
+                                        pipeline.schema());
+  REQUIRE(events.size() == 6);
+  auto make = [&] {
+    driver::MatcherSet set;
+    std::string error;
+    REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+    return set;
+  };
+  auto feed = [&](cep::runtime::Matcher &m, std::size_t from, std::size_t to,
+                  std::vector<cep::runtime::MatchOutput> &out) {
+    for (std::size_t i = from; i < to; ++i) {
+      m.advanceTime(events[i]->time, out);
+      m.onEvent(events[i], out);
+    }
+  };
+  driver::MatcherSet whole_set = make(), old_set = make(), new_set = make(), lost_set = make();
+  cep::runtime::Matcher &whole = *whole_set.matchers[0];
+  cep::runtime::Matcher &old_v = *old_set.matchers[0];
+  std::vector<cep::runtime::MatchOutput> want, got, lost;
+  feed(whole, 0, 6, want);
+  whole.finish(want);
+  feed(old_v, 0, 3, got); // the old version saw b's 3s after advancing to 2.999s
+  const std::int64_t s = native::drainSwitchTime(old_v);
+  CHECK(s == 3001); // after its latest event, not its watermark + 1 ms (3000)
+  for (cep::runtime::Matcher *m : {new_set.matchers[0].get(), lost_set.matchers[0].get()}) {
+    native::ownWindows(*m, s, INT64_MAX);
+    native::seedDrain(*m, old_v, s);
+  }
+  old_v.drain();
+  CHECK(old_v.draining());
+  cep::runtime::Matcher &new_v = *new_set.matchers[0];
+  feed(old_v, 3, 6, got);
+  feed(new_v, 3, 6, got);
+  CHECK_FALSE(old_v.drained()); // a's session from 1s is open
+  old_v.finish(got);
+  new_v.finish(got);
+  CHECK(old_v.drained());
+  auto jsons = [](const std::vector<cep::runtime::MatchOutput> &v) {
+    std::vector<std::string> out;
+    for (const auto &o : v) {
+      out.push_back(o.json);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(jsons(got) == jsons(want));
+  CHECK(want.size() == 3);
+
+  // A seeded operator whose split is lost (ownWindows back to everything, as a restore without
+  // the checkpoint's section) writes no record for a seed that took no event.
+  cep::runtime::Matcher &lost_v = *lost_set.matchers[0];
+  native::ownWindows(lost_v, INT64_MIN, INT64_MAX);
+  lost_v.finish(lost);
+  CHECK(lost.empty());
+}

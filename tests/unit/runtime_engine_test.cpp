@@ -99,6 +99,10 @@ public:
   }
   MatcherStats stats() const override { return stats_; }
   std::int64_t nextTimer() const override { return next_timer; }
+  // Lazy time advance (Matcher::advanceTo): the driver calls advance only from `due` on.
+  void due(std::int64_t t) { setDue(t); }
+  std::int64_t recorded() const { return deferredTime(); }
+  bool recordedWatermark() const { return deferredWatermark(); }
   void snapshot(std::string &) const override {}
   void restore(std::string_view) override {}
   // The run loop never moves states between versions: these are never called here.
@@ -241,6 +245,37 @@ TEST_CASE("engine: the watermark after a batch equal to its last time still adva
   // changes nothing.
   CHECK(log == Log{"p.advance(5)", "p.event(Aa@5)", "p.advance(5)", "p.finish"});
   CHECK(r.stats.records.inputs[0].watermarks == 3);
+}
+
+TEST_CASE("engine: an operator with nothing due is not called, its time is recorded",
+          "[runtime][engine]") {
+  Schema s = schema();
+  Log log;
+  FakeMatcher p("p", {0, 1}, log, s);
+  FakeMatcher q("q", {0, 1}, log, s); // keeps no due time: called at every step, as before
+  p.due(11);
+  TempFile in(R"({"@type":"A","k":"a1","t":8})"
+              "\n"
+              R"({"@type":"A","k":"a2","t":10})"
+              "\n"
+              R"({"@watermark":10})"
+              "\n"
+              R"({"@type":"B","k":"b1","t":12})"
+              "\n"
+              R"({"@watermark":12})"
+              "\n");
+  RunOptions options;
+  options.watermark = WatermarkMode::Explicit;
+  p.on_advance = [&](std::int64_t, std::vector<MatchOutput> &) { p.due(kEndOfTime); };
+  Run r = runOn(s, {&p, &q}, {{in.path(), ""}}, options);
+  CHECK(r.result.status == RunStatus::Ok);
+  CHECK(log == Log{"q.advance(8)", "p.event(Aa1@8)", "q.event(Aa1@8)", "q.advance(10)",
+                   "p.event(Aa2@10)", "q.event(Aa2@10)", "q.advance(10)", "p.advance(12)",
+                   "q.advance(12)", "p.event(Bb1@12)", "q.event(Bb1@12)", "q.advance(12)",
+                   "p.finish", "q.finish"});
+  // The after-batch watermark 12 came with nothing due any more: recorded, not called.
+  CHECK(p.recorded() == 12);
+  CHECK(p.recordedWatermark());
 }
 
 TEST_CASE("engine: explicit watermarks hold events until a watermark line or the end",

@@ -363,6 +363,8 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   rec.next_offset = 516;
   rec.read_to = 530;
   rec.watermark = 1764842400000;
+  rec.input_watermarks = {1764842000000, INT64_MIN, 1764843000000};
+  rec.input_idle = {0, 1, 0};
   rec.patterns.push_back({"card_testing", "3248ce6a4836", "3248ce6a4836aa", "", {"r1", "r22"}});
   rec.patterns.push_back({"velocity", "3248ce6a4836", "3248ce6a4836aa", "", {}});
   rec.patterns.push_back({"hourly", "3248ce6a4836", "3248ce6a4836aa", "CEPASNAP...", {"w1"}});
@@ -382,6 +384,8 @@ TEST_CASE("changelog record: round trip, and bad bytes refused with the reason",
   CHECK(back.next_offset == 516);
   CHECK(back.read_to == 530);
   CHECK(back.watermark == 1764842400000);
+  CHECK(back.input_watermarks == rec.input_watermarks);
+  CHECK(back.input_idle == rec.input_idle);
   REQUIRE(back.patterns.size() == 3);
   CHECK(back.patterns[0].pattern == "card_testing");
   CHECK(back.patterns[0].version == "3248ce6a4836");
@@ -429,10 +433,11 @@ TEST_CASE("changelog record: format version 1, without read_to, is still read",
   rec.watermark = 1764842400000;
   std::string v2;
   svc::encodeChangelogRecord(rec, v2);
-  // Version 1's bytes: the version field 1 and no read_to (the i64 before the u32 pattern
-  // count, the last field of a record without patterns), checksummed again.
+  // Version 1's bytes: the version field 1, no read_to and no input partitions (the i64 and
+  // the u32 count before the u32 pattern count, the last field of a record without patterns),
+  // checksummed again.
   std::string body = v2.substr(0, v2.size() - 8);
-  std::string v1 = body.substr(0, body.size() - 12) + body.substr(body.size() - 4);
+  std::string v1 = body.substr(0, body.size() - 16) + body.substr(body.size() - 4);
   v1[8] = 1; // u32 little-endian after the 8-byte magic
   v1[9] = v1[10] = v1[11] = 0;
   runtime::SnapshotWriter(v1).u64(cep::fnv1a64(v1));
@@ -479,4 +484,43 @@ TEST_CASE("changelog record: format version 2, without aggregate headers, is sti
   v3[8] = 3;
   runtime::SnapshotWriter(v3).u64(cep::fnv1a64(v3));
   CHECK_THROWS_WITH(svc::decodeChangelogRecord(v3), Catch::Contains("bad changelog record"));
+}
+
+TEST_CASE("changelog record: format version 3, without input partitions, is still read",
+          "[partition-state][changelog]") {
+  // Version 3's layout written field by field: one pattern with a header, no input partitions.
+  std::string v3;
+  runtime::SnapshotWriter w(v3);
+  w.bytes(svc::kChangelogMagic, sizeof svc::kChangelogMagic);
+  w.u32(3);
+  w.str("fraud-repartition");
+  w.u32(1);
+  w.u32(4);
+  w.str("fraud");
+  w.str("cluster");
+  w.str("1-1");
+  w.str("cep-fraud-a");
+  w.i64(1733301235000);
+  w.i64(7);
+  w.i64(1764842400000);
+  w.i64(9);
+  w.u32(1);
+  w.str("card_testing");
+  w.str("3248ce6a4836");
+  w.str("3248ce6a4836aa");
+  w.blob("");
+  w.u64(1);
+  w.blob("r1");
+  w.u64(cep::fnv1a64(v3));
+  svc::ChangelogRecord back = svc::decodeChangelogRecord(v3);
+  CHECK(back.read_to == 9);
+  CHECK(back.input_watermarks.empty());
+  CHECK(back.input_idle.empty());
+  REQUIRE(back.patterns.size() == 1);
+  CHECK(back.patterns[0].records == std::vector<std::string>{"r1"});
+  // Read as version 4 the same bytes are refused (the pattern count read as input partitions).
+  std::string v4 = v3.substr(0, v3.size() - 8);
+  v4[8] = 4;
+  runtime::SnapshotWriter(v4).u64(cep::fnv1a64(v4));
+  CHECK_THROWS_WITH(svc::decodeChangelogRecord(v4), Catch::Contains("bad changelog record"));
 }

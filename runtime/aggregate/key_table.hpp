@@ -1,0 +1,216 @@
+// The keys of one aggregate (internal to runtime/aggregate; aggregator.hpp is the interface):
+// KeyStates in a slab found through a flat open-addressing index keyed by the key's bytes.
+//
+//   slab    std::deque<KeyState>: addresses are stable (the due set points at them); a key that
+//           is erased leaves its place to the next new key (free list)
+//   index   a power-of-two array of (KeyState*, hash), at most half full, linear probing,
+//           erase by backward shift (no tombstones)
+//   hash    of the key's bytes (8 at a time, multiply and shift; up to 8 bytes in one word
+//           without a variable-length copy): the usual key is a short JSON number or string
+//           ("8519", "\"u1\"")
+//
+// No order of the table reaches anything written: snapshots and listings sort keys by name.
+//
+//   KeyTable t;
+//   std::uint64_t h = KeyTable::hash(key);
+//   KeyState *k = t.find(key, h);
+//   if (k == nullptr) k = &t.insert(key, h);
+//   t.erase(*k);                               // k is gone
+//   t.forEach([](const KeyState &k) { ... });  // every key in the table, in no order
+#pragma once
+
+#include "runtime/aggregate/key_state.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <string_view>
+#include <vector>
+
+namespace cep::runtime::aggregate {
+
+namespace key_bytes {
+
+inline std::uint64_t load64(const char *p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline std::uint32_t load32(const char *p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+// Up to 8 bytes as one word (no variable-length copy): two overlapping 4-byte loads, or the
+// first, middle and last byte.
+inline std::uint64_t small(const char *p, std::size_t n) {
+  if (n >= 4) {
+    return load32(p) | (std::uint64_t{load32(p + n - 4)} << 32);
+  }
+  if (n == 0) {
+    return 0;
+  }
+  return static_cast<unsigned char>(p[0]) |
+         (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+         (std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+}
+inline bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  if (a.size() <= 8) {
+    return small(a.data(), a.size()) == small(b.data(), b.size());
+  }
+  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace key_bytes
+
+class KeyTable {
+public:
+  static std::uint64_t hash(std::string_view key) {
+    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    const char *p = key.data();
+    std::size_t n = key.size();
+    std::uint64_t h = (n + 1) * kMul;
+    if (n <= 8) {
+      h = (h ^ key_bytes::small(p, n)) * kMul;
+    } else {
+      for (; n > 8; n -= 8, p += 8) {
+        h = (h ^ key_bytes::load64(p)) * kMul;
+        h ^= h >> 29;
+      }
+      h = (h ^ key_bytes::load64(p + n - 8)) * kMul; // the last 8 bytes (overlapping)
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    h ^= h >> 32;
+    return h;
+  }
+
+  KeyTable() : index_(16) {}
+
+  std::size_t size() const { return used_; }
+
+  // Room for n keys in all without a growth on the way (one rehash instead of one per doubling).
+  void reserve(std::size_t n) {
+    while (n * 2 > index_.size()) {
+      grow();
+    }
+  }
+
+  KeyState *find(std::string_view key, std::uint64_t h) const {
+    std::size_t mask = index_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Entry &e = index_[i];
+      if (e.key == nullptr) {
+        return nullptr;
+      }
+      if (e.hash == h && key_bytes::same(e.key->name, key)) {
+        return e.key;
+      }
+    }
+  }
+
+  // A new key (not in the table): an empty KeyState named `key`.
+  KeyState &insert(std::string_view key, std::uint64_t h) {
+    if ((used_ + 1) * 2 > index_.size()) {
+      grow();
+    }
+    KeyState *k;
+    if (!free_.empty()) {
+      k = free_.back();
+      free_.pop_back();
+    } else {
+      k = &slab_.emplace_back();
+    }
+    k->name.assign(key);
+    k->hash = h;
+    k->in_table = true;
+    place(k);
+    ++used_;
+    return *k;
+  }
+
+  // Takes k out (its state must be destroyed already); its place goes to the next new key.
+  void erase(KeyState &k) {
+    std::size_t mask = index_.size() - 1;
+    std::size_t i = k.hash & mask;
+    while (index_[i].key != &k) {
+      i = (i + 1) & mask;
+    }
+    // Backward shift: move later entries of the probe run into the hole when their home
+    // position allows it.
+    for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+      Entry &e = index_[j];
+      if (e.key == nullptr) {
+        break;
+      }
+      std::size_t home = e.hash & mask;
+      // e may move to i when its home is not in (i, j] (cyclically).
+      bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) {
+        index_[i] = e;
+        i = j;
+      }
+    }
+    index_[i] = Entry{};
+    k.in_table = false;
+    k.name.clear();
+    free_.push_back(&k);
+    --used_;
+  }
+
+  template <class F> void forEach(F &&f) {
+    for (KeyState &k : slab_) {
+      if (k.in_table) {
+        f(k);
+      }
+    }
+  }
+  template <class F> void forEach(F &&f) const {
+    for (const KeyState &k : slab_) {
+      if (k.in_table) {
+        f(k);
+      }
+    }
+  }
+
+  // Bytes of the index and the slab's places (the KeyStates themselves included).
+  std::size_t tableBytes() const {
+    return index_.size() * sizeof(Entry) + slab_.size() * sizeof(KeyState) +
+           free_.capacity() * sizeof(KeyState *);
+  }
+
+private:
+  struct Entry {
+    KeyState *key = nullptr; // null: empty
+    std::uint64_t hash = 0;
+  };
+
+  void place(KeyState *k) {
+    std::size_t mask = index_.size() - 1;
+    std::size_t i = k->hash & mask;
+    while (index_[i].key != nullptr) {
+      i = (i + 1) & mask;
+    }
+    index_[i] = Entry{k, k->hash};
+  }
+
+  void grow() {
+    std::vector<Entry> old(index_.size() * 2);
+    old.swap(index_);
+    for (const Entry &e : old) {
+      if (e.key != nullptr) {
+        place(e.key);
+      }
+    }
+  }
+
+  std::deque<KeyState> slab_;
+  std::vector<KeyState *> free_;
+  std::vector<Entry> index_; // a power of two, at most half full
+  std::size_t used_ = 0;
+};
+
+} // namespace cep::runtime::aggregate

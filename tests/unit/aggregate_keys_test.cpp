@@ -1,0 +1,193 @@
+// The window runtime's key table (runtime/aggregate/key_table.hpp) against a std::map, and keys
+// that go idle when their windows empty: kept for their next event, reclaimed after the
+// aggregate's horizon (runtime/aggregate/aggregator.hpp).
+#include "aggregate_fixture_test.hpp"
+#include "runtime/aggregate/key_table.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <random>
+
+using namespace cep::runtime;
+using namespace cep::runtime::aggregate;
+using namespace cep::runtime::aggregate::testing;
+
+namespace {
+
+struct Run {
+  WindowAggregator agg;
+  std::uint64_t seq = 0;
+  std::vector<WindowResult> out;
+
+  explicit Run(AggregateSpec s) : agg(std::move(s)) {}
+  void event(const std::string &key, std::int64_t t, std::int64_t n = 1) {
+    Row r;
+    r.key = key;
+    r.time = t;
+    r.seq = ++seq;
+    r.n = n;
+    RowInput in(r);
+    agg.onEvent(key, in.get(), out);
+  }
+  std::vector<WindowResult> take() { return std::exchange(out, {}); }
+};
+
+AggregateSpec spec(WindowKind k, std::int64_t size) {
+  AggregateSpec s;
+  s.name.assign(1, 'a');
+  s.window = k;
+  s.size_ms = size;
+  s.accumulators = {countAll(), acc(AggFn::Sum, kN)};
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggregate]") {
+  KeyTable table;
+  std::map<std::string, KeyState *> model;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 200000; ++step) {
+    std::string key = std::to_string(rng() % 3000);
+    if (rng() % 4 == 0) {
+      key = "\"user-" + key + "-with-a-longer-name\""; // past one word and the SSO buffer
+    }
+    std::uint64_t h = KeyTable::hash(key);
+    KeyState *found = table.find(key, h);
+    auto it = model.find(key);
+    REQUIRE((found == nullptr) == (it == model.end()));
+    if (found == nullptr) {
+      KeyState &k = table.insert(key, h);
+      CHECK(k.name == key);
+      model.emplace(key, &k);
+    } else {
+      REQUIRE(found == it->second);
+      if (rng() % 2 == 0) { // erase: later keys of its probe run shift back
+        table.erase(*found);
+        model.erase(it);
+      }
+    }
+    REQUIRE(table.size() == model.size());
+  }
+  std::size_t seen = 0;
+  table.forEach([&](const KeyState &k) {
+    ++seen;
+    auto it = model.find(k.name);
+    REQUIRE(it != model.end());
+    CHECK(it->second == &k);
+  });
+  CHECK(seen == model.size());
+  for (const auto &[key, k] : model) {
+    CHECK(table.find(key, KeyTable::hash(key)) == k);
+  }
+}
+
+TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "[aggregate]") {
+  Run tumbling(spec(WindowKind::Tumbling, 10));
+  tumbling.agg.advance(-1, tumbling.out);
+  tumbling.event("k", 0, 5);
+  tumbling.event("k", 3, 5);
+  tumbling.agg.advance(9, tumbling.out);
+  auto out = tumbling.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].values[1].i == 10);
+  CHECK(tumbling.agg.stats().keys == 0); // idle: not state
+  std::string idle;
+  tumbling.agg.snapshot(idle);
+  tumbling.event("k", 12, 7);
+  tumbling.agg.advance(19, tumbling.out);
+  out = tumbling.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].key == "k");
+  CHECK(out[0].start == 10);
+  CHECK(out[0].values[0].i == 1);
+  CHECK(out[0].values[1].i == 7);
+  WindowAggregator empty(spec(WindowKind::Tumbling, 10));
+  empty.advance(9, tumbling.out);
+  std::string none;
+  empty.snapshot(none);
+  CHECK(idle == none); // an idle key is in no snapshot
+
+  Run rolling(spec(WindowKind::Rolling, 100));
+  rolling.agg.advance(-1, rolling.out);
+  rolling.event("r", 0, 1);
+  rolling.event("r", 50, 2);
+  rolling.agg.advance(1000, rolling.out); // the window emptied: the key goes idle
+  CHECK(rolling.agg.stats().keys == 0);
+  CHECK(rolling.agg.stats().windows == 0);
+  rolling.take();
+  rolling.event("r", 1001, 4);
+  out = rolling.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].start == 1001);
+  CHECK(out[0].values[0].i == 1);
+  CHECK(out[0].values[1].i == 4);
+}
+
+TEST_CASE("aggregate: idle keys are reclaimed a window's length after they emptied",
+          "[aggregate]") {
+  Run run(spec(WindowKind::Tumbling, 10));
+  run.agg.advance(-1, run.out);
+  for (int k = 0; k < 1000; ++k) {
+    std::string key = "a"; // (not "a" + ...: g++ 12 warns of a restrict overlap there)
+    key += std::to_string(k);
+    run.event(key, 0);
+  }
+  run.agg.advance(9, run.out); // every window fires: 1,000 idle keys
+  CHECK(run.agg.stats().keys == 0);
+  CHECK(run.agg.stats().idle_keys == 1000);
+  run.agg.advance(9 + 9, run.out); // not yet a window's length after
+  CHECK(run.agg.stats().idle_keys == 1000);
+  run.event("a7", 25); // comes back: state again, not idle
+  CHECK(run.agg.stats().keys == 1);
+  CHECK(run.agg.stats().idle_keys == 999);
+  run.agg.advance(9 + 10, run.out); // reclaimed, but for a7
+  CHECK(run.agg.stats().idle_keys == 0);
+  CHECK(run.agg.stats().keys == 1);
+  run.agg.advance(29, run.out); // a7's window fires: idle again
+  CHECK(run.agg.stats().idle_keys == 1);
+  run.agg.advance(29 + 10, run.out);
+  CHECK(run.agg.stats().idle_keys == 0);
+  CHECK(run.agg.stats().keys == 0);
+  auto out = run.take();
+  REQUIRE(out.size() == 1001);
+  CHECK(out.back().key == "a7");
+  CHECK(out.back().start == 20);
+}
+
+TEST_CASE("aggregate: the having filter drops results, and windows still count as written",
+          "[aggregate]") {
+  // count > 2, as `having count(p) > 2` in the native operator (WindowAggregator::setFilter).
+  auto more_than_two = [](void *calls, const std::vector<AggValue> &values) {
+    ++*static_cast<int *>(calls);
+    return values[0].i > 2;
+  };
+  int calls = 0;
+  Run rolling(spec(WindowKind::Rolling, 100));
+  rolling.agg.setFilter(more_than_two, &calls);
+  rolling.agg.advance(-1, rolling.out);
+  for (int t = 0; t < 5; ++t) {
+    rolling.event("r", t, t);
+  }
+  auto out = rolling.take();
+  CHECK(calls == 5);
+  REQUIRE(out.size() == 3); // the 3rd, 4th and 5th event
+  CHECK(out[0].end == 2);
+  CHECK(out[0].values[0].i == 3);
+  CHECK(out[0].values[1].i == 0 + 1 + 2);
+  CHECK(out[2].values[0].i == 5);
+
+  AggregateSpec s = spec(WindowKind::Tumbling, 10);
+  s.lateness_ms = 20;
+  Run late(s);
+  late.agg.setFilter(more_than_two, &calls);
+  late.event("k", 0);
+  late.event("k", 5);
+  late.agg.advance(9, late.out);
+  CHECK(late.take().empty()); // 2 events: filtered out, but written (revision 0)
+  late.event("k", 3);         // late, within lateness: the window's first rewrite
+  out = late.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].revision == 1);
+  CHECK(out[0].values[0].i == 3);
+}
