@@ -307,13 +307,24 @@ private:
   // that only its messages feed, with its own watermark; it is out of the member's combined
   // watermark (KafkaSource::setHeldOut) until its watermark reaches the member's, when its keys
   // and held events merge into the served matchers and the member's loop.
+  // Rule changes of the rules topic the served set applied, applied to the catch-up set when
+  // its own watermark reaches their effective time (its driver's TimedChanges).
+  struct CatchUpChanges final : runtime::TimedChanges {
+    ServeKafka *kafka = nullptr;
+    std::int32_t partition = 0;
+    std::vector<std::shared_ptr<const service::ServeRuntime::TimedChange>> pending; // by time
+    std::int64_t nextChange() const override;
+    void applyNext(std::int64_t time) override;
+  };
   struct CatchUp {
     std::int32_t partition = 0;
     std::uint32_t input = 0; // its input in the loop (and in the catch-up's own loop)
     std::vector<service::ServeRuntime::CatchUpOperator> ops; // outlive `loop`
+    CatchUpChanges changes;                                  // outlives `loop`
     std::unique_ptr<runtime::RunLoop> loop;
-    std::int64_t from = 0;   // its watermark when it started
-    std::int64_t member = 0; // the member's watermark then
+    std::uint64_t rule_changes = 0; // applied to it
+    std::int64_t from = 0;          // its watermark when it started
+    std::int64_t member = 0;        // what it must reach then (catchUpReference)
     std::uint64_t messages = 0;
     // --repartition: the latest watermark heard through it of each input partition, their
     // idleness, and the minimum last handed to its loop (serve_kafka_watermarks.hpp; empty
@@ -326,20 +337,33 @@ private:
   std::map<std::int32_t, std::unique_ptr<CatchUp>> catch_up_;
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
+  // The event time partitions assigned with `records` must have reached to merge at once
+  // (kNoWatermark: none catches up: processing time, setLoopIo not done): this member's
+  // watermark, and, when the records carry aggregates' windows, the latest of the records'
+  // watermarks (the served aggregates restore under the latest header: the windows of a
+  // partition behind it up to there would be taken as fired; a first assignment included).
+  std::int64_t catchUpReference(const std::vector<service::ChangelogRecord> &records) const;
   // Whether a partition whose restored watermark is `watermark` (kNoWatermark: unknown) is
-  // behind this member's event time (event time, a member with a watermark, setLoopIo done).
-  bool behindMember(std::int64_t watermark) const;
+  // behind `reference` (catchUpReference).
+  static bool behind(std::int64_t watermark, std::int64_t reference);
   // onAssigned: starts partition `p`'s catch-up with its record's keys (`patterns`; null: a
-  // partition without a record) from `watermark`. False (and logs what is late instead) when
-  // no catch-up set can be made. Throws std::runtime_error when the records do not fit.
+  // partition without a record) from `watermark`, to merge once its watermark reaches both
+  // `reference` and the member's. False (and logs what is late instead) when no catch-up set
+  // can be made. Throws std::runtime_error when the records do not fit.
   bool startCatchUp(std::int32_t p, std::int64_t watermark,
-                    const std::vector<service::ChangelogPattern> *patterns);
+                    const std::vector<service::ChangelogPattern> *patterns, std::int64_t reference);
   // skip_message: a message of a partition catching up goes to its catch-up (true: the main
   // loop does not see it); merges it once its watermark reaches the member's.
   bool feedCatchUp(std::int32_t partition, const runtime::Line &line);
   void mergeCatchUp(std::int32_t partition);
   // onRevoking: a partition catching up given away (after its record was written).
   void dropCatchUp(std::int32_t partition);
+  // ServeRuntime::setOnTimedChange: a rule change the served set applied, scheduled in every
+  // catch-up at its effective time (applied at once where that catch-up is past it).
+  void onTimedChange(const std::shared_ptr<const service::ServeRuntime::TimedChange> &change);
+  // A rule change applied to partition `p`'s catch-up set now (`late`: past its time there).
+  void applyCatchUpChange(std::int32_t p, const service::ServeRuntime::TimedChange &change,
+                          bool late);
   // writeChangelog: a partition catching up writes its catch-up's keys, where it resumes (its
   // first held event) and its own watermark. False for any other partition (`rec` untouched).
   bool catchUpRecord(std::int32_t partition, service::ChangelogRecord &rec) const;

@@ -11,17 +11,22 @@
 //   catch   each of its messages goes to that loop (skip_message: the member's loop never sees
 //           it): its own watermark (--max-delay) decides lateness and fires its keys' timers;
 //           the records go to the same outputs
-//   merge   once its watermark reaches the member's, its keys move into the served matchers
-//           (ServeRuntime::restorePartitions, as a changelog restore), its held events into the
+//   merge   once its watermark reaches the member's, its keys move into the served operators
+//           (ServeRuntime::mergeCatchUp, as a changelog restore), its held events into the
 //           member's reorder buffer (new arrival seqs, in their order), its watermark and counts
 //           into the member's loop; it counts in the combined watermark again
 //
 // A checkpoint meanwhile writes its record from the catch-up (catchUpRecord); a revocation
-// drops it after that checkpoint; deploys and undeploys are refused while one runs.
+// drops it after that checkpoint; HTTP deploys and undeploys are refused while one runs. A
+// change of the rules topic the served set applied (ServeRuntime::TimedChange, onTimedChange)
+// is applied to the catch-up set when its own watermark reaches the change's time (its loop's
+// TimedChanges: CatchUpChanges), so both sides have switched by the merge, which goes by
+// operator id (ServeRuntime::mergeCatchUp). Aggregates' open windows catch up the same way.
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/kafka/kafka_source.hpp"
+#include "runtime/native/native_aggregate.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
 #include "runtime/time/time_format.hpp"
@@ -50,26 +55,41 @@ double lagSeconds(std::int64_t member, std::int64_t own) {
 
 } // namespace
 
-bool ServeKafka::behindMember(std::int64_t watermark) const {
+std::int64_t
+ServeKafka::catchUpReference(const std::vector<service::ChangelogRecord> &records) const {
   if (loop_ == nullptr || loop_out_ == nullptr || !loop_options_ ||
       loop_options_->time != runtime::TimeMode::Event) {
-    return false;
+    return runtime::kNoWatermark;
   }
-  const std::int64_t member = loop_->ingest().watermark();
-  return member != runtime::kNoWatermark &&
-         (watermark == runtime::kNoWatermark || watermark < member);
+  std::int64_t reference = loop_->ingest().watermark();
+  for (const service::ChangelogRecord &rec : records) {
+    const bool windows = std::any_of(rec.patterns.begin(), rec.patterns.end(),
+                                     [](const auto &p) { return !p.header.empty(); });
+    if (windows && rec.watermark != runtime::kNoWatermark) {
+      reference = std::max(reference, rec.watermark);
+    }
+  }
+  return reference;
+}
+
+bool ServeKafka::behind(std::int64_t watermark, std::int64_t reference) {
+  return reference != runtime::kNoWatermark &&
+         (watermark == runtime::kNoWatermark || watermark < reference);
 }
 
 bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
-                              const std::vector<service::ChangelogPattern> *patterns) {
+                              const std::vector<service::ChangelogPattern> *patterns,
+                              std::int64_t reference) {
   const runtime::kafka::KafkaSource &source = *sources_.front();
   const std::string name = source.splitName(static_cast<std::uint32_t>(p));
-  const std::int64_t member = loop_->ingest().watermark();
-  std::map<std::string, std::vector<std::string_view>> by_pattern;
+  const std::int64_t member = reference;
+  std::map<std::string, service::PatternRecords> by_pattern;
   if (patterns != nullptr) {
     for (const service::ChangelogPattern &pattern : *patterns) {
-      for (const std::string &r : pattern.records) {
-        by_pattern[pattern.pattern].push_back(r);
+      service::PatternRecords &to = by_pattern[pattern.pattern];
+      to.records.insert(to.records.end(), pattern.records.begin(), pattern.records.end());
+      if (!pattern.header.empty()) {
+        to.headers.push_back(pattern.header);
       }
     }
   }
@@ -100,6 +120,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   for (const service::ServeRuntime::CatchUpOperator &op : c->ops) {
     c->loop->operators().add(op.id, op.matcher.get());
   }
+  c->changes.kafka = this;
+  c->changes.partition = p;
+  c->loop->driver().setTimedChanges(&c->changes); // the rules topic's, at its own event time
   for (std::uint32_t i = 0; i < names.size(); ++i) {
     if (i != c->input) {
       c->loop->setInputCounted(i, false); // its watermark is the partition's alone
@@ -135,7 +158,7 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   sources_.front()->setHeldOut(static_cast<std::uint32_t>(p), true);
   std::size_t keys = 0;
   for (const auto &[pattern, records] : by_pattern) {
-    keys += records.size();
+    keys += records.records.size();
   }
   kafkaLog(name + ": catching up: its watermark " + timeText(watermark) +
            " is behind this member's " + timeText(member) + ": its " + std::to_string(keys) +
@@ -177,7 +200,7 @@ bool ServeKafka::feedCatchUp(std::int32_t partition, const runtime::Line &line) 
     return true;
   }
   const std::int64_t own = c.loop->ingest().watermark();
-  const std::int64_t member = loop_->ingest().watermark();
+  const std::int64_t member = std::max(loop_->ingest().watermark(), c.member);
   if (c.lag != nullptr) {
     c.lag->set(lagSeconds(member, own));
   }
@@ -193,31 +216,25 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
   const std::string name = sources_.front()->splitName(static_cast<std::uint32_t>(partition));
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t own = c.loop->ingest().watermark();
-  // Its keys, by pattern name (what restorePartitions takes, as from a changelog record).
-  std::map<std::string, std::vector<std::string>> owned;
-  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
-    runtime::MatcherState state;
-    op.matcher->exportState(state);
-    std::vector<std::string> records =
-        runtime::keyRecordsOf(state, [](std::string_view) { return true; });
-    std::vector<std::string> &to = owned[op.pattern];
-    to.insert(to.end(), std::make_move_iterator(records.begin()),
-              std::make_move_iterator(records.end()));
+  // Every rule change the served set applied is applied here by now (its watermark is at or
+  // past the member's, which was at or past each one's time - 1); one still pending (the
+  // catch-up's driver did not step there) is applied before its keys move.
+  while (!c.changes.pending.empty()) {
+    std::shared_ptr<const service::ServeRuntime::TimedChange> change = c.changes.pending.front();
+    c.changes.pending.erase(c.changes.pending.begin());
+    applyCatchUpChange(partition, *change, /*late=*/false);
   }
-  std::map<std::string, service::PatternRecords> by_pattern; // patterns only: no aggregates here
   std::size_t keys = 0;
-  for (const auto &[pattern, records] : owned) {
-    by_pattern[pattern].records.assign(records.begin(), records.end());
-    keys += records.size();
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    keys += op.matcher->stats().live_keys;
   }
   std::vector<std::string> lines;
   try {
-    lines = served_->restorePartitions(*loop_, by_pattern);
+    lines = served_->mergeCatchUp(*loop_, c.ops); // by operator id; counts its records
   } catch (const std::exception &e) {
     fail("cannot merge the catch-up of " + name + ": " + e.what());
     return;
   }
-  served_->exportWholeNext(); // the changelog's mirror gets its keys
   // Its held events (later than its watermark, so not late for the member's): into the
   // member's reorder buffer with the member's next arrival seqs, in their own order.
   std::vector<runtime::EventRef> held = c.loop->driver().bufferedEvents();
@@ -233,9 +250,6 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
   }
   const runtime::RecordCounts counts = c.loop->ingest().records().inputs[c.input];
   loop_->ingest().addCounts(c.input, counts);
-  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
-    served_->countCatchUp(op);
-  }
   loop_->ingest().raiseWatermark(c.input, own);
   sources_.front()->setHeldOut(static_cast<std::uint32_t>(partition), false);
   if (c.catching_up != nullptr) {
@@ -253,7 +267,10 @@ void ServeKafka::mergeCatchUp(std::int32_t partition) {
            " late) in " + std::to_string(static_cast<long long>(seconds * 1000)) + " ms; " +
            std::to_string(keys) + " keys and " + std::to_string(held.size()) +
            " held events merged into the matchers in " +
-           std::to_string(static_cast<long long>(merge_ms)) + " ms");
+           std::to_string(static_cast<long long>(merge_ms)) + " ms" +
+           (c.rule_changes == 0
+                ? std::string()
+                : "; " + std::to_string(c.rule_changes) + " rule changes applied to it"));
   for (const std::string &line : lines) {
     kafkaLog("merged from the catch-up: " + line);
   }
@@ -302,15 +319,79 @@ bool ServeKafka::catchUpRecord(std::int32_t partition, service::ChangelogRecord 
   rec.watermark = released;
   rec.patterns.clear();
   for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    if (op.aggregate && op.draining) {
+      continue; // as the served set's: a draining aggregate's windows are not in the records
+    }
     service::ChangelogPattern &p = rec.patterns.emplace_back();
     p.pattern = op.pattern;
     p.version = op.version;
     p.artifact_hash = op.hash;
+    if (op.aggregate) { // its open windows and its watermark (the header), as the served set's
+      runtime::MatcherChanges changes;
+      runtime::native::exportAggregateRecords(*op.matcher, changes);
+      p.header = changes.header;
+      for (auto &[key, record] : changes.put) {
+        p.records.push_back(std::move(record));
+      }
+      continue;
+    }
     runtime::MatcherState state;
     op.matcher->exportState(state);
     p.records = runtime::keyRecordsOf(state, [](std::string_view) { return true; });
   }
   return true;
+}
+
+std::int64_t ServeKafka::CatchUpChanges::nextChange() const {
+  return pending.empty() ? runtime::kEndOfTime : pending.front()->at;
+}
+
+void ServeKafka::CatchUpChanges::applyNext(std::int64_t time) {
+  (void)time;
+  std::shared_ptr<const service::ServeRuntime::TimedChange> change = pending.front();
+  pending.erase(pending.begin());
+  kafka->applyCatchUpChange(partition, *change, /*late=*/false);
+}
+
+void ServeKafka::onTimedChange(
+    const std::shared_ptr<const service::ServeRuntime::TimedChange> &change) {
+  for (auto &[partition, c] : catch_up_) {
+    const std::int64_t reached = c->loop->driver().time();
+    if (reached != runtime::kNoWatermark && change->at <= reached + 1) {
+      // Due now (every event before its time released) or past: applied here at once.
+      applyCatchUpChange(partition, *change, /*late=*/change->at <= reached);
+      continue;
+    }
+    auto before = [](const std::shared_ptr<const service::ServeRuntime::TimedChange> &a,
+                     const std::shared_ptr<const service::ServeRuntime::TimedChange> &b) {
+      return a->at < b->at;
+    };
+    auto &pending = c->changes.pending;
+    pending.insert(std::upper_bound(pending.begin(), pending.end(), change, before), change);
+    kafkaLog(sources_.front()->splitName(static_cast<std::uint32_t>(partition)) +
+             ": catching up at " + timeText(c->loop->ingest().watermark()) + ": the " +
+             change->what + " due at " + timeText(change->at) +
+             " is applied here when its own watermark reaches it");
+  }
+}
+
+void ServeKafka::applyCatchUpChange(std::int32_t p,
+                                    const service::ServeRuntime::TimedChange &change, bool late) {
+  CatchUp &c = *catch_up_.at(p);
+  const std::string name = sources_.front()->splitName(static_cast<std::uint32_t>(p));
+  std::string line;
+  try {
+    line = served_->applyToCatchUp(*c.loop, c.ops, change);
+  } catch (const std::exception &e) {
+    fail("the catch-up of " + name + ": the " + change.what + ": " + e.what());
+    return;
+  }
+  ++c.rule_changes;
+  kafkaLog(name + ": catching up: the " + change.what +
+           (late ? " applied LATE here (its time " + timeText(change.at) +
+                       " is behind this catch-up's " + timeText(c.loop->driver().time()) + ")"
+                 : " applied at event time " + timeText(change.at)) +
+           ": " + line);
 }
 
 } // namespace cep::cli

@@ -203,6 +203,12 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
                        "partition taken over behind the member\"): deploys and undeploys are "
                        "refused until it has merged";
     });
+    // The rules topic's changes are not refused: each catch-up applies them at its own
+    // watermark (serve_kafka_catchup.cpp).
+    served.setOnTimedChange(
+        [this](std::shared_ptr<const service::ServeRuntime::TimedChange> change) {
+          onTimedChange(change);
+        });
   }
   // The partitions' records are made from every key of the served versions: the first
   // checkpoint hands them all over (after a restore from the folder, it would hand only what

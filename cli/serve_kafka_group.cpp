@@ -154,8 +154,9 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
     }
   }
   std::vector<service::ChangelogRecord> merged_now; // the rest catch up on their own (below)
+  const std::int64_t reference = catchUpReference(records);
   for (const service::ChangelogRecord &rec : records) {
-    if (!behindMember(rec.watermark)) {
+    if (!behind(rec.watermark, reference)) {
       merged_now.push_back(rec);
     }
   }
@@ -175,8 +176,9 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   std::set<std::int32_t> late_here;
   try {
     for (const service::ChangelogRecord &rec : records) {
-      if (behindMember(rec.watermark) &&
-          !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns)) {
+      if (behind(rec.watermark, reference) &&
+          !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns,
+                        reference)) {
         // No catch-up set (an aggregate served): merged here after all, judged by this
         // member's watermark.
         const std::vector<service::ChangelogRecord> own = {rec};
@@ -188,7 +190,8 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       }
     }
     for (std::int32_t p : empty) {
-      if (behindMember(runtime::kNoWatermark) && !startCatchUp(p, runtime::kNoWatermark, nullptr)) {
+      if (behind(runtime::kNoWatermark, reference) &&
+          !startCatchUp(p, runtime::kNoWatermark, nullptr, reference)) {
         late_here.insert(p);
       }
     }

@@ -324,10 +324,11 @@ void RulesTopic::apply(const Incoming &incoming, bool late) {
   State &s = *state_;
   runtime::RunLoop &loop = *s.loop;
   const RuleMessage &rule = incoming.rule;
-  ControlResult result =
-      rule.op == RuleOp::Deploy
-          ? s.options.runtime->deployNow(loop, *incoming.loaded, rule.deploy_mode)
-          : s.options.runtime->undeployNow(loop, rule.pattern, rule.undeploy_mode);
+  ControlResult result = rule.op == RuleOp::Deploy
+                             ? s.options.runtime->deployNow(loop, *incoming.loaded,
+                                                            rule.deploy_mode, rule.effective_time)
+                             : s.options.runtime->undeployNow(
+                                   loop, rule.pattern, rule.undeploy_mode, rule.effective_time);
   if (result.status != 200) {
     reject(incoming, refusal(result), "applied");
     return;

@@ -24,22 +24,27 @@ void ServeRuntime::exportWholeNext() {
   }
 }
 
+std::unique_ptr<runtime::Matcher> ServeRuntime::freshOperator(const Loaded &loaded,
+                                                              const std::string &name) const {
+  const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
+  runtime::MatcherOptions options = options_.matcher;
+  options.version = artifact.version();
+  std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
+  for (std::size_t i = 0; i < fresh.size() && i < loaded.names.size(); ++i) {
+    if (loaded.names[i] == name) {
+      return std::move(fresh[i]);
+    }
+  }
+  throw std::runtime_error("pattern " + name + " is not in its artifact " + artifact.version() +
+                           " (internal error)");
+}
+
 std::unique_ptr<runtime::Matcher> ServeRuntime::freshMatcher(const Served &served) const {
   if (!served.loaded) {
     throw std::runtime_error("pattern " + served.name + " " + served.version +
                              ": its artifact is not kept (internal error)");
   }
-  const compiler::artifact::LoadedArtifact &artifact = served.loaded->artifact;
-  runtime::MatcherOptions options = options_.matcher;
-  options.version = artifact.version();
-  std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
-  for (std::size_t i = 0; i < fresh.size() && i < served.loaded->names.size(); ++i) {
-    if (served.loaded->names[i] == served.name) {
-      return std::move(fresh[i]);
-    }
-  }
-  throw std::runtime_error("pattern " + served.name + " is not in its artifact " +
-                           artifact.version() + " (internal error)");
+  return freshOperator(*served.loaded, served.name);
 }
 
 void ServeRuntime::replaceMatcher(runtime::RunLoop &loop, Served &served,
@@ -68,7 +73,7 @@ void ServeRuntime::replaceWindows(runtime::RunLoop &loop, Served &served, std::s
 }
 
 std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
-                                         const PatternRecords &in) {
+                                         const PatternRecords &in, bool own_watermark) {
   if (in.headers.empty()) {
     throw std::runtime_error("its key records come without the aggregate's header (a changelog "
                              "record of format version 2 or older, or of a pattern)");
@@ -98,6 +103,9 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
   std::string_view header = current.header;
   std::int64_t watermark = runtime::aggregate::watermarkOfSnapshotHeader(header);
   for (std::string_view h : in.headers) {
+    if (own_watermark && watermark != runtime::kNoWatermark) {
+      break; // a catch-up's windows: those up to its watermark fired there, none of the others
+    }
     std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
     if (w > watermark) {
       watermark = w;
@@ -121,6 +129,47 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
          ", " + std::to_string(windows) + " open windows in all";
 }
 
+std::string ServeRuntime::restoreKeys(runtime::RunLoop &loop, Served &served,
+                                      const std::vector<std::string_view> &in,
+                                      std::uint64_t &next_seq) {
+  runtime::Matcher &m = *served.matcher;
+  const bool fresh = m.stats().events == 0 && m.stats().live_keys == 0;
+  runtime::MatcherState current;
+  m.exportState(current);
+  runtime::MatcherState merged;
+  std::size_t before = current.keys.size();
+  std::size_t replaced = 0;
+  try {
+    if (!current.keys.empty()) {
+      // A key coming in that is here already came from a message in another partition,
+      // keyed otherwise than this pattern (its state split, counted as a mismatch): the
+      // partition's state replaces it, so that no key is restored twice.
+      std::set<std::string> incoming;
+      for (std::string_view record : in) {
+        incoming.insert(runtime::decodeKeyRecord(record, *served.schema).key.key_json);
+      }
+      runtime::MatcherState kept = runtime::withoutKeys(
+          current, [&](std::string_view key) { return incoming.count(std::string(key)) != 0; });
+      replaced = current.keys.size() - kept.keys.size();
+      current = std::move(kept);
+      before = current.keys.size();
+    }
+    merged = runtime::withKeys(current, in, next_seq);
+    if (fresh) {
+      m.restoreState(merged); // at start: the matcher has seen nothing
+    } else {
+      replaceState(loop, served, merged); // a partition taken over while running
+    }
+  } catch (const std::exception &e) {
+    throw std::runtime_error("pattern " + served.name + " " + served.version + ": " + e.what());
+  }
+  return std::to_string(merged.keys.size() - before) + " keys" +
+         (replaced == 0 ? std::string()
+                        : " (" + std::to_string(replaced) +
+                              " held here from messages keyed otherwise replaced)") +
+         ", " + std::to_string(merged.runCount()) + " partial matches in all";
+}
+
 std::vector<std::string>
 ServeRuntime::restorePartitions(runtime::RunLoop &loop,
                                 const std::map<std::string, PatternRecords> &records) {
@@ -142,44 +191,8 @@ ServeRuntime::restorePartitions(runtime::RunLoop &loop,
       }
       continue;
     }
-    const std::vector<std::string_view> &in = it->second.records;
-    runtime::Matcher &m = *served->matcher;
-    const bool fresh = m.stats().events == 0 && m.stats().live_keys == 0;
-    runtime::MatcherState current;
-    m.exportState(current);
-    runtime::MatcherState merged;
-    std::size_t before = current.keys.size();
-    std::size_t replaced = 0;
-    try {
-      if (!current.keys.empty()) {
-        // A key coming in that is here already came from a message in another partition,
-        // keyed otherwise than this pattern (its state split, counted as a mismatch): the
-        // partition's state replaces it, so that no key is restored twice.
-        std::set<std::string> incoming;
-        for (std::string_view record : in) {
-          incoming.insert(runtime::decodeKeyRecord(record, *served->schema).key.key_json);
-        }
-        runtime::MatcherState kept = runtime::withoutKeys(
-            current, [&](std::string_view key) { return incoming.count(std::string(key)) != 0; });
-        replaced = current.keys.size() - kept.keys.size();
-        current = std::move(kept);
-        before = current.keys.size();
-      }
-      merged = runtime::withKeys(current, in, next_seq);
-      if (fresh) {
-        m.restoreState(merged); // at start: the matcher has seen nothing
-      } else {
-        replaceState(loop, *served, merged); // a partition taken over while running
-      }
-    } catch (const std::exception &e) {
-      throw std::runtime_error("pattern " + served->name + " " + served->version + ": " + e.what());
-    }
     lines.push_back(served->name + " " + served->version + ": " +
-                    std::to_string(merged.keys.size() - before) + " keys" +
-                    (replaced == 0 ? std::string()
-                                   : " (" + std::to_string(replaced) +
-                                         " held here from messages keyed otherwise replaced)") +
-                    ", " + std::to_string(merged.runCount()) + " partial matches in all");
+                    restoreKeys(loop, *served, it->second.records, next_seq));
   }
   for (const auto &[name, in] : records) {
     bool served_here = false;
@@ -193,55 +206,6 @@ ServeRuntime::restorePartitions(runtime::RunLoop &loop,
   }
   loop.ingest().raiseNextSeq(next_seq);
   return lines;
-}
-
-std::vector<ServeRuntime::CatchUpOperator>
-ServeRuntime::catchUpOperators(const std::map<std::string, std::vector<std::string_view>> &records,
-                               std::uint64_t &next_seq, std::string &why_not) {
-  std::vector<CatchUpOperator> ops;
-  for (const auto &served : served_) {
-    if (!served->in_operators || served->draining) {
-      continue; // restorePartitions gives a partition's keys to the active versions alone
-    }
-    if (served->aggregate) {
-      why_not = "aggregate " + served->name +
-                " is served (a catch-up does not carry aggregates' windows yet)";
-      return {};
-    }
-    CatchUpOperator op;
-    op.id = served->id;
-    op.pattern = served->name;
-    op.version = served->version;
-    op.hash = served->hash;
-    op.loaded = served->loaded;
-    op.schema = served->schema;
-    op.matcher = freshMatcher(*served);
-    auto it = records.find(served->name);
-    if (it != records.end() && !it->second.empty()) {
-      try {
-        runtime::MatcherState empty;
-        op.matcher->exportState(empty);
-        op.matcher->restoreState(runtime::withKeys(empty, it->second, next_seq));
-      } catch (const std::exception &e) {
-        throw std::runtime_error("pattern " + served->name + " " + served->version + ": " +
-                                 e.what());
-      }
-    }
-    ops.push_back(std::move(op));
-  }
-  return ops;
-}
-
-void ServeRuntime::countCatchUp(const CatchUpOperator &op) {
-  const runtime::MatcherStats s = op.matcher->stats();
-  for (const auto &served : served_) {
-    if (served->id == op.id && served->series) {
-      served->series->matches.add(s.matches);
-      served->series->timeouts.add(s.timeouts);
-      metrics_.outputs.add(s.matches + s.timeouts);
-      return;
-    }
-  }
 }
 
 std::uint64_t ServeRuntime::dropKeys(runtime::RunLoop &loop, const runtime::KeyFilter &drop) {

@@ -629,11 +629,35 @@ ServeRuntime::Served *ServeRuntime::active(const std::string &name) {
   return nullptr;
 }
 
-ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode) {
+ControlResult ServeRuntime::deployNow(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode,
+                                      std::int64_t at) {
+  auto change = std::make_shared<TimedChange>();
+  change->at = at;
+  ControlResult result = applyDeploy(loop, loaded, mode, change.get());
+  if (result.status == 200 && on_timed_change_) {
+    on_timed_change_(std::move(change));
+  }
+  return result;
+}
+
+ControlResult ServeRuntime::undeployNow(runtime::RunLoop &loop, const std::string &name,
+                                        UndeployMode mode, std::int64_t at) {
+  auto change = std::make_shared<TimedChange>();
+  change->at = at;
+  ControlResult result = applyUndeploy(loop, name, mode, change.get());
+  if (result.status == 200 && on_timed_change_) {
+    on_timed_change_(std::move(change));
+  }
+  return result;
+}
+
+ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode,
+                                        TimedChange *timed) {
   const char *mode_name = deployModeName(mode);
   auto started = std::chrono::steady_clock::now();
   const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
-  if (std::string why = change_guard_ ? change_guard_() : std::string(); !why.empty()) {
+  if (std::string why = change_guard_ && timed == nullptr ? change_guard_() : std::string();
+      !why.empty()) {
     metrics_.deploys(mode_name, "refused").add();
     options_.log("deploy of " + artifact.version() + " refused: " + why);
     return {409, errorJson(why + "; nothing was changed")};
@@ -730,6 +754,13 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
   body += ",\"patterns\":[";
   std::int64_t loaded_at = now();
   std::string summary;
+  if (timed != nullptr) {
+    timed->deploy = true;
+    timed->deploy_mode = mode;
+    timed->loaded = loaded.shared_from_this();
+    timed->schema = schema_;
+    timed->what = "deploy of " + artifact.version() + " (" + mode_name + ")";
+  }
   for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
     auto served = std::make_unique<Served>();
     served->name = loaded.names[i];
@@ -813,6 +844,10 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
       }
       }
     }
+    if (timed != nullptr) {
+      timed->ops.push_back(TimedChange::Op{
+          served->name, served->id, old != nullptr && mode == DeployMode::Drain ? old->id : 0});
+    }
     runtime::MatcherStats stats = served->matcher->stats();
     served->matches_base = stats.matches;
     served->timeouts_base = stats.timeouts;
@@ -842,9 +877,10 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
 }
 
 ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::string &name,
-                                          UndeployMode mode) {
+                                          UndeployMode mode, TimedChange *timed) {
   const char *mode_name = undeployModeName(mode);
-  if (std::string why = change_guard_ ? change_guard_() : std::string(); !why.empty()) {
+  if (std::string why = change_guard_ && timed == nullptr ? change_guard_() : std::string();
+      !why.empty()) {
     metrics_.undeploys(mode_name, "refused").add();
     options_.log("undeploy of " + name + " refused: " + why);
     return {409, errorJson(why + "; nothing was changed")};
@@ -906,6 +942,13 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
     }
   }
   body += '}';
+  if (timed != nullptr) {
+    timed->deploy = false;
+    timed->undeploy_mode = mode;
+    timed->pattern = name;
+    timed->schema = schema_;
+    timed->what = "undeploy of " + name + " (" + mode_name + ")";
+  }
   metrics_.undeploys(mode_name, "done").add();
   sweep(loop);
   return {200, body};

@@ -290,39 +290,82 @@ public:
   // Loop thread, between two driver steps (also from inside Driver::release, through
   // runtime::TimedChanges): the deploy and undeploy of Control, applied now, with the same
   // answers (status and JSON) and log lines; no checkpoint is taken here (checkpointSoon).
-  ControlResult deployNow(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode) {
-    return applyDeploy(loop, loaded, mode);
-  }
-  ControlResult undeployNow(runtime::RunLoop &loop, const std::string &name, UndeployMode mode) {
-    return applyUndeploy(loop, name, mode);
-  }
+  // `at` is the event time the change is due at (the rules topic's effective time): the change
+  // guard (setChangeGuard) does not refuse it, and once applied it goes to setOnTimedChange's
+  // receiver, which applies it to the catch-up sets at their own event time.
+  ControlResult deployNow(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode, std::int64_t at);
+  ControlResult undeployNow(runtime::RunLoop &loop, const std::string &name, UndeployMode mode,
+                            std::int64_t at);
   // Any thread: `task` runs on the loop thread at its next wake, in the order posted, between
   // two records; dropped when the runtime is stopping. Does not wait.
   void post(std::function<void(runtime::RunLoop &)> task);
-  // ---- a partition's catch-up (serve_partitions.cpp; docs/kafka.md "A partition taken over
+  // ---- a partition's catch-up (serve_catchup.cpp; docs/kafka.md "A partition taken over
   // behind the member") ----
-  // One operator of a catch-up set: a fresh matcher of a served pattern version, holding the
-  // keys of one input partition, matched apart from the served ones until it merges into them.
+  // One operator of a catch-up set: a fresh operator of a served version (a pattern's or an
+  // aggregate's), holding the keys of one input partition, matched apart from the served ones
+  // until it merges into them.
   struct CatchUpOperator {
-    runtime::OperatorId id = 0; // the served version's
+    runtime::OperatorId id = 0; // the served version's (a draining one's: its draining id)
     std::string pattern, version, hash;
-    std::shared_ptr<const Loaded> loaded;          // keeps its code loaded
+    bool aggregate = false;               // an aggregate's operator (its keys' open windows)
+    bool draining = false;                // a rule change drained it (drain deploy, undeploy drain)
+    std::shared_ptr<const Loaded> loaded; // keeps its code loaded
     std::shared_ptr<const runtime::Schema> schema; // its artifact's: outlives the matcher
     std::unique_ptr<runtime::Matcher> matcher;
+    std::uint64_t matches_base = 0, timeouts_base = 0; // its counts when it started (keep)
   };
-  // Loop thread: a fresh matcher of every served pattern version (not draining), each holding
-  // the key records of `records` of its pattern's name (their arrival seqs moved from
-  // `next_seq`, which is advanced past them). Empty with `why_not` set when a catch-up set
-  // cannot be made (an aggregate is served: its windows are not in the partitions' records).
-  // Throws std::runtime_error when records do not fit their pattern.
+  // Loop thread: a fresh operator of every served version (not draining), each holding the key
+  // records of `records` of its name (a pattern's arrival seqs moved from `next_seq`, which is
+  // advanced past them; an aggregate's open windows under the latest of the records' headers).
+  // Empty with `why_not` set when a catch-up set cannot be made (an aggregate without
+  // `partition by`: its one window state spans every partition). Throws std::runtime_error
+  // when records do not fit their pattern.
   std::vector<CatchUpOperator>
-  catchUpOperators(const std::map<std::string, std::vector<std::string_view>> &records,
-                   std::uint64_t &next_seq, std::string &why_not);
+  catchUpOperators(const std::map<std::string, PatternRecords> &records, std::uint64_t &next_seq,
+                   std::string &why_not);
   // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
   // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
   void countCatchUp(const CatchUpOperator &op);
-  // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys (the
-  // admin endpoint's and the rules topic's) are refused with it (409), changing nothing.
+  // A rule change of the rules topic as the served set applied it (deployNow, undeployNow), for
+  // the catch-up sets to apply at their own event time (serve_catchup.cpp).
+  struct TimedChange {
+    std::int64_t at = 0; // its effective time
+    bool deploy = true;
+    DeployMode deploy_mode = DeployMode::Keep;
+    UndeployMode undeploy_mode = UndeployMode::Drain;
+    std::string pattern; // an undeploy's
+    // A deploy: its artifact (fresh operators of its versions are made from it), and per
+    // operator its name, its operator id and, replacing a version in drain mode, the id that
+    // version drains under (the catch-up's old operator takes it, so that it merges there).
+    std::shared_ptr<const Loaded> loaded;
+    struct Op {
+      std::string name;
+      runtime::OperatorId id = 0, draining_id = 0;
+    };
+    std::vector<Op> ops;
+    std::shared_ptr<const runtime::Schema> schema; // the server's after the change
+    std::string what;                              // "deploy of 3f2a9c1d4e5f (fresh)"
+  };
+  // Main thread, before the loop: receives each timed change once the served set applied it.
+  void setOnTimedChange(std::function<void(std::shared_ptr<const TimedChange>)> receiver) {
+    on_timed_change_ = std::move(receiver);
+  }
+  // Loop thread (from inside the catch-up loop's driver, through runtime::TimedChanges): `change`
+  // applied to a catch-up set `ops` in its run loop `catch_up` as applyDeploy and applyUndeploy
+  // apply it to the served set, mode for mode (keep moves the runs or windows, fresh drops them,
+  // drain keeps the old version's operator draining under the served set's draining id).
+  // Returns the log line's tail. A keep whose runs cannot move here drops them, said in the line.
+  std::string applyToCatchUp(runtime::RunLoop &catch_up, std::vector<CatchUpOperator> &ops,
+                             const TimedChange &change);
+  // Loop thread: a catch-up set merged into the served set, operator by operator id (a pattern's
+  // keys as restorePartitions merges them, an aggregate's open windows under the served
+  // operator's own watermark, a draining operator into the served version draining under its
+  // id, served again as draining when that version is gone already). Counts its records
+  // (countCatchUp). Returns a line per operator for the log; throws std::runtime_error.
+  std::vector<std::string> mergeCatchUp(runtime::RunLoop &loop, std::vector<CatchUpOperator> &ops);
+  // Main thread, before the loop: while `guard` returns a reason, deploys and undeploys of the
+  // admin endpoint are refused with it (409), changing nothing; the rules topic's (deployNow,
+  // undeployNow) are not: they reach the catch-up sets through setOnTimedChange.
   void setChangeGuard(std::function<std::string()> guard) { change_guard_ = std::move(guard); }
   // Loop thread: with --state, the next wake takes a checkpoint (a change applied inside a
   // release step is made durable after it, at a point between two records).
@@ -352,8 +395,12 @@ private:
   void checkTraces(runtime::RunLoop &loop);
   void removeTrace(runtime::RunLoop &loop, KeyTrace &trace);
   void run(runtime::RunLoop &loop, Command &command);
-  ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode);
-  ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode);
+  // `timed`: a change of the rules topic (deployNow, undeployNow): not guarded, and filled with
+  // what a catch-up set needs to apply it too.
+  ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode,
+                            TimedChange *timed = nullptr);
+  ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode,
+                              TimedChange *timed = nullptr);
   void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
   // What a checkpoint and a savepoint share: the server's part of the meta record.
@@ -373,7 +420,16 @@ private:
   void replaceMatcher(runtime::RunLoop &loop, Served &served,
                       std::unique_ptr<runtime::Matcher> matcher);
   // restorePartitions of one aggregate version: `in`'s open windows merged into its own.
-  std::string restoreWindows(runtime::RunLoop &loop, Served &served, const PatternRecords &in);
+  // `own_watermark`: under the served operator's own watermark when it has one (a catch-up's
+  // merge: its windows up to there have fired on the catch-up's side), not the latest.
+  std::string restoreWindows(runtime::RunLoop &loop, Served &served, const PatternRecords &in,
+                             bool own_watermark = false);
+  // restorePartitions of one pattern version: the key records `in` merged into its matcher.
+  std::string restoreKeys(runtime::RunLoop &loop, Served &served,
+                          const std::vector<std::string_view> &in, std::uint64_t &next_seq);
+  // A fresh operator `name` of the artifact `loaded` (throws when it is not there).
+  std::unique_ptr<runtime::Matcher> freshOperator(const Loaded &loaded,
+                                                  const std::string &name) const;
   // restoreAtStart and restoreFromSavepoint: the versions of `meta` with their artifacts and
   // their key records; `persisted`: the store holds exactly them. Returns the report's tail.
   // `artifact_of` gives the loaded artifact of a version (called once per artifact hash); it
@@ -403,7 +459,8 @@ private:
   std::int64_t now() const;
 
   ServeRuntimeOptions options_;
-  std::function<std::string()> change_guard_; // setChangeGuard
+  std::function<std::string()> change_guard_;                               // setChangeGuard
+  std::function<void(std::shared_ptr<const TimedChange>)> on_timed_change_; // setOnTimedChange
   ServeMetrics metrics_;
   runtime::metrics::Registry &registry_;
   int wake_fd_ = -1;

@@ -22,6 +22,9 @@ payments of a card within 5 minutes.
 
 Checks: the alerts of A and B together equal `cep run`'s over the same events exactly (as a
 multiset), B judged no event late (/metrics), the catch-up started and merged (log, gauge).
+With `--aggregates` (kafka.catchup_aggregates; check_catchup_stop.py takes it too) the rules add
+`card_10m`, a tumbling count per card with `having`: PA's open windows catch up with it, fire by
+its watermark and merge into B's aggregate; its windows are among the alerts compared.
 Without the catch-up (PA merged at once into B's matchers, as before) X's timer fires at the
 takeover, the confirmation and the rest up to T0+60 min are late: the alerts differ (checked
 by hand).
@@ -58,6 +61,15 @@ pattern pair partition by card within 5m {
 emit Pair { card: a.card, first: a.amount, second: b.amount }
 """
 
+# `--aggregates` adds this (kafka.catchup_aggregates, kafka.catchup_stop_aggregates): the
+# partition's open windows catch up with it, fire by its own watermark and merge.
+AGGREGATE = """
+// Cards used five times or more in ten minutes (a tumbling window per card).
+aggregate card_10m partition by card window tumbling 10m { p: Payment }
+having count(p) >= 5
+emit Card10m { card: last(p).card, uses: count(p), total: sum(p.amount) }
+"""
+
 T0 = 1767607200000  # 2026-01-05T10:00:00Z
 MIN = 60000
 
@@ -67,12 +79,15 @@ def setup():
     ap = argparse.ArgumentParser()
     for name in ("--cep", "--mock", "--example", "--workdir"):
         ap.add_argument(name, required=True)
+    ap.add_argument("--aggregates", action="store_true", help="rules with an aggregate too")
+    ap.add_argument("--mode", default="fresh", choices=("fresh", "drain", "keep"),
+                    help="check_catchup_rules.py: the deploy's mode")
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     rules = os.path.join(args.workdir, "rules.cep")
     with open(rules, "w") as f:
-        f.write(RULES)
+        f.write(RULES + (AGGREGATE if args.aggregates else ""))
     return args, rules
 
 
@@ -117,9 +132,9 @@ def key(value):
     return json.loads(value)["card"]
 
 
-def two_members(bed, args, rules, group):
-    """Members A and B of `group` (`--scale-out --state`, 6 s session timeout) holding one
-    partition each: (a, b, port file of a, of b, A's partition, B's)."""
+def two_members(bed, args, rules, group, extra=()):
+    """Members A and B of `group` (`--scale-out --state`, 6 s session timeout, `extra`
+    arguments) holding one partition each: (a, b, port file of a, of b, A's partition, B's)."""
     config = os.path.join(args.workdir, "group.properties")
     with open(config, "w") as f:
         # The mock gives a leaving member's partitions away after its session timeout: 6 s,
@@ -129,7 +144,8 @@ def two_members(bed, args, rules, group):
     def serve_args(state):
         return [rules, "-i", bed.url("payments", group=group), "-o", bed.url("alerts"),
                 "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
-                "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config]
+                "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config,
+                *extra]
     a = bed.serve(serve_args("state-a"), name="a")
     a.wait_log("transactions initialised")
     b = bed.serve(serve_args("state-b"), name="b")

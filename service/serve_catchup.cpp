@@ -1,0 +1,333 @@
+// A partition's catch-up set (ServeRuntime::catchUpOperators, applyToCatchUp, mergeCatchUp;
+// docs/kafka.md "A partition taken over behind the member"): fresh operators of the served
+// versions holding one input partition's keys (patterns' partial matches, aggregates' open
+// windows), matched apart from the served set under the partition's own watermark; the rules
+// topic's changes applied to them at that watermark, mode for mode as applyDeploy and
+// applyUndeploy apply them to the served set; merged into the served set by operator id.
+#include "runtime/aggregate/snapshot_format.hpp"
+#include "runtime/engine/run_loop.hpp"
+#include "runtime/native/native_aggregate.hpp"
+#include "runtime/state/key_record.hpp"
+#include "runtime/state/matcher_state.hpp"
+#include "runtime/state/migration.hpp"
+#include "runtime/state/partition_state.hpp"
+#include "service/serve_runtime.hpp"
+#include "service/serve_served.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace cep::service {
+
+namespace {
+
+// The header with the latest watermark among `headers` (empty when there is none).
+std::string_view latestHeader(const std::vector<std::string_view> &headers) {
+  std::string_view header;
+  std::int64_t watermark = runtime::kNoWatermark;
+  for (std::string_view h : headers) {
+    const std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
+    if (header.empty() || w > watermark) {
+      watermark = w;
+      header = h;
+    }
+  }
+  return header;
+}
+
+// Whether a catch-up operator holds anything to merge (keys, runs, open windows).
+bool holdsState(const runtime::Matcher &m) {
+  const runtime::MatcherStats s = m.stats();
+  return s.live_keys != 0 || s.live_runs != 0 || s.windows != 0;
+}
+
+} // namespace
+
+std::vector<ServeRuntime::CatchUpOperator>
+ServeRuntime::catchUpOperators(const std::map<std::string, PatternRecords> &records,
+                               std::uint64_t &next_seq, std::string &why_not) {
+  std::vector<CatchUpOperator> ops;
+  for (const auto &served : served_) {
+    if (!served->in_operators || served->draining) {
+      continue; // restorePartitions gives a partition's keys to the active versions alone
+    }
+    if (served->aggregate && served->aggregate->key_fields.empty()) {
+      why_not = "aggregate " + served->name +
+                " has no `partition by` (its windows hold every partition's events)";
+      return {};
+    }
+    CatchUpOperator op;
+    op.id = served->id;
+    op.pattern = served->name;
+    op.version = served->version;
+    op.hash = served->hash;
+    op.aggregate = served->aggregate != nullptr;
+    op.loaded = served->loaded;
+    op.schema = served->schema;
+    op.matcher = freshMatcher(*served);
+    auto it = records.find(served->name);
+    if (it != records.end() && !it->second.records.empty()) {
+      try {
+        if (op.aggregate) {
+          std::string_view header = latestHeader(it->second.headers);
+          if (header.empty()) {
+            throw std::runtime_error("its key records come without the aggregate's header");
+          }
+          runtime::native::restoreAggregateRecords(*op.matcher, header, it->second.records);
+        } else {
+          runtime::MatcherState empty;
+          op.matcher->exportState(empty);
+          op.matcher->restoreState(runtime::withKeys(empty, it->second.records, next_seq));
+        }
+      } catch (const std::exception &e) {
+        throw std::runtime_error((op.aggregate ? "aggregate " : "pattern ") + served->name + " " +
+                                 served->version + ": " + e.what());
+      }
+    } else if (op.aggregate && it != records.end() && !it->second.headers.empty()) {
+      // No key of the partition, but the watermark its windows fired up to.
+      runtime::native::restoreAggregateRecords(*op.matcher, latestHeader(it->second.headers), {});
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+void ServeRuntime::countCatchUp(const CatchUpOperator &op) {
+  const runtime::MatcherStats s = op.matcher->stats();
+  const std::uint64_t matches = s.matches - std::min(s.matches, op.matches_base);
+  const std::uint64_t timeouts = s.timeouts - std::min(s.timeouts, op.timeouts_base);
+  metrics_.outputs.add(matches + timeouts);
+  // Its served version by id; else (retired meanwhile) the active version of its name.
+  Served *into = nullptr;
+  for (const auto &served : served_) {
+    if (served->id == op.id && served->name == op.pattern) {
+      into = served.get();
+    }
+  }
+  if (into == nullptr) {
+    into = active(op.pattern);
+  }
+  if (into != nullptr && into->series) {
+    into->series->matches.add(matches);
+    into->series->timeouts.add(timeouts);
+  }
+}
+
+std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
+                                         std::vector<CatchUpOperator> &ops,
+                                         const TimedChange &change) {
+  if (change.schema && change.schema->types.size() > catch_up.ingest().schema().types.size()) {
+    catch_up.extendSchema(*change.schema); // the event types the change added
+  }
+  auto activeOp = [&](const std::string &name) -> CatchUpOperator * {
+    for (CatchUpOperator &op : ops) {
+      if (op.pattern == name && !op.draining) {
+        return &op;
+      }
+    }
+    return nullptr;
+  };
+  std::string line;
+  auto say = [&line](const std::string &part) { line += (line.empty() ? "" : "; ") + part; };
+  if (!change.deploy) {
+    CatchUpOperator *op = activeOp(change.pattern);
+    if (op == nullptr) {
+      return change.pattern + " is not in the catch-up set: nothing to undeploy";
+    }
+    if (change.undeploy_mode == UndeployMode::Drop) {
+      countCatchUp(*op);
+      const std::uint64_t dropped = op->matcher->dropState();
+      metrics_.runsDropped(op->pattern, "drop").add(dropped);
+      catch_up.operators().remove(op->id);
+      say(op->pattern + ": " + std::to_string(dropped) +
+          (op->aggregate ? " open windows dropped" : " partial matches dropped"));
+      op->matcher.reset(); // before its code and schema go (the erase moves over it)
+      ops.erase(ops.begin() + (op - ops.data()));
+    } else {
+      op->matcher->drain();
+      op->draining = true;
+      say(op->pattern + " drains");
+    }
+    return line;
+  }
+  std::vector<CatchUpOperator> added;
+  for (const TimedChange::Op &c : change.ops) {
+    CatchUpOperator fresh;
+    fresh.id = c.id;
+    fresh.pattern = c.name;
+    fresh.version = change.loaded->artifact.version();
+    fresh.hash = change.loaded->artifact.hash;
+    fresh.loaded = change.loaded;
+    fresh.schema = change.loaded->artifact.schema;
+    fresh.matcher = freshOperator(*change.loaded, c.name);
+    fresh.aggregate = runtime::native::isAggregate(*fresh.matcher);
+    CatchUpOperator *old = activeOp(c.name);
+    if (old == nullptr) {
+      catch_up.operators().add(fresh.id, fresh.matcher.get());
+      say(c.name + " added");
+      added.push_back(std::move(fresh));
+      continue;
+    }
+    if (old->aggregate != fresh.aggregate) {
+      throw std::runtime_error(c.name + " is a pattern on one side and an aggregate on the other "
+                                        "(internal: the served set refused it)");
+    }
+    switch (change.deploy_mode) {
+    case DeployMode::Keep: {
+      std::string moved;
+      try {
+        if (fresh.aggregate) {
+          std::string bytes;
+          old->matcher->snapshot(bytes);
+          fresh.matcher->restore(bytes);
+          auto [from, before] = runtime::native::ownedWindows(*old->matcher);
+          runtime::native::ownWindows(*fresh.matcher, from, before);
+          moved = std::to_string(fresh.matcher->stats().windows) + " open windows moved";
+        } else {
+          runtime::MigrationReport report;
+          if (!options_.no_adopt && fresh.matcher->canAdopt(*old->matcher)) {
+            report = fresh.matcher->adoptFrom(*old->matcher);
+          } else {
+            runtime::MatcherState state;
+            old->matcher->exportState(state);
+            report = fresh.matcher->migrateFrom(state);
+          }
+          if (!report.ok()) {
+            throw std::runtime_error(report.reasons.empty() ? std::string("refused")
+                                                            : report.reasons.front());
+          }
+          moved = std::to_string(report.runs_moved) + " partial matches moved";
+        }
+      } catch (const std::exception &e) {
+        // The served set moved its own; these cannot move (another state): they go, said.
+        fresh.matcher = freshOperator(*change.loaded, c.name);
+        const std::uint64_t dropped = old->matcher->dropState();
+        metrics_.runsDropped(c.name, "keep").add(dropped);
+        moved = std::to_string(dropped) + " could not move and are dropped (" + e.what() + ")";
+      }
+      countCatchUp(*old);
+      const runtime::MatcherStats s = fresh.matcher->stats();
+      fresh.matches_base = s.matches;
+      fresh.timeouts_base = s.timeouts;
+      catch_up.operators().replace(fresh.id, fresh.matcher.get());
+      say(c.name + " replaced (keep): " + moved);
+      old->matcher.reset(); // before its code and schema go (the move assigns them first)
+      *old = std::move(fresh);
+      break;
+    }
+    case DeployMode::Fresh: {
+      if (old->aggregate) { // as the served set's: a draining version's windows stay its own
+        auto [from, before] = runtime::native::ownedWindows(*old->matcher);
+        runtime::native::ownWindows(*fresh.matcher, from, before);
+        if (from != INT64_MIN) { // and it knows the older versions' sessions and cells
+          runtime::native::seedDrain(*fresh.matcher, *old->matcher, from);
+        }
+      }
+      countCatchUp(*old);
+      const std::uint64_t dropped = old->matcher->dropState();
+      metrics_.runsDropped(c.name, "fresh").add(dropped);
+      catch_up.operators().replace(fresh.id, fresh.matcher.get());
+      say(c.name + " replaced (fresh): " + std::to_string(dropped) +
+          (old->aggregate ? " open windows dropped" : " partial matches dropped"));
+      old->matcher.reset(); // before its code and schema go (the move assigns them first)
+      *old = std::move(fresh);
+      break;
+    }
+    case DeployMode::Drain: {
+      if (old->aggregate) {
+        const std::int64_t at = runtime::native::drainSwitchTime(*old->matcher);
+        runtime::native::ownWindows(*fresh.matcher, at, INT64_MAX);
+        runtime::native::seedDrain(*fresh.matcher, *old->matcher, at);
+      }
+      old->matcher->drain();
+      old->draining = true;
+      catch_up.operators().remove(old->id);
+      old->id = c.draining_id; // the served set's old version drains under this id
+      catch_up.operators().add(old->id, old->matcher.get());
+      catch_up.operators().add(fresh.id, fresh.matcher.get());
+      say(c.name + " replaced (drain): the old version drains");
+      added.push_back(std::move(fresh));
+      break;
+    }
+    }
+  }
+  for (CatchUpOperator &op : added) {
+    ops.push_back(std::move(op));
+  }
+  return line;
+}
+
+std::vector<std::string> ServeRuntime::mergeCatchUp(runtime::RunLoop &loop,
+                                                    std::vector<CatchUpOperator> &ops) {
+  std::vector<std::string> lines;
+  std::uint64_t next_seq = loop.ingest().nextSeq();
+  for (CatchUpOperator &op : ops) {
+    countCatchUp(op);
+    Served *into = nullptr;
+    for (const auto &served : served_) {
+      if (served->id == op.id && served->name == op.pattern && served->in_operators) {
+        into = served.get();
+      }
+    }
+    const std::string what = op.pattern + " " + op.version + (op.draining ? " (draining)" : "");
+    if (!holdsState(*op.matcher)) {
+      continue;
+    }
+    if (into == nullptr && op.draining) {
+      // The served set's old version drained and went already; this one still holds runs or
+      // windows: it is served again, draining, until they are gone.
+      auto served = std::make_unique<Served>();
+      served->name = op.pattern;
+      served->version = op.version;
+      served->hash = op.hash;
+      served->loaded_at = now();
+      served->draining = true;
+      served->schema = op.schema;
+      served->loaded = op.loaded;
+      served->artifact_bytes = op.loaded->bytes;
+      for (std::size_t i = 0; i < op.loaded->names.size(); ++i) {
+        if (op.loaded->names[i] == op.pattern) {
+          served->image = op.loaded->images[i];
+          served->aggregate = op.loaded->aggregates[i];
+        }
+      }
+      served->id = loop.operators().nextId();
+      served->matcher = std::move(op.matcher);
+      loop.operators().add(served->id, served->matcher.get());
+      startSeries(*served);
+      lines.push_back(what + ": served again, draining, with the catch-up's state (the served "
+                             "version had drained already)");
+      served_.push_back(std::move(served));
+      continue;
+    }
+    if (into == nullptr) {
+      throw std::runtime_error(what + ": no served version under its operator id (internal)");
+    }
+    if (op.aggregate) {
+      runtime::MatcherChanges changes;
+      runtime::native::exportAggregateRecords(*op.matcher, changes);
+      PatternRecords in;
+      for (const auto &[key, record] : changes.put) {
+        in.records.push_back(record);
+      }
+      in.headers.push_back(changes.header);
+      try {
+        lines.push_back(what + ": " + restoreWindows(loop, *into, in, /*own_watermark=*/true));
+      } catch (const std::exception &e) {
+        throw std::runtime_error("aggregate " + what + ": " + e.what());
+      }
+      continue;
+    }
+    runtime::MatcherState state;
+    op.matcher->exportState(state);
+    const std::vector<std::string> records =
+        runtime::keyRecordsOf(state, [](std::string_view) { return true; });
+    const std::vector<std::string_view> views(records.begin(), records.end());
+    lines.push_back(what + ": " + restoreKeys(loop, *into, views, next_seq));
+  }
+  loop.ingest().raiseNextSeq(next_seq);
+  exportWholeNext(); // the changelog's mirror gets the keys merged
+  return lines;
+}
+
+} // namespace cep::service

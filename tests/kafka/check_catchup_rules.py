@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""A rule change from the rules topic that comes due while a partition catches up
+(tests/kafka/README.md, docs/kafka.md "A partition taken over behind the member", #12 §3): the
+member applies it at its own watermark, the catch-up at the partition's, so every key switches
+at the change's event time.
+
+check_catchup.py's scene (members A and B of group `cur`, payments PA and PB, PB 50 minutes of
+event time ahead of PA when B takes PA over) with `--rules-topic`: the topic holds, before
+either starts, a deploy at T = T0+70 min of v2's `pair` (a large payment followed by a
+confirmation, instead of by another large one) in mode `fresh` (`--mode drain`:
+kafka.catchup_rules_drain; `--mode keep`, kafka.catchup_rules_keep: v1's pair with its records
+marked, runs in flight moving into it), and an undeploy of `pair` (`drop`) at T2 = T0+80 min; `unconfirmed`
+stays v1's. Card W of PA has a large payment just
+before T and another after it: a pair of v1 that a drain completes and fresh drops.
+
+  1. PA up to T0+10 min, PB up to T0+60 min; A stops (SIGTERM), B takes PA over, which catches
+     up from about T0+10 min;
+  2. PB's rest up to T0+90 min: B's watermark passes T: B applies the change (logged as
+     applied, not rejected) while PA still catches up, and PA's catch-up schedules it for its
+     own watermark (logged);
+  3. PA's rest up to T0+90 min: PA's catch-up applies the change when its watermark reaches T
+     (logged), then merges; a far watermark in both partitions.
+
+Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
+over every event, plus its Pair records over the events before T (drain: its Pair records over
+every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
+drop leaves nothing of it; keep: v1's pairs that ended before T and v2's that ended in [T, T2),
+both over the events before T2); no event late; the rules topic rejected nothing. Without the change in
+the catch-up (a change coming due during a catch-up rejected, as before) B keeps v1's `pair`
+after T and the alerts differ (checked by hand).
+"""
+
+import collections
+import json
+import os
+import subprocess
+import sys
+
+from check_catchup import (MIN, T0, cards, committed, consumed, enc, key, payment, setup,
+                           stream, two_members, watermark)
+from kafka_bed import KafkaBed, check, failures, metric, run_records, strip_version, wait_for
+
+V2 = """event Payment {
+    card:   string
+    amount: float
+    ts:     time
+}
+
+// v2: a large payment followed by a confirmation within 5 minutes.
+pattern pair partition by card within 5m {
+    a: Payment(amount > 100) -> b: Payment(amount < 1)
+}
+emit Pair { card: a.card, first: a.amount, second: b.amount }
+"""
+
+# `--mode keep`: v1's pair, its records marked: runs in flight at T move into it and complete
+# as v2's.
+V2_KEEP = """event Payment {
+    card:   string
+    amount: float
+    ts:     time
+}
+
+pattern pair partition by card within 5m {
+    a: Payment(amount > 100) -> b: Payment(amount > 100)
+}
+emit Pair { card: a.card, first: a.amount, second: b.amount, rule: "v2" }
+"""
+
+T = T0 + 70 * MIN
+T2 = T0 + 80 * MIN
+
+
+def cep_run(args, rules, events, name):
+    """`cep run rules` over `events` in time order: its records."""
+    path = os.path.join(args.workdir, name + ".jsonl")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in sorted(events, key=lambda e: e["ts"]))
+    run = subprocess.run([args.cep, "run", rules, "--input", path, "--max-delay", "2s"],
+                         capture_output=True, timeout=60)
+    check(run.returncode == 0, f"cep run {os.path.basename(rules)} over {name} exits 0")
+    return run_records(run.stdout)
+
+
+def main():
+    args, rules = setup()
+    v2 = os.path.join(args.workdir, "v2.cep")
+    with open(v2, "w") as f:
+        f.write(V2_KEEP if args.mode == "keep" else V2)
+    v2o = os.path.join(args.workdir, "v2.cepo")
+    compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
+                              timeout=60)
+    check(compiled.returncode == 0, "cep compile v2.cep")
+
+    with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
+        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
+                                    "--mode", args.mode, "--at", str(T)],
+                                   capture_output=True, timeout=30)
+        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at T0+70 min")
+        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                    "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
+                                   capture_output=True, timeout=30)
+        check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
+
+        a, b, port_a, port_b, pa, pb, _ = two_members(
+            bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
+        ca, cb = cards(pa, 7, "ca"), cards(pb, 7, "cb")  # 7: a card has large and small ones
+
+        first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
+        first_b = stream(cb, T0, T0 + 60 * MIN, 30000)
+        w = cards(pa, 1, "cw")[0]
+        rest_a = stream(ca, T0 + 10 * MIN + 20000, T0 + 90 * MIN, 20000) + [
+            payment(w, 300.0, T - MIN), payment(w, 310.0, T + 2 * MIN)]
+        rest_a.sort(key=lambda e: e["ts"])
+        rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
+        every = first_a + first_b + rest_a + rest_b
+        before = [e for e in every if e["ts"] < T]
+        after = [e for e in every if T <= e["ts"] < T2]
+        v1_all = cep_run(args, rules, every, "all")
+        v1_before = cep_run(args, rules, before, "before")
+        v2_after = cep_run(args, v2, after, "after")
+        if args.mode == "keep":  # pairs ending before T are v1's, the others (until T2) v2's
+            upto = [e for e in every if e["ts"] < T2]
+            ends = lambda r: json.loads(r)["@end"] < "2026-01-05T11:10:00.000Z"  # noqa: E731
+            v1_pairs = [r for r in cep_run(args, rules, upto, "upto") if '"Pair"' in r and ends(r)]
+            v2_after = [r for r in cep_run(args, v2, upto, "upto") if not ends(r)]
+        if args.mode == "drain":  # v1's runs started before T go on
+            v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] <
+                        "2026-01-05T11:10:00.000Z"]
+        else:
+            v1_pairs = [r for r in v1_before if '"Pair"' in r]
+        expected = collections.Counter(
+            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
+        across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
+        check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
+              any('"second":250' in r for r in v1_pairs) and
+              any(f'"{w}"' in r for r in across) == (args.mode != "fresh"),
+              f"the expectation has v1's pairs before T ({args.mode}: W's across T "
+              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it")
+
+        bed.produce("payments", enc(first_a), key=key)
+        bed.produce("payments", enc(first_b), key=key)
+        wait_for("A and B read the first part",
+                 lambda: consumed(port_a) >= len(first_a) and consumed(port_b) >= len(first_b))
+        wait_for("B's watermark about T0+60 min",
+                 lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
+
+        # 1. A leaves: B takes PA over, 50 minutes behind it.
+        out_a = metric(port_a, "cep_output_records_total") or 0
+        check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+        bed.servers.remove(a)
+        b.wait_log(f"took over payments[{pa}]", timeout=60)
+        check(f"payments[{pa}]: catching up: its watermark" in b.log(),
+              "B's log: PA catches up on its own")
+
+        # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
+        bed.produce("payments", enc(rest_b), key=key)
+        b.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+        check(f"payments[{pa}]: catching up at " in b.log(),
+              "B's log: PA's catch-up holds the change for its own watermark")
+        check(metric(port_b, "cep_kafka_partition_catching_up", topic="payments",
+                     partition=str(pa)) == 1, "/metrics: PA still catches up")
+
+        # 3. PA's rest: its catch-up applies the change at T, then merges.
+        bed.produce("payments", enc(rest_a), key=key)
+        far = T0 + 24 * 60 * MIN
+        for p in range(2):
+            bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+        wait_for("B's watermark far in both partitions",
+                 lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
+        check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
+              f"({args.mode}) applied at event time 2026-01-05T11:10:00.000Z" in b.log(),
+              "B's log: PA's catch-up applied the change at T")
+        check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event time "
+              "2026-01-05T11:20:00.000Z" in b.log(), "B's log: PA's catch-up applied the drop at T2")
+        check(f"payments[{pa}]: caught up with this member" in b.log(),
+              "B's log: PA caught up and merged")
+        rejected = metric(port_b, "cep_rules_messages_total", result="rejected") or 0
+        check(rejected == 0, f"/metrics: the rules topic rejected nothing ({rejected:.0f})")
+        if args.mode == "drain":
+            check("pair replaced (drain): the old version drains" in b.log(),
+                  "B's log: PA's old `pair` drains in its catch-up")
+
+        at = committed(port_b)
+        wait_for("a checkpoint of B commits after that", lambda: committed(port_b) > at)
+        late = sum(metric(port_b, "cep_input_records_total", input=f"payments[{p}]",
+                          outcome="late") or 0 for p in range(2))
+        check(late == 0, f"/metrics: B judged no event late ({late:.0f})")
+        out_b = metric(port_b, "cep_output_records_total") or 0
+        check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+        bed.servers.remove(b)
+        got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+        check(out_a + out_b == sum(got.values()),
+              f"/metrics: A's and B's cep_output_records_total ({out_a:.0f} + {out_b:.0f}) "
+              f"count every alert ({sum(got.values())})")
+        check(got == expected,
+              f"the alerts of A and B equal the cep runs' {sum(expected.values())} records "
+              f"(missing {sum((expected - got).values())}, extra "
+              f"{sum((got - expected).values())})")
+        for r in list((expected - got).elements())[:10] + list((got - expected).elements())[:10]:
+            print(f"      differs: {r}", flush=True)
+        if failures:
+            print(b.log()[-4000:], file=sys.stderr)
+
+    if failures:
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
