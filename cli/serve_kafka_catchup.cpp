@@ -2,7 +2,8 @@
 // over behind the member"). When `--scale-out` assigns a partition whose restored watermark
 // (its changelog record's) is behind this member's event time, its events up to the member's
 // watermark would be late here and its keys' timers due in between would fire before the
-// events that come first. So the partition catches up on its own:
+// events that come first. So the partition catches up on its own (so does one whose record is
+// behind the others' at a start from the changelog without --scale-out: applyChangelog):
 //
 //   start   its record's keys go into a catch-up set (fresh matchers of the served versions,
 //           ServeRuntime::catchUpOperators) in a run loop of its own, with the member's inputs
@@ -143,13 +144,13 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   c->started = std::chrono::steady_clock::now();
   if (registry_ != nullptr) {
     runtime::metrics::Labels labels = {{"topic", source.topic()}, {"partition", std::to_string(p)}};
-    c->catching_up = &registry_->gauge(
-        "cep_kafka_partition_catching_up",
-        "--scale-out: 1 while a partition taken over behind this member's event time catches up "
-        "on its own (its own watermark and matchers), 0 once merged.",
-        labels);
+    c->catching_up =
+        &registry_->gauge("cep_kafka_partition_catching_up",
+                          "1 while a partition restored behind this member's event time catches up "
+                          "on its own (its own watermark and matchers), 0 once merged.",
+                          labels);
     c->lag = &registry_->gauge("cep_kafka_partition_catch_up_lag_seconds",
-                               "--scale-out: event time a partition catching up is behind this "
+                               "Event time a partition catching up is behind this "
                                "member's watermark (-1: it has no watermark yet).",
                                labels);
     c->catching_up->set(1);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <set>
 
 namespace cep::cli {
 
@@ -193,7 +194,10 @@ bool ServeKafka::readLatest(std::map<std::string, std::string> &latest, std::str
 int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &loop) {
   loop_ = &loop;
   served_ = &served;
-  if (scale_out_) { // no deploy while a partition catches up (serve_kafka_catchup.cpp)
+  {
+    // No deploy while a partition catches up (serve_kafka_catchup.cpp): after a takeover with
+    // --scale-out, or a start from the changelog whose partitions' records are behind the
+    // others' (below).
     served.setChangeGuard([this] {
       return catch_up_.empty()
                  ? std::string()
@@ -231,12 +235,46 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
       return kRuntimeFailure;
     }
   }
+  // Partitions whose record is behind the latest one's watermark (written by members of a
+  // --scale-out group at different event times) catch up on their own, as a partition taken
+  // over behind a member does (serve_kafka_catchup.cpp): restored together, the served
+  // aggregates would take their windows up to the latest watermark as fired. The reference
+  // counts only records with aggregates' windows (catchUpReference), so a start restoring
+  // patterns alone merges every partition at once, its watermark the minimum as always.
+  const std::int64_t reference = catchUpReference(records);
+  std::vector<service::ChangelogRecord> merged_now;
+  std::set<std::int32_t> recorded;
+  for (const service::ChangelogRecord &rec : records) {
+    recorded.insert(static_cast<std::int32_t>(rec.partition));
+    if (!behind(rec.watermark, reference)) {
+      merged_now.push_back(rec);
+    }
+  }
   const std::map<std::string, service::PatternRecords> by_pattern =
-      service::recordsByPattern(records);
+      service::recordsByPattern(merged_now);
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> lines;
   try {
     lines = served.restorePartitions(loop, by_pattern);
+    for (const service::ChangelogRecord &rec : records) {
+      if (behind(rec.watermark, reference) &&
+          !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns,
+                        reference)) {
+        // No catch-up set (an aggregate without partition by): restored with the rest, judged
+        // by the latest watermark.
+        const std::vector<service::ChangelogRecord> own = {rec};
+        for (std::string &line : served.restorePartitions(loop, service::recordsByPattern(own))) {
+          lines.push_back(std::move(line));
+        }
+      }
+    }
+    // A partition without a record (its events from the group's offset on) too.
+    for (std::uint32_t p = 0; p < source.splits(); ++p) {
+      const auto partition = static_cast<std::int32_t>(p);
+      if (recorded.count(partition) == 0 && behind(runtime::kNoWatermark, reference)) {
+        startCatchUp(partition, runtime::kNoWatermark, nullptr, reference);
+      }
+    }
   } catch (const std::exception &e) {
     std::cerr << "cep serve: kafka: cannot restore the changelog's state: " << e.what() << '\n';
     return kRuntimeFailure;
