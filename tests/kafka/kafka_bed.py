@@ -44,6 +44,17 @@ def wait_for(what, condition, timeout=TIMEOUT):
         delay = min(delay * 2, 0.25)
 
 
+def check_alerts(got, expected, who):
+    """Checks two Counters of records equal ("the alerts of WHO equal ..."); prints up to ten
+    records each way that differ."""
+    missing, extra = expected - got, got - expected
+    check(got == expected,
+          f"the alerts of {who} equal {sum(expected.values())} records (missing "
+          f"{sum(missing.values())}, extra {sum(extra.values())})")
+    for r in list(missing.elements())[:10] + list(extra.elements())[:10]:
+        print(f"      differs: {r}", flush=True)
+
+
 def strip_version(line):
     """A served record carries "@version" (the artifact's); `cep run`'s does not."""
     record = json.loads(line)
