@@ -156,7 +156,9 @@ inline bool scanNumber(const char *&p, const char *end, Number &out) {
     }
     const char *exponent = p;
     while (p < end && isDigit(*p)) {
-      exponent_value = exponent_value * 10 + (*p - '0');
+      if (p - exponent < 3) { // beyond two digits the number goes to the generic path anyway
+        exponent_value = exponent_value * 10 + (*p - '0');
+      }
       ++p;
     }
     std::size_t exponent_digits = static_cast<std::size_t>(p - exponent);

@@ -231,7 +231,8 @@ public:
 
   // One byte deleted, replaced or inserted.
   std::string mutate(std::string text) {
-    static const std::string bytes = std::string("\"\\{}[],:0-.eE tnx\t\x01\xff\xc3", 23);
+    static const char raw[] = "\"\\{}[],:0-.eE tnx\t\x01\xff\xc3";
+    static const std::string bytes(raw, sizeof raw); // the terminating NUL is a mutation too
     std::size_t at = pick(text.size() + 1);
     switch (pick(3)) {
     case 0:
