@@ -23,6 +23,9 @@
 // is applied to the catch-up set when its own watermark reaches the change's time (its loop's
 // TimedChanges: CatchUpChanges), so both sides have switched by the merge, which goes by
 // operator id (ServeRuntime::mergeCatchUp). Aggregates' open windows catch up the same way.
+// The changes the served set applied before the partition came (rule_history_) are replayed
+// too: its set is made as of its watermark (the versions before the first change due after
+// it, TimedChange::before) and that change and the later ones are scheduled at their times.
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
