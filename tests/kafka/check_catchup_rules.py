@@ -27,7 +27,12 @@ min) when B takes PA over: B applied it before the takeover (checked before A st
 catch-up starts from the versions served before it (v1's `pair`, which PA's record holds) and
 applies it at T from the member's history of changes (logged). Without that (the catch-up made
 of the versions served now, as before) PA's events before T are matched by v2 and the alerts
-differ (checked by hand).
+differ (checked by hand). `--between --aggregates` (kafka.catchup_rules_between_aggregates,
+fresh): check_catchup.py's card_10m (five uses of a card in a tumbling 10 minutes) beside the
+patterns, replaced by v2's (three uses, its records marked) in the same deploy, due at T =
+T0+35 min (inside a window: one ending at T exactly is open at the switch and fresh drops it);
+v1's windows that ended by T, v2's over the events from T on. Without the fix, PA's record's
+windows go into v2 and are judged by its `having` (checked by hand: 9 missing, 38 extra).
 
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
@@ -76,6 +81,14 @@ pattern pair partition by card within 5m {
 emit Pair { card: a.card, first: a.amount, second: b.amount, rule: "v2" }
 """
 
+# `--aggregates` (with `--between`, fresh): v1 has check_catchup.py's card_10m (five uses of a
+# card in a tumbling 10 minutes); v2 replaces it too, three uses, its records marked.
+V2_AGGREGATE = """
+aggregate card_10m partition by card window tumbling 10m { p: Payment }
+having count(p) >= 3
+emit Card10m { card: last(p).card, uses: count(p), total: sum(p.amount), rule: "v2" }
+"""
+
 T2 = T0 + 80 * MIN
 
 
@@ -98,10 +111,17 @@ def cep_run(args, rules, events, name):
 
 def main():
     args, rules = setup()
-    T = T0 + (30 if args.between else 70) * MIN  # the deploy's time
+    # The deploy's time. With aggregates it is inside a window (T0+35 min): a window ending at
+    # T exactly fires at T, after the switch, so fresh drops it, which `cep run` over the events
+    # before T would not.
+    T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
+    if args.aggregates and not (args.between and args.mode == "fresh"):
+        print("--aggregates goes with --between --mode fresh", file=sys.stderr)
+        return 2
     with open(v2, "w") as f:
-        f.write(V2_KEEP if args.mode == "keep" else V2)
+        f.write((V2_KEEP if args.mode == "keep" else V2) +
+                (V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
                               timeout=60)
@@ -143,8 +163,21 @@ def main():
             v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] < iso(T)]
         else:
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
+        v2_after = [r for r in v2_after if '"Card10m"' not in r]  # pair's, up to T2
+        windows = []
+        if args.aggregates:  # v1's windows that ended before T (fresh drops the one open at
+            # T), v2's over the events from T on
+            v1_windows = [r for r in v1_before if '"Card10m"' in r and
+                          json.loads(r)["@end"] <= iso(T)]
+            v2_windows = [r for r in cep_run(args, v2, [e for e in every if e["ts"] >= T],
+                                             "from_t") if '"Card10m"' in r]
+            windows = v1_windows + v2_windows
+            check(any('"ca-' in r and json.loads(r)["@end"] > iso(T0 + 10 * MIN)
+                      for r in v1_windows) and any('"ca-' in r for r in v2_windows),
+                  "the expectation has v1's windows of PA's cards between its watermark and T "
+                  "and v2's after T")
         expected = collections.Counter(
-            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
+            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after + windows)
         across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
         check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
               any('"second":250' in r for r in v1_pairs) and
