@@ -93,7 +93,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   // driver applies a change at T once the watermark reaches T - 1).
   std::size_t first = rule_history_.size();
   for (std::size_t i = 0; i < rule_history_.size(); ++i) {
-    if (watermark == runtime::kNoWatermark || rule_history_[i]->at > watermark + 1) {
+    if (watermark == runtime::kNoWatermark ||
+        (watermark < std::numeric_limits<std::int64_t>::max() &&
+         rule_history_[i]->at > watermark + 1)) {
       first = i;
       break;
     }
