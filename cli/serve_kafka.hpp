@@ -335,6 +335,13 @@ private:
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
   };
   std::map<std::int32_t, std::unique_ptr<CatchUp>> catch_up_;
+  // Every rule change of the rules topic the served set applied since the start, in the order
+  // applied (onTimedChange): a partition taken over behind them starts its catch-up from the
+  // versions served before the first one after its watermark, and applies them at their times
+  // (startCatchUp). Kept whole: each holds its artifact (bytes and code) and the versions
+  // served before it (docs/kafka.md "A partition taken over behind the member").
+  std::vector<std::shared_ptr<const service::ServeRuntime::TimedChange>> rule_history_;
+  runtime::metrics::Gauge *rule_history_gauge_ = nullptr;
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
   // The event time partitions assigned with `records` must have reached to merge at once
@@ -348,8 +355,12 @@ private:
   static bool behind(std::int64_t watermark, std::int64_t reference);
   // onAssigned: starts partition `p`'s catch-up with its record's keys (`patterns`; null: a
   // partition without a record) from `watermark`, to merge once its watermark reaches both
-  // `reference` and the member's. False (and logs what is late instead) when no catch-up set
-  // can be made. Throws std::runtime_error when the records do not fit.
+  // `reference` and the member's. Its set is made as of `watermark`: the versions served
+  // before the first rule change (rule_history_) due after it, the changes from there on
+  // scheduled at their times; the versions served now when no change is due after it, or
+  // when a deploy or undeploy without an event time (HTTP) came after that change. False (and
+  // logs what is late instead) when no catch-up set can be made. Throws std::runtime_error
+  // when the records do not fit.
   bool startCatchUp(std::int32_t p, std::int64_t watermark,
                     const std::vector<service::ChangelogPattern> *patterns, std::int64_t reference);
   // skip_message: a message of a partition catching up goes to its catch-up (true: the main

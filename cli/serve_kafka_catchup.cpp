@@ -23,6 +23,9 @@
 // is applied to the catch-up set when its own watermark reaches the change's time (its loop's
 // TimedChanges: CatchUpChanges), so both sides have switched by the merge, which goes by
 // operator id (ServeRuntime::mergeCatchUp). Aggregates' open windows catch up the same way.
+// The changes the served set applied before the partition came (rule_history_) are replayed
+// too: its set is made as of its watermark (the versions before the first change due after
+// it, TimedChange::before) and that change and the later ones are scheduled at their times.
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
@@ -84,20 +87,38 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   const runtime::kafka::KafkaSource &source = *sources_.front();
   const std::string name = source.splitName(static_cast<std::uint32_t>(p));
   const std::int64_t member = reference;
-  std::map<std::string, service::PatternRecords> by_pattern;
-  if (patterns != nullptr) {
-    for (const service::ChangelogPattern &pattern : *patterns) {
-      service::PatternRecords &to = by_pattern[pattern.pattern];
-      to.records.insert(to.records.end(), pattern.records.begin(), pattern.records.end());
-      if (!pattern.header.empty()) {
-        to.headers.push_back(pattern.header);
-      }
+  // As of its watermark: the rule changes the served set applied after it (the first one due
+  // after it and every one applied since) are applied to the catch-up at their times, from the
+  // versions served before the first of them. A change at W + 1 is applied already (the
+  // driver applies a change at T once the watermark reaches T - 1).
+  std::size_t first = rule_history_.size();
+  for (std::size_t i = 0; i < rule_history_.size(); ++i) {
+    if (watermark == runtime::kNoWatermark ||
+        (watermark < std::numeric_limits<std::int64_t>::max() &&
+         rule_history_[i]->at > watermark + 1)) {
+      first = i;
+      break;
     }
   }
+  std::string as_of, replayed; // for the log line
+  if (first < rule_history_.size() &&
+      served_->untimedChanges() != rule_history_[first]->untimed_before) {
+    as_of = " (served now: a deploy or undeploy without an event time (HTTP) came after the "
+            "rules topic's " +
+            rule_history_[first]->what + " due at " + timeText(rule_history_[first]->at) +
+            ", so its set is made as if the rules topic's changes had come before its watermark)";
+    first = rule_history_.size();
+  } else if (first < rule_history_.size()) {
+    as_of = " (as of its watermark)";
+  } else {
+    as_of = " (served now)";
+  }
+  const std::vector<service::ServeRuntime::SetVersion> *set =
+      first < rule_history_.size() ? &rule_history_[first]->before : nullptr;
   auto c = std::make_unique<CatchUp>();
   std::uint64_t next_seq = loop_->ingest().nextSeq();
   std::string why_not;
-  c->ops = served_->catchUpOperators(by_pattern, next_seq, why_not); // throws: the caller fails
+  c->ops = served_->catchUpOperators(set, patterns, next_seq, why_not); // throws: the caller fails
   if (!why_not.empty()) {
     kafkaLog(name + ": behind this member (its watermark " + timeText(watermark) +
              ", the member's " + timeText(member) + ") but no catch-up is made: " + why_not +
@@ -123,6 +144,19 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   }
   c->changes.kafka = this;
   c->changes.partition = p;
+  for (std::size_t i = first; i < rule_history_.size(); ++i) {
+    const auto &change = rule_history_[i];
+    auto before = [](const std::shared_ptr<const service::ServeRuntime::TimedChange> &a,
+                     const std::shared_ptr<const service::ServeRuntime::TimedChange> &b) {
+      return a->at < b->at;
+    };
+    auto &pending = c->changes.pending;
+    pending.insert(std::upper_bound(pending.begin(), pending.end(), change, before), change);
+    replayed += (i == first ? "; the rules topic's changes the member applied after it are "
+                              "applied here at their times: the "
+                            : ", the ") +
+                change->what + " at " + timeText(change->at);
+  }
   c->loop->driver().setTimedChanges(&c->changes); // the rules topic's, at its own event time
   for (std::uint32_t i = 0; i < names.size(); ++i) {
     if (i != c->input) {
@@ -158,12 +192,21 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   }
   sources_.front()->setHeldOut(static_cast<std::uint32_t>(p), true);
   std::size_t keys = 0;
-  for (const auto &[pattern, records] : by_pattern) {
-    keys += records.records.size();
+  if (patterns != nullptr) {
+    for (const service::ChangelogPattern &pattern : *patterns) {
+      keys += pattern.records.size();
+    }
+  }
+  std::string versions;
+  for (const service::ServeRuntime::CatchUpOperator &op : c->ops) {
+    versions += (versions.empty() ? "" : ", ") + op.pattern + " " + op.version +
+                (op.draining ? " (draining)" : "");
   }
   kafkaLog(name + ": catching up: its watermark " + timeText(watermark) +
            " is behind this member's " + timeText(member) + ": its " + std::to_string(keys) +
-           " keys are matched on their own, with its own watermark, until it reaches the member's");
+           " keys are matched on their own, with its own watermark, until it reaches the "
+           "member's; its versions" +
+           as_of + ": " + versions + replayed);
   catch_up_[p] = std::move(c);
   return true;
 }
@@ -356,6 +399,16 @@ void ServeKafka::CatchUpChanges::applyNext(std::int64_t time) {
 
 void ServeKafka::onTimedChange(
     const std::shared_ptr<const service::ServeRuntime::TimedChange> &change) {
+  rule_history_.push_back(change);
+  if (registry_ != nullptr) {
+    if (rule_history_gauge_ == nullptr) {
+      rule_history_gauge_ = &registry_->gauge(
+          "cep_kafka_rule_history_changes",
+          "Rule changes of the rules topic kept in memory for the catch-ups of partitions "
+          "taken over behind them (every change applied since the start).");
+    }
+    rule_history_gauge_->set(static_cast<double>(rule_history_.size()));
+  }
   for (auto &[partition, c] : catch_up_) {
     const std::int64_t reached = c->loop->driver().time();
     if (reached != runtime::kNoWatermark && change->at <= reached + 1) {

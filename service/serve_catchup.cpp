@@ -43,30 +43,92 @@ bool holdsState(const runtime::Matcher &m) {
 
 } // namespace
 
-std::vector<ServeRuntime::CatchUpOperator>
-ServeRuntime::catchUpOperators(const std::map<std::string, PatternRecords> &records,
-                               std::uint64_t &next_seq, std::string &why_not) {
-  std::vector<CatchUpOperator> ops;
+std::vector<ServeRuntime::SetVersion> ServeRuntime::servedSet() const {
+  std::vector<SetVersion> set;
   for (const auto &served : served_) {
-    if (!served->in_operators || served->draining) {
-      continue; // restorePartitions gives a partition's keys to the active versions alone
+    if (!served->in_operators) {
+      continue;
     }
-    if (served->aggregate && served->aggregate->key_fields.empty()) {
-      why_not = "aggregate " + served->name +
-                " has no `partition by` (its windows hold every partition's events)";
-      return {};
+    SetVersion &v = set.emplace_back();
+    v.id = served->id;
+    v.name = served->name;
+    v.version = served->version;
+    v.hash = served->hash;
+    v.aggregate = served->aggregate != nullptr;
+    v.draining = served->draining;
+    v.loaded = served->loaded;
+    v.schema = served->schema;
+  }
+  return set;
+}
+
+std::vector<ServeRuntime::CatchUpOperator>
+ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
+                               const std::vector<ChangelogPattern> *patterns,
+                               std::uint64_t &next_seq, std::string &why_not) {
+  const std::vector<SetVersion> now = set == nullptr ? servedSet() : std::vector<SetVersion>{};
+  const std::vector<SetVersion> &versions = set == nullptr ? now : *set;
+  // The record's entries by the version they go to (an index of `versions`): the version of
+  // their name and version, else the active one of their name; entries of no version here are
+  // not restored (as a changelog restore: a pattern no longer served).
+  std::map<std::size_t, PatternRecords> into;
+  if (patterns != nullptr) {
+    for (const ChangelogPattern &p : *patterns) {
+      std::size_t found = versions.size(), active = versions.size();
+      for (std::size_t i = 0; i < versions.size(); ++i) {
+        const SetVersion &v = versions[i];
+        if (v.name != p.pattern || (v.draining && v.aggregate)) {
+          continue;
+        }
+        if (!v.draining) {
+          active = i;
+        }
+        if (v.version == p.version && (p.artifact_hash.empty() || p.artifact_hash == v.hash)) {
+          found = i;
+        }
+      }
+      if (found == versions.size()) {
+        found = active;
+      }
+      if (found == versions.size()) {
+        continue;
+      }
+      PatternRecords &to = into[found];
+      to.records.insert(to.records.end(), p.records.begin(), p.records.end());
+      if (!p.header.empty()) {
+        to.headers.push_back(p.header);
+      }
+    }
+  }
+  std::vector<CatchUpOperator> ops;
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    const SetVersion &v = versions[i];
+    auto it = into.find(i);
+    if (v.draining && (v.aggregate || it == into.end() || it->second.records.empty())) {
+      continue; // a draining version is made only to hold the keys it drains
+    }
+    if (!v.loaded) {
+      throw std::runtime_error((v.aggregate ? "aggregate " : "pattern ") + v.name + " " +
+                               v.version + ": its artifact is not kept (internal error)");
     }
     CatchUpOperator op;
-    op.id = served->id;
-    op.pattern = served->name;
-    op.version = served->version;
-    op.hash = served->hash;
-    op.aggregate = served->aggregate != nullptr;
-    op.loaded = served->loaded;
-    op.schema = served->schema;
-    op.matcher = freshMatcher(*served);
-    auto it = records.find(served->name);
-    if (it != records.end() && !it->second.records.empty()) {
+    op.id = v.id;
+    op.pattern = v.name;
+    op.version = v.version;
+    op.hash = v.hash;
+    op.loaded = v.loaded;
+    op.schema = v.schema;
+    op.matcher = freshOperator(*v.loaded, v.name);
+    op.aggregate = runtime::native::isAggregate(*op.matcher);
+    for (std::size_t k = 0; k < v.loaded->names.size(); ++k) {
+      const auto &image = v.loaded->aggregates[k];
+      if (v.loaded->names[k] == v.name && image && image->key_fields.empty()) {
+        why_not = "aggregate " + v.name +
+                  " has no `partition by` (its windows hold every partition's events)";
+        return {};
+      }
+    }
+    if (it != into.end() && !it->second.records.empty()) {
       try {
         if (op.aggregate) {
           std::string_view header = latestHeader(it->second.headers);
@@ -80,12 +142,16 @@ ServeRuntime::catchUpOperators(const std::map<std::string, PatternRecords> &reco
           op.matcher->restoreState(runtime::withKeys(empty, it->second.records, next_seq));
         }
       } catch (const std::exception &e) {
-        throw std::runtime_error((op.aggregate ? "aggregate " : "pattern ") + served->name + " " +
-                                 served->version + ": " + e.what());
+        throw std::runtime_error((op.aggregate ? "aggregate " : "pattern ") + v.name + " " +
+                                 v.version + ": " + e.what());
       }
-    } else if (op.aggregate && it != records.end() && !it->second.headers.empty()) {
+    } else if (op.aggregate && it != into.end() && !it->second.headers.empty()) {
       // No key of the partition, but the watermark its windows fired up to.
       runtime::native::restoreAggregateRecords(*op.matcher, latestHeader(it->second.headers), {});
+    }
+    if (v.draining) { // a drain deploy or undeploy drained it before the partition's watermark
+      op.matcher->drain();
+      op.draining = true;
     }
     ops.push_back(std::move(op));
   }

@@ -13,6 +13,8 @@
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -69,7 +71,17 @@ void ServeRuntime::replaceWindows(runtime::RunLoop &loop, Served &served, std::s
   runtime::native::restoreAggregateRecords(*matcher, header, records);  // throws: nothing changed
   auto [from, before] = runtime::native::ownedWindows(*served.matcher); // a drain's share
   runtime::native::ownWindows(*matcher, from, before);
+  // The records the old operator wrote are counted now; the fresh one's counts start at zero
+  // (its header has none): what it writes from here on is counted against them, not against
+  // the old operator's (which would take that many records off cep_output_records_total).
+  refresh(loop);
   replaceMatcher(loop, served, std::move(matcher));
+  const runtime::MatcherStats s = served.matcher->stats();
+  served.matches_seen = s.matches;
+  served.timeouts_seen = s.timeouts;
+  served.late_counted_seen = s.late_counted;
+  served.late_missed_seen = s.late_missed;
+  std::copy(std::begin(s.evicted_by), std::end(s.evicted_by), served.evicted_seen);
 }
 
 std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,

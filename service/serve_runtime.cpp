@@ -633,6 +633,8 @@ ControlResult ServeRuntime::deployNow(runtime::RunLoop &loop, Loaded &loaded, De
                                       std::int64_t at) {
   auto change = std::make_shared<TimedChange>();
   change->at = at;
+  change->before = servedSet();
+  change->untimed_before = untimed_changes_;
   ControlResult result = applyDeploy(loop, loaded, mode, change.get());
   if (result.status == 200 && on_timed_change_) {
     on_timed_change_(std::move(change));
@@ -644,6 +646,8 @@ ControlResult ServeRuntime::undeployNow(runtime::RunLoop &loop, const std::strin
                                         UndeployMode mode, std::int64_t at) {
   auto change = std::make_shared<TimedChange>();
   change->at = at;
+  change->before = servedSet();
+  change->untimed_before = untimed_changes_;
   ControlResult result = applyUndeploy(loop, name, mode, change.get());
   if (result.status == 200 && on_timed_change_) {
     on_timed_change_(std::move(change));
@@ -873,6 +877,9 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
                "): " + summary + "; the event loop paused " + std::to_string(pause * 1e6) + " us");
   sweep(loop);
   refresh(loop);
+  if (timed == nullptr) {
+    ++untimed_changes_;
+  }
   return {200, body};
 }
 
@@ -951,6 +958,9 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
   }
   metrics_.undeploys(mode_name, "done").add();
   sweep(loop);
+  if (timed == nullptr) {
+    ++untimed_changes_;
+  }
   return {200, body};
 }
 

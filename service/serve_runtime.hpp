@@ -314,15 +314,30 @@ public:
     std::unique_ptr<runtime::Matcher> matcher;
     std::uint64_t matches_base = 0, timeouts_base = 0; // its counts when it started (keep)
   };
-  // Loop thread: a fresh operator of every served version (not draining), each holding the key
-  // records of `records` of its name (a pattern's arrival seqs moved from `next_seq`, which is
-  // advanced past them; an aggregate's open windows under the latest of the records' headers).
-  // Empty with `why_not` set when a catch-up set cannot be made (an aggregate without
+  // One version of the operator set as a catch-up set is made of: what the served set held at
+  // some point (servedSet now, TimedChange::before as of a rule change).
+  struct SetVersion {
+    runtime::OperatorId id = 0; // its operator id then (a draining one's: its draining id)
+    std::string name, version, hash;
+    bool aggregate = false, draining = false;
+    std::shared_ptr<const Loaded> loaded;
+    std::shared_ptr<const runtime::Schema> schema;
+  };
+  // Loop thread: the versions in the operator set now (active and draining).
+  std::vector<SetVersion> servedSet() const;
+  // Loop thread: a fresh operator of every version of `set` (null: the served set now), each
+  // holding the key records of `patterns` (a partition's changelog record; null: none) that
+  // belong to it: an entry goes to the version of its name and version (a pattern draining
+  // then: to that draining version, which drains here too), else to the active version of its
+  // name. A pattern's arrival seqs are moved from `next_seq`, which is advanced past them; an
+  // aggregate's open windows go under the latest of the records' headers. A draining version
+  // is made only when it gets keys, a draining aggregate never (its windows are not in the
+  // records). Empty with `why_not` set when a catch-up set cannot be made (an aggregate without
   // `partition by`: its one window state spans every partition). Throws std::runtime_error
   // when records do not fit their pattern.
-  std::vector<CatchUpOperator>
-  catchUpOperators(const std::map<std::string, PatternRecords> &records, std::uint64_t &next_seq,
-                   std::string &why_not);
+  std::vector<CatchUpOperator> catchUpOperators(const std::vector<SetVersion> *set,
+                                                const std::vector<ChangelogPattern> *patterns,
+                                                std::uint64_t &next_seq, std::string &why_not);
   // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
   // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
   void countCatchUp(const CatchUpOperator &op);
@@ -345,7 +360,15 @@ public:
     std::vector<Op> ops;
     std::shared_ptr<const runtime::Schema> schema; // the server's after the change
     std::string what;                              // "deploy of 3f2a9c1d4e5f (fresh)"
+    // The operator set just before the change (a catch-up behind it starts from these
+    // versions: serve_kafka_catchup.cpp), and how many deploys and undeploys without an event
+    // time (HTTP) the server had applied then (untimedChanges).
+    std::vector<SetVersion> before;
+    std::uint64_t untimed_before = 0;
   };
+  // Loop thread: deploys and undeploys applied without an event time (the admin endpoint's)
+  // since the start.
+  std::uint64_t untimedChanges() const { return untimed_changes_; }
   // Main thread, before the loop: receives each timed change once the served set applied it.
   void setOnTimedChange(std::function<void(std::shared_ptr<const TimedChange>)> receiver) {
     on_timed_change_ = std::move(receiver);
@@ -461,6 +484,7 @@ private:
   ServeRuntimeOptions options_;
   std::function<std::string()> change_guard_;                               // setChangeGuard
   std::function<void(std::shared_ptr<const TimedChange>)> on_timed_change_; // setOnTimedChange
+  std::uint64_t untimed_changes_ = 0;                                       // untimedChanges
   ServeMetrics metrics_;
   runtime::metrics::Registry &registry_;
   int wake_fd_ = -1;

@@ -82,6 +82,9 @@ def setup():
     ap.add_argument("--aggregates", action="store_true", help="rules with an aggregate too")
     ap.add_argument("--mode", default="fresh", choices=("fresh", "drain", "keep"),
                     help="check_catchup_rules.py: the deploy's mode")
+    ap.add_argument("--between", action="store_true",
+                    help="check_catchup_rules.py: the deploy's time between the partition's "
+                         "watermark and the member's when it is taken over")
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)

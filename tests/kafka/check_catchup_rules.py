@@ -21,6 +21,19 @@ before T and another after it: a pair of v1 that a drain completes and fresh dro
   3. PA's rest up to T0+90 min: PA's catch-up applies the change when its watermark reaches T
      (logged), then merges; a far watermark in both partitions.
 
+`--between` (kafka.catchup_rules_between_fresh, kafka.catchup_rules_between_keep): the deploy is
+due at T = T0+30 min instead, between PA's watermark (about T0+10 min) and B's (about T0+60
+min) when B takes PA over: B applied it before the takeover (checked before A stops), so PA's
+catch-up starts from the versions served before it (v1's `pair`, which PA's record holds) and
+applies it at T from the member's history of changes (logged). Without that (the catch-up made
+of the versions served now, as before) PA's events before T are matched by v2 and the alerts
+differ (checked by hand). `--between --aggregates` (kafka.catchup_rules_between_aggregates,
+fresh): check_catchup.py's card_10m (five uses of a card in a tumbling 10 minutes) beside the
+patterns, replaced by v2's (three uses, its records marked) in the same deploy, due at T =
+T0+35 min (inside a window: one ending at T exactly is open at the switch and fresh drops it);
+v1's windows that ended by T, v2's over the events from T on. Without the fix, PA's record's
+windows go into v2 and are judged by its `having` (checked by hand: 9 missing, 38 extra).
+
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
 every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
@@ -31,6 +44,7 @@ after T and the alerts differ (checked by hand).
 """
 
 import collections
+import datetime
 import json
 import os
 import subprocess
@@ -67,8 +81,21 @@ pattern pair partition by card within 5m {
 emit Pair { card: a.card, first: a.amount, second: b.amount, rule: "v2" }
 """
 
-T = T0 + 70 * MIN
+# `--aggregates` (with `--between`, fresh): v1 has check_catchup.py's card_10m (five uses of a
+# card in a tumbling 10 minutes); v2 replaces it too, three uses, its records marked.
+V2_AGGREGATE = """
+aggregate card_10m partition by card window tumbling 10m { p: Payment }
+having count(p) >= 3
+emit Card10m { card: last(p).card, uses: count(p), total: sum(p.amount), rule: "v2" }
+"""
+
 T2 = T0 + 80 * MIN
+
+
+def iso(ms):
+    """`ms` as the server writes an event time: 2026-01-05T11:10:00.000Z."""
+    t = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def cep_run(args, rules, events, name):
@@ -84,9 +111,17 @@ def cep_run(args, rules, events, name):
 
 def main():
     args, rules = setup()
+    # The deploy's time. With aggregates it is inside a window (T0+35 min): a window ending at
+    # T exactly fires at T, after the switch, so fresh drops it, which `cep run` over the events
+    # before T would not.
+    T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
+    if args.aggregates and not (args.between and args.mode == "fresh"):
+        print("--aggregates goes with --between --mode fresh", file=sys.stderr)
+        return 2
     with open(v2, "w") as f:
-        f.write(V2_KEEP if args.mode == "keep" else V2)
+        f.write((V2_KEEP if args.mode == "keep" else V2) +
+                (V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
                               timeout=60)
@@ -96,7 +131,7 @@ def main():
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
                                     "--mode", args.mode, "--at", str(T)],
                                    capture_output=True, timeout=30)
-        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at T0+70 min")
+        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at {iso(T)}")
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
                                     "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
                                    capture_output=True, timeout=30)
@@ -121,16 +156,28 @@ def main():
         v2_after = cep_run(args, v2, after, "after")
         if args.mode == "keep":  # pairs ending before T are v1's, the others (until T2) v2's
             upto = [e for e in every if e["ts"] < T2]
-            ends = lambda r: json.loads(r)["@end"] < "2026-01-05T11:10:00.000Z"  # noqa: E731
+            ends = lambda r: json.loads(r)["@end"] < iso(T)  # noqa: E731
             v1_pairs = [r for r in cep_run(args, rules, upto, "upto") if '"Pair"' in r and ends(r)]
             v2_after = [r for r in cep_run(args, v2, upto, "upto") if not ends(r)]
         if args.mode == "drain":  # v1's runs started before T go on
-            v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] <
-                        "2026-01-05T11:10:00.000Z"]
+            v1_pairs = [r for r in v1_all if '"Pair"' in r and json.loads(r)["@start"] < iso(T)]
         else:
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
+        v2_after = [r for r in v2_after if '"Card10m"' not in r]  # pair's, up to T2
+        windows = []
+        if args.aggregates:  # v1's windows that ended before T (fresh drops the one open at
+            # T), v2's over the events from T on
+            v1_windows = [r for r in v1_before if '"Card10m"' in r and
+                          json.loads(r)["@end"] <= iso(T)]
+            v2_windows = [r for r in cep_run(args, v2, [e for e in every if e["ts"] >= T],
+                                             "from_t") if '"Card10m"' in r]
+            windows = v1_windows + v2_windows
+            check(any('"ca-' in r and json.loads(r)["@end"] > iso(T0 + 10 * MIN)
+                      for r in v1_windows) and any('"ca-' in r for r in v2_windows),
+                  "the expectation has v1's windows of PA's cards between its watermark and T "
+                  "and v2's after T")
         expected = collections.Counter(
-            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
+            [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after + windows)
         across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
         check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
               any('"second":250' in r for r in v1_pairs) and
@@ -145,6 +192,10 @@ def main():
         wait_for("B's watermark about T0+60 min",
                  lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
 
+        if args.between:  # B applied the deploy before the takeover; A did not reach it
+            b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            check("applied at event time" not in a.log(), "A applied no rule change")
+
         # 1. A leaves: B takes PA over, 50 minutes behind it.
         out_a = metric(port_a, "cep_output_records_total") or 0
         check(a.stop() == 0, "A stops with SIGTERM, exit 0")
@@ -152,6 +203,13 @@ def main():
         b.wait_log(f"took over payments[{pa}]", timeout=60)
         check(f"payments[{pa}]: catching up: its watermark" in b.log(),
               "B's log: PA catches up on its own")
+        if args.between:
+            check("its versions (as of its watermark): unconfirmed " in b.log() and
+                  "the rules topic's changes the member applied after it are applied here at "
+                  "their times: the deploy of " in b.log() and
+                  f"({args.mode}) at {iso(T)}" in b.log(),
+                  "B's log: PA's catch-up starts from the versions before the deploy, applies "
+                  "it at T")
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
@@ -169,7 +227,7 @@ def main():
         wait_for("B's watermark far in both partitions",
                  lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
         check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
-              f"({args.mode}) applied at event time 2026-01-05T11:10:00.000Z" in b.log(),
+              f"({args.mode}) applied at event time {iso(T)}" in b.log(),
               "B's log: PA's catch-up applied the change at T")
         check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event time "
               "2026-01-05T11:20:00.000Z" in b.log(), "B's log: PA's catch-up applied the drop at T2")
