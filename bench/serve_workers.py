@@ -9,6 +9,7 @@ metrics are answered on the loop thread after the workers' barrier), with the se
 count must be the same bytes. Best of --runs by wall time. Never part of `make test`.
 
 Usage: bench/serve_workers.py [--cep build/release/cli/cep] [--workers 1,2] [--runs 3]
+                              [--poll 0.005]
 
 Every process is started here on 127.0.0.1 and stopped by its pid; every wait is bounded.
 """
@@ -28,7 +29,7 @@ EVENTS = 1_000_000
 TIMEOUT = 300.0
 
 
-def wait_for(what, condition, timeout=TIMEOUT):
+def wait_for(what, condition, timeout=TIMEOUT, every=0.005):
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -36,7 +37,7 @@ def wait_for(what, condition, timeout=TIMEOUT):
             return value
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+        time.sleep(every)
 
 
 def cpu_seconds(pid):
@@ -55,7 +56,7 @@ def read_count(port):
                                                   text, re.M))
 
 
-def one(cep, work, workers, run):
+def one(cep, work, workers, run, poll):
     port_file = work / f"port-{workers}-{run}"
     out = work / f"out-{workers}-{run}.jsonl"
     started = time.monotonic()
@@ -66,7 +67,9 @@ def one(cep, work, workers, run):
     try:
         port = wait_for("the admin port", lambda: port_file.exists() and
                         port_file.read_text().strip() and int(port_file.read_text()))
-        wait_for("every record read", lambda: read_count(port) >= EVENTS)
+        # Each /metrics request is a barrier of the workers (docs/serve.md "Workers"): asked
+        # every `poll` seconds.
+        wait_for("every record read", lambda: read_count(port) >= EVENTS, every=poll)
         wall = time.monotonic() - started
         cpu = cpu_seconds(proc.pid)
         os.kill(proc.pid, signal.SIGTERM)
@@ -84,6 +87,7 @@ def main():
     ap.add_argument("--cep", default=str(ROOT / "build" / "release" / "cli" / "cep"))
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--poll", type=float, default=0.005, help="seconds between /metrics reads")
     options = ap.parse_args()
     cep = str(Path(options.cep).resolve())
     gen = Path(cep).parent.parent / "bench" / "bench-gen-seq"
@@ -97,7 +101,7 @@ def main():
         outputs = {}
         for run in range(options.runs):
             for workers in (int(w) for w in options.workers.split(",")):
-                wall, cpu, output = one(cep, work, workers, run)
+                wall, cpu, output = one(cep, work, workers, run, options.poll)
                 outputs.setdefault(workers, output)
                 if output != outputs[workers]:
                     raise RuntimeError(f"--workers {workers}: two runs wrote other bytes")
