@@ -9,7 +9,9 @@ Over 300 cards, partial matches in flight on every worker at each switch:
              checkpoint); `cep state` of its folder equals the reference's at the same point
              (the key records merged from both workers are one worker's); then a restart with
              --workers 1 from that folder: part C, stop. The output equals the reference's.
-  back       the same with the worker counts the other way (1 -> 2).
+  back       the same with the worker counts the other way (1 -> 2), and 2 -> 3.
+  savepoint  `cep savepoint` of a server after A, keep, B under 2 (1) workers; a server started
+             --from-savepoint under 1 (2) reads C: both outputs together equal the reference's.
   refusals   --workers 2 with what it does not cover yet: a usage error naming it (exit 2), no
              output file written; a deploy of an aggregate is refused (422) and changes nothing.
 
@@ -139,6 +141,49 @@ def reference_state(cep, root):
         server.kill()
 
 
+def savepoint_across(cep, root, first, second, want):
+    """`cep savepoint` of a `first`-worker server after parts A, keep, B; a `second`-worker
+    server started from it reads C: both outputs together equal one worker's."""
+    name = f"savepoint_{first}_to_{second}"
+    work = root / name
+    work.mkdir()
+    compile_rules(cep, work)
+    (work / "events.jsonl").write_bytes(b"")
+    server = Serve(cep, work, ["v1.cepo", "-i", "events.jsonl", "--follow", "-o", "out1.jsonl",
+                               "--workers", str(first)], log="first.stderr")
+    try:
+        feed(server, work, PARTS[0], 1500)
+        status, body = request(f"127.0.0.1:{server.port}", "POST", "/deploy?mode=keep",
+                               (work / "v2.cepo").read_bytes())
+        check(status == 200, f"{name}: the keep deploy is taken (got {status}: {body})")
+        feed(server, work, PARTS[1], 3000)
+        result = subprocess.run([cep, "savepoint", "--server", f"127.0.0.1:{server.port}", "-o",
+                                 "sp.cepsp"], cwd=work, capture_output=True, text=True,
+                                timeout=60)
+        check(result.returncode == 0, f"{name}: cep savepoint exits 0 (got {result.returncode}: "
+              f"{result.stderr})")
+        code = server.stop()
+        check(code == 0, f"{name}: the first server stops with exit 0 (got {code})")
+    finally:
+        server.kill()
+    with open(work / "events.jsonl", "ab") as f:
+        f.write(PARTS[2])
+    # --follow as the reference: an input that ends releases the events it held.
+    server = Serve(cep, work, ["--from-savepoint", "sp.cepsp", "-i", "events.jsonl", "--follow",
+                               "-o", "out2.jsonl", "--workers", str(second)], log="second.stderr")
+    try:
+        wait_for("4500 records read",
+                 lambda: server.metric("cep_input_records_read_total") >= 4500)
+        code = server.stop()
+        check(code == 0, f"{name}: the server started from the savepoint stops with exit 0 (got "
+              f"{code})")
+    finally:
+        server.kill()
+    got = (work / "out1.jsonl").read_bytes() + (work / "out2.jsonl").read_bytes()
+    check(got == want, f"{name}: both outputs together equal one worker's, byte for byte (got "
+          f"{len(got)} bytes, want {len(want)})")
+
+
 def refusals(cep, root):
     work = root / "refusals"
     work.mkdir()
@@ -204,6 +249,8 @@ def main():
                   f"{len(got)} bytes, want {len(want)})")
             check(state == want_state, f"{name}: `cep state` after the first server equals one "
                   f"worker's (got {state[:300]!r}, want {want_state[:300]!r})")
+        for first, second in ((2, 1), (1, 2)):
+            savepoint_across(cep, root, first, second, want)
         refusals(cep, root)
     except (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError) as e:
         check(False, f"the run completes (got {e})")
