@@ -103,6 +103,20 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   if (int code = rules.take(options); code != kOk) {
     return code;
   }
+  // --workers N (docs/serve.md "Workers"): what the workers do not cover yet is refused here,
+  // before anything is loaded or opened.
+  if (plan.workers > 1) {
+    const std::string workers = "--workers " + std::to_string(plan.workers);
+    if (kafka.any()) {
+      return runUsage(workers + " with kafka:// inputs or outputs: Kafka partitions are not "
+                                "matched on workers yet; give --workers 1 (or scale out with "
+                                "--scale-out)");
+    }
+    if (rules.any()) {
+      return runUsage(workers + " with --rules-topic: rule changes at an event time are not "
+                                "applied across workers yet; give --workers 1");
+    }
+  }
 
   // The admin endpoint's settings, before anything is loaded.
   service::AdminServerOptions admin;
@@ -171,6 +185,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   service::ServeRuntimeOptions runtime_options;
   runtime_options.matcher = matcherOptions(run, plan);
   runtime_options.tracer = makeShadowTracer; // POST /trace (docs/debugging.md)
+  runtime_options.workers = plan.workers;
   try {
     for (const std::string &key : run.trust) {
       runtime_options.trusted.push_back(compiler::artifact::readPublicKeyFile(key));
@@ -437,6 +452,7 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   // A server's output is read while it runs: flushed before every wait for input and every 64
   // records (ServeHooks::flush_when_waiting), not after every step (one write() per match).
   run_options.flush_each_step = false;
+  run_options.serve_workers = plan.workers; // every served operator sharded over them
 
   std::unique_ptr<runtime::RunLoop> loop_owner;
   if (restored) {

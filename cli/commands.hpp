@@ -104,8 +104,9 @@ struct RunOptions {
   std::optional<std::uint64_t> snapshot_after;
   std::optional<std::string> snapshot_file;
   std::optional<std::string> resume;
-  // --workers N (`cep run`): matcher threads, keys hashed to them (runtime/engine/
-  // worker_pool.hpp). Unset: 1 (cli/cmd_run.cpp, resolveWorkers, says why).
+  // --workers N (`cep run`, `cep serve`): matcher threads, keys hashed to them (runtime/engine/
+  // worker_pool.hpp; docs/serve.md "Workers"). Unset: 1 (cli/cmd_run.cpp, resolveWorkers, says
+  // why).
   std::optional<std::uint32_t> workers;
 };
 

@@ -426,6 +426,15 @@ int main(int argc, char **argv) {
                         "(event time, e.g. 30m, 1d; default never)");
   serve_cmd->add_option("--evicted-output", srv.evicted_output,
                         "Write each evicted partial match here (one JSON line)");
+  serve_cmd
+      ->add_option("--workers", srv.workers,
+                   "Matcher threads, each owning the keys that hash to it; output, checkpoints "
+                   "and savepoints are the same as with 1 (default 1: a second thread costs "
+                   "more CPU than it gives on a loaded 2-core machine, bench/RESULTS.md). Not "
+                   "with Kafka, --rules-topic, aggregates, key traces, --time processing or "
+                   "the state bounds")
+      ->check(CLI::Range(1, 64))
+      ->type_name("N");
   serve_cmd->add_flag("--follow", srv.follow,
                       "Keep reading input files as they grow, as `tail -f`");
   addImportPath(serve_cmd, srv.import_paths);

@@ -3,6 +3,7 @@
 // changelog topic" and "Scale-out").
 #include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "runtime/engine/sharded_matcher.hpp"
 #include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_record.hpp"
 #include "runtime/state/key_record.hpp"
@@ -26,12 +27,35 @@ void ServeRuntime::exportWholeNext() {
   }
 }
 
+std::vector<std::unique_ptr<runtime::Matcher>>
+ServeRuntime::makeOperators(const compiler::artifact::LoadedArtifact &artifact) const {
+  runtime::MatcherOptions options = options_.matcher;
+  options.version = artifact.version();
+  std::vector<std::unique_ptr<runtime::Matcher>> made = artifact.makeMatchers(options);
+  if (options_.workers <= 1) {
+    return made;
+  }
+  // --workers N: N matchers of each operator, one per worker, as one (sharded_matcher.hpp).
+  std::vector<std::vector<std::unique_ptr<runtime::Matcher>>> shards(made.size());
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    shards[i].push_back(std::move(made[i]));
+  }
+  for (std::uint32_t w = 1; w < options_.workers; ++w) {
+    std::vector<std::unique_ptr<runtime::Matcher>> more = artifact.makeMatchers(options);
+    for (std::size_t i = 0; i < more.size(); ++i) {
+      shards[i].push_back(std::move(more[i]));
+    }
+  }
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    made[i] = std::make_unique<runtime::ShardedMatcher>(std::move(shards[i]));
+  }
+  return made;
+}
+
 std::unique_ptr<runtime::Matcher> ServeRuntime::freshOperator(const Loaded &loaded,
                                                               const std::string &name) const {
   const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
-  runtime::MatcherOptions options = options_.matcher;
-  options.version = artifact.version();
-  std::vector<std::unique_ptr<runtime::Matcher>> fresh = artifact.makeMatchers(options);
+  std::vector<std::unique_ptr<runtime::Matcher>> fresh = makeOperators(artifact);
   for (std::size_t i = 0; i < fresh.size() && i < loaded.names.size(); ++i) {
     if (loaded.names[i] == name) {
       return std::move(fresh[i]);

@@ -200,10 +200,16 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
             "`: cep serve --state --with-events does not checkpoint the events aggregates keep "
             "yet; leave out --with-events or --state");
   }
+  if (!artifact.aggregates.empty() && options_.workers > 1) {
+    throw compiler::artifact::LoadError(
+        compiler::artifact::LoadError::Kind::User,
+        name + ": aggregate `" + artifact.aggregates.front()->name + "`: cep serve --workers " +
+            std::to_string(options_.workers) +
+            " does not serve aggregates yet (their windows are not split over workers); serve "
+            "them with --workers 1");
+  }
   loaded->bytes = std::make_shared<const std::string>(bytes);
-  runtime::MatcherOptions matcher_options = options_.matcher;
-  matcher_options.version = artifact.version();
-  loaded->matchers = artifact.makeMatchers(matcher_options);
+  loaded->matchers = makeOperators(artifact);
   // Each operator's name and image, in the operator order of makeMatchers (the aggregates at
   // their operator indices, the patterns in the slots left, in declaration order).
   const std::size_t count = loaded->matchers.size();

@@ -137,6 +137,12 @@ struct ServeRuntimeOptions {
   // whole state when `whole`), in operator id order; the versions not named are gone.
   std::function<void(const std::vector<ServedChanges> &)> on_changes;
 
+  // `cep serve --workers N` (docs/serve.md "Workers"): every served pattern version is a
+  // runtime::ShardedMatcher of N matchers, one per worker thread of the loop (RunOptions::
+  // serve_workers, the same N). Aggregates are refused (LoadError) with N > 1, and so are key
+  // traces (409).
+  std::uint32_t workers = 1;
+
   // Makes the shadow interpreters of key traces (serve_trace.hpp; the `cep` command's, which
   // links the front end). Null: POST /trace answers 501.
   TracerFactory tracer;
@@ -450,6 +456,10 @@ private:
   // restorePartitions of one pattern version: the key records `in` merged into its matcher.
   std::string restoreKeys(runtime::RunLoop &loop, Served &served,
                           const std::vector<std::string_view> &in, std::uint64_t &next_seq);
+  // Fresh operators of `artifact` in its operator order (LoadedArtifact::makeMatchers), each
+  // a ShardedMatcher of options_.workers shards when that is over one.
+  std::vector<std::unique_ptr<runtime::Matcher>>
+  makeOperators(const compiler::artifact::LoadedArtifact &artifact) const;
   // A fresh operator `name` of the artifact `loaded` (throws when it is not there).
   std::unique_ptr<runtime::Matcher> freshOperator(const Loaded &loaded,
                                                   const std::string &name) const;

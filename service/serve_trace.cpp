@@ -115,6 +115,11 @@ ControlResult ServeRuntime::startTrace(runtime::RunLoop &loop, const std::string
     return {409, errorJson("already " + std::to_string(kMaxTracedKeys) +
                            " keys traced, the most at once: stop one first (DELETE /trace?key=K)")};
   }
+  if (options_.workers > 1) {
+    return {409, errorJson("a server with --workers " + std::to_string(options_.workers) +
+                           " cannot trace keys yet: the shadow interpreter runs beside one "
+                           "matcher; serve with --workers 1 to trace")};
+  }
   if (options_.matcher.bounds.max_state_bytes != 0) {
     return {409,
             errorJson("a server with --max-state-bytes cannot trace: the bound is over all keys "

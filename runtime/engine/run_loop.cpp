@@ -23,6 +23,11 @@ RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
     sets.insert(sets.end(), options.worker_sets.begin(), options.worker_sets.end());
     pool_ = std::make_unique<WorkerPool>(schema, std::move(sets), out, options);
     driver_.useWorkers(pool_.get());
+  } else if (options.serve_workers > 1) {
+    CEP_ASSERT(options.time == TimeMode::Event, "workers under processing time");
+    CEP_ASSERT(matchers.empty(), "cep serve's workers start with no operator");
+    pool_ = std::make_unique<WorkerPool>(schema, operators_, options.serve_workers, out, options);
+    driver_.useWorkers(pool_.get());
   }
   // A late event goes to the operators of its type first (aggregates may count it, spec §8.3).
   ingest_.setLateHandler([this](const EventRef &event) {
@@ -114,7 +119,17 @@ void RunLoop::stop() {
   }
 }
 
-bool RunLoop::flush() {
+bool RunLoop::syncWorkers() {
+  if (pool_ && status_ == RunStatus::Ok && !out_.failed()) {
+    outputOk(pool_->sync());
+  }
+  return status_ == RunStatus::Ok;
+}
+
+bool RunLoop::flush(bool sync_workers) {
+  if (sync_workers) {
+    syncWorkers();
+  }
   outputOk(out_.flush());
   if (!ingest_.flushSideOutputs() && status_ == RunStatus::Ok) {
     status_ = ingest_.status();
@@ -147,8 +162,9 @@ RunStats RunLoop::stats() const {
   stats.input_names = ingest_.inputNames();
   stats.records = ingest_.records();
   for (const OperatorSet::Entry &op : operators_.entries()) {
-    stats.patterns.push_back({std::string(op.matcher->patternName()),
-                              pool_ ? pool_->stats(op.id) : op.matcher->stats()});
+    stats.patterns.push_back({std::string(op.matcher->patternName()), pool_ && !pool_->serving()
+                                                                          ? pool_->stats(op.id)
+                                                                          : op.matcher->stats()});
   }
   stats.at_end_fired = driver_.atEndFired();
   stats.at_end_dropped = driver_.atEndDropped();

@@ -81,8 +81,14 @@ public:
   void stop();
   // Writes what the output and the side outputs hold (whole records) without ending the run,
   // for a caller that flushes in batches (RunOptions::flush_each_step false, ServeHooks::
-  // flush_when_waiting). False when an output failed (status() says which).
-  bool flush();
+  // flush_when_waiting). With workers, the steps handed to them are first matched and merged
+  // (syncWorkers) unless `sync_workers` is false. False when an output failed (status() says
+  // which).
+  bool flush(bool sync_workers = true);
+  // With workers (`cep serve --workers N`): every step given so far matched, merged and
+  // written, every worker stopped at that step; the operators may change until the next record.
+  // Without workers: nothing to do. False when the output failed.
+  bool syncWorkers();
   // Nothing has arrived for a while (a wait ended without a record): with --time processing,
   // time advances to the wall clock, so the timers that are due fire; event time: nothing.
   // False when the output failed.

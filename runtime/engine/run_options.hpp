@@ -60,6 +60,9 @@ struct RunOptions {
   // the same operators as the run's own matchers (worker 0's), in the same order. Empty: the
   // run matches on the reading thread. Event time only.
   std::vector<std::vector<Matcher *>> worker_sets;
+  // `cep serve --workers N` (engine/worker_pool.hpp, "cep serve"): N > 1 matcher threads over
+  // the loop's operator set, every operator a ShardedMatcher of N shards. Event time only.
+  std::uint32_t serve_workers = 1;
   // Epoch ms now: ingestion time of events whose type has no time field, and every event's time
   // with TimeMode::Processing. Null: the system clock. The loop never lets it go backwards.
   std::function<std::int64_t()> clock;

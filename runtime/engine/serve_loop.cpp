@@ -22,7 +22,9 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
       hooks.wake_fd >= 0 || inputs.follows() ||
       (inputs.anyStream() && (inputs.size() > 1 || loop.timeMode() == TimeMode::Processing));
   auto wake = [&] {
-    if (hooks.on_wake) {
+    // With workers, the barrier: every step so far matched and written, every worker stopped
+    // at it, before the server may change the operators or read their state.
+    if (hooks.on_wake && loop.syncWorkers()) {
       hooks.on_wake(loop);
     }
   };
@@ -68,7 +70,9 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
     }
     if ((hooks.wake_fd >= 0 || hooks.flush_when_waiting) && ++since_check >= hooks.check_every) {
       since_check = 0;
-      if (hooks.flush_when_waiting && !loop.flush()) {
+      // While records keep arriving, workers are not waited for: their records are written
+      // with their batch (WorkerPool) or when the loop waits.
+      if (hooks.flush_when_waiting && !loop.flush(/*sync_workers=*/false)) {
         break;
       }
       if (readable(hooks.wake_fd)) {
@@ -125,7 +129,7 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
     }
   }
   if (result.status == RunStatus::Interrupted && loop.status() == RunStatus::Ok &&
-      hooks.before_stop) {
+      hooks.before_stop && loop.syncWorkers()) {
     hooks.before_stop(loop); // e.g. the last checkpoint, while the loop can still be snapshotted
   }
   loop.stop(); // rejection summaries, flush (a no-op after finish())

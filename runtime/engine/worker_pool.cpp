@@ -1,5 +1,6 @@
 #include "runtime/engine/worker_pool.hpp"
 
+#include "runtime/engine/sharded_matcher.hpp"
 #include "support/internal_error.hpp"
 
 #include <algorithm>
@@ -76,18 +77,45 @@ std::uint32_t workerOf(std::uint64_t hash, std::uint32_t workers) {
 
 WorkerPool::WorkerPool(const Schema &schema, std::vector<std::vector<Matcher *>> sets,
                        OutputSink &out, const RunOptions &options)
-    : schema_(schema), sets_(std::move(sets)), out_(out),
+    : schema_(schema), sets_(std::move(sets)),
+      workers_count_(static_cast<std::uint32_t>(sets_.size())), out_(out),
       flush_each_step_(options.flush_each_step) {
   CEP_ASSERT(sets_.size() >= 2, "a worker pool of fewer than two workers");
   for (const auto &set : sets_) {
     CEP_ASSERT(set.size() == sets_[0].size(), "workers with different operators");
   }
-  for (std::uint32_t w = 0; w < sets_.size(); ++w) {
+  start();
+  for (std::uint32_t w = 0; w < workers_count_; ++w) {
+    for (std::uint32_t id = 0; id < sets_[w].size(); ++id) {
+      workers_[w]->fixed.push_back({id, sets_[w][id]});
+    }
+  }
+}
+
+WorkerPool::WorkerPool(const Schema &schema, const OperatorSet &operators, std::uint32_t workers,
+                       OutputSink &out, const RunOptions &options)
+    : schema_(schema), operators_(&operators), workers_count_(workers), out_(out),
+      flush_each_step_(options.flush_each_step) {
+  CEP_ASSERT(workers >= 2 && workers <= 64, "a worker pool of fewer than two or over 64 workers");
+  start();
+}
+
+void WorkerPool::start() {
+  for (std::uint32_t w = 0; w < workers_count_; ++w) {
     workers_.push_back(std::make_unique<Worker>());
   }
-  for (std::uint32_t w = 0; w < sets_.size(); ++w) {
+  for (std::uint32_t w = 0; w < workers_count_; ++w) {
     workers_[w]->thread = std::thread([this, w] { loop(w); });
   }
+}
+
+Matcher *WorkerPool::matcherOf(std::uint32_t w, const OperatorSet::Entry &op) const {
+  if (operators_ == nullptr) {
+    CEP_ASSERT(op.id < sets_[w].size(), "operator id beyond the workers' operators");
+    return sets_[w][op.id];
+  }
+  // Every served operator is sharded (checked when a batch takes the set: submit()).
+  return static_cast<const ShardedMatcher *>(op.matcher)->shard(w);
 }
 
 WorkerPool::~WorkerPool() {
@@ -125,33 +153,33 @@ void WorkerPool::loop(std::uint32_t w) {
 }
 
 void WorkerPool::process(std::uint32_t w, Batch &batch) {
-  const std::vector<Matcher *> &set = sets_[w];
+  const std::vector<Op> &all = operators_ == nullptr ? workers_[w]->fixed : batch.all;
   std::vector<MatchOutput> &out = batch.outputs;
   for (Command &c : batch.commands) {
     std::size_t from = out.size();
     switch (c.kind) {
     case Kind::Event:
       for (std::uint32_t k = c.ops_begin; k < c.ops_begin + c.ops_count; ++k) {
-        std::uint32_t id = batch.ops[k];
+        const Op &op = batch.ops[k];
         std::size_t first = out.size();
-        set[id]->onEvent(c.event, out);
-        stamp(out, first, id);
+        op.matcher->onEvent(c.event, out);
+        stamp(out, first, op.id);
       }
       c.event = EventRef(); // released here: this thread owns its count now
       break;
     case Kind::Advance:
     case Kind::Watermark:
-      for (std::uint32_t id = 0; id < set.size(); ++id) {
+      for (const Op &op : all) {
         std::size_t first = out.size();
-        set[id]->advanceTo(c.time, c.kind == Kind::Watermark, out); // no call when nothing is due
-        stamp(out, first, id);
+        op.matcher->advanceTo(c.time, c.kind == Kind::Watermark, out); // no call when not due
+        stamp(out, first, op.id);
       }
       break;
     case Kind::Finish:
-      for (std::uint32_t id = 0; id < set.size(); ++id) {
+      for (const Op &op : all) {
         std::size_t first = out.size();
-        set[id]->finish(out);
-        stamp(out, first, id);
+        op.matcher->finish(out);
+        stamp(out, first, op.id);
       }
       break;
     }
@@ -186,8 +214,7 @@ bool WorkerPool::event(EventRef &&event, const std::vector<OperatorSet::Entry> &
     c.ops_begin = static_cast<std::uint32_t>(batch.ops.size());
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (route_[i] == w) {
-        CEP_ASSERT(ops[i].id < sets_[w].size(), "operator id beyond the workers' operators");
-        batch.ops.push_back(ops[i].id);
+        batch.ops.push_back({ops[i].id, matcherOf(w, ops[i])});
       }
     }
     c.ops_count = static_cast<std::uint32_t>(batch.ops.size()) - c.ops_begin;
@@ -233,7 +260,7 @@ bool WorkerPool::late(const EventRef &event, const std::vector<OperatorSet::Entr
     std::uint32_t w = workerOf(op.matcher->routeHash(*event), workers());
     EventRef copy = copyEvent(*event, schema_.types[event->type]);
     std::size_t first = out.size();
-    taken = sets_[w][op.id]->onLateEvent(copy, out) || taken;
+    taken = matcherOf(w, op)->onLateEvent(copy, out) || taken;
     stamp(out, first, op.id);
   }
   ++step_;
@@ -259,6 +286,21 @@ bool WorkerPool::submit() {
   batch_first_step_ = step_;
   if (!any) {
     return true;
+  }
+  if (operators_ != nullptr) {
+    // The served set as it is now: it has not changed since the batch began (it changes only
+    // while the pool is synced), and the workers read it while the loop may change it later.
+    for (std::uint32_t w = 0; w < workers_count_; ++w) {
+      std::vector<Op> &all = workers_[w]->batches[filling_].all;
+      all.clear();
+      for (const OperatorSet::Entry &op : operators_->entries()) {
+        CEP_ASSERT(dynamic_cast<const ShardedMatcher *>(op.matcher) != nullptr &&
+                       static_cast<const ShardedMatcher *>(op.matcher)->shardCount() ==
+                           workers_count_,
+                   "a served operator that is not sharded over the workers");
+        all.push_back({op.id, matcherOf(w, op)});
+      }
+    }
   }
   running_ = filling_;
   filling_ ^= 1;
@@ -347,6 +389,7 @@ bool WorkerPool::sync() {
 }
 
 MatcherStats WorkerPool::stats(std::size_t op) const {
+  CEP_ASSERT(operators_ == nullptr, "per-operator counters of a serving pool");
   MatcherStats sum;
   for (const auto &set : sets_) {
     MatcherStats s = set[op]->stats();
@@ -373,6 +416,12 @@ MatcherStats WorkerPool::stats(std::size_t op) const {
 
 std::int64_t WorkerPool::nextTimer() const {
   std::int64_t next = kEndOfTime;
+  if (operators_ != nullptr) {
+    for (const OperatorSet::Entry &op : operators_->entries()) {
+      next = std::min(next, op.matcher->nextTimer()); // a ShardedMatcher's: over its shards
+    }
+    return next;
+  }
   for (const auto &set : sets_) {
     for (const Matcher *m : set) {
       next = std::min(next, m->nextTimer());

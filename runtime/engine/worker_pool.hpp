@@ -26,6 +26,16 @@
 //   driver.useWorkers(&pool);                           // the driver's steps go to the pool
 //   ...                                                 // driver.push / release / finish
 //   pool.sync();                                        // every step merged and written
+//
+// `cep serve --workers N` (docs/serve.md "Workers"): the operators change while the server runs
+// (deploys, undeploys, restores), so the pool does not hold sets of its own. It is made over the
+// loop's OperatorSet, whose every operator is a ShardedMatcher (engine/sharded_matcher.hpp) of N
+// shards: worker w drives shard(w) of each. The set may change only while the pool is synced:
+// every worker has run every step given so far and waits (the barrier: all of them stopped at the
+// same step of the stream); the serve loop syncs before it lets the server change anything
+// (RunLoop::syncWorkers). A batch takes the set as it is when it is handed to the workers.
+//
+//   WorkerPool pool(schema, operators, 2, out, options); // operators: ShardedMatchers of 2
 #pragma once
 
 #include "runtime/engine/operator_set.hpp"
@@ -59,13 +69,19 @@ public:
   // outlive the pool. At least two sets. Starts the threads.
   WorkerPool(const Schema &schema, std::vector<std::vector<Matcher *>> sets, OutputSink &out,
              const RunOptions &options);
+  // `cep serve`: over `operators` (above), `workers` >= 2 threads. `operators` must outlive the
+  // pool.
+  WorkerPool(const Schema &schema, const OperatorSet &operators, std::uint32_t workers,
+             OutputSink &out, const RunOptions &options);
   // Waits for the batch in flight (its records are dropped unless sync() ran), stops the
   // threads and joins them.
   ~WorkerPool();
   WorkerPool(const WorkerPool &) = delete;
   WorkerPool &operator=(const WorkerPool &) = delete;
 
-  std::uint32_t workers() const { return static_cast<std::uint32_t>(sets_.size()); }
+  std::uint32_t workers() const { return workers_count_; }
+  // Over a changing OperatorSet (`cep serve`), not fixed sets.
+  bool serving() const { return operators_ != nullptr; }
 
   // The steps (above), in the driver's order. False once the output failed.
   bool event(EventRef &&event, const std::vector<OperatorSet::Entry> &ops);
@@ -77,7 +93,8 @@ public:
   bool sync();
 
   // Operator i's counters summed over the workers (sync() first). Peaks are the sum of each
-  // worker's peak: at least the peak of the sum.
+  // worker's peak: at least the peak of the sum. Fixed sets only (`cep serve`'s operators are
+  // ShardedMatchers: their stats() sum).
   MatcherStats stats(std::size_t op) const;
   // The earliest pending timer over every worker (sync() first).
   std::int64_t nextTimer() const;
@@ -87,6 +104,10 @@ public:
 
 private:
   enum class Kind : std::uint8_t { Event, Advance, Watermark, Finish };
+  struct Op {
+    std::uint32_t id = 0; // operator id (stamped on its records)
+    Matcher *matcher = nullptr;
+  };
   struct Command {
     Kind kind = Kind::Event;
     std::uint32_t ops_begin = 0, ops_count = 0; // Event: into Batch::ops
@@ -98,7 +119,8 @@ private:
   // `before` within each step, tagged with it).
   struct Batch {
     std::vector<Command> commands;
-    std::vector<std::uint32_t> ops; // operator indices of the Event commands
+    std::vector<Op> ops; // the operators of the Event commands (this worker's matchers)
+    std::vector<Op> all; // every operator of this worker (Advance, Watermark, Finish)
     std::vector<MatchOutput> outputs;
     std::vector<std::uint64_t> output_steps;
     EventBlocks freed; // the event blocks the worker freed, back to the reading thread's pool
@@ -111,6 +133,7 @@ private:
   };
   struct Worker {
     std::thread thread;
+    std::vector<Op> fixed; // fixed sets: every operator, in id order
     std::binary_semaphore start{0};
     Batch batches[2];
     std::exception_ptr error;
@@ -123,11 +146,16 @@ private:
   bool waitAndMerge(); // the batch in flight, if any: waited for, merged, written
   bool mergeAndWrite(int index);
   bool broadcast(Kind kind, std::int64_t time);
+  // Worker w's matcher of the operator `op` (of the driver's set).
+  Matcher *matcherOf(std::uint32_t w, const OperatorSet::Entry &op) const;
+  void start();
 
   static constexpr std::uint64_t kBatchSteps = 4096;
 
   const Schema &schema_;
-  std::vector<std::vector<Matcher *>> sets_;
+  std::vector<std::vector<Matcher *>> sets_; // fixed sets (`cep run`); empty when serving
+  const OperatorSet *operators_ = nullptr;   // `cep serve`
+  std::uint32_t workers_count_ = 0;
   OutputSink &out_;
   bool flush_each_step_;
   std::vector<std::unique_ptr<Worker>> workers_;

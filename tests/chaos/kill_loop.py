@@ -11,6 +11,8 @@ dead letters, late events) must be byte for byte those of one uninterrupted `cep
 the same file. With --swap, a `cep deploy` of the same rules built again (another version) is
 made in the middle, and later a deploy is sent and the server killed 30-400 ms into it; the
 records then differ in "@version" only, which is left out of the comparison.
+With --workers N the killed servers match on N threads (docs/serve.md "Workers") and must still
+write the one-worker reference's bytes.
 
   tests/chaos/kill_loop.py --cep build/release/cli/cep --events 100000 --kills 5
   make chaos   # the long form: 1M events, 100 kills, a swap
@@ -84,7 +86,7 @@ class Server:
     and late.jsonl there (relative paths: the reference and the killed runs name their input
     and outputs alike, and dead letters name their input)."""
 
-    def __init__(self, cep, folder, artifact, state, checkpoint_every):
+    def __init__(self, cep, folder, artifact, state, checkpoint_every, workers=1):
         self.folder = folder
         self.port_file = folder / "admin.port"
         if self.port_file.exists():
@@ -95,6 +97,8 @@ class Server:
                 "admin.port"]
         if state:
             args += ["--state", "state", "--checkpoint-every", checkpoint_every]
+        if workers != 1:
+            args += ["--workers", str(workers)]
         self.stderr = open(folder / "serve.stderr", "ab")
         self.proc = subprocess.Popen(args, cwd=folder, stdout=subprocess.DEVNULL,
                                      stderr=self.stderr)
@@ -187,6 +191,8 @@ def main():
     ap.add_argument("--swap", action="store_true", help="a keep deploy in the middle")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--work", default=None)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="the killed servers' --workers (the reference runs one worker)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -238,7 +244,7 @@ def main():
     feeder.start()
     kills, swapped, current = 0, not args.swap, artifacts[0]
     while kills < args.kills:
-        server = Server(cep, chaos, current, True, args.checkpoint_every)
+        server = Server(cep, chaos, current, True, args.checkpoint_every, args.workers)
         life = rng.uniform(0.0, args.max_life)
         if not swapped and kills >= args.kills // 2:
             # The swap: deployed (and made durable) before this server is killed.
@@ -286,7 +292,7 @@ def main():
     feeder.join(TIMEOUT)
     if failure:
         raise failure[0]
-    last = Server(cep, chaos, current, True, args.checkpoint_every)
+    last = Server(cep, chaos, current, True, args.checkpoint_every, args.workers)
     run_to_end(last, records)
     ok = compare(reference, chaos, args.swap)
     # Equal outputs prove nothing if every server started over from the first byte: some must

@@ -25,6 +25,10 @@ The script, one command per line (`#` starts a comment):
   stop                         SIGTERM; the server must exit 0
 
 Every wait is bounded (--timeout seconds); the server is killed by its pid on any failure.
+
+With --workers N every `serve` gets `--workers N` (docs/serve.md "Workers") and every case must
+give the same expectations, byte for byte; the cases with aggregates (`aggregate` in a rule
+file), which a server with workers refuses, are left out.
 """
 
 import argparse
@@ -235,7 +239,16 @@ def run_admin(cep, server, words, work, case_dir, versions, log):
             log.append(text)
 
 
-def run_case(cep, case_dir, timeout, update):
+def has_aggregates(case_dir):
+    for name in os.listdir(case_dir):
+        if name.endswith(".cep"):
+            with open(os.path.join(case_dir, name), encoding="utf-8") as f:
+                if re.search(r"^\s*aggregate\b", f.read(), re.M):
+                    return True
+    return False
+
+
+def run_case(cep, case_dir, timeout, update, workers=None):
     name = os.path.basename(case_dir)
     work = tempfile.mkdtemp(prefix=f"cep-serve-{name}-")
     server = None
@@ -257,6 +270,8 @@ def run_case(cep, case_dir, timeout, update):
                         at = words.index("--")
                         words, args = words[:at], words[at + 1:]
                     artifacts = [os.path.join(work, w + ".cepo") for w in words[1:]]
+                    if workers is not None:
+                        args += ["--workers", str(workers)]
                     server = Server(cep, work, artifacts, args, timeout)
                 elif words[0] == "feed":
                     server.feed(os.path.join(case_dir, words[1]))
@@ -313,16 +328,22 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0, help="every wait, in seconds")
     parser.add_argument("--update", action="store_true",
                         help="write what the cases give as their expectations (then read them)")
+    parser.add_argument("--workers", type=int,
+                        help="serve every case with --workers N (the same expectations)")
     options = parser.parse_args()
+    if options.update and options.workers is not None:
+        parser.error("--update writes the expectations of one worker: leave out --workers")
     cases = sorted(d for d in os.listdir(CASES) if os.path.isdir(os.path.join(CASES, d)))
     if options.only:
         cases = [c for c in cases if options.only in c]
+    if options.workers is not None:
+        cases = [c for c in cases if not has_aggregates(os.path.join(CASES, c))]
     failed = 0
     for case in cases:
         started = time.monotonic()
         try:
             run_case(os.path.abspath(options.cep), os.path.join(CASES, case), options.timeout,
-                     options.update)
+                     options.update, options.workers)
             print(f"ok    {case} ({time.monotonic() - started:.2f} s)")
         except (CaseError, subprocess.TimeoutExpired, OSError) as e:
             failed += 1

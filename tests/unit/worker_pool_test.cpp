@@ -4,6 +4,7 @@
 // keys time out at one deadline, two operators keyed by different fields read one event), so the
 // merge order is what is tested; tests/run_golden --workers runs the real engines.
 #include "runtime/engine/driver.hpp"
+#include "runtime/engine/sharded_matcher.hpp"
 #include "runtime/engine/worker_pool.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
@@ -176,7 +177,79 @@ Outcome runTies(std::uint32_t workers, AtEnd at_end) {
   return outcome;
 }
 
+// `cep serve --workers N`: the pool over an OperatorSet of ShardedMatchers. Operator 0 from the
+// start; operator 1 added after event 200 and operator 0 replaced by a fresh one after event
+// 300, both while the pool is synced (the barrier), as a deploy would; a late event at 350.
+// With `workers` 1 the driver runs plain TieMatchers on its own thread.
+std::string runServing(std::uint32_t workers) {
+  Schema schema = tieSchema();
+  auto make = [workers](std::uint32_t field, std::int64_t delay) -> std::unique_ptr<Matcher> {
+    if (workers == 1) {
+      return std::make_unique<TieMatcher>(field, delay);
+    }
+    std::vector<std::unique_ptr<Matcher>> shards;
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      shards.push_back(std::make_unique<TieMatcher>(field, delay));
+    }
+    return std::make_unique<ShardedMatcher>(std::move(shards));
+  };
+  std::vector<std::unique_ptr<Matcher>> owned;
+  owned.push_back(make(0, 20));
+  std::string output;
+  RunOptions options;
+  {
+    OutputSink sink(output);
+    OperatorSet operators(1);
+    operators.add(0, owned[0].get());
+    Driver driver(operators, sink, options);
+    std::unique_ptr<WorkerPool> pool;
+    if (workers > 1) {
+      pool = std::make_unique<WorkerPool>(schema, operators, workers, sink, options);
+      driver.useWorkers(pool.get());
+    }
+    std::int64_t max_time = 0;
+    for (std::uint64_t seq = 0; seq < 400; ++seq) {
+      if (seq == 200 || seq == 300) {
+        if (pool) {
+          REQUIRE(pool->sync()); // every worker stopped at this step
+        }
+        owned.push_back(make(seq == 200 ? 1 : 0, seq == 200 ? 35 : 25));
+        if (seq == 200) {
+          operators.add(1, owned.back().get());
+        } else {
+          operators.replace(0, owned.back().get());
+        }
+      }
+      std::int64_t time = static_cast<std::int64_t>(seq / 3) * 10 - (seq % 7 == 3 ? 20 : 0);
+      EventRef event = makeEvent(time, seq, static_cast<std::int64_t>(seq % 37),
+                                 static_cast<std::int64_t>(seq % 11), "v" + std::to_string(seq));
+      max_time = std::max(max_time, time);
+      driver.push(std::move(event));
+      REQUIRE(driver.release(max_time - 30));
+      if (seq == 350) {
+        EventRef late = makeEvent(max_time - 100, 10000, 5, 7, "late");
+        bool taken = false;
+        REQUIRE(driver.onLate(late, taken));
+      }
+    }
+    REQUIRE(driver.finish());
+    sink.flush();
+  }
+  return output;
+}
+
 } // namespace
+
+TEST_CASE("worker pool: serving over sharded operators changed at a synced step writes one "
+          "thread's bytes",
+          "[threads]") {
+  std::string one = runServing(1);
+  REQUIRE(one.size() > 10000);
+  for (std::uint32_t workers : {2U, 3U}) {
+    INFO("workers " << workers);
+    CHECK(runServing(workers) == one);
+  }
+}
 
 TEST_CASE("worker pool: records merged from 2, 3 and 4 workers are one thread's bytes",
           "[threads]") {
