@@ -209,6 +209,13 @@ struct KeyState {
   // The cell of pane p (made empty if new); its first arrival lowered to `seq`.
   Slot *paneCell(const CellLayout &l, std::int64_t p, std::uint64_t seq) {
     std::size_t st = stride(l);
+    if (!panes.empty() && panes[panes.size() - st].i == p) { // the usual: the latest pane
+      Slot *pane = panes.data() + panes.size() - st;
+      if (static_cast<std::uint64_t>(pane[1].i) > seq) {
+        pane[1].i = static_cast<std::int64_t>(seq);
+      }
+      return pane + 2;
+    }
     std::size_t i = lowerPane(l, p);
     if (i * st == panes.size() || panes[i * st].i != p) {
       panes.insert(i * st, st);

@@ -1,9 +1,9 @@
 // The keys of one aggregate (internal to runtime/aggregate; aggregator.hpp is the interface):
 // KeyStates in a slab found through a flat open-addressing index keyed by the key's bytes.
 //
-//   slab    KeyStates in chunks of 256 (addresses are stable: the due set points at them; a
-//           std::deque would hold 5 of the 96-byte slots per 512-byte block); a key that is
-//           erased leaves its place to the next new key (free list)
+//   slab    KeyStates in chunks of 256 (addresses are stable: the due set points at them;
+//           one allocation per 256 keys, counted exactly by slabBytes); a key that is erased
+//           leaves its place to the next new key (free list)
 //   index   a power-of-two array of (KeyState*, hash), at most half full, linear probing,
 //           erase by backward shift (no tombstones); the hash is only here (a key's slot does
 //           not keep it: erase computes it again)
