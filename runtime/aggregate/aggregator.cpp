@@ -153,8 +153,8 @@ void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
   k.in_due = due != kNever;
   if (k.in_due) { // the key's earlier entry, if any, is no longer current
     // Time windows: the first pane's first arrival, the output order of its window.
-    k.due_order = k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i);
-    due_.push_back({due, k.due_order, &k});
+    std::uint64_t order = k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i);
+    due_.push_back({due, order, &k});
     std::push_heap(due_.begin(), due_.end(), std::greater<>());
   }
 }
@@ -164,7 +164,7 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
     return;
   }
   setDue(k, kNever);
-  k.idle_since = watermark_;
+  k.due = watermark_; // idle since (not in_due)
   idle_.emplace_back(watermark_, &k);
 }
 
@@ -180,7 +180,7 @@ void WindowAggregator::reclaimIdle() {
     auto [since, k] = idle_.front();
     idle_.pop_front();
     // Erased unless it came back (it has state, or went idle again later: another entry).
-    if (k->in_table && k->empty() && k->idle_since == since && !k->in_due) {
+    if (k->in_table && k->empty() && !k->in_due && k->due == since) {
       k->destroy(layout_);
       keys_->erase(*k);
     }
@@ -243,7 +243,7 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
     std::pop_heap(due_.begin(), due_.end(), std::greater<>());
     due_.pop_back();
     KeyState &k = *top.key;
-    if (!k.in_due || k.due != top.time || k.due_order != top.order) {
+    if (!k.in_due || k.due != top.time) {
       continue; // not current (the key's due moved, or it has none)
     }
     setDue(k, kNever);
@@ -373,7 +373,7 @@ void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<Win
     layout_.destroy(k.panes.data() + drop + 2);
     drop += stride;
   }
-  k.panes.erase(k.panes.begin(), k.panes.begin() + static_cast<std::ptrdiff_t>(drop));
+  k.panes.eraseFront(drop);
   if (k.extra) {
     auto &wr = k.extra->written;
     wr.erase(std::remove_if(wr.begin(), wr.end(),

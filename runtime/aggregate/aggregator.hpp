@@ -90,10 +90,15 @@ enum class EventFate : std::uint8_t { Counted, Late };
 
 struct AggregateStats {
   std::uint64_t keys = 0;
-  std::uint64_t idle_keys = 0;      // keys without state kept for their next event (not in keys)
-  std::uint64_t windows = 0;        // open panes, sessions, running cells, rolling entries
-  std::uint64_t window_bytes = 0;   // the cells of those (panes and sessions with their bounds)
-  std::uint64_t state_bytes = 0;    // everything: keys, cells, queues, heap
+  std::uint64_t idle_keys = 0;    // keys without state kept for their next event (not in keys)
+  std::uint64_t windows = 0;      // open panes, sessions, running cells, rolling entries
+  std::uint64_t window_bytes = 0; // the cells of those (panes and sessions with their bounds)
+  std::uint64_t state_bytes = 0;  // everything: keys, cells, queues, heap
+  // Of state_bytes: the keys themselves (the index that finds them, each key's name string in
+  // its slot and its bytes beyond the inline 15). state_bytes - key_bytes is what the windows
+  // cost: per key with one tumbling count window, its slot's other 64 bytes (the pane inline)
+  // and its due-heap entry (the heap's capacity).
+  std::uint64_t key_bytes = 0;
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
 };
 
@@ -243,8 +248,10 @@ private:
   std::int64_t horizon_ = 0;
   // When each key next has work to do (a window to fire, state to drop), or earlier: a
   // min-heap of (time, order, key) without erase: an entry is current while it equals the
-  // key's (KeyState::due, due_order, in_due); others are skipped when they come up (a key's
+  // key's (KeyState::due, in_due); others are skipped when they come up (a key's
   // due only moves earlier between two advances, and a spurious wake-up only recomputes it).
+  // Two current entries of one key (its due went t, earlier, t again) process it once: the
+  // first moves its due past t; their orders may differ, and advance sorts what is unsorted.
   // Among keys due at the same time, by the first arrival in the key's first pane: the
   // windows of a tumbling window's hour then fire in output order, and advance's sort finds
   // them sorted.

@@ -362,21 +362,23 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
-  // The key table (its index and every KeyState, idle ones too), the idle list and the due
-  // heap, then per key the key's bytes past the small-string buffer and its extra state.
-  s.state_bytes += keys_->tableBytes();
+  // The key table (its index and every KeyState's slot, idle and free ones too), the idle
+  // list and the due heap, then per key the key's bytes past the small-string buffer and its
+  // extra state. key_bytes: the index and the keys' names (in their slots and beyond).
+  s.state_bytes += keys_->indexBytes() + keys_->slabBytes();
+  s.key_bytes += keys_->indexBytes();
   s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
   keys_->forEach([&](const KeyState &k) {
     s.keys += k.empty() ? 0 : 1;
     s.idle_keys += k.empty() ? 1 : 0;
-    if (k.name.capacity() > 15) {
-      s.state_bytes += k.name.capacity() + 1;
-    }
+    std::size_t name_heap = k.name.capacity() > 15 ? k.name.capacity() + 1 : 0;
+    s.state_bytes += name_heap;
+    s.key_bytes += sizeof(k.name) + name_heap;
     s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
     std::size_t st = k.stride(layout_);
     s.windows += k.panes.size() / st;
     s.window_bytes += k.panes.size() * sizeof(Slot);
-    s.state_bytes += k.panes.capacity() * sizeof(Slot);
+    s.state_bytes += k.panes.heapBytes(); // inline panes are in the slab's bytes
     for (std::size_t at = 0; at < k.panes.size(); at += st) {
       s.state_bytes += layout_.heapBytes(k.panes.data() + at + 2);
       s.distinct_bytes += layout_.distinctBytes(k.panes.data() + at + 2);

@@ -215,6 +215,7 @@ CellLayout::CellLayout(const AggregateSpec &spec) : spec_(&spec) {
     events_slot_ = next++;
   }
   width_ = next;
+  counts_only_ = width_ == 1; // every accumulator is count(p), no events kept
 }
 
 void CellLayout::init(Slot *c) const {
@@ -223,6 +224,9 @@ void CellLayout::init(Slot *c) const {
 
 void CellLayout::add(Slot *c, const AggInput &in) const {
   ++c[0].i;
+  if (counts_only_) {
+    return;
+  }
   for (std::size_t k = 0; k < offset_.size(); ++k) {
     const AccumulatorSpec &a = spec_->accumulators[k];
     Slot *s = c + offset_[k];
@@ -317,6 +321,9 @@ void CellLayout::add(Slot *c, const AggInput &in) const {
 
 void CellLayout::combine(Slot *dst, const Slot *src) const {
   dst[0].i += src[0].i;
+  if (counts_only_) {
+    return;
+  }
   for (std::size_t k = 0; k < offset_.size(); ++k) {
     const AccumulatorSpec &a = spec_->accumulators[k];
     Slot *d = dst + offset_[k];

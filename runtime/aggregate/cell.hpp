@@ -100,6 +100,7 @@ private:
   std::vector<std::uint32_t> offset_; // first slot of each accumulator
   std::uint32_t events_slot_ = 0;     // EventList* (keep_events), else 0
   std::size_t width_ = 1;
+  bool counts_only_ = true; // one slot, the event count: add and combine touch nothing else
 };
 
 // Values as the snapshot codec writes them: bool u8, int/time/duration i64, float f64,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
+#include "runtime/aggregate/pane_slots.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -133,20 +134,21 @@ struct KeyExtra {
   std::unique_ptr<Rolling> rolling;
 };
 
-// 104 bytes for a key of a time window without lateness (name and its hash, due time, panes),
-// in the key table's slab (key_table.hpp).
+// 96 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
+// open window included (its pane is inline, PaneSlots): the key's "@key" JSON (32, its bytes
+// inline up to 15), when it is next due (8), the extra state's pointer (8), the panes (40: 32
+// inline + size and capacity), flags (8).
 struct KeyState {
-  std::string name;            // the key's "@key" JSON
-  std::uint64_t hash = 0;      // KeyTable::hash(name)
-  std::int64_t idle_since = 0; // the watermark when it last became empty (WindowAggregator::idle_)
+  std::string name; // the key's "@key" JSON
+  // In the due set (in_due): the time of its current entry there (aggregator.hpp due_). Idle
+  // (empty(), not in_due): the watermark when it went idle (WindowAggregator::idle_).
   std::int64_t due = kNever;
-  std::uint64_t due_order = 0; // its entry's order in the due set (aggregator.hpp due_)
+  std::unique_ptr<KeyExtra> extra;
   // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
-  std::vector<Slot> panes;
+  PaneSlots panes;
   bool in_table = false; // false: a free place of the key table's slab
   bool in_due = false;
   bool running = false; // rolling/none state present
-  std::unique_ptr<KeyExtra> extra;
 
   KeyExtra &x() {
     if (!extra) {
@@ -207,9 +209,16 @@ struct KeyState {
   // The cell of pane p (made empty if new); its first arrival lowered to `seq`.
   Slot *paneCell(const CellLayout &l, std::int64_t p, std::uint64_t seq) {
     std::size_t st = stride(l);
+    if (!panes.empty() && panes[panes.size() - st].i == p) { // the usual: the latest pane
+      Slot *pane = panes.data() + panes.size() - st;
+      if (static_cast<std::uint64_t>(pane[1].i) > seq) {
+        pane[1].i = static_cast<std::int64_t>(seq);
+      }
+      return pane + 2;
+    }
     std::size_t i = lowerPane(l, p);
     if (i * st == panes.size() || panes[i * st].i != p) {
-      panes.insert(panes.begin() + static_cast<std::ptrdiff_t>(i * st), st, Slot{});
+      panes.insert(i * st, st);
       panes[i * st].i = p;
       panes[i * st + 1].i = static_cast<std::int64_t>(seq);
       l.init(panes.data() + i * st + 2);
@@ -256,5 +265,6 @@ struct KeyState {
     running = false;
   }
 };
+static_assert(sizeof(KeyState) == 96, "a key's slot: see the comment above");
 
 } // namespace cep::runtime::aggregate

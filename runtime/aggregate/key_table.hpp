@@ -1,10 +1,12 @@
 // The keys of one aggregate (internal to runtime/aggregate; aggregator.hpp is the interface):
 // KeyStates in a slab found through a flat open-addressing index keyed by the key's bytes.
 //
-//   slab    std::deque<KeyState>: addresses are stable (the due set points at them); a key that
-//           is erased leaves its place to the next new key (free list)
+//   slab    KeyStates in chunks of 256 (addresses are stable: the due set points at them;
+//           one allocation per 256 keys, counted exactly by slabBytes); a key that is erased
+//           leaves its place to the next new key (free list)
 //   index   a power-of-two array of (KeyState*, hash), at most half full, linear probing,
-//           erase by backward shift (no tombstones)
+//           erase by backward shift (no tombstones); the hash is only here (a key's slot does
+//           not keep it: erase computes it again)
 //   hash    of the key's bytes (8 at a time, multiply and shift; up to 8 bytes in one word
 //           without a variable-length copy): the usual key is a short JSON number or string
 //           ("8519", "\"u1\"")
@@ -23,7 +25,7 @@
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -122,12 +124,15 @@ public:
       k = free_.back();
       free_.pop_back();
     } else {
-      k = &slab_.emplace_back();
+      if (slots_ % kChunk == 0) {
+        chunks_.push_back(std::make_unique<KeyState[]>(kChunk));
+      }
+      k = &chunks_.back()[slots_ % kChunk];
+      ++slots_;
     }
     k->name.assign(key);
-    k->hash = h;
     k->in_table = true;
-    place(k);
+    place(k, h);
     ++used_;
     return *k;
   }
@@ -135,7 +140,7 @@ public:
   // Takes k out (its state must be destroyed already); its place goes to the next new key.
   void erase(KeyState &k) {
     std::size_t mask = index_.size() - 1;
-    std::size_t i = k.hash & mask;
+    std::size_t i = hash(k.name) & mask;
     while (index_[i].key != &k) {
       i = (i + 1) & mask;
     }
@@ -162,25 +167,32 @@ public:
   }
 
   template <class F> void forEach(F &&f) {
-    for (KeyState &k : slab_) {
+    for (std::size_t i = 0; i < slots_; ++i) {
+      KeyState &k = chunks_[i / kChunk][i % kChunk];
       if (k.in_table) {
         f(k);
       }
     }
   }
   template <class F> void forEach(F &&f) const {
-    for (const KeyState &k : slab_) {
+    for (std::size_t i = 0; i < slots_; ++i) {
+      const KeyState &k = chunks_[i / kChunk][i % kChunk];
       if (k.in_table) {
         f(k);
       }
     }
   }
 
-  // Bytes of the index and the slab's places (the KeyStates themselves included).
-  std::size_t tableBytes() const {
-    return index_.size() * sizeof(Entry) + slab_.size() * sizeof(KeyState) +
+  // Bytes of the index (what finds a key: its hash and the slot's address).
+  std::size_t indexBytes() const { return index_.size() * sizeof(Entry); }
+  // Bytes of the slab (every allocated chunk's KeyStates, free and idle places included) and
+  // its free list.
+  std::size_t slabBytes() const {
+    return chunks_.size() * kChunk * sizeof(KeyState) + chunks_.capacity() * sizeof(chunks_[0]) +
            free_.capacity() * sizeof(KeyState *);
   }
+  // The slab's places in use or free (sizeof(KeyState) each).
+  std::size_t slots() const { return slots_; }
 
 private:
   struct Entry {
@@ -188,13 +200,13 @@ private:
     std::uint64_t hash = 0;
   };
 
-  void place(KeyState *k) {
+  void place(KeyState *k, std::uint64_t h) {
     std::size_t mask = index_.size() - 1;
-    std::size_t i = k->hash & mask;
+    std::size_t i = h & mask;
     while (index_[i].key != nullptr) {
       i = (i + 1) & mask;
     }
-    index_[i] = Entry{k, k->hash};
+    index_[i] = Entry{k, h};
   }
 
   void grow() {
@@ -202,12 +214,14 @@ private:
     old.swap(index_);
     for (const Entry &e : old) {
       if (e.key != nullptr) {
-        place(e.key);
+        place(e.key, e.hash);
       }
     }
   }
 
-  std::deque<KeyState> slab_;
+  static constexpr std::size_t kChunk = 256;
+  std::vector<std::unique_ptr<KeyState[]>> chunks_;
+  std::size_t slots_ = 0; // places handed out so far (the last chunk's first slots_ % kChunk)
   std::vector<KeyState *> free_;
   std::vector<Entry> index_; // a power of two, at most half full
   std::size_t used_ = 0;

@@ -82,6 +82,37 @@ TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggr
   }
 }
 
+TEST_CASE("aggregate pane slots: inline up to four, then one heap buffer", "[aggregate]") {
+  PaneSlots p;
+  CHECK(p.empty());
+  CHECK(p.heapBytes() == 0);
+  p.insert(0, 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(p[i].i == 0);
+    p[i].i = static_cast<std::int64_t>(10 + i);
+  }
+  CHECK(p.heapBytes() == 0); // 3 slots: inline
+  p.insert(1, 3);            // 6 slots: to the heap, the slots after 1 moved up
+  CHECK(p.size() == 6);
+  CHECK(p.heapBytes() == 8 * sizeof(Slot));
+  std::vector<std::int64_t> got;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    got.push_back(p[i].i);
+  }
+  CHECK(got == std::vector<std::int64_t>{10, 0, 0, 0, 11, 12});
+  p.insert(6, 5); // 11: the buffer doubles to 16
+  CHECK(p.capacity() == 16);
+  CHECK(p[5].i == 12);
+  p.eraseFront(4);
+  CHECK(p.size() == 7);
+  CHECK(p[0].i == 11);
+  CHECK(p[1].i == 12);
+  CHECK(p[2].i == 0);
+  p.clear(); // the buffer stays for the key's next panes
+  CHECK(p.empty());
+  CHECK(p.capacity() == 16);
+}
+
 TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "[aggregate]") {
   Run tumbling(spec(WindowKind::Tumbling, 10));
   tumbling.agg.advance(-1, tumbling.out);

@@ -268,19 +268,40 @@ TEST_CASE("aggregate: events are kept up to 1000 per window", "[aggregate]") {
 }
 
 TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
-  Run tumbling(spec(WindowKind::Tumbling, 3'600'000));
-  for (int k = 0; k < 10000; ++k) {
-    std::string key = "user";
-    key += std::to_string(k);
-    tumbling.event(key, 1000 + k);
+  // 10,000 keys of a tumbling hour, one open window each, for count+sum (4-slot panes) and for
+  // count alone (3-slot panes, bench/rules/agg_tumbling.cep). What the figures count, from
+  // stats() (every byte the aggregator holds, its vectors' capacities, not malloc's headers):
+  //   per key        state_bytes / keys: the key table (its index, the slab's 96-byte slots,
+  //                  the last chunk's free places), the due heap's capacity, any heap bytes
+  //   beyond the key (state_bytes - key_bytes) / windows: the above without the key itself
+  //                  (the index entry that finds it, its name string: 32 bytes in the slot)
+  //   window record  window_bytes / windows: the pane (index, first arrival, cell)
+  for (bool with_sum : {true, false}) {
+    AggregateSpec ts = spec(WindowKind::Tumbling, 3'600'000);
+    if (!with_sum) {
+      ts.accumulators.pop_back();
+    }
+    Run tumbling(ts);
+    for (int k = 0; k < 10000; ++k) {
+      std::string key = "user";
+      key += std::to_string(k);
+      tumbling.event(key, 1000 + k);
+    }
+    AggregateStats st = tumbling.agg.stats();
+    CHECK(st.keys == 10000);
+    CHECK(st.windows == 10000);
+    std::uint64_t beyond = (st.state_bytes - st.key_bytes) / st.windows;
+    std::cout << "aggregate state, tumbling " << (with_sum ? "count+sum" : "count") << ": "
+              << st.state_bytes / st.keys << " bytes per key with one open window, " << beyond
+              << " of them beyond the key itself, " << st.window_bytes / st.windows
+              << " the pane\n";
+    CHECK(st.window_bytes / st.windows == (with_sum ? 32U : 24U));
+    // The slot's 64 bytes beside the name (the pane inline: no allocation per key) and the due
+    // heap's 24-byte entry at its capacity (16,384 for 10,000 keys): 105. The target
+    // of 32 is not met: the due set and the slot's bookkeeping stand in the way (bench/RESULTS.md).
+    CHECK(beyond <= 106);
+    CHECK(st.state_bytes / st.keys <= 192); // and the key: 32 + its index entries (16 each, 32,768)
   }
-  AggregateStats st = tumbling.agg.stats();
-  CHECK(st.keys == 10000);
-  CHECK(st.windows == 10000);
-  std::cout << "aggregate state, tumbling count+sum: " << st.window_bytes / st.windows
-            << " bytes per open window, " << st.state_bytes / st.keys
-            << " bytes per key with one open window (key table, due set)\n";
-  CHECK(st.window_bytes / st.windows <= 32);
 
   AggregateSpec rs = spec(WindowKind::Rolling, 3'600'000);
   rs.accumulators.push_back(acc(AggFn::Max, kN));
