@@ -198,13 +198,26 @@ private:
     // fired, and a window may fire without changing its key's record: a hopping window's panes
     // stay for the next one).
     std::string header;
-    bool draining =
-        false; // an aggregate's draining version: not in the records (serve_kafka_changelog)
+    // An aggregate version of a drain: the draining one, and the windows it writes (those
+    // starting in [own_from, own_before)); both in its records (format version 5).
+    bool draining = false;
+    std::int64_t own_from = INT64_MIN;
+    std::int64_t own_before = INT64_MAX;
+    std::shared_ptr<const std::string> artifact; // a draining version's: written beside
   };
   std::map<runtime::OperatorId, MirrorOp> mirror_;
   std::map<std::int32_t, std::int64_t> written_offsets_; // partition -> resume offset written
   std::set<std::int32_t> dirty_;                         // partitions whose keys changed
   std::vector<std::pair<std::int32_t, std::string>> restored_records_; // readChangelog's values
+  // Draining versions' artifacts: read from the topic (hash -> bytes; applyChangelog and
+  // onAssigned serve such a version again from them), and those written by this process.
+  std::map<std::string, std::string> changelog_artifacts_;
+  std::set<std::string> artifacts_written_;
+  // restorePartitions' lookup of changelog_artifacts_.
+  service::ServeRuntime::ArtifactOf changelogArtifact() const;
+  // A record going to a catch-up (behind the member): a line per draining aggregate version
+  // whose windows it holds (a catch-up set has the active versions only: not restored).
+  void warnDrainingInCatchUp(const service::ChangelogRecord &rec) const;
   runtime::RunLoop *loop_ = nullptr;
   runtime::metrics::Counter *changelog_bytes_ = nullptr;
   runtime::metrics::Counter *changelog_records_ = nullptr;

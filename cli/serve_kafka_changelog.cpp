@@ -99,6 +99,12 @@ int ServeKafka::readChangelog(runtime::metrics::Registry &registry,
   }
   const std::string prefix = in.url.topic + "/";
   for (auto &[key, value] : latest) {
+    if (std::string hash = service::artifactOfChangelogKey(key); !hash.empty()) {
+      if (!value.empty()) {
+        changelog_artifacts_[hash] = std::move(value); // a draining version's (format 5)
+      }
+      continue;
+    }
     if (key.compare(0, prefix.size(), prefix) == 0 && !value.empty()) {
       restored_records_.emplace_back(-1, std::move(value));
     }
@@ -255,7 +261,7 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> lines;
   try {
-    lines = served.restorePartitions(loop, by_pattern);
+    lines = served.restorePartitions(loop, by_pattern, changelogArtifact());
     for (const service::ChangelogRecord &rec : records) {
       if (behind(rec.watermark, reference) &&
           !startCatchUp(static_cast<std::int32_t>(rec.partition), rec.watermark, &rec.patterns,
@@ -263,9 +269,12 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
         // No catch-up set (an aggregate without partition by): restored with the rest, judged
         // by the latest watermark.
         const std::vector<service::ChangelogRecord> own = {rec};
-        for (std::string &line : served.restorePartitions(loop, service::recordsByPattern(own))) {
+        for (std::string &line :
+             served.restorePartitions(loop, service::recordsByPattern(own), changelogArtifact())) {
           lines.push_back(std::move(line));
         }
+      } else if (behind(rec.watermark, reference)) {
+        warnDrainingInCatchUp(rec);
       }
     }
     // A partition without a record (its events from the group's offset on) too.
@@ -322,6 +331,24 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
   return kOk;
 }
 
+service::ServeRuntime::ArtifactOf ServeKafka::changelogArtifact() const {
+  return [this](const std::string &hash) -> std::optional<std::string> {
+    auto it = changelog_artifacts_.find(hash);
+    return it == changelog_artifacts_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+void ServeKafka::warnDrainingInCatchUp(const service::ChangelogRecord &rec) const {
+  for (const service::ChangelogPattern &p : rec.patterns) {
+    if (p.draining && !p.records.empty()) {
+      kafkaLog("partition " + rec.topic + "[" + std::to_string(rec.partition) +
+               "]: catching up: the open windows of the draining aggregate version " + p.pattern +
+               " " + p.version + " (" + std::to_string(p.records.size()) +
+               " keys) are NOT restored: a catch-up set holds the active versions only");
+    }
+  }
+}
+
 void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
   std::set<runtime::OperatorId> live;
   for (const service::ServedChanges &c : changes) {
@@ -330,17 +357,18 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
     op.pattern = c.pattern;
     op.version = c.version;
     op.hash = c.hash;
-    if (c.draining && !op.draining && runtime::native::isAggregateHeader(c.changes->header)) {
-      // Its windows would restore into the active version of its name, beside that version's
-      // own of the same keys: a draining aggregate's windows stay out of the records.
-      kafkaLog("changelog: aggregate " + c.pattern + " " + c.version +
-               " drains: its open windows are not in the changelog records (a restore from the "
-               "changelog while it drains loses them)");
+    const bool aggregate = runtime::native::isAggregateHeader(c.changes->header);
+    if (aggregate &&
+        (op.draining != c.draining || op.own_from != c.own_from || op.own_before != c.own_before)) {
+      // A drain began (or its share moved): every record holding its keys says so.
       for (const auto &[key, record] : op.records) {
         dirty_.insert(record.partition);
       }
     }
-    op.draining = c.draining && runtime::native::isAggregateHeader(c.changes->header);
+    op.draining = aggregate && c.draining;
+    op.own_from = aggregate ? c.own_from : INT64_MIN;
+    op.own_before = aggregate ? c.own_before : INT64_MAX;
+    op.artifact = op.draining ? c.artifact : nullptr;
     if (c.whole || c.changes->full) {
       for (const auto &[key, record] : op.records) {
         dirty_.insert(record.partition);
@@ -434,6 +462,22 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     }
   }
   const std::string topic = service::changelogTopic(source.group());
+  // A draining aggregate version's artifact, once per process (the topic keeps it: compacted,
+  // one message per hash): whoever restores its windows without serving it serves it again.
+  for (const auto &[id, op] : mirror_) {
+    if (op.draining && op.artifact && artifacts_written_.count(op.hash) == 0) {
+      if (!producer_->produce(topic, service::changelogArtifactKey(op.hash), *op.artifact, error)) {
+        return false;
+      }
+      artifacts_written_.insert(op.hash);
+      kafkaLog("changelog: aggregate " + op.pattern + " " + op.version +
+               " drains: its artifact is in " + topic + " beside its open windows (" +
+               std::to_string(op.artifact->size()) + " bytes)");
+      if (changelog_bytes_ != nullptr) {
+        changelog_bytes_->add(op.artifact->size());
+      }
+    }
+  }
   for (const auto &[partition, c] : catch_up_) {
     dirty_.insert(partition); // its state is in its catch-up: written at every checkpoint
   }
@@ -472,14 +516,14 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
       rec.input_idle = std::move(heard.idle);
     }
     for (const auto &[id, op] : mirror_) {
-      if (op.draining) {
-        continue; // (onChanges)
-      }
       service::ChangelogPattern &p = rec.patterns.emplace_back();
       p.pattern = op.pattern;
       p.version = op.version;
       p.artifact_hash = op.hash;
       p.header = op.header;
+      p.draining = op.draining; // its windows restore into the draining version (format 5)
+      p.own_from = op.own_from;
+      p.own_before = op.own_before;
       for (const auto &[key, record] : op.records) {
         if (record.partition == partition) {
           p.records.push_back(record.bytes);

@@ -123,6 +123,11 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
          " from the changelog topic " + topic + ": " + error);
     return start;
   }
+  for (auto &[key, value] : latest) {
+    if (std::string hash = service::artifactOfChangelogKey(key); !hash.empty() && !value.empty()) {
+      changelog_artifacts_[hash] = value; // a draining version's (format 5)
+    }
+  }
   const double read_seconds = secondsSince(started);
   std::vector<service::ChangelogRecord> records;
   std::vector<std::size_t> sizes;
@@ -164,7 +169,7 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       service::recordsByPattern(merged_now);
   std::vector<std::string> lines;
   try {
-    lines = served_->restorePartitions(*loop_, by_pattern);
+    lines = served_->restorePartitions(*loop_, by_pattern, changelogArtifact());
   } catch (const std::exception &e) {
     fail("cannot restore the state of " + partitionNames(source.topic(), partitions) + ": " +
          e.what());
@@ -182,11 +187,13 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
         // No catch-up set (an aggregate served): merged here after all, judged by this
         // member's watermark.
         const std::vector<service::ChangelogRecord> own = {rec};
-        for (std::string &line :
-             served_->restorePartitions(*loop_, service::recordsByPattern(own))) {
+        for (std::string &line : served_->restorePartitions(*loop_, service::recordsByPattern(own),
+                                                            changelogArtifact())) {
           lines.push_back(std::move(line));
         }
         late_here.insert(static_cast<std::int32_t>(rec.partition));
+      } else if (behind(rec.watermark, reference)) {
+        warnDrainingInCatchUp(rec);
       }
     }
     for (std::int32_t p : empty) {

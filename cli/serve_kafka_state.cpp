@@ -346,10 +346,13 @@ service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
     sources.push_back(repartition_source_); // the first stage's offsets, group <group>-repartition
   }
   bool fatal = false;
+  // Draining versions' artifacts written in this transaction count as written once it commits.
+  const std::set<std::string> artifacts_before = artifacts_written_;
   if ((changelog() && !writeChangelog(meta, error, fatal)) ||
       (scale_out_ && repartition() && !writeFirstStageRecords(meta, error))) {
     // The transaction must not commit without its changelog records: aborted (and counted),
     // the server rewinds as for any abortable error.
+    artifacts_written_ = artifacts_before;
     error = "transaction " + producer_->label() + ": the changelog: " + error;
     std::string why;
     if (!producer_->abort(why)) {
@@ -366,10 +369,12 @@ service::TransactionStep ServeKafka::commitTransaction(service::ServeMeta &meta,
     }
     return service::TransactionStep::Committed;
   case runtime::kafka::TxnOutcome::Aborted:
+    artifacts_written_ = artifacts_before;
     return service::TransactionStep::Rewind;
   case runtime::kafka::TxnOutcome::Fatal:
     break;
   }
+  artifacts_written_ = artifacts_before;
   return service::TransactionStep::Fatal;
 }
 

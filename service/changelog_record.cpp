@@ -34,6 +34,16 @@ std::string changelogTopic(std::string_view group) {
   return std::string(group) + "-state";
 }
 
+std::string changelogArtifactKey(std::string_view hash) {
+  return "@artifact/" + std::string(hash);
+}
+
+std::string artifactOfChangelogKey(std::string_view key) {
+  constexpr std::string_view prefix = "@artifact/";
+  return key.substr(0, prefix.size()) == prefix ? std::string(key.substr(prefix.size()))
+                                                : std::string();
+}
+
 void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
   std::size_t begin = out.size();
   runtime::SnapshotWriter w(out);
@@ -61,6 +71,9 @@ void encodeChangelogRecord(const ChangelogRecord &rec, std::string &out) {
     w.str(p.version);
     w.str(p.artifact_hash);
     w.blob(p.header);
+    w.u8(p.draining ? 1 : 0);
+    w.i64(p.own_from);
+    w.i64(p.own_before);
     w.u64(p.records.size());
     for (const std::string &r : p.records) {
       w.blob(r);
@@ -121,6 +134,15 @@ ChangelogRecord decodeChangelogRecord(std::string_view in) {
     if (version >= 3) {
       p.header = std::string(r.blob());
     }
+    if (version >= 5) {
+      p.draining = r.flag("draining");
+      p.own_from = r.i64();
+      p.own_before = r.i64();
+      if (p.own_from >= p.own_before && p.draining) {
+        fail(p.pattern + " " + p.version + " drains and owns no window ([" +
+             std::to_string(p.own_from) + ", " + std::to_string(p.own_before) + "))");
+      }
+    }
     std::uint64_t records = r.count(8);
     p.records.reserve(static_cast<std::size_t>(records));
     for (std::uint64_t i = 0; i < records; ++i) {
@@ -138,12 +160,25 @@ recordsByPattern(const std::vector<ChangelogRecord> &records) {
   std::map<std::string, PatternRecords> out;
   for (const ChangelogRecord &rec : records) {
     for (const ChangelogPattern &p : rec.patterns) {
-      PatternRecords &into = out[p.pattern];
+      PatternRecords &named = out[p.pattern];
+      std::vector<std::string_view> *records = &named.records;
+      std::vector<std::string_view> *headers = &named.headers;
+      if (p.draining) {
+        PatternRecords::Draining &d = named.draining[p.version];
+        d.artifact_hash = p.artifact_hash;
+        d.own_from = p.own_from;
+        d.own_before = p.own_before;
+        records = &d.records;
+        headers = &d.headers;
+      } else if (p.own_from != INT64_MIN || p.own_before != INT64_MAX) {
+        named.own_from = p.own_from;
+        named.own_before = p.own_before;
+      }
       if (!p.header.empty()) {
-        into.headers.push_back(p.header);
+        headers->push_back(p.header);
       }
       for (const std::string &r : p.records) {
-        into.records.push_back(r);
+        records->push_back(r);
       }
     }
   }

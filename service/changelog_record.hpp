@@ -35,11 +35,20 @@
 //     the input topic's partitions, cli/serve_kafka_watermarks.hpp; 0 otherwise)
 //   u32 pattern count, per pattern: str pattern, str version, str artifact hash,
 //     blob header (version 3 on: an aggregate's CEPASNAP header, empty for a pattern),
+//     u8 draining, i64 own from, i64 own before (version 5 on: an aggregate version of a drain,
+//     docs/serve.md "Aggregates": whether it is the draining one and the windows it writes,
+//     those starting in [own from, own before); 0, INT64_MIN, INT64_MAX otherwise),
 //     u64 record count, per record: blob key record
 //   u64 FNV-1a 64 of every byte before it
 // Decoding anything else throws std::runtime_error("bad changelog record: <reason>"). Versions
-// 1 (without `read to`: read_to -1), 2 (without headers) and 3 (without input partitions) are
-// still read.
+// 1 (without `read to`: read_to -1), 2 (without headers), 3 (without input partitions) and 4
+// (without a drain's shares: every entry active, owning every window) are still read.
+//
+// The topic holds one more kind of message (version 5 on): the ARTIFACT of an aggregate version
+// that drains, keyed changelogArtifactKey(hash) ("@artifact/<hash>": no topic name holds an
+// `@`, so no partition's key is one), its value the .cepo bytes as deployed. A server restoring
+// a draining version it does not serve (an empty `--state` folder, started with the new
+// version) loads it from there and serves it again, draining, until its windows are done.
 //
 // Size: librdkafka's mock cluster keeps at most 5 MiB per partition and drops older data
 // silently, and a real broker refuses a message above `message.max.bytes` (1 MiB by default):
@@ -68,7 +77,7 @@
 namespace cep::service {
 
 inline constexpr char kChangelogMagic[8] = {'C', 'E', 'P', 'C', 'H', 'L', 'O', 'G'};
-inline constexpr std::uint32_t kChangelogVersion = 4;
+inline constexpr std::uint32_t kChangelogVersion = 5;
 // The largest record written: under a real broker's default message.max.bytes (1 MiB, less the
 // batch overhead) and far under the mock cluster's 5 MiB per partition.
 inline constexpr std::size_t kChangelogRecordMaxBytes = 1000 * 1000;
@@ -79,6 +88,12 @@ struct ChangelogPattern {
   std::string artifact_hash;        // the artifact it was served from
   std::string header;               // an aggregate's CEPASNAP header; empty for a pattern
   std::vector<std::string> records; // key records of the partition's keys, in key order
+  // An aggregate version of a drain (version 5 on): the draining one (its windows restore into
+  // that version, never into the active one of its name), and the windows it writes, those
+  // starting in [own_from, own_before) (runtime/native/native_aggregate.hpp "Drain").
+  bool draining = false;
+  std::int64_t own_from = INT64_MIN;
+  std::int64_t own_before = INT64_MAX;
 };
 
 struct ChangelogRecord {
@@ -110,6 +125,10 @@ struct ChangelogRecord {
 std::string changelogKey(std::string_view topic, std::uint32_t partition);
 // The topic of a group's changelog: "<group>-state".
 std::string changelogTopic(std::string_view group);
+// The message key of a draining version's artifact in the changelog: "@artifact/<hash>"; the
+// hash of such a key, or "" when it is not one.
+std::string changelogArtifactKey(std::string_view hash);
+std::string artifactOfChangelogKey(std::string_view key);
 
 void encodeChangelogRecord(const ChangelogRecord &record, std::string &out);
 ChangelogRecord decodeChangelogRecord(std::string_view in);
@@ -119,8 +138,22 @@ ChangelogRecord decodeChangelogRecord(std::string_view in);
 struct PatternRecords {
   std::vector<std::string_view> records;
   std::vector<std::string_view> headers;
+  // The windows the active version writes when a drain split them (version 5 on; else all).
+  std::int64_t own_from = INT64_MIN;
+  std::int64_t own_before = INT64_MAX;
+  // The aggregate versions of its name that drain, by version (version 5 on): never merged
+  // into `records` (the active version's), restored into the draining version they belong to.
+  struct Draining {
+    std::string artifact_hash;
+    std::int64_t own_from = INT64_MIN;
+    std::int64_t own_before = INT64_MAX;
+    std::vector<std::string_view> records;
+    std::vector<std::string_view> headers;
+  };
+  std::map<std::string, Draining> draining;
 };
-// By name, from every pattern entry of `records` (ServeRuntime::restorePartitions takes it).
+// By name, from every pattern entry of `records` (ServeRuntime::restorePartitions takes it);
+// the entries of a draining version go to `draining` under their version.
 std::map<std::string, PatternRecords> recordsByPattern(const std::vector<ChangelogRecord> &records);
 
 } // namespace cep::service

@@ -25,6 +25,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace cep::service {
 
@@ -145,8 +146,18 @@ bool ServeRuntime::checkpoint(runtime::RunLoop &loop, std::string &error, bool w
   if (options_.on_changes) {
     std::vector<ServedChanges> all;
     for (std::size_t i = 0; i < order.size(); ++i) {
-      all.push_back({order[i]->id, order[i]->name, order[i]->version, order[i]->hash,
-                     writes[i].drop, order[i]->draining, &writes[i].changes});
+      ServedChanges &c = all.emplace_back();
+      c.id = order[i]->id;
+      c.pattern = order[i]->name;
+      c.version = order[i]->version;
+      c.hash = order[i]->hash;
+      c.whole = writes[i].drop;
+      c.draining = order[i]->draining;
+      c.changes = &writes[i].changes;
+      if (order[i]->aggregate) {
+        std::tie(c.own_from, c.own_before) = runtime::native::ownedWindows(*order[i]->matcher);
+      }
+      c.artifact = order[i]->artifact_bytes;
     }
     options_.on_changes(all);
   }

@@ -9,8 +9,10 @@
 #include "runtime/state/key_record.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "runtime/time/time_format.hpp"
 #include "runtime/time/watermarks.hpp"
 #include "service/key_shapes.hpp"
+#include "service/schema_merge.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
@@ -206,10 +208,137 @@ std::string ServeRuntime::restoreKeys(runtime::RunLoop &loop, Served &served,
          ", " + std::to_string(merged.runCount()) + " partial matches in all";
 }
 
+namespace {
+
+// The header with the latest watermark among `headers` (empty when there is none).
+std::string_view latestOf(const std::vector<std::string_view> &headers) {
+  std::string_view header;
+  std::int64_t watermark = runtime::kNoWatermark;
+  for (std::string_view h : headers) {
+    const std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
+    if (header.empty() || w > watermark) {
+      watermark = w;
+      header = h;
+    }
+  }
+  return header;
+}
+
+} // namespace
+
+void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &name,
+                                   const PatternRecords &in, const ArtifactOf &artifact,
+                                   std::vector<std::string> &lines) {
+  bool served_again = false;
+  for (const auto &[version, part] : in.draining) {
+    if (part.records.empty()) {
+      continue; // none of its keys in these partitions
+    }
+    const std::string what = name + " " + version + " (draining)";
+    const std::string keys = std::to_string(part.records.size()) + " keys";
+    Served *into = nullptr;
+    bool served_active = false;
+    for (const auto &served : served_) {
+      if (served->name == name && served->version == version && served->in_operators) {
+        into = served->draining ? served.get() : into;
+        served_active = served_active || !served->draining;
+      }
+    }
+    try {
+      if (into != nullptr) { // it drains here too: its windows join its own
+        PatternRecords windows;
+        windows.records = part.records;
+        windows.headers = part.headers;
+        lines.push_back(what + ": " + restoreWindows(loop, *into, windows));
+        continue;
+      }
+      if (served_active) {
+        lines.push_back(what + ": NOT restored: the open windows of its " + keys +
+                        " are the draining version's, and this server serves that version as the "
+                        "active one (start it with the version it drains to)");
+        continue;
+      }
+      std::optional<std::string> bytes =
+          artifact ? artifact(part.artifact_hash) : std::optional<std::string>();
+      if (!bytes) {
+        lines.push_back(what + ": NOT restored: its artifact " + part.artifact_hash +
+                        " is not in the changelog topic (records written before format 5): the "
+                        "open windows of its " +
+                        keys + " are lost");
+        continue;
+      }
+      std::shared_ptr<Loaded> loaded = load(*bytes, "the changelog's " + what);
+      if (loaded->artifact.hash != part.artifact_hash) {
+        throw std::runtime_error("the artifact stored as " + part.artifact_hash + " hashes to " +
+                                 loaded->artifact.hash);
+      }
+      runtime::Schema merged;
+      std::vector<std::string> reasons;
+      if (!mergeSchema(*schema_, *loaded->artifact.schema, merged, reasons) ||
+          merged.types.size() != schema_->types.size()) {
+        // Its code refers to event types by their place in the server's schema (schema_merge).
+        lines.push_back(what + ": NOT restored: its event types do not fit the server's (" +
+                        (reasons.empty() ? std::string("it declares types the server has not")
+                                         : reasons.front()) +
+                        "): the open windows of its " + keys + " are lost");
+        continue;
+      }
+      auto served = std::make_unique<Served>();
+      for (std::size_t i = 0; i < loaded->matchers.size(); ++i) {
+        if (loaded->matchers[i] && loaded->names[i] == name && loaded->aggregates[i]) {
+          served->matcher = std::move(loaded->matchers[i]);
+          served->aggregate = loaded->aggregates[i];
+        }
+      }
+      if (!served->matcher) {
+        throw std::runtime_error("its artifact holds no aggregate " + name);
+      }
+      runtime::native::restoreAggregateRecords(*served->matcher, latestOf(part.headers),
+                                               part.records);
+      runtime::native::ownWindows(*served->matcher, part.own_from, part.own_before);
+      served->name = name;
+      served->version = loaded->artifact.version();
+      served->hash = loaded->artifact.hash;
+      served->loaded_at = now();
+      served->draining = true;
+      served->schema = loaded->artifact.schema;
+      served->loaded = loaded;
+      served->artifact_bytes = loaded->bytes;
+      served->id = loop.operators().nextId();
+      loop.operators().add(served->id, served->matcher.get());
+      startSeries(*served);
+      lines.push_back(
+          what + ": served again, draining, from its artifact in the changelog topic: " + keys +
+          ", " + std::to_string(served->matcher->stats().windows) +
+          " open windows (it writes those that started before " +
+          runtime::formatRfc3339(part.own_before) + ")");
+      served_.push_back(std::move(served));
+      served_again = true;
+    } catch (const std::exception &e) {
+      throw std::runtime_error("aggregate " + what + ": " + e.what());
+    }
+  }
+  // The active version, without a share of its own yet (a fresh start), owns the rest.
+  Served *now_active = active(name);
+  if (served_again && now_active != nullptr && now_active->aggregate &&
+      (in.own_from != INT64_MIN || in.own_before != INT64_MAX) &&
+      runtime::native::ownedWindows(*now_active->matcher) ==
+          std::pair<std::int64_t, std::int64_t>(INT64_MIN, INT64_MAX)) {
+    runtime::native::ownWindows(*now_active->matcher, in.own_from, in.own_before);
+  }
+}
+
 std::vector<std::string>
 ServeRuntime::restorePartitions(runtime::RunLoop &loop,
-                                const std::map<std::string, PatternRecords> &records) {
+                                const std::map<std::string, PatternRecords> &records,
+                                const ArtifactOf &artifact) {
   std::vector<std::string> lines;
+  // Draining aggregate versions first (format 5): by name and version, never into the active.
+  for (const auto &[name, in] : records) {
+    if (!in.draining.empty()) {
+      restoreDraining(loop, name, in, artifact, lines);
+    }
+  }
   std::uint64_t next_seq = loop.ingest().nextSeq();
   for (const auto &served : served_) {
     auto it = records.find(served->name);

@@ -73,6 +73,12 @@ struct ServedChanges {
   bool whole = false;    // `changes.put` is its whole state (earlier records of the id are gone)
   bool draining = false; // a version draining (docs/serve.md "Modes")
   const runtime::MatcherChanges *changes = nullptr;
+  // An aggregate's share of a drain: it writes the windows starting in [own_from, own_before)
+  // (runtime/native/native_aggregate.hpp "Drain"; all of them outside a drain).
+  std::int64_t own_from = INT64_MIN;
+  std::int64_t own_before = INT64_MAX;
+  // The artifact it was served from, as deployed (the changelog keeps a draining version's).
+  std::shared_ptr<const std::string> artifact;
 };
 
 // What became of a checkpoint's Kafka transaction (ServeRuntimeOptions::commit_transaction).
@@ -259,9 +265,19 @@ public:
   // is replaced by the record's (its state was split by messages keyed otherwise). Returns a
   // line per pattern for the log; throws std::runtime_error with the reason when records do not
   // fit the pattern.
+  // A draining aggregate version's windows (PatternRecords::draining, format version 5) go to
+  // the served version of that name and version that drains, never to the active one; when
+  // none is served (a start with an empty folder, with the new version; a taker whose drain
+  // ended), that version is served again, draining, from its artifact (`artifact`: the bytes
+  // of an artifact hash, from the changelog topic, or nullopt), owning the windows the record
+  // says, until they are done; the active version, fresh, then owns the rest (the record's
+  // split). Without its artifact (or with that version served as the active one) a line says
+  // its windows are not restored.
   //   served.restorePartitions(loop, recordsByPattern(changelog_records));
+  using ArtifactOf = std::function<std::optional<std::string>(const std::string &hash)>;
   std::vector<std::string> restorePartitions(runtime::RunLoop &loop,
-                                             const std::map<std::string, PatternRecords> &records);
+                                             const std::map<std::string, PatternRecords> &records,
+                                             const ArtifactOf &artifact = {});
   // Loop thread, between two records: the keys `drop` picks (by their "@key" JSON) taken out
   // of every served version, draining ones too, aggregates' open windows too (a partition given
   // up in a rebalance, after the checkpoint that wrote its state). Each matcher that loses keys is
@@ -453,6 +469,10 @@ private:
   // merge: its windows up to there have fired on the catch-up's side), not the latest.
   std::string restoreWindows(runtime::RunLoop &loop, Served &served, const PatternRecords &in,
                              bool own_watermark = false);
+  // restorePartitions of the draining versions of one aggregate name (`in.draining`): a line
+  // per version.
+  void restoreDraining(runtime::RunLoop &loop, const std::string &name, const PatternRecords &in,
+                       const ArtifactOf &artifact, std::vector<std::string> &lines);
   // restorePartitions of one pattern version: the key records `in` merged into its matcher.
   std::string restoreKeys(runtime::RunLoop &loop, Served &served,
                           const std::vector<std::string_view> &in, std::uint64_t &next_seq);

@@ -524,3 +524,100 @@ TEST_CASE("changelog record: format version 3, without input partitions, is stil
   runtime::SnapshotWriter(v4).u64(cep::fnv1a64(v4));
   CHECK_THROWS_WITH(svc::decodeChangelogRecord(v4), Catch::Contains("bad changelog record"));
 }
+
+TEST_CASE("changelog record: format version 4, without a drain's shares, is still read",
+          "[partition-state][changelog]") {
+  // Version 4's layout written field by field: one aggregate entry, no draining flag or share.
+  std::string v4;
+  runtime::SnapshotWriter w(v4);
+  w.bytes(svc::kChangelogMagic, sizeof svc::kChangelogMagic);
+  w.u32(4);
+  w.str("payments");
+  w.u32(1);
+  w.u32(4);
+  w.str("fraud");
+  w.str("cluster");
+  w.str("1-1");
+  w.str("cep-fraud-a");
+  w.i64(1733301235000);
+  w.i64(7);
+  w.i64(1764842400000);
+  w.i64(9);
+  w.u32(0);
+  w.u32(1);
+  w.str("card_hour");
+  w.str("3248ce6a4836");
+  w.str("3248ce6a4836aa");
+  w.blob("CEPASNAP...");
+  w.u64(1);
+  w.blob("w1");
+  w.u64(cep::fnv1a64(v4));
+  svc::ChangelogRecord back = svc::decodeChangelogRecord(v4);
+  REQUIRE(back.patterns.size() == 1);
+  CHECK_FALSE(back.patterns[0].draining);
+  CHECK(back.patterns[0].own_from == INT64_MIN);
+  CHECK(back.patterns[0].own_before == INT64_MAX);
+  CHECK(back.patterns[0].records == std::vector<std::string>{"w1"});
+  // Read as version 5 the same bytes are refused (the record count read as the share).
+  std::string v5 = v4.substr(0, v4.size() - 8);
+  v5[8] = 5;
+  runtime::SnapshotWriter(v5).u64(cep::fnv1a64(v5));
+  CHECK_THROWS_WITH(svc::decodeChangelogRecord(v5), Catch::Contains("bad changelog record"));
+}
+
+TEST_CASE("changelog record: a drain's two versions of an aggregate kept apart by version",
+          "[partition-state][changelog]") {
+  const std::int64_t S = 1764842400000; // the switch time
+  svc::ChangelogRecord rec;
+  rec.topic = "payments";
+  rec.partition = 0;
+  rec.partitions = 2;
+  rec.group = "fraud";
+  svc::ChangelogPattern &active = rec.patterns.emplace_back();
+  active.pattern = "card_hour";
+  active.version = "v2v2v2v2v2v2";
+  active.artifact_hash = "v2-hash";
+  active.header = "H2";
+  active.records = {"new-a"};
+  active.own_from = S;
+  svc::ChangelogPattern &old = rec.patterns.emplace_back();
+  old.pattern = "card_hour";
+  old.version = "v1v1v1v1v1v1";
+  old.artifact_hash = "v1-hash";
+  old.header = "H1";
+  old.records = {"old-a", "old-b"};
+  old.draining = true;
+  old.own_before = S;
+  std::string bytes;
+  svc::encodeChangelogRecord(rec, bytes);
+  const std::vector<svc::ChangelogRecord> back = {svc::decodeChangelogRecord(bytes)};
+  REQUIRE(back[0].patterns.size() == 2);
+  CHECK(back[0].patterns[1].draining);
+  CHECK(back[0].patterns[1].own_from == INT64_MIN);
+  CHECK(back[0].patterns[1].own_before == S);
+  CHECK_FALSE(back[0].patterns[0].draining);
+  CHECK(back[0].patterns[0].own_from == S);
+  CHECK(back[0].patterns[0].own_before == INT64_MAX);
+  // By name the active version's alone; the draining one's apart, under its version.
+  std::map<std::string, svc::PatternRecords> by = svc::recordsByPattern(back);
+  REQUIRE(by.size() == 1);
+  const svc::PatternRecords &named = by["card_hour"];
+  CHECK(named.records == std::vector<std::string_view>{"new-a"});
+  CHECK(named.headers == std::vector<std::string_view>{"H2"});
+  CHECK(named.own_from == S);
+  REQUIRE(named.draining.size() == 1);
+  const svc::PatternRecords::Draining &d = named.draining.at("v1v1v1v1v1v1");
+  CHECK(d.artifact_hash == "v1-hash");
+  CHECK(d.records == std::vector<std::string_view>{"old-a", "old-b"});
+  CHECK(d.headers == std::vector<std::string_view>{"H1"});
+  CHECK(d.own_before == S);
+  // A draining entry that owns no window is refused.
+  rec.patterns[1].own_from = S;
+  std::string none;
+  svc::encodeChangelogRecord(rec, none);
+  CHECK_THROWS_WITH(svc::decodeChangelogRecord(none), Catch::Contains("owns no window"));
+  // The artifact keys beside the partitions' keys.
+  CHECK(svc::changelogArtifactKey("v1-hash") == "@artifact/v1-hash");
+  CHECK(svc::artifactOfChangelogKey("@artifact/v1-hash") == "v1-hash");
+  CHECK(svc::artifactOfChangelogKey("payments/0").empty());
+}

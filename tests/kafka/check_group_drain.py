@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""A partition moved mid-drain of an aggregate (tests/kafka/README.md, docs/kafka.md
+"Aggregates' window state", #13): under `--scale-out` the taker, draining the same versions,
+puts the draining version's open windows of the partition into its own draining version (by
+name and version, never into the active one) and both versions write them as one server would.
+
+Members A and B of group `gd` (check_catchup.py's two_members: one partition each of a
+2-partition topic, `--rules-topic`) serve v1 (a tumbling 1h and a session 20m aggregate per
+card, every window written). The rules topic holds a deploy of v2 (the same aggregates, records
+in streams of other names) in mode `drain` at T = T0+30 min: both members switch at T.
+
+  1. PA (A's partition) and PB get payments from T0 to T0+40 min (PB's last a little earlier,
+     so B is not ahead of PA and PA merges at once, no catch-up); both members drain v1 (its
+     hour window and the sessions that started before T are open);
+  2. A stops (SIGTERM): its checkpoint writes PA's record with both versions' windows; B takes
+     PA over and logs v1's windows (draining) restored into its own v1;
+  3. the rest up to T0+50 min and a far watermark in both partitions; v1 drains and is unloaded.
+
+Checks: the alerts of A and B equal `cep run v1`'s windows that start before T plus `cep run
+v2`'s that start at or after T (as a multiset). Without the draining version in the record, PA's
+v1 windows open at the move are lost (checked by hand).
+"""
+
+import collections
+import json
+import os
+import subprocess
+import sys
+
+from check_catchup import MIN, T0, cards, consumed, enc, key, setup, stream, two_members, watermark
+from kafka_bed import KafkaBed, check, check_alerts, failures, run_records, strip_version, wait_for
+
+PAYMENT = """event Payment {
+    card:   string
+    amount: float
+    ts:     time
+}
+"""
+
+V1 = PAYMENT + """
+aggregate card_hour partition by card window tumbling 1h { p: Payment }
+emit CardHour { uses: count(p), total: sum(p.amount) }
+
+aggregate card_visit partition by card window session gap 20m { p: Payment }
+emit CardVisit { uses: count(p), last_at: max(p.ts) }
+"""
+
+V2 = PAYMENT + """
+aggregate card_hour partition by card window tumbling 1h { p: Payment }
+emit CardHourV2 { uses: count(p), top: max(p.amount) }
+
+aggregate card_visit partition by card window session gap 20m { p: Payment }
+emit CardVisitV2 { uses: count(p) }
+"""
+
+T = T0 + 30 * MIN
+T_TEXT = "2026-01-05T10:30:00.000Z"
+
+
+def cep_run(args, artifact, events, name):
+    path = os.path.join(args.workdir, f"events-{name}.jsonl")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in sorted(events, key=lambda e: e["ts"]))
+    run = subprocess.run([args.cep, "run", artifact, "--input", path, "--max-delay", "2s"],
+                         capture_output=True, timeout=60)
+    check(run.returncode == 0, f"cep run {name} exits 0")
+    return run_records(run.stdout)
+
+
+def main():
+    args, _ = setup()
+    artifacts = {}
+    for name, text in (("v1", V1), ("v2", V2)):
+        source = os.path.join(args.workdir, name + ".cep")
+        with open(source, "w") as f:
+            f.write(text)
+        artifacts[name] = os.path.join(args.workdir, name + ".cepo")
+        compiled = subprocess.run([args.cep, "compile", source, "-o", artifacts[name]],
+                                  capture_output=True, timeout=60)
+        check(compiled.returncode == 0, f"cep compile {name}.cep")
+
+    with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
+        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                    artifacts["v2"], "--mode", "drain", "--at", str(T)],
+                                   capture_output=True, timeout=30)
+        check(published.returncode == 0, "cep publish-rule: v2 (drain) at T0+30 min")
+        a, b, port_a, port_b, pa, pb, _ = two_members(
+            bed, args, artifacts["v1"], "gd", extra=["--rules-topic", bed.url("rules")])
+        ca, cb = cards(pa, 6, "ca"), cards(pb, 6, "cb")
+        first_a = stream(ca, T0, T0 + 40 * MIN, 20000)
+        first_b = stream(cb, T0, T0 + 39 * MIN, 20000)
+        rest_a = stream(ca, T0 + 40 * MIN, T0 + 50 * MIN, 20000)
+        rest_b = stream(cb, T0 + 39 * MIN, T0 + 50 * MIN, 20000)
+        every = first_a + first_b + rest_a + rest_b
+        expected = collections.Counter(
+            [r for r in cep_run(args, artifacts["v1"], every, "v1")
+             if json.loads(r)["@start"] < T_TEXT] +
+            [r for r in cep_run(args, artifacts["v2"], every, "v2")
+             if json.loads(r)["@start"] >= T_TEXT])
+
+        bed.produce("payments", enc(first_a), key=key)
+        bed.produce("payments", enc(first_b), key=key)
+        wait_for("A and B read the first part",
+                 lambda: consumed(port_a) >= len(first_a) and consumed(port_b) >= len(first_b))
+        switched = f"drain) applied at event time {T_TEXT}"
+        wait_for("both members switch at T (their v1 drains)",
+                 lambda: switched in a.log() and switched in b.log())
+        wait_for("both members' watermarks near their last events",
+                 lambda: watermark(port_a, pa) >= (T0 + 39 * MIN) / 1000 and
+                 watermark(port_b, pb) >= (T0 + 38 * MIN) / 1000)
+
+        # 2. A leaves mid-drain: B takes PA over.
+        check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+        bed.servers.remove(a)
+        b.wait_log(f"took over payments[{pa}]", timeout=60)
+        log = b.log()
+        check(f"payments[{pa}]: catching up" not in log, "B's log: PA merges at once (no catch-up)")
+        for name in ("card_hour", "card_visit"):
+            check(f"restored from the changelog: {name} " in log and
+                  any(f"restored from the changelog: {name} " in line and "(draining): " in line
+                      and " 0 keys" not in line for line in log.splitlines()),
+                  f"B's log: v1's {name} windows of PA restored into B's draining v1")
+
+        # 3. The rest, a far watermark: v1 drains.
+        bed.produce("payments", enc(rest_a), key=key)
+        bed.produce("payments", enc(rest_b), key=key)
+        far = T0 + 24 * 60 * MIN
+        for p in range(2):
+            bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+        wait_for("B's watermark far in both partitions",
+                 lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
+        b.wait_log("(drained)")
+        check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+        bed.servers.remove(b)
+        got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+        check_alerts(got, expected, "A and B (cep run v1 and v2 split at T)")
+        if failures:
+            print(b.log()[-4000:], file=sys.stderr)
+
+    if failures:
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
