@@ -14,6 +14,7 @@
 #include "compiler/artifact/load.hpp"
 #include "compiler/artifact/signing.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -26,6 +27,18 @@ namespace {
 
 std::string describe(const compiler::artifact::Target &t) {
   return t.triple + ", CPU " + t.cpu + ", " + std::to_string(t.features.size()) + " features";
+}
+
+std::string ms(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  return buffer;
+}
+
+// The load's phases (compiler/artifact/load.hpp LoadedArtifact::Timings).
+std::string loadTimes(const compiler::artifact::LoadedArtifact::Timings &t) {
+  return "artifact load " + ms(t.read_ms + t.setup_ms + t.link_ms) + " ms (read and check " +
+         ms(t.read_ms) + ", JIT set-up " + ms(t.setup_ms) + ", link " + ms(t.link_ms) + ")\n";
 }
 
 } // namespace
@@ -107,7 +120,8 @@ int runArtifact(const RunOptions &options, RunPlan &plan, compiler::interp::Trac
   }
   std::string stats = "artifact " + path + ": " + std::to_string(matchers.size()) + " patterns, " +
                       (loaded.object_code ? "object code loaded" : "bitcode compiled again") +
-                      " (O" + std::to_string(loaded.header.opt_level) + ")\n";
+                      " (O" + std::to_string(loaded.header.opt_level) + ")\n" +
+                      loadTimes(loaded.timings);
   if (plan.execute) {
     return plan.execute(*loaded.schema, matchers);
   }

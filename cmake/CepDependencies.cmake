@@ -20,7 +20,22 @@ add_library(cep_llvm INTERFACE)
 target_include_directories(cep_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
 separate_arguments(CEP_LLVM_DEFS NATIVE_COMMAND "${LLVM_DEFINITIONS}")
 target_compile_options(cep_llvm INTERFACE ${CEP_LLVM_DEFS})
-target_link_libraries(cep_llvm INTERFACE LLVM) # the shared libLLVM-19.so
+# The shared libLLVM-19.so, or for an executable with the property CEP_STATIC_LLVM set (the `cep`
+# program: cli/CMakeLists.txt) the static archives of the components it uses. Loading the shared
+# libLLVM costs every start of a process ~13 ms of CPU (its 366k relocations and its static
+# constructors, bench/RESULTS.md "Compile time and start-up"); linked statically only the code
+# used is mapped and relocated. Tests and tools keep the shared library (links in under a second).
+# Off by default: the project's builds link the shared libLLVM (a link of `cep` against the static
+# archives takes ~6 s on this 2-core machine); configure with -DCEP_STATIC_LLVM=ON for a binary
+# to deploy, where every start counts (README "Installing").
+option(CEP_STATIC_LLVM "Link the cep program against LLVM's static archives" OFF)
+llvm_map_components_to_libnames(CEP_LLVM_STATIC_LIBS
+  core support passes orcjit jitlink executionengine bitreader bitwriter object mc target
+  ${LLVM_NATIVE_ARCH})
+add_library(cep_llvm_static INTERFACE)
+target_link_libraries(cep_llvm_static INTERFACE ${CEP_LLVM_STATIC_LIBS})
+target_link_libraries(cep_llvm
+  INTERFACE $<IF:$<BOOL:$<TARGET_PROPERTY:CEP_STATIC_LLVM>>,cep_llvm_static,LLVM>)
 
 find_package(pegtl 3 QUIET CONFIG)
 if(NOT pegtl_FOUND)

@@ -4,9 +4,21 @@
 #include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_matcher.hpp"
 
+#include <chrono>
 #include <sodium.h>
 
 namespace cep::compiler::artifact {
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point &start) {
+  auto now = std::chrono::steady_clock::now();
+  double ms = std::chrono::duration<double, std::milli>(now - start).count();
+  start = now;
+  return ms;
+}
+
+} // namespace
 
 std::string artifactHash(std::string_view bytes) {
   if (sodium_init() < 0) { // idempotent; 1 when already started
@@ -21,6 +33,7 @@ std::string artifactHash(std::string_view bytes) {
 }
 
 LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) {
+  auto start = std::chrono::steady_clock::now();
   const std::string &name = options.name;
   Artifact artifact;
   try {
@@ -30,6 +43,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
   }
   LoadedArtifact out;
   out.hash = artifactHash(bytes);
+  out.timings.read_ms = msSince(start);
   std::string error;
   if (!hostTarget(out.host, error)) {
     throw LoadError(LoadError::Kind::Internal, error);
@@ -42,6 +56,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
       throw LoadError(LoadError::Kind::Internal, error);
     }
   }
+  out.timings.setup_ms = msSince(start);
   // Code that does not match its images is refused like a damaged artifact.
   if (!(out.object_code ? jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns,
                                                 error, artifact.aggregates)
@@ -49,6 +64,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
                                              error, artifact.aggregates))) {
     throw LoadError(LoadError::Kind::User, name + ": corrupt: " + error);
   }
+  out.timings.read_ms += msSince(start);
   std::size_t patterns = artifact.patterns.size();
   std::size_t aggregates = artifact.aggregates.size();
   for (const runtime::native::PatternImage &image : artifact.patterns) {
@@ -64,6 +80,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
       loaded->aggregates.size() != aggregates || loaded->aggregate_code.size() != aggregates) {
     throw LoadError(LoadError::Kind::Internal, name + ": " + error);
   }
+  out.timings.link_ms = msSince(start);
   out.images = std::move(loaded->images);
   out.code = std::move(loaded->code);
   out.aggregates = std::move(loaded->aggregates);
@@ -75,6 +92,7 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
 }
 
 LoadedArtifact loadArtifactFile(const std::string &path, LoadOptions options) {
+  auto start = std::chrono::steady_clock::now();
   std::string bytes;
   try {
     bytes = readArtifactBytes(path);
@@ -82,7 +100,10 @@ LoadedArtifact loadArtifactFile(const std::string &path, LoadOptions options) {
     throw LoadError(LoadError::Kind::User, e.what());
   }
   options.name = path;
-  return loadArtifact(bytes, options);
+  double read_ms = msSince(start);
+  LoadedArtifact out = loadArtifact(bytes, options);
+  out.timings.read_ms += read_ms;
+  return out;
 }
 
 std::vector<std::unique_ptr<runtime::Matcher>>

@@ -80,6 +80,15 @@ struct LoadedArtifact {
                            // the bitcode was used for another CPU)
   std::string hash;        // lower-case hex BLAKE2b-256 of the artifact's bytes
   std::shared_ptr<jit::LoadHost> jit; // the load host the code is in
+  // Where the load's time went (`cep run x.cepo --stats`), wall milliseconds: reading, decoding
+  // and checking the artifact (signature, hash, code against images); detecting the host and
+  // setting up the load host (none when options.jit was given); linking the code (or compiling
+  // the bitcode) and resolving its functions.
+  struct Timings {
+    double read_ms = 0;
+    double setup_ms = 0;
+    double link_ms = 0;
+  } timings;
 
   // The first 12 hex digits of the hash: the version `cep serve` shows and writes ("@version").
   std::string version() const { return hash.substr(0, 12); }

@@ -1,10 +1,36 @@
 #include "compiler/jit/optimize.hpp"
 
+#include "support/internal_error.hpp"
+
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/Error.h>
 #include <llvm/Target/TargetMachine.h>
 
 namespace cep::compiler::jit {
+
+// The default level's pipeline (optimize.hpp): what the new pass manager's O2 pipeline does that
+// pays on generated pattern code, in one inliner walk. Bottom-up over the call graph: inline the
+// guards, fap and visit functions into the step function (and small helpers into the emit and
+// key functions), derive the pointer attributes (function-attrs: nocapture, readonly), then per
+// function: registers for the locals (sroa), redundant loads and tests (early-cse, gvn, dse,
+// correlated-propagation), the decision graph's branches threaded and folded (jump-threading,
+// simplifycfg, instcombine), and the same blocks of the branches merged (the last simplifycfg's
+// options are the O2 pipeline's late ones). Drops unused internal functions (globaldce). No loop,
+// vectoriser or interprocedural constant passes: generated pattern code has no loops to speak of,
+// and leaving them out cuts the optimiser's time by 36-52% (bench/RESULTS.md "Compile time and
+// start-up") for a step function of the same size.
+constexpr const char *kDefaultPipeline =
+    "cgscc(inline,function-attrs,function("
+    "sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,jump-threading,correlated-"
+    "propagation,"
+    "simplifycfg,gvn,dse,instcombine<no-verify-fixpoint>,jump-threading,"
+    "simplifycfg<hoist-common-insts;sink-common-insts;switch-to-lookup>)),"
+    "globaldce";
+
+const char *defaultPipeline() {
+  return kDefaultPipeline;
+}
 
 void optimizeModule(llvm::Module &module, llvm::TargetMachine *target, int opt_level) {
   llvm::LoopAnalysisManager lam;
@@ -17,13 +43,18 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine *target, int opt_l
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level = opt_level <= 0   ? llvm::OptimizationLevel::O0
-                                  : opt_level == 1 ? llvm::OptimizationLevel::O1
-                                  : opt_level == 2 ? llvm::OptimizationLevel::O2
-                                                   : llvm::OptimizationLevel::O3;
-  llvm::ModulePassManager passes = level == llvm::OptimizationLevel::O0
-                                       ? builder.buildO0DefaultPipeline(level)
-                                       : builder.buildPerModuleDefaultPipeline(level);
+  llvm::ModulePassManager passes;
+  if (opt_level <= 0) {
+    passes = builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
+  } else if (opt_level == 1) {
+    passes = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O1);
+  } else if (opt_level == 2) {
+    llvm::Error e = builder.parsePassPipeline(passes, kDefaultPipeline);
+    std::string problem = e ? llvm::toString(std::move(e)) : std::string();
+    CEP_ASSERT(problem.empty(), "the default pass pipeline does not parse: " + problem);
+  } else {
+    passes = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  }
   passes.run(module, mam);
 }
 

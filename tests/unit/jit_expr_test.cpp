@@ -239,6 +239,34 @@ TEST_CASE("jit: explain IR and unloading modules", "[jit]") {
   }
 }
 
+// Every level's pipeline (compiler/jit/optimize.hpp; level 2 is cep's own) folds the guards and
+// the per-state functions (visit, fap) of a sequence into the step function and drops them: what
+// the step function's speed rests on.
+TEST_CASE("jit: every level inlines the guards and state functions into the step function",
+          "[jit]") {
+  auto c = compile(R"(
+event Ev { type: string, key: int }
+pattern seq partition by key within 10m skip none {
+    a: Ev(type == "A") -> b: Ev(type == "B") -> c: Ev(type == "C")
+}
+emit Out { key: a.key }
+)");
+  auto nfa = cep::compiler::lowerPattern(c->prog(), 0);
+  for (int level = 1; level <= 3; ++level) {
+    INFO("level " << level);
+    std::string ir, error;
+    REQUIRE(jit::patternIr(c->prog(), nfa, level, ir, error));
+    CHECK(ir.find("@cep.p0.step(ptr nocapture readonly %e") != std::string::npos);
+    CHECK(ir.find("@cep.p0.guard.") == std::string::npos);
+    CHECK(ir.find("@cep.p0.visit.") == std::string::npos);
+    CHECK(ir.find("@cep.p0.fap.") == std::string::npos);
+  }
+  std::string ir, error;
+  REQUIRE(jit::patternIr(c->prog(), nfa, 0, ir, error)); // level 0 keeps them: the check can fail
+  CHECK(ir.find("@cep.p0.guard.") != std::string::npos);
+  CHECK(ir.find("@cep.p0.visit.") != std::string::npos);
+}
+
 // String == and != are generated inline (lengths, then wide loads against literals of up to 16
 // bytes, cep_rt_strcmp otherwise): against the evaluator for literals of every length 0..20,
 // unicode ones, and values that differ from them in one byte anywhere, are one byte longer or
