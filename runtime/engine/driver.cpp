@@ -11,7 +11,7 @@ Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &option
     : operators_(operators), out_(out), time_mode_(options.time),
       flush_each_step_(options.flush_each_step), at_end_(options.at_end), spill_(options.spill) {}
 
-void Driver::push(EventRef event) {
+void Driver::push(EventRef &&event) {
   if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
     return; // no pattern reads it: nothing to keep it for
   }
@@ -140,7 +140,7 @@ bool Driver::applyDue(std::int64_t limit) {
   return true;
 }
 
-bool Driver::step(std::int64_t time, bool watermark) {
+bool Driver::stepDue(std::int64_t time, bool watermark) {
   if (pool_ != nullptr) {
     time_ = time;
     events_since_advance_ = false;

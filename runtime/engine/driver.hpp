@@ -75,7 +75,7 @@ public:
   // Event time: an accepted event, into the reorder buffer. An event of a type no operator
   // reads is dropped, unless keepUnreadTypes() is set (an operator that reads it may be added
   // before it is released).
-  void push(EventRef event);
+  void push(EventRef &&event);
   void keepUnreadTypes(bool keep) { keep_unread_types_ = keep; }
   // `cep run --order sort` beyond memory (runtime/time/event_spill.hpp): held events past the
   // spill's budget go to a sorted run on disk; finish() merges the runs. Null: all in memory.
@@ -123,8 +123,26 @@ private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
 
   // advanceTime(time) on every operator (advanceWatermark when `watermark`: the after-batch
-  // step), then write.
-  bool step(std::int64_t time, bool watermark = false);
+  // step), then write. Inline for the usual step, where no operator is due at `time`
+  // (time < Matcher::dueTime()): the time is only recorded on each (Matcher::advanceTo), and
+  // nothing is called. An operator due (or workers): stepDue, which calls them.
+  bool step(std::int64_t time, bool watermark = false) {
+    if (pool_ != nullptr) {
+      return stepDue(time, watermark);
+    }
+    for (const OperatorSet::Entry &op : operators_.entries()) {
+      if (time >= op.matcher->dueTime()) {
+        // The operators before it recorded the time already; stepDue's advanceTo records the
+        // same time on them again, which changes nothing.
+        return stepDue(time, watermark);
+      }
+      op.matcher->advanceTo(time, watermark, step_outputs_); // records only: not due
+    }
+    time_ = time;
+    events_since_advance_ = false;
+    return writeStep();
+  }
+  bool stepDue(std::int64_t time, bool watermark);
   // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
   // Inline: without timed changes (every `cep run`) there is nothing to do.
   bool applyChanges(std::int64_t limit) { return changes_ == nullptr || applyDue(limit); }
