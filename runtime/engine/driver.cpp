@@ -11,7 +11,9 @@ Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &option
     : operators_(operators), out_(out), time_mode_(options.time),
       flush_each_step_(options.flush_each_step), at_end_(options.at_end), spill_(options.spill) {}
 
-void Driver::push(EventRef event) {
+void Driver::pushSlow(EventRef &&event) {
+  // Here `event` is still ours: push() buffers nothing before it comes here (a late event
+  // stays with the caller of ReorderBuffer::push).
   if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
     return; // no pattern reads it: nothing to keep it for
   }
@@ -140,7 +142,7 @@ bool Driver::applyDue(std::int64_t limit) {
   return true;
 }
 
-bool Driver::step(std::int64_t time, bool watermark) {
+bool Driver::stepDue(std::int64_t time, bool watermark) {
   if (pool_ != nullptr) {
     time_ = time;
     events_since_advance_ = false;
@@ -159,15 +161,6 @@ bool Driver::step(std::int64_t time, bool watermark) {
   return writeStep();
 }
 
-void Driver::dispatch(const EventRef &event) {
-  OperatorSet::StepScope scope(operators_);
-  for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
-    std::size_t from = step_outputs_.size();
-    op.matcher->onEvent(event, step_outputs_);
-    stamp(from, op.id);
-  }
-}
-
 bool Driver::onLate(const EventRef &event, bool &taken) {
   taken = false;
   if (pool_ != nullptr) {
@@ -182,12 +175,6 @@ bool Driver::onLate(const EventRef &event, bool &taken) {
     }
   }
   return writeStep();
-}
-
-void Driver::stamp(std::size_t from, OperatorId id) {
-  for (std::size_t i = from; i < step_outputs_.size(); ++i) {
-    step_outputs_[i].operator_id = id;
-  }
 }
 
 bool Driver::finish() {

@@ -75,7 +75,14 @@ public:
   // Event time: an accepted event, into the reorder buffer. An event of a type no operator
   // reads is dropped, unless keepUnreadTypes() is set (an operator that reads it may be added
   // before it is released).
-  void push(EventRef event);
+  // Inline for the usual event (no spill, an operator reads its type); pushSlow the rest.
+  void push(EventRef &&event) {
+    if (spill_ == nullptr && (keep_unread_types_ || !operators_.forType(event->type).empty()) &&
+        buffer_.push(std::move(event)) == PushResult::Buffered) {
+      return;
+    }
+    pushSlow(std::move(event));
+  }
   void keepUnreadTypes(bool keep) { keep_unread_types_ = keep; }
   // `cep run --order sort` beyond memory (runtime/time/event_spill.hpp): held events past the
   // spill's budget go to a sorted run on disk; finish() merges the runs. Null: all in memory.
@@ -123,13 +130,40 @@ private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
 
   // advanceTime(time) on every operator (advanceWatermark when `watermark`: the after-batch
-  // step), then write.
-  bool step(std::int64_t time, bool watermark = false);
+  // step), then write. Inline for the usual step, where no operator is due at `time`
+  // (time < Matcher::dueTime()): the time is only recorded on each (Matcher::advanceTo), and
+  // nothing is called. An operator due (or workers): stepDue, which calls them.
+  bool step(std::int64_t time, bool watermark = false) {
+    if (pool_ != nullptr) {
+      return stepDue(time, watermark);
+    }
+    for (const OperatorSet::Entry &op : operators_.entries()) {
+      if (time >= op.matcher->dueTime()) {
+        // The operators before it recorded the time already; stepDue's advanceTo records the
+        // same time on them again, which changes nothing.
+        return stepDue(time, watermark);
+      }
+      op.matcher->advanceTo(time, watermark, step_outputs_); // records only: not due
+    }
+    time_ = time;
+    events_since_advance_ = false;
+    return writeStep();
+  }
+  bool stepDue(std::int64_t time, bool watermark);
   // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
   // Inline: without timed changes (every `cep run`) there is nothing to do.
   bool applyChanges(std::int64_t limit) { return changes_ == nullptr || applyDue(limit); }
   bool applyDue(std::int64_t limit);
-  void dispatch(const EventRef &event); // onEvent on the operators of its type
+  void pushSlow(EventRef &&event); // push() with a spill, or of a type nobody reads
+  // onEvent on the operators of its type. Inline: once per released event.
+  void dispatch(const EventRef &event) {
+    OperatorSet::StepScope scope(operators_);
+    for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
+      std::size_t from = step_outputs_.size();
+      op.matcher->onEvent(event, step_outputs_);
+      stamp(from, op.id);
+    }
+  }
   // One event the watermark has passed: the changes due before it, time advanced to it, the
   // event dispatched and its records written. False once the output failed.
   bool releaseEvent(EventRef &event); // moved out of `event` to the worker pool, if any
@@ -142,7 +176,11 @@ private:
   }
   bool writeOutputs();
   bool syncWorkers(); // with workers and flush_each_step: every step so far written out
-  void stamp(std::size_t from, OperatorId id); // operator_id of step_outputs_[from..]
+  void stamp(std::size_t from, OperatorId id) { // operator_id of step_outputs_[from..]
+    for (std::size_t i = from; i < step_outputs_.size(); ++i) {
+      step_outputs_[i].operator_id = id;
+    }
+  }
 
   OperatorSet &operators_;
   OutputSink &out_;

@@ -12,7 +12,7 @@ constexpr std::size_t kRunInitialCapacity = 64;
 
 } // namespace
 
-PushResult ReorderBuffer::pushSlow(EventRef event) {
+PushResult ReorderBuffer::pushSlow(EventRef &&event) {
   std::int64_t time = event->time;
   if (watermark_ != kNoWatermark && time <= watermark_) {
     return PushResult::Late;
@@ -23,7 +23,7 @@ PushResult ReorderBuffer::pushSlow(EventRef event) {
     if (count_ == ring_.size()) {
       growRun();
     }
-    ring_[(head_ + count_) & (ring_.size() - 1)] = std::move(entry);
+    ring_[(head_ + count_) & mask_] = std::move(entry);
     ++count_;
   } else {
     heap_.push_back(std::move(entry));
@@ -35,9 +35,10 @@ PushResult ReorderBuffer::pushSlow(EventRef event) {
 void ReorderBuffer::growRun() {
   std::vector<Entry> bigger(std::max(kRunInitialCapacity, ring_.size() * 2));
   for (std::size_t i = 0; i < count_; ++i) {
-    bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+    bigger[i] = std::move(ring_[(head_ + i) & mask_]);
   }
   ring_ = std::move(bigger);
+  mask_ = ring_.size() - 1;
   head_ = 0;
 }
 
@@ -45,6 +46,7 @@ void ReorderBuffer::shrinkRun() {
   head_ = 0;
   if (ring_.size() > kHeapKeepCapacity) {
     std::vector<Entry>().swap(ring_);
+    mask_ = 0;
   }
 }
 
@@ -96,6 +98,7 @@ std::vector<EventRef> ReorderBuffer::drain() {
   std::vector<EventRef> out = events();
   ring_.clear();
   ring_.shrink_to_fit();
+  mask_ = 0;
   head_ = 0;
   count_ = 0;
   heap_.clear();

@@ -20,13 +20,13 @@ class ReorderBuffer {
 public:
   // Buffers `event` unless its time is <= the watermark already reached (then it is late and
   // not kept). Push order is arrival order.
-  PushResult push(EventRef event) {
+  PushResult push(EventRef &&event) {
     std::int64_t time = event->time;
     // In order, with room in the ring: append (arrival numbers only grow, so an equal time
     // also belongs at the end of the run).
-    if (count_ != 0 && count_ != ring_.size() && runAt(count_ - 1).time <= time &&
+    if (count_ != 0 && count_ <= mask_ && runAt(count_ - 1).time <= time &&
         (watermark_ == kNoWatermark || time > watermark_)) {
-      Entry &slot = ring_[(head_ + count_) & (ring_.size() - 1)];
+      Entry &slot = ring_[(head_ + count_) & mask_];
       slot.time = time;
       slot.arrival = arrivals_++;
       slot.event = std::move(event);
@@ -89,20 +89,21 @@ private:
   };
 
   bool popMerged(EventRef &out);
-  PushResult pushSlow(EventRef event);
+  PushResult pushSlow(EventRef &&event);
   void popRun() {
-    head_ = (head_ + 1) & (ring_.size() - 1);
+    head_ = (head_ + 1) & mask_;
     if (--count_ == 0) {
       shrinkRun();
     }
   }
   void shrinkRun();
   void growRun();
-  const Entry &runAt(std::size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+  const Entry &runAt(std::size_t i) const { return ring_[(head_ + i) & mask_]; }
 
   // The run: count_ entries from head_ on, in (time, arrival) order; the size is a power of two
   // (or zero).
   std::vector<Entry> ring_;
+  std::size_t mask_ = 0; // ring_.size() - 1 (0 while empty: count_ <= mask_ is then false)
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::vector<Entry> heap_; // out-of-order arrivals

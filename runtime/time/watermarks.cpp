@@ -14,12 +14,19 @@ Watermarks::Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkM
   if (inputs == 0) {
     combined_ = kEndWatermark;
   }
+  single_ = inputs == 1;
+  // time - max_delay - 1 > kNoWatermark and <= kLatestDeadlineMs (else: the slow path only).
+  if (__builtin_add_overflow(kNoWatermark, max_delay_ms, &fast_min_) ||
+      __builtin_add_overflow(fast_min_, 1, &fast_min_)) {
+    fast_min_ = kEndWatermark;
+  }
+  if (__builtin_add_overflow(cep::time::kLatestDeadlineMs, max_delay_ms, &fast_max_) ||
+      __builtin_add_overflow(fast_max_, 1, &fast_max_)) {
+    fast_max_ = kEndWatermark;
+  }
 }
 
-void Watermarks::onEvent(std::uint32_t input, std::int64_t time) {
-  if (mode_ != WatermarkMode::Auto) {
-    return;
-  }
+void Watermarks::onEventSlow(std::uint32_t input, std::int64_t time) {
   // time - max_delay - 1, saturating: at the bottom of the int64 range means "no watermark yet",
   // and the top of it is the end of the input's (+infinity), which an event never reaches.
   std::int64_t watermark =
@@ -52,6 +59,7 @@ void Watermarks::setCounted(std::uint32_t input, bool counted) {
   }
   counted_[input] = counted;
   left_out_ += counted ? std::size_t{0} - 1 : 1;
+  single_ = inputs_.size() == 1 && left_out_ == 0;
   recombine(false);
 }
 

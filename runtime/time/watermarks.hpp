@@ -28,8 +28,27 @@ public:
   Watermarks(std::size_t inputs, std::int64_t max_delay_ms, WatermarkMode mode);
 
   // An accepted event of `input` (in Auto mode: raises the input's watermark to
-  // time - max_delay - 1, saturating).
-  void onEvent(std::uint32_t input, std::int64_t time);
+  // time - max_delay - 1, saturating). Inline for the usual event: one input, its time far
+  // from both ends of the range (no saturation), at most the one new watermark; the rest goes
+  // through raise() as before, with the same result.
+  void onEvent(std::uint32_t input, std::int64_t time) {
+    if (mode_ != WatermarkMode::Auto) {
+      return;
+    }
+    if (time > fast_min_ && time <= fast_max_) {
+      std::int64_t watermark = time - max_delay_ms_ - 1;
+      std::int64_t &current = inputs_[input];
+      if (watermark <= current) {
+        return; // never back
+      }
+      if (single_ && current <= combined_) { // raise(): recombine's minimum is this input's
+        current = watermark;
+        combined_ = watermark > combined_ ? watermark : combined_;
+        return;
+      }
+    }
+    onEventSlow(input, time);
+  }
   // An explicit `@watermark` line of `input` (both modes); at most +infinity - 1 ms.
   void onWatermark(std::uint32_t input, std::int64_t watermark);
   // `input` has ended.
@@ -49,6 +68,7 @@ public:
   std::size_t size() const { return inputs_.size(); }
 
 private:
+  void onEventSlow(std::uint32_t input, std::int64_t time);
   void raise(std::uint32_t input, std::int64_t watermark);
   // The minimum over the counted inputs, never below the current one (unless `exact`).
   void recombine(bool exact);
@@ -60,6 +80,10 @@ private:
   std::int64_t max_delay_ms_;
   WatermarkMode mode_;
   std::int64_t combined_ = kNoWatermark;
+  // onEvent's inline path: times in (fast_min_, fast_max_] need no saturation (their watermark
+  // is above kNoWatermark and at most time::kLatestDeadlineMs); single_: one input, counted.
+  std::int64_t fast_min_ = 0, fast_max_ = 0;
+  bool single_ = false;
 };
 
 } // namespace cep::runtime

@@ -278,6 +278,44 @@ TEST_CASE("engine: an operator with nothing due is not called, its time is recor
   CHECK(p.recordedWatermark());
 }
 
+TEST_CASE("engine: a step with no operator due calls none and records its time on every one",
+          "[runtime][engine]") {
+  // Driver::step's inline path: no operator due, nothing called, the time (and whether it was
+  // the after-batch watermark) recorded on each; one operator due, every one goes through the
+  // full step (p's time recorded, q called).
+  Schema s = schema();
+  Log log;
+  FakeMatcher p("p", {0, 1}, log, s);
+  FakeMatcher q("q", {0, 1}, log, s);
+  p.due(30);
+  q.due(11);
+  TempFile in(R"({"@type":"A","k":"a1","t":8})"
+              "\n"
+              R"({"@watermark":10})"
+              "\n"
+              R"({"@type":"B","k":"b1","t":12})"
+              "\n");
+  RunOptions options;
+  options.watermark = WatermarkMode::Explicit;
+  // Each one's recorded time at each of its events, times 10, plus 1 for the watermark.
+  std::vector<std::int64_t> p_seen, q_seen;
+  p.on_event = [&](const EventRef &, std::vector<MatchOutput> &) {
+    p_seen.push_back(p.recorded() * 10 + (p.recordedWatermark() ? 1 : 0));
+  };
+  q.on_event = [&](const EventRef &, std::vector<MatchOutput> &) {
+    q_seen.push_back(q.recorded() * 10 + (q.recordedWatermark() ? 1 : 0));
+  };
+  q.on_advance = [&](std::int64_t, std::vector<MatchOutput> &) { q.due(kEndOfTime); };
+  Run r = runOn(s, {&p, &q}, {{in.path(), ""}}, options);
+  CHECK(r.result.status == RunStatus::Ok);
+  // Steps 8 and 10 (the watermark): nobody due. Step 12: q due, called; p only recorded.
+  CHECK(log == Log{"p.event(Aa1@8)", "q.event(Aa1@8)", "q.advance(12)", "p.event(Bb1@12)",
+                   "q.event(Bb1@12)", "p.finish", "q.finish"});
+  CHECK(p_seen == std::vector<std::int64_t>{80, 120});
+  // q's record stays where the last step that did not call it left it: the watermark 10.
+  CHECK(q_seen == std::vector<std::int64_t>{80, 101});
+}
+
 TEST_CASE("engine: explicit watermarks hold events until a watermark line or the end",
           "[runtime][engine]") {
   Schema s = schema();

@@ -99,7 +99,7 @@ TEST_CASE("reorder buffer: the buffer's reference is handed out", "[runtime][reo
   EventRef kept = makeEvent(5, 0);
   {
     ReorderBuffer buffer;
-    buffer.push(kept);
+    buffer.push(EventRef(kept)); // a copy: push takes its own reference
     CHECK(kept->refs == 2);
     buffer.push(makeEvent(6, 1)); // freed with the buffer, never popped
     buffer.finish();
