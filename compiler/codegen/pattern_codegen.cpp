@@ -614,9 +614,42 @@ private:
     } else {
       b_.CreateBr(yes);
     }
+    // Some run may change. The start-state filter: 2 when the fresh run in the start state takes
+    // nothing (every TAKE guard of the states it reaches through PROCEED edges is definitely
+    // false), so the matcher need not call the start state's step at all; else 1.
     b_.SetInsertPoint(yes);
+    llvm::BasicBlock *starts = block(f, "starts");
+    for (std::size_t s : startClosure()) {
+      for (const auto &edge : nfa_.states[s].edges) {
+        if (edge.kind == EdgeKind::Take) {
+          llvm::BasicBlock *next = block(f, "next");
+          b_.CreateCondBr(b_.CreateICmpEQ(tri(edge.guard.get(), ev), b_.getInt8(0)), next, starts);
+          b_.SetInsertPoint(next);
+        }
+      }
+    }
+    b_.CreateRet(b_.getInt8(2));
+    b_.SetInsertPoint(starts);
     b_.CreateRet(b_.getInt8(1));
     verify(f);
+  }
+
+  // The start state and every state reachable from it through PROCEED edges (whatever their
+  // guards): the states whose TAKE edges can bind an event to a fresh run.
+  std::vector<std::size_t> startClosure() const {
+    std::vector<bool> seen(nfa_.states.size(), false);
+    std::vector<std::size_t> order{static_cast<std::size_t>(nfa_.start)};
+    seen[order[0]] = true;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      for (const auto &edge : nfa_.states[order[i]].edges) {
+        auto t = static_cast<std::size_t>(edge.target);
+        if (edge.kind == EdgeKind::Proceed && !seen[t]) {
+          seen[t] = true;
+          order.push_back(t);
+        }
+      }
+    }
+    return order;
   }
 
   // --- partition key -------------------------------------------------------------------------

@@ -61,8 +61,11 @@ typedef std::uint32_t (*CepStepFn)(const cep::runtime::Event *e, const void *ctx
                                    std::uint32_t state, std::uint32_t counter, CepBranch *out,
                                    std::uint8_t *discard);
 // 0 when `e` can change no run of the pattern in any state and start none (every TAKE and
-// PROCEED guard is false on it, and every state's IGNORE self-loop holds); 1 otherwise. May
-// answer 1 when unsure (conditions reading bound events or the loop counter count as unsure).
+// PROCEED guard is false on it, and every state's IGNORE self-loop holds); 2 when runs may
+// change but the fresh run in the start state takes nothing (the start-state filter: the start
+// state's step need not be called); 1 otherwise. May answer 1 when unsure (conditions reading
+// bound events or the loop counter count as unsure). Code compiled before the start-state filter
+// answers only 0 or 1, which stays correct.
 typedef std::uint8_t (*CepPrefilterFn)(const cep::runtime::Event *e);
 // The partition key: a hash of the key field values of `e` (by its type's key fields), and
 // equality of two events' keys (null equals null; floats compare by bit pattern, as their JSON

@@ -1,7 +1,8 @@
 // The native matcher's key index: an open-addressing (linear probing) hash table from the
 // generated key hash to a key slot of the matcher. Equality is the caller's (generated key_eq
 // against the key's representative event), so no key text is ever built to find a key.
-// Deletion shifts entries back (no tombstones).
+// Deletion shifts entries back (no tombstones). An entry is 8 bytes: the hash's low 32 bits
+// (its home position and a filter before `same`) and the slot.
 //
 // LLVM-free and lang-free.
 #pragma once
@@ -21,12 +22,13 @@ public:
     if (entries_.empty()) {
       return kNone;
     }
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const auto tag = static_cast<std::uint32_t>(h);
+    for (std::size_t i = tag & mask_;; i = (i + 1) & mask_) {
       const Entry &e = entries_[i];
       if (e.slot == kNone) {
         return kNone;
       }
-      if (e.hash == h && same(e.slot)) {
+      if (e.tag == tag && same(e.slot)) {
         return e.slot;
       }
     }
@@ -38,9 +40,10 @@ public:
 
 private:
   struct Entry {
-    std::uint64_t hash = 0;
+    std::uint32_t tag = 0; // the hash's low 32 bits (the table has at most 2^32 entries)
     std::uint32_t slot = kNone;
   };
+  static_assert(sizeof(Entry) == 8);
   void grow();
 
   std::vector<Entry> entries_;

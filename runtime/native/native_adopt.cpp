@@ -87,7 +87,8 @@ bool NativeMatcher::canAdopt(const Matcher &other) const {
   // the same fields, so they do for every key; one is checked as a guard).
   for (const Key &key : old->keys_) {
     if (key.rep != nullptr) {
-      return code_.key_hash(key.rep) == key.hash && code_.key_eq(key.rep, key.rep) != 0;
+      return code_.key_hash(key.rep) == old->code_.key_hash(key.rep) &&
+             code_.key_eq(key.rep, key.rep) != 0;
     }
   }
   return true;
@@ -128,6 +129,7 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
   old.distinct_ = DistinctEventBytes();
   keys_ = std::move(old.keys_);
   free_keys_ = std::move(old.free_keys_);
+  last_ = std::move(old.last_);
   table_ = std::move(old.table_);
   time_ = old.currentTime();
   clearDeferred();
@@ -138,6 +140,7 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
   held_ = old.held_;
   old.keys_.clear();
   old.free_keys_.clear();
+  old.last_.clear();
   old.table_ = KeyTable();
   old.live_runs_ = old.live_keys_ = old.held_ = 0;
 

@@ -34,7 +34,8 @@ void NativeMatcher::releaseFreed() {
   freed_.clear();
 }
 
-void NativeMatcher::encodeKeyRecord(std::string_view key_json, const Key &key, SnapshotBuffer &w) {
+void NativeMatcher::encodeKeyRecord(std::string_view key_json, std::uint32_t k, SnapshotBuffer &w) {
+  const Key &key = keys_[k];
   const PatternImage &img = *image_;
   RecordScratch &s = record_;
   if (s.node_ids.size() < nodes_.capacity()) {
@@ -114,8 +115,9 @@ void NativeMatcher::encodeKeyRecord(std::string_view key_json, const Key &key, S
     w.i64(start.first);
     w.u64(start.second);
   }
-  w.i64(key.last_time); // tracked under --key-ttl only
-  w.u64(key.last_seq);
+  const LastEvent last = lastOf(k); // tracked under --key-ttl only
+  w.i64(last.time);
+  w.u64(last.seq);
   for (std::uint32_t n : s.order) {
     s.node_ids[n] = 0;
   }
@@ -176,7 +178,7 @@ void NativeMatcher::exportChanges(MatcherChanges &out) {
   out.put.reserve(keys.size());
   SnapshotBuffer buffer;
   for (auto &[text, k] : keys) {
-    encodeKeyRecord(text, keys_[k], buffer);
+    encodeKeyRecord(text, k, buffer);
     // The next buffer as large as this record (records of one pattern are alike in size).
     std::string record = buffer.take(buffer.size() + buffer.size() / 4);
     out.put.emplace_back(std::move(text), std::move(record));

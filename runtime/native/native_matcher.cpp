@@ -116,6 +116,7 @@ void NativeMatcher::clear() {
     key.rep = nullptr;
   }
   keys_.clear();
+  last_.clear();
   dirty_.clear(); // the slots are gone
   free_keys_.clear();
   table_ = KeyTable();
@@ -156,21 +157,24 @@ inline void NativeMatcher::addRun(Run r, bool &discard) {
   }
 }
 
-void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
+bool NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e, bool keep_in_place) {
   view_.reset(run.last);
   std::uint8_t discard_flag = 0;
   std::uint32_t n = code_.step(&e, &view_, run.state, run.counter, branches_.data(), &discard_flag);
   if (n == 0) {
-    return; // no run follows (and a discard has nothing to drop)
+    return false; // no run follows (and a discard has nothing to drop)
   }
   if (n == 1 && !is_start && discard_flag == 0 && branches_[0].take == 0 &&
       branches_[0].target == static_cast<std::int32_t>(run.state) &&
       branches_[0].counter == run.counter) {
     // The state's IGNORE self-loop, the usual step of a waiting run: it stays exactly as it is
     // (same nodes, state and counter, so the same deadline).
+    if (keep_in_place) {
+      return true; // the caller leaves it in the key's list
+    }
     nodes_.retain(run.last);
     retained_.push_back(run);
-    return;
+    return false;
   }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
@@ -220,6 +224,7 @@ void NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e) {
     }
     retained_.resize(mark);
   }
+  return false;
 }
 
 void NativeMatcher::chainPlaces(std::uint32_t last, std::vector<EventPlace> &places) const {
@@ -255,9 +260,10 @@ std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
   Key &key = keys_[k];
   retain(rep);
   key.rep = rep;
-  key.hash = hash;
   key.timer = kNoDeadline;
-  key.last_time = INT64_MIN;
+  if (k < last_.size()) {
+    last_[k] = LastEvent{}; // a reused slot
+  }
   table_.insert(hash, k);
   ++live_keys_;
   markChanged(k);
@@ -267,7 +273,7 @@ std::uint32_t NativeMatcher::newKey(std::uint64_t hash, const Event *rep) {
 
 void NativeMatcher::freeKey(std::uint32_t k) {
   Key &key = keys_[k];
-  table_.erase(key.hash, k);
+  table_.erase(code_.key_hash(key.rep), k); // the slot keeps no hash: recomputed
   if (track_) {
     freed_.push_back(key.rep); // the reference moves: exportChanges reports it erased
   } else {
@@ -386,10 +392,10 @@ bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
 // --- key TTL (docs/semantics.md §9) -----------------------------------------------------------
 
 void NativeMatcher::touch(std::uint32_t k, const Event &e) {
-  Key &key = keys_[k];
-  bool fresh = key.last_time == INT64_MIN;
-  key.last_time = std::max(key.last_time, e.time);
-  key.last_seq = e.seq;
+  LastEvent &last = lastRef(k);
+  bool fresh = last.time == INT64_MIN;
+  last.time = std::max(last.time, e.time);
+  last.seq = e.seq;
   markChanged(k); // the record holds the last event
   if (fresh) {
     pushExpiry(k);
@@ -397,8 +403,8 @@ void NativeMatcher::touch(std::uint32_t k, const Event &e) {
 }
 
 void NativeMatcher::pushExpiry(std::uint32_t k) {
-  const Key &key = keys_[k];
-  ttl_.push_back(Expiry{expiryOf(key.last_time), key.last_seq, k, key.gen});
+  const LastEvent last = lastOf(k);
+  ttl_.push_back(Expiry{expiryOf(last.time), last.seq, k, keys_[k].gen});
   std::push_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
   // Entries of freed keys pile up: drop them once they outnumber the live keys.
   if (ttl_.size() > 64 && ttl_.size() > 4 * live_keys_) {
@@ -416,7 +422,7 @@ const NativeMatcher::Expiry *NativeMatcher::dueExpiry(std::int64_t time) {
   while (!ttl_.empty() && ttl_.front().at <= time) {
     const Expiry &top = ttl_.front();
     const Key &key = keys_[top.key];
-    if (key.rep != nullptr && key.gen == top.gen && key.last_seq == top.seq) {
+    if (key.rep != nullptr && key.gen == top.gen && lastOf(top.key).seq == top.seq) {
       return &top; // the key's current last event: due
     }
     Expiry x = top;
@@ -448,8 +454,9 @@ void NativeMatcher::rebuildExpiries() {
     return;
   }
   for (std::uint32_t k = 0; k < keys_.size(); ++k) {
-    if (keys_[k].rep != nullptr && keys_[k].last_time != INT64_MIN) {
-      ttl_.push_back(Expiry{expiryOf(keys_[k].last_time), keys_[k].last_seq, k, keys_[k].gen});
+    const LastEvent last = lastOf(k);
+    if (keys_[k].rep != nullptr && last.time != INT64_MIN) {
+      ttl_.push_back(Expiry{expiryOf(last.time), last.seq, k, keys_[k].gen});
     }
   }
   std::make_heap(ttl_.begin(), ttl_.end(), ExpiryLater());
@@ -488,7 +495,9 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   advance(e.time, out);
   ++stats_.events;
   const bool ttl = options_.bounds.key_ttl_ms != 0;
-  if (code_.prefilter != nullptr && code_.prefilter(&e) == 0) {
+  // 0: nothing changes; 2: the start state takes nothing (image.hpp CepPrefilterFn).
+  const std::uint8_t filter = code_.prefilter != nullptr ? code_.prefilter(&e) : 1;
+  if (filter == 0) {
     if (ttl) { // the event still keeps its key alive
       std::uint32_t k = table_.find(code_.key_hash(&e), [&](std::uint32_t slot) {
         return code_.key_eq(&e, keys_[slot].rep);
@@ -502,31 +511,67 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   std::uint64_t hash = code_.key_hash(&e);
   std::uint32_t k =
       table_.find(hash, [&](std::uint32_t slot) { return code_.key_eq(&e, keys_[slot].rep); });
+  const bool starts = !draining_ && filter != 2; // a draining matcher starts no run (§10)
+  if (k == KeyTable::kNone && !starts) {
+    return; // no run of this key, and the event starts none
+  }
   retained_.clear();
   completed_.clear();
+  // The key's runs that the event leaves exactly as they are (their IGNORE self-loop) stay in
+  // the key's list: `kept` counts the leading ones; once a run changes, they are copied to
+  // retained_ ahead of its successors and the rest go through retained_ as before.
+  std::size_t kept = 0;
+  bool all_kept = true;
   if (k != KeyTable::kNone) {
     // nextRuns never touches keys_, so the reference stays valid.
-    for (const Run &r : keys_[k].runs) {
-      nextRuns(r, false, e);
+    const std::vector<Run> &runs = keys_[k].runs;
+    for (const Run &r : runs) {
+      if (!all_kept) {
+        nextRuns(r, false, e, false);
+      } else if (nextRuns(r, false, e, true)) {
+        ++kept;
+      } else {
+        all_kept = false;
+        for (std::size_t i = 0; i < kept; ++i) {
+          nodes_.retain(runs[i].last);
+        }
+        retained_.insert(retained_.begin(), runs.begin(),
+                         runs.begin() + static_cast<std::ptrdiff_t>(kept));
+      }
     }
   }
-  if (!draining_) { // a draining matcher starts no run (docs/semantics.md §10)
+  if (starts) {
     nextRuns(Run{kNoDeadline, static_cast<std::uint32_t>(image_->start), 0, kNoNode, kNoNode}, true,
-             e);
+             e, false);
   }
   if (k == KeyTable::kNone && retained_.empty() && completed_.empty()) {
     return; // nothing changed (runs that were started and discarded left nothing behind)
   }
+  if (k != KeyTable::kNone && all_kept && retained_.empty() && completed_.empty() &&
+      keys_[k].held.empty()) {
+    // Every run stays as it is and none starts or completes: the key's state is unchanged.
+    if (ttl) {
+      touch(k, e);
+    }
+    return;
+  }
   if (k == KeyTable::kNone) {
     k = newKey(hash, &e); // marked changed when tracking
   } else if (track_ && (!completed_.empty() || !keys_[k].held.empty() ||
-                        !sameRuns(keys_[k].runs, retained_))) {
+                        (all_kept ? !retained_.empty() : !sameRuns(keys_[k].runs, retained_)))) {
     markChanged(k);
   }
   if (ttl) {
     touch(k, e);
   }
-  setRuns(keys_[k], retained_);
+  if (all_kept) {
+    // The key's runs (if any) stay; the new ones follow them.
+    Key &key = keys_[k];
+    key.runs.insert(key.runs.end(), retained_.begin(), retained_.end());
+    live_runs_ += retained_.size();
+  } else {
+    setRuns(keys_[k], retained_);
+  }
   retained_.clear();
   const std::uint64_t max_runs = options_.bounds.max_runs_per_key;
   if (max_runs != 0 && keys_[k].runs.size() > max_runs) {
@@ -847,7 +892,7 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
 std::uint64_t NativeMatcher::stateBytes() const {
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
          nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
-         live_keys_ * sizeof(Key) + table_.bytes();
+         live_keys_ * sizeof(Key) + table_.bytes() + last_.size() * sizeof(LastEvent);
 }
 
 MatcherStats NativeMatcher::stats() const {

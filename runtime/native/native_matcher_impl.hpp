@@ -91,18 +91,70 @@ private:
     std::vector<EventPlace> places; // the matched events', in match order
   };
 
+  // A key's held matches: rare (only with a skip strategy, between a completion and the
+  // release), so a key slot holds one pointer, null while there are none.
+  class HeldList {
+  public:
+    bool empty() const { return list_ == nullptr || list_->empty(); }
+    std::size_t size() const { return list_ == nullptr ? 0 : list_->size(); }
+    Held *begin() { return list_ == nullptr ? nullptr : list_->data(); }
+    Held *end() { return list_ == nullptr ? nullptr : list_->data() + list_->size(); }
+    const Held *begin() const { return list_ == nullptr ? nullptr : list_->data(); }
+    const Held *end() const { return list_ == nullptr ? nullptr : list_->data() + list_->size(); }
+    Held &front() { return list_->front(); }
+    const Held &front() const { return list_->front(); }
+    void push_back(Held m) { own().push_back(std::move(m)); }
+    void insert(Held *at, Held m) {
+      std::ptrdiff_t i = at - begin();
+      own().insert(list_->begin() + i, std::move(m));
+    }
+    void erase(Held *first, Held *last) {
+      if (first != last) {
+        list_->erase(list_->begin() + (first - begin()), list_->begin() + (last - begin()));
+      }
+      if (list_ != nullptr && list_->empty()) {
+        list_.reset();
+      }
+    }
+    void erase(Held *at) { erase(at, at + 1); }
+    void clear() { list_.reset(); }
+    void assign(std::vector<Held> list) {
+      list_ = list.empty() ? nullptr : std::make_unique<std::vector<Held>>(std::move(list));
+    }
+
+  private:
+    std::vector<Held> &own() {
+      if (list_ == nullptr) {
+        list_ = std::make_unique<std::vector<Held>>();
+      }
+      return *list_;
+    }
+    std::unique_ptr<std::vector<Held>> list_;
+  };
+
+  // A key slot (found through table_ by the generated key hash of `rep`).
   struct Key {
     const Event *rep = nullptr; // one counted reference; null: the slot is free
-    std::uint64_t hash = 0;
     std::vector<Run> runs;
-    std::vector<Held> held;
+    HeldList held;
     std::int64_t timer = kNoDeadline;
     std::uint32_t gen = 0; // bumped when the slot is freed
     bool dirty = false;    // in dirty_ (tracking changes: runs or held matches changed)
-    // --key-ttl only: the key's last event seen by the pattern (INT64_MIN: not tracked).
-    std::int64_t last_time = INT64_MIN;
-    std::uint64_t last_seq = 0;
   };
+
+  // --key-ttl only: a key's last event seen by the pattern (time INT64_MIN: not tracked), kept
+  // beside the key slots (last_, by slot) so that a slot without a TTL does not carry it.
+  struct LastEvent {
+    std::int64_t time = INT64_MIN;
+    std::uint64_t seq = 0;
+  };
+  LastEvent lastOf(std::uint32_t k) const { return k < last_.size() ? last_[k] : LastEvent{}; }
+  LastEvent &lastRef(std::uint32_t k) {
+    if (last_.size() <= k) {
+      last_.resize(keys_.size());
+    }
+    return last_[k];
+  }
 
   struct Expiry {
     std::int64_t at; // the expiry of the key's last event when pushed (a lower bound)
@@ -133,7 +185,10 @@ private:
   std::int64_t deadlineOf(const Run &r) const;
   bool heldBefore(const Held &a, const Held &b) const;
 
-  void nextRuns(const Run &run, bool is_start, const Event &e);
+  // The runs that follow `run` on `e` into retained_ (completed ones into completed_). With
+  // `keep_in_place`, a run that only takes its state's IGNORE self-loop is not copied: true says
+  // so and nothing was added.
+  bool nextRuns(const Run &run, bool is_start, const Event &e, bool keep_in_place);
   void addRun(Run r, bool &discard); // into retained_ (or completed_)
   void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
   // Most calls have nothing to do: no run completed and nothing is held.
@@ -172,7 +227,7 @@ private:
   // native_changes.cpp: `key`'s record (runtime/state/key_record.hpp's layout, byte-equal to
   // encodeKeyRecord of exportState) written straight from the slot into `w`, its nodes and
   // events numbered in record_ (reset after each record).
-  void encodeKeyRecord(std::string_view key_json, const Key &key, SnapshotBuffer &w);
+  void encodeKeyRecord(std::string_view key_json, std::uint32_t k, SnapshotBuffer &w);
   struct RecordScratch {
     std::vector<std::uint32_t> node_ids; // by pool index: the record's node number + 1 (0: none)
     std::vector<std::uint32_t> order;    // pool indices in the record's node order
@@ -287,6 +342,7 @@ private:
   BoundView view_;
   std::vector<Key> keys_;
   std::vector<std::uint32_t> free_keys_;
+  std::vector<LastEvent> last_; // by key slot; --key-ttl only (empty otherwise)
   KeyTable table_;
   std::vector<Timer> heap_;
   std::vector<Expiry> ttl_;

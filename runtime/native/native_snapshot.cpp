@@ -79,8 +79,9 @@ void NativeMatcher::exportKeys(MatcherState &st,
       Pos start = startOf(m.first);
       sk.held.push_back({nodeId(m.last), start.first, start.second});
     }
-    sk.last_time = key.last_time; // tracked under --key-ttl only
-    sk.last_seq = key.last_seq;
+    const LastEvent last = lastOf(k); // tracked under --key-ttl only
+    sk.last_time = last.time;
+    sk.last_seq = last.seq;
   }
 }
 
@@ -250,10 +251,11 @@ void NativeMatcher::importState(const MatcherState &st, const std::vector<EventR
     live_runs_ += keys[i].runs.size();
     held_ += keys[i].held.size();
     key.runs = std::move(keys[i].runs);
-    key.held = std::move(keys[i].held);
+    key.held.assign(std::move(keys[i].held));
     if (options_.bounds.key_ttl_ms != 0) {
-      std::tie(key.last_time, key.last_seq) = lastEventOf(st, st.keys[i]);
-      if (key.last_time != INT64_MIN) {
+      LastEvent &last = lastRef(k);
+      std::tie(last.time, last.seq) = lastEventOf(st, st.keys[i]);
+      if (last.time != INT64_MIN) {
         pushExpiry(k);
       }
     }

@@ -818,6 +818,25 @@ TEST_CASE("native key table: random inserts and erases with wrapping probe runs"
   }
 }
 
+// Entries keep only the hash's low 32 bits: keys whose hashes differ only above them share a
+// home and a tag, and are told apart by the caller's equality alone.
+TEST_CASE("native key table: hashes equal in their low 32 bits", "[native]") {
+  rn::KeyTable table;
+  auto hashOf = [](std::uint32_t i) { return (std::uint64_t{i} << 32) | 7; };
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    table.insert(hashOf(i), i);
+  }
+  for (std::uint32_t i = 0; i < 40; i += 2) {
+    table.erase(hashOf(i), i);
+  }
+  REQUIRE(table.size() == 20);
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    std::uint32_t want = i % 2 == 1 ? i : rn::KeyTable::kNone;
+    REQUIRE(table.find(hashOf(i), [&](std::uint32_t slot) { return slot == i; }) == want);
+  }
+  REQUIRE(table.find(8, [](std::uint32_t) { return true; }) == rn::KeyTable::kNone);
+}
+
 // Records write times through a per-day date cache and a cache of the last two times: the bytes
 // must be appendJsonTime's for any sequence (same day, day and year boundaries, repeats, times
 // outside 1970..9999 and the int64 extremes).
