@@ -11,6 +11,30 @@
 
 namespace cep::runtime {
 
+MatcherStats &MatcherStats::operator+=(const MatcherStats &s) {
+  events += s.events;
+  matches += s.matches;
+  timeouts += s.timeouts;
+  evicted += s.evicted;
+  for (std::size_t r = 0; r < kEvictReasons; ++r) {
+    evicted_by[r] += s.evicted_by[r];
+  }
+  dropped += s.dropped;
+  live_runs += s.live_runs;
+  peak_runs += s.peak_runs;
+  live_keys += s.live_keys;
+  peak_keys += s.peak_keys;
+  bound_events += s.bound_events;
+  peak_bound_events += s.peak_bound_events;
+  state_bytes += s.state_bytes;
+  peak_state_bytes += s.peak_state_bytes;
+  bound_event_bytes += s.bound_event_bytes;
+  windows += s.windows;
+  late_counted += s.late_counted;
+  late_missed += s.late_missed;
+  return *this;
+}
+
 // docs/semantics.md §6. A strict weak order: every key below is compared in turn.
 bool MatchOutput::before(const MatchOutput &a, const MatchOutput &b) {
   // 1. completion time (end-of-input completions carry kEndOfTime and so come last)

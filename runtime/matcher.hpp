@@ -104,6 +104,10 @@ struct MatcherStats {
   // written.
   std::uint64_t windows = 0;
   std::uint64_t late_counted = 0, late_missed = 0;
+
+  // Adds another matcher's counters (the workers' or shards' sum; peaks are summed too, so a
+  // sum's peak can exceed the peak of the whole).
+  MatcherStats &operator+=(const MatcherStats &s);
 };
 
 // What changed in a matcher's state since the previous Matcher::exportChanges call, as the

@@ -21,20 +21,6 @@ namespace cep::service {
 
 namespace {
 
-// The header with the latest watermark among `headers` (empty when there is none).
-std::string_view latestHeader(const std::vector<std::string_view> &headers) {
-  std::string_view header;
-  std::int64_t watermark = runtime::kNoWatermark;
-  for (std::string_view h : headers) {
-    const std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
-    if (header.empty() || w > watermark) {
-      watermark = w;
-      header = h;
-    }
-  }
-  return header;
-}
-
 // Whether a catch-up operator holds anything to merge (keys, runs, open windows).
 bool holdsState(const runtime::Matcher &m) {
   const runtime::MatcherStats s = m.stats();
@@ -131,7 +117,7 @@ ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
     if (it != into.end() && !it->second.records.empty()) {
       try {
         if (op.aggregate) {
-          std::string_view header = latestHeader(it->second.headers);
+          std::string_view header = runtime::aggregate::latestSnapshotHeader(it->second.headers);
           if (header.empty()) {
             throw std::runtime_error("its key records come without the aggregate's header");
           }
@@ -147,7 +133,8 @@ ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
       }
     } else if (op.aggregate && it != into.end() && !it->second.headers.empty()) {
       // No key of the partition, but the watermark its windows fired up to.
-      runtime::native::restoreAggregateRecords(*op.matcher, latestHeader(it->second.headers), {});
+      runtime::native::restoreAggregateRecords(
+          *op.matcher, runtime::aggregate::latestSnapshotHeader(it->second.headers), {});
     }
     if (v.draining) { // a drain deploy or undeploy drained it before the partition's watermark
       op.matcher->drain();

@@ -208,23 +208,7 @@ std::string ServeRuntime::restoreKeys(runtime::RunLoop &loop, Served &served,
          ", " + std::to_string(merged.runCount()) + " partial matches in all";
 }
 
-namespace {
-
-// The header with the latest watermark among `headers` (empty when there is none).
-std::string_view latestOf(const std::vector<std::string_view> &headers) {
-  std::string_view header;
-  std::int64_t watermark = runtime::kNoWatermark;
-  for (std::string_view h : headers) {
-    const std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
-    if (header.empty() || w > watermark) {
-      watermark = w;
-      header = h;
-    }
-  }
-  return header;
-}
-
-} // namespace
+namespace {} // namespace
 
 void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &name,
                                    const PatternRecords &in, const ArtifactOf &artifact,
@@ -293,8 +277,8 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
       if (!served->matcher) {
         throw std::runtime_error("its artifact holds no aggregate " + name);
       }
-      runtime::native::restoreAggregateRecords(*served->matcher, latestOf(part.headers),
-                                               part.records);
+      runtime::native::restoreAggregateRecords(
+          *served->matcher, runtime::aggregate::latestSnapshotHeader(part.headers), part.records);
       runtime::native::ownWindows(*served->matcher, part.own_from, part.own_before);
       served->name = name;
       served->version = loaded->artifact.version();

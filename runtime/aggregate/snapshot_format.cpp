@@ -1,6 +1,8 @@
 // The shared parts of aggregate snapshots (runtime/aggregate/snapshot_format.hpp).
 #include "runtime/aggregate/snapshot_format.hpp"
 
+#include "runtime/time/watermarks.hpp"
+
 #include <cstring>
 #include <utility>
 
@@ -167,6 +169,19 @@ std::int64_t watermarkOfSnapshotHeader(std::string_view header) {
     r.fail("bytes after the header");
   }
   return watermark;
+}
+
+std::string_view latestSnapshotHeader(const std::vector<std::string_view> &headers) {
+  std::string_view header;
+  std::int64_t watermark = kNoWatermark;
+  for (std::string_view h : headers) {
+    const std::int64_t w = watermarkOfSnapshotHeader(h);
+    if (header.empty() || w > watermark) {
+      watermark = w;
+      header = h;
+    }
+  }
+  return header;
 }
 
 void writeOperatorSnapshot(std::string &out, std::string_view window, const Schema &schema,

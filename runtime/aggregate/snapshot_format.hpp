@@ -26,6 +26,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cep::runtime::aggregate {
 
@@ -40,6 +41,9 @@ AggregateSpec specOfSnapshotHeader(std::string_view header);
 // The watermark a header carries (its last field), the header read as specOfSnapshotHeader
 // reads it; the same errors.
 std::int64_t watermarkOfSnapshotHeader(std::string_view header);
+// Of several headers (one per partition or version), the one with the latest watermark; empty
+// when `headers` is.
+std::string_view latestSnapshotHeader(const std::vector<std::string_view> &headers);
 
 // The operator envelope: `window` is the aggregator's CEPASNAP, `events` the kept events by
 // arrival number.

@@ -15,36 +15,13 @@ namespace cep::runtime {
 
 namespace {
 
-void addStats(MatcherStats &sum, const MatcherStats &s) {
-  sum.events += s.events;
-  sum.matches += s.matches;
-  sum.timeouts += s.timeouts;
-  sum.evicted += s.evicted;
-  for (std::size_t r = 0; r < kEvictReasons; ++r) {
-    sum.evicted_by[r] += s.evicted_by[r];
-  }
-  sum.dropped += s.dropped;
-  sum.live_runs += s.live_runs;
-  sum.peak_runs += s.peak_runs;
-  sum.live_keys += s.live_keys;
-  sum.peak_keys += s.peak_keys;
-  sum.bound_events += s.bound_events;
-  sum.peak_bound_events += s.peak_bound_events;
-  sum.state_bytes += s.state_bytes;
-  sum.peak_state_bytes += s.peak_state_bytes;
-  sum.bound_event_bytes += s.bound_event_bytes;
-  sum.windows += s.windows;
-  sum.late_counted += s.late_counted;
-  sum.late_missed += s.late_missed;
-}
-
 // The header of the shards' headers together: counters summed, the latest time, one key count.
 MatcherHeader mergeHeaders(const std::vector<MatcherHeader> &headers) {
   MatcherHeader h = headers[0];
   h.stats = {};
   h.keys = 0;
   for (const MatcherHeader &one : headers) {
-    addStats(h.stats, one.stats);
+    h.stats += one.stats;
     h.time = std::max(h.time, one.time);
     h.keys += one.keys;
   }
@@ -108,7 +85,7 @@ void ShardedMatcher::finish(std::vector<MatchOutput> &out) {
 MatcherStats ShardedMatcher::stats() const {
   MatcherStats sum;
   for (const auto &shard : shards_) {
-    addStats(sum, shard->stats());
+    sum += shard->stats();
   }
   return sum;
 }

@@ -392,24 +392,7 @@ MatcherStats WorkerPool::stats(std::size_t op) const {
   CEP_ASSERT(operators_ == nullptr, "per-operator counters of a serving pool");
   MatcherStats sum;
   for (const auto &set : sets_) {
-    MatcherStats s = set[op]->stats();
-    sum.events += s.events;
-    sum.matches += s.matches;
-    sum.timeouts += s.timeouts;
-    sum.evicted += s.evicted;
-    for (std::size_t r = 0; r < kEvictReasons; ++r) {
-      sum.evicted_by[r] += s.evicted_by[r];
-    }
-    sum.dropped += s.dropped;
-    sum.live_runs += s.live_runs;
-    sum.peak_runs += s.peak_runs;
-    sum.live_keys += s.live_keys;
-    sum.peak_keys += s.peak_keys;
-    sum.bound_events += s.bound_events;
-    sum.peak_bound_events += s.peak_bound_events;
-    sum.state_bytes += s.state_bytes;
-    sum.peak_state_bytes += s.peak_state_bytes;
-    sum.bound_event_bytes += s.bound_event_bytes;
+    sum += set[op]->stats();
   }
   return sum;
 }
