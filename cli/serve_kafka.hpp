@@ -198,8 +198,9 @@ private:
     // fired, and a window may fire without changing its key's record: a hopping window's panes
     // stay for the next one).
     std::string header;
-    // An aggregate version of a drain: the draining one, and the windows it writes (those
-    // starting in [own_from, own_before)); both in its records (format version 5).
+    // A version of a drain: the draining one (a pattern's or an aggregate's), and the windows an
+    // aggregate's writes (those starting in [own_from, own_before)); both in its records
+    // (format version 5).
     bool draining = false;
     std::int64_t own_from = INT64_MIN;
     std::int64_t own_before = INT64_MAX;

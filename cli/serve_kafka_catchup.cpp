@@ -370,6 +370,7 @@ bool ServeKafka::catchUpRecord(std::int32_t partition, service::ChangelogRecord 
     p.pattern = op.pattern;
     p.version = op.version;
     p.artifact_hash = op.hash;
+    p.draining = op.draining; // a pattern's runs restore into the draining version (format 5)
     if (op.aggregate) { // its open windows and its watermark (the header), as the served set's
       runtime::MatcherChanges changes;
       runtime::native::exportAggregateRecords(*op.matcher, changes);

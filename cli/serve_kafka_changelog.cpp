@@ -340,7 +340,7 @@ service::ServeRuntime::ArtifactOf ServeKafka::changelogArtifact() const {
 
 void ServeKafka::warnDrainingInCatchUp(const service::ChangelogRecord &rec) const {
   for (const service::ChangelogPattern &p : rec.patterns) {
-    if (p.draining && !p.records.empty()) {
+    if (p.draining && !p.header.empty() && !p.records.empty()) { // an aggregate's windows
       kafkaLog("partition " + rec.topic + "[" + std::to_string(rec.partition) +
                "]: catching up: the open windows of the draining aggregate version " + p.pattern +
                " " + p.version + " (" + std::to_string(p.records.size()) +
@@ -358,14 +358,13 @@ void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
     op.version = c.version;
     op.hash = c.hash;
     const bool aggregate = runtime::native::isAggregateHeader(c.changes->header);
-    if (aggregate &&
-        (op.draining != c.draining || op.own_from != c.own_from || op.own_before != c.own_before)) {
+    if (op.draining != c.draining || op.own_from != c.own_from || op.own_before != c.own_before) {
       // A drain began (or its share moved): every record holding its keys says so.
       for (const auto &[key, record] : op.records) {
         dirty_.insert(record.partition);
       }
     }
-    op.draining = aggregate && c.draining;
+    op.draining = c.draining; // a pattern's too: its runs restore into the draining version
     op.own_from = aggregate ? c.own_from : INT64_MIN;
     op.own_before = aggregate ? c.own_before : INT64_MAX;
     op.artifact = op.draining ? c.artifact : nullptr;
@@ -462,16 +461,19 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     }
   }
   const std::string topic = service::changelogTopic(source.group());
-  // A draining aggregate version's artifact, once per process (the topic keeps it: compacted,
-  // one message per hash): whoever restores its windows without serving it serves it again.
+  // A draining version's artifact (a pattern's or an aggregate's), once per process (the topic
+  // keeps it: compacted, one message per hash): whoever restores its keys without serving it
+  // serves it again.
   for (const auto &[id, op] : mirror_) {
     if (op.draining && op.artifact && artifacts_written_.count(op.hash) == 0) {
       if (!producer_->produce(topic, service::changelogArtifactKey(op.hash), *op.artifact, error)) {
         return false;
       }
       artifacts_written_.insert(op.hash);
-      kafkaLog("changelog: aggregate " + op.pattern + " " + op.version +
-               " drains: its artifact is in " + topic + " beside its open windows (" +
+      const bool aggregate = runtime::native::isAggregateHeader(op.header);
+      kafkaLog(std::string("changelog: ") + (aggregate ? "aggregate " : "pattern ") + op.pattern +
+               " " + op.version + " drains: its artifact is in " + topic + " beside its " +
+               (aggregate ? "open windows (" : "partial matches (") +
                std::to_string(op.artifact->size()) + " bytes)");
       if (changelog_bytes_ != nullptr) {
         changelog_bytes_->add(op.artifact->size());
@@ -521,7 +523,7 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
       p.version = op.version;
       p.artifact_hash = op.hash;
       p.header = op.header;
-      p.draining = op.draining; // its windows restore into the draining version (format 5)
+      p.draining = op.draining; // its keys restore into the draining version (format 5)
       p.own_from = op.own_from;
       p.own_before = op.own_before;
       for (const auto &[key, record] : op.records) {

@@ -212,7 +212,7 @@ namespace {} // namespace
 
 void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &name,
                                    const PatternRecords &in, const ArtifactOf &artifact,
-                                   std::vector<std::string> &lines) {
+                                   std::uint64_t &next_seq, std::vector<std::string> &lines) {
   bool served_again = false;
   for (const auto &[version, part] : in.draining) {
     if (part.records.empty()) {
@@ -229,6 +229,10 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
       }
     }
     try {
+      if (into != nullptr && !into->aggregate) { // it drains here too: its runs join its own
+        lines.push_back(what + ": " + restoreKeys(loop, *into, part.records, next_seq));
+        continue;
+      }
       if (into != nullptr) { // it drains here too: its windows join its own
         PatternRecords windows;
         windows.records = part.records;
@@ -237,8 +241,8 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
         continue;
       }
       if (served_active) {
-        lines.push_back(what + ": NOT restored: the open windows of its " + keys +
-                        " are the draining version's, and this server serves that version as the "
+        lines.push_back(what + ": NOT restored: the state of its " + keys +
+                        " is the draining version's, and this server serves that version as the "
                         "active one (start it with the version it drains to)");
         continue;
       }
@@ -246,9 +250,9 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
           artifact ? artifact(part.artifact_hash) : std::optional<std::string>();
       if (!bytes) {
         lines.push_back(what + ": NOT restored: its artifact " + part.artifact_hash +
-                        " is not in the changelog topic (records written before format 5): the "
-                        "open windows of its " +
-                        keys + " are lost");
+                        " is not in the changelog topic (records written before format 5, or "
+                        "before a draining pattern's artifact was written): the state of its " +
+                        keys + " is lost");
         continue;
       }
       std::shared_ptr<Loaded> loaded = load(*bytes, "the changelog's " + what);
@@ -264,42 +268,61 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
         lines.push_back(what + ": NOT restored: its event types do not fit the server's (" +
                         (reasons.empty() ? std::string("it declares types the server has not")
                                          : reasons.front()) +
-                        "): the open windows of its " + keys + " are lost");
+                        "): the state of its " + keys + " is lost");
         continue;
       }
       auto served = std::make_unique<Served>();
       for (std::size_t i = 0; i < loaded->matchers.size(); ++i) {
-        if (loaded->matchers[i] && loaded->names[i] == name && loaded->aggregates[i]) {
+        if (loaded->matchers[i] && loaded->names[i] == name) {
           served->matcher = std::move(loaded->matchers[i]);
           served->aggregate = loaded->aggregates[i];
+          served->image = loaded->images[i];
+          break;
         }
       }
       if (!served->matcher) {
-        throw std::runtime_error("its artifact holds no aggregate " + name);
+        throw std::runtime_error("its artifact holds no pattern or aggregate " + name);
       }
-      runtime::native::restoreAggregateRecords(
-          *served->matcher, runtime::aggregate::latestSnapshotHeader(part.headers), part.records);
-      runtime::native::ownWindows(*served->matcher, part.own_from, part.own_before);
+      served->schema = loaded->artifact.schema;
+      std::string restored;
+      if (served->aggregate) {
+        if (part.headers.empty()) {
+          throw std::runtime_error("its key records come without the aggregate's header");
+        }
+        runtime::native::restoreAggregateRecords(
+            *served->matcher, runtime::aggregate::latestSnapshotHeader(part.headers), part.records);
+        runtime::native::ownWindows(*served->matcher, part.own_from, part.own_before);
+        restored = keys + ", " + std::to_string(served->matcher->stats().windows) +
+                   " open windows (it writes those that started before " +
+                   runtime::formatRfc3339(part.own_before) + ")";
+      } else {
+        // A pattern: its runs back, then drained as the writer's was (no new run from here on;
+        // the snapshot's draining flag is the writer's matcher header, not in the record).
+        runtime::MatcherState empty;
+        served->matcher->exportState(empty);
+        served->matcher->restoreState(runtime::withKeys(empty, part.records, next_seq));
+        served->matcher->drain();
+        restored = keys + ", " + std::to_string(served->matcher->stats().live_runs) +
+                   " partial matches (it starts no new one)";
+      }
       served->name = name;
       served->version = loaded->artifact.version();
       served->hash = loaded->artifact.hash;
       served->loaded_at = now();
       served->draining = true;
-      served->schema = loaded->artifact.schema;
       served->loaded = loaded;
       served->artifact_bytes = loaded->bytes;
       served->id = loop.operators().nextId();
       loop.operators().add(served->id, served->matcher.get());
       startSeries(*served);
       lines.push_back(
-          what + ": served again, draining, from its artifact in the changelog topic: " + keys +
-          ", " + std::to_string(served->matcher->stats().windows) +
-          " open windows (it writes those that started before " +
-          runtime::formatRfc3339(part.own_before) + ")");
+          what + ": served again, draining, from its artifact in the changelog topic: " + restored);
       served_.push_back(std::move(served));
       served_again = true;
     } catch (const std::exception &e) {
-      throw std::runtime_error("aggregate " + what + ": " + e.what());
+      throw std::runtime_error(
+          std::string(into != nullptr && !into->aggregate ? "pattern " : "aggregate ") + what +
+          ": " + e.what());
     }
   }
   // The active version, without a share of its own yet (a fresh start), owns the rest.
@@ -317,13 +340,14 @@ ServeRuntime::restorePartitions(runtime::RunLoop &loop,
                                 const std::map<std::string, PatternRecords> &records,
                                 const ArtifactOf &artifact) {
   std::vector<std::string> lines;
-  // Draining aggregate versions first (format 5): by name and version, never into the active.
+  std::uint64_t next_seq = loop.ingest().nextSeq();
+  // Draining versions first (format 5; patterns' and aggregates'): by name and version, never
+  // into the active one of their name.
   for (const auto &[name, in] : records) {
     if (!in.draining.empty()) {
-      restoreDraining(loop, name, in, artifact, lines);
+      restoreDraining(loop, name, in, artifact, next_seq, lines);
     }
   }
-  std::uint64_t next_seq = loop.ingest().nextSeq();
   for (const auto &served : served_) {
     auto it = records.find(served->name);
     if (it == records.end() || it->second.records.empty() || served->draining ||

@@ -469,10 +469,11 @@ private:
   // merge: its windows up to there have fired on the catch-up's side), not the latest.
   std::string restoreWindows(runtime::RunLoop &loop, Served &served, const PatternRecords &in,
                              bool own_watermark = false);
-  // restorePartitions of the draining versions of one aggregate name (`in.draining`): a line
-  // per version.
+  // restorePartitions of the draining versions of one pattern or aggregate name
+  // (`in.draining`): a line per version (`next_seq`: as restoreKeys').
   void restoreDraining(runtime::RunLoop &loop, const std::string &name, const PatternRecords &in,
-                       const ArtifactOf &artifact, std::vector<std::string> &lines);
+                       const ArtifactOf &artifact, std::uint64_t &next_seq,
+                       std::vector<std::string> &lines);
   // restorePartitions of one pattern version: the key records `in` merged into its matcher.
   std::string restoreKeys(runtime::RunLoop &loop, Served &served,
                           const std::vector<std::string_view> &in, std::uint64_t &next_seq);

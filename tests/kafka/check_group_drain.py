@@ -19,6 +19,12 @@ in streams of other names) in mode `drain` at T = T0+30 min: both members switch
 Checks: the alerts of A and B equal `cep run v1`'s windows that start before T plus `cep run
 v2`'s that start at or after T (as a multiset). Without the draining version in the record, PA's
 v1 windows open at the move are lost (checked by hand).
+
+--patterns (kafka.group_pattern_drain, #12): two keyed patterns instead (P1, P2 below), runs
+spanning T and the move; B's log says v1's runs of PA went into its own draining v1, and the
+alerts of A and B equal those of a server R never interrupted (no group, both partitions, the
+same rules topic). Without the draining pattern entries marked, B stops at the takeover (v1's
+runs restored into v2 beside v2's own: "two records of key"; checked by hand).
 """
 
 import collections
@@ -27,7 +33,8 @@ import os
 import subprocess
 import sys
 
-from check_catchup import MIN, T0, cards, consumed, enc, key, setup, stream, two_members, watermark
+from check_catchup import (MIN, T0, cards, committed, consumed, enc, key, setup, stream,
+                           two_members, watermark)
 from kafka_bed import KafkaBed, check, check_alerts, failures, run_records, strip_version, wait_for
 
 PAYMENT = """event Payment {
@@ -53,6 +60,30 @@ aggregate card_visit partition by card window session gap 20m { p: Payment }
 emit CardVisitV2 { uses: count(p) }
 """
 
+# --patterns: two keyed patterns whose runs span the switch and the move (#12): the taker puts
+# PA's v1 runs into its own draining v1. A pattern's runs are not independent of the ones
+# before (`skip past last`), so the reference is a server R that is never interrupted (no
+# group: both partitions, the same rules topic), not `cep run` split at T.
+P1 = PAYMENT + """
+pattern velocity partition by card within 30m skip none { p: Payment{8} }
+emit Velocity { card: first(p).card, uses: count(p), total: sum(p.amount) }
+
+pattern medium_then_small partition by card within 30m {
+    a: Payment(amount > 30.0) -> b: Payment(amount < 1.0)
+}
+emit MediumThenSmall { card: a.card, small: b.amount }
+"""
+
+P2 = PAYMENT + """
+pattern velocity partition by card within 30m skip none { p: Payment{6} }
+emit VelocityV2 { card: first(p).card, uses: count(p), total: sum(p.amount) }
+
+pattern medium_then_small partition by card within 20m {
+    a: Payment(amount > 30.0) -> b: Payment(amount < 1.0)
+}
+emit MediumThenSmallV2 { card: a.card, small: b.amount }
+"""
+
 T = T0 + 30 * MIN
 T_TEXT = "2026-01-05T10:30:00.000Z"
 
@@ -70,7 +101,9 @@ def cep_run(args, artifact, events, name):
 def main():
     args, _ = setup()
     artifacts = {}
-    for name, text in (("v1", V1), ("v2", V2)):
+    versions = (("v1", P1), ("v2", P2)) if args.patterns else (("v1", V1), ("v2", V2))
+    names = ("velocity", "medium_then_small") if args.patterns else ("card_hour", "card_visit")
+    for name, text in versions:
         source = os.path.join(args.workdir, name + ".cep")
         with open(source, "w") as f:
             f.write(text)
@@ -79,13 +112,23 @@ def main():
                                   capture_output=True, timeout=60)
         check(compiled.returncode == 0, f"cep compile {name}.cep")
 
-    with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
+    with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "alerts-ref:2", "rules:1"]) as bed:
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
                                     artifacts["v2"], "--mode", "drain", "--at", str(T)],
                                    capture_output=True, timeout=30)
         check(published.returncode == 0, "cep publish-rule: v2 (drain) at T0+30 min")
         a, b, port_a, port_b, pa, pb, _ = two_members(
             bed, args, artifacts["v1"], "gd", extra=["--rules-topic", bed.url("rules")])
+        r = None
+        if args.patterns:  # the reference: one server, never interrupted, the same drain
+            config_r = os.path.join(args.workdir, "r.properties")
+            with open(config_r, "w") as f:
+                f.write("transactional.id=cep-gd-ref\n")
+            r = bed.serve([artifacts["v1"], "-i", bed.url("payments", group="ref"), "-o",
+                           bed.url("alerts-ref"), "--max-delay", "2s", "--state",
+                           os.path.join(args.workdir, "state-r"), "--checkpoint-every", "300ms",
+                           "--rules-topic", bed.url("rules"), "--kafka-config", config_r],
+                          name="r")
         ca, cb = cards(pa, 6, "ca"), cards(pb, 6, "cb")
         first_a = stream(ca, T0, T0 + 40 * MIN, 20000)
         first_b = stream(cb, T0, T0 + 39 * MIN, 20000)
@@ -115,11 +158,11 @@ def main():
         b.wait_log(f"took over payments[{pa}]", timeout=60)
         log = b.log()
         check(f"payments[{pa}]: catching up" not in log, "B's log: PA merges at once (no catch-up)")
-        for name in ("card_hour", "card_visit"):
+        for name in names:
             check(f"restored from the changelog: {name} " in log and
                   any(f"restored from the changelog: {name} " in line and "(draining): " in line
                       and " 0 keys" not in line for line in log.splitlines()),
-                  f"B's log: v1's {name} windows of PA restored into B's draining v1")
+                  f"B's log: v1's {name} state of PA restored into B's draining v1")
 
         # 3. The rest, a far watermark: v1 drains.
         bed.produce("payments", enc(rest_a), key=key)
@@ -129,11 +172,26 @@ def main():
             bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
         wait_for("B's watermark far in both partitions",
                  lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
-        b.wait_log("(drained)")
+        wait_for("v1 drained on B", lambda: b.log().count("(drained)") >= len(names))
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         bed.servers.remove(b)
-        got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
-        check_alerts(got, expected, "A and B (cep run v1 and v2 split at T)")
+        if r is not None:
+            wait_for("R's watermark far in both partitions",
+                     lambda: all(watermark(r.port_file, p) >= far / 1000 - 1 for p in range(2)))
+            wait_for("v1 drained on R", lambda: r.log().count("(drained)") >= len(names))
+            done = committed(r.port_file)
+            wait_for("two more committed checkpoints of R",
+                     lambda: committed(r.port_file) >= done + 2)
+            check(r.stop() == 0, "R stops with SIGTERM, exit 0")
+            bed.servers.remove(r)
+            expected = collections.Counter(strip_version(x) for x in bed.consume("alerts-ref"))
+            streams = collections.Counter(json.loads(x)["@stream"] for x in expected.elements())
+            check(all(streams[s] > 0 for s in ("Velocity", "MediumThenSmall", "VelocityV2",
+                                               "MediumThenSmallV2")),
+                  f"R writes both versions' matches ({dict(streams)})")
+        got = collections.Counter(strip_version(x) for x in bed.consume("alerts"))
+        check_alerts(got, expected, "A and B (" + ("an uninterrupted server R's" if args.patterns
+                                                   else "cep run v1 and v2 split at T") + ")")
         if failures:
             print(b.log()[-4000:], file=sys.stderr)
 

@@ -621,3 +621,43 @@ TEST_CASE("changelog record: a drain's two versions of an aggregate kept apart b
   CHECK(svc::artifactOfChangelogKey("@artifact/v1-hash") == "v1-hash");
   CHECK(svc::artifactOfChangelogKey("payments/0").empty());
 }
+
+TEST_CASE("changelog record: a pattern drain's two versions kept apart by version",
+          "[partition-state][changelog]") {
+  // A pattern's draining entry (no header, every window its own): its runs never merge into
+  // the active version's by name (#12: a taker serves them in the draining version).
+  svc::ChangelogRecord rec;
+  rec.topic = "payments";
+  rec.partition = 1;
+  rec.partitions = 2;
+  rec.group = "fraud";
+  svc::ChangelogPattern &active = rec.patterns.emplace_back();
+  active.pattern = "velocity";
+  active.version = "v2v2v2v2v2v2";
+  active.artifact_hash = "v2-hash";
+  active.records = {"new-runs"};
+  svc::ChangelogPattern &old = rec.patterns.emplace_back();
+  old.pattern = "velocity";
+  old.version = "v1v1v1v1v1v1";
+  old.artifact_hash = "v1-hash";
+  old.records = {"old-runs-a", "old-runs-b"};
+  old.draining = true;
+  std::string bytes;
+  svc::encodeChangelogRecord(rec, bytes);
+  const std::vector<svc::ChangelogRecord> back = {svc::decodeChangelogRecord(bytes)};
+  REQUIRE(back[0].patterns.size() == 2);
+  CHECK(back[0].patterns[1].draining);
+  CHECK(back[0].patterns[1].header.empty());
+  std::map<std::string, svc::PatternRecords> by = svc::recordsByPattern(back);
+  REQUIRE(by.size() == 1);
+  const svc::PatternRecords &named = by["velocity"];
+  CHECK(named.records == std::vector<std::string_view>{"new-runs"});
+  CHECK(named.headers.empty());
+  CHECK(named.own_from == INT64_MIN);
+  CHECK(named.own_before == INT64_MAX);
+  REQUIRE(named.draining.size() == 1);
+  const svc::PatternRecords::Draining &d = named.draining.at("v1v1v1v1v1v1");
+  CHECK(d.artifact_hash == "v1-hash");
+  CHECK(d.records == std::vector<std::string_view>{"old-runs-a", "old-runs-b"});
+  CHECK(d.headers.empty());
+}
