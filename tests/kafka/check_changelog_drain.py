@@ -33,8 +33,8 @@ import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import (KafkaBed, check, check_alerts, failures, parse_output, run_records,
-                       strip_version, wait_for)
+from kafka_bed import (KafkaBed, check, check_alerts, check_served_again, failures, parse_output,
+                       restored_transaction, run_records, strip_version, wait_for)
 
 PAYMENT = """event Payment {
     card:     string
@@ -160,19 +160,8 @@ def main():
                       ["--kafka-config", config_b], name="b")
         b.wait_log("partitions from the changelog")
         log = b.log()
-        revived = 0
-        for name in AGGREGATES:
-            found = re.search(r"restored from the changelog: " + name + r" \w+ \(draining\): "
-                              r"served again, draining, from its artifact in the changelog "
-                              r"topic: (\d+) keys, (\d+) open windows", log)
-            check(found is not None and int(found.group(1)) > 0 and int(found.group(2)) > 0,
-                  f"B serves v1's {name} again, draining, with its open windows "
-                  f"({found.group(0) if found else 'no line'})")
-            revived += found is not None
-        named = [int(seq) for base, seq in
-                 re.findall(r"state from the changelog topic fraud-state \(transaction "
-                            r"(\d+)-(\d+)", log) if base in base_a]
-        upto_a = max(named + [committed_a])
+        revived = check_served_again(log, AGGREGATES, "open windows")
+        upto_a = restored_transaction(log, base_a, committed_a)
 
         wait_for("B reads every partition to its end",
                  lambda: all(b.metric("cep_kafka_consumer_lag", topic="payments",

@@ -28,14 +28,13 @@ before) B's records differ (checked by hand).
 import collections
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import urllib.request
 
-from kafka_bed import (KafkaBed, check, check_alerts, failures, parse_output, strip_version,
-                       wait_for)
+from kafka_bed import (KafkaBed, check, check_alerts, check_served_again, failures, parse_output,
+                       restored_transaction, strip_version, wait_for)
 
 PAYMENT = """event Payment {
     card:     string
@@ -179,19 +178,8 @@ def main():
                       ["--kafka-config", config_b], name="b")
         b.wait_log("partitions from the changelog")
         log = b.log()
-        revived = 0
-        for name in PATTERNS:
-            found = re.search(r"restored from the changelog: " + name + r" \w+ \(draining\): "
-                              r"served again, draining, from its artifact in the changelog "
-                              r"topic: (\d+) keys, (\d+) partial matches", log)
-            check(found is not None and int(found.group(1)) > 0 and int(found.group(2)) > 0,
-                  f"B serves v1's {name} again, draining, with its partial matches "
-                  f"({found.group(0) if found else 'no line'})")
-            revived += found is not None
-        named = [int(seq) for base, seq in
-                 re.findall(r"state from the changelog topic fraud-state \(transaction "
-                            r"(\d+)-(\d+)", log) if base in base_a]
-        upto_a = max(named + [committed_a])
+        revived = check_served_again(log, PATTERNS, "partial matches")
+        upto_a = restored_transaction(log, base_a, committed_a)
 
         for server, who in ((b, "B"), (r, "R")):
             wait_for(f"{who} reads every partition to its end",

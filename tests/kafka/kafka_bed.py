@@ -55,6 +55,31 @@ def check_alerts(got, expected, who):
         print(f"      differs: {r}", flush=True)
 
 
+def check_served_again(log, names, held):
+    """Checks that a server restoring a drain from the changelog topic served each of `names`'
+    old version again from its artifact there, with some keys and `held` ("open windows" or
+    "partial matches"); returns how many were."""
+    revived = 0
+    for name in names:
+        found = re.search(r"restored from the changelog: " + name + r" \w+ \(draining\): "
+                          r"served again, draining, from its artifact in the changelog "
+                          r"topic: (\d+) keys, (\d+) " + held, log)
+        check(found is not None and int(found.group(1)) > 0 and int(found.group(2)) > 0,
+              f"B serves v1's {name} again, draining, with its {held} "
+              f"({found.group(0) if found else 'no line'})")
+        revived += found is not None
+    return revived
+
+
+def restored_transaction(log, bases, committed):
+    """The latest transaction number of `bases` a server's log says it restored records of, or
+    `committed` when later."""
+    named = [int(seq) for base, seq in
+             re.findall(r"state from the changelog topic fraud-state \(transaction "
+                        r"(\d+)-(\d+)", log) if base in bases]
+    return max(named + [committed])
+
+
 def strip_version(line):
     """A served record carries "@version" (the artifact's); `cep run`'s does not."""
     record = json.loads(line)
