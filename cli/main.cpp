@@ -2,6 +2,7 @@
 // lives in its own cmd_*.cpp.
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "compiler/jit/verify_code.hpp"
 #include "support/internal_error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,11 @@ void addColor(CLI::App *cmd, std::string &color) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Started by verifyBitcode to read an artifact's bitcode apart from this process.
+  if (int rc = cep::compiler::jit::runBitcodeCheckChild(); rc >= 0) {
+    return rc;
+  }
+  cep::compiler::jit::useFreshProcessForBitcodeCheck();
   CLI::App app{kDescription, "cep"};
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -8,10 +8,12 @@
 //            inside its section and equal to the image's (over the schema and the image); every
 //            undefined symbol a cep host function; every relocation inside its section and naming
 //            an existing symbol.
-//   bitcode  parsed first in a forked child (LLVM's reader crashes on some malformed bitcode),
-//            then here, then the LLVM verifier; every function an image needs defined with its
-//            C ABI type (runtime/native/image.hpp); each fingerprint a constant i64 equal to the
-//            image's; every other declaration a cep host function or an LLVM intrinsic.
+//   bitcode  parsed first in a child process (LLVM's reader crashes on some malformed bitcode):
+//            a fresh one (this executable again, see runBitcodeCheckChild) when main() opted in,
+//            else a fork (single-threaded programs only); then here, then the LLVM verifier; every
+//            function an image needs defined with its C ABI type (runtime/native/image.hpp); each
+//            fingerprint a constant i64 equal to the image's; every other declaration a cep host
+//            function or an LLVM intrinsic.
 //
 // This stops our loaders and the native matcher from crashing on an artifact whose images and
 // code disagree or whose code sections are malformed. It proves nothing about what the code
@@ -40,5 +42,18 @@ bool verifyObjectCode(std::string_view object, const runtime::Schema &schema,
 bool verifyBitcode(std::string_view bitcode, const runtime::Schema &schema,
                    const std::vector<runtime::native::PatternImage> &images, std::string &error,
                    const std::vector<runtime::native::AggregateImage> &aggregates = {});
+
+// The child process that parses bitcode for verifyBitcode. A multithreaded program must not
+// fork() and then run LLVM in the child (a lock another thread held stays held), so an
+// executable that may verify bitcode with threads running calls, first thing in main():
+//
+//   if (int rc = runBitcodeCheckChild(); rc >= 0) return rc;  // this process is such a child
+//   useFreshProcessForBitcodeCheck();
+//
+// verifyBitcode then starts /proc/self/exe with the bitcode on stdin and an environment variable
+// that makes runBitcodeCheckChild parse it (exit 0, or 42 when LLVM refuses it; anything else is
+// a crash). Without the opt-in, verifyBitcode forks (the fuzzers, which are single-threaded).
+int runBitcodeCheckChild();
+void useFreshProcessForBitcodeCheck();
 
 } // namespace cep::compiler::jit

@@ -133,8 +133,11 @@ bool Driver::applyDue(std::int64_t limit) {
       return true;
     }
     // The timers due before `at` fire on the operators as they are (unless time is past it: a
-    // change scheduled late goes at once).
-    if (at - 1 > time_ && !step(at - 1)) {
+    // change scheduled late goes at once). As a watermark step: every event before `at` is
+    // released, so the watermark is at least at - 1 here, and an aggregate's window ending at
+    // `at` (its last instant at - 1) fires on the old version, as in `cep run` split at `at`;
+    // a step to time at - 1 alone (an event at at - 1) only says at - 2 to an aggregate.
+    if (at - 1 >= time_ && !step(at - 1, /*watermark=*/true)) {
       return false;
     }
     changes_->applyNext(at);

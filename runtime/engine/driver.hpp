@@ -29,8 +29,8 @@
 // Changes at an exact event time (`cep serve --rules-topic`, docs/kafka.md "Rules topic"): a
 // TimedChanges given to setTimedChanges is asked for its earliest change time T before every
 // released event and after every release batch; once every event with time < T is released
-// (the next event's time is >= T, or the watermark is >= T - 1), time advances to T - 1 (the
-// timers due before T fire on the old operators) and applyNext(T) changes the set. Events with
+// (the next event's time is >= T, or the watermark is >= T - 1), the watermark advances to T - 1
+// (the timers due before T fire on the old operators) and applyNext(T) changes the set. Events with
 // time >= T, and timers at or after T, see the new set.
 //
 //   struct Schedule final : TimedChanges {

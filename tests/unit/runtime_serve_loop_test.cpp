@@ -52,6 +52,8 @@ public:
       : name_(std::move(name)), types_(std::move(types)) {}
 
   std::function<void(std::int64_t, std::vector<MatchOutput> &)> on_advance;
+  // advanceWatermark(W) (an aggregate's "the watermark is W"); unset: advanceTime(W), as Matcher.
+  std::function<void(std::int64_t)> on_watermark;
   std::function<void(const EventRef &)> on_event;
   std::int64_t next_timer = kEndOfTime;
   std::vector<std::string> log;
@@ -60,6 +62,12 @@ public:
     if (on_advance) {
       on_advance(time, out);
     }
+  }
+  void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) override {
+    if (on_watermark) {
+      on_watermark(watermark);
+    }
+    advanceTime(watermark, out);
   }
   void onEvent(const EventRef &event, std::vector<MatchOutput> &out) override {
     MatchOutput o;
@@ -532,6 +540,61 @@ TEST_CASE("driver: a timed change goes between the last event before its time an
     sink.flush();
   }
   CHECK(text == "x:a\nx:b\nz:c\nz:d\nz:e\nz:f\n");
+}
+
+// An aggregate fires a window ending at T (its last instant T - 1) once the watermark is T - 1
+// (advanceWatermark; advanceTime(T - 1) only says T - 2). A change at T goes once every event
+// before T is released, i.e. the watermark is at least T - 1: the old version must see that
+// watermark before it goes, even when an event at T - 1 already took time to T - 1 (a fresh
+// deploy exactly at a window's end used to drop that window, unlike `cep run` split at T).
+TEST_CASE("driver: the version a timed change replaces sees the watermark T - 1 first",
+          "[runtime][engine][serve]") {
+  Schema s = schemaA();
+  Echo old_version("x", {0}), new_version("z", {0});
+  std::int64_t old_watermark = kNoWatermark;
+  old_version.on_watermark = [&](std::int64_t w) { old_watermark = std::max(old_watermark, w); };
+  OperatorSet set(s.types.size());
+  set.add(1, &old_version);
+  struct Schedule final : TimedChanges {
+    OperatorSet *set = nullptr;
+    Echo *replacement = nullptr;
+    std::int64_t watermark_seen = kNoWatermark;
+    std::int64_t *old_watermark = nullptr;
+    std::vector<std::int64_t> due = {25};
+    std::int64_t nextChange() const override { return due.empty() ? kEndOfTime : due.front(); }
+    void applyNext(std::int64_t) override {
+      watermark_seen = *old_watermark;
+      set->replace(1, replacement);
+      due.clear();
+    }
+  } schedule;
+  schedule.set = &set;
+  schedule.replacement = &new_version;
+  schedule.old_watermark = &old_watermark;
+  std::string text;
+  RunOptions options;
+  {
+    OutputSink sink(text);
+    Ingest ingest(s, {"in"}, {-1}, options);
+    Driver driver(set, sink, options);
+    driver.setTimedChanges(&schedule);
+    for (std::int64_t t : {10, 24, 30, 40}) { // 24: the last instant of a window [.., 25)
+      std::string line = R"({"@type":"A","k":"k","t":)" + std::to_string(t) + "}";
+      std::string padded = line + std::string(kLinePadding, '\0');
+      Line l;
+      l.text = std::string_view(padded.data(), line.size());
+      l.capacity = padded.size();
+      l.number = 1;
+      EventRef event;
+      REQUIRE(ingest.onRecord(0, l, event) == IngestStatus::Event);
+      driver.push(std::move(event));
+      REQUIRE(driver.release(ingest.watermark()));
+    }
+    sink.flush();
+  }
+  CHECK(schedule.due.empty());
+  CHECK(schedule.watermark_seen == 24);
+  CHECK(text == "x:k\nx:k\nz:k\n");
 }
 
 TEST_CASE("driver: held events of a partition given up are dropped, the others keep their order",
