@@ -239,7 +239,7 @@ void NativeMatcher::chainPlaces(std::uint32_t last, std::vector<EventPlace> &pla
   }
 }
 
-void NativeMatcher::releaseRuns(std::vector<Run> &runs) {
+void NativeMatcher::releaseRuns(RunList &runs) {
   for (const Run &r : runs) {
     nodes_.release(r.last);
   }
@@ -280,6 +280,7 @@ void NativeMatcher::freeKey(std::uint32_t k) {
     release(key.rep);
   }
   key.rep = nullptr;
+  key.runs.reset(); // a heap block (two or more runs once) goes back
   ++key.gen;
   --live_keys_;
   free_keys_.push_back(k);
@@ -291,10 +292,10 @@ std::string NativeMatcher::keyJson(const Key &key) const {
   return s;
 }
 
-void NativeMatcher::setRuns(Key &key, std::vector<Run> &runs) {
+void NativeMatcher::setRuns(Key &key, const std::vector<Run> &runs) {
   live_runs_ -= key.runs.size();
   releaseRuns(key.runs);
-  key.runs.swap(runs);
+  key.runs.assign(runs.data(), runs.size());
   live_runs_ += key.runs.size();
 }
 
@@ -479,7 +480,7 @@ void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<M
     }
   }
   live_runs_ -= key.runs.size() - kept;
-  key.runs.resize(kept);
+  key.runs.truncate(kept);
   processMatches(k, expired_, Completion{deadline, true, 0}, out);
   reschedule(k);
 }
@@ -524,7 +525,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   bool all_kept = true;
   if (k != KeyTable::kNone) {
     // nextRuns never touches keys_, so the reference stays valid.
-    const std::vector<Run> &runs = keys_[k].runs;
+    const RunList &runs = keys_[k].runs;
     for (const Run &r : runs) {
       if (!all_kept) {
         nextRuns(r, false, e, false);
@@ -567,7 +568,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   if (all_kept) {
     // The key's runs (if any) stay; the new ones follow them.
     Key &key = keys_[k];
-    key.runs.insert(key.runs.end(), retained_.begin(), retained_.end());
+    key.runs.append(retained_.data(), retained_.size());
     live_runs_ += retained_.size();
   } else {
     setRuns(keys_[k], retained_);
@@ -627,7 +628,7 @@ void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason)
   for (std::size_t i = 0; i < count; ++i) {
     evict(key, key.runs[i], reason, currentTime());
   }
-  key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(count));
+  key.runs.erasePrefix(count);
   live_runs_ -= count;
 }
 
@@ -679,7 +680,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
   for (auto &[k, evicted] : touched) {
     markChanged(k);
     Key &key = keys_[k];
-    key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(evicted));
+    key.runs.erasePrefix(evicted);
     completed_.clear();
     processMatches(k, completed_, when, out);
     reschedule(k); // may free the key
@@ -791,7 +792,7 @@ void NativeMatcher::prune(Key &key, const Held &released) {
     }
   }
   live_runs_ -= key.runs.size() - kept;
-  key.runs.resize(kept);
+  key.runs.truncate(kept);
   std::size_t before = key.held.size();
   key.held.erase(std::remove_if(key.held.begin(), key.held.end(),
                                 [&](const Held &m) {
@@ -890,9 +891,12 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
 // --- statistics -------------------------------------------------------------------------------
 
 std::uint64_t NativeMatcher::stateBytes() const {
+  // A run counts its 24 bytes wherever it lives (inline in its key's slot or in the key's heap
+  // block); a key the rest of its slot.
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
          nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
-         live_keys_ * sizeof(Key) + table_.bytes() + last_.size() * sizeof(LastEvent);
+         live_keys_ * (sizeof(Key) - sizeof(Run)) + table_.bytes() +
+         last_.size() * sizeof(LastEvent);
 }
 
 MatcherStats NativeMatcher::stats() const {

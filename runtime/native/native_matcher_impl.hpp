@@ -3,8 +3,9 @@
 // Layout, per pattern:
 //   nodes_   every bound event of every run and held match: a pooled, free-listed, refcounted
 //            prefix-shared list (bound_view.hpp); a run points at its first and last node
-//   keys_    key slots (reused when freed): representative event, runs (24 bytes each, ordered
-//            by start), held matches, timer; found through table_ by the generated key hash
+//   keys_    key slots (reused when freed, 64 bytes): representative event, runs (24 bytes each,
+//            ordered by start; the first inline in the slot, run_list.hpp), held matches, timer;
+//            found through table_ by the generated key hash
 //   heap_    (deadline, key slot, generation) min-heap; an entry is stale once the key's timer
 //            changed or the slot was freed/reused (lazy invalidation)
 //   ttl_     --key-ttl only: (expiry, last arrival, key slot, generation) min-heap, one entry
@@ -20,6 +21,7 @@
 #include "runtime/native/image.hpp"
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_record.hpp"
+#include "runtime/native/run_list.hpp"
 #include "runtime/schema.hpp"
 #include "runtime/snapshot_codec.hpp"
 #include "runtime/state/migration.hpp"
@@ -83,7 +85,9 @@ private:
     std::uint32_t last = kNoNode;  // owns one reference
     std::uint32_t first = kNoNode; // reached through `last`
   };
-  static_assert(sizeof(Run) <= 32);
+  static_assert(sizeof(Run) == 24);
+  using RunList = InlineList<Run>; // the first run inline in the key slot
+  static_assert(sizeof(RunList) == 32);
 
   struct Held {
     std::uint32_t last = kNoNode; // owns one reference
@@ -135,12 +139,13 @@ private:
   // A key slot (found through table_ by the generated key hash of `rep`).
   struct Key {
     const Event *rep = nullptr; // one counted reference; null: the slot is free
-    std::vector<Run> runs;
+    RunList runs;
     HeldList held;
     std::int64_t timer = kNoDeadline;
     std::uint32_t gen = 0; // bumped when the slot is freed
     bool dirty = false;    // in dirty_ (tracking changes: runs or held matches changed)
   };
+  static_assert(sizeof(Key) == 64);
 
   // --key-ttl only: a key's last event seen by the pattern (time INT64_MIN: not tracked), kept
   // beside the key slots (last_, by slot) so that a slot without a TTL does not carry it.
@@ -202,8 +207,8 @@ private:
                    std::vector<MatchOutput> &out);
   void prune(Key &key, const Held &released);
   void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
-  void setRuns(Key &key, std::vector<Run> &runs);
-  void releaseRuns(std::vector<Run> &runs);
+  void setRuns(Key &key, const std::vector<Run> &runs); // copied; the references move over
+  void releaseRuns(RunList &runs);
   // Places of the chain ending at `last`, in match order (one allocation).
   void chainPlaces(std::uint32_t last, std::vector<EventPlace> &places) const;
   bool timerValid(const Timer &t) const {
@@ -222,7 +227,7 @@ private:
       dirty_.push_back(k);
     }
   }
-  bool sameRuns(const std::vector<Run> &a, const std::vector<Run> &b) const;
+  bool sameRuns(const RunList &a, const std::vector<Run> &b) const;
   void releaseFreed();
   // native_changes.cpp: `key`'s record (runtime/state/key_record.hpp's layout, byte-equal to
   // encodeKeyRecord of exportState) written straight from the slot into `w`, its nodes and
