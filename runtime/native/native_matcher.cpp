@@ -16,13 +16,6 @@ namespace cep::runtime::native {
 
 namespace {
 
-// std::*_heap keep the largest first: the earliest deadline is the "largest".
-struct TimerLater {
-  template <typename T> bool operator()(const T &a, const T &b) const {
-    return a.deadline > b.deadline;
-  }
-};
-
 // Key expiries: the earliest (expiry, last arrival) first.
 struct ExpiryLater {
   template <typename T> bool operator()(const T &a, const T &b) const {
@@ -120,7 +113,7 @@ void NativeMatcher::clear() {
   dirty_.clear(); // the slots are gone
   free_keys_.clear();
   table_ = KeyTable();
-  heap_.clear();
+  timers_.clear();
   ttl_.clear();
   live_runs_ = 0;
   live_keys_ = 0;
@@ -300,38 +293,50 @@ void NativeMatcher::setRuns(Key &key, const std::vector<Run> &runs) {
 }
 
 void NativeMatcher::pushTimer(std::uint32_t k) {
-  heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
-  std::push_heap(heap_.begin(), heap_.end(), TimerLater());
+  timers_.push(Timer{keys_[k].timer, k, keys_[k].gen});
   // Stale entries pile up as timers move: drop them once they outnumber the live keys.
-  if (heap_.size() > 64 && heap_.size() > 4 * live_keys_) {
-    heap_.erase(
-        std::remove_if(heap_.begin(), heap_.end(), [&](const Timer &t) { return !timerValid(t); }),
-        heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), TimerLater());
+  if (timers_.size() > 64 && timers_.size() > 4 * live_keys_) {
+    timers_.removeIf([&](const Timer &t) { return !timerValid(t); });
   }
 }
 
-void NativeMatcher::popTimer() {
-  std::pop_heap(heap_.begin(), heap_.end(), TimerLater());
-  heap_.pop_back();
-}
-
-void NativeMatcher::reschedule(std::uint32_t k) {
-  Key &key = keys_[k];
+std::int64_t NativeMatcher::earliestDeadline(const Key &key) const {
   std::int64_t next = kNoDeadline;
   for (const Run &r : key.runs) {
     next = std::min(next, r.deadline);
   }
-  if (next != key.timer) {
-    key.timer = next;
-    if (next != kNoDeadline) {
-      pushTimer(k);
-    }
-  }
+  return next;
+}
+
+void NativeMatcher::reschedule(std::uint32_t k) {
+  Key &key = keys_[k];
   if (key.runs.empty() && key.held.empty()) {
-    CEP_ASSERT(key.timer == kNoDeadline, "a key without runs has a timer");
+    key.timer = kNoDeadline; // its entry, if any, is stale once the slot is freed
     freeKey(k);
+    return;
   }
+  // Only an earlier deadline needs a new entry: when the earliest moved later (its run ended),
+  // the key's entry stays and is moved when it comes due (settle), usually never (the key's
+  // runs end before, or the key is freed).
+  std::int64_t next = earliestDeadline(key);
+  if (next < key.timer) {
+    key.timer = next;
+    pushTimer(k);
+  }
+}
+
+bool NativeMatcher::settle(const Timer &t) {
+  Key &key = keys_[t.key];
+  key.timer = kNoDeadline; // the entry is gone: expire's reschedule pushes the next one
+  std::int64_t next = earliestDeadline(key);
+  if (next <= t.deadline) {
+    return true; // next == t.deadline: an entry is never later than the key's earliest deadline
+  }
+  key.timer = next;
+  if (next != kNoDeadline) {
+    pushTimer(t.key);
+  }
+  return false;
 }
 
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
@@ -345,20 +350,22 @@ std::int64_t NativeMatcher::nextTimer() const {
   // --key-ttl: the earliest expiry entry (a key that saw an event since expires later: waking
   // at this time only moves its entry).
   std::int64_t expiry = ttl_.empty() ? kEndOfTime : ttl_.front().at;
-  if (heap_.empty()) {
+  if (timers_.empty()) {
     return expiry;
   }
-  if (timerValid(heap_.front())) {
-    return std::min(expiry, heap_.front().deadline); // the usual case
+  const Timer &top = timers_.top();
+  if (timerValid(top) && earliestDeadline(keys_[top.key]) == top.deadline) {
+    return std::min(expiry, top.deadline); // the usual case
   }
-  // The top is stale (its key was rescheduled or freed; fireDue drops such entries): the
-  // earliest of the live ones.
+  // The top is stale (its key was rescheduled or freed; fireDue drops such entries) or earlier
+  // than its key's earliest deadline (settle moves it): the earliest deadline of the keys with
+  // a live entry (every key with runs has exactly one).
   std::int64_t next = kEndOfTime;
-  for (const Timer &t : heap_) {
+  timers_.forEach([&](const Timer &t) {
     if (timerValid(t)) {
-      next = std::min(next, t.deadline);
+      next = std::min(next, earliestDeadline(keys_[t.key]));
     }
-  }
+  });
   return std::min(expiry, next);
 }
 
@@ -368,14 +375,17 @@ bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // keys' last arrival (the interpreter's order).
   bool fired = false;
   for (;;) {
-    while (!heap_.empty() && !timerValid(heap_.front())) {
-      popTimer();
+    while (!timers_.empty() && !timerValid(timers_.top())) {
+      timers_.pop();
     }
     const Expiry *due = ttl_.empty() ? nullptr : dueExpiry(time);
-    bool timer_due = !heap_.empty() && heap_.front().deadline <= time;
-    if (timer_due && (due == nullptr || heap_.front().deadline <= due->at)) {
-      Timer t = heap_.front();
-      popTimer();
+    bool timer_due = !timers_.empty() && timers_.top().deadline <= time;
+    if (timer_due && (due == nullptr || timers_.top().deadline <= due->at)) {
+      Timer t = timers_.top();
+      timers_.pop();
+      if (!settle(t)) {
+        continue; // the key's entry moved to its earliest deadline
+      }
       expire(t.key, t.deadline, out);
     } else if (due != nullptr) {
       Expiry x = *due;
@@ -811,10 +821,10 @@ void NativeMatcher::prune(Key &key, const Held &released) {
 void NativeMatcher::finish(std::vector<MatchOutput> &out) {
   DueRefresh due{*this};
   // Time advances to +infinity: every deadline fires in order.
-  while (!heap_.empty()) {
-    Timer t = heap_.front();
-    popTimer();
-    if (timerValid(t)) {
+  while (!timers_.empty()) {
+    Timer t = timers_.top();
+    timers_.pop();
+    if (timerValid(t) && settle(t)) {
       expire(t.key, t.deadline, out);
     }
   }
@@ -894,7 +904,7 @@ std::uint64_t NativeMatcher::stateBytes() const {
   // A run counts its 24 bytes wherever it lives (inline in its key's slot or in the key's heap
   // block); a key the rest of its slot.
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
-         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
+         nodes_.eventBytes() + timers_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
          live_keys_ * (sizeof(Key) - sizeof(Run)) + table_.bytes() +
          last_.size() * sizeof(LastEvent);
 }
