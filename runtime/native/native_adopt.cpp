@@ -145,11 +145,11 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
   old.live_runs_ = old.live_keys_ = old.held_ = 0;
 
   if (same_states && same_deadlines) {
-    heap_ = std::move(old.heap_);
+    timers_ = std::move(old.timers_);
   } else {
     retime(states);
   }
-  old.heap_.clear(); // its entries name key slots it no longer has
+  old.timers_.clear(); // its entries name key slots it no longer has
   old.ttl_.clear();
   rebuildExpiries(); // the keys keep their last events; this version's --key-ttl
   // Change tracking (exportChanges) goes on in this version as if it were the old one: the keys
@@ -188,7 +188,7 @@ MigrationReport NativeMatcher::adoptFrom(Matcher &other) {
 
 // The runs under the new states and `within`s; the timers from scratch.
 void NativeMatcher::retime(const std::vector<std::int32_t> &states) {
-  heap_.clear();
+  timers_.clear();
   for (std::uint32_t k = 0; k < keys_.size(); ++k) {
     Key &key = keys_[k];
     if (key.rep == nullptr) {

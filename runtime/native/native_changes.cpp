@@ -14,7 +14,7 @@
 
 namespace cep::runtime::native {
 
-bool NativeMatcher::sameRuns(const std::vector<Run> &a, const std::vector<Run> &b) const {
+bool NativeMatcher::sameRuns(const RunList &a, const std::vector<Run> &b) const {
   if (a.size() != b.size()) {
     return false;
   }

@@ -16,13 +16,6 @@ namespace cep::runtime::native {
 
 namespace {
 
-// std::*_heap keep the largest first: the earliest deadline is the "largest".
-struct TimerLater {
-  template <typename T> bool operator()(const T &a, const T &b) const {
-    return a.deadline > b.deadline;
-  }
-};
-
 // Key expiries: the earliest (expiry, last arrival) first.
 struct ExpiryLater {
   template <typename T> bool operator()(const T &a, const T &b) const {
@@ -120,7 +113,7 @@ void NativeMatcher::clear() {
   dirty_.clear(); // the slots are gone
   free_keys_.clear();
   table_ = KeyTable();
-  heap_.clear();
+  timers_.clear();
   ttl_.clear();
   live_runs_ = 0;
   live_keys_ = 0;
@@ -239,7 +232,7 @@ void NativeMatcher::chainPlaces(std::uint32_t last, std::vector<EventPlace> &pla
   }
 }
 
-void NativeMatcher::releaseRuns(std::vector<Run> &runs) {
+void NativeMatcher::releaseRuns(RunList &runs) {
   for (const Run &r : runs) {
     nodes_.release(r.last);
   }
@@ -280,6 +273,7 @@ void NativeMatcher::freeKey(std::uint32_t k) {
     release(key.rep);
   }
   key.rep = nullptr;
+  key.runs.reset(); // a heap block (two or more runs once) goes back
   ++key.gen;
   --live_keys_;
   free_keys_.push_back(k);
@@ -291,46 +285,58 @@ std::string NativeMatcher::keyJson(const Key &key) const {
   return s;
 }
 
-void NativeMatcher::setRuns(Key &key, std::vector<Run> &runs) {
+void NativeMatcher::setRuns(Key &key, const std::vector<Run> &runs) {
   live_runs_ -= key.runs.size();
   releaseRuns(key.runs);
-  key.runs.swap(runs);
+  key.runs.assign(runs.data(), runs.size());
   live_runs_ += key.runs.size();
 }
 
 void NativeMatcher::pushTimer(std::uint32_t k) {
-  heap_.push_back(Timer{keys_[k].timer, k, keys_[k].gen});
-  std::push_heap(heap_.begin(), heap_.end(), TimerLater());
+  timers_.push(Timer{keys_[k].timer, k, keys_[k].gen});
   // Stale entries pile up as timers move: drop them once they outnumber the live keys.
-  if (heap_.size() > 64 && heap_.size() > 4 * live_keys_) {
-    heap_.erase(
-        std::remove_if(heap_.begin(), heap_.end(), [&](const Timer &t) { return !timerValid(t); }),
-        heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), TimerLater());
+  if (timers_.size() > 64 && timers_.size() > 4 * live_keys_) {
+    timers_.removeIf([&](const Timer &t) { return !timerValid(t); });
   }
 }
 
-void NativeMatcher::popTimer() {
-  std::pop_heap(heap_.begin(), heap_.end(), TimerLater());
-  heap_.pop_back();
-}
-
-void NativeMatcher::reschedule(std::uint32_t k) {
-  Key &key = keys_[k];
+std::int64_t NativeMatcher::earliestDeadline(const Key &key) const {
   std::int64_t next = kNoDeadline;
   for (const Run &r : key.runs) {
     next = std::min(next, r.deadline);
   }
-  if (next != key.timer) {
-    key.timer = next;
-    if (next != kNoDeadline) {
-      pushTimer(k);
-    }
-  }
+  return next;
+}
+
+void NativeMatcher::reschedule(std::uint32_t k) {
+  Key &key = keys_[k];
   if (key.runs.empty() && key.held.empty()) {
-    CEP_ASSERT(key.timer == kNoDeadline, "a key without runs has a timer");
+    key.timer = kNoDeadline; // its entry, if any, is stale once the slot is freed
     freeKey(k);
+    return;
   }
+  // Only an earlier deadline needs a new entry: when the earliest moved later (its run ended),
+  // the key's entry stays and is moved when it comes due (settle), usually never (the key's
+  // runs end before, or the key is freed).
+  std::int64_t next = earliestDeadline(key);
+  if (next < key.timer) {
+    key.timer = next;
+    pushTimer(k);
+  }
+}
+
+bool NativeMatcher::settle(const Timer &t) {
+  Key &key = keys_[t.key];
+  key.timer = kNoDeadline; // the entry is gone: expire's reschedule pushes the next one
+  std::int64_t next = earliestDeadline(key);
+  if (next <= t.deadline) {
+    return true; // next == t.deadline: an entry is never later than the key's earliest deadline
+  }
+  key.timer = next;
+  if (next != kNoDeadline) {
+    pushTimer(t.key);
+  }
+  return false;
 }
 
 // --- time (Flink: advanceTime) ----------------------------------------------------------------
@@ -344,20 +350,22 @@ std::int64_t NativeMatcher::nextTimer() const {
   // --key-ttl: the earliest expiry entry (a key that saw an event since expires later: waking
   // at this time only moves its entry).
   std::int64_t expiry = ttl_.empty() ? kEndOfTime : ttl_.front().at;
-  if (heap_.empty()) {
+  if (timers_.empty()) {
     return expiry;
   }
-  if (timerValid(heap_.front())) {
-    return std::min(expiry, heap_.front().deadline); // the usual case
+  const Timer &top = timers_.top();
+  if (timerValid(top) && earliestDeadline(keys_[top.key]) == top.deadline) {
+    return std::min(expiry, top.deadline); // the usual case
   }
-  // The top is stale (its key was rescheduled or freed; fireDue drops such entries): the
-  // earliest of the live ones.
+  // The top is stale (its key was rescheduled or freed; fireDue drops such entries) or earlier
+  // than its key's earliest deadline (settle moves it): the earliest deadline of the keys with
+  // a live entry (every key with runs has exactly one).
   std::int64_t next = kEndOfTime;
-  for (const Timer &t : heap_) {
+  timers_.forEach([&](const Timer &t) {
     if (timerValid(t)) {
-      next = std::min(next, t.deadline);
+      next = std::min(next, earliestDeadline(keys_[t.key]));
     }
-  }
+  });
   return std::min(expiry, next);
 }
 
@@ -367,14 +375,17 @@ bool NativeMatcher::fireDue(std::int64_t time, std::vector<MatchOutput> &out) {
   // keys' last arrival (the interpreter's order).
   bool fired = false;
   for (;;) {
-    while (!heap_.empty() && !timerValid(heap_.front())) {
-      popTimer();
+    while (!timers_.empty() && !timerValid(timers_.top())) {
+      timers_.pop();
     }
     const Expiry *due = ttl_.empty() ? nullptr : dueExpiry(time);
-    bool timer_due = !heap_.empty() && heap_.front().deadline <= time;
-    if (timer_due && (due == nullptr || heap_.front().deadline <= due->at)) {
-      Timer t = heap_.front();
-      popTimer();
+    bool timer_due = !timers_.empty() && timers_.top().deadline <= time;
+    if (timer_due && (due == nullptr || timers_.top().deadline <= due->at)) {
+      Timer t = timers_.top();
+      timers_.pop();
+      if (!settle(t)) {
+        continue; // the key's entry moved to its earliest deadline
+      }
       expire(t.key, t.deadline, out);
     } else if (due != nullptr) {
       Expiry x = *due;
@@ -479,7 +490,7 @@ void NativeMatcher::expire(std::uint32_t k, std::int64_t deadline, std::vector<M
     }
   }
   live_runs_ -= key.runs.size() - kept;
-  key.runs.resize(kept);
+  key.runs.truncate(kept);
   processMatches(k, expired_, Completion{deadline, true, 0}, out);
   reschedule(k);
 }
@@ -524,7 +535,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   bool all_kept = true;
   if (k != KeyTable::kNone) {
     // nextRuns never touches keys_, so the reference stays valid.
-    const std::vector<Run> &runs = keys_[k].runs;
+    const RunList &runs = keys_[k].runs;
     for (const Run &r : runs) {
       if (!all_kept) {
         nextRuns(r, false, e, false);
@@ -567,7 +578,7 @@ void NativeMatcher::onEvent(const EventRef &event, std::vector<MatchOutput> &out
   if (all_kept) {
     // The key's runs (if any) stay; the new ones follow them.
     Key &key = keys_[k];
-    key.runs.insert(key.runs.end(), retained_.begin(), retained_.end());
+    key.runs.append(retained_.data(), retained_.size());
     live_runs_ += retained_.size();
   } else {
     setRuns(keys_[k], retained_);
@@ -627,7 +638,7 @@ void NativeMatcher::evictOldest(Key &key, std::size_t count, EvictReason reason)
   for (std::size_t i = 0; i < count; ++i) {
     evict(key, key.runs[i], reason, currentTime());
   }
-  key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(count));
+  key.runs.erasePrefix(count);
   live_runs_ -= count;
 }
 
@@ -679,7 +690,7 @@ void NativeMatcher::boundStateBytes(const Completion &when, std::vector<MatchOut
   for (auto &[k, evicted] : touched) {
     markChanged(k);
     Key &key = keys_[k];
-    key.runs.erase(key.runs.begin(), key.runs.begin() + static_cast<std::ptrdiff_t>(evicted));
+    key.runs.erasePrefix(evicted);
     completed_.clear();
     processMatches(k, completed_, when, out);
     reschedule(k); // may free the key
@@ -791,7 +802,7 @@ void NativeMatcher::prune(Key &key, const Held &released) {
     }
   }
   live_runs_ -= key.runs.size() - kept;
-  key.runs.resize(kept);
+  key.runs.truncate(kept);
   std::size_t before = key.held.size();
   key.held.erase(std::remove_if(key.held.begin(), key.held.end(),
                                 [&](const Held &m) {
@@ -810,10 +821,10 @@ void NativeMatcher::prune(Key &key, const Held &released) {
 void NativeMatcher::finish(std::vector<MatchOutput> &out) {
   DueRefresh due{*this};
   // Time advances to +infinity: every deadline fires in order.
-  while (!heap_.empty()) {
-    Timer t = heap_.front();
-    popTimer();
-    if (timerValid(t)) {
+  while (!timers_.empty()) {
+    Timer t = timers_.top();
+    timers_.pop();
+    if (timerValid(t) && settle(t)) {
       expire(t.key, t.deadline, out);
     }
   }
@@ -890,9 +901,12 @@ void NativeMatcher::emitTimeout(const Key &key, const Run &run, std::vector<Matc
 // --- statistics -------------------------------------------------------------------------------
 
 std::uint64_t NativeMatcher::stateBytes() const {
+  // A run counts its 24 bytes wherever it lives (inline in its key's slot or in the key's heap
+  // block); a key the rest of its slot.
   return live_runs_ * sizeof(Run) + held_ * sizeof(Held) + nodes_.live() * sizeof(Node) +
-         nodes_.eventBytes() + heap_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
-         live_keys_ * sizeof(Key) + table_.bytes() + last_.size() * sizeof(LastEvent);
+         nodes_.eventBytes() + timers_.size() * sizeof(Timer) + ttl_.size() * sizeof(Expiry) +
+         live_keys_ * (sizeof(Key) - sizeof(Run)) + table_.bytes() +
+         last_.size() * sizeof(LastEvent);
 }
 
 MatcherStats NativeMatcher::stats() const {

@@ -3,10 +3,12 @@
 // Layout, per pattern:
 //   nodes_   every bound event of every run and held match: a pooled, free-listed, refcounted
 //            prefix-shared list (bound_view.hpp); a run points at its first and last node
-//   keys_    key slots (reused when freed): representative event, runs (24 bytes each, ordered
-//            by start), held matches, timer; found through table_ by the generated key hash
-//   heap_    (deadline, key slot, generation) min-heap; an entry is stale once the key's timer
-//            changed or the slot was freed/reused (lazy invalidation)
+//   keys_    key slots (reused when freed, 64 bytes): representative event, runs (24 bytes each,
+//            ordered by start; the first inline in the slot, run_list.hpp), held matches, timer;
+//            found through table_ by the generated key hash
+//   timers_  (deadline, key slot, generation) entries, earliest first (timer_queue.hpp: a FIFO for
+//            the entries that come in deadline order, a heap for the rest); an entry is stale
+//            once the key's timer changed or the slot was freed/reused (lazy invalidation)
 //   ttl_     --key-ttl only: (expiry, last arrival, key slot, generation) min-heap, one entry
 //            per key, corrected lazily: an event only moves the key's last event; an entry that
 //            comes due with an older last event is pushed again with the key's current one
@@ -20,6 +22,8 @@
 #include "runtime/native/image.hpp"
 #include "runtime/native/key_table.hpp"
 #include "runtime/native/native_record.hpp"
+#include "runtime/native/run_list.hpp"
+#include "runtime/native/timer_queue.hpp"
 #include "runtime/schema.hpp"
 #include "runtime/snapshot_codec.hpp"
 #include "runtime/state/migration.hpp"
@@ -83,7 +87,9 @@ private:
     std::uint32_t last = kNoNode;  // owns one reference
     std::uint32_t first = kNoNode; // reached through `last`
   };
-  static_assert(sizeof(Run) <= 32);
+  static_assert(sizeof(Run) == 24);
+  using RunList = InlineList<Run>; // the first run inline in the key slot
+  static_assert(sizeof(RunList) == 32);
 
   struct Held {
     std::uint32_t last = kNoNode; // owns one reference
@@ -135,12 +141,13 @@ private:
   // A key slot (found through table_ by the generated key hash of `rep`).
   struct Key {
     const Event *rep = nullptr; // one counted reference; null: the slot is free
-    std::vector<Run> runs;
+    RunList runs;
     HeldList held;
-    std::int64_t timer = kNoDeadline;
-    std::uint32_t gen = 0; // bumped when the slot is freed
-    bool dirty = false;    // in dirty_ (tracking changes: runs or held matches changed)
+    std::int64_t timer = kNoDeadline; // its live entry's deadline (reschedule), kNoDeadline: none
+    std::uint32_t gen = 0;            // bumped when the slot is freed
+    bool dirty = false;               // in dirty_ (tracking changes: runs or held matches changed)
   };
+  static_assert(sizeof(Key) == 64);
 
   // --key-ttl only: a key's last event seen by the pattern (time INT64_MIN: not tracked), kept
   // beside the key slots (last_, by slot) so that a slot without a TTL does not carry it.
@@ -201,9 +208,16 @@ private:
   void processHeld(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
                    std::vector<MatchOutput> &out);
   void prune(Key &key, const Held &released);
-  void reschedule(std::uint32_t key); // timer entry; frees the key when it holds nothing
-  void setRuns(Key &key, std::vector<Run> &runs);
-  void releaseRuns(std::vector<Run> &runs);
+  // The key's timer entry when its earliest deadline moved earlier; frees the key when it holds
+  // nothing. Key::timer is the deadline of the key's live entry: never later than its earliest
+  // run deadline, earlier after that run ended (moved lazily by settle).
+  void reschedule(std::uint32_t key);
+  std::int64_t earliestDeadline(const Key &key) const; // kNoDeadline: no run
+  // A live entry that came due: true when a run of its key is due at its deadline; otherwise
+  // the key's entry moves to its earliest deadline (none without runs) and false.
+  bool settle(const Timer &t);
+  void setRuns(Key &key, const std::vector<Run> &runs); // copied; the references move over
+  void releaseRuns(RunList &runs);
   // Places of the chain ending at `last`, in match order (one allocation).
   void chainPlaces(std::uint32_t last, std::vector<EventPlace> &places) const;
   bool timerValid(const Timer &t) const {
@@ -211,7 +225,6 @@ private:
     return key.rep != nullptr && key.gen == t.gen && key.timer == t.deadline;
   }
   void pushTimer(std::uint32_t key);
-  void popTimer();
 
   // Change tracking (exportChanges; off until its first call): a key slot whose runs or held
   // matches changed goes into dirty_ once; a freed key's representative event goes into freed_
@@ -222,7 +235,7 @@ private:
       dirty_.push_back(k);
     }
   }
-  bool sameRuns(const std::vector<Run> &a, const std::vector<Run> &b) const;
+  bool sameRuns(const RunList &a, const std::vector<Run> &b) const;
   void releaseFreed();
   // native_changes.cpp: `key`'s record (runtime/state/key_record.hpp's layout, byte-equal to
   // encodeKeyRecord of exportState) written straight from the slot into `w`, its nodes and
@@ -273,7 +286,7 @@ private:
   // Fires the deadlines up to `time`; false when none fired. Inline: usually the earliest timer
   // is live and later than `time`.
   bool fireUntil(std::int64_t time, std::vector<MatchOutput> &out) {
-    if ((heap_.empty() || (heap_.front().deadline > time && timerValid(heap_.front()))) &&
+    if ((timers_.empty() || (timers_.top().deadline > time && timerValid(timers_.top()))) &&
         (ttl_.empty() || ttl_.front().at > time)) {
       return false;
     }
@@ -283,7 +296,7 @@ private:
   // Matcher::setDue: the earliest timer entry and key expiry (a stale entry is earlier than the
   // truth, which is safe). After every public call that may add a deadline (DueRefresh).
   void refreshDue() {
-    std::int64_t due = heap_.empty() ? kEndOfTime : heap_.front().deadline;
+    std::int64_t due = timers_.empty() ? kEndOfTime : timers_.top().deadline;
     setDue(ttl_.empty() ? due : std::min(due, ttl_.front().at));
   }
   struct DueRefresh {
@@ -344,7 +357,7 @@ private:
   std::vector<std::uint32_t> free_keys_;
   std::vector<LastEvent> last_; // by key slot; --key-ttl only (empty otherwise)
   KeyTable table_;
-  std::vector<Timer> heap_;
+  TimerQueue<Timer> timers_;
   std::vector<Expiry> ttl_;
 
   // Scratch, reused across events.

@@ -250,7 +250,7 @@ void NativeMatcher::importState(const MatcherState &st, const std::vector<EventR
     }
     live_runs_ += keys[i].runs.size();
     held_ += keys[i].held.size();
-    key.runs = std::move(keys[i].runs);
+    key.runs.assign(keys[i].runs.data(), keys[i].runs.size());
     key.held.assign(std::move(keys[i].held));
     if (options_.bounds.key_ttl_ms != 0) {
       LastEvent &last = lastRef(k);
