@@ -11,6 +11,7 @@
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "runtime/time/time_format.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
@@ -417,11 +418,25 @@ std::vector<std::string> ServeRuntime::mergeCatchUp(runtime::RunLoop &loop,
         in.records.push_back(record);
       }
       in.headers.push_back(changes.header);
+      std::string line;
       try {
-        lines.push_back(what + ": " + restoreWindows(loop, *into, in, /*own_watermark=*/true));
+        line = what + ": " + restoreWindows(loop, *into, in, /*own_watermark=*/true);
       } catch (const std::exception &e) {
         throw std::runtime_error("aggregate " + what + ": " + e.what());
       }
+      // The active version of a drain (its share recorded: the windows from the switch time
+      // on) into a served version without a share of its own (a member started after the
+      // drain): it takes the share, or it would write the draining version's windows too (as
+      // a changelog restore gives it, restoreDraining).
+      const std::pair<std::int64_t, std::int64_t> all(INT64_MIN, INT64_MAX);
+      const auto share = runtime::native::ownedWindows(*op.matcher);
+      if (!op.draining && !into->draining && share != all &&
+          runtime::native::ownedWindows(*into->matcher) == all) {
+        runtime::native::ownWindows(*into->matcher, share.first, share.second);
+        line += " (it writes the windows that start from " + runtime::formatRfc3339(share.first) +
+                " on, the drain's split recorded for the partition)";
+      }
+      lines.push_back(std::move(line));
       continue;
     }
     runtime::MatcherState state;
