@@ -216,9 +216,6 @@ private:
   std::set<std::string> artifacts_written_;
   // restorePartitions' lookup of changelog_artifacts_.
   service::ServeRuntime::ArtifactOf changelogArtifact() const;
-  // A record going to a catch-up (behind the member): a line per draining aggregate version
-  // whose windows it holds (a catch-up set has the active versions only: not restored).
-  void warnDrainingInCatchUp(const service::ChangelogRecord &rec) const;
   runtime::RunLoop *loop_ = nullptr;
   runtime::metrics::Counter *changelog_bytes_ = nullptr;
   runtime::metrics::Counter *changelog_records_ = nullptr;
@@ -392,6 +389,10 @@ private:
   // writeChangelog: a partition catching up writes its catch-up's keys, where it resumes (its
   // first held event) and its own watermark. False for any other partition (`rec` untouched).
   bool catchUpRecord(std::int32_t partition, service::ChangelogRecord &rec) const;
+  // writeChangelog: the artifact of a version draining in catch-up `c` into the changelog
+  // topic once, when neither this process nor the topic has it (its entries are marked
+  // draining: whoever restores them serves it again from there). False with `error`.
+  bool writeCatchUpArtifacts(const CatchUp &c, const std::string &topic, std::string &error);
 
   // Messages read again after a restore from the changelog (serve_kafka_replay.cpp): a
   // partition restored from a record resumes at the first event its writer still held, so

@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <iostream>
 #include <limits>
+#include <tuple>
 
 namespace cep::cli {
 
@@ -118,7 +119,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   auto c = std::make_unique<CatchUp>();
   std::uint64_t next_seq = loop_->ingest().nextSeq();
   std::string why_not;
-  c->ops = served_->catchUpOperators(set, patterns, next_seq, why_not); // throws: the caller fails
+  std::vector<std::string> drain_lines; // a drain's old version served again (or not) in it
+  c->ops = served_->catchUpOperators(set, patterns, next_seq, why_not, *loop_, changelogArtifact(),
+                                     drain_lines); // throws: the caller fails
   if (!why_not.empty()) {
     kafkaLog(name + ": behind this member (its watermark " + timeText(watermark) +
              ", the member's " + timeText(member) + ") but no catch-up is made: " + why_not +
@@ -207,6 +210,9 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
            " keys are matched on their own, with its own watermark, until it reaches the "
            "member's; its versions" +
            as_of + ": " + versions + replayed);
+  for (const std::string &line : drain_lines) {
+    kafkaLog(name + ": catching up: " + line);
+  }
   catch_up_[p] = std::move(c);
   return true;
 }
@@ -363,15 +369,13 @@ bool ServeKafka::catchUpRecord(std::int32_t partition, service::ChangelogRecord 
   rec.watermark = released;
   rec.patterns.clear();
   for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
-    if (op.aggregate && op.draining) {
-      continue; // as the served set's: a draining aggregate's windows are not in the records
-    }
     service::ChangelogPattern &p = rec.patterns.emplace_back();
     p.pattern = op.pattern;
     p.version = op.version;
     p.artifact_hash = op.hash;
-    p.draining = op.draining; // a pattern's runs restore into the draining version (format 5)
+    p.draining = op.draining; // its keys restore into the draining version (format 5)
     if (op.aggregate) { // its open windows and its watermark (the header), as the served set's
+      std::tie(p.own_from, p.own_before) = runtime::native::ownedWindows(*op.matcher);
       runtime::MatcherChanges changes;
       runtime::native::exportAggregateRecords(*op.matcher, changes);
       p.header = changes.header;

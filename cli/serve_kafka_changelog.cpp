@@ -273,8 +273,6 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
              served.restorePartitions(loop, service::recordsByPattern(own), changelogArtifact())) {
           lines.push_back(std::move(line));
         }
-      } else if (behind(rec.watermark, reference)) {
-        warnDrainingInCatchUp(rec);
       }
     }
     // A partition without a record (its events from the group's offset on) too.
@@ -338,15 +336,34 @@ service::ServeRuntime::ArtifactOf ServeKafka::changelogArtifact() const {
   };
 }
 
-void ServeKafka::warnDrainingInCatchUp(const service::ChangelogRecord &rec) const {
-  for (const service::ChangelogPattern &p : rec.patterns) {
-    if (p.draining && !p.header.empty() && !p.records.empty()) { // an aggregate's windows
-      kafkaLog("partition " + rec.topic + "[" + std::to_string(rec.partition) +
-               "]: catching up: the open windows of the draining aggregate version " + p.pattern +
-               " " + p.version + " (" + std::to_string(p.records.size()) +
-               " keys) are NOT restored: a catch-up set holds the active versions only");
+bool ServeKafka::writeCatchUpArtifacts(const CatchUp &c, const std::string &topic,
+                                       std::string &error) {
+  // A version draining in a catch-up (served again there from the topic, or drained by a rule
+  // change the member's own version has finished draining since): its records are marked
+  // draining, so its artifact must be in the topic too (it is, unless nobody wrote it yet).
+  for (const service::ServeRuntime::CatchUpOperator &op : c.ops) {
+    if (!op.draining || artifacts_written_.count(op.hash) != 0 ||
+        changelog_artifacts_.count(op.hash) != 0 || !op.loaded) {
+      continue;
+    }
+    const std::shared_ptr<const std::string> &bytes =
+        service::ServeRuntime::artifactBytes(*op.loaded);
+    if (!bytes ||
+        !producer_->produce(topic, service::changelogArtifactKey(op.hash), *bytes, error)) {
+      if (!bytes) {
+        continue;
+      }
+      return false;
+    }
+    artifacts_written_.insert(op.hash);
+    kafkaLog("changelog: " + op.pattern + " " + op.version +
+             " drains in a catch-up: its artifact is in " + topic + " (" +
+             std::to_string(bytes->size()) + " bytes)");
+    if (changelog_bytes_ != nullptr) {
+      changelog_bytes_->add(bytes->size());
     }
   }
+  return true;
 }
 
 void ServeKafka::onChanges(const std::vector<service::ServedChanges> &changes) {
@@ -482,6 +499,9 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
   }
   for (const auto &[partition, c] : catch_up_) {
     dirty_.insert(partition); // its state is in its catch-up: written at every checkpoint
+    if (!writeCatchUpArtifacts(*c, topic, error)) {
+      return false;
+    }
   }
   for (const auto &[partition, offset] : resume) {
     // A partition never written has no record yet, even when it resumes at offset 0 (every

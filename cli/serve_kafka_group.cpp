@@ -192,8 +192,6 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
           lines.push_back(std::move(line));
         }
         late_here.insert(static_cast<std::int32_t>(rec.partition));
-      } else if (behind(rec.watermark, reference)) {
-        warnDrainingInCatchUp(rec);
       }
     }
     for (std::int32_t p : empty) {

@@ -11,6 +11,7 @@
 #include "runtime/state/matcher_state.hpp"
 #include "runtime/state/migration.hpp"
 #include "runtime/state/partition_state.hpp"
+#include "runtime/time/time_format.hpp"
 #include "service/serve_runtime.hpp"
 #include "service/serve_served.hpp"
 
@@ -48,32 +49,58 @@ std::vector<ServeRuntime::SetVersion> ServeRuntime::servedSet() const {
   return set;
 }
 
-std::vector<ServeRuntime::CatchUpOperator>
-ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
-                               const std::vector<ChangelogPattern> *patterns,
-                               std::uint64_t &next_seq, std::string &why_not) {
+std::vector<ServeRuntime::CatchUpOperator> ServeRuntime::catchUpOperators(
+    const std::vector<SetVersion> *set, const std::vector<ChangelogPattern> *patterns,
+    std::uint64_t &next_seq, std::string &why_not, runtime::RunLoop &loop,
+    const ArtifactOf &artifact, std::vector<std::string> &lines) {
   const std::vector<SetVersion> now = set == nullptr ? servedSet() : std::vector<SetVersion>{};
   const std::vector<SetVersion> &versions = set == nullptr ? now : *set;
   // The record's entries by the version they go to (an index of `versions`): the version of
   // their name and version, else the active one of their name; entries of no version here are
-  // not restored (as a changelog restore: a pattern no longer served).
+  // not restored (as a changelog restore: a pattern no longer served). An entry of a draining
+  // version goes only to that version draining here; else it is served again from its
+  // artifact (`revived`, catchUpDraining), never into the active version of its name.
   std::map<std::size_t, PatternRecords> into;
+  std::map<std::size_t, const ChangelogPattern *> share; // an aggregate version's entry
+  std::map<std::string, std::pair<const ChangelogPattern *, PatternRecords>> revived; // by hash
   if (patterns != nullptr) {
     for (const ChangelogPattern &p : *patterns) {
       std::size_t found = versions.size(), active = versions.size();
+      bool served_active = false;
       for (std::size_t i = 0; i < versions.size(); ++i) {
         const SetVersion &v = versions[i];
-        if (v.name != p.pattern || (v.draining && v.aggregate)) {
+        if (v.name != p.pattern) {
           continue;
         }
         if (!v.draining) {
           active = i;
         }
         if (v.version == p.version && (p.artifact_hash.empty() || p.artifact_hash == v.hash)) {
-          found = i;
+          if (!p.draining || v.draining) {
+            found = i;
+          }
+          served_active = served_active || !v.draining;
         }
       }
-      if (found == versions.size()) {
+      if (p.draining && found == versions.size()) {
+        const std::string what = p.pattern + " " + p.version + " (draining)";
+        if (served_active) {
+          lines.push_back(what + ": NOT restored in the catch-up: the state of its " +
+                          std::to_string(p.records.size()) +
+                          " keys is the draining version's, and the catch-up set serves that "
+                          "version as the active one (start it with the version it drains to)");
+        } else if (!p.records.empty()) {
+          auto &[entry, in] = revived[p.pattern + "\n" + p.artifact_hash];
+          entry = &p;
+          in.records.insert(in.records.end(), p.records.begin(), p.records.end());
+          if (!p.header.empty()) {
+            in.headers.push_back(p.header);
+          }
+        }
+        continue;
+      }
+      const bool exact = found != versions.size();
+      if (!exact) {
         found = active;
       }
       if (found == versions.size()) {
@@ -83,6 +110,9 @@ ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
       to.records.insert(to.records.end(), p.records.begin(), p.records.end());
       if (!p.header.empty()) {
         to.headers.push_back(p.header);
+        if (exact) {
+          share[found] = &p; // its windows' share, as recorded for that version
+        }
       }
     }
   }
@@ -90,7 +120,7 @@ ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
   for (std::size_t i = 0; i < versions.size(); ++i) {
     const SetVersion &v = versions[i];
     auto it = into.find(i);
-    if (v.draining && (v.aggregate || it == into.end() || it->second.records.empty())) {
+    if (v.draining && (it == into.end() || it->second.records.empty())) {
       continue; // a draining version is made only to hold the keys it drains
     }
     if (!v.loaded) {
@@ -136,11 +166,24 @@ ServeRuntime::catchUpOperators(const std::vector<SetVersion> *set,
       runtime::native::restoreAggregateRecords(
           *op.matcher, runtime::aggregate::latestSnapshotHeader(it->second.headers), {});
     }
-    if (v.draining) { // a drain deploy or undeploy drained it before the partition's watermark
+    if (auto entry = share.find(i);
+        op.aggregate && entry != share.end() &&
+        (entry->second->own_from != INT64_MIN || entry->second->own_before != INT64_MAX)) {
+      // A drain's version: the windows it writes, as its writer recorded them.
+      runtime::native::ownWindows(*op.matcher, entry->second->own_from, entry->second->own_before);
+    } else if (v.draining) { // a drain deploy or undeploy drained it before its watermark
       op.matcher->drain();
-      op.draining = true;
     }
+    op.draining = v.draining;
     ops.push_back(std::move(op));
+  }
+  for (auto &[name_hash, revive] : revived) {
+    const ChangelogPattern &entry = *revive.first;
+    std::optional<CatchUpOperator> op = catchUpDraining(
+        entry.pattern, entry.artifact_hash, entry, revive.second, next_seq, loop, artifact, lines);
+    if (op) {
+      ops.push_back(std::move(*op));
+    }
   }
   return ops;
 }
@@ -322,6 +365,17 @@ std::vector<std::string> ServeRuntime::mergeCatchUp(runtime::RunLoop &loop,
         into = served.get();
       }
     }
+    if (into == nullptr && op.draining) {
+      // Served again in the catch-up from its artifact (catchUpDraining), or its served
+      // version drained under another id: the member's version draining under that name and
+      // artifact takes its keys, as a changelog restore puts them (restoreDraining).
+      for (const auto &served : served_) {
+        if (served->name == op.pattern && served->hash == op.hash && served->draining &&
+            served->in_operators) {
+          into = served.get();
+        }
+      }
+    }
     const std::string what = op.pattern + " " + op.version + (op.draining ? " (draining)" : "");
     if (!holdsState(*op.matcher)) {
       continue;
@@ -364,11 +418,25 @@ std::vector<std::string> ServeRuntime::mergeCatchUp(runtime::RunLoop &loop,
         in.records.push_back(record);
       }
       in.headers.push_back(changes.header);
+      std::string line;
       try {
-        lines.push_back(what + ": " + restoreWindows(loop, *into, in, /*own_watermark=*/true));
+        line = what + ": " + restoreWindows(loop, *into, in, /*own_watermark=*/true);
       } catch (const std::exception &e) {
         throw std::runtime_error("aggregate " + what + ": " + e.what());
       }
+      // The active version of a drain (its share recorded: the windows from the switch time
+      // on) into a served version without a share of its own (a member started after the
+      // drain): it takes the share, or it would write the draining version's windows too (as
+      // a changelog restore gives it, restoreDraining).
+      const std::pair<std::int64_t, std::int64_t> all(INT64_MIN, INT64_MAX);
+      const auto share = runtime::native::ownedWindows(*op.matcher);
+      if (!op.draining && !into->draining && share != all &&
+          runtime::native::ownedWindows(*into->matcher) == all) {
+        runtime::native::ownWindows(*into->matcher, share.first, share.second);
+        line += " (it writes the windows that start from " + runtime::formatRfc3339(share.first) +
+                " on, the drain's split recorded for the partition)";
+      }
+      lines.push_back(std::move(line));
       continue;
     }
     runtime::MatcherState state;

@@ -208,8 +208,6 @@ std::string ServeRuntime::restoreKeys(runtime::RunLoop &loop, Served &served,
          ", " + std::to_string(merged.runCount()) + " partial matches in all";
 }
 
-namespace {} // namespace
-
 void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &name,
                                    const PatternRecords &in, const ArtifactOf &artifact,
                                    std::uint64_t &next_seq, std::vector<std::string> &lines) {
@@ -246,29 +244,12 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
                         "active one (start it with the version it drains to)");
         continue;
       }
-      std::optional<std::string> bytes =
-          artifact ? artifact(part.artifact_hash) : std::optional<std::string>();
-      if (!bytes) {
-        lines.push_back(what + ": NOT restored: its artifact " + part.artifact_hash +
-                        " is not in the changelog topic (records written before format 5, or "
-                        "before a draining pattern's artifact was written): the state of its " +
-                        keys + " is lost");
-        continue;
-      }
-      std::shared_ptr<Loaded> loaded = load(*bytes, "the changelog's " + what);
-      if (loaded->artifact.hash != part.artifact_hash) {
-        throw std::runtime_error("the artifact stored as " + part.artifact_hash + " hashes to " +
-                                 loaded->artifact.hash);
-      }
-      runtime::Schema merged;
-      std::vector<std::string> reasons;
-      if (!mergeSchema(*schema_, *loaded->artifact.schema, merged, reasons) ||
-          merged.types.size() != schema_->types.size()) {
-        // Its code refers to event types by their place in the server's schema (schema_merge).
-        lines.push_back(what + ": NOT restored: its event types do not fit the server's (" +
-                        (reasons.empty() ? std::string("it declares types the server has not")
-                                         : reasons.front()) +
-                        "): the state of its " + keys + " is lost");
+      std::string why_not;
+      std::shared_ptr<Loaded> loaded =
+          loadStoredArtifact(what, part.artifact_hash, artifact, why_not);
+      if (!loaded) {
+        lines.push_back(what + ": NOT restored: " + why_not + ": the state of its " + keys +
+                        " is lost");
         continue;
       }
       auto served = std::make_unique<Served>();

@@ -347,6 +347,9 @@ public:
   };
   // Loop thread: the versions in the operator set now (active and draining).
   std::vector<SetVersion> servedSet() const;
+  // The artifact's bytes as loaded (null when not kept): what the changelog topic stores of a
+  // draining version.
+  static const std::shared_ptr<const std::string> &artifactBytes(const Loaded &loaded);
   // Loop thread: a fresh operator of every version of `set` (null: the served set now), each
   // holding the key records of `patterns` (a partition's changelog record; null: none) that
   // belong to it: an entry goes to the version of its name and version (a pattern draining
@@ -357,9 +360,17 @@ public:
   // records). Empty with `why_not` set when a catch-up set cannot be made (an aggregate without
   // `partition by`: its one window state spans every partition). Throws std::runtime_error
   // when records do not fit their pattern.
+  // An entry of a version that drained at the partition's watermark (marked draining) goes to
+  // that draining version when the set has it, else that version is served again in the
+  // catch-up, draining, from its artifact in the changelog topic (`artifact`, as
+  // restorePartitions does; its operator id reserved in `loop`'s operator set), its windows
+  // or runs its own; `lines` gets a log line per such version (also when it is NOT restored:
+  // no artifact, or the set serves that version as its active one).
   std::vector<CatchUpOperator> catchUpOperators(const std::vector<SetVersion> *set,
                                                 const std::vector<ChangelogPattern> *patterns,
-                                                std::uint64_t &next_seq, std::string &why_not);
+                                                std::uint64_t &next_seq, std::string &why_not,
+                                                runtime::RunLoop &loop, const ArtifactOf &artifact,
+                                                std::vector<std::string> &lines);
   // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
   // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
   void countCatchUp(const CatchUpOperator &op);
@@ -474,6 +485,20 @@ private:
   void restoreDraining(runtime::RunLoop &loop, const std::string &name, const PatternRecords &in,
                        const ArtifactOf &artifact, std::uint64_t &next_seq,
                        std::vector<std::string> &lines);
+  // A draining version's artifact as stored in the changelog topic (`hash`), loaded, for
+  // restoreDraining and a catch-up (serve_catchup_drain.cpp); null with `why_not` (the log
+  // line's reason: not in the topic, event types that do not fit the server's) when it cannot
+  // serve; throws when the bytes stored do not hash to `hash`.
+  std::shared_ptr<Loaded> loadStoredArtifact(const std::string &what, const std::string &hash,
+                                             const ArtifactOf &artifact, std::string &why_not);
+  // catchUpOperators: a version served again in a catch-up set, draining, from its stored
+  // artifact, holding `in` (its entries of the partition's record); null with a log line in
+  // `lines` when it cannot be (serve_catchup_drain.cpp).
+  std::optional<CatchUpOperator> catchUpDraining(const std::string &name, const std::string &hash,
+                                                 const ChangelogPattern &entry,
+                                                 const PatternRecords &in, std::uint64_t &next_seq,
+                                                 runtime::RunLoop &loop, const ArtifactOf &artifact,
+                                                 std::vector<std::string> &lines);
   // restorePartitions of one pattern version: the key records `in` merged into its matcher.
   std::string restoreKeys(runtime::RunLoop &loop, Served &served,
                           const std::vector<std::string_view> &in, std::uint64_t &next_seq);

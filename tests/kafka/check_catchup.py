@@ -87,6 +87,12 @@ def setup():
                          "watermark and the member's when it is taken over")
     ap.add_argument("--patterns", action="store_true",
                     help="check_group_drain.py: pattern versions drain instead of aggregates")
+    ap.add_argument("--catchup", action="store_true",
+                    help="check_group_drain.py: the partition moved catches up, its drain's old "
+                         "version drained away on the taker")
+    ap.add_argument("--stop", action="store_true",
+                    help="check_group_drain.py --catchup: the taker stops mid-catch-up, a "
+                         "member started with v2 alone takes the partitions from its record")
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)

@@ -25,6 +25,17 @@ spanning T and the move; B's log says v1's runs of PA went into its own draining
 alerts of A and B equal those of a server R never interrupted (no group, both partitions, the
 same rules topic). Without the draining pattern entries marked, B stops at the takeover (v1's
 runs restored into v2 beside v2's own: "two records of key"; checked by hand).
+
+--catchup (kafka.catchup_drain, kafka.catchup_pattern_drain, #12): PB gets payments up to
+T0+80 min (aggregates: with a gap from T0+35 to T0+60 min, so that its sessions end), so B's v1
+has drained and is unloaded before A stops; PA, taken over at about T0+40 min, is behind B and
+catches up on its own, and its catch-up set (B's versions now: v2 alone) has no v1: B's log says
+v1 is served again in the catch-up, draining, from its artifact in the changelog topic (as a
+changelog restore does), its windows or runs its own, and at the merge the v1 state left
+(sessions still open) is served again on B, draining, until it drains. The alerts are compared
+as above. Before this (#12), PA's v1 entries went into the catch-up's v2: with the patterns, a
+card with runs of both versions stopped the takeover ("two records of key"); with the
+aggregates, v1's windows were lost and written by v2 (both checked by hand: the test fails).
 """
 
 import collections
@@ -134,6 +145,12 @@ def main():
         first_b = stream(cb, T0, T0 + 39 * MIN, 20000)
         rest_a = stream(ca, T0 + 40 * MIN, T0 + 50 * MIN, 20000)
         rest_b = stream(cb, T0 + 39 * MIN, T0 + 50 * MIN, 20000)
+        if args.catchup:  # B far ahead (its v1 drained), PA caught up to T0+90 min
+            first_b = (stream(cb, T0, T0 + 80 * MIN, 20000) if args.patterns else
+                       stream(cb, T0, T0 + 35 * MIN, 20000) +
+                       stream(cb, T0 + 60 * MIN, T0 + 80 * MIN, 20000))
+            rest_a = stream(ca, T0 + 40 * MIN, T0 + 90 * MIN, 20000)
+            rest_b = stream(cb, T0 + 80 * MIN, T0 + 90 * MIN, 20000)
         every = first_a + first_b + rest_a + rest_b
         expected = collections.Counter(
             [r for r in cep_run(args, artifacts["v1"], every, "v1")
@@ -148,31 +165,83 @@ def main():
         switched = f"drain) applied at event time {T_TEXT}"
         wait_for("both members switch at T (their v1 drains)",
                  lambda: switched in a.log() and switched in b.log())
+        last_b = (T0 + 79 * MIN) if args.catchup else (T0 + 38 * MIN)
         wait_for("both members' watermarks near their last events",
                  lambda: watermark(port_a, pa) >= (T0 + 39 * MIN) / 1000 and
-                 watermark(port_b, pb) >= (T0 + 38 * MIN) / 1000)
+                 watermark(port_b, pb) >= last_b / 1000)
+        if args.catchup:
+            wait_for("v1 drained on B (its partition far past T)",
+                     lambda: b.log().count("(drained)") >= len(names))
 
         # 2. A leaves mid-drain: B takes PA over.
         check(a.stop() == 0, "A stops with SIGTERM, exit 0")
         bed.servers.remove(a)
         b.wait_log(f"took over payments[{pa}]", timeout=60)
         log = b.log()
-        check(f"payments[{pa}]: catching up" not in log, "B's log: PA merges at once (no catch-up)")
-        for name in names:
+        if args.catchup:
+            check(f"payments[{pa}]: catching up: its watermark" in log,
+                  "B's log: PA, behind B, catches up on its own")
+            for name in names:
+                check(any(f"payments[{pa}]: catching up: {name} " in line and
+                          "served again in the catch-up, draining, from its artifact" in line
+                          and ": 0 keys" not in line for line in log.splitlines()),
+                      f"B's log: v1's {name} state of PA served again in the catch-up, draining")
+        else:
+            check(f"payments[{pa}]: catching up" not in log,
+                  "B's log: PA merges at once (no catch-up)")
+        for name in () if args.catchup else names:
             check(f"restored from the changelog: {name} " in log and
                   any(f"restored from the changelog: {name} " in line and "(draining): " in line
                       and " 0 keys" not in line for line in log.splitlines()),
                   f"B's log: v1's {name} state of PA restored into B's draining v1")
 
+        if args.stop:  # 2b. B stops mid-catch-up; C, started with v2 alone, takes both
+            part = [e for e in rest_a if e["ts"] < T0 + 50 * MIN]
+            rest_a = rest_a[len(part):]
+            seen = consumed(port_b)
+            bed.produce("payments", enc(part), key=key)
+            wait_for("B's catch-up reads PA up to T0+50 min",
+                     lambda: consumed(port_b) >= seen + len(part))
+            at = committed(port_b)
+            wait_for("a checkpoint of B commits PA's catch-up", lambda: committed(port_b) > at)
+            check(b.stop() == 0, "B stops with SIGTERM, exit 0 (PA still catching up)")
+            bed.servers.remove(b)
+            check(f"payments[{pa}]: caught up with this member" not in b.log(),
+                  "B's log: PA had not merged when B stopped")
+            b = bed.serve([artifacts["v2"], "-i", bed.url("payments", group="gd"), "-o",
+                           bed.url("alerts"), "--max-delay", "2s", "--state",
+                           os.path.join(args.workdir, "state-c"), "--checkpoint-every", "300ms",
+                           "--scale-out", "--kafka-config",
+                           os.path.join(args.workdir, "group.properties")], name="c")
+            port_b = os.path.join(args.workdir, "c.port")
+            b.wait_log(f"payments[{pa}]: catching up: its watermark", timeout=60)
+            log = b.log()
+            for name in names:
+                check(any(f"payments[{pa}]: catching up: {name} " in line and
+                          "served again in the catch-up, draining, from its artifact" in line
+                          and ": 0 keys" not in line for line in log.splitlines()),
+                      f"C's log: v1's {name} windows of PA, in B's record written from its "
+                      "catch-up, served again in C's catch-up")
+
         # 3. The rest, a far watermark: v1 drains.
         bed.produce("payments", enc(rest_a), key=key)
+        if args.catchup and not args.stop:  # PA reaches B's T0+80 min and merges first
+            b.wait_log(f"payments[{pa}]: caught up with this member", timeout=60)
+            if not args.patterns:  # v1's sessions spanning T still open: on B from here
+                check(any("merged from the catch-up: card_visit " in line and
+                          "served again, draining, with the catch-up's state" in line
+                          for line in b.log().splitlines()),
+                      "B's log: v1's open sessions served again on B, draining, at the merge")
         bed.produce("payments", enc(rest_b), key=key)
         far = T0 + 24 * 60 * MIN
         for p in range(2):
             bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
         wait_for("B's watermark far in both partitions",
                  lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
-        wait_for("v1 drained on B", lambda: b.log().count("(drained)") >= len(names))
+        # (with --catchup: B's own v1, then each v1 served again at the merge)
+        own = 0 if args.stop else len(names)
+        wait_for("v1 drained on B", lambda: b.log().count("(drained)") >= own + b.log().count(
+            "served again, draining, with the catch-up's state"))
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         bed.servers.remove(b)
         if r is not None:
