@@ -149,7 +149,7 @@ std::int64_t WindowAggregator::currentDue(const KeyState &k) const {
   if (!k.inDue()) {
     return kNever;
   }
-  return isTimeWindow(spec_.window) ? buckets_.timeOf(k.mark) : k.cx().due;
+  return isTimeWindow(spec_.window) ? buckets_.timeOf(k.mark()) : k.cx().due;
 }
 
 void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
@@ -166,7 +166,7 @@ void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
   // The key's earlier entry, if any, is no longer current.
   k.setInDue(true);
   if (isTimeWindow(spec_.window)) {
-    k.mark = buckets_.add(due, k.slot);
+    k.setMark(buckets_.add(due, keys_->slotOf(k)));
     return;
   }
   k.x().due = due;
@@ -179,8 +179,8 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
     return;
   }
   setDue(k, kNever);
-  k.mark = buckets_.newSerial(); // idle since watermark_ (not in the due set)
-  idle_.push_back({watermark_, k.slot, k.mark});
+  k.setMark(buckets_.newSerial()); // idle since watermark_ (not in the due set)
+  idle_.push_back({watermark_, keys_->slotOf(k), k.mark()});
 }
 
 void WindowAggregator::reclaimIdle() {
@@ -196,7 +196,7 @@ void WindowAggregator::reclaimIdle() {
     idle_.pop_front();
     KeyState &k = keys_->at(e.slot);
     // Erased unless it came back (it has state, or went idle again later: another entry).
-    if (k.inTable() && k.empty() && !k.inDue() && k.mark == e.mark) {
+    if (k.inTable() && k.empty() && !k.inDue() && k.mark() == e.mark) {
       k.destroy(layout_);
       keys_->erase(k);
     }
@@ -284,7 +284,7 @@ void WindowAggregator::fireBuckets(std::int64_t old_w, std::vector<WindowResult>
     order.reserve(b.slots.size());
     for (std::uint32_t slot : b.slots) {
       const KeyState &k = keys_->at(slot);
-      if (k.inDue() && k.mark == b.serial) {
+      if (k.inDue() && k.mark() == b.serial) {
         order.emplace_back(k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i), slot);
       }
     }
@@ -294,7 +294,7 @@ void WindowAggregator::fireBuckets(std::int64_t old_w, std::vector<WindowResult>
     }
     for (const auto &[first_arrival, slot] : order) {
       KeyState &k = keys_->at(slot);
-      if (k.inDue() && k.mark == b.serial) { // else processed already (a repeated entry)
+      if (k.inDue() && k.mark() == b.serial) { // else processed already (a repeated entry)
         processDue(k, old_w, out);
       }
     }

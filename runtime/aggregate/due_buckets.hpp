@@ -14,8 +14,8 @@
 // bucket's keys into output order when it fires (take()).
 //
 //   DueBuckets d;
-//   std::uint32_t serial = d.add(t, k.slot);  // k.mark = serial
-//   d.timeOf(k.mark);                         // t
+//   std::uint32_t serial = d.add(t, keys.slotOf(k));  // k.setMark(serial)
+//   d.timeOf(k.mark());                               // t
 //   DueBuckets::Taken b;
 //   while (d.take(watermark, b)) { for (std::uint32_t s : b.slots) ...; }
 #pragma once

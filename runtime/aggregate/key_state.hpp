@@ -137,10 +137,11 @@ struct KeyExtra {
   std::unique_ptr<Rolling> rolling;
 };
 
-// 88 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
+// 80 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
 // open window included (its pane is inline, PaneSlots): the key's "@key" JSON (32, its bytes
-// inline up to 15), the panes (40: 32 inline + size and capacity), the extra state's pointer
-// sharing its word with the flags (8), the key's slot number and its due/idle mark (8).
+// inline up to 15), the panes (40: 32 inline, then size and capacity in 4 bytes beside the
+// key's due/idle mark), the extra state's pointer sharing its word with the flags (8). Its slot
+// number is not kept: the key table works it out from the address (KeyTable::slotOf).
 struct KeyState {
   std::string name; // the key's "@key" JSON
   // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
@@ -158,14 +159,6 @@ private:
   void setFlag(std::uintptr_t f, bool on) { extra_ = on ? extra_ | f : extra_ & ~f; }
 
 public:
-  // Its place in the key table's slab (KeyTable::at): what the due buckets and the idle list
-  // hold instead of an address.
-  std::uint32_t slot = 0;
-  // In the due set of a time window: the serial of the due bucket its current entry is in (an
-  // entry of another serial is stale). Idle (empty(), not in the due set): the serial it got
-  // when it went idle (WindowAggregator::idle_; an idle entry of another serial is stale).
-  std::uint32_t mark = 0;
-
   KeyState() = default;
   ~KeyState() { delete extra(); }
   KeyState(const KeyState &) = delete;
@@ -177,6 +170,12 @@ public:
   void setInDue(bool on) { setFlag(kInDue, on); }
   bool running() const { return flag(kRunning); }
   void setRunning(bool on) { setFlag(kRunning, on); }
+  // In the due set of a time window: the serial of the due bucket its current entry is in (an
+  // entry of another serial is stale). Idle (empty(), not in the due set): the serial it got
+  // when it went idle (WindowAggregator::idle_; an idle entry of another serial is stale).
+  // Kept in the panes' spare 4 bytes.
+  std::uint32_t mark() const { return panes.spare; }
+  void setMark(std::uint32_t m) { panes.spare = m; }
 
   // The extra state, or null when the key never needed any.
   KeyExtra *extra() const { return reinterpret_cast<KeyExtra *>(extra_ & ~kFlags); }
@@ -300,6 +299,6 @@ public:
     setRunning(false);
   }
 };
-static_assert(sizeof(KeyState) == 88, "a key's slot: see the comment above");
+static_assert(sizeof(KeyState) == 80, "a key's slot: see the comment above");
 
 } // namespace cep::runtime::aggregate

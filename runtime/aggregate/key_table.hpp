@@ -25,11 +25,13 @@
 #include "runtime/aggregate/key_state.hpp"
 #include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cep::runtime::aggregate {
@@ -125,23 +127,27 @@ public:
     if ((used_ + 1) * 2 > index_.size()) {
       grow();
     }
-    KeyState *k;
+    std::uint32_t slot;
     if (!free_.empty()) {
-      k = free_.back();
+      slot = free_.back();
       free_.pop_back();
     } else {
       CEP_ASSERT(slots_ < std::numeric_limits<std::uint32_t>::max() / 2, "too many keys");
       if (slots_ % kChunk == 0) {
         chunks_.push_back(std::make_unique<KeyState[]>(kChunk));
+        auto base = reinterpret_cast<std::uintptr_t>(chunks_.back().get());
+        auto pos = std::lower_bound(by_address_.begin(), by_address_.end(),
+                                    std::make_pair(base, std::uint32_t{0}));
+        by_address_.insert(pos, {base, static_cast<std::uint32_t>(chunks_.size() - 1)});
       }
-      k = &chunks_.back()[slots_ % kChunk];
-      k->slot = static_cast<std::uint32_t>(slots_);
+      slot = static_cast<std::uint32_t>(slots_);
       ++slots_;
     }
+    KeyState *k = &at(slot);
     k->name.assign(key);
-    k->mark = 0;
+    k->setMark(0);
     k->setInTable(true);
-    place(k, h);
+    place(slot, h);
     ++used_;
     return *k;
   }
@@ -150,7 +156,9 @@ public:
   void erase(KeyState &k) {
     std::size_t mask = index_.size() - 1;
     std::size_t i = hash(k.name) & mask;
-    while (index_[i].slot != k.slot + 1) {
+    std::uint32_t slot = slotOf(k);
+    for (std::size_t probes = 0; index_[i].slot != slot + 1; ++probes) {
+      CEP_ASSERT(probes < index_.size() && index_[i].slot != 0, "erasing a key not in the table");
       i = (i + 1) & mask;
     }
     // Backward shift: move later entries of the probe run into the hole when their home
@@ -171,13 +179,27 @@ public:
     index_[i] = Entry{};
     k.setInTable(false);
     k.name.clear();
-    free_.push_back(&k);
+    free_.push_back(slot);
     --used_;
   }
 
-  // The key at slot number `slot` (KeyState::slot; in the table or a free place).
+  // The key at slot number `slot` (in the table or a free place), and the slot number of a key
+  // of this table: what the due buckets and the idle list hold instead of an address.
   KeyState &at(std::uint32_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
   const KeyState &at(std::uint32_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
+  std::uint32_t slotOf(const KeyState &k) const {
+    auto p = reinterpret_cast<std::uintptr_t>(&k);
+    auto it =
+        std::upper_bound(by_address_.begin(), by_address_.end(), p,
+                         [](std::uintptr_t v, const std::pair<std::uintptr_t, std::uint32_t> &c) {
+                           return v < c.first;
+                         });
+    CEP_ASSERT(it != by_address_.begin(), "a key of another table");
+    --it;
+    std::size_t in_chunk = (p - it->first) / sizeof(KeyState);
+    CEP_ASSERT(in_chunk < kChunk, "a key of another table");
+    return static_cast<std::uint32_t>(it->second * kChunk + in_chunk);
+  }
 
   template <class F> void forEach(F &&f) {
     for (std::size_t i = 0; i < slots_; ++i) {
@@ -202,7 +224,7 @@ public:
   // its free list.
   std::size_t slabBytes() const {
     return chunks_.size() * kChunk * sizeof(KeyState) + chunks_.capacity() * sizeof(chunks_[0]) +
-           free_.capacity() * sizeof(KeyState *);
+           by_address_.capacity() * sizeof(by_address_[0]) + free_.capacity() * sizeof(free_[0]);
   }
   // The slab's places in use or free (sizeof(KeyState) each).
   std::size_t slots() const { return slots_; }
@@ -215,13 +237,13 @@ private:
     std::uint32_t hash = 0;
   };
 
-  void place(KeyState *k, std::uint64_t h) {
+  void place(std::uint32_t slot, std::uint64_t h) {
     std::size_t mask = index_.size() - 1;
     std::size_t i = h & mask;
     while (index_[i].slot != 0) {
       i = (i + 1) & mask;
     }
-    index_[i] = Entry{k->slot + 1, static_cast<std::uint32_t>(h)};
+    index_[i] = Entry{slot + 1, static_cast<std::uint32_t>(h)};
   }
 
   void grow() {
@@ -229,7 +251,7 @@ private:
     old.swap(index_);
     for (const Entry &e : old) {
       if (e.slot != 0) {
-        place(&at(e.slot - 1), e.hash);
+        place(e.slot - 1, e.hash);
       }
     }
   }
@@ -237,8 +259,10 @@ private:
   static constexpr std::size_t kChunk = 256;
   std::vector<std::unique_ptr<KeyState[]>> chunks_;
   std::size_t slots_ = 0; // places handed out so far (the last chunk's first slots_ % kChunk)
-  std::vector<KeyState *> free_;
-  std::vector<Entry> index_; // a power of two, at most half full
+  // The chunks by address (first byte, chunk number): slotOf.
+  std::vector<std::pair<std::uintptr_t, std::uint32_t>> by_address_;
+  std::vector<std::uint32_t> free_; // slot numbers
+  std::vector<Entry> index_;        // a power of two, at most half full
   std::size_t used_ = 0;
 };
 
