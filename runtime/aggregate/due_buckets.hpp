@@ -4,9 +4,11 @@
 // 4-byte slot numbers per time costs 4 bytes a key, where a heap entry per key cost 24 (39 at
 // the heap's capacity) and the key's own due time 8 more.
 //
-//   bucket   (time, serial, slots): slots in blocks of 1,024 (no doubling: at most one
-//            block's slack per bucket); a key's entry is current while the key is in the due
-//            set with the bucket's serial as its mark (KeyState::mark), else stale and skipped
+//   bucket   (time, serial, slots): the first 1,024 slots in a vector that doubles (a bucket
+//            of a few keys stays small: a hopping window's keys spread over many due times),
+//            the others in blocks of 1,024 (no doubling past that: at most one block's slack);
+//            a key's entry is current while the key is in the due set with the bucket's serial
+//            as its mark (KeyState::mark), else stale and skipped
 //   by time  the buckets in time order (few: a tumbling window has one or two, a hopping one
 //            at most size / slide, lateness adds the times windows close)
 //
@@ -78,11 +80,15 @@ public:
       }
     }
     Bucket &b = it->second;
-    if (b.size % kBlock == 0) {
-      b.blocks.push_back(std::make_unique<std::uint32_t[]>(kBlock));
+    if (b.head.size() < kBlock) {
+      b.head.push_back(slot);
+    } else {
+      if (b.more % kBlock == 0) {
+        b.blocks.push_back(std::make_unique<std::uint32_t[]>(kBlock));
+      }
+      b.blocks[b.more / kBlock][b.more % kBlock] = slot;
+      ++b.more;
     }
-    b.blocks[b.size / kBlock][b.size % kBlock] = slot;
-    ++b.size;
     return b.serial;
   }
 
@@ -95,9 +101,9 @@ public:
     Bucket &b = it->second;
     out.time = it->first;
     out.serial = b.serial;
-    out.slots.clear();
-    out.slots.reserve(b.size);
-    for (std::size_t i = 0; i < b.size; ++i) {
+    out.slots.swap(b.head);
+    out.slots.reserve(out.slots.size() + b.more);
+    for (std::size_t i = 0; i < b.more; ++i) {
       out.slots.push_back(b.blocks[i / kBlock][i % kBlock]);
     }
     time_of_.erase(b.serial);
@@ -113,7 +119,8 @@ public:
   std::size_t bytes() const {
     std::size_t n = 0;
     for (const auto &[time, b] : by_time_) {
-      n += b.blocks.size() * kBlock * sizeof(std::uint32_t) +
+      n += b.head.capacity() * sizeof(std::uint32_t) +
+           b.blocks.size() * kBlock * sizeof(std::uint32_t) +
            b.blocks.capacity() * sizeof(b.blocks[0]) + sizeof(time) + sizeof(Bucket) +
            4 * sizeof(void *);
     }
@@ -126,7 +133,8 @@ private:
   static constexpr std::size_t kBlock = 1024;
   struct Bucket {
     std::uint32_t serial = 0;
-    std::size_t size = 0;
+    std::vector<std::uint32_t> head; // the first kBlock entries
+    std::size_t more = 0;            // entries in blocks
     std::vector<std::unique_ptr<std::uint32_t[]>> blocks;
   };
   std::map<std::int64_t, Bucket> by_time_;

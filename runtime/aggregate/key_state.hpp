@@ -131,8 +131,8 @@ struct KeyExtra {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
-  // Sessions, rolling and none (in_due): the time of the key's current entry in the due heap
-  // (aggregator.hpp due_). Time windows keep theirs in the due buckets (due_buckets.hpp).
+  // Sessions, rolling and none (in the due set): the time of the key's current entry in the due
+  // heap (aggregator.hpp due_). Time windows keep theirs in the due buckets (due_buckets.hpp).
   std::int64_t due = kNever;
   std::unique_ptr<Rolling> rolling;
 };
