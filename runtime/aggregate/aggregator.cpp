@@ -145,18 +145,33 @@ KeyState &WindowAggregator::keyFor(std::string_view key) {
   return k != nullptr ? *k : keys_->insert(key, h);
 }
 
+std::int64_t WindowAggregator::currentDue(const KeyState &k) const {
+  if (!k.inDue()) {
+    return kNever;
+  }
+  return isTimeWindow(spec_.window) ? buckets_.timeOf(k.mark()) : k.cx().due;
+}
+
 void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
-  if (k.due == due && k.in_due) {
+  if (due == kNever) { // out of the due set: its entry, if any, is no longer current
+    k.setInDue(false);
+    if (KeyExtra *x = k.extra()) {
+      x->due = kNever;
+    }
     return;
   }
-  k.due = due;
-  k.in_due = due != kNever;
-  if (k.in_due) { // the key's earlier entry, if any, is no longer current
-    // Time windows: the first pane's first arrival, the output order of its window.
-    std::uint64_t order = k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i);
-    due_.push_back({due, order, &k});
-    std::push_heap(due_.begin(), due_.end(), std::greater<>());
+  if (k.inDue() && currentDue(k) == due) {
+    return;
   }
+  // The key's earlier entry, if any, is no longer current.
+  k.setInDue(true);
+  if (isTimeWindow(spec_.window)) {
+    k.setMark(buckets_.add(due, keys_->slotOf(k)));
+    return;
+  }
+  k.x().due = due;
+  due_.push_back({due, 0, &k}); // no panes: advance sorts what is unsorted
+  std::push_heap(due_.begin(), due_.end(), std::greater<>());
 }
 
 void WindowAggregator::dropIfEmpty(KeyState &k) {
@@ -164,8 +179,8 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
     return;
   }
   setDue(k, kNever);
-  k.due = watermark_; // idle since (not in_due)
-  idle_.emplace_back(watermark_, &k);
+  k.setMark(buckets_.newSerial()); // idle since watermark_ (not in the due set)
+  idle_.push_back({watermark_, keys_->slotOf(k), k.mark()});
 }
 
 void WindowAggregator::reclaimIdle() {
@@ -176,13 +191,14 @@ void WindowAggregator::reclaimIdle() {
   if (__builtin_sub_overflow(watermark_, horizon_, &limit)) {
     limit = std::numeric_limits<std::int64_t>::min();
   }
-  while (!idle_.empty() && idle_.front().first <= limit) {
-    auto [since, k] = idle_.front();
+  while (!idle_.empty() && idle_.front().since <= limit) {
+    IdleKey e = idle_.front();
     idle_.pop_front();
+    KeyState &k = keys_->at(e.slot);
     // Erased unless it came back (it has state, or went idle again later: another entry).
-    if (k->in_table && k->empty() && !k->in_due && k->due == since) {
-      k->destroy(layout_);
-      keys_->erase(*k);
+    if (k.inTable() && k.empty() && !k.inDue() && k.mark() == e.mark) {
+      k.destroy(layout_);
+      keys_->erase(k);
     }
   }
 }
@@ -225,7 +241,7 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
   } else {
     due = dueOf(k);
   }
-  if (!k.in_due || due < k.due) {
+  if (!k.inDue() || due < currentDue(k)) {
     setDue(k, due);
   }
   return fate;
@@ -238,20 +254,14 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   std::int64_t old_w = watermark_;
   watermark_ = watermark;
   std::size_t first = out.size();
+  fireBuckets(old_w, out);
   while (!due_.empty() && due_.front().time <= watermark) {
     Due top = due_.front();
     std::pop_heap(due_.begin(), due_.end(), std::greater<>());
     due_.pop_back();
     KeyState &k = *top.key;
-    if (!k.in_due || k.due != top.time) {
-      continue; // not current (the key's due moved, or it has none)
-    }
-    setDue(k, kNever);
-    process(k, old_w, out);
-    if (k.empty()) {
-      dropIfEmpty(k);
-    } else {
-      setDue(k, dueOf(k));
+    if (k.inDue() && k.cx().due == top.time) { // else not current (the key's due moved)
+      processDue(k, old_w, out);
     }
   }
   // Usually in order already (the due set's order); else sorted (resultBefore).
@@ -261,8 +271,43 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   }
   std::int64_t idle_limit;
   if (!idle_.empty() && !__builtin_sub_overflow(watermark, horizon_, &idle_limit) &&
-      idle_.front().first <= idle_limit) {
+      idle_.front().since <= idle_limit) {
     reclaimIdle();
+  }
+}
+
+void WindowAggregator::fireBuckets(std::int64_t old_w, std::vector<WindowResult> &out) {
+  DueBuckets::Taken b;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (first arrival, slot)
+  while (buckets_.take(watermark_, b)) {
+    order.clear();
+    order.reserve(b.slots.size());
+    for (std::uint32_t slot : b.slots) {
+      const KeyState &k = keys_->at(slot);
+      if (k.inDue() && k.mark() == b.serial) {
+        order.emplace_back(k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i), slot);
+      }
+    }
+    // Usually near this order already (keys come in as the reorder buffer releases events).
+    if (!std::is_sorted(order.begin(), order.end())) {
+      std::sort(order.begin(), order.end());
+    }
+    for (const auto &[first_arrival, slot] : order) {
+      KeyState &k = keys_->at(slot);
+      if (k.inDue() && k.mark() == b.serial) { // else processed already (a repeated entry)
+        processDue(k, old_w, out);
+      }
+    }
+  }
+}
+
+void WindowAggregator::processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
+  setDue(k, kNever);
+  process(k, old_w, out);
+  if (k.empty()) {
+    dropIfEmpty(k);
+  } else {
+    setDue(k, dueOf(k));
   }
 }
 
@@ -374,8 +419,8 @@ void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<Win
     drop += stride;
   }
   k.panes.eraseFront(drop);
-  if (k.extra) {
-    auto &wr = k.extra->written;
+  if (KeyExtra *x = k.extra()) {
+    auto &wr = x->written;
     wr.erase(std::remove_if(wr.begin(), wr.end(),
                             [&](const std::pair<std::int64_t, std::uint32_t> &x) {
                               return x.first - 1 + l <= w;

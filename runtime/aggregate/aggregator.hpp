@@ -54,6 +54,7 @@
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
+#include "runtime/aggregate/due_buckets.hpp"
 #include "runtime/aggregate/result.hpp"
 #include "runtime/aggregate/spec.hpp"
 
@@ -96,8 +97,8 @@ struct AggregateStats {
   std::uint64_t state_bytes = 0;  // everything: keys, cells, queues, heap
   // Of state_bytes: the keys themselves (the index that finds them, each key's name string in
   // its slot and its bytes beyond the inline 15). state_bytes - key_bytes is what the windows
-  // cost: per key with one tumbling count window, its slot's other 64 bytes (the pane inline)
-  // and its due-heap entry (the heap's capacity).
+  // cost: per key with one tumbling count window, its slot's other 56 bytes (the pane inline)
+  // and its 4-byte entry in a due bucket.
   std::uint64_t key_bytes = 0;
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
 };
@@ -122,8 +123,9 @@ public:
   // advance, runtime::Matcher::advanceTo).
   std::int64_t nextDue() const {
     std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
+    due = std::min(due, buckets_.firstTime());                       // time windows'
     std::int64_t reclaim;                                            // idle keys' memory
-    if (!idle_.empty() && !__builtin_add_overflow(idle_.front().first, horizon_, &reclaim)) {
+    if (!idle_.empty() && !__builtin_add_overflow(idle_.front().since, horizon_, &reclaim)) {
       due = std::min(due, reclaim);
     }
     return due;
@@ -198,8 +200,16 @@ private:
   // Whether the filter keeps out.back(); a rejected result goes back to the spares.
   bool keepLast(std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
+  // Puts k in the due set at `due` (kNever: takes it out).
   void setDue(KeyState &k, std::int64_t due);
+  // The time of k's current entry in the due set (kNever: none).
+  std::int64_t currentDue(const KeyState &k) const;
   std::int64_t dueOf(const KeyState &k) const;
+  // Time windows: processes the keys of the due buckets up to watermark_, each bucket's in
+  // output order (its keys' first arrival).
+  void fireBuckets(std::int64_t old_w, std::vector<WindowResult> &out);
+  // The key whose due entry came up: processed, then due again or idle.
+  void processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
   void process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
   // A key left with no state goes idle: it stays in the table (its buffers kept) for a key that
   // comes back within horizon_ (the usual key of a tumbling or rolling window comes back an
@@ -240,21 +250,30 @@ private:
   std::size_t string_values_ = 0;        // rolling: string value columns per entry
   bool reads_fields_ = false;            // rolling: some accumulator reads a field (null bits)
   std::int64_t watermark_;
-  // Keys with state, and idle ones (empty()): a KeyState's address is stable, so the due set
-  // points at it.
+  // Keys with state, and idle ones (empty()): a KeyState's address and slot number are stable,
+  // so the due set points at it.
   std::unique_ptr<KeyTable> keys_;
-  // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past.
-  std::deque<std::pair<std::int64_t, KeyState *>> idle_;
+  // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past
+  // (an entry is stale unless the key is still idle with the entry's mark).
+  struct IdleKey {
+    std::int64_t since;
+    std::uint32_t slot;
+    std::uint32_t mark;
+  };
+  std::deque<IdleKey> idle_;
   std::int64_t horizon_ = 0;
-  // When each key next has work to do (a window to fire, state to drop), or earlier: a
-  // min-heap of (time, order, key) without erase: an entry is current while it equals the
-  // key's (KeyState::due, in_due); others are skipped when they come up (a key's
-  // due only moves earlier between two advances, and a spurious wake-up only recomputes it).
-  // Two current entries of one key (its due went t, earlier, t again) process it once: the
-  // first moves its due past t; their orders may differ, and advance sorts what is unsorted.
-  // Among keys due at the same time, by the first arrival in the key's first pane: the
-  // windows of a tumbling window's hour then fire in output order, and advance's sort finds
-  // them sorted.
+  // Time windows' due set: per due time, the slot numbers of the keys due then
+  // (due_buckets.hpp). A key's entry is current while it is in the due set with the bucket's
+  // serial as its mark; its due only moves earlier between two advances (a new entry), and a
+  // spurious wake-up only recomputes it. A bucket fires its keys in order of their first
+  // pane's first arrival (sorted when it fires): a tumbling hour's windows then come out in
+  // output order, and advance's sort finds them sorted.
+  DueBuckets buckets_;
+  // Sessions, rolling and none: when each key next has work to do (a window to fire, state to
+  // drop), or earlier: a min-heap of (time, order, key) without erase: an entry is current
+  // while it equals the key's (KeyExtra::due, in the due set); others are skipped when they
+  // come up. Two current entries of one key (its due went t, earlier, t again) process it
+  // once: the first moves its due past t; advance sorts what is unsorted.
   struct Due {
     std::int64_t time;
     std::uint64_t order;

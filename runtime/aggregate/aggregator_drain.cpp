@@ -53,12 +53,12 @@ void WindowAggregator::seedFrom(const WindowAggregator &from, std::int64_t befor
         own.insert(pos, std::move(shell));
         setDue(k, dueOf(k));
       }
-    } else if (src.running && src.cx().first_time < before) {
+    } else if (src.running() && src.cx().first_time < before) {
       KeyState &k = keyFor(name);
-      if (k.running) {
+      if (k.running()) {
         return; // it has its own cell for the key already
       }
-      k.running = true;
+      k.setRunning(true);
       k.x().cell.assign(layout_.width(), Slot{});
       layout_.init(k.x().cell.data());
       k.x().first_time = src.cx().first_time;
@@ -79,7 +79,7 @@ bool WindowAggregator::holdsWindowBefore(std::int64_t before) const {
       for (const Session &s : k.cx().sessions) {
         holds = holds || s.start < before;
       }
-    } else if (spec_.window == WindowKind::None && k.running && k.cx().first_time < before) {
+    } else if (spec_.window == WindowKind::None && k.running() && k.cx().first_time < before) {
       holds = true;
     }
   });
@@ -147,7 +147,7 @@ std::int64_t WindowAggregator::latestHeld() const {
     for (const Session &s : k.cx().sessions) {
       latest = std::max(latest, s.last);
     }
-    if (k.running) {
+    if (k.running()) {
       latest = std::max(latest, k.cx().last_time);
     }
   });

@@ -102,7 +102,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
         layout_.fill(s.cell.data(), r);
         out.push_back(std::move(r));
       }
-    } else if (k->running) {
+    } else if (k->running()) {
       WindowResult r;
       r.key = k->name;
       r.end = k->cx().last_time;
@@ -258,7 +258,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       layout_.read(r, k.x().sessions.back().cell.data());
     }
   } else if (spec_.window == WindowKind::Rolling) {
-    k.running = true;
+    k.setRunning(true);
     k.x().rolling = std::make_unique<Rolling>();
     k.x().rolling->accs.resize(spec_.accumulators.size());
     std::int64_t last_time = r.i64();
@@ -350,7 +350,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       }
     }
   } else {
-    k.running = true;
+    k.setRunning(true);
     k.x().first_time = r.i64();
     k.x().last_time = r.i64();
     k.x().first_seq = r.u64();
@@ -363,18 +363,20 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
   // The key table (its index and every KeyState's slot, idle and free ones too), the idle
-  // list and the due heap, then per key the key's bytes past the small-string buffer and its
-  // extra state. key_bytes: the index and the keys' names (in their slots and beyond).
+  // list and the due set (heap and buckets), then per key the key's bytes past the small-string
+  // buffer and its extra state. key_bytes: the index and the keys' names (in their slots and
+  // beyond).
   s.state_bytes += keys_->indexBytes() + keys_->slabBytes();
   s.key_bytes += keys_->indexBytes();
-  s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
+  s.state_bytes +=
+      idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due) + buckets_.bytes();
   keys_->forEach([&](const KeyState &k) {
     s.keys += k.empty() ? 0 : 1;
     s.idle_keys += k.empty() ? 1 : 0;
     std::size_t name_heap = k.name.capacity() > 15 ? k.name.capacity() + 1 : 0;
     s.state_bytes += name_heap;
     s.key_bytes += sizeof(k.name) + name_heap;
-    s.state_bytes += k.extra ? sizeof(KeyExtra) : 0;
+    s.state_bytes += k.extra() != nullptr ? sizeof(KeyExtra) : 0;
     std::size_t st = k.stride(layout_);
     s.windows += k.panes.size() / st;
     s.window_bytes += k.panes.size() * sizeof(Slot);

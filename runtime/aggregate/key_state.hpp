@@ -131,40 +131,74 @@ struct KeyExtra {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
+  // Sessions, rolling and none (in the due set): the time of the key's current entry in the due
+  // heap (aggregator.hpp due_). Time windows keep theirs in the due buckets (due_buckets.hpp).
+  std::int64_t due = kNever;
   std::unique_ptr<Rolling> rolling;
 };
 
-// 96 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
+// 80 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
 // open window included (its pane is inline, PaneSlots): the key's "@key" JSON (32, its bytes
-// inline up to 15), when it is next due (8), the extra state's pointer (8), the panes (40: 32
-// inline + size and capacity), flags (8).
+// inline up to 15), the panes (40: 32 inline, then size and capacity in 4 bytes beside the
+// key's due/idle mark), the extra state's pointer sharing its word with the flags (8). Its slot
+// number is not kept: the key table works it out from the address (KeyTable::slotOf).
 struct KeyState {
   std::string name; // the key's "@key" JSON
-  // In the due set (in_due): the time of its current entry there (aggregator.hpp due_). Idle
-  // (empty(), not in_due): the watermark when it went idle (WindowAggregator::idle_).
-  std::int64_t due = kNever;
-  std::unique_ptr<KeyExtra> extra;
   // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
   PaneSlots panes;
-  bool in_table = false; // false: a free place of the key table's slab
-  bool in_due = false;
-  bool running = false; // rolling/none state present
 
+private:
+  // KeyExtra* (8-aligned) | the flags below in its low 3 bits.
+  std::uintptr_t extra_ = 0;
+  static constexpr std::uintptr_t kInTable = 1; // false: a free place of the key table's slab
+  static constexpr std::uintptr_t kInDue = 2;   // in the due set (the heap or a due bucket)
+  static constexpr std::uintptr_t kRunning = 4; // rolling/none state present
+  static constexpr std::uintptr_t kFlags = 7;
+  static_assert(alignof(KeyExtra) >= 8, "the flags take the pointer's 3 low bits");
+  bool flag(std::uintptr_t f) const { return (extra_ & f) != 0; }
+  void setFlag(std::uintptr_t f, bool on) { extra_ = on ? extra_ | f : extra_ & ~f; }
+
+public:
+  KeyState() = default;
+  ~KeyState() { delete extra(); }
+  KeyState(const KeyState &) = delete;
+  KeyState &operator=(const KeyState &) = delete;
+
+  bool inTable() const { return flag(kInTable); }
+  void setInTable(bool on) { setFlag(kInTable, on); }
+  bool inDue() const { return flag(kInDue); }
+  void setInDue(bool on) { setFlag(kInDue, on); }
+  bool running() const { return flag(kRunning); }
+  void setRunning(bool on) { setFlag(kRunning, on); }
+  // In the due set of a time window: the serial of the due bucket its current entry is in (an
+  // entry of another serial is stale). Idle (empty(), not in the due set): the serial it got
+  // when it went idle (WindowAggregator::idle_; an idle entry of another serial is stale).
+  // Kept in the panes' spare 4 bytes.
+  std::uint32_t mark() const { return panes.spare; }
+  void setMark(std::uint32_t m) { panes.spare = m; }
+
+  // The extra state, or null when the key never needed any.
+  KeyExtra *extra() const { return reinterpret_cast<KeyExtra *>(extra_ & ~kFlags); }
   KeyExtra &x() {
-    if (!extra) {
-      extra = std::make_unique<KeyExtra>();
+    if (extra() == nullptr) {
+      extra_ |= reinterpret_cast<std::uintptr_t>(new KeyExtra());
     }
-    return *extra;
+    return *extra();
   }
   const KeyExtra &cx() const {
     static const KeyExtra none;
-    return extra ? *extra : none;
+    return extra() != nullptr ? *extra() : none;
+  }
+  void dropExtra() {
+    delete extra();
+    extra_ &= kFlags;
   }
 
   std::size_t stride(const CellLayout &l) const { return 2 + l.width(); }
   bool empty() const {
-    return panes.empty() && !running &&
-           (!extra || (extra->written.empty() && extra->sessions.empty()));
+    const KeyExtra *e = extra();
+    return panes.empty() && !running() &&
+           (e == nullptr || (e->written.empty() && e->sessions.empty()));
   }
   // Frees what the state owns but keeps the buffers that a key coming back fills again (the
   // panes' vector, a rolling window's rings): the key is empty() afterwards.
@@ -174,21 +208,21 @@ struct KeyState {
       l.destroy(panes.data() + at + 2);
     }
     panes.clear();
-    if (extra) {
-      for (Session &s : extra->sessions) {
+    if (KeyExtra *e = extra()) {
+      for (Session &s : e->sessions) {
         l.destroy(s.cell.data());
       }
-      extra->sessions.clear();
-      extra->written.clear();
-      if (!extra->cell.empty()) {
-        l.destroy(extra->cell.data());
-        extra->cell.clear();
+      e->sessions.clear();
+      e->written.clear();
+      if (!e->cell.empty()) {
+        l.destroy(e->cell.data());
+        e->cell.clear();
       }
-      if (extra->rolling) {
-        extra->rolling->clear();
+      if (e->rolling) {
+        e->rolling->clear();
       }
     }
-    running = false;
+    setRunning(false);
   }
 
   // The number (not offset) of the first pane with index >= p.
@@ -230,10 +264,10 @@ struct KeyState {
     return pane + 2;
   }
   std::uint32_t writes(std::int64_t end) const {
-    if (!extra) {
+    if (extra() == nullptr) {
       return 0;
     }
-    const auto &written = extra->written;
+    const auto &written = extra()->written;
     auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
     return it != written.end() && it->first == end ? it->second : 0;
   }
@@ -253,18 +287,18 @@ struct KeyState {
       l.destroy(panes.data() + at + 2);
     }
     panes.clear();
-    if (extra) {
-      for (Session &s : extra->sessions) {
+    if (KeyExtra *e = extra()) {
+      for (Session &s : e->sessions) {
         l.destroy(s.cell.data());
       }
-      if (!extra->cell.empty()) {
-        l.destroy(extra->cell.data());
+      if (!e->cell.empty()) {
+        l.destroy(e->cell.data());
       }
-      extra.reset();
+      dropExtra();
     }
-    running = false;
+    setRunning(false);
   }
 };
-static_assert(sizeof(KeyState) == 96, "a key's slot: see the comment above");
+static_assert(sizeof(KeyState) == 80, "a key's slot: see the comment above");
 
 } // namespace cep::runtime::aggregate

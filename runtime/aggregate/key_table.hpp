@@ -1,12 +1,13 @@
 // The keys of one aggregate (internal to runtime/aggregate; aggregator.hpp is the interface):
 // KeyStates in a slab found through a flat open-addressing index keyed by the key's bytes.
 //
-//   slab    KeyStates in chunks of 256 (addresses are stable: the due set points at them;
+//   slab    KeyStates in chunks of 256 (addresses and slot numbers are stable: the due set
+//           points at them, the due buckets and the idle list by number, at(slot);
 //           one allocation per 256 keys, counted exactly by slabBytes); a key that is erased
 //           leaves its place to the next new key (free list)
-//   index   a power-of-two array of (KeyState*, hash), at most half full, linear probing,
-//           erase by backward shift (no tombstones); the hash is only here (a key's slot does
-//           not keep it: erase computes it again)
+//   index   a power-of-two array of (slot number, hash's low 32 bits): 8 bytes an entry, at
+//           most half full, linear probing, erase by backward shift (no tombstones); the hash
+//           is only here (a key's slot does not keep it: erase computes it again)
 //   hash    of the key's bytes (8 at a time, multiply and shift; up to 8 bytes in one word
 //           without a variable-length copy): the usual key is a short JSON number or string
 //           ("8519", "\"u1\"")
@@ -22,11 +23,15 @@
 #pragma once
 
 #include "runtime/aggregate/key_state.hpp"
+#include "support/internal_error.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cep::runtime::aggregate {
@@ -101,15 +106,18 @@ public:
     }
   }
 
-  KeyState *find(std::string_view key, std::uint64_t h) const {
+  KeyState *find(std::string_view key, std::uint64_t h) {
     std::size_t mask = index_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Entry &e = index_[i];
-      if (e.key == nullptr) {
+      if (e.slot == 0) {
         return nullptr;
       }
-      if (e.hash == h && key_bytes::same(e.key->name, key)) {
-        return e.key;
+      if (e.hash == static_cast<std::uint32_t>(h)) {
+        KeyState &k = at(e.slot - 1);
+        if (key_bytes::same(k.name, key)) {
+          return &k;
+        }
       }
     }
   }
@@ -119,20 +127,27 @@ public:
     if ((used_ + 1) * 2 > index_.size()) {
       grow();
     }
-    KeyState *k;
+    std::uint32_t slot;
     if (!free_.empty()) {
-      k = free_.back();
+      slot = free_.back();
       free_.pop_back();
     } else {
+      CEP_ASSERT(slots_ < std::numeric_limits<std::uint32_t>::max() / 2, "too many keys");
       if (slots_ % kChunk == 0) {
         chunks_.push_back(std::make_unique<KeyState[]>(kChunk));
+        auto base = reinterpret_cast<std::uintptr_t>(chunks_.back().get());
+        auto pos = std::lower_bound(by_address_.begin(), by_address_.end(),
+                                    std::make_pair(base, std::uint32_t{0}));
+        by_address_.insert(pos, {base, static_cast<std::uint32_t>(chunks_.size() - 1)});
       }
-      k = &chunks_.back()[slots_ % kChunk];
+      slot = static_cast<std::uint32_t>(slots_);
       ++slots_;
     }
+    KeyState *k = &at(slot);
     k->name.assign(key);
-    k->in_table = true;
-    place(k, h);
+    k->setMark(0);
+    k->setInTable(true);
+    place(slot, h);
     ++used_;
     return *k;
   }
@@ -141,14 +156,16 @@ public:
   void erase(KeyState &k) {
     std::size_t mask = index_.size() - 1;
     std::size_t i = hash(k.name) & mask;
-    while (index_[i].key != &k) {
+    std::uint32_t slot = slotOf(k);
+    for (std::size_t probes = 0; index_[i].slot != slot + 1; ++probes) {
+      CEP_ASSERT(probes < index_.size() && index_[i].slot != 0, "erasing a key not in the table");
       i = (i + 1) & mask;
     }
     // Backward shift: move later entries of the probe run into the hole when their home
     // position allows it.
     for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
       Entry &e = index_[j];
-      if (e.key == nullptr) {
+      if (e.slot == 0) {
         break;
       }
       std::size_t home = e.hash & mask;
@@ -160,16 +177,34 @@ public:
       }
     }
     index_[i] = Entry{};
-    k.in_table = false;
+    k.setInTable(false);
     k.name.clear();
-    free_.push_back(&k);
+    free_.push_back(slot);
     --used_;
+  }
+
+  // The key at slot number `slot` (in the table or a free place), and the slot number of a key
+  // of this table: what the due buckets and the idle list hold instead of an address.
+  KeyState &at(std::uint32_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
+  const KeyState &at(std::uint32_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
+  std::uint32_t slotOf(const KeyState &k) const {
+    auto p = reinterpret_cast<std::uintptr_t>(&k);
+    auto it =
+        std::upper_bound(by_address_.begin(), by_address_.end(), p,
+                         [](std::uintptr_t v, const std::pair<std::uintptr_t, std::uint32_t> &c) {
+                           return v < c.first;
+                         });
+    CEP_ASSERT(it != by_address_.begin(), "a key of another table");
+    --it;
+    std::size_t in_chunk = (p - it->first) / sizeof(KeyState);
+    CEP_ASSERT(in_chunk < kChunk, "a key of another table");
+    return static_cast<std::uint32_t>(it->second * kChunk + in_chunk);
   }
 
   template <class F> void forEach(F &&f) {
     for (std::size_t i = 0; i < slots_; ++i) {
       KeyState &k = chunks_[i / kChunk][i % kChunk];
-      if (k.in_table) {
+      if (k.inTable()) {
         f(k);
       }
     }
@@ -177,44 +212,46 @@ public:
   template <class F> void forEach(F &&f) const {
     for (std::size_t i = 0; i < slots_; ++i) {
       const KeyState &k = chunks_[i / kChunk][i % kChunk];
-      if (k.in_table) {
+      if (k.inTable()) {
         f(k);
       }
     }
   }
 
-  // Bytes of the index (what finds a key: its hash and the slot's address).
+  // Bytes of the index (what finds a key: its hash and the slot's number).
   std::size_t indexBytes() const { return index_.size() * sizeof(Entry); }
   // Bytes of the slab (every allocated chunk's KeyStates, free and idle places included) and
   // its free list.
   std::size_t slabBytes() const {
     return chunks_.size() * kChunk * sizeof(KeyState) + chunks_.capacity() * sizeof(chunks_[0]) +
-           free_.capacity() * sizeof(KeyState *);
+           by_address_.capacity() * sizeof(by_address_[0]) + free_.capacity() * sizeof(free_[0]);
   }
   // The slab's places in use or free (sizeof(KeyState) each).
   std::size_t slots() const { return slots_; }
 
 private:
+  // 8 bytes: the key's slot number + 1 (0: empty) and the low 32 bits of its hash (enough for
+  // the home position: the index has fewer than 2^32 entries).
   struct Entry {
-    KeyState *key = nullptr; // null: empty
-    std::uint64_t hash = 0;
+    std::uint32_t slot = 0;
+    std::uint32_t hash = 0;
   };
 
-  void place(KeyState *k, std::uint64_t h) {
+  void place(std::uint32_t slot, std::uint64_t h) {
     std::size_t mask = index_.size() - 1;
     std::size_t i = h & mask;
-    while (index_[i].key != nullptr) {
+    while (index_[i].slot != 0) {
       i = (i + 1) & mask;
     }
-    index_[i] = Entry{k, h};
+    index_[i] = Entry{slot + 1, static_cast<std::uint32_t>(h)};
   }
 
   void grow() {
     std::vector<Entry> old(index_.size() * 2);
     old.swap(index_);
     for (const Entry &e : old) {
-      if (e.key != nullptr) {
-        place(e.key, e.hash);
+      if (e.slot != 0) {
+        place(e.slot - 1, e.hash);
       }
     }
   }
@@ -222,8 +259,10 @@ private:
   static constexpr std::size_t kChunk = 256;
   std::vector<std::unique_ptr<KeyState[]>> chunks_;
   std::size_t slots_ = 0; // places handed out so far (the last chunk's first slots_ % kChunk)
-  std::vector<KeyState *> free_;
-  std::vector<Entry> index_; // a power of two, at most half full
+  // The chunks by address (first byte, chunk number): slotOf.
+  std::vector<std::pair<std::uintptr_t, std::uint32_t>> by_address_;
+  std::vector<std::uint32_t> free_; // slot numbers
+  std::vector<Entry> index_;        // a power of two, at most half full
   std::size_t used_ = 0;
 };
 

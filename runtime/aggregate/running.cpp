@@ -28,11 +28,11 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   if (in.time <= watermark_) {
     return EventFate::Late; // rolling and none take no late events (spec §8.3)
   }
-  CEP_ASSERT(!k.running || in.time >= k.x().last_time,
+  CEP_ASSERT(!k.running() || in.time >= k.x().last_time,
              "aggregate events that are not late must come in time order");
   if (spec_.window == WindowKind::None) {
-    if (!k.running) {
-      k.running = true;
+    if (!k.running()) {
+      k.setRunning(true);
       k.x().cell.assign(layout_.width(), Slot{});
       layout_.init(k.x().cell.data());
       k.x().first_time = in.time;
@@ -49,8 +49,8 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
     return EventFate::Counted;
   }
 
-  if (!k.running) {
-    k.running = true;
+  if (!k.running()) {
+    k.setRunning(true);
     if (!k.x().rolling) { // else the key came back: its rings were kept (KeyState::clearState)
       k.x().rolling = std::make_unique<Rolling>();
       k.x().rolling->accs.resize(spec_.accumulators.size());
@@ -355,7 +355,7 @@ void WindowAggregator::rollingEvents(const Rolling &ro, WindowResult &r) const {
 }
 
 std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
-  if (!k.running) {
+  if (!k.running()) {
     return kNever;
   }
   std::int64_t due = kNever;
@@ -370,7 +370,7 @@ std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
 }
 
 void WindowAggregator::expireRunning(KeyState &k) {
-  if (k.running && watermark_ >= runningDue(k)) {
+  if (k.running() && watermark_ >= runningDue(k)) {
     k.clearState(layout_); // the rings stay for the key's next event
   }
 }

@@ -79,7 +79,13 @@ TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggr
   CHECK(seen == model.size());
   for (const auto &[key, k] : model) {
     CHECK(table.find(key, KeyTable::hash(key)) == k);
+    // Its slot number (what the due buckets and the idle list hold) leads back to it, from
+    // any of the table's chunks (3,000 keys: 12 of 256, allocated in no address order).
+    std::uint32_t slot = table.slotOf(*k);
+    CHECK(slot < table.slots());
+    CHECK(&table.at(slot) == k);
   }
+  CHECK(table.slots() > 2000);
 }
 
 TEST_CASE("aggregate pane slots: inline up to four, then one heap buffer", "[aggregate]") {
@@ -108,9 +114,16 @@ TEST_CASE("aggregate pane slots: inline up to four, then one heap buffer", "[agg
   CHECK(p[0].i == 11);
   CHECK(p[1].i == 12);
   CHECK(p[2].i == 0);
+  p.spare = 0xDEADBEEF; // the owner's 4 bytes (KeyState's mark) beside size and capacity
+  p.insert(0, 20);      // 27: the buffer doubles to 32
+  CHECK(p.capacity() == 32);
+  CHECK(p.size() == 27);
+  p.eraseFront(26);
+  CHECK(p.size() == 1);
   p.clear(); // the buffer stays for the key's next panes
   CHECK(p.empty());
-  CHECK(p.capacity() == 16);
+  CHECK(p.capacity() == 32);
+  CHECK(p.spare == 0xDEADBEEF);
 }
 
 TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "[aggregate]") {
