@@ -316,9 +316,9 @@ int resolveWorkers(const RunOptions &options, RunPlan &plan) {
     return resolveDecodeThreads(options, plan);
   }
   // Not yet the machine's cores (std::thread::hardware_concurrency()), as issue #15 asks: the
-  // reading thread decodes every event and the workers take them across cores, which on seq
-  // costs about twice the CPU of one thread (bench/RESULTS.md, "Workers"), so one thread stays
-  // the default until decoding is split too.
+  // workers take every event across cores, which on seq costs about twice the CPU of one
+  // thread, and decoding ahead on more threads (--decode-threads) costs more still on 2 cores
+  // (bench/RESULTS.md "Workers", "Decoding on the workers"), so one thread stays the default.
   plan.workers = 1;
   return resolveDecodeThreads(options, plan);
 }
