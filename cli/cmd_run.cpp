@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -312,13 +313,31 @@ int resolveWorkers(const RunOptions &options, RunPlan &plan) {
                    " match on one thread; give --workers 1 or leave --workers out");
     }
     plan.workers = *options.workers;
-    return kOk;
+    return resolveDecodeThreads(options, plan);
   }
   // Not yet the machine's cores (std::thread::hardware_concurrency()), as issue #15 asks: the
-  // reading thread decodes every event and the workers take them across cores, which on seq
-  // costs about twice the CPU of one thread (bench/RESULTS.md, "Workers"), so one thread stays
-  // the default until decoding is split too.
+  // workers take every event across cores, which on seq costs about twice the CPU of one
+  // thread, and decoding ahead on more threads (--decode-threads) costs more still on 2 cores
+  // (bench/RESULTS.md "Workers", "Decoding on the workers"), so one thread stays the default.
   plan.workers = 1;
+  return resolveDecodeThreads(options, plan);
+}
+
+int resolveDecodeThreads(const RunOptions &options, RunPlan &plan) {
+  if (options.decode_threads) {
+    if (*options.decode_threads > 0 && plan.workers < 2) {
+      return usage("--decode-threads " + std::to_string(*options.decode_threads) +
+                   ": decoding ahead needs --workers 2 or more");
+    }
+    plan.decode_threads = *options.decode_threads;
+    return kOk;
+  }
+  // Only on cores the workers leave free: on a machine with no more cores than workers the
+  // decoding threads take CPU from the matching and hand every event across one more core
+  // (bench/RESULTS.md "Decoding on the workers").
+  std::uint32_t cores = std::max(1U, std::thread::hardware_concurrency());
+  plan.decode_threads =
+      plan.workers > 1 && cores > plan.workers ? std::min(plan.workers, cores - plan.workers) : 0;
   return kOk;
 }
 
@@ -389,6 +408,7 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
     }
     run_options.worker_sets.push_back(std::move(set));
   }
+  run_options.decode_threads = plan.decode_threads;
 
   // --order sort beyond memory: sorted runs on disk, merged at the end. Not with a run cut
   // (--snapshot-after/--resume, for tests): its snapshot holds the buffer, so it stays in memory.

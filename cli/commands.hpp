@@ -108,6 +108,9 @@ struct RunOptions {
   // worker_pool.hpp; docs/serve.md "Workers"). Unset: 1 (cli/cmd_run.cpp, resolveWorkers, says
   // why).
   std::optional<std::uint32_t> workers;
+  // --decode-threads N (`cep run`): threads decoding file inputs ahead of the reading thread
+  // (runtime/engine/decode_ahead.hpp). Unset: the cores beyond the workers (resolveWorkers).
+  std::optional<std::uint32_t> decode_threads;
 };
 
 // `cep serve` (cmd_serve.cpp, docs/serve.md): the run options that apply to a server, and its

@@ -257,6 +257,13 @@ int main(int argc, char **argv) {
                    "same bytes as with 1 (default 1; bench/RESULTS.md says what more costs)")
       ->check(CLI::Range(1, 64))
       ->type_name("N");
+  run_cmd
+      ->add_option("--decode-threads", run.decode_threads,
+                   "With --workers 2 or more, over files: threads decoding the records ahead of "
+                   "the reading thread (default: the cores beyond the workers, at most as many; "
+                   "0: the reading thread decodes)")
+      ->check(CLI::Range(0, 64))
+      ->type_name("N");
   run_cmd->add_flag("--stats", run.stats, "Print counts, state sizes and speed at the end");
   run_cmd->add_flag("--strict", run.strict, "Stop at the first rejected record (exit 3)");
   run_cmd->add_flag("--follow", run.follow,

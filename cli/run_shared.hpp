@@ -46,6 +46,8 @@ struct RunPlan {
   // --workers, resolved by checkRunOptions (resolveWorkers): the matcher threads; 1: the
   // matching runs on the reading thread.
   std::uint32_t workers = 1;
+  // --decode-threads, resolved with --workers: 0 decodes on the reading thread.
+  std::uint32_t decode_threads = 0;
 };
 
 // Another worker's matchers for `cep run --workers N` (runtime/engine/worker_pool.hpp): the
@@ -117,6 +119,9 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan);
 // plan.workers from --workers (default 1); exit 2 when --workers N > 1 is given
 // with an option that needs one matcher thread. Part of checkRunOptions.
 int resolveWorkers(const RunOptions &options, RunPlan &plan);
+// plan.decode_threads from --decode-threads (with plan.workers resolved): exit 2 when it is
+// given above 0 with one worker; unset, the cores beyond the workers (at most as many).
+int resolveDecodeThreads(const RunOptions &options, RunPlan &plan);
 // Inputs that cannot work with `schema` (unknown :Type, unreadable file), before any output
 // file is truncated; kOk, or the exit code after printing why.
 int checkRunInputs(const runtime::Schema &schema, RunPlan &plan);

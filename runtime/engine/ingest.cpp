@@ -86,11 +86,10 @@ std::int64_t Ingest::now() {
   return last_now_;
 }
 
-IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &event) {
+RecordContext Ingest::begin(std::uint32_t input, const Line &line) {
   CEP_ASSERT(input < input_names_.size(), "a record of an unknown input");
   CEP_ASSERT(status_ == RunStatus::Ok, "a record after the run stopped");
-  RecordCounts &counts = records_.inputs[input];
-  ++counts.read;
+  ++records_.inputs[input].read;
   last_lines_[input] = line.number;
   next_input_ = input + 1 == input_names_.size() ? 0 : input + 1; // no division per record
   RecordContext context;
@@ -104,17 +103,46 @@ IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &e
           ? line.source_time
           : now();
   context.bound_type = bound_types_[input];
+  return context;
+}
+
+IngestStatus Ingest::rejectOversized(std::uint32_t input, const Line &line) {
+  std::string reason =
+      "record of " + std::to_string(line.oversized) + " bytes is longer than --max-record-bytes " +
+      std::to_string(options_.max_record_bytes) +
+      (rejects_.hasOrigin(input)
+           ? std::string(" (a message: its first bytes are kept)")
+           : " (at byte offset " + std::to_string(line.offset) + "; skipped to the next line)");
+  return reject(input, line, reason);
+}
+
+IngestStatus Ingest::onRecord(std::uint32_t input, const Line &line, EventRef &event) {
+  RecordContext context = begin(input, line);
   if (line.oversized > 0) {
-    std::string reason =
-        "record of " + std::to_string(line.oversized) +
-        " bytes is longer than --max-record-bytes " + std::to_string(options_.max_record_bytes) +
-        (rejects_.hasOrigin(input)
-             ? std::string(" (a message: its first bytes are kept)")
-             : " (at byte offset " + std::to_string(line.offset) + "; skipped to the next line)");
-    return reject(input, line, reason);
+    return rejectOversized(input, line);
   }
   DecodeResult result = decoder_->decode(line, context);
+  return decoded(input, line, context, result, event);
+}
 
+std::unique_ptr<JsonlDecoder> Ingest::makeDecoder() const {
+  return std::make_unique<JsonlDecoder>(*schema_, decoderOptions(options_));
+}
+
+IngestStatus Ingest::onDecoded(std::uint32_t input, const Line &line, std::uint64_t seq,
+                               DecodeResult &result, EventRef &event) {
+  CEP_ASSERT(canDecodeAhead(), "a record decoded ahead where decoding needs the clock");
+  RecordContext context = begin(input, line);
+  CEP_ASSERT(context.seq == seq, "a record decoded ahead with another arrival number");
+  if (line.oversized > 0) {
+    return rejectOversized(input, line);
+  }
+  return decoded(input, line, context, result, event);
+}
+
+IngestStatus Ingest::decoded(std::uint32_t input, const Line &line, const RecordContext &context,
+                             DecodeResult &result, EventRef &event) {
+  RecordCounts &counts = records_.inputs[input];
   switch (result.status) {
   case DecodeStatus::Rejected:
     return reject(input, line, result.reason);

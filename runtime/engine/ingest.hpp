@@ -56,6 +56,17 @@ public:
 
   // One record of `input` as LineReader hands it out (padded). With Event, `event` holds it.
   IngestStatus onRecord(std::uint32_t input, const Line &line, EventRef &event);
+  // Decoding ahead on other threads (engine/decode_ahead.hpp): possible when decoding needs
+  // nothing but a record's text and context (no type without a time field: their time is the
+  // clock's); each thread decodes with a decoder of its own (makeDecoder), with the context
+  // onRecord would give: input, line, the arrival number nextSeq() will have then, the bound
+  // type. onDecoded is then onRecord with the decoding done (`result`; Rejected and not decoded
+  // when the line is oversized), the record's seq checked.
+  bool canDecodeAhead() const { return !needs_clock_; }
+  std::unique_ptr<JsonlDecoder> makeDecoder() const;
+  const std::vector<std::int32_t> &boundTypes() const { return bound_types_; }
+  IngestStatus onDecoded(std::uint32_t input, const Line &line, std::uint64_t seq,
+                         DecodeResult &result, EventRef &event);
   // Event time: a late event is first offered to `handler` (the driver's operators: an
   // aggregate with `lateness` may count it, spec §8.3); only when it returns false does the
   // record go to the late output. A handler that returns true counts the event as accepted.
@@ -123,6 +134,12 @@ private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
 
   IngestStatus reject(std::uint32_t input, const Line &line, std::string_view reason);
+  // onRecord before decoding: counts, positions, the record's context. Reject: oversized.
+  RecordContext begin(std::uint32_t input, const Line &line);
+  IngestStatus rejectOversized(std::uint32_t input, const Line &line);
+  // onRecord after decoding.
+  IngestStatus decoded(std::uint32_t input, const Line &line, const RecordContext &context,
+                       DecodeResult &result, EventRef &event);
   // After a dead letter or late event: flush the side outputs when streaming; false (status_
   // set) once one of them failed.
   bool sideOutputsOk();

@@ -8,6 +8,12 @@
 
 namespace cep::runtime {
 
+namespace {
+
+constexpr std::size_t kPrefetchAhead = 8; // records decoded ahead: events fetched this far ahead
+
+} // namespace
+
 RunLoop::RunLoop(const Schema &schema, std::vector<Matcher *> matchers,
                  std::vector<std::string> input_names, std::vector<std::int32_t> bound_types,
                  OutputSink &out, const RunOptions &options)
@@ -47,13 +53,67 @@ bool RunLoop::outputOk(bool ok) {
   return ok;
 }
 
+bool RunLoop::decodeAhead(std::uint32_t threads, std::size_t block) {
+  if (!pool_ || !ingest_.canDecodeAhead() || threads == 0) {
+    return false;
+  }
+  ahead_ = std::make_unique<DecodeAhead>(ingest_, threads, block);
+  return true;
+}
+
 bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
   CEP_ASSERT(!finished_, "record after the end");
   if (status_ != RunStatus::Ok) {
     return false;
   }
+  if (ahead_) {
+    std::uint64_t seq = ingest_.nextSeq() + ahead_->pending();
+    return !ahead_->add(input, line, seq) || ingestBlock(ahead_->cycle());
+  }
   EventRef event;
-  switch (ingest_.onRecord(input, line, event)) {
+  return afterIngest(ingest_.onRecord(input, line, event), event);
+}
+
+bool RunLoop::ingestBlock(DecodeAhead::Block *block) {
+  if (block == nullptr) {
+    return true;
+  }
+  std::vector<DecodeAhead::Record> &records = block->records;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    DecodeAhead::Record &r = records[i];
+    if (i + kPrefetchAhead < records.size() && records[i + kPrefetchAhead].event) {
+      // Decoded on another core: fetched before ingestion and the driver read it.
+      __builtin_prefetch(records[i + kPrefetchAhead].event.get());
+    }
+    if (status_ != RunStatus::Ok) {
+      return false; // the records after a stop are not read (as on one thread)
+    }
+    DecodeResult result;
+    result.status = r.status;
+    result.event = std::move(r.event);
+    result.watermark = r.watermark;
+    result.reason = r.reason;
+    EventRef event;
+    if (!afterIngest(ingest_.onDecoded(r.input, block->line(r), r.seq, result, event), event)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RunLoop::drainAhead() {
+  if (ahead_ && status_ == RunStatus::Ok) {
+    for (DecodeAhead::Block *block : ahead_->drain()) {
+      if (!ingestBlock(block)) {
+        break;
+      }
+    }
+  }
+  return status_ == RunStatus::Ok;
+}
+
+bool RunLoop::afterIngest(IngestStatus status, EventRef &event) {
+  switch (status) {
   case IngestStatus::Event:
     if (time_mode_ == TimeMode::Processing) {
       return outputOk(driver_.onArrival(event));
@@ -73,7 +133,7 @@ bool RunLoop::onRecord(std::uint32_t input, const Line &line) {
 }
 
 bool RunLoop::setInputCounted(std::uint32_t input, bool counted) {
-  if (status_ != RunStatus::Ok) {
+  if (!drainAhead()) {
     return false;
   }
   if (!ingest_.setCounted(input, counted) || time_mode_ == TimeMode::Processing) {
@@ -83,7 +143,7 @@ bool RunLoop::setInputCounted(std::uint32_t input, bool counted) {
 }
 
 bool RunLoop::onInputEnd(std::uint32_t input) {
-  if (status_ != RunStatus::Ok) {
+  if (!drainAhead()) {
     return false;
   }
   ingest_.onInputEnd(input);
@@ -95,7 +155,7 @@ bool RunLoop::finish() {
     return status_ == RunStatus::Ok;
   }
   finished_ = true;
-  if (status_ == RunStatus::Ok) {
+  if (drainAhead()) {
     ingest_.finishAll();
     outputOk(driver_.finish());
   }
@@ -104,6 +164,7 @@ bool RunLoop::finish() {
 }
 
 void RunLoop::stop() {
+  drainAhead(); // what was read before the stop, as on one thread
   stopped_ = true;
   if (pool_ && !out_.failed()) {
     outputOk(pool_->sync()); // the steps handed to the workers are written, as on one thread
@@ -120,6 +181,7 @@ void RunLoop::stop() {
 }
 
 bool RunLoop::syncWorkers() {
+  drainAhead();
   if (pool_ && status_ == RunStatus::Ok && !out_.failed()) {
     outputOk(pool_->sync());
   }
@@ -127,6 +189,7 @@ bool RunLoop::syncWorkers() {
 }
 
 bool RunLoop::flush(bool sync_workers) {
+  drainAhead();
   if (sync_workers) {
     syncWorkers();
   }
@@ -139,6 +202,7 @@ bool RunLoop::flush(bool sync_workers) {
 }
 
 bool RunLoop::onIdle() {
+  drainAhead();
   if (status_ != RunStatus::Ok || finished_ || time_mode_ != TimeMode::Processing) {
     return status_ == RunStatus::Ok;
   }
@@ -186,6 +250,13 @@ RunResult run(const Schema &schema, const std::vector<Matcher *> &matchers,
     bound_types.push_back(inputs.boundType(i));
   }
   RunLoop loop(schema, matchers, inputs.names(), std::move(bound_types), out, options);
+  // Inputs read to their end (not a pipe, not followed, not a topic): decoded on
+  // RunOptions::decode_threads threads ahead of the loop; a stream is ingested record by record
+  // as it arrives.
+  if (options.decode_threads > 0 && !inputs.anyStream() && !inputs.follows() &&
+      !inputs.hasSources()) {
+    loop.decodeAhead(options.decode_threads, options.decode_block);
+  }
 
   ServeHooks hooks;
   hooks.finish_at_end = true;

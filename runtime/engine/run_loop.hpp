@@ -15,6 +15,7 @@
 // time of their arrival, and what comes out depends on that timing.
 #pragma once
 
+#include "runtime/engine/decode_ahead.hpp"
 #include "runtime/engine/driver.hpp"
 #include "runtime/engine/ingest.hpp"
 #include "runtime/engine/operator_set.hpp"
@@ -68,6 +69,13 @@ public:
   // One record of `input` as LineReader hands it out (padded). False when the run must stop
   // (strict mode rejected it, or the output failed).
   bool onRecord(std::uint32_t input, const Line &line);
+  // With workers, over inputs read to their end (files): the records are decoded by `threads`
+  // threads ahead of this one (engine/decode_ahead.hpp), `block` records at a time (small only
+  // in tests). onRecord then copies each record and ingests whole blocks, so a stop (--strict,
+  // an output failure) is seen at the block's end, at the record it happened; every other call
+  // first ingests what is pending. Nothing to do without workers or when a type has no time
+  // field (Ingest::canDecodeAhead): false then.
+  bool decodeAhead(std::uint32_t threads, std::size_t block = DecodeAhead::kBlockRecords);
   // Whether `input` counts in the combined watermark (a Kafka partition assigned and not idle:
   // Inputs::counts); the events it lets pass are released. False when the output failed.
   bool setInputCounted(std::uint32_t input, bool counted);
@@ -121,6 +129,10 @@ private:
   friend struct RunSnapshotAccess; // run_snapshot.cpp reads and sets the state below
 
   bool outputOk(bool ok); // false from the driver: the output failed
+  // After ingestion said `status` of a record (its event in `event`): to the driver.
+  bool afterIngest(IngestStatus status, EventRef &event);
+  bool ingestBlock(DecodeAhead::Block *block); // decoded ahead: ingested in order
+  bool drainAhead();                           // every record decoded ahead ingested
 
   Ingest ingest_;
   OperatorSet operators_;
@@ -132,6 +144,7 @@ private:
   bool stopped_ = false;
   RunStatus status_ = RunStatus::Ok;
   std::string message_;
+  std::unique_ptr<DecodeAhead> ahead_; // decodeAhead()
 };
 
 // Reads `inputs` to the end through a RunLoop. Stops at the first input error, strict rejection,

@@ -60,6 +60,11 @@ struct RunOptions {
   // the same operators as the run's own matchers (worker 0's), in the same order. Empty: the
   // run matches on the reading thread. Event time only.
   std::vector<std::vector<Matcher *>> worker_sets;
+  // With worker_sets, over inputs read to their end (files): the records are decoded on
+  // `decode_threads` threads ahead of the reading thread, `decode_block` records at a time
+  // (engine/decode_ahead.hpp; the block small only in tests). 0: on the reading thread.
+  std::uint32_t decode_threads = 0;
+  std::size_t decode_block = 2048;
   // `cep serve --workers N` (engine/worker_pool.hpp, "cep serve"): N > 1 matcher threads over
   // the loop's operator set, every operator a ShardedMatcher of N shards. Event time only.
   std::uint32_t serve_workers = 1;
