@@ -356,6 +356,12 @@ private:
   // served before it (docs/kafka.md "A partition taken over behind the member").
   std::vector<std::shared_ptr<const service::ServeRuntime::TimedChange>> rule_history_;
   runtime::metrics::Gauge *rule_history_gauge_ = nullptr;
+  // onAssigned, before the records' keys go into the served set: a member holding no partition
+  // (a first start, a restart: its rules topic read whole, every change pending) applies the
+  // changes due up to the records' watermarks first, as the records' writers had applied them
+  // before they wrote (and keeps them in rule_history_ for later catch-ups).
+  void applyRulesBefore(const std::vector<service::ChangelogRecord> &records,
+                        const std::vector<std::int32_t> &partitions);
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
   // The event time partitions assigned with `records` must have reached to merge at once
