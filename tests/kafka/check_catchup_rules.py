@@ -43,6 +43,14 @@ behind the deploy: its catch-up starts from v1's `pair` and applies the deploy a
 history B made again. Without applying the deploy first, PB's v2 runs go into v1's `pair` and
 the deploy (fresh) then drops them (checked by hand: cb-9's pair missing).
 
+`--between --retention` (kafka.catchup_rules_between_retention, fresh): B runs with
+`--rule-history-retention 10m`; when it takes PA over its event time is about T0+60 min, so the
+deploy due at T0+30 min is dropped from its history (logged, counted by
+cep_kafka_rule_history_dropped_total, cep_kafka_rule_history_changes 0) and PA's catch-up,
+whose watermark is before it, falls back to the versions served now, said in its start line.
+The scene ends there (the alerts then differ from the split `cep run`s, as documented).
+`--rule-history-retention 0` is refused (exit 2) before anything is opened.
+
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
 every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
@@ -125,8 +133,10 @@ def main():
     # before T would not.
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
-    if (args.aggregates or args.restart) and not (args.between and args.mode == "fresh"):
-        print("--aggregates and --restart go with --between --mode fresh", file=sys.stderr)
+    if ((args.aggregates or args.restart or args.retention) and
+            not (args.between and args.mode == "fresh")):
+        print("--aggregates, --restart and --retention go with --between --mode fresh",
+              file=sys.stderr)
         return 2
     with open(v2, "w") as f:
         f.write((V2_KEEP if args.mode == "keep" else V2) +
@@ -135,6 +145,14 @@ def main():
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
                               timeout=60)
     check(compiled.returncode == 0, "cep compile v2.cep")
+
+    if args.retention:  # a retention that is not a positive duration: exit 2, before connecting
+        bad = subprocess.run([args.cep, "serve", rules, "-i",
+                              "kafka://127.0.0.1:9/payments?group=g", "-o",
+                              "kafka://127.0.0.1:9/alerts", "--rule-history-retention", "0"],
+                             capture_output=True, timeout=30)
+        check(bad.returncode == 2 and b"--rule-history-retention 0: expected a duration of "
+              b"event time" in bad.stderr, "--rule-history-retention 0 is refused, exit 2")
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
@@ -147,7 +165,8 @@ def main():
         check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
 
         a, b, port_a, port_b, pa, pb, serve_args = two_members(
-            bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
+            bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")] +
+            (["--rule-history-retention", "10m"] if args.retention else []))
         ca, cb = cards(pa, 7, "ca"), cards(pb, 7, "cb")  # 7: a card has large and small ones
 
         first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
@@ -237,13 +256,31 @@ def main():
             b.wait_log(f"took over payments[{pa}]", timeout=60)
         check(f"payments[{pa}]: catching up: its watermark" in b.log(),
               "B's log: PA catches up on its own")
-        if args.between:
+        if args.retention:  # the deploy dropped from B's history: PA's set is the served one
+            check(f"rules history: the deploy of " in b.log() and
+                  f"due at {iso(T)} is dropped from the changes a catch-up replays: it is more "
+                  "than --rule-history-retention 10m of event time behind this member" in b.log(),
+                  "B's log: the deploy is dropped from its history")
+            check(f"payments[{pa}]: catching up: its watermark" in b.log() and
+                  "(served now: its watermark is before rule changes dropped from this member's "
+                  f"history (due up to {iso(T)}" in b.log() and
+                  "the rules topic's changes the member applied after it" not in b.log(),
+                  "B's log: PA's catch-up falls back to the versions served now")
+            check(metric(port_b, "cep_kafka_rule_history_dropped_total") == 1 and
+                  metric(port_b, "cep_kafka_rule_history_changes") == 0,
+                  "/metrics: one change dropped, none kept")
+            check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+            bed.servers.remove(b)
+        elif args.between:
             check("its versions (as of its watermark): unconfirmed " in b.log() and
                   "the rules topic's changes the member applied after it are applied here at "
                   "their times: the deploy of " in b.log() and
                   f"({args.mode}) at {iso(T)}" in b.log(),
                   "B's log: PA's catch-up starts from the versions before the deploy, applies "
                   "it at T")
+
+        if args.retention:
+            return 1 if failures else 0
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
