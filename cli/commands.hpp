@@ -132,6 +132,10 @@ struct ServeOptions {
   std::optional<std::string> kafka_config; // --kafka-config FILE: librdkafka properties
   std::string idle_timeout = "0";          // --idle-timeout D: a silent partition leaves the
                                            // watermark minimum (0: never)
+  // --rule-history-retention D: with --scale-out, the rules topic's changes due more than D of
+  // event time behind this member are dropped from the history its catch-ups replay
+  // (docs/kafka.md "A partition taken over behind the member").
+  std::string rule_history_retention = "24h";
   // --rules-topic kafka://HOST:PORT/TOPIC: deploys and undeploys read from a control topic,
   // each applied at the event time it carries (docs/kafka.md "Rules topic").
   std::optional<std::string> rules_topic;

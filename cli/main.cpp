@@ -500,6 +500,12 @@ int main(int argc, char **argv) {
                    "A Kafka partition silent this long (wall time) leaves the watermark minimum "
                    "until it has messages again (e.g. 5s; 0: never)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--rule-history-retention", serve.rule_history_retention,
+                   "--scale-out with --rules-topic: rule changes due more than this much event "
+                   "time behind this member are dropped from the history a partition taken "
+                   "over behind them replays (e.g. 24h; docs/kafka.md)")
+      ->capture_default_str();
   serve_cmd->add_flag("--scale-out", serve.scale_out,
                       "Share the Kafka input's partitions with the other cep serve processes of "
                       "its group; a partition's state moves with it (needs --state and Kafka "

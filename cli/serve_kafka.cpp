@@ -92,6 +92,11 @@ int ServeKafka::take(const ServeOptions &options, RunPlan &plan, RunOptions &fil
     return usage("--idle-timeout " + options.idle_timeout +
                  ": expected a duration such as 5s or 500ms (0: never)");
   }
+  if (!runtime::parseDuration(options.rule_history_retention, rule_history_retention_ms_) ||
+      rule_history_retention_ms_ <= 0) {
+    return usage("--rule-history-retention " + options.rule_history_retention +
+                 ": expected a duration of event time such as 24h or 90m (more than 0)");
+  }
   if (options.kafka_config) {
     if (!runtime::kafka::readKafkaConfig(*options.kafka_config, config_, error) ||
         !runtime::kafka::checkKafkaConfig(config_, error)) {

@@ -346,13 +346,35 @@ private:
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
   };
   std::map<std::int32_t, std::unique_ptr<CatchUp>> catch_up_;
-  // Every rule change of the rules topic the served set applied since the start, in the order
-  // applied (onTimedChange): a partition taken over behind them starts its catch-up from the
-  // versions served before the first one after its watermark, and applies them at their times
-  // (startCatchUp). Kept whole: each holds its artifact (bytes and code) and the versions
-  // served before it (docs/kafka.md "A partition taken over behind the member").
+  // The rule changes of the rules topic the served set applied since the start, in the order
+  // applied (onTimedChange), less those --rule-history-retention dropped (boundRuleHistory): a
+  // partition taken over behind them starts its catch-up from the versions served before the
+  // first one after its watermark, and applies them at their times (startCatchUp). Each holds
+  // its artifact (bytes and code) and the versions served before it (docs/kafka.md "A
+  // partition taken over behind the member").
   std::vector<std::shared_ptr<const service::ServeRuntime::TimedChange>> rule_history_;
   runtime::metrics::Gauge *rule_history_gauge_ = nullptr;
+  // Its bound (serve_kafka_rule_history.cpp): the changes due at or before this member's event
+  // time minus --rule-history-retention, plus 1, are dropped (boundRuleHistory); every change
+  // due after rule_history_complete_ is still in rule_history_ (kNoRuleHistoryFloor: all).
+  static constexpr std::int64_t kNoRuleHistoryFloor = INT64_MIN;
+  std::int64_t rule_history_retention_ms_ = 24 * 3600 * 1000;
+  std::int64_t rule_history_complete_ = kNoRuleHistoryFloor;
+  runtime::metrics::Counter *rule_history_dropped_ = nullptr;
+  // onTimedChange and startCatchUp: drops the changes no partition at or after this member's
+  // event time minus the retention needs (logged, counted).
+  void boundRuleHistory();
+  // startCatchUp: why a catch-up from `watermark` cannot be made as of it (a change due after
+  // it was dropped); empty when it can.
+  std::string ruleHistoryGap(std::int64_t watermark) const;
+  // onTimedChange and boundRuleHistory: cep_kafka_rule_history_changes set.
+  void countRuleHistory();
+  // onAssigned, before the records' keys go into the served set: a member holding no partition
+  // (a first start, a restart: its rules topic read whole, every change pending) applies the
+  // changes due up to the records' watermarks first, as the records' writers had applied them
+  // before they wrote (and keeps them in rule_history_ for later catch-ups).
+  void applyRulesBefore(const std::vector<service::ChangelogRecord> &records,
+                        const std::vector<std::int32_t> &partitions);
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
   // The event time partitions assigned with `records` must have reached to merge at once

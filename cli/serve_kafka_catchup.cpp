@@ -92,6 +92,7 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   // after it and every one applied since) are applied to the catch-up at their times, from the
   // versions served before the first of them. A change at W + 1 is applied already (the
   // driver applies a change at T once the watermark reaches T - 1).
+  boundRuleHistory();
   std::size_t first = rule_history_.size();
   for (std::size_t i = 0; i < rule_history_.size(); ++i) {
     if (watermark == runtime::kNoWatermark ||
@@ -102,8 +103,11 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
     }
   }
   std::string as_of, replayed; // for the log line
-  if (first < rule_history_.size() &&
-      served_->untimedChanges() != rule_history_[first]->untimed_before) {
+  if (std::string gap = ruleHistoryGap(watermark); !gap.empty()) {
+    as_of = " (served now: " + gap + ")"; // a change due after it was dropped
+    first = rule_history_.size();
+  } else if (first < rule_history_.size() &&
+             served_->untimedChanges() != rule_history_[first]->untimed_before) {
     as_of = " (served now: a deploy or undeploy without an event time (HTTP) came after the "
             "rules topic's " +
             rule_history_[first]->what + " due at " + timeText(rule_history_[first]->at) +
@@ -405,15 +409,7 @@ void ServeKafka::CatchUpChanges::applyNext(std::int64_t time) {
 void ServeKafka::onTimedChange(
     const std::shared_ptr<const service::ServeRuntime::TimedChange> &change) {
   rule_history_.push_back(change);
-  if (registry_ != nullptr) {
-    if (rule_history_gauge_ == nullptr) {
-      rule_history_gauge_ = &registry_->gauge(
-          "cep_kafka_rule_history_changes",
-          "Rule changes of the rules topic kept in memory for the catch-ups of partitions "
-          "taken over behind them (every change applied since the start).");
-    }
-    rule_history_gauge_->set(static_cast<double>(rule_history_.size()));
-  }
+  boundRuleHistory(); // serve_kafka_rule_history.cpp: --rule-history-retention; the gauge
   for (auto &[partition, c] : catch_up_) {
     const std::int64_t reached = c->loop->driver().time();
     if (reached != runtime::kNoWatermark && change->at <= reached + 1) {

@@ -167,6 +167,7 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   }
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
+  applyRulesBefore(records, partitions); // serve_kafka_rule_history.cpp
   std::vector<std::string> lines;
   try {
     lines = served_->restorePartitions(*loop_, by_pattern, changelogArtifact());

@@ -85,6 +85,12 @@ def setup():
     ap.add_argument("--between", action="store_true",
                     help="check_catchup_rules.py: the deploy's time between the partition's "
                          "watermark and the member's when it is taken over")
+    ap.add_argument("--restart", action="store_true",
+                    help="check_catchup_rules.py --between: B restarted from its --state folder "
+                         "after the deploy, before it takes PA over")
+    ap.add_argument("--retention", action="store_true",
+                    help="check_catchup_rules.py --between: B with --rule-history-retention "
+                         "10m drops the deploy from its history before it takes PA over")
     ap.add_argument("--patterns", action="store_true",
                     help="check_group_drain.py: pattern versions drain instead of aggregates")
     ap.add_argument("--catchup", action="store_true",

@@ -34,6 +34,23 @@ T0+35 min (inside a window: one ending at T exactly is open at the switch and fr
 v1's windows that ended by T, v2's over the events from T on. Without the fix, PA's record's
 windows go into v2 and are judged by its `having` (checked by hand: 9 missing, 38 extra).
 
+`--between --restart` (kafka.catchup_rules_between_restart, fresh): after B applied the deploy,
+B is killed (SIGKILL, idle) and started again from its --state folder (with --scale-out its
+checkpoint is not restored: it reads the rules topic whole, the deploy pending); the group gives
+it PB back, whose record B wrote under v2: B applies the deploy before PB's keys go in
+(docs/kafka.md "A partition taken over behind the member"). Then A stops and B takes PA over,
+behind the deploy: its catch-up starts from v1's `pair` and applies the deploy at T, from the
+history B made again. Without applying the deploy first, PB's v2 runs go into v1's `pair` and
+the deploy (fresh) then drops them (checked by hand: cb-9's pair missing).
+
+`--between --retention` (kafka.catchup_rules_between_retention, fresh): B runs with
+`--rule-history-retention 10m`; when it takes PA over its event time is about T0+60 min, so the
+deploy due at T0+30 min is dropped from its history (logged, counted by
+cep_kafka_rule_history_dropped_total, cep_kafka_rule_history_changes 0) and PA's catch-up,
+whose watermark is before it, falls back to the versions served now, said in its start line.
+The scene ends there (the alerts then differ from the split `cep run`s, as documented).
+`--rule-history-retention 0` is refused (exit 2) before anything is opened.
+
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
 over every event, plus its Pair records over the events before T (drain: its Pair records over
 every event that started before T), plus `cep run v2.cep`'s over the events in [T, T2) (the
@@ -50,8 +67,8 @@ import os
 import subprocess
 import sys
 
-from check_catchup import (MIN, T0, cards, consumed, enc, key, payment, setup,
-                           no_late_after_checkpoint, stream, two_members, watermark)
+from check_catchup import (MIN, T0, assigned, cards, committed, consumed, enc, key, payment,
+                           setup, no_late_after_checkpoint, stream, two_members, watermark)
 from kafka_bed import KafkaBed, check, check_alerts, failures, metric, run_records, strip_version, wait_for
 
 V2 = """event Payment {
@@ -116,8 +133,10 @@ def main():
     # before T would not.
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
-    if args.aggregates and not (args.between and args.mode == "fresh"):
-        print("--aggregates goes with --between --mode fresh", file=sys.stderr)
+    if ((args.aggregates or args.restart or args.retention) and
+            not (args.between and args.mode == "fresh")):
+        print("--aggregates, --restart and --retention go with --between --mode fresh",
+              file=sys.stderr)
         return 2
     with open(v2, "w") as f:
         f.write((V2_KEEP if args.mode == "keep" else V2) +
@@ -126,6 +145,14 @@ def main():
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
                               timeout=60)
     check(compiled.returncode == 0, "cep compile v2.cep")
+
+    if args.retention:  # a retention that is not a positive duration: exit 2, before connecting
+        bad = subprocess.run([args.cep, "serve", rules, "-i",
+                              "kafka://127.0.0.1:9/payments?group=g", "-o",
+                              "kafka://127.0.0.1:9/alerts", "--rule-history-retention", "0"],
+                             capture_output=True, timeout=30)
+        check(bad.returncode == 2 and b"--rule-history-retention 0: expected a duration of "
+              b"event time" in bad.stderr, "--rule-history-retention 0 is refused, exit 2")
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
@@ -137,8 +164,9 @@ def main():
                                    capture_output=True, timeout=30)
         check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
 
-        a, b, port_a, port_b, pa, pb, _ = two_members(
-            bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
+        a, b, port_a, port_b, pa, pb, serve_args = two_members(
+            bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")] +
+            (["--rule-history-retention", "10m"] if args.retention else []))
         ca, cb = cards(pa, 7, "ca"), cards(pb, 7, "cb")  # 7: a card has large and small ones
 
         first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
@@ -196,20 +224,63 @@ def main():
             b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
             check("applied at event time" not in a.log(), "A applied no rule change")
 
-        # 1. A leaves: B takes PA over, 50 minutes behind it.
-        out_a = metric(port_a, "cep_output_records_total") or 0
-        check(a.stop() == 0, "A stops with SIGTERM, exit 0")
-        bed.servers.remove(a)
-        b.wait_log(f"took over payments[{pa}]", timeout=60)
+        out_before = 0  # --restart: B's records before its restart
+        if args.restart:
+            # B is killed once idle (a checkpoint committed after its last record: its open
+            # transaction holds none) and starts again from its folder before its session
+            # times out: the group gives PB back to it, and it restores PB's record, written
+            # under v2, with the deploy applied first. Then A leaves and B takes PA over.
+            at = committed(port_b)
+            wait_for("a checkpoint of B commits once it is idle", lambda: committed(port_b) > at)
+            out_before = metric(port_b, "cep_output_records_total") or 0
+            b.proc.kill()
+            b.proc.wait(timeout=30)
+            bed.servers.remove(b)
+            b = bed.serve(serve_args("state-b"), name="b2")
+            port_b = os.path.join(args.workdir, "b2.port")
+            wait_for("B holds PB again after its restart",
+                     lambda: assigned(port_b) == {pb} and assigned(port_a) == {pa}, timeout=60)
+            b.wait_log(f"took over payments[{pb}]")
+            check(f"payments[{pb}]: the rules topic's changes due up to their records' watermark "
+                  in b.log() and "applied before their keys are restored (1 change)" in b.log(),
+                  "B's log: the deploy applied before PB's keys are restored")
+            out_a = metric(port_a, "cep_output_records_total") or 0
+            check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+            bed.servers.remove(a)
+            b.wait_log(f"took over payments[{pa}]", timeout=60)
+        else:
+            # 1. A leaves: B takes PA over, 50 minutes behind it.
+            out_a = metric(port_a, "cep_output_records_total") or 0
+            check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+            bed.servers.remove(a)
+            b.wait_log(f"took over payments[{pa}]", timeout=60)
         check(f"payments[{pa}]: catching up: its watermark" in b.log(),
               "B's log: PA catches up on its own")
-        if args.between:
+        if args.retention:  # the deploy dropped from B's history: PA's set is the served one
+            check(f"rules history: the deploy of " in b.log() and
+                  f"due at {iso(T)} is dropped from the changes a catch-up replays: it is more "
+                  "than --rule-history-retention 10m of event time behind this member" in b.log(),
+                  "B's log: the deploy is dropped from its history")
+            check(f"payments[{pa}]: catching up: its watermark" in b.log() and
+                  "(served now: its watermark is before rule changes dropped from this member's "
+                  f"history (due up to {iso(T)}" in b.log() and
+                  "the rules topic's changes the member applied after it" not in b.log(),
+                  "B's log: PA's catch-up falls back to the versions served now")
+            check(metric(port_b, "cep_kafka_rule_history_dropped_total") == 1 and
+                  metric(port_b, "cep_kafka_rule_history_changes") == 0,
+                  "/metrics: one change dropped, none kept")
+            check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+            bed.servers.remove(b)
+        elif args.between:
             check("its versions (as of its watermark): unconfirmed " in b.log() and
                   "the rules topic's changes the member applied after it are applied here at "
                   "their times: the deploy of " in b.log() and
                   f"({args.mode}) at {iso(T)}" in b.log(),
                   "B's log: PA's catch-up starts from the versions before the deploy, applies "
                   "it at T")
+
+        if args.retention:
+            return 1 if failures else 0
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
@@ -240,7 +311,7 @@ def main():
                   "B's log: PA's old `pair` drains in its catch-up")
 
         no_late_after_checkpoint(port_b, "B")
-        out_b = metric(port_b, "cep_output_records_total") or 0
+        out_b = out_before + (metric(port_b, "cep_output_records_total") or 0)
         check(b.stop() == 0, "B stops with SIGTERM, exit 0")
         bed.servers.remove(b)
         got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))

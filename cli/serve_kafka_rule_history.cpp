@@ -1,0 +1,154 @@
+// The rules topic's changes and a partition's changelog record (docs/kafka.md "A partition
+// taken over behind the member", "Rules topic"): a record holds the keys as its writer had
+// them at its watermark, after the rule changes due up to there. A member that holds no
+// partition yet (a first start, a restart from its --state folder: with --scale-out the
+// folder's checkpoint is not restored, the rules topic is read whole and every change is
+// pending) applies those changes to its served set before the record's keys go in
+// (applyRulesBefore), so the keys meet the versions they were written under, and the changes
+// go into rule_history_ for the catch-ups of partitions taken over behind them later.
+//
+// The history's bound (boundRuleHistory): a change is needed only while a partition could be
+// restored at a watermark before it. The member cannot know every partition's (a record may
+// be written by any member), so --rule-history-retention D (event time, default 24h) says how
+// far behind this member's event time a taken partition may be and still be replayed exactly,
+// as Kafka Streams' store retention or Flink's state TTL bound what is kept: changes due more
+// than D behind are dropped (a log line each, cep_kafka_rule_history_dropped_total), and a
+// catch-up from before a dropped change falls back to the versions served now (ruleHistoryGap,
+// said in its start line).
+#include "cli/serve_kafka.hpp"
+#include "runtime/kafka/kafka_source.hpp"
+#include "runtime/time/time_format.hpp"
+
+#include <algorithm>
+
+namespace cep::cli {
+
+namespace {
+
+std::string timeText(std::int64_t t) {
+  return t == runtime::kNoWatermark ? std::string("none") : runtime::formatRfc3339(t);
+}
+
+std::string durationText(std::int64_t ms) {
+  if (ms % 3600000 == 0) {
+    return std::to_string(ms / 3600000) + "h";
+  }
+  if (ms % 60000 == 0) {
+    return std::to_string(ms / 60000) + "m";
+  }
+  if (ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
+
+} // namespace
+
+void ServeKafka::applyRulesBefore(const std::vector<service::ChangelogRecord> &records,
+                                  const std::vector<std::int32_t> &partitions) {
+  if (records.empty() || records.size() != partitions.size() || !catch_up_.empty() ||
+      loop_->timeMode() != runtime::TimeMode::Event || loop_->driver().buffered() != 0) {
+    return; // a partition without a record, or this member holds events already
+  }
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  for (std::uint32_t p = 0; p < source.splits(); ++p) {
+    const bool assigned_now = std::find(partitions.begin(), partitions.end(),
+                                        static_cast<std::int32_t>(p)) != partitions.end();
+    if (!assigned_now && source.assigned(p)) {
+      return; // it holds another partition: its served set is at its own event time
+    }
+  }
+  std::int64_t upto = runtime::kEndOfTime;
+  for (const service::ChangelogRecord &rec : records) {
+    if (rec.watermark == runtime::kNoWatermark) {
+      return;
+    }
+    upto = std::min(upto, rec.watermark);
+  }
+  const std::int64_t reached = loop_->driver().time();
+  if (reached != runtime::kNoWatermark && reached >= upto) {
+    return;
+  }
+  const std::size_t before = rule_history_.size();
+  // No event is held and no key is served (it holds no partition): the driver's time moves to
+  // the records' watermark, applying the changes due up to watermark + 1 at their times.
+  if (!loop_->driver().release(upto)) {
+    fail("applying the rules topic's changes up to " + runtime::formatRfc3339(upto) +
+         " before restoring " + partitionNames(source.topic(), partitions) + ": " +
+         loop_->message());
+    return;
+  }
+  if (rule_history_.size() > before) {
+    kafkaLog("group " + source.group() + ": " + partitionNames(source.topic(), partitions) +
+             ": the rules topic's changes due up to their records' watermark " +
+             runtime::formatRfc3339(upto) + " applied before their keys are restored (" +
+             std::to_string(rule_history_.size() - before) +
+             (rule_history_.size() - before == 1 ? " change" : " changes") +
+             "): their writers had applied them");
+  }
+}
+
+void ServeKafka::boundRuleHistory() {
+  const std::int64_t now = loop_ == nullptr ? runtime::kNoWatermark : loop_->driver().time();
+  if (now != runtime::kNoWatermark && now > INT64_MIN + rule_history_retention_ms_) {
+    // A partition restored at a watermark W at or after `floor` needs the changes due after
+    // W + 1 (startCatchUp): those due at or before floor + 1 are no partition's at or after it.
+    const std::int64_t floor = now - rule_history_retention_ms_;
+    for (auto it = rule_history_.begin(); it != rule_history_.end();) {
+      const auto &change = *it;
+      if (change->at > floor + 1) {
+        ++it;
+        continue;
+      }
+      rule_history_complete_ = std::max(rule_history_complete_, change->at);
+      if (registry_ != nullptr) {
+        if (rule_history_dropped_ == nullptr) {
+          rule_history_dropped_ = &registry_->counter(
+              "cep_kafka_rule_history_dropped_total",
+              "Rule changes dropped from the history catch-ups replay: due more than "
+              "--rule-history-retention of event time behind this member.");
+        }
+        rule_history_dropped_->add();
+      }
+      kafkaLog("rules history: the " + change->what + " due at " + timeText(change->at) +
+               " is dropped from the changes a catch-up replays: it is more than "
+               "--rule-history-retention " +
+               durationText(rule_history_retention_ms_) + " of event time behind this member (" +
+               timeText(now) +
+               "); a partition taken over behind it catches up from the "
+               "versions served now");
+      it = rule_history_.erase(it);
+    }
+  }
+  countRuleHistory();
+}
+
+std::string ServeKafka::ruleHistoryGap(std::int64_t watermark) const {
+  // Every change not in the history is due at or before rule_history_complete_; one due at T is
+  // needed from a watermark W when T > W + 1.
+  if (rule_history_complete_ == kNoRuleHistoryFloor ||
+      (watermark != runtime::kNoWatermark && rule_history_complete_ <= watermark + 1)) {
+    return {};
+  }
+  return "its watermark is before rule changes dropped from this member's history (due up to " +
+         timeText(rule_history_complete_) + ", more than --rule-history-retention " +
+         durationText(rule_history_retention_ms_) +
+         " behind this member), so its set is made as if " +
+         "every change had come before its watermark";
+}
+
+void ServeKafka::countRuleHistory() {
+  if (registry_ == nullptr) {
+    return;
+  }
+  if (rule_history_gauge_ == nullptr) {
+    rule_history_gauge_ = &registry_->gauge(
+        "cep_kafka_rule_history_changes",
+        "Rule changes of the rules topic kept in memory for the catch-ups of partitions taken "
+        "over behind them (applied since the start, less those --rule-history-retention "
+        "dropped).");
+  }
+  rule_history_gauge_->set(static_cast<double>(rule_history_.size()));
+}
+
+} // namespace cep::cli
