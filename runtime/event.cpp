@@ -55,8 +55,11 @@ std::uint32_t &blockClass(void *block) {
 
 } // namespace
 
-Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra) {
-  std::size_t bytes = kPrefix + sizeof(Event) + fields * sizeof(Slot) + extra;
+namespace {
+
+// A block of at least `bytes` (prefix included) from this thread's pool or malloc, its class
+// written into the prefix; the Event's place in it.
+[[gnu::always_inline]] inline Event *takeBlock(std::size_t bytes) {
   std::size_t cls = (bytes - 1) / kGranule;
   void *block = nullptr;
   if (kPooling && cls < kEventPoolClasses) {
@@ -76,11 +79,24 @@ Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra
     throw std::bad_alloc();
   }
   blockClass(block) = static_cast<std::uint32_t>(cls);
-  auto *e = new (static_cast<char *>(block) + kPrefix) Event();
+  return reinterpret_cast<Event *>(static_cast<char *>(block) + kPrefix);
+}
+
+} // namespace
+
+Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra) {
+  auto *e = new (takeBlock(kPrefix + sizeof(Event) + fields * sizeof(Slot) + extra)) Event();
   e->type = type;
   e->field_count = fields;
   e->nulls = fields >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << fields) - 1);
   std::memset(static_cast<void *>(e->slots()), 0, fields * sizeof(Slot));
+  return e;
+}
+
+Event *allocateEventUnset(std::uint32_t type, std::uint32_t fields, std::size_t extra) {
+  auto *e = new (takeBlock(kPrefix + sizeof(Event) + fields * sizeof(Slot) + extra)) Event();
+  e->type = type;
+  e->field_count = fields;
   return e;
 }
 

@@ -60,6 +60,9 @@ static_assert(sizeof(Event) % alignof(Slot) == 0);
 constexpr std::size_t kEventPoolClasses = 32;
 constexpr std::uint32_t kEventPoolMaxFree = 4096;
 Event *allocateEvent(std::uint32_t type, std::uint32_t fields, std::size_t extra);
+// The same block with its header set (refs = 1, `nulls` 0) but its slots not written: for a
+// caller that writes every slot itself (a typed plan, runtime/io/record_plan.hpp).
+Event *allocateEventUnset(std::uint32_t type, std::uint32_t fields, std::size_t extra);
 inline char *extraBegin(Event *e) {
   return reinterpret_cast<char *>(e->slots() + e->field_count);
 }

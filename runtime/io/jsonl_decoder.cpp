@@ -1432,6 +1432,7 @@ struct JsonlDecoder::Impl {
   Event *decodeByPlan(std::string_view text, const RecordContext &context) {
     if (Event *event = plans[plan_last]->decode(text, context, options)) {
       ++counts.plan_events;
+      counts.tight_events += plans[plan_last]->tight() && !options.keep_raw;
       return event;
     }
     for (std::size_t i = 0; i < plans.size(); ++i) {
@@ -1441,6 +1442,7 @@ struct JsonlDecoder::Impl {
       if (Event *event = plans[i]->decode(text, context, options)) {
         plan_last = i;
         ++counts.plan_events;
+        counts.tight_events += plans[i]->tight() && !options.keep_raw;
         return event;
       }
     }

@@ -108,6 +108,9 @@ void RecordPlan::start(const EventSchema &type, std::int32_t type_index, std::in
   type_index_ = type_index;
   bound_type_ = bound_type;
   valid_ = type.fields.size() <= kMaxFields;
+  tight_ = false;
+  field_count_ = static_cast<std::uint32_t>(type.fields.size());
+  string_count_ = 0;
   literals_non_ascii_ = false;
   absent_ = 0;
   named_ = 0;
@@ -208,6 +211,25 @@ bool RecordPlan::finish() {
     words(steps_[i]);
   }
   words(close_);
+  // Tight: every field named, no other member.
+  tight_ = std::endian::native == std::endian::little && absent_ == 0 && !literals_non_ascii_;
+  for (std::uint32_t i = 0; i < step_count_ && tight_; ++i) {
+    const Step &step = steps_[i];
+    tight_ = step.action != Action::Skip;
+    tight_steps_[i] = TightStep{{step.word[0], step.word[1]},
+                                {step.mask[0], step.mask[1]},
+                                static_cast<std::uint16_t>(step.literal_size),
+                                static_cast<std::uint16_t>(step.literal_offset),
+                                step.action,
+                                static_cast<std::uint8_t>(step.field),
+                                step.nullable};
+  }
+  string_count_ = 0;
+  for (std::uint32_t i = 0; i < field_count_; ++i) {
+    if ((strings_ >> i) & 1U) {
+      string_fields_[string_count_++] = static_cast<std::uint8_t>(i);
+    }
+  }
   return true;
 }
 
@@ -252,6 +274,178 @@ Event *RecordPlan::decode(std::string_view text, const RecordContext &context,
   if (context.bound_type != bound_type_) {
     return nullptr;
   }
+  if (tight_ && !options.keep_raw) {
+    return decodeTight(text, context, options);
+  }
+  return decodeAny(text, context, options);
+}
+
+namespace {
+
+// A string's length and bytes at `cursor` (stringBytes(size) bytes reserved there), short ones
+// as one word: the source has readable bytes after it (the record's padding), and the block
+// reserves at least 4 data bytes for 1..4 and 8 for 5..8.
+[[gnu::always_inline]] inline void putString(char *cursor, const char *data, std::uint32_t size) {
+  std::memcpy(cursor, &size, sizeof size);
+  char *to = cursor + offsetof(StringRef, data);
+  if (size <= 4) {
+    std::uint32_t word;
+    std::memcpy(&word, data, 4);
+    std::memcpy(to, &word, 4);
+  } else if (size <= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data, 8);
+    std::memcpy(to, &word, 8);
+  } else {
+    std::memcpy(to, data, size);
+  }
+}
+
+} // namespace
+
+Event *RecordPlan::decodeTight(std::string_view text, const RecordContext &context,
+                               const DecoderOptions &options) const {
+  const char *p = text.data();
+  const char *const end = p + text.size();
+  bool non_ascii = false;
+  std::uint64_t nulls = 0;
+  std::size_t extra = 0;
+  Slot values[kMaxFields];
+  const char *string_data[kMaxFields];
+  std::uint32_t string_size[kMaxFields];
+  for (const TightStep *step = tight_steps_, *last = tight_steps_ + step_count_; step != last;
+       ++step) {
+    if (end - p <= static_cast<std::ptrdiff_t>(step->size)) {
+      return nullptr;
+    }
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (((word ^ step->word[0]) & step->mask[0]) != 0) {
+      return nullptr;
+    }
+    if (step->size > 8) {
+      std::memcpy(&word, p + 8, 8);
+      if (((word ^ step->word[1]) & step->mask[1]) != 0 ||
+          (step->size > 16 && !equalWords(p + 16, bytes_ + step->offset + 16, step->size - 16))) {
+        return nullptr;
+      }
+    }
+    p += step->size;
+    const std::uint32_t f = step->field;
+    if (step->nullable && *p == 'n') {
+      if (end - p < 4 || std::memcmp(p, "null", 4) != 0) {
+        return nullptr;
+      }
+      p += 4;
+      nulls |= std::uint64_t{1} << f;
+      values[f].i = 0;
+      continue;
+    }
+    switch (step->action) {
+    case Action::Int:
+      if (!scanInteger(p, values[f])) {
+        return nullptr;
+      }
+      break;
+    case Action::String: {
+      if (*p != '"') {
+        return nullptr;
+      }
+      ++p;
+      std::string_view body;
+      if (!scanPlainString(p, end, body, non_ascii)) {
+        return nullptr;
+      }
+      values[f].s = nullptr; // set when the block is built
+      string_data[f] = body.data();
+      string_size[f] = static_cast<std::uint32_t>(body.size());
+      extra += stringBytes(body.size());
+      break;
+    }
+    case Action::Time:
+      if (*p == '"') {
+        ++p;
+        std::string_view body;
+        if (!scanPlainString(p, end, body, non_ascii) || !parseRfc3339(body, values[f].i)) {
+          return nullptr;
+        }
+      } else if (!scanInteger(p, values[f])) {
+        return nullptr;
+      }
+      break;
+    case Action::Float: {
+      if (*p != '-' && !isDigit(*p)) {
+        return nullptr;
+      }
+      Number number;
+      if (!scanNumber(p, end, number)) {
+        return nullptr;
+      }
+      values[f].f = number.is_float ? number.f : static_cast<double>(number.i);
+      break;
+    }
+    case Action::Bool:
+      values[f].i = 0;
+      if (end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+        values[f].b = true;
+        p += 4;
+      } else if (end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+        values[f].b = false;
+        p += 5;
+      } else {
+        return nullptr;
+      }
+      break;
+    case Action::Skip:
+      return nullptr; // never in a tight plan
+    }
+  }
+  if (end - p != static_cast<std::ptrdiff_t>(close_.literal_size) ||
+      !literalAt(p, close_.word, close_.mask, close_.literal_size,
+                 bytes_ + close_.literal_offset)) {
+    return nullptr;
+  }
+  if (non_ascii && utf8ValidPrefix(text) != text.size()) {
+    return nullptr;
+  }
+  const std::int32_t time_field = type_->time_field;
+  const bool has_time = time_field >= 0 && !((nulls >> time_field) & 1U);
+  if (has_time) {
+    std::int64_t time = values[time_field].i;
+    if (time < options.time_min || (time >= options.time_max &&
+                                    options.time_max != std::numeric_limits<std::int64_t>::max())) {
+      return nullptr; // the generic decoder says why
+    }
+  }
+
+  // Every slot once (null ones 0, as allocateEvent leaves them), then the strings in
+  // declaration order: the generic decoder's layout.
+  Event *event = allocateEventUnset(static_cast<std::uint32_t>(type_index_), field_count_, extra);
+  Slot *slots = event->slots();
+  for (std::uint32_t i = 0; i < field_count_; ++i) {
+    slots[i] = values[i];
+  }
+  char *cursor = extraBegin(event);
+  for (std::uint32_t k = 0; k < string_count_; ++k) {
+    const std::uint32_t i = string_fields_[k];
+    if ((nulls >> i) & 1U) {
+      continue;
+    }
+    putString(cursor, string_data[i], string_size[i]);
+    slots[i].s = reinterpret_cast<const StringRef *>(cursor);
+    cursor += stringBytes(string_size[i]);
+  }
+  event->nulls = nulls;
+  event->time = has_time ? values[time_field].i : context.ingestion_time;
+  event->seq = context.seq;
+  event->input = context.input;
+  event->line = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(context.line, std::numeric_limits<std::uint32_t>::max()));
+  return event;
+}
+
+Event *RecordPlan::decodeAny(std::string_view text, const RecordContext &context,
+                             const DecoderOptions &options) const {
   const char *p = text.data();
   const char *const end = p + text.size();
   bool non_ascii = literals_non_ascii_;

@@ -8,6 +8,11 @@
 // numbers the scanner does not read exactly, invalid UTF-8, an event time out of range, ...)
 // is not decoded by the plan, and the generic decoder decides it, so that every event,
 // rejection and reason is the same with or without plans. Plain C++, tables, no codegen.
+//
+// A plan whose shape names every field of its type and no other member (the usual flat
+// record) is "tight": it decodes by a shorter loop over compact steps
+// (no skipped members, no absent fields, a null test only where a field is nullable) into an
+// event block whose slots are written once, with short strings copied as words. Same result.
 #pragma once
 
 #include "runtime/event.hpp"
@@ -36,6 +41,7 @@ public:
   bool finish();                      // the rest of the literal is the record's end
 
   bool valid() const { return valid_; }
+  bool tight() const { return tight_; }
   bool sameAs(const RecordPlan &other) const;
 
   // The event, when `text` (with kLinePadding readable bytes after it) has exactly this plan's
@@ -47,6 +53,21 @@ public:
 private:
   // What is read after a literal: a field's value by its kind, or any scalar (kSkip).
   enum class Action : std::uint8_t { Skip, Int, Float, String, Time, Bool };
+  Event *decodeTight(std::string_view text, const RecordContext &context,
+                     const DecoderOptions &options) const;
+  Event *decodeAny(std::string_view text, const RecordContext &context,
+                   const DecoderOptions &options) const;
+  // A tight plan's step: the literal (its first 16 bytes as two masked words; a longer one,
+  // such as one with "@type", word by word from bytes_), then a value.
+  struct TightStep {
+    std::uint64_t word[2];
+    std::uint64_t mask[2];
+    std::uint16_t size;
+    std::uint16_t offset; // in bytes_
+    Action action;
+    std::uint8_t field;
+    bool nullable;
+  };
   struct Step {
     // Literals of up to 16 bytes (nearly all) compare as two masked words, longer ones
     // word by word from bytes_.
@@ -70,7 +91,12 @@ private:
   std::uint32_t literal_start_ = 0; // building: where the pending literal starts
   std::uint32_t byte_count_ = 0;
   Step steps_[kMaxSteps];
-  Step close_{};               // the literal after the last value, to the record's end
+  Step close_{}; // the literal after the last value, to the record's end
+  bool tight_ = false;
+  std::uint32_t field_count_ = 0;
+  std::uint32_t string_count_ = 0;
+  std::uint8_t string_fields_[kMaxFields]; // the string fields, in declaration order
+  TightStep tight_steps_[kMaxSteps];
   char bytes_[kMaxBytes + 16]; // the literals back to back, then 16 zero bytes (word loads)
 };
 

@@ -315,6 +315,14 @@ TEST_CASE("decoder: typed plans and simdjson agree on randomized records", "[run
     CHECK(tally.rejected > records / 10);
     CHECK(tally.watermarks > 0);
     CHECK(counts.plans_built >= 3);
+    // Tight plans (every field named, nothing else) and the others both decode records here;
+    // with the raw record kept only the others do (so they are compared on every shape).
+    if (keep_raw) {
+      CHECK(counts.tight_events == 0);
+    } else {
+      CHECK(counts.tight_events > records / 10);
+      CHECK(counts.plan_events - counts.tight_events > records / 200);
+    }
   }
 }
 
