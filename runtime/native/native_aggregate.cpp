@@ -14,6 +14,7 @@
 #include "support/internal_error.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -50,6 +51,18 @@ CepValue cepValueOf(const rt::AggValue &v) {
     break;
   }
   return c;
+}
+
+// The window runtime's RawValue is CepValue's layout (aggregate/result.hpp).
+static_assert(sizeof(rt::RawValue) == sizeof(CepValue) &&
+              offsetof(rt::RawValue, null) == offsetof(CepValue, null) &&
+              offsetof(rt::RawValue, b) == offsetof(CepValue, b) &&
+              offsetof(rt::RawValue, i) == offsetof(CepValue, i) &&
+              offsetof(rt::RawValue, f) == offsetof(CepValue, f) &&
+              offsetof(rt::RawValue, s) == offsetof(CepValue, s) &&
+              offsetof(rt::RawValue, n) == offsetof(CepValue, n));
+const CepValue *asCepValues(const rt::RawValue *v) {
+  return reinterpret_cast<const CepValue *>(v);
 }
 
 constexpr std::pair<std::int64_t, std::int64_t> kOwnAll = {INT64_MIN, INT64_MAX};
@@ -285,10 +298,19 @@ private:
 
   // `having` runs in the window runtime (WindowAggregator::setFilter): a rolling window tests
   // it before it builds a result.
+  // A rolling window's values come as RawValues (CepValue's layout): `having` and the emit
+  // code read them as they are.
   void installHaving() {
     if (code_.having != nullptr) {
       aggregator_->setFilter(&NativeAggregate::having, this);
     }
+    aggregator_->setRawFilter(code_.having != nullptr ? &NativeAggregate::havingRaw : nullptr,
+                              this);
+  }
+  static bool havingRaw(void *context, const rt::RawValue *values) {
+    auto *self = static_cast<NativeAggregate *>(context);
+    self->view_.reset(kNoNode);
+    return self->code_.having(asCepValues(values), &self->view_) != 0;
   }
   static bool having(void *context, const std::vector<rt::AggValue> &values) {
     auto *self = static_cast<NativeAggregate *>(context);
@@ -462,8 +484,12 @@ private:
       if (!writes(r)) {
         continue;
       }
-      for (std::size_t i = 0; i < r.values.size(); ++i) {
-        values_[i] = cepValueOf(r.values[i]);
+      if (r.raw != nullptr) {
+        std::memcpy(values_.data(), asCepValues(r.raw), sizeof(CepValue) * values_.size());
+      } else {
+        for (std::size_t i = 0; i < r.values.size(); ++i) {
+          values_[i] = cepValueOf(r.values[i]);
+        }
       }
       // `having` was tested by the window runtime (installHaving).
       if (sink != nullptr) {
