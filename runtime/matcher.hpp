@@ -38,6 +38,7 @@ namespace cep::runtime {
 
 struct MatcherState;    // runtime/state/matcher_state.hpp
 struct MigrationReport; // runtime/state/migration.hpp
+class OutputSink;       // runtime/engine/output_sink.hpp
 
 constexpr std::int64_t kEndOfTime = INT64_MAX;
 
@@ -274,7 +275,18 @@ public:
   // matcher is drained() right after).
   virtual std::uint64_t dropState() = 0;
 
+  // Records written directly (engine/driver.hpp "Records written directly"): for one call
+  // (onEvent, advanceTime, advanceWatermark) the driver may hand the operator its output sink,
+  // when no other operator writes in that step and nothing is pending in it. The operator may
+  // then append its records' lines to the sink itself (OutputSink::beginLine/endLine), in the
+  // order MatchOutput::before gives them, instead of MatchOutputs in `out`; records in `out`
+  // are written as usual after the call (never both in one call: the order would be lost).
+  // Null (the default, and outside such a call): every record goes to `out`. An operator that
+  // never reads directOutput() is unaffected.
+  void setDirectOutput(OutputSink *sink) { direct_ = sink; }
+
 protected:
+  OutputSink *directOutput() const { return direct_; }
   // For the engines (lazy time advance, above). setDue after every call that may bring a
   // deadline earlier (an event, a restore, a migration); a due time earlier than the truth is
   // safe (the advance is called and finds nothing to do), a later one loses a timer.
@@ -290,6 +302,7 @@ protected:
   }
 
 private:
+  OutputSink *direct_ = nullptr;
   std::int64_t due_ = INT64_MIN;
   // Mutable: an engine may apply the recorded time in a const call that reads its state.
   mutable std::int64_t deferred_ = INT64_MIN;

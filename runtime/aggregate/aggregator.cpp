@@ -119,6 +119,7 @@ WindowResult &WindowAggregator::newResult(const KeyState &k, std::vector<WindowR
     r.revision = 0;
     r.order = 0;
     r.values.clear();
+    r.raw = nullptr;
     r.event_count = 0;
     r.events_kept = false;
     r.events.clear();

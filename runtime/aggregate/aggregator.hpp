@@ -150,6 +150,17 @@ public:
     filter_context_ = context;
   }
 
+  // A backend that reads a rolling window's values as RawValues (the native operator): its
+  // results carry `raw` instead of `values`, and `having` (`filter`, may be null: every
+  // result) is tested on them, with no AggValue made per event. Other windows keep `values`
+  // and setFilter.
+  using RawFilter = bool (*)(void *context, const RawValue *values);
+  void setRawFilter(RawFilter filter, void *context) {
+    raw_values_ = true;
+    raw_filter_ = filter;
+    raw_context_ = context;
+  }
+
   AggregateStats stats() const;
   void snapshot(std::string &out) const;
   void restore(std::string_view bytes); // into a fresh aggregator (no keys yet)
@@ -234,6 +245,7 @@ private:
   void expireRunning(KeyState &k);
   void fillRolling(const Rolling &ro, WindowResult &r) const; // values, then events
   void rollingValues(const Rolling &ro, std::vector<AggValue> &values) const;
+  void rollingRaw(const Rolling &ro, RawValue *values) const; // into raw_'s storage
   void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
   std::int64_t runningDue(const KeyState &k) const;
@@ -287,6 +299,10 @@ private:
   ResultFilter filter_ = nullptr;
   void *filter_context_ = nullptr;
   std::vector<AggValue> values_; // rolling and none: the values tested before a result is built
+  bool raw_values_ = false;      // setRawFilter: rolling results carry raw_
+  RawFilter raw_filter_ = nullptr;
+  void *raw_context_ = nullptr;
+  std::vector<RawValue> raw_; // rolling: the values of the last event's window
 };
 
 } // namespace cep::runtime::aggregate

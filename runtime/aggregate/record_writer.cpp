@@ -50,6 +50,19 @@ void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
     appendJsonTime(json, ms);
     return;
   }
+  std::int64_t second = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  auto milli = static_cast<std::uint32_t>(ms - second * 1000);
+  char *t = cache.text;
+  auto two = [t](int at, std::uint32_t v) {
+    t[at] = static_cast<char>('0' + v / 10);
+    t[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  if (second == cache.second) { // the usual record: only the milliseconds change
+    t[21] = static_cast<char>('0' + milli / 100);
+    two(22, milli % 100);
+    json.append(t, sizeof cache.text);
+    return;
+  }
   std::int64_t day = ms >= 0 ? ms / kDay : -((-ms + kDay - 1) / kDay);
   if (day != cache.day) {
     char full[kMaxRfc3339Chars];
@@ -58,16 +71,10 @@ void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
     std::memcpy(cache.date, full, sizeof cache.date);
     cache.day = day;
   }
-  auto in_day = static_cast<std::uint32_t>(ms - day * kDay);
-  std::uint32_t s = in_day / 1000;
-  std::uint32_t milli = in_day % 1000;
-  char t[26];
+  auto s = static_cast<std::uint32_t>(second - day * (kDay / 1000));
+  cache.second = second;
   t[0] = '"';
   std::memcpy(t + 1, cache.date, sizeof cache.date);
-  auto two = [&t](int at, std::uint32_t v) {
-    t[at] = static_cast<char>('0' + v / 10);
-    t[at + 1] = static_cast<char>('0' + v % 10);
-  };
   two(12, s / 3600);
   t[14] = ':';
   two(15, s / 60 % 60);
@@ -78,7 +85,7 @@ void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
   two(22, milli % 100);
   t[24] = 'Z';
   t[25] = '"';
-  json.append(t, sizeof t);
+  json.append(t, sizeof cache.text);
 }
 
 void beginAggregateRecord(std::string &json, const RecordParts &parts, const WindowResult &r) {

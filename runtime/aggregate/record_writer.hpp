@@ -34,10 +34,14 @@ struct RecordHeader {
 
 // The constant bytes of an operator's records: `prefix` is
 // `{"@stream":"S","@pattern":"N"[,"@version":"V"],"@key":`, fields[i] is `,"<name i>":`.
-// The date part ("YYYY-MM-DDT") of the last day a time was written for.
+// The date part ("YYYY-MM-DDT") of the last day a time was written for, and the whole text of
+// the last second (`"YYYY-MM-DDTHH:MM:SS.`): a rolling window writes a record per event, and
+// most of them fall in the second of the one before.
 struct DateCache {
   std::int64_t day = INT64_MIN;
   char date[11] = {};
+  std::int64_t second = INT64_MIN;
+  char text[26] = {};
 };
 // `start`/`end` cache the dates of "@start" and "@end" apart: the records of an operator mostly
 // carry times of one day, and a window across midnight has its two on two days.

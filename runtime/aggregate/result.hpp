@@ -55,6 +55,19 @@ struct AggValue {
   bool operator!=(const AggValue &o) const { return !(*this == o); }
 };
 
+// An accumulator's value as a backend's generated code reads it (the layout of
+// runtime/native/image.hpp CepValue, which the native operator checks): null, then `b` (bool,
+// with `i` 0/1), `i` (int, time, duration), `f` (float) or (s, n) (string) by the accumulator's
+// result kind; the other members zero.
+struct RawValue {
+  std::uint8_t null;
+  std::uint8_t b;
+  std::int64_t i;
+  double f;
+  const char *s;
+  std::uint64_t n;
+};
+
 // An event of a window for `--with-events`: the caller's arrival number and its time.
 struct EventId {
   std::int64_t time = 0;
@@ -73,6 +86,9 @@ struct WindowResult {
   // events (time windows, sessions); rolling and none: the current event's arrival.
   std::uint64_t order = 0;
   std::vector<AggValue> values;
+  // Instead of `values` (left empty), with WindowAggregator::setRawFilter: a rolling window's
+  // values, valid until the aggregator's next call (one per accumulator).
+  const RawValue *raw = nullptr;
   std::uint64_t event_count = 0;
   bool events_kept = false;    // spec.keep_events and event_count <= kMaxEventsKept
   std::vector<EventId> events; // when events_kept: in (time, arrival) order

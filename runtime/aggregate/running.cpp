@@ -217,6 +217,20 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   }
   k.x().last_time = in.time;
 
+  if (raw_values_) { // the native operator: no AggValue per event
+    raw_.resize(accs.size());
+    rollingRaw(ro, raw_.data());
+    if (raw_filter_ != nullptr && !raw_filter_(raw_context_, raw_.data())) {
+      return EventFate::Counted;
+    }
+    WindowResult &r = newResult(k, out);
+    r.start = ro.q.front().time;
+    r.end = in.time;
+    r.order = in.seq;
+    r.raw = raw_.data();
+    rollingEvents(ro, r);
+    return EventFate::Counted;
+  }
   // `having` first: on a rolling window most events write nothing.
   rollingValues(ro, values_);
   if (filter_ != nullptr && !filter_(filter_context_, values_)) {
@@ -338,6 +352,107 @@ void WindowAggregator::rollingValues(const Rolling &ro, std::vector<AggValue> &v
       break;
     case AggFn::CountDistinct:
       setInt(v, FieldKind::Int, static_cast<std::int64_t>(st.distinct.counts.size()));
+      break;
+    }
+  }
+}
+
+namespace {
+
+// RawValue of an int-like value of `kind` (bool also as `b`), of a float, of a string.
+RawValue rawInt(FieldKind kind, std::int64_t i) {
+  RawValue v{};
+  v.i = i;
+  v.b = kind == FieldKind::Bool && i != 0 ? 1 : 0;
+  return v;
+}
+RawValue rawFloat(double f) {
+  RawValue v{};
+  v.f = f;
+  return v;
+}
+RawValue rawString(const std::string &s) {
+  RawValue v{};
+  v.s = s.data();
+  v.n = s.size();
+  return v;
+}
+RawValue rawNull() {
+  RawValue v{};
+  v.null = 1;
+  return v;
+}
+
+} // namespace
+
+// rollingValues' values as RawValues (the same values: RawValue of each AggValue).
+void WindowAggregator::rollingRaw(const Rolling &ro, RawValue *values) const {
+  const auto &accs = spec_.accumulators;
+  for (std::size_t a = 0; a < accs.size(); ++a) {
+    const AccumulatorSpec &spec = accs[a];
+    const RollingAcc &st = ro.accs[a];
+    RawValue &v = values[a];
+    switch (spec.fn) {
+    case AggFn::Count:
+      v = rawInt(FieldKind::Int, static_cast<std::int64_t>(ro.q.size()));
+      break;
+    case AggFn::CountField:
+      v = rawInt(FieldKind::Int, st.n);
+      break;
+    case AggFn::Sum:
+    case AggFn::Avg: {
+      double fsum = 0.0;
+      if (spec.kind == FieldKind::Float) {
+        bool has = false;
+        if (!st.front.empty() && st.front.back().second) {
+          fsum = st.front.back().first;
+          has = true;
+        }
+        if (st.back_has) {
+          fsum = has ? fsum + st.back_sum : st.back_sum;
+        }
+        fsum = 0.0 + fsum;
+      }
+      if (spec.fn == AggFn::Sum) {
+        v = spec.kind == FieldKind::Float ? rawFloat(fsum) : rawInt(spec.kind, st.isum);
+      } else if (st.n == 0) {
+        v = rawNull();
+      } else {
+        double s = spec.kind == FieldKind::Float ? fsum : static_cast<double>(st.isum);
+        v = rawFloat(s / static_cast<double>(st.n));
+      }
+      break;
+    }
+    case AggFn::Min:
+    case AggFn::Max:
+      if (spec.kind == FieldKind::String) {
+        v = st.smono.empty() ? rawNull() : rawString(st.smono.front().second);
+      } else if (st.mono.empty()) {
+        v = rawNull();
+      } else if (spec.kind == FieldKind::Float) {
+        v = rawFloat(st.mono.front().second.f);
+      } else {
+        v = rawInt(spec.kind, st.mono.front().second.i);
+      }
+      break;
+    case AggFn::First:
+    case AggFn::Last: {
+      std::size_t entry = spec.fn == AggFn::First ? 0 : ro.q.size() - 1;
+      if ((ro.nullsAt(entry) >> a) & 1U) {
+        v = rawNull();
+        break;
+      }
+      auto col = static_cast<std::size_t>(value_slot_[a]);
+      if (spec.kind == FieldKind::String) {
+        v = rawString(ro.strings[entry * string_values_ + col]);
+      } else {
+        const Slot &s = ro.values[entry * numeric_values_ + col];
+        v = spec.kind == FieldKind::Float ? rawFloat(s.f) : rawInt(spec.kind, s.i);
+      }
+      break;
+    }
+    case AggFn::CountDistinct:
+      v = rawInt(FieldKind::Int, static_cast<std::int64_t>(st.distinct.counts.size()));
       break;
     }
   }

@@ -153,10 +153,16 @@ bool Driver::stepDue(std::int64_t time, bool watermark) {
   }
   {
     OperatorSet::StepScope scope(operators_);
-    for (const OperatorSet::Entry &op : operators_.entries()) {
-      std::size_t from = step_outputs_.size();
-      op.matcher->advanceTo(time, watermark, step_outputs_); // no call when nothing is due
-      stamp(from, op.id);
+    const std::vector<OperatorSet::Entry> &ops = operators_.entries();
+    if (ops.size() == 1 && step_outputs_.empty()) { // the only operator: direct records
+      callDirect(*ops[0].matcher, [&](Matcher &m) { m.advanceTo(time, watermark, step_outputs_); });
+      stamp(0, ops[0].id);
+    } else {
+      for (const OperatorSet::Entry &op : ops) {
+        std::size_t from = step_outputs_.size();
+        op.matcher->advanceTo(time, watermark, step_outputs_); // no call when nothing is due
+        stamp(from, op.id);
+      }
     }
   }
   time_ = time;

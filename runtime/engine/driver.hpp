@@ -158,7 +158,13 @@ private:
   // onEvent on the operators of its type. Inline: once per released event.
   void dispatch(const EventRef &event) {
     OperatorSet::StepScope scope(operators_);
-    for (const OperatorSet::Entry &op : operators_.forType(event->type)) {
+    const std::vector<OperatorSet::Entry> &ops = operators_.forType(event->type);
+    if (ops.size() == 1 && step_outputs_.empty()) { // the step's only writer: direct records
+      callDirect(*ops[0].matcher, [&](Matcher &m) { m.onEvent(event, step_outputs_); });
+      stamp(0, ops[0].id);
+      return;
+    }
+    for (const OperatorSet::Entry &op : ops) {
       std::size_t from = step_outputs_.size();
       op.matcher->onEvent(event, step_outputs_);
       stamp(from, op.id);
@@ -175,6 +181,16 @@ private:
     return writeOutputs();
   }
   bool writeOutputs();
+  // Records written directly (docs/ARCHITECTURE.md): `call` on `m` with the sink handed to it
+  // (Matcher::setDirectOutput), for a step in which `m` alone writes and nothing is pending.
+  template <class Call> void callDirect(Matcher &m, Call &&call) {
+    m.setDirectOutput(&out_);
+    call(m);
+    m.setDirectOutput(nullptr);
+    if (flush_each_step_) {
+      out_.flush(); // writeStep flushes only the records it writes itself
+    }
+  }
   bool syncWorkers(); // with workers and flush_each_step: every step so far written out
   void stamp(std::size_t from, OperatorId id) { // operator_id of step_outputs_[from..]
     for (std::size_t i = from; i < step_outputs_.size(); ++i) {

@@ -64,6 +64,16 @@ public:
       flush();
     }
   }
+  // A line written in place (an operator's records written directly, engine/driver.hpp): the
+  // caller appends the record's bytes to beginLine()'s string, then endLine() ends it (the
+  // newline) as writeLine does. No other call on the sink in between.
+  std::string &beginLine() { return buffer_; }
+  void endLine() {
+    buffer_.push_back('\n');
+    if (buffer_.size() >= kBlockSize) {
+      flush();
+    }
+  }
   // Appends bytes; a record is complete at its newline (SinkStream writes a record in parts).
   void write(std::string_view bytes) {
     buffer_.append(bytes);

@@ -5,6 +5,7 @@
 #include "runtime/aggregate/aggregator.hpp"
 #include "runtime/aggregate/record_writer.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
+#include "runtime/engine/output_sink.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/native_record.hpp"
@@ -13,6 +14,7 @@
 #include "support/internal_error.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -49,6 +51,18 @@ CepValue cepValueOf(const rt::AggValue &v) {
     break;
   }
   return c;
+}
+
+// The window runtime's RawValue is CepValue's layout (aggregate/result.hpp).
+static_assert(sizeof(rt::RawValue) == sizeof(CepValue) &&
+              offsetof(rt::RawValue, null) == offsetof(CepValue, null) &&
+              offsetof(rt::RawValue, b) == offsetof(CepValue, b) &&
+              offsetof(rt::RawValue, i) == offsetof(CepValue, i) &&
+              offsetof(rt::RawValue, f) == offsetof(CepValue, f) &&
+              offsetof(rt::RawValue, s) == offsetof(CepValue, s) &&
+              offsetof(rt::RawValue, n) == offsetof(CepValue, n));
+const CepValue *asCepValues(const rt::RawValue *v) {
+  return reinterpret_cast<const CepValue *>(v);
 }
 
 constexpr std::pair<std::int64_t, std::int64_t> kOwnAll = {INT64_MIN, INT64_MAX};
@@ -284,10 +298,19 @@ private:
 
   // `having` runs in the window runtime (WindowAggregator::setFilter): a rolling window tests
   // it before it builds a result.
+  // A rolling window's values come as RawValues (CepValue's layout): `having` and the emit
+  // code read them as they are.
   void installHaving() {
     if (code_.having != nullptr) {
       aggregator_->setFilter(&NativeAggregate::having, this);
     }
+    aggregator_->setRawFilter(code_.having != nullptr ? &NativeAggregate::havingRaw : nullptr,
+                              this);
+  }
+  static bool havingRaw(void *context, const rt::RawValue *values) {
+    auto *self = static_cast<NativeAggregate *>(context);
+    self->view_.reset(kNoNode);
+    return self->code_.having(asCepValues(values), &self->view_) != 0;
   }
   static bool having(void *context, const std::vector<rt::AggValue> &values) {
     auto *self = static_cast<NativeAggregate *>(context);
@@ -447,26 +470,71 @@ private:
   }
 
   // The records of results_: `at` is the event that produced them (null: the watermark).
+  // Straight into the driver's sink when it offers it (Matcher::setDirectOutput) and they are
+  // in output order: no MatchOutput and no string per record.
   void writeResults(const Event *at, std::vector<MatchOutput> &out) {
+    if (results_.empty()) {
+      return;
+    }
+    OutputSink *sink = directOutput();
+    if (sink != nullptr && !inOutputOrder(at)) {
+      sink = nullptr; // the driver sorts them (MatchOutput::before), as without the sink
+    }
     for (const rt::WindowResult &r : results_) {
-      std::int64_t start = rt::drainStart(aggregator_->spec(), r);
-      if (start < own_from_ || start >= own_before_) {
-        continue; // a window of the other version of a drain (native_aggregate.hpp "Drain")
-      }
-      if (r.event_count == 0) {
-        // A drain's seed that took no event (seedDrain): never a record, even where the split
-        // is not known (a restore from the Kafka changelog while the aggregate drains).
+      if (!writes(r)) {
         continue;
       }
-      for (std::size_t i = 0; i < r.values.size(); ++i) {
-        values_[i] = cepValueOf(r.values[i]);
+      if (r.raw != nullptr) {
+        std::memcpy(values_.data(), asCepValues(r.raw), sizeof(CepValue) * values_.size());
+      } else {
+        for (std::size_t i = 0; i < r.values.size(); ++i) {
+          values_[i] = cepValueOf(r.values[i]);
+        }
       }
       // `having` was tested by the window runtime (installHaving).
-      MatchOutput o = rt::windowOutput(r, at);
-      record(r, o.json);
-      out.push_back(std::move(o));
+      if (sink != nullptr) {
+        record(r, sink->beginLine());
+        sink->endLine();
+      } else {
+        MatchOutput o = rt::windowOutput(r, at);
+        o.json.reserve(record_bytes_ + 32); // most records of an operator are about as long
+        record(r, o.json);
+        record_bytes_ = o.json.size();
+        out.push_back(std::move(o));
+      }
       ++stats_.matches;
     }
+  }
+  // Whether this operator writes a record for `r`.
+  bool writes(const rt::WindowResult &r) const {
+    std::int64_t start = rt::drainStart(aggregator_->spec(), r);
+    if (start < own_from_ || start >= own_before_) {
+      return false; // a window of the other version of a drain (native_aggregate.hpp "Drain")
+    }
+    // A drain's seed that took no event (seedDrain): never a record, even where the split is
+    // not known (a restore from the Kafka changelog while the aggregate drains).
+    return r.event_count != 0;
+  }
+  // Whether the records of results_ are in the driver's output order (MatchOutput::before), so
+  // they can be written as they come. One record (a rolling window's per event) always is.
+  bool inOutputOrder(const Event *at) const {
+    if (results_.size() == 1) {
+      return true;
+    }
+    const rt::WindowResult *last = nullptr;
+    MatchOutput prev;
+    for (const rt::WindowResult &r : results_) {
+      if (!writes(r)) {
+        continue;
+      }
+      MatchOutput o = rt::windowOutput(r, at);
+      if (last != nullptr && MatchOutput::before(o, prev)) {
+        return false;
+      }
+      last = &r;
+      prev = std::move(o);
+    }
+    return true;
   }
 
   static void appendValue(std::string &json, ValueKind kind, const CepValue &v) {
@@ -499,7 +567,6 @@ private:
 
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
-    json.reserve(record_bytes_ + 32); // most records of an operator are about as long
     rt::beginAggregateRecord(json, parts_, r);
     for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
       const OutputField &field = image_->emit.fields[i];
@@ -513,7 +580,6 @@ private:
       appendValue(json, field.kind, v);
     }
     rt::endAggregateRecord(json, r, with_events_ ? &events_ : nullptr, image_->step_name);
-    record_bytes_ = json.size();
   }
 
   std::shared_ptr<const Schema> schema_;

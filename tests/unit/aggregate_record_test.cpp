@@ -33,26 +33,25 @@ TEST_CASE("aggregate records: the cached date writes the times appendJsonTime wr
           "[aggregate]") {
   DateCache cache;
   const std::int64_t day = 86'400'000;
-  std::vector<std::int64_t> times = {0,
-                                     1,
-                                     -1,
-                                     day - 1,
-                                     day,
-                                     -day,
-                                     -day - 1,
-                                     1'700'000'000'123,
+  std::vector<std::int64_t> times = {0, 1, -1, day - 1, day, -day, -day - 1, 1'700'000'000'123,
                                      1'700'000'000'124,
                                      951'782'400'000, // 2000-02-29
                                      -62'167'219'200'000,
                                      -62'167'219'200'001, // year -1: written in full
                                      253'402'300'799'999,
                                      253'402'300'800'000, // year 10000
-                                     INT64_MIN,
-                                     INT64_MAX,
-                                     1'700'000'000'123}; // back to a day cached before
+                                     INT64_MIN, INT64_MAX,
+                                     1'700'000'000'123, // back to a day cached before
+                                     // the cached second: the same one, its neighbours, and
+                                     // one before zero (its milliseconds count up from -1000)
+                                     1'700'000'000'999, 1'700'000'001'000, 1'700'000'001'001,
+                                     1'700'000'000'999, -999, -1, -1000, -1001, day + 5, day + 999};
   std::mt19937_64 rng(13);
   std::uniform_int_distribution<std::int64_t> any(-70'000'000'000'000, 260'000'000'000'000);
   std::uniform_int_distribution<std::int64_t> near(-3 * day, 3 * day);
+  for (std::int64_t t = 1'700'000'000'990; t < 1'700'000'003'010; t += 7) { // runs of a second
+    times.push_back(t);
+  }
   for (int i = 0; i < 2000; ++i) {
     times.push_back(any(rng));
     times.push_back(1'700'000'000'000 + near(rng));
