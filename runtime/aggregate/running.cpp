@@ -8,6 +8,21 @@ namespace cep::runtime::aggregate {
 
 namespace {
 
+// A rolling float sum: the oldest entries' suffix sum (the front stack's top, when any of them
+// was non-null) plus the newer ones' (back_sum); -0.0 read as 0.0, as the reference does.
+double rollingFloatSum(const RollingAcc &st) {
+  double fsum = 0.0;
+  bool has = false;
+  if (!st.front.empty() && st.front.back().second) {
+    fsum = st.front.back().first;
+    has = true;
+  }
+  if (st.back_has) {
+    fsum = has ? fsum + st.back_sum : st.back_sum;
+  }
+  return 0.0 + fsum;
+}
+
 std::int64_t wrap(std::int64_t a, std::int64_t b, bool add) {
   auto ua = static_cast<std::uint64_t>(a);
   auto ub = static_cast<std::uint64_t>(b);
@@ -305,18 +320,7 @@ void WindowAggregator::rollingValues(const Rolling &ro, std::vector<AggValue> &v
       break;
     case AggFn::Sum:
     case AggFn::Avg: {
-      double fsum = 0.0;
-      if (spec.kind == FieldKind::Float) {
-        bool has = false;
-        if (!st.front.empty() && st.front.back().second) {
-          fsum = st.front.back().first;
-          has = true;
-        }
-        if (st.back_has) {
-          fsum = has ? fsum + st.back_sum : st.back_sum;
-        }
-        fsum = 0.0 + fsum;
-      }
+      double fsum = spec.kind == FieldKind::Float ? rollingFloatSum(st) : 0.0;
       if (spec.fn == AggFn::Sum) {
         if (spec.kind == FieldKind::Float) {
           setFloat(v, fsum);
@@ -401,18 +405,7 @@ void WindowAggregator::rollingRaw(const Rolling &ro, RawValue *values) const {
       break;
     case AggFn::Sum:
     case AggFn::Avg: {
-      double fsum = 0.0;
-      if (spec.kind == FieldKind::Float) {
-        bool has = false;
-        if (!st.front.empty() && st.front.back().second) {
-          fsum = st.front.back().first;
-          has = true;
-        }
-        if (st.back_has) {
-          fsum = has ? fsum + st.back_sum : st.back_sum;
-        }
-        fsum = 0.0 + fsum;
-      }
+      double fsum = spec.kind == FieldKind::Float ? rollingFloatSum(st) : 0.0;
       if (spec.fn == AggFn::Sum) {
         v = spec.kind == FieldKind::Float ? rawFloat(fsum) : rawInt(spec.kind, st.isum);
       } else if (st.n == 0) {

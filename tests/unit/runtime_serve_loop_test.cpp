@@ -101,6 +101,20 @@ private:
   bool draining_ = false;
 };
 
+// One record of type A (key `k`, time `t`) read from input 0, pushed and released.
+void feedA(Ingest &ingest, Driver &driver, std::int64_t t, const std::string &k) {
+  std::string line = R"({"@type":"A","k":")" + k + R"(","t":)" + std::to_string(t) + "}";
+  std::string padded = line + std::string(kLinePadding, '\0');
+  Line l;
+  l.text = std::string_view(padded.data(), line.size());
+  l.capacity = padded.size();
+  l.number = 1;
+  EventRef event;
+  REQUIRE(ingest.onRecord(0, l, event) == IngestStatus::Event);
+  driver.push(std::move(event));
+  REQUIRE(driver.release(ingest.watermark()));
+}
+
 std::string tempPath(const std::string &stem) {
   static int counter = 0;
   return (std::filesystem::temp_directory_path() /
@@ -509,18 +523,7 @@ TEST_CASE("driver: a timed change goes between the last event before its time an
     Ingest ingest(s, {"in"}, {-1}, options);
     Driver driver(set, sink, options);
     driver.setTimedChanges(&schedule);
-    auto feed = [&](std::int64_t t, const std::string &k) {
-      std::string line = R"({"@type":"A","k":")" + k + R"(","t":)" + std::to_string(t) + "}";
-      std::string padded = line + std::string(kLinePadding, '\0');
-      Line l;
-      l.text = std::string_view(padded.data(), line.size());
-      l.capacity = padded.size();
-      l.number = 1;
-      EventRef event;
-      REQUIRE(ingest.onRecord(0, l, event) == IngestStatus::Event);
-      driver.push(std::move(event));
-      REQUIRE(driver.release(ingest.watermark()));
-    };
+    auto feed = [&](std::int64_t t, const std::string &k) { feedA(ingest, driver, t, k); };
     feed(10, "a");
     feed(24, "b");
     CHECK(schedule.applied.empty()); // watermark 23: an event at 24 may still come
@@ -579,16 +582,7 @@ TEST_CASE("driver: the version a timed change replaces sees the watermark T - 1 
     Driver driver(set, sink, options);
     driver.setTimedChanges(&schedule);
     for (std::int64_t t : {10, 24, 30, 40}) { // 24: the last instant of a window [.., 25)
-      std::string line = R"({"@type":"A","k":"k","t":)" + std::to_string(t) + "}";
-      std::string padded = line + std::string(kLinePadding, '\0');
-      Line l;
-      l.text = std::string_view(padded.data(), line.size());
-      l.capacity = padded.size();
-      l.number = 1;
-      EventRef event;
-      REQUIRE(ingest.onRecord(0, l, event) == IngestStatus::Event);
-      driver.push(std::move(event));
-      REQUIRE(driver.release(ingest.watermark()));
+      feedA(ingest, driver, t, "k");
     }
     sink.flush();
   }
