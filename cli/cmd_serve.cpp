@@ -395,6 +395,11 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   if (rules.any() && !rules.open(served, registry, restored ? &*restored : nullptr, error)) {
     return runFailure(error);
   }
+  if (rules.any()) {
+    kafka.setPendingDeploy([&rules](const std::string &hash, std::int64_t upto) {
+      return rules.topic() != nullptr ? rules.topic()->pendingDeploy(hash, upto) : std::nullopt;
+    });
+  }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));

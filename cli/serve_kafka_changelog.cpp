@@ -518,6 +518,12 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
     if (partition < 0) {
       continue; // keys without a message key stay with the process
     }
+    if (held_ahead_.count(partition) != 0) {
+      // Taken over ahead of this member, entries held for a pending deploy: none of its events
+      // is released yet, so the record restored is its state still (restoreHeld marks it
+      // dirty once they are in).
+      continue;
+    }
     if (scale_out_ && !source.assigned(static_cast<std::uint32_t>(partition))) {
       // Another member's partition (a key in a partition that is not its own: counted as a
       // mismatch): its record is that member's to write.
