@@ -256,6 +256,19 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
       merged_now.push_back(rec);
     }
   }
+  // The rules topic is read already (cmd_serve.cpp), every change pending: those due up to the
+  // records' watermark are applied before their keys go in, as their writers had applied them,
+  // and a record ahead of the others holds its entries of a version a later change brings until
+  // it is applied (serve_kafka_rule_history.cpp).
+  std::vector<std::int32_t> partitions;
+  for (const service::ChangelogRecord &rec : records) {
+    partitions.push_back(static_cast<std::int32_t>(rec.partition));
+  }
+  applyRulesBefore(records, partitions);
+  if (!failure_.empty()) {
+    return kRuntimeFailure;
+  }
+  holdAhead(merged_now);
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
   const auto started = std::chrono::steady_clock::now();

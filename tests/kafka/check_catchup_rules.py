@@ -58,6 +58,14 @@ record's entries of v2's `pair` wait for the pending deploy (logged) and go into
 applies it at T (logged), the others (v1's `unconfirmed`) at once. Then PB's rest, PA's rest.
 Without holding them (as before) X's run goes into v1's `pair` and the deploy (fresh) drops it
 at T: X's pair is missing (checked by hand).
+
+`--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
+min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
+both records, written under v2, at about T0+35 and T0+60 min. C, `cep serve --state` WITHOUT
+`--scale-out`, an empty folder and the rules topic (the deploy pending), restores both: it
+applies the deploy (due before the records' watermark) before their keys go in (logged). Then
+PA's and PB's rests. Without that (the topic read after the records are restored, as before)
+X's run goes into v1's `pair` and the deploy drops it (checked by hand).
 `--rule-history-retention 0` is refused (exit 2) before anything is opened.
 
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
@@ -135,6 +143,53 @@ def cep_run(args, rules, events, name):
     return run_records(run.stdout)
 
 
+def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, rest_a,
+                   rest_b):
+    """--ahead --from-changelog: B stops (A takes PB over), then A; C starts without
+    --scale-out from the changelog, the rules topic's deploy pending."""
+    out_b = metric(port_b, "cep_output_records_total") or 0
+    check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+    bed.servers.remove(b)
+    a.wait_log(f"took over payments[{pb}]", timeout=60)
+    at = committed(port_a)
+    wait_for("a checkpoint of A commits after the takeover", lambda: committed(port_a) > at)
+    out_a = metric(port_a, "cep_output_records_total") or 0
+    check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+    bed.servers.remove(a)
+    c = bed.serve([rules, "-i", bed.url("payments", group="cur"), "-o", bed.url("alerts"),
+                   "--max-delay", "2s", "--state", os.path.join(args.workdir, "state-c"),
+                   "--checkpoint-every", "300ms", "--rules-topic", bed.url("rules")], name="c")
+    port_c = os.path.join(args.workdir, "c.port")
+    c.wait_log("partitions from the changelog in", timeout=60)
+    check("the rules topic's changes due up to their records' watermark " in c.log() and
+          "applied before their keys are restored (1 change)" in c.log() and
+          c.log().index(f"; {args.mode}) applied at event time {iso(T)}") <
+          c.log().index("restored from the changelog: "),
+          "C's log: the deploy applied before the records' keys are restored")
+    bed.produce("payments", enc(rest_a), key=key)
+    bed.produce("payments", enc(rest_b), key=key)
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("C's watermark far in both partitions",
+             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
+    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    no_late_after_checkpoint(port_c, "C")
+    out_c = metric(port_c, "cep_output_records_total") or 0
+    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
+    bed.servers.remove(c)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b + out_c == sum(got.values()),
+          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
+          f"{out_c:.0f}) count every alert ({sum(got.values())})")
+    check_alerts(got, expected, "A, B and C (the cep runs split at the changes)")
+    if failures:
+        print(c.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     args, rules = setup()
     # The deploy's time. With aggregates it is inside a window (T0+35 min): a window ending at
@@ -143,7 +198,8 @@ def main():
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
     if ((args.aggregates or args.restart or args.retention or args.ahead) and
-            not (args.between and args.mode == "fresh")):
+            not (args.between and args.mode == "fresh")) or (args.from_changelog and
+                                                             not args.ahead):
         print("--aggregates, --restart, --retention and --ahead go with --between --mode fresh",
               file=sys.stderr)
         return 2
@@ -180,7 +236,7 @@ def main():
 
         # The partitions' first parts end at T0+10 min (PA) and T0+60 min (PB); --ahead swaps
         # them: PA is the one ahead, B's own partition the one behind.
-        end_a, end_b = (60, 10) if args.ahead else (10, 60)
+        end_a, end_b = (60, 35 if args.from_changelog else 10) if args.ahead else (10, 60)
         first_a = stream(ca, T0, T0 + end_a * MIN, 20000)
         first_b = stream(cb, T0, T0 + end_b * MIN, 30000)
         w = cards(pa, 1, "cw")[0]
@@ -245,7 +301,10 @@ def main():
             wait_for("A's watermark about T0+60 min",
                      lambda: watermark(port_a, pa) >= (T0 + 59 * MIN) / 1000)
             a.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
-            check("applied at event time" not in b.log(), "B applied no rule change")
+            if args.from_changelog:
+                b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            else:
+                check("applied at event time" not in b.log(), "B applied no rule change")
         else:
             wait_for("B's watermark about T0+60 min",
                      lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
@@ -253,6 +312,10 @@ def main():
         if args.between and not args.ahead:  # B applied the deploy before the takeover
             b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
             check("applied at event time" not in a.log(), "A applied no rule change")
+
+        if args.from_changelog:
+            return from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T,
+                                  expected, rest_a, rest_b)
 
         out_before = 0  # --restart: B's records before its restart
         if args.restart:
