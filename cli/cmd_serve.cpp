@@ -395,6 +395,11 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   if (rules.any() && !rules.open(served, registry, restored ? &*restored : nullptr, error)) {
     return runFailure(error);
   }
+  if (rules.any()) {
+    kafka.setPendingDeploy([&rules](const std::string &hash, std::int64_t upto) {
+      return rules.topic() != nullptr ? rules.topic()->pendingDeploy(hash, upto) : std::nullopt;
+    });
+  }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {
     bound_types.push_back(inputs.boundType(i));
@@ -505,6 +510,16 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   } catch (const std::runtime_error &e) {
     return runFailure(e.what());
   }
+  // The rules topic's messages are stopped before the runtime (their thread posts to it). Read
+  // before the changelog's records are restored: the changes due up to their watermark are
+  // applied first, as their writers had (ServeKafka::applyChangelog, docs/kafka.md).
+  struct StopRules {
+    ServeRules &rules;
+    ~StopRules() { rules.stop(); }
+  } stop_rules{rules};
+  if (rules.any() && !rules.start(loop, run_options.dead_letter, error)) {
+    return runFailure("--rules-topic: " + error);
+  }
   if (kafka.changelog()) {
     kafka.setLoopIo(*out, run_options); // a partition's catch-up writes there too
     if (int code = kafka.applyChangelog(served, loop); code != kOk) {
@@ -518,14 +533,6 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
       return runFailure("--state " + *options.state_dir +
                         ": the first checkpoint failed: " + error);
     }
-  }
-  // The rules topic's messages are stopped before the runtime (their thread posts to it).
-  struct StopRules {
-    ServeRules &rules;
-    ~StopRules() { rules.stop(); }
-  } stop_rules{rules};
-  if (rules.any() && !rules.start(loop, run_options.dead_letter, error)) {
-    return runFailure("--rules-topic: " + error);
   }
 
   std::cerr << "cep serve: admin endpoint on http://" << server.boundAddress() << " ("

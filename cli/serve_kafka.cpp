@@ -199,6 +199,9 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
       options.skip_message = [this](std::int32_t partition, std::int64_t offset,
                                     const runtime::Line &line) {
         // What its previous owner matched is skipped; a partition catching up gets the rest.
+        if (!held_ahead_.empty()) {
+          restoreHeld(nullptr); // a held deploy overdue (serve_kafka_rule_history.cpp)
+        }
         return skipReplayed(partition, offset, line) || feedCatchUp(partition, line);
       };
       options.on_keyed_message = [this](std::int32_t partition, std::int64_t offset,

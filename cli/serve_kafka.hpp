@@ -39,6 +39,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -140,6 +141,14 @@ public:
   // "A partition taken over behind the member") ----
   // Main thread, before the loop: the loop's output and run options; a catch-up's own run loop
   // writes to that output and is made with those options (--max-delay, side outputs).
+  // Main thread, before the loop, with --rules-topic: when the rules topic holds a deploy of an
+  // artifact (by hash) pending here due at or before a time (RulesTopic::pendingDeploy): the
+  // entries of a record taken over ahead of this member wait for it (holdAhead).
+  void setPendingDeploy(
+      std::function<std::optional<std::int64_t>(const std::string &hash, std::int64_t upto)>
+          pending) {
+    pending_deploy_ = std::move(pending);
+  }
   void setLoopIo(runtime::OutputSink &out, const runtime::RunOptions &options) {
     loop_out_ = &out;
     loop_options_ = options;
@@ -375,6 +384,27 @@ private:
   // before they wrote (and keeps them in rule_history_ for later catch-ups).
   void applyRulesBefore(const std::vector<service::ChangelogRecord> &records,
                         const std::vector<std::int32_t> &partitions);
+  // A partition taken over AHEAD of this member (serve_kafka_rule_history.cpp): its record's
+  // entries of a version this member does not serve yet, which a rules-topic deploy still
+  // pending here (due after this member's time, at or before the record's watermark + 1) brings,
+  // are held out of the served set (holdAhead) and restored into that version when the deploy
+  // is applied (restoreHeld from onTimedChange); the other entries go in at once. The
+  // partition's events are released only past this member's watermark, so after the deploy;
+  // until then its record in the changelog topic stays the one restored (writeChangelog skips
+  // it: its keys' state has not changed), and giving it up drops what is held.
+  struct HeldEntry {
+    std::int64_t due = 0; // the pending deploy's effective time
+    service::ChangelogPattern entry;
+  };
+  std::map<std::int32_t, std::vector<HeldEntry>> held_ahead_; // by partition
+  std::function<std::optional<std::int64_t>(const std::string &hash, std::int64_t upto)>
+      pending_deploy_; // setPendingDeploy
+  // onAssigned: the entries of `records` (merged at once) held as above, taken out of them.
+  void holdAhead(std::vector<service::ChangelogRecord> &records);
+  // The held entries of the version `change` deploys restored into it (`change` null, or of
+  // another version: those whose deploy is overdue, its time passed without it, go into the
+  // versions served now, as a restore does, said in a line).
+  void restoreHeld(const service::ServeRuntime::TimedChange *change);
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
   // The event time partitions assigned with `records` must have reached to merge at once

@@ -256,6 +256,19 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
       merged_now.push_back(rec);
     }
   }
+  // The rules topic is read already (cmd_serve.cpp), every change pending: those due up to the
+  // records' watermark are applied before their keys go in, as their writers had applied them,
+  // and a record ahead of the others holds its entries of a version a later change brings until
+  // it is applied (serve_kafka_rule_history.cpp).
+  std::vector<std::int32_t> partitions;
+  for (const service::ChangelogRecord &rec : records) {
+    partitions.push_back(static_cast<std::int32_t>(rec.partition));
+  }
+  applyRulesBefore(records, partitions);
+  if (!failure_.empty()) {
+    return kRuntimeFailure;
+  }
+  holdAhead(merged_now);
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
   const auto started = std::chrono::steady_clock::now();
@@ -517,6 +530,12 @@ bool ServeKafka::writeChangelog(const service::ServeMeta &meta, std::string &err
   for (std::int32_t partition : dirty_) {
     if (partition < 0) {
       continue; // keys without a message key stay with the process
+    }
+    if (held_ahead_.count(partition) != 0) {
+      // Taken over ahead of this member, entries held for a pending deploy: none of its events
+      // is released yet, so the record restored is its state still (restoreHeld marks it
+      // dirty once they are in).
+      continue;
     }
     if (scale_out_ && !source.assigned(static_cast<std::uint32_t>(partition))) {
       // Another member's partition (a key in a partition that is not its own: counted as a

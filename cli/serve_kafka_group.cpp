@@ -74,8 +74,9 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
   }
   std::set<std::int32_t> gone(partitions.begin(), partitions.end());
   for (std::int32_t p : partitions) {
-    replay_.erase(p); // its next owner reads it again, and skips
-    dropCatchUp(p);   // its record was written from its catch-up
+    replay_.erase(p);     // its next owner reads it again, and skips
+    held_ahead_.erase(p); // its record (the one restored) holds them still
+    dropCatchUp(p);       // its record was written from its catch-up
   }
   std::uint64_t keys = 0;
   try {
@@ -165,9 +166,10 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
       merged_now.push_back(rec);
     }
   }
+  applyRulesBefore(records, partitions); // serve_kafka_rule_history.cpp
+  holdAhead(merged_now); // entries of versions a pending deploy brings wait for it (same file)
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
-  applyRulesBefore(records, partitions); // serve_kafka_rule_history.cpp
   std::vector<std::string> lines;
   try {
     lines = served_->restorePartitions(*loop_, by_pattern, changelogArtifact());

@@ -20,6 +20,7 @@
 #include "runtime/time/time_format.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace cep::cli {
 
@@ -85,6 +86,115 @@ void ServeKafka::applyRulesBefore(const std::vector<service::ChangelogRecord> &r
              std::to_string(rule_history_.size() - before) +
              (rule_history_.size() - before == 1 ? " change" : " changes") +
              "): their writers had applied them");
+  }
+}
+
+void ServeKafka::holdAhead(std::vector<service::ChangelogRecord> &records) {
+  if (!pending_deploy_ || records.empty() || loop_->timeMode() != runtime::TimeMode::Event) {
+    return;
+  }
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  const std::vector<service::ServeRuntime::SetVersion> served = served_->servedSet();
+  auto is_served = [&](const service::ChangelogPattern &entry) {
+    return std::any_of(served.begin(), served.end(), [&](const auto &v) {
+      return v.name == entry.pattern && v.hash == entry.artifact_hash;
+    });
+  };
+  const std::int64_t reached = loop_->driver().time();
+  for (service::ChangelogRecord &rec : records) {
+    if (rec.watermark == runtime::kNoWatermark || rec.watermark == runtime::kEndOfTime) {
+      continue;
+    }
+    const auto p = static_cast<std::int32_t>(rec.partition);
+    std::vector<service::ChangelogPattern> kept;
+    for (service::ChangelogPattern &entry : rec.patterns) {
+      // The writer applied the changes due up to its watermark + 1 (the driver applies one at
+      // T once the watermark reaches T - 1). A draining entry goes in as a restore puts it.
+      std::optional<std::int64_t> due;
+      if (!entry.draining && !entry.records.empty() && !is_served(entry)) {
+        due = pending_deploy_(entry.artifact_hash, rec.watermark + 1);
+      }
+      if (!due) {
+        kept.push_back(std::move(entry));
+        continue;
+      }
+      kafkaLog("group " + source.group() + ": " + source.splitName(rec.partition) +
+               ": taken over ahead of this member (its watermark " + timeText(rec.watermark) +
+               ", this member's " + timeText(reached) + "): its " +
+               std::to_string(entry.records.size()) + " keys of " + entry.pattern + " " +
+               entry.version + " wait for the rules topic's deploy of " + entry.version +
+               " due at " + timeText(*due) +
+               ", which their writer had applied: they go into that version when it is applied "
+               "here");
+      held_ahead_[p].push_back({*due, std::move(entry)});
+    }
+    rec.patterns = std::move(kept);
+  }
+}
+
+void ServeKafka::restoreHeld(const service::ServeRuntime::TimedChange *change) {
+  if (held_ahead_.empty() || served_ == nullptr || loop_ == nullptr) {
+    return;
+  }
+  std::string hash; // of the version `change` deploys: its operators' in the served set now
+  if (change != nullptr && change->deploy) {
+    for (const service::ServeRuntime::SetVersion &v : served_->servedSet()) {
+      for (const service::ServeRuntime::TimedChange::Op &op : change->ops) {
+        if (v.id == op.id && !v.draining) {
+          hash = v.hash;
+        }
+      }
+    }
+  }
+  const std::int64_t reached = loop_->driver().time();
+  const runtime::kafka::KafkaSource &source = *sources_.front();
+  for (auto it = held_ahead_.begin(); it != held_ahead_.end();) {
+    const std::int32_t p = it->first;
+    service::ChangelogRecord deployed, overdue; // entries going in now
+    deployed.partition = overdue.partition = static_cast<std::uint32_t>(p);
+    std::vector<HeldEntry> still;
+    for (HeldEntry &held : it->second) {
+      if (!hash.empty() && held.entry.artifact_hash == hash) {
+        deployed.patterns.push_back(std::move(held.entry));
+      } else if (reached != runtime::kNoWatermark && held.due <= reached) {
+        overdue.patterns.push_back(std::move(held.entry)); // its deploy was not applied here
+      } else {
+        still.push_back(std::move(held));
+      }
+    }
+    const std::string name = source.splitName(static_cast<std::uint32_t>(p));
+    for (service::ChangelogRecord *rec : {&deployed, &overdue}) {
+      if (rec->patterns.empty()) {
+        continue;
+      }
+      std::vector<std::string> lines;
+      try {
+        const std::vector<service::ChangelogRecord> own = {*rec};
+        lines =
+            served_->restorePartitions(*loop_, service::recordsByPattern(own), changelogArtifact());
+      } catch (const std::exception &e) {
+        fail("cannot restore the held keys of " + name + ": " + e.what());
+        return;
+      }
+      served_->exportWholeNext();
+      dirty_.insert(p); // its record is written again from here on
+      for (const std::string &line : lines) {
+        kafkaLog(name + ": " +
+                 (rec == &deployed
+                      ? "its keys held for the " + change->what +
+                            " restored into it at event time " + timeText(change->at) + ": "
+                      : std::string("its keys held for a deploy that was not applied here by its "
+                                    "time (up to ") +
+                            timeText(reached) + ") restored into the versions served now: ") +
+                 line);
+      }
+    }
+    if (still.empty()) {
+      it = held_ahead_.erase(it);
+    } else {
+      it->second = std::move(still);
+      ++it;
+    }
   }
 }
 

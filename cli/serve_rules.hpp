@@ -37,6 +37,8 @@ public:
   // The loop thread: the "rules" section of a checkpoint or savepoint.
   void describe(service::ServeMeta &meta) const;
   void stop();
+  // The topic once opened (null before, or without --rules-topic).
+  const service::RulesTopic *topic() const { return topic_.get(); }
 
 private:
   bool given_ = false;

@@ -312,6 +312,20 @@ std::int64_t RulesTopic::nextChange() const {
   return pending_.empty() ? runtime::kEndOfTime : pending_.front()->rule.effective_time;
 }
 
+std::optional<std::int64_t> RulesTopic::pendingDeploy(const std::string &hash,
+                                                      std::int64_t upto) const {
+  for (const std::shared_ptr<Incoming> &incoming : pending_) {
+    if (incoming->rule.effective_time > upto) {
+      break; // sorted by time
+    }
+    if (incoming->ok && incoming->rule.op == RuleOp::Deploy && incoming->loaded &&
+        incoming->loaded->artifact.hash == hash) {
+      return incoming->rule.effective_time;
+    }
+  }
+  return std::nullopt;
+}
+
 void RulesTopic::applyNext(std::int64_t time) {
   (void)time;
   std::shared_ptr<Incoming> incoming = pending_.front();

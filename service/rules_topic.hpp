@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -92,6 +93,10 @@ public:
   // Loop thread: the position to checkpoint.
   RulesPosition position() const;
   std::size_t pendingCount() const { return pending_.size(); }
+  // Loop thread: the effective time of the first pending deploy of the artifact `hash` due at
+  // or before `upto` (nullopt: none). A partition's record written ahead of this server holds
+  // keys of versions it deploys only then (cli/serve_kafka_rule_history.cpp holdAhead).
+  std::optional<std::int64_t> pendingDeploy(const std::string &hash, std::int64_t upto) const;
 
   // runtime::TimedChanges, on the loop thread.
   std::int64_t nextChange() const override;

@@ -85,6 +85,13 @@ def setup():
     ap.add_argument("--between", action="store_true",
                     help="check_catchup_rules.py: the deploy's time between the partition's "
                          "watermark and the member's when it is taken over")
+    ap.add_argument("--ahead", action="store_true",
+                    help="check_catchup_rules.py --between: the roles swapped, B takes PA over "
+                         "ahead of its own watermark, the deploy pending on B")
+    ap.add_argument("--from-changelog", action="store_true",
+                    help="check_catchup_rules.py --between --ahead: B's partition past the "
+                         "deploy too; both stop and C, without --scale-out, starts from the "
+                         "changelog")
     ap.add_argument("--restart", action="store_true",
                     help="check_catchup_rules.py --between: B restarted from its --state folder "
                          "after the deploy, before it takes PA over")

@@ -49,6 +49,23 @@ deploy due at T0+30 min is dropped from its history (logged, counted by
 cep_kafka_rule_history_dropped_total, cep_kafka_rule_history_changes 0) and PA's catch-up,
 whose watermark is before it, falls back to the versions served now, said in its start line.
 The scene ends there (the alerts then differ from the split `cep run`s, as documented).
+
+`--between --ahead` (kafka.catchup_rules_ahead, fresh): the roles swapped: PA gets payments up
+to T0+60 min (A applies the deploy at T = T0+30 min), PB up to T0+10 min (B has it pending),
+card Y of PA a pair of v1 before T, and card X of PA a large payment at T0+59 min (a run of v2's `pair` in PA's record) whose
+confirmation comes at T0+61 min. A stops; B takes PA over AHEAD of its own watermark: the
+record's entries of v2's `pair` wait for the pending deploy (logged) and go into v2 when B
+applies it at T (logged), the others (v1's `unconfirmed`) at once. Then PB's rest, PA's rest.
+Without holding them (as before) X's run goes into v1's `pair` and the deploy (fresh) drops it
+at T: X's pair is missing (checked by hand).
+
+`--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
+min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
+both records, written under v2, at about T0+35 and T0+60 min. C, `cep serve --state` WITHOUT
+`--scale-out`, an empty folder and the rules topic (the deploy pending), restores both: it
+applies the deploy (due before the records' watermark) before their keys go in (logged). Then
+PA's and PB's rests. Without that (the topic read after the records are restored, as before)
+X's run goes into v1's `pair` and the deploy drops it (checked by hand).
 `--rule-history-retention 0` is refused (exit 2) before anything is opened.
 
 Checks: the alerts of A and B together equal, as a multiset, `cep run v1.cep`'s Unconfirmed
@@ -126,6 +143,53 @@ def cep_run(args, rules, events, name):
     return run_records(run.stdout)
 
 
+def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, rest_a,
+                   rest_b):
+    """--ahead --from-changelog: B stops (A takes PB over), then A; C starts without
+    --scale-out from the changelog, the rules topic's deploy pending."""
+    out_b = metric(port_b, "cep_output_records_total") or 0
+    check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+    bed.servers.remove(b)
+    a.wait_log(f"took over payments[{pb}]", timeout=60)
+    at = committed(port_a)
+    wait_for("a checkpoint of A commits after the takeover", lambda: committed(port_a) > at)
+    out_a = metric(port_a, "cep_output_records_total") or 0
+    check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+    bed.servers.remove(a)
+    c = bed.serve([rules, "-i", bed.url("payments", group="cur"), "-o", bed.url("alerts"),
+                   "--max-delay", "2s", "--state", os.path.join(args.workdir, "state-c"),
+                   "--checkpoint-every", "300ms", "--rules-topic", bed.url("rules")], name="c")
+    port_c = os.path.join(args.workdir, "c.port")
+    c.wait_log("partitions from the changelog in", timeout=60)
+    check("the rules topic's changes due up to their records' watermark " in c.log() and
+          "applied before their keys are restored (1 change)" in c.log() and
+          c.log().index(f"; {args.mode}) applied at event time {iso(T)}") <
+          c.log().index("restored from the changelog: "),
+          "C's log: the deploy applied before the records' keys are restored")
+    bed.produce("payments", enc(rest_a), key=key)
+    bed.produce("payments", enc(rest_b), key=key)
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("C's watermark far in both partitions",
+             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
+    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    no_late_after_checkpoint(port_c, "C")
+    out_c = metric(port_c, "cep_output_records_total") or 0
+    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
+    bed.servers.remove(c)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b + out_c == sum(got.values()),
+          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
+          f"{out_c:.0f}) count every alert ({sum(got.values())})")
+    check_alerts(got, expected, "A, B and C (the cep runs split at the changes)")
+    if failures:
+        print(c.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     args, rules = setup()
     # The deploy's time. With aggregates it is inside a window (T0+35 min): a window ending at
@@ -133,9 +197,10 @@ def main():
     # before T would not.
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
-    if ((args.aggregates or args.restart or args.retention) and
-            not (args.between and args.mode == "fresh")):
-        print("--aggregates, --restart and --retention go with --between --mode fresh",
+    if ((args.aggregates or args.restart or args.retention or args.ahead) and
+            not (args.between and args.mode == "fresh")) or (args.from_changelog and
+                                                             not args.ahead):
+        print("--aggregates, --restart, --retention and --ahead go with --between --mode fresh",
               file=sys.stderr)
         return 2
     with open(v2, "w") as f:
@@ -169,13 +234,25 @@ def main():
             (["--rule-history-retention", "10m"] if args.retention else []))
         ca, cb = cards(pa, 7, "ca"), cards(pb, 7, "cb")  # 7: a card has large and small ones
 
-        first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
-        first_b = stream(cb, T0, T0 + 60 * MIN, 30000)
+        # The partitions' first parts end at T0+10 min (PA) and T0+60 min (PB); --ahead swaps
+        # them: PA is the one ahead, B's own partition the one behind.
+        end_a, end_b = (60, 35 if args.from_changelog else 10) if args.ahead else (10, 60)
+        first_a = stream(ca, T0, T0 + end_a * MIN, 20000)
+        first_b = stream(cb, T0, T0 + end_b * MIN, 30000)
         w = cards(pa, 1, "cw")[0]
-        rest_a = stream(ca, T0 + 10 * MIN + 20000, T0 + 90 * MIN, 20000) + [
+        rest_a = stream(ca, T0 + end_a * MIN + 20000, T0 + 90 * MIN, 20000) + [
             payment(w, 300.0, T - MIN), payment(w, 310.0, T + 2 * MIN)]
+        if args.ahead:  # X's run of v2 in PA's record, its confirmation after the takeover
+            x = cards(pa, 1, "cx")[0]
+            first_a.append(payment(x, 300.0, T0 + 59 * MIN))
+            y = cards(pa, 1, "cy")[0]  # a pair of v1 before T (the streams' phase makes none)
+            first_a += [payment(y, 250.0, T0 + 20 * MIN), payment(y, 250.0, T0 + 22 * MIN)]
+            rest_a.append(payment(x, 0.5, T0 + 61 * MIN))
+            first_a += [e for e in rest_a if e["ts"] < T0 + end_a * MIN]
+            rest_a = [e for e in rest_a if e["ts"] >= T0 + end_a * MIN]
+            first_a.sort(key=lambda e: e["ts"])
         rest_a.sort(key=lambda e: e["ts"])
-        rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
+        rest_b = stream(cb, T0 + end_b * MIN, T0 + 90 * MIN, 30000)
         every = first_a + first_b + rest_a + rest_b
         before = [e for e in every if e["ts"] < T]
         after = [e for e in every if T <= e["ts"] < T2]
@@ -192,6 +269,9 @@ def main():
         else:
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
         v2_after = [r for r in v2_after if '"Card10m"' not in r]  # pair's, up to T2
+        if args.ahead:
+            check(any(f'"{x}"' in r for r in v2_after),
+                  "the expectation has X's pair of v2 (its run in PA's record)")
         windows = []
         if args.aggregates:  # v1's windows that ended before T (fresh drops the one open at
             # T), v2's over the events from T on
@@ -217,12 +297,25 @@ def main():
         bed.produce("payments", enc(first_b), key=key)
         wait_for("A and B read the first part",
                  lambda: consumed(port_a) >= len(first_a) and consumed(port_b) >= len(first_b))
-        wait_for("B's watermark about T0+60 min",
-                 lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
+        if args.ahead:  # A applied the deploy; B did not reach it
+            wait_for("A's watermark about T0+60 min",
+                     lambda: watermark(port_a, pa) >= (T0 + 59 * MIN) / 1000)
+            a.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            if args.from_changelog:
+                b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            else:
+                check("applied at event time" not in b.log(), "B applied no rule change")
+        else:
+            wait_for("B's watermark about T0+60 min",
+                     lambda: watermark(port_b, pb) >= (T0 + 59 * MIN) / 1000)
 
-        if args.between:  # B applied the deploy before the takeover; A did not reach it
+        if args.between and not args.ahead:  # B applied the deploy before the takeover
             b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
             check("applied at event time" not in a.log(), "A applied no rule change")
+
+        if args.from_changelog:
+            return from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T,
+                                  expected, rest_a, rest_b)
 
         out_before = 0  # --restart: B's records before its restart
         if args.restart:
@@ -254,8 +347,16 @@ def main():
             check(a.stop() == 0, "A stops with SIGTERM, exit 0")
             bed.servers.remove(a)
             b.wait_log(f"took over payments[{pa}]", timeout=60)
-        check(f"payments[{pa}]: catching up: its watermark" in b.log(),
-              "B's log: PA catches up on its own")
+        if args.ahead:
+            check(f"payments[{pa}]: catching up" not in b.log() and
+                  f"payments[{pa}]: taken over ahead of this member (its watermark " in b.log() and
+                  "keys of pair " in b.log() and
+                  f"wait for the rules topic's deploy of " in b.log() and
+                  f"due at {iso(T)}, which their writer had applied" in b.log(),
+                  "B's log: PA taken over ahead, its v2 keys wait for the pending deploy")
+        else:
+            check(f"payments[{pa}]: catching up: its watermark" in b.log(),
+                  "B's log: PA catches up on its own")
         if args.retention:  # the deploy dropped from B's history: PA's set is the served one
             check(f"rules history: the deploy of " in b.log() and
                   f"due at {iso(T)} is dropped from the changes a catch-up replays: it is more "
@@ -271,7 +372,7 @@ def main():
                   "/metrics: one change dropped, none kept")
             check(b.stop() == 0, "B stops with SIGTERM, exit 0")
             bed.servers.remove(b)
-        elif args.between:
+        elif args.between and not args.ahead:
             check("its versions (as of its watermark): unconfirmed " in b.log() and
                   "the rules topic's changes the member applied after it are applied here at "
                   "their times: the deploy of " in b.log() and
@@ -284,11 +385,16 @@ def main():
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
-        b.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
-        check(f"payments[{pa}]: catching up at " in b.log(),
-              "B's log: PA's catch-up holds the change for its own watermark")
-        check(metric(port_b, "cep_kafka_partition_catching_up", topic="payments",
-                     partition=str(pa)) == 1, "/metrics: PA still catches up")
+        if args.ahead:  # B's watermark (PA's, about T0+60 min) passes T: PA's v2 keys go in
+            b.wait_log(f"payments[{pa}]: its keys held for the deploy of ")
+            check(f"({args.mode}) restored into it at event time {iso(T)}: " in b.log(),
+                  "B's log: PA's held keys restored into v2 when B applies the deploy at T")
+        else:
+            b.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+            check(f"payments[{pa}]: catching up at " in b.log(),
+                  "B's log: PA's catch-up holds the change for its own watermark")
+            check(metric(port_b, "cep_kafka_partition_catching_up", topic="payments",
+                         partition=str(pa)) == 1, "/metrics: PA still catches up")
 
         # 3. PA's rest: its catch-up applies the change at T, then merges.
         bed.produce("payments", enc(rest_a), key=key)
@@ -297,13 +403,15 @@ def main():
             bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
         wait_for("B's watermark far in both partitions",
                  lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
-        check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
-              f"({args.mode}) applied at event time {iso(T)}" in b.log(),
-              "B's log: PA's catch-up applied the change at T")
-        check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event time "
-              "2026-01-05T11:20:00.000Z" in b.log(), "B's log: PA's catch-up applied the drop at T2")
-        check(f"payments[{pa}]: caught up with this member" in b.log(),
-              "B's log: PA caught up and merged")
+        if not args.ahead:
+            check(f"payments[{pa}]: catching up: the deploy of" in b.log() and
+                  f"({args.mode}) applied at event time {iso(T)}" in b.log(),
+                  "B's log: PA's catch-up applied the change at T")
+            check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event "
+                  "time 2026-01-05T11:20:00.000Z" in b.log(),
+                  "B's log: PA's catch-up applied the drop at T2")
+            check(f"payments[{pa}]: caught up with this member" in b.log(),
+                  "B's log: PA caught up and merged")
         rejected = metric(port_b, "cep_rules_messages_total", result="rejected") or 0
         check(rejected == 0, f"/metrics: the rules topic rejected nothing ({rejected:.0f})")
         if args.mode == "drain":
