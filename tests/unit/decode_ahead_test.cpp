@@ -9,6 +9,7 @@
 #include "runtime/engine/run_loop.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/state/migration.hpp"
+#include "temp_file_test.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -25,22 +26,10 @@ using namespace cep::runtime;
 
 namespace {
 
-class TempInput {
-public:
-  explicit TempInput(const std::string &content) {
-    static int counter = 0;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("cep_decode_ahead_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-              ".jsonl"))
-                .string();
-    std::ofstream out(path_, std::ios::binary);
-    out << content;
-  }
-  ~TempInput() { std::remove(path_.c_str()); }
-  const std::string &path() const { return path_; }
-
-private:
-  std::string path_;
+// A temp input file named for this test.
+struct TempInput : cep_test::TempFile {
+  explicit TempInput(const std::string &content)
+      : cep_test::TempFile("cep_decode_ahead", content) {}
 };
 
 // E: {k: string, t: time, n: int?}

@@ -9,6 +9,7 @@
 #include "runtime/io/stop_signals.hpp"
 #include "runtime/matcher.hpp"
 #include "runtime/state/migration.hpp"
+#include "temp_file_test.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -26,21 +27,9 @@ using namespace cep::runtime;
 
 namespace {
 
-class TempFile {
-public:
-  explicit TempFile(const std::string &content) {
-    static int counter = 0;
-    path_ = (std::filesystem::temp_directory_path() / ("cep_engine_" + std::to_string(::getpid()) +
-                                                       "_" + std::to_string(counter++) + ".jsonl"))
-                .string();
-    std::ofstream out(path_, std::ios::binary);
-    out << content;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string &path() const { return path_; }
-
-private:
-  std::string path_;
+// A temp input file named for this test.
+struct TempFile : cep_test::TempFile {
+  explicit TempFile(const std::string &content) : cep_test::TempFile("cep_engine", content) {}
 };
 
 // A: {k: string, t: time}; B: {k: string, t: time}; C: {k: string} (ingestion time).

@@ -4,6 +4,7 @@
 #include "runtime/io/statistics.hpp"
 #include "runtime/time/reorder_buffer.hpp"
 #include "runtime/time/watermarks.hpp"
+#include "temp_file_test.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -18,21 +19,9 @@ using namespace cep::runtime;
 
 namespace {
 
-class TempFile {
-public:
-  explicit TempFile(const std::string &content) {
-    static int counter = 0;
-    path_ = (std::filesystem::temp_directory_path() / ("cep_inputs_" + std::to_string(::getpid()) +
-                                                       "_" + std::to_string(counter++) + ".jsonl"))
-                .string();
-    std::ofstream out(path_, std::ios::binary);
-    out << content;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string &path() const { return path_; }
-
-private:
-  std::string path_;
+// A temp input file named for this test.
+struct TempFile : cep_test::TempFile {
+  explicit TempFile(const std::string &content) : cep_test::TempFile("cep_inputs", content) {}
 };
 
 Schema schema() {

@@ -1,5 +1,6 @@
 #include "runtime/io/line_reader.hpp"
 #include "runtime/io/stop_signals.hpp"
+#include "temp_file_test.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -16,22 +17,9 @@ using namespace cep::runtime;
 namespace {
 
 // A file in the temp directory, removed at scope exit.
-class TempFile {
-public:
-  explicit TempFile(const std::string &content) {
-    static int counter = 0;
-    path_ =
-        (std::filesystem::temp_directory_path() / ("cep_line_reader_" + std::to_string(::getpid()) +
-                                                   "_" + std::to_string(counter++) + ".jsonl"))
-            .string();
-    std::ofstream out(path_, std::ios::binary);
-    out << content;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string &path() const { return path_; }
-
-private:
-  std::string path_;
+// A temp input file named for this test.
+struct TempFile : cep_test::TempFile {
+  explicit TempFile(const std::string &content) : cep_test::TempFile("cep_line_reader", content) {}
 };
 
 using Lines = std::vector<std::pair<std::uint64_t, std::string>>;
