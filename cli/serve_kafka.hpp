@@ -355,12 +355,13 @@ private:
     runtime::metrics::Gauge *catching_up = nullptr, *lag = nullptr;
   };
   std::map<std::int32_t, std::unique_ptr<CatchUp>> catch_up_;
-  // The rule changes of the rules topic the served set applied since the start, in the order
-  // applied (onTimedChange), less those --rule-history-retention dropped (boundRuleHistory): a
-  // partition taken over behind them starts its catch-up from the versions served before the
-  // first one after its watermark, and applies them at their times (startCatchUp). Each holds
-  // its artifact (bytes and code) and the versions served before it (docs/kafka.md "A
-  // partition taken over behind the member").
+  // The rule changes of the rules topic the served set applied since the start, and its
+  // deploys and undeploys over HTTP at the event time its keys switched at (its watermark then
+  // + 1: TimedChange::http), in the order applied (onTimedChange), less those
+  // --rule-history-retention dropped (boundRuleHistory): a partition taken over behind them starts
+  // its catch-up from the versions served before the first one after its watermark, and applies
+  // them at their times (startCatchUp). Each holds its artifact (bytes and code) and the versions
+  // served before it (docs/kafka.md "A partition taken over behind the member").
   std::vector<std::shared_ptr<const service::ServeRuntime::TimedChange>> rule_history_;
   runtime::metrics::Gauge *rule_history_gauge_ = nullptr;
   // Its bound (serve_kafka_rule_history.cpp): the changes due at or before this member's event
@@ -370,6 +371,7 @@ private:
   std::int64_t rule_history_retention_ms_ = 24 * 3600 * 1000;
   std::int64_t rule_history_complete_ = kNoRuleHistoryFloor;
   runtime::metrics::Counter *rule_history_dropped_ = nullptr;
+  runtime::metrics::Counter *rule_history_http_ = nullptr; // HTTP changes recorded (onTimedChange)
   // onTimedChange and startCatchUp: drops the changes no partition at or after this member's
   // event time minus the retention needs (logged, counted).
   void boundRuleHistory();
@@ -420,8 +422,7 @@ private:
   // partition without a record) from `watermark`, to merge once its watermark reaches both
   // `reference` and the member's. Its set is made as of `watermark`: the versions served
   // before the first rule change (rule_history_) due after it, the changes from there on
-  // scheduled at their times; the versions served now when no change is due after it, or
-  // when a deploy or undeploy without an event time (HTTP) came after that change. False (and
+  // scheduled at their times; the versions served now when no change is due after it. False (and
   // logs what is late instead) when no catch-up set can be made. Throws std::runtime_error
   // when the records do not fit.
   bool startCatchUp(std::int32_t p, std::int64_t watermark,

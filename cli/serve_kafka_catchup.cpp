@@ -26,6 +26,8 @@
 // The changes the served set applied before the partition came (rule_history_) are replayed
 // too: its set is made as of its watermark (the versions before the first change due after
 // it, TimedChange::before) and that change and the later ones are scheduled at their times.
+// An HTTP deploy or undeploy is in the history too, at the member's watermark + 1 when it was
+// applied (TimedChange::http): the point where the member's own keys switched.
 #include "cli/serve_kafka.hpp"
 #include "cli/serve_kafka_watermarks.hpp"
 #include "runtime/engine/run_loop.hpp"
@@ -106,13 +108,6 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   if (std::string gap = ruleHistoryGap(watermark); !gap.empty()) {
     as_of = " (served now: " + gap + ")"; // a change due after it was dropped
     first = rule_history_.size();
-  } else if (first < rule_history_.size() &&
-             served_->untimedChanges() != rule_history_[first]->untimed_before) {
-    as_of = " (served now: a deploy or undeploy without an event time (HTTP) came after the "
-            "rules topic's " +
-            rule_history_[first]->what + " due at " + timeText(rule_history_[first]->at) +
-            ", so its set is made as if the rules topic's changes had come before its watermark)";
-    first = rule_history_.size();
   } else if (first < rule_history_.size()) {
     as_of = " (as of its watermark)";
   } else {
@@ -151,6 +146,10 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   }
   c->changes.kafka = this;
   c->changes.partition = p;
+  // The rules topic's changes, and the HTTP ones at the event time the member applied them.
+  const bool http =
+      std::any_of(rule_history_.begin() + static_cast<std::ptrdiff_t>(first), rule_history_.end(),
+                  [](const auto &change) { return change->http; });
   for (std::size_t i = first; i < rule_history_.size(); ++i) {
     const auto &change = rule_history_[i];
     auto before = [](const std::shared_ptr<const service::ServeRuntime::TimedChange> &a,
@@ -159,9 +158,12 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
     };
     auto &pending = c->changes.pending;
     pending.insert(std::upper_bound(pending.begin(), pending.end(), change, before), change);
-    replayed += (i == first ? "; the rules topic's changes the member applied after it are "
-                              "applied here at their times: the "
-                            : ", the ") +
+    replayed += (i != first ? ", the "
+                 : http     ? "; the rule changes the member applied after it (the rules "
+                              "topic's at their times, HTTP ones at the event time the member "
+                              "applied them) are applied here at their times: the "
+                            : "; the rules topic's changes the member applied after it are "
+                              "applied here at their times: the ") +
                 change->what + " at " + timeText(change->at);
   }
   c->loop->driver().setTimedChanges(&c->changes); // the rules topic's, at its own event time
@@ -408,6 +410,23 @@ void ServeKafka::CatchUpChanges::applyNext(std::int64_t time) {
 
 void ServeKafka::onTimedChange(
     const std::shared_ptr<const service::ServeRuntime::TimedChange> &change) {
+  if (change->http) {
+    // An admin endpoint's: no catch-up runs (the change guard refused it then), so it only goes
+    // into the history, at the event time this member's keys switched at.
+    if (registry_ != nullptr) {
+      if (rule_history_http_ == nullptr) {
+        rule_history_http_ = &registry_->counter(
+            "cep_kafka_rule_history_http_changes_total",
+            "Deploys and undeploys over HTTP recorded in the history catch-ups replay, at "
+            "this member's watermark + 1 when they were applied.");
+      }
+      rule_history_http_->add();
+    }
+    kafkaLog("rules history: the " + change->what + " switched this member's keys at event time " +
+             timeText(change->at) +
+             " (its watermark then + 1): a partition taken over behind it "
+             "applies it there when it catches up");
+  }
   rule_history_.push_back(change);
   boundRuleHistory();        // serve_kafka_rule_history.cpp: --rule-history-retention; the gauge
   restoreHeld(change.get()); // serve_kafka_rule_history.cpp: a partition taken over ahead

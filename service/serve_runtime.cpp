@@ -494,13 +494,17 @@ void ServeRuntime::onWake(runtime::RunLoop &loop) {
 void ServeRuntime::run(runtime::RunLoop &loop, Command &command) {
   switch (command.kind) {
   case Command::Kind::Deploy: {
-    ControlResult result = applyDeploy(loop, *command.loaded, command.deploy_mode);
+    std::shared_ptr<TimedChange> timed = httpChange(loop); // docs/kafka.md: in the rule history
+    ControlResult result = applyDeploy(loop, *command.loaded, command.deploy_mode, timed.get());
+    recordHttpChange(std::move(timed), result);
     durable(loop, result);
     command.answer(std::move(result));
     return;
   }
   case Command::Kind::Undeploy: {
-    ControlResult result = applyUndeploy(loop, command.name, command.undeploy_mode);
+    std::shared_ptr<TimedChange> timed = httpChange(loop); // docs/kafka.md: in the rule history
+    ControlResult result = applyUndeploy(loop, command.name, command.undeploy_mode, timed.get());
+    recordHttpChange(std::move(timed), result);
     durable(loop, result);
     command.answer(std::move(result));
     return;
@@ -640,7 +644,6 @@ ControlResult ServeRuntime::deployNow(runtime::RunLoop &loop, Loaded &loaded, De
   auto change = std::make_shared<TimedChange>();
   change->at = at;
   change->before = servedSet();
-  change->untimed_before = untimed_changes_;
   ControlResult result = applyDeploy(loop, loaded, mode, change.get());
   if (result.status == 200 && on_timed_change_) {
     on_timed_change_(std::move(change));
@@ -653,7 +656,6 @@ ControlResult ServeRuntime::undeployNow(runtime::RunLoop &loop, const std::strin
   auto change = std::make_shared<TimedChange>();
   change->at = at;
   change->before = servedSet();
-  change->untimed_before = untimed_changes_;
   ControlResult result = applyUndeploy(loop, name, mode, change.get());
   if (result.status == 200 && on_timed_change_) {
     on_timed_change_(std::move(change));
@@ -661,12 +663,40 @@ ControlResult ServeRuntime::undeployNow(runtime::RunLoop &loop, const std::strin
   return result;
 }
 
+std::shared_ptr<ServeRuntime::TimedChange> ServeRuntime::httpChange(runtime::RunLoop &loop) const {
+  const std::int64_t reached = loop.driver().time();
+  if (!on_timed_change_ || loop.timeMode() != runtime::TimeMode::Event ||
+      reached == runtime::kNoWatermark || reached >= runtime::kEndOfTime - 1) {
+    return nullptr;
+  }
+  // Between two records: every event up to the driver's time went to the versions served now,
+  // every later one goes to the versions after the change, as a change due at reached + 1 would
+  // split them (runtime/engine/driver.hpp "Changes at an exact event time").
+  auto change = std::make_shared<TimedChange>();
+  change->http = true;
+  change->at = reached + 1;
+  change->before = servedSet();
+  return change;
+}
+
+void ServeRuntime::recordHttpChange(std::shared_ptr<TimedChange> timed, ControlResult &result) {
+  if (timed == nullptr || result.status != 200 || result.json.empty() ||
+      result.json.back() != '}') {
+    return;
+  }
+  result.json.pop_back();
+  member(result.json, "switched_at", runtime::formatRfc3339(timed->at));
+  result.json += '}';
+  on_timed_change_(std::move(timed));
+}
+
 ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode,
                                         TimedChange *timed) {
   const char *mode_name = deployModeName(mode);
   auto started = std::chrono::steady_clock::now();
   const compiler::artifact::LoadedArtifact &artifact = loaded.artifact;
-  if (std::string why = change_guard_ && timed == nullptr ? change_guard_() : std::string();
+  if (std::string why =
+          change_guard_ && (timed == nullptr || timed->http) ? change_guard_() : std::string();
       !why.empty()) {
     metrics_.deploys(mode_name, "refused").add();
     options_.log("deploy of " + artifact.version() + " refused: " + why);
@@ -769,7 +799,8 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
     timed->deploy_mode = mode;
     timed->loaded = loaded.shared_from_this();
     timed->schema = schema_;
-    timed->what = "deploy of " + artifact.version() + " (" + mode_name + ")";
+    timed->what = std::string(timed->http ? "HTTP " : "") + "deploy of " + artifact.version() +
+                  " (" + mode_name + ")";
   }
   for (std::size_t i = 0; i < loaded.matchers.size(); ++i) {
     auto served = std::make_unique<Served>();
@@ -883,16 +914,14 @@ ControlResult ServeRuntime::applyDeploy(runtime::RunLoop &loop, Loaded &loaded, 
                "): " + summary + "; the event loop paused " + std::to_string(pause * 1e6) + " us");
   sweep(loop);
   refresh(loop);
-  if (timed == nullptr) {
-    ++untimed_changes_;
-  }
   return {200, body};
 }
 
 ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::string &name,
                                           UndeployMode mode, TimedChange *timed) {
   const char *mode_name = undeployModeName(mode);
-  if (std::string why = change_guard_ && timed == nullptr ? change_guard_() : std::string();
+  if (std::string why =
+          change_guard_ && (timed == nullptr || timed->http) ? change_guard_() : std::string();
       !why.empty()) {
     metrics_.undeploys(mode_name, "refused").add();
     options_.log("undeploy of " + name + " refused: " + why);
@@ -960,13 +989,11 @@ ControlResult ServeRuntime::applyUndeploy(runtime::RunLoop &loop, const std::str
     timed->undeploy_mode = mode;
     timed->pattern = name;
     timed->schema = schema_;
-    timed->what = "undeploy of " + name + " (" + mode_name + ")";
+    timed->what =
+        std::string(timed->http ? "HTTP " : "") + "undeploy of " + name + " (" + mode_name + ")";
   }
   metrics_.undeploys(mode_name, "done").add();
   sweep(loop);
-  if (timed == nullptr) {
-    ++untimed_changes_;
-  }
   return {200, body};
 }
 

@@ -374,10 +374,16 @@ public:
   // Loop thread: the records a catch-up operator wrote (its matches and timeouts) added to its
   // served version's counters (cep_pattern_*, cep_output_records_total), when it merges or goes.
   void countCatchUp(const CatchUpOperator &op);
-  // A rule change of the rules topic as the served set applied it (deployNow, undeployNow), for
-  // the catch-up sets to apply at their own event time (serve_catchup.cpp).
+  // A rule change as the served set applied it, for the catch-up sets to apply at their own
+  // event time (serve_catchup.cpp): the rules topic's (deployNow, undeployNow), due at the
+  // message's time, or, under event time once the server has a watermark and a receiver is set
+  // (setOnTimedChange), an admin endpoint's deploy or undeploy (`http`), at the event time its
+  // keys switched at: the server's watermark when it was applied, plus 1 (the events up to the
+  // watermark went to the versions before it, the later ones to the versions after it: a
+  // rules topic change due at that time switches at the same point).
   struct TimedChange {
     std::int64_t at = 0; // its effective time
+    bool http = false;   // the admin endpoint's (guarded by setChangeGuard)
     bool deploy = true;
     DeployMode deploy_mode = DeployMode::Keep;
     UndeployMode undeploy_mode = UndeployMode::Drain;
@@ -392,17 +398,13 @@ public:
     };
     std::vector<Op> ops;
     std::shared_ptr<const runtime::Schema> schema; // the server's after the change
-    std::string what;                              // "deploy of 3f2a9c1d4e5f (fresh)"
+    std::string what; // "deploy of 3f2a9c1d4e5f (fresh)", "HTTP deploy of ..." (http)
     // The operator set just before the change (a catch-up behind it starts from these
-    // versions: serve_kafka_catchup.cpp), and how many deploys and undeploys without an event
-    // time (HTTP) the server had applied then (untimedChanges).
+    // versions: serve_kafka_catchup.cpp).
     std::vector<SetVersion> before;
-    std::uint64_t untimed_before = 0;
   };
-  // Loop thread: deploys and undeploys applied without an event time (the admin endpoint's)
-  // since the start.
-  std::uint64_t untimedChanges() const { return untimed_changes_; }
-  // Main thread, before the loop: receives each timed change once the served set applied it.
+  // Main thread, before the loop: receives each timed change once the served set applied it
+  // (an admin endpoint's too, before its answer and its --state checkpoint).
   void setOnTimedChange(std::function<void(std::shared_ptr<const TimedChange>)> receiver) {
     on_timed_change_ = std::move(receiver);
   }
@@ -451,12 +453,20 @@ private:
   void checkTraces(runtime::RunLoop &loop);
   void removeTrace(runtime::RunLoop &loop, KeyTrace &trace);
   void run(runtime::RunLoop &loop, Command &command);
-  // `timed`: a change of the rules topic (deployNow, undeployNow): not guarded, and filled with
-  // what a catch-up set needs to apply it too.
+  // `timed`: filled with what a catch-up set needs to apply the change too; a change of the
+  // rules topic (deployNow, undeployNow) is not guarded, an admin endpoint's (`timed` null, or
+  // `http` set: httpChange) is.
   ControlResult applyDeploy(runtime::RunLoop &loop, Loaded &loaded, DeployMode mode,
                             TimedChange *timed = nullptr);
   ControlResult applyUndeploy(runtime::RunLoop &loop, const std::string &name, UndeployMode mode,
                               TimedChange *timed = nullptr);
+  // An admin endpoint's deploy or undeploy about to be applied, as a TimedChange at the
+  // server's watermark + 1 (TimedChange::http); null when it is not recorded (no receiver, not
+  // event time, no watermark yet: no partition can be behind it).
+  std::shared_ptr<TimedChange> httpChange(runtime::RunLoop &loop) const;
+  // Answers `result` of an admin endpoint's change recorded as `timed` (null: not recorded):
+  // the receiver gets it and the answer says its event time (`"switched_at"`).
+  void recordHttpChange(std::shared_ptr<TimedChange> timed, ControlResult &result);
   void sweep(runtime::RunLoop &loop);                          // unloads drained versions
   void durable(runtime::RunLoop &loop, ControlResult &result); // --state: checkpoint a change
   // What a checkpoint and a savepoint share: the server's part of the meta record.
@@ -540,7 +550,6 @@ private:
   ServeRuntimeOptions options_;
   std::function<std::string()> change_guard_;                               // setChangeGuard
   std::function<void(std::shared_ptr<const TimedChange>)> on_timed_change_; // setOnTimedChange
-  std::uint64_t untimed_changes_ = 0;                                       // untimedChanges
   ServeMetrics metrics_;
   runtime::metrics::Registry &registry_;
   int wake_fd_ = -1;

@@ -95,6 +95,9 @@ def setup():
     ap.add_argument("--restart", action="store_true",
                     help="check_catchup_rules.py --between: B restarted from its --state folder "
                          "after the deploy, before it takes PA over")
+    ap.add_argument("--http", action="store_true",
+                    help="check_catchup_rules.py --between: the deploy is sent to B over HTTP "
+                         "(cep deploy) once B's watermark is about T0+60 min, not published")
     ap.add_argument("--retention", action="store_true",
                     help="check_catchup_rules.py --between: B with --rule-history-retention "
                          "10m drops the deploy from its history before it takes PA over")

@@ -43,6 +43,15 @@ behind the deploy: its catch-up starts from v1's `pair` and applies the deploy a
 history B made again. Without applying the deploy first, PB's v2 runs go into v1's `pair` and
 the deploy (fresh) then drops them (checked by hand: cb-9's pair missing).
 
+`--between --http` (kafka.catchup_rules_between_http, fresh): the same scene with the deploy
+sent to B over HTTP (`cep deploy v2.cepo --mode fresh`) once B's watermark is about T0+60 min,
+instead of published (the rules topic holds only the undeploy at T2). An HTTP change has no
+event time: B applies it where its loop is and records it in its history at its watermark + 1,
+T (its answer's `switched_at`, its log); the scene then goes on as above with that T: PA's
+catch-up starts from v1's `pair` and applies the HTTP deploy at T, so the alerts equal the
+`cep run`s split at T. Without the record (as before: the catch-up made of the versions served
+now) PA's events before T are matched by v2 and the alerts differ (checked by hand).
+
 `--between --retention` (kafka.catchup_rules_between_retention, fresh): B runs with
 `--rule-history-retention 10m`; when it takes PA over its event time is about T0+60 min, so the
 deploy due at T0+30 min is dropped from its history (logged, counted by
@@ -190,6 +199,108 @@ def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, 
     return 0
 
 
+def over_http(args, bed, rules, v2, v2o):
+    """--between --http: the deploy sent to B over HTTP once B is about T0+60 min; PA's
+    catch-up replays it at the event time B applied it at."""
+    published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
+                               capture_output=True, timeout=30)
+    check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
+    a, b, port_a, port_b, pa, pb, _ = two_members(
+        bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")])
+    ca, cb = cards(pa, 7, "ca"), cards(pb, 7, "cb")
+    first_a = stream(ca, T0, T0 + 10 * MIN, 20000)
+    first_b = stream(cb, T0, T0 + 60 * MIN, 30000)
+    bed.produce("payments", enc(first_a), key=key)
+    bed.produce("payments", enc(first_b), key=key)
+    wait_for("A and B read the first part",
+             lambda: consumed(port_a) >= len(first_a) and consumed(port_b) >= len(first_b))
+    last_b = max(e["ts"] for e in first_b)
+    wait_for("B's watermark at its last event less --max-delay, less 1 ms",
+             lambda: watermark(port_b, pb) >= (last_b - 2001) / 1000)
+
+    # The deploy over HTTP: B applies it where its loop is, at its watermark + 1.
+    server_b = open(port_b).read().strip()
+    deployed = subprocess.run([args.cep, "deploy", v2o, "--mode", "fresh", "--server",
+                               f"127.0.0.1:{server_b}"], capture_output=True, timeout=30)
+    check(deployed.returncode == 0, "cep deploy v2.cepo (fresh) to B over HTTP, exit 0")
+    answer = json.loads(deployed.stdout) if deployed.returncode == 0 else {}
+    T = last_b - 2001 + 1  # B's watermark (its last event less --max-delay 2s, less 1) + 1
+    check(answer.get("switched_at") == iso(T),
+          f"the answer's switched_at is B's watermark + 1, {iso(T)} ({answer.get('switched_at')})")
+    b.wait_log("rules history: the HTTP deploy of ")
+    check(f"(fresh) switched this member's keys at event time {iso(T)} (its watermark then + 1)"
+          in b.log(), "B's log: the HTTP deploy recorded in its history at T")
+    check(metric(port_b, "cep_kafka_rule_history_http_changes_total") == 1 and
+          metric(port_b, "cep_kafka_rule_history_changes") == 1,
+          "/metrics: one HTTP change recorded, one change in the history")
+
+    # The expectation, split at T. Card W of PA: a large payment before T and one after it, a
+    # pair of v1 that the fresh deploy drops (PA's catch-up must switch at T, not before).
+    w = cards(pa, 1, "cw")[0]
+    rest_a = stream(ca, T0 + 10 * MIN + 20000, T0 + 90 * MIN, 20000) + [
+        payment(w, 300.0, T - MIN), payment(w, 310.0, T + 2 * MIN)]
+    rest_a.sort(key=lambda e: e["ts"])
+    rest_b = stream(cb, T0 + 60 * MIN, T0 + 90 * MIN, 30000)
+    every = first_a + first_b + rest_a + rest_b
+    v1_all = cep_run(args, rules, every, "all")
+    v1_before = cep_run(args, rules, [e for e in every if e["ts"] < T], "before")
+    v2_after = cep_run(args, v2, [e for e in every if T <= e["ts"] < T2], "after")
+    v1_pairs = [r for r in v1_before if '"Pair"' in r]
+    check(any('"ca-' in r for r in v1_pairs) and any('"ca-' in r for r in v2_after) and
+          not any(f'"{w}"' in r for r in v1_pairs + v2_after),
+          "the expectation has v1's pairs of PA's cards before T, v2's after it, none of W's")
+    expected = collections.Counter(
+        [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after)
+
+    # A leaves: B takes PA over, about 50 minutes behind it: PA's catch-up starts from v1's
+    # `pair` and replays the HTTP deploy at T.
+    out_a = metric(port_a, "cep_output_records_total") or 0
+    check(a.stop() == 0, "A stops with SIGTERM, exit 0")
+    bed.servers.remove(a)
+    b.wait_log(f"took over payments[{pa}]", timeout=60)
+    check(f"payments[{pa}]: catching up: its watermark" in b.log() and
+          "its versions (as of its watermark): unconfirmed " in b.log() and
+          "the rule changes the member applied after it (the rules topic's at their times, HTTP "
+          "ones at the event time the member applied them) are applied here at their times: the "
+          f"HTTP deploy of " in b.log() and f"(fresh) at {iso(T)}" in b.log(),
+          "B's log: PA's catch-up starts from the versions before the HTTP deploy, applies it at T")
+    refused = subprocess.run([args.cep, "undeploy", "pair", "--server", f"127.0.0.1:{server_b}"],
+                             capture_output=True, timeout=30)
+    check(refused.returncode != 0 and b"is catching up with this member's event time" in
+          refused.stderr, "an HTTP undeploy while PA catches up is refused (409)")
+
+    bed.produce("payments", enc(rest_b), key=key)
+    b.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    bed.produce("payments", enc(rest_a), key=key)
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("B's watermark far in both partitions",
+             lambda: all(watermark(port_b, p) >= far / 1000 - 1 for p in range(2)))
+    check(f"payments[{pa}]: catching up: the HTTP deploy of " in b.log() and
+          f"(fresh) applied at event time {iso(T)}: pair replaced (fresh)" in b.log(),
+          "B's log: PA's catch-up applied the HTTP deploy at T")
+    check(f"payments[{pa}]: catching up: the undeploy of pair (drop) applied at event "
+          "time 2026-01-05T11:20:00.000Z" in b.log(), "B's log: PA's catch-up applied the drop")
+    check(f"payments[{pa}]: caught up with this member" in b.log(),
+          "B's log: PA caught up and merged")
+    no_late_after_checkpoint(port_b, "B")
+    out_b = metric(port_b, "cep_output_records_total") or 0
+    check(b.stop() == 0, "B stops with SIGTERM, exit 0")
+    bed.servers.remove(b)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b == sum(got.values()),
+          f"/metrics: A's and B's cep_output_records_total ({out_a:.0f} + {out_b:.0f}) "
+          f"count every alert ({sum(got.values())})")
+    check_alerts(got, expected, "A and B (the cep runs split at the HTTP deploy's time)")
+    if failures:
+        print(b.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     args, rules = setup()
     # The deploy's time. With aggregates it is inside a window (T0+35 min): a window ending at
@@ -197,10 +308,11 @@ def main():
     # before T would not.
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
-    if ((args.aggregates or args.restart or args.retention or args.ahead) and
+    if ((args.aggregates or args.restart or args.retention or args.ahead or args.http) and
             not (args.between and args.mode == "fresh")) or (args.from_changelog and
                                                              not args.ahead):
-        print("--aggregates, --restart, --retention and --ahead go with --between --mode fresh",
+        print("--aggregates, --restart, --retention, --ahead and --http go with --between "
+              "--mode fresh",
               file=sys.stderr)
         return 2
     with open(v2, "w") as f:
@@ -220,6 +332,8 @@ def main():
               b"event time" in bad.stderr, "--rule-history-retention 0 is refused, exit 2")
 
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
+        if args.http:
+            return over_http(args, bed, rules, v2, v2o)
         published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
                                     "--mode", args.mode, "--at", str(T)],
                                    capture_output=True, timeout=30)
