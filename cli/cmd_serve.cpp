@@ -216,6 +216,12 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     }
     runtime_options.store = store.get();
     runtime_options.checkpoint_every = std::chrono::milliseconds(checkpoint_every_ms);
+    if (kafka.scaleOut()) {
+      runtime_options.http_changes_not_restored =
+          "--scale-out does not restore the --state folder's checkpoint: a restart serves the "
+          "artifacts given on the command line and the rules topic's changes; publish the change "
+          "to the rules topic (cep publish-rule) to keep it across restarts and members";
+    }
   }
   service::ServeRuntime served(runtime_options, registry);
   if (store && kafka.any()) {

@@ -623,10 +623,13 @@ void ServeRuntime::durable(runtime::RunLoop &loop, ControlResult &result) {
   }
   std::string error;
   bool ok = checkpoint(loop, error, /*wait=*/true);
+  const bool restored = options_.http_changes_not_restored.empty();
   result.json.pop_back();
-  result.json += ok ? ",\"durable\":true}" : ",\"durable\":false}";
+  result.json += ok && restored ? ",\"durable\":true}" : ",\"durable\":false}";
   if (!ok) {
     options_.log("the change is applied but not durable yet (checkpoint failed: " + error + ")");
+  } else if (!restored) {
+    options_.log("the change is applied but not durable: " + options_.http_changes_not_restored);
   }
 }
 

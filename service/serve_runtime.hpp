@@ -115,6 +115,11 @@ struct ServeRuntimeOptions {
   runtime::store::CheckpointStore *store = nullptr;
   // How often the loop takes a checkpoint; zero: only when stopping.
   std::chrono::milliseconds checkpoint_every{1000};
+  // Not empty: a restart does not serve what a deploy or undeploy over HTTP changed, although a
+  // checkpoint holds it (`--scale-out`: the folder's checkpoint is not restored, the artifacts
+  // given on the command line and the rules topic's are served). Its answers then say
+  // `"durable":false` and the log gives this reason.
+  std::string http_changes_not_restored;
   // Fills a checkpoint's input positions and output lengths, on the loop thread, after the
   // loop's outputs were flushed (the caller owns inputs and outputs).
   std::function<void(ServeMeta &)> describe_io;

@@ -228,6 +228,11 @@ def over_http(args, bed, rules, v2, v2o):
     T = last_b - 2001 + 1  # B's watermark (its last event less --max-delay 2s, less 1) + 1
     check(answer.get("switched_at") == iso(T),
           f"the answer's switched_at is B's watermark + 1, {iso(T)} ({answer.get('switched_at')})")
+    # --scale-out serves the command line's artifacts and the rules topic's after a restart, not
+    # the folder's checkpoint: the answer must not promise the change survives one.
+    check(answer.get("durable") is False and
+          "the change is applied but not durable: --scale-out does not restore" in b.log(),
+          "the answer says \"durable\": false (--scale-out), B's log says why")
     b.wait_log("rules history: the HTTP deploy of ")
     check(f"(fresh) switched this member's keys at event time {iso(T)} (its watermark then + 1)"
           in b.log(), "B's log: the HTTP deploy recorded in its history at T")
