@@ -69,6 +69,15 @@ holding them (as before) the restore says `NOT restored` and Z's pair of v1 is m
 deploy (X's second payment a large one at T0+61 min): the record's entries, v1's runs A moved
 into v2, wait for the deploy and go into v2 at T (logged); without holding them only the log
 checks fail (they go into v1 and the keep moves them into v2 at T).
+`--between --ahead --mode drain --aggregates` (kafka.catchup_rules_ahead_drain_aggregates): the
+same drain with card_10m replaced too (T = T0+35 min inside a window, PA up to T0+38 min):
+PA's record marks v1's windows that started before T draining (the window [T0+30, T0+40) of
+PA's cards), which wait for the drain and go into B's draining v1 (logged); expected: v1's
+windows that started before T over every event, v2's that start from T on. Without holding
+them, Z's pair and PA's cards' windows [T0+30, T0+40) of v1 are missing (checked by hand).
+`--between --ahead --mode fresh --aggregates` is not registered: it shows a limit left
+(docs/kafka.md): the record's v2 windows restored under its watermark (T0+60 min) take B's
+own v2 windows ending in between as fired (6 of PB's [T0+40, T0+50) windows missing).
 
 `--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
 min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
@@ -208,12 +217,16 @@ def main():
     # before T would not.
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
-    if ((args.aggregates or args.restart or args.retention or args.from_changelog) and
+    drain_ahead = args.ahead and args.mode == "drain"
+    if ((args.restart or args.retention or args.from_changelog) and
             not (args.between and args.mode == "fresh")) or (args.from_changelog and
                                                              not args.ahead) or (
-                                                                 args.ahead and not args.between):
-        print("--aggregates, --restart, --retention and --from-changelog go with --between "
-              "--mode fresh, --ahead with --between", file=sys.stderr)
+                                                                 args.ahead and not args.between) or (
+                                                                     args.aggregates and not (
+                                                                         args.between and (args.mode == "fresh" or drain_ahead))):
+        print("--restart, --retention and --from-changelog go with --between --mode fresh, "
+              "--aggregates too or with --between --ahead --mode drain, --ahead with --between",
+              file=sys.stderr)
         return 2
     with open(v2, "w") as f:
         f.write((V2_KEEP if args.mode == "keep" else V2) +
@@ -250,9 +263,8 @@ def main():
         # them: PA is the one ahead, B's own partition the one behind. --ahead --mode drain: PA
         # up to T0+33 min, so that v1's runs started before T are still in flight (draining) in
         # PA's record (pair is within 5m).
-        drain_ahead = args.ahead and args.mode == "drain"
-        end_a, end_b = ((33 if drain_ahead else 60), 35 if args.from_changelog else 10) \
-            if args.ahead else (10, 60)
+        end_a, end_b = ((T - T0) // MIN + 3 if drain_ahead else 60,
+                        35 if args.from_changelog else 10) if args.ahead else (10, 60)
         first_a = stream(ca, T0, T0 + end_a * MIN, 20000)
         first_b = stream(cb, T0, T0 + end_b * MIN, 30000)
         w = cards(pa, 1, "cw")[0]
@@ -299,7 +311,18 @@ def main():
             check(any(f'"{z}"' in r for r in v1_pairs),
                   "the expectation has Z's pair of v1 (its draining run in PA's record)")
         windows = []
-        if args.aggregates:  # v1's windows that ended before T (fresh drops the one open at
+        if args.aggregates and args.mode == "drain":  # windows split by their start at T:
+            # v1's that started before T (over every event), v2's that start from T on
+            v1_windows = [r for r in v1_all if '"Card10m"' in r and
+                          json.loads(r)["@start"] < iso(T)]
+            v2_windows = [r for r in cep_run(args, v2, [e for e in every if e["ts"] >= T],
+                                             "from_t") if '"Card10m"' in r and
+                          json.loads(r)["@start"] >= iso(T)]
+            windows = v1_windows + v2_windows
+            check(any('"ca-' in r and json.loads(r)["@start"] < iso(T) <= json.loads(r)["@end"]
+                      for r in v1_windows) and any('"ca-' in r for r in v2_windows),
+                  "the expectation has v1's windows of PA's cards open at T and v2's after T")
+        elif args.aggregates:  # v1's windows that ended before T (fresh drops the one open at
             # T), v2's over the events from T on
             v1_windows = [r for r in v1_before if '"Card10m"' in r and
                           json.loads(r)["@end"] <= iso(T)]
