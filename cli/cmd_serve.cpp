@@ -405,6 +405,9 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
     kafka.setPendingDeploy([&rules](const std::string &hash, std::int64_t upto) {
       return rules.topic() != nullptr ? rules.topic()->pendingDeploy(hash, upto) : std::nullopt;
     });
+    kafka.setPendingDrain([&rules](const std::string &name, std::int64_t upto) {
+      return rules.topic() != nullptr ? rules.topic()->pendingDrain(name, upto) : std::nullopt;
+    });
   }
   std::vector<std::int32_t> bound_types;
   for (std::uint32_t i = 0; i < inputs.size(); ++i) {

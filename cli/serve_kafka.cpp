@@ -200,7 +200,8 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
                                     const runtime::Line &line) {
         // What its previous owner matched is skipped; a partition catching up gets the rest.
         if (!held_ahead_.empty()) {
-          restoreHeld(nullptr); // a held deploy overdue (serve_kafka_rule_history.cpp)
+          restoreHeldDrain(nullptr); // a drain applied or overdue (serve_kafka_hold_drain.cpp)
+          restoreHeld(nullptr);      // a held deploy overdue (serve_kafka_rule_history.cpp)
         }
         return skipReplayed(partition, offset, line) || feedCatchUp(partition, line);
       };

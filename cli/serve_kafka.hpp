@@ -149,6 +149,14 @@ public:
           pending) {
     pending_deploy_ = std::move(pending);
   }
+  // The same for a change that drains the active version of a pattern or aggregate `name`
+  // (RulesTopic::pendingDrain): the record's entries that version's drain marked draining wait
+  // for it (holdAheadDrain).
+  void setPendingDrain(
+      std::function<std::optional<std::int64_t>(const std::string &name, std::int64_t upto)>
+          pending) {
+    pending_drain_ = std::move(pending);
+  }
   void setLoopIo(runtime::OutputSink &out, const runtime::RunOptions &options) {
     loop_out_ = &out;
     loop_options_ = options;
@@ -407,6 +415,20 @@ private:
   // another version: those whose deploy is overdue, its time passed without it, go into the
   // versions served now, as a restore does, said in a line).
   void restoreHeld(const service::ServeRuntime::TimedChange *change);
+  // The drain's side of the same (serve_kafka_hold_drain.cpp): a record taken over ahead whose
+  // entries are marked draining (its writer applied a drain of their version) while this member
+  // still serves that version as its active one, a change draining it still pending here (due
+  // after this member's time, at or before the record's watermark + 1). Those entries are held
+  // in held_ahead_ too (entry.draining tells them apart) and go into the draining version once
+  // the served set no longer serves theirs as the active one (the drain applied: its draining
+  // version, or that version served again from its artifact when it drained away at once); a
+  // drain that did not come by its time puts them into the active version they were written by
+  // (their runs or windows go on there), said in a line. restoreHeldDrain runs before
+  // restoreHeld, which would put an overdue draining entry where a restore does.
+  std::function<std::optional<std::int64_t>(const std::string &name, std::int64_t upto)>
+      pending_drain_; // setPendingDrain
+  void holdAheadDrain(std::vector<service::ChangelogRecord> &records);
+  void restoreHeldDrain(const service::ServeRuntime::TimedChange *change);
   runtime::OutputSink *loop_out_ = nullptr;
   std::optional<runtime::RunOptions> loop_options_;
   // The event time partitions assigned with `records` must have reached to merge at once

@@ -428,8 +428,9 @@ void ServeKafka::onTimedChange(
              "applies it there when it catches up");
   }
   rule_history_.push_back(change);
-  boundRuleHistory();        // serve_kafka_rule_history.cpp: --rule-history-retention; the gauge
-  restoreHeld(change.get()); // serve_kafka_rule_history.cpp: a partition taken over ahead
+  boundRuleHistory(); // serve_kafka_rule_history.cpp: --rule-history-retention; the gauge
+  restoreHeldDrain(change.get()); // serve_kafka_hold_drain.cpp: its draining entries first
+  restoreHeld(change.get());      // serve_kafka_rule_history.cpp: a partition taken over ahead
   for (auto &[partition, c] : catch_up_) {
     const std::int64_t reached = c->loop->driver().time();
     if (reached != runtime::kNoWatermark && change->at <= reached + 1) {

@@ -269,6 +269,7 @@ int ServeKafka::applyChangelog(service::ServeRuntime &served, runtime::RunLoop &
     return kRuntimeFailure;
   }
   holdAhead(merged_now);
+  holdAheadDrain(merged_now); // serve_kafka_hold_drain.cpp
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
   const auto started = std::chrono::steady_clock::now();

@@ -167,7 +167,8 @@ ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
     }
   }
   applyRulesBefore(records, partitions); // serve_kafka_rule_history.cpp
-  holdAhead(merged_now); // entries of versions a pending deploy brings wait for it (same file)
+  holdAhead(merged_now);      // entries of versions a pending deploy brings wait for it (same file)
+  holdAheadDrain(merged_now); // entries a pending drain marks draining (serve_kafka_hold_drain.cpp)
   const std::map<std::string, service::PatternRecords> by_pattern =
       service::recordsByPattern(merged_now);
   std::vector<std::string> lines;

@@ -326,6 +326,29 @@ std::optional<std::int64_t> RulesTopic::pendingDeploy(const std::string &hash,
   return std::nullopt;
 }
 
+std::optional<std::int64_t> RulesTopic::pendingDrain(const std::string &name,
+                                                     std::int64_t upto) const {
+  for (const std::shared_ptr<Incoming> &incoming : pending_) {
+    if (incoming->rule.effective_time > upto) {
+      break; // sorted by time
+    }
+    if (!incoming->ok) {
+      continue;
+    }
+    const RuleMessage &rule = incoming->rule;
+    const bool drains =
+        rule.op == RuleOp::Deploy
+            ? rule.deploy_mode == DeployMode::Drain && incoming->loaded &&
+                  std::find(incoming->loaded->names.begin(), incoming->loaded->names.end(), name) !=
+                      incoming->loaded->names.end()
+            : rule.undeploy_mode == UndeployMode::Drain && rule.pattern == name;
+    if (drains) {
+      return incoming->rule.effective_time;
+    }
+  }
+  return std::nullopt;
+}
+
 void RulesTopic::applyNext(std::int64_t time) {
   (void)time;
   std::shared_ptr<Incoming> incoming = pending_.front();

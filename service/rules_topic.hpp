@@ -97,6 +97,12 @@ public:
   // or before `upto` (nullopt: none). A partition's record written ahead of this server holds
   // keys of versions it deploys only then (cli/serve_kafka_rule_history.cpp holdAhead).
   std::optional<std::int64_t> pendingDeploy(const std::string &hash, std::int64_t upto) const;
+  // Loop thread: the effective time of the first pending change due at or before `upto` that
+  // drains the active version of `name` (a deploy in `drain` mode of an artifact declaring it, an
+  // undeploy of it in `drain` mode; nullopt: none). A record written ahead of this server marks
+  // that version's keys draining while this server still serves it as the active one
+  // (cli/serve_kafka_hold_drain.cpp).
+  std::optional<std::int64_t> pendingDrain(const std::string &name, std::int64_t upto) const;
 
   // runtime::TimedChanges, on the loop thread.
   std::int64_t nextChange() const override;

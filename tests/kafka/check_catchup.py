@@ -87,7 +87,7 @@ def setup():
                          "watermark and the member's when it is taken over")
     ap.add_argument("--ahead", action="store_true",
                     help="check_catchup_rules.py --between: the roles swapped, B takes PA over "
-                         "ahead of its own watermark, the deploy pending on B")
+                         "ahead of its own watermark, the deploy (any --mode) pending on B")
     ap.add_argument("--from-changelog", action="store_true",
                     help="check_catchup_rules.py --between --ahead: B's partition past the "
                          "deploy too; both stop and C, without --scale-out, starts from the "
