@@ -140,8 +140,23 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
   // record is written again whenever the watermark moved, serve_kafka_changelog.cpp).
   std::string_view header = current.header;
   std::int64_t watermark = runtime::aggregate::watermarkOfSnapshotHeader(header);
+  // A record ahead of this operator (a partition taken over ahead of this member): under its
+  // later watermark this operator's own windows ending in between would be taken as fired and
+  // never written. Where a record holds no window its writer fired (tumbling and sessions
+  // without `lateness` drop a window when it fires; rolling and running cells are not fired by
+  // the watermark), the operator's own watermark is exact for both: the record's windows all
+  // end after its own watermark. Hopping and cumulate panes, and windows kept for `lateness`
+  // revisions, stay in a record after they fired: those go in under the latest watermark
+  // (docs/kafka.md "Not covered").
+  const runtime::aggregate::AggregateSpec spec =
+      runtime::aggregate::specOfSnapshotHeader(in.headers.front());
+  const bool nothing_fired_kept =
+      spec.lateness_ms == 0 && (spec.window == runtime::aggregate::WindowKind::Tumbling ||
+                                spec.window == runtime::aggregate::WindowKind::Session ||
+                                spec.window == runtime::aggregate::WindowKind::Rolling ||
+                                spec.window == runtime::aggregate::WindowKind::None);
   for (std::string_view h : in.headers) {
-    if (own_watermark && watermark != runtime::kNoWatermark) {
+    if ((own_watermark || nothing_fired_kept) && watermark != runtime::kNoWatermark) {
       break; // a catch-up's windows: those up to its watermark fired there, none of the others
     }
     std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
@@ -149,6 +164,16 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
       watermark = w;
       header = h;
     }
+  }
+  // An operator with no watermark yet (a version deployed just now) on a member that has one:
+  // the member's time, not the record's later one, for the same reason.
+  std::string member_header;
+  const std::int64_t member_time = loop.driver().time();
+  if (nothing_fired_kept && !own_watermark && member_time != runtime::kNoWatermark &&
+      runtime::aggregate::watermarkOfSnapshotHeader(current.header) == runtime::kNoWatermark &&
+      watermark > member_time) {
+    member_header = runtime::aggregate::withSnapshotHeaderWatermark(header, member_time);
+    header = member_header;
   }
   runtime::Matcher &m = *served.matcher;
   const bool fresh =

@@ -171,6 +171,14 @@ std::int64_t watermarkOfSnapshotHeader(std::string_view header) {
   return watermark;
 }
 
+std::string withSnapshotHeaderWatermark(std::string_view header, std::int64_t watermark) {
+  watermarkOfSnapshotHeader(header); // a damaged header throws here
+  std::string out(header.substr(0, header.size() - sizeof(std::uint64_t)));
+  SnapshotWriter w(out);
+  w.i64(watermark);
+  return out;
+}
+
 std::string_view latestSnapshotHeader(const std::vector<std::string_view> &headers) {
   std::string_view header;
   std::int64_t watermark = kNoWatermark;

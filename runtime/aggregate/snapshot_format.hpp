@@ -41,6 +41,9 @@ AggregateSpec specOfSnapshotHeader(std::string_view header);
 // The watermark a header carries (its last field), the header read as specOfSnapshotHeader
 // reads it; the same errors.
 std::int64_t watermarkOfSnapshotHeader(std::string_view header);
+// `header` with its watermark replaced by `watermark` (the same checks as
+// watermarkOfSnapshotHeader first).
+std::string withSnapshotHeaderWatermark(std::string_view header, std::int64_t watermark);
 // Of several headers (one per partition or version), the one with the latest watermark; empty
 // when `headers` is.
 std::string_view latestSnapshotHeader(const std::vector<std::string_view> &headers);
