@@ -134,27 +134,15 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
   const std::int64_t start = geometry_.startOf(end);
   const std::size_t width = layout_.width();
   const bool open = end - 1 + l > w; // still open for late events: its writes are counted
-  auto emit = [&](std::uint32_t slot, std::uint64_t first, const Slot *const *cells,
-                  std::size_t n) {
+  // A key's record from its window's cell (its panes combined).
+  auto emit = [&](std::uint32_t slot, std::uint64_t first, const Slot *cell) {
     KeyState &k = keys_->at(slot);
     WindowResult &r = newResult(k, out);
-    Slot small[16];
-    std::vector<Slot> large;
-    Slot *cell = small;
-    if (width > std::size(small)) {
-      large.resize(width);
-      cell = large.data();
-    }
-    layout_.init(cell);
-    for (std::size_t i = 0; i < n; ++i) {
-      layout_.combine(cell, cells[i]);
-    }
     r.start = start;
     r.end = end;
     r.revision = 0;
     r.order = first;
     layout_.fill(cell, r);
-    layout_.destroy(cell);
     keepLast(out);
     if (open) {
       written_[{end, slot}] = 1;
@@ -175,35 +163,49 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
     if (!std::is_sorted(order.begin(), order.end())) {
       std::sort(order.begin(), order.end());
     }
+    Slot small[16];
+    std::vector<Slot> large;
+    Slot *cell = small;
+    if (width > std::size(small)) {
+      large.resize(width);
+      cell = large.data();
+    }
     for (const auto &[first, row] : order) {
-      const Slot *cell = c.cell(row);
-      emit(c.slot(row), first, &cell, 1);
+      layout_.init(cell);
+      layout_.combine(cell, c.cell(row));
+      emit(c.slot(row), first, cell);
+      layout_.destroy(cell);
     }
     return;
   }
-  // Several panes: each key's rows in pane order, grouped by its slot number.
+  // Several panes: each key's rows combined in pane order into a cell of its own, the keys
+  // grouped by slot number.
   std::unordered_map<std::uint32_t, std::uint32_t> group_of;
   std::vector<std::uint32_t> slots;
-  std::vector<std::vector<const Slot *>> cells;
+  std::vector<Slot> cells; // width slots a group
   for (auto it = from; it != stop && it->first <= last_pane; ++it) {
     const PaneColumn &c = it->second;
     for (std::uint32_t row = 0; row < c.size(); ++row) {
       auto [g, fresh] = group_of.try_emplace(c.slot(row), static_cast<std::uint32_t>(slots.size()));
       if (fresh) {
         slots.push_back(c.slot(row));
-        cells.emplace_back();
+        cells.resize(cells.size() + width);
+        layout_.init(cells.data() + g->second * width);
         order.emplace_back(c.first(row), g->second);
       } else {
         order[g->second].first = std::min(order[g->second].first, c.first(row));
       }
-      cells[g->second].push_back(c.cell(row));
+      layout_.combine(cells.data() + g->second * width, c.cell(row));
     }
   }
   std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
     return a.first != b.first ? a.first < b.first : slots[a.second] < slots[b.second];
   });
   for (const auto &[first, g] : order) {
-    emit(slots[g], first, cells[g].data(), cells[g].size());
+    emit(slots[g], first, cells.data() + g * width);
+  }
+  for (std::size_t g = 0; g < slots.size(); ++g) {
+    layout_.destroy(cells.data() + g * width);
   }
 }
 
