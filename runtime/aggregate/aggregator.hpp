@@ -299,7 +299,7 @@ private:
   bool reads_fields_ = false;            // rolling: some accumulator reads a field (null bits)
   std::int64_t watermark_;
   // Keys with state, and idle ones (empty()): a KeyState's address and slot number are stable,
-  // so the due set points at it.
+  // so the due heap points at it and the pane columns and the idle list name it by number.
   std::unique_ptr<KeyTable> keys_;
   // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past
   // (an entry is stale unless the key is still idle with the entry's mark).

@@ -392,9 +392,9 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
   // The key table (its index and every KeyState's slot, idle and free ones too), the idle
-  // list and the due set (heap and buckets), then per key the key's bytes past the small-string
-  // buffer and its extra state. key_bytes: the index and the keys' names (in their slots and
-  // beyond).
+  // list and the due heap, the pane columns, then per key the key's bytes past the
+  // small-string buffer and its extra state. key_bytes: the index and the keys' names (in their
+  // slots and beyond).
   s.state_bytes += keys_->indexBytes() + keys_->slabBytes();
   s.key_bytes += keys_->indexBytes();
   s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
