@@ -60,7 +60,7 @@ std::int64_t WindowGeometry::endAfter(std::int64_t w) const {
 
 WindowAggregator::WindowAggregator(AggregateSpec spec)
     : spec_((validateSpec(spec), std::move(spec))), layout_(spec_), watermark_(kNoWatermark),
-      keys_(std::make_unique<KeyTable>()) {
+      keys_(std::make_unique<KeyTable>()), columns_(layout_.width()) {
   geometry_.kind = spec_.window;
   geometry_.size = spec_.size_ms;
   geometry_.pane = spec_.window == WindowKind::Tumbling ? spec_.size_ms : spec_.slide_ms;
@@ -84,6 +84,11 @@ WindowAggregator::WindowAggregator(AggregateSpec spec)
 
 WindowAggregator::~WindowAggregator() {
   keys_->forEach([&](KeyState &k) { k.destroy(layout_); });
+  for (auto &[p, c] : columns_.byPane()) {
+    for (std::uint32_t row = 0; row < c.size(); ++row) {
+      layout_.destroy(c.cell(row));
+    }
+  }
 }
 
 namespace {
@@ -143,17 +148,24 @@ bool WindowAggregator::keepLast(std::vector<WindowResult> &out) {
 KeyState &WindowAggregator::keyFor(std::string_view key) {
   std::uint64_t h = KeyTable::hash(key);
   KeyState *k = keys_->find(key, h);
-  return k != nullptr ? *k : keys_->insert(key, h);
+  if (k != nullptr) {
+    return *k;
+  }
+  KeyState &n = keys_->insert(key, h);
+  if (isTimeWindow(spec_.window)) {
+    n.setTimeKey();
+  }
+  return n;
 }
 
 std::int64_t WindowAggregator::currentDue(const KeyState &k) const {
-  if (!k.inDue()) {
-    return kNever;
-  }
-  return isTimeWindow(spec_.window) ? buckets_.timeOf(k.mark()) : k.cx().due;
+  return k.inDue() ? k.cx().due : kNever;
 }
 
 void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
+  if (isTimeWindow(spec_.window)) {
+    return; // no key of a time window is in a due set: the windows fire from the columns
+  }
   if (due == kNever) { // out of the due set: its entry, if any, is no longer current
     k.setInDue(false);
     if (KeyExtra *x = k.extra()) {
@@ -166,10 +178,6 @@ void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
   }
   // The key's earlier entry, if any, is no longer current.
   k.setInDue(true);
-  if (isTimeWindow(spec_.window)) {
-    k.setMark(buckets_.add(due, keys_->slotOf(k)));
-    return;
-  }
   k.x().due = due;
   due_.push_back({due, 0, &k}); // no panes: advance sorts what is unsorted
   std::push_heap(due_.begin(), due_.end(), std::greater<>());
@@ -180,7 +188,7 @@ void WindowAggregator::dropIfEmpty(KeyState &k) {
     return;
   }
   setDue(k, kNever);
-  k.setMark(buckets_.newSerial()); // idle since watermark_ (not in the due set)
+  k.setMark(newSerial()); // idle since watermark_ (not in the due set)
   idle_.push_back({watermark_, keys_->slotOf(k), k.mark()});
 }
 
@@ -205,9 +213,6 @@ void WindowAggregator::reclaimIdle() {
 }
 
 std::int64_t WindowAggregator::dueOf(const KeyState &k) const {
-  if (isTimeWindow(spec_.window)) {
-    return timeDue(k);
-  }
   if (spec_.window == WindowKind::Session) {
     return sessionDue(k);
   }
@@ -221,7 +226,15 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
   std::size_t first = out.size();
   if (isTimeWindow(spec_.window)) {
     fate = timeEvent(k, in, out);
-  } else if (spec_.window == WindowKind::Session) {
+    if (out.size() - first > 1) {
+      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), resultBefore);
+    }
+    if (k.empty()) {
+      dropIfEmpty(k); // a new key whose event was late
+    }
+    return fate;
+  }
+  if (spec_.window == WindowKind::Session) {
     fate = sessionEvent(k, in, out);
   } else {
     fate = runningEvent(k, in, out);
@@ -234,14 +247,8 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
     return fate;
   }
   // The key's entry in the due set may be early (a spurious wake-up at advance recomputes it),
-  // never late: so an event moves it only to an earlier time, and an event that is not late in
-  // a time window only adds its pane's first window (O(1), no scan of the key's panes).
-  std::int64_t due;
-  if (isTimeWindow(spec_.window) && in.time > watermark_) {
-    due = geometry_.minEnd(geometry_.paneOf(in.time)) - 1;
-  } else {
-    due = dueOf(k);
-  }
+  // never late: so an event moves it only to an earlier time.
+  std::int64_t due = dueOf(k);
   if (!k.inDue() || due < currentDue(k)) {
     setDue(k, due);
   }
@@ -255,7 +262,9 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   std::int64_t old_w = watermark_;
   watermark_ = watermark;
   std::size_t first = out.size();
-  fireBuckets(old_w, out);
+  if (isTimeWindow(spec_.window)) {
+    fireColumns(old_w, out);
+  }
   while (!due_.empty() && due_.front().time <= watermark) {
     Due top = due_.front();
     std::pop_heap(due_.begin(), due_.end(), std::greater<>());
@@ -277,31 +286,6 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
   }
 }
 
-void WindowAggregator::fireBuckets(std::int64_t old_w, std::vector<WindowResult> &out) {
-  DueBuckets::Taken b;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (first arrival, slot)
-  while (buckets_.take(watermark_, b)) {
-    order.clear();
-    order.reserve(b.slots.size());
-    for (std::uint32_t slot : b.slots) {
-      const KeyState &k = keys_->at(slot);
-      if (k.inDue() && k.mark() == b.serial) {
-        order.emplace_back(k.panes.empty() ? 0 : static_cast<std::uint64_t>(k.panes[1].i), slot);
-      }
-    }
-    // Usually near this order already (keys come in as the reorder buffer releases events).
-    if (!std::is_sorted(order.begin(), order.end())) {
-      std::sort(order.begin(), order.end());
-    }
-    for (const auto &[first_arrival, slot] : order) {
-      KeyState &k = keys_->at(slot);
-      if (k.inDue() && k.mark() == b.serial) { // else processed already (a repeated entry)
-        processDue(k, old_w, out);
-      }
-    }
-  }
-}
-
 void WindowAggregator::processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
   setDue(k, kNever);
   process(k, old_w, out);
@@ -317,139 +301,11 @@ void WindowAggregator::finish(std::vector<WindowResult> &out) {
 }
 
 void WindowAggregator::process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
-  if (isTimeWindow(spec_.window)) {
-    fireTime(k, old_w, out);
-  } else if (spec_.window == WindowKind::Session) {
+  if (spec_.window == WindowKind::Session) {
     fireSessions(k, out);
   } else {
     expireRunning(k);
   }
-}
-
-// ---- time windows ----------------------------------------------------------------------------
-
-EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
-                                      std::vector<WindowResult> &out) {
-  const WindowGeometry &g = geometry_;
-  std::int64_t p = g.paneOf(in.time);
-  std::int64_t w = watermark_;
-  std::int64_t l = spec_.lateness_ms;
-  bool late = in.time <= w;
-  if (late && g.maxEnd(p) - 1 + l <= w) {
-    return EventFate::Late; // every window of the event is closed for good
-  }
-  layout_.add(k.paneCell(layout_, p, in.seq), in);
-  if (late) {
-    // Windows of the pane already due (end - 1 <= w) and still open are written now.
-    std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
-    for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
-      std::uint32_t writes = k.writes(e);
-      writeWindow(k, e, writes, newResult(k, out));
-      keepLast(out);
-      if (e - 1 + l > w) {
-        k.setWrites(e, writes + 1);
-      }
-    }
-  }
-  return EventFate::Counted;
-}
-
-void WindowAggregator::writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
-                                   WindowResult &r) const {
-  const WindowGeometry &g = geometry_;
-  std::int64_t start = g.startOf(end);
-  std::int64_t p0 = g.paneOf(start);
-  std::int64_t p1 = g.paneOf(end - 1);
-  // The window's cell: on the stack for the usual few accumulators.
-  Slot small[16];
-  std::vector<Slot> large;
-  Slot *cell = small;
-  if (layout_.width() > std::size(small)) {
-    large.resize(layout_.width());
-    cell = large.data();
-  }
-  layout_.init(cell);
-  std::uint64_t order = std::numeric_limits<std::uint64_t>::max();
-  std::size_t stride = k.stride(layout_);
-  for (std::size_t i = k.lowerPane(layout_, p0); i * stride < k.panes.size(); ++i) {
-    const Slot *pane = k.panes.data() + i * stride;
-    if (pane[0].i > p1) {
-      break;
-    }
-    layout_.combine(cell, pane + 2);
-    order = std::min(order, static_cast<std::uint64_t>(pane[1].i));
-  }
-  r.start = start;
-  r.end = end;
-  r.revision = revision;
-  r.order = order;
-  layout_.fill(cell, r);
-  layout_.destroy(cell);
-}
-
-void WindowAggregator::fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
-  const WindowGeometry &g = geometry_;
-  std::int64_t w = watermark_;
-  std::int64_t l = spec_.lateness_ms;
-  std::size_t stride = k.stride(layout_);
-  // Windows with old_w < end - 1 <= w that hold a pane, each once, in order of end.
-  std::int64_t last = std::numeric_limits<std::int64_t>::min();
-  for (std::size_t at = 0; at < k.panes.size(); at += stride) {
-    std::int64_t p = k.panes[at].i;
-    std::int64_t e = std::max(g.minEnd(p), g.endAfter(old_w));
-    if (last != std::numeric_limits<std::int64_t>::min()) {
-      e = std::max(e, last + g.pane);
-    }
-    if (e - 1 > w) {
-      break; // later panes have later ends
-    }
-    for (; e <= g.maxEnd(p) && e - 1 <= w; e += g.pane) {
-      writeWindow(k, e, 0, newResult(k, out));
-      keepLast(out);
-      if (e - 1 + l > w) {
-        k.setWrites(e, 1);
-      }
-      last = e;
-    }
-  }
-  // Drop what no window can use any more: panes whose last window is closed for good, and
-  // the write counts of closed windows.
-  std::size_t drop = 0;
-  while (drop < k.panes.size() && g.maxEnd(k.panes[drop].i) - 1 + l <= w) {
-    layout_.destroy(k.panes.data() + drop + 2);
-    drop += stride;
-  }
-  k.panes.eraseFront(drop);
-  if (KeyExtra *x = k.extra()) {
-    auto &wr = x->written;
-    wr.erase(std::remove_if(wr.begin(), wr.end(),
-                            [&](const std::pair<std::int64_t, std::uint32_t> &x) {
-                              return x.first - 1 + l <= w;
-                            }),
-             wr.end());
-  }
-}
-
-std::int64_t WindowAggregator::timeDue(const KeyState &k) const {
-  const WindowGeometry &g = geometry_;
-  std::int64_t w = watermark_;
-  std::int64_t l = spec_.lateness_ms;
-  std::int64_t due = kNever;
-  std::size_t stride = k.stride(layout_);
-  for (std::size_t at = 0; at < k.panes.size(); at += stride) {
-    std::int64_t p = k.panes[at].i;
-    if (at == 0) {
-      due = std::min(due, g.maxEnd(p) - 1 + l); // the first pane is dropped then
-    }
-    if (g.maxEnd(p) - 1 > w) {
-      due = std::min(due, std::max(g.minEnd(p), g.endAfter(w)) - 1); // its next window fires
-      break;
-    }
-  }
-  for (const auto &[end, writes] : k.cx().written) {
-    due = std::min(due, end - 1 + l);
-  }
-  return due;
 }
 
 // ---- sessions --------------------------------------------------------------------------------

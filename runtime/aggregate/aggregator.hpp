@@ -4,8 +4,9 @@
 // events of the aggregate's step (after its condition) and the watermark, and turns each
 // WindowResult into an output record with its `having` and `emit` code.
 //
-//   time windows   panes of H (tumbling: of S) per key, a window combines its panes when it
-//                  fires: an event costs one pane update, a window S/H pane merges
+//   time windows   panes of H (tumbling: of S), a column per pane with a row per key, a window
+//                  combines its panes' rows when it fires: an event costs one pane update, a
+//                  window S/H pane merges per key
 //   session        one cell per open session, merged cells when a late event joins two
 //   rolling        an eviction queue per key; sums add and subtract (floats: two stacks, so
 //                  no rounding drift), min/max a monotonic deque, count_distinct a counted hash
@@ -54,13 +55,14 @@
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
-#include "runtime/aggregate/due_buckets.hpp"
+#include "runtime/aggregate/pane_columns.hpp"
 #include "runtime/aggregate/result.hpp"
 #include "runtime/aggregate/spec.hpp"
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,8 +99,8 @@ struct AggregateStats {
   std::uint64_t state_bytes = 0;  // everything: keys, cells, queues, heap
   // Of state_bytes: the keys themselves (the index that finds them, each key's name string in
   // its slot and its bytes beyond the inline 15). state_bytes - key_bytes is what the windows
-  // cost: per key with one tumbling count window, its slot's other 56 bytes (the pane inline)
-  // and its 4-byte entry in a due bucket.
+  // cost: per key with one tumbling count window, its slot's other 8 bytes and its pane's
+  // 20-byte row in the pane's column.
   std::uint64_t key_bytes = 0;
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
 };
@@ -123,7 +125,7 @@ public:
   // advance, runtime::Matcher::advanceTo).
   std::int64_t nextDue() const {
     std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
-    due = std::min(due, buckets_.firstTime());                       // time windows'
+    due = std::min(due, time_due_);                                  // time windows'
     std::int64_t reclaim;                                            // idle keys' memory
     if (!idle_.empty() && !__builtin_add_overflow(idle_.front().since, horizon_, &reclaim)) {
       due = std::min(due, reclaim);
@@ -216,9 +218,6 @@ private:
   // The time of k's current entry in the due set (kNever: none).
   std::int64_t currentDue(const KeyState &k) const;
   std::int64_t dueOf(const KeyState &k) const;
-  // Time windows: processes the keys of the due buckets up to watermark_, each bucket's in
-  // output order (its keys' first arrival).
-  void fireBuckets(std::int64_t old_w, std::vector<WindowResult> &out);
   // The key whose due entry came up: processed, then due again or idle.
   void processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
   void process(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
@@ -228,13 +227,50 @@ private:
   void dropIfEmpty(KeyState &k);
   void reclaimIdle();
 
-  // time windows (aggregator.cpp)
+  // time windows (time_windows.cpp): the panes are columns (pane_columns.hpp), a key's slot
+  // names the row of its latest pane
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
-  void fireTime(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
-  // Fills `r`, a result for k's key.
-  void writeWindow(const KeyState &k, std::int64_t end, std::uint32_t revision,
+  // The cell of k's pane p (a new row, made empty, if it has none); its first arrival lowered
+  // to seq.
+  Slot *paneCell(KeyState &k, std::int64_t p, std::uint64_t seq);
+  // Fires the windows with old_w < end - 1 <= watermark_ (each window's keys in order of first
+  // arrival), then drops the panes and write counts that no window can use any more.
+  void fireColumns(std::int64_t old_w, std::vector<WindowResult> &out);
+  void fireWindow(std::int64_t end, PaneColumns::Map::const_iterator from, std::int64_t last_pane,
+                  std::vector<WindowResult> &out);
+  // One key's panes (for a window, a listing, a snapshot): pane index, cell, first arrival.
+  struct KeyPane {
+    std::int64_t pane;
+    const Slot *cell;
+    std::uint64_t first;
+  };
+  // k's panes in the window ending at `end`.
+  void panesIn(const KeyState &k, std::int64_t end, std::vector<KeyPane> &panes) const;
+  // Fills `r` with the window ending at `end` from the key's panes (in pane order; those
+  // outside the window are skipped).
+  void writeWindow(const std::vector<KeyPane> &panes, std::int64_t end, std::uint32_t revision,
                    WindowResult &r) const;
-  std::int64_t timeDue(const KeyState &k) const;
+  // Every key's panes and write counts grouped by slot number, each key's in order (snapshots,
+  // listings): a key's are the runs of its slot number.
+  struct PaneRow {
+    std::uint32_t slot;
+    KeyPane pane;
+  };
+  struct WrittenRow {
+    std::uint32_t slot;
+    std::int64_t end;
+    std::uint32_t writes;
+  };
+  struct TimeView {
+    std::vector<PaneRow> rows;
+    std::vector<WrittenRow> written;
+    void panesOf(std::uint32_t slot, std::vector<KeyPane> &out) const;
+  };
+  TimeView timeView() const;
+  // The lowest watermark at which fireColumns has work (a window to fire, a pane or a write
+  // count to drop).
+  std::int64_t timeDue() const;
+  std::uint32_t writesOf(std::int64_t end, std::uint32_t slot) const;
   // sessions (aggregator.cpp)
   EventFate sessionEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void writeSession(const KeyState &k, Session &s, std::vector<WindowResult> &out);
@@ -249,8 +285,8 @@ private:
   void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
   std::int64_t runningDue(const KeyState &k) const;
-  // snapshot (aggregator_snapshot.cpp)
-  void writeKey(SnapshotWriter &w, const KeyState &k) const;
+  // snapshot (aggregator_snapshot.cpp); `tv`: timeView() (time windows)
+  void writeKey(SnapshotWriter &w, const KeyState &k, const TimeView &tv) const;
   std::vector<const KeyState *> liveKeys() const; // keys with state, in name order
   void readKey(SnapshotReader &r, KeyState &k);
 
@@ -263,7 +299,7 @@ private:
   bool reads_fields_ = false;            // rolling: some accumulator reads a field (null bits)
   std::int64_t watermark_;
   // Keys with state, and idle ones (empty()): a KeyState's address and slot number are stable,
-  // so the due set points at it.
+  // so the due heap points at it and the pane columns and the idle list name it by number.
   std::unique_ptr<KeyTable> keys_;
   // Keys that went idle, in order of the watermark then; reclaimed once it is horizon_ past
   // (an entry is stale unless the key is still idle with the entry's mark).
@@ -274,13 +310,22 @@ private:
   };
   std::deque<IdleKey> idle_;
   std::int64_t horizon_ = 0;
-  // Time windows' due set: per due time, the slot numbers of the keys due then
-  // (due_buckets.hpp). A key's entry is current while it is in the due set with the bucket's
-  // serial as its mark; its due only moves earlier between two advances (a new entry), and a
-  // spurious wake-up only recomputes it. A bucket fires its keys in order of their first
-  // pane's first arrival (sorted when it fires): a tumbling hour's windows then come out in
-  // output order, and advance's sort finds them sorted.
-  DueBuckets buckets_;
+  // Time windows' panes: a column per pane of (slot number, first arrival, cell) rows
+  // (pane_columns.hpp); a key's slot names its latest pane's row. The windows fire from the
+  // columns (a window combines its panes' columns), so no key is in a due set.
+  PaneColumns columns_;
+  // Time windows with lateness: (window end, slot number) -> records written, while the window
+  // is open for late events (end - 1 + lateness > watermark).
+  std::map<std::pair<std::int64_t, std::uint32_t>, std::uint32_t> written_;
+  // Time windows: timeDue() or earlier (an event lowers it, fireColumns recomputes it).
+  std::int64_t time_due_ = kNeverDue;
+  static constexpr std::int64_t kNeverDue = INT64_MAX;
+  std::uint32_t serial_ = 0; // idle marks (31 bits, never 0)
+  std::uint32_t newSerial() {
+    serial_ = (serial_ + 1) & 0x7FFFFFFFU;
+    serial_ += serial_ == 0 ? 1 : 0;
+    return serial_;
+  }
   // Sessions, rolling and none: when each key next has work to do (a window to fire, state to
   // drop), or earlier: a min-heap of (time, order, key) without erase: an entry is current
   // while it equals the key's (KeyExtra::due, in the due set); others are skipped when they

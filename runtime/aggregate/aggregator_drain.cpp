@@ -139,11 +139,10 @@ namespace cep::runtime::aggregate {
 
 std::int64_t WindowAggregator::latestHeld() const {
   std::int64_t latest = std::numeric_limits<std::int64_t>::min();
+  if (!columns_.empty()) { // the last millisecond of the latest pane
+    latest = std::max(latest, geometry_.minEnd(columns_.back().pane()) - 1);
+  }
   keys_->forEach([&](const KeyState &k) {
-    if (!k.panes.empty()) {
-      std::size_t last = k.panes.size() - k.stride(layout_);
-      latest = std::max(latest, geometry_.minEnd(k.panes[last].i) - 1);
-    }
     for (const Session &s : k.cx().sessions) {
       latest = std::max(latest, s.last);
     }

@@ -30,10 +30,14 @@ void WindowAggregator::snapshot(std::string &out) const {
   SnapshotWriter w(out);
   writeSnapshotHeader(w, spec_, watermark_);
   std::vector<const KeyState *> keys = liveKeys();
+  TimeView tv;
+  if (isTimeWindow(spec_.window)) {
+    tv = timeView();
+  }
   w.u64(keys.size());
   for (const KeyState *k : keys) {
     w.str(k->name);
-    writeKey(w, *k);
+    writeKey(w, *k, tv);
   }
 }
 
@@ -43,11 +47,15 @@ void WindowAggregator::snapshotParts(std::string &header,
   SnapshotWriter h(header);
   writeSnapshotHeader(h, spec_, watermark_);
   keys.clear();
+  TimeView tv;
+  if (isTimeWindow(spec_.window)) {
+    tv = timeView();
+  }
   for (const KeyState *k : liveKeys()) {
     std::string record;
     SnapshotWriter w(record);
     w.str(k->name);
-    writeKey(w, *k);
+    writeKey(w, *k, tv);
     keys.emplace_back(k->name, std::move(record));
   }
 }
@@ -74,12 +82,18 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
   const WindowGeometry &g = geometry_;
   const std::int64_t w = watermark_;
   const std::int64_t l = spec_.lateness_ms;
+  TimeView tv;
+  std::vector<KeyPane> panes;
+  if (isTimeWindow(spec_.window)) {
+    tv = timeView();
+  }
   for (const KeyState *k : keys) {
     if (isTimeWindow(spec_.window)) {
-      std::size_t stride = k->stride(layout_);
+      std::uint32_t slot = keys_->slotOf(*k);
+      tv.panesOf(slot, panes);
       std::int64_t last = std::numeric_limits<std::int64_t>::min();
-      for (std::size_t at = 0; at < k->panes.size(); at += stride) {
-        std::int64_t p = k->panes[at].i;
+      for (const KeyPane &pane : panes) {
+        std::int64_t p = pane.pane;
         std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
         if (last != std::numeric_limits<std::int64_t>::min()) {
           e = std::max(e, last + g.pane);
@@ -87,7 +101,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
         for (; e <= g.maxEnd(p); e += g.pane) {
           WindowResult &r = out.emplace_back();
           r.key = k->name;
-          writeWindow(*k, e, e - 1 <= w ? k->writes(e) : 0, r);
+          writeWindow(panes, e, e - 1 <= w ? writesOf(e, slot) : 0, r);
           last = e;
         }
       }
@@ -124,23 +138,29 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
   }
 }
 
-void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k) const {
+void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const TimeView &tv) const {
   const WindowGeometry &g = geometry_;
   if (isTimeWindow(spec_.window)) {
-    std::size_t st = k.stride(layout_);
-    w.u64(k.panes.size() / st);
-    for (std::size_t at = 0; at < k.panes.size(); at += st) {
-      std::int64_t p = k.panes[at].i;
+    std::uint32_t slot = keys_->slotOf(k);
+    auto rows =
+        std::equal_range(tv.rows.begin(), tv.rows.end(), PaneRow{slot, {}},
+                         [](const PaneRow &a, const PaneRow &b) { return a.slot < b.slot; });
+    w.u64(static_cast<std::uint64_t>(rows.second - rows.first));
+    for (auto it = rows.first; it != rows.second; ++it) {
+      std::int64_t p = it->pane.pane;
       w.i64(p * g.pane);
       w.i64((p + 1) * g.pane);
-      w.u64(static_cast<std::uint64_t>(k.panes[at + 1].i));
-      layout_.write(w, k.panes.data() + at + 2);
+      w.u64(it->pane.first);
+      layout_.write(w, it->pane.cell);
     }
-    w.u64(k.cx().written.size());
-    for (const auto &[end, writes] : k.cx().written) {
-      w.i64(g.startOf(end));
-      w.i64(end);
-      w.u32(writes);
+    auto written =
+        std::equal_range(tv.written.begin(), tv.written.end(), WrittenRow{slot, 0, 0},
+                         [](const WrittenRow &a, const WrittenRow &b) { return a.slot < b.slot; });
+    w.u64(static_cast<std::uint64_t>(written.second - written.first));
+    for (auto it = written.first; it != written.second; ++it) {
+      w.i64(g.startOf(it->end));
+      w.i64(it->end);
+      w.u32(it->writes);
     }
   } else if (spec_.window == WindowKind::Session) {
     w.u64(k.cx().sessions.size());
@@ -202,18 +222,22 @@ void WindowAggregator::restore(std::string_view bytes) {
     if (k.empty()) {
       r.fail("key " + name + " without state");
     }
-    setDue(k, dueOf(k));
+    if (!isTimeWindow(spec_.window)) {
+      setDue(k, dueOf(k));
+    }
   }
   if (!r.atEnd()) {
     r.fail("bytes after the last key");
   }
+  time_due_ = isTimeWindow(spec_.window) ? timeDue() : kNeverDue;
 }
 
 void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
   const WindowGeometry &g = geometry_;
   if (isTimeWindow(spec_.window)) {
-    std::size_t st = k.stride(layout_);
     std::uint64_t n = r.count(24);
+    std::uint32_t slot = keys_->slotOf(k);
+    std::int64_t previous = std::numeric_limits<std::int64_t>::min();
     for (std::uint64_t i = 0; i < n; ++i) {
       std::int64_t start = r.i64();
       std::int64_t end = r.i64();
@@ -222,12 +246,17 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
                ") is not a pane of the window");
       }
       std::int64_t p = g.paneOf(start);
-      if (!k.panes.empty() && k.panes[k.panes.size() - st].i >= p) {
+      if (i > 0 && previous >= p) {
         r.fail("panes out of order");
       }
+      previous = p;
       std::uint64_t first = r.u64();
-      Slot *cell = k.paneCell(layout_, p, first);
-      layout_.read(r, cell);
+      // A new row in the column of p (the key's latest pane so far: they come in order).
+      PaneColumn &c = columns_.column(p);
+      std::uint32_t row = c.append(slot, first);
+      layout_.init(c.cell(row));
+      k.setTimeLatest(c.id(), row);
+      layout_.read(r, c.cell(row));
     }
     n = r.count(20);
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -237,7 +266,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
         r.fail("window [" + std::to_string(start) + ", " + std::to_string(end) +
                ") is not a window of the aggregate");
       }
-      k.setWrites(end, r.u32());
+      written_[{end, slot}] = r.u32();
     }
   } else if (spec_.window == WindowKind::Session) {
     std::uint64_t n = r.count(8 * 4 + 4 + 1);
@@ -363,13 +392,24 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
   // The key table (its index and every KeyState's slot, idle and free ones too), the idle
-  // list and the due set (heap and buckets), then per key the key's bytes past the small-string
-  // buffer and its extra state. key_bytes: the index and the keys' names (in their slots and
-  // beyond).
+  // list and the due heap, the pane columns, then per key the key's bytes past the
+  // small-string buffer and its extra state. key_bytes: the index and the keys' names (in their
+  // slots and beyond).
   s.state_bytes += keys_->indexBytes() + keys_->slabBytes();
   s.key_bytes += keys_->indexBytes();
+  s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
+  // Time windows: the pane columns (their rows are the open windows' state) and the write
+  // counts (a map entry each: payload and four pointers).
   s.state_bytes +=
-      idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due) + buckets_.bytes();
+      columns_.bytes() + written_.size() * (sizeof(*written_.begin()) + 4 * sizeof(void *));
+  for (const auto &[p, c] : columns_.byPane()) {
+    s.windows += c.size();
+    s.window_bytes += c.rowBytes();
+    for (std::uint32_t row = 0; row < c.size(); ++row) {
+      s.state_bytes += layout_.heapBytes(c.cell(row));
+      s.distinct_bytes += layout_.distinctBytes(c.cell(row));
+    }
+  }
   keys_->forEach([&](const KeyState &k) {
     s.keys += k.empty() ? 0 : 1;
     s.idle_keys += k.empty() ? 1 : 0;
@@ -377,15 +417,6 @@ AggregateStats WindowAggregator::stats() const {
     s.state_bytes += name_heap;
     s.key_bytes += sizeof(k.name) + name_heap;
     s.state_bytes += k.extra() != nullptr ? sizeof(KeyExtra) : 0;
-    std::size_t st = k.stride(layout_);
-    s.windows += k.panes.size() / st;
-    s.window_bytes += k.panes.size() * sizeof(Slot);
-    s.state_bytes += k.panes.heapBytes(); // inline panes are in the slab's bytes
-    for (std::size_t at = 0; at < k.panes.size(); at += st) {
-      s.state_bytes += layout_.heapBytes(k.panes.data() + at + 2);
-      s.distinct_bytes += layout_.distinctBytes(k.panes.data() + at + 2);
-    }
-    s.state_bytes += k.cx().written.capacity() * sizeof(k.cx().written[0]);
     for (const Session &ss : k.cx().sessions) {
       ++s.windows;
       s.window_bytes += sizeof(Session) + ss.cell.size() * sizeof(Slot);

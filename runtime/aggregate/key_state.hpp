@@ -4,7 +4,7 @@
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
-#include "runtime/aggregate/pane_slots.hpp"
+#include "support/internal_error.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -119,10 +119,10 @@ struct Rolling {
   }
 };
 
-// What a key needs beyond its panes: write counts (lateness), sessions, running state.
+// What a key of a session, rolling or `none` aggregate needs beyond its name: sessions, running
+// state, its due time and idle mark. (A time window's key has none: its panes are in the
+// aggregate's pane columns, pane_columns.hpp.)
 struct KeyExtra {
-  // Windows written and still open for late events (lateness): end -> records written.
-  std::vector<std::pair<std::int64_t, std::uint32_t>> written;
   // Sessions in order of start.
   std::vector<Session> sessions;
   // none: one cell since the key's first event (or since its ttl expired).
@@ -131,32 +131,41 @@ struct KeyExtra {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
-  // Sessions, rolling and none (in the due set): the time of the key's current entry in the due
-  // heap (aggregator.hpp due_). Time windows keep theirs in the due buckets (due_buckets.hpp).
+  // In the due set: the time of the key's current entry in the due heap (aggregator.hpp due_).
   std::int64_t due = kNever;
+  // Idle (empty(), not in the due set): the serial it got when it went idle
+  // (WindowAggregator::idle_; an idle entry of another serial is stale).
+  std::uint32_t mark = 0;
   std::unique_ptr<Rolling> rolling;
 };
 
-// 80 bytes in the key table's slab (key_table.hpp), a tumbling count or count+sum key's one
-// open window included (its pane is inline, PaneSlots): the key's "@key" JSON (32, its bytes
-// inline up to 15), the panes (40: 32 inline, then size and capacity in 4 bytes beside the
-// key's due/idle mark), the extra state's pointer sharing its word with the flags (8). Its slot
-// number is not kept: the key table works it out from the address (KeyTable::slotOf).
+// 40 bytes in the key table's slab (key_table.hpp): the key's "@key" JSON (32, its bytes inline
+// up to 15) and one word. Its slot number is not kept: the key table works it out from the
+// address (KeyTable::slotOf). The word is one of two kinds (bit 63, set by the aggregator when
+// the key enters the table):
+//   session, rolling, none   KeyExtra* (8-aligned, below 2^63) | flags in the low 3 bits
+//   time windows             bit 63 | the row of its latest pane (bits 32..62: 31 bits) | that
+//                            pane's column id (bits 3..31: 29 bits, 0: the key holds no pane)
+//                            | kInTable. With no pane, the row's bits are its idle mark.
+// A time window's key holds a row in its latest pane's column and maybe rows in earlier ones
+// (pane_columns.hpp); columns are dropped in pane order, so when its latest one goes, it holds
+// none.
 struct KeyState {
   std::string name; // the key's "@key" JSON
-  // Time windows: panes in order, flat: [pane index][first arrival][cell of width slots].
-  PaneSlots panes;
 
 private:
-  // KeyExtra* (8-aligned) | the flags below in its low 3 bits.
-  std::uintptr_t extra_ = 0;
-  static constexpr std::uintptr_t kInTable = 1; // false: a free place of the key table's slab
-  static constexpr std::uintptr_t kInDue = 2;   // in the due set (the heap or a due bucket)
-  static constexpr std::uintptr_t kRunning = 4; // rolling/none state present
-  static constexpr std::uintptr_t kFlags = 7;
+  std::uint64_t word_ = 0;
+  static constexpr std::uint64_t kInTable = 1; // false: a free place of the key table's slab
+  static constexpr std::uint64_t kInDue = 2;   // in the due heap (session, rolling, none)
+  static constexpr std::uint64_t kRunning = 4; // rolling/none state present
+  static constexpr std::uint64_t kFlags = 7;
+  static constexpr std::uint64_t kTime = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kColumnMask = ((std::uint64_t{1} << 29) - 1) << 3;
+  static constexpr std::uint64_t kRowMask = ((std::uint64_t{1} << 31) - 1) << 32;
   static_assert(alignof(KeyExtra) >= 8, "the flags take the pointer's 3 low bits");
-  bool flag(std::uintptr_t f) const { return (extra_ & f) != 0; }
-  void setFlag(std::uintptr_t f, bool on) { extra_ = on ? extra_ | f : extra_ & ~f; }
+  bool flag(std::uint64_t f) const { return (word_ & f) != 0; }
+  void setFlag(std::uint64_t f, bool on) { word_ = on ? word_ | f : word_ & ~f; }
+  bool time() const { return (word_ & kTime) != 0; }
 
 public:
   KeyState() = default;
@@ -164,24 +173,62 @@ public:
   KeyState(const KeyState &) = delete;
   KeyState &operator=(const KeyState &) = delete;
 
+  // A place of the key table taken by a new key: in the table, nothing else.
+  void reset() {
+    delete extra();
+    word_ = kInTable;
+  }
   bool inTable() const { return flag(kInTable); }
   void setInTable(bool on) { setFlag(kInTable, on); }
-  bool inDue() const { return flag(kInDue); }
+  bool inDue() const { return !time() && flag(kInDue); }
   void setInDue(bool on) { setFlag(kInDue, on); }
-  bool running() const { return flag(kRunning); }
+  bool running() const { return !time() && flag(kRunning); }
   void setRunning(bool on) { setFlag(kRunning, on); }
-  // In the due set of a time window: the serial of the due bucket its current entry is in (an
-  // entry of another serial is stale). Idle (empty(), not in the due set): the serial it got
-  // when it went idle (WindowAggregator::idle_; an idle entry of another serial is stale).
-  // Kept in the panes' spare 4 bytes.
-  std::uint32_t mark() const { return panes.spare; }
-  void setMark(std::uint32_t m) { panes.spare = m; }
 
-  // The extra state, or null when the key never needed any.
-  KeyExtra *extra() const { return reinterpret_cast<KeyExtra *>(extra_ & ~kFlags); }
+  // ---- time windows
+  // The key of a time window (no extra state; no pane yet).
+  void setTimeKey() {
+    CEP_ASSERT(extra() == nullptr, "a time window's key has no extra state");
+    word_ = kTime | (word_ & kInTable);
+  }
+  // The id of its latest pane's column (0: it holds no pane) and its row there.
+  std::uint32_t timeColumn() const {
+    return static_cast<std::uint32_t>((word_ & kColumnMask) >> 3);
+  }
+  std::uint32_t timeRow() const { return static_cast<std::uint32_t>((word_ & kRowMask) >> 32); }
+  void setTimeLatest(std::uint32_t column, std::uint32_t row) {
+    CEP_ASSERT(column != 0 && column < (std::uint32_t{1} << 29) && row < (std::uint32_t{1} << 31),
+               "pane column or row out of range");
+    word_ = kTime | (std::uint64_t{row} << 32) | (std::uint64_t{column} << 3) | (word_ & kInTable);
+  }
+
+  // Its last pane is gone: it holds none.
+  void setTimeNone() { word_ = kTime | (word_ & kInTable); }
+
+  // Idle (empty(), not in the due set): the serial it got when it went idle (31 bits).
+  std::uint32_t mark() const {
+    if (time()) {
+      return timeColumn() == 0 ? timeRow() : 0;
+    }
+    return extra() != nullptr ? extra()->mark : 0;
+  }
+  void setMark(std::uint32_t m) {
+    if (time()) {
+      CEP_ASSERT(timeColumn() == 0, "an idle mark for a key with panes");
+      word_ = kTime | (std::uint64_t{m & 0x7FFFFFFFU} << 32) | (word_ & kInTable);
+    } else if (m != 0 || extra() != nullptr) {
+      x().mark = m;
+    }
+  }
+
+  // The extra state, or null when the key never needed any (a time window's key never does).
+  KeyExtra *extra() const {
+    return time() ? nullptr : reinterpret_cast<KeyExtra *>(word_ & ~kFlags);
+  }
   KeyExtra &x() {
+    CEP_ASSERT(!time(), "a time window's key has no extra state");
     if (extra() == nullptr) {
-      extra_ |= reinterpret_cast<std::uintptr_t>(new KeyExtra());
+      word_ |= reinterpret_cast<std::uintptr_t>(new KeyExtra());
     }
     return *extra();
   }
@@ -191,29 +238,27 @@ public:
   }
   void dropExtra() {
     delete extra();
-    extra_ &= kFlags;
+    if (!time()) {
+      word_ &= kFlags;
+    }
   }
 
-  std::size_t stride(const CellLayout &l) const { return 2 + l.width(); }
   bool empty() const {
-    const KeyExtra *e = extra();
-    return panes.empty() && !running() &&
-           (e == nullptr || (e->written.empty() && e->sessions.empty()));
-  }
-  // Frees what the state owns but keeps the buffers that a key coming back fills again (the
-  // panes' vector, a rolling window's rings): the key is empty() afterwards.
-  void clearState(const CellLayout &l) {
-    std::size_t st = stride(l);
-    for (std::size_t at = 0; at < panes.size(); at += st) {
-      l.destroy(panes.data() + at + 2);
+    if (time()) {
+      return timeColumn() == 0;
     }
-    panes.clear();
+    const KeyExtra *e = extra();
+    return !running() && (e == nullptr || e->sessions.empty());
+  }
+  // Frees what the state owns but keeps the buffers that a key coming back fills again (a
+  // rolling window's rings): the key is empty() afterwards. (Not for time windows' keys: their
+  // panes are the columns'.)
+  void clearState(const CellLayout &l) {
     if (KeyExtra *e = extra()) {
       for (Session &s : e->sessions) {
         l.destroy(s.cell.data());
       }
       e->sessions.clear();
-      e->written.clear();
       if (!e->cell.empty()) {
         l.destroy(e->cell.data());
         e->cell.clear();
@@ -225,68 +270,8 @@ public:
     setRunning(false);
   }
 
-  // The number (not offset) of the first pane with index >= p.
-  std::size_t lowerPane(const CellLayout &l, std::int64_t p) const {
-    std::size_t st = stride(l);
-    std::size_t lo = 0;
-    std::size_t hi = panes.size() / st;
-    while (lo < hi) {
-      std::size_t mid = (lo + hi) / 2;
-      if (panes[mid * st].i < p) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
-  // The cell of pane p (made empty if new); its first arrival lowered to `seq`.
-  Slot *paneCell(const CellLayout &l, std::int64_t p, std::uint64_t seq) {
-    std::size_t st = stride(l);
-    if (!panes.empty() && panes[panes.size() - st].i == p) { // the usual: the latest pane
-      Slot *pane = panes.data() + panes.size() - st;
-      if (static_cast<std::uint64_t>(pane[1].i) > seq) {
-        pane[1].i = static_cast<std::int64_t>(seq);
-      }
-      return pane + 2;
-    }
-    std::size_t i = lowerPane(l, p);
-    if (i * st == panes.size() || panes[i * st].i != p) {
-      panes.insert(i * st, st);
-      panes[i * st].i = p;
-      panes[i * st + 1].i = static_cast<std::int64_t>(seq);
-      l.init(panes.data() + i * st + 2);
-    }
-    Slot *pane = panes.data() + i * st;
-    if (static_cast<std::uint64_t>(pane[1].i) > seq) {
-      pane[1].i = static_cast<std::int64_t>(seq);
-    }
-    return pane + 2;
-  }
-  std::uint32_t writes(std::int64_t end) const {
-    if (extra() == nullptr) {
-      return 0;
-    }
-    const auto &written = extra()->written;
-    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
-    return it != written.end() && it->first == end ? it->second : 0;
-  }
-  void setWrites(std::int64_t end, std::uint32_t n) {
-    auto &written = x().written;
-    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, 0U));
-    if (it != written.end() && it->first == end) {
-      it->second = n;
-    } else {
-      written.insert(it, {end, n});
-    }
-  }
-  // Frees what cells own.
+  // Frees what cells own (a time window's panes: the aggregator, from its columns).
   void destroy(const CellLayout &l) {
-    std::size_t st = stride(l);
-    for (std::size_t at = 0; at < panes.size(); at += st) {
-      l.destroy(panes.data() + at + 2);
-    }
-    panes.clear();
     if (KeyExtra *e = extra()) {
       for (Session &s : e->sessions) {
         l.destroy(s.cell.data());
@@ -299,6 +284,6 @@ public:
     setRunning(false);
   }
 };
-static_assert(sizeof(KeyState) == 80, "a key's slot: see the comment above");
+static_assert(sizeof(KeyState) == 40, "a key's slot: see the comment above");
 
 } // namespace cep::runtime::aggregate

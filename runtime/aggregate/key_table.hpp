@@ -2,7 +2,7 @@
 // KeyStates in a slab found through a flat open-addressing index keyed by the key's bytes.
 //
 //   slab    KeyStates in chunks of 256 (addresses and slot numbers are stable: the due set
-//           points at them, the due buckets and the idle list by number, at(slot);
+//           points at them, the pane columns and the idle list by number, at(slot);
 //           one allocation per 256 keys, counted exactly by slabBytes); a key that is erased
 //           leaves its place to the next new key (free list)
 //   index   a power-of-two array of (slot number, hash's low 32 bits): 8 bytes an entry, at
@@ -145,8 +145,7 @@ public:
     }
     KeyState *k = &at(slot);
     k->name.assign(key);
-    k->setMark(0);
-    k->setInTable(true);
+    k->reset(); // in the table, no state
     place(slot, h);
     ++used_;
     return *k;
@@ -184,7 +183,7 @@ public:
   }
 
   // The key at slot number `slot` (in the table or a free place), and the slot number of a key
-  // of this table: what the due buckets and the idle list hold instead of an address.
+  // of this table: what the pane columns and the idle list hold instead of an address.
   KeyState &at(std::uint32_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
   const KeyState &at(std::uint32_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
   std::uint32_t slotOf(const KeyState &k) const {

@@ -3,6 +3,7 @@
 // aggregate's horizon (runtime/aggregate/aggregator.hpp).
 #include "aggregate_fixture_test.hpp"
 #include "runtime/aggregate/key_table.hpp"
+#include "runtime/aggregate/pane_columns.hpp"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -79,7 +80,7 @@ TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggr
   CHECK(seen == model.size());
   for (const auto &[key, k] : model) {
     CHECK(table.find(key, KeyTable::hash(key)) == k);
-    // Its slot number (what the due buckets and the idle list hold) leads back to it, from
+    // Its slot number (what the pane columns and the idle list hold) leads back to it, from
     // any of the table's chunks (3,000 keys: 12 of 256, allocated in no address order).
     std::uint32_t slot = table.slotOf(*k);
     CHECK(slot < table.slots());
@@ -88,42 +89,52 @@ TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggr
   CHECK(table.slots() > 2000);
 }
 
-TEST_CASE("aggregate pane slots: inline up to four, then one heap buffer", "[aggregate]") {
-  PaneSlots p;
-  CHECK(p.empty());
-  CHECK(p.heapBytes() == 0);
-  p.insert(0, 3);
-  for (std::size_t i = 0; i < 3; ++i) {
-    CHECK(p[i].i == 0);
-    p[i].i = static_cast<std::int64_t>(10 + i);
+TEST_CASE("aggregate pane columns: rows in blocks, found by slot, ids reused", "[aggregate]") {
+  // Width 2 (count+sum): 3,000 rows, past the first block's doublings (4 .. 1,024) and into
+  // two more blocks; every row's parts stay where they were put.
+  PaneColumns cs(2);
+  PaneColumn &c = cs.column(7);
+  CHECK(c.pane() == 7);
+  CHECK(c.id() != 0);
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    std::uint32_t row = c.append(10 * i + 1, 100 + i);
+    REQUIRE(row == i);
+    CHECK(c.cell(row)[0].i == 0);
+    c.cell(row)[0].i = i;
+    c.cell(row)[1].i = -static_cast<std::int64_t>(i);
   }
-  CHECK(p.heapBytes() == 0); // 3 slots: inline
-  p.insert(1, 3);            // 6 slots: to the heap, the slots after 1 moved up
-  CHECK(p.size() == 6);
-  CHECK(p.heapBytes() == 8 * sizeof(Slot));
-  std::vector<std::int64_t> got;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    got.push_back(p[i].i);
+  CHECK(c.size() == 3000);
+  bool same = true;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    same = same && c.slot(i) == 10 * i + 1 && c.first(i) == 100 + i && c.cell(i)[0].i == i &&
+           c.cell(i)[1].i == -static_cast<std::int64_t>(i);
   }
-  CHECK(got == std::vector<std::int64_t>{10, 0, 0, 0, 11, 12});
-  p.insert(6, 5); // 11: the buffer doubles to 16
-  CHECK(p.capacity() == 16);
-  CHECK(p[5].i == 12);
-  p.eraseFront(4);
-  CHECK(p.size() == 7);
-  CHECK(p[0].i == 11);
-  CHECK(p[1].i == 12);
-  CHECK(p[2].i == 0);
-  p.spare = 0xDEADBEEF; // the owner's 4 bytes (KeyState's mark) beside size and capacity
-  p.insert(0, 20);      // 27: the buffer doubles to 32
-  CHECK(p.capacity() == 32);
-  CHECK(p.size() == 27);
-  p.eraseFront(26);
-  CHECK(p.size() == 1);
-  p.clear(); // the buffer stays for the key's next panes
-  CHECK(p.empty());
-  CHECK(p.capacity() == 32);
-  CHECK(p.spare == 0xDEADBEEF);
+  CHECK(same);
+  c.lowerFirst(5, 3);
+  c.lowerFirst(5, 50); // not lower: kept
+  CHECK(c.first(5) == 3);
+  CHECK(c.find(10 * 2999 + 1) == 2999);
+  CHECK(c.find(2) == PaneColumn::kNone);
+  CHECK(c.append(2, 9) == 3000); // found through the hash built by the first find
+  CHECK(c.find(2) == 3000);
+  // Three blocks of 1,024 rows: (2 + 8 + 16) bytes a row, slot numbers rounded to words.
+  CHECK(c.bytes() >= 3 * 1024 * 26);
+  CHECK(c.rowBytes() == 3001 * 28);
+
+  // Columns by pane: made once, in order, dropped from the front; a dropped column's id is
+  // reused by the next new one.
+  CHECK(&cs.column(7) == &c);
+  std::uint32_t first_id = c.id();
+  PaneColumn &d = cs.column(9);
+  PaneColumn &e = cs.column(8);
+  CHECK(cs.count() == 3);
+  CHECK(&cs.front() == &c);
+  CHECK(&cs.back() == &d);
+  CHECK(&cs.byId(e.id()) == &e);
+  cs.dropFront();
+  CHECK(&cs.front() == &e);
+  CHECK(cs.column(20).id() == first_id);
+  CHECK(cs.count() == 3);
 }
 
 TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "[aggregate]") {

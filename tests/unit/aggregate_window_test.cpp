@@ -139,10 +139,11 @@ TEST_CASE("aggregate: lateness rewrites a window with a revision", "[aggregate]"
   CHECK(run.take().empty());
 }
 
-TEST_CASE("aggregate: a key due twice in one due bucket fires its window once", "[aggregate]") {
-  // Time windows' due buckets (due_buckets.hpp) keep a key's old entry when its due moves
-  // earlier: here it is due at 19, a late event moves it to 14 (its first window closes), and
-  // at 14 it is due at 19 again: two entries in the bucket of 19, one write.
+TEST_CASE("aggregate: a late window closing before the next one fires writes each once",
+          "[aggregate]") {
+  // The key's pane of [10,20) is due at 19; a late event makes a pane of [0,10), written at
+  // once and closing at 14, before 19: the aggregate is due at 14, then at 19 again, one write
+  // each (this once tested two entries of one key in a due bucket).
   AggregateSpec s = spec(WindowKind::Tumbling, 10);
   s.lateness_ms = 5;
   Run run(s);
@@ -163,6 +164,54 @@ TEST_CASE("aggregate: a key due twice in one due bucket fires its window once", 
   CHECK(count(out[0]) == 1);
   run.agg.finish(run.out);
   CHECK(run.take().empty());
+}
+
+TEST_CASE("aggregate: late events in a key's earlier panes of a hopping window revise both "
+          "windows and survive a snapshot",
+          "[aggregate]") {
+  // Hopping 20 every 10, lateness 30: pane p is [10p, 10p + 10), in the windows ending 10p + 10
+  // and 10p + 20. The key's latest pane is 2; the late events go to its panes 0 and 1, rows
+  // its slot does not name (pane_columns.hpp: found through the column's hash).
+  AggregateSpec s = spec(WindowKind::Hopping, 20, 10);
+  s.lateness_ms = 30;
+  Run run(s);
+  run.event("k", 25);
+  run.advance(29);
+  auto out = run.take();
+  REQUIRE(out.size() == 1);
+  CHECK((out[0].start == 10 && out[0].end == 30 && count(out[0]) == 1 && out[0].revision == 0));
+  CHECK(run.event("k", 5) == EventFate::Counted); // [-10, 10) and [0, 20): first writes
+  out = run.take();
+  REQUIRE(out.size() == 2);
+  CHECK((out[0].end == 10 && count(out[0]) == 1 && out[0].revision == 0));
+  CHECK((out[1].end == 20 && count(out[1]) == 1 && out[1].revision == 0));
+  CHECK(run.event("k", 15) == EventFate::Counted); // [0, 20) and [10, 30): revisions
+  out = run.take();
+  REQUIRE(out.size() == 2);
+  CHECK((out[0].end == 20 && count(out[0]) == 2 && out[0].revision == 1));
+  CHECK((out[1].end == 30 && count(out[1]) == 2 && out[1].revision == 1));
+  CHECK(run.event("k", 16) == EventFate::Counted);
+  out = run.take();
+  REQUIRE(out.size() == 2);
+  CHECK((out[0].end == 20 && count(out[0]) == 3 && out[0].revision == 2));
+  CHECK((out[1].end == 30 && count(out[1]) == 3 && out[1].revision == 2));
+  CHECK(run.agg.stats().windows == 3); // its rows in panes 0, 1 and 2
+
+  std::string bytes;
+  run.agg.snapshot(bytes);
+  WindowAggregator back(s);
+  back.restore(bytes);
+  std::string again;
+  back.snapshot(again);
+  CHECK(again == bytes);
+  std::vector<WindowResult> fired;
+  back.advance(39, fired); // [20, 40): pane 2 alone
+  REQUIRE(fired.size() == 1);
+  CHECK((fired[0].end == 40 && count(fired[0]) == 1 && fired[0].revision == 0));
+  back.advance(69, fired); // 40 - 1 + 30: every pane closed, the key idle
+  CHECK(back.stats().keys == 0);
+  CHECK(back.stats().windows == 0);
+  CHECK(back.nextDue() > 69);
 }
 
 TEST_CASE("aggregate: without lateness a late event counts only in windows not yet written",
@@ -297,11 +346,11 @@ TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
   // 10,000 keys of a tumbling hour, one open window each, for count+sum (4-slot panes) and for
   // count alone (3-slot panes, bench/rules/agg_tumbling.cep). What the figures count, from
   // stats() (every byte the aggregator holds, its vectors' capacities, not malloc's headers):
-  //   per key        state_bytes / keys: the key table (its index, the slab's 80-byte slots,
-  //                  the last chunk's free places), the due buckets, any heap bytes
+  //   per key        state_bytes / keys: the key table (its index, the slab's 40-byte slots,
+  //                  the last chunk's free places), the pane columns, any heap bytes
   //   beyond the key (state_bytes - key_bytes) / windows: the above without the key itself
   //                  (the index entry that finds it, its name string: 32 bytes in the slot)
-  //   window record  window_bytes / windows: the pane (index, first arrival, cell)
+  //   window record  window_bytes / windows: the pane's row (slot number, first arrival, cell)
   for (bool with_sum : {true, false}) {
     AggregateSpec ts = spec(WindowKind::Tumbling, 3'600'000);
     if (!with_sum) {
@@ -321,21 +370,20 @@ TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
               << st.state_bytes / st.keys << " bytes per key with one open window, " << beyond
               << " of them beyond the key itself, " << st.window_bytes / st.windows
               << " the pane\n";
-    CHECK(st.window_bytes / st.windows == (with_sum ? 32U : 24U));
-    // The slot's 48 bytes beside the name (the pane inline: no allocation per key; the panes'
-    // size and the key's mark, the extra pointer with the flags), the last chunk's free places
-    // (2) and the key's 4-byte entry in its due bucket (blocks of 1,024): 54, was 105 (the due
-    // heap, a 96-byte slot). The target of 32 is not met: the slot's bookkeeping and
-    // the pane's index and first arrival stand in the way (bench/RESULTS.md).
-    CHECK(beyond <= 55);
+    CHECK(st.window_bytes / st.windows == (with_sum ? 28U : 20U));
+    // The slot's word beside the name (8: the row of the key's latest pane), the pane's row in
+    // its column (slot number 4, first arrival 8, cell 8 a slot: 20 for count, 28 for
+    // count+sum), the column's last block's free rows and the slab's last chunk (1 each): 29
+    // for count (the target of 32 met), 37 for count+sum; was 54 for both (the pane
+    // in an 80-byte slot with its index, the slot's bookkeeping, a due bucket entry).
+    CHECK(beyond <= (with_sum ? 37U : 29U));
     // And the key: its 32-byte name and its 8-byte index entries (32,768 of them for 10,000
-    // keys: at most half full, 26 bytes a key): 112, was 190 (16-byte entries, 96-byte slots,
-    // the due heap).
-    CHECK(st.state_bytes / st.keys <= 113);
+    // keys: at most half full, 26 bytes a key): 87 for count, 96 for count+sum; was 112.
+    CHECK(st.state_bytes / st.keys <= (with_sum ? 96U : 87U));
   }
 
   // Hopping: 10,000 keys of `hopping 1h every 15min` with an event in each of 4 slides: 4 open
-  // panes a key (in 4 windows each), 16 slots on the heap (the inline 32 bytes unused).
+  // panes a key (in 4 windows each): 4 rows in 4 columns.
   {
     Run hopping(spec(WindowKind::Hopping, 3'600'000, 900'000));
     for (int slide = 0; slide < 4; ++slide) {
@@ -351,17 +399,15 @@ TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
     std::uint64_t beyond = (st.state_bytes - st.key_bytes) / st.windows;
     std::cout << "aggregate state, hopping count+sum, 4 panes a key: " << st.state_bytes / st.keys
               << " bytes per key, " << beyond << " per open pane beyond the key\n";
-    // (the slot's 48 + 128 on the heap + 4 in a due bucket + 2) / 4: 45, was 58 (a 64-byte
-    // slot, the due heap's entry).
-    CHECK(beyond <= 46);
+    // (the slot's 8 + 4 rows of 28) / 4 and the columns' slack: 30, was 45 (the slot's 48
+    // bookkeeping, 128 bytes of panes on the heap, a due bucket entry).
+    CHECK(beyond <= 30);
   }
 
   // Hopping with a short slide: 1,000 keys of `hopping 1h every 1s`, each with one event in its
-  // own second and no watermark yet, so each is due at its own time: 1,000 due buckets of one
-  // key, the due buckets' worst case (once the watermark moves, every key with a pane is due at
-  // the next second: one bucket). A bucket's first entries are in a vector that doubles (with a
-  // 4 KiB block per bucket it was over 4,096 bytes a key); its map entries cost ~140 bytes:
-  // 194 beyond the key, against 90 with the due heap (bench/RESULTS.md).
+  // own second: 1,000 columns of one row, the columns' worst case: a column's fixed cost (its
+  // map node, its 48-byte struct, its block of one row, its id) a key. 153 beyond the key, was
+  // 194 (a due bucket each, ~140 bytes of map entries), and 90 with the due heap before those.
   {
     Run hopping(spec(WindowKind::Hopping, 3'600'000, 1'000));
     for (int k = 0; k < 1000; ++k) {
@@ -372,10 +418,9 @@ TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
     AggregateStats st = hopping.agg.stats();
     CHECK(st.keys == 1000);
     std::uint64_t beyond = (st.state_bytes - st.key_bytes) / st.windows;
-    std::cout << "aggregate state, hopping every 1s, a due time per key: "
-              << st.state_bytes / st.keys << " bytes per key, " << beyond
-              << " per open pane beyond the key\n";
-    CHECK(beyond <= 200);
+    std::cout << "aggregate state, hopping every 1s, a pane per key: " << st.state_bytes / st.keys
+              << " bytes per key, " << beyond << " per open pane beyond the key\n";
+    CHECK(beyond <= 153);
   }
 
   // Session: 10,000 keys, one open session each (its Session, cell and the key's KeyExtra on
@@ -393,10 +438,10 @@ TEST_CASE("aggregate: state per key and open window", "[aggregate]") {
     std::uint64_t beyond = (st.state_bytes - st.key_bytes) / st.windows;
     std::cout << "aggregate state, session count+sum: " << st.state_bytes / st.keys
               << " bytes per key with one open session, " << beyond << " beyond the key\n";
-    // 273: the slot's 48, the KeyExtra's 112 (its due time now there, not in the slot), the
-    // Session's 56 and its 16-byte cell, the due heap's 24-byte entry at the heap's capacity;
-    // was 281 (the slot 16 bytes larger, the KeyExtra 8 smaller).
-    CHECK(beyond <= 274);
+    // 216: the slot's word (8), the KeyExtra's 112 (its due time and idle mark), the Session's
+    // 56 and its 16-byte cell, the due heap's 24-byte entry at the heap's capacity; was 273
+    // (an 80-byte slot: the panes' 40 bytes unused).
+    CHECK(beyond <= 216);
   }
 
   AggregateSpec rs = spec(WindowKind::Rolling, 3'600'000);
