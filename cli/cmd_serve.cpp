@@ -112,10 +112,6 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
                                 "matched on workers yet; give --workers 1 (or scale out with "
                                 "--scale-out)");
     }
-    if (rules.any()) {
-      return runUsage(workers + " with --rules-topic: rule changes at an event time are not "
-                                "applied across workers yet; give --workers 1");
-    }
   }
 
   // The admin endpoint's settings, before anything is loaded.

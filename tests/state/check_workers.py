@@ -192,7 +192,7 @@ def refusals(cep, root):
     for extra, names in (
         (["--time", "processing"], "--time processing"),
         (["--max-runs-per-key", "10"], "--max-runs-per-key"),
-        (["--rules-topic", "kafka://127.0.0.1:1/rules"], "--rules-topic"),
+        (["-i", "kafka://127.0.0.1:1/payments?group=g"], "kafka://"),
     ):
         result = subprocess.run([cep, "serve", "v1.cepo", "-i", "events.jsonl", "-o",
                                  "refused.jsonl", "--workers", "2", "--admin", "127.0.0.1:0",
