@@ -107,10 +107,14 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   // before anything is loaded or opened.
   if (plan.workers > 1) {
     const std::string workers = "--workers " + std::to_string(plan.workers);
-    if (kafka.any()) {
-      return runUsage(workers + " with kafka:// inputs or outputs: Kafka partitions are not "
-                                "matched on workers yet; give --workers 1 (or scale out with "
-                                "--scale-out)");
+    // Kafka inputs and outputs are matched on workers as files are; partitions that move
+    // between processes, and the republishing first stage, not yet.
+    if (options.scale_out) {
+      return runUsage(workers + " with --scale-out: partitions moving between members are not "
+                                "matched on workers yet; give --workers 1");
+    }
+    if (options.repartition) {
+      return runUsage(workers + " with --repartition: not yet; give --workers 1");
     }
   }
 
