@@ -107,12 +107,8 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   // before anything is loaded or opened.
   if (plan.workers > 1) {
     const std::string workers = "--workers " + std::to_string(plan.workers);
-    // Kafka inputs and outputs are matched on workers as files are; partitions that move
-    // between processes, and the republishing first stage, not yet.
-    if (options.scale_out) {
-      return runUsage(workers + " with --scale-out: partitions moving between members are not "
-                                "matched on workers yet; give --workers 1");
-    }
+    // Kafka inputs and outputs are matched on workers as files are (partitions given and
+    // taken in a rebalance at the workers' barrier); the republishing first stage not yet.
     if (options.repartition) {
       return runUsage(workers + " with --repartition: not yet; give --workers 1");
     }

@@ -193,8 +193,6 @@ def refusals(cep, root):
     for extra, names in (
         (["-o", "refused.jsonl", "--time", "processing"], "--time processing"),
         (["-o", "refused.jsonl", "--max-runs-per-key", "10"], "--max-runs-per-key"),
-        (kafka_in + ["-o", "kafka://127.0.0.1:1/alerts", "--dead-letter", "refused.jsonl",
-                     "--state", "st", "--scale-out"], "--scale-out"),
         (kafka_in + ["-o", "refused.jsonl", "--repartition"], "--repartition"),
     ):
         result = subprocess.run([cep, "serve", "v1.cepo", "-i", "events.jsonl",
