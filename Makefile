@@ -34,10 +34,10 @@ asan:
 	ctest --test-dir build/asan-ubsan --output-on-failure -j $(JOBS)
 
 # The tests that run threads (ctest label `threads`) under ThreadSanitizer (Debug, build/tsan):
-# cep_thread_tests (incl. the [service] unit tests), the serve scripts, which run an
-# instrumented `cep`, and kafka.rules_workers2 (kafka-mock). Only the targets they need are
-# built; a threaded test that needs another adds it here.
-TSAN_TARGETS ?= cep_thread_tests cep kafka-mock
+# cep_thread_tests (incl. the [service] unit tests) and the serve scripts, which run an
+# instrumented `cep`. Only the targets they need are built; a threaded test that needs another
+# adds it here.
+TSAN_TARGETS ?= cep_thread_tests cep
 tsan:
 	@scripts/setup --preset tsan --no-build
 	cmake --build build/tsan --target $(TSAN_TARGETS)

@@ -103,16 +103,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   if (int code = rules.take(options); code != kOk) {
     return code;
   }
-  // --workers N (docs/serve.md "Workers"): what the workers do not cover yet is refused here,
-  // before anything is loaded or opened.
-  if (plan.workers > 1) {
-    const std::string workers = "--workers " + std::to_string(plan.workers);
-    // Kafka inputs and outputs are matched on workers as files are (partitions given and
-    // taken in a rebalance at the workers' barrier); the republishing first stage not yet.
-    if (options.repartition) {
-      return runUsage(workers + " with --repartition: not yet; give --workers 1");
-    }
-  }
+  // --workers N (docs/serve.md "Workers") covers Kafka inputs and outputs, --scale-out,
+  // --repartition and --rules-topic: checkpoints, rebalances and rule changes wait at the
+  // workers' barrier. What it does not cover is refused by checkRunOptions (above) and when an
+  // artifact with an aggregate is loaded.
 
   // The admin endpoint's settings, before anything is loaded.
   service::AdminServerOptions admin;

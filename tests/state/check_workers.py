@@ -189,11 +189,9 @@ def refusals(cep, root):
     work.mkdir()
     compile_rules(cep, work)
     (work / "events.jsonl").write_bytes(PARTS[0])
-    kafka_in = ["-i", "kafka://127.0.0.1:1/payments?group=g"]
     for extra, names in (
         (["-o", "refused.jsonl", "--time", "processing"], "--time processing"),
         (["-o", "refused.jsonl", "--max-runs-per-key", "10"], "--max-runs-per-key"),
-        (kafka_in + ["-o", "refused.jsonl", "--repartition"], "--repartition"),
     ):
         result = subprocess.run([cep, "serve", "v1.cepo", "-i", "events.jsonl",
                                  "--workers", "2", "--admin", "127.0.0.1:0",
