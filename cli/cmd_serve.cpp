@@ -103,20 +103,10 @@ int serveOnce(const ServeOptions &options, runtime::metrics::Registry &registry,
   if (int code = rules.take(options); code != kOk) {
     return code;
   }
-  // --workers N (docs/serve.md "Workers"): what the workers do not cover yet is refused here,
-  // before anything is loaded or opened.
-  if (plan.workers > 1) {
-    const std::string workers = "--workers " + std::to_string(plan.workers);
-    if (kafka.any()) {
-      return runUsage(workers + " with kafka:// inputs or outputs: Kafka partitions are not "
-                                "matched on workers yet; give --workers 1 (or scale out with "
-                                "--scale-out)");
-    }
-    if (rules.any()) {
-      return runUsage(workers + " with --rules-topic: rule changes at an event time are not "
-                                "applied across workers yet; give --workers 1");
-    }
-  }
+  // --workers N (docs/serve.md "Workers") covers Kafka inputs and outputs, --scale-out,
+  // --repartition and --rules-topic: checkpoints, rebalances and rule changes wait at the
+  // workers' barrier. What it does not cover is refused by checkRunOptions (above) and when an
+  // artifact with an aggregate is loaded.
 
   // The admin endpoint's settings, before anything is loaded.
   service::AdminServerOptions admin;

@@ -199,6 +199,12 @@ bool ServeKafka::openInputs(runtime::Inputs &inputs, const runtime::Schema &sche
       options.skip_message = [this](std::int32_t partition, std::int64_t offset,
                                     const runtime::Line &line) {
         // What its previous owner matched is skipped; a partition catching up gets the rest.
+        // Both change the served matchers or write records: with --workers N, every worker
+        // first stops at the step the loop has reached (the barrier, docs/serve.md "Workers").
+        if ((!held_ahead_.empty() || catch_up_.count(partition) != 0) && loop_ != nullptr &&
+            !loop_->syncWorkers()) {
+          return false; // the output failed: the loop stops at its next record
+        }
         if (!held_ahead_.empty()) {
           restoreHeldDrain(nullptr); // a drain applied or overdue (serve_kafka_hold_drain.cpp)
           restoreHeld(nullptr);      // a held deploy overdue (serve_kafka_rule_history.cpp)

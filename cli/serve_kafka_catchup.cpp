@@ -138,9 +138,14 @@ bool ServeKafka::startCatchUp(std::int32_t p, std::int64_t watermark,
   const std::int32_t bound = inputs_.front().type_name.empty()
                                  ? -1
                                  : served_->schema().typeIndex(inputs_.front().type_name);
+  // On the loop thread alone: with --workers N its operators are sharded as the served ones
+  // (their keys split the same way when they merge), driven here one shard after the other,
+  // each message's records written in order with the member's (its workers synced first).
+  runtime::RunOptions options = *loop_options_;
+  options.serve_workers = 1;
   c->loop = std::make_unique<runtime::RunLoop>(
       served_->schema(), std::vector<runtime::Matcher *>{}, names,
-      std::vector<std::int32_t>(names.size(), bound), *loop_out_, *loop_options_);
+      std::vector<std::int32_t>(names.size(), bound), *loop_out_, options);
   for (const service::ServeRuntime::CatchUpOperator &op : c->ops) {
     c->loop->operators().add(op.id, op.matcher.get());
   }

@@ -50,6 +50,11 @@ void ServeKafka::onRevoking(const std::vector<std::int32_t> &partitions, bool lo
   if (served_ == nullptr || loop_ == nullptr || sources_.empty()) {
     return; // before the loop: nothing of them is here yet
   }
+  // --workers N: every worker stopped at the step the loop has reached before the checkpoint
+  // and the keys dropped (docs/serve.md "Workers"). A failed output stops the loop.
+  if (!loop_->syncWorkers()) {
+    return;
+  }
   const runtime::kafka::KafkaSource &source = *sources_.front();
   const std::string group = source.group();
   const std::string list = partitionNames(source.topic(), partitions);
@@ -112,6 +117,10 @@ std::map<std::int32_t, std::int64_t>
 ServeKafka::onAssigned(const std::vector<std::int32_t> &partitions) {
   std::map<std::int32_t, std::int64_t> start;
   if (served_ == nullptr || loop_ == nullptr || sources_.empty() || !failure_.empty()) {
+    return start;
+  }
+  // --workers N: the partitions' keys go into the served matchers with every worker stopped.
+  if (!loop_->syncWorkers()) {
     return start;
   }
   const runtime::kafka::KafkaSource &source = *sources_.front();

@@ -33,6 +33,11 @@ void ServeKafka::onFirstStageRevoking(const std::vector<std::int32_t> &partition
   if (served_ == nullptr || loop_ == nullptr || repartition_source_ == nullptr) {
     return; // before the loop: nothing was republished of them
   }
+  // --workers N: the checkpoint below is taken with every worker stopped (docs/serve.md
+  // "Workers"). A failed output stops the loop.
+  if (!loop_->syncWorkers()) {
+    return;
+  }
   const std::string list = partitionNames(repartition_from_.topic, partitions);
   std::string committed;
   if (lost) {

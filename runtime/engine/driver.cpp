@@ -126,7 +126,6 @@ bool Driver::advanceTo(std::int64_t time) {
 }
 
 bool Driver::applyDue(std::int64_t limit) {
-  CEP_ASSERT(pool_ == nullptr || changes_ == nullptr, "workers with timed changes");
   while (changes_ != nullptr) {
     std::int64_t at = changes_->nextChange();
     if (at == kEndOfTime || at > limit) {
@@ -138,6 +137,11 @@ bool Driver::applyDue(std::int64_t limit) {
     // `at` (its last instant at - 1) fires on the old version, as in `cep run` split at `at`;
     // a step to time at - 1 alone (an event at at - 1) only says at - 2 to an aggregate.
     if (at - 1 >= time_ && !step(at - 1, /*watermark=*/true)) {
+      return false;
+    }
+    // With workers, the barrier: every step before the change matched and written, every
+    // worker stopped at the same point of the stream, before the operators change.
+    if (pool_ != nullptr && !pool_->sync()) {
       return false;
     }
     changes_->applyNext(at);

@@ -31,7 +31,8 @@
 // released event and after every release batch; once every event with time < T is released
 // (the next event's time is >= T, or the watermark is >= T - 1), the watermark advances to T - 1
 // (the timers due before T fire on the old operators) and applyNext(T) changes the set. Events with
-// time >= T, and timers at or after T, see the new set.
+// time >= T, and timers at or after T, see the new set. With workers, the pool is synced first
+// (every step before T matched and written): the set changes between two batches.
 //
 //   struct Schedule final : TimedChanges {
 //     std::int64_t nextChange() const override { return pending.empty() ? kEndOfTime : pending[0];
@@ -92,8 +93,9 @@ public:
   void setTimedChanges(TimedChanges *changes) { changes_ = changes; }
   // `cep run --workers N` (engine/worker_pool.hpp): from here on the steps go to `pool`, which
   // matches them on its threads and writes their records; the driver's operators (worker 0's)
-  // only say which operators read an event's type. Event time only, no timed changes. Null:
-  // the driver calls the operators itself. Must outlive the driver.
+  // only say which operators read an event's type. Event time only. Timed changes are applied
+  // with every worker stopped at the change (WorkerPool::sync, `cep serve --workers N
+  // --rules-topic`). Null: the driver calls the operators itself. Must outlive the driver.
   void useWorkers(WorkerPool *pool) { pool_ = pool; }
   // Event time: the events `watermark` has passed, in (time, arrival) order, then time advances
   // to `watermark` (not to +infinity: that is finish()'s).

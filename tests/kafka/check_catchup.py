@@ -80,6 +80,7 @@ def setup():
     for name in ("--cep", "--mock", "--example", "--workdir"):
         ap.add_argument(name, required=True)
     ap.add_argument("--aggregates", action="store_true", help="rules with an aggregate too")
+    ap.add_argument("--workers", default="1", help="the members match on this many threads")
     ap.add_argument("--mode", default="fresh", choices=("fresh", "drain", "keep"),
                     help="check_catchup_rules.py: the deploy's mode")
     ap.add_argument("--between", action="store_true",
@@ -172,7 +173,7 @@ def two_members(bed, args, rules, group, extra=()):
         return [rules, "-i", bed.url("payments", group=group), "-o", bed.url("alerts"),
                 "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
                 "--checkpoint-every", "300ms", "--scale-out", "--kafka-config", config,
-                *extra]
+                "--workers", args.workers, *extra]
     a = bed.serve(serve_args("state-a"), name="a")
     a.wait_log("transactions initialised")
     b = bed.serve(serve_args("state-b"), name="b")

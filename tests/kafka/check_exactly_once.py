@@ -26,6 +26,10 @@ multiset: with 4 partitions the arrival order, the last output sort key, differs
 nothing twice; every other record (a duplicate) belongs to an aborted transaction (counted and
 printed); restarts against another topic or another cluster are refused, changing nothing; and
 a Kafka input with a file output (no transaction) holds cep run's records exactly across kills.
+
+With --workers N (kafka.exactly_once_workers2) the servers match on N threads but every second
+killed one, which matches on 1: each restart restores a checkpoint written under another worker
+count (docs/serve.md "Workers"); the same checks hold.
 """
 
 import collections
@@ -45,7 +49,13 @@ def main():
     def arguments(ap):
         ap.add_argument("--kills", type=int, default=5)
         ap.add_argument("--seed", type=int, default=None)
+        ap.add_argument("--workers", type=int, default=1)
     args, rules, events_path, events, records, last = example_case(arguments)
+
+    def workers(round_):
+        """The worker count of the server of this round (-1: the last ones)."""
+        n = args.workers if round_ % 2 == 0 or round_ < 0 else 1
+        return ["--workers", str(n)]
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"seed {seed} (--seed {seed} repeats this run)", flush=True)
     rng = random.Random(seed)
@@ -61,7 +71,7 @@ def main():
         chunks = [events[i:i + size] for i in range(0, len(events), size)]
         logs = []
         for round_ in range(args.kills):
-            server = bed.serve(serve_args, name=f"serve{round_}")
+            server = bed.serve(serve_args + workers(round_), name=f"serve{round_}")
             # A part of the stream arrives while the server starts or runs, then a kill at a
             # random moment: while starting, restoring, reading, checkpointing or committing.
             time.sleep(rng.uniform(0.0, 0.8))
@@ -92,7 +102,7 @@ def main():
         # The last server's labels: a base no record had before it started.
         earlier_bases = {label_base(label) for label, _ in
                          parse_output(bed.consume("alerts", "%h\\t%s\\n")) if label}
-        final = bed.serve(serve_args, name="final")
+        final = bed.serve(serve_args + workers(-1), name="final")
 
         def committed_upto():
             """Per base, the highest SEQ a restart names as its last committed transaction."""
@@ -186,14 +196,14 @@ def main():
                      "--max-delay", "2s", "--state", os.path.join(args.workdir, "state-file"),
                      "--checkpoint-every", "100ms"]
         for round_ in range(2):
-            server = bed.serve(file_args, name=f"file{round_}")
+            server = bed.serve(file_args + workers(round_), name=f"file{round_}")
             server.wait_log("admin endpoint on")
             time.sleep(rng.uniform(0.0, 0.5))
             server.proc.kill()
             server.proc.wait()
             server.stderr.close()
             bed.servers.remove(server)
-        server = bed.serve(file_args, name="file_final")
+        server = bed.serve(file_args + workers(-1), name="file_final")
         server.wait_log("admin endpoint on")  # the file is cut back to its checkpointed length
 
         def file_records():

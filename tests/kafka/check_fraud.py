@@ -16,6 +16,9 @@ watermark partition) and writes alerts to a topic and dead letters to another. C
   * every bad message is a dead letter naming its topic, partition and offset, with its reason;
   * /metrics shows consumed and produced messages, per-partition lag and watermarks;
   * SIGTERM: exit 0 and the producer flushed (all alerts were on the topic before the stop).
+
+With --workers N (kafka.fraud_workers2) the server matches on N threads (docs/serve.md
+"Workers"), the partitions given by the group: the same checks hold.
 """
 
 import json
@@ -30,7 +33,8 @@ BAD = [b"not json at all", b'{"@type":"Payment","card":"c-1","amount":"lots","ts
 
 
 def main():
-    args, rules, events_path, events, records, last = example_case()
+    args, rules, events_path, events, records, last = example_case(
+        lambda ap: ap.add_argument("--workers", default="1"))
     expected = sorted(records)
 
     with KafkaBed(args.cep, args.mock, args.workdir,
@@ -46,7 +50,8 @@ def main():
                         partition=p)
         server = bed.serve([*rules, "-i", head, "-i", bed.url("payments", group="fraud"),
                             "-o", bed.url("alerts"), "--dead-letter", bed.url("dead"),
-                            "--max-delay", "2s", "--max-record-bytes", "1024"])
+                            "--max-delay", "2s", "--max-record-bytes", "1024",
+                            "--workers", args.workers])
         server.wait_log("assigned partitions 0,1,2,3 of payments")
         got = wait_for(f"{len(expected)} alerts on the topic",
                        lambda: (lambda a: a if len(a) >= len(expected) else None)(

@@ -62,6 +62,7 @@ from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, metric, p
 
 def main():
     args, rules, events_path, events, records, last = example_case(
+        lambda ap: ap.add_argument("--workers", default="1"),
         rule_files=("payments.cep", "accounts.cep"))
     expected = collections.Counter(records)
 
@@ -114,7 +115,8 @@ def main():
         def serve_args(state):
             return [*rules, "-i", bed.url("payments", group="fraud"), "-o", bed.url("alerts"),
                     "--max-delay", "2s", "--state", os.path.join(args.workdir, state),
-                    "--checkpoint-every", "500ms", "--scale-out", "--kafka-config", config]
+                    "--checkpoint-every", "500ms", "--scale-out", "--kafka-config", config,
+                    "--workers", args.workers]
 
         a = bed.serve(serve_args("state-a"), name="a")
         # B after A's transactions are initialised (a transaction label's base is the time of

@@ -49,7 +49,7 @@ def exactly_once(args, bed, rules, by_partition, last, expected, events):
     state = os.path.join(args.workdir, "once-state")
     serve_args = [*rules, "-i", bed.url("once", group="once"), "--repartition",
                   "-o", bed.url("once-alerts"), "--max-delay", "30d", "--state", state,
-                  "--checkpoint-every", "200ms"]
+                  "--checkpoint-every", "200ms", "--workers", args.workers]
     halves = [(part[:len(part) // 2], part[len(part) // 2:]) for part in by_partition]
     first = sum(len(h[0]) for h in halves)
     for p in range(4):
@@ -109,7 +109,8 @@ def exactly_once(args, bed, rules, by_partition, last, expected, events):
 
 
 def main():
-    args, all_rules, events_path, events, _, last = example_case()
+    args, all_rules, events_path, events, _, last = example_case(
+        lambda ap: ap.add_argument("--workers", default="1"))
     rules = [os.path.join(args.example, f) for f in ("payments.cep", "accounts.cep")]
     run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
                          capture_output=True, timeout=120)
@@ -146,7 +147,8 @@ def main():
         # With --repartition. The repartition topic interleaves the input's partitions, so the
         # matching stage's --max-delay covers their skew (docs/kafka.md "Repartition").
         server = bed.serve([*rules, "-i", bed.url("payments", group="fraud"), "--repartition",
-                            "-o", bed.url("alerts"), "--max-delay", "30d"])
+                            "-o", bed.url("alerts"), "--max-delay", "30d",
+                            "--workers", args.workers])
         server.wait_log("payments is republished to fraud-repartition (4 partitions")
         got = wait_for(f"{len(expected)} alerts on the topic",
                        lambda: (lambda a: a if len(a) >= len(expected) else None)(

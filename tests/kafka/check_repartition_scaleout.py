@@ -38,7 +38,8 @@ from kafka_bed import (LABEL, KafkaBed, check, example_case, failures, metric, p
 
 
 def main():
-    args, _, events_path, events, _, last = example_case()
+    args, _, events_path, events, _, last = example_case(
+        lambda ap: ap.add_argument("--workers", default="1"))
     rules = [os.path.join(args.example, f) for f in ("payments.cep", "accounts.cep")]
     run = subprocess.run([args.cep, "run", *rules, "--input", events_path, "--max-delay", "2s"],
                          capture_output=True, timeout=120)
@@ -66,7 +67,7 @@ def main():
             return [*rules, "-i", bed.url("payments", group="fraud"), "--repartition",
                     "-o", bed.url("alerts"), "--max-delay", "30d",
                     "--state", os.path.join(args.workdir, state), "--checkpoint-every", "300ms",
-                    "--scale-out", "--kafka-config", config]
+                    "--scale-out", "--kafka-config", config, "--workers", args.workers]
 
         a = bed.serve(serve_args("state-a"), name="a")
         a.wait_log("transactions initialised")  # transaction label bases must differ

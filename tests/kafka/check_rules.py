@@ -26,6 +26,11 @@ nothing behind that the split runs would not.
      the output across the restart equals A's byte for byte.
   D: --trust: an unsigned artifact on the rules topic is rejected (its signature checked as
      `cep deploy`'s), a signed one applied.
+
+With --workers N (kafka.rules_workers2), every server matches on N workers (docs/serve.md
+"Workers"): each change is applied with every worker stopped at the same point of the event
+stream, so every scene writes the same bytes, and A's output is also compared byte for byte
+with a server of one worker over the same topic and events.
 """
 
 import argparse
@@ -98,6 +103,7 @@ def main():
     ap.add_argument("--mock", required=True)
     ap.add_argument("--example")
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
@@ -132,6 +138,11 @@ def main():
           f"the expectation has records of every segment ({len(r1)}, {len(r2)}, {len(r3)})")
 
     with KafkaBed(cep, args.mock, args.workdir, ["rulesA:1", "rulesB:1", "rulesD:1"], brokers=1) as bed:
+        workers = ["--workers", str(args.workers)] if args.workers > 1 else []
+
+        def serve(argv, name):
+            return bed.serve(argv + workers, name=name)
+
         def publish(topic, *extra):
             p = subprocess.run([cep, "publish-rule", "--to", bed.url(topic), *extra],
                                capture_output=True, timeout=60)
@@ -156,7 +167,7 @@ def main():
         unknown = bed.kcat(["-P", "-t", "rulesA", "-H", "cep-op=redeploy",
                             "-H", f"cep-effective-time={T1}"], data=b"x")
         check(bad.returncode == 0 and unknown.returncode == 0, "kcat wrote two bad messages")
-        a = bed.serve([w("v1.cepo"), "-i", w("events.jsonl"), "-o", w("a.jsonl"),
+        a = serve([w("v1.cepo"), "-i", w("events.jsonl"), "-o", w("a.jsonl"),
                        "--dead-letter", w("a_dead.jsonl"), "--max-delay", "1s",
                        "--rules-topic", bed.url("rulesA")], name="a")
         wait_for(f"{len(expected)} records from A", lambda: len(lines(w("a.jsonl"))) >= len(expected))
@@ -189,12 +200,21 @@ def main():
               in status.stdout.decode(), "A: cep status has a rules line: " +
               status.stdout.decode().strip().splitlines()[-1])
         check(a.stop() == 0, "A: SIGTERM: exit 0")
+        if workers:
+            one = bed.serve([w("v1.cepo"), "-i", w("events.jsonl"), "-o", w("a1.jsonl"),
+                             "--max-delay", "1s", "--rules-topic", bed.url("rulesA")], name="a1")
+            wait_for(f"{len(expected)} records from A on one worker",
+                     lambda: len(lines(w("a1.jsonl"))) >= len(expected))
+            one.wait_log("rulesA[0]@0: undeploy of big (drop) applied at event time")
+            check(lines(w("a1.jsonl")) == got_a,
+                  f"A: --workers {args.workers} writes one worker's bytes")
+            check(one.stop() == 0, "A on one worker: SIGTERM: exit 0")
 
         # ---- B: the changes arrive while it runs, in another order ------------------------
         early = [e for e in all_events if json.loads(e)["ts"] < BASE + 60_000]
         with open(w("b_events.jsonl"), "w") as f:
             f.write("\n".join(early) + "\n")
-        b = bed.serve([w("v1.cepo"), "-i", w("b_events.jsonl"), "--follow", "-o", w("b.jsonl"),
+        b = serve([w("v1.cepo"), "-i", w("b_events.jsonl"), "--follow", "-o", w("b.jsonl"),
                        "--max-delay", "1s", "--rules-topic", bed.url("rulesB")], name="b")
         b.wait_log("read 0 messages of")
         port_b = w("b.port")
@@ -224,7 +244,7 @@ def main():
         c_args = [w("v1.cepo"), "-i", w("c_events.jsonl"), "--follow", "-o", w("c.jsonl"),
                   "--dead-letter", w("c_dead.jsonl"), "--max-delay", "1s",
                   "--rules-topic", bed.url("rulesA"), "--state", w("c_state")]
-        c = bed.serve(c_args, name="c1")
+        c = serve(c_args, name="c1")
         c.wait_log("rulesA[0]@3: rejected when applied")
         port_c = w("c1.port")
         wait_for("C read the first events", lambda: metric(
@@ -233,7 +253,7 @@ def main():
         check(metric(port_c, "cep_rules_pending") == 2, "C: 2 changes pending before the stop")
         check(c.stop() == 0, "C: SIGTERM: exit 0 (the last checkpoint)")
         dead_before = lines(w("c_dead.jsonl"))
-        c2 = bed.serve(c_args, name="c2")
+        c2 = serve(c_args, name="c2")
         c2.wait_log("read 2 messages of")
         port_c2 = w("c2.port")
         check(metric(port_c2, "cep_rules_pending") == 2 and
@@ -249,7 +269,7 @@ def main():
               "C: no dead letter written again after the restart")
         check(c2.stop() == 0, "C restarted: SIGTERM: exit 0")
         # A third start: everything was applied or rejected before its checkpoint.
-        c3 = bed.serve(c_args, name="c3")
+        c3 = serve(c_args, name="c3")
         c3.wait_log("read 0 messages of")
         port_c3 = w("c3.port")
         check(metric(port_c3, "cep_rules_pending") == 0 and
@@ -266,7 +286,7 @@ def main():
                             w(v + "_signed.cepo")], check=True, capture_output=True, timeout=120)
         publish("rulesD", "--at", str(T2), w("v2.cepo"))         # unsigned
         publish("rulesD", "--at", str(T2), w("v3_signed.cepo"))  # signed by ci.key
-        d = bed.serve([w("v1_signed.cepo"), "--trust", w("ci.pub"), "-i", w("events.jsonl"),
+        d = serve([w("v1_signed.cepo"), "--trust", w("ci.pub"), "-i", w("events.jsonl"),
                        "-o", w("d.jsonl"), "--dead-letter", w("d_dead.jsonl"),
                        "--rules-topic", bed.url("rulesD")], name="d")
         d.wait_log("rulesD[0]@1: deploy of")

@@ -190,12 +190,11 @@ def refusals(cep, root):
     compile_rules(cep, work)
     (work / "events.jsonl").write_bytes(PARTS[0])
     for extra, names in (
-        (["--time", "processing"], "--time processing"),
-        (["--max-runs-per-key", "10"], "--max-runs-per-key"),
-        (["--rules-topic", "kafka://127.0.0.1:1/rules"], "--rules-topic"),
+        (["-o", "refused.jsonl", "--time", "processing"], "--time processing"),
+        (["-o", "refused.jsonl", "--max-runs-per-key", "10"], "--max-runs-per-key"),
     ):
-        result = subprocess.run([cep, "serve", "v1.cepo", "-i", "events.jsonl", "-o",
-                                 "refused.jsonl", "--workers", "2", "--admin", "127.0.0.1:0",
+        result = subprocess.run([cep, "serve", "v1.cepo", "-i", "events.jsonl",
+                                 "--workers", "2", "--admin", "127.0.0.1:0",
                                  *extra], cwd=work, capture_output=True, text=True, timeout=60)
         check(result.returncode == 2 and names in result.stderr and "--workers 2" in
               result.stderr, f"--workers 2 with {names} is a usage error naming both (got "

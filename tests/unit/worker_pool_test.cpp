@@ -238,6 +238,70 @@ std::string runServing(std::uint32_t workers) {
   return output;
 }
 
+// `cep serve --workers N --rules-topic`: the same operators changed by the driver itself at an
+// event time (TimedChanges): operator 1 added at 700, operator 0 replaced at 1000. The driver
+// syncs the pool before each change (Driver::applyDue).
+std::string runTimed(std::uint32_t workers) {
+  Schema schema = tieSchema();
+  auto make = [workers](std::uint32_t field, std::int64_t delay) -> std::unique_ptr<Matcher> {
+    if (workers == 1) {
+      return std::make_unique<TieMatcher>(field, delay);
+    }
+    std::vector<std::unique_ptr<Matcher>> shards;
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      shards.push_back(std::make_unique<TieMatcher>(field, delay));
+    }
+    return std::make_unique<ShardedMatcher>(std::move(shards));
+  };
+  std::vector<std::unique_ptr<Matcher>> owned;
+  owned.push_back(make(0, 20));
+  owned.push_back(make(1, 35));
+  owned.push_back(make(0, 25));
+  struct Schedule final : TimedChanges {
+    OperatorSet *set = nullptr;
+    std::vector<std::unique_ptr<Matcher>> *owned = nullptr;
+    std::vector<std::int64_t> due = {700, 1000};
+    std::int64_t nextChange() const override { return due.empty() ? kEndOfTime : due.front(); }
+    void applyNext(std::int64_t time) override {
+      if (time == 700) {
+        set->add(1, (*owned)[1].get());
+      } else {
+        set->replace(0, (*owned)[2].get());
+      }
+      due.erase(due.begin());
+    }
+  } schedule;
+  std::string output;
+  RunOptions options;
+  {
+    OutputSink sink(output);
+    OperatorSet operators(1);
+    operators.add(0, owned[0].get());
+    schedule.set = &operators;
+    schedule.owned = &owned;
+    Driver driver(operators, sink, options);
+    driver.setTimedChanges(&schedule);
+    std::unique_ptr<WorkerPool> pool;
+    if (workers > 1) {
+      pool = std::make_unique<WorkerPool>(schema, operators, workers, sink, options);
+      driver.useWorkers(pool.get());
+    }
+    std::int64_t max_time = 0;
+    for (std::uint64_t seq = 0; seq < 400; ++seq) {
+      std::int64_t time = static_cast<std::int64_t>(seq / 3) * 10 - (seq % 7 == 3 ? 20 : 0);
+      EventRef event = makeEvent(time, seq, static_cast<std::int64_t>(seq % 37),
+                                 static_cast<std::int64_t>(seq % 11), "v" + std::to_string(seq));
+      max_time = std::max(max_time, time);
+      driver.push(std::move(event));
+      REQUIRE(driver.release(max_time - 30));
+    }
+    REQUIRE(driver.finish());
+    sink.flush();
+  }
+  CHECK(schedule.due.empty());
+  return output;
+}
+
 } // namespace
 
 TEST_CASE("worker pool: serving over sharded operators changed at a synced step writes one "
@@ -248,6 +312,17 @@ TEST_CASE("worker pool: serving over sharded operators changed at a synced step 
   for (std::uint32_t workers : {2U, 3U}) {
     INFO("workers " << workers);
     CHECK(runServing(workers) == one);
+  }
+}
+
+TEST_CASE("worker pool: operators changed at an event time by the driver write one thread's "
+          "bytes",
+          "[threads]") {
+  std::string one = runTimed(1);
+  REQUIRE(one.size() > 10000);
+  for (std::uint32_t workers : {2U, 3U}) {
+    INFO("workers " << workers);
+    CHECK(runTimed(workers) == one);
   }
 }
 
