@@ -101,6 +101,9 @@ struct AggregateStats {
   // and its 4-byte entry in a due bucket.
   std::uint64_t key_bytes = 0;
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
+  // Keys advance() has processed so far (a window fired, state dropped): a key whose due came
+  // up but had moved (a rolling key with later events) is moved on, not counted.
+  std::uint64_t processed = 0;
 };
 
 // The start a drain splits a result's window by (docs/serve.md "Aggregates"): a rolling
@@ -132,7 +135,16 @@ public:
   }
 
   EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
-  void advance(std::int64_t watermark, std::vector<WindowResult> &out);
+  void advance(std::int64_t watermark, std::vector<WindowResult> &out) {
+    if (watermark <= watermark_) {
+      return;
+    }
+    if (watermark < nextDue()) { // nothing to do: the usual call (a time step, a settle)
+      watermark_ = watermark;
+      return;
+    }
+    advanceDue(watermark, out);
+  }
   void finish(std::vector<WindowResult> &out);
 
   // Hands written results back (and clears `done`): the next results reuse their strings and
@@ -211,6 +223,11 @@ private:
   // Whether the filter keeps out.back(); a rejected result goes back to the spares.
   bool keepLast(std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
+  bool isRunningWindow() const {
+    return spec_.window == WindowKind::Rolling || spec_.window == WindowKind::None;
+  }
+  // advance() past the next due watermark: fires, drops and reclaims what is due.
+  void advanceDue(std::int64_t watermark, std::vector<WindowResult> &out);
   // Puts k in the due set at `due` (kNever: takes it out).
   void setDue(KeyState &k, std::int64_t due);
   // The time of k's current entry in the due set (kNever: none).
@@ -248,7 +265,14 @@ private:
   void rollingRaw(const Rolling &ro, RawValue *values) const; // into raw_'s storage
   void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
+  // When k's state ends: running_span_ after its last event (kNever: never, or no state).
+  // The state covers [last, last + ttl); a rolling window's later event (time > watermark >=
+  // last + S - 1) would take every entry out: they are dropped then.
   std::int64_t runningDue(const KeyState &k) const;
+  // Rolling and none's due set (running.cpp, "The due set of rolling and none" there).
+  void setRunningDue(KeyState &k, std::int64_t due);
+  void fireRunning(std::int64_t old_w, std::vector<WindowResult> &out);
+  void placeRunning(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
   // snapshot (aggregator_snapshot.cpp)
   void writeKey(SnapshotWriter &w, const KeyState &k) const;
   std::vector<const KeyState *> liveKeys() const; // keys with state, in name order
@@ -280,12 +304,18 @@ private:
   // spurious wake-up only recomputes it. A bucket fires its keys in order of their first
   // pane's first arrival (sorted when it fires): a tumbling hour's windows then come out in
   // output order, and advance's sort finds them sorted.
+  // Rolling and none (with a ttl) use them too, per granule_ of due times: a bucket at the
+  // granule's start holds the keys whose exact due (KeyExtra::due) was in it when they entered;
+  // when it comes up, a key whose due moved on enters the bucket of its due's granule, one
+  // whose due is in a granule already started enters the heap at its exact due (running.cpp).
   DueBuckets buckets_;
-  // Sessions, rolling and none: when each key next has work to do (a window to fire, state to
-  // drop), or earlier: a min-heap of (time, order, key) without erase: an entry is current
-  // while it equals the key's (KeyExtra::due, in the due set); others are skipped when they
-  // come up. Two current entries of one key (its due went t, earlier, t again) process it
-  // once: the first moves its due past t; advance sorts what is unsorted.
+  // Sessions: when each key next has work to do (a window to fire, state to drop), or
+  // earlier: a min-heap of (time, order, key) without erase: an entry is current while it
+  // equals the key's (KeyExtra::due, in the due set); others are skipped when they come up.
+  // Two current entries of one key (its due went t, earlier, t again) process it once: the
+  // first moves its due past t; advance sorts what is unsorted. Rolling and none: the keys due
+  // in a started granule, at their exact due; an entry is current while the key is in the due
+  // set with kInHeapMark as its mark (running.cpp).
   struct Due {
     std::int64_t time;
     std::uint64_t order;
@@ -295,6 +325,12 @@ private:
     }
   };
   std::vector<Due> due_;
+  // Rolling and none: a key's state lasts running_span_ ms after its last event (the window's
+  // size, or the ttl when shorter; kNever: `none` without ttl, never due), and the due buckets
+  // are granule_ ms wide (a 16th of it).
+  std::int64_t running_span_ = INT64_MAX;
+  std::int64_t granule_ = 1;
+  std::uint64_t processed_ = 0;     // AggregateStats::processed
   std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
   ResultFilter filter_ = nullptr;
   void *filter_context_ = nullptr;

@@ -362,6 +362,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
+  s.processed = processed_;
   // The key table (its index and every KeyState's slot, idle and free ones too), the idle
   // list and the due set (heap and buckets), then per key the key's bytes past the small-string
   // buffer and its extra state. key_bytes: the index and the keys' names (in their slots and
