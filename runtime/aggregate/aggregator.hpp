@@ -169,6 +169,7 @@ public:
   using RawFilter = bool (*)(void *context, const RawValue *values);
   void setRawFilter(RawFilter filter, void *context) {
     raw_values_ = true;
+    raw_.resize(spec_.accumulators.size());
     raw_filter_ = filter;
     raw_context_ = context;
   }
@@ -260,6 +261,9 @@ private:
   // rolling and none (running.cpp)
   EventFate runningEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void expireRunning(KeyState &k);
+  // The record of a rolling window after its event (if `having` keeps it).
+  EventFate rollingResult(const KeyState &k, const Rolling &ro, const AggInput &in,
+                          std::vector<WindowResult> &out);
   void fillRolling(const Rolling &ro, WindowResult &r) const; // values, then events
   void rollingValues(const Rolling &ro, std::vector<AggValue> &values) const;
   void rollingRaw(const Rolling &ro, RawValue *values) const; // into raw_'s storage

@@ -75,10 +75,21 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
       k.x().rolling->accs.resize(spec_.accumulators.size());
     }
   }
-  Rolling &ro = *k.x().rolling;
+  KeyExtra &x = *k.extra();
+  Rolling &ro = *x.rolling;
   const std::size_t nv = numeric_values_;
   const std::size_t ns = string_values_;
   const auto &accs = spec_.accumulators;
+
+  if (!reads_fields_) { // count(p) only (`rolling ... having count(p) > n`): the queue is all
+    const std::int64_t cut = in.time - spec_.size_ms;
+    while (!ro.q.empty() && ro.q.front().time <= cut) {
+      ro.q.pop_front();
+    }
+    ro.q.push_back(RollingEntry{in.time, in.seq});
+    x.last_time = in.time;
+    return rollingResult(k, ro, in, out);
+  }
 
   // Take out what left the window (t - S, t].
   while (!ro.q.empty() && ro.q.front().time <= in.time - spec_.size_ms) {
@@ -234,10 +245,13 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   if (reads_fields_) {
     ro.nulls.push_back(entry_nulls);
   }
-  k.x().last_time = in.time;
+  x.last_time = in.time;
+  return rollingResult(k, ro, in, out);
+}
 
+EventFate WindowAggregator::rollingResult(const KeyState &k, const Rolling &ro, const AggInput &in,
+                                          std::vector<WindowResult> &out) {
   if (raw_values_) { // the native operator: no AggValue per event
-    raw_.resize(accs.size());
     rollingRaw(ro, raw_.data());
     if (raw_filter_ != nullptr && !raw_filter_(raw_context_, raw_.data())) {
       return EventFate::Counted;

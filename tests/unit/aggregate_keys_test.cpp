@@ -201,6 +201,29 @@ TEST_CASE("aggregate: a rolling key is processed only when its state ends, not w
   }
 }
 
+TEST_CASE("aggregate: a rolling count alone holds the events of t - S < time <= t", "[aggregate]") {
+  // No accumulator reads a field: the queue of times is the whole state (runningEvent's short
+  // path, `rolling 1h ... having count(e) > 10`).
+  AggregateSpec s = spec(WindowKind::Rolling, 100);
+  s.accumulators = {countAll()};
+  Run run(s);
+  run.agg.advance(-1, run.out);
+  const std::int64_t times[] = {0, 50, 100, 150, 151, 400};
+  for (std::int64_t t : times) {
+    run.agg.advance(t - 1, run.out);
+    run.event("k", t);
+  }
+  auto out = run.take();
+  REQUIRE(out.size() == 6);
+  const std::int64_t counts[] = {1, 2, 2, 2, 3, 1};
+  const std::int64_t starts[] = {0, 0, 50, 100, 100, 400};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    CHECK(out[i].end == times[i]);
+    CHECK(out[i].values[0].i == counts[i]);
+    CHECK(out[i].start == starts[i]);
+  }
+}
+
 TEST_CASE("aggregate: idle keys are reclaimed a window's length after they emptied",
           "[aggregate]") {
   Run run(spec(WindowKind::Tumbling, 10));
