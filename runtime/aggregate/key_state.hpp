@@ -131,8 +131,10 @@ struct KeyExtra {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
-  // Sessions, rolling and none (in the due set): the time of the key's current entry in the due
-  // heap (aggregator.hpp due_). Time windows keep theirs in the due buckets (due_buckets.hpp).
+  // Sessions (in the due set): the time of the key's current entry in the due heap
+  // (aggregator.hpp due_). Rolling and none: the key's exact due, when its state ends (its entry
+  // in a due bucket or the heap is at or before it; running.cpp). Time windows keep theirs in
+  // the due buckets (due_buckets.hpp).
   std::int64_t due = kNever;
   std::unique_ptr<Rolling> rolling;
 };
