@@ -50,6 +50,8 @@ AGG_PARTS = [
     ("release (Driver::release)", 2, "Driver::release("),
     ("time steps, out of line (Driver::step; since seqdrv Driver::stepDue)", 3, "Driver::step"),
     ("window advance (WindowAggregator::advance)", 4, "WindowAggregator::advance("),
+    ("window advance past a due time (advanceDue; advance is inline)", 4,
+     "WindowAggregator::advanceDue("),
     ("dispatch (Driver::dispatch)", 3, "Driver::dispatch("),
     ("aggregate onEvent (NativeAggregate::offer)", 4, "NativeAggregate::offer("),
     ("window runtime (WindowAggregator::onEvent)", 5, "WindowAggregator::onEvent("),

@@ -80,6 +80,14 @@ WindowAggregator::WindowAggregator(AggregateSpec spec)
   if (spec_.window != WindowKind::None) {
     horizon_ = spec_.size_ms + spec_.lateness_ms;
   }
+  if (spec_.window == WindowKind::Rolling) {
+    running_span_ = spec_.ttl_ms > 0 ? std::min(spec_.ttl_ms, spec_.size_ms) : spec_.size_ms;
+  } else if (spec_.window == WindowKind::None && spec_.ttl_ms > 0) {
+    running_span_ = spec_.ttl_ms;
+  }
+  if (running_span_ != kNever) {
+    granule_ = std::max<std::int64_t>(1, running_span_ / 16);
+  }
 }
 
 WindowAggregator::~WindowAggregator() {
@@ -173,6 +181,10 @@ void WindowAggregator::setDue(KeyState &k, std::int64_t due) {
     }
     return;
   }
+  if (isRunningWindow()) {
+    setRunningDue(k, due);
+    return;
+  }
   if (k.inDue() && currentDue(k) == due) {
     return;
   }
@@ -246,6 +258,17 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
     dropIfEmpty(k);
     return fate;
   }
+  if (isRunningWindow()) {   // its due only moves later: its entry stays, early (running.cpp)
+    KeyExtra *x = k.extra(); // a key with state (not empty()) has one
+    std::int64_t due =
+        running_span_ == kNever || !k.running() ? kNever : x->last_time + running_span_ - 1;
+    if (k.inDue() && due >= x->due) {
+      x->due = due; // the usual: an event of a key with state
+    } else {
+      setRunningDue(k, due);
+    }
+    return fate;
+  }
   // The key's entry in the due set may be early (a spurious wake-up at advance recomputes it),
   // never late: so an event moves it only to an earlier time.
   std::int64_t due = dueOf(k);
@@ -255,15 +278,14 @@ EventFate WindowAggregator::onEvent(std::string_view key, const AggInput &in,
   return fate;
 }
 
-void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult> &out) {
-  if (watermark <= watermark_) {
-    return;
-  }
+void WindowAggregator::advanceDue(std::int64_t watermark, std::vector<WindowResult> &out) {
   std::int64_t old_w = watermark_;
   watermark_ = watermark;
   std::size_t first = out.size();
   if (isTimeWindow(spec_.window)) {
     fireColumns(old_w, out);
+  } else if (isRunningWindow()) {
+    fireRunning(old_w, out);
   }
   while (!due_.empty() && due_.front().time <= watermark) {
     Due top = due_.front();
@@ -287,6 +309,7 @@ void WindowAggregator::advance(std::int64_t watermark, std::vector<WindowResult>
 }
 
 void WindowAggregator::processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
+  ++processed_;
   setDue(k, kNever);
   process(k, old_w, out);
   if (k.empty()) {

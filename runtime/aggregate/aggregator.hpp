@@ -55,6 +55,7 @@
 #pragma once
 
 #include "runtime/aggregate/cell.hpp"
+#include "runtime/aggregate/due_buckets.hpp"
 #include "runtime/aggregate/pane_columns.hpp"
 #include "runtime/aggregate/result.hpp"
 #include "runtime/aggregate/spec.hpp"
@@ -103,6 +104,9 @@ struct AggregateStats {
   // 20-byte row in the pane's column.
   std::uint64_t key_bytes = 0;
   std::uint64_t distinct_bytes = 0; // of state_bytes: the count_distinct hashes
+  // Keys advance() has processed so far (a window fired, state dropped): a key whose due came
+  // up but had moved (a rolling key with later events) is moved on, not counted.
+  std::uint64_t processed = 0;
 };
 
 // The start a drain splits a result's window by (docs/serve.md "Aggregates"): a rolling
@@ -126,6 +130,7 @@ public:
   std::int64_t nextDue() const {
     std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
     due = std::min(due, time_due_);                                  // time windows'
+    due = std::min(due, buckets_.firstTime());                       // rolling and none's
     std::int64_t reclaim;                                            // idle keys' memory
     if (!idle_.empty() && !__builtin_add_overflow(idle_.front().since, horizon_, &reclaim)) {
       due = std::min(due, reclaim);
@@ -134,7 +139,16 @@ public:
   }
 
   EventFate onEvent(std::string_view key, const AggInput &in, std::vector<WindowResult> &out);
-  void advance(std::int64_t watermark, std::vector<WindowResult> &out);
+  void advance(std::int64_t watermark, std::vector<WindowResult> &out) {
+    if (watermark <= watermark_) {
+      return;
+    }
+    if (watermark < nextDue()) { // nothing to do: the usual call (a time step, a settle)
+      watermark_ = watermark;
+      return;
+    }
+    advanceDue(watermark, out);
+  }
   void finish(std::vector<WindowResult> &out);
 
   // Hands written results back (and clears `done`): the next results reuse their strings and
@@ -159,6 +173,7 @@ public:
   using RawFilter = bool (*)(void *context, const RawValue *values);
   void setRawFilter(RawFilter filter, void *context) {
     raw_values_ = true;
+    raw_.resize(spec_.accumulators.size());
     raw_filter_ = filter;
     raw_context_ = context;
   }
@@ -213,6 +228,11 @@ private:
   // Whether the filter keeps out.back(); a rejected result goes back to the spares.
   bool keepLast(std::vector<WindowResult> &out);
   KeyState &keyFor(std::string_view key);
+  bool isRunningWindow() const {
+    return spec_.window == WindowKind::Rolling || spec_.window == WindowKind::None;
+  }
+  // advance() past the next due watermark: fires, drops and reclaims what is due.
+  void advanceDue(std::int64_t watermark, std::vector<WindowResult> &out);
   // Puts k in the due set at `due` (kNever: takes it out).
   void setDue(KeyState &k, std::int64_t due);
   // The time of k's current entry in the due set (kNever: none).
@@ -279,14 +299,24 @@ private:
   // rolling and none (running.cpp)
   EventFate runningEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
   void expireRunning(KeyState &k);
+  // The record of a rolling window after its event (if `having` keeps it).
+  EventFate rollingResult(const KeyState &k, const Rolling &ro, const AggInput &in,
+                          std::vector<WindowResult> &out);
   void fillRolling(const Rolling &ro, WindowResult &r) const; // values, then events
   void rollingValues(const Rolling &ro, std::vector<AggValue> &values) const;
   void rollingRaw(const Rolling &ro, RawValue *values) const; // into raw_'s storage
   void rollingEvents(const Rolling &ro, WindowResult &r) const;
   AggValue rollingValue(const Rolling &ro, std::size_t entry, std::size_t acc) const;
+  // When k's state ends: running_span_ after its last event (kNever: never, or no state).
+  // The state covers [last, last + ttl); a rolling window's later event (time > watermark >=
+  // last + S - 1) would take every entry out: they are dropped then.
   std::int64_t runningDue(const KeyState &k) const;
   // snapshot (aggregator_snapshot.cpp); `tv`: timeView() (time windows)
   void writeKey(SnapshotWriter &w, const KeyState &k, const TimeView &tv) const;
+  // Rolling and none's due set (running.cpp, "The due set of rolling and none" there).
+  void setRunningDue(KeyState &k, std::int64_t due);
+  void fireRunning(std::int64_t old_w, std::vector<WindowResult> &out);
+  void placeRunning(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out);
   std::vector<const KeyState *> liveKeys() const; // keys with state, in name order
   void readKey(SnapshotReader &r, KeyState &k);
 
@@ -326,11 +356,20 @@ private:
     serial_ += serial_ == 0 ? 1 : 0;
     return serial_;
   }
-  // Sessions, rolling and none: when each key next has work to do (a window to fire, state to
-  // drop), or earlier: a min-heap of (time, order, key) without erase: an entry is current
-  // while it equals the key's (KeyExtra::due, in the due set); others are skipped when they
-  // come up. Two current entries of one key (its due went t, earlier, t again) process it
-  // once: the first moves its due past t; advance sorts what is unsorted.
+  // Rolling and none (with a ttl): due buckets (due_buckets.hpp) per granule_ of due times: a
+  // bucket at the granule's start holds the keys whose exact due (KeyExtra::due) was in it when
+  // they entered; when it comes up, a key whose due moved on enters the bucket of its due's
+  // granule, one whose due is in a granule already started enters the heap at its exact due
+  // (running.cpp). A key's entry is current while it is in the due set with the bucket's serial
+  // as its mark.
+  DueBuckets buckets_;
+  // Sessions: when each key next has work to do (a window to fire, state to drop), or
+  // earlier: a min-heap of (time, order, key) without erase: an entry is current while it
+  // equals the key's (KeyExtra::due, in the due set); others are skipped when they come up.
+  // Two current entries of one key (its due went t, earlier, t again) process it once: the
+  // first moves its due past t; advance sorts what is unsorted. Rolling and none: the keys due
+  // in a started granule, at their exact due; an entry is current while the key is in the due
+  // set with kInHeapMark as its mark (running.cpp).
   struct Due {
     std::int64_t time;
     std::uint64_t order;
@@ -340,6 +379,12 @@ private:
     }
   };
   std::vector<Due> due_;
+  // Rolling and none: a key's state lasts running_span_ ms after its last event (the window's
+  // size, or the ttl when shorter; kNever: `none` without ttl, never due), and the due buckets
+  // are granule_ ms wide (a 16th of it).
+  std::int64_t running_span_ = INT64_MAX;
+  std::int64_t granule_ = 1;
+  std::uint64_t processed_ = 0;     // AggregateStats::processed
   std::vector<WindowResult> spare_; // recycled results (at most kMaxSpare)
   ResultFilter filter_ = nullptr;
   void *filter_context_ = nullptr;

@@ -391,13 +391,15 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
 
 AggregateStats WindowAggregator::stats() const {
   AggregateStats s;
+  s.processed = processed_;
   // The key table (its index and every KeyState's slot, idle and free ones too), the idle
   // list and the due heap, the pane columns, then per key the key's bytes past the
   // small-string buffer and its extra state. key_bytes: the index and the keys' names (in their
   // slots and beyond).
   s.state_bytes += keys_->indexBytes() + keys_->slabBytes();
   s.key_bytes += keys_->indexBytes();
-  s.state_bytes += idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due);
+  s.state_bytes +=
+      idle_.size() * sizeof(idle_[0]) + due_.capacity() * sizeof(Due) + buckets_.bytes();
   // Time windows: the pane columns (their rows are the open windows' state) and the write
   // counts (a map entry each: payload and four pointers).
   s.state_bytes +=

@@ -131,7 +131,10 @@ struct KeyExtra {
   std::uint64_t first_seq = 0;
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
-  // In the due set: the time of the key's current entry in the due heap (aggregator.hpp due_).
+  // Sessions (in the due set): the time of the key's current entry in the due heap
+  // (aggregator.hpp due_). Rolling and none: the key's exact due, when its state ends (its entry
+  // in a due bucket or the heap is at or before it; running.cpp). Time windows have no due of
+  // their own: they fire from their panes' columns (pane_columns.hpp).
   std::int64_t due = kNever;
   // Idle (empty(), not in the due set): the serial it got when it went idle
   // (WindowAggregator::idle_; an idle entry of another serial is stale).

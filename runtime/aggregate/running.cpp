@@ -2,7 +2,11 @@
 // a record at every event of the step, `ttl` in event time.
 #include "runtime/aggregate/aggregator.hpp"
 #include "runtime/aggregate/key_state.hpp"
+#include "runtime/aggregate/key_table.hpp"
 #include "support/internal_error.hpp"
+
+#include <algorithm>
+#include <functional>
 
 namespace cep::runtime::aggregate {
 
@@ -71,10 +75,21 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
       k.x().rolling->accs.resize(spec_.accumulators.size());
     }
   }
-  Rolling &ro = *k.x().rolling;
+  KeyExtra &x = *k.extra();
+  Rolling &ro = *x.rolling;
   const std::size_t nv = numeric_values_;
   const std::size_t ns = string_values_;
   const auto &accs = spec_.accumulators;
+
+  if (!reads_fields_) { // count(p) only (`rolling ... having count(p) > n`): the queue is all
+    const std::int64_t cut = in.time - spec_.size_ms;
+    while (!ro.q.empty() && ro.q.front().time <= cut) {
+      ro.q.pop_front();
+    }
+    ro.q.push_back(RollingEntry{in.time, in.seq});
+    x.last_time = in.time;
+    return rollingResult(k, ro, in, out);
+  }
 
   // Take out what left the window (t - S, t].
   while (!ro.q.empty() && ro.q.front().time <= in.time - spec_.size_ms) {
@@ -230,10 +245,13 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   if (reads_fields_) {
     ro.nulls.push_back(entry_nulls);
   }
-  k.x().last_time = in.time;
+  x.last_time = in.time;
+  return rollingResult(k, ro, in, out);
+}
 
+EventFate WindowAggregator::rollingResult(const KeyState &k, const Rolling &ro, const AggInput &in,
+                                          std::vector<WindowResult> &out) {
   if (raw_values_) { // the native operator: no AggValue per event
-    raw_.resize(accs.size());
     rollingRaw(ro, raw_.data());
     if (raw_filter_ != nullptr && !raw_filter_(raw_context_, raw_.data())) {
       return EventFate::Counted;
@@ -462,19 +480,87 @@ void WindowAggregator::rollingEvents(const Rolling &ro, WindowResult &r) const {
   }
 }
 
+// ---- The due set of rolling and none ----------------------------------------------------------
+//
+// A key's state ends running_span_ ms after its last event (KeyExtra::due = last + span - 1,
+// its exact due), and every event of the key moves that later. A heap entry at the exact due
+// would wake the key once per span only to find its due moved (a log-time pop and push per
+// wake-up); an entry moved at every event would cost a log-time sift per event. Instead a key
+// has one entry, early, that an event does not touch (it only writes the exact due):
+//   - in the due bucket of a granule (granule_ ms, a 16th of the span; the bucket's time is
+//     the granule's start) the key's exact due was in when it entered. When the bucket comes
+//     up, a key whose due is past is processed; one whose due moved to a later granule enters
+//     that granule's bucket (an active key: once per span, O(1), no heap); one whose due is
+//     in this granule (it has had no event since) enters the heap at its exact due.
+//   - in the heap (mark kInHeapMark) at its exact due then, so it is processed when its state
+//     really ends: the heap holds only the keys due within a granule.
+// nextDue() is then the earliest bucket's or heap entry's time: early, never late.
+
+namespace {
+constexpr std::uint32_t kInHeapMark = 0; // never a due bucket's serial (DueBuckets::newSerial)
+} // namespace
+
+void WindowAggregator::setRunningDue(KeyState &k, std::int64_t due) {
+  if (due == kNever) {
+    k.setInDue(false);
+    if (KeyExtra *x = k.extra()) {
+      x->due = kNever;
+    }
+    return;
+  }
+  KeyExtra &x = k.x();
+  if (k.inDue() && due >= x.due) {
+    x.due = due; // its entry is at or before its old due: early, still current
+    return;
+  }
+  // A new entry (an earlier one, if any, goes stale: its mark changes, or it is a heap entry
+  // of a key that has one: processing the key twice finds nothing the second time).
+  k.setInDue(true);
+  x.due = due;
+  std::int64_t start = due - (due % granule_ + granule_) % granule_; // the granule's start
+  if (start <= watermark_) {
+    k.setMark(kInHeapMark);
+    due_.push_back({due, 0, &k});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>());
+  } else {
+    k.setMark(buckets_.add(start, keys_->slotOf(k)));
+  }
+}
+
+void WindowAggregator::placeRunning(KeyState &k, std::int64_t old_w,
+                                    std::vector<WindowResult> &out) {
+  if (k.cx().due <= watermark_) {
+    processDue(k, old_w, out); // its state ended: dropped, the key idle
+    return;
+  }
+  std::int64_t due = k.cx().due;
+  k.setInDue(false); // its entry came up: a new one
+  setRunningDue(k, due);
+}
+
+void WindowAggregator::fireRunning(std::int64_t old_w, std::vector<WindowResult> &out) {
+  DueBuckets::Taken b;
+  while (buckets_.take(watermark_, b)) {
+    for (std::uint32_t slot : b.slots) {
+      KeyState &k = keys_->at(slot);
+      if (k.inDue() && k.mark() == b.serial) { // else stale: the key left or entered the heap
+        placeRunning(k, old_w, out);
+      }
+    }
+  }
+  while (!due_.empty() && due_.front().time <= watermark_) {
+    Due top = due_.front();
+    std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+    due_.pop_back();
+    KeyState &k = *top.key;
+    if (k.inDue() && k.mark() == kInHeapMark) {
+      placeRunning(k, old_w, out);
+    }
+  }
+}
+
 std::int64_t WindowAggregator::runningDue(const KeyState &k) const {
-  if (!k.running()) {
-    return kNever;
-  }
-  std::int64_t due = kNever;
-  if (spec_.ttl_ms > 0) {
-    due = k.cx().last_time + spec_.ttl_ms - 1; // the state covers [last, last + ttl)
-  }
-  if (spec_.window == WindowKind::Rolling) {
-    // Any later event (time > watermark >= last + S - 1) takes every entry out: drop them now.
-    due = std::min(due, k.cx().last_time + spec_.size_ms - 1);
-  }
-  return due;
+  return running_span_ == kNever || !k.running() ? kNever : k.cx().last_time + running_span_ - 1;
 }
 
 void WindowAggregator::expireRunning(KeyState &k) {

@@ -179,6 +179,62 @@ TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "
   CHECK(out[0].values[1].i == 4);
 }
 
+TEST_CASE("aggregate: a rolling key is processed only when its state ends, not while it is busy",
+          "[aggregate]") {
+  // 100 keys, each with an event every 25 ms for 100 windows of 100 ms: their due (last event
+  // + 99) moves at every event; none of them is processed before its last event's window ends.
+  for (WindowKind kind : {WindowKind::Rolling, WindowKind::None}) {
+    AggregateSpec s = spec(kind, 100);
+    if (kind == WindowKind::None) {
+      s.size_ms = 0;
+      s.ttl_ms = 100;
+    }
+    Run run(s);
+    run.agg.advance(-1, run.out);
+    for (std::int64_t t = 0; t < 10'000; t += 25) {
+      run.agg.advance(t - 1, run.out);
+      for (int k = 0; k < 100; ++k) {
+        run.event("k" + std::to_string(k), t);
+      }
+    }
+    run.take();
+    CHECK(run.agg.stats().processed == 0);
+    CHECK(run.agg.stats().keys == 100);
+    // Each key's state ends at exactly its last event (9,975) + 99, not before.
+    run.agg.advance(9'975 + 98, run.out);
+    CHECK(run.agg.stats().processed == 0);
+    CHECK(run.agg.stats().keys == 100);
+    CHECK(run.agg.nextDue() <= 9'975 + 99);
+    run.agg.advance(9'975 + 99, run.out);
+    CHECK(run.agg.stats().processed == 100);
+    CHECK(run.agg.stats().keys == 0);
+    CHECK(run.agg.stats().idle_keys == (kind == WindowKind::Rolling ? 100 : 0));
+  }
+}
+
+TEST_CASE("aggregate: a rolling count alone holds the events of t - S < time <= t", "[aggregate]") {
+  // No accumulator reads a field: the queue of times is the whole state (runningEvent's short
+  // path, `rolling 1h ... having count(e) > 10`).
+  AggregateSpec s = spec(WindowKind::Rolling, 100);
+  s.accumulators = {countAll()};
+  Run run(s);
+  run.agg.advance(-1, run.out);
+  const std::int64_t times[] = {0, 50, 100, 150, 151, 400};
+  for (std::int64_t t : times) {
+    run.agg.advance(t - 1, run.out);
+    run.event("k", t);
+  }
+  auto out = run.take();
+  REQUIRE(out.size() == 6);
+  const std::int64_t counts[] = {1, 2, 2, 2, 3, 1};
+  const std::int64_t starts[] = {0, 0, 50, 100, 100, 400};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    CHECK(out[i].end == times[i]);
+    CHECK(out[i].values[0].i == counts[i]);
+    CHECK(out[i].start == starts[i]);
+  }
+}
+
 TEST_CASE("aggregate: idle keys are reclaimed a window's length after they emptied",
           "[aggregate]") {
   Run run(spec(WindowKind::Tumbling, 10));
