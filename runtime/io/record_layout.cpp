@@ -81,7 +81,7 @@ constexpr std::uint64_t kPowers[11] = {1,       10,       100,       1000,      
 } // namespace
 
 bool RecordPlan::learnLayout(Layout &layout, std::string_view text) const {
-  layout.size = 0;
+  layout.size = Layout::kNone;
   if (text.empty() || text.size() > kLayoutMaxSize) {
     return false;
   }
@@ -214,7 +214,7 @@ bool RecordPlan::learnLayout(Layout &layout, std::string_view text) const {
   }
   layout.extra = extra;
   layout.word_count = words;
-  layout.size = static_cast<std::uint32_t>(text.size());
+  layout.size = text.size();
   return true;
 }
 

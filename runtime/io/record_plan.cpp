@@ -114,7 +114,7 @@ void RecordPlan::start(const EventSchema &type, std::int32_t type_index, std::in
   literal_start_ = 0;
   byte_count_ = 0;
   for (Layout &layout : layouts_) {
-    layout.size = 0;
+    layout.size = Layout::kNone;
   }
   layout_misses_ = 0;
   layout_credit_ = 64;

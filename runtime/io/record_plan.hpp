@@ -124,7 +124,10 @@ private:
       Slot value;
     };
     static constexpr std::size_t kWords = (kLayoutMaxSize + 7) / 8;
-    std::uint32_t size = 0; // the record's length; 0: no layout
+    // The record's length; kNone: no layout (never a record's length, not even an empty
+    // record's).
+    static constexpr std::size_t kNone = SIZE_MAX;
+    std::size_t size = kNone;
     std::uint32_t word_count = 0;
     std::uint32_t value_count = 0;
     std::uint32_t constant_count = 0;

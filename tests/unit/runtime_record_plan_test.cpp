@@ -530,6 +530,8 @@ TEST_CASE("decoder: a record at the end of its buffer, its padding full of digit
   const std::vector<std::string> texts = {
       good,
       good,
+      "", // empty: no layout is that of an empty record
+      "{}",
       good.substr(0, good.size() - 1),               // no closing brace
       good.substr(0, good.size() - 2),               // the time cut short
       R"({"type":"A","key":1234,"ts":)",             // no time at all
@@ -555,4 +557,14 @@ TEST_CASE("decoder: a record at the end of its buffer, its padding full of digit
     }
   }
   CHECK(planned.counts().layout_events > 0);
+  // A type without a time field (no range check to stop a wrong event) and empty records: no
+  // layout is an empty record's.
+  Schema ping;
+  ping.types.push_back(EventSchema{"Ping", {field("id", FieldKind::Int)}, -1});
+  JsonlDecoder planned_ping(ping, options(true, true, false));
+  JsonlDecoder generic_ping(ping, options(false, false, false));
+  for (const char *text : {R"({"id":17})", R"({"id":17})", "", R"({"id":18})", "", "{}"}) {
+    requireSame(ping, planned_ping, generic_ping, text, context);
+  }
+  CHECK(planned_ping.counts().layout_events > 0);
 }
