@@ -45,6 +45,62 @@ inline std::uint64_t parseEightDigits(std::uint64_t chunk) {
   return (chunk * 10000 + (chunk >> 32)) & 0xFFFFFFFFULL;
 }
 
+// The value of the lowest `digits` (1..8) bytes of `chunk`, ASCII digits (the first in the lowest
+// byte): the digits moved to the top bytes with zero bytes below them, then as above.
+inline std::uint64_t parseDigitPrefix(std::uint64_t chunk, unsigned digits) {
+  std::uint64_t values = (chunk & 0x0F0F0F0F0F0F0F0FULL) << (64 - 8 * digits);
+  values = (values * 10 + (values >> 8)) & 0x00FF00FF00FF00FFULL;
+  values = (values * 100 + (values >> 16)) & 0x0000FFFF0000FFFFULL;
+  return (values * 10000 + (values >> 32)) & 0xFFFFFFFFULL;
+}
+
+// The digits of a JSON integer at `p` (after its sign), as the scanner takes them: 1 to 18
+// digits, no leading zero. `p` moves past them; the byte after them is not looked at (the caller
+// knows what must follow). Reads up to 24 bytes from `p`. Little-endian only.
+[[gnu::always_inline]] inline bool readDigits(const char *&p, std::uint64_t &out) {
+  std::uint64_t chunk;
+  std::memcpy(&chunk, p, 8);
+  std::uint64_t others = nonDigits(chunk);
+  const bool leading_zero = (chunk & 0xFF) == '0';
+  if (others != 0) {
+    auto digits = static_cast<unsigned>(std::countr_zero(others)) / 8;
+    if (digits == 0 || (leading_zero && digits > 1)) {
+      return false;
+    }
+    out = parseDigitPrefix(chunk, digits);
+    p += digits;
+    return true;
+  }
+  if (leading_zero) {
+    return false;
+  }
+  std::uint64_t value = parseEightDigits(chunk);
+  std::memcpy(&chunk, p + 8, 8);
+  others = nonDigits(chunk);
+  if (others != 0) {
+    auto digits = static_cast<unsigned>(std::countr_zero(others)) / 8;
+    if (digits != 0) {
+      value = value * kPowersOf10[digits] + parseDigitPrefix(chunk, digits);
+    }
+    out = value;
+    p += 8 + digits;
+    return true;
+  }
+  value = value * 100000000 + parseEightDigits(chunk);
+  std::memcpy(&chunk, p + 16, 8);
+  others = nonDigits(chunk);
+  auto digits = static_cast<unsigned>(std::countr_zero(others | (std::uint64_t{1} << 63))) / 8;
+  if (digits > 2) {
+    return false; // more than 18 digits
+  }
+  if (digits != 0) {
+    value = value * kPowersOf10[digits] + parseDigitPrefix(chunk, digits);
+  }
+  out = value;
+  p += 16 + digits;
+  return true;
+}
+
 // Equal first `n` bytes? Reads whole 8-byte words: up to 7 bytes past both ends must be readable.
 inline bool equalWords(const char *a, const char *b, std::size_t n) {
   if constexpr (std::endian::native != std::endian::little) {

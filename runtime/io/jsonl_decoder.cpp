@@ -1257,7 +1257,10 @@ struct JsonlDecoder::Impl {
 
   // ---- one record --------------------------------------------------------------------------
 
-  DecodeResult decode(std::string_view text, std::size_t capacity, const RecordContext &context) {
+  // Out of line: JsonlDecoder::decode's path for the usual record keeps a small frame.
+  [[gnu::noinline]] DecodeResult decode(std::string_view text, std::size_t capacity,
+                                        const RecordContext &context,
+                                        bool last_layout_tried = false) {
     begin = text.data();
     size = text.size();
     if (size > std::numeric_limits<std::uint32_t>::max()) {
@@ -1274,7 +1277,7 @@ struct JsonlDecoder::Impl {
       try_plans = plan_misses == kMaxPlanMisses;
     }
     if (try_plans) {
-      if (Event *event = decodeByPlan(text, context)) {
+      if (Event *event = decodeByPlan(text, context, last_layout_tried)) {
         plan_misses = 0;
         DecodeResult result;
         result.event = EventRef(event);
@@ -1429,20 +1432,25 @@ struct JsonlDecoder::Impl {
 
   // ---- typed plans ---------------------------------------------------------------------------
 
-  Event *decodeByPlan(std::string_view text, const RecordContext &context) {
-    if (Event *event = plans[plan_last]->decode(text, context, options)) {
+  // `last_layout_tried`: JsonlDecoder::decode has tried the last plan's layout.
+  Event *decodeByPlan(std::string_view text, const RecordContext &context, bool last_layout_tried) {
+    bool by_layout = false;
+    if (Event *event =
+            plans[plan_last]->decode(text, context, options, !last_layout_tried, by_layout)) {
       ++counts.plan_events;
       counts.tight_events += plans[plan_last]->tight() && !options.keep_raw;
+      counts.layout_events += by_layout;
       return event;
     }
     for (std::size_t i = 0; i < plans.size(); ++i) {
       if (i == plan_last) {
         continue;
       }
-      if (Event *event = plans[i]->decode(text, context, options)) {
+      if (Event *event = plans[i]->decode(text, context, options, true, by_layout)) {
         plan_last = i;
         ++counts.plan_events;
         counts.tight_events += plans[i]->tight() && !options.keep_raw;
+        counts.layout_events += by_layout;
         return event;
       }
     }
@@ -1519,7 +1527,23 @@ DecoderCounts JsonlDecoder::counts() const {
 
 DecodeResult JsonlDecoder::decode(std::string_view text, std::size_t capacity,
                                   const RecordContext &context) {
-  return impl_->decode(text, capacity, context);
+  // The usual record first: the shape of the plan that decoded the last one, its values of the
+  // widths they had in the last record of its length (record_plan.hpp, "layouts").
+  Impl &impl = *impl_;
+  if (!impl.plans.empty()) {
+    CEP_ASSERT(capacity >= text.size() + simdjson::SIMDJSON_PADDING, "record without padding");
+    if (Event *event = impl.plans[impl.plan_last]->decodeByLayout(text, context, impl.options)) {
+      impl.plan_misses = 0;
+      ++impl.counts.plan_events;
+      ++impl.counts.tight_events;
+      ++impl.counts.layout_events;
+      DecodeResult result;
+      result.event = EventRef(event);
+      result.status = DecodeStatus::Event;
+      return result;
+    }
+  }
+  return impl.decode(text, capacity, context, !impl.plans.empty());
 }
 
 DecodeResult JsonlDecoder::decodeCopy(std::string_view text, const RecordContext &context) {

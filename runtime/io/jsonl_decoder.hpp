@@ -66,8 +66,9 @@ struct DecodeResult {
 
 // How records were decoded, for tests and benchmarks.
 struct DecoderCounts {
-  std::uint64_t plan_events = 0;  // events decoded by a typed plan
-  std::uint64_t tight_events = 0; // of them, by a tight plan's shorter loop (record_plan.hpp)
+  std::uint64_t plan_events = 0;   // events decoded by a typed plan
+  std::uint64_t tight_events = 0;  // of them, by a tight plan's shorter loop (record_plan.hpp)
+  std::uint64_t layout_events = 0; // of them, by a tight plan's layout (fixed offsets)
   std::uint64_t plans_built = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "runtime/io/record_plan.hpp"
 
+#include "runtime/io/block_strings.hpp"
 #include "runtime/io/json_scalars.hpp"
 #include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/io/utf8.hpp"
@@ -19,13 +20,6 @@ using json_scan::scanNumber;
 using json_scan::scanPlainString;
 
 namespace {
-
-// As the generic decoder lays strings out in the event block (jsonl_decoder.cpp stringBytes).
-std::size_t stringBytes(std::size_t length) {
-  std::size_t bytes = offsetof(StringRef, data) + length;
-  bytes = (bytes + alignof(StringRef) - 1) & ~(alignof(StringRef) - 1);
-  return std::max(bytes, sizeof(StringRef));
-}
 
 // Any scalar the generic scanner reads (the value of a member that is no field of the type).
 bool skipScalar(const char *&p, const char *end, bool &non_ascii) {
@@ -119,6 +113,11 @@ void RecordPlan::start(const EventSchema &type, std::int32_t type_index, std::in
   close_ = Step{};
   literal_start_ = 0;
   byte_count_ = 0;
+  for (Layout &layout : layouts_) {
+    layout.size = Layout::kNone;
+  }
+  layout_misses_ = 0;
+  layout_credit_ = 64;
 }
 
 bool RecordPlan::appendLiteral(std::string_view bytes) {
@@ -216,6 +215,13 @@ bool RecordPlan::finish() {
   for (std::uint32_t i = 0; i < step_count_ && tight_; ++i) {
     const Step &step = steps_[i];
     tight_ = step.action != Action::Skip;
+    // The tight loop reads an integer's digits without looking at the byte after them: the
+    // literal that follows must start with a byte that no JSON number goes on with (in a record
+    // the scanner read it is ',', '}' or a space, so this only guards the reasoning).
+    const Step &next = i + 1 < step_count_ ? steps_[i + 1] : close_;
+    const char after = next.literal_size > 0 ? bytes_[next.literal_offset] : '\0';
+    tight_ = tight_ && next.literal_size > 0 && !isDigit(after) && after != '.' && after != 'e' &&
+             after != 'E' && after != '+' && after != '-';
     tight_steps_[i] = TightStep{{step.word[0], step.word[1]},
                                 {step.mask[0], step.mask[1]},
                                 static_cast<std::uint16_t>(step.literal_size),
@@ -270,35 +276,50 @@ bool RecordPlan::sameAs(const RecordPlan &other) const {
 }
 
 Event *RecordPlan::decode(std::string_view text, const RecordContext &context,
-                          const DecoderOptions &options) const {
+                          const DecoderOptions &options, bool try_layout, bool &by_layout) const {
+  by_layout = false;
   if (context.bound_type != bound_type_) {
     return nullptr;
   }
-  if (tight_ && !options.keep_raw) {
-    return decodeTight(text, context, options);
+  if (!tight_ || options.keep_raw) {
+    return decodeAny(text, context, options);
   }
-  return decodeAny(text, context, options);
+  Layout &layout = layouts_[text.size() % kLayouts];
+  if (try_layout && layout.size == text.size()) {
+    if (Event *event = decodeLayout(layout, text, context, options)) {
+      layoutHit();
+      by_layout = true;
+      return event;
+    }
+  }
+  Event *event = decodeTight(text, context, options);
+  if (event != nullptr && text.size() <= kLayoutMaxSize) {
+    // Learn the record's layout while learning pays (values whose widths never repeat would
+    // make every record pay for it), else on every 64th record no layout took.
+    if (layout_credit_ >= 16 || layout_misses_ % 64 == 0) {
+      layout_credit_ -= 16;
+      learnLayout(layout, text);
+    }
+    ++layout_misses_;
+  }
+  return event;
 }
 
 namespace {
 
-// A string's length and bytes at `cursor` (stringBytes(size) bytes reserved there), short ones
-// as one word: the source has readable bytes after it (the record's padding), and the block
-// reserves at least 4 data bytes for 1..4 and 8 for 5..8.
-[[gnu::always_inline]] inline void putString(char *cursor, const char *data, std::uint32_t size) {
-  std::memcpy(cursor, &size, sizeof size);
-  char *to = cursor + offsetof(StringRef, data);
-  if (size <= 4) {
-    std::uint32_t word;
-    std::memcpy(&word, data, 4);
-    std::memcpy(to, &word, 4);
-  } else if (size <= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data, 8);
-    std::memcpy(to, &word, 8);
-  } else {
-    std::memcpy(to, data, size);
+// A signed integer (int, duration, time field) at `p`, as the scanner takes it: not -0, the
+// digits as readDigits takes them. The byte after it is not looked at: in a tight plan the
+// literal that follows starts with a byte no number goes on with (checked when it is built).
+[[gnu::always_inline]] inline bool readInteger(const char *&p, Slot &slot) {
+  const bool negative = *p == '-';
+  p += negative;
+  std::uint64_t magnitude;
+  if (!json_scan::readDigits(p, magnitude) || (negative && magnitude == 0)) {
+    return false;
   }
+  const auto value = static_cast<std::int64_t>(magnitude);
+  slot.i = negative ? -value : value;
+  return true;
 }
 
 } // namespace
@@ -313,27 +334,30 @@ Event *RecordPlan::decodeTight(std::string_view text, const RecordContext &conte
   Slot values[kMaxFields];
   const char *string_data[kMaxFields];
   std::uint32_t string_size[kMaxFields];
+  // Every read stays within the record's padding: a step starts inside the record (or at most
+  // 24 bytes past its end, after digits read into the padding), compares at most 16 bytes
+  // before it checks that the literal ends inside the record, and each value reader reads at
+  // most 24 bytes or stops at `end`. A record whose values ran past its end fails the last
+  // check (the closing literal exactly at the end).
   for (const TightStep *step = tight_steps_, *last = tight_steps_ + step_count_; step != last;
        ++step) {
-    if (end - p <= static_cast<std::ptrdiff_t>(step->size)) {
+    std::uint64_t a, b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    if ((((a ^ step->word[0]) & step->mask[0]) | ((b ^ step->word[1]) & step->mask[1])) != 0) {
       return nullptr;
     }
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (((word ^ step->word[0]) & step->mask[0]) != 0) {
+    if (step->size > 16 && (end - p <= static_cast<std::ptrdiff_t>(step->size) ||
+                            !equalWords(p + 16, bytes_ + step->offset + 16, step->size - 16))) {
       return nullptr;
-    }
-    if (step->size > 8) {
-      std::memcpy(&word, p + 8, 8);
-      if (((word ^ step->word[1]) & step->mask[1]) != 0 ||
-          (step->size > 16 && !equalWords(p + 16, bytes_ + step->offset + 16, step->size - 16))) {
-        return nullptr;
-      }
     }
     p += step->size;
+    if (p >= end) {
+      return nullptr;
+    }
     const std::uint32_t f = step->field;
     if (step->nullable && *p == 'n') {
-      if (end - p < 4 || std::memcmp(p, "null", 4) != 0) {
+      if (std::memcmp(p, "null", 4) != 0) {
         return nullptr;
       }
       p += 4;
@@ -343,7 +367,7 @@ Event *RecordPlan::decodeTight(std::string_view text, const RecordContext &conte
     }
     switch (step->action) {
     case Action::Int:
-      if (!scanInteger(p, values[f])) {
+      if (!readInteger(p, values[f])) {
         return nullptr;
       }
       break;
@@ -369,7 +393,7 @@ Event *RecordPlan::decodeTight(std::string_view text, const RecordContext &conte
         if (!scanPlainString(p, end, body, non_ascii) || !parseRfc3339(body, values[f].i)) {
           return nullptr;
         }
-      } else if (!scanInteger(p, values[f])) {
+      } else if (!readInteger(p, values[f])) {
         return nullptr;
       }
       break;
@@ -386,11 +410,10 @@ Event *RecordPlan::decodeTight(std::string_view text, const RecordContext &conte
     }
     case Action::Bool:
       values[f].i = 0;
-      if (end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      if (std::memcmp(p, "true", 4) == 0) {
         values[f].b = true;
         p += 4;
-      } else if (end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
-        values[f].b = false;
+      } else if (std::memcmp(p, "false", 5) == 0) {
         p += 5;
       } else {
         return nullptr;

@@ -13,9 +13,17 @@
 // record) is "tight": it decodes by a shorter loop over compact steps
 // (no skipped members, no absent fields, a null test only where a field is nullable) into an
 // event block whose slots are written once, with short strings copied as words. Same result.
+//
+// A tight plan also keeps a few layouts for short records (record_layout.cpp): the record of
+// its shape with every value at the offset and of the width the last such record had, kept
+// per record length (length % kLayouts). A record of that length is checked against the layout's
+// literal bytes a word at a time and its values read at their known offsets with their known widths
+// (no scanning, no dispatch per member, the block's size known in advance); anything else in it
+// sends the record to the tight loop, which then learns its layout. Same result again.
 #pragma once
 
 #include "runtime/event.hpp"
+#include "runtime/io/jsonl_decoder.hpp"
 #include "runtime/schema.hpp"
 
 #include <cstddef>
@@ -23,9 +31,6 @@
 #include <string_view>
 
 namespace cep::runtime {
-
-struct DecoderOptions;
-struct RecordContext;
 
 class RecordPlan {
 public:
@@ -47,8 +52,27 @@ public:
   // The event, when `text` (with kLinePadding readable bytes after it) has exactly this plan's
   // shape and every value is what its field accepts; nullptr otherwise (nothing is changed: the
   // generic decoder decodes the record as if no plan had been tried).
-  Event *decode(std::string_view text, const RecordContext &context,
-                const DecoderOptions &options) const;
+  // `by_layout` is set when a layout decoded it; `try_layout` false: the caller has just tried
+  // decodeByLayout.
+  Event *decode(std::string_view text, const RecordContext &context, const DecoderOptions &options,
+                bool try_layout, bool &by_layout) const;
+  // The event when a layout of the plan takes the record; nullptr otherwise (then decode()).
+  Event *decodeByLayout(std::string_view text, const RecordContext &context,
+                        const DecoderOptions &options) const {
+    const Layout &layout = layouts_[text.size() % kLayouts];
+    if (layout.size != text.size() || context.bound_type != bound_type_) {
+      return nullptr;
+    }
+    Event *event = decodeLayout(layout, text, context, options);
+    if (event != nullptr) {
+      layoutHit();
+    }
+    return event;
+  }
+
+  // Layouts: records of up to kLayoutMaxSize bytes, kLayouts kept per plan.
+  static constexpr std::size_t kLayoutMaxSize = 64;
+  static constexpr std::size_t kLayouts = 4;
 
 private:
   // What is read after a literal: a field's value by its kind, or any scalar (kSkip).
@@ -79,6 +103,49 @@ private:
     Action action;
     bool nullable;
   };
+  // A tight plan's record with its values at fixed offsets (record_layout.cpp).
+  struct Layout {
+    // Int8: up to 8 digits (one word), Int16: 9 to 16, Int18: 17 or 18; String8: a body of up
+    // to 8 bytes, String: longer.
+    enum class Kind : std::uint8_t { Int8, Int16, Int18, String8, String, Float, TimeText };
+    struct Value {
+      std::uint64_t last;   // the bytes of the value's last word that belong to it
+      std::uint16_t offset; // of the digits (after a '-'), or of a string's body
+      std::uint16_t width;
+      std::uint16_t string_at; // a string's place among the block's extra bytes
+      std::uint8_t field;
+      Kind kind;
+      std::uint8_t shift;   // 64 - 8 * the value's bytes in its last word
+      std::uint8_t leading; // '0' when a leading '0' is not allowed (more than one digit)
+      bool negative;        // a '-' before the digits (a literal byte of the layout)
+    };
+    struct Constant { // a null or bool value: part of the literal bytes
+      std::uint8_t field;
+      Slot value;
+    };
+    static constexpr std::size_t kWords = (kLayoutMaxSize + 7) / 8;
+    // The record's length; kNone: no layout (never a record's length, not even an empty
+    // record's).
+    static constexpr std::size_t kNone = SIZE_MAX;
+    std::size_t size = kNone;
+    std::uint32_t word_count = 0;
+    std::uint32_t value_count = 0;
+    std::uint32_t constant_count = 0;
+    std::uint32_t extra = 0; // the strings' bytes in the block
+    std::uint64_t nulls = 0;
+    std::uint64_t word[kWords];
+    std::uint64_t mask[kWords]; // 0xFF on the literal bytes
+    Value values[kMaxSteps];
+    Constant constants[kMaxSteps];
+  };
+  bool learnLayout(Layout &layout, std::string_view text) const;
+  void layoutHit() const {
+    layout_misses_ = 0;
+    layout_credit_ += layout_credit_ < 64;
+  }
+  Event *decodeLayout(const Layout &layout, std::string_view text, const RecordContext &context,
+                      const DecoderOptions &options) const;
+
   const EventSchema *type_ = nullptr;
   std::int32_t type_index_ = -1;
   std::int32_t bound_type_ = -1; // the context's bound type the plan was built for
@@ -97,7 +164,12 @@ private:
   std::uint32_t string_count_ = 0;
   std::uint8_t string_fields_[kMaxFields]; // the string fields, in declaration order
   TightStep tight_steps_[kMaxSteps];
-  char bytes_[kMaxBytes + 16]; // the literals back to back, then 16 zero bytes (word loads)
+  char bytes_[kMaxBytes + 16];       // the literals back to back, then 16 zero bytes (word loads)
+  mutable Layout layouts_[kLayouts]; // by record length % kLayouts
+  mutable std::uint32_t layout_misses_ = 0; // tight records in a row no layout decoded
+  // Learning a layout costs 16 credits, a record a layout decoded earns one (at most 64 kept);
+  // without credit a layout is learned on every 64th miss only.
+  mutable std::int32_t layout_credit_ = 64;
 };
 
 } // namespace cep::runtime

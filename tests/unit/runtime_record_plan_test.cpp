@@ -423,3 +423,148 @@ TEST_CASE("decoder: floats read eight digits at a time round as from_chars does"
   }
   CHECK(planned.counts().plan_events > numbers.size() / 2);
 }
+
+namespace {
+
+// A record of seq's shape with the given values' text.
+std::string seqRecord(const std::string &type, const std::string &key, const std::string &ts) {
+  return R"({"type":)" + type + R"(,"key":)" + key + R"(,"ts":)" + ts + "}";
+}
+
+// Each record twice (the second by its layout), then its mutations (every byte replaced by each
+// of `bytes`), each followed by the record itself again so that the layout stays the record's.
+void mutateEach(const Schema &schema, JsonlDecoder &planned, JsonlDecoder &generic,
+                const std::vector<std::string> &records, const std::string &bytes,
+                const RecordContext &context, std::size_t &tried) {
+  for (const std::string &base : records) {
+    requireSame(schema, planned, generic, base, context);
+    requireSame(schema, planned, generic, base, context);
+    for (std::size_t at = 0; at < base.size(); ++at) {
+      for (char byte : bytes) {
+        std::string text = base;
+        text[at] = byte;
+        requireSame(schema, planned, generic, text, context);
+        requireSame(schema, planned, generic, base, context);
+        ++tried;
+      }
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("decoder: a tight plan's layouts take only what the tight loop takes",
+          "[runtime][decoder]") {
+  // Records of one length in a row (the layout learned from the first), then each with one
+  // byte replaced anywhere by bytes that matter to the layout's checks; numbers at the limits
+  // of what the scanner reads, escapes, non-ASCII, reordered, missing and extra members, a
+  // shape change in the middle: every one the same verdict, reason and event as simdjson.
+  Schema schema = seqSchema();
+  JsonlDecoder planned(schema, options(true, true, false));
+  JsonlDecoder generic(schema, options(false, false, false));
+  RecordContext context;
+  std::vector<std::string> records;
+  for (const char *key :
+       {"1234", "9876", "1000", "0", "7", "-5", "-0", "00", "0123", "999999999999999999",
+        "-999999999999999999", "1000000000000000000", "123456789012345678", "12345678", "123456789",
+        "1234567890123456", "12345678901234567"}) {
+    for (const char *ts : {"1700000000123", "1700000000999", "\"2026-01-05T10:00:00Z\"",
+                           "\"2026-01-05T10:00:00.5Z\"", "0", "-1", "17000000001239",
+                           "7258118399999", "7258118400000"}) {
+      records.push_back(seqRecord("\"A\"", key, ts));
+    }
+  }
+  for (const char *type : {"\"A\"", "\"\"", "\"ABCDEFGHIJ\"", "\"A\\\"\"", "\"\\u0041\"",
+                           "\"\xc3\xa9\"", "\"\xff\"", "\"a\tb\"", "null", "1", "\"A\"  "}) {
+    records.push_back(seqRecord(type, "42", "1700000000123"));
+  }
+  records.push_back(R"({"key":1234,"type":"A","ts":1700000000123})");
+  records.push_back(R"({"key":1234,"type":"A","ts":1700000000124})");
+  records.push_back(R"({"type":"A","key":1234})");
+  records.push_back(R"({"type":"A","key":1234,"ts":1700000000123,"x":1})");
+  records.push_back(R"({"type":"A", "key":1234,"ts":1700000000123})");
+  records.push_back(R"({"type":"A","key":1234,"ts":1700000000123} )");
+  records.push_back(R"({"type":"A","key":1234,"ts":1700000000123)");
+  records.push_back(R"({"type":"A","key":1234.5,"ts":1700000000123})");
+  records.push_back(R"({"type":"A","key":1234e1,"ts":1700000000123})");
+  const std::string bytes = std::string("\"\\{}[],:09-+.eE tn\t\x01\x7f\x80\xff", 24) + '\0';
+  std::size_t tried = 0;
+  mutateEach(schema, planned, generic, records, bytes, context, tried);
+  // Floats, bools and nulls (literal bytes of a layout) in records short enough for layouts.
+  Schema kinds;
+  kinds.types.push_back(
+      EventSchema{"K",
+                  {field("a", FieldKind::Float), field("b", FieldKind::Bool),
+                   field("c", FieldKind::String, true), field("d", FieldKind::Duration, true),
+                   field("t", FieldKind::Time)},
+                  4});
+  JsonlDecoder planned_kinds(kinds, options(true, true, false));
+  JsonlDecoder generic_kinds(kinds, options(false, false, false));
+  std::vector<std::string> kind_records;
+  for (const char *a : {"1.5", "-0.25", "7", "1e5", "12345678901234567.5", "0.1"}) {
+    for (const char *rest : {R"("b":true,"c":null,"d":5)", R"("b":false,"c":"xy","d":null)"}) {
+      kind_records.push_back(std::string(R"({"a":)") + a + "," + rest + R"(,"t":1700000000123})");
+    }
+  }
+  mutateEach(kinds, planned_kinds, generic_kinds, kind_records, bytes, context, tried);
+  CHECK(planned_kinds.counts().layout_events > kind_records.size());
+  DecoderCounts counts = planned.counts();
+
+  INFO("tried " << tried << ", plan events " << counts.plan_events << ", by layouts "
+                << counts.layout_events << ", by the tight loop " << counts.tight_events);
+  // Both the layouts and the tight loop decode records here, and many mutations are left to
+  // the tight loop or the generic decoder.
+  CHECK(counts.layout_events > tried / 3);
+  CHECK(counts.tight_events - counts.layout_events > tried / 200);
+}
+
+TEST_CASE("decoder: a record at the end of its buffer, its padding full of digits and quotes",
+          "[runtime][decoder]") {
+  // The readers look past a record's end (into its padding, which may hold anything: the next
+  // record, old bytes): whatever is there, the record is read as if it ended where it ends.
+  Schema schema = seqSchema();
+  JsonlDecoder planned(schema, options(true, true, false));
+  JsonlDecoder generic(schema, options(false, false, false));
+  RecordContext context;
+  const std::string good = seqRecord("\"A\"", "1234", "1700000000123");
+  const std::vector<std::string> texts = {
+      good,
+      good,
+      "", // empty: no layout is that of an empty record
+      "{}",
+      good.substr(0, good.size() - 1),               // no closing brace
+      good.substr(0, good.size() - 2),               // the time cut short
+      R"({"type":"A","key":1234,"ts":)",             // no time at all
+      R"({"type":"A","key":1234,"ts":170000000012)", // a digit short, and no brace
+      R"({"type":"A)",                               // inside the string
+      R"({"type":"A","key":12)",                     // inside an integer
+  };
+  for (char fill : {'9', '"', '}', '0', '\0'}) {
+    for (const std::string &text : texts) {
+      std::vector<char> buffer(text.size() + kLinePadding, fill);
+      std::memcpy(buffer.data(), text.data(), text.size());
+      std::string_view view(buffer.data(), text.size());
+      DecodeResult a = planned.decode(view, buffer.size(), context);
+      DecodeResult b = generic.decodeCopy(text, context);
+      INFO(text << " padded with '" << fill << "'");
+      REQUIRE(static_cast<int>(a.status) == static_cast<int>(b.status));
+      REQUIRE(std::string(a.reason) == std::string(b.reason));
+      if (a.status == DecodeStatus::Event) {
+        CHECK(a.event->slots()[1].i == b.event->slots()[1].i);
+        CHECK(a.event->time == b.event->time);
+        CHECK(a.event->slots()[0].s->view() == b.event->slots()[0].s->view());
+      }
+    }
+  }
+  CHECK(planned.counts().layout_events > 0);
+  // A type without a time field (no range check to stop a wrong event) and empty records: no
+  // layout is an empty record's.
+  Schema ping;
+  ping.types.push_back(EventSchema{"Ping", {field("id", FieldKind::Int)}, -1});
+  JsonlDecoder planned_ping(ping, options(true, true, false));
+  JsonlDecoder generic_ping(ping, options(false, false, false));
+  for (const char *text : {R"({"id":17})", R"({"id":17})", "", R"({"id":18})", "", "{}"}) {
+    requireSame(ping, planned_ping, generic_ping, text, context);
+  }
+  CHECK(planned_ping.counts().layout_events > 0);
+}
