@@ -163,6 +163,7 @@ recordsByPattern(const std::vector<ChangelogRecord> &records) {
       PatternRecords &named = out[p.pattern];
       std::vector<std::string_view> *records = &named.records;
       std::vector<std::string_view> *headers = &named.headers;
+      std::vector<std::string_view> *record_headers = &named.record_headers;
       if (p.draining) {
         PatternRecords::Draining &d = named.draining[p.version];
         d.artifact_hash = p.artifact_hash;
@@ -170,6 +171,7 @@ recordsByPattern(const std::vector<ChangelogRecord> &records) {
         d.own_before = p.own_before;
         records = &d.records;
         headers = &d.headers;
+        record_headers = &d.record_headers;
       } else if (p.own_from != INT64_MIN || p.own_before != INT64_MAX) {
         named.own_from = p.own_from;
         named.own_before = p.own_before;
@@ -179,6 +181,7 @@ recordsByPattern(const std::vector<ChangelogRecord> &records) {
       }
       for (const std::string &r : p.records) {
         records->push_back(r);
+        record_headers->push_back(p.header);
       }
     }
   }

@@ -138,6 +138,10 @@ ChangelogRecord decodeChangelogRecord(std::string_view in);
 struct PatternRecords {
   std::vector<std::string_view> records;
   std::vector<std::string_view> headers;
+  // Per record, the header of the partition's entry it came in (empty: none), when built by
+  // recordsByPattern (else empty): an aggregate's time windows restored ahead of the operator
+  // take their partition's watermark as the keys' "fired up to" mark.
+  std::vector<std::string_view> record_headers;
   // The windows the active version writes when a drain split them (version 5 on; else all).
   std::int64_t own_from = INT64_MIN;
   std::int64_t own_before = INT64_MAX;
@@ -149,6 +153,7 @@ struct PatternRecords {
     std::int64_t own_before = INT64_MAX;
     std::vector<std::string_view> records;
     std::vector<std::string_view> headers;
+    std::vector<std::string_view> record_headers; // as PatternRecords'
   };
   std::map<std::string, Draining> draining;
 };

@@ -134,7 +134,51 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
     }
   }
   const std::size_t before = merged.size();
-  merged.insert(merged.end(), in.records.begin(), in.records.end());
+  const runtime::aggregate::AggregateSpec spec =
+      runtime::aggregate::specOfSnapshotHeader(in.headers.front());
+  // Time windows (tumbling, hopping, cumulate, with or without `lateness`), not in a catch-up:
+  // exact whatever the partitions' watermarks. The keys go in under this operator's own
+  // watermark (else the member's time, else the lowest of the records'), and the keys of a
+  // record ahead of it carry their partition's watermark as a "fired up to" mark
+  // (runtime/aggregate/aggregator.hpp fired_): their windows that fired there are not written
+  // again, an event late there is late here, and this operator's own windows ending in
+  // between are written when its watermark passes them.
+  std::vector<std::string> marked; // the records ahead, with their mark (merged views them)
+  std::string base_header;
+  std::size_t ahead = 0;
+  const bool exact = runtime::aggregate::isTimeWindow(spec.window) && !own_watermark &&
+                     in.record_headers.size() == in.records.size();
+  if (exact) {
+    std::int64_t base = runtime::aggregate::watermarkOfSnapshotHeader(current.header);
+    if (base == runtime::kNoWatermark) {
+      base = loop.driver().time();
+    }
+    if (base == runtime::kNoWatermark) {
+      for (std::string_view h : in.headers) {
+        const std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
+        if (w != runtime::kNoWatermark && (base == runtime::kNoWatermark || w < base)) {
+          base = w;
+        }
+      }
+    }
+    base_header = runtime::aggregate::withSnapshotHeaderWatermark(in.headers.front(), base);
+    marked.reserve(in.records.size());
+    for (std::size_t i = 0; i < in.records.size(); ++i) {
+      const std::int64_t w =
+          in.record_headers[i].empty()
+              ? runtime::kNoWatermark
+              : runtime::aggregate::watermarkOfSnapshotHeader(in.record_headers[i]);
+      if (base != runtime::kNoWatermark && w > base) {
+        marked.push_back(runtime::aggregate::withFiredMark(in.records[i], w));
+        merged.push_back(marked.back());
+        ++ahead;
+      } else {
+        merged.push_back(in.records[i]);
+      }
+    }
+  } else {
+    merged.insert(merged.end(), in.records.begin(), in.records.end());
+  }
   // One watermark for every key: the latest (each record's header is its writer's watermark
   // when it was written; the windows that had fired by then are not in it, and a partition's
   // record is written again whenever the watermark moved, serve_kafka_changelog.cpp).
@@ -145,11 +189,9 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
   // never written. Where a record holds no window its writer fired (tumbling and sessions
   // without `lateness` drop a window when it fires; rolling and running cells are not fired by
   // the watermark), the operator's own watermark is exact for both: the record's windows all
-  // end after its own watermark. Hopping and cumulate panes, and windows kept for `lateness`
-  // revisions, stay in a record after they fired: those go in under the latest watermark
+  // end after its own watermark. Time windows are exact above (a mark per key); sessions with
+  // `lateness` keep a session after it fired: those go in under the latest watermark
   // (docs/kafka.md "Not covered").
-  const runtime::aggregate::AggregateSpec spec =
-      runtime::aggregate::specOfSnapshotHeader(in.headers.front());
   const bool nothing_fired_kept =
       spec.lateness_ms == 0 && (spec.window == runtime::aggregate::WindowKind::Tumbling ||
                                 spec.window == runtime::aggregate::WindowKind::Session ||
@@ -175,6 +217,9 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
     member_header = runtime::aggregate::withSnapshotHeaderWatermark(header, member_time);
     header = member_header;
   }
+  if (exact) {
+    header = base_header; // time windows: the base watermark chosen above, marks per key
+  }
   runtime::Matcher &m = *served.matcher;
   const bool fresh =
       m.stats().events == 0 && current.put.empty() &&
@@ -189,7 +234,11 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
          (replaced == 0 ? std::string()
                         : " (" + std::to_string(replaced) +
                               " held here from messages keyed otherwise replaced)") +
-         ", " + std::to_string(windows) + " open windows in all";
+         ", " + std::to_string(windows) + " open windows in all" +
+         (ahead == 0 ? std::string()
+                     : " (" + std::to_string(ahead) +
+                           " keys ahead of this member's watermark: their windows that fired "
+                           "where they were written are not written again)");
 }
 
 std::string ServeRuntime::restoreKeys(runtime::RunLoop &loop, Served &served,
@@ -260,6 +309,7 @@ void ServeRuntime::restoreDraining(runtime::RunLoop &loop, const std::string &na
         PatternRecords windows;
         windows.records = part.records;
         windows.headers = part.headers;
+        windows.record_headers = part.record_headers;
         lines.push_back(what + ": " + restoreWindows(loop, *into, windows));
         continue;
       }

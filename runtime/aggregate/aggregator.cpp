@@ -219,6 +219,7 @@ void WindowAggregator::reclaimIdle() {
     // Erased unless it came back (it has state, or went idle again later: another entry).
     if (k.inTable() && k.empty() && !k.inDue() && k.mark() == e.mark) {
       k.destroy(layout_);
+      fired_.erase(e.slot); // its slot may go to another key
       keys_->erase(k);
     }
   }

@@ -39,8 +39,10 @@
 //   i64 lateness, i64 ttl, u8 keep events, u32 accumulator count, per accumulator: str function
 //   (aggFnName), str field name, str kind (fieldKindName) -- all must equal the restoring spec;
 //   i64 watermark; u64 key count, then per key in key byte order: str key, and
-//     time windows: u64 panes, per pane: i64 start, i64 end, u64 first arrival, cell;
-//                   u64 written windows still open (lateness), per: i64 start, i64 end, u32 writes
+//     time windows: u64 panes (bit 63 set: an i64 "fired up to" mark follows, a key restored
+//                   from a partition taken over ahead, kFiredMarkBit), per pane: i64 start, i64
+//                   end, u64 first arrival, cell; u64 written windows still open (lateness), per:
+//                   i64 start, i64 end, u32 writes
 //     session:      u64 sessions, per: i64 start, i64 end, i64 last event, u64 first arrival,
 //                   u32 writes, u8 pending, cell
 //     rolling:      i64 last event, u64 entries, per: i64 time, u64 seq, per accumulator with a
@@ -67,6 +69,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -347,6 +350,22 @@ private:
   // Time windows with lateness: (window end, slot number) -> records written, while the window
   // is open for late events (end - 1 + lateness > watermark).
   std::map<std::pair<std::int64_t, std::uint32_t>, std::uint32_t> written_;
+  // Time windows: keys restored from a partition taken over ahead (docs/kafka.md "An aggregate's
+  // windows of a partition taken over ahead"): slot number -> the watermark their record's
+  // writer had fired their windows up to, above this operator's. A window of such a key ending
+  // at E with E - 1 <= mark is not written again (it fired there), and an event at or before
+  // the mark is judged under it (late where it was late there). Cleared once the watermark
+  // passes the highest mark: empty in the steady state. Key records carry a live mark
+  // (snapshot_format.hpp kFiredMarkBit).
+  std::unordered_map<std::uint32_t, std::int64_t> fired_;
+  std::int64_t fired_max_ = INT64_MIN;
+  std::int64_t firedMark(std::uint32_t slot) const {
+    if (fired_.empty()) {
+      return INT64_MIN;
+    }
+    auto it = fired_.find(slot);
+    return it == fired_.end() ? INT64_MIN : it->second;
+  }
   // Time windows: timeDue() or earlier (an event lowers it, fireColumns recomputes it).
   std::int64_t time_due_ = kNeverDue;
   static constexpr std::int64_t kNeverDue = INT64_MAX;

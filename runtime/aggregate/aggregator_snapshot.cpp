@@ -145,7 +145,13 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
     auto rows =
         std::equal_range(tv.rows.begin(), tv.rows.end(), PaneRow{slot, {}},
                          [](const PaneRow &a, const PaneRow &b) { return a.slot < b.slot; });
-    w.u64(static_cast<std::uint64_t>(rows.second - rows.first));
+    const std::uint64_t n = static_cast<std::uint64_t>(rows.second - rows.first);
+    if (const std::int64_t mark = firedMark(slot); mark > watermark_) {
+      w.u64(n | kFiredMarkBit); // restored ahead: the mark is live (aggregator.hpp fired_)
+      w.i64(mark);
+    } else {
+      w.u64(n);
+    }
     for (auto it = rows.first; it != rows.second; ++it) {
       std::int64_t p = it->pane.pane;
       w.i64(p * g.pane);
@@ -235,8 +241,17 @@ void WindowAggregator::restore(std::string_view bytes) {
 void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
   const WindowGeometry &g = geometry_;
   if (isTimeWindow(spec_.window)) {
-    std::uint64_t n = r.count(24);
+    std::uint64_t n = r.u64();
     std::uint32_t slot = keys_->slotOf(k);
+    if ((n & kFiredMarkBit) != 0) { // restored ahead where it was written (kFiredMarkBit)
+      n &= ~kFiredMarkBit;
+      std::int64_t mark = r.i64();
+      if (mark > watermark_) {
+        fired_[slot] = mark;
+        fired_max_ = std::max(fired_max_, mark);
+      }
+    }
+    n = r.count(n, 24);
     std::int64_t previous = std::numeric_limits<std::int64_t>::min();
     for (std::uint64_t i = 0; i < n; ++i) {
       std::int64_t start = r.i64();
@@ -404,6 +419,8 @@ AggregateStats WindowAggregator::stats() const {
   // counts (a map entry each: payload and four pointers).
   s.state_bytes +=
       columns_.bytes() + written_.size() * (sizeof(*written_.begin()) + 4 * sizeof(void *));
+  // Keys restored ahead with a live mark (a hash node each: payload, next pointer, bucket).
+  s.state_bytes += fired_.size() * (sizeof(*fired_.begin()) + 2 * sizeof(void *));
   for (const auto &[p, c] : columns_.byPane()) {
     s.windows += c.size();
     s.window_bytes += c.rowBytes();

@@ -3,6 +3,7 @@
 
 #include "runtime/time/watermarks.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -176,6 +177,24 @@ std::string withSnapshotHeaderWatermark(std::string_view header, std::int64_t wa
   std::string out(header.substr(0, header.size() - sizeof(std::uint64_t)));
   SnapshotWriter w(out);
   w.i64(watermark);
+  return out;
+}
+
+std::string withFiredMark(std::string_view record, std::int64_t mark) {
+  SnapshotReader r(record, "aggregate key record");
+  std::string_view name = r.str();
+  std::uint64_t n = r.u64();
+  std::size_t rest = sizeof(std::uint32_t) + name.size() + sizeof(std::uint64_t);
+  if ((n & kFiredMarkBit) != 0) {
+    mark = std::max(mark, r.i64());
+    rest += sizeof(std::int64_t);
+  }
+  std::string out;
+  SnapshotWriter w(out);
+  w.str(name);
+  w.u64(n | kFiredMarkBit);
+  w.i64(mark);
+  out += record.substr(rest);
   return out;
 }
 

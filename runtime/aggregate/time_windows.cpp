@@ -47,6 +47,10 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
   std::int64_t p = g.paneOf(in.time);
   std::int64_t w = watermark_;
   std::int64_t l = spec_.lateness_ms;
+  if (!fired_.empty()) {
+    // A key restored ahead: judged as its record's writer judged it, under its mark.
+    w = std::max(w, firedMark(keys_->slotOf(k)));
+  }
   bool late = in.time <= w;
   if (late && g.maxEnd(p) - 1 + l <= w) {
     return EventFate::Late; // every window of the event is closed for good
@@ -136,6 +140,9 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
   const bool open = end - 1 + l > w; // still open for late events: its writes are counted
   // A key's record from its window's cell (its panes combined).
   auto emit = [&](std::uint32_t slot, std::uint64_t first, const Slot *cell) {
+    if (!fired_.empty() && end - 1 <= firedMark(slot)) {
+      return; // a key restored ahead: this window fired where its record was written
+    }
     KeyState &k = keys_->at(slot);
     WindowResult &r = newResult(k, out);
     r.start = start;
@@ -253,6 +260,10 @@ void WindowAggregator::fireColumns(std::int64_t old_w, std::vector<WindowResult>
   }
   while (!written_.empty() && written_.begin()->first.first - 1 + l <= w) {
     written_.erase(written_.begin());
+  }
+  if (!fired_.empty() && w >= fired_max_) {
+    fired_.clear(); // every restored key's mark is passed: judged as any other from here on
+    fired_max_ = INT64_MIN;
   }
   time_due_ = timeDue();
 }
