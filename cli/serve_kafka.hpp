@@ -415,6 +415,12 @@ private:
   // another version: those whose deploy is overdue, its time passed without it, go into the
   // versions served now, as a restore does, said in a line).
   void restoreHeld(const service::ServeRuntime::TimedChange *change);
+  // Puts `rec`'s held entries (partition `name`) into the served versions and marks the
+  // partition's record to be written again: the lines restorePartitions gives, or nothing
+  // after fail() ("cannot restore the <what> of <name>: ...").
+  std::optional<std::vector<std::string>> restoreHeldRecord(const service::ChangelogRecord &rec,
+                                                            const std::string &name,
+                                                            const std::string &what);
   // The drain's side of the same (serve_kafka_hold_drain.cpp): a record taken over ahead whose
   // entries are marked draining (its writer applied a drain of their version) while this member
   // still serves that version as its active one, a change draining it still pending here (due

@@ -121,17 +121,11 @@ void ServeKafka::restoreHeldDrain(const service::ServeRuntime::TimedChange *chan
       if (rec->patterns.empty()) {
         continue;
       }
-      std::vector<std::string> lines;
-      try {
-        const std::vector<service::ChangelogRecord> own = {*rec};
-        lines =
-            served_->restorePartitions(*loop_, service::recordsByPattern(own), changelogArtifact());
-      } catch (const std::exception &e) {
-        fail("cannot restore the held draining keys of " + name + ": " + e.what());
+      const std::optional<std::vector<std::string>> lines =
+          restoreHeldRecord(*rec, name, "held draining keys");
+      if (!lines) {
         return;
       }
-      served_->exportWholeNext();
-      dirty_.insert(p); // its record is written again from here on
       std::string why;
       if (rec == &overdue) {
         why = "its draining keys held for a drain that was not applied here by its time (up to " +
@@ -144,7 +138,7 @@ void ServeKafka::restoreHeldDrain(const service::ServeRuntime::TimedChange *chan
               "version no longer active here, at " +
               timeText(reached) + "): ";
       }
-      for (const std::string &line : lines) {
+      for (const std::string &line : *lines) {
         kafkaLog(name + ": " + why + line);
       }
     }

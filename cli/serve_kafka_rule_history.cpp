@@ -132,6 +132,22 @@ void ServeKafka::holdAhead(std::vector<service::ChangelogRecord> &records) {
   }
 }
 
+std::optional<std::vector<std::string>>
+ServeKafka::restoreHeldRecord(const service::ChangelogRecord &rec, const std::string &name,
+                              const std::string &what) {
+  std::vector<std::string> lines;
+  try {
+    const std::vector<service::ChangelogRecord> own = {rec};
+    lines = served_->restorePartitions(*loop_, service::recordsByPattern(own), changelogArtifact());
+  } catch (const std::exception &e) {
+    fail("cannot restore the " + what + " of " + name + ": " + e.what());
+    return std::nullopt;
+  }
+  served_->exportWholeNext();
+  dirty_.insert(static_cast<std::int32_t>(rec.partition)); // its record is written again
+  return lines;
+}
+
 void ServeKafka::restoreHeld(const service::ServeRuntime::TimedChange *change) {
   if (held_ahead_.empty() || served_ == nullptr || loop_ == nullptr) {
     return;
@@ -167,18 +183,12 @@ void ServeKafka::restoreHeld(const service::ServeRuntime::TimedChange *change) {
       if (rec->patterns.empty()) {
         continue;
       }
-      std::vector<std::string> lines;
-      try {
-        const std::vector<service::ChangelogRecord> own = {*rec};
-        lines =
-            served_->restorePartitions(*loop_, service::recordsByPattern(own), changelogArtifact());
-      } catch (const std::exception &e) {
-        fail("cannot restore the held keys of " + name + ": " + e.what());
+      const std::optional<std::vector<std::string>> lines =
+          restoreHeldRecord(*rec, name, "held keys");
+      if (!lines) {
         return;
       }
-      served_->exportWholeNext();
-      dirty_.insert(p); // its record is written again from here on
-      for (const std::string &line : lines) {
+      for (const std::string &line : *lines) {
         kafkaLog(name + ": " +
                  (rec == &deployed
                       ? "its keys held for the " + change->what +
