@@ -70,6 +70,7 @@ NativeMatcher::NativeMatcher(std::shared_ptr<const Schema> schema,
     completes_at_end_.push_back(s.completes_at_end || s.kind == StateKind::Pending);
     kinds_.push_back(s.kind);
     within_.push_back(s.within_ms);
+    state_bounds_ = state_bounds_ || s.within_ms != kNoBound;
     CEP_ASSERT(s.step < static_cast<std::int32_t>(img.steps.size()),
                "state of an unknown step: " + s.name);
   }
@@ -134,8 +135,14 @@ std::int64_t NativeMatcher::deadlineOf(const Run &r) const {
   return deadline;
 }
 
-inline void NativeMatcher::addRun(Run r, bool &discard) {
-  r.deadline = deadlineOf(r);
+inline void NativeMatcher::addRun(Run r, std::int64_t match_deadline, std::int64_t prev_time,
+                                  bool &discard) {
+  // deadlineOf(r), from times the caller has at hand (no read of the run's first or last event).
+  r.deadline = match_deadline;
+  std::int64_t within = within_[r.state];
+  if (within != kNoBound) {
+    r.deadline = std::min(r.deadline, cep::time::deadlineAfter(prev_time, within));
+  }
   switch (kinds_[r.state]) {
   case StateKind::Final:
     completed_.push_back(r);
@@ -171,6 +178,20 @@ bool NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e, bool
   }
   CEP_ASSERT(n <= branches_.size(), "step function wrote too many branches: " + image_->name);
   bool discard = discard_flag != 0;
+  // Every run that follows shares `run`'s first event (or starts at `e`), so the pattern's
+  // whole-match deadline (its start plus `within`) is the same for all: without a state bound
+  // of its own it is exactly `run`'s deadline (deadlineOf), so the first event, usually long
+  // out of the cache, is not read.
+  std::int64_t match_deadline = kNoDeadline;
+  if (image_->within_ms != kNoBound) {
+    if (is_start) {
+      match_deadline = cep::time::deadlineAfter(e.time, image_->within_ms);
+    } else if (!state_bounds_) {
+      match_deadline = run.deadline;
+    } else {
+      match_deadline = cep::time::deadlineAfter(startOf(run.first).first, image_->within_ms);
+    }
+  }
   // The runs that follow go straight to retained_ (completed ones to completed_); they are
   // dropped again from `mark` on when a Stop state discards them.
   const std::size_t mark = retained_.size();
@@ -186,7 +207,7 @@ bool NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e, bool
       }
       nodes_.retain(run.last);
       addRun(Run{kNoDeadline, static_cast<std::uint32_t>(b.target), b.counter, run.last, run.first},
-             discard);
+             match_deadline, prevTime(run), discard);
       continue;
     }
     // TAKE: bind the event to the source state's step, within that step's own time bound.
@@ -207,9 +228,9 @@ bool NativeMatcher::nextRuns(const Run &run, bool is_start, const Event &e, bool
       Run f = r;
       f.state = static_cast<std::uint32_t>(b.final_state);
       nodes_.retain(node);
-      addRun(f, discard);
+      addRun(f, match_deadline, e.time, discard);
     }
-    addRun(r, discard);
+    addRun(r, match_deadline, e.time, discard);
   }
   if (discard) {
     for (std::size_t i = mark; i < retained_.size(); ++i) {

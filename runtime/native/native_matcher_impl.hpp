@@ -196,7 +196,9 @@ private:
   // `keep_in_place`, a run that only takes its state's IGNORE self-loop is not copied: true says
   // so and nothing was added.
   bool nextRuns(const Run &run, bool is_start, const Event &e, bool keep_in_place);
-  void addRun(Run r, bool &discard); // into retained_ (or completed_)
+  // Into retained_ (or completed_), its deadline that of deadlineOf from the pattern's
+  // whole-match deadline for the run's first event and the time of its last event.
+  void addRun(Run r, std::int64_t match_deadline, std::int64_t prev_time, bool &discard);
   void expire(std::uint32_t key, std::int64_t deadline, std::vector<MatchOutput> &out);
   // Most calls have nothing to do: no run completed and nothing is held.
   void processMatches(std::uint32_t key, std::vector<Run> &completed, const Completion &when,
@@ -347,6 +349,7 @@ private:
   std::vector<bool> completes_at_end_; // by state
   std::vector<StateKind> kinds_;       // by state
   std::vector<std::int64_t> within_;   // by state: StateInfo::within_ms
+  bool state_bounds_ = false;          // a state has a bound of its own (within_ not all kNoBound)
 
   std::optional<RecordWriter> match_writer_, timeout_writer_;
 
