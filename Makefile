@@ -6,7 +6,7 @@ JOBS   ?= 2
 
 PREFIX ?= /usr/local
 
-.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
+.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos chaos-kafka format format-check golden-update clean bench-interp bench bench-serve bench-state
 
 all: build
 
@@ -102,6 +102,19 @@ chaos: build
 	  --max-life 1.0 $(CHAOS_ARGS)
 	tests/chaos/kill_loop.py --cep $(CEP) --rules tests/chaos/rules_more.cep --keys 500 \
 	  --events 1000000 --kills 50 --swap --rate 40000 --max-life 1.0 $(CHAOS_ARGS)
+
+# The Kafka kill loop (tests/kafka/README.md): kafka.exactly_once's scene, `cep serve --state`
+# from a kafka:// input to a transactional kafka:// output on the mock cluster, SIGKILLed
+# KAFKA_KILLS times (default 40) at random moments while the fraud stream arrives, then on 2 and
+# 1 workers in turn; the committed records must equal `cep run`'s, every other one a duplicate in
+# an aborted transaction. Not part of make test (about 5 min). CHAOS_ARGS adds options (--seed N).
+KAFKA_KILLS ?= 40
+chaos-kafka: build
+	tests/kafka/check_exactly_once.py --cep $(CEP) --mock $(BUILD)/tools/kafka-mock \
+	  --example examples/fraud --workdir $(BUILD)/chaos-kafka --kills $(KAFKA_KILLS) $(CHAOS_ARGS)
+	tests/kafka/check_exactly_once.py --cep $(CEP) --mock $(BUILD)/tools/kafka-mock \
+	  --example examples/fraud --workdir $(BUILD)/chaos-kafka-workers2 --kills $(KAFKA_KILLS) \
+	  --workers 2 $(CHAOS_ARGS)
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.

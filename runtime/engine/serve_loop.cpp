@@ -1,6 +1,7 @@
 #include "runtime/engine/serve_loop.hpp"
 
 #include "runtime/io/stop_signals.hpp"
+#include "runtime/time/counting_order.hpp"
 
 #include <poll.h>
 
@@ -49,8 +50,16 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
       return true;
     }
     counts_version = inputs.countsVersion();
+    // As if all at once, whatever the inputs' order (runtime/time/counting_order.hpp).
+    std::vector<std::pair<std::uint32_t, bool>> changes;
     for (std::uint32_t i = 0; i < inputs.size(); ++i) {
-      if (inputs.source(i) != nullptr && !loop.setInputCounted(i, inputs.counts(i))) {
+      if (inputs.source(i) != nullptr) {
+        changes.emplace_back(i, inputs.counts(i));
+      }
+    }
+    for (const auto &[input, counted] :
+         countingOrder(loop.ingest().watermarks(), std::move(changes))) {
+      if (!loop.setInputCounted(input, counted)) {
         return false;
       }
     }

@@ -1,8 +1,11 @@
+#include "runtime/time/counting_order.hpp"
 #include "runtime/time/watermarks.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
+#include <utility>
+#include <vector>
 
 using namespace cep::runtime;
 
@@ -159,4 +162,44 @@ TEST_CASE("watermarks: inputs that ended do not end time for one left out",
   CHECK(marks.combined() == 999);
   marks.onEvent(1, 5000);
   CHECK(marks.combined() == 4999);
+}
+
+TEST_CASE("watermarks: inputs counted together take the minimum of them all, in any order",
+          "[runtime][watermarks]") {
+  // Two Kafka partitions assigned at once, each restored from its changelog record: partition 0
+  // ahead (its watermark at 60 min), partition 1 behind (30 min), neither counted before; and a
+  // third, counted, that stops counting in the same change.
+  auto restored = [] {
+    Watermarks marks(3, 0, WatermarkMode::Auto);
+    marks.setCounted(0, false);
+    marks.setCounted(1, false);
+    marks.onWatermark(0, 3'600'000);
+    marks.onWatermark(1, 1'800'000);
+    marks.onWatermark(2, 1'000'000);
+    return marks;
+  };
+  using Changes = std::vector<std::pair<std::uint32_t, bool>>;
+  // Input 2 stopping first leaves none counted, so partition 0 counted next would be alone.
+  for (const Changes &changes :
+       {Changes{{0, true}, {1, true}, {2, false}}, Changes{{2, false}, {0, true}, {1, true}},
+        Changes{{2, false}, {1, true}, {0, true}},
+        Changes{{1, true}, {2, false}, {0, true}, {2, false}}}) {
+    Watermarks marks = restored();
+    CHECK(marks.combined() == 1'000'000);
+    for (const auto &[input, counted] : countingOrder(marks, changes)) {
+      marks.setCounted(input, counted);
+    }
+    CHECK(marks.combined() == 1'800'000);
+    CHECK_FALSE(marks.isLate(2'000'000)); // partition 1's next events are not late
+  }
+  // In input order, the partition counted first raises the combined watermark with input 2
+  // gone, and it never goes back: what serve_loop's followCounts did before.
+  Watermarks in_order = restored();
+  in_order.setCounted(2, false);
+  in_order.setCounted(0, true);
+  in_order.setCounted(1, true);
+  CHECK(in_order.combined() == 3'600'000);
+  // Changes to the current flags are dropped.
+  Watermarks same = restored();
+  CHECK(countingOrder(same, {{2, true}, {0, false}}).empty());
 }
