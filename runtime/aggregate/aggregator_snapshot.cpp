@@ -453,7 +453,7 @@ AggregateStats WindowAggregator::stats() const {
       const Rolling &ro = *rp;
       s.windows += ro.q.size();
       // Its Rolling is in the block of its KeyExtra (RollingKeyExtra, counted above as a
-      // KeyExtra: the rest of the block here, with the alignment's padding).
+      // KeyExtra: the rest of the block here).
       std::size_t bytes =
           sizeof(RollingKeyExtra) - sizeof(KeyExtra) + ro.q.capacity() * sizeof(RollingEntry) +
           ro.nulls.capacity() * sizeof(std::uint64_t) + ro.values.capacity() * sizeof(Slot) +

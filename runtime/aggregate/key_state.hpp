@@ -131,8 +131,8 @@ struct KeyExtra {
   std::vector<Slot> cell;
   std::int64_t first_time = 0;
   std::uint64_t first_seq = 0;
-  // What a rolling event reads and writes, last (with the Rolling's queue after it, one cache
-  // line: RollingKeyExtra).
+  // What a rolling event reads and writes, last (with the Rolling's queue right after it:
+  // RollingKeyExtra).
   // rolling and none: the key's last event (ttl).
   std::int64_t last_time = 0;
   // Sessions (in the due set): the time of the key's current entry in the due heap
@@ -152,17 +152,20 @@ struct KeyExtra {
   static inline void destroy(KeyExtra *e);
 };
 
-// A rolling key's extra state and its Rolling in one allocation, aligned to a cache line: the
-// key's last time, due and mark, and the Rolling's queue (its ring's buffer, head and size) are
-// the second line (offsets 64..127), so a rolling event follows one pointer less (key slot ->
-// this line -> the ring) than with the Rolling allocated apart.
-struct alignas(64) RollingKeyExtra : KeyExtra {
+// A rolling key's extra state and its Rolling in one allocation: the key's last time, due and
+// mark, and the Rolling's queue (its ring's buffer, head and size) are 64 adjacent bytes
+// (offsets 64..127), found from the KeyExtra's address with no pointer of their own, so a
+// rolling event follows one dependent load less (key slot -> these bytes -> the ring) than with
+// the Rolling allocated apart. Not aligned to a cache line (the bytes may span two, loaded side
+// by side): an over-aligned `new` is glibc's memalign, which cost ~140 bytes a key in RSS
+// (bench/RESULTS.md "Rolling's state in one block").
+struct RollingKeyExtra : KeyExtra {
   Rolling ro;
 };
 static_assert(offsetof(KeyExtra, last_time) == 64 && sizeof(KeyExtra) == 88 &&
                   offsetof(RollingKeyExtra, ro) == 88 && offsetof(Rolling, q) == 0 &&
                   sizeof(Ring<RollingEntry>) == 40,
-              "a rolling event's fields in one cache line: see RollingKeyExtra");
+              "a rolling event's fields side by side: see RollingKeyExtra");
 
 Rolling *KeyExtra::rolling() {
   return has_rolling ? &static_cast<RollingKeyExtra *>(this)->ro : nullptr;
