@@ -143,7 +143,7 @@ struct KeyExtra {
   // Idle (empty(), not in the due set): the serial it got when it went idle
   // (WindowAggregator::idle_; an idle entry of another serial is stale).
   std::uint32_t mark = 0;
-  // Allocated as a RollingKeyExtra (KeyState::x(true)): rolling() is its Rolling.
+  // Allocated as a RollingKeyExtra (KeyState::rollingX): rolling() is its Rolling.
   bool has_rolling = false;
 
   inline Rolling *rolling();
@@ -267,8 +267,7 @@ public:
   KeyExtra *extra() const {
     return time() ? nullptr : reinterpret_cast<KeyExtra *>(word_ & ~kFlags);
   }
-  // The extra state, made on first use; `rolling`: with its Rolling (a rolling aggregate's
-  // key, RollingKeyExtra), `accs` accumulators in it.
+  // The extra state, made on first use (a plain KeyExtra).
   KeyExtra &x() {
     CEP_ASSERT(!time(), "a time window's key has no extra state");
     if (extra() == nullptr) {
@@ -276,6 +275,8 @@ public:
     }
     return *extra();
   }
+  // A rolling aggregate's key's Rolling: on first use made with its KeyExtra in one block
+  // (RollingKeyExtra), with `accs` accumulators.
   Rolling &rollingX(std::size_t accs) {
     CEP_ASSERT(!time(), "a time window's key has no extra state");
     KeyExtra *e = extra();
