@@ -121,7 +121,7 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
       r.key = k->name;
       r.end = k->cx().last_time;
       if (spec_.window == WindowKind::Rolling) {
-        const Rolling &ro = *k->cx().rolling;
+        const Rolling &ro = *k->cx().rolling();
         if (ro.q.empty()) {
           continue;
         }
@@ -180,7 +180,7 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
       layout_.write(w, s.cell.data());
     }
   } else if (spec_.window == WindowKind::Rolling) {
-    const Rolling &ro = *k.cx().rolling;
+    const Rolling &ro = *k.cx().rolling();
     w.i64(k.cx().last_time);
     w.u64(ro.q.size());
     for (std::size_t i = 0; i < ro.q.size(); ++i) {
@@ -303,8 +303,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
     }
   } else if (spec_.window == WindowKind::Rolling) {
     k.setRunning(true);
-    k.x().rolling = std::make_unique<Rolling>();
-    k.x().rolling->accs.resize(spec_.accumulators.size());
+    k.rollingX(spec_.accumulators.size()).clear(); // a fresh window
     std::int64_t last_time = r.i64();
     std::uint64_t n = r.count(16);
     // Replays the entries into the structures, then rebuilds the float-sum stacks as they were.
@@ -352,7 +351,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
         }
       }
       in.fields = slots.data();
-      if (!k.x().rolling->q.empty() && in.time < k.x().rolling->q.back().time) {
+      if (!k.x().rolling()->q.empty() && in.time < k.x().rolling()->q.back().time) {
         r.fail("rolling entries out of time order");
       }
       std::int64_t saved = watermark_;
@@ -367,7 +366,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
     if (front > n) {
       r.fail("float-sum stack longer than the window");
     }
-    Rolling &ro = *k.x().rolling;
+    Rolling &ro = *k.x().rolling();
     for (std::size_t a = 0; a < spec_.accumulators.size(); ++a) {
       const AccumulatorSpec &s = spec_.accumulators[a];
       if (!((s.fn == AggFn::Sum || s.fn == AggFn::Avg) && s.kind == FieldKind::Float)) {
@@ -450,13 +449,15 @@ AggregateStats WindowAggregator::stats() const {
           k.cx().cell.capacity() * sizeof(Slot) + layout_.heapBytes(k.cx().cell.data());
       s.distinct_bytes += layout_.distinctBytes(k.cx().cell.data());
     }
-    if (k.cx().rolling) {
-      const Rolling &ro = *k.cx().rolling;
+    if (const Rolling *rp = k.cx().rolling()) {
+      const Rolling &ro = *rp;
       s.windows += ro.q.size();
-      std::size_t bytes = sizeof(Rolling) + ro.q.capacity() * sizeof(RollingEntry) +
-                          ro.nulls.capacity() * sizeof(std::uint64_t) +
-                          ro.values.capacity() * sizeof(Slot) +
-                          ro.strings.capacity() * sizeof(std::string);
+      // Its Rolling is in the block of its KeyExtra (RollingKeyExtra, counted above as a
+      // KeyExtra: the rest of the block here).
+      std::size_t bytes =
+          sizeof(RollingKeyExtra) - sizeof(KeyExtra) + ro.q.capacity() * sizeof(RollingEntry) +
+          ro.nulls.capacity() * sizeof(std::uint64_t) + ro.values.capacity() * sizeof(Slot) +
+          ro.strings.capacity() * sizeof(std::string);
       for (std::size_t i = 0; i < ro.strings.size(); ++i) {
         bytes += ro.strings[i].capacity() > 15 ? ro.strings[i].capacity() + 1 : 0;
       }

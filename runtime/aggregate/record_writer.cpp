@@ -41,18 +41,18 @@ RecordParts recordParts(const RecordHeader &h, const std::vector<std::string_vie
   return p;
 }
 
-void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
+char *writeRecordTime(char *p, DateCache &cache, std::int64_t ms) {
   constexpr std::int64_t kDay = 86'400'000;
   // Years 0000..9999 (formatRfc3339's four-digit years); others are written in full.
   constexpr std::int64_t kFirst = -62'167'219'200'000; // 0000-01-01T00:00:00.000Z
   constexpr std::int64_t kLast = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
   if (ms < kFirst || ms > kLast) {
-    appendJsonTime(json, ms);
-    return;
+    return nullptr;
   }
   std::int64_t second = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   auto milli = static_cast<std::uint32_t>(ms - second * 1000);
   char *t = cache.text;
+  static_assert(sizeof cache.text == kRecordTimeChars);
   auto two = [t](int at, std::uint32_t v) {
     t[at] = static_cast<char>('0' + v / 10);
     t[at + 1] = static_cast<char>('0' + v % 10);
@@ -60,8 +60,8 @@ void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
   if (second == cache.second) { // the usual record: only the milliseconds change
     t[21] = static_cast<char>('0' + milli / 100);
     two(22, milli % 100);
-    json.append(t, sizeof cache.text);
-    return;
+    std::memcpy(p, t, sizeof cache.text);
+    return p + sizeof cache.text;
   }
   std::int64_t day = ms >= 0 ? ms / kDay : -((-ms + kDay - 1) / kDay);
   if (day != cache.day) {
@@ -85,7 +85,18 @@ void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
   two(22, milli % 100);
   t[24] = 'Z';
   t[25] = '"';
-  json.append(t, sizeof cache.text);
+  std::memcpy(p, t, sizeof cache.text);
+  return p + sizeof cache.text;
+}
+
+void appendRecordTime(std::string &json, DateCache &cache, std::int64_t ms) {
+  char text[kRecordTimeChars];
+  char *end = writeRecordTime(text, cache, ms);
+  if (end == nullptr) {
+    appendJsonTime(json, ms);
+    return;
+  }
+  json.append(text, end);
 }
 
 void beginAggregateRecord(std::string &json, const RecordParts &parts, const WindowResult &r) {

@@ -57,6 +57,11 @@ RecordParts recordParts(const RecordHeader &h, const std::vector<std::string_vie
 // from `cache` when it is the day of the last call with it.
 void appendRecordTime(std::string &json, DateCache &cache, std::int64_t epoch_ms);
 
+// The same text written at `p` (kRecordTimeChars bytes) when the time is in years 0000..9999,
+// returning the end; null (nothing written) for other times (appendRecordTime writes them).
+inline constexpr std::size_t kRecordTimeChars = 26;
+char *writeRecordTime(char *p, DateCache &cache, std::int64_t epoch_ms);
+
 // Opens the object and writes the members before the emit fields (appended to `json`).
 void beginAggregateRecord(std::string &json, const RecordParts &parts, const WindowResult &r);
 // `events` (the counted events by arrival, null without --with-events) gives "@events" with

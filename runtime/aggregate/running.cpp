@@ -70,13 +70,12 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
 
   if (!k.running()) {
     k.setRunning(true);
-    if (!k.x().rolling) { // else the key came back: its rings were kept (KeyState::clearState)
-      k.x().rolling = std::make_unique<Rolling>();
-      k.x().rolling->accs.resize(spec_.accumulators.size());
-    }
+    // Made with the key's KeyExtra (one block), or the key came back: its rings were kept
+    // (KeyState::clearState).
+    k.rollingX(spec_.accumulators.size());
   }
   KeyExtra &x = *k.extra();
-  Rolling &ro = *x.rolling;
+  Rolling &ro = static_cast<RollingKeyExtra &>(x).ro; // rollingX made it
   const std::size_t nv = numeric_values_;
   const std::size_t ns = string_values_;
   const auto &accs = spec_.accumulators;
@@ -412,11 +411,14 @@ void WindowAggregator::rollingRaw(const Rolling &ro, RawValue *values) const {
   const auto &accs = spec_.accumulators;
   for (std::size_t a = 0; a < accs.size(); ++a) {
     const AccumulatorSpec &spec = accs[a];
-    const RollingAcc &st = ro.accs[a];
     RawValue &v = values[a];
+    if (spec.fn == AggFn::Count) { // the queue's size: no look at ro.accs (another cache line)
+      v = rawInt(FieldKind::Int, static_cast<std::int64_t>(ro.q.size()));
+      continue;
+    }
+    const RollingAcc &st = ro.accs[a];
     switch (spec.fn) {
     case AggFn::Count:
-      v = rawInt(FieldKind::Int, static_cast<std::int64_t>(ro.q.size()));
       break;
     case AggFn::CountField:
       v = rawInt(FieldKind::Int, st.n);

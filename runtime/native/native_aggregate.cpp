@@ -14,6 +14,7 @@
 #include "support/internal_error.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -89,6 +90,7 @@ public:
       names.push_back(field.name);
     }
     parts_ = rt::recordParts({image_->emit.stream, image_->name, version_}, names);
+    fast_bound_ = inPlaceBound(*image_, parts_, with_events_);
     if (image_->key_fields.size() == 1) {
       std::int32_t f = image_->key_fields[0];
       CEP_ASSERT(f >= 0 && static_cast<std::size_t>(f) < type_->fields.size(),
@@ -567,6 +569,9 @@ private:
 
   // Spec §8.2: @stream @pattern [@version] @key @start @end [@revision] fields [@events].
   void record(const rt::WindowResult &r, std::string &json) {
+    if (fast_bound_ != 0 && r.revision == 0 && recordInPlace(r, json)) {
+      return;
+    }
     rt::beginAggregateRecord(json, parts_, r);
     for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
       const OutputField &field = image_->emit.fields[i];
@@ -580,6 +585,83 @@ private:
       appendValue(json, field.kind, v);
     }
     rt::endAggregateRecord(json, r, with_events_ ? &events_ : nullptr, image_->step_name);
+  }
+
+  // The usual record (a rolling window's, one per event) written in one piece: room for its
+  // longest text made once and the bytes put in place, with no append (and capacity check) per
+  // member and no generic value writer. The same bytes as the members' path above, so only
+  // where that is plain: no "@revision", no "@events", every emit field an int, duration, bool
+  // or null (fast_bound_ != 0, set when the operator is made), a key whose JSON has no control
+  // character (appendJsonValue would rewrite it; an int key never has one) and both times in
+  // years 0000..9999 (writeRecordTime). Else false, with json as it was.
+  bool recordInPlace(const rt::WindowResult &r, std::string &json) {
+    const std::string &key = r.key;
+    if (int_key_ < 0 && std::any_of(key.begin(), key.end(),
+                                    [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      return false;
+    }
+    std::size_t at = json.size();
+    json.resize(at + fast_bound_ + key.size());
+    char *p = json.data() + at;
+    auto put = [&p](std::string_view bytes) {
+      std::memcpy(p, bytes.data(), bytes.size());
+      p += bytes.size();
+    };
+    put(parts_.prefix);
+    put(key);
+    put(",\"@start\":");
+    p = rt::writeRecordTime(p, parts_.start, r.start);
+    if (p != nullptr) {
+      put(",\"@end\":");
+      p = rt::writeRecordTime(p, parts_.end, r.end);
+    }
+    if (p == nullptr) {
+      json.resize(at);
+      return false;
+    }
+    for (std::size_t i = 0; i < image_->emit.fields.size(); ++i) {
+      ValueKind kind = image_->emit.fields[i].kind;
+      put(parts_.fields[i]);
+      CepValue v{};
+      v.null = 1;
+      if (kind != ValueKind::Null) {
+        view_.reset(kNoNode);
+        code_.emit[i](values_.data(), &view_, &v);
+      }
+      if (v.null != 0 || kind == ValueKind::Null) {
+        put("null");
+      } else if (kind == ValueKind::Bool) {
+        put(v.b != 0 ? "true" : "false");
+      } else { // Int, Duration: appendJsonInt's digits
+        p = std::to_chars(p, p + kMaxIntChars, v.i).ptr;
+      }
+    }
+    *p++ = '}';
+    json.resize(static_cast<std::size_t>(p - json.data()));
+    return true;
+  }
+  static constexpr std::size_t kMaxIntChars = 20; // "-9223372036854775808"
+  // recordInPlace's room beyond the key (0: the operator's records are never written so).
+  static std::size_t inPlaceBound(const AggregateImage &image, const rt::RecordParts &parts,
+                                  bool with_events) {
+    if (with_events) {
+      return 0;
+    }
+    std::size_t n = parts.prefix.size() + std::strlen(",\"@start\":") + rt::kRecordTimeChars +
+                    std::strlen(",\"@end\":") + rt::kRecordTimeChars + 1;
+    for (std::size_t i = 0; i < image.emit.fields.size(); ++i) {
+      switch (image.emit.fields[i].kind) {
+      case ValueKind::Null:
+      case ValueKind::Bool:
+      case ValueKind::Int:
+      case ValueKind::Duration:
+        n += parts.fields[i].size() + kMaxIntChars; // "false", "null" are shorter
+        break;
+      default:
+        return 0;
+      }
+    }
+    return n;
   }
 
   std::shared_ptr<const Schema> schema_;
@@ -596,6 +678,7 @@ private:
   std::vector<CepValue> values_; // the accumulator values of the record being written
   rt::RecordParts parts_;        // the records' constant bytes
   std::size_t record_bytes_ = 0; // the last record's length
+  std::size_t fast_bound_ = 0;   // recordInPlace's room beyond the key (0: not used)
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
   char int_text_[24]; // keyView's digits of an int key
