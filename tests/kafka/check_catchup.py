@@ -93,9 +93,13 @@ def setup():
                     help="check_catchup_rules.py --between --ahead: B's partition past the "
                          "deploy too; both stop and C, without --scale-out, starts from the "
                          "changelog")
-    ap.add_argument("--window", default="tumbling", choices=("tumbling", "hopping"),
+    ap.add_argument("--window", default="tumbling", choices=("tumbling", "hopping", "cumulate"),
                     help="check_catchup_rules.py --aggregates: v2's card_10m window (hopping: "
-                         "10m every 5m, its panes kept after a window fired)")
+                         "10m every 5m, its panes kept after a window fired; cumulate: 10m step "
+                         "5m, the same code as hopping's)")
+    ap.add_argument("--undeploy", action="store_true",
+                    help="check_catchup_rules.py --between --ahead --mode drain: the rules "
+                         "topic's change at T is an undeploy of pair in drain mode, not a deploy")
     ap.add_argument("--restart", action="store_true",
                     help="check_catchup_rules.py --between: B restarted from its --state folder "
                          "after the deploy, before it takes PA over")

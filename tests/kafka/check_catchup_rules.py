@@ -90,7 +90,17 @@ written (before: 6 of PB's [T0+40, T0+50) windows missing). `--window hopping`
 (kafka.catchup_rules_ahead_hopping): v2's card_10m hopping 10m every 5m, whose panes stay in
 PA's record after a window fired: its keys carry PA's watermark as their "fired up to" mark, so
 PA's windows that fired are not written again and B's own are (without the mark: B's windows
-ending in between missing, or PA's written twice; checked by hand).
+ending in between missing, or PA's written twice; checked by hand). `--window cumulate`
+(kafka.catchup_rules_ahead_cumulate): v2's card_10m `cumulate 10m step 5m`, which shares
+hopping's panes and marks (without the mark for cumulate: 1 window of PA written twice; checked
+by hand).
+`--between --ahead --mode drain --undeploy` (kafka.catchup_rules_ahead_undeploy_drain): the
+change at T is an undeploy of `pair` in drain mode instead of a deploy (no v2; no drop at T2,
+which would find no active pair): PA's record marks v1's runs started before T draining (Z's),
+B still serves v1's pair as active: they wait for the undeploy (logged) and go into B's draining
+pair at T (logged). Expected: v1's Unconfirmed over every event and its pairs started before T.
+Without holding them for an undeploy (RulesTopic::pendingDrain seeing deploys only) the restore
+says `NOT restored` and Z's pair is missing (checked by hand).
 
 `--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
 min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
@@ -338,6 +348,12 @@ def main():
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
     drain_ahead = args.ahead and args.mode == "drain"
+    undeploy = args.undeploy  # --undeploy: the change at T undeploys pair (drain), no v2
+    if undeploy and not (drain_ahead and args.between and not args.aggregates and
+                         not args.from_changelog):
+        print("--undeploy goes with --between --ahead --mode drain (no --aggregates, no "
+              "--from-changelog)", file=sys.stderr)
+        return 2
     if ((args.restart or args.retention or args.from_changelog or args.http) and
             not (args.between and args.mode == "fresh")) or (
                 args.from_changelog and not args.ahead) or (args.ahead and not args.between) or (
@@ -352,6 +368,8 @@ def main():
         f.write((V2_KEEP if args.mode == "keep" else V2) +
                 (V2_AGGREGATE.replace("tumbling 10m", "hopping 10m every 5m")
                  if args.aggregates and args.window == "hopping" else
+                 V2_AGGREGATE.replace("tumbling 10m", "cumulate 10m step 5m")
+                 if args.aggregates and args.window == "cumulate" else
                  V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
@@ -369,14 +387,21 @@ def main():
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
         if args.http:
             return over_http(args, bed, rules, v2, v2o)
-        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
-                                    "--mode", args.mode, "--at", str(T)],
-                                   capture_output=True, timeout=30)
-        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at {iso(T)}")
-        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
-                                    "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
-                                   capture_output=True, timeout=30)
-        check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
+        if undeploy:  # pair undeployed at T in drain mode: nothing of it after (no drop at T2:
+            # it would find no active pair to undeploy, and be rejected)
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                        "--undeploy", "pair", "--mode", "drain", "--at", str(T)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, f"cep publish-rule: undeploy pair (drain) at {iso(T)}")
+        else:
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
+                                        "--mode", args.mode, "--at", str(T)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at {iso(T)}")
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                        "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
 
         a, b, port_a, port_b, pa, pb, serve_args = two_members(
             bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")] +
@@ -428,7 +453,9 @@ def main():
         else:
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
         v2_after = [r for r in v2_after if '"Card10m"' not in r]  # pair's, up to T2
-        if args.ahead:
+        if undeploy:  # no v2: pair's records are v1's that started before T
+            v2_after = []
+        if args.ahead and not undeploy:
             check(any(f'"{x}"' in r for r in v2_after),
                   "the expectation has X's pair of v2 (its run in PA's record)")
         if drain_ahead:
@@ -460,11 +487,12 @@ def main():
         expected = collections.Counter(
             [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after + windows)
         across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
-        check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
+        check((undeploy or any('"second":0.5' in r or '"v2"' in r for r in v2_after)) and
               any('"second":250' in r for r in v1_pairs) and
               any(f'"{w}"' in r for r in across) == (args.mode != "fresh"),
               f"the expectation has v1's pairs before T ({args.mode}: W's across T "
-              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it")
+              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it"
+              f"{' (--undeploy: none)' if undeploy else ''}")
 
         bed.produce("payments", enc(first_a), key=key)
         bed.produce("payments", enc(first_b), key=key)
@@ -473,7 +501,8 @@ def main():
         if args.ahead:  # A applied the deploy; B did not reach it
             wait_for(f"A's watermark about T0+{end_a} min",
                      lambda: watermark(port_a, pa) >= (T0 + (end_a - 1) * MIN) / 1000)
-            a.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            a.wait_log("undeploy of pair (drain) applied at event time " + iso(T) if undeploy
+                       else f"; {args.mode}) applied at event time {iso(T)}")
             if args.from_changelog:
                 b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
             else:
@@ -525,7 +554,11 @@ def main():
                   " (draining) wait for the rules topic's change due at "
                   f"{iso(T)} that drains pair, which their writer had applied" in b.log(),
                   "B's log: PA taken over ahead, its v1 keys marked draining wait for the drain")
-        if args.ahead:
+        if undeploy:  # no version of pair comes: only the draining keys wait
+            check(f"payments[{pa}]: catching up" not in b.log() and
+                  "wait for the rules topic's deploy of " not in b.log(),
+                  "B's log: PA taken over ahead, no key waits for a deploy")
+        elif args.ahead:
             check(f"payments[{pa}]: catching up" not in b.log() and
                   f"payments[{pa}]: taken over ahead of this member (its watermark " in b.log() and
                   "keys of pair " in b.log() and
@@ -563,7 +596,15 @@ def main():
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
-        if args.ahead:  # B's watermark (PA's, about T0+60 min) passes T: PA's v2 keys go in
+        if undeploy:  # B's watermark passes T: B applies the undeploy (drain), PA's draining
+            # keys go into B's draining pair
+            b.wait_log("undeploy of pair (drain) applied at event time " + iso(T))
+            check(f"payments[{pa}]: its draining keys held for the undeploy of pair (drain) "
+                  f"restored into the draining version at event time {iso(T)}: pair " in b.log()
+                  and "NOT restored" not in b.log(),
+                  "B's log: B applied the undeploy at T, PA's draining keys restored into the "
+                  "draining v1")
+        elif args.ahead:  # B's watermark (PA's, about T0+60 min) passes T: PA's v2 keys go in
             b.wait_log(f"payments[{pa}]: its keys held for the deploy of ")
             check(f"({args.mode}) restored into it at event time {iso(T)}: " in b.log(),
                   "B's log: PA's held keys restored into v2 when B applies the deploy at T")
