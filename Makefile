@@ -6,7 +6,7 @@ JOBS   ?= 2
 
 PREFIX ?= /usr/local
 
-.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state
+.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos format format-check golden-update clean bench-interp bench bench-serve bench-state real-broker-mock
 
 all: build
 
@@ -102,6 +102,12 @@ chaos: build
 	  --max-life 1.0 $(CHAOS_ARGS)
 	tests/chaos/kill_loop.py --cep $(CEP) --rules tests/chaos/rules_more.cep --keys 500 \
 	  --events 1000000 --kills 50 --swap --rate 40000 --max-life 1.0 $(CHAOS_ARGS)
+
+# tests/kafka/real_broker.sh (the strict exactly-once and scale-out check for a real cluster) run
+# whole against librdkafka's mock cluster without kills (tests/kafka/README.md): every step of the
+# script is run although no broker is here. About 2 minutes; not part of make test.
+real-broker-mock: build
+	tests/kafka/real_broker_mock.py --cep $(CEP) --mock $(BUILD)/tools/kafka-mock
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.
