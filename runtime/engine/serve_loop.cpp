@@ -2,7 +2,9 @@
 
 #include "runtime/io/stop_signals.hpp"
 
+#include <algorithm>
 #include <poll.h>
+#include <vector>
 
 namespace cep::runtime {
 
@@ -49,8 +51,27 @@ RunResult serveInputs(RunLoop &loop, Inputs &inputs, const ServeHooks &hooks) {
       return true;
     }
     counts_version = inputs.countsVersion();
+    // The combined watermark never goes back, and each change recombines it: the inputs that
+    // come to count go first, lowest watermark first, then the rest. Else a partition restored
+    // at a later watermark, counted before one restored lower in the same assignment, would
+    // take the combined watermark to its own, and the other's events up to it would be late.
+    const Watermarks &marks = loop.ingest().watermarks();
+    std::vector<std::uint32_t> order;
     for (std::uint32_t i = 0; i < inputs.size(); ++i) {
-      if (inputs.source(i) != nullptr && !loop.setInputCounted(i, inputs.counts(i))) {
+      if (inputs.source(i) != nullptr && inputs.counts(i) && !marks.counted(i)) {
+        order.push_back(i);
+      }
+    }
+    std::stable_sort(order.begin(), order.end(), [&marks](std::uint32_t a, std::uint32_t b) {
+      return marks.of(a) < marks.of(b);
+    });
+    for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+      if (inputs.source(i) != nullptr && !(inputs.counts(i) && !marks.counted(i))) {
+        order.push_back(i);
+      }
+    }
+    for (std::uint32_t i : order) {
+      if (!loop.setInputCounted(i, inputs.counts(i))) {
         return false;
       }
     }

@@ -104,6 +104,9 @@ def setup():
                     help="check_catchup_rules.py --aggregates: v2's card_10m window (hopping: "
                          "10m every 5m, its panes kept after a window fired; cumulate: 10m step "
                          "5m, the same code as hopping's)")
+    ap.add_argument("--stop-before", action="store_true",
+                    help="check_catchup_rules.py --between --ahead --mode drain: B, holding PA's "
+                         "draining keys, stops before the drain comes; C takes both partitions")
     ap.add_argument("--undeploy", action="store_true",
                     help="check_catchup_rules.py --between --ahead --mode drain: the rules "
                          "topic's change at T is an undeploy of pair in drain mode, not a deploy")

@@ -102,6 +102,17 @@ pair at T (logged). Expected: v1's Unconfirmed over every event and its pairs st
 Without holding them for an undeploy (RulesTopic::pendingDrain seeing deploys only) the restore
 says `NOT restored` and Z's pair is missing (checked by hand).
 
+`--between --ahead --mode drain --stop-before` (kafka.catchup_rules_ahead_drain_stop): the drain
+never comes to B: B, holding PA's record's draining runs (Z's) for the drain due at T, stops
+(SIGTERM) while its watermark is before T. Its last checkpoint must not write PA's record (it
+released no event of PA: the record stays A's) and its log puts the held keys into no version;
+C, a new member with an empty folder, takes both partitions (PA's record at about T0+33 min,
+PB's at about T0+10 min), combines their watermarks as the lower (checked in /metrics), holds
+Z's runs in turn, applies the drain at T and puts them into its draining pair (logged). The
+alerts of A, B and C equal the drain's split `cep run`s; C judged no event late. Before, C
+counted PA in its watermark before PB and took PA's watermark: 47 of PB's events late, 16
+alerts missing (runtime/engine/serve_loop.cpp now counts partitions assigned together lowest
+watermark first).
 `--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
 min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
 both records, written under v2, at about T0+35 and T0+60 min. C, `cep serve --state` WITHOUT
@@ -233,6 +244,69 @@ def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, 
     return 0
 
 
+def stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected, rest_a, rest_b,
+                      out_a):
+    """--between --ahead --mode drain --stop-before: the drain never comes to B, which holds
+    PA's draining keys: B stops (SIGTERM) before its watermark reaches T. PA's record must stay
+    A's (B released none of PA's events; its last checkpoint does not write what it holds);
+    C, a new member with an empty folder, takes both partitions, holds the draining keys in
+    turn and puts them into its draining pair at T."""
+    check(watermark(port_b, pb) < (T - 1) / 1000 and "applied at event time" not in b.log(),
+          "B's watermark is before T: B applied no change, the drain has not come")
+    at = committed(port_b)
+    wait_for("a checkpoint of B commits while it holds PA's draining keys",
+             lambda: committed(port_b) > at)
+    out_b = metric(port_b, "cep_output_records_total") or 0
+    check(b.stop() == 0, "B stops with SIGTERM before the drain, exit 0")
+    bed.servers.remove(b)
+    check("restored into the draining version" not in b.log() and
+          "NOT restored" not in b.log() and
+          "restored into the active version that wrote them" not in b.log(),
+          "B's log: PA's held draining keys went into no version of B (PA's record stays A's)")
+    c = bed.serve(serve_args("state-c"), name="c")
+    port_c = os.path.join(args.workdir, "c.port")
+    wait_for("C holds both partitions", lambda: assigned(port_c) == {0, 1}, timeout=60)
+    c.wait_log(f"took over payments[{pa}]")
+    check(f"payments[{pa}]: taken over ahead of this member (its watermark " in c.log() and
+          " (draining) wait for the rules topic's change due at "
+          f"{iso(T)} that drains pair, which their writer had applied" in c.log(),
+          "C's log: PA's draining keys of A's record wait for the drain")
+    # C's watermark is PB's, the lower record's: the two partitions' restored watermarks are
+    # combined as their minimum (before: PA's, counted first, so PB's events up to it were late)
+    lower = min(watermark(port_c, p) for p in range(2))
+    combined = metric(port_c, "cep_watermark_seconds") or 0
+    check(abs(combined - lower) < 0.01 and lower < (T - 1) / 1000,
+          f"/metrics: C's watermark is the lower record's, PB's ({combined:.3f}, {lower:.3f})")
+    bed.produce("payments", enc(rest_b), key=key)
+    c.wait_log(f"payments[{pa}]: its draining keys held for the deploy of ")
+    check(f"(drain) restored into the draining version at event time {iso(T)}: pair " in c.log()
+          and "NOT restored" not in c.log(),
+          "C's log: PA's draining keys restored into C's draining pair at T")
+    bed.produce("payments", enc(rest_a), key=key)
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("C's watermark far in both partitions",
+             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
+    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    rejected = metric(port_c, "cep_rules_messages_total", result="rejected") or 0
+    check(rejected == 0, f"/metrics: the rules topic rejected nothing on C ({rejected:.0f})")
+    no_late_after_checkpoint(port_c, "C")
+    out_c = metric(port_c, "cep_output_records_total") or 0
+    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
+    bed.servers.remove(c)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b + out_c == sum(got.values()),
+          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
+          f"{out_c:.0f}) count every alert ({sum(got.values())})")
+    check_alerts(got, expected, "A, B and C (the cep runs split at the drain)")
+    if failures:
+        print(c.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def over_http(args, bed, rules, v2, v2o):
     """--between --http: the deploy sent to B over HTTP once B is about T0+60 min; PA's
     catch-up replays it at the event time B applied it at."""
@@ -349,6 +423,11 @@ def main():
     v2 = os.path.join(args.workdir, "v2.cep")
     drain_ahead = args.ahead and args.mode == "drain"
     undeploy = args.undeploy  # --undeploy: the change at T undeploys pair (drain), no v2
+    if args.stop_before and not (drain_ahead and args.between and not args.aggregates and
+                                 not args.from_changelog and not undeploy):
+        print("--stop-before goes with --between --ahead --mode drain (no --aggregates, "
+              "--from-changelog or --undeploy)", file=sys.stderr)
+        return 2
     if undeploy and not (drain_ahead and args.between and not args.aggregates and
                          not args.from_changelog):
         print("--undeploy goes with --between --ahead --mode drain (no --aggregates, no "
@@ -593,6 +672,9 @@ def main():
 
         if args.retention:
             return 1 if failures else 0
+        if args.stop_before:
+            return stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected,
+                                     rest_a, rest_b, out_a)
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
