@@ -6,7 +6,7 @@ JOBS   ?= 2
 
 PREFIX ?= /usr/local
 
-.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos chaos-kafka format format-check golden-update clean bench-interp bench bench-serve bench-state
+.PHONY: all setup build install test demo asan tsan fuzz fuzz-artifacts difftest chaos chaos-kafka format format-check golden-update clean bench-interp bench bench-serve bench-state real-broker-mock
 
 all: build
 
@@ -115,6 +115,12 @@ chaos-kafka: build
 	tests/kafka/check_exactly_once.py --cep $(CEP) --mock $(BUILD)/tools/kafka-mock \
 	  --example examples/fraud --workdir $(BUILD)/chaos-kafka-workers2 --kills $(KAFKA_KILLS) \
 	  --workers 2 $(CHAOS_ARGS)
+
+# tests/kafka/real_broker.sh (the strict exactly-once and scale-out check for a real cluster) run
+# whole against librdkafka's mock cluster without kills (tests/kafka/README.md): every step of the
+# script is run although no broker is here. About 2 minutes; not part of make test.
+real-broker-mock: build
+	tests/kafka/real_broker_mock.py --cep $(CEP) --mock $(BUILD)/tools/kafka-mock
 
 # The numbers of `cep serve` (bench/README.md): deploy pauses with 10k and 1M live runs,
 # throughput against `cep run`, deploy latency (~5 min). Not part of make test.

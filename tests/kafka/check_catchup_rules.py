@@ -90,8 +90,29 @@ written (before: 6 of PB's [T0+40, T0+50) windows missing). `--window hopping`
 (kafka.catchup_rules_ahead_hopping): v2's card_10m hopping 10m every 5m, whose panes stay in
 PA's record after a window fired: its keys carry PA's watermark as their "fired up to" mark, so
 PA's windows that fired are not written again and B's own are (without the mark: B's windows
-ending in between missing, or PA's written twice; checked by hand).
+ending in between missing, or PA's written twice; checked by hand). `--window cumulate`
+(kafka.catchup_rules_ahead_cumulate): v2's card_10m `cumulate 10m step 5m`, which shares
+hopping's panes and marks (without the mark for cumulate: 1 window of PA written twice; checked
+by hand).
+`--between --ahead --mode drain --undeploy` (kafka.catchup_rules_ahead_undeploy_drain): the
+change at T is an undeploy of `pair` in drain mode instead of a deploy (no v2; no drop at T2,
+which would find no active pair): PA's record marks v1's runs started before T draining (Z's),
+B still serves v1's pair as active: they wait for the undeploy (logged) and go into B's draining
+pair at T (logged). Expected: v1's Unconfirmed over every event and its pairs started before T.
+Without holding them for an undeploy (RulesTopic::pendingDrain seeing deploys only) the restore
+says `NOT restored` and Z's pair is missing (checked by hand).
 
+`--between --ahead --mode drain --stop-before` (kafka.catchup_rules_ahead_drain_stop): the drain
+never comes to B: B, holding PA's record's draining runs (Z's) for the drain due at T, stops
+(SIGTERM) while its watermark is before T. Its last checkpoint must not write PA's record (it
+released no event of PA: the record stays A's) and its log puts the held keys into no version;
+C, a new member with an empty folder, takes both partitions (PA's record at about T0+33 min,
+PB's at about T0+10 min), combines their watermarks as the lower (checked in /metrics), holds
+Z's runs in turn, applies the drain at T and puts them into its draining pair (logged). The
+alerts of A, B and C equal the drain's split `cep run`s; C judged no event late. Before, C
+counted PA in its watermark before PB and took PA's watermark: 47 of PB's events late, 16
+alerts missing (runtime/engine/serve_loop.cpp now counts partitions assigned together lowest
+watermark first).
 `--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
 min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
 both records, written under v2, at about T0+35 and T0+60 min. C, `cep serve --state` WITHOUT
@@ -223,6 +244,69 @@ def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, 
     return 0
 
 
+def stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected, rest_a, rest_b,
+                      out_a):
+    """--between --ahead --mode drain --stop-before: the drain never comes to B, which holds
+    PA's draining keys: B stops (SIGTERM) before its watermark reaches T. PA's record must stay
+    A's (B released none of PA's events; its last checkpoint does not write what it holds);
+    C, a new member with an empty folder, takes both partitions, holds the draining keys in
+    turn and puts them into its draining pair at T."""
+    check(watermark(port_b, pb) < (T - 1) / 1000 and "applied at event time" not in b.log(),
+          "B's watermark is before T: B applied no change, the drain has not come")
+    at = committed(port_b)
+    wait_for("a checkpoint of B commits while it holds PA's draining keys",
+             lambda: committed(port_b) > at)
+    out_b = metric(port_b, "cep_output_records_total") or 0
+    check(b.stop() == 0, "B stops with SIGTERM before the drain, exit 0")
+    bed.servers.remove(b)
+    check("restored into the draining version" not in b.log() and
+          "NOT restored" not in b.log() and
+          "restored into the active version that wrote them" not in b.log(),
+          "B's log: PA's held draining keys went into no version of B (PA's record stays A's)")
+    c = bed.serve(serve_args("state-c"), name="c")
+    port_c = os.path.join(args.workdir, "c.port")
+    wait_for("C holds both partitions", lambda: assigned(port_c) == {0, 1}, timeout=60)
+    c.wait_log(f"took over payments[{pa}]")
+    check(f"payments[{pa}]: taken over ahead of this member (its watermark " in c.log() and
+          " (draining) wait for the rules topic's change due at "
+          f"{iso(T)} that drains pair, which their writer had applied" in c.log(),
+          "C's log: PA's draining keys of A's record wait for the drain")
+    # C's watermark is PB's, the lower record's: the two partitions' restored watermarks are
+    # combined as their minimum (before: PA's, counted first, so PB's events up to it were late)
+    lower = min(watermark(port_c, p) for p in range(2))
+    combined = metric(port_c, "cep_watermark_seconds") or 0
+    check(abs(combined - lower) < 0.01 and lower < (T - 1) / 1000,
+          f"/metrics: C's watermark is the lower record's, PB's ({combined:.3f}, {lower:.3f})")
+    bed.produce("payments", enc(rest_b), key=key)
+    c.wait_log(f"payments[{pa}]: its draining keys held for the deploy of ")
+    check(f"(drain) restored into the draining version at event time {iso(T)}: pair " in c.log()
+          and "NOT restored" not in c.log(),
+          "C's log: PA's draining keys restored into C's draining pair at T")
+    bed.produce("payments", enc(rest_a), key=key)
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("C's watermark far in both partitions",
+             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
+    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    rejected = metric(port_c, "cep_rules_messages_total", result="rejected") or 0
+    check(rejected == 0, f"/metrics: the rules topic rejected nothing on C ({rejected:.0f})")
+    no_late_after_checkpoint(port_c, "C")
+    out_c = metric(port_c, "cep_output_records_total") or 0
+    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
+    bed.servers.remove(c)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b + out_c == sum(got.values()),
+          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
+          f"{out_c:.0f}) count every alert ({sum(got.values())})")
+    check_alerts(got, expected, "A, B and C (the cep runs split at the drain)")
+    if failures:
+        print(c.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def over_http(args, bed, rules, v2, v2o):
     """--between --http: the deploy sent to B over HTTP once B is about T0+60 min; PA's
     catch-up replays it at the event time B applied it at."""
@@ -338,6 +422,17 @@ def main():
     T = T0 + (70 if not args.between else 35 if args.aggregates else 30) * MIN
     v2 = os.path.join(args.workdir, "v2.cep")
     drain_ahead = args.ahead and args.mode == "drain"
+    undeploy = args.undeploy  # --undeploy: the change at T undeploys pair (drain), no v2
+    if args.stop_before and not (drain_ahead and args.between and not args.aggregates and
+                                 not args.from_changelog and not undeploy):
+        print("--stop-before goes with --between --ahead --mode drain (no --aggregates, "
+              "--from-changelog or --undeploy)", file=sys.stderr)
+        return 2
+    if undeploy and not (drain_ahead and args.between and not args.aggregates and
+                         not args.from_changelog):
+        print("--undeploy goes with --between --ahead --mode drain (no --aggregates, no "
+              "--from-changelog)", file=sys.stderr)
+        return 2
     if ((args.restart or args.retention or args.from_changelog or args.http) and
             not (args.between and args.mode == "fresh")) or (
                 args.from_changelog and not args.ahead) or (args.ahead and not args.between) or (
@@ -352,6 +447,8 @@ def main():
         f.write((V2_KEEP if args.mode == "keep" else V2) +
                 (V2_AGGREGATE.replace("tumbling 10m", "hopping 10m every 5m")
                  if args.aggregates and args.window == "hopping" else
+                 V2_AGGREGATE.replace("tumbling 10m", "cumulate 10m step 5m")
+                 if args.aggregates and args.window == "cumulate" else
                  V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
@@ -369,14 +466,21 @@ def main():
     with KafkaBed(args.cep, args.mock, args.workdir, ["payments:2", "alerts:2", "rules:1"]) as bed:
         if args.http:
             return over_http(args, bed, rules, v2, v2o)
-        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
-                                    "--mode", args.mode, "--at", str(T)],
-                                   capture_output=True, timeout=30)
-        check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at {iso(T)}")
-        published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
-                                    "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
-                                   capture_output=True, timeout=30)
-        check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
+        if undeploy:  # pair undeployed at T in drain mode: nothing of it after (no drop at T2:
+            # it would find no active pair to undeploy, and be rejected)
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                        "--undeploy", "pair", "--mode", "drain", "--at", str(T)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, f"cep publish-rule: undeploy pair (drain) at {iso(T)}")
+        else:
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"), v2o,
+                                        "--mode", args.mode, "--at", str(T)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, f"cep publish-rule: v2 ({args.mode}) at {iso(T)}")
+            published = subprocess.run([args.cep, "publish-rule", "--to", bed.url("rules"),
+                                        "--undeploy", "pair", "--mode", "drop", "--at", str(T2)],
+                                       capture_output=True, timeout=30)
+            check(published.returncode == 0, "cep publish-rule: undeploy pair (drop) at T0+80 min")
 
         a, b, port_a, port_b, pa, pb, serve_args = two_members(
             bed, args, rules, "cur", extra=["--rules-topic", bed.url("rules")] +
@@ -428,7 +532,9 @@ def main():
         else:
             v1_pairs = [r for r in v1_before if '"Pair"' in r]
         v2_after = [r for r in v2_after if '"Card10m"' not in r]  # pair's, up to T2
-        if args.ahead:
+        if undeploy:  # no v2: pair's records are v1's that started before T
+            v2_after = []
+        if args.ahead and not undeploy:
             check(any(f'"{x}"' in r for r in v2_after),
                   "the expectation has X's pair of v2 (its run in PA's record)")
         if drain_ahead:
@@ -460,11 +566,12 @@ def main():
         expected = collections.Counter(
             [r for r in v1_all if '"Unconfirmed"' in r] + v1_pairs + v2_after + windows)
         across = {"keep": v2_after, "drain": v1_pairs, "fresh": []}[args.mode]
-        check(any('"second":0.5' in r or '"v2"' in r for r in v2_after) and
+        check((undeploy or any('"second":0.5' in r or '"v2"' in r for r in v2_after)) and
               any('"second":250' in r for r in v1_pairs) and
               any(f'"{w}"' in r for r in across) == (args.mode != "fresh"),
               f"the expectation has v1's pairs before T ({args.mode}: W's across T "
-              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it")
+              f"{'dropped' if args.mode == 'fresh' else 'kept'}) and v2's after it"
+              f"{' (--undeploy: none)' if undeploy else ''}")
 
         bed.produce("payments", enc(first_a), key=key)
         bed.produce("payments", enc(first_b), key=key)
@@ -473,7 +580,8 @@ def main():
         if args.ahead:  # A applied the deploy; B did not reach it
             wait_for(f"A's watermark about T0+{end_a} min",
                      lambda: watermark(port_a, pa) >= (T0 + (end_a - 1) * MIN) / 1000)
-            a.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
+            a.wait_log("undeploy of pair (drain) applied at event time " + iso(T) if undeploy
+                       else f"; {args.mode}) applied at event time {iso(T)}")
             if args.from_changelog:
                 b.wait_log(f"; {args.mode}) applied at event time {iso(T)}")
             else:
@@ -525,7 +633,11 @@ def main():
                   " (draining) wait for the rules topic's change due at "
                   f"{iso(T)} that drains pair, which their writer had applied" in b.log(),
                   "B's log: PA taken over ahead, its v1 keys marked draining wait for the drain")
-        if args.ahead:
+        if undeploy:  # no version of pair comes: only the draining keys wait
+            check(f"payments[{pa}]: catching up" not in b.log() and
+                  "wait for the rules topic's deploy of " not in b.log(),
+                  "B's log: PA taken over ahead, no key waits for a deploy")
+        elif args.ahead:
             check(f"payments[{pa}]: catching up" not in b.log() and
                   f"payments[{pa}]: taken over ahead of this member (its watermark " in b.log() and
                   "keys of pair " in b.log() and
@@ -560,10 +672,21 @@ def main():
 
         if args.retention:
             return 1 if failures else 0
+        if args.stop_before:
+            return stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected,
+                                     rest_a, rest_b, out_a)
 
         # 2. PB passes T: B applies the change; PA's catch-up holds it for its own time.
         bed.produce("payments", enc(rest_b), key=key)
-        if args.ahead:  # B's watermark (PA's, about T0+60 min) passes T: PA's v2 keys go in
+        if undeploy:  # B's watermark passes T: B applies the undeploy (drain), PA's draining
+            # keys go into B's draining pair
+            b.wait_log("undeploy of pair (drain) applied at event time " + iso(T))
+            check(f"payments[{pa}]: its draining keys held for the undeploy of pair (drain) "
+                  f"restored into the draining version at event time {iso(T)}: pair " in b.log()
+                  and "NOT restored" not in b.log(),
+                  "B's log: B applied the undeploy at T, PA's draining keys restored into the "
+                  "draining v1")
+        elif args.ahead:  # B's watermark (PA's, about T0+60 min) passes T: PA's v2 keys go in
             b.wait_log(f"payments[{pa}]: its keys held for the deploy of ")
             check(f"({args.mode}) restored into it at event time {iso(T)}: " in b.log(),
                   "B's log: PA's held keys restored into v2 when B applies the deploy at T")

@@ -7,9 +7,17 @@
 #
 # Optional: CEP_KAFKA_CONFIG=client.properties (TLS/SASL: given to cep as --kafka-config and to
 # kcat as -F), CEP_KAFKA_KILLS (default 5), CEP_KAFKA_SEED (the kill moments; printed).
-# Topics: two new ones per run (cep-eos-<pid>-<time>-payments and -alerts), 4 partitions each,
-# made with kafka-topics.sh when it is on PATH, else by the brokers' auto.create.topics.enable
-# (their default partition count). They are left behind (delete them with kafka-topics.sh).
+# Topics: new ones per run, named cep-eos-<pid>-<time>-...: payments and alerts (4 partitions
+# each) and the changelog topic <group>-state (compacted, 4 partitions; the group is the name)
+# for the exactly-once part, group-payments, group-alerts and group-state for the scale-out
+# part; made with kafka-topics.sh when it is on PATH (as docs/kafka.md's steps say), else the
+# changelog topics by `cep serve` itself and the others by the brokers'
+# auto.create.topics.enable (their default partition count). They are left behind (delete them
+# with kafka-topics.sh).
+#
+# Without CEP_KAFKA_BROKERS it says it is skipped and exits 0 (ctest kafka.real_broker_script
+# checks that, `bash -n` and shellcheck). `make real-broker-mock` runs it against tools/kafka-mock
+# with CEP_KAFKA_KILLS=0 (about 2 minutes): every step but the strict check after kills.
 #
 # The fraud example stream is produced in parts while `cep serve --state` reads it into the
 # alerts topic, killed with SIGKILL at random moments (bounded) and started again; a last server
@@ -54,6 +62,11 @@ if command -v kafka-topics.sh >/dev/null; then
     kafka-topics.sh --bootstrap-server "$CEP_KAFKA_BROKERS" --create --topic "$t" \
       --partitions 4 --replication-factor 1 ${CEP_KAFKA_CONFIG:+--command-config "$CEP_KAFKA_CONFIG"}
   done
+  # The changelog topic of group $name (--state with a Kafka output writes one; docs/kafka.md
+  # "The changelog topic": compacted, the input's partition count).
+  kafka-topics.sh --bootstrap-server "$CEP_KAFKA_BROKERS" --create --topic "$name-state" \
+    --partitions 4 --replication-factor 1 --config cleanup.policy=compact \
+    ${CEP_KAFKA_CONFIG:+--command-config "$CEP_KAFKA_CONFIG"}
 fi
 
 example=$root/examples/fraud
