@@ -93,9 +93,11 @@ def setup():
                     help="check_catchup_rules.py --between --ahead: B's partition past the "
                          "deploy too; both stop and C, without --scale-out, starts from the "
                          "changelog")
-    ap.add_argument("--window", default="tumbling", choices=("tumbling", "hopping"),
+    ap.add_argument("--window", default="tumbling",
+                    choices=("tumbling", "hopping", "session-lateness"),
                     help="check_catchup_rules.py --aggregates: v2's card_10m window (hopping: "
-                         "10m every 5m, its panes kept after a window fired)")
+                         "10m every 5m, its panes kept after a window fired; session-lateness: "
+                         "session gap 4m lateness 10m, its sessions kept after they fired)")
     ap.add_argument("--restart", action="store_true",
                     help="check_catchup_rules.py --between: B restarted from its --state folder "
                          "after the deploy, before it takes PA over")

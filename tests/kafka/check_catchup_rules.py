@@ -90,7 +90,11 @@ written (before: 6 of PB's [T0+40, T0+50) windows missing). `--window hopping`
 (kafka.catchup_rules_ahead_hopping): v2's card_10m hopping 10m every 5m, whose panes stay in
 PA's record after a window fired: its keys carry PA's watermark as their "fired up to" mark, so
 PA's windows that fired are not written again and B's own are (without the mark: B's windows
-ending in between missing, or PA's written twice; checked by hand).
+ending in between missing, or PA's written twice; checked by hand). `--window session-lateness`
+(kafka.catchup_rules_ahead_sessions): v2's card_10m `session gap 4m lateness 10m`, whose
+sessions stay in PA's record after they fired: its keys carry PA's watermark as their mark too,
+and B's own sessions go on under B's watermark (before, PA's record's later watermark was
+taken: B's own events between the two were judged late under it and dropped; checked by hand).
 
 `--between --ahead --from-changelog` (kafka.changelog_rules_before, fresh): PB goes up to T0+35
 min instead (B applies the deploy too); B stops (A takes PB over), then A: the changelog holds
@@ -349,9 +353,11 @@ def main():
               file=sys.stderr)
         return 2
     with open(v2, "w") as f:
+        window = {"hopping": "hopping 10m every 5m",
+                  "session-lateness": "session gap 4m lateness 10m"}.get(args.window)
         f.write((V2_KEEP if args.mode == "keep" else V2) +
-                (V2_AGGREGATE.replace("tumbling 10m", "hopping 10m every 5m")
-                 if args.aggregates and args.window == "hopping" else
+                (V2_AGGREGATE.replace("tumbling 10m", window)
+                 if args.aggregates and window else
                  V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,
