@@ -136,19 +136,20 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
   const std::size_t before = merged.size();
   const runtime::aggregate::AggregateSpec spec =
       runtime::aggregate::specOfSnapshotHeader(in.headers.front());
-  // Time windows (tumbling, hopping, cumulate, with or without `lateness`), not in a catch-up:
-  // exact whatever the partitions' watermarks. The keys go in under this operator's own
-  // watermark (else the member's time, else the lowest of the records'), and the keys of a
+  // Every window kind, not in a catch-up: exact whatever the partitions' watermarks. The keys
+  // go in under this operator's own watermark (else the member's time: an operator deployed
+  // just now; else the lowest of the records'), so this operator's own windows ending between
+  // it and a record's later watermark are written when its watermark passes them; the keys of a
   // record ahead of it carry their partition's watermark as a "fired up to" mark
-  // (runtime/aggregate/aggregator.hpp fired_): their windows that fired there are not written
-  // again, an event late there is late here, and this operator's own windows ending in
-  // between are written when its watermark passes them.
+  // (runtime/aggregate/aggregator.hpp fired_): an event of such a key is judged as the record's
+  // writer judged it (late where it was late there; with `lateness`, a revision of the window
+  // it wrote), and its time windows that fired there are not written again (a session that
+  // fired there is not pending in the record).
   std::vector<std::string> marked; // the records ahead, with their mark (merged views them)
   std::string base_header;
   std::size_t ahead = 0;
-  const bool exact = runtime::aggregate::isTimeWindow(spec.window) && !own_watermark &&
-                     in.record_headers.size() == in.records.size();
-  if (exact) {
+  std::string_view header = current.header;
+  if (!own_watermark && in.record_headers.size() == in.records.size()) {
     std::int64_t base = runtime::aggregate::watermarkOfSnapshotHeader(current.header);
     if (base == runtime::kNoWatermark) {
       base = loop.driver().time();
@@ -162,6 +163,7 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
       }
     }
     base_header = runtime::aggregate::withSnapshotHeaderWatermark(in.headers.front(), base);
+    header = base_header;
     marked.reserve(in.records.size());
     for (std::size_t i = 0; i < in.records.size(); ++i) {
       const std::int64_t w =
@@ -169,7 +171,7 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
               ? runtime::kNoWatermark
               : runtime::aggregate::watermarkOfSnapshotHeader(in.record_headers[i]);
       if (base != runtime::kNoWatermark && w > base) {
-        marked.push_back(runtime::aggregate::withFiredMark(in.records[i], w));
+        marked.push_back(runtime::aggregate::withFiredMark(spec.window, in.records[i], w));
         merged.push_back(marked.back());
         ++ahead;
       } else {
@@ -177,48 +179,21 @@ std::string ServeRuntime::restoreWindows(runtime::RunLoop &loop, Served &served,
       }
     }
   } else {
+    // A catch-up's windows (own_watermark): those up to its watermark fired there, none of the
+    // others: its own watermark, else the first record's. Records without their partitions'
+    // headers (none come so from the changelog): the latest watermark.
     merged.insert(merged.end(), in.records.begin(), in.records.end());
-  }
-  // One watermark for every key: the latest (each record's header is its writer's watermark
-  // when it was written; the windows that had fired by then are not in it, and a partition's
-  // record is written again whenever the watermark moved, serve_kafka_changelog.cpp).
-  std::string_view header = current.header;
-  std::int64_t watermark = runtime::aggregate::watermarkOfSnapshotHeader(header);
-  // A record ahead of this operator (a partition taken over ahead of this member): under its
-  // later watermark this operator's own windows ending in between would be taken as fired and
-  // never written. Where a record holds no window its writer fired (tumbling and sessions
-  // without `lateness` drop a window when it fires; rolling and running cells are not fired by
-  // the watermark), the operator's own watermark is exact for both: the record's windows all
-  // end after its own watermark. Time windows are exact above (a mark per key); sessions with
-  // `lateness` keep a session after it fired: those go in under the latest watermark
-  // (docs/kafka.md "Not covered").
-  const bool nothing_fired_kept =
-      spec.lateness_ms == 0 && (spec.window == runtime::aggregate::WindowKind::Tumbling ||
-                                spec.window == runtime::aggregate::WindowKind::Session ||
-                                spec.window == runtime::aggregate::WindowKind::Rolling ||
-                                spec.window == runtime::aggregate::WindowKind::None);
-  for (std::string_view h : in.headers) {
-    if ((own_watermark || nothing_fired_kept) && watermark != runtime::kNoWatermark) {
-      break; // a catch-up's windows: those up to its watermark fired there, none of the others
+    std::int64_t watermark = runtime::aggregate::watermarkOfSnapshotHeader(header);
+    for (std::string_view h : in.headers) {
+      if (own_watermark && watermark != runtime::kNoWatermark) {
+        break;
+      }
+      std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
+      if (w > watermark) {
+        watermark = w;
+        header = h;
+      }
     }
-    std::int64_t w = runtime::aggregate::watermarkOfSnapshotHeader(h);
-    if (w > watermark) {
-      watermark = w;
-      header = h;
-    }
-  }
-  // An operator with no watermark yet (a version deployed just now) on a member that has one:
-  // the member's time, not the record's later one, for the same reason.
-  std::string member_header;
-  const std::int64_t member_time = loop.driver().time();
-  if (nothing_fired_kept && !own_watermark && member_time != runtime::kNoWatermark &&
-      runtime::aggregate::watermarkOfSnapshotHeader(current.header) == runtime::kNoWatermark &&
-      watermark > member_time) {
-    member_header = runtime::aggregate::withSnapshotHeaderWatermark(header, member_time);
-    header = member_header;
-  }
-  if (exact) {
-    header = base_header; // time windows: the base watermark chosen above, marks per key
   }
   runtime::Matcher &m = *served.matcher;
   const bool fresh =

@@ -366,6 +366,7 @@ void listAggregate(StateListing &listing, std::string_view header,
   agg.restoreParts(header, records);
   std::vector<runtime::aggregate::WindowResult> open;
   agg.openWindows(open);
+  const std::vector<std::pair<std::string, std::int64_t>> marks = agg.firedMarks(); // key order
   ListedVersion &v = listing.patterns.emplace_back();
   v.pattern = spec.name;
   v.version = std::string(version);
@@ -400,6 +401,11 @@ void listAggregate(StateListing &listing, std::string_view header,
     if (wanted) {
       ListedKey &k = v.keys.emplace_back();
       k.key_json = std::move(key_json);
+      auto mark = std::lower_bound(marks.begin(), marks.end(),
+                                   std::pair<std::string, std::int64_t>(open[i].key, INT64_MIN));
+      if (mark != marks.end() && mark->first == open[i].key) {
+        k.fired_up_to = mark->second;
+      }
       for (std::size_t at = i; at < j; ++at) {
         const runtime::aggregate::WindowResult &r = open[at];
         ListedWindow &lw = k.windows.emplace_back();
@@ -440,6 +446,10 @@ void writeWindowsJson(runtime::JsonWriter &w, const ListedVersion &v) {
     w.beginObject();
     w.key("key");
     w.writeRaw(k.key_json);
+    if (k.fired_up_to) {
+      w.key("fired_up_to");
+      w.writeTime(*k.fired_up_to);
+    }
     w.key("windows");
     w.beginArray();
     for (const ListedWindow &lw : k.windows) {
@@ -636,6 +646,10 @@ bool parseStateListing(std::string_view json, StateListing &out, std::string &er
         }
         ListedKey &lk = v.keys.emplace_back();
         lk.key_json = simdjson::to_string(key);
+        if (k["fired_up_to"].error() == simdjson::SUCCESS &&
+            !r.time(k, "fired_up_to", lk.fired_up_to, false)) {
+          return bad(r.error);
+        }
         for (element we : windows) {
           object wo;
           object values;
@@ -733,7 +747,10 @@ std::string formatStateListing(const StateListing &listing) {
       }
       out += '\n';
       for (const ListedKey &k : v.keys) {
-        out += "  key " + k.key_json + '\n';
+        out += "  key " + k.key_json +
+               (k.fired_up_to ? " (fired up to " + timeText(*k.fired_up_to) + " where written)"
+                              : std::string()) +
+               '\n';
         for (const ListedWindow &lw : k.windows) {
           out += "    window [" + timeText(lw.start) + ", " + timeText(lw.end) +
                  "): " + plural(lw.events, "event", "events");

@@ -26,8 +26,10 @@
 //   "runs_total", and each key {"key":..., "windows":[{"start":TIME, "end":TIME,
 //   "revision":N, "event_count":N, "values":{"count(p)":V, "sum(amount)":V, ...}}]} (accumulators
 //   named by function and field; time windows: the window's bounds; sessions: first event and
-//   last event + gap; rolling and none: earliest and latest event). The top level then also
-//   has "windows_listed":W after "held_listed".
+//   last event + gap; rolling and none: earliest and latest event). A key restored from a
+//   partition taken over ahead, its mark live, has "fired_up_to":TIME after "key" (its windows
+//   that fired up to there are not listed). The top level then also has "windows_listed":W
+//   after "held_listed".
 //   `deadline`: the earliest of the pattern's `within` after the start and the waiting state's
 //   own bound after the last bound event; null when neither bounds it.
 #pragma once
@@ -66,6 +68,10 @@ struct ListedKey {
   std::vector<ListedMatch> runs;
   std::vector<ListedMatch> held;
   std::vector<ListedWindow> windows; // aggregates
+  // An aggregate's key restored from a partition taken over ahead, its mark live: the watermark
+  // its windows fired up to where they were written (runtime/aggregate/aggregator.hpp
+  // firedMarks; those windows are not listed).
+  std::optional<std::int64_t> fired_up_to;
 };
 
 struct ListedVersion {

@@ -218,11 +218,42 @@ void WindowAggregator::reclaimIdle() {
     KeyState &k = keys_->at(e.slot);
     // Erased unless it came back (it has state, or went idle again later: another entry).
     if (k.inTable() && k.empty() && !k.inDue() && k.mark() == e.mark) {
+      if (firedMark(e.slot) > watermark_) {
+        held_idle_.push_back(e); // its mark says how its events are judged: kept with it
+        continue;
+      }
       k.destroy(layout_);
       fired_.erase(e.slot); // its slot may go to another key
       keys_->erase(k);
     }
   }
+}
+
+void WindowAggregator::setFiredMark(std::uint32_t slot, std::int64_t mark) {
+  if (mark <= watermark_) {
+    return; // passed: judged as any other key
+  }
+  std::int64_t &m = fired_[slot];
+  m = std::max(m, mark);
+  fired_max_ = std::max(fired_max_, mark);
+  fired_due_ = fired_max_;
+}
+
+void WindowAggregator::clearPassedMarks() {
+  if (fired_.empty() || watermark_ < fired_max_) {
+    return;
+  }
+  fired_.clear(); // every restored key's mark is passed: judged as any other from here on
+  fired_max_ = INT64_MIN;
+  fired_due_ = INT64_MAX;
+  for (const IdleKey &e : held_idle_) { // their horizon passed while the mark was live
+    KeyState &k = keys_->at(e.slot);
+    if (k.inTable() && k.empty() && !k.inDue() && k.mark() == e.mark) {
+      k.destroy(layout_);
+      keys_->erase(k);
+    }
+  }
+  held_idle_.clear();
 }
 
 std::int64_t WindowAggregator::dueOf(const KeyState &k) const {
@@ -307,6 +338,7 @@ void WindowAggregator::advanceDue(std::int64_t watermark, std::vector<WindowResu
       idle_.front().since <= idle_limit) {
     reclaimIdle();
   }
+  clearPassedMarks();
 }
 
 void WindowAggregator::processDue(KeyState &k, std::int64_t old_w, std::vector<WindowResult> &out) {
@@ -338,6 +370,10 @@ EventFate WindowAggregator::sessionEvent(KeyState &k, const AggInput &in,
                                          std::vector<WindowResult> &out) {
   std::int64_t gap = spec_.size_ms;
   std::int64_t w = watermark_;
+  if (!fired_.empty()) {
+    // A key restored ahead: judged as its record's writer judged it, under its mark.
+    w = std::max(w, firedMark(keys_->slotOf(k)));
+  }
   std::int64_t l = spec_.lateness_ms;
   std::int64_t t = in.time;
   // The sessions the window [t, t + gap) overlaps: open sessions never overlap each other, so

@@ -43,11 +43,13 @@
 //                   from a partition taken over ahead, kFiredMarkBit), per pane: i64 start, i64
 //                   end, u64 first arrival, cell; u64 written windows still open (lateness), per:
 //                   i64 start, i64 end, u32 writes
-//     session:      u64 sessions, per: i64 start, i64 end, i64 last event, u64 first arrival,
-//                   u32 writes, u8 pending, cell
-//     rolling:      i64 last event, u64 entries, per: i64 time, u64 seq, per accumulator with a
-//                   field a value (u8 null, value); u64 entries of the float-sum front stacks
-//     none:         i64 first event, i64 last event, u64 first arrival, cell
+//     session:      u64 sessions (bit 63: a mark follows, as for time windows), per: i64 start,
+//                   i64 end, i64 last event, u64 first arrival, u32 writes, u8 pending, cell
+//     rolling:      i64 last event, u64 entries (bit 63: a mark follows), per: i64 time, u64
+//                   seq, per accumulator with a field a value (u8 null, value); u64 entries of
+//                   the float-sum front stacks
+//     none:         i64 first event, i64 last event, u64 first arrival (bit 63: a mark
+//                   follows), cell
 //   cell = CellLayout::write (runtime/aggregate/cell.hpp): u64 events, then per accumulator its
 //   state (count_distinct values sorted), then the event ids when keeping events (sorted by
 //   time, then arrival).
@@ -134,7 +136,8 @@ public:
     std::int64_t due = due_.empty() ? INT64_MAX : due_.front().time; // the heap's least
     due = std::min(due, time_due_);                                  // time windows'
     due = std::min(due, buckets_.firstTime());                       // rolling and none's
-    std::int64_t reclaim;                                            // idle keys' memory
+    due = std::min(due, fired_due_); // the marks of keys restored ahead, cleared
+    std::int64_t reclaim;            // idle keys' memory
     if (!idle_.empty() && !__builtin_add_overflow(idle_.front().since, horizon_, &reclaim)) {
       due = std::min(due, reclaim);
     }
@@ -197,7 +200,12 @@ public:
   // revisions under `lateness`; `revision` is the count of records it had), sessions (start:
   // first event, end: last event + gap), the rolling window and the running cell of a key. The
   // values are those a record written now would carry; nothing changes.
+  // A key restored ahead lists none of its windows that fired where it was written (up to its
+  // mark, firedMarks).
   void openWindows(std::vector<WindowResult> &out) const;
+  // The keys restored from a partition taken over ahead whose mark is live (fired_), in key
+  // byte order: (key, the watermark their windows fired up to where they were written).
+  std::vector<std::pair<std::string, std::int64_t>> firedMarks() const;
 
   // Drain (`cep serve`, docs/serve.md "Aggregates"; aggregator_drain.cpp): a session or running
   // (`none`) window belongs to the version of a drain its start falls to, and the new version
@@ -342,6 +350,8 @@ private:
     std::uint32_t mark;
   };
   std::deque<IdleKey> idle_;
+  // Idle keys due for reclaim while their mark was live (fired_): erased with the marks.
+  std::vector<IdleKey> held_idle_;
   std::int64_t horizon_ = 0;
   // Time windows' panes: a column per pane of (slot number, first arrival, cell) rows
   // (pane_columns.hpp); a key's slot names its latest pane's row. The windows fire from the
@@ -350,15 +360,20 @@ private:
   // Time windows with lateness: (window end, slot number) -> records written, while the window
   // is open for late events (end - 1 + lateness > watermark).
   std::map<std::pair<std::int64_t, std::uint32_t>, std::uint32_t> written_;
-  // Time windows: keys restored from a partition taken over ahead (docs/kafka.md "An aggregate's
-  // windows of a partition taken over ahead"): slot number -> the watermark their record's
-  // writer had fired their windows up to, above this operator's. A window of such a key ending
-  // at E with E - 1 <= mark is not written again (it fired there), and an event at or before
-  // the mark is judged under it (late where it was late there). Cleared once the watermark
-  // passes the highest mark: empty in the steady state. Key records carry a live mark
+  // Keys restored from a partition taken over ahead (docs/kafka.md "An aggregate's windows of a
+  // partition taken over ahead"), every window kind: slot number -> the watermark their
+  // record's writer had fired their windows up to, above this operator's. An event of such a
+  // key at or before the mark is judged under it (late where it was late there: time windows
+  // and sessions with `lateness` count it as a revision of the window the writer wrote, from
+  // the record's write counts; rolling and none take no late event), and a time window of it
+  // ending at E with E - 1 <= mark is not written again (it fired there; a session that ended
+  // there is not pending in the record). Cleared once the watermark passes the highest mark
+  // (fired_due_, advanceDue): empty in the steady state. A key with a live mark is not
+  // reclaimed when it goes idle (held_idle_). Key records carry a live mark
   // (snapshot_format.hpp kFiredMarkBit).
   std::unordered_map<std::uint32_t, std::int64_t> fired_;
   std::int64_t fired_max_ = INT64_MIN;
+  std::int64_t fired_due_ = INT64_MAX; // fired_max_ while fired_ holds a mark (nextDue)
   std::int64_t firedMark(std::uint32_t slot) const {
     if (fired_.empty()) {
       return INT64_MIN;
@@ -366,6 +381,9 @@ private:
     auto it = fired_.find(slot);
     return it == fired_.end() ? INT64_MIN : it->second;
   }
+  void setFiredMark(std::uint32_t slot, std::int64_t mark);
+  // Once the watermark is at the highest mark: the marks go, and the keys held for them.
+  void clearPassedMarks();
   // Time windows: timeDue() or earlier (an event lowers it, fireColumns recomputes it).
   std::int64_t time_due_ = kNeverDue;
   static constexpr std::int64_t kNeverDue = INT64_MAX;

@@ -91,17 +91,19 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
     if (isTimeWindow(spec_.window)) {
       std::uint32_t slot = keys_->slotOf(*k);
       tv.panesOf(slot, panes);
+      // A key restored ahead: its windows up to its mark fired where it was written.
+      const std::int64_t wk = std::max(w, firedMark(slot));
       std::int64_t last = std::numeric_limits<std::int64_t>::min();
       for (const KeyPane &pane : panes) {
         std::int64_t p = pane.pane;
-        std::int64_t e = std::max(g.minEnd(p), g.endAfter(w - l));
+        std::int64_t e = std::max(g.minEnd(p), g.endAfter(wk - l));
         if (last != std::numeric_limits<std::int64_t>::min()) {
           e = std::max(e, last + g.pane);
         }
         for (; e <= g.maxEnd(p); e += g.pane) {
           WindowResult &r = out.emplace_back();
           r.key = k->name;
-          writeWindow(panes, e, e - 1 <= w ? writesOf(e, slot) : 0, r);
+          writeWindow(panes, e, e - 1 <= wk ? writesOf(e, slot) : 0, r);
           last = e;
         }
       }
@@ -138,20 +140,34 @@ void WindowAggregator::openWindows(std::vector<WindowResult> &out) const {
   }
 }
 
+std::vector<std::pair<std::string, std::int64_t>> WindowAggregator::firedMarks() const {
+  std::vector<std::pair<std::string, std::int64_t>> marks;
+  for (const auto &[slot, mark] : fired_) {
+    if (mark > watermark_) {
+      marks.emplace_back(keys_->at(slot).name, mark);
+    }
+  }
+  std::sort(marks.begin(), marks.end());
+  return marks;
+}
+
 void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const TimeView &tv) const {
   const WindowGeometry &g = geometry_;
-  if (isTimeWindow(spec_.window)) {
-    std::uint32_t slot = keys_->slotOf(k);
-    auto rows =
-        std::equal_range(tv.rows.begin(), tv.rows.end(), PaneRow{slot, {}},
-                         [](const PaneRow &a, const PaneRow &b) { return a.slot < b.slot; });
-    const std::uint64_t n = static_cast<std::uint64_t>(rows.second - rows.first);
+  const std::uint32_t slot = keys_->slotOf(k);
+  // The word that carries a live mark (snapshot_format.hpp kFiredMarkBit), then the mark.
+  auto markedWord = [&](std::uint64_t n) {
     if (const std::int64_t mark = firedMark(slot); mark > watermark_) {
       w.u64(n | kFiredMarkBit); // restored ahead: the mark is live (aggregator.hpp fired_)
       w.i64(mark);
     } else {
       w.u64(n);
     }
+  };
+  if (isTimeWindow(spec_.window)) {
+    auto rows =
+        std::equal_range(tv.rows.begin(), tv.rows.end(), PaneRow{slot, {}},
+                         [](const PaneRow &a, const PaneRow &b) { return a.slot < b.slot; });
+    markedWord(static_cast<std::uint64_t>(rows.second - rows.first));
     for (auto it = rows.first; it != rows.second; ++it) {
       std::int64_t p = it->pane.pane;
       w.i64(p * g.pane);
@@ -169,7 +185,7 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
       w.u32(it->writes);
     }
   } else if (spec_.window == WindowKind::Session) {
-    w.u64(k.cx().sessions.size());
+    markedWord(k.cx().sessions.size());
     for (const Session &s : k.cx().sessions) {
       w.i64(s.start);
       w.i64(s.last + spec_.size_ms);
@@ -182,7 +198,7 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
   } else if (spec_.window == WindowKind::Rolling) {
     const Rolling &ro = *k.cx().rolling();
     w.i64(k.cx().last_time);
-    w.u64(ro.q.size());
+    markedWord(ro.q.size());
     for (std::size_t i = 0; i < ro.q.size(); ++i) {
       w.i64(ro.q[i].time);
       w.u64(ro.q[i].seq);
@@ -204,7 +220,7 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
   } else {
     w.i64(k.cx().first_time);
     w.i64(k.cx().last_time);
-    w.u64(k.cx().first_seq);
+    markedWord(k.cx().first_seq);
     layout_.write(w, k.cx().cell.data());
   }
 }
@@ -240,18 +256,18 @@ void WindowAggregator::restore(std::string_view bytes) {
 
 void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
   const WindowGeometry &g = geometry_;
-  if (isTimeWindow(spec_.window)) {
+  const std::uint32_t slot = keys_->slotOf(k);
+  // The word that may carry a mark (snapshot_format.hpp kFiredMarkBit), the mark kept if live.
+  auto markedWord = [&] {
     std::uint64_t n = r.u64();
-    std::uint32_t slot = keys_->slotOf(k);
-    if ((n & kFiredMarkBit) != 0) { // restored ahead where it was written (kFiredMarkBit)
+    if ((n & kFiredMarkBit) != 0) { // restored ahead where it was written
       n &= ~kFiredMarkBit;
-      std::int64_t mark = r.i64();
-      if (mark > watermark_) {
-        fired_[slot] = mark;
-        fired_max_ = std::max(fired_max_, mark);
-      }
+      setFiredMark(slot, r.i64());
     }
-    n = r.count(n, 24);
+    return n;
+  };
+  if (isTimeWindow(spec_.window)) {
+    std::uint64_t n = r.count(markedWord(), 24);
     std::int64_t previous = std::numeric_limits<std::int64_t>::min();
     for (std::uint64_t i = 0; i < n; ++i) {
       std::int64_t start = r.i64();
@@ -284,7 +300,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       written_[{end, slot}] = r.u32();
     }
   } else if (spec_.window == WindowKind::Session) {
-    std::uint64_t n = r.count(8 * 4 + 4 + 1);
+    std::uint64_t n = r.count(markedWord(), 8 * 4 + 4 + 1);
     for (std::uint64_t i = 0; i < n; ++i) {
       Session s;
       s.start = r.i64();
@@ -305,7 +321,13 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
     k.setRunning(true);
     k.rollingX(spec_.accumulators.size()).clear(); // a fresh window
     std::int64_t last_time = r.i64();
-    std::uint64_t n = r.count(16);
+    std::uint64_t n = r.u64();
+    std::int64_t mark = INT64_MIN; // set after the replay (a replayed entry is never late)
+    if ((n & kFiredMarkBit) != 0) {
+      n &= ~kFiredMarkBit;
+      mark = r.i64();
+    }
+    n = r.count(n, 16);
     // Replays the entries into the structures, then rebuilds the float-sum stacks as they were.
     std::vector<WindowResult> none;
     std::vector<Slot> slots(kMaxFields);
@@ -362,6 +384,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       none.clear();
     }
     k.x().last_time = last_time;
+    setFiredMark(slot, mark);
     std::uint64_t front = r.u64();
     if (front > n) {
       r.fail("float-sum stack longer than the window");
@@ -396,7 +419,7 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
     k.setRunning(true);
     k.x().first_time = r.i64();
     k.x().last_time = r.i64();
-    k.x().first_seq = r.u64();
+    k.x().first_seq = markedWord();
     k.x().cell.assign(layout_.width(), Slot{});
     layout_.init(k.x().cell.data());
     layout_.read(r, k.x().cell.data());

@@ -216,17 +216,21 @@ void ReferenceAggregator::restore(std::string_view bytes) {
     previous = name;
     std::vector<Event> &events = keys_[name];
     bool any = false;
-    if (isTimeWindow(spec_.window)) {
-      std::int64_t pane = spec_.window == WindowKind::Tumbling ? s : spec_.slide_ms;
+    // The word that may carry a fired-up-to mark (snapshot_format.hpp kFiredMarkBit): only
+    // cep serve's native operator holds such a key (restored from a partition taken over
+    // ahead); the interpreter never writes one.
+    auto unmarked = [&] {
       std::uint64_t n = r.u64();
       if ((n & kFiredMarkBit) != 0) {
-        // Only cep serve's native operator holds such a key (restored from a partition taken
-        // over ahead, snapshot_format.hpp kFiredMarkBit); the interpreter never writes one.
         r.fail("key " + name +
                " carries a fired-up-to mark (a key cep serve took over ahead of its watermark): "
                "the interpreter does not restore it; restore it with the native engine");
       }
-      n = r.count(n, 24);
+      return n;
+    };
+    if (isTimeWindow(spec_.window)) {
+      std::int64_t pane = spec_.window == WindowKind::Tumbling ? s : spec_.slide_ms;
+      std::uint64_t n = r.count(unmarked(), 24);
       for (std::uint64_t j = 0; j < n; ++j) {
         Event e;
         e.time = r.i64();
@@ -258,7 +262,7 @@ void ReferenceAggregator::restore(std::string_view bytes) {
       }
       any = !events.empty() || n > 0;
     } else if (spec_.window == WindowKind::Session) {
-      std::uint64_t n = r.count(8 * 4 + 4 + 1);
+      std::uint64_t n = r.count(unmarked(), 8 * 4 + 4 + 1);
       for (std::uint64_t j = 0; j < n; ++j) {
         Event e;
         e.time = r.i64();
@@ -278,7 +282,7 @@ void ReferenceAggregator::restore(std::string_view bytes) {
       any = n > 0;
     } else if (spec_.window == WindowKind::Rolling) {
       std::int64_t last = r.i64();
-      std::uint64_t n = r.count(16);
+      std::uint64_t n = r.count(unmarked(), 16);
       for (std::uint64_t j = 0; j < n; ++j) {
         Event e;
         e.time = r.i64();
@@ -304,7 +308,7 @@ void ReferenceAggregator::restore(std::string_view bytes) {
       e.time = r.i64();
       e.last = e.time;
       std::int64_t last = r.i64();
-      e.seq = r.u64();
+      e.seq = unmarked();
       e.values = nulls();
       e.cell = readCell(r, layout);
       events.push_back(std::move(e));

@@ -47,6 +47,9 @@ EventFate WindowAggregator::runningEvent(KeyState &k, const AggInput &in,
   if (in.time <= watermark_) {
     return EventFate::Late; // rolling and none take no late events (spec §8.3)
   }
+  if (!fired_.empty() && in.time <= firedMark(keys_->slotOf(k))) {
+    return EventFate::Late; // a key restored ahead: late where its record was written
+  }
   CEP_ASSERT(!k.running() || in.time >= k.x().last_time,
              "aggregate events that are not late must come in time order");
   if (spec_.window == WindowKind::None) {

@@ -180,18 +180,24 @@ std::string withSnapshotHeaderWatermark(std::string_view header, std::int64_t wa
   return out;
 }
 
-std::string withFiredMark(std::string_view record, std::int64_t mark) {
+std::string withFiredMark(WindowKind kind, std::string_view record, std::int64_t mark) {
   SnapshotReader r(record, "aggregate key record");
   std::string_view name = r.str();
+  // The word that carries the bit: the first count (time windows' panes, sessions), a rolling
+  // key's entry count after its last event, a running (`none`) cell's first arrival after its
+  // first and last events.
+  const std::size_t skip = kind == WindowKind::Rolling ? 8 : kind == WindowKind::None ? 16 : 0;
+  for (std::size_t i = 0; i < skip; i += 8) {
+    r.i64();
+  }
   std::uint64_t n = r.u64();
-  std::size_t rest = sizeof(std::uint32_t) + name.size() + sizeof(std::uint64_t);
+  std::size_t rest = sizeof(std::uint32_t) + name.size() + skip + sizeof(std::uint64_t);
   if ((n & kFiredMarkBit) != 0) {
     mark = std::max(mark, r.i64());
     rest += sizeof(std::int64_t);
   }
-  std::string out;
+  std::string out(record.substr(0, sizeof(std::uint32_t) + name.size() + skip));
   SnapshotWriter w(out);
-  w.str(name);
   w.u64(n | kFiredMarkBit);
   w.i64(mark);
   out += record.substr(rest);

@@ -44,15 +44,17 @@ std::int64_t watermarkOfSnapshotHeader(std::string_view header);
 // `header` with its watermark replaced by `watermark` (the same checks as
 // watermarkOfSnapshotHeader first).
 std::string withSnapshotHeaderWatermark(std::string_view header, std::int64_t watermark);
-// A time window's key record may carry a "fired up to" mark (a key restored from a partition
-// taken over ahead of the operator, docs/kafka.md): bit 63 of its pane count is set and an i64
-// mark follows the count, before the panes. Records without a mark are as before (older ones
-// read as they were).
+// A key record may carry a "fired up to" mark (a key restored from a partition taken over
+// ahead of the operator, docs/kafka.md; aggregator.hpp fired_): bit 63 of a count is set and an
+// i64 mark follows it. The word: time windows' pane count and sessions' session count (the
+// first after the name), rolling's entry count (after its last event), `none`'s first arrival
+// (after its first and last events). Records without a mark are as before (older ones read as
+// they were).
 inline constexpr std::uint64_t kFiredMarkBit = std::uint64_t{1} << 63;
-// A time window's key `record` (str name, u64 panes, ...) with the mark `mark` (the latest of
-// it and the record's own mark, if it has one). Throws std::runtime_error "bad aggregate key
-// record: ..." when the record is cut short.
-std::string withFiredMark(std::string_view record, std::int64_t mark);
+// A key `record` of a `kind` window (str name, ...) with the mark `mark` (the latest of it and
+// the record's own mark, if it has one). Throws std::runtime_error "bad aggregate key record:
+// ..." when the record is cut short.
+std::string withFiredMark(WindowKind kind, std::string_view record, std::int64_t mark);
 // Of several headers (one per partition or version), the one with the latest watermark; empty
 // when `headers` is.
 std::string_view latestSnapshotHeader(const std::vector<std::string_view> &headers);

@@ -261,10 +261,6 @@ void WindowAggregator::fireColumns(std::int64_t old_w, std::vector<WindowResult>
   while (!written_.empty() && written_.begin()->first.first - 1 + l <= w) {
     written_.erase(written_.begin());
   }
-  if (!fired_.empty() && w >= fired_max_) {
-    fired_.clear(); // every restored key's mark is passed: judged as any other from here on
-    fired_max_ = INT64_MIN;
-  }
   time_due_ = timeDue();
 }
 

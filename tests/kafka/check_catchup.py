@@ -100,10 +100,11 @@ def setup():
                     help="check_catchup_rules.py --between --ahead: B's partition past the "
                          "deploy too; both stop and C, without --scale-out, starts from the "
                          "changelog")
-    ap.add_argument("--window", default="tumbling", choices=("tumbling", "hopping", "cumulate"),
+    ap.add_argument("--window", default="tumbling", choices=("tumbling", "hopping", "cumulate", "session-lateness"),
                     help="check_catchup_rules.py --aggregates: v2's card_10m window (hopping: "
                          "10m every 5m, its panes kept after a window fired; cumulate: 10m step "
-                         "5m, the same code as hopping's)")
+                         "5m, the same code as hopping's; session-lateness: "
+                         "session gap 4m lateness 10m, its sessions kept after they fired)")
     ap.add_argument("--stop-before", action="store_true",
                     help="check_catchup_rules.py --between --ahead --mode drain: B, holding PA's "
                          "draining keys, stops before the drain comes; C takes both partitions")

@@ -93,7 +93,11 @@ PA's windows that fired are not written again and B's own are (without the mark:
 ending in between missing, or PA's written twice; checked by hand). `--window cumulate`
 (kafka.catchup_rules_ahead_cumulate): v2's card_10m `cumulate 10m step 5m`, which shares
 hopping's panes and marks (without the mark for cumulate: 1 window of PA written twice; checked
-by hand).
+by hand). `--window session-lateness`
+(kafka.catchup_rules_ahead_sessions): v2's card_10m `session gap 4m lateness 10m`, whose
+sessions stay in PA's record after they fired: its keys carry PA's watermark as their mark too,
+and B's own sessions go on under B's watermark (before, PA's record's later watermark was
+taken: B's own events between the two were judged late under it and dropped; checked by hand).
 `--between --ahead --mode drain --undeploy` (kafka.catchup_rules_ahead_undeploy_drain): the
 change at T is an undeploy of `pair` in drain mode instead of a deploy (no v2; no drop at T2,
 which would find no active pair): PA's record marks v1's runs started before T draining (Z's),
@@ -444,11 +448,11 @@ def main():
               file=sys.stderr)
         return 2
     with open(v2, "w") as f:
+        window = {"hopping": "hopping 10m every 5m", "cumulate": "cumulate 10m step 5m",
+                  "session-lateness": "session gap 4m lateness 10m"}.get(args.window)
         f.write((V2_KEEP if args.mode == "keep" else V2) +
-                (V2_AGGREGATE.replace("tumbling 10m", "hopping 10m every 5m")
-                 if args.aggregates and args.window == "hopping" else
-                 V2_AGGREGATE.replace("tumbling 10m", "cumulate 10m step 5m")
-                 if args.aggregates and args.window == "cumulate" else
+                (V2_AGGREGATE.replace("tumbling 10m", window)
+                 if args.aggregates and window else
                  V2_AGGREGATE if args.aggregates else ""))
     v2o = os.path.join(args.workdir, "v2.cepo")
     compiled = subprocess.run([args.cep, "compile", v2, "-o", v2o], capture_output=True,

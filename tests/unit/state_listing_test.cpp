@@ -2,6 +2,7 @@
 // model, the exact text and JSON, the key filter (as the user writes a key), the bound on runs,
 // and the JSON read back giving the same text (what `cep state --server` prints).
 #include "runtime/aggregate/aggregator.hpp"
+#include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/event.hpp"
 #include "runtime/state/matcher_state.hpp"
 #include "service/state_listing.hpp"
@@ -294,6 +295,25 @@ TEST_CASE("state listing: an aggregate's open windows from its key records", "[s
   CHECK(only.patterns[0].keys[0].key_json == R"("b")");
   CHECK(only.windows_listed == 2);
   CHECK(only.patterns[0].windows_total == 5);
+
+  // A key restored from a partition taken over ahead (its writer at 2000): listed with its
+  // mark, without the window [-1000, 1000) that closed for good where it was written.
+  std::vector<std::string> ahead = records;
+  ahead[0] = agg::withFiredMark(agg::WindowKind::Hopping, records[0], 2000);
+  std::vector<std::string_view> ahead_views(ahead.begin(), ahead.end());
+  StateListing marked;
+  cep::service::listAggregate(marked, header, ahead_views, "0123456789ab", false, StateFilter{});
+  const std::string text = cep::service::formatStateListing(marked);
+  CHECK(text.find("  key \"a\" (fired up to 1970-01-01T00:00:02.000Z where written)\n    window "
+                  "[1970-01-01T00:00:00.000Z, 1970-01-01T00:00:02.000Z)") != std::string::npos);
+  CHECK(text.find("  key \"b\"\n    window [1969-12-31T23:59:59.000Z") != std::string::npos);
+  CHECK(marked.patterns[0].windows_total == 4);
+  std::string marked_json = cep::service::stateListingJson(marked);
+  CHECK(marked_json.find(R"("key":"a","fired_up_to":"1970-01-01T00:00:02.000Z")") !=
+        std::string::npos);
+  StateListing marked_back;
+  REQUIRE(cep::service::parseStateListing(marked_json, marked_back, error));
+  CHECK(cep::service::formatStateListing(marked_back) == text);
 
   records[1].pop_back(); // a damaged record is refused, not listed
   views.assign(records.begin(), records.end());
