@@ -93,9 +93,7 @@ WindowAggregator::WindowAggregator(AggregateSpec spec)
 WindowAggregator::~WindowAggregator() {
   keys_->forEach([&](KeyState &k) { k.destroy(layout_); });
   for (auto &[p, c] : columns_.byPane()) {
-    for (std::uint32_t row = 0; row < c.size(); ++row) {
-      layout_.destroy(c.cell(row));
-    }
+    destroyRows(c);
   }
 }
 

@@ -261,18 +261,23 @@ private:
   // time windows (time_windows.cpp): the panes are columns (pane_columns.hpp), a key's slot
   // names the row of its latest pane
   EventFate timeEvent(KeyState &k, const AggInput &in, std::vector<WindowResult> &out);
-  // The cell of k's pane p (a new row, made empty, if it has none); its first arrival lowered
-  // to seq.
-  Slot *paneCell(KeyState &k, std::int64_t p, std::uint64_t seq);
+  // An event (arrival seq) in k's pane p (a new row, its cell empty, if it has none): the
+  // row's first arrival lowered to seq, its count one more (PaneColumn::touch); the rest of
+  // CellLayout::add is the caller's.
+  PaneColumn::Touched paneAdd(KeyState &k, std::int64_t p, std::uint64_t seq);
+  // Frees what the cells of c's rows own (before the column goes).
+  void destroyRows(PaneColumn &c) const;
   // Fires the windows with old_w < end - 1 <= watermark_ (each window's keys in order of first
   // arrival), then drops the panes and write counts that no window can use any more.
   void fireColumns(std::int64_t old_w, std::vector<WindowResult> &out);
   void fireWindow(std::int64_t end, PaneColumns::Map::const_iterator from, std::int64_t last_pane,
                   std::vector<WindowResult> &out);
-  // One key's panes (for a window, a listing, a snapshot): pane index, cell, first arrival.
+  // One key's panes (for a window, a listing, a snapshot): pane index, its row in the pane's
+  // column (PaneColumn::load gives its cell), first arrival.
   struct KeyPane {
     std::int64_t pane;
-    const Slot *cell;
+    const PaneColumn *column;
+    std::uint32_t row;
     std::uint64_t first;
   };
   // k's panes in the window ending at `end`.

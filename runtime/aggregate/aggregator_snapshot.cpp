@@ -168,12 +168,14 @@ void WindowAggregator::writeKey(SnapshotWriter &w, const KeyState &k, const Time
         std::equal_range(tv.rows.begin(), tv.rows.end(), PaneRow{slot, {}},
                          [](const PaneRow &a, const PaneRow &b) { return a.slot < b.slot; });
     markedWord(static_cast<std::uint64_t>(rows.second - rows.first));
+    CellBuffer cell(layout_.width());
     for (auto it = rows.first; it != rows.second; ++it) {
       std::int64_t p = it->pane.pane;
       w.i64(p * g.pane);
       w.i64((p + 1) * g.pane);
       w.u64(it->pane.first);
-      layout_.write(w, it->pane.cell);
+      it->pane.column->load(it->pane.row, cell.get());
+      layout_.write(w, cell.get());
     }
     auto written =
         std::equal_range(tv.written.begin(), tv.written.end(), WrittenRow{slot, 0, 0},
@@ -285,9 +287,16 @@ void WindowAggregator::readKey(SnapshotReader &r, KeyState &k) {
       // A new row in the column of p (the key's latest pane so far: they come in order).
       PaneColumn &c = columns_.column(p);
       std::uint32_t row = c.append(slot, first);
-      layout_.init(c.cell(row));
       k.setTimeLatest(c.id(), row);
-      layout_.read(r, c.cell(row));
+      CellBuffer cell(layout_.width());
+      layout_.init(cell.get());
+      try {
+        layout_.read(r, cell.get());
+      } catch (...) {
+        c.store(row, cell.get()); // what it read so far is the row's, freed with it
+        throw;
+      }
+      c.store(row, cell.get());
     }
     n = r.count(20);
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -446,9 +455,13 @@ AggregateStats WindowAggregator::stats() const {
   for (const auto &[p, c] : columns_.byPane()) {
     s.windows += c.size();
     s.window_bytes += c.rowBytes();
-    for (std::uint32_t row = 0; row < c.size(); ++row) {
-      s.state_bytes += layout_.heapBytes(c.cell(row));
-      s.distinct_bytes += layout_.distinctBytes(c.cell(row));
+    if (!layout_.countsOnly()) {
+      CellBuffer cell(layout_.width());
+      for (std::uint32_t row = 0; row < c.size(); ++row) {
+        c.load(row, cell.get());
+        s.state_bytes += layout_.heapBytes(cell.get());
+        s.distinct_bytes += layout_.distinctBytes(cell.get());
+      }
     }
   }
   keys_->forEach([&](const KeyState &k) {

@@ -227,9 +227,13 @@ void CellLayout::add(Slot *c, const AggInput &in) const {
   if (counts_only_) {
     return;
   }
+  addAccs(c + 1, count(c), in);
+}
+
+void CellLayout::addAccs(Slot *accs, std::uint64_t n, const AggInput &in) const {
   for (std::size_t k = 0; k < offset_.size(); ++k) {
     const AccumulatorSpec &a = spec_->accumulators[k];
-    Slot *s = c + offset_[k];
+    Slot *s = accs + (offset_[k] - 1);
     if (a.fn == AggFn::Count) {
       continue;
     }
@@ -303,13 +307,13 @@ void CellLayout::add(Slot *c, const AggInput &in) const {
     }
   }
   if (events_slot_ != 0) {
-    EventList *l = events(c[events_slot_]);
+    EventList *l = events(accs[events_slot_ - 1]);
     if (l == nullptr) {
       l = new EventList;
-      setPtr(c[events_slot_], l);
+      setPtr(accs[events_slot_ - 1], l);
     }
     if (!l->overflow) {
-      if (count(c) > kMaxEventsKept) {
+      if (n > kMaxEventsKept) {
         l->overflow = true;
         std::vector<EventId>().swap(l->ids);
       } else {

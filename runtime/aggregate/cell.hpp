@@ -77,6 +77,11 @@ public:
 
   void init(Slot *c) const; // an empty cell
   void add(Slot *c, const AggInput &in) const;
+  // What add() does past the event count, on a cell's other slots kept apart from its count
+  // (a pane column's row, pane_columns.hpp): `accs` is slot 1 on, `n` the event count after.
+  void addAccs(Slot *accs, std::uint64_t n, const AggInput &in) const;
+  // Every accumulator is count(p) and no events are kept: the cell is its count alone.
+  bool countsOnly() const { return counts_only_; }
   // Adds the events of `src` to `dst` (order-independent: first/last compare time, arrival).
   void combine(Slot *dst, const Slot *src) const;
   void destroy(Slot *c) const;

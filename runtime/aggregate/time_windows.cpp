@@ -14,31 +14,37 @@
 
 namespace cep::runtime::aggregate {
 
-Slot *WindowAggregator::paneCell(KeyState &k, std::int64_t p, std::uint64_t seq) {
+PaneColumn::Touched WindowAggregator::paneAdd(KeyState &k, std::int64_t p, std::uint64_t seq) {
   if (std::uint32_t id = k.timeColumn(); id != 0) {
     PaneColumn &c = columns_.byId(id);
     if (c.pane() == p) { // the usual: the key's latest pane
-      c.lowerFirst(k.timeRow(), seq);
-      return c.cell(k.timeRow());
+      return c.touch(k.timeRow(), seq);
     }
     if (c.pane() > p) { // an earlier pane (a late event): its row, if any, through the hash
       PaneColumn &o = columns_.column(p);
       std::uint32_t slot = keys_->slotOf(k);
       std::uint32_t row = o.find(slot);
       if (row == PaneColumn::kNone) {
-        row = o.append(slot, seq);
-        layout_.init(o.cell(row));
-      } else {
-        o.lowerFirst(row, seq);
+        row = o.append(slot, seq); // an empty cell: every slot zero (CellLayout::init)
       }
-      return o.cell(row);
+      return o.touch(row, seq);
     }
   }
   PaneColumn &c = columns_.column(p); // a later pane than any the key holds: a new row
   std::uint32_t row = c.append(keys_->slotOf(k), seq);
-  layout_.init(c.cell(row));
   k.setTimeLatest(c.id(), row);
-  return c.cell(row);
+  return c.touch(row, seq);
+}
+
+void WindowAggregator::destroyRows(PaneColumn &c) const {
+  if (layout_.countsOnly()) {
+    return; // nothing owned
+  }
+  CellBuffer cell(layout_.width());
+  for (std::uint32_t row = 0; row < c.size(); ++row) {
+    c.load(row, cell.get());
+    layout_.destroy(cell.get());
+  }
 }
 
 EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
@@ -55,7 +61,10 @@ EventFate WindowAggregator::timeEvent(KeyState &k, const AggInput &in,
   if (late && g.maxEnd(p) - 1 + l <= w) {
     return EventFate::Late; // every window of the event is closed for good
   }
-  layout_.add(paneCell(k, p, in.seq), in);
+  PaneColumn::Touched cell = paneAdd(k, p, in.seq);
+  if (!layout_.countsOnly()) {
+    layout_.addAccs(cell.accs, cell.n, in);
+  }
   if (!late) {
     time_due_ = std::min(time_due_, g.minEnd(p) - 1); // its pane's first window
     return EventFate::Counted;
@@ -95,7 +104,7 @@ void WindowAggregator::panesIn(const KeyState &k, std::int64_t end,
     const PaneColumn &c = it->second;
     std::uint32_t row = c.id() == k.timeColumn() ? k.timeRow() : c.find(slot);
     if (row != PaneColumn::kNone) {
-      panes.push_back({c.pane(), c.cell(row), c.first(row)});
+      panes.push_back({c.pane(), &c, row, c.first(row)});
     }
   }
 }
@@ -107,20 +116,17 @@ void WindowAggregator::writeWindow(const std::vector<KeyPane> &panes, std::int64
   std::int64_t p0 = g.paneOf(start);
   std::int64_t p1 = g.paneOf(end - 1);
   // The window's cell: on the stack for the usual few accumulators.
-  Slot small[16];
-  std::vector<Slot> large;
-  Slot *cell = small;
-  if (layout_.width() > std::size(small)) {
-    large.resize(layout_.width());
-    cell = large.data();
-  }
+  CellBuffer buffer(layout_.width());
+  CellBuffer row(layout_.width());
+  Slot *cell = buffer.get();
   layout_.init(cell);
   std::uint64_t order = std::numeric_limits<std::uint64_t>::max();
   for (const KeyPane &pane : panes) {
     if (pane.pane < p0 || pane.pane > p1) {
       continue;
     }
-    layout_.combine(cell, pane.cell);
+    pane.column->load(pane.row, row.get());
+    layout_.combine(cell, row.get());
     order = std::min(order, pane.first);
   }
   r.start = start;
@@ -170,18 +176,10 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
     if (!std::is_sorted(order.begin(), order.end())) {
       std::sort(order.begin(), order.end());
     }
-    Slot small[16];
-    std::vector<Slot> large;
-    Slot *cell = small;
-    if (width > std::size(small)) {
-      large.resize(width);
-      cell = large.data();
-    }
+    CellBuffer cell(width);
     for (const auto &[first, row] : order) {
-      layout_.init(cell);
-      layout_.combine(cell, c.cell(row));
-      emit(c.slot(row), first, cell);
-      layout_.destroy(cell);
+      c.load(row, cell.get()); // a shallow copy, read only: the row keeps what it points to
+      emit(c.slot(row), first, cell.get());
     }
     return;
   }
@@ -190,6 +188,7 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
   std::unordered_map<std::uint32_t, std::uint32_t> group_of;
   std::vector<std::uint32_t> slots;
   std::vector<Slot> cells; // width slots a group
+  CellBuffer cell(width);
   for (auto it = from; it != stop && it->first <= last_pane; ++it) {
     const PaneColumn &c = it->second;
     for (std::uint32_t row = 0; row < c.size(); ++row) {
@@ -202,7 +201,8 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
       } else {
         order[g->second].first = std::min(order[g->second].first, c.first(row));
       }
-      layout_.combine(cells.data() + g->second * width, c.cell(row));
+      c.load(row, cell.get());
+      layout_.combine(cells.data() + g->second * width, cell.get());
     }
   }
   std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
@@ -248,8 +248,8 @@ void WindowAggregator::fireColumns(std::int64_t old_w, std::vector<WindowResult>
   // latest pane goes holds none: it goes idle.
   while (!columns_.empty() && g.maxEnd(columns_.front().pane()) - 1 + l <= w) {
     PaneColumn &c = columns_.front();
+    destroyRows(c);
     for (std::uint32_t row = 0; row < c.size(); ++row) {
-      layout_.destroy(c.cell(row));
       KeyState &k = keys_->at(c.slot(row));
       if (k.timeColumn() == c.id()) {
         k.setTimeNone();
@@ -289,7 +289,7 @@ WindowAggregator::TimeView WindowAggregator::timeView() const {
   TimeView v;
   for (const auto &[p, c] : columns_.byPane()) {
     for (std::uint32_t row = 0; row < c.size(); ++row) {
-      v.rows.push_back({c.slot(row), {p, c.cell(row), c.first(row)}});
+      v.rows.push_back({c.slot(row), {p, &c, row, c.first(row)}});
     }
   }
   std::stable_sort(v.rows.begin(), v.rows.end(),

@@ -90,7 +90,7 @@ TEST_CASE("aggregate key table: finds, inserts and erases as a map does", "[aggr
 }
 
 TEST_CASE("aggregate pane columns: rows in blocks, found by slot, ids reused", "[aggregate]") {
-  // Width 2 (count+sum): 3,000 rows, past the first block's doublings (4 .. 1,024) and into
+  // Width 2 (count+sum): 3,000 rows, past the first block's doublings (1 .. 1,024) and into
   // two more blocks; every row's parts stay where they were put.
   PaneColumns cs(2);
   PaneColumn &c = cs.column(7);
@@ -99,15 +99,20 @@ TEST_CASE("aggregate pane columns: rows in blocks, found by slot, ids reused", "
   for (std::uint32_t i = 0; i < 3000; ++i) {
     std::uint32_t row = c.append(10 * i + 1, 100 + i);
     REQUIRE(row == i);
-    CHECK(c.cell(row)[0].i == 0);
-    c.cell(row)[0].i = i;
-    c.cell(row)[1].i = -static_cast<std::int64_t>(i);
+    CHECK(c.count(row) == 0);
+    CHECK(c.accs(row)[0].i == 0);
+    for (std::uint32_t n = 0; n < i % 3; ++n) {
+      c.bump(row);
+    }
+    c.accs(row)[0].i = -static_cast<std::int64_t>(i);
   }
   CHECK(c.size() == 3000);
   bool same = true;
+  Slot cell[2];
   for (std::uint32_t i = 0; i < 3000; ++i) {
-    same = same && c.slot(i) == 10 * i + 1 && c.first(i) == 100 + i && c.cell(i)[0].i == i &&
-           c.cell(i)[1].i == -static_cast<std::int64_t>(i);
+    c.load(i, cell);
+    same = same && c.slot(i) == 10 * i + 1 && c.first(i) == 100 + i && c.count(i) == i % 3 &&
+           cell[0].i == i % 3 && cell[1].i == -static_cast<std::int64_t>(i);
   }
   CHECK(same);
   c.lowerFirst(5, 3);
@@ -117,9 +122,10 @@ TEST_CASE("aggregate pane columns: rows in blocks, found by slot, ids reused", "
   CHECK(c.find(2) == PaneColumn::kNone);
   CHECK(c.append(2, 9) == 3000); // found through the hash built by the first find
   CHECK(c.find(2) == 3000);
-  // Three blocks of 1,024 rows: (2 + 8 + 16) bytes a row, slot numbers rounded to words.
-  CHECK(c.bytes() >= 3 * 1024 * 26);
-  CHECK(c.rowBytes() == 3001 * 28);
+  // Three blocks of 1,024 rows: slot number, first arrival and count 4 bytes each, the sum 8.
+  CHECK(!c.wide());
+  CHECK(c.bytes() >= 3 * 1024 * 20);
+  CHECK(c.rowBytes() == 3001 * 20);
 
   // Columns by pane: made once, in order, dropped from the front; a dropped column's id is
   // reused by the next new one.
@@ -135,6 +141,95 @@ TEST_CASE("aggregate pane columns: rows in blocks, found by slot, ids reused", "
   CHECK(&cs.front() == &e);
   CHECK(cs.column(20).id() == first_id);
   CHECK(cs.count() == 3);
+}
+
+TEST_CASE("aggregate pane columns: counts and first arrivals widen past 32 bits", "[aggregate]") {
+  // A column keeps counts and first arrivals (from its first row's) in 4 bytes; a count past
+  // 2^32 - 1 or an arrival 2^31 or more from the base widens the whole column to 8 bytes, every
+  // row's parts kept. Each way in: bump, store (a restored cell), append and lowerFirst.
+  constexpr std::uint64_t k32 = std::uint64_t{1} << 32;
+  auto fill = [](PaneColumn &c, std::uint32_t rows, std::uint64_t base) {
+    for (std::uint32_t i = 0; i < rows; ++i) {
+      std::uint32_t row = c.append(i + 1, base + i);
+      c.bump(row);
+      c.accs(row)[0].i = 1000 + i;
+      c.accs(row)[1].i = -static_cast<std::int64_t>(i);
+    }
+  };
+  auto intact = [](const PaneColumn &c, std::uint32_t rows, std::uint64_t base) {
+    bool same = true;
+    Slot cell[3];
+    for (std::uint32_t i = 0; i < rows; ++i) {
+      c.load(i, cell);
+      same = same && c.slot(i) == i + 1 && c.first(i) == base + i && cell[0].i == 1 &&
+             cell[1].i == 1000 + i && cell[2].i == -static_cast<std::int64_t>(i);
+    }
+    return same;
+  };
+  const std::uint64_t base = 5'000'000'000ULL; // above 2^32 itself
+  SECTION("a count past 2^32 - 1") {
+    PaneColumns cs(3);
+    PaneColumn &c = cs.column(1);
+    fill(c, 1500, base); // two blocks
+    Slot cell[3];
+    c.load(7, cell);
+    cell[0].i = static_cast<std::int64_t>(k32 - 2);
+    c.store(7, cell);
+    CHECK(!c.wide());
+    CHECK(c.bump(7) == k32 - 1);
+    CHECK(!c.wide());
+    CHECK(c.bump(7) == k32);
+    CHECK(c.wide());
+    CHECK(c.count(7) == k32);
+    c.load(7, cell);
+    cell[0].i = 1;
+    c.store(7, cell);
+    CHECK(intact(c, 1500, base));
+    CHECK(c.rowBytes() == 1500 * (4 + 16 + 16));
+    CHECK(c.append(99999, base + 1500) == 1500); // appends go on in the wide layout
+    CHECK(c.first(1500) == base + 1500);
+  }
+  SECTION("a restored count of 2^40") {
+    PaneColumns cs(3);
+    PaneColumn &c = cs.column(1);
+    fill(c, 3, base); // the first block, doubled from one row to four
+    Slot cell[3] = {};
+    cell[0].i = std::int64_t{1} << 40;
+    std::uint32_t row = c.append(77, base + 1);
+    c.store(row, cell);
+    CHECK(c.wide());
+    CHECK(c.count(row) == std::uint64_t{1} << 40);
+    CHECK(intact(c, 3, base));
+    c.append(78, base + 2); // the first block doubles again, wide
+    CHECK(intact(c, 3, base));
+    CHECK(c.count(row) == std::uint64_t{1} << 40);
+  }
+  SECTION("a first arrival 2^31 after the base") {
+    PaneColumns cs(3);
+    PaneColumn &c = cs.column(1);
+    fill(c, 1100, base);
+    std::uint32_t row = c.append(5000, base + (std::uint64_t{1} << 31) - 1); // still fits
+    CHECK(!c.wide());
+    CHECK(c.first(row) == base + (std::uint64_t{1} << 31) - 1);
+    row = c.append(5001, base + (std::uint64_t{1} << 31));
+    CHECK(c.wide());
+    CHECK(c.first(row) == base + (std::uint64_t{1} << 31));
+    CHECK(c.first(row - 1) == base + (std::uint64_t{1} << 31) - 1);
+    CHECK(intact(c, 1100, base));
+  }
+  SECTION("a first arrival lowered more than 2^31 below the base") {
+    PaneColumns cs(3);
+    PaneColumn &c = cs.column(1);
+    fill(c, 10, base);
+    c.lowerFirst(9, base - (std::uint64_t{1} << 31)); // still fits
+    CHECK(!c.wide());
+    CHECK(c.first(9) == base - (std::uint64_t{1} << 31));
+    c.lowerFirst(8, 3);
+    CHECK(c.wide());
+    CHECK(c.first(8) == 3);
+    CHECK(c.first(9) == base - (std::uint64_t{1} << 31));
+    CHECK(intact(c, 8, base));
+  }
 }
 
 TEST_CASE("aggregate: a key whose window emptied comes back with fresh state", "[aggregate]") {
