@@ -265,6 +265,15 @@ public:
   // the runs already there advance, complete, time out and release held matches exactly as
   // they would have. Idempotent; carried by snapshot()/restore().
   virtual void drain() = 0;
+  // An aggregate's drain splits its windows at a switch time (runtime/native/native_aggregate.hpp
+  // "Drain"): drainTime() is the one drain() would take now, drainAt(S) drains at S instead (the
+  // latest of the workers' switch times: engine/sharded_matcher.hpp). A pattern has none:
+  // INT64_MIN, and drainAt is drain().
+  virtual std::int64_t drainTime() const { return INT64_MIN; }
+  virtual void drainAt(std::int64_t switch_time) {
+    (void)switch_time;
+    drain();
+  }
   virtual bool draining() const = 0;
   // True when draining and nothing is left: no partial match, no held match, no pending timer
   // (nothing more can be written). A matcher that is not draining is never drained.

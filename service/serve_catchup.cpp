@@ -273,9 +273,7 @@ std::string ServeRuntime::applyToCatchUp(runtime::RunLoop &catch_up,
       std::string moved;
       try {
         if (fresh.aggregate) {
-          std::string bytes;
-          old->matcher->snapshot(bytes);
-          fresh.matcher->restore(bytes);
+          runtime::native::moveAggregateWindows(*fresh.matcher, *old->matcher);
           auto [from, before] = runtime::native::ownedWindows(*old->matcher);
           runtime::native::ownWindows(*fresh.matcher, from, before);
           moved = std::to_string(fresh.matcher->stats().windows) + " open windows moved";

@@ -200,14 +200,6 @@ std::shared_ptr<ServeRuntime::Loaded> ServeRuntime::load(std::string_view bytes,
             "`: cep serve --state --with-events does not checkpoint the events aggregates keep "
             "yet; leave out --with-events or --state");
   }
-  if (!artifact.aggregates.empty() && options_.workers > 1) {
-    throw compiler::artifact::LoadError(
-        compiler::artifact::LoadError::Kind::User,
-        name + ": aggregate `" + artifact.aggregates.front()->name + "`: cep serve --workers " +
-            std::to_string(options_.workers) +
-            " does not serve aggregates yet (their windows are not split over workers); serve "
-            "them with --workers 1");
-  }
   loaded->bytes = std::make_shared<const std::string>(bytes);
   loaded->matchers = makeOperators(artifact);
   // Each operator's name and image, in the operator order of makeMatchers (the aggregates at
@@ -1050,10 +1042,8 @@ std::vector<std::string> ServeRuntime::moveWindows(const Served &old, Loaded &lo
   // The window state itself: the new version's operator restores the old one's snapshot, whose
   // header names the spec (window kind and sizes, lateness, ttl, accumulators by function,
   // field and kind) and refuses another with the reason.
-  std::string bytes;
-  old.matcher->snapshot(bytes);
   try {
-    loaded.matchers[i]->restore(bytes);
+    runtime::native::moveAggregateWindows(*loaded.matchers[i], *old.matcher);
     // A version that took over in a drain leaves the windows before its switch time to the
     // draining one: so does its successor.
     auto [from, before] = runtime::native::ownedWindows(*old.matcher);

@@ -70,6 +70,8 @@ public:
   const std::vector<std::uint32_t> &eventTypes() const override { return native_->eventTypes(); }
   std::string_view patternName() const override { return native_->patternName(); }
   void drain() override { native_->drain(); }
+  std::int64_t drainTime() const override { return native_->drainTime(); }
+  void drainAt(std::int64_t switch_time) override { native_->drainAt(switch_time); }
   bool draining() const override { return native_->draining(); }
   bool drained() const override { return native_->drained(); }
   std::uint64_t dropState() override { return native_->dropState(); }

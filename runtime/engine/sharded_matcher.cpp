@@ -43,6 +43,12 @@ std::int64_t boundNode(const StateKey &key) {
   return -1;
 }
 
+// An aggregate's key records come under its window header (runtime/native/native_aggregate.hpp
+// isAggregateHeader), not a MatcherHeader.
+bool windowHeader(std::string_view header) {
+  return header.starts_with("CEPASNAP");
+}
+
 } // namespace
 
 ShardedMatcher::ShardedMatcher(std::vector<std::unique_ptr<Matcher>> shards)
@@ -185,11 +191,24 @@ void ShardedMatcher::exportChanges(MatcherChanges &out) {
   bool all_full = true, any_full = false;
   for (std::size_t w = 0; w < shards_.size(); ++w) {
     shards_[w]->exportChanges(changes_[w]);
-    headers.push_back(decodeMatcherHeader(changes_[w].header, patternName()));
+    if (!windowHeader(changes_[w].header)) {
+      headers.push_back(decodeMatcherHeader(changes_[w].header, patternName()));
+    }
     all_full = all_full && changes_[w].full;
     any_full = any_full || changes_[w].full;
   }
-  encodeMatcherHeader(mergeHeaders(headers), out.header);
+  if (headers.empty()) {
+    // An aggregate's: the shards' window headers are equal (each has seen every advance), and
+    // its shards are exported together from their first export on, so all or none are full.
+    for (const MatcherChanges &c : changes_) {
+      CEP_ASSERT(c.header == changes_[0].header && c.full == changes_[0].full,
+                 "the workers of aggregate `" + std::string(patternName()) +
+                     "` differ in their window header or export");
+    }
+    out.header = changes_[0].header;
+  } else {
+    encodeMatcherHeader(mergeHeaders(headers), out.header);
+  }
   if (any_full && !all_full) {
     // A receiver of `full` forgets every key not in `put`: then every shard's keys go.
     MatcherState whole;
@@ -286,8 +305,27 @@ MigrationReport ShardedMatcher::adoptFrom(Matcher &old) {
 }
 
 void ShardedMatcher::drain() {
+  const std::int64_t at = drainTime();
   for (auto &shard : shards_) {
-    shard->drain();
+    if (at == INT64_MIN) {
+      shard->drain(); // a pattern: no switch time
+    } else {
+      shard->drainAt(at);
+    }
+  }
+}
+
+std::int64_t ShardedMatcher::drainTime() const {
+  std::int64_t at = INT64_MIN;
+  for (const auto &shard : shards_) {
+    at = std::max(at, shard->drainTime());
+  }
+  return at;
+}
+
+void ShardedMatcher::drainAt(std::int64_t switch_time) {
+  for (auto &shard : shards_) {
+    shard->drainAt(switch_time);
   }
 }
 

@@ -19,7 +19,9 @@
 //   restoreState    the state split by key: each key to the shard its bound events hash to
 //                   (the counters to shard 0), so a state taken under any worker count
 //                   restores under any other
-//   exportChanges   the shards' changed keys merged in key order, one header
+//   exportChanges   the shards' changed keys merged in key order, one header (an aggregate's
+//                   window header: the shards', equal; runtime/native/native_aggregate.hpp
+//                   handles the rest of a sharded aggregate: its key records, snapshots, drains)
 //
 // A key whose state holds no bound event cannot be placed (nothing to hash): restoring or
 // moving one throws std::runtime_error with its key and the reason.
@@ -78,7 +80,12 @@ public:
   }
   const std::vector<std::uint32_t> &eventTypes() const override { return shards_[0]->eventTypes(); }
   std::string_view patternName() const override { return shards_[0]->patternName(); }
+  // Every shard drains at the same switch time: the latest of the shards' (an aggregate's
+  // switch time follows the latest event it counted, which differs from worker to worker;
+  // one worker's is the latest of them all).
   void drain() override;
+  std::int64_t drainTime() const override;
+  void drainAt(std::int64_t switch_time) override;
   bool draining() const override { return shards_[0]->draining(); }
   bool drained() const override;
   std::uint64_t dropState() override;

@@ -6,6 +6,8 @@
 #include "runtime/aggregate/record_writer.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
 #include "runtime/engine/output_sink.hpp"
+#include "runtime/engine/sharded_matcher.hpp"
+#include "runtime/engine/worker_pool.hpp"
 #include "runtime/io/json_writer.hpp"
 #include "runtime/native/bound_view.hpp"
 #include "runtime/native/native_record.hpp"
@@ -221,12 +223,14 @@ public:
   }
   // `drain` (native_aggregate.hpp "Drain"): from here on this operator writes only the windows
   // that started before the switch time, the time after its watermark and its latest event.
-  void drain() override {
+  void drain() override { drainAt(switchTime()); }
+  std::int64_t drainTime() const override { return switchTime(); }
+  void drainAt(std::int64_t switch_time) override {
     settle();
     if (!drainRefusal(*image_).empty()) {
       refuse("draining");
     }
-    own_before_ = switchTime();
+    own_before_ = switch_time;
   }
   bool draining() const override { return own_before_ != kOwnAll.second; }
   bool drained() const override {
@@ -699,21 +703,103 @@ private:
 
 } // namespace
 
+namespace {
+
+// `cep serve --workers N` (runtime/engine/sharded_matcher.hpp): an aggregate served as N
+// operators of one version, shard w holding the keys whose name hashes to worker w (routeHash
+// hashes the key's name, so a key record's name places it). nullptr: one operator.
+const ShardedMatcher *shardedOf(const Matcher &m) {
+  return dynamic_cast<const ShardedMatcher *>(&m);
+}
+ShardedMatcher *shardedOf(Matcher &m) {
+  return dynamic_cast<ShardedMatcher *>(&m);
+}
+
+const NativeAggregate &aggregateOf(const Matcher &m, const char *what) {
+  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, std::string(what) + " of a pattern");
+  return *a;
+}
+NativeAggregate &aggregateOf(Matcher &m, const char *what) {
+  auto *a = dynamic_cast<NativeAggregate *>(&m);
+  CEP_ASSERT(a != nullptr, std::string(what) + " of a pattern");
+  return *a;
+}
+
+// Two operators of one aggregate version's shape: both sharded over as many workers, or neither.
+void checkSameShards(const ShardedMatcher *a, const ShardedMatcher *b, const char *what) {
+  CEP_ASSERT((a == nullptr) == (b == nullptr) &&
+                 (a == nullptr || a->shardCount() == b->shardCount()),
+             std::string(what) + " between operators sharded differently");
+}
+
+} // namespace
+
 bool isAggregate(const Matcher &m) {
+  if (const ShardedMatcher *s = shardedOf(m)) {
+    return isAggregate(*s->shard(0));
+  }
   return dynamic_cast<const NativeAggregate *>(&m) != nullptr;
 }
 
 void exportAggregateRecords(const Matcher &m, MatcherChanges &out) {
-  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
-  CEP_ASSERT(a != nullptr, "exportAggregateRecords of a pattern");
-  a->exportWhole(out);
+  const ShardedMatcher *s = shardedOf(m);
+  if (s == nullptr) {
+    aggregateOf(m, "exportAggregateRecords").exportWhole(out);
+    return;
+  }
+  // The shards' keys are disjoint and their headers equal (every shard has seen every advance
+  // of time): one worker's records, in key order under one header.
+  aggregateOf(*s->shard(0), "exportAggregateRecords").exportWhole(out);
+  MatcherChanges part;
+  for (std::uint32_t w = 1; w < s->shardCount(); ++w) {
+    aggregateOf(*s->shard(w), "exportAggregateRecords").exportWhole(part);
+    CEP_ASSERT(part.header == out.header, "the workers of aggregate `" +
+                                              std::string(m.patternName()) +
+                                              "` differ in their window header");
+    out.put.insert(out.put.end(), std::make_move_iterator(part.put.begin()),
+                   std::make_move_iterator(part.put.end()));
+  }
+  std::sort(out.put.begin(), out.put.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
 }
 
 void restoreAggregateRecords(Matcher &m, std::string_view header,
                              const std::vector<std::string_view> &records) {
-  auto *a = dynamic_cast<NativeAggregate *>(&m);
-  CEP_ASSERT(a != nullptr, "restoreAggregateRecords of a pattern");
-  a->restoreRecords(header, records);
+  ShardedMatcher *s = shardedOf(m);
+  if (s == nullptr) {
+    aggregateOf(m, "restoreAggregateRecords").restoreRecords(header, records);
+    return;
+  }
+  // Each key to the worker its name hashes to, as routeHash places its events; every shard
+  // takes the header (the watermark), with or without keys.
+  std::vector<std::vector<std::string_view>> mine(s->shardCount());
+  for (std::string_view record : records) {
+    std::string key = aggregateRecordKey(record);
+    mine[workerOf(std::hash<std::string>{}(key), s->shardCount())].push_back(record);
+  }
+  for (std::uint32_t w = 0; w < s->shardCount(); ++w) {
+    aggregateOf(*s->shard(w), "restoreAggregateRecords").restoreRecords(header, mine[w]);
+  }
+}
+
+void moveAggregateWindows(Matcher &to, const Matcher &from) {
+  const ShardedMatcher *a = shardedOf(to);
+  const ShardedMatcher *b = shardedOf(from);
+  checkSameShards(a, b, "moveAggregateWindows");
+  std::string bytes;
+  if (a == nullptr) {
+    from.snapshot(bytes);
+    to.restore(bytes);
+    return;
+  }
+  // Shard by shard: both versions key by the same fields (the caller checked), so a key's name
+  // and worker are the same in both.
+  for (std::uint32_t w = 0; w < a->shardCount(); ++w) {
+    bytes.clear();
+    b->shard(w)->snapshot(bytes);
+    a->shard(w)->restore(bytes);
+  }
 }
 
 bool isAggregateHeader(std::string_view header) {
@@ -740,28 +826,39 @@ std::string drainRefusal(const AggregateImage &image) {
 }
 
 std::int64_t drainSwitchTime(const Matcher &m) {
-  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
-  CEP_ASSERT(a != nullptr, "drainSwitchTime of a pattern");
-  return a->switchTime();
+  CEP_ASSERT(isAggregate(m), "drainSwitchTime of a pattern");
+  return m.drainTime(); // sharded: the latest of the workers' (sharded_matcher.hpp)
 }
 
 void seedDrain(Matcher &to, const Matcher &from, std::int64_t before) {
-  auto *a = dynamic_cast<NativeAggregate *>(&to);
-  const auto *b = dynamic_cast<const NativeAggregate *>(&from);
-  CEP_ASSERT(a != nullptr && b != nullptr, "seedDrain of a pattern");
-  a->seedFrom(*b, before);
+  ShardedMatcher *a = shardedOf(to);
+  const ShardedMatcher *b = shardedOf(from);
+  checkSameShards(a, b, "seedDrain");
+  if (a == nullptr) {
+    aggregateOf(to, "seedDrain").seedFrom(aggregateOf(from, "seedDrain"), before);
+    return;
+  }
+  // A key's sessions and running cells are on the same worker in both versions (same key name).
+  for (std::uint32_t w = 0; w < a->shardCount(); ++w) {
+    aggregateOf(*a->shard(w), "seedDrain").seedFrom(aggregateOf(*b->shard(w), "seedDrain"), before);
+  }
 }
 
 void ownWindows(Matcher &m, std::int64_t from, std::int64_t before) {
-  auto *a = dynamic_cast<NativeAggregate *>(&m);
-  CEP_ASSERT(a != nullptr, "ownWindows of a pattern");
-  a->ownWindows(from, before);
+  if (ShardedMatcher *s = shardedOf(m)) {
+    for (std::uint32_t w = 0; w < s->shardCount(); ++w) {
+      aggregateOf(*s->shard(w), "ownWindows").ownWindows(from, before);
+    }
+    return;
+  }
+  aggregateOf(m, "ownWindows").ownWindows(from, before);
 }
 
 std::pair<std::int64_t, std::int64_t> ownedWindows(const Matcher &m) {
-  const auto *a = dynamic_cast<const NativeAggregate *>(&m);
-  CEP_ASSERT(a != nullptr, "ownedWindows of a pattern");
-  return a->owned();
+  if (const ShardedMatcher *s = shardedOf(m)) {
+    return aggregateOf(*s->shard(0), "ownedWindows").owned(); // every shard owns the same
+  }
+  return aggregateOf(m, "ownedWindows").owned();
 }
 
 std::string aggregateRecordKey(std::string_view record) {

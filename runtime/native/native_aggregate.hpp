@@ -77,10 +77,21 @@ std::unique_ptr<Matcher> makeNativeAggregate(std::shared_ptr<const Schema> schem
 // the records): these throw std::runtime_error naming the aggregate.
 //   MatcherChanges c; exportAggregateRecords(op, c);          // every key, c.full
 //   restoreAggregateRecords(fresh, c.header, {views of the records});
-bool isAggregate(const Matcher &m); // an operator made by makeNativeAggregate
+//
+// `cep serve --workers N` serves an aggregate as a ShardedMatcher (runtime/engine/
+// sharded_matcher.hpp) of N of these, shard w holding the keys whose name hashes to worker w.
+// Every function here takes one as the one operator it stands for: exportAggregateRecords
+// merges the shards' keys in key order under their one header (one worker's bytes),
+// restoreAggregateRecords places each key record on the shard its name hashes to; the drain
+// functions act on every shard (the switch time: the latest of the shards', Matcher::drainTime).
+bool isAggregate(const Matcher &m); // an operator made by makeNativeAggregate (or N of them)
 void exportAggregateRecords(const Matcher &m, MatcherChanges &out);
 void restoreAggregateRecords(Matcher &m, std::string_view header,
                              const std::vector<std::string_view> &records);
+// A `keep` deploy: `to` (fresh) takes `from`'s open windows through its snapshot (shard by
+// shard when sharded: both over as many workers, keyed by the same fields); throws
+// std::runtime_error "bad aggregate snapshot: ..." when `to`'s spec cannot take them.
+void moveAggregateWindows(Matcher &to, const Matcher &from);
 // Whether a header of key records is an aggregate's (else it is an encoded MatcherHeader).
 bool isAggregateHeader(std::string_view header);
 // "" when the aggregate's windows can drain, else why not.

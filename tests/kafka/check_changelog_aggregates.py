@@ -25,6 +25,10 @@ Checks:
   * /metrics: cep_aggregate_open_windows on B right after the restore, keys restored per
     partition.
 
+With --workers A,B (kafka.changelog_aggregates_workers) server A matches on A workers and B on
+B (docs/serve.md "Workers"): the changelog records A's workers wrote are one worker's bytes, and
+B places each restored key on the worker its name hashes to.
+
 A is killed while idle (after its last checkpoint committed): librdkafka's mock cluster writes
 no transaction markers, so a kill inside a transaction would let the next server read that
 transaction's changelog records too (check_changelog.py says the same; real_broker.sh is for
@@ -48,7 +52,10 @@ AGGREGATES = ("card_hour", "card_2h", "card_visit")
 def main():
     # windows.cep is not in the example: its absolute path stands as it is in the join
     args, rules, _, events, records, last = example_case(
-        rule_files=["payments.cep", os.path.join(HERE, "windows.cep")])
+        rule_files=["payments.cep", os.path.join(HERE, "windows.cep")],
+        add_arguments=lambda ap: ap.add_argument("--workers", default="1,1",
+                                                  help="A's and B's --workers, as A,B"))
+    workers_a, workers_b = args.workers.split(",")
     expected = collections.Counter(records)
     streams = collections.Counter(json.loads(r)["@stream"] for r in expected.elements())
     check(all(streams[s] > 0 for s in ("CardHour", "Card2h", "CardVisit", "HighRisk")),
@@ -63,7 +70,7 @@ def main():
 
         state_a = os.path.join(args.workdir, "state-a")
         bed.produce("payments", events[:half], key=payment_key)
-        a = bed.serve(serve_args(state_a), name="a")
+        a = bed.serve(serve_args(state_a) + ["--workers", workers_a], name="a")
         port_a = os.path.join(args.workdir, "a.port")
         a.wait_log("admin endpoint on")
         wait_for("A reads the first half",
@@ -98,7 +105,7 @@ def main():
         with open(config_b, "w") as f:
             f.write("transactional.id=cep-fraud-b\n")
         b = bed.serve(serve_args(os.path.join(args.workdir, "state-b")) +
-                      ["--kafka-config", config_b], name="b")
+                      ["--kafka-config", config_b, "--workers", workers_b], name="b")
         b.wait_log("partitions from the changelog")
         log = b.log()
         for p in range(4):

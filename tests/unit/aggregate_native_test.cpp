@@ -8,10 +8,15 @@
 #include "compiler/driver/pipeline.hpp"
 #include "driver_fixture_test.hpp"
 #include "runtime/aggregate/snapshot_format.hpp"
+#include "runtime/engine/sharded_matcher.hpp"
 #include "runtime/native/aggregate_codec.hpp"
 #include "runtime/native/native_aggregate.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <memory>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -457,4 +462,104 @@ TEST_CASE("a native session aggregate drains into a new operator, each session w
   native::ownWindows(lost_v, INT64_MIN, INT64_MAX);
   lost_v.finish(lost);
   CHECK(lost.empty());
+}
+
+// `cep serve --workers N`: an aggregate as a ShardedMatcher of N operators is seen by the key
+// record functions as one operator: the same header and records (key order) as one operator fed
+// the same events, restored under another worker count with each key placed by its name.
+TEST_CASE("a sharded native aggregate exports one operator's key records and restores by key",
+          "[aggnative]") {
+  TempDir dir;
+  driver::Pipeline pipeline;
+  REQUIRE(pipeline.check({dir.write("rules.cep", "event E { k: string, x: int, ts: time }\n"
+                                                 "aggregate agg partition by k window tumbling "
+                                                 "5s { e: E }\n"
+                                                 "emit A { n: count(e), total: sum(e.x) }\n")}));
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    text += "{\"k\":\"k" + std::to_string(i % 11) + "\",\"x\":" + std::to_string(i) +
+            ",\"ts\":" + std::to_string(1000 + i * 150) + "}\n";
+  }
+  auto events = cep::test::decodeEvents(dir.write("events.jsonl", text), pipeline.schema());
+  REQUIRE(events.size() == 60);
+  auto one = [&] {
+    driver::MatcherSet set;
+    std::string error;
+    REQUIRE(pipeline.makeMatchers({driver::Engine::Jit, 2}, {}, set, error));
+    return std::move(set.matchers[0]);
+  };
+  auto sharded = [&](int n) {
+    std::vector<std::unique_ptr<cep::runtime::Matcher>> shards;
+    for (int w = 0; w < n; ++w) {
+      shards.push_back(one());
+    }
+    return std::make_unique<cep::runtime::ShardedMatcher>(std::move(shards));
+  };
+  auto feed = [&](cep::runtime::Matcher &m, std::size_t from, std::size_t to,
+                  std::vector<std::string> &out) {
+    std::vector<cep::runtime::MatchOutput> records;
+    for (std::size_t i = from; i < to; ++i) {
+      m.advanceTime(events[i]->time, records);
+      m.onEvent(events[i], records);
+    }
+    if (to == events.size()) {
+      m.finish(records);
+    }
+    for (const auto &r : records) {
+      out.push_back(r.json);
+    }
+  };
+  auto whole = [](const cep::runtime::Matcher &m) {
+    cep::runtime::MatcherChanges c;
+    native::exportAggregateRecords(m, c);
+    return c;
+  };
+  std::unique_ptr<cep::runtime::Matcher> single = one();
+  std::unique_ptr<cep::runtime::ShardedMatcher> three = sharded(3);
+  CHECK(native::isAggregate(*three));
+  std::vector<std::string> want, got;
+  feed(*single, 0, 40, want);
+  feed(*three, 0, 40, got);
+  std::sort(got.begin(), got.end()); // the order of the shards' records is the pool's to merge
+  std::sort(want.begin(), want.end());
+  CHECK(got == want);
+  std::size_t on_shards = 0;
+  for (std::uint32_t w = 0; w < three->shardCount(); ++w) {
+    on_shards += three->shard(w)->stats().live_keys > 0 ? 1 : 0;
+  }
+  CHECK(on_shards >= 2); // the keys are spread
+  CHECK(native::drainSwitchTime(*three) == native::drainSwitchTime(*single));
+
+  cep::runtime::MatcherChanges a = whole(*single), b = whole(*three);
+  CHECK(a.header == b.header);
+  REQUIRE(a.put.size() >= 3);
+  CHECK(a.put == b.put);
+  cep::runtime::MatcherChanges ca, cb;
+  single->exportChanges(ca);
+  three->exportChanges(cb);
+  CHECK(cb.full);
+  CHECK(ca.header == cb.header);
+  CHECK(ca.put == cb.put);
+
+  // Restored under 2 workers and under one from the 3 workers' records: the same records on.
+  std::vector<std::string_view> records;
+  for (const auto &[key, record] : b.put) {
+    records.push_back(record);
+  }
+  std::unique_ptr<cep::runtime::ShardedMatcher> two = sharded(2);
+  native::restoreAggregateRecords(*two, b.header, records);
+  std::unique_ptr<cep::runtime::Matcher> back = one();
+  native::restoreAggregateRecords(*back, b.header, records);
+  CHECK(whole(*two).put == a.put);
+  CHECK(whole(*back).put == a.put);
+  std::vector<std::string> rest_one, rest_two, rest_back;
+  feed(*single, 40, events.size(), rest_one);
+  feed(*two, 40, events.size(), rest_two);
+  feed(*back, 40, events.size(), rest_back);
+  std::sort(rest_one.begin(), rest_one.end());
+  std::sort(rest_two.begin(), rest_two.end());
+  std::sort(rest_back.begin(), rest_back.end());
+  REQUIRE(!rest_one.empty());
+  CHECK(rest_two == rest_one);
+  CHECK(rest_back == rest_one);
 }
