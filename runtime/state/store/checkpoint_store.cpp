@@ -659,10 +659,17 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnly(const std::string
   // A fallback is tried again too: RocksDB's read-only view of a database being written is not
   // one point in time across column families (a flush between our reads of the MANIFEST and the
   // WAL loses memtable data of one family), which looks like a damaged latest checkpoint. A
-  // store that is really damaged shows the same fallback every time, and it is then returned.
-  constexpr int kTries = 12; // about 1.5 s of waits in all
+  // store that is really damaged shows the same fallback every time, and it is then returned
+  // after about 1.5 s of tries. An open that fails outright while a writer changes the store
+  // (its column families created or dropped, files it compacted deleted, a view that is not one
+  // point in time) is tried for up to 6 s, so an open slowed down by a busy machine still finds
+  // a moment between two changes; a store that fails every time is reported after those 6 s.
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kFallbackBudget = std::chrono::milliseconds(1500);
+  constexpr auto kFailureBudget = std::chrono::milliseconds(6000);
+  const Clock::time_point start = Clock::now();
   std::unique_ptr<CheckpointStore> fallen_back;
-  for (int attempt = 0; attempt < kTries; ++attempt) {
+  for (int attempt = 0;; ++attempt) {
     attempt_error.clear();
     bool transient = false;
     auto store = openReadOnlyOnce(dir, options, attempt_error, transient);
@@ -672,9 +679,11 @@ std::unique_ptr<CheckpointStore> CheckpointStore::openReadOnly(const std::string
       error = std::move(attempt_error);
       return store;
     }
-    if (attempt + 1 < kTries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 << attempt, 200)));
+    const auto wait = std::chrono::milliseconds(std::min(10 << std::min(attempt, 5), 200));
+    if (Clock::now() - start + wait > (fallen_back ? kFallbackBudget : kFailureBudget)) {
+      break;
     }
+    std::this_thread::sleep_for(wait);
   }
   if (fallen_back) {
     return fallen_back;
