@@ -201,6 +201,35 @@ def cep_run(args, rules, events, name):
     return run_records(run.stdout)
 
 
+def c_finishes(bed, c, port_c, out_a, out_b, expected, split, rules_rejected_nothing=False):
+    """The end of the scenes where C takes both partitions over: every partition's watermark
+    far, the undeploy applied, C stopped; A's, B's and C's alerts must equal the cep runs split
+    at `split`. Returns the exit code."""
+    far = T0 + 24 * 60 * MIN
+    for p in range(2):
+        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
+    wait_for("C's watermark far in both partitions",
+             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
+    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
+    if rules_rejected_nothing:
+        rejected = metric(port_c, "cep_rules_messages_total", result="rejected") or 0
+        check(rejected == 0, f"/metrics: the rules topic rejected nothing on C ({rejected:.0f})")
+    no_late_after_checkpoint(port_c, "C")
+    out_c = metric(port_c, "cep_output_records_total") or 0
+    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
+    bed.servers.remove(c)
+    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
+    check(out_a + out_b + out_c == sum(got.values()),
+          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
+          f"{out_c:.0f}) count every alert ({sum(got.values())})")
+    check_alerts(got, expected, f"A, B and C (the cep runs split at {split})")
+    if failures:
+        print(c.log()[-4000:], file=sys.stderr)
+        print(f"{len(failures)} checks failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, rest_a,
                    rest_b):
     """--ahead --from-changelog: B stops (A takes PB over), then A; C starts without
@@ -226,26 +255,7 @@ def from_changelog(args, bed, rules, a, b, port_a, port_b, pa, pb, T, expected, 
           "C's log: the deploy applied before the records' keys are restored")
     bed.produce("payments", enc(rest_a), key=key)
     bed.produce("payments", enc(rest_b), key=key)
-    far = T0 + 24 * 60 * MIN
-    for p in range(2):
-        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
-    wait_for("C's watermark far in both partitions",
-             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
-    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
-    no_late_after_checkpoint(port_c, "C")
-    out_c = metric(port_c, "cep_output_records_total") or 0
-    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
-    bed.servers.remove(c)
-    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
-    check(out_a + out_b + out_c == sum(got.values()),
-          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
-          f"{out_c:.0f}) count every alert ({sum(got.values())})")
-    check_alerts(got, expected, "A, B and C (the cep runs split at the changes)")
-    if failures:
-        print(c.log()[-4000:], file=sys.stderr)
-        print(f"{len(failures)} checks failed", file=sys.stderr)
-        return 1
-    return 0
+    return c_finishes(bed, c, port_c, out_a, out_b, expected, "the changes")
 
 
 def stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected, rest_a, rest_b,
@@ -287,28 +297,8 @@ def stop_before_drain(args, bed, b, port_b, pa, pb, serve_args, T, expected, res
           and "NOT restored" not in c.log(),
           "C's log: PA's draining keys restored into C's draining pair at T")
     bed.produce("payments", enc(rest_a), key=key)
-    far = T0 + 24 * 60 * MIN
-    for p in range(2):
-        bed.produce("payments", [json.dumps({"@watermark": far}).encode()], partition=p)
-    wait_for("C's watermark far in both partitions",
-             lambda: all(watermark(port_c, p) >= far / 1000 - 1 for p in range(2)))
-    c.wait_log("undeploy of pair (drop) applied at event time 2026-01-05T11:20:00.000Z")
-    rejected = metric(port_c, "cep_rules_messages_total", result="rejected") or 0
-    check(rejected == 0, f"/metrics: the rules topic rejected nothing on C ({rejected:.0f})")
-    no_late_after_checkpoint(port_c, "C")
-    out_c = metric(port_c, "cep_output_records_total") or 0
-    check(c.stop() == 0, "C stops with SIGTERM, exit 0")
-    bed.servers.remove(c)
-    got = collections.Counter(strip_version(r) for r in bed.consume("alerts"))
-    check(out_a + out_b + out_c == sum(got.values()),
-          f"/metrics: A's, B's and C's cep_output_records_total ({out_a:.0f} + {out_b:.0f} + "
-          f"{out_c:.0f}) count every alert ({sum(got.values())})")
-    check_alerts(got, expected, "A, B and C (the cep runs split at the drain)")
-    if failures:
-        print(c.log()[-4000:], file=sys.stderr)
-        print(f"{len(failures)} checks failed", file=sys.stderr)
-        return 1
-    return 0
+    return c_finishes(bed, c, port_c, out_a, out_b, expected, "the drain",
+                      rules_rejected_nothing=True)
 
 
 def over_http(args, bed, rules, v2, v2o):
