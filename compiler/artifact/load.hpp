@@ -46,7 +46,7 @@ namespace cep::compiler::artifact {
 // target unavailable, the JIT failed). `cep run` exits 1 and 3 for them.
 class LoadError : public std::runtime_error {
 public:
-  enum class Kind { User, Internal };
+  enum class Kind { User, Internal, NeedsJit };
   LoadError(Kind kind, const std::string &message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
   bool user() const { return kind_ == Kind::User; }
