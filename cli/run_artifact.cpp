@@ -36,7 +36,7 @@ std::string ms(double v) {
 // The load's phases (compiler/artifact/load.hpp LoadedArtifact::Timings).
 std::string loadTimes(const compiler::artifact::LoadedArtifact::Timings &t) {
   return "artifact load " + ms(t.read_ms + t.setup_ms + t.link_ms) + " ms (read and check " +
-         ms(t.read_ms) + ", JIT set-up " + ms(t.setup_ms) + ", link " + ms(t.link_ms) + ")\n";
+         ms(t.read_ms) + ", host set-up " + ms(t.setup_ms) + ", link " + ms(t.link_ms) + ")\n";
 }
 
 } // namespace

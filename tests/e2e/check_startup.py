@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-LOAD = re.compile(r"^artifact load ([\d.]+) ms \(read and check ([\d.]+), JIT set-up ([\d.]+), "
+LOAD = re.compile(r"^artifact load ([\d.]+) ms \(read and check ([\d.]+), host set-up ([\d.]+), "
                   r"link ([\d.]+)\)$", re.M)
 
 
