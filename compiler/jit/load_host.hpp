@@ -34,6 +34,7 @@
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is load_host.cpp.
 #pragma once
 
+#include "compiler/jit/loaded_program.hpp"
 #include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/schema.hpp"
@@ -50,17 +51,6 @@ class Module;
 } // namespace llvm
 
 namespace cep::compiler::jit {
-
-// A program's native pattern functions once loaded (runtime/native/image.hpp), parallel to the
-// images given. Every PatternCode::module keeps the code loaded (one JITDylib and resource
-// tracker per module, shared by the program's patterns).
-// Aggregates (runtime/native/aggregate_image.hpp) likewise: their functions in the same module.
-struct LoadedProgram {
-  std::vector<std::shared_ptr<const runtime::native::PatternImage>> images;
-  std::vector<runtime::native::PatternCode> code;
-  std::vector<std::shared_ptr<const runtime::native::AggregateImage>> aggregates;
-  std::vector<runtime::native::AggregateCode> aggregate_code; // parallel to aggregates
-};
 
 class LoadHost {
 public:
