@@ -1,5 +1,6 @@
-// The ORC "load host": what a process needs to run code compiled elsewhere (a .cepo's object
-// code or bitcode, compiler/artifact/load.hpp) for the native matcher
+// The ORC "load host": what a process needs to run code compiled elsewhere (a .cepo's bitcode,
+// or its object code for AArch64: x86-64 object code is linked by our own linker,
+// object_linker.hpp, compiler/artifact/load.hpp) for the native matcher
 // (runtime/native/native_matcher.hpp), and nothing of the compiler: no front end, no code
 // generator, no optimiser. An ORC LLJIT for this host (compiler/jit/host_target.hpp), the cep_rt_*
 // and stdlib host functions defined as absolute symbols in a "cep.host" JITDylib
