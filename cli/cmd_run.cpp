@@ -38,14 +38,6 @@ namespace cep::cli {
 
 namespace {
 
-int usage(const std::string &message) {
-  return runUsage(message);
-}
-
-int failure(const std::string &message) {
-  return runFailure(message);
-}
-
 bool endsWith(const std::string &text, std::string_view suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -78,7 +70,7 @@ int checkRunOptions(const RunOptions &options, RunPlan &plan) {
   // The command line first: nothing is read or written before it is known to be right.
   std::string error;
   if (!compiler::driver::checkPassNames(options.disabled_passes, error)) {
-    return usage(error);
+    return runUsage(error);
   }
   return checkRunCommandLine(options, plan);
 }
@@ -90,11 +82,13 @@ int checkArtifactUse(const RunOptions &options) {
   bool artifact = std::any_of(options.rules.begin(), options.rules.end(),
                               [](const std::string &rule) { return endsWith(rule, ".cepo"); });
   if (artifact && options.rules.size() > 1) {
-    return usage("a compiled artifact (.cepo) runs alone: give one .cepo file and no .cep files");
+    return runUsage(
+        "a compiled artifact (.cepo) runs alone: give one .cepo file and no .cep files");
   }
   if (!artifact && !options.trust.empty()) {
-    return usage("--trust checks the signature of a compiled artifact (.cepo); rule files (.cep) "
-                 "are not signed");
+    return runUsage(
+        "--trust checks the signature of a compiled artifact (.cepo); rule files (.cep) "
+        "are not signed");
   }
   return kOk;
 }
@@ -138,7 +132,7 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
     return code;
   }
   if (std::string why = RunTrace::refuse(options); !why.empty()) {
-    return usage(why);
+    return runUsage(why);
   }
   bool artifact = endsWith(options.rules.front(), ".cepo");
   if (artifact) {
@@ -175,7 +169,7 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
           {jit ? compiler::driver::Engine::Jit : compiler::driver::Engine::Interp,
            options.opt_level},
           matcherOptions(options, plan), set, error)) {
-    return failure(set.jit ? error : "--engine jit: " + error);
+    return runFailure(set.jit ? error : "--engine jit: " + error);
   }
   // --trace KEY: the interpreter's account of one key (cli/run_trace.hpp). Its file is opened
   // only once it is known not to be an input or another output.
@@ -186,12 +180,12 @@ int runRules(const RunOptions &options, RunPlan &plan, compiler::interp::TraceSi
       reads.push_back({"--input", input.path});
     }
     if (std::string conflict = sameFileConflict(outputPaths(options), reads); !conflict.empty()) {
-      return usage(conflict);
+      return runUsage(conflict);
     }
     if (collect != nullptr) {
       trace.collect(options, *collect);
     } else if (!trace.open(options, error)) {
-      return failure(error);
+      return runFailure(error);
     }
     trace.attach(pipeline, set.matchers, jit, matcherOptions(options, plan));
   }

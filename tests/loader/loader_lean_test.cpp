@@ -8,6 +8,7 @@
 #include "compiler/artifact/load.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "tests/loader/run_matchers.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -33,20 +34,7 @@ std::string readFile(const std::string &path) {
 // What a fresh set of the loaded matchers writes for the records of the file `events`.
 std::string run(const artifact::LoadedArtifact &loaded, const std::string &events,
                 std::int64_t max_delay_ms = 0) {
-  auto owned = loaded.makeMatchers({});
-  std::vector<runtime::Matcher *> matchers;
-  for (const auto &m : owned) {
-    matchers.push_back(m.get());
-  }
-  std::string output;
-  runtime::OutputSink sink(output);
-  runtime::RunOptions options;
-  options.max_delay_ms = max_delay_ms;
-  runtime::RunResult result = runtime::run(*loaded.schema, matchers, {{events, ""}}, sink, options);
-  INFO(result.message);
-  REQUIRE(result.status == runtime::RunStatus::Ok);
-  REQUIRE(sink.flush());
-  return output;
+  return cep::test::runMatchers(*loaded.schema, loaded.makeMatchers({}), events, max_delay_ms);
 }
 
 // The kind and message of the LoadError loading `bytes` throws.

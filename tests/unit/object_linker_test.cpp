@@ -13,6 +13,7 @@
 #include "driver_fixture_test.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "tests/loader/run_matchers.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -54,20 +55,7 @@ artifact::LoadedArtifact asLoaded(const artifact::Artifact &a, jit::LoadedProgra
 // What the loaded program writes for the records of the file `events`, as `cep run` writes it.
 std::string runFile(const artifact::LoadedArtifact &loaded, const std::string &events,
                     std::int64_t max_delay_ms) {
-  auto owned = loaded.makeMatchers({});
-  std::vector<runtime::Matcher *> matchers;
-  for (const auto &m : owned) {
-    matchers.push_back(m.get());
-  }
-  std::string output;
-  runtime::OutputSink sink(output);
-  runtime::RunOptions options;
-  options.max_delay_ms = max_delay_ms;
-  runtime::RunResult result = runtime::run(*loaded.schema, matchers, {{events, ""}}, sink, options);
-  INFO(result.message);
-  REQUIRE(result.status == runtime::RunStatus::Ok);
-  REQUIRE(sink.flush());
-  return output;
+  return cep::test::runMatchers(*loaded.schema, loaded.makeMatchers({}), events, max_delay_ms);
 }
 
 // The program linked by our linker and loaded by ORC, run on `events`: both outputs.
