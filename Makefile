@@ -16,7 +16,8 @@ setup:
 build:
 	@scripts/setup
 
-# Puts `cep` on the PATH: $(PREFIX)/bin/cep (`make install PREFIX=$$HOME/.local` needs no root).
+# Puts `cep` on the PATH: $(PREFIX)/bin/cep, and the whole program it hands commands to in
+# $(PREFIX)/libexec/cep/cep-full (`make install PREFIX=$$HOME/.local` needs no root).
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 

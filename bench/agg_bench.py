@@ -13,8 +13,12 @@ events where the most windows were open (state bytes per key and per window entr
 average is printed before and after: the machine may be shared, so only CPU times, instruction
 counts and their ratios mean anything.
 
+With --artifact, cep runs the rules compiled ahead (`cep compile RULES -o DIR/QUERY.cepo`, once,
+not timed), as they are deployed: `cep run QUERY.cepo ...`, which the lean `cep` runs without
+libLLVM (cli/README.md "Two programs").
+
 Usage: bench/agg_bench.py [--build build/release] [--large] [--runs 3] [--callgrind]
-                          [--only rolling,tumbling] [--data DIR] [--no-build]
+                          [--only rolling,tumbling] [--data DIR] [--no-build] [--artifact]
 """
 import argparse
 import filecmp
@@ -72,6 +76,8 @@ def main():
     ap.add_argument("--callgrind", action="store_true", help="instruction counts (slow)")
     ap.add_argument("--only", default="rolling,tumbling")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--artifact", action="store_true",
+                    help="run the rules compiled ahead (cep compile, not timed) as a .cepo")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     work = Path(args.data).resolve() if args.data else build / "agg-bench"
@@ -108,7 +114,11 @@ def main():
         for query in args.only.split(","):
             rules = QUERIES[query]
             c_out, y_out = work / f"cep-{query}.jsonl", work / f"yard-{query}.jsonl"
-            cep_cmd = [cep, "run", rules, "-i", data, "--max-delay", "2s", "-o", c_out]
+            run_rules = rules
+            if args.artifact:
+                run_rules = work / f"{query}.cepo"
+                subprocess.run([cep, "compile", rules, "-o", run_rules], check=True)
+            cep_cmd = [cep, "run", run_rules, "-i", data, "--max-delay", "2s", "-o", c_out]
             yard_cmd = [yard, query, data, y_out]
             best_c = best_y = None
             rss = 0

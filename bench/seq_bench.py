@@ -12,6 +12,8 @@ bench/rules/RULE.cep -i FILE --max-delay 2s -o OUT` alternately, `--runs` times 
 pinned to core 0 (`taskset -c 0`), and keeps the best CPU time (user + sys from wait4) of each.
 It stops unless cep wrote exactly as many records as the yardstick counts matches. The ratio is
 best cep CPU / best yardstick CPU. The machine is shared: say the load (printed) with the numbers.
+With --artifact, cep runs the rule compiled ahead (`cep compile`, once, not timed) as deployed:
+`cep run RULE.cepo ...`, which the lean `cep` runs without libLLVM (cli/README.md "Two programs").
 """
 
 import argparse
@@ -58,6 +60,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--large", action="store_true", help="add seq-10m")
     ap.add_argument("--only", default="", help="comma-separated: seq, seq-any")
+    ap.add_argument("--artifact", action="store_true",
+                    help="run the rule compiled ahead (cep compile, not timed) as a .cepo")
     args = ap.parse_args()
 
     data = Path(args.data)
@@ -76,7 +80,8 @@ def main():
 
     names = ["seq-1m"] + (["seq-10m"] if args.large else [])
     queries = [q for q in QUERIES if not args.only or q in args.only.split(",")]
-    print(f"load average at start: {os.getloadavg()[0]:.1f}; cep: {args.cep}", flush=True)
+    print(f"load average at start: {os.getloadavg()[0]:.1f}; cep: {args.cep}"
+          f"{' (rules compiled ahead: .cepo)' if args.artifact else ''}", flush=True)
     print("| input | query | yardstick CPU s (best; all) | cep CPU s (best; all) | cep / yardstick "
           "| records |")
     print("|---|---|---:|---:|---:|---:|")
@@ -94,6 +99,11 @@ def main():
         for q in queries:
             rule, mode = QUERIES[q]
             out = data / f"out-{name}-{q}.jsonl"
+            run_rule = str(ROOT / "bench" / "rules" / rule)
+            if args.artifact:
+                run_rule = str(data / f"{q}.cepo")
+                subprocess.run([args.cep, "compile", str(ROOT / "bench" / "rules" / rule), "-o",
+                                run_rule], check=True)
             ys, cs = [], []
             matches = None
             for _ in range(args.runs):
@@ -102,7 +112,7 @@ def main():
                 for line in text.splitlines():
                     if line.startswith(f"{mode}_matches="):
                         matches = int(line.split("=")[1])
-                cpu, _, _ = cpu_run(pin + [args.cep, "run", str(ROOT / "bench" / "rules" / rule),
+                cpu, _, _ = cpu_run(pin + [args.cep, "run", run_rule,
                                            "-i", str(path), "--max-delay", "2s", "-o", str(out)])
                 cs.append(cpu)
             with open(out, "rb") as f:

@@ -23,6 +23,10 @@ namespace cep::compiler::interp {
 class TraceSink;
 } // namespace cep::compiler::interp
 
+namespace cep::compiler::artifact {
+struct LoadedArtifact;
+} // namespace cep::compiler::artifact
+
 namespace cep::cli {
 
 struct RunPlan {
@@ -115,7 +119,11 @@ int runFailure(const std::string &message);
 bool parseByteSize(const std::string &text, std::uint64_t &bytes);
 
 // The options that do not depend on the rules; kOk, or the exit code after printing why.
+// checkRunOptions (cmd_run.cpp) checks the --disable-pass names against the compiler's passes,
+// then checkRunCommandLine (run_execute.cpp) all the rest: the lean `cep` (main_lean.cpp), which
+// has no compiler, calls the latter alone and hands a command with --disable-pass over.
 int checkRunOptions(const RunOptions &options, RunPlan &plan);
+int checkRunCommandLine(const RunOptions &options, RunPlan &plan);
 // plan.workers from --workers (default 1); exit 2 when --workers N > 1 is given
 // with an option that needs one matcher thread. Part of checkRunOptions.
 int resolveWorkers(const RunOptions &options, RunPlan &plan);
@@ -132,7 +140,18 @@ int executeRun(const runtime::Schema &schema, const std::vector<runtime::Matcher
                const RunOptions &options, const RunPlan &plan, const std::string &extra_stats,
                const MakeWorkerSet &more = {});
 
-// `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions.
+// `cep run x.cepo`'s load (run_artifact.cpp), after checkRunOptions: refuses the options an
+// artifact does not take, reads --trust's keys, loads the file (CEP_FORCE_BITCODE=1: its bitcode)
+// into `loaded`, checks the inputs against its schema. kOk, or the exit code after printing why;
+// a LoadError of kind NeedsJit (only from the lean loader) is rethrown.
+int loadRunArtifact(const RunOptions &options, RunPlan &plan,
+                    compiler::artifact::LoadedArtifact &loaded);
+// Then executeRun over `matchers` (made by loaded.makeMatchers) with the load's --stats lines.
+int executeArtifactRun(const compiler::artifact::LoadedArtifact &loaded,
+                       const std::vector<runtime::Matcher *> &matchers, const RunOptions &options,
+                       const RunPlan &plan);
+
+// `cep run x.cepo` (cmd_run_artifact.cpp), after checkRunOptions: the two above, with --trace.
 int runArtifact(const RunOptions &options, RunPlan &plan,
                 compiler::interp::TraceSink *collect = nullptr);
 

@@ -36,6 +36,14 @@ add_library(cep_llvm_static INTERFACE)
 target_link_libraries(cep_llvm_static INTERFACE ${CEP_LLVM_STATIC_LIBS})
 target_link_libraries(cep_llvm
   INTERFACE $<IF:$<BOOL:$<TARGET_PROPERTY:CEP_STATIC_LLVM>>,cep_llvm_static,LLVM>)
+# LLVM's host CPU detection alone (llvm/TargetParser/Host.h), from the static archives by path,
+# for cep_loader_lean (compiler/CMakeLists.txt), which must not load the shared libLLVM. Not the
+# imported targets: LLVMSupport's would add libz3.so and others to every such binary.
+add_library(cep_llvm_host_cpu INTERFACE)
+target_include_directories(cep_llvm_host_cpu SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})
+target_link_libraries(cep_llvm_host_cpu INTERFACE
+  ${LLVM_LIBRARY_DIR}/libLLVMTargetParser.a ${LLVM_LIBRARY_DIR}/libLLVMSupport.a
+  ${LLVM_LIBRARY_DIR}/libLLVMDemangle.a)
 
 find_package(pegtl 3 QUIET CONFIG)
 if(NOT pegtl_FOUND)

@@ -1,5 +1,9 @@
+// Loading a .cepo (load.hpp). Compiled twice: into cep_loader, and with CEP_LOADER_LEAN=1 into
+// cep_loader_lean, where nothing of the ORC load host is referenced (what needs it throws
+// LoadError::Kind::NeedsJit instead).
 #include "compiler/artifact/load.hpp"
 
+#include "compiler/jit/object_linker.hpp"
 #include "compiler/jit/verify_code.hpp"
 #include "runtime/native/native_aggregate.hpp"
 #include "runtime/native/native_matcher.hpp"
@@ -16,6 +20,21 @@ double msSince(std::chrono::steady_clock::time_point &start) {
   double ms = std::chrono::duration<double, std::milli>(now - start).count();
   start = now;
   return ms;
+}
+
+// The artifact's object code or bitcode checked against its images (verify_code.hpp).
+bool verifyCode(const Artifact &artifact, bool object_code, std::string &error) {
+  if (object_code) {
+    return jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns, error,
+                                 artifact.aggregates);
+  }
+#ifdef CEP_LOADER_LEAN
+  error = "bitcode: this program does not read bitcode"; // never here: NeedsJit was thrown
+  return false;
+#else
+  return jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns, error,
+                            artifact.aggregates);
+#endif
 }
 
 } // namespace
@@ -49,19 +68,30 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
     throw LoadError(LoadError::Kind::Internal, error);
   }
   out.object_code = out.host == artifact.header.target && !options.force_bitcode;
+  // x86-64 object code is linked by our own linker; the rest needs the ORC load host.
+  const bool linked = out.object_code && jit::isX86_64Object(artifact.object);
   out.jit = options.jit;
-  if (!out.jit) {
+#ifdef CEP_LOADER_LEAN
+  if (!linked) {
+    std::string why = options.force_bitcode ? "compiling its bitcode was asked for"
+                      : out.object_code     ? "its object code is not for x86-64"
+                                            : "it was built for another CPU (" +
+                                              artifact.header.target.cpu + ", this host is " +
+                                              out.host.cpu + "): its bitcode must be compiled";
+    throw LoadError(LoadError::Kind::NeedsJit,
+                    name + ": this program loads object code only: " + why);
+  }
+#else
+  if (!linked && !out.jit) {
     out.jit = jit::LoadHost::create(artifact.header.opt_level, error);
     if (!out.jit) {
       throw LoadError(LoadError::Kind::Internal, error);
     }
   }
+#endif
   out.timings.setup_ms = msSince(start);
   // Code that does not match its images is refused like a damaged artifact.
-  if (!(out.object_code ? jit::verifyObjectCode(artifact.object, artifact.schema, artifact.patterns,
-                                                error, artifact.aggregates)
-                        : jit::verifyBitcode(artifact.bitcode, artifact.schema, artifact.patterns,
-                                             error, artifact.aggregates))) {
+  if (!verifyCode(artifact, out.object_code, error)) {
     throw LoadError(LoadError::Kind::User, name + ": corrupt: " + error);
   }
   out.timings.read_ms += msSince(start);
@@ -70,12 +100,20 @@ LoadedArtifact loadArtifact(std::string_view bytes, const LoadOptions &options) 
   for (const runtime::native::PatternImage &image : artifact.patterns) {
     out.pattern_names.push_back(image.name);
   }
-  auto loaded =
-      out.object_code
-          ? out.jit->loadObject(artifact.object, artifact.schema, std::move(artifact.patterns),
-                                error, std::move(artifact.aggregates))
-          : out.jit->loadBitcode(artifact.bitcode, artifact.schema, std::move(artifact.patterns),
-                                 error, std::move(artifact.aggregates));
+  std::optional<jit::LoadedProgram> loaded;
+  if (linked) {
+    loaded = jit::linkVerifiedObject(artifact.object, std::move(artifact.patterns), error,
+                                     std::move(artifact.aggregates));
+  } else {
+#ifndef CEP_LOADER_LEAN
+    loaded =
+        out.object_code
+            ? out.jit->loadObject(artifact.object, artifact.schema, std::move(artifact.patterns),
+                                  error, std::move(artifact.aggregates))
+            : out.jit->loadBitcode(artifact.bitcode, artifact.schema, std::move(artifact.patterns),
+                                   error, std::move(artifact.aggregates));
+#endif
+  }
   if (!loaded || loaded->code.size() != patterns || loaded->images.size() != patterns ||
       loaded->aggregates.size() != aggregates || loaded->aggregate_code.size() != aggregates) {
     throw LoadError(LoadError::Kind::Internal, name + ": " + error);

@@ -1,7 +1,6 @@
-// The host target (host_target.hpp) and artifact::hostTarget (compiler/artifact/load.hpp).
+// The host target (host_target.hpp); artifact::hostTarget, which must agree with it, is
+// host_cpu.cpp (no ORC there).
 #include "compiler/jit/host_target.hpp"
-
-#include "compiler/artifact/load.hpp"
 
 #include <algorithm>
 #include <llvm/Support/Error.h>
@@ -66,17 +65,3 @@ artifact::Target targetOf(const llvm::orc::JITTargetMachineBuilder &builder) {
 }
 
 } // namespace cep::compiler::jit
-
-namespace cep::compiler::artifact {
-
-bool hostTarget(Target &out, std::string &error) {
-  auto builder = jit::hostTargetMachineBuilder(2);
-  if (!builder) {
-    error = "cannot set up the host target: " + llvm::toString(builder.takeError());
-    return false;
-  }
-  out = jit::targetOf(*builder);
-  return true;
-}
-
-} // namespace cep::compiler::artifact

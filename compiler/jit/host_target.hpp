@@ -6,9 +6,9 @@
 //   auto builder = hostTargetMachineBuilder(2);        // llvm::Expected<...>
 //   artifact::Target t = targetOf(*builder);           // "x86_64-pc-linux-gnu", CPU, features
 //
-// Part of the loader (cep_loader): the load host (load_host.hpp) and `artifact::hostTarget`
-// (compiler/artifact/load.hpp, defined in host_target.cpp) use it; so does the compiling side
-// (jit.cpp, compiler/artifact/aot.cpp). Lang-free. Includes an LLVM header: only for TUs in
+// Part of the loader (cep_loader): the load host (load_host.hpp) uses it (`artifact::hostTarget`,
+// compiler/artifact/load.hpp, is host_cpu.cpp: the same answer without ORC); so does the compiling
+// side (jit.cpp, compiler/artifact/aot.cpp). Lang-free. Includes an LLVM header: only for TUs in
 // compiler/codegen and compiler/jit (and AOT code).
 #pragma once
 

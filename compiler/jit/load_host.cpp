@@ -80,92 +80,22 @@ std::shared_ptr<LoadedModule> newModule(const std::shared_ptr<LoadHost::Impl> &i
   return loaded;
 }
 
-// The addresses of every function of `images` in `loaded`.
+// The addresses of every function of `images` in `loaded` (loaded_program.hpp).
 std::optional<LoadedProgram> resolve(LoadHost::Impl &impl, std::shared_ptr<LoadedModule> loaded,
                                      std::vector<runtime::native::PatternImage> images,
                                      std::vector<runtime::native::AggregateImage> aggregates,
                                      std::string &error) {
-  LoadedProgram program;
-  auto find = [&](const std::string &symbol, void *&out) {
-    auto address = impl.lljit->lookup(*loaded->dylib, symbol);
+  orc::JITDylib &dylib = *loaded->dylib;
+  auto find = [&](const std::string &symbol, void *&out, std::string &why) {
+    auto address = impl.lljit->lookup(dylib, symbol);
     if (!address) {
-      error = "JIT: " + message(address.takeError());
+      why = "JIT: " + message(address.takeError());
       return false;
     }
     out = address->toPtr<void *>();
     return true;
   };
-  for (auto &image : images) {
-    runtime::native::PatternCode code;
-    void *p = nullptr;
-    if (!find(image.step_symbol, p)) {
-      return std::nullopt;
-    }
-    code.step = reinterpret_cast<CepStepFn>(p);
-    if (!find(image.prefilter_symbol, p)) {
-      return std::nullopt;
-    }
-    code.prefilter = reinterpret_cast<CepPrefilterFn>(p);
-    if (!find(image.key_hash_symbol, p)) {
-      return std::nullopt;
-    }
-    code.key_hash = reinterpret_cast<CepKeyHashFn>(p);
-    if (!find(image.key_eq_symbol, p)) {
-      return std::nullopt;
-    }
-    code.key_eq = reinterpret_cast<CepKeyEqFn>(p);
-    for (const auto &f : image.emit.fields) {
-      if (!find(f.symbol, p)) {
-        return std::nullopt;
-      }
-      code.emit.push_back(reinterpret_cast<CepValueFn>(p));
-    }
-    if (image.has_timeout_emit) {
-      for (const auto &f : image.timeout_emit.fields) {
-        if (!find(f.symbol, p)) {
-          return std::nullopt;
-        }
-        code.timeout_emit.push_back(reinterpret_cast<CepValueFn>(p));
-      }
-    }
-    code.module = loaded;
-    program.images.push_back(
-        std::make_shared<const runtime::native::PatternImage>(std::move(image)));
-    program.code.push_back(std::move(code));
-  }
-  for (auto &image : aggregates) {
-    runtime::native::AggregateCode code;
-    void *p = nullptr;
-    if (!image.condition_symbol.empty()) {
-      if (!find(image.condition_symbol, p)) {
-        return std::nullopt;
-      }
-      code.condition = reinterpret_cast<CepAggTestFn>(p);
-    }
-    for (const std::string &symbol : image.computed_symbols) {
-      if (!find(symbol, p)) {
-        return std::nullopt;
-      }
-      code.computed.push_back(reinterpret_cast<CepValueFn>(p));
-    }
-    if (!image.having_symbol.empty()) {
-      if (!find(image.having_symbol, p)) {
-        return std::nullopt;
-      }
-      code.having = reinterpret_cast<CepAggTestFn>(p);
-    }
-    for (const auto &f : image.emit.fields) {
-      if (!find(f.symbol, p)) {
-        return std::nullopt;
-      }
-      code.emit.push_back(reinterpret_cast<CepAggValueFn>(p));
-    }
-    code.module = loaded;
-    program.aggregates.push_back(
-        std::make_shared<const runtime::native::AggregateImage>(std::move(image)));
-    program.aggregate_code.push_back(std::move(code));
-  }
-  return program;
+  return resolveProgram(std::move(loaded), std::move(images), std::move(aggregates), find, error);
 }
 
 // `module` in a new JITDylib named after `kind`, its functions resolved (the caller holds the

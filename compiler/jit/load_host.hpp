@@ -1,5 +1,6 @@
-// The ORC "load host": what a process needs to run code compiled elsewhere (a .cepo's object
-// code or bitcode, compiler/artifact/load.hpp) for the native matcher
+// The ORC "load host": what a process needs to run code compiled elsewhere (a .cepo's bitcode,
+// or its object code for AArch64: x86-64 object code is linked by our own linker,
+// object_linker.hpp, compiler/artifact/load.hpp) for the native matcher
 // (runtime/native/native_matcher.hpp), and nothing of the compiler: no front end, no code
 // generator, no optimiser. An ORC LLJIT for this host (compiler/jit/host_target.hpp), the cep_rt_*
 // and stdlib host functions defined as absolute symbols in a "cep.host" JITDylib
@@ -34,6 +35,7 @@
 // LLVM-free header (pimpl): the only TU that includes LLJIT.h is load_host.cpp.
 #pragma once
 
+#include "compiler/jit/loaded_program.hpp"
 #include "runtime/native/aggregate_image.hpp"
 #include "runtime/native/image.hpp"
 #include "runtime/schema.hpp"
@@ -50,17 +52,6 @@ class Module;
 } // namespace llvm
 
 namespace cep::compiler::jit {
-
-// A program's native pattern functions once loaded (runtime/native/image.hpp), parallel to the
-// images given. Every PatternCode::module keeps the code loaded (one JITDylib and resource
-// tracker per module, shared by the program's patterns).
-// Aggregates (runtime/native/aggregate_image.hpp) likewise: their functions in the same module.
-struct LoadedProgram {
-  std::vector<std::shared_ptr<const runtime::native::PatternImage>> images;
-  std::vector<runtime::native::PatternCode> code;
-  std::vector<std::shared_ptr<const runtime::native::AggregateImage>> aggregates;
-  std::vector<runtime::native::AggregateCode> aggregate_code; // parallel to aggregates
-};
 
 class LoadHost {
 public:

@@ -1,8 +1,9 @@
 // Verification of an artifact's code sections (compiler/artifact/cepo.hpp) before the JIT loads
 // them (jit.hpp loadObject, loadBitcode), against the images they are loaded with:
 //
-//   object   parsed with llvm::object: a relocatable ELF object for x86-64 or AArch64 whose
-//            sections lie inside it; every symbol an image needs (step, prefilter, key hash,
+//   object   parsed with our bounds-checked ELF reader (elf_view.hpp; verify_object.cpp, no
+//            LLVM, so cep_loader_lean has it too): a relocatable ELF object for x86-64 or AArch64
+//            whose sections lie inside it; every symbol an image needs (step, prefilter, key hash,
 //            key eq, emit and timeout emit value functions) defined as a function in a section;
 //            each image's fingerprint global (runtime/native/image_codec.hpp) defined, 8 bytes,
 //            inside its section and equal to the image's (over the schema and the image); every
@@ -20,7 +21,8 @@
 // does: machine code and bitcode are code, and only a signature (cep compile --sign,
 // cep run --trust) makes them trustworthy.
 //
-// LLVM-free header. Never throws; false and `error` ("object: ...", "bitcode: ...") set.
+// LLVM-free header. Never throws; false and `error` ("object: ...", "bitcode: ...") set. What both
+// halves require of the code is required_symbols.hpp.
 #pragma once
 
 #include "runtime/native/aggregate_image.hpp"

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -113,6 +114,8 @@ public:
 
 private:
   bool fill(); // reads more; false at end of input, on error or when a stop was asked
+  // Zeroes the kLinePadding bytes after the bytes read.
+  void zeroTail() { std::memset(buffer_.get() + end_, 0, kLinePadding); }
   void fail(const char *what);
   // The line at begin_ is longer than max_record_bytes_ and has no newline in the buffer yet:
   // keeps its prefix, reads and drops the rest up to the next newline; fills `line`.
@@ -131,7 +134,10 @@ private:
   bool follow_ = false;
   bool pending_ = false; // the last fill() found nothing to read yet (non-blocking)
   std::string error_;
-  std::unique_ptr<char[]> buffer_; // capacity_ + kLinePadding bytes, zero-initialised
+  // capacity_ + kLinePadding bytes; the kLinePadding bytes after end_ are zero (zeroTail), the
+  // rest after them is not initialised (never read: a line's reader reads at most kLinePadding
+  // bytes past its end, which is at most end_).
+  std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0; // first unconsumed byte
   std::size_t end_ = 0;   // end of the bytes read

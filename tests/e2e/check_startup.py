@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""`cep run x.cepo --stats` says where the artifact's load time went, and a cep built with
-CEP_STATIC_LLVM does not load the shared libLLVM (bench/RESULTS.md "Compile time and start-up").
+"""`cep run x.cepo --stats` says where the artifact's load time went; the lean `cep` (the program
+that runs `cep run x.cepo`, cli/main_lean.cpp) needs none of the libraries that cost start-up time
+(libLLVM, RocksDB, librdkafka, cpp-httplib and OpenSSL), and the whole program `cep-full` built with
+CEP_STATIC_LLVM does not load the shared libLLVM (bench/RESULTS.md "Start-up").
 
 Timings are printed, never asserted (the machine is shared): the test checks the line's shape and
 that its parts add up to the total, and the program's dynamic section."""
@@ -11,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-LOAD = re.compile(r"^artifact load ([\d.]+) ms \(read and check ([\d.]+), JIT set-up ([\d.]+), "
+LOAD = re.compile(r"^artifact load ([\d.]+) ms \(read and check ([\d.]+), host set-up ([\d.]+), "
                   r"link ([\d.]+)\)$", re.M)
 
 
@@ -22,6 +24,7 @@ def fail(message):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--cep", required=True)
+    p.add_argument("--cep-full", required=True)
     p.add_argument("--rules", required=True, help="a .cep file to compile")
     p.add_argument("--static-llvm", choices=["ON", "OFF"], required=True)
     args = p.parse_args()
@@ -42,15 +45,27 @@ def main():
         if abs(sum(parts) - total) > 0.02 or min(parts) < 0 or parts[1] <= 0 or parts[2] <= 0:
             fail("the load's parts do not add up: " + m.group(0))
         print(m.group(0))
-    dynamic = subprocess.run(["readelf", "-d", args.cep], capture_output=True, text=True,
-                             check=True).stdout
-    loads_llvm = "libLLVM" in dynamic
-    if args.static_llvm == "ON" and loads_llvm:
-        fail(f"{args.cep} is built with CEP_STATIC_LLVM but needs the shared libLLVM")
-    if args.static_llvm == "OFF" and not loads_llvm:
-        fail(f"{args.cep} is built without CEP_STATIC_LLVM but does not need the shared libLLVM")
-    print("libLLVM:", "shared" if loads_llvm else "static")
+    def needed(program):
+        dynamic = subprocess.run(["readelf", "-d", program], capture_output=True, text=True,
+                                 check=True).stdout
+        return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
 
+    lean = needed(args.cep)
+    if not lean:
+        fail(f"readelf -d {args.cep} lists no NEEDED library")
+    heavy = [lib for lib in lean
+             if lib.startswith(("libLLVM", "librocksdb", "librdkafka", "libcpp-httplib", "libssl",
+                                "libcrypto"))]
+    if heavy:
+        fail(f"{args.cep} (the lean cep) needs {', '.join(heavy)}")
+    print("cep needs:", " ".join(lean))
+    loads_llvm = any(lib.startswith("libLLVM") for lib in needed(args.cep_full))
+    if args.static_llvm == "ON" and loads_llvm:
+        fail(f"{args.cep_full} is built with CEP_STATIC_LLVM but needs the shared libLLVM")
+    if args.static_llvm == "OFF" and not loads_llvm:
+        fail(f"{args.cep_full} is built without CEP_STATIC_LLVM but does not need the shared "
+             "libLLVM")
+    print("cep-full libLLVM:", "shared" if loads_llvm else "static")
 
 if __name__ == "__main__":
     main()

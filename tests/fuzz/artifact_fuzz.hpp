@@ -1,8 +1,10 @@
 // The artifact load path that artifact_load_fuzz and its regression replay
 // (tests/unit/artifact_fuzz_regressions_test.cpp) share: take bytes meant as a .cepo, recompute
 // every section checksum so edits get past them, then parse and verify (cepo.hpp, verify.hpp),
-// verify the code (compiler/jit/verify_code.hpp) and load it. When all of that accepts and the
-// code sections are the seed's, run the loaded matchers over a small fixed event stream.
+// verify the code (compiler/jit/verify_code.hpp) and load it (x86-64 object code with our own
+// linker, compiler/jit/object_linker.hpp, as `cep run` does; bitcode into the Jit). When all of
+// that accepts and the code sections are the seed's, run the loaded matchers over a small fixed
+// event stream.
 // Refusals (ArtifactError, a false verifier, a failed load) are fine; anything else escaping,
 // a crash or a sanitizer report is a bug.
 #pragma once
@@ -10,6 +12,7 @@
 #include "compiler/artifact/aot.hpp"
 #include "compiler/artifact/cepo.hpp"
 #include "compiler/jit/jit.hpp"
+#include "compiler/jit/object_linker.hpp"
 #include "compiler/jit/verify_code.hpp"
 #include "compiler/lower/lower_pattern.hpp"
 #include "compiler/passes/pass_manager.hpp"
@@ -120,8 +123,10 @@ inline ArtifactOutcome runArtifactInput(std::string bytes, const ArtifactSeed &s
   bool object = a.object != seed.object ||
                 (a.bitcode == seed.bitcode && runtime::runSnapshotChecksum(bytes) % 2 == 0);
   std::optional<compiler::jit::LoadedProgram> loaded =
-      object ? jit.loadObject(a.object, a.schema, a.patterns, reason)
-             : jit.loadBitcode(a.bitcode, a.schema, a.patterns, reason);
+      !object ? jit.loadBitcode(a.bitcode, a.schema, a.patterns, reason)
+      : compiler::jit::isX86_64Object(a.object)
+          ? compiler::jit::linkObject(a.object, a.schema, a.patterns, reason)
+          : jit.loadObject(a.object, a.schema, a.patterns, reason);
   if (!loaded) {
     return ArtifactOutcome::Refused;
   }

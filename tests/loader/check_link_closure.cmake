@@ -45,6 +45,8 @@ endforeach()
 
 foreach(header compiler/artifact/load.hpp compiler/jit/load_host.hpp
                compiler/jit/host_symbols.hpp compiler/jit/verify_code.hpp
+               compiler/jit/loaded_program.hpp compiler/jit/object_linker.hpp
+               compiler/jit/elf_view.hpp compiler/jit/required_symbols.hpp
                service/serve_runtime.hpp)
   execute_process(COMMAND ${CXX} -std=c++20 -I${SRC} -M -x c++ ${SRC}/${header}
                   OUTPUT_VARIABLE deps ERROR_VARIABLE err RESULT_VARIABLE code)

@@ -8,6 +8,7 @@
 #include "compiler/jit/load_host.hpp"
 #include "runtime/engine/output_sink.hpp"
 #include "runtime/engine/run_loop.hpp"
+#include "tests/loader/run_matchers.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -35,25 +36,7 @@ std::string readFile(const std::string &path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Every record `owned` (matchers over `schema`) write for the records of `events`, as `cep run`
-// writes them.
-std::string runMatchers(const runtime::Schema &schema,
-                        const std::vector<std::unique_ptr<runtime::Matcher>> &owned,
-                        const std::string &events, std::int64_t max_delay_ms = 0) {
-  std::vector<runtime::Matcher *> matchers;
-  for (const auto &m : owned) {
-    matchers.push_back(m.get());
-  }
-  std::string output;
-  runtime::OutputSink sink(output);
-  runtime::RunOptions options;
-  options.max_delay_ms = max_delay_ms;
-  runtime::RunResult result = runtime::run(schema, matchers, {{events, ""}}, sink, options);
-  INFO(result.message);
-  REQUIRE(result.status == runtime::RunStatus::Ok);
-  REQUIRE(sink.flush());
-  return output;
-}
+using cep::test::runMatchers;
 
 // What a fresh set of the loaded patterns' matchers writes for `events`.
 std::string run(const artifact::LoadedArtifact &loaded, const std::string &events,
