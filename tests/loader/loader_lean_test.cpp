@@ -24,12 +24,7 @@ namespace runtime = cep::runtime;
 const std::string kFixtures = CEP_LOADER_FIXTURES;
 const std::string kSource = CEP_SOURCE_DIR;
 
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  INFO(path << " (made by the ctest fixture loader.fixtures: ctest -R loader)");
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using cep::test::readFile;
 
 // What a fresh set of the loaded matchers writes for the records of the file `events`.
 std::string run(const artifact::LoadedArtifact &loaded, const std::string &events,

@@ -1,6 +1,6 @@
-// What matchers write for the records of one file, as `cep run` writes them: shared by the loader
-// tests (loader_only_test.cpp, loader_lean_test.cpp) and the unit tests of the object linker
-// (tests/unit/object_linker_test.cpp), which each compare it with a reference.
+// What the loader tests (loader_only_test.cpp, loader_lean_test.cpp) and the object linker's unit
+// tests (tests/unit/object_linker_test.cpp) share: what matchers write for the records of one
+// file, as `cep run` writes them, which each compares with a reference; a fixture's bytes.
 //
 //   auto owned = loaded.makeMatchers({});
 //   CHECK(cep::test::runMatchers(*loaded.schema, owned, "events.jsonl", 2000) == expected);
@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +39,15 @@ inline std::string runMatchers(const runtime::Schema &schema,
   REQUIRE(result.status == runtime::RunStatus::Ok);
   REQUIRE(sink.flush());
   return output;
+}
+
+// The bytes of the file at `path`; fails the test when it cannot be read (the .cepo fixtures are
+// made by the ctest fixture loader.fixtures).
+inline std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  INFO(path << " (made by the ctest fixture loader.fixtures: ctest -R loader)");
+  REQUIRE(in.good());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 } // namespace cep::test
