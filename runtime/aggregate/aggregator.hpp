@@ -373,6 +373,9 @@ private:
   // (pane_columns.hpp); a key's slot names its latest pane's row. The windows fire from the
   // columns (a window combines its panes' columns), so no key is in a due set.
   PaneColumns columns_;
+  // fireWindow's (first arrival, row or group) of the window being fired, kept between calls
+  // (a window of many keys would map it fresh each time).
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> fire_order_;
   // prefetch()'s last hints (hashes), hint_at_ the next place.
   std::uint64_t hints_[8] = {};
   std::uint32_t hint_at_ = 0;

@@ -223,9 +223,20 @@ bool Driver::finish() {
   std::size_t settled = step_outputs_.size(); // 0: release wrote its steps
   {
     OperatorSet::StepScope scope(operators_);
+    // One operator with nothing pending: its records may be written directly, as in the steps,
+    // the sink marking them "@at_end" (what it writes as MatchOutputs is marked below).
+    const bool direct = at_end_ == AtEnd::Fire && settled == 0 && operators_.size() == 1;
     for (const OperatorSet::Entry &op : operators_.entries()) {
       std::size_t from = step_outputs_.size();
-      op.matcher->finish(step_outputs_);
+      if (direct) {
+        std::uint64_t marked = out_.markedLines();
+        out_.markLinesAtEnd(true);
+        callDirect(*op.matcher, [&](Matcher &m) { m.finish(step_outputs_); });
+        out_.markLinesAtEnd(false);
+        at_end_fired_ += out_.markedLines() - marked;
+      } else {
+        op.matcher->finish(step_outputs_);
+      }
       stamp(from, op.id);
     }
   }
