@@ -78,7 +78,11 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--artifact", action="store_true",
                     help="run the rules compiled ahead (cep compile, not timed) as a .cepo")
+    ap.add_argument("--no-prefetch", action="store_true",
+                    help="cep without the driver's prefetch hints (CEP_PREFETCH=0): what they save")
     args = ap.parse_args()
+    if args.no_prefetch:
+        os.environ["CEP_PREFETCH"] = "0"  # read by cep only
     build = Path(args.build).resolve()
     work = Path(args.data).resolve() if args.data else build / "agg-bench"
     work.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,12 @@ public:
   virtual void advanceWatermark(std::int64_t watermark, std::vector<MatchOutput> &out) {
     advanceTime(watermark, out);
   }
+  // A hint that `event` reaches onEvent soon, a few events of this operator from now
+  // (engine/driver.hpp "Prefetch"): the operator may start loading the state it will touch,
+  // and the state of the events hinted before it one dependent load deeper. It changes nothing
+  // a later call can observe, and reads only what the operator's own thread owns. Default:
+  // nothing.
+  virtual void prefetch(const Event &event) { (void)event; }
   // A late event (spec §4: its time is at or before the watermark) of a type this operator
   // reads, handed over before it goes to the late output. Patterns take no late event (false,
   // this default). An aggregate counts it for the windows still open within `lateness` (spec

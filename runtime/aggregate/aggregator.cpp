@@ -151,6 +151,46 @@ bool WindowAggregator::keepLast(std::vector<WindowResult> &out) {
   return false;
 }
 
+bool WindowAggregator::prefetchWorthwhile() const {
+  return keys_->size() >= (isTimeWindow(spec_.window) ? 16384 : 2048);
+}
+
+void WindowAggregator::prefetch(std::string_view key) {
+  std::uint64_t h = KeyTable::hash(key);
+  constexpr std::uint32_t kMask = std::size(decltype(hints_){}) - 1;
+  hints_[hint_at_] = h;
+  prefetchKey(h, 1);
+  for (int depth = 2; depth <= 4; ++depth) {
+    prefetchKey(hints_[(hint_at_ - 2 * (depth - 1)) & kMask], depth);
+  }
+  hint_at_ = (hint_at_ + 1) & kMask;
+}
+
+void WindowAggregator::prefetchKey(std::uint64_t h, int depth) const {
+  const KeyState *k = keys_->prefetch(h, depth);
+  if (k == nullptr || depth <= 2 || !k->inTable()) {
+    return;
+  }
+  if (isTimeWindow(spec_.window)) {
+    if (const PaneColumn *c = columns_.findById(k->timeColumn()); c != nullptr) {
+      c->prefetchRow(k->timeRow());
+    }
+    return;
+  }
+  const KeyExtra *x = k->extra();
+  if (x == nullptr) {
+    return;
+  }
+  if (depth == 3) { // what a rolling event reads first: offsets 64..127 (key_state.hpp)
+    __builtin_prefetch(reinterpret_cast<const char *>(x) + 64);
+    __builtin_prefetch(reinterpret_cast<const char *>(x) + 127);
+    return;
+  }
+  if (const Rolling *ro = x->rolling()) {
+    ro->q.prefetchEnds();
+  }
+}
+
 KeyState &WindowAggregator::keyFor(std::string_view key) {
   std::uint64_t h = KeyTable::hash(key);
   KeyState *k = keys_->find(key, h);

@@ -55,6 +55,13 @@ public:
     buf_[(head_ + n_) & (buf_.size() - 1)] = std::move(v);
     ++n_;
   }
+  // A prefetch hint: starts loading the oldest entry and the place of the next push.
+  void prefetchEnds() const {
+    if (!buf_.empty()) {
+      __builtin_prefetch(&buf_[head_]);
+      __builtin_prefetch(&buf_[(head_ + n_) & (buf_.size() - 1)]);
+    }
+  }
   void pop_front() {
     front() = T{}; // frees what it holds
     head_ = (head_ + 1) & (buf_.size() - 1);

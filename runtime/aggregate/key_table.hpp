@@ -122,6 +122,34 @@ public:
     }
   }
 
+  // A prefetch hint (engine/driver.hpp "Prefetch"): depth 1 starts loading the index entry of
+  // hash h; depth 2 reads it (loaded by now) and starts loading the key's slot, which it
+  // returns for the caller to go deeper (found by the hash's low 32 bits alone: a hint may be
+  // wrong, never unsafe). Null at depth 1 or when no entry has that hash.
+  const KeyState *prefetch(std::uint64_t h, int depth) const {
+    std::size_t mask = index_.size() - 1;
+    std::size_t i = h & mask;
+    if (depth <= 1) {
+      __builtin_prefetch(&index_[i]);
+      return nullptr;
+    }
+    for (std::size_t probes = 0; probes < 8; ++probes, i = (i + 1) & mask) {
+      const Entry &e = index_[i];
+      if (e.slot == 0) {
+        return nullptr;
+      }
+      if (e.hash == static_cast<std::uint32_t>(h)) {
+        const KeyState *k = &at(e.slot - 1);
+        if (depth == 2) {
+          __builtin_prefetch(k);
+          __builtin_prefetch(reinterpret_cast<const char *>(k) + sizeof(KeyState) - 1);
+        }
+        return k;
+      }
+    }
+    return nullptr;
+  }
+
   // A new key (not in the table): an empty KeyState named `key`.
   KeyState &insert(std::string_view key, std::uint64_t h) {
     if ((used_ + 1) * 2 > index_.size()) {

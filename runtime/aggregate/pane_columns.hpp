@@ -144,6 +144,17 @@ public:
     lowerFirst(row, seq);
     return {bump(row), accs(row)};
   }
+  // A prefetch hint (engine/driver.hpp "Prefetch"): starts loading the row's first arrival and
+  // count, what touch() reads.
+  void prefetchRow(std::uint32_t row) const {
+    if (row < size_) {
+      std::uint32_t b = row / kBlock;
+      std::size_t at = std::size_t{row % kBlock} * (wide_ ? 8 : 4);
+      const char *block = bytesOf(b);
+      __builtin_prefetch(block + firstsAt(capOf(b), wide_) + at);
+      __builtin_prefetch(block + countsAt(capOf(b), wide_) + at);
+    }
+  }
   // The cell's other slots (CellLayout::addAccs): width - 1 of them.
   Slot *accs(std::uint32_t row) { return accsOf(row / kBlock) + (row % kBlock) * accs_; }
   const Slot *accs(std::uint32_t row) const { return const_cast<PaneColumn *>(this)->accs(row); }
@@ -385,6 +396,10 @@ public:
   PaneColumn &back() { return by_pane_.rbegin()->second; }
   const PaneColumn &back() const { return by_pane_.rbegin()->second; }
   PaneColumn &byId(std::uint32_t id) { return *by_id_[id]; }
+  // The column of that id, or null (a prefetch hint's stale id).
+  const PaneColumn *findById(std::uint32_t id) const {
+    return id < by_id_.size() ? by_id_[id] : nullptr;
+  }
 
   // The column of pane p, made if new (the last one asked for is remembered: the events of a
   // time step go to one pane).

@@ -161,15 +161,25 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
       written_[{end, slot}] = 1;
     }
   };
+  // Room for n more results at once: a window of many keys is not grown into by doubling, each
+  // step of which touches new memory (a tumbling hour of 10,000 keys: ~1,100 fresh pages
+  // instead of ~350 the first time; recycle() keeps them for the next windows).
+  auto room = [&out](std::size_t n) {
+    if (out.size() + n > out.capacity()) {
+      out.reserve(std::max(out.size() + n, 2 * out.capacity()));
+    }
+  };
   auto stop = columns_.byPane().end();
   auto next = std::next(from);
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (first arrival, row or group)
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> &order = fire_order_; // (first, row/group)
+  order.clear();
   if (next == stop || next->first > last_pane) {
     // One pane (every tumbling window): its rows, by first arrival. They came in as the
     // reorder buffer released their keys' first events (by time, then arrival): usually in
     // this order already.
     const PaneColumn &c = from->second;
     order.reserve(c.size());
+    room(c.size());
     for (std::uint32_t row = 0; row < c.size(); ++row) {
       order.emplace_back(c.first(row), row);
     }
@@ -208,6 +218,7 @@ void WindowAggregator::fireWindow(std::int64_t end, PaneColumns::Map::const_iter
   std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
     return a.first != b.first ? a.first < b.first : slots[a.second] < slots[b.second];
   });
+  room(order.size());
   for (const auto &[first, g] : order) {
     emit(slots[g], first, cells.data() + g * width);
   }

@@ -4,12 +4,17 @@
 #include "support/internal_error.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 namespace cep::runtime {
 
 Driver::Driver(OperatorSet &operators, OutputSink &out, const RunOptions &options)
     : operators_(operators), out_(out), time_mode_(options.time),
-      flush_each_step_(options.flush_each_step), at_end_(options.at_end), spill_(options.spill) {}
+      flush_each_step_(options.flush_each_step), at_end_(options.at_end), spill_(options.spill) {
+  const char *prefetch = std::getenv("CEP_PREFETCH"); // "0": no hints (a diagnostic, above)
+  prefetch_ = prefetch == nullptr || std::string_view(prefetch) != "0";
+}
 
 void Driver::pushSlow(EventRef &&event) {
   // Here `event` is still ours: push() buffers nothing before it comes here (a late event
@@ -56,6 +61,14 @@ bool Driver::releaseEvent(EventRef &event) {
   return writeStep();
 }
 
+void Driver::prefetchAhead() {
+  if (const Event *e = buffer_.ahead(kPrefetchAhead - 1); e != nullptr) {
+    for (const OperatorSet::Entry &op : operators_.forType(e->type)) {
+      op.matcher->prefetch(*e);
+    }
+  }
+}
+
 bool Driver::release(std::int64_t watermark) {
   if (watermark == kNoWatermark) {
     return true;
@@ -78,6 +91,9 @@ bool Driver::release(std::int64_t watermark) {
   buffer_.advanceTo(watermark);
   EventRef event;
   while (buffer_.pop(event)) {
+    if (prefetch_ && pool_ == nullptr) { // with workers the operators' state is their threads'
+      prefetchAhead();
+    }
     if (!releaseEvent(event)) {
       return false;
     }
@@ -207,9 +223,20 @@ bool Driver::finish() {
   std::size_t settled = step_outputs_.size(); // 0: release wrote its steps
   {
     OperatorSet::StepScope scope(operators_);
+    // One operator with nothing pending: its records may be written directly, as in the steps,
+    // the sink marking them "@at_end" (what it writes as MatchOutputs is marked below).
+    const bool direct = at_end_ == AtEnd::Fire && settled == 0 && operators_.size() == 1;
     for (const OperatorSet::Entry &op : operators_.entries()) {
       std::size_t from = step_outputs_.size();
-      op.matcher->finish(step_outputs_);
+      if (direct) {
+        std::uint64_t marked = out_.markedLines();
+        out_.markLinesAtEnd(true);
+        callDirect(*op.matcher, [&](Matcher &m) { m.finish(step_outputs_); });
+        out_.markLinesAtEnd(false);
+        at_end_fired_ += out_.markedLines() - marked;
+      } else {
+        op.matcher->finish(step_outputs_);
+      }
       stamp(from, op.id);
     }
   }

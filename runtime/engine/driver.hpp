@@ -26,6 +26,15 @@
 // (Matcher::dueTime) is later than the step's time and only records the time on it; the engine
 // applies the recorded time before anything reads or exports its state (docs/ARCHITECTURE.md).
 //
+// Prefetch: before each released event, Matcher::prefetch(e) on the operators of the event e
+// kPrefetchAhead places behind it in the reorder buffer, so that an operator can have the
+// dependent loads of e's key state (a table entry, the key's slot, its state, its window's
+// ring) in cache, one level at each of the next events, by the time e comes (what a
+// hand-written program does with batches and prefetches). A hint only: nothing a prefetch does
+// is observable. Not with workers (their threads own the operators' state). CEP_PREFETCH=0 in
+// the environment turns the hints off: a diagnostic, to measure what they save and to check
+// that they change nothing (tests/e2e/check_prefetch.py).
+//
 // Changes at an exact event time (`cep serve --rules-topic`, docs/kafka.md "Rules topic"): a
 // TimedChanges given to setTimedChanges is asked for its earliest change time T before every
 // released event and after every release batch; once every event with time < T is released
@@ -152,6 +161,11 @@ private:
     return writeStep();
   }
   bool stepDue(std::int64_t time, bool watermark);
+  // Prefetch (above): Matcher::prefetch on the operators of the event kPrefetchAhead places
+  // behind the one about to be released.
+  void prefetchAhead();
+  static constexpr std::size_t kPrefetchAhead = 8;
+  bool prefetch_ = true; // CEP_PREFETCH=0 in the environment: false
   // Applies the timed changes due at or before `limit` (time first advanced to each one's T-1).
   // Inline: without timed changes (every `cep run`) there is nothing to do.
   bool applyChanges(std::int64_t limit) { return changes_ == nullptr || applyDue(limit); }

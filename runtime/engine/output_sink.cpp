@@ -1,6 +1,7 @@
 #include "runtime/engine/output_sink.hpp"
 
 #include "runtime/io/file_write.hpp"
+#include "support/internal_error.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +11,12 @@
 #include <unistd.h>
 
 namespace cep::runtime {
+
+void OutputSink::markAtEnd() {
+  CEP_ASSERT(!buffer_.empty() && buffer_.back() == '}', "an output record is one JSON object");
+  buffer_.insert(buffer_.size() - 1, R"(,"@at_end":true)");
+  ++marked_;
+}
 
 namespace {
 

@@ -69,11 +69,19 @@ public:
   // newline) as writeLine does. No other call on the sink in between.
   std::string &beginLine() { return buffer_; }
   void endLine() {
+    if (mark_at_end_) {
+      markAtEnd();
+    }
     buffer_.push_back('\n');
     if (buffer_.size() >= kBlockSize) {
       flush();
     }
   }
+  // The end of input (Driver::finish, records written directly): while on, every line ended by
+  // endLine() gets "@at_end":true before its closing brace, as the driver marks the records it
+  // writes itself, and is counted; markedLines() says how many so far.
+  void markLinesAtEnd(bool on) { mark_at_end_ = on; }
+  std::uint64_t markedLines() const { return marked_; }
   // Appends bytes; a record is complete at its newline (SinkStream writes a record in parts).
   void write(std::string_view bytes) {
     buffer_.append(bytes);
@@ -119,6 +127,9 @@ private:
   std::function<void()> close_;
   std::string name_;
   std::string buffer_;
+  bool mark_at_end_ = false;
+  std::uint64_t marked_ = 0;
+  void markAtEnd(); // the line being ended: "@at_end":true in its object
   std::string error_;
   std::uint64_t records_ = 0;
   std::uint64_t bytes_ = 0;

@@ -368,7 +368,9 @@ private:
 
   bool offer(const EventRef &event, std::vector<MatchOutput> &out, bool late = false) {
     const Event &e = *event;
-    ++stats_.events;
+    if ((++stats_.events & 255) == 0) { // whether hints pay, looked at now and then
+      prefetching_ = aggregator_->prefetchWorthwhile();
+    }
     view_.reset(kNoNode);
     if (code_.condition != nullptr && code_.condition(&e, &view_) == 0) {
       return false;
@@ -391,28 +393,60 @@ private:
     return true;
   }
 
+  // The engine's prefetch hint (Matcher::prefetch), for the usual key of one int field (other
+  // keys are left to onEvent) when the aggregator's state is larger than a cache. The
+  // condition is not evaluated.
+  void prefetch(const Event &e) override {
+    if (!prefetching_ || !intKeyOf(e)) {
+      return;
+    }
+    char text[kIntText];
+    aggregator_->prefetch(intText(e.slots()[int_key_].i, text + kIntText));
+  }
+
   // The event's key as keyOf writes it, in int_text_ for one int field (the usual `partition
   // by card`: no string per event), else in key_.
   std::string_view keyView(const Event &e) {
-    if (int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
-        !e.isNull(static_cast<std::uint32_t>(int_key_))) {
-      char *end = int_text_ + sizeof(int_text_);
-      std::int64_t v = e.slots()[int_key_].i;
-      // The digits of appendJsonInt (std::to_chars), last first.
-      std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
-      char *p = end;
-      do {
-        *--p = static_cast<char>('0' + u % 10);
-        u /= 10;
-      } while (u != 0);
-      if (v < 0) {
-        *--p = '-';
-      }
-      return {p, static_cast<std::size_t>(end - p)};
+    if (intKeyOf(e)) {
+      return intText(e.slots()[int_key_].i, int_text_ + sizeof(int_text_));
     }
     key_.clear();
     keyOf(e, key_);
     return key_;
+  }
+  // The key is one int field, not null in e.
+  bool intKeyOf(const Event &e) const {
+    return int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
+           !e.isNull(static_cast<std::uint32_t>(int_key_));
+  }
+  // The digits of appendJsonInt (std::to_chars), written backwards from `end` (kIntText bytes
+  // before it are enough).
+  static constexpr std::size_t kIntText = 24;
+  static std::string_view intText(std::int64_t v, char *end) {
+    static constexpr char kPairs[] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+    std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+    char *p = end;
+    while (u >= 100) { // two digits a step
+      const char *pair = kPairs + 2 * (u % 100);
+      u /= 100;
+      p -= 2;
+      p[0] = pair[0];
+      p[1] = pair[1];
+    }
+    if (u >= 10) {
+      p -= 2;
+      p[0] = kPairs[2 * u];
+      p[1] = kPairs[2 * u + 1];
+    } else {
+      *--p = static_cast<char>('0' + u);
+    }
+    if (v < 0) {
+      *--p = '-';
+    }
+    return {p, static_cast<std::size_t>(end - p)};
   }
 
   // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
@@ -685,8 +719,9 @@ private:
   std::size_t fast_bound_ = 0;   // recordInPlace's room beyond the key (0: not used)
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
-  char int_text_[24]; // keyView's digits of an int key
-  NodePool pool_;     // empty: generated code sees a context with nothing bound
+  char int_text_[24];        // keyView's digits of an int key
+  bool prefetching_ = false; // prefetch hints are taken (offer updates it every 256 events)
+  NodePool pool_;            // empty: generated code sees a context with nothing bound
   BoundView view_;
   // --with-events: the counted events by arrival.
   std::map<std::uint64_t, EventRef> events_;

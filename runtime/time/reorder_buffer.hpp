@@ -63,6 +63,13 @@ public:
     return popMerged(out);
   }
 
+  // The event `d` places after the next one of the in-order run (0: the next), or null when
+  // the run holds fewer: a hint of what is released soon (Driver's prefetch). Out-of-order
+  // arrivals (the heap) are not looked at, so it may not be exactly the d-th to be released.
+  const Event *ahead(std::size_t d) const {
+    return d < count_ ? ring_[(head_ + d) & mask_].event.get() : nullptr;
+  }
+
   // Every buffered event, ready or not, in release order (snapshots; a fresh buffer given them
   // in this order by push() releases them in the same order).
   std::vector<EventRef> events() const;

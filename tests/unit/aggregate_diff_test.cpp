@@ -4,6 +4,7 @@
 // At a random point both are snapshotted (the same bytes), the runtime replaced by a restore of
 // the reference's snapshot and the reference by one of the runtime's (same bytes again), which
 // must go on exactly as the original runtime, which runs beside them, and end in the same state.
+// The runtime is given the driver's prefetch hints; the reference and the original none.
 #include "aggregate_fixture_test.hpp"
 #include "runtime/time/watermarks.hpp"
 
@@ -230,12 +231,22 @@ void drive(Pair &p, const std::vector<Row> &rows, std::int64_t max_delay, std::s
            Rng &rng) {
   std::int64_t w = kNoWatermark;
   std::vector<Row> buffer;
+  Rng hints(rows.size()); // apart from rng: the cases stay what they were
   auto release = [&](std::int64_t upto) {
     std::sort(buffer.begin(), buffer.end(), [](const Row &a, const Row &b) {
       return std::tie(a.time, a.seq) < std::tie(b.time, b.seq);
     });
     std::size_t n = 0;
     while (n < buffer.size() && buffer[n].time <= upto) {
+      // The driver's prefetch hint (engine/driver.hpp "Prefetch"), to the runtime only: the
+      // key of an event further on (maybe never released here, maybe a key erased by then),
+      // or now and then any key; the hints must change nothing (the reference, and after the
+      // restore the original runtime, see none).
+      if (between(hints, 0, 3) != 0) {
+        p.fast->prefetch(n + 8 < buffer.size()       ? buffer[n + 8].key
+                         : between(hints, 0, 1) == 0 ? std::string("\"gone\"")
+                                                     : buffer.back().key);
+      }
       p.advance(buffer[n].time - 1);
       p.event(buffer[n]);
       ++n;

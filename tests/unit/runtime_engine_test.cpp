@@ -127,6 +127,8 @@ public:
   }
 
   MatcherStats stats_;
+  // The sink the driver hands for the call (Matcher::setDirectOutput), null when none.
+  OutputSink *sink() const { return directOutput(); }
 
 private:
   std::string name_;
@@ -518,6 +520,49 @@ TEST_CASE("engine: outputs of each step are sorted across matchers", "[runtime][
                                                  "p Ax@100", "q Ax@100", "p Ay@100", "q Ay@100"});
   CHECK(d.stats.at_end_fired == 0);
   CHECK(d.stats.at_end_dropped == 1);
+}
+
+TEST_CASE("engine: records written directly at the end are marked @at_end and counted",
+          "[runtime][engine]") {
+  Schema s = schema();
+  Log log;
+  FakeMatcher p("p", {0}, log, s);
+  bool wrote_directly = false;
+  // What an aggregate does at the end: its records into the sink handed to it, in place, when
+  // there is one; as MatchOutputs otherwise.
+  p.on_finish = [&](std::vector<MatchOutput> &out) {
+    for (const char *json : {R"({"w":1})", R"({"w":2,"v":[1]})"}) {
+      if (OutputSink *sink = p.sink()) {
+        sink->beginLine() += json;
+        sink->endLine();
+        wrote_directly = true;
+      } else {
+        out.push_back(p.timeout(kEndOfTime, 0, json));
+      }
+    }
+  };
+  TempFile in(R"({"@type":"A","k":"x","t":100})"
+              "\n");
+  const std::vector<std::string> want = {R"({"w":1,"@at_end":true})",
+                                         R"({"w":2,"v":[1],"@at_end":true})"};
+  Run r = runOn(s, {&p}, {{in.path(), ""}});
+  CHECK(wrote_directly); // one operator: the sink is handed to it
+  CHECK(lines(r.out) == want);
+  CHECK(r.stats.at_end_fired == 2);
+
+  // Beside another operator, or with --at-end drop, no sink: the same through MatchOutputs.
+  wrote_directly = false;
+  FakeMatcher q("q", {0}, log, s);
+  Run two = runOn(s, {&p, &q}, {{in.path(), ""}});
+  CHECK_FALSE(wrote_directly);
+  CHECK(lines(two.out) == want);
+  CHECK(two.stats.at_end_fired == 2);
+  RunOptions drop;
+  drop.at_end = AtEnd::Drop;
+  Run dropped = runOn(s, {&p}, {{in.path(), ""}}, drop);
+  CHECK_FALSE(wrote_directly);
+  CHECK(dropped.out.empty());
+  CHECK(dropped.stats.at_end_dropped == 2);
 }
 
 TEST_CASE("engine: processing time matches in arrival order at the clock's time",
