@@ -401,14 +401,14 @@ private:
       return;
     }
     char text[kIntText];
-    aggregator_->prefetch(intText(e.slots()[int_key_].i, text + kIntText));
+    aggregator_->prefetch(intText(e.slots()[int_key_].i, text));
   }
 
   // The event's key as keyOf writes it, in int_text_ for one int field (the usual `partition
   // by card`: no string per event), else in key_.
   std::string_view keyView(const Event &e) {
     if (intKeyOf(e)) {
-      return intText(e.slots()[int_key_].i, int_text_ + sizeof(int_text_));
+      return intText(e.slots()[int_key_].i, int_text_);
     }
     key_.clear();
     keyOf(e, key_);
@@ -419,34 +419,11 @@ private:
     return int_key_ >= 0 && static_cast<std::uint32_t>(int_key_) < e.field_count &&
            !e.isNull(static_cast<std::uint32_t>(int_key_));
   }
-  // The digits of appendJsonInt (std::to_chars), written backwards from `end` (kIntText bytes
-  // before it are enough).
+  // The digits of appendJsonInt (std::to_chars, as it writes them) into `buf` (kIntText
+  // bytes).
   static constexpr std::size_t kIntText = 24;
-  static std::string_view intText(std::int64_t v, char *end) {
-    static constexpr char kPairs[] = "00010203040506070809101112131415161718192021222324"
-                                     "25262728293031323334353637383940414243444546474849"
-                                     "50515253545556575859606162636465666768697071727374"
-                                     "75767778798081828384858687888990919293949596979899";
-    std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
-    char *p = end;
-    while (u >= 100) { // two digits a step
-      const char *pair = kPairs + 2 * (u % 100);
-      u /= 100;
-      p -= 2;
-      p[0] = pair[0];
-      p[1] = pair[1];
-    }
-    if (u >= 10) {
-      p -= 2;
-      p[0] = kPairs[2 * u];
-      p[1] = kPairs[2 * u + 1];
-    } else {
-      *--p = static_cast<char>('0' + u);
-    }
-    if (v < 0) {
-      *--p = '-';
-    }
-    return {p, static_cast<std::size_t>(end - p)};
+  static std::string_view intText(std::int64_t v, char *buf) {
+    return {buf, static_cast<std::size_t>(std::to_chars(buf, buf + kIntText, v).ptr - buf)};
   }
 
   // "@key": appendKeyFields' bytes; one int field (the usual `partition by card`) directly.
@@ -719,7 +696,7 @@ private:
   std::size_t fast_bound_ = 0;   // recordInPlace's room beyond the key (0: not used)
   std::int32_t int_key_ = -1;    // the key's field when it is one int or duration field
   std::string key_;
-  char int_text_[24];        // keyView's digits of an int key
+  char int_text_[kIntText];  // keyView's digits of an int key
   bool prefetching_ = false; // prefetch hints are taken (offer updates it every 256 events)
   NodePool pool_;            // empty: generated code sees a context with nothing bound
   BoundView view_;
