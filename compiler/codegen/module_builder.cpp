@@ -22,6 +22,30 @@
 
 namespace cep::compiler::codegen {
 
+namespace {
+
+// At the default level, a pattern's emit values (its record's fields) are compiled plainly:
+// optnone after the optimiser, so the code generator leaves out its optional passes for them.
+// Each runs once per record, beside a record writer of ~2,000 instructions, while their
+// instruction selection and machine passes took ~4% of a pattern's compile
+// (bench/RESULTS.md "Compile: no DSE, emit values compiled plainly"). Aggregates' values run once
+// per window and key, and stay fully compiled.
+void compileEmitsPlainly(llvm::Module &module,
+                         const std::vector<runtime::native::PatternImage> &images) {
+  for (const runtime::native::PatternImage &image : images) {
+    for (const runtime::native::EmitShape *shape : {&image.emit, &image.timeout_emit}) {
+      for (const runtime::native::OutputField &field : shape->fields) {
+        if (llvm::Function *f = module.getFunction(field.symbol); f && !f->isDeclaration()) {
+          f->addFnAttr(llvm::Attribute::NoInline); // optnone requires it
+          f->addFnAttr(llvm::Attribute::OptimizeNone);
+        }
+      }
+    }
+  }
+}
+
+} // namespace
+
 std::unique_ptr<llvm::Module>
 buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &program,
                    const std::vector<const nfa::Nfa *> &nfas, llvm::TargetMachine &target,
@@ -60,6 +84,9 @@ buildProgramModule(llvm::LLVMContext &context, const lang::typed::Program &progr
              "the generated module is invalid: " + problems);
   auto optimise = std::chrono::steady_clock::now();
   jit::optimizeModule(*module, &target, opt_level);
+  if (opt_level == 2) {
+    compileEmitsPlainly(*module, images);
+  }
   if (timings != nullptr) {
     using Ms = std::chrono::duration<double, std::milli>;
     timings->codegen_ms = Ms(optimise - start).count();

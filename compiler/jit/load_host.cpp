@@ -133,6 +133,14 @@ std::shared_ptr<LoadHost::Impl> LoadHost::makeImpl(int opt_level, std::string &e
     error = "cannot detect the host target: " + message(builder.takeError());
     return nullptr;
   }
+  // Code compiled here, just in time, goes through FastISel at levels 0-2: instruction
+  // selection without the SelectionDAG, ~17% of a pattern's compile, for ~1.6% more matcher
+  // instructions (bench/RESULTS.md "Compile: no DSE, emit values compiled plainly, FastISel in the
+  // JIT"). Code compiled ahead (`cep compile`, compiler/artifact/aot.cpp) and level 3 keep the
+  // full selector: an artifact is compiled once and run long.
+  if (opt_level <= 2) {
+    builder->getOptions().EnableFastISel = true;
+  }
   auto impl = std::make_shared<Impl>();
   impl->opt_level = opt_level;
   auto lljit = orc::LLJITBuilder()
