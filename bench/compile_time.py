@@ -67,7 +67,11 @@ def compile_row(cep, rules, opt, runs, empty):
 
 def instructions(cep, rules, opt, empty, function):
     """Instructions executed inside `function` (a callgrind --toggle-collect pattern) while
-    `cep run RULES` compiles them: a figure the machine's load does not change."""
+    `cep run RULES` compiles them: a figure the machine's load does not change. Counted in
+    `cep-full` beside the lean `cep`: `cep` hands a .cep to it by exec, which callgrind does not
+    follow."""
+    if os.path.exists(cep + "-full"):
+        cep = cep + "-full"
     with tempfile.NamedTemporaryFile() as out:
         run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out.name,
                               "--toggle-collect=" + function, cep, "run", *rules, "-i", empty,

@@ -267,6 +267,46 @@ emit Out { key: a.key }
   CHECK(ir.find("@cep.p0.visit.") != std::string::npos);
 }
 
+// At level 2 a pattern's emit values are compiled plainly (optnone after the optimiser:
+// compiler/codegen/module_builder.cpp), the step, prefilter and key functions fully; level 3
+// compiles everything fully.
+TEST_CASE("jit: at level 2 the emit values are compiled plainly and the step function fully",
+          "[jit]") {
+  auto c = compile(R"(
+event Ev { type: string, key: int }
+pattern seq partition by key within 10m skip none {
+    a: Ev(type == "A") -> b: Ev(type == "B")
+}
+emit Out { key: a.key, n: 1 }
+)");
+  auto nfa = cep::compiler::lowerPattern(c->prog(), 0);
+  // The attributes of the function `name` (the text of its `attributes #N = { ... }` line).
+  auto attributesOf = [](const std::string &ir, const std::string &name) {
+    std::size_t def = ir.find(" @" + name + "(");
+    REQUIRE(def != std::string::npos);
+    std::size_t end = ir.find('\n', def);
+    std::size_t hash = ir.rfind('#', end);
+    REQUIRE((hash != std::string::npos && hash > def));
+    std::string group = ir.substr(hash, ir.find(' ', hash) - hash);
+    std::size_t line = ir.find("attributes " + group + " = {");
+    REQUIRE(line != std::string::npos);
+    return ir.substr(line, ir.find('\n', line) - line);
+  };
+  std::string ir, error;
+  REQUIRE(jit::patternIr(c->prog(), nfa, 2, ir, error));
+  for (const char *emit : {"cep.p0.emit.0", "cep.p0.emit.1"}) {
+    INFO(emit);
+    CHECK(attributesOf(ir, emit).find("optnone") != std::string::npos);
+  }
+  for (const char *hot : {"cep.p0.step", "cep.p0.prefilter", "cep.p0.key_hash", "cep.p0.key_eq"}) {
+    INFO(hot);
+    CHECK(attributesOf(ir, hot).find("optnone") == std::string::npos);
+  }
+  ir.clear();
+  REQUIRE(jit::patternIr(c->prog(), nfa, 3, ir, error));
+  CHECK(ir.find("optnone") == std::string::npos);
+}
+
 // String == and != are generated inline (lengths, then wide loads against literals of up to 16
 // bytes, cep_rt_strcmp otherwise): against the evaluator for literals of every length 0..20,
 // unicode ones, and values that differ from them in one byte anywhere, are one byte longer or
