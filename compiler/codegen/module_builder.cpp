@@ -26,7 +26,7 @@ namespace {
 
 // At the default level, a pattern's emit values (its record's fields) are compiled plainly:
 // optnone after the optimiser, so the code generator leaves out its optional passes for them.
-// Each runs once per record, beside a record writer of ~2,000 instructions, while their
+// Each runs once per record, beside a record writer of ~1,500 instructions, while their
 // instruction selection and machine passes took ~4% of a pattern's compile
 // (bench/RESULTS.md "Compile: no DSE, emit values compiled plainly"). Aggregates' values run once
 // per window and key, and stay fully compiled.

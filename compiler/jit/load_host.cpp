@@ -134,7 +134,7 @@ std::shared_ptr<LoadHost::Impl> LoadHost::makeImpl(int opt_level, std::string &e
     return nullptr;
   }
   // Code compiled here, just in time, goes through FastISel at levels 0-2: instruction
-  // selection without the SelectionDAG, ~17% of a pattern's compile, for ~1.6% more matcher
+  // selection without the SelectionDAG, 13-16% of a pattern's compile, for ~1.6% more matcher
   // instructions (bench/RESULTS.md "Compile: no DSE, emit values compiled plainly, FastISel in the
   // JIT"). Code compiled ahead (`cep compile`, compiler/artifact/aot.cpp) and level 3 keep the
   // full selector: an artifact is compiled once and run long.
