@@ -283,10 +283,11 @@ int resolveWorkers(const RunOptions &options, RunPlan &plan) {
     plan.workers = *options.workers;
     return resolveDecodeThreads(options, plan);
   }
-  // Not yet the machine's cores (std::thread::hardware_concurrency()), as issue #15 asks: the
-  // workers take every event across cores, which on seq costs about twice the CPU of one
-  // thread, and decoding ahead on more threads (--decode-threads) costs more still on 2 cores
-  // (bench/RESULTS.md "Workers", "Decoding on the workers"), so one thread stays the default.
+  // Not the machine's cores (std::thread::hardware_concurrency()), as issue #15 asked: on 2
+  // cores two workers run seq-10m at 0.63-0.96x the speed of one, at 1.6-2.5x its CPU (each
+  // event's first touch on another core, and the reading thread's serial half of the work), and
+  // decoding ahead on more threads (--decode-threads) costs more still (bench/RESULTS.md "#15
+  // closed", "Decoding on the workers"), so one thread stays the default.
   plan.workers = 1;
   return resolveDecodeThreads(options, plan);
 }

@@ -20,7 +20,9 @@ void Driver::pushSlow(EventRef &&event) {
   // Here `event` is still ours: push() buffers nothing before it comes here (a late event
   // stays with the caller of ReorderBuffer::push).
   if (!keep_unread_types_ && operators_.forType(event->type).empty()) {
-    return; // no pattern reads it: nothing to keep it for
+    // No pattern reads it: nothing to keep it for but its time (finish()).
+    unread_until_ = std::max(unread_until_, event->time);
+    return;
   }
   bool spill = spill_ != nullptr && spill_->account(*event);
   PushResult pushed = buffer_.push(std::move(event));
@@ -209,6 +211,13 @@ bool Driver::onLate(const EventRef &event, bool &taken) {
 bool Driver::finish() {
   buffer_.finish();
   if (time_mode_ == TimeMode::Event && !release(kEndWatermark)) {
+    return false;
+  }
+  // An event no operator reads was dropped, not released; released, it would have advanced
+  // time to its own before the end (docs/semantics.md §3), so what its time passes is not
+  // settled by the end. (Earlier ones are covered by the later events' and watermarks' steps.)
+  if (time_mode_ == TimeMode::Event && unread_until_ > time_ &&
+      (!applyChanges(unread_until_) || !step(unread_until_))) {
     return false;
   }
   if (pool_ != nullptr) {

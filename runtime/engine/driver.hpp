@@ -84,7 +84,7 @@ public:
 
   // Event time: an accepted event, into the reorder buffer. An event of a type no operator
   // reads is dropped, unless keepUnreadTypes() is set (an operator that reads it may be added
-  // before it is released).
+  // before it is released); its time still counts at the end (finish()).
   // Inline for the usual event (no spill, an operator reads its type); pushSlow the rest.
   void push(EventRef &&event) {
     if (spill_ == nullptr && (keep_unread_types_ || !operators_.forType(event->type).empty()) &&
@@ -114,7 +114,9 @@ public:
   bool onArrival(const EventRef &event);
   // advanceTime(time) on every operator when `time` is later than time() (timers that are due).
   bool advanceTo(std::int64_t time);
-  // End of time: everything buffered is released, finish() on every operator.
+  // End of time: everything buffered is released, time advances to the latest event dropped
+  // for its type when that is later (as if it had been released), then finish() on every
+  // operator: what it writes only the end settled ("@at_end").
   bool finish();
   // Event time: a late event (Ingest::setLateHandler), to the operators of its type
   // (Matcher::onLateEvent), their records written at once. `taken`: some operator counted it
@@ -221,6 +223,10 @@ private:
   AtEnd at_end_;
   std::uint64_t at_end_fired_ = 0, at_end_dropped_ = 0;
   bool keep_unread_types_ = false;
+  // The latest time of an event dropped because no operator reads its type (pushSlow): not
+  // kept, but its time is the stream's, so finish() advances time to it before +infinity
+  // (docs/semantics.md §3). kNoWatermark: none.
+  std::int64_t unread_until_ = kNoWatermark;
   TimedChanges *changes_ = nullptr;
   WorkerPool *pool_ = nullptr;
   EventSpill *spill_ = nullptr;

@@ -209,6 +209,7 @@ void RunSnapshotAccess::write(const RunLoop &loop, std::string &out, const RunIo
     w.blob(state);
   }
   writeIoPositions(w, io);
+  w.i64(loop.driver_.unread_until_); // since version 5
 
   std::uint64_t size = out.size() - begin + kChecksumBytes;
   for (std::size_t i = 0; i < 8; ++i) {
@@ -388,8 +389,13 @@ RunSnapshotAccess::read(std::string_view in, const Schema &schema, std::vector<M
       }
     }
   }
+  // Version 5 records the latest time of an event dropped for its type (Driver::finish);
+  // earlier versions did not keep it: none.
+  std::int64_t unread_until = version >= 5 ? r.i64() : kNoWatermark;
   if (!r.atEnd()) {
-    fail(version >= 3 ? "bytes after the output positions" : "bytes after the last pattern");
+    fail(version >= 5   ? "bytes after the latest unread event's time"
+         : version >= 3 ? "bytes after the output positions"
+                        : "bytes after the last pattern");
   }
   for (const std::string &name : order) {
     bool found = std::any_of(matchers.begin(), matchers.end(),
@@ -419,6 +425,7 @@ RunSnapshotAccess::read(std::string_view in, const Schema &schema, std::vector<M
   loop->ingest_.last_now_ = last_now;
   loop->driver_.time_ = matcher_time;
   loop->driver_.events_since_advance_ = events_since_advance;
+  loop->driver_.unread_until_ = unread_until;
   for (EventRef &event : buffered) {
     PushResult pushed = loop->driver_.buffer_.push(std::move(event));
     CEP_ASSERT(pushed == PushResult::Buffered, "a fresh buffer has no watermark");

@@ -37,6 +37,9 @@
 //             u64 inode, u64 head hash, u64 tail hash (runtime/io/file_identity.hpp);
 //             u32 output count, then per output (the output, then the side outputs): str name,
 //             u64 length (OutputSink::bytesWritten after a flush)
+//   since version 5: i64 the latest time of an event dropped because no pattern reads its
+//             type (Driver::finish advances time to it at the end; kNoWatermark: none; taken as
+//             none from earlier versions)
 //   u64 checksum: FNV-1a 64 of every byte before it
 // The reorder buffer's watermark is the combined watermark (the minimum over the inputs); the
 // combined watermark is recomputed. Output already written is not part of a snapshot: flush the
@@ -59,7 +62,7 @@
 namespace cep::runtime {
 
 inline constexpr char kRunSnapshotMagic[8] = {'C', 'E', 'P', 'R', 'S', 'N', 'A', 'P'};
-inline constexpr std::uint32_t kRunSnapshotVersion = 4;
+inline constexpr std::uint32_t kRunSnapshotVersion = 5;
 inline constexpr std::uint32_t kRunSnapshotOldestVersion = 1; // read, never written
 
 // How long an output was when a snapshot was taken.

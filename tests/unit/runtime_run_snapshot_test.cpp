@@ -422,6 +422,8 @@ bool applyArgs(const std::string &args, RunOptions &options, bool &with_events,
       }
     } else if (w[i] == "--watermark" && i + 1 < w.size()) {
       options.watermark = w[++i] == "explicit" ? WatermarkMode::Explicit : WatermarkMode::Auto;
+    } else if (w[i] == "--at-end" && i + 1 < w.size()) {
+      options.at_end = w[++i] == "drop" ? AtEnd::Drop : AtEnd::Fire;
     } else {
       return false;
     }
@@ -790,26 +792,30 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     magic[3] = 'X';
     CHECK(tryRestore(magic) == "bad run snapshot: not a run snapshot");
     std::string version = snap;
-    version[8] = 5;
-    CHECK(tryRestore(version) == "bad run snapshot: format version 5 (this build reads 1 to 4)");
+    version[8] = 6;
+    CHECK(tryRestore(version) == "bad run snapshot: format version 6 (this build reads 1 to 5)");
     std::string interp_snapshot;
     session.matchers[0]->snapshot(interp_snapshot);
     CHECK(tryRestore(interp_snapshot) == "bad run snapshot: not a run snapshot");
     CHECK(tryRestore("") == "bad run snapshot: truncated");
   }
 
-  // The snapshot as an older version wrote it: version 3 is version 4 without the key TTL after
-  // the five result options; version 2 is version 3 without the positions section before the
-  // checksum (here empty: u32 0 inputs, u32 0 outputs); version 1 is version 2 without the five
-  // options after the raw-records flag.
+  // The snapshot as an older version wrote it: version 4 is version 5 without the latest unread
+  // event's time before the checksum; version 3 is version 4 without the key TTL after the five
+  // result options; version 2 is version 3 without the positions section before the checksum
+  // (here empty: u32 0 inputs, u32 0 outputs); version 1 is version 2 without the five options
+  // after the raw-records flag.
   auto older = [&](std::uint32_t version) {
     constexpr std::size_t kEmptyPositions = 4 + 4;
     constexpr std::size_t kOptionsEnd = 8 + 4 + 8 + 1 + 1 + 8 + 1;
     std::string old = snap;
+    old.erase(old.size() - 8 - 8, 8); // i64 the latest unread event's time
     if (version <= 2) {
       old.erase(old.size() - 8 - kEmptyPositions, kEmptyPositions);
     }
-    old.erase(kOptionsEnd + 5 * 8, 8); // i64 key TTL
+    if (version <= 3) {
+      old.erase(kOptionsEnd + 5 * 8, 8); // i64 key TTL
+    }
     if (version == 1) {
       old.erase(kOptionsEnd, 8 + 8 + 8 + 8 + 8);
     }
@@ -821,6 +827,10 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     reseal(old);
     return old;
   };
+
+  SECTION("version 4 (without the latest unread event's time) is still read") {
+    CHECK(tryRestore(older(4)).empty());
+  }
 
   SECTION("version 3 (without --key-ttl) is still read, as taken without it") {
     CHECK(tryRestore(older(3)).empty());
@@ -889,7 +899,8 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
     CHECK(none.inputs.empty());
 
     // A position whose line is not the input's last record's: the first input's line field.
-    std::size_t positions = with.size() - 8 - (4 + 3 * 49 + 4 + 20 + 22);
+    // (After the positions: the latest unread event's time, then the checksum.)
+    std::size_t positions = with.size() - 8 - 8 - (4 + 3 * 49 + 4 + 20 + 22);
     std::string wrong = with;
     wrong[positions + 4 + 8] = static_cast<char>(wrong[positions + 4 + 8] + 1);
     reseal(wrong);
@@ -940,7 +951,7 @@ TEST_CASE("run snapshot: bad and incompatible snapshots are rejected with a reas
       extra[12 + i] = static_cast<char>(size >> (8 * i));
     }
     reseal(extra);
-    CHECK(tryRestore(extra) == "bad run snapshot: bytes after the output positions");
+    CHECK(tryRestore(extra) == "bad run snapshot: bytes after the latest unread event's time");
   }
 
   SECTION("incompatible runs") {
